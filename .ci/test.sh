@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The README's test command: install what is missing, build every variant, run every suite.
+#   release build (debugoptimized): suites unit, integration, stress, dpdk
+#   ASan+UBSan build:               suites unit, integration
+#   TSan build:                     suite stress
+#   clang libFuzzer build:          suite fuzz (bounded runs)
+# Exits non-zero on any failure; the last line is "N passed, N failed".
+# POOLREG_TEST_VARIANTS limits the variants (e.g. "release asan") for quick local runs.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+top=$(pwd)
+
+bash .ci/setup.sh || { echo "setup failed"; exit 1; }
+
+variants=${POOLREG_TEST_VARIANTS:-"release asan tsan fuzz"}
+jobs=$(nproc)
+status=0
+summaries=()
+
+run_variant() {
+  local name=$1 suites=$2; shift 2
+  local dir="$top/build-ci/$name"
+  echo "=== $name: configure"
+  if [ ! -f "$dir/build.ninja" ]; then
+    meson setup "$dir" "$@" >"$top/build-ci/$name.setup.log" 2>&1 || {
+      cat "$top/build-ci/$name.setup.log"; echo "=== $name: configure FAILED"; status=1; return; }
+  fi
+  echo "=== $name: build"
+  if ! ninja -C "$dir" -j "$jobs" >"$top/build-ci/$name.build.log" 2>&1; then
+    tail -60 "$top/build-ci/$name.build.log"; echo "=== $name: build FAILED"; status=1; return
+  fi
+  local args=()
+  for s in $suites; do args+=(--suite "$s"); done
+  echo "=== $name: test (${suites})"
+  meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes "$jobs" "${args[@]}" || status=1
+  summaries+=("$dir/meson-logs/testlog.json")
+}
+
+mkdir -p build-ci
+for v in $variants; do
+  case $v in
+    release) run_variant release "unit integration stress dpdk" --buildtype=debugoptimized ;;
+    asan) run_variant asan "unit integration" --buildtype=debug -Db_sanitize=address,undefined \
+            -Db_lundef=false -Dbenchmarks=disabled ;;
+    tsan) run_variant tsan "stress" --buildtype=debugoptimized -Db_sanitize=thread -Dbenchmarks=disabled ;;
+    fuzz) CC=clang CXX=clang++ run_variant fuzz "fuzz" --buildtype=debugoptimized -Dfuzz=true \
+            -Db_sanitize=address,undefined -Db_lundef=false -Dbenchmarks=disabled ;;
+    *) echo "unknown variant $v"; status=1 ;;
+  esac
+done
+
+# One closing line over every variant's results.
+python3 - "${summaries[@]}" <<'PY'
+import json, sys
+passed = failed = skipped = 0
+for path in sys.argv[1:]:
+    try:
+        with open(path) as f:
+            for line in f:
+                r = json.loads(line).get("result")
+                if r in ("OK", "EXPECTEDFAIL"): passed += 1
+                elif r == "SKIP": skipped += 1
+                else: failed += 1
+    except FileNotFoundError:
+        pass
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+PY
+[ ${#summaries[@]} -gt 0 ] || status=1
+exit $status
