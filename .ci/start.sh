@@ -4,5 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash .ci/setup.sh
 [ -f build/build.ninja ] || meson setup build --buildtype=release >/dev/null
-ninja -C build dataplane/poolregd >/dev/null
-exec ./build/dataplane/poolregd "$@"
+ninja -C build dataplane/daemon/poolregd >/dev/null
+exec ./build/dataplane/daemon/poolregd "$@"

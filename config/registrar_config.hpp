@@ -1,0 +1,229 @@
+// RegistrarConfig: every setting of a poolreg registrar (poolregd), as loaded from TOML.
+//
+// Contract
+// - A plain value type: copy it freely; it owns no resources and holds no pointers.
+// - Member initialisers are the embedded defaults (config/poolregd.toml spells out the same values;
+//   a unit test keeps the two equal). Mode- and profile-dependent defaults come from
+//   RegistrarConfig::defaults(mode, profile); the loader starts from those.
+// - A RegistrarConfig returned by the loader without errors satisfies every range and cross-field
+//   rule documented here and in config/README.md. Code that builds one by hand should call
+//   validate_config() (config_loader.hpp) before using it.
+// - Durations are integer milliseconds (fields end in _ms); 0 means "off" only where stated.
+// - Field names are the TOML key names; struct names are the TOML section names.
+//
+// Sources of defaults: shared/spec/registrar-defaults.md (RSPLIB), shared/spec/asap.md section 5,
+// shared/spec/enrp.md section 5 (RFC 5353 vs RSPLIB timers), shared/spec/nextgen.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "registrar/common/ids.hpp"
+#include "registrar/common/ip_address.hpp"
+
+namespace poolreg::config {
+
+// Wire mode of the registrar (design.md "Wire modes"). kNextgen still speaks RFC to RFC peers.
+enum class WireMode : std::uint8_t { kRfc, kNextgen };
+
+// ENRP timer profile: kRfc = RFC 5353 values (heartbeat 30 s, last heard 61 s);
+// kFast = RSPLIB-like fast failover (heartbeat 2444 ms, last heard 5 s, no response 5 s, takeover 5 s).
+enum class EnrpProfile : std::uint8_t { kRfc, kFast };
+
+enum class LogLevel : std::uint8_t { kTrace, kDebug, kInfo, kWarn, kError, kCritical, kOff };
+enum class LogFormat : std::uint8_t { kText, kJson };
+
+// Ordered: a PE address whose scope is below [asap].min_address_scope is rejected.
+enum class AddressScope : std::uint8_t { kLoopback = 0, kLinkLocal = 1, kSiteLocal = 2, kGlobal = 3 };
+
+// An IP address plus port, written "1.2.3.4:9901" or "[::1]:9901" in TOML.
+struct SocketAddress {
+  IpAddress address;
+  std::uint16_t port = 0;
+
+  friend bool operator==(const SocketAddress&, const SocketAddress&) = default;
+};
+
+// One statically configured ENRP peer. id 0 = unknown until its first Presence (enrp.md section 3).
+struct EnrpPeerConfig {
+  SocketAddress address;
+  RegistrarId id = 0;
+
+  friend bool operator==(const EnrpPeerConfig&, const EnrpPeerConfig&) = default;
+};
+
+// [registrar]
+struct RegistrarSection {
+  // 0 = draw a random non-zero ID at start (choose_registrar_id()). RFC mode: must fit 32 bits.
+  // Next-gen mode: 64-bit; when set, its low 32 bits must be non-zero (nextgen.md section 2).
+  RegistrarId id = 0;
+  WireMode mode = WireMode::kRfc;
+  // Handlespace shards. 0 = automatic (one per CPU core the daemon uses). Range 0..1024.
+  std::uint32_t shards = 0;
+  LogLevel log_level = LogLevel::kInfo;
+  LogFormat log_format = LogFormat::kText;
+  // Empty = log to stderr; otherwise append to this file.
+  std::string log_file;
+
+  friend bool operator==(const RegistrarSection&, const RegistrarSection&) = default;
+};
+
+// [asap]: PE/PU side (RFC 5352).
+struct AsapSection {
+  // Local addresses for ASAP (and, unless [enrp].listen is set, ENRP). "0.0.0.0" / "::" = any.
+  std::vector<IpAddress> listen = {IpAddress::v4(0x7f000001u)};
+  bool sctp = true;                                    // ASAP over SCTP (kernel SCTP or usrsctp)
+  std::uint16_t sctp_port = 3863;                      // 1..65535
+  std::uint16_t udp_encapsulation_port = 9899;         // SCTP over UDP (RFC 6951); 0 = off
+  bool tcp = true;                                     // ASAP over TCP (nextgen.md section 6 framing)
+  std::uint16_t tcp_port = 3863;                       // 1..65535
+  bool mptcp = false;                                  // open TCP listeners as IPPROTO_MPTCP; needs tcp
+  std::uint32_t max_message_bytes = 65535;             // 1024..65535; longer messages are rejected
+  std::uint32_t keepalive_interval_ms = 5000;          // 300..300000 (RSPLIB range)
+  std::uint32_t keepalive_timeout_ms = 5000;           // 100..60000 (RSPLIB range)
+  std::uint32_t sctp_heartbeat_interval_ms = 1000;     // SCTP path heartbeat toward PEs; 0 = kernel default
+  std::uint32_t association_idle_timeout_ms = 300000;  // RSPLIB autoclose 300 s; 0 = never
+  std::uint32_t max_bad_pe_reports = 3;                // MAX-BAD-PE-REPORT, 1..1000000
+  std::uint32_t handle_resolution_items = 3;           // PEs per HR Response by default, 1..max_items
+  std::uint32_t handle_resolution_max_items = 128;     // cap a PU may ask for (HR option), ..1600
+  std::uint32_t max_increment = 0;                     // policy "max increment", 0 = policy default
+  AddressScope min_address_scope = AddressScope::kLoopback;  // RSPLIB: site-local
+  bool address_check = true;       // PE addresses must belong to the association (ASAP-REG-06/SEC-06)
+  double max_hr_rate = 0.0;        // handle resolutions/s per association, 0 = off
+  std::uint32_t max_hr_burst = 0;  // token-bucket depth; 0 = same as rate (min 1)
+  double max_eu_rate = 0.0;        // endpoint unreachables/s per association, 0 = off
+  std::uint32_t max_eu_burst = 0;
+  bool server_announce = false;                                      // ASAP Server Announce multicast
+  SocketAddress announce_address{IpAddress::v4(0xef000032u), 3863};  // 239.0.0.50:3863
+  std::uint32_t announce_interval_ms = 1000;  // 100..60000, randomised +-12.5 % per cycle
+  std::uint32_t announce_ttl = 30;            // 1..255
+  std::uint32_t distance_step_ms = 50;        // DPF distance rounding, 1..10000
+
+  friend bool operator==(const AsapSection&, const AsapSection&) = default;
+};
+
+// [limits]: resource caps; exceeding one yields cause 0x6 (out of resources).
+struct LimitsSection {
+  std::uint32_t max_pools = 65536;           // 1..16777216
+  std::uint32_t max_pes_per_pool = 1048576;  // 1..max_pes_total
+  std::uint32_t max_pes_total = 4194304;     // 1..268435456
+  std::uint32_t max_addresses_per_pe = 64;   // addresses per transport TLV, 1..128
+  std::uint32_t max_pool_handle_bytes = 32;  // 1..64 (kPoolHandleCapacity)
+  std::uint32_t max_associations = 65536;    // ASAP associations/connections, 1..16777216
+
+  friend bool operator==(const LimitsSection&, const LimitsSection&) = default;
+};
+
+// [enrp]: registrar to registrar (RFC 5353).
+struct EnrpSection {
+  bool enabled = true;
+  // Local ENRP addresses; empty = same as [asap].listen.
+  std::vector<IpAddress> listen;
+  std::uint16_t sctp_port = 9901;  // 1..65535, must differ from [asap].sctp_port
+  bool tcp = false;                // ENRP over TCP, next-gen mode only
+  std::uint16_t tcp_port = 9901;
+  std::vector<EnrpPeerConfig> peers;                                  // static peers
+  bool multicast = false;                                             // multicast Presence send/receive
+  SocketAddress multicast_address{IpAddress::v4(0xef000033u), 9901};  // 239.0.0.51:9901
+  std::uint32_t multicast_ttl = 30;                                   // 1..255
+  EnrpProfile profile = EnrpProfile::kRfc;       // selects the defaults of the timers below
+  std::uint32_t heartbeat_interval_ms = 30000;   // PEER-HEARTBEAT-CYCLE, 1000..300000 (fast 2444)
+  std::uint32_t max_time_last_heard_ms = 61000;  // 1000..300000 (fast 5000); > heartbeat interval
+  std::uint32_t max_time_no_response_ms = 5000;  // 1000..60000
+  std::uint32_t takeover_expiry_ms = 30000;      // 1000..120000 (fast 5000; RFC silent, RSPSIM 30 s)
+  std::uint32_t mentor_discovery_ms = 5000;      // 1000..60000
+  std::uint32_t max_elements_per_handle_table_response = 128;  // 1..65535
+  std::uint32_t max_handle_table_response_bytes = 1400;        // 512..max_message_bytes (nextgen 16384)
+  bool takeover_suggestion = false;                            // draft-dreibholz-rserpool-enrp-takeover
+
+  friend bool operator==(const EnrpSection&, const EnrpSection&) = default;
+};
+
+// [control]: the poolctl control socket (Unix domain stream socket).
+struct ControlSection {
+  bool enabled = true;
+  // Empty = automatic: /run/poolreg/poolregd.sock as root, else $XDG_RUNTIME_DIR/poolreg/poolregd.sock,
+  // else /tmp/poolreg-<uid>/poolregd.sock (see default_control_socket_path()).
+  std::string socket_path;
+  std::uint32_t socket_mode = 0660;  // permission bits of the socket file, 0..0777
+
+  friend bool operator==(const ControlSection&, const ControlSection&) = default;
+};
+
+// [metrics]: Prometheus text exposition over HTTP.
+struct MetricsSection {
+  bool enabled = false;
+  SocketAddress listen{IpAddress::v4(0x7f000001u), 9464};
+
+  friend bool operator==(const MetricsSection&, const MetricsSection&) = default;
+};
+
+// [dpdk]: schema only for now; the DPDK backend reads it.
+struct DpdkSection {
+  bool enabled = false;
+  std::vector<std::string> eal_args;  // passed to rte_eal_init after argv[0]
+  std::string lcores;                 // EAL -l list, e.g. "0-1"; empty = EAL default
+  std::vector<std::uint16_t> ports;   // DPDK port ids to use; empty = all probed ports
+  std::uint32_t burst_size = 32;      // RX/TX burst, 1..512
+  std::uint32_t mempool_size = 8191;  // mbufs per port, 511..1048575
+
+  friend bool operator==(const DpdkSection&, const DpdkSection&) = default;
+};
+
+struct RegistrarConfig {
+  RegistrarSection registrar;
+  AsapSection asap;
+  LimitsSection limits;
+  EnrpSection enrp;
+  ControlSection control;
+  MetricsSection metrics;
+  DpdkSection dpdk;
+
+  // Defaults for a wire mode and ENRP profile (the loader starts from these before applying keys):
+  // profile kFast sets the RSPLIB-like ENRP timers; mode kNextgen raises
+  // max_handle_table_response_bytes to 16384.
+  static RegistrarConfig defaults(WireMode mode, EnrpProfile profile);
+
+  friend bool operator==(const RegistrarConfig&, const RegistrarConfig&) = default;
+};
+
+// Wire limit: an HR Response with more PEs than this cannot fit a 64 KiB message.
+inline constexpr std::uint32_t kHandleResolutionWireLimit = 1600;
+
+// Names used in TOML and logs ("rfc", "nextgen", "fast", "site-local", ...).
+const char* to_string(WireMode mode) noexcept;
+const char* to_string(EnrpProfile profile) noexcept;
+const char* to_string(LogLevel level) noexcept;
+const char* to_string(LogFormat format) noexcept;
+const char* to_string(AddressScope scope) noexcept;
+// "1.2.3.4:5" or "[::1]:5".
+std::string to_string(const SocketAddress& address);
+
+// Scope of an address for the min_address_scope check (RSPLIB's classification): loopback,
+// link-local (169.254/16, fe80::/10), site-local (10/8, 172.16/12, 192.168/16, fc00::/7, fec0::/10),
+// else global.
+AddressScope address_scope(const IpAddress& address) noexcept;
+
+// The registrar ID to run with: the configured one, or a random draw from random_bits() when
+// it is 0: non-zero, 32 bits in RFC mode, 64 bits with non-zero low 32 bits in next-gen mode.
+// random_bits is called until a valid value comes out (bounded: a fallback of 1 after 64 draws).
+template <typename RandomBits>
+RegistrarId choose_registrar_id(const RegistrarSection& section, RandomBits&& random_bits) {
+  if (section.id != 0) return section.id;
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    std::uint64_t value = static_cast<std::uint64_t>(random_bits());
+    if (section.mode == WireMode::kRfc) value &= 0xffffffffu;
+    if (short_id(value) != 0) return value;
+  }
+  return 1;
+}
+
+// Control socket path when [control].socket_path is empty. euid 0: /run/poolreg/poolregd.sock;
+// otherwise $XDG_RUNTIME_DIR/poolreg/poolregd.sock when xdg_runtime_dir is non-empty, else
+// /tmp/poolreg-<euid>/poolregd.sock. poolctl uses the same function to find the daemon.
+std::string default_control_socket_path(unsigned euid, const char* xdg_runtime_dir);
+// The configured path, or default_control_socket_path() for this process.
+std::string effective_control_socket_path(const ControlSection& control);
+
+}  // namespace poolreg::config

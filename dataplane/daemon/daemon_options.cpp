@@ -1,0 +1,80 @@
+// poolregd command line: CLI11 definitions and the mapping of short flags onto --set overrides.
+#include "dataplane/daemon/daemon_options.hpp"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "config/config_text.hpp"
+
+#ifndef POOLREG_VERSION
+#define POOLREG_VERSION "unknown"
+#endif
+
+namespace poolreg::daemon {
+
+std::optional<int> parse_daemon_options(int argc, const char* const* argv, DaemonOptions* options) {
+  CLI::App app{
+      "poolregd: RSerPool pool registrar (ASAP RFC 5352, ENRP RFC 5353).\n"
+      "Without -c it runs on the embedded default configuration (config/poolregd.toml).\n"
+      "Exit codes: 0 = stopped by SIGINT/SIGTERM or check passed, 1 = configuration or start-up error.",
+      "poolregd"};
+  std::vector<std::string> sets;
+  std::vector<std::string> listen;
+  std::string log_level;
+  std::string id;
+  std::string mode;
+  bool version = false;
+
+  app.add_option("-c,--config", options->config_path,
+                 "TOML configuration file (default: the embedded default)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--set", sets,
+                 "Override one key, SECTION.KEY=VALUE (TOML value; bare text is a string). Repeatable, "
+                 "applied in order after the file")
+      ->type_name("KEY=VALUE");
+  app.add_flag("--print-config", options->print_config,
+               "Print the effective configuration as TOML (every key) and exit");
+  app.add_flag("--check-config", options->check_config,
+               "Load and validate the configuration, print every error as file:line:column, exit 0 if valid");
+  app.add_option("--log-level", log_level, "Same as --set registrar.log_level=LEVEL")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  app.add_option("--id", id, "Same as --set registrar.id=ID (decimal or 0x hex; 0 = random)")
+      ->type_name("ID");
+  app.add_option("--mode", mode, "Same as --set registrar.mode=MODE")
+      ->check(CLI::IsMember({"rfc", "nextgen"}));
+  app.add_option("--listen", listen,
+                 "Same as --set asap.listen=[ADDR, ...] (repeatable: all given addresses)")
+      ->type_name("ADDR");
+  app.add_flag("--version", version, "Print the version and exit");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (version) {
+    std::printf("poolregd %s\n", POOLREG_VERSION);
+    return 0;
+  }
+
+  for (const auto& s : sets) {
+    std::string error;
+    auto o = config::parse_override(s, &error);
+    if (!o) {
+      std::fprintf(stderr, "poolregd: --set: %s\n", error.c_str());
+      return 2;
+    }
+    options->overrides.push_back(*o);
+  }
+  if (!mode.empty()) options->overrides.push_back({"registrar.mode", mode});
+  if (!id.empty()) options->overrides.push_back({"registrar.id", id});
+  if (!listen.empty()) {
+    std::string list = "[";
+    for (std::size_t i = 0; i < listen.size(); ++i) list += (i ? ", " : "") + config::toml_quote(listen[i]);
+    options->overrides.push_back({"asap.listen", list + "]"});
+  }
+  if (!log_level.empty()) options->overrides.push_back({"registrar.log_level", log_level});
+  return std::nullopt;
+}
+
+}  // namespace poolreg::daemon

@@ -1,0 +1,66 @@
+// poolregd: parse the command line, load the configuration, set up logging, run the service.
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <random>
+
+#include "config/config_loader.hpp"
+#include "dataplane/daemon/daemon_options.hpp"
+#include "dataplane/daemon/idle_service.hpp"
+#include "dataplane/daemon/logging.hpp"
+#include "dataplane/daemon/shutdown_signals.hpp"
+
+namespace {
+
+using poolreg::config::LoadResult;
+
+LoadResult load(const poolreg::daemon::DaemonOptions& options) {
+  if (options.config_path.empty()) return poolreg::config::load_embedded_default_config(options.overrides);
+  return poolreg::config::load_config_file(options.config_path, options.overrides);
+}
+
+int run(const poolreg::daemon::DaemonOptions& options) {
+  LoadResult loaded = load(options);
+  const std::string source = options.config_path.empty()
+                                 ? std::string(poolreg::config::kEmbeddedConfigSourceName)
+                                 : options.config_path;
+  if (!loaded.ok()) {
+    for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
+    std::fprintf(stderr, "poolregd: %zu configuration error%s in %s\n", loaded.errors.size(),
+                 loaded.errors.size() == 1 ? "" : "s", source.c_str());
+    return 1;
+  }
+  if (options.check_config) {
+    std::printf("%s: configuration OK\n", source.c_str());
+    return 0;
+  }
+  if (options.print_config) {
+    std::fputs(poolreg::config::dump_effective_config(loaded.config).c_str(), stdout);
+    return 0;
+  }
+
+  // Before any thread exists: the signal mask is inherited by every thread started later.
+  poolreg::daemon::ShutdownSignals signals;
+  std::signal(SIGPIPE, SIG_IGN);  // a peer closing a socket must not kill the registrar
+  auto logger = poolreg::daemon::make_daemon_logger(loaded.config.registrar);
+  std::random_device entropy;
+  std::mt19937_64 random(((std::uint64_t{entropy()} << 32) | entropy()));
+  const poolreg::RegistrarId id = poolreg::config::choose_registrar_id(loaded.config.registrar, random);
+  logger->info("poolregd {} starting, configuration {}", POOLREG_VERSION, source);
+
+  poolreg::daemon::IdleService service({loaded.config, id, *logger});
+  return service.run(signals);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  poolreg::daemon::DaemonOptions options;
+  if (auto exit_code = poolreg::daemon::parse_daemon_options(argc, argv, &options)) return *exit_code;
+  try {
+    return run(options);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "poolregd: start-up failed: %s\n", e.what());
+    return 1;
+  }
+}
