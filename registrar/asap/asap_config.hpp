@@ -1,0 +1,71 @@
+// AsapConfig: the ASAP options of the registrar, filled by the daemon from its configuration
+// (defaults = RSPLIB's, shared/spec/registrar-defaults.md).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "registrar/asap/address_scope.hpp"
+#include "registrar/asap/rate_limiter.hpp"
+#include "registrar/common/clock.hpp"
+#include "registrar/common/ids.hpp"
+#include "registrar/common/pool_handle.hpp"
+#include "registrar/common/transport.hpp"
+#include "registrar/wire/wire_constants.hpp"
+
+namespace poolreg::asap {
+
+struct AsapConfig {
+  // This registrar's ID (non-zero; its low 32 bits must be non-zero too — nextgen.md 2).
+  RegistrarId registrar_id = 0;
+
+  // Next-gen mode (nextgen.md): when on, a PE/PU that sends NG-Capabilities (0x8040) gets
+  // next-gen encoding (64-bit ID TLVs) and the registrar's flags echoed in the Registration
+  // Response. Off: pure RFC mode, received extension TLVs are skipped.
+  bool next_gen = false;
+  // Flags this registrar advertises (wire::kNgCap*). kNgCapHro also switches honouring the
+  // Handle Resolution Option on or off — in both modes, since RSPLIB PUs send it (NG-HRO-01).
+  std::uint32_t ng_capabilities = wire::kNgCapId64 | wire::kNgCapHro | wire::kNgCapTcp;
+
+  // Endpoint keep-alive (asap.md 4.4, 5): idle time before a Keep-Alive, wait for its Ack.
+  TimeNs keepalive_interval = 5 * kNsPerSec;
+  TimeNs keepalive_timeout = 5 * kNsPerSec;
+  // Abort the association of a PE that missed its keep-alive when no other owned PE uses it
+  // (RSPLIB aborts always; we spare associations still carrying live PEs).
+  bool abort_on_keepalive_timeout = true;
+  // Timer wheel resolution / size (keep-alive timers fire at most one tick late).
+  TimeNs timer_tick = 10 * kNsPerMs;
+  std::size_t timer_slots = 4096;
+
+  // Endpoint Unreachable reports before a PE is removed (MAX-BAD-PE-REPORT).
+  std::uint32_t max_bad_pe_reports = 3;
+
+  // Handle resolution: default answer size (no HRO or HRO 0) and cap (HRO 0xFFFFFFFF).
+  // The cap is clamped to the handlespace's hard limit (128, handlespace::kMaxResolveItems).
+  std::uint32_t hr_default_items = 3;
+  std::uint32_t hr_max_items = 128;
+  // RSPLIB MaxIncrement. Informational: the selectors fix MaxIncrement per policy
+  // (registrar/policy/selector.hpp); kept so the daemon's configuration has one home.
+  std::uint32_t max_increment = 0;
+
+  // PE address filter (ASAP-REG-06, SEC-06). Addresses below min_address_scope are always
+  // dropped; with address_check also those that are not peer addresses of the association.
+  // No address left → Registration Response R=1, cause 0x3, or 0xa when
+  // address_rejection_is_security is set.
+  AddressScope min_address_scope = AddressScope::kSiteLocal;
+  bool address_check = true;
+  bool address_rejection_is_security = false;
+
+  // Per-association rate limits (SEC-01; 0 = off). Excess Handle Resolutions are answered as
+  // an unknown pool (0x9), excess Endpoint Unreachable reports are dropped silently.
+  RateLimit hr_rate_limit;
+  RateLimit eu_rate_limit;
+
+  // Limits.
+  std::size_t max_pool_handle = kDefaultMaxPoolHandleBytes;  // WIRE-07 (cause 0x3 beyond)
+  std::size_t max_addresses = kMaxAddressesPerTransport;     // per transport TLV
+  std::size_t max_message = 65535;
+  std::size_t max_pes_per_association = 0;  // 0 = unlimited; beyond → R=1 cause 0x6
+};
+
+}  // namespace poolreg::asap

@@ -1,0 +1,79 @@
+// AsapCounters: everything the ASAP server counts, with names an operator understands
+// (poolctl stats, telemetry). Plain values; single-threaded writer (the event loop). Readers on
+// other threads must go through the daemon's own snapshotting.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "registrar/common/error_cause.hpp"
+#include "registrar/handlespace/function_ref.hpp"
+#include "registrar/wire/decode_error.hpp"
+
+namespace poolreg::asap {
+
+inline constexpr std::size_t kErrorCauseSlots = 11;      // 0x0 .. 0xa
+inline constexpr std::size_t kDecodeErrorKindSlots = 32;  // DecodeErrorKind values
+
+struct AsapCounters {
+  std::uint64_t messages_received = 0;
+  // Registration
+  std::uint64_t registrations = 0;          // accepted, new PE
+  std::uint64_t reregistrations = 0;        // accepted, PE already known
+  std::uint64_t registrations_rejected = 0; // answered with R=1
+  std::uint64_t addresses_filtered = 0;     // PE addresses dropped by the scope/ownership filter
+  // Deregistration
+  std::uint64_t deregistrations = 0;          // PE removed
+  std::uint64_t deregistrations_unknown = 0;  // PE not found (still answered)
+  std::uint64_t deregistrations_refused = 0;  // owner check failed (0x4)
+  // Handle resolution
+  std::uint64_t resolutions = 0;               // answered with PEs (pool known)
+  std::uint64_t resolutions_unknown_pool = 0;  // answered 0x9 because the pool does not exist
+  std::uint64_t resolutions_rate_limited = 0;  // answered 0x9 because of the HR rate limit
+  std::uint64_t resolution_pes_returned = 0;
+  std::uint64_t resolutions_truncated = 0;     // fewer PEs sent so the answer fits one message
+  // Keep-alive
+  std::uint64_t keepalives_sent = 0;         // H=0
+  std::uint64_t keepalives_home_sent = 0;    // H=1 (takeover / suggestion)
+  std::uint64_t keepalive_acks = 0;
+  std::uint64_t keepalive_acks_unknown = 0;  // Ack for a PE we do not monitor
+  std::uint64_t keepalive_acks_wrong_association = 0;
+  std::uint64_t keepalive_timeouts = 0;
+  std::uint64_t takeover_monitors = 0;       // monitor_as_new_home calls
+  std::uint64_t takeover_bound = 0;          // PEs bound to the new association by their Ack
+  std::uint64_t takeover_kept_for_life = 0;  // TCP / unreachable PEs kept until their life ends
+  std::uint64_t connects_failed = 0;
+  // Endpoint unreachable
+  std::uint64_t unreachable_reports = 0;
+  std::uint64_t unreachable_unknown_pe = 0;
+  std::uint64_t unreachable_rate_limited = 0;
+  // PE removals by reason (every removal this server made)
+  std::uint64_t removed_by_deregistration = 0;
+  std::uint64_t removed_by_keepalive_timeout = 0;
+  std::uint64_t removed_by_association_loss = 0;
+  std::uint64_t removed_by_unreachable_reports = 0;
+  std::uint64_t removed_by_operator = 0;
+  // Associations
+  std::uint64_t associations_up = 0;
+  std::uint64_t associations_closed = 0;
+  std::uint64_t associations_aborted = 0;
+  // Errors and odd traffic
+  std::array<std::uint64_t, kErrorCauseSlots> errors_sent_by_cause{};  // ASAP Error + R=1 causes
+  std::uint64_t error_messages_received = 0;
+  std::uint64_t unrecognized_parameter_reports = 0;  // extra Errors 0x1 for 11-bit TLVs
+  std::array<std::uint64_t, kDecodeErrorKindSlots> decode_errors_by_kind{};
+  std::uint64_t silently_dropped = 0;        // unknown TLV with action bits 00
+  std::uint64_t unexpected_messages = 0;     // PR->PE/PU types received by a PR
+  std::uint64_t pe_pu_messages_ignored = 0;  // Cookie, Cookie Echo, Business Card
+  std::uint64_t server_announces_ignored = 0;
+  std::uint64_t send_failures = 0;
+
+  // Calls visit(name, value) for every counter, arrays expanded
+  // ("errors_sent.invalid_values", "decode_errors.tlv_truncated", ...). Zero entries of the
+  // arrays are skipped.
+  void for_each(handlespace::FunctionRef<void(std::string_view, std::uint64_t)> visit) const;
+};
+
+}  // namespace poolreg::asap

@@ -1,0 +1,726 @@
+#include "registrar/asap/asap_server.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "registrar/wire/asap_codec.hpp"
+#include "registrar/wire/message_header.hpp"
+#include "registrar/wire/parameter_codec.hpp"
+#include "registrar/wire/tlv_reader.hpp"
+
+namespace poolreg::asap {
+
+namespace {
+
+using wire::AsapType;
+using wire::ByteSink;
+
+constexpr std::uint8_t type_code(AsapType t) noexcept { return static_cast<std::uint8_t>(t); }
+
+std::size_t cause_slot(ErrorCause cause) noexcept {
+  const auto v = static_cast<std::size_t>(cause);
+  return v < kErrorCauseSlots ? v : 0;
+}
+
+// IPv4-mapped IPv6 (::ffff:a.b.c.d) compares equal to the IPv4 address.
+IpAddress normalized(const IpAddress& a) noexcept {
+  if (a.is_v4()) return a;
+  const std::uint8_t* b = a.data();
+  for (int i = 0; i < 10; ++i)
+    if (b[i] != 0) return a;
+  if (b[10] != 0xff || b[11] != 0xff) return a;
+  return IpAddress::v4({b[12], b[13], b[14], b[15]});
+}
+
+bool contains_address(const std::vector<IpAddress>& list, const IpAddress& address) noexcept {
+  const IpAddress n = normalized(address);
+  return std::any_of(list.begin(), list.end(), [&](const IpAddress& x) { return normalized(x) == n; });
+}
+
+// Bounds of the TLVs of a message body (Length, clipped to the buffer).
+std::span<const std::uint8_t> body_of(std::span<const std::uint8_t> bytes) noexcept {
+  if (bytes.size() < wire::kMessageHeaderSize) return {};
+  const std::size_t length = std::min<std::size_t>(wire::load_u16(bytes.data() + 2), bytes.size());
+  if (length < wire::kMessageHeaderSize) return {};
+  return bytes.subspan(wire::kMessageHeaderSize, length - wire::kMessageHeaderSize);
+}
+
+// Which part of a Registration's Pool Element TLV an Operation Error quotes (asap.md 6).
+enum class PePart : std::uint8_t { kWholeElement, kUserTransport, kPolicy };
+
+// The bytes (TLV with its padding) of that part inside an already decoded Registration;
+// empty when not found. Never reads outside `bytes`.
+std::span<const std::uint8_t> find_pe_part(std::span<const std::uint8_t> bytes, PePart part) noexcept {
+  wire::TlvReader top(body_of(bytes), static_cast<std::uint32_t>(wire::kMessageHeaderSize));
+  while (auto t = top.next()) {
+    if (t->pure_type() != wire::param::kPoolElement) continue;
+    if (part == PePart::kWholeElement) return bytes.subspan(t->offset, t->length);
+    if (t->value.size() < 12) return {};
+    const std::uint32_t inner_offset = t->offset + static_cast<std::uint32_t>(wire::kTlvHeaderSize) + 12;
+    wire::TlvReader inner(t->value.subspan(12), inner_offset);
+    while (auto s = inner.next()) {
+      const std::uint16_t p = s->pure_type();
+      const bool transport = p >= wire::param::kDccpTransport && p <= wire::param::kUdpLiteTransport;
+      if ((part == PePart::kUserTransport && transport) || (part == PePart::kPolicy && p == wire::param::kPolicy))
+        return bytes.subspan(s->offset, std::min<std::size_t>(s->length, bytes.size() - s->offset));
+    }
+    return {};
+  }
+  return {};
+}
+
+// A Registration that failed to decode: recover its pool handle and (short) PE ID when both
+// are readable, so the PE gets a Registration Response R=1 instead of a bare Error (asap.md 6).
+struct Salvaged {
+  PoolHandle handle;
+  PoolElementId id = 0;
+};
+std::optional<Salvaged> salvage_registration(std::span<const std::uint8_t> bytes, const wire::WireOptions& o) noexcept {
+  std::optional<PoolHandle> handle;
+  std::optional<PoolElementId> id;
+  wire::TlvReader top(body_of(bytes), static_cast<std::uint32_t>(wire::kMessageHeaderSize));
+  while (auto t = top.next()) {
+    if (t->pure_type() == wire::param::kPoolHandle && !handle) {
+      auto h = wire::decode_pool_handle(*t, o);
+      if (!h) return std::nullopt;
+      handle = h.value();
+    } else if (t->pure_type() == wire::param::kPoolElement && !id) {
+      if (t->value.size() < 4) return std::nullopt;
+      id = wire::load_u32(t->value.data());
+    }
+  }
+  if (!handle || !id) return std::nullopt;
+  return Salvaged{*handle, *id};
+}
+
+// Upper bound of the bytes one PE adds to a Handle Resolution Response (PE TLV header + IDs +
+// life, transport header incl. DCCP service code, addresses, policy TLV, next-gen 0x8042).
+constexpr std::size_t kPeFixedBound = 16 + 12 + 32 + 20;
+constexpr std::size_t kPolicyTlvBound = 32;
+
+}  // namespace
+
+AsapServer::AsapServer(const AsapConfig& config, handlespace::Handlespace& handlespace,
+                       handlespace::ReaderContext& reader, MessageOutput& output, const Clock& clock,
+                       OwnedPeListener* enrp)
+    : config_(config),
+      hs_(handlespace),
+      reader_(reader),
+      out_(output),
+      clock_(clock),
+      enrp_(enrp),
+      timers_(config.timer_tick, config.timer_slots, clock.now()),
+      resolve_cap_(std::clamp<std::size_t>(config.hr_max_items, 1, handlespace::kMaxResolveItems)),
+      tx_(std::max<std::size_t>(config.max_message, 64) + 4),
+      address_scratch_(255) {
+  config_.max_message = std::min<std::size_t>(config_.max_message, 65535);
+}
+
+AsapServer::~AsapServer() = default;
+
+// ------------------------------------------------------------------------------ helpers
+
+Association& AsapServer::association_for(ConnectionId c) {
+  if (Association* a = associations_.find(c)) return *a;
+  // A message on a connection never announced: no peer addresses, so the address filter
+  // refuses every PE address on it (with address_check on).
+  return associations_.upsert(c, ConnectionPeer{}, clock_.now(), config_.hr_rate_limit, config_.eu_rate_limit);
+}
+
+wire::WireOptions AsapServer::options_for(const Association& a) const noexcept {
+  wire::WireOptions o;
+  o.next_gen = config_.next_gen && a.ng_capabilities.has_value();
+  o.max_pool_handle = std::min(config_.max_pool_handle, kPoolHandleCapacity);
+  o.max_message = config_.max_message;
+  o.max_addresses = config_.max_addresses;
+  return o;
+}
+
+bool AsapServer::send(ConnectionId c, std::span<const std::uint8_t> message) {
+  if (out_.send(c, WireProtocol::kAsap, message)) return true;
+  ++counters_.send_failures;
+  return false;
+}
+
+std::uint32_t AsapServer::items_for(const std::optional<std::uint32_t>& hro) const noexcept {
+  std::uint64_t n = config_.hr_default_items;
+  if (hro && *hro != 0 && (config_.ng_capabilities & wire::kNgCapHro) != 0) n = *hro;
+  if (n == 0) n = 1;
+  return static_cast<std::uint32_t>(std::min<std::uint64_t>(n, resolve_cap_));
+}
+
+void AsapServer::send_error(ConnectionId c, ErrorCause cause, std::span<const std::uint8_t> info) {
+  // Header + Operation Error TLV + cause TLV = 12 bytes; keep the padded total <= max_message.
+  const std::size_t max_info = (config_.max_message - 12) & ~static_cast<std::size_t>(3);
+  if (info.size() > max_info) info = info.first(max_info);
+  wire::WireOptions o;
+  o.max_message = config_.max_message;
+  auto r = wire::encode_asap_error(cause, info, o, ByteSink(std::span<std::uint8_t>(tx_)));
+  if (!r) return;
+  ++counters_.errors_sent_by_cause[cause_slot(cause)];
+  send(c, std::span<const std::uint8_t>(tx_.data(), r.size));
+}
+
+void AsapServer::send_registration_reject(ConnectionId c, const PoolHandle& handle, PoolElementId id,
+                                          ErrorCause cause, std::span<const std::uint8_t> info,
+                                          const wire::WireOptions& o) {
+  const std::size_t max_info = (config_.max_message - 64) & ~static_cast<std::size_t>(3);
+  if (info.size() > max_info) info = info.first(max_info);
+  wire::RegistrationResponse resp;
+  resp.rejected = true;
+  resp.pool_handle = handle;
+  resp.pe_id = id;
+  resp.error = wire::OperationError::single(cause, info);
+  ++counters_.registrations_rejected;
+  ++counters_.errors_sent_by_cause[cause_slot(cause)];
+  auto r = wire::encode(resp, o, ByteSink(std::span<std::uint8_t>(tx_)));
+  if (r) send(c, std::span<const std::uint8_t>(tx_.data(), r.size));
+}
+
+void AsapServer::send_reports(ConnectionId c, std::span<const std::uint8_t> bytes,
+                              const wire::UnrecognizedReports& reports, std::uint8_t type) {
+  if (type == type_code(AsapType::kError)) return;  // never answer an Error with an Error
+  for (const wire::TlvLocation& loc : reports) {
+    if (loc.offset > bytes.size()) continue;
+    const std::size_t n = std::min<std::size_t>(loc.length, bytes.size() - loc.offset);
+    ++counters_.unrecognized_parameter_reports;
+    send_error(c, ErrorCause::kUnrecognizedParameter, bytes.subspan(loc.offset, n));
+  }
+}
+
+void AsapServer::handle_decode_failure(ConnectionId c, std::span<const std::uint8_t> bytes,
+                                       const wire::DecodeError& e, std::uint8_t type, const wire::WireOptions& o) {
+  const auto kind = static_cast<std::size_t>(e.kind);
+  if (kind < kDecodeErrorKindSlots) ++counters_.decode_errors_by_kind[kind];
+  if (e.silent_drop) {
+    ++counters_.silently_dropped;
+    return;
+  }
+  if (type == type_code(AsapType::kError)) return;  // WIRE-04: never answer an Error with an Error
+  const bool framing = e.kind == wire::DecodeErrorKind::kTruncatedHeader ||
+                       e.kind == wire::DecodeErrorKind::kBadMessageLength ||
+                       e.kind == wire::DecodeErrorKind::kTrailingBytes;
+  if (type == type_code(AsapType::kRegistration) && !framing) {
+    if (auto s = salvage_registration(bytes, o)) {
+      send_registration_reject(c, s->handle, s->id, e.cause, e.offending(bytes), o);
+      return;
+    }
+  }
+  send_error(c, e.cause, e.offending(bytes));
+}
+
+// ------------------------------------------------------------------------------ transport events
+
+void AsapServer::on_connection_up(ConnectionId connection, const ConnectionPeer& peer) {
+  ++counters_.associations_up;
+  associations_.upsert(connection, peer, clock_.now(), config_.hr_rate_limit, config_.eu_rate_limit);
+}
+
+void AsapServer::on_message(ConnectionId connection, std::span<const std::uint8_t> bytes) {
+  ++counters_.messages_received;
+  Association& a = association_for(connection);
+  const std::uint8_t type = bytes.empty() ? 0 : bytes[0];
+  if (type == type_code(AsapType::kRegistration)) handle_registration(connection, a, bytes);
+  else if (type == type_code(AsapType::kHandleResolution)) handle_handle_resolution(connection, a, bytes);
+  else handle_other(connection, a, bytes, type);
+  reader_.quiescent();
+}
+
+void AsapServer::on_connection_closed(ConnectionId connection) {
+  if (connection == kNoConnectionId) return;
+  ++counters_.associations_closed;
+  close_association(connection, false);
+}
+
+void AsapServer::close_association(ConnectionId c, bool /*aborted*/) {
+  // Collect first: the ENRP listener must not run inside the handlespace's removal loop.
+  std::vector<handlespace::RemovedPe> removed;
+  if (c != kNoConnectionId)
+    hs_.remove_association(c, [&](const handlespace::RemovedPe& r) { removed.push_back(r); });
+  for (const auto& r : removed) {
+    ++counters_.removed_by_association_loss;
+    forget_removed(r);
+  }
+  // Takeover keep-alives still waiting on this association keep their timeout: no Ack will
+  // come, so they time out and the PE is removed then (asap.md 4.4).
+  associations_.erase(c);
+}
+
+// ------------------------------------------------------------------------------ registration
+
+void AsapServer::handle_registration(ConnectionId c, Association& a, std::span<const std::uint8_t> bytes) {
+  wire::WireOptions o = options_for(a);
+  auto r = wire::decode_registration_view(bytes, o);
+  if (!r) {
+    handle_decode_failure(c, bytes, r.error(), type_code(AsapType::kRegistration), o);
+    return;
+  }
+  send_reports(c, bytes, r.reports(), type_code(AsapType::kRegistration));
+  const wire::RegistrationView& view = r.value();
+  a.ng_capabilities = view.ng_capabilities;  // the PE's latest registration decides (nextgen.md 1)
+  o = options_for(a);
+  const PoolHandle& handle = view.pool_handle;
+  const PoolElementId id = view.element.id;
+
+  PoolElement pe = view.element.to_pool_element();
+  pe.home_registrar = config_.registrar_id;  // ASAP-REG-08
+  pe.asap_transport.reset();
+
+  // ASAP-REG-06: user addresses must belong to the association and reach far enough.
+  std::vector<IpAddress>& addrs = pe.user_transport.addresses;
+  const std::size_t before = addrs.size();
+  addrs.erase(std::remove_if(addrs.begin(), addrs.end(),
+                             [&](const IpAddress& ip) {
+                               const AddressScope s = address_scope(ip);
+                               if (s == AddressScope::kInvalid || s < config_.min_address_scope) return true;
+                               return config_.address_check && !contains_address(a.peer.addresses, ip);
+                             }),
+              addrs.end());
+  counters_.addresses_filtered += before - addrs.size();
+  if (addrs.empty()) {
+    const ErrorCause cause = config_.address_rejection_is_security ? ErrorCause::kRejectedSecurityConsiderations
+                                                                   : ErrorCause::kInvalidValues;
+    send_registration_reject(c, handle, id, cause, find_pe_part(bytes, PePart::kUserTransport), o);
+    return;
+  }
+
+  // ASAP-REG-07: the ASAP transport is what the association shows (scope-filtered addresses).
+  if (!a.peer.addresses.empty() && a.peer.port != 0) {
+    TransportEndpoint asap;
+    asap.protocol = a.peer.kind == TransportProtocol::kTcp ? TransportProtocol::kTcp : TransportProtocol::kSctp;
+    asap.port = a.peer.port;
+    asap.use = TransportUse::kDataOnly;
+    for (const IpAddress& ip : a.peer.addresses) {
+      const AddressScope s = address_scope(ip);
+      if (s != AddressScope::kInvalid && s >= config_.min_address_scope) asap.addresses.push_back(ip);
+    }
+    if (asap.addresses.empty()) asap.addresses = a.peer.addresses;  // better than no way back
+    // TCP: one address (nextgen.md 6.6); the true TCP transport is stored, ENRP describes it
+    // as SCTP toward RFC peers (nextgen.md 6.9).
+    const std::size_t limit = asap.protocol == TransportProtocol::kSctp ? config_.max_addresses : 1;
+    if (asap.addresses.size() > limit) asap.addresses.resize(limit);
+    pe.asap_transport = std::move(asap);
+  }
+
+  // Per-association PE limit (registration floods, RFC 5355).
+  if (config_.max_pes_per_association != 0 && a.registered_pes >= config_.max_pes_per_association) {
+    const OwnedPeTable::Index existing = owned_.find(handle, id);
+    const bool already_here = existing != OwnedPeTable::kNotFound && owned_.at(existing).association == c &&
+                              owned_.at(existing).state != MonitorState::kAwaitingBind;
+    if (!already_here) {
+      send_registration_reject(c, handle, id, ErrorCause::kLackOfResources, {}, o);
+      return;
+    }
+  }
+
+  handlespace::RegistrationOptions ro;
+  ro.association = c;
+  ro.expires_at = 0;  // own PEs: keep-alives decide (asap.md 4.7)
+  auto result = hs_.register_pe(handle, pe, ro);
+  if (!result) {
+    const ErrorCause cause = result.error().cause;
+    std::span<const std::uint8_t> info;
+    switch (cause) {
+      case ErrorCause::kInconsistentPoolingPolicy: info = find_pe_part(bytes, PePart::kPolicy); break;
+      case ErrorCause::kInconsistentTransportType:
+      case ErrorCause::kInconsistentDataControlConfiguration:
+        info = find_pe_part(bytes, PePart::kUserTransport);
+        break;
+      case ErrorCause::kInvalidValues: info = find_pe_part(bytes, PePart::kWholeElement); break;
+      default: break;
+    }
+    send_registration_reject(c, handle, id, cause, info, o);
+    return;
+  }
+
+  if (result->pe_created) ++counters_.registrations;
+  else ++counters_.reregistrations;
+
+  wire::RegistrationResponse resp;
+  resp.pool_handle = handle;
+  resp.pe_id = id;
+  if (config_.next_gen && view.ng_capabilities) resp.ng_capabilities = config_.ng_capabilities;
+  if (auto e = wire::encode(resp, o, ByteSink(std::span<std::uint8_t>(tx_))))
+    send(c, std::span<const std::uint8_t>(tx_.data(), e.size));
+
+  track_owned(handle, id, c);
+  if (enrp_ != nullptr) enrp_->on_owned_pe_registered(handle, pe);  // ASAP-REG-09
+}
+
+// ------------------------------------------------------------------------------ monitor table
+
+void AsapServer::detach(OwnedPe& e) noexcept {
+  if (e.association == kNoConnectionId) return;
+  if (Association* a = associations_.find(e.association)) {
+    if (a->monitor_refs > 0) --a->monitor_refs;
+    if (e.state != MonitorState::kAwaitingBind && a->registered_pes > 0) --a->registered_pes;
+  }
+  e.association = kNoConnectionId;
+}
+
+void AsapServer::track_owned(const PoolHandle& handle, PoolElementId id, ConnectionId c) {
+  bool created = false;
+  const OwnedPeTable::Index idx = owned_.insert(handle, id, created);
+  OwnedPe& e = owned_.at(idx);
+  const ConnectionId old = e.association;
+  detach(e);
+  e.association = c;
+  e.state = MonitorState::kIdle;
+  if (Association* a = associations_.find(c)) {
+    ++a->monitor_refs;
+    ++a->registered_pes;
+  }
+  timers_.arm(idx, clock_.now() + config_.keepalive_interval);
+  // A takeover association we opened and that no PE uses any more is closed (the PE
+  // re-registered over its own association instead).
+  if (old != kNoConnectionId && old != c) {
+    const Association* oa = associations_.find(old);
+    if (oa != nullptr && oa->opened_by_us) abort_if_unused(old);
+  }
+}
+
+void AsapServer::release_monitor(OwnedPeTable::Index index) {
+  OwnedPe& e = owned_.at(index);
+  if (!e.in_use) return;
+  timers_.disarm(index);
+  detach(e);
+  owned_.erase(index);
+}
+
+void AsapServer::forget_removed(const handlespace::RemovedPe& removed) {
+  const OwnedPeTable::Index idx = owned_.find(removed.handle, removed.pe.id);
+  if (idx != OwnedPeTable::kNotFound) release_monitor(idx);
+  if (enrp_ != nullptr && removed.pe.home_registrar == config_.registrar_id)
+    enrp_->on_owned_pe_removed(removed.handle, removed.pe);
+}
+
+void AsapServer::abort_if_unused(ConnectionId c) {
+  const Association* a = associations_.find(c);
+  if (a == nullptr || a->monitor_refs != 0) return;
+  out_.abort(c);
+  ++counters_.associations_aborted;
+  close_association(c, true);
+}
+
+// ------------------------------------------------------------------------------ deregistration etc.
+
+void AsapServer::handle_other(ConnectionId c, Association& a, std::span<const std::uint8_t> bytes, std::uint8_t type) {
+  const wire::WireOptions o = options_for(a);
+  auto r = wire::decode_asap(bytes, o);
+  if (!r) {
+    handle_decode_failure(c, bytes, r.error(), type, o);
+    return;
+  }
+  send_reports(c, bytes, r.reports(), type);
+  switch (wire::asap_type_of(r.value())) {
+    case AsapType::kDeregistration:
+      handle_deregistration(c, std::get<wire::Deregistration>(r.value()), o);
+      break;
+    case AsapType::kEndpointKeepAliveAck:
+      handle_keepalive_ack(c, std::get<wire::EndpointKeepAliveAck>(r.value()));
+      break;
+    case AsapType::kEndpointUnreachable:
+      handle_unreachable(c, a, std::get<wire::EndpointUnreachable>(r.value()));
+      break;
+    case AsapType::kError:
+      ++counters_.error_messages_received;  // logged by count only; never answered
+      break;
+    case AsapType::kCookie:
+    case AsapType::kCookieEcho:
+    case AsapType::kBusinessCard:
+      ++counters_.pe_pu_messages_ignored;  // PE <-> PU messages; nothing for a registrar
+      break;
+    case AsapType::kServerAnnounce:
+      ++counters_.server_announces_ignored;
+      break;
+    case AsapType::kRegistration:  // dispatched before; kept for completeness
+    case AsapType::kHandleResolution:
+    case AsapType::kRegistrationResponse:
+    case AsapType::kDeregistrationResponse:
+    case AsapType::kHandleResolutionResponse:
+    case AsapType::kEndpointKeepAlive:
+      ++counters_.unexpected_messages;
+      break;
+  }
+}
+
+void AsapServer::handle_deregistration(ConnectionId c, const wire::Deregistration& m, const wire::WireOptions& o) {
+  auto r = hs_.deregister_from(m.pool_handle, m.pe_id, c);  // SEC-02 owner check
+  wire::DeregistrationResponse resp;
+  resp.pool_handle = m.pool_handle;
+  resp.pe_id = m.pe_id;
+  std::optional<handlespace::RemovedPe> removed;
+  if (!r) {
+    ++counters_.deregistrations_refused;
+    ++counters_.errors_sent_by_cause[cause_slot(r.error().cause)];
+    resp.error = wire::OperationError::single(r.error().cause);
+  } else if (r.value()) {
+    ++counters_.deregistrations;
+    ++counters_.removed_by_deregistration;
+    removed = *r.value();
+  } else {
+    ++counters_.deregistrations_unknown;  // still a success answer (ASAP-DEREG-01, RSPLIB)
+  }
+  if (auto e = wire::encode(resp, o, ByteSink(std::span<std::uint8_t>(tx_))))
+    send(c, std::span<const std::uint8_t>(tx_.data(), e.size));
+  if (removed) forget_removed(*removed);
+}
+
+void AsapServer::handle_unreachable(ConnectionId /*c*/, Association& a, const wire::EndpointUnreachable& m) {
+  if (!a.eu_bucket.try_take(config_.eu_rate_limit, clock_.now())) {
+    ++counters_.unreachable_rate_limited;  // dropped silently (asap.md 4.5)
+    return;
+  }
+  ++counters_.unreachable_reports;
+  const auto count = hs_.report_unreachable(m.pool_handle, m.pe_id);
+  if (!count) {
+    ++counters_.unreachable_unknown_pe;
+    return;
+  }
+  if (*count < std::max<std::uint32_t>(config_.max_bad_pe_reports, 1)) return;
+  if (auto removed = hs_.deregister(m.pool_handle, m.pe_id)) {
+    ++counters_.removed_by_unreachable_reports;
+    forget_removed(*removed);  // DEL only when owned by us (ASAP-EU-01)
+  }
+}
+
+// ------------------------------------------------------------------------------ handle resolution
+
+void AsapServer::handle_handle_resolution(ConnectionId c, Association& a, std::span<const std::uint8_t> bytes) {
+  wire::WireOptions o = options_for(a);
+  auto r = wire::decode_handle_resolution(bytes, o);
+  if (!r) {
+    handle_decode_failure(c, bytes, r.error(), type_code(AsapType::kHandleResolution), o);
+    return;
+  }
+  send_reports(c, bytes, r.reports(), type_code(AsapType::kHandleResolution));
+  a.ng_capabilities = r->ng_capabilities;
+  o = options_for(a);
+  const bool limited = !a.hr_bucket.try_take(config_.hr_rate_limit, clock_.now());
+  answer_resolution(c, r.value(), o, limited);
+}
+
+void AsapServer::answer_resolution(ConnectionId c, const wire::HandleResolution& m, const wire::WireOptions& o,
+                                   bool rate_limited) {
+  wire::HandleResolutionResponseWriter w(ByteSink(std::span<std::uint8_t>(tx_)), o);
+  const PoolHandle& handle = m.pool_handle;
+  if (rate_limited) {
+    ++counters_.resolutions_rate_limited;
+    ++counters_.errors_sent_by_cause[cause_slot(ErrorCause::kUnknownPoolHandle)];
+    w.begin_error(handle, ErrorCause::kUnknownPoolHandle);  // as RSPLIB: looks like an unknown pool
+  } else {
+    const std::uint32_t items = items_for(m.items);
+    std::size_t used = wire::kMessageHeaderSize + wire::pad4(wire::kTlvHeaderSize + handle.size()) + kPolicyTlvBound;
+    bool begun = false;
+    bool truncated = false;
+    std::size_t sent = 0;
+    const auto status = hs_.resolve(handle, items, reader_, [&](const handlespace::PoolElementView& pe) {
+      if (truncated) return;
+      std::size_t n = 0;
+      std::size_t address_bytes = 0;
+      for (const IpAddress ip : pe.user_addresses()) {
+        if (n == address_scratch_.size()) break;
+        address_scratch_[n++] = ip;
+        address_bytes += ip.is_v4() ? 8 : 20;
+      }
+      if (used + kPeFixedBound + address_bytes > o.max_message) {
+        truncated = true;  // keep the answer one valid message
+        return;
+      }
+      if (!begun) {
+        w.begin(handle, pe.policy());  // RSPLIB: policy TLV = the first returned PE's values
+        begun = true;
+      }
+      w.add(pe.id(), pe.home(), pe.registration_life_ms(), pe.user_protocol(), pe.user_port(),
+            pe.user_transport_use(), std::span<const IpAddress>(address_scratch_.data(), n), pe.policy(),
+            pe.dccp_service_code());
+      used += kPeFixedBound + address_bytes;
+      ++sent;
+    });
+    if (status == handlespace::ResolveStatus::kUnknownPool) {
+      ++counters_.resolutions_unknown_pool;
+      ++counters_.errors_sent_by_cause[cause_slot(ErrorCause::kUnknownPoolHandle)];
+      w.begin_error(handle, ErrorCause::kUnknownPoolHandle);  // ASAP-HR-02
+    } else {
+      if (!begun) {  // pool exists but nothing selectable (e.g. all weights 0)
+        PolicyParams p;
+        if (auto s = hs_.pool_summary(handle)) p.type = s->policy;
+        w.begin(handle, p);
+      }
+      ++counters_.resolutions;
+      counters_.resolution_pes_returned += sent;
+      if (truncated) ++counters_.resolutions_truncated;
+      hs_.drain_feedback(hs_.shard_of(handle));  // LUD-family policy state advances now
+    }
+  }
+  const auto e = w.finish();
+  if (!e) {
+    ++counters_.send_failures;
+    return;
+  }
+  send(c, std::span<const std::uint8_t>(tx_.data(), e.size));
+}
+
+std::optional<std::vector<PoolElement>> AsapServer::operator_resolve(const PoolHandle& handle, std::uint32_t items) {
+  std::vector<PoolElement> pes;
+  const auto status = hs_.resolve(handle, items_for(items), reader_, [&](const handlespace::PoolElementView& pe) {
+    pes.push_back(pe.to_pool_element());
+  });
+  reader_.quiescent();
+  if (status == handlespace::ResolveStatus::kUnknownPool) return std::nullopt;
+  hs_.drain_feedback(hs_.shard_of(handle));
+  return pes;
+}
+
+bool AsapServer::operator_deregister(const PoolHandle& handle, PoolElementId id) {
+  auto removed = hs_.deregister(handle, id);
+  if (!removed) return false;
+  ++counters_.removed_by_operator;
+  forget_removed(*removed);
+  return true;
+}
+
+// ------------------------------------------------------------------------------ keep-alive
+
+bool AsapServer::send_keepalive(ConnectionId c, const PoolHandle& handle, PoolElementId id, bool home) {
+  const Association* a = associations_.find(c);
+  wire::WireOptions o = a != nullptr ? options_for(*a) : options_for(Association{});
+  wire::EndpointKeepAlive ka;
+  ka.home = home;
+  ka.registrar_id = config_.registrar_id;
+  ka.pool_handle = handle;
+  ka.pe_id = id;  // always (asap.md 2: without it RSPLIB acks every PE it has)
+  auto e = wire::encode(ka, o, ByteSink(std::span<std::uint8_t>(tx_)));
+  if (!e) return false;
+  if (home) ++counters_.keepalives_home_sent;
+  else ++counters_.keepalives_sent;
+  return send(c, std::span<const std::uint8_t>(tx_.data(), e.size));
+}
+
+void AsapServer::handle_keepalive_ack(ConnectionId c, const wire::EndpointKeepAliveAck& m) {
+  const OwnedPeTable::Index idx = owned_.find(m.pool_handle, m.pe_id);
+  if (idx == OwnedPeTable::kNotFound) {
+    ++counters_.keepalive_acks_unknown;  // ASAP-KA-03: ignored
+    return;
+  }
+  OwnedPe& e = owned_.at(idx);
+  if (e.association != c) {
+    ++counters_.keepalive_acks_wrong_association;  // only the PE's own association counts
+    return;
+  }
+  ++counters_.keepalive_acks;
+  if (e.state == MonitorState::kAwaitingBind) {
+    std::optional<PoolElement> pe;
+    hs_.lookup(m.pool_handle, m.pe_id, [&](const handlespace::PoolElementView& v) { pe = v.to_pool_element(); });
+    if (!pe || pe->home_registrar != config_.registrar_id) {
+      // Gone, or an accepted takeover suggestion (home still the other PR): the PE re-registers
+      // here by itself; nothing to monitor until then.
+      release_monitor(idx);
+      return;
+    }
+    handlespace::RegistrationOptions ro;
+    ro.association = c;
+    if (!hs_.register_pe(m.pool_handle, *pe, ro)) {
+      release_monitor(idx);
+      return;
+    }
+    ++counters_.takeover_bound;
+    if (Association* a = associations_.find(c)) ++a->registered_pes;
+  }
+  e.state = MonitorState::kIdle;
+  timers_.arm(idx, clock_.now() + config_.keepalive_interval);  // ASAP-KA-03: re-arm
+}
+
+void AsapServer::run_timers(TimeNs now) {
+  timers_.run_due(now, [this](KeepAliveScheduler::TimerId id) { on_timer(id); });
+  reader_.quiescent();
+}
+
+std::optional<TimeNs> AsapServer::next_timer_due() const { return timers_.next_due(); }
+
+void AsapServer::on_timer(KeepAliveScheduler::TimerId id) {
+  OwnedPe& e = owned_.at(id);
+  if (!e.in_use) return;
+  if (e.state != MonitorState::kIdle) {
+    keepalive_timed_out(id);
+    return;
+  }
+  // Revalidate: ownership or binding may have changed through ENRP meanwhile.
+  bool still_ours = false;
+  hs_.lookup(e.handle, e.id, [&](const handlespace::PoolElementView& v) {
+    still_ours = v.home() == config_.registrar_id && v.association() == e.association;
+  });
+  if (!still_ours) {
+    release_monitor(id);
+    return;
+  }
+  const PoolHandle handle = e.handle;
+  const PoolElementId pe_id = e.id;
+  const ConnectionId c = e.association;
+  e.state = MonitorState::kAwaitingAck;
+  timers_.arm(id, clock_.now() + config_.keepalive_timeout);  // ASAP-KA-01
+  send_keepalive(c, handle, pe_id, false);
+}
+
+void AsapServer::keepalive_timed_out(OwnedPeTable::Index index) {
+  ++counters_.keepalive_timeouts;
+  const OwnedPe e = owned_.at(index);
+  bool owned = false;
+  hs_.lookup(e.handle, e.id, [&](const handlespace::PoolElementView& v) { owned = v.home() == config_.registrar_id; });
+  if (owned) {
+    if (auto removed = hs_.deregister(e.handle, e.id)) {  // ASAP-KA-02
+      ++counters_.removed_by_keepalive_timeout;
+      forget_removed(*removed);
+    }
+  }
+  if (owned_.at(index).in_use && owned_.at(index).id == e.id && owned_.at(index).handle == e.handle)
+    release_monitor(index);
+  if (e.association == kNoConnectionId) return;
+  const Association* a = associations_.find(e.association);
+  if (a == nullptr || a->monitor_refs != 0) return;
+  // The PE's association carries no other monitored PE: abort it as RSPLIB does. Takeover
+  // associations opened by us are always closed.
+  if (a->opened_by_us || config_.abort_on_keepalive_timeout) abort_if_unused(e.association);
+}
+
+void AsapServer::keep_for_life(const PoolHandle& handle, const PoolElement& pe) {
+  ++counters_.takeover_kept_for_life;
+  if (pe.home_registrar != config_.registrar_id) return;  // not ours: the owner's updates refresh it
+  const TimeNs life = static_cast<TimeNs>(pe.registration_life_ms) * kNsPerMs;
+  hs_.set_expiry(handle, pe.id, clock_.now() + std::max<TimeNs>(life, 1));
+}
+
+void AsapServer::monitor_as_new_home(const PoolHandle& handle, const PoolElement& pe) {
+  ++counters_.takeover_monitors;
+  const OwnedPeTable::Index existing = owned_.find(handle, pe.id);
+  if (existing != OwnedPeTable::kNotFound) return;  // already monitored (registered here or pending)
+  // nextgen.md 6.8: a TCP PE cannot be reached on its ephemeral port; keep it for its life.
+  if (!pe.asap_transport || pe.asap_transport->protocol != TransportProtocol::kSctp ||
+      pe.asap_transport->addresses.empty() || pe.asap_transport->port == 0) {
+    keep_for_life(handle, pe);
+    return;
+  }
+  const ConnectionId c = out_.connect(WireProtocol::kAsap, *pe.asap_transport);
+  bool created = false;
+  const OwnedPeTable::Index idx = owned_.insert(handle, pe.id, created);
+  OwnedPe& e = owned_.at(idx);
+  e.state = MonitorState::kAwaitingBind;
+  e.association = c;
+  if (c == kNoConnectionId) {
+    ++counters_.connects_failed;  // no Ack can come: the timeout below removes an owned PE
+  } else {
+    ConnectionPeer peer;
+    peer.kind = TransportProtocol::kSctp;
+    peer.protocol = WireProtocol::kAsap;
+    peer.outgoing = true;
+    peer.addresses = pe.asap_transport->addresses;
+    peer.port = pe.asap_transport->port;
+    Association& a = associations_.upsert(c, peer, clock_.now(), config_.hr_rate_limit, config_.eu_rate_limit);
+    a.opened_by_us = true;
+    ++a.monitor_refs;
+  }
+  timers_.arm(idx, clock_.now() + config_.keepalive_timeout);
+  if (c != kNoConnectionId) send_keepalive(c, handle, pe.id, true);
+}
+
+}  // namespace poolreg::asap

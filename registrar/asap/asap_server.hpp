@@ -1,0 +1,137 @@
+// AsapServer: the ASAP side of the pool registrar (RFC 5352 as shared/spec/asap.md describes it,
+// plus nextgen.md 1, 5, 6.8): registration, deregistration, handle resolution, endpoint
+// keep-alive monitoring of owned PEs, endpoint unreachable reports, association loss.
+//
+// Threading / ownership contract
+// - Single-threaded: every method runs on the registrar's event-loop thread, which must also be
+//   the writer of every handlespace shard (register/deregister/remove_association/set_expiry/
+//   drain_feedback are called from here) and the owner of `reader` (an ONLINE ReaderContext of
+//   the handlespace's QSBR domain; the server calls reader.quiescent() after each message and
+//   timer run, since it keeps no handlespace pointer across calls).
+// - No sockets, no threads, no exceptions on the message path: input comes as whole ASAP
+//   messages per connection, output leaves through MessageOutput, ENRP is told about owned PEs
+//   through OwnedPeListener (may be null), time comes from the Clock.
+// - All referenced objects must outlive the server.
+//
+// Allocation: the Handle Resolution path (decode, rate limit, selection, encode, send) does not
+// allocate; registration and the rarer paths may.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "registrar/asap/asap_config.hpp"
+#include "registrar/asap/asap_counters.hpp"
+#include "registrar/asap/association_table.hpp"
+#include "registrar/asap/keep_alive_scheduler.hpp"
+#include "registrar/asap/owned_pe_table.hpp"
+#include "registrar/common/clock.hpp"
+#include "registrar/common/message_output.hpp"
+#include "registrar/common/registrar_events.hpp"
+#include "registrar/handlespace/handlespace.hpp"
+#include "registrar/wire/asap_messages.hpp"
+#include "registrar/wire/decode_error.hpp"
+#include "registrar/wire/wire_options.hpp"
+
+namespace poolreg::asap {
+
+class AsapServer final : public PeMonitor {
+ public:
+  AsapServer(const AsapConfig& config, handlespace::Handlespace& handlespace, handlespace::ReaderContext& reader,
+             MessageOutput& output, const Clock& clock, OwnedPeListener* enrp);
+  AsapServer(const AsapServer&) = delete;
+  AsapServer& operator=(const AsapServer&) = delete;
+  ~AsapServer() override;
+
+  // ---- transport events ----
+  // A PE/PU association (or TCP connection) is up; peer addresses feed the address filter and
+  // the ASAP transport of PEs registered over it. Calling it again refreshes the peer info.
+  void on_connection_up(ConnectionId connection, const ConnectionPeer& peer);
+  // One whole ASAP message (PPID 11 / one framed TCP message).
+  void on_message(ConnectionId connection, std::span<const std::uint8_t> bytes);
+  // ASAP-KA-04: every PE registered over the connection is removed (ENRP DEL for owned ones).
+  void on_connection_closed(ConnectionId connection);
+
+  // ---- timers ----
+  // Runs keep-alive transmissions and timeouts that are due at `now`.
+  void run_timers(TimeNs now);
+  // When run_timers should run next (nullopt: nothing scheduled).
+  std::optional<TimeNs> next_timer_due() const;
+
+  // ---- ENRP -> ASAP (PeMonitor) ----
+  // After a takeover (home already = this PR) or an accepted takeover suggestion (home = other
+  // PR): SCTP PEs get a new association and a Keep-Alive H=1 with the timeout armed; their Ack
+  // binds the PE to that association (owned PEs only). PEs whose ASAP transport is TCP (or
+  // absent) cannot be reached (nextgen.md 6.8): kept until now + registration life instead.
+  void monitor_as_new_home(const PoolHandle& handle, const PoolElement& pe) override;
+
+  // ---- operator actions (control socket) ----
+  // Removes a PE; ENRP DEL when owned. False when unknown.
+  bool operator_deregister(const PoolHandle& handle, PoolElementId id);
+  // Handle resolution through the same policy path as ASAP (items as in an HRO: 0 = default,
+  // 0xFFFFFFFF = cap). nullopt = unknown pool.
+  std::optional<std::vector<PoolElement>> operator_resolve(const PoolHandle& handle, std::uint32_t items = 0);
+
+  const AsapCounters& counters() const noexcept { return counters_; }
+  const AsapConfig& config() const noexcept { return config_; }
+  // Number of owned PEs under keep-alive monitoring.
+  std::size_t monitored_pes() const noexcept { return owned_.size(); }
+  std::size_t associations() const noexcept { return associations_.size(); }
+
+ private:
+  // Dispatch per type.
+  void handle_registration(ConnectionId c, Association& a, std::span<const std::uint8_t> bytes);
+  void handle_handle_resolution(ConnectionId c, Association& a, std::span<const std::uint8_t> bytes);
+  void handle_other(ConnectionId c, Association& a, std::span<const std::uint8_t> bytes, std::uint8_t type);
+  void handle_deregistration(ConnectionId c, const wire::Deregistration& m, const wire::WireOptions& o);
+  void handle_keepalive_ack(ConnectionId c, const wire::EndpointKeepAliveAck& m);
+  void handle_unreachable(ConnectionId c, Association& a, const wire::EndpointUnreachable& m);
+
+  // Errors.
+  void handle_decode_failure(ConnectionId c, std::span<const std::uint8_t> bytes, const wire::DecodeError& e,
+                             std::uint8_t type, const wire::WireOptions& o);
+  void send_reports(ConnectionId c, std::span<const std::uint8_t> bytes, const wire::UnrecognizedReports& reports,
+                    std::uint8_t type);
+  void send_error(ConnectionId c, ErrorCause cause, std::span<const std::uint8_t> info);
+  void send_registration_reject(ConnectionId c, const PoolHandle& handle, PoolElementId id, ErrorCause cause,
+                                std::span<const std::uint8_t> info, const wire::WireOptions& o);
+
+  // Helpers.
+  Association& association_for(ConnectionId c);
+  wire::WireOptions options_for(const Association& a) const noexcept;
+  bool send(ConnectionId c, std::span<const std::uint8_t> message);
+  std::uint32_t items_for(const std::optional<std::uint32_t>& hro) const noexcept;
+  void answer_resolution(ConnectionId c, const wire::HandleResolution& m, const wire::WireOptions& o,
+                         bool rate_limited);
+  // Removal bookkeeping for a PE the handlespace just dropped: monitor entry, counts, ENRP DEL.
+  void forget_removed(const handlespace::RemovedPe& removed);
+  void release_monitor(OwnedPeTable::Index index);
+  void detach(OwnedPe& e) noexcept;
+  void track_owned(const PoolHandle& handle, PoolElementId id, ConnectionId c);
+  void on_timer(KeepAliveScheduler::TimerId id);
+  void keepalive_timed_out(OwnedPeTable::Index index);
+  void abort_if_unused(ConnectionId c);
+  void close_association(ConnectionId c, bool aborted);
+  void keep_for_life(const PoolHandle& handle, const PoolElement& pe);
+  bool send_keepalive(ConnectionId c, const PoolHandle& handle, PoolElementId id, bool home);
+
+  AsapConfig config_;
+  handlespace::Handlespace& hs_;
+  handlespace::ReaderContext& reader_;
+  MessageOutput& out_;
+  const Clock& clock_;
+  OwnedPeListener* enrp_;
+
+  AssociationTable associations_;
+  OwnedPeTable owned_;
+  KeepAliveScheduler timers_;
+  AsapCounters counters_;
+  std::size_t resolve_cap_;
+
+  std::vector<std::uint8_t> tx_;               // one outgoing message, sized once
+  std::vector<IpAddress> address_scratch_;     // HR path: addresses of one PE, sized once
+};
+
+}  // namespace poolreg::asap

@@ -1,0 +1,292 @@
+// AsapServer: endpoint keep-alive (ASAP-KA-*), association loss, unreachable reports (ASAP-EU-01)
+// and takeover monitoring (monitor_as_new_home, ENRP-TKO-05, NG-TCP-02).
+#include <gtest/gtest.h>
+
+#include "tests/registrar/asap/asap_test_support.hpp"
+
+namespace poolreg::asap::testing {
+namespace {
+
+using wire::AsapType;
+
+class AsapKeepAliveTest : public AsapServerTest {
+ protected:
+  TimeNs t0() const { return clock_.now(); }
+  void advance_and_run(TimeNs delta) {
+    clock_.advance(delta);
+    server().run_timers(clock_.now());
+  }
+  std::size_t keepalives() const { return out_.count_type(AsapType::kEndpointKeepAlive); }
+};
+
+TEST_F(AsapKeepAliveTest, KeepAliveSentAfterIdleInterval_ASAP_KA_01) {
+  connect_pe(1);
+  register_ok(1, "K", make_pe(1));
+  ASSERT_TRUE(server().next_timer_due().has_value());
+  EXPECT_LE(*server().next_timer_due(), t0() + config_.keepalive_interval + config_.timer_tick);
+  advance_and_run(config_.keepalive_interval - kNsPerMs);
+  EXPECT_EQ(keepalives(), 0u);
+  advance_and_run(kNsPerMs);
+  ASSERT_EQ(keepalives(), 1u);
+  EXPECT_EQ(out_.sent.back().connection, 1u);
+  auto ka = out_.last_as<wire::EndpointKeepAlive>();
+  EXPECT_FALSE(ka.home);
+  EXPECT_EQ(ka.registrar_id, kOwnId);
+  EXPECT_EQ(ka.pool_handle, handle("K"));
+  ASSERT_TRUE(ka.pe_id.has_value());
+  EXPECT_EQ(*ka.pe_id, 1u);
+  EXPECT_EQ(out_.sent.back().bytes[1], 0);  // H=0
+  EXPECT_EQ(server().counters().keepalives_sent, 1u);
+}
+
+TEST_F(AsapKeepAliveTest, AckRearmsTheCycle_ASAP_KA_03) {
+  connect_pe(1);
+  register_ok(1, "K", make_pe(1));
+  advance_and_run(config_.keepalive_interval);
+  ASSERT_EQ(keepalives(), 1u);
+  clock_.advance(kNsPerSec);
+  deliver(1, keepalive_ack("K", 1));
+  advance_and_run(config_.keepalive_timeout - kNsPerSec);  // the old timeout instant
+  EXPECT_EQ(pe_count(), 1u);
+  EXPECT_EQ(keepalives(), 1u);  // ack + 4 s: not yet
+  advance_and_run(kNsPerSec);   // ack + interval
+  EXPECT_EQ(keepalives(), 2u);
+  EXPECT_EQ(server().counters().keepalive_acks, 1u);
+  EXPECT_TRUE(enrp_.removed.empty());
+}
+
+TEST_F(AsapKeepAliveTest, MissingAckRemovesPeSendsDelAndAborts_ASAP_KA_02) {
+  connect_pe(1);
+  register_ok(1, "K", make_pe(1));
+  advance_and_run(config_.keepalive_interval);
+  advance_and_run(config_.keepalive_timeout - kNsPerMs);
+  EXPECT_EQ(pe_count(), 1u);
+  advance_and_run(kNsPerMs);
+  EXPECT_EQ(pe_count(), 0u);
+  ASSERT_EQ(enrp_.removed.size(), 1u);
+  EXPECT_EQ(enrp_.removed[0].second.id, 1u);
+  EXPECT_EQ(out_.aborted, std::vector<ConnectionId>{1});
+  EXPECT_EQ(server().counters().keepalive_timeouts, 1u);
+  EXPECT_EQ(server().counters().removed_by_keepalive_timeout, 1u);
+  EXPECT_EQ(server().monitored_pes(), 0u);
+  EXPECT_FALSE(server().next_timer_due().has_value());
+}
+
+TEST_F(AsapKeepAliveTest, TimeoutSparesAssociationWithLivePes_ASAP_KA_02) {
+  connect_pe(1);
+  register_ok(1, "K", make_pe(1));
+  register_ok(1, "K", make_pe(2));
+  advance_and_run(config_.keepalive_interval);
+  ASSERT_EQ(keepalives(), 2u);
+  deliver(1, keepalive_ack("K", 2));
+  advance_and_run(config_.keepalive_timeout);
+  EXPECT_FALSE(lookup("K", 1));
+  EXPECT_TRUE(lookup("K", 2));
+  EXPECT_TRUE(out_.aborted.empty());
+  EXPECT_EQ(enrp_.removed.size(), 1u);
+}
+
+TEST_F(AsapKeepAliveTest, AckForUnknownPeOrWrongAssociationIgnored_ASAP_KA_03) {
+  connect_pe(1);
+  connect_pe(2);
+  register_ok(1, "K", make_pe(1));
+  out_.clear();
+  deliver(1, keepalive_ack("K", 99));
+  deliver(2, keepalive_ack("K", 1));
+  EXPECT_TRUE(out_.sent.empty());  // no answer to an Ack
+  EXPECT_EQ(server().counters().keepalive_acks_unknown, 1u);
+  EXPECT_EQ(server().counters().keepalive_acks_wrong_association, 1u);
+  advance_and_run(config_.keepalive_interval);
+  advance_and_run(config_.keepalive_timeout);
+  EXPECT_EQ(pe_count(), 0u);  // the foreign Ack did not keep it alive
+}
+
+TEST_F(AsapKeepAliveTest, ReRegistrationRestartsTransmissionTimer_ASAP_KA_01) {
+  connect_pe(1);
+  register_ok(1, "K", make_pe(1));
+  advance_and_run(3 * kNsPerSec);
+  register_ok(1, "K", make_pe(1));
+  advance_and_run(3 * kNsPerSec);
+  EXPECT_EQ(keepalives(), 0u);
+  advance_and_run(2 * kNsPerSec);
+  EXPECT_EQ(keepalives(), 1u);
+}
+
+TEST_F(AsapKeepAliveTest, ConnectionLossRemovesItsPes_ASAP_KA_04) {
+  connect_pe(1);
+  connect_pe(2);
+  register_ok(1, "A", make_pe(1));
+  register_ok(1, "B", make_pe(2));
+  register_ok(2, "A", make_pe(3));
+  server().on_connection_closed(1);
+  EXPECT_EQ(pe_count(), 1u);
+  EXPECT_TRUE(lookup("A", 3));
+  EXPECT_EQ(enrp_.removed.size(), 2u);
+  EXPECT_EQ(server().counters().removed_by_association_loss, 2u);
+  EXPECT_EQ(server().monitored_pes(), 1u);
+  // Later timers only concern PE 3.
+  advance_and_run(config_.keepalive_interval);
+  EXPECT_EQ(keepalives(), 1u);
+  EXPECT_EQ(out_.sent.back().connection, 2u);
+}
+
+TEST_F(AsapKeepAliveTest, UnreachableReportsRemoveAtThreshold_ASAP_EU_01) {
+  connect_pe(1);
+  register_ok(1, "E", make_pe(1));
+  out_.clear();
+  deliver(77, unreachable("E", 1));
+  deliver(78, unreachable("E", 1));
+  EXPECT_EQ(pe_count(), 1u);
+  deliver(79, unreachable("E", 1));
+  EXPECT_EQ(pe_count(), 0u);
+  ASSERT_EQ(enrp_.removed.size(), 1u);
+  EXPECT_TRUE(out_.sent.empty());  // Endpoint Unreachable has no reply
+  EXPECT_EQ(server().counters().removed_by_unreachable_reports, 1u);
+  EXPECT_EQ(server().monitored_pes(), 0u);
+  deliver(79, unreachable("E", 1));
+  EXPECT_EQ(server().counters().unreachable_unknown_pe, 1u);
+}
+
+TEST_F(AsapKeepAliveTest, UnreachableForeignPeRemovedWithoutDel_ASAP_EU_01) {
+  PoolElement foreign = make_pe(5);
+  foreign.home_registrar = kOtherPr;
+  ASSERT_TRUE(hs_.register_pe(handle("E"), foreign).ok());
+  for (int i = 0; i < 3; ++i) deliver(77, unreachable("E", 5));
+  EXPECT_EQ(pe_count(), 0u);
+  EXPECT_TRUE(enrp_.removed.empty());
+}
+
+TEST_F(AsapKeepAliveTest, UnreachableRateLimitDropsExcess_SEC_01) {
+  config_.eu_rate_limit = RateLimit{1.0, 1.0};
+  config_.max_bad_pe_reports = 2;
+  connect_pe(1);
+  register_ok(1, "E", make_pe(1));
+  deliver(77, unreachable("E", 1));
+  deliver(77, unreachable("E", 1));  // dropped: over the limit
+  EXPECT_EQ(pe_count(), 1u);
+  EXPECT_EQ(server().counters().unreachable_rate_limited, 1u);
+  clock_.advance(kNsPerSec);
+  deliver(77, unreachable("E", 1));
+  EXPECT_EQ(pe_count(), 0u);
+}
+
+class AsapTakeoverTest : public AsapKeepAliveTest {
+ protected:
+  // A PE learned from a peer and now owned by us (as after ENRP change_owner).
+  PoolElement taken_pe(PoolElementId id, TransportProtocol asap = TransportProtocol::kSctp,
+                       RegistrarId home = kOwnId) {
+    PoolElement pe = make_pe(id, {kPeAddr1});
+    pe.home_registrar = home;
+    TransportEndpoint t;
+    t.protocol = asap;
+    t.port = 50123;
+    t.addresses = {kPeAddr1};
+    pe.asap_transport = t;
+    EXPECT_TRUE(hs_.register_pe(handle("T"), pe).ok());
+    return pe;
+  }
+};
+
+TEST_F(AsapTakeoverTest, NewHomeSendsHomeKeepAliveAndBindsOnAck_ENRP_TKO_05) {
+  const PoolElement pe = taken_pe(1);
+  server().monitor_as_new_home(handle("T"), pe);
+  ASSERT_EQ(out_.connects.size(), 1u);
+  EXPECT_EQ(out_.connects[0].first, WireProtocol::kAsap);
+  EXPECT_EQ(out_.connects[0].second, *pe.asap_transport);
+  const ConnectionId c = 9000;
+  ASSERT_EQ(keepalives(), 1u);
+  EXPECT_EQ(out_.sent.back().connection, c);
+  auto ka = out_.last_as<wire::EndpointKeepAlive>();
+  EXPECT_TRUE(ka.home);
+  EXPECT_EQ(ka.registrar_id, kOwnId);
+  EXPECT_EQ(*ka.pe_id, 1u);
+  EXPECT_EQ(server().counters().keepalives_home_sent, 1u);
+
+  deliver(c, keepalive_ack("T", 1));
+  EXPECT_EQ(server().counters().takeover_bound, 1u);
+  // Bound: a re-registration from another association is refused, from c accepted.
+  connect_pe(2);
+  EXPECT_EQ(first_cause(register_rejected(2, "T", make_pe(1)).error), ErrorCause::kNonUniquePeIdentifier);
+  register_ok(c, "T", make_pe(1));
+  // Monitored over c from now on; losing c removes the PE (ASAP-KA-04).
+  server().on_connection_closed(c);
+  EXPECT_EQ(pe_count(), 0u);
+  EXPECT_EQ(enrp_.removed.size(), 1u);
+}
+
+TEST_F(AsapTakeoverTest, BoundPeIsMonitoredWithRegularKeepAlives_ASAP_KA_01) {
+  const PoolElement pe = taken_pe(1);
+  server().monitor_as_new_home(handle("T"), pe);
+  deliver(9000, keepalive_ack("T", 1));
+  out_.clear();
+  advance_and_run(config_.keepalive_interval);
+  ASSERT_EQ(keepalives(), 1u);
+  EXPECT_FALSE(out_.last_as<wire::EndpointKeepAlive>().home);
+  EXPECT_EQ(out_.sent.back().connection, 9000u);
+}
+
+TEST_F(AsapTakeoverTest, NoAckRemovesTakenPe_ASAP_KA_02) {
+  const PoolElement pe = taken_pe(1);
+  server().monitor_as_new_home(handle("T"), pe);
+  advance_and_run(config_.keepalive_timeout);
+  EXPECT_EQ(pe_count(), 0u);
+  ASSERT_EQ(enrp_.removed.size(), 1u);
+  EXPECT_EQ(out_.aborted, std::vector<ConnectionId>{9000});
+}
+
+TEST_F(AsapTakeoverTest, ImmediateConnectFailureStillTimesOut_ASAP_KA_02) {
+  out_.fail_connect = true;
+  const PoolElement pe = taken_pe(1);
+  server().monitor_as_new_home(handle("T"), pe);
+  EXPECT_EQ(keepalives(), 0u);
+  EXPECT_EQ(server().counters().connects_failed, 1u);
+  advance_and_run(config_.keepalive_timeout);
+  EXPECT_EQ(pe_count(), 0u);
+}
+
+TEST_F(AsapTakeoverTest, TcpPeKeptForItsLife_NG_TCP_02) {
+  const PoolElement pe = taken_pe(1, TransportProtocol::kTcp);
+  server().monitor_as_new_home(handle("T"), pe);
+  EXPECT_TRUE(out_.connects.empty());
+  EXPECT_EQ(keepalives(), 0u);
+  ASSERT_TRUE(hs_.next_expiry().has_value());
+  EXPECT_EQ(*hs_.next_expiry(), clock_.now() + pe.registration_life_ms * kNsPerMs);
+  EXPECT_EQ(server().counters().takeover_kept_for_life, 1u);
+}
+
+TEST_F(AsapTakeoverTest, SuggestionAckDoesNotBindOrRemove_NG_TKS_01) {
+  const PoolElement pe = taken_pe(1, TransportProtocol::kSctp, kOtherPr);
+  server().monitor_as_new_home(handle("T"), pe);
+  EXPECT_TRUE(out_.last_as<wire::EndpointKeepAlive>().home);
+  deliver(9000, keepalive_ack("T", 1));
+  EXPECT_EQ(server().counters().takeover_bound, 0u);
+  EXPECT_EQ(server().monitored_pes(), 0u);
+  // The PE then re-registers here over that association and becomes ours.
+  register_ok(9000, "T", make_pe(1));
+  EXPECT_EQ(lookup("T", 1)->home_registrar, kOwnId);
+}
+
+TEST_F(AsapTakeoverTest, SuggestionWithoutAckLeavesForeignPe_NG_TKS_01) {
+  const PoolElement pe = taken_pe(1, TransportProtocol::kSctp, kOtherPr);
+  server().monitor_as_new_home(handle("T"), pe);
+  advance_and_run(config_.keepalive_timeout);
+  EXPECT_EQ(pe_count(), 1u);
+  EXPECT_TRUE(enrp_.removed.empty());
+  EXPECT_EQ(out_.aborted, std::vector<ConnectionId>{9000});  // our probe association is closed
+}
+
+TEST_F(AsapTakeoverTest, OwnershipMovedAwayStopsMonitoring) {
+  connect_pe(1);
+  register_ok(1, "K", make_pe(1));
+  // A peer's ADD (PE re-registered at another PR) arrives through ENRP.
+  PoolElement moved = *lookup("K", 1);
+  moved.home_registrar = kOtherPr;
+  ASSERT_TRUE(hs_.register_pe(handle("K"), moved, {.association = 0, .expires_at = 0}).ok());
+  advance_and_run(config_.keepalive_interval);
+  EXPECT_EQ(keepalives(), 0u);
+  EXPECT_EQ(server().monitored_pes(), 0u);
+  EXPECT_EQ(pe_count(), 1u);
+}
+
+}  // namespace
+}  // namespace poolreg::asap::testing
