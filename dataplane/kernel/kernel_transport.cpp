@@ -1,0 +1,123 @@
+#include "dataplane/kernel/kernel_transport.hpp"
+
+#include <cerrno>
+
+#include "dataplane/kernel/sctp_message_sockets.hpp"
+#include "dataplane/kernel/tcp_message_sockets.hpp"
+#include "dataplane/kernel/transport_shared.hpp"
+
+namespace poolreg::kernel {
+
+const char* to_string(Protocol p) noexcept { return p == Protocol::kAsap ? "ASAP" : "ENRP"; }
+
+const char* to_string(CloseReason r) noexcept {
+  switch (r) {
+    case CloseReason::kPeerClosed: return "peer-closed";
+    case CloseReason::kCommLost: return "comm-lost";
+    case CloseReason::kPeerRestarted: return "peer-restarted";
+    case CloseReason::kConnectFailed: return "connect-failed";
+    case CloseReason::kLocalClose: return "local-close";
+    case CloseReason::kLocalAbort: return "local-abort";
+    case CloseReason::kFramingError: return "framing-error";
+    case CloseReason::kShutdown: return "shutdown";
+  }
+  return "?";
+}
+
+const char* to_string(SendResult r) noexcept {
+  switch (r) {
+    case SendResult::kSent: return "sent";
+    case SendResult::kQueued: return "queued";
+    case SendResult::kNoConnection: return "no-connection";
+    case SendResult::kTooBig: return "too-big";
+    case SendResult::kQueueFull: return "queue-full";
+    case SendResult::kError: return "error";
+  }
+  return "?";
+}
+
+class KernelTransport::Impl {
+ public:
+  Impl(EventLoop& loop, MessageHandler& handler, SctpStack* stack, KernelTransportConfig config)
+      : shared{loop, handler, config}, sctp(shared, stack), tcp(shared) {}
+
+  TransportShared shared;
+  SctpMessageSockets sctp;
+  TcpMessageSockets tcp;
+};
+
+KernelTransport::KernelTransport(EventLoop& loop, MessageHandler& handler, SctpStack* stack,
+                                 KernelTransportConfig config)
+    : impl_(std::make_unique<Impl>(loop, handler, stack, config)) {}
+
+KernelTransport::~KernelTransport() {
+  // Deferred on_closed callbacks queued before now must not run against a dead transport.
+  *impl_->shared.alive = false;
+  impl_->shared.alive.reset();
+}
+
+ListenResult KernelTransport::listen_sctp(Protocol protocol, std::span<const IpAddress> addresses,
+                                          std::uint16_t port) {
+  return impl_->sctp.listen(protocol, addresses, port);
+}
+
+ListenResult KernelTransport::listen_tcp(Protocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
+                                         bool mptcp) {
+  return impl_->tcp.listen(protocol, addresses, port, mptcp);
+}
+
+ConnectionId KernelTransport::connect_sctp(Protocol protocol, std::span<const IpAddress> addresses,
+                                           std::uint16_t port, std::uint16_t remote_udp_port) {
+  return impl_->sctp.connect(protocol, addresses, port, remote_udp_port);
+}
+
+ConnectionId KernelTransport::connect_tcp(Protocol protocol, const IpAddress& address, std::uint16_t port,
+                                          bool mptcp) {
+  return impl_->tcp.connect(protocol, address, port, mptcp);
+}
+
+SendResult KernelTransport::send(ConnectionId id, Protocol protocol, std::span<const std::uint8_t> message) {
+  if (impl_->sctp.owns(id)) return impl_->sctp.send(id, protocol, message);
+  if (impl_->tcp.owns(id)) return impl_->tcp.send(id, message);
+  ++impl_->shared.counters.send_failed;
+  return SendResult::kNoConnection;
+}
+
+void KernelTransport::close(ConnectionId id) {
+  if (impl_->sctp.owns(id)) {
+    impl_->sctp.close(id, CloseReason::kLocalClose);
+  } else {
+    impl_->tcp.close(id, CloseReason::kLocalClose);
+  }
+}
+
+void KernelTransport::abort(ConnectionId id) {
+  if (impl_->sctp.owns(id)) {
+    impl_->sctp.abort(id);
+  } else {
+    impl_->tcp.abort(id);
+  }
+}
+
+const PeerInfo* KernelTransport::peer_info(ConnectionId id) const {
+  if (impl_->sctp.owns(id)) return impl_->sctp.peer_info(id);
+  return impl_->tcp.peer_info(id);
+}
+
+TransportCounters KernelTransport::counters() const { return impl_->shared.counters; }
+
+std::size_t KernelTransport::connection_count() const {
+  return impl_->sctp.connection_count() + impl_->tcp.connection_count();
+}
+
+void KernelTransport::close_all() {
+  impl_->sctp.close_all(CloseReason::kShutdown);
+  impl_->tcp.close_all(CloseReason::kShutdown);
+}
+
+std::size_t KernelTransport::queued_messages(ConnectionId id) const {
+  if (impl_->sctp.owns(id)) return impl_->sctp.queued_messages(id);
+  return impl_->tcp.queued_messages(id);
+}
+
+}  // namespace poolreg::kernel

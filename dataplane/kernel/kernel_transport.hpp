@@ -1,0 +1,105 @@
+// KernelTransport: MessageTransport over kernel TCP sockets (epoll) and usrsctp SCTP with UDP
+// encapsulation, driven by one EventLoop. See message_transport.hpp for the connection model.
+//
+// Design choices (why):
+// - SCTP uses one-to-many (SOCK_SEQPACKET) sockets: one socket per listener carries every
+//   association accepted on it (no accept(), no per-association socket, scales to many PEs; as
+//   RSPLIB's registrar does). Outgoing associations are opened on the listener of the same
+//   protocol when there is one (source port 3863/9901, so a takeover PR is seen on its ASAP port,
+//   and a PE's association leaves from its listening ASAP port), otherwise on a fresh unbound
+//   socket per association (usrsctp sockets are not kernel fds), closed when it ends.
+// - usrsctp runs threaded (see sctp_stack.hpp). Its upcall only pushes the socket's id on a
+//   mutex-protected ready list and writes an eventfd registered in the EventLoop; the loop thread
+//   drains ready sockets with non-blocking usrsctp_recvv() (at most messages_per_pass per socket
+//   per pass, then re-arms itself, so one busy peer cannot starve the loop). Hence every
+//   MessageHandler callback runs on the loop thread, and the only memory between the threads is
+//   the usrsctp socket buffer itself (bounded by SctpStackConfig::receive_space: backpressure by
+//   the SCTP receive window, nothing is dropped on receive).
+// - Sending: a non-blocking sendv()/send(); when the socket is full the message goes into a
+//   bounded per-connection FIFO (max_queued_messages / max_queued_bytes; beyond that the message
+//   is dropped and counted, SendResult::kQueueFull) that is flushed on writability.
+// - TCP: non-blocking sockets, TCP_NODELAY, one send() per message, framing by the message header
+//   Length (TcpFrameReader, nextgen.md §6.2).
+//
+// Limits worth knowing:
+// - One one-to-many socket holds one association per peer endpoint: with a listener of the
+//   protocol, a second connect_sctp() to the same peer address+port is refused at once
+//   (kNoConnection), also while an earlier association to it is still finishing its SHUTDOWN.
+//   Without a listener every connect_sctp() gets its own socket, so this limit does not apply.
+// - All SCTP traffic of the process shares the one usrsctp stack (one UDP encapsulation port).
+//
+// Example (server; a client is the same with connect_*() instead of listen_*()):
+//   EventLoop loop;
+//   loop.watch_signals({SIGINT, SIGTERM}, [&](int) { loop.stop(); });  // before the stack
+//   auto stack = SctpStack::create({.udp_port = 9899});                  // nullptr: port busy
+//   MyRegistrar handler;                                                  // a MessageHandler
+//   KernelTransport transport(loop, handler, stack.get());
+//   transport.listen_sctp(Protocol::kAsap, {}, kAsapPort);                // + kEnrp on 9901
+//   transport.listen_tcp(Protocol::kAsap, {}, kAsapPort, /*mptcp=*/true);
+//   loop.run();                       // handler.on_message(id, info, bytes) -> transport.send(id, ...)
+//   transport.close_all(); loop.run_once(100);  // then destroy transport, then stack
+//   // client: id = transport.connect_sctp(Protocol::kAsap, pr_addresses, kAsapPort);
+//   //         wait for on_connected(id) (or send at once: queued in the stack), send(id, kAsap, msg)
+//
+// Threading: construct, use and destroy on the EventLoop's thread. The destructor aborts every
+// connection and closes every socket WITHOUT calling the handler; call close_all() first for a
+// graceful shutdown with on_closed(kShutdown) callbacks.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "dataplane/kernel/event_loop.hpp"
+#include "dataplane/kernel/message_transport.hpp"
+#include "dataplane/kernel/sctp_stack.hpp"
+
+namespace poolreg::kernel {
+
+struct KernelTransportConfig {
+  std::size_t max_message_size = kMaxMessageSize;         // receive and send limit (TCP framing max)
+  std::size_t max_queued_messages = 16384;                // per connection
+  std::size_t max_queued_bytes = 16u << 20;               // per connection
+  std::uint16_t default_remote_udp_port = kSctpUdpEncapsulationPort;  // connect_sctp(..., 0)
+  std::size_t messages_per_pass = 256;                    // per socket per loop pass
+  int tcp_backlog = 1024;
+  TimeNs tcp_connect_timeout = 10 * kNsPerSec;
+  std::uint16_t sctp_streams = 16;                        // outbound streams requested
+};
+
+class KernelTransport final : public MessageTransport {
+ public:
+  // stack may be nullptr: then SCTP calls fail (TCP only). loop, handler and stack must outlive
+  // the transport.
+  KernelTransport(EventLoop& loop, MessageHandler& handler, SctpStack* stack, KernelTransportConfig config = {});
+  ~KernelTransport() override;
+  KernelTransport(const KernelTransport&) = delete;
+  KernelTransport& operator=(const KernelTransport&) = delete;
+
+  ListenResult listen_sctp(Protocol protocol, std::span<const IpAddress> addresses, std::uint16_t port) override;
+  ListenResult listen_tcp(Protocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
+                          bool mptcp = false) override;
+  ConnectionId connect_sctp(Protocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
+                            std::uint16_t remote_udp_port = 0) override;
+  ConnectionId connect_tcp(Protocol protocol, const IpAddress& address, std::uint16_t port,
+                           bool mptcp = false) override;
+  SendResult send(ConnectionId id, Protocol protocol, std::span<const std::uint8_t> message) override;
+  void close(ConnectionId id) override;
+  void abort(ConnectionId id) override;
+  const PeerInfo* peer_info(ConnectionId id) const override;
+  TransportCounters counters() const override;
+  std::size_t connection_count() const override;
+
+  // Gracefully closes every connection (on_closed(kShutdown) for each, deferred) and every
+  // listener. The transport stays usable (new listeners/connections may be opened).
+  void close_all();
+  // Queued (not yet handed to a socket) messages of a connection; 0 for unknown ids.
+  std::size_t queued_messages(ConnectionId id) const;
+
+  class Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace poolreg::kernel

@@ -1,0 +1,438 @@
+#include "dataplane/kernel/tcp_message_sockets.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "dataplane/kernel/socket_address.hpp"
+
+namespace poolreg::kernel {
+
+namespace {
+
+constexpr TimeNs kCloseLinger = 10 * kNsPerSec;
+
+void set_nodelay(int fd) {
+  const int on = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+}
+
+void set_reset_on_close(int fd) {
+  linger l{1, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+}
+
+std::size_t min_length_for(Protocol p) {
+  return p == Protocol::kEnrp ? TcpFrameReader::kEnrpMinLength : TcpFrameReader::kAsapMinLength;
+}
+
+}  // namespace
+
+TcpMessageSockets::TcpMessageSockets(TransportShared& shared) : shared_(shared) {}
+
+TcpMessageSockets::~TcpMessageSockets() {
+  for (auto& [id, c] : connections_) {
+    if (c->timer != EventLoop::kNoTimer) shared_.loop.cancel(c->timer);
+    shared_.loop.remove_fd(c->fd);
+    set_reset_on_close(c->fd);
+    ::close(c->fd);
+  }
+  for (auto& [fd, l] : listeners_) {
+    shared_.loop.remove_fd(fd);
+    ::close(fd);
+  }
+}
+
+int TcpMessageSockets::open_socket(int family, bool mptcp) {
+  if (mptcp) {
+    int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, kIpProtoMptcp);
+    if (fd >= 0) return fd;
+    // EPROTONOSUPPORT / EINVAL / ENOPROTOOPT: kernel without MPTCP (nextgen.md §6.7): plain TCP.
+    ++shared_.counters.mptcp_fallbacks;
+  }
+  return ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+}
+
+ListenResult TcpMessageSockets::listen(Protocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
+                                       bool mptcp) {
+  ListenResult r;
+  // One socket per address (TCP has no multi-homing); empty = IPv6 any, dual-stack.
+  std::vector<SocketAddress> binds;
+  if (addresses.empty()) {
+    binds.push_back(SocketAddress::any_v6(port));
+  } else {
+    for (const IpAddress& a : addresses) binds.push_back(SocketAddress::from(a, port));
+  }
+  std::vector<int> opened;
+  for (SocketAddress& sa : binds) {
+    int fd = open_socket(sa.family(), mptcp);
+    if (fd < 0 && addresses.empty()) {
+      sa = SocketAddress::any_v4(port);  // no IPv6 on this host
+      fd = open_socket(AF_INET, mptcp);
+    }
+    if (fd < 0) {
+      r.error = errno;
+      break;
+    }
+    const int on = 1;
+    const int off = 0;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    if (sa.family() == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+    if (r.port != 0) {
+      // Port 0 with several addresses: bind the others to the port the first one got.
+      sockaddr_in6* p6 = reinterpret_cast<sockaddr_in6*>(&sa.storage);
+      p6->sin6_port = htons(r.port);  // sin_port and sin6_port share the offset
+    }
+    if (::bind(fd, sa.get(), sa.length) != 0 || ::listen(fd, shared_.config.tcp_backlog) != 0) {
+      r.error = errno;
+      ::close(fd);
+      break;
+    }
+    sockaddr_storage local{};
+    socklen_t len = sizeof local;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
+    r.port = port_of(reinterpret_cast<sockaddr*>(&local));
+    opened.push_back(fd);
+  }
+  if (r.error != 0) {
+    r.detail = std::string("TCP listen: ") + std::strerror(r.error);
+    for (int fd : opened) ::close(fd);
+    r.port = 0;
+    return r;
+  }
+  for (int fd : opened) {
+    listeners_.emplace(fd, Listener{fd, protocol});
+    shared_.loop.add_fd(fd, EPOLLIN, [this, fd](std::uint32_t) { on_accept(fd); });
+  }
+  r.ok = true;
+  return r;
+}
+
+TcpMessageSockets::Connection& TcpMessageSockets::add_connection(int fd, Protocol protocol, State state,
+                                                                 bool outgoing) {
+  auto c = std::make_unique<Connection>(Connection{
+      .id = shared_.allocate_id(),
+      .fd = fd,
+      .state = state,
+      .peer = {},
+      .reader = TcpFrameReader(shared_.config.max_message_size, min_length_for(protocol)),
+      .queue = OutboundQueue(shared_.config.max_queued_messages, shared_.config.max_queued_bytes),
+  });
+  c->peer.kind = TransportProtocol::kTcp;
+  c->peer.protocol = protocol;
+  c->peer.outgoing = outgoing;
+  const ConnectionId id = c->id;
+  Connection& ref = *c;
+  connections_.emplace(id, std::move(c));
+  ++reported_open_;
+  const std::uint32_t events = state == State::kConnecting ? EPOLLOUT : EPOLLIN | EPOLLRDHUP;
+  shared_.loop.add_fd(fd, events, [this, id](std::uint32_t ev) { on_event(id, ev); });
+  ref.want_write = state == State::kConnecting;
+  return ref;
+}
+
+void TcpMessageSockets::on_accept(int listen_fd) {
+  auto lit = listeners_.find(listen_fd);
+  if (lit == listeners_.end()) return;
+  const Protocol protocol = lit->second.protocol;
+  // Bounded per pass so a connection storm cannot starve established connections.
+  for (std::size_t i = 0; i < shared_.config.messages_per_pass; ++i) {
+    sockaddr_storage peer{};
+    socklen_t len = sizeof peer;
+    int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) return;  // EAGAIN, or a transient error (EMFILE...): try again on the next event
+    set_nodelay(fd);
+    Connection& c = add_connection(fd, protocol, State::kUp, false);
+    if (auto ip = ip_of(reinterpret_cast<sockaddr*>(&peer))) c.peer.addresses.push_back(*ip);
+    c.peer.port = port_of(reinterpret_cast<sockaddr*>(&peer));
+    ++shared_.counters.connections_accepted;
+    const ConnectionId id = c.id;
+    const PeerInfo peer_copy = c.peer;  // the handler may close the connection
+    shared_.handler.on_connected(id, peer_copy);
+    if (listeners_.count(listen_fd) == 0) return;  // close_all() from the handler
+  }
+}
+
+ConnectionId TcpMessageSockets::connect(Protocol protocol, const IpAddress& address, std::uint16_t port, bool mptcp) {
+  SocketAddress sa = SocketAddress::from(address, port);
+  int fd = open_socket(sa.family(), mptcp);
+  if (fd < 0 || port == 0) {
+    if (fd >= 0) ::close(fd);
+    ++shared_.counters.connect_failures;
+    return kNoConnection;
+  }
+  set_nodelay(fd);
+  int rc = ::connect(fd, sa.get(), sa.length);
+  if (rc != 0 && errno != EINPROGRESS) {
+    ::close(fd);
+    ++shared_.counters.connect_failures;
+    return kNoConnection;
+  }
+  Connection& c = add_connection(fd, protocol, State::kConnecting, true);
+  c.peer.addresses.push_back(address);
+  c.peer.port = port;
+  const ConnectionId id = c.id;
+  c.timer = shared_.loop.schedule_after(shared_.config.tcp_connect_timeout, [this, id] {
+    auto it = connections_.find(id);
+    if (it == connections_.end()) return;
+    it->second->timer = EventLoop::kNoTimer;
+    if (it->second->state == State::kConnecting) end(id, CloseReason::kConnectFailed, true);
+  });
+  return id;
+}
+
+void TcpMessageSockets::on_event(ConnectionId id, std::uint32_t events) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  Connection& c = *it->second;
+  if (c.state == State::kConnecting) {
+    on_connect_done(c);
+    return;
+  }
+  if ((events & EPOLLOUT) != 0) {
+    if (!flush(c)) return;
+  }
+  if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) != 0) on_readable(id);
+}
+
+void TcpMessageSockets::on_connect_done(Connection& c) {
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (::getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+  if (err != 0) {
+    end(c.id, CloseReason::kConnectFailed, false);
+    return;
+  }
+  if (c.timer != EventLoop::kNoTimer) {
+    shared_.loop.cancel(c.timer);
+    c.timer = EventLoop::kNoTimer;
+  }
+  c.state = State::kUp;
+  ++shared_.counters.connections_opened;
+  const ConnectionId id = c.id;
+  c.want_write = !c.queue.empty();
+  shared_.loop.modify_fd(c.fd, EPOLLIN | EPOLLRDHUP | (c.want_write ? EPOLLOUT : 0u));
+  const PeerInfo peer_copy = c.peer;
+  shared_.handler.on_connected(id, peer_copy);
+  // Messages sent while connecting go out now.
+  auto it = connections_.find(id);
+  if (it != connections_.end() && !it->second->queue.empty()) flush(*it->second);
+}
+
+void TcpMessageSockets::on_readable(ConnectionId id) {
+  // Bounded per pass: at most messages_per_pass messages. More data in the socket brings
+  // level-triggered epoll back; complete messages already buffered come back through defer().
+  std::size_t budget = shared_.config.messages_per_pass;
+  bool socket_may_have_more = true;
+  for (;;) {
+    for (;;) {
+      auto it = connections_.find(id);
+      if (it == connections_.end()) return;  // the handler closed it
+      Connection& c = *it->second;
+      if (c.state == State::kClosing) {
+        // Closed by the application: discard what arrives until the connection ends.
+        std::span<const std::uint8_t> ignored;
+        while (c.reader.next(&ignored) == TcpFrameReader::Status::kMessage) {
+        }
+        break;
+      }
+      if (budget == 0) {
+        if (c.reader.buffered() > 0) shared_.defer_guarded([this, id] { on_readable(id); });
+        return;
+      }
+      std::span<const std::uint8_t> message;
+      const TcpFrameReader::Status st = c.reader.next(&message);
+      if (st == TcpFrameReader::Status::kNeedMore) break;
+      if (st == TcpFrameReader::Status::kBadLength) {
+        ++shared_.counters.framing_errors;
+        end(id, CloseReason::kFramingError, true);
+        return;
+      }
+      ++shared_.counters.messages_received;
+      --budget;
+      MessageInfo info;
+      info.protocol = c.peer.protocol;
+      shared_.handler.on_message(id, info, message);
+    }
+    if (!socket_may_have_more) return;
+    auto it = connections_.find(id);
+    if (it == connections_.end()) return;
+    Connection& c = *it->second;
+    const int fd = c.fd;
+    const ssize_t n = c.reader.fill([fd](std::uint8_t* buf, std::size_t cap) { return ::recv(fd, buf, cap, 0); });
+    if (n == 0) {
+      end(id, CloseReason::kPeerClosed, false);
+      return;
+    }
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+      end(id, CloseReason::kCommLost, false);
+      return;
+    }
+    shared_.counters.bytes_received += static_cast<std::uint64_t>(n);
+    socket_may_have_more = static_cast<std::size_t>(n) >= TcpFrameReader::kReadChunk;
+  }
+}
+
+bool TcpMessageSockets::flush(Connection& c) {
+  const ConnectionId id = c.id;
+  while (!c.queue.empty()) {
+    OutboundQueue::Item& item = c.queue.front();
+    const std::size_t off = c.queue.front_offset();
+    ssize_t n = ::send(c.fd, item.bytes.data() + off, item.bytes.size() - off, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
+      shared_.counters.send_failed += c.queue.size();
+      c.queue.clear();
+      end(id, CloseReason::kCommLost, false);
+      return false;
+    }
+    shared_.counters.bytes_sent += static_cast<std::uint64_t>(n);
+    c.queue.advance_front(static_cast<std::size_t>(n));
+    if (c.queue.front_offset() == item.bytes.size()) {
+      c.queue.pop();
+      ++shared_.counters.messages_sent;
+    }
+  }
+  if (c.queue.empty() && c.state == State::kClosing) {
+    destroy(id, false);  // everything written: FIN
+    return false;
+  }
+  update_interest(c);
+  return true;
+}
+
+void TcpMessageSockets::update_interest(Connection& c) {
+  if (c.state == State::kConnecting) return;  // EPOLLOUT only until the connect completes
+  const bool want = !c.queue.empty();
+  if (want == c.want_write) return;
+  shared_.loop.modify_fd(c.fd, EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0u));
+  c.want_write = want;
+}
+
+SendResult TcpMessageSockets::send(ConnectionId id, std::span<const std::uint8_t> message) {
+  auto it = connections_.find(id);
+  if (it == connections_.end() || it->second->state == State::kClosing) {
+    ++shared_.counters.send_failed;
+    return SendResult::kNoConnection;
+  }
+  if (message.empty() || message.size() > shared_.config.max_message_size) {
+    ++shared_.counters.send_failed;
+    return SendResult::kTooBig;
+  }
+  Connection& c = *it->second;
+  std::size_t written = 0;
+  if (c.queue.empty() && c.state == State::kUp) {
+    // One message per send() (nextgen.md §6.11: one message per segment keeps captures clean).
+    ssize_t n = ::send(c.fd, message.data(), message.size(), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        ++shared_.counters.send_failed;
+        return SendResult::kError;  // the read side reports the failure as on_closed
+      }
+    } else {
+      written = static_cast<std::size_t>(n);
+      shared_.counters.bytes_sent += written;
+      if (written == message.size()) {
+        ++shared_.counters.messages_sent;
+        return SendResult::kSent;
+      }
+    }
+  }
+  // A partly written message must be completed whatever the limits, or the stream breaks.
+  if (!c.queue.push(Protocol::kAsap, message, /*force=*/written > 0)) {
+    ++shared_.counters.send_dropped_queue_full;
+    return SendResult::kQueueFull;
+  }
+  if (written > 0) c.queue.advance_front(written);
+  ++shared_.counters.messages_queued;
+  update_interest(c);
+  return SendResult::kQueued;
+}
+
+void TcpMessageSockets::end(ConnectionId id, CloseReason reason, bool reset) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  const State state = it->second->state;
+  destroy(id, reset);
+  if (state == State::kClosing) return;  // already reported
+  --reported_open_;
+  if (state == State::kConnecting) {
+    ++shared_.counters.connect_failures;
+    reason = CloseReason::kConnectFailed;
+  }
+  shared_.report_closed(id, reason);
+}
+
+void TcpMessageSockets::destroy(ConnectionId id, bool reset) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  Connection& c = *it->second;
+  if (c.timer != EventLoop::kNoTimer) shared_.loop.cancel(c.timer);
+  shared_.loop.remove_fd(c.fd);
+  if (reset) set_reset_on_close(c.fd);
+  ::close(c.fd);
+  connections_.erase(it);
+}
+
+void TcpMessageSockets::close(ConnectionId id, CloseReason reason_reported) {
+  auto it = connections_.find(id);
+  if (it == connections_.end() || it->second->state == State::kClosing) return;
+  Connection& c = *it->second;
+  --reported_open_;
+  shared_.report_closed_later(id, reason_reported);
+  if (c.state == State::kConnecting || c.queue.empty()) {
+    destroy(id, c.state == State::kConnecting);
+    return;
+  }
+  // Pending bytes: keep writing, then FIN; give up (RST) after the linger time.
+  c.state = State::kClosing;
+  if (c.timer != EventLoop::kNoTimer) shared_.loop.cancel(c.timer);
+  c.timer = shared_.loop.schedule_after(kCloseLinger, [this, id] {
+    auto lit = connections_.find(id);
+    if (lit == connections_.end()) return;
+    lit->second->timer = EventLoop::kNoTimer;
+    destroy(id, true);
+  });
+}
+
+void TcpMessageSockets::abort(ConnectionId id) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  if (it->second->state != State::kClosing) {
+    --reported_open_;
+    shared_.report_closed_later(id, CloseReason::kLocalAbort);
+  }
+  shared_.counters.send_failed += it->second->queue.size();
+  destroy(id, true);
+}
+
+const PeerInfo* TcpMessageSockets::peer_info(ConnectionId id) const {
+  auto it = connections_.find(id);
+  if (it == connections_.end() || it->second->state == State::kClosing) return nullptr;
+  return &it->second->peer;
+}
+
+std::size_t TcpMessageSockets::queued_messages(ConnectionId id) const {
+  auto it = connections_.find(id);
+  return it == connections_.end() ? 0 : it->second->queue.size();
+}
+
+void TcpMessageSockets::close_all(CloseReason reason) {
+  std::vector<ConnectionId> ids;
+  for (auto& [id, c] : connections_) {
+    if (c->state != State::kClosing) ids.push_back(id);
+  }
+  for (ConnectionId id : ids) close(id, reason);
+  for (auto& [fd, l] : listeners_) {
+    shared_.loop.remove_fd(fd);
+    ::close(fd);
+  }
+  listeners_.clear();
+}
+
+}  // namespace poolreg::kernel

@@ -1,0 +1,72 @@
+// TcpMessageSockets: the TCP (and MPTCP) half of KernelTransport: non-blocking listeners and
+// connections on the EventLoop, message framing by TcpFrameReader, bounded send queues.
+// Internal to dataplane/kernel; loop thread only.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "dataplane/kernel/outbound_queue.hpp"
+#include "dataplane/kernel/tcp_frame_reader.hpp"
+#include "dataplane/kernel/transport_shared.hpp"
+
+namespace poolreg::kernel {
+
+// Linux IPPROTO_MPTCP (not in every libc header).
+inline constexpr int kIpProtoMptcp = 262;
+
+class TcpMessageSockets {
+ public:
+  explicit TcpMessageSockets(TransportShared& shared);
+  ~TcpMessageSockets();  // resets every connection, closes every listener, no callbacks
+
+  ListenResult listen(Protocol protocol, std::span<const IpAddress> addresses, std::uint16_t port, bool mptcp);
+  ConnectionId connect(Protocol protocol, const IpAddress& address, std::uint16_t port, bool mptcp);
+  bool owns(ConnectionId id) const { return connections_.count(id) != 0; }
+  SendResult send(ConnectionId id, std::span<const std::uint8_t> message);
+  void close(ConnectionId id, CloseReason reason_reported);
+  void abort(ConnectionId id);
+  const PeerInfo* peer_info(ConnectionId id) const;
+  std::size_t connection_count() const noexcept { return reported_open_; }
+  std::size_t queued_messages(ConnectionId id) const;
+  void close_all(CloseReason reason);
+
+ private:
+  enum class State : std::uint8_t { kConnecting, kUp, kClosing };
+  struct Listener {
+    int fd = -1;
+    Protocol protocol = Protocol::kAsap;
+  };
+  struct Connection {
+    ConnectionId id = 0;
+    int fd = -1;
+    State state = State::kConnecting;
+    PeerInfo peer;
+    TcpFrameReader reader;
+    OutboundQueue queue;
+    bool want_write = false;
+    EventLoop::TimerId timer = EventLoop::kNoTimer;  // connect timeout or close linger
+  };
+
+  int open_socket(int family, bool mptcp);
+  void on_accept(int listen_fd);
+  Connection& add_connection(int fd, Protocol protocol, State state, bool outgoing);
+  void on_event(ConnectionId id, std::uint32_t events);
+  void on_connect_done(Connection& c);
+  void on_readable(ConnectionId id);
+  // Writes queued bytes; false when the connection failed (already ended).
+  bool flush(Connection& c);
+  void update_interest(Connection& c);
+  // Ends a connection from a network event: reports now unless the application closed it.
+  void end(ConnectionId id, CloseReason reason, bool reset);
+  void destroy(ConnectionId id, bool reset);
+
+  TransportShared& shared_;
+  std::unordered_map<int, Listener> listeners_;
+  std::unordered_map<ConnectionId, std::unique_ptr<Connection>> connections_;
+  std::size_t reported_open_ = 0;
+};
+
+}  // namespace poolreg::kernel

@@ -1,0 +1,51 @@
+// TransportShared: state the SCTP and TCP halves of KernelTransport share: the loop, the handler,
+// the configuration, the id counter and the counters. Internal to dataplane/kernel.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "dataplane/kernel/event_loop.hpp"
+#include "dataplane/kernel/kernel_transport.hpp"
+#include "dataplane/kernel/message_transport.hpp"
+
+namespace poolreg::kernel {
+
+struct TransportShared {
+  EventLoop& loop;
+  MessageHandler& handler;
+  KernelTransportConfig config;
+  TransportCounters counters{};
+  ConnectionId next_id = 1;
+
+  ConnectionId allocate_id() noexcept { return next_id++; }
+
+  // Reports a close now (we are inside an event callback).
+  void report_closed(ConnectionId id, CloseReason reason) {
+    ++counters.connections_closed;
+    handler.on_closed(id, reason);
+  }
+  // Reports a close on the next loop pass (we are inside an application call such as close()).
+  // alive: the transport's liveness token, so a close deferred before the transport died is dropped.
+  void report_closed_later(ConnectionId id, CloseReason reason);
+
+  // loop.defer() that is skipped when the transport died in between.
+  void defer_guarded(std::function<void()> fn) {
+    std::weak_ptr<bool> token = alive;
+    loop.defer([token, fn = std::move(fn)] {
+      if (!token.expired()) fn();
+    });
+  }
+
+  std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+};
+
+inline void TransportShared::report_closed_later(ConnectionId id, CloseReason reason) {
+  std::weak_ptr<bool> token = alive;
+  loop.defer([this, token, id, reason] {
+    if (token.expired()) return;
+    report_closed(id, reason);
+  });
+}
+
+}  // namespace poolreg::kernel

@@ -1,0 +1,353 @@
+// KernelTransport over TCP on 127.0.0.1 (nextgen.md §6): framing by the header Length, a connection
+// plays the role of an association, bad Length closes the connection.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "dataplane/kernel/kernel_transport.hpp"
+#include "dataplane/kernel/socket_address.hpp"
+#include "tests/dataplane/kernel/recording_handler.hpp"
+
+namespace poolreg::kernel {
+namespace {
+
+using testing::make_message;
+using testing::RecordingHandler;
+using testing::run_for;
+using testing::run_until;
+using testing::seq_of;
+
+const IpAddress kLoopback = IpAddress::v4({127, 0, 0, 1});
+
+class TcpTransportTest : public ::testing::Test {
+ protected:
+  TcpTransportTest() : server(loop, server_handler, nullptr), client(loop, client_handler, nullptr) {}
+
+  std::uint16_t listen(KernelTransport& t, Protocol protocol, bool mptcp = false) {
+    const IpAddress addrs[] = {kLoopback};
+    ListenResult r = t.listen_tcp(protocol, addrs, 0, mptcp);
+    EXPECT_TRUE(r.ok) << r.detail;
+    return r.port;
+  }
+
+  std::pair<ConnectionId, ConnectionId> connect(Protocol protocol, std::uint16_t port, bool mptcp = false) {
+    const std::size_t before = server_handler.connected.size();
+    ConnectionId cid = client.connect_tcp(protocol, kLoopback, port, mptcp);
+    EXPECT_NE(cid, kNoConnection);
+    EXPECT_TRUE(run_until(loop, [&] {
+      return server_handler.connected.size() > before &&
+             std::find(client_handler.connected.begin(), client_handler.connected.end(), cid) !=
+                 client_handler.connected.end();
+    }));
+    return {cid, server_handler.connected.empty() ? kNoConnection : server_handler.connected.back()};
+  }
+
+  // A plain blocking socket connected to the server, for writing arbitrary bytes.
+  int raw_connect(std::uint16_t port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    SocketAddress sa = SocketAddress::from(kLoopback, port);
+    EXPECT_EQ(::connect(fd, sa.get(), sa.length), 0);
+    return fd;
+  }
+
+  EventLoop loop;
+  RecordingHandler server_handler;
+  RecordingHandler client_handler;
+  KernelTransport server;
+  KernelTransport client;
+};
+
+TEST_F(TcpTransportTest, AsapMessagesBothWaysAndPeerInfo) {
+  const std::uint16_t port = listen(server, Protocol::kAsap);
+  const auto ids_cid = connect(Protocol::kAsap, port);
+  const ConnectionId cid = ids_cid.first;
+  const ConnectionId sid = ids_cid.second;
+  ASSERT_NE(sid, kNoConnection);
+  const PeerInfo* peer = server.peer_info(sid);
+  ASSERT_NE(peer, nullptr);
+  EXPECT_EQ(peer->kind, TransportProtocol::kTcp);
+  EXPECT_EQ(peer->protocol, Protocol::kAsap);
+  ASSERT_EQ(peer->addresses.size(), 1u);
+  EXPECT_EQ(peer->addresses[0], kLoopback);
+  EXPECT_NE(peer->port, 0);
+  EXPECT_TRUE(client.peer_info(cid)->outgoing);
+  EXPECT_EQ(client.peer_info(cid)->port, port);
+
+  auto reg = make_message(0x01, 40, 1);
+  EXPECT_EQ(client.send(cid, Protocol::kAsap, reg), SendResult::kSent);
+  ASSERT_TRUE(run_until(loop, [&] { return !server_handler.messages.empty(); }));
+  EXPECT_EQ(server_handler.messages[0].bytes, reg);
+  EXPECT_EQ(server_handler.messages[0].info.protocol, Protocol::kAsap);
+  EXPECT_EQ(server_handler.messages[0].info.ppid, 0u);
+  auto resp = make_message(0x03, 20, 2);
+  EXPECT_EQ(server.send(sid, Protocol::kAsap, resp), SendResult::kSent);
+  ASSERT_TRUE(run_until(loop, [&] { return !client_handler.messages.empty(); }));
+  EXPECT_EQ(client_handler.messages[0].bytes, resp);
+}
+
+// Wildcard listener: one dual-stack socket; IPv4 peers are reported as IPv4 (not v4-mapped).
+TEST_F(TcpTransportTest, WildcardListenerAcceptsIpv4AndIpv6) {
+  ListenResult r = server.listen_tcp(Protocol::kAsap, {}, 0);
+  ASSERT_TRUE(r.ok) << r.detail;
+  ConnectionId a = client.connect_tcp(Protocol::kAsap, kLoopback, r.port);
+  ConnectionId b = client.connect_tcp(Protocol::kAsap, *IpAddress::parse("::1"), r.port);
+  ASSERT_NE(a, kNoConnection);
+  ASSERT_NE(b, kNoConnection);
+  ASSERT_TRUE(run_until(loop, [&] { return server_handler.connected.size() == 2 && client_handler.connected.size() == 2; }));
+  std::vector<IpAddress> seen;
+  for (auto& [id, peer] : server_handler.peers) seen.push_back(peer.addresses.at(0));
+  EXPECT_NE(std::find(seen.begin(), seen.end(), kLoopback), seen.end());
+  EXPECT_NE(std::find(seen.begin(), seen.end(), *IpAddress::parse("::1")), seen.end());
+}
+
+TEST_F(TcpTransportTest, EnrpListenerMarksMessagesEnrp) {
+  const std::uint16_t port = listen(server, Protocol::kEnrp);
+  const auto ids_cid = connect(Protocol::kEnrp, port);
+  const ConnectionId cid = ids_cid.first;
+  const ConnectionId sid = ids_cid.second;
+  ASSERT_NE(sid, kNoConnection);
+  EXPECT_EQ(client.send(cid, Protocol::kEnrp, make_message(0x01, 16)), SendResult::kSent);
+  ASSERT_TRUE(run_until(loop, [&] { return !server_handler.messages.empty(); }));
+  EXPECT_EQ(server_handler.messages[0].info.protocol, Protocol::kEnrp);
+}
+
+// A TCP connection is an association: its end removes the PEs (ASAP-KA-04 analogue, nextgen §6.4).
+TEST_F(TcpTransportTest, ClientCloseGivesServerOnClosedOnce) {
+  const std::uint16_t port = listen(server, Protocol::kAsap);
+  const auto ids_cid = connect(Protocol::kAsap, port);
+  const ConnectionId cid = ids_cid.first;
+  const ConnectionId sid = ids_cid.second;
+  ASSERT_NE(sid, kNoConnection);
+  client.close(cid);
+  EXPECT_FALSE(client_handler.is_closed(cid));  // never re-entrantly from close()
+  ASSERT_TRUE(run_until(loop, [&] { return server_handler.is_closed(sid) && client_handler.is_closed(cid); }));
+  EXPECT_EQ(server_handler.close_reason(sid), CloseReason::kPeerClosed);
+  EXPECT_EQ(client_handler.close_reason(cid), CloseReason::kLocalClose);
+  run_for(loop, std::chrono::milliseconds(20));
+  EXPECT_EQ(server_handler.closed_count[sid], 1);
+  EXPECT_EQ(client_handler.closed_count[cid], 1);
+  EXPECT_EQ(server.connection_count(), 0u);
+}
+
+TEST_F(TcpTransportTest, AbortResetsPeer) {
+  const std::uint16_t port = listen(server, Protocol::kAsap);
+  const auto ids_cid = connect(Protocol::kAsap, port);
+  const ConnectionId cid = ids_cid.first;
+  const ConnectionId sid = ids_cid.second;
+  ASSERT_NE(sid, kNoConnection);
+  server.abort(sid);
+  ASSERT_TRUE(run_until(loop, [&] { return server_handler.is_closed(sid) && client_handler.is_closed(cid); }));
+  EXPECT_EQ(server_handler.close_reason(sid), CloseReason::kLocalAbort);
+  EXPECT_EQ(client_handler.close_reason(cid), CloseReason::kCommLost);
+}
+
+TEST_F(TcpTransportTest, ConnectToClosedPortFails) {
+  // Find a port with nothing listening: bind, read, close.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  SocketAddress sa = SocketAddress::from(kLoopback, 0);
+  ASSERT_EQ(::bind(fd, sa.get(), sa.length), 0);
+  socklen_t len = sizeof sa.storage;
+  ::getsockname(fd, sa.get(), &len);
+  const std::uint16_t port = port_of(sa.get());
+  ::close(fd);
+  ConnectionId id = client.connect_tcp(Protocol::kAsap, kLoopback, port);
+  ASSERT_NE(id, kNoConnection);
+  ASSERT_TRUE(run_until(loop, [&] { return client_handler.is_closed(id); }));
+  EXPECT_EQ(client_handler.close_reason(id), CloseReason::kConnectFailed);
+  EXPECT_TRUE(client_handler.connected.empty());
+}
+
+TEST_F(TcpTransportTest, TenThousandMessagesArriveCompleteAndInOrder) {
+  const std::uint16_t port = listen(server, Protocol::kAsap);
+  const auto ids_cid = connect(Protocol::kAsap, port);
+  const ConnectionId cid = ids_cid.first;
+  const ConnectionId sid = ids_cid.second;
+  ASSERT_NE(sid, kNoConnection);
+  constexpr std::uint32_t kCount = 10000;
+  for (std::uint32_t i = 0; i < kCount; ++i) {
+    SendResult r = client.send(cid, Protocol::kAsap, make_message(0x05, 8 + 4 * (i % 64), i));
+    ASSERT_TRUE(send_ok(r)) << to_string(r) << " at " << i;
+  }
+  ASSERT_TRUE(run_until(loop, [&] { return server_handler.messages.size() >= kCount; }, std::chrono::seconds(20)));
+  ASSERT_EQ(server_handler.messages.size(), kCount);
+  for (std::uint32_t i = 0; i < kCount; ++i) {
+    ASSERT_EQ(server_handler.messages[i].bytes, make_message(0x05, 8 + 4 * (i % 64), i)) << i;
+  }
+}
+
+// Graceful close: messages still queued when close() is called are sent first, then the
+// connection ends and the peer sees it closed (not reset).
+TEST_F(TcpTransportTest, CloseSendsQueuedMessagesBeforeEnding) {
+  RecordingHandler h;
+  KernelTransport sender(loop, h, nullptr);
+  const std::uint16_t port = listen(server, Protocol::kAsap);
+  ConnectionId id = sender.connect_tcp(Protocol::kAsap, kLoopback, port);
+  ASSERT_TRUE(run_until(loop, [&] { return h.connected.size() == 1 && server_handler.connected.size() == 1; }));
+  std::uint32_t sent = 0;
+  while (sent < 5000 && sender.queued_messages(id) < 3) {  // until something waits in the queue
+    ASSERT_TRUE(send_ok(sender.send(id, Protocol::kAsap, make_message(0x05, 65532, sent))));
+    ++sent;
+  }
+  ASSERT_GE(sender.queued_messages(id), 3u);
+  sender.close(id);
+  EXPECT_EQ(sender.send(id, Protocol::kAsap, make_message(0x05, 8)), SendResult::kNoConnection);
+  const ConnectionId sid = server_handler.connected[0];
+  ASSERT_TRUE(run_until(loop, [&] { return server_handler.is_closed(sid); }, std::chrono::seconds(20)));
+  EXPECT_EQ(server_handler.close_reason(sid), CloseReason::kPeerClosed);
+  ASSERT_EQ(server_handler.messages.size(), sent);
+  for (std::uint32_t i = 0; i < sent; ++i) EXPECT_EQ(seq_of(server_handler.messages[i].bytes), i);
+  EXPECT_EQ(h.close_reason(id), CloseReason::kLocalClose);
+}
+
+// Bounded queues: a peer that does not read fills the socket, then the FIFO, then sends are
+// dropped (counted); a partly written message is always completed so the stream stays framed.
+TEST_F(TcpTransportTest, FullSocketQueuesThenDropsAndFlushesInOrder) {
+  KernelTransportConfig config;
+  config.max_queued_messages = 8;
+  RecordingHandler h;
+  KernelTransport sender(loop, h, nullptr, config);
+  const std::uint16_t port = listen(server, Protocol::kAsap);
+  ConnectionId id = sender.connect_tcp(Protocol::kAsap, kLoopback, port);
+  ASSERT_TRUE(run_until(loop, [&] { return h.connected.size() == 1 && server_handler.connected.size() == 1; }));
+  std::vector<std::uint32_t> accepted;
+  int full = 0;
+  for (std::uint32_t i = 0; i < 5000 && full == 0; ++i) {  // no loop run: the server does not read
+    SendResult r = sender.send(id, Protocol::kAsap, make_message(0x05, 65532, i));
+    if (send_ok(r)) accepted.push_back(i);
+    if (r == SendResult::kQueueFull) ++full;
+  }
+  ASSERT_EQ(full, 1) << "the socket never filled";
+  EXPECT_GE(sender.queued_messages(id), 8u);
+  ASSERT_TRUE(run_until(loop, [&] { return server_handler.messages.size() == accepted.size(); },
+                        std::chrono::seconds(20)));
+  for (std::size_t i = 0; i < accepted.size(); ++i) EXPECT_EQ(seq_of(server_handler.messages[i].bytes), accepted[i]);
+  EXPECT_EQ(sender.queued_messages(id), 0u);
+}
+
+TEST_F(TcpTransportTest, MessagesSentWhileConnectingAreDeliveredAfterConnect) {
+  const std::uint16_t port = listen(server, Protocol::kAsap);
+  ConnectionId cid = client.connect_tcp(Protocol::kAsap, kLoopback, port);
+  ASSERT_NE(cid, kNoConnection);
+  EXPECT_EQ(client.send(cid, Protocol::kAsap, make_message(0x01, 12, 5)), SendResult::kQueued);
+  ASSERT_TRUE(run_until(loop, [&] { return !server_handler.messages.empty(); }));
+  EXPECT_EQ(seq_of(server_handler.messages[0].bytes), 5u);
+}
+
+// nextgen.md §6.2: Length < 4, % 4 != 0 or > max closes the connection (no resynchronisation).
+class TcpFramingErrorTest : public TcpTransportTest, public ::testing::WithParamInterface<std::uint16_t> {};
+
+TEST_P(TcpFramingErrorTest, BadLengthClosesConnection) {
+  const std::uint16_t port = listen(server, Protocol::kAsap);
+  int fd = raw_connect(port);
+  ASSERT_TRUE(run_until(loop, [&] { return server_handler.connected.size() == 1; }));
+  const ConnectionId sid = server_handler.connected[0];
+  // One good message, then the bad header.
+  auto good = make_message(0x01, 8);
+  const std::uint16_t bad = GetParam();
+  std::uint8_t bytes[12] = {good[0], good[1], good[2], good[3], good[4], good[5], good[6], good[7],
+                            0x01,    0x00,    static_cast<std::uint8_t>(bad >> 8), static_cast<std::uint8_t>(bad)};
+  ASSERT_EQ(::send(fd, bytes, sizeof bytes, 0), static_cast<ssize_t>(sizeof bytes));
+  ASSERT_TRUE(run_until(loop, [&] { return server_handler.is_closed(sid); }));
+  EXPECT_EQ(server_handler.close_reason(sid), CloseReason::kFramingError);
+  EXPECT_EQ(server_handler.messages.size(), 1u);
+  EXPECT_EQ(server.counters().framing_errors, 1u);
+  // The peer sees the connection end.
+  char c;
+  ssize_t n = ::recv(fd, &c, 1, 0);
+  EXPECT_LE(n, 0);
+  ::close(fd);
+}
+
+INSTANTIATE_TEST_SUITE_P(Lengths, TcpFramingErrorTest, ::testing::Values(0, 2, 6, 13, 65535));
+
+TEST_F(TcpTransportTest, EnrpMinimumLengthIs12) {
+  const std::uint16_t port = listen(server, Protocol::kEnrp);
+  int fd = raw_connect(port);
+  ASSERT_TRUE(run_until(loop, [&] { return server_handler.connected.size() == 1; }));
+  std::uint8_t bytes[8] = {0x01, 0, 0, 8, 0, 0, 0, 0};
+  ASSERT_EQ(::send(fd, bytes, sizeof bytes, 0), 8);
+  ASSERT_TRUE(run_until(loop, [&] { return server_handler.is_closed(server_handler.connected[0]); }));
+  EXPECT_EQ(server_handler.close_reason(server_handler.connected[0]), CloseReason::kFramingError);
+  ::close(fd);
+}
+
+TEST_F(TcpTransportTest, ConfiguredMaximumIsEnforced) {
+  KernelTransportConfig config;
+  config.max_message_size = 64;
+  RecordingHandler h;
+  KernelTransport small(loop, h, nullptr, config);
+  const std::uint16_t port = listen(small, Protocol::kAsap);
+  int fd = raw_connect(port);
+  ASSERT_TRUE(run_until(loop, [&] { return h.connected.size() == 1; }));
+  auto ok = make_message(0x01, 64);
+  auto big = make_message(0x01, 68);
+  ASSERT_EQ(::send(fd, ok.data(), ok.size(), 0), 64);
+  ASSERT_EQ(::send(fd, big.data(), big.size(), 0), 68);
+  ASSERT_TRUE(run_until(loop, [&] { return h.is_closed(h.connected[0]); }));
+  EXPECT_EQ(h.messages.size(), 1u);
+  EXPECT_EQ(h.close_reason(h.connected[0]), CloseReason::kFramingError);
+  EXPECT_EQ(small.send(12345, Protocol::kAsap, ok), SendResult::kNoConnection);
+  ::close(fd);
+}
+
+TEST_F(TcpTransportTest, SplitAndMergedSegmentsAreReframed) {
+  const std::uint16_t port = listen(server, Protocol::kAsap);
+  int fd = raw_connect(port);
+  ASSERT_TRUE(run_until(loop, [&] { return server_handler.connected.size() == 1; }));
+  std::vector<std::uint8_t> stream;
+  for (std::uint32_t i = 0; i < 50; ++i) {
+    auto m = make_message(0x05, 8 + 4 * i, i);
+    stream.insert(stream.end(), m.begin(), m.end());
+  }
+  // Odd-sized writes that cut headers and bodies anywhere.
+  std::size_t off = 0;
+  std::size_t step = 1;
+  while (off < stream.size()) {
+    std::size_t n = std::min(step, stream.size() - off);
+    ASSERT_EQ(::send(fd, stream.data() + off, n, 0), static_cast<ssize_t>(n));
+    off += n;
+    step = step * 3 % 97 + 1;
+    loop.run_once(0);
+  }
+  ASSERT_TRUE(run_until(loop, [&] { return server_handler.messages.size() == 50; }));
+  for (std::uint32_t i = 0; i < 50; ++i) EXPECT_EQ(server_handler.messages[i].bytes, make_message(0x05, 8 + 4 * i, i));
+  ::close(fd);
+}
+
+// nextgen.md §6.7: IPPROTO_MPTCP listeners, falling back to TCP where the kernel refuses.
+TEST_F(TcpTransportTest, MptcpListenerAndConnectWorkOrFallBack) {
+  const std::uint16_t port = listen(server, Protocol::kAsap, /*mptcp=*/true);
+  ASSERT_NE(port, 0);
+  const auto ids_cid = connect(Protocol::kAsap, port, /*mptcp=*/true);
+  const ConnectionId cid = ids_cid.first;
+  const ConnectionId sid = ids_cid.second;
+  ASSERT_NE(sid, kNoConnection);
+  EXPECT_EQ(server.peer_info(sid)->kind, TransportProtocol::kTcp);
+  EXPECT_EQ(client.send(cid, Protocol::kAsap, make_message(0x01, 8)), SendResult::kSent);
+  ASSERT_TRUE(run_until(loop, [&] { return !server_handler.messages.empty(); }));
+  RecordProperty("mptcp_fallbacks", static_cast<int>(server.counters().mptcp_fallbacks));
+}
+
+TEST_F(TcpTransportTest, CloseAllReportsShutdownForEveryConnection) {
+  const std::uint16_t port = listen(server, Protocol::kAsap);
+  const auto ids_c1 = connect(Protocol::kAsap, port);
+  const ConnectionId s1 = ids_c1.second;
+  const auto ids_c2 = connect(Protocol::kAsap, port);
+  const ConnectionId s2 = ids_c2.second;
+  ASSERT_NE(s2, kNoConnection);
+  server.close_all();
+  ASSERT_TRUE(run_until(loop, [&] { return server_handler.closed.size() == 2; }));
+  EXPECT_EQ(server_handler.close_reason(s1), CloseReason::kShutdown);
+  EXPECT_EQ(server_handler.close_reason(s2), CloseReason::kShutdown);
+  ASSERT_TRUE(run_until(loop, [&] { return client_handler.closed.size() == 2; }));
+  // The listener is gone too.
+  ConnectionId late = client.connect_tcp(Protocol::kAsap, kLoopback, port);
+  ASSERT_TRUE(run_until(loop, [&] { return client_handler.is_closed(late); }));
+  EXPECT_EQ(client_handler.close_reason(late), CloseReason::kConnectFailed);
+}
+
+}  // namespace
+}  // namespace poolreg::kernel
