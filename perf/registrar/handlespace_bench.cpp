@@ -1,0 +1,303 @@
+// Handlespace benchmarks (Google Benchmark, jemalloc linked).
+//   Resolve/<pool size>/<k>/<policy>        reader path (policy: 0 RR, 1 LU, 2 WRAND)
+//   Reregister|RegisterFresh|Deregister|RegisterDeregister/<resident PEs>   writer path
+//   *_10M variants: 10^7 resident PEs (slow to populate: filter with --benchmark_filter)
+//   Memory/<PEs>                            RSS growth per PE (IPv4 PE + ASAP transport, expiry set)
+//   ResolveUnderChurn/threads:N             N readers resolving while one writer re-registers
+#include <benchmark/benchmark.h>
+#include <jemalloc/jemalloc.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <unistd.h>
+
+#include "registrar/handlespace/handlespace.hpp"
+
+namespace {
+
+using namespace poolreg;
+using namespace poolreg::handlespace;
+
+PoolHandle pool_name(std::size_t i) { return *PoolHandle::from_string("bench-pool-" + std::to_string(i)); }
+
+PoolElement bench_pe(PoolElementId id, PolicyType policy, std::uint32_t address) {
+  PoolElement pe;
+  pe.id = id;
+  pe.home_registrar = 0x1000 + id % 4;
+  pe.registration_life_ms = 30000;
+  pe.user_transport.protocol = TransportProtocol::kSctp;
+  pe.user_transport.port = 5000;
+  pe.user_transport.addresses = {IpAddress::v4(address)};
+  pe.policy.type = policy;
+  pe.policy.weight = 1 + id % 100;
+  pe.policy.load = static_cast<std::uint32_t>(id * 2654435761u);
+  TransportEndpoint asap;
+  asap.port = 3863;
+  asap.addresses = {IpAddress::v4(address)};
+  pe.asap_transport = asap;
+  return pe;
+}
+
+PolicyType policy_of(std::int64_t code) {
+  switch (code) {
+    case 1: return PolicyType::kLeastUsed;
+    case 2: return PolicyType::kWeightedRandom;
+    default: return PolicyType::kRoundRobin;
+  }
+}
+
+struct World {
+  QsbrDomain domain{64};
+  Handlespace hs;
+  std::size_t pools;
+  std::size_t per_pool;
+  explicit World(std::size_t shards) : hs(make_config(shards), domain) {}
+  static HandlespaceConfig make_config(std::size_t shards) {
+    HandlespaceConfig c;
+    c.shard_count = shards;
+    c.limits.max_pools = 1'000'000;
+    c.limits.max_pes_per_pool = 100'000'000;
+    return c;
+  }
+};
+
+// Populated handlespaces are cached per shape: Google Benchmark calls a benchmark several times.
+std::shared_ptr<World> world(std::size_t total, std::size_t per_pool, PolicyType policy, bool expiry) {
+  static std::mutex mutex;
+  static std::map<std::tuple<std::size_t, std::size_t, PolicyType, bool>, std::shared_ptr<World>> cache;
+  std::lock_guard lock(mutex);
+  auto key = std::make_tuple(total, per_pool, policy, expiry);
+  if (auto it = cache.find(key); it != cache.end()) return it->second;
+  if (total >= 1'000'000) cache.clear();  // keep at most one big world in memory
+  auto w = std::make_shared<World>(1);
+  w->per_pool = per_pool;
+  w->pools = (total + per_pool - 1) / per_pool;
+  for (std::size_t i = 0; i < total; ++i) {
+    const auto r = w->hs.register_pe(pool_name(i / per_pool), bench_pe(i + 1, policy, 0x0a000000u + static_cast<std::uint32_t>(i)),
+                                     {.association = 0, .expires_at = expiry ? 1'000'000'000'000ULL + i : 0});
+    if (!r.ok()) std::abort();
+  }
+  w->domain.reclaim();
+  cache[key] = w;
+  return w;
+}
+
+// ---------------------------------------------------------------- reader path
+
+void Resolve(benchmark::State& state) {
+  const std::size_t n = static_cast<std::size_t>(state.range(0));
+  const std::size_t k = static_cast<std::size_t>(state.range(1));
+  const PolicyType policy = policy_of(state.range(2));
+  auto w = world(n, n, policy, false);
+  ReaderContext ctx(w->domain, 1);
+  ctx.online();
+  const PoolHandle h = pool_name(0);
+  std::uint64_t sum = 0, i = 0;
+  for (auto _ : state) {
+    w->hs.resolve(h, k, ctx, [&](const PoolElementView& v) { sum += v.id() + v.user_port(); });
+    if ((++i & 31) == 0) ctx.quiescent();
+  }
+  benchmark::DoNotOptimize(sum);
+  ctx.offline();
+  w->hs.drain_feedback();
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+  state.SetLabel(std::string(policy_short_name(policy)));
+}
+BENCHMARK(Resolve)
+    ->ArgNames({"pool", "k", "policy"})
+    ->ArgsProduct({{10, 100, 1000, 1'000'000}, {1, 3}, {0, 1, 2}});
+
+// ---------------------------------------------------------------- writer path
+
+constexpr std::size_t kPerPool = 1000;
+
+void Reregister(benchmark::State& state) {
+  const std::size_t resident = static_cast<std::size_t>(state.range(0));
+  auto w = world(resident, kPerPool, PolicyType::kRoundRobin, true);
+  std::mt19937_64 rng(1);
+  std::uint32_t address = 0x0b000000;
+  // Pre-build the requests: the benchmark measures the handlespace, not PoolElement building.
+  std::vector<std::pair<PoolHandle, PoolElement>> requests;
+  for (int i = 0; i < 4096; ++i) {
+    const std::size_t idx = rng() % resident;
+    requests.emplace_back(pool_name(idx / kPerPool), bench_pe(idx + 1, PolicyType::kRoundRobin, 0));
+  }
+  std::size_t i = 0;
+  for (auto _ : state) {
+    auto& [h, pe] = requests[i++ & 4095];
+    pe.user_transport.addresses[0] = IpAddress::v4(++address);  // mobile PE: new address
+    auto r = w->hs.register_pe(h, pe, {.association = 0, .expires_at = 2'000'000'000'000ULL});
+    benchmark::DoNotOptimize(r);
+  }
+  w->domain.reclaim();
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
+void RegisterFresh(benchmark::State& state) {
+  const std::size_t resident = static_cast<std::size_t>(state.range(0));
+  auto w = world(resident, kPerPool, PolicyType::kRoundRobin, true);
+  PoolElementId next = 1'000'000'000'000ULL;
+  const PoolElementId first = next;
+  PoolElement pe = bench_pe(1, PolicyType::kRoundRobin, 0x0c000001);
+  std::vector<PoolHandle> handles;
+  for (std::size_t p = 0; p < 1024; ++p) handles.push_back(pool_name(p % w->pools));
+  for (auto _ : state) {
+    pe.id = next++;
+    auto r = w->hs.register_pe(handles[pe.id & 1023], pe, {.association = 0, .expires_at = 3'000'000'000'000ULL});
+    benchmark::DoNotOptimize(r);
+  }
+  for (PoolElementId id = first; id < next; ++id) w->hs.deregister(handles[id & 1023], id);  // untimed
+  w->domain.reclaim();
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
+void Deregister(benchmark::State& state) {
+  const std::size_t resident = static_cast<std::size_t>(state.range(0));
+  auto w = world(resident, kPerPool, PolicyType::kRoundRobin, true);
+  const PoolElementId first = 2'000'000'000'000ULL;
+  const auto count = static_cast<PoolElementId>(state.max_iterations);
+  PoolElement pe = bench_pe(1, PolicyType::kRoundRobin, 0x0c000001);
+  std::vector<PoolHandle> handles;
+  for (std::size_t p = 0; p < 1024; ++p) handles.push_back(pool_name(p % w->pools));
+  for (PoolElementId id = first; id < first + count; ++id) {
+    pe.id = id;
+    w->hs.register_pe(handles[id & 1023], pe, {.association = 0, .expires_at = 3'000'000'000'000ULL});
+  }
+  PoolElementId next = first;
+  for (auto _ : state) {
+    auto r = w->hs.deregister(handles[next & 1023], next);
+    ++next;
+    benchmark::DoNotOptimize(r);
+  }
+  w->domain.reclaim();
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
+void RegisterDeregister(benchmark::State& state) {
+  const std::size_t resident = static_cast<std::size_t>(state.range(0));
+  auto w = world(resident, kPerPool, PolicyType::kRoundRobin, true);
+  PoolElementId next = 3'000'000'000'000ULL;
+  PoolElement pe = bench_pe(1, PolicyType::kRoundRobin, 0x0c000001);
+  std::vector<PoolHandle> handles;
+  for (std::size_t p = 0; p < 1024; ++p) handles.push_back(pool_name(p % w->pools));
+  for (auto _ : state) {
+    pe.id = next++;
+    w->hs.register_pe(handles[pe.id & 1023], pe, {.association = 0, .expires_at = 3'000'000'000'000ULL});
+    auto r = w->hs.deregister(handles[pe.id & 1023], pe.id);
+    benchmark::DoNotOptimize(r);
+  }
+  w->domain.reclaim();
+  state.SetItemsProcessed(2 * static_cast<std::int64_t>(state.iterations()));
+}
+
+BENCHMARK(Reregister)->Arg(10'000)->Arg(1'000'000);
+BENCHMARK(RegisterFresh)->Arg(10'000)->Arg(1'000'000);
+BENCHMARK(Deregister)->Arg(10'000)->Arg(1'000'000);
+BENCHMARK(RegisterDeregister)->Arg(10'000)->Arg(1'000'000);
+BENCHMARK(Reregister)->Name("Reregister_10M")->Arg(10'000'000);
+BENCHMARK(RegisterFresh)->Name("RegisterFresh_10M")->Arg(10'000'000);
+BENCHMARK(Deregister)->Name("Deregister_10M")->Arg(10'000'000);
+
+// ---------------------------------------------------------------- memory
+
+std::size_t rss_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::size_t size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+}
+
+void Memory(benchmark::State& state) {
+  const std::size_t n = static_cast<std::size_t>(state.range(0));
+  double per_pe = 0;
+  for (auto _ : state) {
+    const std::size_t before = rss_bytes();
+    {
+      auto w = std::make_unique<World>(1);
+      for (std::size_t i = 0; i < n; ++i)
+        w->hs.register_pe(pool_name(i / kPerPool), bench_pe(i + 1, PolicyType::kRoundRobin, 0x0a000000u + static_cast<std::uint32_t>(i)),
+                          {.association = 0, .expires_at = 1'000'000'000'000ULL + i});
+      w->domain.reclaim();
+      per_pe = static_cast<double>(rss_bytes() - before) / static_cast<double>(n);
+      state.counters["record_bytes"] = static_cast<double>(PoolElementRecord::allocation_size(bench_pe(1, PolicyType::kRoundRobin, 1)));
+    }
+  }
+  state.counters["rss_bytes_per_pe"] = per_pe;
+}
+BENCHMARK(Memory)->Arg(1'000'000)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(Memory)->Name("Memory_10M")->Arg(10'000'000)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+// ---------------------------------------------------------------- readers + writer
+
+struct ChurnWorld {
+  std::shared_ptr<World> w;
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> writes{0};
+  std::thread writer;
+  std::mutex mutex;
+  int users = 0;
+};
+ChurnWorld& churn_world() {
+  static ChurnWorld cw;
+  return cw;
+}
+
+void ResolveUnderChurn(benchmark::State& state) {
+  ChurnWorld& cw = churn_world();
+  {
+    std::lock_guard lock(cw.mutex);
+    if (cw.users++ == 0) {
+      cw.w = world(100, 100, PolicyType::kRoundRobin, false);
+      cw.stop = false;
+      cw.writer = std::thread([&cw] {
+        std::uint32_t address = 0x0d000000;
+        std::uint64_t i = 0;
+        while (!cw.stop.load(std::memory_order_relaxed)) {
+          auto pe = bench_pe(1 + i % 100, PolicyType::kRoundRobin, ++address);
+          cw.w->hs.register_pe(pool_name(0), pe, {});
+          if ((++i & 255) == 0) cw.w->domain.reclaim();
+          cw.writes.fetch_add(1, std::memory_order_relaxed);
+        }
+      });
+    }
+  }
+  ReaderContext ctx(cw.w->domain, 7 + static_cast<std::uint64_t>(state.thread_index()));
+  ctx.online();
+  const PoolHandle h = pool_name(0);
+  std::uint64_t sum = 0, i = 0;
+  for (auto _ : state) {
+    cw.w->hs.resolve(h, 3, ctx, [&](const PoolElementView& v) { sum += v.id(); });
+    if ((++i & 31) == 0) ctx.quiescent();
+  }
+  benchmark::DoNotOptimize(sum);
+  ctx.offline();
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+  {
+    std::lock_guard lock(cw.mutex);
+    if (--cw.users == 0) {
+      cw.stop = true;
+      cw.writer.join();
+    }
+  }
+}
+BENCHMARK(ResolveUnderChurn)->Threads(1)->Threads(2)->UseRealTime();
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const char* version = nullptr;
+  std::size_t len = sizeof(version);
+  if (mallctl("version", &version, &len, nullptr, 0) == 0) std::printf("allocator: jemalloc %s\n", version);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,293 @@
+// Handlespace: the registrar's lock-free sharded store of pools and pool elements.
+//
+// Concurrency contract
+// - Pools are sharded by PoolHandle::hash() % shard_count. Every WRITER-SIDE call touching a
+//   shard must be made by that shard's single writer: the caller guarantees that at most one
+//   thread at a time runs writer calls on a given shard (the daemon gives each shard an owner
+//   thread; tests and tools with one thread are trivially fine). Calls that span all shards
+//   (the ones without a shard argument below: remove_association, expire_due, change_owner,
+//   for_each_of_owner, mark/purge, snapshot, checksum16/32) require the caller to be the
+//   writer of EVERY shard; most also have a per-shard variant (`shard` argument) for a
+//   map-reduce over shard owners. max_pools is checked against an atomic count shared by all
+//   shards (concurrent shard writers may overshoot it by at most shard_count - 1).
+// - READER-SIDE calls (resolve, lookup, for_each_pool, counters) may run on any thread at any
+//   time, concurrently with the writers, without locks: the caller must be an ONLINE QSBR
+//   reader of the domain the handlespace was built with (ReaderContext holds the reader slot)
+//   and must report quiescent states regularly (ReaderContext::quiescent()).
+// - Readers see every PE either completely before or completely after a change (records are
+//   immutable and replaced by pointer swap; see pool_element_record.hpp).
+// - Memory unlinked by writers is retired to the QsbrDomain; writers should call
+//   QsbrDomain::reclaim() periodically (retire() also does it every few hundred objects).
+// - Callbacks given to writer-side calls must not call writer-side functions themselves.
+//
+// Layout (internal: shard.hpp, pool.hpp)
+// - Shard: open-addressing pool table (readers) replaced by a rebuilt copy on growth; writer-
+//   only indexes: pools by handle order (snapshots), per-owner intrusive PE lists with the
+//   checksum accumulators, a binary min-heap of expiry times (lazily re-keyed), association ->
+//   PEs, and the selection-feedback queue.
+// - Pool: slot table (atomic record pointers, RCU-grown), ID index (open addressing, 8-bit
+//   fingerprint + 24-bit slot, tombstones, RCU-rebuilt), the policy::Selector over slots, and
+//   writer-only per-slot metadata. Freed slots are reused only after a QSBR grace period.
+// - Checksum contributions are not stored per PE: the pool caches its handle's part and the PE
+//   ID's part is recomputed in O(1) (pe_checksum.hpp).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "registrar/common/clock.hpp"
+#include "registrar/common/error_cause.hpp"
+#include "registrar/common/ids.hpp"
+#include "registrar/common/policy.hpp"
+#include "registrar/common/pool_element.hpp"
+#include "registrar/common/pool_handle.hpp"
+#include "registrar/common/transport.hpp"
+#include "registrar/handlespace/function_ref.hpp"
+#include "registrar/handlespace/pe_checksum.hpp"
+#include "registrar/handlespace/pool_element_record.hpp"
+#include "registrar/handlespace/qsbr.hpp"
+
+namespace poolreg::policy {
+class SelectorContext;
+}
+
+namespace poolreg::handlespace {
+
+class Shard;
+
+// Hard cap of PEs one resolution returns (RSPLIB's 128); larger k is clamped.
+inline constexpr std::size_t kMaxResolveItems = 128;
+
+struct HandlespaceLimits {
+  std::size_t max_pools = 100'000;
+  std::size_t max_pes_per_pool = 10'000'000;  // hard ceiling: 2^24 - 2 slots per pool
+  std::size_t max_addresses_per_pe = kMaxAddressesPerTransport;  // per transport (user, ASAP)
+  // Next-gen ID64 mode: refuse (0x4) a PE whose low 32 bits equal those of a different PE
+  // of the same pool (the RFC short form would be ambiguous).
+  bool reject_short_id_collisions = false;
+};
+
+struct HandlespaceConfig {
+  std::size_t shard_count = 1;  // 1..64
+  HandlespaceLimits limits;
+  // Per shard selection-feedback queue (readers -> shard writer), rounded up to a power of 2.
+  std::size_t feedback_queue_capacity = 4096;
+};
+
+// A refused writer operation: the RFC 5354 cause to send plus an operator-readable reason
+// (static string, never freed).
+struct HandlespaceError {
+  ErrorCause cause = ErrorCause::kUnspecified;
+  const char* reason = "";
+};
+
+// Value-or-error (std::expected is C++23).
+template <typename T>
+class Result {
+ public:
+  Result(T value) : value_(std::move(value)) {}                 // NOLINT: implicit on purpose
+  Result(HandlespaceError error) : error_(error), ok_(false) {}  // NOLINT
+  bool ok() const noexcept { return ok_; }
+  explicit operator bool() const noexcept { return ok_; }
+  const T& value() const noexcept { return value_; }
+  const T& operator*() const noexcept { return value_; }
+  const T* operator->() const noexcept { return &value_; }
+  const HandlespaceError& error() const noexcept { return error_; }
+
+ private:
+  T value_{};
+  HandlespaceError error_{};
+  bool ok_ = true;
+};
+
+struct RegistrationOptions {
+  // Identity of the ASAP association the registration came over; 0 = learned from a peer
+  // (ENRP) or unknown. A PE bound to a non-zero association can be re-registered only with
+  // association 0 or the same one (SEC-02).
+  std::uint64_t association = 0;
+  // Absolute expiry time (peer-owned PEs: now + registration life); 0 = never (own PEs).
+  TimeNs expires_at = 0;
+};
+
+struct RegisterOutcome {
+  bool pe_created = false;    // false: re-registration of an existing PE
+  bool pool_created = false;
+  RegistrarId previous_home = 0;  // home before a re-registration (0 when created)
+  std::uint32_t registration_seq = 0;  // 1 on creation, +1 per re-registration
+};
+
+// A PE removed from the handlespace, with everything needed for an ENRP Handle Update DEL.
+struct RemovedPe {
+  PoolHandle handle;
+  PoolElement pe;
+  std::uint64_t association = 0;
+};
+
+enum class ResolveStatus : std::uint8_t {
+  kOk,           // 0..k PEs delivered (0 only if every PE's weight excludes it)
+  kUnknownPool,  // answer cause 0x9
+};
+
+struct PoolSummary {
+  const PoolHandle* handle = nullptr;  // valid during the callback
+  PolicyType policy = PolicyType::kRoundRobin;
+  TransportProtocol protocol = TransportProtocol::kSctp;
+  TransportUse use = TransportUse::kDataOnly;
+  std::size_t pe_count = 0;
+};
+
+struct HandlespaceCounters {
+  std::size_t pools = 0;
+  std::size_t pes = 0;
+  std::uint64_t feedback_dropped = 0;  // selection feedback lost because a queue was full
+};
+
+// Continuation point of a handle-table walk. Order: pools by PoolHandle byte order, PEs of a
+// pool by slot index. Guarantee: a sync that keeps calling snapshot() with the returned
+// cursor until more == false delivers every PE that existed (with the matching owner) during
+// the whole walk at least once — slots of existing PEs never move, later-added PEs may or may
+// not be delivered. Re-registrations keep the slot.
+struct SnapshotCursor {
+  bool started = false;
+  PoolHandle handle;
+  std::uint32_t next_slot = 0;
+};
+
+struct SnapshotResult {
+  SnapshotCursor next;
+  bool more = false;      // true: call again with `next`
+  std::size_t delivered = 0;
+};
+
+// Per reader thread: its QSBR reader slot, its selector state (random generator...) and a
+// scratch buffer. Not shared between threads. Construction allocates (start-up only) and
+// throws std::runtime_error when the QsbrDomain has no free reader slot. Starts OFFLINE.
+class ReaderContext {
+ public:
+  ReaderContext(QsbrDomain& domain, std::uint64_t seed);
+  ~ReaderContext();
+  ReaderContext(const ReaderContext&) = delete;
+  ReaderContext& operator=(const ReaderContext&) = delete;
+
+  void online() noexcept { reader_.online(); }
+  void offline() noexcept { reader_.offline(); }
+  void quiescent() noexcept { reader_.quiescent(); }
+  QsbrReader& reader() noexcept { return reader_; }
+
+ private:
+  friend class Handlespace;
+  QsbrReader reader_;
+  std::unique_ptr<policy::SelectorContext> selector_context_;
+  std::array<std::uint32_t, kMaxResolveItems> scratch_{};
+};
+
+using PeVisitor = FunctionRef<void(const PoolElementView&)>;
+using PoolPeVisitor = FunctionRef<void(const PoolHandle&, const PoolElementView&)>;
+using RemovedVisitor = FunctionRef<void(const RemovedPe&)>;
+
+class Handlespace {
+ public:
+  // `domain` must outlive the handlespace; it is the reclaimer of all handlespace memory.
+  Handlespace(const HandlespaceConfig& config, QsbrDomain& domain);
+  ~Handlespace();
+  Handlespace(const Handlespace&) = delete;
+  Handlespace& operator=(const Handlespace&) = delete;
+
+  std::size_t shard_count() const noexcept;
+  std::size_t shard_of(const PoolHandle& handle) const noexcept;
+  const HandlespaceLimits& limits() const noexcept;
+
+  // ---- Writer side (the shard's writer; see file comment) ----
+
+  // Registration and re-registration (same handle + PE ID: updated in place, keeping its
+  // slot; home := pe.home_registrar; expiry := options.expires_at; policy values via the
+  // selector). Refusals change nothing: kInconsistentPoolingPolicy (0x5),
+  // kInconsistentTransportType (0x7), kInconsistentDataControlConfiguration (0x8),
+  // kNonUniquePeIdentifier (0x4: other association owns it, or short-ID collision),
+  // kLackOfResources (0x6: limits), kInvalidValues (0x3: PE ID 0, no address, port 0 is NOT
+  // checked here — that is the ASAP layer's job).
+  Result<RegisterOutcome> register_pe(const PoolHandle& handle, const PoolElement& pe,
+                                      const RegistrationOptions& options = {});
+
+  // Removes the PE; nullopt when unknown. The pool disappears with its last PE.
+  std::optional<RemovedPe> deregister(const PoolHandle& handle, PoolElementId id);
+  // ASAP deregistration with the SEC-02 owner check: a PE bound to a different non-zero
+  // association is refused with kNonUniquePeIdentifier (0x4) and stays; association 0 skips the
+  // check. Value: the removed PE, or nullopt when unknown.
+  Result<std::optional<RemovedPe>> deregister_from(const PoolHandle& handle, PoolElementId id,
+                                                   std::uint64_t association);
+
+  // ASAP-KA-04: removes every PE registered over `association` (!= 0); returns the count.
+  std::size_t remove_association(std::uint64_t association, RemovedVisitor on_removed);
+  std::size_t remove_association(std::size_t shard, std::uint64_t association, RemovedVisitor on_removed);
+
+  // Removes PEs whose expiry time is <= now (earliest first), at most `max` of them. Refreshing
+  // an expiry (re-registration, set_expiry) is O(1) when it moves later, O(log n) otherwise.
+  std::size_t expire_due(TimeNs now, RemovedVisitor on_removed, std::size_t max = SIZE_MAX);
+  std::size_t expire_due(std::size_t shard, TimeNs now, RemovedVisitor on_removed, std::size_t max = SIZE_MAX);
+  // Earliest time at which expire_due() may have work (a lower bound of the earliest expiry:
+  // extended expiries are re-keyed lazily), nullopt when no PE has an expiry.
+  std::optional<TimeNs> next_expiry() const;
+  std::optional<TimeNs> next_expiry(std::size_t shard) const;
+  // Sets or clears (0) the expiry time of one PE; false when unknown.
+  bool set_expiry(const PoolHandle& handle, PoolElementId id, TimeNs expires_at);
+
+  // Takeover: every PE whose home is `from` gets home := `to` (checksums move along),
+  // O(number of from's PEs). clear_expiry: also cancel their expiry timers (the new owner
+  // monitors them with keep-alives instead). Returns the number of PEs moved.
+  std::size_t change_owner(RegistrarId from, RegistrarId to, bool clear_expiry);
+  std::size_t change_owner(std::size_t shard, RegistrarId from, RegistrarId to, bool clear_expiry);
+  std::size_t pe_count_of_owner(RegistrarId owner) const;
+  void for_each_of_owner(RegistrarId owner, PoolPeVisitor visit) const;
+  void for_each_of_owner(std::size_t shard, RegistrarId owner, PoolPeVisitor visit) const;
+
+  // Handle-table sync repair (enrp.md 4.6): mark every PE of `owner`; any later register_pe of
+  // a PE clears its mark; purge_marked removes the PEs of `owner` still marked.
+  std::size_t mark_owned_by(RegistrarId owner);
+  std::size_t purge_marked(RegistrarId owner, RemovedVisitor on_removed);
+
+  // Endpoint Unreachable: increments the PE's report counter, returns the new value
+  // (nullopt: unknown PE). The caller removes the PE at MAX-BAD-PE-REPORT.
+  std::optional<std::uint32_t> report_unreachable(const PoolHandle& handle, PoolElementId id);
+
+  // Writer-side iteration of one pool (false: unknown pool).
+  bool for_each_in_pool(const PoolHandle& handle, PeVisitor visit) const;
+
+  // Bounded handle-table walk (see SnapshotCursor); owner nullopt = every PE.
+  SnapshotResult snapshot(const SnapshotCursor& cursor, std::optional<RegistrarId> owner,
+                          std::size_t max_pes, PoolPeVisitor visit) const;
+
+  // Audit checksums of the PEs owned by `owner` (checksum.md), incrementally maintained.
+  std::uint16_t checksum16(RegistrarId owner) const;
+  std::uint32_t checksum32(RegistrarId owner) const;
+  ChecksumAccumulator checksum_accumulator(RegistrarId owner) const;
+  ChecksumAccumulator checksum_accumulator(std::size_t shard, RegistrarId owner) const;
+
+  // Applies queued selection feedback (Selector::on_selected) of the shard; returns how many.
+  std::size_t drain_feedback(std::size_t shard);
+  std::size_t drain_feedback();  // all shards
+
+  // ---- Reader side (any thread, online QSBR reader, lock-free, no allocation) ----
+
+  // Selects up to k (clamped to kMaxResolveItems) PEs with the pool's policy and calls
+  // `visit` for each (distinct PEs).
+  ResolveStatus resolve(const PoolHandle& handle, std::size_t k, ReaderContext& context, PeVisitor visit) const;
+  // Calls visit for the PE if it exists; false when pool or PE is unknown.
+  bool lookup(const PoolHandle& handle, PoolElementId id, PeVisitor visit) const;
+  void for_each_pool(FunctionRef<void(const PoolSummary&)> visit) const;
+  std::optional<PoolSummary> pool_summary(const PoolHandle& handle) const;  // handle ptr null
+  HandlespaceCounters counters() const noexcept;
+
+ private:
+  QsbrDomain& domain_;
+  HandlespaceConfig config_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::atomic<std::size_t> pool_count_{0};
+};
+
+}  // namespace poolreg::handlespace

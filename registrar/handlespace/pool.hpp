@@ -1,0 +1,164 @@
+// Pool: one pool's PEs (internal to the handlespace).
+//
+// Reader-visible (lock-free, QSBR-protected):
+//   - slot table: array of atomic record pointers indexed by Slot (policy::Slot); replaced by
+//     a larger copy on growth (old array retired). Slots are stable for a PE's lifetime.
+//   - ID index: open-addressing table PE ID -> slot with tombstones (readers never miss a
+//     present key while the writer inserts/erases); rebuilt into a new table when full or too
+//     many tombstones (old table retired).
+//   - the policy selector (registrar/policy), immutable pool attributes, a PE count.
+// Writer-only: per-slot metadata (owner links, expiry, unreachable counter, mark), free slots.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <new>
+#include <unordered_map>
+#include <vector>
+
+#include "registrar/common/clock.hpp"
+#include "registrar/common/policy.hpp"
+#include "registrar/common/pool_handle.hpp"
+#include "registrar/common/transport.hpp"
+#include "registrar/handlespace/pool_element_record.hpp"
+#include "registrar/handlespace/qsbr.hpp"
+#include "registrar/policy/selector.hpp"
+
+namespace poolreg::handlespace {
+
+inline constexpr std::uint32_t kNoIndex = UINT32_MAX;
+
+// A PE inside a shard: shard-local pool index + slot.
+struct PeRef {
+  std::uint32_t pool = kNoIndex;
+  std::uint32_t slot = kNoIndex;
+  bool valid() const noexcept { return pool != kNoIndex; }
+  friend bool operator==(const PeRef&, const PeRef&) = default;
+};
+
+struct SlotMeta {
+  PeRef owner_prev;
+  PeRef owner_next;
+  TimeNs expires_at = 0;              // 0 = no expiry
+  std::uint32_t heap_position = kNoIndex;
+  std::uint16_t unreachable_reports = 0;
+  std::uint8_t marked = 0;
+};
+
+// Array with a header, allocated in one block; T must be an atomic of a trivial type.
+// alignas: the items follow the header and must be naturally aligned (a misaligned atomic
+// pointer could straddle cache lines and tear).
+template <typename T>
+struct alignas(alignof(T)) AtomicArray {
+  std::uint32_t capacity;
+  T* items() noexcept { return reinterpret_cast<T*>(this + 1); }
+  const T* items() const noexcept { return reinterpret_cast<const T*>(this + 1); }
+
+  static AtomicArray* create(std::uint32_t capacity, typename T::value_type fill) {
+    void* memory = ::operator new(sizeof(AtomicArray) + sizeof(T) * capacity);
+    auto* a = new (memory) AtomicArray{capacity};
+    for (std::uint32_t i = 0; i < capacity; ++i) new (&a->items()[i]) T(fill);
+    return a;
+  }
+  static void destroy(void* p) noexcept { ::operator delete(p); }
+};
+static_assert(sizeof(AtomicArray<std::atomic<std::uint32_t>>) == 4);
+static_assert(sizeof(AtomicArray<std::atomic<const void*>>) == 8);
+
+using SlotArray = AtomicArray<std::atomic<const PoolElementRecord*>>;
+// ID index entry: 8-bit fingerprint of the PE ID (high bits of its hash) << 24 | 24-bit slot.
+// The fingerprint spares most record loads on probe chains (a cache miss each at 10^6 PEs).
+using IdIndex = AtomicArray<std::atomic<std::uint32_t>>;  // capacity is a power of 2
+inline constexpr std::uint32_t kIdEmpty = UINT32_MAX;
+inline constexpr std::uint32_t kIdTombstone = UINT32_MAX - 1;
+inline constexpr std::uint32_t kSlotMask = 0x00FFFFFFu;
+// Slots 0xFFFFFE and 0xFFFFFF could alias the sentinels: a pool holds at most this many slots.
+inline constexpr std::uint32_t kMaxSlots = 0x00FFFFFEu;
+
+inline std::uint64_t mix_id(std::uint64_t id) noexcept {
+  id ^= id >> 33;
+  id *= 0xff51afd7ed558ccdULL;
+  id ^= id >> 33;
+  id *= 0xc4ceb9fe1a85ec53ULL;
+  id ^= id >> 33;
+  return id;
+}
+inline std::uint32_t id_entry(std::uint64_t mixed, std::uint32_t slot) noexcept {
+  return static_cast<std::uint32_t>(mixed >> 56) << 24 | slot;
+}
+
+class Pool {
+ public:
+  Pool(const PoolHandle& handle, std::uint64_t hash, PolicyType policy, TransportProtocol protocol,
+       TransportUse use, std::uint32_t index, std::uint32_t generation, Reclaimer& reclaimer);
+  ~Pool();  // frees tables and any remaining records (only when no reader can reach the pool)
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  // ---- immutable after publication ----
+  const PoolHandle handle;
+  const std::uint64_t hash;
+  const PolicyType policy;
+  const TransportProtocol protocol;
+  const TransportUse use;
+  const std::uint32_t index;
+  const std::uint32_t generation;
+  const std::uint32_t checksum16_handle;
+  const std::uint64_t checksum32_handle;
+  const std::unique_ptr<policy::Selector> selector;
+
+  // ---- reader side ----
+  const PoolElementRecord* record(std::uint32_t slot) const noexcept {
+    const SlotArray* a = slots_.load(std::memory_order_acquire);
+    if (slot >= a->capacity) return nullptr;
+    return a->items()[slot].load(std::memory_order_acquire);
+  }
+  // Slot of the PE with this ID, or kNoIndex.
+  std::uint32_t find(PoolElementId id) const noexcept;
+  const PoolElementRecord* find_record(PoolElementId id) const noexcept {
+    const std::uint32_t slot = find(id);
+    return slot == kNoIndex ? nullptr : record(slot);
+  }
+  std::size_t size() const noexcept { return size_.load(std::memory_order_relaxed); }
+
+  // ---- writer side ----
+  // Slot for a new PE (grows the slot table when needed); kNoIndex when the pool has used
+  // all kMaxSlots slots.
+  std::uint32_t allocate_slot(QsbrDomain& domain);
+  // Publishes a new PE in `slot` (record, ID index).
+  void insert(std::uint32_t slot, const PoolElementRecord* record);
+  // Replaces the record of an existing PE (same ID); the caller retires the old one.
+  void replace(std::uint32_t slot, const PoolElementRecord* record) noexcept {
+    slots_.load(std::memory_order_relaxed)->items()[slot].store(record, std::memory_order_release);
+  }
+  // Unpublishes the PE in `slot`; the caller retires the record; the slot becomes reusable
+  // after a grace period.
+  void erase(std::uint32_t slot, PoolElementId id, QsbrDomain& domain);
+  std::uint32_t slot_high_water() const noexcept { return next_slot_; }
+  SlotMeta& meta(std::uint32_t slot) noexcept { return meta_[slot]; }
+  const SlotMeta& meta(std::uint32_t slot) const noexcept { return meta_[slot]; }
+
+  // Short-ID (low 32 bits) index, maintained only in ID64 collision-check mode.
+  std::unordered_map<std::uint32_t, std::uint32_t> short_ids;
+
+ private:
+  void grow_slots(std::uint32_t min_capacity);
+  void rebuild_ids(std::uint32_t capacity);
+  void id_insert(IdIndex* table, std::uint64_t mixed, std::uint32_t slot) noexcept;
+
+  Reclaimer& reclaimer_;
+  std::atomic<SlotArray*> slots_;
+  std::atomic<IdIndex*> ids_;
+  std::atomic<std::size_t> size_{0};
+  std::uint32_t ids_used_ = 0;  // live entries + tombstones
+  std::uint32_t next_slot_ = 0;
+  std::vector<SlotMeta> meta_;
+  std::vector<std::uint32_t> free_slots_;
+  std::deque<std::pair<std::uint32_t, std::uint64_t>> pending_slots_;  // (slot, grace token)
+  std::uint32_t scan_countdown_ = 0;
+};
+
+}  // namespace poolreg::handlespace

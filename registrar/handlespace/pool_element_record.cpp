@@ -1,0 +1,130 @@
+#include "registrar/handlespace/pool_element_record.hpp"
+
+#include <new>
+
+namespace poolreg::handlespace {
+
+static_assert(sizeof(PoolElementRecord) == 72, "keep the record header compact");
+
+namespace {
+
+bool all_v4(const std::vector<IpAddress>& addresses) noexcept {
+  for (const auto& a : addresses)
+    if (!a.is_v4()) return false;
+  return true;
+}
+
+std::size_t block_size(const std::vector<IpAddress>& addresses) noexcept {
+  if (all_v4(addresses)) return addresses.size() * 4;
+  std::size_t n = addresses.size();  // family bytes
+  for (const auto& a : addresses) n += a.size();
+  return n;
+}
+
+// Writes the packed block; returns bytes written.
+std::size_t write_block(std::uint8_t* out, const std::vector<IpAddress>& addresses) noexcept {
+  std::uint8_t* p = out;
+  if (!all_v4(addresses)) {
+    for (const auto& a : addresses) *p++ = a.is_v4() ? 4 : 6;
+  }
+  for (const auto& a : addresses) {
+    std::memcpy(p, a.data(), a.size());
+    p += a.size();
+  }
+  return static_cast<std::size_t>(p - out);
+}
+
+}  // namespace
+
+std::size_t PoolElementRecord::allocation_size(const PoolElement& pe) noexcept {
+  std::size_t n = sizeof(PoolElementRecord) + block_size(pe.user_transport.addresses);
+  if (pe.asap_transport) n += block_size(pe.asap_transport->addresses);
+  return n;
+}
+
+PoolElementRecord* PoolElementRecord::create(const PoolElement& pe, std::uint64_t association,
+                                             std::uint32_t registration_seq) {
+  const std::size_t size = allocation_size(pe);
+  void* memory = ::operator new(size);
+  auto* r = new (memory) PoolElementRecord();
+  r->id_ = pe.id;
+  r->home_ = pe.home_registrar;
+  r->association_ = association;
+  r->life_ms_ = pe.registration_life_ms;
+  r->seq_ = registration_seq;
+  r->weight_ = pe.policy.weight;
+  r->priority_ = pe.policy.priority;
+  r->load_ = pe.policy.load;
+  r->load_degradation_ = pe.policy.load_degradation;
+  r->weight_dpf_ = pe.policy.weight_dpf;
+  r->load_dpf_ = pe.policy.load_dpf;
+  r->distance_ms_ = pe.policy.distance_ms;
+  r->dccp_service_code_ = pe.user_transport.dccp_service_code;
+  r->user_port_ = pe.user_transport.port;
+  r->n_user_ = static_cast<std::uint8_t>(pe.user_transport.addresses.size());
+  if (!all_v4(pe.user_transport.addresses)) r->flags_ |= kUserMixed;
+  auto* tail = reinterpret_cast<std::uint8_t*>(r + 1);
+  const std::size_t user_len = write_block(tail, pe.user_transport.addresses);
+  if (pe.asap_transport) {
+    r->flags_ |= kHasAsap;
+    r->asap_port_ = pe.asap_transport->port;
+    r->asap_protocol_ = static_cast<std::uint8_t>(pe.asap_transport->protocol);
+    if (pe.asap_transport->use == TransportUse::kDataPlusControl) r->flags_ |= kAsapControl;
+    r->n_asap_ = static_cast<std::uint8_t>(pe.asap_transport->addresses.size());
+    if (!all_v4(pe.asap_transport->addresses)) r->flags_ |= kAsapMixed;
+    write_block(tail + user_len, pe.asap_transport->addresses);
+  }
+  return r;
+}
+
+PoolElementRecord* PoolElementRecord::clone_with_home(const PoolElementRecord& from, RegistrarId home) {
+  const std::size_t size = from.allocated_bytes();
+  void* memory = ::operator new(size);
+  std::memcpy(memory, static_cast<const void*>(&from), size);
+  auto* r = static_cast<PoolElementRecord*>(memory);
+  r->home_ = home;
+  return r;
+}
+
+std::size_t PoolElementRecord::allocated_bytes() const noexcept {
+  const std::size_t user = user_block_length();
+  return sizeof(PoolElementRecord) + user + block_length(tail() + user, n_asap_, (flags_ & kAsapMixed) != 0);
+}
+
+void PoolElementRecord::destroy(void* record) noexcept { ::operator delete(record); }
+
+AddressList PoolElementRecord::user_addresses() const noexcept {
+  const std::uint8_t* base = tail();
+  if (flags_ & kUserMixed) return {base, base + n_user_, n_user_};
+  return {nullptr, base, n_user_};
+}
+
+AddressList PoolElementRecord::asap_addresses() const noexcept {
+  const std::uint8_t* base = tail() + user_block_length();
+  if (flags_ & kAsapMixed) return {base, base + n_asap_, n_asap_};
+  return {nullptr, base, n_asap_};
+}
+
+PoolElement PoolElementView::to_pool_element() const {
+  PoolElement pe;
+  pe.id = id();
+  pe.home_registrar = home();
+  pe.registration_life_ms = registration_life_ms();
+  pe.policy = policy();
+  pe.user_transport.protocol = protocol_;
+  pe.user_transport.use = use_;
+  pe.user_transport.port = user_port();
+  pe.user_transport.dccp_service_code = dccp_service_code();
+  for (IpAddress a : user_addresses()) pe.user_transport.addresses.push_back(a);
+  if (has_asap_transport()) {
+    TransportEndpoint asap;
+    asap.protocol = record_->asap_protocol();
+    asap.use = record_->asap_use();
+    asap.port = asap_port();
+    for (IpAddress a : asap_addresses()) asap.addresses.push_back(a);
+    pe.asap_transport = std::move(asap);
+  }
+  return pe;
+}
+
+}  // namespace poolreg::handlespace

@@ -1,0 +1,204 @@
+// PoolElementRecord: the immutable, compactly packed reader-visible state of one PE, and
+// PoolElementView, the read-only face visitors see.
+//
+// Why immutable: a record is never modified after it is published. A re-registration, an
+// ownership change or any other change builds a new record, swaps the slot pointer and
+// retires the old one through QSBR. Readers therefore always see a complete PE (never a
+// half-written one) without retry loops. Writer-only bookkeeping (expiry, owner links,
+// unreachable counter) lives in the pool's writer-side slot metadata, not here.
+//
+// Layout: 72-byte header (static_assert in the .cpp) followed by the packed addresses of the user transport and of the
+// ASAP transport. A transport whose addresses are all IPv4 stores 4 bytes per address; a mixed
+// one stores one family byte per address followed by 4 or 16 bytes each.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <iterator>
+#include <optional>
+
+#include "registrar/common/ids.hpp"
+#include "registrar/common/ip_address.hpp"
+#include "registrar/common/policy.hpp"
+#include "registrar/common/pool_element.hpp"
+#include "registrar/common/transport.hpp"
+
+namespace poolreg::handlespace {
+
+// A packed, read-only list of addresses inside a record. Iterating yields IpAddress values.
+class AddressList {
+ public:
+  class Iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = IpAddress;
+    using difference_type = std::ptrdiff_t;
+    using pointer = void;
+    using reference = IpAddress;
+
+    Iterator() = default;
+    IpAddress operator*() const noexcept {
+      const bool v6 = families_ != nullptr && families_[index_] == 6;
+      if (!v6) {
+        std::array<std::uint8_t, 4> b;
+        std::memcpy(b.data(), bytes_, 4);
+        return IpAddress::v4(b);
+      }
+      std::array<std::uint8_t, 16> b;
+      std::memcpy(b.data(), bytes_, 16);
+      return IpAddress::v6(b);
+    }
+    Iterator& operator++() noexcept {
+      bytes_ += (families_ != nullptr && families_[index_] == 6) ? 16 : 4;
+      ++index_;
+      return *this;
+    }
+    Iterator operator++(int) noexcept {
+      Iterator old = *this;
+      ++*this;
+      return old;
+    }
+    friend bool operator==(const Iterator& a, const Iterator& b) noexcept { return a.index_ == b.index_; }
+
+   private:
+    friend class AddressList;
+    Iterator(const std::uint8_t* families, const std::uint8_t* bytes, std::size_t index) noexcept
+        : families_(families), bytes_(bytes), index_(index) {}
+    const std::uint8_t* families_ = nullptr;
+    const std::uint8_t* bytes_ = nullptr;
+    std::size_t index_ = 0;
+  };
+
+  AddressList() = default;
+  AddressList(const std::uint8_t* families, const std::uint8_t* bytes, std::size_t count) noexcept
+      : families_(families), bytes_(bytes), count_(count) {}
+
+  std::size_t size() const noexcept { return count_; }
+  bool empty() const noexcept { return count_ == 0; }
+  Iterator begin() const noexcept { return {families_, bytes_, 0}; }
+  Iterator end() const noexcept { return {families_, bytes_, count_}; }
+  // O(index): walks the packed list.
+  IpAddress operator[](std::size_t index) const noexcept {
+    auto it = begin();
+    for (std::size_t i = 0; i < index; ++i) ++it;
+    return *it;
+  }
+
+ private:
+  const std::uint8_t* families_ = nullptr;  // nullptr: all IPv4
+  const std::uint8_t* bytes_ = nullptr;
+  std::size_t count_ = 0;
+};
+
+// Immutable PE record (see file comment). Created by the shard writer only.
+class PoolElementRecord {
+ public:
+  // Allocates a record; addresses beyond 255 per transport must be refused by the caller.
+  static PoolElementRecord* create(const PoolElement& pe, std::uint64_t association,
+                                   std::uint32_t registration_seq);
+  // A copy of `from` with another home PR (ownership change).
+  static PoolElementRecord* clone_with_home(const PoolElementRecord& from, RegistrarId home);
+  static void destroy(void* record) noexcept;
+  // Bytes create() allocates for `pe` (header + packed addresses).
+  static std::size_t allocation_size(const PoolElement& pe) noexcept;
+
+  PoolElementId id() const noexcept { return id_; }
+  RegistrarId home() const noexcept { return home_; }
+  std::uint64_t association() const noexcept { return association_; }
+  std::uint32_t registration_life_ms() const noexcept { return life_ms_; }
+  std::uint32_t registration_seq() const noexcept { return seq_; }
+  // Policy values (type filled in from the pool).
+  PolicyParams policy(PolicyType type) const noexcept {
+    PolicyParams p;
+    p.type = type;
+    p.weight = weight_;
+    p.priority = priority_;
+    p.load = load_;
+    p.load_degradation = load_degradation_;
+    p.weight_dpf = weight_dpf_;
+    p.load_dpf = load_dpf_;
+    p.distance_ms = distance_ms_;
+    return p;
+  }
+  std::uint16_t user_port() const noexcept { return user_port_; }
+  std::uint32_t dccp_service_code() const noexcept { return dccp_service_code_; }
+  AddressList user_addresses() const noexcept;
+  bool has_asap_transport() const noexcept { return (flags_ & kHasAsap) != 0; }
+  std::uint16_t asap_port() const noexcept { return asap_port_; }
+  TransportProtocol asap_protocol() const noexcept { return static_cast<TransportProtocol>(asap_protocol_); }
+  TransportUse asap_use() const noexcept {
+    return (flags_ & kAsapControl) ? TransportUse::kDataPlusControl : TransportUse::kDataOnly;
+  }
+  AddressList asap_addresses() const noexcept;
+  std::size_t allocated_bytes() const noexcept;
+
+ private:
+  static constexpr std::uint8_t kHasAsap = 1;
+  static constexpr std::uint8_t kUserMixed = 2;
+  static constexpr std::uint8_t kAsapMixed = 4;
+  static constexpr std::uint8_t kAsapControl = 8;  // ASAP transport use = data+control
+  PoolElementRecord() = default;
+  const std::uint8_t* tail() const noexcept { return reinterpret_cast<const std::uint8_t*>(this + 1); }
+  // Bytes of a packed address block (lengths are recomputed, not stored: it keeps the header
+  // at 72 bytes so an IPv4 PE with one user and one ASAP address fits jemalloc's 80-byte class).
+  static std::size_t block_length(const std::uint8_t* block, std::size_t count, bool mixed) noexcept {
+    if (!mixed) return count * 4;
+    std::size_t n = count;
+    for (std::size_t i = 0; i < count; ++i) n += block[i] == 6 ? 16 : 4;
+    return n;
+  }
+  std::size_t user_block_length() const noexcept { return block_length(tail(), n_user_, (flags_ & kUserMixed) != 0); }
+
+  PoolElementId id_ = 0;
+  RegistrarId home_ = 0;
+  std::uint64_t association_ = 0;
+  std::uint32_t life_ms_ = 0;
+  std::uint32_t seq_ = 0;
+  std::uint32_t weight_ = 0, priority_ = 0, load_ = 0, load_degradation_ = 0, weight_dpf_ = 0,
+                load_dpf_ = 0, distance_ms_ = 0;
+  std::uint32_t dccp_service_code_ = 0;
+  std::uint16_t user_port_ = 0;
+  std::uint16_t asap_port_ = 0;
+  std::uint8_t n_user_ = 0;
+  std::uint8_t n_asap_ = 0;
+  std::uint8_t flags_ = 0;
+  std::uint8_t asap_protocol_ = 0;  // TransportProtocol code of the ASAP transport
+};
+
+// What a reader (or a writer-side iteration) sees of one PE. Valid only during the visitor
+// call (it points into QSBR-protected memory); copy what you need to keep.
+class PoolElementView {
+ public:
+  PoolElementView(const PoolElementRecord& record, PolicyType policy_type, TransportProtocol protocol,
+                  TransportUse use) noexcept
+      : record_(&record), policy_type_(policy_type), protocol_(protocol), use_(use) {}
+
+  PoolElementId id() const noexcept { return record_->id(); }
+  RegistrarId home() const noexcept { return record_->home(); }
+  std::uint32_t registration_life_ms() const noexcept { return record_->registration_life_ms(); }
+  // 0 = learned from a peer (or registered without an association).
+  std::uint64_t association() const noexcept { return record_->association(); }
+  std::uint32_t registration_seq() const noexcept { return record_->registration_seq(); }
+  PolicyParams policy() const noexcept { return record_->policy(policy_type_); }
+  TransportProtocol user_protocol() const noexcept { return protocol_; }
+  TransportUse user_transport_use() const noexcept { return use_; }
+  std::uint16_t user_port() const noexcept { return record_->user_port(); }
+  std::uint32_t dccp_service_code() const noexcept { return record_->dccp_service_code(); }
+  AddressList user_addresses() const noexcept { return record_->user_addresses(); }
+  bool has_asap_transport() const noexcept { return record_->has_asap_transport(); }
+  std::uint16_t asap_port() const noexcept { return record_->asap_port(); }
+  AddressList asap_addresses() const noexcept { return record_->asap_addresses(); }
+  const PoolElementRecord& record() const noexcept { return *record_; }
+
+  // Full copy as the shared PoolElement type (allocates: not for the resolution hot path).
+  PoolElement to_pool_element() const;
+
+ private:
+  const PoolElementRecord* record_;
+  PolicyType policy_type_;
+  TransportProtocol protocol_;
+  TransportUse use_;
+};
+
+}  // namespace poolreg::handlespace

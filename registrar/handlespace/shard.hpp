@@ -1,0 +1,121 @@
+// Shard: the pools whose handle hashes to it, with their writer-side indexes (internal).
+//
+// Reader-visible: the pool table (open addressing on PoolHandle::hash(), tombstones, replaced
+// by a rebuilt copy when full; old tables retired through QSBR) and the feedback queue.
+// Writer-only: pools by index, pools in handle order (snapshots), per-owner PE lists with
+// checksum accumulators, the expiry heap, the association index.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "registrar/handlespace/handlespace.hpp"
+#include "registrar/handlespace/pool.hpp"
+#include "registrar/handlespace/selection_feedback_queue.hpp"
+
+namespace poolreg::handlespace {
+
+class Shard {
+ public:
+  Shard(QsbrDomain& domain, const HandlespaceLimits& limits, std::atomic<std::size_t>& pool_count,
+        std::size_t feedback_capacity);
+  ~Shard();
+  Shard(const Shard&) = delete;
+  Shard& operator=(const Shard&) = delete;
+
+  // ---- reader side ----
+  const Pool* find_pool(const PoolHandle& handle, std::uint64_t hash) const noexcept;
+  template <typename F>
+  void for_each_pool(F&& f) const {
+    const PoolTable* t = table_.load(std::memory_order_acquire);
+    for (std::uint32_t i = 0; i < t->capacity; ++i) {
+      const Pool* p = t->items()[i].load(std::memory_order_acquire);
+      if (p != nullptr && p != tombstone()) f(*p);
+    }
+  }
+  void push_feedback(const Pool& pool, std::uint32_t slot) const noexcept {
+    feedback_.try_push({pool.index, pool.generation, slot});
+  }
+  std::size_t pe_count() const noexcept { return pe_count_.load(std::memory_order_relaxed); }
+  std::size_t pool_count() const noexcept { return pools_live_.load(std::memory_order_relaxed); }
+  std::uint64_t feedback_dropped() const noexcept { return feedback_.dropped(); }
+
+  // ---- writer side ----
+  Result<RegisterOutcome> register_pe(const PoolHandle& handle, std::uint64_t hash, const PoolElement& pe,
+                                      const RegistrationOptions& options);
+  std::optional<RemovedPe> deregister(const PoolHandle& handle, std::uint64_t hash, PoolElementId id);
+  std::size_t remove_association(std::uint64_t association, RemovedVisitor on_removed);
+  std::size_t expire_due(TimeNs now, RemovedVisitor on_removed, std::size_t max);
+  std::optional<TimeNs> next_expiry() const;
+  bool set_expiry(const PoolHandle& handle, std::uint64_t hash, PoolElementId id, TimeNs at);
+  std::size_t change_owner(RegistrarId from, RegistrarId to, bool clear_expiry);
+  std::size_t pe_count_of_owner(RegistrarId owner) const;
+  void for_each_of_owner(RegistrarId owner, PoolPeVisitor visit) const;
+  std::size_t mark_owned_by(RegistrarId owner);
+  std::size_t purge_marked(RegistrarId owner, RemovedVisitor on_removed);
+  std::optional<std::uint32_t> report_unreachable(const PoolHandle& handle, std::uint64_t hash, PoolElementId id);
+  ChecksumAccumulator accumulator(RegistrarId owner) const;
+  std::size_t drain_feedback();
+  Pool* writer_find(const PoolHandle& handle, std::uint64_t hash) const noexcept {
+    return const_cast<Pool*>(find_pool(handle, hash));
+  }
+  // Pools in handle order (for snapshots): first pool with handle >= h (or > h).
+  const Pool* pool_at_or_after(const PoolHandle* h, bool strictly_after) const;
+
+ private:
+  using PoolTable = AtomicArray<std::atomic<const Pool*>>;
+  static const Pool* tombstone() noexcept { return reinterpret_cast<const Pool*>(&tombstone_marker_); }
+  static const char tombstone_marker_;
+
+  struct OwnerEntry {
+    PeRef head;
+    std::size_t count = 0;
+    ChecksumAccumulator acc;
+  };
+  struct HeapEntry {
+    TimeNs at;
+    PeRef ref;
+  };
+
+  Pool* pool_by_index(std::uint32_t index) const noexcept { return pools_[index]; }
+  Pool* create_pool(const PoolHandle& handle, std::uint64_t hash, const PoolElement& pe);
+  void destroy_pool(Pool* pool);
+  void table_insert(const Pool* pool);
+  void table_erase(const Pool* pool);
+  void rebuild_table(std::uint32_t capacity);
+
+  RemovedPe remove_pe(Pool& pool, std::uint32_t slot);  // full removal, pool may vanish
+  void owner_link(RegistrarId owner, Pool& pool, std::uint32_t slot, PoolElementId id);
+  void owner_unlink(RegistrarId owner, Pool& pool, std::uint32_t slot, PoolElementId id);
+  void assoc_link(std::uint64_t association, PeRef ref);
+  void assoc_unlink(std::uint64_t association, PeRef ref);
+  void set_expiry(Pool& pool, std::uint32_t slot, TimeNs at);
+  void heap_swap(std::size_t a, std::size_t b);
+  void heap_up(std::size_t i);
+  void heap_down(std::size_t i);
+  void heap_remove(std::size_t i);
+  SlotMeta& meta_of(PeRef r) noexcept { return pools_[r.pool]->meta(r.slot); }
+
+  QsbrDomain& domain_;
+  const HandlespaceLimits& limits_;
+  std::atomic<std::size_t>& total_pools_;
+  std::atomic<PoolTable*> table_;
+  std::uint32_t table_used_ = 0;  // live + tombstones
+  std::vector<Pool*> pools_;      // by shard-local index (nullptr = free)
+  std::vector<std::uint32_t> pool_generations_;
+  std::vector<std::uint32_t> free_pool_indexes_;
+  std::map<PoolHandle, std::uint32_t> pools_by_handle_;
+  std::unordered_map<RegistrarId, OwnerEntry> owners_;
+  std::vector<HeapEntry> heap_;
+  std::unordered_map<std::uint64_t, std::vector<PeRef>> associations_;
+  mutable SelectionFeedbackQueue feedback_;  // readers push through const paths
+  std::atomic<std::size_t> pe_count_{0};
+  std::atomic<std::size_t> pools_live_{0};
+};
+
+}  // namespace poolreg::handlespace
