@@ -1,12 +1,14 @@
 // Handlespace benchmarks (Google Benchmark, jemalloc linked).
 //   Resolve/<pool size>/<k>/<policy>        reader path (policy: 0 RR, 1 LU, 2 WRAND)
-//   Reregister|RegisterFresh|Deregister|RegisterDeregister/<resident PEs>   writer path
+//   Reregister|RegisterFresh|Deregister/<resident PEs>/<0 sequential, 1 random keys>   writer path
+//   RegisterDeregister/<resident PEs>
 //   *_10M variants: 10^7 resident PEs (slow to populate: filter with --benchmark_filter)
 //   Memory/<PEs>                            RSS growth per PE (IPv4 PE + ASAP transport, expiry set)
 //   ResolveUnderChurn/threads:N             N readers resolving while one writer re-registers
 #include <benchmark/benchmark.h>
 #include <jemalloc/jemalloc.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <fstream>
@@ -118,92 +120,131 @@ BENCHMARK(Resolve)
 
 constexpr std::size_t kPerPool = 1000;
 
+// Access pattern of the writer benchmarks (second argument): 0 = sequential (PE i, i+1, ...),
+// 1 = random PE among the resident ones (realistic: registrations arrive in no order). The
+// keys are drawn before the timed loop: the loop measures the handlespace, not the RNG.
+constexpr std::size_t kKeys = 1 << 20;
+std::vector<std::uint32_t> access_keys(std::size_t range, bool random, std::uint64_t seed) {
+  std::vector<std::uint32_t> keys(kKeys);
+  std::mt19937_64 rng(seed);
+  for (std::size_t i = 0; i < kKeys; ++i)
+    keys[i] = static_cast<std::uint32_t>(random ? rng() % range : i % range);
+  return keys;
+}
+std::vector<PoolHandle> all_handles(std::size_t pools) {
+  std::vector<PoolHandle> handles;
+  handles.reserve(pools);
+  for (std::size_t p = 0; p < pools; ++p) handles.push_back(pool_name(p));
+  return handles;
+}
+// Makes `pe` the resident PE with index idx (as world() registered it) without allocating.
+void set_resident(PoolElement& pe, std::size_t idx) {
+  const PoolElementId id = idx + 1;
+  pe.id = id;
+  pe.home_registrar = 0x1000 + id % 4;
+  pe.policy.weight = 1 + id % 100;
+  pe.policy.load = static_cast<std::uint32_t>(id * 2654435761u);
+}
+
 void Reregister(benchmark::State& state) {
   const std::size_t resident = static_cast<std::size_t>(state.range(0));
+  const bool random = state.range(1) != 0;
   auto w = world(resident, kPerPool, PolicyType::kRoundRobin, true);
-  std::mt19937_64 rng(1);
+  const auto keys = access_keys(resident, random, 1);
+  const auto handles = all_handles(w->pools);
+  PoolElement pe = bench_pe(1, PolicyType::kRoundRobin, 0);
   std::uint32_t address = 0x0b000000;
-  // Pre-build the requests: the benchmark measures the handlespace, not PoolElement building.
-  std::vector<std::pair<PoolHandle, PoolElement>> requests;
-  for (int i = 0; i < 4096; ++i) {
-    const std::size_t idx = rng() % resident;
-    requests.emplace_back(pool_name(idx / kPerPool), bench_pe(idx + 1, PolicyType::kRoundRobin, 0));
-  }
   std::size_t i = 0;
   for (auto _ : state) {
-    auto& [h, pe] = requests[i++ & 4095];
+    const std::size_t idx = keys[i++ & (kKeys - 1)];
+    set_resident(pe, idx);
     pe.user_transport.addresses[0] = IpAddress::v4(++address);  // mobile PE: new address
-    auto r = w->hs.register_pe(h, pe, {.association = 0, .expires_at = 2'000'000'000'000ULL});
+    auto r = w->hs.register_pe(handles[idx / kPerPool], pe, {.association = 0, .expires_at = 2'000'000'000'000ULL + i});
     benchmark::DoNotOptimize(r);
   }
   w->domain.reclaim();
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+  state.SetLabel(random ? "random" : "sequential");
 }
 
+// New PEs into existing pools (random or round-robin pool choice); removed again untimed.
 void RegisterFresh(benchmark::State& state) {
   const std::size_t resident = static_cast<std::size_t>(state.range(0));
+  const bool random = state.range(1) != 0;
   auto w = world(resident, kPerPool, PolicyType::kRoundRobin, true);
+  const auto keys = access_keys(w->pools, random, 2);
+  const auto handles = all_handles(w->pools);
   PoolElementId next = 1'000'000'000'000ULL;
   const PoolElementId first = next;
   PoolElement pe = bench_pe(1, PolicyType::kRoundRobin, 0x0c000001);
-  std::vector<PoolHandle> handles;
-  for (std::size_t p = 0; p < 1024; ++p) handles.push_back(pool_name(p % w->pools));
   for (auto _ : state) {
     pe.id = next++;
-    auto r = w->hs.register_pe(handles[pe.id & 1023], pe, {.association = 0, .expires_at = 3'000'000'000'000ULL});
+    auto r = w->hs.register_pe(handles[keys[pe.id & (kKeys - 1)]], pe,
+                               {.association = 0, .expires_at = 3'000'000'000'000ULL + pe.id});
     benchmark::DoNotOptimize(r);
   }
-  for (PoolElementId id = first; id < next; ++id) w->hs.deregister(handles[id & 1023], id);  // untimed
+  for (PoolElementId id = first; id < next; ++id) w->hs.deregister(handles[keys[id & (kKeys - 1)]], id);  // untimed
   w->domain.reclaim();
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+  state.SetLabel(random ? "random" : "sequential");
 }
 
+// Deregistration of PEs registered untimed before the loop (spread over the pools), removed
+// in registration order (sequential) or in a random order.
 void Deregister(benchmark::State& state) {
   const std::size_t resident = static_cast<std::size_t>(state.range(0));
+  const bool random = state.range(1) != 0;
   auto w = world(resident, kPerPool, PolicyType::kRoundRobin, true);
   const PoolElementId first = 2'000'000'000'000ULL;
-  const auto count = static_cast<PoolElementId>(state.max_iterations);
+  const auto count = static_cast<std::size_t>(state.max_iterations);
+  const auto pool_keys = access_keys(w->pools, true, 3);
+  const auto handles = all_handles(w->pools);
   PoolElement pe = bench_pe(1, PolicyType::kRoundRobin, 0x0c000001);
-  std::vector<PoolHandle> handles;
-  for (std::size_t p = 0; p < 1024; ++p) handles.push_back(pool_name(p % w->pools));
-  for (PoolElementId id = first; id < first + count; ++id) {
-    pe.id = id;
-    w->hs.register_pe(handles[id & 1023], pe, {.association = 0, .expires_at = 3'000'000'000'000ULL});
+  std::vector<std::pair<std::uint32_t, PoolElementId>> order;  // (pool, id)
+  order.reserve(count);
+  for (std::size_t n = 0; n < count; ++n) {
+    pe.id = first + n;
+    const std::uint32_t pool = pool_keys[n & (kKeys - 1)];
+    w->hs.register_pe(handles[pool], pe, {.association = 0, .expires_at = 3'000'000'000'000ULL + n});
+    order.emplace_back(pool, pe.id);
   }
-  PoolElementId next = first;
+  if (random) std::shuffle(order.begin(), order.end(), std::mt19937_64(4));
+  std::size_t i = 0;
   for (auto _ : state) {
-    auto r = w->hs.deregister(handles[next & 1023], next);
-    ++next;
+    const auto& [pool, id] = order[i++];
+    auto r = w->hs.deregister(handles[pool], id);
     benchmark::DoNotOptimize(r);
   }
   w->domain.reclaim();
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+  state.SetLabel(random ? "random" : "sequential");
 }
 
 void RegisterDeregister(benchmark::State& state) {
   const std::size_t resident = static_cast<std::size_t>(state.range(0));
   auto w = world(resident, kPerPool, PolicyType::kRoundRobin, true);
+  const auto keys = access_keys(w->pools, true, 5);
+  const auto handles = all_handles(w->pools);
   PoolElementId next = 3'000'000'000'000ULL;
   PoolElement pe = bench_pe(1, PolicyType::kRoundRobin, 0x0c000001);
-  std::vector<PoolHandle> handles;
-  for (std::size_t p = 0; p < 1024; ++p) handles.push_back(pool_name(p % w->pools));
   for (auto _ : state) {
     pe.id = next++;
-    w->hs.register_pe(handles[pe.id & 1023], pe, {.association = 0, .expires_at = 3'000'000'000'000ULL});
-    auto r = w->hs.deregister(handles[pe.id & 1023], pe.id);
+    const PoolHandle& h = handles[keys[pe.id & (kKeys - 1)]];
+    w->hs.register_pe(h, pe, {.association = 0, .expires_at = 3'000'000'000'000ULL});
+    auto r = w->hs.deregister(h, pe.id);
     benchmark::DoNotOptimize(r);
   }
   w->domain.reclaim();
   state.SetItemsProcessed(2 * static_cast<std::int64_t>(state.iterations()));
 }
 
-BENCHMARK(Reregister)->Arg(10'000)->Arg(1'000'000);
-BENCHMARK(RegisterFresh)->Arg(10'000)->Arg(1'000'000);
-BENCHMARK(Deregister)->Arg(10'000)->Arg(1'000'000);
+BENCHMARK(Reregister)->ArgNames({"resident", "random"})->ArgsProduct({{10'000, 1'000'000}, {0, 1}});
+BENCHMARK(RegisterFresh)->ArgNames({"resident", "random"})->ArgsProduct({{10'000, 1'000'000}, {0, 1}});
+BENCHMARK(Deregister)->ArgNames({"resident", "random"})->ArgsProduct({{10'000, 1'000'000}, {0, 1}});
 BENCHMARK(RegisterDeregister)->Arg(10'000)->Arg(1'000'000);
-BENCHMARK(Reregister)->Name("Reregister_10M")->Arg(10'000'000);
-BENCHMARK(RegisterFresh)->Name("RegisterFresh_10M")->Arg(10'000'000);
-BENCHMARK(Deregister)->Name("Deregister_10M")->Arg(10'000'000);
+BENCHMARK(Reregister)->Name("Reregister_10M")->ArgNames({"resident", "random"})->ArgsProduct({{10'000'000}, {0, 1}});
+BENCHMARK(RegisterFresh)->Name("RegisterFresh_10M")->ArgNames({"resident", "random"})->ArgsProduct({{10'000'000}, {0, 1}});
+BENCHMARK(Deregister)->Name("Deregister_10M")->ArgNames({"resident", "random"})->ArgsProduct({{10'000'000}, {0, 1}});
 
 // ---------------------------------------------------------------- memory
 
