@@ -1,0 +1,186 @@
+#include "cli/tools/tool_common.hpp"
+
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <sys/socket.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+
+#include "dataplane/kernel/socket_address.hpp"
+
+namespace poolreg::tools {
+
+void add_connection_options(CLI::App& app, ConnectionArgs& args) {
+  app.add_option("--registrar,-r", args.registrar,
+                 "Registrar ASAP endpoint ADDRESS[:PORT]; IPv6 as [ADDRESS]:PORT (port default 3863)")
+      ->capture_default_str();
+  app.add_flag("--tcp", args.tcp, "Talk ASAP over TCP (nextgen.md §6 framing) instead of SCTP");
+  app.add_flag("--mptcp", args.mptcp, "With --tcp: try MPTCP first, fall back to TCP");
+  app.add_option("--udp-encaps-port", args.udp_encaps_port,
+                 "SCTP only: the registrar's UDP encapsulation port (RFC 6951; its usrsctp stack)")
+      ->capture_default_str();
+  app.add_option("--local-udp-port", args.local_udp_port,
+                 "SCTP only: our own UDP encapsulation port (0 = a random free port)")
+      ->capture_default_str();
+  app.add_option("--timeout-ms", args.timeout_ms, "Request timeout: no answer after this time is an error")
+      ->capture_default_str();
+  app.add_option("--connect-timeout-ms", args.connect_timeout_ms, "Give up connecting after this time")
+      ->capture_default_str();
+  app.add_flag("--next-gen", args.next_gen,
+               "Next-gen mode: send NG-Capabilities (0x8040) and 64-bit ID extensions (nextgen.md)");
+}
+
+std::optional<std::pair<IpAddress, std::uint16_t>> parse_endpoint(std::string_view text,
+                                                                  std::uint16_t default_port) {
+  std::string_view host = text;
+  std::string_view port_text;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    host = text.substr(1, close - 1);
+    std::string_view rest = text.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return std::nullopt;
+      port_text = rest.substr(1);
+    }
+  } else if (std::count(text.begin(), text.end(), ':') == 1) {
+    const auto colon = text.find(':');
+    host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+  }
+  auto address = IpAddress::parse(host);
+  if (!address) return std::nullopt;
+  std::uint16_t port = default_port;
+  if (!port_text.empty()) {
+    unsigned long v = 0;
+    for (char c : port_text) {
+      if (c < '0' || c > '9') return std::nullopt;
+      v = v * 10 + static_cast<unsigned long>(c - '0');
+      if (v > 65535) return std::nullopt;
+    }
+    if (v == 0) return std::nullopt;
+    port = static_cast<std::uint16_t>(v);
+  }
+  return std::make_pair(*address, port);
+}
+
+std::optional<client::ClientOptions> client_options(const ConnectionArgs& args, std::string* error) {
+  auto endpoint = parse_endpoint(args.registrar, kernel::kAsapPort);
+  if (!endpoint) {
+    if (error) *error = "malformed --registrar '" + args.registrar + "' (want ADDRESS[:PORT])";
+    return std::nullopt;
+  }
+  client::ClientOptions o;
+  o.registrar.address = endpoint->first;
+  o.registrar.port = endpoint->second;
+  o.registrar.transport = args.tcp ? client::ClientTransport::kTcp : client::ClientTransport::kSctp;
+  o.registrar.remote_udp_port = args.udp_encaps_port;
+  o.registrar.mptcp = args.mptcp;
+  o.request_timeout = TimeNs{args.timeout_ms} * kNsPerMs;
+  o.connect_timeout = TimeNs{args.connect_timeout_ms} * kNsPerMs;
+  o.next_gen = args.next_gen;
+  if (args.next_gen) o.ng_capabilities = 0x01 | 0x08 | (args.tcp ? 0x10 : 0) | (args.mptcp ? 0x20 : 0);
+  return o;
+}
+
+std::unique_ptr<kernel::SctpStack> make_stack(const ConnectionArgs& args, std::string* error) {
+  if (args.tcp) return nullptr;
+  kernel::SctpStackConfig config;
+  config.udp_port = args.local_udp_port;
+  return kernel::SctpStack::create(config, error);
+}
+
+std::vector<IpAddress> local_addresses() {
+  std::vector<IpAddress> out;
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return out;
+  for (ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
+    if (i->ifa_addr == nullptr || (i->ifa_flags & IFF_UP) == 0) continue;
+    auto ip = kernel::ip_of(i->ifa_addr);
+    if (!ip || ip->is_link_local() || ip->is_multicast()) continue;
+    if (std::find(out.begin(), out.end(), *ip) == out.end()) out.push_back(*ip);
+    if (out.size() >= kMaxAddressesPerTransport) break;
+  }
+  ::freeifaddrs(list);
+  return out;
+}
+
+std::string load_percent(std::uint32_t value) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f%%",
+                100.0 * static_cast<double>(value) / static_cast<double>(kPolicyValueMax));
+  return buf;
+}
+
+std::uint32_t from_percent(double percent) {
+  if (!(percent > 0)) return 0;
+  if (percent >= 100) return kPolicyValueMax;
+  return static_cast<std::uint32_t>(std::llround(percent / 100.0 * static_cast<double>(kPolicyValueMax)));
+}
+
+std::string format_policy(const PolicyParams& p) {
+  std::string s(policy_short_name(p.type));
+  if (p.weight != 0) s += " weight=" + std::to_string(p.weight);
+  if (p.priority != 0) s += " priority=" + std::to_string(p.priority);
+  if (p.load != 0) s += " load=" + load_percent(p.load);
+  if (p.load_degradation != 0) s += " degradation=" + load_percent(p.load_degradation);
+  if (p.weight_dpf != 0) s += " weight-dpf=" + load_percent(p.weight_dpf);
+  if (p.load_dpf != 0) s += " load-dpf=" + load_percent(p.load_dpf);
+  if (p.distance_ms != 0) s += " distance=" + std::to_string(p.distance_ms) + "ms";
+  return s;
+}
+
+std::string format_addresses(const std::vector<IpAddress>& addresses, std::uint16_t port) {
+  std::string s;
+  for (const IpAddress& a : addresses) {
+    if (!s.empty()) s += ",";
+    s += a.is_v4() ? a.to_string() : "[" + a.to_string() + "]";
+  }
+  return s + ":" + std::to_string(port);
+}
+
+std::string transport_name(TransportProtocol protocol) {
+  switch (protocol) {
+    case TransportProtocol::kSctp:
+      return "sctp";
+    case TransportProtocol::kTcp:
+      return "tcp";
+    case TransportProtocol::kUdp:
+      return "udp";
+    case TransportProtocol::kUdpLite:
+      return "udplite";
+    case TransportProtocol::kDccp:
+      return "dccp";
+  }
+  return "?";
+}
+
+std::string hex_id(std::uint64_t id) {
+  char buf[24];
+  if (id <= 0xffffffffu)
+    std::snprintf(buf, sizeof buf, "0x%08llx", static_cast<unsigned long long>(id));
+  else
+    std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(id));
+  return buf;
+}
+
+std::string timestamp() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms));
+  return buf;
+}
+
+double to_ms(TimeNs ns) { return static_cast<double>(ns) / 1e6; }
+
+}  // namespace poolreg::tools

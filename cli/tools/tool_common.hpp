@@ -1,0 +1,62 @@
+// Shared helpers of poolreg-pe and poolreg-pu: registrar address parsing, client options from the
+// command line, the process's usrsctp stack, and human-readable formatting.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dataplane/client/client_options.hpp"
+#include "dataplane/kernel/sctp_stack.hpp"
+#include "registrar/common/policy.hpp"
+#include "registrar/common/transport.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace poolreg::tools {
+
+// Options every tool shares (filled by add_connection_options()).
+struct ConnectionArgs {
+  std::string registrar = "127.0.0.1:3863";
+  bool tcp = false;
+  bool mptcp = false;
+  std::uint16_t udp_encaps_port = 9899;  // the registrar's
+  std::uint16_t local_udp_port = 0;      // ours; 0 = random free
+  std::uint32_t timeout_ms = 3000;
+  std::uint32_t connect_timeout_ms = 7500;
+  bool next_gen = false;
+};
+
+void add_connection_options(CLI::App& app, ConnectionArgs& args);
+
+// "127.0.0.1", "127.0.0.1:3863", "[::1]:3863", "::1". nullopt when malformed.
+std::optional<std::pair<IpAddress, std::uint16_t>> parse_endpoint(std::string_view text,
+                                                                  std::uint16_t default_port);
+
+// ClientOptions from the shared arguments; nullopt (and *error) when the registrar is malformed.
+std::optional<client::ClientOptions> client_options(const ConnectionArgs& args, std::string* error);
+
+// The process's usrsctp stack on the given local UDP port (0 = random free). nullptr for TCP.
+std::unique_ptr<kernel::SctpStack> make_stack(const ConnectionArgs& args, std::string* error);
+
+// Every IPv4/IPv6 address of this host's interfaces that are up, link-local ones excluded.
+std::vector<IpAddress> local_addresses();
+
+// "1.5%"-style text of a 0..0xFFFFFFFF load value and the reverse (percent 0..100).
+std::string load_percent(std::uint32_t value);
+std::uint32_t from_percent(double percent);
+
+std::string format_policy(const PolicyParams& policy);
+std::string format_addresses(const std::vector<IpAddress>& addresses, std::uint16_t port);
+std::string transport_name(TransportProtocol protocol);
+std::string hex_id(std::uint64_t id);
+// Wall-clock "HH:MM:SS.mmm" for event lines.
+std::string timestamp();
+double to_ms(TimeNs ns);
+
+}  // namespace poolreg::tools

@@ -1,0 +1,200 @@
+#include "dataplane/client/asap_connection.hpp"
+
+#include <utility>
+
+namespace poolreg::client {
+
+const char* to_string(ClientTransport t) noexcept { return t == ClientTransport::kTcp ? "tcp" : "sctp"; }
+
+const char* to_string(ClientStatus s) noexcept {
+  switch (s) {
+    case ClientStatus::kOk:
+      return "ok";
+    case ClientStatus::kRejected:
+      return "rejected";
+    case ClientStatus::kTimeout:
+      return "timeout";
+    case ClientStatus::kConnectFailed:
+      return "connect-failed";
+    case ClientStatus::kConnectionLost:
+      return "connection-lost";
+    case ClientStatus::kNotConnected:
+      return "not-connected";
+    case ClientStatus::kClosed:
+      return "closed";
+    case ClientStatus::kBusy:
+      return "busy";
+    case ClientStatus::kInvalidArgument:
+      return "invalid-argument";
+    case ClientStatus::kEncodeFailed:
+      return "encode-failed";
+    case ClientStatus::kSendFailed:
+      return "send-failed";
+  }
+  return "?";
+}
+
+AsapConnection::AsapConnection(kernel::EventLoop& loop, kernel::SctpStack* stack,
+                               const ClientOptions& options, Listener& listener)
+    : loop_(loop), stack_(stack), options_(options), listener_(listener) {
+  wire_options_.next_gen = options.next_gen;
+  wire_options_.max_pool_handle = options.max_pool_handle;
+  kernel::KernelTransportConfig config;
+  config.default_remote_udp_port = options.registrar.remote_udp_port;
+  config.tcp_connect_timeout = options.connect_timeout;
+  transport_ = std::make_unique<kernel::KernelTransport>(loop, *this, stack, config);
+  encode_buffer_.reserve(1024);
+}
+
+AsapConnection::~AsapConnection() {
+  if (connect_timer_ != kernel::EventLoop::kNoTimer) loop_.cancel(connect_timer_);
+  // The transport's destructor aborts what is left without calling us back.
+  transport_.reset();
+}
+
+ClientStatus AsapConnection::connect() {
+  if (usable()) return ClientStatus::kOk;
+  if (state_ == State::kClosing) return ClientStatus::kBusy;
+  const RegistrarEndpoint& r = options_.registrar;
+  const bool sctp = r.transport == ClientTransport::kSctp;
+  if (sctp && stack_ == nullptr) return ClientStatus::kConnectFailed;
+  if (sctp && options_.pe_listen_port && !listening_) {
+    // Listen on the wildcard address: a takeover registrar may reach the PE on any of its
+    // addresses; the outgoing association then leaves from this port.
+    kernel::ListenResult lr = transport_->listen_sctp(kernel::Protocol::kAsap, {}, *options_.pe_listen_port);
+    if (!lr.ok) return ClientStatus::kConnectFailed;
+    listening_ = true;
+    listen_port_ = lr.port;
+  }
+  kernel::ConnectionId id = kernel::kNoConnection;
+  if (sctp) {
+    const IpAddress addrs[] = {r.address};
+    id = transport_->connect_sctp(kernel::Protocol::kAsap, addrs, r.port, r.remote_udp_port);
+  } else {
+    id = transport_->connect_tcp(kernel::Protocol::kAsap, r.address, r.port, r.mptcp);
+  }
+  if (id == kernel::kNoConnection) {
+    ++counters_.connect_failures;
+    return ClientStatus::kConnectFailed;
+  }
+  id_ = id;
+  state_ = State::kConnecting;
+  connect_timed_out_ = false;
+  local_close_ = false;
+  connect_timer_ = loop_.schedule_after(options_.connect_timeout, [this] {
+    connect_timer_ = kernel::EventLoop::kNoTimer;
+    on_connect_timeout();
+  });
+  return ClientStatus::kOk;
+}
+
+void AsapConnection::on_connect_timeout() {
+  if (state_ != State::kConnecting) return;
+  connect_timed_out_ = true;
+  transport_->abort(id_);  // on_closed(kLocalAbort) follows on the next pass
+}
+
+void AsapConnection::close() {
+  if (!usable()) return;
+  local_close_ = true;
+  state_ = State::kClosing;
+  before_up_.clear();
+  transport_->close(id_);
+  for (kernel::ConnectionId in : incoming_) transport_->close(in);
+}
+
+void AsapConnection::abort() {
+  if (!usable()) return;
+  local_close_ = true;
+  state_ = State::kClosing;
+  before_up_.clear();
+  transport_->abort(id_);
+  for (kernel::ConnectionId in : incoming_) transport_->abort(in);
+}
+
+ClientStatus AsapConnection::send_bytes(std::span<const std::uint8_t> bytes, kernel::ConnectionId via) {
+  if (via != kernel::kNoConnection && via != id_) {
+    if (incoming_.count(via) == 0) return ClientStatus::kNotConnected;
+  } else {
+    if (state_ == State::kConnecting) {
+      before_up_.emplace_back(bytes.begin(), bytes.end());
+      return ClientStatus::kOk;
+    }
+    if (state_ != State::kConnected) return ClientStatus::kNotConnected;
+    via = id_;
+  }
+  const kernel::SendResult r = transport_->send(via, kernel::Protocol::kAsap, bytes);
+  if (!kernel::send_ok(r)) {
+    ++counters_.send_failures;
+    return r == kernel::SendResult::kNoConnection ? ClientStatus::kNotConnected : ClientStatus::kSendFailed;
+  }
+  ++counters_.messages_sent;
+  return ClientStatus::kOk;
+}
+
+const kernel::PeerInfo* AsapConnection::peer() const {
+  return state_ == State::kConnected ? transport_->peer_info(id_) : nullptr;
+}
+
+void AsapConnection::on_connected(kernel::ConnectionId id, const kernel::PeerInfo& /*peer*/) {
+  if (id != id_) {
+    // A registrar opened an association to our PE listener (takeover, asap.md §1).
+    incoming_.insert(id);
+    ++counters_.incoming_associations;
+    return;
+  }
+  if (state_ != State::kConnecting) return;  // closing already
+  if (connect_timer_ != kernel::EventLoop::kNoTimer) {
+    loop_.cancel(connect_timer_);
+    connect_timer_ = kernel::EventLoop::kNoTimer;
+  }
+  state_ = State::kConnected;
+  ++counters_.connects;
+  auto waiting = std::move(before_up_);
+  before_up_.clear();
+  for (auto& m : waiting) send_bytes(m);
+  listener_.on_up();
+}
+
+void AsapConnection::on_message(kernel::ConnectionId id, const kernel::MessageInfo& info,
+                                std::span<const std::uint8_t> bytes) {
+  if (info.protocol != kernel::Protocol::kAsap) {
+    ++counters_.wrong_protocol;
+    return;
+  }
+  if (id != id_ && incoming_.count(id) == 0) return;
+  wire::DecodeResult<wire::AsapMessage> decoded = wire::decode_asap(bytes, wire_options_);
+  if (!decoded.ok()) {
+    ++counters_.decode_errors;
+    return;
+  }
+  ++counters_.messages_received;
+  listener_.on_message(id, decoded.value());
+}
+
+void AsapConnection::on_closed(kernel::ConnectionId id, kernel::CloseReason reason) {
+  if (id != id_) {
+    incoming_.erase(id);
+    return;
+  }
+  if (connect_timer_ != kernel::EventLoop::kNoTimer) {
+    loop_.cancel(connect_timer_);
+    connect_timer_ = kernel::EventLoop::kNoTimer;
+  }
+  const State before = state_;
+  state_ = State::kClosed;
+  id_ = kernel::kNoConnection;
+  before_up_.clear();
+  ClientStatus status = ClientStatus::kConnectionLost;
+  if (connect_timed_out_ || reason == kernel::CloseReason::kConnectFailed || before == State::kConnecting) {
+    status = ClientStatus::kConnectFailed;
+    ++counters_.connect_failures;
+  } else if (local_close_) {
+    status = ClientStatus::kClosed;
+  } else {
+    ++counters_.connections_lost;
+  }
+  listener_.on_down(status, connect_timed_out_ ? kernel::CloseReason::kConnectFailed : reason);
+}
+
+}  // namespace poolreg::client
