@@ -1,0 +1,793 @@
+// EnrpServer core: construction, peer management, Presence/heartbeat/liveness, Handle Updates,
+// List Request/Response, errors, timers and status. Table sync lives in enrp_sync.cpp,
+// takeover in enrp_takeover.cpp.
+#include "registrar/enrp/enrp_server.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+#include "registrar/wire/enrp_codec.hpp"
+
+namespace poolreg::enrp {
+
+namespace {
+
+constexpr std::uint16_t bswap16(std::uint16_t v) noexcept {
+  return static_cast<std::uint16_t>((v >> 8) | (v << 8));
+}
+
+std::uint64_t splitmix64(std::uint64_t& state) noexcept {
+  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+bool is_unspecified(const IpAddress& a) noexcept {
+  const std::uint8_t* d = a.data();
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (d[i] != 0) return false;
+  return true;
+}
+
+RegistrarId sender_of(const wire::EnrpMessage& m) {
+  return std::visit([](const auto& x) { return x.sender; }, m);
+}
+
+// Largest cause information we echo (keeps the Error message within any max_message).
+constexpr std::size_t kMaxErrorInfo = 1024;
+// Peers listed in one List Response (RSPLIB fills one message and drops the rest).
+constexpr std::size_t kMaxListEntries = 256;
+
+}  // namespace
+
+EnrpServer::EnrpServer(const EnrpConfig& config, handlespace::Handlespace& handlespace, MessageOutput& output,
+                       const Clock& clock, PeMonitor& pe_monitor, EnrpMulticast* multicast)
+    : config_(config), hs_(handlespace), output_(output), clock_(clock), pe_monitor_(pe_monitor),
+      multicast_(multicast) {
+  rng_state_ = config_.jitter_seed != 0 ? config_.jitter_seed : (config_.own_id * 0x2545f4914f6cdd1dULL) ^ 0x5851f42d;
+  scratch_.reserve(2048);
+}
+
+EnrpServer::~EnrpServer() = default;
+
+// ------------------------------------------------------------------------------------------
+// Start-up
+
+void EnrpServer::start() {
+  if (started_) return;
+  started_ = true;
+  const TimeNs now = clock_.now();
+  startup_deadline_ = now + config_.mentor_discovery;
+  for (const EnrpStaticPeer& s : config_.static_peers) {
+    PeerEntry& e = peers_.add();
+    e.is_static = true;
+    e.endpoint = s.endpoint;
+    e.id = s.id;
+  }
+  // Contact every static peer at once (receiver ID 0 until known, ENRP-PEER-06) and ask for a
+  // reply so that the mentor is found quickly.
+  for (auto& [key, e] : peers_.entries()) send_presence(e, true);
+  send_multicast_presence();
+  next_heartbeat_ = now + jittered_heartbeat();
+  refresh_state_counters();
+}
+
+TimeNs EnrpServer::jittered_heartbeat() {
+  const TimeNs interval = config_.heartbeat_interval;
+  const TimeNs span = interval / 4;  // +-12.5 %
+  if (span == 0) return interval;
+  return interval - interval / 8 + splitmix64(rng_state_) % (span + 1);
+}
+
+// ------------------------------------------------------------------------------------------
+// IDs
+
+bool EnrpServer::is_self(RegistrarId id) const noexcept { return id != 0 && id == config_.own_id; }
+
+RegistrarId EnrpServer::resolve_id(RegistrarId wire_id) {
+  if (wire_id == 0 || (wire_id >> 32) != 0) return wire_id;
+  if (short_id(config_.own_id) == wire_id) return config_.own_id;
+  if (PeerEntry* p = peers_.find_by_short_id(static_cast<std::uint32_t>(wire_id))) return p->id;
+  return wire_id;
+}
+
+// ------------------------------------------------------------------------------------------
+// Transport events
+
+void EnrpServer::on_connection_up(ConnectionId connection, const ConnectionPeer& peer) {
+  ConnectionInfo& info = connections_[connection];
+  info.peer = peer;
+  info.up = true;
+}
+
+void EnrpServer::on_connection_closed(ConnectionId connection) {
+  connections_.erase(connection);
+  for (auto& [key, e] : peers_.entries()) {
+    if (e.connection != connection) continue;
+    // A running sync is not aborted here: its responses may come over another connection
+    // (two SCTP associations, TCP duplicate resolution); its MAX-TIME-NO-RESPONSE deadline
+    // ends it otherwise.
+    e.connection = kNoConnectionId;
+  }
+}
+
+void EnrpServer::on_message(ConnectionId connection, std::span<const std::uint8_t> message) {
+  handle_unicast(connection, message);
+  refresh_state_counters();
+}
+
+void EnrpServer::on_multicast_message(const IpAddress& from, std::uint16_t /*port*/,
+                                      std::span<const std::uint8_t> message) {
+  auto r = wire::decode_enrp(message, decode_options());
+  if (!r.ok()) {  // never answered on multicast
+    ++counters_.decode_failures;
+    return;
+  }
+  auto* presence = std::get_if<wire::Presence>(&r.value());
+  if (presence == nullptr) return;  // only Presence is processed over multicast (R)
+  const RegistrarId sender = resolve_id(presence->sender);
+  if (sender == 0) return;
+  if (is_self(sender)) {
+    ++counters_.own_id_ignored;
+    return;
+  }
+  bool is_new = false;
+  const IpAddress sources[] = {from};
+  PeerEntry* peer = identify(kNoConnectionId, sources, sender, true, is_new);
+  if (peer == nullptr) {
+    ++counters_.rejected_unknown_peer;
+    return;
+  }
+  ++counters_.multicast_presence_received;
+  handle_presence(*peer, *presence, true, is_new, sources);
+  refresh_state_counters();
+}
+
+void EnrpServer::handle_unicast(ConnectionId connection, std::span<const std::uint8_t> bytes) {
+  auto r = wire::decode_enrp(bytes, decode_options());
+  if (!r.ok()) {
+    ++counters_.decode_failures;
+    const bool is_error_message = !bytes.empty() && bytes[0] == static_cast<std::uint8_t>(wire::EnrpType::kError);
+    if (!r.error().silent_drop && !is_error_message) send_error(connection, bytes, r.error());
+    return;
+  }
+  wire::EnrpMessage& msg = r.value();
+  const bool is_error = std::holds_alternative<wire::EnrpError>(msg);
+  if (!is_error) {
+    // WIRE-03: report skipped "skip and report" TLVs, one Error each.
+    for (const wire::TlvLocation& loc : r.reports()) {
+      wire::DecodeError e;
+      e.cause = ErrorCause::kUnrecognizedParameter;
+      e.offset = loc.offset;
+      e.length = loc.length;
+      send_error(connection, bytes, e);
+    }
+  }
+  const RegistrarId sender = resolve_id(sender_of(msg));
+  if (is_self(sender)) {  // ENRP-PEER-05: our own message looped back
+    ++counters_.own_id_ignored;
+    return;
+  }
+  if (sender == 0) {
+    ++counters_.rejected_unknown_peer;
+    return;
+  }
+  const bool is_presence = std::holds_alternative<wire::Presence>(msg);
+  // A copy: handling may close this very connection (TCP duplicate resolution).
+  std::vector<IpAddress> sources;
+  if (auto it = connections_.find(connection); it != connections_.end()) sources = it->second.peer.addresses;
+  bool is_new = false;
+  PeerEntry* peer = identify(connection, sources, sender, is_presence, is_new);
+  if (peer == nullptr) {
+    if (auto* req = std::get_if<wire::HandleTableRequest>(&msg)) {
+      handle_table_request(nullptr, connection, *req);  // ENRP-SYNC-02: reject
+      return;
+    }
+    ++counters_.rejected_unknown_peer;  // SEC-04
+    return;
+  }
+  if (is_new && !is_presence) send_presence(*peer, true);
+  switch (msg.index()) {
+    case 0: {
+      ++counters_.presence_received;
+      handle_presence(*peer, std::get<wire::Presence>(msg), false, is_new, sources);
+      break;
+    }
+    case 1: handle_table_request(peer, connection, std::get<wire::HandleTableRequest>(msg)); break;
+    case 2:
+      counters_.sync_bytes_received += bytes.size();
+      handle_table_response(*peer, std::get<wire::HandleTableResponse>(msg));
+      break;
+    case 3: handle_update(*peer, std::get<wire::HandleUpdate>(msg)); break;
+    case 4: handle_list_request(*peer, std::get<wire::ListRequest>(msg)); break;
+    case 5: handle_list_response(*peer, std::get<wire::ListResponse>(msg)); break;
+    case 6: handle_init_takeover(*peer, std::get<wire::InitTakeover>(msg)); break;
+    case 7: handle_init_takeover_ack(*peer, std::get<wire::InitTakeoverAck>(msg)); break;
+    case 8: handle_takeover_server(*peer, std::get<wire::TakeoverServer>(msg)); break;
+    case 9: ++counters_.errors_received; break;
+    default: break;
+  }
+}
+
+// ------------------------------------------------------------------------------------------
+// Peer management
+
+PeerEntry* EnrpServer::identify(ConnectionId connection, std::span<const IpAddress> sources, RegistrarId sender,
+                                bool is_presence, bool& is_new) {
+  is_new = false;
+  PeerEntry* by_id = peers_.find_by_id(sender);
+  PeerEntry* by_conn = peers_.find_by_connection(connection);
+  if (by_conn == nullptr && !sources.empty()) by_conn = peers_.find_static_by_address(sources);
+  if (by_conn != nullptr && by_conn->id != 0 && by_conn->id != sender) {
+    if (by_conn->is_static) {
+      // The PR at a static peer's address restarted with a new ID. Keep the old ID as a
+      // dynamic entry (no way to reach it) so that its liveness runs out and its PEs are taken
+      // over; the static entry continues with the new ID.
+      const RegistrarId old_id = by_conn->id;
+      if (by_conn->state != PeerState::kDead && hs_.pe_count_of_owner(old_id) > 0 && by_id == nullptr) {
+        PeerEntry& ghost = peers_.add();
+        ghost.id = old_id;
+        ghost.state = by_conn->state == PeerState::kAlive ? PeerState::kAlive : by_conn->state;
+        ghost.last_heard = by_conn->last_heard;
+        ghost.deadline = by_conn->deadline;
+        ghost.taker = by_conn->taker;
+      }
+      const TransportEndpoint endpoint = by_conn->endpoint;
+      const ConnectionId conn = by_conn->connection;
+      const PeerKey key = by_conn->key;
+      if (mentor_ && *mentor_ == key && !startup_complete_) mentor_.reset();
+      PeerEntry fresh;
+      fresh.key = key;
+      fresh.is_static = true;
+      fresh.endpoint = endpoint;
+      fresh.connection = conn;
+      *by_conn = std::move(fresh);
+    } else {
+      by_conn = nullptr;  // a dynamic peer's connection now speaks for another ID: go by ID
+    }
+  }
+  PeerEntry* p = by_id;
+  if (by_conn != nullptr && by_conn->id == 0) {
+    if (by_id != nullptr && by_id != by_conn) {
+      // Merge a dynamic entry learned earlier (List Response) into the static one.
+      PeerEntry merged = std::move(*by_id);
+      const PeerKey dyn_key = merged.key;
+      if (mentor_ && *mentor_ == dyn_key) mentor_ = by_conn->key;
+      merged.key = by_conn->key;
+      merged.is_static = true;
+      merged.endpoint = by_conn->endpoint;
+      if (by_conn->connection != kNoConnectionId) merged.connection = by_conn->connection;
+      *by_conn = std::move(merged);
+      peers_.erase(dyn_key);
+    } else {
+      by_conn->id = sender;
+      is_new = true;
+    }
+    p = by_conn;
+  } else if (p == nullptr && by_conn != nullptr && by_conn->id == sender) {
+    p = by_conn;
+  }
+  if (p == nullptr) {
+    // SEC-04: unknown PRs may join only by Presence and only when dynamic peers are allowed.
+    if (!config_.allow_dynamic_peers || !is_presence) return nullptr;
+    p = &peers_.add();
+    p->id = sender;
+    is_new = true;
+  }
+  if (p->state == PeerState::kUnknown || p->state == PeerState::kDead) is_new = true;
+  if (connection != kNoConnectionId && p->connection == kNoConnectionId) p->connection = connection;
+  if (connection != kNoConnectionId && p->connection != connection) resolve_duplicate_connection(*p, connection);
+  return p;
+}
+
+// nextgen.md section 6 item 10: over TCP each PR pair keeps one connection; when both sides
+// connected at once, the one opened by the lower PR ID stays and the other is closed. (SCTP
+// associations are left alone: two of them are harmless.)
+void EnrpServer::resolve_duplicate_connection(PeerEntry& peer, ConnectionId other) {
+  auto cur = connections_.find(peer.connection);
+  auto oth = connections_.find(other);
+  if (cur == connections_.end() || oth == connections_.end()) return;
+  if (cur->second.peer.kind != TransportProtocol::kTcp || oth->second.peer.kind != TransportProtocol::kTcp) return;
+  if (cur->second.peer.outgoing == oth->second.peer.outgoing) return;
+  const bool we_are_lower = config_.own_id < peer.id;
+  const ConnectionId ours = cur->second.peer.outgoing ? peer.connection : other;
+  const ConnectionId theirs = cur->second.peer.outgoing ? other : peer.connection;
+  const ConnectionId keep = we_are_lower ? ours : theirs;
+  const ConnectionId drop = we_are_lower ? theirs : ours;
+  peer.connection = keep;
+  connections_.erase(drop);
+  output_.abort(drop);
+}
+
+// nextgen.md section 6 item 9: RFC peers (RSPLIB) accept only SCTP ASAP transports, so a
+// TCP-registered PE is described to them as SCTP with the same address and port; only
+// TCP-capable next-gen peers see the true TCP transport.
+void EnrpServer::adapt_for_peer(PoolElement& pe, const PeerEntry& peer) const {
+  if (!pe.asap_transport || pe.asap_transport->protocol != TransportProtocol::kTcp) return;
+  if (uses_ng(peer, wire::kNgCapTcp)) return;
+  pe.asap_transport->protocol = TransportProtocol::kSctp;
+}
+
+void EnrpServer::mark_alive(PeerEntry& peer) {
+  const TimeNs now = clock_.now();
+  peer.last_heard = now;
+  peer.state = PeerState::kAlive;
+  peer.deadline = now + config_.max_time_last_heard;
+  // ENRP-TKO-07: a live peer is not taken over.
+  if (takeovers_.count(peer.id) != 0) cancel_takeover(peer.id);
+  peer.taker = 0;
+}
+
+void EnrpServer::peer_dead(PeerEntry& peer) {
+  peer.state = PeerState::kDead;
+  peer.deadline = 0;
+  if (peer.taker != 0) {  // another PR takes it over (we acked): forget it
+    drop_peer(peer);
+    return;
+  }
+  if (peer.id != 0 && hs_.pe_count_of_owner(peer.id) > 0) {
+    if (takeovers_.count(peer.id) == 0) start_takeover(peer);
+    return;
+  }
+  drop_peer(peer);
+}
+
+void EnrpServer::drop_peer(PeerEntry& peer) {
+  if (mentor_ && *mentor_ == peer.key) mentor_.reset();
+  if (!peer.is_static) {
+    peers_.erase(peer.key);
+    return;
+  }
+  // Static peers stay (they keep receiving Presence so that a restart is noticed), but forget
+  // everything learned about the previous incarnation.
+  PeerEntry fresh;
+  fresh.key = peer.key;
+  fresh.is_static = true;
+  fresh.endpoint = peer.endpoint;
+  fresh.connection = peer.connection;
+  fresh.state = PeerState::kDead;
+  peer = std::move(fresh);
+}
+
+void EnrpServer::refresh_state_counters() {
+  std::uint64_t n[4] = {0, 0, 0, 0};
+  for (const auto& [key, e] : peers_.entries()) ++n[static_cast<int>(e.state)];
+  counters_.peers_unknown = n[0];
+  counters_.peers_alive = n[1];
+  counters_.peers_probing = n[2];
+  counters_.peers_dead = n[3];
+}
+
+void EnrpServer::maybe_choose_mentor(PeerEntry& peer) {
+  if (startup_complete_ || mentor_ || peer.id == 0) return;
+  mentor_ = peer.key;
+  if (!peer.list_synced) {
+    peer.list_synced = true;
+    send_to(peer, wire::ListRequest{config_.own_id, peer.id});
+  }
+  if (peer.sync.running) finish_sync(peer, false);
+  start_sync(peer, /*own_children_only=*/false, /*purge_at_end=*/false);
+}
+
+// ------------------------------------------------------------------------------------------
+// Presence
+
+void EnrpServer::handle_presence(PeerEntry& peer, const wire::Presence& m, bool via_multicast, bool is_new,
+                                 std::span<const IpAddress> sources) {
+  peer.ng_capabilities = config_.next_gen ? m.ng_capabilities : std::nullopt;  // no TLV → RFC peer
+  peer.announced_checksum16 = m.checksum;
+  peer.announced_checksum32 = m.checksum32;
+  if (m.server_info && !peer.is_static) {
+    TransportEndpoint ep = m.server_info->transport;
+    std::erase_if(ep.addresses, [](const IpAddress& a) { return is_unspecified(a); });
+    if (ep.addresses.empty()) ep.addresses.assign(sources.begin(), sources.end());
+    if (ep.port != 0 && !ep.addresses.empty()) peer.endpoint = std::move(ep);
+  }
+  mark_alive(peer);
+
+  if (is_new) {
+    send_presence(peer, true);  // ENRP-PEER-03 (also serves as the reply)
+  } else if (m.reply_required && !via_multicast) {
+    send_presence(peer, false);  // ENRP-PEER-02
+  }
+  maybe_choose_mentor(peer);
+  if (via_multicast) return;
+
+  if (!peer.list_synced) {
+    peer.list_synced = true;
+    send_to(peer, wire::ListRequest{config_.own_id, peer.id});
+  }
+  // ENRP-AUD-01: compare the announced checksum with our view of the peer's PEs.
+  if (peer.sync.running) return;
+  bool mismatch = false;
+  if (uses_ng(peer, wire::kNgCapCk32) && m.checksum32) {
+    mismatch = *m.checksum32 != hs_.checksum32(peer.id);
+  } else if (m.checksum) {
+    mismatch = *m.checksum != bswap16(hs_.checksum16(peer.id));
+  } else {
+    return;
+  }
+  ++counters_.audits;
+  if (mismatch) {
+    ++counters_.audit_mismatches;
+    start_sync(peer, /*own_children_only=*/true, /*purge_at_end=*/true);
+  }
+}
+
+wire::Presence EnrpServer::build_presence(const PeerEntry* peer, bool reply_required) const {
+  wire::Presence m;
+  m.sender = config_.own_id;
+  m.receiver = peer != nullptr ? peer->id : 0;
+  m.reply_required = reply_required;
+  // checksum.md section 3: RSPLIB writes its host-order value raw; the message field holds
+  // the big-endian reading of the wire bytes, i.e. the byte-swapped host value.
+  m.checksum = bswap16(hs_.checksum16(config_.own_id));
+  m.server_info = wire::ServerInformation{config_.own_id, config_.own_endpoint};
+  if (config_.next_gen) {
+    m.ng_capabilities = config_.ng_capabilities;
+    if (peer != nullptr && uses_ng(*peer, wire::kNgCapCk32)) m.checksum32 = hs_.checksum32(config_.own_id);
+  }
+  return m;
+}
+
+void EnrpServer::send_presence(PeerEntry& peer, bool reply_required) {
+  if (send_to(peer, build_presence(&peer, reply_required))) ++counters_.presence_sent;
+}
+
+void EnrpServer::send_presence_to_all() {
+  for (auto& [key, e] : peers_.entries()) send_presence(e, false);
+  send_multicast_presence();
+}
+
+void EnrpServer::send_multicast_presence() {
+  if (!config_.multicast || multicast_ == nullptr) return;
+  wire::WireOptions o = decode_options();
+  scratch_.clear();
+  auto r = wire::encode(build_presence(nullptr, false), o, wire::ByteSink(scratch_));
+  if (!r.ok()) return;
+  if (multicast_->send_presence(scratch_)) ++counters_.multicast_presence_sent;
+}
+
+std::uint16_t EnrpServer::announced_checksum16() const { return bswap16(hs_.checksum16(config_.own_id)); }
+
+// ------------------------------------------------------------------------------------------
+// Sending
+
+bool EnrpServer::uses_ng(const PeerEntry& peer, std::uint32_t feature) const {
+  return config_.next_gen && (config_.ng_capabilities & feature) != 0 && peer.ng_capabilities &&
+         (*peer.ng_capabilities & feature) != 0;
+}
+
+wire::WireOptions EnrpServer::decode_options() const {
+  wire::WireOptions o;
+  o.next_gen = config_.next_gen;
+  o.max_message = config_.max_message_bytes;
+  o.max_pool_handle = config_.max_pool_handle_bytes;
+  return o;
+}
+
+wire::WireOptions EnrpServer::options_for(const PeerEntry& peer) const {
+  wire::WireOptions o = decode_options();
+  o.next_gen = uses_ng(peer, wire::kNgCapId64);
+  return o;
+}
+
+ConnectionId EnrpServer::ensure_connection(PeerEntry& peer) {
+  if (peer.connection != kNoConnectionId) return peer.connection;
+  if (peer.endpoint.addresses.empty() || peer.endpoint.port == 0) return kNoConnectionId;
+  const TimeNs now = clock_.now();
+  if (now < peer.next_connect_allowed) return kNoConnectionId;
+  peer.next_connect_allowed = now + kNsPerSec;
+  const ConnectionId c = output_.connect(WireProtocol::kEnrp, peer.endpoint);
+  if (c == kNoConnectionId) return c;
+  peer.connection = c;
+  ConnectionInfo& info = connections_[c];
+  info.peer.kind = peer.endpoint.protocol;
+  info.peer.protocol = WireProtocol::kEnrp;
+  info.peer.outgoing = true;
+  info.peer.addresses = peer.endpoint.addresses;
+  info.peer.port = peer.endpoint.port;
+  info.up = false;
+  return c;
+}
+
+bool EnrpServer::send_on(ConnectionId connection, const wire::EnrpMessage& message, const wire::WireOptions& options) {
+  if (connection == kNoConnectionId) return false;
+  scratch_.clear();
+  const auto r = wire::encode(message, options, wire::ByteSink(scratch_));
+  if (!r.ok()) {
+    ++counters_.send_failures;
+    return false;
+  }
+  if (!output_.send(connection, WireProtocol::kEnrp, std::span<const std::uint8_t>(scratch_.data(), r.size))) {
+    ++counters_.send_failures;
+    return false;
+  }
+  return true;
+}
+
+bool EnrpServer::send_to(PeerEntry& peer, const wire::EnrpMessage& message) {
+  const ConnectionId c = ensure_connection(peer);
+  if (c == kNoConnectionId) return false;
+  wire::WireOptions o = options_for(peer);
+  // Presence always goes in next-gen form in next-gen mode: NG-Capabilities must lead every
+  // Presence so that peers learn about us (RFC peers skip the leading extension TLVs).
+  if (config_.next_gen && std::holds_alternative<wire::Presence>(message)) o.next_gen = true;
+  return send_on(c, message, o);
+}
+
+void EnrpServer::send_error(ConnectionId connection, std::span<const std::uint8_t> bytes,
+                            const wire::DecodeError& error) {
+  if (connection == kNoConnectionId) return;
+  RegistrarId receiver = 0;
+  if (bytes.size() >= 8)
+    receiver = (RegistrarId{bytes[4]} << 24) | (RegistrarId{bytes[5]} << 16) | (RegistrarId{bytes[6]} << 8) | bytes[7];
+  auto info = error.offending(bytes);
+  if (info.size() > kMaxErrorInfo) info = info.first(kMaxErrorInfo);
+  wire::WireOptions o = decode_options();
+  o.next_gen = false;
+  if (const PeerEntry* p = peers_.find_by_connection(connection)) o = options_for(*p);
+  scratch_.clear();
+  const auto r = wire::encode_enrp_error(config_.own_id, receiver, error.cause, info, o, wire::ByteSink(scratch_));
+  if (!r.ok()) return;
+  if (output_.send(connection, WireProtocol::kEnrp, std::span<const std::uint8_t>(scratch_.data(), r.size)))
+    ++counters_.errors_sent;
+}
+
+// ------------------------------------------------------------------------------------------
+// Handle Updates
+
+void EnrpServer::send_update(const PoolHandle& handle, const PoolElement& pe, wire::UpdateAction action) {
+  wire::EnrpMessage msg{wire::HandleUpdate{}};
+  auto& u = std::get<wire::HandleUpdate>(msg);
+  u.sender = config_.own_id;
+  u.action = action;
+  u.pool_handle = handle;
+  u.element = pe;
+  u.element.home_registrar = config_.own_id;
+  const bool tcp_pe = pe.asap_transport && pe.asap_transport->protocol == TransportProtocol::kTcp;
+  for (auto& [key, e] : peers_.entries()) {
+    if (e.state == PeerState::kDead) continue;
+    u.receiver = e.id;
+    if (tcp_pe) {
+      u.element.asap_transport = pe.asap_transport;
+      adapt_for_peer(u.element, e);
+    }
+    if (send_to(e, msg)) ++counters_.updates_sent;
+  }
+  // NG-TKS-01 / nextgen.md section 4: one extra T=1 copy to the peer maximising ID XOR PE ID,
+  // if it beats our own metric. Not for TCP PEs (nextgen.md section 6 item 8).
+  if (action != wire::UpdateAction::kAddPe || !config_.takeover_suggestion) return;
+  if (tcp_pe) return;
+  PeerEntry* best = nullptr;
+  std::uint64_t best_margin_metric = 0;
+  for (auto& [key, e] : peers_.entries()) {
+    if (e.id == 0 || e.state != PeerState::kAlive) continue;
+    const bool full = uses_ng(e, wire::kNgCapId64);
+    const std::uint64_t theirs = full ? (e.id ^ pe.id) : (short_id(e.id) ^ short_id(pe.id));
+    const std::uint64_t ours = full ? (config_.own_id ^ pe.id) : (short_id(config_.own_id) ^ short_id(pe.id));
+    if (theirs <= ours) continue;
+    if (best == nullptr || theirs > best_margin_metric) {
+      best = &e;
+      best_margin_metric = theirs;
+    }
+  }
+  if (best == nullptr) return;
+  u.receiver = best->id;
+  u.takeover_suggested = true;
+  if (send_to(*best, msg)) ++counters_.takeover_suggestions_sent;
+}
+
+void EnrpServer::on_owned_pe_registered(const PoolHandle& handle, const PoolElement& pe) {
+  send_update(handle, pe, wire::UpdateAction::kAddPe);
+}
+
+void EnrpServer::on_owned_pe_removed(const PoolHandle& handle, const PoolElement& pe) {
+  send_update(handle, pe, wire::UpdateAction::kDeletePe);
+}
+
+bool EnrpServer::apply_peer_pe(const PoolHandle& handle, PoolElement pe) {
+  handlespace::RegistrationOptions o;
+  o.association = 0;
+  const TimeNs life = static_cast<TimeNs>(std::max<std::uint32_t>(pe.registration_life_ms, 1)) * kNsPerMs;
+  o.expires_at = clock_.now() + life;
+  return hs_.register_pe(handle, pe, o).ok();
+}
+
+void EnrpServer::handle_update(PeerEntry& peer, const wire::HandleUpdate& m) {
+  ++counters_.updates_received;
+  if (m.action == wire::UpdateAction::kAddPe) {
+    PoolElement pe = m.element;
+    pe.home_registrar = resolve_id(pe.home_registrar);
+    if (is_self(pe.home_registrar)) {  // ENRP-UPD-03: stale echo of our own PE
+      ++counters_.updates_ignored;
+      return;
+    }
+    if (!apply_peer_pe(m.pool_handle, pe)) {  // ENRP-UPD-01
+      ++counters_.updates_ignored;
+      return;
+    }
+    ++counters_.updates_applied;
+    // NG-TKS-01 receiver side: probe the PE with H=1, at most once per PE per registration life.
+    if (m.takeover_suggested && config_.takeover_suggestion &&
+        !(pe.asap_transport && pe.asap_transport->protocol == TransportProtocol::kTcp)) {
+      const TimeNs now = clock_.now();
+      const SuggestionKey key{m.pool_handle, pe.id};
+      auto it = suggestions_accepted_.find(key);
+      if (it == suggestions_accepted_.end() || it->second <= now) {
+        suggestions_accepted_[key] =
+            now + static_cast<TimeNs>(std::max<std::uint32_t>(pe.registration_life_ms, 1)) * kNsPerMs;
+        ++counters_.takeover_suggestions_accepted;
+        pe_monitor_.monitor_as_new_home(m.pool_handle, pe);
+      }
+    }
+    return;
+  }
+  // DEL (ENRP-UPD-02 + SEC-05): only the PE's current owner may delete it.
+  RegistrarId current = 0;
+  const bool found = hs_.lookup(m.pool_handle, m.element.id,
+                                [&](const handlespace::PoolElementView& v) { current = v.home(); });
+  if (!found) {
+    ++counters_.updates_ignored;
+    return;
+  }
+  if (current != peer.id) {
+    ++counters_.rejected_not_owner;
+    ++counters_.updates_ignored;
+    return;
+  }
+  hs_.deregister(m.pool_handle, m.element.id);
+  ++counters_.updates_applied;
+}
+
+// ------------------------------------------------------------------------------------------
+// List Request / Response (ENRP-LIST-01)
+
+void EnrpServer::handle_list_request(PeerEntry& peer, const wire::ListRequest& /*m*/) {
+  ++counters_.list_requests_received;
+  wire::ListResponse resp;
+  resp.sender = config_.own_id;
+  resp.receiver = peer.id;
+  for (const auto& [key, e] : peers_.entries()) {
+    if (e.id == 0 || e.key == peer.key || e.state == PeerState::kDead) continue;
+    if (e.endpoint.addresses.empty() || e.endpoint.port == 0) continue;
+    if (resp.servers.size() >= kMaxListEntries) break;
+    resp.servers.push_back(wire::ServerInformation{e.id, e.endpoint});
+  }
+  send_to(peer, resp);
+}
+
+void EnrpServer::handle_list_response(PeerEntry& /*peer*/, const wire::ListResponse& m) {
+  ++counters_.list_responses_received;
+  if (m.reject) return;
+  const TimeNs now = clock_.now();
+  for (const wire::ServerInformation& si : m.servers) {
+    const RegistrarId id = resolve_id(si.registrar_id);
+    if (id == 0 || is_self(id) || peers_.find_by_id(id) != nullptr) continue;
+    TransportEndpoint ep = si.transport;
+    std::erase_if(ep.addresses, [](const IpAddress& a) { return is_unspecified(a); });
+    if (ep.addresses.empty() || ep.port == 0) continue;
+    PeerEntry* p = peers_.find_static_by_address(ep.addresses);
+    if (p != nullptr && p->id != 0) continue;  // a static peer known under another ID
+    if (p == nullptr) {
+      p = &peers_.add();
+      p->endpoint = std::move(ep);
+    }
+    p->id = id;
+    p->state = PeerState::kAlive;  // start its MAX-TIME-LAST-HEARD
+    p->last_heard = now;
+    p->deadline = now + config_.max_time_last_heard;
+    send_presence(*p, true);  // ENRP-PEER-03
+  }
+}
+
+// ------------------------------------------------------------------------------------------
+// Timers
+
+void EnrpServer::run_timers(TimeNs now) {
+  if (!started_) return;
+  if (!startup_complete_ && now >= startup_deadline_) startup_complete_ = true;
+
+  if (now >= next_heartbeat_) {  // ENRP-PEER-01
+    send_presence_to_all();
+    next_heartbeat_ = now + jittered_heartbeat();
+  }
+
+  // Liveness (ENRP-PEER-04) and sync timeouts. Collect keys first: handlers may erase entries.
+  std::vector<PeerKey> due;
+  for (const auto& [key, e] : peers_.entries())
+    if ((e.deadline != 0 && e.deadline <= now) || (e.sync.running && e.sync.deadline <= now)) due.push_back(key);
+  for (PeerKey key : due) {
+    PeerEntry* e = peers_.find(key);
+    if (e == nullptr) continue;
+    if (e->sync.running && e->sync.deadline <= now) {
+      ++counters_.sync_timeouts;
+      finish_sync(*e, false);
+    }
+    if (e->deadline == 0 || e->deadline > now) continue;
+    if (e->state == PeerState::kAlive) {
+      e->state = PeerState::kProbing;
+      e->deadline = now + config_.max_time_no_response;
+      send_presence(*e, true);
+    } else {
+      peer_dead(*e);
+    }
+  }
+
+  // TAKEOVER-EXPIRY: RSPSIM assumes consent (enrp.md 4.7 step 4).
+  std::vector<RegistrarId> expired;
+  for (const auto& [target, p] : takeovers_)
+    if (p.expires_at <= now) expired.push_back(target);
+  for (RegistrarId t : expired) finish_takeover(t);
+
+  // Registration life of peer-owned PEs.
+  counters_.pes_expired += hs_.expire_due(now, [](const handlespace::RemovedPe&) {});
+
+  std::erase_if(suggestions_accepted_, [now](const auto& kv) { return kv.second <= now; });
+  refresh_state_counters();
+}
+
+TimeNs EnrpServer::next_timer_due() const {
+  if (!started_) return std::numeric_limits<TimeNs>::max();
+  TimeNs due = next_heartbeat_;
+  if (!startup_complete_) due = std::min(due, startup_deadline_);
+  for (const auto& [key, e] : peers_.entries()) {
+    if (e.deadline != 0) due = std::min(due, e.deadline);
+    if (e.sync.running) due = std::min(due, e.sync.deadline);
+  }
+  for (const auto& [target, p] : takeovers_) due = std::min(due, p.expires_at);
+  if (auto x = hs_.next_expiry()) due = std::min(due, *x);
+  return due;
+}
+
+// ------------------------------------------------------------------------------------------
+// Status
+
+std::vector<PeerSnapshot> EnrpServer::peers() const {
+  std::vector<PeerSnapshot> out;
+  out.reserve(peers_.size());
+  for (const auto& [key, e] : peers_.entries()) {
+    PeerSnapshot s;
+    s.id = e.id;
+    s.endpoint = e.endpoint;
+    s.state = e.state;
+    s.is_static = e.is_static;
+    s.last_heard = e.last_heard;
+    s.ng_capabilities = e.ng_capabilities;
+    s.their_checksum16 = e.announced_checksum16;
+    s.their_checksum32 = e.announced_checksum32;
+    if (e.id != 0) {
+      s.our_checksum16 = bswap16(hs_.checksum16(e.id));
+      s.our_checksum32 = hs_.checksum32(e.id);
+      s.pe_count = hs_.pe_count_of_owner(e.id);
+    } else {
+      s.our_checksum16 = bswap16(hs_.checksum16(0));
+      s.our_checksum32 = hs_.checksum32(0);
+    }
+    if (uses_ng(e, wire::kNgCapCk32) && e.announced_checksum32)
+      s.in_sync = *e.announced_checksum32 == s.our_checksum32;
+    else
+      s.in_sync = e.announced_checksum16 && *e.announced_checksum16 == s.our_checksum16;
+    s.sync_running = e.sync.running;
+    s.mentor = mentor_ && *mentor_ == key;
+    s.taker = e.taker;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+void EnrpServer::force_audit() {
+  for (auto& [key, e] : peers_.entries()) {
+    if (e.id == 0 || e.state != PeerState::kAlive || e.sync.running) continue;
+    ++counters_.audits;
+    start_sync(e, /*own_children_only=*/true, /*purge_at_end=*/true);
+  }
+}
+
+bool EnrpServer::corrupt_view_for_test(const PoolHandle& handle, PoolElementId id) {
+  return hs_.deregister(handle, id).has_value();
+}
+
+}  // namespace poolreg::enrp

@@ -1,0 +1,218 @@
+// EnrpServer: the registrar-to-registrar protocol logic (RFC 5353, shared/spec/enrp.md,
+// next-gen extensions of shared/spec/nextgen.md).
+//
+// Contract
+// - No sockets, no threads. Every method is called by the registrar's control thread (the
+//   daemon's event loop), which must be the writer of EVERY handlespace shard: the server calls
+//   register_pe/deregister/change_owner/mark/purge/snapshot/expire_due/checksum directly, and
+//   lookup() from this writer thread (safe: the writer never frees what it can still reach).
+// - Time comes from the Clock; the daemon calls run_timers(now) whenever now >=
+//   next_timer_due() (and may call it more often).
+// - Output goes through MessageOutput (WireProtocol::kEnrp): connect() opens the association
+//   (SCTP, or TCP in next-gen TCP mode) to a peer's ENRP endpoint, messages sent before it is
+//   up are queued by the transport. The daemon reports association events with
+//   on_connection_up / on_connection_closed and delivers every received ENRP message (SCTP
+//   PPID 12 or one TCP frame) with on_message; multicast UDP Presence with
+//   on_multicast_message.
+// - The ASAP server tells it about owned-PE changes through OwnedPeListener (Handle Updates)
+//   and is told through PeMonitor to probe PEs this PR just became home of (takeover, accepted
+//   takeover suggestion).
+//
+// Design notes
+// - Peer identity: the table is keyed by a stable PeerKey; IDs are learned from messages.
+//   RFC peers send 32-bit IDs; they are mapped to full 64-bit IDs through the peer table (and
+//   our own ID) whenever possible (nextgen.md section 2).
+// - Per-peer wire mode: extension TLVs (Extended-IDs, Extended-PE-ID) are used toward a peer
+//   only while its latest Presence advertised ID64; Presence itself is always encoded in
+//   next-gen form when next_gen is on (NG-Capabilities first; RFC peers skip the leading
+//   extension TLVs — Rp), with PE-Checksum-32 only toward CK32 peers.
+// - Handle table sync pacing: one response per request; the requester asks again on M=1. A
+//   big sync therefore never takes more than one bounded response of work per received
+//   message, interleaving naturally with everything else on the event loop.
+// - SEC-04: see EnrpConfig::allow_dynamic_peers. SEC-05: DEL only from the PE's current owner;
+//   Takeover Server only from a peer in the table.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include "registrar/common/clock.hpp"
+#include "registrar/common/ids.hpp"
+#include "registrar/common/message_output.hpp"
+#include "registrar/common/pool_element.hpp"
+#include "registrar/common/pool_handle.hpp"
+#include "registrar/common/registrar_events.hpp"
+#include "registrar/enrp/enrp_config.hpp"
+#include "registrar/enrp/enrp_counters.hpp"
+#include "registrar/enrp/enrp_multicast.hpp"
+#include "registrar/enrp/peer_table.hpp"
+#include "registrar/enrp/takeover_process.hpp"
+#include "registrar/handlespace/handlespace.hpp"
+#include "registrar/wire/decode_error.hpp"
+#include "registrar/wire/enrp_messages.hpp"
+#include "registrar/wire/wire_options.hpp"
+
+namespace poolreg::enrp {
+
+// One row of peers() (control socket "enrp peers").
+struct PeerSnapshot {
+  RegistrarId id = 0;
+  TransportEndpoint endpoint;
+  PeerState state = PeerState::kUnknown;
+  bool is_static = false;
+  TimeNs last_heard = 0;
+  std::optional<std::uint32_t> ng_capabilities;
+  // Checksums in the form a capture shows them (big-endian reading of the wire bytes).
+  std::optional<std::uint16_t> their_checksum16;  // last announced by the peer
+  std::uint16_t our_checksum16 = 0;               // ours over the PEs we hold with that home
+  std::optional<std::uint32_t> their_checksum32;
+  std::uint32_t our_checksum32 = 0;
+  bool in_sync = false;        // announced == ours (32-bit toward CK32 peers)
+  bool sync_running = false;
+  bool mentor = false;
+  std::size_t pe_count = 0;    // PEs we hold with that home
+  RegistrarId taker = 0;       // foreign takeover of this peer we acked
+};
+
+class EnrpServer final : public OwnedPeListener {
+ public:
+  EnrpServer(const EnrpConfig& config, handlespace::Handlespace& handlespace, MessageOutput& output,
+             const Clock& clock, PeMonitor& pe_monitor, EnrpMulticast* multicast = nullptr);
+  ~EnrpServer() override;
+  EnrpServer(const EnrpServer&) = delete;
+  EnrpServer& operator=(const EnrpServer&) = delete;
+
+  // Connects to the static peers (Presence R=1 with receiver ID 0 until known), starts the
+  // heartbeat and the mentor discovery window (ENRP-START-01).
+  void start();
+
+  // ---- transport events ----
+  void on_connection_up(ConnectionId connection, const ConnectionPeer& peer);
+  // One whole ENRP message received on an association/connection.
+  void on_message(ConnectionId connection, std::span<const std::uint8_t> message);
+  // One UDP multicast datagram (only Presence is processed, never answered with R reply).
+  void on_multicast_message(const IpAddress& from, std::uint16_t port, std::span<const std::uint8_t> message);
+  void on_connection_closed(ConnectionId connection);
+
+  // ---- time ----
+  void run_timers(TimeNs now);
+  // Earliest time run_timers has something to do (UINT64_MAX: nothing scheduled).
+  TimeNs next_timer_due() const;
+
+  // ---- OwnedPeListener (from ASAP) ----
+  void on_owned_pe_registered(const PoolHandle& handle, const PoolElement& pe) override;
+  void on_owned_pe_removed(const PoolHandle& handle, const PoolElement& pe) override;
+
+  // ---- status and control ----
+  RegistrarId own_id() const noexcept { return config_.own_id; }
+  // True once the mentor's table arrived completely (M=0) or the discovery window ran out.
+  bool startup_complete() const noexcept { return startup_complete_; }
+  std::vector<PeerSnapshot> peers() const;
+  // Starts a W=1 table sync (audit repair) with every live peer not already syncing.
+  void force_audit();
+  std::vector<TakeoverStatus> takeover_status() const;
+  const EnrpCounters& counters() const noexcept { return counters_; }
+  // Presence checksum value we announce (big-endian reading of the wire bytes).
+  std::uint16_t announced_checksum16() const;
+
+  // Test-only: silently delete PEs from the local handlespace (no Handle Update) so that the
+  // audit must repair the view. Returns whether the PE existed.
+  bool corrupt_view_for_test(const PoolHandle& handle, PoolElementId id);
+
+ private:
+  struct ConnectionInfo {
+    ConnectionPeer peer;
+    bool up = false;
+  };
+  struct SuggestionKey {
+    PoolHandle handle;
+    PoolElementId id;
+    friend bool operator<(const SuggestionKey& a, const SuggestionKey& b) noexcept {
+      if (a.id != b.id) return a.id < b.id;
+      return a.handle < b.handle;
+    }
+  };
+
+  // Message handlers (enrp_server.cpp / enrp_sync.cpp / enrp_takeover.cpp).
+  void handle_unicast(ConnectionId connection, std::span<const std::uint8_t> bytes);
+  void handle_presence(PeerEntry& peer, const wire::Presence& m, bool via_multicast, bool is_new,
+                       std::span<const IpAddress> sources);
+  void handle_update(PeerEntry& peer, const wire::HandleUpdate& m);
+  void handle_table_request(PeerEntry* peer, ConnectionId connection, const wire::HandleTableRequest& m);
+  void handle_table_response(PeerEntry& peer, wire::HandleTableResponse& m);
+  void handle_list_request(PeerEntry& peer, const wire::ListRequest& m);
+  void handle_list_response(PeerEntry& peer, const wire::ListResponse& m);
+  void handle_init_takeover(PeerEntry& peer, const wire::InitTakeover& m);
+  void handle_init_takeover_ack(PeerEntry& peer, const wire::InitTakeoverAck& m);
+  void handle_takeover_server(PeerEntry& peer, const wire::TakeoverServer& m);
+
+  // Peer management.
+  PeerEntry* identify(ConnectionId connection, std::span<const IpAddress> sources, RegistrarId sender,
+                      bool is_presence, bool& is_new);
+  void resolve_duplicate_connection(PeerEntry& peer, ConnectionId other);
+  void adapt_for_peer(PoolElement& pe, const PeerEntry& peer) const;
+  void mark_alive(PeerEntry& peer);
+  void peer_dead(PeerEntry& peer);
+  void drop_peer(PeerEntry& peer);
+  void refresh_state_counters();
+  void maybe_choose_mentor(PeerEntry& peer);
+
+  // Sending.
+  wire::WireOptions options_for(const PeerEntry& peer) const;
+  wire::WireOptions decode_options() const;
+  bool uses_ng(const PeerEntry& peer, std::uint32_t feature) const;
+  ConnectionId ensure_connection(PeerEntry& peer);
+  bool send_to(PeerEntry& peer, const wire::EnrpMessage& message);
+  bool send_on(ConnectionId connection, const wire::EnrpMessage& message, const wire::WireOptions& options);
+  void send_presence(PeerEntry& peer, bool reply_required);
+  void send_presence_to_all();
+  void send_multicast_presence();
+  wire::Presence build_presence(const PeerEntry* peer, bool reply_required) const;
+  void send_error(ConnectionId connection, std::span<const std::uint8_t> bytes, const wire::DecodeError& error);
+  void send_update(const PoolHandle& handle, const PoolElement& pe, wire::UpdateAction action);
+
+  // Sync (enrp_sync.cpp).
+  void start_sync(PeerEntry& peer, bool own_children_only, bool purge_at_end);
+  void request_table(PeerEntry& peer);
+  // completed: M=0 received (purge if marked); false: aborted (reject, timeout, closed).
+  void finish_sync(PeerEntry& peer, bool completed);
+  bool apply_peer_pe(const PoolHandle& handle, PoolElement pe);
+
+  // Takeover (enrp_takeover.cpp).
+  void start_takeover(PeerEntry& target);
+  void finish_takeover(RegistrarId target);
+  void cancel_takeover(RegistrarId target);
+  bool sender_wins_tie(const PeerEntry& sender) const;
+
+  // IDs.
+  RegistrarId resolve_id(RegistrarId wire_id);
+  bool is_self(RegistrarId id) const noexcept;
+  TimeNs jittered_heartbeat();
+
+  EnrpConfig config_;
+  handlespace::Handlespace& hs_;
+  MessageOutput& output_;
+  const Clock& clock_;
+  PeMonitor& pe_monitor_;
+  EnrpMulticast* multicast_;
+
+  PeerTable peers_;
+  std::unordered_map<ConnectionId, ConnectionInfo> connections_;
+  std::map<RegistrarId, TakeoverProcess> takeovers_;
+  std::map<SuggestionKey, TimeNs> suggestions_accepted_;  // PE → until (registration life)
+  EnrpCounters counters_;
+
+  bool started_ = false;
+  bool startup_complete_ = false;
+  TimeNs startup_deadline_ = 0;
+  std::optional<PeerKey> mentor_;
+  TimeNs next_heartbeat_ = 0;
+  std::uint64_t rng_state_ = 0;
+  std::vector<std::uint8_t> scratch_;  // encode buffer, reused
+};
+
+}  // namespace poolreg::enrp

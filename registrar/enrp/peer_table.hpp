@@ -1,0 +1,93 @@
+// PeerTable / PeerEntry: the ENRP server's view of the other registrars (enrp.md section 3).
+// Owned by EnrpServer; single-threaded (the control thread). Entries live in a node-based map,
+// so a PeerEntry& stays valid until that entry is erased.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+
+#include "registrar/common/clock.hpp"
+#include "registrar/common/ids.hpp"
+#include "registrar/common/ip_address.hpp"
+#include "registrar/common/message_output.hpp"
+#include "registrar/common/transport.hpp"
+#include "registrar/handlespace/handlespace.hpp"
+
+namespace poolreg::enrp {
+
+// Stable handle of a table entry (IDs may be 0 or change; keys never do).
+using PeerKey = std::uint32_t;
+
+enum class PeerState : std::uint8_t {
+  kUnknown,  // static peer never heard from (ID possibly 0)
+  kAlive,    // heard within MAX-TIME-LAST-HEARD
+  kProbing,  // MAX-TIME-LAST-HEARD ran out, Presence R=1 sent, MAX-TIME-NO-RESPONSE armed
+  kDead,     // presumed dead (static peers stay in the table in this state)
+};
+
+const char* peer_state_name(PeerState state) noexcept;
+
+// Our side of a handle table synchronisation with the peer (enrp.md 4.6 request side).
+struct RequestSync {
+  bool running = false;
+  bool own_children_only = true;  // W flag of our requests
+  bool purge_at_end = false;      // PEs of the peer were marked: purge the unrefreshed at M=0
+  TimeNs deadline = 0;            // no response by then → abort (no purge)
+};
+
+// The peer's handle table requests to us (response side continuation cursor).
+struct ResponderCursor {
+  bool active = false;
+  bool own_children_only = false;
+  handlespace::SnapshotCursor cursor;
+  TimeNs expires_at = 0;  // a request after this restarts the walk from the beginning
+};
+
+struct PeerEntry {
+  PeerKey key = 0;
+  RegistrarId id = 0;          // 0 until learned
+  bool is_static = false;
+  TransportEndpoint endpoint;  // ENRP endpoint (empty addresses = unknown, cannot connect)
+  ConnectionId connection = kNoConnectionId;  // where we send to this peer
+  TimeNs next_connect_allowed = 0;
+
+  PeerState state = PeerState::kUnknown;
+  TimeNs last_heard = 0;
+  TimeNs deadline = 0;  // liveness timer (MAX-TIME-LAST-HEARD / MAX-TIME-NO-RESPONSE); 0 = none
+
+  std::optional<std::uint32_t> ng_capabilities;  // from its latest Presence; nullopt = RFC peer
+  std::optional<std::uint16_t> announced_checksum16;  // big-endian reading of the wire bytes
+  std::optional<std::uint32_t> announced_checksum32;
+  bool list_synced = false;  // we sent it a List Request once
+
+  RequestSync sync;
+  ResponderCursor responder;
+
+  RegistrarId taker = 0;  // another PR announced a takeover of this peer and we acked it
+};
+
+class PeerTable {
+ public:
+  PeerEntry& add();
+  void erase(PeerKey key) { entries_.erase(key); }
+
+  PeerEntry* find(PeerKey key);
+  const PeerEntry* find(PeerKey key) const;
+  PeerEntry* find_by_id(RegistrarId id);
+  // Matches the short (32-bit) form too: RFC peers send 32-bit IDs.
+  PeerEntry* find_by_short_id(std::uint32_t id);
+  PeerEntry* find_by_connection(ConnectionId connection);
+  // A static peer one of whose endpoint addresses is in `addresses`.
+  PeerEntry* find_static_by_address(std::span<const IpAddress> addresses);
+
+  std::size_t size() const noexcept { return entries_.size(); }
+  std::map<PeerKey, PeerEntry>& entries() noexcept { return entries_; }
+  const std::map<PeerKey, PeerEntry>& entries() const noexcept { return entries_; }
+
+ private:
+  std::map<PeerKey, PeerEntry> entries_;
+  PeerKey next_key_ = 1;
+};
+
+}  // namespace poolreg::enrp
