@@ -22,12 +22,15 @@
 //
 // Layout (internal: shard.hpp, pool.hpp)
 // - Shard: open-addressing pool table (readers) replaced by a rebuilt copy on growth; writer-
-//   only indexes: pools by handle order (snapshots), per-owner intrusive PE lists with the
-//   checksum accumulators, a binary min-heap of expiry times (lazily re-keyed), association ->
-//   PEs, and the selection-feedback queue.
-// - Pool: slot table (atomic record pointers, RCU-grown), ID index (open addressing, 8-bit
-//   fingerprint + 24-bit slot, tombstones, RCU-rebuilt), the policy::Selector over slots, and
-//   writer-only per-slot metadata. Freed slots are reused only after a QSBR grace period.
+//   only indexes: pools by handle order (snapshots), per-owner pool lists with the checksum
+//   accumulators, a binary min-heap of expiry times in chunked storage (lazily re-keyed),
+//   association -> PEs, and the selection-feedback queue.
+// - Pool: slot table (32-byte entries: atomic record pointer + the slot's writer-only metadata,
+//   i.e. expiry, heap position, per-pool owner list links with 32-bit slot numbers; RCU-grown),
+//   ID index (open addressing, 8-bit fingerprint + 24-bit slot, tombstones, RCU-rebuilt), the
+//   policy::Selector over slots. Freed slots are reused only after a QSBR grace period.
+// - Records are immutable and compact (pool_element_record.hpp): 32-byte header, then only the
+//   association / policy values a PE actually has, then packed addresses.
 // - Checksum contributions are not stored per PE: the pool caches its handle's part and the PE
 //   ID's part is recomputed in O(1) (pe_checksum.hpp).
 #pragma once

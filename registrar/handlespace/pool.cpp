@@ -21,15 +21,16 @@ Pool::Pool(const PoolHandle& h, std::uint64_t hv, PolicyType p, TransportProtoco
       checksum32_handle(checksum32_handle_part(h.bytes())),
       selector(policy::make_selector(p, reclaimer)),
       reclaimer_(reclaimer),
-      slots_(SlotArray::create(kInitialSlots, nullptr)),
+      slots_(SlotTable::create(kInitialSlots)),
       ids_(IdIndex::create(kInitialIds, kIdEmpty)) {}
 
 Pool::~Pool() {
-  SlotArray* a = slots_.load(std::memory_order_relaxed);
+  SlotTable* a = slots_.load(std::memory_order_relaxed);
   for (std::uint32_t i = 0; i < a->capacity; ++i) {
-    if (const auto* r = a->items()[i].load(std::memory_order_relaxed)) PoolElementRecord::destroy(const_cast<PoolElementRecord*>(r));
+    if (const auto* r = a->items()[i].record.load(std::memory_order_relaxed))
+      PoolElementRecord::destroy(const_cast<PoolElementRecord*>(r));
   }
-  SlotArray::destroy(a);
+  SlotTable::destroy(a);
   IdIndex::destroy(ids_.load(std::memory_order_relaxed));
 }
 
@@ -74,19 +75,20 @@ std::uint32_t Pool::allocate_slot(QsbrDomain& domain) {
   if (next_slot_ >= kMaxSlots) return kNoIndex;
   const std::uint32_t slot = next_slot_++;
   if (slot >= slots_.load(std::memory_order_relaxed)->capacity) grow_slots(slot + 1);
-  if (meta_.size() <= slot) meta_.resize(slot + 1);
   return slot;
 }
 
 void Pool::grow_slots(std::uint32_t min_capacity) {
-  SlotArray* old = slots_.load(std::memory_order_relaxed);
+  SlotTable* old = slots_.load(std::memory_order_relaxed);
   std::uint32_t capacity = old->capacity;
   while (capacity < min_capacity) capacity *= 2;
-  SlotArray* fresh = SlotArray::create(capacity, nullptr);
-  for (std::uint32_t i = 0; i < old->capacity; ++i)
-    fresh->items()[i].store(old->items()[i].load(std::memory_order_relaxed), std::memory_order_relaxed);
+  SlotTable* fresh = SlotTable::create(capacity);
+  for (std::uint32_t i = 0; i < old->capacity; ++i) {
+    fresh->items()[i].record.store(old->items()[i].record.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    fresh->items()[i].meta = old->items()[i].meta;
+  }
   slots_.store(fresh, std::memory_order_release);
-  reclaimer_.retire(old, &SlotArray::destroy);
+  reclaimer_.retire(old, &SlotTable::destroy);
 }
 
 void Pool::id_insert(IdIndex* t, std::uint64_t mixed, std::uint32_t slot) noexcept {
@@ -107,12 +109,11 @@ void Pool::rebuild_ids(std::uint32_t capacity) {
   IdIndex* old = ids_.load(std::memory_order_relaxed);
   IdIndex* fresh = IdIndex::create(capacity, kIdEmpty);
   ids_used_ = 0;
-  const SlotArray* a = slots_.load(std::memory_order_relaxed);
   for (std::uint32_t i = 0; i < old->capacity; ++i) {
     const std::uint32_t e = old->items()[i].load(std::memory_order_relaxed);
     if (e == kIdEmpty || e == kIdTombstone) continue;
     const std::uint32_t slot = e & kSlotMask;
-    const PoolElementRecord* r = a->items()[slot].load(std::memory_order_relaxed);
+    const PoolElementRecord* r = writer_record(slot);
     id_insert(fresh, mix_id(r->id()), slot);
   }
   ids_.store(fresh, std::memory_order_release);
@@ -121,7 +122,9 @@ void Pool::rebuild_ids(std::uint32_t capacity) {
 
 void Pool::insert(std::uint32_t slot, const PoolElementRecord* r) {
   // Record first, then the index entry: a reader that finds the entry finds the record.
-  slots_.load(std::memory_order_relaxed)->items()[slot].store(r, std::memory_order_release);
+  SlotEntry& entry = slots_.load(std::memory_order_relaxed)->items()[slot];
+  entry.meta = SlotMeta{};
+  entry.record.store(r, std::memory_order_release);
   const std::size_t live = size_.load(std::memory_order_relaxed) + 1;
   IdIndex* t = ids_.load(std::memory_order_relaxed);
   // Keep (live + tombstones) <= 3/4 of the capacity.
@@ -133,7 +136,6 @@ void Pool::insert(std::uint32_t slot, const PoolElementRecord* r) {
   }
   id_insert(t, mix_id(r->id()), slot);
   size_.store(live, std::memory_order_relaxed);
-  meta_[slot] = SlotMeta{};
 }
 
 void Pool::erase(std::uint32_t slot, PoolElementId id, QsbrDomain& domain) {
@@ -150,7 +152,7 @@ void Pool::erase(std::uint32_t slot, PoolElementId id, QsbrDomain& domain) {
       break;
     }
   }
-  slots_.load(std::memory_order_relaxed)->items()[slot].store(nullptr, std::memory_order_release);
+  slots_.load(std::memory_order_relaxed)->items()[slot].record.store(nullptr, std::memory_order_release);
   size_.store(size_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
   pending_slots_.emplace_back(slot, domain.begin_grace_period());
 }

@@ -7,7 +7,8 @@
 //     present key while the writer inserts/erases); rebuilt into a new table when full or too
 //     many tombstones (old table retired).
 //   - the policy selector (registrar/policy), immutable pool attributes, a PE count.
-// Writer-only: per-slot metadata (owner links, expiry, unreachable counter, mark), free slots.
+// Writer-only: per-slot metadata (owner links, expiry, unreachable counter, mark; stored next to
+// the record pointer in the slot table entry), per-owner slot lists, free slots.
 #pragma once
 
 #include <atomic>
@@ -39,13 +40,49 @@ struct PeRef {
   friend bool operator==(const PeRef&, const PeRef&) = default;
 };
 
+// Writer-only state of one slot. It shares the slot table entry with the record pointer so
+// that a writer touching a PE (re-registration, expiry refresh) loads one cache line, not two.
 struct SlotMeta {
-  PeRef owner_prev;
-  PeRef owner_next;
+  // Doubly-linked list of this pool's slots whose PE has the same home PR (see PoolOwner).
+  std::uint32_t owner_prev = kNoIndex;
+  std::uint32_t owner_next = kNoIndex;
   TimeNs expires_at = 0;              // 0 = no expiry
   std::uint32_t heap_position = kNoIndex;
   std::uint16_t unreachable_reports = 0;
   std::uint8_t marked = 0;
+};
+
+// One slot: the reader-visible record pointer and the writer-only metadata. Readers only ever
+// load `record` (atomically); `meta` is read and written by the shard writer alone.
+struct SlotEntry {
+  std::atomic<const PoolElementRecord*> record{nullptr};
+  SlotMeta meta;
+};
+static_assert(sizeof(SlotEntry) == 32, "two slot entries per cache line");
+
+// Slot table: a 32-byte header then `capacity` entries, 64-byte aligned so that no entry
+// straddles a cache line. Replaced by a larger copy on growth (the old one is retired).
+struct alignas(32) SlotTable {
+  std::uint32_t capacity;
+  SlotEntry* items() noexcept { return reinterpret_cast<SlotEntry*>(this + 1); }
+  const SlotEntry* items() const noexcept { return reinterpret_cast<const SlotEntry*>(this + 1); }
+  static SlotTable* create(std::uint32_t capacity) {
+    void* memory = ::operator new(sizeof(SlotTable) + sizeof(SlotEntry) * capacity, std::align_val_t{64});
+    auto* t = new (memory) SlotTable{capacity};
+    for (std::uint32_t i = 0; i < capacity; ++i) new (&t->items()[i]) SlotEntry();
+    return t;
+  }
+  static void destroy(void* p) noexcept { ::operator delete(p, std::align_val_t{64}); }
+};
+static_assert(sizeof(SlotTable) == 32);
+
+// The PEs of one pool whose home is `owner`: head of their slot list (SlotMeta::owner_*),
+// their count, and the position of this pool in the shard's list of the owner's pools.
+struct PoolOwner {
+  RegistrarId owner = 0;
+  std::uint32_t head = kNoIndex;
+  std::uint32_t count = 0;
+  std::uint32_t position = 0;
 };
 
 // Array with a header, allocated in one block; T must be an atomic of a trivial type.
@@ -68,7 +105,6 @@ struct alignas(alignof(T)) AtomicArray {
 static_assert(sizeof(AtomicArray<std::atomic<std::uint32_t>>) == 4);
 static_assert(sizeof(AtomicArray<std::atomic<const void*>>) == 8);
 
-using SlotArray = AtomicArray<std::atomic<const PoolElementRecord*>>;
 // ID index entry: 8-bit fingerprint of the PE ID (high bits of its hash) << 24 | 24-bit slot.
 // The fingerprint spares most record loads on probe chains (a cache miss each at 10^6 PEs).
 using IdIndex = AtomicArray<std::atomic<std::uint32_t>>;  // capacity is a power of 2
@@ -112,9 +148,9 @@ class Pool {
 
   // ---- reader side ----
   const PoolElementRecord* record(std::uint32_t slot) const noexcept {
-    const SlotArray* a = slots_.load(std::memory_order_acquire);
+    const SlotTable* a = slots_.load(std::memory_order_acquire);
     if (slot >= a->capacity) return nullptr;
-    return a->items()[slot].load(std::memory_order_acquire);
+    return a->items()[slot].record.load(std::memory_order_acquire);
   }
   // Slot of the PE with this ID, or kNoIndex.
   std::uint32_t find(PoolElementId id) const noexcept;
@@ -132,14 +168,33 @@ class Pool {
   void insert(std::uint32_t slot, const PoolElementRecord* record);
   // Replaces the record of an existing PE (same ID); the caller retires the old one.
   void replace(std::uint32_t slot, const PoolElementRecord* record) noexcept {
-    slots_.load(std::memory_order_relaxed)->items()[slot].store(record, std::memory_order_release);
+    slots_.load(std::memory_order_relaxed)->items()[slot].record.store(record, std::memory_order_release);
   }
   // Unpublishes the PE in `slot`; the caller retires the record; the slot becomes reusable
   // after a grace period.
   void erase(std::uint32_t slot, PoolElementId id, QsbrDomain& domain);
   std::uint32_t slot_high_water() const noexcept { return next_slot_; }
-  SlotMeta& meta(std::uint32_t slot) noexcept { return meta_[slot]; }
-  const SlotMeta& meta(std::uint32_t slot) const noexcept { return meta_[slot]; }
+  // Writer-only metadata of a slot below slot_high_water(). The reference is invalidated by
+  // allocate_slot() (the table may be replaced): do not hold it across that call.
+  SlotMeta& meta(std::uint32_t slot) noexcept { return slots_.load(std::memory_order_relaxed)->items()[slot].meta; }
+  const SlotMeta& meta(std::uint32_t slot) const noexcept {
+    return slots_.load(std::memory_order_relaxed)->items()[slot].meta;
+  }
+  // Writer-side record load (no ordering needed: the writer stored it).
+  const PoolElementRecord* writer_record(std::uint32_t slot) const noexcept {
+    return slots_.load(std::memory_order_relaxed)->items()[slot].record.load(std::memory_order_relaxed);
+  }
+
+  // Home PRs of this pool's PEs with their slot lists (writer-only; a pool has few owners).
+  std::vector<PoolOwner> owners;
+  PoolOwner* find_owner(RegistrarId owner) noexcept {
+    for (PoolOwner& o : owners)
+      if (o.owner == owner) return &o;
+    return nullptr;
+  }
+  const PoolOwner* find_owner(RegistrarId owner) const noexcept {
+    return const_cast<Pool*>(this)->find_owner(owner);
+  }
 
   // Short-ID (low 32 bits) index, maintained only in ID64 collision-check mode.
   std::unordered_map<std::uint32_t, std::uint32_t> short_ids;
@@ -150,12 +205,11 @@ class Pool {
   void id_insert(IdIndex* table, std::uint64_t mixed, std::uint32_t slot) noexcept;
 
   Reclaimer& reclaimer_;
-  std::atomic<SlotArray*> slots_;
+  std::atomic<SlotTable*> slots_;
   std::atomic<IdIndex*> ids_;
   std::atomic<std::size_t> size_{0};
   std::uint32_t ids_used_ = 0;  // live entries + tombstones
   std::uint32_t next_slot_ = 0;
-  std::vector<SlotMeta> meta_;
   std::vector<std::uint32_t> free_slots_;
   std::deque<std::pair<std::uint32_t, std::uint64_t>> pending_slots_;  // (slot, grace token)
   std::uint32_t scan_countdown_ = 0;

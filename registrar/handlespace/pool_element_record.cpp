@@ -1,10 +1,15 @@
 #include "registrar/handlespace/pool_element_record.hpp"
 
+#include <array>
 #include <new>
 
 namespace poolreg::handlespace {
 
-static_assert(sizeof(PoolElementRecord) == 72, "keep the record header compact");
+static_assert(sizeof(PoolElementRecord) == 32, "keep the record header compact");
+// The ASAP transport protocol is stored in 3 bits of flags_ (RFC 5354 TLV codes 3..7).
+static_assert(static_cast<unsigned>(TransportProtocol::kDccp) <= 7 && static_cast<unsigned>(TransportProtocol::kSctp) <= 7 &&
+              static_cast<unsigned>(TransportProtocol::kTcp) <= 7 && static_cast<unsigned>(TransportProtocol::kUdp) <= 7 &&
+              static_cast<unsigned>(TransportProtocol::kUdpLite) <= 7);
 
 namespace {
 
@@ -36,43 +41,56 @@ std::size_t write_block(std::uint8_t* out, const std::vector<IpAddress>& address
 
 }  // namespace
 
-std::size_t PoolElementRecord::allocation_size(const PoolElement& pe) noexcept {
+// The optional values of `pe` in ValueIndex order (absent = 0).
+static std::array<std::uint32_t, 8> optional_values(const PoolElement& pe) noexcept {
+  const PolicyParams& p = pe.policy;
+  return {p.weight, p.priority, p.load, p.load_degradation, p.weight_dpf, p.load_dpf, p.distance_ms,
+          pe.user_transport.dccp_service_code};
+}
+
+std::size_t PoolElementRecord::allocation_size(const PoolElement& pe, std::uint64_t association) noexcept {
   std::size_t n = sizeof(PoolElementRecord) + block_size(pe.user_transport.addresses);
+  if (association != 0) n += sizeof association;
+  for (std::uint32_t v : optional_values(pe)) n += v != 0 ? 4 : 0;
   if (pe.asap_transport) n += block_size(pe.asap_transport->addresses);
   return n;
 }
 
 PoolElementRecord* PoolElementRecord::create(const PoolElement& pe, std::uint64_t association,
                                              std::uint32_t registration_seq) {
-  const std::size_t size = allocation_size(pe);
+  const std::size_t size = allocation_size(pe, association);
   void* memory = ::operator new(size);
   auto* r = new (memory) PoolElementRecord();
   r->id_ = pe.id;
   r->home_ = pe.home_registrar;
-  r->association_ = association;
   r->life_ms_ = pe.registration_life_ms;
   r->seq_ = registration_seq;
-  r->weight_ = pe.policy.weight;
-  r->priority_ = pe.policy.priority;
-  r->load_ = pe.policy.load;
-  r->load_degradation_ = pe.policy.load_degradation;
-  r->weight_dpf_ = pe.policy.weight_dpf;
-  r->load_dpf_ = pe.policy.load_dpf;
-  r->distance_ms_ = pe.policy.distance_ms;
-  r->dccp_service_code_ = pe.user_transport.dccp_service_code;
   r->user_port_ = pe.user_transport.port;
   r->n_user_ = static_cast<std::uint8_t>(pe.user_transport.addresses.size());
   if (!all_v4(pe.user_transport.addresses)) r->flags_ |= kUserMixed;
-  auto* tail = reinterpret_cast<std::uint8_t*>(r + 1);
-  const std::size_t user_len = write_block(tail, pe.user_transport.addresses);
+  auto* out = reinterpret_cast<std::uint8_t*>(r + 1);
+  if (association != 0) {
+    r->flags_ |= kHasAssociation;
+    std::memcpy(out, &association, sizeof association);
+    out += sizeof association;
+  }
+  const auto values = optional_values(pe);
+  for (unsigned i = 0; i < values.size(); ++i) {
+    if (values[i] == 0) continue;
+    r->values_ |= static_cast<std::uint8_t>(1u << i);
+    std::memcpy(out, &values[i], 4);
+    out += 4;
+  }
+  out += write_block(out, pe.user_transport.addresses);
   if (pe.asap_transport) {
     r->flags_ |= kHasAsap;
     r->asap_port_ = pe.asap_transport->port;
-    r->asap_protocol_ = static_cast<std::uint8_t>(pe.asap_transport->protocol);
+    r->flags_ |= static_cast<std::uint8_t>((static_cast<unsigned>(pe.asap_transport->protocol) & kAsapProtocolMask)
+                                           << kAsapProtocolShift);
     if (pe.asap_transport->use == TransportUse::kDataPlusControl) r->flags_ |= kAsapControl;
     r->n_asap_ = static_cast<std::uint8_t>(pe.asap_transport->addresses.size());
     if (!all_v4(pe.asap_transport->addresses)) r->flags_ |= kAsapMixed;
-    write_block(tail + user_len, pe.asap_transport->addresses);
+    write_block(out, pe.asap_transport->addresses);
   }
   return r;
 }
@@ -88,19 +106,20 @@ PoolElementRecord* PoolElementRecord::clone_with_home(const PoolElementRecord& f
 
 std::size_t PoolElementRecord::allocated_bytes() const noexcept {
   const std::size_t user = user_block_length();
-  return sizeof(PoolElementRecord) + user + block_length(tail() + user, n_asap_, (flags_ & kAsapMixed) != 0);
+  const std::size_t head = static_cast<std::size_t>(addresses_base() - tail()) + sizeof(PoolElementRecord);
+  return head + user + block_length(addresses_base() + user, n_asap_, (flags_ & kAsapMixed) != 0);
 }
 
 void PoolElementRecord::destroy(void* record) noexcept { ::operator delete(record); }
 
 AddressList PoolElementRecord::user_addresses() const noexcept {
-  const std::uint8_t* base = tail();
+  const std::uint8_t* base = addresses_base();
   if (flags_ & kUserMixed) return {base, base + n_user_, n_user_};
   return {nullptr, base, n_user_};
 }
 
 AddressList PoolElementRecord::asap_addresses() const noexcept {
-  const std::uint8_t* base = tail() + user_block_length();
+  const std::uint8_t* base = addresses_base() + user_block_length();
   if (flags_ & kAsapMixed) return {base, base + n_asap_, n_asap_};
   return {nullptr, base, n_asap_};
 }

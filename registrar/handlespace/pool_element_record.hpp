@@ -7,9 +7,13 @@
 // half-written one) without retry loops. Writer-only bookkeeping (expiry, owner links,
 // unreachable counter) lives in the pool's writer-side slot metadata, not here.
 //
-// Layout: 72-byte header (static_assert in the .cpp) followed by the packed addresses of the user transport and of the
-// ASAP transport. A transport whose addresses are all IPv4 stores 4 bytes per address; a mixed
-// one stores one family byte per address followed by 4 or 16 bytes each.
+// Layout: 32-byte header (static_assert in the .cpp), then only what the PE has: its
+// association (8 bytes when non-zero), its non-zero policy values and DCCP service code (4
+// bytes each, a presence bit each in the header), then the packed addresses of the user
+// transport and of the ASAP transport. A transport whose addresses are all IPv4 stores 4
+// bytes per address; a mixed one stores one family byte per address followed by 4 or 16
+// bytes each. (Typical IPv4 PE with one user and one ASAP address: 48..64 bytes, one
+// jemalloc size class of 48 or 64.)
 #pragma once
 
 #include <cstddef>
@@ -100,33 +104,44 @@ class PoolElementRecord {
   // A copy of `from` with another home PR (ownership change).
   static PoolElementRecord* clone_with_home(const PoolElementRecord& from, RegistrarId home);
   static void destroy(void* record) noexcept;
-  // Bytes create() allocates for `pe` (header + packed addresses).
-  static std::size_t allocation_size(const PoolElement& pe) noexcept;
+  // Bytes create() allocates for `pe` registered without an association (header + non-zero
+  // values + packed addresses); the second form for a given association.
+  static std::size_t allocation_size(const PoolElement& pe) noexcept { return allocation_size(pe, 0); }
+  static std::size_t allocation_size(const PoolElement& pe, std::uint64_t association) noexcept;
 
   PoolElementId id() const noexcept { return id_; }
   RegistrarId home() const noexcept { return home_; }
-  std::uint64_t association() const noexcept { return association_; }
+  std::uint64_t association() const noexcept {
+    if (!(flags_ & kHasAssociation)) return 0;
+    std::uint64_t a;
+    std::memcpy(&a, tail(), sizeof a);
+    return a;
+  }
   std::uint32_t registration_life_ms() const noexcept { return life_ms_; }
   std::uint32_t registration_seq() const noexcept { return seq_; }
   // Policy values (type filled in from the pool).
   PolicyParams policy(PolicyType type) const noexcept {
     PolicyParams p;
     p.type = type;
-    p.weight = weight_;
-    p.priority = priority_;
-    p.load = load_;
-    p.load_degradation = load_degradation_;
-    p.weight_dpf = weight_dpf_;
-    p.load_dpf = load_dpf_;
-    p.distance_ms = distance_ms_;
+    if (values_ == 0) return p;
+    const std::uint8_t* v = values_base();
+    p.weight = value(v, kWeight);
+    p.priority = value(v, kPriority);
+    p.load = value(v, kLoad);
+    p.load_degradation = value(v, kLoadDegradation);
+    p.weight_dpf = value(v, kWeightDpf);
+    p.load_dpf = value(v, kLoadDpf);
+    p.distance_ms = value(v, kDistance);
     return p;
   }
   std::uint16_t user_port() const noexcept { return user_port_; }
-  std::uint32_t dccp_service_code() const noexcept { return dccp_service_code_; }
+  std::uint32_t dccp_service_code() const noexcept { return value(values_base(), kDccpServiceCode); }
   AddressList user_addresses() const noexcept;
   bool has_asap_transport() const noexcept { return (flags_ & kHasAsap) != 0; }
   std::uint16_t asap_port() const noexcept { return asap_port_; }
-  TransportProtocol asap_protocol() const noexcept { return static_cast<TransportProtocol>(asap_protocol_); }
+  TransportProtocol asap_protocol() const noexcept {
+    return static_cast<TransportProtocol>((flags_ >> kAsapProtocolShift) & kAsapProtocolMask);
+  }
   TransportUse asap_use() const noexcept {
     return (flags_ & kAsapControl) ? TransportUse::kDataPlusControl : TransportUse::kDataOnly;
   }
@@ -134,36 +149,58 @@ class PoolElementRecord {
   std::size_t allocated_bytes() const noexcept;
 
  private:
+  // flags_ bits. The ASAP transport protocol (RFC 5354 TLV code 3..7) takes the top 3 bits.
   static constexpr std::uint8_t kHasAsap = 1;
   static constexpr std::uint8_t kUserMixed = 2;
   static constexpr std::uint8_t kAsapMixed = 4;
   static constexpr std::uint8_t kAsapControl = 8;  // ASAP transport use = data+control
+  static constexpr std::uint8_t kHasAssociation = 16;
+  static constexpr unsigned kAsapProtocolShift = 5;
+  static constexpr std::uint8_t kAsapProtocolMask = 7;
+  // Optional 32-bit values: bit i of values_ set = value i stored (non-zero), in this order.
+  enum ValueIndex : unsigned {
+    kWeight, kPriority, kLoad, kLoadDegradation, kWeightDpf, kLoadDpf, kDistance, kDccpServiceCode
+  };
+
   PoolElementRecord() = default;
   const std::uint8_t* tail() const noexcept { return reinterpret_cast<const std::uint8_t*>(this + 1); }
+  std::size_t association_bytes() const noexcept { return (flags_ & kHasAssociation) ? 8 : 0; }
+  const std::uint8_t* values_base() const noexcept { return tail() + association_bytes(); }
+  std::size_t values_bytes() const noexcept { return 4 * static_cast<std::size_t>(__builtin_popcount(values_)); }
+  const std::uint8_t* addresses_base() const noexcept { return values_base() + values_bytes(); }
+  // The value with this index (0 when absent). `v` = values_base().
+  std::uint32_t value(const std::uint8_t* v, ValueIndex index) const noexcept {
+    const unsigned bit = 1u << index;
+    if (!(values_ & bit)) return 0;
+    std::uint32_t x;
+    std::memcpy(&x, v + 4 * __builtin_popcount(values_ & (bit - 1)), sizeof x);
+    return x;
+  }
   // Bytes of a packed address block (lengths are recomputed, not stored: it keeps the header
-  // at 72 bytes so an IPv4 PE with one user and one ASAP address fits jemalloc's 80-byte class).
+  // at 32 bytes so an IPv4 PE with one user and one ASAP address fits jemalloc's 48-byte class
+  // with two policy values, 64-byte with an association too).
   static std::size_t block_length(const std::uint8_t* block, std::size_t count, bool mixed) noexcept {
     if (!mixed) return count * 4;
     std::size_t n = count;
     for (std::size_t i = 0; i < count; ++i) n += block[i] == 6 ? 16 : 4;
     return n;
   }
-  std::size_t user_block_length() const noexcept { return block_length(tail(), n_user_, (flags_ & kUserMixed) != 0); }
+  std::size_t user_block_length() const noexcept {
+    return block_length(addresses_base(), n_user_, (flags_ & kUserMixed) != 0);
+  }
 
   PoolElementId id_ = 0;
   RegistrarId home_ = 0;
-  std::uint64_t association_ = 0;
   std::uint32_t life_ms_ = 0;
   std::uint32_t seq_ = 0;
-  std::uint32_t weight_ = 0, priority_ = 0, load_ = 0, load_degradation_ = 0, weight_dpf_ = 0,
-                load_dpf_ = 0, distance_ms_ = 0;
-  std::uint32_t dccp_service_code_ = 0;
   std::uint16_t user_port_ = 0;
   std::uint16_t asap_port_ = 0;
   std::uint8_t n_user_ = 0;
   std::uint8_t n_asap_ = 0;
   std::uint8_t flags_ = 0;
-  std::uint8_t asap_protocol_ = 0;  // TransportProtocol code of the ASAP transport
+  std::uint8_t values_ = 0;  // presence bits of the optional values (ValueIndex)
+  // Followed by: association (8 bytes, if kHasAssociation), the present values (4 bytes each,
+  // ValueIndex order), the user address block, the ASAP address block. Unaligned: read with memcpy.
 };
 
 // What a reader (or a writer-side iteration) sees of one PE. Valid only during the visitor

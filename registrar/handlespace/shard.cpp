@@ -146,28 +146,46 @@ const Pool* Shard::pool_at_or_after(const PoolHandle* h, bool strictly_after) co
 
 void Shard::owner_link(RegistrarId owner, Pool& pool, std::uint32_t slot, PoolElementId id) {
   OwnerEntry& e = owners_[owner];
-  const PeRef ref{pool.index, slot};
+  PoolOwner* po = pool.find_owner(owner);
+  if (po == nullptr) {
+    pool.owners.push_back(PoolOwner{owner, kNoIndex, 0, static_cast<std::uint32_t>(e.pools.size())});
+    e.pools.push_back(pool.index);
+    po = &pool.owners.back();
+  }
   SlotMeta& m = pool.meta(slot);
-  m.owner_prev = PeRef{};
-  m.owner_next = e.head;
-  if (e.head.valid()) meta_of(e.head).owner_prev = ref;
-  e.head = ref;
+  m.owner_prev = kNoIndex;
+  m.owner_next = po->head;
+  if (po->head != kNoIndex) pool.meta(po->head).owner_prev = slot;
+  po->head = slot;
+  ++po->count;
   ++e.count;
   e.acc.add(c16_of(pool, id), c32_of(pool, id));
 }
 
 void Shard::owner_unlink(RegistrarId owner, Pool& pool, std::uint32_t slot, PoolElementId id) {
   auto it = owners_.find(owner);
-  if (it == owners_.end()) return;  // cannot happen: every PE is linked to its home
+  PoolOwner* po = pool.find_owner(owner);
+  if (it == owners_.end() || po == nullptr) return;  // cannot happen: every PE is linked to its home
   OwnerEntry& e = it->second;
   SlotMeta& m = pool.meta(slot);
-  if (m.owner_prev.valid())
-    meta_of(m.owner_prev).owner_next = m.owner_next;
+  if (m.owner_prev != kNoIndex)
+    pool.meta(m.owner_prev).owner_next = m.owner_next;
   else
-    e.head = m.owner_next;
-  if (m.owner_next.valid()) meta_of(m.owner_next).owner_prev = m.owner_prev;
-  m.owner_prev = PeRef{};
-  m.owner_next = PeRef{};
+    po->head = m.owner_next;
+  if (m.owner_next != kNoIndex) pool.meta(m.owner_next).owner_prev = m.owner_prev;
+  m.owner_prev = kNoIndex;
+  m.owner_next = kNoIndex;
+  if (--po->count == 0) {
+    // The pool holds no more PEs of this owner: drop it from the owner's pool list (swap with
+    // the last one, whose PoolOwner learns its new position) and from the pool's owners.
+    const std::uint32_t position = po->position;
+    const std::uint32_t moved = e.pools.back();
+    e.pools[position] = moved;
+    e.pools.pop_back();
+    if (moved != pool.index) pools_[moved]->find_owner(owner)->position = position;
+    *po = pool.owners.back();
+    pool.owners.pop_back();
+  }
   --e.count;
   e.acc.subtract(c16_of(pool, id), c32_of(pool, id));
   if (e.count == 0) owners_.erase(it);
@@ -234,12 +252,15 @@ void Shard::heap_remove(std::size_t i) {
 // expiry earlier sifts the entry up at once.
 void Shard::set_expiry(Pool& pool, std::uint32_t slot, TimeNs at) {
   SlotMeta& m = pool.meta(slot);
+  const TimeNs previous = m.expires_at;
   m.expires_at = at;
   if (m.heap_position != kNoIndex) {
     const std::size_t pos = m.heap_position;
     if (at == 0) {
       heap_remove(pos);
-    } else if (at < heap_[pos].at) {
+    } else if (at < previous && at < heap_[pos].at) {
+      // (heap key <= previous expiry: a later or equal expiry never touches the heap entry,
+      // which spares a cache miss on every refresh.)
       heap_[pos].at = at;
       heap_up(pos);
     }
@@ -414,7 +435,7 @@ std::size_t Shard::change_owner(RegistrarId from, RegistrarId to, bool clear_exp
   if (it == owners_.end()) return 0;
   std::vector<PeRef> refs;
   refs.reserve(it->second.count);
-  for (PeRef r = it->second.head; r.valid(); r = meta_of(r).owner_next) refs.push_back(r);
+  walk_owner(it->second, from, [&](Pool& pool, std::uint32_t slot) { refs.push_back(PeRef{pool.index, slot}); });
   for (const PeRef& ref : refs) {
     Pool& pool = *pools_[ref.pool];
     if (from != to) {
@@ -437,22 +458,19 @@ std::size_t Shard::pe_count_of_owner(RegistrarId owner) const {
 void Shard::for_each_of_owner(RegistrarId owner, PoolPeVisitor visit) const {
   auto it = owners_.find(owner);
   if (it == owners_.end()) return;
-  for (PeRef r = it->second.head; r.valid();) {
-    const Pool& pool = *pools_[r.pool];
-    const PeRef next = pool.meta(r.slot).owner_next;
-    visit(pool.handle, PoolElementView(*pool.record(r.slot), pool.policy, pool.protocol, pool.use));
-    r = next;
-  }
+  walk_owner(it->second, owner, [&](const Pool& pool, std::uint32_t slot) {
+    visit(pool.handle, PoolElementView(*pool.writer_record(slot), pool.policy, pool.protocol, pool.use));
+  });
 }
 
 std::size_t Shard::mark_owned_by(RegistrarId owner) {
   auto it = owners_.find(owner);
   if (it == owners_.end()) return 0;
   std::size_t n = 0;
-  for (PeRef r = it->second.head; r.valid(); r = meta_of(r).owner_next) {
-    meta_of(r).marked = 1;
+  walk_owner(it->second, owner, [&](Pool& pool, std::uint32_t slot) {
+    pool.meta(slot).marked = 1;
     ++n;
-  }
+  });
   return n;
 }
 
@@ -460,8 +478,9 @@ std::size_t Shard::purge_marked(RegistrarId owner, RemovedVisitor on_removed) {
   auto it = owners_.find(owner);
   if (it == owners_.end()) return 0;
   std::vector<PeRef> refs;
-  for (PeRef r = it->second.head; r.valid(); r = meta_of(r).owner_next)
-    if (meta_of(r).marked) refs.push_back(r);
+  walk_owner(it->second, owner, [&](Pool& pool, std::uint32_t slot) {
+    if (pool.meta(slot).marked) refs.push_back(PeRef{pool.index, slot});
+  });
   for (const PeRef& ref : refs) on_removed(remove_pe(*pools_[ref.pool], ref.slot));
   return refs.size();
 }

@@ -2,7 +2,7 @@
 //
 // Reader-visible: the pool table (open addressing on PoolHandle::hash(), tombstones, replaced
 // by a rebuilt copy when full; old tables retired through QSBR) and the feedback queue.
-// Writer-only: pools by index, pools in handle order (snapshots), per-owner PE lists with
+// Writer-only: pools by index, pools in handle order (snapshots), per-owner pool lists with
 // checksum accumulators, the expiry heap, the association index.
 #pragma once
 
@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "registrar/handlespace/chunked_array.hpp"
 #include "registrar/handlespace/handlespace.hpp"
 #include "registrar/handlespace/pool.hpp"
 #include "registrar/handlespace/selection_feedback_queue.hpp"
@@ -72,8 +73,10 @@ class Shard {
   static const Pool* tombstone() noexcept { return reinterpret_cast<const Pool*>(&tombstone_marker_); }
   static const char tombstone_marker_;
 
+  // A home PR's PEs in this shard: the pools holding some (each pool keeps the slot list, see
+  // PoolOwner), their count and checksum accumulator.
   struct OwnerEntry {
-    PeRef head;
+    std::vector<std::uint32_t> pools;  // shard-local pool indexes, PoolOwner::position = index here
     std::size_t count = 0;
     ChecksumAccumulator acc;
   };
@@ -100,6 +103,19 @@ class Shard {
   void heap_down(std::size_t i);
   void heap_remove(std::size_t i);
   SlotMeta& meta_of(PeRef r) noexcept { return pools_[r.pool]->meta(r.slot); }
+  // Every PE of `owner` in this shard (pool by pool); f(Pool&, slot) must not unlink PEs.
+  template <typename F>
+  void walk_owner(const OwnerEntry& e, RegistrarId owner, F&& f) const {
+    for (std::uint32_t index : e.pools) {
+      Pool& pool = *pools_[index];
+      const PoolOwner* po = pool.find_owner(owner);
+      for (std::uint32_t s = po->head; s != kNoIndex;) {
+        const std::uint32_t next = pool.meta(s).owner_next;
+        f(pool, s);
+        s = next;
+      }
+    }
+  }
 
   QsbrDomain& domain_;
   const HandlespaceLimits& limits_;
@@ -111,7 +127,7 @@ class Shard {
   std::vector<std::uint32_t> free_pool_indexes_;
   std::map<PoolHandle, std::uint32_t> pools_by_handle_;
   std::unordered_map<RegistrarId, OwnerEntry> owners_;
-  std::vector<HeapEntry> heap_;
+  ChunkedArray<HeapEntry> heap_;  // binary min-heap; chunked: no doubling spike at 10^7 PEs
   std::unordered_map<std::uint64_t, std::vector<PeRef>> associations_;
   mutable SelectionFeedbackQueue feedback_;  // readers push through const paths
   std::atomic<std::size_t> pe_count_{0};

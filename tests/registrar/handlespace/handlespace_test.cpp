@@ -18,6 +18,13 @@ namespace {
 using testing::handle;
 using testing::make_pe;
 
+// "p" + std::to_string(n) without operator+ (GCC 12 -O3 warns -Wrestrict on that form).
+std::string numbered(const char* prefix, long long n) {
+  std::string name = prefix;
+  name += std::to_string(n);
+  return name;
+}
+
 class HandlespaceTest : public ::testing::Test {
  protected:
   explicit HandlespaceTest(HandlespaceConfig config = {}) : hs_(config, domain_), reader_(domain_, 42) {
@@ -254,9 +261,9 @@ TEST_F(HandlespaceTest, ExpiryManyInOrderAndCancel) {
   std::uint64_t x = 12345;
   for (PoolElementId id = 1; id <= 500; ++id) {
     x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-    ASSERT_TRUE(hs_.register_pe(handle("p" + std::to_string(id % 7)), make_pe(id, 9), {.expires_at = 1 + (x >> 40)}).ok());
+    ASSERT_TRUE(hs_.register_pe(handle(numbered("p", id % 7)), make_pe(id, 9), {.expires_at = 1 + (x >> 40)}).ok());
   }
-  for (PoolElementId id = 1; id <= 500; id += 5) ASSERT_TRUE(hs_.set_expiry(handle("p" + std::to_string(id % 7)), id, 0));
+  for (PoolElementId id = 1; id <= 500; id += 5) ASSERT_TRUE(hs_.set_expiry(handle(numbered("p", id % 7)), id, 0));
   std::size_t n = 0;
   hs_.expire_due(UINT64_MAX - 1, [&](const RemovedPe& r) {
     EXPECT_NE(r.pe.id % 5, 1u);
@@ -419,6 +426,83 @@ TEST_F(HandlespaceTest, AddressesAndAsapTransportRoundTrip_ASAP_REG_07) {
   EXPECT_EQ(PoolElementRecord::allocation_size(small), sizeof(PoolElementRecord) + 4);
 }
 
+// The record stores only the non-zero optional values and the association when there is one:
+// every combination must still read back exactly (issue 3 memory work).
+TEST_F(HandlespaceTest, CompactRecordKeepsEveryField_ASAP_REG_07) {
+  PoolElementId id = 1;
+  for (std::uint32_t mask = 0; mask < 256; mask += 7) {
+    PoolElement pe = make_pe(id, 0xabcdef0123ULL, 0x0a000000u + mask);
+    pe.user_transport.protocol = TransportProtocol::kDccp;
+    pe.policy = PolicyParams{PolicyType::kRoundRobin,
+                             mask & 1 ? 0xffffffffu : 0, mask & 2 ? 2u : 0,  mask & 4 ? 3u : 0, mask & 8 ? 4u : 0,
+                             mask & 16 ? 5u : 0,         mask & 32 ? 6u : 0, mask & 64 ? 7u : 0};
+    pe.user_transport.dccp_service_code = mask & 128 ? 0x12345678u : 0;
+    if (mask % 2) {
+      TransportEndpoint asap;
+      asap.protocol = TransportProtocol::kUdpLite;
+      asap.use = TransportUse::kDataPlusControl;
+      asap.port = 3863;
+      asap.addresses = {*IpAddress::parse("2001:db8::7"), IpAddress::v4(0x7f000001)};
+      pe.asap_transport = asap;
+    }
+    const std::uint64_t association = mask % 3 ? 0x0102030405060708ULL + mask : 0;
+    ASSERT_TRUE(hs_.register_pe(handle("dccp"), pe, {.association = association}).ok());
+    hs_.lookup(handle("dccp"), id, [&](const PoolElementView& v) {
+      EXPECT_EQ(v.to_pool_element(), pe) << mask;
+      EXPECT_EQ(v.association(), association);
+      EXPECT_EQ(v.registration_seq(), 1u);
+      EXPECT_EQ(v.record().allocated_bytes(), PoolElementRecord::allocation_size(pe, association));
+    });
+    ++id;
+  }
+  // Issue 3 sizes: IPv4 PE with one user and one ASAP address and two policy values fits the
+  // 48-byte jemalloc class without an association, the 64-byte class with one.
+  PoolElement typical = make_pe(1, 2);
+  typical.policy.weight = 10;
+  typical.policy.load = 20;
+  TransportEndpoint asap;
+  asap.addresses = {IpAddress::v4(0x0a000009)};
+  typical.asap_transport = asap;
+  EXPECT_LE(PoolElementRecord::allocation_size(typical), 48u);
+  EXPECT_LE(PoolElementRecord::allocation_size(typical, 77), 64u);
+}
+
+// Owner lists are kept per pool: walks, counts and removals stay exact when an owner's PEs are
+// spread over many pools and pools vanish.
+TEST_F(HandlespaceTest, OwnerListsAcrossPoolsStayExact) {
+  for (int p = 0; p < 20; ++p)
+    for (PoolElementId id = 1; id <= 5; ++id)
+      ASSERT_TRUE(hs_.register_pe(handle(numbered("o", p)), make_pe(id, 1 + (id + p) % 3)).ok());
+  for (int p = 0; p < 20; p += 3)
+    for (PoolElementId id = 1; id <= 5; ++id) hs_.deregister(handle(numbered("o", p)), id);
+  std::map<RegistrarId, std::size_t> expected;
+  auto scratch = testing::recompute_checksums(hs_);
+  for (int p = 0; p < 20; ++p)
+    if (p % 3 != 0)
+      for (PoolElementId id = 1; id <= 5; ++id) ++expected[1 + (id + p) % 3];
+  for (RegistrarId o : {1, 2, 3}) {
+    std::size_t walked = 0;
+    hs_.for_each_of_owner(o, [&](const PoolHandle&, const PoolElementView& v) {
+      EXPECT_EQ(v.home(), o);
+      ++walked;
+    });
+    EXPECT_EQ(walked, expected[o]);
+    EXPECT_EQ(hs_.pe_count_of_owner(o), expected[o]);
+    EXPECT_EQ(hs_.checksum_accumulator(o), scratch.by_owner[o]);
+  }
+  EXPECT_EQ(hs_.change_owner(2, 3, false), expected[2]);
+  EXPECT_EQ(hs_.pe_count_of_owner(3), expected[2] + expected[3]);
+  EXPECT_EQ(hs_.mark_owned_by(3), expected[2] + expected[3]);
+  ASSERT_TRUE(hs_.register_pe(handle("o1"), make_pe(1, 3)).ok());  // (was owner 3 already)
+  std::size_t purged = hs_.purge_marked(3, [](const RemovedPe& r) { EXPECT_EQ(r.pe.home_registrar, 3u); });
+  EXPECT_EQ(purged, expected[2] + expected[3] - 1);
+  EXPECT_EQ(hs_.pe_count_of_owner(3), 1u);
+  EXPECT_EQ(hs_.pe_count_of_owner(1), expected[1]);
+  auto after = testing::recompute_checksums(hs_);
+  EXPECT_EQ(hs_.checksum_accumulator(1), after.by_owner[1]);
+  EXPECT_EQ(hs_.checksum_accumulator(3), after.by_owner[3]);
+}
+
 TEST_F(HandlespaceTest, ResolveReturnsDistinctPesUpToTheCap_ASAP_HR_03_04) {
   for (PoolElementId id = 1; id <= 10; ++id) ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(id, 1)).ok());
   for (std::size_t k : {1u, 3u, 10u, 50u}) {
@@ -542,14 +626,14 @@ TEST_F(ShardedHandlespaceTest, SnapshotContinuationSurvivesChurn) {
 
 TEST_F(ShardedHandlespaceTest, ManyPoolsAcrossShards) {
   for (int p = 0; p < 500; ++p)
-    ASSERT_TRUE(hs_.register_pe(handle("p" + std::to_string(p)), make_pe(1, 1)).ok());
+    ASSERT_TRUE(hs_.register_pe(handle(numbered("p", p)), make_pe(1, 1)).ok());
   EXPECT_EQ(hs_.counters().pools, 500u);
-  for (int p = 0; p < 500; ++p) EXPECT_EQ(resolve("p" + std::to_string(p), 1).size(), 1u) << p;
-  for (int p = 0; p < 500; p += 2) ASSERT_TRUE(hs_.deregister(handle("p" + std::to_string(p)), 1));
+  for (int p = 0; p < 500; ++p) EXPECT_EQ(resolve(numbered("p", p), 1).size(), 1u) << p;
+  for (int p = 0; p < 500; p += 2) ASSERT_TRUE(hs_.deregister(handle(numbered("p", p)), 1));
   EXPECT_EQ(hs_.counters().pools, 250u);
   ResolveStatus st{};
   for (int p = 0; p < 500; ++p) {
-    resolve("p" + std::to_string(p), 1, &st);
+    resolve(numbered("p", p), 1, &st);
     EXPECT_EQ(st, p % 2 ? ResolveStatus::kOk : ResolveStatus::kUnknownPool);
   }
 }
