@@ -1,0 +1,142 @@
+#include "dataplane/control/registrar_commands.hpp"
+
+#include <spdlog/logger.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "dataplane/control/operator_arguments.hpp"
+
+namespace poolreg::control {
+namespace {
+
+constexpr std::uint32_t kMaxOperatorResolve = 128;  // handlespace::kMaxResolveItems
+
+enrp::EnrpServer& need_enrp(const RegistrarBindings& b) {
+  if (b.enrp == nullptr) throw CommandError(error_code::kUnavailable, "ENRP is not running on this registrar");
+  return *b.enrp;
+}
+
+std::string normalize_level(std::string level) {
+  std::transform(level.begin(), level.end(), level.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (level == "warning") level = "warn";
+  if (level == "err") level = "error";
+  return level;
+}
+
+}  // namespace
+
+bool valid_log_level(const std::string& level) {
+  static const char* const kLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+  const std::string l = normalize_level(level);
+  return std::any_of(std::begin(kLevels), std::end(kLevels), [&](const char* n) { return l == n; });
+}
+
+StatsSources stats_sources(const RegistrarBindings& b) {
+  StatsSources s;
+  s.handlespace = b.handlespace->counters();
+  s.asap = &b.asap->counters();
+  s.associations = b.asap->associations();
+  s.owned_pes = b.handlespace->pe_count_of_owner(b.status.registrar_id);
+  s.monitored_pes = b.asap->monitored_pes();
+  s.enrp = b.enrp != nullptr ? &b.enrp->counters() : nullptr;
+  if (b.transport != nullptr) s.transport = b.transport->counters();
+  s.resolution_latency = b.resolution_latency;
+  return s;
+}
+
+std::string registrar_metrics_text(const RegistrarBindings& b) {
+  return registrar_metrics_text(b.status, b.clock->now(), stats_sources(b));
+}
+
+void register_registrar_commands(CommandRegistry& registry, const RegistrarBindings& bindings) {
+  if (bindings.handlespace == nullptr || bindings.asap == nullptr || bindings.clock == nullptr)
+    throw std::invalid_argument("register_registrar_commands: handlespace, asap and clock are required");
+  const RegistrarBindings b = bindings;  // copied into every handler (pointers + small strings)
+  const RegistrarId own = b.status.registrar_id;
+
+  registry.add_command(
+      "status",
+      [b](const json&) {
+        std::optional<bool> startup;
+        if (b.enrp != nullptr) startup = b.enrp->startup_complete();
+        return status_result(b.status, b.clock->now(), stats_sources(b), startup);
+      },
+      "registrar ID, mode, uptime, listeners, counters summary");
+  registry.add_command(
+      "pools",
+      [b](const json& args) { return pools_result(*b.handlespace, uint_arg(args, "limit").value_or(kDefaultPoolListLimit)); },
+      "every pool: handle, policy, transport, PE count (args: limit)");
+  registry.add_command(
+      "pool",
+      [b, own](const json& args) {
+        return pool_result(*b.handlespace, handle_arg(args), own, uint_arg(args, "limit").value_or(kDefaultPoolListLimit));
+      },
+      "one pool and its PEs (args: handle | handle_hex, limit)");
+  registry.add_command(
+      "pe",
+      [b, own](const json& args) { return pe_result(*b.handlespace, handle_arg(args), id_arg(args, "id"), own); },
+      "one PE (args: handle, id)");
+  registry.add_command(
+      "peers", [b](const json&) { return peers_result(need_enrp(b).peers(), b.clock->now()); },
+      "ENRP peers with state, checksums, sync");
+  registry.add_command(
+      "resolve",
+      [b, own](const json& args) {
+        const PoolHandle handle = handle_arg(args);
+        const std::uint64_t n = uint_arg(args, "n").value_or(0);
+        const std::uint32_t items = static_cast<std::uint32_t>(std::min<std::uint64_t>(n, kMaxOperatorResolve));
+        return resolve_result(handle, items, b.asap->operator_resolve(handle, items), own);
+      },
+      "handle resolution through the pool policy (args: handle, n; n 0 = registrar default)");
+  registry.add_command(
+      "deregister",
+      [b](const json& args) {
+        const PoolHandle handle = handle_arg(args);
+        const PoolElementId id = id_arg(args, "id");
+        if (!b.asap->operator_deregister(handle, id))
+          throw CommandError(error_code::kNotFound,
+                             "no PE " + format_id(id) + " in pool '" + handle.to_display() + "'");
+        return json{{"handle", handle.to_display()}, {"id", format_id(id)}, {"removed", true}};
+      },
+      "remove a PE (ENRP Handle Update DEL when owned) (args: handle, id)");
+  registry.add_command(
+      "audit",
+      [b](const json&) {
+        auto& enrp = need_enrp(b);
+        enrp.force_audit();
+        json syncing = json::array();
+        std::size_t peers = 0;
+        for (const auto& p : enrp.peers()) {
+          ++peers;
+          if (p.sync_running) syncing.push_back(format_id(p.id));
+        }
+        return json{{"started", true}, {"peers", peers}, {"syncing", std::move(syncing)}};
+      },
+      "start a handle table audit/repair sync with every live peer");
+  registry.add_command(
+      "takeover-status", [b](const json&) { return takeover_result(need_enrp(b).takeover_status(), b.clock->now()); },
+      "takeovers in progress (ours and acknowledged foreign ones)");
+  registry.add_command("stats", [b](const json&) { return stats_result(stats_sources(b)); },
+                       "every counter and the resolution latency histogram");
+  registry.add_command(
+      "log-level",
+      [b](const json& args) {
+        if (b.logger == nullptr) throw CommandError(error_code::kUnavailable, "no logger to adjust");
+        const auto name = spdlog::level::to_string_view(b.logger->level());
+        const std::string previous = normalize_level(std::string(name.data(), name.size()));
+        auto it = args.find("level");
+        if (it == args.end() || it->is_null()) return json{{"level", previous}, {"previous", previous}};
+        if (!it->is_string() || !valid_log_level(it->get<std::string>()))
+          throw CommandError(error_code::kBadRequest,
+                             "bad log level (trace, debug, info, warn, error, critical, off)");
+        const std::string level = normalize_level(it->get<std::string>());
+        b.logger->set_level(spdlog::level::from_str(level));
+        if (b.on_log_level) b.on_log_level(level);
+        return json{{"level", level}, {"previous", previous}};
+      },
+      "show or set the log level (args: level)");
+}
+
+}  // namespace poolreg::control

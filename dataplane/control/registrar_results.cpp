@@ -1,0 +1,280 @@
+#include "dataplane/control/registrar_results.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <string_view>
+
+#include "dataplane/control/counter_tables.hpp"
+#include "dataplane/control/operator_arguments.hpp"
+#include "registrar/common/policy.hpp"
+
+namespace poolreg::control {
+namespace {
+
+const char* use_name(TransportUse use) noexcept {
+  return use == TransportUse::kDataPlusControl ? "data+control" : "data";
+}
+
+json pool_header(const PoolHandle& handle, const handlespace::PoolSummary& summary) {
+  return {{"handle", handle.to_display()},
+          {"handle_hex", handle_hex(handle)},
+          {"policy", std::string(policy_name(summary.policy))},
+          {"policy_short", std::string(policy_short_name(summary.policy))},
+          {"transport", transport_protocol_name(summary.protocol)},
+          {"transport_use", use_name(summary.use)},
+          {"pe_count", summary.pe_count}};
+}
+
+json view_json(const handlespace::PoolElementView& view, RegistrarId own_id) {
+  json pe = pool_element_json(view.to_pool_element(), own_id);
+  pe["association"] = view.association();
+  pe["registration_seq"] = view.registration_seq();
+  return pe;
+}
+
+std::string hex16(std::uint16_t v) {
+  char buffer[8];
+  std::snprintf(buffer, sizeof(buffer), "0x%04x", static_cast<unsigned>(v));
+  return buffer;
+}
+
+[[noreturn]] void unknown_pool(const PoolHandle& handle) {
+  throw CommandError(error_code::kNotFound, "unknown pool handle '" + handle.to_display() + "'");
+}
+
+// "errors_sent.invalid_values" -> obj["errors_sent"]["invalid_values"]; plain names -> obj[name].
+void put_counter(json& obj, std::string_view name, std::uint64_t value) {
+  const std::size_t dot = name.find('.');
+  if (dot == std::string_view::npos) {
+    obj[std::string(name)] = value;
+    return;
+  }
+  json& group = obj[std::string(name.substr(0, dot))];
+  if (!group.is_object()) group = json::object();
+  group[std::string(name.substr(dot + 1))] = value;
+}
+
+std::uint64_t errors_sent_total(const asap::AsapCounters& c) {
+  std::uint64_t n = 0;
+  for (auto v : c.errors_sent_by_cause) n += v;
+  return n;
+}
+
+}  // namespace
+
+const char* transport_protocol_name(TransportProtocol protocol) noexcept {
+  switch (protocol) {
+    case TransportProtocol::kSctp: return "sctp";
+    case TransportProtocol::kTcp: return "tcp";
+    case TransportProtocol::kUdp: return "udp";
+    case TransportProtocol::kUdpLite: return "udp-lite";
+    case TransportProtocol::kDccp: return "dccp";
+  }
+  return "unknown";
+}
+
+json transport_json(const TransportEndpoint& endpoint) {
+  json addresses = json::array();
+  for (const auto& a : endpoint.addresses) addresses.push_back(a.to_string());
+  json t = {{"protocol", transport_protocol_name(endpoint.protocol)},
+            {"port", endpoint.port},
+            {"use", use_name(endpoint.use)},
+            {"addresses", std::move(addresses)}};
+  if (endpoint.protocol == TransportProtocol::kDccp) t["dccp_service_code"] = endpoint.dccp_service_code;
+  return t;
+}
+
+json policy_json(const PolicyParams& p) {
+  json j = {{"type", std::string(policy_name(p.type))}, {"short", std::string(policy_short_name(p.type))}};
+  auto put = [&j](const char* name, std::uint32_t v) {
+    if (v != 0) j[name] = v;
+  };
+  put("weight", p.weight);
+  put("priority", p.priority);
+  put("load", p.load);
+  put("load_degradation", p.load_degradation);
+  put("weight_dpf", p.weight_dpf);
+  put("load_dpf", p.load_dpf);
+  put("distance_ms", p.distance_ms);
+  return j;
+}
+
+json pool_element_json(const PoolElement& pe, RegistrarId own_id) {
+  return {{"id", format_id(pe.id)},
+          {"home", format_id(pe.home_registrar)},
+          {"owned", pe.home_registrar == own_id},
+          {"registration_life_ms", pe.registration_life_ms},
+          {"policy", policy_json(pe.policy)},
+          {"user_transport", transport_json(pe.user_transport)},
+          {"asap_transport", pe.asap_transport ? transport_json(*pe.asap_transport) : json(nullptr)}};
+}
+
+json pools_result(const handlespace::Handlespace& hs, std::size_t limit) {
+  std::vector<std::pair<PoolHandle, json>> rows;
+  std::size_t pool_count = 0, pe_count = 0;
+  hs.for_each_pool([&](const handlespace::PoolSummary& s) {
+    ++pool_count;
+    pe_count += s.pe_count;
+    rows.emplace_back(*s.handle, pool_header(*s.handle, s));
+  });
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  json pools = json::array();
+  for (std::size_t i = 0; i < rows.size() && i < limit; ++i) pools.push_back(std::move(rows[i].second));
+  return {{"pool_count", pool_count}, {"pe_count", pe_count}, {"truncated", rows.size() > limit}, {"pools", std::move(pools)}};
+}
+
+json pool_result(const handlespace::Handlespace& hs, const PoolHandle& handle, RegistrarId own_id, std::size_t limit) {
+  auto summary = hs.pool_summary(handle);
+  if (!summary) unknown_pool(handle);
+  json result = pool_header(handle, *summary);
+  std::vector<std::pair<PoolElementId, json>> pes;
+  std::size_t owned = 0, total = 0;
+  hs.for_each_in_pool(handle, [&](const handlespace::PoolElementView& view) {
+    ++total;
+    if (view.home() == own_id) ++owned;
+    if (pes.size() < limit) pes.emplace_back(view.id(), view_json(view, own_id));
+  });
+  std::sort(pes.begin(), pes.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  json list = json::array();
+  for (auto& [id, pe] : pes) list.push_back(std::move(pe));
+  result["pe_count"] = total;
+  result["owned_pe_count"] = owned;
+  result["truncated"] = total > pes.size();
+  result["pes"] = std::move(list);
+  return result;
+}
+
+json pe_result(const handlespace::Handlespace& hs, const PoolHandle& handle, PoolElementId id, RegistrarId own_id) {
+  auto summary = hs.pool_summary(handle);
+  if (!summary) unknown_pool(handle);
+  json pe;
+  if (!hs.lookup(handle, id, [&](const handlespace::PoolElementView& view) { pe = view_json(view, own_id); }))
+    throw CommandError(error_code::kNotFound, "no PE " + format_id(id) + " in pool '" + handle.to_display() + "'");
+  json result = pool_header(handle, *summary);
+  result["pe"] = std::move(pe);
+  return result;
+}
+
+json resolve_result(const PoolHandle& handle, std::uint32_t requested, const std::optional<std::vector<PoolElement>>& pes,
+                    RegistrarId own_id) {
+  if (!pes) unknown_pool(handle);
+  json list = json::array();
+  for (const auto& pe : *pes) list.push_back(pool_element_json(pe, own_id));
+  return {{"handle", handle.to_display()}, {"handle_hex", handle_hex(handle)}, {"requested", requested}, {"pes", std::move(list)}};
+}
+
+json peers_result(const std::vector<enrp::PeerSnapshot>& peers, TimeNs now) {
+  json rows = json::array();
+  for (const auto& p : peers) {
+    json addresses = json::array();
+    for (const auto& a : p.endpoint.addresses) addresses.push_back(a.to_string());
+    json row = {{"id", format_id(p.id)},
+                {"state", enrp::peer_state_name(p.state)},
+                {"static", p.is_static},
+                {"transport", transport_protocol_name(p.endpoint.protocol)},
+                {"addresses", std::move(addresses)},
+                {"port", p.endpoint.port},
+                {"last_heard_ms_ago", p.last_heard != 0 && now >= p.last_heard ? json((now - p.last_heard) / kNsPerMs) : json(nullptr)},
+                {"nextgen", p.ng_capabilities.has_value()},
+                {"ng_capabilities", p.ng_capabilities ? json(format_id(*p.ng_capabilities)) : json(nullptr)},
+                {"checksum16",
+                 {{"ours", hex16(p.our_checksum16)},
+                  {"theirs", p.their_checksum16 ? json(hex16(*p.their_checksum16)) : json(nullptr)}}},
+                {"checksum32",
+                 {{"ours", format_id(p.our_checksum32)},
+                  {"theirs", p.their_checksum32 ? json(format_id(*p.their_checksum32)) : json(nullptr)}}},
+                {"in_sync", p.in_sync},
+                {"sync_running", p.sync_running},
+                {"mentor", p.mentor},
+                {"pe_count", p.pe_count},
+                {"taker", p.taker != 0 ? json(format_id(p.taker)) : json(nullptr)}};
+    rows.push_back(std::move(row));
+  }
+  return {{"peers", std::move(rows)}};
+}
+
+json takeover_result(const std::vector<enrp::TakeoverStatus>& takeovers, TimeNs now) {
+  json rows = json::array();
+  for (const auto& t : takeovers) {
+    json outstanding = json::array();
+    for (auto id : t.outstanding) outstanding.push_back(format_id(id));
+    rows.push_back({{"target", format_id(t.target)},
+                    {"ours", t.ours},
+                    {"taker", format_id(t.taker)},
+                    {"outstanding", std::move(outstanding)},
+                    {"expires_in_ms", t.ours && t.expires_at != 0
+                                          ? json(t.expires_at > now ? (t.expires_at - now) / kNsPerMs : 0)
+                                          : json(nullptr)}});
+  }
+  return {{"takeovers", std::move(rows)}};
+}
+
+json stats_result(const StatsSources& s) {
+  json result = json::object();
+  result["handlespace"] = {{"pools", s.handlespace.pools},
+                           {"pes", s.handlespace.pes},
+                           {"owned_pes", s.owned_pes},
+                           {"monitored_pes", s.monitored_pes},
+                           {"associations", s.associations},
+                           {"feedback_dropped", s.handlespace.feedback_dropped}};
+  json asap = json::object();
+  if (s.asap != nullptr) s.asap->for_each([&](std::string_view name, std::uint64_t v) { put_counter(asap, name, v); });
+  result["asap"] = s.asap != nullptr ? std::move(asap) : json(nullptr);
+  if (s.enrp != nullptr) {
+    json enrp = json::object();
+    for_each_enrp_counter(*s.enrp, [&](std::string_view name, std::uint64_t v) { enrp[std::string(name)] = v; });
+    json peers = json::object();
+    for_each_enrp_peer_state(*s.enrp, [&](std::string_view name, std::uint64_t v) { peers[std::string(name)] = v; });
+    enrp["peers"] = std::move(peers);
+    result["enrp"] = std::move(enrp);
+  } else {
+    result["enrp"] = nullptr;
+  }
+  if (s.transport) {
+    json t = json::object();
+    for_each_transport_counter(*s.transport, [&](std::string_view name, std::uint64_t v) { t[std::string(name)] = v; });
+    result["transport"] = std::move(t);
+  } else {
+    result["transport"] = nullptr;
+  }
+  result["resolution_latency"] = s.resolution_latency != nullptr ? histogram_json(*s.resolution_latency) : json(nullptr);
+  return result;
+}
+
+json status_result(const StatusInfo& info, TimeNs now, const StatsSources& s, std::optional<bool> enrp_startup_complete) {
+  json enrp = {{"enabled", s.enrp != nullptr}};
+  if (s.enrp != nullptr) {
+    enrp["startup_complete"] = enrp_startup_complete.value_or(false);
+    json peers = json::object();
+    for_each_enrp_peer_state(*s.enrp, [&](std::string_view name, std::uint64_t v) { peers[std::string(name)] = v; });
+    enrp["peers"] = std::move(peers);
+  }
+  json summary = {{"pools", s.handlespace.pools},
+                  {"pes", s.handlespace.pes},
+                  {"owned_pes", s.owned_pes},
+                  {"associations", s.associations}};
+  if (s.asap != nullptr) {
+    summary["registrations"] = s.asap->registrations;
+    summary["reregistrations"] = s.asap->reregistrations;
+    summary["deregistrations"] = s.asap->deregistrations;
+    summary["resolutions"] = s.asap->resolutions;
+    summary["errors_sent"] = errors_sent_total(*s.asap);
+  }
+  if (s.enrp != nullptr) summary["takeovers_won"] = s.enrp->takeovers_won;
+  return {{"registrar_id", format_id(info.registrar_id)},
+          {"mode", info.mode},
+          {"version", info.version},
+          {"pid", static_cast<long long>(::getpid())},
+          {"uptime_s", now >= info.started_at ? static_cast<double>(now - info.started_at) / 1e9 : 0.0},
+          {"listeners", info.listeners},
+          {"cores", info.cores},
+          {"shards", info.shards},
+          {"control_socket", info.control_socket},
+          {"metrics", info.metrics_listen.empty() ? json(nullptr) : json(info.metrics_listen)},
+          {"enrp", std::move(enrp)},
+          {"summary", std::move(summary)}};
+}
+
+}  // namespace poolreg::control

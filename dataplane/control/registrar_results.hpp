@@ -1,0 +1,101 @@
+// JSON results of the control commands, built from the registrar objects. The shapes are the
+// control protocol's public contract (dataplane/control/README.md documents each one); poolctl
+// renders them as tables.
+//
+// Contract: call on the daemon's event-loop thread (the handlespace writer and online QSBR
+// reader, owner of AsapServer/EnrpServer). Not-found cases throw CommandError(not_found) so a
+// handler can return the value directly.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dataplane/control/command_registry.hpp"
+#include "dataplane/control/latency_histogram.hpp"
+#include "dataplane/kernel/message_transport.hpp"
+#include "registrar/asap/asap_counters.hpp"
+#include "registrar/common/clock.hpp"
+#include "registrar/common/pool_element.hpp"
+#include "registrar/common/pool_handle.hpp"
+#include "registrar/enrp/enrp_counters.hpp"
+#include "registrar/enrp/enrp_server.hpp"
+#include "registrar/enrp/takeover_process.hpp"
+#include "registrar/handlespace/handlespace.hpp"
+
+namespace poolreg::control {
+
+inline constexpr std::size_t kDefaultPoolListLimit = 1000;
+
+// "sctp", "tcp", "udp", "udp-lite", "dccp".
+const char* transport_protocol_name(TransportProtocol protocol) noexcept;
+
+// {"protocol":"sctp","port":7,"use":"data"|"data+control","addresses":["127.0.0.1"]}
+// (+"dccp_service_code" for DCCP).
+json transport_json(const TransportEndpoint& endpoint);
+// {"type":"RoundRobin","short":"RR", plus the values the policy uses: "weight", "priority",
+//  "load", "load_degradation", "load_dpf", "weight_dpf", "distance_ms"}
+json policy_json(const PolicyParams& policy);
+// {"id":"0x00000001","home":"0x10000001","owned":bool,"registration_life_ms":N,
+//  "policy":{...},"user_transport":{...},"asap_transport":{...}|null}
+json pool_element_json(const PoolElement& pe, RegistrarId own_id);
+
+// pools: {"pool_count":N,"pe_count":M,"truncated":bool,"pools":[{"handle","handle_hex",
+//   "policy","policy_short","transport","transport_use","pe_count"}...]} sorted by handle,
+// at most `limit` rows.
+json pools_result(const handlespace::Handlespace& hs, std::size_t limit = kDefaultPoolListLimit);
+// pool <handle>: {"handle","handle_hex","policy","policy_short","transport","transport_use",
+//   "pe_count","owned_pe_count","truncated","pes":[pe + "association","registration_seq"]}
+json pool_result(const handlespace::Handlespace& hs, const PoolHandle& handle, RegistrarId own_id,
+                 std::size_t limit = kDefaultPoolListLimit);
+// pe <handle> <id>: {"handle","handle_hex","policy",..., "pe":{pe + "association",
+//   "registration_seq"}}
+json pe_result(const handlespace::Handlespace& hs, const PoolHandle& handle, PoolElementId id, RegistrarId own_id);
+// resolve: {"handle","handle_hex","requested":N,"pes":[pe...]}; not_found when `pes` is nullopt.
+json resolve_result(const PoolHandle& handle, std::uint32_t requested,
+                    const std::optional<std::vector<PoolElement>>& pes, RegistrarId own_id);
+// peers: {"peers":[{"id","state","static","transport","addresses","port","last_heard_ms_ago"|null,
+//   "nextgen","ng_capabilities"|null,"checksum16":{"ours","theirs"|null},"checksum32":{...},
+//   "in_sync","sync_running","mentor","pe_count","taker"|null}...]}
+json peers_result(const std::vector<enrp::PeerSnapshot>& peers, TimeNs now);
+// takeover-status: {"takeovers":[{"target","ours","taker","outstanding":[ids],
+//   "expires_in_ms"|null}...]}
+json takeover_result(const std::vector<enrp::TakeoverStatus>& takeovers, TimeNs now);
+
+// Everything the stats / status / metrics builders read. Null pointers are "not running".
+struct StatsSources {
+  handlespace::HandlespaceCounters handlespace;
+  const asap::AsapCounters* asap = nullptr;
+  std::size_t associations = 0;
+  std::size_t owned_pes = 0;      // PEs whose home is this registrar (Handlespace::pe_count_of_owner)
+  std::size_t monitored_pes = 0;  // PEs under keep-alive monitoring (AsapServer::monitored_pes)
+  const enrp::EnrpCounters* enrp = nullptr;
+  std::optional<kernel::TransportCounters> transport;
+  const LatencyHistogram* resolution_latency = nullptr;
+};
+// stats: {"handlespace":{"pools","pes","owned_pes","monitored_pes","associations","feedback_dropped"},
+//   "asap":{counter:value, "errors_sent":{cause:n}, "decode_errors":{kind:n}},
+//   "enrp":{counter:value,"peers":{"alive":n,...}}|null, "transport":{...}|null,
+//   "resolution_latency":histogram_json|null}
+json stats_result(const StatsSources& sources);
+
+// Static facts for `status`, filled in by the daemon.
+struct StatusInfo {
+  RegistrarId registrar_id = 0;
+  std::string mode = "rfc";       // "rfc" | "nextgen"
+  std::string version;            // POOLREG_VERSION
+  TimeNs started_at = 0;          // loop clock at start
+  std::vector<std::string> listeners;  // e.g. "ASAP SCTP 127.0.0.1:3863"
+  unsigned cores = 0;
+  std::size_t shards = 0;
+  std::string control_socket;
+  std::string metrics_listen;     // "" = metrics off
+};
+// status: {"registrar_id","mode","version","pid","uptime_s","listeners":[...],"cores","shards",
+//   "control_socket","metrics":addr|null,"enrp":{"enabled","startup_complete","peers":{state:n}},
+//   "summary":{"pools","pes","owned_pes","associations","registrations","reregistrations",
+//   "deregistrations","resolutions","errors_sent","takeovers_won"}}
+json status_result(const StatusInfo& info, TimeNs now, const StatsSources& sources, std::optional<bool> enrp_startup_complete);
+
+}  // namespace poolreg::control

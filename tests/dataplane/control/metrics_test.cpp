@@ -1,0 +1,207 @@
+// Prometheus exposition (builder and the registrar's metrics, validated by `promtool check
+// metrics`) and the /metrics HTTP endpoint over 127.0.0.1.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <set>
+
+#include "dataplane/control/metrics_http_server.hpp"
+#include "dataplane/control/prometheus_text.hpp"
+#include "dataplane/control/registrar_commands.hpp"
+#include "tests/dataplane/control/control_test_support.hpp"
+
+namespace poolreg::control {
+namespace {
+
+using testing::LoopThread;
+using testing::MiniRegistrar;
+using testing::TempDir;
+
+constexpr const char* kPromtool = "/usr/bin/promtool";
+
+// Runs promtool check metrics on `text`; returns its exit status and output.
+std::pair<int, std::string> promtool_check(const std::string& text) {
+  TempDir dir;
+  const std::string file = dir.file("metrics.txt");
+  { std::ofstream(file) << text; }
+  const std::string command = std::string(kPromtool) + " check metrics < " + file + " 2>&1";
+  FILE* p = ::popen(command.c_str(), "r");
+  if (p == nullptr) return {-1, "popen failed"};
+  std::string output;
+  char buffer[4096];
+  while (std::fgets(buffer, sizeof(buffer), p) != nullptr) output += buffer;
+  const int status = ::pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+bool have_promtool() { return ::access(kPromtool, X_OK) == 0; }
+
+TEST(PrometheusTextTest, FormatsFamiliesSamplesAndEscapes) {
+  PrometheusText t;
+  t.counter("x_total", "Help with \\ and\nnewline.", 5);
+  t.family("y", MetricType::kGauge, "Labelled.");
+  t.sample("y", 1.5, {{"a", "quote\" back\\ nl\n"}, {"b", "2"}});
+  const std::string text = t.take();
+  EXPECT_EQ(text,
+            "# HELP x_total Help with \\\\ and\\nnewline.\n# TYPE x_total counter\nx_total 5\n"
+            "# HELP y Labelled.\n# TYPE y gauge\ny{a=\"quote\\\" back\\\\ nl\\n\",b=\"2\"} 1.5\n");
+  EXPECT_TRUE(PrometheusText::valid_metric_name("poolreg_pools"));
+  EXPECT_FALSE(PrometheusText::valid_metric_name("9lives"));
+  EXPECT_FALSE(PrometheusText::valid_metric_name("a-b"));
+  EXPECT_EQ(PrometheusText::sanitize("Invalid Values/x"), "invalid_values_x");
+  EXPECT_EQ(format_double(3.0), "3");
+  EXPECT_EQ(format_double(0.000001), "1e-06");
+}
+
+TEST(PrometheusTextTest, HistogramPassesPromtool) {
+  if (!have_promtool()) GTEST_SKIP() << "promtool not installed";
+  LatencyHistogram h;
+  for (TimeNs d : {500ull, 1500ull, 70000ull, 3000000ull}) h.record(d);
+  PrometheusText t;
+  t.histogram_seconds("test_latency_seconds", "Latency.", h);
+  const std::string text = t.take();
+  EXPECT_NE(text.find("test_latency_seconds_bucket{le=\"1e-06\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("test_latency_seconds_bucket{le=\"+Inf\"} 4\n"), std::string::npos);
+  EXPECT_NE(text.find("test_latency_seconds_count 4\n"), std::string::npos);
+  auto [rc, output] = promtool_check(text);
+  EXPECT_EQ(rc, 0) << output << text;
+}
+
+TEST(RegistrarMetricsTest, ExpositionPassesPromtoolAndHasTheFamilies) {
+  if (!have_promtool()) GTEST_SKIP() << "promtool not installed";
+  MiniRegistrar reg;
+  ASSERT_TRUE(reg.add_pe("echo", 1));
+  ASSERT_TRUE(reg.add_pe("echo", 2));
+  RegistrarBindings b = reg.bindings();
+  kernel::TransportCounters transport;
+  transport.bytes_received = 1234;
+  StatsSources s = stats_sources(b);
+  s.transport = transport;
+  const std::string text = registrar_metrics_text(b.status, reg.clock.now(), s);
+  for (const char* needle :
+       {"# TYPE poolreg_registrations_total counter", "# TYPE poolreg_reregistrations_total counter",
+        "# TYPE poolreg_deregistrations_total counter", "poolreg_resolutions_total{result=\"answered\"}",
+        "poolreg_errors_sent_total{cause=\"invalid_values\"} 0", "# TYPE poolreg_pools gauge", "poolreg_pools 1\n",
+        "poolreg_pool_elements 2\n", "poolreg_peers{state=\"unknown\"} 1", "poolreg_takeovers_total{outcome=\"won\"}",
+        "poolreg_sync_bytes_total{direction=\"sent\"}", "# TYPE poolreg_resolution_latency_seconds histogram",
+        "poolreg_resolution_latency_seconds_count 5", "poolreg_transport_bytes_received_total 1234",
+        "poolreg_info{registrar_id=\"0x10000001\",mode=\"rfc\",version=\"test\"} 1"})
+    EXPECT_NE(text.find(needle), std::string::npos) << needle;
+  auto [rc, output] = promtool_check(text);
+  EXPECT_EQ(rc, 0) << output;
+  EXPECT_EQ(output.find("should"), std::string::npos) << "lint warnings: " << output;
+  // Every family appears once.
+  std::size_t types = 0, pos = 0;
+  std::set<std::string> names;
+  while ((pos = text.find("# TYPE ", pos)) != std::string::npos) {
+    const std::size_t end = text.find(' ', pos + 7);
+    EXPECT_TRUE(names.insert(text.substr(pos + 7, end - pos - 7)).second) << text.substr(pos, 60);
+    ++types;
+    pos = end;
+  }
+  EXPECT_GT(types, 60u);
+}
+
+// Minimal HTTP client: one request, whole response until the server closes.
+std::string http_request(std::uint16_t port, const std::string& request) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(0x7f000001u);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return "connect failed";
+  }
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  (void)!::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  std::string response;
+  char buffer[65536];
+  for (int i = 0; i < 10000; ++i) {
+    const ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
+    if (n <= 0) break;
+    response.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return response;
+}
+
+class MetricsHttpTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    loop.on_teardown([this] { server.reset(); });
+    ASSERT_TRUE(loop.start([this](kernel::EventLoop& l) {
+      MetricsHttpServerConfig c;
+      c.port = 0;
+      c.max_request_bytes = 2048;
+      server = std::make_unique<MetricsHttpServer>(l, c, [this] {
+        ++scrapes;
+        PrometheusText t;
+        t.gauge("poolreg_pools", "Pools in the handlespace.", 3);
+        return t.take();
+      });
+      std::string error;
+      return server->start(&error);
+    }));
+    port = server->bound_port();
+    ASSERT_NE(port, 0);
+  }
+  void TearDown() override { loop.stop(); }
+
+  LoopThread loop;
+  std::unique_ptr<MetricsHttpServer> server;
+  std::atomic<int> scrapes{0};
+  std::uint16_t port = 0;
+};
+
+TEST_F(MetricsHttpTest, GetMetrics) {
+  const std::string r = http_request(port, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: */*\r\n\r\n");
+  EXPECT_EQ(r.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << r;
+  EXPECT_NE(r.find("Content-Type: text/plain; version=0.0.4"), std::string::npos);
+  const std::string body = "# HELP poolreg_pools Pools in the handlespace.\n# TYPE poolreg_pools gauge\npoolreg_pools 3\n";
+  EXPECT_NE(r.find("Content-Length: " + std::to_string(body.size()) + "\r\n"), std::string::npos);
+  EXPECT_EQ(r.substr(r.find("\r\n\r\n") + 4), body);
+  EXPECT_EQ(scrapes.load(), 1);
+  // Query strings are ignored; HEAD has no body.
+  EXPECT_EQ(http_request(port, "GET /metrics?x=1 HTTP/1.0\r\n\r\n").rfind("HTTP/1.1 200", 0), 0u);
+  const std::string head = http_request(port, "HEAD /metrics HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(head.rfind("HTTP/1.1 200", 0), 0u);
+  EXPECT_EQ(head.substr(head.find("\r\n\r\n") + 4), "");
+}
+
+TEST_F(MetricsHttpTest, EverythingElseIsRefused) {
+  EXPECT_EQ(http_request(port, "GET / HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 404", 0), 0u);
+  EXPECT_EQ(http_request(port, "GET /metricsx HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 404", 0), 0u);
+  EXPECT_EQ(http_request(port, "POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n").rfind("HTTP/1.1 405", 0), 0u);
+  EXPECT_EQ(http_request(port, "garbage\r\n\r\n").rfind("HTTP/1.1 400", 0), 0u);
+  EXPECT_EQ(http_request(port, "GET /metrics HTTP/1.1\r\nX: " + std::string(4000, 'a')).rfind("HTTP/1.1 431", 0), 0u);
+  EXPECT_EQ(scrapes.load(), 0);
+  // Still serving.
+  EXPECT_EQ(http_request(port, "GET /metrics HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 200", 0), 0u);
+}
+
+TEST_F(MetricsHttpTest, ManyScrapesInParallel) {
+  std::vector<std::thread> threads;
+  std::atomic<int> good{0};
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 20; ++i)
+        if (http_request(port, "GET /metrics HTTP/1.1\r\n\r\n").find("poolreg_pools 3") != std::string::npos) ++good;
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(good.load(), 160);
+  std::size_t clients = 1;
+  for (int i = 0; i < 100 && clients != 0; ++i) {
+    loop.call([&] { clients = server->client_count(); });
+    if (clients != 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(clients, 0u);
+}
+
+}  // namespace
+}  // namespace poolreg::control

@@ -1,0 +1,238 @@
+// poolctl in-process (run_poolctl) against a test control daemon: every subcommand as a table and
+// as --json, and the error cases (no daemon, unknown pool, bad handle, bad ID, usage errors).
+#include "cli/poolctl/poolctl_app.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <sstream>
+
+#include "cli/poolctl/result_text.hpp"
+#include "cli/poolctl/text_table.hpp"
+#include "cli/poolctl/watch_view.hpp"
+#include "tests/dataplane/control/poolctl_test_server.hpp"
+
+namespace poolreg::poolctl {
+namespace {
+
+using control::testing::TempDir;
+using control::testing::TestControlDaemon;
+
+struct Outcome {
+  int rc = -1;
+  std::string out, err;
+};
+
+class PoolctlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(dir.path().empty());
+    daemon = std::make_unique<TestControlDaemon>(dir.file("poolregd.sock"));
+    ASSERT_TRUE(daemon->start());
+  }
+  Outcome run(std::vector<std::string> args, bool with_socket = true) {
+    std::vector<std::string> argv = {"poolctl"};
+    if (with_socket) {
+      argv.push_back("--socket");
+      argv.push_back(daemon->path());
+    }
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<const char*> c;
+    for (auto& a : argv) c.push_back(a.c_str());
+    std::ostringstream out, err;
+    Outcome r;
+    r.rc = run_poolctl(static_cast<int>(c.size()), c.data(), out, err);
+    r.out = out.str();
+    r.err = err.str();
+    return r;
+  }
+  // Runs `args` as a table and with --json; checks both succeed and returns the JSON.
+  json both(const std::vector<std::string>& args, const std::vector<std::string>& table_needles) {
+    Outcome t = run(args);
+    if (std::getenv("POOLCTL_TEST_SHOW") != nullptr) std::cout << "$ poolctl " << args[0] << "\n" << t.out << "\n";
+    EXPECT_EQ(t.rc, 0) << t.err;
+    EXPECT_TRUE(t.err.empty()) << t.err;
+    for (const auto& n : table_needles) EXPECT_NE(t.out.find(n), std::string::npos) << "missing '" << n << "' in:\n" << t.out;
+    std::vector<std::string> with_json = args;
+    with_json.push_back("--json");  // global flag after the subcommand works too
+    Outcome j = run(with_json);
+    EXPECT_EQ(j.rc, 0) << j.err;
+    json parsed = json::parse(j.out, nullptr, false);
+    EXPECT_FALSE(parsed.is_discarded()) << j.out;
+    return parsed;
+  }
+
+  TempDir dir;
+  std::unique_ptr<TestControlDaemon> daemon;
+};
+
+TEST_F(PoolctlTest, Status) {
+  json j = both({"status"}, {"poolregd 0x10000001", "mode rfc", "ASAP TCP 127.0.0.1:3863", "pools 3  PEs 5 (owned",
+                             "ENRP on", "metrics off"});
+  EXPECT_EQ(j["registrar_id"], "0x10000001");
+  EXPECT_EQ(j["summary"]["pes"], 5);
+}
+
+TEST_F(PoolctlTest, Pools) {
+  json j = both({"pools"}, {"HANDLE", "POLICY", "echo", "RR", "web", "LU", "0x0102", "3 pools, 5 PEs"});
+  EXPECT_EQ(j["pools"].size(), 3u);
+  Outcome limited = run({"pools", "--limit", "1"});
+  EXPECT_NE(limited.out.find("list truncated"), std::string::npos) << limited.out;
+}
+
+TEST_F(PoolctlTest, Pool) {
+  json j = both({"pool", "echo"}, {"pool echo (0x6563686f)", "RoundRobin", "PE ID", "0x00000001", "0x0000001234567890",
+                                   "0x10000002", "sctp 127.0.0.1:7001"});
+  EXPECT_EQ(j["pe_count"], 3);
+  EXPECT_EQ(run({"pool", "0x6563686f"}).rc, 0);
+  Outcome lu = run({"pool", "web"});
+  EXPECT_NE(lu.out.find("LU load=25.0%"), std::string::npos) << lu.out;
+  Outcome binary = run({"pool", "0x0102"});
+  EXPECT_EQ(binary.rc, 0) << binary.err;
+  EXPECT_NE(binary.out.find("pool 0x0102"), std::string::npos);
+}
+
+TEST_F(PoolctlTest, Pe) {
+  json j = both({"pe", "echo", "2"}, {"PE ID", "0x00000002", "home registrar", "(this registrar)", "user transport",
+                                      "sctp 127.0.0.1:7002", "registration life 30000 ms"});
+  EXPECT_EQ(j["pe"]["id"], "0x00000002");
+  EXPECT_EQ(run({"pe", "echo", "0x1234567890"}).rc, 0);
+}
+
+TEST_F(PoolctlTest, Peers) {
+  json j = both({"peers"}, {"PR ID", "0x10000002", "alive", "sctp 127.0.0.1:9902", "1.5s ago", "0xbeef/0xbeef",
+                            "in sync", "static mentor", "dead", "never", "taken-over-by=0x10000001"});
+  EXPECT_EQ(j["peers"].size(), 2u);
+}
+
+TEST_F(PoolctlTest, Resolve) {
+  json j = both({"resolve", "echo", "-n", "2"}, {"pool echo: 2 PE(s) selected", "PE ID"});
+  EXPECT_EQ(j["pes"].size(), 2u);
+  EXPECT_EQ(run({"resolve", "echo"}).rc, 0);
+}
+
+TEST_F(PoolctlTest, Deregister) {
+  Outcome r = run({"deregister", "echo", "1"});
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out, "removed PE 0x00000001 from pool echo\n");
+  r = run({"deregister", "echo", "2", "--json"});
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_EQ(json::parse(r.out)["removed"], true);
+  r = run({"deregister", "echo", "2"});
+  EXPECT_EQ(r.rc, kExitDaemonError);
+  EXPECT_EQ(r.err, "poolctl: deregister: no PE 0x00000002 in pool 'echo'\n");
+  EXPECT_EQ(json::parse(run({"pool", "echo", "--json"}).out)["pe_count"], 1);
+}
+
+TEST_F(PoolctlTest, Audit) {
+  json j = both({"audit"}, {"audit started: 1 peer(s) known"});
+  EXPECT_EQ(j["started"], true);
+}
+
+TEST_F(PoolctlTest, TakeoverStatus) {
+  json j = both({"takeover-status"}, {"TARGET", "0x10000003", "0x10000001", "yes", "0x10000002", "ms"});
+  EXPECT_EQ(j["takeovers"][0]["target"], "0x10000003");
+}
+
+TEST_F(PoolctlTest, Stats) {
+  json j = both({"stats"}, {"handlespace:", "asap:", "registrations", "enrp:", "sync_bytes_sent", "peers.alive",
+                            "resolution latency: 5 samples, p50"});
+  EXPECT_EQ(j["resolution_latency"]["count"], 5);
+}
+
+TEST_F(PoolctlTest, LogLevel) {
+  json j = both({"log-level"}, {"log level: info"});
+  EXPECT_EQ(j["level"], "info");
+  j = both({"log-level", "debug"}, {"log level: debug (was info)"});
+  EXPECT_EQ(j["previous"], "debug");  // the --json run came second
+  EXPECT_EQ(j["level"], "debug");
+  Outcome r = run({"log-level", "loud"});
+  EXPECT_EQ(r.rc, kExitUsage);
+  EXPECT_TRUE(r.out.empty());
+}
+
+TEST_F(PoolctlTest, WatchPrintsFrames) {
+  Outcome r = run({"watch", "--interval", "0.05", "--count", "2"});
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("poolctl watch - poolregd 0x10000001"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("per second: (measuring...)"), std::string::npos);
+  EXPECT_NE(r.out.find("per second: registrations"), std::string::npos);
+  EXPECT_NE(r.out.find("echo"), std::string::npos);
+  EXPECT_EQ(r.out.find("\x1b["), std::string::npos) << "no escape codes outside a terminal";
+}
+
+TEST_F(PoolctlTest, ErrorsFromTheDaemon) {
+  Outcome r = run({"pool", "nope"});
+  EXPECT_EQ(r.rc, kExitDaemonError);
+  EXPECT_EQ(r.err, "poolctl: pool: unknown pool handle 'nope'\n");
+  EXPECT_TRUE(r.out.empty());
+  r = run({"--json", "pe", "echo", "99"});
+  EXPECT_EQ(r.rc, kExitDaemonError);
+  const json j = json::parse(r.out);
+  EXPECT_EQ(j["ok"], false);
+  EXPECT_EQ(j["code"], "not_found");
+  EXPECT_EQ(run({"resolve", "nope"}).rc, kExitDaemonError);
+}
+
+TEST_F(PoolctlTest, UsageErrors) {
+  Outcome r = run({"pool", std::string(65, 'x')});
+  EXPECT_EQ(r.rc, kExitUsage);
+  EXPECT_NE(r.err.find("bad pool handle"), std::string::npos);
+  r = run({"pe", "echo", "zz"});
+  EXPECT_EQ(r.rc, kExitUsage);
+  EXPECT_NE(r.err.find("bad PE ID 'zz'"), std::string::npos);
+  EXPECT_EQ(run({"pe", "echo", "0"}).rc, kExitUsage);
+  EXPECT_EQ(run({"pool"}).rc, kExitUsage);
+  EXPECT_EQ(run({"frobnicate"}).rc, kExitUsage);
+  EXPECT_EQ(run({}).rc, kExitUsage);
+}
+
+TEST_F(PoolctlTest, HelpForEveryCommand) {
+  for (const char* c : {"status", "pools", "pool", "pe", "peers", "resolve", "deregister", "audit", "takeover-status",
+                        "stats", "log-level", "watch"}) {
+    Outcome r = run({c, "--help"}, false);
+    EXPECT_EQ(r.rc, 0) << c;
+    EXPECT_NE(r.out.find(std::string("Usage: poolctl ") + c), std::string::npos) << r.out;
+  }
+  Outcome r = run({"--help"}, false);
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_NE(r.out.find("takeover-status"), std::string::npos);
+}
+
+TEST(PoolctlNoDaemonTest, MissingSocketIsExplained) {
+  TempDir dir;
+  const std::string path = dir.file("poolregd.sock");
+  const char* argv[] = {"poolctl", "--socket", path.c_str(), "status"};
+  std::ostringstream out, err;
+  EXPECT_EQ(run_poolctl(4, argv, out, err), kExitUnreachable);
+  EXPECT_EQ(err.str(), "poolctl: cannot reach poolregd at " + path + ": no such socket file — is poolregd running?\n");
+  // Same for watch: scripts see the failure at once.
+  const char* watch[] = {"poolctl", "--socket", path.c_str(), "watch", "--count", "1"};
+  std::ostringstream out2, err2;
+  EXPECT_EQ(run_poolctl(6, watch, out2, err2), kExitUnreachable);
+}
+
+TEST(PoolctlNoDaemonTest, MessagesNameTheCause) {
+  EXPECT_EQ(unreachable_message("/run/x.sock", ECONNREFUSED, "connection refused"),
+            "poolctl: cannot reach poolregd at /run/x.sock: connection refused — is poolregd running?");
+  EXPECT_NE(unreachable_message("/run/x.sock", EACCES, "permission denied").find("socket's group, or with sudo"),
+            std::string::npos);
+}
+
+TEST(PoolctlRenderTest, MissingMembersNeverCrash) {
+  for (auto f : {render_status, render_pools, render_pool, render_pe, render_peers, render_resolve, render_deregister,
+                 render_audit, render_takeovers, render_stats, render_log_level}) {
+    EXPECT_NO_THROW(f(json::object()));
+    EXPECT_NO_THROW(f(json()));
+    EXPECT_NO_THROW(f(json::array()));
+  }
+  TextTable t({"A", "B"}, 5);
+  t.add({"1234567", "x"});
+  EXPECT_EQ(t.render(), "A      B\n12...  x\n");
+  EXPECT_EQ(format_duration_s(3723), "1h02m03s");
+  EXPECT_EQ(format_ns(1500), "1.5us");
+}
+
+}  // namespace
+}  // namespace poolreg::poolctl
