@@ -1,21 +1,33 @@
-// DaemonContext: what main() hands to the service it runs (the placeholder IdleService now; the
-// protocol Application later): the validated configuration, the registrar ID chosen at start,
-// and the logger. The service borrows all three for its lifetime; main() owns them.
+// DaemonContext: what main() hands to the service it runs (the protocol Application): the
+// validated configuration, the registrar ID chosen at start, the logger and the command-line-only
+// SCTP/UDP port hints. The service borrows them for its lifetime; main() owns them.
 #pragma once
 
 #include <spdlog/logger.h>
 
+#include <cstdint>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "config/registrar_config.hpp"
 #include "registrar/common/ids.hpp"
 
 namespace poolreg::daemon {
 
+// Remote UDP encapsulation ports (RFC 6951) for outgoing SCTP associations; no ASAP/ENRP
+// parameter carries them (see transport_output.hpp). Command-line only (--sctp-remote-udp-port,
+// --sctp-peer-udp-port), needed when several registrars share one host.
+struct SctpUdpPorts {
+  std::uint16_t default_remote = 9899;                                 // RFC 6951 port
+  std::vector<std::pair<std::uint16_t, std::uint16_t>> by_sctp_port;  // remote SCTP port -> UDP port
+};
+
 struct DaemonContext {
   const config::RegistrarConfig& config;
   RegistrarId registrar_id;
   spdlog::logger& logger;
+  SctpUdpPorts sctp_udp{};
 };
 
 }  // namespace poolreg::daemon

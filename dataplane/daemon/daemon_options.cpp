@@ -45,6 +45,15 @@ std::optional<int> parse_daemon_options(int argc, const char* const* argv, Daemo
   app.add_option("--listen", listen,
                  "Same as --set asap.listen=[ADDR, ...] (repeatable: all given addresses)")
       ->type_name("ADDR");
+  std::vector<std::string> peer_udp;
+  app.add_option("--sctp-remote-udp-port", options->sctp_udp.default_remote,
+                 "UDP encapsulation port (RFC 6951) of remote SCTP endpoints this registrar connects to "
+                 "(ENRP peers, PEs after a takeover) when not learned from an association (default 9899)")
+      ->check(CLI::Range(1, 65535));
+  app.add_option("--sctp-peer-udp-port", peer_udp,
+                 "SCTPPORT=UDPPORT: remote UDP encapsulation port for associations to that SCTP port "
+                 "(registrars sharing one host, each with its own usrsctp UDP port). Repeatable")
+      ->type_name("SCTPPORT=UDPPORT");
   app.add_flag("--version", version, "Print the version and exit");
 
   try {
@@ -57,6 +66,16 @@ std::optional<int> parse_daemon_options(int argc, const char* const* argv, Daemo
     return 0;
   }
 
+  for (const auto& p : peer_udp) {
+    unsigned sctp = 0, udp = 0;
+    char tail = 0;
+    if (std::sscanf(p.c_str(), "%u=%u%c", &sctp, &udp, &tail) != 2 || sctp == 0 || sctp > 65535 || udp == 0 ||
+        udp > 65535) {
+      std::fprintf(stderr, "poolregd: --sctp-peer-udp-port %s: expected SCTPPORT=UDPPORT (1..65535)\n", p.c_str());
+      return 2;
+    }
+    options->sctp_udp.by_sctp_port.emplace_back(static_cast<std::uint16_t>(sctp), static_cast<std::uint16_t>(udp));
+  }
   for (const auto& s : sets) {
     std::string error;
     auto o = config::parse_override(s, &error);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config/config_loader.hpp"
+#include "dataplane/daemon/daemon_context.hpp"
 
 namespace poolreg::daemon {
 
@@ -17,6 +18,7 @@ struct DaemonOptions {
   std::vector<config::ConfigOverride> overrides;  // --set and the short flags, in apply order
   bool print_config = false;
   bool check_config = false;
+  SctpUdpPorts sctp_udp;                          // --sctp-remote-udp-port, --sctp-peer-udp-port
 };
 
 // Parses argv. Returns an exit code when the process should stop now (--help, --version: 0;

@@ -6,7 +6,7 @@
 
 #include "config/config_loader.hpp"
 #include "dataplane/daemon/daemon_options.hpp"
-#include "dataplane/daemon/idle_service.hpp"
+#include "dataplane/daemon/application.hpp"
 #include "dataplane/daemon/logging.hpp"
 #include "dataplane/daemon/shutdown_signals.hpp"
 
@@ -48,8 +48,8 @@ int run(const poolreg::daemon::DaemonOptions& options) {
   const poolreg::RegistrarId id = poolreg::config::choose_registrar_id(loaded.config.registrar, random);
   logger->info("poolregd {} starting, configuration {}", POOLREG_VERSION, source);
 
-  poolreg::daemon::IdleService service({loaded.config, id, *logger});
-  return service.run(signals);
+  poolreg::daemon::Application application({loaded.config, id, *logger, options.sctp_udp});
+  return application.run(signals);
 }
 
 }  // namespace

@@ -1,0 +1,455 @@
+// Application: builds the registrar from its configuration and runs the event loop.
+#include "dataplane/daemon/application.hpp"
+
+#include <string.h>
+#include <sys/epoll.h>
+
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "dataplane/control/control_server.hpp"
+#include "dataplane/control/latency_histogram.hpp"
+#include "dataplane/control/metrics_http_server.hpp"
+#include "dataplane/control/registrar_commands.hpp"
+#include "dataplane/daemon/config_mapping.hpp"
+#include "dataplane/daemon/listen_summary.hpp"
+#include "dataplane/daemon/protocol_router.hpp"
+#include "dataplane/daemon/server_announcer.hpp"
+#include "dataplane/daemon/transport_output.hpp"
+#include "dataplane/kernel/event_loop.hpp"
+#include "dataplane/kernel/kernel_transport.hpp"
+#include "dataplane/kernel/sctp_stack.hpp"
+#include "dataplane/kernel/udp_multicast_socket.hpp"
+#include "registrar/asap/asap_server.hpp"
+#include "registrar/asap/server_announce.hpp"
+#include "registrar/enrp/enrp_server.hpp"
+#include "registrar/handlespace/handlespace.hpp"
+#include "registrar/handlespace/qsbr.hpp"
+
+namespace poolreg::daemon {
+namespace {
+
+constexpr TimeNs kMaxLoopWait = 100 * kNsPerMs;
+constexpr TimeNs kReclaimPeriod = 100 * kNsPerMs;
+constexpr TimeNs kShutdownFlush = 1500 * kNsPerMs;
+
+std::string signal_name(int sig) {
+  const char* abbrev = sigabbrev_np(sig);
+  return abbrev != nullptr ? std::string("SIG") + abbrev : std::to_string(sig);
+}
+
+// AsapServer needs its OwnedPeListener at construction, EnrpServer needs the AsapServer (its
+// PeMonitor) at construction: this forwarder breaks the cycle.
+class OwnedPeForwarder final : public OwnedPeListener {
+ public:
+  void set(OwnedPeListener* target) noexcept { target_ = target; }
+  void on_owned_pe_registered(const PoolHandle& handle, const PoolElement& pe) override {
+    if (target_ != nullptr) target_->on_owned_pe_registered(handle, pe);
+  }
+  void on_owned_pe_removed(const PoolHandle& handle, const PoolElement& pe) override {
+    if (target_ != nullptr) target_->on_owned_pe_removed(handle, pe);
+  }
+
+ private:
+  OwnedPeListener* target_ = nullptr;
+};
+
+// EnrpMulticast over a UdpMulticastSocket (239.0.0.51:9901 by default).
+class UdpEnrpMulticast final : public enrp::EnrpMulticast {
+ public:
+  explicit UdpEnrpMulticast(std::unique_ptr<kernel::UdpMulticastSocket> socket) : socket_(std::move(socket)) {}
+  bool send_presence(std::span<const std::uint8_t> message) override { return socket_->send(message); }
+
+ private:
+  std::unique_ptr<kernel::UdpMulticastSocket> socket_;
+};
+
+// First configured IPv4 unicast address (multicast interface selection), else 0.0.0.0.
+IpAddress multicast_interface(const std::vector<IpAddress>& listen) {
+  for (const auto& a : listen)
+    if (a.is_v4() && !is_unspecified(a)) return a;
+  return IpAddress::v4(0u);
+}
+
+}  // namespace
+
+struct Application::Runtime {
+  explicit Runtime(const DaemonContext& c) : ctx(c), log(c.logger), domain(8) {}
+
+  bool build();
+  bool start_operator_side();
+  void service_timers();
+  int loop_timeout_ms() const;
+  void shutdown();
+  std::string bound_summary() const;
+
+  const DaemonContext& ctx;
+  spdlog::logger& log;
+
+  handlespace::QsbrDomain domain;
+  std::unique_ptr<handlespace::Handlespace> hs;
+  std::unique_ptr<handlespace::ReaderContext> reader;
+  kernel::EventLoop loop;
+  std::unique_ptr<kernel::SctpStack> stack;
+  ProtocolRouter router;
+  std::unique_ptr<kernel::KernelTransport> transport;
+  std::unique_ptr<TransportOutput> output;
+  OwnedPeForwarder forwarder;
+  std::unique_ptr<asap::AsapServer> asap;
+  std::unique_ptr<UdpEnrpMulticast> enrp_multicast;
+  std::unique_ptr<enrp::EnrpServer> enrp;
+  std::unique_ptr<ServerAnnouncer> announcer;
+  // Operator side (dataplane/control); declared last so they go first.
+  control::LatencyHistogram resolution_latency;
+  std::unique_ptr<control::RegistrarBindings> bindings;
+  std::unique_ptr<control::ControlServer> control;
+  std::unique_ptr<control::MetricsHttpServer> metrics;
+
+  // Ports really bound (0 = that listener is not open).
+  std::uint16_t udp_port = 0;
+  std::uint16_t asap_sctp = 0;
+  std::uint16_t asap_tcp = 0;
+  std::uint16_t enrp_sctp = 0;
+  std::uint16_t enrp_tcp = 0;
+
+  TimeNs next_reclaim = 0;
+  TimeNs next_enrp_watch = 0;
+  bool enrp_startup_logged = false;
+  // Operator log of ENRP events (the protocol logic does not log): peer states by endpoint,
+  // takeovers won.
+  std::map<std::string, enrp::PeerState> peer_states;
+  std::uint64_t takeovers_won = 0;
+  void watch_enrp();
+  std::optional<int> stop_signal;
+};
+
+bool Application::Runtime::build() {
+  const config::RegistrarConfig& c = ctx.config;
+  const RegistrarId id = ctx.registrar_id;
+  if (c.dpdk.enabled) log.warn("[dpdk] enabled = true, but the DPDK backend is not built in: using kernel sockets");
+
+  // Handlespace and this thread's reader slot.
+  hs = std::make_unique<handlespace::Handlespace>(
+      to_handlespace_config(c, std::max(1u, std::thread::hardware_concurrency())), domain);
+  reader = std::make_unique<handlespace::ReaderContext>(domain, id ^ 0x9e3779b97f4a7c15ull);
+
+  // usrsctp: needed for ASAP over SCTP and for ENRP over SCTP.
+  bool enrp_on = c.enrp.enabled;
+  const bool want_sctp = c.asap.sctp || enrp_on;
+  if (want_sctp && c.asap.udp_encapsulation_port == 0) {
+    log.warn("asap.udp_encapsulation_port = 0: SCTP (usrsctp over UDP) is off, ASAP SCTP and ENRP SCTP not served");
+  } else if (want_sctp) {
+    kernel::SctpStackConfig sc;
+    sc.udp_port = c.asap.udp_encapsulation_port;
+    if (c.asap.sctp_heartbeat_interval_ms != 0) sc.heartbeat_interval_ms = c.asap.sctp_heartbeat_interval_ms;
+    std::string error;
+    stack = kernel::SctpStack::create(sc, &error);
+    if (!stack) {
+      log.error("cannot start usrsctp on UDP port {}: {}", sc.udp_port, error);
+      return false;
+    }
+    udp_port = stack->udp_port();
+  }
+
+  kernel::KernelTransportConfig tc;
+  tc.max_message_size = c.asap.max_message_bytes;
+  tc.default_remote_udp_port = ctx.sctp_udp.default_remote;
+  transport = std::make_unique<kernel::KernelTransport>(loop, router, stack.get(), tc);
+  output = std::make_unique<TransportOutput>(*transport, c.asap.mptcp,
+                                             [this](ConnectionId cid, WireProtocol p) { router.note_outgoing(cid, p); });
+  for (const auto& [sctp_port, udp] : ctx.sctp_udp.by_sctp_port) output->set_peer_udp_port(sctp_port, udp);
+
+  // Listeners.
+  const std::vector<IpAddress> asap_bind = bind_addresses(c.asap.listen);
+  if (c.asap.sctp && stack) {
+    auto r = transport->listen_sctp(kernel::Protocol::kAsap, asap_bind, c.asap.sctp_port);
+    if (!r.ok) {
+      log.error("ASAP SCTP listener on port {} failed: {} ({})", c.asap.sctp_port, strerror(r.error), r.detail);
+      return false;
+    }
+    asap_sctp = r.port;
+  }
+  if (c.asap.tcp) {
+    auto r = transport->listen_tcp(kernel::Protocol::kAsap, asap_bind, c.asap.tcp_port, c.asap.mptcp);
+    if (!r.ok) {
+      log.error("ASAP TCP listener on port {} failed: {} ({})", c.asap.tcp_port, strerror(r.error), r.detail);
+      return false;
+    }
+    asap_tcp = r.port;
+  }
+  if (enrp_on) {
+    const std::vector<IpAddress> enrp_bind = bind_addresses(c.enrp.listen.empty() ? c.asap.listen : c.enrp.listen);
+    if (stack) {
+      auto r = transport->listen_sctp(kernel::Protocol::kEnrp, enrp_bind, c.enrp.sctp_port);
+      if (!r.ok) {
+        log.error("ENRP SCTP listener on port {} failed: {} ({})", c.enrp.sctp_port, strerror(r.error), r.detail);
+        return false;
+      }
+      enrp_sctp = r.port;
+    }
+    if (c.enrp.tcp) {
+      auto r = transport->listen_tcp(kernel::Protocol::kEnrp, enrp_bind, c.enrp.tcp_port, false);
+      if (!r.ok) {
+        log.error("ENRP TCP listener on port {} failed: {} ({})", c.enrp.tcp_port, strerror(r.error), r.detail);
+        return false;
+      }
+      enrp_tcp = r.port;
+    }
+    if (enrp_sctp == 0 && enrp_tcp == 0) {
+      log.warn("ENRP has no transport (no SCTP stack and enrp.tcp off): running ASAP only");
+      enrp_on = false;
+    }
+  }
+
+  // Protocol logic.
+  asap = std::make_unique<asap::AsapServer>(to_asap_config(c, id), *hs, *reader, *output, loop.clock(),
+                                            enrp_on ? &forwarder : nullptr);
+  if (enrp_on) {
+    enrp::EnrpConfig ec = to_enrp_config(c, id, enrp_sctp, enrp_tcp);
+    if (c.enrp.multicast) {
+      kernel::UdpMulticastConfig mc;
+      mc.group = c.enrp.multicast_address.address;
+      mc.port = c.enrp.multicast_address.port;
+      mc.interface_address = multicast_interface(c.enrp.listen.empty() ? c.asap.listen : c.enrp.listen);
+      mc.ttl = static_cast<int>(c.enrp.multicast_ttl);
+      mc.receive = true;
+      std::string error;
+      auto socket = kernel::UdpMulticastSocket::open(
+          loop, mc,
+          [this](std::span<const std::uint8_t> payload, const IpAddress& from, std::uint16_t port) {
+            if (enrp) enrp->on_multicast_message(from, port, payload);
+          },
+          &error);
+      if (socket) {
+        enrp_multicast = std::make_unique<UdpEnrpMulticast>(std::move(socket));
+      } else {
+        log.warn("ENRP multicast {} not available: {}; static peers only", config::to_string(c.enrp.multicast_address),
+                 error);
+        ec.multicast = false;
+      }
+    }
+    enrp = std::make_unique<enrp::EnrpServer>(ec, *hs, *output, loop.clock(), *asap, enrp_multicast.get());
+    forwarder.set(enrp.get());
+  }
+  router.attach(*transport, *output, *asap, enrp.get());
+
+  if (c.asap.server_announce) {
+    std::vector<std::uint8_t> message;
+    std::vector<IpAddress> addresses;
+    for (const auto& a : c.asap.listen)
+      if (!is_unspecified(a)) addresses.push_back(a);
+    const std::uint16_t tcp_in_announce =
+        c.registrar.mode == config::WireMode::kNextgen ? asap_tcp : static_cast<std::uint16_t>(0);
+    auto r = asap::encode_server_announce(id, addresses, asap_sctp != 0 ? asap_sctp : c.asap.sctp_port,
+                                          wire::ByteSink(message), tcp_in_announce);
+    ServerAnnounceSettings s;
+    s.group = c.asap.announce_address.address;
+    s.port = c.asap.announce_address.port;
+    s.interface_address = multicast_interface(c.asap.listen);
+    s.ttl = static_cast<int>(c.asap.announce_ttl);
+    s.interval = static_cast<TimeNs>(c.asap.announce_interval_ms) * kNsPerMs;
+    std::string error = "encoding failed";
+    if (r.ok()) announcer = ServerAnnouncer::create(loop, s, std::move(message), &error);
+    if (!announcer) log.warn("Server Announce disabled: {}", error);
+  }
+  return start_operator_side();
+}
+
+bool Application::Runtime::start_operator_side() {
+  const config::RegistrarConfig& c = ctx.config;
+  router.set_resolution_latency(&resolution_latency);
+  control::RegistrarBindings b;
+  b.handlespace = hs.get();
+  b.asap = asap.get();
+  b.enrp = enrp.get();
+  b.transport = transport.get();
+  b.resolution_latency = &resolution_latency;
+  b.logger = &log;
+  b.clock = &loop.clock();
+  b.status.registrar_id = ctx.registrar_id;
+  b.status.mode = config::to_string(c.registrar.mode);
+  b.status.version = POOLREG_VERSION;
+  b.status.started_at = loop.now();
+  b.status.cores = std::thread::hardware_concurrency();
+  b.status.shards = hs->shard_count();
+  b.status.control_socket = c.control.enabled ? config::effective_control_socket_path(c.control) : std::string();
+  if (c.metrics.enabled) {
+    control::MetricsHttpServerConfig mc;
+    mc.address = c.metrics.listen.address;
+    mc.port = c.metrics.listen.port;
+    metrics = std::make_unique<control::MetricsHttpServer>(loop, mc, [this] { return control::registrar_metrics_text(*bindings); });
+    std::string error;
+    if (!metrics->start(&error)) {
+      log.error("metrics endpoint {}: {}", config::to_string(c.metrics.listen), error);
+      return false;
+    }
+    b.status.metrics_listen = config::to_string(config::SocketAddress{c.metrics.listen.address, metrics->bound_port()});
+  }
+  if (c.control.enabled) {
+    control = std::make_unique<control::ControlServer>(
+        loop, control::ControlServerConfig{b.status.control_socket, c.control.socket_mode});
+  }
+  b.status.listeners = {bound_summary()};
+  bindings = std::make_unique<control::RegistrarBindings>(b);
+  if (control) {
+    control::register_registrar_commands(*control, *bindings);
+    std::string error;
+    if (!control->start(&error)) {
+      log.error("control socket {}: {}", bindings->status.control_socket, error);
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string Application::Runtime::bound_summary() const {
+  // describe_listeners() over a copy carrying the bound ports, so the line shows what is open.
+  config::RegistrarConfig shown = ctx.config;
+  shown.asap.sctp = asap_sctp != 0;
+  shown.asap.sctp_port = asap_sctp != 0 ? asap_sctp : shown.asap.sctp_port;
+  shown.asap.udp_encapsulation_port = udp_port;
+  shown.asap.tcp = asap_tcp != 0;
+  shown.asap.tcp_port = asap_tcp != 0 ? asap_tcp : shown.asap.tcp_port;
+  shown.asap.server_announce = announcer != nullptr;
+  shown.enrp.enabled = enrp != nullptr;
+  shown.enrp.sctp_port = enrp_sctp;
+  shown.enrp.tcp = enrp_tcp != 0;
+  shown.enrp.tcp_port = enrp_tcp;
+  shown.enrp.multicast = enrp_multicast != nullptr;
+  shown.control.enabled = control != nullptr;
+  shown.metrics.enabled = metrics != nullptr;
+  if (metrics) shown.metrics.listen.port = metrics->bound_port();
+  shown.dpdk.enabled = false;
+  return describe_listeners(shown);
+}
+
+int Application::Runtime::loop_timeout_ms() const {
+  const TimeNs now = loop.now();
+  TimeNs due = now + kMaxLoopWait;
+  if (auto a = asap->next_timer_due()) due = std::min(due, *a);
+  if (enrp) due = std::min(due, enrp->next_timer_due());
+  if (due <= now) return 0;
+  return static_cast<int>((due - now + kNsPerMs - 1) / kNsPerMs);
+}
+
+void Application::Runtime::service_timers() {
+  const TimeNs now = loop.now();
+  if (auto a = asap->next_timer_due(); a && *a <= now) asap->run_timers(now);
+  if (enrp && enrp->next_timer_due() <= now) enrp->run_timers(now);
+  hs->drain_feedback();
+  if (now >= next_reclaim) {
+    domain.reclaim();
+    next_reclaim = now + kReclaimPeriod;
+  }
+  if (enrp && now >= next_enrp_watch) {
+    watch_enrp();
+    next_enrp_watch = now + kReclaimPeriod;
+  }
+  if (enrp && !enrp_startup_logged && enrp->startup_complete()) {
+    enrp_startup_logged = true;
+    log.info("ENRP start-up complete: {} PEs in the handlespace", hs->counters().pes);
+  }
+  // RSPLIB announces only after its ENRP start-up phase (asap.md 4.8).
+  if (announcer && !announcer->started() && (!enrp || enrp->startup_complete())) {
+    announcer->start();
+    log.info("Server Announce started to {}", config::to_string(ctx.config.asap.announce_address));
+  }
+}
+
+void Application::Runtime::watch_enrp() {
+  for (const auto& p : enrp->peers()) {
+    std::string key;
+    for (const auto& a : p.endpoint.addresses) key += a.to_string() + ",";
+    key += std::to_string(p.endpoint.port);
+    auto [it, fresh] = peer_states.try_emplace(key, p.state);
+    if (!fresh && it->second == p.state) continue;
+    it->second = p.state;
+    if (fresh && p.state == enrp::PeerState::kUnknown) continue;
+    log.info("ENRP peer {} ({}:{}) is {} ({} PEs)", format_registrar_id(ctx.config.registrar.mode, p.id),
+             p.endpoint.addresses.empty() ? std::string("?") : p.endpoint.addresses.front().to_string(),
+             p.endpoint.port, enrp::peer_state_name(p.state), p.pe_count);
+  }
+  const auto& c = enrp->counters();
+  if (c.takeovers_won != takeovers_won) {
+    takeovers_won = c.takeovers_won;
+    log.info("ENRP takeover finished: {} takeovers won, {} PEs taken over so far", c.takeovers_won,
+             c.takeover_pes_taken);
+  }
+}
+
+void Application::Runtime::shutdown() {
+  control.reset();  // removes the socket file
+  metrics.reset();
+  router.set_resolution_latency(nullptr);
+  announcer.reset();
+  // The registrar is going away: no ENRP deletes or reconnects for the associations we close now.
+  router.attach(*transport, *output, *asap, nullptr);
+  forwarder.set(nullptr);
+  transport->close_all();
+  const TimeNs deadline = loop.now() + kShutdownFlush;
+  while (transport->connection_count() > 0 && loop.now() < deadline) {
+    loop.run_once(10);
+    reader->quiescent();
+  }
+  loop.run_once(0);  // deliver the deferred on_closed callbacks
+  if (transport->connection_count() > 0)
+    log.warn("{} associations still closing at exit", transport->connection_count());
+}
+
+Application::Application(const DaemonContext& context) : context_(context) {}
+Application::~Application() = default;
+
+int Application::run(ShutdownSignals& signals) {
+  auto& log = context_.logger;
+  const std::string id = format_registrar_id(context_.config.registrar.mode, context_.registrar_id);
+  runtime_ = std::make_unique<Runtime>(context_);
+  Runtime& rt = *runtime_;
+
+  bool ok = false;
+  try {
+    ok = rt.build();
+  } catch (const std::exception& e) {
+    log.error("start-up failed: {}", e.what());
+  }
+  if (!ok) {
+    log.error("poolregd {} not started", id);
+    runtime_.reset();
+    return 1;
+  }
+  rt.loop.add_fd(signals.fd(), EPOLLIN, [&rt, &signals](std::uint32_t) {
+    if (auto sig = signals.poll()) {
+      rt.stop_signal = *sig;
+      rt.loop.stop();
+    }
+  });
+
+  log.info("poolregd {} listening: {}", id, rt.bound_summary());
+  if (rt.enrp) {
+    log.info("ENRP: {} static peer(s), heartbeat {} ms, mentor discovery {} ms", context_.config.enrp.peers.size(),
+             context_.config.enrp.heartbeat_interval_ms, context_.config.enrp.mentor_discovery_ms);
+  } else if (context_.config.enrp.enabled) {
+    log.warn("ENRP is configured but not running: ASAP only");
+  }
+
+  rt.reader->online();
+  if (rt.enrp) rt.enrp->start();
+  while (!rt.loop.stopped()) {
+    rt.loop.run_once(rt.loop_timeout_ms());
+    rt.service_timers();
+    rt.reader->quiescent();
+  }
+  log.info("poolregd {} stopping on {}", id, rt.stop_signal ? signal_name(*rt.stop_signal) : std::string("request"));
+  rt.shutdown();
+  rt.reader->offline();
+  rt.loop.remove_fd(signals.fd());
+  runtime_.reset();
+  log.info("poolregd {} stopped", id);
+  return 0;
+}
+
+}  // namespace poolreg::daemon

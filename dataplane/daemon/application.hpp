@@ -1,0 +1,46 @@
+// Application: the protocol service poolregd runs (replaces the placeholder IdleService).
+//
+// What it builds from the RegistrarConfig, all on the main thread, which is also the event-loop
+// thread, the writer of every handlespace shard and the one online QSBR reader:
+//   QsbrDomain + Handlespace (limits, shard count) + ReaderContext (online while the loop runs,
+//   quiescent once per loop iteration), EventLoop, SctpStack (usrsctp, UDP encapsulation port of
+//   [asap]), KernelTransport with the ASAP SCTP + ASAP TCP listeners and the ENRP SCTP (and TCP)
+//   listener, TransportOutput (MessageOutput), AsapServer, EnrpServer (when [enrp].enabled),
+//   ProtocolRouter (MessageHandler: ASAP -> AsapServer, ENRP -> EnrpServer, wrong PPID -> abort),
+//   optional ENRP multicast socket and ASAP Server Announce sender.
+// The loop: run_once(timeout up to the next protocol timer, at most 100 ms), then the protocol
+// timers (AsapServer/EnrpServer run_timers at their next_timer_due), selection feedback drain,
+// QSBR reclaim every 100 ms, Server Announce start once ENRP start-up is over.
+//
+// Start-up logs "poolregd <id> listening: ..." with the ports really bound. SIGINT/SIGTERM
+// (ShutdownSignals' fd in the loop) stop it: listeners and associations are closed gracefully,
+// run() returns 0. Start-up failures (port in use, usrsctp init) are logged and return 1.
+//
+// Shape: explicit Application(const DaemonContext&); int run(ShutdownSignals&); run() once, on
+// the main thread.
+#pragma once
+
+#include <memory>
+
+#include "dataplane/daemon/daemon_context.hpp"
+#include "dataplane/daemon/shutdown_signals.hpp"
+
+namespace poolreg::daemon {
+
+class Application {
+ public:
+  explicit Application(const DaemonContext& context);
+  ~Application();
+  Application(const Application&) = delete;
+  Application& operator=(const Application&) = delete;
+
+  int run(ShutdownSignals& signals);
+
+  struct Runtime;  // the objects built by run() (application.cpp)
+
+ private:
+  DaemonContext context_;
+  std::unique_ptr<Runtime> runtime_;
+};
+
+}  // namespace poolreg::daemon

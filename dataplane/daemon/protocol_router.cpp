@@ -1,0 +1,95 @@
+// ProtocolRouter: transport events -> AsapServer / EnrpServer.
+#include "dataplane/daemon/protocol_router.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace poolreg::daemon {
+
+void ProtocolRouter::attach(kernel::MessageTransport& transport, TransportOutput& output, asap::AsapServer& asap,
+                            enrp::EnrpServer* enrp) {
+  transport_ = &transport;
+  output_ = &output;
+  asap_ = &asap;
+  enrp_ = enrp;
+}
+
+void ProtocolRouter::on_connected(kernel::ConnectionId id, const kernel::PeerInfo& peer) {
+  const WireProtocol protocol = to_wire(peer.protocol);
+  protocols_[id] = protocol;
+  if (output_ != nullptr) output_->note_peer(peer);
+  const ConnectionPeer p = to_connection_peer(peer);
+  spdlog::debug("connection {} ({} {} {}) up: {}:{} udp {}", id, protocol == WireProtocol::kAsap ? "ASAP" : "ENRP",
+                peer.kind == TransportProtocol::kTcp ? "TCP" : "SCTP", peer.outgoing ? "outgoing" : "incoming",
+                peer.addresses.empty() ? std::string("?") : peer.addresses.front().to_string(), peer.port,
+                peer.udp_encapsulation_port);
+  if (protocol == WireProtocol::kAsap) {
+    if (asap_ != nullptr) asap_->on_connection_up(id, p);
+    return;
+  }
+  if (enrp_ == nullptr) {
+    ++counters_.enrp_without_server;
+    if (transport_ != nullptr) transport_->abort(id);
+    return;
+  }
+  enrp_->on_connection_up(id, p);
+}
+
+void ProtocolRouter::on_message(kernel::ConnectionId id, const kernel::MessageInfo& info,
+                                std::span<const std::uint8_t> bytes) {
+  WireProtocol expected;
+  if (auto it = protocols_.find(id); it != protocols_.end()) {
+    expected = it->second;
+  } else if (const kernel::PeerInfo* peer = transport_ != nullptr ? transport_->peer_info(id) : nullptr) {
+    expected = to_wire(peer->protocol);
+  } else {
+    expected = to_wire(info.protocol);
+  }
+  if (to_wire(info.protocol) != expected) {
+    // WIRE-06: the other protocol's PPID on this association.
+    ++counters_.wrong_protocol_aborts;
+    spdlog::debug("connection {}: {} message on an {} association, aborting (WIRE-06)", id,
+                  kernel::to_string(info.protocol), expected == WireProtocol::kAsap ? "ASAP" : "ENRP");
+    if (transport_ != nullptr) transport_->abort(id);
+    return;
+  }
+  if (expected == WireProtocol::kAsap) {
+    ++counters_.asap_messages;
+    if (asap_ == nullptr) return;
+    if (resolution_latency_ != nullptr && !bytes.empty() && bytes[0] == 0x05) {  // Handle Resolution
+      const TimeNs t0 = clock_.now();
+      asap_->on_message(id, bytes);
+      resolution_latency_->record(clock_.now() - t0);
+      return;
+    }
+    asap_->on_message(id, bytes);
+    return;
+  }
+  ++counters_.enrp_messages;
+  if (enrp_ == nullptr) {
+    ++counters_.enrp_without_server;
+    if (transport_ != nullptr) transport_->abort(id);
+    return;
+  }
+  enrp_->on_message(id, bytes);
+}
+
+void ProtocolRouter::on_closed(kernel::ConnectionId id, kernel::CloseReason reason) {
+  auto it = protocols_.find(id);
+  if (it == protocols_.end()) return;  // never reported up nor opened by us
+  const WireProtocol protocol = it->second;
+  protocols_.erase(it);
+  spdlog::debug("connection {} ({}) closed: {}", id, protocol == WireProtocol::kAsap ? "ASAP" : "ENRP",
+                kernel::to_string(reason));
+  if (protocol == WireProtocol::kAsap) {
+    if (asap_ != nullptr) asap_->on_connection_closed(id);
+  } else if (enrp_ != nullptr) {
+    enrp_->on_connection_closed(id);
+  }
+}
+
+void ProtocolRouter::on_unknown_ppid(kernel::ConnectionId id, std::uint32_t ppid) {
+  ++counters_.unknown_ppid;
+  spdlog::debug("connection {}: message with unknown PPID {} ignored", id, ppid);
+}
+
+}  // namespace poolreg::daemon

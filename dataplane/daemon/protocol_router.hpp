@@ -1,0 +1,66 @@
+// ProtocolRouter: the daemon's kernel::MessageHandler. Routes every transport event to the
+// protocol logic by the connection's protocol (the listener that accepted it or the connect()
+// that opened it): ASAP -> AsapServer, ENRP -> EnrpServer.
+//
+// - A message whose protocol differs from its connection's (SCTP PPID 12 on an ASAP association
+//   or 11 on an ENRP one) aborts the association (WIRE-06) and is counted.
+// - ENRP connections while no EnrpServer is attached are aborted.
+// - Outgoing connections are announced with note_outgoing() by TransportOutput::connect(), so a
+//   failed connect (on_closed without on_connected) still reaches the right server.
+//
+// Threading: event-loop thread only. attach() before the loop runs; the servers must outlive
+// the router's use (the Application owns all of them).
+#pragma once
+
+#include <cstdint>
+#include <unordered_map>
+
+#include "dataplane/control/latency_histogram.hpp"
+#include "dataplane/daemon/transport_output.hpp"
+#include "dataplane/kernel/message_transport.hpp"
+#include "registrar/asap/asap_server.hpp"
+#include "registrar/enrp/enrp_server.hpp"
+
+namespace poolreg::daemon {
+
+struct RouterCounters {
+  std::uint64_t asap_messages = 0;
+  std::uint64_t enrp_messages = 0;
+  std::uint64_t wrong_protocol_aborts = 0;  // WIRE-06
+  std::uint64_t enrp_without_server = 0;
+  std::uint64_t unknown_ppid = 0;
+};
+
+class ProtocolRouter final : public kernel::MessageHandler {
+ public:
+  ProtocolRouter() = default;
+
+  // transport: to abort offending connections. enrp may be null (ASAP only).
+  void attach(kernel::MessageTransport& transport, TransportOutput& output, asap::AsapServer& asap,
+              enrp::EnrpServer* enrp);
+  void note_outgoing(ConnectionId id, WireProtocol protocol) { protocols_[id] = protocol; }
+  // Handle Resolutions are timed (receive -> answer handed to the transport) into this
+  // histogram when set (poolctl stats, /metrics).
+  void set_resolution_latency(control::LatencyHistogram* histogram) noexcept { resolution_latency_ = histogram; }
+
+  void on_connected(kernel::ConnectionId id, const kernel::PeerInfo& peer) override;
+  void on_message(kernel::ConnectionId id, const kernel::MessageInfo& info,
+                  std::span<const std::uint8_t> bytes) override;
+  void on_closed(kernel::ConnectionId id, kernel::CloseReason reason) override;
+  void on_unknown_ppid(kernel::ConnectionId id, std::uint32_t ppid) override;
+
+  const RouterCounters& counters() const noexcept { return counters_; }
+  std::size_t tracked_connections() const noexcept { return protocols_.size(); }
+
+ private:
+  kernel::MessageTransport* transport_ = nullptr;
+  TransportOutput* output_ = nullptr;
+  asap::AsapServer* asap_ = nullptr;
+  enrp::EnrpServer* enrp_ = nullptr;
+  control::LatencyHistogram* resolution_latency_ = nullptr;
+  SteadyClock clock_;
+  std::unordered_map<ConnectionId, WireProtocol> protocols_;
+  RouterCounters counters_;
+};
+
+}  // namespace poolreg::daemon

@@ -1,0 +1,74 @@
+// TransportOutput: the registrar's MessageOutput (registrar/common/message_output.hpp) over the
+// kernel MessageTransport. poolreg::ConnectionId and kernel::ConnectionId are the same numbers;
+// WireProtocol maps 1:1 onto kernel::Protocol; connect() opens SCTP or TCP by the endpoint's
+// transport protocol.
+//
+// SCTP over UDP (RFC 6951): an outgoing association needs the peer's UDP encapsulation port,
+// which no ASAP/ENRP parameter carries. It is chosen in this order:
+//   1. learned: the UDP port of an association we already had with that address and SCTP port
+//      (note_peer(), fed by the router with every association that comes up);
+//   2. configured per remote SCTP port (one-host clusters where every registrar runs its own
+//      usrsctp stack on its own UDP port; poolregd --sctp-peer-udp-port SCTPPORT=UDPPORT);
+//   3. the transport's default (RFC 6951: 9899; poolregd --sctp-remote-udp-port).
+//
+// Threading: event-loop thread only, like the transport.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <utility>
+
+#include "dataplane/kernel/message_transport.hpp"
+#include "registrar/common/message_output.hpp"
+
+namespace poolreg::daemon {
+
+constexpr kernel::Protocol to_kernel(WireProtocol p) noexcept {
+  return p == WireProtocol::kAsap ? kernel::Protocol::kAsap : kernel::Protocol::kEnrp;
+}
+constexpr WireProtocol to_wire(kernel::Protocol p) noexcept {
+  return p == kernel::Protocol::kAsap ? WireProtocol::kAsap : WireProtocol::kEnrp;
+}
+ConnectionPeer to_connection_peer(const kernel::PeerInfo& peer);
+
+struct TransportOutputCounters {
+  std::uint64_t sends_failed = 0;
+  std::uint64_t connects = 0;
+  std::uint64_t connects_failed_at_once = 0;
+};
+
+class TransportOutput final : public MessageOutput {
+ public:
+  // on_connect: told about every id connect() hands out (the router needs the protocol of
+  // outgoing ids, whose on_closed(kConnectFailed) may come without on_connected).
+  TransportOutput(kernel::MessageTransport& transport, bool mptcp,
+                  std::function<void(ConnectionId, WireProtocol)> on_connect);
+
+  bool send(ConnectionId connection, WireProtocol protocol, std::span<const std::uint8_t> message) override;
+  void abort(ConnectionId connection) override;
+  ConnectionId connect(WireProtocol protocol, const TransportEndpoint& to) override;
+
+  // Remote UDP encapsulation port for associations to SCTP port `sctp_port` (rule 2 above).
+  void set_peer_udp_port(std::uint16_t sctp_port, std::uint16_t udp_port) { by_port_[sctp_port] = udp_port; }
+  // Rule 1: remembers the UDP port of an SCTP association that came up.
+  void note_peer(const kernel::PeerInfo& peer);
+  // The UDP port connect() would use for (address, sctp_port); 0 = the transport's default.
+  std::uint16_t remote_udp_port(const IpAddress& address, std::uint16_t sctp_port) const;
+
+  const TransportOutputCounters& counters() const noexcept { return counters_; }
+
+ private:
+  using Key = std::pair<std::string, std::uint16_t>;  // raw address bytes, SCTP port
+  static Key key_of(const IpAddress& a, std::uint16_t port);
+
+  kernel::MessageTransport& transport_;
+  bool mptcp_;
+  std::function<void(ConnectionId, WireProtocol)> on_connect_;
+  std::map<Key, std::uint16_t> learned_;
+  std::map<std::uint16_t, std::uint16_t> by_port_;
+  TransportOutputCounters counters_;
+};
+
+}  // namespace poolreg::daemon

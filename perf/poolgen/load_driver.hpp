@@ -1,0 +1,172 @@
+// LoadDriver: runs one poolgen load on one EventLoop thread.
+//
+// PEs: PoolgenConfig::pes simulated pool elements (plus the probe PEs) multiplexed over
+// pe_associations AsapConnections per registrar. Each PE is one 16-byte PeSlot in a flat vector;
+// its PE ID is its index + 1, so every answer (Registration Response, Keep-Alive) finds its slot
+// in O(1) without a hash map. The library's PoolElementClient is not used for the PEs because it
+// keeps several hundred bytes per PE; AsapConnection (encode/decode, one association) is.
+// PUs: PoolUserClient per PU association (pipelined resolutions, FIFO matching).
+//
+// Schedules (one 1 ms tick): ramp-up registrations at register_rate (token bucket, bounded by
+// `window` outstanding per association); mobility as a Poisson process of rate
+// alive_PEs / move_interval_s, each event moving a uniformly chosen PE (the same distribution as
+// every PE moving after exponential inter-arrival times, with no per-PE timer); deaths at
+// die_at_s; resolutions at resolve_rate; probe moves every probe_move_s; at the end of
+// duration_s deregistration of everything registered (unless cleanup is off), then stop.
+// Contract: loop thread only. Owns its associations; the SctpStack must outlive it.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "dataplane/capture/pcap_writer.hpp"
+#include "dataplane/client/asap_connection.hpp"
+#include "dataplane/client/pool_user_client.hpp"
+#include "dataplane/kernel/event_loop.hpp"
+#include "perf/poolgen/poolgen_config.hpp"
+#include "perf/poolgen/run_stats.hpp"
+
+namespace poolreg::poolgen {
+
+// One simulated PE (kept small: 10^6 of them must fit easily).
+struct PeSlot {
+  std::uint32_t sent_us = 0;  // when its outstanding request was sent (µs since start)
+  std::uint32_t address = 0;  // current user IPv4 address (host order)
+  std::uint16_t port = 0;     // current user transport port
+  std::uint16_t assoc = 0;    // association index
+  std::uint8_t state = 0;     // PeState
+  std::uint8_t flags = 0;     // kDead ...
+};
+
+class LoadDriver {
+ public:
+  LoadDriver(kernel::EventLoop& loop, kernel::SctpStack* stack, const PoolgenConfig& config);
+  ~LoadDriver();
+  LoadDriver(const LoadDriver&) = delete;
+  LoadDriver& operator=(const LoadDriver&) = delete;
+
+  // Connects everything and starts the schedules. false + *error on a set-up failure.
+  bool start(std::string* error);
+  // Ends the load phase now (SIGINT): cleanup follows as at the end of the duration.
+  void request_stop();
+  // True once everything is done (the loop was stopped).
+  bool finished() const noexcept { return finished_; }
+
+  const RunStats& stats() const noexcept { return stats_; }
+  const PoolgenConfig& config() const noexcept { return config_; }
+  // Called every second with fresh stats (progress display).
+  void set_on_second(std::function<void(const RunStats&, double elapsed_s, bool final)> fn) {
+    on_second_ = std::move(fn);
+  }
+
+ private:
+  class PeAssociation;
+  enum class Phase : std::uint8_t { kLoad, kCleanup, kDone };
+
+  // PE association events.
+  void on_pe_up(std::uint16_t a);
+  void on_pe_message(std::uint16_t a, kernel::ConnectionId from, wire::AsapMessage& m);
+  void on_pe_down(std::uint16_t a, client::ClientStatus status);
+  // The association's PEs are gone at the registrar: fail over to the other associations.
+  void pe_association_lost(std::uint16_t a);
+  // A peer that died without ABORT (kill -9 of a usrsctp registrar) is only noticed by SCTP
+  // heartbeats after many seconds; requests time out meanwhile. An association whose requests time
+  // out while nothing at all arrived on it for a request timeout is declared dead and aborted.
+  void check_silent_associations();
+
+  void tick();
+  void second();
+  void pump_registrations(double dt);
+  void pump_moves(double dt);
+  void pump_deaths();
+  void pump_resolutions(double dt);
+  void pump_cleanup();
+  void expire_timeouts();
+  void begin_cleanup();
+  void finish();
+
+  bool send_registration(std::uint32_t index, bool move);
+  bool send_deregistration(std::uint32_t index);
+  template <typename Message>
+  bool send_pe(std::uint16_t a, const Message& m, kernel::ConnectionId via = kernel::kNoConnection);
+  void sample_pcap(std::uint16_t a, bool to_registrar, std::span<const std::uint8_t> bytes);
+
+  void probe_move(std::uint32_t k);
+  void probe_resolve(std::uint32_t k);
+
+  void on_registration_response(const wire::RegistrationResponse& m);
+  void on_deregistration_response(const wire::DeregistrationResponse& m);
+  void on_keep_alive(std::uint16_t a, kernel::ConnectionId from, const wire::EndpointKeepAlive& m);
+  void pe_gone(std::uint32_t index);
+
+  std::uint32_t pool_of(std::uint32_t index) const noexcept;
+  PolicyParams policy_of(std::uint32_t index) const;
+  std::uint32_t new_address();
+  std::uint16_t new_port();
+  std::uint32_t now_us() const noexcept;
+  int pick_pe_association();
+  client::PoolUserClient* pick_pu(std::size_t registrar_preference, bool any);
+  void record_rss();
+  void error(const std::string& cause) { stats_.error(cause); }
+
+  kernel::EventLoop& loop_;
+  kernel::SctpStack* stack_;
+  PoolgenConfig config_;
+  RunStats stats_;
+  std::mt19937_64 rng_;
+  std::vector<PoolHandle> pools_;  // config.pools load pools, then one per probe PE
+  std::vector<PeSlot> pes_;        // probes first [0, probes), then the load PEs
+  std::uint32_t probes_ = 0;
+  std::uint32_t total_pes_ = 0;
+
+  std::vector<std::unique_ptr<PeAssociation>> pe_assocs_;
+  std::vector<std::unique_ptr<client::PoolUserClient>> pus_;
+  std::vector<std::uint16_t> pu_registrar_;
+  std::vector<std::uint64_t> pu_reconnect_at_;
+  std::vector<std::uint64_t> pu_answers_seen_;  // answered+rejected at the last check
+  std::vector<std::uint64_t> pu_timeouts_seen_;
+  std::vector<TimeNs> pu_quiet_since_;  // when its answer count last changed
+
+  // Request timeouts: (sent_us, index) in send order.
+  std::deque<std::pair<std::uint32_t, std::uint32_t>> deadlines_;
+  std::deque<std::uint32_t> retry_;  // PEs to register again (association lost)
+
+  TimeNs start_ = 0;
+  TimeNs last_tick_ = 0;
+  TimeNs load_end_ = 0;
+  TimeNs cleanup_deadline_ = 0;
+  Phase phase_ = Phase::kLoad;
+  std::uint32_t next_new_ = 0;
+  std::uint32_t first_answers_ = 0;  // PEs whose first registration got any answer
+  std::uint32_t death_cursor_ = 0;
+  std::uint32_t cleanup_cursor_ = 0;
+  std::size_t assoc_cursor_ = 0;
+  std::size_t pu_cursor_ = 0;
+  std::uint64_t resolution_seq_ = 0;
+  double reg_tokens_ = 0;
+  double move_tokens_ = 0;
+  double res_tokens_ = 0;
+  kernel::EventLoop::TimerId tick_timer_ = kernel::EventLoop::kNoTimer;
+  kernel::EventLoop::TimerId second_timer_ = kernel::EventLoop::kNoTimer;
+  kernel::EventLoop::TimerId probe_timer_ = kernel::EventLoop::kNoTimer;
+  struct Probe {
+    TimeNs moved_at = 0;  // 0 = no move being watched
+    std::uint32_t address = 0;
+    std::uint16_t port = 0;
+    bool resolving = false;
+  };
+  std::vector<Probe> probe_state_;
+
+  std::unique_ptr<capture::PcapWriter> pcap_;
+  std::uint64_t pcap_seen_ = 0;
+  std::vector<std::uint8_t> pcap_buffer_;
+  std::function<void(const RunStats&, double, bool)> on_second_;
+  bool finished_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace poolreg::poolgen

@@ -1,0 +1,297 @@
+// Scenario loading and validation for poolgen (see poolgen_config.hpp).
+#include "perf/poolgen/poolgen_config.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+namespace poolreg::poolgen {
+
+const char* to_string(AddressMode m) noexcept {
+  return m == AddressMode::kSpread ? "spread" : "association";
+}
+
+bool parse_registrar(const std::string& text, RegistrarTarget& out, std::string* error) {
+  out = RegistrarTarget{};
+  out.text = text;
+  std::string rest = text;
+  const auto slash = rest.rfind('/');
+  auto parse_port = [&](const std::string& s, std::uint16_t& port) {
+    if (s.empty() || s.size() > 5 || s.find_first_not_of("0123456789") != std::string::npos) return false;
+    const unsigned long v = std::stoul(s);
+    if (v == 0 || v > 65535) return false;
+    port = static_cast<std::uint16_t>(v);
+    return true;
+  };
+  if (slash != std::string::npos) {
+    if (!parse_port(rest.substr(slash + 1), out.udp_port)) {
+      *error = "bad UDP encapsulation port in registrar '" + text + "'";
+      return false;
+    }
+    rest = rest.substr(0, slash);
+  }
+  std::string host = rest;
+  std::string port;
+  if (!rest.empty() && rest.front() == '[') {
+    const auto close = rest.find(']');
+    if (close == std::string::npos) {
+      *error = "missing ']' in registrar '" + text + "'";
+      return false;
+    }
+    host = rest.substr(1, close - 1);
+    if (close + 1 < rest.size()) {
+      if (rest[close + 1] != ':') {
+        *error = "bad registrar '" + text + "'";
+        return false;
+      }
+      port = rest.substr(close + 2);
+    }
+  } else if (std::count(rest.begin(), rest.end(), ':') == 1) {
+    const auto colon = rest.find(':');
+    host = rest.substr(0, colon);
+    port = rest.substr(colon + 1);
+  }
+  auto ip = IpAddress::parse(host);
+  if (!ip) {
+    *error = "bad registrar address '" + host + "' in '" + text + "'";
+    return false;
+  }
+  out.address = *ip;
+  if (!port.empty() && !parse_port(port, out.port)) {
+    *error = "bad registrar port in '" + text + "'";
+    return false;
+  }
+  return true;
+}
+
+namespace {
+
+std::string where(const std::string& path, const toml::node& n) {
+  std::ostringstream s;
+  s << path << ":" << n.source().begin.line << ":" << n.source().begin.column << ": ";
+  return s.str();
+}
+
+class Reader {
+ public:
+  Reader(const std::string& path, std::string* error) : path_(path), error_(error) {}
+
+  template <typename T>
+  bool number(const toml::table& t, const char* key, T& out, double lo, double hi) {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) return true;
+    seen_.insert(key);
+    double v = 0;
+    if (auto i = n->value<std::int64_t>(); i && n->is_integer()) {
+      v = static_cast<double>(*i);
+    } else if (auto d = n->value<double>(); d && n->is_floating_point()) {
+      v = *d;
+    } else {
+      return fail(*n, std::string(key) + ": expected a number");
+    }
+    if (!(v >= lo && v <= hi)) {
+      std::ostringstream s;
+      s << key << ": " << v << " out of range [" << lo << ", " << hi << "]";
+      return fail(*n, s.str());
+    }
+    out = static_cast<T>(v);
+    return true;
+  }
+  bool boolean(const toml::table& t, const char* key, bool& out) {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) return true;
+    seen_.insert(key);
+    if (!n->is_boolean()) return fail(*n, std::string(key) + ": expected true or false");
+    out = *n->value<bool>();
+    return true;
+  }
+  bool string(const toml::table& t, const char* key, std::string& out) {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) return true;
+    seen_.insert(key);
+    if (!n->is_string()) return fail(*n, std::string(key) + ": expected a string");
+    out = *n->value<std::string>();
+    return true;
+  }
+  bool strings(const toml::table& t, const char* key, std::vector<std::string>& out, bool* present) {
+    const toml::node* n = t.get(key);
+    *present = n != nullptr;
+    if (n == nullptr) return true;
+    seen_.insert(key);
+    const toml::array* a = n->as_array();
+    if (a == nullptr) return fail(*n, std::string(key) + ": expected an array of strings");
+    out.clear();
+    for (const toml::node& e : *a) {
+      if (!e.is_string()) return fail(e, std::string(key) + ": expected strings");
+      out.push_back(*e.value<std::string>());
+    }
+    return true;
+  }
+  bool unknown_keys(const toml::table& t, const std::string& section) {
+    for (const auto& [k, v] : t) {
+      const std::string key(k.str());
+      if (v.is_table()) continue;
+      if (!seen_.count(key)) return fail(v, "unknown key '" + section + key + "'");
+    }
+    return true;
+  }
+  bool fail(const toml::node& n, const std::string& reason) {
+    *error_ = where(path_, n) + reason;
+    return false;
+  }
+  void reset() { seen_.clear(); }
+
+ private:
+  std::string path_;
+  std::string* error_;
+  std::set<std::string> seen_;
+};
+
+}  // namespace
+
+bool load_scenario(const std::string& path, PoolgenConfig& c, std::string* error) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream s;
+    s << path << ":" << e.source().begin.line << ":" << e.source().begin.column << ": " << e.description();
+    *error = s.str();
+    return false;
+  }
+  Reader r(path, error);
+  for (const auto& [k, v] : root) {
+    const std::string key(k.str());
+    if (!v.is_table()) return r.fail(v, "unknown top-level key '" + key + "' (expected a [section])");
+    if (key != "run" && key != "pe" && key != "pu" && key != "probe")
+      return r.fail(v, "unknown section [" + key + "] (run, pe, pu, probe)");
+  }
+  if (const toml::table* t = root["run"].as_table()) {
+    r.reset();
+    std::vector<std::string> regs;
+    bool has_regs = false;
+    std::string transport, progress, name;
+    if (!r.string(*t, "name", c.scenario_name) || !r.strings(*t, "registrars", regs, &has_regs) ||
+        !r.string(*t, "transport", transport) ||
+        !r.number(*t, "pe_associations", c.pe_associations, 1, 1024) ||
+        !r.number(*t, "pu_associations", c.pu_associations, 1, 1024) ||
+        !r.number(*t, "duration_s", c.duration_s, 0.1, 86400) || !r.boolean(*t, "cleanup", c.cleanup) ||
+        !r.number(*t, "cleanup_timeout_s", c.cleanup_timeout_s, 0, 3600) ||
+        !r.number(*t, "request_timeout_ms", c.request_timeout_ms, 10, 600000) ||
+        !r.number(*t, "connect_timeout_ms", c.connect_timeout_ms, 10, 600000) ||
+        !r.number(*t, "silent_association_s", c.silent_association_s, -1, 86400) ||
+        !r.string(*t, "report", c.report_path) || !r.string(*t, "pcap", c.pcap_path) ||
+        !r.number(*t, "pcap_every", c.pcap_every, 1, 1e9) || !r.number(*t, "pcap_max", c.pcap_max, 1, 1e9) ||
+        !r.string(*t, "progress", progress) || !r.number(*t, "seed", c.seed, 0, 1e18) ||
+        !r.unknown_keys(*t, "run."))
+      return false;
+    if (has_regs) {
+      c.registrars.clear();
+      for (const auto& s : regs) {
+        RegistrarTarget target;
+        if (!parse_registrar(s, target, error)) {
+          *error = path + ": run.registrars: " + *error;
+          return false;
+        }
+        c.registrars.push_back(target);
+      }
+    }
+    if (transport == "tcp") c.transport = client::ClientTransport::kTcp;
+    else if (transport == "sctp") c.transport = client::ClientTransport::kSctp;
+    else if (!transport.empty()) return r.fail(*t->get("transport"), "transport: sctp or tcp");
+    if (progress == "auto") c.progress = ProgressMode::kAuto;
+    else if (progress == "ansi") c.progress = ProgressMode::kAnsi;
+    else if (progress == "plain") c.progress = ProgressMode::kPlain;
+    else if (progress == "off") c.progress = ProgressMode::kOff;
+    else if (!progress.empty()) return r.fail(*t->get("progress"), "progress: auto, ansi, plain or off");
+  }
+  if (const toml::table* t = root["pe"].as_table()) {
+    r.reset();
+    std::vector<std::string> policies;
+    bool has_policies = false;
+    std::string mode;
+    if (!r.number(*t, "count", c.pes, 0, 1e8) || !r.number(*t, "pools", c.pools, 1, 1e6) ||
+        !r.string(*t, "pool_prefix", c.pool_prefix) || !r.strings(*t, "policies", policies, &has_policies) ||
+        !r.number(*t, "register_rate", c.register_rate, 1, 1e8) || !r.number(*t, "window", c.window, 1, 1e6) ||
+        !r.number(*t, "life_ms", c.life_ms, 1000, 4294967295.0) ||
+        !r.number(*t, "move_interval_s", c.move_interval_s, 0, 1e9) || !r.string(*t, "address_mode", mode) ||
+        !r.number(*t, "dead_fraction", c.dead_fraction, 0, 1) || !r.number(*t, "die_at_s", c.die_at_s, -1, 1e9) ||
+        !r.number(*t, "die_spread_s", c.die_spread_s, 0, 1e9) || !r.unknown_keys(*t, "pe."))
+      return false;
+    if (has_policies) {
+      c.policies.clear();
+      for (const auto& p : policies) {
+        auto type = policy_from_name(p);
+        if (!type || !policy_has_wire_codec(*type)) return r.fail(*t->get("policies"), "unknown policy '" + p + "'");
+        c.policies.push_back(*type);
+      }
+    }
+    if (mode == "spread") c.address_mode = AddressMode::kSpread;
+    else if (mode == "association") c.address_mode = AddressMode::kAssociation;
+    else if (!mode.empty()) return r.fail(*t->get("address_mode"), "address_mode: spread or association");
+  }
+  if (const toml::table* t = root["pu"].as_table()) {
+    r.reset();
+    if (!r.number(*t, "count", c.pus, 0, 1e9) || !r.number(*t, "resolve_rate", c.resolve_rate, 0, 1e8) ||
+        !r.number(*t, "items", c.items, 0, 4294967295.0) ||
+        !r.number(*t, "unreachable_fraction", c.unreachable_fraction, 0, 1) ||
+        !r.number(*t, "window", c.pu_window, 1, 1e6) || !r.unknown_keys(*t, "pu."))
+      return false;
+  }
+  if (const toml::table* t = root["probe"].as_table()) {
+    r.reset();
+    if (!r.number(*t, "count", c.probes, 0, 1000) || !r.number(*t, "move_every_s", c.probe_move_s, 0.01, 3600) ||
+        !r.number(*t, "interval_ms", c.probe_interval_ms, 0.1, 10000) ||
+        !r.number(*t, "give_up_s", c.probe_give_up_s, 0.01, 3600) || !r.unknown_keys(*t, "probe."))
+      return false;
+  }
+  return true;
+}
+
+bool validate(PoolgenConfig& c, std::string* error) {
+  if (c.registrars.empty()) {
+    RegistrarTarget def;
+    def.text = "127.0.0.1:3863/9899";
+    c.registrars.push_back(def);
+  }
+  for (const RegistrarTarget& r : c.registrars) {
+    // Safety: poolgen is a load generator; it must never be pointed at someone else's server.
+    if (!r.address.is_loopback()) {
+      *error = "refusing registrar " + r.text + ": poolgen only targets loopback addresses (127.0.0.0/8 or ::1), " +
+               "so a run can never load a registrar on another machine. For a network-namespace test, run " +
+               "poolgen inside the namespace and give the registrar's loopback address there.";
+      return false;
+    }
+  }
+  if (c.policies.empty()) c.policies.push_back(PolicyType::kRoundRobin);
+  if (c.pools == 0) {
+    *error = "pools must be >= 1";
+    return false;
+  }
+  if (c.pes + c.probes > 0xFFFFFFF0ull) {
+    *error = "too many PEs (PE IDs are 32-bit)";
+    return false;
+  }
+  if (c.registrars.size() * c.pe_associations > 65535) {
+    *error = "too many associations";
+    return false;
+  }
+  if (c.address_mode == AddressMode::kSpread) {
+    for (const RegistrarTarget& r : c.registrars) {
+      if (!r.address.is_v4()) {
+        *error = "address_mode spread uses 127.0.0.0/8 user addresses: IPv4 registrars only (use association)";
+        return false;
+      }
+    }
+  }
+  if (c.silent_association_s < 0) c.silent_association_s = 3.0 * c.request_timeout_ms / 1000.0;
+  if (!(c.duration_s > 0)) {
+    *error = "duration must be > 0";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace poolreg::poolgen

@@ -1,0 +1,97 @@
+// PoolgenConfig: everything one poolgen run does (targets, sizes, rates, durations), loaded from a
+// scenario TOML file (perf/poolgen/scenarios/*.toml) and/or command-line flags, then checked by
+// validate(): among other things only loopback registrars (127.0.0.0/8, ::1) are accepted.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dataplane/client/client_options.hpp"
+#include "registrar/common/ip_address.hpp"
+#include "registrar/common/policy.hpp"
+
+namespace poolreg::poolgen {
+
+struct RegistrarTarget {
+  std::string text;  // as given, for messages
+  IpAddress address = IpAddress::v4(0x7f000001u);
+  std::uint16_t port = 3863;       // ASAP SCTP/TCP port
+  std::uint16_t udp_port = 9899;   // its usrsctp UDP encapsulation port (SCTP only)
+};
+
+// How PE user addresses are chosen.
+//   spread:      every PE gets a random address in 127.0.0.0/8 and moves to a new random one. The
+//                registrar must run with --set asap.address_check=false (ASAP-REG-06 keeps only
+//                addresses of the association, which is 127.0.0.1 here).
+//   association: every PE uses 127.0.0.1 (an address the association really has, so the address
+//                check passes); a move changes the user transport PORT instead of the address.
+enum class AddressMode : std::uint8_t { kSpread, kAssociation };
+
+enum class ProgressMode : std::uint8_t { kAuto, kAnsi, kPlain, kOff };
+
+struct PoolgenConfig {
+  std::string scenario_name = "cli";
+  std::vector<RegistrarTarget> registrars;
+  client::ClientTransport transport = client::ClientTransport::kSctp;
+  std::uint32_t pe_associations = 4;  // per registrar
+  std::uint32_t pu_associations = 1;  // per registrar
+
+  // Pool elements.
+  std::uint64_t pes = 1000;
+  std::uint32_t pools = 10;
+  std::string pool_prefix = "poolgen-";
+  std::vector<PolicyType> policies{PolicyType::kRoundRobin};  // cycled over the pools
+  double register_rate = 2000;       // new PEs per second during ramp-up
+  std::uint32_t window = 2000;       // outstanding PE requests per association
+  std::uint32_t life_ms = 30000;
+  double move_interval_s = 0;        // mean time between moves of one PE (0 = no mobility)
+  AddressMode address_mode = AddressMode::kSpread;
+  double dead_fraction = 0;          // PEs that stop answering keep-alives
+  double die_at_s = -1;              // when they start dying (-1 = right after ramp-up)
+  double die_spread_s = 1;           // deaths spread over this long
+
+  // Pool users.
+  std::uint64_t pus = 10;
+  double resolve_rate = 1000;        // handle resolutions per second (all PUs together)
+  std::uint32_t items = 3;           // Handle Resolution Option items (0 = option not sent)
+  double unreachable_fraction = 0;   // of returned PEs reported with Endpoint Unreachable
+  std::uint32_t pu_window = 5000;    // outstanding resolutions per PU association
+
+  // Move-to-visible probes: probe PEs, each alone in its own pool, moved every probe_move_s and
+  // resolved every probe_interval_ms until the new address/port shows.
+  std::uint32_t probes = 4;
+  double probe_move_s = 1.0;
+  double probe_interval_ms = 2.0;
+  double probe_give_up_s = 5.0;
+
+  // Run.
+  double duration_s = 10;
+  bool cleanup = true;
+  double cleanup_timeout_s = 15;
+  std::uint32_t request_timeout_ms = 3000;
+  std::uint32_t connect_timeout_ms = 5000;
+  // An association whose requests time out while nothing arrived on it for this long is declared
+  // dead and aborted (a killed usrsctp registrar sends no ABORT). 0 = never; < 0 = 3 request timeouts.
+  double silent_association_s = -1;
+  std::string report_path;
+  std::string pcap_path;
+  std::uint32_t pcap_every = 100;     // write every Nth generated message
+  std::uint32_t pcap_max = 5000;      // at most this many messages
+  ProgressMode progress = ProgressMode::kAuto;
+  std::uint64_t seed = 1;
+};
+
+// "ADDR", "ADDR:PORT", "ADDR:PORT/UDPPORT", "[V6]:PORT/UDPPORT". false + *error when malformed.
+bool parse_registrar(const std::string& text, RegistrarTarget& out, std::string* error);
+
+// Applies a scenario file on top of `config`. false + *error ("file:line:col: reason") on any
+// problem, including unknown keys.
+bool load_scenario(const std::string& path, PoolgenConfig& config, std::string* error);
+
+// Checks ranges and the safety rule (loopback targets only). false + *error explains why.
+bool validate(PoolgenConfig& config, std::string* error);
+
+const char* to_string(AddressMode m) noexcept;
+
+}  // namespace poolreg::poolgen

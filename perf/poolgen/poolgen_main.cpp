@@ -1,0 +1,198 @@
+// poolgen: RSerPool load generator. Drives one or more loopback registrars with simulated PEs
+// (registration ramp, keep-alives, mobility churn, silent deaths) and PUs (handle resolutions,
+// unreachable reports), shows live progress and writes a final report. See perf/poolgen/README.md.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "dataplane/kernel/event_loop.hpp"
+#include "dataplane/kernel/sctp_stack.hpp"
+#include "perf/poolgen/load_driver.hpp"
+#include "perf/poolgen/poolgen_config.hpp"
+#include "perf/poolgen/run_report.hpp"
+
+namespace poolreg::poolgen {
+namespace {
+
+int run(int argc, char** argv) {
+  PoolgenConfig config;
+  // The scenario file is applied first; flags given on the command line override it.
+  for (int i = 1; i + 1 < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--scenario" || a == "-s") {
+      std::string error;
+      if (!load_scenario(argv[i + 1], config, &error)) {
+        std::cerr << "poolgen: " << error << "\n";
+        return 1;
+      }
+    }
+  }
+  CLI::App app{
+      "poolgen: RSerPool load generator (ASAP PEs and PUs against loopback registrars).\n"
+      "Simulated PEs register at a target rate, answer keep-alives, move (re-register with a new address), some\n"
+      "die silently; simulated PUs resolve handles and report PEs unreachable; probe PEs measure move-to-visible\n"
+      "latency. Stops after --duration (deregistering everything unless --no-cleanup). Exit 0 ok, 1 usage/setup\n"
+      "error, 2 the run saw errors.\n"
+      "Example: poolgen -s perf/poolgen/scenarios/smoke.toml --registrar 127.0.0.1:3863/9899 --report r.json",
+      "poolgen"};
+  std::string scenario_path;
+  std::vector<std::string> registrars;
+  std::string transport;
+  std::string mode;
+  std::string progress;
+  std::vector<std::string> policies;
+  bool no_cleanup = false;
+  app.add_option("-s,--scenario", scenario_path, "Scenario TOML file (perf/poolgen/scenarios); flags override it");
+  app.add_option("-r,--registrar", registrars,
+                 "Registrar ADDR[:PORT[/UDPPORT]] (repeatable; loopback only; default 127.0.0.1:3863/9899)");
+  app.add_option("--transport", transport, "sctp (usrsctp over UDP) or tcp")->check(CLI::IsMember({"sctp", "tcp"}));
+  app.add_option("--pe-assocs", config.pe_associations, "PE associations per registrar")->capture_default_str();
+  app.add_option("--pu-assocs", config.pu_associations, "PU associations per registrar")->capture_default_str();
+  app.add_option("-n,--pes", config.pes, "Simulated PEs")->capture_default_str();
+  app.add_option("-p,--pools", config.pools, "Pools the PEs are spread over")->capture_default_str();
+  app.add_option("--pool-prefix", config.pool_prefix, "Pool handle prefix (handles PREFIX0.., PREFIXprobe-K)")
+      ->capture_default_str();
+  app.add_option("--policy", policies, "Pool policies cycled over the pools (rr, wrr, lu, ...)")->delimiter(',');
+  app.add_option("--register-rate", config.register_rate, "Ramp-up: new registrations per second")
+      ->capture_default_str();
+  app.add_option("--window", config.window, "Outstanding PE requests per association")->capture_default_str();
+  app.add_option("--life-ms", config.life_ms, "Registration life announced by the PEs")->capture_default_str();
+  app.add_option("--move-interval", config.move_interval_s,
+                 "Mean seconds between moves of one PE (exponential; 0 = no mobility)")
+      ->capture_default_str();
+  app.add_option("--address-mode", mode,
+                 "spread: PEs use/move to random 127.0.0.0/8 addresses (registrar needs --set "
+                 "asap.address_check=false); association: 127.0.0.1 and moves change the port")
+      ->check(CLI::IsMember({"spread", "association"}));
+  app.add_option("--dead-fraction", config.dead_fraction, "Fraction of PEs that stop answering keep-alives")
+      ->capture_default_str();
+  app.add_option("--die-at", config.die_at_s, "Seconds after start when PEs begin to die (-1 = after ramp-up)")
+      ->capture_default_str();
+  app.add_option("--die-spread", config.die_spread_s, "Deaths are spread over this many seconds")
+      ->capture_default_str();
+  app.add_option("--pus", config.pus, "Simulated PUs (0 = no resolutions)")->capture_default_str();
+  app.add_option("--resolve-rate", config.resolve_rate, "Handle resolutions per second (all PUs)")
+      ->capture_default_str();
+  app.add_option("--items", config.items, "Handle Resolution Option items (0 = option not sent)")
+      ->capture_default_str();
+  app.add_option("--unreachable-fraction", config.unreachable_fraction,
+                 "Fraction of returned PEs reported with Endpoint Unreachable")
+      ->capture_default_str();
+  app.add_option("--probes", config.probes, "Move-to-visible probe PEs (each in its own pool)")->capture_default_str();
+  app.add_option("--probe-move-every", config.probe_move_s, "Seconds between probe moves")->capture_default_str();
+  app.add_option("-d,--duration", config.duration_s, "Load phase in seconds (then cleanup and exit)")
+      ->capture_default_str();
+  app.add_flag("--no-cleanup", no_cleanup, "Do not deregister at the end (associations are still closed)");
+  app.add_option("--timeout-ms", config.request_timeout_ms, "Request timeout")->capture_default_str();
+  app.add_option("--report", config.report_path, "Write the final report as JSON to this file");
+  app.add_option("--pcap", config.pcap_path, "Write a sample of the generated messages to this pcap file");
+  app.add_option("--pcap-every", config.pcap_every, "Sample every Nth generated message")->capture_default_str();
+  app.add_option("--progress", progress, "auto (ANSI on a tty, plain lines otherwise), ansi, plain, off")
+      ->check(CLI::IsMember({"auto", "ansi", "plain", "off"}));
+  app.add_option("--seed", config.seed, "Random seed")->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  std::string error;
+  if (!registrars.empty()) {
+    config.registrars.clear();
+    for (const auto& r : registrars) {
+      RegistrarTarget t;
+      if (!parse_registrar(r, t, &error)) {
+        std::cerr << "poolgen: " << error << "\n";
+        return 1;
+      }
+      config.registrars.push_back(t);
+    }
+  }
+  if (transport == "tcp") config.transport = client::ClientTransport::kTcp;
+  if (transport == "sctp") config.transport = client::ClientTransport::kSctp;
+  if (mode == "spread") config.address_mode = AddressMode::kSpread;
+  if (mode == "association") config.address_mode = AddressMode::kAssociation;
+  if (progress == "auto") config.progress = ProgressMode::kAuto;
+  if (progress == "ansi") config.progress = ProgressMode::kAnsi;
+  if (progress == "plain") config.progress = ProgressMode::kPlain;
+  if (progress == "off") config.progress = ProgressMode::kOff;
+  if (!policies.empty()) {
+    config.policies.clear();
+    for (const auto& p : policies) {
+      auto type = policy_from_name(p);
+      if (!type || !policy_has_wire_codec(*type)) {
+        std::cerr << "poolgen: unknown policy '" << p << "'\n";
+        return 1;
+      }
+      config.policies.push_back(*type);
+    }
+  }
+  if (no_cleanup) config.cleanup = false;
+  if (!validate(config, &error)) {
+    std::cerr << "poolgen: " << error << "\n";
+    return 1;
+  }
+
+  kernel::EventLoop loop;
+  LoadDriver* driver_ptr = nullptr;
+  // Signals before the usrsctp stack: its threads inherit the blocked mask (event_loop.hpp).
+  loop.watch_signals({SIGINT, SIGTERM}, [&](int) {
+    if (driver_ptr != nullptr) driver_ptr->request_stop();
+  });
+  std::unique_ptr<kernel::SctpStack> stack;
+  if (config.transport == client::ClientTransport::kSctp) {
+    kernel::SctpStackConfig sc;
+    sc.udp_port = 0;
+    sc.heartbeat_interval_ms = 5000;
+    sc.send_space = 8u << 20;
+    sc.receive_space = 8u << 20;
+    stack = kernel::SctpStack::create(sc, &error);
+    if (!stack) {
+      std::cerr << "poolgen: cannot start SCTP: " << error << "\n";
+      return 1;
+    }
+  }
+  const bool tty = ::isatty(STDOUT_FILENO) != 0;
+  const bool ansi = config.progress == ProgressMode::kAnsi || (config.progress == ProgressMode::kAuto && tty);
+  ProgressDisplay display(config, ansi, stdout);
+  RunStats final_stats;
+  {
+    LoadDriver driver(loop, stack.get(), config);
+    driver_ptr = &driver;
+    if (config.progress != ProgressMode::kOff) {
+      driver.set_on_second([&](const RunStats& s, double elapsed, bool final) { display.update(s, elapsed, final); });
+    }
+    if (!driver.start(&error)) {
+      std::cerr << "poolgen: " << error << "\n";
+      return 1;
+    }
+    loop.run();
+    final_stats = driver.stats();
+    driver_ptr = nullptr;
+  }
+  std::fputs(report_text(config, final_stats).c_str(), stdout);
+  if (!config.report_path.empty()) {
+    std::ofstream out(config.report_path);
+    out << report_json(config, final_stats).dump(2) << "\n";
+    if (!out) {
+      std::cerr << "poolgen: cannot write " << config.report_path << "\n";
+      return 1;
+    }
+  }
+  const auto& c = final_stats.c;
+  if (c.registrations_ok == 0 && config.pes > 0) {
+    std::fprintf(stderr,
+                 "poolgen: no registration succeeded. If the registrar rejected them with cause 0x3/0xa and "
+                 "address_mode is spread, start it with --set asap.address_check=false or use --address-mode "
+                 "association.\n");
+  }
+  return final_stats.errors.empty() ? 0 : 2;
+}
+
+}  // namespace
+}  // namespace poolreg::poolgen
+
+int main(int argc, char** argv) { return poolreg::poolgen::run(argc, argv); }

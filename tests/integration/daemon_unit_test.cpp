@@ -1,0 +1,256 @@
+// Unit tests of poolregd's glue (dataplane/daemon): configuration mapping, TransportOutput
+// (MessageOutput over the transport) and ProtocolRouter (routing, WIRE-06) with a fake transport.
+// Lives next to the integration tests because its owner owns this folder; suite 'unit'.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "config/registrar_config.hpp"
+#include "dataplane/daemon/config_mapping.hpp"
+#include "dataplane/daemon/protocol_router.hpp"
+#include "dataplane/daemon/transport_output.hpp"
+#include "registrar/asap/asap_server.hpp"
+#include "registrar/handlespace/handlespace.hpp"
+
+namespace poolreg::daemon {
+namespace {
+
+const IpAddress kLoopback = IpAddress::v4(0x7f000001u);
+
+// Records what the daemon asks of the transport.
+class FakeTransport final : public kernel::MessageTransport {
+ public:
+  struct Connect {
+    TransportProtocol kind;
+    kernel::Protocol protocol;
+    std::uint16_t port;
+    std::uint16_t remote_udp_port;
+  };
+  kernel::ListenResult listen_sctp(kernel::Protocol, std::span<const IpAddress>, std::uint16_t port) override {
+    return {true, 0, port, ""};
+  }
+  kernel::ListenResult listen_tcp(kernel::Protocol, std::span<const IpAddress>, std::uint16_t port, bool) override {
+    return {true, 0, port, ""};
+  }
+  kernel::ConnectionId connect_sctp(kernel::Protocol p, std::span<const IpAddress>, std::uint16_t port,
+                                    std::uint16_t udp) override {
+    connects.push_back({TransportProtocol::kSctp, p, port, udp});
+    return next_id++;
+  }
+  kernel::ConnectionId connect_tcp(kernel::Protocol p, const IpAddress&, std::uint16_t port, bool) override {
+    connects.push_back({TransportProtocol::kTcp, p, port, 0});
+    return next_id++;
+  }
+  kernel::SendResult send(kernel::ConnectionId id, kernel::Protocol p, std::span<const std::uint8_t> m) override {
+    sent.push_back({id, p, std::vector<std::uint8_t>(m.begin(), m.end())});
+    return kernel::SendResult::kSent;
+  }
+  void close(kernel::ConnectionId) override {}
+  void abort(kernel::ConnectionId id) override { aborted.push_back(id); }
+  const kernel::PeerInfo* peer_info(kernel::ConnectionId) const override { return nullptr; }
+  kernel::TransportCounters counters() const override { return {}; }
+  std::size_t connection_count() const override { return 0; }
+
+  struct Sent {
+    kernel::ConnectionId id;
+    kernel::Protocol protocol;
+    std::vector<std::uint8_t> bytes;
+  };
+  std::vector<Connect> connects;
+  std::vector<Sent> sent;
+  std::vector<kernel::ConnectionId> aborted;
+  kernel::ConnectionId next_id = 100;
+};
+
+TEST(DaemonConfigMapping, HandlespaceShardsAndLimits) {
+  config::RegistrarConfig c;
+  EXPECT_EQ(to_handlespace_config(c, 2).shard_count, 2u);  // 0 = one per CPU
+  c.registrar.shards = 1000;
+  EXPECT_EQ(to_handlespace_config(c, 2).shard_count, 64u);  // handlespace maximum
+  c.limits.max_pools = 7;
+  c.limits.max_pes_per_pool = 9;
+  const auto h = to_handlespace_config(c, 1);
+  EXPECT_EQ(h.limits.max_pools, 7u);
+  EXPECT_EQ(h.limits.max_pes_per_pool, 9u);
+  EXPECT_FALSE(h.limits.reject_short_id_collisions);
+  c.registrar.mode = config::WireMode::kNextgen;
+  EXPECT_TRUE(to_handlespace_config(c, 1).limits.reject_short_id_collisions);
+}
+
+TEST(DaemonConfigMapping, AsapOptions) {
+  config::RegistrarConfig c;
+  c.asap.keepalive_interval_ms = 300;
+  c.asap.keepalive_timeout_ms = 150;
+  c.asap.max_bad_pe_reports = 5;
+  c.asap.min_address_scope = config::AddressScope::kSiteLocal;
+  c.asap.max_hr_rate = 10.0;
+  c.limits.max_pool_handle_bytes = 40;
+  const auto a = to_asap_config(c, 0x1234);
+  EXPECT_EQ(a.registrar_id, 0x1234u);
+  EXPECT_FALSE(a.next_gen);
+  EXPECT_EQ(a.keepalive_interval, 300 * kNsPerMs);
+  EXPECT_EQ(a.keepalive_timeout, 150 * kNsPerMs);
+  EXPECT_EQ(a.max_bad_pe_reports, 5u);
+  EXPECT_EQ(a.min_address_scope, asap::AddressScope::kSiteLocal);
+  EXPECT_TRUE(a.hr_rate_limit.enabled());
+  EXPECT_FALSE(a.eu_rate_limit.enabled());
+  EXPECT_EQ(a.max_pool_handle, 40u);
+  config::RegistrarConfig d;
+  EXPECT_EQ(to_asap_config(d, 1).min_address_scope, asap::AddressScope::kLoopback);  // poolreg default
+}
+
+TEST(DaemonConfigMapping, EnrpOptionsAndPeers) {
+  config::RegistrarConfig c = config::RegistrarConfig::defaults(config::WireMode::kRfc, config::EnrpProfile::kFast);
+  c.asap.listen = {kLoopback, IpAddress::v4(0u)};
+  c.enrp.peers = {{{kLoopback, 9902}, 0}, {{kLoopback, 9903}, 0x77}};
+  const auto e = to_enrp_config(c, 0x10000001u, 19901, 0);
+  EXPECT_EQ(e.own_id, 0x10000001u);
+  EXPECT_EQ(e.own_endpoint.protocol, TransportProtocol::kSctp);
+  EXPECT_EQ(e.own_endpoint.port, 19901);
+  EXPECT_EQ(e.own_endpoint.addresses, std::vector<IpAddress>{kLoopback});  // wildcard left out
+  EXPECT_EQ(e.heartbeat_interval, 2444 * kNsPerMs);
+  EXPECT_EQ(e.max_time_last_heard, 5000 * kNsPerMs);
+  ASSERT_EQ(e.static_peers.size(), 2u);
+  EXPECT_EQ(e.static_peers[0].endpoint.port, 9902);
+  EXPECT_EQ(e.static_peers[0].endpoint.protocol, TransportProtocol::kSctp);
+  EXPECT_EQ(e.static_peers[1].id, 0x77u);
+  EXPECT_FALSE(e.allow_dynamic_peers);
+  c.enrp.tcp = true;
+  const auto t = to_enrp_config(c, 1, 19901, 19902);
+  EXPECT_EQ(t.own_endpoint.protocol, TransportProtocol::kTcp);
+  EXPECT_EQ(t.own_endpoint.port, 19902);
+  EXPECT_EQ(t.static_peers[0].endpoint.protocol, TransportProtocol::kTcp);
+}
+
+TEST(DaemonConfigMapping, WildcardBindsEverything) {
+  EXPECT_TRUE(bind_addresses({kLoopback, IpAddress::v4(0u)}).empty());
+  EXPECT_EQ(bind_addresses({kLoopback}), std::vector<IpAddress>{kLoopback});
+  EXPECT_TRUE(is_unspecified(*IpAddress::parse("::")));
+  EXPECT_FALSE(is_unspecified(*IpAddress::parse("::1")));
+}
+
+TEST(DaemonTransportOutput, ConnectPicksTransportAndUdpPort) {
+  FakeTransport t;
+  std::vector<std::pair<ConnectionId, WireProtocol>> noted;
+  TransportOutput out(t, false, [&](ConnectionId id, WireProtocol p) { noted.emplace_back(id, p); });
+  TransportEndpoint sctp{TransportProtocol::kSctp, 9902, TransportUse::kDataPlusControl, 0, {kLoopback}};
+  TransportEndpoint tcp{TransportProtocol::kTcp, 9903, TransportUse::kDataPlusControl, 0, {kLoopback}};
+
+  EXPECT_EQ(out.connect(WireProtocol::kEnrp, sctp), 100u);
+  EXPECT_EQ(out.connect(WireProtocol::kAsap, tcp), 101u);
+  ASSERT_EQ(t.connects.size(), 2u);
+  EXPECT_EQ(t.connects[0].kind, TransportProtocol::kSctp);
+  EXPECT_EQ(t.connects[0].protocol, kernel::Protocol::kEnrp);
+  EXPECT_EQ(t.connects[0].remote_udp_port, 0);  // transport default
+  EXPECT_EQ(t.connects[1].kind, TransportProtocol::kTcp);
+  EXPECT_EQ(t.connects[1].protocol, kernel::Protocol::kAsap);
+  EXPECT_EQ(noted.size(), 2u);
+
+  // Configured per SCTP port, then learned from an association (which wins).
+  out.set_peer_udp_port(9902, 9898);
+  EXPECT_EQ(out.remote_udp_port(kLoopback, 9902), 9898);
+  kernel::PeerInfo peer;
+  peer.kind = TransportProtocol::kSctp;
+  peer.addresses = {kLoopback};
+  peer.port = 9902;
+  peer.udp_encapsulation_port = 5555;
+  out.note_peer(peer);
+  EXPECT_EQ(out.remote_udp_port(kLoopback, 9902), 5555);
+  out.connect(WireProtocol::kEnrp, sctp);
+  EXPECT_EQ(t.connects.back().remote_udp_port, 5555);
+
+  // Nothing to connect to.
+  TransportEndpoint empty{TransportProtocol::kSctp, 9902, TransportUse::kDataOnly, 0, {}};
+  EXPECT_EQ(out.connect(WireProtocol::kEnrp, empty), kNoConnectionId);
+  TransportEndpoint udp{TransportProtocol::kUdp, 9902, TransportUse::kDataOnly, 0, {kLoopback}};
+  EXPECT_EQ(out.connect(WireProtocol::kEnrp, udp), kNoConnectionId);
+
+  EXPECT_TRUE(out.send(7, WireProtocol::kEnrp, std::vector<std::uint8_t>{1, 0, 0, 4}));
+  ASSERT_EQ(t.sent.size(), 1u);
+  EXPECT_EQ(t.sent[0].protocol, kernel::Protocol::kEnrp);
+}
+
+class DaemonRouter : public ::testing::Test {
+ protected:
+  DaemonRouter()
+      : hs_(handlespace::HandlespaceConfig{}, domain_),
+        reader_(domain_, 1),
+        out_(t_, false, [this](ConnectionId id, WireProtocol p) { router_.note_outgoing(id, p); }),
+        asap_(make_config(), hs_, reader_, out_, clock_, nullptr) {
+    reader_.online();
+    router_.attach(t_, out_, asap_, nullptr);
+  }
+  ~DaemonRouter() override { reader_.offline(); }
+  static asap::AsapConfig make_config() {
+    asap::AsapConfig c;
+    c.registrar_id = 0x1234;
+    c.min_address_scope = asap::AddressScope::kLoopback;
+    return c;
+  }
+  kernel::PeerInfo peer(kernel::Protocol p) {
+    kernel::PeerInfo i;
+    i.kind = TransportProtocol::kSctp;
+    i.protocol = p;
+    i.addresses = {kLoopback};
+    i.port = 5000;
+    return i;
+  }
+
+  FakeTransport t_;
+  ManualClock clock_{1};
+  handlespace::QsbrDomain domain_{4};
+  handlespace::Handlespace hs_;
+  handlespace::ReaderContext reader_;
+  ProtocolRouter router_;
+  TransportOutput out_;
+  asap::AsapServer asap_;
+};
+
+// A Handle Resolution for an unknown pool: routed to ASAP, answered on the same connection.
+TEST_F(DaemonRouter, AsapMessageReachesAsapServer) {
+  router_.on_connected(1, peer(kernel::Protocol::kAsap));
+  const std::vector<std::uint8_t> hr = {0x05, 0x00, 0x00, 0x0c, 0x00, 0x09, 0x00, 0x08, 'p', 'o', 'o', 'l'};
+  router_.on_message(1, kernel::MessageInfo{kernel::Protocol::kAsap, 11, 0}, hr);
+  EXPECT_EQ(router_.counters().asap_messages, 1u);
+  EXPECT_EQ(asap_.counters().resolutions_unknown_pool, 1u);
+  ASSERT_EQ(t_.sent.size(), 1u);
+  EXPECT_EQ(t_.sent[0].id, 1u);
+  EXPECT_EQ(t_.sent[0].bytes[0], 0x06);  // Handle Resolution Response
+  EXPECT_TRUE(t_.aborted.empty());
+}
+
+// WIRE-06: ENRP PPID on an ASAP association aborts it; nothing reaches the ASAP server.
+TEST_F(DaemonRouter, WrongPpidAbortsAssociation) {
+  router_.on_connected(1, peer(kernel::Protocol::kAsap));
+  const std::vector<std::uint8_t> presence = {0x01, 0x00, 0x00, 0x04};
+  router_.on_message(1, kernel::MessageInfo{kernel::Protocol::kEnrp, 12, 0}, presence);
+  EXPECT_EQ(router_.counters().wrong_protocol_aborts, 1u);
+  EXPECT_EQ(t_.aborted, std::vector<kernel::ConnectionId>{1});
+  EXPECT_EQ(asap_.counters().messages_received, 0u);
+}
+
+// Without an ENRP server, ENRP associations are refused.
+TEST_F(DaemonRouter, EnrpWithoutServerIsAborted) {
+  router_.on_connected(2, peer(kernel::Protocol::kEnrp));
+  EXPECT_EQ(t_.aborted, std::vector<kernel::ConnectionId>{2});
+  EXPECT_EQ(router_.counters().enrp_without_server, 1u);
+}
+
+// Closing reaches the server of the connection's protocol, also for an outgoing id that never
+// came up; unknown ids are ignored.
+TEST_F(DaemonRouter, ClosedIsRoutedOnceByProtocol) {
+  router_.on_connected(3, peer(kernel::Protocol::kAsap));
+  EXPECT_EQ(asap_.associations(), 1u);
+  router_.on_closed(3, kernel::CloseReason::kPeerClosed);
+  EXPECT_EQ(asap_.associations(), 0u);
+  EXPECT_EQ(router_.tracked_connections(), 0u);
+  router_.on_closed(3, kernel::CloseReason::kPeerClosed);  // ignored
+  TransportEndpoint pe{TransportProtocol::kSctp, 7000, TransportUse::kDataOnly, 0, {kLoopback}};
+  const ConnectionId id = out_.connect(WireProtocol::kAsap, pe);
+  EXPECT_EQ(router_.tracked_connections(), 1u);
+  router_.on_closed(id, kernel::CloseReason::kConnectFailed);
+  EXPECT_EQ(router_.tracked_connections(), 0u);
+}
+
+}  // namespace
+}  // namespace poolreg::daemon
