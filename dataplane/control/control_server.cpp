@@ -89,14 +89,25 @@ void send_best_effort(int fd, std::string_view text) {
 }  // namespace
 
 ControlServer::ControlServer(kernel::EventLoop& loop, ControlServerConfig config)
-    : loop_(loop), config_(std::move(config)) {}
+    : loop_(loop),
+      config_(std::move(config)),
+      connections_(loop, {config_.max_clients, kAcceptsPerEvent, config_.idle_timeout},
+                   {.on_event = [this](int fd, std::uint32_t events) { on_client_event(fd, events); },
+                    .on_refused =
+                        [this](int fd) {
+                          ++counters_.connections_refused;
+                          send_best_effort(
+                              fd, make_error(error_code::kUnavailable, "too many control connections").dump() + "\n");
+                        },
+                    .on_accepted = [this] { ++counters_.connections_accepted; },
+                    .on_idle_closed = [this] { ++counters_.idle_closed; }}) {}
 
 ControlServer::~ControlServer() { stop(); }
 
 bool ControlServer::start(std::string* error) {
   std::string scratch;
   if (error == nullptr) error = &scratch;
-  if (listen_fd_ >= 0) return true;
+  if (connections_.listening()) return true;
   sockaddr_un addr{};
   if (config_.socket_path.empty() || config_.socket_path.front() != '/' || !fill_address(config_.socket_path, addr)) {
     *error = "control socket path '" + config_.socket_path + "' must be absolute and shorter than " +
@@ -141,65 +152,29 @@ bool ControlServer::start(std::string* error) {
   }
   socket_dev_ = st.st_dev;
   socket_ino_ = st.st_ino;
-  if (!loop_.add_fd(fd, EPOLLIN, [this](std::uint32_t) { on_accept(); })) {
+  if (!connections_.listen(fd)) {
     *error = "cannot watch the control socket: " + errno_text(errno);
     ::close(fd);
     ::unlink(config_.socket_path.c_str());
     return false;
   }
-  listen_fd_ = fd;
-  if (config_.idle_timeout > 0) {
-    const TimeNs period = std::clamp<TimeNs>(config_.idle_timeout / 4, 100 * kNsPerMs, 30 * kNsPerSec);
-    idle_timer_ = loop_.schedule_every(period, [this] { sweep_idle(); });
-  }
   return true;
 }
 
 void ControlServer::stop() {
-  if (idle_timer_ != kernel::EventLoop::kNoTimer) {
-    loop_.cancel(idle_timer_);
-    idle_timer_ = kernel::EventLoop::kNoTimer;
-  }
-  std::vector<int> fds;
-  for (const auto& [fd, c] : clients_) fds.push_back(fd);
-  for (int fd : fds) close_client(fd);
-  if (listen_fd_ < 0) return;
-  loop_.remove_fd(listen_fd_);
-  ::close(listen_fd_);
-  listen_fd_ = -1;
+  const bool was_listening = connections_.listening();
+  connections_.stop();
+  if (!was_listening) return;
   // Remove the file only if it is still ours (a second daemon may have replaced it).
   struct stat st {};
   if (::lstat(config_.socket_path.c_str(), &st) == 0 && st.st_dev == socket_dev_ && st.st_ino == socket_ino_)
     ::unlink(config_.socket_path.c_str());
 }
 
-void ControlServer::on_accept() {
-  for (std::size_t i = 0; i < kAcceptsPerEvent; ++i) {
-    const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;  // EAGAIN, or a transient error (EMFILE...): try again on the next event
-    if (clients_.size() >= config_.max_clients) {
-      ++counters_.connections_refused;
-      send_best_effort(fd, make_error(error_code::kUnavailable, "too many control connections").dump() + "\n");
-      ::close(fd);
-      continue;
-    }
-    auto client = std::make_unique<Client>();
-    client->fd = fd;
-    client->last_activity = loop_.now();
-    client->events = EPOLLIN;
-    if (!loop_.add_fd(fd, EPOLLIN, [this, fd](std::uint32_t ev) { on_client_event(fd, ev); })) {
-      ::close(fd);
-      continue;
-    }
-    ++counters_.connections_accepted;
-    clients_.emplace(fd, std::move(client));
-  }
-}
-
 void ControlServer::on_client_event(int fd, std::uint32_t events) {
-  auto it = clients_.find(fd);
-  if (it == clients_.end()) return;
-  Client& c = *it->second;
+  Client* found = connections_.find(fd);
+  if (found == nullptr) return;
+  Client& c = *found;
   c.last_activity = loop_.now();
   if (events & EPOLLOUT) {
     if (!flush_client(c)) return;
@@ -229,7 +204,7 @@ bool ControlServer::read_client(Client& c) {
     }
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-    close_client(fd);
+    connections_.close(fd);
     return false;
   }
   return flush_client(c);
@@ -303,7 +278,7 @@ bool ControlServer::flush_client(Client& c) {
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-    close_client(fd);  // EPIPE, ECONNRESET...
+    connections_.close(fd);  // EPIPE, ECONNRESET...
     return false;
   }
   if (pending_output(c) == 0) {
@@ -315,7 +290,7 @@ bool ControlServer::flush_client(Client& c) {
       if (pending_output(c) > 0) return flush_client(c);
     }
     if (c.close_after_flush || (c.eof && c.in.empty())) {
-      close_client(fd);
+      connections_.close(fd);
       return false;
     }
   } else if (c.out_offset > (1u << 20)) {
@@ -332,23 +307,6 @@ void ControlServer::update_interest(Client& c) {
   if (want != c.events) {
     loop_.modify_fd(c.fd, want);
     c.events = want;
-  }
-}
-
-void ControlServer::close_client(int fd) {
-  loop_.remove_fd(fd);
-  ::close(fd);
-  clients_.erase(fd);
-}
-
-void ControlServer::sweep_idle() {
-  const TimeNs now = loop_.now();
-  std::vector<int> idle;
-  for (const auto& [fd, c] : clients_)
-    if (now > c->last_activity && now - c->last_activity >= config_.idle_timeout) idle.push_back(fd);
-  for (int fd : idle) {
-    ++counters_.idle_closed;
-    close_client(fd);
   }
 }
 

@@ -26,9 +26,9 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <unordered_map>
 
 #include "dataplane/control/command_registry.hpp"
+#include "dataplane/control/stream_connections.hpp"
 #include "dataplane/kernel/event_loop.hpp"
 
 namespace poolreg::control {
@@ -68,9 +68,9 @@ class ControlServer {
   // Opens the socket (see file comment). false with a readable reason in *error.
   bool start(std::string* error);
   void stop();
-  bool running() const noexcept { return listen_fd_ >= 0; }
+  bool running() const noexcept { return connections_.listening(); }
   const std::string& socket_path() const noexcept { return config_.socket_path; }
-  std::size_t client_count() const noexcept { return clients_.size(); }
+  std::size_t client_count() const noexcept { return connections_.size(); }
   const ControlServerCounters& counters() const noexcept { return counters_; }
 
  private:
@@ -82,10 +82,9 @@ class ControlServer {
     bool eof = false;           // peer half-closed: answer what is buffered, then close
     bool close_after_flush = false;
     TimeNs last_activity = 0;
-    std::uint32_t events = 0;   // what the fd is registered for
+    std::uint32_t events = EPOLLIN;  // what the fd is registered for (accepted with EPOLLIN)
   };
 
-  void on_accept();
   void on_client_event(int fd, std::uint32_t events);
   // Reads what is available (bounded), answers complete lines. false: the client was closed.
   bool read_client(Client& c);
@@ -94,19 +93,15 @@ class ControlServer {
   // Writes pending output. false: the client was closed (error or done).
   bool flush_client(Client& c);
   void update_interest(Client& c);
-  void close_client(int fd);
-  void sweep_idle();
   std::size_t pending_output(const Client& c) const noexcept { return c.out.size() - c.out_offset; }
 
   kernel::EventLoop& loop_;
   ControlServerConfig config_;
   CommandRegistry registry_;
-  int listen_fd_ = -1;
   dev_t socket_dev_ = 0;
   ino_t socket_ino_ = 0;
-  kernel::EventLoop::TimerId idle_timer_ = kernel::EventLoop::kNoTimer;
-  std::unordered_map<int, std::unique_ptr<Client>> clients_;
   ControlServerCounters counters_;
+  StreamConnections<Client> connections_;  // last: its callbacks use the members above
 };
 
 }  // namespace poolreg::control

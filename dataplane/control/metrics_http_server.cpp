@@ -22,14 +22,21 @@ constexpr std::size_t kAcceptsPerEvent = 32;
 }  // namespace
 
 MetricsHttpServer::MetricsHttpServer(kernel::EventLoop& loop, MetricsHttpServerConfig config, BodyProvider provider)
-    : loop_(loop), config_(std::move(config)), provider_(std::move(provider)) {}
+    : loop_(loop),
+      config_(std::move(config)),
+      provider_(std::move(provider)),
+      connections_(loop, {config_.max_clients, kAcceptsPerEvent, config_.idle_timeout},
+                   {.on_event = [this](int fd, std::uint32_t events) { on_client_event(fd, events); },
+                    .on_refused = [this](int) { ++counters_.refused; },
+                    .on_accepted = nullptr,
+                    .on_idle_closed = nullptr}) {}
 
 MetricsHttpServer::~MetricsHttpServer() { stop(); }
 
 bool MetricsHttpServer::start(std::string* error) {
   std::string scratch;
   if (error == nullptr) error = &scratch;
-  if (listen_fd_ >= 0) return true;
+  if (connections_.listening()) return true;
   sockaddr_storage storage{};
   socklen_t length = 0;
   const bool v4 = config_.address.is_v4();
@@ -66,62 +73,24 @@ bool MetricsHttpServer::start(std::string* error) {
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_length);
   bound_port_ = ntohs(v4 ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
                          : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
-  if (!loop_.add_fd(fd, EPOLLIN, [this](std::uint32_t) { on_accept(); })) {
+  if (!connections_.listen(fd)) {
     *error = std::string("cannot watch the metrics socket: ") + strerror(errno);
     ::close(fd);
     return false;
   }
-  listen_fd_ = fd;
-  if (config_.idle_timeout > 0) {
-    const TimeNs period = std::clamp<TimeNs>(config_.idle_timeout / 4, 100 * kNsPerMs, 30 * kNsPerSec);
-    idle_timer_ = loop_.schedule_every(period, [this] { sweep_idle(); });
-  }
   return true;
 }
 
-void MetricsHttpServer::stop() {
-  if (idle_timer_ != kernel::EventLoop::kNoTimer) {
-    loop_.cancel(idle_timer_);
-    idle_timer_ = kernel::EventLoop::kNoTimer;
-  }
-  std::vector<int> fds;
-  for (const auto& [fd, c] : clients_) fds.push_back(fd);
-  for (int fd : fds) close_client(fd);
-  if (listen_fd_ >= 0) {
-    loop_.remove_fd(listen_fd_);
-    ::close(listen_fd_);
-    listen_fd_ = -1;
-  }
-}
-
-void MetricsHttpServer::on_accept() {
-  for (std::size_t i = 0; i < kAcceptsPerEvent; ++i) {
-    const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;
-    if (clients_.size() >= config_.max_clients) {
-      ++counters_.refused;
-      ::close(fd);
-      continue;
-    }
-    if (!loop_.add_fd(fd, EPOLLIN, [this, fd](std::uint32_t ev) { on_client_event(fd, ev); })) {
-      ::close(fd);
-      continue;
-    }
-    auto c = std::make_unique<Client>();
-    c->fd = fd;
-    c->last_activity = loop_.now();
-    clients_.emplace(fd, std::move(c));
-  }
-}
+void MetricsHttpServer::stop() { connections_.stop(); }
 
 void MetricsHttpServer::on_client_event(int fd, std::uint32_t events) {
-  auto it = clients_.find(fd);
-  if (it == clients_.end()) return;
-  Client& c = *it->second;
+  Client* found = connections_.find(fd);
+  if (found == nullptr) return;
+  Client& c = *found;
   c.last_activity = loop_.now();
   if (c.responded) {
     if (events & EPOLLOUT) flush(c);
-    else if (events & (EPOLLHUP | EPOLLERR)) close_client(fd);
+    else if (events & (EPOLLHUP | EPOLLERR)) connections_.close(fd);
     return;
   }
   char buffer[4096];
@@ -135,12 +104,12 @@ void MetricsHttpServer::on_client_event(int fd, std::uint32_t events) {
       continue;
     }
     if (n == 0) {  // closed before a whole request
-      close_client(fd);
+      connections_.close(fd);
       return;
     }
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-    close_client(fd);
+    connections_.close(fd);
     return;
   }
   if (c.in.find("\r\n\r\n") == std::string::npos && c.in.find("\n\n") == std::string::npos) {
@@ -207,26 +176,12 @@ bool MetricsHttpServer::flush(Client& c) {
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
-    close_client(fd);
+    connections_.close(fd);
     return false;
   }
   ::shutdown(fd, SHUT_WR);
-  close_client(fd);
+  connections_.close(fd);
   return false;
-}
-
-void MetricsHttpServer::close_client(int fd) {
-  loop_.remove_fd(fd);
-  ::close(fd);
-  clients_.erase(fd);
-}
-
-void MetricsHttpServer::sweep_idle() {
-  const TimeNs now = loop_.now();
-  std::vector<int> idle;
-  for (const auto& [fd, c] : clients_)
-    if (now > c->last_activity && now - c->last_activity >= config_.idle_timeout) idle.push_back(fd);
-  for (int fd : idle) close_client(fd);
 }
 
 }  // namespace poolreg::control

@@ -14,8 +14,8 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <unordered_map>
 
+#include "dataplane/control/stream_connections.hpp"
 #include "dataplane/kernel/event_loop.hpp"
 #include "registrar/common/ip_address.hpp"
 
@@ -49,7 +49,7 @@ class MetricsHttpServer {
   bool start(std::string* error);
   void stop();
   std::uint16_t bound_port() const noexcept { return bound_port_; }
-  std::size_t client_count() const noexcept { return clients_.size(); }
+  std::size_t client_count() const noexcept { return connections_.size(); }
   const MetricsHttpCounters& counters() const noexcept { return counters_; }
 
  private:
@@ -62,23 +62,18 @@ class MetricsHttpServer {
     TimeNs last_activity = 0;
   };
 
-  void on_accept();
   void on_client_event(int fd, std::uint32_t events);
   void handle_request(Client& c);
   void respond(Client& c, int status, const char* reason, const std::string& content_type, const std::string& body,
                bool head_only);
   bool flush(Client& c);  // false: closed
-  void close_client(int fd);
-  void sweep_idle();
 
   kernel::EventLoop& loop_;
   MetricsHttpServerConfig config_;
   BodyProvider provider_;
-  int listen_fd_ = -1;
   std::uint16_t bound_port_ = 0;
-  kernel::EventLoop::TimerId idle_timer_ = kernel::EventLoop::kNoTimer;
-  std::unordered_map<int, std::unique_ptr<Client>> clients_;
   MetricsHttpCounters counters_;
+  StreamConnections<Client> connections_;  // last: its callbacks use the members above
 };
 
 }  // namespace poolreg::control

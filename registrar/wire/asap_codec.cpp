@@ -333,8 +333,17 @@ DecodeResult<AsapMessage> decode_body(std::span<const std::uint8_t> bytes, const
   return message_error(ErrorCause::kUnrecognizedMessage, DecodeErrorKind::kUnknownMessageType, f);
 }
 
-template <typename T>
-DecodeResult<T> with_reports(DecodeResult<T> r, const UnrecognizedReports& reports) {
+// Every decoding entry point: frame the message, optionally insist on one type, decode the body
+// and attach the reports of unrecognized parameters that the body decoder collected.
+template <typename T, typename BodyDecoder>
+DecodeResult<T> decode_framed(std::span<const std::uint8_t> bytes, const WireOptions& options,
+                              std::optional<AsapType> expected, BodyDecoder decode) {
+  auto f = frame_for(bytes, options);
+  if (!f) return f.error();
+  if (expected && f.value().type != static_cast<std::uint8_t>(*expected))
+    return message_error(ErrorCause::kInvalidValues, DecodeErrorKind::kWrongMessageType, f.value());
+  UnrecognizedReports reports;
+  DecodeResult<T> r = decode(bytes, f.value(), options, reports);
   r.reports() = reports;
   return r;
 }
@@ -345,30 +354,17 @@ DecodeResult<T> with_reports(DecodeResult<T> r, const UnrecognizedReports& repor
 // Decoding entry points
 
 DecodeResult<AsapMessage> decode_asap(std::span<const std::uint8_t> bytes, const WireOptions& options) {
-  auto f = frame_for(bytes, options);
-  if (!f) return f.error();
-  UnrecognizedReports reports;
-  return with_reports(decode_body(bytes, f.value(), options, reports), reports);
+  return decode_framed<AsapMessage>(bytes, options, std::nullopt, decode_body);
 }
 
 DecodeResult<HandleResolution> decode_handle_resolution(std::span<const std::uint8_t> bytes,
                                                         const WireOptions& options) noexcept {
-  auto f = frame_for(bytes, options);
-  if (!f) return f.error();
-  if (f.value().type != static_cast<std::uint8_t>(AsapType::kHandleResolution))
-    return message_error(ErrorCause::kInvalidValues, DecodeErrorKind::kWrongMessageType, f.value());
-  UnrecognizedReports reports;
-  return with_reports(decode_hr_body(bytes, f.value(), options, reports), reports);
+  return decode_framed<HandleResolution>(bytes, options, AsapType::kHandleResolution, decode_hr_body);
 }
 
 DecodeResult<RegistrationView> decode_registration_view(std::span<const std::uint8_t> bytes,
                                                         const WireOptions& options) noexcept {
-  auto f = frame_for(bytes, options);
-  if (!f) return f.error();
-  if (f.value().type != static_cast<std::uint8_t>(AsapType::kRegistration))
-    return message_error(ErrorCause::kInvalidValues, DecodeErrorKind::kWrongMessageType, f.value());
-  UnrecognizedReports reports;
-  return with_reports(decode_registration_body(bytes, f.value(), options, reports), reports);
+  return decode_framed<RegistrationView>(bytes, options, AsapType::kRegistration, decode_registration_body);
 }
 
 AsapEcho salvage_asap_echo(std::span<const std::uint8_t> bytes) noexcept {

@@ -1,10 +1,10 @@
 // poolgen end-to-end: a short poolgen run against a real poolregd (tests/integration harness),
-// then its JSON report is checked for internal consistency and against what the daemon itself
-// shows. poolctl stats / metrics are not served by poolregd yet, so the daemon side is read with
-// handle resolutions (items = as many as allowed) from this test over TCP: the number of PEs per
-// pool during the run must equal poolgen's count of registered, living PEs (dead ones must have
-// been removed by the keep-alive timeout, ASAP-KA), and after the run every pool must be gone
-// (cleanup deregistered everything, cause 0x9 unknown pool handle).
+// then its JSON report is checked for internal consistency and against the daemon's own
+// counters, read over the control socket exactly as `poolctl stats` / `poolctl pools` read them:
+// the PE count during steady state equals poolgen's living PEs (dead ones were removed by the
+// keep-alive timeout, ASAP-KA), and after the run every registration, re-registration,
+// deregistration, resolution and keep-alive acknowledgement poolgen counted was counted by the
+// daemon too, and the handlespace is empty again.
 #include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -17,8 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "dataplane/client/pool_user_client.hpp"
-#include "dataplane/client/sync_wait.hpp"
+#include "dataplane/control/control_client.hpp"
 #include "perf/poolgen/latency_histogram.hpp"
 #include "tests/integration/poolregd_harness.hpp"
 
@@ -84,12 +83,20 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
-// PEs per pool as the daemon answers a resolution; -1 = unknown pool, -2 = no answer.
-int pool_size(client::PoolUserClient& pu, const std::string& name) {
-  const auto r = client::resolve_and_wait(pu, *PoolHandle::from_string(name), wire::kHroItemsMax, 5s);
-  if (r.ok()) return static_cast<int>(r.elements.size());
-  if (r.status == client::ClientStatus::kRejected && r.cause() == ErrorCause::kUnknownPoolHandle) return -1;
-  return -2;
+// One control-socket command against the daemon (what poolctl sends); asserts on failure.
+nlohmann::json control_call(const std::string& socket, const char* cmd) {
+  control::ClientError error;
+  auto client = control::ControlClient::connect(socket, 5000, &error);
+  if (client == nullptr) {
+    ADD_FAILURE() << "control socket " << socket << ": " << error.message;
+    return {};
+  }
+  auto response = client->call(cmd, nlohmann::json::object(), &error);
+  if (!response || !(*response)["ok"].get<bool>()) {
+    ADD_FAILURE() << cmd << ": " << (response ? response->dump() : error.message);
+    return {};
+  }
+  return (*response)["result"];
 }
 
 TEST(PoolgenTest, RefusesNonLoopbackRegistrar) {
@@ -138,21 +145,17 @@ TEST(PoolgenTest, ShortRunReportMatchesDaemonState) {
                    log);
   ASSERT_TRUE(p.started());
 
-  // Sample the daemon's pools while poolgen is in steady state (ramp-up done, dead PEs removed:
+  // Sample the daemon's PE count while poolgen is in steady state (ramp-up done, dead PEs removed:
   // 0.4 s + keep-alive interval + timeout), until shortly before its load phase ends.
-  kernel::EventLoop loop;
-  auto options = d.client_options(client::ClientTransport::kTcp);
-  client::PoolUserClient pu(loop, nullptr, options);
-  ASSERT_EQ(client::connect_and_wait(pu, 5s), client::ClientStatus::kOk);
+  const std::string socket = d.control_socket_path();
   const auto t0 = std::chrono::steady_clock::now();
-  std::vector<int> totals;
+  std::vector<std::uint64_t> totals;
   while (std::chrono::steady_clock::now() - t0 < 4500ms && p.running()) {
     if (std::chrono::steady_clock::now() - t0 >= 3000ms) {
-      int total = 0;
-      for (int i = 0; i < pools; ++i) total += std::max(0, pool_size(pu, prefix + std::to_string(i)));
-      totals.push_back(total);
+      const auto pools_now = control_call(socket, "pools");
+      if (pools_now.is_object()) totals.push_back(pools_now["pe_count"].get<std::uint64_t>());
     }
-    client::run_until(loop, [] { return false; }, 100ms);
+    std::this_thread::sleep_for(100ms);
   }
   const auto st = p.wait(40s);
   ASSERT_TRUE(st.has_value()) << "poolgen did not stop by itself\n" << read_file(log);
@@ -187,14 +190,28 @@ TEST(PoolgenTest, ShortRunReportMatchesDaemonState) {
   EXPECT_EQ(n("deregistrations_ok"), alive);  // cleanup deregistered every living PE
   EXPECT_GT(n("pcap_messages"), 0u);
 
-  // The daemon's view during the run: load pools hold exactly the living load PEs.
+  // The daemon's view during the run: it held exactly the living PEs (load PEs and probes).
   ASSERT_GE(totals.size(), 2u) << read_file(log);
-  EXPECT_EQ(totals.back(), static_cast<int>(alive) - 2) << "daemon PE count (last sample) vs poolgen report";
+  EXPECT_EQ(totals.back(), alive) << "daemon PE count (last sample) vs poolgen report";
   EXPECT_EQ(totals[totals.size() - 2], totals.back()) << "daemon PE count not stable";
-  // And after the run: everything deregistered or removed.
-  for (int i = 0; i < pools; ++i) EXPECT_EQ(pool_size(pu, prefix + std::to_string(i)), -1) << "pool " << i;
-  EXPECT_EQ(pool_size(pu, prefix + "probe-0"), -1);
-  client::close_and_wait(pu);
+
+  // The daemon's counters after the run (poolctl stats): every answer poolgen counted.
+  const auto stats = control_call(socket, "stats");
+  ASSERT_TRUE(stats.is_object());
+  const auto& asap = stats["asap"];
+  auto a = [&](const char* k) { return asap.value(k, std::uint64_t{0}); };
+  EXPECT_EQ(a("registrations"), n("registrations_ok")) << asap.dump();
+  EXPECT_EQ(a("registrations_rejected"), n("registrations_failed") + n("reregistrations_failed"));
+  EXPECT_EQ(a("reregistrations"), n("reregistrations_ok"));
+  EXPECT_EQ(a("deregistrations"), n("deregistrations_ok"));
+  EXPECT_EQ(a("removed_by_keepalive_timeout"), n("pes_died"));
+  EXPECT_EQ(a("keepalive_acks") + a("keepalive_acks_unknown") + a("keepalive_acks_wrong_association"),
+            n("keepalives_answered"));
+  EXPECT_EQ(a("resolutions") + a("resolutions_unknown_pool"), n("resolutions_sent") + n("probe_resolutions"));
+  EXPECT_EQ(a("unreachable_reports"), n("unreachable_reports"));
+  // And the handlespace is empty again: cleanup deregistered everything, keep-alives removed the dead.
+  EXPECT_EQ(stats["handlespace"]["pes"].get<std::uint64_t>(), 0u);
+  EXPECT_EQ(stats["handlespace"]["pools"].get<std::uint64_t>(), 0u);
   ::unlink(report.c_str());
   ::unlink(log.c_str());
   ::unlink(pcap.c_str());
