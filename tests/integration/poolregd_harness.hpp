@@ -200,6 +200,8 @@ class Poolregd {
   const DaemonPorts& ports() const noexcept { return ports_; }
   const std::string& name() const noexcept { return name_; }
   pid_t pid() const noexcept { return pid_; }
+  // The daemon's control socket (poolctl --socket, control::ControlClient).
+  std::string control_socket_path() const { return dir_ + "/poolregd.sock"; }
 
   // Client options to reach this daemon.
   client::ClientOptions client_options(client::ClientTransport transport) const {
