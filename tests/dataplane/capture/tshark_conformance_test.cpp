@@ -15,6 +15,7 @@
 #include "tests/dataplane/capture/rserpool_test_vectors.hpp"
 #include "tests/dataplane/capture/temp_dir.hpp"
 #include "tests/dataplane/capture/tshark_check.hpp"
+#include "tests/dataplane/capture/tshark_fixture.hpp"
 #include "tests/dataplane/capture/vector_capture.hpp"
 
 namespace poolreg::testing {
@@ -22,16 +23,9 @@ namespace {
 
 using capture::PcapWriter;
 
-class TsharkConformance : public ::testing::TestWithParam<Encapsulation> {
+class TsharkConformance : public TsharkFixture<::testing::TestWithParam<Encapsulation>> {
  protected:
-  void SetUp() override {
-    tshark_ = find_tshark();
-    if (!tshark_) GTEST_SKIP() << "tshark not found on PATH (.ci/setup.sh installs it)";
-    ASSERT_TRUE(dir_.ok());
-  }
-
-  std::optional<std::string> tshark_;
-  TempDir dir_{"tshark"};
+  TsharkConformance() : TsharkFixture("tshark") {}
 };
 
 // Every positive vector decodes as the right protocol and message type with the expected key
@@ -104,16 +98,9 @@ INSTANTIATE_TEST_SUITE_P(AllEncapsulations, TsharkConformance,
                            return std::string(name_of(info.param));
                          });
 
-class TsharkNegativeControl : public ::testing::Test {
+class TsharkNegativeControl : public TsharkFixture<::testing::Test> {
  protected:
-  void SetUp() override {
-    tshark_ = find_tshark();
-    if (!tshark_) GTEST_SKIP() << "tshark not found on PATH (.ci/setup.sh installs it)";
-    ASSERT_TRUE(dir_.ok());
-  }
-
-  std::optional<std::string> tshark_;
-  TempDir dir_{"tshark-neg"};
+  TsharkNegativeControl() : TsharkFixture("tshark-neg") {}
 };
 
 // A Registration whose Pool Element TLV claims 128 bytes in a 64-byte message: tshark must

@@ -16,6 +16,7 @@
 #include "tests/dataplane/capture/rserpool_test_vectors.hpp"
 #include "tests/dataplane/capture/temp_dir.hpp"
 #include "tests/dataplane/capture/tshark_check.hpp"
+#include "tests/dataplane/capture/tshark_fixture.hpp"
 #include "tests/dataplane/capture/vector_capture.hpp"
 
 namespace poolreg::testing {
@@ -180,28 +181,14 @@ std::string param_name(const ::testing::TestParamInfo<WireParam>& info) {
   return std::string(name_of(info.param.encapsulation)) + (info.param.next_gen ? "NextGen" : "Rfc");
 }
 
-class TsharkWireEncoder : public ::testing::TestWithParam<WireParam> {
+class TsharkWireEncoder : public TsharkFixture<::testing::TestWithParam<WireParam>> {
  protected:
-  void SetUp() override {
-    tshark_ = find_tshark();
-    if (!tshark_) GTEST_SKIP() << "tshark not found on PATH (.ci/setup.sh installs it)";
-    ASSERT_TRUE(dir_.ok());
-  }
-
-  std::optional<std::string> tshark_;
-  TempDir dir_{"tshark-wire"};
+  TsharkWireEncoder() : TsharkFixture("tshark-wire") {}
 };
 
-class TsharkWireEncoderNextGen : public ::testing::Test {
+class TsharkWireEncoderNextGen : public TsharkFixture<::testing::Test> {
  protected:
-  void SetUp() override {
-    tshark_ = find_tshark();
-    if (!tshark_) GTEST_SKIP() << "tshark not found on PATH (.ci/setup.sh installs it)";
-    ASSERT_TRUE(dir_.ok());
-  }
-
-  std::optional<std::string> tshark_;
-  TempDir dir_{"tshark-ng"};
+  TsharkWireEncoderNextGen() : TsharkFixture("tshark-ng") {}
 };
 
 TEST_P(TsharkWireEncoder, EncodedMessagesDecodeCleanly) {

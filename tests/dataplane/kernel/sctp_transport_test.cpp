@@ -19,10 +19,12 @@
 #include "dataplane/kernel/sctp_stack.hpp"
 #include "dataplane/kernel/socket_address.hpp"
 #include "tests/dataplane/kernel/recording_handler.hpp"
+#include "tests/dataplane/kernel/transport_checks.hpp"
 
 namespace poolreg::kernel {
 namespace {
 
+using testing::expect_close_flushes_queue;
 using testing::make_message;
 using testing::RecordingHandler;
 using testing::run_for;
@@ -296,20 +298,7 @@ TEST_F(SctpTransportTest, CloseSendsQueuedMessagesBeforeEnding) {
   const IpAddress addrs[] = {kLoopback};
   ConnectionId id = sender.connect_sctp(Protocol::kAsap, addrs, port, udp_port());
   ASSERT_TRUE(run_until(loop, [&] { return h.connected.size() == 1 && server_handler.connected.size() == 1; }));
-  std::uint32_t sent = 0;
-  while (sent < 200 && sender.queued_messages(id) < 3) {  // until something waits in the queue
-    ASSERT_TRUE(send_ok(sender.send(id, Protocol::kAsap, make_message(0x05, 60000, sent))));
-    ++sent;
-  }
-  ASSERT_GE(sender.queued_messages(id), 3u);
-  sender.close(id);
-  EXPECT_EQ(sender.send(id, Protocol::kAsap, make_message(0x05, 8)), SendResult::kNoConnection);
-  const ConnectionId sid = server_handler.connected[0];
-  ASSERT_TRUE(run_until(loop, [&] { return server_handler.is_closed(sid); }, std::chrono::seconds(20)));
-  EXPECT_EQ(server_handler.close_reason(sid), CloseReason::kPeerClosed);
-  ASSERT_EQ(server_handler.messages.size(), sent);
-  for (std::uint32_t i = 0; i < sent; ++i) EXPECT_EQ(seq_of(server_handler.messages[i].bytes), i);
-  EXPECT_EQ(h.close_reason(id), CloseReason::kLocalClose);
+  expect_close_flushes_queue(loop, sender, h, server_handler, id, 200, 60000);
 }
 
 // Bounded queues: when the association's send buffer is full, messages wait in a bounded FIFO;
