@@ -1,15 +1,18 @@
 // Handlespace benchmarks (Google Benchmark, jemalloc linked).
 //   Resolve/<pool size>/<k>/<policy>        reader path (policy: 0 RR, 1 LU, 2 WRAND)
 //   Reregister|RegisterFresh|Deregister/<resident PEs>/<0 sequential, 1 random keys>   writer path
+//   ReregisterBatch|RegisterFreshBatch/<resident>/<random>/<batch>   the same through register_batch
 //   RegisterDeregister/<resident PEs>
 //   *_10M variants: 10^7 resident PEs (slow to populate: filter with --benchmark_filter)
 //   Memory/<PEs>                            RSS growth per PE (IPv4 PE + ASAP transport, expiry set)
 //   ResolveUnderChurn/threads:N             N readers resolving while one writer re-registers
+//   ResolveUnderPacedChurn/<policy>/threads:N   the same, writer paced at 10^5 writes/s, RR or WRAND
 #include <benchmark/benchmark.h>
 #include <jemalloc/jemalloc.h>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -167,6 +170,54 @@ void Reregister(benchmark::State& state) {
   state.SetLabel(random ? "random" : "sequential");
 }
 
+// Reregister through Handlespace::register_batch: the same operations (same keys, same PEs,
+// same new addresses) in batches of `batch` requests, as a daemon would apply one RX burst.
+void ReregisterBatch(benchmark::State& state) {
+  const std::size_t resident = static_cast<std::size_t>(state.range(0));
+  const bool random = state.range(1) != 0;
+  const std::size_t batch = static_cast<std::size_t>(state.range(2));
+  auto w = world(resident, kPerPool, PolicyType::kRoundRobin, true);
+  const auto keys = access_keys(resident, random, 1);
+  const auto handles = all_handles(w->pools);
+  std::vector<PoolElement> pes(batch, bench_pe(1, PolicyType::kRoundRobin, 0));
+  std::vector<RegistrationRequest> requests(batch);
+  std::vector<Result<RegisterOutcome>> outcomes(batch);
+  std::uint32_t address = 0x0b000000;
+  std::size_t i = 0;
+  for (auto _ : state) {
+    for (std::size_t j = 0; j < batch; ++j) {
+      const std::size_t idx = keys[i++ & (kKeys - 1)];
+      set_resident(pes[j], idx);
+      pes[j].user_transport.addresses[0] = IpAddress::v4(++address);
+      requests[j] = {
+          &handles[idx / kPerPool], &pes[j], {.association = 0, .expires_at = 2'000'000'000'000ULL + i}};
+    }
+    w->hs.register_batch(requests, outcomes);
+    benchmark::DoNotOptimize(outcomes.data());
+  }
+  for (const auto& r : outcomes)
+    if (!r.ok() || r->pe_created) state.SkipWithError("re-registration failed");
+  w->domain.reclaim();
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * batch));
+  state.SetLabel(random ? "random" : "sequential");
+}
+
+// Untimed, before a fresh-registration loop of `count` PEs: registers and removes the same PEs
+// once, so the pools' tables have already grown to hold them. Without it the result depends on
+// which benchmark ran first on the cached world (the first one pays every table doubling).
+void pregrow(World& w, const std::vector<std::uint32_t>& keys, const std::vector<PoolHandle>& handles,
+             PoolElementId first, std::size_t count) {
+  PoolElement pe = bench_pe(1, PolicyType::kRoundRobin, 0x0c000001);
+  for (PoolElementId id = first; id < first + count; ++id) {
+    pe.id = id;
+    w.hs.register_pe(handles[keys[id & (kKeys - 1)]], pe,
+                     {.association = 0, .expires_at = 3'000'000'000'000ULL + id});
+  }
+  for (PoolElementId id = first; id < first + count; ++id)
+    w.hs.deregister(handles[keys[id & (kKeys - 1)]], id);
+  w.domain.reclaim();
+}
+
 // New PEs into existing pools (random or round-robin pool choice); removed again untimed.
 void RegisterFresh(benchmark::State& state) {
   const std::size_t resident = static_cast<std::size_t>(state.range(0));
@@ -176,6 +227,7 @@ void RegisterFresh(benchmark::State& state) {
   const auto handles = all_handles(w->pools);
   PoolElementId next = 1'000'000'000'000ULL;
   const PoolElementId first = next;
+  pregrow(*w, keys, handles, first, static_cast<std::size_t>(state.max_iterations));
   PoolElement pe = bench_pe(1, PolicyType::kRoundRobin, 0x0c000001);
   for (auto _ : state) {
     pe.id = next++;
@@ -186,6 +238,35 @@ void RegisterFresh(benchmark::State& state) {
   for (PoolElementId id = first; id < next; ++id) w->hs.deregister(handles[keys[id & (kKeys - 1)]], id);  // untimed
   w->domain.reclaim();
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+  state.SetLabel(random ? "random" : "sequential");
+}
+
+// RegisterFresh through Handlespace::register_batch (same PEs, same pools).
+void RegisterFreshBatch(benchmark::State& state) {
+  const std::size_t resident = static_cast<std::size_t>(state.range(0));
+  const bool random = state.range(1) != 0;
+  const std::size_t batch = static_cast<std::size_t>(state.range(2));
+  auto w = world(resident, kPerPool, PolicyType::kRoundRobin, true);
+  const auto keys = access_keys(w->pools, random, 2);
+  const auto handles = all_handles(w->pools);
+  PoolElementId next = 1'000'000'000'000ULL;
+  const PoolElementId first = next;
+  pregrow(*w, keys, handles, first, static_cast<std::size_t>(state.max_iterations) * batch);
+  std::vector<PoolElement> pes(batch, bench_pe(1, PolicyType::kRoundRobin, 0x0c000001));
+  std::vector<RegistrationRequest> requests(batch);
+  std::vector<Result<RegisterOutcome>> outcomes(batch);
+  for (auto _ : state) {
+    for (std::size_t j = 0; j < batch; ++j) {
+      pes[j].id = next++;
+      requests[j] = {&handles[keys[pes[j].id & (kKeys - 1)]], &pes[j],
+                     {.association = 0, .expires_at = 3'000'000'000'000ULL + pes[j].id}};
+    }
+    w->hs.register_batch(requests, outcomes);
+    benchmark::DoNotOptimize(outcomes.data());
+  }
+  for (PoolElementId id = first; id < next; ++id) w->hs.deregister(handles[keys[id & (kKeys - 1)]], id);  // untimed
+  w->domain.reclaim();
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * batch));
   state.SetLabel(random ? "random" : "sequential");
 }
 
@@ -240,9 +321,26 @@ void RegisterDeregister(benchmark::State& state) {
 
 BENCHMARK(Reregister)->ArgNames({"resident", "random"})->ArgsProduct({{10'000, 1'000'000}, {0, 1}});
 BENCHMARK(RegisterFresh)->ArgNames({"resident", "random"})->ArgsProduct({{10'000, 1'000'000}, {0, 1}});
+BENCHMARK(ReregisterBatch)
+    ->ArgNames({"resident", "random", "batch"})
+    ->ArgsProduct({{10'000, 1'000'000}, {0, 1}, {32}});
+BENCHMARK(ReregisterBatch)
+    ->ArgNames({"resident", "random", "batch"})
+    ->ArgsProduct({{1'000'000}, {1}, {8, 256}});
+BENCHMARK(RegisterFreshBatch)
+    ->ArgNames({"resident", "random", "batch"})
+    ->ArgsProduct({{10'000, 1'000'000}, {1}, {32}});
 BENCHMARK(Deregister)->ArgNames({"resident", "random"})->ArgsProduct({{10'000, 1'000'000}, {0, 1}});
 BENCHMARK(RegisterDeregister)->Arg(10'000)->Arg(1'000'000);
 BENCHMARK(Reregister)->Name("Reregister_10M")->ArgNames({"resident", "random"})->ArgsProduct({{10'000'000}, {0, 1}});
+BENCHMARK(ReregisterBatch)
+    ->Name("ReregisterBatch_10M")
+    ->ArgNames({"resident", "random", "batch"})
+    ->ArgsProduct({{10'000'000}, {0, 1}, {32}});
+BENCHMARK(RegisterFreshBatch)
+    ->Name("RegisterFreshBatch_10M")
+    ->ArgNames({"resident", "random", "batch"})
+    ->ArgsProduct({{10'000'000}, {1}, {32}});
 BENCHMARK(RegisterFresh)->Name("RegisterFresh_10M")->ArgNames({"resident", "random"})->ArgsProduct({{10'000'000}, {0, 1}});
 BENCHMARK(Deregister)->Name("Deregister_10M")->ArgNames({"resident", "random"})->ArgsProduct({{10'000'000}, {0, 1}});
 
@@ -284,27 +382,41 @@ struct ChurnWorld {
   std::thread writer;
   std::mutex mutex;
   int users = 0;
+  std::int64_t writes_per_ms = 0;  // 0: the writer re-registers back to back
+  PolicyType policy = PolicyType::kRoundRobin;
 };
 ChurnWorld& churn_world() {
   static ChurnWorld cw;
   return cw;
 }
 
-void ResolveUnderChurn(benchmark::State& state) {
+// Readers resolving 3 of a 100-PE pool while one writer re-registers its PEs. The paced
+// variant limits the writer to `writes_per_ms` (still 10^5 re-registrations/s for 100): on a
+// machine with fewer cores than readers + 1 the unpaced writer takes a core away from the
+// readers, and reader scaling cannot show. Policy: RR selection advances one atomic cursor per
+// pool (shared by all readers: RFC 5356 round robin is one cycle per pool), WRAND writes nothing.
+void run_resolve_under_churn(benchmark::State& state, std::int64_t writes_per_ms, PolicyType policy) {
   ChurnWorld& cw = churn_world();
   {
     std::lock_guard lock(cw.mutex);
     if (cw.users++ == 0) {
-      cw.w = world(100, 100, PolicyType::kRoundRobin, false);
+      cw.w = world(100, 100, policy, false);
       cw.stop = false;
+      cw.writes_per_ms = writes_per_ms;
+      cw.policy = policy;
       cw.writer = std::thread([&cw] {
         std::uint32_t address = 0x0d000000;
         std::uint64_t i = 0;
+        auto tick = std::chrono::steady_clock::now();
         while (!cw.stop.load(std::memory_order_relaxed)) {
-          auto pe = bench_pe(1 + i % 100, PolicyType::kRoundRobin, ++address);
+          auto pe = bench_pe(1 + i % 100, cw.policy, ++address);
           cw.w->hs.register_pe(pool_name(0), pe, {});
           if ((++i & 255) == 0) cw.w->domain.reclaim();
           cw.writes.fetch_add(1, std::memory_order_relaxed);
+          if (cw.writes_per_ms > 0 && i % static_cast<std::uint64_t>(cw.writes_per_ms) == 0) {
+            tick += std::chrono::milliseconds(1);
+            std::this_thread::sleep_until(tick);
+          }
         }
       });
     }
@@ -328,7 +440,13 @@ void ResolveUnderChurn(benchmark::State& state) {
     }
   }
 }
+void ResolveUnderChurn(benchmark::State& state) { run_resolve_under_churn(state, 0, PolicyType::kRoundRobin); }
+void ResolveUnderPacedChurn(benchmark::State& state) {
+  run_resolve_under_churn(state, 100, policy_of(state.range(0)));
+  state.SetLabel(std::string(policy_short_name(policy_of(state.range(0)))));
+}
 BENCHMARK(ResolveUnderChurn)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(ResolveUnderPacedChurn)->ArgName("policy")->Arg(0)->Arg(2)->Threads(1)->Threads(2)->UseRealTime();
 
 }  // namespace
 

@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "registrar/common/fnv1a.hpp"
+
 namespace poolreg {
 
 // Hard upper bound of what poolreg stores. The configured limit (default 32, what RSPLIB
@@ -54,14 +56,7 @@ class PoolHandle {
   }
 
   // FNV-1a: cheap, stable across processes (shard selection must not depend on a seed).
-  std::uint64_t hash() const noexcept {
-    std::uint64_t h = 1469598103934665603ULL;
-    for (std::size_t i = 0; i < size_; ++i) {
-      h ^= bytes_[i];
-      h *= 1099511628211ULL;
-    }
-    return h;
-  }
+  std::uint64_t hash() const noexcept { return fnv1a(bytes_.data(), size_); }
 
   friend bool operator==(const PoolHandle& a, const PoolHandle& b) noexcept {
     return a.size_ == b.size_ && std::memcmp(a.bytes_.data(), b.bytes_.data(), a.size_) == 0;

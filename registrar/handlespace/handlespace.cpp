@@ -20,7 +20,8 @@ Handlespace::Handlespace(const HandlespaceConfig& config, QsbrDomain& domain) : 
     throw std::invalid_argument("Handlespace: shard_count must be 1..64");
   shards_.reserve(config_.shard_count);
   for (std::size_t i = 0; i < config_.shard_count; ++i)
-    shards_.push_back(std::make_unique<Shard>(domain_, config_.limits, pool_count_, config_.feedback_queue_capacity));
+    shards_.push_back(std::make_unique<Shard>(domain_, config_.limits, pool_count_, total_pe_count_,
+                                              config_.feedback_queue_capacity));
 }
 
 Handlespace::~Handlespace() = default;

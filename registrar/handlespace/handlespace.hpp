@@ -39,8 +39,10 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "registrar/common/clock.hpp"
@@ -69,6 +71,9 @@ inline constexpr std::size_t kMaxResolveItems = 128;
 struct HandlespaceLimits {
   std::size_t max_pools = 100'000;
   std::size_t max_pes_per_pool = 10'000'000;  // hard ceiling: 2^24 - 2 slots per pool
+  // PEs in the whole handlespace, every owner; checked like max_pools against a count shared
+  // by all shards (concurrent shard writers may overshoot it by at most shard_count - 1).
+  std::size_t max_pes_total = std::numeric_limits<std::size_t>::max();
   std::size_t max_addresses_per_pe = kMaxAddressesPerTransport;  // per transport (user, ASAP)
   // Next-gen ID64 mode: refuse (0x4) a PE whose low 32 bits equal those of a different PE
   // of the same pool (the RFC short form would be ambiguous).
@@ -93,7 +98,8 @@ struct HandlespaceError {
 template <typename T>
 class Result {
  public:
-  Result(T value) : value_(std::move(value)) {}                 // NOLINT: implicit on purpose
+  Result() = default;                            // ok, default value (placeholder in output arrays)
+  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit on purpose
   Result(HandlespaceError error) : error_(error), ok_(false) {}  // NOLINT
   bool ok() const noexcept { return ok_; }
   explicit operator bool() const noexcept { return ok_; }
@@ -115,6 +121,14 @@ struct RegistrationOptions {
   std::uint64_t association = 0;
   // Absolute expiry time (peer-owned PEs: now + registration life); 0 = never (own PEs).
   TimeNs expires_at = 0;
+};
+
+// One registration of a batch (Handlespace::register_batch). The handle and the PE are
+// referenced, not copied: they must stay valid during the call.
+struct RegistrationRequest {
+  const PoolHandle* handle = nullptr;
+  const PoolElement* pe = nullptr;
+  RegistrationOptions options;
 };
 
 struct RegisterOutcome {
@@ -217,6 +231,19 @@ class Handlespace {
   Result<RegisterOutcome> register_pe(const PoolHandle& handle, const PoolElement& pe,
                                       const RegistrationOptions& options = {});
 
+  // Batched registration: the same effects, outcomes and errors as calling register_pe() for
+  // requests[0], requests[1], ... in this order (outcomes[i] := the result of requests[i]),
+  // also when several requests name the same PE. The caller must be the writer of every shard
+  // the requests hash to. outcomes.size() must be >= requests.size() (else nothing is done).
+  // Why: on a large handlespace a registration is bound by a chain of dependent cache misses
+  // (pool -> ID index -> slot entry -> old record). This path hashes each handle once and
+  // prefetches those lines for the requests a few positions ahead while it applies the
+  // current one (a software pipeline, see register_batch.cpp), so the misses of different
+  // requests overlap. The prefetching is only a hint: each request is then applied by the
+  // ordinary single-request code, which is what makes the batch equal to the sequence.
+  void register_batch(std::span<const RegistrationRequest> requests,
+                      std::span<Result<RegisterOutcome>> outcomes);
+
   // Removes the PE; nullopt when unknown. The pool disappears with its last PE.
   std::optional<RemovedPe> deregister(const PoolHandle& handle, PoolElementId id);
   // ASAP deregistration with the SEC-02 owner check: a PE bound to a different non-zero
@@ -291,6 +318,7 @@ class Handlespace {
   HandlespaceConfig config_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::atomic<std::size_t> pool_count_{0};
+  std::atomic<std::size_t> total_pe_count_{0};
 };
 
 }  // namespace poolreg::handlespace

@@ -10,8 +10,8 @@ constexpr std::uint32_t kInitialIds = 8;
 
 Pool::Pool(const PoolHandle& h, std::uint64_t hv, PolicyType p, TransportProtocol proto, TransportUse u,
            std::uint32_t idx, std::uint32_t gen, Reclaimer& reclaimer)
-    : handle(h),
-      hash(hv),
+    : hash(hv),
+      handle(h),
       policy(p),
       protocol(proto),
       use(u),
@@ -20,9 +20,11 @@ Pool::Pool(const PoolHandle& h, std::uint64_t hv, PolicyType p, TransportProtoco
       checksum16_handle(checksum16_handle_part(h.bytes())),
       checksum32_handle(checksum32_handle_part(h.bytes())),
       selector(policy::make_selector(p, reclaimer)),
+      needs_selection_feedback(selector->needs_selection_feedback()),
       reclaimer_(reclaimer),
       slots_(SlotTable::create(kInitialSlots)),
-      ids_(IdIndex::create(kInitialIds, kIdEmpty)) {}
+      ids_(IdIndex::create(kInitialIds, kIdEmpty)),
+      ids_mask_(kInitialIds - 1) {}
 
 Pool::~Pool() {
   SlotTable* a = slots_.load(std::memory_order_relaxed);
@@ -47,6 +49,37 @@ std::uint32_t Pool::find(PoolElementId id) const noexcept {
     const std::uint32_t slot = e & kSlotMask;
     const PoolElementRecord* r = record(slot);
     if (r != nullptr && r->id() == id) return slot;
+  }
+  return kNoIndex;
+}
+
+std::uint32_t Pool::writer_find(PoolElementId id) const noexcept {
+  // Writer: the tables cannot change under it, so relaxed loads and the cached geometry do;
+  // every slot in the index is below next_slot_ <= the slot table capacity.
+  const IdIndex* t = ids_.load(std::memory_order_relaxed);
+  const SlotEntry* slots = slots_.load(std::memory_order_relaxed)->items();
+  const std::uint64_t mixed = mix_id(id);
+  const std::uint32_t fingerprint = id_entry(mixed, 0);
+  std::uint32_t i = static_cast<std::uint32_t>(mixed) & ids_mask_;
+  for (std::uint32_t probes = 0; probes <= ids_mask_; ++probes, i = (i + 1) & ids_mask_) {
+    const std::uint32_t e = t->items()[i].load(std::memory_order_relaxed);
+    if (e == kIdEmpty) return kNoIndex;
+    if (e == kIdTombstone || (e & ~kSlotMask) != fingerprint) continue;
+    const std::uint32_t slot = e & kSlotMask;
+    const PoolElementRecord* r = slots[slot].record.load(std::memory_order_relaxed);
+    if (r != nullptr && r->id() == id) return slot;
+  }
+  return kNoIndex;
+}
+
+std::uint32_t Pool::id_candidate(std::uint64_t mixed) const noexcept {
+  const IdIndex* t = ids_.load(std::memory_order_relaxed);
+  const std::uint32_t fingerprint = id_entry(mixed, 0);
+  std::uint32_t i = static_cast<std::uint32_t>(mixed) & ids_mask_;
+  for (std::uint32_t probes = 0; probes <= ids_mask_; ++probes, i = (i + 1) & ids_mask_) {
+    const std::uint32_t e = t->items()[i].load(std::memory_order_relaxed);
+    if (e == kIdEmpty) return kNoIndex;
+    if (e != kIdTombstone && (e & ~kSlotMask) == fingerprint) return e & kSlotMask;
   }
   return kNoIndex;
 }
@@ -117,6 +150,7 @@ void Pool::rebuild_ids(std::uint32_t capacity) {
     id_insert(fresh, mix_id(r->id()), slot);
   }
   ids_.store(fresh, std::memory_order_release);
+  ids_mask_ = capacity - 1;
   reclaimer_.retire(old, &IdIndex::destroy);
 }
 

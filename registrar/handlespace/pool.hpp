@@ -135,8 +135,8 @@ class Pool {
   Pool& operator=(const Pool&) = delete;
 
   // ---- immutable after publication ----
+  const std::uint64_t hash;  // first: a pool lookup that passes this pool reads only line 0
   const PoolHandle handle;
-  const std::uint64_t hash;
   const PolicyType policy;
   const TransportProtocol protocol;
   const TransportUse use;
@@ -145,6 +145,9 @@ class Pool {
   const std::uint32_t checksum16_handle;
   const std::uint64_t checksum32_handle;
   const std::unique_ptr<policy::Selector> selector;
+  // selector->needs_selection_feedback(), constant per selector: cached so that a
+  // re-registration does not load the selector object (a cache miss with many pools).
+  const bool needs_selection_feedback;
 
   // ---- reader side ----
   const PoolElementRecord* record(std::uint32_t slot) const noexcept {
@@ -161,6 +164,43 @@ class Pool {
   std::size_t size() const noexcept { return size_.load(std::memory_order_relaxed); }
 
   // ---- writer side ----
+  // find() for the shard writer: same answer, but uses the writer's copies of the table
+  // geometry, so it skips the index and slot table header lines (cache misses with many pools).
+  std::uint32_t writer_find(PoolElementId id) const noexcept;
+
+  // Prefetch hints for the batched writer path (Handlespace::register_batch). They only
+  // compute addresses in the current tables and issue prefetches: never a correctness
+  // dependency, and they never dereference what they prefetch.
+  // The lines of this object a registration reads: hash and handle (the pool lookup compares
+  // them), the immutable attributes, the table pointers and their geometry.
+  void prefetch_lookup_lines() const noexcept {
+    __builtin_prefetch(&hash);
+    __builtin_prefetch(&policy);
+    __builtin_prefetch(&slots_);
+    __builtin_prefetch(&next_slot_);
+  }
+  // The ID index line where the probe for `mixed` (= mix_id(id)) starts.
+  void prefetch_id_probe(std::uint64_t mixed) const noexcept {
+    __builtin_prefetch(
+        &ids_.load(std::memory_order_relaxed)->items()[static_cast<std::uint32_t>(mixed) & ids_mask_]);
+  }
+  // First slot on the probe chain of `mixed` whose fingerprint matches (reads the index line
+  // prefetched above), or kNoIndex.
+  std::uint32_t id_candidate(std::uint64_t mixed) const noexcept;
+  // The slot table entry of `slot` (record pointer + writer metadata).
+  void prefetch_slot(std::uint32_t slot) const noexcept {
+    if (slot < next_slot_) __builtin_prefetch(&slots_.load(std::memory_order_relaxed)->items()[slot], 1);
+  }
+  // The record currently in `slot` (reads the slot entry prefetched above): its first 48
+  // bytes, which may straddle two lines (records need not be line-aligned).
+  void prefetch_record(std::uint32_t slot) const noexcept {
+    if (slot >= next_slot_) return;
+    const auto* r = reinterpret_cast<const char*>(writer_record(slot));
+    if (r == nullptr) return;
+    __builtin_prefetch(r);
+    __builtin_prefetch(r + 40);  // header + association + two values: what register_pe reads
+  }
+
   // Slot for a new PE (grows the slot table when needed); kNoIndex when the pool has used
   // all kMaxSlots slots.
   std::uint32_t allocate_slot(QsbrDomain& domain);
@@ -207,6 +247,7 @@ class Pool {
   Reclaimer& reclaimer_;
   std::atomic<SlotTable*> slots_;
   std::atomic<IdIndex*> ids_;
+  std::uint32_t ids_mask_ = 0;  // writer's copy of ids_->capacity - 1
   std::atomic<std::size_t> size_{0};
   std::uint32_t ids_used_ = 0;  // live entries + tombstones
   std::uint32_t next_slot_ = 0;

@@ -9,11 +9,6 @@ const char Shard::tombstone_marker_ = 0;
 namespace {
 constexpr std::uint32_t kInitialPoolTable = 16;
 
-std::uint32_t table_start(std::uint64_t hash, std::uint32_t capacity) noexcept {
-  // Shards take hash % shard_count: mix so the in-shard position uses other bits.
-  return static_cast<std::uint32_t>(mix_id(hash)) & (capacity - 1);
-}
-
 std::uint32_t c16_of(const Pool& pool, PoolElementId id) noexcept {
   return pool.checksum16_handle + checksum16_id_part(id);
 }
@@ -28,10 +23,11 @@ void destroy_record(const PoolElementRecord* r, Reclaimer& reclaimer) {
 }  // namespace
 
 Shard::Shard(QsbrDomain& domain, const HandlespaceLimits& limits, std::atomic<std::size_t>& pool_count,
-             std::size_t feedback_capacity)
+             std::atomic<std::size_t>& total_pe_count, std::size_t feedback_capacity)
     : domain_(domain),
       limits_(limits),
       total_pools_(pool_count),
+      total_pes_(total_pe_count),
       table_(PoolTable::create(kInitialPoolTable, nullptr)),
       feedback_(feedback_capacity) {}
 
@@ -274,7 +270,7 @@ void Shard::set_expiry(Pool& pool, std::uint32_t slot, TimeNs at) {
 // ---------------------------------------------------------------- writer operations
 
 Result<RegisterOutcome> Shard::register_pe(const PoolHandle& handle, std::uint64_t hash, const PoolElement& pe,
-                                           const RegistrationOptions& options) {
+                                           const RegistrationOptions& options, Pool* known_pool) {
   if (pe.id == 0) return HandlespaceError{ErrorCause::kInvalidValues, "PE ID 0 is reserved"};
   if (pe.user_transport.addresses.empty())
     return HandlespaceError{ErrorCause::kInvalidValues, "PE has no user transport address"};
@@ -283,7 +279,7 @@ Result<RegisterOutcome> Shard::register_pe(const PoolHandle& handle, std::uint64
       (pe.asap_transport && pe.asap_transport->addresses.size() > max_addresses))
     return HandlespaceError{ErrorCause::kLackOfResources, "too many addresses for one PE (limit max_addresses_per_pe)"};
 
-  Pool* pool = writer_find(handle, hash);
+  Pool* pool = known_pool != nullptr ? known_pool : writer_find(handle, hash);
   bool pool_created = false;
   if (pool != nullptr) {
     if (pe.policy.type != pool->policy)
@@ -293,16 +289,16 @@ Result<RegisterOutcome> Shard::register_pe(const PoolHandle& handle, std::uint64
     if (pe.user_transport.use != pool->use)
       return HandlespaceError{ErrorCause::kInconsistentDataControlConfiguration,
                               "pool uses another transport use (data only / data+control)"};
-    const std::uint32_t slot = pool->find(pe.id);
+    const std::uint32_t slot = pool->writer_find(pe.id);
     if (slot != kNoIndex) {
       // ---- re-registration ----
-      const PoolElementRecord* old = pool->record(slot);
+      const PoolElementRecord* old = pool->writer_record(slot);
       if (options.association != 0 && old->association() != 0 && old->association() != options.association)
         return HandlespaceError{ErrorCause::kNonUniquePeIdentifier, "PE is registered over another association"};
       const std::uint32_t seq = old->registration_seq() + 1;
       const PoolElementRecord* fresh = PoolElementRecord::create(pe, options.association, seq);
       pool->replace(slot, fresh);
-      if (!(old->policy(pool->policy) == pe.policy) || pool->selector->needs_selection_feedback())
+      if (pool->needs_selection_feedback || !(old->policy(pool->policy) == pe.policy))
         pool->selector->update(slot, pe.policy);
       if (old->home() != pe.home_registrar) {
         owner_unlink(old->home(), *pool, slot, pe.id);
@@ -323,6 +319,8 @@ Result<RegisterOutcome> Shard::register_pe(const PoolHandle& handle, std::uint64
     }
     if (pool->size() >= limits_.max_pes_per_pool)
       return HandlespaceError{ErrorCause::kLackOfResources, "pool is full (limit max_pes_per_pool)"};
+    if (total_pes_.load(std::memory_order_relaxed) >= limits_.max_pes_total)
+      return HandlespaceError{ErrorCause::kLackOfResources, "handlespace is full (limit max_pes_total)"};
     if (limits_.reject_short_id_collisions && pool->short_ids.count(short_id(pe.id)) != 0)
       return HandlespaceError{ErrorCause::kNonUniquePeIdentifier,
                               "another PE of the pool has the same 32-bit short ID"};
@@ -331,6 +329,8 @@ Result<RegisterOutcome> Shard::register_pe(const PoolHandle& handle, std::uint64
       return HandlespaceError{ErrorCause::kLackOfResources, "too many pools (limit max_pools)"};
     if (limits_.max_pes_per_pool == 0)
       return HandlespaceError{ErrorCause::kLackOfResources, "pool is full (limit max_pes_per_pool)"};
+    if (total_pes_.load(std::memory_order_relaxed) >= limits_.max_pes_total)
+      return HandlespaceError{ErrorCause::kLackOfResources, "handlespace is full (limit max_pes_total)"};
     pool = create_pool(handle, hash, pe);
     pool_created = true;
   }
@@ -358,12 +358,13 @@ Result<RegisterOutcome> Shard::register_pe(const PoolHandle& handle, std::uint64
   if (options.association != 0) assoc_link(options.association, PeRef{pool->index, slot});
   if (options.expires_at != 0) set_expiry(*pool, slot, options.expires_at);
   pe_count_.fetch_add(1, std::memory_order_relaxed);
+  total_pes_.fetch_add(1, std::memory_order_relaxed);
   if (pool_created) table_insert(pool);  // readers never see a pool without PEs being created
   return RegisterOutcome{true, pool_created, 0, 1};
 }
 
 RemovedPe Shard::remove_pe(Pool& pool, std::uint32_t slot) {
-  const PoolElementRecord* r = pool.record(slot);
+  const PoolElementRecord* r = pool.writer_record(slot);
   RemovedPe out{pool.handle, PoolElementView(*r, pool.policy, pool.protocol, pool.use).to_pool_element(),
                 r->association()};
   pool.selector->erase(slot);
@@ -378,6 +379,7 @@ RemovedPe Shard::remove_pe(Pool& pool, std::uint32_t slot) {
   pool.erase(slot, r->id(), domain_);
   destroy_record(r, domain_);
   pe_count_.fetch_sub(1, std::memory_order_relaxed);
+  total_pes_.fetch_sub(1, std::memory_order_relaxed);
   if (pool.size() == 0) destroy_pool(&pool);  // ASAP-REG-02: the pool vanishes with its last PE
   return out;
 }
@@ -385,7 +387,7 @@ RemovedPe Shard::remove_pe(Pool& pool, std::uint32_t slot) {
 std::optional<RemovedPe> Shard::deregister(const PoolHandle& handle, std::uint64_t hash, PoolElementId id) {
   Pool* pool = writer_find(handle, hash);
   if (pool == nullptr) return std::nullopt;
-  const std::uint32_t slot = pool->find(id);
+  const std::uint32_t slot = pool->writer_find(id);
   if (slot == kNoIndex) return std::nullopt;
   return remove_pe(*pool, slot);
 }
@@ -424,7 +426,7 @@ std::optional<TimeNs> Shard::next_expiry() const {
 bool Shard::set_expiry(const PoolHandle& handle, std::uint64_t hash, PoolElementId id, TimeNs at) {
   Pool* pool = writer_find(handle, hash);
   if (pool == nullptr) return false;
-  const std::uint32_t slot = pool->find(id);
+  const std::uint32_t slot = pool->writer_find(id);
   if (slot == kNoIndex) return false;
   set_expiry(*pool, slot, at);
   return true;
@@ -439,7 +441,7 @@ std::size_t Shard::change_owner(RegistrarId from, RegistrarId to, bool clear_exp
   for (const PeRef& ref : refs) {
     Pool& pool = *pools_[ref.pool];
     if (from != to) {
-      const PoolElementRecord* old = pool.record(ref.slot);
+      const PoolElementRecord* old = pool.writer_record(ref.slot);
       pool.replace(ref.slot, PoolElementRecord::clone_with_home(*old, to));
       owner_unlink(from, pool, ref.slot, old->id());
       owner_link(to, pool, ref.slot, old->id());
@@ -489,7 +491,7 @@ std::optional<std::uint32_t> Shard::report_unreachable(const PoolHandle& handle,
                                                        PoolElementId id) {
   Pool* pool = writer_find(handle, hash);
   if (pool == nullptr) return std::nullopt;
-  const std::uint32_t slot = pool->find(id);
+  const std::uint32_t slot = pool->writer_find(id);
   if (slot == kNoIndex) return std::nullopt;
   SlotMeta& m = pool->meta(slot);
   if (m.unreachable_reports < UINT16_MAX) ++m.unreachable_reports;

@@ -24,6 +24,7 @@ namespace poolreg::handlespace {
 class Shard {
  public:
   Shard(QsbrDomain& domain, const HandlespaceLimits& limits, std::atomic<std::size_t>& pool_count,
+        std::atomic<std::size_t>& total_pe_count,
         std::size_t feedback_capacity);
   ~Shard();
   Shard(const Shard&) = delete;
@@ -47,8 +48,10 @@ class Shard {
   std::uint64_t feedback_dropped() const noexcept { return feedback_.dropped(); }
 
   // ---- writer side ----
+  // known_pool: the published pool of `handle` when the caller has found it already (a
+  // published pool stays the pool of its handle until a removal empties it), else nullptr.
   Result<RegisterOutcome> register_pe(const PoolHandle& handle, std::uint64_t hash, const PoolElement& pe,
-                                      const RegistrationOptions& options);
+                                      const RegistrationOptions& options, Pool* known_pool = nullptr);
   std::optional<RemovedPe> deregister(const PoolHandle& handle, std::uint64_t hash, PoolElementId id);
   std::size_t remove_association(std::uint64_t association, RemovedVisitor on_removed);
   std::size_t expire_due(TimeNs now, RemovedVisitor on_removed, std::size_t max);
@@ -65,11 +68,32 @@ class Shard {
   Pool* writer_find(const PoolHandle& handle, std::uint64_t hash) const noexcept {
     return const_cast<Pool*>(find_pool(handle, hash));
   }
+  // Prefetch hints for the batched writer path (never a correctness dependency): the pool
+  // table line where the probe for `hash` starts, then the pool found there (if any).
+  void prefetch_pool_table(std::uint64_t hash) const noexcept {
+    const PoolTable* t = table_.load(std::memory_order_relaxed);
+    __builtin_prefetch(&t->items()[table_start(hash, t->capacity)]);
+  }
+  // (Every pool on the first probes: the lookup reads the hash of each one it passes.)
+  void prefetch_pool(std::uint64_t hash) const noexcept {
+    const PoolTable* t = table_.load(std::memory_order_relaxed);
+    const std::uint32_t mask = t->capacity - 1;
+    std::uint32_t i = table_start(hash, t->capacity);
+    for (int probes = 0; probes < 3; ++probes, i = (i + 1) & mask) {
+      const Pool* p = t->items()[i].load(std::memory_order_relaxed);
+      if (p == nullptr) return;
+      if (p != tombstone()) p->prefetch_lookup_lines();
+    }
+  }
   // Pools in handle order (for snapshots): first pool with handle >= h (or > h).
   const Pool* pool_at_or_after(const PoolHandle* h, bool strictly_after) const;
 
  private:
   using PoolTable = AtomicArray<std::atomic<const Pool*>>;
+  static std::uint32_t table_start(std::uint64_t hash, std::uint32_t capacity) noexcept {
+    // Shards take hash % shard_count: mix so the in-shard position uses other bits.
+    return static_cast<std::uint32_t>(mix_id(hash)) & (capacity - 1);
+  }
   static const Pool* tombstone() noexcept { return reinterpret_cast<const Pool*>(&tombstone_marker_); }
   static const char tombstone_marker_;
 
@@ -120,6 +144,7 @@ class Shard {
   QsbrDomain& domain_;
   const HandlespaceLimits& limits_;
   std::atomic<std::size_t>& total_pools_;
+  std::atomic<std::size_t>& total_pes_;  // shared by all shards, for limits.max_pes_total
   std::atomic<PoolTable*> table_;
   std::uint32_t table_used_ = 0;  // live + tombstones
   std::vector<Pool*> pools_;      // by shard-local index (nullptr = free)

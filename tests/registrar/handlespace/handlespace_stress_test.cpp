@@ -2,7 +2,8 @@
 // continuously while one writer per shard churns registrations, re-registrations with new
 // addresses, deregistrations and takeovers on the same pools. Every PE a reader sees carries a
 // self-check (its registration life is a hash of all its other fields): a torn or half-written
-// PE, or one read after being freed, fails the check (or is reported by TSan/ASan).
+// PE, or one read after being freed, fails the check (or is reported by TSan/ASan). Half of the
+// registrations go through the batched path (register_batch).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -142,9 +143,28 @@ TEST(HandlespaceStress, ReadersNeverSeeHalfWrittenPes) {
         const PoolElementId id = 1 + rng() % 64;
         const RegistrarId home = 100 + rng() % 3;
         const auto dice = rng() % 100;
-        if (dice < 70) {
+        if (dice < 35) {
           auto r = hs.register_pe(handle(pools[p]), make_checked_pe(id, home, static_cast<std::uint32_t>(rng()), pool_policy[p]));
           EXPECT_TRUE(r.ok());
+        } else if (dice < 70) {
+          // The batched path (register_batch): up to 24 requests on this shard's pools, same
+          // PE possibly several times.
+          const std::size_t n = 1 + rng() % 24;
+          std::vector<PoolHandle> handles;
+          std::vector<PoolElement> pes;
+          std::vector<RegistrationRequest> requests;
+          handles.reserve(n);
+          pes.reserve(n);
+          for (std::size_t k = 0; k < n; ++k) {
+            const std::size_t q = mine[rng() % mine.size()];
+            handles.push_back(handle(pools[q]));
+            pes.push_back(make_checked_pe(1 + rng() % 64, 100 + rng() % 3, static_cast<std::uint32_t>(rng()),
+                                          pool_policy[q]));
+            requests.push_back({&handles.back(), &pes.back(), {}});
+          }
+          std::vector<Result<RegisterOutcome>> outcomes(n);
+          hs.register_batch(requests, outcomes);
+          for (const auto& r : outcomes) EXPECT_TRUE(r.ok());
         } else if (dice < 97) {
           hs.deregister(handle(pools[p]), id);
         } else {

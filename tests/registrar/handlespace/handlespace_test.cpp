@@ -214,6 +214,29 @@ TEST_F(LimitedHandlespaceTest, LimitsGiveLackOfResources) {
   EXPECT_EQ(hs_.counters().pes, 4u);
 }
 
+TEST_F(HandlespaceTest, TotalPeLimitCountsEveryShardAndFreesOnRemoval) {
+  Handlespace hs(HandlespaceConfig{.shard_count = 4, .limits = {.max_pes_total = 3}}, domain_);
+  ASSERT_TRUE(hs.register_pe(handle("a"), make_pe(1, 1)).ok());
+  ASSERT_TRUE(hs.register_pe(handle("b"), make_pe(2, 1)).ok());
+  ASSERT_TRUE(hs.register_pe(handle("c"), make_pe(3, 2)).ok());
+  // A new PE in an existing pool and one in a new pool are both refused.
+  auto r = hs.register_pe(handle("a"), make_pe(4, 1));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().cause, ErrorCause::kLackOfResources);
+  EXPECT_NE(std::string(r.error().reason).find("max_pes_total"), std::string::npos);
+  r = hs.register_pe(handle("d"), make_pe(5, 1));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(std::string(r.error().reason).find("max_pes_total"), std::string::npos);
+  EXPECT_EQ(hs.counters().pools, 3u);
+  // Re-registration of a present PE is not a new PE.
+  EXPECT_TRUE(hs.register_pe(handle("c"), make_pe(3, 2, 50)).ok());
+  // A deregistration frees room again.
+  ASSERT_TRUE(hs.deregister(handle("b"), 2));
+  EXPECT_TRUE(hs.register_pe(handle("d"), make_pe(5, 1)).ok());
+  EXPECT_FALSE(hs.register_pe(handle("e"), make_pe(6, 1)).ok());
+  EXPECT_EQ(hs.counters().pes, 3u);
+}
+
 TEST_F(LimitedHandlespaceTest, ShortIdCollisionRefusedInId64Mode) {
   ASSERT_TRUE(hs_.register_pe(handle("a"), make_pe(0x1'0000'0005ULL, 1)).ok());
   auto r = hs_.register_pe(handle("a"), make_pe(0x2'0000'0005ULL, 1));
