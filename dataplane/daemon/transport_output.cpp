@@ -26,6 +26,8 @@ bool TransportOutput::send(ConnectionId connection, WireProtocol protocol, std::
 
 void TransportOutput::abort(ConnectionId connection) { transport_.abort(connection); }
 
+void TransportOutput::close(ConnectionId connection) { transport_.close(connection); }
+
 ConnectionId TransportOutput::connect(WireProtocol protocol, const TransportEndpoint& to) {
   ConnectionId id = kNoConnectionId;
   if (!to.addresses.empty() && to.port != 0) {
@@ -56,6 +58,7 @@ void TransportOutput::note_peer(const kernel::PeerInfo& peer) {
 
 std::uint16_t TransportOutput::remote_udp_port(const IpAddress& address, std::uint16_t sctp_port) const {
   if (auto it = learned_.find(key_of(address, sctp_port)); it != learned_.end()) return it->second;
+  if (auto it = configured_.find(key_of(address, sctp_port)); it != configured_.end()) return it->second;
   if (auto it = by_port_.find(sctp_port); it != by_port_.end()) return it->second;
   return 0;
 }

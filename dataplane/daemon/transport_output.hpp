@@ -7,9 +7,10 @@
 // which no ASAP/ENRP parameter carries. It is chosen in this order:
 //   1. learned: the UDP port of an association we already had with that address and SCTP port
 //      (note_peer(), fed by the router with every association that comes up);
-//   2. configured per remote SCTP port (one-host clusters where every registrar runs its own
+//   2. configured for that address and SCTP port (udp_port of an [[enrp.peers]] entry);
+//   3. configured per remote SCTP port (one-host clusters where every registrar runs its own
 //      usrsctp stack on its own UDP port; poolregd --sctp-peer-udp-port SCTPPORT=UDPPORT);
-//   3. the transport's default (RFC 6951: 9899; poolregd --sctp-remote-udp-port).
+//   4. the transport's default (RFC 6951: 9899; poolregd --sctp-remote-udp-port).
 //
 // Threading: event-loop thread only, like the transport.
 #pragma once
@@ -48,9 +49,14 @@ class TransportOutput final : public MessageOutput {
 
   bool send(ConnectionId connection, WireProtocol protocol, std::span<const std::uint8_t> message) override;
   void abort(ConnectionId connection) override;
+  void close(ConnectionId connection) override;
   ConnectionId connect(WireProtocol protocol, const TransportEndpoint& to) override;
 
-  // Remote UDP encapsulation port for associations to SCTP port `sctp_port` (rule 2 above).
+  // Remote UDP encapsulation port for associations to (address, SCTP port) (rule 2 above).
+  void set_endpoint_udp_port(const IpAddress& address, std::uint16_t sctp_port, std::uint16_t udp_port) {
+    configured_[key_of(address, sctp_port)] = udp_port;
+  }
+  // Remote UDP encapsulation port for associations to SCTP port `sctp_port` (rule 3 above).
   void set_peer_udp_port(std::uint16_t sctp_port, std::uint16_t udp_port) { by_port_[sctp_port] = udp_port; }
   // Rule 1: remembers the UDP port of an SCTP association that came up.
   void note_peer(const kernel::PeerInfo& peer);
@@ -67,6 +73,7 @@ class TransportOutput final : public MessageOutput {
   bool mptcp_;
   std::function<void(ConnectionId, WireProtocol)> on_connect_;
   std::map<Key, std::uint16_t> learned_;
+  std::map<Key, std::uint16_t> configured_;
   std::map<std::uint16_t, std::uint16_t> by_port_;
   TransportOutputCounters counters_;
 };

@@ -66,6 +66,13 @@ struct AsapConfig {
   std::size_t max_addresses = kMaxAddressesPerTransport;     // per transport TLV
   std::size_t max_message = 65535;
   std::size_t max_pes_per_association = 0;  // 0 = unlimited; beyond → R=1 cause 0x6
+  // Accepted associations/connections at once (0 = unlimited); one more is aborted at once.
+  // Associations this registrar opens itself (takeover keep-alives) are not limited.
+  std::size_t max_associations = 0;
+  // An accepted association that carries no PE and has received nothing for this long is
+  // closed gracefully (RSPLIB's SCTP autoclose; PU associations after their last request).
+  // 0 = never. PE associations are kept: their keep-alive acks are traffic anyway.
+  TimeNs association_idle_timeout = 0;
 };
 
 }  // namespace poolreg::asap

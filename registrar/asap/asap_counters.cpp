@@ -47,6 +47,8 @@ void AsapCounters::for_each(handlespace::FunctionRef<void(std::string_view, std:
   visit("associations_up", associations_up);
   visit("associations_closed", associations_closed);
   visit("associations_aborted", associations_aborted);
+  visit("associations_refused", associations_refused);
+  visit("associations_idle_closed", associations_idle_closed);
   for (std::size_t c = 0; c < errors_sent_by_cause.size(); ++c) {
     if (errors_sent_by_cause[c] == 0) continue;
     visit("errors_sent." + snake(error_cause_name(static_cast<ErrorCause>(c))), errors_sent_by_cause[c]);

@@ -59,6 +59,8 @@ struct AsapCounters {
   std::uint64_t associations_up = 0;
   std::uint64_t associations_closed = 0;
   std::uint64_t associations_aborted = 0;
+  std::uint64_t associations_refused = 0;      // over asap max_associations: aborted at once
+  std::uint64_t associations_idle_closed = 0;  // no PE, nothing received for the idle timeout
   // Errors and odd traffic
   std::array<std::uint64_t, kErrorCauseSlots> errors_sent_by_cause{};  // ASAP Error + R=1 causes
   std::uint64_t error_messages_received = 0;

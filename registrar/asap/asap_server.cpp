@@ -212,13 +212,23 @@ void AsapServer::handle_decode_failure(ConnectionId c, std::span<const std::uint
 // ------------------------------------------------------------------------------ transport events
 
 void AsapServer::on_connection_up(ConnectionId connection, const ConnectionPeer& peer) {
+  if (config_.max_associations != 0 && !peer.outgoing && associations_.find(connection) == nullptr &&
+      associations_.size() >= config_.max_associations) {
+    // Refused before anything is registered over it: the PE/PU retries or uses another PR.
+    ++counters_.associations_refused;
+    refused_.insert(connection);
+    out_.abort(connection);
+    return;
+  }
   ++counters_.associations_up;
   associations_.upsert(connection, peer, clock_.now(), config_.hr_rate_limit, config_.eu_rate_limit);
 }
 
 void AsapServer::on_message(ConnectionId connection, std::span<const std::uint8_t> bytes) {
   ++counters_.messages_received;
+  if (!refused_.empty() && refused_.contains(connection)) return;
   Association& a = association_for(connection);
+  a.last_activity = clock_.now();
   const std::uint8_t type = bytes.empty() ? 0 : bytes[0];
   if (type == type_code(AsapType::kRegistration)) handle_registration(connection, a, bytes);
   else if (type == type_code(AsapType::kHandleResolution)) handle_handle_resolution(connection, a, bytes);
@@ -228,6 +238,7 @@ void AsapServer::on_message(ConnectionId connection, std::span<const std::uint8_
 
 void AsapServer::on_connection_closed(ConnectionId connection) {
   if (connection == kNoConnectionId) return;
+  if (refused_.erase(connection) != 0) return;
   ++counters_.associations_closed;
   close_association(connection, false);
 }
@@ -633,10 +644,31 @@ void AsapServer::handle_keepalive_ack(ConnectionId c, const wire::EndpointKeepAl
 
 void AsapServer::run_timers(TimeNs now) {
   timers_.run_due(now, [this](KeepAliveScheduler::TimerId id) { on_timer(id); });
+  if (config_.association_idle_timeout > 0 && now >= next_idle_sweep_) close_idle_associations(now);
   reader_.quiescent();
 }
 
-std::optional<TimeNs> AsapServer::next_timer_due() const { return timers_.next_due(); }
+std::optional<TimeNs> AsapServer::next_timer_due() const {
+  std::optional<TimeNs> due = timers_.next_due();
+  if (config_.association_idle_timeout > 0 && !associations_.empty() && (!due || next_idle_sweep_ < *due))
+    due = next_idle_sweep_;
+  return due;
+}
+
+void AsapServer::close_idle_associations(TimeNs now) {
+  // A scan of the association table, at most every quarter of the timeout: associations number
+  // thousands, not millions, and the overshoot past the timeout stays below 25 %.
+  const TimeNs timeout = config_.association_idle_timeout;
+  next_idle_sweep_ = now + std::max<TimeNs>(timeout / 4, kNsPerMs);
+  const auto idle = associations_.select([&](const Association& a) {
+    return !a.opened_by_us && a.registered_pes == 0 && a.monitor_refs == 0 && now - a.last_activity >= timeout;
+  });
+  for (ConnectionId c : idle) {
+    ++counters_.associations_idle_closed;
+    out_.close(c);
+    close_association(c, false);
+  }
+}
 
 void AsapServer::on_timer(KeepAliveScheduler::TimerId id) {
   OwnedPe& e = owned_.at(id);

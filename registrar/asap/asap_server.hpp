@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <unordered_set>
 #include <span>
 #include <vector>
 
@@ -115,6 +116,7 @@ class AsapServer final : public PeMonitor {
   void abort_if_unused(ConnectionId c);
   void close_association(ConnectionId c, bool aborted);
   void keep_for_life(const PoolHandle& handle, const PoolElement& pe);
+  void close_idle_associations(TimeNs now);
   bool send_keepalive(ConnectionId c, const PoolHandle& handle, PoolElementId id, bool home);
 
   AsapConfig config_;
@@ -129,6 +131,11 @@ class AsapServer final : public PeMonitor {
   KeepAliveScheduler timers_;
   AsapCounters counters_;
   std::size_t resolve_cap_;
+
+  // Connections refused by max_associations, until their close is reported (their messages
+  // are dropped instead of opening an association entry through the back door).
+  std::unordered_set<ConnectionId> refused_;
+  TimeNs next_idle_sweep_ = 0;  // 0: no idle timeout configured
 
   std::vector<std::uint8_t> tx_;               // one outgoing message, sized once
   std::vector<IpAddress> address_scratch_;     // HR path: addresses of one PE, sized once

@@ -8,6 +8,7 @@ Association& AssociationTable::upsert(ConnectionId id, const ConnectionPeer& pee
   Association& a = it->second;
   a.peer = peer;
   if (inserted) {
+    a.last_activity = now;
     a.hr_bucket = TokenBucket(hr, now);
     a.eu_bucket = TokenBucket(eu, now);
   }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "registrar/asap/rate_limiter.hpp"
 #include "registrar/common/message_output.hpp"
@@ -27,6 +28,8 @@ struct Association {
   std::optional<std::uint32_t> ng_capabilities;
   // Opened by us (monitor_as_new_home) rather than accepted.
   bool opened_by_us = false;
+  // Last time a message arrived on it (or it came up): the idle timeout counts from here.
+  TimeNs last_activity = 0;
 };
 
 class AssociationTable {
@@ -38,6 +41,15 @@ class AssociationTable {
   const Association* find(ConnectionId id) const noexcept;
   void erase(ConnectionId id) noexcept { table_.erase(id); }
   std::size_t size() const noexcept { return table_.size(); }
+  bool empty() const noexcept { return table_.empty(); }
+  // Every association id whose entry satisfies pred (collected first, so the caller may erase).
+  template <typename Pred>
+  std::vector<ConnectionId> select(Pred pred) const {
+    std::vector<ConnectionId> ids;
+    for (const auto& [id, a] : table_)
+      if (pred(a)) ids.push_back(id);
+    return ids;
+  }
 
  private:
   std::unordered_map<ConnectionId, Association> table_;

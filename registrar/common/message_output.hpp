@@ -35,6 +35,9 @@ class MessageOutput {
   virtual bool send(ConnectionId connection, WireProtocol protocol, std::span<const std::uint8_t> message) = 0;
   // SCTP ABORT / TCP RST (e.g. a PE that missed its keep-alive, a wrong PPID).
   virtual void abort(ConnectionId connection) = 0;
+  // Graceful end (SCTP SHUTDOWN / TCP FIN) after what is queued, e.g. an idle PU association.
+  // An output that has no graceful end aborts instead.
+  virtual void close(ConnectionId connection) { abort(connection); }
   // Opens a new association to `to` (its protocol decides SCTP or TCP). Returns the id at once
   // (kNoConnectionId on immediate failure); messages sent before it is up are queued by the
   // transport. Used for keep-alives with H=1 after a takeover and for ENRP peers.

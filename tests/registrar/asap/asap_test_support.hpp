@@ -37,6 +37,7 @@ class FakeOutput final : public MessageOutput {
     return send_ok;
   }
   void abort(ConnectionId connection) override { aborted.push_back(connection); }
+  void close(ConnectionId connection) override { closed.push_back(connection); }
   ConnectionId connect(WireProtocol protocol, const TransportEndpoint& to) override {
     connects.push_back({protocol, to});
     if (fail_connect) return kNoConnectionId;
@@ -69,6 +70,7 @@ class FakeOutput final : public MessageOutput {
 
   std::vector<SentMessage> sent;
   std::vector<ConnectionId> aborted;
+  std::vector<ConnectionId> closed;
   std::vector<std::pair<WireProtocol, TransportEndpoint>> connects;
   ConnectionId next_connection = 9000;
   bool fail_connect = false;
