@@ -386,7 +386,7 @@ class Loader {
     if (n == nullptr) return;
     const toml::array* a = n->as_array();
     if (a == nullptr)
-      return type_error(*n, key, "an array of peers ({ address = \"a:port\", id = N } or \"a:port\")");
+      return type_error(*n, key, "an array of peers ({ address = \"a:port\", id = N, udp_port = N } or \"a:port\")");
     std::vector<EnrpPeerConfig> out;
     bool good = true;
     for (const toml::node& item : *a) {
@@ -404,10 +404,20 @@ class Loader {
             }
             continue;
           }
+          if (k.str() == "udp_port") {
+            const auto port = v.value<std::int64_t>();
+            if (!v.is_integer() || !port || *port < 1 || *port > 65535) {
+              good = false;
+              fail(v, key, "udp_port must be an integer 1..65535");
+            } else {
+              peer.udp_port = static_cast<std::uint16_t>(*port);
+            }
+            continue;
+          }
           good = false;
           add(error_at(
               k.source(), source_,
-              path(key) + ": unknown peer key \"" + std::string(k.str()) + "\" (allowed: address, id)"));
+              path(key) + ": unknown peer key \"" + std::string(k.str()) + "\" (allowed: address, id, udp_port)"));
         }
         if (address == nullptr) {
           good = false;

@@ -100,6 +100,7 @@ void visit_config(V& v, C& c) {
   v.boolean("tcp", c.enrp.tcp);
   v.integer("tcp_port", c.enrp.tcp_port, 1, 65535);
   v.peers("peers", c.enrp.peers);
+  v.boolean("allow_dynamic_peers", c.enrp.allow_dynamic_peers);
   v.boolean("multicast", c.enrp.multicast);
   v.socket_address("multicast_address", c.enrp.multicast_address);
   v.integer("multicast_ttl", c.enrp.multicast_ttl, 1, 255);
@@ -118,6 +119,7 @@ void visit_config(V& v, C& c) {
   v.boolean("enabled", c.control.enabled);
   v.text("socket_path", c.control.socket_path);
   v.file_mode("socket_mode", c.control.socket_mode);
+  v.boolean("test_commands", c.control.test_commands);
 
   v.section("metrics");
   v.boolean("enabled", c.metrics.enabled);
@@ -130,6 +132,8 @@ void visit_config(V& v, C& c) {
   v.ports("ports", c.dpdk.ports);
   v.integer("burst_size", c.dpdk.burst_size, 1, 512);
   v.integer("mempool_size", c.dpdk.mempool_size, 511, 1048575);
+  v.integer("vlan_id", c.dpdk.vlan_id, 0, 4094);
+  v.integer("idle_sleep_us", c.dpdk.idle_sleep_us, 0, 100000);
 }
 
 }  // namespace poolreg::config::schema

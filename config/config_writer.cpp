@@ -64,7 +64,9 @@ class TomlWriter {
     std::string s = "[";
     for (std::size_t i = 0; i < v.size(); ++i) {
       s += (i ? ", " : "") + std::string("{ address = ") + toml_quote(to_string(v[i].address)) +
-           ", id = " + id_text(v[i].id) + " }";
+           ", id = " + id_text(v[i].id);
+      if (v[i].udp_port != 0) s += ", udp_port = " + std::to_string(v[i].udp_port);
+      s += " }";
     }
     line(key, s + "]");
   }

@@ -49,6 +49,9 @@ struct SocketAddress {
 struct EnrpPeerConfig {
   SocketAddress address;
   RegistrarId id = 0;
+  // The peer's SCTP UDP encapsulation port (RFC 6951); 0 = learned from its association, else
+  // poolregd --sctp-peer-udp-port / --sctp-remote-udp-port (default 9899).
+  std::uint16_t udp_port = 0;
 
   friend bool operator==(const EnrpPeerConfig&, const EnrpPeerConfig&) = default;
 };
@@ -124,6 +127,9 @@ struct EnrpSection {
   bool tcp = false;                // ENRP over TCP, next-gen mode only
   std::uint16_t tcp_port = 9901;
   std::vector<EnrpPeerConfig> peers;                                  // static peers
+  // SEC-04: accept a PR that is not a static peer (nor introduced by one) when it sends a
+  // Presence (RSPLIB behaviour). multicast = true implies it (discovery needs it).
+  bool allow_dynamic_peers = false;
   bool multicast = false;                                             // multicast Presence send/receive
   SocketAddress multicast_address{IpAddress::v4(0xef000033u), 9901};  // 239.0.0.51:9901
   std::uint32_t multicast_ttl = 30;                                   // 1..255
@@ -147,6 +153,8 @@ struct ControlSection {
   // else /tmp/poolreg-<uid>/poolregd.sock (see default_control_socket_path()).
   std::string socket_path;
   std::uint32_t socket_mode = 0660;  // permission bits of the socket file, 0..0777
+  // Test-only commands that damage state on purpose (test-corrupt-view); never in production.
+  bool test_commands = false;
 
   friend bool operator==(const ControlSection&, const ControlSection&) = default;
 };
@@ -159,7 +167,7 @@ struct MetricsSection {
   friend bool operator==(const MetricsSection&, const MetricsSection&) = default;
 };
 
-// [dpdk]: schema only for now; the DPDK backend reads it.
+// [dpdk]: the DPDK backend (dataplane/dpdk) reads it; poolregd --dpdk sets enabled and eal_args.
 struct DpdkSection {
   bool enabled = false;
   std::vector<std::string> eal_args;  // passed to rte_eal_init after argv[0]
@@ -167,6 +175,8 @@ struct DpdkSection {
   std::vector<std::uint16_t> ports;   // DPDK port ids to use; empty = all probed ports
   std::uint32_t burst_size = 32;      // RX/TX burst, 1..512
   std::uint32_t mempool_size = 8191;  // mbufs per port, 511..1048575
+  std::uint16_t vlan_id = 0;          // 802.1Q VLAN accepted and sent on the port; 0 = untagged only
+  std::uint32_t idle_sleep_us = 50;   // poll lcore sleep per idle iteration; 0 = pure busy polling
 
   friend bool operator==(const DpdkSection&, const DpdkSection&) = default;
 };

@@ -137,6 +137,18 @@ void register_registrar_commands(CommandRegistry& registry, const RegistrarBindi
         return json{{"level", level}, {"previous", previous}};
       },
       "show or set the log level (args: level)");
+  if (!b.test_commands) return;
+  registry.add_command(
+      "test-corrupt-view",
+      [b](const json& args) {
+        const PoolHandle handle = handle_arg(args);
+        const PoolElementId id = id_arg(args, "id");
+        if (!need_enrp(b).corrupt_view_for_test(handle, id))
+          throw CommandError(error_code::kNotFound,
+                             "no PE " + format_id(id) + " in pool '" + handle.to_display() + "'");
+        return json{{"handle", handle.to_display()}, {"id", format_id(id)}, {"removed", true}};
+      },
+      "TEST ONLY: delete a PE locally without a Handle Update (the audit must repair it) (args: handle, id)");
 }
 
 }  // namespace poolreg::control

@@ -44,10 +44,12 @@ struct RegistrarBindings {
   StatusInfo status;                                    // static facts for `status`
   // Optional hook called after log-level changed the logger (e.g. to also set spdlog's default).
   std::function<void(const std::string& level)> on_log_level;
+  // control.test_commands: also add the test-only commands (test-corrupt-view).
+  bool test_commands = false;
 };
 
 // Adds: status, pools, pool, pe, peers, resolve, deregister, audit, takeover-status, stats,
-// log-level (args and results: README.md). Throws std::invalid_argument when a required binding
+// log-level (args and results: README.md), and with test_commands test-corrupt-view. Throws std::invalid_argument when a required binding
 // is null (start-up error).
 void register_registrar_commands(CommandRegistry& registry, const RegistrarBindings& bindings);
 inline void register_registrar_commands(ControlServer& server, const RegistrarBindings& bindings) {

@@ -134,14 +134,16 @@ void EnrpServer::on_multicast_message(const IpAddress& from, std::uint16_t /*por
     return;
   }
   bool is_new = false;
-  const IpAddress sources[] = {from};
-  PeerEntry* peer = identify(kNoConnectionId, sources, sender, true, is_new);
+  MessageOrigin origin;
+  origin.sources = {from};
+  if (presence->server_info) origin.announced_port = presence->server_info->transport.port;
+  PeerEntry* peer = identify(origin, sender, true, is_new);
   if (peer == nullptr) {
     ++counters_.rejected_unknown_peer;
     return;
   }
   ++counters_.multicast_presence_received;
-  handle_presence(*peer, *presence, true, is_new, sources);
+  handle_presence(*peer, *presence, true, is_new, origin.sources);
   refresh_state_counters();
 }
 
@@ -174,12 +176,19 @@ void EnrpServer::handle_unicast(ConnectionId connection, std::span<const std::ui
     ++counters_.rejected_unknown_peer;
     return;
   }
-  const bool is_presence = std::holds_alternative<wire::Presence>(msg);
+  const auto* presence = std::get_if<wire::Presence>(&msg);
+  const bool is_presence = presence != nullptr;
   // A copy: handling may close this very connection (TCP duplicate resolution).
-  std::vector<IpAddress> sources;
-  if (auto it = connections_.find(connection); it != connections_.end()) sources = it->second.peer.addresses;
+  MessageOrigin origin;
+  origin.connection = connection;
+  if (auto it = connections_.find(connection); it != connections_.end()) {
+    origin.sources = it->second.peer.addresses;
+    if (it->second.peer.kind == TransportProtocol::kSctp) origin.transport_port = it->second.peer.port;
+  }
+  if (presence != nullptr && presence->server_info) origin.announced_port = presence->server_info->transport.port;
+  const std::vector<IpAddress>& sources = origin.sources;
   bool is_new = false;
-  PeerEntry* peer = identify(connection, sources, sender, is_presence, is_new);
+  PeerEntry* peer = identify(origin, sender, is_presence, is_new);
   if (peer == nullptr) {
     if (auto* req = std::get_if<wire::HandleTableRequest>(&msg)) {
       handle_table_request(nullptr, connection, *req);  // ENRP-SYNC-02: reject
@@ -214,12 +223,27 @@ void EnrpServer::handle_unicast(ConnectionId connection, std::span<const std::ui
 // ------------------------------------------------------------------------------------------
 // Peer management
 
-PeerEntry* EnrpServer::identify(ConnectionId connection, std::span<const IpAddress> sources, RegistrarId sender,
-                                bool is_presence, bool& is_new) {
+// A static peer is its configured ENRP endpoint (address + port). A message shows it by an SCTP
+// association's remote port (the peer's ENRP socket sends from its listening port) or, over TCP
+// and multicast where the source port says nothing, by the port its Presence announces in the
+// Server Information; the observed source address must be one of the endpoint's addresses
+// either way (SEC-04: nobody elsewhere can claim to be a static peer).
+PeerEntry* EnrpServer::find_static_by_origin(const MessageOrigin& origin) {
+  if (origin.sources.empty()) return nullptr;
+  PeerEntry* p = peers_.find_static_by_endpoint(origin.sources, origin.transport_port);
+  if (p == nullptr) p = peers_.find_static_by_endpoint(origin.sources, origin.announced_port);
+  return p;
+}
+
+PeerEntry* EnrpServer::identify(const MessageOrigin& origin, RegistrarId sender, bool is_presence, bool& is_new) {
   is_new = false;
+  const ConnectionId connection = origin.connection;
   PeerEntry* by_id = peers_.find_by_id(sender);
   PeerEntry* by_conn = peers_.find_by_connection(connection);
-  if (by_conn == nullptr && !sources.empty()) by_conn = peers_.find_static_by_address(sources);
+  if (by_conn == nullptr) by_conn = find_static_by_origin(origin);
+  // The sender's ID already belongs to another static entry (its endpoint changed): go by ID.
+  if (by_conn != nullptr && by_conn->id == 0 && by_id != nullptr && by_id != by_conn && by_id->is_static)
+    by_conn = nullptr;
   if (by_conn != nullptr && by_conn->id != 0 && by_conn->id != sender) {
     if (by_conn->is_static) {
       // The PR at a static peer's address restarted with a new ID. Keep the old ID as a
@@ -549,7 +573,10 @@ void EnrpServer::send_update(const PoolHandle& handle, const PoolElement& pe, wi
   u.element.home_registrar = config_.own_id;
   const bool tcp_pe = pe.asap_transport && pe.asap_transport->protocol == TransportProtocol::kTcp;
   for (auto& [key, e] : peers_.entries()) {
-    if (e.state == PeerState::kDead) continue;
+    // Only to peers heard from: a static peer that never answered (or is dead) syncs its table
+    // from a mentor when it comes up; updates queued for it meanwhile would only pile up in the
+    // transport in front of that sync (and be dropped once its queue is full).
+    if (e.state == PeerState::kDead || e.state == PeerState::kUnknown) continue;
     u.receiver = e.id;
     if (tcp_pe) {
       u.element.asap_transport = pe.asap_transport;
@@ -669,7 +696,7 @@ void EnrpServer::handle_list_response(PeerEntry& /*peer*/, const wire::ListRespo
     TransportEndpoint ep = si.transport;
     std::erase_if(ep.addresses, [](const IpAddress& a) { return is_unspecified(a); });
     if (ep.addresses.empty() || ep.port == 0) continue;
-    PeerEntry* p = peers_.find_static_by_address(ep.addresses);
+    PeerEntry* p = peers_.find_static_by_endpoint(ep.addresses, ep.port);
     if (p != nullptr && p->id != 0) continue;  // a static peer known under another ID
     if (p == nullptr) {
       p = &peers_.add();

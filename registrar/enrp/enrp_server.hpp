@@ -128,6 +128,17 @@ class EnrpServer final : public OwnedPeListener {
     ConnectionPeer peer;
     bool up = false;
   };
+  // Where a received message came from, as far as the transport and the message tell; what
+  // identify() may use to recognise a static peer that is not known by its ID yet (or any
+  // more: restarted with a new ID).
+  struct MessageOrigin {
+    ConnectionId connection = kNoConnectionId;
+    std::vector<IpAddress> sources;  // observed source addresses (association, UDP source)
+    // The peer's ENRP listening port as the transport shows it: an SCTP association's remote
+    // port (peers send from their ENRP socket). 0 for TCP (ephemeral source port) and multicast.
+    std::uint16_t transport_port = 0;
+    std::uint16_t announced_port = 0;  // Presence: port of its Server Information endpoint
+  };
   struct SuggestionKey {
     PoolHandle handle;
     PoolElementId id;
@@ -151,8 +162,8 @@ class EnrpServer final : public OwnedPeListener {
   void handle_takeover_server(PeerEntry& peer, const wire::TakeoverServer& m);
 
   // Peer management.
-  PeerEntry* identify(ConnectionId connection, std::span<const IpAddress> sources, RegistrarId sender,
-                      bool is_presence, bool& is_new);
+  PeerEntry* identify(const MessageOrigin& origin, RegistrarId sender, bool is_presence, bool& is_new);
+  PeerEntry* find_static_by_origin(const MessageOrigin& origin);
   void resolve_duplicate_connection(PeerEntry& peer, ConnectionId other);
   void adapt_for_peer(PoolElement& pe, const PeerEntry& peer) const;
   void mark_alive(PeerEntry& peer);

@@ -52,9 +52,10 @@ PeerEntry* PeerTable::find_by_connection(ConnectionId connection) {
   return nullptr;
 }
 
-PeerEntry* PeerTable::find_static_by_address(std::span<const IpAddress> addresses) {
+PeerEntry* PeerTable::find_static_by_endpoint(std::span<const IpAddress> addresses, std::uint16_t port) {
+  if (port == 0) return nullptr;
   for (auto& [key, e] : entries_) {
-    if (!e.is_static) continue;
+    if (!e.is_static || e.endpoint.port != port) continue;
     for (const IpAddress& a : e.endpoint.addresses)
       if (std::find(addresses.begin(), addresses.end(), a) != addresses.end()) return &e;
   }

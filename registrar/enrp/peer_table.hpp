@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 
 #include "registrar/common/clock.hpp"
 #include "registrar/common/ids.hpp"
@@ -78,8 +79,12 @@ class PeerTable {
   // Matches the short (32-bit) form too: RFC peers send 32-bit IDs.
   PeerEntry* find_by_short_id(std::uint32_t id);
   PeerEntry* find_by_connection(ConnectionId connection);
-  // A static peer one of whose endpoint addresses is in `addresses`.
-  PeerEntry* find_static_by_address(std::span<const IpAddress> addresses);
+  // The static peer whose configured ENRP endpoint is (one of `addresses`, `port`). Address
+  // AND port: several registrars may share one address (one host, NAT), so an address alone
+  // does not say which peer a message is from. `port` must be the peer's ENRP listening port
+  // (an SCTP association's remote port, or the port announced in its Server Information),
+  // never a TCP connection's ephemeral source port. Port 0 matches nothing.
+  PeerEntry* find_static_by_endpoint(std::span<const IpAddress> addresses, std::uint16_t port);
 
   std::size_t size() const noexcept { return entries_.size(); }
   std::map<PeerKey, PeerEntry>& entries() noexcept { return entries_; }

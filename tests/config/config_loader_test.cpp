@@ -77,9 +77,23 @@ TEST(ConfigLoader, ExampleFilesLoad) {
   }
   LoadResult a = load_config_file(config_dir() + "/cluster-a.toml");
   EXPECT_EQ(a.config.registrar.id, 0x10000001u);
-  EXPECT_EQ(a.config.enrp.peers.size(), 2u);
+  ASSERT_EQ(a.config.enrp.peers.size(), 2u);
+  EXPECT_EQ(a.config.enrp.peers[0].udp_port, 9898);  // B's UDP encapsulation port
   EXPECT_EQ(a.config.enrp.profile, EnrpProfile::kFast);
   EXPECT_EQ(a.config.enrp.heartbeat_interval_ms, 2444u);
+}
+
+TEST(ConfigLoader, PeerUdpPortIsChecked) {
+  LoadResult good = load("[enrp]\npeers = [{ address = \"127.0.0.1:9902\", udp_port = 9898 }, \"127.0.0.1:9903\"]\n");
+  ASSERT_TRUE(good.ok()) << all_errors(good);
+  ASSERT_EQ(good.config.enrp.peers.size(), 2u);
+  EXPECT_EQ(good.config.enrp.peers[0].udp_port, 9898);
+  EXPECT_EQ(good.config.enrp.peers[1].udp_port, 0);  // not given: learned / command line / 9899
+  for (const char* bad : {"0", "65536", "\"9898\""}) {
+    LoadResult r = load(std::string("[enrp]\npeers = [{ address = \"127.0.0.1:9902\", udp_port = ") + bad + " }]\n");
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(all_errors(r).find("udp_port must be an integer 1..65535"), std::string::npos) << all_errors(r);
+  }
 }
 
 TEST(ConfigLoader, UnknownKeyReportsFileLineColumn) {
@@ -351,8 +365,9 @@ RegistrarConfig every_field_changed() {
   c.enrp.sctp_port = 9911;
   c.enrp.tcp = true;
   c.enrp.tcp_port = 9912;
-  c.enrp.peers = {{{*IpAddress::parse("127.0.0.1"), 9902}, 0},
+  c.enrp.peers = {{{*IpAddress::parse("127.0.0.1"), 9902}, 0, 9898},
                   {{*IpAddress::parse("::1"), 9903}, 0x8000000000000001ULL}};
+  c.enrp.allow_dynamic_peers = true;
   c.enrp.multicast = true;
   c.enrp.multicast_address = {*IpAddress::parse("239.9.9.9"), 1};
   c.enrp.multicast_ttl = 2;
@@ -364,7 +379,7 @@ RegistrarConfig every_field_changed() {
   c.enrp.max_elements_per_handle_table_response = 66;
   c.enrp.max_handle_table_response_bytes = 777;
   c.enrp.takeover_suggestion = true;
-  c.control = {false, "/tmp/x.sock", 0600};
+  c.control = {false, "/tmp/x.sock", 0600, true};
   c.metrics = {true, {*IpAddress::parse("::1"), 9999}};
   c.dpdk.enabled = true;
   c.dpdk.eal_args = {"--no-huge", "-m", "256", "--vdev=net_null0"};

@@ -115,6 +115,12 @@ TEST(DaemonConfigMapping, EnrpOptionsAndPeers) {
   EXPECT_EQ(e.static_peers[0].endpoint.protocol, TransportProtocol::kSctp);
   EXPECT_EQ(e.static_peers[1].id, 0x77u);
   EXPECT_FALSE(e.allow_dynamic_peers);
+  c.enrp.allow_dynamic_peers = true;
+  EXPECT_TRUE(to_enrp_config(c, 1, 19901, 0).allow_dynamic_peers);
+  c.enrp.allow_dynamic_peers = false;
+  c.enrp.multicast = true;  // multicast discovery implies it
+  EXPECT_TRUE(to_enrp_config(c, 1, 19901, 0).allow_dynamic_peers);
+  c.enrp.multicast = false;
   c.enrp.tcp = true;
   const auto t = to_enrp_config(c, 1, 19901, 19902);
   EXPECT_EQ(t.own_endpoint.protocol, TransportProtocol::kTcp);
@@ -146,9 +152,14 @@ TEST(DaemonTransportOutput, ConnectPicksTransportAndUdpPort) {
   EXPECT_EQ(t.connects[1].protocol, kernel::Protocol::kAsap);
   EXPECT_EQ(noted.size(), 2u);
 
-  // Configured per SCTP port, then learned from an association (which wins).
+  // Configured per SCTP port, per peer endpoint (enrp.peers udp_port, which wins over the
+  // port-wide flag), then learned from an association (which wins over both).
   out.set_peer_udp_port(9902, 9898);
   EXPECT_EQ(out.remote_udp_port(kLoopback, 9902), 9898);
+  out.set_endpoint_udp_port(kLoopback, 9902, 7777);
+  EXPECT_EQ(out.remote_udp_port(kLoopback, 9902), 7777);
+  EXPECT_EQ(out.remote_udp_port(IpAddress::v4(0x7f000002u), 9902), 9898);  // another host: port-wide
+  EXPECT_EQ(out.remote_udp_port(kLoopback, 9903), 0);
   kernel::PeerInfo peer;
   peer.kind = TransportProtocol::kSctp;
   peer.addresses = {kLoopback};

@@ -175,6 +175,20 @@ TEST_F(RegistrarCommandsTest, EnrpOffAnswersUnavailable) {
   EXPECT_THROW(register_registrar_commands(r, missing), std::invalid_argument);
 }
 
+// control.test_commands: test-corrupt-view exists only when asked for, and deletes a PE locally.
+TEST_F(RegistrarCommandsTest, TestCorruptViewOnlyWithTestCommands) {
+  EXPECT_FALSE(registry.has_command("test-corrupt-view"));
+  RegistrarBindings b = bindings;
+  b.test_commands = true;
+  CommandRegistry r;
+  register_registrar_commands(r, b);
+  ASSERT_TRUE(r.has_command("test-corrupt-view"));
+  json done = r.dispatch({{"cmd", "test-corrupt-view"}, {"args", {{"handle", "echo"}, {"id", 2}}}});
+  EXPECT_EQ(done["ok"], true) << done.dump();
+  EXPECT_EQ(ok("pool", {{"handle", "echo"}})["pe_count"], 2);
+  EXPECT_EQ(r.dispatch({{"cmd", "test-corrupt-view"}, {"args", {{"handle", "echo"}, {"id", 2}}}})["code"], "not_found");
+}
+
 TEST_F(RegistrarCommandsTest, LogLevel) {
   logger.set_level(spdlog::level::info);
   json r = ok("log-level");

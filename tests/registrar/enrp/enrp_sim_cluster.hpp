@@ -83,6 +83,7 @@ struct SimNode {
   int index = 0;
   RegistrarId id = 0;
   IpAddress address;
+  std::uint16_t port = kEnrpPort;  // ENRP listening port
   bool external = false;
   EnrpConfig config;
   std::unique_ptr<handlespace::QsbrDomain> domain;
@@ -117,11 +118,18 @@ class SimNetwork {
 
   // Adds a node with a server. The config gets own id, endpoint and the fast timer profile
   // unless `config` overrides it.
-  SimNode& add_node(RegistrarId id, std::optional<EnrpConfig> config = std::nullopt) {
+  // `shared_address` puts the node on another node's address with its own port (several
+  // registrars on one host).
+  SimNode& add_node(RegistrarId id, std::optional<EnrpConfig> config = std::nullopt,
+                    std::optional<int> shared_address = std::nullopt) {
     auto n = std::make_unique<SimNode>();
     n->index = static_cast<int>(nodes.size());
     n->id = id;
     n->address = IpAddress::v4(0x0a000001u + static_cast<std::uint32_t>(n->index));
+    if (shared_address) {
+      n->address = nodes[*shared_address]->address;
+      n->port = static_cast<std::uint16_t>(kEnrpPort + n->index);
+    }
     n->config = config ? *config : EnrpConfig::fast();
     n->config.own_id = id;
     n->config.own_endpoint = endpoint_of(*n, enrp_protocol);
@@ -147,7 +155,7 @@ class SimNetwork {
   static TransportEndpoint endpoint_of(const SimNode& n, TransportProtocol protocol = TransportProtocol::kSctp) {
     TransportEndpoint e;
     e.protocol = protocol;
-    e.port = kEnrpPort;
+    e.port = n.port;
     e.use = TransportUse::kDataOnly;
     e.addresses = {n.address};
     return e;
@@ -197,7 +205,7 @@ class SimNetwork {
     const ConnectionId local = next_cid_++;
     int target = -1;
     for (auto& n : nodes)
-      if (to.port == kEnrpPort && std::find(to.addresses.begin(), to.addresses.end(), n->address) != to.addresses.end())
+      if (to.port == n->port && std::find(to.addresses.begin(), to.addresses.end(), n->address) != to.addresses.end())
         target = n->index;
     if (target < 0 || target == from) {
       queue_.push_back(Delivery{Delivery::kClosed, -1, from, local, {}, {}});
@@ -211,7 +219,11 @@ class SimNetwork {
     in.protocol = WireProtocol::kEnrp;
     in.outgoing = false;
     in.addresses = {nodes[from]->address};
-    in.port = static_cast<std::uint16_t>(40000 + local % 20000);
+    // A registrar's SCTP associations come from its ENRP socket, i.e. its listening port (as
+    // with poolregd's usrsctp and RSPLIB); TCP connections and external test nodes use an
+    // ephemeral port.
+    const bool from_listener = to.protocol == TransportProtocol::kSctp && !nodes[from]->external;
+    in.port = from_listener ? nodes[from]->port : static_cast<std::uint16_t>(40000 + local % 20000);
     queue_.push_back(Delivery{Delivery::kUp, from, target, remote, in, {}});
     ConnectionPeer out = in;
     out.outgoing = true;

@@ -47,6 +47,36 @@ TEST_F(EnrpCluster, AddAndDelPropagateToEveryPeer_ENRP_UPD_01_02) {
   for (SimNode* n : {b, c}) EXPECT_FALSE(find_pe(*n->hs, h, 0x12345678).has_value());
 }
 
+// A static peer never heard from gets no Handle Updates (they would only pile up in the
+// transport ahead of its start-up sync); it learns everything from its mentor's table instead.
+TEST_F(EnrpCluster, NoUpdatesToPeerNeverHeardFromItSyncsInstead_ENRP_UPD_01_ENRP_SYNC_01) {
+  a = &net.add_node(kA);
+  b = &net.add_node(kB);
+  net.mesh_static_peers();
+  net.kill(b->index);  // B is not running yet
+  a->srv().start();
+  net.advance(1 * kNsPerSec);
+  const PoolHandle h = handle("EarlyPool");
+  for (PoolElementId id = 1; id <= 300; ++id) register_owned(*a, h, make_pe(id, kA));
+  net.advance(1 * kNsPerSec);
+  EXPECT_TRUE(net.sent_between(a->index, b->index, EnrpType::kHandleUpdate).empty());
+  EXPECT_FALSE(net.sent_between(a->index, b->index, EnrpType::kPresence).empty());  // still contacted
+
+  net.revive(b->index);
+  net.build(*b);
+  b->srv().start();
+  const TimeNs since = net.clock.now();
+  net.advance(2 * kNsPerSec);
+  EXPECT_TRUE(b->srv().startup_complete());
+  EXPECT_EQ(count_all(*b->hs), 300u);
+  EXPECT_EQ(b->srv().counters().sync_timeouts, 0u);
+  // Once B is heard from, updates flow again.
+  register_owned(*a, h, make_pe(301, kA));
+  net.pump();
+  EXPECT_TRUE(find_pe(*b->hs, h, 301).has_value());
+  EXPECT_EQ(net.sent_between(a->index, b->index, EnrpType::kHandleUpdate, since).size(), 1u);
+}
+
 TEST_F(EnrpCluster, ReRegistrationAtAnotherRegistrarMovesOwnership_SEC_05) {
   make3();
   start_and_settle();
