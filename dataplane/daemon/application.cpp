@@ -30,6 +30,10 @@
 #include "registrar/enrp/enrp_server.hpp"
 #include "registrar/handlespace/handlespace.hpp"
 #include "registrar/handlespace/qsbr.hpp"
+#if POOLREG_HAVE_DPDK
+#include "dataplane/dpdk/combined_transport.hpp"
+#include "dataplane/dpdk/dpdk_backend.hpp"
+#endif
 
 namespace poolreg::daemon {
 namespace {
@@ -98,6 +102,14 @@ struct Application::Runtime {
   std::unique_ptr<kernel::SctpStack> stack;
   ProtocolRouter router;
   std::unique_ptr<kernel::KernelTransport> transport;
+  // What the protocol logic talks to: the kernel transport, or in DPDK mode SCTP on the DPDK
+  // backend combined with TCP on the kernel transport.
+  kernel::MessageTransport* wire = nullptr;
+#if POOLREG_HAVE_DPDK
+  std::unique_ptr<dpdk::DpdkBackend> dpdk_backend;
+  std::unique_ptr<dpdk::CombinedTransport> combined;
+#endif
+  bool dpdk_mode = false;
   std::unique_ptr<TransportOutput> output;
   OwnedPeForwarder forwarder;
   std::unique_ptr<asap::AsapServer> asap;
@@ -131,7 +143,11 @@ struct Application::Runtime {
 bool Application::Runtime::build() {
   const config::RegistrarConfig& c = ctx.config;
   const RegistrarId id = ctx.registrar_id;
+#if POOLREG_HAVE_DPDK
+  dpdk_mode = c.dpdk.enabled;
+#else
   if (c.dpdk.enabled) log.warn("[dpdk] enabled = true, but the DPDK backend is not built in: using kernel sockets");
+#endif
 
   // Handlespace and this thread's reader slot.
   hs = std::make_unique<handlespace::Handlespace>(
@@ -143,7 +159,7 @@ bool Application::Runtime::build() {
   const bool want_sctp = c.asap.sctp || enrp_on;
   if (want_sctp && c.asap.udp_encapsulation_port == 0) {
     log.warn("asap.udp_encapsulation_port = 0: SCTP (usrsctp over UDP) is off, ASAP SCTP and ENRP SCTP not served");
-  } else if (want_sctp) {
+  } else if (want_sctp && !dpdk_mode) {
     kernel::SctpStackConfig sc;
     sc.udp_port = c.asap.udp_encapsulation_port;
     if (c.asap.sctp_heartbeat_interval_ms != 0) sc.heartbeat_interval_ms = c.asap.sctp_heartbeat_interval_ms;
@@ -160,14 +176,33 @@ bool Application::Runtime::build() {
   tc.max_message_size = c.asap.max_message_bytes;
   tc.default_remote_udp_port = ctx.sctp_udp.default_remote;
   transport = std::make_unique<kernel::KernelTransport>(loop, router, stack.get(), tc);
-  output = std::make_unique<TransportOutput>(*transport, c.asap.mptcp,
+  wire = transport.get();
+#if POOLREG_HAVE_DPDK
+  if (dpdk_mode) {
+    // SCTP on the DPDK port (usrsctp AF_CONN on the poll lcore), TCP on kernel sockets.
+    dpdk::DpdkBackendConfig dc;
+    std::string error;
+    if (dpdk::to_backend_config(c, &dc, &error)) dpdk_backend = dpdk::DpdkBackend::create(dc, loop, router, &error);
+    if (!dpdk_backend) {
+      log.error("DPDK backend: {}", error);
+      return false;
+    }
+    combined = std::make_unique<dpdk::CombinedTransport>(dpdk_backend->transport(), *transport);
+    wire = combined.get();
+    udp_port = c.asap.udp_encapsulation_port;
+  }
+#endif
+  const bool sctp_available = stack != nullptr || dpdk_mode;
+  output = std::make_unique<TransportOutput>(*wire, c.asap.mptcp,
                                              [this](ConnectionId cid, WireProtocol p) { router.note_outgoing(cid, p); });
   for (const auto& [sctp_port, udp] : ctx.sctp_udp.by_sctp_port) output->set_peer_udp_port(sctp_port, udp);
+  for (const auto& p : c.enrp.peers)
+    if (p.udp_port != 0) output->set_endpoint_udp_port(p.address.address, p.address.port, p.udp_port);
 
   // Listeners.
   const std::vector<IpAddress> asap_bind = bind_addresses(c.asap.listen);
-  if (c.asap.sctp && stack) {
-    auto r = transport->listen_sctp(kernel::Protocol::kAsap, asap_bind, c.asap.sctp_port);
+  if (c.asap.sctp && sctp_available) {
+    auto r = wire->listen_sctp(kernel::Protocol::kAsap, asap_bind, c.asap.sctp_port);
     if (!r.ok) {
       log.error("ASAP SCTP listener on port {} failed: {} ({})", c.asap.sctp_port, strerror(r.error), r.detail);
       return false;
@@ -184,8 +219,8 @@ bool Application::Runtime::build() {
   }
   if (enrp_on) {
     const std::vector<IpAddress> enrp_bind = bind_addresses(c.enrp.listen.empty() ? c.asap.listen : c.enrp.listen);
-    if (stack) {
-      auto r = transport->listen_sctp(kernel::Protocol::kEnrp, enrp_bind, c.enrp.sctp_port);
+    if (sctp_available) {
+      auto r = wire->listen_sctp(kernel::Protocol::kEnrp, enrp_bind, c.enrp.sctp_port);
       if (!r.ok) {
         log.error("ENRP SCTP listener on port {} failed: {} ({})", c.enrp.sctp_port, strerror(r.error), r.detail);
         return false;
@@ -236,7 +271,7 @@ bool Application::Runtime::build() {
     enrp = std::make_unique<enrp::EnrpServer>(ec, *hs, *output, loop.clock(), *asap, enrp_multicast.get());
     forwarder.set(enrp.get());
   }
-  router.attach(*transport, *output, *asap, enrp.get());
+  router.attach(*wire, *output, *asap, enrp.get());
 
   if (c.asap.server_announce) {
     std::vector<std::uint8_t> message;
@@ -257,6 +292,16 @@ bool Application::Runtime::build() {
     if (r.ok()) announcer = ServerAnnouncer::create(loop, s, std::move(message), &error);
     if (!announcer) log.warn("Server Announce disabled: {}", error);
   }
+#if POOLREG_HAVE_DPDK
+  if (dpdk_backend) {
+    std::string error;
+    if (!dpdk_backend->start(&error)) {
+      log.error("DPDK backend: {}", error);
+      return false;
+    }
+    log.info("DPDK backend: {}", dpdk_backend->describe());
+  }
+#endif
   return start_operator_side();
 }
 
@@ -267,10 +312,11 @@ bool Application::Runtime::start_operator_side() {
   b.handlespace = hs.get();
   b.asap = asap.get();
   b.enrp = enrp.get();
-  b.transport = transport.get();
+  b.transport = wire;
   b.resolution_latency = &resolution_latency;
   b.logger = &log;
   b.clock = &loop.clock();
+  b.test_commands = c.control.test_commands;
   b.status.registrar_id = ctx.registrar_id;
   b.status.mode = config::to_string(c.registrar.mode);
   b.status.version = POOLREG_VERSION;
@@ -324,7 +370,7 @@ std::string Application::Runtime::bound_summary() const {
   shown.control.enabled = control != nullptr;
   shown.metrics.enabled = metrics != nullptr;
   if (metrics) shown.metrics.listen.port = metrics->bound_port();
-  shown.dpdk.enabled = false;
+  shown.dpdk.enabled = dpdk_mode;
   return describe_listeners(shown);
 }
 
@@ -388,17 +434,23 @@ void Application::Runtime::shutdown() {
   router.set_resolution_latency(nullptr);
   announcer.reset();
   // The registrar is going away: no ENRP deletes or reconnects for the associations we close now.
-  router.attach(*transport, *output, *asap, nullptr);
+  router.attach(*wire, *output, *asap, nullptr);
   forwarder.set(nullptr);
   transport->close_all();
+#if POOLREG_HAVE_DPDK
+  if (dpdk_backend) dpdk_backend->transport().close_all();
+#endif
   const TimeNs deadline = loop.now() + kShutdownFlush;
-  while (transport->connection_count() > 0 && loop.now() < deadline) {
+  while (wire->connection_count() > 0 && loop.now() < deadline) {
     loop.run_once(10);
     reader->quiescent();
   }
   loop.run_once(0);  // deliver the deferred on_closed callbacks
-  if (transport->connection_count() > 0)
-    log.warn("{} associations still closing at exit", transport->connection_count());
+  if (wire->connection_count() > 0)
+    log.warn("{} associations still closing at exit", wire->connection_count());
+#if POOLREG_HAVE_DPDK
+  if (dpdk_backend) dpdk_backend->stop();  // the poll lcore finishes the SHUTDOWNs (bounded)
+#endif
 }
 
 Application::Application(const DaemonContext& context) : context_(context) {}

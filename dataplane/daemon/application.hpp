@@ -8,6 +8,9 @@
 //   listener, TransportOutput (MessageOutput), AsapServer, EnrpServer (when [enrp].enabled),
 //   ProtocolRouter (MessageHandler: ASAP -> AsapServer, ENRP -> EnrpServer, wrong PPID -> abort),
 //   optional ENRP multicast socket and ASAP Server Announce sender.
+// DPDK mode ([dpdk] enabled, poolregd --dpdk): no SctpStack; SCTP runs on the DPDK backend
+// (dataplane/dpdk/dpdk_backend.hpp: poll lcore with usrsctp AF_CONN, rings to this thread) and the
+// KernelTransport serves TCP only; a CombinedTransport joins them for the protocol logic.
 // The loop: run_once(timeout up to the next protocol timer, at most 100 ms), then the protocol
 // timers (AsapServer/EnrpServer run_timers at their next_timer_due), selection feedback drain,
 // QSBR reclaim every 100 ms, Server Announce start once ENRP start-up is over.

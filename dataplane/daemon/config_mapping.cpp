@@ -39,6 +39,7 @@ handlespace::HandlespaceConfig to_handlespace_config(const config::RegistrarConf
   h.shard_count = std::clamp<std::size_t>(shards, 1, 64);
   h.limits.max_pools = c.limits.max_pools;
   h.limits.max_pes_per_pool = c.limits.max_pes_per_pool;
+  h.limits.max_pes_total = c.limits.max_pes_total;
   h.limits.max_addresses_per_pe = c.limits.max_addresses_per_pe;
   h.limits.reject_short_id_collisions = c.registrar.mode == config::WireMode::kNextgen;
   return h;
@@ -61,6 +62,8 @@ asap::AsapConfig to_asap_config(const config::RegistrarConfig& c, RegistrarId id
   a.max_pool_handle = c.limits.max_pool_handle_bytes;
   a.max_addresses = c.limits.max_addresses_per_pe;
   a.max_message = c.asap.max_message_bytes;
+  a.max_associations = c.limits.max_associations;
+  a.association_idle_timeout = ms(c.asap.association_idle_timeout_ms);
   return a;
 }
 
@@ -87,7 +90,8 @@ enrp::EnrpConfig to_enrp_config(const config::RegistrarConfig& c, RegistrarId id
   e.max_pool_handle_bytes = c.limits.max_pool_handle_bytes;
   e.takeover_suggestion = c.enrp.takeover_suggestion;
   e.multicast = c.enrp.multicast;
-  e.allow_dynamic_peers = c.enrp.multicast;  // multicast discovery needs unknown peers to join
+  // Multicast discovery needs unknown peers to join.
+  e.allow_dynamic_peers = c.enrp.allow_dynamic_peers || c.enrp.multicast;
   for (const auto& p : c.enrp.peers) {
     enrp::EnrpStaticPeer s;
     s.id = p.id;

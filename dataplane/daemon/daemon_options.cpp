@@ -52,12 +52,28 @@ std::optional<int> parse_daemon_options(int argc, const char* const* argv, Daemo
       ->check(CLI::Range(1, 65535));
   app.add_option("--sctp-peer-udp-port", peer_udp,
                  "SCTPPORT=UDPPORT: remote UDP encapsulation port for associations to that SCTP port "
-                 "(registrars sharing one host, each with its own usrsctp UDP port). Repeatable")
+                 "(registrars sharing one host, each with its own usrsctp UDP port; per ENRP peer: udp_port in "
+                 "enrp.peers, which wins). Repeatable")
       ->type_name("SCTPPORT=UDPPORT");
+  bool dpdk = false;
+  std::vector<std::string> eal_args;
+  app.add_flag("--dpdk", dpdk,
+               "Same as --set dpdk.enabled=true: SCTP on a DPDK port (usrsctp AF_CONN), TCP on kernel sockets. "
+               "EAL arguments follow a '--', e.g. poolregd --dpdk --listen 10.0.0.1 -- -l 0-1 --vdev=net_tap0");
   app.add_flag("--version", version, "Print the version and exit");
 
+  // Everything after a "--" is EAL arguments (they start with '-', so they are split off before
+  // CLI11 sees them); they replace dpdk.eal_args.
+  int own = argc;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--") {
+      own = i;
+      for (int k = i + 1; k < argc; ++k) eal_args.emplace_back(argv[k]);
+      break;
+    }
+  }
   try {
-    app.parse(argc, argv);
+    app.parse(own, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
@@ -93,6 +109,12 @@ std::optional<int> parse_daemon_options(int argc, const char* const* argv, Daemo
     options->overrides.push_back({"asap.listen", list + "]"});
   }
   if (!log_level.empty()) options->overrides.push_back({"registrar.log_level", log_level});
+  if (dpdk) options->overrides.push_back({"dpdk.enabled", "true"});
+  if (!eal_args.empty()) {
+    std::string list = "[";
+    for (std::size_t i = 0; i < eal_args.size(); ++i) list += (i ? ", " : "") + config::toml_quote(eal_args[i]);
+    options->overrides.push_back({"dpdk.eal_args", list + "]"});
+  }
   return std::nullopt;
 }
 

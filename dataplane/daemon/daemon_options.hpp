@@ -1,7 +1,8 @@
 // DaemonOptions: poolregd's command line (CLI11), turned into config overrides.
 //
 // Contract: parse_daemon_options() is called once from main(). Short flags are sugar for --set
-// and are applied after every --set, in this order: --mode, --id, --listen, --log-level.
+// and are applied after every --set, in this order: --mode, --id, --listen, --log-level, --dpdk, the EAL
+// arguments after '--' (dpdk.eal_args).
 #pragma once
 
 #include <optional>

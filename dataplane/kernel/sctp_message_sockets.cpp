@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "dataplane/kernel/socket_address.hpp"
+#include "dataplane/kernel/usrsctp_tunables.hpp"
 
 namespace poolreg::kernel {
 
@@ -396,25 +397,9 @@ void SctpMessageSockets::handle_notification(Socket& s, const std::uint8_t* data
 }
 
 void SctpMessageSockets::on_assoc_change(Socket& s, const sctp_assoc_change& change) {
-  switch (change.sac_state) {
-    case SCTP_COMM_UP:
-      assoc_up(s, change.sac_assoc_id, false);
-      break;
-    case SCTP_RESTART:
-      assoc_up(s, change.sac_assoc_id, true);
-      break;
-    case SCTP_COMM_LOST:
-      assoc_gone(s, change.sac_assoc_id, CloseReason::kCommLost);
-      break;
-    case SCTP_SHUTDOWN_COMP:
-      assoc_gone(s, change.sac_assoc_id, CloseReason::kPeerClosed);
-      break;
-    case SCTP_CANT_STR_ASSOC:
-      assoc_gone(s, change.sac_assoc_id, CloseReason::kConnectFailed);
-      break;
-    default:
-      break;
-  }
+  const AssocChangeAction action = assoc_change_action(change.sac_state);
+  if (action.kind == AssocChangeAction::Kind::kUp) assoc_up(s, change.sac_assoc_id, action.restart);
+  else if (action.kind == AssocChangeAction::Kind::kGone) assoc_gone(s, change.sac_assoc_id, action.reason);
 }
 
 void SctpMessageSockets::assoc_up(Socket& s, sctp_assoc_t assoc, bool restart) {

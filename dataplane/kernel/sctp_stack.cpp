@@ -66,18 +66,7 @@ std::unique_ptr<SctpStack> SctpStack::create(const SctpStackConfig& config, std:
     return nullptr;
   }
   usrsctp_init(port, nullptr, config.debug_output ? debug_printf : nullptr);
-  // Tunables: failures here leave the usrsctp defaults, which also work.
-  usrsctp_sysctl_set_sctp_sendspace(config.send_space);
-  usrsctp_sysctl_set_sctp_recvspace(config.receive_space);
-  usrsctp_sysctl_set_sctp_heartbeat_interval_default(config.heartbeat_interval_ms);
-  usrsctp_sysctl_set_sctp_init_rtx_max_default(config.init_rtx_max);
-  usrsctp_sysctl_set_sctp_assoc_rtx_max_default(config.assoc_rtx_max);
-  usrsctp_sysctl_set_sctp_rto_initial_default(config.rto_initial_ms);
-  usrsctp_sysctl_set_sctp_rto_min_default(config.rto_min_ms);
-  usrsctp_sysctl_set_sctp_rto_max_default(config.rto_max_ms);
-  usrsctp_sysctl_set_sctp_init_rto_max_default(config.rto_max_ms);
-  // ECN/ASCONF stay default; no blackholing so refused INITs are answered with ABORT quickly.
-  usrsctp_sysctl_set_sctp_blackhole(0);
+  apply_usrsctp_tunables(config);
   return std::unique_ptr<SctpStack>(new SctpStack(config, port));
 }
 

@@ -27,20 +27,14 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/kernel/usrsctp_tunables.hpp"
+
 namespace poolreg::kernel {
 
-struct SctpStackConfig {
+// The UsrsctpTunables are applied after init.
+struct SctpStackConfig : UsrsctpTunables {
   // Local UDP encapsulation port. 0 = pick a free port (clients, tests).
   std::uint16_t udp_port = 9899;
-  // usrsctp tunables applied after init.
-  std::uint32_t send_space = 1u << 20;         // default SO_SNDBUF of SCTP sockets
-  std::uint32_t receive_space = 1u << 20;      // default SO_RCVBUF
-  std::uint32_t heartbeat_interval_ms = 30000;
-  std::uint32_t init_rtx_max = 8;              // INIT retransmissions before connect fails
-  std::uint32_t assoc_rtx_max = 10;
-  std::uint32_t rto_initial_ms = 1000;
-  std::uint32_t rto_min_ms = 200;
-  std::uint32_t rto_max_ms = 5000;
   bool debug_output = false;                   // usrsctp debug printf to stderr
 };
 

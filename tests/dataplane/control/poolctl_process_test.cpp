@@ -82,7 +82,8 @@ TEST_F(PoolctlProcessTest, ExitCodesAndMessages) {
 // tmux driver with a private server socket.
 class Tmux {
  public:
-  Tmux() : name_("pctl-" + std::to_string(::getpid())) {}
+  // One server per test: a server of the previous test may still be shutting down.
+  Tmux() : name_("pctl-" + std::to_string(::getpid()) + "-" + std::to_string(next_id_++)) {}
   ~Tmux() { run("kill-server"); }
   std::string run(const std::string& args) {
     const std::string command = "tmux -L " + name_ + " -f /dev/null " + args + " 2>&1";
@@ -105,6 +106,7 @@ class Tmux {
   }
 
  private:
+  static inline int next_id_ = 0;
   std::string name_;
 };
 
@@ -128,7 +130,8 @@ void watch_in_tmux(const std::string& socket, const std::string& quit_key) {
     state = tmux.run("display-message -p -t w '#{pane_dead} #{pane_dead_status}'");
     return state.rfind("1 ", 0) == 0;
   })) << state;
-  EXPECT_EQ(state, "1 0\n") << "poolctl watch exits 0";
+  EXPECT_EQ(state, "1 0\n") << "poolctl watch exits 0; killed by signal "
+                              << tmux.run("display-message -p -t w '#{pane_dead_signal}'");
   // The alternate screen was left: the watch view is gone from the pane.
   screen = tmux.run("capture-pane -p -t w");
   EXPECT_EQ(screen.find("poolctl watch - poolregd"), std::string::npos) << screen;

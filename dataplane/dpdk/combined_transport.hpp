@@ -1,0 +1,75 @@
+// CombinedTransport: one kernel::MessageTransport over two: SCTP calls go to the DPDK transport,
+// TCP calls to the kernel transport (DPDK mode serves TCP from kernel sockets alongside: a TCP
+// stack on the DPDK path is out of scope). Connection ids of the two never overlap: the DPDK side
+// hands out ids from kDpdkConnectionIdBase up, the kernel side counts from 1, so per-id calls are
+// routed by range. Event-loop thread only, like both halves.
+#pragma once
+
+#include "dataplane/kernel/message_transport.hpp"
+
+namespace poolreg::dpdk {
+
+inline constexpr kernel::ConnectionId kDpdkConnectionIdBase = 1ull << 40;
+
+class CombinedTransport final : public kernel::MessageTransport {
+ public:
+  CombinedTransport(kernel::MessageTransport& sctp, kernel::MessageTransport& tcp) : sctp_(sctp), tcp_(tcp) {}
+
+  kernel::ListenResult listen_sctp(kernel::Protocol p, std::span<const IpAddress> a,
+                                   std::uint16_t port) override {
+    return sctp_.listen_sctp(p, a, port);
+  }
+  kernel::ListenResult listen_tcp(kernel::Protocol p, std::span<const IpAddress> a, std::uint16_t port,
+                                  bool mptcp = false) override {
+    return tcp_.listen_tcp(p, a, port, mptcp);
+  }
+  kernel::ConnectionId connect_sctp(kernel::Protocol p, std::span<const IpAddress> a, std::uint16_t port,
+                                    std::uint16_t udp = 0) override {
+    return sctp_.connect_sctp(p, a, port, udp);
+  }
+  kernel::ConnectionId connect_tcp(kernel::Protocol p, const IpAddress& a, std::uint16_t port,
+                                   bool mptcp = false) override {
+    return tcp_.connect_tcp(p, a, port, mptcp);
+  }
+  kernel::SendResult send(kernel::ConnectionId id, kernel::Protocol p,
+                          std::span<const std::uint8_t> m) override {
+    return of(id).send(id, p, m);
+  }
+  void close(kernel::ConnectionId id) override { of(id).close(id); }
+  void abort(kernel::ConnectionId id) override { of(id).abort(id); }
+  const kernel::PeerInfo* peer_info(kernel::ConnectionId id) const override { return of(id).peer_info(id); }
+  kernel::TransportCounters counters() const override;
+  std::size_t connection_count() const override { return sctp_.connection_count() + tcp_.connection_count(); }
+
+ private:
+  kernel::MessageTransport& of(kernel::ConnectionId id) const {
+    return id >= kDpdkConnectionIdBase ? sctp_ : tcp_;
+  }
+  kernel::MessageTransport& sctp_;
+  kernel::MessageTransport& tcp_;
+};
+
+inline kernel::TransportCounters CombinedTransport::counters() const {
+  const kernel::TransportCounters a = sctp_.counters(), b = tcp_.counters();
+  kernel::TransportCounters s;
+  s.connections_accepted = a.connections_accepted + b.connections_accepted;
+  s.connections_opened = a.connections_opened + b.connections_opened;
+  s.connect_failures = a.connect_failures + b.connect_failures;
+  s.connections_closed = a.connections_closed + b.connections_closed;
+  s.messages_received = a.messages_received + b.messages_received;
+  s.bytes_received = a.bytes_received + b.bytes_received;
+  s.messages_sent = a.messages_sent + b.messages_sent;
+  s.bytes_sent = a.bytes_sent + b.bytes_sent;
+  s.messages_queued = a.messages_queued + b.messages_queued;
+  s.send_dropped_queue_full = a.send_dropped_queue_full + b.send_dropped_queue_full;
+  s.send_failed = a.send_failed + b.send_failed;
+  s.framing_errors = a.framing_errors + b.framing_errors;
+  s.wrong_ppid = a.wrong_ppid + b.wrong_ppid;
+  s.unknown_ppid = a.unknown_ppid + b.unknown_ppid;
+  s.oversize_messages = a.oversize_messages + b.oversize_messages;
+  s.notifications = a.notifications + b.notifications;
+  s.mptcp_fallbacks = a.mptcp_fallbacks + b.mptcp_fallbacks;
+  return s;
+}
+
+}  // namespace poolreg::dpdk

@@ -1,0 +1,92 @@
+// DpdkBackend: poolregd's DPDK dataplane (poolregd --dpdk, or [dpdk] enabled = true).
+//
+// What runs where (this version):
+// - main lcore = control lcore: the daemon's EventLoop thread. It runs the registrar logic
+//   (AsapServer, EnrpServer, handlespace writes, timers), the control socket, metrics, TCP on
+//   kernel sockets, and DpdkSctpTransport (rings to the poll lcore). It never polls a port and
+//   never calls usrsctp.
+// - one poll lcore (the first worker lcore of the EAL core list): RX/TX on port queue 0,
+//   Ethernet/ARP/IPv4/IPv6/ICMP/UDP (PacketProcessor), usrsctp in AF_CONN mode with
+//   usrsctp_init_nothreads (SctpConnEngine) including usrsctp's timers, and the rings. Decoded
+//   SCTP messages (whole ASAP/ENRP messages) cross to the control lcore, replies come back.
+//   Further worker lcores are not used yet (one usrsctp stack per process; steering associations
+//   to several SCTP lcores is the next step), nor further ports.
+// Start-up: create() (EAL init, mbuf pool, port, engine, rings, transport; the SCTP listeners are
+// opened through transport() before start()), start() launches the poll lcore. Telemetry commands
+// /poolreg/* are registered (dpdk_telemetry.hpp).
+// Stop: stop() (also from the destructor) lets closing associations finish (bounded), stops the
+// poll lcore and then tears everything down in reverse order; EAL is cleaned up last.
+//
+// Threading: create/start/stop/destroy on the control (main) thread, the EventLoop's thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/registrar_config.hpp"
+#include "dataplane/dpdk/dpdk_sctp_transport.hpp"
+#include "dataplane/dpdk/dpdk_telemetry.hpp"
+#include "dataplane/dpdk/eal_runtime.hpp"
+#include "dataplane/dpdk/interface_config.hpp"
+#include "dataplane/dpdk/poll_loop.hpp"
+#include "dataplane/kernel/event_loop.hpp"
+
+namespace poolreg::dpdk {
+
+struct DpdkBackendConfig {
+  std::vector<std::string> eal_argv;  // argv for rte_eal_init, argv[0] first
+  std::uint16_t port_id = 0;          // the port to use
+  bool port_given = false;            // false: the first probed port
+  std::uint32_t mempool_size = 8191;
+  std::uint16_t burst = 32;
+  std::uint32_t idle_sleep_us = 50;
+  InterfaceConfig interface;  // addresses, SCTP-over-UDP port, VLAN (MAC filled from the port)
+  SctpConnEngineConfig engine;
+};
+
+// From poolregd's configuration: argv = "poolregd" [-l lcores] eal_args...; addresses = the
+// explicit unicast addresses of asap.listen (and enrp.listen); UDP port =
+// asap.udp_encapsulation_port. Returns false with *error when the configuration cannot work
+// (no usable address, port 0).
+bool to_backend_config(const config::RegistrarConfig& c, DpdkBackendConfig* out, std::string* error);
+
+class DpdkBackend {
+ public:
+  static std::unique_ptr<DpdkBackend> create(const DpdkBackendConfig& config, kernel::EventLoop& loop,
+                                             kernel::MessageHandler& handler, std::string* error);
+  ~DpdkBackend();
+  DpdkBackend(const DpdkBackend&) = delete;
+  DpdkBackend& operator=(const DpdkBackend&) = delete;
+
+  DpdkSctpTransport& transport() noexcept { return *transport_; }
+  bool start(std::string* error);
+  void stop();
+  // "port 0 net_af_packet0 02:..:01 (Link up ...), poll lcore 1, addresses 10.0.0.1, UDP 9899"
+  std::string describe() const;
+  unsigned poll_lcore() const noexcept { return poll_lcore_; }
+  const LcoreCounters& counters() const noexcept { return counters_[poll_lcore_]; }
+
+ private:
+  DpdkBackend() = default;
+
+  DpdkBackendConfig config_;
+  std::unique_ptr<EalRuntime> eal_;
+  rte_mempool* pool_ = nullptr;
+  std::unique_ptr<DpdkPort> port_;
+  unsigned poll_lcore_ = 0;
+  std::unique_ptr<LcoreCounters[]> counters_;
+  TransportRings rings_;
+  std::atomic<std::uint64_t> ids_{0};
+  std::unique_ptr<SctpConnEngine> engine_;
+  std::unique_ptr<PacketProcessor> processor_;
+  std::unique_ptr<RingEventSink> event_sink_;
+  std::unique_ptr<DpdkSctpTransport> transport_;
+  std::unique_ptr<PollLoop> poll_;
+  TelemetrySource telemetry_;
+  bool launched_ = false;
+};
+
+}  // namespace poolreg::dpdk

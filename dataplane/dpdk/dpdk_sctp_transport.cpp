@@ -1,0 +1,286 @@
+#include "dataplane/dpdk/dpdk_sctp_transport.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+namespace poolreg::dpdk {
+
+// ---- poll lcore side ----
+
+RingEventSink::~RingEventSink() {
+  for (TransportEvent* e : backlog_) delete e;
+}
+
+void RingEventSink::push(TransportEvent* e) {
+  if (!backlog_.empty() || rte_ring_sp_enqueue(rings_.events, e) != 0) {
+    backlog_.push_back(e);
+    return;
+  }
+  produced_ = true;
+}
+
+void RingEventSink::on_connected(ConnectionId id, const kernel::PeerInfo& peer) {
+  auto* e = new TransportEvent;
+  e->kind = TransportEvent::Kind::kConnected;
+  e->id = id;
+  e->peer = peer;
+  push(e);
+}
+
+void RingEventSink::on_message(ConnectionId id, const kernel::MessageInfo& info, std::uint8_t* data,
+                               std::size_t length) {
+  auto* e = new TransportEvent;
+  e->kind = TransportEvent::Kind::kMessage;
+  e->id = id;
+  e->info = info;
+  e->data = data;
+  e->length = length;
+  push(e);
+}
+
+void RingEventSink::on_closed(ConnectionId id, CloseReason reason) {
+  auto* e = new TransportEvent;
+  e->kind = TransportEvent::Kind::kClosed;
+  e->id = id;
+  e->reason = reason;
+  push(e);
+}
+
+void RingEventSink::on_unknown_ppid(ConnectionId id, std::uint32_t ppid) {
+  auto* e = new TransportEvent;
+  e->kind = TransportEvent::Kind::kUnknownPpid;
+  e->id = id;
+  e->ppid = ppid;
+  push(e);
+}
+
+void RingEventSink::flush() {
+  while (!backlog_.empty() && rte_ring_sp_enqueue(rings_.events, backlog_.front()) == 0) {
+    backlog_.pop_front();
+    produced_ = true;
+  }
+  if (produced_) {
+    produced_ = false;
+    const std::uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(rings_.wake_fd, &one, sizeof one);
+  }
+}
+
+// ---- control lcore side ----
+
+DpdkSctpTransport::DpdkSctpTransport(kernel::EventLoop& loop, kernel::MessageHandler& handler,
+                                     const TransportRings& rings, SctpConnEngine& engine,
+                                     std::atomic<std::uint64_t>& ids, std::size_t max_message_size)
+    : loop_(loop),
+      handler_(handler),
+      rings_(rings),
+      engine_(engine),
+      ids_(ids),
+      max_message_size_(max_message_size) {
+  loop_.add_fd(rings_.wake_fd, EPOLLIN, [this](std::uint32_t) {
+    std::uint64_t v;
+    [[maybe_unused]] ssize_t n = ::read(rings_.wake_fd, &v, sizeof v);
+    drain_events();
+  });
+}
+
+DpdkSctpTransport::~DpdkSctpTransport() {
+  *alive_ = false;
+  if (backlog_timer_ != kernel::EventLoop::kNoTimer) loop_.cancel(backlog_timer_);
+  loop_.remove_fd(rings_.wake_fd);
+  for (TransportCommand* c : backlog_) delete c;
+}
+
+kernel::ListenResult DpdkSctpTransport::listen_sctp(kernel::Protocol protocol, std::span<const IpAddress>,
+                                                    std::uint16_t port) {
+  if (started_) {
+    kernel::ListenResult r;
+    r.error = EBUSY;
+    r.detail = "DPDK SCTP listeners are opened at start-up only";
+    return r;
+  }
+  return engine_.listen(protocol, port);
+}
+
+kernel::ListenResult DpdkSctpTransport::listen_tcp(kernel::Protocol, std::span<const IpAddress>,
+                                                   std::uint16_t, bool) {
+  kernel::ListenResult r;
+  r.error = ENOTSUP;
+  r.detail = "TCP is served by the kernel transport in DPDK mode";
+  return r;
+}
+
+kernel::ConnectionId DpdkSctpTransport::connect_tcp(kernel::Protocol, const IpAddress&, std::uint16_t, bool) {
+  ++counters_.connect_failures;
+  return kernel::kNoConnection;
+}
+
+bool DpdkSctpTransport::push_command(TransportCommand* c) {
+  flush_backlog();
+  if (backlog_.empty() && rte_ring_sp_enqueue(rings_.commands, c) == 0) return true;
+  if (c->kind == TransportCommand::Kind::kSend) return false;  // the caller drops it (kQueueFull)
+  backlog_.push_back(c);  // control commands are never lost: retried every millisecond
+  if (backlog_timer_ == kernel::EventLoop::kNoTimer) {
+    backlog_timer_ = loop_.schedule_every(kNsPerMs, [this] {
+      flush_backlog();
+      if (backlog_.empty()) {
+        loop_.cancel(backlog_timer_);
+        backlog_timer_ = kernel::EventLoop::kNoTimer;
+      }
+    });
+  }
+  return true;
+}
+
+void DpdkSctpTransport::flush_backlog() {
+  while (!backlog_.empty() && rte_ring_sp_enqueue(rings_.commands, backlog_.front()) == 0)
+    backlog_.pop_front();
+}
+
+kernel::ConnectionId DpdkSctpTransport::connect_sctp(kernel::Protocol protocol,
+                                                     std::span<const IpAddress> addresses, std::uint16_t port,
+                                                     std::uint16_t remote_udp_port) {
+  if (addresses.empty() || port == 0) {
+    ++counters_.connect_failures;
+    return kernel::kNoConnection;
+  }
+  const kernel::ConnectionId id = ids_.fetch_add(1, std::memory_order_relaxed);
+  auto* c = new TransportCommand;
+  c->kind = TransportCommand::Kind::kConnect;
+  c->id = id;
+  c->protocol = protocol;
+  c->port = port;
+  c->udp_port = remote_udp_port;
+  c->addresses.assign(addresses.begin(), addresses.end());
+  kernel::PeerInfo peer;
+  peer.kind = TransportProtocol::kSctp;
+  peer.protocol = protocol;
+  peer.outgoing = true;
+  peer.addresses = c->addresses;
+  peer.port = port;
+  peer.udp_encapsulation_port = remote_udp_port != 0 ? remote_udp_port : kernel::kSctpUdpEncapsulationPort;
+  open_.emplace(id, std::move(peer));
+  push_command(c);
+  return id;
+}
+
+kernel::SendResult DpdkSctpTransport::send(kernel::ConnectionId id, kernel::Protocol protocol,
+                                           std::span<const std::uint8_t> message) {
+  if (open_.count(id) == 0) {
+    ++counters_.send_failed;
+    return kernel::SendResult::kNoConnection;
+  }
+  if (message.empty() || message.size() > max_message_size_) {
+    ++counters_.send_failed;
+    return kernel::SendResult::kTooBig;
+  }
+  auto* c = new TransportCommand;
+  c->kind = TransportCommand::Kind::kSend;
+  c->id = id;
+  c->protocol = protocol;
+  c->data = static_cast<std::uint8_t*>(std::malloc(message.size()));
+  if (c->data == nullptr) {
+    delete c;
+    ++counters_.send_failed;
+    return kernel::SendResult::kError;
+  }
+  std::memcpy(c->data, message.data(), message.size());
+  c->length = message.size();
+  if (!push_command(c)) {
+    delete c;
+    ++counters_.send_dropped_queue_full;
+    return kernel::SendResult::kQueueFull;
+  }
+  ++counters_.messages_sent;
+  counters_.bytes_sent += message.size();
+  return kernel::SendResult::kSent;
+}
+
+void DpdkSctpTransport::end(kernel::ConnectionId id, kernel::CloseReason reported,
+                            TransportCommand::Kind kind) {
+  if (open_.erase(id) == 0) return;
+  auto* c = new TransportCommand;
+  c->kind = kind;
+  c->id = id;
+  push_command(c);
+  std::weak_ptr<bool> token = alive_;
+  loop_.defer([this, token, id, reported] {
+    if (token.expired() || !*token.lock()) return;
+    ++counters_.connections_closed;
+    handler_.on_closed(id, reported);
+  });
+}
+
+void DpdkSctpTransport::close(kernel::ConnectionId id) {
+  end(id, kernel::CloseReason::kLocalClose, TransportCommand::Kind::kClose);
+}
+void DpdkSctpTransport::abort(kernel::ConnectionId id) {
+  end(id, kernel::CloseReason::kLocalAbort, TransportCommand::Kind::kAbort);
+}
+
+void DpdkSctpTransport::close_all() {
+  std::vector<kernel::ConnectionId> ids;
+  for (auto& [id, peer] : open_) ids.push_back(id);
+  for (kernel::ConnectionId id : ids) end(id, kernel::CloseReason::kShutdown, TransportCommand::Kind::kClose);
+}
+
+const kernel::PeerInfo* DpdkSctpTransport::peer_info(kernel::ConnectionId id) const {
+  auto it = open_.find(id);
+  return it == open_.end() ? nullptr : &it->second;
+}
+
+void DpdkSctpTransport::drain_events() {
+  flush_backlog();
+  void* batch[64] = {};
+  for (int round = 0; round < 64; ++round) {  // bounded per pass; the eventfd fires again if more
+    const unsigned n = rte_ring_sc_dequeue_burst(rings_.events, batch, 64, nullptr);
+    for (unsigned i = 0; i < n; ++i) {
+      std::unique_ptr<TransportEvent> e(static_cast<TransportEvent*>(batch[i]));
+      switch (e->kind) {
+        case TransportEvent::Kind::kConnected: {
+          auto it = open_.find(e->id);
+          if (it != open_.end()) {
+            it->second = e->peer;  // outgoing: now with what the engine knows
+            ++counters_.connections_opened;
+          } else if (!e->peer.outgoing) {
+            open_.emplace(e->id, e->peer);
+            ++counters_.connections_accepted;
+          } else {
+            break;  // closed here before it came up
+          }
+          handler_.on_connected(e->id, e->peer);
+          break;
+        }
+        case TransportEvent::Kind::kMessage:
+          if (open_.count(e->id) == 0) break;
+          ++counters_.messages_received;
+          counters_.bytes_received += e->length;
+          if (auto it = open_.find(e->id); it != open_.end() && it->second.protocol != e->info.protocol)
+            ++counters_.wrong_ppid;
+          handler_.on_message(e->id, e->info, std::span<const std::uint8_t>(e->data, e->length));
+          break;
+        case TransportEvent::Kind::kClosed:
+          if (open_.erase(e->id) == 0) break;
+          if (e->reason == kernel::CloseReason::kConnectFailed) ++counters_.connect_failures;
+          ++counters_.connections_closed;
+          handler_.on_closed(e->id, e->reason);
+          break;
+        case TransportEvent::Kind::kUnknownPpid:
+          if (open_.count(e->id) == 0) break;
+          ++counters_.unknown_ppid;
+          handler_.on_unknown_ppid(e->id, e->ppid);
+          break;
+      }
+    }
+    if (n < 64) return;
+  }
+  // Bounded pass over: more events wait, and the eventfd was already read. Fire it again.
+  const std::uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = ::write(rings_.wake_fd, &one, sizeof one);
+}
+
+}  // namespace poolreg::dpdk

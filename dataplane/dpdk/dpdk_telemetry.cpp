@@ -1,0 +1,129 @@
+#include "dataplane/dpdk/dpdk_telemetry.hpp"
+
+#include <rte_lcore.h>
+#include <rte_telemetry.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <string>
+
+namespace poolreg::dpdk {
+namespace {
+
+std::atomic<const TelemetrySource*> g_source{nullptr};
+std::atomic<bool> g_registered{false};
+
+int cmd_lcores(const char*, const char*, rte_tel_data* d) {
+  rte_tel_data_start_array(d, RTE_TEL_U64_VAL);
+  if (const TelemetrySource* s = g_source.load(std::memory_order_acquire))
+    for (unsigned l : s->poll_lcores) rte_tel_data_add_array_u64(d, l);
+  return 0;
+}
+
+void add_counters(rte_tel_data* d, const LcoreCounters& c) {
+  rte_tel_data_add_dict_u64(d, "rx_packets", c.rx_packets.get());
+  rte_tel_data_add_dict_u64(d, "rx_bytes", c.rx_bytes.get());
+  rte_tel_data_add_dict_u64(d, "tx_packets", c.tx_packets.get());
+  rte_tel_data_add_dict_u64(d, "tx_bytes", c.tx_bytes.get());
+  rte_tel_data_add_dict_u64(d, "arp_replies", c.arp_replies.get());
+  rte_tel_data_add_dict_u64(d, "arp_requests_sent", c.arp_requests_sent.get());
+  rte_tel_data_add_dict_u64(d, "icmp_echo_replies", c.icmp_echo_replies.get());
+  rte_tel_data_add_dict_u64(d, "icmpv6_echo_replies", c.icmpv6_echo_replies.get());
+  rte_tel_data_add_dict_u64(d, "neighbor_advertisements", c.neighbor_advertisements.get());
+  rte_tel_data_add_dict_u64(d, "sctp_packets_in", c.sctp_packets_in.get());
+  rte_tel_data_add_dict_u64(d, "sctp_packets_out", c.sctp_packets_out.get());
+  rte_tel_data_add_dict_u64(d, "asap_messages_in", c.asap_messages_in.get());
+  rte_tel_data_add_dict_u64(d, "enrp_messages_in", c.enrp_messages_in.get());
+  rte_tel_data_add_dict_u64(d, "messages_out", c.messages_out.get());
+  rte_tel_data_add_dict_u64(d, "loop_iterations", c.loop_iterations.get());
+  rte_tel_data_add_dict_u64(d, "dropped_total", c.dropped_total());
+  for (std::size_t r = 0; r < kDropReasonCount; ++r) {
+    const std::string name = std::string("drop_") + to_string(static_cast<DropReason>(r));
+    rte_tel_data_add_dict_u64(d, name.c_str(), c.drops[r].get());
+  }
+  for (std::size_t t = 0; t < kAsapTypeSlots; ++t) {
+    rte_tel_data_add_dict_u64(d, (std::string("asap_in_") + asap_type_name(t)).c_str(),
+                              c.asap_in_by_type[t].get());
+    rte_tel_data_add_dict_u64(d, (std::string("asap_out_") + asap_type_name(t)).c_str(),
+                              c.asap_out_by_type[t].get());
+  }
+}
+
+// Starts the reply dict and picks the lcore a per-lcore command reports: the parameter (an
+// lcore id) or the first poll lcore. 1 = report lcore `lcore` of `s`; 0 = nothing to report
+// (empty dict); -1 = bad parameter.
+int select_lcore(const char* params, rte_tel_data* d, const TelemetrySource*& s, unsigned& lcore) {
+  s = g_source.load(std::memory_order_acquire);
+  rte_tel_data_start_dict(d);
+  if (s == nullptr || s->counters == nullptr || s->poll_lcores.empty()) return 0;
+  lcore = s->poll_lcores.front();
+  if (params != nullptr && *params != '\0') {
+    char* end = nullptr;
+    const unsigned long v = std::strtoul(params, &end, 10);
+    if (end == params || *end != '\0' || v >= RTE_MAX_LCORE) return -1;
+    lcore = static_cast<unsigned>(v);
+  }
+  return 1;
+}
+
+// Bucket k: resolutions answered in less than 2^k us ("lt_<2^k>us"; the last bucket: the rest).
+int cmd_resolution_latency(const char*, const char* params, rte_tel_data* d) {
+  const TelemetrySource* s = nullptr;
+  unsigned lcore = 0;
+  const int rc = select_lcore(params, d, s, lcore);
+  if (rc <= 0) return rc;
+  const LcoreCounters& c = s->counters[lcore];
+  std::uint64_t count = 0;
+  for (std::size_t k = 0; k < kLatencyBuckets; ++k) {
+    const std::uint64_t n = c.resolution_latency_us[k].get();
+    count += n;
+    const std::string name = k + 1 < kLatencyBuckets
+                                 ? "lt_" + std::to_string(std::uint64_t{1} << k) + "us"
+                                 : "ge_" + std::to_string(std::uint64_t{1} << (k - 1)) + "us";
+    rte_tel_data_add_dict_u64(d, name.c_str(), n);
+  }
+  rte_tel_data_add_dict_u64(d, "count", count);
+  rte_tel_data_add_dict_u64(d, "mean_us", count == 0 ? 0 : c.resolution_latency_total_us.get() / count);
+  return 0;
+}
+
+int cmd_lcore_stats(const char*, const char* params, rte_tel_data* d) {
+  const TelemetrySource* s = nullptr;
+  unsigned lcore = 0;
+  const int rc = select_lcore(params, d, s, lcore);
+  if (rc <= 0) return rc;
+  rte_tel_data_add_dict_u64(d, "lcore", lcore);
+  add_counters(d, s->counters[lcore]);
+  return 0;
+}
+
+int cmd_drops(const char*, const char*, rte_tel_data* d) {
+  const TelemetrySource* s = g_source.load(std::memory_order_acquire);
+  rte_tel_data_start_dict(d);
+  for (std::size_t r = 0; r < kDropReasonCount; ++r) {
+    std::uint64_t sum = 0;
+    if (s != nullptr && s->counters != nullptr)
+      for (unsigned l : s->poll_lcores) sum += s->counters[l].drops[r].get();
+    rte_tel_data_add_dict_u64(d, to_string(static_cast<DropReason>(r)), sum);
+  }
+  return 0;
+}
+
+}  // namespace
+
+void set_telemetry_source(const TelemetrySource* source) {
+  g_source.store(source, std::memory_order_release);
+  if (source == nullptr || g_registered.exchange(true)) return;
+  rte_telemetry_register_cmd("/poolreg/lcores", cmd_lcores,
+                             "Poll-mode lcore ids of poolregd. Takes no parameters");
+  rte_telemetry_register_cmd(
+      "/poolreg/lcore_stats", cmd_lcore_stats,
+      "Packet, SCTP and drop counters of one poll lcore. Parameter: lcore id (default first)");
+  rte_telemetry_register_cmd("/poolreg/drops", cmd_drops,
+                             "Drops by reason over all poll lcores. Takes no parameters");
+  rte_telemetry_register_cmd("/poolreg/resolution_latency", cmd_resolution_latency,
+                             "Handle Resolution latency histogram (log2 us buckets) of one poll lcore. "
+                             "Parameter: lcore id (default first)");
+}
+
+}  // namespace poolreg::dpdk

@@ -1,0 +1,96 @@
+#include "dataplane/dpdk/eal_runtime.hpp"
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+namespace poolreg::dpdk {
+namespace {
+std::atomic<bool> g_eal_initialised{false};
+}
+
+std::unique_ptr<EalRuntime> EalRuntime::init(const std::vector<std::string>& argv, std::string* error) {
+  if (g_eal_initialised.exchange(true)) {
+    if (error) *error = "EAL can be initialised once per process";
+    return nullptr;
+  }
+  std::vector<std::string> copy = argv;  // rte_eal_init may permute argv
+  std::vector<char*> args;
+  for (auto& a : copy) args.push_back(a.data());
+  args.push_back(nullptr);
+  if (rte_eal_init(static_cast<int>(copy.size()), args.data()) < 0) {
+    if (error) *error = std::string("rte_eal_init: ") + rte_strerror(rte_errno);
+    return nullptr;
+  }
+  return std::unique_ptr<EalRuntime>(new EalRuntime());
+}
+
+EalRuntime::~EalRuntime() { rte_eal_cleanup(); }
+
+std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortConfig& config, rte_mempool* pool,
+                                         std::string* error) {
+  const std::uint16_t id = config.port_id;
+  if (!rte_eth_dev_is_valid_port(id)) {
+    if (error)
+      *error = "DPDK port " + std::to_string(id) + " does not exist (" +
+               std::to_string(rte_eth_dev_count_avail()) + " port(s) probed; add a --vdev?)";
+    return nullptr;
+  }
+  std::unique_ptr<DpdkPort> port(new DpdkPort(id));
+  rte_eth_dev_info info{};
+  if (rte_eth_dev_info_get(id, &info) != 0) {
+    if (error) *error = "rte_eth_dev_info_get failed";
+    return nullptr;
+  }
+  char name[RTE_ETH_NAME_MAX_LEN] = {};
+  rte_eth_dev_get_name_by_port(id, name);
+  port->name_ = name;
+  rte_eth_conf conf{};
+  int rc = rte_eth_dev_configure(id, 1, 1, &conf);
+  std::uint16_t rxd = config.rx_descriptors, txd = config.tx_descriptors;
+  if (rc == 0) rc = rte_eth_dev_adjust_nb_rx_tx_desc(id, &rxd, &txd);
+  if (rc == 0) rc = rte_eth_rx_queue_setup(id, 0, rxd, rte_eth_dev_socket_id(id), nullptr, pool);
+  if (rc == 0) rc = rte_eth_tx_queue_setup(id, 0, txd, rte_eth_dev_socket_id(id), nullptr);
+  if (rc == 0) rc = rte_eth_dev_start(id);
+  if (rc != 0) {
+    if (error)
+      *error = "configuring port " + std::to_string(id) + " (" + port->name_ + "): " + rte_strerror(-rc);
+    rte_eth_dev_close(id);
+    return nullptr;
+  }
+  rte_ether_addr mac{};
+  rte_eth_macaddr_get(id, &mac);
+  std::memcpy(port->mac_.data(), mac.addr_bytes, 6);
+  std::uint16_t mtu = 0;
+  if (rte_eth_dev_get_mtu(id, &mtu) == 0 && mtu >= 576) port->mtu_ = mtu;
+  return port;
+}
+
+DpdkPort::~DpdkPort() {
+  rte_eth_dev_stop(id_);
+  rte_eth_dev_close(id_);
+}
+
+bool DpdkPort::wait_link_up(int timeout_ms) const {
+  for (int waited = 0;; waited += 50) {
+    rte_eth_link link{};
+    if (rte_eth_link_get_nowait(id_, &link) == 0 && link.link_status == RTE_ETH_LINK_UP) return true;
+    if (waited >= timeout_ms) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+std::string DpdkPort::link_text() const {
+  rte_eth_link link{};
+  if (rte_eth_link_get_nowait(id_, &link) != 0) return "link unknown";
+  char text[RTE_ETH_LINK_MAX_STR_LEN] = {};
+  rte_eth_link_to_str(text, sizeof text, &link);
+  return text;
+}
+
+}  // namespace poolreg::dpdk

@@ -1,0 +1,60 @@
+// EalRuntime and DpdkPort: DPDK start-up. EalRuntime runs rte_eal_init() once per process with
+// the given argv (argv[0] first) and rte_eal_cleanup() on destruction; DpdkPort configures one
+// ethdev port with one RX and one TX queue (per poll lcore; this slice runs one poll lcore),
+// starts it in promiscuous-off mode and reports its MAC and link state.
+// Start-up only (exceptions are not used: failures are values with a message).
+#pragma once
+
+#include <rte_mempool.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dataplane/dpdk/interface_config.hpp"
+
+namespace poolreg::dpdk {
+
+class EalRuntime {
+ public:
+  // nullptr with *error set when EAL refuses the arguments or was initialised before.
+  static std::unique_ptr<EalRuntime> init(const std::vector<std::string>& argv, std::string* error);
+  ~EalRuntime();
+  EalRuntime(const EalRuntime&) = delete;
+  EalRuntime& operator=(const EalRuntime&) = delete;
+
+ private:
+  EalRuntime() = default;
+};
+
+struct DpdkPortConfig {
+  std::uint16_t port_id = 0;
+  std::uint16_t rx_descriptors = 1024;
+  std::uint16_t tx_descriptors = 1024;
+};
+
+class DpdkPort {
+ public:
+  static std::unique_ptr<DpdkPort> open(const DpdkPortConfig& config, rte_mempool* pool, std::string* error);
+  ~DpdkPort();  // stops and closes the port
+  DpdkPort(const DpdkPort&) = delete;
+  DpdkPort& operator=(const DpdkPort&) = delete;
+
+  std::uint16_t id() const noexcept { return id_; }
+  const MacAddress& mac() const noexcept { return mac_; }
+  const std::string& name() const noexcept { return name_; }
+  std::uint16_t mtu() const noexcept { return mtu_; }
+  // Waits up to timeout_ms for the link to come up; true when up.
+  bool wait_link_up(int timeout_ms) const;
+  std::string link_text() const;
+
+ private:
+  explicit DpdkPort(std::uint16_t id) : id_(id) {}
+  std::uint16_t id_;
+  MacAddress mac_{};
+  std::string name_;
+  std::uint16_t mtu_ = 1500;
+};
+
+}  // namespace poolreg::dpdk

@@ -1,0 +1,51 @@
+// Frame builders for the poll loop: answers built in place in the received mbuf (ARP reply, ICMP
+// and ICMPv6 echo reply, neighbour advertisement), an ARP request for an unknown neighbour, and the
+// Ethernet/IP/UDP frame around an SCTP packet that usrsctp hands to its output callback.
+// All IP, ICMP and UDP checksums are computed in software (virtual devices offer no offload).
+// Each function returns false (the caller frees the mbuf and counts a drop) when the frame does
+// not fit the mbuf; none allocates except build_arp_request (from the given pool).
+#pragma once
+
+#include <rte_mbuf.h>
+
+#include <cstdint>
+
+#include "dataplane/dpdk/frame_parser.hpp"
+#include "dataplane/dpdk/interface_config.hpp"
+
+namespace poolreg::dpdk {
+
+// The addresses of one UDP datagram to send (ports in host order; IPv4 in the first 4 bytes).
+struct UdpRoute {
+  MacAddress src_mac{};
+  MacAddress dst_mac{};
+  bool ipv6 = false;
+  std::uint8_t src_ip[16] = {};
+  std::uint8_t dst_ip[16] = {};
+  std::uint16_t src_port = 0;
+  std::uint16_t dst_port = 0;
+  std::uint16_t vlan_id = 0;  // 0 = untagged
+};
+
+// In place, from a frame parse_frame() classified with the matching action.
+bool make_arp_reply(rte_mbuf* m, const FrameVerdict& v, const InterfaceConfig& config) noexcept;
+bool make_icmp_echo_reply(rte_mbuf* m, const FrameVerdict& v, const InterfaceConfig& config) noexcept;
+bool make_icmpv6_echo_reply(rte_mbuf* m, const FrameVerdict& v, const InterfaceConfig& config) noexcept;
+bool make_neighbor_advert(rte_mbuf* m, const FrameVerdict& v, const InterfaceConfig& config) noexcept;
+
+// A broadcast "who has target_ip (network order)" from our first IPv4 address; nullptr when the
+// pool is empty or we have no IPv4 address.
+rte_mbuf* build_arp_request(rte_mempool* pool, const InterfaceConfig& config,
+                            std::uint32_t target_ip) noexcept;
+
+// Writes Ethernet (+VLAN) / IPv4 or IPv6 / UDP headers and copies the payload into the empty
+// mbuf m. false when it does not fit the mbuf's data room.
+bool write_udp_frame(rte_mbuf* m, const UdpRoute& route, const std::uint8_t* payload,
+                     std::uint16_t length) noexcept;
+
+// Bytes of headers write_udp_frame() puts before the payload.
+inline std::uint16_t udp_frame_overhead(bool ipv6, bool vlan) noexcept {
+  return static_cast<std::uint16_t>(14 + (vlan ? 4 : 0) + (ipv6 ? 40 : 20) + 8);
+}
+
+}  // namespace poolreg::dpdk

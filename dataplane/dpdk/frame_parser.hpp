@@ -1,0 +1,46 @@
+// parse_frame(): classifies one received Ethernet frame (contiguous bytes) for the poll loop:
+// answer it (ARP request, ICMP/ICMPv6 echo request, neighbour solicitation), hand its SCTP packet
+// to usrsctp (UDP to the SCTP-over-UDP port, RFC 6951), learn a neighbour (ARP reply), or drop it
+// with a DropReason. Pure function of the bytes and the InterfaceConfig: no allocation, no
+// state, never reads beyond `length`. Checks, in order: Ethernet (VLAN per config), ARP shape,
+// IPv4 version/IHL/length/checksum/fragments/destination, IPv6 version/length/destination/no
+// extension headers, ICMP checksum, UDP length/checksum/port, SCTP common header present.
+// Trailing Ethernet padding after the IP total length is allowed and ignored.
+#pragma once
+
+#include <cstdint>
+
+#include "dataplane/dpdk/interface_config.hpp"
+#include "dataplane/dpdk/lcore_counters.hpp"
+
+namespace poolreg::dpdk {
+
+enum class FrameAction : std::uint8_t {
+  kDrop,
+  kArpReply,         // ARP request for one of our IPv4 addresses
+  kArpLearn,         // ARP reply addressed to us: learn the sender
+  kIcmpEchoReply,    // IPv4 ICMP echo request to us
+  kIcmpv6EchoReply,  // ICMPv6 echo request to us
+  kNeighborAdvert,   // ICMPv6 neighbour solicitation for one of our addresses
+  kSctp,             // SCTP packet over UDP at [payload_offset, +payload_length)
+};
+
+struct FrameVerdict {
+  FrameAction action = FrameAction::kDrop;
+  DropReason reason = DropReason::kTruncated;  // valid when action == kDrop
+  bool ipv6 = false;
+  std::uint16_t l3_offset = 0;  // after Ethernet (and VLAN) header
+  std::uint16_t l4_offset = 0;
+  std::uint16_t payload_offset = 0;  // kSctp: SCTP common header; ICMP: ICMP header
+  std::uint16_t payload_length = 0;
+  std::uint16_t src_port = 0;    // host order (UDP source port)
+  std::uint16_t vlan_tci = 0;    // host order, 0 = untagged
+  std::uint8_t src_ip[16] = {};  // IPv4 in the first 4 bytes (network order)
+  std::uint8_t dst_ip[16] = {};
+  std::uint8_t src_mac[6] = {};
+};
+
+FrameVerdict parse_frame(const std::uint8_t* frame, std::uint32_t length,
+                         const InterfaceConfig& config) noexcept;
+
+}  // namespace poolreg::dpdk

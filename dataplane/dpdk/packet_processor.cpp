@@ -1,0 +1,164 @@
+#include "dataplane/dpdk/packet_processor.hpp"
+
+#include <rte_prefetch.h>
+
+#include <cstring>
+
+namespace poolreg::dpdk {
+
+PacketProcessor::PacketProcessor(const InterfaceConfig& config, LcoreCounters& counters, rte_mempool* pool,
+                                 SctpPacketSink* sink, std::size_t tx_capacity)
+    : config_(config), counters_(counters), pool_(pool), sink_(sink), tx_(tx_capacity, nullptr) {}
+
+PacketProcessor::~PacketProcessor() {
+  for (std::size_t i = 0; i < tx_count_; ++i) rte_pktmbuf_free(tx_[i]);
+}
+
+bool PacketProcessor::queue_tx(rte_mbuf* m) {
+  if (tx_count_ == tx_.size()) {
+    counters_.drop(DropReason::kTxFull);
+    rte_pktmbuf_free(m);
+    return false;
+  }
+  tx_[tx_count_++] = m;
+  return true;
+}
+
+void PacketProcessor::tx_sent(std::uint16_t sent) {
+  for (std::size_t i = 0; i < tx_count_; ++i) {
+    if (i < sent) {
+      counters_.tx_packets.add();
+      counters_.tx_bytes.add(tx_[i]->pkt_len);
+    } else {
+      counters_.drop(DropReason::kTxFull);
+      rte_pktmbuf_free(tx_[i]);
+    }
+  }
+  tx_count_ = 0;
+}
+
+void PacketProcessor::answer(rte_mbuf* m, bool ok) {
+  if (!ok) {
+    counters_.drop(DropReason::kTruncated);
+    rte_pktmbuf_free(m);
+    return;
+  }
+  queue_tx(m);
+}
+
+void PacketProcessor::process_burst(rte_mbuf* const* packets, std::uint16_t n) {
+  for (std::uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = packets[i];
+    if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(packets[i + 1], void*));
+    counters_.rx_packets.add();
+    counters_.rx_bytes.add(m->pkt_len);
+    if (m->nb_segs != 1) {
+      counters_.drop(DropReason::kMultiSegment);
+      rte_pktmbuf_free(m);
+      continue;
+    }
+    const auto* data = rte_pktmbuf_mtod(m, const std::uint8_t*);
+    const FrameVerdict v = parse_frame(data, m->data_len, config_);
+    switch (v.action) {
+      case FrameAction::kDrop:
+        counters_.drop(v.reason);
+        rte_pktmbuf_free(m);
+        break;
+      case FrameAction::kArpReply:
+        neighbors_.learn(v.src_ip, false, v.src_mac);
+        counters_.arp_replies.add();
+        answer(m, make_arp_reply(m, v, config_));
+        break;
+      case FrameAction::kArpLearn:
+        neighbors_.learn(v.src_ip, false, v.src_mac);
+        rte_pktmbuf_free(m);
+        break;
+      case FrameAction::kIcmpEchoReply:
+        counters_.icmp_echo_replies.add();
+        answer(m, make_icmp_echo_reply(m, v, config_));
+        break;
+      case FrameAction::kIcmpv6EchoReply:
+        counters_.icmpv6_echo_replies.add();
+        answer(m, make_icmpv6_echo_reply(m, v, config_));
+        break;
+      case FrameAction::kNeighborAdvert:
+        neighbors_.learn(v.src_ip, true, v.src_mac);
+        counters_.neighbor_advertisements.add();
+        answer(m, make_neighbor_advert(m, v, config_));
+        break;
+      case FrameAction::kSctp:
+        if (sink_ == nullptr) {
+          counters_.drop(DropReason::kUnsupportedProtocol);
+        } else {
+          counters_.sctp_packets_in.add();
+          sink_->on_sctp_packet(v, data + v.payload_offset, v.payload_length);
+        }
+        rte_pktmbuf_free(m);
+        break;
+    }
+  }
+}
+
+void PacketProcessor::request_neighbor(const SctpPeerAddress& to) {
+  if (to.ipv6) return;  // IPv6 peers are learned from their own packets (no solicitation sent)
+  std::uint32_t target;
+  std::memcpy(&target, to.ip, 4);
+  rte_mbuf* m = build_arp_request(pool_, config_, target);
+  if (m == nullptr) return;
+  if (queue_tx(m)) counters_.arp_requests_sent.add();
+}
+
+bool PacketProcessor::send_sctp(const SctpPeerAddress& to, const std::uint8_t* packet, std::uint16_t length) {
+  UdpRoute route;
+  if (to.mac_known) {
+    route.dst_mac = to.mac;
+  } else if (auto mac = neighbors_.find(to.ip, to.ipv6)) {
+    route.dst_mac = *mac;
+  } else {
+    counters_.drop(DropReason::kNoNeighbor);
+    request_neighbor(to);
+    return false;
+  }
+  if (static_cast<std::uint32_t>(length) + (to.ipv6 ? 48u : 28u) > config_.mtu) {
+    counters_.drop(DropReason::kOutputTooBig);
+    return false;
+  }
+  route.src_mac = config_.mac;
+  route.ipv6 = to.ipv6;
+  if (to.local_known) {
+    std::memcpy(route.src_ip, to.local_ip, to.ipv6 ? 16 : 4);
+    std::memcpy(route.dst_ip, to.ip, to.ipv6 ? 16 : 4);
+  } else if (to.ipv6) {
+    if (config_.ipv6.empty()) {
+      counters_.drop(DropReason::kNoNeighbor);
+      return false;
+    }
+    std::memcpy(route.src_ip, config_.ipv6.front().data(), 16);
+    std::memcpy(route.dst_ip, to.ip, 16);
+  } else {
+    if (config_.ipv4.empty()) {
+      counters_.drop(DropReason::kNoNeighbor);
+      return false;
+    }
+    std::memcpy(route.src_ip, &config_.ipv4.front(), 4);
+    std::memcpy(route.dst_ip, to.ip, 4);
+  }
+  route.src_port = config_.sctp_udp_port;
+  route.dst_port = to.udp_port;
+  route.vlan_id = config_.vlan_id;
+  rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+  if (m == nullptr) {
+    counters_.drop(DropReason::kMbufAllocFailed);
+    return false;
+  }
+  if (!write_udp_frame(m, route, packet, length)) {
+    counters_.drop(DropReason::kOutputTooBig);
+    rte_pktmbuf_free(m);
+    return false;
+  }
+  if (!queue_tx(m)) return false;
+  counters_.sctp_packets_out.add();
+  return true;
+}
+
+}  // namespace poolreg::dpdk

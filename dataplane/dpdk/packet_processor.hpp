@@ -1,0 +1,88 @@
+// PacketProcessor: the per-lcore packet path between an RX burst and usrsctp: classifies every
+// frame (parse_frame), answers ARP / ICMP echo / ICMPv6 echo / neighbour solicitation in the same
+// mbuf, learns neighbours, hands SCTP-over-UDP packets to the SctpPacketSink, drops and counts the
+// rest; and turns outgoing SCTP packets into Ethernet/IP/UDP frames (send_sctp). Frames to send
+// collect in an internal TX batch that the poll loop flushes to its TX queue (take_tx()).
+//
+// Contract: one PacketProcessor per poll lcore, used only by that lcore (no locks, no atomics
+// except the single-writer counters). It does not call rte_eth_*: the poll loop owns the port,
+// which keeps the processor testable with crafted mbufs. Every mbuf given to process_burst() is
+// either freed or moved to the TX batch; nothing is kept.
+#pragma once
+
+#include <rte_mbuf.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "dataplane/dpdk/frame_builder.hpp"
+#include "dataplane/dpdk/frame_parser.hpp"
+#include "dataplane/dpdk/interface_config.hpp"
+#include "dataplane/dpdk/lcore_counters.hpp"
+#include "dataplane/dpdk/neighbor_table.hpp"
+
+namespace poolreg::dpdk {
+
+// Where SCTP packets go (usrsctp via AF_CONN in poolregd, a recorder in tests). The packet bytes
+// are valid only during the call.
+class SctpPacketSink {
+ public:
+  virtual ~SctpPacketSink() = default;
+  virtual void on_sctp_packet(const FrameVerdict& from, const std::uint8_t* packet, std::uint16_t length) = 0;
+};
+
+// The peer of an outgoing SCTP packet (ports host order; IPv4 in the first 4 bytes).
+struct SctpPeerAddress {
+  bool ipv6 = false;
+  std::uint8_t ip[16] = {};
+  std::uint16_t udp_port = 0;
+  bool mac_known = false;
+  MacAddress mac{};
+  // Our address the peer reached us at (replies leave from it); else our first of the family.
+  bool local_known = false;
+  std::uint8_t local_ip[16] = {};
+};
+
+class PacketProcessor {
+ public:
+  // config, counters, pool and sink must outlive the processor. sink may be null (SCTP packets
+  // are then dropped as unsupported_protocol).
+  PacketProcessor(const InterfaceConfig& config, LcoreCounters& counters, rte_mempool* pool,
+                  SctpPacketSink* sink, std::size_t tx_capacity = 1024);
+  ~PacketProcessor();  // frees mbufs still in the TX batch
+  PacketProcessor(const PacketProcessor&) = delete;
+  PacketProcessor& operator=(const PacketProcessor&) = delete;
+
+  void set_sink(SctpPacketSink* sink) noexcept { sink_ = sink; }
+
+  // Consumes n received mbufs.
+  void process_burst(rte_mbuf* const* packets, std::uint16_t n);
+  // Builds and queues one Ethernet/IP/UDP frame carrying an SCTP packet; false (counted) when no
+  // mbuf, no neighbour MAC (an ARP request goes out instead), too big or the TX batch is full.
+  bool send_sctp(const SctpPeerAddress& to, const std::uint8_t* packet, std::uint16_t length);
+
+  // The TX batch: the poll loop sends tx()[0..tx_count()) and then calls tx_sent(k) with the
+  // number the device took; the rest are freed and counted as tx_full.
+  rte_mbuf** tx() noexcept { return tx_.data(); }
+  std::uint16_t tx_count() const noexcept { return static_cast<std::uint16_t>(tx_count_); }
+  void tx_sent(std::uint16_t sent);
+
+  NeighborTable& neighbors() noexcept { return neighbors_; }
+  const InterfaceConfig& config() const noexcept { return config_; }
+  LcoreCounters& counters() noexcept { return counters_; }
+
+ private:
+  bool queue_tx(rte_mbuf* m);
+  void answer(rte_mbuf* m, bool ok);
+  void request_neighbor(const SctpPeerAddress& to);
+
+  const InterfaceConfig& config_;
+  LcoreCounters& counters_;
+  rte_mempool* pool_;
+  SctpPacketSink* sink_;
+  NeighborTable neighbors_;
+  std::vector<rte_mbuf*> tx_;
+  std::size_t tx_count_ = 0;
+};
+
+}  // namespace poolreg::dpdk

@@ -1,0 +1,64 @@
+// PollLoop: the main loop of a poll-mode lcore (launched with rte_eal_remote_launch), in the
+// ip_pipeline shape: every iteration RX burst -> PacketProcessor (ARP/ICMP answers, SCTP into
+// usrsctp) -> commands from the control lcore's ring (sends, connects, closes) -> usrsctp timers
+// (>= 1 ms apart) -> TX burst of everything produced -> wake the control lcore if events were
+// queued. No lock and no syscall on this path except the eventfd write when events were produced
+// and the optional idle sleep.
+//
+// Idle: after kIdleSpins empty iterations the loop sleeps idle_sleep_us per iteration (0 = pure
+// busy polling, the appliance setting; the default trades a few microseconds of latency for not
+// burning a core on a shared host or in tests).
+//
+// Stop: request_stop() from any thread. The loop then keeps running (at most stop_grace_ms) while
+// the engine still has associations finishing a graceful SHUTDOWN, then aborts what is left,
+// flushes TX and returns.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "dataplane/dpdk/dpdk_sctp_transport.hpp"
+#include "dataplane/dpdk/packet_processor.hpp"
+#include "dataplane/dpdk/sctp_conn_engine.hpp"
+
+namespace poolreg::dpdk {
+
+struct PollLoopConfig {
+  std::uint16_t port_id = 0;
+  std::uint16_t queue_id = 0;
+  std::uint16_t burst = 32;
+  std::uint32_t idle_sleep_us = 50;
+  std::uint32_t stop_grace_ms = 1000;
+};
+
+class PollLoop {
+ public:
+  static constexpr std::uint32_t kIdleSpins = 256;
+
+  PollLoop(const PollLoopConfig& config, PacketProcessor& processor, SctpConnEngine& engine,
+           RingEventSink& events, rte_ring* commands)
+      : config_(config), processor_(processor), engine_(engine), events_(events), commands_(commands) {}
+
+  // The lcore function: arg is the PollLoop*.
+  static int lcore_main(void* arg);
+  int run();
+  void request_stop() noexcept { stop_.store(true, std::memory_order_release); }
+  bool running() const noexcept { return running_.load(std::memory_order_acquire); }
+
+ private:
+  // One iteration; returns the work done (packets + commands).
+  unsigned iterate();
+  unsigned run_commands();
+  void transmit();
+  std::uint64_t now_ms() const noexcept;
+
+  PollLoopConfig config_;
+  PacketProcessor& processor_;
+  SctpConnEngine& engine_;
+  RingEventSink& events_;
+  rte_ring* commands_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> running_{false};
+};
+
+}  // namespace poolreg::dpdk

@@ -1,0 +1,553 @@
+#include "dataplane/dpdk/sctp_conn_engine.hpp"
+
+#include <arpa/inet.h>
+#include <rte_cycles.h>
+#include <usrsctp.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+
+namespace poolreg::dpdk {
+namespace {
+
+// usrsctp has one process-wide output callback: it reaches the engine through this pointer.
+std::atomic<SctpConnEngine*> g_engine{nullptr};
+
+void debug_printf(const char* format, ...) {
+  va_list ap;
+  va_start(ap, format);
+  std::vfprintf(stderr, format, ap);
+  va_end(ap);
+}
+
+int conn_output(void* address, void* buffer, std::size_t length, std::uint8_t /*tos*/,
+                std::uint8_t /*set_df*/) {
+  SctpConnEngine* engine = g_engine.load(std::memory_order_acquire);
+  if (engine == nullptr) return 0;  // being destroyed: drop (SCTP retransmits or the peer times out)
+  return engine->output(address, buffer, length);
+}
+
+std::optional<Protocol> protocol_of_ppid(std::uint32_t ppid) {
+  if (ppid == kernel::kAsapPpid || ppid == kernel::kAsapLegacyPpid) return Protocol::kAsap;
+  if (ppid == kernel::kEnrpPpid || ppid == kernel::kEnrpLegacyPpid) return Protocol::kEnrp;
+  return std::nullopt;
+}
+
+bool would_block(int e) { return e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS; }
+
+IpAddress ip_of(const SctpPeerAddress& a) {
+  if (!a.ipv6) return IpAddress::v4({a.ip[0], a.ip[1], a.ip[2], a.ip[3]});
+  std::array<std::uint8_t, 16> b;
+  std::memcpy(b.data(), a.ip, 16);
+  return IpAddress::v6(b);
+}
+
+}  // namespace
+
+struct SctpConnEngine::Socket {
+  SctpConnEngine* engine = nullptr;
+  struct socket* so = nullptr;
+  Protocol protocol = Protocol::kAsap;
+  bool listener = false;
+  std::uint16_t port = 0;
+  std::unordered_map<sctp_assoc_t, ConnectionId> assocs;
+};
+
+namespace {
+
+int receive_cb(struct socket* /*so*/, union sctp_sockstore /*addr*/, void* data, std::size_t length,
+               struct sctp_rcvinfo info, int flags, void* ulp_info) {
+  if (data == nullptr) return 1;  // the socket is being closed
+  auto* s = static_cast<SctpConnEngine::Socket*>(ulp_info);
+  if (s == nullptr || s->engine == nullptr) {
+    std::free(data);
+    return 1;
+  }
+  s->engine->receive(*s, data, length, info, flags);
+  return 1;
+}
+
+}  // namespace
+
+std::unique_ptr<SctpConnEngine> SctpConnEngine::create(const SctpConnEngineConfig& config,
+                                                       std::atomic<std::uint64_t>& ids, std::string* error) {
+  std::unique_ptr<SctpConnEngine> engine(new SctpConnEngine(config, ids));
+  SctpConnEngine* expected = nullptr;
+  if (!g_engine.compare_exchange_strong(expected, engine.get())) {
+    if (error) *error = "an SctpConnEngine already exists in this process (usrsctp is one stack per process)";
+    return nullptr;  // its destructor sees it is not the registered engine and touches nothing
+  }
+  // Port 0: no UDP encapsulation socket; packets come and go through conninput / conn_output.
+  usrsctp_init_nothreads(0, conn_output, config.debug_output ? debug_printf : nullptr);
+  kernel::apply_usrsctp_tunables(config);
+  return engine;
+}
+
+SctpConnEngine::SctpConnEngine(const SctpConnEngineConfig& config, std::atomic<std::uint64_t>& ids)
+    : config_(config), ids_(ids) {}
+
+SctpConnEngine::~SctpConnEngine() {
+  if (g_engine.load() != this) return;  // create() refused: usrsctp was never initialised by us
+  processor_ = nullptr;                 // output during teardown is dropped
+  events_ = nullptr;
+  for (auto& [id, c] : connections_) send_control(c, SCTP_ABORT);
+  connections_.clear();
+  for (auto& s : sockets_) {
+    s->engine = nullptr;
+    usrsctp_close(s->so);
+  }
+  // usrsctp_finish() refuses while endpoints are still being torn down; their timers only run
+  // when we drive them (no timer thread).
+  endpoints_.deregister_all();
+  for (int i = 0; i < 200 && usrsctp_finish() != 0; ++i) usrsctp_handle_timers(10);
+  g_engine.store(nullptr, std::memory_order_release);
+}
+
+void SctpConnEngine::attach(PacketProcessor* processor, EngineEventSink* events) noexcept {
+  processor_ = processor;
+  events_ = events;
+}
+
+SctpConnEngine::Socket* SctpConnEngine::open_socket(Protocol protocol, bool listener) {
+  auto s = std::make_unique<Socket>();
+  s->engine = this;
+  s->protocol = protocol;
+  s->listener = listener;
+  struct socket* so = usrsctp_socket(AF_CONN, SOCK_SEQPACKET, IPPROTO_SCTP, receive_cb, nullptr, 0, s.get());
+  if (so == nullptr) return nullptr;
+  s->so = so;
+  usrsctp_set_non_blocking(so, 1);
+  const int on = 1;
+  usrsctp_setsockopt(so, IPPROTO_SCTP, SCTP_RECVRCVINFO, &on, sizeof on);
+  usrsctp_setsockopt(so, IPPROTO_SCTP, SCTP_NODELAY, &on, sizeof on);
+  sctp_initmsg init{};
+  init.sinit_num_ostreams = config_.streams;
+  init.sinit_max_instreams = 65535;
+  usrsctp_setsockopt(so, IPPROTO_SCTP, SCTP_INITMSG, &init, sizeof init);
+  if (config_.path_mtu != 0) {
+    // usrsctp does not know about our UDP/IP encapsulation: keep its packets within the port MTU.
+    sctp_paddrparams pp{};
+    pp.spp_assoc_id = SCTP_FUTURE_ASSOC;
+    pp.spp_flags = SPP_PMTUD_DISABLE;
+    pp.spp_pathmtu = config_.path_mtu;
+    usrsctp_setsockopt(so, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp, sizeof pp);
+  }
+  for (std::uint16_t type : {SCTP_ASSOC_CHANGE, SCTP_SHUTDOWN_EVENT}) {
+    sctp_event ev{};
+    ev.se_assoc_id = SCTP_FUTURE_ASSOC;
+    ev.se_type = type;
+    ev.se_on = 1;
+    usrsctp_setsockopt(so, IPPROTO_SCTP, SCTP_EVENT, &ev, sizeof ev);
+  }
+  sockets_.push_back(std::move(s));
+  return sockets_.back().get();
+}
+
+kernel::ListenResult SctpConnEngine::listen(Protocol protocol, std::uint16_t port) {
+  kernel::ListenResult r;
+  Socket* s = open_socket(protocol, true);
+  if (s == nullptr) {
+    r.error = errno;
+    r.detail = "usrsctp_socket(AF_CONN) failed";
+    return r;
+  }
+  // Wildcard conn address: every RemoteEndpoint reaches this port.
+  sockaddr_conn local{};
+  local.sconn_family = AF_CONN;
+  local.sconn_port = htons(port);
+  local.sconn_addr = nullptr;
+  if (usrsctp_bind(s->so, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 ||
+      usrsctp_listen(s->so, 1024) != 0) {
+    r.error = errno;
+    r.detail = std::string("bind/listen: ") + std::strerror(r.error);
+    usrsctp_close(s->so);
+    sockets_.pop_back();
+    return r;
+  }
+  s->port = port;
+  r.ok = true;
+  r.port = port;
+  return r;
+}
+
+SctpConnEngine::Socket* SctpConnEngine::socket_for(Protocol protocol) {
+  for (auto& s : sockets_)
+    if (s->protocol == protocol) return s.get();  // the listener (or the earlier client socket)
+  Socket* s = open_socket(protocol, false);
+  if (s == nullptr) return nullptr;
+  sockaddr_conn local{};
+  local.sconn_family = AF_CONN;
+  usrsctp_bind(s->so, reinterpret_cast<sockaddr*>(&local), sizeof local);
+  return s;
+}
+
+SctpConnEngine::Connection* SctpConnEngine::find(ConnectionId id) {
+  auto it = connections_.find(id);
+  return it == connections_.end() ? nullptr : &it->second;
+}
+
+// ---- input ----
+
+void SctpConnEngine::on_sctp_packet(const FrameVerdict& from, const std::uint8_t* packet,
+                                    std::uint16_t length) {
+  RemoteEndpoint* e = endpoints_.get(from.src_ip, from.ipv6, from.src_port);
+  if (e == nullptr) {
+    ++counters_.endpoints_refused;
+    return;
+  }
+  // The MAC and our address the peer used: replies go back the way the packet came.
+  std::memcpy(e->address.mac.data(), from.src_mac, 6);
+  e->address.mac_known = true;
+  std::memcpy(e->address.local_ip, from.dst_ip, from.ipv6 ? 16 : 4);
+  e->address.local_known = true;
+  current_endpoint_ = e;
+  current_sctp_port_ = static_cast<std::uint16_t>((packet[0] << 8) | packet[1]);
+  usrsctp_conninput(e, packet, length, 0);
+  current_endpoint_ = nullptr;
+}
+
+int SctpConnEngine::output(void* address, const void* buffer, std::size_t length) {
+  if (processor_ == nullptr || address == nullptr || length > 65535) return 0;
+  const auto* e = static_cast<const RemoteEndpoint*>(address);
+  processor_->send_sctp(e->address, static_cast<const std::uint8_t*>(buffer),
+                        static_cast<std::uint16_t>(length));
+  return 0;  // a dropped packet is a lost packet for SCTP: it retransmits
+}
+
+void SctpConnEngine::receive(Socket& s, void* data, std::size_t length, const sctp_rcvinfo& info, int flags) {
+  auto* bytes = static_cast<std::uint8_t*>(data);
+  if ((flags & MSG_NOTIFICATION) != 0) {
+    handle_notification(s, bytes, length);
+    std::free(data);
+    return;
+  }
+  auto it = s.assocs.find(info.rcv_assoc_id);
+  Connection* c = it == s.assocs.end() ? nullptr : find(it->second);
+  if (c == nullptr || c->state == State::kClosing) {
+    std::free(data);
+    return;
+  }
+  const bool complete = (flags & MSG_EOR) != 0;
+  if (!complete || !c->partial.empty() || c->partial_oversize) {
+    // A message split over several callbacks: collect it (bounded by max_message_size).
+    if (c->partial.size() + length > config_.max_message_size) {
+      c->partial_oversize = true;
+      c->partial.clear();
+    } else if (!c->partial_oversize) {
+      c->partial.insert(c->partial.end(), bytes, bytes + length);
+    }
+    std::free(data);
+    if (!complete) return;
+    if (c->partial_oversize) {
+      c->partial_oversize = false;
+      ++counters_.oversize_messages;
+      return;
+    }
+    length = c->partial.size();
+    bytes = static_cast<std::uint8_t*>(std::malloc(length == 0 ? 1 : length));
+    if (bytes == nullptr) return;
+    std::memcpy(bytes, c->partial.data(), length);
+    c->partial.clear();
+  } else if (length > config_.max_message_size) {
+    ++counters_.oversize_messages;
+    std::free(data);
+    return;
+  }
+  deliver(*c, ntohl(info.rcv_ppid), info.rcv_sid, bytes, length);
+}
+
+void SctpConnEngine::deliver(Connection& c, std::uint32_t ppid, std::uint16_t stream, std::uint8_t* data,
+                             std::size_t n) {
+  const auto protocol = protocol_of_ppid(ppid);
+  if (events_ == nullptr) {
+    std::free(data);
+    return;
+  }
+  if (!protocol) {
+    std::free(data);
+    events_->on_unknown_ppid(c.id, ppid);
+    return;
+  }
+  ++counters_.messages_received;
+  if (processor_ != nullptr) {
+    LcoreCounters& lc = processor_->counters();
+    if (*protocol == Protocol::kAsap) {
+      lc.asap_messages_in.add();
+      const std::uint8_t type = n > 0 ? data[0] : 0;
+      lc.asap_in_by_type[asap_type_slot(type)].add();
+      if (type == 0x05 && !c.latency_off) {
+        if (c.pending_resolutions.size() < kMaxPendingResolutions) {
+          c.pending_resolutions.push_back(rte_get_tsc_cycles());
+        } else {  // more in flight than we track: pairing would break, stop sampling this one
+          c.latency_off = true;
+          c.pending_resolutions.clear();
+        }
+      }
+    } else {
+      lc.enrp_messages_in.add();
+    }
+  }
+  kernel::MessageInfo info;
+  info.protocol = *protocol;
+  info.ppid = ppid;
+  info.stream = stream;
+  events_->on_message(c.id, info, data, n);
+}
+
+void SctpConnEngine::handle_notification(Socket& s, const std::uint8_t* data, std::size_t n) {
+  std::uint16_t type;
+  if (n < sizeof type) return;
+  std::memcpy(&type, data, sizeof type);
+  if (type == SCTP_ASSOC_CHANGE && n >= sizeof(sctp_assoc_change)) {
+    sctp_assoc_change change;
+    std::memcpy(&change, data, sizeof change);
+    const kernel::AssocChangeAction action = kernel::assoc_change_action(change.sac_state);
+    if (action.kind == kernel::AssocChangeAction::Kind::kUp) assoc_up(s, change.sac_assoc_id, action.restart);
+    else if (action.kind == kernel::AssocChangeAction::Kind::kGone) assoc_gone(s, change.sac_assoc_id, action.reason);
+  } else if (type == SCTP_SHUTDOWN_EVENT && n >= sizeof(sctp_shutdown_event)) {
+    sctp_shutdown_event ev;
+    std::memcpy(&ev, data, sizeof ev);
+    assoc_gone(s, ev.sse_assoc_id, CloseReason::kPeerClosed);
+  }
+}
+
+void SctpConnEngine::refresh_peer(Connection& c) {
+  // No usrsctp call here (we may be inside a receive callback): the association came up because
+  // of the packet being processed, so its sender is the peer.
+  if (current_endpoint_ == nullptr) return;
+  c.peer.addresses = {ip_of(current_endpoint_->address)};
+  c.peer.port = current_sctp_port_;
+  c.peer.udp_encapsulation_port = current_endpoint_->address.udp_port;
+}
+
+void SctpConnEngine::assoc_up(Socket& s, sctp_assoc_t assoc, bool restart) {
+  auto it = s.assocs.find(assoc);
+  if (it != s.assocs.end()) {
+    Connection* c = find(it->second);
+    if (c == nullptr) {
+      s.assocs.erase(it);
+    } else if (c->state == State::kConnecting && !restart) {
+      c->state = State::kUp;
+      ++counters_.associations_opened;
+      if (events_ != nullptr) events_->on_connected(c->id, c->peer);
+      return;
+    } else if (c->state == State::kClosing) {
+      return;
+    } else {
+      assoc_gone(s, assoc, CloseReason::kPeerRestarted);
+    }
+  }
+  Connection c;
+  c.id = ids_.fetch_add(1, std::memory_order_relaxed);
+  c.socket = &s;
+  c.assoc = assoc;
+  c.state = State::kUp;
+  c.peer.kind = TransportProtocol::kSctp;
+  c.peer.protocol = s.protocol;
+  c.peer.outgoing = false;
+  refresh_peer(c);
+  const ConnectionId id = c.id;
+  auto [cit, inserted] = connections_.emplace(id, std::move(c));
+  s.assocs[assoc] = id;
+  ++counters_.associations_accepted;
+  if (events_ != nullptr) events_->on_connected(id, cit->second.peer);
+}
+
+void SctpConnEngine::assoc_gone(Socket& s, sctp_assoc_t assoc, CloseReason reason) {
+  auto it = s.assocs.find(assoc);
+  if (it == s.assocs.end()) return;
+  const ConnectionId id = it->second;
+  Connection* c = find(id);
+  if (c == nullptr) {
+    s.assocs.erase(it);
+    return;
+  }
+  const State state = c->state;
+  forget(id);
+  if (state == State::kClosing) return;  // the control side already reported it
+  if (state == State::kConnecting) {
+    ++counters_.connect_failures;
+    reason = CloseReason::kConnectFailed;
+  }
+  if (events_ != nullptr) events_->on_closed(id, reason);
+}
+
+void SctpConnEngine::forget(ConnectionId id) {
+  Connection* c = find(id);
+  if (c == nullptr) return;
+  if (c->socket != nullptr) {
+    auto it = c->socket->assocs.find(c->assoc);
+    if (it != c->socket->assocs.end() && it->second == id) c->socket->assocs.erase(it);
+  }
+  pending_.erase(id);
+  connections_.erase(id);
+}
+
+// ---- commands from the control side ----
+
+void SctpConnEngine::connect(ConnectionId id, Protocol protocol, std::span<const IpAddress> addresses,
+                             std::uint16_t port, std::uint16_t remote_udp_port) {
+  auto fail = [&] {
+    ++counters_.connect_failures;
+    if (events_ != nullptr) events_->on_closed(id, CloseReason::kConnectFailed);
+  };
+  if (addresses.empty() || port == 0) return fail();
+  const IpAddress& a = addresses.front();
+  const std::uint16_t udp = remote_udp_port != 0 ? remote_udp_port : kernel::kSctpUdpEncapsulationPort;
+  RemoteEndpoint* e = endpoints_.get(a.data(), !a.is_v4(), udp);
+  Socket* s = socket_for(protocol);
+  if (e == nullptr || s == nullptr) return fail();
+  sockaddr_conn to{};
+  to.sconn_family = AF_CONN;
+  to.sconn_port = htons(port);
+  to.sconn_addr = e;
+  sctp_assoc_t assoc = 0;
+  const int rc = usrsctp_connectx(s->so, reinterpret_cast<sockaddr*>(&to), 1, &assoc);
+  if ((rc != 0 && errno != EINPROGRESS) || assoc == 0 || s->assocs.count(assoc) != 0) return fail();
+  Connection c;
+  c.id = id;
+  c.socket = s;
+  c.assoc = assoc;
+  c.state = State::kConnecting;
+  c.peer.kind = TransportProtocol::kSctp;
+  c.peer.protocol = protocol;
+  c.peer.outgoing = true;
+  c.peer.addresses = {a};
+  c.peer.port = port;
+  c.peer.udp_encapsulation_port = udp;
+  connections_.emplace(id, std::move(c));
+  s->assocs[assoc] = id;
+}
+
+long SctpConnEngine::send_raw(Connection& c, Protocol protocol, const std::uint8_t* data, std::size_t len,
+                              std::uint16_t flags) {
+  sctp_sndinfo info{};
+  info.snd_sid = 0;
+  info.snd_flags = flags;
+  info.snd_ppid = htonl(kernel::ppid_of(protocol));
+  info.snd_assoc_id = c.assoc;
+  return usrsctp_sendv(c.socket->so, data, len, nullptr, 0, &info, sizeof info, SCTP_SENDV_SNDINFO, 0);
+}
+
+void SctpConnEngine::send_control(Connection& c, std::uint16_t flags) {
+  std::uint8_t none = 0;
+  if (c.socket != nullptr) send_raw(c, Protocol::kAsap, &none, 0, flags);
+}
+
+kernel::SendResult SctpConnEngine::send(ConnectionId id, Protocol protocol,
+                                        std::span<const std::uint8_t> message) {
+  Connection* c = find(id);
+  if (c == nullptr || c->state == State::kClosing) {
+    ++counters_.send_failed;
+    return kernel::SendResult::kNoConnection;
+  }
+  if (message.empty() || message.size() > config_.max_message_size) {
+    ++counters_.send_failed;
+    return kernel::SendResult::kTooBig;
+  }
+  if (c->queue.empty()) {
+    if (send_raw(*c, protocol, message.data(), message.size(), 0) >= 0) {
+      note_sent(*c, protocol, message.data(), message.size());
+      return kernel::SendResult::kSent;
+    }
+    if (!would_block(errno)) {
+      ++counters_.send_failed;
+      return kernel::SendResult::kError;
+    }
+  }
+  if (c->queue.size() >= config_.max_queued_messages) {
+    ++counters_.send_failed;
+    return kernel::SendResult::kQueueFull;
+  }
+  c->queue.emplace_back(protocol, std::vector<std::uint8_t>(message.begin(), message.end()));
+  pending_.insert(id);
+  return kernel::SendResult::kQueued;
+}
+
+void SctpConnEngine::note_sent(Connection& c, Protocol protocol, const std::uint8_t* data, std::size_t n) {
+  ++counters_.messages_sent;
+  if (processor_ == nullptr) return;
+  LcoreCounters& lc = processor_->counters();
+  lc.messages_out.add();
+  if (protocol != Protocol::kAsap || n == 0) return;
+  lc.asap_out_by_type[asap_type_slot(data[0])].add();
+  // A Handle Resolution Response closes the oldest open request (answers leave in order).
+  if (data[0] == 0x06 && !c.pending_resolutions.empty()) {
+    const std::uint64_t cycles = rte_get_tsc_cycles() - c.pending_resolutions.front();
+    c.pending_resolutions.pop_front();
+    lc.record_resolution_latency(cycles * 1'000'000 / rte_get_tsc_hz());
+  }
+}
+
+bool SctpConnEngine::flush(Connection& c) {
+  while (!c.queue.empty()) {
+    auto& [protocol, bytes] = c.queue.front();
+    if (send_raw(c, protocol, bytes.data(), bytes.size(), 0) < 0) {
+      if (would_block(errno)) return false;
+      counters_.send_failed += c.queue.size();
+      c.queue.clear();
+      break;
+    }
+    note_sent(c, protocol, bytes.data(), bytes.size());
+    c.queue.pop_front();
+  }
+  if (c.state == State::kClosing) send_control(c, SCTP_EOF);
+  return true;
+}
+
+void SctpConnEngine::flush_pending() {
+  if (pending_.empty()) return;
+  std::vector<ConnectionId> ids(pending_.begin(), pending_.end());
+  for (ConnectionId id : ids) {
+    Connection* c = find(id);
+    if (c == nullptr || flush(*c)) pending_.erase(id);
+  }
+}
+
+void SctpConnEngine::close(ConnectionId id) {
+  Connection* c = find(id);
+  if (c == nullptr || c->state == State::kClosing) return;
+  c->state = State::kClosing;
+  c->linger_deadline_ms = now_ms_ + config_.close_linger_ms;
+  if (c->queue.empty()) send_control(*c, SCTP_EOF);
+}
+
+void SctpConnEngine::abort(ConnectionId id) {
+  Connection* c = find(id);
+  if (c == nullptr) return;
+  counters_.send_failed += c->queue.size();
+  send_control(*c, SCTP_ABORT);
+  forget(id);
+}
+
+void SctpConnEngine::run_timers(std::uint64_t now_ms) {
+  now_ms_ = now_ms;
+  if (last_timer_ms_ == 0) last_timer_ms_ = now_ms;
+  const std::uint64_t elapsed = now_ms - last_timer_ms_;
+  if (elapsed == 0) return;
+  last_timer_ms_ = now_ms;
+  usrsctp_handle_timers(static_cast<std::uint32_t>(elapsed));
+  // Close lingers: a closing association whose SHUTDOWN never completes is aborted.
+  std::vector<ConnectionId> expired;
+  for (auto& [id, c] : connections_)
+    if (c.state == State::kClosing && c.linger_deadline_ms != 0 && c.linger_deadline_ms <= now_ms)
+      expired.push_back(id);
+  for (ConnectionId id : expired) abort(id);
+}
+
+void SctpConnEngine::shutdown() {
+  std::vector<ConnectionId> ids;
+  for (auto& [id, c] : connections_) ids.push_back(id);
+  for (ConnectionId id : ids) {
+    Connection* c = find(id);
+    const bool report = c != nullptr && c->state != State::kClosing;
+    abort(id);
+    if (report && events_ != nullptr) events_->on_closed(id, CloseReason::kShutdown);
+  }
+}
+
+}  // namespace poolreg::dpdk

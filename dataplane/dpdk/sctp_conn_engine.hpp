@@ -1,0 +1,183 @@
+// SctpConnEngine: usrsctp in AF_CONN mode on one poll lcore. SCTP packets parsed off the wire by
+// the PacketProcessor go in with usrsctp_conninput(); what usrsctp sends comes out of its output
+// callback and is framed (UDP/IP/Ethernet, RFC 6951) by the same lcore's PacketProcessor into its
+// TX batch. ASAP/ENRP messages, association events and closes are reported to an EngineEventSink;
+// sends, connects, closes and aborts come in as calls on the same lcore.
+//
+// Threads and locks (why this is "no lock on the packet path"):
+// - usrsctp_init_nothreads(): usrsctp starts no timer thread and no UDP receive thread. usrsctp
+//   is one stack per process (global state, process-wide output callback), so at most one engine
+//   exists; create() refuses a second one.
+// - Every usrsctp call of the process is made by the poll lcore that owns the engine: conninput,
+//   sendv, connectx, close, and usrsctp_handle_timers() (run_timers(), driven from the same poll
+//   loop, every >= 1 ms). usrsctp still takes its internal pthread mutexes (INP/TCB/socket locks),
+//   but only this one thread ever takes them, so they are never contended: an uncontended lock is
+//   one atomic instruction, no syscall, no waiting. The control lcore never calls usrsctp; it talks
+//   to the engine through rings (dpdk_sctp_transport.hpp).
+// - Callbacks (receive_cb, the output callback) run synchronously inside those calls on the poll
+//   lcore. The engine never calls back into usrsctp from inside a receive callback.
+//
+// Model: one one-to-many (SOCK_SEQPACKET) AF_CONN socket per listener (ASAP 3863, ENRP 9901),
+// bound to the wildcard conn address; outgoing associations leave from the listener of their
+// protocol (or one client socket per protocol when there is none). A peer is one RemoteEndpoint
+// (IP + UDP port): no SCTP multi-homing on the DPDK path (the peer's other addresses in INIT are
+// not usable as AF_CONN paths). Messages above max_message_size are dropped and counted.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "dataplane/dpdk/packet_processor.hpp"
+#include "dataplane/dpdk/remote_endpoint_table.hpp"
+#include "dataplane/kernel/message_transport.hpp"
+#include "dataplane/kernel/usrsctp_tunables.hpp"
+
+struct socket;  // usrsctp
+
+namespace poolreg::dpdk {
+
+using kernel::CloseReason;
+using kernel::ConnectionId;
+using kernel::Protocol;
+
+// Receives what the engine reports, on the poll lcore.
+class EngineEventSink {
+ public:
+  virtual ~EngineEventSink() = default;
+  virtual void on_connected(ConnectionId id, const kernel::PeerInfo& peer) = 0;
+  // data is a malloc()ed buffer of `length` bytes; ownership passes to the sink (free() it).
+  virtual void on_message(ConnectionId id, const kernel::MessageInfo& info, std::uint8_t* data,
+                          std::size_t length) = 0;
+  virtual void on_closed(ConnectionId id, CloseReason reason) = 0;
+  virtual void on_unknown_ppid(ConnectionId id, std::uint32_t ppid) = 0;
+};
+
+struct SctpConnEngineConfig : kernel::UsrsctpTunables {
+  std::size_t max_message_size = kernel::kMaxMessageSize;
+  std::size_t max_queued_messages = 16384;  // per association, while usrsctp's send buffer is full
+  std::uint16_t streams = 16;
+  std::uint64_t close_linger_ms = 10000;  // a closing association is aborted after this
+  // SCTP packet size limit (path MTU as usrsctp sees it): the port MTU minus the IPv6+UDP
+  // encapsulation (48 bytes), set with PMTU discovery off; 0 = usrsctp's default.
+  std::uint32_t path_mtu = 0;
+  bool debug_output = false;  // usrsctp debug printf to stderr
+};
+
+struct EngineCounters {
+  std::uint64_t associations_accepted = 0;
+  std::uint64_t associations_opened = 0;
+  std::uint64_t connect_failures = 0;
+  std::uint64_t messages_received = 0;
+  std::uint64_t messages_sent = 0;
+  std::uint64_t send_failed = 0;
+  std::uint64_t oversize_messages = 0;
+  std::uint64_t endpoints_refused = 0;  // RemoteEndpointTable full
+};
+
+class SctpConnEngine final : public SctpPacketSink {
+ public:
+  static constexpr std::size_t kMaxPendingResolutions = 16384;
+
+  // nullptr (error set) when an engine already exists in this process.
+  static std::unique_ptr<SctpConnEngine> create(const SctpConnEngineConfig& config,
+                                                std::atomic<std::uint64_t>& ids, std::string* error);
+  // Aborts every association, closes the sockets and finishes usrsctp. Call on the poll lcore,
+  // or on any thread once the poll lcore has stopped.
+  ~SctpConnEngine() override;
+  SctpConnEngine(const SctpConnEngine&) = delete;
+  SctpConnEngine& operator=(const SctpConnEngine&) = delete;
+
+  // processor: frames output packets (nullptr: output is dropped). events: where reports go.
+  void attach(PacketProcessor* processor, EngineEventSink* events) noexcept;
+
+  // Start-up (before the poll lcore runs) or on the poll lcore.
+  kernel::ListenResult listen(Protocol protocol, std::uint16_t port);
+
+  // ---- poll lcore only ----
+  void on_sctp_packet(const FrameVerdict& from, const std::uint8_t* packet, std::uint16_t length) override;
+  // Opens an association under the id the control side chose; reports on_connected or
+  // on_closed(kConnectFailed). Only the first address usable on this port is used.
+  void connect(ConnectionId id, Protocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
+               std::uint16_t remote_udp_port);
+  kernel::SendResult send(ConnectionId id, Protocol protocol, std::span<const std::uint8_t> message);
+  // Graceful / immediate close requested by the control side: no on_closed is reported for it
+  // (the control side reports it itself).
+  void close(ConnectionId id);
+  void abort(ConnectionId id);
+  // usrsctp_handle_timers(elapsed) plus queued-send flushing and close lingers. now_ms: a
+  // monotonic millisecond clock.
+  void run_timers(std::uint64_t now_ms);
+  // Sends queued messages that usrsctp would not take earlier.
+  void flush_pending();
+  // Aborts every association (reported as on_closed(kShutdown)) and closes the listeners.
+  void shutdown();
+
+  std::size_t connection_count() const noexcept { return connections_.size(); }
+  std::size_t endpoint_count() const noexcept { return endpoints_.size(); }
+  const EngineCounters& counters() const noexcept { return counters_; }
+
+  // Internal (usrsctp callbacks).
+  struct Socket;
+  int output(void* address, const void* buffer, std::size_t length);
+  void receive(Socket& s, void* data, std::size_t length, const struct sctp_rcvinfo& info, int flags);
+
+ private:
+  enum class State : std::uint8_t { kConnecting, kUp, kClosing };
+  struct Connection {
+    ConnectionId id = 0;
+    Socket* socket = nullptr;
+    sctp_assoc_t assoc = 0;
+    State state = State::kConnecting;
+    kernel::PeerInfo peer;
+    std::vector<std::uint8_t> partial;
+    bool partial_oversize = false;
+    std::deque<std::pair<Protocol, std::vector<std::uint8_t>>> queue;
+    std::uint64_t linger_deadline_ms = 0;
+    // Arrival times (TSC) of Handle Resolutions not answered yet, oldest first (answers leave
+    // in order on an association), for the latency histogram only. Bounded: a peer with more
+    // than kMaxPendingResolutions in flight is no longer sampled (latency_off).
+    std::deque<std::uint64_t> pending_resolutions;
+    bool latency_off = false;
+  };
+
+  SctpConnEngine(const SctpConnEngineConfig& config, std::atomic<std::uint64_t>& ids);
+  Socket* open_socket(Protocol protocol, bool listener);
+  Socket* socket_for(Protocol protocol);
+  Connection* find(ConnectionId id);
+  void handle_notification(Socket& s, const std::uint8_t* data, std::size_t n);
+  void assoc_up(Socket& s, sctp_assoc_t assoc, bool restart);
+  void assoc_gone(Socket& s, sctp_assoc_t assoc, CloseReason reason);
+  void deliver(Connection& c, std::uint32_t ppid, std::uint16_t stream, std::uint8_t* data, std::size_t n);
+  void refresh_peer(Connection& c);
+  void forget(ConnectionId id);
+  long send_raw(Connection& c, Protocol protocol, const std::uint8_t* data, std::size_t len,
+                std::uint16_t flags);
+  void send_control(Connection& c, std::uint16_t flags);
+  bool flush(Connection& c);
+  // Counts a message handed to usrsctp (by ASAP type) and closes a resolution latency sample.
+  void note_sent(Connection& c, Protocol protocol, const std::uint8_t* data, std::size_t n);
+
+  SctpConnEngineConfig config_;
+  std::atomic<std::uint64_t>& ids_;
+  PacketProcessor* processor_ = nullptr;
+  EngineEventSink* events_ = nullptr;
+  RemoteEndpointTable endpoints_;
+  std::vector<std::unique_ptr<Socket>> sockets_;
+  std::unordered_map<ConnectionId, Connection> connections_;
+  std::unordered_set<ConnectionId> pending_;
+  RemoteEndpoint* current_endpoint_ = nullptr;  // sender of the packet in usrsctp_conninput()
+  std::uint16_t current_sctp_port_ = 0;
+  std::uint64_t last_timer_ms_ = 0;
+  std::uint64_t now_ms_ = 0;
+  EngineCounters counters_;
+};
+
+}  // namespace poolreg::dpdk

@@ -1,0 +1,36 @@
+// UsrsctpTunables: the usrsctp stack-wide defaults poolreg sets after usrsctp_init*, shared by
+// the kernel-socket stack (SctpStack) and the DPDK AF_CONN engine (SctpConnEngine); and the
+// mapping of an SCTP_ASSOC_CHANGE state to what both do with the association.
+#pragma once
+
+#include <cstdint>
+
+#include "dataplane/kernel/message_transport.hpp"
+
+namespace poolreg::kernel {
+
+struct UsrsctpTunables {
+  std::uint32_t send_space = 1u << 20;     // default SO_SNDBUF of SCTP sockets
+  std::uint32_t receive_space = 1u << 20;  // default SO_RCVBUF
+  std::uint32_t heartbeat_interval_ms = 30000;
+  std::uint32_t init_rtx_max = 8;  // INIT retransmissions before connect fails
+  std::uint32_t assoc_rtx_max = 10;
+  std::uint32_t rto_initial_ms = 1000;
+  std::uint32_t rto_min_ms = 200;
+  std::uint32_t rto_max_ms = 5000;
+};
+
+// Sets the tunables on the (one per process) usrsctp stack; call right after usrsctp_init*.
+// A failing setter leaves usrsctp's default, which also works.
+void apply_usrsctp_tunables(const UsrsctpTunables& t);
+
+// What an SCTP_ASSOC_CHANGE notification means for a transport's association table.
+struct AssocChangeAction {
+  enum class Kind : std::uint8_t { kIgnore, kUp, kGone };
+  Kind kind = Kind::kIgnore;
+  bool restart = false;                         // kUp: the peer restarted the association
+  CloseReason reason = CloseReason::kPeerClosed;  // kGone
+};
+AssocChangeAction assoc_change_action(std::uint16_t sac_state);
+
+}  // namespace poolreg::kernel

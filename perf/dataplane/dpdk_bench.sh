@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# DPDK backend benchmarks (needs root for part 2), printed with ratios to the kernel backend:
+#  1. poolreg-dpdk-packet-bench: packets/s of the poll-lcore packet path (net_ring ports, 1 and 2
+#     lcores, synthetic SCTP/UDP frames carrying ASAP Handle Resolutions from 1024 peers) vs the
+#     kernel UDP receive path (see dpdk_packet_bench.cpp for exactly what is timed).
+#  2. Handle resolutions/s end to end: poolreg-pu (client library, usrsctp over UDP) in a network
+#     namespace fires REPEAT pipelined resolutions (--interval-ms 0) at
+#       a) poolregd --dpdk on net_af_packet bound to a veth whose peer is in the namespace, and
+#       b) poolregd on kernel sockets inside the same namespace (over its loopback),
+#     3 PEs registered in the pool. net_af_packet costs a syscall per burst (no real NIC here), and
+#     the kernel run has no veth hop, so b) is favoured.
+#   [IDLE_SLEEP_US=0] bash perf/dataplane/dpdk_bench.sh [REPEAT]   (IDLE_SLEEP_US: dpdk.idle_sleep_us of the DPDK run)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BUILD_DIR=${BUILD_DIR:-build}
+REPEAT=${1:-5000}
+if [ ! -f "$BUILD_DIR/build.ninja" ]; then meson setup "$BUILD_DIR" --buildtype=release >/dev/null; fi
+nice -n 5 ninja -C "$BUILD_DIR" dataplane/daemon/poolregd perf/dataplane/poolreg-dpdk-packet-bench \
+  cli/tools/poolreg-pe cli/tools/poolreg-pu >/dev/null
+B=$BUILD_DIR
+echo "cpu: $(nproc) cores; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+echo "== 1. packet path (packets/s) =="
+JSON=$(mktemp /tmp/poolreg-dpdk-bench-XXXXXX.json)
+"$B/perf/dataplane/poolreg-dpdk-packet-bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+  --benchmark_out="$JSON" --benchmark_out_format=json >/dev/null 2>&1
+python3 - "$JSON" <<'PY'
+import json, sys
+rows = {b["run_name"]: b for b in json.load(open(sys.argv[1]))["benchmarks"] if b.get("aggregate_name") == "median"}
+k = rows["BM_KernelUdpReceive/real_time"]["items_per_second"]
+print(f"{'benchmark':40s} {'packets/s':>12s} {'per lcore':>12s} {'vs kernel':>10s}")
+for name, b in rows.items():
+    r = b["items_per_second"]; per = b.get("per_lcore", r)
+    print(f"{name:40s} {r:12.0f} {per:12.0f} {r/k:9.2f}x")
+PY
+rm -f "$JSON"
+
+echo "== 2. handle resolutions/s, $REPEAT pipelined by one PU =="
+if [ "$(id -u)" != 0 ] || ! command -v ethtool >/dev/null; then echo "skipped: needs root and ethtool"; exit 0; fi
+NS=prdpdk-bench-$$; OUT=pdbo$$; IN=pdbi$$; WORK=$(mktemp -d /tmp/poolreg-dpdk-bench-XXXXXX)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  ip netns del "$NS" 2>/dev/null || true; ip link del "$OUT" 2>/dev/null || true; rm -rf "$WORK"
+  rm -rf "/var/run/dpdk/poolreg-bench-$$"
+}
+trap cleanup EXIT
+ip netns add "$NS"
+ip link add "$OUT" type veth peer name "$IN"
+ip link set "$IN" netns "$NS"
+sysctl -qw "net.ipv6.conf.$OUT.disable_ipv6=1"; ip link set "$OUT" up; ethtool -K "$OUT" tx off rx off >/dev/null
+X="ip netns exec $NS"
+$X ip addr add 10.96.0.2/24 dev "$IN"; $X ip link set "$IN" up; $X ip link set lo up
+$X ethtool -K "$IN" tx off rx off >/dev/null
+
+run_pu() {  # $1 = registrar address; prints resolutions/s
+  local start end
+  $X timeout 20 "$B/cli/tools/poolreg-pe" -r "$1:3863" --pool BenchPool --count 3 --duration 12 -q >/dev/null 2>&1 &
+  PIDS+=($!); sleep 1.5
+  start=$(date +%s.%N)
+  $X "$B/cli/tools/poolreg-pu" -r "$1:3863" --pool BenchPool --repeat "$REPEAT" --interval-ms 0 --json \
+    --timeout-ms 10000 >"$WORK/pu.json" 2>&1 || true
+  end=$(date +%s.%N)
+  python3 - "$WORK/pu.json" "$start" "$end" "$REPEAT" <<'PY'
+import json, sys
+res = json.load(open(sys.argv[1])); ok = sum(1 for r in res if r.get("status") == "ok" and len(r.get("elements", [])) == 3)
+secs = float(sys.argv[3]) - float(sys.argv[2])
+print(f"{ok}/{sys.argv[4]} answered with 3 PEs in {secs:.3f} s: {ok/secs:.0f} resolutions/s")
+PY
+}
+
+"$B/dataplane/daemon/poolregd" --dpdk --listen 10.96.0.1 --set asap.tcp=false --set enrp.enabled=false \
+  --set control.enabled=false --set dpdk.idle_sleep_us="${IDLE_SLEEP_US:-0}" --log-level warn -- -l 0-1 --no-huge -m 256 --no-pci \
+  --no-shconf --file-prefix="poolreg-bench-$$" --vdev="net_af_packet0,iface=$OUT" --log-level=lib.eal:error \
+  >"$WORK/dpdk.log" 2>&1 &
+PIDS+=($!); sleep 2
+printf "dpdk   (idle_sleep_us=${IDLE_SLEEP_US:-0}):        "; DPDK_LINE=$(run_pu 10.96.0.1); echo "$DPDK_LINE"
+python3 - "/var/run/dpdk/poolreg-bench-$$/dpdk_telemetry.v2" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.connect(sys.argv[1]); s.recv(1024)
+s.send(b"/poolreg/resolution_latency"); h = json.loads(s.recv(65536))["/poolreg/resolution_latency"]
+print(f"       poll-lcore view: {h['count']} resolutions, mean {h['mean_us']} us from request packet to response "
+      "handed to usrsctp (both ring hops + control lcore)")
+PY
+for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; PIDS=()
+
+$X "$B/dataplane/daemon/poolregd" --listen 10.96.0.2 --set asap.tcp=false --set enrp.enabled=false \
+  --set control.enabled=false --log-level warn >"$WORK/kernel.log" 2>&1 &
+PIDS+=($!); sleep 1
+printf 'kernel (usrsctp UDP, loopback):   '; KERNEL_LINE=$(run_pu 10.96.0.2); echo "$KERNEL_LINE"
+python3 - "$DPDK_LINE" "$KERNEL_LINE" <<'PY'
+import re, sys
+d, k = (float(re.search(r"([0-9.]+) resolutions/s", s).group(1)) for s in sys.argv[1:3])
+print(f"ratio dpdk/kernel: {d/k:.2f}x")
+PY

@@ -1,0 +1,326 @@
+// poolregd --dpdk end to end: the daemon runs its DPDK backend on net_af_packet bound to a veth
+// whose peer lives in a network namespace this test creates; poolreg-pe and poolreg-pu (the client
+// library over usrsctp UDP encapsulation, kernel side) run inside that namespace, register and
+// resolve through the DPDK registrar (ARP, SCTP over UDP, usrsctp AF_CONN, ASAP), over IPv4 and
+// IPv6 (neighbour solicitation). The per-lcore
+// counters are then read through DPDK's telemetry socket, including a malformed datagram the test
+// sent. Finally SIGTERM must stop the daemon cleanly (exit 0).
+// Skipped (with the reason) when not root or without netns/ethtool.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/dataplane/capture/tshark_check.hpp"
+#include "tests/dataplane/client/child_process.hpp"
+#include "tests/dataplane/dpdk/veth_namespace.hpp"
+
+namespace poolreg::dpdk {
+namespace {
+
+using client::testing::ChildProcess;
+using namespace std::chrono_literals;
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr ? v : "";
+}
+
+// Waits (bounded) until pred() or the deadline.
+template <typename Pred>
+bool wait_until(Pred pred, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return pred();
+}
+
+// One request on DPDK's telemetry socket (SOCK_SEQPACKET, JSON answers).
+nlohmann::json telemetry(const std::string& socket_path, const std::string& command) {
+  const int fd = ::socket(AF_UNIX, SOCK_SEQPACKET, 0);
+  if (fd < 0) return {};
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket_path.c_str());
+  nlohmann::json out;
+  char buffer[65536];
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::recv(fd, buffer, sizeof buffer, 0) > 0 &&  // the greeting
+      ::send(fd, command.data(), command.size(), 0) == static_cast<ssize_t>(command.size())) {
+    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n > 0) out = nlohmann::json::parse(std::string(buffer, static_cast<std::size_t>(n)), nullptr, false);
+  }
+  ::close(fd);
+  return out;
+}
+
+std::string ip_binary() {
+  for (const char* p : {"/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"})
+    if (::access(p, X_OK) == 0) return p;
+  return "";
+}
+
+// Runs a poolreg tool or daemon inside the namespace.
+std::vector<std::string> in_namespace(const test::VethNamespace& net, std::vector<std::string> argv) {
+  argv.insert(argv.begin(), {ip_binary(), "netns", "exec", net.name()});
+  return argv;
+}
+
+// Resolves `pool` at `registrar` from inside the namespace until `count` PEs with `address` and
+// port 7 come back (bounded); the last answer in *answer.
+bool resolves(const test::VethNamespace& net, const std::string& pu, const std::string& registrar,
+              const std::string& pool, std::size_t count, const std::string& address, std::string* answer,
+              std::chrono::milliseconds timeout = 10s) {
+  return wait_until(
+      [&] {
+        ChildProcess pu_process(in_namespace(
+            net, {pu, "-r", registrar, "--pool", pool, "-n", "5", "--json", "--timeout-ms", "2000"}));
+        wait_until([&] { return pu_process.poll(); }, 5s);
+        *answer = pu_process.output();
+        const nlohmann::json j = nlohmann::json::parse(*answer, nullptr, false);
+        if (pu_process.exit_code() != 0 || !j.is_object() || !j.contains("elements") ||
+            j["elements"].size() != count)
+          return false;
+        for (const auto& e : j["elements"]) {
+          const auto& a = e["addresses"];
+          if (std::find(a.begin(), a.end(), address) == a.end() || e["port"] != 7) return false;
+        }
+        return true;
+      },
+      timeout);
+}
+
+// Removes EAL's runtime directory of a file prefix (EAL leaves it behind).
+struct RuntimeDirCleanup {
+  std::string prefix;
+  ~RuntimeDirCleanup() {
+    std::error_code ec;
+    std::filesystem::remove_all("/var/run/dpdk/" + prefix, ec);
+  }
+};
+
+// `poolregd --dpdk` on net_af_packet over the veth's outer end (2 lcores, no hugepages, no PCI,
+// no TCP, no control socket): `options` are the registrar options before the EAL's "--".
+std::vector<std::string> dpdk_daemon_command(const std::string& poolregd, std::vector<std::string> options,
+                                             const std::string& prefix, const test::VethNamespace& net) {
+  std::vector<std::string> command{poolregd, "--dpdk"};
+  command.insert(command.end(), options.begin(), options.end());
+  for (const char* o : {"--set", "asap.tcp=false", "--set", "control.enabled=false", "--set", "dpdk.idle_sleep_us=200",
+                        "--", "-l", "0-1", "--no-huge", "-m", "256", "--no-pci", "--no-shconf"})
+    command.emplace_back(o);
+  command.push_back("--file-prefix=" + prefix);
+  command.push_back("--vdev=net_af_packet0,iface=" + net.outer_interface());
+  command.emplace_back("--log-level=lib.eal:error");
+  return command;
+}
+
+TEST(DpdkDaemon, PeRegistersAndPuResolvesThroughTheDpdkRegistrar) {
+  const std::string poolregd = env("POOLREGD"), pe = env("POOLREG_PE"), pu = env("POOLREG_PU");
+  ASSERT_FALSE(poolregd.empty() || pe.empty() || pu.empty()) << "POOLREGD / POOLREG_PE / POOLREG_PU not set";
+  test::VethNamespace net("10.97.0.2/24", "fd97::2/64");
+  if (!net.ok()) GTEST_SKIP() << net.reason();
+
+  const std::string prefix = "poolreg-dpdk-it-" + std::to_string(::getpid());
+  RuntimeDirCleanup runtime_dir{prefix};
+  ChildProcess daemon(dpdk_daemon_command(poolregd, {"--listen", "10.97.0.1", "--listen", "fd97::1", "--set",
+                                                      "enrp.enabled=false"},
+                                          prefix, net));
+  ASSERT_TRUE(daemon.started());
+  ASSERT_TRUE(wait_until(
+      [&] { return daemon.poll() || daemon.output().find("listening:") != std::string::npos; }, 15s))
+      << daemon.output();
+  ASSERT_FALSE(daemon.exit_code().has_value()) << daemon.output();
+  EXPECT_NE(daemon.output().find("DPDK backend: port 0 net_af_packet0"), std::string::npos)
+      << daemon.output();
+
+  ASSERT_FALSE(ip_binary().empty()) << "no ip(8) binary";
+  // Everything on the wire is captured on the namespace's side of the veth and checked by tshark
+  // at the end (our Ethernet/IPv4/IPv6/UDP framing, ARP and neighbour advertisements included).
+  const std::optional<std::string> tshark = testing::find_tshark();
+  const std::string pcap = "/tmp/poolreg-dpdk-it-" + std::to_string(::getpid()) + ".pcap";
+  std::unique_ptr<ChildProcess> capture;
+  if (tshark) {
+    capture = std::make_unique<ChildProcess>(
+        in_namespace(net, {*tshark, "-n", "-i", net.inner_interface(), "-w", pcap, "-q"}));
+    ASSERT_TRUE(wait_until(
+        [&] { return capture->poll() || capture->output().find("Capturing on") != std::string::npos; }, 10s))
+        << capture->output();
+    // "Capturing on" comes from tshark while dumpcap may still be arming the socket.
+    std::this_thread::sleep_for(500ms);
+  }
+  ChildProcess pe_process(in_namespace(net, {pe, "-r", "10.97.0.1:3863", "--pool", "DpdkPool", "--count", "3",
+                                             "--port", "7", "--duration", "8", "-q"}));
+  ASSERT_TRUE(pe_process.started());
+
+  // Resolve until the three PEs are there (registration is asynchronous to us). The PE's only
+  // address on the registrar's side of the association is its veth address.
+  std::string answer;
+  ASSERT_TRUE(resolves(net, pu, "10.97.0.1:3863", "DpdkPool", 3, "10.97.0.2", &answer))
+      << "PU answer: " << answer << "\nPE: " << pe_process.output() << "\ndaemon: " << daemon.output();
+  // The same pool over IPv6 (neighbour solicitation answered, SCTP over UDP/IPv6).
+  ASSERT_TRUE(resolves(net, pu, "[fd97::1]:3863", "DpdkPool", 3, "10.97.0.2", &answer))
+      << "PU answer over IPv6: " << answer << "\ndaemon: " << daemon.output();
+  const nlohmann::json result = nlohmann::json::parse(answer);
+  EXPECT_EQ(result.value("pool", ""), "DpdkPool");
+
+  if (capture) {  // stopped here: what follows is deliberately malformed
+    capture->signal(SIGINT);
+    ASSERT_TRUE(wait_until([&] { return capture->poll(); }, 10s)) << capture->output();
+  }
+  // 3000 random frames, paced (to our MAC and to broadcast; random EtherType among IPv4, IPv6, ARP, VLAN
+  // and others; random bytes after it) from a raw socket in the namespace: all dropped or
+  // answered, and the registrar keeps serving.
+  const std::string garbage =
+      "import os, random, socket\n"
+      "mac = open('/proc/net/arp').read().split('\\n')[1].split()[3]\n"
+      "ours = bytes.fromhex(mac.replace(':', ''))\n"
+      "s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)\n"
+      "s.bind(('" + net.inner_interface() + "', 0))\n"
+      "import time\n"
+      "random.seed(5)\n"
+      "for i in range(3000):\n"
+      "    dst = ours if i % 2 else b'\\xff' * 6\n"
+      "    et = random.choice([b'\\x08\\x00', b'\\x86\\xdd', b'\\x08\\x06', b'\\x81\\x00', os.urandom(2)])\n"
+      "    s.send(dst + b'\\x02\\x00\\x00\\x00\\x00\\x09' + et + os.urandom(random.randint(0, 120)))\n"
+      "    if i % 100 == 99: time.sleep(0.002)\n";
+  const std::string script = "/tmp/poolreg-dpdk-garbage-" + std::to_string(::getpid()) + ".py";
+  {
+    std::ofstream(script) << garbage;
+  }
+  const int garbage_rc = test::run_quiet("ip netns exec " + net.name() + " python3 " + script);
+  ::unlink(script.c_str());
+  ASSERT_EQ(garbage_rc, 0) << "sending random frames failed";
+  ASSERT_TRUE(resolves(net, pu, "10.97.0.1:3863", "DpdkPool", 3, "10.97.0.2", &answer))
+      << "after random frames: " << answer << "\ndaemon: " << daemon.output();
+  ASSERT_FALSE(daemon.poll()) << daemon.output();
+
+  // A 3-byte datagram to the SCTP-over-UDP port: shorter than an SCTP header, dropped and counted.
+  EXPECT_EQ(test::run_quiet("ip netns exec " + net.name() +
+                            " python3 -c \"import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM)"
+                            ".sendto(b'abc', ('10.97.0.1', 9899))\""),
+            0);
+
+  const std::string telemetry_socket = "/var/run/dpdk/" + prefix + "/dpdk_telemetry.v2";
+  nlohmann::json stats;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        stats = telemetry(telemetry_socket, "/poolreg/lcore_stats")["/poolreg/lcore_stats"];
+        return stats.is_object() && stats.value("drop_sctp_too_short", 0) >= 1;
+      },
+      5s))
+      << stats.dump() << "\n"
+      << daemon.output();
+  EXPECT_EQ(stats.value("lcore", 0), 1);
+  EXPECT_GE(stats.value("arp_replies", 0), 1);
+  EXPECT_GE(stats.value("neighbor_advertisements", 0), 1);
+  EXPECT_GT(stats.value("sctp_packets_in", 0), 0);
+  EXPECT_GT(stats.value("sctp_packets_out", 0), 0);
+  EXPECT_GE(stats.value("asap_messages_in", 0), 5);  // 3 registrations + a resolution over v4 and v6
+  EXPECT_GE(stats.value("messages_out", 0), 4);
+  // net_af_packet's kernel ring may overflow under a burst: most, not all, frames arrive.
+  EXPECT_GE(stats.value("rx_packets", 0), 2000);
+  EXPECT_GE(stats.value("dropped_total", 0), 1000);  // most random frames fail a check
+  EXPECT_GE(stats.value("asap_in_registration", 0), 3);
+  EXPECT_GE(stats.value("asap_in_handle_resolution", 0), 2);
+  EXPECT_GE(stats.value("asap_out_registration_response", 0), 3);
+  EXPECT_GE(stats.value("asap_out_handle_resolution_response", 0), 2);
+  const nlohmann::json latency =
+      telemetry(telemetry_socket, "/poolreg/resolution_latency")["/poolreg/resolution_latency"];
+  EXPECT_EQ(latency.value("count", 0), stats.value("asap_out_handle_resolution_response", -1))
+      << latency.dump();
+  const nlohmann::json lcores = telemetry(telemetry_socket, "/poolreg/lcores")["/poolreg/lcores"];
+  EXPECT_EQ(lcores, nlohmann::json::array({1}));
+
+  daemon.signal(SIGTERM);
+  ASSERT_TRUE(wait_until([&] { return daemon.poll(); }, 10s)) << daemon.output();
+  EXPECT_EQ(daemon.exit_code(), 0) << daemon.output();
+  EXPECT_NE(daemon.output().find("stopped"), std::string::npos) << daemon.output();
+
+  if (!capture) {
+    std::cout << "tshark not found: capture check skipped\n";
+    return;
+  }
+  const testing::TsharkReport report = testing::run_tshark(*tshark, pcap);
+  ASSERT_TRUE(report.ok) << report.error;
+  std::map<int, int> asap_types;
+  for (const auto& f : report.frames) {
+    EXPECT_TRUE(f.well_formed(testing::ExpertSeverity::kError)) << f.describe();
+    for (const auto& m : f.messages)
+      if (m.protocol == testing::RSerPoolProtocol::kAsap) ++asap_types[m.type];
+  }
+  EXPECT_GE(asap_types[3], 3);  // Registration Responses built by the DPDK registrar
+  EXPECT_GE(asap_types[6], 2);  // Handle Resolution Responses (IPv4 and IPv6)
+  bool arp_reply = false, neighbor_advert = false;
+  for (const auto& f : report.frames) {
+    if (f.protocols.find("arp") != std::string::npos) arp_reply = true;
+    if (f.protocols.find("icmpv6") != std::string::npos) neighbor_advert = true;
+  }
+  EXPECT_TRUE(arp_reply && neighbor_advert);
+  if (!::testing::Test::HasFailure()) ::unlink(pcap.c_str());  // kept for a look when the test failed
+}
+
+// ENRP over the DPDK path: registrar A runs --dpdk on the veth, registrar B runs on kernel
+// sockets inside the namespace; each lists the other as static peer. A PE registered at B is
+// resolved at A and one registered at A is resolved at B (Handle Updates both ways; A opens its
+// association to B itself, which needs ARP from the DPDK side).
+TEST(DpdkDaemon, EnrpBetweenADpdkAndAKernelRegistrar) {
+  const std::string poolregd = env("POOLREGD"), pe = env("POOLREG_PE"), pu = env("POOLREG_PU");
+  ASSERT_FALSE(poolregd.empty() || pe.empty() || pu.empty()) << "POOLREGD / POOLREG_PE / POOLREG_PU not set";
+  test::VethNamespace net("10.97.0.2/24");
+  if (!net.ok()) GTEST_SKIP() << net.reason();
+  ASSERT_FALSE(ip_binary().empty()) << "no ip(8) binary";
+
+  const std::string prefix = "poolreg-dpdk-enrp-" + std::to_string(::getpid());
+  RuntimeDirCleanup runtime_dir{prefix};
+  ChildProcess a(dpdk_daemon_command(poolregd, {"--listen", "10.97.0.1", "--set", "enrp.profile=fast", "--set",
+                                                 "enrp.peers=[\"10.97.0.2:9901\"]"},
+                                     prefix, net));
+  ChildProcess b(in_namespace(
+      net, {poolregd, "--listen", "10.97.0.2", "--set", "asap.tcp=false", "--set", "enrp.profile=fast",
+            "--set", "enrp.peers=[\"10.97.0.1:9901\"]", "--set", "control.enabled=false"}));
+  ASSERT_TRUE(a.started() && b.started());
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return a.poll() || b.poll() ||
+               (a.output().find("is alive") != std::string::npos &&
+                b.output().find("is alive") != std::string::npos);
+      },
+      20s))
+      << "A: " << a.output() << "\nB: " << b.output();
+  ASSERT_FALSE(a.exit_code().has_value() || b.exit_code().has_value()) << a.output() << b.output();
+
+  ChildProcess pe_at_b(in_namespace(net, {pe, "-r", "10.97.0.2:3863", "--pool", "AtB", "--count", "2",
+                                          "--port", "7", "--duration", "10", "-q"}));
+  ChildProcess pe_at_a(in_namespace(net, {pe, "-r", "10.97.0.1:3863", "--pool", "AtA", "--count", "2",
+                                          "--port", "7", "--duration", "10", "-q"}));
+  std::string answer;
+  EXPECT_TRUE(resolves(net, pu, "10.97.0.1:3863", "AtB", 2, "10.97.0.2", &answer, 15s))
+      << "at A: " << answer << "\nA: " << a.output() << "\nB: " << b.output();
+  EXPECT_TRUE(resolves(net, pu, "10.97.0.2:3863", "AtA", 2, "10.97.0.2", &answer, 15s))
+      << "at B: " << answer << "\nA: " << a.output() << "\nB: " << b.output();
+
+  a.signal(SIGTERM);
+  b.signal(SIGTERM);
+  ASSERT_TRUE(wait_until([&] { return a.poll() && b.poll(); }, 10s)) << a.output() << b.output();
+  EXPECT_EQ(a.exit_code(), 0) << a.output();
+  EXPECT_EQ(b.exit_code(), 0) << b.output();
+}
+
+}  // namespace
+}  // namespace poolreg::dpdk
