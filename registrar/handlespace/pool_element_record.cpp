@@ -113,8 +113,13 @@ std::size_t PoolElementRecord::allocated_bytes() const noexcept {
 // Sized delete: jemalloc then takes the size class from the size instead of looking the
 // address up in its radix tree (a cache miss per free on a large handlespace). The record is
 // still warm here (QSBR frees it a few hundred retirements after the writer last read it).
+// clang enables sized deallocation only with -fsized-deallocation (the fuzz build uses clang).
 void PoolElementRecord::destroy(void* record) noexcept {
+#if defined(__cpp_sized_deallocation)
   ::operator delete(record, static_cast<const PoolElementRecord*>(record)->allocated_bytes());
+#else
+  ::operator delete(record);
+#endif
 }
 
 AddressList PoolElementRecord::user_addresses() const noexcept {
