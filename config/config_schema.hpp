@@ -134,6 +134,7 @@ void visit_config(V& v, C& c) {
   v.integer("mempool_size", c.dpdk.mempool_size, 511, 1048575);
   v.integer("vlan_id", c.dpdk.vlan_id, 0, 4094);
   v.integer("idle_sleep_us", c.dpdk.idle_sleep_us, 0, 100000);
+  v.boolean("resolve_on_poll_lcore", c.dpdk.resolve_on_poll_lcore);
 }
 
 }  // namespace poolreg::config::schema

@@ -177,6 +177,7 @@ struct DpdkSection {
   std::uint32_t mempool_size = 8191;  // mbufs per port, 511..1048575
   std::uint16_t vlan_id = 0;          // 802.1Q VLAN accepted and sent on the port; 0 = untagged only
   std::uint32_t idle_sleep_us = 50;   // poll lcore sleep per idle iteration; 0 = pure busy polling
+  bool resolve_on_poll_lcore = true;  // answer Handle Resolutions on the poll lcore (else the control lcore)
 
   friend bool operator==(const DpdkSection&, const DpdkSection&) = default;
 };

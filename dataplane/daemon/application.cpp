@@ -41,6 +41,7 @@ namespace {
 constexpr TimeNs kMaxLoopWait = 100 * kNsPerMs;
 constexpr TimeNs kReclaimPeriod = 100 * kNsPerMs;
 constexpr TimeNs kShutdownFlush = 1500 * kNsPerMs;
+constexpr TimeNs kFeedbackDrainPeriod = 10 * kNsPerMs;
 
 std::string signal_name(int sig) {
   const char* abbrev = sigabbrev_np(sig);
@@ -186,6 +187,15 @@ bool Application::Runtime::build() {
     if (!dpdk_backend) {
       log.error("DPDK backend: {}", error);
       return false;
+    }
+    if (c.dpdk.resolve_on_poll_lcore) {
+      if (!dpdk_backend->enable_poll_resolution(*hs, domain, to_asap_config(c, id), &error)) {
+        log.error("DPDK backend: {}", error);
+        return false;
+      }
+      // Resolutions on the poll lcore queue selection feedback (least-used policies) without
+      // waking this loop: drain it (we are every shard's writer) well before a queue fills up.
+      loop.schedule_every(kFeedbackDrainPeriod, [this] { hs->drain_feedback(); });
     }
     combined = std::make_unique<dpdk::CombinedTransport>(dpdk_backend->transport(), *transport);
     wire = combined.get();

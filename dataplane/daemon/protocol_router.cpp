@@ -73,6 +73,11 @@ void ProtocolRouter::on_message(kernel::ConnectionId id, const kernel::MessageIn
   enrp_->on_message(id, bytes);
 }
 
+void ProtocolRouter::on_activity(kernel::ConnectionId id) {
+  auto it = protocols_.find(id);
+  if (it != protocols_.end() && it->second == WireProtocol::kAsap && asap_ != nullptr) asap_->on_activity(id);
+}
+
 void ProtocolRouter::on_closed(kernel::ConnectionId id, kernel::CloseReason reason) {
   auto it = protocols_.find(id);
   if (it == protocols_.end()) return;  // never reported up nor opened by us

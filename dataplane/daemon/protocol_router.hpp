@@ -48,6 +48,8 @@ class ProtocolRouter final : public kernel::MessageHandler {
                   std::span<const std::uint8_t> bytes) override;
   void on_closed(kernel::ConnectionId id, kernel::CloseReason reason) override;
   void on_unknown_ppid(kernel::ConnectionId id, std::uint32_t ppid) override;
+  // Handle Resolutions answered by the DPDK poll lcore: the ASAP association is in use.
+  void on_activity(kernel::ConnectionId id) override;
 
   const RouterCounters& counters() const noexcept { return counters_; }
   std::size_t tracked_connections() const noexcept { return protocols_.size(); }

@@ -12,6 +12,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <exception>
 
 #include "dataplane/dpdk/combined_transport.hpp"
 
@@ -62,6 +63,7 @@ bool to_backend_config(const config::RegistrarConfig& c, DpdkBackendConfig* out,
   b.mempool_size = c.dpdk.mempool_size;
   b.burst = static_cast<std::uint16_t>(c.dpdk.burst_size);
   b.idle_sleep_us = c.dpdk.idle_sleep_us;
+  b.resolve_on_poll_lcore = c.dpdk.resolve_on_poll_lcore;
   b.interface.vlan_id = c.dpdk.vlan_id;
   for (const auto& a : c.asap.listen) add_address(b.interface, a);
   for (const auto& a : c.enrp.listen) add_address(b.interface, a);
@@ -150,6 +152,24 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const DpdkBackendConfig& config
   return b;
 }
 
+bool DpdkBackend::enable_poll_resolution(const handlespace::Handlespace& hs, handlespace::QsbrDomain& domain,
+                                         const asap::AsapConfig& asap, std::string* error) {
+  if (launched_ || resolver_) {
+    if (error) *error = "poll-lcore resolution must be enabled once, before start()";
+    return false;
+  }
+  try {
+    resolver_ = std::make_unique<PollResolver>(hs, domain, asap, counters_[poll_lcore_], clock_,
+                                               asap.registrar_id ^ 0x2545f4914f6cdd1dull);
+  } catch (const std::exception& e) {
+    if (error) *error = std::string("poll-lcore resolution: ") + e.what();
+    return false;
+  }
+  engine_->set_local_answerer(resolver_.get());
+  poll_->set_resolver(resolver_.get());
+  return true;
+}
+
 bool DpdkBackend::start(std::string* error) {
   port_->wait_link_up(1000);  // virtual devices are up at once; a NIC may take a moment
   transport_->mark_started();
@@ -177,6 +197,7 @@ DpdkBackend::~DpdkBackend() {
   transport_.reset();
   poll_.reset();
   engine_.reset();  // usrsctp_finish on this thread: the poll lcore has stopped
+  resolver_.reset();  // after the engine (it forgets associations into the resolver); reader offline
   event_sink_.reset();
   processor_.reset();
   port_.reset();

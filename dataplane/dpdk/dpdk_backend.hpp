@@ -7,12 +7,15 @@
 //   never calls usrsctp.
 // - one poll lcore (the first worker lcore of the EAL core list): RX/TX on port queue 0,
 //   Ethernet/ARP/IPv4/IPv6/ICMP/UDP (PacketProcessor), usrsctp in AF_CONN mode with
-//   usrsctp_init_nothreads (SctpConnEngine) including usrsctp's timers, and the rings. Decoded
-//   SCTP messages (whole ASAP/ENRP messages) cross to the control lcore, replies come back.
+//   usrsctp_init_nothreads (SctpConnEngine) including usrsctp's timers, and the rings. With
+//   enable_poll_resolution() (dpdk.resolve_on_poll_lcore) it answers ASAP Handle Resolutions
+//   itself against the lock-free handlespace (PollResolver); every other decoded SCTP message
+//   (whole ASAP/ENRP messages) crosses to the control lcore, replies come back.
 //   Further worker lcores are not used yet (one usrsctp stack per process; steering associations
 //   to several SCTP lcores is the next step), nor further ports.
 // Start-up: create() (EAL init, mbuf pool, port, engine, rings, transport; the SCTP listeners are
-// opened through transport() before start()), start() launches the poll lcore. Telemetry commands
+// opened through transport() before start()), optionally enable_poll_resolution(), start()
+// launches the poll lcore. Telemetry commands
 // /poolreg/* are registered (dpdk_telemetry.hpp).
 // Stop: stop() (also from the destructor) lets closing associations finish (bounded), stops the
 // poll lcore and then tears everything down in reverse order; EAL is cleaned up last.
@@ -32,6 +35,7 @@
 #include "dataplane/dpdk/eal_runtime.hpp"
 #include "dataplane/dpdk/interface_config.hpp"
 #include "dataplane/dpdk/poll_loop.hpp"
+#include "dataplane/dpdk/poll_resolver.hpp"
 #include "dataplane/kernel/event_loop.hpp"
 
 namespace poolreg::dpdk {
@@ -43,6 +47,7 @@ struct DpdkBackendConfig {
   std::uint32_t mempool_size = 8191;
   std::uint16_t burst = 32;
   std::uint32_t idle_sleep_us = 50;
+  bool resolve_on_poll_lcore = true;  // the daemon calls enable_poll_resolution() when set
   InterfaceConfig interface;  // addresses, SCTP-over-UDP port, VLAN (MAC filled from the port)
   SctpConnEngineConfig engine;
 };
@@ -62,6 +67,11 @@ class DpdkBackend {
   DpdkBackend& operator=(const DpdkBackend&) = delete;
 
   DpdkSctpTransport& transport() noexcept { return *transport_; }
+  // Handle Resolutions are answered on the poll lcore from `hs` (a reader slot of `domain` is
+  // taken for it; both must outlive the backend) with the ASAP settings of `asap`. Before
+  // start(). False with *error when the domain has no free reader slot.
+  bool enable_poll_resolution(const handlespace::Handlespace& hs, handlespace::QsbrDomain& domain,
+                              const asap::AsapConfig& asap, std::string* error);
   bool start(std::string* error);
   void stop();
   // "port 0 net_af_packet0 02:..:01 (Link up ...), poll lcore 1, addresses 10.0.0.1, UDP 9899"
@@ -80,6 +90,8 @@ class DpdkBackend {
   std::unique_ptr<LcoreCounters[]> counters_;
   TransportRings rings_;
   std::atomic<std::uint64_t> ids_{0};
+  SteadyClock clock_;
+  std::unique_ptr<PollResolver> resolver_;
   std::unique_ptr<SctpConnEngine> engine_;
   std::unique_ptr<PacketProcessor> processor_;
   std::unique_ptr<RingEventSink> event_sink_;

@@ -58,6 +58,13 @@ void RingEventSink::on_unknown_ppid(ConnectionId id, std::uint32_t ppid) {
   push(e);
 }
 
+void RingEventSink::on_activity(ConnectionId id) {
+  auto* e = new TransportEvent;
+  e->kind = TransportEvent::Kind::kActivity;
+  e->id = id;
+  push(e);
+}
+
 void RingEventSink::flush() {
   while (!backlog_.empty() && rte_ring_sp_enqueue(rings_.events, backlog_.front()) == 0) {
     backlog_.pop_front();
@@ -273,6 +280,10 @@ void DpdkSctpTransport::drain_events() {
           if (open_.count(e->id) == 0) break;
           ++counters_.unknown_ppid;
           handler_.on_unknown_ppid(e->id, e->ppid);
+          break;
+        case TransportEvent::Kind::kActivity:
+          if (open_.count(e->id) == 0) break;
+          handler_.on_activity(e->id);
           break;
       }
     }

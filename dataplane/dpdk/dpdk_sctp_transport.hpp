@@ -39,6 +39,7 @@ class RingEventSink final : public EngineEventSink {
                   std::size_t length) override;
   void on_closed(ConnectionId id, CloseReason reason) override;
   void on_unknown_ppid(ConnectionId id, std::uint32_t ppid) override;
+  void on_activity(ConnectionId id) override;
 
   // End of a poll iteration: retries the backlog, writes the eventfd if anything was queued.
   void flush();

@@ -36,6 +36,12 @@ void add_counters(rte_tel_data* d, const LcoreCounters& c) {
   rte_tel_data_add_dict_u64(d, "enrp_messages_in", c.enrp_messages_in.get());
   rte_tel_data_add_dict_u64(d, "messages_out", c.messages_out.get());
   rte_tel_data_add_dict_u64(d, "loop_iterations", c.loop_iterations.get());
+  rte_tel_data_add_dict_u64(d, "resolutions_answered", c.resolutions_answered.get());
+  rte_tel_data_add_dict_u64(d, "resolutions_unknown_pool", c.resolutions_unknown_pool.get());
+  rte_tel_data_add_dict_u64(d, "resolutions_rate_limited", c.resolutions_rate_limited.get());
+  rte_tel_data_add_dict_u64(d, "resolutions_truncated", c.resolutions_truncated.get());
+  rte_tel_data_add_dict_u64(d, "resolution_pes_returned", c.resolution_pes_returned.get());
+  rte_tel_data_add_dict_u64(d, "resolutions_forwarded", c.resolutions_forwarded.get());
   rte_tel_data_add_dict_u64(d, "dropped_total", c.dropped_total());
   for (std::size_t r = 0; r < kDropReasonCount; ++r) {
     const std::string name = std::string("drop_") + to_string(static_cast<DropReason>(r));

@@ -64,9 +64,11 @@ const char* asap_type_name(std::size_t type) noexcept;  // "registration", ... ;
 inline std::size_t asap_type_slot(std::uint8_t type) noexcept { return type >= 1 && type <= 14 ? type : 0; }
 
 // Handle Resolution latency as seen by the poll lcore: from the SCTP packet that completed the
-// request to usrsctp taking the response (includes both ring hops and the control lcore).
-// Sampled per association while at most SctpConnEngine::kMaxPendingResolutions are in flight;
-// a malformed request answered with an ASAP Error leaves its sample open (pairs shift by one).
+// request to usrsctp taking (or queueing) the response. Answered on the poll lcore
+// (dpdk.resolve_on_poll_lcore): decode, resolve, encode and send there. Forwarded: both ring
+// hops and the control lcore included; sampled per association while at most
+// SctpConnEngine::kMaxPendingResolutions are in flight; a malformed request answered with an
+// ASAP Error leaves its sample open (pairs shift by one).
 // Bucket k counts latencies below 2^k microseconds (the last one: everything longer).
 inline constexpr std::size_t kLatencyBuckets = 21;
 
@@ -86,6 +88,14 @@ struct alignas(64) LcoreCounters {
   Counter enrp_messages_in;
   Counter messages_out;  // ASAP/ENRP messages handed to usrsctp
   Counter loop_iterations;
+  // Handle Resolutions answered on this lcore (PollResolver), by outcome; the others went to the
+  // control lcore (asap_in_handle_resolution counts both).
+  Counter resolutions_answered;      // pool known
+  Counter resolutions_unknown_pool;  // answered 0x9
+  Counter resolutions_rate_limited;  // answered 0x9 by asap.hr_rate_limit
+  Counter resolutions_truncated;     // fewer PEs so that the answer fits one message
+  Counter resolution_pes_returned;
+  Counter resolutions_forwarded;     // decode errors / unknown parameters: AsapServer answers
   std::array<Counter, kDropReasonCount> drops;
   std::array<Counter, kAsapTypeSlots> asap_in_by_type;
   std::array<Counter, kAsapTypeSlots> asap_out_by_type;

@@ -58,28 +58,37 @@ unsigned PollLoop::iterate() {
   transmit();
   events_.flush();
   processor_.counters().loop_iterations.add();
+  if (resolver_ != nullptr) resolver_->quiescent();
   return n + commands;
+}
+
+void PollLoop::sleep_us(std::uint32_t us) {
+  if (resolver_ != nullptr) resolver_->offline();
+  rte_delay_us_sleep(us);
+  if (resolver_ != nullptr) resolver_->online();
 }
 
 int PollLoop::run() {
   running_.store(true, std::memory_order_release);
+  if (resolver_ != nullptr) resolver_->online();
   unsigned idle = 0;
   while (!stop_.load(std::memory_order_acquire)) {
     if (iterate() != 0) {
       idle = 0;
     } else if (++idle >= kIdleSpins && config_.idle_sleep_us != 0) {
-      rte_delay_us_sleep(config_.idle_sleep_us);
+      sleep_us(config_.idle_sleep_us);
     }
   }
   // Graceful end: let closing associations finish their SHUTDOWN (bounded).
   const std::uint64_t deadline = now_ms() + config_.stop_grace_ms;
   while (engine_.connection_count() > 0 && now_ms() < deadline) {
-    if (iterate() == 0) rte_delay_us_sleep(200);
+    if (iterate() == 0) sleep_us(200);
   }
   run_commands();
   engine_.shutdown();
   transmit();
   events_.flush();
+  if (resolver_ != nullptr) resolver_->offline();
   running_.store(false, std::memory_order_release);
   return 0;
 }

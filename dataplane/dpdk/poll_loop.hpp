@@ -9,6 +9,10 @@
 // busy polling, the appliance setting; the default trades a few microseconds of latency for not
 // burning a core on a shared host or in tests).
 //
+// Handlespace reader (when a PollResolver answers Handle Resolutions here): online while the
+// loop runs, a quiescent state after every iteration, offline while sleeping and after the end,
+// so the writers' memory reclamation never waits for a sleeping poll lcore.
+//
 // Stop: request_stop() from any thread. The loop then keeps running (at most stop_grace_ms) while
 // the engine still has associations finishing a graceful SHUTDOWN, then aborts what is left,
 // flushes TX and returns.
@@ -19,6 +23,7 @@
 
 #include "dataplane/dpdk/dpdk_sctp_transport.hpp"
 #include "dataplane/dpdk/packet_processor.hpp"
+#include "dataplane/dpdk/poll_resolver.hpp"
 #include "dataplane/dpdk/sctp_conn_engine.hpp"
 
 namespace poolreg::dpdk {
@@ -41,6 +46,8 @@ class PollLoop {
 
   // The lcore function: arg is the PollLoop*.
   static int lcore_main(void* arg);
+  // The handlespace reader of this lcore (nullptr: none). Before the lcore is launched.
+  void set_resolver(PollResolver* resolver) noexcept { resolver_ = resolver; }
   int run();
   void request_stop() noexcept { stop_.store(true, std::memory_order_release); }
   bool running() const noexcept { return running_.load(std::memory_order_acquire); }
@@ -51,12 +58,14 @@ class PollLoop {
   unsigned run_commands();
   void transmit();
   std::uint64_t now_ms() const noexcept;
+  void sleep_us(std::uint32_t us);
 
   PollLoopConfig config_;
   PacketProcessor& processor_;
   SctpConnEngine& engine_;
   RingEventSink& events_;
   rte_ring* commands_;
+  PollResolver* resolver_ = nullptr;
   std::atomic<bool> stop_{false};
   std::atomic<bool> running_{false};
 };

@@ -37,6 +37,11 @@ std::optional<Protocol> protocol_of_ppid(std::uint32_t ppid) {
   return std::nullopt;
 }
 
+constexpr std::uint8_t kHandleResolutionType = 0x05;
+constexpr std::uint8_t kHandleResolutionResponseType = 0x06;
+
+std::uint64_t tsc_to_us(std::uint64_t cycles) { return cycles * 1'000'000 / rte_get_tsc_hz(); }
+
 bool would_block(int e) { return e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS; }
 
 IpAddress ip_of(const SctpPeerAddress& a) {
@@ -208,6 +213,7 @@ void SctpConnEngine::on_sctp_packet(const FrameVerdict& from, const std::uint8_t
   current_sctp_port_ = static_cast<std::uint16_t>((packet[0] << 8) | packet[1]);
   usrsctp_conninput(e, packet, length, 0);
   current_endpoint_ = nullptr;
+  if (answers_used_ != 0) send_answers();
 }
 
 int SctpConnEngine::output(void* address, const void* buffer, std::size_t length) {
@@ -273,22 +279,27 @@ void SctpConnEngine::deliver(Connection& c, std::uint32_t ppid, std::uint16_t st
     return;
   }
   ++counters_.messages_received;
+  const bool asap = *protocol == Protocol::kAsap;
+  const std::uint8_t type = n > 0 ? data[0] : 0;
   if (processor_ != nullptr) {
     LcoreCounters& lc = processor_->counters();
-    if (*protocol == Protocol::kAsap) {
+    if (asap) {
       lc.asap_messages_in.add();
-      const std::uint8_t type = n > 0 ? data[0] : 0;
       lc.asap_in_by_type[asap_type_slot(type)].add();
-      if (type == 0x05 && !c.latency_off) {
-        if (c.pending_resolutions.size() < kMaxPendingResolutions) {
-          c.pending_resolutions.push_back(rte_get_tsc_cycles());
-        } else {  // more in flight than we track: pairing would break, stop sampling this one
-          c.latency_off = true;
-          c.pending_resolutions.clear();
-        }
-      }
     } else {
       lc.enrp_messages_in.add();
+    }
+  }
+  if (asap && answerer_ != nullptr && answer_locally(c, data, n)) {
+    std::free(data);
+    return;
+  }
+  if (asap && type == kHandleResolutionType && !c.latency_off) {
+    if (c.pending_resolutions.size() < kMaxPendingResolutions) {
+      c.pending_resolutions.push_back(rte_get_tsc_cycles());
+    } else {  // more in flight than we track: pairing would break, stop sampling this one
+      c.latency_off = true;
+      c.pending_resolutions.clear();
     }
   }
   kernel::MessageInfo info;
@@ -385,6 +396,7 @@ void SctpConnEngine::forget(ConnectionId id) {
   }
   pending_.erase(id);
   connections_.erase(id);
+  if (answerer_ != nullptr) answerer_->forget(id);
 }
 
 // ---- commands from the control side ----
@@ -445,13 +457,18 @@ kernel::SendResult SctpConnEngine::send(ConnectionId id, Protocol protocol,
     ++counters_.send_failed;
     return kernel::SendResult::kNoConnection;
   }
+  return send_on(*c, protocol, message, false);
+}
+
+kernel::SendResult SctpConnEngine::send_on(Connection& c, Protocol protocol, std::span<const std::uint8_t> message,
+                                           bool answered_here) {
   if (message.empty() || message.size() > config_.max_message_size) {
     ++counters_.send_failed;
     return kernel::SendResult::kTooBig;
   }
-  if (c->queue.empty()) {
-    if (send_raw(*c, protocol, message.data(), message.size(), 0) >= 0) {
-      note_sent(*c, protocol, message.data(), message.size());
+  if (c.queue.empty()) {
+    if (send_raw(c, protocol, message.data(), message.size(), 0) >= 0) {
+      note_sent(c, protocol, message.data(), message.size(), answered_here);
       return kernel::SendResult::kSent;
     }
     if (!would_block(errno)) {
@@ -459,40 +476,76 @@ kernel::SendResult SctpConnEngine::send(ConnectionId id, Protocol protocol,
       return kernel::SendResult::kError;
     }
   }
-  if (c->queue.size() >= config_.max_queued_messages) {
+  if (c.queue.size() >= config_.max_queued_messages) {
     ++counters_.send_failed;
     return kernel::SendResult::kQueueFull;
   }
-  c->queue.emplace_back(protocol, std::vector<std::uint8_t>(message.begin(), message.end()));
-  pending_.insert(id);
+  c.queue.push_back(Queued{protocol, answered_here, std::vector<std::uint8_t>(message.begin(), message.end())});
+  pending_.insert(c.id);
   return kernel::SendResult::kQueued;
 }
 
-void SctpConnEngine::note_sent(Connection& c, Protocol protocol, const std::uint8_t* data, std::size_t n) {
+bool SctpConnEngine::answer_locally(Connection& c, const std::uint8_t* data, std::size_t n) {
+  const std::uint64_t t0 = rte_get_tsc_cycles();
+  const std::span<const std::uint8_t> reply = answerer_->answer(c.id, std::span<const std::uint8_t>(data, n));
+  if (reply.empty()) return false;
+  // We are inside usrsctp's receive callback: the answer is sent once usrsctp_conninput()
+  // returned (send_answers), never from here. Slots are reused, so this does not allocate
+  // once the buffers have grown to the largest burst.
+  if (answers_used_ == answers_.size()) answers_.emplace_back();
+  Answer& a = answers_[answers_used_++];
+  a.id = c.id;
+  a.received_tsc = t0;
+  a.bytes.assign(reply.begin(), reply.end());
+  if (events_ != nullptr && now_ms_ >= c.next_activity_report_ms) {
+    c.next_activity_report_ms = now_ms_ + kActivityReportMs;
+    events_->on_activity(c.id);
+  }
+  return true;
+}
+
+void SctpConnEngine::send_answers() {
+  for (std::size_t i = 0; i < answers_used_; ++i) {
+    const Answer& a = answers_[i];
+    Connection* c = find(a.id);
+    if (c == nullptr || c->state == State::kClosing) {
+      ++counters_.send_failed;
+      continue;
+    }
+    send_on(*c, Protocol::kAsap, a.bytes, true);
+    if (processor_ != nullptr)
+      processor_->counters().record_resolution_latency(tsc_to_us(rte_get_tsc_cycles() - a.received_tsc));
+  }
+  answers_used_ = 0;
+}
+
+void SctpConnEngine::note_sent(Connection& c, Protocol protocol, const std::uint8_t* data, std::size_t n,
+                               bool answered_here) {
   ++counters_.messages_sent;
   if (processor_ == nullptr) return;
   LcoreCounters& lc = processor_->counters();
   lc.messages_out.add();
   if (protocol != Protocol::kAsap || n == 0) return;
   lc.asap_out_by_type[asap_type_slot(data[0])].add();
-  // A Handle Resolution Response closes the oldest open request (answers leave in order).
-  if (data[0] == 0x06 && !c.pending_resolutions.empty()) {
+  // A Handle Resolution Response from the control lcore closes the oldest forwarded request
+  // (answers leave in order).
+  if (!answered_here && data[0] == kHandleResolutionResponseType && !c.pending_resolutions.empty()) {
     const std::uint64_t cycles = rte_get_tsc_cycles() - c.pending_resolutions.front();
     c.pending_resolutions.pop_front();
-    lc.record_resolution_latency(cycles * 1'000'000 / rte_get_tsc_hz());
+    lc.record_resolution_latency(tsc_to_us(cycles));
   }
 }
 
 bool SctpConnEngine::flush(Connection& c) {
   while (!c.queue.empty()) {
-    auto& [protocol, bytes] = c.queue.front();
-    if (send_raw(c, protocol, bytes.data(), bytes.size(), 0) < 0) {
+    const Queued& q = c.queue.front();
+    if (send_raw(c, q.protocol, q.bytes.data(), q.bytes.size(), 0) < 0) {
       if (would_block(errno)) return false;
       counters_.send_failed += c.queue.size();
       c.queue.clear();
       break;
     }
-    note_sent(c, protocol, bytes.data(), bytes.size());
+    note_sent(c, q.protocol, q.bytes.data(), q.bytes.size(), q.answered_here);
     c.queue.pop_front();
   }
   if (c.state == State::kClosing) send_control(c, SCTP_EOF);
@@ -531,6 +584,7 @@ void SctpConnEngine::run_timers(std::uint64_t now_ms) {
   if (elapsed == 0) return;
   last_timer_ms_ = now_ms;
   usrsctp_handle_timers(static_cast<std::uint32_t>(elapsed));
+  if (answers_used_ != 0) send_answers();
   // Close lingers: a closing association whose SHUTDOWN never completes is aborted.
   std::vector<ConnectionId> expired;
   for (auto& [id, c] : connections_)

@@ -1,8 +1,9 @@
 // SctpConnEngine: usrsctp in AF_CONN mode on one poll lcore. SCTP packets parsed off the wire by
 // the PacketProcessor go in with usrsctp_conninput(); what usrsctp sends comes out of its output
 // callback and is framed (UDP/IP/Ethernet, RFC 6951) by the same lcore's PacketProcessor into its
-// TX batch. ASAP/ENRP messages, association events and closes are reported to an EngineEventSink;
-// sends, connects, closes and aborts come in as calls on the same lcore.
+// TX batch. ASAP/ENRP messages, association events and closes are reported to an EngineEventSink,
+// except the ASAP messages a LocalAnswerer answers right here (Handle Resolutions, see
+// poll_resolver.hpp); sends, connects, closes and aborts come in as calls on the same lcore.
 //
 // Threads and locks (why this is "no lock on the packet path"):
 // - usrsctp_init_nothreads(): usrsctp starts no timer thread and no UDP receive thread. usrsctp
@@ -15,7 +16,8 @@
 //   one atomic instruction, no syscall, no waiting. The control lcore never calls usrsctp; it talks
 //   to the engine through rings (dpdk_sctp_transport.hpp).
 // - Callbacks (receive_cb, the output callback) run synchronously inside those calls on the poll
-//   lcore. The engine never calls back into usrsctp from inside a receive callback.
+//   lcore. The engine never calls back into usrsctp from inside a receive callback (local answers
+//   are kept and sent once usrsctp_conninput() has returned).
 //
 // Model: one one-to-many (SOCK_SEQPACKET) AF_CONN socket per listener (ASAP 3863, ENRP 9901),
 // bound to the wildcard conn address; outgoing associations leave from the listener of their
@@ -58,6 +60,22 @@ class EngineEventSink {
                           std::size_t length) = 0;
   virtual void on_closed(ConnectionId id, CloseReason reason) = 0;
   virtual void on_unknown_ppid(ConnectionId id, std::uint32_t ppid) = 0;
+  // Messages on `id` were answered on the poll lcore (LocalAnswerer) and not forwarded: the
+  // association is in use. Reported at most once per kActivityReportMs per association, so the
+  // control side's idle timeout does not close a peer that only resolves.
+  virtual void on_activity(ConnectionId id) = 0;
+};
+
+// Answers some ASAP messages on the poll lcore itself instead of forwarding them to the control
+// lcore (Handle Resolutions: poll_resolver.hpp). Poll lcore only.
+class LocalAnswerer {
+ public:
+  virtual ~LocalAnswerer() = default;
+  // One whole ASAP message received on association `id`. Returns the answer to send back on it
+  // (valid until the next call), or an empty span: not answered here, forward the message.
+  virtual std::span<const std::uint8_t> answer(ConnectionId id, std::span<const std::uint8_t> message) = 0;
+  // The association is gone: drop what is kept for it.
+  virtual void forget(ConnectionId id) = 0;
 };
 
 struct SctpConnEngineConfig : kernel::UsrsctpTunables {
@@ -85,6 +103,7 @@ struct EngineCounters {
 class SctpConnEngine final : public SctpPacketSink {
  public:
   static constexpr std::size_t kMaxPendingResolutions = 16384;
+  static constexpr std::uint64_t kActivityReportMs = 1000;
 
   // nullptr (error set) when an engine already exists in this process.
   static std::unique_ptr<SctpConnEngine> create(const SctpConnEngineConfig& config,
@@ -97,6 +116,9 @@ class SctpConnEngine final : public SctpPacketSink {
 
   // processor: frames output packets (nullptr: output is dropped). events: where reports go.
   void attach(PacketProcessor* processor, EngineEventSink* events) noexcept;
+  // ASAP messages the answerer takes are answered here and never forwarded (nullptr: forward
+  // everything). Set before the poll lcore runs.
+  void set_local_answerer(LocalAnswerer* answerer) noexcept { answerer_ = answerer; }
 
   // Start-up (before the poll lcore runs) or on the poll lcore.
   kernel::ListenResult listen(Protocol protocol, std::uint16_t port);
@@ -131,6 +153,13 @@ class SctpConnEngine final : public SctpPacketSink {
 
  private:
   enum class State : std::uint8_t { kConnecting, kUp, kClosing };
+  // A message usrsctp would not take yet. answered_here: produced by the LocalAnswerer (its
+  // latency is not paired with a forwarded request).
+  struct Queued {
+    Protocol protocol = Protocol::kAsap;
+    bool answered_here = false;
+    std::vector<std::uint8_t> bytes;
+  };
   struct Connection {
     ConnectionId id = 0;
     Socket* socket = nullptr;
@@ -139,13 +168,15 @@ class SctpConnEngine final : public SctpPacketSink {
     kernel::PeerInfo peer;
     std::vector<std::uint8_t> partial;
     bool partial_oversize = false;
-    std::deque<std::pair<Protocol, std::vector<std::uint8_t>>> queue;
+    std::deque<Queued> queue;
     std::uint64_t linger_deadline_ms = 0;
-    // Arrival times (TSC) of Handle Resolutions not answered yet, oldest first (answers leave
-    // in order on an association), for the latency histogram only. Bounded: a peer with more
-    // than kMaxPendingResolutions in flight is no longer sampled (latency_off).
+    // Arrival times (TSC) of Handle Resolutions forwarded to the control lcore and not answered
+    // yet, oldest first (answers leave in order on an association), for the latency histogram
+    // only. Bounded: a peer with more than kMaxPendingResolutions in flight is no longer sampled
+    // (latency_off). Resolutions answered on this lcore are timed directly instead.
     std::deque<std::uint64_t> pending_resolutions;
     bool latency_off = false;
+    std::uint64_t next_activity_report_ms = 0;  // see EngineEventSink::on_activity
   };
 
   SctpConnEngine(const SctpConnEngineConfig& config, std::atomic<std::uint64_t>& ids);
@@ -162,13 +193,29 @@ class SctpConnEngine final : public SctpPacketSink {
                 std::uint16_t flags);
   void send_control(Connection& c, std::uint16_t flags);
   bool flush(Connection& c);
-  // Counts a message handed to usrsctp (by ASAP type) and closes a resolution latency sample.
-  void note_sent(Connection& c, Protocol protocol, const std::uint8_t* data, std::size_t n);
+  kernel::SendResult send_on(Connection& c, Protocol protocol, std::span<const std::uint8_t> message,
+                             bool answered_here);
+  // An ASAP message the LocalAnswerer answered: keeps the answer for send_answers() and reports
+  // activity. False: not answered here (forward it).
+  bool answer_locally(Connection& c, const std::uint8_t* data, std::size_t n);
+  // Sends the answers kept by answer_locally (outside usrsctp's callbacks) and times them.
+  void send_answers();
+  // Counts a message handed to usrsctp (by ASAP type) and closes a forwarded resolution's
+  // latency sample.
+  void note_sent(Connection& c, Protocol protocol, const std::uint8_t* data, std::size_t n, bool answered_here);
 
   SctpConnEngineConfig config_;
   std::atomic<std::uint64_t>& ids_;
   PacketProcessor* processor_ = nullptr;
   EngineEventSink* events_ = nullptr;
+  LocalAnswerer* answerer_ = nullptr;
+  struct Answer {
+    ConnectionId id = 0;
+    std::uint64_t received_tsc = 0;
+    std::vector<std::uint8_t> bytes;
+  };
+  std::vector<Answer> answers_;  // [0, answers_used_) wait for send_answers()
+  std::size_t answers_used_ = 0;
   RemoteEndpointTable endpoints_;
   std::vector<std::unique_ptr<Socket>> sockets_;
   std::unordered_map<ConnectionId, Connection> connections_;

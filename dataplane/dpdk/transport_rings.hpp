@@ -1,7 +1,7 @@
 // The two single-producer/single-consumer rte_rings between the control lcore (registrar logic,
 // DpdkSctpTransport) and the poll lcore (SctpConnEngine):
 //   commands  control -> poll : send, connect, close, abort
-//   events    poll -> control : connected, message, closed, unknown PPID
+//   events    poll -> control : connected, message, closed, unknown PPID, activity
 // Each ring slot holds one heap object (TransportCommand / TransportEvent) whose ownership passes
 // with it; message bytes travel in malloc()ed buffers (an event's message is usrsctp's own receive
 // buffer, handed over without a copy). The poll lcore wakes the control lcore through an eventfd
@@ -33,7 +33,8 @@ struct TransportCommand {
 };
 
 struct TransportEvent {
-  enum class Kind : std::uint8_t { kConnected, kMessage, kClosed, kUnknownPpid };
+  // kActivity: messages were answered on the poll lcore (EngineEventSink::on_activity).
+  enum class Kind : std::uint8_t { kConnected, kMessage, kClosed, kUnknownPpid, kActivity };
   Kind kind = Kind::kMessage;
   kernel::ConnectionId id = 0;
   kernel::PeerInfo peer;         // kConnected

@@ -101,6 +101,10 @@ class MessageHandler {
   virtual void on_closed(ConnectionId id, CloseReason reason) = 0;
   // A message whose PPID is neither ASAP nor ENRP. Default: ignore (it is counted).
   virtual void on_unknown_ppid(ConnectionId /*id*/, std::uint32_t /*ppid*/) {}
+  // The transport answered messages on this connection itself (the DPDK poll lcore's Handle
+  // Resolutions) without delivering them: the connection is in use (idle timeouts). Reported at
+  // most about once per second per connection. Default: ignore.
+  virtual void on_activity(ConnectionId /*id*/) {}
 };
 
 // Counters, all monotonic; names are what `poolctl stats` shows.

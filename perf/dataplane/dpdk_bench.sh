@@ -5,7 +5,9 @@
 #     kernel UDP receive path (see dpdk_packet_bench.cpp for exactly what is timed).
 #  2. Handle resolutions/s end to end: poolreg-pu (client library, usrsctp over UDP) in a network
 #     namespace fires REPEAT pipelined resolutions (--interval-ms 0) at
-#       a) poolregd --dpdk on net_af_packet bound to a veth whose peer is in the namespace, and
+#       a) poolregd --dpdk on net_af_packet bound to a veth whose peer is in the namespace,
+#          answering on the poll lcore (dpdk.resolve_on_poll_lcore = true, the default),
+#       a') the same with dpdk.resolve_on_poll_lcore = false (through the rings to AsapServer),
 #       b) poolregd on kernel sockets inside the same namespace (over its loopback),
 #     3 PEs registered in the pool. net_af_packet costs a syscall per burst (no real NIC here), and
 #     the kernel run has no veth hop, so b) is favoured.
@@ -69,27 +71,37 @@ print(f"{ok}/{sys.argv[4]} answered with 3 PEs in {secs:.3f} s: {ok/secs:.0f} re
 PY
 }
 
-"$B/dataplane/daemon/poolregd" --dpdk --listen 10.96.0.1 --set asap.tcp=false --set enrp.enabled=false \
-  --set control.enabled=false --set dpdk.idle_sleep_us="${IDLE_SLEEP_US:-0}" --log-level warn -- -l 0-1 --no-huge -m 256 --no-pci \
-  --no-shconf --file-prefix="poolreg-bench-$$" --vdev="net_af_packet0,iface=$OUT" --log-level=lib.eal:error \
-  >"$WORK/dpdk.log" 2>&1 &
-PIDS+=($!); sleep 2
-printf "dpdk   (idle_sleep_us=${IDLE_SLEEP_US:-0}):        "; DPDK_LINE=$(run_pu 10.96.0.1); echo "$DPDK_LINE"
-python3 - "/var/run/dpdk/poolreg-bench-$$/dpdk_telemetry.v2" <<'PY'
+run_dpdk() {  # $1 = dpdk.resolve_on_poll_lcore; prints the PU line, then the poll lcore's latency view
+  "$B/dataplane/daemon/poolregd" --dpdk --listen 10.96.0.1 --set asap.tcp=false --set enrp.enabled=false \
+    --set control.enabled=false --set dpdk.idle_sleep_us="${IDLE_SLEEP_US:-0}" --set dpdk.resolve_on_poll_lcore="$1" \
+    --log-level warn -- -l 0-1 --no-huge -m 256 --no-pci \
+    --no-shconf --file-prefix="poolreg-bench-$$" --vdev="net_af_packet0,iface=$OUT" --log-level=lib.eal:error \
+    >"$WORK/dpdk.log" 2>&1 &
+  PIDS+=($!); sleep 2
+  run_pu 10.96.0.1
+  python3 - "/var/run/dpdk/poolreg-bench-$$/dpdk_telemetry.v2" "$1" <<'PY'
 import json, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.connect(sys.argv[1]); s.recv(1024)
 s.send(b"/poolreg/resolution_latency"); h = json.loads(s.recv(65536))["/poolreg/resolution_latency"]
+path = "answered on the poll lcore" if sys.argv[2] == "true" else "both ring hops + control lcore"
 print(f"       poll-lcore view: {h['count']} resolutions, mean {h['mean_us']} us from request packet to response "
-      "handed to usrsctp (both ring hops + control lcore)")
+      f"handed to usrsctp ({path})")
 PY
-for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; PIDS=()
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; PIDS=()
+  rm -rf "/var/run/dpdk/poolreg-bench-$$"
+}
+OUTPUT=$(run_dpdk true); DPDK_LINE=$(head -1 <<<"$OUTPUT")
+echo "dpdk, poll lcore answers (idle_sleep_us=${IDLE_SLEEP_US:-0}): $OUTPUT"
+OUTPUT=$(run_dpdk false); CONTROL_LINE=$(head -1 <<<"$OUTPUT")
+echo "dpdk, control lcore answers:                   $OUTPUT"
 
 $X "$B/dataplane/daemon/poolregd" --listen 10.96.0.2 --set asap.tcp=false --set enrp.enabled=false \
   --set control.enabled=false --log-level warn >"$WORK/kernel.log" 2>&1 &
 PIDS+=($!); sleep 1
 printf 'kernel (usrsctp UDP, loopback):   '; KERNEL_LINE=$(run_pu 10.96.0.2); echo "$KERNEL_LINE"
-python3 - "$DPDK_LINE" "$KERNEL_LINE" <<'PY'
+python3 - "$DPDK_LINE" "$CONTROL_LINE" "$KERNEL_LINE" <<'PY'
 import re, sys
-d, k = (float(re.search(r"([0-9.]+) resolutions/s", s).group(1)) for s in sys.argv[1:3])
-print(f"ratio dpdk/kernel: {d/k:.2f}x")
+d, c, k = (float(re.search(r"([0-9.]+) resolutions/s", s).group(1)) for s in sys.argv[1:4])
+print(f"ratio dpdk poll-lcore answers / control-lcore answers: {d/c:.2f}x")
+print(f"ratio dpdk (poll lcore) / kernel: {d/k:.2f}x; dpdk (control lcore) / kernel: {c/k:.2f}x")
 PY

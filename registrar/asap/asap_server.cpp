@@ -93,11 +93,6 @@ std::optional<Salvaged> salvage_registration(std::span<const std::uint8_t> bytes
   return Salvaged{*handle, *id};
 }
 
-// Upper bound of the bytes one PE adds to a Handle Resolution Response (PE TLV header + IDs +
-// life, transport header incl. DCCP service code, addresses, policy TLV, next-gen 0x8042).
-constexpr std::size_t kPeFixedBound = 16 + 12 + 32 + 20;
-constexpr std::size_t kPolicyTlvBound = 32;
-
 }  // namespace
 
 AsapServer::AsapServer(const AsapConfig& config, handlespace::Handlespace& handlespace,
@@ -110,9 +105,8 @@ AsapServer::AsapServer(const AsapConfig& config, handlespace::Handlespace& handl
       clock_(clock),
       enrp_(enrp),
       timers_(config.timer_tick, config.timer_slots, clock.now()),
-      resolve_cap_(std::clamp<std::size_t>(config.hr_max_items, 1, handlespace::kMaxResolveItems)),
-      tx_(std::max<std::size_t>(config.max_message, 64) + 4),
-      address_scratch_(255) {
+      answerer_(config),
+      tx_(std::max<std::size_t>(config.max_message, 64) + 4) {
   config_.max_message = std::min<std::size_t>(config_.max_message, 65535);
 }
 
@@ -128,12 +122,7 @@ Association& AsapServer::association_for(ConnectionId c) {
 }
 
 wire::WireOptions AsapServer::options_for(const Association& a) const noexcept {
-  wire::WireOptions o;
-  o.next_gen = config_.next_gen && a.ng_capabilities.has_value();
-  o.max_pool_handle = std::min(config_.max_pool_handle, kPoolHandleCapacity);
-  o.max_message = config_.max_message;
-  o.max_addresses = config_.max_addresses;
-  return o;
+  return answerer_.options_for(a.ng_capabilities);
 }
 
 bool AsapServer::send(ConnectionId c, std::span<const std::uint8_t> message) {
@@ -143,10 +132,7 @@ bool AsapServer::send(ConnectionId c, std::span<const std::uint8_t> message) {
 }
 
 std::uint32_t AsapServer::items_for(const std::optional<std::uint32_t>& hro) const noexcept {
-  std::uint64_t n = config_.hr_default_items;
-  if (hro && *hro != 0 && (config_.ng_capabilities & wire::kNgCapHro) != 0) n = *hro;
-  if (n == 0) n = 1;
-  return static_cast<std::uint32_t>(std::min<std::uint64_t>(n, resolve_cap_));
+  return answerer_.items_for(hro);
 }
 
 void AsapServer::send_error(ConnectionId c, ErrorCause cause, std::span<const std::uint8_t> info) {
@@ -234,6 +220,10 @@ void AsapServer::on_message(ConnectionId connection, std::span<const std::uint8_
   else if (type == type_code(AsapType::kHandleResolution)) handle_handle_resolution(connection, a, bytes);
   else handle_other(connection, a, bytes, type);
   reader_.quiescent();
+}
+
+void AsapServer::on_activity(ConnectionId connection) {
+  if (Association* a = associations_.find(connection)) a->last_activity = clock_.now();
 }
 
 void AsapServer::on_connection_closed(ConnectionId connection) {
@@ -513,63 +503,30 @@ void AsapServer::handle_handle_resolution(ConnectionId c, Association& a, std::s
 
 void AsapServer::answer_resolution(ConnectionId c, const wire::HandleResolution& m, const wire::WireOptions& o,
                                    bool rate_limited) {
-  wire::HandleResolutionResponseWriter w(ByteSink(std::span<std::uint8_t>(tx_)), o);
-  const PoolHandle& handle = m.pool_handle;
-  if (rate_limited) {
-    ++counters_.resolutions_rate_limited;
-    ++counters_.errors_sent_by_cause[cause_slot(ErrorCause::kUnknownPoolHandle)];
-    w.begin_error(handle, ErrorCause::kUnknownPoolHandle);  // as RSPLIB: looks like an unknown pool
-  } else {
-    const std::uint32_t items = items_for(m.items);
-    std::size_t used = wire::kMessageHeaderSize + wire::pad4(wire::kTlvHeaderSize + handle.size()) + kPolicyTlvBound;
-    bool begun = false;
-    bool truncated = false;
-    std::size_t sent = 0;
-    const auto status = hs_.resolve(handle, items, reader_, [&](const handlespace::PoolElementView& pe) {
-      if (truncated) return;
-      std::size_t n = 0;
-      std::size_t address_bytes = 0;
-      for (const IpAddress ip : pe.user_addresses()) {
-        if (n == address_scratch_.size()) break;
-        address_scratch_[n++] = ip;
-        address_bytes += ip.is_v4() ? 8 : 20;
-      }
-      if (used + kPeFixedBound + address_bytes > o.max_message) {
-        truncated = true;  // keep the answer one valid message
-        return;
-      }
-      if (!begun) {
-        w.begin(handle, pe.policy());  // RSPLIB: policy TLV = the first returned PE's values
-        begun = true;
-      }
-      w.add(pe.id(), pe.home(), pe.registration_life_ms(), pe.user_protocol(), pe.user_port(),
-            pe.user_transport_use(), std::span<const IpAddress>(address_scratch_.data(), n), pe.policy(),
-            pe.dccp_service_code());
-      used += kPeFixedBound + address_bytes;
-      ++sent;
-    });
-    if (status == handlespace::ResolveStatus::kUnknownPool) {
+  const auto a = answerer_.answer(hs_, reader_, m, o, answerer_.items_for(m.items), rate_limited,
+                                  std::span<std::uint8_t>(tx_));
+  using Status = ResolutionOutcome::Status;
+  switch (a.outcome.status) {
+    case Status::kRateLimited:
+      ++counters_.resolutions_rate_limited;
+      ++counters_.errors_sent_by_cause[cause_slot(ErrorCause::kUnknownPoolHandle)];
+      break;
+    case Status::kUnknownPool:
       ++counters_.resolutions_unknown_pool;
       ++counters_.errors_sent_by_cause[cause_slot(ErrorCause::kUnknownPoolHandle)];
-      w.begin_error(handle, ErrorCause::kUnknownPoolHandle);  // ASAP-HR-02
-    } else {
-      if (!begun) {  // pool exists but nothing selectable (e.g. all weights 0)
-        PolicyParams p;
-        if (auto s = hs_.pool_summary(handle)) p.type = s->policy;
-        w.begin(handle, p);
-      }
+      break;
+    case Status::kAnswered:
       ++counters_.resolutions;
-      counters_.resolution_pes_returned += sent;
-      if (truncated) ++counters_.resolutions_truncated;
-      hs_.drain_feedback(hs_.shard_of(handle));  // LUD-family policy state advances now
-    }
+      counters_.resolution_pes_returned += a.outcome.pes_returned;
+      if (a.outcome.truncated) ++counters_.resolutions_truncated;
+      hs_.drain_feedback(hs_.shard_of(m.pool_handle));  // LUD-family policy state advances now
+      break;
   }
-  const auto e = w.finish();
-  if (!e) {
+  if (a.size == 0) {
     ++counters_.send_failures;
     return;
   }
-  send(c, std::span<const std::uint8_t>(tx_.data(), e.size));
+  send(c, std::span<const std::uint8_t>(tx_.data(), a.size));
 }
 
 std::optional<std::vector<PoolElement>> AsapServer::operator_resolve(const PoolHandle& handle, std::uint32_t items) {

@@ -28,6 +28,7 @@
 #include "registrar/asap/association_table.hpp"
 #include "registrar/asap/keep_alive_scheduler.hpp"
 #include "registrar/asap/owned_pe_table.hpp"
+#include "registrar/asap/resolution_answer.hpp"
 #include "registrar/common/clock.hpp"
 #include "registrar/common/message_output.hpp"
 #include "registrar/common/registrar_events.hpp"
@@ -52,6 +53,9 @@ class AsapServer final : public PeMonitor {
   void on_connection_up(ConnectionId connection, const ConnectionPeer& peer);
   // One whole ASAP message (PPID 11 / one framed TCP message).
   void on_message(ConnectionId connection, std::span<const std::uint8_t> bytes);
+  // Messages on the connection were answered without reaching the server (Handle Resolutions on
+  // the DPDK poll lcore): it counts as traffic for association_idle_timeout.
+  void on_activity(ConnectionId connection);
   // ASAP-KA-04: every PE registered over the connection is removed (ENRP DEL for owned ones).
   void on_connection_closed(ConnectionId connection);
 
@@ -130,15 +134,14 @@ class AsapServer final : public PeMonitor {
   OwnedPeTable owned_;
   KeepAliveScheduler timers_;
   AsapCounters counters_;
-  std::size_t resolve_cap_;
+  ResolutionAnswerer answerer_;  // Handle Resolution Responses (shared with the DPDK poll lcore)
 
   // Connections refused by max_associations, until their close is reported (their messages
   // are dropped instead of opening an association entry through the back door).
   std::unordered_set<ConnectionId> refused_;
   TimeNs next_idle_sweep_ = 0;  // 0: no idle timeout configured
 
-  std::vector<std::uint8_t> tx_;               // one outgoing message, sized once
-  std::vector<IpAddress> address_scratch_;     // HR path: addresses of one PE, sized once
+  std::vector<std::uint8_t> tx_;  // one outgoing message, sized once
 };
 
 }  // namespace poolreg::asap

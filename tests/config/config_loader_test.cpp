@@ -387,6 +387,7 @@ RegistrarConfig every_field_changed() {
   c.dpdk.ports = {0, 3};
   c.dpdk.burst_size = 64;
   c.dpdk.mempool_size = 4095;
+  c.dpdk.resolve_on_poll_lcore = false;
   return c;
 }
 

@@ -240,6 +240,14 @@ TEST(DpdkDaemon, PeRegistersAndPuResolvesThroughTheDpdkRegistrar) {
   EXPECT_GE(stats.value("asap_in_handle_resolution", 0), 2);
   EXPECT_GE(stats.value("asap_out_registration_response", 0), 3);
   EXPECT_GE(stats.value("asap_out_handle_resolution_response", 0), 2);
+  // dpdk.resolve_on_poll_lcore (default): every resolution was answered on the poll lcore (the
+  // three that found the PEs included), none went to the control lcore.
+  EXPECT_GE(stats.value("resolutions_answered", 0), 3);
+  EXPECT_EQ(stats.value("resolutions_forwarded", -1), 0);
+  EXPECT_EQ(stats.value("resolutions_answered", 0) + stats.value("resolutions_unknown_pool", 0) +
+                stats.value("resolutions_rate_limited", 0),
+            stats.value("asap_in_handle_resolution", -1));
+  EXPECT_GE(stats.value("resolution_pes_returned", 0), 9);
   const nlohmann::json latency =
       telemetry(telemetry_socket, "/poolreg/resolution_latency")["/poolreg/resolution_latency"];
   EXPECT_EQ(latency.value("count", 0), stats.value("asap_out_handle_resolution_response", -1))
@@ -273,6 +281,49 @@ TEST(DpdkDaemon, PeRegistersAndPuResolvesThroughTheDpdkRegistrar) {
   }
   EXPECT_TRUE(arp_reply && neighbor_advert);
   if (!::testing::Test::HasFailure()) ::unlink(pcap.c_str());  // kept for a look when the test failed
+}
+
+// dpdk.resolve_on_poll_lcore = false: the old path (every ASAP message crosses the rings to the
+// control lcore's AsapServer) still answers, and the poll lcore answered nothing itself.
+TEST(DpdkDaemon, ResolutionsGoToTheControlLcoreWhenConfigured) {
+  const std::string poolregd = env("POOLREGD"), pe = env("POOLREG_PE"), pu = env("POOLREG_PU");
+  ASSERT_FALSE(poolregd.empty() || pe.empty() || pu.empty()) << "POOLREGD / POOLREG_PE / POOLREG_PU not set";
+  test::VethNamespace net("10.95.0.2/24", "fd95::2/64");
+  if (!net.ok()) GTEST_SKIP() << net.reason();
+
+  const std::string prefix = "poolreg-dpdk-ctl-" + std::to_string(::getpid());
+  RuntimeDirCleanup runtime_dir{prefix};
+  ChildProcess daemon(dpdk_daemon_command(poolregd, {"--listen", "10.95.0.1", "--set", "enrp.enabled=false",
+                                                      "--set", "dpdk.resolve_on_poll_lcore=false"},
+                                          prefix, net));
+  ASSERT_TRUE(daemon.started());
+  ASSERT_TRUE(wait_until(
+      [&] { return daemon.poll() || daemon.output().find("listening:") != std::string::npos; }, 15s))
+      << daemon.output();
+  ASSERT_FALSE(daemon.exit_code().has_value()) << daemon.output();
+  ChildProcess pe_process(in_namespace(net, {pe, "-r", "10.95.0.1:3863", "--pool", "CtlPool", "--count", "2",
+                                             "--port", "7", "--duration", "6", "-q"}));
+  ASSERT_TRUE(pe_process.started());
+  std::string answer;
+  ASSERT_TRUE(resolves(net, pu, "10.95.0.1:3863", "CtlPool", 2, "10.95.0.2", &answer))
+      << "PU answer: " << answer << "\nPE: " << pe_process.output() << "\ndaemon: " << daemon.output();
+
+  const std::string telemetry_socket = "/var/run/dpdk/" + prefix + "/dpdk_telemetry.v2";
+  const nlohmann::json stats = telemetry(telemetry_socket, "/poolreg/lcore_stats")["/poolreg/lcore_stats"];
+  ASSERT_TRUE(stats.is_object()) << stats.dump();
+  EXPECT_GE(stats.value("asap_in_handle_resolution", 0), 1);
+  EXPECT_GE(stats.value("asap_out_handle_resolution_response", 0), 1);
+  EXPECT_EQ(stats.value("resolutions_answered", -1), 0);
+  EXPECT_EQ(stats.value("resolutions_unknown_pool", -1), 0);
+  EXPECT_EQ(stats.value("resolutions_forwarded", -1), 0);  // no resolver at all
+  const nlohmann::json latency =
+      telemetry(telemetry_socket, "/poolreg/resolution_latency")["/poolreg/resolution_latency"];
+  EXPECT_EQ(latency.value("count", 0), stats.value("asap_out_handle_resolution_response", -1))
+      << latency.dump();
+
+  daemon.signal(SIGTERM);
+  ASSERT_TRUE(wait_until([&] { return daemon.poll(); }, 10s)) << daemon.output();
+  EXPECT_EQ(daemon.exit_code(), 0) << daemon.output();
 }
 
 // ENRP over the DPDK path: registrar A runs --dpdk on the veth, registrar B runs on kernel

@@ -1,5 +1,5 @@
 // DpdkSctpTransport's connection model over the rings, with the poll side played by the test
-// through RingEventSink and by reading the command ring: on_connected / on_message delivery,
+// through RingEventSink and by reading the command ring: on_connected / on_message / on_activity delivery,
 // on_closed exactly once (also after close()/abort(), deferred, and never again when the poll side
 // reports the same id later), sends and connects as ring commands, a full ring, listen rules.
 #include "dataplane/dpdk/dpdk_sctp_transport.hpp"
@@ -116,6 +116,17 @@ TEST_F(DpdkSctpTransportTest, DeliversConnectionsAndMessagesAndSendsCommands) {
   EXPECT_EQ(std::vector<std::uint8_t>(c->data, c->data + c->length), reply);
   EXPECT_EQ(transport_->send(id + 1000, kernel::Protocol::kAsap, reply), kernel::SendResult::kNoConnection);
   EXPECT_EQ(transport_->send(id, kernel::Protocol::kAsap, {}), kernel::SendResult::kTooBig);
+}
+
+TEST_F(DpdkSctpTransportTest, ActivityOfOpenConnectionsReachesTheHandler) {
+  const kernel::ConnectionId id = accept_one();
+  poll_side_->on_activity(id);
+  poll_side_->on_activity(id + 1000);  // not open here: dropped
+  poll_side_->flush();
+  ASSERT_TRUE(run_until(loop_, [&] { return !handler_.activity.empty(); }));
+  run_for(loop_, 20ms);
+  EXPECT_EQ(handler_.activity, std::vector<kernel::ConnectionId>{id});
+  EXPECT_TRUE(handler_.messages.empty());
 }
 
 TEST_F(DpdkSctpTransportTest, CloseIsReportedOnceAndLaterPollReportsAreIgnored) {

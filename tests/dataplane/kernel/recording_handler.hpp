@@ -37,6 +37,7 @@ class RecordingHandler : public MessageHandler {
     ++closed_count[id];
   }
   void on_unknown_ppid(ConnectionId id, std::uint32_t ppid) override { unknown_ppids.emplace_back(id, ppid); }
+  void on_activity(ConnectionId id) override { activity.push_back(id); }
 
   bool is_closed(ConnectionId id) const { return closed_count.count(id) != 0; }
   CloseReason close_reason(ConnectionId id) const {
@@ -52,6 +53,7 @@ class RecordingHandler : public MessageHandler {
   std::vector<std::pair<ConnectionId, CloseReason>> closed;
   std::map<ConnectionId, int> closed_count;
   std::vector<std::pair<ConnectionId, std::uint32_t>> unknown_ppids;
+  std::vector<ConnectionId> activity;
   std::function<void(ConnectionId, const PeerInfo&)> on_connected_hook;
   std::function<void(ConnectionId, const MessageInfo&, std::span<const std::uint8_t>)> on_message_hook;
 };

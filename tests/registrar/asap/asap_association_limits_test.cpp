@@ -88,6 +88,22 @@ TEST_F(AsapAssociationLimitsTest, IdlePuAssociationIsClosedGracefully) {
   EXPECT_EQ(server().counters().associations_idle_closed, 1u);
 }
 
+TEST_F(AsapAssociationLimitsTest, ActivityReportedByTheTransportKeepsAnAssociationOpen) {
+  // Resolutions answered on the DPDK poll lcore never reach the server; the transport reports
+  // the association's activity instead.
+  config_.association_idle_timeout = 20 * kNsPerSec;
+  connect_pe(1);
+  for (int i = 0; i < 4; ++i) {
+    advance_and_run(15 * kNsPerSec);
+    server().on_activity(1);
+  }
+  EXPECT_FALSE(was_closed(1));
+  server().on_activity(99);  // unknown association: nothing created
+  EXPECT_EQ(server().associations(), 1u);
+  advance_and_run(25 * kNsPerSec);
+  EXPECT_TRUE(was_closed(1));
+}
+
 TEST_F(AsapAssociationLimitsTest, IdleTimerIsScheduledWithoutOtherTimers) {
   config_.association_idle_timeout = 8 * kNsPerSec;
   connect_pe(1);
