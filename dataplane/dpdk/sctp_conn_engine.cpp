@@ -11,6 +11,8 @@
 #include <cstring>
 #include <optional>
 
+#include "registrar/wire/wire_constants.hpp"
+
 namespace poolreg::dpdk {
 namespace {
 
@@ -37,8 +39,8 @@ std::optional<Protocol> protocol_of_ppid(std::uint32_t ppid) {
   return std::nullopt;
 }
 
-constexpr std::uint8_t kHandleResolutionType = 0x05;
-constexpr std::uint8_t kHandleResolutionResponseType = 0x06;
+constexpr auto kHandleResolutionType = static_cast<std::uint8_t>(wire::AsapType::kHandleResolution);
+constexpr auto kHandleResolutionResponseType = static_cast<std::uint8_t>(wire::AsapType::kHandleResolutionResponse);
 
 std::uint64_t tsc_to_us(std::uint64_t cycles) { return cycles * 1'000'000 / rte_get_tsc_hz(); }
 
