@@ -87,6 +87,23 @@ inline ResolutionResult resolve_and_wait(PoolUserClient& client, const PoolHandl
   return *result;
 }
 
+// Resolves `items` PEs, then again every `pause`, until pred(result) holds or `limit` passed;
+// returns the last result. Each resolution waits at most `request_limit`.
+inline ResolutionResult resolve_until(PoolUserClient& client, const PoolHandle& handle, std::uint32_t items,
+                                      const std::function<bool(const ResolutionResult&)>& pred,
+                                      std::chrono::milliseconds limit, std::chrono::milliseconds pause,
+                                      std::chrono::milliseconds request_limit = std::chrono::seconds(10)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  ResolutionResult r;
+  do {
+    r = resolve_and_wait(client, handle, items, request_limit);
+    if (pred(r)) return r;
+    run_until(
+        client.loop(), [] { return false; }, pause);
+  } while (std::chrono::steady_clock::now() < deadline);
+  return r;
+}
+
 // Closes gracefully and runs the loop until the association is gone (or `limit`).
 template <typename Client>
 void close_and_wait(Client& client, std::chrono::milliseconds limit = std::chrono::seconds(3)) {

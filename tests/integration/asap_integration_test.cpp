@@ -92,14 +92,7 @@ class PoolregdAsap : public ::testing::TestWithParam<ClientTransport> {
   ResolutionResult resolve_until(PoolUserClient& pu, const PoolHandle& h,
                                  const std::function<bool(const ResolutionResult&)>& pred,
                                  std::chrono::milliseconds limit) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    ResolutionResult r;
-    do {
-      r = client::resolve_and_wait(pu, h, 16);
-      if (pred(r)) return r;
-      client::run_until(loop_, [] { return false; }, 50ms);
-    } while (std::chrono::steady_clock::now() < deadline);
-    return r;
+    return client::resolve_until(pu, h, 16, pred, limit, 50ms);
   }
 
   kernel::EventLoop loop_;

@@ -190,15 +190,7 @@ class PoolregdCluster : public ::testing::Test {
   ResolutionResult resolve_until(PoolUserClient& pu, const PoolHandle& h,
                                  const std::function<bool(const ResolutionResult&)>& pred,
                                  std::chrono::milliseconds limit) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    ResolutionResult r;
-    do {
-      r = client::resolve_and_wait(pu, h, 16, 4s);
-      if (pred(r)) return r;
-      client::run_until(
-          loop_, [] { return false; }, 100ms);
-    } while (std::chrono::steady_clock::now() < deadline);
-    return r;
+    return client::resolve_until(pu, h, 16, pred, limit, 100ms, 4s);
   }
   static std::function<bool(const ResolutionResult&)> has_ids(std::set<PoolElementId> want) {
     return [want](const ResolutionResult& r) { return ids_of(r) == want; };

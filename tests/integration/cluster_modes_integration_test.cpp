@@ -68,18 +68,9 @@ TEST(PoolregdMixedModes, RfcAndNextgenRegistrarsInteroperate_NG_CAP_01) {
   // Both see all four. The clients speak RFC ASAP, so they get the short (32-bit) home ID of the
   // next-gen registrar from both.
   const std::set<PoolElementId> all = {71, 72, 81, 82};
-  auto resolve_all = [&](PoolUserClient& pu) {
-    const auto deadline = std::chrono::steady_clock::now() + 15s;
-    ResolutionResult r;
-    do {
-      r = client::resolve_and_wait(pu, pool, 16, 4s);
-      if (ids_of(r) == all) break;
-      spin(100ms);
-    } while (std::chrono::steady_clock::now() < deadline);
-    return r;
-  };
   for (PoolUserClient* pu : {&pu_rfc, &pu_ng}) {
-    auto r = resolve_all(*pu);
+    auto r = client::resolve_until(
+        *pu, pool, 16, [&](const ResolutionResult& x) { return ids_of(x) == all; }, 15s, 100ms, 4s);
     ASSERT_EQ(ids_of(r), all) << dump_logs();
     for (const auto& e : r.elements) {
       const bool ng_pe = e.id >= 80;
@@ -127,20 +118,14 @@ TEST(PoolregdMixedModes, RfcAndNextgenRegistrarsInteroperate_NG_CAP_01) {
   client::PeUpdate update;
   update.addresses = std::vector<IpAddress>{moved};
   ASSERT_TRUE(client::reregister_and_wait(pe_ng, pool, 81, update).ok());
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  ResolutionResult r;
-  auto moved_and_gone = [&] {
+  auto moved_and_gone = [&](const ResolutionResult& r) {
     if (ids_of(r) != std::set<PoolElementId>{71, 72, 81}) return false;
     for (const auto& e : r.elements)
       if (e.id == 81) return e.user_transport.addresses == std::vector<IpAddress>{moved};
     return false;
   };
-  do {
-    r = client::resolve_and_wait(pu_rfc, pool, 16, 4s);
-    if (moved_and_gone()) break;
-    spin(100ms);
-  } while (std::chrono::steady_clock::now() < deadline);
-  EXPECT_TRUE(moved_and_gone()) << "deregistration / re-registration at ng not seen at rfc";
+  EXPECT_TRUE(moved_and_gone(client::resolve_until(pu_rfc, pool, 16, moved_and_gone, 10s, 100ms, 4s)))
+      << "deregistration / re-registration at ng not seen at rfc";
   EXPECT_TRUE(wait_in_sync()) << why;
 
   // control.test_commands = false: the test-only command does not exist.
@@ -185,14 +170,8 @@ TEST(PoolregdNextgenCluster, EnrpOverTcpPropagatesRegistrations) {
   const PoolHandle pool = handle_of("ng-tcp");
   const PoolElementId big = 0x1234567800000042ull;
   ASSERT_TRUE(client::register_and_wait(pe, registration(pool, big, TransportProtocol::kTcp)).ok());
-  const auto deadline = std::chrono::steady_clock::now() + 15s;
-  ResolutionResult r;
-  do {
-    r = client::resolve_and_wait(pu, pool, 16, 4s);
-    if (r.ok() && !r.elements.empty()) break;
-    client::run_until(
-        loop, [] { return false; }, 100ms);
-  } while (std::chrono::steady_clock::now() < deadline);
+  const ResolutionResult r = client::resolve_until(
+      pu, pool, 16, [](const ResolutionResult& x) { return x.ok() && !x.elements.empty(); }, 15s, 100ms, 4s);
   ASSERT_TRUE(r.ok()) << client::to_string(r.status) << "\n" << d[0]->log() << d[1]->log();
   ASSERT_EQ(r.elements.size(), 1u);
   EXPECT_EQ(r.elements[0].id, big);
