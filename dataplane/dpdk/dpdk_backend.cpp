@@ -10,6 +10,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -20,6 +21,7 @@ namespace poolreg::dpdk {
 namespace {
 
 constexpr unsigned kRingSize = 65536;
+constexpr unsigned kInboxSize = 8192;  // mbufs other lanes steer to one lane
 
 std::string mac_text(const MacAddress& m) {
   char b[18];
@@ -93,13 +95,16 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const DpdkBackendConfig& config
   b->ids_.store(kDpdkConnectionIdBase);
   b->eal_ = EalRuntime::init(config.eal_argv, error);
   if (!b->eal_) return nullptr;
-  b->poll_lcore_ = rte_get_next_lcore(-1, /*skip_main=*/1, /*wrap=*/0);
-  if (b->poll_lcore_ >= RTE_MAX_LCORE) {
+  std::vector<unsigned> lcores;
+  for (unsigned l = rte_get_next_lcore(-1, /*skip_main=*/1, /*wrap=*/0); l < RTE_MAX_LCORE;
+       l = rte_get_next_lcore(l, 1, 0))
+    lcores.push_back(l);
+  if (lcores.empty()) {
     if (error)
       *error = "the DPDK backend needs two lcores: the main (control) lcore and a poll lcore (e.g. -l 0-1)";
     return nullptr;
   }
-  const int socket = static_cast<int>(rte_lcore_to_socket_id(b->poll_lcore_));
+  const int socket = static_cast<int>(rte_lcore_to_socket_id(lcores.front()));
   b->pool_ = rte_pktmbuf_pool_create("poolreg_mbufs", config.mempool_size, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
                                      socket);
   if (b->pool_ == nullptr) {
@@ -119,106 +124,174 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const DpdkBackendConfig& config
       return nullptr;
     }
   }
-  b->port_ = DpdkPort::open({.port_id = port_id}, b->pool_, error);
+  b->port_ = DpdkPort::open({.port_id = port_id, .queues = static_cast<std::uint16_t>(lcores.size())}, b->pool_,
+                            error);
   if (!b->port_) return nullptr;
   b->config_.interface.mac = b->port_->mac();
   b->config_.interface.mtu = b->port_->mtu();
   b->config_.engine.path_mtu = b->port_->mtu() - 48u;  // IPv6 (40) + UDP (8) headers
 
   b->counters_ = std::make_unique<LcoreCounters[]>(RTE_MAX_LCORE);
-  b->rings_.commands = rte_ring_create("poolreg_cmd", kRingSize, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
-  b->rings_.events = rte_ring_create("poolreg_evt", kRingSize, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
-  b->rings_.wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (b->rings_.commands == nullptr || b->rings_.events == nullptr || b->rings_.wake_fd < 0) {
-    if (error) *error = "cannot create the control/poll rings";
+  b->wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (b->wake_fd_ < 0) {
+    if (error) *error = std::string("eventfd: ") + std::strerror(errno);
     return nullptr;
   }
-  b->engine_ = SctpConnEngine::create(b->config_.engine, b->ids_, error);
-  if (!b->engine_) return nullptr;
-  b->processor_ = std::make_unique<PacketProcessor>(b->config_.interface, b->counters_[b->poll_lcore_],
-                                                    b->pool_, b->engine_.get());
-  b->event_sink_ = std::make_unique<RingEventSink>(b->rings_);
-  b->engine_->attach(b->processor_.get(), b->event_sink_.get());
-  b->transport_ = std::make_unique<DpdkSctpTransport>(loop, handler, b->rings_, *b->engine_, b->ids_,
+  for (unsigned lcore : lcores)
+    if (!b->add_lane(lcore, port_id, error)) return nullptr;
+  b->inboxes_.clear();
+  for (auto& lane : b->lanes_) b->inboxes_.push_back(lane->inbox);
+  std::vector<TransportLane> transport_lanes;
+  for (std::size_t i = 0; i < b->lanes_.size(); ++i) {
+    Lane& lane = *b->lanes_[i];
+    if (b->lanes_.size() > 1)
+      lane.processor->set_steering(
+          Steering{static_cast<unsigned>(i), static_cast<unsigned>(b->lanes_.size()), b->inboxes_.data()});
+    transport_lanes.push_back(TransportLane{lane.rings, lane.engine.get()});
+  }
+  b->transport_ = std::make_unique<DpdkSctpTransport>(loop, handler, std::move(transport_lanes), b->ids_,
                                                       config.engine.max_message_size);
-  PollLoopConfig pc;
-  pc.port_id = port_id;
-  pc.burst = config.burst;
-  pc.idle_sleep_us = config.idle_sleep_us;
-  b->poll_ = std::make_unique<PollLoop>(pc, *b->processor_, *b->engine_, *b->event_sink_, b->rings_.commands);
   b->telemetry_.counters = b->counters_.get();
-  b->telemetry_.poll_lcores = {b->poll_lcore_};
+  b->telemetry_.poll_lcores = lcores;
   set_telemetry_source(&b->telemetry_);
   return b;
 }
 
+bool DpdkBackend::add_lane(unsigned lcore, std::uint16_t port_id, std::string* error) {
+  auto lane = std::make_unique<Lane>();
+  const std::size_t index = lanes_.size();
+  lane->lcore = lcore;
+  const int socket = static_cast<int>(rte_lcore_to_socket_id(lcore));
+  const std::string suffix = "_" + std::to_string(index);
+  lane->rings.wake_fd = wake_fd_;
+  lane->rings.commands =
+      rte_ring_create(("poolreg_cmd" + suffix).c_str(), kRingSize, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  lane->rings.events =
+      rte_ring_create(("poolreg_evt" + suffix).c_str(), kRingSize, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  // The inbox has many producers (every other lane) and one consumer.
+  lane->inbox = rte_ring_create(("poolreg_steer" + suffix).c_str(), kInboxSize, socket, RING_F_SC_DEQ);
+  Lane& l = *lane;
+  lanes_.push_back(std::move(lane));  // from here on the destructor frees what was made
+  if (l.rings.commands == nullptr || l.rings.events == nullptr || l.inbox == nullptr) {
+    if (error) *error = "cannot create the rings of poll lcore " + std::to_string(lcore);
+    return false;
+  }
+  kernel::UsrsctpStack* stack = &kernel::UsrsctpStack::linked();
+  if (index > 0) {
+    std::string why;
+    l.private_stack = kernel::UsrsctpStack::load_private(&why);
+    if (!l.private_stack) {
+      if (error)
+        *error = "poll lcore " + std::to_string(lcore) + " needs its own usrsctp copy: " + why +
+                 " (use fewer worker lcores in the EAL core list)";
+      return false;
+    }
+    stack = l.private_stack.get();
+  }
+  l.engine = SctpConnEngine::create(config_.engine, ids_, error, stack);
+  if (!l.engine) return false;
+  l.processor = std::make_unique<PacketProcessor>(config_.interface, counters_[lcore], pool_, l.engine.get());
+  l.event_sink = std::make_unique<RingEventSink>(l.rings);
+  l.engine->attach(l.processor.get(), l.event_sink.get());
+  PollLoopConfig pc;
+  pc.port_id = port_id;
+  pc.queue_id = static_cast<std::uint16_t>(index);
+  pc.has_rx_queue = index < port_->rx_queues();
+  pc.inbox = l.inbox;
+  pc.burst = config_.burst;
+  pc.idle_sleep_us = config_.idle_sleep_us;
+  l.poll = std::make_unique<PollLoop>(pc, *l.processor, *l.engine, *l.event_sink, l.rings.commands);
+  return true;
+}
+
 bool DpdkBackend::enable_poll_resolution(const handlespace::Handlespace& hs, handlespace::QsbrDomain& domain,
                                          const asap::AsapConfig& asap, std::string* error) {
-  if (launched_ || resolver_) {
+  if (launched_ || (!lanes_.empty() && lanes_.front()->resolver)) {
     if (error) *error = "poll-lcore resolution must be enabled once, before start()";
     return false;
   }
-  try {
-    resolver_ = std::make_unique<PollResolver>(hs, domain, asap, counters_[poll_lcore_], clock_,
-                                               asap.registrar_id ^ 0x2545f4914f6cdd1dull);
-  } catch (const std::exception& e) {
-    if (error) *error = std::string("poll-lcore resolution: ") + e.what();
-    return false;
+  for (std::size_t i = 0; i < lanes_.size(); ++i) {
+    Lane& lane = *lanes_[i];
+    try {
+      lane.resolver = std::make_unique<PollResolver>(hs, domain, asap, counters_[lane.lcore], clock_,
+                                                     (asap.registrar_id ^ 0x2545f4914f6cdd1dull) + i);
+    } catch (const std::exception& e) {
+      if (error) *error = "poll-lcore resolution on lcore " + std::to_string(lane.lcore) + ": " + e.what();
+      return false;
+    }
+    lane.engine->set_local_answerer(lane.resolver.get());
+    lane.poll->set_resolver(lane.resolver.get());
   }
-  engine_->set_local_answerer(resolver_.get());
-  poll_->set_resolver(resolver_.get());
   return true;
 }
 
 bool DpdkBackend::start(std::string* error) {
   port_->wait_link_up(1000);  // virtual devices are up at once; a NIC may take a moment
   transport_->mark_started();
-  const int rc = rte_eal_remote_launch(&PollLoop::lcore_main, poll_.get(), poll_lcore_);
-  if (rc != 0) {
-    if (error)
-      *error = "cannot launch the poll lcore " + std::to_string(poll_lcore_) + ": " + rte_strerror(-rc);
-    return false;
+  for (auto& lane : lanes_) {
+    const int rc = rte_eal_remote_launch(&PollLoop::lcore_main, lane->poll.get(), lane->lcore);
+    if (rc != 0) {
+      if (error)
+        *error = "cannot launch the poll lcore " + std::to_string(lane->lcore) + ": " + rte_strerror(-rc);
+      stop();
+      return false;
+    }
+    launched_ = true;
   }
-  launched_ = true;
   return true;
 }
 
 void DpdkBackend::stop() {
   if (!launched_) return;
-  poll_->request_stop();
-  rte_eal_wait_lcore(poll_lcore_);
+  for (auto& lane : lanes_) lane->poll->request_stop();
+  rte_eal_mp_wait_lcore();
   launched_ = false;
   if (transport_) transport_->drain_events();  // last closes (on_closed(kShutdown)) reach the handler
+}
+
+void DpdkBackend::free_rings(Lane& lane) {
+  // Events/commands still in the rings own heap objects; the inbox holds mbufs.
+  void* obj;
+  if (lane.rings.events != nullptr) {
+    while (rte_ring_dequeue(lane.rings.events, &obj) == 0) delete static_cast<TransportEvent*>(obj);
+    rte_ring_free(lane.rings.events);
+  }
+  if (lane.rings.commands != nullptr) {
+    while (rte_ring_dequeue(lane.rings.commands, &obj) == 0) delete static_cast<TransportCommand*>(obj);
+    rte_ring_free(lane.rings.commands);
+  }
+  if (lane.inbox != nullptr) {
+    while (rte_ring_dequeue(lane.inbox, &obj) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
+    rte_ring_free(lane.inbox);
+  }
+  lane.rings = {};
+  lane.inbox = nullptr;
 }
 
 DpdkBackend::~DpdkBackend() {
   stop();
   set_telemetry_source(nullptr);
   transport_.reset();
-  poll_.reset();
-  engine_.reset();  // usrsctp_finish on this thread: the poll lcore has stopped
-  resolver_.reset();  // after the engine (it forgets associations into the resolver); reader offline
-  event_sink_.reset();
-  processor_.reset();
-  port_.reset();
-  // Events/commands still in the rings own heap objects.
-  for (rte_ring* r : {rings_.events, rings_.commands}) {
-    if (r == nullptr) continue;
-    void* obj;
-    while (rte_ring_dequeue(r, &obj) == 0) {
-      if (r == rings_.events)
-        delete static_cast<TransportEvent*>(obj);
-      else
-        delete static_cast<TransportCommand*>(obj);
-    }
-    rte_ring_free(r);
+  // Per lane: loop, engine (usrsctp_finish on this thread: the poll lcores have stopped), then
+  // the resolver (the engine forgets associations into it; reader offline), sink, processor.
+  for (auto& lane : lanes_) {
+    lane->poll.reset();
+    lane->engine.reset();
+    lane->resolver.reset();
+    lane->event_sink.reset();
+    lane->processor.reset();
   }
-  if (rings_.wake_fd >= 0) ::close(rings_.wake_fd);
+  for (auto& lane : lanes_) free_rings(*lane);
+  lanes_.clear();  // private usrsctp copies are closed last
+  port_.reset();
+  if (wake_fd_ >= 0) ::close(wake_fd_);
   if (pool_ != nullptr) rte_mempool_free(pool_);
   eal_.reset();
 }
 
 std::string DpdkBackend::describe() const {
+  std::string lcores;
+  for (const auto& lane : lanes_) lcores += (lcores.empty() ? "" : ",") + std::to_string(lane->lcore);
   std::string addresses;
   for (std::uint32_t a : config_.interface.ipv4) {
     const auto* b = reinterpret_cast<const std::uint8_t*>(&a);
@@ -230,7 +303,9 @@ std::string DpdkBackend::describe() const {
     addresses += (addresses.empty() ? "" : ",") + IpAddress::v6(copy).to_string();
   }
   return "port " + std::to_string(port_->id()) + " " + port_->name() + " " + mac_text(config_.interface.mac) +
-         " (" + port_->link_text() + "), poll lcore " + std::to_string(poll_lcore_) + ", addresses " +
+         " (" + port_->link_text() + "), poll lcore" + (lanes_.size() > 1 ? "s " : " ") + lcores + " (" +
+         std::to_string(port_->rx_queues()) + " RX queue" + (port_->rx_queues() > 1 ? "s" : "") +
+         (port_->rss() ? ", RSS" : "") + "), addresses " +
          addresses + ", SCTP over UDP " + std::to_string(config_.interface.sctp_udp_port) +
          (config_.interface.vlan_id != 0 ? ", VLAN " + std::to_string(config_.interface.vlan_id) : "");
 }

@@ -1,18 +1,21 @@
 // DpdkBackend: poolregd's DPDK dataplane (poolregd --dpdk, or [dpdk] enabled = true).
 //
-// What runs where (this version):
+// What runs where:
 // - main lcore = control lcore: the daemon's EventLoop thread. It runs the registrar logic
 //   (AsapServer, EnrpServer, handlespace writes, timers), the control socket, metrics, TCP on
-//   kernel sockets, and DpdkSctpTransport (rings to the poll lcore). It never polls a port and
+//   kernel sockets, and DpdkSctpTransport (rings to the poll lcores). It never polls a port and
 //   never calls usrsctp.
-// - one poll lcore (the first worker lcore of the EAL core list): RX/TX on port queue 0,
-//   Ethernet/ARP/IPv4/IPv6/ICMP/UDP (PacketProcessor), usrsctp in AF_CONN mode with
-//   usrsctp_init_nothreads (SctpConnEngine) including usrsctp's timers, and the rings. With
-//   enable_poll_resolution() (dpdk.resolve_on_poll_lcore) it answers ASAP Handle Resolutions
-//   itself against the lock-free handlespace (PollResolver); every other decoded SCTP message
-//   (whole ASAP/ENRP messages) crosses to the control lcore, replies come back.
-//   Further worker lcores are not used yet (one usrsctp stack per process; steering associations
-//   to several SCTP lcores is the next step), nor further ports.
+// - every worker lcore of the EAL core list is a poll lcore, lane i: TX on port queue i, RX on
+//   queue i when the port has that many (RSS over them where the port offers it),
+//   Ethernet/ARP/IPv4/IPv6/ICMP/UDP (PacketProcessor), its own copy of usrsctp (lane 0: the
+//   linked one; lane i > 0: a private dlmopen'd copy, kernel::UsrsctpStack) in AF_CONN mode with
+//   usrsctp_init_nothreads (SctpConnEngine) including usrsctp's timers, and its own rings to the
+//   control lcore. SCTP frames are steered by peer (IP, UDP port) to the lane that owns them
+//   (steering.hpp), so an association lives on exactly one lcore. With enable_poll_resolution()
+//   (dpdk.resolve_on_poll_lcore) each lane answers ASAP Handle Resolutions itself against the
+//   lock-free handlespace (a PollResolver and QSBR reader slot per lane); every other decoded SCTP
+//   message (whole ASAP/ENRP messages) crosses to the control lcore, replies come back.
+//   One port.
 // Start-up: create() (EAL init, mbuf pool, port, engine, rings, transport; the SCTP listeners are
 // opened through transport() before start()), optionally enable_poll_resolution(), start()
 // launches the poll lcore. Telemetry commands
@@ -74,29 +77,43 @@ class DpdkBackend {
                               const asap::AsapConfig& asap, std::string* error);
   bool start(std::string* error);
   void stop();
-  // "port 0 net_af_packet0 02:..:01 (Link up ...), poll lcore 1, addresses 10.0.0.1, UDP 9899"
+  // "port 0 net_af_packet0 02:..:01 (Link up ...), poll lcores 1,2 (2 RX queues, RSS), addresses
+  // 10.0.0.1, UDP 9899"
   std::string describe() const;
-  unsigned poll_lcore() const noexcept { return poll_lcore_; }
-  const LcoreCounters& counters() const noexcept { return counters_[poll_lcore_]; }
+  std::size_t lane_count() const noexcept { return lanes_.size(); }
+  unsigned poll_lcore(std::size_t lane = 0) const noexcept { return lanes_[lane]->lcore; }
+  const LcoreCounters& counters(std::size_t lane = 0) const noexcept { return counters_[lanes_[lane]->lcore]; }
 
  private:
+  // One poll lcore and everything it owns. Members are destroyed bottom-up: the loop, then the
+  // engine (usrsctp_finish), then the resolver it forgets associations into, and the private
+  // usrsctp copy last.
+  struct Lane {
+    unsigned lcore = 0;
+    std::unique_ptr<kernel::UsrsctpStack> private_stack;  // lanes > 0
+    TransportRings rings;
+    rte_ring* inbox = nullptr;  // steering.hpp (lanes > 1)
+    std::unique_ptr<PacketProcessor> processor;
+    std::unique_ptr<RingEventSink> event_sink;
+    std::unique_ptr<PollResolver> resolver;
+    std::unique_ptr<SctpConnEngine> engine;
+    std::unique_ptr<PollLoop> poll;
+  };
   DpdkBackend() = default;
+  bool add_lane(unsigned lcore, std::uint16_t port_id, std::string* error);
+  void free_rings(Lane& lane);
 
   DpdkBackendConfig config_;
   std::unique_ptr<EalRuntime> eal_;
   rte_mempool* pool_ = nullptr;
   std::unique_ptr<DpdkPort> port_;
-  unsigned poll_lcore_ = 0;
   std::unique_ptr<LcoreCounters[]> counters_;
-  TransportRings rings_;
+  int wake_fd_ = -1;
   std::atomic<std::uint64_t> ids_{0};
   SteadyClock clock_;
-  std::unique_ptr<PollResolver> resolver_;
-  std::unique_ptr<SctpConnEngine> engine_;
-  std::unique_ptr<PacketProcessor> processor_;
-  std::unique_ptr<RingEventSink> event_sink_;
+  std::vector<std::unique_ptr<Lane>> lanes_;
+  std::vector<rte_ring*> inboxes_;  // inboxes_[lane], what every PacketProcessor steers into
   std::unique_ptr<DpdkSctpTransport> transport_;
-  std::unique_ptr<PollLoop> poll_;
   TelemetrySource telemetry_;
   bool launched_ = false;
 };

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <vector>
 
+#include "dataplane/dpdk/steering.hpp"
+
 namespace poolreg::dpdk {
 
 // ---- poll lcore side ----
@@ -80,17 +82,18 @@ void RingEventSink::flush() {
 // ---- control lcore side ----
 
 DpdkSctpTransport::DpdkSctpTransport(kernel::EventLoop& loop, kernel::MessageHandler& handler,
-                                     const TransportRings& rings, SctpConnEngine& engine,
-                                     std::atomic<std::uint64_t>& ids, std::size_t max_message_size)
+                                     std::vector<TransportLane> lanes, std::atomic<std::uint64_t>& ids,
+                                     std::size_t max_message_size)
     : loop_(loop),
       handler_(handler),
-      rings_(rings),
-      engine_(engine),
+      lanes_(std::move(lanes)),
+      wake_fd_(lanes_.front().rings.wake_fd),
       ids_(ids),
-      max_message_size_(max_message_size) {
-  loop_.add_fd(rings_.wake_fd, EPOLLIN, [this](std::uint32_t) {
+      max_message_size_(max_message_size),
+      backlog_(lanes_.size()) {
+  loop_.add_fd(wake_fd_, EPOLLIN, [this](std::uint32_t) {
     std::uint64_t v;
-    [[maybe_unused]] ssize_t n = ::read(rings_.wake_fd, &v, sizeof v);
+    [[maybe_unused]] ssize_t n = ::read(wake_fd_, &v, sizeof v);
     drain_events();
   });
 }
@@ -98,8 +101,9 @@ DpdkSctpTransport::DpdkSctpTransport(kernel::EventLoop& loop, kernel::MessageHan
 DpdkSctpTransport::~DpdkSctpTransport() {
   *alive_ = false;
   if (backlog_timer_ != kernel::EventLoop::kNoTimer) loop_.cancel(backlog_timer_);
-  loop_.remove_fd(rings_.wake_fd);
-  for (TransportCommand* c : backlog_) delete c;
+  loop_.remove_fd(wake_fd_);
+  for (auto& lane : backlog_)
+    for (TransportCommand* c : lane) delete c;
 }
 
 kernel::ListenResult DpdkSctpTransport::listen_sctp(kernel::Protocol protocol, std::span<const IpAddress>,
@@ -110,7 +114,13 @@ kernel::ListenResult DpdkSctpTransport::listen_sctp(kernel::Protocol protocol, s
     r.detail = "DPDK SCTP listeners are opened at start-up only";
     return r;
   }
-  return engine_.listen(protocol, port);
+  // Every lane's stack listens: a peer is served by the lane it is steered to.
+  kernel::ListenResult r;
+  for (TransportLane& lane : lanes_) {
+    r = lane.engine->listen(protocol, port);
+    if (!r.ok) return r;
+  }
+  return r;
 }
 
 kernel::ListenResult DpdkSctpTransport::listen_tcp(kernel::Protocol, std::span<const IpAddress>,
@@ -126,26 +136,30 @@ kernel::ConnectionId DpdkSctpTransport::connect_tcp(kernel::Protocol, const IpAd
   return kernel::kNoConnection;
 }
 
-bool DpdkSctpTransport::push_command(TransportCommand* c) {
+bool DpdkSctpTransport::push_command(unsigned lane, TransportCommand* c) {
   flush_backlog();
-  if (backlog_.empty() && rte_ring_sp_enqueue(rings_.commands, c) == 0) return true;
+  std::deque<TransportCommand*>& backlog = backlog_[lane];
+  if (backlog.empty() && rte_ring_sp_enqueue(lanes_[lane].rings.commands, c) == 0) return true;
   if (c->kind == TransportCommand::Kind::kSend) return false;  // the caller drops it (kQueueFull)
-  backlog_.push_back(c);  // control commands are never lost: retried every millisecond
+  backlog.push_back(c);  // control commands are never lost: retried every millisecond
   if (backlog_timer_ == kernel::EventLoop::kNoTimer) {
     backlog_timer_ = loop_.schedule_every(kNsPerMs, [this] {
       flush_backlog();
-      if (backlog_.empty()) {
-        loop_.cancel(backlog_timer_);
-        backlog_timer_ = kernel::EventLoop::kNoTimer;
-      }
+      for (const auto& b : backlog_)
+        if (!b.empty()) return;
+      loop_.cancel(backlog_timer_);
+      backlog_timer_ = kernel::EventLoop::kNoTimer;
     });
   }
   return true;
 }
 
 void DpdkSctpTransport::flush_backlog() {
-  while (!backlog_.empty() && rte_ring_sp_enqueue(rings_.commands, backlog_.front()) == 0)
-    backlog_.pop_front();
+  for (std::size_t lane = 0; lane < lanes_.size(); ++lane) {
+    std::deque<TransportCommand*>& backlog = backlog_[lane];
+    while (!backlog.empty() && rte_ring_sp_enqueue(lanes_[lane].rings.commands, backlog.front()) == 0)
+      backlog.pop_front();
+  }
 }
 
 kernel::ConnectionId DpdkSctpTransport::connect_sctp(kernel::Protocol protocol,
@@ -163,21 +177,29 @@ kernel::ConnectionId DpdkSctpTransport::connect_sctp(kernel::Protocol protocol,
   c->port = port;
   c->udp_port = remote_udp_port;
   c->addresses.assign(addresses.begin(), addresses.end());
-  kernel::PeerInfo peer;
+  Open open;
+  kernel::PeerInfo& peer = open.peer;
   peer.kind = TransportProtocol::kSctp;
   peer.protocol = protocol;
   peer.outgoing = true;
   peer.addresses = c->addresses;
   peer.port = port;
   peer.udp_encapsulation_port = remote_udp_port != 0 ? remote_udp_port : kernel::kSctpUdpEncapsulationPort;
-  open_.emplace(id, std::move(peer));
-  push_command(c);
+  // The engine connects from the first address (sctp_conn_engine.hpp): the peer's answers come
+  // from it and are steered by it.
+  const IpAddress& first = addresses.front();
+  open.lane = steer_lane(first.data(), !first.is_v4(), peer.udp_encapsulation_port,
+                         static_cast<unsigned>(lanes_.size()));
+  const unsigned lane = open.lane;
+  open_.emplace(id, std::move(open));
+  push_command(lane, c);
   return id;
 }
 
 kernel::SendResult DpdkSctpTransport::send(kernel::ConnectionId id, kernel::Protocol protocol,
                                            std::span<const std::uint8_t> message) {
-  if (open_.count(id) == 0) {
+  auto it = open_.find(id);
+  if (it == open_.end()) {
     ++counters_.send_failed;
     return kernel::SendResult::kNoConnection;
   }
@@ -197,7 +219,7 @@ kernel::SendResult DpdkSctpTransport::send(kernel::ConnectionId id, kernel::Prot
   }
   std::memcpy(c->data, message.data(), message.size());
   c->length = message.size();
-  if (!push_command(c)) {
+  if (!push_command(it->second.lane, c)) {
     delete c;
     ++counters_.send_dropped_queue_full;
     return kernel::SendResult::kQueueFull;
@@ -209,11 +231,14 @@ kernel::SendResult DpdkSctpTransport::send(kernel::ConnectionId id, kernel::Prot
 
 void DpdkSctpTransport::end(kernel::ConnectionId id, kernel::CloseReason reported,
                             TransportCommand::Kind kind) {
-  if (open_.erase(id) == 0) return;
+  auto it = open_.find(id);
+  if (it == open_.end()) return;
+  const unsigned lane = it->second.lane;
+  open_.erase(it);
   auto* c = new TransportCommand;
   c->kind = kind;
   c->id = id;
-  push_command(c);
+  push_command(lane, c);
   std::weak_ptr<bool> token = alive_;
   loop_.defer([this, token, id, reported] {
     if (token.expired() || !*token.lock()) return;
@@ -231,30 +256,45 @@ void DpdkSctpTransport::abort(kernel::ConnectionId id) {
 
 void DpdkSctpTransport::close_all() {
   std::vector<kernel::ConnectionId> ids;
-  for (auto& [id, peer] : open_) ids.push_back(id);
+  for (auto& [id, open] : open_) ids.push_back(id);
   for (kernel::ConnectionId id : ids) end(id, kernel::CloseReason::kShutdown, TransportCommand::Kind::kClose);
 }
 
 const kernel::PeerInfo* DpdkSctpTransport::peer_info(kernel::ConnectionId id) const {
   auto it = open_.find(id);
-  return it == open_.end() ? nullptr : &it->second;
+  return it == open_.end() ? nullptr : &it->second.peer;
+}
+
+int DpdkSctpTransport::lane_of(kernel::ConnectionId id) const {
+  auto it = open_.find(id);
+  return it == open_.end() ? -1 : static_cast<int>(it->second.lane);
 }
 
 void DpdkSctpTransport::drain_events() {
   flush_backlog();
+  bool drained = true;
+  for (unsigned lane = 0; lane < lanes_.size(); ++lane) drained = drain_lane(lane) && drained;
+  if (drained) return;
+  // Bounded pass over: more events wait, and the eventfd was already read. Fire it again.
+  const std::uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);
+}
+
+bool DpdkSctpTransport::drain_lane(unsigned lane) {
+  rte_ring* events = lanes_[lane].rings.events;
   void* batch[64] = {};
   for (int round = 0; round < 64; ++round) {  // bounded per pass; the eventfd fires again if more
-    const unsigned n = rte_ring_sc_dequeue_burst(rings_.events, batch, 64, nullptr);
+    const unsigned n = rte_ring_sc_dequeue_burst(events, batch, 64, nullptr);
     for (unsigned i = 0; i < n; ++i) {
       std::unique_ptr<TransportEvent> e(static_cast<TransportEvent*>(batch[i]));
       switch (e->kind) {
         case TransportEvent::Kind::kConnected: {
           auto it = open_.find(e->id);
           if (it != open_.end()) {
-            it->second = e->peer;  // outgoing: now with what the engine knows
+            it->second.peer = e->peer;  // outgoing: now with what the engine knows
             ++counters_.connections_opened;
           } else if (!e->peer.outgoing) {
-            open_.emplace(e->id, e->peer);
+            open_.emplace(e->id, Open{e->peer, lane});
             ++counters_.connections_accepted;
           } else {
             break;  // closed here before it came up
@@ -262,14 +302,15 @@ void DpdkSctpTransport::drain_events() {
           handler_.on_connected(e->id, e->peer);
           break;
         }
-        case TransportEvent::Kind::kMessage:
-          if (open_.count(e->id) == 0) break;
+        case TransportEvent::Kind::kMessage: {
+          auto it = open_.find(e->id);
+          if (it == open_.end()) break;
           ++counters_.messages_received;
           counters_.bytes_received += e->length;
-          if (auto it = open_.find(e->id); it != open_.end() && it->second.protocol != e->info.protocol)
-            ++counters_.wrong_ppid;
+          if (it->second.peer.protocol != e->info.protocol) ++counters_.wrong_ppid;
           handler_.on_message(e->id, e->info, std::span<const std::uint8_t>(e->data, e->length));
           break;
+        }
         case TransportEvent::Kind::kClosed:
           if (open_.erase(e->id) == 0) break;
           if (e->reason == kernel::CloseReason::kConnectFailed) ++counters_.connect_failures;
@@ -287,11 +328,9 @@ void DpdkSctpTransport::drain_events() {
           break;
       }
     }
-    if (n < 64) return;
+    if (n < 64) return true;
   }
-  // Bounded pass over: more events wait, and the eventfd was already read. Fire it again.
-  const std::uint64_t one = 1;
-  [[maybe_unused]] ssize_t n = ::write(rings_.wake_fd, &one, sizeof one);
+  return false;
 }
 
 }  // namespace poolreg::dpdk

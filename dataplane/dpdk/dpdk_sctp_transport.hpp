@@ -1,11 +1,14 @@
 // DpdkSctpTransport: the control lcore's kernel::MessageTransport for SCTP on the DPDK path. It
-// never calls usrsctp: commands go to the poll lcore's SctpConnEngine over TransportRings, events
-// come back over the event ring and are delivered to the MessageHandler on the EventLoop thread,
+// never calls usrsctp: commands go to the poll lcores' SctpConnEngines over TransportRings (one
+// pair per poll lcore, a "lane"), events come back over the event rings and are delivered to the
+// MessageHandler on the EventLoop thread,
 // with the same connection model as KernelTransport (message_transport.hpp): on_closed exactly once
 // per id, also after close()/abort() (deferred to the next loop pass).
 //
-// The transport keeps a mirror of every open connection's PeerInfo (peer_info() answers without
-// asking the poll lcore). send() copies the message into the command ring and returns kSent
+// The transport keeps a mirror of every open connection's PeerInfo and lane (peer_info() answers
+// without asking the poll lcore; commands for a connection go to its lane). An incoming
+// association belongs to the lane whose event ring reported it; an outgoing one to the lane its
+// peer's packets are steered to (steer_lane, steering.hpp). send() copies the message into the command ring and returns kSent
 // ("handed to the dataplane"; the engine queues it if usrsctp's send buffer is full), kQueueFull
 // when the ring is full. Listeners must be opened before the poll lcore starts (start-up only);
 // TCP is not served here (ListenResult error ENOTSUP: the kernel transport serves TCP alongside,
@@ -19,6 +22,7 @@
 #include <deque>
 #include <memory>
 #include <unordered_map>
+#include <vector>
 
 #include "dataplane/dpdk/sctp_conn_engine.hpp"
 #include "dataplane/dpdk/transport_rings.hpp"
@@ -26,6 +30,12 @@
 #include "dataplane/kernel/message_transport.hpp"
 
 namespace poolreg::dpdk {
+
+// One poll lcore as the control side sees it: its rings and (for start-up listens) its engine.
+struct TransportLane {
+  TransportRings rings;  // every lane shares the one wake_fd
+  SctpConnEngine* engine = nullptr;
+};
 
 // Poll-lcore side: turns engine reports into ring events (with a local backlog when the ring is
 // full, so no report is ever lost) and wakes the control lcore.
@@ -54,13 +64,14 @@ class RingEventSink final : public EngineEventSink {
 
 class DpdkSctpTransport final : public kernel::MessageTransport {
  public:
-  // engine: used directly only by listen_sctp() before mark_started(). ids: shared id counter
-  // (the engine allocates ids of incoming associations from it too).
-  DpdkSctpTransport(kernel::EventLoop& loop, kernel::MessageHandler& handler, const TransportRings& rings,
-                    SctpConnEngine& engine, std::atomic<std::uint64_t>& ids, std::size_t max_message_size);
+  // lanes: at least one; their engines are used directly only by listen_sctp() before
+  // mark_started(). ids: shared id counter (the engines allocate ids of incoming associations
+  // from it too).
+  DpdkSctpTransport(kernel::EventLoop& loop, kernel::MessageHandler& handler, std::vector<TransportLane> lanes,
+                    std::atomic<std::uint64_t>& ids, std::size_t max_message_size);
   ~DpdkSctpTransport() override;
 
-  // From now on the engine belongs to the poll lcore.
+  // From now on the engines belong to the poll lcores.
   void mark_started() noexcept { started_ = true; }
 
   kernel::ListenResult listen_sctp(kernel::Protocol protocol, std::span<const IpAddress> addresses,
@@ -81,23 +92,32 @@ class DpdkSctpTransport final : public kernel::MessageTransport {
 
   // Graceful close of every connection (on_closed(kShutdown), deferred).
   void close_all();
-  // Delivers the events waiting in the ring (the eventfd callback calls it; tests may too).
+  // Delivers the events waiting in the rings (the eventfd callback calls it; tests may too).
   void drain_events();
+  // The lane of an open connection (tests, diagnostics); -1 when not open.
+  int lane_of(kernel::ConnectionId id) const;
 
  private:
-  bool push_command(TransportCommand* c);
+  struct Open {
+    kernel::PeerInfo peer;
+    unsigned lane = 0;
+  };
+  bool push_command(unsigned lane, TransportCommand* c);
   void flush_backlog();
+  // One bounded pass over a lane's event ring; true when it is drained.
+  bool drain_lane(unsigned lane);
   void end(kernel::ConnectionId id, kernel::CloseReason reported, TransportCommand::Kind kind);
 
   kernel::EventLoop& loop_;
   kernel::MessageHandler& handler_;
-  TransportRings rings_;
-  SctpConnEngine& engine_;
+  std::vector<TransportLane> lanes_;
+  int wake_fd_;
   std::atomic<std::uint64_t>& ids_;
   std::size_t max_message_size_;
   bool started_ = false;
-  std::unordered_map<kernel::ConnectionId, kernel::PeerInfo> open_;
-  std::deque<TransportCommand*> backlog_;  // commands the full ring did not take (not sends)
+  std::unordered_map<kernel::ConnectionId, Open> open_;
+  // Per lane: commands its full ring did not take (not sends).
+  std::vector<std::deque<TransportCommand*>> backlog_;
   kernel::EventLoop::TimerId backlog_timer_ = kernel::EventLoop::kNoTimer;
   kernel::TransportCounters counters_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -31,6 +31,9 @@ void add_counters(rte_tel_data* d, const LcoreCounters& c) {
   rte_tel_data_add_dict_u64(d, "icmpv6_echo_replies", c.icmpv6_echo_replies.get());
   rte_tel_data_add_dict_u64(d, "neighbor_advertisements", c.neighbor_advertisements.get());
   rte_tel_data_add_dict_u64(d, "sctp_packets_in", c.sctp_packets_in.get());
+  rte_tel_data_add_dict_u64(d, "sctp_steered_out", c.sctp_steered_out.get());
+  rte_tel_data_add_dict_u64(d, "steered_in", c.steered_in.get());
+  rte_tel_data_add_dict_u64(d, "neighbors_shared", c.neighbors_shared.get());
   rte_tel_data_add_dict_u64(d, "sctp_packets_out", c.sctp_packets_out.get());
   rte_tel_data_add_dict_u64(d, "asap_messages_in", c.asap_messages_in.get());
   rte_tel_data_add_dict_u64(d, "enrp_messages_in", c.enrp_messages_in.get());

@@ -4,6 +4,7 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -50,12 +51,33 @@ std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortConfig& config, rte_mempo
   char name[RTE_ETH_NAME_MAX_LEN] = {};
   rte_eth_dev_get_name_by_port(id, name);
   port->name_ = name;
+  const std::uint16_t lanes = config.queues == 0 ? 1 : config.queues;
+  // Every lane transmits on its own queue (no lock): the port must offer one TX queue each.
+  if (info.max_tx_queues < lanes) {
+    if (error)
+      *error = "port " + std::to_string(id) + " (" + port->name_ + ") has " + std::to_string(info.max_tx_queues) +
+               " TX queue(s); " + std::to_string(lanes) +
+               " poll lcores need one each (net_af_packet: add qpairs=N to the --vdev)";
+    return nullptr;
+  }
+  // RX: one queue per lane where the port has them; lanes without one live on their inbox.
+  port->rx_queues_ = std::min<std::uint16_t>(lanes, info.max_rx_queues == 0 ? 1 : info.max_rx_queues);
   rte_eth_conf conf{};
-  int rc = rte_eth_dev_configure(id, 1, 1, &conf);
+  const std::uint64_t rss = info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP);
+  if (port->rx_queues_ > 1 && rss != 0) {
+    // RSS spreads peers over the RX queues; software steering (steering.hpp) still moves a
+    // frame whose peer hashes to another lane (the NIC's hash is not ours).
+    conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+    conf.rx_adv_conf.rss_conf.rss_hf = rss;
+    port->rss_ = true;
+  }
+  int rc = rte_eth_dev_configure(id, port->rx_queues_, lanes, &conf);
   std::uint16_t rxd = config.rx_descriptors, txd = config.tx_descriptors;
   if (rc == 0) rc = rte_eth_dev_adjust_nb_rx_tx_desc(id, &rxd, &txd);
-  if (rc == 0) rc = rte_eth_rx_queue_setup(id, 0, rxd, rte_eth_dev_socket_id(id), nullptr, pool);
-  if (rc == 0) rc = rte_eth_tx_queue_setup(id, 0, txd, rte_eth_dev_socket_id(id), nullptr);
+  for (std::uint16_t q = 0; rc == 0 && q < port->rx_queues_; ++q)
+    rc = rte_eth_rx_queue_setup(id, q, rxd, rte_eth_dev_socket_id(id), nullptr, pool);
+  for (std::uint16_t q = 0; rc == 0 && q < lanes; ++q)
+    rc = rte_eth_tx_queue_setup(id, q, txd, rte_eth_dev_socket_id(id), nullptr);
   if (rc == 0) rc = rte_eth_dev_start(id);
   if (rc != 0) {
     if (error)

@@ -1,7 +1,8 @@
 // EalRuntime and DpdkPort: DPDK start-up. EalRuntime runs rte_eal_init() once per process with
 // the given argv (argv[0] first) and rte_eal_cleanup() on destruction; DpdkPort configures one
-// ethdev port with one RX and one TX queue (per poll lcore; this slice runs one poll lcore),
-// starts it in promiscuous-off mode and reports its MAC and link state.
+// ethdev port with one TX queue per poll lcore and as many RX queues (fewer when the port has
+// fewer; RSS on them when the port offers IP/UDP hashing), starts it in promiscuous-off mode and
+// reports its MAC and link state.
 // Start-up only (exceptions are not used: failures are values with a message).
 #pragma once
 
@@ -30,6 +31,7 @@ class EalRuntime {
 
 struct DpdkPortConfig {
   std::uint16_t port_id = 0;
+  std::uint16_t queues = 1;  // poll lcores: TX queues (required) and RX queues (as available)
   std::uint16_t rx_descriptors = 1024;
   std::uint16_t tx_descriptors = 1024;
 };
@@ -45,6 +47,8 @@ class DpdkPort {
   const MacAddress& mac() const noexcept { return mac_; }
   const std::string& name() const noexcept { return name_; }
   std::uint16_t mtu() const noexcept { return mtu_; }
+  std::uint16_t rx_queues() const noexcept { return rx_queues_; }
+  bool rss() const noexcept { return rss_; }
   // Waits up to timeout_ms for the link to come up; true when up.
   bool wait_link_up(int timeout_ms) const;
   std::string link_text() const;
@@ -55,6 +59,8 @@ class DpdkPort {
   MacAddress mac_{};
   std::string name_;
   std::uint16_t mtu_ = 1500;
+  std::uint16_t rx_queues_ = 1;
+  bool rss_ = false;
 };
 
 }  // namespace poolreg::dpdk

@@ -54,6 +54,8 @@ const char* to_string(DropReason reason) noexcept {
       return "mbuf_alloc_failed";
     case DropReason::kOutputTooBig:
       return "output_too_big";
+    case DropReason::kSteerFull:
+      return "steer_full";
     case DropReason::kCount:
       break;
   }

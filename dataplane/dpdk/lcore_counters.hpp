@@ -41,6 +41,7 @@ enum class DropReason : std::uint8_t {
   kNoNeighbor,           // no MAC known for the destination yet (ARP request sent)
   kMbufAllocFailed,
   kOutputTooBig,  // SCTP packet + headers above the MTU
+  kSteerFull,     // the owning lane's inbox was full (steering.hpp)
   kCount
 };
 inline constexpr std::size_t kDropReasonCount = static_cast<std::size_t>(DropReason::kCount);
@@ -84,6 +85,9 @@ struct alignas(64) LcoreCounters {
   Counter neighbor_advertisements;
   Counter sctp_packets_in;   // handed to usrsctp
   Counter sctp_packets_out;  // built from usrsctp output
+  Counter sctp_steered_out;  // SCTP frames read here and handed to their owning lane
+  Counter steered_in;        // frames taken from this lane's inbox (SCTP + shared neighbours)
+  Counter neighbors_shared;  // ARP/NS frames copied to the other lanes
   Counter asap_messages_in;  // whole ASAP messages received on associations of this lcore
   Counter enrp_messages_in;
   Counter messages_out;  // ASAP/ENRP messages handed to usrsctp

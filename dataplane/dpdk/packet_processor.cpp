@@ -66,11 +66,13 @@ void PacketProcessor::process_burst(rte_mbuf* const* packets, std::uint16_t n) {
         break;
       case FrameAction::kArpReply:
         neighbors_.learn(v.src_ip, false, v.src_mac);
+        share_neighbor(m);
         counters_.arp_replies.add();
         answer(m, make_arp_reply(m, v, config_));
         break;
       case FrameAction::kArpLearn:
         neighbors_.learn(v.src_ip, false, v.src_mac);
+        share_neighbor(m);
         rte_pktmbuf_free(m);
         break;
       case FrameAction::kIcmpEchoReply:
@@ -83,10 +85,12 @@ void PacketProcessor::process_burst(rte_mbuf* const* packets, std::uint16_t n) {
         break;
       case FrameAction::kNeighborAdvert:
         neighbors_.learn(v.src_ip, true, v.src_mac);
+        share_neighbor(m);
         counters_.neighbor_advertisements.add();
         answer(m, make_neighbor_advert(m, v, config_));
         break;
       case FrameAction::kSctp:
+        if (steer_away(m, v)) break;
         if (sink_ == nullptr) {
           counters_.drop(DropReason::kUnsupportedProtocol);
         } else {
@@ -96,6 +100,68 @@ void PacketProcessor::process_burst(rte_mbuf* const* packets, std::uint16_t n) {
         rte_pktmbuf_free(m);
         break;
     }
+  }
+}
+
+bool PacketProcessor::steer_away(rte_mbuf* m, const FrameVerdict& v) {
+  if (steering_.lanes <= 1) return false;
+  const unsigned owner = steer_lane(v.src_ip, v.ipv6, v.src_port, steering_.lanes);
+  if (owner == steering_.self) return false;
+  if (rte_ring_mp_enqueue(steering_.inboxes[owner], m) != 0) {
+    counters_.drop(DropReason::kSteerFull);
+    rte_pktmbuf_free(m);
+  } else {
+    counters_.sctp_steered_out.add();
+  }
+  return true;
+}
+
+void PacketProcessor::share_neighbor(rte_mbuf* m) {
+  if (steering_.lanes <= 1) return;
+  for (unsigned lane = 0; lane < steering_.lanes; ++lane) {
+    if (lane == steering_.self) continue;
+    rte_mbuf* copy = rte_pktmbuf_copy(m, pool_, 0, UINT32_MAX);
+    if (copy == nullptr) {
+      counters_.drop(DropReason::kMbufAllocFailed);
+      continue;
+    }
+    if (rte_ring_mp_enqueue(steering_.inboxes[lane], copy) != 0) {
+      counters_.drop(DropReason::kSteerFull);
+      rte_pktmbuf_free(copy);
+      continue;
+    }
+    counters_.neighbors_shared.add();
+  }
+}
+
+void PacketProcessor::process_steered(rte_mbuf* const* packets, std::uint16_t n) {
+  for (std::uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = packets[i];
+    counters_.steered_in.add();
+    const auto* data = rte_pktmbuf_mtod(m, const std::uint8_t*);
+    // Parsed again (cheap, no copy): the sending lane checked it already, so only the action
+    // matters here.
+    const FrameVerdict v = parse_frame(data, m->data_len, config_);
+    switch (v.action) {
+      case FrameAction::kArpReply:
+      case FrameAction::kArpLearn:
+        neighbors_.learn(v.src_ip, false, v.src_mac);
+        break;
+      case FrameAction::kNeighborAdvert:
+        neighbors_.learn(v.src_ip, true, v.src_mac);
+        break;
+      case FrameAction::kSctp:
+        if (sink_ == nullptr) {
+          counters_.drop(DropReason::kUnsupportedProtocol);
+        } else {
+          counters_.sctp_packets_in.add();
+          sink_->on_sctp_packet(v, data + v.payload_offset, v.payload_length);
+        }
+        break;
+      default:
+        break;  // cannot come from another lane
+    }
+    rte_pktmbuf_free(m);
   }
 }
 

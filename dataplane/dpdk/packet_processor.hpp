@@ -4,6 +4,10 @@
 // rest; and turns outgoing SCTP packets into Ethernet/IP/UDP frames (send_sctp). Frames to send
 // collect in an internal TX batch that the poll loop flushes to its TX queue (take_tx()).
 //
+// With several poll lcores (set_steering, steering.hpp) an SCTP frame whose peer belongs to
+// another lane is moved to that lane's inbox instead, and ARP / neighbour-solicitation frames are
+// also copied to every other lane; the owner feeds its inbox to process_steered().
+//
 // Contract: one PacketProcessor per poll lcore, used only by that lcore (no locks, no atomics
 // except the single-writer counters). It does not call rte_eth_*: the poll loop owns the port,
 // which keeps the processor testable with crafted mbufs. Every mbuf given to process_burst() is
@@ -20,6 +24,7 @@
 #include "dataplane/dpdk/interface_config.hpp"
 #include "dataplane/dpdk/lcore_counters.hpp"
 #include "dataplane/dpdk/neighbor_table.hpp"
+#include "dataplane/dpdk/steering.hpp"
 
 namespace poolreg::dpdk {
 
@@ -54,9 +59,14 @@ class PacketProcessor {
   PacketProcessor& operator=(const PacketProcessor&) = delete;
 
   void set_sink(SctpPacketSink* sink) noexcept { sink_ = sink; }
+  // Before the lcore runs. steering.inboxes must outlive the processor.
+  void set_steering(const Steering& steering) noexcept { steering_ = steering; }
 
   // Consumes n received mbufs.
   void process_burst(rte_mbuf* const* packets, std::uint16_t n);
+  // Consumes n mbufs another lane put into this lane's inbox: SCTP frames of this lane's peers
+  // (handed to the sink, never steered again) and neighbour frames (learned, not answered).
+  void process_steered(rte_mbuf* const* packets, std::uint16_t n);
   // Builds and queues one Ethernet/IP/UDP frame carrying an SCTP packet; false (counted) when no
   // mbuf, no neighbour MAC (an ARP request goes out instead), too big or the TX batch is full.
   bool send_sctp(const SctpPeerAddress& to, const std::uint8_t* packet, std::uint16_t length);
@@ -75,11 +85,16 @@ class PacketProcessor {
   bool queue_tx(rte_mbuf* m);
   void answer(rte_mbuf* m, bool ok);
   void request_neighbor(const SctpPeerAddress& to);
+  // Steering: true when the frame went to (or was dropped for) another lane.
+  bool steer_away(rte_mbuf* m, const FrameVerdict& v);
+  // Copies a neighbour frame to every other lane (before it is answered in place).
+  void share_neighbor(rte_mbuf* m);
 
   const InterfaceConfig& config_;
   LcoreCounters& counters_;
   rte_mempool* pool_;
   SctpPacketSink* sink_;
+  Steering steering_;
   NeighborTable neighbors_;
   std::vector<rte_mbuf*> tx_;
   std::size_t tx_count_ = 0;

@@ -2,6 +2,7 @@
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
+#include <rte_ring.h>
 
 #include <memory>
 
@@ -50,8 +51,17 @@ void PollLoop::transmit() {
 unsigned PollLoop::iterate() {
   rte_mbuf* packets[512];
   const std::uint16_t burst = config_.burst > 512 ? 512 : config_.burst;
-  const std::uint16_t n = rte_eth_rx_burst(config_.port_id, config_.queue_id, packets, burst);
-  if (n > 0) processor_.process_burst(packets, n);
+  std::uint16_t n = 0;
+  if (config_.has_rx_queue) {
+    n = rte_eth_rx_burst(config_.port_id, config_.queue_id, packets, burst);
+    if (n > 0) processor_.process_burst(packets, n);
+  }
+  if (config_.inbox != nullptr) {
+    const auto steered = static_cast<std::uint16_t>(
+        rte_ring_sc_dequeue_burst(config_.inbox, reinterpret_cast<void**>(packets), burst, nullptr));
+    if (steered > 0) processor_.process_steered(packets, steered);
+    n = static_cast<std::uint16_t>(n + steered);
+  }
   const unsigned commands = run_commands();
   engine_.flush_pending();
   engine_.run_timers(now_ms());

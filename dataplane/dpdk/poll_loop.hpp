@@ -1,5 +1,6 @@
 // PollLoop: the main loop of a poll-mode lcore (launched with rte_eal_remote_launch), in the
-// ip_pipeline shape: every iteration RX burst -> PacketProcessor (ARP/ICMP answers, SCTP into
+// ip_pipeline shape: every iteration RX burst (+ the frames other lanes steered into this lane's
+// inbox) -> PacketProcessor (ARP/ICMP answers, SCTP into
 // usrsctp) -> commands from the control lcore's ring (sends, connects, closes) -> usrsctp timers
 // (>= 1 ms apart) -> TX burst of everything produced -> wake the control lcore if events were
 // queued. No lock and no syscall on this path except the eventfd write when events were produced
@@ -30,7 +31,9 @@ namespace poolreg::dpdk {
 
 struct PollLoopConfig {
   std::uint16_t port_id = 0;
-  std::uint16_t queue_id = 0;
+  std::uint16_t queue_id = 0;  // this lcore's TX queue, and its RX queue when has_rx_queue
+  bool has_rx_queue = true;    // false: the port has fewer RX queues than lanes; only the inbox feeds it
+  rte_ring* inbox = nullptr;   // steering.hpp: frames other lanes hand to this one (nullptr: one lane)
   std::uint16_t burst = 32;
   std::uint32_t idle_sleep_us = 50;
   std::uint32_t stop_grace_ms = 1000;

@@ -7,8 +7,6 @@
 // is bounded (kMaxEndpoints; beyond it new peers are refused and counted). Poll lcore only.
 #pragma once
 
-#include <usrsctp.h>
-
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -16,22 +14,27 @@
 #include <unordered_map>
 
 #include "dataplane/dpdk/packet_processor.hpp"
+#include "dataplane/kernel/usrsctp_stack.hpp"
 #include "registrar/common/fnv1a.hpp"
 
 namespace poolreg::dpdk {
 
 struct RemoteEndpoint {
   SctpPeerAddress address;
+  void* owner = nullptr;  // the table's owner (the SctpConnEngine), for usrsctp's output callback
 };
 
 class RemoteEndpointTable {
  public:
   static constexpr std::size_t kMaxEndpoints = 1u << 20;
 
+  // api: the usrsctp copy the endpoints are registered with; owner: stored in every endpoint.
+  RemoteEndpointTable(const kernel::UsrsctpApi& api, void* owner) : api_(api), owner_(owner) {}
+
   // Before usrsctp_finish(): tells usrsctp the addresses are gone (the memory stays until the
   // table is destroyed, after usrsctp_finish(), so no association can name a freed endpoint).
   void deregister_all() {
-    for (auto& [key, e] : table_) usrsctp_deregister_address(e.get());
+    for (auto& [key, e] : table_) api_.deregister_address(e.get());
   }
 
   // Finds or creates the endpoint; nullptr when the table is full.
@@ -44,9 +47,10 @@ class RemoteEndpointTable {
     e->address.ipv6 = ipv6;
     std::memcpy(e->address.ip, ip, ipv6 ? 16 : 4);
     e->address.udp_port = udp_port;
+    e->owner = owner_;
     RemoteEndpoint* raw = e.get();
     table_.emplace(k, std::move(e));
-    usrsctp_register_address(raw);
+    api_.register_address(raw);
     return raw;
   }
   std::size_t size() const noexcept { return table_.size(); }
@@ -69,6 +73,8 @@ class RemoteEndpointTable {
     k.bytes[18] = static_cast<std::uint8_t>(port);
     return k;
   }
+  const kernel::UsrsctpApi& api_;
+  void* owner_;
   std::unordered_map<Key, std::unique_ptr<RemoteEndpoint>, KeyHash> table_;
 };
 

@@ -16,9 +16,6 @@
 namespace poolreg::dpdk {
 namespace {
 
-// usrsctp has one process-wide output callback: it reaches the engine through this pointer.
-std::atomic<SctpConnEngine*> g_engine{nullptr};
-
 void debug_printf(const char* format, ...) {
   va_list ap;
   va_start(ap, format);
@@ -26,10 +23,13 @@ void debug_printf(const char* format, ...) {
   va_end(ap);
 }
 
+// usrsctp's output callback is one per stack (copy of the library), with no user pointer: the
+// engine is found through the AF_CONN address, a RemoteEndpoint of the engine's own table.
 int conn_output(void* address, void* buffer, std::size_t length, std::uint8_t /*tos*/,
                 std::uint8_t /*set_df*/) {
-  SctpConnEngine* engine = g_engine.load(std::memory_order_acquire);
-  if (engine == nullptr) return 0;  // being destroyed: drop (SCTP retransmits or the peer times out)
+  if (address == nullptr) return 0;
+  auto* engine = static_cast<SctpConnEngine*>(static_cast<RemoteEndpoint*>(address)->owner);
+  if (engine == nullptr) return 0;
   return engine->output(address, buffer, length);
 }
 
@@ -57,6 +57,7 @@ IpAddress ip_of(const SctpPeerAddress& a) {
 
 struct SctpConnEngine::Socket {
   SctpConnEngine* engine = nullptr;
+  const kernel::UsrsctpApi* api = nullptr;
   struct socket* so = nullptr;
   Protocol protocol = Protocol::kAsap;
   bool listener = false;
@@ -70,8 +71,9 @@ int receive_cb(struct socket* /*so*/, union sctp_sockstore /*addr*/, void* data,
                struct sctp_rcvinfo info, int flags, void* ulp_info) {
   if (data == nullptr) return 1;  // the socket is being closed
   auto* s = static_cast<SctpConnEngine::Socket*>(ulp_info);
-  if (s == nullptr || s->engine == nullptr) {
-    std::free(data);
+  if (s == nullptr) return 1;  // cannot happen: every socket is opened with its Socket (leak, not a wrong free)
+  if (s->engine == nullptr) {
+    s->api->free(data);
     return 1;
   }
   s->engine->receive(*s, data, length, info, flags);
@@ -81,37 +83,40 @@ int receive_cb(struct socket* /*so*/, union sctp_sockstore /*addr*/, void* data,
 }  // namespace
 
 std::unique_ptr<SctpConnEngine> SctpConnEngine::create(const SctpConnEngineConfig& config,
-                                                       std::atomic<std::uint64_t>& ids, std::string* error) {
-  std::unique_ptr<SctpConnEngine> engine(new SctpConnEngine(config, ids));
-  SctpConnEngine* expected = nullptr;
-  if (!g_engine.compare_exchange_strong(expected, engine.get())) {
-    if (error) *error = "an SctpConnEngine already exists in this process (usrsctp is one stack per process)";
-    return nullptr;  // its destructor sees it is not the registered engine and touches nothing
+                                                       std::atomic<std::uint64_t>& ids, std::string* error,
+                                                       kernel::UsrsctpStack* stack) {
+  if (stack == nullptr) stack = &kernel::UsrsctpStack::linked();
+  std::unique_ptr<SctpConnEngine> engine(new SctpConnEngine(config, ids, *stack));
+  if (!stack->claim()) {
+    if (error) *error = "this usrsctp copy already runs an SctpConnEngine (one engine per usrsctp stack)";
+    return nullptr;  // its destructor sees it holds no claim and touches nothing
   }
+  engine->claimed_ = true;
   // Port 0: no UDP encapsulation socket; packets come and go through conninput / conn_output.
-  usrsctp_init_nothreads(0, conn_output, config.debug_output ? debug_printf : nullptr);
-  kernel::apply_usrsctp_tunables(config);
+  engine->api_.init_nothreads(0, conn_output, config.debug_output ? debug_printf : nullptr);
+  kernel::apply_usrsctp_tunables(config, engine->api_);
   return engine;
 }
 
-SctpConnEngine::SctpConnEngine(const SctpConnEngineConfig& config, std::atomic<std::uint64_t>& ids)
-    : config_(config), ids_(ids) {}
+SctpConnEngine::SctpConnEngine(const SctpConnEngineConfig& config, std::atomic<std::uint64_t>& ids,
+                               kernel::UsrsctpStack& stack)
+    : config_(config), ids_(ids), stack_(stack), api_(stack.api()), endpoints_(stack.api(), this) {}
 
 SctpConnEngine::~SctpConnEngine() {
-  if (g_engine.load() != this) return;  // create() refused: usrsctp was never initialised by us
-  processor_ = nullptr;                 // output during teardown is dropped
+  if (!claimed_) return;  // create() refused: usrsctp was never initialised by us
+  processor_ = nullptr;   // output during teardown is dropped
   events_ = nullptr;
+  // Callbacks from here on (the ABORTs below report the associations gone synchronously) must
+  // not reach the engine: they would erase from connections_ while it is walked.
+  for (auto& s : sockets_) s->engine = nullptr;
   for (auto& [id, c] : connections_) send_control(c, SCTP_ABORT);
   connections_.clear();
-  for (auto& s : sockets_) {
-    s->engine = nullptr;
-    usrsctp_close(s->so);
-  }
+  for (auto& s : sockets_) api_.close(s->so);
   // usrsctp_finish() refuses while endpoints are still being torn down; their timers only run
   // when we drive them (no timer thread).
   endpoints_.deregister_all();
-  for (int i = 0; i < 200 && usrsctp_finish() != 0; ++i) usrsctp_handle_timers(10);
-  g_engine.store(nullptr, std::memory_order_release);
+  for (int i = 0; i < 200 && api_.finish() != 0; ++i) api_.handle_timers(10);
+  stack_.release();
 }
 
 void SctpConnEngine::attach(PacketProcessor* processor, EngineEventSink* events) noexcept {
@@ -122,33 +127,34 @@ void SctpConnEngine::attach(PacketProcessor* processor, EngineEventSink* events)
 SctpConnEngine::Socket* SctpConnEngine::open_socket(Protocol protocol, bool listener) {
   auto s = std::make_unique<Socket>();
   s->engine = this;
+  s->api = &api_;
   s->protocol = protocol;
   s->listener = listener;
-  struct socket* so = usrsctp_socket(AF_CONN, SOCK_SEQPACKET, IPPROTO_SCTP, receive_cb, nullptr, 0, s.get());
+  struct socket* so = api_.socket(AF_CONN, SOCK_SEQPACKET, IPPROTO_SCTP, receive_cb, nullptr, 0, s.get());
   if (so == nullptr) return nullptr;
   s->so = so;
-  usrsctp_set_non_blocking(so, 1);
+  api_.set_non_blocking(so, 1);
   const int on = 1;
-  usrsctp_setsockopt(so, IPPROTO_SCTP, SCTP_RECVRCVINFO, &on, sizeof on);
-  usrsctp_setsockopt(so, IPPROTO_SCTP, SCTP_NODELAY, &on, sizeof on);
+  api_.setsockopt(so, IPPROTO_SCTP, SCTP_RECVRCVINFO, &on, sizeof on);
+  api_.setsockopt(so, IPPROTO_SCTP, SCTP_NODELAY, &on, sizeof on);
   sctp_initmsg init{};
   init.sinit_num_ostreams = config_.streams;
   init.sinit_max_instreams = 65535;
-  usrsctp_setsockopt(so, IPPROTO_SCTP, SCTP_INITMSG, &init, sizeof init);
+  api_.setsockopt(so, IPPROTO_SCTP, SCTP_INITMSG, &init, sizeof init);
   if (config_.path_mtu != 0) {
     // usrsctp does not know about our UDP/IP encapsulation: keep its packets within the port MTU.
     sctp_paddrparams pp{};
     pp.spp_assoc_id = SCTP_FUTURE_ASSOC;
     pp.spp_flags = SPP_PMTUD_DISABLE;
     pp.spp_pathmtu = config_.path_mtu;
-    usrsctp_setsockopt(so, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp, sizeof pp);
+    api_.setsockopt(so, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp, sizeof pp);
   }
   for (std::uint16_t type : {SCTP_ASSOC_CHANGE, SCTP_SHUTDOWN_EVENT}) {
     sctp_event ev{};
     ev.se_assoc_id = SCTP_FUTURE_ASSOC;
     ev.se_type = type;
     ev.se_on = 1;
-    usrsctp_setsockopt(so, IPPROTO_SCTP, SCTP_EVENT, &ev, sizeof ev);
+    api_.setsockopt(so, IPPROTO_SCTP, SCTP_EVENT, &ev, sizeof ev);
   }
   sockets_.push_back(std::move(s));
   return sockets_.back().get();
@@ -158,7 +164,7 @@ kernel::ListenResult SctpConnEngine::listen(Protocol protocol, std::uint16_t por
   kernel::ListenResult r;
   Socket* s = open_socket(protocol, true);
   if (s == nullptr) {
-    r.error = errno;
+    r.error = api_.last_error();
     r.detail = "usrsctp_socket(AF_CONN) failed";
     return r;
   }
@@ -167,11 +173,11 @@ kernel::ListenResult SctpConnEngine::listen(Protocol protocol, std::uint16_t por
   local.sconn_family = AF_CONN;
   local.sconn_port = htons(port);
   local.sconn_addr = nullptr;
-  if (usrsctp_bind(s->so, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 ||
-      usrsctp_listen(s->so, 1024) != 0) {
-    r.error = errno;
+  if (api_.bind(s->so, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 ||
+      api_.listen(s->so, 1024) != 0) {
+    r.error = api_.last_error();
     r.detail = std::string("bind/listen: ") + std::strerror(r.error);
-    usrsctp_close(s->so);
+    api_.close(s->so);
     sockets_.pop_back();
     return r;
   }
@@ -188,7 +194,7 @@ SctpConnEngine::Socket* SctpConnEngine::socket_for(Protocol protocol) {
   if (s == nullptr) return nullptr;
   sockaddr_conn local{};
   local.sconn_family = AF_CONN;
-  usrsctp_bind(s->so, reinterpret_cast<sockaddr*>(&local), sizeof local);
+  api_.bind(s->so, reinterpret_cast<sockaddr*>(&local), sizeof local);
   return s;
 }
 
@@ -213,7 +219,7 @@ void SctpConnEngine::on_sctp_packet(const FrameVerdict& from, const std::uint8_t
   e->address.local_known = true;
   current_endpoint_ = e;
   current_sctp_port_ = static_cast<std::uint16_t>((packet[0] << 8) | packet[1]);
-  usrsctp_conninput(e, packet, length, 0);
+  api_.conninput(e, packet, length, 0);
   current_endpoint_ = nullptr;
   if (answers_used_ != 0) send_answers();
 }
@@ -227,6 +233,15 @@ int SctpConnEngine::output(void* address, const void* buffer, std::size_t length
 }
 
 void SctpConnEngine::receive(Socket& s, void* data, std::size_t length, const sctp_rcvinfo& info, int flags) {
+  if (api_.private_heap) {
+    // A private usrsctp copy allocates from its own libc's heap: move the bytes to ours, so that
+    // everything below (and the control lcore) frees with std::free.
+    void* own = std::malloc(length == 0 ? 1 : length);
+    if (own != nullptr && length != 0) std::memcpy(own, data, length);
+    api_.free(data);
+    if (own == nullptr) return;
+    data = own;
+  }
   auto* bytes = static_cast<std::uint8_t*>(data);
   if ((flags & MSG_NOTIFICATION) != 0) {
     handle_notification(s, bytes, length);
@@ -419,9 +434,12 @@ void SctpConnEngine::connect(ConnectionId id, Protocol protocol, std::span<const
   to.sconn_family = AF_CONN;
   to.sconn_port = htons(port);
   to.sconn_addr = e;
-  sctp_assoc_t assoc = 0;
-  const int rc = usrsctp_connectx(s->so, reinterpret_cast<sockaddr*>(&to), 1, &assoc);
-  if ((rc != 0 && errno != EINPROGRESS) || assoc == 0 || s->assocs.count(assoc) != 0) return fail();
+  // usrsctp_connect, not usrsctp_connectx: the latter does not take AF_CONN addresses in
+  // usrsctp 0.9.5 (EINVAL). One address is all an AF_CONN path has anyway.
+  const int rc = api_.connect(s->so, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  if (rc != 0 && api_.last_error() != EINPROGRESS) return fail();
+  const sctp_assoc_t assoc = api_.getassocid(s->so, reinterpret_cast<sockaddr*>(&to));
+  if (assoc == 0 || s->assocs.count(assoc) != 0) return fail();
   Connection c;
   c.id = id;
   c.socket = s;
@@ -444,7 +462,7 @@ long SctpConnEngine::send_raw(Connection& c, Protocol protocol, const std::uint8
   info.snd_flags = flags;
   info.snd_ppid = htonl(kernel::ppid_of(protocol));
   info.snd_assoc_id = c.assoc;
-  return usrsctp_sendv(c.socket->so, data, len, nullptr, 0, &info, sizeof info, SCTP_SENDV_SNDINFO, 0);
+  return api_.sendv(c.socket->so, data, len, nullptr, 0, &info, sizeof info, SCTP_SENDV_SNDINFO, 0);
 }
 
 void SctpConnEngine::send_control(Connection& c, std::uint16_t flags) {
@@ -473,7 +491,7 @@ kernel::SendResult SctpConnEngine::send_on(Connection& c, Protocol protocol, std
       note_sent(c, protocol, message.data(), message.size(), answered_here);
       return kernel::SendResult::kSent;
     }
-    if (!would_block(errno)) {
+    if (!would_block(api_.last_error())) {
       ++counters_.send_failed;
       return kernel::SendResult::kError;
     }
@@ -542,7 +560,7 @@ bool SctpConnEngine::flush(Connection& c) {
   while (!c.queue.empty()) {
     const Queued& q = c.queue.front();
     if (send_raw(c, q.protocol, q.bytes.data(), q.bytes.size(), 0) < 0) {
-      if (would_block(errno)) return false;
+      if (would_block(api_.last_error())) return false;
       counters_.send_failed += c.queue.size();
       c.queue.clear();
       break;
@@ -585,7 +603,7 @@ void SctpConnEngine::run_timers(std::uint64_t now_ms) {
   const std::uint64_t elapsed = now_ms - last_timer_ms_;
   if (elapsed == 0) return;
   last_timer_ms_ = now_ms;
-  usrsctp_handle_timers(static_cast<std::uint32_t>(elapsed));
+  api_.handle_timers(static_cast<std::uint32_t>(elapsed));
   if (answers_used_ != 0) send_answers();
   // Close lingers: a closing association whose SHUTDOWN never completes is aborted.
   std::vector<ConnectionId> expired;

@@ -6,11 +6,13 @@
 // poll_resolver.hpp); sends, connects, closes and aborts come in as calls on the same lcore.
 //
 // Threads and locks (why this is "no lock on the packet path"):
-// - usrsctp_init_nothreads(): usrsctp starts no timer thread and no UDP receive thread. usrsctp
-//   is one stack per process (global state, process-wide output callback), so at most one engine
-//   exists; create() refuses a second one.
-// - Every usrsctp call of the process is made by the poll lcore that owns the engine: conninput,
-//   sendv, connectx, close, and usrsctp_handle_timers() (run_timers(), driven from the same poll
+// - usrsctp_init_nothreads(): usrsctp starts no timer thread and no UDP receive thread. A copy
+//   of usrsctp is one stack (global state, one output callback), so an engine owns one copy
+//   (kernel::UsrsctpStack: the linked one, or a private dlmopen'd one per further poll lcore);
+//   create() refuses a copy that already runs an engine. The output callback finds the engine
+//   through the AF_CONN address (RemoteEndpoint::owner).
+// - Every call into the engine's usrsctp copy is made by the poll lcore that owns it: conninput,
+//   sendv, connect, close, and usrsctp_handle_timers() (run_timers(), driven from the same poll
 //   loop, every >= 1 ms). usrsctp still takes its internal pthread mutexes (INP/TCB/socket locks),
 //   but only this one thread ever takes them, so they are never contended: an uncontended lock is
 //   one atomic instruction, no syscall, no waiting. The control lcore never calls usrsctp; it talks
@@ -40,6 +42,7 @@
 #include "dataplane/dpdk/packet_processor.hpp"
 #include "dataplane/dpdk/remote_endpoint_table.hpp"
 #include "dataplane/kernel/message_transport.hpp"
+#include "dataplane/kernel/usrsctp_stack.hpp"
 #include "dataplane/kernel/usrsctp_tunables.hpp"
 
 struct socket;  // usrsctp
@@ -105,9 +108,11 @@ class SctpConnEngine final : public SctpPacketSink {
   static constexpr std::size_t kMaxPendingResolutions = 16384;
   static constexpr std::uint64_t kActivityReportMs = 1000;
 
-  // nullptr (error set) when an engine already exists in this process.
+  // On `stack` (nullptr: the linked usrsctp copy), which must outlive the engine. nullptr
+  // (error set) when that copy already runs an engine.
   static std::unique_ptr<SctpConnEngine> create(const SctpConnEngineConfig& config,
-                                                std::atomic<std::uint64_t>& ids, std::string* error);
+                                                std::atomic<std::uint64_t>& ids, std::string* error,
+                                                kernel::UsrsctpStack* stack = nullptr);
   // Aborts every association, closes the sockets and finishes usrsctp. Call on the poll lcore,
   // or on any thread once the poll lcore has stopped.
   ~SctpConnEngine() override;
@@ -179,7 +184,7 @@ class SctpConnEngine final : public SctpPacketSink {
     std::uint64_t next_activity_report_ms = 0;  // see EngineEventSink::on_activity
   };
 
-  SctpConnEngine(const SctpConnEngineConfig& config, std::atomic<std::uint64_t>& ids);
+  SctpConnEngine(const SctpConnEngineConfig& config, std::atomic<std::uint64_t>& ids, kernel::UsrsctpStack& stack);
   Socket* open_socket(Protocol protocol, bool listener);
   Socket* socket_for(Protocol protocol);
   Connection* find(ConnectionId id);
@@ -206,6 +211,9 @@ class SctpConnEngine final : public SctpPacketSink {
 
   SctpConnEngineConfig config_;
   std::atomic<std::uint64_t>& ids_;
+  kernel::UsrsctpStack& stack_;
+  const kernel::UsrsctpApi& api_;
+  bool claimed_ = false;  // create() claimed stack_ and initialised it
   PacketProcessor* processor_ = nullptr;
   EngineEventSink* events_ = nullptr;
   LocalAnswerer* answerer_ = nullptr;

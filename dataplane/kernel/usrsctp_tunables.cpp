@@ -4,18 +4,18 @@
 
 namespace poolreg::kernel {
 
-void apply_usrsctp_tunables(const UsrsctpTunables& t) {
-  usrsctp_sysctl_set_sctp_sendspace(t.send_space);
-  usrsctp_sysctl_set_sctp_recvspace(t.receive_space);
-  usrsctp_sysctl_set_sctp_heartbeat_interval_default(t.heartbeat_interval_ms);
-  usrsctp_sysctl_set_sctp_init_rtx_max_default(t.init_rtx_max);
-  usrsctp_sysctl_set_sctp_assoc_rtx_max_default(t.assoc_rtx_max);
-  usrsctp_sysctl_set_sctp_rto_initial_default(t.rto_initial_ms);
-  usrsctp_sysctl_set_sctp_rto_min_default(t.rto_min_ms);
-  usrsctp_sysctl_set_sctp_rto_max_default(t.rto_max_ms);
-  usrsctp_sysctl_set_sctp_init_rto_max_default(t.rto_max_ms);
+void apply_usrsctp_tunables(const UsrsctpTunables& t, const UsrsctpApi& api) {
+  api.set_sendspace(t.send_space);
+  api.set_recvspace(t.receive_space);
+  api.set_heartbeat_interval(t.heartbeat_interval_ms);
+  api.set_init_rtx_max(t.init_rtx_max);
+  api.set_assoc_rtx_max(t.assoc_rtx_max);
+  api.set_rto_initial(t.rto_initial_ms);
+  api.set_rto_min(t.rto_min_ms);
+  api.set_rto_max(t.rto_max_ms);
+  api.set_init_rto_max(t.rto_max_ms);
   // ECN/ASCONF stay default; no blackholing so refused INITs are answered with ABORT quickly.
-  usrsctp_sysctl_set_sctp_blackhole(0);
+  api.set_blackhole(0);
 }
 
 AssocChangeAction assoc_change_action(std::uint16_t sac_state) {

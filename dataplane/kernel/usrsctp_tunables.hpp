@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "dataplane/kernel/message_transport.hpp"
+#include "dataplane/kernel/usrsctp_stack.hpp"
 
 namespace poolreg::kernel {
 
@@ -20,9 +21,9 @@ struct UsrsctpTunables {
   std::uint32_t rto_max_ms = 5000;
 };
 
-// Sets the tunables on the (one per process) usrsctp stack; call right after usrsctp_init*.
-// A failing setter leaves usrsctp's default, which also works.
-void apply_usrsctp_tunables(const UsrsctpTunables& t);
+// Sets the tunables on one usrsctp stack (the linked one unless told); call right after
+// usrsctp_init*. A failing setter leaves usrsctp's default, which also works.
+void apply_usrsctp_tunables(const UsrsctpTunables& t, const UsrsctpApi& api = UsrsctpStack::linked().api());
 
 // What an SCTP_ASSOC_CHANGE notification means for a transport's association table.
 struct AssocChangeAction {

@@ -28,6 +28,7 @@
 #include "tests/dataplane/capture/tshark_check.hpp"
 #include "tests/dataplane/client/child_process.hpp"
 #include "tests/dataplane/dpdk/veth_namespace.hpp"
+#include "dataplane/dpdk/steering.hpp"
 
 namespace poolreg::dpdk {
 namespace {
@@ -115,17 +116,28 @@ struct RuntimeDirCleanup {
   }
 };
 
-// `poolregd --dpdk` on net_af_packet over the veth's outer end (2 lcores, no hugepages, no PCI,
-// no TCP, no control socket): `options` are the registrar options before the EAL's "--".
+// `poolregd --dpdk` on net_af_packet over the veth's outer end (the main lcore + `lanes` poll
+// lcores, as many af_packet queue pairs; no hugepages, no PCI, no TCP, no control socket):
+// `options` are the registrar options before the EAL's "--".
 std::vector<std::string> dpdk_daemon_command(const std::string& poolregd, std::vector<std::string> options,
-                                             const std::string& prefix, const test::VethNamespace& net) {
+                                             const std::string& prefix, const test::VethNamespace& net,
+                                             unsigned lanes = 1) {
   std::vector<std::string> command{poolregd, "--dpdk"};
   command.insert(command.end(), options.begin(), options.end());
   for (const char* o : {"--set", "asap.tcp=false", "--set", "control.enabled=false", "--set", "dpdk.idle_sleep_us=200",
-                        "--", "-l", "0-1", "--no-huge", "-m", "256", "--no-pci", "--no-shconf"})
+                        "--"})
     command.emplace_back(o);
+  if (lanes == 1) {
+    command.insert(command.end(), {"-l", "0-1"});
+  } else {
+    // More lcores than this machine may have CPUs: every lcore floats over the CPUs there are.
+    const unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
+    command.push_back("--lcores=(0-" + std::to_string(lanes) + ")@(0-" + std::to_string(cpus - 1) + ")");
+  }
+  for (const char* o : {"--no-huge", "-m", "256", "--no-pci", "--no-shconf"}) command.emplace_back(o);
   command.push_back("--file-prefix=" + prefix);
-  command.push_back("--vdev=net_af_packet0,iface=" + net.outer_interface());
+  command.push_back("--vdev=net_af_packet0,iface=" + net.outer_interface() +
+                    (lanes > 1 ? ",qpairs=" + std::to_string(lanes) : ""));
   command.emplace_back("--log-level=lib.eal:error");
   return command;
 }
@@ -329,7 +341,8 @@ TEST(DpdkDaemon, ResolutionsGoToTheControlLcoreWhenConfigured) {
 // ENRP over the DPDK path: registrar A runs --dpdk on the veth, registrar B runs on kernel
 // sockets inside the namespace; each lists the other as static peer. A PE registered at B is
 // resolved at A and one registered at A is resolved at B (Handle Updates both ways; A opens its
-// association to B itself, which needs ARP from the DPDK side).
+// association to B itself, which needs ARP from the DPDK side). A runs two poll lcores: the ARP
+// reply may arrive on the lane that does not own B's association (shared neighbour knowledge).
 TEST(DpdkDaemon, EnrpBetweenADpdkAndAKernelRegistrar) {
   const std::string poolregd = env("POOLREGD"), pe = env("POOLREG_PE"), pu = env("POOLREG_PU");
   ASSERT_FALSE(poolregd.empty() || pe.empty() || pu.empty()) << "POOLREGD / POOLREG_PE / POOLREG_PU not set";
@@ -341,7 +354,7 @@ TEST(DpdkDaemon, EnrpBetweenADpdkAndAKernelRegistrar) {
   RuntimeDirCleanup runtime_dir{prefix};
   ChildProcess a(dpdk_daemon_command(poolregd, {"--listen", "10.97.0.1", "--set", "enrp.profile=fast", "--set",
                                                  "enrp.peers=[\"10.97.0.2:9901\"]"},
-                                     prefix, net));
+                                     prefix, net, /*lanes=*/2));
   ChildProcess b(in_namespace(
       net, {poolregd, "--listen", "10.97.0.2", "--set", "asap.tcp=false", "--set", "enrp.profile=fast",
             "--set", "enrp.peers=[\"10.97.0.1:9901\"]", "--set", "control.enabled=false"}));
@@ -371,6 +384,77 @@ TEST(DpdkDaemon, EnrpBetweenADpdkAndAKernelRegistrar) {
   ASSERT_TRUE(wait_until([&] { return a.poll() && b.poll(); }, 10s)) << a.output() << b.output();
   EXPECT_EQ(a.exit_code(), 0) << a.output();
   EXPECT_EQ(b.exit_code(), 0) << b.output();
+}
+
+// Two poll lcores, each with its own usrsctp copy: PUs whose UDP ports steer them to lane 0 and
+// to lane 1 both get their answers, each lane answered the resolutions of its own associations
+// (none forwarded), and every association stayed on one lane (what a lane sent out it also took
+// in: no lane answered for an association whose packets went to the other).
+TEST(DpdkDaemon, TwoPollLcoresEachServeTheirOwnAssociations) {
+  const std::string poolregd = env("POOLREGD"), pe = env("POOLREG_PE"), pu = env("POOLREG_PU");
+  ASSERT_FALSE(poolregd.empty() || pe.empty() || pu.empty()) << "POOLREGD / POOLREG_PE / POOLREG_PU not set";
+  test::VethNamespace net("10.94.0.2/24");
+  if (!net.ok()) GTEST_SKIP() << net.reason();
+  ASSERT_FALSE(ip_binary().empty()) << "no ip(8) binary";
+
+  const std::string prefix = "poolreg-dpdk-lanes-" + std::to_string(::getpid());
+  RuntimeDirCleanup runtime_dir{prefix};
+  ChildProcess daemon(dpdk_daemon_command(poolregd, {"--listen", "10.94.0.1", "--set", "enrp.enabled=false"},
+                                          prefix, net, /*lanes=*/2));
+  ASSERT_TRUE(daemon.started());
+  ASSERT_TRUE(wait_until(
+      [&] { return daemon.poll() || daemon.output().find("listening:") != std::string::npos; }, 15s))
+      << daemon.output();
+  ASSERT_FALSE(daemon.exit_code().has_value()) << daemon.output();
+  EXPECT_NE(daemon.output().find("poll lcores 1,2"), std::string::npos) << daemon.output();
+
+  ChildProcess pe_process(in_namespace(net, {pe, "-r", "10.94.0.1:3863", "--pool", "LanePool", "--count", "3",
+                                             "--port", "7", "--duration", "10", "-q"}));
+  ASSERT_TRUE(pe_process.started());
+  // Local UDP ports that steer to lane 0 and to lane 1 (the registrar's own function).
+  const std::uint8_t pu_ip[4] = {10, 94, 0, 2};
+  std::uint16_t port_for_lane[2] = {0, 0};
+  for (std::uint16_t p = 40000; p < 41000 && (port_for_lane[0] == 0 || port_for_lane[1] == 0); ++p)
+    if (port_for_lane[steer_lane(pu_ip, false, p, 2)] == 0) port_for_lane[steer_lane(pu_ip, false, p, 2)] = p;
+  ASSERT_TRUE(port_for_lane[0] != 0 && port_for_lane[1] != 0);
+  for (unsigned lane = 0; lane < 2; ++lane) {
+    std::string answer;
+    const std::string port = std::to_string(port_for_lane[lane]);
+    const bool ok = wait_until(
+        [&] {
+          ChildProcess p(in_namespace(net, {pu, "-r", "10.94.0.1:3863", "--pool", "LanePool", "-n", "5", "--json",
+                                            "--timeout-ms", "2000", "--local-udp-port", port}));
+          wait_until([&] { return p.poll(); }, 5s);
+          answer = p.output();
+          const nlohmann::json j = nlohmann::json::parse(answer, nullptr, false);
+          return p.exit_code() == 0 && j.is_object() && j.contains("elements") && j["elements"].size() == 3;
+        },
+        10s);
+    ASSERT_TRUE(ok) << "PU on lane " << lane << ": " << answer << "\ndaemon: " << daemon.output();
+  }
+
+  const std::string telemetry_socket = "/var/run/dpdk/" + prefix + "/dpdk_telemetry.v2";
+  EXPECT_EQ(telemetry(telemetry_socket, "/poolreg/lcores")["/poolreg/lcores"], nlohmann::json::array({1, 2}));
+  for (int lcore : {1, 2}) {
+    const std::string command = "/poolreg/lcore_stats," + std::to_string(lcore);
+    const nlohmann::json stats = telemetry(telemetry_socket, command)["/poolreg/lcore_stats"];
+    ASSERT_TRUE(stats.is_object()) << stats.dump();
+    EXPECT_EQ(stats.value("lcore", 0), lcore);
+    EXPECT_GT(stats.value("sctp_packets_in", 0), 0) << stats.dump();
+    EXPECT_GT(stats.value("sctp_packets_out", 0), 0) << stats.dump();
+    EXPECT_GE(stats.value("resolutions_answered", 0), 1) << stats.dump();
+    EXPECT_EQ(stats.value("resolutions_forwarded", -1), 0) << stats.dump();
+    EXPECT_EQ(stats.value("asap_in_handle_resolution", 0), stats.value("asap_out_handle_resolution_response", -1))
+        << stats.dump();
+    EXPECT_EQ(stats.value("drop_steer_full", -1), 0) << stats.dump();
+    std::cout << "lcore " << lcore << ": rx " << stats.value("rx_packets", 0) << ", steered out "
+              << stats.value("sctp_steered_out", 0) << ", steered in " << stats.value("steered_in", 0)
+              << ", resolutions answered " << stats.value("resolutions_answered", 0) << "\n";
+  }
+
+  daemon.signal(SIGTERM);
+  ASSERT_TRUE(wait_until([&] { return daemon.poll(); }, 10s)) << daemon.output();
+  EXPECT_EQ(daemon.exit_code(), 0) << daemon.output();
 }
 
 }  // namespace

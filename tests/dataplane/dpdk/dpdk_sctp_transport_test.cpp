@@ -28,7 +28,7 @@ class DpdkSctpTransportTest : public ::testing::Test {
   static void SetUpTestSuite() {
     if (test::EalTestEnvironment::instance().pool() == nullptr) return;
     std::string error;
-    engine_ = SctpConnEngine::create({}, ids_, &error).release();  // one usrsctp stack per process
+    engine_ = SctpConnEngine::create({}, ids_, &error).release();  // one engine per usrsctp copy
     ASSERT_NE(engine_, nullptr) << error;
   }
   static void TearDownTestSuite() {
@@ -44,7 +44,8 @@ class DpdkSctpTransportTest : public ::testing::Test {
     rings_.wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     ASSERT_TRUE(rings_.commands != nullptr && rings_.events != nullptr && rings_.wake_fd >= 0);
     ids_.store(kDpdkConnectionIdBase);
-    transport_ = std::make_unique<DpdkSctpTransport>(loop_, handler_, rings_, *engine_, ids_, 65535);
+    transport_ = std::make_unique<DpdkSctpTransport>(
+        loop_, handler_, std::vector<TransportLane>{TransportLane{rings_, engine_}}, ids_, 65535);
     poll_side_ = std::make_unique<RingEventSink>(rings_);
   }
   void TearDown() override {

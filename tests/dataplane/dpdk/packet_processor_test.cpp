@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <rte_mempool.h>
+#include <rte_ring.h>
 
 #include <vector>
 
@@ -383,6 +384,117 @@ TEST_F(PacketProcessorTest, TxOverflowIsCountedAndFreed) {
   rte_pktmbuf_free(taken[1]);
   EXPECT_EQ(counters_.tx_packets.get(), 2u);
   EXPECT_EQ(counters_.dropped(DropReason::kTxFull), 3u);
+}
+
+// Two lanes (steering.hpp): this fixture's processor is one of them, a second processor with its
+// own sink the other; both steer into the test's inboxes.
+class SteeringTest : public PacketProcessorTest {
+ protected:
+  void SetUp() override {
+    PacketProcessorTest::SetUp();
+    if (pool_ == nullptr) return;
+    static int n = 0;
+    for (unsigned lane = 0; lane < 2; ++lane) {
+      const std::string name = "steer" + std::to_string(++n);
+      inboxes_[lane] = rte_ring_create(name.c_str(), 4, SOCKET_ID_ANY, RING_F_SC_DEQ);  // 3 usable slots
+      ASSERT_NE(inboxes_[lane], nullptr);
+    }
+    // The peer of test::udp_v4 frames (kPeerIp, UDP 50000) belongs to owner_; this fixture's
+    // processor plays the other lane.
+    owner_ = steer_lane(test::kPeerIp, false, 50000, 2);
+    processor_->set_steering(Steering{1 - owner_, 2, inboxes_});
+    owner_processor_ = std::make_unique<PacketProcessor>(config_, owner_counters_, pool_, &owner_sink_);
+    owner_processor_->set_steering(Steering{owner_, 2, inboxes_});
+  }
+  void TearDown() override {
+    if (pool_ != nullptr) {
+      for (rte_ring* r : inboxes_) {
+        void* m;
+        while (rte_ring_dequeue(r, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+        rte_ring_free(r);
+      }
+      owner_processor_->tx_sent(0);
+      owner_processor_.reset();
+    }
+    PacketProcessorTest::TearDown();
+  }
+  // What the owner's poll loop does with its inbox.
+  unsigned drain_owner_inbox() {
+    rte_mbuf* batch[8];
+    const unsigned k = rte_ring_sc_dequeue_burst(inboxes_[owner_], reinterpret_cast<void**>(batch), 8, nullptr);
+    owner_processor_->process_steered(batch, static_cast<std::uint16_t>(k));
+    return k;
+  }
+
+  rte_ring* inboxes_[2] = {nullptr, nullptr};
+  unsigned owner_ = 0;
+  LcoreCounters owner_counters_;
+  RecordingSink owner_sink_;
+  std::unique_ptr<PacketProcessor> owner_processor_;
+};
+
+TEST(SteerLane, IsAStableFunctionOfPeerAddressAndPortOverAllLanes) {
+  const std::uint8_t v4[4] = {10, 1, 2, 3};
+  std::uint8_t v6[16] = {0xfd};
+  v6[15] = 9;
+  EXPECT_EQ(steer_lane(v4, false, 9899, 1), 0u);
+  unsigned used[4] = {};
+  for (std::uint16_t port = 40000; port < 40400; ++port) {
+    const unsigned lane = steer_lane(v4, false, port, 4);
+    ASSERT_LT(lane, 4u);
+    EXPECT_EQ(lane, steer_lane(v4, false, port, 4));
+    ++used[lane];
+    EXPECT_LT(steer_lane(v6, true, port, 3), 3u);
+  }
+  for (unsigned k : used) EXPECT_GT(k, 50u);  // peers spread over every lane
+}
+
+TEST_F(SteeringTest, SctpOfAnotherLanesPeerGoesToThatLanesInboxOnly) {
+  POOLREG_REQUIRE_EAL();
+  const Bytes sctp = test::sctp_packet(64);
+  feed(test::ipv4_frame(17, test::udp_v4(sctp)));
+  EXPECT_TRUE(sink_.packets.empty());  // not this lane's stack
+  EXPECT_EQ(counters_.sctp_steered_out.get(), 1u);
+  EXPECT_EQ(counters_.sctp_packets_in.get(), 0u);
+  EXPECT_EQ(rte_ring_count(inboxes_[1 - owner_]), 0u);
+  ASSERT_EQ(drain_owner_inbox(), 1u);
+  ASSERT_EQ(owner_sink_.packets.size(), 1u);
+  EXPECT_EQ(owner_sink_.packets[0].packet, sctp);
+  EXPECT_EQ(owner_sink_.packets[0].src_port, 50000);
+  EXPECT_EQ(owner_counters_.steered_in.get(), 1u);
+  EXPECT_EQ(owner_counters_.sctp_packets_in.get(), 1u);
+  EXPECT_EQ(owner_counters_.sctp_steered_out.get(), 0u);
+
+  // Read by the owner itself: straight to its sink, nothing steered.
+  rte_mbuf* m = mbuf_of(test::ipv4_frame(17, test::udp_v4(sctp)));
+  owner_processor_->process_burst(&m, 1);
+  EXPECT_EQ(owner_sink_.packets.size(), 2u);
+  EXPECT_EQ(owner_counters_.sctp_steered_out.get(), 0u);
+  EXPECT_EQ(rte_ring_count(inboxes_[0]) + rte_ring_count(inboxes_[1]), 0u);
+}
+
+TEST_F(SteeringTest, ArpIsAnsweredWhereReadAndLearnedByEveryLane) {
+  POOLREG_REQUIRE_EAL();
+  feed(test::arp_request(test::kOurIp));
+  EXPECT_EQ(counters_.arp_replies.get(), 1u);
+  take_one_tx();  // answered once, by the lane that read it
+  EXPECT_EQ(counters_.neighbors_shared.get(), 1u);
+  EXPECT_FALSE(owner_processor_->neighbors().find(test::kPeerIp, false).has_value());
+  ASSERT_EQ(drain_owner_inbox(), 1u);
+  EXPECT_TRUE(owner_processor_->neighbors().find(test::kPeerIp, false).has_value());
+  EXPECT_EQ(owner_processor_->tx_count(), 0);  // learned, not answered again
+  EXPECT_EQ(owner_counters_.arp_replies.get(), 0u);
+}
+
+TEST_F(SteeringTest, AFullInboxDropsAndCountsWithoutLeaking) {
+  POOLREG_REQUIRE_EAL();
+  const Bytes frame = test::ipv4_frame(17, test::udp_v4(test::sctp_packet(64)));
+  for (int i = 0; i < 5; ++i) feed(frame);
+  EXPECT_EQ(counters_.sctp_steered_out.get(), 3u);
+  EXPECT_EQ(counters_.dropped(DropReason::kSteerFull), 2u);
+  EXPECT_TRUE(sink_.packets.empty());
+  EXPECT_EQ(drain_owner_inbox(), 3u);
+  EXPECT_EQ(owner_sink_.packets.size(), 3u);
 }
 
 }  // namespace

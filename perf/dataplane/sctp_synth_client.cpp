@@ -1,0 +1,164 @@
+// poolreg-sctp-synth: the synthetic SCTP source of poolreg-dpdk-resolution-bench (sctp_synth.hpp)
+// over a real UDP socket (SCTP over UDP, RFC 6951), for the registrars that are not in-process:
+// poolregd on kernel sockets (the baseline of the DPDK lanes) or poolregd --dpdk behind a veth.
+// Opens --associations associations (one UDP socket, a distinct SCTP port each), then, for
+// --seconds, keeps --window Handle Resolutions in flight, round robin over the associations
+// (SACKs sent as answers come in), and waits for the last answers. Prints one line:
+//   synth associations=128 requests=123456 answers=123456 seconds=3.00 rate=41152
+// Exit 1 when the handshake or the answers stall (2 s without progress).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "perf/dataplane/sctp_synth.hpp"
+#include "registrar/wire/asap_codec.hpp"
+
+namespace {
+
+using namespace poolreg;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::uint32_t kTagBase = 0x7e570000;
+constexpr std::uint8_t kHandleResolutionResponse = 6;
+
+struct Source {
+  int fd = -1;
+  sockaddr_in to{};
+  std::vector<perf::SynthAssociation> associations;
+  std::vector<std::vector<std::uint8_t>> init_cookies;
+
+  void send(const std::vector<std::uint8_t>& packet) const {
+    ::sendto(fd, packet.data(), packet.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+  }
+  // Reads what arrived (up to `wait_ms` for the first datagram); returns the answers counted.
+  std::uint64_t receive(int wait_ms) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, wait_ms) <= 0) return 0;
+    std::uint64_t answers = 0;
+    std::uint8_t buffer[65536];
+    for (;;) {
+      const ssize_t n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
+      if (n <= 0) break;
+      const std::uint32_t tag = perf::packet_tag(buffer, static_cast<std::size_t>(n));
+      if (tag < kTagBase || tag - kTagBase >= associations.size()) continue;
+      const std::size_t i = tag - kTagBase;
+      perf::PeerInput in = perf::consume(associations[i], buffer, static_cast<std::size_t>(n), kHandleResolutionResponse);
+      if (in.init_ack) init_cookies[i] = std::move(in.cookie);
+      answers += in.counted;
+    }
+    for (auto& a : associations)
+      if (a.sack_due && a.established) send(perf::build_sack(a));
+    return answers;
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Synthetic SCTP-over-UDP load of pre-built ASAP Handle Resolutions"};
+  std::string registrar = "127.0.0.1", pool = "BenchPool";
+  std::uint16_t udp_port = 9899, sctp_port = 3863, first_port = 20000;
+  unsigned count = 128, window = 32;
+  double seconds = 3.0;
+  app.add_option("--registrar", registrar, "the registrar's IPv4 address");
+  app.add_option("--udp-port", udp_port, "its SCTP-over-UDP port");
+  app.add_option("--sctp-port", sctp_port, "its ASAP port");
+  app.add_option("--first-port", first_port, "SCTP port of the first association (one each from here)");
+  app.add_option("--associations", count, "associations to open");
+  app.add_option("--window", window, "requests in flight (over all associations)");
+  app.add_option("--seconds", seconds, "how long to send rounds");
+  app.add_option("--pool", pool, "pool handle to resolve");
+  CLI11_PARSE(app, argc, argv);
+
+  Source s;
+  s.fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  const int size = 8 << 20;
+  ::setsockopt(s.fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  ::setsockopt(s.fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size);  // root: beyond rmem_max
+  ::setsockopt(s.fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+  s.to.sin_family = AF_INET;
+  s.to.sin_port = htons(udp_port);
+  if (::inet_pton(AF_INET, registrar.c_str(), &s.to.sin_addr) != 1) {
+    std::fprintf(stderr, "bad --registrar\n");
+    return 2;
+  }
+  std::vector<std::uint8_t> request;
+  wire::HandleResolution hr;
+  hr.pool_handle = *PoolHandle::from_string(pool);
+  if (!wire::encode(hr, wire::WireOptions{}, wire::ByteSink(request)).ok()) return 2;
+
+  s.associations.resize(count);
+  s.init_cookies.resize(count);
+  for (unsigned i = 0; i < count; ++i) {
+    auto& a = s.associations[i];
+    a.local_port = static_cast<std::uint16_t>(first_port + i);
+    a.peer_port = sctp_port;
+    a.local_tag = kTagBase + i;
+    a.next_tsn = 1000;
+    s.send(perf::build_init(a));
+  }
+  auto wait_for = [&](auto done) {
+    auto last = Clock::now();
+    while (!done()) {
+      if (s.receive(10) > 0 || Clock::now() - last < std::chrono::seconds(2)) continue;
+      return false;
+    }
+    return true;
+  };
+  auto all = [&](auto pred) {
+    for (unsigned i = 0; i < count; ++i)
+      if (!pred(i)) return false;
+    return true;
+  };
+  if (!wait_for([&] { return all([&](unsigned i) { return !s.init_cookies[i].empty(); }); })) {
+    std::fprintf(stderr, "handshake: not every INIT was answered\n");
+    return 1;
+  }
+  for (unsigned i = 0; i < count; ++i) s.send(perf::build_cookie_echo(s.associations[i], s.init_cookies[i]));
+  if (!wait_for([&] { return all([&](unsigned i) { return s.associations[i].established; }); })) {
+    std::fprintf(stderr, "handshake: not every COOKIE ECHO was answered\n");
+    return 1;
+  }
+
+  // Closed loop: at most --window requests in flight over all associations (round robin), so
+  // the registrar's UDP socket buffer never overflows (this source does not retransmit).
+  std::uint64_t requests = 0, answers = 0;
+  std::size_t next = 0;
+  const auto start = Clock::now();
+  const auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  auto last = Clock::now();
+  for (;;) {
+    const bool sending = Clock::now() < end;
+    if (!sending && answers >= requests) break;
+    while (sending && requests - answers < window) {
+      s.send(perf::build_data(s.associations[next], 11, request));
+      next = (next + 1) % count;
+      ++requests;
+    }
+    const std::uint64_t got = s.receive(sending ? 0 : 10);
+    answers += got;
+    if (got > 0) {
+      last = Clock::now();
+    } else if (Clock::now() - last > std::chrono::seconds(2)) {
+      std::fprintf(stderr, "stalled: %llu of %llu answered\n", static_cast<unsigned long long>(answers),
+                   static_cast<unsigned long long>(requests));
+      for (const auto& a : s.associations) s.send(perf::build_abort(a));
+      return 1;
+    }
+  }
+  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  std::printf("synth associations=%u requests=%llu answers=%llu seconds=%.2f rate=%.0f\n", count,
+              static_cast<unsigned long long>(requests), static_cast<unsigned long long>(answers), elapsed,
+              static_cast<double>(answers) / elapsed);
+  for (const auto& a : s.associations) s.send(perf::build_abort(a));
+  ::close(s.fd);
+  return 0;
+}

@@ -1,0 +1,200 @@
+// Two SctpConnEngines in one process, each on its own copy of usrsctp (the linked one and a
+// private dlmopen'd one, kernel::UsrsctpStack), as two poll lcores run them: A listens, B connects
+// to A, messages go both ways. Frames travel from one PacketProcessor's TX batch into the other's
+// process_burst, so everything between usrsctp and Ethernet is the real code. Shows the copies
+// are independent stacks (one output callback each, own timers, own associations) and that
+// buffers of the private copy's heap reach the sink as ordinary malloc() memory. Also: a copy
+// runs one engine only.
+#include "dataplane/dpdk/sctp_conn_engine.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "dataplane/dpdk/combined_transport.hpp"
+#include "tests/dataplane/dpdk/eal_test_environment.hpp"
+
+namespace poolreg::dpdk {
+namespace {
+
+using namespace std::chrono_literals;
+
+class RecordingEvents final : public EngineEventSink {
+ public:
+  void on_connected(ConnectionId id, const kernel::PeerInfo& peer) override {
+    connected.push_back(id);
+    peers.push_back(peer);
+  }
+  void on_message(ConnectionId id, const kernel::MessageInfo& info, std::uint8_t* data, std::size_t length) override {
+    messages.push_back({id, info.protocol, std::vector<std::uint8_t>(data, data + length)});
+    std::free(data);  // the sink's contract: ordinary malloc() memory, whichever usrsctp copy read it
+  }
+  void on_closed(ConnectionId id, CloseReason) override { closed.push_back(id); }
+  void on_unknown_ppid(ConnectionId, std::uint32_t) override {}
+  void on_activity(ConnectionId) override {}
+
+  struct Message {
+    ConnectionId id;
+    Protocol protocol;
+    std::vector<std::uint8_t> bytes;
+  };
+  std::vector<ConnectionId> connected;
+  std::vector<kernel::PeerInfo> peers;
+  std::vector<Message> messages;
+  std::vector<ConnectionId> closed;
+};
+
+// One side: interface, counters, processor, engine, events.
+struct Side {
+  InterfaceConfig interface;
+  LcoreCounters counters;
+  RecordingEvents events;
+  std::unique_ptr<PacketProcessor> processor;
+  std::unique_ptr<SctpConnEngine> engine;
+};
+
+std::uint64_t now_ms() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count());
+}
+
+class SctpConnEngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    POOLREG_REQUIRE_EAL();
+    pool_ = test::EalTestEnvironment::instance().pool();
+    std::string error;
+    private_stack_ = kernel::UsrsctpStack::load_private(&error);
+    ASSERT_NE(private_stack_, nullptr) << error;
+    ASSERT_TRUE(private_stack_->is_private());
+    make_side(a_, 1, nullptr);
+    make_side(b_, 2, private_stack_.get());
+    ASSERT_TRUE(a_.engine && b_.engine);
+    // Each knows the other's MAC already (ARP is the PacketProcessor tests' business).
+    b_.processor->neighbors().learn(ip(1), false, mac(1).data());
+    a_.processor->neighbors().learn(ip(2), false, mac(2).data());
+  }
+  void TearDown() override {
+    for (Side* s : {&b_, &a_}) {
+      if (s->processor) s->processor->tx_sent(0);
+      s->engine.reset();  // usrsctp_finish of its copy
+      s->processor.reset();
+    }
+    private_stack_.reset();
+  }
+
+  static const std::uint8_t* ip(int host) {
+    static std::uint8_t addresses[3][4] = {{10, 98, 0, 0}, {10, 98, 0, 1}, {10, 98, 0, 2}};
+    return addresses[host];
+  }
+  static MacAddress mac(int host) { return {0x02, 0, 0, 0, 0, static_cast<std::uint8_t>(host)}; }
+
+  void make_side(Side& s, int host, kernel::UsrsctpStack* stack) {
+    s.interface.mac = mac(host);
+    std::uint32_t be;
+    std::memcpy(&be, ip(host), 4);
+    s.interface.ipv4 = {be};
+    std::string error;
+    SctpConnEngineConfig config;
+    config.path_mtu = 1500 - 48;
+    s.engine = SctpConnEngine::create(config, ids_, &error, stack);
+    ASSERT_NE(s.engine, nullptr) << error;
+    s.processor = std::make_unique<PacketProcessor>(s.interface, s.counters, pool_, s.engine.get());
+    s.engine->attach(s.processor.get(), &s.events);
+  }
+
+  // Moves every frame in `from`'s TX batch to `to` (the wire between the two ports).
+  static unsigned carry(Side& from, Side& to) {
+    const std::uint16_t n = from.processor->tx_count();
+    std::vector<rte_mbuf*> frames(from.processor->tx(), from.processor->tx() + n);
+    from.processor->tx_sent(n);
+    if (n > 0) to.processor->process_burst(frames.data(), n);
+    return n;
+  }
+  // Runs both "poll lcores" until pred() or the timeout.
+  template <typename Pred>
+  bool run_until(Pred pred, std::chrono::milliseconds timeout = 5s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      for (Side* s : {&a_, &b_}) {
+        s->engine->flush_pending();
+        s->engine->run_timers(now_ms());
+      }
+      const unsigned moved = carry(a_, b_) + carry(b_, a_);
+      if (pred()) return true;
+      if (moved == 0) std::this_thread::sleep_for(1ms);
+    }
+    return pred();
+  }
+
+  rte_mempool* pool_ = nullptr;
+  std::atomic<std::uint64_t> ids_{kDpdkConnectionIdBase};
+  std::unique_ptr<kernel::UsrsctpStack> private_stack_;
+  Side a_, b_;
+};
+
+TEST_F(SctpConnEngineTest, EnginesOnTheLinkedAndOnAPrivateUsrsctpCopyTalkToEachOther) {
+  ASSERT_TRUE(a_.engine->listen(Protocol::kAsap, 3863).ok);
+  const IpAddress to_a = IpAddress::v4({10, 98, 0, 1});
+  const ConnectionId b_id = 77;
+  b_.engine->connect(b_id, Protocol::kAsap, std::span<const IpAddress>(&to_a, 1), 3863, 9899);
+  ASSERT_TRUE(run_until([&] { return !a_.events.connected.empty() && !b_.events.connected.empty(); }))
+      << "A accepted " << a_.events.connected.size() << ", B opened " << b_.events.connected.size() << ", B out "
+      << b_.counters.sctp_packets_out.get() << ", A rx " << a_.counters.rx_packets.get() << ", A sctp in "
+      << a_.counters.sctp_packets_in.get() << ", A out " << a_.counters.sctp_packets_out.get() << ", A drops "
+      << a_.counters.dropped_total() << ", B drops " << b_.counters.dropped_total() << " no_neighbor " << b_.counters.dropped(DropReason::kNoNeighbor) << " B closed " << b_.events.closed.size() << " B connect failures " << b_.engine->counters().connect_failures;
+  EXPECT_EQ(b_.events.connected.front(), b_id);
+  const ConnectionId a_id = a_.events.connected.front();
+  EXPECT_FALSE(a_.events.peers.front().outgoing);
+  ASSERT_EQ(a_.events.peers.front().addresses.size(), 1u);
+  EXPECT_EQ(a_.events.peers.front().addresses.front(), IpAddress::v4({10, 98, 0, 2}));
+  EXPECT_EQ(a_.events.peers.front().udp_encapsulation_port, 9899);
+
+  // B -> A, then A -> B with a message big enough to take several SCTP packets.
+  const std::vector<std::uint8_t> request = {0x05, 0x00, 0x00, 0x08, 1, 2, 3, 4};
+  EXPECT_EQ(b_.engine->send(b_id, Protocol::kAsap, request), kernel::SendResult::kSent);
+  ASSERT_TRUE(run_until([&] { return !a_.events.messages.empty(); }));
+  EXPECT_EQ(a_.events.messages.front().id, a_id);
+  EXPECT_EQ(a_.events.messages.front().bytes, request);
+  std::vector<std::uint8_t> answer(5000);
+  for (std::size_t i = 0; i < answer.size(); ++i) answer[i] = static_cast<std::uint8_t>(i * 7);
+  EXPECT_EQ(a_.engine->send(a_id, Protocol::kAsap, answer), kernel::SendResult::kSent);
+  ASSERT_TRUE(run_until([&] { return !b_.events.messages.empty(); }));
+  EXPECT_EQ(b_.events.messages.front().id, b_id);
+  EXPECT_EQ(b_.events.messages.front().bytes, answer);  // reassembled from the private copy's buffers
+
+  // Each stack holds exactly its own side of the association.
+  EXPECT_EQ(a_.engine->connection_count(), 1u);
+  EXPECT_EQ(b_.engine->connection_count(), 1u);
+  EXPECT_GT(a_.counters.sctp_packets_out.get(), 0u);
+  EXPECT_GT(b_.counters.sctp_packets_out.get(), 0u);
+
+  // Graceful close from B: A hears of it.
+  b_.engine->close(b_id);
+  ASSERT_TRUE(run_until([&] { return !a_.events.closed.empty(); }));
+  EXPECT_EQ(a_.events.closed.front(), a_id);
+}
+
+TEST_F(SctpConnEngineTest, ACopyOfUsrsctpRunsOneEngineOnly) {
+  std::atomic<std::uint64_t> ids{1};
+  std::string error;
+  EXPECT_EQ(SctpConnEngine::create({}, ids, &error, private_stack_.get()), nullptr);
+  EXPECT_NE(error.find("already runs"), std::string::npos) << error;
+  error.clear();
+  EXPECT_EQ(SctpConnEngine::create({}, ids, &error), nullptr);  // the linked copy: A has it
+  EXPECT_FALSE(error.empty());
+  // The refused attempts left both engines working.
+  ASSERT_TRUE(a_.engine->listen(Protocol::kEnrp, 9901).ok);
+  const IpAddress to_a = IpAddress::v4({10, 98, 0, 1});
+  b_.engine->connect(5, Protocol::kEnrp, std::span<const IpAddress>(&to_a, 1), 9901, 9899);
+  EXPECT_TRUE(run_until([&] { return !a_.events.connected.empty() && !b_.events.connected.empty(); }));
+}
+
+}  // namespace
+}  // namespace poolreg::dpdk
