@@ -29,6 +29,12 @@ std::string mac_text(const MacAddress& m) {
   return b;
 }
 
+// The NUMA socket of an lcore as an index of per-socket arrays (0 when EAL does not know).
+unsigned socket_of(unsigned lcore) {
+  const unsigned s = rte_lcore_to_socket_id(lcore);
+  return s < RTE_MAX_NUMA_NODES ? s : 0;
+}
+
 bool unspecified(const IpAddress& a) {
   for (std::size_t i = 0; i < a.size(); ++i)
     if (a.data()[i] != 0) return false;
@@ -104,12 +110,22 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const DpdkBackendConfig& config
       *error = "the DPDK backend needs two lcores: the main (control) lcore and a poll lcore (e.g. -l 0-1)";
     return nullptr;
   }
-  const int socket = static_cast<int>(rte_lcore_to_socket_id(lcores.front()));
-  b->pool_ = rte_pktmbuf_pool_create("poolreg_mbufs", config.mempool_size, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-                                     socket);
-  if (b->pool_ == nullptr) {
-    if (error) *error = std::string("mbuf pool: ") + rte_strerror(rte_errno);
-    return nullptr;
+  // One mbuf pool per NUMA socket that has poll lcores: a lane receives into and builds frames
+  // from memory of its own socket.
+  std::vector<rte_mempool*> lane_pools;
+  for (unsigned lcore : lcores) {
+    const unsigned socket = socket_of(lcore);
+    rte_mempool*& pool = b->pools_[socket];
+    if (pool == nullptr) {
+      const std::string name = "poolreg_mbufs_" + std::to_string(socket);
+      pool = rte_pktmbuf_pool_create(name.c_str(), config.mempool_size, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                     static_cast<int>(socket));
+      if (pool == nullptr) {
+        if (error) *error = "mbuf pool on socket " + std::to_string(socket) + ": " + rte_strerror(rte_errno);
+        return nullptr;
+      }
+    }
+    lane_pools.push_back(pool);
   }
   std::uint16_t port_id = config.port_id;
   if (!config.port_given) {
@@ -124,7 +140,7 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const DpdkBackendConfig& config
       return nullptr;
     }
   }
-  b->port_ = DpdkPort::open({.port_id = port_id, .queues = static_cast<std::uint16_t>(lcores.size())}, b->pool_,
+  b->port_ = DpdkPort::open({.port_id = port_id, .queues = static_cast<std::uint16_t>(lcores.size())}, lane_pools,
                             error);
   if (!b->port_) return nullptr;
   b->config_.interface.mac = b->port_->mac();
@@ -161,7 +177,7 @@ bool DpdkBackend::add_lane(unsigned lcore, std::uint16_t port_id, std::string* e
   auto lane = std::make_unique<Lane>();
   const std::size_t index = lanes_.size();
   lane->lcore = lcore;
-  const int socket = static_cast<int>(rte_lcore_to_socket_id(lcore));
+  const int socket = static_cast<int>(socket_of(lcore));
   const std::string suffix = "_" + std::to_string(index);
   lane->rings.wake_fd = wake_fd_;
   lane->rings.commands =
@@ -190,7 +206,7 @@ bool DpdkBackend::add_lane(unsigned lcore, std::uint16_t port_id, std::string* e
   }
   l.engine = SctpConnEngine::create(config_.engine, ids_, error, stack);
   if (!l.engine) return false;
-  l.processor = std::make_unique<PacketProcessor>(config_.interface, counters_[lcore], pool_, l.engine.get());
+  l.processor = std::make_unique<PacketProcessor>(config_.interface, counters_[lcore], pools_[socket], l.engine.get());
   l.event_sink = std::make_unique<RingEventSink>(l.rings);
   l.engine->attach(l.processor.get(), l.event_sink.get());
   PollLoopConfig pc;
@@ -285,7 +301,8 @@ DpdkBackend::~DpdkBackend() {
   lanes_.clear();  // private usrsctp copies are closed last
   port_.reset();
   if (wake_fd_ >= 0) ::close(wake_fd_);
-  if (pool_ != nullptr) rte_mempool_free(pool_);
+  for (rte_mempool* pool : pools_)
+    if (pool != nullptr) rte_mempool_free(pool);
   eal_.reset();
 }
 

@@ -26,6 +26,7 @@
 // Threading: create/start/stop/destroy on the control (main) thread, the EventLoop's thread.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -105,7 +106,7 @@ class DpdkBackend {
 
   DpdkBackendConfig config_;
   std::unique_ptr<EalRuntime> eal_;
-  rte_mempool* pool_ = nullptr;
+  std::array<rte_mempool*, RTE_MAX_NUMA_NODES> pools_{};  // per NUMA socket with poll lcores
   std::unique_ptr<DpdkPort> port_;
   std::unique_ptr<LcoreCounters[]> counters_;
   int wake_fd_ = -1;

@@ -33,7 +33,7 @@ std::unique_ptr<EalRuntime> EalRuntime::init(const std::vector<std::string>& arg
 
 EalRuntime::~EalRuntime() { rte_eal_cleanup(); }
 
-std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortConfig& config, rte_mempool* pool,
+std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortConfig& config, const std::vector<rte_mempool*>& rx_pools,
                                          std::string* error) {
   const std::uint16_t id = config.port_id;
   if (!rte_eth_dev_is_valid_port(id)) {
@@ -62,6 +62,10 @@ std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortConfig& config, rte_mempo
   }
   // RX: one queue per lane where the port has them; lanes without one live on their inbox.
   port->rx_queues_ = std::min<std::uint16_t>(lanes, info.max_rx_queues == 0 ? 1 : info.max_rx_queues);
+  if (rx_pools.size() < port->rx_queues_) {
+    if (error) *error = "port " + std::to_string(id) + ": an mbuf pool per RX queue is needed";
+    return nullptr;
+  }
   rte_eth_conf conf{};
   const std::uint64_t rss = info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP);
   if (port->rx_queues_ > 1 && rss != 0) {
@@ -75,7 +79,7 @@ std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortConfig& config, rte_mempo
   std::uint16_t rxd = config.rx_descriptors, txd = config.tx_descriptors;
   if (rc == 0) rc = rte_eth_dev_adjust_nb_rx_tx_desc(id, &rxd, &txd);
   for (std::uint16_t q = 0; rc == 0 && q < port->rx_queues_; ++q)
-    rc = rte_eth_rx_queue_setup(id, q, rxd, rte_eth_dev_socket_id(id), nullptr, pool);
+    rc = rte_eth_rx_queue_setup(id, q, rxd, rx_pools[q]->socket_id, nullptr, rx_pools[q]);
   for (std::uint16_t q = 0; rc == 0 && q < lanes; ++q)
     rc = rte_eth_tx_queue_setup(id, q, txd, rte_eth_dev_socket_id(id), nullptr);
   if (rc == 0) rc = rte_eth_dev_start(id);

@@ -38,7 +38,10 @@ struct DpdkPortConfig {
 
 class DpdkPort {
  public:
-  static std::unique_ptr<DpdkPort> open(const DpdkPortConfig& config, rte_mempool* pool, std::string* error);
+  // rx_pools[q]: the mbuf pool RX queue q fills from (the NUMA socket of the lcore that polls it);
+  // at least as many as RX queues end up configured (one per lane is enough).
+  static std::unique_ptr<DpdkPort> open(const DpdkPortConfig& config, const std::vector<rte_mempool*>& rx_pools,
+                                        std::string* error);
   ~DpdkPort();  // stops and closes the port
   DpdkPort(const DpdkPort&) = delete;
   DpdkPort& operator=(const DpdkPort&) = delete;

@@ -14,13 +14,11 @@
 #include <thread>
 
 #include "dataplane/kernel/sctp_upcall_sink.hpp"
+#include "dataplane/kernel/usrsctp_stack.hpp"
 
 namespace poolreg::kernel {
 
 namespace {
-
-// usrsctp is process-wide; this flag only enforces "one SctpStack at a time".
-std::atomic<bool> g_stack_exists{false};
 
 void debug_printf(const char* format, ...) {
   va_list ap;
@@ -55,14 +53,14 @@ std::uint16_t probe_udp_port(std::uint16_t port, std::string* error) {
 }  // namespace
 
 std::unique_ptr<SctpStack> SctpStack::create(const SctpStackConfig& config, std::string* error) {
-  bool expected = false;
-  if (!g_stack_exists.compare_exchange_strong(expected, true)) {
-    if (error) *error = "an SctpStack already exists in this process (usrsctp is one stack per process)";
+  // The linked usrsctp copy is one stack: this one, or a DPDK engine's (usrsctp_stack.hpp).
+  if (!UsrsctpStack::linked().claim()) {
+    if (error) *error = "the program's usrsctp already runs a stack (an SctpStack or a DPDK engine)";
     return nullptr;
   }
   std::uint16_t port = probe_udp_port(config.udp_port, error);
   if (port == 0) {
-    g_stack_exists.store(false);
+    UsrsctpStack::linked().release();
     return nullptr;
   }
   usrsctp_init(port, nullptr, config.debug_output ? debug_printf : nullptr);
@@ -91,7 +89,7 @@ SctpStack::~SctpStack() {
   // Not finished (seen with usrsctp 0.9.5 under ASan timing after a peer-initiated graceful
   // shutdown: an endpoint is never released): usrsctp's threads keep running until exit, so the
   // process cannot init usrsctp again; keep it marked as existing.
-  if (finished) g_stack_exists.store(false);
+  if (finished) UsrsctpStack::linked().release();
 }
 
 void SctpStack::retain(std::shared_ptr<SctpUpcallSink> sink) {

@@ -1,6 +1,7 @@
 // SctpStack: owns the process's usrsctp stack (usrsctp_init ... usrsctp_finish) with UDP
-// encapsulation (RFC 6951). usrsctp is one stack per process with process-wide callbacks, so at
-// most one SctpStack may exist at a time (create() refuses a second one); it is still an explicit
+// encapsulation (RFC 6951). The program's (linked) usrsctp is one stack with process-wide
+// callbacks, so at most one SctpStack may exist at a time, and not beside a DPDK engine on the
+// linked copy (create() refuses: UsrsctpStack::linked().claim()); it is still an explicit
 // object that main() creates and passes to every KernelTransport that needs SCTP (no hidden global
 // initialisation). Several KernelTransports may share one stack (e.g. a server and a client in one
 // test process: an association from the stack to itself over 127.0.0.1 works because all packets
