@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: install what is missing, build every variant, run every suite.
 #   release build (-O2, asserts on):   suites unit, integration, stress, dpdk
-#   ASan+UBSan build:               suites unit, integration
+#   ASan+UBSan build:               suites unit, integration, dpdk
 #   TSan build:                     suite stress (only the executables it runs are built)
 #   clang libFuzzer build:          suite fuzz (bounded runs; targeted build too)
 # Exits non-zero on any failure; the last line is "N passed, N failed".
@@ -60,7 +60,7 @@ mkdir -p build-ci
 for v in $variants; do
   case $v in
     release) run_variant release "unit integration stress dpdk" -Doptimization=2 -Ddebug=false ;;
-    asan) run_variant asan "unit integration" --buildtype=debug -Db_sanitize=address,undefined \
+    asan) run_variant asan "unit integration dpdk" --buildtype=debug -Db_sanitize=address,undefined \
             -Db_lundef=false -Dbenchmarks=disabled ;;
     tsan) POOLREG_TARGETED_BUILD=1 run_variant tsan "stress" --buildtype=debugoptimized -Db_sanitize=thread -Dbenchmarks=disabled ;;
     fuzz) CC=clang CXX=clang++ POOLREG_TARGETED_BUILD=1 run_variant fuzz "fuzz" --buildtype=debugoptimized -Dfuzz=true \

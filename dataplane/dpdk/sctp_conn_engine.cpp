@@ -111,12 +111,25 @@ SctpConnEngine::~SctpConnEngine() {
   for (auto& s : sockets_) s->engine = nullptr;
   for (auto& [id, c] : connections_) send_control(c, SCTP_ABORT);
   connections_.clear();
-  for (auto& s : sockets_) api_.close(s->so);
+  // Linger 0: closing a socket aborts what is left on it, also associations the engine already
+  // forgot (a SHUTDOWN ACK still waiting for its SHUTDOWN COMPLETE), so usrsctp_finish() can
+  // succeed instead of waiting for their retransmission timers.
+  const linger abort_on_close{1, 0};
+  for (auto& s : sockets_) {
+    api_.setsockopt(s->so, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
+    api_.close(s->so);
+  }
   // usrsctp_finish() refuses while endpoints are still being torn down; their timers only run
   // when we drive them (no timer thread).
   endpoints_.deregister_all();
-  for (int i = 0; i < 200 && api_.finish() != 0; ++i) api_.handle_timers(10);
-  stack_.release();
+  bool finished = false;
+  for (int i = 0; i < 200 && !finished; ++i) {
+    finished = api_.finish() == 0;
+    if (!finished) api_.handle_timers(10);
+  }
+  // Not finished: the copy still holds a stack, so it stays claimed (a new engine on it would
+  // initialise usrsctp a second time).
+  if (finished) stack_.release();
 }
 
 void SctpConnEngine::attach(PacketProcessor* processor, EngineEventSink* events) noexcept {
