@@ -286,6 +286,16 @@ std::string render_stats(const json& r) {
   if (member(r, "enrp").is_object()) counter_section(out, "enrp", member(r, "enrp"));
   else out += "enrp: off\n";
   if (member(r, "transport").is_object()) counter_section(out, "transport", member(r, "transport"));
+  // DPDK backend: one section per poll lcore (its resolutions are not in the asap section).
+  const json& lanes = member(member(r, "dpdk"), "poll_lcores");
+  if (lanes.is_array()) {
+    for (const json& lane : lanes) {
+      if (!lane.is_object()) continue;
+      json counters = lane;
+      counters.erase("lcore");
+      counter_section(out, ("dpdk poll lcore " + text_of(member(lane, "lcore"))).c_str(), counters);
+    }
+  }
   const json& h = member(r, "resolution_latency");
   if (h.is_object()) {
     out += "resolution latency: " + text_of(member(h, "count")) + " samples";

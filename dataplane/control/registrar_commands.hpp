@@ -40,6 +40,8 @@ struct RegistrarBindings {
   enrp::EnrpServer* enrp = nullptr;                     // null: ENRP off (peers/audit/takeover unavailable)
   const kernel::MessageTransport* transport = nullptr;  // null: no transport counters
   const LatencyHistogram* resolution_latency = nullptr; // null: no latency histogram
+  // DPDK backend: reads every poll lcore's counters (called on the control thread); empty: none.
+  std::function<std::vector<PollLaneStats>()> poll_lanes;
   spdlog::logger* logger = nullptr;                     // null: log-level unavailable
   StatusInfo status;                                    // static facts for `status`
   // Optional hook called after log-level changed the logger (e.g. to also set spdlog's default).

@@ -109,6 +109,15 @@ std::string registrar_metrics_text(const StatusInfo& info, TimeNs now, const Sta
       t.counter(metric, "Transport counter " + std::string(name) + ".", value);
     });
   }
+  // DPDK poll lcores: poolreg_dpdk_<counter>_total{lcore="n"} (one family per counter).
+  if (!s.poll_lanes.empty()) {
+    for (const auto& [name, value] : s.poll_lanes.front().counters) {
+      const std::string metric = "poolreg_dpdk_" + PrometheusText::sanitize(name) + "_total";
+      t.family(metric, MetricType::kCounter, "DPDK poll lcore counter " + name + ".");
+      for (const PollLaneStats& lane : s.poll_lanes)
+        t.sample(metric, lane.value(name), {{"lcore", std::to_string(lane.lcore)}});
+    }
+  }
   if (s.resolution_latency != nullptr)
     t.histogram_seconds("poolreg_resolution_latency_seconds",
                         "Handle resolution latency from request received to answer sent.", *s.resolution_latency);

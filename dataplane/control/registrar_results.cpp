@@ -240,6 +240,17 @@ json stats_result(const StatsSources& s) {
     result["transport"] = nullptr;
   }
   result["resolution_latency"] = s.resolution_latency != nullptr ? histogram_json(*s.resolution_latency) : json(nullptr);
+  if (!s.poll_lanes.empty()) {
+    json lanes = json::array();
+    for (const PollLaneStats& lane : s.poll_lanes) {
+      json l = {{"lcore", lane.lcore}};
+      for (const auto& [name, value] : lane.counters) l[name] = value;
+      lanes.push_back(std::move(l));
+    }
+    result["dpdk"] = {{"poll_lcores", std::move(lanes)}};
+  } else {
+    result["dpdk"] = nullptr;
+  }
   return result;
 }
 
@@ -259,7 +270,9 @@ json status_result(const StatusInfo& info, TimeNs now, const StatsSources& s, st
     summary["registrations"] = s.asap->registrations;
     summary["reregistrations"] = s.asap->reregistrations;
     summary["deregistrations"] = s.asap->deregistrations;
-    summary["resolutions"] = s.asap->resolutions;
+    std::uint64_t on_lanes = 0;
+    for (const PollLaneStats& lane : s.poll_lanes) on_lanes += lane.value("resolutions_answered");
+    summary["resolutions"] = s.asap->resolutions + on_lanes;
     summary["errors_sent"] = errors_sent_total(*s.asap);
   }
   if (s.enrp != nullptr) summary["takeovers_won"] = s.enrp->takeovers_won;

@@ -10,6 +10,8 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "dataplane/control/command_registry.hpp"
@@ -63,6 +65,19 @@ json peers_result(const std::vector<enrp::PeerSnapshot>& peers, TimeNs now);
 //   "expires_in_ms"|null}...]}
 json takeover_result(const std::vector<enrp::TakeoverStatus>& takeovers, TimeNs now);
 
+// One DPDK poll lcore's counters (name, value) as the daemon read them from the lane (the control
+// folder does not depend on DPDK). "resolutions_answered" counts Handle Resolutions answered on
+// the lane with PEs: they never reach AsapServer.
+struct PollLaneStats {
+  unsigned lcore = 0;
+  std::vector<std::pair<std::string, std::uint64_t>> counters;
+  std::uint64_t value(std::string_view name) const noexcept {
+    for (const auto& [n, v] : counters)
+      if (n == name) return v;
+    return 0;
+  }
+};
+
 // Everything the stats / status / metrics builders read. Null pointers are "not running".
 struct StatsSources {
   handlespace::HandlespaceCounters handlespace;
@@ -73,11 +88,13 @@ struct StatsSources {
   const enrp::EnrpCounters* enrp = nullptr;
   std::optional<kernel::TransportCounters> transport;
   const LatencyHistogram* resolution_latency = nullptr;
+  std::vector<PollLaneStats> poll_lanes;  // DPDK backend: one per poll lcore; empty otherwise
 };
 // stats: {"handlespace":{"pools","pes","owned_pes","monitored_pes","associations","feedback_dropped"},
 //   "asap":{counter:value, "errors_sent":{cause:n}, "decode_errors":{kind:n}},
 //   "enrp":{counter:value,"peers":{"alive":n,...}}|null, "transport":{...}|null,
-//   "resolution_latency":histogram_json|null}
+//   "resolution_latency":histogram_json|null,
+//   "dpdk":{"poll_lcores":[{"lcore":n, counter:value...}...]}|null}
 json stats_result(const StatsSources& sources);
 
 // Static facts for `status`, filled in by the daemon.
@@ -95,7 +112,8 @@ struct StatusInfo {
 // status: {"registrar_id","mode","version","pid","uptime_s","listeners":[...],"cores","shards",
 //   "control_socket","metrics":addr|null,"enrp":{"enabled","startup_complete","peers":{state:n}},
 //   "summary":{"pools","pes","owned_pes","associations","registrations","reregistrations",
-//   "deregistrations","resolutions","errors_sent","takeovers_won"}}
+//   "deregistrations","resolutions","errors_sent","takeovers_won"}}; "resolutions" includes the
+//   ones answered on DPDK poll lcores.
 json status_result(const StatusInfo& info, TimeNs now, const StatsSources& sources, std::optional<bool> enrp_startup_complete);
 
 }  // namespace poolreg::control

@@ -324,6 +324,22 @@ bool Application::Runtime::start_operator_side() {
   b.enrp = enrp.get();
   b.transport = wire;
   b.resolution_latency = &resolution_latency;
+#if POOLREG_HAVE_DPDK
+  if (dpdk_backend) {
+    // Each lane's single-writer counters, read with relaxed loads on this (the control) thread.
+    b.poll_lanes = [backend = dpdk_backend.get()] {
+      std::vector<control::PollLaneStats> lanes;
+      for (std::size_t i = 0; i < backend->lane_count(); ++i) {
+        control::PollLaneStats lane;
+        lane.lcore = backend->poll_lcore(i);
+        backend->counters(i).for_each_counter(
+            [&lane](const char* name, std::uint64_t value) { lane.counters.emplace_back(name, value); });
+        lanes.push_back(std::move(lane));
+      }
+      return lanes;
+    };
+  }
+#endif
   b.logger = &log;
   b.clock = &loop.clock();
   b.test_commands = c.control.test_commands;

@@ -21,31 +21,7 @@ int cmd_lcores(const char*, const char*, rte_tel_data* d) {
 }
 
 void add_counters(rte_tel_data* d, const LcoreCounters& c) {
-  rte_tel_data_add_dict_u64(d, "rx_packets", c.rx_packets.get());
-  rte_tel_data_add_dict_u64(d, "rx_bytes", c.rx_bytes.get());
-  rte_tel_data_add_dict_u64(d, "tx_packets", c.tx_packets.get());
-  rte_tel_data_add_dict_u64(d, "tx_bytes", c.tx_bytes.get());
-  rte_tel_data_add_dict_u64(d, "arp_replies", c.arp_replies.get());
-  rte_tel_data_add_dict_u64(d, "arp_requests_sent", c.arp_requests_sent.get());
-  rte_tel_data_add_dict_u64(d, "icmp_echo_replies", c.icmp_echo_replies.get());
-  rte_tel_data_add_dict_u64(d, "icmpv6_echo_replies", c.icmpv6_echo_replies.get());
-  rte_tel_data_add_dict_u64(d, "neighbor_advertisements", c.neighbor_advertisements.get());
-  rte_tel_data_add_dict_u64(d, "sctp_packets_in", c.sctp_packets_in.get());
-  rte_tel_data_add_dict_u64(d, "sctp_steered_out", c.sctp_steered_out.get());
-  rte_tel_data_add_dict_u64(d, "steered_in", c.steered_in.get());
-  rte_tel_data_add_dict_u64(d, "neighbors_shared", c.neighbors_shared.get());
-  rte_tel_data_add_dict_u64(d, "sctp_packets_out", c.sctp_packets_out.get());
-  rte_tel_data_add_dict_u64(d, "asap_messages_in", c.asap_messages_in.get());
-  rte_tel_data_add_dict_u64(d, "enrp_messages_in", c.enrp_messages_in.get());
-  rte_tel_data_add_dict_u64(d, "messages_out", c.messages_out.get());
-  rte_tel_data_add_dict_u64(d, "loop_iterations", c.loop_iterations.get());
-  rte_tel_data_add_dict_u64(d, "resolutions_answered", c.resolutions_answered.get());
-  rte_tel_data_add_dict_u64(d, "resolutions_unknown_pool", c.resolutions_unknown_pool.get());
-  rte_tel_data_add_dict_u64(d, "resolutions_rate_limited", c.resolutions_rate_limited.get());
-  rte_tel_data_add_dict_u64(d, "resolutions_truncated", c.resolutions_truncated.get());
-  rte_tel_data_add_dict_u64(d, "resolution_pes_returned", c.resolution_pes_returned.get());
-  rte_tel_data_add_dict_u64(d, "resolutions_forwarded", c.resolutions_forwarded.get());
-  rte_tel_data_add_dict_u64(d, "dropped_total", c.dropped_total());
+  c.for_each_counter([d](const char* name, std::uint64_t v) { rte_tel_data_add_dict_u64(d, name, v); });
   for (std::size_t r = 0; r < kDropReasonCount; ++r) {
     const std::string name = std::string("drop_") + to_string(static_cast<DropReason>(r));
     rte_tel_data_add_dict_u64(d, name.c_str(), c.drops[r].get());

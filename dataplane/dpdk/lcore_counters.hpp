@@ -116,6 +116,37 @@ struct alignas(64) LcoreCounters {
   void drop(DropReason r, std::uint64_t n = 1) noexcept { drops[static_cast<std::size_t>(r)].add(n); }
   std::uint64_t dropped(DropReason r) const noexcept { return drops[static_cast<std::size_t>(r)].get(); }
   std::uint64_t dropped_total() const noexcept;
+
+  // Every single counter (not the per-reason / per-type / histogram arrays) by its telemetry
+  // name, then "dropped_total": visit(const char* name, std::uint64_t value).
+  template <typename Visit>
+  void for_each_counter(Visit&& visit) const {
+    visit("rx_packets", rx_packets.get());
+    visit("rx_bytes", rx_bytes.get());
+    visit("tx_packets", tx_packets.get());
+    visit("tx_bytes", tx_bytes.get());
+    visit("arp_replies", arp_replies.get());
+    visit("arp_requests_sent", arp_requests_sent.get());
+    visit("icmp_echo_replies", icmp_echo_replies.get());
+    visit("icmpv6_echo_replies", icmpv6_echo_replies.get());
+    visit("neighbor_advertisements", neighbor_advertisements.get());
+    visit("sctp_packets_in", sctp_packets_in.get());
+    visit("sctp_steered_out", sctp_steered_out.get());
+    visit("steered_in", steered_in.get());
+    visit("neighbors_shared", neighbors_shared.get());
+    visit("sctp_packets_out", sctp_packets_out.get());
+    visit("asap_messages_in", asap_messages_in.get());
+    visit("enrp_messages_in", enrp_messages_in.get());
+    visit("messages_out", messages_out.get());
+    visit("loop_iterations", loop_iterations.get());
+    visit("resolutions_answered", resolutions_answered.get());
+    visit("resolutions_unknown_pool", resolutions_unknown_pool.get());
+    visit("resolutions_rate_limited", resolutions_rate_limited.get());
+    visit("resolutions_truncated", resolutions_truncated.get());
+    visit("resolution_pes_returned", resolution_pes_returned.get());
+    visit("resolutions_forwarded", resolutions_forwarded.get());
+    visit("dropped_total", dropped_total());
+  }
 };
 
 }  // namespace poolreg::dpdk

@@ -81,6 +81,7 @@ TEST(RegistrarMetricsTest, ExpositionPassesPromtoolAndHasTheFamilies) {
   transport.bytes_received = 1234;
   StatsSources s = stats_sources(b);
   s.transport = transport;
+  s.poll_lanes = {{1, {{"rx_packets", 10}, {"resolutions_answered", 7}}}, {2, {{"rx_packets", 20}, {"resolutions_answered", 5}}}};
   const std::string text = registrar_metrics_text(b.status, reg.clock.now(), s);
   for (const char* needle :
        {"# TYPE poolreg_registrations_total counter", "# TYPE poolreg_reregistrations_total counter",
@@ -89,7 +90,9 @@ TEST(RegistrarMetricsTest, ExpositionPassesPromtoolAndHasTheFamilies) {
         "poolreg_pool_elements 2\n", "poolreg_peers{state=\"unknown\"} 1", "poolreg_takeovers_total{outcome=\"won\"}",
         "poolreg_sync_bytes_total{direction=\"sent\"}", "# TYPE poolreg_resolution_latency_seconds histogram",
         "poolreg_resolution_latency_seconds_count 5", "poolreg_transport_bytes_received_total 1234",
-        "poolreg_info{registrar_id=\"0x10000001\",mode=\"rfc\",version=\"test\"} 1"})
+        "poolreg_info{registrar_id=\"0x10000001\",mode=\"rfc\",version=\"test\"} 1",
+        "# TYPE poolreg_dpdk_rx_packets_total counter", "poolreg_dpdk_rx_packets_total{lcore=\"2\"} 20",
+        "poolreg_dpdk_resolutions_answered_total{lcore=\"1\"} 7"})
     EXPECT_NE(text.find(needle), std::string::npos) << needle;
   auto [rc, output] = promtool_check(text);
   EXPECT_EQ(rc, 0) << output;

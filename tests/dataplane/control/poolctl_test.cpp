@@ -220,6 +220,23 @@ TEST(PoolctlNoDaemonTest, MessagesNameTheCause) {
             std::string::npos);
 }
 
+TEST(PoolctlRenderTest, StatsShowEveryDpdkPollLcore) {
+  const json stats = {{"handlespace", {{"pes", 3}}},
+                      {"asap", {{"resolutions", 2}}},
+                      {"enrp", nullptr},
+                      {"transport", nullptr},
+                      {"resolution_latency", nullptr},
+                      {"dpdk", {{"poll_lcores", json::array({{{"lcore", 1}, {"resolutions_answered", 40}},
+                                                             {{"lcore", 2}, {"resolutions_answered", 17}}})}}}};
+  const std::string text = render_stats(stats);
+  const std::size_t one = text.find("dpdk poll lcore 1:"), two = text.find("dpdk poll lcore 2:");
+  ASSERT_NE(one, std::string::npos) << text;
+  ASSERT_NE(two, std::string::npos) << text;
+  EXPECT_NE(text.find("40", one), std::string::npos);
+  EXPECT_NE(text.find("17", two), std::string::npos);
+  EXPECT_EQ(render_stats(json{{"dpdk", nullptr}}).find("dpdk"), std::string::npos);
+}
+
 TEST(PoolctlRenderTest, MissingMembersNeverCrash) {
   for (auto f : {render_status, render_pools, render_pool, render_pe, render_peers, render_resolve, render_deregister,
                  render_audit, render_takeovers, render_stats, render_log_level}) {

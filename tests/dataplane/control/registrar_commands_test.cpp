@@ -162,6 +162,26 @@ TEST_F(RegistrarCommandsTest, StatusStatsPeersTakeoverAudit) {
   EXPECT_EQ(r["peers"], 1);
 }
 
+// DPDK poll lcores: their counters under stats.dpdk, and the resolutions they answered in the
+// status summary (they never reach AsapServer). Without the hook: dpdk null, summary unchanged.
+TEST_F(RegistrarCommandsTest, PollLaneCountersInStatsAndStatus) {
+  const std::uint64_t asap_only = ok("status")["summary"]["resolutions"].get<std::uint64_t>();
+  EXPECT_TRUE(ok("stats")["dpdk"].is_null());
+  RegistrarBindings b = bindings;
+  b.poll_lanes = [] {
+    return std::vector<PollLaneStats>{{1, {{"rx_packets", 10}, {"resolutions_answered", 7}}},
+                                      {2, {{"rx_packets", 20}, {"resolutions_answered", 5}}}};
+  };
+  CommandRegistry r;
+  register_registrar_commands(r, b);
+  const json stats = r.dispatch({{"cmd", "stats"}})["result"];
+  ASSERT_EQ(stats["dpdk"]["poll_lcores"].size(), 2u) << stats.dump();
+  EXPECT_EQ(stats["dpdk"]["poll_lcores"][0]["lcore"], 1);
+  EXPECT_EQ(stats["dpdk"]["poll_lcores"][1]["rx_packets"], 20);
+  EXPECT_EQ(stats["dpdk"]["poll_lcores"][1]["resolutions_answered"], 5);
+  EXPECT_EQ(r.dispatch({{"cmd", "status"}})["result"]["summary"]["resolutions"], asap_only + 12);
+}
+
 TEST_F(RegistrarCommandsTest, EnrpOffAnswersUnavailable) {
   RegistrarBindings b = bindings;
   b.enrp = nullptr;

@@ -4,7 +4,9 @@
 // resolve through the DPDK registrar (ARP, SCTP over UDP, usrsctp AF_CONN, ASAP), over IPv4 and
 // IPv6 (neighbour solicitation). The per-lcore
 // counters are then read through DPDK's telemetry socket, including a malformed datagram the test
-// sent. Finally SIGTERM must stop the daemon cleanly (exit 0).
+// sent. Finally SIGTERM must stop the daemon cleanly (exit 0). Also: two poll lcores (each
+// association on the lane its peer steers to, lanes in poolctl stats) and ENRP from a two-lane
+// DPDK registrar to a kernel one.
 // Skipped (with the reason) when not root or without netns/ethtool.
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -77,6 +79,28 @@ std::string ip_binary() {
   return "";
 }
 
+// One request line on the daemon's control socket (poolctl's protocol); the response, parsed.
+nlohmann::json control_request(const std::string& socket_path, const std::string& cmd) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  if (fd < 0) return {};
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket_path.c_str());
+  std::string response;
+  const std::string request = "{\"cmd\":\"" + cmd + "\"}\n";
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size())) {
+    char buffer[4096];
+    while (response.find('\n') == std::string::npos) {
+      const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+      if (n <= 0) break;
+      response.append(buffer, static_cast<std::size_t>(n));
+    }
+  }
+  ::close(fd);
+  return nlohmann::json::parse(response.substr(0, response.find('\n')), nullptr, false);
+}
+
 // Runs a poolreg tool or daemon inside the namespace.
 std::vector<std::string> in_namespace(const test::VethNamespace& net, std::vector<std::string> argv) {
   argv.insert(argv.begin(), {ip_binary(), "netns", "exec", net.name()});
@@ -123,10 +147,10 @@ std::vector<std::string> dpdk_daemon_command(const std::string& poolregd, std::v
                                              const std::string& prefix, const test::VethNamespace& net,
                                              unsigned lanes = 1) {
   std::vector<std::string> command{poolregd, "--dpdk"};
-  command.insert(command.end(), options.begin(), options.end());
-  for (const char* o : {"--set", "asap.tcp=false", "--set", "control.enabled=false", "--set", "dpdk.idle_sleep_us=200",
-                        "--"})
+  for (const char* o : {"--set", "asap.tcp=false", "--set", "control.enabled=false", "--set", "dpdk.idle_sleep_us=200"})
     command.emplace_back(o);
+  command.insert(command.end(), options.begin(), options.end());  // after the defaults: may override them
+  command.emplace_back("--");
   if (lanes == 1) {
     command.insert(command.end(), {"-l", "0-1"});
   } else {
@@ -399,7 +423,10 @@ TEST(DpdkDaemon, TwoPollLcoresEachServeTheirOwnAssociations) {
 
   const std::string prefix = "poolreg-dpdk-lanes-" + std::to_string(::getpid());
   RuntimeDirCleanup runtime_dir{prefix};
-  ChildProcess daemon(dpdk_daemon_command(poolregd, {"--listen", "10.94.0.1", "--set", "enrp.enabled=false"},
+  const std::string control_socket = "/tmp/poolreg-dpdk-lanes-" + std::to_string(::getpid()) + ".sock";
+  ChildProcess daemon(dpdk_daemon_command(poolregd,
+                                          {"--listen", "10.94.0.1", "--set", "enrp.enabled=false", "--set",
+                                           "control.enabled=true", "--set", "control.socket_path=" + control_socket},
                                           prefix, net, /*lanes=*/2));
   ASSERT_TRUE(daemon.started());
   ASSERT_TRUE(wait_until(
@@ -435,6 +462,7 @@ TEST(DpdkDaemon, TwoPollLcoresEachServeTheirOwnAssociations) {
 
   const std::string telemetry_socket = "/var/run/dpdk/" + prefix + "/dpdk_telemetry.v2";
   EXPECT_EQ(telemetry(telemetry_socket, "/poolreg/lcores")["/poolreg/lcores"], nlohmann::json::array({1, 2}));
+  std::uint64_t answered_on_lanes = 0;
   for (int lcore : {1, 2}) {
     const std::string command = "/poolreg/lcore_stats," + std::to_string(lcore);
     const nlohmann::json stats = telemetry(telemetry_socket, command)["/poolreg/lcore_stats"];
@@ -447,10 +475,22 @@ TEST(DpdkDaemon, TwoPollLcoresEachServeTheirOwnAssociations) {
     EXPECT_EQ(stats.value("asap_in_handle_resolution", 0), stats.value("asap_out_handle_resolution_response", -1))
         << stats.dump();
     EXPECT_EQ(stats.value("drop_steer_full", -1), 0) << stats.dump();
+    answered_on_lanes += stats.value("resolutions_answered", 0);
     std::cout << "lcore " << lcore << ": rx " << stats.value("rx_packets", 0) << ", steered out "
               << stats.value("sctp_steered_out", 0) << ", steered in " << stats.value("steered_in", 0)
               << ", resolutions answered " << stats.value("resolutions_answered", 0) << "\n";
   }
+
+  // The operator sees the lanes in poolctl stats, and their resolutions in the status summary.
+  const nlohmann::json stats = control_request(control_socket, "stats");
+  ASSERT_TRUE(stats.value("ok", false)) << stats.dump();
+  const nlohmann::json& lanes = stats["result"]["dpdk"]["poll_lcores"];
+  ASSERT_EQ(lanes.size(), 2u) << stats.dump();
+  EXPECT_EQ(lanes[0]["lcore"], 1);
+  EXPECT_EQ(lanes[1]["lcore"], 2);
+  EXPECT_EQ(lanes[0].value("resolutions_answered", 0) + lanes[1].value("resolutions_answered", 0), answered_on_lanes);
+  const nlohmann::json status = control_request(control_socket, "status");
+  EXPECT_GE(status["result"]["summary"].value("resolutions", 0), answered_on_lanes) << status.dump();
 
   daemon.signal(SIGTERM);
   ASSERT_TRUE(wait_until([&] { return daemon.poll(); }, 10s)) << daemon.output();
