@@ -10,6 +10,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -64,10 +65,7 @@ bool to_backend_config(const config::RegistrarConfig& c, DpdkBackendConfig* out,
     b.eal_argv.push_back(c.dpdk.lcores);
   }
   b.eal_argv.insert(b.eal_argv.end(), c.dpdk.eal_args.begin(), c.dpdk.eal_args.end());
-  if (!c.dpdk.ports.empty()) {
-    b.port_id = c.dpdk.ports.front();
-    b.port_given = true;
-  }
+  b.port_ids = c.dpdk.ports;
   b.mempool_size = c.dpdk.mempool_size;
   b.burst = static_cast<std::uint16_t>(c.dpdk.burst_size);
   b.idle_sleep_us = c.dpdk.idle_sleep_us;
@@ -110,6 +108,19 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const DpdkBackendConfig& config
       *error = "the DPDK backend needs two lcores: the main (control) lcore and a poll lcore (e.g. -l 0-1)";
     return nullptr;
   }
+  std::vector<std::uint16_t> port_ids = config.port_ids;
+  if (port_ids.empty()) {
+    std::uint16_t p;
+    RTE_ETH_FOREACH_DEV(p) { port_ids.push_back(p); }
+    if (port_ids.empty()) {
+      if (error) *error = "no DPDK port probed (give a device or a --vdev in the EAL arguments)";
+      return nullptr;
+    }
+  }
+  if (port_ids.size() > kMaxPorts) {
+    if (error) *error = std::to_string(port_ids.size()) + " DPDK ports; at most " + std::to_string(kMaxPorts);
+    return nullptr;
+  }
   // One mbuf pool per NUMA socket that has poll lcores: a lane receives into and builds frames
   // from memory of its own socket.
   std::vector<rte_mempool*> lane_pools;
@@ -118,8 +129,10 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const DpdkBackendConfig& config
     rte_mempool*& pool = b->pools_[socket];
     if (pool == nullptr) {
       const std::string name = "poolreg_mbufs_" + std::to_string(socket);
-      pool = rte_pktmbuf_pool_create(name.c_str(), config.mempool_size, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-                                     static_cast<int>(socket));
+      // At least enough for every RX and TX ring of every port and lane to be full at once.
+      const unsigned needed = static_cast<unsigned>(port_ids.size() * lcores.size() * 2048 + 2047);
+      pool = rte_pktmbuf_pool_create(name.c_str(), std::max(config.mempool_size, needed), 256, 0,
+                                     RTE_MBUF_DEFAULT_BUF_SIZE, static_cast<int>(socket));
       if (pool == nullptr) {
         if (error) *error = "mbuf pool on socket " + std::to_string(socket) + ": " + rte_strerror(rte_errno);
         return nullptr;
@@ -127,25 +140,21 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const DpdkBackendConfig& config
     }
     lane_pools.push_back(pool);
   }
-  std::uint16_t port_id = config.port_id;
-  if (!config.port_given) {
-    port_id = RTE_MAX_ETHPORTS;
-    std::uint16_t p;
-    RTE_ETH_FOREACH_DEV(p) {
-      port_id = p;
-      break;
-    }
-    if (port_id == RTE_MAX_ETHPORTS) {
-      if (error) *error = "no DPDK port probed (give a device or a --vdev in the EAL arguments)";
-      return nullptr;
-    }
+  // Every port answers for every address of the registrar, with its own MAC and MTU; the SCTP
+  // path MTU is the smallest port's.
+  std::uint16_t smallest_mtu = 65535;
+  for (std::uint16_t id : port_ids) {
+    auto port = DpdkPort::open({.port_id = id, .queues = static_cast<std::uint16_t>(lcores.size())}, lane_pools, error);
+    if (!port) return nullptr;
+    auto interface = std::make_unique<InterfaceConfig>(config.interface);
+    interface->mac = port->mac();
+    interface->mtu = port->mtu();
+    smallest_mtu = std::min(smallest_mtu, port->mtu());
+    b->ports_.push_back(std::move(port));
+    b->interfaces_.push_back(std::move(interface));
   }
-  b->port_ = DpdkPort::open({.port_id = port_id, .queues = static_cast<std::uint16_t>(lcores.size())}, lane_pools,
-                            error);
-  if (!b->port_) return nullptr;
-  b->config_.interface.mac = b->port_->mac();
-  b->config_.interface.mtu = b->port_->mtu();
-  b->config_.engine.path_mtu = b->port_->mtu() - 48u;  // IPv6 (40) + UDP (8) headers
+  b->config_.interface = *b->interfaces_.front();
+  b->config_.engine.path_mtu = smallest_mtu - 48u;  // IPv6 (40) + UDP (8) headers
 
   b->counters_ = std::make_unique<LcoreCounters[]>(RTE_MAX_LCORE);
   b->wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -154,15 +163,16 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const DpdkBackendConfig& config
     return nullptr;
   }
   for (unsigned lcore : lcores)
-    if (!b->add_lane(lcore, port_id, error)) return nullptr;
+    if (!b->add_lane(lcore, error)) return nullptr;
   b->inboxes_.clear();
   for (auto& lane : b->lanes_) b->inboxes_.push_back(lane->inbox);
   std::vector<TransportLane> transport_lanes;
   for (std::size_t i = 0; i < b->lanes_.size(); ++i) {
     Lane& lane = *b->lanes_[i];
     if (b->lanes_.size() > 1)
-      lane.processor->set_steering(
-          Steering{static_cast<unsigned>(i), static_cast<unsigned>(b->lanes_.size()), b->inboxes_.data()});
+      for (auto& processor : lane.processors)
+        processor->set_steering(
+            Steering{static_cast<unsigned>(i), static_cast<unsigned>(b->lanes_.size()), b->inboxes_.data()});
     transport_lanes.push_back(TransportLane{lane.rings, lane.engine.get()});
   }
   b->transport_ = std::make_unique<DpdkSctpTransport>(loop, handler, std::move(transport_lanes), b->ids_,
@@ -173,7 +183,7 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const DpdkBackendConfig& config
   return b;
 }
 
-bool DpdkBackend::add_lane(unsigned lcore, std::uint16_t port_id, std::string* error) {
+bool DpdkBackend::add_lane(unsigned lcore, std::string* error) {
   auto lane = std::make_unique<Lane>();
   const std::size_t index = lanes_.size();
   lane->lcore = lcore;
@@ -206,17 +216,24 @@ bool DpdkBackend::add_lane(unsigned lcore, std::uint16_t port_id, std::string* e
   }
   l.engine = SctpConnEngine::create(config_.engine, ids_, error, stack);
   if (!l.engine) return false;
-  l.processor = std::make_unique<PacketProcessor>(config_.interface, counters_[lcore], pools_[socket], l.engine.get());
+  // One processor per port (its MAC, its TX batch, its neighbours), all on this lane's counters
+  // and engine.
+  std::vector<PacketProcessor*> processors;
+  std::vector<LanePort> lane_ports;
+  for (std::size_t p = 0; p < ports_.size(); ++p) {
+    l.processors.push_back(std::make_unique<PacketProcessor>(*interfaces_[p], counters_[lcore], pools_[socket],
+                                                             l.engine.get(), 1024, static_cast<std::uint8_t>(p)));
+    processors.push_back(l.processors.back().get());
+    lane_ports.push_back(LanePort{ports_[p]->id(), index < ports_[p]->rx_queues(), l.processors.back().get()});
+  }
   l.event_sink = std::make_unique<RingEventSink>(l.rings);
-  l.engine->attach(l.processor.get(), l.event_sink.get());
+  l.engine->attach(std::move(processors), l.event_sink.get());
   PollLoopConfig pc;
-  pc.port_id = port_id;
   pc.queue_id = static_cast<std::uint16_t>(index);
-  pc.has_rx_queue = index < port_->rx_queues();
   pc.inbox = l.inbox;
   pc.burst = config_.burst;
   pc.idle_sleep_us = config_.idle_sleep_us;
-  l.poll = std::make_unique<PollLoop>(pc, *l.processor, *l.engine, *l.event_sink, l.rings.commands);
+  l.poll = std::make_unique<PollLoop>(pc, std::move(lane_ports), *l.engine, *l.event_sink, l.rings.commands);
   return true;
 }
 
@@ -242,7 +259,7 @@ bool DpdkBackend::enable_poll_resolution(const handlespace::Handlespace& hs, han
 }
 
 bool DpdkBackend::start(std::string* error) {
-  port_->wait_link_up(1000);  // virtual devices are up at once; a NIC may take a moment
+  for (auto& port : ports_) port->wait_link_up(1000);  // virtual devices are up at once; a NIC may take a moment
   transport_->mark_started();
   for (auto& lane : lanes_) {
     const int rc = rte_eal_remote_launch(&PollLoop::lcore_main, lane->poll.get(), lane->lcore);
@@ -295,11 +312,11 @@ DpdkBackend::~DpdkBackend() {
     lane->engine.reset();
     lane->resolver.reset();
     lane->event_sink.reset();
-    lane->processor.reset();
+    lane->processors.clear();
   }
   for (auto& lane : lanes_) free_rings(*lane);
   lanes_.clear();  // private usrsctp copies are closed last
-  port_.reset();
+  ports_.clear();
   if (wake_fd_ >= 0) ::close(wake_fd_);
   for (rte_mempool* pool : pools_)
     if (pool != nullptr) rte_mempool_free(pool);
@@ -319,10 +336,14 @@ std::string DpdkBackend::describe() const {
     std::array<std::uint8_t, 16> copy = a;
     addresses += (addresses.empty() ? "" : ",") + IpAddress::v6(copy).to_string();
   }
-  return "port " + std::to_string(port_->id()) + " " + port_->name() + " " + mac_text(config_.interface.mac) +
-         " (" + port_->link_text() + "), poll lcore" + (lanes_.size() > 1 ? "s " : " ") + lcores + " (" +
-         std::to_string(port_->rx_queues()) + " RX queue" + (port_->rx_queues() > 1 ? "s" : "") +
-         (port_->rss() ? ", RSS" : "") + "), addresses " +
+  std::string ports;
+  for (std::size_t i = 0; i < ports_.size(); ++i) {
+    const DpdkPort& p = *ports_[i];
+    ports += std::string(i == 0 ? "port " : "; port ") + std::to_string(p.id()) + " " + p.name() + " " +
+             mac_text(interfaces_[i]->mac) + " (" + p.link_text() + ", " + std::to_string(p.rx_queues()) +
+             " RX queue" + (p.rx_queues() > 1 ? "s" : "") + (p.rss() ? ", RSS" : "") + ")";
+  }
+  return ports + ", poll lcore" + (lanes_.size() > 1 ? "s " : " ") + lcores + ", addresses " +
          addresses + ", SCTP over UDP " + std::to_string(config_.interface.sctp_udp_port) +
          (config_.interface.vlan_id != 0 ? ", VLAN " + std::to_string(config_.interface.vlan_id) : "");
 }

@@ -15,7 +15,8 @@
 //   (dpdk.resolve_on_poll_lcore) each lane answers ASAP Handle Resolutions itself against the
 //   lock-free handlespace (a PollResolver and QSBR reader slot per lane); every other decoded SCTP
 //   message (whole ASAP/ENRP messages) crosses to the control lcore, replies come back.
-//   One port.
+//   Every port of dpdk.ports (default: every probed port) is served by every lane, one
+//   PacketProcessor per lane and port; each port answers for all the registrar's addresses.
 // Start-up: create() (EAL init, mbuf pool, port, engine, rings, transport; the SCTP listeners are
 // opened through transport() before start()), optionally enable_poll_resolution(), start()
 // launches the poll lcore. Telemetry commands
@@ -46,8 +47,7 @@ namespace poolreg::dpdk {
 
 struct DpdkBackendConfig {
   std::vector<std::string> eal_argv;  // argv for rte_eal_init, argv[0] first
-  std::uint16_t port_id = 0;          // the port to use
-  bool port_given = false;            // false: the first probed port
+  std::vector<std::uint16_t> port_ids;  // the ports to use; empty: every probed port
   std::uint32_t mempool_size = 8191;
   std::uint16_t burst = 32;
   std::uint32_t idle_sleep_us = 50;
@@ -78,8 +78,8 @@ class DpdkBackend {
                               const asap::AsapConfig& asap, std::string* error);
   bool start(std::string* error);
   void stop();
-  // "port 0 net_af_packet0 02:..:01 (Link up ...), poll lcores 1,2 (2 RX queues, RSS), addresses
-  // 10.0.0.1, UDP 9899"
+  // "port 0 net_af_packet0 02:..:01 (Link up ..., 2 RX queues); port 1 ..., poll lcores 1,2,
+  // addresses 10.0.0.1, SCTP over UDP 9899"
   std::string describe() const;
   std::size_t lane_count() const noexcept { return lanes_.size(); }
   unsigned poll_lcore(std::size_t lane = 0) const noexcept { return lanes_[lane]->lcore; }
@@ -94,20 +94,22 @@ class DpdkBackend {
     std::unique_ptr<kernel::UsrsctpStack> private_stack;  // lanes > 0
     TransportRings rings;
     rte_ring* inbox = nullptr;  // steering.hpp (lanes > 1)
-    std::unique_ptr<PacketProcessor> processor;
+    std::vector<std::unique_ptr<PacketProcessor>> processors;  // by port index
     std::unique_ptr<RingEventSink> event_sink;
     std::unique_ptr<PollResolver> resolver;
     std::unique_ptr<SctpConnEngine> engine;
     std::unique_ptr<PollLoop> poll;
   };
   DpdkBackend() = default;
-  bool add_lane(unsigned lcore, std::uint16_t port_id, std::string* error);
+  bool add_lane(unsigned lcore, std::string* error);
   void free_rings(Lane& lane);
 
   DpdkBackendConfig config_;
   std::unique_ptr<EalRuntime> eal_;
   std::array<rte_mempool*, RTE_MAX_NUMA_NODES> pools_{};  // per NUMA socket with poll lcores
-  std::unique_ptr<DpdkPort> port_;
+  static constexpr std::size_t kMaxPorts = 16;
+  std::vector<std::unique_ptr<DpdkPort>> ports_;
+  std::vector<std::unique_ptr<InterfaceConfig>> interfaces_;  // by port index: its MAC and MTU
   std::unique_ptr<LcoreCounters[]> counters_;
   int wake_fd_ = -1;
   std::atomic<std::uint64_t> ids_{0};

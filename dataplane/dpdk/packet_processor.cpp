@@ -5,10 +5,27 @@
 #include <cstring>
 
 namespace poolreg::dpdk {
+namespace {
+
+// Leading bits two addresses (network order, `bytes` long) have in common.
+unsigned common_prefix_bits(const std::uint8_t* a, const std::uint8_t* b, std::size_t bytes) {
+  unsigned bits = 0;
+  for (std::size_t i = 0; i < bytes; ++i) {
+    const unsigned diff = a[i] ^ b[i];
+    if (diff == 0) {
+      bits += 8;
+      continue;
+    }
+    return bits + static_cast<unsigned>(__builtin_clz(diff)) - 24;  // leading zeros in the byte
+  }
+  return bits;
+}
+
+}  // namespace
 
 PacketProcessor::PacketProcessor(const InterfaceConfig& config, LcoreCounters& counters, rte_mempool* pool,
-                                 SctpPacketSink* sink, std::size_t tx_capacity)
-    : config_(config), counters_(counters), pool_(pool), sink_(sink), tx_(tx_capacity, nullptr) {}
+                                 SctpPacketSink* sink, std::size_t tx_capacity, std::uint8_t port_index)
+    : config_(config), counters_(counters), pool_(pool), sink_(sink), tx_(tx_capacity, nullptr), port_index_(port_index) {}
 
 PacketProcessor::~PacketProcessor() {
   for (std::size_t i = 0; i < tx_count_; ++i) rte_pktmbuf_free(tx_[i]);
@@ -58,7 +75,8 @@ void PacketProcessor::process_burst(rte_mbuf* const* packets, std::uint16_t n) {
       continue;
     }
     const auto* data = rte_pktmbuf_mtod(m, const std::uint8_t*);
-    const FrameVerdict v = parse_frame(data, m->data_len, config_);
+    FrameVerdict v = parse_frame(data, m->data_len, config_);
+    v.port_index = port_index_;
     switch (v.action) {
       case FrameAction::kDrop:
         counters_.drop(v.reason);
@@ -141,7 +159,8 @@ void PacketProcessor::process_steered(rte_mbuf* const* packets, std::uint16_t n)
     const auto* data = rte_pktmbuf_mtod(m, const std::uint8_t*);
     // Parsed again (cheap, no copy): the sending lane checked it already, so only the action
     // matters here.
-    const FrameVerdict v = parse_frame(data, m->data_len, config_);
+    FrameVerdict v = parse_frame(data, m->data_len, config_);
+    v.port_index = port_index_;
     switch (v.action) {
       case FrameAction::kArpReply:
       case FrameAction::kArpLearn:
@@ -199,14 +218,24 @@ bool PacketProcessor::send_sctp(const SctpPeerAddress& to, const std::uint8_t* p
       counters_.drop(DropReason::kNoNeighbor);
       return false;
     }
-    std::memcpy(route.src_ip, config_.ipv6.front().data(), 16);
+    const Ipv6Bytes* best = &config_.ipv6.front();
+    for (const Ipv6Bytes& a : config_.ipv6)
+      if (common_prefix_bits(a.data(), to.ip, 16) > common_prefix_bits(best->data(), to.ip, 16)) best = &a;
+    std::memcpy(route.src_ip, best->data(), 16);
     std::memcpy(route.dst_ip, to.ip, 16);
   } else {
     if (config_.ipv4.empty()) {
       counters_.drop(DropReason::kNoNeighbor);
       return false;
     }
-    std::memcpy(route.src_ip, &config_.ipv4.front(), 4);
+    // A peer that has not sent us a packet yet: our address closest to it (longest common
+    // prefix), the one on its subnet when we have one there (several ports, several subnets).
+    std::uint32_t best = config_.ipv4.front();
+    for (std::uint32_t a : config_.ipv4)
+      if (common_prefix_bits(reinterpret_cast<const std::uint8_t*>(&a), to.ip, 4) >
+          common_prefix_bits(reinterpret_cast<const std::uint8_t*>(&best), to.ip, 4))
+        best = a;
+    std::memcpy(route.src_ip, &best, 4);
     std::memcpy(route.dst_ip, to.ip, 4);
   }
   route.src_port = config_.sctp_udp_port;

@@ -43,6 +43,10 @@ struct SctpPeerAddress {
   std::uint16_t udp_port = 0;
   bool mac_known = false;
   MacAddress mac{};
+  // The lane's port the peer is reached through (PacketProcessor::port_index()); unknown until
+  // the peer sent a packet or answered ARP on one of them.
+  bool port_known = false;
+  std::uint8_t port_index = 0;
   // Our address the peer reached us at (replies leave from it); else our first of the family.
   bool local_known = false;
   std::uint8_t local_ip[16] = {};
@@ -51,9 +55,10 @@ struct SctpPeerAddress {
 class PacketProcessor {
  public:
   // config, counters, pool and sink must outlive the processor. sink may be null (SCTP packets
-  // are then dropped as unsupported_protocol).
+  // are then dropped as unsupported_protocol). port_index: this processor's port among the
+  // lane's ports (a lane has one processor per port), reported in every FrameVerdict it hands on.
   PacketProcessor(const InterfaceConfig& config, LcoreCounters& counters, rte_mempool* pool,
-                  SctpPacketSink* sink, std::size_t tx_capacity = 1024);
+                  SctpPacketSink* sink, std::size_t tx_capacity = 1024, std::uint8_t port_index = 0);
   ~PacketProcessor();  // frees mbufs still in the TX batch
   PacketProcessor(const PacketProcessor&) = delete;
   PacketProcessor& operator=(const PacketProcessor&) = delete;
@@ -78,6 +83,7 @@ class PacketProcessor {
   void tx_sent(std::uint16_t sent);
 
   NeighborTable& neighbors() noexcept { return neighbors_; }
+  std::uint8_t port_index() const noexcept { return port_index_; }
   const InterfaceConfig& config() const noexcept { return config_; }
   LcoreCounters& counters() noexcept { return counters_; }
 
@@ -98,6 +104,7 @@ class PacketProcessor {
   NeighborTable neighbors_;
   std::vector<rte_mbuf*> tx_;
   std::size_t tx_count_ = 0;
+  std::uint8_t port_index_ = 0;
 };
 
 }  // namespace poolreg::dpdk

@@ -38,36 +38,48 @@ unsigned PollLoop::run_commands() {
 }
 
 void PollLoop::transmit() {
-  const std::uint16_t count = processor_.tx_count();
-  if (count == 0) return;
-  std::uint16_t sent = 0;
-  for (int attempt = 0; attempt < 4 && sent < count; ++attempt) {
-    sent += rte_eth_tx_burst(config_.port_id, config_.queue_id, processor_.tx() + sent,
-                             static_cast<std::uint16_t>(count - sent));
+  for (const LanePort& port : ports_) {
+    PacketProcessor& p = *port.processor;
+    const std::uint16_t count = p.tx_count();
+    if (count == 0) continue;
+    std::uint16_t sent = 0;
+    for (int attempt = 0; attempt < 4 && sent < count; ++attempt)
+      sent += rte_eth_tx_burst(port.port_id, config_.queue_id, p.tx() + sent, static_cast<std::uint16_t>(count - sent));
+    p.tx_sent(sent);
   }
-  processor_.tx_sent(sent);
 }
 
 unsigned PollLoop::iterate() {
   rte_mbuf* packets[512];
   const std::uint16_t burst = config_.burst > 512 ? 512 : config_.burst;
-  std::uint16_t n = 0;
-  if (config_.has_rx_queue) {
-    n = rte_eth_rx_burst(config_.port_id, config_.queue_id, packets, burst);
-    if (n > 0) processor_.process_burst(packets, n);
+  unsigned n = 0;
+  for (const LanePort& port : ports_) {
+    if (!port.has_rx_queue) continue;
+    const std::uint16_t got = rte_eth_rx_burst(port.port_id, config_.queue_id, packets, burst);
+    if (got > 0) port.processor->process_burst(packets, got);
+    n += got;
   }
   if (config_.inbox != nullptr) {
-    const auto steered = static_cast<std::uint16_t>(
-        rte_ring_sc_dequeue_burst(config_.inbox, reinterpret_cast<void**>(packets), burst, nullptr));
-    if (steered > 0) processor_.process_steered(packets, steered);
-    n = static_cast<std::uint16_t>(n + steered);
+    const unsigned steered =
+        rte_ring_sc_dequeue_burst(config_.inbox, reinterpret_cast<void**>(packets), burst, nullptr);
+    if (ports_.size() == 1) {
+      if (steered > 0) ports_.front().processor->process_steered(packets, static_cast<std::uint16_t>(steered));
+    } else {
+      for (unsigned i = 0; i < steered; ++i) {  // to the processor of the port it came in on
+        PacketProcessor* p = ports_.front().processor;
+        for (const LanePort& port : ports_)
+          if (port.port_id == packets[i]->port) p = port.processor;
+        p->process_steered(&packets[i], 1);
+      }
+    }
+    n += steered;
   }
   const unsigned commands = run_commands();
   engine_.flush_pending();
   engine_.run_timers(now_ms());
   transmit();
   events_.flush();
-  processor_.counters().loop_iterations.add();
+  ports_.front().processor->counters().loop_iterations.add();
   if (resolver_ != nullptr) resolver_->quiescent();
   return n + commands;
 }

@@ -1,6 +1,6 @@
 // PollLoop: the main loop of a poll-mode lcore (launched with rte_eal_remote_launch), in the
-// ip_pipeline shape: every iteration RX burst (+ the frames other lanes steered into this lane's
-// inbox) -> PacketProcessor (ARP/ICMP answers, SCTP into
+// ip_pipeline shape: every iteration RX burst on each port (+ the frames other lanes steered into
+// this lane's inbox) -> the port's PacketProcessor (ARP/ICMP answers, SCTP into
 // usrsctp) -> commands from the control lcore's ring (sends, connects, closes) -> usrsctp timers
 // (>= 1 ms apart) -> TX burst of everything produced -> wake the control lcore if events were
 // queued. No lock and no syscall on this path except the eventfd write when events were produced
@@ -21,6 +21,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <vector>
 
 #include "dataplane/dpdk/dpdk_sctp_transport.hpp"
 #include "dataplane/dpdk/packet_processor.hpp"
@@ -29,10 +30,15 @@
 
 namespace poolreg::dpdk {
 
-struct PollLoopConfig {
+// One port as a lane polls it.
+struct LanePort {
   std::uint16_t port_id = 0;
-  std::uint16_t queue_id = 0;  // this lcore's TX queue, and its RX queue when has_rx_queue
-  bool has_rx_queue = true;    // false: the port has fewer RX queues than lanes; only the inbox feeds it
+  bool has_rx_queue = true;  // false: the port has fewer RX queues than lanes; only the inbox feeds it
+  PacketProcessor* processor = nullptr;  // the lane's processor for this port
+};
+
+struct PollLoopConfig {
+  std::uint16_t queue_id = 0;  // this lcore's TX queue on every port, and its RX queue where there is one
   rte_ring* inbox = nullptr;   // steering.hpp: frames other lanes hand to this one (nullptr: one lane)
   std::uint16_t burst = 32;
   std::uint32_t idle_sleep_us = 50;
@@ -43,9 +49,10 @@ class PollLoop {
  public:
   static constexpr std::uint32_t kIdleSpins = 256;
 
-  PollLoop(const PollLoopConfig& config, PacketProcessor& processor, SctpConnEngine& engine,
+  // ports: at least one; a steered frame goes to the processor of its port (rte_mbuf::port).
+  PollLoop(const PollLoopConfig& config, std::vector<LanePort> ports, SctpConnEngine& engine,
            RingEventSink& events, rte_ring* commands)
-      : config_(config), processor_(processor), engine_(engine), events_(events), commands_(commands) {}
+      : config_(config), ports_(std::move(ports)), engine_(engine), events_(events), commands_(commands) {}
 
   // The lcore function: arg is the PollLoop*.
   static int lcore_main(void* arg);
@@ -64,7 +71,7 @@ class PollLoop {
   void sleep_us(std::uint32_t us);
 
   PollLoopConfig config_;
-  PacketProcessor& processor_;
+  std::vector<LanePort> ports_;
   SctpConnEngine& engine_;
   RingEventSink& events_;
   rte_ring* commands_;

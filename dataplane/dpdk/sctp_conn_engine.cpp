@@ -104,7 +104,7 @@ SctpConnEngine::SctpConnEngine(const SctpConnEngineConfig& config, std::atomic<s
 
 SctpConnEngine::~SctpConnEngine() {
   if (!claimed_) return;  // create() refused: usrsctp was never initialised by us
-  processor_ = nullptr;   // output during teardown is dropped
+  processors_.clear();    // output during teardown is dropped
   events_ = nullptr;
   // Callbacks from here on (the ABORTs below report the associations gone synchronously) must
   // not reach the engine: they would erase from connections_ while it is walked.
@@ -132,9 +132,33 @@ SctpConnEngine::~SctpConnEngine() {
   if (finished) stack_.release();
 }
 
-void SctpConnEngine::attach(PacketProcessor* processor, EngineEventSink* events) noexcept {
-  processor_ = processor;
+void SctpConnEngine::attach(PacketProcessor* processor, EngineEventSink* events) {
+  attach(std::vector<PacketProcessor*>{processor}, events);
+}
+
+void SctpConnEngine::attach(std::vector<PacketProcessor*> processors, EngineEventSink* events) {
+  processors_.clear();
+  for (PacketProcessor* p : processors)
+    if (p != nullptr) processors_.push_back(p);
+  counters_of_lcore_ = processors_.empty() ? nullptr : &processors_.front()->counters();
   events_ = events;
+}
+
+PacketProcessor* SctpConnEngine::port_for(SctpPeerAddress& to) {
+  if (processors_.empty()) return nullptr;
+  if (to.port_known && to.port_index < processors_.size()) return processors_[to.port_index];
+  if (processors_.size() == 1) return processors_.front();
+  // A peer that never sent us a packet (an outgoing association): the port whose neighbour
+  // table knows it. None yet: ask on every port (each sends an ARP request, the packet is lost
+  // and SCTP retransmits it once the answer taught one port the peer's MAC).
+  for (PacketProcessor* p : processors_) {
+    if (p->neighbors().find(to.ip, to.ipv6)) {
+      to.port_known = true;
+      to.port_index = p->port_index();
+      return p;
+    }
+  }
+  return nullptr;
 }
 
 SctpConnEngine::Socket* SctpConnEngine::open_socket(Protocol protocol, bool listener) {
@@ -230,6 +254,8 @@ void SctpConnEngine::on_sctp_packet(const FrameVerdict& from, const std::uint8_t
   e->address.mac_known = true;
   std::memcpy(e->address.local_ip, from.dst_ip, from.ipv6 ? 16 : 4);
   e->address.local_known = true;
+  e->address.port_index = from.port_index;
+  e->address.port_known = true;
   current_endpoint_ = e;
   current_sctp_port_ = static_cast<std::uint16_t>((packet[0] << 8) | packet[1]);
   api_.conninput(e, packet, length, 0);
@@ -238,10 +264,14 @@ void SctpConnEngine::on_sctp_packet(const FrameVerdict& from, const std::uint8_t
 }
 
 int SctpConnEngine::output(void* address, const void* buffer, std::size_t length) {
-  if (processor_ == nullptr || address == nullptr || length > 65535) return 0;
-  const auto* e = static_cast<const RemoteEndpoint*>(address);
-  processor_->send_sctp(e->address, static_cast<const std::uint8_t*>(buffer),
-                        static_cast<std::uint16_t>(length));
+  if (processors_.empty() || address == nullptr || length > 65535) return 0;
+  auto* e = static_cast<RemoteEndpoint*>(address);
+  const auto* bytes = static_cast<const std::uint8_t*>(buffer);
+  if (PacketProcessor* p = port_for(e->address)) {
+    p->send_sctp(e->address, bytes, static_cast<std::uint16_t>(length));
+  } else {
+    for (PacketProcessor* q : processors_) q->send_sctp(e->address, bytes, static_cast<std::uint16_t>(length));
+  }
   return 0;  // a dropped packet is a lost packet for SCTP: it retransmits
 }
 
@@ -311,8 +341,8 @@ void SctpConnEngine::deliver(Connection& c, std::uint32_t ppid, std::uint16_t st
   ++counters_.messages_received;
   const bool asap = *protocol == Protocol::kAsap;
   const std::uint8_t type = n > 0 ? data[0] : 0;
-  if (processor_ != nullptr) {
-    LcoreCounters& lc = processor_->counters();
+  if (counters_of_lcore_ != nullptr) {
+    LcoreCounters& lc = *counters_of_lcore_;
     if (asap) {
       lc.asap_messages_in.add();
       lc.asap_in_by_type[asap_type_slot(type)].add();
@@ -546,8 +576,8 @@ void SctpConnEngine::send_answers() {
       continue;
     }
     send_on(*c, Protocol::kAsap, a.bytes, true);
-    if (processor_ != nullptr)
-      processor_->counters().record_resolution_latency(tsc_to_us(rte_get_tsc_cycles() - a.received_tsc));
+    if (counters_of_lcore_ != nullptr)
+      counters_of_lcore_->record_resolution_latency(tsc_to_us(rte_get_tsc_cycles() - a.received_tsc));
   }
   answers_used_ = 0;
 }
@@ -555,8 +585,8 @@ void SctpConnEngine::send_answers() {
 void SctpConnEngine::note_sent(Connection& c, Protocol protocol, const std::uint8_t* data, std::size_t n,
                                bool answered_here) {
   ++counters_.messages_sent;
-  if (processor_ == nullptr) return;
-  LcoreCounters& lc = processor_->counters();
+  if (counters_of_lcore_ == nullptr) return;
+  LcoreCounters& lc = *counters_of_lcore_;
   lc.messages_out.add();
   if (protocol != Protocol::kAsap || n == 0) return;
   lc.asap_out_by_type[asap_type_slot(data[0])].add();

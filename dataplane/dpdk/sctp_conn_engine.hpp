@@ -120,7 +120,11 @@ class SctpConnEngine final : public SctpPacketSink {
   SctpConnEngine& operator=(const SctpConnEngine&) = delete;
 
   // processor: frames output packets (nullptr: output is dropped). events: where reports go.
-  void attach(PacketProcessor* processor, EngineEventSink* events) noexcept;
+  void attach(PacketProcessor* processor, EngineEventSink* events);
+  // Several ports: processors[i] is the lane's processor of port index i (its port_index()). A
+  // peer's packets leave through the port its packets came in on; a peer not heard from yet
+  // through the port whose neighbour table knows it (else every port asks for it by ARP).
+  void attach(std::vector<PacketProcessor*> processors, EngineEventSink* events);
   // ASAP messages the answerer takes are answered here and never forwarded (nullptr: forward
   // everything). Set before the poll lcore runs.
   void set_local_answerer(LocalAnswerer* answerer) noexcept { answerer_ = answerer; }
@@ -186,6 +190,8 @@ class SctpConnEngine final : public SctpPacketSink {
 
   SctpConnEngine(const SctpConnEngineConfig& config, std::atomic<std::uint64_t>& ids, kernel::UsrsctpStack& stack);
   Socket* open_socket(Protocol protocol, bool listener);
+  // The processor (port) `to` is reached through; nullptr: not known on any port yet.
+  PacketProcessor* port_for(SctpPeerAddress& to);
   Socket* socket_for(Protocol protocol);
   Connection* find(ConnectionId id);
   void handle_notification(Socket& s, const std::uint8_t* data, std::size_t n);
@@ -214,7 +220,8 @@ class SctpConnEngine final : public SctpPacketSink {
   kernel::UsrsctpStack& stack_;
   const kernel::UsrsctpApi& api_;
   bool claimed_ = false;  // create() claimed stack_ and initialised it
-  PacketProcessor* processor_ = nullptr;
+  std::vector<PacketProcessor*> processors_;  // by port index
+  LcoreCounters* counters_of_lcore_ = nullptr;  // the lane's counters (every processor shares them)
   EngineEventSink* events_ = nullptr;
   LocalAnswerer* answerer_ = nullptr;
   struct Answer {

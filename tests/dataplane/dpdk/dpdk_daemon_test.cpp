@@ -101,6 +101,23 @@ nlohmann::json control_request(const std::string& socket_path, const std::string
   return nlohmann::json::parse(response.substr(0, response.find('\n')), nullptr, false);
 }
 
+// The daemon started and says "listening:" (bounded); its output otherwise.
+::testing::AssertionResult listening(ChildProcess& daemon) {
+  if (!daemon.started()) return ::testing::AssertionFailure() << "the daemon did not start";
+  const bool up =
+      wait_until([&] { return daemon.poll() || daemon.output().find("listening:") != std::string::npos; }, 15s);
+  if (!up || daemon.exit_code().has_value()) return ::testing::AssertionFailure() << daemon.output();
+  return ::testing::AssertionSuccess();
+}
+
+// SIGTERM stops the daemon with exit status 0 (bounded); its output otherwise.
+::testing::AssertionResult stops_cleanly(ChildProcess& daemon) {
+  daemon.signal(SIGTERM);
+  if (!wait_until([&] { return daemon.poll(); }, 10s)) return ::testing::AssertionFailure() << "still running\n" << daemon.output();
+  if (daemon.exit_code() != 0) return ::testing::AssertionFailure() << "exit " << daemon.exit_code().value_or(-1) << "\n" << daemon.output();
+  return ::testing::AssertionSuccess();
+}
+
 // Runs a poolreg tool or daemon inside the namespace.
 std::vector<std::string> in_namespace(const test::VethNamespace& net, std::vector<std::string> argv) {
   argv.insert(argv.begin(), {ip_binary(), "netns", "exec", net.name()});
@@ -145,7 +162,7 @@ struct RuntimeDirCleanup {
 // `options` are the registrar options before the EAL's "--".
 std::vector<std::string> dpdk_daemon_command(const std::string& poolregd, std::vector<std::string> options,
                                              const std::string& prefix, const test::VethNamespace& net,
-                                             unsigned lanes = 1) {
+                                             unsigned lanes = 1, const test::VethNamespace* second_port = nullptr) {
   std::vector<std::string> command{poolregd, "--dpdk"};
   for (const char* o : {"--set", "asap.tcp=false", "--set", "control.enabled=false", "--set", "dpdk.idle_sleep_us=200"})
     command.emplace_back(o);
@@ -160,8 +177,9 @@ std::vector<std::string> dpdk_daemon_command(const std::string& poolregd, std::v
   }
   for (const char* o : {"--no-huge", "-m", "256", "--no-pci", "--no-shconf"}) command.emplace_back(o);
   command.push_back("--file-prefix=" + prefix);
-  command.push_back("--vdev=net_af_packet0,iface=" + net.outer_interface() +
-                    (lanes > 1 ? ",qpairs=" + std::to_string(lanes) : ""));
+  const std::string qpairs = lanes > 1 ? ",qpairs=" + std::to_string(lanes) : "";
+  command.push_back("--vdev=net_af_packet0,iface=" + net.outer_interface() + qpairs);
+  if (second_port != nullptr) command.push_back("--vdev=net_af_packet1,iface=" + second_port->outer_interface() + qpairs);
   command.emplace_back("--log-level=lib.eal:error");
   return command;
 }
@@ -177,11 +195,7 @@ TEST(DpdkDaemon, PeRegistersAndPuResolvesThroughTheDpdkRegistrar) {
   ChildProcess daemon(dpdk_daemon_command(poolregd, {"--listen", "10.97.0.1", "--listen", "fd97::1", "--set",
                                                       "enrp.enabled=false"},
                                           prefix, net));
-  ASSERT_TRUE(daemon.started());
-  ASSERT_TRUE(wait_until(
-      [&] { return daemon.poll() || daemon.output().find("listening:") != std::string::npos; }, 15s))
-      << daemon.output();
-  ASSERT_FALSE(daemon.exit_code().has_value()) << daemon.output();
+  ASSERT_TRUE(listening(daemon));
   EXPECT_NE(daemon.output().find("DPDK backend: port 0 net_af_packet0"), std::string::npos)
       << daemon.output();
 
@@ -291,9 +305,7 @@ TEST(DpdkDaemon, PeRegistersAndPuResolvesThroughTheDpdkRegistrar) {
   const nlohmann::json lcores = telemetry(telemetry_socket, "/poolreg/lcores")["/poolreg/lcores"];
   EXPECT_EQ(lcores, nlohmann::json::array({1}));
 
-  daemon.signal(SIGTERM);
-  ASSERT_TRUE(wait_until([&] { return daemon.poll(); }, 10s)) << daemon.output();
-  EXPECT_EQ(daemon.exit_code(), 0) << daemon.output();
+  EXPECT_TRUE(stops_cleanly(daemon));
   EXPECT_NE(daemon.output().find("stopped"), std::string::npos) << daemon.output();
 
   if (!capture) {
@@ -332,11 +344,7 @@ TEST(DpdkDaemon, ResolutionsGoToTheControlLcoreWhenConfigured) {
   ChildProcess daemon(dpdk_daemon_command(poolregd, {"--listen", "10.95.0.1", "--set", "enrp.enabled=false",
                                                       "--set", "dpdk.resolve_on_poll_lcore=false"},
                                           prefix, net));
-  ASSERT_TRUE(daemon.started());
-  ASSERT_TRUE(wait_until(
-      [&] { return daemon.poll() || daemon.output().find("listening:") != std::string::npos; }, 15s))
-      << daemon.output();
-  ASSERT_FALSE(daemon.exit_code().has_value()) << daemon.output();
+  ASSERT_TRUE(listening(daemon));
   ChildProcess pe_process(in_namespace(net, {pe, "-r", "10.95.0.1:3863", "--pool", "CtlPool", "--count", "2",
                                              "--port", "7", "--duration", "6", "-q"}));
   ASSERT_TRUE(pe_process.started());
@@ -357,9 +365,7 @@ TEST(DpdkDaemon, ResolutionsGoToTheControlLcoreWhenConfigured) {
   EXPECT_EQ(latency.value("count", 0), stats.value("asap_out_handle_resolution_response", -1))
       << latency.dump();
 
-  daemon.signal(SIGTERM);
-  ASSERT_TRUE(wait_until([&] { return daemon.poll(); }, 10s)) << daemon.output();
-  EXPECT_EQ(daemon.exit_code(), 0) << daemon.output();
+  EXPECT_TRUE(stops_cleanly(daemon));
 }
 
 // ENRP over the DPDK path: registrar A runs --dpdk on the veth, registrar B runs on kernel
@@ -428,11 +434,7 @@ TEST(DpdkDaemon, TwoPollLcoresEachServeTheirOwnAssociations) {
                                           {"--listen", "10.94.0.1", "--set", "enrp.enabled=false", "--set",
                                            "control.enabled=true", "--set", "control.socket_path=" + control_socket},
                                           prefix, net, /*lanes=*/2));
-  ASSERT_TRUE(daemon.started());
-  ASSERT_TRUE(wait_until(
-      [&] { return daemon.poll() || daemon.output().find("listening:") != std::string::npos; }, 15s))
-      << daemon.output();
-  ASSERT_FALSE(daemon.exit_code().has_value()) << daemon.output();
+  ASSERT_TRUE(listening(daemon));
   EXPECT_NE(daemon.output().find("poll lcores 1,2"), std::string::npos) << daemon.output();
 
   ChildProcess pe_process(in_namespace(net, {pe, "-r", "10.94.0.1:3863", "--pool", "LanePool", "--count", "3",
@@ -492,9 +494,40 @@ TEST(DpdkDaemon, TwoPollLcoresEachServeTheirOwnAssociations) {
   const nlohmann::json status = control_request(control_socket, "status");
   EXPECT_GE(status["result"]["summary"].value("resolutions", 0), answered_on_lanes) << status.dump();
 
-  daemon.signal(SIGTERM);
-  ASSERT_TRUE(wait_until([&] { return daemon.poll(); }, 10s)) << daemon.output();
-  EXPECT_EQ(daemon.exit_code(), 0) << daemon.output();
+  EXPECT_TRUE(stops_cleanly(daemon));
+}
+
+// Two ports, each a veth into its own namespace and subnet: a PE registers through port 0, a PU
+// resolves through port 1 and gets it; each side's answers leave through the port its packets
+// came in on (the namespaces cannot reach each other, so any other way would not arrive).
+TEST(DpdkDaemon, TwoPortsServeTwoSubnets) {
+  const std::string poolregd = env("POOLREGD"), pe = env("POOLREG_PE"), pu = env("POOLREG_PU");
+  ASSERT_FALSE(poolregd.empty() || pe.empty() || pu.empty()) << "POOLREGD / POOLREG_PE / POOLREG_PU not set";
+  test::VethNamespace pe_net("10.91.0.2/24");
+  if (!pe_net.ok()) GTEST_SKIP() << pe_net.reason();
+  test::VethNamespace pu_net("10.90.0.2/24");
+  if (!pu_net.ok()) GTEST_SKIP() << pu_net.reason();
+  ASSERT_FALSE(ip_binary().empty()) << "no ip(8) binary";
+
+  const std::string prefix = "poolreg-dpdk-ports-" + std::to_string(::getpid());
+  RuntimeDirCleanup runtime_dir{prefix};
+  ChildProcess daemon(dpdk_daemon_command(
+      poolregd, {"--listen", "10.91.0.1", "--listen", "10.90.0.1", "--set", "enrp.enabled=false"}, prefix, pe_net,
+      /*lanes=*/2, &pu_net));
+  ASSERT_TRUE(listening(daemon));
+  EXPECT_NE(daemon.output().find("port 0 net_af_packet0"), std::string::npos) << daemon.output();
+  EXPECT_NE(daemon.output().find("; port 1 net_af_packet1"), std::string::npos) << daemon.output();
+
+  ChildProcess pe_process(in_namespace(pe_net, {pe, "-r", "10.91.0.1:3863", "--pool", "PortPool", "--count", "2",
+                                                "--port", "7", "--duration", "10", "-q"}));
+  ASSERT_TRUE(pe_process.started());
+  std::string answer;
+  EXPECT_TRUE(resolves(pu_net, pu, "10.90.0.1:3863", "PortPool", 2, "10.91.0.2", &answer))
+      << "PU through port 1: " << answer << "\nPE: " << pe_process.output() << "\ndaemon: " << daemon.output();
+  EXPECT_TRUE(resolves(pe_net, pu, "10.91.0.1:3863", "PortPool", 2, "10.91.0.2", &answer))
+      << "PU through port 0: " << answer << "\ndaemon: " << daemon.output();
+
+  EXPECT_TRUE(stops_cleanly(daemon));
 }
 
 }  // namespace

@@ -20,12 +20,13 @@ struct RecordedSctp {
   Bytes packet;
   std::uint16_t src_port;
   bool ipv6;
+  std::uint8_t port_index;
 };
 
 class RecordingSink final : public SctpPacketSink {
  public:
   void on_sctp_packet(const FrameVerdict& from, const std::uint8_t* packet, std::uint16_t length) override {
-    packets.push_back({Bytes(packet, packet + length), from.src_port, from.ipv6});
+    packets.push_back({Bytes(packet, packet + length), from.src_port, from.ipv6, from.port_index});
   }
   std::vector<RecordedSctp> packets;
 };
@@ -373,6 +374,33 @@ TEST_F(PacketProcessorTest, SendSctpBuildsAFrameThePeerAccepts) {
   EXPECT_EQ(v.src_port, 9899);
   EXPECT_EQ(Bytes(frame.begin() + v.payload_offset, frame.end()), sctp);
   EXPECT_EQ(counters_.sctp_packets_out.get(), 1u);
+}
+
+// A peer not heard from yet on a registrar with addresses in several subnets (several ports):
+// the packet leaves from our address closest to the peer, and the frame says which port index
+// the processor serves.
+TEST_F(PacketProcessorTest, SendSctpToANewPeerUsesOurClosestAddress) {
+  const std::uint8_t other_subnet[4] = {10, 98, 0, 1}, peer_there[4] = {10, 98, 0, 7};
+  std::uint32_t ip;
+  std::memcpy(&ip, other_subnet, 4);
+  config_.ipv4.push_back(ip);  // 10.99.0.1 first, then 10.98.0.1
+  processor_->neighbors().learn(peer_there, false, test::kPeerMac);
+  SctpPeerAddress to;
+  std::memcpy(to.ip, peer_there, 4);
+  to.udp_port = 9899;
+  const Bytes sctp = test::sctp_packet(48);
+  ASSERT_TRUE(processor_->send_sctp(to, sctp.data(), static_cast<std::uint16_t>(sctp.size())));
+  Bytes frame = take_one_tx();
+  ASSERT_GE(frame.size(), 34u);
+  EXPECT_EQ(0, std::memcmp(&frame[26], other_subnet, 4));  // source address
+  EXPECT_EQ(0, std::memcmp(&frame[30], peer_there, 4));
+
+  PacketProcessor second_port(config_, counters_, pool_, &sink_, 16, /*port_index=*/1);
+  EXPECT_EQ(second_port.port_index(), 1);
+  rte_mbuf* m = mbuf_of(test::ipv4_frame(17, test::udp_v4(test::sctp_packet(64))));
+  second_port.process_burst(&m, 1);
+  ASSERT_EQ(sink_.packets.size(), 1u);
+  EXPECT_EQ(sink_.packets[0].port_index, 1);
 }
 
 TEST_F(PacketProcessorTest, TxOverflowIsCountedAndFreed) {

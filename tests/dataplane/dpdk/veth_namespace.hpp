@@ -39,7 +39,9 @@ class VethNamespace {
       return;
     }
     remove_stale();
-    const std::string id = std::to_string(::getpid());
+    // pid plus a per-process count: a test may hold several (one per DPDK port).
+    static int instances = 0;
+    const std::string id = std::to_string(::getpid()) + (instances++ == 0 ? "" : "n" + std::to_string(instances));
     ns_ = std::string(kPrefix) + "-" + id;
     outer_ = "pdo" + id;
     inner_ = "pdi" + id;
@@ -86,7 +88,7 @@ class VethNamespace {
       const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
       if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0) {
         run_quiet("ip netns del " + name);
-        run_quiet("ip link del pdo" + std::to_string(pid));
+        run_quiet("ip link del pdo" + name.substr(prefix.size()));  // pid[nN]
       }
     }
   }
