@@ -109,16 +109,20 @@ void PacketProcessor::process_burst(rte_mbuf* const* packets, std::uint16_t n) {
         break;
       case FrameAction::kSctp:
         if (steer_away(m, v)) break;
-        if (sink_ == nullptr) {
-          counters_.drop(DropReason::kUnsupportedProtocol);
-        } else {
-          counters_.sctp_packets_in.add();
-          sink_->on_sctp_packet(v, data + v.payload_offset, v.payload_length);
-        }
+        to_sink(v, data);
         rte_pktmbuf_free(m);
         break;
     }
   }
+}
+
+void PacketProcessor::to_sink(const FrameVerdict& v, const std::uint8_t* frame) {
+  if (sink_ == nullptr) {
+    counters_.drop(DropReason::kUnsupportedProtocol);
+    return;
+  }
+  counters_.sctp_packets_in.add();
+  sink_->on_sctp_packet(v, frame + v.payload_offset, v.payload_length);
 }
 
 bool PacketProcessor::steer_away(rte_mbuf* m, const FrameVerdict& v) {
@@ -170,12 +174,7 @@ void PacketProcessor::process_steered(rte_mbuf* const* packets, std::uint16_t n)
         neighbors_.learn(v.src_ip, true, v.src_mac);
         break;
       case FrameAction::kSctp:
-        if (sink_ == nullptr) {
-          counters_.drop(DropReason::kUnsupportedProtocol);
-        } else {
-          counters_.sctp_packets_in.add();
-          sink_->on_sctp_packet(v, data + v.payload_offset, v.payload_length);
-        }
+        to_sink(v, data);
         break;
       default:
         break;  // cannot come from another lane

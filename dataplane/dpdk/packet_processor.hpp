@@ -91,6 +91,8 @@ class PacketProcessor {
   bool queue_tx(rte_mbuf* m);
   void answer(rte_mbuf* m, bool ok);
   void request_neighbor(const SctpPeerAddress& to);
+  // Hands a frame's SCTP packet to the sink (counted), or drops it when there is none.
+  void to_sink(const FrameVerdict& v, const std::uint8_t* frame);
   // Steering: true when the frame went to (or was dropped for) another lane.
   bool steer_away(rte_mbuf* m, const FrameVerdict& v);
   // Copies a neighbour frame to every other lane (before it is answered in place).

@@ -61,10 +61,11 @@ class PollLoop {
   int run();
   void request_stop() noexcept { stop_.store(true, std::memory_order_release); }
   bool running() const noexcept { return running_.load(std::memory_order_acquire); }
+  // One iteration of run()'s loop; returns the work done (packets + commands). For a caller that
+  // drives the lane itself instead of run() (benchmarks): it keeps the resolver online around it.
+  unsigned iterate();
 
  private:
-  // One iteration; returns the work done (packets + commands).
-  unsigned iterate();
   unsigned run_commands();
   void transmit();
   std::uint64_t now_ms() const noexcept;

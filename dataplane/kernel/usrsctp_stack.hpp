@@ -27,32 +27,39 @@
 
 namespace poolreg::kernel {
 
+// Every usrsctp entry point poolreg calls, as X(UsrsctpApi member, usrsctp function): the one
+// list the struct, the linked copy's table and a private copy's lookups are made from.
+#define POOLREG_USRSCTP_ENTRY_POINTS(X)                                     \
+  X(init_nothreads, usrsctp_init_nothreads)                                 \
+  X(finish, usrsctp_finish)                                                 \
+  X(socket, usrsctp_socket)                                                 \
+  X(close, usrsctp_close)                                                   \
+  X(bind, usrsctp_bind)                                                     \
+  X(listen, usrsctp_listen)                                                 \
+  X(connect, usrsctp_connect)                                               \
+  X(getassocid, usrsctp_getassocid)                                         \
+  X(sendv, usrsctp_sendv)                                                   \
+  X(setsockopt, usrsctp_setsockopt)                                         \
+  X(set_non_blocking, usrsctp_set_non_blocking)                             \
+  X(conninput, usrsctp_conninput)                                           \
+  X(handle_timers, usrsctp_handle_timers)                                   \
+  X(register_address, usrsctp_register_address)                             \
+  X(deregister_address, usrsctp_deregister_address)                         \
+  X(set_sendspace, usrsctp_sysctl_set_sctp_sendspace)                       \
+  X(set_recvspace, usrsctp_sysctl_set_sctp_recvspace)                       \
+  X(set_heartbeat_interval, usrsctp_sysctl_set_sctp_heartbeat_interval_default) \
+  X(set_init_rtx_max, usrsctp_sysctl_set_sctp_init_rtx_max_default)         \
+  X(set_assoc_rtx_max, usrsctp_sysctl_set_sctp_assoc_rtx_max_default)       \
+  X(set_rto_initial, usrsctp_sysctl_set_sctp_rto_initial_default)           \
+  X(set_rto_min, usrsctp_sysctl_set_sctp_rto_min_default)                   \
+  X(set_rto_max, usrsctp_sysctl_set_sctp_rto_max_default)                   \
+  X(set_init_rto_max, usrsctp_sysctl_set_sctp_init_rto_max_default)         \
+  X(set_blackhole, usrsctp_sysctl_set_sctp_blackhole)
+
 struct UsrsctpApi {
-  decltype(&::usrsctp_init_nothreads) init_nothreads = nullptr;
-  decltype(&::usrsctp_finish) finish = nullptr;
-  decltype(&::usrsctp_socket) socket = nullptr;
-  decltype(&::usrsctp_close) close = nullptr;
-  decltype(&::usrsctp_bind) bind = nullptr;
-  decltype(&::usrsctp_listen) listen = nullptr;
-  decltype(&::usrsctp_connect) connect = nullptr;
-  decltype(&::usrsctp_getassocid) getassocid = nullptr;
-  decltype(&::usrsctp_sendv) sendv = nullptr;
-  decltype(&::usrsctp_setsockopt) setsockopt = nullptr;
-  decltype(&::usrsctp_set_non_blocking) set_non_blocking = nullptr;
-  decltype(&::usrsctp_conninput) conninput = nullptr;
-  decltype(&::usrsctp_handle_timers) handle_timers = nullptr;
-  decltype(&::usrsctp_register_address) register_address = nullptr;
-  decltype(&::usrsctp_deregister_address) deregister_address = nullptr;
-  decltype(&::usrsctp_sysctl_set_sctp_sendspace) set_sendspace = nullptr;
-  decltype(&::usrsctp_sysctl_set_sctp_recvspace) set_recvspace = nullptr;
-  decltype(&::usrsctp_sysctl_set_sctp_heartbeat_interval_default) set_heartbeat_interval = nullptr;
-  decltype(&::usrsctp_sysctl_set_sctp_init_rtx_max_default) set_init_rtx_max = nullptr;
-  decltype(&::usrsctp_sysctl_set_sctp_assoc_rtx_max_default) set_assoc_rtx_max = nullptr;
-  decltype(&::usrsctp_sysctl_set_sctp_rto_initial_default) set_rto_initial = nullptr;
-  decltype(&::usrsctp_sysctl_set_sctp_rto_min_default) set_rto_min = nullptr;
-  decltype(&::usrsctp_sysctl_set_sctp_rto_max_default) set_rto_max = nullptr;
-  decltype(&::usrsctp_sysctl_set_sctp_init_rto_max_default) set_init_rto_max = nullptr;
-  decltype(&::usrsctp_sysctl_set_sctp_blackhole) set_blackhole = nullptr;
+#define POOLREG_USRSCTP_MEMBER(member, function) decltype(&::function) member = nullptr;
+  POOLREG_USRSCTP_ENTRY_POINTS(POOLREG_USRSCTP_MEMBER)
+#undef POOLREG_USRSCTP_MEMBER
   // The allocator and errno of the libc this copy of usrsctp uses.
   void (*free)(void*) = nullptr;
   int* (*errno_location)() = nullptr;

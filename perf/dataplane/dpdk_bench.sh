@@ -32,6 +32,23 @@ nice -n 5 ninja -C "$BUILD_DIR" dataplane/daemon/poolregd perf/dataplane/poolreg
   perf/dataplane/poolreg-dpdk-resolution-bench perf/dataplane/poolreg-sctp-synth \
   cli/tools/poolreg-pe cli/tools/poolreg-pu >/dev/null
 B=$BUILD_DIR
+
+# poolregd on kernel sockets at $2, run through the command prefix $1 ("" or "ip netns exec NS"),
+# 10 PEs in BenchPool, then poolreg-sctp-synth against it (16 in flight); prints the source's line.
+kernel_synth() {
+  local prefix=$1 addr=$2 log daemon pe
+  log=$(mktemp /tmp/poolreg-synth-XXXXXX.log)
+  $prefix "$B/dataplane/daemon/poolregd" --listen "$addr" --set asap.tcp=false --set enrp.enabled=false \
+    --set control.enabled=false --log-level warn >"$log" 2>&1 </dev/null &
+  daemon=$!; sleep 1
+  $prefix timeout 30 "$B/cli/tools/poolreg-pe" -r "$addr:3863" --pool BenchPool --count 10 --duration 15 -q \
+    >/dev/null 2>&1 </dev/null &
+  pe=$!; sleep 1.5
+  $prefix timeout 30 "$B/perf/dataplane/poolreg-sctp-synth" --registrar "$addr" --seconds 5 --window 16 2>&1 || true
+  kill -TERM "$pe" "$daemon" 2>/dev/null || true
+  wait "$pe" "$daemon" 2>/dev/null || true
+  rm -f "$log"
+}
 echo "cpu: $(nproc) cores; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo "== 1. packet path (packets/s) =="
@@ -55,14 +72,7 @@ JSON=$(mktemp /tmp/poolreg-dpdk-bench-XXXXXX.json)
   --benchmark_out="$JSON" --benchmark_out_format=json >/dev/null 2>&1
 # The same source over UDP against poolregd on kernel sockets (its usrsctp UDP encapsulation),
 # 10 PEs in the pool as in-process; the source runs on the same CPUs, the lanes' source does not.
-KWORK=$(mktemp -d /tmp/poolreg-synth-XXXXXX)
-"$B/dataplane/daemon/poolregd" --listen 127.0.0.1 --set asap.tcp=false --set enrp.enabled=false \
-  --set control.enabled=false --log-level warn >"$KWORK/kernel.log" 2>&1 &
-KPID=$!; sleep 1
-timeout 30 "$B/cli/tools/poolreg-pe" -r 127.0.0.1:3863 --pool BenchPool --count 10 --duration 20 -q >/dev/null 2>&1 &
-PEPID=$!; sleep 1.5
-KERNEL_SYNTH=$(timeout 30 "$B/perf/dataplane/poolreg-sctp-synth" --registrar 127.0.0.1 --seconds 5 --window 16 2>&1 || true)
-kill -TERM "$PEPID" "$KPID" 2>/dev/null || true; wait "$PEPID" "$KPID" 2>/dev/null || true; rm -rf "$KWORK"
+KERNEL_SYNTH=$(kernel_synth "" 127.0.0.1)
 echo "kernel-socket poolregd, same source over UDP loopback: $KERNEL_SYNTH"
 python3 - "$JSON" "$KERNEL_SYNTH" <<'PY'
 import json, re, sys
@@ -170,12 +180,7 @@ run_dpdk_synth() {  # $1 = poll lcores; prints the synth line
 }
 SYNTH1=$(run_dpdk_synth 1); echo "dpdk, 1 poll lcore:  $SYNTH1"
 SYNTH2=$(run_dpdk_synth 2); echo "dpdk, 2 poll lcores: $SYNTH2"
-$X "$B/dataplane/daemon/poolregd" --listen 10.96.0.2 --set asap.tcp=false --set enrp.enabled=false \
-  --set control.enabled=false --log-level warn >"$WORK/kernel-synth.log" 2>&1 &
-KPID=$!; PIDS+=($KPID); sleep 1
-$X timeout 30 "$B/cli/tools/poolreg-pe" -r 10.96.0.2:3863 --pool BenchPool --count 10 --duration 15 -q >/dev/null 2>&1 &
-PIDS+=($!); sleep 1.5
-SYNTHK=$($X timeout 30 "$B/perf/dataplane/poolreg-sctp-synth" --registrar 10.96.0.2 --seconds 5 --window 16 2>&1 || true)
+SYNTHK=$(kernel_synth "$X" 10.96.0.2)
 echo "kernel (usrsctp UDP, loopback):  $SYNTHK"
 python3 - "$SYNTH1" "$SYNTH2" "$SYNTHK" <<'PY'
 import re, sys

@@ -11,10 +11,11 @@
 // before timing. Each round, untimed, puts kPerAssociation pre-built Ethernet/IPv4/UDP/SCTP DATA
 // frames of one Handle Resolution each per association (plus a SACK for what the lane sent in
 // the round before) into the lane's RX ring, so every lane gets the associations it owns (what
-// RSS on the peer's address and port would do). Timed: the lanes drain their rings as the poll
-// loop does (rx_burst, packet path, usrsctp, decode, resolve, encode, usrsctp, tx_burst,
-// usrsctp timers), lane 0 on the main lcore and lane 1 on the worker lcore. Untimed again, the
-// source reads every frame the lanes sent (answers, SACKs) and counts the answers.
+// RSS on the peer's address and port would do). Timed: each lane runs poolregd's PollLoop
+// iterations until its rings are drained (rx_burst, packet path, usrsctp, decode, resolve,
+// encode, usrsctp, tx_burst, usrsctp timers, command and event rings), lane 0 on the main lcore
+// and lane 1 on the worker lcore. Untimed again, the source reads every frame the lanes sent
+// (answers, SACKs) and counts the answers.
 //
 // BM_PollLaneResolutions/lcores:N  items = resolutions answered on the lanes (resolutions_answered)
 //   per_lcore = items / N; every request of every round must be answered (checked).
@@ -30,10 +31,10 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -45,6 +46,7 @@
 
 #include "dataplane/dpdk/frame_builder.hpp"
 #include "dataplane/dpdk/packet_processor.hpp"
+#include "dataplane/dpdk/poll_loop.hpp"
 #include "dataplane/dpdk/poll_resolver.hpp"
 #include "dataplane/dpdk/sctp_conn_engine.hpp"
 #include "dataplane/dpdk/steering.hpp"
@@ -69,27 +71,6 @@ constexpr std::uint32_t kAsapPpid = 11;
 const MacAddress kRegistrarMac = {0x02, 0, 0, 0, 0, 1};
 const MacAddress kClientMac = {0x02, 0, 0, 0, 0, 2};
 
-std::uint64_t now_ms() {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-          .count());
-}
-
-// The control lcore's side of the rings, reduced to counting: in this benchmark every request is
-// answered on the lanes, so nothing should arrive here.
-struct ForwardCounter final : EngineEventSink {
-  void on_connected(ConnectionId, const kernel::PeerInfo&) override {}
-  void on_message(ConnectionId, const kernel::MessageInfo&, std::uint8_t* data, std::size_t) override {
-    std::free(data);
-    ++forwarded;
-  }
-  void on_closed(ConnectionId, CloseReason) override { ++closed; }
-  void on_unknown_ppid(ConnectionId, std::uint32_t) override {}
-  void on_activity(ConnectionId) override {}
-  std::uint64_t forwarded = 0;
-  std::uint64_t closed = 0;
-};
-
 struct Client {
   std::uint16_t udp_port = 0;
   perf::SynthAssociation sctp;
@@ -107,37 +88,31 @@ struct Lane {
   std::unique_ptr<SctpConnEngine> engine;
   std::unique_ptr<PacketProcessor> processor;
   std::unique_ptr<PollResolver> resolver;
-  ForwardCounter control;
+  TransportRings rings;  // to a control lcore nobody runs: what arrives there is counted
+  std::unique_ptr<RingEventSink> events;
+  std::unique_ptr<PollLoop> poll;
+  std::uint64_t forwarded = 0;  // messages the lane did not answer itself
+  std::uint64_t closed = 0;     // associations that went away
   std::vector<Client> clients;  // the associations this lane owns
   // Steered runs: lane 0 is still reading frames that may be for this lane; keep polling.
   std::atomic<bool> upstream_busy{false};
 
-  // The poll loop's work until the RX ring and the inbox are empty (and usrsctp's output of the
-  // last packets went out): what PollLoop::iterate does, minus the command ring.
+  // poolregd's poll loop (PollLoop::iterate) until the RX ring and the inbox are empty and
+  // usrsctp's output of the last packets went out.
   void drain() {
     resolver->online();
-    rte_mbuf* pkts[32];
     unsigned idle = 0;
-    while (idle < 2 || upstream_busy.load(std::memory_order_acquire)) {
-      std::uint16_t n = rte_eth_rx_burst(port, 0, pkts, 32);
-      if (n > 0) processor->process_burst(pkts, n);
-      const auto steered = static_cast<std::uint16_t>(
-          rte_ring_sc_dequeue_burst(inbox, reinterpret_cast<void**>(pkts), 32, nullptr));
-      if (steered > 0) processor->process_steered(pkts, steered);
-      engine->flush_pending();
-      engine->run_timers(now_ms());
-      transmit();
-      resolver->quiescent();
-      idle = (n + steered == 0) ? idle + 1 : 0;
-    }
+    while (idle < 2 || upstream_busy.load(std::memory_order_acquire)) idle = poll->iterate() == 0 ? idle + 1 : 0;
     resolver->offline();
   }
-  void transmit() {
-    const std::uint16_t count = processor->tx_count();
-    std::uint16_t sent = 0;
-    for (int attempt = 0; attempt < 4 && sent < count; ++attempt)
-      sent += rte_eth_tx_burst(port, 0, processor->tx() + sent, static_cast<std::uint16_t>(count - sent));
-    processor->tx_sent(sent);
+  // What reached the control lcore's event ring (untimed).
+  void count_control_events() {
+    void* e = nullptr;
+    while (rte_ring_sc_dequeue(rings.events, &e) == 0) {
+      std::unique_ptr<TransportEvent> event(static_cast<TransportEvent*>(e));
+      if (event->kind == TransportEvent::Kind::kMessage) ++forwarded;
+      if (event->kind == TransportEvent::Kind::kClosed) ++closed;
+    }
   }
 };
 
@@ -244,7 +219,21 @@ bool make_lane(World& w, unsigned index) {
   lane->processor = std::make_unique<PacketProcessor>(lane->config, lane->counters, w.pool, lane->engine.get());
   lane->resolver = std::make_unique<PollResolver>(*w.hs, w.domain, w.asap, lane->counters, w.clock, 11 + index);
   lane->engine->set_local_answerer(lane->resolver.get());
-  lane->engine->attach(lane->processor.get(), &lane->control);
+  const std::string n = "reslane" + std::to_string(index);
+  lane->rings.commands = rte_ring_create((n + "cmd").c_str(), 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  lane->rings.events = rte_ring_create((n + "evt").c_str(), 65536, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  lane->rings.wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (lane->rings.commands == nullptr || lane->rings.events == nullptr || lane->rings.wake_fd < 0) {
+    w.error = "control rings";
+    return false;
+  }
+  lane->events = std::make_unique<RingEventSink>(lane->rings);
+  lane->engine->attach(lane->processor.get(), lane->events.get());
+  PollLoopConfig pc;
+  pc.inbox = lane->inbox;
+  pc.idle_sleep_us = 0;
+  lane->poll = std::make_unique<PollLoop>(pc, std::vector<LanePort>{LanePort{lane->port, true, lane->processor.get()}},
+                                          *lane->engine, *lane->events, lane->rings.commands);
   w.lanes.push_back(std::move(lane));
   return true;
 }
@@ -378,8 +367,9 @@ void run(benchmark::State& state, unsigned lcores, bool steered) {
   if (items != w.requests_sent - sent_before) {
     std::uint64_t forwarded = 0, closed = 0;
     for (const auto& l : w.lanes) {
-      forwarded += l->control.forwarded;
-      closed += l->control.closed;
+      l->count_control_events();
+      forwarded += l->forwarded;
+      closed += l->closed;
     }
     w.error = std::to_string(items) + " of " + std::to_string(w.requests_sent - sent_before) + " answered on the lanes (" +
               std::to_string(forwarded) + " forwarded, " + std::to_string(closed) + " associations closed)";
@@ -422,9 +412,12 @@ int main(int argc, char** argv) {
                static_cast<unsigned long long>(g_world->requests_sent),
                static_cast<unsigned long long>(g_world->answers_seen));
   for (auto& l : g_world->lanes) {
+    l->poll.reset();
     l->engine.reset();
     l->resolver.reset();
+    l->events.reset();
     l->processor.reset();
+    l->count_control_events();
   }
   const std::string runtime_dir = rte_eal_get_runtime_dir();
   std::error_code ec;

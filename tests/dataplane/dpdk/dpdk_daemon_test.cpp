@@ -184,9 +184,16 @@ std::vector<std::string> dpdk_daemon_command(const std::string& poolregd, std::v
   return command;
 }
 
-TEST(DpdkDaemon, PeRegistersAndPuResolvesThroughTheDpdkRegistrar) {
+// The programs every test runs (meson passes their paths).
+class DpdkDaemon : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(poolregd.empty() || pe.empty() || pu.empty()) << "POOLREGD / POOLREG_PE / POOLREG_PU not set";
+  }
   const std::string poolregd = env("POOLREGD"), pe = env("POOLREG_PE"), pu = env("POOLREG_PU");
-  ASSERT_FALSE(poolregd.empty() || pe.empty() || pu.empty()) << "POOLREGD / POOLREG_PE / POOLREG_PU not set";
+};
+
+TEST_F(DpdkDaemon, PeRegistersAndPuResolvesThroughTheDpdkRegistrar) {
   test::VethNamespace net("10.97.0.2/24", "fd97::2/64");
   if (!net.ok()) GTEST_SKIP() << net.reason();
 
@@ -333,9 +340,7 @@ TEST(DpdkDaemon, PeRegistersAndPuResolvesThroughTheDpdkRegistrar) {
 
 // dpdk.resolve_on_poll_lcore = false: the old path (every ASAP message crosses the rings to the
 // control lcore's AsapServer) still answers, and the poll lcore answered nothing itself.
-TEST(DpdkDaemon, ResolutionsGoToTheControlLcoreWhenConfigured) {
-  const std::string poolregd = env("POOLREGD"), pe = env("POOLREG_PE"), pu = env("POOLREG_PU");
-  ASSERT_FALSE(poolregd.empty() || pe.empty() || pu.empty()) << "POOLREGD / POOLREG_PE / POOLREG_PU not set";
+TEST_F(DpdkDaemon, ResolutionsGoToTheControlLcoreWhenConfigured) {
   test::VethNamespace net("10.95.0.2/24", "fd95::2/64");
   if (!net.ok()) GTEST_SKIP() << net.reason();
 
@@ -373,9 +378,7 @@ TEST(DpdkDaemon, ResolutionsGoToTheControlLcoreWhenConfigured) {
 // resolved at A and one registered at A is resolved at B (Handle Updates both ways; A opens its
 // association to B itself, which needs ARP from the DPDK side). A runs two poll lcores: the ARP
 // reply may arrive on the lane that does not own B's association (shared neighbour knowledge).
-TEST(DpdkDaemon, EnrpBetweenADpdkAndAKernelRegistrar) {
-  const std::string poolregd = env("POOLREGD"), pe = env("POOLREG_PE"), pu = env("POOLREG_PU");
-  ASSERT_FALSE(poolregd.empty() || pe.empty() || pu.empty()) << "POOLREGD / POOLREG_PE / POOLREG_PU not set";
+TEST_F(DpdkDaemon, EnrpBetweenADpdkAndAKernelRegistrar) {
   test::VethNamespace net("10.97.0.2/24");
   if (!net.ok()) GTEST_SKIP() << net.reason();
   ASSERT_FALSE(ip_binary().empty()) << "no ip(8) binary";
@@ -420,9 +423,7 @@ TEST(DpdkDaemon, EnrpBetweenADpdkAndAKernelRegistrar) {
 // to lane 1 both get their answers, each lane answered the resolutions of its own associations
 // (none forwarded), and every association stayed on one lane (what a lane sent out it also took
 // in: no lane answered for an association whose packets went to the other).
-TEST(DpdkDaemon, TwoPollLcoresEachServeTheirOwnAssociations) {
-  const std::string poolregd = env("POOLREGD"), pe = env("POOLREG_PE"), pu = env("POOLREG_PU");
-  ASSERT_FALSE(poolregd.empty() || pe.empty() || pu.empty()) << "POOLREGD / POOLREG_PE / POOLREG_PU not set";
+TEST_F(DpdkDaemon, TwoPollLcoresEachServeTheirOwnAssociations) {
   test::VethNamespace net("10.94.0.2/24");
   if (!net.ok()) GTEST_SKIP() << net.reason();
   ASSERT_FALSE(ip_binary().empty()) << "no ip(8) binary";
@@ -500,9 +501,7 @@ TEST(DpdkDaemon, TwoPollLcoresEachServeTheirOwnAssociations) {
 // Two ports, each a veth into its own namespace and subnet: a PE registers through port 0, a PU
 // resolves through port 1 and gets it; each side's answers leave through the port its packets
 // came in on (the namespaces cannot reach each other, so any other way would not arrive).
-TEST(DpdkDaemon, TwoPortsServeTwoSubnets) {
-  const std::string poolregd = env("POOLREGD"), pe = env("POOLREG_PE"), pu = env("POOLREG_PU");
-  ASSERT_FALSE(poolregd.empty() || pe.empty() || pu.empty()) << "POOLREGD / POOLREG_PE / POOLREG_PU not set";
+TEST_F(DpdkDaemon, TwoPortsServeTwoSubnets) {
   test::VethNamespace pe_net("10.91.0.2/24");
   if (!pe_net.ok()) GTEST_SKIP() << pe_net.reason();
   test::VethNamespace pu_net("10.90.0.2/24");
