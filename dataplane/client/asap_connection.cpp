@@ -61,19 +61,19 @@ ClientStatus AsapConnection::connect() {
   if (sctp && options_.pe_listen_port && !listening_) {
     // Listen on the wildcard address: a takeover registrar may reach the PE on any of its
     // addresses; the outgoing association then leaves from this port.
-    kernel::ListenResult lr = transport_->listen_sctp(kernel::Protocol::kAsap, {}, *options_.pe_listen_port);
+    kernel::ListenResult lr = transport_->listen_sctp(WireProtocol::kAsap, {}, *options_.pe_listen_port);
     if (!lr.ok) return ClientStatus::kConnectFailed;
     listening_ = true;
     listen_port_ = lr.port;
   }
-  kernel::ConnectionId id = kernel::kNoConnection;
+  ConnectionId id = kNoConnectionId;
   if (sctp) {
     const IpAddress addrs[] = {r.address};
-    id = transport_->connect_sctp(kernel::Protocol::kAsap, addrs, r.port, r.remote_udp_port);
+    id = transport_->connect_sctp(WireProtocol::kAsap, addrs, r.port, r.remote_udp_port);
   } else {
-    id = transport_->connect_tcp(kernel::Protocol::kAsap, r.address, r.port, r.mptcp);
+    id = transport_->connect_tcp(WireProtocol::kAsap, r.address, r.port, r.mptcp);
   }
-  if (id == kernel::kNoConnection) {
+  if (id == kNoConnectionId) {
     ++counters_.connect_failures;
     return ClientStatus::kConnectFailed;
   }
@@ -100,7 +100,7 @@ void AsapConnection::close() {
   state_ = State::kClosing;
   before_up_.clear();
   transport_->close(id_);
-  for (kernel::ConnectionId in : incoming_) transport_->close(in);
+  for (ConnectionId in : incoming_) transport_->close(in);
 }
 
 void AsapConnection::abort() {
@@ -109,11 +109,11 @@ void AsapConnection::abort() {
   state_ = State::kClosing;
   before_up_.clear();
   transport_->abort(id_);
-  for (kernel::ConnectionId in : incoming_) transport_->abort(in);
+  for (ConnectionId in : incoming_) transport_->abort(in);
 }
 
-ClientStatus AsapConnection::send_bytes(std::span<const std::uint8_t> bytes, kernel::ConnectionId via) {
-  if (via != kernel::kNoConnection && via != id_) {
+ClientStatus AsapConnection::send_bytes(std::span<const std::uint8_t> bytes, ConnectionId via) {
+  if (via != kNoConnectionId && via != id_) {
     if (incoming_.count(via) == 0) return ClientStatus::kNotConnected;
   } else {
     if (state_ == State::kConnecting) {
@@ -123,7 +123,7 @@ ClientStatus AsapConnection::send_bytes(std::span<const std::uint8_t> bytes, ker
     if (state_ != State::kConnected) return ClientStatus::kNotConnected;
     via = id_;
   }
-  const kernel::SendResult r = transport_->send(via, kernel::Protocol::kAsap, bytes);
+  const kernel::SendResult r = transport_->send(via, WireProtocol::kAsap, bytes);
   if (!kernel::send_ok(r)) {
     ++counters_.send_failures;
     return r == kernel::SendResult::kNoConnection ? ClientStatus::kNotConnected : ClientStatus::kSendFailed;
@@ -132,11 +132,11 @@ ClientStatus AsapConnection::send_bytes(std::span<const std::uint8_t> bytes, ker
   return ClientStatus::kOk;
 }
 
-const kernel::PeerInfo* AsapConnection::peer() const {
+const ConnectionPeer* AsapConnection::peer() const {
   return state_ == State::kConnected ? transport_->peer_info(id_) : nullptr;
 }
 
-void AsapConnection::on_connected(kernel::ConnectionId id, const kernel::PeerInfo& /*peer*/) {
+void AsapConnection::on_connected(ConnectionId id, const ConnectionPeer& /*peer*/) {
   if (id != id_) {
     // A registrar opened an association to our PE listener (takeover, asap.md §1).
     incoming_.insert(id);
@@ -156,9 +156,9 @@ void AsapConnection::on_connected(kernel::ConnectionId id, const kernel::PeerInf
   listener_.on_up();
 }
 
-void AsapConnection::on_message(kernel::ConnectionId id, const kernel::MessageInfo& info,
+void AsapConnection::on_message(ConnectionId id, const kernel::MessageInfo& info,
                                 std::span<const std::uint8_t> bytes) {
-  if (info.protocol != kernel::Protocol::kAsap) {
+  if (info.protocol != WireProtocol::kAsap) {
     ++counters_.wrong_protocol;
     return;
   }
@@ -172,7 +172,7 @@ void AsapConnection::on_message(kernel::ConnectionId id, const kernel::MessageIn
   listener_.on_message(id, decoded.value());
 }
 
-void AsapConnection::on_closed(kernel::ConnectionId id, kernel::CloseReason reason) {
+void AsapConnection::on_closed(ConnectionId id, kernel::CloseReason reason) {
   if (id != id_) {
     incoming_.erase(id);
     return;
@@ -183,7 +183,7 @@ void AsapConnection::on_closed(kernel::ConnectionId id, kernel::CloseReason reas
   }
   const State before = state_;
   state_ = State::kClosed;
-  id_ = kernel::kNoConnection;
+  id_ = kNoConnectionId;
   before_up_.clear();
   ClientStatus status = ClientStatus::kConnectionLost;
   if (connect_timed_out_ || reason == kernel::CloseReason::kConnectFailed || before == State::kConnecting) {

@@ -52,7 +52,7 @@ class AsapConnection final : public kernel::MessageHandler {
     virtual ~Listener() = default;
     virtual void on_up() = 0;
     // `from` is the main association or an incoming one. `message` may be moved from.
-    virtual void on_message(kernel::ConnectionId from, wire::AsapMessage& message) = 0;
+    virtual void on_message(ConnectionId from, wire::AsapMessage& message) = 0;
     // The main association ended. status: kConnectFailed (never came up), kConnectionLost
     // (ended by the peer or the network) or kClosed (close()/abort() by us).
     virtual void on_down(ClientStatus status, kernel::CloseReason reason) = 0;
@@ -77,7 +77,7 @@ class AsapConnection final : public kernel::MessageHandler {
   // Encodes and sends one message on the main association (or on `via`, an incoming one).
   // kNotConnected when there is neither an association nor one being set up.
   template <typename Message>
-  ClientStatus send(const Message& message, kernel::ConnectionId via = kernel::kNoConnection) {
+  ClientStatus send(const Message& message, ConnectionId via = kNoConnectionId) {
     encode_buffer_.clear();
     const wire::EncodeResult r = wire::encode(message, wire_options_, encode_buffer_);
     if (!r.ok()) {
@@ -87,13 +87,13 @@ class AsapConnection final : public kernel::MessageHandler {
     return send_bytes(encode_buffer_, via);
   }
   ClientStatus send_bytes(std::span<const std::uint8_t> bytes,
-                          kernel::ConnectionId via = kernel::kNoConnection);
+                          ConnectionId via = kNoConnectionId);
 
   State state() const noexcept { return state_; }
   bool usable() const noexcept { return state_ == State::kConnecting || state_ == State::kConnected; }
-  kernel::ConnectionId id() const noexcept { return id_; }
+  ConnectionId id() const noexcept { return id_; }
   // Peer of the main association (registrar), nullptr when not connected.
-  const kernel::PeerInfo* peer() const;
+  const ConnectionPeer* peer() const;
   // Local port of the PE listener (0 when none).
   std::uint16_t listen_port() const noexcept { return listen_port_; }
   const wire::WireOptions& wire_options() const noexcept { return wire_options_; }
@@ -102,10 +102,10 @@ class AsapConnection final : public kernel::MessageHandler {
   kernel::EventLoop& loop() noexcept { return loop_; }
 
   // kernel::MessageHandler
-  void on_connected(kernel::ConnectionId id, const kernel::PeerInfo& peer) override;
-  void on_message(kernel::ConnectionId id, const kernel::MessageInfo& info,
+  void on_connected(ConnectionId id, const ConnectionPeer& peer) override;
+  void on_message(ConnectionId id, const kernel::MessageInfo& info,
                   std::span<const std::uint8_t> bytes) override;
-  void on_closed(kernel::ConnectionId id, kernel::CloseReason reason) override;
+  void on_closed(ConnectionId id, kernel::CloseReason reason) override;
 
  private:
   void on_connect_timeout();
@@ -117,12 +117,12 @@ class AsapConnection final : public kernel::MessageHandler {
   wire::WireOptions wire_options_;
   std::unique_ptr<kernel::KernelTransport> transport_;
   State state_ = State::kIdle;
-  kernel::ConnectionId id_ = kernel::kNoConnection;
+  ConnectionId id_ = kNoConnectionId;
   bool connect_timed_out_ = false;
   bool local_close_ = false;
   kernel::EventLoop::TimerId connect_timer_ = kernel::EventLoop::kNoTimer;
   std::deque<std::vector<std::uint8_t>> before_up_;  // encoded messages waiting for the association
-  std::set<kernel::ConnectionId> incoming_;
+  std::set<ConnectionId> incoming_;
   bool listening_ = false;
   std::uint16_t listen_port_ = 0;
   std::vector<std::uint8_t> encode_buffer_;

@@ -276,7 +276,7 @@ void PoolElementClient::fail_all(ClientStatus status) {
   }
 }
 
-void PoolElementClient::on_message(kernel::ConnectionId from, wire::AsapMessage& message) {
+void PoolElementClient::on_message(ConnectionId from, wire::AsapMessage& message) {
   if (auto* m = std::get_if<wire::RegistrationResponse>(&message)) {
     on_registration_response(*m);
   } else if (auto* d = std::get_if<wire::DeregistrationResponse>(&message)) {
@@ -340,7 +340,7 @@ void PoolElementClient::on_deregistration_response(wire::DeregistrationResponse&
   complete(p, std::move(r));
 }
 
-void PoolElementClient::ack_keep_alive(kernel::ConnectionId from, Record& rec,
+void PoolElementClient::ack_keep_alive(ConnectionId from, Record& rec,
                                        const wire::EndpointKeepAlive& m) {
   ++rec.info.keep_alives;
   const RegistrarId previous = rec.info.home_registrar;
@@ -360,7 +360,7 @@ void PoolElementClient::ack_keep_alive(kernel::ConnectionId from, Record& rec,
   if (home_changed && events_.on_home_changed) events_.on_home_changed(handle, id, m.registrar_id);
 }
 
-void PoolElementClient::on_keep_alive(kernel::ConnectionId from, const wire::EndpointKeepAlive& m) {
+void PoolElementClient::on_keep_alive(ConnectionId from, const wire::EndpointKeepAlive& m) {
   ++counters_.keep_alives_received;
   if (m.pe_id) {
     Record* rec = lookup(m.pool_handle, *m.pe_id);

@@ -192,13 +192,13 @@ class PoolElementClient final : private AsapConnection::Listener {
 
   // AsapConnection::Listener
   void on_up() override;
-  void on_message(kernel::ConnectionId from, wire::AsapMessage& message) override;
+  void on_message(ConnectionId from, wire::AsapMessage& message) override;
   void on_down(ClientStatus status, kernel::CloseReason reason) override;
 
   void on_registration_response(wire::RegistrationResponse& m);
   void on_deregistration_response(wire::DeregistrationResponse& m);
-  void on_keep_alive(kernel::ConnectionId from, const wire::EndpointKeepAlive& m);
-  void ack_keep_alive(kernel::ConnectionId from, Record& rec, const wire::EndpointKeepAlive& m);
+  void on_keep_alive(ConnectionId from, const wire::EndpointKeepAlive& m);
+  void ack_keep_alive(ConnectionId from, Record& rec, const wire::EndpointKeepAlive& m);
   void on_expired(std::uint64_t seq, const DeadlineKey& key);
 
   ClientStatus send_registration(Record& rec, bool reregistration, PeCallback callback);

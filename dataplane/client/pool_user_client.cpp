@@ -114,7 +114,7 @@ void PoolUserClient::fail_all(ClientStatus status) {
   }
 }
 
-void PoolUserClient::on_message(kernel::ConnectionId /*from*/, wire::AsapMessage& message) {
+void PoolUserClient::on_message(ConnectionId /*from*/, wire::AsapMessage& message) {
   if (auto* m = std::get_if<wire::HandleResolutionResponse>(&message)) {
     on_response(*m);
   } else if (auto* e = std::get_if<wire::AsapError>(&message)) {

@@ -99,7 +99,7 @@ class PoolUserClient final : private AsapConnection::Listener {
   };
 
   void on_up() override;
-  void on_message(kernel::ConnectionId from, wire::AsapMessage& message) override;
+  void on_message(ConnectionId from, wire::AsapMessage& message) override;
   void on_down(ClientStatus status, kernel::CloseReason reason) override;
 
   void on_response(wire::HandleResolutionResponse& m);

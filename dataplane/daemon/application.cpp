@@ -212,7 +212,7 @@ bool Application::Runtime::build() {
   // Listeners.
   const std::vector<IpAddress> asap_bind = bind_addresses(c.asap.listen);
   if (c.asap.sctp && sctp_available) {
-    auto r = wire->listen_sctp(kernel::Protocol::kAsap, asap_bind, c.asap.sctp_port);
+    auto r = wire->listen_sctp(WireProtocol::kAsap, asap_bind, c.asap.sctp_port);
     if (!r.ok) {
       log.error("ASAP SCTP listener on port {} failed: {} ({})", c.asap.sctp_port, strerror(r.error), r.detail);
       return false;
@@ -220,7 +220,7 @@ bool Application::Runtime::build() {
     asap_sctp = r.port;
   }
   if (c.asap.tcp) {
-    auto r = transport->listen_tcp(kernel::Protocol::kAsap, asap_bind, c.asap.tcp_port, c.asap.mptcp);
+    auto r = transport->listen_tcp(WireProtocol::kAsap, asap_bind, c.asap.tcp_port, c.asap.mptcp);
     if (!r.ok) {
       log.error("ASAP TCP listener on port {} failed: {} ({})", c.asap.tcp_port, strerror(r.error), r.detail);
       return false;
@@ -230,7 +230,7 @@ bool Application::Runtime::build() {
   if (enrp_on) {
     const std::vector<IpAddress> enrp_bind = bind_addresses(c.enrp.listen.empty() ? c.asap.listen : c.enrp.listen);
     if (sctp_available) {
-      auto r = wire->listen_sctp(kernel::Protocol::kEnrp, enrp_bind, c.enrp.sctp_port);
+      auto r = wire->listen_sctp(WireProtocol::kEnrp, enrp_bind, c.enrp.sctp_port);
       if (!r.ok) {
         log.error("ENRP SCTP listener on port {} failed: {} ({})", c.enrp.sctp_port, strerror(r.error), r.detail);
         return false;
@@ -238,7 +238,7 @@ bool Application::Runtime::build() {
       enrp_sctp = r.port;
     }
     if (c.enrp.tcp) {
-      auto r = transport->listen_tcp(kernel::Protocol::kEnrp, enrp_bind, c.enrp.tcp_port, false);
+      auto r = transport->listen_tcp(WireProtocol::kEnrp, enrp_bind, c.enrp.tcp_port, false);
       if (!r.ok) {
         log.error("ENRP TCP listener on port {} failed: {} ({})", c.enrp.tcp_port, strerror(r.error), r.detail);
         return false;

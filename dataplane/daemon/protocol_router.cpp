@@ -13,17 +13,16 @@ void ProtocolRouter::attach(kernel::MessageTransport& transport, TransportOutput
   enrp_ = enrp;
 }
 
-void ProtocolRouter::on_connected(kernel::ConnectionId id, const kernel::PeerInfo& peer) {
-  const WireProtocol protocol = to_wire(peer.protocol);
+void ProtocolRouter::on_connected(ConnectionId id, const ConnectionPeer& peer) {
+  const WireProtocol protocol = peer.protocol;
   protocols_[id] = protocol;
   if (output_ != nullptr) output_->note_peer(peer);
-  const ConnectionPeer p = to_connection_peer(peer);
-  spdlog::debug("connection {} ({} {} {}) up: {}:{} udp {}", id, protocol == WireProtocol::kAsap ? "ASAP" : "ENRP",
+  spdlog::debug("connection {} ({} {} {}) up: {}:{} udp {}", id, to_string(protocol),
                 peer.kind == TransportProtocol::kTcp ? "TCP" : "SCTP", peer.outgoing ? "outgoing" : "incoming",
                 peer.addresses.empty() ? std::string("?") : peer.addresses.front().to_string(), peer.port,
                 peer.udp_encapsulation_port);
   if (protocol == WireProtocol::kAsap) {
-    if (asap_ != nullptr) asap_->on_connection_up(id, p);
+    if (asap_ != nullptr) asap_->on_connection_up(id, peer);
     return;
   }
   if (enrp_ == nullptr) {
@@ -31,24 +30,24 @@ void ProtocolRouter::on_connected(kernel::ConnectionId id, const kernel::PeerInf
     if (transport_ != nullptr) transport_->abort(id);
     return;
   }
-  enrp_->on_connection_up(id, p);
+  enrp_->on_connection_up(id, peer);
 }
 
-void ProtocolRouter::on_message(kernel::ConnectionId id, const kernel::MessageInfo& info,
+void ProtocolRouter::on_message(ConnectionId id, const kernel::MessageInfo& info,
                                 std::span<const std::uint8_t> bytes) {
   WireProtocol expected;
   if (auto it = protocols_.find(id); it != protocols_.end()) {
     expected = it->second;
-  } else if (const kernel::PeerInfo* peer = transport_ != nullptr ? transport_->peer_info(id) : nullptr) {
-    expected = to_wire(peer->protocol);
+  } else if (const ConnectionPeer* peer = transport_ != nullptr ? transport_->peer_info(id) : nullptr) {
+    expected = peer->protocol;
   } else {
-    expected = to_wire(info.protocol);
+    expected = info.protocol;
   }
-  if (to_wire(info.protocol) != expected) {
+  if (info.protocol != expected) {
     // WIRE-06: the other protocol's PPID on this association.
     ++counters_.wrong_protocol_aborts;
     spdlog::debug("connection {}: {} message on an {} association, aborting (WIRE-06)", id,
-                  kernel::to_string(info.protocol), expected == WireProtocol::kAsap ? "ASAP" : "ENRP");
+                  to_string(info.protocol), to_string(expected));
     if (transport_ != nullptr) transport_->abort(id);
     return;
   }
@@ -73,17 +72,17 @@ void ProtocolRouter::on_message(kernel::ConnectionId id, const kernel::MessageIn
   enrp_->on_message(id, bytes);
 }
 
-void ProtocolRouter::on_activity(kernel::ConnectionId id) {
+void ProtocolRouter::on_activity(ConnectionId id) {
   auto it = protocols_.find(id);
   if (it != protocols_.end() && it->second == WireProtocol::kAsap && asap_ != nullptr) asap_->on_activity(id);
 }
 
-void ProtocolRouter::on_closed(kernel::ConnectionId id, kernel::CloseReason reason) {
+void ProtocolRouter::on_closed(ConnectionId id, kernel::CloseReason reason) {
   auto it = protocols_.find(id);
   if (it == protocols_.end()) return;  // never reported up nor opened by us
   const WireProtocol protocol = it->second;
   protocols_.erase(it);
-  spdlog::debug("connection {} ({}) closed: {}", id, protocol == WireProtocol::kAsap ? "ASAP" : "ENRP",
+  spdlog::debug("connection {} ({}) closed: {}", id, to_string(protocol),
                 kernel::to_string(reason));
   if (protocol == WireProtocol::kAsap) {
     if (asap_ != nullptr) asap_->on_connection_closed(id);
@@ -92,7 +91,7 @@ void ProtocolRouter::on_closed(kernel::ConnectionId id, kernel::CloseReason reas
   }
 }
 
-void ProtocolRouter::on_unknown_ppid(kernel::ConnectionId id, std::uint32_t ppid) {
+void ProtocolRouter::on_unknown_ppid(ConnectionId id, std::uint32_t ppid) {
   ++counters_.unknown_ppid;
   spdlog::debug("connection {}: message with unknown PPID {} ignored", id, ppid);
 }

@@ -43,13 +43,13 @@ class ProtocolRouter final : public kernel::MessageHandler {
   // histogram when set (poolctl stats, /metrics).
   void set_resolution_latency(control::LatencyHistogram* histogram) noexcept { resolution_latency_ = histogram; }
 
-  void on_connected(kernel::ConnectionId id, const kernel::PeerInfo& peer) override;
-  void on_message(kernel::ConnectionId id, const kernel::MessageInfo& info,
+  void on_connected(ConnectionId id, const ConnectionPeer& peer) override;
+  void on_message(ConnectionId id, const kernel::MessageInfo& info,
                   std::span<const std::uint8_t> bytes) override;
-  void on_closed(kernel::ConnectionId id, kernel::CloseReason reason) override;
-  void on_unknown_ppid(kernel::ConnectionId id, std::uint32_t ppid) override;
+  void on_closed(ConnectionId id, kernel::CloseReason reason) override;
+  void on_unknown_ppid(ConnectionId id, std::uint32_t ppid) override;
   // Handle Resolutions answered by the DPDK poll lcore: the ASAP association is in use.
-  void on_activity(kernel::ConnectionId id) override;
+  void on_activity(ConnectionId id) override;
 
   const RouterCounters& counters() const noexcept { return counters_; }
   std::size_t tracked_connections() const noexcept { return protocols_.size(); }

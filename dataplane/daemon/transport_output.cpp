@@ -3,23 +3,12 @@
 
 namespace poolreg::daemon {
 
-ConnectionPeer to_connection_peer(const kernel::PeerInfo& peer) {
-  ConnectionPeer p;
-  p.kind = peer.kind;
-  p.protocol = to_wire(peer.protocol);
-  p.outgoing = peer.outgoing;
-  p.addresses = peer.addresses;
-  p.port = peer.port;
-  p.udp_encapsulation_port = peer.udp_encapsulation_port;
-  return p;
-}
-
 TransportOutput::TransportOutput(kernel::MessageTransport& transport, bool mptcp,
                                  std::function<void(ConnectionId, WireProtocol)> on_connect)
     : transport_(transport), mptcp_(mptcp), on_connect_(std::move(on_connect)) {}
 
 bool TransportOutput::send(ConnectionId connection, WireProtocol protocol, std::span<const std::uint8_t> message) {
-  const bool ok = kernel::send_ok(transport_.send(connection, to_kernel(protocol), message));
+  const bool ok = kernel::send_ok(transport_.send(connection, protocol, message));
   if (!ok) ++counters_.sends_failed;
   return ok;
 }
@@ -32,9 +21,9 @@ ConnectionId TransportOutput::connect(WireProtocol protocol, const TransportEndp
   ConnectionId id = kNoConnectionId;
   if (!to.addresses.empty() && to.port != 0) {
     if (to.protocol == TransportProtocol::kTcp) {
-      id = transport_.connect_tcp(to_kernel(protocol), to.addresses.front(), to.port, mptcp_);
+      id = transport_.connect_tcp(protocol, to.addresses.front(), to.port, mptcp_);
     } else if (to.protocol == TransportProtocol::kSctp) {
-      id = transport_.connect_sctp(to_kernel(protocol), to.addresses, to.port,
+      id = transport_.connect_sctp(protocol, to.addresses, to.port,
                                    remote_udp_port(to.addresses.front(), to.port));
     }
   }
@@ -51,7 +40,7 @@ TransportOutput::Key TransportOutput::key_of(const IpAddress& a, std::uint16_t p
   return {std::string(reinterpret_cast<const char*>(a.data()), a.size()), port};
 }
 
-void TransportOutput::note_peer(const kernel::PeerInfo& peer) {
+void TransportOutput::note_peer(const ConnectionPeer& peer) {
   if (peer.kind != TransportProtocol::kSctp || peer.udp_encapsulation_port == 0) return;
   for (const auto& a : peer.addresses) learned_[key_of(a, peer.port)] = peer.udp_encapsulation_port;
 }

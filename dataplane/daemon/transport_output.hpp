@@ -1,7 +1,6 @@
 // TransportOutput: the registrar's MessageOutput (registrar/common/message_output.hpp) over the
-// kernel MessageTransport. poolreg::ConnectionId and kernel::ConnectionId are the same numbers;
-// WireProtocol maps 1:1 onto kernel::Protocol; connect() opens SCTP or TCP by the endpoint's
-// transport protocol.
+// MessageTransport (both speak the connection vocabulary of registrar/common/connection.hpp);
+// connect() opens SCTP or TCP by the endpoint's transport protocol.
 //
 // SCTP over UDP (RFC 6951): an outgoing association needs the peer's UDP encapsulation port,
 // which no ASAP/ENRP parameter carries. It is chosen in this order:
@@ -25,14 +24,6 @@
 #include "registrar/common/message_output.hpp"
 
 namespace poolreg::daemon {
-
-constexpr kernel::Protocol to_kernel(WireProtocol p) noexcept {
-  return p == WireProtocol::kAsap ? kernel::Protocol::kAsap : kernel::Protocol::kEnrp;
-}
-constexpr WireProtocol to_wire(kernel::Protocol p) noexcept {
-  return p == kernel::Protocol::kAsap ? WireProtocol::kAsap : WireProtocol::kEnrp;
-}
-ConnectionPeer to_connection_peer(const kernel::PeerInfo& peer);
 
 struct TransportOutputCounters {
   std::uint64_t sends_failed = 0;
@@ -59,7 +50,7 @@ class TransportOutput final : public MessageOutput {
   // Remote UDP encapsulation port for associations to SCTP port `sctp_port` (rule 3 above).
   void set_peer_udp_port(std::uint16_t sctp_port, std::uint16_t udp_port) { by_port_[sctp_port] = udp_port; }
   // Rule 1: remembers the UDP port of an SCTP association that came up.
-  void note_peer(const kernel::PeerInfo& peer);
+  void note_peer(const ConnectionPeer& peer);
   // The UDP port connect() would use for (address, sctp_port); 0 = the transport's default.
   std::uint16_t remote_udp_port(const IpAddress& address, std::uint16_t sctp_port) const;
 

@@ -9,40 +9,40 @@
 
 namespace poolreg::dpdk {
 
-inline constexpr kernel::ConnectionId kDpdkConnectionIdBase = 1ull << 40;
+inline constexpr ConnectionId kDpdkConnectionIdBase = 1ull << 40;
 
 class CombinedTransport final : public kernel::MessageTransport {
  public:
   CombinedTransport(kernel::MessageTransport& sctp, kernel::MessageTransport& tcp) : sctp_(sctp), tcp_(tcp) {}
 
-  kernel::ListenResult listen_sctp(kernel::Protocol p, std::span<const IpAddress> a,
+  kernel::ListenResult listen_sctp(WireProtocol p, std::span<const IpAddress> a,
                                    std::uint16_t port) override {
     return sctp_.listen_sctp(p, a, port);
   }
-  kernel::ListenResult listen_tcp(kernel::Protocol p, std::span<const IpAddress> a, std::uint16_t port,
+  kernel::ListenResult listen_tcp(WireProtocol p, std::span<const IpAddress> a, std::uint16_t port,
                                   bool mptcp = false) override {
     return tcp_.listen_tcp(p, a, port, mptcp);
   }
-  kernel::ConnectionId connect_sctp(kernel::Protocol p, std::span<const IpAddress> a, std::uint16_t port,
+  ConnectionId connect_sctp(WireProtocol p, std::span<const IpAddress> a, std::uint16_t port,
                                     std::uint16_t udp = 0) override {
     return sctp_.connect_sctp(p, a, port, udp);
   }
-  kernel::ConnectionId connect_tcp(kernel::Protocol p, const IpAddress& a, std::uint16_t port,
+  ConnectionId connect_tcp(WireProtocol p, const IpAddress& a, std::uint16_t port,
                                    bool mptcp = false) override {
     return tcp_.connect_tcp(p, a, port, mptcp);
   }
-  kernel::SendResult send(kernel::ConnectionId id, kernel::Protocol p,
+  kernel::SendResult send(ConnectionId id, WireProtocol p,
                           std::span<const std::uint8_t> m) override {
     return of(id).send(id, p, m);
   }
-  void close(kernel::ConnectionId id) override { of(id).close(id); }
-  void abort(kernel::ConnectionId id) override { of(id).abort(id); }
-  const kernel::PeerInfo* peer_info(kernel::ConnectionId id) const override { return of(id).peer_info(id); }
+  void close(ConnectionId id) override { of(id).close(id); }
+  void abort(ConnectionId id) override { of(id).abort(id); }
+  const ConnectionPeer* peer_info(ConnectionId id) const override { return of(id).peer_info(id); }
   kernel::TransportCounters counters() const override;
   std::size_t connection_count() const override { return sctp_.connection_count() + tcp_.connection_count(); }
 
  private:
-  kernel::MessageTransport& of(kernel::ConnectionId id) const {
+  kernel::MessageTransport& of(ConnectionId id) const {
     return id >= kDpdkConnectionIdBase ? sctp_ : tcp_;
   }
   kernel::MessageTransport& sctp_;

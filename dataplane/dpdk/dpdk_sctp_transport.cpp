@@ -25,7 +25,7 @@ void RingEventSink::push(TransportEvent* e) {
   produced_ = true;
 }
 
-void RingEventSink::on_connected(ConnectionId id, const kernel::PeerInfo& peer) {
+void RingEventSink::on_connected(ConnectionId id, const ConnectionPeer& peer) {
   auto* e = new TransportEvent;
   e->kind = TransportEvent::Kind::kConnected;
   e->id = id;
@@ -106,7 +106,7 @@ DpdkSctpTransport::~DpdkSctpTransport() {
     for (TransportCommand* c : lane) delete c;
 }
 
-kernel::ListenResult DpdkSctpTransport::listen_sctp(kernel::Protocol protocol, std::span<const IpAddress>,
+kernel::ListenResult DpdkSctpTransport::listen_sctp(WireProtocol protocol, std::span<const IpAddress>,
                                                     std::uint16_t port) {
   if (started_) {
     kernel::ListenResult r;
@@ -123,7 +123,7 @@ kernel::ListenResult DpdkSctpTransport::listen_sctp(kernel::Protocol protocol, s
   return r;
 }
 
-kernel::ListenResult DpdkSctpTransport::listen_tcp(kernel::Protocol, std::span<const IpAddress>,
+kernel::ListenResult DpdkSctpTransport::listen_tcp(WireProtocol, std::span<const IpAddress>,
                                                    std::uint16_t, bool) {
   kernel::ListenResult r;
   r.error = ENOTSUP;
@@ -131,9 +131,9 @@ kernel::ListenResult DpdkSctpTransport::listen_tcp(kernel::Protocol, std::span<c
   return r;
 }
 
-kernel::ConnectionId DpdkSctpTransport::connect_tcp(kernel::Protocol, const IpAddress&, std::uint16_t, bool) {
+ConnectionId DpdkSctpTransport::connect_tcp(WireProtocol, const IpAddress&, std::uint16_t, bool) {
   ++counters_.connect_failures;
-  return kernel::kNoConnection;
+  return kNoConnectionId;
 }
 
 bool DpdkSctpTransport::push_command(unsigned lane, TransportCommand* c) {
@@ -162,14 +162,14 @@ void DpdkSctpTransport::flush_backlog() {
   }
 }
 
-kernel::ConnectionId DpdkSctpTransport::connect_sctp(kernel::Protocol protocol,
+ConnectionId DpdkSctpTransport::connect_sctp(WireProtocol protocol,
                                                      std::span<const IpAddress> addresses, std::uint16_t port,
                                                      std::uint16_t remote_udp_port) {
   if (addresses.empty() || port == 0) {
     ++counters_.connect_failures;
-    return kernel::kNoConnection;
+    return kNoConnectionId;
   }
-  const kernel::ConnectionId id = ids_.fetch_add(1, std::memory_order_relaxed);
+  const ConnectionId id = ids_.fetch_add(1, std::memory_order_relaxed);
   auto* c = new TransportCommand;
   c->kind = TransportCommand::Kind::kConnect;
   c->id = id;
@@ -178,7 +178,7 @@ kernel::ConnectionId DpdkSctpTransport::connect_sctp(kernel::Protocol protocol,
   c->udp_port = remote_udp_port;
   c->addresses.assign(addresses.begin(), addresses.end());
   Open open;
-  kernel::PeerInfo& peer = open.peer;
+  ConnectionPeer& peer = open.peer;
   peer.kind = TransportProtocol::kSctp;
   peer.protocol = protocol;
   peer.outgoing = true;
@@ -196,7 +196,7 @@ kernel::ConnectionId DpdkSctpTransport::connect_sctp(kernel::Protocol protocol,
   return id;
 }
 
-kernel::SendResult DpdkSctpTransport::send(kernel::ConnectionId id, kernel::Protocol protocol,
+kernel::SendResult DpdkSctpTransport::send(ConnectionId id, WireProtocol protocol,
                                            std::span<const std::uint8_t> message) {
   auto it = open_.find(id);
   if (it == open_.end()) {
@@ -229,7 +229,7 @@ kernel::SendResult DpdkSctpTransport::send(kernel::ConnectionId id, kernel::Prot
   return kernel::SendResult::kSent;
 }
 
-void DpdkSctpTransport::end(kernel::ConnectionId id, kernel::CloseReason reported,
+void DpdkSctpTransport::end(ConnectionId id, kernel::CloseReason reported,
                             TransportCommand::Kind kind) {
   auto it = open_.find(id);
   if (it == open_.end()) return;
@@ -247,25 +247,25 @@ void DpdkSctpTransport::end(kernel::ConnectionId id, kernel::CloseReason reporte
   });
 }
 
-void DpdkSctpTransport::close(kernel::ConnectionId id) {
+void DpdkSctpTransport::close(ConnectionId id) {
   end(id, kernel::CloseReason::kLocalClose, TransportCommand::Kind::kClose);
 }
-void DpdkSctpTransport::abort(kernel::ConnectionId id) {
+void DpdkSctpTransport::abort(ConnectionId id) {
   end(id, kernel::CloseReason::kLocalAbort, TransportCommand::Kind::kAbort);
 }
 
 void DpdkSctpTransport::close_all() {
-  std::vector<kernel::ConnectionId> ids;
+  std::vector<ConnectionId> ids;
   for (auto& [id, open] : open_) ids.push_back(id);
-  for (kernel::ConnectionId id : ids) end(id, kernel::CloseReason::kShutdown, TransportCommand::Kind::kClose);
+  for (ConnectionId id : ids) end(id, kernel::CloseReason::kShutdown, TransportCommand::Kind::kClose);
 }
 
-const kernel::PeerInfo* DpdkSctpTransport::peer_info(kernel::ConnectionId id) const {
+const ConnectionPeer* DpdkSctpTransport::peer_info(ConnectionId id) const {
   auto it = open_.find(id);
   return it == open_.end() ? nullptr : &it->second.peer;
 }
 
-int DpdkSctpTransport::lane_of(kernel::ConnectionId id) const {
+int DpdkSctpTransport::lane_of(ConnectionId id) const {
   auto it = open_.find(id);
   return it == open_.end() ? -1 : static_cast<int>(it->second.lane);
 }

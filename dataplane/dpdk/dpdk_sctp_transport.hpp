@@ -5,7 +5,7 @@
 // with the same connection model as KernelTransport (message_transport.hpp): on_closed exactly once
 // per id, also after close()/abort() (deferred to the next loop pass).
 //
-// The transport keeps a mirror of every open connection's PeerInfo and lane (peer_info() answers
+// The transport keeps a mirror of every open connection's ConnectionPeer and lane (peer_info() answers
 // without asking the poll lcore; commands for a connection go to its lane). An incoming
 // association belongs to the lane whose event ring reported it; an outgoing one to the lane its
 // peer's packets are steered to (steer_lane, steering.hpp). send() copies the message into the command ring and returns kSent
@@ -44,7 +44,7 @@ class RingEventSink final : public EngineEventSink {
   explicit RingEventSink(const TransportRings& rings) : rings_(rings) {}
   ~RingEventSink() override;
 
-  void on_connected(ConnectionId id, const kernel::PeerInfo& peer) override;
+  void on_connected(ConnectionId id, const ConnectionPeer& peer) override;
   void on_message(ConnectionId id, const kernel::MessageInfo& info, std::uint8_t* data,
                   std::size_t length) override;
   void on_closed(ConnectionId id, CloseReason reason) override;
@@ -74,19 +74,19 @@ class DpdkSctpTransport final : public kernel::MessageTransport {
   // From now on the engines belong to the poll lcores.
   void mark_started() noexcept { started_ = true; }
 
-  kernel::ListenResult listen_sctp(kernel::Protocol protocol, std::span<const IpAddress> addresses,
+  kernel::ListenResult listen_sctp(WireProtocol protocol, std::span<const IpAddress> addresses,
                                    std::uint16_t port) override;
-  kernel::ListenResult listen_tcp(kernel::Protocol protocol, std::span<const IpAddress> addresses,
+  kernel::ListenResult listen_tcp(WireProtocol protocol, std::span<const IpAddress> addresses,
                                   std::uint16_t port, bool mptcp = false) override;
-  kernel::ConnectionId connect_sctp(kernel::Protocol protocol, std::span<const IpAddress> addresses,
+  ConnectionId connect_sctp(WireProtocol protocol, std::span<const IpAddress> addresses,
                                     std::uint16_t port, std::uint16_t remote_udp_port = 0) override;
-  kernel::ConnectionId connect_tcp(kernel::Protocol protocol, const IpAddress& address, std::uint16_t port,
+  ConnectionId connect_tcp(WireProtocol protocol, const IpAddress& address, std::uint16_t port,
                                    bool mptcp = false) override;
-  kernel::SendResult send(kernel::ConnectionId id, kernel::Protocol protocol,
+  kernel::SendResult send(ConnectionId id, WireProtocol protocol,
                           std::span<const std::uint8_t> message) override;
-  void close(kernel::ConnectionId id) override;
-  void abort(kernel::ConnectionId id) override;
-  const kernel::PeerInfo* peer_info(kernel::ConnectionId id) const override;
+  void close(ConnectionId id) override;
+  void abort(ConnectionId id) override;
+  const ConnectionPeer* peer_info(ConnectionId id) const override;
   kernel::TransportCounters counters() const override { return counters_; }
   std::size_t connection_count() const override { return open_.size(); }
 
@@ -95,18 +95,18 @@ class DpdkSctpTransport final : public kernel::MessageTransport {
   // Delivers the events waiting in the rings (the eventfd callback calls it; tests may too).
   void drain_events();
   // The lane of an open connection (tests, diagnostics); -1 when not open.
-  int lane_of(kernel::ConnectionId id) const;
+  int lane_of(ConnectionId id) const;
 
  private:
   struct Open {
-    kernel::PeerInfo peer;
+    ConnectionPeer peer;
     unsigned lane = 0;
   };
   bool push_command(unsigned lane, TransportCommand* c);
   void flush_backlog();
   // One bounded pass over a lane's event ring; true when it is drained.
   bool drain_lane(unsigned lane);
-  void end(kernel::ConnectionId id, kernel::CloseReason reported, TransportCommand::Kind kind);
+  void end(ConnectionId id, kernel::CloseReason reported, TransportCommand::Kind kind);
 
   kernel::EventLoop& loop_;
   kernel::MessageHandler& handler_;
@@ -115,7 +115,7 @@ class DpdkSctpTransport final : public kernel::MessageTransport {
   std::atomic<std::uint64_t>& ids_;
   std::size_t max_message_size_;
   bool started_ = false;
-  std::unordered_map<kernel::ConnectionId, Open> open_;
+  std::unordered_map<ConnectionId, Open> open_;
   // Per lane: commands its full ring did not take (not sends).
   std::vector<std::deque<TransportCommand*>> backlog_;
   kernel::EventLoop::TimerId backlog_timer_ = kernel::EventLoop::kNoTimer;

@@ -33,9 +33,9 @@ int conn_output(void* address, void* buffer, std::size_t length, std::uint8_t /*
   return engine->output(address, buffer, length);
 }
 
-std::optional<Protocol> protocol_of_ppid(std::uint32_t ppid) {
-  if (ppid == kernel::kAsapPpid || ppid == kernel::kAsapLegacyPpid) return Protocol::kAsap;
-  if (ppid == kernel::kEnrpPpid || ppid == kernel::kEnrpLegacyPpid) return Protocol::kEnrp;
+std::optional<WireProtocol> protocol_of_ppid(std::uint32_t ppid) {
+  if (ppid == kAsapPpid || ppid == kAsapLegacyPpid) return WireProtocol::kAsap;
+  if (ppid == kEnrpPpid || ppid == kEnrpLegacyPpid) return WireProtocol::kEnrp;
   return std::nullopt;
 }
 
@@ -59,7 +59,7 @@ struct SctpConnEngine::Socket {
   SctpConnEngine* engine = nullptr;
   const kernel::UsrsctpApi* api = nullptr;
   struct socket* so = nullptr;
-  Protocol protocol = Protocol::kAsap;
+  WireProtocol protocol = WireProtocol::kAsap;
   bool listener = false;
   std::uint16_t port = 0;
   std::unordered_map<sctp_assoc_t, ConnectionId> assocs;
@@ -161,7 +161,7 @@ PacketProcessor* SctpConnEngine::port_for(SctpPeerAddress& to) {
   return nullptr;
 }
 
-SctpConnEngine::Socket* SctpConnEngine::open_socket(Protocol protocol, bool listener) {
+SctpConnEngine::Socket* SctpConnEngine::open_socket(WireProtocol protocol, bool listener) {
   auto s = std::make_unique<Socket>();
   s->engine = this;
   s->api = &api_;
@@ -197,7 +197,7 @@ SctpConnEngine::Socket* SctpConnEngine::open_socket(Protocol protocol, bool list
   return sockets_.back().get();
 }
 
-kernel::ListenResult SctpConnEngine::listen(Protocol protocol, std::uint16_t port) {
+kernel::ListenResult SctpConnEngine::listen(WireProtocol protocol, std::uint16_t port) {
   kernel::ListenResult r;
   Socket* s = open_socket(protocol, true);
   if (s == nullptr) {
@@ -224,7 +224,7 @@ kernel::ListenResult SctpConnEngine::listen(Protocol protocol, std::uint16_t por
   return r;
 }
 
-SctpConnEngine::Socket* SctpConnEngine::socket_for(Protocol protocol) {
+SctpConnEngine::Socket* SctpConnEngine::socket_for(WireProtocol protocol) {
   for (auto& s : sockets_)
     if (s->protocol == protocol) return s.get();  // the listener (or the earlier client socket)
   Socket* s = open_socket(protocol, false);
@@ -339,7 +339,7 @@ void SctpConnEngine::deliver(Connection& c, std::uint32_t ppid, std::uint16_t st
     return;
   }
   ++counters_.messages_received;
-  const bool asap = *protocol == Protocol::kAsap;
+  const bool asap = *protocol == WireProtocol::kAsap;
   const std::uint8_t type = n > 0 ? data[0] : 0;
   if (counters_of_lcore_ != nullptr) {
     LcoreCounters& lc = *counters_of_lcore_;
@@ -461,7 +461,7 @@ void SctpConnEngine::forget(ConnectionId id) {
 
 // ---- commands from the control side ----
 
-void SctpConnEngine::connect(ConnectionId id, Protocol protocol, std::span<const IpAddress> addresses,
+void SctpConnEngine::connect(ConnectionId id, WireProtocol protocol, std::span<const IpAddress> addresses,
                              std::uint16_t port, std::uint16_t remote_udp_port) {
   auto fail = [&] {
     ++counters_.connect_failures;
@@ -498,22 +498,22 @@ void SctpConnEngine::connect(ConnectionId id, Protocol protocol, std::span<const
   s->assocs[assoc] = id;
 }
 
-long SctpConnEngine::send_raw(Connection& c, Protocol protocol, const std::uint8_t* data, std::size_t len,
+long SctpConnEngine::send_raw(Connection& c, WireProtocol protocol, const std::uint8_t* data, std::size_t len,
                               std::uint16_t flags) {
   sctp_sndinfo info{};
   info.snd_sid = 0;
   info.snd_flags = flags;
-  info.snd_ppid = htonl(kernel::ppid_of(protocol));
+  info.snd_ppid = htonl(ppid_of(protocol));
   info.snd_assoc_id = c.assoc;
   return api_.sendv(c.socket->so, data, len, nullptr, 0, &info, sizeof info, SCTP_SENDV_SNDINFO, 0);
 }
 
 void SctpConnEngine::send_control(Connection& c, std::uint16_t flags) {
   std::uint8_t none = 0;
-  if (c.socket != nullptr) send_raw(c, Protocol::kAsap, &none, 0, flags);
+  if (c.socket != nullptr) send_raw(c, WireProtocol::kAsap, &none, 0, flags);
 }
 
-kernel::SendResult SctpConnEngine::send(ConnectionId id, Protocol protocol,
+kernel::SendResult SctpConnEngine::send(ConnectionId id, WireProtocol protocol,
                                         std::span<const std::uint8_t> message) {
   Connection* c = find(id);
   if (c == nullptr || c->state == State::kClosing) {
@@ -523,7 +523,7 @@ kernel::SendResult SctpConnEngine::send(ConnectionId id, Protocol protocol,
   return send_on(*c, protocol, message, false);
 }
 
-kernel::SendResult SctpConnEngine::send_on(Connection& c, Protocol protocol, std::span<const std::uint8_t> message,
+kernel::SendResult SctpConnEngine::send_on(Connection& c, WireProtocol protocol, std::span<const std::uint8_t> message,
                                            bool answered_here) {
   if (message.empty() || message.size() > config_.max_message_size) {
     ++counters_.send_failed;
@@ -575,20 +575,20 @@ void SctpConnEngine::send_answers() {
       ++counters_.send_failed;
       continue;
     }
-    send_on(*c, Protocol::kAsap, a.bytes, true);
+    send_on(*c, WireProtocol::kAsap, a.bytes, true);
     if (counters_of_lcore_ != nullptr)
       counters_of_lcore_->record_resolution_latency(tsc_to_us(rte_get_tsc_cycles() - a.received_tsc));
   }
   answers_used_ = 0;
 }
 
-void SctpConnEngine::note_sent(Connection& c, Protocol protocol, const std::uint8_t* data, std::size_t n,
+void SctpConnEngine::note_sent(Connection& c, WireProtocol protocol, const std::uint8_t* data, std::size_t n,
                                bool answered_here) {
   ++counters_.messages_sent;
   if (counters_of_lcore_ == nullptr) return;
   LcoreCounters& lc = *counters_of_lcore_;
   lc.messages_out.add();
-  if (protocol != Protocol::kAsap || n == 0) return;
+  if (protocol != WireProtocol::kAsap || n == 0) return;
   lc.asap_out_by_type[asap_type_slot(data[0])].add();
   // A Handle Resolution Response from the control lcore closes the oldest forwarded request
   // (answers leave in order).

@@ -50,14 +50,12 @@ struct socket;  // usrsctp
 namespace poolreg::dpdk {
 
 using kernel::CloseReason;
-using kernel::ConnectionId;
-using kernel::Protocol;
 
 // Receives what the engine reports, on the poll lcore.
 class EngineEventSink {
  public:
   virtual ~EngineEventSink() = default;
-  virtual void on_connected(ConnectionId id, const kernel::PeerInfo& peer) = 0;
+  virtual void on_connected(ConnectionId id, const ConnectionPeer& peer) = 0;
   // data is a malloc()ed buffer of `length` bytes; ownership passes to the sink (free() it).
   virtual void on_message(ConnectionId id, const kernel::MessageInfo& info, std::uint8_t* data,
                           std::size_t length) = 0;
@@ -130,15 +128,15 @@ class SctpConnEngine final : public SctpPacketSink {
   void set_local_answerer(LocalAnswerer* answerer) noexcept { answerer_ = answerer; }
 
   // Start-up (before the poll lcore runs) or on the poll lcore.
-  kernel::ListenResult listen(Protocol protocol, std::uint16_t port);
+  kernel::ListenResult listen(WireProtocol protocol, std::uint16_t port);
 
   // ---- poll lcore only ----
   void on_sctp_packet(const FrameVerdict& from, const std::uint8_t* packet, std::uint16_t length) override;
   // Opens an association under the id the control side chose; reports on_connected or
   // on_closed(kConnectFailed). Only the first address usable on this port is used.
-  void connect(ConnectionId id, Protocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
+  void connect(ConnectionId id, WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
                std::uint16_t remote_udp_port);
-  kernel::SendResult send(ConnectionId id, Protocol protocol, std::span<const std::uint8_t> message);
+  kernel::SendResult send(ConnectionId id, WireProtocol protocol, std::span<const std::uint8_t> message);
   // Graceful / immediate close requested by the control side: no on_closed is reported for it
   // (the control side reports it itself).
   void close(ConnectionId id);
@@ -165,7 +163,7 @@ class SctpConnEngine final : public SctpPacketSink {
   // A message usrsctp would not take yet. answered_here: produced by the LocalAnswerer (its
   // latency is not paired with a forwarded request).
   struct Queued {
-    Protocol protocol = Protocol::kAsap;
+    WireProtocol protocol = WireProtocol::kAsap;
     bool answered_here = false;
     std::vector<std::uint8_t> bytes;
   };
@@ -174,7 +172,7 @@ class SctpConnEngine final : public SctpPacketSink {
     Socket* socket = nullptr;
     sctp_assoc_t assoc = 0;
     State state = State::kConnecting;
-    kernel::PeerInfo peer;
+    ConnectionPeer peer;
     std::vector<std::uint8_t> partial;
     bool partial_oversize = false;
     std::deque<Queued> queue;
@@ -189,10 +187,10 @@ class SctpConnEngine final : public SctpPacketSink {
   };
 
   SctpConnEngine(const SctpConnEngineConfig& config, std::atomic<std::uint64_t>& ids, kernel::UsrsctpStack& stack);
-  Socket* open_socket(Protocol protocol, bool listener);
+  Socket* open_socket(WireProtocol protocol, bool listener);
   // The processor (port) `to` is reached through; nullptr: not known on any port yet.
   PacketProcessor* port_for(SctpPeerAddress& to);
-  Socket* socket_for(Protocol protocol);
+  Socket* socket_for(WireProtocol protocol);
   Connection* find(ConnectionId id);
   void handle_notification(Socket& s, const std::uint8_t* data, std::size_t n);
   void assoc_up(Socket& s, sctp_assoc_t assoc, bool restart);
@@ -200,11 +198,11 @@ class SctpConnEngine final : public SctpPacketSink {
   void deliver(Connection& c, std::uint32_t ppid, std::uint16_t stream, std::uint8_t* data, std::size_t n);
   void refresh_peer(Connection& c);
   void forget(ConnectionId id);
-  long send_raw(Connection& c, Protocol protocol, const std::uint8_t* data, std::size_t len,
+  long send_raw(Connection& c, WireProtocol protocol, const std::uint8_t* data, std::size_t len,
                 std::uint16_t flags);
   void send_control(Connection& c, std::uint16_t flags);
   bool flush(Connection& c);
-  kernel::SendResult send_on(Connection& c, Protocol protocol, std::span<const std::uint8_t> message,
+  kernel::SendResult send_on(Connection& c, WireProtocol protocol, std::span<const std::uint8_t> message,
                              bool answered_here);
   // An ASAP message the LocalAnswerer answered: keeps the answer for send_answers() and reports
   // activity. False: not answered here (forward it).
@@ -213,7 +211,7 @@ class SctpConnEngine final : public SctpPacketSink {
   void send_answers();
   // Counts a message handed to usrsctp (by ASAP type) and closes a forwarded resolution's
   // latency sample.
-  void note_sent(Connection& c, Protocol protocol, const std::uint8_t* data, std::size_t n, bool answered_here);
+  void note_sent(Connection& c, WireProtocol protocol, const std::uint8_t* data, std::size_t n, bool answered_here);
 
   SctpConnEngineConfig config_;
   std::atomic<std::uint64_t>& ids_;

@@ -22,8 +22,8 @@ namespace poolreg::dpdk {
 struct TransportCommand {
   enum class Kind : std::uint8_t { kSend, kConnect, kClose, kAbort };
   Kind kind = Kind::kSend;
-  kernel::ConnectionId id = 0;
-  kernel::Protocol protocol = kernel::Protocol::kAsap;
+  ConnectionId id = 0;
+  WireProtocol protocol = WireProtocol::kAsap;
   std::uint16_t port = 0;            // kConnect
   std::uint16_t udp_port = 0;        // kConnect
   std::vector<IpAddress> addresses;  // kConnect
@@ -36,8 +36,8 @@ struct TransportEvent {
   // kActivity: messages were answered on the poll lcore (EngineEventSink::on_activity).
   enum class Kind : std::uint8_t { kConnected, kMessage, kClosed, kUnknownPpid, kActivity };
   Kind kind = Kind::kMessage;
-  kernel::ConnectionId id = 0;
-  kernel::PeerInfo peer;         // kConnected
+  ConnectionId id = 0;
+  ConnectionPeer peer;         // kConnected
   kernel::MessageInfo info;      // kMessage
   std::uint8_t* data = nullptr;  // kMessage: malloc()ed
   std::size_t length = 0;

@@ -8,7 +8,6 @@
 
 namespace poolreg::kernel {
 
-const char* to_string(Protocol p) noexcept { return p == Protocol::kAsap ? "ASAP" : "ENRP"; }
 
 const char* to_string(CloseReason r) noexcept {
   switch (r) {
@@ -56,27 +55,27 @@ KernelTransport::~KernelTransport() {
   impl_->shared.alive.reset();
 }
 
-ListenResult KernelTransport::listen_sctp(Protocol protocol, std::span<const IpAddress> addresses,
+ListenResult KernelTransport::listen_sctp(WireProtocol protocol, std::span<const IpAddress> addresses,
                                           std::uint16_t port) {
   return impl_->sctp.listen(protocol, addresses, port);
 }
 
-ListenResult KernelTransport::listen_tcp(Protocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
+ListenResult KernelTransport::listen_tcp(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
                                          bool mptcp) {
   return impl_->tcp.listen(protocol, addresses, port, mptcp);
 }
 
-ConnectionId KernelTransport::connect_sctp(Protocol protocol, std::span<const IpAddress> addresses,
+ConnectionId KernelTransport::connect_sctp(WireProtocol protocol, std::span<const IpAddress> addresses,
                                            std::uint16_t port, std::uint16_t remote_udp_port) {
   return impl_->sctp.connect(protocol, addresses, port, remote_udp_port);
 }
 
-ConnectionId KernelTransport::connect_tcp(Protocol protocol, const IpAddress& address, std::uint16_t port,
+ConnectionId KernelTransport::connect_tcp(WireProtocol protocol, const IpAddress& address, std::uint16_t port,
                                           bool mptcp) {
   return impl_->tcp.connect(protocol, address, port, mptcp);
 }
 
-SendResult KernelTransport::send(ConnectionId id, Protocol protocol, std::span<const std::uint8_t> message) {
+SendResult KernelTransport::send(ConnectionId id, WireProtocol protocol, std::span<const std::uint8_t> message) {
   if (impl_->sctp.owns(id)) return impl_->sctp.send(id, protocol, message);
   if (impl_->tcp.owns(id)) return impl_->tcp.send(id, message);
   ++impl_->shared.counters.send_failed;
@@ -99,7 +98,7 @@ void KernelTransport::abort(ConnectionId id) {
   }
 }
 
-const PeerInfo* KernelTransport::peer_info(ConnectionId id) const {
+const ConnectionPeer* KernelTransport::peer_info(ConnectionId id) const {
   if (impl_->sctp.owns(id)) return impl_->sctp.peer_info(id);
   return impl_->tcp.peer_info(id);
 }

@@ -24,7 +24,7 @@
 // Limits worth knowing:
 // - One one-to-many socket holds one association per peer endpoint: with a listener of the
 //   protocol, a second connect_sctp() to the same peer address+port is refused at once
-//   (kNoConnection), also while an earlier association to it is still finishing its SHUTDOWN.
+//   (kNoConnectionId), also while an earlier association to it is still finishing its SHUTDOWN.
 //   Without a listener every connect_sctp() gets its own socket, so this limit does not apply.
 // - All SCTP traffic of the process shares the one usrsctp stack (one UDP encapsulation port).
 //
@@ -34,11 +34,11 @@
 //   auto stack = SctpStack::create({.udp_port = 9899});                  // nullptr: port busy
 //   MyRegistrar handler;                                                  // a MessageHandler
 //   KernelTransport transport(loop, handler, stack.get());
-//   transport.listen_sctp(Protocol::kAsap, {}, kAsapPort);                // + kEnrp on 9901
-//   transport.listen_tcp(Protocol::kAsap, {}, kAsapPort, /*mptcp=*/true);
+//   transport.listen_sctp(WireProtocol::kAsap, {}, kAsapPort);                // + kEnrp on 9901
+//   transport.listen_tcp(WireProtocol::kAsap, {}, kAsapPort, /*mptcp=*/true);
 //   loop.run();                       // handler.on_message(id, info, bytes) -> transport.send(id, ...)
 //   transport.close_all(); loop.run_once(100);  // then destroy transport, then stack
-//   // client: id = transport.connect_sctp(Protocol::kAsap, pr_addresses, kAsapPort);
+//   // client: id = transport.connect_sctp(WireProtocol::kAsap, pr_addresses, kAsapPort);
 //   //         wait for on_connected(id) (or send at once: queued in the stack), send(id, kAsap, msg)
 //
 // Threading: construct, use and destroy on the EventLoop's thread. The destructor aborts every
@@ -76,17 +76,17 @@ class KernelTransport final : public MessageTransport {
   KernelTransport(const KernelTransport&) = delete;
   KernelTransport& operator=(const KernelTransport&) = delete;
 
-  ListenResult listen_sctp(Protocol protocol, std::span<const IpAddress> addresses, std::uint16_t port) override;
-  ListenResult listen_tcp(Protocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
+  ListenResult listen_sctp(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port) override;
+  ListenResult listen_tcp(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
                           bool mptcp = false) override;
-  ConnectionId connect_sctp(Protocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
+  ConnectionId connect_sctp(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
                             std::uint16_t remote_udp_port = 0) override;
-  ConnectionId connect_tcp(Protocol protocol, const IpAddress& address, std::uint16_t port,
+  ConnectionId connect_tcp(WireProtocol protocol, const IpAddress& address, std::uint16_t port,
                            bool mptcp = false) override;
-  SendResult send(ConnectionId id, Protocol protocol, std::span<const std::uint8_t> message) override;
+  SendResult send(ConnectionId id, WireProtocol protocol, std::span<const std::uint8_t> message) override;
   void close(ConnectionId id) override;
   void abort(ConnectionId id) override;
-  const PeerInfo* peer_info(ConnectionId id) const override;
+  const ConnectionPeer* peer_info(ConnectionId id) const override;
   TransportCounters counters() const override;
   std::size_t connection_count() const override;
 

@@ -7,7 +7,7 @@
 // - A ConnectionId names one SCTP association or one TCP connection ("a TCP connection plays the
 //   role of an association", nextgen.md §6.4). Ids are unique for the life of the transport and
 //   never reused; 0 is never a valid id.
-// - Each connection has one expected Protocol: the protocol of the listener that accepted it or
+// - Each connection has one expected WireProtocol: the protocol of the listener that accepted it or
 //   of the connect_*() call that opened it (TCP: demultiplexed by port, nextgen.md §6.3; SCTP: by
 //   PPID 11 ASAP / 12 ENRP, parameters.md §1).
 // - Lifecycle, all on the event-loop thread:
@@ -17,7 +17,7 @@
 //   on_closed is delivered exactly once for every id ever handed out, also after the application
 //   called close()/abort() itself (then deferred to the next loop pass, never re-entrantly from
 //   inside close()/abort()). After on_closed the id is dead: send() returns false.
-// - SCTP: a message with the other protocol's PPID is delivered to on_message with that Protocol
+// - SCTP: a message with the other protocol's PPID is delivered to on_message with that WireProtocol
 //   (so message.protocol != peer.protocol): the caller aborts the association (WIRE-06).
 //   A PPID that is neither ASAP nor ENRP (nor their pre-IANA values) goes to on_unknown_ppid().
 //
@@ -34,21 +34,9 @@
 #include <string>
 #include <vector>
 
-#include "registrar/common/ip_address.hpp"
-#include "registrar/common/transport.hpp"
+#include "registrar/common/connection.hpp"
 
 namespace poolreg::kernel {
-
-using ConnectionId = std::uint64_t;
-inline constexpr ConnectionId kNoConnection = 0;
-
-enum class Protocol : std::uint8_t { kAsap = 0, kEnrp = 1 };
-
-// SCTP payload protocol identifiers (parameters.md §1).
-inline constexpr std::uint32_t kAsapPpid = 11;
-inline constexpr std::uint32_t kEnrpPpid = 12;
-inline constexpr std::uint32_t kAsapLegacyPpid = 0xFAEEB5D1;  // accepted on receive only
-inline constexpr std::uint32_t kEnrpLegacyPpid = 0xFAEEB5D2;
 
 // Default ports (parameters.md §1).
 inline constexpr std::uint16_t kAsapPort = 3863;
@@ -57,21 +45,6 @@ inline constexpr std::uint16_t kSctpUdpEncapsulationPort = 9899;
 
 // The message header length field is 16 bits.
 inline constexpr std::size_t kMaxMessageSize = 65535;
-
-constexpr std::uint32_t ppid_of(Protocol p) noexcept { return p == Protocol::kAsap ? kAsapPpid : kEnrpPpid; }
-const char* to_string(Protocol p) noexcept;
-
-struct PeerInfo {
-  TransportProtocol kind = TransportProtocol::kSctp;  // kSctp or kTcp (MPTCP reports kTcp)
-  Protocol protocol = Protocol::kAsap;                // what this connection is expected to carry
-  bool outgoing = false;                              // opened by connect_*() on this side
-  // SCTP: every peer address of the association (multi-homing), primary path first when known;
-  // TCP: exactly one. Port: the peer's SCTP/TCP port. Needed for ASAP-REG-06 / ASAP-REG-07.
-  std::vector<IpAddress> addresses;
-  std::uint16_t port = 0;
-  // SCTP only: the UDP port the peer's encapsulated packets come from (RFC 6951); 0 for TCP.
-  std::uint16_t udp_encapsulation_port = 0;
-};
 
 enum class CloseReason : std::uint8_t {
   kPeerClosed,     // SCTP SHUTDOWN (event or complete) from the peer, TCP FIN
@@ -87,7 +60,7 @@ const char* to_string(CloseReason r) noexcept;
 
 // Message metadata delivered with every message.
 struct MessageInfo {
-  Protocol protocol = Protocol::kAsap;  // SCTP: from the PPID; TCP: the connection's protocol
+  WireProtocol protocol = WireProtocol::kAsap;  // SCTP: from the PPID; TCP: the connection's protocol
   std::uint32_t ppid = 0;               // SCTP: the PPID as received; TCP: 0
   std::uint16_t stream = 0;             // SCTP stream id; TCP: 0
 };
@@ -95,7 +68,7 @@ struct MessageInfo {
 class MessageHandler {
  public:
   virtual ~MessageHandler() = default;
-  virtual void on_connected(ConnectionId id, const PeerInfo& peer) = 0;
+  virtual void on_connected(ConnectionId id, const ConnectionPeer& peer) = 0;
   // bytes are valid only during the call.
   virtual void on_message(ConnectionId id, const MessageInfo& info, std::span<const std::uint8_t> bytes) = 0;
   virtual void on_closed(ConnectionId id, CloseReason reason) = 0;
@@ -153,31 +126,31 @@ class MessageTransport {
 
   // Listeners. addresses empty = any address (IPv6 socket accepting IPv4 too where the stack
   // allows it). SCTP binds all given addresses to one endpoint (multi-homing).
-  virtual ListenResult listen_sctp(Protocol protocol, std::span<const IpAddress> addresses, std::uint16_t port) = 0;
+  virtual ListenResult listen_sctp(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port) = 0;
   // mptcp: try IPPROTO_MPTCP first and fall back to TCP when the kernel refuses (nextgen.md §6.7).
-  virtual ListenResult listen_tcp(Protocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
+  virtual ListenResult listen_tcp(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
                                   bool mptcp = false) = 0;
 
-  // Outgoing connections. Returns kNoConnection when the attempt fails at once (bad arguments,
+  // Outgoing connections. Returns kNoConnectionId when the attempt fails at once (bad arguments,
   // socket error); otherwise the id, followed later by on_connected or on_closed(kConnectFailed).
   // SCTP: addresses are the peer's addresses (all tried, multi-homing); remote_udp_port is the
   // peer's UDP encapsulation port (0 = the transport's configured default, usually 9899).
-  virtual ConnectionId connect_sctp(Protocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
+  virtual ConnectionId connect_sctp(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
                                     std::uint16_t remote_udp_port = 0) = 0;
-  virtual ConnectionId connect_tcp(Protocol protocol, const IpAddress& address, std::uint16_t port,
+  virtual ConnectionId connect_tcp(WireProtocol protocol, const IpAddress& address, std::uint16_t port,
                                    bool mptcp = false) = 0;
 
   // Sends one whole message. SCTP: one DATA message with the protocol's PPID on stream 0, ordered.
   // TCP: the bytes as-is (the caller's message carries its own Length), one send() per message.
   // protocol normally equals the connection's protocol; SCTP sends the PPID of the given protocol.
-  virtual SendResult send(ConnectionId id, Protocol protocol, std::span<const std::uint8_t> message) = 0;
+  virtual SendResult send(ConnectionId id, WireProtocol protocol, std::span<const std::uint8_t> message) = 0;
   // Graceful: queued messages are still sent, then SCTP SHUTDOWN / TCP FIN.
   virtual void close(ConnectionId id) = 0;
   // Immediate: SCTP ABORT / TCP RST; queued messages are dropped.
   virtual void abort(ConnectionId id) = 0;
 
   // nullptr when the id is unknown or closed. Valid until the next call into the transport.
-  virtual const PeerInfo* peer_info(ConnectionId id) const = 0;
+  virtual const ConnectionPeer* peer_info(ConnectionId id) const = 0;
   virtual TransportCounters counters() const = 0;
   virtual std::size_t connection_count() const = 0;
 };

@@ -16,7 +16,7 @@ class OutboundQueue {
  public:
   struct Item {
     std::vector<std::uint8_t> bytes;
-    Protocol protocol;
+    WireProtocol protocol;
   };
 
   OutboundQueue(std::size_t max_messages, std::size_t max_bytes) : max_messages_(max_messages), max_bytes_(max_bytes) {}
@@ -27,7 +27,7 @@ class OutboundQueue {
 
   // false when the limits would be exceeded (nothing queued); force ignores the limits (for the
   // rest of a partly written TCP message).
-  bool push(Protocol protocol, std::span<const std::uint8_t> message, bool force = false) {
+  bool push(WireProtocol protocol, std::span<const std::uint8_t> message, bool force = false) {
     if (!force && (items_.size() >= max_messages_ || bytes_ + message.size() > max_bytes_)) return false;
     items_.push_back(Item{std::vector<std::uint8_t>(message.begin(), message.end()), protocol});
     bytes_ += message.size();

@@ -17,9 +17,9 @@ namespace {
 constexpr TimeNs kCloseLinger = 10 * kNsPerSec;  // a closing association is aborted after this
 constexpr TimeNs kFlushRetry = 20 * kNsPerMs;    // safety net when no write upcall arrives
 
-std::optional<Protocol> protocol_of_ppid(std::uint32_t ppid) {
-  if (ppid == kAsapPpid || ppid == kAsapLegacyPpid) return Protocol::kAsap;
-  if (ppid == kEnrpPpid || ppid == kEnrpLegacyPpid) return Protocol::kEnrp;
+std::optional<WireProtocol> protocol_of_ppid(std::uint32_t ppid) {
+  if (ppid == kAsapPpid || ppid == kAsapLegacyPpid) return WireProtocol::kAsap;
+  if (ppid == kEnrpPpid || ppid == kEnrpLegacyPpid) return WireProtocol::kEnrp;
   return std::nullopt;
 }
 
@@ -101,7 +101,7 @@ const SctpMessageSockets::Connection* SctpMessageSockets::find(ConnectionId id) 
   return it == connections_.end() ? nullptr : &it->second;
 }
 
-SctpMessageSockets::Socket* SctpMessageSockets::open_socket(Protocol protocol, int family, bool listener) {
+SctpMessageSockets::Socket* SctpMessageSockets::open_socket(WireProtocol protocol, int family, bool listener) {
   struct socket* so = usrsctp_socket(family, SOCK_SEQPACKET, IPPROTO_SCTP, nullptr, nullptr, 0, nullptr);
   if (so == nullptr) return nullptr;
   usrsctp_set_non_blocking(so, 1);
@@ -142,7 +142,7 @@ void SctpMessageSockets::close_socket(std::uint64_t key) {
   sockets_.erase(key);
 }
 
-SctpMessageSockets::Socket* SctpMessageSockets::client_socket(Protocol protocol, int family) {
+SctpMessageSockets::Socket* SctpMessageSockets::client_socket(WireProtocol protocol, int family) {
   // Prefer the listener of the protocol: outgoing associations then come from 3863 / 9901 (a PE's
   // ASAP endpoint port stays the one a takeover PR must reach).
   for (auto& [key, s] : sockets_) {
@@ -169,7 +169,7 @@ void SctpMessageSockets::release_if_unused(std::uint64_t key) {
   });
 }
 
-ListenResult SctpMessageSockets::listen(Protocol protocol, std::span<const IpAddress> addresses, std::uint16_t port) {
+ListenResult SctpMessageSockets::listen(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port) {
   ListenResult r;
   if (!available()) {
     r.error = ENOTSUP;
@@ -207,17 +207,17 @@ ListenResult SctpMessageSockets::listen(Protocol protocol, std::span<const IpAdd
   return r;
 }
 
-ConnectionId SctpMessageSockets::connect(Protocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
+ConnectionId SctpMessageSockets::connect(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
                                          std::uint16_t remote_udp_port) {
   if (!available() || addresses.empty() || port == 0) {
     ++shared_.counters.connect_failures;
-    return kNoConnection;
+    return kNoConnectionId;
   }
   const int family = family_for(addresses);
   Socket* s = client_socket(protocol, family);
   if (s == nullptr) {
     ++shared_.counters.connect_failures;
-    return kNoConnection;
+    return kNoConnectionId;
   }
   // The remote encapsulation port for associations this socket creates next (RFC 6951); accepted
   // associations learn the port from the peer's packets instead.
@@ -239,7 +239,7 @@ ConnectionId SctpMessageSockets::connect(Protocol protocol, std::span<const IpAd
   if (assoc == 0 || s->assocs.count(assoc) != 0) {
     ++shared_.counters.connect_failures;
     if (s->dedicated && s->assocs.empty()) close_socket(s->key);
-    return kNoConnection;
+    return kNoConnectionId;
   }
   const ConnectionId id = shared_.allocate_id();
   Connection c(shared_.config);
@@ -502,7 +502,7 @@ void SctpMessageSockets::refresh_peer(Socket& s, Connection& c) {
   }
 }
 
-ssize_t SctpMessageSockets::send_raw(Socket& s, sctp_assoc_t assoc, Protocol protocol, const std::uint8_t* data,
+ssize_t SctpMessageSockets::send_raw(Socket& s, sctp_assoc_t assoc, WireProtocol protocol, const std::uint8_t* data,
                                      std::size_t len, std::uint16_t flags) {
   sctp_sndinfo info{};
   info.snd_sid = 0;
@@ -515,10 +515,10 @@ ssize_t SctpMessageSockets::send_raw(Socket& s, sctp_assoc_t assoc, Protocol pro
 void SctpMessageSockets::send_control(Socket& s, sctp_assoc_t assoc, std::uint16_t flags) {
   // usrsctp_sendv() wants a non-null buffer even for a zero-length SHUTDOWN / ABORT request.
   std::uint8_t none = 0;
-  send_raw(s, assoc, Protocol::kAsap, &none, 0, flags);
+  send_raw(s, assoc, WireProtocol::kAsap, &none, 0, flags);
 }
 
-SendResult SctpMessageSockets::send(ConnectionId id, Protocol protocol, std::span<const std::uint8_t> message) {
+SendResult SctpMessageSockets::send(ConnectionId id, WireProtocol protocol, std::span<const std::uint8_t> message) {
   Connection* c = find(id);
   if (c == nullptr || c->state == State::kClosing) {
     ++shared_.counters.send_failed;
@@ -627,7 +627,7 @@ void SctpMessageSockets::abort(ConnectionId id) {
   forget(id);
 }
 
-const PeerInfo* SctpMessageSockets::peer_info(ConnectionId id) const {
+const ConnectionPeer* SctpMessageSockets::peer_info(ConnectionId id) const {
   const Connection* c = find(id);
   if (c == nullptr || c->state == State::kClosing) return nullptr;
   return &c->peer;

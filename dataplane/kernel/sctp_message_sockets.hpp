@@ -26,14 +26,14 @@ class SctpMessageSockets {
 
   bool available() const noexcept { return stack_ != nullptr && sink_ != nullptr && sink_->fd() >= 0; }
 
-  ListenResult listen(Protocol protocol, std::span<const IpAddress> addresses, std::uint16_t port);
-  ConnectionId connect(Protocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
+  ListenResult listen(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port);
+  ConnectionId connect(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
                        std::uint16_t remote_udp_port);
   bool owns(ConnectionId id) const { return connections_.count(id) != 0; }
-  SendResult send(ConnectionId id, Protocol protocol, std::span<const std::uint8_t> message);
+  SendResult send(ConnectionId id, WireProtocol protocol, std::span<const std::uint8_t> message);
   void close(ConnectionId id, CloseReason reason_reported);
   void abort(ConnectionId id);
-  const PeerInfo* peer_info(ConnectionId id) const;
+  const ConnectionPeer* peer_info(ConnectionId id) const;
   std::size_t connection_count() const noexcept { return reported_open_; }
   std::size_t queued_messages(ConnectionId id) const;
   // Graceful close of every connection (reported with `reason`, deferred) and every listener.
@@ -43,7 +43,7 @@ class SctpMessageSockets {
   struct Socket {
     std::uint64_t key = 0;
     struct socket* so = nullptr;
-    Protocol protocol = Protocol::kAsap;
+    WireProtocol protocol = WireProtocol::kAsap;
     bool listener = false;
     bool dedicated = false;        // opened for one outgoing association, closed after it
     bool release_pending = false;
@@ -58,16 +58,16 @@ class SctpMessageSockets {
     std::uint64_t socket_key = 0;
     sctp_assoc_t assoc = 0;
     State state = State::kConnecting;
-    PeerInfo peer;
+    ConnectionPeer peer;
     OutboundQueue queue;
     std::vector<std::uint8_t> partial;  // message split over several recvv() calls
     bool partial_oversize = false;
     EventLoop::TimerId linger_timer = EventLoop::kNoTimer;
   };
 
-  Socket* open_socket(Protocol protocol, int family, bool listener);
+  Socket* open_socket(WireProtocol protocol, int family, bool listener);
   void close_socket(std::uint64_t key);
-  Socket* client_socket(Protocol protocol, int family);
+  Socket* client_socket(WireProtocol protocol, int family);
   // Closes a dedicated client socket once it has no association left (on the next loop pass).
   void release_if_unused(std::uint64_t key);
   Socket* find_socket(std::uint64_t key);
@@ -89,7 +89,7 @@ class SctpMessageSockets {
   // Sends the front of the queue while the socket takes it; true when the queue is empty.
   bool flush(Connection& c);
   void flush_pending();
-  ssize_t send_raw(Socket& s, sctp_assoc_t assoc, Protocol protocol, const std::uint8_t* data, std::size_t len,
+  ssize_t send_raw(Socket& s, sctp_assoc_t assoc, WireProtocol protocol, const std::uint8_t* data, std::size_t len,
                    std::uint16_t flags);
   // Zero-length request with SCTP_EOF (graceful shutdown) or SCTP_ABORT.
   void send_control(Socket& s, sctp_assoc_t assoc, std::uint16_t flags);

@@ -26,8 +26,8 @@ void set_reset_on_close(int fd) {
   ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
 }
 
-std::size_t min_length_for(Protocol p) {
-  return p == Protocol::kEnrp ? TcpFrameReader::kEnrpMinLength : TcpFrameReader::kAsapMinLength;
+std::size_t min_length_for(WireProtocol p) {
+  return p == WireProtocol::kEnrp ? TcpFrameReader::kEnrpMinLength : TcpFrameReader::kAsapMinLength;
 }
 
 }  // namespace
@@ -57,7 +57,7 @@ int TcpMessageSockets::open_socket(int family, bool mptcp) {
   return ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
 }
 
-ListenResult TcpMessageSockets::listen(Protocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
+ListenResult TcpMessageSockets::listen(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
                                        bool mptcp) {
   ListenResult r;
   // One socket per address (TCP has no multi-homing); empty = IPv6 any, dual-stack.
@@ -112,7 +112,7 @@ ListenResult TcpMessageSockets::listen(Protocol protocol, std::span<const IpAddr
   return r;
 }
 
-TcpMessageSockets::Connection& TcpMessageSockets::add_connection(int fd, Protocol protocol, State state,
+TcpMessageSockets::Connection& TcpMessageSockets::add_connection(int fd, WireProtocol protocol, State state,
                                                                  bool outgoing) {
   auto c = std::make_unique<Connection>(Connection{
       .id = shared_.allocate_id(),
@@ -138,7 +138,7 @@ TcpMessageSockets::Connection& TcpMessageSockets::add_connection(int fd, Protoco
 void TcpMessageSockets::on_accept(int listen_fd) {
   auto lit = listeners_.find(listen_fd);
   if (lit == listeners_.end()) return;
-  const Protocol protocol = lit->second.protocol;
+  const WireProtocol protocol = lit->second.protocol;
   // Bounded per pass so a connection storm cannot starve established connections.
   for (std::size_t i = 0; i < shared_.config.messages_per_pass; ++i) {
     sockaddr_storage peer{};
@@ -151,26 +151,26 @@ void TcpMessageSockets::on_accept(int listen_fd) {
     c.peer.port = port_of(reinterpret_cast<sockaddr*>(&peer));
     ++shared_.counters.connections_accepted;
     const ConnectionId id = c.id;
-    const PeerInfo peer_copy = c.peer;  // the handler may close the connection
+    const ConnectionPeer peer_copy = c.peer;  // the handler may close the connection
     shared_.handler.on_connected(id, peer_copy);
     if (listeners_.count(listen_fd) == 0) return;  // close_all() from the handler
   }
 }
 
-ConnectionId TcpMessageSockets::connect(Protocol protocol, const IpAddress& address, std::uint16_t port, bool mptcp) {
+ConnectionId TcpMessageSockets::connect(WireProtocol protocol, const IpAddress& address, std::uint16_t port, bool mptcp) {
   SocketAddress sa = SocketAddress::from(address, port);
   int fd = open_socket(sa.family(), mptcp);
   if (fd < 0 || port == 0) {
     if (fd >= 0) ::close(fd);
     ++shared_.counters.connect_failures;
-    return kNoConnection;
+    return kNoConnectionId;
   }
   set_nodelay(fd);
   int rc = ::connect(fd, sa.get(), sa.length);
   if (rc != 0 && errno != EINPROGRESS) {
     ::close(fd);
     ++shared_.counters.connect_failures;
-    return kNoConnection;
+    return kNoConnectionId;
   }
   Connection& c = add_connection(fd, protocol, State::kConnecting, true);
   c.peer.addresses.push_back(address);
@@ -216,7 +216,7 @@ void TcpMessageSockets::on_connect_done(Connection& c) {
   const ConnectionId id = c.id;
   c.want_write = !c.queue.empty();
   shared_.loop.modify_fd(c.fd, EPOLLIN | EPOLLRDHUP | (c.want_write ? EPOLLOUT : 0u));
-  const PeerInfo peer_copy = c.peer;
+  const ConnectionPeer peer_copy = c.peer;
   shared_.handler.on_connected(id, peer_copy);
   // Messages sent while connecting go out now.
   auto it = connections_.find(id);
@@ -344,7 +344,7 @@ SendResult TcpMessageSockets::send(ConnectionId id, std::span<const std::uint8_t
     }
   }
   // A partly written message must be completed whatever the limits, or the stream breaks.
-  if (!c.queue.push(Protocol::kAsap, message, /*force=*/written > 0)) {
+  if (!c.queue.push(WireProtocol::kAsap, message, /*force=*/written > 0)) {
     ++shared_.counters.send_dropped_queue_full;
     return SendResult::kQueueFull;
   }
@@ -411,7 +411,7 @@ void TcpMessageSockets::abort(ConnectionId id) {
   destroy(id, true);
 }
 
-const PeerInfo* TcpMessageSockets::peer_info(ConnectionId id) const {
+const ConnectionPeer* TcpMessageSockets::peer_info(ConnectionId id) const {
   auto it = connections_.find(id);
   if (it == connections_.end() || it->second->state == State::kClosing) return nullptr;
   return &it->second->peer;

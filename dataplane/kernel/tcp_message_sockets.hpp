@@ -22,13 +22,13 @@ class TcpMessageSockets {
   explicit TcpMessageSockets(TransportShared& shared);
   ~TcpMessageSockets();  // resets every connection, closes every listener, no callbacks
 
-  ListenResult listen(Protocol protocol, std::span<const IpAddress> addresses, std::uint16_t port, bool mptcp);
-  ConnectionId connect(Protocol protocol, const IpAddress& address, std::uint16_t port, bool mptcp);
+  ListenResult listen(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port, bool mptcp);
+  ConnectionId connect(WireProtocol protocol, const IpAddress& address, std::uint16_t port, bool mptcp);
   bool owns(ConnectionId id) const { return connections_.count(id) != 0; }
   SendResult send(ConnectionId id, std::span<const std::uint8_t> message);
   void close(ConnectionId id, CloseReason reason_reported);
   void abort(ConnectionId id);
-  const PeerInfo* peer_info(ConnectionId id) const;
+  const ConnectionPeer* peer_info(ConnectionId id) const;
   std::size_t connection_count() const noexcept { return reported_open_; }
   std::size_t queued_messages(ConnectionId id) const;
   void close_all(CloseReason reason);
@@ -37,13 +37,13 @@ class TcpMessageSockets {
   enum class State : std::uint8_t { kConnecting, kUp, kClosing };
   struct Listener {
     int fd = -1;
-    Protocol protocol = Protocol::kAsap;
+    WireProtocol protocol = WireProtocol::kAsap;
   };
   struct Connection {
     ConnectionId id = 0;
     int fd = -1;
     State state = State::kConnecting;
-    PeerInfo peer;
+    ConnectionPeer peer;
     TcpFrameReader reader;
     OutboundQueue queue;
     bool want_write = false;
@@ -52,7 +52,7 @@ class TcpMessageSockets {
 
   int open_socket(int family, bool mptcp);
   void on_accept(int listen_fd);
-  Connection& add_connection(int fd, Protocol protocol, State state, bool outgoing);
+  Connection& add_connection(int fd, WireProtocol protocol, State state, bool outgoing);
   void on_event(ConnectionId id, std::uint32_t events);
   void on_connect_done(Connection& c);
   void on_readable(ConnectionId id);

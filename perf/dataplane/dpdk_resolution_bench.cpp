@@ -215,7 +215,7 @@ bool make_lane(World& w, unsigned index) {
   SctpConnEngineConfig ec;
   ec.path_mtu = 1500 - 48;
   lane->engine = SctpConnEngine::create(ec, w.ids, &w.error, stack);
-  if (!lane->engine || !lane->engine->listen(kernel::Protocol::kAsap, 3863).ok) return false;
+  if (!lane->engine || !lane->engine->listen(WireProtocol::kAsap, 3863).ok) return false;
   lane->processor = std::make_unique<PacketProcessor>(lane->config, lane->counters, w.pool, lane->engine.get());
   lane->resolver = std::make_unique<PollResolver>(*w.hs, w.domain, w.asap, lane->counters, w.clock, 11 + index);
   lane->engine->set_local_answerer(lane->resolver.get());

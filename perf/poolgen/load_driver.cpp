@@ -66,7 +66,7 @@ class LoadDriver::PeAssociation final : public client::AsapConnection::Listener 
                 const client::ClientOptions& options)
       : driver(d), index(index), registrar(registrar), conn(d.loop_, stack, options, *this) {}
   void on_up() override { driver.on_pe_up(index); }
-  void on_message(kernel::ConnectionId from, wire::AsapMessage& m) override { driver.on_pe_message(index, from, m); }
+  void on_message(ConnectionId from, wire::AsapMessage& m) override { driver.on_pe_message(index, from, m); }
   void on_down(client::ClientStatus s, kernel::CloseReason) override { driver.on_pe_down(index, s); }
 
   LoadDriver& driver;
@@ -317,7 +317,7 @@ void LoadDriver::pe_gone(std::uint32_t index) {
   if ((s.flags & kDead) == 0 && stats_.pes_alive > 0) --stats_.pes_alive;
 }
 
-void LoadDriver::on_pe_message(std::uint16_t a, kernel::ConnectionId from, wire::AsapMessage& m) {
+void LoadDriver::on_pe_message(std::uint16_t a, ConnectionId from, wire::AsapMessage& m) {
   pe_assocs_[a]->last_rx = loop_.now();
   if (auto* r = std::get_if<wire::RegistrationResponse>(&m)) {
     on_registration_response(*r);
@@ -396,7 +396,7 @@ void LoadDriver::on_deregistration_response(const wire::DeregistrationResponse& 
   s.state = kDeregistered;
 }
 
-void LoadDriver::on_keep_alive(std::uint16_t a, kernel::ConnectionId from, const wire::EndpointKeepAlive& m) {
+void LoadDriver::on_keep_alive(std::uint16_t a, ConnectionId from, const wire::EndpointKeepAlive& m) {
   ++stats_.c.keepalives_received;
   if (m.home) ++stats_.c.home_flag_keepalives;
   if (!m.pe_id || *m.pe_id == 0 || short_id(*m.pe_id) - 1 >= total_pes_) {
@@ -421,7 +421,7 @@ void LoadDriver::on_keep_alive(std::uint16_t a, kernel::ConnectionId from, const
 // ---------------------------------------------------------------- sending
 
 template <typename Message>
-bool LoadDriver::send_pe(std::uint16_t a, const Message& m, kernel::ConnectionId via) {
+bool LoadDriver::send_pe(std::uint16_t a, const Message& m, ConnectionId via) {
   PeAssociation& pa = *pe_assocs_[a];
   const client::ClientStatus st = pa.conn.send(m, via);
   if (st != client::ClientStatus::kOk) {

@@ -69,7 +69,7 @@ class LoadDriver {
 
   // PE association events.
   void on_pe_up(std::uint16_t a);
-  void on_pe_message(std::uint16_t a, kernel::ConnectionId from, wire::AsapMessage& m);
+  void on_pe_message(std::uint16_t a, ConnectionId from, wire::AsapMessage& m);
   void on_pe_down(std::uint16_t a, client::ClientStatus status);
   // The association's PEs are gone at the registrar: fail over to the other associations.
   void pe_association_lost(std::uint16_t a);
@@ -92,7 +92,7 @@ class LoadDriver {
   bool send_registration(std::uint32_t index, bool move);
   bool send_deregistration(std::uint32_t index);
   template <typename Message>
-  bool send_pe(std::uint16_t a, const Message& m, kernel::ConnectionId via = kernel::kNoConnection);
+  bool send_pe(std::uint16_t a, const Message& m, ConnectionId via = kNoConnectionId);
   void sample_pcap(std::uint16_t a, bool to_registrar, std::span<const std::uint8_t> bytes);
 
   void probe_move(std::uint32_t k);
@@ -100,7 +100,7 @@ class LoadDriver {
 
   void on_registration_response(const wire::RegistrationResponse& m);
   void on_deregistration_response(const wire::DeregistrationResponse& m);
-  void on_keep_alive(std::uint16_t a, kernel::ConnectionId from, const wire::EndpointKeepAlive& m);
+  void on_keep_alive(std::uint16_t a, ConnectionId from, const wire::EndpointKeepAlive& m);
   void pe_gone(std::uint32_t index);
 
   std::uint32_t pool_of(std::uint32_t index) const noexcept;

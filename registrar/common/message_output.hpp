@@ -7,26 +7,10 @@
 #include <span>
 #include <vector>
 
-#include "registrar/common/ip_address.hpp"
+#include "registrar/common/connection.hpp"
 #include "registrar/common/transport.hpp"
 
 namespace poolreg {
-
-// One SCTP association or TCP connection; 0 is never valid. Assigned by the transport.
-using ConnectionId = std::uint64_t;
-inline constexpr ConnectionId kNoConnectionId = 0;
-
-enum class WireProtocol : std::uint8_t { kAsap = 0, kEnrp = 1 };
-
-// What the registrar knows about the far end of a connection (from the transport).
-struct ConnectionPeer {
-  TransportProtocol kind = TransportProtocol::kSctp;  // kSctp or kTcp
-  WireProtocol protocol = WireProtocol::kAsap;
-  bool outgoing = false;
-  std::vector<IpAddress> addresses;  // SCTP: every peer address; TCP: one
-  std::uint16_t port = 0;
-  std::uint16_t udp_encapsulation_port = 0;  // SCTP over UDP (RFC 6951); 0 otherwise
-};
 
 class MessageOutput {
  public:

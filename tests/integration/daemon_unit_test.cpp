@@ -22,44 +22,44 @@ class FakeTransport final : public kernel::MessageTransport {
  public:
   struct Connect {
     TransportProtocol kind;
-    kernel::Protocol protocol;
+    WireProtocol protocol;
     std::uint16_t port;
     std::uint16_t remote_udp_port;
   };
-  kernel::ListenResult listen_sctp(kernel::Protocol, std::span<const IpAddress>, std::uint16_t port) override {
+  kernel::ListenResult listen_sctp(WireProtocol, std::span<const IpAddress>, std::uint16_t port) override {
     return {true, 0, port, ""};
   }
-  kernel::ListenResult listen_tcp(kernel::Protocol, std::span<const IpAddress>, std::uint16_t port, bool) override {
+  kernel::ListenResult listen_tcp(WireProtocol, std::span<const IpAddress>, std::uint16_t port, bool) override {
     return {true, 0, port, ""};
   }
-  kernel::ConnectionId connect_sctp(kernel::Protocol p, std::span<const IpAddress>, std::uint16_t port,
+  ConnectionId connect_sctp(WireProtocol p, std::span<const IpAddress>, std::uint16_t port,
                                     std::uint16_t udp) override {
     connects.push_back({TransportProtocol::kSctp, p, port, udp});
     return next_id++;
   }
-  kernel::ConnectionId connect_tcp(kernel::Protocol p, const IpAddress&, std::uint16_t port, bool) override {
+  ConnectionId connect_tcp(WireProtocol p, const IpAddress&, std::uint16_t port, bool) override {
     connects.push_back({TransportProtocol::kTcp, p, port, 0});
     return next_id++;
   }
-  kernel::SendResult send(kernel::ConnectionId id, kernel::Protocol p, std::span<const std::uint8_t> m) override {
+  kernel::SendResult send(ConnectionId id, WireProtocol p, std::span<const std::uint8_t> m) override {
     sent.push_back({id, p, std::vector<std::uint8_t>(m.begin(), m.end())});
     return kernel::SendResult::kSent;
   }
-  void close(kernel::ConnectionId) override {}
-  void abort(kernel::ConnectionId id) override { aborted.push_back(id); }
-  const kernel::PeerInfo* peer_info(kernel::ConnectionId) const override { return nullptr; }
+  void close(ConnectionId) override {}
+  void abort(ConnectionId id) override { aborted.push_back(id); }
+  const ConnectionPeer* peer_info(ConnectionId) const override { return nullptr; }
   kernel::TransportCounters counters() const override { return {}; }
   std::size_t connection_count() const override { return 0; }
 
   struct Sent {
-    kernel::ConnectionId id;
-    kernel::Protocol protocol;
+    ConnectionId id;
+    WireProtocol protocol;
     std::vector<std::uint8_t> bytes;
   };
   std::vector<Connect> connects;
   std::vector<Sent> sent;
-  std::vector<kernel::ConnectionId> aborted;
-  kernel::ConnectionId next_id = 100;
+  std::vector<ConnectionId> aborted;
+  ConnectionId next_id = 100;
 };
 
 TEST(DaemonConfigMapping, HandlespaceShardsAndLimits) {
@@ -146,10 +146,10 @@ TEST(DaemonTransportOutput, ConnectPicksTransportAndUdpPort) {
   EXPECT_EQ(out.connect(WireProtocol::kAsap, tcp), 101u);
   ASSERT_EQ(t.connects.size(), 2u);
   EXPECT_EQ(t.connects[0].kind, TransportProtocol::kSctp);
-  EXPECT_EQ(t.connects[0].protocol, kernel::Protocol::kEnrp);
+  EXPECT_EQ(t.connects[0].protocol, WireProtocol::kEnrp);
   EXPECT_EQ(t.connects[0].remote_udp_port, 0);  // transport default
   EXPECT_EQ(t.connects[1].kind, TransportProtocol::kTcp);
-  EXPECT_EQ(t.connects[1].protocol, kernel::Protocol::kAsap);
+  EXPECT_EQ(t.connects[1].protocol, WireProtocol::kAsap);
   EXPECT_EQ(noted.size(), 2u);
 
   // Configured per SCTP port, per peer endpoint (enrp.peers udp_port, which wins over the
@@ -160,7 +160,7 @@ TEST(DaemonTransportOutput, ConnectPicksTransportAndUdpPort) {
   EXPECT_EQ(out.remote_udp_port(kLoopback, 9902), 7777);
   EXPECT_EQ(out.remote_udp_port(IpAddress::v4(0x7f000002u), 9902), 9898);  // another host: port-wide
   EXPECT_EQ(out.remote_udp_port(kLoopback, 9903), 0);
-  kernel::PeerInfo peer;
+  ConnectionPeer peer;
   peer.kind = TransportProtocol::kSctp;
   peer.addresses = {kLoopback};
   peer.port = 9902;
@@ -178,7 +178,7 @@ TEST(DaemonTransportOutput, ConnectPicksTransportAndUdpPort) {
 
   EXPECT_TRUE(out.send(7, WireProtocol::kEnrp, std::vector<std::uint8_t>{1, 0, 0, 4}));
   ASSERT_EQ(t.sent.size(), 1u);
-  EXPECT_EQ(t.sent[0].protocol, kernel::Protocol::kEnrp);
+  EXPECT_EQ(t.sent[0].protocol, WireProtocol::kEnrp);
 }
 
 class DaemonRouter : public ::testing::Test {
@@ -198,8 +198,8 @@ class DaemonRouter : public ::testing::Test {
     c.min_address_scope = asap::AddressScope::kLoopback;
     return c;
   }
-  kernel::PeerInfo peer(kernel::Protocol p) {
-    kernel::PeerInfo i;
+  ConnectionPeer peer(WireProtocol p) {
+    ConnectionPeer i;
     i.kind = TransportProtocol::kSctp;
     i.protocol = p;
     i.addresses = {kLoopback};
@@ -219,9 +219,9 @@ class DaemonRouter : public ::testing::Test {
 
 // A Handle Resolution for an unknown pool: routed to ASAP, answered on the same connection.
 TEST_F(DaemonRouter, AsapMessageReachesAsapServer) {
-  router_.on_connected(1, peer(kernel::Protocol::kAsap));
+  router_.on_connected(1, peer(WireProtocol::kAsap));
   const std::vector<std::uint8_t> hr = {0x05, 0x00, 0x00, 0x0c, 0x00, 0x09, 0x00, 0x08, 'p', 'o', 'o', 'l'};
-  router_.on_message(1, kernel::MessageInfo{kernel::Protocol::kAsap, 11, 0}, hr);
+  router_.on_message(1, kernel::MessageInfo{WireProtocol::kAsap, 11, 0}, hr);
   EXPECT_EQ(router_.counters().asap_messages, 1u);
   EXPECT_EQ(asap_.counters().resolutions_unknown_pool, 1u);
   ASSERT_EQ(t_.sent.size(), 1u);
@@ -232,25 +232,25 @@ TEST_F(DaemonRouter, AsapMessageReachesAsapServer) {
 
 // WIRE-06: ENRP PPID on an ASAP association aborts it; nothing reaches the ASAP server.
 TEST_F(DaemonRouter, WrongPpidAbortsAssociation) {
-  router_.on_connected(1, peer(kernel::Protocol::kAsap));
+  router_.on_connected(1, peer(WireProtocol::kAsap));
   const std::vector<std::uint8_t> presence = {0x01, 0x00, 0x00, 0x04};
-  router_.on_message(1, kernel::MessageInfo{kernel::Protocol::kEnrp, 12, 0}, presence);
+  router_.on_message(1, kernel::MessageInfo{WireProtocol::kEnrp, 12, 0}, presence);
   EXPECT_EQ(router_.counters().wrong_protocol_aborts, 1u);
-  EXPECT_EQ(t_.aborted, std::vector<kernel::ConnectionId>{1});
+  EXPECT_EQ(t_.aborted, std::vector<ConnectionId>{1});
   EXPECT_EQ(asap_.counters().messages_received, 0u);
 }
 
 // Without an ENRP server, ENRP associations are refused.
 TEST_F(DaemonRouter, EnrpWithoutServerIsAborted) {
-  router_.on_connected(2, peer(kernel::Protocol::kEnrp));
-  EXPECT_EQ(t_.aborted, std::vector<kernel::ConnectionId>{2});
+  router_.on_connected(2, peer(WireProtocol::kEnrp));
+  EXPECT_EQ(t_.aborted, std::vector<ConnectionId>{2});
   EXPECT_EQ(router_.counters().enrp_without_server, 1u);
 }
 
 // Closing reaches the server of the connection's protocol, also for an outgoing id that never
 // came up; unknown ids are ignored.
 TEST_F(DaemonRouter, ClosedIsRoutedOnceByProtocol) {
-  router_.on_connected(3, peer(kernel::Protocol::kAsap));
+  router_.on_connected(3, peer(WireProtocol::kAsap));
   EXPECT_EQ(asap_.associations(), 1u);
   router_.on_closed(3, kernel::CloseReason::kPeerClosed);
   EXPECT_EQ(asap_.associations(), 0u);

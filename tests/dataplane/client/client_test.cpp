@@ -94,10 +94,10 @@ class ClientTest : public ::testing::TestWithParam<ClientTransport> {
     EXPECT_EQ(connect_and_wait(*pu, 5s), ClientStatus::kOk);
     return *pu;
   }
-  kernel::ConnectionId fake_connection(std::size_t index = 0) {
+  ConnectionId fake_connection(std::size_t index = 0) {
     EXPECT_TRUE(run_until(
         loop, [&] { return fake.connections.size() > index; }, 3s));
-    return fake.connections.size() > index ? fake.connections[index] : kernel::kNoConnection;
+    return fake.connections.size() > index ? fake.connections[index] : kNoConnectionId;
   }
 
   kernel::EventLoop loop;
@@ -141,7 +141,7 @@ TEST_P(ClientTest, RegisterResolveKeepAliveMoveDeregister) {
   EXPECT_FALSE(fake.all<wire::HandleResolution>()[0].items.has_value());  // items 0: no option
 
   // Keep-alive (H=0) is acked with {handle, PE ID}; the sender becomes the recorded home PR.
-  const kernel::ConnectionId pe_conn = fake.all<wire::Registration>().empty() ? 0 : fake.received[0].from;
+  const ConnectionId pe_conn = fake.all<wire::Registration>().empty() ? 0 : fake.received[0].from;
   fake.send_keep_alive(pe_conn, reg.handle, reg.id);
   ASSERT_TRUE(run_until(
       loop, [&] { return fake.count<wire::EndpointKeepAliveAck>() == 1; }, 3s));
@@ -243,7 +243,7 @@ TEST_P(ClientTest, SilentPeDoesNotAckKeepAlives) {
   PeResult b = register_and_wait(pec, registration("EchoPool", 2));
   ASSERT_TRUE(a.ok() && b.ok());
   ASSERT_TRUE(pec.set_answer_keep_alives(a.handle, 1, false));
-  const kernel::ConnectionId conn = fake_connection();
+  const ConnectionId conn = fake_connection();
   fake.send_keep_alive(conn, a.handle, PoolElementId{1});
   fake.send_keep_alive(conn, a.handle, PoolElementId{2});
   ASSERT_TRUE(run_until(
@@ -459,9 +459,9 @@ TEST(PoolElementListenerTest, TakeoverKeepAliveOverIncomingAssociationIsAcked) {
   FakeRegistrar takeover(loop, StackEnvironment::stack.get());
   takeover.id = 0x999;
   const IpAddress addrs[] = {kLoopback};
-  kernel::ConnectionId out = takeover.transport().connect_sctp(
-      kernel::Protocol::kAsap, addrs, pec.connection().listen_port(), StackEnvironment::stack->udp_port());
-  ASSERT_NE(out, kernel::kNoConnection);
+  ConnectionId out = takeover.transport().connect_sctp(
+      WireProtocol::kAsap, addrs, pec.connection().listen_port(), StackEnvironment::stack->udp_port());
+  ASSERT_NE(out, kNoConnectionId);
   ASSERT_TRUE(run_until(
       loop, [&] { return takeover.connections.size() == 1; }, 5s));
   takeover.send_keep_alive(out, r.handle, r.id, true);

@@ -19,7 +19,7 @@
 namespace poolreg::client::testing {
 
 struct Received {
-  kernel::ConnectionId from;
+  ConnectionId from;
   wire::AsapMessage message;
 };
 
@@ -30,8 +30,8 @@ class FakeRegistrar final : public kernel::MessageHandler {
   // Listens on 127.0.0.1, any free port; returns the port (0 on failure).
   std::uint16_t listen(bool tcp) {
     const IpAddress addrs[] = {IpAddress::v4(0x7f000001u)};
-    kernel::ListenResult r = tcp ? transport_.listen_tcp(kernel::Protocol::kAsap, addrs, 0)
-                                 : transport_.listen_sctp(kernel::Protocol::kAsap, addrs, 0);
+    kernel::ListenResult r = tcp ? transport_.listen_tcp(WireProtocol::kAsap, addrs, 0)
+                                 : transport_.listen_sctp(WireProtocol::kAsap, addrs, 0);
     return r.ok ? r.port : 0;
   }
 
@@ -45,8 +45,8 @@ class FakeRegistrar final : public kernel::MessageHandler {
 
   // ---- what happened ----
   std::vector<Received> received;
-  std::vector<kernel::ConnectionId> connections;
-  std::map<kernel::ConnectionId, kernel::CloseReason> closed;
+  std::vector<ConnectionId> connections;
+  std::map<ConnectionId, kernel::CloseReason> closed;
   std::map<std::string, std::vector<PoolElement>> pools;  // by handle text
 
   template <typename M>
@@ -64,7 +64,7 @@ class FakeRegistrar final : public kernel::MessageHandler {
     }));
   }
 
-  void send_keep_alive(kernel::ConnectionId to, const PoolHandle& handle, std::optional<PoolElementId> pe,
+  void send_keep_alive(ConnectionId to, const PoolHandle& handle, std::optional<PoolElementId> pe,
                        bool home = false, std::optional<RegistrarId> from = std::nullopt) {
     wire::EndpointKeepAlive m{home, from.value_or(id), handle, pe};
     send(to, m);
@@ -79,20 +79,20 @@ class FakeRegistrar final : public kernel::MessageHandler {
   }
   std::size_t held() const { return held_.size(); }
 
-  void abort(kernel::ConnectionId id) { transport_.abort(id); }
+  void abort(ConnectionId id) { transport_.abort(id); }
   void close_all() { transport_.close_all(); }
   kernel::KernelTransport& transport() { return transport_; }
 
   template <typename M>
-  void send(kernel::ConnectionId to, const M& m) {
+  void send(ConnectionId to, const M& m) {
     std::vector<std::uint8_t> bytes;
-    if (wire::encode(m, wire::WireOptions{}, bytes)) transport_.send(to, kernel::Protocol::kAsap, bytes);
+    if (wire::encode(m, wire::WireOptions{}, bytes)) transport_.send(to, WireProtocol::kAsap, bytes);
   }
 
   // kernel::MessageHandler
-  void on_connected(kernel::ConnectionId id, const kernel::PeerInfo&) override { connections.push_back(id); }
-  void on_closed(kernel::ConnectionId id, kernel::CloseReason reason) override { closed[id] = reason; }
-  void on_message(kernel::ConnectionId from, const kernel::MessageInfo&,
+  void on_connected(ConnectionId id, const ConnectionPeer&) override { connections.push_back(id); }
+  void on_closed(ConnectionId id, kernel::CloseReason reason) override { closed[id] = reason; }
+  void on_message(ConnectionId from, const kernel::MessageInfo&,
                   std::span<const std::uint8_t> bytes) override {
     auto decoded = wire::decode_asap(bytes);
     if (!decoded.ok()) {
@@ -121,7 +121,7 @@ class FakeRegistrar final : public kernel::MessageHandler {
   std::size_t decode_errors = 0;
 
  private:
-  void on_registration(kernel::ConnectionId from, const wire::Registration& reg) {
+  void on_registration(ConnectionId from, const wire::Registration& reg) {
     wire::RegistrationResponse resp;
     resp.pool_handle = reg.pool_handle;
     resp.pe_id = reg.element.id;
@@ -143,10 +143,10 @@ class FakeRegistrar final : public kernel::MessageHandler {
     wire::WireOptions options;
     options.next_gen = echo_capabilities.has_value();
     std::vector<std::uint8_t> bytes;
-    if (wire::encode(resp, options, bytes)) transport_.send(from, kernel::Protocol::kAsap, bytes);
+    if (wire::encode(resp, options, bytes)) transport_.send(from, WireProtocol::kAsap, bytes);
   }
 
-  void answer_resolution(kernel::ConnectionId from, const wire::HandleResolution& hr) {
+  void answer_resolution(ConnectionId from, const wire::HandleResolution& hr) {
     wire::HandleResolutionResponse resp;
     resp.pool_handle = hr.pool_handle;
     auto it = pools.find(hr.pool_handle.to_display());
@@ -164,7 +164,7 @@ class FakeRegistrar final : public kernel::MessageHandler {
   }
 
   kernel::KernelTransport transport_;
-  std::vector<std::pair<kernel::ConnectionId, wire::HandleResolution>> held_;
+  std::vector<std::pair<ConnectionId, wire::HandleResolution>> held_;
 };
 
 }  // namespace poolreg::client::testing

@@ -66,23 +66,23 @@ class DpdkSctpTransportTest : public ::testing::Test {
     if (rte_ring_dequeue(rings_.commands, &obj) != 0) return nullptr;
     return std::unique_ptr<TransportCommand>(static_cast<TransportCommand*>(obj));
   }
-  kernel::ConnectionId accept_one() {
-    kernel::PeerInfo peer;
+  ConnectionId accept_one() {
+    ConnectionPeer peer;
     peer.addresses = {IpAddress::v4(0x0a000002u)};
     peer.port = 40000;
     peer.udp_encapsulation_port = 50000;
-    const kernel::ConnectionId id = ids_.fetch_add(1);
+    const ConnectionId id = ids_.fetch_add(1);
     poll_side_->on_connected(id, peer);
     poll_side_->flush();
     EXPECT_TRUE(
         run_until(loop_, [&] { return !handler_.connected.empty() && handler_.connected.back() == id; }));
     return id;
   }
-  void message_from_poll_side(kernel::ConnectionId id, std::vector<std::uint8_t> bytes) {
+  void message_from_poll_side(ConnectionId id, std::vector<std::uint8_t> bytes) {
     auto* data = static_cast<std::uint8_t*>(std::malloc(bytes.size()));
     std::memcpy(data, bytes.data(), bytes.size());
     kernel::MessageInfo info;
-    info.ppid = kernel::kAsapPpid;
+    info.ppid = kAsapPpid;
     poll_side_->on_message(id, info, data, bytes.size());
     poll_side_->flush();
   }
@@ -97,7 +97,7 @@ class DpdkSctpTransportTest : public ::testing::Test {
 };
 
 TEST_F(DpdkSctpTransportTest, DeliversConnectionsAndMessagesAndSendsCommands) {
-  const kernel::ConnectionId id = accept_one();
+  const ConnectionId id = accept_one();
   EXPECT_GE(id, kDpdkConnectionIdBase);
   ASSERT_NE(transport_->peer_info(id), nullptr);
   EXPECT_EQ(transport_->peer_info(id)->udp_encapsulation_port, 50000);
@@ -106,32 +106,32 @@ TEST_F(DpdkSctpTransportTest, DeliversConnectionsAndMessagesAndSendsCommands) {
   message_from_poll_side(id, {0x05, 0, 0, 8, 1, 2, 3, 4});
   ASSERT_TRUE(run_until(loop_, [&] { return handler_.messages.size() == 1; }));
   EXPECT_EQ(handler_.messages[0].bytes, (std::vector<std::uint8_t>{0x05, 0, 0, 8, 1, 2, 3, 4}));
-  EXPECT_EQ(handler_.messages[0].info.protocol, kernel::Protocol::kAsap);
+  EXPECT_EQ(handler_.messages[0].info.protocol, WireProtocol::kAsap);
 
   const std::vector<std::uint8_t> reply = {0x06, 0, 0, 4};
-  EXPECT_EQ(transport_->send(id, kernel::Protocol::kAsap, reply), kernel::SendResult::kSent);
+  EXPECT_EQ(transport_->send(id, WireProtocol::kAsap, reply), kernel::SendResult::kSent);
   auto c = take_command();
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(c->kind, TransportCommand::Kind::kSend);
   EXPECT_EQ(c->id, id);
   EXPECT_EQ(std::vector<std::uint8_t>(c->data, c->data + c->length), reply);
-  EXPECT_EQ(transport_->send(id + 1000, kernel::Protocol::kAsap, reply), kernel::SendResult::kNoConnection);
-  EXPECT_EQ(transport_->send(id, kernel::Protocol::kAsap, {}), kernel::SendResult::kTooBig);
+  EXPECT_EQ(transport_->send(id + 1000, WireProtocol::kAsap, reply), kernel::SendResult::kNoConnection);
+  EXPECT_EQ(transport_->send(id, WireProtocol::kAsap, {}), kernel::SendResult::kTooBig);
 }
 
 TEST_F(DpdkSctpTransportTest, ActivityOfOpenConnectionsReachesTheHandler) {
-  const kernel::ConnectionId id = accept_one();
+  const ConnectionId id = accept_one();
   poll_side_->on_activity(id);
   poll_side_->on_activity(id + 1000);  // not open here: dropped
   poll_side_->flush();
   ASSERT_TRUE(run_until(loop_, [&] { return !handler_.activity.empty(); }));
   run_for(loop_, 20ms);
-  EXPECT_EQ(handler_.activity, std::vector<kernel::ConnectionId>{id});
+  EXPECT_EQ(handler_.activity, std::vector<ConnectionId>{id});
   EXPECT_TRUE(handler_.messages.empty());
 }
 
 TEST_F(DpdkSctpTransportTest, CloseIsReportedOnceAndLaterPollReportsAreIgnored) {
-  const kernel::ConnectionId id = accept_one();
+  const ConnectionId id = accept_one();
   transport_->close(id);
   EXPECT_EQ(transport_->peer_info(id), nullptr);
   EXPECT_EQ(transport_->connection_count(), 0u);
@@ -149,21 +149,21 @@ TEST_F(DpdkSctpTransportTest, CloseIsReportedOnceAndLaterPollReportsAreIgnored) 
   run_for(loop_, 50ms);
   EXPECT_EQ(handler_.closed_count[id], 1);
   EXPECT_TRUE(handler_.messages.empty());
-  EXPECT_EQ(transport_->send(id, kernel::Protocol::kAsap, std::vector<std::uint8_t>{1, 2, 3, 4}),
+  EXPECT_EQ(transport_->send(id, WireProtocol::kAsap, std::vector<std::uint8_t>{1, 2, 3, 4}),
             kernel::SendResult::kNoConnection);
   transport_->abort(id);  // already gone: nothing more
   EXPECT_EQ(take_command(), nullptr);
 }
 
 TEST_F(DpdkSctpTransportTest, PeerCloseAndFailedConnectAreReported) {
-  const kernel::ConnectionId id = accept_one();
+  const ConnectionId id = accept_one();
   poll_side_->on_closed(id, kernel::CloseReason::kPeerClosed);
   poll_side_->flush();
   ASSERT_TRUE(run_until(loop_, [&] { return handler_.is_closed(id); }));
   EXPECT_EQ(handler_.close_reason(id), kernel::CloseReason::kPeerClosed);
 
   const std::vector<IpAddress> to = {IpAddress::v4(0x0a000003u)};
-  const kernel::ConnectionId out = transport_->connect_sctp(kernel::Protocol::kEnrp, to, 9901, 9899);
+  const ConnectionId out = transport_->connect_sctp(WireProtocol::kEnrp, to, 9901, 9899);
   ASSERT_GE(out, kDpdkConnectionIdBase);
   auto c = take_command();
   ASSERT_NE(c, nullptr);
@@ -183,12 +183,12 @@ TEST_F(DpdkSctpTransportTest, PeerCloseAndFailedConnectAreReported) {
 }
 
 TEST_F(DpdkSctpTransportTest, FullCommandRingDropsSendsButKeepsCloses) {
-  const kernel::ConnectionId id = accept_one();
+  const ConnectionId id = accept_one();
   const std::vector<std::uint8_t> m = {0x06, 0, 0, 4};
   int sent = 0;
-  while (transport_->send(id, kernel::Protocol::kAsap, m) == kernel::SendResult::kSent) ++sent;
+  while (transport_->send(id, WireProtocol::kAsap, m) == kernel::SendResult::kSent) ++sent;
   EXPECT_EQ(sent, 7);  // a ring of 8 slots holds 7
-  EXPECT_EQ(transport_->send(id, kernel::Protocol::kAsap, m), kernel::SendResult::kQueueFull);
+  EXPECT_EQ(transport_->send(id, WireProtocol::kAsap, m), kernel::SendResult::kQueueFull);
   EXPECT_EQ(transport_->counters().send_dropped_queue_full, 2u);
   transport_->close(id);  // ring full: kept in the transport's backlog
   for (int i = 0; i < 7; ++i) ASSERT_NE(take_command(), nullptr);
@@ -200,15 +200,15 @@ TEST_F(DpdkSctpTransportTest, FullCommandRingDropsSendsButKeepsCloses) {
 }
 
 TEST_F(DpdkSctpTransportTest, ListenersOnlyAtStartUpAndNoTcp) {
-  EXPECT_FALSE(transport_->listen_tcp(kernel::Protocol::kAsap, {}, 3863).ok);
-  EXPECT_EQ(transport_->connect_tcp(kernel::Protocol::kAsap, IpAddress::v4(0x0a000003u), 3863),
-            kernel::kNoConnection);
+  EXPECT_FALSE(transport_->listen_tcp(WireProtocol::kAsap, {}, 3863).ok);
+  EXPECT_EQ(transport_->connect_tcp(WireProtocol::kAsap, IpAddress::v4(0x0a000003u), 3863),
+            kNoConnectionId);
   static std::uint16_t port = 20000;
-  const auto r = transport_->listen_sctp(kernel::Protocol::kAsap, {}, ++port);
+  const auto r = transport_->listen_sctp(WireProtocol::kAsap, {}, ++port);
   EXPECT_TRUE(r.ok) << r.detail;
   EXPECT_EQ(r.port, port);
   transport_->mark_started();
-  EXPECT_FALSE(transport_->listen_sctp(kernel::Protocol::kEnrp, {}, ++port).ok);
+  EXPECT_FALSE(transport_->listen_sctp(WireProtocol::kEnrp, {}, ++port).ok);
 }
 
 }  // namespace

@@ -26,7 +26,7 @@ using namespace std::chrono_literals;
 
 class RecordingEvents final : public EngineEventSink {
  public:
-  void on_connected(ConnectionId id, const kernel::PeerInfo& peer) override {
+  void on_connected(ConnectionId id, const ConnectionPeer& peer) override {
     connected.push_back(id);
     peers.push_back(peer);
   }
@@ -40,11 +40,11 @@ class RecordingEvents final : public EngineEventSink {
 
   struct Message {
     ConnectionId id;
-    Protocol protocol;
+    WireProtocol protocol;
     std::vector<std::uint8_t> bytes;
   };
   std::vector<ConnectionId> connected;
-  std::vector<kernel::PeerInfo> peers;
+  std::vector<ConnectionPeer> peers;
   std::vector<Message> messages;
   std::vector<ConnectionId> closed;
 };
@@ -140,10 +140,10 @@ class SctpConnEngineTest : public ::testing::Test {
 };
 
 TEST_F(SctpConnEngineTest, EnginesOnTheLinkedAndOnAPrivateUsrsctpCopyTalkToEachOther) {
-  ASSERT_TRUE(a_.engine->listen(Protocol::kAsap, 3863).ok);
+  ASSERT_TRUE(a_.engine->listen(WireProtocol::kAsap, 3863).ok);
   const IpAddress to_a = IpAddress::v4({10, 98, 0, 1});
   const ConnectionId b_id = 77;
-  b_.engine->connect(b_id, Protocol::kAsap, std::span<const IpAddress>(&to_a, 1), 3863, 9899);
+  b_.engine->connect(b_id, WireProtocol::kAsap, std::span<const IpAddress>(&to_a, 1), 3863, 9899);
   ASSERT_TRUE(run_until([&] { return !a_.events.connected.empty() && !b_.events.connected.empty(); }))
       << "A accepted " << a_.events.connected.size() << ", B opened " << b_.events.connected.size() << ", B out "
       << b_.counters.sctp_packets_out.get() << ", A rx " << a_.counters.rx_packets.get() << ", A sctp in "
@@ -158,13 +158,13 @@ TEST_F(SctpConnEngineTest, EnginesOnTheLinkedAndOnAPrivateUsrsctpCopyTalkToEachO
 
   // B -> A, then A -> B with a message big enough to take several SCTP packets.
   const std::vector<std::uint8_t> request = {0x05, 0x00, 0x00, 0x08, 1, 2, 3, 4};
-  EXPECT_EQ(b_.engine->send(b_id, Protocol::kAsap, request), kernel::SendResult::kSent);
+  EXPECT_EQ(b_.engine->send(b_id, WireProtocol::kAsap, request), kernel::SendResult::kSent);
   ASSERT_TRUE(run_until([&] { return !a_.events.messages.empty(); }));
   EXPECT_EQ(a_.events.messages.front().id, a_id);
   EXPECT_EQ(a_.events.messages.front().bytes, request);
   std::vector<std::uint8_t> answer(5000);
   for (std::size_t i = 0; i < answer.size(); ++i) answer[i] = static_cast<std::uint8_t>(i * 7);
-  EXPECT_EQ(a_.engine->send(a_id, Protocol::kAsap, answer), kernel::SendResult::kSent);
+  EXPECT_EQ(a_.engine->send(a_id, WireProtocol::kAsap, answer), kernel::SendResult::kSent);
   ASSERT_TRUE(run_until([&] { return !b_.events.messages.empty(); }));
   EXPECT_EQ(b_.events.messages.front().id, b_id);
   EXPECT_EQ(b_.events.messages.front().bytes, answer);  // reassembled from the private copy's buffers
@@ -190,9 +190,9 @@ TEST_F(SctpConnEngineTest, ACopyOfUsrsctpRunsOneEngineOnly) {
   EXPECT_EQ(SctpConnEngine::create({}, ids, &error), nullptr);  // the linked copy: A has it
   EXPECT_FALSE(error.empty());
   // The refused attempts left both engines working.
-  ASSERT_TRUE(a_.engine->listen(Protocol::kEnrp, 9901).ok);
+  ASSERT_TRUE(a_.engine->listen(WireProtocol::kEnrp, 9901).ok);
   const IpAddress to_a = IpAddress::v4({10, 98, 0, 1});
-  b_.engine->connect(5, Protocol::kEnrp, std::span<const IpAddress>(&to_a, 1), 9901, 9899);
+  b_.engine->connect(5, WireProtocol::kEnrp, std::span<const IpAddress>(&to_a, 1), 9901, 9899);
   EXPECT_TRUE(run_until([&] { return !a_.events.connected.empty() && !b_.events.connected.empty(); }));
 }
 

@@ -23,7 +23,7 @@ struct ReceivedMessage {
 
 class RecordingHandler : public MessageHandler {
  public:
-  void on_connected(ConnectionId id, const PeerInfo& peer) override {
+  void on_connected(ConnectionId id, const ConnectionPeer& peer) override {
     connected.push_back(id);
     peers[id] = peer;
     if (on_connected_hook) on_connected_hook(id, peer);
@@ -48,13 +48,13 @@ class RecordingHandler : public MessageHandler {
   }
 
   std::vector<ConnectionId> connected;
-  std::map<ConnectionId, PeerInfo> peers;
+  std::map<ConnectionId, ConnectionPeer> peers;
   std::vector<ReceivedMessage> messages;
   std::vector<std::pair<ConnectionId, CloseReason>> closed;
   std::map<ConnectionId, int> closed_count;
   std::vector<std::pair<ConnectionId, std::uint32_t>> unknown_ppids;
   std::vector<ConnectionId> activity;
-  std::function<void(ConnectionId, const PeerInfo&)> on_connected_hook;
+  std::function<void(ConnectionId, const ConnectionPeer&)> on_connected_hook;
   std::function<void(ConnectionId, const MessageInfo&, std::span<const std::uint8_t>)> on_message_hook;
 };
 

@@ -23,7 +23,7 @@ namespace {
 class Peer : public MessageHandler {
  public:
   explicit Peer(EventLoop& loop) : loop_(loop) {}
-  void on_connected(ConnectionId, const PeerInfo&) override {}
+  void on_connected(ConnectionId, const ConnectionPeer&) override {}
   void on_message(ConnectionId id, const MessageInfo& info, std::span<const std::uint8_t> bytes) override {
     if (echo) {
       transport->send(id, info.protocol, bytes);
@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
     const IpAddress lo[] = {IpAddress::v4({127, 0, 0, 1})};
     loop.schedule_after(10 * kNsPerSec, [&] { loop.stop(); });
     if (mode == "listen") {
-      ListenResult r = transport.listen_sctp(Protocol::kAsap, lo, 0);
+      ListenResult r = transport.listen_sctp(WireProtocol::kAsap, lo, 0);
       if (!r.ok) return 1;
       std::printf("READY %u %u\n", stack->udp_port(), r.port);
       std::fflush(stdout);
@@ -73,10 +73,10 @@ int main(int argc, char** argv) {
       peer.echo = false;
       std::printf("READY %u 0\n", stack->udp_port());
       std::fflush(stdout);
-      ConnectionId id = transport.connect_sctp(Protocol::kAsap, lo, static_cast<std::uint16_t>(std::atoi(argv[3])),
+      ConnectionId id = transport.connect_sctp(WireProtocol::kAsap, lo, static_cast<std::uint16_t>(std::atoi(argv[3])),
                                                static_cast<std::uint16_t>(std::atoi(argv[2])));
       const std::uint8_t msg[8] = {0x01, 0, 0, 8, 1, 2, 3, 4};
-      if (id == kNoConnection || !send_ok(transport.send(id, Protocol::kAsap, msg))) return 1;
+      if (id == kNoConnectionId || !send_ok(transport.send(id, WireProtocol::kAsap, msg))) return 1;
       loop.run();
       if (peer.got_echo) {
         std::printf("ECHO OK\n");

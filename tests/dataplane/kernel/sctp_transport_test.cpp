@@ -59,7 +59,7 @@ class SctpTransportTest : public ::testing::Test {
   std::uint16_t udp_port() const { return StackEnvironment::stack->udp_port(); }
 
   // Listens on a free port (port 0) for `protocol`; returns the port.
-  std::uint16_t listen(KernelTransport& t, Protocol protocol) {
+  std::uint16_t listen(KernelTransport& t, WireProtocol protocol) {
     const IpAddress addrs[] = {kLoopback};
     ListenResult r = t.listen_sctp(protocol, addrs, 0);
     EXPECT_TRUE(r.ok) << r.detail;
@@ -69,17 +69,17 @@ class SctpTransportTest : public ::testing::Test {
 
   // Connects the client to the server's listener and waits for both sides to see the association.
   // Returns {client id, server id}.
-  std::pair<ConnectionId, ConnectionId> connect(Protocol protocol, std::uint16_t port) {
+  std::pair<ConnectionId, ConnectionId> connect(WireProtocol protocol, std::uint16_t port) {
     const IpAddress addrs[] = {kLoopback};
     const std::size_t server_before = server_handler.connected.size();
     ConnectionId cid = client.connect_sctp(protocol, addrs, port, udp_port());
-    EXPECT_NE(cid, kNoConnection);
+    EXPECT_NE(cid, kNoConnectionId);
     EXPECT_TRUE(run_until(loop, [&] {
       return server_handler.connected.size() > server_before &&
              std::find(client_handler.connected.begin(), client_handler.connected.end(), cid) !=
                  client_handler.connected.end();
     }));
-    ConnectionId sid = server_handler.connected.empty() ? kNoConnection : server_handler.connected.back();
+    ConnectionId sid = server_handler.connected.empty() ? kNoConnectionId : server_handler.connected.back();
     return {cid, sid};
   }
 
@@ -98,17 +98,17 @@ class SctpTransportTest : public ::testing::Test {
 };
 
 TEST_F(SctpTransportTest, AsapMessagesBothWaysWithPpid11AndPeerInfo) {
-  const std::uint16_t port = listen(server, Protocol::kAsap);
-  const auto ids_cid = connect(Protocol::kAsap, port);
+  const std::uint16_t port = listen(server, WireProtocol::kAsap);
+  const auto ids_cid = connect(WireProtocol::kAsap, port);
   const ConnectionId cid = ids_cid.first;
   const ConnectionId sid = ids_cid.second;
-  ASSERT_NE(sid, kNoConnection);
+  ASSERT_NE(sid, kNoConnectionId);
 
   // Server side sees the client's address and SCTP port (needed for ASAP-REG-06/07).
-  const PeerInfo* peer = server.peer_info(sid);
+  const ConnectionPeer* peer = server.peer_info(sid);
   ASSERT_NE(peer, nullptr);
   EXPECT_EQ(peer->kind, TransportProtocol::kSctp);
-  EXPECT_EQ(peer->protocol, Protocol::kAsap);
+  EXPECT_EQ(peer->protocol, WireProtocol::kAsap);
   EXPECT_FALSE(peer->outgoing);
   // The client socket is bound to the wildcard address, so the association lists every local
   // address of this host (multi-homing), 127.0.0.1 among them.
@@ -116,21 +116,21 @@ TEST_F(SctpTransportTest, AsapMessagesBothWaysWithPpid11AndPeerInfo) {
   EXPECT_NE(std::find(peer->addresses.begin(), peer->addresses.end(), kLoopback), peer->addresses.end());
   EXPECT_NE(peer->port, 0);
   EXPECT_EQ(peer->udp_encapsulation_port, udp_port());
-  const PeerInfo* cpeer = client.peer_info(cid);
+  const ConnectionPeer* cpeer = client.peer_info(cid);
   ASSERT_NE(cpeer, nullptr);
   EXPECT_TRUE(cpeer->outgoing);
   EXPECT_EQ(cpeer->port, port);
 
   auto reg = make_message(0x01, 32, 7);
-  EXPECT_EQ(client.send(cid, Protocol::kAsap, reg), SendResult::kSent);
+  EXPECT_EQ(client.send(cid, WireProtocol::kAsap, reg), SendResult::kSent);
   ASSERT_TRUE(run_until(loop, [&] { return !server_handler.messages.empty(); }));
   EXPECT_EQ(server_handler.messages[0].id, sid);
   EXPECT_EQ(server_handler.messages[0].bytes, reg);
   EXPECT_EQ(server_handler.messages[0].info.ppid, kAsapPpid);
-  EXPECT_EQ(server_handler.messages[0].info.protocol, Protocol::kAsap);
+  EXPECT_EQ(server_handler.messages[0].info.protocol, WireProtocol::kAsap);
 
   auto resp = make_message(0x03, 24, 8);
-  EXPECT_EQ(server.send(sid, Protocol::kAsap, resp), SendResult::kSent);
+  EXPECT_EQ(server.send(sid, WireProtocol::kAsap, resp), SendResult::kSent);
   ASSERT_TRUE(run_until(loop, [&] { return !client_handler.messages.empty(); }));
   EXPECT_EQ(client_handler.messages[0].bytes, resp);
   EXPECT_EQ(client_handler.messages[0].info.ppid, kAsapPpid);
@@ -138,72 +138,72 @@ TEST_F(SctpTransportTest, AsapMessagesBothWaysWithPpid11AndPeerInfo) {
 
 // The daemon's default: listen on every address (IPv6 wildcard socket that also takes IPv4).
 TEST_F(SctpTransportTest, WildcardListenerAcceptsIpv4AndIpv6) {
-  ListenResult r = server.listen_sctp(Protocol::kAsap, {}, 0);
+  ListenResult r = server.listen_sctp(WireProtocol::kAsap, {}, 0);
   ASSERT_TRUE(r.ok) << r.detail;
   const IpAddress v4[] = {kLoopback};
-  ConnectionId a = client.connect_sctp(Protocol::kAsap, v4, r.port, udp_port());
-  ASSERT_NE(a, kNoConnection);
+  ConnectionId a = client.connect_sctp(WireProtocol::kAsap, v4, r.port, udp_port());
+  ASSERT_NE(a, kNoConnectionId);
   ASSERT_TRUE(run_until(loop, [&] { return client_handler.connected.size() == 1; }));
   ASSERT_TRUE(run_until(loop, [&] { return server_handler.connected.size() == 1; }));
-  const PeerInfo& p4 = server_handler.peers[server_handler.connected[0]];
+  const ConnectionPeer& p4 = server_handler.peers[server_handler.connected[0]];
   EXPECT_NE(std::find(p4.addresses.begin(), p4.addresses.end(), kLoopback), p4.addresses.end());
 
   const IpAddress v6[] = {*IpAddress::parse("::1")};
   RecordingHandler h6;
   KernelTransport client6(loop, h6, StackEnvironment::stack.get());
-  ConnectionId b = client6.connect_sctp(Protocol::kAsap, v6, r.port, udp_port());
-  ASSERT_NE(b, kNoConnection);
+  ConnectionId b = client6.connect_sctp(WireProtocol::kAsap, v6, r.port, udp_port());
+  ASSERT_NE(b, kNoConnectionId);
   ASSERT_TRUE(run_until(loop, [&] { return h6.connected.size() == 1; }));
-  EXPECT_EQ(client6.send(b, Protocol::kAsap, make_message(0x01, 8)), SendResult::kSent);
+  EXPECT_EQ(client6.send(b, WireProtocol::kAsap, make_message(0x01, 8)), SendResult::kSent);
   ASSERT_TRUE(run_until(loop, [&] { return !server_handler.messages.empty(); }));
   client6.close_all();
   run_for(loop, std::chrono::milliseconds(20));
 }
 
 TEST_F(SctpTransportTest, EnrpListenerCarriesPpid12) {
-  const std::uint16_t port = listen(server, Protocol::kEnrp);
-  const auto ids_cid = connect(Protocol::kEnrp, port);
+  const std::uint16_t port = listen(server, WireProtocol::kEnrp);
+  const auto ids_cid = connect(WireProtocol::kEnrp, port);
   const ConnectionId cid = ids_cid.first;
   const ConnectionId sid = ids_cid.second;
-  ASSERT_NE(sid, kNoConnection);
-  EXPECT_EQ(server.peer_info(sid)->protocol, Protocol::kEnrp);
+  ASSERT_NE(sid, kNoConnectionId);
+  EXPECT_EQ(server.peer_info(sid)->protocol, WireProtocol::kEnrp);
   auto presence = make_message(0x01, 44, 1);
-  EXPECT_EQ(client.send(cid, Protocol::kEnrp, presence), SendResult::kSent);
+  EXPECT_EQ(client.send(cid, WireProtocol::kEnrp, presence), SendResult::kSent);
   ASSERT_TRUE(run_until(loop, [&] { return !server_handler.messages.empty(); }));
   EXPECT_EQ(server_handler.messages[0].info.ppid, kEnrpPpid);
-  EXPECT_EQ(server_handler.messages[0].info.protocol, Protocol::kEnrp);
+  EXPECT_EQ(server_handler.messages[0].info.protocol, WireProtocol::kEnrp);
   EXPECT_EQ(server_handler.messages[0].bytes, presence);
 }
 
 // WIRE-06: an ENRP PPID on an ASAP association is reported so the caller can abort it.
 TEST_F(SctpTransportTest, WrongPpidIsReportedAndCallerCanAbort) {
-  const std::uint16_t port = listen(server, Protocol::kAsap);
-  const auto ids_cid = connect(Protocol::kAsap, port);
+  const std::uint16_t port = listen(server, WireProtocol::kAsap);
+  const auto ids_cid = connect(WireProtocol::kAsap, port);
   const ConnectionId cid = ids_cid.first;
   const ConnectionId sid = ids_cid.second;
-  ASSERT_NE(sid, kNoConnection);
+  ASSERT_NE(sid, kNoConnectionId);
   server_handler.on_message_hook = [&](ConnectionId id, const MessageInfo& info, std::span<const std::uint8_t>) {
     if (info.protocol != server.peer_info(id)->protocol) server.abort(id);
   };
-  EXPECT_EQ(client.send(cid, Protocol::kEnrp, make_message(0x01, 16)), SendResult::kSent);
+  EXPECT_EQ(client.send(cid, WireProtocol::kEnrp, make_message(0x01, 16)), SendResult::kSent);
   ASSERT_TRUE(run_until(loop, [&] { return server_handler.is_closed(sid) && client_handler.is_closed(cid); }))
       << "server closed " << server_handler.is_closed(sid) << " client closed " << client_handler.is_closed(cid);
   ASSERT_EQ(server_handler.messages.size(), 1u);
-  EXPECT_EQ(server_handler.messages[0].info.protocol, Protocol::kEnrp);
+  EXPECT_EQ(server_handler.messages[0].info.protocol, WireProtocol::kEnrp);
   EXPECT_EQ(server_handler.messages[0].info.ppid, kEnrpPpid);
   EXPECT_EQ(server.counters().wrong_ppid, 1u);
   EXPECT_EQ(server_handler.close_reason(sid), CloseReason::kLocalAbort);
   EXPECT_EQ(client_handler.close_reason(cid), CloseReason::kCommLost);  // the peer's ABORT
-  EXPECT_EQ(server.send(sid, Protocol::kAsap, make_message(0x03, 8)), SendResult::kNoConnection);
+  EXPECT_EQ(server.send(sid, WireProtocol::kAsap, make_message(0x03, 8)), SendResult::kNoConnection);
 }
 
 // ASAP-KA-04 relies on this: the registrar learns that the PE's association ended.
 TEST_F(SctpTransportTest, ClientCloseGivesServerOnClosed) {
-  const std::uint16_t port = listen(server, Protocol::kAsap);
-  const auto ids_cid = connect(Protocol::kAsap, port);
+  const std::uint16_t port = listen(server, WireProtocol::kAsap);
+  const auto ids_cid = connect(WireProtocol::kAsap, port);
   const ConnectionId cid = ids_cid.first;
   const ConnectionId sid = ids_cid.second;
-  ASSERT_NE(sid, kNoConnection);
+  ASSERT_NE(sid, kNoConnectionId);
   EXPECT_EQ(server.connection_count(), 1u);
   client.close(cid);
   EXPECT_EQ(client.peer_info(cid), nullptr);
@@ -219,11 +219,11 @@ TEST_F(SctpTransportTest, ClientCloseGivesServerOnClosed) {
 }
 
 TEST_F(SctpTransportTest, ClientAbortGivesServerCommLost) {
-  const std::uint16_t port = listen(server, Protocol::kAsap);
-  const auto ids_cid = connect(Protocol::kAsap, port);
+  const std::uint16_t port = listen(server, WireProtocol::kAsap);
+  const auto ids_cid = connect(WireProtocol::kAsap, port);
   const ConnectionId cid = ids_cid.first;
   const ConnectionId sid = ids_cid.second;
-  ASSERT_NE(sid, kNoConnection);
+  ASSERT_NE(sid, kNoConnectionId);
   client.abort(cid);
   ASSERT_TRUE(run_until(loop, [&] { return server_handler.is_closed(sid) && client_handler.is_closed(cid); }))
       << "server closed " << server_handler.is_closed(sid) << " client closed " << client_handler.is_closed(cid);
@@ -233,11 +233,11 @@ TEST_F(SctpTransportTest, ClientAbortGivesServerCommLost) {
 
 // The takeover PR opens a new association to a PE's listening ASAP endpoint (asap.md §1).
 TEST_F(SctpTransportTest, ServerOpensOutgoingAssociationToListeningPeer) {
-  listen(server, Protocol::kAsap);  // outgoing associations leave from this listener's port
-  const std::uint16_t pe_port = listen(client, Protocol::kAsap);
+  listen(server, WireProtocol::kAsap);  // outgoing associations leave from this listener's port
+  const std::uint16_t pe_port = listen(client, WireProtocol::kAsap);
   const IpAddress addrs[] = {kLoopback};
-  ConnectionId out = server.connect_sctp(Protocol::kAsap, addrs, pe_port, udp_port());
-  ASSERT_NE(out, kNoConnection);
+  ConnectionId out = server.connect_sctp(WireProtocol::kAsap, addrs, pe_port, udp_port());
+  ASSERT_NE(out, kNoConnectionId);
   ASSERT_TRUE(run_until(loop, [&] { return !server_handler.connected.empty() && !client_handler.connected.empty(); }));
   EXPECT_EQ(server_handler.connected[0], out);
   EXPECT_TRUE(server_handler.peers[out].outgoing);
@@ -246,18 +246,18 @@ TEST_F(SctpTransportTest, ServerOpensOutgoingAssociationToListeningPeer) {
   EXPECT_FALSE(client_handler.peers[in].outgoing);
   auto keep_alive = make_message(0x07, 28, 3);
   keep_alive[1] = 0x01;  // H bit
-  EXPECT_EQ(server.send(out, Protocol::kAsap, keep_alive), SendResult::kSent);
+  EXPECT_EQ(server.send(out, WireProtocol::kAsap, keep_alive), SendResult::kSent);
   ASSERT_TRUE(run_until(loop, [&] { return !client_handler.messages.empty(); }));
   EXPECT_EQ(client_handler.messages[0].bytes, keep_alive);
   EXPECT_EQ(client_handler.messages[0].id, in);
   // From a listener (fixed source port) only one association per peer endpoint can exist.
-  EXPECT_EQ(server.connect_sctp(Protocol::kAsap, addrs, pe_port, udp_port()), kNoConnection);
+  EXPECT_EQ(server.connect_sctp(WireProtocol::kAsap, addrs, pe_port, udp_port()), kNoConnectionId);
 }
 
 TEST_F(SctpTransportTest, ConnectToPortWithoutListenerFails) {
   const IpAddress addrs[] = {kLoopback};
-  ConnectionId id = client.connect_sctp(Protocol::kAsap, addrs, 39999, udp_port());
-  ASSERT_NE(id, kNoConnection);
+  ConnectionId id = client.connect_sctp(WireProtocol::kAsap, addrs, 39999, udp_port());
+  ASSERT_NE(id, kNoConnectionId);
   ASSERT_TRUE(run_until(loop, [&] { return client_handler.is_closed(id); }));
   EXPECT_EQ(client_handler.close_reason(id), CloseReason::kConnectFailed);
   EXPECT_TRUE(client_handler.connected.empty());
@@ -265,15 +265,15 @@ TEST_F(SctpTransportTest, ConnectToPortWithoutListenerFails) {
 }
 
 TEST_F(SctpTransportTest, TenThousandMessagesArriveCompleteAndInOrder) {
-  const std::uint16_t port = listen(server, Protocol::kAsap);
-  const auto ids_cid = connect(Protocol::kAsap, port);
+  const std::uint16_t port = listen(server, WireProtocol::kAsap);
+  const auto ids_cid = connect(WireProtocol::kAsap, port);
   const ConnectionId cid = ids_cid.first;
   const ConnectionId sid = ids_cid.second;
-  ASSERT_NE(sid, kNoConnection);
+  ASSERT_NE(sid, kNoConnectionId);
   constexpr std::uint32_t kCount = 10000;
   std::size_t queued = 0;
   for (std::uint32_t i = 0; i < kCount; ++i) {
-    SendResult r = client.send(cid, Protocol::kAsap, make_message(0x05, 8 + 4 * (i % 64), i));
+    SendResult r = client.send(cid, WireProtocol::kAsap, make_message(0x05, 8 + 4 * (i % 64), i));
     ASSERT_TRUE(send_ok(r)) << to_string(r) << " at " << i;
     if (r == SendResult::kQueued) ++queued;
     if (i % 512 == 0) loop.run_once(0);  // let SACKs flow, as a real event loop would
@@ -294,9 +294,9 @@ TEST_F(SctpTransportTest, TenThousandMessagesArriveCompleteAndInOrder) {
 TEST_F(SctpTransportTest, CloseSendsQueuedMessagesBeforeEnding) {
   RecordingHandler h;
   KernelTransport sender(loop, h, StackEnvironment::stack.get());
-  const std::uint16_t port = listen(server, Protocol::kAsap);
+  const std::uint16_t port = listen(server, WireProtocol::kAsap);
   const IpAddress addrs[] = {kLoopback};
-  ConnectionId id = sender.connect_sctp(Protocol::kAsap, addrs, port, udp_port());
+  ConnectionId id = sender.connect_sctp(WireProtocol::kAsap, addrs, port, udp_port());
   ASSERT_TRUE(run_until(loop, [&] { return h.connected.size() == 1 && server_handler.connected.size() == 1; }));
   expect_close_flushes_queue(loop, sender, h, server_handler, id, 200, 60000);
 }
@@ -308,14 +308,14 @@ TEST_F(SctpTransportTest, FullSendBufferQueuesThenDropsAndFlushesInOrder) {
   config.max_queued_messages = 4;
   RecordingHandler h;
   KernelTransport sender(loop, h, StackEnvironment::stack.get(), config);
-  const std::uint16_t port = listen(server, Protocol::kAsap);
+  const std::uint16_t port = listen(server, WireProtocol::kAsap);
   const IpAddress addrs[] = {kLoopback};
-  ConnectionId id = sender.connect_sctp(Protocol::kAsap, addrs, port, udp_port());
+  ConnectionId id = sender.connect_sctp(WireProtocol::kAsap, addrs, port, udp_port());
   ASSERT_TRUE(run_until(loop, [&] { return h.connected.size() == 1 && server_handler.connected.size() == 1; }));
   std::vector<std::uint32_t> accepted;
   int full = 0;
   for (std::uint32_t i = 0; i < 200 && full == 0; ++i) {  // no loop run: nothing drains
-    SendResult r = sender.send(id, Protocol::kAsap, make_message(0x05, 60000, i));
+    SendResult r = sender.send(id, WireProtocol::kAsap, make_message(0x05, 60000, i));
     if (send_ok(r)) accepted.push_back(i);
     if (r == SendResult::kQueueFull) ++full;
   }
@@ -329,22 +329,22 @@ TEST_F(SctpTransportTest, FullSendBufferQueuesThenDropsAndFlushesInOrder) {
 }
 
 TEST_F(SctpTransportTest, LargestMessageArrivesWhole) {
-  const std::uint16_t port = listen(server, Protocol::kAsap);
-  const auto ids_cid = connect(Protocol::kAsap, port);
+  const std::uint16_t port = listen(server, WireProtocol::kAsap);
+  const auto ids_cid = connect(WireProtocol::kAsap, port);
   const ConnectionId cid = ids_cid.first;
   const ConnectionId sid = ids_cid.second;
-  ASSERT_NE(sid, kNoConnection);
+  ASSERT_NE(sid, kNoConnectionId);
   auto big = make_message(0x06, 65532, 42);
-  EXPECT_TRUE(send_ok(client.send(cid, Protocol::kAsap, big)));
+  EXPECT_TRUE(send_ok(client.send(cid, WireProtocol::kAsap, big)));
   std::vector<std::uint8_t> too_big(65536, 0);
-  EXPECT_EQ(client.send(cid, Protocol::kAsap, too_big), SendResult::kTooBig);
+  EXPECT_EQ(client.send(cid, WireProtocol::kAsap, too_big), SendResult::kTooBig);
   ASSERT_TRUE(run_until(loop, [&] { return !server_handler.messages.empty(); }));
   EXPECT_EQ(server_handler.messages[0].bytes, big);
 }
 
 // A foreign peer (a raw usrsctp socket in this process) sends PPIDs our transport never sends.
 TEST_F(SctpTransportTest, UnknownAndLegacyPpidsAreReported) {
-  const std::uint16_t port = listen(server, Protocol::kAsap);
+  const std::uint16_t port = listen(server, WireProtocol::kAsap);
   struct socket* raw = usrsctp_socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP, nullptr, nullptr, 0, nullptr);
   ASSERT_NE(raw, nullptr);
   sctp_udpencaps encaps{};
@@ -364,7 +364,7 @@ TEST_F(SctpTransportTest, UnknownAndLegacyPpidsAreReported) {
   ASSERT_TRUE(run_until(loop, [&] { return !server_handler.unknown_ppids.empty() && !server_handler.messages.empty(); }));
   ASSERT_EQ(server_handler.connected.size(), 1u);
   EXPECT_EQ(server_handler.unknown_ppids[0], std::make_pair(server_handler.connected[0], std::uint32_t{99}));
-  EXPECT_EQ(server_handler.messages[0].info.protocol, Protocol::kAsap);
+  EXPECT_EQ(server_handler.messages[0].info.protocol, WireProtocol::kAsap);
   EXPECT_EQ(server_handler.messages[0].info.ppid, kAsapLegacyPpid);
   EXPECT_EQ(server.counters().unknown_ppid, 1u);
   usrsctp_close(raw);
@@ -372,7 +372,7 @@ TEST_F(SctpTransportTest, UnknownAndLegacyPpidsAreReported) {
 }
 
 TEST_F(SctpTransportTest, ManyClientTransportsOnOneListener) {
-  const std::uint16_t port = listen(server, Protocol::kAsap);
+  const std::uint16_t port = listen(server, WireProtocol::kAsap);
   constexpr int kClients = 8;
   std::vector<std::unique_ptr<RecordingHandler>> handlers;
   std::vector<std::unique_ptr<KernelTransport>> clients;
@@ -381,13 +381,13 @@ TEST_F(SctpTransportTest, ManyClientTransportsOnOneListener) {
   for (int i = 0; i < kClients; ++i) {
     handlers.push_back(std::make_unique<RecordingHandler>());
     clients.push_back(std::make_unique<KernelTransport>(loop, *handlers.back(), StackEnvironment::stack.get()));
-    ids.push_back(clients.back()->connect_sctp(Protocol::kAsap, addrs, port, udp_port()));
-    ASSERT_NE(ids.back(), kNoConnection);
+    ids.push_back(clients.back()->connect_sctp(WireProtocol::kAsap, addrs, port, udp_port()));
+    ASSERT_NE(ids.back(), kNoConnectionId);
   }
   // Without a listener each connect gets its own socket: a second association from the same
   // transport to the same server works too.
-  ConnectionId second = clients[0]->connect_sctp(Protocol::kAsap, addrs, port, udp_port());
-  ASSERT_NE(second, kNoConnection);
+  ConnectionId second = clients[0]->connect_sctp(WireProtocol::kAsap, addrs, port, udp_port());
+  ASSERT_NE(second, kNoConnectionId);
   ASSERT_TRUE(run_until(loop, [&] { return server_handler.connected.size() == kClients + 1; }));
   clients[0]->close(second);
   ASSERT_TRUE(run_until(loop, [&] { return server_handler.closed.size() == 1; }));
@@ -396,7 +396,7 @@ TEST_F(SctpTransportTest, ManyClientTransportsOnOneListener) {
       return std::find(handlers[i]->connected.begin(), handlers[i]->connected.end(), ids[i]) !=
              handlers[i]->connected.end();
     }));
-    EXPECT_EQ(clients[i]->send(ids[i], Protocol::kAsap, make_message(0x01, 8, static_cast<std::uint32_t>(i))),
+    EXPECT_EQ(clients[i]->send(ids[i], WireProtocol::kAsap, make_message(0x01, 8, static_cast<std::uint32_t>(i))),
               SendResult::kSent);
   }
   ASSERT_TRUE(run_until(loop, [&] { return server_handler.messages.size() == kClients; }));
@@ -425,12 +425,12 @@ TEST_F(SctpTransportTest, MultiHomedEndpointReportsAllAddresses) {
   ::freeifaddrs(list);
   if (!second) GTEST_SKIP() << "no second IPv4 address on this host";
   const IpAddress both[] = {kLoopback, *second};
-  ListenResult r = server.listen_sctp(Protocol::kAsap, both, 0);
+  ListenResult r = server.listen_sctp(WireProtocol::kAsap, both, 0);
   ASSERT_TRUE(r.ok) << r.detail;
-  ConnectionId cid = client.connect_sctp(Protocol::kAsap, both, r.port, udp_port());
-  ASSERT_NE(cid, kNoConnection);
+  ConnectionId cid = client.connect_sctp(WireProtocol::kAsap, both, r.port, udp_port());
+  ASSERT_NE(cid, kNoConnectionId);
   ASSERT_TRUE(run_until(loop, [&] { return client_handler.connected.size() == 1; }));
-  const PeerInfo* peer = client.peer_info(cid);
+  const ConnectionPeer* peer = client.peer_info(cid);
   ASSERT_NE(peer, nullptr);
   EXPECT_EQ(peer->addresses.size(), 2u);
   EXPECT_NE(std::find(peer->addresses.begin(), peer->addresses.end(), kLoopback), peer->addresses.end());
@@ -439,11 +439,11 @@ TEST_F(SctpTransportTest, MultiHomedEndpointReportsAllAddresses) {
 }
 
 TEST_F(SctpTransportTest, CloseAllEndsEveryAssociationAndListener) {
-  const std::uint16_t port = listen(server, Protocol::kAsap);
-  const auto ids_cid = connect(Protocol::kAsap, port);
+  const std::uint16_t port = listen(server, WireProtocol::kAsap);
+  const auto ids_cid = connect(WireProtocol::kAsap, port);
   const ConnectionId cid = ids_cid.first;
   const ConnectionId sid = ids_cid.second;
-  ASSERT_NE(sid, kNoConnection);
+  ASSERT_NE(sid, kNoConnectionId);
   server.close_all();
   ASSERT_TRUE(run_until(loop, [&] { return server_handler.is_closed(sid) && client_handler.is_closed(cid); }));
   EXPECT_EQ(server_handler.close_reason(sid), CloseReason::kShutdown);
@@ -451,8 +451,8 @@ TEST_F(SctpTransportTest, CloseAllEndsEveryAssociationAndListener) {
   // The listener is gone: a new association is refused. (While the old association to the same
   // endpoint is still finishing its SHUTDOWN, connect_sctp() may also refuse at once.)
   const IpAddress addrs[] = {kLoopback};
-  ConnectionId late = client.connect_sctp(Protocol::kAsap, addrs, port, udp_port());
-  if (late != kNoConnection) {
+  ConnectionId late = client.connect_sctp(WireProtocol::kAsap, addrs, port, udp_port());
+  if (late != kNoConnectionId) {
     ASSERT_TRUE(run_until(loop, [&] { return client_handler.is_closed(late); }));
     EXPECT_EQ(client_handler.close_reason(late), CloseReason::kConnectFailed);
   }
@@ -498,13 +498,13 @@ TEST_F(SctpTwoProcessTest, OutgoingAssociationToPeerOnAnotherUdpPort) {
   ASSERT_EQ(std::sscanf(ready.c_str(), "READY %u %u", &peer_udp, &peer_sctp), 2) << ready;
   ASSERT_NE(peer_udp, udp_port());
   const IpAddress addrs[] = {kLoopback};
-  ConnectionId id = client.connect_sctp(Protocol::kAsap, addrs, static_cast<std::uint16_t>(peer_sctp),
+  ConnectionId id = client.connect_sctp(WireProtocol::kAsap, addrs, static_cast<std::uint16_t>(peer_sctp),
                                         static_cast<std::uint16_t>(peer_udp));
-  ASSERT_NE(id, kNoConnection);
+  ASSERT_NE(id, kNoConnectionId);
   ASSERT_TRUE(run_until(loop, [&] { return client_handler.connected.size() == 1; }));
   EXPECT_EQ(client.peer_info(id)->udp_encapsulation_port, peer_udp);
   auto m = make_message(0x01, 20, 5);
-  EXPECT_EQ(client.send(id, Protocol::kAsap, m), SendResult::kSent);
+  EXPECT_EQ(client.send(id, WireProtocol::kAsap, m), SendResult::kSent);
   ASSERT_TRUE(run_until(loop, [&] { return !client_handler.messages.empty(); }));
   EXPECT_EQ(client_handler.messages[0].bytes, m);
   client.close(id);
@@ -513,7 +513,7 @@ TEST_F(SctpTwoProcessTest, OutgoingAssociationToPeerOnAnotherUdpPort) {
 }
 
 TEST_F(SctpTwoProcessTest, IncomingAssociationFromPeerOnAnotherUdpPort) {
-  const std::uint16_t port = listen(server, Protocol::kAsap);
+  const std::uint16_t port = listen(server, WireProtocol::kAsap);
   server_handler.on_message_hook = [&](ConnectionId id, const MessageInfo& info, std::span<const std::uint8_t> b) {
     server.send(id, info.protocol, b);  // echo
   };
@@ -540,7 +540,7 @@ TEST_F(SctpTransportTest, SecondStackInProcessIsRefused) {
 }
 
 TEST_F(SctpTransportTest, SendToUnknownIdFails) {
-  EXPECT_EQ(server.send(12345, Protocol::kAsap, make_message(1, 8)), SendResult::kNoConnection);
+  EXPECT_EQ(server.send(12345, WireProtocol::kAsap, make_message(1, 8)), SendResult::kNoConnection);
   EXPECT_EQ(server.peer_info(12345), nullptr);
   server.close(12345);
   server.abort(12345);

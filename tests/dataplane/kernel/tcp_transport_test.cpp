@@ -28,23 +28,23 @@ class TcpTransportTest : public ::testing::Test {
  protected:
   TcpTransportTest() : server(loop, server_handler, nullptr), client(loop, client_handler, nullptr) {}
 
-  std::uint16_t listen(KernelTransport& t, Protocol protocol, bool mptcp = false) {
+  std::uint16_t listen(KernelTransport& t, WireProtocol protocol, bool mptcp = false) {
     const IpAddress addrs[] = {kLoopback};
     ListenResult r = t.listen_tcp(protocol, addrs, 0, mptcp);
     EXPECT_TRUE(r.ok) << r.detail;
     return r.port;
   }
 
-  std::pair<ConnectionId, ConnectionId> connect(Protocol protocol, std::uint16_t port, bool mptcp = false) {
+  std::pair<ConnectionId, ConnectionId> connect(WireProtocol protocol, std::uint16_t port, bool mptcp = false) {
     const std::size_t before = server_handler.connected.size();
     ConnectionId cid = client.connect_tcp(protocol, kLoopback, port, mptcp);
-    EXPECT_NE(cid, kNoConnection);
+    EXPECT_NE(cid, kNoConnectionId);
     EXPECT_TRUE(run_until(loop, [&] {
       return server_handler.connected.size() > before &&
              std::find(client_handler.connected.begin(), client_handler.connected.end(), cid) !=
                  client_handler.connected.end();
     }));
-    return {cid, server_handler.connected.empty() ? kNoConnection : server_handler.connected.back()};
+    return {cid, server_handler.connected.empty() ? kNoConnectionId : server_handler.connected.back()};
   }
 
   // A plain blocking socket connected to the server, for writing arbitrary bytes.
@@ -63,15 +63,15 @@ class TcpTransportTest : public ::testing::Test {
 };
 
 TEST_F(TcpTransportTest, AsapMessagesBothWaysAndPeerInfo) {
-  const std::uint16_t port = listen(server, Protocol::kAsap);
-  const auto ids_cid = connect(Protocol::kAsap, port);
+  const std::uint16_t port = listen(server, WireProtocol::kAsap);
+  const auto ids_cid = connect(WireProtocol::kAsap, port);
   const ConnectionId cid = ids_cid.first;
   const ConnectionId sid = ids_cid.second;
-  ASSERT_NE(sid, kNoConnection);
-  const PeerInfo* peer = server.peer_info(sid);
+  ASSERT_NE(sid, kNoConnectionId);
+  const ConnectionPeer* peer = server.peer_info(sid);
   ASSERT_NE(peer, nullptr);
   EXPECT_EQ(peer->kind, TransportProtocol::kTcp);
-  EXPECT_EQ(peer->protocol, Protocol::kAsap);
+  EXPECT_EQ(peer->protocol, WireProtocol::kAsap);
   ASSERT_EQ(peer->addresses.size(), 1u);
   EXPECT_EQ(peer->addresses[0], kLoopback);
   EXPECT_NE(peer->port, 0);
@@ -79,25 +79,25 @@ TEST_F(TcpTransportTest, AsapMessagesBothWaysAndPeerInfo) {
   EXPECT_EQ(client.peer_info(cid)->port, port);
 
   auto reg = make_message(0x01, 40, 1);
-  EXPECT_EQ(client.send(cid, Protocol::kAsap, reg), SendResult::kSent);
+  EXPECT_EQ(client.send(cid, WireProtocol::kAsap, reg), SendResult::kSent);
   ASSERT_TRUE(run_until(loop, [&] { return !server_handler.messages.empty(); }));
   EXPECT_EQ(server_handler.messages[0].bytes, reg);
-  EXPECT_EQ(server_handler.messages[0].info.protocol, Protocol::kAsap);
+  EXPECT_EQ(server_handler.messages[0].info.protocol, WireProtocol::kAsap);
   EXPECT_EQ(server_handler.messages[0].info.ppid, 0u);
   auto resp = make_message(0x03, 20, 2);
-  EXPECT_EQ(server.send(sid, Protocol::kAsap, resp), SendResult::kSent);
+  EXPECT_EQ(server.send(sid, WireProtocol::kAsap, resp), SendResult::kSent);
   ASSERT_TRUE(run_until(loop, [&] { return !client_handler.messages.empty(); }));
   EXPECT_EQ(client_handler.messages[0].bytes, resp);
 }
 
 // Wildcard listener: one dual-stack socket; IPv4 peers are reported as IPv4 (not v4-mapped).
 TEST_F(TcpTransportTest, WildcardListenerAcceptsIpv4AndIpv6) {
-  ListenResult r = server.listen_tcp(Protocol::kAsap, {}, 0);
+  ListenResult r = server.listen_tcp(WireProtocol::kAsap, {}, 0);
   ASSERT_TRUE(r.ok) << r.detail;
-  ConnectionId a = client.connect_tcp(Protocol::kAsap, kLoopback, r.port);
-  ConnectionId b = client.connect_tcp(Protocol::kAsap, *IpAddress::parse("::1"), r.port);
-  ASSERT_NE(a, kNoConnection);
-  ASSERT_NE(b, kNoConnection);
+  ConnectionId a = client.connect_tcp(WireProtocol::kAsap, kLoopback, r.port);
+  ConnectionId b = client.connect_tcp(WireProtocol::kAsap, *IpAddress::parse("::1"), r.port);
+  ASSERT_NE(a, kNoConnectionId);
+  ASSERT_NE(b, kNoConnectionId);
   ASSERT_TRUE(run_until(loop, [&] { return server_handler.connected.size() == 2 && client_handler.connected.size() == 2; }));
   std::vector<IpAddress> seen;
   for (auto& [id, peer] : server_handler.peers) seen.push_back(peer.addresses.at(0));
@@ -106,23 +106,23 @@ TEST_F(TcpTransportTest, WildcardListenerAcceptsIpv4AndIpv6) {
 }
 
 TEST_F(TcpTransportTest, EnrpListenerMarksMessagesEnrp) {
-  const std::uint16_t port = listen(server, Protocol::kEnrp);
-  const auto ids_cid = connect(Protocol::kEnrp, port);
+  const std::uint16_t port = listen(server, WireProtocol::kEnrp);
+  const auto ids_cid = connect(WireProtocol::kEnrp, port);
   const ConnectionId cid = ids_cid.first;
   const ConnectionId sid = ids_cid.second;
-  ASSERT_NE(sid, kNoConnection);
-  EXPECT_EQ(client.send(cid, Protocol::kEnrp, make_message(0x01, 16)), SendResult::kSent);
+  ASSERT_NE(sid, kNoConnectionId);
+  EXPECT_EQ(client.send(cid, WireProtocol::kEnrp, make_message(0x01, 16)), SendResult::kSent);
   ASSERT_TRUE(run_until(loop, [&] { return !server_handler.messages.empty(); }));
-  EXPECT_EQ(server_handler.messages[0].info.protocol, Protocol::kEnrp);
+  EXPECT_EQ(server_handler.messages[0].info.protocol, WireProtocol::kEnrp);
 }
 
 // A TCP connection is an association: its end removes the PEs (ASAP-KA-04 analogue, nextgen §6.4).
 TEST_F(TcpTransportTest, ClientCloseGivesServerOnClosedOnce) {
-  const std::uint16_t port = listen(server, Protocol::kAsap);
-  const auto ids_cid = connect(Protocol::kAsap, port);
+  const std::uint16_t port = listen(server, WireProtocol::kAsap);
+  const auto ids_cid = connect(WireProtocol::kAsap, port);
   const ConnectionId cid = ids_cid.first;
   const ConnectionId sid = ids_cid.second;
-  ASSERT_NE(sid, kNoConnection);
+  ASSERT_NE(sid, kNoConnectionId);
   client.close(cid);
   EXPECT_FALSE(client_handler.is_closed(cid));  // never re-entrantly from close()
   ASSERT_TRUE(run_until(loop, [&] { return server_handler.is_closed(sid) && client_handler.is_closed(cid); }));
@@ -135,11 +135,11 @@ TEST_F(TcpTransportTest, ClientCloseGivesServerOnClosedOnce) {
 }
 
 TEST_F(TcpTransportTest, AbortResetsPeer) {
-  const std::uint16_t port = listen(server, Protocol::kAsap);
-  const auto ids_cid = connect(Protocol::kAsap, port);
+  const std::uint16_t port = listen(server, WireProtocol::kAsap);
+  const auto ids_cid = connect(WireProtocol::kAsap, port);
   const ConnectionId cid = ids_cid.first;
   const ConnectionId sid = ids_cid.second;
-  ASSERT_NE(sid, kNoConnection);
+  ASSERT_NE(sid, kNoConnectionId);
   server.abort(sid);
   ASSERT_TRUE(run_until(loop, [&] { return server_handler.is_closed(sid) && client_handler.is_closed(cid); }));
   EXPECT_EQ(server_handler.close_reason(sid), CloseReason::kLocalAbort);
@@ -155,22 +155,22 @@ TEST_F(TcpTransportTest, ConnectToClosedPortFails) {
   ::getsockname(fd, sa.get(), &len);
   const std::uint16_t port = port_of(sa.get());
   ::close(fd);
-  ConnectionId id = client.connect_tcp(Protocol::kAsap, kLoopback, port);
-  ASSERT_NE(id, kNoConnection);
+  ConnectionId id = client.connect_tcp(WireProtocol::kAsap, kLoopback, port);
+  ASSERT_NE(id, kNoConnectionId);
   ASSERT_TRUE(run_until(loop, [&] { return client_handler.is_closed(id); }));
   EXPECT_EQ(client_handler.close_reason(id), CloseReason::kConnectFailed);
   EXPECT_TRUE(client_handler.connected.empty());
 }
 
 TEST_F(TcpTransportTest, TenThousandMessagesArriveCompleteAndInOrder) {
-  const std::uint16_t port = listen(server, Protocol::kAsap);
-  const auto ids_cid = connect(Protocol::kAsap, port);
+  const std::uint16_t port = listen(server, WireProtocol::kAsap);
+  const auto ids_cid = connect(WireProtocol::kAsap, port);
   const ConnectionId cid = ids_cid.first;
   const ConnectionId sid = ids_cid.second;
-  ASSERT_NE(sid, kNoConnection);
+  ASSERT_NE(sid, kNoConnectionId);
   constexpr std::uint32_t kCount = 10000;
   for (std::uint32_t i = 0; i < kCount; ++i) {
-    SendResult r = client.send(cid, Protocol::kAsap, make_message(0x05, 8 + 4 * (i % 64), i));
+    SendResult r = client.send(cid, WireProtocol::kAsap, make_message(0x05, 8 + 4 * (i % 64), i));
     ASSERT_TRUE(send_ok(r)) << to_string(r) << " at " << i;
   }
   ASSERT_TRUE(run_until(loop, [&] { return server_handler.messages.size() >= kCount; }, std::chrono::seconds(20)));
@@ -185,8 +185,8 @@ TEST_F(TcpTransportTest, TenThousandMessagesArriveCompleteAndInOrder) {
 TEST_F(TcpTransportTest, CloseSendsQueuedMessagesBeforeEnding) {
   RecordingHandler h;
   KernelTransport sender(loop, h, nullptr);
-  const std::uint16_t port = listen(server, Protocol::kAsap);
-  ConnectionId id = sender.connect_tcp(Protocol::kAsap, kLoopback, port);
+  const std::uint16_t port = listen(server, WireProtocol::kAsap);
+  ConnectionId id = sender.connect_tcp(WireProtocol::kAsap, kLoopback, port);
   ASSERT_TRUE(run_until(loop, [&] { return h.connected.size() == 1 && server_handler.connected.size() == 1; }));
   expect_close_flushes_queue(loop, sender, h, server_handler, id, 5000, 65532);
 }
@@ -198,13 +198,13 @@ TEST_F(TcpTransportTest, FullSocketQueuesThenDropsAndFlushesInOrder) {
   config.max_queued_messages = 8;
   RecordingHandler h;
   KernelTransport sender(loop, h, nullptr, config);
-  const std::uint16_t port = listen(server, Protocol::kAsap);
-  ConnectionId id = sender.connect_tcp(Protocol::kAsap, kLoopback, port);
+  const std::uint16_t port = listen(server, WireProtocol::kAsap);
+  ConnectionId id = sender.connect_tcp(WireProtocol::kAsap, kLoopback, port);
   ASSERT_TRUE(run_until(loop, [&] { return h.connected.size() == 1 && server_handler.connected.size() == 1; }));
   std::vector<std::uint32_t> accepted;
   int full = 0;
   for (std::uint32_t i = 0; i < 5000 && full == 0; ++i) {  // no loop run: the server does not read
-    SendResult r = sender.send(id, Protocol::kAsap, make_message(0x05, 65532, i));
+    SendResult r = sender.send(id, WireProtocol::kAsap, make_message(0x05, 65532, i));
     if (send_ok(r)) accepted.push_back(i);
     if (r == SendResult::kQueueFull) ++full;
   }
@@ -217,10 +217,10 @@ TEST_F(TcpTransportTest, FullSocketQueuesThenDropsAndFlushesInOrder) {
 }
 
 TEST_F(TcpTransportTest, MessagesSentWhileConnectingAreDeliveredAfterConnect) {
-  const std::uint16_t port = listen(server, Protocol::kAsap);
-  ConnectionId cid = client.connect_tcp(Protocol::kAsap, kLoopback, port);
-  ASSERT_NE(cid, kNoConnection);
-  EXPECT_EQ(client.send(cid, Protocol::kAsap, make_message(0x01, 12, 5)), SendResult::kQueued);
+  const std::uint16_t port = listen(server, WireProtocol::kAsap);
+  ConnectionId cid = client.connect_tcp(WireProtocol::kAsap, kLoopback, port);
+  ASSERT_NE(cid, kNoConnectionId);
+  EXPECT_EQ(client.send(cid, WireProtocol::kAsap, make_message(0x01, 12, 5)), SendResult::kQueued);
   ASSERT_TRUE(run_until(loop, [&] { return !server_handler.messages.empty(); }));
   EXPECT_EQ(seq_of(server_handler.messages[0].bytes), 5u);
 }
@@ -229,7 +229,7 @@ TEST_F(TcpTransportTest, MessagesSentWhileConnectingAreDeliveredAfterConnect) {
 class TcpFramingErrorTest : public TcpTransportTest, public ::testing::WithParamInterface<std::uint16_t> {};
 
 TEST_P(TcpFramingErrorTest, BadLengthClosesConnection) {
-  const std::uint16_t port = listen(server, Protocol::kAsap);
+  const std::uint16_t port = listen(server, WireProtocol::kAsap);
   int fd = raw_connect(port);
   ASSERT_TRUE(run_until(loop, [&] { return server_handler.connected.size() == 1; }));
   const ConnectionId sid = server_handler.connected[0];
@@ -253,7 +253,7 @@ TEST_P(TcpFramingErrorTest, BadLengthClosesConnection) {
 INSTANTIATE_TEST_SUITE_P(Lengths, TcpFramingErrorTest, ::testing::Values(0, 2, 6, 13, 65535));
 
 TEST_F(TcpTransportTest, EnrpMinimumLengthIs12) {
-  const std::uint16_t port = listen(server, Protocol::kEnrp);
+  const std::uint16_t port = listen(server, WireProtocol::kEnrp);
   int fd = raw_connect(port);
   ASSERT_TRUE(run_until(loop, [&] { return server_handler.connected.size() == 1; }));
   std::uint8_t bytes[8] = {0x01, 0, 0, 8, 0, 0, 0, 0};
@@ -268,7 +268,7 @@ TEST_F(TcpTransportTest, ConfiguredMaximumIsEnforced) {
   config.max_message_size = 64;
   RecordingHandler h;
   KernelTransport small(loop, h, nullptr, config);
-  const std::uint16_t port = listen(small, Protocol::kAsap);
+  const std::uint16_t port = listen(small, WireProtocol::kAsap);
   int fd = raw_connect(port);
   ASSERT_TRUE(run_until(loop, [&] { return h.connected.size() == 1; }));
   auto ok = make_message(0x01, 64);
@@ -278,12 +278,12 @@ TEST_F(TcpTransportTest, ConfiguredMaximumIsEnforced) {
   ASSERT_TRUE(run_until(loop, [&] { return h.is_closed(h.connected[0]); }));
   EXPECT_EQ(h.messages.size(), 1u);
   EXPECT_EQ(h.close_reason(h.connected[0]), CloseReason::kFramingError);
-  EXPECT_EQ(small.send(12345, Protocol::kAsap, ok), SendResult::kNoConnection);
+  EXPECT_EQ(small.send(12345, WireProtocol::kAsap, ok), SendResult::kNoConnection);
   ::close(fd);
 }
 
 TEST_F(TcpTransportTest, SplitAndMergedSegmentsAreReframed) {
-  const std::uint16_t port = listen(server, Protocol::kAsap);
+  const std::uint16_t port = listen(server, WireProtocol::kAsap);
   int fd = raw_connect(port);
   ASSERT_TRUE(run_until(loop, [&] { return server_handler.connected.size() == 1; }));
   std::vector<std::uint8_t> stream;
@@ -308,32 +308,32 @@ TEST_F(TcpTransportTest, SplitAndMergedSegmentsAreReframed) {
 
 // nextgen.md §6.7: IPPROTO_MPTCP listeners, falling back to TCP where the kernel refuses.
 TEST_F(TcpTransportTest, MptcpListenerAndConnectWorkOrFallBack) {
-  const std::uint16_t port = listen(server, Protocol::kAsap, /*mptcp=*/true);
+  const std::uint16_t port = listen(server, WireProtocol::kAsap, /*mptcp=*/true);
   ASSERT_NE(port, 0);
-  const auto ids_cid = connect(Protocol::kAsap, port, /*mptcp=*/true);
+  const auto ids_cid = connect(WireProtocol::kAsap, port, /*mptcp=*/true);
   const ConnectionId cid = ids_cid.first;
   const ConnectionId sid = ids_cid.second;
-  ASSERT_NE(sid, kNoConnection);
+  ASSERT_NE(sid, kNoConnectionId);
   EXPECT_EQ(server.peer_info(sid)->kind, TransportProtocol::kTcp);
-  EXPECT_EQ(client.send(cid, Protocol::kAsap, make_message(0x01, 8)), SendResult::kSent);
+  EXPECT_EQ(client.send(cid, WireProtocol::kAsap, make_message(0x01, 8)), SendResult::kSent);
   ASSERT_TRUE(run_until(loop, [&] { return !server_handler.messages.empty(); }));
   RecordProperty("mptcp_fallbacks", static_cast<int>(server.counters().mptcp_fallbacks));
 }
 
 TEST_F(TcpTransportTest, CloseAllReportsShutdownForEveryConnection) {
-  const std::uint16_t port = listen(server, Protocol::kAsap);
-  const auto ids_c1 = connect(Protocol::kAsap, port);
+  const std::uint16_t port = listen(server, WireProtocol::kAsap);
+  const auto ids_c1 = connect(WireProtocol::kAsap, port);
   const ConnectionId s1 = ids_c1.second;
-  const auto ids_c2 = connect(Protocol::kAsap, port);
+  const auto ids_c2 = connect(WireProtocol::kAsap, port);
   const ConnectionId s2 = ids_c2.second;
-  ASSERT_NE(s2, kNoConnection);
+  ASSERT_NE(s2, kNoConnectionId);
   server.close_all();
   ASSERT_TRUE(run_until(loop, [&] { return server_handler.closed.size() == 2; }));
   EXPECT_EQ(server_handler.close_reason(s1), CloseReason::kShutdown);
   EXPECT_EQ(server_handler.close_reason(s2), CloseReason::kShutdown);
   ASSERT_TRUE(run_until(loop, [&] { return client_handler.closed.size() == 2; }));
   // The listener is gone too.
-  ConnectionId late = client.connect_tcp(Protocol::kAsap, kLoopback, port);
+  ConnectionId late = client.connect_tcp(WireProtocol::kAsap, kLoopback, port);
   ASSERT_TRUE(run_until(loop, [&] { return client_handler.is_closed(late); }));
   EXPECT_EQ(client_handler.close_reason(late), CloseReason::kConnectFailed);
 }

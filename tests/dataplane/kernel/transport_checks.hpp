@@ -22,12 +22,12 @@ inline void expect_close_flushes_queue(EventLoop& loop, KernelTransport& sender,
                                        std::size_t size) {
   std::uint32_t sent = 0;
   while (sent < max_sends && sender.queued_messages(id) < 3) {  // until something waits in the queue
-    ASSERT_TRUE(send_ok(sender.send(id, Protocol::kAsap, make_message(0x05, size, sent))));
+    ASSERT_TRUE(send_ok(sender.send(id, WireProtocol::kAsap, make_message(0x05, size, sent))));
     ++sent;
   }
   ASSERT_GE(sender.queued_messages(id), 3u);
   sender.close(id);
-  EXPECT_EQ(sender.send(id, Protocol::kAsap, make_message(0x05, 8)), SendResult::kNoConnection);
+  EXPECT_EQ(sender.send(id, WireProtocol::kAsap, make_message(0x05, 8)), SendResult::kNoConnection);
   ASSERT_FALSE(peer.connected.empty());
   const ConnectionId peer_id = peer.connected[0];
   ASSERT_TRUE(run_until(loop, [&] { return peer.is_closed(peer_id); }, std::chrono::seconds(20)));
