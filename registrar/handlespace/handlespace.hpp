@@ -52,7 +52,7 @@
 #include "registrar/common/pool_element.hpp"
 #include "registrar/common/pool_handle.hpp"
 #include "registrar/common/transport.hpp"
-#include "registrar/handlespace/function_ref.hpp"
+#include "registrar/common/function_ref.hpp"
 #include "registrar/handlespace/pe_checksum.hpp"
 #include "registrar/handlespace/pool_element_record.hpp"
 #include "registrar/handlespace/qsbr.hpp"
