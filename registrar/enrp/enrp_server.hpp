@@ -17,6 +17,9 @@
 // - The ASAP server tells it about owned-PE changes through OwnedPeListener (Handle Updates)
 //   and is told through PeMonitor to probe PEs this PR just became home of (takeover, accepted
 //   takeover suggestion).
+// - Owns: the peer table, PeerLinks, HandleTableSync, TakeoverCoordinator (each owning its own
+//   state), accepted takeover suggestions, start-up/mentor state and the remaining counters.
+//   The handlespace, output, clock, PeMonitor and multicast sender must outlive it.
 //
 // Design notes
 // - Peer identity: the table is keyed by a stable PeerKey; IDs are learned from messages.

@@ -16,7 +16,8 @@ namespace poolreg::enrp {
 namespace {
 
 // Bytes the PE TLV takes in a Handle Table Response (exact: encoded once into `buf`).
-std::size_t encoded_pe_size(std::vector<std::uint8_t>& buf, const PoolElement& pe, const wire::WireOptions& o) {
+std::size_t encoded_pe_size(std::vector<std::uint8_t>& buf, const PoolElement& pe,
+                            const wire::WireOptions& o) {
   buf.clear();
   wire::TlvWriter w{wire::ByteSink(buf)};
   wire::encode_pool_element(w, pe, true, o);
@@ -25,8 +26,8 @@ std::size_t encoded_pe_size(std::vector<std::uint8_t>& buf, const PoolElement& p
 
 }  // namespace
 
-HandleTableSync::HandleTableSync(const EnrpConfig& config, handlespace::Handlespace& handlespace, PeerTable& peers,
-                                 PeerLinks& links, const Clock& clock)
+HandleTableSync::HandleTableSync(const EnrpConfig& config, handlespace::Handlespace& handlespace,
+                                 PeerTable& peers, PeerLinks& links, const Clock& clock)
     : config_(config), hs_(handlespace), peers_(peers), links_(links), clock_(clock) {}
 
 // ---- requester side ----
@@ -51,7 +52,8 @@ void HandleTableSync::finish(RegistrarId owner, RequestSync& sync, bool complete
   if (!sync.running) return;
   if (completed) {
     ++counters_.sync_completed;
-    if (sync.purge_at_end) counters_.sync_pes_purged += hs_.purge_marked(owner, [](const handlespace::RemovedPe&) {});
+    if (sync.purge_at_end)
+      counters_.sync_pes_purged += hs_.purge_marked(owner, [](const handlespace::RemovedPe&) {});
   }
   sync = RequestSync{};
 }
@@ -101,7 +103,8 @@ void HandleTableSync::reject_stranger(ConnectionId connection, const wire::Handl
   if (links_.send_on(connection, resp, decode_options(config_))) ++counters_.sync_rejects_sent;
 }
 
-void HandleTableSync::on_request(PeerEntry* peer, ConnectionId connection, const wire::HandleTableRequest& m) {
+void HandleTableSync::on_request(PeerEntry* peer, ConnectionId connection,
+                                 const wire::HandleTableRequest& m) {
   ++counters_.sync_requests_received;
   if (peer == nullptr) {  // ENRP-SYNC-02: unknown requester → reject
     reject_stranger(connection, m);

@@ -42,15 +42,16 @@ ConnectionId PeerLinks::ensure_connection(PeerEntry& peer) {
   return c;
 }
 
-Expected<std::span<const std::uint8_t>, wire::EncodeStatus> PeerLinks::encode(const wire::EnrpMessage& message,
-                                                                               const wire::WireOptions& options) {
+Expected<std::span<const std::uint8_t>, wire::EncodeStatus> PeerLinks::encode(
+    const wire::EnrpMessage& message, const wire::WireOptions& options) {
   scratch_.clear();
   const auto r = wire::encode(message, options, wire::ByteSink(scratch_));
   if (!r.ok()) return unexpected(r.status);
   return std::span<const std::uint8_t>(scratch_.data(), r.size);
 }
 
-bool PeerLinks::send_on(ConnectionId connection, const wire::EnrpMessage& message, const wire::WireOptions& options) {
+bool PeerLinks::send_on(ConnectionId connection, const wire::EnrpMessage& message,
+                        const wire::WireOptions& options) {
   if (connection == kNoConnectionId) return false;
   const auto encoded = encode(message, options);
   if (!encoded || !output_.send(connection, WireProtocol::kEnrp, *encoded)) {
@@ -74,9 +75,11 @@ bool PeerLinks::send_error(ConnectionId connection, RegistrarId receiver, ErrorC
                            std::span<const std::uint8_t> info, const wire::WireOptions& options) {
   if (connection == kNoConnectionId) return false;
   scratch_.clear();
-  const auto r = wire::encode_enrp_error(config_.own_id, receiver, cause, info, options, wire::ByteSink(scratch_));
+  const auto r =
+      wire::encode_enrp_error(config_.own_id, receiver, cause, info, options, wire::ByteSink(scratch_));
   if (!r.ok()) return false;
-  return output_.send(connection, WireProtocol::kEnrp, std::span<const std::uint8_t>(scratch_.data(), r.size));
+  return output_.send(connection, WireProtocol::kEnrp,
+                      std::span<const std::uint8_t>(scratch_.data(), r.size));
 }
 
 void PeerLinks::resolve_duplicate_connection(PeerEntry& peer, ConnectionId other) {

@@ -51,8 +51,8 @@ class PeerLinks {
   // Encodes with `options` and sends on `connection` (replies to a requester not in the table).
   bool send_on(ConnectionId connection, const wire::EnrpMessage& message, const wire::WireOptions& options);
   // An ENRP Error quoting `info` (the caller bounds it). False when not sent.
-  bool send_error(ConnectionId connection, RegistrarId receiver, ErrorCause cause, std::span<const std::uint8_t> info,
-                  const wire::WireOptions& options);
+  bool send_error(ConnectionId connection, RegistrarId receiver, ErrorCause cause,
+                  std::span<const std::uint8_t> info, const wire::WireOptions& options);
   // The encoded message in the shared buffer (valid until the next encode or send), or why it
   // does not encode. Not counted as a send failure: nothing was sent.
   Expected<std::span<const std::uint8_t>, wire::EncodeStatus> encode(const wire::EnrpMessage& message,
@@ -66,7 +66,6 @@ class PeerLinks {
   std::uint64_t send_failures() const noexcept { return send_failures_; }
 
  private:
-
   const EnrpConfig& config_;
   MessageOutput& output_;
   const Clock& clock_;

@@ -22,7 +22,8 @@ inline TimeNs registration_life_ns(const PoolElement& pe) noexcept {
 
 // Adds or refreshes a peer-owned PE, expiring at now + its registration life. False when the
 // handlespace refused it (inconsistent policy, limits).
-inline bool store_peer_pe(handlespace::Handlespace& hs, TimeNs now, const PoolHandle& handle, const PoolElement& pe) {
+inline bool store_peer_pe(handlespace::Handlespace& hs, TimeNs now, const PoolHandle& handle,
+                          const PoolElement& pe) {
   handlespace::RegistrationOptions o;
   o.association = 0;
   o.expires_at = now + registration_life_ns(pe);

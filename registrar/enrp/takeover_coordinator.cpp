@@ -12,21 +12,27 @@ namespace poolreg::enrp {
 TakeoverCoordinator::TakeoverCoordinator(const EnrpConfig& config, handlespace::Handlespace& handlespace,
                                          PeerTable& peers, PeerLinks& links, const Clock& clock,
                                          PeMonitor& pe_monitor)
-    : config_(config), hs_(handlespace), peers_(peers), links_(links), clock_(clock), pe_monitor_(pe_monitor) {}
+    : config_(config),
+      hs_(handlespace),
+      peers_(peers),
+      links_(links),
+      clock_(clock),
+      pe_monitor_(pe_monitor) {}
 
 bool TakeoverCoordinator::sender_wins_tie(const PeerEntry& sender) const {
   if (uses_ng(config_, sender, wire::kNgCapId64)) return sender.id < config_.own_id;
   return short_id(sender.id) < short_id(config_.own_id);
 }
 
-std::optional<RegistrarId> TakeoverCoordinator::start(PeerEntry& target) {
+std::optional<RegistrarId> TakeoverCoordinator::start(const PeerEntry& target) {
   const TimeNs now = clock_.now();
   TakeoverProcess p;
   p.target = target.id;
   p.started_at = now;
   p.expires_at = now + config_.takeover_expiry;
   for (const auto& [key, e] : peers_.entries()) {
-    if (e.id == 0 || e.key == target.key || is_own_id(e.id, config_.own_id) || e.state == PeerState::kDead) continue;
+    if (e.id == 0 || e.key == target.key || is_own_id(e.id, config_.own_id) || e.state == PeerState::kDead)
+      continue;
     p.outstanding.push_back(e.id);
   }
   const RegistrarId target_id = target.id;
@@ -103,7 +109,8 @@ TakeoverCoordinator::InitTakeoverReply TakeoverCoordinator::on_init_takeover(Pee
   return InitTakeoverReply::kAcknowledged;
 }
 
-std::optional<RegistrarId> TakeoverCoordinator::on_init_takeover_ack(PeerEntry& from, const wire::InitTakeoverAck& m) {
+std::optional<RegistrarId> TakeoverCoordinator::on_init_takeover_ack(const PeerEntry& from,
+                                                                     const wire::InitTakeoverAck& m) {
   const RegistrarId target = peers_.resolve_wire_id(m.target, config_.own_id);
   auto it = processes_.find(target);
   if (it == processes_.end()) return std::nullopt;
@@ -112,7 +119,8 @@ std::optional<RegistrarId> TakeoverCoordinator::on_init_takeover_ack(PeerEntry& 
   return target;
 }
 
-std::optional<RegistrarId> TakeoverCoordinator::on_takeover_server(PeerEntry& from, const wire::TakeoverServer& m) {
+std::optional<RegistrarId> TakeoverCoordinator::on_takeover_server(const PeerEntry& from,
+                                                                   const wire::TakeoverServer& m) {
   // SEC-05: `from` is a table member (EnrpServer refused strangers).
   const RegistrarId target = peers_.resolve_wire_id(m.target, config_.own_id);
   if (target == 0 || target == from.id) return std::nullopt;

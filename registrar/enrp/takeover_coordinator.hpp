@@ -51,7 +51,7 @@ class TakeoverCoordinator {
 
   // Starts our takeover of `target` (presumed dead, owner of PEs): Init Takeover to every peer,
   // the target included. Returns the target's ID when it finished at once (nobody to ask).
-  [[nodiscard]] std::optional<RegistrarId> start(PeerEntry& target);
+  [[nodiscard]] std::optional<RegistrarId> start(const PeerEntry& target);
   bool running(RegistrarId target) const { return processes_.count(target) != 0; }
   // ENRP-TKO-07: the target was heard again; our process ends (counted as cancelled).
   void cancel(RegistrarId target);
@@ -59,10 +59,12 @@ class TakeoverCoordinator {
   // ---- received messages (`from` is a table member) ----
   InitTakeoverReply on_init_takeover(PeerEntry& from, const wire::InitTakeover& m);
   // Returns the target's ID when that ack was the last one missing (we won).
-  [[nodiscard]] std::optional<RegistrarId> on_init_takeover_ack(PeerEntry& from, const wire::InitTakeoverAck& m);
+  [[nodiscard]] std::optional<RegistrarId> on_init_takeover_ack(const PeerEntry& from,
+                                                                const wire::InitTakeoverAck& m);
   // ENRP-TKO-06: the target's PEs become `from`'s. Returns the target's ID when its entry is to
   // be dropped (it is not alive).
-  [[nodiscard]] std::optional<RegistrarId> on_takeover_server(PeerEntry& from, const wire::TakeoverServer& m);
+  [[nodiscard]] std::optional<RegistrarId> on_takeover_server(const PeerEntry& from,
+                                                              const wire::TakeoverServer& m);
 
   // ---- time ----
   // TAKEOVER-EXPIRY: RSPSIM assumes consent, so expired processes finish as won. Returns their

@@ -36,13 +36,15 @@ class HandleTableSyncTest : public EnrpPartTest {
     for (const auto& pool : r.pools) n += pool.elements.size();
     return n;
   }
-  wire::HandleTableResponse response_from_peer(std::vector<std::pair<PoolHandle, PoolElement>> pes, bool more) {
+  wire::HandleTableResponse response_from_peer(std::vector<std::pair<PoolHandle, PoolElement>> pes,
+                                               bool more) {
     wire::HandleTableResponse r;
     r.sender = kPeer;
     r.receiver = kSelf;
     r.more = more;
     for (auto& [h, pe] : pes) {
-      if (r.pools.empty() || !(r.pools.back().pool_handle == h)) r.pools.push_back(wire::HandleTableEntry{h, {}});
+      if (r.pools.empty() || !(r.pools.back().pool_handle == h))
+        r.pools.push_back(wire::HandleTableEntry{h, {}});
       r.pools.back().elements.push_back(pe);
     }
     return r;
@@ -82,7 +84,8 @@ TEST_F(HandleTableSyncTest, ResponseStaysWithinTheByteBoundButCarriesAtLeastOneP
   config.max_response_bytes = 1;  // smaller than any PE: one PE per response anyway
   for (PoolElementId id = 1; id <= 3; ++id) add_own_pe(handle("pool"), id);
   PeerEntry& p = add_peer(kPeer);
-  for (int i = 0; i < 3; ++i) sync.on_request(&p, connection_of(p), wire::HandleTableRequest{kPeer, kSelf, false});
+  for (int i = 0; i < 3; ++i)
+    sync.on_request(&p, connection_of(p), wire::HandleTableRequest{kPeer, kSelf, false});
   const auto resp = responses_to(p);
   ASSERT_EQ(resp.size(), 3u);
   for (const auto& r : resp) EXPECT_EQ(pe_count(r), 1u);

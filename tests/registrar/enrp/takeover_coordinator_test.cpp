@@ -75,7 +75,8 @@ TEST_F(TakeoverCoordinatorTest, AllAcksWinTakeOwnershipAndAskAsapToProbe_ENRP_TK
   ASSERT_FALSE(takeover.start(*dead).has_value());
 
   EXPECT_FALSE(takeover.on_init_takeover_ack(*b, wire::InitTakeoverAck{kPeerB, kSelf, kDead}).has_value());
-  EXPECT_FALSE(takeover.on_init_takeover_ack(*b, wire::InitTakeoverAck{kPeerB, kSelf, kDead}).has_value());  // twice
+  EXPECT_FALSE(
+      takeover.on_init_takeover_ack(*b, wire::InitTakeoverAck{kPeerB, kSelf, kDead}).has_value());  // twice
   const auto won = takeover.on_init_takeover_ack(*c, wire::InitTakeoverAck{kPeerC, kSelf, kDead});
   ASSERT_TRUE(won.has_value());
   EXPECT_EQ(*won, kDead);

@@ -33,9 +33,10 @@ TEST(RegistrationSalvage, ReadsHandleAndShortIdOfRejectedRegistrations_ASAP_REG)
   const Case cases[] = {
       {"well formed", registration("12345678 00000000 00007530"), true, 0x12345678},
       {"PE ID 0", registration("00000000 00000000 00007530"), false, 0},
-      {"unknown policy 0x99", registration("12345678 00000000 00007530", "00080008 00000099"), false, 0x12345678},
-      {"PE before handle", hex("0100003c 000a0030 12345678 00000000 00007530" + kSctp + kRr + kHandleTlv), true,
+      {"unknown policy 0x99", registration("12345678 00000000 00007530", "00080008 00000099"), false,
        0x12345678},
+      {"PE before handle", hex("0100003c 000a0030 12345678 00000000 00007530" + kSctp + kRr + kHandleTlv),
+       true, 0x12345678},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.what);
@@ -64,8 +65,8 @@ TEST(RegistrationSalvage, SaysWhatWasMissing) {
   ASSERT_FALSE(no_pe.has_value());
   EXPECT_EQ(no_pe.error(), SalvageFailure::kNoPoolElement);
 
-  const auto no_handle = salvage_registration(hex("01000034 000a0030 12345678 00000000 00007530" + kSctp + kRr),
-                                              WireOptions{});
+  const auto no_handle =
+      salvage_registration(hex("01000034 000a0030 12345678 00000000 00007530" + kSctp + kRr), WireOptions{});
   ASSERT_FALSE(no_handle.has_value());
   EXPECT_EQ(no_handle.error(), SalvageFailure::kNoPoolHandle);
 
@@ -73,7 +74,8 @@ TEST(RegistrationSalvage, SaysWhatWasMissing) {
   ASSERT_FALSE(header_only.has_value());
   EXPECT_EQ(header_only.error(), SalvageFailure::kNoPoolHandle);
 
-  const auto short_pe = salvage_registration(hex("01000014 " + kHandleTlv + " 000a0006 12340000"), WireOptions{});
+  const auto short_pe =
+      salvage_registration(hex("01000014 " + kHandleTlv + " 000a0006 12340000"), WireOptions{});
   ASSERT_FALSE(short_pe.has_value());
   EXPECT_EQ(short_pe.error(), SalvageFailure::kShortPoolElement);
 }

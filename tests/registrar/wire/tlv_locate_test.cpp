@@ -53,8 +53,8 @@ TEST(FindPoolElementPart, FindsTheElementItsTransportAndItsPolicy_ASAP_REG) {
 
 TEST(FindPoolElementPart, FindsPartsTheDecoderRejected) {
   // Unknown policy 0x99 and a TCP transport: still located (they are what R=1 quotes).
-  const auto msg = hex("01000034 " + kHandleTlv + " 000a0028 " + kPeFixed + "00050010 00070000 00010008 0a010101" +
-                       "00080008 00000099");
+  const auto msg = hex("01000034 " + kHandleTlv + " 000a0028 " + kPeFixed +
+                       "00050010 00070000 00010008 0a010101" + "00080008 00000099");
   EXPECT_EQ(bytes_of(find_pool_element_part(msg, PoolElementPart::kUserTransport)), slice(msg, 28, 44));
   EXPECT_EQ(bytes_of(find_pool_element_part(msg, PoolElementPart::kPolicy)), slice(msg, 44, 52));
 }
@@ -75,7 +75,8 @@ TEST(FindPoolElementPart, NeverReadsOutsideATruncatedBuffer_WIRE_01) {
   const auto msg = hex(kRegistration);
   for (std::size_t n = 0; n < msg.size(); ++n) {
     const auto cut = slice(msg, 0, n);
-    for (auto part : {PoolElementPart::kWholeElement, PoolElementPart::kUserTransport, PoolElementPart::kPolicy}) {
+    for (auto part :
+         {PoolElementPart::kWholeElement, PoolElementPart::kUserTransport, PoolElementPart::kPolicy}) {
       const auto found = find_pool_element_part(cut, part);
       if (found.empty()) continue;
       EXPECT_GE(found.data(), cut.data()) << n;
