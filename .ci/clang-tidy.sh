@@ -22,7 +22,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 exec python3 - "$(pwd)" "$@" <<'PY'
-import collections, json, os, re, shutil, subprocess, sys, tempfile, time
+import collections, json, os, re, shutil, subprocess, sys, tempfile, threading, time
 from concurrent.futures import ThreadPoolExecutor
 
 TOP = os.path.realpath(sys.argv[1])
@@ -61,8 +61,11 @@ def sources(build_dir, top, skip):
 cpu_seconds = {}
 
 
-def run_tidy(build_dir, files, config_file=None, jobs=JOBS):
-    """Runs clang-tidy on each (file, directory), `jobs` at a time. Returns [(file, directory, returncode, output)]."""
+def run_tidy(build_dir, files, config_file=None, jobs=JOBS, log=None):
+    """Runs clang-tidy on each (file, directory), `jobs` at a time. Returns [(file, directory, returncode, output)].
+    Each file's output is appended to `log` as soon as it is done (a killed run leaves what it did)."""
+    lock = threading.Lock()
+
     def one(item):
         path, directory = item
         cmd = [TIDY, "-p", build_dir, "--quiet"]
@@ -76,6 +79,10 @@ def run_tidy(build_dir, files, config_file=None, jobs=JOBS):
         _, status, usage = os.wait4(p.pid, 0)  # this child's CPU time, for the log
         p.returncode = os.waitstatus_to_exitcode(status)
         cpu_seconds[path] = usage.ru_utime + usage.ru_stime
+        if log:
+            with lock:
+                log.write(f"### {rel(path, TOP)} (exit {p.returncode}, {cpu_seconds[path]:.1f}s CPU)\n{output}")
+                log.flush()
         return path, directory, p.returncode, output
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         return list(pool.map(one, files))
@@ -240,11 +247,9 @@ def main():
     skip = os.environ.get("CLANG_TIDY_SKIP", "tests/").split()
     files = sources(build_dir, TOP, skip)
     start = time.monotonic()
-    results = run_tidy(build_dir, files)
-    seconds = time.monotonic() - start
     with open(os.path.join(build_dir, "clang-tidy.log"), "w") as log:
-        for path, _, rc, output in results:
-            log.write(f"### {rel(path, TOP)} (exit {rc}, {cpu_seconds.get(path, 0):.1f}s CPU)\n{output}")
+        results = run_tidy(build_dir, files, log=log)
+    seconds = time.monotonic() - start
     counts, where, errors = findings(results, TOP)
     total = sum(counts.values())
     broken = crashed(results)
