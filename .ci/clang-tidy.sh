@@ -232,7 +232,8 @@ def main():
     positional = [a for a in ARGS if not a.startswith("--")]
     unknown = [a for a in ARGS if a.startswith("--") and a not in ("--update", "--self-test")]
     if unknown or len(positional) > 1:
-        print(f"usage: {sys.argv[0]} [BUILD_DIR] [--update] | --self-test", file=sys.stderr)
+        print("usage: bash .ci/clang-tidy.sh [BUILD_DIR (relative to the repository top)] [--update] | --self-test",
+              file=sys.stderr)
         return 2
     version = tidy_version()
     if version is None:
