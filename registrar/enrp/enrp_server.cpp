@@ -620,7 +620,7 @@ bool EnrpServer::apply_peer_pe(const PoolHandle& handle, PoolElement pe) {
   o.association = 0;
   const TimeNs life = static_cast<TimeNs>(std::max<std::uint32_t>(pe.registration_life_ms, 1)) * kNsPerMs;
   o.expires_at = clock_.now() + life;
-  return hs_.register_pe(handle, pe, o).ok();
+  return hs_.register_pe(handle, pe, o).has_value();
 }
 
 void EnrpServer::handle_update(PeerEntry& peer, const wire::HandleUpdate& m) {

@@ -63,7 +63,8 @@ class PollResolverTest : public ::testing::Test {
   }
   void fill(const char* pool, int n, std::size_t addresses = 1) {
     for (int i = 1; i <= n; ++i)
-      ASSERT_TRUE(hs_.register_pe(handle(pool), make_pe(static_cast<PoolElementId>(i), addresses)).ok());
+      ASSERT_TRUE(
+          hs_.register_pe(handle(pool), make_pe(static_cast<PoolElementId>(i), addresses)).has_value());
   }
   std::vector<std::uint8_t> answer(ConnectionId id, const std::vector<std::uint8_t>& request) {
     const auto a = resolver().answer(id, request);

@@ -389,7 +389,7 @@ inline void register_owned(SimNode& n, const PoolHandle& h, PoolElement pe, bool
   handlespace::RegistrationOptions o;
   o.association = 1'000'000 + pe.id;
   auto r = n.hs->register_pe(h, pe, o);
-  ASSERT_TRUE(r.ok()) << r.error().reason;
+  ASSERT_TRUE(r.has_value()) << r.error().reason;
   if (announce) n.server->on_owned_pe_registered(h, pe);
 }
 
