@@ -46,7 +46,7 @@ inline std::optional<wire::EnrpMessage> decode_msg(const std::vector<std::uint8_
   wire::WireOptions o;
   o.next_gen = true;
   auto r = wire::decode_enrp(bytes, o);
-  if (!r.ok()) return std::nullopt;
+  if (!r.has_value()) return std::nullopt;
   return std::move(r.value());
 }
 
