@@ -109,7 +109,7 @@ void EnrpServer::on_message(ConnectionId connection, std::span<const std::uint8_
 void EnrpServer::on_multicast_message(const IpAddress& from, std::uint16_t /*port*/,
                                       std::span<const std::uint8_t> message) {
   auto r = wire::decode_enrp(message, decode_options(config_));
-  if (!r.ok()) {  // never answered on multicast
+  if (!r.has_value()) {  // never answered on multicast
     ++counters_.decode_failures;
     return;
   }
@@ -137,7 +137,7 @@ void EnrpServer::on_multicast_message(const IpAddress& from, std::uint16_t /*por
 
 void EnrpServer::handle_unicast(ConnectionId connection, std::span<const std::uint8_t> bytes) {
   auto r = wire::decode_enrp(bytes, decode_options(config_));
-  if (!r.ok()) {
+  if (!r.has_value()) {
     ++counters_.decode_failures;
     const bool is_error_message = !bytes.empty() && bytes[0] == static_cast<std::uint8_t>(wire::EnrpType::kError);
     if (!r.error().silent_drop && !is_error_message) send_error(connection, bytes, r.error());

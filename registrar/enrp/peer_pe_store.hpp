@@ -27,7 +27,7 @@ inline bool store_peer_pe(handlespace::Handlespace& hs, TimeNs now, const PoolHa
   handlespace::RegistrationOptions o;
   o.association = 0;
   o.expires_at = now + registration_life_ns(pe);
-  return hs.register_pe(handle, pe, o).ok();
+  return hs.register_pe(handle, pe, o).has_value();
 }
 
 }  // namespace poolreg::enrp

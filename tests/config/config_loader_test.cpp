@@ -239,13 +239,12 @@ TEST(ConfigValidation, CrossFieldRules) {
 }
 
 TEST(ConfigLoader, SetOverridesWinOverFile) {
-  std::string error;
   std::vector<ConfigOverride> o;
   for (const char* s :
        {"asap.sctp_port=4000", "registrar.mode=nextgen", "asap.listen=[\"::1\", \"127.0.0.1\"]",
         "enrp.peers=[{address=\"127.0.0.1:9902\", id=7}]", "asap.sctp_port = 4001"}) {
-    auto parsed = parse_override(s, &error);
-    ASSERT_TRUE(parsed) << error;
+    auto parsed = parse_override(s);
+    ASSERT_TRUE(parsed) << parsed.error();
     o.push_back(*parsed);
   }
   LoadResult r = load("[asap]\nsctp_port = 3000\n", o);
@@ -266,10 +265,10 @@ TEST(ConfigLoader, SetOverridesWinOverFile) {
 }
 
 TEST(ConfigLoader, SetOverrideErrors) {
-  std::string error;
-  EXPECT_FALSE(parse_override("asap.sctp_port", &error));
-  EXPECT_NE(error.find("section.key=value"), std::string::npos);
-  EXPECT_FALSE(parse_override("sctp_port=1", &error));
+  auto no_value = parse_override("asap.sctp_port");
+  ASSERT_FALSE(no_value);
+  EXPECT_NE(no_value.error().find("section.key=value"), std::string::npos);
+  EXPECT_FALSE(parse_override("sctp_port=1"));
 
   LoadResult r = load("", {{"asap.sctp_port", "big"}, {"asap.nothing", "1"}, {"nosection", "1"}});
   ASSERT_EQ(r.errors.size(), 3u) << all_errors(r);

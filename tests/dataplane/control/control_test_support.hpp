@@ -244,7 +244,7 @@ struct MiniRegistrar {
     pe.policy.type = policy;
     if (policy == PolicyType::kWeightedRoundRobin) pe.policy.weight = value;
     if (policy == PolicyType::kLeastUsed) pe.policy.load = value;
-    return hs->register_pe(*PoolHandle::from_string(handle), pe).ok();
+    return hs->register_pe(*PoolHandle::from_string(handle), pe).has_value();
   }
 
   RegistrarBindings bindings() {

@@ -236,7 +236,7 @@ TEST(ServerAnnounce, PrIdAndSctpTransport_ASAP_ANN_01) {
   const IpAddress addrs[] = {*IpAddress::parse("10.0.0.1"), *IpAddress::parse("10.0.1.1")};
   ASSERT_TRUE(encode_server_announce(0x0a0b0c0d, addrs, 3863, out).ok());
   auto r = wire::decode_asap(out);
-  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(r.has_value());
   auto& m = std::get<wire::ServerAnnounce>(r.value());
   EXPECT_EQ(m.registrar_id, 0x0a0b0c0du);
   ASSERT_EQ(m.transports.size(), 1u);
@@ -247,7 +247,7 @@ TEST(ServerAnnounce, PrIdAndSctpTransport_ASAP_ANN_01) {
   out.clear();
   ASSERT_TRUE(encode_server_announce(0x1234567800000001ULL, addrs, 3863, out, 3863).ok());
   auto r2 = wire::decode_asap(out);
-  ASSERT_TRUE(r2.ok());
+  ASSERT_TRUE(r2.has_value());
   auto& m2 = std::get<wire::ServerAnnounce>(r2.value());
   EXPECT_EQ(m2.registrar_id, 1u);
   ASSERT_EQ(m2.transports.size(), 2u);

@@ -93,14 +93,14 @@ class EnrpPartTest : public ::testing::Test {
     handlespace::RegistrationOptions o;
     o.expires_at = clock.now() + life;
     auto r = hs->register_pe(h, make_pe(id, home, 0x0b000000u + static_cast<std::uint32_t>(id)), o);
-    ASSERT_TRUE(r.ok()) << r.error().reason;
+    ASSERT_TRUE(r.has_value()) << r.error().reason;
   }
   // A PE we own (bound to an ASAP association, no expiry).
   void add_own_pe(const PoolHandle& h, PoolElementId id) {
     handlespace::RegistrationOptions o;
     o.association = 1'000'000 + id;
     auto r = hs->register_pe(h, make_pe(id, kSelf, 0x0b000000u + static_cast<std::uint32_t>(id)), o);
-    ASSERT_TRUE(r.ok()) << r.error().reason;
+    ASSERT_TRUE(r.has_value()) << r.error().reason;
   }
 
   EnrpConfig config = EnrpConfig::fast();

@@ -157,7 +157,7 @@ TEST_F(HandleTableSyncTest, TcpPeDescribedAsSctpToPeersWithoutTcp_NG_TCP) {
   pe.asap_transport->protocol = TransportProtocol::kTcp;
   handlespace::RegistrationOptions o;
   o.association = 42;
-  ASSERT_TRUE(hs->register_pe(handle("pool"), pe, o).ok());
+  ASSERT_TRUE(hs->register_pe(handle("pool"), pe, o).has_value());
   PeerEntry& p = add_peer(kPeer);
   sync.on_request(&p, connection_of(p), wire::HandleTableRequest{kPeer, kSelf, true});
   const auto resp = responses_to(p);

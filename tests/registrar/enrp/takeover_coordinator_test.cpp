@@ -71,7 +71,7 @@ TEST_F(TakeoverCoordinatorTest, AllAcksWinTakeOwnershipAndAskAsapToProbe_ENRP_TK
   tcp.registration_life_ms = 7000;
   handlespace::RegistrationOptions o;
   o.expires_at = clock.now() + 60 * kNsPerSec;
-  ASSERT_TRUE(hs->register_pe(handle("pool"), tcp, o).ok());
+  ASSERT_TRUE(hs->register_pe(handle("pool"), tcp, o).has_value());
   ASSERT_FALSE(takeover.start(*dead).has_value());
 
   EXPECT_FALSE(takeover.on_init_takeover_ack(*b, wire::InitTakeoverAck{kPeerB, kSelf, kDead}).has_value());
