@@ -290,16 +290,16 @@ json status_result(const StatusInfo& info, TimeNs now, const StatsSources& s, st
           {"summary", std::move(summary)}};
 }
 
-json histogram_json(const LatencyHistogram& histogram) {
-  const LatencyHistogram h = histogram;  // one snapshot: cumulative counts agree with count
+json histogram_json(const LatencyHistogram& h) {
   json buckets = json::array();
   for (std::size_t i = 0; i < LatencyHistogram::kCoarseBounds; ++i) {
     const TimeNs le = LatencyHistogram::coarse_bound(i);
     buckets.push_back({{"le_ns", le}, {"count", h.count_at_or_below(le)}});
   }
-  buckets.push_back({{"le_ns", nullptr}, {"count", h.count()}});
+  const std::uint64_t count = h.count();  // read after the bounds: >= each (counters only grow)
+  buckets.push_back({{"le_ns", nullptr}, {"count", count}});
   return {{"unit", "ns"},
-          {"count", h.count()},
+          {"count", count},
           {"sum_ns", h.sum()},
           {"p50_ns", h.quantile(0.5)},
           {"p90_ns", h.quantile(0.9)},
