@@ -20,7 +20,7 @@
 
 #include "dataplane/control/command_registry.hpp"
 #include "dataplane/control/control_server.hpp"
-#include "dataplane/control/latency_histogram.hpp"
+#include "registrar/common/latency_histogram.hpp"
 #include "dataplane/control/registrar_results.hpp"
 #include "dataplane/kernel/message_transport.hpp"
 #include "registrar/asap/asap_server.hpp"

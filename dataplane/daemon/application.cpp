@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "dataplane/control/control_server.hpp"
-#include "dataplane/control/latency_histogram.hpp"
+#include "registrar/common/latency_histogram.hpp"
 #include "dataplane/control/metrics_http_server.hpp"
 #include "dataplane/control/registrar_commands.hpp"
 #include "dataplane/daemon/config_mapping.hpp"
@@ -118,7 +118,7 @@ struct Application::Runtime {
   std::unique_ptr<enrp::EnrpServer> enrp;
   std::unique_ptr<ServerAnnouncer> announcer;
   // Operator side (dataplane/control); declared last so they go first.
-  control::LatencyHistogram resolution_latency;
+  LatencyHistogram resolution_latency;
   std::unique_ptr<control::RegistrarBindings> bindings;
   std::unique_ptr<control::ControlServer> control;
   std::unique_ptr<control::MetricsHttpServer> metrics;

@@ -453,21 +453,6 @@ TEST(RegistrarId, ChooseRegistrarId) {
   EXPECT_EQ(choose_registrar_id(s, [] { return 0u; }), 1u);  // bounded fallback
 }
 
-TEST(AddressScopeTest, Classification) {
-  auto scope = [](const char* text) { return address_scope(*IpAddress::parse(text)); };
-  EXPECT_EQ(scope("127.0.0.1"), AddressScope::kLoopback);
-  EXPECT_EQ(scope("::1"), AddressScope::kLoopback);
-  EXPECT_EQ(scope("169.254.1.1"), AddressScope::kLinkLocal);
-  EXPECT_EQ(scope("fe80::1"), AddressScope::kLinkLocal);
-  EXPECT_EQ(scope("10.0.0.1"), AddressScope::kSiteLocal);
-  EXPECT_EQ(scope("172.31.0.1"), AddressScope::kSiteLocal);
-  EXPECT_EQ(scope("172.32.0.1"), AddressScope::kGlobal);
-  EXPECT_EQ(scope("192.168.0.1"), AddressScope::kSiteLocal);
-  EXPECT_EQ(scope("fd00::1"), AddressScope::kSiteLocal);
-  EXPECT_EQ(scope("8.8.8.8"), AddressScope::kGlobal);
-  EXPECT_EQ(scope("2001:db8::1"), AddressScope::kGlobal);
-}
-
 TEST(ControlSocket, DefaultPath) {
   EXPECT_EQ(default_control_socket_path(0, "/run/user/1000"), "/run/poolreg/poolregd.sock");
   EXPECT_EQ(default_control_socket_path(1000, "/run/user/1000"), "/run/user/1000/poolreg/poolregd.sock");

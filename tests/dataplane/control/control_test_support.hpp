@@ -212,7 +212,7 @@ struct MiniRegistrar {
     reader->online();
     asap::AsapConfig ac;
     ac.registrar_id = kOwnId;
-    ac.min_address_scope = asap::AddressScope::kLoopback;
+    ac.min_address_scope = AddressScope::kLoopback;
     asap = std::make_unique<asap::AsapServer>(ac, *hs, *reader, output, clock, nullptr);
     enrp::EnrpConfig ec;
     ec.own_id = kOwnId;

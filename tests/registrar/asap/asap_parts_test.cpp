@@ -7,7 +7,6 @@
 #include <string>
 #include <vector>
 
-#include "registrar/asap/address_scope.hpp"
 #include "registrar/asap/asap_counters.hpp"
 #include "registrar/asap/keep_alive_scheduler.hpp"
 #include "registrar/asap/owned_pe_table.hpp"
@@ -208,27 +207,6 @@ TEST(TokenBucket, BurstThenRate_SEC_01) {
   int n = 0;
   while (b.try_take(lim, 100 * kNsPerSec) && n < 100) ++n;
   EXPECT_EQ(n, 5);
-}
-
-TEST(AddressScope, Classification_ASAP_REG_06) {
-  EXPECT_EQ(address_scope(*IpAddress::parse("127.0.0.1")), AddressScope::kLoopback);
-  EXPECT_EQ(address_scope(*IpAddress::parse("169.254.3.4")), AddressScope::kLinkLocal);
-  EXPECT_EQ(address_scope(*IpAddress::parse("10.1.1.1")), AddressScope::kSiteLocal);
-  EXPECT_EQ(address_scope(*IpAddress::parse("172.20.0.1")), AddressScope::kSiteLocal);
-  EXPECT_EQ(address_scope(*IpAddress::parse("172.32.0.1")), AddressScope::kGlobal);
-  EXPECT_EQ(address_scope(*IpAddress::parse("192.168.9.9")), AddressScope::kSiteLocal);
-  EXPECT_EQ(address_scope(*IpAddress::parse("8.8.8.8")), AddressScope::kGlobal);
-  EXPECT_EQ(address_scope(*IpAddress::parse("0.0.0.0")), AddressScope::kInvalid);
-  EXPECT_EQ(address_scope(*IpAddress::parse("239.0.0.50")), AddressScope::kInvalid);
-  EXPECT_EQ(address_scope(*IpAddress::parse("::1")), AddressScope::kLoopback);
-  EXPECT_EQ(address_scope(*IpAddress::parse("::")), AddressScope::kInvalid);
-  EXPECT_EQ(address_scope(*IpAddress::parse("fe80::1")), AddressScope::kLinkLocal);
-  EXPECT_EQ(address_scope(*IpAddress::parse("fd00::1")), AddressScope::kSiteLocal);
-  EXPECT_EQ(address_scope(*IpAddress::parse("2001:db8::1")), AddressScope::kGlobal);
-  EXPECT_EQ(address_scope(*IpAddress::parse("ff02::1")), AddressScope::kInvalid);
-  EXPECT_EQ(address_scope(*IpAddress::parse("::ffff:127.0.0.1")), AddressScope::kLoopback);
-  EXPECT_EQ(address_scope_from_name("site-local"), AddressScope::kSiteLocal);
-  EXPECT_FALSE(address_scope_from_name("galaxy").has_value());
 }
 
 TEST(ServerAnnounce, PrIdAndSctpTransport_ASAP_ANN_01) {
