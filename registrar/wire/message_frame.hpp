@@ -2,6 +2,7 @@
 // message framing checks, the body scan loop and the next-gen ID slots.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -21,13 +22,31 @@ struct MessageFrame {
   std::uint32_t whole = 0;  // bytes to quote for "the whole message" (Length + pad in buffer)
 };
 
-// Header checks common to every message (WIRE-01): ≥ 4 bytes, 4 ≤ Length ≤ buffer,
-// Length ≤ max_message, at most 3 bytes beyond Length.
-Expected<MessageFrame, DecodeError> check_frame(std::span<const std::uint8_t> bytes,
-                                                const WireOptions& options) noexcept;
-
 inline DecodeError message_error(ErrorCause cause, DecodeErrorKind kind, const MessageFrame& f) noexcept {
   return DecodeError{cause, kind, false, 0, f.whole};
+}
+
+// Header checks common to every message (WIRE-01): ≥ 4 bytes, 4 ≤ Length ≤ buffer,
+// Length ≤ max_message, at most 3 bytes beyond Length. Inline on purpose (as decode_u32_value):
+// its 16-byte Expected would otherwise be assembled into registers through the stack.
+inline Expected<MessageFrame, DecodeError> check_frame(std::span<const std::uint8_t> bytes,
+                                                       const WireOptions& options) noexcept {
+  const auto all = static_cast<std::uint32_t>(std::min<std::size_t>(bytes.size(), 0xffffffffu));
+  if (bytes.size() < kMessageHeaderSize)
+    return unexpected(
+        DecodeError{ErrorCause::kInvalidValues, DecodeErrorKind::kTruncatedHeader, false, 0, all});
+  MessageFrame f;
+  f.type = bytes[0];
+  f.flags = bytes[1];
+  f.length = load_u16(bytes.data() + 2);
+  f.whole = static_cast<std::uint32_t>(std::min<std::size_t>(pad4(f.length), bytes.size()));
+  if (f.length < kMessageHeaderSize || f.length > bytes.size() || f.length > options.max_message) {
+    f.whole = static_cast<std::uint32_t>(std::min<std::size_t>(bytes.size(), 0xffff));
+    return unexpected(message_error(ErrorCause::kInvalidValues, DecodeErrorKind::kBadMessageLength, f));
+  }
+  if (bytes.size() - f.length > 3)
+    return unexpected(message_error(ErrorCause::kInvalidValues, DecodeErrorKind::kTrailingBytes, f));
+  return f;
 }
 
 // Runs handler(tlv) -> std::optional<DecodeError> over every TLV of the body region.

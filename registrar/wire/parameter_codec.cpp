@@ -42,16 +42,6 @@ std::optional<DecodeError> unhandled_parameter(const Tlv& tlv, UnrecognizedRepor
                      tlv.length};
 }
 
-Expected<std::uint32_t, DecodeError> decode_u32_value(const Tlv& tlv) noexcept {
-  if (tlv.value.size() != 4) return unexpected(invalid(DecodeErrorKind::kBadValueLength, tlv));
-  return load_u32(tlv.value.data());
-}
-
-Expected<std::uint64_t, DecodeError> decode_u64_value(const Tlv& tlv) noexcept {
-  if (tlv.value.size() != 8) return unexpected(invalid(DecodeErrorKind::kBadValueLength, tlv));
-  return load_u64(tlv.value.data());
-}
-
 std::optional<std::size_t> policy_value_size(PolicyType type) noexcept {
   switch (type) {
     case PolicyType::kRoundRobin:

@@ -71,8 +71,21 @@ std::optional<DecodeError> unhandled_parameter(const Tlv& tlv, UnrecognizedRepor
 // True when the low 14 bits name a parameter this codec knows (RFC 5354, 0x3f, 0x40..0x44).
 bool is_known_parameter(std::uint16_t type) noexcept;
 // Fixed-size integer values (Length exactly 8 / 12) → kBadValueLength otherwise.
-Expected<std::uint32_t, DecodeError> decode_u32_value(const Tlv& tlv) noexcept;
-Expected<std::uint64_t, DecodeError> decode_u64_value(const Tlv& tlv) noexcept;
+// Inline on purpose: a small Expected (16 bytes) returned from an out-of-line call is assembled
+// into registers through the stack (GCC), a store-forwarding stall that made the Handle
+// Resolution decode ~25% slower; inlined, it never leaves registers.
+inline Expected<std::uint32_t, DecodeError> decode_u32_value(const Tlv& tlv) noexcept {
+  if (tlv.value.size() != 4)
+    return unexpected(DecodeError{ErrorCause::kInvalidValues, DecodeErrorKind::kBadValueLength, false,
+                                  tlv.offset, tlv.length});
+  return load_u32(tlv.value.data());
+}
+inline Expected<std::uint64_t, DecodeError> decode_u64_value(const Tlv& tlv) noexcept {
+  if (tlv.value.size() != 8)
+    return unexpected(DecodeError{ErrorCause::kInvalidValues, DecodeErrorKind::kBadValueLength, false,
+                                  tlv.offset, tlv.length});
+  return load_u64(tlv.value.data());
+}
 
 // Policy value length needed by a type (bytes after the type field), nullopt without codec.
 std::optional<std::size_t> policy_value_size(PolicyType type) noexcept;
