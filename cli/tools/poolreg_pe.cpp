@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "cli/tools/tool_common.hpp"
-#include "dataplane/client/pool_element_client.hpp"
-#include "dataplane/client/sync_wait.hpp"
+#include "cli/client/pool_element_client.hpp"
+#include "cli/client/sync_wait.hpp"
 #include "dataplane/kernel/event_loop.hpp"
 
 namespace poolreg::tools {

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "dataplane/client/client_options.hpp"
+#include "cli/client/client_options.hpp"
 #include "dataplane/kernel/sctp_stack.hpp"
 #include "registrar/common/expected.hpp"
 #include "registrar/common/policy.hpp"

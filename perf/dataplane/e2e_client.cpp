@@ -15,9 +15,9 @@
 #include <string>
 #include <unistd.h>
 
-#include "dataplane/client/pool_element_client.hpp"
-#include "dataplane/client/pool_user_client.hpp"
-#include "dataplane/client/sync_wait.hpp"
+#include "cli/client/pool_element_client.hpp"
+#include "cli/client/pool_user_client.hpp"
+#include "cli/client/sync_wait.hpp"
 
 namespace {
 

@@ -24,8 +24,8 @@
 #include <vector>
 
 #include "dataplane/capture/pcap_writer.hpp"
-#include "dataplane/client/asap_connection.hpp"
-#include "dataplane/client/pool_user_client.hpp"
+#include "cli/client/asap_connection.hpp"
+#include "cli/client/pool_user_client.hpp"
 #include "dataplane/kernel/event_loop.hpp"
 #include "perf/poolgen/poolgen_config.hpp"
 #include "perf/poolgen/run_stats.hpp"

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/client/client_options.hpp"
+#include "cli/client/client_options.hpp"
 #include "registrar/common/expected.hpp"
 #include "registrar/common/ip_address.hpp"
 #include "registrar/common/policy.hpp"

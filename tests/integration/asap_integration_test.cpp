@@ -1,4 +1,4 @@
-// Integration: a real poolregd process driven by the client library (dataplane/client) over
+// Integration: a real poolregd process driven by the client library (cli/client) over
 // usrsctp/UDP and over TCP on 127.0.0.1 (every test runs for both transports).
 // Spec IDs: ASAP-REG-* registration, ASAP-HR-* resolution, ASAP-KA-* keep-alive, ASAP-EU-*
 // unreachable, SEC-02 ownership, WIRE-* malformed input (shared/spec/README.md).
@@ -8,9 +8,9 @@
 #include <map>
 #include <set>
 
-#include "dataplane/client/pool_element_client.hpp"
-#include "dataplane/client/pool_user_client.hpp"
-#include "dataplane/client/sync_wait.hpp"
+#include "cli/client/pool_element_client.hpp"
+#include "cli/client/pool_user_client.hpp"
+#include "cli/client/sync_wait.hpp"
 #include "tests/integration/poolregd_harness.hpp"
 
 namespace poolreg::integration {

@@ -8,9 +8,9 @@
 
 #include <set>
 
-#include "dataplane/client/pool_element_client.hpp"
-#include "dataplane/client/pool_user_client.hpp"
-#include "dataplane/client/sync_wait.hpp"
+#include "cli/client/pool_element_client.hpp"
+#include "cli/client/pool_user_client.hpp"
+#include "cli/client/sync_wait.hpp"
 #include "tests/dataplane/capture/tshark_check.hpp"
 #include "tests/integration/poolregd_harness.hpp"
 

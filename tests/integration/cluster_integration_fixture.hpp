@@ -18,9 +18,9 @@
 #include <thread>
 #include <vector>
 
-#include "dataplane/client/pool_element_client.hpp"
-#include "dataplane/client/pool_user_client.hpp"
-#include "dataplane/client/sync_wait.hpp"
+#include "cli/client/pool_element_client.hpp"
+#include "cli/client/pool_user_client.hpp"
+#include "cli/client/sync_wait.hpp"
 #include "dataplane/control/control_client.hpp"
 #include "tests/integration/poolregd_harness.hpp"
 

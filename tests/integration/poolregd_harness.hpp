@@ -25,7 +25,7 @@
 #include <thread>
 #include <vector>
 
-#include "dataplane/client/client_options.hpp"
+#include "cli/client/client_options.hpp"
 #include "dataplane/kernel/sctp_stack.hpp"
 
 extern char** environ;

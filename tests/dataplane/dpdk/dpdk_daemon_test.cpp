@@ -28,7 +28,7 @@
 #include <vector>
 
 #include "tests/dataplane/capture/tshark_check.hpp"
-#include "tests/dataplane/client/child_process.hpp"
+#include "tests/cli/client/child_process.hpp"
 #include "tests/dataplane/dpdk/veth_namespace.hpp"
 #include "dataplane/dpdk/steering.hpp"
 

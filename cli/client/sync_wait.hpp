@@ -7,8 +7,8 @@
 #include <functional>
 #include <optional>
 
-#include "dataplane/client/pool_element_client.hpp"
-#include "dataplane/client/pool_user_client.hpp"
+#include "cli/client/pool_element_client.hpp"
+#include "cli/client/pool_user_client.hpp"
 #include "dataplane/kernel/event_loop.hpp"
 
 namespace poolreg::client {

@@ -21,8 +21,8 @@
 #include <span>
 #include <vector>
 
-#include "dataplane/client/client_options.hpp"
-#include "dataplane/client/client_result.hpp"
+#include "cli/client/client_options.hpp"
+#include "cli/client/client_result.hpp"
 #include "dataplane/kernel/event_loop.hpp"
 #include "dataplane/kernel/kernel_transport.hpp"
 #include "dataplane/kernel/sctp_stack.hpp"

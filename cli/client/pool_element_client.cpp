@@ -1,4 +1,4 @@
-#include "dataplane/client/pool_element_client.hpp"
+#include "cli/client/pool_element_client.hpp"
 
 #include <limits>
 #include <utility>

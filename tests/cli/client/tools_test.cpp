@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/client/sync_wait.hpp"
+#include "cli/client/sync_wait.hpp"
 #include "dataplane/kernel/sctp_stack.hpp"
-#include "tests/dataplane/client/child_process.hpp"
-#include "tests/dataplane/client/fake_registrar.hpp"
+#include "tests/cli/client/child_process.hpp"
+#include "tests/cli/client/fake_registrar.hpp"
 
 namespace poolreg::client {
 namespace {

@@ -1,4 +1,4 @@
-#include "dataplane/client/pool_user_client.hpp"
+#include "cli/client/pool_user_client.hpp"
 
 #include <utility>
 #include <variant>

@@ -1,5 +1,5 @@
 // RequestDeadlines on a ManualClock: one loop timer, FIFO expiry, lazy deletion of answered requests.
-#include "dataplane/client/request_deadlines.hpp"
+#include "cli/client/request_deadlines.hpp"
 
 #include <gtest/gtest.h>
 

@@ -40,10 +40,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "dataplane/client/asap_connection.hpp"
-#include "dataplane/client/client_options.hpp"
-#include "dataplane/client/client_result.hpp"
-#include "dataplane/client/request_deadlines.hpp"
+#include "cli/client/asap_connection.hpp"
+#include "cli/client/client_options.hpp"
+#include "cli/client/client_result.hpp"
+#include "cli/client/request_deadlines.hpp"
 #include "registrar/common/pool_element.hpp"
 
 namespace poolreg::client {

@@ -1,4 +1,4 @@
-#include "dataplane/client/asap_connection.hpp"
+#include "cli/client/asap_connection.hpp"
 
 #include <utility>
 

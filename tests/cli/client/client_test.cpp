@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/client/pool_element_client.hpp"
-#include "dataplane/client/pool_user_client.hpp"
-#include "dataplane/client/sync_wait.hpp"
+#include "cli/client/pool_element_client.hpp"
+#include "cli/client/pool_user_client.hpp"
+#include "cli/client/sync_wait.hpp"
 #include "dataplane/kernel/sctp_stack.hpp"
-#include "tests/dataplane/client/fake_registrar.hpp"
+#include "tests/cli/client/fake_registrar.hpp"
 
 namespace poolreg::client {
 namespace {

@@ -31,10 +31,10 @@
 #include <memory>
 #include <unordered_map>
 
-#include "dataplane/client/asap_connection.hpp"
-#include "dataplane/client/client_options.hpp"
-#include "dataplane/client/client_result.hpp"
-#include "dataplane/client/request_deadlines.hpp"
+#include "cli/client/asap_connection.hpp"
+#include "cli/client/client_options.hpp"
+#include "cli/client/client_result.hpp"
+#include "cli/client/request_deadlines.hpp"
 
 namespace poolreg::client {
 
