@@ -69,7 +69,7 @@ std::optional<std::pair<IpAddress, std::uint16_t>> parse_endpoint(std::string_vi
 }
 
 std::optional<client::ClientOptions> client_options(const ConnectionArgs& args, std::string* error) {
-  auto endpoint = parse_endpoint(args.registrar, kernel::kAsapPort);
+  auto endpoint = parse_endpoint(args.registrar, runtime::kAsapPort);
   if (!endpoint) {
     if (error) *error = "malformed --registrar '" + args.registrar + "' (want ADDRESS[:PORT])";
     return std::nullopt;

@@ -3,7 +3,7 @@
 
 namespace poolreg::daemon {
 
-std::unique_ptr<ServerAnnouncer> ServerAnnouncer::create(kernel::EventLoop& loop,
+std::unique_ptr<ServerAnnouncer> ServerAnnouncer::create(runtime::EventLoop& loop,
                                                          const ServerAnnounceSettings& settings,
                                                          std::vector<std::uint8_t> message, std::string* error) {
   if (message.empty()) {
@@ -22,7 +22,7 @@ std::unique_ptr<ServerAnnouncer> ServerAnnouncer::create(kernel::EventLoop& loop
   return std::unique_ptr<ServerAnnouncer>(new ServerAnnouncer(loop, settings, std::move(socket), std::move(message)));
 }
 
-ServerAnnouncer::ServerAnnouncer(kernel::EventLoop& loop, const ServerAnnounceSettings& settings,
+ServerAnnouncer::ServerAnnouncer(runtime::EventLoop& loop, const ServerAnnounceSettings& settings,
                                  std::unique_ptr<kernel::UdpMulticastSocket> socket, std::vector<std::uint8_t> message)
     : loop_(loop),
       settings_(settings),
@@ -31,7 +31,7 @@ ServerAnnouncer::ServerAnnouncer(kernel::EventLoop& loop, const ServerAnnounceSe
       random_(std::random_device{}()) {}
 
 ServerAnnouncer::~ServerAnnouncer() {
-  if (timer_ != kernel::EventLoop::kNoTimer) loop_.cancel(timer_);
+  if (timer_ != runtime::EventLoop::kNoTimer) loop_.cancel(timer_);
 }
 
 void ServerAnnouncer::start() {

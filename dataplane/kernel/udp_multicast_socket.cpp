@@ -63,7 +63,7 @@ bool configure_v6(int fd, const UdpMulticastConfig& c, std::string* error) {
 
 }  // namespace
 
-std::unique_ptr<UdpMulticastSocket> UdpMulticastSocket::open(EventLoop& loop, const UdpMulticastConfig& config,
+std::unique_ptr<UdpMulticastSocket> UdpMulticastSocket::open(runtime::EventLoop& loop, const UdpMulticastConfig& config,
                                                              ReceiveCallback on_receive, std::string* error) {
   if (!config.group.is_multicast()) {
     if (error) *error = "not a multicast group: " + config.group.to_string();
@@ -108,7 +108,7 @@ std::unique_ptr<UdpMulticastSocket> UdpMulticastSocket::open(EventLoop& loop, co
   return s;
 }
 
-UdpMulticastSocket::UdpMulticastSocket(EventLoop& loop, int fd, const UdpMulticastConfig& config,
+UdpMulticastSocket::UdpMulticastSocket(runtime::EventLoop& loop, int fd, const UdpMulticastConfig& config,
                                        ReceiveCallback on_receive)
     : loop_(loop), fd_(fd), config_(config), on_receive_(std::move(on_receive)) {}
 

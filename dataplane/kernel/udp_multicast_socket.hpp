@@ -11,7 +11,7 @@
 #include <span>
 #include <string>
 
-#include "dataplane/kernel/event_loop.hpp"
+#include "dataplane/runtime/event_loop.hpp"
 #include "registrar/common/ip_address.hpp"
 
 namespace poolreg::kernel {
@@ -39,7 +39,7 @@ class UdpMulticastSocket {
 
   // nullptr with *error set on failure (e.g. no multicast route). loop must outlive the socket.
   // on_receive may be empty (never polled then).
-  static std::unique_ptr<UdpMulticastSocket> open(EventLoop& loop, const UdpMulticastConfig& config,
+  static std::unique_ptr<UdpMulticastSocket> open(runtime::EventLoop& loop, const UdpMulticastConfig& config,
                                                   ReceiveCallback on_receive, std::string* error = nullptr);
   ~UdpMulticastSocket();
   UdpMulticastSocket(const UdpMulticastSocket&) = delete;
@@ -56,10 +56,10 @@ class UdpMulticastSocket {
   std::uint64_t send_errors() const noexcept { return send_errors_; }
 
  private:
-  UdpMulticastSocket(EventLoop& loop, int fd, const UdpMulticastConfig& config, ReceiveCallback on_receive);
+  UdpMulticastSocket(runtime::EventLoop& loop, int fd, const UdpMulticastConfig& config, ReceiveCallback on_receive);
   void on_readable();
 
-  EventLoop& loop_;
+  runtime::EventLoop& loop_;
   int fd_;
   UdpMulticastConfig config_;
   ReceiveCallback on_receive_;

@@ -1,14 +1,13 @@
-// UsrsctpTunables: the usrsctp stack-wide defaults poolreg sets after usrsctp_init*, shared by
-// the kernel-socket stack (SctpStack) and the DPDK AF_CONN engine (SctpConnEngine); and the
-// mapping of an SCTP_ASSOC_CHANGE state to what both do with the association.
+// UsrsctpTunables: the usrsctp stack-wide defaults the SctpEngine sets after usrsctp_init*; and
+// the mapping of an SCTP_ASSOC_CHANGE state to what the engine does with the association.
 #pragma once
 
 #include <cstdint>
 
-#include "dataplane/kernel/message_transport.hpp"
-#include "dataplane/kernel/usrsctp_stack.hpp"
+#include "dataplane/runtime/message_transport.hpp"
+#include "dataplane/sctp/usrsctp_stack.hpp"
 
-namespace poolreg::kernel {
+namespace poolreg::sctp {
 
 struct UsrsctpTunables {
   std::uint32_t send_space = 1u << 20;     // default SO_SNDBUF of SCTP sockets
@@ -30,8 +29,8 @@ struct AssocChangeAction {
   enum class Kind : std::uint8_t { kIgnore, kUp, kGone };
   Kind kind = Kind::kIgnore;
   bool restart = false;                         // kUp: the peer restarted the association
-  CloseReason reason = CloseReason::kPeerClosed;  // kGone
+  runtime::CloseReason reason = runtime::CloseReason::kPeerClosed;  // kGone
 };
 AssocChangeAction assoc_change_action(std::uint16_t sac_state);
 
-}  // namespace poolreg::kernel
+}  // namespace poolreg::sctp

@@ -1,22 +1,25 @@
 // UsrsctpStack: one copy of the usrsctp library and the table of its entry points (UsrsctpApi).
 //
 // usrsctp keeps its whole SCTP stack in process-global state (one output callback, one timer
-// wheel, one set of sockets). To run several independent stacks in one process, one per DPDK
-// poll lcore, poolreg loads further private copies of the shared library with
+// wheel, one set of sockets). To run several independent stacks in one process, one per lane
+// (a DPDK poll lcore or a kernel lane thread), poolreg loads further private copies of the shared library with
 // dlmopen(LM_ID_NEWLM): each lands in its own link-map namespace with its own globals, and, being
 // a fresh namespace, its own copy of libc (own malloc heap, own errno). Hence two rules for code
 // that talks to a stack through its UsrsctpApi:
 // - buffers usrsctp hands out (receive callback data) are freed with api.free, not std::free;
 // - after a failing call, read the error with api.last_error(), not errno.
-// linked() is the copy the program is linked against (the kernel-socket backend's and the first
-// poll lcore's): there api.free is std::free and last_error() is errno.
+// linked() is the copy the program is linked against (lane 0's, or a client's one engine): there
+// api.free is std::free and last_error() is errno.
 //
 // Limits: glibc offers 16 link-map namespaces (the program's is one) and reserves static TLS for
 // the libc of only a few new ones by default (tunable glibc.rtld.nns); load_private() fails
-// cleanly with dlerror()'s text when none is left.
+// cleanly with dlerror()'s text when none is left (kLaneCeilingHint says what to do about it).
 //
-// A stack serves at most one owner at a time (claim()/release()): two SctpConnEngines on one copy
+// A stack serves at most one owner at a time (claim()/release()): two SctpEngines on one copy
 // would share its one output callback and its timers.
+//
+// Threads: linked() and load_private() on any thread (start-up); a stack's api is called only by
+// the one thread that runs its engine. claim()/release() are atomic.
 #pragma once
 
 #include <usrsctp.h>
@@ -25,7 +28,9 @@
 #include <memory>
 #include <string>
 
-namespace poolreg::kernel {
+#include "registrar/common/expected.hpp"
+
+namespace poolreg::sctp {
 
 // Every usrsctp entry point poolreg calls, as X(UsrsctpApi member, usrsctp function): the one
 // list the struct, the linked copy's table and a private copy's lookups are made from.
@@ -68,12 +73,17 @@ struct UsrsctpApi {
   int last_error() const noexcept { return *errno_location(); }
 };
 
+// What to tell an operator when a private copy cannot be loaded: the glibc limits behind it.
+inline constexpr const char* kLaneCeilingHint =
+    "glibc has 16 link-map namespaces and static TLS for only a few (raise with "
+    "GLIBC_TUNABLES=glibc.rtld.nns=<n>, at most 16), or use fewer lanes";
+
 class UsrsctpStack {
  public:
   // The copy the program is linked against.
   static UsrsctpStack& linked();
-  // A new private copy (dlmopen LM_ID_NEWLM); nullptr with *error when it cannot be loaded.
-  static std::unique_ptr<UsrsctpStack> load_private(std::string* error);
+  // A new private copy (dlmopen LM_ID_NEWLM), or why it cannot be loaded (dlerror()'s text).
+  static Expected<std::unique_ptr<UsrsctpStack>, std::string> load_private();
   ~UsrsctpStack();  // dlclose (a private copy); finish the stack before
   UsrsctpStack(const UsrsctpStack&) = delete;
   UsrsctpStack& operator=(const UsrsctpStack&) = delete;
@@ -91,4 +101,4 @@ class UsrsctpStack {
   std::atomic<bool> claimed_{false};
 };
 
-}  // namespace poolreg::kernel
+}  // namespace poolreg::sctp

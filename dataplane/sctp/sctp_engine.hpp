@@ -1,31 +1,35 @@
-// SctpConnEngine: usrsctp in AF_CONN mode on one poll lcore. SCTP packets parsed off the wire by
-// the PacketProcessor go in with usrsctp_conninput(); what usrsctp sends comes out of its output
-// callback and is framed (UDP/IP/Ethernet, RFC 6951) by the same lcore's PacketProcessor into its
-// TX batch. ASAP/ENRP messages, association events and closes are reported to an EngineEventSink,
-// except the ASAP messages a LocalAnswerer answers right here (Handle Resolutions, see
-// poll_resolver.hpp); sends, connects, closes and aborts come in as calls on the same lcore.
+// SctpEngine: the one usrsctp user of poolreg. usrsctp in AF_CONN mode on one lane: SCTP packets
+// a packet source read (a DPDK port queue, a kernel UDP socket) go in with usrsctp_conninput();
+// what usrsctp sends comes out of its output callback and leaves through the lane's
+// SctpPacketPath (sctp_packet_path.hpp) the peer is reached through. ASAP/ENRP messages,
+// association events and closes are reported to an EngineEventSink, except the ASAP messages a
+// LocalAnswerer answers right here (Handle Resolutions, runtime::LaneResolver); sends, connects,
+// closes and aborts come in as calls on the same lane.
 //
 // Threads and locks (why this is "no lock on the packet path"):
 // - usrsctp_init_nothreads(): usrsctp starts no timer thread and no UDP receive thread. A copy
 //   of usrsctp is one stack (global state, one output callback), so an engine owns one copy
-//   (kernel::UsrsctpStack: the linked one, or a private dlmopen'd one per further poll lcore);
-//   create() refuses a copy that already runs an engine. The output callback finds the engine
-//   through the AF_CONN address (RemoteEndpoint::owner).
-// - Every call into the engine's usrsctp copy is made by the poll lcore that owns it: conninput,
-//   sendv, connect, close, and usrsctp_handle_timers() (run_timers(), driven from the same poll
-//   loop, every >= 1 ms). usrsctp still takes its internal pthread mutexes (INP/TCB/socket locks),
-//   but only this one thread ever takes them, so they are never contended: an uncontended lock is
-//   one atomic instruction, no syscall, no waiting. The control lcore never calls usrsctp; it talks
-//   to the engine through rings (dpdk_sctp_transport.hpp).
-// - Callbacks (receive_cb, the output callback) run synchronously inside those calls on the poll
-//   lcore. The engine never calls back into usrsctp from inside a receive callback (local answers
+//   (UsrsctpStack: the linked one, or a private dlmopen'd one per further lane); create()
+//   refuses a copy that already runs an engine. The output callback finds the engine through the
+//   AF_CONN address (RemoteEndpoint::owner).
+// - Every call into the engine's usrsctp copy is made by the one thread that runs the lane:
+//   conninput, sendv, connect, close, and usrsctp_handle_timers() (run_timers(), driven by the
+//   lane's loop, every >= 1 ms). usrsctp still takes its internal pthread mutexes (INP/TCB/socket
+//   locks), but only this one thread ever takes them, so they are never contended: an
+//   uncontended lock is one atomic instruction, no syscall, no waiting. The control thread never
+//   calls usrsctp; it talks to the engine through rings (runtime/lane_transport.hpp).
+// - Callbacks (receive_cb, the output callback) run synchronously inside those calls on the
+//   lane. The engine never calls back into usrsctp from inside a receive callback (local answers
 //   are kept and sent once usrsctp_conninput() has returned).
 //
 // Model: one one-to-many (SOCK_SEQPACKET) AF_CONN socket per listener (ASAP 3863, ENRP 9901),
 // bound to the wildcard conn address; outgoing associations leave from the listener of their
 // protocol (or one client socket per protocol when there is none). A peer is one RemoteEndpoint
-// (IP + UDP port): no SCTP multi-homing on the DPDK path (the peer's other addresses in INIT are
-// not usable as AF_CONN paths). Messages above max_message_size are dropped and counted.
+// (IP + UDP port): no SCTP multi-homing over AF_CONN (the peer's other addresses in INIT are not
+// usable as AF_CONN paths). Messages above max_message_size are dropped and counted.
+//
+// Counters: the engine's own (EngineCounters, lane thread only) and, when attached, the lane's
+// runtime::LaneCounters (messages by type, resolution latency; readable from any thread).
 #pragma once
 
 #include <atomic>
@@ -39,36 +43,38 @@
 #include <unordered_set>
 #include <vector>
 
-#include "dataplane/dpdk/packet_processor.hpp"
-#include "dataplane/dpdk/remote_endpoint_table.hpp"
-#include "dataplane/kernel/message_transport.hpp"
-#include "dataplane/kernel/usrsctp_stack.hpp"
-#include "dataplane/kernel/usrsctp_tunables.hpp"
+#include "dataplane/runtime/lane_counters.hpp"
+#include "dataplane/runtime/message_transport.hpp"
+#include "dataplane/sctp/remote_endpoint_table.hpp"
+#include "dataplane/sctp/sctp_packet_path.hpp"
+#include "dataplane/sctp/usrsctp_stack.hpp"
+#include "dataplane/sctp/usrsctp_tunables.hpp"
+#include "registrar/common/expected.hpp"
 
 struct socket;  // usrsctp
 
-namespace poolreg::dpdk {
+namespace poolreg::sctp {
 
-using kernel::CloseReason;
+using runtime::CloseReason;
 
-// Receives what the engine reports, on the poll lcore.
+// Receives what the engine reports, on the lane's thread.
 class EngineEventSink {
  public:
   virtual ~EngineEventSink() = default;
   virtual void on_connected(ConnectionId id, const ConnectionPeer& peer) = 0;
   // data is a malloc()ed buffer of `length` bytes; ownership passes to the sink (free() it).
-  virtual void on_message(ConnectionId id, const kernel::MessageInfo& info, std::uint8_t* data,
+  virtual void on_message(ConnectionId id, const runtime::MessageInfo& info, std::uint8_t* data,
                           std::size_t length) = 0;
   virtual void on_closed(ConnectionId id, CloseReason reason) = 0;
   virtual void on_unknown_ppid(ConnectionId id, std::uint32_t ppid) = 0;
-  // Messages on `id` were answered on the poll lcore (LocalAnswerer) and not forwarded: the
+  // Messages on `id` were answered on the lane (LocalAnswerer) and not forwarded: the
   // association is in use. Reported at most once per kActivityReportMs per association, so the
   // control side's idle timeout does not close a peer that only resolves.
   virtual void on_activity(ConnectionId id) = 0;
 };
 
-// Answers some ASAP messages on the poll lcore itself instead of forwarding them to the control
-// lcore (Handle Resolutions: poll_resolver.hpp). Poll lcore only.
+// Answers some ASAP messages on the lane itself instead of forwarding them to the control thread
+// (Handle Resolutions: runtime/lane_resolver.hpp). Lane thread only.
 class LocalAnswerer {
  public:
   virtual ~LocalAnswerer() = default;
@@ -79,12 +85,12 @@ class LocalAnswerer {
   virtual void forget(ConnectionId id) = 0;
 };
 
-struct SctpConnEngineConfig : kernel::UsrsctpTunables {
-  std::size_t max_message_size = kernel::kMaxMessageSize;
+struct SctpEngineConfig : UsrsctpTunables {
+  std::size_t max_message_size = runtime::kMaxMessageSize;
   std::size_t max_queued_messages = 16384;  // per association, while usrsctp's send buffer is full
   std::uint16_t streams = 16;
   std::uint64_t close_linger_ms = 10000;  // a closing association is aborted after this
-  // SCTP packet size limit (path MTU as usrsctp sees it): the port MTU minus the IPv6+UDP
+  // SCTP packet size limit (path MTU as usrsctp sees it): the link MTU minus the IPv6+UDP
   // encapsulation (48 bytes), set with PMTU discovery off; 0 = usrsctp's default.
   std::uint32_t path_mtu = 0;
   bool debug_output = false;  // usrsctp debug printf to stderr
@@ -101,42 +107,42 @@ struct EngineCounters {
   std::uint64_t endpoints_refused = 0;  // RemoteEndpointTable full
 };
 
-class SctpConnEngine final : public SctpPacketSink {
+class SctpEngine final : public SctpPacketSink {
  public:
   static constexpr std::size_t kMaxPendingResolutions = 16384;
   static constexpr std::uint64_t kActivityReportMs = 1000;
 
-  // On `stack` (nullptr: the linked usrsctp copy), which must outlive the engine. nullptr
-  // (error set) when that copy already runs an engine.
-  static std::unique_ptr<SctpConnEngine> create(const SctpConnEngineConfig& config,
-                                                std::atomic<std::uint64_t>& ids, std::string* error,
-                                                kernel::UsrsctpStack* stack = nullptr);
-  // Aborts every association, closes the sockets and finishes usrsctp. Call on the poll lcore,
-  // or on any thread once the poll lcore has stopped.
-  ~SctpConnEngine() override;
-  SctpConnEngine(const SctpConnEngine&) = delete;
-  SctpConnEngine& operator=(const SctpConnEngine&) = delete;
+  // On `stack` (nullptr: the linked usrsctp copy), which must outlive the engine. Fails when that
+  // copy already runs an engine.
+  static Expected<std::unique_ptr<SctpEngine>, std::string> create(const SctpEngineConfig& config,
+                                                                   std::atomic<std::uint64_t>& ids,
+                                                                   UsrsctpStack* stack = nullptr);
+  // Aborts every association, closes the sockets and finishes usrsctp. Call on the lane's thread,
+  // or on any thread once the lane has stopped.
+  ~SctpEngine() override;
+  SctpEngine(const SctpEngine&) = delete;
+  SctpEngine& operator=(const SctpEngine&) = delete;
 
-  // processor: frames output packets (nullptr: output is dropped). events: where reports go.
-  void attach(PacketProcessor* processor, EngineEventSink* events);
-  // Several ports: processors[i] is the lane's processor of port index i (its port_index()). A
-  // peer's packets leave through the port its packets came in on; a peer not heard from yet
-  // through the port whose neighbour table knows it (else every port asks for it by ARP).
-  void attach(std::vector<PacketProcessor*> processors, EngineEventSink* events);
+  // paths[i]: the lane's path of index i (its path_index()); output is dropped while there is
+  // none. A peer's packets leave through the path its packets came in on; a peer not heard from
+  // yet through a path that reaches() it (else through every path, each of which may start
+  // resolving it, e.g. by ARP). events: where reports go. counters: the lane's (may be null).
+  // Before the lane runs.
+  void attach(std::vector<SctpPacketPath*> paths, EngineEventSink* events, runtime::LaneCounters* counters);
   // ASAP messages the answerer takes are answered here and never forwarded (nullptr: forward
-  // everything). Set before the poll lcore runs.
+  // everything). Set before the lane runs.
   void set_local_answerer(LocalAnswerer* answerer) noexcept { answerer_ = answerer; }
 
-  // Start-up (before the poll lcore runs) or on the poll lcore.
-  kernel::ListenResult listen(WireProtocol protocol, std::uint16_t port);
+  // Start-up (before the lane runs) or on the lane.
+  runtime::ListenResult listen(WireProtocol protocol, std::uint16_t port);
 
-  // ---- poll lcore only ----
-  void on_sctp_packet(const FrameVerdict& from, const std::uint8_t* packet, std::uint16_t length) override;
+  // ---- lane thread only ----
+  void on_sctp_packet(const SctpPacketFrom& from, const std::uint8_t* packet, std::uint16_t length) override;
   // Opens an association under the id the control side chose; reports on_connected or
-  // on_closed(kConnectFailed). Only the first address usable on this port is used.
+  // on_closed(kConnectFailed). Only the first address is used (one AF_CONN path per peer).
   void connect(ConnectionId id, WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
                std::uint16_t remote_udp_port);
-  kernel::SendResult send(ConnectionId id, WireProtocol protocol, std::span<const std::uint8_t> message);
+  runtime::SendResult send(ConnectionId id, WireProtocol protocol, std::span<const std::uint8_t> message);
   // Graceful / immediate close requested by the control side: no on_closed is reported for it
   // (the control side reports it itself).
   void close(ConnectionId id);
@@ -152,6 +158,8 @@ class SctpConnEngine final : public SctpPacketSink {
   std::size_t connection_count() const noexcept { return connections_.size(); }
   std::size_t endpoint_count() const noexcept { return endpoints_.size(); }
   const EngineCounters& counters() const noexcept { return counters_; }
+  // The peer of an open association (nullptr when unknown).
+  const ConnectionPeer* peer_of(ConnectionId id) const;
 
   // Internal (usrsctp callbacks).
   struct Socket;
@@ -177,19 +185,19 @@ class SctpConnEngine final : public SctpPacketSink {
     bool partial_oversize = false;
     std::deque<Queued> queue;
     std::uint64_t linger_deadline_ms = 0;
-    // Arrival times (TSC) of Handle Resolutions forwarded to the control lcore and not answered
+    // Arrival times (ns, steady clock) of Handle Resolutions forwarded to the control thread and not answered
     // yet, oldest first (answers leave in order on an association), for the latency histogram
     // only. Bounded: a peer with more than kMaxPendingResolutions in flight is no longer sampled
-    // (latency_off). Resolutions answered on this lcore are timed directly instead.
+    // (latency_off). Resolutions answered on this lane are timed directly instead.
     std::deque<std::uint64_t> pending_resolutions;
     bool latency_off = false;
     std::uint64_t next_activity_report_ms = 0;  // see EngineEventSink::on_activity
   };
 
-  SctpConnEngine(const SctpConnEngineConfig& config, std::atomic<std::uint64_t>& ids, kernel::UsrsctpStack& stack);
+  SctpEngine(const SctpEngineConfig& config, std::atomic<std::uint64_t>& ids, UsrsctpStack& stack);
   Socket* open_socket(WireProtocol protocol, bool listener);
-  // The processor (port) `to` is reached through; nullptr: not known on any port yet.
-  PacketProcessor* port_for(SctpPeerAddress& to);
+  // The path `to` is reached through; nullptr: not known on any path yet.
+  SctpPacketPath* path_for(SctpPeer& to);
   Socket* socket_for(WireProtocol protocol);
   Connection* find(ConnectionId id);
   void handle_notification(Socket& s, const std::uint8_t* data, std::size_t n);
@@ -202,7 +210,7 @@ class SctpConnEngine final : public SctpPacketSink {
                 std::uint16_t flags);
   void send_control(Connection& c, std::uint16_t flags);
   bool flush(Connection& c);
-  kernel::SendResult send_on(Connection& c, WireProtocol protocol, std::span<const std::uint8_t> message,
+  runtime::SendResult send_on(Connection& c, WireProtocol protocol, std::span<const std::uint8_t> message,
                              bool answered_here);
   // An ASAP message the LocalAnswerer answered: keeps the answer for send_answers() and reports
   // activity. False: not answered here (forward it).
@@ -213,18 +221,18 @@ class SctpConnEngine final : public SctpPacketSink {
   // latency sample.
   void note_sent(Connection& c, WireProtocol protocol, const std::uint8_t* data, std::size_t n, bool answered_here);
 
-  SctpConnEngineConfig config_;
+  SctpEngineConfig config_;
   std::atomic<std::uint64_t>& ids_;
-  kernel::UsrsctpStack& stack_;
-  const kernel::UsrsctpApi& api_;
+  UsrsctpStack& stack_;
+  const UsrsctpApi& api_;
   bool claimed_ = false;  // create() claimed stack_ and initialised it
-  std::vector<PacketProcessor*> processors_;  // by port index
-  LcoreCounters* counters_of_lcore_ = nullptr;  // the lane's counters (every processor shares them)
+  std::vector<SctpPacketPath*> paths_;  // by path index
+  runtime::LaneCounters* lane_counters_ = nullptr;
   EngineEventSink* events_ = nullptr;
   LocalAnswerer* answerer_ = nullptr;
   struct Answer {
     ConnectionId id = 0;
-    std::uint64_t received_tsc = 0;
+    std::uint64_t received_ns = 0;
     std::vector<std::uint8_t> bytes;
   };
   std::vector<Answer> answers_;  // [0, answers_used_) wait for send_answers()
@@ -240,4 +248,4 @@ class SctpConnEngine final : public SctpPacketSink {
   EngineCounters counters_;
 };
 
-}  // namespace poolreg::dpdk
+}  // namespace poolreg::sctp

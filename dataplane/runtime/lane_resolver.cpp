@@ -1,14 +1,14 @@
-#include "dataplane/dpdk/poll_resolver.hpp"
+#include "dataplane/runtime/lane_resolver.hpp"
 
 #include <algorithm>
 
 #include "registrar/wire/asap_codec.hpp"
 #include "registrar/wire/wire_constants.hpp"
 
-namespace poolreg::dpdk {
+namespace poolreg::runtime {
 
-PollResolver::PollResolver(const handlespace::Handlespace& hs, handlespace::QsbrDomain& domain,
-                           const asap::AsapConfig& config, LcoreCounters& counters, const Clock& clock,
+LaneResolver::LaneResolver(const handlespace::Handlespace& hs, handlespace::QsbrDomain& domain,
+                           const asap::AsapConfig& config, LaneCounters& counters, const Clock& clock,
                            std::uint64_t seed)
     : hs_(hs),
       reader_(domain, seed),
@@ -18,9 +18,9 @@ PollResolver::PollResolver(const handlespace::Handlespace& hs, handlespace::Qsbr
       clock_(clock),
       tx_(std::max<std::size_t>(answerer_.max_message(), 64) + 4) {}
 
-PollResolver::~PollResolver() { reader_.offline(); }
+LaneResolver::~LaneResolver() { reader_.offline(); }
 
-std::span<const std::uint8_t> PollResolver::answer(ConnectionId id, std::span<const std::uint8_t> message) {
+std::span<const std::uint8_t> LaneResolver::answer(ConnectionId id, std::span<const std::uint8_t> message) {
   if (message.empty() || message[0] != static_cast<std::uint8_t>(wire::AsapType::kHandleResolution)) return {};
   // Decoding a Handle Resolution does not depend on the next-gen flag (it only changes encoding):
   // the same options AsapServer decodes with.
@@ -60,4 +60,4 @@ std::span<const std::uint8_t> PollResolver::answer(ConnectionId id, std::span<co
   return std::span<const std::uint8_t>(tx_.data(), a.size);
 }
 
-}  // namespace poolreg::dpdk
+}  // namespace poolreg::runtime

@@ -1,6 +1,6 @@
 // EventLoop: timers (on a ManualClock, no sleeping), fds, deferred and cross-thread callbacks,
 // signals, stop().
-#include "dataplane/kernel/event_loop.hpp"
+#include "dataplane/runtime/event_loop.hpp"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-namespace poolreg::kernel {
+namespace poolreg::runtime {
 namespace {
 
 TEST(EventLoop, TimersFireInDeadlineOrderOnManualClock) {
@@ -153,4 +153,4 @@ TEST(EventLoop, SignalsArriveThroughSignalfd) {
 }
 
 }  // namespace
-}  // namespace poolreg::kernel
+}  // namespace poolreg::runtime

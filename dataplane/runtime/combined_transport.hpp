@@ -1,25 +1,25 @@
-// CombinedTransport: one kernel::MessageTransport over two: SCTP calls go to the DPDK transport,
-// TCP calls to the kernel transport (DPDK mode serves TCP from kernel sockets alongside: a TCP
-// stack on the DPDK path is out of scope). Connection ids of the two never overlap: the DPDK side
-// hands out ids from kDpdkConnectionIdBase up, the kernel side counts from 1, so per-id calls are
-// routed by range. Event-loop thread only, like both halves.
+// CombinedTransport: one MessageTransport over two: SCTP calls go to the lanes' LaneTransport,
+// TCP calls to a KernelTransport on the control thread (both backends serve TCP from kernel
+// sockets on the control thread: see dataplane/daemon/README.md). Connection ids of the two never
+// overlap: the lane side hands out ids from kLaneConnectionIdBase up, the kernel side counts from
+// 1, so per-id calls are routed by range. Event-loop thread only, like both halves.
 #pragma once
 
-#include "dataplane/kernel/message_transport.hpp"
+#include "dataplane/runtime/message_transport.hpp"
 
-namespace poolreg::dpdk {
+namespace poolreg::runtime {
 
-inline constexpr ConnectionId kDpdkConnectionIdBase = 1ull << 40;
+inline constexpr ConnectionId kLaneConnectionIdBase = 1ull << 40;
 
-class CombinedTransport final : public kernel::MessageTransport {
+class CombinedTransport final : public MessageTransport {
  public:
-  CombinedTransport(kernel::MessageTransport& sctp, kernel::MessageTransport& tcp) : sctp_(sctp), tcp_(tcp) {}
+  CombinedTransport(MessageTransport& sctp, MessageTransport& tcp) : sctp_(sctp), tcp_(tcp) {}
 
-  kernel::ListenResult listen_sctp(WireProtocol p, std::span<const IpAddress> a,
+  ListenResult listen_sctp(WireProtocol p, std::span<const IpAddress> a,
                                    std::uint16_t port) override {
     return sctp_.listen_sctp(p, a, port);
   }
-  kernel::ListenResult listen_tcp(WireProtocol p, std::span<const IpAddress> a, std::uint16_t port,
+  ListenResult listen_tcp(WireProtocol p, std::span<const IpAddress> a, std::uint16_t port,
                                   bool mptcp = false) override {
     return tcp_.listen_tcp(p, a, port, mptcp);
   }
@@ -31,27 +31,27 @@ class CombinedTransport final : public kernel::MessageTransport {
                                    bool mptcp = false) override {
     return tcp_.connect_tcp(p, a, port, mptcp);
   }
-  kernel::SendResult send(ConnectionId id, WireProtocol p,
+  SendResult send(ConnectionId id, WireProtocol p,
                           std::span<const std::uint8_t> m) override {
     return of(id).send(id, p, m);
   }
   void close(ConnectionId id) override { of(id).close(id); }
   void abort(ConnectionId id) override { of(id).abort(id); }
   const ConnectionPeer* peer_info(ConnectionId id) const override { return of(id).peer_info(id); }
-  kernel::TransportCounters counters() const override;
+  TransportCounters counters() const override;
   std::size_t connection_count() const override { return sctp_.connection_count() + tcp_.connection_count(); }
 
  private:
-  kernel::MessageTransport& of(ConnectionId id) const {
-    return id >= kDpdkConnectionIdBase ? sctp_ : tcp_;
+  MessageTransport& of(ConnectionId id) const {
+    return id >= kLaneConnectionIdBase ? sctp_ : tcp_;
   }
-  kernel::MessageTransport& sctp_;
-  kernel::MessageTransport& tcp_;
+  MessageTransport& sctp_;
+  MessageTransport& tcp_;
 };
 
-inline kernel::TransportCounters CombinedTransport::counters() const {
-  const kernel::TransportCounters a = sctp_.counters(), b = tcp_.counters();
-  kernel::TransportCounters s;
+inline TransportCounters CombinedTransport::counters() const {
+  const TransportCounters a = sctp_.counters(), b = tcp_.counters();
+  TransportCounters s;
   s.connections_accepted = a.connections_accepted + b.connections_accepted;
   s.connections_opened = a.connections_opened + b.connections_opened;
   s.connect_failures = a.connect_failures + b.connect_failures;
@@ -72,4 +72,4 @@ inline kernel::TransportCounters CombinedTransport::counters() const {
   return s;
 }
 
-}  // namespace poolreg::dpdk
+}  // namespace poolreg::runtime

@@ -1,10 +1,10 @@
 // RemoteEndpointTable: one stable RemoteEndpoint per (peer IP, peer UDP port) that sends us SCTP
 // over UDP or that we connect to. A RemoteEndpoint's address is the `sconn_addr` usrsctp knows the
 // peer by in AF_CONN mode: usrsctp_conninput(endpoint, ...) for its packets, and usrsctp's output
-// callback gets the same pointer back to address the reply (IP, UDP port, MAC).
+// callback gets the same pointer back to address the reply (IP, UDP port, path, our address).
 //
 // Endpoints are never freed while usrsctp runs (an association may still name one), so the table
-// is bounded (kMaxEndpoints; beyond it new peers are refused and counted). Poll lcore only.
+// is bounded (kMaxEndpoints; beyond it new peers are refused and counted). Lane thread only.
 #pragma once
 
 #include <array>
@@ -13,15 +13,15 @@
 #include <memory>
 #include <unordered_map>
 
-#include "dataplane/dpdk/packet_processor.hpp"
-#include "dataplane/kernel/usrsctp_stack.hpp"
+#include "dataplane/sctp/sctp_packet_path.hpp"
+#include "dataplane/sctp/usrsctp_stack.hpp"
 #include "registrar/common/fnv1a.hpp"
 
-namespace poolreg::dpdk {
+namespace poolreg::sctp {
 
 struct RemoteEndpoint {
-  SctpPeerAddress address;
-  void* owner = nullptr;  // the table's owner (the SctpConnEngine), for usrsctp's output callback
+  SctpPeer address;
+  void* owner = nullptr;  // the table's owner (the SctpEngine), for usrsctp's output callback
 };
 
 class RemoteEndpointTable {
@@ -29,7 +29,7 @@ class RemoteEndpointTable {
   static constexpr std::size_t kMaxEndpoints = 1u << 20;
 
   // api: the usrsctp copy the endpoints are registered with; owner: stored in every endpoint.
-  RemoteEndpointTable(const kernel::UsrsctpApi& api, void* owner) : api_(api), owner_(owner) {}
+  RemoteEndpointTable(const UsrsctpApi& api, void* owner) : api_(api), owner_(owner) {}
 
   // Before usrsctp_finish(): tells usrsctp the addresses are gone (the memory stays until the
   // table is destroyed, after usrsctp_finish(), so no association can name a freed endpoint).
@@ -73,9 +73,9 @@ class RemoteEndpointTable {
     k.bytes[18] = static_cast<std::uint8_t>(port);
     return k;
   }
-  const kernel::UsrsctpApi& api_;
+  const UsrsctpApi& api_;
   void* owner_;
   std::unordered_map<Key, std::unique_ptr<RemoteEndpoint>, KeyHash> table_;
 };
 
-}  // namespace poolreg::dpdk
+}  // namespace poolreg::sctp

@@ -1,8 +1,8 @@
-#include "dataplane/kernel/usrsctp_tunables.hpp"
+#include "dataplane/sctp/usrsctp_tunables.hpp"
 
 #include <usrsctp.h>
 
-namespace poolreg::kernel {
+namespace poolreg::sctp {
 
 void apply_usrsctp_tunables(const UsrsctpTunables& t, const UsrsctpApi& api) {
   api.set_sendspace(t.send_space);
@@ -22,18 +22,18 @@ AssocChangeAction assoc_change_action(std::uint16_t sac_state) {
   using Kind = AssocChangeAction::Kind;
   switch (sac_state) {
     case SCTP_COMM_UP:
-      return {Kind::kUp, false, CloseReason::kPeerClosed};
+      return {Kind::kUp, false, runtime::CloseReason::kPeerClosed};
     case SCTP_RESTART:
-      return {Kind::kUp, true, CloseReason::kPeerClosed};
+      return {Kind::kUp, true, runtime::CloseReason::kPeerClosed};
     case SCTP_COMM_LOST:
-      return {Kind::kGone, false, CloseReason::kCommLost};
+      return {Kind::kGone, false, runtime::CloseReason::kCommLost};
     case SCTP_SHUTDOWN_COMP:
-      return {Kind::kGone, false, CloseReason::kPeerClosed};
+      return {Kind::kGone, false, runtime::CloseReason::kPeerClosed};
     case SCTP_CANT_STR_ASSOC:
-      return {Kind::kGone, false, CloseReason::kConnectFailed};
+      return {Kind::kGone, false, runtime::CloseReason::kConnectFailed};
     default:
       return {};
   }
 }
 
-}  // namespace poolreg::kernel
+}  // namespace poolreg::sctp

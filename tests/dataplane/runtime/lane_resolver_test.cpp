@@ -1,9 +1,9 @@
-// PollResolver (Handle Resolutions answered on the poll lcore) against a real handlespace, with
+// LaneResolver (Handle Resolutions answered on a lane) against a real handlespace, with
 // Handle Resolutions encoded by the codec: the answer decodes to the pool's PEs (HRO honoured),
 // unknown pools and rate-limited requests get cause 0x9, answers are truncated to max_message,
 // and everything it must not answer (other types, decode errors, parameters to report) is left
-// to the control lcore. Per-lcore counters follow every outcome. No EAL needed.
-#include "dataplane/dpdk/poll_resolver.hpp"
+// to the control thread. The lane counters follow every outcome.
+#include "dataplane/runtime/lane_resolver.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +13,7 @@
 #include "registrar/wire/asap_codec.hpp"
 #include "registrar/wire/wire_constants.hpp"
 
-namespace poolreg::dpdk {
+namespace poolreg::runtime {
 namespace {
 
 PoolHandle handle(const char* name) { return *PoolHandle::from_string(name); }
@@ -49,14 +49,14 @@ wire::HandleResolutionResponse decode_answer(std::span<const std::uint8_t> bytes
   return hrr != nullptr ? *hrr : wire::HandleResolutionResponse{};
 }
 
-class PollResolverTest : public ::testing::Test {
+class LaneResolverTest : public ::testing::Test {
  protected:
-  PollResolverTest() : hs_(handlespace::HandlespaceConfig{}, domain_) {
+  LaneResolverTest() : hs_(handlespace::HandlespaceConfig{}, domain_) {
     config_.registrar_id = 0x1234;
   }
-  PollResolver& resolver() {
+  LaneResolver& resolver() {
     if (!resolver_) {
-      resolver_ = std::make_unique<PollResolver>(hs_, domain_, config_, counters_, clock_, 7);
+      resolver_ = std::make_unique<LaneResolver>(hs_, domain_, config_, counters_, clock_, 7);
       resolver_->online();
     }
     return *resolver_;
@@ -77,12 +77,12 @@ class PollResolverTest : public ::testing::Test {
   handlespace::QsbrDomain domain_{4};
   handlespace::Handlespace hs_;
   asap::AsapConfig config_;
-  LcoreCounters counters_;
+  LaneCounters counters_;
   ManualClock clock_{1'000'000'000};
-  std::unique_ptr<PollResolver> resolver_;
+  std::unique_ptr<LaneResolver> resolver_;
 };
 
-TEST_F(PollResolverTest, AnswersWithThePoolsElementsAndHonoursTheItemOption) {
+TEST_F(LaneResolverTest, AnswersWithThePoolsElementsAndHonoursTheItemOption) {
   fill("Pool", 5);
   const auto bytes = answer(1, hr_bytes("Pool"));
   ASSERT_FALSE(bytes.empty());
@@ -108,7 +108,7 @@ TEST_F(PollResolverTest, AnswersWithThePoolsElementsAndHonoursTheItemOption) {
   EXPECT_EQ(counters_.resolutions_unknown_pool.get(), 0u);
 }
 
-TEST_F(PollResolverTest, UnknownPoolIsAnsweredWithCause9) {
+TEST_F(LaneResolverTest, UnknownPoolIsAnsweredWithCause9) {
   auto hrr = decode_answer(answer(1, hr_bytes("Nowhere")));
   EXPECT_EQ(hrr.pool_handle, handle("Nowhere"));
   EXPECT_TRUE(hrr.elements.empty());
@@ -119,7 +119,7 @@ TEST_F(PollResolverTest, UnknownPoolIsAnsweredWithCause9) {
   EXPECT_EQ(counters_.resolutions_answered.get(), 0u);
 }
 
-TEST_F(PollResolverTest, RateLimitPerAssociationAnswersExcessAsUnknownPool) {
+TEST_F(LaneResolverTest, RateLimitPerAssociationAnswersExcessAsUnknownPool) {
   config_.hr_rate_limit = {1.0, 2.0};  // 1/s, burst 2
   fill("Pool", 2);
   EXPECT_FALSE(decode_answer(answer(1, hr_bytes("Pool"))).error.has_value());
@@ -142,7 +142,7 @@ TEST_F(PollResolverTest, RateLimitPerAssociationAnswersExcessAsUnknownPool) {
   EXPECT_EQ(counters_.resolutions_answered.get(), 4u);
 }
 
-TEST_F(PollResolverTest, TruncatesToMaxMessage) {
+TEST_F(LaneResolverTest, TruncatesToMaxMessage) {
   config_.max_message = 400;
   fill("Wide", 10, 8);
   const auto bytes = answer(1, hr_bytes("Wide", wire::kHroItemsMax));
@@ -154,7 +154,7 @@ TEST_F(PollResolverTest, TruncatesToMaxMessage) {
   EXPECT_EQ(counters_.resolutions_truncated.get(), 1u);
 }
 
-TEST_F(PollResolverTest, LeavesEverythingElseToTheControlLcore) {
+TEST_F(LaneResolverTest, LeavesEverythingElseToTheControlLcore) {
   fill("Pool", 1);
   // Another message type: not even looked at (not counted as forwarded resolution).
   std::vector<std::uint8_t> other = hr_bytes("Pool");
@@ -182,4 +182,4 @@ TEST_F(PollResolverTest, LeavesEverythingElseToTheControlLcore) {
 }
 
 }  // namespace
-}  // namespace poolreg::dpdk
+}  // namespace poolreg::runtime

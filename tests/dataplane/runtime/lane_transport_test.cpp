@@ -1,21 +1,21 @@
-// DpdkSctpTransport's connection model over the rings, with the poll side played by the test
-// through RingEventSink and by reading the command ring: on_connected / on_message / on_activity delivery,
+// LaneTransport's connection model over the rings, with the lane side played by the test
+// through LaneEventSink and by reading the command ring: on_connected / on_message / on_activity delivery,
 // on_closed exactly once (also after close()/abort(), deferred, and never again when the poll side
-// reports the same id later), sends and connects as ring commands, a full ring, listen rules.
-#include "dataplane/dpdk/dpdk_sctp_transport.hpp"
+// reports the same id later), sends and connects as ring commands, a full ring, listen rules, one
+// wake-up of a sleeping lane per loop pass. No EAL: the rings are LaneRings.
+#include "dataplane/runtime/lane_transport.hpp"
 
 #include <gtest/gtest.h>
-#include <rte_ring.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <memory>
 
-#include "dataplane/dpdk/combined_transport.hpp"
-#include "tests/dataplane/dpdk/eal_test_environment.hpp"
+#include "dataplane/runtime/combined_transport.hpp"
+#include "dataplane/runtime/lane_event_sink.hpp"
 #include "tests/dataplane/kernel/recording_handler.hpp"
 
-namespace poolreg::dpdk {
+namespace poolreg::runtime {
 namespace {
 
 using kernel::testing::RecordingHandler;
@@ -23,48 +23,47 @@ using kernel::testing::run_for;
 using kernel::testing::run_until;
 using namespace std::chrono_literals;
 
-class DpdkSctpTransportTest : public ::testing::Test {
+class LaneTransportTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    if (test::EalTestEnvironment::instance().pool() == nullptr) return;
-    std::string error;
-    engine_ = SctpConnEngine::create({}, ids_, &error).release();  // one engine per usrsctp copy
-    ASSERT_NE(engine_, nullptr) << error;
+    auto engine = sctp::SctpEngine::create({}, ids_);  // one engine per usrsctp copy
+    ASSERT_TRUE(engine) << engine.error();
+    engine_ = engine->release();
   }
   static void TearDownTestSuite() {
     delete engine_;
     engine_ = nullptr;
   }
   void SetUp() override {
-    POOLREG_REQUIRE_EAL();
-    static int n = 0;
-    const std::string name = "t" + std::to_string(++n);
-    rings_.commands = rte_ring_create((name + "c").c_str(), 8, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    rings_.events = rte_ring_create((name + "e").c_str(), 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    rings_.commands = &commands_;
+    rings_.events = &events_;
     rings_.wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    ASSERT_TRUE(rings_.commands != nullptr && rings_.events != nullptr && rings_.wake_fd >= 0);
-    ids_.store(kDpdkConnectionIdBase);
-    transport_ = std::make_unique<DpdkSctpTransport>(
-        loop_, handler_, std::vector<TransportLane>{TransportLane{rings_, engine_}}, ids_, 65535);
-    poll_side_ = std::make_unique<RingEventSink>(rings_);
+    rings_.lane_wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    ASSERT_TRUE(rings_.wake_fd >= 0 && rings_.lane_wake_fd >= 0);
+    ids_.store(kLaneConnectionIdBase);
+    transport_ = std::make_unique<LaneTransport>(
+        loop_, handler_, std::vector<LaneTransport::Lane>{LaneTransport::Lane{rings_, engine_}}, ids_, 65535);
+    poll_side_ = std::make_unique<LaneEventSink>(rings_);
   }
   void TearDown() override {
-    if (rings_.commands == nullptr) return;
+    if (rings_.wake_fd < 0) return;
     transport_.reset();
     poll_side_.reset();
     while (auto c = take_command()) {
     }
-    void* obj;
-    while (rte_ring_dequeue(rings_.events, &obj) == 0) delete static_cast<TransportEvent*>(obj);
-    rte_ring_free(rings_.commands);
-    rte_ring_free(rings_.events);
+    drain_and_free(rings_);
     ::close(rings_.wake_fd);
+    ::close(rings_.lane_wake_fd);
   }
 
-  std::unique_ptr<TransportCommand> take_command() {
-    void* obj = nullptr;
-    if (rte_ring_dequeue(rings_.commands, &obj) != 0) return nullptr;
-    return std::unique_ptr<TransportCommand>(static_cast<TransportCommand*>(obj));
+  std::unique_ptr<LaneCommand> take_command() {
+    return std::unique_ptr<LaneCommand>(static_cast<LaneCommand*>(commands_.pop()));
+  }
+  // How many times the lane was woken since the last call (the eventfd's counter).
+  std::uint64_t lane_wakes() {
+    std::uint64_t v = 0;
+    if (::read(rings_.lane_wake_fd, &v, sizeof v) != sizeof v) return 0;
+    return v;
   }
   ConnectionId accept_one() {
     ConnectionPeer peer;
@@ -81,24 +80,26 @@ class DpdkSctpTransportTest : public ::testing::Test {
   void message_from_poll_side(ConnectionId id, std::vector<std::uint8_t> bytes) {
     auto* data = static_cast<std::uint8_t*>(std::malloc(bytes.size()));
     std::memcpy(data, bytes.data(), bytes.size());
-    kernel::MessageInfo info;
+    MessageInfo info;
     info.ppid = kAsapPpid;
     poll_side_->on_message(id, info, data, bytes.size());
     poll_side_->flush();
   }
 
-  static inline SctpConnEngine* engine_ = nullptr;
-  static inline std::atomic<std::uint64_t> ids_{kDpdkConnectionIdBase};
-  TransportRings rings_;
-  kernel::EventLoop loop_;
+  static inline sctp::SctpEngine* engine_ = nullptr;
+  static inline std::atomic<std::uint64_t> ids_{kLaneConnectionIdBase};
+  LaneRing commands_{8};
+  LaneRing events_{1024};
+  LaneRings rings_;
+  EventLoop loop_;
   RecordingHandler handler_;
-  std::unique_ptr<DpdkSctpTransport> transport_;
-  std::unique_ptr<RingEventSink> poll_side_;
+  std::unique_ptr<LaneTransport> transport_;
+  std::unique_ptr<LaneEventSink> poll_side_;
 };
 
-TEST_F(DpdkSctpTransportTest, DeliversConnectionsAndMessagesAndSendsCommands) {
+TEST_F(LaneTransportTest, DeliversConnectionsAndMessagesAndSendsCommands) {
   const ConnectionId id = accept_one();
-  EXPECT_GE(id, kDpdkConnectionIdBase);
+  EXPECT_GE(id, kLaneConnectionIdBase);
   ASSERT_NE(transport_->peer_info(id), nullptr);
   EXPECT_EQ(transport_->peer_info(id)->udp_encapsulation_port, 50000);
   EXPECT_EQ(transport_->connection_count(), 1u);
@@ -109,17 +110,17 @@ TEST_F(DpdkSctpTransportTest, DeliversConnectionsAndMessagesAndSendsCommands) {
   EXPECT_EQ(handler_.messages[0].info.protocol, WireProtocol::kAsap);
 
   const std::vector<std::uint8_t> reply = {0x06, 0, 0, 4};
-  EXPECT_EQ(transport_->send(id, WireProtocol::kAsap, reply), kernel::SendResult::kSent);
+  EXPECT_EQ(transport_->send(id, WireProtocol::kAsap, reply), SendResult::kSent);
   auto c = take_command();
   ASSERT_NE(c, nullptr);
-  EXPECT_EQ(c->kind, TransportCommand::Kind::kSend);
+  EXPECT_EQ(c->kind, LaneCommand::Kind::kSend);
   EXPECT_EQ(c->id, id);
   EXPECT_EQ(std::vector<std::uint8_t>(c->data, c->data + c->length), reply);
-  EXPECT_EQ(transport_->send(id + 1000, WireProtocol::kAsap, reply), kernel::SendResult::kNoConnection);
-  EXPECT_EQ(transport_->send(id, WireProtocol::kAsap, {}), kernel::SendResult::kTooBig);
+  EXPECT_EQ(transport_->send(id + 1000, WireProtocol::kAsap, reply), SendResult::kNoConnection);
+  EXPECT_EQ(transport_->send(id, WireProtocol::kAsap, {}), SendResult::kTooBig);
 }
 
-TEST_F(DpdkSctpTransportTest, ActivityOfOpenConnectionsReachesTheHandler) {
+TEST_F(LaneTransportTest, ActivityOfOpenConnectionsReachesTheHandler) {
   const ConnectionId id = accept_one();
   poll_side_->on_activity(id);
   poll_side_->on_activity(id + 1000);  // not open here: dropped
@@ -130,7 +131,7 @@ TEST_F(DpdkSctpTransportTest, ActivityOfOpenConnectionsReachesTheHandler) {
   EXPECT_TRUE(handler_.messages.empty());
 }
 
-TEST_F(DpdkSctpTransportTest, CloseIsReportedOnceAndLaterPollReportsAreIgnored) {
+TEST_F(LaneTransportTest, CloseIsReportedOnceAndLaterPollReportsAreIgnored) {
   const ConnectionId id = accept_one();
   transport_->close(id);
   EXPECT_EQ(transport_->peer_info(id), nullptr);
@@ -138,78 +139,93 @@ TEST_F(DpdkSctpTransportTest, CloseIsReportedOnceAndLaterPollReportsAreIgnored) 
   EXPECT_TRUE(handler_.closed.empty());  // deferred, never re-entrant
   auto c = take_command();
   ASSERT_NE(c, nullptr);
-  EXPECT_EQ(c->kind, TransportCommand::Kind::kClose);
+  EXPECT_EQ(c->kind, LaneCommand::Kind::kClose);
   ASSERT_TRUE(run_until(loop_, [&] { return handler_.is_closed(id); }));
-  EXPECT_EQ(handler_.close_reason(id), kernel::CloseReason::kLocalClose);
+  EXPECT_EQ(handler_.close_reason(id), CloseReason::kLocalClose);
 
   // The poll side had already queued things for this id: they are dropped.
   message_from_poll_side(id, {0x05, 0, 0, 4});
-  poll_side_->on_closed(id, kernel::CloseReason::kCommLost);
+  poll_side_->on_closed(id, CloseReason::kCommLost);
   poll_side_->flush();
   run_for(loop_, 50ms);
   EXPECT_EQ(handler_.closed_count[id], 1);
   EXPECT_TRUE(handler_.messages.empty());
   EXPECT_EQ(transport_->send(id, WireProtocol::kAsap, std::vector<std::uint8_t>{1, 2, 3, 4}),
-            kernel::SendResult::kNoConnection);
+            SendResult::kNoConnection);
   transport_->abort(id);  // already gone: nothing more
   EXPECT_EQ(take_command(), nullptr);
 }
 
-TEST_F(DpdkSctpTransportTest, PeerCloseAndFailedConnectAreReported) {
+TEST_F(LaneTransportTest, PeerCloseAndFailedConnectAreReported) {
   const ConnectionId id = accept_one();
-  poll_side_->on_closed(id, kernel::CloseReason::kPeerClosed);
+  poll_side_->on_closed(id, CloseReason::kPeerClosed);
   poll_side_->flush();
   ASSERT_TRUE(run_until(loop_, [&] { return handler_.is_closed(id); }));
-  EXPECT_EQ(handler_.close_reason(id), kernel::CloseReason::kPeerClosed);
+  EXPECT_EQ(handler_.close_reason(id), CloseReason::kPeerClosed);
 
   const std::vector<IpAddress> to = {IpAddress::v4(0x0a000003u)};
   const ConnectionId out = transport_->connect_sctp(WireProtocol::kEnrp, to, 9901, 9899);
-  ASSERT_GE(out, kDpdkConnectionIdBase);
+  ASSERT_GE(out, kLaneConnectionIdBase);
   auto c = take_command();
   ASSERT_NE(c, nullptr);
-  EXPECT_EQ(c->kind, TransportCommand::Kind::kConnect);
+  EXPECT_EQ(c->kind, LaneCommand::Kind::kConnect);
   EXPECT_EQ(c->id, out);
   EXPECT_EQ(c->port, 9901);
   EXPECT_EQ(c->addresses, to);
   ASSERT_NE(transport_->peer_info(out), nullptr);  // connecting: known, outgoing
   EXPECT_TRUE(transport_->peer_info(out)->outgoing);
-  poll_side_->on_closed(out, kernel::CloseReason::kConnectFailed);
+  poll_side_->on_closed(out, CloseReason::kConnectFailed);
   poll_side_->flush();
   ASSERT_TRUE(run_until(loop_, [&] { return handler_.is_closed(out); }));
-  EXPECT_EQ(handler_.close_reason(out), kernel::CloseReason::kConnectFailed);
+  EXPECT_EQ(handler_.close_reason(out), CloseReason::kConnectFailed);
   EXPECT_EQ(transport_->counters().connect_failures, 1u);
   EXPECT_TRUE(std::find(handler_.connected.begin(), handler_.connected.end(), out) ==
               handler_.connected.end());
 }
 
-TEST_F(DpdkSctpTransportTest, FullCommandRingDropsSendsButKeepsCloses) {
+TEST_F(LaneTransportTest, FullCommandRingDropsSendsButKeepsCloses) {
   const ConnectionId id = accept_one();
   const std::vector<std::uint8_t> m = {0x06, 0, 0, 4};
   int sent = 0;
-  while (transport_->send(id, WireProtocol::kAsap, m) == kernel::SendResult::kSent) ++sent;
-  EXPECT_EQ(sent, 7);  // a ring of 8 slots holds 7
-  EXPECT_EQ(transport_->send(id, WireProtocol::kAsap, m), kernel::SendResult::kQueueFull);
+  while (transport_->send(id, WireProtocol::kAsap, m) == SendResult::kSent) ++sent;
+  EXPECT_EQ(sent, 8);  // a ring of 8 slots holds 8
+  EXPECT_EQ(transport_->send(id, WireProtocol::kAsap, m), SendResult::kQueueFull);
   EXPECT_EQ(transport_->counters().send_dropped_queue_full, 2u);
   transport_->close(id);  // ring full: kept in the transport's backlog
-  for (int i = 0; i < 7; ++i) ASSERT_NE(take_command(), nullptr);
+  for (int i = 0; i < 8; ++i) ASSERT_NE(take_command(), nullptr);
   EXPECT_EQ(take_command(), nullptr);
-  std::unique_ptr<TransportCommand> c;  // the backlog is retried from a loop timer
+  std::unique_ptr<LaneCommand> c;  // the backlog is retried from a loop timer
   ASSERT_TRUE(run_until(loop_, [&] { return (c = take_command()) != nullptr; }));
   ASSERT_NE(c, nullptr);
-  EXPECT_EQ(c->kind, TransportCommand::Kind::kClose);
+  EXPECT_EQ(c->kind, LaneCommand::Kind::kClose);
 }
 
-TEST_F(DpdkSctpTransportTest, ListenersOnlyAtStartUpAndNoTcp) {
-  EXPECT_FALSE(transport_->listen_tcp(WireProtocol::kAsap, {}, 3863).ok);
+TEST_F(LaneTransportTest, ListenersOnlyAtStartUpAndNoTcp) {
+  EXPECT_FALSE(transport_->listen_tcp(WireProtocol::kAsap, {}, 3863).has_value());
   EXPECT_EQ(transport_->connect_tcp(WireProtocol::kAsap, IpAddress::v4(0x0a000003u), 3863),
             kNoConnectionId);
   static std::uint16_t port = 20000;
   const auto r = transport_->listen_sctp(WireProtocol::kAsap, {}, ++port);
-  EXPECT_TRUE(r.ok) << r.detail;
-  EXPECT_EQ(r.port, port);
+  EXPECT_TRUE(r) << r.error().detail;
+  EXPECT_EQ(*r, port);
   transport_->mark_started();
-  EXPECT_FALSE(transport_->listen_sctp(WireProtocol::kEnrp, {}, ++port).ok);
+  EXPECT_FALSE(transport_->listen_sctp(WireProtocol::kEnrp, {}, ++port).has_value());
+}
+
+TEST_F(LaneTransportTest, ASleepingLaneIsWokenOncePerLoopPass) {
+  const ConnectionId id = accept_one();
+  lane_wakes();  // whatever accepting took
+  const std::vector<std::uint8_t> m = {0x06, 0, 0, 4};
+  ASSERT_EQ(transport_->send(id, WireProtocol::kAsap, m), SendResult::kSent);
+  ASSERT_EQ(transport_->send(id, WireProtocol::kAsap, m), SendResult::kSent);
+  ASSERT_EQ(transport_->send(id, WireProtocol::kAsap, m), SendResult::kSent);
+  EXPECT_EQ(lane_wakes(), 0u);  // not from inside send(): at the end of the loop pass
+  run_for(loop_, 20ms);
+  EXPECT_EQ(lane_wakes(), 1u);  // three commands, one write
+  for (int i = 0; i < 3; ++i) ASSERT_NE(take_command(), nullptr);
+  run_for(loop_, 20ms);
+  EXPECT_EQ(lane_wakes(), 0u);  // nothing queued since
 }
 
 }  // namespace
-}  // namespace poolreg::dpdk
+}  // namespace poolreg::runtime

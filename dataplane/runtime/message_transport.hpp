@@ -32,11 +32,13 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "registrar/common/connection.hpp"
+#include "registrar/common/expected.hpp"
 
-namespace poolreg::kernel {
+namespace poolreg::runtime {
 
 // Default ports (parameters.md §1).
 inline constexpr std::uint16_t kAsapPort = 3863;
@@ -112,13 +114,16 @@ enum class SendResult : std::uint8_t {
 inline bool send_ok(SendResult r) noexcept { return r == SendResult::kSent || r == SendResult::kQueued; }
 const char* to_string(SendResult r) noexcept;
 
-// Result of opening a listener. port is the bound port (useful with port 0 = any free port).
-struct ListenResult {
-  bool ok = false;
-  int error = 0;  // errno value when !ok
-  std::uint16_t port = 0;
+// Why a listener could not be opened: an errno value and what was tried.
+struct ListenError {
+  int error = 0;
   std::string detail;
 };
+// Opening a listener: the bound port (useful with port 0 = any free port), or why not.
+using ListenResult = Expected<std::uint16_t, ListenError>;
+inline ListenResult listen_error(int error, std::string detail) {
+  return Unexpected(ListenError{error, std::move(detail)});
+}
 
 class MessageTransport {
  public:
@@ -155,4 +160,4 @@ class MessageTransport {
   virtual std::size_t connection_count() const = 0;
 };
 
-}  // namespace poolreg::kernel
+}  // namespace poolreg::runtime

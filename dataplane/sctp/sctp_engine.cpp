@@ -1,10 +1,10 @@
-#include "dataplane/dpdk/sctp_conn_engine.hpp"
+#include "dataplane/sctp/sctp_engine.hpp"
 
 #include <arpa/inet.h>
-#include <rte_cycles.h>
 #include <usrsctp.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -13,7 +13,7 @@
 
 #include "registrar/wire/wire_constants.hpp"
 
-namespace poolreg::dpdk {
+namespace poolreg::sctp {
 namespace {
 
 void debug_printf(const char* format, ...) {
@@ -28,7 +28,7 @@ void debug_printf(const char* format, ...) {
 int conn_output(void* address, void* buffer, std::size_t length, std::uint8_t /*tos*/,
                 std::uint8_t /*set_df*/) {
   if (address == nullptr) return 0;
-  auto* engine = static_cast<SctpConnEngine*>(static_cast<RemoteEndpoint*>(address)->owner);
+  auto* engine = static_cast<SctpEngine*>(static_cast<RemoteEndpoint*>(address)->owner);
   if (engine == nullptr) return 0;
   return engine->output(address, buffer, length);
 }
@@ -42,11 +42,17 @@ std::optional<WireProtocol> protocol_of_ppid(std::uint32_t ppid) {
 constexpr auto kHandleResolutionType = static_cast<std::uint8_t>(wire::AsapType::kHandleResolution);
 constexpr auto kHandleResolutionResponseType = static_cast<std::uint8_t>(wire::AsapType::kHandleResolutionResponse);
 
-std::uint64_t tsc_to_us(std::uint64_t cycles) { return cycles * 1'000'000 / rte_get_tsc_hz(); }
+// Latency samples: the steady clock (vDSO, no syscall), nanoseconds.
+std::uint64_t now_ns() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count());
+}
+std::uint64_t ns_to_us(std::uint64_t ns) { return ns / 1000; }
 
 bool would_block(int e) { return e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS; }
 
-IpAddress ip_of(const SctpPeerAddress& a) {
+IpAddress ip_of(const SctpPeer& a) {
   if (!a.ipv6) return IpAddress::v4({a.ip[0], a.ip[1], a.ip[2], a.ip[3]});
   std::array<std::uint8_t, 16> b;
   std::memcpy(b.data(), a.ip, 16);
@@ -55,9 +61,9 @@ IpAddress ip_of(const SctpPeerAddress& a) {
 
 }  // namespace
 
-struct SctpConnEngine::Socket {
-  SctpConnEngine* engine = nullptr;
-  const kernel::UsrsctpApi* api = nullptr;
+struct SctpEngine::Socket {
+  SctpEngine* engine = nullptr;
+  const UsrsctpApi* api = nullptr;
   struct socket* so = nullptr;
   WireProtocol protocol = WireProtocol::kAsap;
   bool listener = false;
@@ -70,7 +76,7 @@ namespace {
 int receive_cb(struct socket* /*so*/, union sctp_sockstore /*addr*/, void* data, std::size_t length,
                struct sctp_rcvinfo info, int flags, void* ulp_info) {
   if (data == nullptr) return 1;  // the socket is being closed
-  auto* s = static_cast<SctpConnEngine::Socket*>(ulp_info);
+  auto* s = static_cast<SctpEngine::Socket*>(ulp_info);
   if (s == nullptr) return 1;  // cannot happen: every socket is opened with its Socket (leak, not a wrong free)
   if (s->engine == nullptr) {
     s->api->free(data);
@@ -82,29 +88,26 @@ int receive_cb(struct socket* /*so*/, union sctp_sockstore /*addr*/, void* data,
 
 }  // namespace
 
-std::unique_ptr<SctpConnEngine> SctpConnEngine::create(const SctpConnEngineConfig& config,
-                                                       std::atomic<std::uint64_t>& ids, std::string* error,
-                                                       kernel::UsrsctpStack* stack) {
-  if (stack == nullptr) stack = &kernel::UsrsctpStack::linked();
-  std::unique_ptr<SctpConnEngine> engine(new SctpConnEngine(config, ids, *stack));
-  if (!stack->claim()) {
-    if (error) *error = "this usrsctp copy already runs an SctpConnEngine (one engine per usrsctp stack)";
-    return nullptr;  // its destructor sees it holds no claim and touches nothing
-  }
+Expected<std::unique_ptr<SctpEngine>, std::string> SctpEngine::create(const SctpEngineConfig& config,
+                                                                      std::atomic<std::uint64_t>& ids,
+                                                                      UsrsctpStack* stack) {
+  if (stack == nullptr) stack = &UsrsctpStack::linked();
+  std::unique_ptr<SctpEngine> engine(new SctpEngine(config, ids, *stack));
+  if (!stack->claim())  // its destructor sees it holds no claim and touches nothing
+    return unexpected(std::string("this usrsctp copy already runs an SctpEngine (one engine per usrsctp stack)"));
   engine->claimed_ = true;
   // Port 0: no UDP encapsulation socket; packets come and go through conninput / conn_output.
   engine->api_.init_nothreads(0, conn_output, config.debug_output ? debug_printf : nullptr);
-  kernel::apply_usrsctp_tunables(config, engine->api_);
+  apply_usrsctp_tunables(config, engine->api_);
   return engine;
 }
 
-SctpConnEngine::SctpConnEngine(const SctpConnEngineConfig& config, std::atomic<std::uint64_t>& ids,
-                               kernel::UsrsctpStack& stack)
+SctpEngine::SctpEngine(const SctpEngineConfig& config, std::atomic<std::uint64_t>& ids, UsrsctpStack& stack)
     : config_(config), ids_(ids), stack_(stack), api_(stack.api()), endpoints_(stack.api(), this) {}
 
-SctpConnEngine::~SctpConnEngine() {
+SctpEngine::~SctpEngine() {
   if (!claimed_) return;  // create() refused: usrsctp was never initialised by us
-  processors_.clear();    // output during teardown is dropped
+  paths_.clear();         // output during teardown is dropped
   events_ = nullptr;
   // Callbacks from here on (the ABORTs below report the associations gone synchronously) must
   // not reach the engine: they would erase from connections_ while it is walked.
@@ -132,36 +135,33 @@ SctpConnEngine::~SctpConnEngine() {
   if (finished) stack_.release();
 }
 
-void SctpConnEngine::attach(PacketProcessor* processor, EngineEventSink* events) {
-  attach(std::vector<PacketProcessor*>{processor}, events);
-}
-
-void SctpConnEngine::attach(std::vector<PacketProcessor*> processors, EngineEventSink* events) {
-  processors_.clear();
-  for (PacketProcessor* p : processors)
-    if (p != nullptr) processors_.push_back(p);
-  counters_of_lcore_ = processors_.empty() ? nullptr : &processors_.front()->counters();
+void SctpEngine::attach(std::vector<SctpPacketPath*> paths, EngineEventSink* events,
+                        runtime::LaneCounters* counters) {
+  paths_.clear();
+  for (SctpPacketPath* p : paths)
+    if (p != nullptr) paths_.push_back(p);
+  lane_counters_ = counters;
   events_ = events;
 }
 
-PacketProcessor* SctpConnEngine::port_for(SctpPeerAddress& to) {
-  if (processors_.empty()) return nullptr;
-  if (to.port_known && to.port_index < processors_.size()) return processors_[to.port_index];
-  if (processors_.size() == 1) return processors_.front();
-  // A peer that never sent us a packet (an outgoing association): the port whose neighbour
-  // table knows it. None yet: ask on every port (each sends an ARP request, the packet is lost
-  // and SCTP retransmits it once the answer taught one port the peer's MAC).
-  for (PacketProcessor* p : processors_) {
-    if (p->neighbors().find(to.ip, to.ipv6)) {
-      to.port_known = true;
-      to.port_index = p->port_index();
+SctpPacketPath* SctpEngine::path_for(SctpPeer& to) {
+  if (paths_.empty()) return nullptr;
+  if (to.path_known && to.path_index < paths_.size()) return paths_[to.path_index];
+  if (paths_.size() == 1) return paths_.front();
+  // A peer that never sent us a packet (an outgoing association): the path that reaches it.
+  // None yet: the caller sends on every path (DPDK: each asks by ARP, the packet is lost and
+  // SCTP retransmits it once the answer taught one port the peer's MAC).
+  for (SctpPacketPath* p : paths_) {
+    if (p->reaches(to)) {
+      to.path_known = true;
+      to.path_index = p->path_index();
       return p;
     }
   }
   return nullptr;
 }
 
-SctpConnEngine::Socket* SctpConnEngine::open_socket(WireProtocol protocol, bool listener) {
+SctpEngine::Socket* SctpEngine::open_socket(WireProtocol protocol, bool listener) {
   auto s = std::make_unique<Socket>();
   s->engine = this;
   s->api = &api_;
@@ -197,14 +197,9 @@ SctpConnEngine::Socket* SctpConnEngine::open_socket(WireProtocol protocol, bool 
   return sockets_.back().get();
 }
 
-kernel::ListenResult SctpConnEngine::listen(WireProtocol protocol, std::uint16_t port) {
-  kernel::ListenResult r;
+runtime::ListenResult SctpEngine::listen(WireProtocol protocol, std::uint16_t port) {
   Socket* s = open_socket(protocol, true);
-  if (s == nullptr) {
-    r.error = api_.last_error();
-    r.detail = "usrsctp_socket(AF_CONN) failed";
-    return r;
-  }
+  if (s == nullptr) return runtime::listen_error(api_.last_error(), "usrsctp_socket(AF_CONN) failed");
   // Wildcard conn address: every RemoteEndpoint reaches this port.
   sockaddr_conn local{};
   local.sconn_family = AF_CONN;
@@ -212,19 +207,16 @@ kernel::ListenResult SctpConnEngine::listen(WireProtocol protocol, std::uint16_t
   local.sconn_addr = nullptr;
   if (api_.bind(s->so, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 ||
       api_.listen(s->so, 1024) != 0) {
-    r.error = api_.last_error();
-    r.detail = std::string("bind/listen: ") + std::strerror(r.error);
+    const int e = api_.last_error();
     api_.close(s->so);
     sockets_.pop_back();
-    return r;
+    return runtime::listen_error(e, std::string("bind/listen: ") + std::strerror(e));
   }
   s->port = port;
-  r.ok = true;
-  r.port = port;
-  return r;
+  return port;
 }
 
-SctpConnEngine::Socket* SctpConnEngine::socket_for(WireProtocol protocol) {
+SctpEngine::Socket* SctpEngine::socket_for(WireProtocol protocol) {
   for (auto& s : sockets_)
     if (s->protocol == protocol) return s.get();  // the listener (or the earlier client socket)
   Socket* s = open_socket(protocol, false);
@@ -235,27 +227,30 @@ SctpConnEngine::Socket* SctpConnEngine::socket_for(WireProtocol protocol) {
   return s;
 }
 
-SctpConnEngine::Connection* SctpConnEngine::find(ConnectionId id) {
+const ConnectionPeer* SctpEngine::peer_of(ConnectionId id) const {
+  auto it = connections_.find(id);
+  return it == connections_.end() ? nullptr : &it->second.peer;
+}
+
+SctpEngine::Connection* SctpEngine::find(ConnectionId id) {
   auto it = connections_.find(id);
   return it == connections_.end() ? nullptr : &it->second;
 }
 
 // ---- input ----
 
-void SctpConnEngine::on_sctp_packet(const FrameVerdict& from, const std::uint8_t* packet,
-                                    std::uint16_t length) {
+void SctpEngine::on_sctp_packet(const SctpPacketFrom& from, const std::uint8_t* packet, std::uint16_t length) {
+  if (length < 12) return;  // shorter than an SCTP common header: the source should have dropped it
   RemoteEndpoint* e = endpoints_.get(from.src_ip, from.ipv6, from.src_port);
   if (e == nullptr) {
     ++counters_.endpoints_refused;
     return;
   }
-  // The MAC and our address the peer used: replies go back the way the packet came.
-  std::memcpy(e->address.mac.data(), from.src_mac, 6);
-  e->address.mac_known = true;
+  // Our address the peer used and the path it came in on: replies go back the way the packet came.
   std::memcpy(e->address.local_ip, from.dst_ip, from.ipv6 ? 16 : 4);
   e->address.local_known = true;
-  e->address.port_index = from.port_index;
-  e->address.port_known = true;
+  e->address.path_index = from.path_index;
+  e->address.path_known = true;
   current_endpoint_ = e;
   current_sctp_port_ = static_cast<std::uint16_t>((packet[0] << 8) | packet[1]);
   api_.conninput(e, packet, length, 0);
@@ -263,22 +258,22 @@ void SctpConnEngine::on_sctp_packet(const FrameVerdict& from, const std::uint8_t
   if (answers_used_ != 0) send_answers();
 }
 
-int SctpConnEngine::output(void* address, const void* buffer, std::size_t length) {
-  if (processors_.empty() || address == nullptr || length > 65535) return 0;
+int SctpEngine::output(void* address, const void* buffer, std::size_t length) {
+  if (paths_.empty() || address == nullptr || length > 65535) return 0;
   auto* e = static_cast<RemoteEndpoint*>(address);
   const auto* bytes = static_cast<const std::uint8_t*>(buffer);
-  if (PacketProcessor* p = port_for(e->address)) {
+  if (SctpPacketPath* p = path_for(e->address)) {
     p->send_sctp(e->address, bytes, static_cast<std::uint16_t>(length));
   } else {
-    for (PacketProcessor* q : processors_) q->send_sctp(e->address, bytes, static_cast<std::uint16_t>(length));
+    for (SctpPacketPath* q : paths_) q->send_sctp(e->address, bytes, static_cast<std::uint16_t>(length));
   }
   return 0;  // a dropped packet is a lost packet for SCTP: it retransmits
 }
 
-void SctpConnEngine::receive(Socket& s, void* data, std::size_t length, const sctp_rcvinfo& info, int flags) {
+void SctpEngine::receive(Socket& s, void* data, std::size_t length, const sctp_rcvinfo& info, int flags) {
   if (api_.private_heap) {
     // A private usrsctp copy allocates from its own libc's heap: move the bytes to ours, so that
-    // everything below (and the control lcore) frees with std::free.
+    // everything below (and the control thread) frees with std::free.
     void* own = std::malloc(length == 0 ? 1 : length);
     if (own != nullptr && length != 0) std::memcpy(own, data, length);
     api_.free(data);
@@ -326,7 +321,7 @@ void SctpConnEngine::receive(Socket& s, void* data, std::size_t length, const sc
   deliver(*c, ntohl(info.rcv_ppid), info.rcv_sid, bytes, length);
 }
 
-void SctpConnEngine::deliver(Connection& c, std::uint32_t ppid, std::uint16_t stream, std::uint8_t* data,
+void SctpEngine::deliver(Connection& c, std::uint32_t ppid, std::uint16_t stream, std::uint8_t* data,
                              std::size_t n) {
   const auto protocol = protocol_of_ppid(ppid);
   if (events_ == nullptr) {
@@ -341,11 +336,11 @@ void SctpConnEngine::deliver(Connection& c, std::uint32_t ppid, std::uint16_t st
   ++counters_.messages_received;
   const bool asap = *protocol == WireProtocol::kAsap;
   const std::uint8_t type = n > 0 ? data[0] : 0;
-  if (counters_of_lcore_ != nullptr) {
-    LcoreCounters& lc = *counters_of_lcore_;
+  if (lane_counters_ != nullptr) {
+    runtime::LaneCounters& lc = *lane_counters_;
     if (asap) {
       lc.asap_messages_in.add();
-      lc.asap_in_by_type[asap_type_slot(type)].add();
+      lc.asap_in_by_type[runtime::asap_type_slot(type)].add();
     } else {
       lc.enrp_messages_in.add();
     }
@@ -356,29 +351,29 @@ void SctpConnEngine::deliver(Connection& c, std::uint32_t ppid, std::uint16_t st
   }
   if (asap && type == kHandleResolutionType && !c.latency_off) {
     if (c.pending_resolutions.size() < kMaxPendingResolutions) {
-      c.pending_resolutions.push_back(rte_get_tsc_cycles());
+      c.pending_resolutions.push_back(now_ns());
     } else {  // more in flight than we track: pairing would break, stop sampling this one
       c.latency_off = true;
       c.pending_resolutions.clear();
     }
   }
-  kernel::MessageInfo info;
+  runtime::MessageInfo info;
   info.protocol = *protocol;
   info.ppid = ppid;
   info.stream = stream;
   events_->on_message(c.id, info, data, n);
 }
 
-void SctpConnEngine::handle_notification(Socket& s, const std::uint8_t* data, std::size_t n) {
+void SctpEngine::handle_notification(Socket& s, const std::uint8_t* data, std::size_t n) {
   std::uint16_t type;
   if (n < sizeof type) return;
   std::memcpy(&type, data, sizeof type);
   if (type == SCTP_ASSOC_CHANGE && n >= sizeof(sctp_assoc_change)) {
     sctp_assoc_change change;
     std::memcpy(&change, data, sizeof change);
-    const kernel::AssocChangeAction action = kernel::assoc_change_action(change.sac_state);
-    if (action.kind == kernel::AssocChangeAction::Kind::kUp) assoc_up(s, change.sac_assoc_id, action.restart);
-    else if (action.kind == kernel::AssocChangeAction::Kind::kGone) assoc_gone(s, change.sac_assoc_id, action.reason);
+    const AssocChangeAction action = assoc_change_action(change.sac_state);
+    if (action.kind == AssocChangeAction::Kind::kUp) assoc_up(s, change.sac_assoc_id, action.restart);
+    else if (action.kind == AssocChangeAction::Kind::kGone) assoc_gone(s, change.sac_assoc_id, action.reason);
   } else if (type == SCTP_SHUTDOWN_EVENT && n >= sizeof(sctp_shutdown_event)) {
     sctp_shutdown_event ev;
     std::memcpy(&ev, data, sizeof ev);
@@ -386,7 +381,7 @@ void SctpConnEngine::handle_notification(Socket& s, const std::uint8_t* data, st
   }
 }
 
-void SctpConnEngine::refresh_peer(Connection& c) {
+void SctpEngine::refresh_peer(Connection& c) {
   // No usrsctp call here (we may be inside a receive callback): the association came up because
   // of the packet being processed, so its sender is the peer.
   if (current_endpoint_ == nullptr) return;
@@ -395,7 +390,7 @@ void SctpConnEngine::refresh_peer(Connection& c) {
   c.peer.udp_encapsulation_port = current_endpoint_->address.udp_port;
 }
 
-void SctpConnEngine::assoc_up(Socket& s, sctp_assoc_t assoc, bool restart) {
+void SctpEngine::assoc_up(Socket& s, sctp_assoc_t assoc, bool restart) {
   auto it = s.assocs.find(assoc);
   if (it != s.assocs.end()) {
     Connection* c = find(it->second);
@@ -428,7 +423,7 @@ void SctpConnEngine::assoc_up(Socket& s, sctp_assoc_t assoc, bool restart) {
   if (events_ != nullptr) events_->on_connected(id, cit->second.peer);
 }
 
-void SctpConnEngine::assoc_gone(Socket& s, sctp_assoc_t assoc, CloseReason reason) {
+void SctpEngine::assoc_gone(Socket& s, sctp_assoc_t assoc, CloseReason reason) {
   auto it = s.assocs.find(assoc);
   if (it == s.assocs.end()) return;
   const ConnectionId id = it->second;
@@ -447,7 +442,7 @@ void SctpConnEngine::assoc_gone(Socket& s, sctp_assoc_t assoc, CloseReason reaso
   if (events_ != nullptr) events_->on_closed(id, reason);
 }
 
-void SctpConnEngine::forget(ConnectionId id) {
+void SctpEngine::forget(ConnectionId id) {
   Connection* c = find(id);
   if (c == nullptr) return;
   if (c->socket != nullptr) {
@@ -461,7 +456,7 @@ void SctpConnEngine::forget(ConnectionId id) {
 
 // ---- commands from the control side ----
 
-void SctpConnEngine::connect(ConnectionId id, WireProtocol protocol, std::span<const IpAddress> addresses,
+void SctpEngine::connect(ConnectionId id, WireProtocol protocol, std::span<const IpAddress> addresses,
                              std::uint16_t port, std::uint16_t remote_udp_port) {
   auto fail = [&] {
     ++counters_.connect_failures;
@@ -469,7 +464,7 @@ void SctpConnEngine::connect(ConnectionId id, WireProtocol protocol, std::span<c
   };
   if (addresses.empty() || port == 0) return fail();
   const IpAddress& a = addresses.front();
-  const std::uint16_t udp = remote_udp_port != 0 ? remote_udp_port : kernel::kSctpUdpEncapsulationPort;
+  const std::uint16_t udp = remote_udp_port != 0 ? remote_udp_port : runtime::kSctpUdpEncapsulationPort;
   RemoteEndpoint* e = endpoints_.get(a.data(), !a.is_v4(), udp);
   Socket* s = socket_for(protocol);
   if (e == nullptr || s == nullptr) return fail();
@@ -498,7 +493,7 @@ void SctpConnEngine::connect(ConnectionId id, WireProtocol protocol, std::span<c
   s->assocs[assoc] = id;
 }
 
-long SctpConnEngine::send_raw(Connection& c, WireProtocol protocol, const std::uint8_t* data, std::size_t len,
+long SctpEngine::send_raw(Connection& c, WireProtocol protocol, const std::uint8_t* data, std::size_t len,
                               std::uint16_t flags) {
   sctp_sndinfo info{};
   info.snd_sid = 0;
@@ -508,48 +503,48 @@ long SctpConnEngine::send_raw(Connection& c, WireProtocol protocol, const std::u
   return api_.sendv(c.socket->so, data, len, nullptr, 0, &info, sizeof info, SCTP_SENDV_SNDINFO, 0);
 }
 
-void SctpConnEngine::send_control(Connection& c, std::uint16_t flags) {
+void SctpEngine::send_control(Connection& c, std::uint16_t flags) {
   std::uint8_t none = 0;
   if (c.socket != nullptr) send_raw(c, WireProtocol::kAsap, &none, 0, flags);
 }
 
-kernel::SendResult SctpConnEngine::send(ConnectionId id, WireProtocol protocol,
+runtime::SendResult SctpEngine::send(ConnectionId id, WireProtocol protocol,
                                         std::span<const std::uint8_t> message) {
   Connection* c = find(id);
   if (c == nullptr || c->state == State::kClosing) {
     ++counters_.send_failed;
-    return kernel::SendResult::kNoConnection;
+    return runtime::SendResult::kNoConnection;
   }
   return send_on(*c, protocol, message, false);
 }
 
-kernel::SendResult SctpConnEngine::send_on(Connection& c, WireProtocol protocol, std::span<const std::uint8_t> message,
+runtime::SendResult SctpEngine::send_on(Connection& c, WireProtocol protocol, std::span<const std::uint8_t> message,
                                            bool answered_here) {
   if (message.empty() || message.size() > config_.max_message_size) {
     ++counters_.send_failed;
-    return kernel::SendResult::kTooBig;
+    return runtime::SendResult::kTooBig;
   }
   if (c.queue.empty()) {
     if (send_raw(c, protocol, message.data(), message.size(), 0) >= 0) {
       note_sent(c, protocol, message.data(), message.size(), answered_here);
-      return kernel::SendResult::kSent;
+      return runtime::SendResult::kSent;
     }
     if (!would_block(api_.last_error())) {
       ++counters_.send_failed;
-      return kernel::SendResult::kError;
+      return runtime::SendResult::kError;
     }
   }
   if (c.queue.size() >= config_.max_queued_messages) {
     ++counters_.send_failed;
-    return kernel::SendResult::kQueueFull;
+    return runtime::SendResult::kQueueFull;
   }
   c.queue.push_back(Queued{protocol, answered_here, std::vector<std::uint8_t>(message.begin(), message.end())});
   pending_.insert(c.id);
-  return kernel::SendResult::kQueued;
+  return runtime::SendResult::kQueued;
 }
 
-bool SctpConnEngine::answer_locally(Connection& c, const std::uint8_t* data, std::size_t n) {
-  const std::uint64_t t0 = rte_get_tsc_cycles();
+bool SctpEngine::answer_locally(Connection& c, const std::uint8_t* data, std::size_t n) {
+  const std::uint64_t t0 = now_ns();
   const std::span<const std::uint8_t> reply = answerer_->answer(c.id, std::span<const std::uint8_t>(data, n));
   if (reply.empty()) return false;
   // We are inside usrsctp's receive callback: the answer is sent once usrsctp_conninput()
@@ -558,7 +553,7 @@ bool SctpConnEngine::answer_locally(Connection& c, const std::uint8_t* data, std
   if (answers_used_ == answers_.size()) answers_.emplace_back();
   Answer& a = answers_[answers_used_++];
   a.id = c.id;
-  a.received_tsc = t0;
+  a.received_ns = t0;
   a.bytes.assign(reply.begin(), reply.end());
   if (events_ != nullptr && now_ms_ >= c.next_activity_report_ms) {
     c.next_activity_report_ms = now_ms_ + kActivityReportMs;
@@ -567,7 +562,7 @@ bool SctpConnEngine::answer_locally(Connection& c, const std::uint8_t* data, std
   return true;
 }
 
-void SctpConnEngine::send_answers() {
+void SctpEngine::send_answers() {
   for (std::size_t i = 0; i < answers_used_; ++i) {
     const Answer& a = answers_[i];
     Connection* c = find(a.id);
@@ -576,30 +571,29 @@ void SctpConnEngine::send_answers() {
       continue;
     }
     send_on(*c, WireProtocol::kAsap, a.bytes, true);
-    if (counters_of_lcore_ != nullptr)
-      counters_of_lcore_->record_resolution_latency(tsc_to_us(rte_get_tsc_cycles() - a.received_tsc));
+    if (lane_counters_ != nullptr) lane_counters_->record_resolution_latency(ns_to_us(now_ns() - a.received_ns));
   }
   answers_used_ = 0;
 }
 
-void SctpConnEngine::note_sent(Connection& c, WireProtocol protocol, const std::uint8_t* data, std::size_t n,
+void SctpEngine::note_sent(Connection& c, WireProtocol protocol, const std::uint8_t* data, std::size_t n,
                                bool answered_here) {
   ++counters_.messages_sent;
-  if (counters_of_lcore_ == nullptr) return;
-  LcoreCounters& lc = *counters_of_lcore_;
+  if (lane_counters_ == nullptr) return;
+  runtime::LaneCounters& lc = *lane_counters_;
   lc.messages_out.add();
   if (protocol != WireProtocol::kAsap || n == 0) return;
-  lc.asap_out_by_type[asap_type_slot(data[0])].add();
-  // A Handle Resolution Response from the control lcore closes the oldest forwarded request
+  lc.asap_out_by_type[runtime::asap_type_slot(data[0])].add();
+  // A Handle Resolution Response from the control thread closes the oldest forwarded request
   // (answers leave in order).
   if (!answered_here && data[0] == kHandleResolutionResponseType && !c.pending_resolutions.empty()) {
-    const std::uint64_t cycles = rte_get_tsc_cycles() - c.pending_resolutions.front();
+    const std::uint64_t ns = now_ns() - c.pending_resolutions.front();
     c.pending_resolutions.pop_front();
-    lc.record_resolution_latency(tsc_to_us(cycles));
+    lc.record_resolution_latency(ns_to_us(ns));
   }
 }
 
-bool SctpConnEngine::flush(Connection& c) {
+bool SctpEngine::flush(Connection& c) {
   while (!c.queue.empty()) {
     const Queued& q = c.queue.front();
     if (send_raw(c, q.protocol, q.bytes.data(), q.bytes.size(), 0) < 0) {
@@ -615,7 +609,7 @@ bool SctpConnEngine::flush(Connection& c) {
   return true;
 }
 
-void SctpConnEngine::flush_pending() {
+void SctpEngine::flush_pending() {
   if (pending_.empty()) return;
   std::vector<ConnectionId> ids(pending_.begin(), pending_.end());
   for (ConnectionId id : ids) {
@@ -624,7 +618,7 @@ void SctpConnEngine::flush_pending() {
   }
 }
 
-void SctpConnEngine::close(ConnectionId id) {
+void SctpEngine::close(ConnectionId id) {
   Connection* c = find(id);
   if (c == nullptr || c->state == State::kClosing) return;
   c->state = State::kClosing;
@@ -632,7 +626,7 @@ void SctpConnEngine::close(ConnectionId id) {
   if (c->queue.empty()) send_control(*c, SCTP_EOF);
 }
 
-void SctpConnEngine::abort(ConnectionId id) {
+void SctpEngine::abort(ConnectionId id) {
   Connection* c = find(id);
   if (c == nullptr) return;
   counters_.send_failed += c->queue.size();
@@ -640,7 +634,7 @@ void SctpConnEngine::abort(ConnectionId id) {
   forget(id);
 }
 
-void SctpConnEngine::run_timers(std::uint64_t now_ms) {
+void SctpEngine::run_timers(std::uint64_t now_ms) {
   now_ms_ = now_ms;
   if (last_timer_ms_ == 0) last_timer_ms_ = now_ms;
   const std::uint64_t elapsed = now_ms - last_timer_ms_;
@@ -656,7 +650,7 @@ void SctpConnEngine::run_timers(std::uint64_t now_ms) {
   for (ConnectionId id : expired) abort(id);
 }
 
-void SctpConnEngine::shutdown() {
+void SctpEngine::shutdown() {
   std::vector<ConnectionId> ids;
   for (auto& [id, c] : connections_) ids.push_back(id);
   for (ConnectionId id : ids) {
@@ -667,4 +661,4 @@ void SctpConnEngine::shutdown() {
   }
 }
 
-}  // namespace poolreg::dpdk
+}  // namespace poolreg::sctp

@@ -1,4 +1,4 @@
-#include "dataplane/kernel/event_loop.hpp"
+#include "dataplane/runtime/event_loop.hpp"
 
 #include <signal.h>
 #include <sys/eventfd.h>
@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <system_error>
 
-namespace poolreg::kernel {
+namespace poolreg::runtime {
 
 namespace {
 
@@ -253,4 +253,4 @@ void EventLoop::run() {
   while (!stop_requested_.load(std::memory_order_acquire)) run_once(-1);
 }
 
-}  // namespace poolreg::kernel
+}  // namespace poolreg::runtime

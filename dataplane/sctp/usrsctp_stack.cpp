@@ -1,12 +1,13 @@
-#include "dataplane/kernel/usrsctp_stack.hpp"
+#include "dataplane/sctp/usrsctp_stack.hpp"
 
 #include <dlfcn.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <type_traits>
+#include <utility>
 
-namespace poolreg::kernel {
+namespace poolreg::sctp {
 namespace {
 
 int* program_errno() { return &errno; }
@@ -44,7 +45,7 @@ UsrsctpStack& UsrsctpStack::linked() {
   return *stack;
 }
 
-std::unique_ptr<UsrsctpStack> UsrsctpStack::load_private(std::string* error) {
+Expected<std::unique_ptr<UsrsctpStack>, std::string> UsrsctpStack::load_private() {
   // The same file the program uses: where the linked usrsctp_init_nothreads lives.
   Dl_info info{};
   const char* file = "libusrsctp.so.2";
@@ -53,16 +54,14 @@ std::unique_ptr<UsrsctpStack> UsrsctpStack::load_private(std::string* error) {
   void* handle = ::dlmopen(LM_ID_NEWLM, file, RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
     const char* why = ::dlerror();
-    if (error) *error = std::string("dlmopen(") + file + "): " + (why ? why : "unknown error");
-    return nullptr;
+    return unexpected(std::string("dlmopen(") + file + "): " + (why ? why : "unknown error"));
   }
   std::unique_ptr<UsrsctpStack> s(new UsrsctpStack());
   s->handle_ = handle;
   // dlsym on the handle also searches its dependencies: free and __errno_location are the ones of
   // the namespace's own libc.
   if (const char* missing = fill(s->api_, [handle](const char* name) { return ::dlsym(handle, name); })) {
-    if (error) *error = std::string("private usrsctp copy lacks ") + missing;
-    return nullptr;  // ~UsrsctpStack closes the handle
+    return unexpected(std::string("private usrsctp copy lacks ") + missing);  // ~UsrsctpStack closes the handle
   }
   s->api_.private_heap = true;
   return s;
@@ -72,4 +71,4 @@ UsrsctpStack::~UsrsctpStack() {
   if (handle_ != nullptr) ::dlclose(handle_);
 }
 
-}  // namespace poolreg::kernel
+}  // namespace poolreg::sctp

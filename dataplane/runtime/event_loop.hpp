@@ -34,7 +34,7 @@
 
 #include "registrar/common/clock.hpp"
 
-namespace poolreg::kernel {
+namespace poolreg::runtime {
 
 class EventLoop {
  public:
@@ -146,4 +146,4 @@ class EventLoop {
   std::atomic<bool> stop_requested_{false};
 };
 
-}  // namespace poolreg::kernel
+}  // namespace poolreg::runtime
