@@ -3,7 +3,7 @@
 # 2 lanes against the previous single-thread kernel path (usrsctp's own threads + the event loop,
 # poolregd built from BASE, by default the merge base with main), all in one run, fed by the
 # synthetic SCTP source over UDP (poolreg-sctp-synth: pre-built Handle Resolutions, 128
-# associations spread over 8 UDP sockets so that the lanes' steering sees 8 peers, 16 requests in
+# associations spread over SOCKETS (32) UDP sockets so that the lanes' steering sees 32 peers, 16 requests in
 # flight), 10 PEs in the pool.
 #
 # Also CPU-seconds per 10^6 resolutions of every lane thread (utime+stime of the threads named
@@ -45,6 +45,8 @@ WORK=$(mktemp -d /tmp/poolreg-lanes-bench-XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 ASAP_PORT=${ASAP_PORT:-23863}
 UDP_PORT=${UDP_PORT:-29899}
+SOCKETS=${SOCKETS:-32}  # UDP sockets of the source: peers the lanes steer (few peers split unevenly)
+WINDOW=${WINDOW:-16}    # requests in flight (closed loop: small windows measure latency as much as CPU)
 
 # Sum of utime+stime (clock ticks) of the threads of $1 whose name matches $2 (a grep -E pattern).
 thread_ticks() {
@@ -79,7 +81,7 @@ measure() {
   before_lane=$(thread_ticks "$pid" '^lane')
   before_all=$(thread_ticks "$pid" '.')
   synth_out=$(timeout 60 "$B/perf/dataplane/poolreg-sctp-synth" --registrar 127.0.0.1 --udp-port "$UDP_PORT" \
-    --sctp-port "$ASAP_PORT" --seconds "$SECONDS_RUN" --window 16 --sockets 8 2>&1 || true)
+    --sctp-port "$ASAP_PORT" --seconds "$SECONDS_RUN" --window "$WINDOW" --sockets "$SOCKETS" 2>&1 || true)
   after_lane=$(thread_ticks "$pid" '^lane')
   after_all=$(thread_ticks "$pid" '.')
   kill -TERM "$pe" "$pid" 2>/dev/null || true
