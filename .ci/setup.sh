@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential pkg-config meson ninja-build python3 clang lld llvm libclang-rt-14-dev
+  build-essential pkg-config meson ninja-build python3 clang lld llvm libclang-rt-14-dev clang-tidy
   libdpdk-dev dpdk usrsctp-dev-placeholder
   libtbb-dev libjemalloc-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev

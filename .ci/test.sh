@@ -4,6 +4,8 @@
 #   ASan+UBSan build:               suites unit, integration, dpdk
 #   TSan build:                     suite stress (only the executables it runs are built)
 #   clang libFuzzer build:          suite fuzz (bounded runs; targeted build too)
+#   clang-tidy (after the release variant, on its compile_commands.json): .ci/clang-tidy.sh fails
+#   on findings missing from .ci/clang-tidy-baseline.txt; its one-line summary is repeated at the end
 # Exits non-zero on any failure; the last line is "N passed, N failed".
 # POOLREG_TEST_VARIANTS limits the variants (e.g. "release asan") for quick local runs.
 set -uo pipefail
@@ -56,10 +58,27 @@ run_variant() {
   summaries+=("$dir/meson-logs/testlog.json")
 }
 
+# clang-tidy over the release variant's sources (self-test of the comparison first; both cheap
+# next to the builds). The raw output stays in build-ci/release/clang-tidy.log.
+tidy_summary=""
+run_clang_tidy() {
+  local dir="$top/build-ci/release"
+  echo "=== release: clang-tidy"
+  if [ ! -f "$dir/compile_commands.json" ]; then
+    tidy_summary="clang-tidy: not run (release not configured)"; status=1; echo "$tidy_summary"; return
+  fi
+  local out="$top/build-ci/release.clang-tidy.out"
+  { bash .ci/clang-tidy.sh --self-test && bash .ci/clang-tidy.sh "$dir"; } 2>&1 | tee "$out"
+  local rc=${PIPESTATUS[0]}
+  tidy_summary=$(grep '^clang-tidy' "$out" | tail -1)
+  [ $rc -eq 0 ] || { status=1; tidy_summary="${tidy_summary:-clang-tidy: FAILED (exit $rc)}"; }
+}
+
 mkdir -p build-ci
 for v in $variants; do
   case $v in
-    release) run_variant release "unit integration stress dpdk" -Doptimization=2 -Ddebug=false ;;
+    release) run_variant release "unit integration stress dpdk" -Doptimization=2 -Ddebug=false
+             run_clang_tidy ;;
     asan) run_variant asan "unit integration dpdk" --buildtype=debug -Db_sanitize=address,undefined \
             -Db_lundef=false -Dbenchmarks=disabled ;;
     tsan) POOLREG_TARGETED_BUILD=1 run_variant tsan "stress" --buildtype=debugoptimized -Db_sanitize=thread -Dbenchmarks=disabled ;;
@@ -69,6 +88,7 @@ for v in $variants; do
   esac
 done
 
+[ -n "$tidy_summary" ] && echo "$tidy_summary"
 # One closing line over every variant's results.
 python3 - "${summaries[@]}" <<'PY'
 import json, sys

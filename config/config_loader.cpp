@@ -554,14 +554,13 @@ std::string ConfigError::to_string() const {
   return out + message;
 }
 
-std::optional<ConfigOverride> parse_override(std::string_view text, std::string* error) {
+Expected<ConfigOverride, std::string> parse_override(std::string_view text) {
   auto eq = text.find('=');
   std::string_view key = text.substr(0, eq);
   while (!key.empty() && key.back() == ' ') key.remove_suffix(1);
   if (eq == std::string_view::npos || key.find('.') == std::string_view::npos || key.front() == '.' ||
       key.back() == '.') {
-    if (error != nullptr) *error = "expected section.key=value, got \"" + std::string(text) + "\"";
-    return std::nullopt;
+    return unexpected("expected section.key=value, got \"" + std::string(text) + "\"");
   }
   std::string_view value = text.substr(eq + 1);
   while (!value.empty() && value.front() == ' ') value.remove_prefix(1);

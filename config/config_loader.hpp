@@ -11,12 +11,12 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "config/registrar_config.hpp"
+#include "registrar/common/expected.hpp"
 
 namespace poolreg::config {
 
@@ -37,8 +37,8 @@ struct ConfigOverride {
   std::string value;  // raw text after '='
 };
 
-// Splits "section.key=value"; nullopt (and *error set) when there is no '=' or no "section.key".
-std::optional<ConfigOverride> parse_override(std::string_view text, std::string* error);
+// Splits "section.key=value"; the error (a message) when there is no '=' or no "section.key".
+Expected<ConfigOverride, std::string> parse_override(std::string_view text);
 
 struct LoadResult {
   RegistrarConfig config;

@@ -32,10 +32,12 @@ inline constexpr std::array<Choice<LogLevel>, 7> kLogLevels{{{"trace", LogLevel:
                                                              {"off", LogLevel::kOff}}};
 inline constexpr std::array<Choice<LogFormat>, 2> kLogFormats{
     {{"text", LogFormat::kText}, {"json", LogFormat::kJson}}};
-inline constexpr std::array<Choice<AddressScope>, 4> kScopes{{{"loopback", AddressScope::kLoopback},
-                                                              {"link-local", AddressScope::kLinkLocal},
-                                                              {"site-local", AddressScope::kSiteLocal},
-                                                              {"global", AddressScope::kGlobal}}};
+// The usable scopes under their own names (registrar/common/address_scope.hpp).
+inline constexpr auto kScopes = [] {
+  std::array<Choice<AddressScope>, kUsableAddressScopes.size()> scopes{};
+  for (std::size_t i = 0; i < scopes.size(); ++i) scopes[i] = {to_string(kUsableAddressScopes[i]), kUsableAddressScopes[i]};
+  return scopes;
+}();
 
 template <typename E, std::size_t N>
 std::span<const Choice<E>> choices(const std::array<Choice<E>, N>& a) {

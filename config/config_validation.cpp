@@ -110,11 +110,15 @@ void check_rules(const RegistrarConfig& c, RuleChecker& r) {
   if (!a.announce_address.address.is_multicast()) {
     r.fail("asap.announce_address", to_string(a.announce_address) + " is not a multicast address");
   }
-  bool any_acceptable = false;
+  // Addresses of no usable scope (multicast, 0/8, 240/4) are check_listen's to report.
+  bool any_usable = false, any_acceptable = false;
   for (const auto& l : a.listen) {
-    if (is_wildcard(l) || address_scope(l) >= a.min_address_scope) any_acceptable = true;
+    const AddressScope scope = is_wildcard(l) ? AddressScope::kGlobal : address_scope(l);
+    if (scope == AddressScope::kInvalid) continue;
+    any_usable = true;
+    if (scope >= a.min_address_scope) any_acceptable = true;
   }
-  if (!a.listen.empty() && !any_acceptable) {
+  if (any_usable && !any_acceptable) {
     r.fail("asap.min_address_scope", std::string("\"") + to_string(a.min_address_scope) +
                                          "\" rejects the addresses of every PE that can reach asap.listen (" +
                                          a.listen.front().to_string() + ")");

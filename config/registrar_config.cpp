@@ -51,39 +51,10 @@ const char* to_string(LogLevel level) noexcept {
 
 const char* to_string(LogFormat format) noexcept { return format == LogFormat::kText ? "text" : "json"; }
 
-const char* to_string(AddressScope scope) noexcept {
-  switch (scope) {
-    case AddressScope::kLoopback:
-      return "loopback";
-    case AddressScope::kLinkLocal:
-      return "link-local";
-    case AddressScope::kSiteLocal:
-      return "site-local";
-    case AddressScope::kGlobal:
-      return "global";
-  }
-  return "global";
-}
-
 std::string to_string(const SocketAddress& address) {
   std::string host = address.address.to_string();
   if (!address.address.is_v4()) host = "[" + host + "]";
   return host + ":" + std::to_string(address.port);
-}
-
-AddressScope address_scope(const IpAddress& address) noexcept {
-  if (address.is_loopback()) return AddressScope::kLoopback;
-  if (address.is_link_local()) return AddressScope::kLinkLocal;
-  const std::uint8_t* b = address.data();
-  if (address.is_v4()) {
-    if (b[0] == 10 || (b[0] == 172 && (b[1] & 0xf0) == 16) || (b[0] == 192 && b[1] == 168)) {
-      return AddressScope::kSiteLocal;
-    }
-    return AddressScope::kGlobal;
-  }
-  // fc00::/7 unique local, fec0::/10 deprecated site-local.
-  if ((b[0] & 0xfe) == 0xfc || (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0)) return AddressScope::kSiteLocal;
-  return AddressScope::kGlobal;
 }
 
 std::string default_control_socket_path(unsigned euid, const char* xdg_runtime_dir) {

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "registrar/common/address_scope.hpp"
 #include "registrar/common/ids.hpp"
 #include "registrar/common/ip_address.hpp"
 
@@ -33,9 +34,6 @@ enum class EnrpProfile : std::uint8_t { kRfc, kFast };
 
 enum class LogLevel : std::uint8_t { kTrace, kDebug, kInfo, kWarn, kError, kCritical, kOff };
 enum class LogFormat : std::uint8_t { kText, kJson };
-
-// Ordered: a PE address whose scope is below [asap].min_address_scope is rejected.
-enum class AddressScope : std::uint8_t { kLoopback = 0, kLinkLocal = 1, kSiteLocal = 2, kGlobal = 3 };
 
 // An IP address plus port, written "1.2.3.4:9901" or "[::1]:9901" in TOML.
 struct SocketAddress {
@@ -99,7 +97,7 @@ struct AsapSection {
   std::uint32_t handle_resolution_items = 3;           // PEs per HR Response by default, 1..max_items
   std::uint32_t handle_resolution_max_items = 128;     // cap a PU may ask for (HR option), ..1600
   std::uint32_t max_increment = 0;                     // policy "max increment", 0 = policy default
-  AddressScope min_address_scope = AddressScope::kLoopback;  // RSPLIB: site-local
+  AddressScope min_address_scope = AddressScope::kLoopback;  // RSPLIB: site-local (registrar/common/address_scope.hpp)
   bool address_check = true;       // PE addresses must belong to the association (ASAP-REG-06/SEC-06)
   double max_hr_rate = 0.0;        // handle resolutions/s per association, 0 = off
   std::uint32_t max_hr_burst = 0;  // token-bucket depth; 0 = same as rate (min 1)
@@ -215,14 +213,8 @@ const char* to_string(WireMode mode) noexcept;
 const char* to_string(EnrpProfile profile) noexcept;
 const char* to_string(LogLevel level) noexcept;
 const char* to_string(LogFormat format) noexcept;
-const char* to_string(AddressScope scope) noexcept;
 // "1.2.3.4:5" or "[::1]:5".
 std::string to_string(const SocketAddress& address);
-
-// Scope of an address for the min_address_scope check (RSPLIB's classification): loopback,
-// link-local (169.254/16, fe80::/10), site-local (10/8, 172.16/12, 192.168/16, fc00::/7, fec0::/10),
-// else global.
-AddressScope address_scope(const IpAddress& address) noexcept;
 
 // The registrar ID to run with: the configured one, or a random draw from random_bits() when
 // it is 0: non-zero, 32 bits in RFC mode, 64 bits with non-zero low 32 bits in next-gen mode.

@@ -387,10 +387,9 @@ int run(int argc, char** argv) {
     return app.exit(e);
   }
 
-  std::string error;
-  auto options = client_options(args.connection, &error);
+  auto options = client_options(args.connection);
   if (!options) {
-    std::cerr << "poolreg-pe: " << error << "\n";
+    std::cerr << "poolreg-pe: " << options.error() << "\n";
     return 1;
   }
   if (args.listen_port >= 0) options->pe_listen_port = static_cast<std::uint16_t>(args.listen_port);
@@ -461,14 +460,14 @@ int run(int argc, char** argv) {
   loop.watch_signals({SIGINT, SIGTERM}, [&](int) {
     if (program_ptr) program_ptr->shutdown();
   });
-  auto stack = make_stack(args.connection, &error);
-  if (!args.connection.tcp && !stack) {
-    std::cerr << "poolreg-pe: cannot start SCTP: " << error << "\n";
+  auto stack = make_stack(args.connection);
+  if (!stack) {
+    std::cerr << "poolreg-pe: cannot start SCTP: " << stack.error() << "\n";
     return 1;
   }
   int code = 0;
   {
-    PeProgram program(loop, stack.get(), *options, args, templ, std::move(moves));
+    PeProgram program(loop, stack->get(), *options, args, templ, std::move(moves));
     program_ptr = &program;
     if (program.start() != 0) return 1;
     if (args.duration_s > 0) {

@@ -127,10 +127,9 @@ int run(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  std::string error;
-  auto options = client_options(args.connection, &error);
+  auto options = client_options(args.connection);
   if (!options) {
-    std::cerr << "poolreg-pu: " << error << "\n";
+    std::cerr << "poolreg-pu: " << options.error() << "\n";
     return 1;
   }
   auto handle = PoolHandle::from_string(args.pool);
@@ -140,12 +139,12 @@ int run(int argc, char** argv) {
   }
 
   runtime::EventLoop loop;
-  auto stack = make_stack(args.connection, &error);
-  if (!args.connection.tcp && !stack) {
-    std::cerr << "poolreg-pu: cannot start SCTP: " << error << "\n";
+  auto stack = make_stack(args.connection);
+  if (!stack) {
+    std::cerr << "poolreg-pu: cannot start SCTP: " << stack.error() << "\n";
     return 1;
   }
-  client::PoolUserClient pu(loop, stack.get(), *options);
+  client::PoolUserClient pu(loop, stack->get(), *options);
   const auto connect_limit = std::chrono::milliseconds(args.connection.connect_timeout_ms + 1000);
   const client::ClientStatus cs = client::connect_and_wait(pu, connect_limit);
   if (cs != client::ClientStatus::kOk) {

@@ -68,12 +68,9 @@ std::optional<std::pair<IpAddress, std::uint16_t>> parse_endpoint(std::string_vi
   return std::make_pair(*address, port);
 }
 
-std::optional<client::ClientOptions> client_options(const ConnectionArgs& args, std::string* error) {
+Expected<client::ClientOptions, std::string> client_options(const ConnectionArgs& args) {
   auto endpoint = parse_endpoint(args.registrar, runtime::kAsapPort);
-  if (!endpoint) {
-    if (error) *error = "malformed --registrar '" + args.registrar + "' (want ADDRESS[:PORT])";
-    return std::nullopt;
-  }
+  if (!endpoint) return unexpected("malformed --registrar '" + args.registrar + "' (want ADDRESS[:PORT])");
   client::ClientOptions o;
   o.registrar.address = endpoint->first;
   o.registrar.port = endpoint->second;
@@ -87,11 +84,14 @@ std::optional<client::ClientOptions> client_options(const ConnectionArgs& args, 
   return o;
 }
 
-std::unique_ptr<kernel::SctpStack> make_stack(const ConnectionArgs& args, std::string* error) {
-  if (args.tcp) return nullptr;
+Expected<std::unique_ptr<kernel::SctpStack>, std::string> make_stack(const ConnectionArgs& args) {
+  if (args.tcp) return std::unique_ptr<kernel::SctpStack>();
   kernel::SctpStackConfig config;
   config.udp_port = args.local_udp_port;
-  return kernel::SctpStack::create(config, error);
+  std::string error;  // SctpStack::create (dataplane/kernel) still reports through a string
+  auto stack = kernel::SctpStack::create(config, &error);
+  if (!stack) return unexpected(std::move(error));
+  return stack;
 }
 
 std::vector<IpAddress> local_addresses() {

@@ -11,6 +11,7 @@
 
 #include "dataplane/client/client_options.hpp"
 #include "dataplane/kernel/sctp_stack.hpp"
+#include "registrar/common/expected.hpp"
 #include "registrar/common/policy.hpp"
 #include "registrar/common/transport.hpp"
 
@@ -38,11 +39,12 @@ void add_connection_options(CLI::App& app, ConnectionArgs& args);
 std::optional<std::pair<IpAddress, std::uint16_t>> parse_endpoint(std::string_view text,
                                                                   std::uint16_t default_port);
 
-// ClientOptions from the shared arguments; nullopt (and *error) when the registrar is malformed.
-std::optional<client::ClientOptions> client_options(const ConnectionArgs& args, std::string* error);
+// ClientOptions from the shared arguments; the error (a message) when the registrar is malformed.
+Expected<client::ClientOptions, std::string> client_options(const ConnectionArgs& args);
 
-// The process's usrsctp stack on the given local UDP port (0 = random free). nullptr for TCP.
-std::unique_ptr<kernel::SctpStack> make_stack(const ConnectionArgs& args, std::string* error);
+// The process's usrsctp stack on the given local UDP port (0 = random free); nullptr for TCP (no
+// stack needed). The error (a message) when the stack cannot be started.
+Expected<std::unique_ptr<kernel::SctpStack>, std::string> make_stack(const ConnectionArgs& args);
 
 // Every IPv4/IPv6 address of this host's interfaces that are up, link-local ones excluded.
 std::vector<IpAddress> local_addresses();

@@ -3,7 +3,7 @@
 #include <cstring>
 #include <utility>
 
-#include "dataplane/capture/crc32c.hpp"
+#include "registrar/common/crc32c.hpp"
 
 namespace poolreg::capture {
 namespace {

@@ -164,7 +164,7 @@ void AsapConnection::on_message(ConnectionId id, const runtime::MessageInfo& inf
   }
   if (id != id_ && incoming_.count(id) == 0) return;
   wire::DecodeResult<wire::AsapMessage> decoded = wire::decode_asap(bytes, wire_options_);
-  if (!decoded.ok()) {
+  if (!decoded.has_value()) {
     ++counters_.decode_errors;
     return;
   }

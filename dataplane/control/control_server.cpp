@@ -39,7 +39,7 @@ mode_t directory_mode(std::uint32_t socket_mode) {
 }
 
 // mkdir -p for the parent of the socket; checks the final directory.
-bool prepare_parent(const std::string& socket_path, std::uint32_t socket_mode, std::string* error) {
+Expected<void, std::string> prepare_parent(const std::string& socket_path, std::uint32_t socket_mode) {
   const std::size_t slash = socket_path.rfind('/');
   const std::string parent = slash == 0 ? std::string("/") : socket_path.substr(0, slash);
   // Create missing components from the top.
@@ -47,29 +47,24 @@ bool prepare_parent(const std::string& socket_path, std::uint32_t socket_mode, s
     if (pos != parent.size() && parent[pos] != '/') continue;
     const std::string part = parent.substr(0, pos);
     if (::mkdir(part.c_str(), directory_mode(socket_mode)) != 0 && errno != EEXIST) {
-      *error = "cannot create directory " + part + ": " + errno_text(errno);
-      return false;
+      return unexpected("cannot create directory " + part + ": " + errno_text(errno));
     }
   }
   struct stat st {};
   if (::lstat(parent.c_str(), &st) != 0) {
-    *error = "cannot inspect directory " + parent + ": " + errno_text(errno);
-    return false;
+    return unexpected("cannot inspect directory " + parent + ": " + errno_text(errno));
   }
   if (!S_ISDIR(st.st_mode)) {
-    *error = parent + " is not a directory";
-    return false;
+    return unexpected(parent + " is not a directory");
   }
   const uid_t me = ::geteuid();
   if (st.st_uid != me && st.st_uid != 0) {
-    *error = "directory " + parent + " belongs to uid " + std::to_string(st.st_uid) + ", not to us";
-    return false;
+    return unexpected("directory " + parent + " belongs to uid " + std::to_string(st.st_uid) + ", not to us");
   }
   if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)) {
-    *error = "directory " + parent + " is writable by everyone";
-    return false;
+    return unexpected("directory " + parent + " is writable by everyone");
   }
-  return true;
+  return {};
 }
 
 // True when some process accepts connections on the socket file at `addr`.
@@ -104,61 +99,55 @@ ControlServer::ControlServer(runtime::EventLoop& loop, ControlServerConfig confi
 
 ControlServer::~ControlServer() { stop(); }
 
-bool ControlServer::start(std::string* error) {
-  std::string scratch;
-  if (error == nullptr) error = &scratch;
-  if (connections_.listening()) return true;
+Expected<void, std::string> ControlServer::start() {
+  if (connections_.listening()) return {};
   sockaddr_un addr{};
   if (config_.socket_path.empty() || config_.socket_path.front() != '/' || !fill_address(config_.socket_path, addr)) {
-    *error = "control socket path '" + config_.socket_path + "' must be absolute and shorter than " +
-             std::to_string(sizeof(addr.sun_path)) + " bytes";
-    return false;
+    return unexpected("control socket path '" + config_.socket_path + "' must be absolute and shorter than " +
+                      std::to_string(sizeof(addr.sun_path)) + " bytes");
   }
-  if (!prepare_parent(config_.socket_path, config_.socket_mode, error)) return false;
+  if (auto parent = prepare_parent(config_.socket_path, config_.socket_mode); !parent) return parent;
 
   struct stat st {};
   if (::lstat(config_.socket_path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode)) {
-      *error = config_.socket_path + " exists and is not a socket";
-      return false;
+      return unexpected(config_.socket_path + " exists and is not a socket");
     }
     if (socket_in_use(addr)) {
-      *error = "another process is serving " + config_.socket_path + " (is poolregd already running?)";
-      return false;
+      return unexpected("another process is serving " + config_.socket_path +
+                        " (is poolregd already running?)");
     }
     if (::unlink(config_.socket_path.c_str()) != 0 && errno != ENOENT) {
-      *error = "cannot remove stale socket " + config_.socket_path + ": " + errno_text(errno);
-      return false;
+      return unexpected("cannot remove stale socket " + config_.socket_path + ": " + errno_text(errno));
     }
   }
 
   const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
-    *error = "socket(AF_UNIX): " + errno_text(errno);
-    return false;
+    return unexpected("socket(AF_UNIX): " + errno_text(errno));
   }
   if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
-    *error = "cannot bind " + config_.socket_path + ": " + errno_text(errno);
+    auto failed = unexpected("cannot bind " + config_.socket_path + ": " + errno_text(errno));
     ::close(fd);
-    return false;
+    return failed;
   }
   // bind() honours the umask; the configured bits are what counts.
   if (::chmod(config_.socket_path.c_str(), static_cast<mode_t>(config_.socket_mode & 07777)) != 0 ||
       ::listen(fd, 128) != 0 || ::stat(config_.socket_path.c_str(), &st) != 0) {
-    *error = "cannot set up " + config_.socket_path + ": " + errno_text(errno);
+    auto failed = unexpected("cannot set up " + config_.socket_path + ": " + errno_text(errno));
     ::close(fd);
     ::unlink(config_.socket_path.c_str());
-    return false;
+    return failed;
   }
   socket_dev_ = st.st_dev;
   socket_ino_ = st.st_ino;
   if (!connections_.listen(fd)) {
-    *error = "cannot watch the control socket: " + errno_text(errno);
+    auto failed = unexpected("cannot watch the control socket: " + errno_text(errno));
     ::close(fd);
     ::unlink(config_.socket_path.c_str());
-    return false;
+    return failed;
   }
-  return true;
+  return {};
 }
 
 void ControlServer::stop() {

@@ -30,6 +30,7 @@
 #include "dataplane/control/command_registry.hpp"
 #include "dataplane/control/stream_connections.hpp"
 #include "dataplane/runtime/event_loop.hpp"
+#include "registrar/common/expected.hpp"
 
 namespace poolreg::control {
 
@@ -65,8 +66,8 @@ class ControlServer {
   }
   CommandRegistry& registry() noexcept { return registry_; }
 
-  // Opens the socket (see file comment). false with a readable reason in *error.
-  bool start(std::string* error);
+  // Opens the socket (see file comment); the error is a readable reason.
+  Expected<void, std::string> start();
   void stop();
   bool running() const noexcept { return connections_.listening(); }
   const std::string& socket_path() const noexcept { return config_.socket_path; }

@@ -7,11 +7,11 @@
 
 #include "dataplane/runtime/message_transport.hpp"
 #include "registrar/enrp/enrp_counters.hpp"
-#include "registrar/handlespace/function_ref.hpp"
+#include "registrar/common/function_ref.hpp"
 
 namespace poolreg::control {
 
-using CounterVisitor = handlespace::FunctionRef<void(std::string_view name, std::uint64_t value)>;
+using CounterVisitor = FunctionRef<void(std::string_view name, std::uint64_t value)>;
 
 // Every monotonic ENRP counter (not the peers_* state gauges).
 void for_each_enrp_counter(const enrp::EnrpCounters& counters, CounterVisitor visit);

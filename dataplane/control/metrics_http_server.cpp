@@ -33,10 +33,8 @@ MetricsHttpServer::MetricsHttpServer(runtime::EventLoop& loop, MetricsHttpServer
 
 MetricsHttpServer::~MetricsHttpServer() { stop(); }
 
-bool MetricsHttpServer::start(std::string* error) {
-  std::string scratch;
-  if (error == nullptr) error = &scratch;
-  if (connections_.listening()) return true;
+Expected<void, std::string> MetricsHttpServer::start() {
+  if (connections_.listening()) return {};
   sockaddr_storage storage{};
   socklen_t length = 0;
   const bool v4 = config_.address.is_v4();
@@ -56,17 +54,14 @@ bool MetricsHttpServer::start(std::string* error) {
   const std::string where = (v4 ? config_.address.to_string() : "[" + config_.address.to_string() + "]") + ":" +
                             std::to_string(config_.port);
   const int fd = ::socket(v4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    *error = std::string("socket: ") + strerror(errno);
-    return false;
-  }
+  if (fd < 0) return unexpected(std::string("socket: ") + strerror(errno));
   const int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   if (!v4) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
   if (::bind(fd, reinterpret_cast<const sockaddr*>(&storage), length) != 0 || ::listen(fd, 64) != 0) {
-    *error = "cannot listen on " + where + ": " + strerror(errno);
+    auto failed = unexpected("cannot listen on " + where + ": " + strerror(errno));
     ::close(fd);
-    return false;
+    return failed;
   }
   sockaddr_storage bound{};
   socklen_t bound_length = sizeof(bound);
@@ -74,11 +69,11 @@ bool MetricsHttpServer::start(std::string* error) {
   bound_port_ = ntohs(v4 ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
                          : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
   if (!connections_.listen(fd)) {
-    *error = std::string("cannot watch the metrics socket: ") + strerror(errno);
+    auto failed = unexpected(std::string("cannot watch the metrics socket: ") + strerror(errno));
     ::close(fd);
-    return false;
+    return failed;
   }
-  return true;
+  return {};
 }
 
 void MetricsHttpServer::stop() { connections_.stop(); }

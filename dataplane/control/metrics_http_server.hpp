@@ -17,6 +17,7 @@
 
 #include "dataplane/control/stream_connections.hpp"
 #include "dataplane/runtime/event_loop.hpp"
+#include "registrar/common/expected.hpp"
 #include "registrar/common/ip_address.hpp"
 
 namespace poolreg::control {
@@ -46,7 +47,8 @@ class MetricsHttpServer {
   MetricsHttpServer(const MetricsHttpServer&) = delete;
   MetricsHttpServer& operator=(const MetricsHttpServer&) = delete;
 
-  bool start(std::string* error);
+  // Binds and listens; the error is a readable reason.
+  Expected<void, std::string> start();
   void stop();
   std::uint16_t bound_port() const noexcept { return bound_port_; }
   std::size_t client_count() const noexcept { return connections_.size(); }

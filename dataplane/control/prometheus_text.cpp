@@ -116,15 +116,16 @@ void PrometheusText::gauge(std::string_view name, std::string_view help, double 
 void PrometheusText::histogram_seconds(std::string_view name, std::string_view help, const LatencyHistogram& h) {
   family(name, MetricType::kHistogram, help);
   const std::string bucket = std::string(name) + "_bucket";
-  std::uint64_t cumulative = 0;
-  for (std::size_t i = 0; i < LatencyHistogram::kFiniteBuckets; ++i) {
-    cumulative += h.bucket(i);
-    const std::string le = format_double(static_cast<double>(LatencyHistogram::bound(i)) / 1e9);
-    sample(bucket, std::to_string(cumulative), {{"le", le}});
+  for (std::size_t i = 0; i < LatencyHistogram::kCoarseBounds; ++i) {
+    const TimeNs bound = LatencyHistogram::coarse_bound(i);
+    const std::string le = format_double(static_cast<double>(bound) / 1e9);
+    sample(bucket, std::to_string(h.count_at_or_below(bound)), {{"le", le}});
   }
-  sample(bucket, std::to_string(h.count()), {{"le", "+Inf"}});
+  // Read after the bounds: with a concurrent writer it is still >= each of them (counters only grow).
+  const std::uint64_t count = h.count();
+  sample(bucket, std::to_string(count), {{"le", "+Inf"}});
   sample(std::string(name) + "_sum", format_double(static_cast<double>(h.sum()) / 1e9), {});
-  sample(std::string(name) + "_count", std::to_string(h.count()), {});
+  sample(std::string(name) + "_count", std::to_string(count), {});
 }
 
 }  // namespace poolreg::control

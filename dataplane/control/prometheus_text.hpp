@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "dataplane/control/latency_histogram.hpp"
+#include "registrar/common/latency_histogram.hpp"
 
 namespace poolreg::control {
 

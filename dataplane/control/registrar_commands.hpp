@@ -6,7 +6,7 @@
 //   control::RegistrarBindings b;  b.handlespace = hs.get(); b.asap = asap.get(); ...
 //   control_server = std::make_unique<control::ControlServer>(loop, control_config);
 //   control::register_registrar_commands(*control_server, b);
-//   if (!control_server->start(&error)) log.error(...);
+//   if (auto started = control_server->start(); !started) log.error(..., started.error());
 //   metrics = std::make_unique<control::MetricsHttpServer>(loop, metrics_config,
 //                 [b] { return control::registrar_metrics_text(b); });
 //
@@ -20,7 +20,7 @@
 
 #include "dataplane/control/command_registry.hpp"
 #include "dataplane/control/control_server.hpp"
-#include "dataplane/control/latency_histogram.hpp"
+#include "registrar/common/latency_histogram.hpp"
 #include "dataplane/control/registrar_results.hpp"
 #include "dataplane/runtime/message_transport.hpp"
 #include "registrar/asap/asap_server.hpp"

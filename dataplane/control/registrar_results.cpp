@@ -290,4 +290,21 @@ json status_result(const StatusInfo& info, TimeNs now, const StatsSources& s, st
           {"summary", std::move(summary)}};
 }
 
+json histogram_json(const LatencyHistogram& h) {
+  json buckets = json::array();
+  for (std::size_t i = 0; i < LatencyHistogram::kCoarseBounds; ++i) {
+    const TimeNs le = LatencyHistogram::coarse_bound(i);
+    buckets.push_back({{"le_ns", le}, {"count", h.count_at_or_below(le)}});
+  }
+  const std::uint64_t count = h.count();  // read after the bounds: >= each (counters only grow)
+  buckets.push_back({{"le_ns", nullptr}, {"count", count}});
+  return {{"unit", "ns"},
+          {"count", count},
+          {"sum_ns", h.sum()},
+          {"p50_ns", h.quantile(0.5)},
+          {"p90_ns", h.quantile(0.9)},
+          {"p99_ns", h.quantile(0.99)},
+          {"buckets", std::move(buckets)}};
+}
+
 }  // namespace poolreg::control

@@ -15,10 +15,10 @@
 #include <vector>
 
 #include "dataplane/control/command_registry.hpp"
-#include "dataplane/control/latency_histogram.hpp"
 #include "dataplane/runtime/message_transport.hpp"
 #include "registrar/asap/asap_counters.hpp"
 #include "registrar/common/clock.hpp"
+#include "registrar/common/latency_histogram.hpp"
 #include "registrar/common/pool_element.hpp"
 #include "registrar/common/pool_handle.hpp"
 #include "registrar/enrp/enrp_counters.hpp"
@@ -96,6 +96,11 @@ struct StatsSources {
 //   "resolution_latency":histogram_json|null,
 //   "dpdk":{"poll_lcores":[{"lcore":n, counter:value...}...]}|null}
 json stats_result(const StatsSources& sources);
+// A latency histogram in the coarse log2 view (LatencyHistogram::coarse_bound: 1 us .. 2^20 us):
+// {"unit":"ns","count":N,"sum_ns":S,"p50_ns":..,"p90_ns":..,"p99_ns":..,
+//  "buckets":[{"le_ns":1000,"count":cumulative},...,{"le_ns":null,"count":N}]}
+// The quantiles come from the fine buckets (<= 1.6 % error), not from the coarse ones.
+json histogram_json(const LatencyHistogram& histogram);
 
 // Static facts for `status`, filled in by the daemon.
 struct StatusInfo {

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "dataplane/control/control_server.hpp"
-#include "dataplane/control/latency_histogram.hpp"
+#include "registrar/common/latency_histogram.hpp"
 #include "dataplane/control/metrics_http_server.hpp"
 #include "dataplane/control/registrar_commands.hpp"
 #include "dataplane/daemon/config_mapping.hpp"
@@ -147,7 +147,7 @@ struct Application::Runtime {
   std::unique_ptr<enrp::EnrpServer> enrp;
   std::unique_ptr<ServerAnnouncer> announcer;
   // Operator side (dataplane/control); declared last so they go first.
-  control::LatencyHistogram resolution_latency;
+  LatencyHistogram resolution_latency;
   std::unique_ptr<control::RegistrarBindings> bindings;
   std::unique_ptr<control::ControlServer> control;
   std::unique_ptr<control::MetricsHttpServer> metrics;
@@ -284,18 +284,15 @@ void Application::Runtime::build_protocol_logic() {
       mc.interface_address = multicast_interface(c.enrp.listen.empty() ? c.asap.listen : c.enrp.listen);
       mc.ttl = static_cast<int>(c.enrp.multicast_ttl);
       mc.receive = true;
-      std::string error;
       auto socket = kernel::UdpMulticastSocket::open(
-          loop, mc,
-          [this](std::span<const std::uint8_t> payload, const IpAddress& from, std::uint16_t port) {
+          loop, mc, [this](std::span<const std::uint8_t> payload, const IpAddress& from, std::uint16_t port) {
             if (enrp) enrp->on_multicast_message(from, port, payload);
-          },
-          &error);
+          });
       if (socket) {
-        enrp_multicast = std::make_unique<UdpEnrpMulticast>(std::move(socket));
+        enrp_multicast = std::make_unique<UdpEnrpMulticast>(std::move(socket).value());
       } else {
-        log.warn("ENRP multicast {} not available: {}; static peers only", config::to_string(c.enrp.multicast_address),
-                 error);
+        log.warn("ENRP multicast {} not available: {}; static peers only",
+                 config::to_string(c.enrp.multicast_address), socket.error());
         ec.multicast = false;
       }
     }
@@ -326,7 +323,13 @@ void Application::Runtime::start_announce() {
   s.ttl = static_cast<int>(c.asap.announce_ttl);
   s.interval = static_cast<TimeNs>(c.asap.announce_interval_ms) * kNsPerMs;
   std::string error = "encoding failed";
-  if (r.ok()) announcer = ServerAnnouncer::create(loop, s, std::move(message), &error);
+  if (r.ok()) {
+    auto created = ServerAnnouncer::create(loop, s, std::move(message));
+    if (created)
+      announcer = std::move(created).value();
+    else
+      error = created.error();
+  }
   if (!announcer) log.warn("Server Announce disabled: {}", error);
 }
 
@@ -467,9 +470,8 @@ bool Application::Runtime::start_operator_side() {
     mc.address = c.metrics.listen.address;
     mc.port = c.metrics.listen.port;
     metrics = std::make_unique<control::MetricsHttpServer>(loop, mc, [this] { return control::registrar_metrics_text(*bindings); });
-    std::string error;
-    if (!metrics->start(&error)) {
-      log.error("metrics endpoint {}: {}", config::to_string(c.metrics.listen), error);
+    if (auto started = metrics->start(); !started) {
+      log.error("metrics endpoint {}: {}", config::to_string(c.metrics.listen), started.error());
       return false;
     }
     b.status.metrics_listen = config::to_string(config::SocketAddress{c.metrics.listen.address, metrics->bound_port()});
@@ -482,9 +484,8 @@ bool Application::Runtime::start_operator_side() {
   bindings = std::make_unique<control::RegistrarBindings>(b);
   if (control) {
     control::register_registrar_commands(*control, *bindings);
-    std::string error;
-    if (!control->start(&error)) {
-      log.error("control socket {}: {}", bindings->status.control_socket, error);
+    if (auto started = control->start(); !started) {
+      log.error("control socket {}: {}", bindings->status.control_socket, started.error());
       return false;
     }
   }

@@ -6,20 +6,6 @@
 namespace poolreg::daemon {
 namespace {
 
-asap::AddressScope to_asap_scope(config::AddressScope s) noexcept {
-  switch (s) {
-    case config::AddressScope::kLoopback:
-      return asap::AddressScope::kLoopback;
-    case config::AddressScope::kLinkLocal:
-      return asap::AddressScope::kLinkLocal;
-    case config::AddressScope::kSiteLocal:
-      return asap::AddressScope::kSiteLocal;
-    case config::AddressScope::kGlobal:
-      return asap::AddressScope::kGlobal;
-  }
-  return asap::AddressScope::kSiteLocal;
-}
-
 TimeNs ms(std::uint32_t v) noexcept { return static_cast<TimeNs>(v) * kNsPerMs; }
 
 }  // namespace
@@ -55,7 +41,7 @@ asap::AsapConfig to_asap_config(const config::RegistrarConfig& c, RegistrarId id
   a.hr_default_items = c.asap.handle_resolution_items;
   a.hr_max_items = c.asap.handle_resolution_max_items;
   a.max_increment = c.asap.max_increment;
-  a.min_address_scope = to_asap_scope(c.asap.min_address_scope);
+  a.min_address_scope = c.asap.min_address_scope;
   a.address_check = c.asap.address_check;
   a.hr_rate_limit = asap::RateLimit{c.asap.max_hr_rate, static_cast<double>(c.asap.max_hr_burst)};
   a.eu_rate_limit = asap::RateLimit{c.asap.max_eu_rate, static_cast<double>(c.asap.max_eu_burst)};

@@ -97,10 +97,9 @@ std::optional<int> parse_daemon_options(int argc, const char* const* argv, Daemo
     options->sctp_udp.by_sctp_port.emplace_back(static_cast<std::uint16_t>(sctp), static_cast<std::uint16_t>(udp));
   }
   for (const auto& s : sets) {
-    std::string error;
-    auto o = config::parse_override(s, &error);
+    auto o = config::parse_override(s);
     if (!o) {
-      std::fprintf(stderr, "poolregd: --set: %s\n", error.c_str());
+      std::fprintf(stderr, "poolregd: --set: %s\n", o.error().c_str());
       return 2;
     }
     options->overrides.push_back(*o);

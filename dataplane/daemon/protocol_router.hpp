@@ -15,10 +15,10 @@
 #include <cstdint>
 #include <unordered_map>
 
-#include "dataplane/control/latency_histogram.hpp"
 #include "dataplane/daemon/transport_output.hpp"
 #include "dataplane/runtime/message_transport.hpp"
 #include "registrar/asap/asap_server.hpp"
+#include "registrar/common/latency_histogram.hpp"
 #include "registrar/enrp/enrp_server.hpp"
 
 namespace poolreg::daemon {
@@ -41,7 +41,7 @@ class ProtocolRouter final : public runtime::MessageHandler {
   void note_outgoing(ConnectionId id, WireProtocol protocol) { protocols_[id] = protocol; }
   // Handle Resolutions are timed (receive -> answer handed to the transport) into this
   // histogram when set (poolctl stats, /metrics).
-  void set_resolution_latency(control::LatencyHistogram* histogram) noexcept { resolution_latency_ = histogram; }
+  void set_resolution_latency(LatencyHistogram* histogram) noexcept { resolution_latency_ = histogram; }
 
   void on_connected(ConnectionId id, const ConnectionPeer& peer) override;
   void on_message(ConnectionId id, const runtime::MessageInfo& info,
@@ -59,7 +59,7 @@ class ProtocolRouter final : public runtime::MessageHandler {
   TransportOutput* output_ = nullptr;
   asap::AsapServer* asap_ = nullptr;
   enrp::EnrpServer* enrp_ = nullptr;
-  control::LatencyHistogram* resolution_latency_ = nullptr;
+  LatencyHistogram* resolution_latency_ = nullptr;
   SteadyClock clock_;
   std::unordered_map<ConnectionId, WireProtocol> protocols_;
   RouterCounters counters_;

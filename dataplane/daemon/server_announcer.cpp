@@ -3,13 +3,9 @@
 
 namespace poolreg::daemon {
 
-std::unique_ptr<ServerAnnouncer> ServerAnnouncer::create(runtime::EventLoop& loop,
-                                                         const ServerAnnounceSettings& settings,
-                                                         std::vector<std::uint8_t> message, std::string* error) {
-  if (message.empty()) {
-    if (error != nullptr) *error = "empty Server Announce message";
-    return nullptr;
-  }
+Expected<std::unique_ptr<ServerAnnouncer>, std::string> ServerAnnouncer::create(
+    runtime::EventLoop& loop, const ServerAnnounceSettings& settings, std::vector<std::uint8_t> message) {
+  if (message.empty()) return unexpected(std::string("empty Server Announce message"));
   kernel::UdpMulticastConfig mc;
   mc.group = settings.group;
   mc.port = settings.port;
@@ -17,9 +13,10 @@ std::unique_ptr<ServerAnnouncer> ServerAnnouncer::create(runtime::EventLoop& loo
   mc.ttl = settings.ttl;
   mc.loopback = true;   // PEs/PUs on this host hear it too
   mc.receive = false;   // send only
-  auto socket = kernel::UdpMulticastSocket::open(loop, mc, {}, error);
-  if (!socket) return nullptr;
-  return std::unique_ptr<ServerAnnouncer>(new ServerAnnouncer(loop, settings, std::move(socket), std::move(message)));
+  auto socket = kernel::UdpMulticastSocket::open(loop, mc, {});
+  if (!socket) return unexpected(std::move(socket).error());
+  return std::unique_ptr<ServerAnnouncer>(
+      new ServerAnnouncer(loop, settings, std::move(socket).value(), std::move(message)));
 }
 
 ServerAnnouncer::ServerAnnouncer(runtime::EventLoop& loop, const ServerAnnounceSettings& settings,

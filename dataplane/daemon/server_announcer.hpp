@@ -15,6 +15,7 @@
 
 #include "dataplane/runtime/event_loop.hpp"
 #include "dataplane/kernel/udp_multicast_socket.hpp"
+#include "registrar/common/expected.hpp"
 
 namespace poolreg::daemon {
 
@@ -28,9 +29,9 @@ struct ServerAnnounceSettings {
 
 class ServerAnnouncer {
  public:
-  // nullptr with *error set when the socket cannot be opened or the message not encoded.
-  static std::unique_ptr<ServerAnnouncer> create(runtime::EventLoop& loop, const ServerAnnounceSettings& settings,
-                                                 std::vector<std::uint8_t> message, std::string* error);
+  // The announcer, or why not: the socket cannot be opened or the message is empty.
+  static Expected<std::unique_ptr<ServerAnnouncer>, std::string> create(
+      runtime::EventLoop& loop, const ServerAnnounceSettings& settings, std::vector<std::uint8_t> message);
   ~ServerAnnouncer();
   ServerAnnouncer(const ServerAnnouncer&) = delete;
   ServerAnnouncer& operator=(const ServerAnnouncer&) = delete;

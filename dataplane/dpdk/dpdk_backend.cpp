@@ -91,13 +91,12 @@ Expected<DpdkBackendConfig, std::string> to_backend_config(const config::Registr
 Expected<std::unique_ptr<DpdkBackend>, std::string> DpdkBackend::create(const DpdkBackendConfig& config,
                                                                         runtime::EventLoop& loop,
                                                                         runtime::MessageHandler& handler) {
-  std::string why;
-  std::string* error = &why;  // EalRuntime / DpdkPort report through it
   std::unique_ptr<DpdkBackend> b(new DpdkBackend());
   b->config_ = config;
   b->ids_.store(runtime::kLaneConnectionIdBase);
-  b->eal_ = EalRuntime::init(config.eal_argv, error);
-  if (!b->eal_) return unexpected(why);
+  auto eal = EalRuntime::init(config.eal_argv);
+  if (!eal) return unexpected(eal.error());
+  b->eal_ = std::move(*eal);
   std::vector<unsigned> lcores;
   for (unsigned l = rte_get_next_lcore(-1, /*skip_main=*/1, /*wrap=*/0); l < RTE_MAX_LCORE;
        l = rte_get_next_lcore(l, 1, 0))
@@ -138,8 +137,9 @@ Expected<std::unique_ptr<DpdkBackend>, std::string> DpdkBackend::create(const Dp
   // path MTU is the smallest port's.
   std::uint16_t smallest_mtu = 65535;
   for (std::uint16_t id : port_ids) {
-    auto port = DpdkPort::open({.port_id = id, .queues = static_cast<std::uint16_t>(lcores.size())}, lane_pools, error);
-    if (!port) return unexpected(why);
+    auto opened = DpdkPort::open({.port_id = id, .queues = static_cast<std::uint16_t>(lcores.size())}, lane_pools);
+    if (!opened) return unexpected(opened.error());
+    std::unique_ptr<DpdkPort> port = std::move(*opened);
     auto interface = std::make_unique<InterfaceConfig>(config.interface);
     interface->mac = port->mac();
     interface->mtu = port->mtu();

@@ -15,56 +15,44 @@ namespace {
 std::atomic<bool> g_eal_initialised{false};
 }
 
-std::unique_ptr<EalRuntime> EalRuntime::init(const std::vector<std::string>& argv, std::string* error) {
-  if (g_eal_initialised.exchange(true)) {
-    if (error) *error = "EAL can be initialised once per process";
-    return nullptr;
-  }
+Expected<std::unique_ptr<EalRuntime>, std::string> EalRuntime::init(const std::vector<std::string>& argv) {
+  if (g_eal_initialised.exchange(true))
+    return unexpected(std::string("EAL can be initialised once per process"));
   std::vector<std::string> copy = argv;  // rte_eal_init may permute argv
   std::vector<char*> args;
   for (auto& a : copy) args.push_back(a.data());
   args.push_back(nullptr);
-  if (rte_eal_init(static_cast<int>(copy.size()), args.data()) < 0) {
-    if (error) *error = std::string("rte_eal_init: ") + rte_strerror(rte_errno);
-    return nullptr;
-  }
+  if (rte_eal_init(static_cast<int>(copy.size()), args.data()) < 0)
+    return unexpected(std::string("rte_eal_init: ") + rte_strerror(rte_errno));
   return std::unique_ptr<EalRuntime>(new EalRuntime());
 }
 
 EalRuntime::~EalRuntime() { rte_eal_cleanup(); }
 
-std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortConfig& config, const std::vector<rte_mempool*>& rx_pools,
-                                         std::string* error) {
+Expected<std::unique_ptr<DpdkPort>, std::string> DpdkPort::open(const DpdkPortConfig& config,
+                                                                const std::vector<rte_mempool*>& rx_pools) {
   const std::uint16_t id = config.port_id;
-  if (!rte_eth_dev_is_valid_port(id)) {
-    if (error)
-      *error = "DPDK port " + std::to_string(id) + " does not exist (" +
-               std::to_string(rte_eth_dev_count_avail()) + " port(s) probed; add a --vdev?)";
-    return nullptr;
-  }
+  if (!rte_eth_dev_is_valid_port(id))
+    return unexpected("DPDK port " + std::to_string(id) + " does not exist (" +
+                      std::to_string(rte_eth_dev_count_avail()) + " port(s) probed; add a --vdev?)");
   std::unique_ptr<DpdkPort> port(new DpdkPort(id));
   rte_eth_dev_info info{};
   if (rte_eth_dev_info_get(id, &info) != 0) {
-    if (error) *error = "rte_eth_dev_info_get failed";
-    return nullptr;
+    return unexpected(std::string("rte_eth_dev_info_get failed"));
   }
   char name[RTE_ETH_NAME_MAX_LEN] = {};
   rte_eth_dev_get_name_by_port(id, name);
   port->name_ = name;
   const std::uint16_t lanes = config.queues == 0 ? 1 : config.queues;
   // Every lane transmits on its own queue (no lock): the port must offer one TX queue each.
-  if (info.max_tx_queues < lanes) {
-    if (error)
-      *error = "port " + std::to_string(id) + " (" + port->name_ + ") has " + std::to_string(info.max_tx_queues) +
-               " TX queue(s); " + std::to_string(lanes) +
-               " poll lcores need one each (net_af_packet: add qpairs=N to the --vdev)";
-    return nullptr;
-  }
+  if (info.max_tx_queues < lanes)
+    return unexpected("port " + std::to_string(id) + " (" + port->name_ + ") has " +
+                      std::to_string(info.max_tx_queues) + " TX queue(s); " + std::to_string(lanes) +
+                      " poll lcores need one each (net_af_packet: add qpairs=N to the --vdev)");
   // RX: one queue per lane where the port has them; lanes without one live on their inbox.
   port->rx_queues_ = std::min<std::uint16_t>(lanes, info.max_rx_queues == 0 ? 1 : info.max_rx_queues);
   if (rx_pools.size() < port->rx_queues_) {
-    if (error) *error = "port " + std::to_string(id) + ": an mbuf pool per RX queue is needed";
-    return nullptr;
+    return unexpected("port " + std::to_string(id) + ": an mbuf pool per RX queue is needed");
   }
   rte_eth_conf conf{};
   const std::uint64_t rss = info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP);
@@ -84,10 +72,10 @@ std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortConfig& config, const std
     rc = rte_eth_tx_queue_setup(id, q, txd, rte_eth_dev_socket_id(id), nullptr);
   if (rc == 0) rc = rte_eth_dev_start(id);
   if (rc != 0) {
-    if (error)
-      *error = "configuring port " + std::to_string(id) + " (" + port->name_ + "): " + rte_strerror(-rc);
+    auto failed =
+        unexpected("configuring port " + std::to_string(id) + " (" + port->name_ + "): " + rte_strerror(-rc));
     rte_eth_dev_close(id);
-    return nullptr;
+    return failed;
   }
   rte_ether_addr mac{};
   rte_eth_macaddr_get(id, &mac);

@@ -3,7 +3,7 @@
 // ethdev port with one TX queue per poll lcore and as many RX queues (fewer when the port has
 // fewer; RSS on them when the port offers IP/UDP hashing), starts it in promiscuous-off mode and
 // reports its MAC and link state.
-// Start-up only (exceptions are not used: failures are values with a message).
+// Start-up only (exceptions are not used: failures are Expected<..., std::string>, the message).
 #pragma once
 
 #include <rte_mempool.h>
@@ -14,13 +14,14 @@
 #include <vector>
 
 #include "dataplane/dpdk/interface_config.hpp"
+#include "registrar/common/expected.hpp"
 
 namespace poolreg::dpdk {
 
 class EalRuntime {
  public:
-  // nullptr with *error set when EAL refuses the arguments or was initialised before.
-  static std::unique_ptr<EalRuntime> init(const std::vector<std::string>& argv, std::string* error);
+  // The runtime, or the reason when EAL refuses the arguments or was initialised before.
+  static Expected<std::unique_ptr<EalRuntime>, std::string> init(const std::vector<std::string>& argv);
   ~EalRuntime();
   EalRuntime(const EalRuntime&) = delete;
   EalRuntime& operator=(const EalRuntime&) = delete;
@@ -40,8 +41,9 @@ class DpdkPort {
  public:
   // rx_pools[q]: the mbuf pool RX queue q fills from (the NUMA socket of the lcore that polls it);
   // at least as many as RX queues end up configured (one per lane is enough).
-  static std::unique_ptr<DpdkPort> open(const DpdkPortConfig& config, const std::vector<rte_mempool*>& rx_pools,
-                                        std::string* error);
+  // The started port, or the reason it cannot be configured.
+  static Expected<std::unique_ptr<DpdkPort>, std::string> open(const DpdkPortConfig& config,
+                                                               const std::vector<rte_mempool*>& rx_pools);
   ~DpdkPort();  // stops and closes the port
   DpdkPort(const DpdkPort&) = delete;
   DpdkPort& operator=(const DpdkPort&) = delete;

@@ -15,70 +15,64 @@ namespace poolreg::kernel {
 
 namespace {
 
-bool fail(std::string* error, const char* what) {
-  if (error) *error = std::string(what) + ": " + std::strerror(errno);
-  return false;
+// The message of a failed system call (errno).
+Unexpected<std::string> fail(const char* what) {
+  return unexpected(std::string(what) + ": " + std::strerror(errno));
 }
 
-bool configure_v4(int fd, const UdpMulticastConfig& c, std::string* error) {
+Expected<void, std::string> configure_v4(int fd, const UdpMulticastConfig& c) {
   in_addr iface{};
   std::memcpy(&iface, c.interface_address.data(), 4);
   const int ttl = c.ttl;
   const unsigned char loop = c.loopback ? 1 : 0;
-  if (::setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof ttl) != 0) return fail(error, "IP_MULTICAST_TTL");
-  if (::setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &loop, sizeof loop) != 0) return fail(error, "IP_MULTICAST_LOOP");
-  if (::setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &iface, sizeof iface) != 0) return fail(error, "IP_MULTICAST_IF");
+  if (::setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof ttl) != 0) return fail("IP_MULTICAST_TTL");
+  if (::setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &loop, sizeof loop) != 0)
+    return fail("IP_MULTICAST_LOOP");
+  if (::setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &iface, sizeof iface) != 0)
+    return fail("IP_MULTICAST_IF");
   if (c.receive) {
     ip_mreq mreq{};
     std::memcpy(&mreq.imr_multiaddr, c.group.data(), 4);
     mreq.imr_interface = iface;
     if (::setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof mreq) != 0) {
-      return fail(error, "IP_ADD_MEMBERSHIP");
+      return fail("IP_ADD_MEMBERSHIP");
     }
   }
-  return true;
+  return {};
 }
 
-bool configure_v6(int fd, const UdpMulticastConfig& c, std::string* error) {
+Expected<void, std::string> configure_v6(int fd, const UdpMulticastConfig& c) {
   const int hops = c.ttl;
   const unsigned loop = c.loopback ? 1 : 0;
   const unsigned ifindex = c.interface_index;
   if (::setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof hops) != 0) {
-    return fail(error, "IPV6_MULTICAST_HOPS");
+    return fail("IPV6_MULTICAST_HOPS");
   }
   if (::setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &loop, sizeof loop) != 0) {
-    return fail(error, "IPV6_MULTICAST_LOOP");
+    return fail("IPV6_MULTICAST_LOOP");
   }
   if (ifindex != 0 && ::setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &ifindex, sizeof ifindex) != 0) {
-    return fail(error, "IPV6_MULTICAST_IF");
+    return fail("IPV6_MULTICAST_IF");
   }
   if (c.receive) {
     ipv6_mreq mreq{};
     std::memcpy(&mreq.ipv6mr_multiaddr, c.group.data(), 16);
     mreq.ipv6mr_interface = ifindex;
-    if (::setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mreq, sizeof mreq) != 0) return fail(error, "IPV6_JOIN_GROUP");
+    if (::setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mreq, sizeof mreq) != 0)
+      return fail("IPV6_JOIN_GROUP");
   }
-  return true;
+  return {};
 }
 
 }  // namespace
 
-std::unique_ptr<UdpMulticastSocket> UdpMulticastSocket::open(runtime::EventLoop& loop, const UdpMulticastConfig& config,
-                                                             ReceiveCallback on_receive, std::string* error) {
-  if (!config.group.is_multicast()) {
-    if (error) *error = "not a multicast group: " + config.group.to_string();
-    return nullptr;
-  }
-  if (config.ttl < 1 || config.ttl > 255) {
-    if (error) *error = "TTL must be 1..255";
-    return nullptr;
-  }
+Expected<std::unique_ptr<UdpMulticastSocket>, std::string> UdpMulticastSocket::open(
+    runtime::EventLoop& loop, const UdpMulticastConfig& config, ReceiveCallback on_receive) {
+  if (!config.group.is_multicast()) return unexpected("not a multicast group: " + config.group.to_string());
+  if (config.ttl < 1 || config.ttl > 255) return unexpected(std::string("TTL must be 1..255"));
   const bool v4 = config.group.is_v4();
   int fd = ::socket(v4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    fail(error, "socket");
-    return nullptr;
-  }
+  if (fd < 0) return fail("socket");
   const int on = 1;
   // Several receivers (e.g. PEs and PUs on one host) share the group port.
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
@@ -87,11 +81,14 @@ std::unique_ptr<UdpMulticastSocket> UdpMulticastSocket::open(runtime::EventLoop&
   // senders bind an ephemeral port.
   SocketAddress bind_to = config.receive ? SocketAddress::from(config.group, config.port)
                                          : (v4 ? SocketAddress::any_v4(0) : SocketAddress::any_v6(0));
-  bool ok = ::bind(fd, bind_to.get(), bind_to.length) == 0 || fail(error, "bind");
-  ok = ok && (v4 ? configure_v4(fd, config, error) : configure_v6(fd, config, error));
-  if (!ok) {
+  Expected<void, std::string> configured;
+  if (::bind(fd, bind_to.get(), bind_to.length) != 0)
+    configured = fail("bind");
+  else
+    configured = v4 ? configure_v4(fd, config) : configure_v6(fd, config);
+  if (!configured) {
     ::close(fd);
-    return nullptr;
+    return unexpected(configured.error());
   }
   std::unique_ptr<UdpMulticastSocket> s(new UdpMulticastSocket(loop, fd, config, std::move(on_receive)));
   sockaddr_storage local{};
@@ -100,10 +97,7 @@ std::unique_ptr<UdpMulticastSocket> UdpMulticastSocket::open(runtime::EventLoop&
   s->local_port_ = port_of(reinterpret_cast<sockaddr*>(&local));
   if (s->on_receive_) {  // also send-only sockets: they receive unicast replies on their port
     UdpMulticastSocket* raw = s.get();
-    if (!loop.add_fd(fd, EPOLLIN, [raw](std::uint32_t) { raw->on_readable(); })) {
-      fail(error, "epoll");
-      return nullptr;
-    }
+    if (!loop.add_fd(fd, EPOLLIN, [raw](std::uint32_t) { raw->on_readable(); })) return fail("epoll");
   }
   return s;
 }

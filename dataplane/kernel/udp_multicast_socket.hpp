@@ -12,6 +12,7 @@
 #include <string>
 
 #include "dataplane/runtime/event_loop.hpp"
+#include "registrar/common/expected.hpp"
 #include "registrar/common/ip_address.hpp"
 
 namespace poolreg::kernel {
@@ -37,10 +38,11 @@ class UdpMulticastSocket {
   using ReceiveCallback =
       std::function<void(std::span<const std::uint8_t> payload, const IpAddress& from, std::uint16_t from_port)>;
 
-  // nullptr with *error set on failure (e.g. no multicast route). loop must outlive the socket.
-  // on_receive may be empty (never polled then).
-  static std::unique_ptr<UdpMulticastSocket> open(runtime::EventLoop& loop, const UdpMulticastConfig& config,
-                                                  ReceiveCallback on_receive, std::string* error = nullptr);
+  // The socket, or the reason it cannot be opened (e.g. no multicast route). loop must outlive
+  // the socket. on_receive may be empty (never polled then).
+  static Expected<std::unique_ptr<UdpMulticastSocket>, std::string> open(runtime::EventLoop& loop,
+                                                                         const UdpMulticastConfig& config,
+                                                                         ReceiveCallback on_receive);
   ~UdpMulticastSocket();
   UdpMulticastSocket(const UdpMulticastSocket&) = delete;
   UdpMulticastSocket& operator=(const UdpMulticastSocket&) = delete;

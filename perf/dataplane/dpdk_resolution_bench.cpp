@@ -265,7 +265,7 @@ bool setup() {
     pe.user_transport.port = 7000;
     pe.user_transport.addresses.push_back(IpAddress::v4(0x0a020000u + id));
     pe.policy.type = PolicyType::kRoundRobin;
-    if (!w->hs->register_pe(handle, pe).ok()) return false;
+    if (!w->hs->register_pe(handle, pe).has_value()) return false;
   }
   wire::HandleResolution hr;
   hr.pool_handle = handle;

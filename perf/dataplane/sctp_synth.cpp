@@ -1,7 +1,8 @@
 #include "perf/dataplane/sctp_synth.hpp"
 
-#include <array>
 #include <cstring>
+
+#include "registrar/common/crc32c.hpp"
 
 namespace poolreg::perf {
 namespace {
@@ -10,16 +11,6 @@ constexpr std::uint8_t kData = 0, kInit = 1, kInitAck = 2, kSack = 3, kAbort = 6
                        kCookieAck = 11;
 constexpr std::uint16_t kStateCookie = 7;
 constexpr std::uint32_t kWindow = 1u << 20;
-
-std::array<std::uint32_t, 256> make_crc_table() {
-  std::array<std::uint32_t, 256> t{};
-  for (std::uint32_t i = 0; i < 256; ++i) {
-    std::uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;  // reflected Castagnoli
-    t[i] = c;
-  }
-  return t;
-}
 
 void put16(std::vector<std::uint8_t>& b, std::uint16_t v) {
   b.push_back(static_cast<std::uint8_t>(v >> 8));
@@ -52,7 +43,8 @@ void chunk_header(std::vector<std::uint8_t>& p, std::uint8_t type, std::uint8_t 
 }
 
 std::vector<std::uint8_t> finish(std::vector<std::uint8_t> p) {
-  const std::uint32_t crc = sctp_crc32c(p.data(), p.size());
+  std::memset(p.data() + 8, 0, 4);  // the checksum covers the packet with its own field zeroed
+  const std::uint32_t crc = crc32c(p);
   // The CRC goes out least significant byte first (RFC 9260 appendix A).
   p[8] = static_cast<std::uint8_t>(crc);
   p[9] = static_cast<std::uint8_t>(crc >> 8);
@@ -62,17 +54,6 @@ std::vector<std::uint8_t> finish(std::vector<std::uint8_t> p) {
 }
 
 }  // namespace
-
-std::uint32_t sctp_crc32c(const std::uint8_t* data, std::size_t length) {
-  static const std::array<std::uint32_t, 256> table = make_crc_table();
-  std::uint32_t c = 0xffffffffu;
-  for (std::size_t i = 0; i < length; ++i) {
-    // The checksum field itself (bytes 8..11) counts as zero.
-    const std::uint8_t byte = (i >= 8 && i < 12) ? 0 : data[i];
-    c = table[(c ^ byte) & 0xff] ^ (c >> 8);
-  }
-  return ~c;
-}
 
 std::uint32_t packet_tag(const std::uint8_t* packet, std::size_t length) {
   return length >= 12 ? get32(packet + 4) : 0;

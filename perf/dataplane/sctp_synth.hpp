@@ -1,5 +1,5 @@
 // A synthetic SCTP peer for benchmarks: builds the SCTP packets of a client association by hand
-// (INIT, COOKIE ECHO, DATA, SACK, ABORT; RFC 9260 layouts, CRC32c) and reads what the registrar sends
+// (INIT, COOKIE ECHO, DATA, SACK, ABORT; RFC 9260 layouts, CRC32c from registrar/common/crc32c.hpp) and reads what the registrar sends
 // back (INIT ACK, COOKIE ACK, DATA, ABORT). No retransmission, no congestion control: it opens
 // associations, sends pre-built requests in rounds and acknowledges every answer it sees, which
 // is all a load source needs on a loss-free path (net_ring, loopback). What it measures is the
@@ -15,9 +15,6 @@
 #include <vector>
 
 namespace poolreg::perf {
-
-// CRC32c (Castagnoli) as SCTP puts it in the common header's checksum field.
-std::uint32_t sctp_crc32c(const std::uint8_t* data, std::size_t length);
 
 struct SynthAssociation {
   std::uint16_t local_port = 0;  // SCTP ports

@@ -126,7 +126,7 @@ void LoadDriver::record_rss() {
   stats_.rss_peak_bytes = std::max(stats_.rss_peak_bytes, r);
 }
 
-bool LoadDriver::start(std::string* error) {
+Expected<void, std::string> LoadDriver::start() {
   stats_.rss_start_bytes = rss_bytes();
   start_ = loop_.now();
   last_tick_ = start_;
@@ -135,16 +135,14 @@ bool LoadDriver::start(std::string* error) {
   for (std::uint32_t p = 0; p < config_.pools; ++p) {
     auto h = PoolHandle::from_string(config_.pool_prefix + std::to_string(p));
     if (!h) {
-      *error = "pool handle too long: " + config_.pool_prefix + std::to_string(p);
-      return false;
+      return unexpected("pool handle too long: " + config_.pool_prefix + std::to_string(p));
     }
     pools_.push_back(*h);
   }
   for (std::uint32_t k = 0; k < probes_; ++k) {
     auto h = PoolHandle::from_string(config_.pool_prefix + "probe-" + std::to_string(k));
     if (!h) {
-      *error = "pool handle too long";
-      return false;
+      return unexpected("pool handle too long");
     }
     pools_.push_back(*h);
   }
@@ -155,8 +153,7 @@ bool LoadDriver::start(std::string* error) {
     po.udp_encapsulation_src_port = stack_ != nullptr ? stack_->udp_port() : 9899;
     pcap_ = std::make_unique<capture::PcapWriter>(config_.pcap_path, po);
     if (!pcap_->ok()) {
-      *error = "cannot write pcap file " + config_.pcap_path;
-      return false;
+      return unexpected("cannot write pcap file " + config_.pcap_path);
     }
   }
   // Associations.
@@ -202,14 +199,12 @@ bool LoadDriver::start(std::string* error) {
   }
   for (auto& a : pe_assocs_) {
     if (a->conn.connect() != client::ClientStatus::kOk) {
-      *error = "cannot open an association to " + config_.registrars[a->registrar].text;
-      return false;
+      return unexpected("cannot open an association to " + config_.registrars[a->registrar].text);
     }
   }
   for (auto& pu : pus_) {
     if (pu->connect() != client::ClientStatus::kOk) {
-      *error = "cannot open a PU association";
-      return false;
+      return unexpected("cannot open a PU association");
     }
   }
   load_end_ = start_ + static_cast<TimeNs>(config_.duration_s * 1e9);
@@ -222,7 +217,7 @@ bool LoadDriver::start(std::string* error) {
     });
   }
   record_rss();
-  return true;
+  return {};
 }
 
 void LoadDriver::request_stop() {

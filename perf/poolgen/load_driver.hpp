@@ -29,6 +29,7 @@
 #include "dataplane/runtime/event_loop.hpp"
 #include "perf/poolgen/poolgen_config.hpp"
 #include "perf/poolgen/run_stats.hpp"
+#include "registrar/common/expected.hpp"
 
 namespace poolreg::poolgen {
 
@@ -49,8 +50,8 @@ class LoadDriver {
   LoadDriver(const LoadDriver&) = delete;
   LoadDriver& operator=(const LoadDriver&) = delete;
 
-  // Connects everything and starts the schedules. false + *error on a set-up failure.
-  bool start(std::string* error);
+  // Connects everything and starts the schedules; the error (a message) on a set-up failure.
+  Expected<void, std::string> start();
   // Ends the load phase now (SIGINT): cleanup follows as at the end of the duration.
   void request_stop();
   // True once everything is done (the loop was stopped).

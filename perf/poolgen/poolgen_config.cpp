@@ -13,8 +13,8 @@ const char* to_string(AddressMode m) noexcept {
   return m == AddressMode::kSpread ? "spread" : "association";
 }
 
-bool parse_registrar(const std::string& text, RegistrarTarget& out, std::string* error) {
-  out = RegistrarTarget{};
+Expected<RegistrarTarget, std::string> parse_registrar(const std::string& text) {
+  RegistrarTarget out;
   out.text = text;
   std::string rest = text;
   const auto slash = rest.rfind('/');
@@ -27,8 +27,7 @@ bool parse_registrar(const std::string& text, RegistrarTarget& out, std::string*
   };
   if (slash != std::string::npos) {
     if (!parse_port(rest.substr(slash + 1), out.udp_port)) {
-      *error = "bad UDP encapsulation port in registrar '" + text + "'";
-      return false;
+      return unexpected("bad UDP encapsulation port in registrar '" + text + "'");
     }
     rest = rest.substr(0, slash);
   }
@@ -37,14 +36,12 @@ bool parse_registrar(const std::string& text, RegistrarTarget& out, std::string*
   if (!rest.empty() && rest.front() == '[') {
     const auto close = rest.find(']');
     if (close == std::string::npos) {
-      *error = "missing ']' in registrar '" + text + "'";
-      return false;
+      return unexpected("missing ']' in registrar '" + text + "'");
     }
     host = rest.substr(1, close - 1);
     if (close + 1 < rest.size()) {
       if (rest[close + 1] != ':') {
-        *error = "bad registrar '" + text + "'";
-        return false;
+        return unexpected("bad registrar '" + text + "'");
       }
       port = rest.substr(close + 2);
     }
@@ -55,15 +52,13 @@ bool parse_registrar(const std::string& text, RegistrarTarget& out, std::string*
   }
   auto ip = IpAddress::parse(host);
   if (!ip) {
-    *error = "bad registrar address '" + host + "' in '" + text + "'";
-    return false;
+    return unexpected("bad registrar address '" + host + "' in '" + text + "'");
   }
   out.address = *ip;
   if (!port.empty() && !parse_port(port, out.port)) {
-    *error = "bad registrar port in '" + text + "'";
-    return false;
+    return unexpected("bad registrar port in '" + text + "'");
   }
-  return true;
+  return out;
 }
 
 namespace {
@@ -76,7 +71,7 @@ std::string where(const std::string& path, const toml::node& n) {
 
 class Reader {
  public:
-  Reader(const std::string& path, std::string* error) : path_(path), error_(error) {}
+  explicit Reader(const std::string& path) : path_(path) {}
 
   template <typename T>
   bool number(const toml::table& t, const char* key, T& out, double lo, double hi) {
@@ -137,36 +132,42 @@ class Reader {
     }
     return true;
   }
+  // Records the problem ("file:line:col: reason"); false, for the || chains of load_scenario.
   bool fail(const toml::node& n, const std::string& reason) {
-    *error_ = where(path_, n) + reason;
+    error_ = where(path_, n) + reason;
     return false;
+  }
+  // The recorded problem, as load_scenario's result.
+  Unexpected<std::string> error() const { return unexpected(error_); }
+  Unexpected<std::string> reject(const toml::node& n, const std::string& reason) {
+    fail(n, reason);
+    return error();
   }
   void reset() { seen_.clear(); }
 
  private:
   std::string path_;
-  std::string* error_;
+  std::string error_;
   std::set<std::string> seen_;
 };
 
 }  // namespace
 
-bool load_scenario(const std::string& path, PoolgenConfig& c, std::string* error) {
+Expected<void, std::string> load_scenario(const std::string& path, PoolgenConfig& c) {
   toml::table root;
   try {
     root = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
     std::ostringstream s;
     s << path << ":" << e.source().begin.line << ":" << e.source().begin.column << ": " << e.description();
-    *error = s.str();
-    return false;
+    return unexpected(s.str());
   }
-  Reader r(path, error);
+  Reader r(path);
   for (const auto& [k, v] : root) {
     const std::string key(k.str());
-    if (!v.is_table()) return r.fail(v, "unknown top-level key '" + key + "' (expected a [section])");
+    if (!v.is_table()) return r.reject(v, "unknown top-level key '" + key + "' (expected a [section])");
     if (key != "run" && key != "pe" && key != "pu" && key != "probe")
-      return r.fail(v, "unknown section [" + key + "] (run, pe, pu, probe)");
+      return r.reject(v, "unknown section [" + key + "] (run, pe, pu, probe)");
   }
   if (const toml::table* t = root["run"].as_table()) {
     r.reset();
@@ -186,26 +187,25 @@ bool load_scenario(const std::string& path, PoolgenConfig& c, std::string* error
         !r.number(*t, "pcap_every", c.pcap_every, 1, 1e9) || !r.number(*t, "pcap_max", c.pcap_max, 1, 1e9) ||
         !r.string(*t, "progress", progress) || !r.number(*t, "seed", c.seed, 0, 1e18) ||
         !r.unknown_keys(*t, "run."))
-      return false;
+      return r.error();
     if (has_regs) {
       c.registrars.clear();
       for (const auto& s : regs) {
-        RegistrarTarget target;
-        if (!parse_registrar(s, target, error)) {
-          *error = path + ": run.registrars: " + *error;
-          return false;
-        }
-        c.registrars.push_back(target);
+        auto target = parse_registrar(s);
+        if (!target) return unexpected(path + ": run.registrars: " + target.error());
+        c.registrars.push_back(*target);
       }
     }
     if (transport == "tcp") c.transport = client::ClientTransport::kTcp;
     else if (transport == "sctp") c.transport = client::ClientTransport::kSctp;
-    else if (!transport.empty()) return r.fail(*t->get("transport"), "transport: sctp or tcp");
+    else if (!transport.empty())
+      return r.reject(*t->get("transport"), "transport: sctp or tcp");
     if (progress == "auto") c.progress = ProgressMode::kAuto;
     else if (progress == "ansi") c.progress = ProgressMode::kAnsi;
     else if (progress == "plain") c.progress = ProgressMode::kPlain;
     else if (progress == "off") c.progress = ProgressMode::kOff;
-    else if (!progress.empty()) return r.fail(*t->get("progress"), "progress: auto, ansi, plain or off");
+    else if (!progress.empty())
+      return r.reject(*t->get("progress"), "progress: auto, ansi, plain or off");
   }
   if (const toml::table* t = root["pe"].as_table()) {
     r.reset();
@@ -219,18 +219,20 @@ bool load_scenario(const std::string& path, PoolgenConfig& c, std::string* error
         !r.number(*t, "move_interval_s", c.move_interval_s, 0, 1e9) || !r.string(*t, "address_mode", mode) ||
         !r.number(*t, "dead_fraction", c.dead_fraction, 0, 1) || !r.number(*t, "die_at_s", c.die_at_s, -1, 1e9) ||
         !r.number(*t, "die_spread_s", c.die_spread_s, 0, 1e9) || !r.unknown_keys(*t, "pe."))
-      return false;
+      return r.error();
     if (has_policies) {
       c.policies.clear();
       for (const auto& p : policies) {
         auto type = policy_from_name(p);
-        if (!type || !policy_has_wire_codec(*type)) return r.fail(*t->get("policies"), "unknown policy '" + p + "'");
+        if (!type || !policy_has_wire_codec(*type))
+          return r.reject(*t->get("policies"), "unknown policy '" + p + "'");
         c.policies.push_back(*type);
       }
     }
     if (mode == "spread") c.address_mode = AddressMode::kSpread;
     else if (mode == "association") c.address_mode = AddressMode::kAssociation;
-    else if (!mode.empty()) return r.fail(*t->get("address_mode"), "address_mode: spread or association");
+    else if (!mode.empty())
+      return r.reject(*t->get("address_mode"), "address_mode: spread or association");
   }
   if (const toml::table* t = root["pu"].as_table()) {
     r.reset();
@@ -238,19 +240,19 @@ bool load_scenario(const std::string& path, PoolgenConfig& c, std::string* error
         !r.number(*t, "items", c.items, 0, 4294967295.0) ||
         !r.number(*t, "unreachable_fraction", c.unreachable_fraction, 0, 1) ||
         !r.number(*t, "window", c.pu_window, 1, 1e6) || !r.unknown_keys(*t, "pu."))
-      return false;
+      return r.error();
   }
   if (const toml::table* t = root["probe"].as_table()) {
     r.reset();
     if (!r.number(*t, "count", c.probes, 0, 1000) || !r.number(*t, "move_every_s", c.probe_move_s, 0.01, 3600) ||
         !r.number(*t, "interval_ms", c.probe_interval_ms, 0.1, 10000) ||
         !r.number(*t, "give_up_s", c.probe_give_up_s, 0.01, 3600) || !r.unknown_keys(*t, "probe."))
-      return false;
+      return r.error();
   }
-  return true;
+  return {};
 }
 
-bool validate(PoolgenConfig& c, std::string* error) {
+Expected<void, std::string> validate(PoolgenConfig& c) {
   if (c.registrars.empty()) {
     RegistrarTarget def;
     def.text = "127.0.0.1:3863/9899";
@@ -259,39 +261,36 @@ bool validate(PoolgenConfig& c, std::string* error) {
   for (const RegistrarTarget& r : c.registrars) {
     // Safety: poolgen is a load generator; it must never be pointed at someone else's server.
     if (!r.address.is_loopback()) {
-      *error = "refusing registrar " + r.text + ": poolgen only targets loopback addresses (127.0.0.0/8 or ::1), " +
-               "so a run can never load a registrar on another machine. For a network-namespace test, run " +
-               "poolgen inside the namespace and give the registrar's loopback address there.";
-      return false;
+      return unexpected(
+          "refusing registrar " + r.text +
+          ": poolgen only targets loopback addresses (127.0.0.0/8 or ::1), " +
+          "so a run can never load a registrar on another machine. For a network-namespace test, run " +
+          "poolgen inside the namespace and give the registrar's loopback address there.");
     }
   }
   if (c.policies.empty()) c.policies.push_back(PolicyType::kRoundRobin);
   if (c.pools == 0) {
-    *error = "pools must be >= 1";
-    return false;
+    return unexpected("pools must be >= 1");
   }
   if (c.pes + c.probes > 0xFFFFFFF0ull) {
-    *error = "too many PEs (PE IDs are 32-bit)";
-    return false;
+    return unexpected("too many PEs (PE IDs are 32-bit)");
   }
   if (c.registrars.size() * c.pe_associations > 65535) {
-    *error = "too many associations";
-    return false;
+    return unexpected("too many associations");
   }
   if (c.address_mode == AddressMode::kSpread) {
     for (const RegistrarTarget& r : c.registrars) {
       if (!r.address.is_v4()) {
-        *error = "address_mode spread uses 127.0.0.0/8 user addresses: IPv4 registrars only (use association)";
-        return false;
+        return unexpected(
+            "address_mode spread uses 127.0.0.0/8 user addresses: IPv4 registrars only (use association)");
       }
     }
   }
   if (c.silent_association_s < 0) c.silent_association_s = 3.0 * c.request_timeout_ms / 1000.0;
   if (!(c.duration_s > 0)) {
-    *error = "duration must be > 0";
-    return false;
+    return unexpected("duration must be > 0");
   }
-  return true;
+  return {};
 }
 
 }  // namespace poolreg::poolgen

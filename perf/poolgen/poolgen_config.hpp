@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "dataplane/client/client_options.hpp"
+#include "registrar/common/expected.hpp"
 #include "registrar/common/ip_address.hpp"
 #include "registrar/common/policy.hpp"
 
@@ -82,15 +83,16 @@ struct PoolgenConfig {
   std::uint64_t seed = 1;
 };
 
-// "ADDR", "ADDR:PORT", "ADDR:PORT/UDPPORT", "[V6]:PORT/UDPPORT". false + *error when malformed.
-bool parse_registrar(const std::string& text, RegistrarTarget& out, std::string* error);
+// "ADDR", "ADDR:PORT", "ADDR:PORT/UDPPORT", "[V6]:PORT/UDPPORT". The error (a message) when
+// malformed.
+Expected<RegistrarTarget, std::string> parse_registrar(const std::string& text);
 
-// Applies a scenario file on top of `config`. false + *error ("file:line:col: reason") on any
-// problem, including unknown keys.
-bool load_scenario(const std::string& path, PoolgenConfig& config, std::string* error);
+// Applies a scenario file on top of `config`. The error ("file:line:col: reason") on any problem,
+// including unknown keys (`config` may then be partly updated).
+Expected<void, std::string> load_scenario(const std::string& path, PoolgenConfig& config);
 
-// Checks ranges and the safety rule (loopback targets only). false + *error explains why.
-bool validate(PoolgenConfig& config, std::string* error);
+// Checks ranges and the safety rule (loopback targets only); the error explains why not.
+Expected<void, std::string> validate(PoolgenConfig& config);
 
 const char* to_string(AddressMode m) noexcept;
 

@@ -24,9 +24,8 @@ int run(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--scenario" || a == "-s") {
-      std::string error;
-      if (!load_scenario(argv[i + 1], config, &error)) {
-        std::cerr << "poolgen: " << error << "\n";
+      if (auto loaded = load_scenario(argv[i + 1], config); !loaded) {
+        std::cerr << "poolgen: " << loaded.error() << "\n";
         return 1;
       }
     }
@@ -99,16 +98,15 @@ int run(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  std::string error;
   if (!registrars.empty()) {
     config.registrars.clear();
     for (const auto& r : registrars) {
-      RegistrarTarget t;
-      if (!parse_registrar(r, t, &error)) {
-        std::cerr << "poolgen: " << error << "\n";
+      auto t = parse_registrar(r);
+      if (!t) {
+        std::cerr << "poolgen: " << t.error() << "\n";
         return 1;
       }
-      config.registrars.push_back(t);
+      config.registrars.push_back(*t);
     }
   }
   if (transport == "tcp") config.transport = client::ClientTransport::kTcp;
@@ -131,8 +129,8 @@ int run(int argc, char** argv) {
     }
   }
   if (no_cleanup) config.cleanup = false;
-  if (!validate(config, &error)) {
-    std::cerr << "poolgen: " << error << "\n";
+  if (auto valid = validate(config); !valid) {
+    std::cerr << "poolgen: " << valid.error() << "\n";
     return 1;
   }
 
@@ -149,6 +147,7 @@ int run(int argc, char** argv) {
     sc.heartbeat_interval_ms = 5000;
     sc.send_space = 8u << 20;
     sc.receive_space = 8u << 20;
+    std::string error;  // SctpStack::create (dataplane/kernel) still reports through a string
     stack = kernel::SctpStack::create(sc, &error);
     if (!stack) {
       std::cerr << "poolgen: cannot start SCTP: " << error << "\n";
@@ -165,8 +164,8 @@ int run(int argc, char** argv) {
     if (config.progress != ProgressMode::kOff) {
       driver.set_on_second([&](const RunStats& s, double elapsed, bool final) { display.update(s, elapsed, final); });
     }
-    if (!driver.start(&error)) {
-      std::cerr << "poolgen: " << error << "\n";
+    if (auto started = driver.start(); !started) {
+      std::cerr << "poolgen: " << started.error() << "\n";
       return 1;
     }
     loop.run();

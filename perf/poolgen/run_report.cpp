@@ -15,10 +15,10 @@ nlohmann::json histogram_json(const LatencyHistogram& h) {
   j["count"] = h.count();
   j["min_ms"] = ms(h.min());
   j["mean_ms"] = h.mean() / 1e6;
-  j["p50_ms"] = ms(h.percentile(0.50));
-  j["p90_ms"] = ms(h.percentile(0.90));
-  j["p99_ms"] = ms(h.percentile(0.99));
-  j["p999_ms"] = ms(h.percentile(0.999));
+  j["p50_ms"] = ms(h.quantile(0.50));
+  j["p90_ms"] = ms(h.quantile(0.90));
+  j["p99_ms"] = ms(h.quantile(0.99));
+  j["p999_ms"] = ms(h.quantile(0.999));
   j["max_ms"] = ms(h.max());
   return j;
 }
@@ -29,8 +29,8 @@ std::string histogram_line(const char* name, const LatencyHistogram& h) {
     std::snprintf(b, sizeof b, "  %-20s (none)\n", name);
   } else {
     std::snprintf(b, sizeof b, "  %-20s n=%-9llu p50 %8.3f  p90 %8.3f  p99 %8.3f  p999 %8.3f  max %8.3f ms\n", name,
-                  static_cast<unsigned long long>(h.count()), ms(h.percentile(0.5)), ms(h.percentile(0.9)),
-                  ms(h.percentile(0.99)), ms(h.percentile(0.999)), ms(h.max()));
+                  static_cast<unsigned long long>(h.count()), ms(h.quantile(0.5)), ms(h.quantile(0.9)),
+                  ms(h.quantile(0.99)), ms(h.quantile(0.999)), ms(h.max()));
   }
   return b;
 }
@@ -224,9 +224,9 @@ void ProgressDisplay::update(const RunStats& s, double elapsed, bool final) {
   const double ka = r(c.keepalives_answered, last_.keepalives_answered);
   std::uint64_t errors = 0;
   for (const auto& [k, n] : s.errors) errors += n;
-  const double p99_res = static_cast<double>(s.resolution.percentile(0.99)) / 1e6;
-  const double p99_reg = static_cast<double>(s.registration.percentile(0.99)) / 1e6;
-  const double p50_mtv = static_cast<double>(s.move_to_visible.percentile(0.5)) / 1e6;
+  const double p99_res = static_cast<double>(s.resolution.quantile(0.99)) / 1e6;
+  const double p99_reg = static_cast<double>(s.registration.quantile(0.99)) / 1e6;
+  const double p50_mtv = static_cast<double>(s.move_to_visible.quantile(0.5)) / 1e6;
   char b[512];
   if (!ansi_) {
     std::snprintf(b, sizeof b,
@@ -252,17 +252,17 @@ void ProgressDisplay::update(const RunStats& s, double elapsed, bool final) {
                   static_cast<unsigned long long>(c.pes_died), static_cast<unsigned long long>(c.failovers));
     line(b);
     std::snprintf(b, sizeof b, "  registrations %9.0f/s (target %.0f)  p50 %.2f  p99 %.2f ms", reg,
-                  config_.register_rate, static_cast<double>(s.registration.percentile(0.5)) / 1e6, p99_reg);
+                  config_.register_rate, static_cast<double>(s.registration.quantile(0.5)) / 1e6, p99_reg);
     line(b);
     std::snprintf(b, sizeof b, "  moves         %9.0f/s  p99 %.2f ms   keep-alive acks %.0f/s", mov,
-                  static_cast<double>(s.reregistration.percentile(0.99)) / 1e6, ka);
+                  static_cast<double>(s.reregistration.quantile(0.99)) / 1e6, ka);
     line(b);
     std::snprintf(b, sizeof b, "  resolutions   %9.0f/s (target %.0f)  p50 %.2f  p99 %.2f ms  unknown-pool %llu", res,
-                  config_.resolve_rate, static_cast<double>(s.resolution.percentile(0.5)) / 1e6, p99_res,
+                  config_.resolve_rate, static_cast<double>(s.resolution.quantile(0.5)) / 1e6, p99_res,
                   static_cast<unsigned long long>(c.resolutions_unknown_pool));
     line(b);
     std::snprintf(b, sizeof b, "  move-to-visible p50 %.2f  p99 %.2f ms  (%llu seen, %llu gave up)", p50_mtv,
-                  static_cast<double>(s.move_to_visible.percentile(0.99)) / 1e6,
+                  static_cast<double>(s.move_to_visible.quantile(0.99)) / 1e6,
                   static_cast<unsigned long long>(c.probe_visible), static_cast<unsigned long long>(c.probe_gave_up));
     line(b);
     std::snprintf(b, sizeof b, "  %s%llu errors\x1b[0m  (timeouts reg %llu res %llu, lost associations %llu)",

@@ -6,7 +6,7 @@
 #include <map>
 #include <string>
 
-#include "perf/poolgen/latency_histogram.hpp"
+#include "registrar/common/latency_histogram.hpp"
 
 namespace poolreg::poolgen {
 

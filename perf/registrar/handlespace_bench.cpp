@@ -87,7 +87,7 @@ std::shared_ptr<World> world(std::size_t total, std::size_t per_pool, PolicyType
   for (std::size_t i = 0; i < total; ++i) {
     const auto r = w->hs.register_pe(pool_name(i / per_pool), bench_pe(i + 1, policy, 0x0a000000u + static_cast<std::uint32_t>(i)),
                                      {.association = 0, .expires_at = expiry ? 1'000'000'000'000ULL + i : 0});
-    if (!r.ok()) std::abort();
+    if (!r.has_value()) std::abort();
   }
   w->domain.reclaim();
   cache[key] = w;
@@ -181,7 +181,7 @@ void ReregisterBatch(benchmark::State& state) {
   const auto handles = all_handles(w->pools);
   std::vector<PoolElement> pes(batch, bench_pe(1, PolicyType::kRoundRobin, 0));
   std::vector<RegistrationRequest> requests(batch);
-  std::vector<Result<RegisterOutcome>> outcomes(batch);
+  std::vector<Expected<RegisterOutcome, HandlespaceError>> outcomes(batch);
   std::uint32_t address = 0x0b000000;
   std::size_t i = 0;
   for (auto _ : state) {
@@ -196,7 +196,7 @@ void ReregisterBatch(benchmark::State& state) {
     benchmark::DoNotOptimize(outcomes.data());
   }
   for (const auto& r : outcomes)
-    if (!r.ok() || r->pe_created) state.SkipWithError("re-registration failed");
+    if (!r.has_value() || r->pe_created) state.SkipWithError("re-registration failed");
   w->domain.reclaim();
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * batch));
   state.SetLabel(random ? "random" : "sequential");
@@ -210,8 +210,8 @@ void pregrow(World& w, const std::vector<std::uint32_t>& keys, const std::vector
   PoolElement pe = bench_pe(1, PolicyType::kRoundRobin, 0x0c000001);
   for (PoolElementId id = first; id < first + count; ++id) {
     pe.id = id;
-    w.hs.register_pe(handles[keys[id & (kKeys - 1)]], pe,
-                     {.association = 0, .expires_at = 3'000'000'000'000ULL + id});
+    (void)w.hs.register_pe(handles[keys[id & (kKeys - 1)]], pe,
+                           {.association = 0, .expires_at = 3'000'000'000'000ULL + id});
   }
   for (PoolElementId id = first; id < first + count; ++id)
     w.hs.deregister(handles[keys[id & (kKeys - 1)]], id);
@@ -254,7 +254,7 @@ void RegisterFreshBatch(benchmark::State& state) {
   pregrow(*w, keys, handles, first, static_cast<std::size_t>(state.max_iterations) * batch);
   std::vector<PoolElement> pes(batch, bench_pe(1, PolicyType::kRoundRobin, 0x0c000001));
   std::vector<RegistrationRequest> requests(batch);
-  std::vector<Result<RegisterOutcome>> outcomes(batch);
+  std::vector<Expected<RegisterOutcome, HandlespaceError>> outcomes(batch);
   for (auto _ : state) {
     for (std::size_t j = 0; j < batch; ++j) {
       pes[j].id = next++;
@@ -286,7 +286,7 @@ void Deregister(benchmark::State& state) {
   for (std::size_t n = 0; n < count; ++n) {
     pe.id = first + n;
     const std::uint32_t pool = pool_keys[n & (kKeys - 1)];
-    w->hs.register_pe(handles[pool], pe, {.association = 0, .expires_at = 3'000'000'000'000ULL + n});
+    (void)w->hs.register_pe(handles[pool], pe, {.association = 0, .expires_at = 3'000'000'000'000ULL + n});
     order.emplace_back(pool, pe.id);
   }
   if (random) std::shuffle(order.begin(), order.end(), std::mt19937_64(4));
@@ -311,7 +311,7 @@ void RegisterDeregister(benchmark::State& state) {
   for (auto _ : state) {
     pe.id = next++;
     const PoolHandle& h = handles[keys[pe.id & (kKeys - 1)]];
-    w->hs.register_pe(h, pe, {.association = 0, .expires_at = 3'000'000'000'000ULL});
+    (void)w->hs.register_pe(h, pe, {.association = 0, .expires_at = 3'000'000'000'000ULL});
     auto r = w->hs.deregister(h, pe.id);
     benchmark::DoNotOptimize(r);
   }
@@ -361,8 +361,10 @@ void Memory(benchmark::State& state) {
     {
       auto w = std::make_unique<World>(1);
       for (std::size_t i = 0; i < n; ++i)
-        w->hs.register_pe(pool_name(i / kPerPool), bench_pe(i + 1, PolicyType::kRoundRobin, 0x0a000000u + static_cast<std::uint32_t>(i)),
-                          {.association = 0, .expires_at = 1'000'000'000'000ULL + i});
+        (void)w->hs.register_pe(
+            pool_name(i / kPerPool),
+            bench_pe(i + 1, PolicyType::kRoundRobin, 0x0a000000u + static_cast<std::uint32_t>(i)),
+            {.association = 0, .expires_at = 1'000'000'000'000ULL + i});
       w->domain.reclaim();
       per_pe = static_cast<double>(rss_bytes() - before) / static_cast<double>(n);
       state.counters["record_bytes"] = static_cast<double>(PoolElementRecord::allocation_size(bench_pe(1, PolicyType::kRoundRobin, 1)));
@@ -410,7 +412,7 @@ void run_resolve_under_churn(benchmark::State& state, std::int64_t writes_per_ms
         auto tick = std::chrono::steady_clock::now();
         while (!cw.stop.load(std::memory_order_relaxed)) {
           auto pe = bench_pe(1 + i % 100, cw.policy, ++address);
-          cw.w->hs.register_pe(pool_name(0), pe, {});
+          (void)cw.w->hs.register_pe(pool_name(0), pe, {});
           if ((++i & 255) == 0) cw.w->domain.reclaim();
           cw.writes.fetch_add(1, std::memory_order_relaxed);
           if (cw.writes_per_ms > 0 && i % static_cast<std::uint64_t>(cw.writes_per_ms) == 0) {

@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "registrar/asap/address_scope.hpp"
+#include "registrar/common/address_scope.hpp"
 #include "registrar/asap/rate_limiter.hpp"
 #include "registrar/common/clock.hpp"
 #include "registrar/common/ids.hpp"

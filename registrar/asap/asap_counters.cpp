@@ -12,7 +12,7 @@ std::string snake(std::string_view text) {
 }
 }  // namespace
 
-void AsapCounters::for_each(handlespace::FunctionRef<void(std::string_view, std::uint64_t)> visit) const {
+void AsapCounters::for_each(FunctionRef<void(std::string_view, std::uint64_t)> visit) const {
   visit("messages_received", messages_received);
   visit("registrations", registrations);
   visit("reregistrations", reregistrations);

@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "registrar/common/error_cause.hpp"
-#include "registrar/handlespace/function_ref.hpp"
+#include "registrar/common/function_ref.hpp"
 #include "registrar/wire/decode_error.hpp"
 
 namespace poolreg::asap {
@@ -75,7 +75,7 @@ struct AsapCounters {
   // Calls visit(name, value) for every counter, arrays expanded
   // ("errors_sent.invalid_values", "decode_errors.tlv_truncated", ...). Zero entries of the
   // arrays are skipped.
-  void for_each(handlespace::FunctionRef<void(std::string_view, std::uint64_t)> visit) const;
+  void for_each(FunctionRef<void(std::string_view, std::uint64_t)> visit) const;
 };
 
 }  // namespace poolreg::asap

@@ -4,9 +4,8 @@
 #include <utility>
 
 #include "registrar/wire/asap_codec.hpp"
-#include "registrar/wire/message_header.hpp"
-#include "registrar/wire/parameter_codec.hpp"
-#include "registrar/wire/tlv_reader.hpp"
+#include "registrar/wire/registration_salvage.hpp"
+#include "registrar/wire/tlv_locate.hpp"
 
 namespace poolreg::asap {
 
@@ -35,62 +34,6 @@ IpAddress normalized(const IpAddress& a) noexcept {
 bool contains_address(const std::vector<IpAddress>& list, const IpAddress& address) noexcept {
   const IpAddress n = normalized(address);
   return std::any_of(list.begin(), list.end(), [&](const IpAddress& x) { return normalized(x) == n; });
-}
-
-// Bounds of the TLVs of a message body (Length, clipped to the buffer).
-std::span<const std::uint8_t> body_of(std::span<const std::uint8_t> bytes) noexcept {
-  if (bytes.size() < wire::kMessageHeaderSize) return {};
-  const std::size_t length = std::min<std::size_t>(wire::load_u16(bytes.data() + 2), bytes.size());
-  if (length < wire::kMessageHeaderSize) return {};
-  return bytes.subspan(wire::kMessageHeaderSize, length - wire::kMessageHeaderSize);
-}
-
-// Which part of a Registration's Pool Element TLV an Operation Error quotes (asap.md 6).
-enum class PePart : std::uint8_t { kWholeElement, kUserTransport, kPolicy };
-
-// The bytes (TLV with its padding) of that part inside an already decoded Registration;
-// empty when not found. Never reads outside `bytes`.
-std::span<const std::uint8_t> find_pe_part(std::span<const std::uint8_t> bytes, PePart part) noexcept {
-  wire::TlvReader top(body_of(bytes), static_cast<std::uint32_t>(wire::kMessageHeaderSize));
-  while (auto t = top.next()) {
-    if (t->pure_type() != wire::param::kPoolElement) continue;
-    if (part == PePart::kWholeElement) return bytes.subspan(t->offset, t->length);
-    if (t->value.size() < 12) return {};
-    const std::uint32_t inner_offset = t->offset + static_cast<std::uint32_t>(wire::kTlvHeaderSize) + 12;
-    wire::TlvReader inner(t->value.subspan(12), inner_offset);
-    while (auto s = inner.next()) {
-      const std::uint16_t p = s->pure_type();
-      const bool transport = p >= wire::param::kDccpTransport && p <= wire::param::kUdpLiteTransport;
-      if ((part == PePart::kUserTransport && transport) || (part == PePart::kPolicy && p == wire::param::kPolicy))
-        return bytes.subspan(s->offset, std::min<std::size_t>(s->length, bytes.size() - s->offset));
-    }
-    return {};
-  }
-  return {};
-}
-
-// A Registration that failed to decode: recover its pool handle and (short) PE ID when both
-// are readable, so the PE gets a Registration Response R=1 instead of a bare Error (asap.md 6).
-struct Salvaged {
-  PoolHandle handle;
-  PoolElementId id = 0;
-};
-std::optional<Salvaged> salvage_registration(std::span<const std::uint8_t> bytes, const wire::WireOptions& o) noexcept {
-  std::optional<PoolHandle> handle;
-  std::optional<PoolElementId> id;
-  wire::TlvReader top(body_of(bytes), static_cast<std::uint32_t>(wire::kMessageHeaderSize));
-  while (auto t = top.next()) {
-    if (t->pure_type() == wire::param::kPoolHandle && !handle) {
-      auto h = wire::decode_pool_handle(*t, o);
-      if (!h) return std::nullopt;
-      handle = h.value();
-    } else if (t->pure_type() == wire::param::kPoolElement && !id) {
-      if (t->value.size() < 4) return std::nullopt;
-      id = wire::load_u32(t->value.data());
-    }
-  }
-  if (!handle || !id) return std::nullopt;
-  return Salvaged{*handle, *id};
 }
 
 }  // namespace
@@ -187,7 +130,7 @@ void AsapServer::handle_decode_failure(ConnectionId c, std::span<const std::uint
                        e.kind == wire::DecodeErrorKind::kBadMessageLength ||
                        e.kind == wire::DecodeErrorKind::kTrailingBytes;
   if (type == type_code(AsapType::kRegistration) && !framing) {
-    if (auto s = salvage_registration(bytes, o)) {
+    if (auto s = wire::salvage_registration(bytes, o)) {
       send_registration_reject(c, s->handle, s->id, e.cause, e.offending(bytes), o);
       return;
     }
@@ -281,7 +224,7 @@ void AsapServer::handle_registration(ConnectionId c, Association& a, std::span<c
   if (addrs.empty()) {
     const ErrorCause cause = config_.address_rejection_is_security ? ErrorCause::kRejectedSecurityConsiderations
                                                                    : ErrorCause::kInvalidValues;
-    send_registration_reject(c, handle, id, cause, find_pe_part(bytes, PePart::kUserTransport), o);
+    send_registration_reject(c, handle, id, cause, wire::find_pool_element_part(bytes, wire::PoolElementPart::kUserTransport), o);
     return;
   }
 
@@ -322,12 +265,12 @@ void AsapServer::handle_registration(ConnectionId c, Association& a, std::span<c
     const ErrorCause cause = result.error().cause;
     std::span<const std::uint8_t> info;
     switch (cause) {
-      case ErrorCause::kInconsistentPoolingPolicy: info = find_pe_part(bytes, PePart::kPolicy); break;
+      case ErrorCause::kInconsistentPoolingPolicy: info = wire::find_pool_element_part(bytes, wire::PoolElementPart::kPolicy); break;
       case ErrorCause::kInconsistentTransportType:
       case ErrorCause::kInconsistentDataControlConfiguration:
-        info = find_pe_part(bytes, PePart::kUserTransport);
+        info = wire::find_pool_element_part(bytes, wire::PoolElementPart::kUserTransport);
         break;
-      case ErrorCause::kInvalidValues: info = find_pe_part(bytes, PePart::kWholeElement); break;
+      case ErrorCause::kInvalidValues: info = wire::find_pool_element_part(bytes, wire::PoolElementPart::kWholeElement); break;
       default: break;
     }
     send_registration_reject(c, handle, id, cause, info, o);

@@ -73,7 +73,7 @@ void KeepAliveScheduler::collect_slot(std::uint32_t slot, TimeNs now) {
   }
 }
 
-std::size_t KeepAliveScheduler::run_due(TimeNs now, handlespace::FunctionRef<void(TimerId)> fire) {
+std::size_t KeepAliveScheduler::run_due(TimeNs now, FunctionRef<void(TimerId)> fire) {
   const std::uint64_t now_tick = tick_of(now);
   if (now_tick < cursor_) return 0;  // time never goes back; nothing can be due
   due_.clear();

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "registrar/common/clock.hpp"
-#include "registrar/handlespace/function_ref.hpp"
+#include "registrar/common/function_ref.hpp"
 
 namespace poolreg::asap {
 
@@ -44,7 +44,7 @@ class KeepAliveScheduler {
   // Fires every timer with deadline <= now, in no particular order. A fired timer is disarmed
   // before `fire(id)` runs; the callback may arm/disarm any timer (a timer disarmed or re-armed
   // by an earlier callback of the same run does not fire). Returns the number fired.
-  std::size_t run_due(TimeNs now, handlespace::FunctionRef<void(TimerId)> fire);
+  std::size_t run_due(TimeNs now, FunctionRef<void(TimerId)> fire);
 
   // When run_due should be called next; nullopt when no timer is armed.
   std::optional<TimeNs> next_due() const noexcept;

@@ -6,7 +6,11 @@
 // - data path and protocol logic: Expected<T, SomeError> with a small error struct (a cause code
 //   plus a static reason), never an exception;
 // - start-up steps that only report to a person: Expected<T, std::string> (the message);
-// - exceptions only at the configuration and command-line parsing boundary.
+// - exceptions only at the configuration and command-line parsing boundary (TOML files, the
+//   command line, operator commands on the control socket).
+// Exception boundary: configuration and command parsing only; everything else returns Expected.
+// One derived shape: wire::DecodeResult<T> is an Expected<T, DecodeError> plus a side channel
+// (the unknown-parameter reports, valid on success and on failure).
 //
 // Accessing value() of an error (or error() of a value) is a programming error: asserted, never
 // thrown. Expected<void, E> holds only the error or nothing.

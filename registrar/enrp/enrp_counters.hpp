@@ -1,27 +1,18 @@
 // EnrpCounters: operator-visible statistics of the ENRP server (poolctl stats, telemetry).
 // Plain integers, written only by the control thread that drives EnrpServer.
+//
+// Each slice is owned by the component that does the work (HandleTableSync,
+// TakeoverCoordinator); EnrpServer owns the rest and assembles the whole struct on read
+// (EnrpServer::counters()). Field names are the operator names: they are what
+// dataplane/control prints, so a slice keeps them flat (inherited, not nested).
 #pragma once
 
 #include <cstdint>
 
 namespace poolreg::enrp {
 
-struct EnrpCounters {
-  // Presence (heartbeat, replies, "we are alive" bursts).
-  std::uint64_t presence_sent = 0;
-  std::uint64_t presence_received = 0;
-  std::uint64_t multicast_presence_sent = 0;
-  std::uint64_t multicast_presence_received = 0;
-
-  // Handle Updates.
-  std::uint64_t updates_sent = 0;
-  std::uint64_t updates_received = 0;
-  std::uint64_t updates_applied = 0;
-  std::uint64_t updates_ignored = 0;   // own-home ADD, DEL from a non-owner, unknown PE, refused
-  std::uint64_t takeover_suggestions_sent = 0;
-  std::uint64_t takeover_suggestions_accepted = 0;
-
-  // Handle table synchronisation.
+// Handle table synchronisation and audit (owned by HandleTableSync).
+struct HandleTableSyncCounters {
   std::uint64_t sync_requests_sent = 0;
   std::uint64_t sync_requests_received = 0;
   std::uint64_t sync_responses_sent = 0;
@@ -38,14 +29,32 @@ struct EnrpCounters {
   // Audit (Presence checksum comparison).
   std::uint64_t audits = 0;
   std::uint64_t audit_mismatches = 0;
+};
 
-  // Takeover.
+// Takeover of dead peers (owned by TakeoverCoordinator).
+struct TakeoverCounters {
   std::uint64_t takeovers_started = 0;
   std::uint64_t takeovers_won = 0;        // finished by us (all acks, expiry or nobody to ask)
   std::uint64_t takeovers_lost = 0;       // cancelled for a lower-ID competitor
   std::uint64_t takeovers_cancelled = 0;  // target came back (Presence)
   std::uint64_t takeovers_completed = 0;  // Takeover Server received from another PR
   std::uint64_t takeover_pes_taken = 0;
+};
+
+struct EnrpCounters : HandleTableSyncCounters, TakeoverCounters {
+  // Presence (heartbeat, replies, "we are alive" bursts).
+  std::uint64_t presence_sent = 0;
+  std::uint64_t presence_received = 0;
+  std::uint64_t multicast_presence_sent = 0;
+  std::uint64_t multicast_presence_received = 0;
+
+  // Handle Updates.
+  std::uint64_t updates_sent = 0;
+  std::uint64_t updates_received = 0;
+  std::uint64_t updates_applied = 0;
+  std::uint64_t updates_ignored = 0;   // own-home ADD, DEL from a non-owner, unknown PE, refused
+  std::uint64_t takeover_suggestions_sent = 0;
+  std::uint64_t takeover_suggestions_accepted = 0;
 
   // Lists, errors, security.
   std::uint64_t list_requests_received = 0;
@@ -56,7 +65,7 @@ struct EnrpCounters {
   std::uint64_t rejected_unknown_peer = 0;  // SEC-04
   std::uint64_t rejected_not_owner = 0;     // SEC-05
   std::uint64_t own_id_ignored = 0;         // ENRP-PEER-05
-  std::uint64_t send_failures = 0;
+  std::uint64_t send_failures = 0;         // counted by PeerLinks
   std::uint64_t pes_expired = 0;            // peer-owned PEs whose registration life ran out
 
   // Peers by state (refreshed whenever the table changes state).

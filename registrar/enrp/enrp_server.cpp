@@ -1,21 +1,18 @@
-// EnrpServer core: construction, peer management, Presence/heartbeat/liveness, Handle Updates,
-// List Request/Response, errors, timers and status. Table sync lives in enrp_sync.cpp,
-// takeover in enrp_takeover.cpp.
+// EnrpServer, the façade: peers, Presence, liveness, Handle Updates, lists, errors, start-up,
+// timers and status; sync and takeover are delegated to HandleTableSync and TakeoverCoordinator.
 #include "registrar/enrp/enrp_server.hpp"
 
 #include <algorithm>
 #include <limits>
 #include <utility>
 
+#include "registrar/enrp/peer_pe_store.hpp"
+#include "registrar/enrp/peer_wire_options.hpp"
 #include "registrar/wire/enrp_codec.hpp"
 
 namespace poolreg::enrp {
 
 namespace {
-
-constexpr std::uint16_t bswap16(std::uint16_t v) noexcept {
-  return static_cast<std::uint16_t>((v >> 8) | (v << 8));
-}
 
 std::uint64_t splitmix64(std::uint64_t& state) noexcept {
   std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
@@ -44,10 +41,15 @@ constexpr std::size_t kMaxListEntries = 256;
 
 EnrpServer::EnrpServer(const EnrpConfig& config, handlespace::Handlespace& handlespace, MessageOutput& output,
                        const Clock& clock, PeMonitor& pe_monitor, EnrpMulticast* multicast)
-    : config_(config), hs_(handlespace), output_(output), clock_(clock), pe_monitor_(pe_monitor),
-      multicast_(multicast) {
+    : config_(config),
+      hs_(handlespace),
+      clock_(clock),
+      pe_monitor_(pe_monitor),
+      multicast_(multicast),
+      links_(config_, output, clock),
+      sync_(config_, handlespace, peers_, links_, clock),
+      takeover_(config_, handlespace, peers_, links_, clock, pe_monitor) {
   rng_state_ = config_.jitter_seed != 0 ? config_.jitter_seed : (config_.own_id * 0x2545f4914f6cdd1dULL) ^ 0x5851f42d;
-  scratch_.reserve(2048);
 }
 
 EnrpServer::~EnrpServer() = default;
@@ -82,28 +84,14 @@ TimeNs EnrpServer::jittered_heartbeat() {
 }
 
 // ------------------------------------------------------------------------------------------
-// IDs
-
-bool EnrpServer::is_self(RegistrarId id) const noexcept { return id != 0 && id == config_.own_id; }
-
-RegistrarId EnrpServer::resolve_id(RegistrarId wire_id) {
-  if (wire_id == 0 || (wire_id >> 32) != 0) return wire_id;
-  if (short_id(config_.own_id) == wire_id) return config_.own_id;
-  if (PeerEntry* p = peers_.find_by_short_id(static_cast<std::uint32_t>(wire_id))) return p->id;
-  return wire_id;
-}
-
-// ------------------------------------------------------------------------------------------
 // Transport events
 
 void EnrpServer::on_connection_up(ConnectionId connection, const ConnectionPeer& peer) {
-  ConnectionInfo& info = connections_[connection];
-  info.peer = peer;
-  info.up = true;
+  links_.on_connection_up(connection, peer);
 }
 
 void EnrpServer::on_connection_closed(ConnectionId connection) {
-  connections_.erase(connection);
+  links_.on_connection_closed(connection);
   for (auto& [key, e] : peers_.entries()) {
     if (e.connection != connection) continue;
     // A running sync is not aborted here: its responses may come over another connection
@@ -120,8 +108,8 @@ void EnrpServer::on_message(ConnectionId connection, std::span<const std::uint8_
 
 void EnrpServer::on_multicast_message(const IpAddress& from, std::uint16_t /*port*/,
                                       std::span<const std::uint8_t> message) {
-  auto r = wire::decode_enrp(message, decode_options());
-  if (!r.ok()) {  // never answered on multicast
+  auto r = wire::decode_enrp(message, decode_options(config_));
+  if (!r.has_value()) {  // never answered on multicast
     ++counters_.decode_failures;
     return;
   }
@@ -148,8 +136,8 @@ void EnrpServer::on_multicast_message(const IpAddress& from, std::uint16_t /*por
 }
 
 void EnrpServer::handle_unicast(ConnectionId connection, std::span<const std::uint8_t> bytes) {
-  auto r = wire::decode_enrp(bytes, decode_options());
-  if (!r.ok()) {
+  auto r = wire::decode_enrp(bytes, decode_options(config_));
+  if (!r.has_value()) {
     ++counters_.decode_failures;
     const bool is_error_message = !bytes.empty() && bytes[0] == static_cast<std::uint8_t>(wire::EnrpType::kError);
     if (!r.error().silent_drop && !is_error_message) send_error(connection, bytes, r.error());
@@ -181,9 +169,9 @@ void EnrpServer::handle_unicast(ConnectionId connection, std::span<const std::ui
   // A copy: handling may close this very connection (TCP duplicate resolution).
   MessageOrigin origin;
   origin.connection = connection;
-  if (auto it = connections_.find(connection); it != connections_.end()) {
-    origin.sources = it->second.peer.addresses;
-    if (it->second.peer.kind == TransportProtocol::kSctp) origin.transport_port = it->second.peer.port;
+  if (const ConnectionPeer* from = links_.peer_of(connection)) {
+    origin.sources = from->addresses;
+    if (from->kind == TransportProtocol::kSctp) origin.transport_port = from->port;
   }
   if (presence != nullptr && presence->server_info) origin.announced_port = presence->server_info->transport.port;
   const std::vector<IpAddress>& sources = origin.sources;
@@ -191,7 +179,7 @@ void EnrpServer::handle_unicast(ConnectionId connection, std::span<const std::ui
   PeerEntry* peer = identify(origin, sender, is_presence, is_new);
   if (peer == nullptr) {
     if (auto* req = std::get_if<wire::HandleTableRequest>(&msg)) {
-      handle_table_request(nullptr, connection, *req);  // ENRP-SYNC-02: reject
+      sync_.on_request(nullptr, connection, *req);  // ENRP-SYNC-02: reject
       return;
     }
     ++counters_.rejected_unknown_peer;  // SEC-04
@@ -204,17 +192,14 @@ void EnrpServer::handle_unicast(ConnectionId connection, std::span<const std::ui
       handle_presence(*peer, std::get<wire::Presence>(msg), false, is_new, sources);
       break;
     }
-    case 1: handle_table_request(peer, connection, std::get<wire::HandleTableRequest>(msg)); break;
-    case 2:
-      counters_.sync_bytes_received += bytes.size();
-      handle_table_response(*peer, std::get<wire::HandleTableResponse>(msg));
-      break;
+    case 1: sync_.on_request(peer, connection, std::get<wire::HandleTableRequest>(msg)); break;
+    case 2: handle_table_response(*peer, std::get<wire::HandleTableResponse>(msg), bytes.size()); break;
     case 3: handle_update(*peer, std::get<wire::HandleUpdate>(msg)); break;
     case 4: handle_list_request(*peer, std::get<wire::ListRequest>(msg)); break;
     case 5: handle_list_response(*peer, std::get<wire::ListResponse>(msg)); break;
     case 6: handle_init_takeover(*peer, std::get<wire::InitTakeover>(msg)); break;
-    case 7: handle_init_takeover_ack(*peer, std::get<wire::InitTakeoverAck>(msg)); break;
-    case 8: handle_takeover_server(*peer, std::get<wire::TakeoverServer>(msg)); break;
+    case 7: drop_taken_over(takeover_.on_init_takeover_ack(*peer, std::get<wire::InitTakeoverAck>(msg))); break;
+    case 8: drop_taken_over(takeover_.on_takeover_server(*peer, std::get<wire::TakeoverServer>(msg))); break;
     case 9: ++counters_.errors_received; break;
     default: break;
   }
@@ -262,6 +247,7 @@ PeerEntry* EnrpServer::identify(const MessageOrigin& origin, RegistrarId sender,
       const ConnectionId conn = by_conn->connection;
       const PeerKey key = by_conn->key;
       if (mentor_ && *mentor_ == key && !startup_complete_) mentor_.reset();
+      sync_.forget(key);
       PeerEntry fresh;
       fresh.key = key;
       fresh.is_static = true;
@@ -284,6 +270,7 @@ PeerEntry* EnrpServer::identify(const MessageOrigin& origin, RegistrarId sender,
       merged.endpoint = by_conn->endpoint;
       if (by_conn->connection != kNoConnectionId) merged.connection = by_conn->connection;
       *by_conn = std::move(merged);
+      sync_.transfer(dyn_key, by_conn->key);
       peers_.erase(dyn_key);
     } else {
       by_conn->id = sender;
@@ -302,36 +289,8 @@ PeerEntry* EnrpServer::identify(const MessageOrigin& origin, RegistrarId sender,
   }
   if (p->state == PeerState::kUnknown || p->state == PeerState::kDead) is_new = true;
   if (connection != kNoConnectionId && p->connection == kNoConnectionId) p->connection = connection;
-  if (connection != kNoConnectionId && p->connection != connection) resolve_duplicate_connection(*p, connection);
+  if (connection != kNoConnectionId && p->connection != connection) links_.resolve_duplicate_connection(*p, connection);
   return p;
-}
-
-// nextgen.md section 6 item 10: over TCP each PR pair keeps one connection; when both sides
-// connected at once, the one opened by the lower PR ID stays and the other is closed. (SCTP
-// associations are left alone: two of them are harmless.)
-void EnrpServer::resolve_duplicate_connection(PeerEntry& peer, ConnectionId other) {
-  auto cur = connections_.find(peer.connection);
-  auto oth = connections_.find(other);
-  if (cur == connections_.end() || oth == connections_.end()) return;
-  if (cur->second.peer.kind != TransportProtocol::kTcp || oth->second.peer.kind != TransportProtocol::kTcp) return;
-  if (cur->second.peer.outgoing == oth->second.peer.outgoing) return;
-  const bool we_are_lower = config_.own_id < peer.id;
-  const ConnectionId ours = cur->second.peer.outgoing ? peer.connection : other;
-  const ConnectionId theirs = cur->second.peer.outgoing ? other : peer.connection;
-  const ConnectionId keep = we_are_lower ? ours : theirs;
-  const ConnectionId drop = we_are_lower ? theirs : ours;
-  peer.connection = keep;
-  connections_.erase(drop);
-  output_.abort(drop);
-}
-
-// nextgen.md section 6 item 9: RFC peers (RSPLIB) accept only SCTP ASAP transports, so a
-// TCP-registered PE is described to them as SCTP with the same address and port; only
-// TCP-capable next-gen peers see the true TCP transport.
-void EnrpServer::adapt_for_peer(PoolElement& pe, const PeerEntry& peer) const {
-  if (!pe.asap_transport || pe.asap_transport->protocol != TransportProtocol::kTcp) return;
-  if (uses_ng(peer, wire::kNgCapTcp)) return;
-  pe.asap_transport->protocol = TransportProtocol::kSctp;
 }
 
 void EnrpServer::mark_alive(PeerEntry& peer) {
@@ -340,7 +299,7 @@ void EnrpServer::mark_alive(PeerEntry& peer) {
   peer.state = PeerState::kAlive;
   peer.deadline = now + config_.max_time_last_heard;
   // ENRP-TKO-07: a live peer is not taken over.
-  if (takeovers_.count(peer.id) != 0) cancel_takeover(peer.id);
+  takeover_.cancel(peer.id);
   peer.taker = 0;
 }
 
@@ -352,7 +311,7 @@ void EnrpServer::peer_dead(PeerEntry& peer) {
     return;
   }
   if (peer.id != 0 && hs_.pe_count_of_owner(peer.id) > 0) {
-    if (takeovers_.count(peer.id) == 0) start_takeover(peer);
+    if (!takeover_.running(peer.id)) drop_taken_over(takeover_.start(peer));
     return;
   }
   drop_peer(peer);
@@ -360,6 +319,7 @@ void EnrpServer::peer_dead(PeerEntry& peer) {
 
 void EnrpServer::drop_peer(PeerEntry& peer) {
   if (mentor_ && *mentor_ == peer.key) mentor_.reset();
+  sync_.forget(peer.key);
   if (!peer.is_static) {
     peers_.erase(peer.key);
     return;
@@ -373,6 +333,11 @@ void EnrpServer::drop_peer(PeerEntry& peer) {
   fresh.connection = peer.connection;
   fresh.state = PeerState::kDead;
   peer = std::move(fresh);
+}
+
+void EnrpServer::drop_taken_over(std::optional<RegistrarId> target) {
+  if (!target) return;
+  if (PeerEntry* t = peers_.find_by_id(*target)) drop_peer(*t);
 }
 
 void EnrpServer::refresh_state_counters() {
@@ -389,10 +354,10 @@ void EnrpServer::maybe_choose_mentor(PeerEntry& peer) {
   mentor_ = peer.key;
   if (!peer.list_synced) {
     peer.list_synced = true;
-    send_to(peer, wire::ListRequest{config_.own_id, peer.id});
+    links_.send_to(peer, wire::ListRequest{config_.own_id, peer.id});
   }
-  if (peer.sync.running) finish_sync(peer, false);
-  start_sync(peer, /*own_children_only=*/false, /*purge_at_end=*/false);
+  sync_.abort(peer.key);
+  sync_.start(peer, /*own_children_only=*/false, /*purge_at_end=*/false);
 }
 
 // ------------------------------------------------------------------------------------------
@@ -421,23 +386,9 @@ void EnrpServer::handle_presence(PeerEntry& peer, const wire::Presence& m, bool 
 
   if (!peer.list_synced) {
     peer.list_synced = true;
-    send_to(peer, wire::ListRequest{config_.own_id, peer.id});
+    links_.send_to(peer, wire::ListRequest{config_.own_id, peer.id});
   }
-  // ENRP-AUD-01: compare the announced checksum with our view of the peer's PEs.
-  if (peer.sync.running) return;
-  bool mismatch = false;
-  if (uses_ng(peer, wire::kNgCapCk32) && m.checksum32) {
-    mismatch = *m.checksum32 != hs_.checksum32(peer.id);
-  } else if (m.checksum) {
-    mismatch = *m.checksum != bswap16(hs_.checksum16(peer.id));
-  } else {
-    return;
-  }
-  ++counters_.audits;
-  if (mismatch) {
-    ++counters_.audit_mismatches;
-    start_sync(peer, /*own_children_only=*/true, /*purge_at_end=*/true);
-  }
+  sync_.audit(peer, m);  // ENRP-AUD-01
 }
 
 wire::Presence EnrpServer::build_presence(const PeerEntry* peer, bool reply_required) const {
@@ -447,17 +398,17 @@ wire::Presence EnrpServer::build_presence(const PeerEntry* peer, bool reply_requ
   m.reply_required = reply_required;
   // checksum.md section 3: RSPLIB writes its host-order value raw; the message field holds
   // the big-endian reading of the wire bytes, i.e. the byte-swapped host value.
-  m.checksum = bswap16(hs_.checksum16(config_.own_id));
+  m.checksum = announced_checksum16();
   m.server_info = wire::ServerInformation{config_.own_id, config_.own_endpoint};
   if (config_.next_gen) {
     m.ng_capabilities = config_.ng_capabilities;
-    if (peer != nullptr && uses_ng(*peer, wire::kNgCapCk32)) m.checksum32 = hs_.checksum32(config_.own_id);
+    if (peer != nullptr && uses_ng(config_, *peer, wire::kNgCapCk32)) m.checksum32 = hs_.checksum32(config_.own_id);
   }
   return m;
 }
 
 void EnrpServer::send_presence(PeerEntry& peer, bool reply_required) {
-  if (send_to(peer, build_presence(&peer, reply_required))) ++counters_.presence_sent;
+  if (links_.send_to(peer, build_presence(&peer, reply_required))) ++counters_.presence_sent;
 }
 
 void EnrpServer::send_presence_to_all() {
@@ -467,97 +418,29 @@ void EnrpServer::send_presence_to_all() {
 
 void EnrpServer::send_multicast_presence() {
   if (!config_.multicast || multicast_ == nullptr) return;
-  wire::WireOptions o = decode_options();
-  scratch_.clear();
-  auto r = wire::encode(build_presence(nullptr, false), o, wire::ByteSink(scratch_));
-  if (!r.ok()) return;
-  if (multicast_->send_presence(scratch_)) ++counters_.multicast_presence_sent;
+  const auto encoded = links_.encode(build_presence(nullptr, false), decode_options(config_));
+  if (!encoded) return;
+  if (multicast_->send_presence(*encoded)) ++counters_.multicast_presence_sent;
 }
 
-std::uint16_t EnrpServer::announced_checksum16() const { return bswap16(hs_.checksum16(config_.own_id)); }
+std::uint16_t EnrpServer::announced_checksum16() const {
+  return enrp::announced_checksum16(hs_.checksum16(config_.own_id));
+}
 
 // ------------------------------------------------------------------------------------------
 // Sending
 
-bool EnrpServer::uses_ng(const PeerEntry& peer, std::uint32_t feature) const {
-  return config_.next_gen && (config_.ng_capabilities & feature) != 0 && peer.ng_capabilities &&
-         (*peer.ng_capabilities & feature) != 0;
-}
-
-wire::WireOptions EnrpServer::decode_options() const {
-  wire::WireOptions o;
-  o.next_gen = config_.next_gen;
-  o.max_message = config_.max_message_bytes;
-  o.max_pool_handle = config_.max_pool_handle_bytes;
-  return o;
-}
-
-wire::WireOptions EnrpServer::options_for(const PeerEntry& peer) const {
-  wire::WireOptions o = decode_options();
-  o.next_gen = uses_ng(peer, wire::kNgCapId64);
-  return o;
-}
-
-ConnectionId EnrpServer::ensure_connection(PeerEntry& peer) {
-  if (peer.connection != kNoConnectionId) return peer.connection;
-  if (peer.endpoint.addresses.empty() || peer.endpoint.port == 0) return kNoConnectionId;
-  const TimeNs now = clock_.now();
-  if (now < peer.next_connect_allowed) return kNoConnectionId;
-  peer.next_connect_allowed = now + kNsPerSec;
-  const ConnectionId c = output_.connect(WireProtocol::kEnrp, peer.endpoint);
-  if (c == kNoConnectionId) return c;
-  peer.connection = c;
-  ConnectionInfo& info = connections_[c];
-  info.peer.kind = peer.endpoint.protocol;
-  info.peer.protocol = WireProtocol::kEnrp;
-  info.peer.outgoing = true;
-  info.peer.addresses = peer.endpoint.addresses;
-  info.peer.port = peer.endpoint.port;
-  info.up = false;
-  return c;
-}
-
-bool EnrpServer::send_on(ConnectionId connection, const wire::EnrpMessage& message, const wire::WireOptions& options) {
-  if (connection == kNoConnectionId) return false;
-  scratch_.clear();
-  const auto r = wire::encode(message, options, wire::ByteSink(scratch_));
-  if (!r.ok()) {
-    ++counters_.send_failures;
-    return false;
-  }
-  if (!output_.send(connection, WireProtocol::kEnrp, std::span<const std::uint8_t>(scratch_.data(), r.size))) {
-    ++counters_.send_failures;
-    return false;
-  }
-  return true;
-}
-
-bool EnrpServer::send_to(PeerEntry& peer, const wire::EnrpMessage& message) {
-  const ConnectionId c = ensure_connection(peer);
-  if (c == kNoConnectionId) return false;
-  wire::WireOptions o = options_for(peer);
-  // Presence always goes in next-gen form in next-gen mode: NG-Capabilities must lead every
-  // Presence so that peers learn about us (RFC peers skip the leading extension TLVs).
-  if (config_.next_gen && std::holds_alternative<wire::Presence>(message)) o.next_gen = true;
-  return send_on(c, message, o);
-}
-
 void EnrpServer::send_error(ConnectionId connection, std::span<const std::uint8_t> bytes,
                             const wire::DecodeError& error) {
-  if (connection == kNoConnectionId) return;
   RegistrarId receiver = 0;
   if (bytes.size() >= 8)
     receiver = (RegistrarId{bytes[4]} << 24) | (RegistrarId{bytes[5]} << 16) | (RegistrarId{bytes[6]} << 8) | bytes[7];
   auto info = error.offending(bytes);
   if (info.size() > kMaxErrorInfo) info = info.first(kMaxErrorInfo);
-  wire::WireOptions o = decode_options();
+  wire::WireOptions o = decode_options(config_);
   o.next_gen = false;
-  if (const PeerEntry* p = peers_.find_by_connection(connection)) o = options_for(*p);
-  scratch_.clear();
-  const auto r = wire::encode_enrp_error(config_.own_id, receiver, error.cause, info, o, wire::ByteSink(scratch_));
-  if (!r.ok()) return;
-  if (output_.send(connection, WireProtocol::kEnrp, std::span<const std::uint8_t>(scratch_.data(), r.size)))
-    ++counters_.errors_sent;
+  if (const PeerEntry* p = peers_.find_by_connection(connection)) o = options_for(config_, *p);
+  if (links_.send_error(connection, receiver, error.cause, info, o)) ++counters_.errors_sent;
 }
 
 // ------------------------------------------------------------------------------------------
@@ -580,9 +463,9 @@ void EnrpServer::send_update(const PoolHandle& handle, const PoolElement& pe, wi
     u.receiver = e.id;
     if (tcp_pe) {
       u.element.asap_transport = pe.asap_transport;
-      adapt_for_peer(u.element, e);
+      adapt_for_peer(config_, u.element, e);
     }
-    if (send_to(e, msg)) ++counters_.updates_sent;
+    if (links_.send_to(e, msg)) ++counters_.updates_sent;
   }
   // NG-TKS-01 / nextgen.md section 4: one extra T=1 copy to the peer maximising ID XOR PE ID,
   // if it beats our own metric. Not for TCP PEs (nextgen.md section 6 item 8).
@@ -592,7 +475,7 @@ void EnrpServer::send_update(const PoolHandle& handle, const PoolElement& pe, wi
   std::uint64_t best_margin_metric = 0;
   for (auto& [key, e] : peers_.entries()) {
     if (e.id == 0 || e.state != PeerState::kAlive) continue;
-    const bool full = uses_ng(e, wire::kNgCapId64);
+    const bool full = uses_ng(config_, e, wire::kNgCapId64);
     const std::uint64_t theirs = full ? (e.id ^ pe.id) : (short_id(e.id) ^ short_id(pe.id));
     const std::uint64_t ours = full ? (config_.own_id ^ pe.id) : (short_id(config_.own_id) ^ short_id(pe.id));
     if (theirs <= ours) continue;
@@ -604,7 +487,7 @@ void EnrpServer::send_update(const PoolHandle& handle, const PoolElement& pe, wi
   if (best == nullptr) return;
   u.receiver = best->id;
   u.takeover_suggested = true;
-  if (send_to(*best, msg)) ++counters_.takeover_suggestions_sent;
+  if (links_.send_to(*best, msg)) ++counters_.takeover_suggestions_sent;
 }
 
 void EnrpServer::on_owned_pe_registered(const PoolHandle& handle, const PoolElement& pe) {
@@ -613,14 +496,6 @@ void EnrpServer::on_owned_pe_registered(const PoolHandle& handle, const PoolElem
 
 void EnrpServer::on_owned_pe_removed(const PoolHandle& handle, const PoolElement& pe) {
   send_update(handle, pe, wire::UpdateAction::kDeletePe);
-}
-
-bool EnrpServer::apply_peer_pe(const PoolHandle& handle, PoolElement pe) {
-  handlespace::RegistrationOptions o;
-  o.association = 0;
-  const TimeNs life = static_cast<TimeNs>(std::max<std::uint32_t>(pe.registration_life_ms, 1)) * kNsPerMs;
-  o.expires_at = clock_.now() + life;
-  return hs_.register_pe(handle, pe, o).ok();
 }
 
 void EnrpServer::handle_update(PeerEntry& peer, const wire::HandleUpdate& m) {
@@ -632,7 +507,7 @@ void EnrpServer::handle_update(PeerEntry& peer, const wire::HandleUpdate& m) {
       ++counters_.updates_ignored;
       return;
     }
-    if (!apply_peer_pe(m.pool_handle, pe)) {  // ENRP-UPD-01
+    if (!store_peer_pe(hs_, clock_.now(), m.pool_handle, pe)) {  // ENRP-UPD-01
       ++counters_.updates_ignored;
       return;
     }
@@ -644,8 +519,7 @@ void EnrpServer::handle_update(PeerEntry& peer, const wire::HandleUpdate& m) {
       const SuggestionKey key{m.pool_handle, pe.id};
       auto it = suggestions_accepted_.find(key);
       if (it == suggestions_accepted_.end() || it->second <= now) {
-        suggestions_accepted_[key] =
-            now + static_cast<TimeNs>(std::max<std::uint32_t>(pe.registration_life_ms, 1)) * kNsPerMs;
+        suggestions_accepted_[key] = now + registration_life_ns(pe);
         ++counters_.takeover_suggestions_accepted;
         pe_monitor_.monitor_as_new_home(m.pool_handle, pe);
       }
@@ -683,7 +557,7 @@ void EnrpServer::handle_list_request(PeerEntry& peer, const wire::ListRequest& /
     if (resp.servers.size() >= kMaxListEntries) break;
     resp.servers.push_back(wire::ServerInformation{e.id, e.endpoint});
   }
-  send_to(peer, resp);
+  links_.send_to(peer, resp);
 }
 
 void EnrpServer::handle_list_response(PeerEntry& /*peer*/, const wire::ListResponse& m) {
@@ -711,6 +585,20 @@ void EnrpServer::handle_list_response(PeerEntry& /*peer*/, const wire::ListRespo
 }
 
 // ------------------------------------------------------------------------------------------
+// Sync and takeover messages: the parts do the work, the façade keeps start-up and presence
+
+void EnrpServer::handle_table_response(PeerEntry& peer, wire::HandleTableResponse& m, std::size_t wire_bytes) {
+  const auto outcome = sync_.on_response(peer, m, wire_bytes);
+  if (outcome == HandleTableSync::ResponseOutcome::kCompleted && mentor_ && *mentor_ == peer.key)
+    startup_complete_ = true;  // ENRP-START-01: the mentor's whole table arrived
+}
+
+void EnrpServer::handle_init_takeover(PeerEntry& peer, const wire::InitTakeover& m) {
+  if (takeover_.on_init_takeover(peer, m) == TakeoverCoordinator::InitTakeoverReply::kTargetIsUs)
+    send_presence_to_all();  // ENRP-TKO-02: we are alive — tell everybody at once
+}
+
+// ------------------------------------------------------------------------------------------
 // Timers
 
 void EnrpServer::run_timers(TimeNs now) {
@@ -722,17 +610,16 @@ void EnrpServer::run_timers(TimeNs now) {
     next_heartbeat_ = now + jittered_heartbeat();
   }
 
-  // Liveness (ENRP-PEER-04) and sync timeouts. Collect keys first: handlers may erase entries.
+  // Sync timeouts abort requests only (no messages, no peer changes), so they may go first.
+  sync_.run_timers(now);
+
+  // Liveness (ENRP-PEER-04). Collect keys first: handlers may erase entries.
   std::vector<PeerKey> due;
   for (const auto& [key, e] : peers_.entries())
-    if ((e.deadline != 0 && e.deadline <= now) || (e.sync.running && e.sync.deadline <= now)) due.push_back(key);
+    if (e.deadline != 0 && e.deadline <= now) due.push_back(key);
   for (PeerKey key : due) {
     PeerEntry* e = peers_.find(key);
     if (e == nullptr) continue;
-    if (e->sync.running && e->sync.deadline <= now) {
-      ++counters_.sync_timeouts;
-      finish_sync(*e, false);
-    }
     if (e->deadline == 0 || e->deadline > now) continue;
     if (e->state == PeerState::kAlive) {
       e->state = PeerState::kProbing;
@@ -744,10 +631,7 @@ void EnrpServer::run_timers(TimeNs now) {
   }
 
   // TAKEOVER-EXPIRY: RSPSIM assumes consent (enrp.md 4.7 step 4).
-  std::vector<RegistrarId> expired;
-  for (const auto& [target, p] : takeovers_)
-    if (p.expires_at <= now) expired.push_back(target);
-  for (RegistrarId t : expired) finish_takeover(t);
+  for (RegistrarId target : takeover_.run_timers(now)) drop_taken_over(target);
 
   // Registration life of peer-owned PEs.
   counters_.pes_expired += hs_.expire_due(now, [](const handlespace::RemovedPe&) {});
@@ -760,11 +644,10 @@ TimeNs EnrpServer::next_timer_due() const {
   if (!started_) return std::numeric_limits<TimeNs>::max();
   TimeNs due = next_heartbeat_;
   if (!startup_complete_) due = std::min(due, startup_deadline_);
-  for (const auto& [key, e] : peers_.entries()) {
+  for (const auto& [key, e] : peers_.entries())
     if (e.deadline != 0) due = std::min(due, e.deadline);
-    if (e.sync.running) due = std::min(due, e.sync.deadline);
-  }
-  for (const auto& [target, p] : takeovers_) due = std::min(due, p.expires_at);
+  due = std::min(due, sync_.next_timer_due());
+  due = std::min(due, takeover_.next_timer_due());
   if (auto x = hs_.next_expiry()) due = std::min(due, *x);
   return due;
 }
@@ -786,18 +669,18 @@ std::vector<PeerSnapshot> EnrpServer::peers() const {
     s.their_checksum16 = e.announced_checksum16;
     s.their_checksum32 = e.announced_checksum32;
     if (e.id != 0) {
-      s.our_checksum16 = bswap16(hs_.checksum16(e.id));
+      s.our_checksum16 = enrp::announced_checksum16(hs_.checksum16(e.id));
       s.our_checksum32 = hs_.checksum32(e.id);
       s.pe_count = hs_.pe_count_of_owner(e.id);
     } else {
-      s.our_checksum16 = bswap16(hs_.checksum16(0));
+      s.our_checksum16 = enrp::announced_checksum16(hs_.checksum16(0));
       s.our_checksum32 = hs_.checksum32(0);
     }
-    if (uses_ng(e, wire::kNgCapCk32) && e.announced_checksum32)
+    if (uses_ng(config_, e, wire::kNgCapCk32) && e.announced_checksum32)
       s.in_sync = *e.announced_checksum32 == s.our_checksum32;
     else
       s.in_sync = e.announced_checksum16 && *e.announced_checksum16 == s.our_checksum16;
-    s.sync_running = e.sync.running;
+    s.sync_running = sync_.running(key);
     s.mentor = mentor_ && *mentor_ == key;
     s.taker = e.taker;
     out.push_back(std::move(s));
@@ -805,12 +688,15 @@ std::vector<PeerSnapshot> EnrpServer::peers() const {
   return out;
 }
 
-void EnrpServer::force_audit() {
-  for (auto& [key, e] : peers_.entries()) {
-    if (e.id == 0 || e.state != PeerState::kAlive || e.sync.running) continue;
-    ++counters_.audits;
-    start_sync(e, /*own_children_only=*/true, /*purge_at_end=*/true);
-  }
+void EnrpServer::force_audit() { sync_.force_audit(); }
+
+std::vector<TakeoverStatus> EnrpServer::takeover_status() const { return takeover_.status(); }
+
+const EnrpCounters& EnrpServer::counters() const noexcept {
+  static_cast<HandleTableSyncCounters&>(counters_) = sync_.counters();
+  static_cast<TakeoverCounters&>(counters_) = takeover_.counters();
+  counters_.send_failures = links_.send_failures();
+  return counters_;
 }
 
 bool EnrpServer::corrupt_view_for_test(const PoolHandle& handle, PoolElementId id) {

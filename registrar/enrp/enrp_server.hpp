@@ -17,6 +17,9 @@
 // - The ASAP server tells it about owned-PE changes through OwnedPeListener (Handle Updates)
 //   and is told through PeMonitor to probe PEs this PR just became home of (takeover, accepted
 //   takeover suggestion).
+// - Owns: the peer table, PeerLinks, HandleTableSync, TakeoverCoordinator (each owning its own
+//   state), accepted takeover suggestions, start-up/mentor state and the remaining counters.
+//   The handlespace, output, clock, PeMonitor and multicast sender must outlive it.
 //
 // Design notes
 // - Peer identity: the table is keyed by a stable PeerKey; IDs are learned from messages.
@@ -26,9 +29,11 @@
 //   only while its latest Presence advertised ID64; Presence itself is always encoded in
 //   next-gen form when next_gen is on (NG-Capabilities first; RFC peers skip the leading
 //   extension TLVs — Rp), with PE-Checksum-32 only toward CK32 peers.
-// - Handle table sync pacing: one response per request; the requester asks again on M=1. A
-//   big sync therefore never takes more than one bounded response of work per received
-//   message, interleaving naturally with everything else on the event loop.
+// - The façade owns peer identity, liveness, Presence, Handle Updates, lists and start-up; it
+//   delegates by responsibility, each part owning its state: PeerLinks (connections, sending),
+//   HandleTableSync (table sync and audit repair, paced one bounded response per request),
+//   TakeoverCoordinator (takeover of dead peers). It tells the parts when a peer entry is reset,
+//   erased or merged, and drops the entries of peers whose takeover finished.
 // - SEC-04: see EnrpConfig::allow_dynamic_peers. SEC-05: DEL only from the PE's current owner;
 //   Takeover Server only from a peer in the table.
 #pragma once
@@ -37,7 +42,6 @@
 #include <map>
 #include <optional>
 #include <span>
-#include <unordered_map>
 #include <vector>
 
 #include "registrar/common/clock.hpp"
@@ -49,7 +53,10 @@
 #include "registrar/enrp/enrp_config.hpp"
 #include "registrar/enrp/enrp_counters.hpp"
 #include "registrar/enrp/enrp_multicast.hpp"
+#include "registrar/enrp/handle_table_sync.hpp"
+#include "registrar/enrp/peer_links.hpp"
 #include "registrar/enrp/peer_table.hpp"
+#include "registrar/enrp/takeover_coordinator.hpp"
 #include "registrar/enrp/takeover_process.hpp"
 #include "registrar/handlespace/handlespace.hpp"
 #include "registrar/wire/decode_error.hpp"
@@ -115,7 +122,9 @@ class EnrpServer final : public OwnedPeListener {
   // Starts a W=1 table sync (audit repair) with every live peer not already syncing.
   void force_audit();
   std::vector<TakeoverStatus> takeover_status() const;
-  const EnrpCounters& counters() const noexcept { return counters_; }
+  // Assembled on every call from the parts' counters (the reference stays valid; read it again
+  // for fresh values).
+  const EnrpCounters& counters() const noexcept;
   // Presence checksum value we announce (big-endian reading of the wire bytes).
   std::uint16_t announced_checksum16() const;
 
@@ -124,10 +133,6 @@ class EnrpServer final : public OwnedPeListener {
   bool corrupt_view_for_test(const PoolHandle& handle, PoolElementId id);
 
  private:
-  struct ConnectionInfo {
-    ConnectionPeer peer;
-    bool up = false;
-  };
   // Where a received message came from, as far as the transport and the message tell; what
   // identify() may use to recognise a static peer that is not known by its ID yet (or any
   // more: restarted with a new ID).
@@ -148,37 +153,28 @@ class EnrpServer final : public OwnedPeListener {
     }
   };
 
-  // Message handlers (enrp_server.cpp / enrp_sync.cpp / enrp_takeover.cpp).
+  // Message handlers (sync and takeover messages go to their parts).
   void handle_unicast(ConnectionId connection, std::span<const std::uint8_t> bytes);
   void handle_presence(PeerEntry& peer, const wire::Presence& m, bool via_multicast, bool is_new,
                        std::span<const IpAddress> sources);
   void handle_update(PeerEntry& peer, const wire::HandleUpdate& m);
-  void handle_table_request(PeerEntry* peer, ConnectionId connection, const wire::HandleTableRequest& m);
-  void handle_table_response(PeerEntry& peer, wire::HandleTableResponse& m);
+  void handle_table_response(PeerEntry& peer, wire::HandleTableResponse& m, std::size_t wire_bytes);
   void handle_list_request(PeerEntry& peer, const wire::ListRequest& m);
   void handle_list_response(PeerEntry& peer, const wire::ListResponse& m);
   void handle_init_takeover(PeerEntry& peer, const wire::InitTakeover& m);
-  void handle_init_takeover_ack(PeerEntry& peer, const wire::InitTakeoverAck& m);
-  void handle_takeover_server(PeerEntry& peer, const wire::TakeoverServer& m);
 
   // Peer management.
   PeerEntry* identify(const MessageOrigin& origin, RegistrarId sender, bool is_presence, bool& is_new);
   PeerEntry* find_static_by_origin(const MessageOrigin& origin);
-  void resolve_duplicate_connection(PeerEntry& peer, ConnectionId other);
-  void adapt_for_peer(PoolElement& pe, const PeerEntry& peer) const;
   void mark_alive(PeerEntry& peer);
   void peer_dead(PeerEntry& peer);
   void drop_peer(PeerEntry& peer);
+  // A takeover finished (ours won, or another PR's announced): the target's entry goes.
+  void drop_taken_over(std::optional<RegistrarId> target);
   void refresh_state_counters();
   void maybe_choose_mentor(PeerEntry& peer);
 
   // Sending.
-  wire::WireOptions options_for(const PeerEntry& peer) const;
-  wire::WireOptions decode_options() const;
-  bool uses_ng(const PeerEntry& peer, std::uint32_t feature) const;
-  ConnectionId ensure_connection(PeerEntry& peer);
-  bool send_to(PeerEntry& peer, const wire::EnrpMessage& message);
-  bool send_on(ConnectionId connection, const wire::EnrpMessage& message, const wire::WireOptions& options);
   void send_presence(PeerEntry& peer, bool reply_required);
   void send_presence_to_all();
   void send_multicast_presence();
@@ -186,36 +182,25 @@ class EnrpServer final : public OwnedPeListener {
   void send_error(ConnectionId connection, std::span<const std::uint8_t> bytes, const wire::DecodeError& error);
   void send_update(const PoolHandle& handle, const PoolElement& pe, wire::UpdateAction action);
 
-  // Sync (enrp_sync.cpp).
-  void start_sync(PeerEntry& peer, bool own_children_only, bool purge_at_end);
-  void request_table(PeerEntry& peer);
-  // completed: M=0 received (purge if marked); false: aborted (reject, timeout, closed).
-  void finish_sync(PeerEntry& peer, bool completed);
-  bool apply_peer_pe(const PoolHandle& handle, PoolElement pe);
-
-  // Takeover (enrp_takeover.cpp).
-  void start_takeover(PeerEntry& target);
-  void finish_takeover(RegistrarId target);
-  void cancel_takeover(RegistrarId target);
-  bool sender_wins_tie(const PeerEntry& sender) const;
-
   // IDs.
-  RegistrarId resolve_id(RegistrarId wire_id);
-  bool is_self(RegistrarId id) const noexcept;
+  RegistrarId resolve_id(RegistrarId wire_id) { return peers_.resolve_wire_id(wire_id, config_.own_id); }
+  bool is_self(RegistrarId id) const noexcept { return is_own_id(id, config_.own_id); }
   TimeNs jittered_heartbeat();
 
+  // Declared first: the parts below keep references to it.
   EnrpConfig config_;
   handlespace::Handlespace& hs_;
-  MessageOutput& output_;
   const Clock& clock_;
   PeMonitor& pe_monitor_;
   EnrpMulticast* multicast_;
 
   PeerTable peers_;
-  std::unordered_map<ConnectionId, ConnectionInfo> connections_;
-  std::map<RegistrarId, TakeoverProcess> takeovers_;
+  PeerLinks links_;
+  HandleTableSync sync_;
+  TakeoverCoordinator takeover_;
   std::map<SuggestionKey, TimeNs> suggestions_accepted_;  // PE → until (registration life)
-  EnrpCounters counters_;
+  // The façade's own counters; counters() copies the parts' slices in on every read.
+  mutable EnrpCounters counters_;
 
   bool started_ = false;
   bool startup_complete_ = false;
@@ -223,7 +208,6 @@ class EnrpServer final : public OwnedPeListener {
   std::optional<PeerKey> mentor_;
   TimeNs next_heartbeat_ = 0;
   std::uint64_t rng_state_ = 0;
-  std::vector<std::uint8_t> scratch_;  // encode buffer, reused
 };
 
 }  // namespace poolreg::enrp

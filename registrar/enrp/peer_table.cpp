@@ -52,6 +52,13 @@ PeerEntry* PeerTable::find_by_connection(ConnectionId connection) {
   return nullptr;
 }
 
+RegistrarId PeerTable::resolve_wire_id(RegistrarId wire_id, RegistrarId own_id) {
+  if (wire_id == 0 || (wire_id >> 32) != 0) return wire_id;
+  if (short_id(own_id) == wire_id) return own_id;
+  if (PeerEntry* p = find_by_short_id(static_cast<std::uint32_t>(wire_id))) return p->id;
+  return wire_id;
+}
+
 PeerEntry* PeerTable::find_static_by_endpoint(std::span<const IpAddress> addresses, std::uint16_t port) {
   if (port == 0) return nullptr;
   for (auto& [key, e] : entries_) {

@@ -1,5 +1,6 @@
 // PeerTable / PeerEntry: the ENRP server's view of the other registrars (enrp.md section 3).
-// Owned by EnrpServer; single-threaded (the control thread). Entries live in a node-based map,
+// Owned by EnrpServer and lent to HandleTableSync and TakeoverCoordinator; single-threaded (the
+// control thread). Entries live in a node-based map,
 // so a PeerEntry& stays valid until that entry is erased.
 #pragma once
 
@@ -13,7 +14,6 @@
 #include "registrar/common/ip_address.hpp"
 #include "registrar/common/message_output.hpp"
 #include "registrar/common/transport.hpp"
-#include "registrar/handlespace/handlespace.hpp"
 
 namespace poolreg::enrp {
 
@@ -29,21 +29,8 @@ enum class PeerState : std::uint8_t {
 
 const char* peer_state_name(PeerState state) noexcept;
 
-// Our side of a handle table synchronisation with the peer (enrp.md 4.6 request side).
-struct RequestSync {
-  bool running = false;
-  bool own_children_only = true;  // W flag of our requests
-  bool purge_at_end = false;      // PEs of the peer were marked: purge the unrefreshed at M=0
-  TimeNs deadline = 0;            // no response by then → abort (no purge)
-};
-
-// The peer's handle table requests to us (response side continuation cursor).
-struct ResponderCursor {
-  bool active = false;
-  bool own_children_only = false;
-  handlespace::SnapshotCursor cursor;
-  TimeNs expires_at = 0;  // a request after this restarts the walk from the beginning
-};
+// ENRP-PEER-05: an ID is ours (0 never is).
+constexpr bool is_own_id(RegistrarId id, RegistrarId own_id) noexcept { return id != 0 && id == own_id; }
 
 struct PeerEntry {
   PeerKey key = 0;
@@ -62,10 +49,10 @@ struct PeerEntry {
   std::optional<std::uint32_t> announced_checksum32;
   bool list_synced = false;  // we sent it a List Request once
 
-  RequestSync sync;
-  ResponderCursor responder;
-
-  RegistrarId taker = 0;  // another PR announced a takeover of this peer and we acked it
+  // Another PR announced a takeover of this peer and we acked it (written by
+  // TakeoverCoordinator; EnrpServer clears it when the peer is heard again). Sync state lives in
+  // HandleTableSync, our own takeovers in TakeoverCoordinator, both keyed by `key` / `id`.
+  RegistrarId taker = 0;
 };
 
 class PeerTable {
@@ -79,6 +66,10 @@ class PeerTable {
   // Matches the short (32-bit) form too: RFC peers send 32-bit IDs.
   PeerEntry* find_by_short_id(std::uint32_t id);
   PeerEntry* find_by_connection(ConnectionId connection);
+  // The full ID behind an ID read from the wire: RFC peers send 32-bit IDs, mapped here to our
+  // own ID or a table entry's 64-bit ID when the low 32 bits match (nextgen.md section 2);
+  // otherwise (and for 0 and real 64-bit IDs) `wire_id` itself.
+  RegistrarId resolve_wire_id(RegistrarId wire_id, RegistrarId own_id);
   // The static peer whose configured ENRP endpoint is (one of `addresses`, `port`). Address
   // AND port: several registrars may share one address (one host, NAT), so an address alone
   // does not say which peer a message is from. `port` must be the peer's ENRP listening port

@@ -1,5 +1,5 @@
 // TakeoverProcess: our own attempt to take over a dead peer's PEs (enrp.md 4.7).
-// Owned by EnrpServer (one per target); single-threaded.
+// Owned by TakeoverCoordinator (one per target); single-threaded.
 #pragma once
 
 #include <algorithm>

@@ -32,8 +32,9 @@ const HandlespaceLimits& Handlespace::limits() const noexcept { return config_.l
 
 // ---------------------------------------------------------------- writer side
 
-Result<RegisterOutcome> Handlespace::register_pe(const PoolHandle& handle, const PoolElement& pe,
-                                                 const RegistrationOptions& options) {
+Expected<RegisterOutcome, HandlespaceError> Handlespace::register_pe(const PoolHandle& handle,
+                                                                     const PoolElement& pe,
+                                                                     const RegistrationOptions& options) {
   const std::uint64_t h = handle.hash();
   return shards_[h % shards_.size()]->register_pe(handle, h, pe, options);
 }
@@ -43,15 +44,17 @@ std::optional<RemovedPe> Handlespace::deregister(const PoolHandle& handle, PoolE
   return shards_[h % shards_.size()]->deregister(handle, h, id);
 }
 
-Result<std::optional<RemovedPe>> Handlespace::deregister_from(const PoolHandle& handle, PoolElementId id,
-                                                               std::uint64_t association) {
+Expected<std::optional<RemovedPe>, HandlespaceError> Handlespace::deregister_from(const PoolHandle& handle,
+                                                                                  PoolElementId id,
+                                                                                  std::uint64_t association) {
   const std::uint64_t h = handle.hash();
   Shard& shard = *shards_[h % shards_.size()];
   if (association != 0) {
     if (const Pool* pool = shard.find_pool(handle, h)) {
       const PoolElementRecord* r = pool->find_record(id);
       if (r != nullptr && r->association() != 0 && r->association() != association)
-        return HandlespaceError{ErrorCause::kNonUniquePeIdentifier, "PE is registered over another association"};
+        return Unexpected(HandlespaceError{ErrorCause::kNonUniquePeIdentifier,
+                                           "PE is registered over another association"});
     }
   }
   return shard.deregister(handle, h, id);

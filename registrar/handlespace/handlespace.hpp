@@ -47,12 +47,13 @@
 
 #include "registrar/common/clock.hpp"
 #include "registrar/common/error_cause.hpp"
+#include "registrar/common/expected.hpp"
 #include "registrar/common/ids.hpp"
 #include "registrar/common/policy.hpp"
 #include "registrar/common/pool_element.hpp"
 #include "registrar/common/pool_handle.hpp"
 #include "registrar/common/transport.hpp"
-#include "registrar/handlespace/function_ref.hpp"
+#include "registrar/common/function_ref.hpp"
 #include "registrar/handlespace/pe_checksum.hpp"
 #include "registrar/handlespace/pool_element_record.hpp"
 #include "registrar/handlespace/qsbr.hpp"
@@ -88,30 +89,12 @@ struct HandlespaceConfig {
 };
 
 // A refused writer operation: the RFC 5354 cause to send plus an operator-readable reason
-// (static string, never freed).
+// (static string, never freed). Fallible writer calls return Expected<T, HandlespaceError>
+// (registrar/common/expected.hpp); a default-constructed Expected<RegisterOutcome, ...> holds a
+// default value, which is what register_batch's output arrays start from.
 struct HandlespaceError {
   ErrorCause cause = ErrorCause::kUnspecified;
   const char* reason = "";
-};
-
-// Value-or-error (std::expected is C++23).
-template <typename T>
-class Result {
- public:
-  Result() = default;                            // ok, default value (placeholder in output arrays)
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit on purpose
-  Result(HandlespaceError error) : error_(error), ok_(false) {}  // NOLINT
-  bool ok() const noexcept { return ok_; }
-  explicit operator bool() const noexcept { return ok_; }
-  const T& value() const noexcept { return value_; }
-  const T& operator*() const noexcept { return value_; }
-  const T* operator->() const noexcept { return &value_; }
-  const HandlespaceError& error() const noexcept { return error_; }
-
- private:
-  T value_{};
-  HandlespaceError error_{};
-  bool ok_ = true;
 };
 
 struct RegistrationOptions {
@@ -228,8 +211,8 @@ class Handlespace {
   // kNonUniquePeIdentifier (0x4: other association owns it, or short-ID collision),
   // kLackOfResources (0x6: limits), kInvalidValues (0x3: PE ID 0, no address, port 0 is NOT
   // checked here — that is the ASAP layer's job).
-  Result<RegisterOutcome> register_pe(const PoolHandle& handle, const PoolElement& pe,
-                                      const RegistrationOptions& options = {});
+  Expected<RegisterOutcome, HandlespaceError> register_pe(const PoolHandle& handle, const PoolElement& pe,
+                                                          const RegistrationOptions& options = {});
 
   // Batched registration: the same effects, outcomes and errors as calling register_pe() for
   // requests[0], requests[1], ... in this order (outcomes[i] := the result of requests[i]),
@@ -242,15 +225,16 @@ class Handlespace {
   // requests overlap. The prefetching is only a hint: each request is then applied by the
   // ordinary single-request code, which is what makes the batch equal to the sequence.
   void register_batch(std::span<const RegistrationRequest> requests,
-                      std::span<Result<RegisterOutcome>> outcomes);
+                      std::span<Expected<RegisterOutcome, HandlespaceError>> outcomes);
 
   // Removes the PE; nullopt when unknown. The pool disappears with its last PE.
   std::optional<RemovedPe> deregister(const PoolHandle& handle, PoolElementId id);
   // ASAP deregistration with the SEC-02 owner check: a PE bound to a different non-zero
   // association is refused with kNonUniquePeIdentifier (0x4) and stays; association 0 skips the
   // check. Value: the removed PE, or nullopt when unknown.
-  Result<std::optional<RemovedPe>> deregister_from(const PoolHandle& handle, PoolElementId id,
-                                                   std::uint64_t association);
+  Expected<std::optional<RemovedPe>, HandlespaceError> deregister_from(const PoolHandle& handle,
+                                                                       PoolElementId id,
+                                                                       std::uint64_t association);
 
   // ASAP-KA-04: removes every PE registered over `association` (!= 0); returns the count.
   std::size_t remove_association(std::uint64_t association, RemovedVisitor on_removed);

@@ -41,7 +41,7 @@ struct InFlight {
 }  // namespace
 
 void Handlespace::register_batch(std::span<const RegistrationRequest> requests,
-                                 std::span<Result<RegisterOutcome>> outcomes) {
+                                 std::span<Expected<RegisterOutcome, HandlespaceError>> outcomes) {
   const std::size_t n = requests.size();
   if (outcomes.size() < n) return;
   std::array<InFlight, kRing> ring;

@@ -269,32 +269,38 @@ void Shard::set_expiry(Pool& pool, std::uint32_t slot, TimeNs at) {
 
 // ---------------------------------------------------------------- writer operations
 
-Result<RegisterOutcome> Shard::register_pe(const PoolHandle& handle, std::uint64_t hash, const PoolElement& pe,
-                                           const RegistrationOptions& options, Pool* known_pool) {
-  if (pe.id == 0) return HandlespaceError{ErrorCause::kInvalidValues, "PE ID 0 is reserved"};
+Expected<RegisterOutcome, HandlespaceError> Shard::register_pe(const PoolHandle& handle, std::uint64_t hash,
+                                                               const PoolElement& pe,
+                                                               const RegistrationOptions& options,
+                                                               Pool* known_pool) {
+  if (pe.id == 0) return Unexpected(HandlespaceError{ErrorCause::kInvalidValues, "PE ID 0 is reserved"});
   if (pe.user_transport.addresses.empty())
-    return HandlespaceError{ErrorCause::kInvalidValues, "PE has no user transport address"};
+    return Unexpected(HandlespaceError{ErrorCause::kInvalidValues, "PE has no user transport address"});
   const std::size_t max_addresses = std::min<std::size_t>(limits_.max_addresses_per_pe, 255);
   if (pe.user_transport.addresses.size() > max_addresses ||
       (pe.asap_transport && pe.asap_transport->addresses.size() > max_addresses))
-    return HandlespaceError{ErrorCause::kLackOfResources, "too many addresses for one PE (limit max_addresses_per_pe)"};
+    return Unexpected(HandlespaceError{ErrorCause::kLackOfResources,
+                                       "too many addresses for one PE (limit max_addresses_per_pe)"});
 
   Pool* pool = known_pool != nullptr ? known_pool : writer_find(handle, hash);
   bool pool_created = false;
   if (pool != nullptr) {
     if (pe.policy.type != pool->policy)
-      return HandlespaceError{ErrorCause::kInconsistentPoolingPolicy, "pool uses another pool policy"};
+      return Unexpected(
+          HandlespaceError{ErrorCause::kInconsistentPoolingPolicy, "pool uses another pool policy"});
     if (pe.user_transport.protocol != pool->protocol)
-      return HandlespaceError{ErrorCause::kInconsistentTransportType, "pool uses another user transport protocol"};
+      return Unexpected(HandlespaceError{ErrorCause::kInconsistentTransportType,
+                                         "pool uses another user transport protocol"});
     if (pe.user_transport.use != pool->use)
-      return HandlespaceError{ErrorCause::kInconsistentDataControlConfiguration,
-                              "pool uses another transport use (data only / data+control)"};
+      return Unexpected(HandlespaceError{ErrorCause::kInconsistentDataControlConfiguration,
+                                         "pool uses another transport use (data only / data+control)"});
     const std::uint32_t slot = pool->writer_find(pe.id);
     if (slot != kNoIndex) {
       // ---- re-registration ----
       const PoolElementRecord* old = pool->writer_record(slot);
       if (options.association != 0 && old->association() != 0 && old->association() != options.association)
-        return HandlespaceError{ErrorCause::kNonUniquePeIdentifier, "PE is registered over another association"};
+        return Unexpected(HandlespaceError{ErrorCause::kNonUniquePeIdentifier,
+                                           "PE is registered over another association"});
       const std::uint32_t seq = old->registration_seq() + 1;
       const PoolElementRecord* fresh = PoolElementRecord::create(pe, options.association, seq);
       pool->replace(slot, fresh);
@@ -318,19 +324,23 @@ Result<RegisterOutcome> Shard::register_pe(const PoolHandle& handle, std::uint64
       return out;
     }
     if (pool->size() >= limits_.max_pes_per_pool)
-      return HandlespaceError{ErrorCause::kLackOfResources, "pool is full (limit max_pes_per_pool)"};
+      return Unexpected(
+          HandlespaceError{ErrorCause::kLackOfResources, "pool is full (limit max_pes_per_pool)"});
     if (total_pes_.load(std::memory_order_relaxed) >= limits_.max_pes_total)
-      return HandlespaceError{ErrorCause::kLackOfResources, "handlespace is full (limit max_pes_total)"};
+      return Unexpected(
+          HandlespaceError{ErrorCause::kLackOfResources, "handlespace is full (limit max_pes_total)"});
     if (limits_.reject_short_id_collisions && pool->short_ids.count(short_id(pe.id)) != 0)
-      return HandlespaceError{ErrorCause::kNonUniquePeIdentifier,
-                              "another PE of the pool has the same 32-bit short ID"};
+      return Unexpected(HandlespaceError{ErrorCause::kNonUniquePeIdentifier,
+                                         "another PE of the pool has the same 32-bit short ID"});
   } else {
     if (total_pools_.load(std::memory_order_relaxed) >= limits_.max_pools)
-      return HandlespaceError{ErrorCause::kLackOfResources, "too many pools (limit max_pools)"};
+      return Unexpected(HandlespaceError{ErrorCause::kLackOfResources, "too many pools (limit max_pools)"});
     if (limits_.max_pes_per_pool == 0)
-      return HandlespaceError{ErrorCause::kLackOfResources, "pool is full (limit max_pes_per_pool)"};
+      return Unexpected(
+          HandlespaceError{ErrorCause::kLackOfResources, "pool is full (limit max_pes_per_pool)"});
     if (total_pes_.load(std::memory_order_relaxed) >= limits_.max_pes_total)
-      return HandlespaceError{ErrorCause::kLackOfResources, "handlespace is full (limit max_pes_total)"};
+      return Unexpected(
+          HandlespaceError{ErrorCause::kLackOfResources, "handlespace is full (limit max_pes_total)"});
     pool = create_pool(handle, hash, pe);
     pool_created = true;
   }
@@ -348,7 +358,8 @@ Result<RegisterOutcome> Shard::register_pe(const PoolHandle& handle, std::uint64
       total_pools_.fetch_sub(1, std::memory_order_relaxed);
       delete pool;  // never published
     }
-    return HandlespaceError{ErrorCause::kLackOfResources, "pool is full (slot space of 2^24 - 2 exhausted)"};
+    return Unexpected(
+        HandlespaceError{ErrorCause::kLackOfResources, "pool is full (slot space of 2^24 - 2 exhausted)"});
   }
   const PoolElementRecord* record = PoolElementRecord::create(pe, options.association, 1);
   pool->insert(slot, record);

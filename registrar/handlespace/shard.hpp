@@ -50,8 +50,10 @@ class Shard {
   // ---- writer side ----
   // known_pool: the published pool of `handle` when the caller has found it already (a
   // published pool stays the pool of its handle until a removal empties it), else nullptr.
-  Result<RegisterOutcome> register_pe(const PoolHandle& handle, std::uint64_t hash, const PoolElement& pe,
-                                      const RegistrationOptions& options, Pool* known_pool = nullptr);
+  Expected<RegisterOutcome, HandlespaceError> register_pe(const PoolHandle& handle, std::uint64_t hash,
+                                                          const PoolElement& pe,
+                                                          const RegistrationOptions& options,
+                                                          Pool* known_pool = nullptr);
   std::optional<RemovedPe> deregister(const PoolHandle& handle, std::uint64_t hash, PoolElementId id);
   std::size_t remove_association(std::uint64_t association, RemovedVisitor on_removed);
   std::size_t expire_due(TimeNs now, RemovedVisitor on_removed, std::size_t max);

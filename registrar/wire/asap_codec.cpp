@@ -30,16 +30,18 @@ constexpr std::uint16_t kPure(std::uint16_t t) { return t & param::kPureTypeMask
 bool is_known_asap_type(std::uint8_t t) noexcept { return t >= 0x01 && t <= 0x0e; }
 
 // Checks frame + type; fills body bounds. fixed: bytes of fixed fields after the header.
-DecodeResult<MessageFrame> frame_for(std::span<const std::uint8_t> bytes, const WireOptions& o) noexcept {
+Expected<MessageFrame, DecodeError> frame_for(std::span<const std::uint8_t> bytes,
+                                              const WireOptions& o) noexcept {
   auto f = check_frame(bytes, o);
   if (!f) return f;
   const MessageFrame& fr = f.value();
   if (!is_known_asap_type(fr.type))
-    return message_error(ErrorCause::kUnrecognizedMessage, DecodeErrorKind::kUnknownMessageType, fr);
+    return unexpected(
+        message_error(ErrorCause::kUnrecognizedMessage, DecodeErrorKind::kUnknownMessageType, fr));
   const auto type = static_cast<AsapType>(fr.type);
   const std::size_t fixed = (type == AsapType::kEndpointKeepAlive || type == AsapType::kServerAnnounce) ? 4 : 0;
   if (fr.length < kMessageHeaderSize + fixed)
-    return message_error(ErrorCause::kInvalidValues, DecodeErrorKind::kTruncatedHeader, fr);
+    return unexpected(message_error(ErrorCause::kInvalidValues, DecodeErrorKind::kTruncatedHeader, fr));
   return f;
 }
 
@@ -80,8 +82,9 @@ DecodeResult<HandleResolution> decode_hr_body(std::span<const std::uint8_t> byte
         return unhandled_parameter(t, reports);
     }
   });
-  if (err) return *err;
-  if (!have_handle) return message_error(ErrorCause::kInvalidValues, DecodeErrorKind::kMissingParameter, f);
+  if (err) return unexpected(*err);
+  if (!have_handle)
+    return unexpected(message_error(ErrorCause::kInvalidValues, DecodeErrorKind::kMissingParameter, f));
   m.items = items;
   m.ng_capabilities = caps;
   return m;
@@ -124,9 +127,9 @@ DecodeResult<RegistrationView> decode_registration_body(std::span<const std::uin
         return unhandled_parameter(t, reports);
     }
   });
-  if (err) return *err;
+  if (err) return unexpected(*err);
   if (!have_handle || !have_pe)
-    return message_error(ErrorCause::kInvalidValues, DecodeErrorKind::kMissingParameter, f);
+    return unexpected(message_error(ErrorCause::kInvalidValues, DecodeErrorKind::kMissingParameter, f));
   m.ng_capabilities = caps;
   return m;
 }
@@ -139,9 +142,10 @@ struct HandleIdBody {
   std::optional<std::uint32_t> caps;
 };
 
-DecodeResult<HandleIdBody> decode_handle_id_body(std::span<const std::uint8_t> bytes, const MessageFrame& f,
-                                                 std::size_t body_start, const WireOptions& o, bool allow_error,
-                                                 bool allow_caps, UnrecognizedReports& reports) {
+Expected<HandleIdBody, DecodeError> decode_handle_id_body(std::span<const std::uint8_t> bytes,
+                                                          const MessageFrame& f, std::size_t body_start,
+                                                          const WireOptions& o, bool allow_error,
+                                                          bool allow_caps, UnrecognizedReports& reports) {
   HandleIdBody b;
   auto err = scan_body(bytes, body_start, f.length, [&](const Tlv& t) -> std::optional<DecodeError> {
     std::optional<DecodeError> e;
@@ -160,7 +164,7 @@ DecodeResult<HandleIdBody> decode_handle_id_body(std::span<const std::uint8_t> b
     }
     return unhandled_parameter(t, reports);
   });
-  if (err) return *err;
+  if (err) return unexpected(*err);
   return b;
 }
 
@@ -172,9 +176,9 @@ struct PoolListBody {
   std::optional<OperationError> error;
 };
 
-DecodeResult<PoolListBody> decode_pool_list_body(std::span<const std::uint8_t> bytes, const MessageFrame& f,
-                                                 const WireOptions& o, bool allow_error,
-                                                 UnrecognizedReports& reports) {
+Expected<PoolListBody, DecodeError> decode_pool_list_body(std::span<const std::uint8_t> bytes,
+                                                          const MessageFrame& f, const WireOptions& o,
+                                                          bool allow_error, UnrecognizedReports& reports) {
   PoolListBody b;
   auto err = scan_body(bytes, kMessageHeaderSize, f.length, [&](const Tlv& t) -> std::optional<DecodeError> {
     switch (t.pure_type()) {
@@ -198,7 +202,7 @@ DecodeResult<PoolListBody> decode_pool_list_body(std::span<const std::uint8_t> b
     }
     return unhandled_parameter(t, reports);
   });
-  if (err) return *err;
+  if (err) return unexpected(*err);
   return b;
 }
 
@@ -211,12 +215,12 @@ DecodeResult<AsapMessage> decode_body(std::span<const std::uint8_t> bytes, const
   switch (type) {
     case AsapType::kRegistration: {
       auto v = decode_registration_body(bytes, f, o, reports);
-      if (!v) return v.error();
+      if (!v) return unexpected(v.error());
       return AsapMessage{v.value().to_message()};
     }
     case AsapType::kHandleResolution: {
       auto v = decode_hr_body(bytes, f, o, reports);
-      if (!v) return v.error();
+      if (!v) return unexpected(v.error());
       return AsapMessage{v.value()};
     }
     case AsapType::kDeregistration:
@@ -228,9 +232,9 @@ DecodeResult<AsapMessage> decode_body(std::span<const std::uint8_t> bytes, const
           type == AsapType::kRegistrationResponse || type == AsapType::kDeregistrationResponse;
       const bool with_caps = type == AsapType::kRegistrationResponse;
       auto b = decode_handle_id_body(bytes, f, body, o, with_error, with_caps, reports);
-      if (!b) return b.error();
+      if (!b) return unexpected(b.error());
       auto& v = b.value();
-      if (!v.handle || !v.pe.have) return missing();
+      if (!v.handle || !v.pe.have) return unexpected(missing());
       switch (type) {
         case AsapType::kDeregistration:
           return AsapMessage{Deregistration{*v.handle, v.pe.id}};
@@ -261,8 +265,8 @@ DecodeResult<AsapMessage> decode_body(std::span<const std::uint8_t> bytes, const
         if (t.pure_type() == kPure(param::kExtendedIds)) return detail::take_extended_ids(t, ext_seen, ids);
         return unhandled_parameter(t, reports);
       });
-      if (err) return *err;
-      if (!handle) return missing();
+      if (err) return unexpected(*err);
+      if (!handle) return unexpected(missing());
       m.pool_handle = *handle;
       if (pe.have) m.pe_id = pe.id;
       return AsapMessage{m};
@@ -271,12 +275,12 @@ DecodeResult<AsapMessage> decode_body(std::span<const std::uint8_t> bytes, const
     case AsapType::kBusinessCard: {
       const bool hrr = type == AsapType::kHandleResolutionResponse;
       auto b = decode_pool_list_body(bytes, f, o, hrr, reports);
-      if (!b) return b.error();
+      if (!b) return unexpected(b.error());
       auto& v = b.value();
-      if (!v.handle) return missing();
+      if (!v.handle) return unexpected(missing());
       if (hrr) {
         // RSPLIB PUs need either the policy or the error (asap.md section 2).
-        if (!v.policy && !v.error) return missing();
+        if (!v.policy && !v.error) return unexpected(missing());
         return AsapMessage{
             HandleResolutionResponse{*v.handle, v.policy, std::move(v.elements), std::move(v.error)}};
       }
@@ -298,7 +302,7 @@ DecodeResult<AsapMessage> decode_body(std::span<const std::uint8_t> bytes, const
         if (pure == kPure(param::kExtendedIds)) return detail::take_extended_ids(t, ext_seen, ids);
         return unhandled_parameter(t, reports);
       });
-      if (err) return *err;
+      if (err) return unexpected(*err);
       return AsapMessage{std::move(m)};
     }
     case AsapType::kCookie:
@@ -313,8 +317,8 @@ DecodeResult<AsapMessage> decode_body(std::span<const std::uint8_t> bytes, const
         }
         return unhandled_parameter(t, reports);
       });
-      if (err) return *err;
-      if (!cookie) return missing();
+      if (err) return unexpected(*err);
+      if (!cookie) return unexpected(missing());
       if (type == AsapType::kCookie) return AsapMessage{Cookie{std::move(*cookie)}};
       return AsapMessage{CookieEcho{std::move(*cookie)}};
     }
@@ -325,12 +329,12 @@ DecodeResult<AsapMessage> decode_body(std::span<const std::uint8_t> bytes, const
           return take_once(error, t, [](const Tlv& x) { return decode_operation_error(x); });
         return unhandled_parameter(t, reports);
       });
-      if (err) return *err;
-      if (!error) return missing();
+      if (err) return unexpected(*err);
+      if (!error) return unexpected(missing());
       return AsapMessage{AsapError{std::move(*error)}};
     }
   }
-  return message_error(ErrorCause::kUnrecognizedMessage, DecodeErrorKind::kUnknownMessageType, f);
+  return unexpected(message_error(ErrorCause::kUnrecognizedMessage, DecodeErrorKind::kUnknownMessageType, f));
 }
 
 // Every decoding entry point: frame the message, optionally insist on one type, decode the body
@@ -339,9 +343,10 @@ template <typename T, typename BodyDecoder>
 DecodeResult<T> decode_framed(std::span<const std::uint8_t> bytes, const WireOptions& options,
                               std::optional<AsapType> expected, BodyDecoder decode) {
   auto f = frame_for(bytes, options);
-  if (!f) return f.error();
+  if (!f) return unexpected(f.error());
   if (expected && f.value().type != static_cast<std::uint8_t>(*expected))
-    return message_error(ErrorCause::kInvalidValues, DecodeErrorKind::kWrongMessageType, f.value());
+    return unexpected(
+        message_error(ErrorCause::kInvalidValues, DecodeErrorKind::kWrongMessageType, f.value()));
   UnrecognizedReports reports;
   DecodeResult<T> r = decode(bytes, f.value(), options, reports);
   r.reports() = reports;

@@ -1,6 +1,7 @@
 // DecodeError / DecodeResult: what a failed or partly-successful decode tells the caller.
-// Errors are values (no exceptions): the caller turns one into an Operation Error cause
-// (cause code + offending bytes) or, when silent_drop is set, drops the message quietly.
+// Errors are values (no exceptions; Expected<T, DecodeError>, registrar/common/expected.hpp):
+// the caller turns one into an Operation Error cause (cause code + offending bytes) or, when
+// silent_drop is set, drops the message quietly.
 #pragma once
 
 #include <algorithm>
@@ -10,9 +11,9 @@
 #include <span>
 #include <string_view>
 #include <utility>
-#include <variant>
 
 #include "registrar/common/error_cause.hpp"
+#include "registrar/common/expected.hpp"
 
 namespace poolreg::wire {
 
@@ -95,27 +96,25 @@ class UnrecognizedReports {
   std::size_t dropped_ = 0;
 };
 
-// Either a decoded T or a DecodeError, plus the skip-and-report list (valid in both cases).
+// DecodeResult<T>: Expected plus the side channel. The Expected<T, DecodeError> part is the
+// decode's outcome and is used like any Expected (has_value(), value(), error(), operator->);
+// reports() is the skip-and-report list, valid in both cases (a message may carry an unknown
+// action-11 TLV before the error that stops it). Why not Expected<Decoded<T>, DecodeError>:
+// that would lose the reports on failure. Why a derived class and not a pair: callers keep one
+// object, which is an Expected, and nothing is copied or allocated (the reports are inline; the
+// message-level body decoders build the DecodeResult in place, then the entry point fills
+// reports()). Only the message-level entry points (decode_asap, decode_enrp, the typed
+// decode_handle_resolution / decode_registration_view) return it; parameter decoders, which
+// take the reports list by reference, return plain Expected<T, DecodeError>.
 template <typename T>
-class DecodeResult {
+class [[nodiscard]] DecodeResult : public Expected<T, DecodeError> {
  public:
-  DecodeResult(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(implicit)
-  DecodeResult(DecodeError error) : v_(std::in_place_index<1>, error) {}  // NOLINT(implicit)
-
-  bool ok() const noexcept { return v_.index() == 0; }
-  explicit operator bool() const noexcept { return ok(); }
-  T& value() & noexcept { return *std::get_if<0>(&v_); }
-  const T& value() const& noexcept { return *std::get_if<0>(&v_); }
-  T&& value() && noexcept { return std::move(*std::get_if<0>(&v_)); }
-  const DecodeError& error() const noexcept { return *std::get_if<1>(&v_); }
-  T* operator->() noexcept { return std::get_if<0>(&v_); }
-  const T* operator->() const noexcept { return std::get_if<0>(&v_); }
+  using Expected<T, DecodeError>::Expected;  // from a T, or from unexpected(DecodeError{...})
 
   const UnrecognizedReports& reports() const noexcept { return reports_; }
   UnrecognizedReports& reports() noexcept { return reports_; }
 
  private:
-  std::variant<T, DecodeError> v_;
   UnrecognizedReports reports_;
 };
 

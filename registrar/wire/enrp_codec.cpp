@@ -41,11 +41,13 @@ std::optional<DecodeError> take_once(std::optional<T>& slot, const Tlv& t, Decod
 }
 
 // Pool Element as carried by ENRP: ASAP transport and a non-zero home PR ID are mandatory.
-DecodeResult<PoolElement> decode_enrp_pool_element(const Tlv& t, const WireOptions& o, UnrecognizedReports& reports) {
+Expected<PoolElement, DecodeError> decode_enrp_pool_element(const Tlv& t, const WireOptions& o,
+                                                            UnrecognizedReports& reports) {
   auto pe = decode_pool_element(t, o, reports);
-  if (!pe) return pe.error();
-  if (!pe.value().asap_transport) return tlv_error(DecodeErrorKind::kMissingAsapTransport, t);
-  if (short_id(pe.value().home_registrar) == 0) return tlv_error(DecodeErrorKind::kZeroIdentifier, t);
+  if (!pe) return unexpected(pe.error());
+  if (!pe.value().asap_transport) return unexpected(tlv_error(DecodeErrorKind::kMissingAsapTransport, t));
+  if (short_id(pe.value().home_registrar) == 0)
+    return unexpected(tlv_error(DecodeErrorKind::kZeroIdentifier, t));
   return pe.value().to_pool_element();
 }
 
@@ -96,7 +98,7 @@ DecodeResult<EnrpMessage> decode_body(std::span<const std::uint8_t> bytes, const
             return common(t, two);
         }
       });
-      if (err) return *err;
+      if (err) return unexpected(*err);
       if (!m.checksum32 && legacy32) m.checksum32 = legacy32;
       m.sender = sender;
       m.receiver = receiver;
@@ -105,7 +107,7 @@ DecodeResult<EnrpMessage> decode_body(std::span<const std::uint8_t> bytes, const
     case EnrpType::kHandleTableRequest:
     case EnrpType::kListRequest: {
       auto err = scan_body(bytes, body, f.length, [&](const Tlv& t) { return common(t, two); });
-      if (err) return *err;
+      if (err) return unexpected(*err);
       if (type == EnrpType::kListRequest) return EnrpMessage{ListRequest{sender, receiver}};
       return EnrpMessage{HandleTableRequest{sender, receiver, (f.flags & kFlagOwnChildrenOnly) != 0}};
     }
@@ -136,9 +138,9 @@ DecodeResult<EnrpMessage> decode_body(std::span<const std::uint8_t> bytes, const
             return common(t, two);
         }
       });
-      if (err) return *err;
+      if (err) return unexpected(*err);
       if (!m.pools.empty() && m.pools.back().elements.empty())
-        return tlv_error(DecodeErrorKind::kMissingParameter, last_handle);
+        return unexpected(tlv_error(DecodeErrorKind::kMissingParameter, last_handle));
       m.sender = sender;
       m.receiver = receiver;
       return EnrpMessage{std::move(m)};
@@ -147,7 +149,8 @@ DecodeResult<EnrpMessage> decode_body(std::span<const std::uint8_t> bytes, const
       HandleUpdate m;
       m.takeover_suggested = (f.flags & kFlagTakeoverSuggested) != 0;
       const std::uint16_t action = load_u16(bytes.data() + 12);  // reserved u16 follows, ignored
-      if (action > 1) return message_error(ErrorCause::kInvalidValues, DecodeErrorKind::kBadActionValue, f);
+      if (action > 1)
+        return unexpected(message_error(ErrorCause::kInvalidValues, DecodeErrorKind::kBadActionValue, f));
       m.action = static_cast<UpdateAction>(action);
       std::optional<PoolHandle> handle;
       std::optional<PoolElement> element;
@@ -161,8 +164,8 @@ DecodeResult<EnrpMessage> decode_body(std::span<const std::uint8_t> bytes, const
             return common(t, two);
         }
       });
-      if (err) return *err;
-      if (!handle || !element) return missing();
+      if (err) return unexpected(*err);
+      if (!handle || !element) return unexpected(missing());
       m.sender = sender;
       m.receiver = receiver;
       m.pool_handle = *handle;
@@ -181,7 +184,7 @@ DecodeResult<EnrpMessage> decode_body(std::span<const std::uint8_t> bytes, const
         }
         return common(t, two);
       });
-      if (err) return *err;
+      if (err) return unexpected(*err);
       m.sender = sender;
       m.receiver = receiver;
       return EnrpMessage{std::move(m)};
@@ -191,7 +194,7 @@ DecodeResult<EnrpMessage> decode_body(std::span<const std::uint8_t> bytes, const
     case EnrpType::kTakeoverServer: {
       target = load_u32(bytes.data() + 12);
       auto err = scan_body(bytes, body, f.length, [&](const Tlv& t) { return common(t, three); });
-      if (err) return *err;
+      if (err) return unexpected(*err);
       if (type == EnrpType::kInitTakeover) return EnrpMessage{InitTakeover{sender, receiver, target}};
       if (type == EnrpType::kInitTakeoverAck) return EnrpMessage{InitTakeoverAck{sender, receiver, target}};
       return EnrpMessage{TakeoverServer{sender, receiver, target}};
@@ -203,24 +206,25 @@ DecodeResult<EnrpMessage> decode_body(std::span<const std::uint8_t> bytes, const
           return take_once(error, t, [](const Tlv& x) { return decode_operation_error(x); });
         return common(t, two);
       });
-      if (err) return *err;
-      if (!error) return missing();
+      if (err) return unexpected(*err);
+      if (!error) return unexpected(missing());
       return EnrpMessage{EnrpError{sender, receiver, std::move(*error)}};
     }
   }
-  return message_error(ErrorCause::kUnrecognizedMessage, DecodeErrorKind::kUnknownMessageType, f);
+  return unexpected(message_error(ErrorCause::kUnrecognizedMessage, DecodeErrorKind::kUnknownMessageType, f));
 }
 
 }  // namespace
 
 DecodeResult<EnrpMessage> decode_enrp(std::span<const std::uint8_t> bytes, const WireOptions& options) {
   auto fr = check_frame(bytes, options);
-  if (!fr) return fr.error();
+  if (!fr) return unexpected(fr.error());
   const MessageFrame& f = fr.value();
   if (f.type < 0x01 || f.type > 0x0a)
-    return message_error(ErrorCause::kUnrecognizedMessage, DecodeErrorKind::kUnknownMessageType, f);
+    return unexpected(
+        message_error(ErrorCause::kUnrecognizedMessage, DecodeErrorKind::kUnknownMessageType, f));
   if (f.length < kMessageHeaderSize + fixed_size(static_cast<EnrpType>(f.type)))
-    return message_error(ErrorCause::kInvalidValues, DecodeErrorKind::kTruncatedHeader, f);
+    return unexpected(message_error(ErrorCause::kInvalidValues, DecodeErrorKind::kTruncatedHeader, f));
   UnrecognizedReports reports;
   auto r = decode_body(bytes, f, options, reports);
   r.reports() = reports;

@@ -23,7 +23,8 @@ struct MessageFrame {
 
 // Header checks common to every message (WIRE-01): ≥ 4 bytes, 4 ≤ Length ≤ buffer,
 // Length ≤ max_message, at most 3 bytes beyond Length.
-DecodeResult<MessageFrame> check_frame(std::span<const std::uint8_t> bytes, const WireOptions& options) noexcept;
+Expected<MessageFrame, DecodeError> check_frame(std::span<const std::uint8_t> bytes,
+                                                const WireOptions& options) noexcept;
 
 inline DecodeError message_error(ErrorCause cause, DecodeErrorKind kind, const MessageFrame& f) noexcept {
   return DecodeError{cause, kind, false, 0, f.whole};

@@ -42,13 +42,13 @@ std::optional<DecodeError> unhandled_parameter(const Tlv& tlv, UnrecognizedRepor
                      tlv.length};
 }
 
-DecodeResult<std::uint32_t> decode_u32_value(const Tlv& tlv) noexcept {
-  if (tlv.value.size() != 4) return invalid(DecodeErrorKind::kBadValueLength, tlv);
+Expected<std::uint32_t, DecodeError> decode_u32_value(const Tlv& tlv) noexcept {
+  if (tlv.value.size() != 4) return unexpected(invalid(DecodeErrorKind::kBadValueLength, tlv));
   return load_u32(tlv.value.data());
 }
 
-DecodeResult<std::uint64_t> decode_u64_value(const Tlv& tlv) noexcept {
-  if (tlv.value.size() != 8) return invalid(DecodeErrorKind::kBadValueLength, tlv);
+Expected<std::uint64_t, DecodeError> decode_u64_value(const Tlv& tlv) noexcept {
+  if (tlv.value.size() != 8) return unexpected(invalid(DecodeErrorKind::kBadValueLength, tlv));
   return load_u64(tlv.value.data());
 }
 
@@ -271,40 +271,40 @@ void encode_server_information(TlvWriter& w, const ServerInformation& info, cons
 // ---------------------------------------------------------------------------------------------
 // Decoding
 
-DecodeResult<IpAddress> decode_address(const Tlv& tlv) noexcept {
+Expected<IpAddress, DecodeError> decode_address(const Tlv& tlv) noexcept {
   switch (tlv.pure_type()) {
     case param::kIpv4Address: {
-      if (tlv.value.size() != 4) return invalid(DecodeErrorKind::kBadValueLength, tlv);
+      if (tlv.value.size() != 4) return unexpected(invalid(DecodeErrorKind::kBadValueLength, tlv));
       return IpAddress::v4({tlv.value[0], tlv.value[1], tlv.value[2], tlv.value[3]});
     }
     case param::kIpv6Address: {
-      if (tlv.value.size() != 16) return invalid(DecodeErrorKind::kBadValueLength, tlv);
+      if (tlv.value.size() != 16) return unexpected(invalid(DecodeErrorKind::kBadValueLength, tlv));
       std::array<std::uint8_t, 16> b{};
       std::copy(tlv.value.begin(), tlv.value.end(), b.begin());
       return IpAddress::v6(b);
     }
     default:
-      return invalid(DecodeErrorKind::kUnexpectedParameter, tlv);
+      return unexpected(invalid(DecodeErrorKind::kUnexpectedParameter, tlv));
   }
 }
 
-DecodeResult<TransportView> decode_transport(const Tlv& tlv, const WireOptions& options,
-                                             UnrecognizedReports& reports) noexcept {
+Expected<TransportView, DecodeError> decode_transport(const Tlv& tlv, const WireOptions& options,
+                                                      UnrecognizedReports& reports) noexcept {
   const std::uint16_t pure = tlv.pure_type();
-  if (!is_transport_type(pure)) return invalid(DecodeErrorKind::kUnexpectedParameter, tlv);
+  if (!is_transport_type(pure)) return unexpected(invalid(DecodeErrorKind::kUnexpectedParameter, tlv));
   TransportView v;
   v.protocol = static_cast<TransportProtocol>(pure);
   const std::size_t fixed = v.protocol == TransportProtocol::kDccp ? 8 : 4;
-  if (tlv.value.size() < fixed) return invalid(DecodeErrorKind::kBadValueLength, tlv);
+  if (tlv.value.size() < fixed) return unexpected(invalid(DecodeErrorKind::kBadValueLength, tlv));
   const std::uint8_t* p = tlv.value.data();
   v.port = load_u16(p);
   const std::uint16_t use = load_u16(p + 2);
   if (v.protocol == TransportProtocol::kSctp || v.protocol == TransportProtocol::kTcp) {
-    if (use > 1) return invalid(DecodeErrorKind::kBadTransportUse, tlv);
+    if (use > 1) return unexpected(invalid(DecodeErrorKind::kBadTransportUse, tlv));
     v.use = static_cast<TransportUse>(use);
   }
   if (v.protocol == TransportProtocol::kDccp) v.dccp_service_code = load_u32(p + 4);
-  if (v.port == 0) return invalid(DecodeErrorKind::kZeroPort, tlv);
+  if (v.port == 0) return unexpected(invalid(DecodeErrorKind::kZeroPort, tlv));
 
   const auto rest = tlv.value.subspan(fixed);
   TlvReader r(rest, tlv.offset + static_cast<std::uint32_t>(kTlvHeaderSize + fixed));
@@ -313,27 +313,30 @@ DecodeResult<TransportView> decode_transport(const Tlv& tlv, const WireOptions& 
     const std::uint16_t at = a->pure_type();
     if (at == param::kIpv4Address || at == param::kIpv6Address) {
       auto addr = decode_address(*a);
-      if (!addr) return addr.error();
+      if (!addr) return unexpected(addr.error());
       ++count;
       continue;
     }
-    if (auto e = unhandled_parameter(*a, reports)) return *e;
+    if (auto e = unhandled_parameter(*a, reports)) return unexpected(*e);
   }
-  if (r.failed()) return r.error();
-  if (count == 0 || count > options.max_addresses) return invalid(DecodeErrorKind::kBadAddressCount, tlv);
-  if (v.protocol != TransportProtocol::kSctp && count != 1) return invalid(DecodeErrorKind::kBadAddressCount, tlv);
+  if (r.failed()) return unexpected(r.error());
+  if (count == 0 || count > options.max_addresses)
+    return unexpected(invalid(DecodeErrorKind::kBadAddressCount, tlv));
+  if (v.protocol != TransportProtocol::kSctp && count != 1)
+    return unexpected(invalid(DecodeErrorKind::kBadAddressCount, tlv));
   v.addresses = AddressListView(rest, count);
   return v;
 }
 
-DecodeResult<PolicyParams> decode_policy(const Tlv& tlv) noexcept {
-  if (tlv.pure_type() != param::kPolicy) return invalid(DecodeErrorKind::kUnexpectedParameter, tlv);
-  if (tlv.value.size() < 4) return invalid(DecodeErrorKind::kPolicyTooShort, tlv);
+Expected<PolicyParams, DecodeError> decode_policy(const Tlv& tlv) noexcept {
+  if (tlv.pure_type() != param::kPolicy)
+    return unexpected(invalid(DecodeErrorKind::kUnexpectedParameter, tlv));
+  if (tlv.value.size() < 4) return unexpected(invalid(DecodeErrorKind::kPolicyTooShort, tlv));
   const auto type = policy_type_from_wire(load_u32(tlv.value.data()));
-  if (!type) return invalid(DecodeErrorKind::kUnknownPolicy, tlv);
+  if (!type) return unexpected(invalid(DecodeErrorKind::kUnknownPolicy, tlv));
   const auto need = policy_value_size(*type);
-  if (!need) return invalid(DecodeErrorKind::kUnknownPolicy, tlv);
-  if (tlv.value.size() - 4 < *need) return invalid(DecodeErrorKind::kPolicyTooShort, tlv);
+  if (!need) return unexpected(invalid(DecodeErrorKind::kUnknownPolicy, tlv));
+  if (tlv.value.size() - 4 < *need) return unexpected(invalid(DecodeErrorKind::kPolicyTooShort, tlv));
   const std::uint8_t* f = tlv.value.data() + 4;
   auto field = [f](std::size_t i) { return load_u32(f + 4 * i); };
   PolicyParams p;
@@ -381,17 +384,18 @@ DecodeResult<PolicyParams> decode_policy(const Tlv& tlv) noexcept {
   return p;
 }
 
-DecodeResult<PoolHandle> decode_pool_handle(const Tlv& tlv, const WireOptions& options) noexcept {
-  if (tlv.value.empty()) return invalid(DecodeErrorKind::kEmptyValue, tlv);
-  if (tlv.value.size() > effective_handle_limit(options)) return invalid(DecodeErrorKind::kPoolHandleTooLong, tlv);
+Expected<PoolHandle, DecodeError> decode_pool_handle(const Tlv& tlv, const WireOptions& options) noexcept {
+  if (tlv.value.empty()) return unexpected(invalid(DecodeErrorKind::kEmptyValue, tlv));
+  if (tlv.value.size() > effective_handle_limit(options))
+    return unexpected(invalid(DecodeErrorKind::kPoolHandleTooLong, tlv));
   auto h = PoolHandle::from_bytes(tlv.value);
-  if (!h) return invalid(DecodeErrorKind::kPoolHandleTooLong, tlv);
+  if (!h) return unexpected(invalid(DecodeErrorKind::kPoolHandleTooLong, tlv));
   return *h;
 }
 
-DecodeResult<PoolElementView> decode_pool_element(const Tlv& tlv, const WireOptions& options,
-                                                  UnrecognizedReports& reports) noexcept {
-  if (tlv.value.size() < 12) return invalid(DecodeErrorKind::kBadValueLength, tlv);
+Expected<PoolElementView, DecodeError> decode_pool_element(const Tlv& tlv, const WireOptions& options,
+                                                           UnrecognizedReports& reports) noexcept {
+  if (tlv.value.size() < 12) return unexpected(invalid(DecodeErrorKind::kBadValueLength, tlv));
   PoolElementView v;
   const std::uint8_t* p = tlv.value.data();
   const std::uint32_t id32 = load_u32(p);
@@ -406,10 +410,10 @@ DecodeResult<PoolElementView> decode_pool_element(const Tlv& tlv, const WireOpti
     const std::uint16_t pure = s->pure_type();
     if (is_transport_type(pure)) {
       // Order (WIRE-09): user transport, policy, [ASAP transport].
-      if (have_user && !have_policy) return invalid(DecodeErrorKind::kDuplicateParameter, *s);
-      if (have_asap) return invalid(DecodeErrorKind::kDuplicateParameter, *s);
+      if (have_user && !have_policy) return unexpected(invalid(DecodeErrorKind::kDuplicateParameter, *s));
+      if (have_asap) return unexpected(invalid(DecodeErrorKind::kDuplicateParameter, *s));
       auto t = decode_transport(*s, options, reports);
-      if (!t) return t.error();
+      if (!t) return unexpected(t.error());
       if (!have_user) {
         v.user_transport = t.value();
         have_user = true;
@@ -418,62 +422,63 @@ DecodeResult<PoolElementView> decode_pool_element(const Tlv& tlv, const WireOpti
         have_asap = true;
       }
     } else if (pure == param::kPolicy) {
-      if (have_policy) return invalid(DecodeErrorKind::kDuplicateParameter, *s);
-      if (!have_user) return invalid(DecodeErrorKind::kUnexpectedParameter, *s);
+      if (have_policy) return unexpected(invalid(DecodeErrorKind::kDuplicateParameter, *s));
+      if (!have_user) return unexpected(invalid(DecodeErrorKind::kUnexpectedParameter, *s));
       auto pol = decode_policy(*s);
-      if (!pol) return pol.error();
+      if (!pol) return unexpected(pol.error());
       v.policy = pol.value();
       have_policy = true;
     } else if (pure == (param::kExtendedPeId & param::kPureTypeMask)) {
-      if (have_ext) return invalid(DecodeErrorKind::kDuplicateParameter, *s);
-      if (s->value.size() != 16) return invalid(DecodeErrorKind::kBadValueLength, *s);
+      if (have_ext) return unexpected(invalid(DecodeErrorKind::kDuplicateParameter, *s));
+      if (s->value.size() != 16) return unexpected(invalid(DecodeErrorKind::kBadValueLength, *s));
       const std::uint64_t id = load_u64(s->value.data());
       const std::uint64_t home = load_u64(s->value.data() + 8);
-      if (short_id(id) != id32 || short_id(home) != home32) return invalid(DecodeErrorKind::kIdMismatch, *s);
+      if (short_id(id) != id32 || short_id(home) != home32)
+        return unexpected(invalid(DecodeErrorKind::kIdMismatch, *s));
       v.id = id;
       v.home_registrar = home;
       have_ext = true;
     } else if (auto e = unhandled_parameter(*s, reports)) {
-      return *e;
+      return unexpected(*e);
     }
   }
-  if (r.failed()) return r.error();
-  if (!have_user || !have_policy) return invalid(DecodeErrorKind::kMissingParameter, tlv);
+  if (r.failed()) return unexpected(r.error());
+  if (!have_user || !have_policy) return unexpected(invalid(DecodeErrorKind::kMissingParameter, tlv));
   return v;
 }
 
-DecodeResult<OperationError> decode_operation_error(const Tlv& tlv) {
+Expected<OperationError, DecodeError> decode_operation_error(const Tlv& tlv) {
   OperationError e;
   // Causes share the TLV shape (code u16, length u16 incl. header, info, pad to 4).
   TlvReader r(tlv.value, tlv.offset + static_cast<std::uint32_t>(kTlvHeaderSize));
   while (auto c = r.next()) {
     e.causes.push_back({c->type, {c->value.begin(), c->value.end()}});
   }
-  if (r.failed()) return r.error();
-  if (e.causes.empty()) return invalid(DecodeErrorKind::kEmptyValue, tlv);
+  if (r.failed()) return unexpected(r.error());
+  if (e.causes.empty()) return unexpected(invalid(DecodeErrorKind::kEmptyValue, tlv));
   return e;
 }
 
-DecodeResult<ServerInformation> decode_server_information(const Tlv& tlv, const WireOptions& options,
-                                                          UnrecognizedReports& reports) {
-  if (tlv.value.size() < 4) return invalid(DecodeErrorKind::kBadValueLength, tlv);
+Expected<ServerInformation, DecodeError> decode_server_information(const Tlv& tlv, const WireOptions& options,
+                                                                   UnrecognizedReports& reports) {
+  if (tlv.value.size() < 4) return unexpected(invalid(DecodeErrorKind::kBadValueLength, tlv));
   ServerInformation info;
   info.registrar_id = load_u32(tlv.value.data());
   bool have_transport = false;
   TlvReader r(tlv.value.subspan(4), tlv.offset + static_cast<std::uint32_t>(kTlvHeaderSize + 4));
   while (auto s = r.next()) {
     if (is_transport_type(s->pure_type())) {
-      if (have_transport) return invalid(DecodeErrorKind::kDuplicateParameter, *s);
+      if (have_transport) return unexpected(invalid(DecodeErrorKind::kDuplicateParameter, *s));
       auto t = decode_transport(*s, options, reports);
-      if (!t) return t.error();
+      if (!t) return unexpected(t.error());
       info.transport = t.value().to_endpoint();
       have_transport = true;
     } else if (auto e = unhandled_parameter(*s, reports)) {
-      return *e;
+      return unexpected(*e);
     }
   }
-  if (r.failed()) return r.error();
-  if (!have_transport) return invalid(DecodeErrorKind::kMissingParameter, tlv);
+  if (r.failed()) return unexpected(r.error());
+  if (!have_transport) return unexpected(invalid(DecodeErrorKind::kMissingParameter, tlv));
   return info;
 }
 

@@ -47,21 +47,22 @@ void encode_u32_tlv(TlvWriter& w, std::uint16_t type, std::uint32_t value) noexc
 
 // ---- decoding (tlv = a TLV already framed by TlvReader; offsets are message-relative) ----
 // Decoders taking `reports` add skipped unknown TLVs with action bits 11 to it.
-DecodeResult<IpAddress> decode_address(const Tlv& tlv) noexcept;
+Expected<IpAddress, DecodeError> decode_address(const Tlv& tlv) noexcept;
 // Validates WIRE-08 (address count, transport use, port) and max_addresses.
-DecodeResult<TransportView> decode_transport(const Tlv& tlv, const WireOptions& options,
-                                             UnrecognizedReports& reports) noexcept;
+Expected<TransportView, DecodeError> decode_transport(const Tlv& tlv, const WireOptions& options,
+                                                      UnrecognizedReports& reports) noexcept;
 // Unknown policy type → kUnknownPolicy, shorter value → kPolicyTooShort (both cause 0x3);
 // longer value: tail ignored.
-DecodeResult<PolicyParams> decode_policy(const Tlv& tlv) noexcept;
+Expected<PolicyParams, DecodeError> decode_policy(const Tlv& tlv) noexcept;
 // Empty → kEmptyValue, longer than options.max_pool_handle → kPoolHandleTooLong (cause 0x3).
-DecodeResult<PoolHandle> decode_pool_handle(const Tlv& tlv, const WireOptions& options) noexcept;
+Expected<PoolHandle, DecodeError> decode_pool_handle(const Tlv& tlv, const WireOptions& options) noexcept;
 // Pool Element TLV: IDs/life, user transport, policy, [ASAP transport], [0x8042].
-DecodeResult<PoolElementView> decode_pool_element(const Tlv& tlv, const WireOptions& options,
-                                                  UnrecognizedReports& reports) noexcept;
-DecodeResult<OperationError> decode_operation_error(const Tlv& tlv);  // allocates
-DecodeResult<ServerInformation> decode_server_information(const Tlv& tlv, const WireOptions& options,
-                                                          UnrecognizedReports& reports);  // allocates
+Expected<PoolElementView, DecodeError> decode_pool_element(const Tlv& tlv, const WireOptions& options,
+                                                           UnrecognizedReports& reports) noexcept;
+Expected<OperationError, DecodeError> decode_operation_error(const Tlv& tlv);  // allocates
+Expected<ServerInformation, DecodeError> decode_server_information(
+    const Tlv& tlv, const WireOptions& options,
+    UnrecognizedReports& reports);  // allocates
 
 // A TLV the current context does not consume (WIRE-03/05): unknown type with action bits
 // 00 → cause 0x1 + silent_drop, 01 → cause 0x1; a known type with those bits in the wrong place
@@ -70,8 +71,8 @@ std::optional<DecodeError> unhandled_parameter(const Tlv& tlv, UnrecognizedRepor
 // True when the low 14 bits name a parameter this codec knows (RFC 5354, 0x3f, 0x40..0x44).
 bool is_known_parameter(std::uint16_t type) noexcept;
 // Fixed-size integer values (Length exactly 8 / 12) → kBadValueLength otherwise.
-DecodeResult<std::uint32_t> decode_u32_value(const Tlv& tlv) noexcept;
-DecodeResult<std::uint64_t> decode_u64_value(const Tlv& tlv) noexcept;
+Expected<std::uint32_t, DecodeError> decode_u32_value(const Tlv& tlv) noexcept;
+Expected<std::uint64_t, DecodeError> decode_u64_value(const Tlv& tlv) noexcept;
 
 // Policy value length needed by a type (bytes after the type field), nullopt without codec.
 std::optional<std::size_t> policy_value_size(PolicyType type) noexcept;

@@ -39,7 +39,7 @@ void check_round_trip(const Message& m, Decode&& decode) {
   }
   require(buf.size() == e.size && buf.size() % 4 == 0);
   const auto again = decode(std::span<const std::uint8_t>(buf), ng);
-  require(again.ok());
+  require(again.has_value());
   require(again.value() == m);
 
   // RFC-mode encoding of the same value must be decodable too.
@@ -47,7 +47,7 @@ void check_round_trip(const Message& m, Decode&& decode) {
   WireOptions plain;
   plain.max_pool_handle = 64;
   const auto r = encode(m, plain, rfc);
-  if (r.ok()) require(decode(std::span<const std::uint8_t>(rfc), plain).ok());
+  if (r.ok()) require(decode(std::span<const std::uint8_t>(rfc), plain).has_value());
 }
 
 }  // namespace
@@ -59,7 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     o.next_gen = next_gen;
 
     const auto a = decode_asap(bytes, o);
-    if (a.ok()) {
+    if (a.has_value()) {
       for (const auto& loc : a.reports()) require(static_cast<std::size_t>(loc.offset) + loc.length <= size);
       check_round_trip(a.value(), [](std::span<const std::uint8_t> b, const WireOptions& w) { return decode_asap(b, w); });
     } else {
@@ -68,24 +68,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     // Zero-copy decoders agree with the generic one.
     const auto hr = decode_handle_resolution(bytes, o);
-    if (hr.ok()) {
-      require(a.ok() && std::get_if<HandleResolution>(&a.value()) != nullptr);
+    if (hr.has_value()) {
+      require(a.has_value() && std::get_if<HandleResolution>(&a.value()) != nullptr);
       require(*std::get_if<HandleResolution>(&a.value()) == hr.value());
     } else {
       check_error(hr.error(), bytes);
-      require(!a.ok() || std::get_if<HandleResolution>(&a.value()) == nullptr);
+      require(!a.has_value() || std::get_if<HandleResolution>(&a.value()) == nullptr);
     }
     const auto reg = decode_registration_view(bytes, o);
-    if (reg.ok()) {
-      require(a.ok() && std::get_if<Registration>(&a.value()) != nullptr);
+    if (reg.has_value()) {
+      require(a.has_value() && std::get_if<Registration>(&a.value()) != nullptr);
       require(*std::get_if<Registration>(&a.value()) == reg.value().to_message());
     } else {
       check_error(reg.error(), bytes);
-      require(!a.ok() || std::get_if<Registration>(&a.value()) == nullptr);
+      require(!a.has_value() || std::get_if<Registration>(&a.value()) == nullptr);
     }
 
     const auto e = decode_enrp(bytes, o);
-    if (e.ok()) {
+    if (e.has_value()) {
       check_round_trip(e.value(), [](std::span<const std::uint8_t> b, const WireOptions& w) { return decode_enrp(b, w); });
     } else {
       check_error(e.error(), bytes);

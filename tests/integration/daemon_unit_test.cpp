@@ -82,7 +82,7 @@ TEST(DaemonConfigMapping, AsapOptions) {
   c.asap.keepalive_interval_ms = 300;
   c.asap.keepalive_timeout_ms = 150;
   c.asap.max_bad_pe_reports = 5;
-  c.asap.min_address_scope = config::AddressScope::kSiteLocal;
+  c.asap.min_address_scope = AddressScope::kSiteLocal;
   c.asap.max_hr_rate = 10.0;
   c.limits.max_pool_handle_bytes = 40;
   const auto a = to_asap_config(c, 0x1234);
@@ -91,12 +91,12 @@ TEST(DaemonConfigMapping, AsapOptions) {
   EXPECT_EQ(a.keepalive_interval, 300 * kNsPerMs);
   EXPECT_EQ(a.keepalive_timeout, 150 * kNsPerMs);
   EXPECT_EQ(a.max_bad_pe_reports, 5u);
-  EXPECT_EQ(a.min_address_scope, asap::AddressScope::kSiteLocal);
+  EXPECT_EQ(a.min_address_scope, AddressScope::kSiteLocal);
   EXPECT_TRUE(a.hr_rate_limit.enabled());
   EXPECT_FALSE(a.eu_rate_limit.enabled());
   EXPECT_EQ(a.max_pool_handle, 40u);
   config::RegistrarConfig d;
-  EXPECT_EQ(to_asap_config(d, 1).min_address_scope, asap::AddressScope::kLoopback);  // poolreg default
+  EXPECT_EQ(to_asap_config(d, 1).min_address_scope, AddressScope::kLoopback);  // poolreg default
 }
 
 TEST(DaemonConfigMapping, EnrpOptionsAndPeers) {
@@ -195,7 +195,7 @@ class DaemonRouter : public ::testing::Test {
   static asap::AsapConfig make_config() {
     asap::AsapConfig c;
     c.registrar_id = 0x1234;
-    c.min_address_scope = asap::AddressScope::kLoopback;
+    c.min_address_scope = AddressScope::kLoopback;
     return c;
   }
   ConnectionPeer peer(WireProtocol p) {

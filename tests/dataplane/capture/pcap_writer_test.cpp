@@ -6,7 +6,7 @@
 
 #include <vector>
 
-#include "dataplane/capture/crc32c.hpp"
+#include "registrar/common/crc32c.hpp"
 #include "tests/dataplane/capture/pcap_test_reader.hpp"
 #include "tests/dataplane/capture/temp_dir.hpp"
 

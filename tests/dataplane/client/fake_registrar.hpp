@@ -95,7 +95,7 @@ class FakeRegistrar final : public runtime::MessageHandler {
   void on_message(ConnectionId from, const runtime::MessageInfo&,
                   std::span<const std::uint8_t> bytes) override {
     auto decoded = wire::decode_asap(bytes);
-    if (!decoded.ok()) {
+    if (!decoded.has_value()) {
       ++decode_errors;
       return;
     }

@@ -35,7 +35,9 @@ class ControlServerTest : public ::testing::Test {
       server->add_command("big", [](const json& args) {
         return json(std::string(args.at("n").get<std::size_t>(), 'x'));
       });
-      return server->start(&start_error);
+      auto started = server->start();
+      if (!started) start_error = started.error();
+      return started.has_value();
     });
   }
   ControlServerConfig default_config() {
@@ -254,7 +256,9 @@ TEST_F(ControlServerTest, StaleSocketReplacedLiveOneRefused) {
   bool started = true;
   loop.call([&] {
     ControlServer second(loop.loop(), config);
-    started = second.start(&error);
+    auto second_started = second.start();
+    started = second_started.has_value();
+    if (!second_started) error = second_started.error();
   });
   EXPECT_FALSE(started);
   EXPECT_NE(error.find("already running"), std::string::npos) << error;
@@ -278,8 +282,9 @@ TEST_F(ControlServerTest, RefusesNonSocketFileAndBadPaths) {
     ControlServerConfig c;
     c.socket_path = path;
     ControlServer s(l, c);
-    std::string e;
-    EXPECT_FALSE(s.start(&e)) << path;
+    auto started = s.start();
+    const std::string e = started ? std::string() : started.error();
+    EXPECT_FALSE(started.has_value()) << path;
     EXPECT_FALSE(e.empty());
   }
 }

@@ -212,7 +212,7 @@ struct MiniRegistrar {
     reader->online();
     asap::AsapConfig ac;
     ac.registrar_id = kOwnId;
-    ac.min_address_scope = asap::AddressScope::kLoopback;
+    ac.min_address_scope = AddressScope::kLoopback;
     asap = std::make_unique<asap::AsapServer>(ac, *hs, *reader, output, clock, nullptr);
     enrp::EnrpConfig ec;
     ec.own_id = kOwnId;
@@ -244,7 +244,7 @@ struct MiniRegistrar {
     pe.policy.type = policy;
     if (policy == PolicyType::kWeightedRoundRobin) pe.policy.weight = value;
     if (policy == PolicyType::kLeastUsed) pe.policy.load = value;
-    return hs->register_pe(*PoolHandle::from_string(handle), pe).ok();
+    return hs->register_pe(*PoolHandle::from_string(handle), pe).has_value();
   }
 
   RegistrarBindings bindings() {

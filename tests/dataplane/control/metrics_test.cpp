@@ -148,8 +148,7 @@ class MetricsHttpTest : public ::testing::Test {
         t.gauge("poolreg_pools", "Pools in the handlespace.", 3);
         return t.take();
       });
-      std::string error;
-      return server->start(&error);
+      return server->start().has_value();
     }));
     port = server->bound_port();
     ASSERT_NE(port, 0);

@@ -62,8 +62,7 @@ class TestControlDaemon {
         t[0].expires_at = clock->now() + 4000 * kNsPerMs;
         return takeover_result(t, clock->now());
       });
-      std::string error;
-      return server_->start(&error);
+      return server_->start().has_value();
     });
   }
   // Runs f on the loop thread (the registrar's thread).

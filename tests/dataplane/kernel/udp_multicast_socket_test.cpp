@@ -32,14 +32,14 @@ struct Received {
 
 TEST(UdpMulticastSocket, RejectsNonMulticastGroupAndBadTtl) {
   runtime::EventLoop loop;
-  std::string error;
   UdpMulticastConfig c;
   c.group = kLoopback;
-  EXPECT_EQ(UdpMulticastSocket::open(loop, c, nullptr, &error), nullptr);
-  EXPECT_FALSE(error.empty());
+  auto not_multicast = UdpMulticastSocket::open(loop, c, nullptr);
+  ASSERT_FALSE(not_multicast.has_value());
+  EXPECT_FALSE(not_multicast.error().empty());
   c.group = IpAddress::v4({239, 0, 0, 50});
   c.ttl = 0;
-  EXPECT_EQ(UdpMulticastSocket::open(loop, c, nullptr, &error), nullptr);
+  EXPECT_FALSE(UdpMulticastSocket::open(loop, c, nullptr).has_value());
 }
 
 TEST(UdpMulticastSocket, ServerAnnounceGroupOnLoopback) {
@@ -51,17 +51,17 @@ TEST(UdpMulticastSocket, ServerAnnounceGroupOnLoopback) {
   rc.port = port;
   rc.interface_address = kLoopback;
   rc.ttl = 1;
-  std::string error;
-  auto receiver = UdpMulticastSocket::open(
+  auto opened = UdpMulticastSocket::open(
       loop, rc, [&](std::span<const std::uint8_t> p, const IpAddress& from, std::uint16_t from_port) {
         got.push_back(Received{{p.begin(), p.end()}, from, from_port});
-      },
-      &error);
-  if (receiver == nullptr) GTEST_SKIP() << "no multicast on lo here: " << error;
+      });
+  if (!opened) GTEST_SKIP() << "no multicast on lo here: " << opened.error();
+  auto receiver = std::move(opened).value();
   UdpMulticastConfig sc = rc;
   sc.receive = false;
-  auto sender = UdpMulticastSocket::open(loop, sc, nullptr, &error);
-  ASSERT_NE(sender, nullptr) << error;
+  auto sender_opened = UdpMulticastSocket::open(loop, sc, nullptr);
+  ASSERT_TRUE(sender_opened.has_value()) << sender_opened.error();
+  auto sender = std::move(sender_opened).value();
   auto announce = make_message(0x0a, 8, 0x12345678);
   if (!sender->send(announce)) GTEST_SKIP() << "multicast send on lo refused here";
   if (!run_until(loop, [&] { return !got.empty(); }, std::chrono::milliseconds(1000))) {
@@ -82,15 +82,15 @@ TEST(UdpMulticastSocket, SendOnlySocketReceivesUnicastReplies) {
   c.port = random_port();
   c.interface_address = kLoopback;
   c.receive = false;
-  std::string error;
-  auto a = UdpMulticastSocket::open(
+  auto a_opened = UdpMulticastSocket::open(
       loop, c, [&](std::span<const std::uint8_t> p, const IpAddress& from, std::uint16_t from_port) {
         got.push_back(Received{{p.begin(), p.end()}, from, from_port});
-      },
-      &error);
-  ASSERT_NE(a, nullptr) << error;
-  auto b = UdpMulticastSocket::open(loop, c, nullptr, &error);
-  ASSERT_NE(b, nullptr) << error;
+      });
+  ASSERT_TRUE(a_opened.has_value()) << a_opened.error();
+  auto a = std::move(a_opened).value();
+  auto b_opened = UdpMulticastSocket::open(loop, c, nullptr);
+  ASSERT_TRUE(b_opened.has_value()) << b_opened.error();
+  auto b = std::move(b_opened).value();
   auto presence = make_message(0x01, 32, 77);
   EXPECT_TRUE(b->send_to(kLoopback, a->local_port(), presence));
   ASSERT_TRUE(run_until(loop, [&] { return !got.empty(); }, std::chrono::milliseconds(2000)));

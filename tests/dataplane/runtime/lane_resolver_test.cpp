@@ -42,8 +42,8 @@ std::vector<std::uint8_t> hr_bytes(const char* pool, std::optional<std::uint32_t
 
 wire::HandleResolutionResponse decode_answer(std::span<const std::uint8_t> bytes) {
   auto r = wire::decode_asap(bytes);
-  EXPECT_TRUE(r.ok());
-  if (!r.ok()) return {};
+  EXPECT_TRUE(r.has_value());
+  if (!r.has_value()) return {};
   const auto* hrr = std::get_if<wire::HandleResolutionResponse>(&r.value());
   EXPECT_NE(hrr, nullptr);
   return hrr != nullptr ? *hrr : wire::HandleResolutionResponse{};
@@ -63,7 +63,8 @@ class LaneResolverTest : public ::testing::Test {
   }
   void fill(const char* pool, int n, std::size_t addresses = 1) {
     for (int i = 1; i <= n; ++i)
-      ASSERT_TRUE(hs_.register_pe(handle(pool), make_pe(static_cast<PoolElementId>(i), addresses)).ok());
+      ASSERT_TRUE(
+          hs_.register_pe(handle(pool), make_pe(static_cast<PoolElementId>(i), addresses)).has_value());
   }
   std::vector<std::uint8_t> answer(ConnectionId id, const std::vector<std::uint8_t>& request) {
     const auto a = resolver().answer(id, request);
@@ -173,7 +174,7 @@ TEST_F(LaneResolverTest, LeavesEverythingElseToTheControlLcore) {
   const std::size_t length = report.size();
   report[2] = static_cast<std::uint8_t>(length >> 8);
   report[3] = static_cast<std::uint8_t>(length);
-  ASSERT_TRUE(wire::decode_handle_resolution(report).ok());  // well formed, with a report
+  ASSERT_TRUE(wire::decode_handle_resolution(report).has_value());  // well formed, with a report
   EXPECT_TRUE(answer(1, report).empty());
   EXPECT_EQ(counters_.resolutions_forwarded.get(), 3u);
   EXPECT_EQ(counters_.resolutions_answered.get(), 0u);

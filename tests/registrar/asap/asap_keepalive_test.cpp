@@ -150,7 +150,7 @@ TEST_F(AsapKeepAliveTest, UnreachableReportsRemoveAtThreshold_ASAP_EU_01) {
 TEST_F(AsapKeepAliveTest, UnreachableForeignPeRemovedWithoutDel_ASAP_EU_01) {
   PoolElement foreign = make_pe(5);
   foreign.home_registrar = kOtherPr;
-  ASSERT_TRUE(hs_.register_pe(handle("E"), foreign).ok());
+  ASSERT_TRUE(hs_.register_pe(handle("E"), foreign).has_value());
   for (int i = 0; i < 3; ++i) deliver(77, unreachable("E", 5));
   EXPECT_EQ(pe_count(), 0u);
   EXPECT_TRUE(enrp_.removed.empty());
@@ -182,7 +182,7 @@ class AsapTakeoverTest : public AsapKeepAliveTest {
     t.port = 50123;
     t.addresses = {kPeAddr1};
     pe.asap_transport = t;
-    EXPECT_TRUE(hs_.register_pe(handle("T"), pe).ok());
+    EXPECT_TRUE(hs_.register_pe(handle("T"), pe).has_value());
     return pe;
   }
 };
@@ -281,7 +281,7 @@ TEST_F(AsapTakeoverTest, OwnershipMovedAwayStopsMonitoring) {
   // A peer's ADD (PE re-registered at another PR) arrives through ENRP.
   PoolElement moved = *lookup("K", 1);
   moved.home_registrar = kOtherPr;
-  ASSERT_TRUE(hs_.register_pe(handle("K"), moved, {.association = 0, .expires_at = 0}).ok());
+  ASSERT_TRUE(hs_.register_pe(handle("K"), moved, {.association = 0, .expires_at = 0}).has_value());
   advance_and_run(config_.keepalive_interval);
   EXPECT_EQ(keepalives(), 0u);
   EXPECT_EQ(server().monitored_pes(), 0u);

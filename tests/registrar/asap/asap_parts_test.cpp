@@ -7,7 +7,6 @@
 #include <string>
 #include <vector>
 
-#include "registrar/asap/address_scope.hpp"
 #include "registrar/asap/asap_counters.hpp"
 #include "registrar/asap/keep_alive_scheduler.hpp"
 #include "registrar/asap/owned_pe_table.hpp"
@@ -210,33 +209,12 @@ TEST(TokenBucket, BurstThenRate_SEC_01) {
   EXPECT_EQ(n, 5);
 }
 
-TEST(AddressScope, Classification_ASAP_REG_06) {
-  EXPECT_EQ(address_scope(*IpAddress::parse("127.0.0.1")), AddressScope::kLoopback);
-  EXPECT_EQ(address_scope(*IpAddress::parse("169.254.3.4")), AddressScope::kLinkLocal);
-  EXPECT_EQ(address_scope(*IpAddress::parse("10.1.1.1")), AddressScope::kSiteLocal);
-  EXPECT_EQ(address_scope(*IpAddress::parse("172.20.0.1")), AddressScope::kSiteLocal);
-  EXPECT_EQ(address_scope(*IpAddress::parse("172.32.0.1")), AddressScope::kGlobal);
-  EXPECT_EQ(address_scope(*IpAddress::parse("192.168.9.9")), AddressScope::kSiteLocal);
-  EXPECT_EQ(address_scope(*IpAddress::parse("8.8.8.8")), AddressScope::kGlobal);
-  EXPECT_EQ(address_scope(*IpAddress::parse("0.0.0.0")), AddressScope::kInvalid);
-  EXPECT_EQ(address_scope(*IpAddress::parse("239.0.0.50")), AddressScope::kInvalid);
-  EXPECT_EQ(address_scope(*IpAddress::parse("::1")), AddressScope::kLoopback);
-  EXPECT_EQ(address_scope(*IpAddress::parse("::")), AddressScope::kInvalid);
-  EXPECT_EQ(address_scope(*IpAddress::parse("fe80::1")), AddressScope::kLinkLocal);
-  EXPECT_EQ(address_scope(*IpAddress::parse("fd00::1")), AddressScope::kSiteLocal);
-  EXPECT_EQ(address_scope(*IpAddress::parse("2001:db8::1")), AddressScope::kGlobal);
-  EXPECT_EQ(address_scope(*IpAddress::parse("ff02::1")), AddressScope::kInvalid);
-  EXPECT_EQ(address_scope(*IpAddress::parse("::ffff:127.0.0.1")), AddressScope::kLoopback);
-  EXPECT_EQ(address_scope_from_name("site-local"), AddressScope::kSiteLocal);
-  EXPECT_FALSE(address_scope_from_name("galaxy").has_value());
-}
-
 TEST(ServerAnnounce, PrIdAndSctpTransport_ASAP_ANN_01) {
   std::vector<std::uint8_t> out;
   const IpAddress addrs[] = {*IpAddress::parse("10.0.0.1"), *IpAddress::parse("10.0.1.1")};
   ASSERT_TRUE(encode_server_announce(0x0a0b0c0d, addrs, 3863, out).ok());
   auto r = wire::decode_asap(out);
-  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(r.has_value());
   auto& m = std::get<wire::ServerAnnounce>(r.value());
   EXPECT_EQ(m.registrar_id, 0x0a0b0c0du);
   ASSERT_EQ(m.transports.size(), 1u);
@@ -247,7 +225,7 @@ TEST(ServerAnnounce, PrIdAndSctpTransport_ASAP_ANN_01) {
   out.clear();
   ASSERT_TRUE(encode_server_announce(0x1234567800000001ULL, addrs, 3863, out, 3863).ok());
   auto r2 = wire::decode_asap(out);
-  ASSERT_TRUE(r2.ok());
+  ASSERT_TRUE(r2.has_value());
   auto& m2 = std::get<wire::ServerAnnounce>(r2.value());
   EXPECT_EQ(m2.registrar_id, 1u);
   ASSERT_EQ(m2.transports.size(), 2u);

@@ -131,7 +131,8 @@ TEST_F(AsapServerTest, ReRegistrationWithNewAddressIsResolvedAtOnce_ASAP_REG_05)
 TEST_F(AsapServerTest, RegistrationTakesOverPeOfAnotherRegistrar_ASAP_REG_08) {
   PoolElement foreign = make_pe(31);
   foreign.home_registrar = kOtherPr;
-  ASSERT_TRUE(hs_.register_pe(handle("P"), foreign, {.association = 0, .expires_at = 5000 * kNsPerSec}).ok());
+  ASSERT_TRUE(
+      hs_.register_pe(handle("P"), foreign, {.association = 0, .expires_at = 5000 * kNsPerSec}).has_value());
   connect_pe(1);
   register_ok(1, "P", make_pe(31));
   EXPECT_EQ(lookup("P", 31)->home_registrar, kOwnId);

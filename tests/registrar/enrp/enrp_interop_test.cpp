@@ -265,7 +265,7 @@ TEST_F(EnrpErrorTest, MalformedMessageAnsweredWithErrorStateUnchanged_ENRP_ERR_0
   bytes[18] = 0x0f;
   bytes[19] = 0xf0;
   auto expected = wire::decode_enrp(bytes);
-  ASSERT_FALSE(expected.ok());
+  ASSERT_FALSE(expected.has_value());
   const auto peers_before = a->srv().peers().size();
   net.inject(x->index, cid, bytes);
   net.pump();

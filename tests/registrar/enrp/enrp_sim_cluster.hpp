@@ -46,7 +46,7 @@ inline std::optional<wire::EnrpMessage> decode_msg(const std::vector<std::uint8_
   wire::WireOptions o;
   o.next_gen = true;
   auto r = wire::decode_enrp(bytes, o);
-  if (!r.ok()) return std::nullopt;
+  if (!r.has_value()) return std::nullopt;
   return std::move(r.value());
 }
 
@@ -389,7 +389,7 @@ inline void register_owned(SimNode& n, const PoolHandle& h, PoolElement pe, bool
   handlespace::RegistrationOptions o;
   o.association = 1'000'000 + pe.id;
   auto r = n.hs->register_pe(h, pe, o);
-  ASSERT_TRUE(r.ok()) << r.error().reason;
+  ASSERT_TRUE(r.has_value()) << r.error().reason;
   if (announce) n.server->on_owned_pe_registered(h, pe);
 }
 

@@ -118,7 +118,7 @@ TEST_F(EnrpSyncTest, AuditRepairsCorruptedViewWithinOneCycle_ENRP_AUD_01) {
   ASSERT_TRUE(b->srv().corrupt_view_for_test(pool_name(1), 101));
   handlespace::RegistrationOptions o;
   o.expires_at = net.clock.now() + 60 * kNsPerSec;
-  ASSERT_TRUE(b->hs->register_pe(pool_name(7), make_pe(999, kA), o).ok());
+  ASSERT_TRUE(b->hs->register_pe(pool_name(7), make_pe(999, kA), o).has_value());
   EXPECT_NE(b->hs->checksum16(kA), a->hs->checksum16(kA));
 
   net.advance(cycle());
@@ -217,7 +217,8 @@ TEST_F(EnrpSyncExternal, OwnChildrenFlagAndContinuation_ENRP_SYNC_01) {
   fill_owned(*a, 2, 150, 1);  // 300 own PEs
   handlespace::RegistrationOptions o;
   o.expires_at = net.clock.now() + 600 * kNsPerSec;
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(a->hs->register_pe(pool_name(1), make_pe(9000 + i, 0x7777), o).ok());
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(a->hs->register_pe(pool_name(1), make_pe(9000 + i, 0x7777), o).has_value());
 
   auto own = full_sync(true);
   EXPECT_EQ(own.size(), 300u);

@@ -59,8 +59,8 @@ TEST(HandlespaceProperty, IncrementalChecksumsEqualRecomputation_ENRP_AUD_02) {
       auto r = hs.register_pe(handle(pool), make_pe(id, home, addr), {.association = assoc, .expires_at = expiry});
       auto it = model.find({pool, id});
       const bool refused = it != model.end() && assoc != 0 && it->second.association != 0 && it->second.association != assoc;
-      ASSERT_EQ(r.ok(), !refused) << "op " << op;
-      if (r.ok()) {
+      ASSERT_EQ(r.has_value(), !refused) << "op " << op;
+      if (r.has_value()) {
         EXPECT_EQ(r->pe_created, it == model.end());
         model[{pool, id}] = ModelPe{home, addr, assoc, expiry};
       } else {

@@ -145,7 +145,7 @@ TEST(HandlespaceStress, ReadersNeverSeeHalfWrittenPes) {
         const auto dice = rng() % 100;
         if (dice < 35) {
           auto r = hs.register_pe(handle(pools[p]), make_checked_pe(id, home, static_cast<std::uint32_t>(rng()), pool_policy[p]));
-          EXPECT_TRUE(r.ok());
+          EXPECT_TRUE(r.has_value());
         } else if (dice < 70) {
           // The batched path (register_batch): up to 24 requests on this shard's pools, same
           // PE possibly several times.
@@ -162,9 +162,9 @@ TEST(HandlespaceStress, ReadersNeverSeeHalfWrittenPes) {
                                           pool_policy[q]));
             requests.push_back({&handles.back(), &pes.back(), {}});
           }
-          std::vector<Result<RegisterOutcome>> outcomes(n);
+          std::vector<Expected<RegisterOutcome, HandlespaceError>> outcomes(n);
           hs.register_batch(requests, outcomes);
-          for (const auto& r : outcomes) EXPECT_TRUE(r.ok());
+          for (const auto& r : outcomes) EXPECT_TRUE(r.has_value());
         } else if (dice < 97) {
           hs.deregister(handle(pools[p]), id);
         } else {
@@ -236,9 +236,10 @@ TEST(HandlespaceStress, PoolsComeAndGoUnderReaders) {
         const int p = mine[rng() % mine.size()];
         const PoolElementId id = 1 + rng() % 2;
         if (rng() % 2) {
-          EXPECT_TRUE(hs.register_pe(handles[p], make_checked_pe(id, 100, static_cast<std::uint32_t>(rng()),
-                                                                 p % 2 ? PolicyType::kRoundRobin : PolicyType::kRandom))
-                          .ok());
+          EXPECT_TRUE(hs.register_pe(handles[p],
+                                     make_checked_pe(id, 100, static_cast<std::uint32_t>(rng()),
+                                                     p % 2 ? PolicyType::kRoundRobin : PolicyType::kRandom))
+                          .has_value());
         } else {
           hs.deregister(handles[p], id);
         }

@@ -53,7 +53,7 @@ class HandlespaceTest : public ::testing::Test {
 TEST_F(HandlespaceTest, RegisterCreatesPoolAndResolves_ASAP_REG_01) {
   auto pe = make_pe(7, 100);
   auto r = hs_.register_pe(handle("EchoPool"), pe, {.association = 9});
-  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(r.has_value());
   EXPECT_TRUE(r->pe_created);
   EXPECT_TRUE(r->pool_created);
   EXPECT_EQ(r->registration_seq, 1u);
@@ -72,14 +72,14 @@ TEST_F(HandlespaceTest, UnknownPoolIsDistinct_ASAP_HR_02) {
   ResolveStatus st{};
   EXPECT_TRUE(resolve("nope", 3, &st).empty());
   EXPECT_EQ(st, ResolveStatus::kUnknownPool);
-  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(1, 1)).ok());
+  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(1, 1)).has_value());
   resolve("p", 3, &st);
   EXPECT_EQ(st, ResolveStatus::kOk);
 }
 
 TEST_F(HandlespaceTest, PoolVanishesWithLastPe_ASAP_REG_02) {
-  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(1, 1)).ok());
-  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(2, 1)).ok());
+  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(1, 1)).has_value());
+  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(2, 1)).has_value());
   auto removed = hs_.deregister(handle("p"), 1);
   ASSERT_TRUE(removed);
   EXPECT_EQ(removed->pe, make_pe(1, 1));
@@ -94,15 +94,15 @@ TEST_F(HandlespaceTest, PoolVanishesWithLastPe_ASAP_REG_02) {
   resolve("p", 1, &st);
   EXPECT_EQ(st, ResolveStatus::kUnknownPool);
   // A new first PE may now fix another policy.
-  EXPECT_TRUE(hs_.register_pe(handle("p"), make_pe(3, 1, 1, 1, PolicyType::kLeastUsed)).ok());
+  EXPECT_TRUE(hs_.register_pe(handle("p"), make_pe(3, 1, 1, 1, PolicyType::kLeastUsed)).has_value());
   EXPECT_EQ(hs_.pool_summary(handle("p"))->policy, PolicyType::kLeastUsed);
 }
 
 TEST_F(HandlespaceTest, InconsistentPoolIsRefusedWithoutChange_ASAP_REG_03) {
-  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(1, 1)).ok());
+  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(1, 1)).has_value());
   auto other_policy = make_pe(2, 1, 1, 1, PolicyType::kLeastUsed);
   auto r = hs_.register_pe(handle("p"), other_policy);
-  ASSERT_FALSE(r.ok());
+  ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().cause, ErrorCause::kInconsistentPoolingPolicy);
   EXPECT_STRNE(r.error().reason, "");
 
@@ -122,12 +122,13 @@ TEST_F(HandlespaceTest, InconsistentPoolIsRefusedWithoutChange_ASAP_REG_03) {
 }
 
 TEST_F(HandlespaceTest, ReRegistrationUpdatesInPlace_ASAP_REG_05_08) {
-  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(1, 100, 0x0a000001, 5000), {.association = 5}).ok());
+  ASSERT_TRUE(
+      hs_.register_pe(handle("p"), make_pe(1, 100, 0x0a000001, 5000), {.association = 5}).has_value());
   auto moved = make_pe(1, 100, 0x0a000002, 6000);
   moved.policy.load = 1234;
   moved.registration_life_ms = 99;
   auto r = hs_.register_pe(handle("p"), moved, {.association = 5});
-  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(r.has_value());
   EXPECT_FALSE(r->pe_created);
   EXPECT_EQ(r->registration_seq, 2u);
   EXPECT_EQ(r->previous_home, 100u);
@@ -137,7 +138,7 @@ TEST_F(HandlespaceTest, ReRegistrationUpdatesInPlace_ASAP_REG_05_08) {
   auto elsewhere = moved;
   elsewhere.home_registrar = 200;
   r = hs_.register_pe(handle("p"), elsewhere, {});
-  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->previous_home, 100u);
   EXPECT_EQ(hs_.pe_count_of_owner(100), 0u);
   EXPECT_EQ(hs_.pe_count_of_owner(200), 1u);
@@ -149,26 +150,26 @@ TEST_F(HandlespaceTest, ReRegistrationUpdatesInPlace_ASAP_REG_05_08) {
 }
 
 TEST_F(HandlespaceTest, OwnershipIsBoundToTheAssociation_SEC_02) {
-  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(1, 100), {.association = 5}).ok());
+  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(1, 100), {.association = 5}).has_value());
   auto r = hs_.register_pe(handle("p"), make_pe(1, 100, 0x0a0000ff), {.association = 6});
-  ASSERT_FALSE(r.ok());
+  ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().cause, ErrorCause::kNonUniquePeIdentifier);
   EXPECT_EQ(*lookup("p", 1), make_pe(1, 100));
   auto d = hs_.deregister_from(handle("p"), 1, 6);
-  ASSERT_FALSE(d.ok());
+  ASSERT_FALSE(d.has_value());
   EXPECT_EQ(d.error().cause, ErrorCause::kNonUniquePeIdentifier);
   EXPECT_EQ(hs_.counters().pes, 1u);
   // Same association: fine.
-  EXPECT_TRUE(hs_.register_pe(handle("p"), make_pe(1, 100), {.association = 5}).ok());
+  EXPECT_TRUE(hs_.register_pe(handle("p"), make_pe(1, 100), {.association = 5}).has_value());
   // Learned from a peer (association 0) can be taken by anyone.
-  ASSERT_TRUE(hs_.register_pe(handle("q"), make_pe(2, 300), {}).ok());
-  EXPECT_TRUE(hs_.register_pe(handle("q"), make_pe(2, 100), {.association = 7}).ok());
+  ASSERT_TRUE(hs_.register_pe(handle("q"), make_pe(2, 300), {}).has_value());
+  EXPECT_TRUE(hs_.register_pe(handle("q"), make_pe(2, 100), {.association = 7}).has_value());
   d = hs_.deregister_from(handle("p"), 1, 5);
-  ASSERT_TRUE(d.ok());
+  ASSERT_TRUE(d.has_value());
   ASSERT_TRUE(d.value().has_value());
   EXPECT_EQ(d.value()->association, 5u);
   d = hs_.deregister_from(handle("p"), 1, 5);
-  ASSERT_TRUE(d.ok());
+  ASSERT_TRUE(d.has_value());
   EXPECT_FALSE(d.value().has_value());
 }
 
@@ -191,20 +192,20 @@ class LimitedHandlespaceTest : public HandlespaceTest {
 };
 
 TEST_F(LimitedHandlespaceTest, LimitsGiveLackOfResources) {
-  ASSERT_TRUE(hs_.register_pe(handle("a"), make_pe(1, 1)).ok());
-  ASSERT_TRUE(hs_.register_pe(handle("b"), make_pe(1, 1)).ok());
+  ASSERT_TRUE(hs_.register_pe(handle("a"), make_pe(1, 1)).has_value());
+  ASSERT_TRUE(hs_.register_pe(handle("b"), make_pe(1, 1)).has_value());
   auto r = hs_.register_pe(handle("c"), make_pe(1, 1));
-  ASSERT_FALSE(r.ok());
+  ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().cause, ErrorCause::kLackOfResources);
   EXPECT_NE(std::string(r.error().reason).find("max_pools"), std::string::npos);
 
-  ASSERT_TRUE(hs_.register_pe(handle("a"), make_pe(2, 1)).ok());
-  ASSERT_TRUE(hs_.register_pe(handle("a"), make_pe(3, 1)).ok());
+  ASSERT_TRUE(hs_.register_pe(handle("a"), make_pe(2, 1)).has_value());
+  ASSERT_TRUE(hs_.register_pe(handle("a"), make_pe(3, 1)).has_value());
   r = hs_.register_pe(handle("a"), make_pe(4, 1));
   EXPECT_EQ(r.error().cause, ErrorCause::kLackOfResources);
   EXPECT_NE(std::string(r.error().reason).find("max_pes_per_pool"), std::string::npos);
   // Re-registration of a present PE is not a new PE.
-  EXPECT_TRUE(hs_.register_pe(handle("a"), make_pe(3, 1, 77)).ok());
+  EXPECT_TRUE(hs_.register_pe(handle("a"), make_pe(3, 1, 77)).has_value());
 
   auto many = make_pe(5, 1);
   many.user_transport.addresses = {IpAddress::v4(1), IpAddress::v4(2), IpAddress::v4(3)};
@@ -216,52 +217,52 @@ TEST_F(LimitedHandlespaceTest, LimitsGiveLackOfResources) {
 
 TEST_F(HandlespaceTest, TotalPeLimitCountsEveryShardAndFreesOnRemoval) {
   Handlespace hs(HandlespaceConfig{.shard_count = 4, .limits = {.max_pes_total = 3}}, domain_);
-  ASSERT_TRUE(hs.register_pe(handle("a"), make_pe(1, 1)).ok());
-  ASSERT_TRUE(hs.register_pe(handle("b"), make_pe(2, 1)).ok());
-  ASSERT_TRUE(hs.register_pe(handle("c"), make_pe(3, 2)).ok());
+  ASSERT_TRUE(hs.register_pe(handle("a"), make_pe(1, 1)).has_value());
+  ASSERT_TRUE(hs.register_pe(handle("b"), make_pe(2, 1)).has_value());
+  ASSERT_TRUE(hs.register_pe(handle("c"), make_pe(3, 2)).has_value());
   // A new PE in an existing pool and one in a new pool are both refused.
   auto r = hs.register_pe(handle("a"), make_pe(4, 1));
-  ASSERT_FALSE(r.ok());
+  ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().cause, ErrorCause::kLackOfResources);
   EXPECT_NE(std::string(r.error().reason).find("max_pes_total"), std::string::npos);
   r = hs.register_pe(handle("d"), make_pe(5, 1));
-  ASSERT_FALSE(r.ok());
+  ASSERT_FALSE(r.has_value());
   EXPECT_NE(std::string(r.error().reason).find("max_pes_total"), std::string::npos);
   EXPECT_EQ(hs.counters().pools, 3u);
   // Re-registration of a present PE is not a new PE.
-  EXPECT_TRUE(hs.register_pe(handle("c"), make_pe(3, 2, 50)).ok());
+  EXPECT_TRUE(hs.register_pe(handle("c"), make_pe(3, 2, 50)).has_value());
   // A deregistration frees room again.
   ASSERT_TRUE(hs.deregister(handle("b"), 2));
-  EXPECT_TRUE(hs.register_pe(handle("d"), make_pe(5, 1)).ok());
-  EXPECT_FALSE(hs.register_pe(handle("e"), make_pe(6, 1)).ok());
+  EXPECT_TRUE(hs.register_pe(handle("d"), make_pe(5, 1)).has_value());
+  EXPECT_FALSE(hs.register_pe(handle("e"), make_pe(6, 1)).has_value());
   EXPECT_EQ(hs.counters().pes, 3u);
 }
 
 TEST_F(LimitedHandlespaceTest, ShortIdCollisionRefusedInId64Mode) {
-  ASSERT_TRUE(hs_.register_pe(handle("a"), make_pe(0x1'0000'0005ULL, 1)).ok());
+  ASSERT_TRUE(hs_.register_pe(handle("a"), make_pe(0x1'0000'0005ULL, 1)).has_value());
   auto r = hs_.register_pe(handle("a"), make_pe(0x2'0000'0005ULL, 1));
-  ASSERT_FALSE(r.ok());
+  ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().cause, ErrorCause::kNonUniquePeIdentifier);
   // Same full ID = re-registration, allowed; another pool is independent.
-  EXPECT_TRUE(hs_.register_pe(handle("a"), make_pe(0x1'0000'0005ULL, 1)).ok());
-  EXPECT_TRUE(hs_.register_pe(handle("b"), make_pe(0x2'0000'0005ULL, 1)).ok());
+  EXPECT_TRUE(hs_.register_pe(handle("a"), make_pe(0x1'0000'0005ULL, 1)).has_value());
+  EXPECT_TRUE(hs_.register_pe(handle("b"), make_pe(0x2'0000'0005ULL, 1)).has_value());
   // After removal the short ID is free again.
-  ASSERT_TRUE(hs_.register_pe(handle("a"), make_pe(6, 1)).ok());
+  ASSERT_TRUE(hs_.register_pe(handle("a"), make_pe(6, 1)).has_value());
   ASSERT_TRUE(hs_.deregister(handle("a"), 0x1'0000'0005ULL));
-  EXPECT_TRUE(hs_.register_pe(handle("a"), make_pe(0x2'0000'0005ULL, 1)).ok());
+  EXPECT_TRUE(hs_.register_pe(handle("a"), make_pe(0x2'0000'0005ULL, 1)).has_value());
 }
 
 TEST_F(HandlespaceTest, ShortIdCollisionAllowedByDefault) {
-  ASSERT_TRUE(hs_.register_pe(handle("a"), make_pe(0x1'0000'0005ULL, 1)).ok());
-  EXPECT_TRUE(hs_.register_pe(handle("a"), make_pe(0x2'0000'0005ULL, 1)).ok());
+  ASSERT_TRUE(hs_.register_pe(handle("a"), make_pe(0x1'0000'0005ULL, 1)).has_value());
+  EXPECT_TRUE(hs_.register_pe(handle("a"), make_pe(0x2'0000'0005ULL, 1)).has_value());
 }
 
 TEST_F(HandlespaceTest, ExpiryRemovesDuePesInTimeOrder) {
   ManualClock clock(1000);
-  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(1, 9), {.expires_at = clock.now() + 300}).ok());
-  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(2, 9), {.expires_at = clock.now() + 100}).ok());
-  ASSERT_TRUE(hs_.register_pe(handle("q"), make_pe(3, 9), {.expires_at = clock.now() + 200}).ok());
-  ASSERT_TRUE(hs_.register_pe(handle("q"), make_pe(4, 1), {}).ok());  // own PE: no expiry
+  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(1, 9), {.expires_at = clock.now() + 300}).has_value());
+  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(2, 9), {.expires_at = clock.now() + 100}).has_value());
+  ASSERT_TRUE(hs_.register_pe(handle("q"), make_pe(3, 9), {.expires_at = clock.now() + 200}).has_value());
+  ASSERT_TRUE(hs_.register_pe(handle("q"), make_pe(4, 1), {}).has_value());  // own PE: no expiry
   EXPECT_EQ(hs_.next_expiry(), 1100u);
   std::vector<PoolElementId> removed;
   auto collect = [&](const RemovedPe& r) { removed.push_back(r.pe.id); };
@@ -269,7 +270,7 @@ TEST_F(HandlespaceTest, ExpiryRemovesDuePesInTimeOrder) {
   EXPECT_EQ(hs_.expire_due(clock.now(), collect), 1u);
   EXPECT_EQ(removed, (std::vector<PoolElementId>{2}));
   // An ADD update refreshes the timer.
-  ASSERT_TRUE(hs_.register_pe(handle("q"), make_pe(3, 9), {.expires_at = clock.now() + 1000}).ok());
+  ASSERT_TRUE(hs_.register_pe(handle("q"), make_pe(3, 9), {.expires_at = clock.now() + 1000}).has_value());
   clock.advance(1000);  // now 2150: PE 1 (1300) due, PE 3 (2150) due
   EXPECT_EQ(hs_.expire_due(clock.now(), collect), 2u);
   EXPECT_EQ(removed, (std::vector<PoolElementId>{2, 1, 3}));
@@ -284,7 +285,8 @@ TEST_F(HandlespaceTest, ExpiryManyInOrderAndCancel) {
   std::uint64_t x = 12345;
   for (PoolElementId id = 1; id <= 500; ++id) {
     x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-    ASSERT_TRUE(hs_.register_pe(handle(numbered("p", id % 7)), make_pe(id, 9), {.expires_at = 1 + (x >> 40)}).ok());
+    ASSERT_TRUE(hs_.register_pe(handle(numbered("p", id % 7)), make_pe(id, 9), {.expires_at = 1 + (x >> 40)})
+                    .has_value());
   }
   for (PoolElementId id = 1; id <= 500; id += 5) ASSERT_TRUE(hs_.set_expiry(handle(numbered("p", id % 7)), id, 0));
   std::size_t n = 0;
@@ -299,16 +301,17 @@ TEST_F(HandlespaceTest, ExpiryManyInOrderAndCancel) {
 TEST_F(HandlespaceTest, ExpiryOrderIsNonDecreasing) {
   const TimeNs times[] = {50, 10, 40, 20, 30, 10, 60};
   PoolElementId id = 1;
-  for (TimeNs t : times) ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(id++, 9), {.expires_at = t}).ok());
+  for (TimeNs t : times)
+    ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(id++, 9), {.expires_at = t}).has_value());
   std::vector<TimeNs> order;
   hs_.expire_due(1000, [&](const RemovedPe& r) { order.push_back(times[r.pe.id - 1]); });
   EXPECT_EQ(order, (std::vector<TimeNs>{10, 10, 20, 30, 40, 50, 60}));
 }
 
 TEST_F(HandlespaceTest, ExtendedExpiryKeepsRemovalOrder) {
-  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(1, 9), {.expires_at = 10}).ok());
-  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(2, 9), {.expires_at = 40}).ok());
-  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(1, 9), {.expires_at = 50}).ok());  // refreshed
+  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(1, 9), {.expires_at = 10}).has_value());
+  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(2, 9), {.expires_at = 40}).has_value());
+  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(1, 9), {.expires_at = 50}).has_value());  // refreshed
   std::vector<PoolElementId> order;
   EXPECT_EQ(hs_.expire_due(45, [&](const RemovedPe& r) { order.push_back(r.pe.id); }), 1u);
   EXPECT_EQ(order, (std::vector<PoolElementId>{2}));
@@ -321,8 +324,10 @@ TEST_F(HandlespaceTest, ExtendedExpiryKeepsRemovalOrder) {
 
 TEST_F(HandlespaceTest, TakeoverMovesPesAndChecksums_ENRP_TKO_05_06) {
   for (PoolElementId id = 1; id <= 10; ++id)
-    ASSERT_TRUE(hs_.register_pe(handle(id % 2 ? "EchoPool" : "Pool1"), make_pe(id, 0xdead), {.expires_at = 5000}).ok());
-  ASSERT_TRUE(hs_.register_pe(handle("EchoPool"), make_pe(99, 0xbeef), {}).ok());
+    ASSERT_TRUE(
+        hs_.register_pe(handle(id % 2 ? "EchoPool" : "Pool1"), make_pe(id, 0xdead), {.expires_at = 5000})
+            .has_value());
+  ASSERT_TRUE(hs_.register_pe(handle("EchoPool"), make_pe(99, 0xbeef), {}).has_value());
   const auto dead = hs_.checksum_accumulator(0xdead);
   const auto me_before = hs_.checksum_accumulator(0xbeef);
   EXPECT_NE(dead.checksum16(), 0xffff);
@@ -347,17 +352,17 @@ TEST_F(HandlespaceTest, TakeoverMovesPesAndChecksums_ENRP_TKO_05_06) {
 }
 
 TEST_F(HandlespaceTest, TakeoverKeepsExpiryWhenAsked) {
-  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(1, 5), {.expires_at = 77}).ok());
+  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(1, 5), {.expires_at = 77}).has_value());
   EXPECT_EQ(hs_.change_owner(5, 6, false), 1u);
   EXPECT_EQ(hs_.next_expiry(), 77u);
   EXPECT_EQ(hs_.change_owner(5, 6, false), 0u);
 }
 
 TEST_F(HandlespaceTest, RemoveAssociation_ASAP_KA_04) {
-  ASSERT_TRUE(hs_.register_pe(handle("a"), make_pe(1, 1), {.association = 11}).ok());
-  ASSERT_TRUE(hs_.register_pe(handle("b"), make_pe(2, 1), {.association = 11}).ok());
-  ASSERT_TRUE(hs_.register_pe(handle("b"), make_pe(3, 1), {.association = 12}).ok());
-  ASSERT_TRUE(hs_.register_pe(handle("c"), make_pe(4, 2), {}).ok());
+  ASSERT_TRUE(hs_.register_pe(handle("a"), make_pe(1, 1), {.association = 11}).has_value());
+  ASSERT_TRUE(hs_.register_pe(handle("b"), make_pe(2, 1), {.association = 11}).has_value());
+  ASSERT_TRUE(hs_.register_pe(handle("b"), make_pe(3, 1), {.association = 12}).has_value());
+  ASSERT_TRUE(hs_.register_pe(handle("c"), make_pe(4, 2), {}).has_value());
   std::set<PoolElementId> removed;
   EXPECT_EQ(hs_.remove_association(11, [&](const RemovedPe& r) {
     EXPECT_EQ(r.association, 11u);
@@ -369,28 +374,29 @@ TEST_F(HandlespaceTest, RemoveAssociation_ASAP_KA_04) {
   EXPECT_EQ(hs_.remove_association(11, [](const RemovedPe&) {}), 0u);
   EXPECT_EQ(hs_.remove_association(0, [](const RemovedPe&) {}), 0u);  // 0 = learned, never bulk-removed
   // Re-registration over a new association moves the PE in the association index.
-  ASSERT_TRUE(hs_.register_pe(handle("c"), make_pe(4, 1), {.association = 12}).ok());
+  ASSERT_TRUE(hs_.register_pe(handle("c"), make_pe(4, 1), {.association = 12}).has_value());
   EXPECT_EQ(hs_.remove_association(12, [](const RemovedPe&) {}), 2u);
   EXPECT_EQ(hs_.counters().pes, 0u);
 }
 
 TEST_F(HandlespaceTest, UnreachableCounter_ASAP_EU_01) {
-  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(1, 1)).ok());
+  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(1, 1)).has_value());
   EXPECT_EQ(hs_.report_unreachable(handle("p"), 1), 1u);
   EXPECT_EQ(hs_.report_unreachable(handle("p"), 1), 2u);
   EXPECT_EQ(hs_.report_unreachable(handle("p"), 1), 3u);
   EXPECT_FALSE(hs_.report_unreachable(handle("p"), 2));
   EXPECT_FALSE(hs_.report_unreachable(handle("x"), 1));
-  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(1, 1)).ok());  // re-registration resets
+  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(1, 1)).has_value());  // re-registration resets
   EXPECT_EQ(hs_.report_unreachable(handle("p"), 1), 1u);
 }
 
 TEST_F(HandlespaceTest, MarkAndPurge_ENRP_SYNC_03) {
-  for (PoolElementId id = 1; id <= 6; ++id) ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(id, 7)).ok());
-  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(50, 8)).ok());
+  for (PoolElementId id = 1; id <= 6; ++id)
+    ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(id, 7)).has_value());
+  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(50, 8)).has_value());
   EXPECT_EQ(hs_.mark_owned_by(7), 6u);
-  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(2, 7)).ok());  // refreshed by the sync
-  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(4, 7)).ok());
+  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(2, 7)).has_value());  // refreshed by the sync
+  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(4, 7)).has_value());
   std::set<PoolElementId> purged;
   EXPECT_EQ(hs_.purge_marked(7, [&](const RemovedPe& r) { purged.insert(r.pe.id); }), 4u);
   EXPECT_EQ(purged, (std::set<PoolElementId>{1, 3, 5, 6}));
@@ -400,19 +406,20 @@ TEST_F(HandlespaceTest, MarkAndPurge_ENRP_SYNC_03) {
 TEST_F(HandlespaceTest, ChecksumsFollowSpecVectors_ENRP_AUD_01) {
   const RegistrarId me = 0x1000;
   EXPECT_EQ(hs_.checksum16(me), 0xffff);
-  ASSERT_TRUE(hs_.register_pe(handle("EchoPool"), make_pe(0x12345678, me)).ok());
+  ASSERT_TRUE(hs_.register_pe(handle("EchoPool"), make_pe(0x12345678, me)).has_value());
   EXPECT_EQ(hs_.checksum16(me), 0xa529);
   EXPECT_EQ(hs_.checksum32(me), 0x57f8d1acu);
-  ASSERT_TRUE(hs_.register_pe(handle("EchoPool"), make_pe(0x9abcdef0, me)).ok());
+  ASSERT_TRUE(hs_.register_pe(handle("EchoPool"), make_pe(0x9abcdef0, me)).has_value());
   EXPECT_EQ(hs_.checksum16(me), 0x4942);
-  ASSERT_TRUE(hs_.register_pe(handle("Pool1"), make_pe(1, me)).ok());
+  ASSERT_TRUE(hs_.register_pe(handle("Pool1"), make_pe(1, me)).has_value());
   EXPECT_EQ(hs_.checksum16(me), 0x6c51);
-  ASSERT_TRUE(hs_.register_pe(handle("Pool1"), make_pe(1, me, 0x0b000001)).ok());  // re-registration: no change
+  ASSERT_TRUE(hs_.register_pe(handle("Pool1"), make_pe(1, me, 0x0b000001))
+                  .has_value());  // re-registration: no change
   EXPECT_EQ(hs_.checksum16(me), 0x6c51);
   ASSERT_TRUE(hs_.deregister(handle("EchoPool"), 0x9abcdef0));
   EXPECT_EQ(hs_.checksum16(me), 0xc838);
-  ASSERT_TRUE(hs_.register_pe(handle("EchoPool"), make_pe(0xfedcba9876543210ULL, me)).ok());
-  ASSERT_TRUE(hs_.register_pe(handle("EchoPool"), make_pe(0xfedcba9876543210ULL, me)).ok());
+  ASSERT_TRUE(hs_.register_pe(handle("EchoPool"), make_pe(0xfedcba9876543210ULL, me)).has_value());
+  ASSERT_TRUE(hs_.register_pe(handle("EchoPool"), make_pe(0xfedcba9876543210ULL, me)).has_value());
   EXPECT_EQ(hs_.checksum32(me), 0xcb859db9u);
   ASSERT_TRUE(hs_.deregister(handle("EchoPool"), 0xfedcba9876543210ULL));
   EXPECT_EQ(hs_.checksum32(me), 0xd689623eu);
@@ -428,7 +435,7 @@ TEST_F(HandlespaceTest, AddressesAndAsapTransportRoundTrip_ASAP_REG_07) {
   asap.port = 3863;
   asap.addresses = {*IpAddress::parse("::1"), IpAddress::v4(0x7f000001)};
   pe.asap_transport = asap;
-  ASSERT_TRUE(hs_.register_pe(handle("p"), pe).ok());
+  ASSERT_TRUE(hs_.register_pe(handle("p"), pe).has_value());
   EXPECT_EQ(*lookup("p", 1), pe);
   std::size_t v6 = 0;
   hs_.lookup(handle("p"), 1, [&](const PoolElementView& v) {
@@ -469,7 +476,7 @@ TEST_F(HandlespaceTest, CompactRecordKeepsEveryField_ASAP_REG_07) {
       pe.asap_transport = asap;
     }
     const std::uint64_t association = mask % 3 ? 0x0102030405060708ULL + mask : 0;
-    ASSERT_TRUE(hs_.register_pe(handle("dccp"), pe, {.association = association}).ok());
+    ASSERT_TRUE(hs_.register_pe(handle("dccp"), pe, {.association = association}).has_value());
     hs_.lookup(handle("dccp"), id, [&](const PoolElementView& v) {
       EXPECT_EQ(v.to_pool_element(), pe) << mask;
       EXPECT_EQ(v.association(), association);
@@ -495,7 +502,7 @@ TEST_F(HandlespaceTest, CompactRecordKeepsEveryField_ASAP_REG_07) {
 TEST_F(HandlespaceTest, OwnerListsAcrossPoolsStayExact) {
   for (int p = 0; p < 20; ++p)
     for (PoolElementId id = 1; id <= 5; ++id)
-      ASSERT_TRUE(hs_.register_pe(handle(numbered("o", p)), make_pe(id, 1 + (id + p) % 3)).ok());
+      ASSERT_TRUE(hs_.register_pe(handle(numbered("o", p)), make_pe(id, 1 + (id + p) % 3)).has_value());
   for (int p = 0; p < 20; p += 3)
     for (PoolElementId id = 1; id <= 5; ++id) hs_.deregister(handle(numbered("o", p)), id);
   std::map<RegistrarId, std::size_t> expected;
@@ -516,7 +523,7 @@ TEST_F(HandlespaceTest, OwnerListsAcrossPoolsStayExact) {
   EXPECT_EQ(hs_.change_owner(2, 3, false), expected[2]);
   EXPECT_EQ(hs_.pe_count_of_owner(3), expected[2] + expected[3]);
   EXPECT_EQ(hs_.mark_owned_by(3), expected[2] + expected[3]);
-  ASSERT_TRUE(hs_.register_pe(handle("o1"), make_pe(1, 3)).ok());  // (was owner 3 already)
+  ASSERT_TRUE(hs_.register_pe(handle("o1"), make_pe(1, 3)).has_value());  // (was owner 3 already)
   std::size_t purged = hs_.purge_marked(3, [](const RemovedPe& r) { EXPECT_EQ(r.pe.home_registrar, 3u); });
   EXPECT_EQ(purged, expected[2] + expected[3] - 1);
   EXPECT_EQ(hs_.pe_count_of_owner(3), 1u);
@@ -527,7 +534,8 @@ TEST_F(HandlespaceTest, OwnerListsAcrossPoolsStayExact) {
 }
 
 TEST_F(HandlespaceTest, ResolveReturnsDistinctPesUpToTheCap_ASAP_HR_03_04) {
-  for (PoolElementId id = 1; id <= 10; ++id) ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(id, 1)).ok());
+  for (PoolElementId id = 1; id <= 10; ++id)
+    ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(id, 1)).has_value());
   for (std::size_t k : {1u, 3u, 10u, 50u}) {
     auto got = resolve("p", k);
     EXPECT_EQ(got.size(), std::min<std::size_t>(k, 10));
@@ -535,13 +543,15 @@ TEST_F(HandlespaceTest, ResolveReturnsDistinctPesUpToTheCap_ASAP_HR_03_04) {
     for (auto& pe : got) ids.insert(pe.id);
     EXPECT_EQ(ids.size(), got.size());
   }
-  for (PoolElementId id = 11; id <= 200; ++id) ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(id, 1)).ok());
+  for (PoolElementId id = 11; id <= 200; ++id)
+    ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(id, 1)).has_value());
   EXPECT_EQ(resolve("p", 0xFFFFFFFFu).size(), kMaxResolveItems);
   EXPECT_TRUE(resolve("p", 0).empty());
 }
 
 TEST_F(HandlespaceTest, RoundRobinCyclesThroughAllPes) {
-  for (PoolElementId id = 1; id <= 5; ++id) ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(id, 1)).ok());
+  for (PoolElementId id = 1; id <= 5; ++id)
+    ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(id, 1)).has_value());
   std::set<PoolElementId> seen;
   for (int i = 0; i < 5; ++i) seen.insert(resolve("p", 1).at(0).id);
   EXPECT_EQ(seen.size(), 5u);
@@ -550,10 +560,10 @@ TEST_F(HandlespaceTest, RoundRobinCyclesThroughAllPes) {
 TEST_F(HandlespaceTest, SelectionFeedbackReachesTheWriter) {
   auto pe = make_pe(1, 1, 1, 1, PolicyType::kLeastUsedDegradation);
   pe.policy.load_degradation = 1000;
-  ASSERT_TRUE(hs_.register_pe(handle("lud"), pe).ok());
+  ASSERT_TRUE(hs_.register_pe(handle("lud"), pe).has_value());
   auto pe2 = make_pe(2, 1, 2, 1, PolicyType::kLeastUsedDegradation);
   pe2.policy.load_degradation = 1000;
-  ASSERT_TRUE(hs_.register_pe(handle("lud"), pe2).ok());
+  ASSERT_TRUE(hs_.register_pe(handle("lud"), pe2).has_value());
   const PoolElementId first = resolve("lud", 1).at(0).id;
   EXPECT_EQ(hs_.drain_feedback(), 1u);
   // The selected PE was degraded: the other one comes first now.
@@ -564,8 +574,9 @@ TEST_F(HandlespaceTest, SelectionFeedbackReachesTheWriter) {
 }
 
 TEST_F(HandlespaceTest, PoolListAndCounts) {
-  for (PoolElementId id = 1; id <= 3; ++id) ASSERT_TRUE(hs_.register_pe(handle("a"), make_pe(id, 1)).ok());
-  ASSERT_TRUE(hs_.register_pe(handle("b"), make_pe(1, 1, 1, 1, PolicyType::kRandom)).ok());
+  for (PoolElementId id = 1; id <= 3; ++id)
+    ASSERT_TRUE(hs_.register_pe(handle("a"), make_pe(id, 1)).has_value());
+  ASSERT_TRUE(hs_.register_pe(handle("b"), make_pe(1, 1, 1, 1, PolicyType::kRandom)).has_value());
   std::map<std::string, std::pair<std::size_t, PolicyType>> pools;
   hs_.for_each_pool([&](const PoolSummary& s) { pools[s.handle->to_display()] = {s.pe_count, s.policy}; });
   EXPECT_EQ(pools.size(), 2u);
@@ -612,7 +623,7 @@ TEST_F(ShardedHandlespaceTest, SnapshotDeliversEverythingInChunks_ENRP_SYNC_01) 
   for (int p = 0; p < 20; ++p)
     for (PoolElementId id = 1; id <= static_cast<PoolElementId>(p + 1); ++id) {
       const RegistrarId home = (id % 3 == 0) ? 7 : 8;
-      ASSERT_TRUE(hs_.register_pe(handle("pool" + std::to_string(p)), make_pe(id, home)).ok());
+      ASSERT_TRUE(hs_.register_pe(handle("pool" + std::to_string(p)), make_pe(id, home)).has_value());
       all.insert({"pool" + std::to_string(p), id});
       if (home == 7) mine.insert({"pool" + std::to_string(p), id});
     }
@@ -628,7 +639,7 @@ TEST_F(ShardedHandlespaceTest, SnapshotContinuationSurvivesChurn) {
   std::set<std::pair<std::string, PoolElementId>> stable;
   for (int p = 0; p < 10; ++p)
     for (PoolElementId id = 1; id <= 30; ++id) {
-      ASSERT_TRUE(hs_.register_pe(handle("pool" + std::to_string(p)), make_pe(id, 1)).ok());
+      ASSERT_TRUE(hs_.register_pe(handle("pool" + std::to_string(p)), make_pe(id, 1)).has_value());
       if (id % 2 == 0) stable.insert({"pool" + std::to_string(p), id});
     }
   // Between chunks: delete odd PEs, add new PEs and whole new pools, re-register stable ones.
@@ -637,10 +648,11 @@ TEST_F(ShardedHandlespaceTest, SnapshotContinuationSurvivesChurn) {
     for (int p = 0; p < 10; ++p) {
       const auto h = handle("pool" + std::to_string(p));
       hs_.deregister(h, static_cast<PoolElementId>(2 * ((round * 3 + p) % 15) + 1));
-      ASSERT_TRUE(hs_.register_pe(h, make_pe(next_new++, 1)).ok());
-      ASSERT_TRUE(hs_.register_pe(h, make_pe(static_cast<PoolElementId>(2 + 2 * (round % 15)), 1, 0x0a0000ff)).ok());
+      ASSERT_TRUE(hs_.register_pe(h, make_pe(next_new++, 1)).has_value());
+      ASSERT_TRUE(hs_.register_pe(h, make_pe(static_cast<PoolElementId>(2 + 2 * (round % 15)), 1, 0x0a0000ff))
+                      .has_value());
     }
-    ASSERT_TRUE(hs_.register_pe(handle("new" + std::to_string(round)), make_pe(1, 1)).ok());
+    ASSERT_TRUE(hs_.register_pe(handle("new" + std::to_string(round)), make_pe(1, 1)).has_value());
     hs_.deregister(handle("new" + std::to_string(round - 1)), 1);
   };
   auto seen = drain_snapshot(hs_, std::nullopt, 16, churn);
@@ -649,7 +661,7 @@ TEST_F(ShardedHandlespaceTest, SnapshotContinuationSurvivesChurn) {
 
 TEST_F(ShardedHandlespaceTest, ManyPoolsAcrossShards) {
   for (int p = 0; p < 500; ++p)
-    ASSERT_TRUE(hs_.register_pe(handle(numbered("p", p)), make_pe(1, 1)).ok());
+    ASSERT_TRUE(hs_.register_pe(handle(numbered("p", p)), make_pe(1, 1)).has_value());
   EXPECT_EQ(hs_.counters().pools, 500u);
   for (int p = 0; p < 500; ++p) EXPECT_EQ(resolve(numbered("p", p), 1).size(), 1u) << p;
   for (int p = 0; p < 500; p += 2) ASSERT_TRUE(hs_.deregister(handle(numbered("p", p)), 1));

@@ -45,10 +45,10 @@ std::vector<Flattened> flatten(const Handlespace& hs) {
   return out;
 }
 
-void expect_same_outcome(const Result<RegisterOutcome>& a, const Result<RegisterOutcome>& b,
-                         const std::string& where) {
-  ASSERT_EQ(a.ok(), b.ok()) << where;
-  if (!a.ok()) {
+void expect_same_outcome(const Expected<RegisterOutcome, HandlespaceError>& a,
+                         const Expected<RegisterOutcome, HandlespaceError>& b, const std::string& where) {
+  ASSERT_EQ(a.has_value(), b.has_value()) << where;
+  if (!a.has_value()) {
     EXPECT_EQ(a.error().cause, b.error().cause) << where;
     EXPECT_STREQ(a.error().reason, b.error().reason) << where;
     return;
@@ -157,15 +157,15 @@ TEST_P(RegisterBatchProperty, BatchEqualsSequence) {
     std::vector<RegistrationRequest> requests;
     for (std::size_t i = 0; i < n; ++i) requests.push_back({&handles[i], &pes[i], options[i]});
 
-    std::vector<Result<RegisterOutcome>> expected;
+    std::vector<Expected<RegisterOutcome, HandlespaceError>> expected;
     for (std::size_t i = 0; i < n; ++i) expected.push_back(seq.register_pe(handles[i], pes[i], options[i]));
-    std::vector<Result<RegisterOutcome>> got(n);
+    std::vector<Expected<RegisterOutcome, HandlespaceError>> got(n);
     batch.register_batch(requests, got);
 
     for (std::size_t i = 0; i < n; ++i) {
       const std::string where = "batch " + std::to_string(b) + " request " + std::to_string(i);
       expect_same_outcome(got[i], expected[i], where);
-      if (!expected[i].ok()) {
+      if (!expected[i].has_value()) {
         ++refused;
         ++causes[expected[i].error().cause];
       } else if (expected[i]->pe_created)
@@ -277,20 +277,20 @@ TEST(RegisterBatch, RefusalsInTheMiddleOfABatch) {
       {&q, &invalid, {}},                // PE ID 0 (0x3), no pool Q created
       {&q, &lu, {}},                     // new pool Q
   };
-  std::vector<Result<RegisterOutcome>> out(requests.size());
+  std::vector<Expected<RegisterOutcome, HandlespaceError>> out(requests.size());
   hs.register_batch(requests, out);
-  ASSERT_TRUE(out[0].ok());
+  ASSERT_TRUE(out[0].has_value());
   EXPECT_TRUE(out[0]->pool_created);
-  ASSERT_TRUE(out[1].ok());
+  ASSERT_TRUE(out[1].has_value());
   EXPECT_FALSE(out[1]->pool_created);
   EXPECT_EQ(out[2].error().cause, ErrorCause::kLackOfResources);
   EXPECT_EQ(out[3].error().cause, ErrorCause::kInconsistentPoolingPolicy);
   EXPECT_EQ(out[4].error().cause, ErrorCause::kNonUniquePeIdentifier);
-  ASSERT_TRUE(out[5].ok());
+  ASSERT_TRUE(out[5].has_value());
   EXPECT_FALSE(out[5]->pe_created);
   EXPECT_EQ(out[5]->registration_seq, 2u);
   EXPECT_EQ(out[6].error().cause, ErrorCause::kInvalidValues);
-  ASSERT_TRUE(out[7].ok());
+  ASSERT_TRUE(out[7].has_value());
   EXPECT_TRUE(out[7]->pool_created);
   EXPECT_TRUE(hs.lookup(p, 1, [](const PoolElementView& v) {
     EXPECT_EQ(*v.user_addresses().begin(), IpAddress::v4(0x0b000001));
@@ -306,7 +306,7 @@ TEST(RegisterBatch, EmptyBatchAndShortOutcomeSpanDoNothing) {
   const PoolElement a = testing::make_pe(1, 0x11);
   hs.register_batch({}, {});
   const std::vector<RegistrationRequest> requests = {{&p, &a, {}}, {&p, &a, {}}};
-  std::vector<Result<RegisterOutcome>> out(1);
+  std::vector<Expected<RegisterOutcome, HandlespaceError>> out(1);
   hs.register_batch(requests, out);
   EXPECT_EQ(hs.counters().pes, 0u);
   out.resize(2);

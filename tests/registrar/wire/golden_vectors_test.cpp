@@ -140,7 +140,7 @@ TEST(WireGoldenVectors, Wire11AsapDecodeExpectedValues) {
     SCOPED_TRACE(v.name);
     const auto bytes = hex(v.hex);
     const auto r = decode_asap(bytes);
-    ASSERT_TRUE(r.ok()) << decode_error_kind_name(r.error().kind) << " at " << r.error().offset;
+    ASSERT_TRUE(r.has_value()) << decode_error_kind_name(r.error().kind) << " at " << r.error().offset;
     EXPECT_TRUE(r.reports().empty());
     EXPECT_EQ(r.value().index(), v.expected.index());
     EXPECT_TRUE(r.value() == v.expected);
@@ -165,7 +165,7 @@ TEST(WireGoldenVectors, Wire11EnrpDecodeExpectedValues) {
     SCOPED_TRACE(v.name);
     const auto bytes = hex(v.hex);
     const auto r = decode_enrp(bytes);
-    ASSERT_TRUE(r.ok()) << decode_error_kind_name(r.error().kind) << " at " << r.error().offset;
+    ASSERT_TRUE(r.has_value()) << decode_error_kind_name(r.error().kind) << " at " << r.error().offset;
     EXPECT_TRUE(r.value() == v.expected);
     EXPECT_EQ(enrp_type_of(r.value()), static_cast<EnrpType>(bytes[0]));
   }

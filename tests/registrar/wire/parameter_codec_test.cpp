@@ -67,7 +67,7 @@ TEST(WireParameters, PolicyFieldLayoutForEveryWireType) {
     EXPECT_EQ(encoded([&](TlvWriter& w) { encode_policy(w, p); }), to_hex(hex(c.hex)));
     const auto bytes = hex(c.hex);
     const auto d = decode_policy(first_tlv(bytes));
-    ASSERT_TRUE(d.ok());
+    ASSERT_TRUE(d.has_value());
     EXPECT_EQ(d.value().type, c.type);
     // Exactly the travelling fields come back; the others stay 0.
     std::vector<std::uint8_t> again;
@@ -96,7 +96,7 @@ TEST(WireParameters, UdpReservedFieldIgnoredOnReceipt) {
   const auto bytes = hex("00060010 0035abcd 00010008 0a000001");
   UnrecognizedReports reports;
   const auto t = decode_transport(first_tlv(bytes), WireOptions{}, reports);
-  ASSERT_TRUE(t.ok());
+  ASSERT_TRUE(t.has_value());
   EXPECT_EQ(t.value().use, TransportUse::kDataOnly);
   EXPECT_EQ(t.value().to_endpoint().addresses, std::vector<IpAddress>{v4(0x0a000001)});
 }
@@ -107,16 +107,16 @@ TEST(WireParameters, Wire08AddressLimitConfigurable) {
   WireOptions one;
   one.max_addresses = 1;
   const auto t = decode_transport(first_tlv(bytes), one, reports);
-  ASSERT_FALSE(t.ok());
+  ASSERT_FALSE(t.has_value());
   EXPECT_EQ(t.error().kind, DecodeErrorKind::kBadAddressCount);
-  EXPECT_TRUE(decode_transport(first_tlv(bytes), WireOptions{}, reports).ok());
+  EXPECT_TRUE(decode_transport(first_tlv(bytes), WireOptions{}, reports).has_value());
 }
 
 TEST(WireParameters, Wire03SkipReportInsideTransportIsReportedWithItsOffset) {
   const auto bytes = hex("00040018 00070000 c0770008 00000000 00010008 0a010101");
   UnrecognizedReports reports;
   const auto t = decode_transport(first_tlv(bytes), WireOptions{}, reports);
-  ASSERT_TRUE(t.ok());
+  ASSERT_TRUE(t.has_value());
   ASSERT_EQ(reports.size(), 1u);
   EXPECT_EQ(reports[0], (TlvLocation{8, 8}));
   EXPECT_EQ(t.value().addresses.size(), 1u);
@@ -128,7 +128,7 @@ TEST(WireParameters, PoolElementTrailingSkipTlvAccepted) {
       "80990010 00000000 00000000 00000000");
   UnrecognizedReports reports;
   const auto pe = decode_pool_element(first_tlv(bytes), WireOptions{}, reports);
-  ASSERT_TRUE(pe.ok());
+  ASSERT_TRUE(pe.has_value());
   EXPECT_TRUE(reports.empty());
   EXPECT_FALSE(pe.value().asap_transport);
 }
@@ -139,13 +139,13 @@ TEST(WireParameters, PoolElementThirdTransportIsDuplicate) {
       "00040010 00070000 00010008 0a010101 00040010 00070000 00010008 0a010101");
   UnrecognizedReports reports;
   const auto pe = decode_pool_element(first_tlv(bytes), WireOptions{}, reports);
-  ASSERT_FALSE(pe.ok());
+  ASSERT_FALSE(pe.has_value());
   EXPECT_EQ(pe.error().kind, DecodeErrorKind::kTlvTruncated);  // Length 0x40 stops inside the 2nd transport
   const auto fixed = hex(
       "000a0048 12345678 00000000 00007530 00040010 00070000 00010008 0a010101 00080008 00000001"
       "00040010 00070000 00010008 0a010101 00040010 00070000 00010008 0a010101");
   const auto pe2 = decode_pool_element(first_tlv(fixed), WireOptions{}, reports);
-  ASSERT_FALSE(pe2.ok());
+  ASSERT_FALSE(pe2.has_value());
   EXPECT_EQ(pe2.error().kind, DecodeErrorKind::kDuplicateParameter);
   EXPECT_EQ(pe2.error().offset, 56u);
 }
@@ -154,7 +154,7 @@ TEST(WireParameters, ServerInformationNeedsItsTransport) {
   const auto bytes = hex("000b0008 0a0b0c0d");
   UnrecognizedReports reports;
   const auto s = decode_server_information(first_tlv(bytes), WireOptions{}, reports);
-  ASSERT_FALSE(s.ok());
+  ASSERT_FALSE(s.has_value());
   EXPECT_EQ(s.error().kind, DecodeErrorKind::kMissingParameter);
 }
 

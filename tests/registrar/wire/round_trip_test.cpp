@@ -187,7 +187,7 @@ TEST_P(WireRoundTrip, EveryAsapMessage) {
     EXPECT_EQ(buf.size() % 4, 0u);  // WIRE-01
     EXPECT_EQ((buf[2] << 8 | buf[3]), static_cast<int>(buf.size()));
     const auto d = decode_asap(buf, o);
-    ASSERT_TRUE(d.ok()) << decode_error_kind_name(d.error().kind) << " at " << d.error().offset;
+    ASSERT_TRUE(d.has_value()) << decode_error_kind_name(d.error().kind) << " at " << d.error().offset;
     EXPECT_TRUE(d.value() == m);
     // Extension TLVs: only in next-gen mode, Length % 4 == 0, and leading when present.
     std::vector<std::uint16_t> types, ext_lengths;
@@ -212,7 +212,7 @@ TEST_P(WireRoundTrip, EveryEnrpMessage) {
     ASSERT_TRUE(e.ok()) << static_cast<int>(e.status);
     EXPECT_EQ(buf.size() % 4, 0u);
     const auto d = decode_enrp(buf, o);
-    ASSERT_TRUE(d.ok()) << decode_error_kind_name(d.error().kind) << " at " << d.error().offset;
+    ASSERT_TRUE(d.has_value()) << decode_error_kind_name(d.error().kind) << " at " << d.error().offset;
     EXPECT_TRUE(d.value() == m);
     std::vector<std::uint16_t> types, ext_lengths;
     collect_types(std::span<const std::uint8_t>(buf).subspan(enrp_fixed(buf[0])), types, ext_lengths);
@@ -248,7 +248,7 @@ TEST(WireModes, RfcModeTruncatesIdsToShortForm) {
   ASSERT_TRUE(encode(InitTakeover{id.a, id.b, id.c}, WireOptions{}, buf).ok());
   EXPECT_EQ(buf.size(), 16u);
   const auto d = decode_enrp(buf);
-  ASSERT_TRUE(d.ok());
+  ASSERT_TRUE(d.has_value());
   EXPECT_TRUE(d.value() == EnrpMessage(InitTakeover{short_id(id.a), short_id(id.b), short_id(id.c)}));
 }
 

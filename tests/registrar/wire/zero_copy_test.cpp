@@ -60,7 +60,7 @@ TEST(WireZeroCopy, RegistrationViewDoesNotAllocate) {
   {
     AllocationCounter c;
     const auto r = decode_registration_view(bytes);
-    ok = r.ok();
+    ok = r.has_value();
     if (ok) {
       for (const IpAddress& a : r->element.user_transport.addresses) {
         if (n < seen.size()) seen[n] = a;
@@ -87,14 +87,14 @@ TEST(WireZeroCopy, RegistrationViewSkipsUnknownTlvsBetweenAddresses) {
       "01000048 0009000c 4563686f 506f6f6c 000a0038 12345678 00000000 00007530"
       "00040020 00070000 00010008 0a010101 80500008 ffffffff 00010008 0a020101 00080008 00000001");
   const auto r = decode_registration_view(bytes);
-  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(r.has_value());
   std::vector<IpAddress> got(r->element.user_transport.addresses.begin(), r->element.user_transport.addresses.end());
   EXPECT_EQ(got, (std::vector<IpAddress>{v4(0x0a010101), v4(0x0a020101)}));
 }
 
 TEST(WireZeroCopy, RegistrationViewRejectsOtherTypes) {
   const auto r = decode_registration_view(hex("05000010 0009000c 4563686f 506f6f6c"));
-  ASSERT_FALSE(r.ok());
+  ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().kind, DecodeErrorKind::kWrongMessageType);
 }
 
@@ -105,13 +105,13 @@ TEST(WireZeroCopy, HandleResolutionDecodeDoesNotAllocate) {
   {
     AllocationCounter c;
     const auto r = decode_handle_resolution(bytes);
-    ok1 = r.ok() && r->items == 5u;
+    ok1 = r.has_value() && r->items == 5u;
     a1 = c.count();
   }
   {
     AllocationCounter c;
     const auto r = decode_asap(bytes);
-    ok2 = r.ok();
+    ok2 = r.has_value();
     a2 = c.count();
   }
   EXPECT_TRUE(ok1);
@@ -158,7 +158,7 @@ TEST(WireZeroCopy, HandleResolutionResponseWriterIntoReservedVectorDoesNotAlloca
   EXPECT_EQ(allocations, 0u);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(buf.size(), 24u + 3 * 48u);
-  EXPECT_TRUE(decode_asap(buf).ok());
+  EXPECT_TRUE(decode_asap(buf).has_value());
 }
 
 TEST(WireZeroCopy, HandleResolutionResponseWriterErrorForm) {
@@ -245,7 +245,7 @@ TEST(WireZeroCopy, SmallAsapMessagesDecodeWithoutAllocation) {
     bool ok = false;
     {
       AllocationCounter c;
-      ok = decode_asap(bytes).ok();
+      ok = decode_asap(bytes).has_value();
       allocations = c.count();
     }
     EXPECT_TRUE(ok) << h;

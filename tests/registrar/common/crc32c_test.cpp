@@ -1,5 +1,6 @@
-// Tests dataplane/capture/crc32c.hpp against the RFC 3720 B.4 CRC32c examples.
-#include "dataplane/capture/crc32c.hpp"
+// Tests registrar/common/crc32c.hpp against the RFC 3720 B.4 CRC32c examples, and the
+// instruction path against the portable table.
+#include "registrar/common/crc32c.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace poolreg::capture {
+namespace poolreg {
 namespace {
 
 TEST(Crc32c, Rfc3720ThirtyTwoZeroBytes) {
@@ -52,5 +53,19 @@ TEST(Crc32c, IncrementalEqualsOneShot) {
   }
 }
 
+TEST(Crc32c, PortableTableEqualsDispatchedVersion) {
+  std::vector<std::uint8_t> data(301);
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::uint8_t>(i * 131 + 17);
+  const std::span<const std::uint8_t> all(data);
+  for (std::size_t offset = 0; offset < 9; ++offset)
+    for (std::size_t length : {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{8}, std::size_t{9},
+                               std::size_t{64}, std::size_t{200}})
+      EXPECT_EQ(crc32c_update(kCrc32cInit, all.subspan(offset, length)),
+                crc32c_update_portable(kCrc32cInit, all.subspan(offset, length)))
+          << offset << "+" << length;
+  const std::vector<std::uint8_t> digits = {'1', '2', '3', '4', '5', '6', '7', '8', '9'};
+  EXPECT_EQ(crc32c_finish(crc32c_update_portable(kCrc32cInit, digits)), 0xe3069283u);
+}
+
 }  // namespace
-}  // namespace poolreg::capture
+}  // namespace poolreg

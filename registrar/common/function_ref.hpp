@@ -5,7 +5,7 @@
 #include <type_traits>
 #include <utility>
 
-namespace poolreg::handlespace {
+namespace poolreg {
 
 template <typename Signature>
 class FunctionRef;
@@ -30,4 +30,4 @@ class FunctionRef<R(Args...)> {
   R (*call_)(void*, Args...);
 };
 
-}  // namespace poolreg::handlespace
+}  // namespace poolreg

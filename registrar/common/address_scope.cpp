@@ -1,14 +1,13 @@
-#include "registrar/asap/address_scope.hpp"
+// AddressScope classification (see address_scope.hpp).
+#include "registrar/common/address_scope.hpp"
 
-#include <array>
-
-namespace poolreg::asap {
+namespace poolreg {
 
 namespace {
 
 AddressScope v4_scope(const std::uint8_t* b) noexcept {
-  if (b[0] == 0) return AddressScope::kInvalid;           // 0.0.0.0/8 "this network"
-  if (b[0] >= 224) return AddressScope::kInvalid;         // multicast, reserved, broadcast
+  if (b[0] == 0) return AddressScope::kInvalid;    // 0.0.0.0/8 "this network"
+  if (b[0] >= 224) return AddressScope::kInvalid;  // multicast, reserved, broadcast
   if (b[0] == 127) return AddressScope::kLoopback;
   if (b[0] == 169 && b[1] == 254) return AddressScope::kLinkLocal;
   if (b[0] == 10) return AddressScope::kSiteLocal;
@@ -29,30 +28,17 @@ AddressScope address_scope(const IpAddress& address) noexcept {
     if (b[15] == 1) return AddressScope::kLoopback;  // ::1
     if (b[15] == 0) return AddressScope::kInvalid;   // ::
   }
-  if (b[0] == 0xff) return AddressScope::kInvalid;                          // multicast
+  if (b[0] == 0xff) return AddressScope::kInvalid;                             // multicast
   if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return AddressScope::kLinkLocal;  // fe80::/10
   if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) return AddressScope::kSiteLocal;  // fec0::/10
-  if ((b[0] & 0xfe) == 0xfc) return AddressScope::kSiteLocal;                 // fc00::/7
+  if ((b[0] & 0xfe) == 0xfc) return AddressScope::kSiteLocal;                  // fc00::/7
   return AddressScope::kGlobal;
 }
 
-std::string_view address_scope_name(AddressScope scope) noexcept {
-  switch (scope) {
-    case AddressScope::kInvalid: return "invalid";
-    case AddressScope::kLoopback: return "loopback";
-    case AddressScope::kLinkLocal: return "link-local";
-    case AddressScope::kSiteLocal: return "site-local";
-    case AddressScope::kGlobal: return "global";
-  }
-  return "invalid";
-}
-
 std::optional<AddressScope> address_scope_from_name(std::string_view name) noexcept {
-  static constexpr std::array<AddressScope, 4> kUsable = {AddressScope::kLoopback, AddressScope::kLinkLocal,
-                                                          AddressScope::kSiteLocal, AddressScope::kGlobal};
-  for (AddressScope s : kUsable)
-    if (address_scope_name(s) == name) return s;
+  for (AddressScope s : kUsableAddressScopes)
+    if (to_string(s) == name) return s;
   return std::nullopt;
 }
 
-}  // namespace poolreg::asap
+}  // namespace poolreg
