@@ -10,6 +10,7 @@
 #include <exception>
 
 #include "dataplane/runtime/combined_transport.hpp"
+#include "dataplane/runtime/errno_text.hpp"
 
 namespace poolreg::kernel {
 namespace {
@@ -43,7 +44,7 @@ Expected<std::unique_ptr<KernelLanes>, std::string> KernelLanes::create(const Ke
   if (auto free = UdpPacketSource::check_port_free(config.bind_address, config.udp_port); !free)
     return unexpected(free.error());
   b->control_wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (b->control_wake_fd_ < 0) return unexpected(std::string("eventfd: ") + std::strerror(errno));
+  if (b->control_wake_fd_ < 0) return unexpected(std::string("eventfd: ") + runtime::errno_text(errno));
   for (unsigned i = 0; i < config.lanes; ++i)
     if (auto added = b->add_lane(i); !added) return unexpected(added.error());
   // Every lane knows every inbox (and how to wake its owner).
@@ -54,7 +55,7 @@ Expected<std::unique_ptr<KernelLanes>, std::string> KernelLanes::create(const Ke
     Lane& lane = *b->lanes_[i];
     lane.loop = std::make_unique<KernelLane>(KernelLaneConfig{i, config.lanes, 1000}, *lane.source, *lane.engine,
                                              *lane.event_sink, *lane.commands, inboxes, *lane.counters);
-    if (!lane.loop->ok()) return unexpected("lane " + std::to_string(i) + ": epoll: " + std::strerror(errno));
+    if (!lane.loop->ok()) return unexpected("lane " + std::to_string(i) + ": epoll: " + runtime::errno_text(errno));
     transport_lanes.push_back(runtime::LaneTransport::Lane{lane.rings, lane.engine.get()});
   }
   b->transport_ = std::make_unique<runtime::LaneTransport>(loop, handler, std::move(transport_lanes), b->ids_,
@@ -71,7 +72,7 @@ Expected<void, std::string> KernelLanes::add_lane(unsigned index) {
   l.events = std::make_unique<runtime::LaneRing>(kRingSize);
   l.inbox = std::make_unique<runtime::LaneRing>(kInboxSize);
   l.wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (l.wake_fd < 0) return unexpected(std::string("eventfd: ") + std::strerror(errno));
+  if (l.wake_fd < 0) return unexpected(std::string("eventfd: ") + runtime::errno_text(errno));
   l.rings = runtime::LaneRings{l.commands.get(), l.events.get(), control_wake_fd_, l.wake_fd};
   sctp::UsrsctpStack* stack = &sctp::UsrsctpStack::linked();
   if (index > 0) {

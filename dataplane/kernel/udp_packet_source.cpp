@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "dataplane/kernel/socket_address.hpp"
+#include "dataplane/runtime/errno_text.hpp"
 
 namespace poolreg::kernel {
 namespace {
@@ -49,7 +50,7 @@ Expected<std::unique_ptr<UdpPacketSource>, std::string> UdpPacketSource::open(co
     bind_to = SocketAddress::any_v4(port);
     fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
   }
-  if (fd < 0) return unexpected(std::string("UDP socket: ") + std::strerror(errno));
+  if (fd < 0) return unexpected(std::string("UDP socket: ") + runtime::errno_text(errno));
   const int on = 1, off = 0;
   // One SO_REUSEPORT group: every lane's socket on the same port, the kernel spreads peers.
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on);
@@ -60,7 +61,7 @@ Expected<std::unique_ptr<UdpPacketSource>, std::string> UdpPacketSource::open(co
   if (::bind(fd, bind_to.get(), bind_to.length) != 0) {
     const int e = errno;
     ::close(fd);
-    return unexpected("UDP bind to " + to_string(bind_to.get()) + ": " + std::strerror(e));
+    return unexpected("UDP bind to " + to_string(bind_to.get()) + ": " + runtime::errno_text(e));
   }
   sockaddr_storage local{};
   socklen_t len = sizeof local;
@@ -78,13 +79,13 @@ Expected<void, std::string> UdpPacketSource::check_port_free(const std::optional
     probe = SocketAddress::any_v4(port);
     fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
   }
-  if (fd < 0) return unexpected(std::string("UDP socket: ") + std::strerror(errno));
+  if (fd < 0) return unexpected(std::string("UDP socket: ") + runtime::errno_text(errno));
   const int off = 0;
   if (probe.family() == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
   const bool free = ::bind(fd, probe.get(), probe.length) == 0;
   const int e = errno;
   ::close(fd);
-  if (!free) return unexpected("UDP port " + std::to_string(port) + " (" + to_string(probe.get()) + "): " + std::strerror(e));
+  if (!free) return unexpected("UDP port " + std::to_string(port) + " (" + to_string(probe.get()) + "): " + runtime::errno_text(e));
   return {};
 }
 

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <optional>
 
+#include "dataplane/runtime/errno_text.hpp"
 #include "registrar/wire/wire_constants.hpp"
 
 namespace poolreg::sctp {
@@ -135,7 +136,7 @@ SctpEngine::~SctpEngine() {
   if (finished) stack_.release();
 }
 
-void SctpEngine::attach(std::vector<SctpPacketPath*> paths, EngineEventSink* events,
+void SctpEngine::attach(const std::vector<SctpPacketPath*>& paths, EngineEventSink* events,
                         runtime::LaneCounters* counters) {
   paths_.clear();
   for (SctpPacketPath* p : paths)
@@ -210,7 +211,7 @@ runtime::ListenResult SctpEngine::listen(WireProtocol protocol, std::uint16_t po
     const int e = api_.last_error();
     api_.close(s->so);
     sockets_.pop_back();
-    return runtime::listen_error(e, std::string("bind/listen: ") + std::strerror(e));
+    return runtime::listen_error(e, std::string("bind/listen: ") + runtime::errno_text(e));
   }
   s->port = port;
   return port;

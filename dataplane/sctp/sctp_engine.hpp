@@ -128,7 +128,7 @@ class SctpEngine final : public SctpPacketSink {
   // yet through a path that reaches() it (else through every path, each of which may start
   // resolving it, e.g. by ARP). events: where reports go. counters: the lane's (may be null).
   // Before the lane runs.
-  void attach(std::vector<SctpPacketPath*> paths, EngineEventSink* events, runtime::LaneCounters* counters);
+  void attach(const std::vector<SctpPacketPath*>& paths, EngineEventSink* events, runtime::LaneCounters* counters);
   // ASAP messages the answerer takes are answered here and never forwarded (nullptr: forward
   // everything). Set before the lane runs.
   void set_local_answerer(LocalAnswerer* answerer) noexcept { answerer_ = answerer; }
