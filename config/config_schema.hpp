@@ -54,6 +54,8 @@ void visit_config(V& v, C& c) {
   v.registrar_id("id", c.registrar.id);
   v.choice("mode", c.registrar.mode, choices(kWireModes));
   v.integer("shards", c.registrar.shards, 0, 1024);
+  v.integer("lanes", c.registrar.lanes, 0, 16);
+  v.boolean("resolve_on_lanes", c.registrar.resolve_on_lanes);
   v.choice("log_level", c.registrar.log_level, choices(kLogLevels));
   v.choice("log_format", c.registrar.log_format, choices(kLogFormats));
   v.text("log_file", c.registrar.log_file);

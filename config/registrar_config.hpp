@@ -62,6 +62,14 @@ struct RegistrarSection {
   WireMode mode = WireMode::kRfc;
   // Handlespace shards. 0 = automatic (one per CPU core the daemon uses). Range 0..1024.
   std::uint32_t shards = 0;
+  // Kernel-socket backend: SCTP lanes (threads, each with its own UDP socket of one SO_REUSEPORT
+  // group and its own usrsctp copy). 0 = automatic: every CPU the daemon may use but one, at
+  // least 1. Range 0..16 (the glibc link-map namespaces of the private usrsctp copies; fewer may
+  // load: start-up says so). DPDK mode: ignored (its lanes are the poll lcores).
+  std::uint32_t lanes = 0;
+  // Answer ASAP Handle Resolutions on the lanes from the lock-free handlespace (both backends);
+  // false = every ASAP message goes to the control thread's AsapServer.
+  bool resolve_on_lanes = true;
   LogLevel log_level = LogLevel::kInfo;
   LogFormat log_format = LogFormat::kText;
   // Empty = log to stderr; otherwise append to this file.
@@ -175,7 +183,7 @@ struct DpdkSection {
   std::uint32_t mempool_size = 8191;  // mbufs per port, 511..1048575
   std::uint16_t vlan_id = 0;          // 802.1Q VLAN accepted and sent on the port; 0 = untagged only
   std::uint32_t idle_sleep_us = 50;   // poll lcore sleep per idle iteration; 0 = pure busy polling
-  bool resolve_on_poll_lcore = true;  // answer Handle Resolutions on the poll lcore (else the control lcore)
+  bool resolve_on_poll_lcore = true;  // older name of registrar.resolve_on_lanes: both must be true
 
   friend bool operator==(const DpdkSection&, const DpdkSection&) = default;
 };

@@ -34,7 +34,7 @@ const char* to_string(ClientStatus s) noexcept {
   return "?";
 }
 
-AsapConnection::AsapConnection(kernel::EventLoop& loop, kernel::SctpStack* stack,
+AsapConnection::AsapConnection(runtime::EventLoop& loop, kernel::SctpStack* stack,
                                const ClientOptions& options, Listener& listener)
     : loop_(loop), stack_(stack), options_(options), listener_(listener) {
   wire_options_.next_gen = options.next_gen;
@@ -47,7 +47,7 @@ AsapConnection::AsapConnection(kernel::EventLoop& loop, kernel::SctpStack* stack
 }
 
 AsapConnection::~AsapConnection() {
-  if (connect_timer_ != kernel::EventLoop::kNoTimer) loop_.cancel(connect_timer_);
+  if (connect_timer_ != runtime::EventLoop::kNoTimer) loop_.cancel(connect_timer_);
   // The transport's destructor aborts what is left without calling us back.
   transport_.reset();
 }
@@ -61,10 +61,10 @@ ClientStatus AsapConnection::connect() {
   if (sctp && options_.pe_listen_port && !listening_) {
     // Listen on the wildcard address: a takeover registrar may reach the PE on any of its
     // addresses; the outgoing association then leaves from this port.
-    kernel::ListenResult lr = transport_->listen_sctp(WireProtocol::kAsap, {}, *options_.pe_listen_port);
-    if (!lr.ok) return ClientStatus::kConnectFailed;
+    runtime::ListenResult lr = transport_->listen_sctp(WireProtocol::kAsap, {}, *options_.pe_listen_port);
+    if (!lr) return ClientStatus::kConnectFailed;
     listening_ = true;
-    listen_port_ = lr.port;
+    listen_port_ = *lr;
   }
   ConnectionId id = kNoConnectionId;
   if (sctp) {
@@ -82,7 +82,7 @@ ClientStatus AsapConnection::connect() {
   connect_timed_out_ = false;
   local_close_ = false;
   connect_timer_ = loop_.schedule_after(options_.connect_timeout, [this] {
-    connect_timer_ = kernel::EventLoop::kNoTimer;
+    connect_timer_ = runtime::EventLoop::kNoTimer;
     on_connect_timeout();
   });
   return ClientStatus::kOk;
@@ -123,10 +123,10 @@ ClientStatus AsapConnection::send_bytes(std::span<const std::uint8_t> bytes, Con
     if (state_ != State::kConnected) return ClientStatus::kNotConnected;
     via = id_;
   }
-  const kernel::SendResult r = transport_->send(via, WireProtocol::kAsap, bytes);
-  if (!kernel::send_ok(r)) {
+  const runtime::SendResult r = transport_->send(via, WireProtocol::kAsap, bytes);
+  if (!runtime::send_ok(r)) {
     ++counters_.send_failures;
-    return r == kernel::SendResult::kNoConnection ? ClientStatus::kNotConnected : ClientStatus::kSendFailed;
+    return r == runtime::SendResult::kNoConnection ? ClientStatus::kNotConnected : ClientStatus::kSendFailed;
   }
   ++counters_.messages_sent;
   return ClientStatus::kOk;
@@ -144,9 +144,9 @@ void AsapConnection::on_connected(ConnectionId id, const ConnectionPeer& /*peer*
     return;
   }
   if (state_ != State::kConnecting) return;  // closing already
-  if (connect_timer_ != kernel::EventLoop::kNoTimer) {
+  if (connect_timer_ != runtime::EventLoop::kNoTimer) {
     loop_.cancel(connect_timer_);
-    connect_timer_ = kernel::EventLoop::kNoTimer;
+    connect_timer_ = runtime::EventLoop::kNoTimer;
   }
   state_ = State::kConnected;
   ++counters_.connects;
@@ -156,7 +156,7 @@ void AsapConnection::on_connected(ConnectionId id, const ConnectionPeer& /*peer*
   listener_.on_up();
 }
 
-void AsapConnection::on_message(ConnectionId id, const kernel::MessageInfo& info,
+void AsapConnection::on_message(ConnectionId id, const runtime::MessageInfo& info,
                                 std::span<const std::uint8_t> bytes) {
   if (info.protocol != WireProtocol::kAsap) {
     ++counters_.wrong_protocol;
@@ -172,21 +172,21 @@ void AsapConnection::on_message(ConnectionId id, const kernel::MessageInfo& info
   listener_.on_message(id, decoded.value());
 }
 
-void AsapConnection::on_closed(ConnectionId id, kernel::CloseReason reason) {
+void AsapConnection::on_closed(ConnectionId id, runtime::CloseReason reason) {
   if (id != id_) {
     incoming_.erase(id);
     return;
   }
-  if (connect_timer_ != kernel::EventLoop::kNoTimer) {
+  if (connect_timer_ != runtime::EventLoop::kNoTimer) {
     loop_.cancel(connect_timer_);
-    connect_timer_ = kernel::EventLoop::kNoTimer;
+    connect_timer_ = runtime::EventLoop::kNoTimer;
   }
   const State before = state_;
   state_ = State::kClosed;
   id_ = kNoConnectionId;
   before_up_.clear();
   ClientStatus status = ClientStatus::kConnectionLost;
-  if (connect_timed_out_ || reason == kernel::CloseReason::kConnectFailed || before == State::kConnecting) {
+  if (connect_timed_out_ || reason == runtime::CloseReason::kConnectFailed || before == State::kConnecting) {
     status = ClientStatus::kConnectFailed;
     ++counters_.connect_failures;
   } else if (local_close_) {
@@ -194,7 +194,7 @@ void AsapConnection::on_closed(ConnectionId id, kernel::CloseReason reason) {
   } else {
     ++counters_.connections_lost;
   }
-  listener_.on_down(status, connect_timed_out_ ? kernel::CloseReason::kConnectFailed : reason);
+  listener_.on_down(status, connect_timed_out_ ? runtime::CloseReason::kConnectFailed : reason);
 }
 
 }  // namespace poolreg::client

@@ -23,7 +23,7 @@
 
 #include "cli/client/client_options.hpp"
 #include "cli/client/client_result.hpp"
-#include "dataplane/kernel/event_loop.hpp"
+#include "dataplane/runtime/event_loop.hpp"
 #include "dataplane/kernel/kernel_transport.hpp"
 #include "dataplane/kernel/sctp_stack.hpp"
 #include "registrar/wire/asap_codec.hpp"
@@ -43,7 +43,7 @@ struct ConnectionCounters {
   std::uint64_t incoming_associations = 0;
 };
 
-class AsapConnection final : public kernel::MessageHandler {
+class AsapConnection final : public runtime::MessageHandler {
  public:
   enum class State : std::uint8_t { kIdle, kConnecting, kConnected, kClosing, kClosed };
 
@@ -55,11 +55,11 @@ class AsapConnection final : public kernel::MessageHandler {
     virtual void on_message(ConnectionId from, wire::AsapMessage& message) = 0;
     // The main association ended. status: kConnectFailed (never came up), kConnectionLost
     // (ended by the peer or the network) or kClosed (close()/abort() by us).
-    virtual void on_down(ClientStatus status, kernel::CloseReason reason) = 0;
+    virtual void on_down(ClientStatus status, runtime::CloseReason reason) = 0;
   };
 
   // stack may be nullptr (TCP only). loop, stack and listener must outlive the connection.
-  AsapConnection(kernel::EventLoop& loop, kernel::SctpStack* stack, const ClientOptions& options,
+  AsapConnection(runtime::EventLoop& loop, kernel::SctpStack* stack, const ClientOptions& options,
                  Listener& listener);
   ~AsapConnection() override;
   AsapConnection(const AsapConnection&) = delete;
@@ -99,18 +99,18 @@ class AsapConnection final : public kernel::MessageHandler {
   const wire::WireOptions& wire_options() const noexcept { return wire_options_; }
   const ConnectionCounters& counters() const noexcept { return counters_; }
   kernel::KernelTransport& transport() noexcept { return *transport_; }
-  kernel::EventLoop& loop() noexcept { return loop_; }
+  runtime::EventLoop& loop() noexcept { return loop_; }
 
-  // kernel::MessageHandler
+  // runtime::MessageHandler
   void on_connected(ConnectionId id, const ConnectionPeer& peer) override;
-  void on_message(ConnectionId id, const kernel::MessageInfo& info,
+  void on_message(ConnectionId id, const runtime::MessageInfo& info,
                   std::span<const std::uint8_t> bytes) override;
-  void on_closed(ConnectionId id, kernel::CloseReason reason) override;
+  void on_closed(ConnectionId id, runtime::CloseReason reason) override;
 
  private:
   void on_connect_timeout();
 
-  kernel::EventLoop& loop_;
+  runtime::EventLoop& loop_;
   kernel::SctpStack* stack_;
   ClientOptions options_;
   Listener& listener_;
@@ -120,7 +120,7 @@ class AsapConnection final : public kernel::MessageHandler {
   ConnectionId id_ = kNoConnectionId;
   bool connect_timed_out_ = false;
   bool local_close_ = false;
-  kernel::EventLoop::TimerId connect_timer_ = kernel::EventLoop::kNoTimer;
+  runtime::EventLoop::TimerId connect_timer_ = runtime::EventLoop::kNoTimer;
   std::deque<std::vector<std::uint8_t>> before_up_;  // encoded messages waiting for the association
   std::set<ConnectionId> incoming_;
   bool listening_ = false;

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "dataplane/kernel/message_transport.hpp"
+#include "dataplane/runtime/message_transport.hpp"
 #include "registrar/common/clock.hpp"
 #include "registrar/common/ip_address.hpp"
 #include "registrar/common/pool_handle.hpp"
@@ -18,10 +18,10 @@ const char* to_string(ClientTransport t) noexcept;
 
 struct RegistrarEndpoint {
   IpAddress address = IpAddress::v4(0x7f000001u);
-  std::uint16_t port = kernel::kAsapPort;  // 3863 for SCTP and TCP
+  std::uint16_t port = runtime::kAsapPort;  // 3863 for SCTP and TCP
   ClientTransport transport = ClientTransport::kSctp;
   // SCTP only: the registrar's UDP encapsulation port (its usrsctp stack's port; default 9899).
-  std::uint16_t remote_udp_port = kernel::kSctpUdpEncapsulationPort;
+  std::uint16_t remote_udp_port = runtime::kSctpUdpEncapsulationPort;
   bool mptcp = false;  // TCP only: try IPPROTO_MPTCP first
 };
 

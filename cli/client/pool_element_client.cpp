@@ -37,7 +37,7 @@ bool is_active(PeState s) {
 
 }  // namespace
 
-PoolElementClient::PoolElementClient(kernel::EventLoop& loop, kernel::SctpStack* stack,
+PoolElementClient::PoolElementClient(runtime::EventLoop& loop, kernel::SctpStack* stack,
                                      const ClientOptions& options)
     : loop_(loop),
       options_(options),
@@ -251,7 +251,7 @@ void PoolElementClient::on_up() {
   if (events_.on_connected) events_.on_connected();
 }
 
-void PoolElementClient::on_down(ClientStatus status, kernel::CloseReason reason) {
+void PoolElementClient::on_down(ClientStatus status, runtime::CloseReason reason) {
   fail_all(status);
   if (status != ClientStatus::kClosed && events_.on_connection_lost)
     events_.on_connection_lost(status, reason);

@@ -107,7 +107,7 @@ struct PoolElementCounters {
 struct PoolElementEvents {
   std::function<void()> on_connected;
   // The association ended (not after close()). status kConnectFailed or kConnectionLost.
-  std::function<void(ClientStatus, kernel::CloseReason)> on_connection_lost;
+  std::function<void(ClientStatus, runtime::CloseReason)> on_connection_lost;
   // Every Keep-Alive for a known PE; acked tells whether an Ack went back.
   std::function<void(const PoolHandle&, PoolElementId, RegistrarId, bool home_flag, bool acked)>
       on_keep_alive;
@@ -119,7 +119,7 @@ using PeCallback = std::function<void(const PeResult&)>;
 
 class PoolElementClient final : private AsapConnection::Listener {
  public:
-  PoolElementClient(kernel::EventLoop& loop, kernel::SctpStack* stack, const ClientOptions& options);
+  PoolElementClient(runtime::EventLoop& loop, kernel::SctpStack* stack, const ClientOptions& options);
   ~PoolElementClient() override;
   PoolElementClient(const PoolElementClient&) = delete;
   PoolElementClient& operator=(const PoolElementClient&) = delete;
@@ -162,7 +162,7 @@ class PoolElementClient final : private AsapConnection::Listener {
   const PoolElementCounters& counters() const noexcept { return counters_; }
   const ConnectionCounters& connection_counters() const noexcept { return connection_.counters(); }
   AsapConnection& connection() noexcept { return connection_; }
-  kernel::EventLoop& loop() noexcept { return loop_; }
+  runtime::EventLoop& loop() noexcept { return loop_; }
 
  private:
   struct Key {
@@ -193,7 +193,7 @@ class PoolElementClient final : private AsapConnection::Listener {
   // AsapConnection::Listener
   void on_up() override;
   void on_message(ConnectionId from, wire::AsapMessage& message) override;
-  void on_down(ClientStatus status, kernel::CloseReason reason) override;
+  void on_down(ClientStatus status, runtime::CloseReason reason) override;
 
   void on_registration_response(wire::RegistrationResponse& m);
   void on_deregistration_response(wire::DeregistrationResponse& m);
@@ -208,7 +208,7 @@ class PoolElementClient final : private AsapConnection::Listener {
   PoolElementId random_id(const PoolHandle& handle);
   Record* lookup(const PoolHandle& handle, PoolElementId id);
 
-  kernel::EventLoop& loop_;
+  runtime::EventLoop& loop_;
   ClientOptions options_;
   AsapConnection connection_;
   RequestDeadlines<DeadlineKey> deadlines_;

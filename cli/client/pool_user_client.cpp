@@ -6,7 +6,7 @@
 
 namespace poolreg::client {
 
-PoolUserClient::PoolUserClient(kernel::EventLoop& loop, kernel::SctpStack* stack,
+PoolUserClient::PoolUserClient(runtime::EventLoop& loop, kernel::SctpStack* stack,
                                const ClientOptions& options)
     : loop_(loop),
       options_(options),
@@ -88,7 +88,7 @@ void PoolUserClient::on_up() {
   if (events_.on_connected) events_.on_connected();
 }
 
-void PoolUserClient::on_down(ClientStatus status, kernel::CloseReason reason) {
+void PoolUserClient::on_down(ClientStatus status, runtime::CloseReason reason) {
   fail_all(status);
   if (status != ClientStatus::kClosed && events_.on_connection_lost)
     events_.on_connection_lost(status, reason);

@@ -54,7 +54,7 @@ struct PoolUserCounters {
 
 struct PoolUserEvents {
   std::function<void()> on_connected;
-  std::function<void(ClientStatus, kernel::CloseReason)> on_connection_lost;
+  std::function<void(ClientStatus, runtime::CloseReason)> on_connection_lost;
   std::function<void(const wire::OperationError&)> on_error_message;
 };
 
@@ -62,7 +62,7 @@ using ResolutionCallback = std::function<void(const ResolutionResult&)>;
 
 class PoolUserClient final : private AsapConnection::Listener {
  public:
-  PoolUserClient(kernel::EventLoop& loop, kernel::SctpStack* stack, const ClientOptions& options);
+  PoolUserClient(runtime::EventLoop& loop, kernel::SctpStack* stack, const ClientOptions& options);
   ~PoolUserClient() override;
   PoolUserClient(const PoolUserClient&) = delete;
   PoolUserClient& operator=(const PoolUserClient&) = delete;
@@ -87,7 +87,7 @@ class PoolUserClient final : private AsapConnection::Listener {
   const PoolUserCounters& counters() const noexcept { return counters_; }
   const ConnectionCounters& connection_counters() const noexcept { return connection_.counters(); }
   AsapConnection& connection() noexcept { return connection_; }
-  kernel::EventLoop& loop() noexcept { return loop_; }
+  runtime::EventLoop& loop() noexcept { return loop_; }
 
  private:
   struct Pending {
@@ -100,7 +100,7 @@ class PoolUserClient final : private AsapConnection::Listener {
 
   void on_up() override;
   void on_message(ConnectionId from, wire::AsapMessage& message) override;
-  void on_down(ClientStatus status, kernel::CloseReason reason) override;
+  void on_down(ClientStatus status, runtime::CloseReason reason) override;
 
   void on_response(wire::HandleResolutionResponse& m);
   void on_expired(std::uint64_t seq, const PoolHandle& handle);
@@ -108,7 +108,7 @@ class PoolUserClient final : private AsapConnection::Listener {
   void fail_all(ClientStatus status);
   void purge_tombstones(std::deque<Pending>& queue, TimeNs now) const;
 
-  kernel::EventLoop& loop_;
+  runtime::EventLoop& loop_;
   ClientOptions options_;
   AsapConnection connection_;
   RequestDeadlines<PoolHandle> deadlines_;

@@ -12,7 +12,7 @@
 #include <functional>
 #include <utility>
 
-#include "dataplane/kernel/event_loop.hpp"
+#include "dataplane/runtime/event_loop.hpp"
 
 namespace poolreg::client {
 
@@ -20,7 +20,7 @@ template <typename Key>
 class RequestDeadlines {
  public:
   // on_expired(seq, key) runs on the loop thread for every entry whose deadline passed.
-  RequestDeadlines(kernel::EventLoop& loop, TimeNs timeout,
+  RequestDeadlines(runtime::EventLoop& loop, TimeNs timeout,
                    std::function<void(std::uint64_t, const Key&)> on_expired)
       : loop_(loop), timeout_(timeout), on_expired_(std::move(on_expired)) {}
   ~RequestDeadlines() { cancel(); }
@@ -29,7 +29,7 @@ class RequestDeadlines {
 
   void push(std::uint64_t seq, Key key) {
     entries_.push_back(Entry{loop_.now() + timeout_, seq, std::move(key)});
-    if (timer_ == kernel::EventLoop::kNoTimer) arm();
+    if (timer_ == runtime::EventLoop::kNoTimer) arm();
   }
   // Drops every entry (e.g. all requests failed at once).
   void clear() {
@@ -49,13 +49,13 @@ class RequestDeadlines {
   void arm() {
     if (entries_.empty()) return;
     timer_ = loop_.schedule_at(entries_.front().deadline, [this] {
-      timer_ = kernel::EventLoop::kNoTimer;
+      timer_ = runtime::EventLoop::kNoTimer;
       expire();
     });
   }
   void cancel() {
-    if (timer_ != kernel::EventLoop::kNoTimer) loop_.cancel(timer_);
-    timer_ = kernel::EventLoop::kNoTimer;
+    if (timer_ != runtime::EventLoop::kNoTimer) loop_.cancel(timer_);
+    timer_ = runtime::EventLoop::kNoTimer;
   }
   void expire() {
     const TimeNs now = loop_.now();
@@ -66,14 +66,14 @@ class RequestDeadlines {
       entries_.pop_front();
       on_expired_(e.seq, e.key);
     }
-    if (timer_ == kernel::EventLoop::kNoTimer) arm();
+    if (timer_ == runtime::EventLoop::kNoTimer) arm();
   }
 
-  kernel::EventLoop& loop_;
+  runtime::EventLoop& loop_;
   TimeNs timeout_;
   std::function<void(std::uint64_t, const Key&)> on_expired_;
   std::deque<Entry> entries_;
-  kernel::EventLoop::TimerId timer_ = kernel::EventLoop::kNoTimer;
+  runtime::EventLoop::TimerId timer_ = runtime::EventLoop::kNoTimer;
 };
 
 }  // namespace poolreg::client

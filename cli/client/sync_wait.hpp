@@ -9,13 +9,13 @@
 
 #include "cli/client/pool_element_client.hpp"
 #include "cli/client/pool_user_client.hpp"
-#include "dataplane/kernel/event_loop.hpp"
+#include "dataplane/runtime/event_loop.hpp"
 
 namespace poolreg::client {
 
 // Runs loop passes until pred() is true or `limit` passed; returns pred(). Works also after
 // EventLoop::run() returned (stop() is permanent for run(), not for run_once()).
-inline bool run_until(kernel::EventLoop& loop, const std::function<bool()>& pred,
+inline bool run_until(runtime::EventLoop& loop, const std::function<bool()>& pred,
                       std::chrono::milliseconds limit) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (!pred()) {

@@ -12,7 +12,7 @@
 #include "cli/tools/tool_common.hpp"
 #include "cli/client/pool_element_client.hpp"
 #include "cli/client/sync_wait.hpp"
-#include "dataplane/kernel/event_loop.hpp"
+#include "dataplane/runtime/event_loop.hpp"
 
 namespace poolreg::tools {
 namespace {
@@ -60,7 +60,7 @@ std::optional<std::vector<IpAddress>> parse_address_set(const std::string& text)
 // Drives the PEs: a bounded window of outstanding requests over a FIFO of tasks.
 class PeProgram {
  public:
-  PeProgram(kernel::EventLoop& loop, kernel::SctpStack* stack, const client::ClientOptions& options,
+  PeProgram(runtime::EventLoop& loop, kernel::SctpStack* stack, const client::ClientOptions& options,
             const PeArgs& args, client::PeRegistration templ, std::vector<std::vector<IpAddress>> moves)
       : loop_(loop),
         client_(loop, stack, options),
@@ -70,7 +70,7 @@ class PeProgram {
         endpoint_(args.connection.registrar + " over " + (args.connection.tcp ? "tcp" : "sctp")) {
     client::PoolElementEvents ev;
     ev.on_connected = [this] { on_connected(); };
-    ev.on_connection_lost = [this](client::ClientStatus s, kernel::CloseReason r) { on_lost(s, r); };
+    ev.on_connection_lost = [this](client::ClientStatus s, runtime::CloseReason r) { on_lost(s, r); };
     ev.on_keep_alive = [this](const PoolHandle& h, PoolElementId id, RegistrarId pr, bool home, bool acked) {
       if (!args_.quiet) {
         event("keep-alive", h, id,
@@ -106,8 +106,8 @@ class PeProgram {
       return;
     }
     shutting_down_ = true;
-    if (rereg_timer_ != kernel::EventLoop::kNoTimer) loop_.cancel(rereg_timer_);
-    if (reconnect_timer_ != kernel::EventLoop::kNoTimer) loop_.cancel(reconnect_timer_);
+    if (rereg_timer_ != runtime::EventLoop::kNoTimer) loop_.cancel(rereg_timer_);
+    if (reconnect_timer_ != runtime::EventLoop::kNoTimer) loop_.cancel(reconnect_timer_);
     tasks_.clear();
     if (!client_.connected()) {
       finish();
@@ -195,7 +195,7 @@ class PeProgram {
     pump();
   }
 
-  void on_lost(client::ClientStatus status, kernel::CloseReason reason) {
+  void on_lost(client::ClientStatus status, runtime::CloseReason reason) {
     tasks_.clear();
     if (shutting_down_) {
       finish();
@@ -203,7 +203,7 @@ class PeProgram {
     }
     line(
         std::string(status == client::ClientStatus::kConnectFailed ? "connect-failed " : "connection-lost ") +
-        endpoint_ + " reason=" + kernel::to_string(reason) +
+        endpoint_ + " reason=" + runtime::to_string(reason) +
         (args_.reconnect ? "; reconnecting in 1 s" : ""));
     if (!args_.reconnect) {
       fatal_ = true;
@@ -211,9 +211,9 @@ class PeProgram {
       return;
     }
     reconnect_timer_ = loop_.schedule_after(kNsPerSec, [this] {
-      reconnect_timer_ = kernel::EventLoop::kNoTimer;
+      reconnect_timer_ = runtime::EventLoop::kNoTimer;
       if (client_.connect() != client::ClientStatus::kOk)
-        on_lost(client::ClientStatus::kConnectFailed, kernel::CloseReason::kConnectFailed);
+        on_lost(client::ClientStatus::kConnectFailed, runtime::CloseReason::kConnectFailed);
     });
   }
 
@@ -310,7 +310,7 @@ class PeProgram {
     loop_.stop();
   }
 
-  kernel::EventLoop& loop_;
+  runtime::EventLoop& loop_;
   client::PoolElementClient client_;
   PeArgs args_;
   client::PeRegistration templ_;
@@ -324,8 +324,8 @@ class PeProgram {
   bool shutting_down_ = false;
   bool finished_ = false;
   bool fatal_ = false;
-  kernel::EventLoop::TimerId rereg_timer_ = kernel::EventLoop::kNoTimer;
-  kernel::EventLoop::TimerId reconnect_timer_ = kernel::EventLoop::kNoTimer;
+  runtime::EventLoop::TimerId rereg_timer_ = runtime::EventLoop::kNoTimer;
+  runtime::EventLoop::TimerId reconnect_timer_ = runtime::EventLoop::kNoTimer;
 };
 
 int run(int argc, char** argv) {
@@ -454,7 +454,7 @@ int run(int argc, char** argv) {
     return 1;
   }
 
-  kernel::EventLoop loop;
+  runtime::EventLoop loop;
   PeProgram* program_ptr = nullptr;
   // Signals first: usrsctp's threads inherit the blocked mask (event_loop.hpp).
   loop.watch_signals({SIGINT, SIGTERM}, [&](int) {

@@ -10,7 +10,7 @@
 #include "cli/tools/tool_common.hpp"
 #include "cli/client/pool_user_client.hpp"
 #include "cli/client/sync_wait.hpp"
-#include "dataplane/kernel/event_loop.hpp"
+#include "dataplane/runtime/event_loop.hpp"
 
 namespace poolreg::tools {
 namespace {
@@ -138,7 +138,7 @@ int run(int argc, char** argv) {
     return 1;
   }
 
-  kernel::EventLoop loop;
+  runtime::EventLoop loop;
   auto stack = make_stack(args.connection);
   if (!stack) {
     std::cerr << "poolreg-pu: cannot start SCTP: " << stack.error() << "\n";
@@ -175,9 +175,9 @@ int run(int argc, char** argv) {
   };
   bool lost = false;
   client::PoolUserEvents events;
-  events.on_connection_lost = [&](client::ClientStatus, kernel::CloseReason reason) {
+  events.on_connection_lost = [&](client::ClientStatus, runtime::CloseReason reason) {
     lost = true;
-    if (!args.json) std::printf("connection lost: %s\n", kernel::to_string(reason));
+    if (!args.json) std::printf("connection lost: %s\n", runtime::to_string(reason));
   };
   pu.set_events(events);
   const auto per_request_limit = std::chrono::milliseconds(args.connection.timeout_ms + 1000);

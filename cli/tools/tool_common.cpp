@@ -69,7 +69,7 @@ std::optional<std::pair<IpAddress, std::uint16_t>> parse_endpoint(std::string_vi
 }
 
 Expected<client::ClientOptions, std::string> client_options(const ConnectionArgs& args) {
-  auto endpoint = parse_endpoint(args.registrar, kernel::kAsapPort);
+  auto endpoint = parse_endpoint(args.registrar, runtime::kAsapPort);
   if (!endpoint) return unexpected("malformed --registrar '" + args.registrar + "' (want ADDRESS[:PORT])");
   client::ClientOptions o;
   o.registrar.address = endpoint->first;

@@ -83,7 +83,7 @@ void send_best_effort(int fd, std::string_view text) {
 
 }  // namespace
 
-ControlServer::ControlServer(kernel::EventLoop& loop, ControlServerConfig config)
+ControlServer::ControlServer(runtime::EventLoop& loop, ControlServerConfig config)
     : loop_(loop),
       config_(std::move(config)),
       connections_(loop, {config_.max_clients, kAcceptsPerEvent, config_.idle_timeout},

@@ -29,7 +29,7 @@
 
 #include "dataplane/control/command_registry.hpp"
 #include "dataplane/control/stream_connections.hpp"
-#include "dataplane/kernel/event_loop.hpp"
+#include "dataplane/runtime/event_loop.hpp"
 #include "registrar/common/expected.hpp"
 
 namespace poolreg::control {
@@ -55,7 +55,7 @@ struct ControlServerCounters {
 
 class ControlServer {
  public:
-  ControlServer(kernel::EventLoop& loop, ControlServerConfig config);
+  ControlServer(runtime::EventLoop& loop, ControlServerConfig config);
   ~ControlServer();
   ControlServer(const ControlServer&) = delete;
   ControlServer& operator=(const ControlServer&) = delete;
@@ -96,7 +96,7 @@ class ControlServer {
   void update_interest(Client& c);
   std::size_t pending_output(const Client& c) const noexcept { return c.out.size() - c.out_offset; }
 
-  kernel::EventLoop& loop_;
+  runtime::EventLoop& loop_;
   ControlServerConfig config_;
   CommandRegistry registry_;
   dev_t socket_dev_ = 0;

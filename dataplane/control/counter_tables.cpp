@@ -52,7 +52,7 @@ void for_each_enrp_peer_state(const enrp::EnrpCounters& c, CounterVisitor visit)
   visit("dead", c.peers_dead);
 }
 
-void for_each_transport_counter(const kernel::TransportCounters& c, CounterVisitor visit) {
+void for_each_transport_counter(const runtime::TransportCounters& c, CounterVisitor visit) {
   visit("connections_accepted", c.connections_accepted);
   visit("connections_opened", c.connections_opened);
   visit("connect_failures", c.connect_failures);

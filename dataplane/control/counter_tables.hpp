@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "dataplane/kernel/message_transport.hpp"
+#include "dataplane/runtime/message_transport.hpp"
 #include "registrar/enrp/enrp_counters.hpp"
 #include "registrar/common/function_ref.hpp"
 
@@ -17,6 +17,6 @@ using CounterVisitor = FunctionRef<void(std::string_view name, std::uint64_t val
 void for_each_enrp_counter(const enrp::EnrpCounters& counters, CounterVisitor visit);
 // peers_unknown / peers_alive / peers_probing / peers_dead as ("unknown", n), ("alive", n)...
 void for_each_enrp_peer_state(const enrp::EnrpCounters& counters, CounterVisitor visit);
-void for_each_transport_counter(const kernel::TransportCounters& counters, CounterVisitor visit);
+void for_each_transport_counter(const runtime::TransportCounters& counters, CounterVisitor visit);
 
 }  // namespace poolreg::control

@@ -21,7 +21,7 @@ constexpr std::size_t kAcceptsPerEvent = 32;
 
 }  // namespace
 
-MetricsHttpServer::MetricsHttpServer(kernel::EventLoop& loop, MetricsHttpServerConfig config, BodyProvider provider)
+MetricsHttpServer::MetricsHttpServer(runtime::EventLoop& loop, MetricsHttpServerConfig config, BodyProvider provider)
     : loop_(loop),
       config_(std::move(config)),
       provider_(std::move(provider)),

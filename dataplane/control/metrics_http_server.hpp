@@ -16,7 +16,7 @@
 #include <string>
 
 #include "dataplane/control/stream_connections.hpp"
-#include "dataplane/kernel/event_loop.hpp"
+#include "dataplane/runtime/event_loop.hpp"
 #include "registrar/common/expected.hpp"
 #include "registrar/common/ip_address.hpp"
 
@@ -42,7 +42,7 @@ class MetricsHttpServer {
  public:
   using BodyProvider = std::function<std::string()>;
 
-  MetricsHttpServer(kernel::EventLoop& loop, MetricsHttpServerConfig config, BodyProvider provider);
+  MetricsHttpServer(runtime::EventLoop& loop, MetricsHttpServerConfig config, BodyProvider provider);
   ~MetricsHttpServer();
   MetricsHttpServer(const MetricsHttpServer&) = delete;
   MetricsHttpServer& operator=(const MetricsHttpServer&) = delete;
@@ -70,7 +70,7 @@ class MetricsHttpServer {
                bool head_only);
   bool flush(Client& c);  // false: closed
 
-  kernel::EventLoop& loop_;
+  runtime::EventLoop& loop_;
   MetricsHttpServerConfig config_;
   BodyProvider provider_;
   std::uint16_t bound_port_ = 0;

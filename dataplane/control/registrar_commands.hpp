@@ -22,7 +22,7 @@
 #include "dataplane/control/control_server.hpp"
 #include "registrar/common/latency_histogram.hpp"
 #include "dataplane/control/registrar_results.hpp"
-#include "dataplane/kernel/message_transport.hpp"
+#include "dataplane/runtime/message_transport.hpp"
 #include "registrar/asap/asap_server.hpp"
 #include "registrar/enrp/enrp_server.hpp"
 #include "registrar/handlespace/handlespace.hpp"
@@ -38,7 +38,7 @@ struct RegistrarBindings {
   asap::AsapServer* asap = nullptr;                     // required
   const Clock* clock = nullptr;                         // required: the event loop's clock
   enrp::EnrpServer* enrp = nullptr;                     // null: ENRP off (peers/audit/takeover unavailable)
-  const kernel::MessageTransport* transport = nullptr;  // null: no transport counters
+  const runtime::MessageTransport* transport = nullptr;  // null: no transport counters
   const LatencyHistogram* resolution_latency = nullptr; // null: no latency histogram
   // DPDK backend: reads every poll lcore's counters (called on the control thread); empty: none.
   std::function<std::vector<PollLaneStats>()> poll_lanes;

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "dataplane/control/command_registry.hpp"
-#include "dataplane/kernel/message_transport.hpp"
+#include "dataplane/runtime/message_transport.hpp"
 #include "registrar/asap/asap_counters.hpp"
 #include "registrar/common/clock.hpp"
 #include "registrar/common/latency_histogram.hpp"
@@ -86,7 +86,7 @@ struct StatsSources {
   std::size_t owned_pes = 0;      // PEs whose home is this registrar (Handlespace::pe_count_of_owner)
   std::size_t monitored_pes = 0;  // PEs under keep-alive monitoring (AsapServer::monitored_pes)
   const enrp::EnrpCounters* enrp = nullptr;
-  std::optional<kernel::TransportCounters> transport;
+  std::optional<runtime::TransportCounters> transport;
   const LatencyHistogram* resolution_latency = nullptr;
   std::vector<PollLaneStats> poll_lanes;  // DPDK backend: one per poll lcore; empty otherwise
 };

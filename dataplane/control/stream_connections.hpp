@@ -22,7 +22,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "dataplane/kernel/event_loop.hpp"
+#include "dataplane/runtime/event_loop.hpp"
 
 namespace poolreg::control {
 
@@ -42,7 +42,7 @@ struct StreamConnectionHooks {
 template <class Client>
 class StreamConnections {
  public:
-  StreamConnections(kernel::EventLoop& loop, StreamConnectionLimits limits, StreamConnectionHooks hooks)
+  StreamConnections(runtime::EventLoop& loop, StreamConnectionLimits limits, StreamConnectionHooks hooks)
       : loop_(loop), limits_(limits), hooks_(std::move(hooks)) {}
   ~StreamConnections() { stop(); }
   StreamConnections(const StreamConnections&) = delete;
@@ -63,9 +63,9 @@ class StreamConnections {
 
   // Closes every connection and the listening socket; the table can listen() again.
   void stop() {
-    if (idle_timer_ != kernel::EventLoop::kNoTimer) {
+    if (idle_timer_ != runtime::EventLoop::kNoTimer) {
       loop_.cancel(idle_timer_);
-      idle_timer_ = kernel::EventLoop::kNoTimer;
+      idle_timer_ = runtime::EventLoop::kNoTimer;
     }
     std::vector<int> fds;
     for (const auto& [fd, c] : clients_) fds.push_back(fd);
@@ -123,11 +123,11 @@ class StreamConnections {
     }
   }
 
-  kernel::EventLoop& loop_;
+  runtime::EventLoop& loop_;
   StreamConnectionLimits limits_;
   StreamConnectionHooks hooks_;
   int listen_fd_ = -1;
-  kernel::EventLoop::TimerId idle_timer_ = kernel::EventLoop::kNoTimer;
+  runtime::EventLoop::TimerId idle_timer_ = runtime::EventLoop::kNoTimer;
   std::unordered_map<int, std::unique_ptr<Client>> clients_;
 };
 

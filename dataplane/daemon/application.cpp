@@ -21,17 +21,17 @@
 #include "dataplane/daemon/protocol_router.hpp"
 #include "dataplane/daemon/server_announcer.hpp"
 #include "dataplane/daemon/transport_output.hpp"
-#include "dataplane/kernel/event_loop.hpp"
+#include "dataplane/kernel/kernel_lanes.hpp"
 #include "dataplane/kernel/kernel_transport.hpp"
-#include "dataplane/kernel/sctp_stack.hpp"
 #include "dataplane/kernel/udp_multicast_socket.hpp"
+#include "dataplane/runtime/combined_transport.hpp"
+#include "dataplane/runtime/event_loop.hpp"
 #include "registrar/asap/asap_server.hpp"
 #include "registrar/asap/server_announce.hpp"
 #include "registrar/enrp/enrp_server.hpp"
 #include "registrar/handlespace/handlespace.hpp"
 #include "registrar/handlespace/qsbr.hpp"
 #if POOLREG_HAVE_DPDK
-#include "dataplane/dpdk/combined_transport.hpp"
 #include "dataplane/dpdk/dpdk_backend.hpp"
 #endif
 
@@ -81,13 +81,39 @@ IpAddress multicast_interface(const std::vector<IpAddress>& listen) {
   return IpAddress::v4(0u);
 }
 
+// The one address the kernel lanes' UDP sockets bind to: the only unicast address of asap.listen
+// and enrp.listen together; none (the wildcard) when there are several or a wildcard.
+std::optional<IpAddress> single_listen_address(const config::RegistrarConfig& c) {
+  std::optional<IpAddress> only;
+  for (const auto* list : {&c.asap.listen, &c.enrp.listen}) {
+    for (const IpAddress& a : *list) {
+      if (is_unspecified(a) || a.is_multicast()) return std::nullopt;
+      if (only && !(*only == a)) return std::nullopt;
+      only = a;
+    }
+  }
+  return only;
+}
+
 }  // namespace
 
 struct Application::Runtime {
-  explicit Runtime(const DaemonContext& c) : ctx(c), log(c.logger), domain(8) {}
+  // QSBR reader slots: this thread and one per lane (kernel lanes or DPDK poll lcores).
+  explicit Runtime(const DaemonContext& c)
+      : ctx(c), log(c.logger), domain(2 + kernel::KernelLanes::kMaxLanes) {}
 
+  // Start-up, in named steps (build() runs them in order).
   bool build();
+  void build_handlespace();
+  bool build_transports();
+  bool open_listeners();
+  void build_protocol_logic();
+  void start_announce();
   bool start_operator_side();
+  // SCTP on lanes: the kernel lanes or the DPDK poll lcores, joined with TCP by `combined`.
+  bool build_lanes();
+  // Starts the lanes' threads / lcores once the listeners are open.
+  bool start_lanes();
   void service_timers();
   int loop_timeout_ms() const;
   void shutdown();
@@ -99,17 +125,20 @@ struct Application::Runtime {
   handlespace::QsbrDomain domain;
   std::unique_ptr<handlespace::Handlespace> hs;
   std::unique_ptr<handlespace::ReaderContext> reader;
-  kernel::EventLoop loop;
-  std::unique_ptr<kernel::SctpStack> stack;
+  runtime::EventLoop loop;
   ProtocolRouter router;
+  // TCP (ASAP, ENRP) on kernel sockets of this thread, in both backends.
   std::unique_ptr<kernel::KernelTransport> transport;
-  // What the protocol logic talks to: the kernel transport, or in DPDK mode SCTP on the DPDK
-  // backend combined with TCP on the kernel transport.
-  kernel::MessageTransport* wire = nullptr;
+  // SCTP on lanes: kernel lanes (threads on UDP sockets) or, in DPDK mode, the poll lcores.
+  std::unique_ptr<kernel::KernelLanes> kernel_lanes;
 #if POOLREG_HAVE_DPDK
   std::unique_ptr<dpdk::DpdkBackend> dpdk_backend;
-  std::unique_ptr<dpdk::CombinedTransport> combined;
 #endif
+  runtime::LaneTransport* lanes = nullptr;  // the lanes' control-side transport (either backend)
+  // What the protocol logic talks to: SCTP on the lanes combined with TCP on the kernel transport
+  // (or the kernel transport alone when SCTP is off).
+  std::unique_ptr<runtime::CombinedTransport> combined;
+  runtime::MessageTransport* wire = nullptr;
   bool dpdk_mode = false;
   std::unique_ptr<TransportOutput> output;
   OwnedPeForwarder forwarder;
@@ -129,6 +158,7 @@ struct Application::Runtime {
   std::uint16_t asap_tcp = 0;
   std::uint16_t enrp_sctp = 0;
   std::uint16_t enrp_tcp = 0;
+  bool enrp_on = false;  // [enrp] enabled and a transport for it
 
   TimeNs next_reclaim = 0;
   TimeNs next_enrp_watch = 0;
@@ -143,115 +173,106 @@ struct Application::Runtime {
 
 bool Application::Runtime::build() {
   const config::RegistrarConfig& c = ctx.config;
-  const RegistrarId id = ctx.registrar_id;
 #if POOLREG_HAVE_DPDK
   dpdk_mode = c.dpdk.enabled;
 #else
   if (c.dpdk.enabled) log.warn("[dpdk] enabled = true, but the DPDK backend is not built in: using kernel sockets");
 #endif
 
-  // Handlespace and this thread's reader slot.
+  // The named steps, in order: each needs what the ones before built.
+  build_handlespace();
+  if (!build_transports()) return false;
+  if (!open_listeners()) return false;
+  build_protocol_logic();
+  start_announce();
+  if (!start_lanes()) return false;
+  return start_operator_side();
+}
+
+// Handlespace and this thread's reader slot.
+void Application::Runtime::build_handlespace() {
+  const config::RegistrarConfig& c = ctx.config;
+  const RegistrarId id = ctx.registrar_id;
   hs = std::make_unique<handlespace::Handlespace>(
       to_handlespace_config(c, std::max(1u, std::thread::hardware_concurrency())), domain);
   reader = std::make_unique<handlespace::ReaderContext>(domain, id ^ 0x9e3779b97f4a7c15ull);
+}
 
-  // usrsctp: needed for ASAP over SCTP and for ENRP over SCTP.
-  bool enrp_on = c.enrp.enabled;
+// SCTP (ASAP and ENRP over UDP encapsulation) on lanes; TCP on this thread's kernel sockets; the
+// MessageOutput the protocol logic sends through.
+bool Application::Runtime::build_transports() {
+  const config::RegistrarConfig& c = ctx.config;
+  enrp_on = c.enrp.enabled;
   const bool want_sctp = c.asap.sctp || enrp_on;
-  if (want_sctp && c.asap.udp_encapsulation_port == 0) {
-    log.warn("asap.udp_encapsulation_port = 0: SCTP (usrsctp over UDP) is off, ASAP SCTP and ENRP SCTP not served");
-  } else if (want_sctp && !dpdk_mode) {
-    kernel::SctpStackConfig sc;
-    sc.udp_port = c.asap.udp_encapsulation_port;
-    if (c.asap.sctp_heartbeat_interval_ms != 0) sc.heartbeat_interval_ms = c.asap.sctp_heartbeat_interval_ms;
-    std::string error;
-    stack = kernel::SctpStack::create(sc, &error);
-    if (!stack) {
-      log.error("cannot start usrsctp on UDP port {}: {}", sc.udp_port, error);
-      return false;
-    }
-    udp_port = stack->udp_port();
-  }
-
   kernel::KernelTransportConfig tc;
   tc.max_message_size = c.asap.max_message_bytes;
   tc.default_remote_udp_port = ctx.sctp_udp.default_remote;
-  transport = std::make_unique<kernel::KernelTransport>(loop, router, stack.get(), tc);
+  transport = std::make_unique<kernel::KernelTransport>(loop, router, nullptr, tc);
   wire = transport.get();
-#if POOLREG_HAVE_DPDK
-  if (dpdk_mode) {
-    // SCTP on the DPDK port (usrsctp AF_CONN on the poll lcore), TCP on kernel sockets.
-    dpdk::DpdkBackendConfig dc;
-    std::string error;
-    if (dpdk::to_backend_config(c, &dc, &error)) dpdk_backend = dpdk::DpdkBackend::create(dc, loop, router, &error);
-    if (!dpdk_backend) {
-      log.error("DPDK backend: {}", error);
-      return false;
-    }
-    if (c.dpdk.resolve_on_poll_lcore) {
-      if (!dpdk_backend->enable_poll_resolution(*hs, domain, to_asap_config(c, id), &error)) {
-        log.error("DPDK backend: {}", error);
-        return false;
-      }
-      // Resolutions on the poll lcore queue selection feedback (least-used policies) without
-      // waking this loop: drain it (we are every shard's writer) well before a queue fills up.
-      loop.schedule_every(kFeedbackDrainPeriod, [this] { hs->drain_feedback(); });
-    }
-    combined = std::make_unique<dpdk::CombinedTransport>(dpdk_backend->transport(), *transport);
-    wire = combined.get();
-    udp_port = c.asap.udp_encapsulation_port;
+  if (want_sctp && c.asap.udp_encapsulation_port == 0 && !dpdk_mode) {
+    log.warn("asap.udp_encapsulation_port = 0: SCTP (usrsctp over UDP) is off, ASAP SCTP and ENRP SCTP not served");
+  } else if ((want_sctp || dpdk_mode) && !build_lanes()) {
+    return false;
   }
-#endif
-  const bool sctp_available = stack != nullptr || dpdk_mode;
   output = std::make_unique<TransportOutput>(*wire, c.asap.mptcp,
                                              [this](ConnectionId cid, WireProtocol p) { router.note_outgoing(cid, p); });
   for (const auto& [sctp_port, udp] : ctx.sctp_udp.by_sctp_port) output->set_peer_udp_port(sctp_port, udp);
   for (const auto& p : c.enrp.peers)
     if (p.udp_port != 0) output->set_endpoint_udp_port(p.address.address, p.address.port, p.udp_port);
+  return true;
+}
 
-  // Listeners.
+// The ASAP and ENRP listeners (SCTP on the lanes, TCP here); ENRP off when it has no transport.
+bool Application::Runtime::open_listeners() {
+  const config::RegistrarConfig& c = ctx.config;
+  const bool sctp_available = lanes != nullptr;
   const std::vector<IpAddress> asap_bind = bind_addresses(c.asap.listen);
   if (c.asap.sctp && sctp_available) {
     auto r = wire->listen_sctp(WireProtocol::kAsap, asap_bind, c.asap.sctp_port);
-    if (!r.ok) {
-      log.error("ASAP SCTP listener on port {} failed: {} ({})", c.asap.sctp_port, strerror(r.error), r.detail);
+    if (!r) {
+      log.error("ASAP SCTP listener on port {} failed: {} ({})", c.asap.sctp_port, strerror(r.error().error), r.error().detail);
       return false;
     }
-    asap_sctp = r.port;
+    asap_sctp = *r;
   }
   if (c.asap.tcp) {
     auto r = transport->listen_tcp(WireProtocol::kAsap, asap_bind, c.asap.tcp_port, c.asap.mptcp);
-    if (!r.ok) {
-      log.error("ASAP TCP listener on port {} failed: {} ({})", c.asap.tcp_port, strerror(r.error), r.detail);
+    if (!r) {
+      log.error("ASAP TCP listener on port {} failed: {} ({})", c.asap.tcp_port, strerror(r.error().error), r.error().detail);
       return false;
     }
-    asap_tcp = r.port;
+    asap_tcp = *r;
   }
   if (enrp_on) {
     const std::vector<IpAddress> enrp_bind = bind_addresses(c.enrp.listen.empty() ? c.asap.listen : c.enrp.listen);
     if (sctp_available) {
       auto r = wire->listen_sctp(WireProtocol::kEnrp, enrp_bind, c.enrp.sctp_port);
-      if (!r.ok) {
-        log.error("ENRP SCTP listener on port {} failed: {} ({})", c.enrp.sctp_port, strerror(r.error), r.detail);
+      if (!r) {
+        log.error("ENRP SCTP listener on port {} failed: {} ({})", c.enrp.sctp_port, strerror(r.error().error), r.error().detail);
         return false;
       }
-      enrp_sctp = r.port;
+      enrp_sctp = *r;
     }
     if (c.enrp.tcp) {
       auto r = transport->listen_tcp(WireProtocol::kEnrp, enrp_bind, c.enrp.tcp_port, false);
-      if (!r.ok) {
-        log.error("ENRP TCP listener on port {} failed: {} ({})", c.enrp.tcp_port, strerror(r.error), r.detail);
+      if (!r) {
+        log.error("ENRP TCP listener on port {} failed: {} ({})", c.enrp.tcp_port, strerror(r.error().error), r.error().detail);
         return false;
       }
-      enrp_tcp = r.port;
+      enrp_tcp = *r;
     }
     if (enrp_sctp == 0 && enrp_tcp == 0) {
       log.warn("ENRP has no transport (no SCTP stack and enrp.tcp off): running ASAP only");
       enrp_on = false;
     }
   }
+  return true;
+}
 
-  // Protocol logic.
+// AsapServer, EnrpServer (+ multicast), the router between them and the transports.
+void Application::Runtime::build_protocol_logic() {
+  const config::RegistrarConfig& c = ctx.config;
+  const RegistrarId id = ctx.registrar_id;
   asap = std::make_unique<asap::AsapServer>(to_asap_config(c, id), *hs, *reader, *output, loop.clock(),
                                             enrp_on ? &forwarder : nullptr);
   if (enrp_on) {
@@ -280,42 +301,119 @@ bool Application::Runtime::build() {
   }
   router.attach(*wire, *output, *asap, enrp.get());
 
-  if (c.asap.server_announce) {
-    std::vector<std::uint8_t> message;
-    std::vector<IpAddress> addresses;
-    for (const auto& a : c.asap.listen)
-      if (!is_unspecified(a)) addresses.push_back(a);
-    const std::uint16_t tcp_in_announce =
-        c.registrar.mode == config::WireMode::kNextgen ? asap_tcp : static_cast<std::uint16_t>(0);
-    auto r = asap::encode_server_announce(id, addresses, asap_sctp != 0 ? asap_sctp : c.asap.sctp_port,
-                                          wire::ByteSink(message), tcp_in_announce);
-    ServerAnnounceSettings s;
-    s.group = c.asap.announce_address.address;
-    s.port = c.asap.announce_address.port;
-    s.interface_address = multicast_interface(c.asap.listen);
-    s.ttl = static_cast<int>(c.asap.announce_ttl);
-    s.interval = static_cast<TimeNs>(c.asap.announce_interval_ms) * kNsPerMs;
-    std::string error = "encoding failed";
-    if (r.ok()) {
-      auto created = ServerAnnouncer::create(loop, s, std::move(message));
-      if (created)
-        announcer = std::move(created).value();
-      else
-        error = created.error();
+}
+
+// Optional ASAP Server Announce.
+void Application::Runtime::start_announce() {
+  const config::RegistrarConfig& c = ctx.config;
+  const RegistrarId id = ctx.registrar_id;
+  if (!c.asap.server_announce) return;
+  std::vector<std::uint8_t> message;
+  std::vector<IpAddress> addresses;
+  for (const auto& a : c.asap.listen)
+    if (!is_unspecified(a)) addresses.push_back(a);
+  const std::uint16_t tcp_in_announce =
+      c.registrar.mode == config::WireMode::kNextgen ? asap_tcp : static_cast<std::uint16_t>(0);
+  auto r = asap::encode_server_announce(id, addresses, asap_sctp != 0 ? asap_sctp : c.asap.sctp_port,
+                                        wire::ByteSink(message), tcp_in_announce);
+  ServerAnnounceSettings s;
+  s.group = c.asap.announce_address.address;
+  s.port = c.asap.announce_address.port;
+  s.interface_address = multicast_interface(c.asap.listen);
+  s.ttl = static_cast<int>(c.asap.announce_ttl);
+  s.interval = static_cast<TimeNs>(c.asap.announce_interval_ms) * kNsPerMs;
+  std::string error = "encoding failed";
+  if (r.ok()) {
+    auto created = ServerAnnouncer::create(loop, s, std::move(message));
+    if (created)
+      announcer = std::move(created).value();
+    else
+      error = created.error();
+  }
+  if (!announcer) log.warn("Server Announce disabled: {}", error);
+}
+
+bool Application::Runtime::build_lanes() {
+  const config::RegistrarConfig& c = ctx.config;
+  const RegistrarId id = ctx.registrar_id;
+  bool resolving = false;
+#if POOLREG_HAVE_DPDK
+  if (dpdk_mode) {
+    // SCTP on the DPDK port (usrsctp AF_CONN on the poll lcores), TCP on kernel sockets.
+    auto dc = dpdk::to_backend_config(c);
+    auto created = dc ? dpdk::DpdkBackend::create(*dc, loop, router)
+                      : Expected<std::unique_ptr<dpdk::DpdkBackend>, std::string>(unexpected(dc.error()));
+    if (!created) {
+      log.error("DPDK backend: {}", created.error());
+      return false;
     }
-    if (!announcer) log.warn("Server Announce disabled: {}", error);
+    dpdk_backend = std::move(*created);
+    if (c.registrar.resolve_on_lanes && c.dpdk.resolve_on_poll_lcore) {
+      if (auto enabled = dpdk_backend->enable_poll_resolution(*hs, domain, to_asap_config(c, id)); !enabled) {
+        log.error("DPDK backend: {}", enabled.error());
+        return false;
+      }
+      resolving = true;
+    }
+    lanes = &dpdk_backend->transport();
+    udp_port = c.asap.udp_encapsulation_port;
+  }
+#endif
+  if (!dpdk_mode) {
+    kernel::KernelLanesConfig kc;
+    kc.lanes = c.registrar.lanes != 0 ? c.registrar.lanes : kernel::automatic_lane_count();
+    kc.udp_port = c.asap.udp_encapsulation_port;
+    kc.bind_address = single_listen_address(c);
+    kc.engine.max_message_size = c.asap.max_message_bytes;
+    // Real links are rarely above 1500 bytes: keep every SCTP packet (and its IPv6/UDP
+    // encapsulation, 48 bytes) within one Ethernet frame; loopback does not mind.
+    kc.engine.path_mtu = 1500 - 48;
+    if (c.asap.sctp_heartbeat_interval_ms != 0) kc.engine.heartbeat_interval_ms = c.asap.sctp_heartbeat_interval_ms;
+    auto created = kernel::KernelLanes::create(kc, loop, router);
+    if (!created) {
+      log.error("SCTP lanes: {}", created.error());
+      return false;
+    }
+    kernel_lanes = std::move(*created);
+    if (c.registrar.resolve_on_lanes) {
+      if (auto enabled = kernel_lanes->enable_lane_resolution(*hs, domain, to_asap_config(c, id)); !enabled) {
+        log.error("SCTP lanes: {}", enabled.error());
+        return false;
+      }
+      resolving = true;
+    }
+    lanes = &kernel_lanes->transport();
+    udp_port = kernel_lanes->udp_port();
+  }
+  lanes->set_default_remote_udp_port(ctx.sctp_udp.default_remote);
+  if (resolving) {
+    // Resolutions on the lanes queue selection feedback (least-used policies) without waking
+    // this loop: drain it (we are every shard's writer) well before a queue fills up.
+    loop.schedule_every(kFeedbackDrainPeriod, [this] { hs->drain_feedback(); });
+  }
+  combined = std::make_unique<runtime::CombinedTransport>(*lanes, *transport);
+  wire = combined.get();
+  return true;
+}
+
+bool Application::Runtime::start_lanes() {
+  if (kernel_lanes) {
+    if (auto started = kernel_lanes->start(); !started) {
+      log.error("SCTP lanes: {}", started.error());
+      return false;
+    }
+    log.info("SCTP: {}", kernel_lanes->describe());
   }
 #if POOLREG_HAVE_DPDK
   if (dpdk_backend) {
-    std::string error;
-    if (!dpdk_backend->start(&error)) {
-      log.error("DPDK backend: {}", error);
+    if (auto started = dpdk_backend->start(); !started) {
+      log.error("DPDK backend: {}", started.error());
       return false;
     }
     log.info("DPDK backend: {}", dpdk_backend->describe());
   }
 #endif
-  return start_operator_side();
+  return true;
 }
 
 bool Application::Runtime::start_operator_side() {
@@ -327,6 +425,20 @@ bool Application::Runtime::start_operator_side() {
   b.enrp = enrp.get();
   b.transport = wire;
   b.resolution_latency = &resolution_latency;
+  if (kernel_lanes) {
+    // Each lane's single-writer counters, read with relaxed loads on this (the control) thread.
+    b.poll_lanes = [lanes = kernel_lanes.get()] {
+      std::vector<control::PollLaneStats> stats;
+      for (std::size_t i = 0; i < lanes->lane_count(); ++i) {
+        control::PollLaneStats lane;
+        lane.lcore = static_cast<unsigned>(i);  // a kernel lane is named by its index
+        lanes->counters(i).for_each_counter(
+            [&lane](const char* name, std::uint64_t value) { lane.counters.emplace_back(name, value); });
+        stats.push_back(std::move(lane));
+      }
+      return stats;
+    };
+  }
 #if POOLREG_HAVE_DPDK
   if (dpdk_backend) {
     // Each lane's single-writer counters, read with relaxed loads on this (the control) thread.
@@ -464,9 +576,7 @@ void Application::Runtime::shutdown() {
   router.attach(*wire, *output, *asap, nullptr);
   forwarder.set(nullptr);
   transport->close_all();
-#if POOLREG_HAVE_DPDK
-  if (dpdk_backend) dpdk_backend->transport().close_all();
-#endif
+  if (lanes != nullptr) lanes->close_all();
   const TimeNs deadline = loop.now() + kShutdownFlush;
   while (wire->connection_count() > 0 && loop.now() < deadline) {
     loop.run_once(10);
@@ -475,8 +585,9 @@ void Application::Runtime::shutdown() {
   loop.run_once(0);  // deliver the deferred on_closed callbacks
   if (wire->connection_count() > 0)
     log.warn("{} associations still closing at exit", wire->connection_count());
+  if (kernel_lanes) kernel_lanes->stop();  // the lanes finish the SHUTDOWNs (bounded)
 #if POOLREG_HAVE_DPDK
-  if (dpdk_backend) dpdk_backend->stop();  // the poll lcore finishes the SHUTDOWNs (bounded)
+  if (dpdk_backend) dpdk_backend->stop();  // the poll lcores finish the SHUTDOWNs (bounded)
 #endif
 }
 

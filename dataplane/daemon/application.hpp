@@ -1,16 +1,21 @@
-// Application: the protocol service poolregd runs (replaces the placeholder IdleService).
+// Application: the protocol service poolregd runs.
 //
-// What it builds from the RegistrarConfig, all on the main thread, which is also the event-loop
-// thread, the writer of every handlespace shard and the one online QSBR reader:
+// What it builds from the RegistrarConfig, in named steps (Runtime::build: handlespace, then
+// build_lanes + the kernel transport, listeners, protocol logic, announce, start_lanes,
+// start_operator_side), all on the main thread, which is also the event-loop ("control") thread,
+// the writer of every handlespace shard and a QSBR reader:
 //   QsbrDomain + Handlespace (limits, shard count) + ReaderContext (online while the loop runs,
-//   quiescent once per loop iteration), EventLoop, SctpStack (usrsctp, UDP encapsulation port of
-//   [asap]), KernelTransport with the ASAP SCTP + ASAP TCP listeners and the ENRP SCTP (and TCP)
-//   listener, TransportOutput (MessageOutput), AsapServer, EnrpServer (when [enrp].enabled),
-//   ProtocolRouter (MessageHandler: ASAP -> AsapServer, ENRP -> EnrpServer, wrong PPID -> abort),
-//   optional ENRP multicast socket and ASAP Server Announce sender.
-// DPDK mode ([dpdk] enabled, poolregd --dpdk): no SctpStack; SCTP runs on the DPDK backend
-// (dataplane/dpdk/dpdk_backend.hpp: poll lcore with usrsctp AF_CONN, rings to this thread) and the
-// KernelTransport serves TCP only; a CombinedTransport joins them for the protocol logic.
+//   quiescent once per loop iteration), EventLoop; SCTP on lanes (build_lanes): the kernel lanes
+//   (dataplane/kernel/kernel_lanes.hpp: registrar.lanes threads, each a UDP socket of one
+//   SO_REUSEPORT group on asap.udp_encapsulation_port and its own usrsctp copy) or, in DPDK mode
+//   ([dpdk] enabled, poolregd --dpdk), the poll lcores (dataplane/dpdk/dpdk_backend.hpp); both
+//   reached through the same runtime::LaneTransport and, with registrar.resolve_on_lanes,
+//   answering Handle Resolutions on the lanes. TCP (ASAP, ENRP) stays on this thread's
+//   KernelTransport; a runtime::CombinedTransport joins the two for the protocol logic:
+//   the ASAP SCTP + ASAP TCP listeners and the ENRP SCTP (and TCP) listener, TransportOutput
+//   (MessageOutput), AsapServer, EnrpServer (when [enrp].enabled), ProtocolRouter
+//   (MessageHandler: ASAP -> AsapServer, ENRP -> EnrpServer, wrong PPID -> abort), optional ENRP
+//   multicast socket and ASAP Server Announce sender.
 // The loop: run_once(timeout up to the next protocol timer, at most 100 ms), then the protocol
 // timers (AsapServer/EnrpServer run_timers at their next_timer_due), selection feedback drain,
 // QSBR reclaim every 100 ms, Server Announce start once ENRP start-up is over.

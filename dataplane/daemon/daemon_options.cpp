@@ -23,6 +23,7 @@ std::optional<int> parse_daemon_options(int argc, const char* const* argv, Daemo
   std::string log_level;
   std::string id;
   std::string mode;
+  std::string lanes;
   bool version = false;
 
   app.add_option("-c,--config", options->config_path,
@@ -40,6 +41,9 @@ std::optional<int> parse_daemon_options(int argc, const char* const* argv, Daemo
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   app.add_option("--id", id, "Same as --set registrar.id=ID (decimal or 0x hex; 0 = random)")
       ->type_name("ID");
+  app.add_option("--lanes", lanes,
+                 "Same as --set registrar.lanes=N: SCTP lanes on kernel sockets (threads, 0 = every CPU but one)")
+      ->type_name("N");
   app.add_option("--mode", mode, "Same as --set registrar.mode=MODE")
       ->check(CLI::IsMember({"rfc", "nextgen"}));
   app.add_option("--listen", listen,
@@ -101,6 +105,7 @@ std::optional<int> parse_daemon_options(int argc, const char* const* argv, Daemo
     options->overrides.push_back(*o);
   }
   if (!mode.empty()) options->overrides.push_back({"registrar.mode", mode});
+  if (!lanes.empty()) options->overrides.push_back({"registrar.lanes", lanes});
   if (!id.empty()) options->overrides.push_back({"registrar.id", id});
   if (!listen.empty()) {
     std::string list = "[";

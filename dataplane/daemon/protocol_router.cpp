@@ -5,7 +5,7 @@
 
 namespace poolreg::daemon {
 
-void ProtocolRouter::attach(kernel::MessageTransport& transport, TransportOutput& output, asap::AsapServer& asap,
+void ProtocolRouter::attach(runtime::MessageTransport& transport, TransportOutput& output, asap::AsapServer& asap,
                             enrp::EnrpServer* enrp) {
   transport_ = &transport;
   output_ = &output;
@@ -33,7 +33,7 @@ void ProtocolRouter::on_connected(ConnectionId id, const ConnectionPeer& peer) {
   enrp_->on_connection_up(id, peer);
 }
 
-void ProtocolRouter::on_message(ConnectionId id, const kernel::MessageInfo& info,
+void ProtocolRouter::on_message(ConnectionId id, const runtime::MessageInfo& info,
                                 std::span<const std::uint8_t> bytes) {
   WireProtocol expected;
   if (auto it = protocols_.find(id); it != protocols_.end()) {
@@ -77,13 +77,13 @@ void ProtocolRouter::on_activity(ConnectionId id) {
   if (it != protocols_.end() && it->second == WireProtocol::kAsap && asap_ != nullptr) asap_->on_activity(id);
 }
 
-void ProtocolRouter::on_closed(ConnectionId id, kernel::CloseReason reason) {
+void ProtocolRouter::on_closed(ConnectionId id, runtime::CloseReason reason) {
   auto it = protocols_.find(id);
   if (it == protocols_.end()) return;  // never reported up nor opened by us
   const WireProtocol protocol = it->second;
   protocols_.erase(it);
   spdlog::debug("connection {} ({}) closed: {}", id, to_string(protocol),
-                kernel::to_string(reason));
+                runtime::to_string(reason));
   if (protocol == WireProtocol::kAsap) {
     if (asap_ != nullptr) asap_->on_connection_closed(id);
   } else if (enrp_ != nullptr) {

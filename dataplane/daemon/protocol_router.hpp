@@ -1,4 +1,4 @@
-// ProtocolRouter: the daemon's kernel::MessageHandler. Routes every transport event to the
+// ProtocolRouter: the daemon's runtime::MessageHandler. Routes every transport event to the
 // protocol logic by the connection's protocol (the listener that accepted it or the connect()
 // that opened it): ASAP -> AsapServer, ENRP -> EnrpServer.
 //
@@ -16,7 +16,7 @@
 #include <unordered_map>
 
 #include "dataplane/daemon/transport_output.hpp"
-#include "dataplane/kernel/message_transport.hpp"
+#include "dataplane/runtime/message_transport.hpp"
 #include "registrar/asap/asap_server.hpp"
 #include "registrar/common/latency_histogram.hpp"
 #include "registrar/enrp/enrp_server.hpp"
@@ -31,12 +31,12 @@ struct RouterCounters {
   std::uint64_t unknown_ppid = 0;
 };
 
-class ProtocolRouter final : public kernel::MessageHandler {
+class ProtocolRouter final : public runtime::MessageHandler {
  public:
   ProtocolRouter() = default;
 
   // transport: to abort offending connections. enrp may be null (ASAP only).
-  void attach(kernel::MessageTransport& transport, TransportOutput& output, asap::AsapServer& asap,
+  void attach(runtime::MessageTransport& transport, TransportOutput& output, asap::AsapServer& asap,
               enrp::EnrpServer* enrp);
   void note_outgoing(ConnectionId id, WireProtocol protocol) { protocols_[id] = protocol; }
   // Handle Resolutions are timed (receive -> answer handed to the transport) into this
@@ -44,9 +44,9 @@ class ProtocolRouter final : public kernel::MessageHandler {
   void set_resolution_latency(LatencyHistogram* histogram) noexcept { resolution_latency_ = histogram; }
 
   void on_connected(ConnectionId id, const ConnectionPeer& peer) override;
-  void on_message(ConnectionId id, const kernel::MessageInfo& info,
+  void on_message(ConnectionId id, const runtime::MessageInfo& info,
                   std::span<const std::uint8_t> bytes) override;
-  void on_closed(ConnectionId id, kernel::CloseReason reason) override;
+  void on_closed(ConnectionId id, runtime::CloseReason reason) override;
   void on_unknown_ppid(ConnectionId id, std::uint32_t ppid) override;
   // Handle Resolutions answered by the DPDK poll lcore: the ASAP association is in use.
   void on_activity(ConnectionId id) override;
@@ -55,7 +55,7 @@ class ProtocolRouter final : public kernel::MessageHandler {
   std::size_t tracked_connections() const noexcept { return protocols_.size(); }
 
  private:
-  kernel::MessageTransport* transport_ = nullptr;
+  runtime::MessageTransport* transport_ = nullptr;
   TransportOutput* output_ = nullptr;
   asap::AsapServer* asap_ = nullptr;
   enrp::EnrpServer* enrp_ = nullptr;

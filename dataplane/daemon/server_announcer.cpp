@@ -4,7 +4,7 @@
 namespace poolreg::daemon {
 
 Expected<std::unique_ptr<ServerAnnouncer>, std::string> ServerAnnouncer::create(
-    kernel::EventLoop& loop, const ServerAnnounceSettings& settings, std::vector<std::uint8_t> message) {
+    runtime::EventLoop& loop, const ServerAnnounceSettings& settings, std::vector<std::uint8_t> message) {
   if (message.empty()) return unexpected(std::string("empty Server Announce message"));
   kernel::UdpMulticastConfig mc;
   mc.group = settings.group;
@@ -19,7 +19,7 @@ Expected<std::unique_ptr<ServerAnnouncer>, std::string> ServerAnnouncer::create(
       new ServerAnnouncer(loop, settings, std::move(socket).value(), std::move(message)));
 }
 
-ServerAnnouncer::ServerAnnouncer(kernel::EventLoop& loop, const ServerAnnounceSettings& settings,
+ServerAnnouncer::ServerAnnouncer(runtime::EventLoop& loop, const ServerAnnounceSettings& settings,
                                  std::unique_ptr<kernel::UdpMulticastSocket> socket, std::vector<std::uint8_t> message)
     : loop_(loop),
       settings_(settings),
@@ -28,7 +28,7 @@ ServerAnnouncer::ServerAnnouncer(kernel::EventLoop& loop, const ServerAnnounceSe
       random_(std::random_device{}()) {}
 
 ServerAnnouncer::~ServerAnnouncer() {
-  if (timer_ != kernel::EventLoop::kNoTimer) loop_.cancel(timer_);
+  if (timer_ != runtime::EventLoop::kNoTimer) loop_.cancel(timer_);
 }
 
 void ServerAnnouncer::start() {

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/kernel/event_loop.hpp"
+#include "dataplane/runtime/event_loop.hpp"
 #include "dataplane/kernel/udp_multicast_socket.hpp"
 #include "registrar/common/expected.hpp"
 
@@ -31,27 +31,27 @@ class ServerAnnouncer {
  public:
   // The announcer, or why not: the socket cannot be opened or the message is empty.
   static Expected<std::unique_ptr<ServerAnnouncer>, std::string> create(
-      kernel::EventLoop& loop, const ServerAnnounceSettings& settings, std::vector<std::uint8_t> message);
+      runtime::EventLoop& loop, const ServerAnnounceSettings& settings, std::vector<std::uint8_t> message);
   ~ServerAnnouncer();
   ServerAnnouncer(const ServerAnnouncer&) = delete;
   ServerAnnouncer& operator=(const ServerAnnouncer&) = delete;
 
   void start();
-  bool started() const noexcept { return timer_ != kernel::EventLoop::kNoTimer; }
+  bool started() const noexcept { return timer_ != runtime::EventLoop::kNoTimer; }
   std::uint64_t sent() const noexcept { return socket_->sent(); }
   std::uint64_t send_errors() const noexcept { return socket_->send_errors(); }
 
  private:
-  ServerAnnouncer(kernel::EventLoop& loop, const ServerAnnounceSettings& settings,
+  ServerAnnouncer(runtime::EventLoop& loop, const ServerAnnounceSettings& settings,
                   std::unique_ptr<kernel::UdpMulticastSocket> socket, std::vector<std::uint8_t> message);
   void announce();
 
-  kernel::EventLoop& loop_;
+  runtime::EventLoop& loop_;
   ServerAnnounceSettings settings_;
   std::unique_ptr<kernel::UdpMulticastSocket> socket_;
   std::vector<std::uint8_t> message_;
   std::mt19937_64 random_;
-  kernel::EventLoop::TimerId timer_ = kernel::EventLoop::kNoTimer;
+  runtime::EventLoop::TimerId timer_ = runtime::EventLoop::kNoTimer;
 };
 
 }  // namespace poolreg::daemon

@@ -3,12 +3,12 @@
 
 namespace poolreg::daemon {
 
-TransportOutput::TransportOutput(kernel::MessageTransport& transport, bool mptcp,
+TransportOutput::TransportOutput(runtime::MessageTransport& transport, bool mptcp,
                                  std::function<void(ConnectionId, WireProtocol)> on_connect)
     : transport_(transport), mptcp_(mptcp), on_connect_(std::move(on_connect)) {}
 
 bool TransportOutput::send(ConnectionId connection, WireProtocol protocol, std::span<const std::uint8_t> message) {
-  const bool ok = kernel::send_ok(transport_.send(connection, protocol, message));
+  const bool ok = runtime::send_ok(transport_.send(connection, protocol, message));
   if (!ok) ++counters_.sends_failed;
   return ok;
 }

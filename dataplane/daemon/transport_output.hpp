@@ -20,7 +20,7 @@
 #include <string>
 #include <utility>
 
-#include "dataplane/kernel/message_transport.hpp"
+#include "dataplane/runtime/message_transport.hpp"
 #include "registrar/common/message_output.hpp"
 
 namespace poolreg::daemon {
@@ -35,7 +35,7 @@ class TransportOutput final : public MessageOutput {
  public:
   // on_connect: told about every id connect() hands out (the router needs the protocol of
   // outgoing ids, whose on_closed(kConnectFailed) may come without on_connected).
-  TransportOutput(kernel::MessageTransport& transport, bool mptcp,
+  TransportOutput(runtime::MessageTransport& transport, bool mptcp,
                   std::function<void(ConnectionId, WireProtocol)> on_connect);
 
   bool send(ConnectionId connection, WireProtocol protocol, std::span<const std::uint8_t> message) override;
@@ -60,7 +60,7 @@ class TransportOutput final : public MessageOutput {
   using Key = std::pair<std::string, std::uint16_t>;  // raw address bytes, SCTP port
   static Key key_of(const IpAddress& a, std::uint16_t port);
 
-  kernel::MessageTransport& transport_;
+  runtime::MessageTransport& transport_;
   bool mptcp_;
   std::function<void(ConnectionId, WireProtocol)> on_connect_;
   std::map<Key, std::uint16_t> learned_;

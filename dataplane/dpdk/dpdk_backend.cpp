@@ -16,7 +16,7 @@
 #include <cstring>
 #include <exception>
 
-#include "dataplane/dpdk/combined_transport.hpp"
+#include "dataplane/runtime/combined_transport.hpp"
 
 namespace poolreg::dpdk {
 namespace {
@@ -57,7 +57,7 @@ void add_address(InterfaceConfig& i, const IpAddress& a) {
 
 }  // namespace
 
-bool to_backend_config(const config::RegistrarConfig& c, DpdkBackendConfig* out, std::string* error) {
+Expected<DpdkBackendConfig, std::string> to_backend_config(const config::RegistrarConfig& c) {
   DpdkBackendConfig b;
   b.eal_argv = {"poolregd"};
   if (!c.dpdk.lcores.empty()) {
@@ -74,52 +74,46 @@ bool to_backend_config(const config::RegistrarConfig& c, DpdkBackendConfig* out,
   for (const auto& a : c.asap.listen) add_address(b.interface, a);
   for (const auto& a : c.enrp.listen) add_address(b.interface, a);
   if (b.interface.ipv4.empty() && b.interface.ipv6.empty()) {
-    if (error)
-      *error =
+    return unexpected(std::string(
           "DPDK mode needs the registrar's own unicast address(es) in asap.listen (e.g. --listen 10.0.0.1); "
-          "wildcard and loopback addresses cannot be answered for on a DPDK port";
-    return false;
+          "wildcard and loopback addresses cannot be answered for on a DPDK port"));
   }
   if (c.asap.udp_encapsulation_port == 0) {
-    if (error) *error = "DPDK mode carries SCTP over UDP: asap.udp_encapsulation_port must not be 0";
-    return false;
+    return unexpected(std::string("DPDK mode carries SCTP over UDP: asap.udp_encapsulation_port must not be 0"));
   }
   b.interface.sctp_udp_port = c.asap.udp_encapsulation_port;
   b.engine.max_message_size = c.asap.max_message_bytes;
   if (c.asap.sctp_heartbeat_interval_ms != 0)
     b.engine.heartbeat_interval_ms = c.asap.sctp_heartbeat_interval_ms;
-  *out = std::move(b);
-  return true;
+  return b;
 }
 
-std::unique_ptr<DpdkBackend> DpdkBackend::create(const DpdkBackendConfig& config, kernel::EventLoop& loop,
-                                                 kernel::MessageHandler& handler, std::string* error) {
+Expected<std::unique_ptr<DpdkBackend>, std::string> DpdkBackend::create(const DpdkBackendConfig& config,
+                                                                        runtime::EventLoop& loop,
+                                                                        runtime::MessageHandler& handler) {
   std::unique_ptr<DpdkBackend> b(new DpdkBackend());
   b->config_ = config;
-  b->ids_.store(kDpdkConnectionIdBase);
-  b->eal_ = EalRuntime::init(config.eal_argv, error);
-  if (!b->eal_) return nullptr;
+  b->ids_.store(runtime::kLaneConnectionIdBase);
+  auto eal = EalRuntime::init(config.eal_argv);
+  if (!eal) return unexpected(eal.error());
+  b->eal_ = std::move(*eal);
   std::vector<unsigned> lcores;
   for (unsigned l = rte_get_next_lcore(-1, /*skip_main=*/1, /*wrap=*/0); l < RTE_MAX_LCORE;
        l = rte_get_next_lcore(l, 1, 0))
     lcores.push_back(l);
   if (lcores.empty()) {
-    if (error)
-      *error = "the DPDK backend needs two lcores: the main (control) lcore and a poll lcore (e.g. -l 0-1)";
-    return nullptr;
+    return unexpected(std::string("the DPDK backend needs two lcores: the main (control) lcore and a poll lcore (e.g. -l 0-1)"));
   }
   std::vector<std::uint16_t> port_ids = config.port_ids;
   if (port_ids.empty()) {
     std::uint16_t p;
     RTE_ETH_FOREACH_DEV(p) { port_ids.push_back(p); }
     if (port_ids.empty()) {
-      if (error) *error = "no DPDK port probed (give a device or a --vdev in the EAL arguments)";
-      return nullptr;
+      return unexpected(std::string("no DPDK port probed (give a device or a --vdev in the EAL arguments)"));
     }
   }
   if (port_ids.size() > kMaxPorts) {
-    if (error) *error = std::to_string(port_ids.size()) + " DPDK ports; at most " + std::to_string(kMaxPorts);
-    return nullptr;
+    return unexpected(std::to_string(port_ids.size()) + " DPDK ports; at most " + std::to_string(kMaxPorts));
   }
   // One mbuf pool per NUMA socket that has poll lcores: a lane receives into and builds frames
   // from memory of its own socket.
@@ -134,8 +128,7 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const DpdkBackendConfig& config
       pool = rte_pktmbuf_pool_create(name.c_str(), std::max(config.mempool_size, needed), 256, 0,
                                      RTE_MBUF_DEFAULT_BUF_SIZE, static_cast<int>(socket));
       if (pool == nullptr) {
-        if (error) *error = "mbuf pool on socket " + std::to_string(socket) + ": " + rte_strerror(rte_errno);
-        return nullptr;
+        return unexpected("mbuf pool on socket " + std::to_string(socket) + ": " + rte_strerror(rte_errno));
       }
     }
     lane_pools.push_back(pool);
@@ -144,8 +137,9 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const DpdkBackendConfig& config
   // path MTU is the smallest port's.
   std::uint16_t smallest_mtu = 65535;
   for (std::uint16_t id : port_ids) {
-    auto port = DpdkPort::open({.port_id = id, .queues = static_cast<std::uint16_t>(lcores.size())}, lane_pools, error);
-    if (!port) return nullptr;
+    auto opened = DpdkPort::open({.port_id = id, .queues = static_cast<std::uint16_t>(lcores.size())}, lane_pools);
+    if (!opened) return unexpected(opened.error());
+    std::unique_ptr<DpdkPort> port = std::move(*opened);
     auto interface = std::make_unique<InterfaceConfig>(config.interface);
     interface->mac = port->mac();
     interface->mtu = port->mtu();
@@ -159,63 +153,56 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const DpdkBackendConfig& config
   b->counters_ = std::make_unique<LcoreCounters[]>(RTE_MAX_LCORE);
   b->wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (b->wake_fd_ < 0) {
-    if (error) *error = std::string("eventfd: ") + std::strerror(errno);
-    return nullptr;
+    return unexpected(std::string("eventfd: ") + std::strerror(errno));
   }
   for (unsigned lcore : lcores)
-    if (!b->add_lane(lcore, error)) return nullptr;
+    if (auto added = b->add_lane(lcore); !added) return unexpected(added.error());
   b->inboxes_.clear();
   for (auto& lane : b->lanes_) b->inboxes_.push_back(lane->inbox);
-  std::vector<TransportLane> transport_lanes;
+  std::vector<runtime::LaneTransport::Lane> transport_lanes;
   for (std::size_t i = 0; i < b->lanes_.size(); ++i) {
     Lane& lane = *b->lanes_[i];
     if (b->lanes_.size() > 1)
       for (auto& processor : lane.processors)
         processor->set_steering(
             Steering{static_cast<unsigned>(i), static_cast<unsigned>(b->lanes_.size()), b->inboxes_.data()});
-    transport_lanes.push_back(TransportLane{lane.rings, lane.engine.get()});
+    transport_lanes.push_back(runtime::LaneTransport::Lane{lane.rings, lane.engine.get()});
   }
-  b->transport_ = std::make_unique<DpdkSctpTransport>(loop, handler, std::move(transport_lanes), b->ids_,
-                                                      config.engine.max_message_size);
+  b->transport_ = std::make_unique<runtime::LaneTransport>(loop, handler, std::move(transport_lanes), b->ids_,
+                                                           config.engine.max_message_size);
   b->telemetry_.counters = b->counters_.get();
   b->telemetry_.poll_lcores = lcores;
   set_telemetry_source(&b->telemetry_);
   return b;
 }
 
-bool DpdkBackend::add_lane(unsigned lcore, std::string* error) {
+Expected<void, std::string> DpdkBackend::add_lane(unsigned lcore) {
   auto lane = std::make_unique<Lane>();
   const std::size_t index = lanes_.size();
   lane->lcore = lcore;
   const int socket = static_cast<int>(socket_of(lcore));
   const std::string suffix = "_" + std::to_string(index);
-  lane->rings.wake_fd = wake_fd_;
-  lane->rings.commands =
-      rte_ring_create(("poolreg_cmd" + suffix).c_str(), kRingSize, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
-  lane->rings.events =
-      rte_ring_create(("poolreg_evt" + suffix).c_str(), kRingSize, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  lane->commands = std::make_unique<runtime::LaneRing>(kRingSize);
+  lane->events = std::make_unique<runtime::LaneRing>(kRingSize);
+  lane->rings = runtime::LaneRings{lane->commands.get(), lane->events.get(), wake_fd_, -1};  // poll lcores poll
   // The inbox has many producers (every other lane) and one consumer.
   lane->inbox = rte_ring_create(("poolreg_steer" + suffix).c_str(), kInboxSize, socket, RING_F_SC_DEQ);
   Lane& l = *lane;
   lanes_.push_back(std::move(lane));  // from here on the destructor frees what was made
-  if (l.rings.commands == nullptr || l.rings.events == nullptr || l.inbox == nullptr) {
-    if (error) *error = "cannot create the rings of poll lcore " + std::to_string(lcore);
-    return false;
-  }
-  kernel::UsrsctpStack* stack = &kernel::UsrsctpStack::linked();
+  if (l.inbox == nullptr) return unexpected("cannot create the steering inbox of poll lcore " + std::to_string(lcore));
+  sctp::UsrsctpStack* stack = &sctp::UsrsctpStack::linked();
   if (index > 0) {
-    std::string why;
-    l.private_stack = kernel::UsrsctpStack::load_private(&why);
-    if (!l.private_stack) {
-      if (error)
-        *error = "poll lcore " + std::to_string(lcore) + " needs its own usrsctp copy: " + why +
-                 " (use fewer worker lcores in the EAL core list)";
-      return false;
-    }
+    auto loaded = sctp::UsrsctpStack::load_private();
+    if (!loaded)
+      return unexpected("poll lcore " + std::to_string(lcore) + " (lane " + std::to_string(index) +
+                        ") needs its own usrsctp copy: " + loaded.error() + "; " + sctp::kLaneCeilingHint +
+                        " (fewer worker lcores in the EAL core list)");
+    l.private_stack = std::move(*loaded);
     stack = l.private_stack.get();
   }
-  l.engine = SctpConnEngine::create(config_.engine, ids_, error, stack);
-  if (!l.engine) return false;
+  auto engine = sctp::SctpEngine::create(config_.engine, ids_, stack);
+  if (!engine) return unexpected(engine.error());
+  l.engine = std::move(*engine);
   // One processor per port (its MAC, its TX batch, its neighbours), all on this lane's counters
   // and engine.
   std::vector<PacketProcessor*> processors;
@@ -226,52 +213,49 @@ bool DpdkBackend::add_lane(unsigned lcore, std::string* error) {
     processors.push_back(l.processors.back().get());
     lane_ports.push_back(LanePort{ports_[p]->id(), index < ports_[p]->rx_queues(), l.processors.back().get()});
   }
-  l.event_sink = std::make_unique<RingEventSink>(l.rings);
-  l.engine->attach(std::move(processors), l.event_sink.get());
+  l.event_sink = std::make_unique<runtime::LaneEventSink>(l.rings);
+  std::vector<sctp::SctpPacketPath*> paths(processors.begin(), processors.end());
+  l.engine->attach(std::move(paths), l.event_sink.get(), &counters_[lcore]);
   PollLoopConfig pc;
   pc.queue_id = static_cast<std::uint16_t>(index);
   pc.inbox = l.inbox;
   pc.burst = config_.burst;
   pc.idle_sleep_us = config_.idle_sleep_us;
   l.poll = std::make_unique<PollLoop>(pc, std::move(lane_ports), *l.engine, *l.event_sink, l.rings.commands);
-  return true;
+  return {};
 }
 
-bool DpdkBackend::enable_poll_resolution(const handlespace::Handlespace& hs, handlespace::QsbrDomain& domain,
-                                         const asap::AsapConfig& asap, std::string* error) {
-  if (launched_ || (!lanes_.empty() && lanes_.front()->resolver)) {
-    if (error) *error = "poll-lcore resolution must be enabled once, before start()";
-    return false;
-  }
+Expected<void, std::string> DpdkBackend::enable_poll_resolution(const handlespace::Handlespace& hs,
+                                                                 handlespace::QsbrDomain& domain,
+                                                                 const asap::AsapConfig& asap) {
+  if (launched_ || (!lanes_.empty() && lanes_.front()->resolver))
+    return unexpected(std::string("poll-lcore resolution must be enabled once, before start()"));
   for (std::size_t i = 0; i < lanes_.size(); ++i) {
     Lane& lane = *lanes_[i];
     try {
-      lane.resolver = std::make_unique<PollResolver>(hs, domain, asap, counters_[lane.lcore], clock_,
+      lane.resolver = std::make_unique<runtime::LaneResolver>(hs, domain, asap, counters_[lane.lcore], clock_,
                                                      (asap.registrar_id ^ 0x2545f4914f6cdd1dull) + i);
     } catch (const std::exception& e) {
-      if (error) *error = "poll-lcore resolution on lcore " + std::to_string(lane.lcore) + ": " + e.what();
-      return false;
+      return unexpected("poll-lcore resolution on lcore " + std::to_string(lane.lcore) + ": " + e.what());
     }
     lane.engine->set_local_answerer(lane.resolver.get());
     lane.poll->set_resolver(lane.resolver.get());
   }
-  return true;
+  return {};
 }
 
-bool DpdkBackend::start(std::string* error) {
+Expected<void, std::string> DpdkBackend::start() {
   for (auto& port : ports_) port->wait_link_up(1000);  // virtual devices are up at once; a NIC may take a moment
   transport_->mark_started();
   for (auto& lane : lanes_) {
     const int rc = rte_eal_remote_launch(&PollLoop::lcore_main, lane->poll.get(), lane->lcore);
     if (rc != 0) {
-      if (error)
-        *error = "cannot launch the poll lcore " + std::to_string(lane->lcore) + ": " + rte_strerror(-rc);
       stop();
-      return false;
+      return unexpected("cannot launch the poll lcore " + std::to_string(lane->lcore) + ": " + rte_strerror(-rc));
     }
     launched_ = true;
   }
-  return true;
+  return {};
 }
 
 void DpdkBackend::stop() {
@@ -284,15 +268,10 @@ void DpdkBackend::stop() {
 
 void DpdkBackend::free_rings(Lane& lane) {
   // Events/commands still in the rings own heap objects; the inbox holds mbufs.
+  runtime::drain_and_free(lane.rings);
+  lane.commands.reset();
+  lane.events.reset();
   void* obj;
-  if (lane.rings.events != nullptr) {
-    while (rte_ring_dequeue(lane.rings.events, &obj) == 0) delete static_cast<TransportEvent*>(obj);
-    rte_ring_free(lane.rings.events);
-  }
-  if (lane.rings.commands != nullptr) {
-    while (rte_ring_dequeue(lane.rings.commands, &obj) == 0) delete static_cast<TransportCommand*>(obj);
-    rte_ring_free(lane.rings.commands);
-  }
   if (lane.inbox != nullptr) {
     while (rte_ring_dequeue(lane.inbox, &obj) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
     rte_ring_free(lane.inbox);

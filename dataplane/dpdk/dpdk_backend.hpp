@@ -3,17 +3,17 @@
 // What runs where:
 // - main lcore = control lcore: the daemon's EventLoop thread. It runs the registrar logic
 //   (AsapServer, EnrpServer, handlespace writes, timers), the control socket, metrics, TCP on
-//   kernel sockets, and DpdkSctpTransport (rings to the poll lcores). It never polls a port and
+//   kernel sockets, and runtime::LaneTransport (rings to the poll lcores). It never polls a port and
 //   never calls usrsctp.
 // - every worker lcore of the EAL core list is a poll lcore, lane i: TX on port queue i, RX on
 //   queue i when the port has that many (RSS over them where the port offers it),
 //   Ethernet/ARP/IPv4/IPv6/ICMP/UDP (PacketProcessor), its own copy of usrsctp (lane 0: the
-//   linked one; lane i > 0: a private dlmopen'd copy, kernel::UsrsctpStack) in AF_CONN mode with
-//   usrsctp_init_nothreads (SctpConnEngine) including usrsctp's timers, and its own rings to the
+//   linked one; lane i > 0: a private dlmopen'd copy, sctp::UsrsctpStack) in AF_CONN mode with
+//   no usrsctp threads (sctp::SctpEngine) including usrsctp's timers, and its own rings to the
 //   control lcore. SCTP frames are steered by peer (IP, UDP port) to the lane that owns them
 //   (steering.hpp), so an association lives on exactly one lcore. With enable_poll_resolution()
 //   (dpdk.resolve_on_poll_lcore) each lane answers ASAP Handle Resolutions itself against the
-//   lock-free handlespace (a PollResolver and QSBR reader slot per lane); every other decoded SCTP
+//   lock-free handlespace (a runtime::LaneResolver and QSBR reader slot per lane); every other decoded SCTP
 //   message (whole ASAP/ENRP messages) crosses to the control lcore, replies come back.
 //   Every port of dpdk.ports (default: every probed port) is served by every lane, one
 //   PacketProcessor per lane and port; each port answers for all the registrar's addresses.
@@ -35,13 +35,14 @@
 #include <vector>
 
 #include "config/registrar_config.hpp"
-#include "dataplane/dpdk/dpdk_sctp_transport.hpp"
 #include "dataplane/dpdk/dpdk_telemetry.hpp"
 #include "dataplane/dpdk/eal_runtime.hpp"
 #include "dataplane/dpdk/interface_config.hpp"
 #include "dataplane/dpdk/poll_loop.hpp"
-#include "dataplane/dpdk/poll_resolver.hpp"
-#include "dataplane/kernel/event_loop.hpp"
+#include "dataplane/runtime/event_loop.hpp"
+#include "dataplane/runtime/lane_resolver.hpp"
+#include "dataplane/runtime/lane_transport.hpp"
+#include "registrar/common/expected.hpp"
 
 namespace poolreg::dpdk {
 
@@ -53,30 +54,31 @@ struct DpdkBackendConfig {
   std::uint32_t idle_sleep_us = 50;
   bool resolve_on_poll_lcore = true;  // the daemon calls enable_poll_resolution() when set
   InterfaceConfig interface;  // addresses, SCTP-over-UDP port, VLAN (MAC filled from the port)
-  SctpConnEngineConfig engine;
+  sctp::SctpEngineConfig engine;
 };
 
 // From poolregd's configuration: argv = "poolregd" [-l lcores] eal_args...; addresses = the
 // explicit unicast addresses of asap.listen (and enrp.listen); UDP port =
-// asap.udp_encapsulation_port. Returns false with *error when the configuration cannot work
-// (no usable address, port 0).
-bool to_backend_config(const config::RegistrarConfig& c, DpdkBackendConfig* out, std::string* error);
+// asap.udp_encapsulation_port. Fails (the reason) when the configuration cannot work (no usable
+// address, port 0).
+Expected<DpdkBackendConfig, std::string> to_backend_config(const config::RegistrarConfig& c);
 
 class DpdkBackend {
  public:
-  static std::unique_ptr<DpdkBackend> create(const DpdkBackendConfig& config, kernel::EventLoop& loop,
-                                             kernel::MessageHandler& handler, std::string* error);
+  static Expected<std::unique_ptr<DpdkBackend>, std::string> create(const DpdkBackendConfig& config,
+                                                                    runtime::EventLoop& loop,
+                                                                    runtime::MessageHandler& handler);
   ~DpdkBackend();
   DpdkBackend(const DpdkBackend&) = delete;
   DpdkBackend& operator=(const DpdkBackend&) = delete;
 
-  DpdkSctpTransport& transport() noexcept { return *transport_; }
+  runtime::LaneTransport& transport() noexcept { return *transport_; }
   // Handle Resolutions are answered on the poll lcore from `hs` (a reader slot of `domain` is
   // taken for it; both must outlive the backend) with the ASAP settings of `asap`. Before
-  // start(). False with *error when the domain has no free reader slot.
-  bool enable_poll_resolution(const handlespace::Handlespace& hs, handlespace::QsbrDomain& domain,
-                              const asap::AsapConfig& asap, std::string* error);
-  bool start(std::string* error);
+  // start(). Fails when the domain has no free reader slot.
+  Expected<void, std::string> enable_poll_resolution(const handlespace::Handlespace& hs,
+                                                     handlespace::QsbrDomain& domain, const asap::AsapConfig& asap);
+  Expected<void, std::string> start();
   void stop();
   // "port 0 net_af_packet0 02:..:01 (Link up ..., 2 RX queues); port 1 ..., poll lcores 1,2,
   // addresses 10.0.0.1, SCTP over UDP 9899"
@@ -91,17 +93,19 @@ class DpdkBackend {
   // usrsctp copy last.
   struct Lane {
     unsigned lcore = 0;
-    std::unique_ptr<kernel::UsrsctpStack> private_stack;  // lanes > 0
-    TransportRings rings;
+    std::unique_ptr<sctp::UsrsctpStack> private_stack;  // lanes > 0
+    std::unique_ptr<runtime::LaneRing> commands;
+    std::unique_ptr<runtime::LaneRing> events;
+    runtime::LaneRings rings;  // the two above + the control lcore's wake fd
     rte_ring* inbox = nullptr;  // steering.hpp (lanes > 1)
     std::vector<std::unique_ptr<PacketProcessor>> processors;  // by port index
-    std::unique_ptr<RingEventSink> event_sink;
-    std::unique_ptr<PollResolver> resolver;
-    std::unique_ptr<SctpConnEngine> engine;
+    std::unique_ptr<runtime::LaneEventSink> event_sink;
+    std::unique_ptr<runtime::LaneResolver> resolver;
+    std::unique_ptr<sctp::SctpEngine> engine;
     std::unique_ptr<PollLoop> poll;
   };
   DpdkBackend() = default;
-  bool add_lane(unsigned lcore, std::string* error);
+  Expected<void, std::string> add_lane(unsigned lcore);
   void free_rings(Lane& lane);
 
   DpdkBackendConfig config_;
@@ -116,7 +120,7 @@ class DpdkBackend {
   SteadyClock clock_;
   std::vector<std::unique_ptr<Lane>> lanes_;
   std::vector<rte_ring*> inboxes_;  // inboxes_[lane], what every PacketProcessor steers into
-  std::unique_ptr<DpdkSctpTransport> transport_;
+  std::unique_ptr<runtime::LaneTransport> transport_;
   TelemetrySource telemetry_;
   bool launched_ = false;
 };

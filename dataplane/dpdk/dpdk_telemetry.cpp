@@ -26,10 +26,10 @@ void add_counters(rte_tel_data* d, const LcoreCounters& c) {
     const std::string name = std::string("drop_") + to_string(static_cast<DropReason>(r));
     rte_tel_data_add_dict_u64(d, name.c_str(), c.drops[r].get());
   }
-  for (std::size_t t = 0; t < kAsapTypeSlots; ++t) {
-    rte_tel_data_add_dict_u64(d, (std::string("asap_in_") + asap_type_name(t)).c_str(),
+  for (std::size_t t = 0; t < runtime::kAsapTypeSlots; ++t) {
+    rte_tel_data_add_dict_u64(d, (std::string("asap_in_") + runtime::asap_type_name(t)).c_str(),
                               c.asap_in_by_type[t].get());
-    rte_tel_data_add_dict_u64(d, (std::string("asap_out_") + asap_type_name(t)).c_str(),
+    rte_tel_data_add_dict_u64(d, (std::string("asap_out_") + runtime::asap_type_name(t)).c_str(),
                               c.asap_out_by_type[t].get());
   }
 }
@@ -59,10 +59,10 @@ int cmd_resolution_latency(const char*, const char* params, rte_tel_data* d) {
   if (rc <= 0) return rc;
   const LcoreCounters& c = s->counters[lcore];
   std::uint64_t count = 0;
-  for (std::size_t k = 0; k < kLatencyBuckets; ++k) {
+  for (std::size_t k = 0; k < runtime::kLatencyBuckets; ++k) {
     const std::uint64_t n = c.resolution_latency_us[k].get();
     count += n;
-    const std::string name = k + 1 < kLatencyBuckets
+    const std::string name = k + 1 < runtime::kLatencyBuckets
                                  ? "lt_" + std::to_string(std::uint64_t{1} << k) + "us"
                                  : "ge_" + std::to_string(std::uint64_t{1} << (k - 1)) + "us";
     rte_tel_data_add_dict_u64(d, name.c_str(), n);

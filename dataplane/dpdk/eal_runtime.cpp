@@ -27,26 +27,7 @@ Expected<std::unique_ptr<EalRuntime>, std::string> EalRuntime::init(const std::v
   return std::unique_ptr<EalRuntime>(new EalRuntime());
 }
 
-std::unique_ptr<EalRuntime> EalRuntime::init(const std::vector<std::string>& argv, std::string* error) {
-  auto eal = init(argv);
-  if (!eal) {
-    if (error) *error = eal.error();
-    return nullptr;
-  }
-  return std::move(eal).value();
-}
-
 EalRuntime::~EalRuntime() { rte_eal_cleanup(); }
-
-std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortConfig& config, const std::vector<rte_mempool*>& rx_pools,
-                                         std::string* error) {
-  auto port = open(config, rx_pools);
-  if (!port) {
-    if (error) *error = port.error();
-    return nullptr;
-  }
-  return std::move(port).value();
-}
 
 Expected<std::unique_ptr<DpdkPort>, std::string> DpdkPort::open(const DpdkPortConfig& config,
                                                                 const std::vector<rte_mempool*>& rx_pools) {

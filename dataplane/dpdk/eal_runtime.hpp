@@ -22,9 +22,6 @@ class EalRuntime {
  public:
   // The runtime, or the reason when EAL refuses the arguments or was initialised before.
   static Expected<std::unique_ptr<EalRuntime>, std::string> init(const std::vector<std::string>& argv);
-  // Transitional: the old nullptr + *error form, kept only for dpdk_backend.cpp (rewritten on
-  // another branch); remove once that caller uses the Expected form above.
-  static std::unique_ptr<EalRuntime> init(const std::vector<std::string>& argv, std::string* error);
   ~EalRuntime();
   EalRuntime(const EalRuntime&) = delete;
   EalRuntime& operator=(const EalRuntime&) = delete;
@@ -47,9 +44,6 @@ class DpdkPort {
   // The started port, or the reason it cannot be configured.
   static Expected<std::unique_ptr<DpdkPort>, std::string> open(const DpdkPortConfig& config,
                                                                const std::vector<rte_mempool*>& rx_pools);
-  // Transitional nullptr + *error form for dpdk_backend.cpp, as EalRuntime::init above.
-  static std::unique_ptr<DpdkPort> open(const DpdkPortConfig& config, const std::vector<rte_mempool*>& rx_pools,
-                                        std::string* error);
   ~DpdkPort();  // stops and closes the port
   DpdkPort(const DpdkPort&) = delete;
   DpdkPort& operator=(const DpdkPort&) = delete;

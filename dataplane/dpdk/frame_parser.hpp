@@ -38,9 +38,6 @@ struct FrameVerdict {
   std::uint8_t src_ip[16] = {};  // IPv4 in the first 4 bytes (network order)
   std::uint8_t dst_ip[16] = {};
   std::uint8_t src_mac[6] = {};
-  // Which of the lane's ports the frame came in on: set by the PacketProcessor (its port index),
-  // not by parse_frame().
-  std::uint8_t port_index = 0;
 };
 
 FrameVerdict parse_frame(const std::uint8_t* frame, std::uint32_t length,

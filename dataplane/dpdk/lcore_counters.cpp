@@ -62,25 +62,6 @@ const char* to_string(DropReason reason) noexcept {
   return "?";
 }
 
-const char* asap_type_name(std::size_t type) noexcept {
-  static constexpr const char* kNames[kAsapTypeSlots] = {"other",
-                                                         "registration",
-                                                         "deregistration",
-                                                         "registration_response",
-                                                         "deregistration_response",
-                                                         "handle_resolution",
-                                                         "handle_resolution_response",
-                                                         "endpoint_keep_alive",
-                                                         "endpoint_keep_alive_ack",
-                                                         "endpoint_unreachable",
-                                                         "server_announce",
-                                                         "cookie",
-                                                         "cookie_echo",
-                                                         "business_card",
-                                                         "error"};
-  return type < kAsapTypeSlots ? kNames[type] : "other";
-}
-
 std::uint64_t LcoreCounters::dropped_total() const noexcept {
   std::uint64_t sum = 0;
   for (const Counter& c : drops) sum += c.get();

@@ -2,8 +2,9 @@
 // replies) and from the frames of SCTP peers; used to address frames to peers that have not
 // sent us anything yet (outgoing associations: ENRP peers, takeover keep-alives). No routing: every
 // peer is expected on the link (no gateway). Owned and used by one poll lcore only (no lock).
-// Bounded: at most kMaxEntries; when full, new neighbours are not learned (counted by the caller
-// as no_neighbor drops).
+// Bounded: at most kMaxEntries (as many as the engine has remote endpoints: every SCTP peer's MAC
+// is learned here); when full, new neighbours are not learned (counted by the caller as
+// no_neighbor drops).
 #pragma once
 
 #include <array>
@@ -19,7 +20,7 @@ namespace poolreg::dpdk {
 
 class NeighborTable {
  public:
-  static constexpr std::size_t kMaxEntries = 65536;
+  static constexpr std::size_t kMaxEntries = 1u << 20;
 
   // address: 4 bytes (IPv4, network order) or 16 (IPv6).
   void learn(const std::uint8_t* address, bool ipv6, const std::uint8_t* mac) {

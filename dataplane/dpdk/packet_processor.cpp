@@ -24,7 +24,7 @@ unsigned common_prefix_bits(const std::uint8_t* a, const std::uint8_t* b, std::s
 }  // namespace
 
 PacketProcessor::PacketProcessor(const InterfaceConfig& config, LcoreCounters& counters, rte_mempool* pool,
-                                 SctpPacketSink* sink, std::size_t tx_capacity, std::uint8_t port_index)
+                                 sctp::SctpPacketSink* sink, std::size_t tx_capacity, std::uint8_t port_index)
     : config_(config), counters_(counters), pool_(pool), sink_(sink), tx_(tx_capacity, nullptr), port_index_(port_index) {}
 
 PacketProcessor::~PacketProcessor() {
@@ -76,7 +76,6 @@ void PacketProcessor::process_burst(rte_mbuf* const* packets, std::uint16_t n) {
     }
     const auto* data = rte_pktmbuf_mtod(m, const std::uint8_t*);
     FrameVerdict v = parse_frame(data, m->data_len, config_);
-    v.port_index = port_index_;
     switch (v.action) {
       case FrameAction::kDrop:
         counters_.drop(v.reason);
@@ -122,7 +121,16 @@ void PacketProcessor::to_sink(const FrameVerdict& v, const std::uint8_t* frame) 
     return;
   }
   counters_.sctp_packets_in.add();
-  sink_->on_sctp_packet(v, frame + v.payload_offset, v.payload_length);
+  // The peer's MAC: replies to it are framed from the neighbour table (the engine knows only
+  // IP + UDP port).
+  neighbors_.learn(v.src_ip, v.ipv6, v.src_mac);
+  sctp::SctpPacketFrom from;
+  from.ipv6 = v.ipv6;
+  std::memcpy(from.src_ip, v.src_ip, v.ipv6 ? 16 : 4);
+  std::memcpy(from.dst_ip, v.dst_ip, v.ipv6 ? 16 : 4);
+  from.src_port = v.src_port;
+  from.path_index = port_index_;
+  sink_->on_sctp_packet(from, frame + v.payload_offset, v.payload_length);
 }
 
 bool PacketProcessor::steer_away(rte_mbuf* m, const FrameVerdict& v) {
@@ -164,7 +172,6 @@ void PacketProcessor::process_steered(rte_mbuf* const* packets, std::uint16_t n)
     // Parsed again (cheap, no copy): the sending lane checked it already, so only the action
     // matters here.
     FrameVerdict v = parse_frame(data, m->data_len, config_);
-    v.port_index = port_index_;
     switch (v.action) {
       case FrameAction::kArpReply:
       case FrameAction::kArpLearn:
@@ -183,7 +190,7 @@ void PacketProcessor::process_steered(rte_mbuf* const* packets, std::uint16_t n)
   }
 }
 
-void PacketProcessor::request_neighbor(const SctpPeerAddress& to) {
+void PacketProcessor::request_neighbor(const sctp::SctpPeer& to) {
   if (to.ipv6) return;  // IPv6 peers are learned from their own packets (no solicitation sent)
   std::uint32_t target;
   std::memcpy(&target, to.ip, 4);
@@ -192,11 +199,9 @@ void PacketProcessor::request_neighbor(const SctpPeerAddress& to) {
   if (queue_tx(m)) counters_.arp_requests_sent.add();
 }
 
-bool PacketProcessor::send_sctp(const SctpPeerAddress& to, const std::uint8_t* packet, std::uint16_t length) {
+bool PacketProcessor::send_sctp(const sctp::SctpPeer& to, const std::uint8_t* packet, std::uint16_t length) {
   UdpRoute route;
-  if (to.mac_known) {
-    route.dst_mac = to.mac;
-  } else if (auto mac = neighbors_.find(to.ip, to.ipv6)) {
+  if (auto mac = neighbors_.find(to.ip, to.ipv6)) {
     route.dst_mac = *mac;
   } else {
     counters_.drop(DropReason::kNoNeighbor);

@@ -1,8 +1,11 @@
 // PacketProcessor: the per-lcore packet path between an RX burst and usrsctp: classifies every
 // frame (parse_frame), answers ARP / ICMP echo / ICMPv6 echo / neighbour solicitation in the same
-// mbuf, learns neighbours, hands SCTP-over-UDP packets to the SctpPacketSink, drops and counts the
-// rest; and turns outgoing SCTP packets into Ethernet/IP/UDP frames (send_sctp). Frames to send
-// collect in an internal TX batch that the poll loop flushes to its TX queue (take_tx()).
+// mbuf, learns neighbours (also from every SCTP peer's frames), hands SCTP-over-UDP packets to the
+// sctp::SctpPacketSink (the lane's SctpEngine), drops and counts the rest; and, as the lane's
+// sctp::SctpPacketPath of this port, turns outgoing SCTP packets into Ethernet/IP/UDP frames
+// (send_sctp): the MAC/neighbour knowledge stays here, the engine only names IP + UDP port.
+// Frames to send collect in an internal TX batch that the poll loop flushes to its TX queue
+// (take_tx()).
 //
 // With several poll lcores (set_steering, steering.hpp) an SCTP frame whose peer belongs to
 // another lane is moved to that lane's inbox instead, and ARP / neighbour-solicitation frames are
@@ -25,45 +28,23 @@
 #include "dataplane/dpdk/lcore_counters.hpp"
 #include "dataplane/dpdk/neighbor_table.hpp"
 #include "dataplane/dpdk/steering.hpp"
+#include "dataplane/sctp/sctp_packet_path.hpp"
 
 namespace poolreg::dpdk {
 
-// Where SCTP packets go (usrsctp via AF_CONN in poolregd, a recorder in tests). The packet bytes
-// are valid only during the call.
-class SctpPacketSink {
- public:
-  virtual ~SctpPacketSink() = default;
-  virtual void on_sctp_packet(const FrameVerdict& from, const std::uint8_t* packet, std::uint16_t length) = 0;
-};
-
-// The peer of an outgoing SCTP packet (ports host order; IPv4 in the first 4 bytes).
-struct SctpPeerAddress {
-  bool ipv6 = false;
-  std::uint8_t ip[16] = {};
-  std::uint16_t udp_port = 0;
-  bool mac_known = false;
-  MacAddress mac{};
-  // The lane's port the peer is reached through (PacketProcessor::port_index()); unknown until
-  // the peer sent a packet or answered ARP on one of them.
-  bool port_known = false;
-  std::uint8_t port_index = 0;
-  // Our address the peer reached us at (replies leave from it); else our first of the family.
-  bool local_known = false;
-  std::uint8_t local_ip[16] = {};
-};
-
-class PacketProcessor {
+class PacketProcessor final : public sctp::SctpPacketPath {
  public:
   // config, counters, pool and sink must outlive the processor. sink may be null (SCTP packets
   // are then dropped as unsupported_protocol). port_index: this processor's port among the
-  // lane's ports (a lane has one processor per port), reported in every FrameVerdict it hands on.
+  // lane's ports (a lane has one processor per port): its path_index(), reported with every
+  // packet it hands on.
   PacketProcessor(const InterfaceConfig& config, LcoreCounters& counters, rte_mempool* pool,
-                  SctpPacketSink* sink, std::size_t tx_capacity = 1024, std::uint8_t port_index = 0);
-  ~PacketProcessor();  // frees mbufs still in the TX batch
+                  sctp::SctpPacketSink* sink, std::size_t tx_capacity = 1024, std::uint8_t port_index = 0);
+  ~PacketProcessor() override;  // frees mbufs still in the TX batch
   PacketProcessor(const PacketProcessor&) = delete;
   PacketProcessor& operator=(const PacketProcessor&) = delete;
 
-  void set_sink(SctpPacketSink* sink) noexcept { sink_ = sink; }
+  void set_sink(sctp::SctpPacketSink* sink) noexcept { sink_ = sink; }
   // Before the lcore runs. steering.inboxes must outlive the processor.
   void set_steering(const Steering& steering) noexcept { steering_ = steering; }
 
@@ -74,7 +55,10 @@ class PacketProcessor {
   void process_steered(rte_mbuf* const* packets, std::uint16_t n);
   // Builds and queues one Ethernet/IP/UDP frame carrying an SCTP packet; false (counted) when no
   // mbuf, no neighbour MAC (an ARP request goes out instead), too big or the TX batch is full.
-  bool send_sctp(const SctpPeerAddress& to, const std::uint8_t* packet, std::uint16_t length);
+  bool send_sctp(const sctp::SctpPeer& to, const std::uint8_t* packet, std::uint16_t length) override;
+  // The neighbour table knows the peer's MAC.
+  bool reaches(const sctp::SctpPeer& to) const override { return neighbors_.find(to.ip, to.ipv6).has_value(); }
+  std::uint8_t path_index() const noexcept override { return port_index_; }
 
   // The TX batch: the poll loop sends tx()[0..tx_count()) and then calls tx_sent(k) with the
   // number the device took; the rest are freed and counted as tx_full.
@@ -83,14 +67,13 @@ class PacketProcessor {
   void tx_sent(std::uint16_t sent);
 
   NeighborTable& neighbors() noexcept { return neighbors_; }
-  std::uint8_t port_index() const noexcept { return port_index_; }
   const InterfaceConfig& config() const noexcept { return config_; }
   LcoreCounters& counters() noexcept { return counters_; }
 
  private:
   bool queue_tx(rte_mbuf* m);
   void answer(rte_mbuf* m, bool ok);
-  void request_neighbor(const SctpPeerAddress& to);
+  void request_neighbor(const sctp::SctpPeer& to);
   // Hands a frame's SCTP packet to the sink (counted), or drops it when there is none.
   void to_sink(const FrameVerdict& v, const std::uint8_t* frame);
   // Steering: true when the frame went to (or was dropped for) another lane.
@@ -101,7 +84,7 @@ class PacketProcessor {
   const InterfaceConfig& config_;
   LcoreCounters& counters_;
   rte_mempool* pool_;
-  SctpPacketSink* sink_;
+  sctp::SctpPacketSink* sink_;
   Steering steering_;
   NeighborTable neighbors_;
   std::vector<rte_mbuf*> tx_;

@@ -6,35 +6,14 @@
 
 #include <memory>
 
+#include "dataplane/runtime/lane_commands.hpp"
+
 namespace poolreg::dpdk {
 
 int PollLoop::lcore_main(void* arg) { return static_cast<PollLoop*>(arg)->run(); }
 
 std::uint64_t PollLoop::now_ms() const noexcept {
   return rte_get_timer_cycles() / (rte_get_timer_hz() / 1000);
-}
-
-unsigned PollLoop::run_commands() {
-  void* batch[64] = {};
-  const unsigned n = rte_ring_sc_dequeue_burst(commands_, batch, 64, nullptr);
-  for (unsigned i = 0; i < n; ++i) {
-    std::unique_ptr<TransportCommand> c(static_cast<TransportCommand*>(batch[i]));
-    switch (c->kind) {
-      case TransportCommand::Kind::kSend:
-        engine_.send(c->id, c->protocol, std::span<const std::uint8_t>(c->data, c->length));
-        break;
-      case TransportCommand::Kind::kConnect:
-        engine_.connect(c->id, c->protocol, c->addresses, c->port, c->udp_port);
-        break;
-      case TransportCommand::Kind::kClose:
-        engine_.close(c->id);
-        break;
-      case TransportCommand::Kind::kAbort:
-        engine_.abort(c->id);
-        break;
-    }
-  }
-  return n;
 }
 
 void PollLoop::transmit() {
@@ -74,7 +53,7 @@ unsigned PollLoop::iterate() {
     }
     n += steered;
   }
-  const unsigned commands = run_commands();
+  const unsigned commands = runtime::run_lane_commands(*commands_, engine_);
   engine_.flush_pending();
   engine_.run_timers(now_ms());
   transmit();
@@ -106,7 +85,7 @@ int PollLoop::run() {
   while (engine_.connection_count() > 0 && now_ms() < deadline) {
     if (iterate() == 0) sleep_us(200);
   }
-  run_commands();
+  runtime::run_lane_commands(*commands_, engine_, ~0u);
   engine_.shutdown();
   transmit();
   events_.flush();

@@ -1,7 +1,7 @@
 // PollLoop: the main loop of a poll-mode lcore (launched with rte_eal_remote_launch), in the
 // ip_pipeline shape: every iteration RX burst on each port (+ the frames other lanes steered into
 // this lane's inbox) -> the port's PacketProcessor (ARP/ICMP answers, SCTP into
-// usrsctp) -> commands from the control lcore's ring (sends, connects, closes) -> usrsctp timers
+// usrsctp) -> commands from the control lcore's ring (runtime::run_lane_commands) -> usrsctp timers
 // (>= 1 ms apart) -> TX burst of everything produced -> wake the control lcore if events were
 // queued. No lock and no syscall on this path except the eventfd write when events were produced
 // and the optional idle sleep.
@@ -10,7 +10,7 @@
 // busy polling, the appliance setting; the default trades a few microseconds of latency for not
 // burning a core on a shared host or in tests).
 //
-// Handlespace reader (when a PollResolver answers Handle Resolutions here): online while the
+// Handlespace reader (when a runtime::LaneResolver answers Handle Resolutions here): online while the
 // loop runs, a quiescent state after every iteration, offline while sleeping and after the end,
 // so the writers' memory reclamation never waits for a sleeping poll lcore.
 //
@@ -23,10 +23,11 @@
 #include <cstdint>
 #include <vector>
 
-#include "dataplane/dpdk/dpdk_sctp_transport.hpp"
 #include "dataplane/dpdk/packet_processor.hpp"
-#include "dataplane/dpdk/poll_resolver.hpp"
-#include "dataplane/dpdk/sctp_conn_engine.hpp"
+#include "dataplane/runtime/lane_event_sink.hpp"
+#include "dataplane/runtime/lane_resolver.hpp"
+#include "dataplane/runtime/lane_ring.hpp"
+#include "dataplane/sctp/sctp_engine.hpp"
 
 namespace poolreg::dpdk {
 
@@ -50,14 +51,14 @@ class PollLoop {
   static constexpr std::uint32_t kIdleSpins = 256;
 
   // ports: at least one; a steered frame goes to the processor of its port (rte_mbuf::port).
-  PollLoop(const PollLoopConfig& config, std::vector<LanePort> ports, SctpConnEngine& engine,
-           RingEventSink& events, rte_ring* commands)
+  PollLoop(const PollLoopConfig& config, std::vector<LanePort> ports, sctp::SctpEngine& engine,
+           runtime::LaneEventSink& events, runtime::LaneRing* commands)
       : config_(config), ports_(std::move(ports)), engine_(engine), events_(events), commands_(commands) {}
 
   // The lcore function: arg is the PollLoop*.
   static int lcore_main(void* arg);
   // The handlespace reader of this lcore (nullptr: none). Before the lcore is launched.
-  void set_resolver(PollResolver* resolver) noexcept { resolver_ = resolver; }
+  void set_resolver(runtime::LaneResolver* resolver) noexcept { resolver_ = resolver; }
   int run();
   void request_stop() noexcept { stop_.store(true, std::memory_order_release); }
   bool running() const noexcept { return running_.load(std::memory_order_acquire); }
@@ -66,17 +67,16 @@ class PollLoop {
   unsigned iterate();
 
  private:
-  unsigned run_commands();
   void transmit();
   std::uint64_t now_ms() const noexcept;
   void sleep_us(std::uint32_t us);
 
   PollLoopConfig config_;
   std::vector<LanePort> ports_;
-  SctpConnEngine& engine_;
-  RingEventSink& events_;
-  rte_ring* commands_;
-  PollResolver* resolver_ = nullptr;
+  sctp::SctpEngine& engine_;
+  runtime::LaneEventSink& events_;
+  runtime::LaneRing* commands_;
+  runtime::LaneResolver* resolver_ = nullptr;
   std::atomic<bool> stop_{false};
   std::atomic<bool> running_{false};
 };

@@ -9,35 +9,9 @@
 namespace poolreg::kernel {
 
 
-const char* to_string(CloseReason r) noexcept {
-  switch (r) {
-    case CloseReason::kPeerClosed: return "peer-closed";
-    case CloseReason::kCommLost: return "comm-lost";
-    case CloseReason::kPeerRestarted: return "peer-restarted";
-    case CloseReason::kConnectFailed: return "connect-failed";
-    case CloseReason::kLocalClose: return "local-close";
-    case CloseReason::kLocalAbort: return "local-abort";
-    case CloseReason::kFramingError: return "framing-error";
-    case CloseReason::kShutdown: return "shutdown";
-  }
-  return "?";
-}
-
-const char* to_string(SendResult r) noexcept {
-  switch (r) {
-    case SendResult::kSent: return "sent";
-    case SendResult::kQueued: return "queued";
-    case SendResult::kNoConnection: return "no-connection";
-    case SendResult::kTooBig: return "too-big";
-    case SendResult::kQueueFull: return "queue-full";
-    case SendResult::kError: return "error";
-  }
-  return "?";
-}
-
 class KernelTransport::Impl {
  public:
-  Impl(EventLoop& loop, MessageHandler& handler, SctpStack* stack, KernelTransportConfig config)
+  Impl(runtime::EventLoop& loop, runtime::MessageHandler& handler, SctpStack* stack, KernelTransportConfig config)
       : shared{loop, handler, config}, sctp(shared, stack), tcp(shared) {}
 
   TransportShared shared;
@@ -45,7 +19,7 @@ class KernelTransport::Impl {
   TcpMessageSockets tcp;
 };
 
-KernelTransport::KernelTransport(EventLoop& loop, MessageHandler& handler, SctpStack* stack,
+KernelTransport::KernelTransport(runtime::EventLoop& loop, runtime::MessageHandler& handler, SctpStack* stack,
                                  KernelTransportConfig config)
     : impl_(std::make_unique<Impl>(loop, handler, stack, config)) {}
 
@@ -55,12 +29,12 @@ KernelTransport::~KernelTransport() {
   impl_->shared.alive.reset();
 }
 
-ListenResult KernelTransport::listen_sctp(WireProtocol protocol, std::span<const IpAddress> addresses,
+runtime::ListenResult KernelTransport::listen_sctp(WireProtocol protocol, std::span<const IpAddress> addresses,
                                           std::uint16_t port) {
   return impl_->sctp.listen(protocol, addresses, port);
 }
 
-ListenResult KernelTransport::listen_tcp(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
+runtime::ListenResult KernelTransport::listen_tcp(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
                                          bool mptcp) {
   return impl_->tcp.listen(protocol, addresses, port, mptcp);
 }
@@ -75,18 +49,18 @@ ConnectionId KernelTransport::connect_tcp(WireProtocol protocol, const IpAddress
   return impl_->tcp.connect(protocol, address, port, mptcp);
 }
 
-SendResult KernelTransport::send(ConnectionId id, WireProtocol protocol, std::span<const std::uint8_t> message) {
+runtime::SendResult KernelTransport::send(ConnectionId id, WireProtocol protocol, std::span<const std::uint8_t> message) {
   if (impl_->sctp.owns(id)) return impl_->sctp.send(id, protocol, message);
   if (impl_->tcp.owns(id)) return impl_->tcp.send(id, message);
   ++impl_->shared.counters.send_failed;
-  return SendResult::kNoConnection;
+  return runtime::SendResult::kNoConnection;
 }
 
 void KernelTransport::close(ConnectionId id) {
   if (impl_->sctp.owns(id)) {
-    impl_->sctp.close(id, CloseReason::kLocalClose);
+    impl_->sctp.close(id, runtime::CloseReason::kLocalClose);
   } else {
-    impl_->tcp.close(id, CloseReason::kLocalClose);
+    impl_->tcp.close(id, runtime::CloseReason::kLocalClose);
   }
 }
 
@@ -103,15 +77,15 @@ const ConnectionPeer* KernelTransport::peer_info(ConnectionId id) const {
   return impl_->tcp.peer_info(id);
 }
 
-TransportCounters KernelTransport::counters() const { return impl_->shared.counters; }
+runtime::TransportCounters KernelTransport::counters() const { return impl_->shared.counters; }
 
 std::size_t KernelTransport::connection_count() const {
   return impl_->sctp.connection_count() + impl_->tcp.connection_count();
 }
 
 void KernelTransport::close_all() {
-  impl_->sctp.close_all(CloseReason::kShutdown);
-  impl_->tcp.close_all(CloseReason::kShutdown);
+  impl_->sctp.close_all(runtime::CloseReason::kShutdown);
+  impl_->tcp.close_all(runtime::CloseReason::kShutdown);
 }
 
 std::size_t KernelTransport::queued_messages(ConnectionId id) const {

@@ -50,44 +50,44 @@
 #include <cstdint>
 #include <memory>
 
-#include "dataplane/kernel/event_loop.hpp"
-#include "dataplane/kernel/message_transport.hpp"
+#include "dataplane/runtime/event_loop.hpp"
+#include "dataplane/runtime/message_transport.hpp"
 #include "dataplane/kernel/sctp_stack.hpp"
 
 namespace poolreg::kernel {
 
 struct KernelTransportConfig {
-  std::size_t max_message_size = kMaxMessageSize;         // receive and send limit (TCP framing max)
+  std::size_t max_message_size = runtime::kMaxMessageSize;         // receive and send limit (TCP framing max)
   std::size_t max_queued_messages = 16384;                // per connection
   std::size_t max_queued_bytes = 16u << 20;               // per connection
-  std::uint16_t default_remote_udp_port = kSctpUdpEncapsulationPort;  // connect_sctp(..., 0)
+  std::uint16_t default_remote_udp_port = runtime::kSctpUdpEncapsulationPort;  // connect_sctp(..., 0)
   std::size_t messages_per_pass = 256;                    // per socket per loop pass
   int tcp_backlog = 1024;
   TimeNs tcp_connect_timeout = 10 * kNsPerSec;
   std::uint16_t sctp_streams = 16;                        // outbound streams requested
 };
 
-class KernelTransport final : public MessageTransport {
+class KernelTransport final : public runtime::MessageTransport {
  public:
   // stack may be nullptr: then SCTP calls fail (TCP only). loop, handler and stack must outlive
   // the transport.
-  KernelTransport(EventLoop& loop, MessageHandler& handler, SctpStack* stack, KernelTransportConfig config = {});
+  KernelTransport(runtime::EventLoop& loop, runtime::MessageHandler& handler, SctpStack* stack, KernelTransportConfig config = {});
   ~KernelTransport() override;
   KernelTransport(const KernelTransport&) = delete;
   KernelTransport& operator=(const KernelTransport&) = delete;
 
-  ListenResult listen_sctp(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port) override;
-  ListenResult listen_tcp(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
+  runtime::ListenResult listen_sctp(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port) override;
+  runtime::ListenResult listen_tcp(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
                           bool mptcp = false) override;
   ConnectionId connect_sctp(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
                             std::uint16_t remote_udp_port = 0) override;
   ConnectionId connect_tcp(WireProtocol protocol, const IpAddress& address, std::uint16_t port,
                            bool mptcp = false) override;
-  SendResult send(ConnectionId id, WireProtocol protocol, std::span<const std::uint8_t> message) override;
+  runtime::SendResult send(ConnectionId id, WireProtocol protocol, std::span<const std::uint8_t> message) override;
   void close(ConnectionId id) override;
   void abort(ConnectionId id) override;
   const ConnectionPeer* peer_info(ConnectionId id) const override;
-  TransportCounters counters() const override;
+  runtime::TransportCounters counters() const override;
   std::size_t connection_count() const override;
 
   // Gracefully closes every connection (on_closed(kShutdown) for each, deferred) and every

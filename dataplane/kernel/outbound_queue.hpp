@@ -8,7 +8,7 @@
 #include <span>
 #include <vector>
 
-#include "dataplane/kernel/message_transport.hpp"
+#include "dataplane/runtime/message_transport.hpp"
 
 namespace poolreg::kernel {
 

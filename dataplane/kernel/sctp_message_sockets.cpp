@@ -8,7 +8,7 @@
 #include <optional>
 
 #include "dataplane/kernel/socket_address.hpp"
-#include "dataplane/kernel/usrsctp_tunables.hpp"
+#include "dataplane/sctp/usrsctp_tunables.hpp"
 
 namespace poolreg::kernel {
 
@@ -64,9 +64,9 @@ SctpMessageSockets::SctpMessageSockets(TransportShared& shared, SctpStack* stack
 }
 
 SctpMessageSockets::~SctpMessageSockets() {
-  if (flush_timer_ != EventLoop::kNoTimer) shared_.loop.cancel(flush_timer_);
+  if (flush_timer_ != runtime::EventLoop::kNoTimer) shared_.loop.cancel(flush_timer_);
   for (auto& [id, c] : connections_) {
-    if (c.linger_timer != EventLoop::kNoTimer) shared_.loop.cancel(c.linger_timer);
+    if (c.linger_timer != runtime::EventLoop::kNoTimer) shared_.loop.cancel(c.linger_timer);
   }
   if (sink_ != nullptr) {
     if (sink_->fd() >= 0) shared_.loop.remove_fd(sink_->fd());
@@ -169,20 +169,11 @@ void SctpMessageSockets::release_if_unused(std::uint64_t key) {
   });
 }
 
-ListenResult SctpMessageSockets::listen(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port) {
-  ListenResult r;
-  if (!available()) {
-    r.error = ENOTSUP;
-    r.detail = "no SCTP stack";
-    return r;
-  }
+runtime::ListenResult SctpMessageSockets::listen(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port) {
+  if (!available()) return runtime::listen_error(ENOTSUP, "no SCTP stack");
   const int family = family_for(addresses);
   Socket* s = open_socket(protocol, family, true);
-  if (s == nullptr) {
-    r.error = errno;
-    r.detail = "usrsctp_socket failed";
-    return r;
-  }
+  if (s == nullptr) return runtime::listen_error(errno, "usrsctp_socket failed");
   int rc;
   if (addresses.empty()) {
     SocketAddress any = SocketAddress::any_v6(port);
@@ -193,18 +184,16 @@ ListenResult SctpMessageSockets::listen(WireProtocol protocol, std::span<const I
                        SCTP_BINDX_ADD_ADDR);
   }
   if (rc != 0 || usrsctp_listen(s->so, shared_.config.tcp_backlog) != 0) {
-    r.error = errno;
-    r.detail = std::string("bind/listen: ") + std::strerror(r.error);
+    const int e = errno;
     close_socket(s->key);
-    return r;
+    return runtime::listen_error(e, std::string("bind/listen: ") + std::strerror(e));
   }
+  std::uint16_t bound = 0;
   sockaddr* local = nullptr;
   int n = usrsctp_getladdrs(s->so, 0, &local);
-  if (n > 0 && local != nullptr) r.port = port_of(local);
+  if (n > 0 && local != nullptr) bound = port_of(local);
   if (local != nullptr) usrsctp_freeladdrs(local);
-  if (r.port == 0) r.port = port;
-  r.ok = true;
-  return r;
+  return bound != 0 ? bound : port;
 }
 
 ConnectionId SctpMessageSockets::connect(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
@@ -324,7 +313,7 @@ void SctpMessageSockets::handle_data(Socket& s, const sctp_rcvinfo& info, bool h
     }
     std::vector<std::uint8_t> whole;
     whole.swap(c->partial);
-    MessageInfo mi;
+    runtime::MessageInfo mi;
     mi.ppid = ntohl(info.rcv_ppid);
     mi.stream = info.rcv_sid;
     auto protocol = protocol_of_ppid(mi.ppid);
@@ -341,7 +330,7 @@ void SctpMessageSockets::handle_data(Socket& s, const sctp_rcvinfo& info, bool h
     ++shared_.counters.oversize_messages;
     return;
   }
-  MessageInfo mi;
+  runtime::MessageInfo mi;
   mi.ppid = ntohl(info.rcv_ppid);
   mi.stream = info.rcv_sid;
   auto protocol = protocol_of_ppid(mi.ppid);
@@ -354,7 +343,7 @@ void SctpMessageSockets::handle_data(Socket& s, const sctp_rcvinfo& info, bool h
   deliver(*c, mi, bytes);
 }
 
-void SctpMessageSockets::deliver(Connection& c, const MessageInfo& info, std::span<const std::uint8_t> bytes) {
+void SctpMessageSockets::deliver(Connection& c, const runtime::MessageInfo& info, std::span<const std::uint8_t> bytes) {
   ++shared_.counters.messages_received;
   shared_.counters.bytes_received += bytes.size();
   if (info.protocol != c.peer.protocol) ++shared_.counters.wrong_ppid;
@@ -378,7 +367,7 @@ void SctpMessageSockets::handle_notification(Socket& s, const std::uint8_t* data
       if (n < sizeof(sctp_shutdown_event)) return;
       sctp_shutdown_event ev;
       std::memcpy(&ev, data, sizeof ev);
-      assoc_gone(s, ev.sse_assoc_id, CloseReason::kPeerClosed);
+      assoc_gone(s, ev.sse_assoc_id, runtime::CloseReason::kPeerClosed);
       break;
     }
     case SCTP_PEER_ADDR_CHANGE: {
@@ -397,9 +386,9 @@ void SctpMessageSockets::handle_notification(Socket& s, const std::uint8_t* data
 }
 
 void SctpMessageSockets::on_assoc_change(Socket& s, const sctp_assoc_change& change) {
-  const AssocChangeAction action = assoc_change_action(change.sac_state);
-  if (action.kind == AssocChangeAction::Kind::kUp) assoc_up(s, change.sac_assoc_id, action.restart);
-  else if (action.kind == AssocChangeAction::Kind::kGone) assoc_gone(s, change.sac_assoc_id, action.reason);
+  const sctp::AssocChangeAction action = sctp::assoc_change_action(change.sac_state);
+  if (action.kind == sctp::AssocChangeAction::Kind::kUp) assoc_up(s, change.sac_assoc_id, action.restart);
+  else if (action.kind == sctp::AssocChangeAction::Kind::kGone) assoc_gone(s, change.sac_assoc_id, action.reason);
 }
 
 void SctpMessageSockets::assoc_up(Socket& s, sctp_assoc_t assoc, bool restart) {
@@ -418,7 +407,7 @@ void SctpMessageSockets::assoc_up(Socket& s, sctp_assoc_t assoc, bool restart) {
       return;  // closed by the application before it came up; the shutdown proceeds
     } else {
       // Peer restart: the old association's state (and registrations) is gone.
-      assoc_gone(s, assoc, CloseReason::kPeerRestarted);
+      assoc_gone(s, assoc, runtime::CloseReason::kPeerRestarted);
     }
   }
   const ConnectionId id = shared_.allocate_id();
@@ -438,7 +427,7 @@ void SctpMessageSockets::assoc_up(Socket& s, sctp_assoc_t assoc, bool restart) {
   shared_.handler.on_connected(id, cit->second.peer);
 }
 
-void SctpMessageSockets::assoc_gone(Socket& s, sctp_assoc_t assoc, CloseReason reason) {
+void SctpMessageSockets::assoc_gone(Socket& s, sctp_assoc_t assoc, runtime::CloseReason reason) {
   auto it = s.assocs.find(assoc);
   if (it == s.assocs.end()) return;
   const ConnectionId id = it->second;
@@ -453,7 +442,7 @@ void SctpMessageSockets::assoc_gone(Socket& s, sctp_assoc_t assoc, CloseReason r
   --reported_open_;
   if (state == State::kConnecting) {
     ++shared_.counters.connect_failures;
-    reason = CloseReason::kConnectFailed;
+    reason = runtime::CloseReason::kConnectFailed;
   }
   shared_.report_closed(id, reason);
 }
@@ -461,7 +450,7 @@ void SctpMessageSockets::assoc_gone(Socket& s, sctp_assoc_t assoc, CloseReason r
 void SctpMessageSockets::forget(ConnectionId id) {
   Connection* c = find(id);
   if (c == nullptr) return;
-  if (c->linger_timer != EventLoop::kNoTimer) shared_.loop.cancel(c->linger_timer);
+  if (c->linger_timer != runtime::EventLoop::kNoTimer) shared_.loop.cancel(c->linger_timer);
   if (Socket* s = find_socket(c->socket_key)) {
     auto it = s->assocs.find(c->assoc);
     if (it != s->assocs.end() && it->second == id) s->assocs.erase(it);
@@ -518,41 +507,41 @@ void SctpMessageSockets::send_control(Socket& s, sctp_assoc_t assoc, std::uint16
   send_raw(s, assoc, WireProtocol::kAsap, &none, 0, flags);
 }
 
-SendResult SctpMessageSockets::send(ConnectionId id, WireProtocol protocol, std::span<const std::uint8_t> message) {
+runtime::SendResult SctpMessageSockets::send(ConnectionId id, WireProtocol protocol, std::span<const std::uint8_t> message) {
   Connection* c = find(id);
   if (c == nullptr || c->state == State::kClosing) {
     ++shared_.counters.send_failed;
-    return SendResult::kNoConnection;
+    return runtime::SendResult::kNoConnection;
   }
   if (message.empty() || message.size() > shared_.config.max_message_size) {
     ++shared_.counters.send_failed;
-    return SendResult::kTooBig;
+    return runtime::SendResult::kTooBig;
   }
   Socket* s = find_socket(c->socket_key);
   if (s == nullptr) {
     ++shared_.counters.send_failed;
-    return SendResult::kNoConnection;
+    return runtime::SendResult::kNoConnection;
   }
   if (c->queue.empty()) {
     ssize_t n = send_raw(*s, c->assoc, protocol, message.data(), message.size(), 0);
     if (n >= 0) {
       ++shared_.counters.messages_sent;
       shared_.counters.bytes_sent += message.size();
-      return SendResult::kSent;
+      return runtime::SendResult::kSent;
     }
     if (!would_block(errno)) {
       ++shared_.counters.send_failed;
-      return SendResult::kError;
+      return runtime::SendResult::kError;
     }
   }
   if (!c->queue.push(protocol, message)) {
     ++shared_.counters.send_dropped_queue_full;
-    return SendResult::kQueueFull;
+    return runtime::SendResult::kQueueFull;
   }
   ++shared_.counters.messages_queued;
   pending_.insert(id);
   arm_flush_timer();
-  return SendResult::kQueued;
+  return runtime::SendResult::kQueued;
 }
 
 bool SctpMessageSockets::flush(Connection& c) {
@@ -589,14 +578,14 @@ void SctpMessageSockets::flush_pending() {
 }
 
 void SctpMessageSockets::arm_flush_timer() {
-  if (flush_timer_ != EventLoop::kNoTimer || pending_.empty()) return;
+  if (flush_timer_ != runtime::EventLoop::kNoTimer || pending_.empty()) return;
   flush_timer_ = shared_.loop.schedule_after(kFlushRetry, [this] {
-    flush_timer_ = EventLoop::kNoTimer;
+    flush_timer_ = runtime::EventLoop::kNoTimer;
     flush_pending();
   });
 }
 
-void SctpMessageSockets::close(ConnectionId id, CloseReason reason_reported) {
+void SctpMessageSockets::close(ConnectionId id, runtime::CloseReason reason_reported) {
   Connection* c = find(id);
   if (c == nullptr || c->state == State::kClosing) return;
   --reported_open_;
@@ -609,7 +598,7 @@ void SctpMessageSockets::close(ConnectionId id, CloseReason reason_reported) {
   c->linger_timer = shared_.loop.schedule_after(kCloseLinger, [this, id] {
     Connection* lc = find(id);
     if (lc == nullptr) return;
-    lc->linger_timer = EventLoop::kNoTimer;
+    lc->linger_timer = runtime::EventLoop::kNoTimer;
     if (Socket* s = find_socket(lc->socket_key)) send_control(*s, lc->assoc, SCTP_ABORT);
     forget(id);
   });
@@ -620,7 +609,7 @@ void SctpMessageSockets::abort(ConnectionId id) {
   if (c == nullptr) return;
   if (c->state != State::kClosing) {
     --reported_open_;
-    shared_.report_closed_later(id, CloseReason::kLocalAbort);
+    shared_.report_closed_later(id, runtime::CloseReason::kLocalAbort);
   }
   shared_.counters.send_failed += c->queue.size();  // queued messages die with the association
   if (Socket* s = find_socket(c->socket_key)) send_control(*s, c->assoc, SCTP_ABORT);
@@ -638,7 +627,7 @@ std::size_t SctpMessageSockets::queued_messages(ConnectionId id) const {
   return c == nullptr ? 0 : c->queue.size();
 }
 
-void SctpMessageSockets::close_all(CloseReason reason) {
+void SctpMessageSockets::close_all(runtime::CloseReason reason) {
   std::vector<ConnectionId> ids;
   for (auto& [id, c] : connections_) {
     if (c.state != State::kClosing) ids.push_back(id);
@@ -653,9 +642,9 @@ void SctpMessageSockets::close_all(CloseReason reason) {
     // usrsctp_close() shuts down the socket's remaining associations gracefully.
     Socket* s = find_socket(key);
     for (auto& [assoc, id] : s->assocs) {
-      if (Connection* c = find(id); c != nullptr && c->linger_timer != EventLoop::kNoTimer) {
+      if (Connection* c = find(id); c != nullptr && c->linger_timer != runtime::EventLoop::kNoTimer) {
         shared_.loop.cancel(c->linger_timer);
-        c->linger_timer = EventLoop::kNoTimer;
+        c->linger_timer = runtime::EventLoop::kNoTimer;
       }
     }
     std::vector<ConnectionId> gone;

@@ -26,18 +26,18 @@ class SctpMessageSockets {
 
   bool available() const noexcept { return stack_ != nullptr && sink_ != nullptr && sink_->fd() >= 0; }
 
-  ListenResult listen(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port);
+  runtime::ListenResult listen(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port);
   ConnectionId connect(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
                        std::uint16_t remote_udp_port);
   bool owns(ConnectionId id) const { return connections_.count(id) != 0; }
-  SendResult send(ConnectionId id, WireProtocol protocol, std::span<const std::uint8_t> message);
-  void close(ConnectionId id, CloseReason reason_reported);
+  runtime::SendResult send(ConnectionId id, WireProtocol protocol, std::span<const std::uint8_t> message);
+  void close(ConnectionId id, runtime::CloseReason reason_reported);
   void abort(ConnectionId id);
   const ConnectionPeer* peer_info(ConnectionId id) const;
   std::size_t connection_count() const noexcept { return reported_open_; }
   std::size_t queued_messages(ConnectionId id) const;
   // Graceful close of every connection (reported with `reason`, deferred) and every listener.
-  void close_all(CloseReason reason);
+  void close_all(runtime::CloseReason reason);
 
  private:
   struct Socket {
@@ -62,7 +62,7 @@ class SctpMessageSockets {
     OutboundQueue queue;
     std::vector<std::uint8_t> partial;  // message split over several recvv() calls
     bool partial_oversize = false;
-    EventLoop::TimerId linger_timer = EventLoop::kNoTimer;
+    runtime::EventLoop::TimerId linger_timer = runtime::EventLoop::kNoTimer;
   };
 
   Socket* open_socket(WireProtocol protocol, int family, bool listener);
@@ -81,8 +81,8 @@ class SctpMessageSockets {
   void on_assoc_change(Socket& s, const sctp_assoc_change& change);
   void assoc_up(Socket& s, sctp_assoc_t assoc, bool restart);
   // Ends a connection because of an event from the network (reports now, unless already reported).
-  void assoc_gone(Socket& s, sctp_assoc_t assoc, CloseReason reason);
-  void deliver(Connection& c, const MessageInfo& info, std::span<const std::uint8_t> bytes);
+  void assoc_gone(Socket& s, sctp_assoc_t assoc, runtime::CloseReason reason);
+  void deliver(Connection& c, const runtime::MessageInfo& info, std::span<const std::uint8_t> bytes);
   void refresh_peer(Socket& s, Connection& c);
   void forget(ConnectionId id);
 
@@ -105,7 +105,7 @@ class SctpMessageSockets {
   std::vector<std::uint64_t> ready_scratch_;
   std::vector<std::uint8_t> rx_buffer_;
   std::unordered_set<ConnectionId> pending_;  // connections with a non-empty queue
-  EventLoop::TimerId flush_timer_ = EventLoop::kNoTimer;
+  runtime::EventLoop::TimerId flush_timer_ = runtime::EventLoop::kNoTimer;
 };
 
 }  // namespace poolreg::kernel

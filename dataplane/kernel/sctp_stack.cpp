@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "dataplane/kernel/sctp_upcall_sink.hpp"
-#include "dataplane/kernel/usrsctp_stack.hpp"
+#include "dataplane/sctp/usrsctp_stack.hpp"
 
 namespace poolreg::kernel {
 
@@ -54,17 +54,17 @@ std::uint16_t probe_udp_port(std::uint16_t port, std::string* error) {
 
 std::unique_ptr<SctpStack> SctpStack::create(const SctpStackConfig& config, std::string* error) {
   // The linked usrsctp copy is one stack: this one, or a DPDK engine's (usrsctp_stack.hpp).
-  if (!UsrsctpStack::linked().claim()) {
+  if (!sctp::UsrsctpStack::linked().claim()) {
     if (error) *error = "the program's usrsctp already runs a stack (an SctpStack or a DPDK engine)";
     return nullptr;
   }
   std::uint16_t port = probe_udp_port(config.udp_port, error);
   if (port == 0) {
-    UsrsctpStack::linked().release();
+    sctp::UsrsctpStack::linked().release();
     return nullptr;
   }
   usrsctp_init(port, nullptr, config.debug_output ? debug_printf : nullptr);
-  apply_usrsctp_tunables(config);
+  sctp::apply_usrsctp_tunables(config);
   return std::unique_ptr<SctpStack>(new SctpStack(config, port));
 }
 
@@ -89,7 +89,7 @@ SctpStack::~SctpStack() {
   // Not finished (seen with usrsctp 0.9.5 under ASan timing after a peer-initiated graceful
   // shutdown: an endpoint is never released): usrsctp's threads keep running until exit, so the
   // process cannot init usrsctp again; keep it marked as existing.
-  if (finished) UsrsctpStack::linked().release();
+  if (finished) sctp::UsrsctpStack::linked().release();
 }
 
 void SctpStack::retain(std::shared_ptr<SctpUpcallSink> sink) {

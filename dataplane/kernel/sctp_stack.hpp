@@ -28,12 +28,12 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/kernel/usrsctp_tunables.hpp"
+#include "dataplane/sctp/usrsctp_tunables.hpp"
 
 namespace poolreg::kernel {
 
 // The UsrsctpTunables are applied after init.
-struct SctpStackConfig : UsrsctpTunables {
+struct SctpStackConfig : sctp::UsrsctpTunables {
   // Local UDP encapsulation port. 0 = pick a free port (clients, tests).
   std::uint16_t udp_port = 9899;
   bool debug_output = false;                   // usrsctp debug printf to stderr

@@ -36,7 +36,7 @@ TcpMessageSockets::TcpMessageSockets(TransportShared& shared) : shared_(shared) 
 
 TcpMessageSockets::~TcpMessageSockets() {
   for (auto& [id, c] : connections_) {
-    if (c->timer != EventLoop::kNoTimer) shared_.loop.cancel(c->timer);
+    if (c->timer != runtime::EventLoop::kNoTimer) shared_.loop.cancel(c->timer);
     shared_.loop.remove_fd(c->fd);
     set_reset_on_close(c->fd);
     ::close(c->fd);
@@ -57,9 +57,10 @@ int TcpMessageSockets::open_socket(int family, bool mptcp) {
   return ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
 }
 
-ListenResult TcpMessageSockets::listen(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
+runtime::ListenResult TcpMessageSockets::listen(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
                                        bool mptcp) {
-  ListenResult r;
+  int error = 0;
+  std::uint16_t bound = 0;
   // One socket per address (TCP has no multi-homing); empty = IPv6 any, dual-stack.
   std::vector<SocketAddress> binds;
   if (addresses.empty()) {
@@ -75,41 +76,38 @@ ListenResult TcpMessageSockets::listen(WireProtocol protocol, std::span<const Ip
       fd = open_socket(AF_INET, mptcp);
     }
     if (fd < 0) {
-      r.error = errno;
+      error = errno;
       break;
     }
     const int on = 1;
     const int off = 0;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
     if (sa.family() == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
-    if (r.port != 0) {
+    if (bound != 0) {
       // Port 0 with several addresses: bind the others to the port the first one got.
       sockaddr_in6* p6 = reinterpret_cast<sockaddr_in6*>(&sa.storage);
-      p6->sin6_port = htons(r.port);  // sin_port and sin6_port share the offset
+      p6->sin6_port = htons(bound);  // sin_port and sin6_port share the offset
     }
     if (::bind(fd, sa.get(), sa.length) != 0 || ::listen(fd, shared_.config.tcp_backlog) != 0) {
-      r.error = errno;
+      error = errno;
       ::close(fd);
       break;
     }
     sockaddr_storage local{};
     socklen_t len = sizeof local;
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
-    r.port = port_of(reinterpret_cast<sockaddr*>(&local));
+    bound = port_of(reinterpret_cast<sockaddr*>(&local));
     opened.push_back(fd);
   }
-  if (r.error != 0) {
-    r.detail = std::string("TCP listen: ") + std::strerror(r.error);
+  if (error != 0) {
     for (int fd : opened) ::close(fd);
-    r.port = 0;
-    return r;
+    return runtime::listen_error(error, std::string("TCP listen: ") + std::strerror(error));
   }
   for (int fd : opened) {
     listeners_.emplace(fd, Listener{fd, protocol});
     shared_.loop.add_fd(fd, EPOLLIN, [this, fd](std::uint32_t) { on_accept(fd); });
   }
-  r.ok = true;
-  return r;
+  return bound;
 }
 
 TcpMessageSockets::Connection& TcpMessageSockets::add_connection(int fd, WireProtocol protocol, State state,
@@ -179,8 +177,8 @@ ConnectionId TcpMessageSockets::connect(WireProtocol protocol, const IpAddress& 
   c.timer = shared_.loop.schedule_after(shared_.config.tcp_connect_timeout, [this, id] {
     auto it = connections_.find(id);
     if (it == connections_.end()) return;
-    it->second->timer = EventLoop::kNoTimer;
-    if (it->second->state == State::kConnecting) end(id, CloseReason::kConnectFailed, true);
+    it->second->timer = runtime::EventLoop::kNoTimer;
+    if (it->second->state == State::kConnecting) end(id, runtime::CloseReason::kConnectFailed, true);
   });
   return id;
 }
@@ -204,12 +202,12 @@ void TcpMessageSockets::on_connect_done(Connection& c) {
   socklen_t len = sizeof err;
   if (::getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
   if (err != 0) {
-    end(c.id, CloseReason::kConnectFailed, false);
+    end(c.id, runtime::CloseReason::kConnectFailed, false);
     return;
   }
-  if (c.timer != EventLoop::kNoTimer) {
+  if (c.timer != runtime::EventLoop::kNoTimer) {
     shared_.loop.cancel(c.timer);
-    c.timer = EventLoop::kNoTimer;
+    c.timer = runtime::EventLoop::kNoTimer;
   }
   c.state = State::kUp;
   ++shared_.counters.connections_opened;
@@ -249,12 +247,12 @@ void TcpMessageSockets::on_readable(ConnectionId id) {
       if (st == TcpFrameReader::Status::kNeedMore) break;
       if (st == TcpFrameReader::Status::kBadLength) {
         ++shared_.counters.framing_errors;
-        end(id, CloseReason::kFramingError, true);
+        end(id, runtime::CloseReason::kFramingError, true);
         return;
       }
       ++shared_.counters.messages_received;
       --budget;
-      MessageInfo info;
+      runtime::MessageInfo info;
       info.protocol = c.peer.protocol;
       shared_.handler.on_message(id, info, message);
     }
@@ -265,12 +263,12 @@ void TcpMessageSockets::on_readable(ConnectionId id) {
     const int fd = c.fd;
     const ssize_t n = c.reader.fill([fd](std::uint8_t* buf, std::size_t cap) { return ::recv(fd, buf, cap, 0); });
     if (n == 0) {
-      end(id, CloseReason::kPeerClosed, false);
+      end(id, runtime::CloseReason::kPeerClosed, false);
       return;
     }
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
-      end(id, CloseReason::kCommLost, false);
+      end(id, runtime::CloseReason::kCommLost, false);
       return;
     }
     shared_.counters.bytes_received += static_cast<std::uint64_t>(n);
@@ -288,7 +286,7 @@ bool TcpMessageSockets::flush(Connection& c) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
       shared_.counters.send_failed += c.queue.size();
       c.queue.clear();
-      end(id, CloseReason::kCommLost, false);
+      end(id, runtime::CloseReason::kCommLost, false);
       return false;
     }
     shared_.counters.bytes_sent += static_cast<std::uint64_t>(n);
@@ -314,15 +312,15 @@ void TcpMessageSockets::update_interest(Connection& c) {
   c.want_write = want;
 }
 
-SendResult TcpMessageSockets::send(ConnectionId id, std::span<const std::uint8_t> message) {
+runtime::SendResult TcpMessageSockets::send(ConnectionId id, std::span<const std::uint8_t> message) {
   auto it = connections_.find(id);
   if (it == connections_.end() || it->second->state == State::kClosing) {
     ++shared_.counters.send_failed;
-    return SendResult::kNoConnection;
+    return runtime::SendResult::kNoConnection;
   }
   if (message.empty() || message.size() > shared_.config.max_message_size) {
     ++shared_.counters.send_failed;
-    return SendResult::kTooBig;
+    return runtime::SendResult::kTooBig;
   }
   Connection& c = *it->second;
   std::size_t written = 0;
@@ -332,29 +330,29 @@ SendResult TcpMessageSockets::send(ConnectionId id, std::span<const std::uint8_t
     if (n < 0) {
       if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
         ++shared_.counters.send_failed;
-        return SendResult::kError;  // the read side reports the failure as on_closed
+        return runtime::SendResult::kError;  // the read side reports the failure as on_closed
       }
     } else {
       written = static_cast<std::size_t>(n);
       shared_.counters.bytes_sent += written;
       if (written == message.size()) {
         ++shared_.counters.messages_sent;
-        return SendResult::kSent;
+        return runtime::SendResult::kSent;
       }
     }
   }
   // A partly written message must be completed whatever the limits, or the stream breaks.
   if (!c.queue.push(WireProtocol::kAsap, message, /*force=*/written > 0)) {
     ++shared_.counters.send_dropped_queue_full;
-    return SendResult::kQueueFull;
+    return runtime::SendResult::kQueueFull;
   }
   if (written > 0) c.queue.advance_front(written);
   ++shared_.counters.messages_queued;
   update_interest(c);
-  return SendResult::kQueued;
+  return runtime::SendResult::kQueued;
 }
 
-void TcpMessageSockets::end(ConnectionId id, CloseReason reason, bool reset) {
+void TcpMessageSockets::end(ConnectionId id, runtime::CloseReason reason, bool reset) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
   const State state = it->second->state;
@@ -363,7 +361,7 @@ void TcpMessageSockets::end(ConnectionId id, CloseReason reason, bool reset) {
   --reported_open_;
   if (state == State::kConnecting) {
     ++shared_.counters.connect_failures;
-    reason = CloseReason::kConnectFailed;
+    reason = runtime::CloseReason::kConnectFailed;
   }
   shared_.report_closed(id, reason);
 }
@@ -372,14 +370,14 @@ void TcpMessageSockets::destroy(ConnectionId id, bool reset) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
   Connection& c = *it->second;
-  if (c.timer != EventLoop::kNoTimer) shared_.loop.cancel(c.timer);
+  if (c.timer != runtime::EventLoop::kNoTimer) shared_.loop.cancel(c.timer);
   shared_.loop.remove_fd(c.fd);
   if (reset) set_reset_on_close(c.fd);
   ::close(c.fd);
   connections_.erase(it);
 }
 
-void TcpMessageSockets::close(ConnectionId id, CloseReason reason_reported) {
+void TcpMessageSockets::close(ConnectionId id, runtime::CloseReason reason_reported) {
   auto it = connections_.find(id);
   if (it == connections_.end() || it->second->state == State::kClosing) return;
   Connection& c = *it->second;
@@ -391,11 +389,11 @@ void TcpMessageSockets::close(ConnectionId id, CloseReason reason_reported) {
   }
   // Pending bytes: keep writing, then FIN; give up (RST) after the linger time.
   c.state = State::kClosing;
-  if (c.timer != EventLoop::kNoTimer) shared_.loop.cancel(c.timer);
+  if (c.timer != runtime::EventLoop::kNoTimer) shared_.loop.cancel(c.timer);
   c.timer = shared_.loop.schedule_after(kCloseLinger, [this, id] {
     auto lit = connections_.find(id);
     if (lit == connections_.end()) return;
-    lit->second->timer = EventLoop::kNoTimer;
+    lit->second->timer = runtime::EventLoop::kNoTimer;
     destroy(id, true);
   });
 }
@@ -405,7 +403,7 @@ void TcpMessageSockets::abort(ConnectionId id) {
   if (it == connections_.end()) return;
   if (it->second->state != State::kClosing) {
     --reported_open_;
-    shared_.report_closed_later(id, CloseReason::kLocalAbort);
+    shared_.report_closed_later(id, runtime::CloseReason::kLocalAbort);
   }
   shared_.counters.send_failed += it->second->queue.size();
   destroy(id, true);
@@ -422,7 +420,7 @@ std::size_t TcpMessageSockets::queued_messages(ConnectionId id) const {
   return it == connections_.end() ? 0 : it->second->queue.size();
 }
 
-void TcpMessageSockets::close_all(CloseReason reason) {
+void TcpMessageSockets::close_all(runtime::CloseReason reason) {
   std::vector<ConnectionId> ids;
   for (auto& [id, c] : connections_) {
     if (c->state != State::kClosing) ids.push_back(id);

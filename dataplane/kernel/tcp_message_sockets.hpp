@@ -22,16 +22,16 @@ class TcpMessageSockets {
   explicit TcpMessageSockets(TransportShared& shared);
   ~TcpMessageSockets();  // resets every connection, closes every listener, no callbacks
 
-  ListenResult listen(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port, bool mptcp);
+  runtime::ListenResult listen(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port, bool mptcp);
   ConnectionId connect(WireProtocol protocol, const IpAddress& address, std::uint16_t port, bool mptcp);
   bool owns(ConnectionId id) const { return connections_.count(id) != 0; }
-  SendResult send(ConnectionId id, std::span<const std::uint8_t> message);
-  void close(ConnectionId id, CloseReason reason_reported);
+  runtime::SendResult send(ConnectionId id, std::span<const std::uint8_t> message);
+  void close(ConnectionId id, runtime::CloseReason reason_reported);
   void abort(ConnectionId id);
   const ConnectionPeer* peer_info(ConnectionId id) const;
   std::size_t connection_count() const noexcept { return reported_open_; }
   std::size_t queued_messages(ConnectionId id) const;
-  void close_all(CloseReason reason);
+  void close_all(runtime::CloseReason reason);
 
  private:
   enum class State : std::uint8_t { kConnecting, kUp, kClosing };
@@ -47,7 +47,7 @@ class TcpMessageSockets {
     TcpFrameReader reader;
     OutboundQueue queue;
     bool want_write = false;
-    EventLoop::TimerId timer = EventLoop::kNoTimer;  // connect timeout or close linger
+    runtime::EventLoop::TimerId timer = runtime::EventLoop::kNoTimer;  // connect timeout or close linger
   };
 
   int open_socket(int family, bool mptcp);
@@ -60,7 +60,7 @@ class TcpMessageSockets {
   bool flush(Connection& c);
   void update_interest(Connection& c);
   // Ends a connection from a network event: reports now unless the application closed it.
-  void end(ConnectionId id, CloseReason reason, bool reset);
+  void end(ConnectionId id, runtime::CloseReason reason, bool reset);
   void destroy(ConnectionId id, bool reset);
 
   TransportShared& shared_;

@@ -5,29 +5,29 @@
 #include <functional>
 #include <memory>
 
-#include "dataplane/kernel/event_loop.hpp"
+#include "dataplane/runtime/event_loop.hpp"
 #include "dataplane/kernel/kernel_transport.hpp"
-#include "dataplane/kernel/message_transport.hpp"
+#include "dataplane/runtime/message_transport.hpp"
 
 namespace poolreg::kernel {
 
 struct TransportShared {
-  EventLoop& loop;
-  MessageHandler& handler;
+  runtime::EventLoop& loop;
+  runtime::MessageHandler& handler;
   KernelTransportConfig config;
-  TransportCounters counters{};
+  runtime::TransportCounters counters{};
   ConnectionId next_id = 1;
 
   ConnectionId allocate_id() noexcept { return next_id++; }
 
   // Reports a close now (we are inside an event callback).
-  void report_closed(ConnectionId id, CloseReason reason) {
+  void report_closed(ConnectionId id, runtime::CloseReason reason) {
     ++counters.connections_closed;
     handler.on_closed(id, reason);
   }
   // Reports a close on the next loop pass (we are inside an application call such as close()).
   // alive: the transport's liveness token, so a close deferred before the transport died is dropped.
-  void report_closed_later(ConnectionId id, CloseReason reason);
+  void report_closed_later(ConnectionId id, runtime::CloseReason reason);
 
   // loop.defer() that is skipped when the transport died in between.
   void defer_guarded(std::function<void()> fn) {
@@ -40,7 +40,7 @@ struct TransportShared {
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
 };
 
-inline void TransportShared::report_closed_later(ConnectionId id, CloseReason reason) {
+inline void TransportShared::report_closed_later(ConnectionId id, runtime::CloseReason reason) {
   std::weak_ptr<bool> token = alive;
   loop.defer([this, token, id, reason] {
     if (token.expired()) return;

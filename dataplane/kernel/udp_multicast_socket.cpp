@@ -67,7 +67,7 @@ Expected<void, std::string> configure_v6(int fd, const UdpMulticastConfig& c) {
 }  // namespace
 
 Expected<std::unique_ptr<UdpMulticastSocket>, std::string> UdpMulticastSocket::open(
-    EventLoop& loop, const UdpMulticastConfig& config, ReceiveCallback on_receive) {
+    runtime::EventLoop& loop, const UdpMulticastConfig& config, ReceiveCallback on_receive) {
   if (!config.group.is_multicast()) return unexpected("not a multicast group: " + config.group.to_string());
   if (config.ttl < 1 || config.ttl > 255) return unexpected(std::string("TTL must be 1..255"));
   const bool v4 = config.group.is_v4();
@@ -102,7 +102,7 @@ Expected<std::unique_ptr<UdpMulticastSocket>, std::string> UdpMulticastSocket::o
   return s;
 }
 
-UdpMulticastSocket::UdpMulticastSocket(EventLoop& loop, int fd, const UdpMulticastConfig& config,
+UdpMulticastSocket::UdpMulticastSocket(runtime::EventLoop& loop, int fd, const UdpMulticastConfig& config,
                                        ReceiveCallback on_receive)
     : loop_(loop), fd_(fd), config_(config), on_receive_(std::move(on_receive)) {}
 

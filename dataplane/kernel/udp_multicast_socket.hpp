@@ -11,7 +11,7 @@
 #include <span>
 #include <string>
 
-#include "dataplane/kernel/event_loop.hpp"
+#include "dataplane/runtime/event_loop.hpp"
 #include "registrar/common/expected.hpp"
 #include "registrar/common/ip_address.hpp"
 
@@ -40,7 +40,7 @@ class UdpMulticastSocket {
 
   // The socket, or the reason it cannot be opened (e.g. no multicast route). loop must outlive
   // the socket. on_receive may be empty (never polled then).
-  static Expected<std::unique_ptr<UdpMulticastSocket>, std::string> open(EventLoop& loop,
+  static Expected<std::unique_ptr<UdpMulticastSocket>, std::string> open(runtime::EventLoop& loop,
                                                                          const UdpMulticastConfig& config,
                                                                          ReceiveCallback on_receive);
   ~UdpMulticastSocket();
@@ -58,10 +58,10 @@ class UdpMulticastSocket {
   std::uint64_t send_errors() const noexcept { return send_errors_; }
 
  private:
-  UdpMulticastSocket(EventLoop& loop, int fd, const UdpMulticastConfig& config, ReceiveCallback on_receive);
+  UdpMulticastSocket(runtime::EventLoop& loop, int fd, const UdpMulticastConfig& config, ReceiveCallback on_receive);
   void on_readable();
 
-  EventLoop& loop_;
+  runtime::EventLoop& loop_;
   int fd_;
   UdpMulticastConfig config_;
   ReceiveCallback on_receive_;

@@ -4,14 +4,14 @@
 #     lcores, synthetic SCTP/UDP frames carrying ASAP Handle Resolutions from 1024 peers) vs the
 #     kernel UDP receive path (see dpdk_packet_bench.cpp for exactly what is timed).
 #  1b. poolreg-dpdk-resolution-bench: Handle Resolutions/s of the poll lanes (real packet path,
-#     usrsctp copy per lane, PollResolver) with 1 and 2 lcores and with software steering, fed by
+#     usrsctp copy per lane, LaneResolver) with 1 and 2 lcores and with software steering, fed by
 #     a synthetic SCTP source (pre-built requests from 128 associations per lane, see
 #     dpdk_resolution_bench.cpp) on net_ring; vs poolreg-sctp-synth (the same source over UDP)
 #     against poolregd on kernel sockets.
 #  2. Handle resolutions/s end to end: poolreg-pu (client library, usrsctp over UDP) in a network
 #     namespace fires REPEAT pipelined resolutions (--interval-ms 0) at
 #       a) poolregd --dpdk on net_af_packet bound to a veth whose peer is in the namespace,
-#          answering on the poll lcore (dpdk.resolve_on_poll_lcore = true, the default),
+#          answering on the poll lcore (registrar.resolve_on_lanes and dpdk.resolve_on_poll_lcore true, the default),
 #       a') the same with dpdk.resolve_on_poll_lcore = false (through the rings to AsapServer),
 #       b) poolregd on kernel sockets inside the same namespace (over its loopback),
 #     3 PEs registered in the pool. net_af_packet costs a syscall per burst (no real NIC here), and

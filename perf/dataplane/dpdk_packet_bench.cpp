@@ -82,8 +82,8 @@ std::vector<std::uint8_t> sctp_handle_resolution(std::uint16_t src_port) {
   return p;
 }
 
-struct CountingSink final : SctpPacketSink {
-  void on_sctp_packet(const FrameVerdict&, const std::uint8_t* packet, std::uint16_t length) override {
+struct CountingSink final : poolreg::sctp::SctpPacketSink {
+  void on_sctp_packet(const poolreg::sctp::SctpPacketFrom&, const std::uint8_t* packet, std::uint16_t length) override {
     ++packets;
     bytes += length + packet[0];
   }

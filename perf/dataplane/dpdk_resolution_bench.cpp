@@ -2,8 +2,8 @@
 // with 1 and 2 lcores (Google Benchmark).
 //
 // The registrar side is the real poll-lane code: per lane a net_ring port, PacketProcessor,
-// SctpConnEngine on its own usrsctp copy (lane 0 the linked one, lane 1 a private dlmopen'd one)
-// with an ASAP listener, and a PollResolver answering from a Handlespace that holds the pool
+// sctp::SctpEngine on its own usrsctp copy (lane 0 the linked one, lane 1 a private dlmopen'd one)
+// with an ASAP listener, and a runtime::LaneResolver answering from a Handlespace that holds the pool
 // "BenchPool" (10 PEs, round robin; 3 per answer, the registrar default). Lanes steer as in
 // poolregd (2 lanes).
 // The traffic source is synthetic (sctp_synth.hpp): 128 client associations per lane, each from
@@ -47,8 +47,9 @@
 #include "dataplane/dpdk/frame_builder.hpp"
 #include "dataplane/dpdk/packet_processor.hpp"
 #include "dataplane/dpdk/poll_loop.hpp"
-#include "dataplane/dpdk/poll_resolver.hpp"
-#include "dataplane/dpdk/sctp_conn_engine.hpp"
+#include "dataplane/runtime/lane_resolver.hpp"
+#include "dataplane/runtime/lane_event_sink.hpp"
+#include "dataplane/sctp/sctp_engine.hpp"
 #include "dataplane/dpdk/steering.hpp"
 #include "perf/dataplane/sctp_synth.hpp"
 #include "registrar/common/clock.hpp"
@@ -84,12 +85,14 @@ struct Lane {
   std::uint16_t port = 0;
   InterfaceConfig config;
   LcoreCounters counters;
-  std::unique_ptr<kernel::UsrsctpStack> private_stack;
-  std::unique_ptr<SctpConnEngine> engine;
+  std::unique_ptr<sctp::UsrsctpStack> private_stack;
+  std::unique_ptr<sctp::SctpEngine> engine;
   std::unique_ptr<PacketProcessor> processor;
-  std::unique_ptr<PollResolver> resolver;
-  TransportRings rings;  // to a control lcore nobody runs: what arrives there is counted
-  std::unique_ptr<RingEventSink> events;
+  std::unique_ptr<runtime::LaneResolver> resolver;
+  runtime::LaneRing commands{1024};
+  runtime::LaneRing event_ring{65536};
+  runtime::LaneRings rings;  // to a control lcore nobody runs: what arrives there is counted
+  std::unique_ptr<runtime::LaneEventSink> events;
   std::unique_ptr<PollLoop> poll;
   std::uint64_t forwarded = 0;  // messages the lane did not answer itself
   std::uint64_t closed = 0;     // associations that went away
@@ -107,11 +110,10 @@ struct Lane {
   }
   // What reached the control lcore's event ring (untimed).
   void count_control_events() {
-    void* e = nullptr;
-    while (rte_ring_sc_dequeue(rings.events, &e) == 0) {
-      std::unique_ptr<TransportEvent> event(static_cast<TransportEvent*>(e));
-      if (event->kind == TransportEvent::Kind::kMessage) ++forwarded;
-      if (event->kind == TransportEvent::Kind::kClosed) ++closed;
+    while (void* e = rings.events->pop()) {
+      std::unique_ptr<runtime::LaneEvent> event(static_cast<runtime::LaneEvent*>(e));
+      if (event->kind == runtime::LaneEvent::Kind::kMessage) ++forwarded;
+      if (event->kind == runtime::LaneEvent::Kind::kClosed) ++closed;
     }
   }
 };
@@ -206,29 +208,37 @@ bool make_lane(World& w, unsigned index) {
   std::uint32_t ip;
   std::memcpy(&ip, kRegistrarIp, 4);
   lane->config.ipv4 = {ip};
-  kernel::UsrsctpStack* stack = nullptr;
+  sctp::UsrsctpStack* stack = nullptr;
   if (index > 0) {
-    lane->private_stack = kernel::UsrsctpStack::load_private(&w.error);
-    if (!lane->private_stack) return false;
+    auto loaded = sctp::UsrsctpStack::load_private();
+    if (!loaded) {
+      w.error = loaded.error();
+      return false;
+    }
+    lane->private_stack = std::move(*loaded);
     stack = lane->private_stack.get();
   }
-  SctpConnEngineConfig ec;
+  sctp::SctpEngineConfig ec;
   ec.path_mtu = 1500 - 48;
-  lane->engine = SctpConnEngine::create(ec, w.ids, &w.error, stack);
-  if (!lane->engine || !lane->engine->listen(WireProtocol::kAsap, 3863).ok) return false;
+  auto engine = sctp::SctpEngine::create(ec, w.ids, stack);
+  if (!engine) {
+    w.error = engine.error();
+    return false;
+  }
+  lane->engine = std::move(*engine);
+  if (!lane->engine->listen(WireProtocol::kAsap, 3863).has_value()) return false;
   lane->processor = std::make_unique<PacketProcessor>(lane->config, lane->counters, w.pool, lane->engine.get());
-  lane->resolver = std::make_unique<PollResolver>(*w.hs, w.domain, w.asap, lane->counters, w.clock, 11 + index);
+  lane->resolver = std::make_unique<runtime::LaneResolver>(*w.hs, w.domain, w.asap, lane->counters, w.clock, 11 + index);
   lane->engine->set_local_answerer(lane->resolver.get());
-  const std::string n = "reslane" + std::to_string(index);
-  lane->rings.commands = rte_ring_create((n + "cmd").c_str(), 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-  lane->rings.events = rte_ring_create((n + "evt").c_str(), 65536, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  lane->rings.commands = &lane->commands;
+  lane->rings.events = &lane->event_ring;
   lane->rings.wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (lane->rings.commands == nullptr || lane->rings.events == nullptr || lane->rings.wake_fd < 0) {
+  if (lane->rings.wake_fd < 0) {
     w.error = "control rings";
     return false;
   }
-  lane->events = std::make_unique<RingEventSink>(lane->rings);
-  lane->engine->attach(lane->processor.get(), lane->events.get());
+  lane->events = std::make_unique<runtime::LaneEventSink>(lane->rings);
+  lane->engine->attach({lane->processor.get()}, lane->events.get(), &lane->counters);
   PollLoopConfig pc;
   pc.inbox = lane->inbox;
   pc.idle_sleep_us = 0;

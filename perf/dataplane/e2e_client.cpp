@@ -68,7 +68,7 @@ int run(const Args& a) {
       return 1;
     }
   }
-  kernel::EventLoop loop;
+  runtime::EventLoop loop;
   const std::string pool_name = a.pool.empty() ? "bench-" + std::to_string(::getpid()) : a.pool;
   const PoolHandle h = *PoolHandle::from_string(pool_name);
   client::PoolElementClient pe(loop, stack.get(), o);

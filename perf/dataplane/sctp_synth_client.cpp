@@ -1,7 +1,8 @@
 // poolreg-sctp-synth: the synthetic SCTP source of poolreg-dpdk-resolution-bench (sctp_synth.hpp)
 // over a real UDP socket (SCTP over UDP, RFC 6951), for the registrars that are not in-process:
 // poolregd on kernel sockets (the baseline of the DPDK lanes) or poolregd --dpdk behind a veth.
-// Opens --associations associations (one UDP socket, a distinct SCTP port each), then, for
+// Opens --associations associations (a distinct SCTP port each, spread round robin over --sockets
+// UDP sockets: a registrar with several lanes steers peers by IP and UDP port), then, for
 // --seconds, keeps --window Handle Resolutions in flight, round robin over the associations
 // (SACKs sent as answers come in), and waits for the last answers. Prints one line:
 //   synth associations=128 requests=123456 answers=123456 seconds=3.00 rate=41152
@@ -30,32 +31,37 @@ constexpr std::uint32_t kTagBase = 0x7e570000;
 constexpr std::uint8_t kHandleResolutionResponse = 6;
 
 struct Source {
-  int fd = -1;
+  std::vector<int> fds;  // association i uses fds[i % fds.size()]
   sockaddr_in to{};
   std::vector<perf::SynthAssociation> associations;
   std::vector<std::vector<std::uint8_t>> init_cookies;
 
-  void send(const std::vector<std::uint8_t>& packet) const {
-    ::sendto(fd, packet.data(), packet.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+  void send(std::size_t association, const std::vector<std::uint8_t>& packet) const {
+    ::sendto(fds[association % fds.size()], packet.data(), packet.size(), 0, reinterpret_cast<const sockaddr*>(&to),
+             sizeof to);
   }
   // Reads what arrived (up to `wait_ms` for the first datagram); returns the answers counted.
   std::uint64_t receive(int wait_ms) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, wait_ms) <= 0) return 0;
+    std::vector<pollfd> p;
+    for (int fd : fds) p.push_back(pollfd{fd, POLLIN, 0});
+    if (::poll(p.data(), p.size(), wait_ms) <= 0) return 0;
     std::uint64_t answers = 0;
     std::uint8_t buffer[65536];
-    for (;;) {
-      const ssize_t n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
-      if (n <= 0) break;
-      const std::uint32_t tag = perf::packet_tag(buffer, static_cast<std::size_t>(n));
-      if (tag < kTagBase || tag - kTagBase >= associations.size()) continue;
-      const std::size_t i = tag - kTagBase;
-      perf::PeerInput in = perf::consume(associations[i], buffer, static_cast<std::size_t>(n), kHandleResolutionResponse);
-      if (in.init_ack) init_cookies[i] = std::move(in.cookie);
-      answers += in.counted;
+    for (int fd : fds) {
+      for (int k = 0; k < 100000; ++k) {  // bounded; what is left is read next time
+        const ssize_t n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
+        if (n <= 0) break;
+        const std::uint32_t tag = perf::packet_tag(buffer, static_cast<std::size_t>(n));
+        if (tag < kTagBase || tag - kTagBase >= associations.size()) continue;
+        const std::size_t i = tag - kTagBase;
+        perf::PeerInput in =
+            perf::consume(associations[i], buffer, static_cast<std::size_t>(n), kHandleResolutionResponse);
+        if (in.init_ack) init_cookies[i] = std::move(in.cookie);
+        answers += in.counted;
+      }
     }
-    for (auto& a : associations)
-      if (a.sack_due && a.established) send(perf::build_sack(a));
+    for (std::size_t i = 0; i < associations.size(); ++i)
+      if (associations[i].sack_due && associations[i].established) send(i, perf::build_sack(associations[i]));
     return answers;
   }
 };
@@ -66,24 +72,32 @@ int main(int argc, char** argv) {
   CLI::App app{"Synthetic SCTP-over-UDP load of pre-built ASAP Handle Resolutions"};
   std::string registrar = "127.0.0.1", pool = "BenchPool";
   std::uint16_t udp_port = 9899, sctp_port = 3863, first_port = 20000;
-  unsigned count = 128, window = 32;
+  unsigned count = 128, window = 32, sockets = 1;
   double seconds = 3.0;
   app.add_option("--registrar", registrar, "the registrar's IPv4 address");
   app.add_option("--udp-port", udp_port, "its SCTP-over-UDP port");
   app.add_option("--sctp-port", sctp_port, "its ASAP port");
   app.add_option("--first-port", first_port, "SCTP port of the first association (one each from here)");
   app.add_option("--associations", count, "associations to open");
+  app.add_option("--sockets", sockets, "UDP sockets (local ports) the associations are spread over");
   app.add_option("--window", window, "requests in flight (over all associations)");
   app.add_option("--seconds", seconds, "how long to send rounds");
   app.add_option("--pool", pool, "pool handle to resolve");
   CLI11_PARSE(app, argc, argv);
 
   Source s;
-  s.fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  const int size = 8 << 20;
-  ::setsockopt(s.fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-  ::setsockopt(s.fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size);  // root: beyond rmem_max
-  ::setsockopt(s.fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+  if (sockets == 0 || sockets > 1024) {
+    std::fprintf(stderr, "bad --sockets\n");
+    return 2;
+  }
+  for (unsigned k = 0; k < sockets; ++k) {
+    const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    const int size = 8 << 20;
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size);  // root: beyond rmem_max
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    s.fds.push_back(fd);
+  }
   s.to.sin_family = AF_INET;
   s.to.sin_port = htons(udp_port);
   if (::inet_pton(AF_INET, registrar.c_str(), &s.to.sin_addr) != 1) {
@@ -103,7 +117,7 @@ int main(int argc, char** argv) {
     a.peer_port = sctp_port;
     a.local_tag = kTagBase + i;
     a.next_tsn = 1000;
-    s.send(perf::build_init(a));
+    s.send(i, perf::build_init(a));
   }
   auto wait_for = [&](auto done) {
     auto last = Clock::now();
@@ -122,7 +136,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "handshake: not every INIT was answered\n");
     return 1;
   }
-  for (unsigned i = 0; i < count; ++i) s.send(perf::build_cookie_echo(s.associations[i], s.init_cookies[i]));
+  for (unsigned i = 0; i < count; ++i) s.send(i, perf::build_cookie_echo(s.associations[i], s.init_cookies[i]));
   if (!wait_for([&] { return all([&](unsigned i) { return s.associations[i].established; }); })) {
     std::fprintf(stderr, "handshake: not every COOKIE ECHO was answered\n");
     return 1;
@@ -139,7 +153,7 @@ int main(int argc, char** argv) {
     const bool sending = Clock::now() < end;
     if (!sending && answers >= requests) break;
     while (sending && requests - answers < window) {
-      s.send(perf::build_data(s.associations[next], 11, request));
+      s.send(next, perf::build_data(s.associations[next], 11, request));
       next = (next + 1) % count;
       ++requests;
     }
@@ -150,7 +164,7 @@ int main(int argc, char** argv) {
     } else if (Clock::now() - last > std::chrono::seconds(2)) {
       std::fprintf(stderr, "stalled: %llu of %llu answered\n", static_cast<unsigned long long>(answers),
                    static_cast<unsigned long long>(requests));
-      for (const auto& a : s.associations) s.send(perf::build_abort(a));
+      for (std::size_t i = 0; i < s.associations.size(); ++i) s.send(i, perf::build_abort(s.associations[i]));
       return 1;
     }
   }
@@ -158,7 +172,7 @@ int main(int argc, char** argv) {
   std::printf("synth associations=%u requests=%llu answers=%llu seconds=%.2f rate=%.0f\n", count,
               static_cast<unsigned long long>(requests), static_cast<unsigned long long>(answers), elapsed,
               static_cast<double>(answers) / elapsed);
-  for (const auto& a : s.associations) s.send(perf::build_abort(a));
-  ::close(s.fd);
+  for (std::size_t i = 0; i < s.associations.size(); ++i) s.send(i, perf::build_abort(s.associations[i]));
+  for (int fd : s.fds) ::close(fd);
   return 0;
 }

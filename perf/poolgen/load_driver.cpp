@@ -67,7 +67,7 @@ class LoadDriver::PeAssociation final : public client::AsapConnection::Listener 
       : driver(d), index(index), registrar(registrar), conn(d.loop_, stack, options, *this) {}
   void on_up() override { driver.on_pe_up(index); }
   void on_message(ConnectionId from, wire::AsapMessage& m) override { driver.on_pe_message(index, from, m); }
-  void on_down(client::ClientStatus s, kernel::CloseReason) override { driver.on_pe_down(index, s); }
+  void on_down(client::ClientStatus s, runtime::CloseReason) override { driver.on_pe_down(index, s); }
 
   LoadDriver& driver;
   std::uint16_t index;
@@ -79,7 +79,7 @@ class LoadDriver::PeAssociation final : public client::AsapConnection::Listener 
   bool timed_out = false;   // a request timed out since the last check
 };
 
-LoadDriver::LoadDriver(kernel::EventLoop& loop, kernel::SctpStack* stack, const PoolgenConfig& config)
+LoadDriver::LoadDriver(runtime::EventLoop& loop, kernel::SctpStack* stack, const PoolgenConfig& config)
     : loop_(loop), stack_(stack), config_(config), rng_(config.seed) {
   stats_.pe_slot_bytes = sizeof(PeSlot);
 }
@@ -87,7 +87,7 @@ LoadDriver::LoadDriver(kernel::EventLoop& loop, kernel::SctpStack* stack, const 
 LoadDriver::~LoadDriver() {
   *alive_ = false;
   for (auto id : {tick_timer_, second_timer_, probe_timer_})
-    if (id != kernel::EventLoop::kNoTimer) loop_.cancel(id);
+    if (id != runtime::EventLoop::kNoTimer) loop_.cancel(id);
 }
 
 std::uint32_t LoadDriver::now_us() const noexcept {
@@ -176,7 +176,7 @@ Expected<void, std::string> LoadDriver::start() {
         const std::size_t k = pus_.size();
         client::PoolUserEvents ev;
         ev.on_connected = [this] { ++stats_.c.connects; };
-        ev.on_connection_lost = [this, k](client::ClientStatus s, kernel::CloseReason) {
+        ev.on_connection_lost = [this, k](client::ClientStatus s, runtime::CloseReason) {
           if (s == client::ClientStatus::kConnectFailed) {
             ++stats_.c.connect_failures;
             this->error("PU association: connect failed");
@@ -779,8 +779,8 @@ void LoadDriver::begin_cleanup() {
   stats_.load_end_registered = stats_.pes_registered;
   stats_.load_end_alive = stats_.pes_alive;
   stats_.elapsed_s = static_cast<double>(loop_.now() - start_) / 1e9;
-  if (probe_timer_ != kernel::EventLoop::kNoTimer) loop_.cancel(probe_timer_);
-  probe_timer_ = kernel::EventLoop::kNoTimer;
+  if (probe_timer_ != runtime::EventLoop::kNoTimer) loop_.cancel(probe_timer_);
+  probe_timer_ = runtime::EventLoop::kNoTimer;
   retry_.clear();
   cleanup_cursor_ = 0;
   cleanup_deadline_ = loop_.now() + static_cast<TimeNs>(config_.cleanup_timeout_s * 1e9);
@@ -821,9 +821,9 @@ void LoadDriver::finish() {
   phase_ = Phase::kDone;
   stats_.total_s = static_cast<double>(loop_.now() - start_) / 1e9;
   record_rss();
-  if (tick_timer_ != kernel::EventLoop::kNoTimer) loop_.cancel(tick_timer_);
-  if (second_timer_ != kernel::EventLoop::kNoTimer) loop_.cancel(second_timer_);
-  tick_timer_ = second_timer_ = kernel::EventLoop::kNoTimer;
+  if (tick_timer_ != runtime::EventLoop::kNoTimer) loop_.cancel(tick_timer_);
+  if (second_timer_ != runtime::EventLoop::kNoTimer) loop_.cancel(second_timer_);
+  tick_timer_ = second_timer_ = runtime::EventLoop::kNoTimer;
   if (on_second_) on_second_(stats_, stats_.total_s, true);
   for (auto& pa : pe_assocs_) pa->conn.close();
   for (auto& pu : pus_) pu->close();

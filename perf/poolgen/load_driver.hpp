@@ -26,7 +26,7 @@
 #include "dataplane/capture/pcap_writer.hpp"
 #include "cli/client/asap_connection.hpp"
 #include "cli/client/pool_user_client.hpp"
-#include "dataplane/kernel/event_loop.hpp"
+#include "dataplane/runtime/event_loop.hpp"
 #include "perf/poolgen/poolgen_config.hpp"
 #include "perf/poolgen/run_stats.hpp"
 #include "registrar/common/expected.hpp"
@@ -45,7 +45,7 @@ struct PeSlot {
 
 class LoadDriver {
  public:
-  LoadDriver(kernel::EventLoop& loop, kernel::SctpStack* stack, const PoolgenConfig& config);
+  LoadDriver(runtime::EventLoop& loop, kernel::SctpStack* stack, const PoolgenConfig& config);
   ~LoadDriver();
   LoadDriver(const LoadDriver&) = delete;
   LoadDriver& operator=(const LoadDriver&) = delete;
@@ -114,7 +114,7 @@ class LoadDriver {
   void record_rss();
   void error(const std::string& cause) { stats_.error(cause); }
 
-  kernel::EventLoop& loop_;
+  runtime::EventLoop& loop_;
   kernel::SctpStack* stack_;
   PoolgenConfig config_;
   RunStats stats_;
@@ -151,9 +151,9 @@ class LoadDriver {
   double reg_tokens_ = 0;
   double move_tokens_ = 0;
   double res_tokens_ = 0;
-  kernel::EventLoop::TimerId tick_timer_ = kernel::EventLoop::kNoTimer;
-  kernel::EventLoop::TimerId second_timer_ = kernel::EventLoop::kNoTimer;
-  kernel::EventLoop::TimerId probe_timer_ = kernel::EventLoop::kNoTimer;
+  runtime::EventLoop::TimerId tick_timer_ = runtime::EventLoop::kNoTimer;
+  runtime::EventLoop::TimerId second_timer_ = runtime::EventLoop::kNoTimer;
+  runtime::EventLoop::TimerId probe_timer_ = runtime::EventLoop::kNoTimer;
   struct Probe {
     TimeNs moved_at = 0;  // 0 = no move being watched
     std::uint32_t address = 0;

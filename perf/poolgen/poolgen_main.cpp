@@ -9,7 +9,7 @@
 #include <fstream>
 #include <iostream>
 
-#include "dataplane/kernel/event_loop.hpp"
+#include "dataplane/runtime/event_loop.hpp"
 #include "dataplane/kernel/sctp_stack.hpp"
 #include "perf/poolgen/load_driver.hpp"
 #include "perf/poolgen/poolgen_config.hpp"
@@ -134,7 +134,7 @@ int run(int argc, char** argv) {
     return 1;
   }
 
-  kernel::EventLoop loop;
+  runtime::EventLoop loop;
   LoadDriver* driver_ptr = nullptr;
   // Signals before the usrsctp stack: its threads inherit the blocked mask (event_loop.hpp).
   loop.watch_signals({SIGINT, SIGTERM}, [&](int) {

@@ -330,6 +330,8 @@ RegistrarConfig every_field_changed() {
   RegistrarConfig c = RegistrarConfig::defaults(WireMode::kNextgen, EnrpProfile::kFast);
   c.registrar.id = 0xfedcba9876543210ULL;
   c.registrar.shards = 8;
+  c.registrar.lanes = 3;
+  c.registrar.resolve_on_lanes = false;
   c.registrar.log_level = LogLevel::kDebug;
   c.registrar.log_format = LogFormat::kJson;
   c.registrar.log_file = "/var/log/poolreg \"x\".log";

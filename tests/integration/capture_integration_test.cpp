@@ -109,7 +109,7 @@ TEST(PoolregdCapture, RepliesOverSctpUdpAndTcpDecodeAsAsap) {
 
   Poolregd daemon("capture", ports, {"--set", "asap.keepalive_interval_ms=300"});
   ASSERT_TRUE(daemon.start_and_wait()) << daemon.log();
-  kernel::EventLoop loop;
+  runtime::EventLoop loop;
   const PoolHandle h = *PoolHandle::from_string("capture-pool");
   {
     client::PoolElementClient pe(loop, StackEnvironment::stack.get(), daemon.client_options(ClientTransport::kSctp));

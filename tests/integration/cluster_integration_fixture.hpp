@@ -212,7 +212,7 @@ class PoolregdCluster : public ::testing::Test {
     return true;
   }
 
-  kernel::EventLoop loop_;
+  runtime::EventLoop loop_;
   bool late_c_ = false;  // C is not started by SetUp
   std::array<DaemonPorts, 3> ports_;
   std::array<std::unique_ptr<Poolregd>, 3> daemons_;

@@ -40,7 +40,7 @@ TEST(PoolregdMixedModes, RfcAndNextgenRegistrarsInteroperate_NG_CAP_01) {
   ASSERT_TRUE(ng->wait_for_log("listening:", 10s)) << ng->log();
   auto dump_logs = [&] { return "---- rfc ----\n" + rfc->log() + "---- ng ----\n" + ng->log(); };
 
-  kernel::EventLoop loop;
+  runtime::EventLoop loop;
   auto spin = [&](std::chrono::milliseconds d) {
     client::run_until(
         loop, [] { return false; }, d);
@@ -155,7 +155,7 @@ TEST(PoolregdNextgenCluster, EnrpOverTcpPropagatesRegistrations) {
   EXPECT_NE(d[0]->log().find("ENRP TCP 127.0.0.1:" + std::to_string(ports[0].enrp)), std::string::npos)
       << d[0]->log();
 
-  kernel::EventLoop loop;
+  runtime::EventLoop loop;
   auto pe_options = d[0]->client_options(ClientTransport::kTcp);
   pe_options.next_gen = true;
   pe_options.ng_capabilities = wire::kNgCapId64 | wire::kNgCapHro | wire::kNgCapTcp;

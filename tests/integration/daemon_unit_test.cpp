@@ -18,7 +18,7 @@ namespace {
 const IpAddress kLoopback = IpAddress::v4(0x7f000001u);
 
 // Records what the daemon asks of the transport.
-class FakeTransport final : public kernel::MessageTransport {
+class FakeTransport final : public runtime::MessageTransport {
  public:
   struct Connect {
     TransportProtocol kind;
@@ -26,11 +26,11 @@ class FakeTransport final : public kernel::MessageTransport {
     std::uint16_t port;
     std::uint16_t remote_udp_port;
   };
-  kernel::ListenResult listen_sctp(WireProtocol, std::span<const IpAddress>, std::uint16_t port) override {
-    return {true, 0, port, ""};
+  runtime::ListenResult listen_sctp(WireProtocol, std::span<const IpAddress>, std::uint16_t port) override {
+    return port;
   }
-  kernel::ListenResult listen_tcp(WireProtocol, std::span<const IpAddress>, std::uint16_t port, bool) override {
-    return {true, 0, port, ""};
+  runtime::ListenResult listen_tcp(WireProtocol, std::span<const IpAddress>, std::uint16_t port, bool) override {
+    return port;
   }
   ConnectionId connect_sctp(WireProtocol p, std::span<const IpAddress>, std::uint16_t port,
                                     std::uint16_t udp) override {
@@ -41,14 +41,14 @@ class FakeTransport final : public kernel::MessageTransport {
     connects.push_back({TransportProtocol::kTcp, p, port, 0});
     return next_id++;
   }
-  kernel::SendResult send(ConnectionId id, WireProtocol p, std::span<const std::uint8_t> m) override {
+  runtime::SendResult send(ConnectionId id, WireProtocol p, std::span<const std::uint8_t> m) override {
     sent.push_back({id, p, std::vector<std::uint8_t>(m.begin(), m.end())});
-    return kernel::SendResult::kSent;
+    return runtime::SendResult::kSent;
   }
   void close(ConnectionId) override {}
   void abort(ConnectionId id) override { aborted.push_back(id); }
   const ConnectionPeer* peer_info(ConnectionId) const override { return nullptr; }
-  kernel::TransportCounters counters() const override { return {}; }
+  runtime::TransportCounters counters() const override { return {}; }
   std::size_t connection_count() const override { return 0; }
 
   struct Sent {
@@ -221,7 +221,7 @@ class DaemonRouter : public ::testing::Test {
 TEST_F(DaemonRouter, AsapMessageReachesAsapServer) {
   router_.on_connected(1, peer(WireProtocol::kAsap));
   const std::vector<std::uint8_t> hr = {0x05, 0x00, 0x00, 0x0c, 0x00, 0x09, 0x00, 0x08, 'p', 'o', 'o', 'l'};
-  router_.on_message(1, kernel::MessageInfo{WireProtocol::kAsap, 11, 0}, hr);
+  router_.on_message(1, runtime::MessageInfo{WireProtocol::kAsap, 11, 0}, hr);
   EXPECT_EQ(router_.counters().asap_messages, 1u);
   EXPECT_EQ(asap_.counters().resolutions_unknown_pool, 1u);
   ASSERT_EQ(t_.sent.size(), 1u);
@@ -234,7 +234,7 @@ TEST_F(DaemonRouter, AsapMessageReachesAsapServer) {
 TEST_F(DaemonRouter, WrongPpidAbortsAssociation) {
   router_.on_connected(1, peer(WireProtocol::kAsap));
   const std::vector<std::uint8_t> presence = {0x01, 0x00, 0x00, 0x04};
-  router_.on_message(1, kernel::MessageInfo{WireProtocol::kEnrp, 12, 0}, presence);
+  router_.on_message(1, runtime::MessageInfo{WireProtocol::kEnrp, 12, 0}, presence);
   EXPECT_EQ(router_.counters().wrong_protocol_aborts, 1u);
   EXPECT_EQ(t_.aborted, std::vector<ConnectionId>{1});
   EXPECT_EQ(asap_.counters().messages_received, 0u);
@@ -252,14 +252,14 @@ TEST_F(DaemonRouter, EnrpWithoutServerIsAborted) {
 TEST_F(DaemonRouter, ClosedIsRoutedOnceByProtocol) {
   router_.on_connected(3, peer(WireProtocol::kAsap));
   EXPECT_EQ(asap_.associations(), 1u);
-  router_.on_closed(3, kernel::CloseReason::kPeerClosed);
+  router_.on_closed(3, runtime::CloseReason::kPeerClosed);
   EXPECT_EQ(asap_.associations(), 0u);
   EXPECT_EQ(router_.tracked_connections(), 0u);
-  router_.on_closed(3, kernel::CloseReason::kPeerClosed);  // ignored
+  router_.on_closed(3, runtime::CloseReason::kPeerClosed);  // ignored
   TransportEndpoint pe{TransportProtocol::kSctp, 7000, TransportUse::kDataOnly, 0, {kLoopback}};
   const ConnectionId id = out_.connect(WireProtocol::kAsap, pe);
   EXPECT_EQ(router_.tracked_connections(), 1u);
-  router_.on_closed(id, kernel::CloseReason::kConnectFailed);
+  router_.on_closed(id, runtime::CloseReason::kConnectFailed);
   EXPECT_EQ(router_.tracked_connections(), 0u);
 }
 

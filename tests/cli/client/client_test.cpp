@@ -100,7 +100,7 @@ class ClientTest : public ::testing::TestWithParam<ClientTransport> {
     return fake.connections.size() > index ? fake.connections[index] : kNoConnectionId;
   }
 
-  kernel::EventLoop loop;
+  runtime::EventLoop loop;
   FakeRegistrar fake;
   std::uint16_t port = 0;
   std::unique_ptr<PoolElementClient> pe;
@@ -306,7 +306,7 @@ TEST_P(ClientTest, ConnectionLossFailsPendingRequestsAndReportsIt) {
   PoolElementClient& pec = make_pe(options());
   std::optional<ClientStatus> lost;
   PoolElementEvents events;
-  events.on_connection_lost = [&](ClientStatus s, kernel::CloseReason) { lost = s; };
+  events.on_connection_lost = [&](ClientStatus s, runtime::CloseReason) { lost = s; };
   pec.set_events(events);
   std::optional<PeResult> result;
   pec.register_pe(registration("EchoPool", 9), [&](const PeResult& r) { result = r; });
@@ -441,7 +441,7 @@ INSTANTIATE_TEST_SUITE_P(Transports, ClientTest,
 // A takeover registrar opens a NEW association to the PE's listening ASAP endpoint and sends a
 // Keep-Alive with H=1 (asap.md §1, §4.4); the PE acks over that association. SCTP only.
 TEST(PoolElementListenerTest, TakeoverKeepAliveOverIncomingAssociationIsAcked) {
-  kernel::EventLoop loop;
+  runtime::EventLoop loop;
   FakeRegistrar home(loop, StackEnvironment::stack.get());
   const std::uint16_t port = home.listen(false);
   ASSERT_NE(port, 0);

@@ -23,16 +23,16 @@ struct Received {
   wire::AsapMessage message;
 };
 
-class FakeRegistrar final : public kernel::MessageHandler {
+class FakeRegistrar final : public runtime::MessageHandler {
  public:
-  FakeRegistrar(kernel::EventLoop& loop, kernel::SctpStack* stack) : transport_(loop, *this, stack) {}
+  FakeRegistrar(runtime::EventLoop& loop, kernel::SctpStack* stack) : transport_(loop, *this, stack) {}
 
   // Listens on 127.0.0.1, any free port; returns the port (0 on failure).
   std::uint16_t listen(bool tcp) {
     const IpAddress addrs[] = {IpAddress::v4(0x7f000001u)};
-    kernel::ListenResult r = tcp ? transport_.listen_tcp(WireProtocol::kAsap, addrs, 0)
+    runtime::ListenResult r = tcp ? transport_.listen_tcp(WireProtocol::kAsap, addrs, 0)
                                  : transport_.listen_sctp(WireProtocol::kAsap, addrs, 0);
-    return r.ok ? r.port : 0;
+    return r.value_or(0);
   }
 
   // ---- knobs ----
@@ -46,7 +46,7 @@ class FakeRegistrar final : public kernel::MessageHandler {
   // ---- what happened ----
   std::vector<Received> received;
   std::vector<ConnectionId> connections;
-  std::map<ConnectionId, kernel::CloseReason> closed;
+  std::map<ConnectionId, runtime::CloseReason> closed;
   std::map<std::string, std::vector<PoolElement>> pools;  // by handle text
 
   template <typename M>
@@ -89,10 +89,10 @@ class FakeRegistrar final : public kernel::MessageHandler {
     if (wire::encode(m, wire::WireOptions{}, bytes)) transport_.send(to, WireProtocol::kAsap, bytes);
   }
 
-  // kernel::MessageHandler
+  // runtime::MessageHandler
   void on_connected(ConnectionId id, const ConnectionPeer&) override { connections.push_back(id); }
-  void on_closed(ConnectionId id, kernel::CloseReason reason) override { closed[id] = reason; }
-  void on_message(ConnectionId from, const kernel::MessageInfo&,
+  void on_closed(ConnectionId id, runtime::CloseReason reason) override { closed[id] = reason; }
+  void on_message(ConnectionId from, const runtime::MessageInfo&,
                   std::span<const std::uint8_t> bytes) override {
     auto decoded = wire::decode_asap(bytes);
     if (!decoded.has_value()) {

@@ -23,7 +23,7 @@ class RequestDeadlinesTest : public ::testing::Test {
   }
 
   ManualClock clock{1'000 * kNsPerMs};
-  kernel::EventLoop loop;
+  runtime::EventLoop loop;
   RequestDeadlines<std::string> deadlines;
   std::set<std::uint64_t> answered;
   std::vector<std::pair<std::uint64_t, std::string>> expired;

@@ -65,7 +65,7 @@ class ToolsTest : public ::testing::Test {
     return a;
   }
 
-  kernel::EventLoop loop;
+  runtime::EventLoop loop;
   FakeRegistrar fake;
 };
 

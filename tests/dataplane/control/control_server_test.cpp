@@ -26,7 +26,7 @@ class ControlServerTest : public ::testing::Test {
   bool start_server(ControlServerConfig config) {
     config_ = config;
     loop.on_teardown([this] { server.reset(); });
-    return loop.start([this](kernel::EventLoop& l) {
+    return loop.start([this](runtime::EventLoop& l) {
       server = std::make_unique<ControlServer>(l, config_);
       server->add_command("echo", [](const json& args) { return args; }, "returns its args");
       server->add_command("pools", [](const json&) { return json{{"pools", json::array({{{"handle", "echo"}}})}}; });
@@ -277,7 +277,7 @@ TEST_F(ControlServerTest, RefusesNonSocketFileAndBadPaths) {
   in >> content;
   EXPECT_EQ(content, "precious");
 
-  kernel::EventLoop l;
+  runtime::EventLoop l;
   for (const std::string& path : {std::string("relative.sock"), "/" + std::string(200, 'x')}) {
     ControlServerConfig c;
     c.socket_path = path;

@@ -26,7 +26,7 @@
 
 #include "dataplane/control/control_server.hpp"
 #include "dataplane/control/registrar_commands.hpp"
-#include "dataplane/kernel/event_loop.hpp"
+#include "dataplane/runtime/event_loop.hpp"
 #include "registrar/asap/asap_server.hpp"
 #include "registrar/enrp/enrp_server.hpp"
 #include "registrar/handlespace/handlespace.hpp"
@@ -67,14 +67,14 @@ class LoopThread {
   LoopThread(const LoopThread&) = delete;
   LoopThread& operator=(const LoopThread&) = delete;
 
-  kernel::EventLoop& loop() { return *loop_; }
+  runtime::EventLoop& loop() { return *loop_; }
 
   // Starts the thread; `setup` runs on it first (create servers there). Returns setup's result.
-  bool start(std::function<bool(kernel::EventLoop&)> setup) {
+  bool start(std::function<bool(runtime::EventLoop&)> setup) {
     std::promise<bool> ready;
     auto result = ready.get_future();
     thread_ = std::thread([this, setup = std::move(setup), &ready]() mutable {
-      loop_ = std::make_unique<kernel::EventLoop>();
+      loop_ = std::make_unique<runtime::EventLoop>();
       const bool ok = setup(*loop_);
       ready.set_value(ok);
       if (ok) loop_->run();
@@ -105,7 +105,7 @@ class LoopThread {
   }
 
  private:
-  std::unique_ptr<kernel::EventLoop> loop_;
+  std::unique_ptr<runtime::EventLoop> loop_;
   std::thread thread_;
   std::function<void()> teardown_;
 };

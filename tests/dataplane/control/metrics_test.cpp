@@ -77,7 +77,7 @@ TEST(RegistrarMetricsTest, ExpositionPassesPromtoolAndHasTheFamilies) {
   ASSERT_TRUE(reg.add_pe("echo", 1));
   ASSERT_TRUE(reg.add_pe("echo", 2));
   RegistrarBindings b = reg.bindings();
-  kernel::TransportCounters transport;
+  runtime::TransportCounters transport;
   transport.bytes_received = 1234;
   StatsSources s = stats_sources(b);
   s.transport = transport;
@@ -138,7 +138,7 @@ class MetricsHttpTest : public ::testing::Test {
  protected:
   void SetUp() override {
     loop.on_teardown([this] { server.reset(); });
-    ASSERT_TRUE(loop.start([this](kernel::EventLoop& l) {
+    ASSERT_TRUE(loop.start([this](runtime::EventLoop& l) {
       MetricsHttpServerConfig c;
       c.port = 0;
       c.max_request_bytes = 2048;

@@ -18,7 +18,7 @@ class TestControlDaemon {
       server_.reset();
       registrar_.reset();
     });
-    return loop_.start([this](kernel::EventLoop& l) {
+    return loop_.start([this](runtime::EventLoop& l) {
       registrar_ = std::make_unique<MiniRegistrar>();
       auto& r = *registrar_;
       if (!r.add_pe("echo", 1) || !r.add_pe("echo", 2) || !r.add_pe("echo", 0x1234567890ull, PolicyType::kRoundRobin, kPeerId) ||

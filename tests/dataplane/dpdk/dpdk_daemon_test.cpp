@@ -30,29 +30,17 @@
 #include "tests/dataplane/capture/tshark_check.hpp"
 #include "tests/cli/client/child_process.hpp"
 #include "tests/dataplane/dpdk/veth_namespace.hpp"
+#include "tests/integration/daemon_test_support.hpp"
 #include "dataplane/dpdk/steering.hpp"
 
 namespace poolreg::dpdk {
 namespace {
 
 using client::testing::ChildProcess;
+using poolreg::test::control_request;
+using poolreg::test::env;
+using poolreg::test::wait_until;
 using namespace std::chrono_literals;
-
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v != nullptr ? v : "";
-}
-
-// Waits (bounded) until pred() or the deadline.
-template <typename Pred>
-bool wait_until(Pred pred, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return pred();
-}
 
 // One request on DPDK's telemetry socket (SOCK_SEQPACKET, JSON answers).
 nlohmann::json telemetry(const std::string& socket_path, const std::string& command) {
@@ -77,28 +65,6 @@ std::string ip_binary() {
   for (const char* p : {"/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"})
     if (::access(p, X_OK) == 0) return p;
   return "";
-}
-
-// One request line on the daemon's control socket (poolctl's protocol); the response, parsed.
-nlohmann::json control_request(const std::string& socket_path, const std::string& cmd) {
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
-  if (fd < 0) return {};
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket_path.c_str());
-  std::string response;
-  const std::string request = "{\"cmd\":\"" + cmd + "\"}\n";
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size())) {
-    char buffer[4096];
-    while (response.find('\n') == std::string::npos) {
-      const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-      if (n <= 0) break;
-      response.append(buffer, static_cast<std::size_t>(n));
-    }
-  }
-  ::close(fd);
-  return nlohmann::json::parse(response.substr(0, response.find('\n')), nullptr, false);
 }
 
 // The daemon started and says "listening:" (bounded); its output otherwise.

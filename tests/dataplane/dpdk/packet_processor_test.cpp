@@ -23,10 +23,10 @@ struct RecordedSctp {
   std::uint8_t port_index;
 };
 
-class RecordingSink final : public SctpPacketSink {
+class RecordingSink final : public sctp::SctpPacketSink {
  public:
-  void on_sctp_packet(const FrameVerdict& from, const std::uint8_t* packet, std::uint16_t length) override {
-    packets.push_back({Bytes(packet, packet + length), from.src_port, from.ipv6, from.port_index});
+  void on_sctp_packet(const sctp::SctpPacketFrom& from, const std::uint8_t* packet, std::uint16_t length) override {
+    packets.push_back({Bytes(packet, packet + length), from.src_port, from.ipv6, from.path_index});
   }
   std::vector<RecordedSctp> packets;
 };
@@ -338,7 +338,7 @@ TEST_F(PacketProcessorTest, Ipv6UdpNeedsAChecksumAndNoExtensionHeaders) {
 }
 
 TEST_F(PacketProcessorTest, SendSctpBuildsAFrameThePeerAccepts) {
-  SctpPeerAddress to;
+  sctp::SctpPeer to;
   std::memcpy(to.ip, test::kPeerIp, 4);
   to.udp_port = 50000;
   const Bytes sctp = test::sctp_packet(100);
@@ -385,7 +385,7 @@ TEST_F(PacketProcessorTest, SendSctpToANewPeerUsesOurClosestAddress) {
   std::memcpy(&ip, other_subnet, 4);
   config_.ipv4.push_back(ip);  // 10.99.0.1 first, then 10.98.0.1
   processor_->neighbors().learn(peer_there, false, test::kPeerMac);
-  SctpPeerAddress to;
+  sctp::SctpPeer to;
   std::memcpy(to.ip, peer_there, 4);
   to.udp_port = 9899;
   const Bytes sctp = test::sctp_packet(48);
@@ -396,7 +396,7 @@ TEST_F(PacketProcessorTest, SendSctpToANewPeerUsesOurClosestAddress) {
   EXPECT_EQ(0, std::memcmp(&frame[30], peer_there, 4));
 
   PacketProcessor second_port(config_, counters_, pool_, &sink_, 16, /*port_index=*/1);
-  EXPECT_EQ(second_port.port_index(), 1);
+  EXPECT_EQ(second_port.path_index(), 1);
   rte_mbuf* m = mbuf_of(test::ipv4_frame(17, test::udp_v4(test::sctp_packet(64))));
   second_port.process_burst(&m, 1);
   ASSERT_EQ(sink_.packets.size(), 1u);

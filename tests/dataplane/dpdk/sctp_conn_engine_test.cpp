@@ -1,11 +1,12 @@
-// Two SctpConnEngines in one process, each on its own copy of usrsctp (the linked one and a
-// private dlmopen'd one, kernel::UsrsctpStack), as two poll lcores run them: A listens, B connects
+// Two sctp::SctpEngines in one process, each on its own copy of usrsctp (the linked one and a
+// private dlmopen'd one, sctp::UsrsctpStack), as two poll lcores run them, each with a
+// PacketProcessor as its packet path: A listens, B connects
 // to A, messages go both ways. Frames travel from one PacketProcessor's TX batch into the other's
 // process_burst, so everything between usrsctp and Ethernet is the real code. Shows the copies
 // are independent stacks (one output callback each, own timers, own associations) and that
 // buffers of the private copy's heap reach the sink as ordinary malloc() memory. Also: a copy
 // runs one engine only.
-#include "dataplane/dpdk/sctp_conn_engine.hpp"
+#include "dataplane/sctp/sctp_engine.hpp"
 
 #include <gtest/gtest.h>
 
@@ -16,11 +17,16 @@
 #include <thread>
 #include <vector>
 
-#include "dataplane/dpdk/combined_transport.hpp"
+#include "dataplane/runtime/combined_transport.hpp"
+#include "dataplane/dpdk/packet_processor.hpp"
 #include "tests/dataplane/dpdk/eal_test_environment.hpp"
 
 namespace poolreg::dpdk {
 namespace {
+
+using sctp::EngineEventSink;
+using sctp::SctpEngine;
+using runtime::CloseReason;
 
 using namespace std::chrono_literals;
 
@@ -30,7 +36,7 @@ class RecordingEvents final : public EngineEventSink {
     connected.push_back(id);
     peers.push_back(peer);
   }
-  void on_message(ConnectionId id, const kernel::MessageInfo& info, std::uint8_t* data, std::size_t length) override {
+  void on_message(ConnectionId id, const runtime::MessageInfo& info, std::uint8_t* data, std::size_t length) override {
     messages.push_back({id, info.protocol, std::vector<std::uint8_t>(data, data + length)});
     std::free(data);  // the sink's contract: ordinary malloc() memory, whichever usrsctp copy read it
   }
@@ -55,7 +61,7 @@ struct Side {
   LcoreCounters counters;
   RecordingEvents events;
   std::unique_ptr<PacketProcessor> processor;
-  std::unique_ptr<SctpConnEngine> engine;
+  std::unique_ptr<SctpEngine> engine;
 };
 
 std::uint64_t now_ms() {
@@ -64,14 +70,14 @@ std::uint64_t now_ms() {
           .count());
 }
 
-class SctpConnEngineTest : public ::testing::Test {
+class SctpEngineOnDpdkTest : public ::testing::Test {
  protected:
   void SetUp() override {
     POOLREG_REQUIRE_EAL();
     pool_ = test::EalTestEnvironment::instance().pool();
-    std::string error;
-    private_stack_ = kernel::UsrsctpStack::load_private(&error);
-    ASSERT_NE(private_stack_, nullptr) << error;
+    auto loaded = sctp::UsrsctpStack::load_private();
+    ASSERT_TRUE(loaded) << loaded.error();
+    private_stack_ = std::move(*loaded);
     ASSERT_TRUE(private_stack_->is_private());
     make_side(a_, 1, nullptr);
     make_side(b_, 2, private_stack_.get());
@@ -95,18 +101,18 @@ class SctpConnEngineTest : public ::testing::Test {
   }
   static MacAddress mac(int host) { return {0x02, 0, 0, 0, 0, static_cast<std::uint8_t>(host)}; }
 
-  void make_side(Side& s, int host, kernel::UsrsctpStack* stack) {
+  void make_side(Side& s, int host, sctp::UsrsctpStack* stack) {
     s.interface.mac = mac(host);
     std::uint32_t be;
     std::memcpy(&be, ip(host), 4);
     s.interface.ipv4 = {be};
-    std::string error;
-    SctpConnEngineConfig config;
+    sctp::SctpEngineConfig config;
     config.path_mtu = 1500 - 48;
-    s.engine = SctpConnEngine::create(config, ids_, &error, stack);
-    ASSERT_NE(s.engine, nullptr) << error;
+    auto engine = SctpEngine::create(config, ids_, stack);
+    ASSERT_TRUE(engine) << engine.error();
+    s.engine = std::move(*engine);
     s.processor = std::make_unique<PacketProcessor>(s.interface, s.counters, pool_, s.engine.get());
-    s.engine->attach(s.processor.get(), &s.events);
+    s.engine->attach({s.processor.get()}, &s.events, &s.counters);
   }
 
   // Moves every frame in `from`'s TX batch to `to` (the wire between the two ports).
@@ -134,13 +140,13 @@ class SctpConnEngineTest : public ::testing::Test {
   }
 
   rte_mempool* pool_ = nullptr;
-  std::atomic<std::uint64_t> ids_{kDpdkConnectionIdBase};
-  std::unique_ptr<kernel::UsrsctpStack> private_stack_;
+  std::atomic<std::uint64_t> ids_{runtime::kLaneConnectionIdBase};
+  std::unique_ptr<sctp::UsrsctpStack> private_stack_;
   Side a_, b_;
 };
 
-TEST_F(SctpConnEngineTest, EnginesOnTheLinkedAndOnAPrivateUsrsctpCopyTalkToEachOther) {
-  ASSERT_TRUE(a_.engine->listen(WireProtocol::kAsap, 3863).ok);
+TEST_F(SctpEngineOnDpdkTest, EnginesOnTheLinkedAndOnAPrivateUsrsctpCopyTalkToEachOther) {
+  ASSERT_TRUE(a_.engine->listen(WireProtocol::kAsap, 3863).has_value());
   const IpAddress to_a = IpAddress::v4({10, 98, 0, 1});
   const ConnectionId b_id = 77;
   b_.engine->connect(b_id, WireProtocol::kAsap, std::span<const IpAddress>(&to_a, 1), 3863, 9899);
@@ -158,13 +164,13 @@ TEST_F(SctpConnEngineTest, EnginesOnTheLinkedAndOnAPrivateUsrsctpCopyTalkToEachO
 
   // B -> A, then A -> B with a message big enough to take several SCTP packets.
   const std::vector<std::uint8_t> request = {0x05, 0x00, 0x00, 0x08, 1, 2, 3, 4};
-  EXPECT_EQ(b_.engine->send(b_id, WireProtocol::kAsap, request), kernel::SendResult::kSent);
+  EXPECT_EQ(b_.engine->send(b_id, WireProtocol::kAsap, request), runtime::SendResult::kSent);
   ASSERT_TRUE(run_until([&] { return !a_.events.messages.empty(); }));
   EXPECT_EQ(a_.events.messages.front().id, a_id);
   EXPECT_EQ(a_.events.messages.front().bytes, request);
   std::vector<std::uint8_t> answer(5000);
   for (std::size_t i = 0; i < answer.size(); ++i) answer[i] = static_cast<std::uint8_t>(i * 7);
-  EXPECT_EQ(a_.engine->send(a_id, WireProtocol::kAsap, answer), kernel::SendResult::kSent);
+  EXPECT_EQ(a_.engine->send(a_id, WireProtocol::kAsap, answer), runtime::SendResult::kSent);
   ASSERT_TRUE(run_until([&] { return !b_.events.messages.empty(); }));
   EXPECT_EQ(b_.events.messages.front().id, b_id);
   EXPECT_EQ(b_.events.messages.front().bytes, answer);  // reassembled from the private copy's buffers
@@ -181,16 +187,16 @@ TEST_F(SctpConnEngineTest, EnginesOnTheLinkedAndOnAPrivateUsrsctpCopyTalkToEachO
   EXPECT_EQ(a_.events.closed.front(), a_id);
 }
 
-TEST_F(SctpConnEngineTest, ACopyOfUsrsctpRunsOneEngineOnly) {
+TEST_F(SctpEngineOnDpdkTest, ACopyOfUsrsctpRunsOneEngineOnly) {
   std::atomic<std::uint64_t> ids{1};
-  std::string error;
-  EXPECT_EQ(SctpConnEngine::create({}, ids, &error, private_stack_.get()), nullptr);
-  EXPECT_NE(error.find("already runs"), std::string::npos) << error;
-  error.clear();
-  EXPECT_EQ(SctpConnEngine::create({}, ids, &error), nullptr);  // the linked copy: A has it
-  EXPECT_FALSE(error.empty());
+  auto second = SctpEngine::create({}, ids, private_stack_.get());
+  ASSERT_FALSE(second);
+  EXPECT_NE(second.error().find("already runs"), std::string::npos) << second.error();
+  auto on_linked = SctpEngine::create({}, ids);  // the linked copy: A has it
+  ASSERT_FALSE(on_linked);
+  EXPECT_FALSE(on_linked.error().empty());
   // The refused attempts left both engines working.
-  ASSERT_TRUE(a_.engine->listen(WireProtocol::kEnrp, 9901).ok);
+  ASSERT_TRUE(a_.engine->listen(WireProtocol::kEnrp, 9901).has_value());
   const IpAddress to_a = IpAddress::v4({10, 98, 0, 1});
   b_.engine->connect(5, WireProtocol::kEnrp, std::span<const IpAddress>(&to_a, 1), 9901, 9899);
   EXPECT_TRUE(run_until([&] { return !a_.events.connected.empty() && !b_.events.connected.empty(); }));

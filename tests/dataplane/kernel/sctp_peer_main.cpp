@@ -20,11 +20,11 @@ using namespace poolreg::kernel;
 
 namespace {
 
-class Peer : public MessageHandler {
+class Peer : public runtime::MessageHandler {
  public:
-  explicit Peer(EventLoop& loop) : loop_(loop) {}
+  explicit Peer(runtime::EventLoop& loop) : loop_(loop) {}
   void on_connected(ConnectionId, const ConnectionPeer&) override {}
-  void on_message(ConnectionId id, const MessageInfo& info, std::span<const std::uint8_t> bytes) override {
+  void on_message(ConnectionId id, const runtime::MessageInfo& info, std::span<const std::uint8_t> bytes) override {
     if (echo) {
       transport->send(id, info.protocol, bytes);
     } else {
@@ -32,14 +32,14 @@ class Peer : public MessageHandler {
       transport->close(id);
     }
   }
-  void on_closed(ConnectionId, CloseReason) override { loop_.stop(); }
+  void on_closed(ConnectionId, runtime::CloseReason) override { loop_.stop(); }
 
   KernelTransport* transport = nullptr;
   bool echo = true;
   bool got_echo = false;
 
  private:
-  EventLoop& loop_;
+  runtime::EventLoop& loop_;
 };
 
 }  // namespace
@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "stack: %s\n", error.c_str());
     return 1;
   }
-  EventLoop loop;
+  runtime::EventLoop loop;
   Peer peer(loop);
   int rc = 0;
   {
@@ -64,9 +64,9 @@ int main(int argc, char** argv) {
     const IpAddress lo[] = {IpAddress::v4({127, 0, 0, 1})};
     loop.schedule_after(10 * kNsPerSec, [&] { loop.stop(); });
     if (mode == "listen") {
-      ListenResult r = transport.listen_sctp(WireProtocol::kAsap, lo, 0);
-      if (!r.ok) return 1;
-      std::printf("READY %u %u\n", stack->udp_port(), r.port);
+      runtime::ListenResult r = transport.listen_sctp(WireProtocol::kAsap, lo, 0);
+      if (!r) return 1;
+      std::printf("READY %u %u\n", stack->udp_port(), *r);
       std::fflush(stdout);
       loop.run();
     } else if (mode == "connect" && argc == 4) {
@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
       ConnectionId id = transport.connect_sctp(WireProtocol::kAsap, lo, static_cast<std::uint16_t>(std::atoi(argv[3])),
                                                static_cast<std::uint16_t>(std::atoi(argv[2])));
       const std::uint8_t msg[8] = {0x01, 0, 0, 8, 1, 2, 3, 4};
-      if (id == kNoConnectionId || !send_ok(transport.send(id, WireProtocol::kAsap, msg))) return 1;
+      if (id == kNoConnectionId || !runtime::send_ok(transport.send(id, WireProtocol::kAsap, msg))) return 1;
       loop.run();
       if (peer.got_echo) {
         std::printf("ECHO OK\n");

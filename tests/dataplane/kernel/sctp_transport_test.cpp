@@ -61,10 +61,10 @@ class SctpTransportTest : public ::testing::Test {
   // Listens on a free port (port 0) for `protocol`; returns the port.
   std::uint16_t listen(KernelTransport& t, WireProtocol protocol) {
     const IpAddress addrs[] = {kLoopback};
-    ListenResult r = t.listen_sctp(protocol, addrs, 0);
-    EXPECT_TRUE(r.ok) << r.detail;
-    EXPECT_NE(r.port, 0);
-    return r.port;
+    runtime::ListenResult r = t.listen_sctp(protocol, addrs, 0);
+    EXPECT_TRUE(r) << (r ? "" : r.error().detail);
+    EXPECT_NE(r.value_or(0), 0);
+    return r.value_or(0);
   }
 
   // Connects the client to the server's listener and waits for both sides to see the association.
@@ -90,7 +90,7 @@ class SctpTransportTest : public ::testing::Test {
     run_for(loop, std::chrono::milliseconds(20));
   }
 
-  EventLoop loop;
+  runtime::EventLoop loop;
   RecordingHandler server_handler;
   RecordingHandler client_handler;
   KernelTransport server;
@@ -122,7 +122,7 @@ TEST_F(SctpTransportTest, AsapMessagesBothWaysWithPpid11AndPeerInfo) {
   EXPECT_EQ(cpeer->port, port);
 
   auto reg = make_message(0x01, 32, 7);
-  EXPECT_EQ(client.send(cid, WireProtocol::kAsap, reg), SendResult::kSent);
+  EXPECT_EQ(client.send(cid, WireProtocol::kAsap, reg), runtime::SendResult::kSent);
   ASSERT_TRUE(run_until(loop, [&] { return !server_handler.messages.empty(); }));
   EXPECT_EQ(server_handler.messages[0].id, sid);
   EXPECT_EQ(server_handler.messages[0].bytes, reg);
@@ -130,7 +130,7 @@ TEST_F(SctpTransportTest, AsapMessagesBothWaysWithPpid11AndPeerInfo) {
   EXPECT_EQ(server_handler.messages[0].info.protocol, WireProtocol::kAsap);
 
   auto resp = make_message(0x03, 24, 8);
-  EXPECT_EQ(server.send(sid, WireProtocol::kAsap, resp), SendResult::kSent);
+  EXPECT_EQ(server.send(sid, WireProtocol::kAsap, resp), runtime::SendResult::kSent);
   ASSERT_TRUE(run_until(loop, [&] { return !client_handler.messages.empty(); }));
   EXPECT_EQ(client_handler.messages[0].bytes, resp);
   EXPECT_EQ(client_handler.messages[0].info.ppid, kAsapPpid);
@@ -138,10 +138,10 @@ TEST_F(SctpTransportTest, AsapMessagesBothWaysWithPpid11AndPeerInfo) {
 
 // The daemon's default: listen on every address (IPv6 wildcard socket that also takes IPv4).
 TEST_F(SctpTransportTest, WildcardListenerAcceptsIpv4AndIpv6) {
-  ListenResult r = server.listen_sctp(WireProtocol::kAsap, {}, 0);
-  ASSERT_TRUE(r.ok) << r.detail;
+  runtime::ListenResult r = server.listen_sctp(WireProtocol::kAsap, {}, 0);
+  ASSERT_TRUE(r) << r.error().detail;
   const IpAddress v4[] = {kLoopback};
-  ConnectionId a = client.connect_sctp(WireProtocol::kAsap, v4, r.port, udp_port());
+  ConnectionId a = client.connect_sctp(WireProtocol::kAsap, v4, *r, udp_port());
   ASSERT_NE(a, kNoConnectionId);
   ASSERT_TRUE(run_until(loop, [&] { return client_handler.connected.size() == 1; }));
   ASSERT_TRUE(run_until(loop, [&] { return server_handler.connected.size() == 1; }));
@@ -151,10 +151,10 @@ TEST_F(SctpTransportTest, WildcardListenerAcceptsIpv4AndIpv6) {
   const IpAddress v6[] = {*IpAddress::parse("::1")};
   RecordingHandler h6;
   KernelTransport client6(loop, h6, StackEnvironment::stack.get());
-  ConnectionId b = client6.connect_sctp(WireProtocol::kAsap, v6, r.port, udp_port());
+  ConnectionId b = client6.connect_sctp(WireProtocol::kAsap, v6, *r, udp_port());
   ASSERT_NE(b, kNoConnectionId);
   ASSERT_TRUE(run_until(loop, [&] { return h6.connected.size() == 1; }));
-  EXPECT_EQ(client6.send(b, WireProtocol::kAsap, make_message(0x01, 8)), SendResult::kSent);
+  EXPECT_EQ(client6.send(b, WireProtocol::kAsap, make_message(0x01, 8)), runtime::SendResult::kSent);
   ASSERT_TRUE(run_until(loop, [&] { return !server_handler.messages.empty(); }));
   client6.close_all();
   run_for(loop, std::chrono::milliseconds(20));
@@ -168,7 +168,7 @@ TEST_F(SctpTransportTest, EnrpListenerCarriesPpid12) {
   ASSERT_NE(sid, kNoConnectionId);
   EXPECT_EQ(server.peer_info(sid)->protocol, WireProtocol::kEnrp);
   auto presence = make_message(0x01, 44, 1);
-  EXPECT_EQ(client.send(cid, WireProtocol::kEnrp, presence), SendResult::kSent);
+  EXPECT_EQ(client.send(cid, WireProtocol::kEnrp, presence), runtime::SendResult::kSent);
   ASSERT_TRUE(run_until(loop, [&] { return !server_handler.messages.empty(); }));
   EXPECT_EQ(server_handler.messages[0].info.ppid, kEnrpPpid);
   EXPECT_EQ(server_handler.messages[0].info.protocol, WireProtocol::kEnrp);
@@ -182,19 +182,19 @@ TEST_F(SctpTransportTest, WrongPpidIsReportedAndCallerCanAbort) {
   const ConnectionId cid = ids_cid.first;
   const ConnectionId sid = ids_cid.second;
   ASSERT_NE(sid, kNoConnectionId);
-  server_handler.on_message_hook = [&](ConnectionId id, const MessageInfo& info, std::span<const std::uint8_t>) {
+  server_handler.on_message_hook = [&](ConnectionId id, const runtime::MessageInfo& info, std::span<const std::uint8_t>) {
     if (info.protocol != server.peer_info(id)->protocol) server.abort(id);
   };
-  EXPECT_EQ(client.send(cid, WireProtocol::kEnrp, make_message(0x01, 16)), SendResult::kSent);
+  EXPECT_EQ(client.send(cid, WireProtocol::kEnrp, make_message(0x01, 16)), runtime::SendResult::kSent);
   ASSERT_TRUE(run_until(loop, [&] { return server_handler.is_closed(sid) && client_handler.is_closed(cid); }))
       << "server closed " << server_handler.is_closed(sid) << " client closed " << client_handler.is_closed(cid);
   ASSERT_EQ(server_handler.messages.size(), 1u);
   EXPECT_EQ(server_handler.messages[0].info.protocol, WireProtocol::kEnrp);
   EXPECT_EQ(server_handler.messages[0].info.ppid, kEnrpPpid);
   EXPECT_EQ(server.counters().wrong_ppid, 1u);
-  EXPECT_EQ(server_handler.close_reason(sid), CloseReason::kLocalAbort);
-  EXPECT_EQ(client_handler.close_reason(cid), CloseReason::kCommLost);  // the peer's ABORT
-  EXPECT_EQ(server.send(sid, WireProtocol::kAsap, make_message(0x03, 8)), SendResult::kNoConnection);
+  EXPECT_EQ(server_handler.close_reason(sid), runtime::CloseReason::kLocalAbort);
+  EXPECT_EQ(client_handler.close_reason(cid), runtime::CloseReason::kCommLost);  // the peer's ABORT
+  EXPECT_EQ(server.send(sid, WireProtocol::kAsap, make_message(0x03, 8)), runtime::SendResult::kNoConnection);
 }
 
 // ASAP-KA-04 relies on this: the registrar learns that the PE's association ended.
@@ -209,8 +209,8 @@ TEST_F(SctpTransportTest, ClientCloseGivesServerOnClosed) {
   EXPECT_EQ(client.peer_info(cid), nullptr);
   ASSERT_TRUE(run_until(loop, [&] { return server_handler.is_closed(sid) && client_handler.is_closed(cid); }))
       << "server closed " << server_handler.is_closed(sid) << " client closed " << client_handler.is_closed(cid);
-  EXPECT_EQ(server_handler.close_reason(sid), CloseReason::kPeerClosed);
-  EXPECT_EQ(client_handler.close_reason(cid), CloseReason::kLocalClose);
+  EXPECT_EQ(server_handler.close_reason(sid), runtime::CloseReason::kPeerClosed);
+  EXPECT_EQ(client_handler.close_reason(cid), runtime::CloseReason::kLocalClose);
   run_for(loop, std::chrono::milliseconds(50));
   EXPECT_EQ(server_handler.closed_count[sid], 1);  // exactly once, despite SHUTDOWN_EVENT + COMP
   EXPECT_EQ(client_handler.closed_count[cid], 1);
@@ -227,8 +227,8 @@ TEST_F(SctpTransportTest, ClientAbortGivesServerCommLost) {
   client.abort(cid);
   ASSERT_TRUE(run_until(loop, [&] { return server_handler.is_closed(sid) && client_handler.is_closed(cid); }))
       << "server closed " << server_handler.is_closed(sid) << " client closed " << client_handler.is_closed(cid);
-  EXPECT_EQ(server_handler.close_reason(sid), CloseReason::kCommLost);
-  EXPECT_EQ(client_handler.close_reason(cid), CloseReason::kLocalAbort);
+  EXPECT_EQ(server_handler.close_reason(sid), runtime::CloseReason::kCommLost);
+  EXPECT_EQ(client_handler.close_reason(cid), runtime::CloseReason::kLocalAbort);
 }
 
 // The takeover PR opens a new association to a PE's listening ASAP endpoint (asap.md §1).
@@ -246,7 +246,7 @@ TEST_F(SctpTransportTest, ServerOpensOutgoingAssociationToListeningPeer) {
   EXPECT_FALSE(client_handler.peers[in].outgoing);
   auto keep_alive = make_message(0x07, 28, 3);
   keep_alive[1] = 0x01;  // H bit
-  EXPECT_EQ(server.send(out, WireProtocol::kAsap, keep_alive), SendResult::kSent);
+  EXPECT_EQ(server.send(out, WireProtocol::kAsap, keep_alive), runtime::SendResult::kSent);
   ASSERT_TRUE(run_until(loop, [&] { return !client_handler.messages.empty(); }));
   EXPECT_EQ(client_handler.messages[0].bytes, keep_alive);
   EXPECT_EQ(client_handler.messages[0].id, in);
@@ -259,7 +259,7 @@ TEST_F(SctpTransportTest, ConnectToPortWithoutListenerFails) {
   ConnectionId id = client.connect_sctp(WireProtocol::kAsap, addrs, 39999, udp_port());
   ASSERT_NE(id, kNoConnectionId);
   ASSERT_TRUE(run_until(loop, [&] { return client_handler.is_closed(id); }));
-  EXPECT_EQ(client_handler.close_reason(id), CloseReason::kConnectFailed);
+  EXPECT_EQ(client_handler.close_reason(id), runtime::CloseReason::kConnectFailed);
   EXPECT_TRUE(client_handler.connected.empty());
   EXPECT_EQ(client.counters().connect_failures, 1u);
 }
@@ -273,9 +273,9 @@ TEST_F(SctpTransportTest, TenThousandMessagesArriveCompleteAndInOrder) {
   constexpr std::uint32_t kCount = 10000;
   std::size_t queued = 0;
   for (std::uint32_t i = 0; i < kCount; ++i) {
-    SendResult r = client.send(cid, WireProtocol::kAsap, make_message(0x05, 8 + 4 * (i % 64), i));
-    ASSERT_TRUE(send_ok(r)) << to_string(r) << " at " << i;
-    if (r == SendResult::kQueued) ++queued;
+    runtime::SendResult r = client.send(cid, WireProtocol::kAsap, make_message(0x05, 8 + 4 * (i % 64), i));
+    ASSERT_TRUE(runtime::send_ok(r)) << to_string(r) << " at " << i;
+    if (r == runtime::SendResult::kQueued) ++queued;
     if (i % 512 == 0) loop.run_once(0);  // let SACKs flow, as a real event loop would
   }
   ASSERT_TRUE(run_until(loop, [&] { return server_handler.messages.size() >= kCount; }, std::chrono::seconds(20)))
@@ -315,9 +315,9 @@ TEST_F(SctpTransportTest, FullSendBufferQueuesThenDropsAndFlushesInOrder) {
   std::vector<std::uint32_t> accepted;
   int full = 0;
   for (std::uint32_t i = 0; i < 200 && full == 0; ++i) {  // no loop run: nothing drains
-    SendResult r = sender.send(id, WireProtocol::kAsap, make_message(0x05, 60000, i));
-    if (send_ok(r)) accepted.push_back(i);
-    if (r == SendResult::kQueueFull) ++full;
+    runtime::SendResult r = sender.send(id, WireProtocol::kAsap, make_message(0x05, 60000, i));
+    if (runtime::send_ok(r)) accepted.push_back(i);
+    if (r == runtime::SendResult::kQueueFull) ++full;
   }
   ASSERT_EQ(full, 1) << "the send buffer never filled";
   EXPECT_EQ(sender.queued_messages(id), 4u);
@@ -335,9 +335,9 @@ TEST_F(SctpTransportTest, LargestMessageArrivesWhole) {
   const ConnectionId sid = ids_cid.second;
   ASSERT_NE(sid, kNoConnectionId);
   auto big = make_message(0x06, 65532, 42);
-  EXPECT_TRUE(send_ok(client.send(cid, WireProtocol::kAsap, big)));
+  EXPECT_TRUE(runtime::send_ok(client.send(cid, WireProtocol::kAsap, big)));
   std::vector<std::uint8_t> too_big(65536, 0);
-  EXPECT_EQ(client.send(cid, WireProtocol::kAsap, too_big), SendResult::kTooBig);
+  EXPECT_EQ(client.send(cid, WireProtocol::kAsap, too_big), runtime::SendResult::kTooBig);
   ASSERT_TRUE(run_until(loop, [&] { return !server_handler.messages.empty(); }));
   EXPECT_EQ(server_handler.messages[0].bytes, big);
 }
@@ -397,7 +397,7 @@ TEST_F(SctpTransportTest, ManyClientTransportsOnOneListener) {
              handlers[i]->connected.end();
     }));
     EXPECT_EQ(clients[i]->send(ids[i], WireProtocol::kAsap, make_message(0x01, 8, static_cast<std::uint32_t>(i))),
-              SendResult::kSent);
+              runtime::SendResult::kSent);
   }
   ASSERT_TRUE(run_until(loop, [&] { return server_handler.messages.size() == kClients; }));
   // Each message arrives on its own association.
@@ -425,9 +425,9 @@ TEST_F(SctpTransportTest, MultiHomedEndpointReportsAllAddresses) {
   ::freeifaddrs(list);
   if (!second) GTEST_SKIP() << "no second IPv4 address on this host";
   const IpAddress both[] = {kLoopback, *second};
-  ListenResult r = server.listen_sctp(WireProtocol::kAsap, both, 0);
-  ASSERT_TRUE(r.ok) << r.detail;
-  ConnectionId cid = client.connect_sctp(WireProtocol::kAsap, both, r.port, udp_port());
+  runtime::ListenResult r = server.listen_sctp(WireProtocol::kAsap, both, 0);
+  ASSERT_TRUE(r) << r.error().detail;
+  ConnectionId cid = client.connect_sctp(WireProtocol::kAsap, both, *r, udp_port());
   ASSERT_NE(cid, kNoConnectionId);
   ASSERT_TRUE(run_until(loop, [&] { return client_handler.connected.size() == 1; }));
   const ConnectionPeer* peer = client.peer_info(cid);
@@ -435,7 +435,7 @@ TEST_F(SctpTransportTest, MultiHomedEndpointReportsAllAddresses) {
   EXPECT_EQ(peer->addresses.size(), 2u);
   EXPECT_NE(std::find(peer->addresses.begin(), peer->addresses.end(), kLoopback), peer->addresses.end());
   EXPECT_NE(std::find(peer->addresses.begin(), peer->addresses.end(), *second), peer->addresses.end());
-  EXPECT_EQ(peer->port, r.port);
+  EXPECT_EQ(peer->port, *r);
 }
 
 TEST_F(SctpTransportTest, CloseAllEndsEveryAssociationAndListener) {
@@ -446,15 +446,15 @@ TEST_F(SctpTransportTest, CloseAllEndsEveryAssociationAndListener) {
   ASSERT_NE(sid, kNoConnectionId);
   server.close_all();
   ASSERT_TRUE(run_until(loop, [&] { return server_handler.is_closed(sid) && client_handler.is_closed(cid); }));
-  EXPECT_EQ(server_handler.close_reason(sid), CloseReason::kShutdown);
-  EXPECT_EQ(client_handler.close_reason(cid), CloseReason::kPeerClosed);
+  EXPECT_EQ(server_handler.close_reason(sid), runtime::CloseReason::kShutdown);
+  EXPECT_EQ(client_handler.close_reason(cid), runtime::CloseReason::kPeerClosed);
   // The listener is gone: a new association is refused. (While the old association to the same
   // endpoint is still finishing its SHUTDOWN, connect_sctp() may also refuse at once.)
   const IpAddress addrs[] = {kLoopback};
   ConnectionId late = client.connect_sctp(WireProtocol::kAsap, addrs, port, udp_port());
   if (late != kNoConnectionId) {
     ASSERT_TRUE(run_until(loop, [&] { return client_handler.is_closed(late); }));
-    EXPECT_EQ(client_handler.close_reason(late), CloseReason::kConnectFailed);
+    EXPECT_EQ(client_handler.close_reason(late), runtime::CloseReason::kConnectFailed);
   }
   run_for(loop, std::chrono::milliseconds(50));
   EXPECT_EQ(server_handler.connected.size(), 1u);
@@ -504,7 +504,7 @@ TEST_F(SctpTwoProcessTest, OutgoingAssociationToPeerOnAnotherUdpPort) {
   ASSERT_TRUE(run_until(loop, [&] { return client_handler.connected.size() == 1; }));
   EXPECT_EQ(client.peer_info(id)->udp_encapsulation_port, peer_udp);
   auto m = make_message(0x01, 20, 5);
-  EXPECT_EQ(client.send(id, WireProtocol::kAsap, m), SendResult::kSent);
+  EXPECT_EQ(client.send(id, WireProtocol::kAsap, m), runtime::SendResult::kSent);
   ASSERT_TRUE(run_until(loop, [&] { return !client_handler.messages.empty(); }));
   EXPECT_EQ(client_handler.messages[0].bytes, m);
   client.close(id);
@@ -514,7 +514,7 @@ TEST_F(SctpTwoProcessTest, OutgoingAssociationToPeerOnAnotherUdpPort) {
 
 TEST_F(SctpTwoProcessTest, IncomingAssociationFromPeerOnAnotherUdpPort) {
   const std::uint16_t port = listen(server, WireProtocol::kAsap);
-  server_handler.on_message_hook = [&](ConnectionId id, const MessageInfo& info, std::span<const std::uint8_t> b) {
+  server_handler.on_message_hook = [&](ConnectionId id, const runtime::MessageInfo& info, std::span<const std::uint8_t> b) {
     server.send(id, info.protocol, b);  // echo
   };
   FILE* f = start_peer("connect " + std::to_string(udp_port()) + " " + std::to_string(port));
@@ -540,7 +540,7 @@ TEST_F(SctpTransportTest, SecondStackInProcessIsRefused) {
 }
 
 TEST_F(SctpTransportTest, SendToUnknownIdFails) {
-  EXPECT_EQ(server.send(12345, WireProtocol::kAsap, make_message(1, 8)), SendResult::kNoConnection);
+  EXPECT_EQ(server.send(12345, WireProtocol::kAsap, make_message(1, 8)), runtime::SendResult::kNoConnection);
   EXPECT_EQ(server.peer_info(12345), nullptr);
   server.close(12345);
   server.abort(12345);

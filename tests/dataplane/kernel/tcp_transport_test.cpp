@@ -30,9 +30,9 @@ class TcpTransportTest : public ::testing::Test {
 
   std::uint16_t listen(KernelTransport& t, WireProtocol protocol, bool mptcp = false) {
     const IpAddress addrs[] = {kLoopback};
-    ListenResult r = t.listen_tcp(protocol, addrs, 0, mptcp);
-    EXPECT_TRUE(r.ok) << r.detail;
-    return r.port;
+    runtime::ListenResult r = t.listen_tcp(protocol, addrs, 0, mptcp);
+    EXPECT_TRUE(r) << (r ? "" : r.error().detail);
+    return r.value_or(0);
   }
 
   std::pair<ConnectionId, ConnectionId> connect(WireProtocol protocol, std::uint16_t port, bool mptcp = false) {
@@ -55,7 +55,7 @@ class TcpTransportTest : public ::testing::Test {
     return fd;
   }
 
-  EventLoop loop;
+  runtime::EventLoop loop;
   RecordingHandler server_handler;
   RecordingHandler client_handler;
   KernelTransport server;
@@ -79,23 +79,23 @@ TEST_F(TcpTransportTest, AsapMessagesBothWaysAndPeerInfo) {
   EXPECT_EQ(client.peer_info(cid)->port, port);
 
   auto reg = make_message(0x01, 40, 1);
-  EXPECT_EQ(client.send(cid, WireProtocol::kAsap, reg), SendResult::kSent);
+  EXPECT_EQ(client.send(cid, WireProtocol::kAsap, reg), runtime::SendResult::kSent);
   ASSERT_TRUE(run_until(loop, [&] { return !server_handler.messages.empty(); }));
   EXPECT_EQ(server_handler.messages[0].bytes, reg);
   EXPECT_EQ(server_handler.messages[0].info.protocol, WireProtocol::kAsap);
   EXPECT_EQ(server_handler.messages[0].info.ppid, 0u);
   auto resp = make_message(0x03, 20, 2);
-  EXPECT_EQ(server.send(sid, WireProtocol::kAsap, resp), SendResult::kSent);
+  EXPECT_EQ(server.send(sid, WireProtocol::kAsap, resp), runtime::SendResult::kSent);
   ASSERT_TRUE(run_until(loop, [&] { return !client_handler.messages.empty(); }));
   EXPECT_EQ(client_handler.messages[0].bytes, resp);
 }
 
 // Wildcard listener: one dual-stack socket; IPv4 peers are reported as IPv4 (not v4-mapped).
 TEST_F(TcpTransportTest, WildcardListenerAcceptsIpv4AndIpv6) {
-  ListenResult r = server.listen_tcp(WireProtocol::kAsap, {}, 0);
-  ASSERT_TRUE(r.ok) << r.detail;
-  ConnectionId a = client.connect_tcp(WireProtocol::kAsap, kLoopback, r.port);
-  ConnectionId b = client.connect_tcp(WireProtocol::kAsap, *IpAddress::parse("::1"), r.port);
+  runtime::ListenResult r = server.listen_tcp(WireProtocol::kAsap, {}, 0);
+  ASSERT_TRUE(r) << r.error().detail;
+  ConnectionId a = client.connect_tcp(WireProtocol::kAsap, kLoopback, *r);
+  ConnectionId b = client.connect_tcp(WireProtocol::kAsap, *IpAddress::parse("::1"), *r);
   ASSERT_NE(a, kNoConnectionId);
   ASSERT_NE(b, kNoConnectionId);
   ASSERT_TRUE(run_until(loop, [&] { return server_handler.connected.size() == 2 && client_handler.connected.size() == 2; }));
@@ -111,7 +111,7 @@ TEST_F(TcpTransportTest, EnrpListenerMarksMessagesEnrp) {
   const ConnectionId cid = ids_cid.first;
   const ConnectionId sid = ids_cid.second;
   ASSERT_NE(sid, kNoConnectionId);
-  EXPECT_EQ(client.send(cid, WireProtocol::kEnrp, make_message(0x01, 16)), SendResult::kSent);
+  EXPECT_EQ(client.send(cid, WireProtocol::kEnrp, make_message(0x01, 16)), runtime::SendResult::kSent);
   ASSERT_TRUE(run_until(loop, [&] { return !server_handler.messages.empty(); }));
   EXPECT_EQ(server_handler.messages[0].info.protocol, WireProtocol::kEnrp);
 }
@@ -126,8 +126,8 @@ TEST_F(TcpTransportTest, ClientCloseGivesServerOnClosedOnce) {
   client.close(cid);
   EXPECT_FALSE(client_handler.is_closed(cid));  // never re-entrantly from close()
   ASSERT_TRUE(run_until(loop, [&] { return server_handler.is_closed(sid) && client_handler.is_closed(cid); }));
-  EXPECT_EQ(server_handler.close_reason(sid), CloseReason::kPeerClosed);
-  EXPECT_EQ(client_handler.close_reason(cid), CloseReason::kLocalClose);
+  EXPECT_EQ(server_handler.close_reason(sid), runtime::CloseReason::kPeerClosed);
+  EXPECT_EQ(client_handler.close_reason(cid), runtime::CloseReason::kLocalClose);
   run_for(loop, std::chrono::milliseconds(20));
   EXPECT_EQ(server_handler.closed_count[sid], 1);
   EXPECT_EQ(client_handler.closed_count[cid], 1);
@@ -142,8 +142,8 @@ TEST_F(TcpTransportTest, AbortResetsPeer) {
   ASSERT_NE(sid, kNoConnectionId);
   server.abort(sid);
   ASSERT_TRUE(run_until(loop, [&] { return server_handler.is_closed(sid) && client_handler.is_closed(cid); }));
-  EXPECT_EQ(server_handler.close_reason(sid), CloseReason::kLocalAbort);
-  EXPECT_EQ(client_handler.close_reason(cid), CloseReason::kCommLost);
+  EXPECT_EQ(server_handler.close_reason(sid), runtime::CloseReason::kLocalAbort);
+  EXPECT_EQ(client_handler.close_reason(cid), runtime::CloseReason::kCommLost);
 }
 
 TEST_F(TcpTransportTest, ConnectToClosedPortFails) {
@@ -158,7 +158,7 @@ TEST_F(TcpTransportTest, ConnectToClosedPortFails) {
   ConnectionId id = client.connect_tcp(WireProtocol::kAsap, kLoopback, port);
   ASSERT_NE(id, kNoConnectionId);
   ASSERT_TRUE(run_until(loop, [&] { return client_handler.is_closed(id); }));
-  EXPECT_EQ(client_handler.close_reason(id), CloseReason::kConnectFailed);
+  EXPECT_EQ(client_handler.close_reason(id), runtime::CloseReason::kConnectFailed);
   EXPECT_TRUE(client_handler.connected.empty());
 }
 
@@ -170,8 +170,8 @@ TEST_F(TcpTransportTest, TenThousandMessagesArriveCompleteAndInOrder) {
   ASSERT_NE(sid, kNoConnectionId);
   constexpr std::uint32_t kCount = 10000;
   for (std::uint32_t i = 0; i < kCount; ++i) {
-    SendResult r = client.send(cid, WireProtocol::kAsap, make_message(0x05, 8 + 4 * (i % 64), i));
-    ASSERT_TRUE(send_ok(r)) << to_string(r) << " at " << i;
+    runtime::SendResult r = client.send(cid, WireProtocol::kAsap, make_message(0x05, 8 + 4 * (i % 64), i));
+    ASSERT_TRUE(runtime::send_ok(r)) << to_string(r) << " at " << i;
   }
   ASSERT_TRUE(run_until(loop, [&] { return server_handler.messages.size() >= kCount; }, std::chrono::seconds(20)));
   ASSERT_EQ(server_handler.messages.size(), kCount);
@@ -204,9 +204,9 @@ TEST_F(TcpTransportTest, FullSocketQueuesThenDropsAndFlushesInOrder) {
   std::vector<std::uint32_t> accepted;
   int full = 0;
   for (std::uint32_t i = 0; i < 5000 && full == 0; ++i) {  // no loop run: the server does not read
-    SendResult r = sender.send(id, WireProtocol::kAsap, make_message(0x05, 65532, i));
-    if (send_ok(r)) accepted.push_back(i);
-    if (r == SendResult::kQueueFull) ++full;
+    runtime::SendResult r = sender.send(id, WireProtocol::kAsap, make_message(0x05, 65532, i));
+    if (runtime::send_ok(r)) accepted.push_back(i);
+    if (r == runtime::SendResult::kQueueFull) ++full;
   }
   ASSERT_EQ(full, 1) << "the socket never filled";
   EXPECT_GE(sender.queued_messages(id), 8u);
@@ -220,7 +220,7 @@ TEST_F(TcpTransportTest, MessagesSentWhileConnectingAreDeliveredAfterConnect) {
   const std::uint16_t port = listen(server, WireProtocol::kAsap);
   ConnectionId cid = client.connect_tcp(WireProtocol::kAsap, kLoopback, port);
   ASSERT_NE(cid, kNoConnectionId);
-  EXPECT_EQ(client.send(cid, WireProtocol::kAsap, make_message(0x01, 12, 5)), SendResult::kQueued);
+  EXPECT_EQ(client.send(cid, WireProtocol::kAsap, make_message(0x01, 12, 5)), runtime::SendResult::kQueued);
   ASSERT_TRUE(run_until(loop, [&] { return !server_handler.messages.empty(); }));
   EXPECT_EQ(seq_of(server_handler.messages[0].bytes), 5u);
 }
@@ -240,7 +240,7 @@ TEST_P(TcpFramingErrorTest, BadLengthClosesConnection) {
                             0x01,    0x00,    static_cast<std::uint8_t>(bad >> 8), static_cast<std::uint8_t>(bad)};
   ASSERT_EQ(::send(fd, bytes, sizeof bytes, 0), static_cast<ssize_t>(sizeof bytes));
   ASSERT_TRUE(run_until(loop, [&] { return server_handler.is_closed(sid); }));
-  EXPECT_EQ(server_handler.close_reason(sid), CloseReason::kFramingError);
+  EXPECT_EQ(server_handler.close_reason(sid), runtime::CloseReason::kFramingError);
   EXPECT_EQ(server_handler.messages.size(), 1u);
   EXPECT_EQ(server.counters().framing_errors, 1u);
   // The peer sees the connection end.
@@ -259,7 +259,7 @@ TEST_F(TcpTransportTest, EnrpMinimumLengthIs12) {
   std::uint8_t bytes[8] = {0x01, 0, 0, 8, 0, 0, 0, 0};
   ASSERT_EQ(::send(fd, bytes, sizeof bytes, 0), 8);
   ASSERT_TRUE(run_until(loop, [&] { return server_handler.is_closed(server_handler.connected[0]); }));
-  EXPECT_EQ(server_handler.close_reason(server_handler.connected[0]), CloseReason::kFramingError);
+  EXPECT_EQ(server_handler.close_reason(server_handler.connected[0]), runtime::CloseReason::kFramingError);
   ::close(fd);
 }
 
@@ -277,8 +277,8 @@ TEST_F(TcpTransportTest, ConfiguredMaximumIsEnforced) {
   ASSERT_EQ(::send(fd, big.data(), big.size(), 0), 68);
   ASSERT_TRUE(run_until(loop, [&] { return h.is_closed(h.connected[0]); }));
   EXPECT_EQ(h.messages.size(), 1u);
-  EXPECT_EQ(h.close_reason(h.connected[0]), CloseReason::kFramingError);
-  EXPECT_EQ(small.send(12345, WireProtocol::kAsap, ok), SendResult::kNoConnection);
+  EXPECT_EQ(h.close_reason(h.connected[0]), runtime::CloseReason::kFramingError);
+  EXPECT_EQ(small.send(12345, WireProtocol::kAsap, ok), runtime::SendResult::kNoConnection);
   ::close(fd);
 }
 
@@ -315,7 +315,7 @@ TEST_F(TcpTransportTest, MptcpListenerAndConnectWorkOrFallBack) {
   const ConnectionId sid = ids_cid.second;
   ASSERT_NE(sid, kNoConnectionId);
   EXPECT_EQ(server.peer_info(sid)->kind, TransportProtocol::kTcp);
-  EXPECT_EQ(client.send(cid, WireProtocol::kAsap, make_message(0x01, 8)), SendResult::kSent);
+  EXPECT_EQ(client.send(cid, WireProtocol::kAsap, make_message(0x01, 8)), runtime::SendResult::kSent);
   ASSERT_TRUE(run_until(loop, [&] { return !server_handler.messages.empty(); }));
   RecordProperty("mptcp_fallbacks", static_cast<int>(server.counters().mptcp_fallbacks));
 }
@@ -329,13 +329,13 @@ TEST_F(TcpTransportTest, CloseAllReportsShutdownForEveryConnection) {
   ASSERT_NE(s2, kNoConnectionId);
   server.close_all();
   ASSERT_TRUE(run_until(loop, [&] { return server_handler.closed.size() == 2; }));
-  EXPECT_EQ(server_handler.close_reason(s1), CloseReason::kShutdown);
-  EXPECT_EQ(server_handler.close_reason(s2), CloseReason::kShutdown);
+  EXPECT_EQ(server_handler.close_reason(s1), runtime::CloseReason::kShutdown);
+  EXPECT_EQ(server_handler.close_reason(s2), runtime::CloseReason::kShutdown);
   ASSERT_TRUE(run_until(loop, [&] { return client_handler.closed.size() == 2; }));
   // The listener is gone too.
   ConnectionId late = client.connect_tcp(WireProtocol::kAsap, kLoopback, port);
   ASSERT_TRUE(run_until(loop, [&] { return client_handler.is_closed(late); }));
-  EXPECT_EQ(client_handler.close_reason(late), CloseReason::kConnectFailed);
+  EXPECT_EQ(client_handler.close_reason(late), runtime::CloseReason::kConnectFailed);
 }
 
 }  // namespace

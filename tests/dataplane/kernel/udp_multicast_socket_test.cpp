@@ -31,7 +31,7 @@ struct Received {
 };
 
 TEST(UdpMulticastSocket, RejectsNonMulticastGroupAndBadTtl) {
-  EventLoop loop;
+  runtime::EventLoop loop;
   UdpMulticastConfig c;
   c.group = kLoopback;
   auto not_multicast = UdpMulticastSocket::open(loop, c, nullptr);
@@ -43,7 +43,7 @@ TEST(UdpMulticastSocket, RejectsNonMulticastGroupAndBadTtl) {
 }
 
 TEST(UdpMulticastSocket, ServerAnnounceGroupOnLoopback) {
-  EventLoop loop;
+  runtime::EventLoop loop;
   const std::uint16_t port = random_port();
   std::vector<Received> got;
   UdpMulticastConfig rc;
@@ -75,7 +75,7 @@ TEST(UdpMulticastSocket, ServerAnnounceGroupOnLoopback) {
 }
 
 TEST(UdpMulticastSocket, SendOnlySocketReceivesUnicastReplies) {
-  EventLoop loop;
+  runtime::EventLoop loop;
   std::vector<Received> got;
   UdpMulticastConfig c;
   c.group = IpAddress::v4({239, 0, 0, 51});

@@ -1,0 +1,99 @@
+// KernelLane: one lane of the kernel-socket backend, a thread ("lane<i>") that owns a UDP socket
+// of the SO_REUSEPORT group (UdpPacketSource), a usrsctp copy with its SctpEngine, and (when
+// resolutions are answered on lanes) a runtime::LaneResolver. The same lane shape as a DPDK poll
+// lcore, with a kernel socket instead of a port queue and a sleep in epoll_wait instead of
+// polling:
+//
+//   every iteration: recvmmsg burst -> peers of this lane into the engine, peers of other lanes
+//   into their inbox (runtime::steer_lane, the DPDK function) -> this lane's inbox (packets other
+//   lanes read for it) -> commands from the control thread (runtime::run_lane_commands) ->
+//   usrsctp timers -> sendmmsg of what the engine produced -> events to the control thread (one
+//   eventfd write per iteration that produced some) -> QSBR quiescent state.
+//   nothing to do: epoll_wait on the socket and the lane's wake eventfd (written by the control
+//   thread after queueing commands and by other lanes after steering packets here), with a
+//   timeout of kTimerTickMs for usrsctp's timers; the QSBR reader is offline while it sleeps.
+//
+// Inboxes: MP/SC runtime::LaneRings of SteeredPacket (malloc()ed; the receiving lane frees them).
+// Stop: request_stop() from any thread; the lane keeps running (at most stop_grace_ms) while
+// associations finish a graceful SHUTDOWN, then aborts what is left and returns.
+//
+// Threading: constructed/destroyed on the control thread while the thread is not running;
+// run() is the thread's body; request_stop() from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "dataplane/kernel/kernel_lane_counters.hpp"
+#include "dataplane/kernel/udp_packet_source.hpp"
+#include "dataplane/runtime/lane_event_sink.hpp"
+#include "dataplane/runtime/lane_resolver.hpp"
+#include "dataplane/runtime/lane_ring.hpp"
+#include "dataplane/sctp/sctp_engine.hpp"
+
+namespace poolreg::kernel {
+
+// A packet one lane read for another (the owner of its peer).
+struct SteeredPacket {
+  sctp::SctpPacketFrom from;
+  std::uint16_t length = 0;
+  std::uint8_t bytes[1];  // `length` bytes (allocated with the header)
+};
+
+struct KernelLaneConfig {
+  unsigned index = 0;
+  unsigned lanes = 1;
+  std::uint32_t stop_grace_ms = 1000;
+};
+
+// What other lanes see of a lane: where to steer its packets and how to wake it.
+struct LaneInbox {
+  runtime::LaneRing* ring = nullptr;
+  int wake_fd = -1;
+};
+
+class KernelLane {
+ public:
+  static constexpr int kTimerTickMs = 10;    // usrsctp timers while idle (>= its 10 ms granularity)
+  static constexpr unsigned kInboxBurst = 256;
+
+  // inboxes: every lane's (by index, this one's included); wake_fd: this lane's eventfd (also
+  // inboxes[index].wake_fd and the control thread's LaneRings::lane_wake_fd). Everything must
+  // outlive the lane.
+  KernelLane(const KernelLaneConfig& config, UdpPacketSource& source, sctp::SctpEngine& engine,
+             runtime::LaneEventSink& events, runtime::LaneRing& commands, std::vector<LaneInbox> inboxes,
+             KernelLaneCounters& counters);
+  ~KernelLane();
+  KernelLane(const KernelLane&) = delete;
+  KernelLane& operator=(const KernelLane&) = delete;
+
+  // Before the thread starts.
+  void set_resolver(runtime::LaneResolver* resolver) noexcept { resolver_ = resolver; }
+  bool ok() const noexcept { return epoll_fd_ >= 0; }
+
+  void run();
+  void request_stop() noexcept;
+
+ private:
+  // One iteration; returns the work done (packets + commands).
+  unsigned iterate();
+  void deliver_or_steer(const sctp::SctpPacketFrom& from, const std::uint8_t* bytes, std::uint16_t length);
+  unsigned drain_inbox();
+  void sleep(int timeout_ms);
+  static std::uint64_t now_ms() noexcept;
+
+  KernelLaneConfig config_;
+  UdpPacketSource& source_;
+  sctp::SctpEngine& engine_;
+  runtime::LaneEventSink& events_;
+  runtime::LaneRing& commands_;
+  std::vector<LaneInbox> inboxes_;
+  std::vector<bool> to_wake_;  // lanes this iteration steered packets to
+  KernelLaneCounters& counters_;
+  runtime::LaneResolver* resolver_ = nullptr;
+  int epoll_fd_ = -1;
+  std::atomic<bool> stop_{false};
+};
+
+}  // namespace poolreg::kernel

@@ -1,0 +1,172 @@
+#include "dataplane/kernel/kernel_lanes.hpp"
+
+#include <pthread.h>
+#include <sched.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <exception>
+
+#include "dataplane/runtime/combined_transport.hpp"
+#include "dataplane/runtime/errno_text.hpp"
+
+namespace poolreg::kernel {
+namespace {
+
+constexpr std::size_t kRingSize = 65536;
+constexpr std::size_t kInboxSize = 8192;  // packets other lanes steer to one lane
+
+}  // namespace
+
+unsigned automatic_lane_count() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  int cpus = 0;
+  if (::sched_getaffinity(0, sizeof set, &set) == 0) cpus = CPU_COUNT(&set);
+  if (cpus <= 0) cpus = static_cast<int>(std::thread::hardware_concurrency());
+  const int lanes = cpus - 1;  // one CPU for the control thread
+  if (lanes < 1) return 1;
+  return lanes > static_cast<int>(KernelLanes::kMaxLanes) ? KernelLanes::kMaxLanes : static_cast<unsigned>(lanes);
+}
+
+Expected<std::unique_ptr<KernelLanes>, std::string> KernelLanes::create(const KernelLanesConfig& config,
+                                                                        runtime::EventLoop& loop,
+                                                                        runtime::MessageHandler& handler) {
+  if (config.lanes == 0 || config.lanes > kMaxLanes)
+    return unexpected("registrar.lanes = " + std::to_string(config.lanes) + ": 1.." + std::to_string(kMaxLanes) +
+                      " (one usrsctp copy per lane; " + sctp::kLaneCeilingHint + ")");
+  std::unique_ptr<KernelLanes> b(new KernelLanes());
+  b->config_ = config;
+  b->ids_.store(runtime::kLaneConnectionIdBase);
+  b->udp_port_ = config.udp_port;
+  if (auto free = UdpPacketSource::check_port_free(config.bind_address, config.udp_port); !free)
+    return unexpected(free.error());
+  b->control_wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (b->control_wake_fd_ < 0) return unexpected(std::string("eventfd: ") + runtime::errno_text(errno));
+  for (unsigned i = 0; i < config.lanes; ++i)
+    if (auto added = b->add_lane(i); !added) return unexpected(added.error());
+  // Every lane knows every inbox (and how to wake its owner).
+  std::vector<LaneInbox> inboxes;
+  for (const auto& lane : b->lanes_) inboxes.push_back(LaneInbox{lane->inbox.get(), lane->wake_fd});
+  std::vector<runtime::LaneTransport::Lane> transport_lanes;
+  for (unsigned i = 0; i < b->lanes_.size(); ++i) {
+    Lane& lane = *b->lanes_[i];
+    lane.loop = std::make_unique<KernelLane>(KernelLaneConfig{i, config.lanes, 1000}, *lane.source, *lane.engine,
+                                             *lane.event_sink, *lane.commands, inboxes, *lane.counters);
+    if (!lane.loop->ok()) return unexpected("lane " + std::to_string(i) + ": epoll: " + runtime::errno_text(errno));
+    transport_lanes.push_back(runtime::LaneTransport::Lane{lane.rings, lane.engine.get()});
+  }
+  b->transport_ = std::make_unique<runtime::LaneTransport>(loop, handler, std::move(transport_lanes), b->ids_,
+                                                           config.engine.max_message_size);
+  return b;
+}
+
+Expected<void, std::string> KernelLanes::add_lane(unsigned index) {
+  auto lane = std::make_unique<Lane>();
+  Lane& l = *lane;
+  lanes_.push_back(std::move(lane));  // from here on the destructor frees what was made
+  l.counters = std::make_unique<KernelLaneCounters>();
+  l.commands = std::make_unique<runtime::LaneRing>(kRingSize);
+  l.events = std::make_unique<runtime::LaneRing>(kRingSize);
+  l.inbox = std::make_unique<runtime::LaneRing>(kInboxSize);
+  l.wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (l.wake_fd < 0) return unexpected(std::string("eventfd: ") + runtime::errno_text(errno));
+  l.rings = runtime::LaneRings{l.commands.get(), l.events.get(), control_wake_fd_, l.wake_fd};
+  sctp::UsrsctpStack* stack = &sctp::UsrsctpStack::linked();
+  if (index > 0) {
+    auto loaded = sctp::UsrsctpStack::load_private();
+    if (!loaded)
+      return unexpected("lane " + std::to_string(index) + " of " + std::to_string(config_.lanes) +
+                        " needs its own usrsctp copy, which cannot be loaded: " + loaded.error() + ". " +
+                        sctp::kLaneCeilingHint + " (registrar.lanes / --lanes)");
+    l.private_stack = std::move(*loaded);
+    stack = l.private_stack.get();
+  }
+  auto engine = sctp::SctpEngine::create(config_.engine, ids_, stack);
+  if (!engine) return unexpected("lane " + std::to_string(index) + ": " + engine.error());
+  l.engine = std::move(*engine);
+  auto source = UdpPacketSource::open(config_.bind_address, udp_port_, *l.counters);
+  if (!source) return unexpected("lane " + std::to_string(index) + ": " + source.error());
+  l.source = std::move(*source);
+  udp_port_ = l.source->port();  // port 0: the rest of the group joins the port the first one got
+  l.event_sink = std::make_unique<runtime::LaneEventSink>(l.rings);
+  l.engine->attach({l.source.get()}, l.event_sink.get(), l.counters.get());
+  return {};
+}
+
+Expected<void, std::string> KernelLanes::enable_lane_resolution(const handlespace::Handlespace& hs,
+                                                                handlespace::QsbrDomain& domain,
+                                                                const asap::AsapConfig& asap) {
+  if (started_ || resolving_) return unexpected(std::string("lane resolution must be enabled once, before start()"));
+  for (std::size_t i = 0; i < lanes_.size(); ++i) {
+    Lane& lane = *lanes_[i];
+    try {
+      lane.resolver = std::make_unique<runtime::LaneResolver>(hs, domain, asap, *lane.counters, clock_,
+                                                              (asap.registrar_id ^ 0x9e3779b97f4a7c15ull) + i);
+    } catch (const std::exception& e) {
+      return unexpected("resolution on lane " + std::to_string(i) + ": " + e.what());
+    }
+    lane.engine->set_local_answerer(lane.resolver.get());
+    lane.loop->set_resolver(lane.resolver.get());
+  }
+  resolving_ = true;
+  return {};
+}
+
+Expected<void, std::string> KernelLanes::start() {
+  if (started_) return {};
+  transport_->mark_started();
+  started_ = true;
+  for (std::size_t i = 0; i < lanes_.size(); ++i) {
+    Lane& lane = *lanes_[i];
+    try {
+      lane.thread = std::thread([loop = lane.loop.get()] { loop->run(); });
+    } catch (const std::system_error& e) {
+      stop();
+      return unexpected("cannot start lane " + std::to_string(i) + ": " + e.what());
+    }
+    // The name the perf scripts and `top -H` show (at most 15 characters).
+    const std::string name = "lane" + std::to_string(i);
+    ::pthread_setname_np(lane.thread.native_handle(), name.c_str());
+  }
+  return {};
+}
+
+void KernelLanes::stop() {
+  if (!started_) return;
+  for (auto& lane : lanes_) lane->loop->request_stop();
+  for (auto& lane : lanes_)
+    if (lane->thread.joinable()) lane->thread.join();
+  started_ = false;
+  if (transport_) transport_->drain_events();  // last closes (on_closed(kShutdown)) reach the handler
+}
+
+KernelLanes::~KernelLanes() {
+  stop();
+  transport_.reset();
+  // Per lane: loop, engine (usrsctp_finish on this thread: the lanes have stopped), then the
+  // resolver (the engine forgets associations into it; reader offline), sink, socket.
+  for (auto& lane : lanes_) {
+    lane->loop.reset();
+    lane->engine.reset();
+    lane->resolver.reset();
+    lane->event_sink.reset();
+    lane->source.reset();
+    runtime::drain_and_free(lane->rings);
+    if (lane->inbox)
+      while (void* p = lane->inbox->pop()) std::free(p);
+    if (lane->wake_fd >= 0) ::close(lane->wake_fd);
+  }
+  lanes_.clear();  // private usrsctp copies are closed last
+  if (control_wake_fd_ >= 0) ::close(control_wake_fd_);
+}
+
+std::string KernelLanes::describe() const {
+  return std::to_string(lanes_.size()) + " kernel lane" + (lanes_.size() == 1 ? "" : "s") + " on UDP " +
+         std::to_string(udp_port_) + " (SO_REUSEPORT), Handle Resolutions on the " +
+         (resolving_ ? "lanes" : "control thread");
+}
+
+}  // namespace poolreg::kernel

@@ -1,0 +1,117 @@
+// KernelLanes: poolregd's SCTP on kernel sockets (the default backend): N lanes (KernelLane, one
+// thread each, "lane0".."laneN-1"), each with its own UDP socket of one SO_REUSEPORT group on
+// asap.udp_encapsulation_port and its own usrsctp copy (lane 0 the linked one, lane i > 0 a
+// private dlmopen'd one: sctp::UsrsctpStack), joined to the control thread by one
+// runtime::LaneTransport, the same control-side transport the DPDK poll lcores use.
+//
+// What runs where:
+// - control thread (the daemon's EventLoop): AsapServer, EnrpServer, handlespace writes, timers,
+//   TCP (a KernelTransport beside, see runtime/combined_transport.hpp), the LaneTransport.
+// - lane i: SCTP over UDP for the peers runtime::steer_lane gives it (packets of other lanes'
+//   peers the kernel put on its socket go to their owner's inbox), and with
+//   enable_lane_resolution() (registrar.resolve_on_lanes) the Handle Resolutions of those peers,
+//   answered from the lock-free handlespace (a LaneResolver and QSBR reader slot per lane).
+//
+// The lane ceiling: a lane's usrsctp copy after the first is a glibc link-map namespace (16 in
+// all, static TLS for only a few by default): create() fails with the loader's reason, the lane
+// that could not get its copy and sctp::kLaneCeilingHint. At most kMaxLanes lanes.
+//
+// Start-up: create() (sockets, usrsctp copies, engines, rings, transport; the SCTP listeners are
+// opened through transport() before start()), optionally enable_lane_resolution(), start()
+// launches the threads. Stop: stop() (also from the destructor) lets closing associations finish
+// (bounded), joins the threads; then everything is torn down in reverse order.
+//
+// Threading: every member on the control thread (the EventLoop's).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "dataplane/kernel/kernel_lane.hpp"
+#include "dataplane/kernel/kernel_lane_counters.hpp"
+#include "dataplane/kernel/udp_packet_source.hpp"
+#include "dataplane/runtime/event_loop.hpp"
+#include "dataplane/runtime/lane_resolver.hpp"
+#include "dataplane/runtime/lane_transport.hpp"
+#include "dataplane/sctp/sctp_engine.hpp"
+#include "registrar/asap/asap_config.hpp"
+#include "registrar/common/clock.hpp"
+#include "registrar/common/expected.hpp"
+#include "registrar/handlespace/handlespace.hpp"
+
+namespace poolreg::kernel {
+
+struct KernelLanesConfig {
+  unsigned lanes = 1;
+  std::uint16_t udp_port = runtime::kSctpUdpEncapsulationPort;  // 0: a free port
+  std::optional<IpAddress> bind_address;  // none: the wildcard
+  sctp::SctpEngineConfig engine;
+};
+
+// registrar.lanes = 0: every CPU this process may run on but one, at least 1.
+unsigned automatic_lane_count();
+
+class KernelLanes {
+ public:
+  static constexpr unsigned kMaxLanes = 16;  // glibc link-map namespaces (the program's is one of them)
+
+  static Expected<std::unique_ptr<KernelLanes>, std::string> create(const KernelLanesConfig& config,
+                                                                    runtime::EventLoop& loop,
+                                                                    runtime::MessageHandler& handler);
+  ~KernelLanes();
+  KernelLanes(const KernelLanes&) = delete;
+  KernelLanes& operator=(const KernelLanes&) = delete;
+
+  runtime::LaneTransport& transport() noexcept { return *transport_; }
+  // Handle Resolutions answered on the lanes from `hs` (a reader slot of `domain` per lane; both
+  // must outlive the lanes). Before start(). Fails when the domain has no free reader slot.
+  Expected<void, std::string> enable_lane_resolution(const handlespace::Handlespace& hs,
+                                                     handlespace::QsbrDomain& domain, const asap::AsapConfig& asap);
+  Expected<void, std::string> start();
+  void stop();
+
+  std::size_t lane_count() const noexcept { return lanes_.size(); }
+  const KernelLaneCounters& counters(std::size_t lane) const noexcept { return *lanes_[lane]->counters; }
+  std::uint16_t udp_port() const noexcept { return udp_port_; }
+  // "2 kernel lanes on UDP 9899 (SO_REUSEPORT), Handle Resolutions on the lanes"
+  std::string describe() const;
+
+ private:
+  // One lane and everything it owns. Members are destroyed bottom-up: the lane loop, then the
+  // engine (usrsctp_finish), the resolver it forgets associations into, the sink, the socket,
+  // and the private usrsctp copy last.
+  struct Lane {
+    std::unique_ptr<sctp::UsrsctpStack> private_stack;  // lanes > 0
+    std::unique_ptr<KernelLaneCounters> counters;
+    std::unique_ptr<runtime::LaneRing> commands;
+    std::unique_ptr<runtime::LaneRing> events;
+    std::unique_ptr<runtime::LaneRing> inbox;
+    runtime::LaneRings rings;
+    int wake_fd = -1;  // the lane's eventfd
+    std::unique_ptr<UdpPacketSource> source;
+    std::unique_ptr<runtime::LaneEventSink> event_sink;
+    std::unique_ptr<runtime::LaneResolver> resolver;
+    std::unique_ptr<sctp::SctpEngine> engine;
+    std::unique_ptr<KernelLane> loop;
+    std::thread thread;
+  };
+  KernelLanes() = default;
+  Expected<void, std::string> add_lane(unsigned index);
+
+  KernelLanesConfig config_;
+  std::vector<std::unique_ptr<Lane>> lanes_;
+  int control_wake_fd_ = -1;  // the control thread's eventfd (LaneRings::wake_fd)
+  std::uint16_t udp_port_ = 0;
+  std::atomic<std::uint64_t> ids_{0};
+  SteadyClock clock_;
+  std::unique_ptr<runtime::LaneTransport> transport_;
+  bool resolving_ = false;
+  bool started_ = false;
+};
+
+}  // namespace poolreg::kernel

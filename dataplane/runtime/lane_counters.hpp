@@ -1,0 +1,104 @@
+// LaneCounters: what one lane (a DPDK poll lcore or a kernel lane thread) counts, whatever its
+// packet source: packets in and out, SCTP packets handed to its SctpEngine and steered between
+// lanes, ASAP/ENRP messages by type in and out of the engine, the Handle Resolutions its
+// LaneResolver answered (by outcome), its loop iterations and the resolution latency histogram.
+// What only one source has (DPDK: ARP, ICMP, drops by frame reason; kernel: socket drops) lives
+// in the source's type, which derives from this one (dpdk::LcoreCounters,
+// kernel::KernelLaneCounters), so telemetry and `poolctl stats` read one block per lane.
+//
+// Memory ordering: each counter is a std::atomic<uint64_t> updated with a relaxed load + store by
+// its single writer, the lane's thread (a plain add on x86-64, no locked instruction), and read
+// with a relaxed load by any thread (control socket, telemetry), so readers see monotonic,
+// possibly slightly stale values and the lane takes no lock. One cache-line aligned block per
+// lane: no false sharing between lanes.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+namespace poolreg::runtime {
+
+// A single-writer counter (see the header comment).
+class Counter {
+ public:
+  void add(std::uint64_t n = 1) noexcept {
+    v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  std::uint64_t get() const noexcept { return v_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::uint64_t> v_{0};
+};
+
+// ASAP message types 1..14 (RFC 5352 2.2); index 0 counts anything else.
+inline constexpr std::size_t kAsapTypeSlots = 15;
+const char* asap_type_name(std::size_t type) noexcept;  // "registration", ... ; "other" for 0
+inline std::size_t asap_type_slot(std::uint8_t type) noexcept { return type >= 1 && type <= 14 ? type : 0; }
+
+// Handle Resolution latency as seen by the lane: from the SCTP packet that completed the request
+// to usrsctp taking (or queueing) the response. Answered on the lane (LaneResolver): decode,
+// resolve, encode and send there. Forwarded: both ring hops and the control thread included;
+// sampled per association while at most SctpEngine::kMaxPendingResolutions are in flight; a
+// malformed request answered with an ASAP Error leaves its sample open (pairs shift by one).
+// Bucket k counts latencies below 2^k microseconds (the last one: everything longer).
+inline constexpr std::size_t kLatencyBuckets = 21;
+
+struct alignas(64) LaneCounters {
+  Counter rx_packets;        // read from the source (frames, datagrams)
+  Counter rx_bytes;
+  Counter tx_packets;
+  Counter tx_bytes;
+  Counter sctp_packets_in;   // handed to this lane's engine (own + steered in)
+  Counter sctp_steered_out;  // read here, handed to the lane that owns the peer
+  Counter steered_in;        // taken from this lane's inbox
+  Counter asap_messages_in;  // whole ASAP messages received on associations of this lane
+  Counter enrp_messages_in;
+  Counter messages_out;  // ASAP/ENRP messages handed to usrsctp
+  Counter loop_iterations;
+  // Handle Resolutions answered on this lane (LaneResolver), by outcome; the others went to the
+  // control thread (asap_in_handle_resolution counts both).
+  Counter resolutions_answered;      // pool known
+  Counter resolutions_unknown_pool;  // answered 0x9
+  Counter resolutions_rate_limited;  // answered 0x9 by asap.hr_rate_limit
+  Counter resolutions_truncated;     // fewer PEs so that the answer fits one message
+  Counter resolution_pes_returned;
+  Counter resolutions_forwarded;  // decode errors / unknown parameters: AsapServer answers
+  std::array<Counter, kAsapTypeSlots> asap_in_by_type;
+  std::array<Counter, kAsapTypeSlots> asap_out_by_type;
+  std::array<Counter, kLatencyBuckets> resolution_latency_us;  // log2 buckets, see above
+  Counter resolution_latency_total_us;
+
+  void record_resolution_latency(std::uint64_t us) noexcept {
+    std::size_t k = 0;
+    while (k + 1 < kLatencyBuckets && (std::uint64_t{1} << k) <= us) ++k;
+    resolution_latency_us[k].add();
+    resolution_latency_total_us.add(us);
+  }
+
+  // Every single counter of the lane (not the per-type / histogram arrays) by the name telemetry
+  // and `poolctl stats` show: visit(const char* name, std::uint64_t value).
+  template <typename Visit>
+  void for_each_lane_counter(Visit&& visit) const {
+    visit("rx_packets", rx_packets.get());
+    visit("rx_bytes", rx_bytes.get());
+    visit("tx_packets", tx_packets.get());
+    visit("tx_bytes", tx_bytes.get());
+    visit("sctp_packets_in", sctp_packets_in.get());
+    visit("sctp_steered_out", sctp_steered_out.get());
+    visit("steered_in", steered_in.get());
+    visit("asap_messages_in", asap_messages_in.get());
+    visit("enrp_messages_in", enrp_messages_in.get());
+    visit("messages_out", messages_out.get());
+    visit("loop_iterations", loop_iterations.get());
+    visit("resolutions_answered", resolutions_answered.get());
+    visit("resolutions_unknown_pool", resolutions_unknown_pool.get());
+    visit("resolutions_rate_limited", resolutions_rate_limited.get());
+    visit("resolutions_truncated", resolutions_truncated.get());
+    visit("resolution_pes_returned", resolution_pes_returned.get());
+    visit("resolutions_forwarded", resolutions_forwarded.get());
+  }
+};
+
+}  // namespace poolreg::runtime

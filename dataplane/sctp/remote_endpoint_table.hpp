@@ -1,0 +1,81 @@
+// RemoteEndpointTable: one stable RemoteEndpoint per (peer IP, peer UDP port) that sends us SCTP
+// over UDP or that we connect to. A RemoteEndpoint's address is the `sconn_addr` usrsctp knows the
+// peer by in AF_CONN mode: usrsctp_conninput(endpoint, ...) for its packets, and usrsctp's output
+// callback gets the same pointer back to address the reply (IP, UDP port, path, our address).
+//
+// Endpoints are never freed while usrsctp runs (an association may still name one), so the table
+// is bounded (kMaxEndpoints; beyond it new peers are refused and counted). Lane thread only.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <unordered_map>
+
+#include "dataplane/sctp/sctp_packet_path.hpp"
+#include "dataplane/sctp/usrsctp_stack.hpp"
+#include "registrar/common/fnv1a.hpp"
+
+namespace poolreg::sctp {
+
+struct RemoteEndpoint {
+  SctpPeer address;
+  void* owner = nullptr;  // the table's owner (the SctpEngine), for usrsctp's output callback
+};
+
+class RemoteEndpointTable {
+ public:
+  static constexpr std::size_t kMaxEndpoints = 1u << 20;
+
+  // api: the usrsctp copy the endpoints are registered with; owner: stored in every endpoint.
+  RemoteEndpointTable(const UsrsctpApi& api, void* owner) : api_(api), owner_(owner) {}
+
+  // Before usrsctp_finish(): tells usrsctp the addresses are gone (the memory stays until the
+  // table is destroyed, after usrsctp_finish(), so no association can name a freed endpoint).
+  void deregister_all() {
+    for (auto& [key, e] : table_) api_.deregister_address(e.get());
+  }
+
+  // Finds or creates the endpoint; nullptr when the table is full.
+  RemoteEndpoint* get(const std::uint8_t* ip, bool ipv6, std::uint16_t udp_port) {
+    Key k = key_of(ip, ipv6, udp_port);
+    auto it = table_.find(k);
+    if (it != table_.end()) return it->second.get();
+    if (table_.size() >= kMaxEndpoints) return nullptr;
+    auto e = std::make_unique<RemoteEndpoint>();
+    e->address.ipv6 = ipv6;
+    std::memcpy(e->address.ip, ip, ipv6 ? 16 : 4);
+    e->address.udp_port = udp_port;
+    e->owner = owner_;
+    RemoteEndpoint* raw = e.get();
+    table_.emplace(k, std::move(e));
+    api_.register_address(raw);
+    return raw;
+  }
+  std::size_t size() const noexcept { return table_.size(); }
+
+ private:
+  struct Key {
+    std::array<std::uint8_t, 19> bytes{};  // family, ip (16), port (2)
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const noexcept {
+      return static_cast<std::size_t>(fnv1a(k.bytes.data(), k.bytes.size()));
+    }
+  };
+  static Key key_of(const std::uint8_t* ip, bool ipv6, std::uint16_t port) {
+    Key k;
+    k.bytes[0] = ipv6 ? 6 : 4;
+    std::memcpy(k.bytes.data() + 1, ip, ipv6 ? 16 : 4);
+    k.bytes[17] = static_cast<std::uint8_t>(port >> 8);
+    k.bytes[18] = static_cast<std::uint8_t>(port);
+    return k;
+  }
+  const UsrsctpApi& api_;
+  void* owner_;
+  std::unordered_map<Key, std::unique_ptr<RemoteEndpoint>, KeyHash> table_;
+};
+
+}  // namespace poolreg::sctp

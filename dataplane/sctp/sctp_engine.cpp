@@ -1,0 +1,665 @@
+#include "dataplane/sctp/sctp_engine.hpp"
+
+#include <arpa/inet.h>
+#include <usrsctp.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+
+#include "dataplane/runtime/errno_text.hpp"
+#include "registrar/wire/wire_constants.hpp"
+
+namespace poolreg::sctp {
+namespace {
+
+void debug_printf(const char* format, ...) {
+  va_list ap;
+  va_start(ap, format);
+  std::vfprintf(stderr, format, ap);
+  va_end(ap);
+}
+
+// usrsctp's output callback is one per stack (copy of the library), with no user pointer: the
+// engine is found through the AF_CONN address, a RemoteEndpoint of the engine's own table.
+int conn_output(void* address, void* buffer, std::size_t length, std::uint8_t /*tos*/,
+                std::uint8_t /*set_df*/) {
+  if (address == nullptr) return 0;
+  auto* engine = static_cast<SctpEngine*>(static_cast<RemoteEndpoint*>(address)->owner);
+  if (engine == nullptr) return 0;
+  return engine->output(address, buffer, length);
+}
+
+std::optional<WireProtocol> protocol_of_ppid(std::uint32_t ppid) {
+  if (ppid == kAsapPpid || ppid == kAsapLegacyPpid) return WireProtocol::kAsap;
+  if (ppid == kEnrpPpid || ppid == kEnrpLegacyPpid) return WireProtocol::kEnrp;
+  return std::nullopt;
+}
+
+constexpr auto kHandleResolutionType = static_cast<std::uint8_t>(wire::AsapType::kHandleResolution);
+constexpr auto kHandleResolutionResponseType = static_cast<std::uint8_t>(wire::AsapType::kHandleResolutionResponse);
+
+// Latency samples: the steady clock (vDSO, no syscall), nanoseconds.
+std::uint64_t now_ns() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count());
+}
+std::uint64_t ns_to_us(std::uint64_t ns) { return ns / 1000; }
+
+bool would_block(int e) { return e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS; }
+
+IpAddress ip_of(const SctpPeer& a) {
+  if (!a.ipv6) return IpAddress::v4({a.ip[0], a.ip[1], a.ip[2], a.ip[3]});
+  std::array<std::uint8_t, 16> b;
+  std::memcpy(b.data(), a.ip, 16);
+  return IpAddress::v6(b);
+}
+
+}  // namespace
+
+struct SctpEngine::Socket {
+  SctpEngine* engine = nullptr;
+  const UsrsctpApi* api = nullptr;
+  struct socket* so = nullptr;
+  WireProtocol protocol = WireProtocol::kAsap;
+  bool listener = false;
+  std::uint16_t port = 0;
+  std::unordered_map<sctp_assoc_t, ConnectionId> assocs;
+};
+
+namespace {
+
+int receive_cb(struct socket* /*so*/, union sctp_sockstore /*addr*/, void* data, std::size_t length,
+               struct sctp_rcvinfo info, int flags, void* ulp_info) {
+  if (data == nullptr) return 1;  // the socket is being closed
+  auto* s = static_cast<SctpEngine::Socket*>(ulp_info);
+  if (s == nullptr) return 1;  // cannot happen: every socket is opened with its Socket (leak, not a wrong free)
+  if (s->engine == nullptr) {
+    s->api->free(data);
+    return 1;
+  }
+  s->engine->receive(*s, data, length, info, flags);
+  return 1;
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<SctpEngine>, std::string> SctpEngine::create(const SctpEngineConfig& config,
+                                                                      std::atomic<std::uint64_t>& ids,
+                                                                      UsrsctpStack* stack) {
+  if (stack == nullptr) stack = &UsrsctpStack::linked();
+  std::unique_ptr<SctpEngine> engine(new SctpEngine(config, ids, *stack));
+  if (!stack->claim())  // its destructor sees it holds no claim and touches nothing
+    return unexpected(std::string("this usrsctp copy already runs an SctpEngine (one engine per usrsctp stack)"));
+  engine->claimed_ = true;
+  // Port 0: no UDP encapsulation socket; packets come and go through conninput / conn_output.
+  engine->api_.init_nothreads(0, conn_output, config.debug_output ? debug_printf : nullptr);
+  apply_usrsctp_tunables(config, engine->api_);
+  return engine;
+}
+
+SctpEngine::SctpEngine(const SctpEngineConfig& config, std::atomic<std::uint64_t>& ids, UsrsctpStack& stack)
+    : config_(config), ids_(ids), stack_(stack), api_(stack.api()), endpoints_(stack.api(), this) {}
+
+SctpEngine::~SctpEngine() {
+  if (!claimed_) return;  // create() refused: usrsctp was never initialised by us
+  paths_.clear();         // output during teardown is dropped
+  events_ = nullptr;
+  // Callbacks from here on (the ABORTs below report the associations gone synchronously) must
+  // not reach the engine: they would erase from connections_ while it is walked.
+  for (auto& s : sockets_) s->engine = nullptr;
+  for (auto& [id, c] : connections_) send_control(c, SCTP_ABORT);
+  connections_.clear();
+  // Linger 0: closing a socket aborts what is left on it, also associations the engine already
+  // forgot (a SHUTDOWN ACK still waiting for its SHUTDOWN COMPLETE), so usrsctp_finish() can
+  // succeed instead of waiting for their retransmission timers.
+  const linger abort_on_close{1, 0};
+  for (auto& s : sockets_) {
+    api_.setsockopt(s->so, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
+    api_.close(s->so);
+  }
+  // usrsctp_finish() refuses while endpoints are still being torn down; their timers only run
+  // when we drive them (no timer thread).
+  endpoints_.deregister_all();
+  bool finished = false;
+  for (int i = 0; i < 200 && !finished; ++i) {
+    finished = api_.finish() == 0;
+    if (!finished) api_.handle_timers(10);
+  }
+  // Not finished: the copy still holds a stack, so it stays claimed (a new engine on it would
+  // initialise usrsctp a second time).
+  if (finished) stack_.release();
+}
+
+void SctpEngine::attach(const std::vector<SctpPacketPath*>& paths, EngineEventSink* events,
+                        runtime::LaneCounters* counters) {
+  paths_.clear();
+  for (SctpPacketPath* p : paths)
+    if (p != nullptr) paths_.push_back(p);
+  lane_counters_ = counters;
+  events_ = events;
+}
+
+SctpPacketPath* SctpEngine::path_for(SctpPeer& to) {
+  if (paths_.empty()) return nullptr;
+  if (to.path_known && to.path_index < paths_.size()) return paths_[to.path_index];
+  if (paths_.size() == 1) return paths_.front();
+  // A peer that never sent us a packet (an outgoing association): the path that reaches it.
+  // None yet: the caller sends on every path (DPDK: each asks by ARP, the packet is lost and
+  // SCTP retransmits it once the answer taught one port the peer's MAC).
+  for (SctpPacketPath* p : paths_) {
+    if (p->reaches(to)) {
+      to.path_known = true;
+      to.path_index = p->path_index();
+      return p;
+    }
+  }
+  return nullptr;
+}
+
+SctpEngine::Socket* SctpEngine::open_socket(WireProtocol protocol, bool listener) {
+  auto s = std::make_unique<Socket>();
+  s->engine = this;
+  s->api = &api_;
+  s->protocol = protocol;
+  s->listener = listener;
+  struct socket* so = api_.socket(AF_CONN, SOCK_SEQPACKET, IPPROTO_SCTP, receive_cb, nullptr, 0, s.get());
+  if (so == nullptr) return nullptr;
+  s->so = so;
+  api_.set_non_blocking(so, 1);
+  const int on = 1;
+  api_.setsockopt(so, IPPROTO_SCTP, SCTP_RECVRCVINFO, &on, sizeof on);
+  api_.setsockopt(so, IPPROTO_SCTP, SCTP_NODELAY, &on, sizeof on);
+  sctp_initmsg init{};
+  init.sinit_num_ostreams = config_.streams;
+  init.sinit_max_instreams = 65535;
+  api_.setsockopt(so, IPPROTO_SCTP, SCTP_INITMSG, &init, sizeof init);
+  if (config_.path_mtu != 0) {
+    // usrsctp does not know about our UDP/IP encapsulation: keep its packets within the port MTU.
+    sctp_paddrparams pp{};
+    pp.spp_assoc_id = SCTP_FUTURE_ASSOC;
+    pp.spp_flags = SPP_PMTUD_DISABLE;
+    pp.spp_pathmtu = config_.path_mtu;
+    api_.setsockopt(so, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp, sizeof pp);
+  }
+  for (std::uint16_t type : {SCTP_ASSOC_CHANGE, SCTP_SHUTDOWN_EVENT}) {
+    sctp_event ev{};
+    ev.se_assoc_id = SCTP_FUTURE_ASSOC;
+    ev.se_type = type;
+    ev.se_on = 1;
+    api_.setsockopt(so, IPPROTO_SCTP, SCTP_EVENT, &ev, sizeof ev);
+  }
+  sockets_.push_back(std::move(s));
+  return sockets_.back().get();
+}
+
+runtime::ListenResult SctpEngine::listen(WireProtocol protocol, std::uint16_t port) {
+  Socket* s = open_socket(protocol, true);
+  if (s == nullptr) return runtime::listen_error(api_.last_error(), "usrsctp_socket(AF_CONN) failed");
+  // Wildcard conn address: every RemoteEndpoint reaches this port.
+  sockaddr_conn local{};
+  local.sconn_family = AF_CONN;
+  local.sconn_port = htons(port);
+  local.sconn_addr = nullptr;
+  if (api_.bind(s->so, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 ||
+      api_.listen(s->so, 1024) != 0) {
+    const int e = api_.last_error();
+    api_.close(s->so);
+    sockets_.pop_back();
+    return runtime::listen_error(e, std::string("bind/listen: ") + runtime::errno_text(e));
+  }
+  s->port = port;
+  return port;
+}
+
+SctpEngine::Socket* SctpEngine::socket_for(WireProtocol protocol) {
+  for (auto& s : sockets_)
+    if (s->protocol == protocol) return s.get();  // the listener (or the earlier client socket)
+  Socket* s = open_socket(protocol, false);
+  if (s == nullptr) return nullptr;
+  sockaddr_conn local{};
+  local.sconn_family = AF_CONN;
+  api_.bind(s->so, reinterpret_cast<sockaddr*>(&local), sizeof local);
+  return s;
+}
+
+const ConnectionPeer* SctpEngine::peer_of(ConnectionId id) const {
+  auto it = connections_.find(id);
+  return it == connections_.end() ? nullptr : &it->second.peer;
+}
+
+SctpEngine::Connection* SctpEngine::find(ConnectionId id) {
+  auto it = connections_.find(id);
+  return it == connections_.end() ? nullptr : &it->second;
+}
+
+// ---- input ----
+
+void SctpEngine::on_sctp_packet(const SctpPacketFrom& from, const std::uint8_t* packet, std::uint16_t length) {
+  if (length < 12) return;  // shorter than an SCTP common header: the source should have dropped it
+  RemoteEndpoint* e = endpoints_.get(from.src_ip, from.ipv6, from.src_port);
+  if (e == nullptr) {
+    ++counters_.endpoints_refused;
+    return;
+  }
+  // Our address the peer used and the path it came in on: replies go back the way the packet came.
+  std::memcpy(e->address.local_ip, from.dst_ip, from.ipv6 ? 16 : 4);
+  e->address.local_known = true;
+  e->address.path_index = from.path_index;
+  e->address.path_known = true;
+  current_endpoint_ = e;
+  current_sctp_port_ = static_cast<std::uint16_t>((packet[0] << 8) | packet[1]);
+  api_.conninput(e, packet, length, 0);
+  current_endpoint_ = nullptr;
+  if (answers_used_ != 0) send_answers();
+}
+
+int SctpEngine::output(void* address, const void* buffer, std::size_t length) {
+  if (paths_.empty() || address == nullptr || length > 65535) return 0;
+  auto* e = static_cast<RemoteEndpoint*>(address);
+  const auto* bytes = static_cast<const std::uint8_t*>(buffer);
+  if (SctpPacketPath* p = path_for(e->address)) {
+    p->send_sctp(e->address, bytes, static_cast<std::uint16_t>(length));
+  } else {
+    for (SctpPacketPath* q : paths_) q->send_sctp(e->address, bytes, static_cast<std::uint16_t>(length));
+  }
+  return 0;  // a dropped packet is a lost packet for SCTP: it retransmits
+}
+
+void SctpEngine::receive(Socket& s, void* data, std::size_t length, const sctp_rcvinfo& info, int flags) {
+  if (api_.private_heap) {
+    // A private usrsctp copy allocates from its own libc's heap: move the bytes to ours, so that
+    // everything below (and the control thread) frees with std::free.
+    void* own = std::malloc(length == 0 ? 1 : length);
+    if (own != nullptr && length != 0) std::memcpy(own, data, length);
+    api_.free(data);
+    if (own == nullptr) return;
+    data = own;
+  }
+  auto* bytes = static_cast<std::uint8_t*>(data);
+  if ((flags & MSG_NOTIFICATION) != 0) {
+    handle_notification(s, bytes, length);
+    std::free(data);
+    return;
+  }
+  auto it = s.assocs.find(info.rcv_assoc_id);
+  Connection* c = it == s.assocs.end() ? nullptr : find(it->second);
+  if (c == nullptr || c->state == State::kClosing) {
+    std::free(data);
+    return;
+  }
+  const bool complete = (flags & MSG_EOR) != 0;
+  if (!complete || !c->partial.empty() || c->partial_oversize) {
+    // A message split over several callbacks: collect it (bounded by max_message_size).
+    if (c->partial.size() + length > config_.max_message_size) {
+      c->partial_oversize = true;
+      c->partial.clear();
+    } else if (!c->partial_oversize) {
+      c->partial.insert(c->partial.end(), bytes, bytes + length);
+    }
+    std::free(data);
+    if (!complete) return;
+    if (c->partial_oversize) {
+      c->partial_oversize = false;
+      ++counters_.oversize_messages;
+      return;
+    }
+    length = c->partial.size();
+    bytes = static_cast<std::uint8_t*>(std::malloc(length == 0 ? 1 : length));
+    if (bytes == nullptr) return;
+    std::memcpy(bytes, c->partial.data(), length);
+    c->partial.clear();
+  } else if (length > config_.max_message_size) {
+    ++counters_.oversize_messages;
+    std::free(data);
+    return;
+  }
+  deliver(*c, ntohl(info.rcv_ppid), info.rcv_sid, bytes, length);
+}
+
+void SctpEngine::deliver(Connection& c, std::uint32_t ppid, std::uint16_t stream, std::uint8_t* data,
+                             std::size_t n) {
+  const auto protocol = protocol_of_ppid(ppid);
+  if (events_ == nullptr) {
+    std::free(data);
+    return;
+  }
+  if (!protocol) {
+    std::free(data);
+    events_->on_unknown_ppid(c.id, ppid);
+    return;
+  }
+  ++counters_.messages_received;
+  const bool asap = *protocol == WireProtocol::kAsap;
+  const std::uint8_t type = n > 0 ? data[0] : 0;
+  if (lane_counters_ != nullptr) {
+    runtime::LaneCounters& lc = *lane_counters_;
+    if (asap) {
+      lc.asap_messages_in.add();
+      lc.asap_in_by_type[runtime::asap_type_slot(type)].add();
+    } else {
+      lc.enrp_messages_in.add();
+    }
+  }
+  if (asap && answerer_ != nullptr && answer_locally(c, data, n)) {
+    std::free(data);
+    return;
+  }
+  if (asap && type == kHandleResolutionType && !c.latency_off) {
+    if (c.pending_resolutions.size() < kMaxPendingResolutions) {
+      c.pending_resolutions.push_back(now_ns());
+    } else {  // more in flight than we track: pairing would break, stop sampling this one
+      c.latency_off = true;
+      c.pending_resolutions.clear();
+    }
+  }
+  runtime::MessageInfo info;
+  info.protocol = *protocol;
+  info.ppid = ppid;
+  info.stream = stream;
+  events_->on_message(c.id, info, data, n);
+}
+
+void SctpEngine::handle_notification(Socket& s, const std::uint8_t* data, std::size_t n) {
+  std::uint16_t type;
+  if (n < sizeof type) return;
+  std::memcpy(&type, data, sizeof type);
+  if (type == SCTP_ASSOC_CHANGE && n >= sizeof(sctp_assoc_change)) {
+    sctp_assoc_change change;
+    std::memcpy(&change, data, sizeof change);
+    const AssocChangeAction action = assoc_change_action(change.sac_state);
+    if (action.kind == AssocChangeAction::Kind::kUp) assoc_up(s, change.sac_assoc_id, action.restart);
+    else if (action.kind == AssocChangeAction::Kind::kGone) assoc_gone(s, change.sac_assoc_id, action.reason);
+  } else if (type == SCTP_SHUTDOWN_EVENT && n >= sizeof(sctp_shutdown_event)) {
+    sctp_shutdown_event ev;
+    std::memcpy(&ev, data, sizeof ev);
+    assoc_gone(s, ev.sse_assoc_id, CloseReason::kPeerClosed);
+  }
+}
+
+void SctpEngine::refresh_peer(Connection& c) {
+  // No usrsctp call here (we may be inside a receive callback): the association came up because
+  // of the packet being processed, so its sender is the peer.
+  if (current_endpoint_ == nullptr) return;
+  c.peer.addresses = {ip_of(current_endpoint_->address)};
+  c.peer.port = current_sctp_port_;
+  c.peer.udp_encapsulation_port = current_endpoint_->address.udp_port;
+}
+
+void SctpEngine::assoc_up(Socket& s, sctp_assoc_t assoc, bool restart) {
+  auto it = s.assocs.find(assoc);
+  if (it != s.assocs.end()) {
+    Connection* c = find(it->second);
+    if (c == nullptr) {
+      s.assocs.erase(it);
+    } else if (c->state == State::kConnecting && !restart) {
+      c->state = State::kUp;
+      ++counters_.associations_opened;
+      if (events_ != nullptr) events_->on_connected(c->id, c->peer);
+      return;
+    } else if (c->state == State::kClosing) {
+      return;
+    } else {
+      assoc_gone(s, assoc, CloseReason::kPeerRestarted);
+    }
+  }
+  Connection c;
+  c.id = ids_.fetch_add(1, std::memory_order_relaxed);
+  c.socket = &s;
+  c.assoc = assoc;
+  c.state = State::kUp;
+  c.peer.kind = TransportProtocol::kSctp;
+  c.peer.protocol = s.protocol;
+  c.peer.outgoing = false;
+  refresh_peer(c);
+  const ConnectionId id = c.id;
+  auto [cit, inserted] = connections_.emplace(id, std::move(c));
+  s.assocs[assoc] = id;
+  ++counters_.associations_accepted;
+  if (events_ != nullptr) events_->on_connected(id, cit->second.peer);
+}
+
+void SctpEngine::assoc_gone(Socket& s, sctp_assoc_t assoc, CloseReason reason) {
+  auto it = s.assocs.find(assoc);
+  if (it == s.assocs.end()) return;
+  const ConnectionId id = it->second;
+  Connection* c = find(id);
+  if (c == nullptr) {
+    s.assocs.erase(it);
+    return;
+  }
+  const State state = c->state;
+  forget(id);
+  if (state == State::kClosing) return;  // the control side already reported it
+  if (state == State::kConnecting) {
+    ++counters_.connect_failures;
+    reason = CloseReason::kConnectFailed;
+  }
+  if (events_ != nullptr) events_->on_closed(id, reason);
+}
+
+void SctpEngine::forget(ConnectionId id) {
+  Connection* c = find(id);
+  if (c == nullptr) return;
+  if (c->socket != nullptr) {
+    auto it = c->socket->assocs.find(c->assoc);
+    if (it != c->socket->assocs.end() && it->second == id) c->socket->assocs.erase(it);
+  }
+  pending_.erase(id);
+  connections_.erase(id);
+  if (answerer_ != nullptr) answerer_->forget(id);
+}
+
+// ---- commands from the control side ----
+
+void SctpEngine::connect(ConnectionId id, WireProtocol protocol, std::span<const IpAddress> addresses,
+                             std::uint16_t port, std::uint16_t remote_udp_port) {
+  auto fail = [&] {
+    ++counters_.connect_failures;
+    if (events_ != nullptr) events_->on_closed(id, CloseReason::kConnectFailed);
+  };
+  if (addresses.empty() || port == 0) return fail();
+  const IpAddress& a = addresses.front();
+  const std::uint16_t udp = remote_udp_port != 0 ? remote_udp_port : runtime::kSctpUdpEncapsulationPort;
+  RemoteEndpoint* e = endpoints_.get(a.data(), !a.is_v4(), udp);
+  Socket* s = socket_for(protocol);
+  if (e == nullptr || s == nullptr) return fail();
+  sockaddr_conn to{};
+  to.sconn_family = AF_CONN;
+  to.sconn_port = htons(port);
+  to.sconn_addr = e;
+  // usrsctp_connect, not usrsctp_connectx: the latter does not take AF_CONN addresses in
+  // usrsctp 0.9.5 (EINVAL). One address is all an AF_CONN path has anyway.
+  const int rc = api_.connect(s->so, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  if (rc != 0 && api_.last_error() != EINPROGRESS) return fail();
+  const sctp_assoc_t assoc = api_.getassocid(s->so, reinterpret_cast<sockaddr*>(&to));
+  if (assoc == 0 || s->assocs.count(assoc) != 0) return fail();
+  Connection c;
+  c.id = id;
+  c.socket = s;
+  c.assoc = assoc;
+  c.state = State::kConnecting;
+  c.peer.kind = TransportProtocol::kSctp;
+  c.peer.protocol = protocol;
+  c.peer.outgoing = true;
+  c.peer.addresses = {a};
+  c.peer.port = port;
+  c.peer.udp_encapsulation_port = udp;
+  connections_.emplace(id, std::move(c));
+  s->assocs[assoc] = id;
+}
+
+long SctpEngine::send_raw(Connection& c, WireProtocol protocol, const std::uint8_t* data, std::size_t len,
+                              std::uint16_t flags) {
+  sctp_sndinfo info{};
+  info.snd_sid = 0;
+  info.snd_flags = flags;
+  info.snd_ppid = htonl(ppid_of(protocol));
+  info.snd_assoc_id = c.assoc;
+  return api_.sendv(c.socket->so, data, len, nullptr, 0, &info, sizeof info, SCTP_SENDV_SNDINFO, 0);
+}
+
+void SctpEngine::send_control(Connection& c, std::uint16_t flags) {
+  std::uint8_t none = 0;
+  if (c.socket != nullptr) send_raw(c, WireProtocol::kAsap, &none, 0, flags);
+}
+
+runtime::SendResult SctpEngine::send(ConnectionId id, WireProtocol protocol,
+                                        std::span<const std::uint8_t> message) {
+  Connection* c = find(id);
+  if (c == nullptr || c->state == State::kClosing) {
+    ++counters_.send_failed;
+    return runtime::SendResult::kNoConnection;
+  }
+  return send_on(*c, protocol, message, false);
+}
+
+runtime::SendResult SctpEngine::send_on(Connection& c, WireProtocol protocol, std::span<const std::uint8_t> message,
+                                           bool answered_here) {
+  if (message.empty() || message.size() > config_.max_message_size) {
+    ++counters_.send_failed;
+    return runtime::SendResult::kTooBig;
+  }
+  if (c.queue.empty()) {
+    if (send_raw(c, protocol, message.data(), message.size(), 0) >= 0) {
+      note_sent(c, protocol, message.data(), message.size(), answered_here);
+      return runtime::SendResult::kSent;
+    }
+    if (!would_block(api_.last_error())) {
+      ++counters_.send_failed;
+      return runtime::SendResult::kError;
+    }
+  }
+  if (c.queue.size() >= config_.max_queued_messages) {
+    ++counters_.send_failed;
+    return runtime::SendResult::kQueueFull;
+  }
+  c.queue.push_back(Queued{protocol, answered_here, std::vector<std::uint8_t>(message.begin(), message.end())});
+  pending_.insert(c.id);
+  return runtime::SendResult::kQueued;
+}
+
+bool SctpEngine::answer_locally(Connection& c, const std::uint8_t* data, std::size_t n) {
+  const std::uint64_t t0 = now_ns();
+  const std::span<const std::uint8_t> reply = answerer_->answer(c.id, std::span<const std::uint8_t>(data, n));
+  if (reply.empty()) return false;
+  // We are inside usrsctp's receive callback: the answer is sent once usrsctp_conninput()
+  // returned (send_answers), never from here. Slots are reused, so this does not allocate
+  // once the buffers have grown to the largest burst.
+  if (answers_used_ == answers_.size()) answers_.emplace_back();
+  Answer& a = answers_[answers_used_++];
+  a.id = c.id;
+  a.received_ns = t0;
+  a.bytes.assign(reply.begin(), reply.end());
+  if (events_ != nullptr && now_ms_ >= c.next_activity_report_ms) {
+    c.next_activity_report_ms = now_ms_ + kActivityReportMs;
+    events_->on_activity(c.id);
+  }
+  return true;
+}
+
+void SctpEngine::send_answers() {
+  for (std::size_t i = 0; i < answers_used_; ++i) {
+    const Answer& a = answers_[i];
+    Connection* c = find(a.id);
+    if (c == nullptr || c->state == State::kClosing) {
+      ++counters_.send_failed;
+      continue;
+    }
+    send_on(*c, WireProtocol::kAsap, a.bytes, true);
+    if (lane_counters_ != nullptr) lane_counters_->record_resolution_latency(ns_to_us(now_ns() - a.received_ns));
+  }
+  answers_used_ = 0;
+}
+
+void SctpEngine::note_sent(Connection& c, WireProtocol protocol, const std::uint8_t* data, std::size_t n,
+                               bool answered_here) {
+  ++counters_.messages_sent;
+  if (lane_counters_ == nullptr) return;
+  runtime::LaneCounters& lc = *lane_counters_;
+  lc.messages_out.add();
+  if (protocol != WireProtocol::kAsap || n == 0) return;
+  lc.asap_out_by_type[runtime::asap_type_slot(data[0])].add();
+  // A Handle Resolution Response from the control thread closes the oldest forwarded request
+  // (answers leave in order).
+  if (!answered_here && data[0] == kHandleResolutionResponseType && !c.pending_resolutions.empty()) {
+    const std::uint64_t ns = now_ns() - c.pending_resolutions.front();
+    c.pending_resolutions.pop_front();
+    lc.record_resolution_latency(ns_to_us(ns));
+  }
+}
+
+bool SctpEngine::flush(Connection& c) {
+  while (!c.queue.empty()) {
+    const Queued& q = c.queue.front();
+    if (send_raw(c, q.protocol, q.bytes.data(), q.bytes.size(), 0) < 0) {
+      if (would_block(api_.last_error())) return false;
+      counters_.send_failed += c.queue.size();
+      c.queue.clear();
+      break;
+    }
+    note_sent(c, q.protocol, q.bytes.data(), q.bytes.size(), q.answered_here);
+    c.queue.pop_front();
+  }
+  if (c.state == State::kClosing) send_control(c, SCTP_EOF);
+  return true;
+}
+
+void SctpEngine::flush_pending() {
+  if (pending_.empty()) return;
+  std::vector<ConnectionId> ids(pending_.begin(), pending_.end());
+  for (ConnectionId id : ids) {
+    Connection* c = find(id);
+    if (c == nullptr || flush(*c)) pending_.erase(id);
+  }
+}
+
+void SctpEngine::close(ConnectionId id) {
+  Connection* c = find(id);
+  if (c == nullptr || c->state == State::kClosing) return;
+  c->state = State::kClosing;
+  c->linger_deadline_ms = now_ms_ + config_.close_linger_ms;
+  if (c->queue.empty()) send_control(*c, SCTP_EOF);
+}
+
+void SctpEngine::abort(ConnectionId id) {
+  Connection* c = find(id);
+  if (c == nullptr) return;
+  counters_.send_failed += c->queue.size();
+  send_control(*c, SCTP_ABORT);
+  forget(id);
+}
+
+void SctpEngine::run_timers(std::uint64_t now_ms) {
+  now_ms_ = now_ms;
+  if (last_timer_ms_ == 0) last_timer_ms_ = now_ms;
+  const std::uint64_t elapsed = now_ms - last_timer_ms_;
+  if (elapsed == 0) return;
+  last_timer_ms_ = now_ms;
+  api_.handle_timers(static_cast<std::uint32_t>(elapsed));
+  if (answers_used_ != 0) send_answers();
+  // Close lingers: a closing association whose SHUTDOWN never completes is aborted.
+  std::vector<ConnectionId> expired;
+  for (auto& [id, c] : connections_)
+    if (c.state == State::kClosing && c.linger_deadline_ms != 0 && c.linger_deadline_ms <= now_ms)
+      expired.push_back(id);
+  for (ConnectionId id : expired) abort(id);
+}
+
+void SctpEngine::shutdown() {
+  std::vector<ConnectionId> ids;
+  for (auto& [id, c] : connections_) ids.push_back(id);
+  for (ConnectionId id : ids) {
+    Connection* c = find(id);
+    const bool report = c != nullptr && c->state != State::kClosing;
+    abort(id);
+    if (report && events_ != nullptr) events_->on_closed(id, CloseReason::kShutdown);
+  }
+}
+
+}  // namespace poolreg::sctp

@@ -1,0 +1,251 @@
+// SctpEngine: the one usrsctp user of poolreg. usrsctp in AF_CONN mode on one lane: SCTP packets
+// a packet source read (a DPDK port queue, a kernel UDP socket) go in with usrsctp_conninput();
+// what usrsctp sends comes out of its output callback and leaves through the lane's
+// SctpPacketPath (sctp_packet_path.hpp) the peer is reached through. ASAP/ENRP messages,
+// association events and closes are reported to an EngineEventSink, except the ASAP messages a
+// LocalAnswerer answers right here (Handle Resolutions, runtime::LaneResolver); sends, connects,
+// closes and aborts come in as calls on the same lane.
+//
+// Threads and locks (why this is "no lock on the packet path"):
+// - usrsctp_init_nothreads(): usrsctp starts no timer thread and no UDP receive thread. A copy
+//   of usrsctp is one stack (global state, one output callback), so an engine owns one copy
+//   (UsrsctpStack: the linked one, or a private dlmopen'd one per further lane); create()
+//   refuses a copy that already runs an engine. The output callback finds the engine through the
+//   AF_CONN address (RemoteEndpoint::owner).
+// - Every call into the engine's usrsctp copy is made by the one thread that runs the lane:
+//   conninput, sendv, connect, close, and usrsctp_handle_timers() (run_timers(), driven by the
+//   lane's loop, every >= 1 ms). usrsctp still takes its internal pthread mutexes (INP/TCB/socket
+//   locks), but only this one thread ever takes them, so they are never contended: an
+//   uncontended lock is one atomic instruction, no syscall, no waiting. The control thread never
+//   calls usrsctp; it talks to the engine through rings (runtime/lane_transport.hpp).
+// - Callbacks (receive_cb, the output callback) run synchronously inside those calls on the
+//   lane. The engine never calls back into usrsctp from inside a receive callback (local answers
+//   are kept and sent once usrsctp_conninput() has returned).
+//
+// Model: one one-to-many (SOCK_SEQPACKET) AF_CONN socket per listener (ASAP 3863, ENRP 9901),
+// bound to the wildcard conn address; outgoing associations leave from the listener of their
+// protocol (or one client socket per protocol when there is none). A peer is one RemoteEndpoint
+// (IP + UDP port): no SCTP multi-homing over AF_CONN (the peer's other addresses in INIT are not
+// usable as AF_CONN paths). Messages above max_message_size are dropped and counted.
+//
+// Counters: the engine's own (EngineCounters, lane thread only) and, when attached, the lane's
+// runtime::LaneCounters (messages by type, resolution latency; readable from any thread).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "dataplane/runtime/lane_counters.hpp"
+#include "dataplane/runtime/message_transport.hpp"
+#include "dataplane/sctp/remote_endpoint_table.hpp"
+#include "dataplane/sctp/sctp_packet_path.hpp"
+#include "dataplane/sctp/usrsctp_stack.hpp"
+#include "dataplane/sctp/usrsctp_tunables.hpp"
+#include "registrar/common/expected.hpp"
+
+struct socket;  // usrsctp
+
+namespace poolreg::sctp {
+
+using runtime::CloseReason;
+
+// Receives what the engine reports, on the lane's thread.
+class EngineEventSink {
+ public:
+  virtual ~EngineEventSink() = default;
+  virtual void on_connected(ConnectionId id, const ConnectionPeer& peer) = 0;
+  // data is a malloc()ed buffer of `length` bytes; ownership passes to the sink (free() it).
+  virtual void on_message(ConnectionId id, const runtime::MessageInfo& info, std::uint8_t* data,
+                          std::size_t length) = 0;
+  virtual void on_closed(ConnectionId id, CloseReason reason) = 0;
+  virtual void on_unknown_ppid(ConnectionId id, std::uint32_t ppid) = 0;
+  // Messages on `id` were answered on the lane (LocalAnswerer) and not forwarded: the
+  // association is in use. Reported at most once per kActivityReportMs per association, so the
+  // control side's idle timeout does not close a peer that only resolves.
+  virtual void on_activity(ConnectionId id) = 0;
+};
+
+// Answers some ASAP messages on the lane itself instead of forwarding them to the control thread
+// (Handle Resolutions: runtime/lane_resolver.hpp). Lane thread only.
+class LocalAnswerer {
+ public:
+  virtual ~LocalAnswerer() = default;
+  // One whole ASAP message received on association `id`. Returns the answer to send back on it
+  // (valid until the next call), or an empty span: not answered here, forward the message.
+  virtual std::span<const std::uint8_t> answer(ConnectionId id, std::span<const std::uint8_t> message) = 0;
+  // The association is gone: drop what is kept for it.
+  virtual void forget(ConnectionId id) = 0;
+};
+
+struct SctpEngineConfig : UsrsctpTunables {
+  std::size_t max_message_size = runtime::kMaxMessageSize;
+  std::size_t max_queued_messages = 16384;  // per association, while usrsctp's send buffer is full
+  std::uint16_t streams = 16;
+  std::uint64_t close_linger_ms = 10000;  // a closing association is aborted after this
+  // SCTP packet size limit (path MTU as usrsctp sees it): the link MTU minus the IPv6+UDP
+  // encapsulation (48 bytes), set with PMTU discovery off; 0 = usrsctp's default.
+  std::uint32_t path_mtu = 0;
+  bool debug_output = false;  // usrsctp debug printf to stderr
+};
+
+struct EngineCounters {
+  std::uint64_t associations_accepted = 0;
+  std::uint64_t associations_opened = 0;
+  std::uint64_t connect_failures = 0;
+  std::uint64_t messages_received = 0;
+  std::uint64_t messages_sent = 0;
+  std::uint64_t send_failed = 0;
+  std::uint64_t oversize_messages = 0;
+  std::uint64_t endpoints_refused = 0;  // RemoteEndpointTable full
+};
+
+class SctpEngine final : public SctpPacketSink {
+ public:
+  static constexpr std::size_t kMaxPendingResolutions = 16384;
+  static constexpr std::uint64_t kActivityReportMs = 1000;
+
+  // On `stack` (nullptr: the linked usrsctp copy), which must outlive the engine. Fails when that
+  // copy already runs an engine.
+  static Expected<std::unique_ptr<SctpEngine>, std::string> create(const SctpEngineConfig& config,
+                                                                   std::atomic<std::uint64_t>& ids,
+                                                                   UsrsctpStack* stack = nullptr);
+  // Aborts every association, closes the sockets and finishes usrsctp. Call on the lane's thread,
+  // or on any thread once the lane has stopped.
+  ~SctpEngine() override;
+  SctpEngine(const SctpEngine&) = delete;
+  SctpEngine& operator=(const SctpEngine&) = delete;
+
+  // paths[i]: the lane's path of index i (its path_index()); output is dropped while there is
+  // none. A peer's packets leave through the path its packets came in on; a peer not heard from
+  // yet through a path that reaches() it (else through every path, each of which may start
+  // resolving it, e.g. by ARP). events: where reports go. counters: the lane's (may be null).
+  // Before the lane runs.
+  void attach(const std::vector<SctpPacketPath*>& paths, EngineEventSink* events, runtime::LaneCounters* counters);
+  // ASAP messages the answerer takes are answered here and never forwarded (nullptr: forward
+  // everything). Set before the lane runs.
+  void set_local_answerer(LocalAnswerer* answerer) noexcept { answerer_ = answerer; }
+
+  // Start-up (before the lane runs) or on the lane.
+  runtime::ListenResult listen(WireProtocol protocol, std::uint16_t port);
+
+  // ---- lane thread only ----
+  void on_sctp_packet(const SctpPacketFrom& from, const std::uint8_t* packet, std::uint16_t length) override;
+  // Opens an association under the id the control side chose; reports on_connected or
+  // on_closed(kConnectFailed). Only the first address is used (one AF_CONN path per peer).
+  void connect(ConnectionId id, WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
+               std::uint16_t remote_udp_port);
+  runtime::SendResult send(ConnectionId id, WireProtocol protocol, std::span<const std::uint8_t> message);
+  // Graceful / immediate close requested by the control side: no on_closed is reported for it
+  // (the control side reports it itself).
+  void close(ConnectionId id);
+  void abort(ConnectionId id);
+  // usrsctp_handle_timers(elapsed) plus queued-send flushing and close lingers. now_ms: a
+  // monotonic millisecond clock.
+  void run_timers(std::uint64_t now_ms);
+  // Sends queued messages that usrsctp would not take earlier.
+  void flush_pending();
+  // Aborts every association (reported as on_closed(kShutdown)) and closes the listeners.
+  void shutdown();
+
+  std::size_t connection_count() const noexcept { return connections_.size(); }
+  std::size_t endpoint_count() const noexcept { return endpoints_.size(); }
+  const EngineCounters& counters() const noexcept { return counters_; }
+  // The peer of an open association (nullptr when unknown).
+  const ConnectionPeer* peer_of(ConnectionId id) const;
+
+  // Internal (usrsctp callbacks).
+  struct Socket;
+  int output(void* address, const void* buffer, std::size_t length);
+  void receive(Socket& s, void* data, std::size_t length, const struct sctp_rcvinfo& info, int flags);
+
+ private:
+  enum class State : std::uint8_t { kConnecting, kUp, kClosing };
+  // A message usrsctp would not take yet. answered_here: produced by the LocalAnswerer (its
+  // latency is not paired with a forwarded request).
+  struct Queued {
+    WireProtocol protocol = WireProtocol::kAsap;
+    bool answered_here = false;
+    std::vector<std::uint8_t> bytes;
+  };
+  struct Connection {
+    ConnectionId id = 0;
+    Socket* socket = nullptr;
+    sctp_assoc_t assoc = 0;
+    State state = State::kConnecting;
+    ConnectionPeer peer;
+    std::vector<std::uint8_t> partial;
+    bool partial_oversize = false;
+    std::deque<Queued> queue;
+    std::uint64_t linger_deadline_ms = 0;
+    // Arrival times (ns, steady clock) of Handle Resolutions forwarded to the control thread and not answered
+    // yet, oldest first (answers leave in order on an association), for the latency histogram
+    // only. Bounded: a peer with more than kMaxPendingResolutions in flight is no longer sampled
+    // (latency_off). Resolutions answered on this lane are timed directly instead.
+    std::deque<std::uint64_t> pending_resolutions;
+    bool latency_off = false;
+    std::uint64_t next_activity_report_ms = 0;  // see EngineEventSink::on_activity
+  };
+
+  SctpEngine(const SctpEngineConfig& config, std::atomic<std::uint64_t>& ids, UsrsctpStack& stack);
+  Socket* open_socket(WireProtocol protocol, bool listener);
+  // The path `to` is reached through; nullptr: not known on any path yet.
+  SctpPacketPath* path_for(SctpPeer& to);
+  Socket* socket_for(WireProtocol protocol);
+  Connection* find(ConnectionId id);
+  void handle_notification(Socket& s, const std::uint8_t* data, std::size_t n);
+  void assoc_up(Socket& s, sctp_assoc_t assoc, bool restart);
+  void assoc_gone(Socket& s, sctp_assoc_t assoc, CloseReason reason);
+  void deliver(Connection& c, std::uint32_t ppid, std::uint16_t stream, std::uint8_t* data, std::size_t n);
+  void refresh_peer(Connection& c);
+  void forget(ConnectionId id);
+  long send_raw(Connection& c, WireProtocol protocol, const std::uint8_t* data, std::size_t len,
+                std::uint16_t flags);
+  void send_control(Connection& c, std::uint16_t flags);
+  bool flush(Connection& c);
+  runtime::SendResult send_on(Connection& c, WireProtocol protocol, std::span<const std::uint8_t> message,
+                             bool answered_here);
+  // An ASAP message the LocalAnswerer answered: keeps the answer for send_answers() and reports
+  // activity. False: not answered here (forward it).
+  bool answer_locally(Connection& c, const std::uint8_t* data, std::size_t n);
+  // Sends the answers kept by answer_locally (outside usrsctp's callbacks) and times them.
+  void send_answers();
+  // Counts a message handed to usrsctp (by ASAP type) and closes a forwarded resolution's
+  // latency sample.
+  void note_sent(Connection& c, WireProtocol protocol, const std::uint8_t* data, std::size_t n, bool answered_here);
+
+  SctpEngineConfig config_;
+  std::atomic<std::uint64_t>& ids_;
+  UsrsctpStack& stack_;
+  const UsrsctpApi& api_;
+  bool claimed_ = false;  // create() claimed stack_ and initialised it
+  std::vector<SctpPacketPath*> paths_;  // by path index
+  runtime::LaneCounters* lane_counters_ = nullptr;
+  EngineEventSink* events_ = nullptr;
+  LocalAnswerer* answerer_ = nullptr;
+  struct Answer {
+    ConnectionId id = 0;
+    std::uint64_t received_ns = 0;
+    std::vector<std::uint8_t> bytes;
+  };
+  std::vector<Answer> answers_;  // [0, answers_used_) wait for send_answers()
+  std::size_t answers_used_ = 0;
+  RemoteEndpointTable endpoints_;
+  std::vector<std::unique_ptr<Socket>> sockets_;
+  std::unordered_map<ConnectionId, Connection> connections_;
+  std::unordered_set<ConnectionId> pending_;
+  RemoteEndpoint* current_endpoint_ = nullptr;  // sender of the packet in usrsctp_conninput()
+  std::uint16_t current_sctp_port_ = 0;
+  std::uint64_t last_timer_ms_ = 0;
+  std::uint64_t now_ms_ = 0;
+  EngineCounters counters_;
+};
+
+}  // namespace poolreg::sctp

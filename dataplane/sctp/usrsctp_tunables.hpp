@@ -1,0 +1,36 @@
+// UsrsctpTunables: the usrsctp stack-wide defaults the SctpEngine sets after usrsctp_init*; and
+// the mapping of an SCTP_ASSOC_CHANGE state to what the engine does with the association.
+#pragma once
+
+#include <cstdint>
+
+#include "dataplane/runtime/message_transport.hpp"
+#include "dataplane/sctp/usrsctp_stack.hpp"
+
+namespace poolreg::sctp {
+
+struct UsrsctpTunables {
+  std::uint32_t send_space = 1u << 20;     // default SO_SNDBUF of SCTP sockets
+  std::uint32_t receive_space = 1u << 20;  // default SO_RCVBUF
+  std::uint32_t heartbeat_interval_ms = 30000;
+  std::uint32_t init_rtx_max = 8;  // INIT retransmissions before connect fails
+  std::uint32_t assoc_rtx_max = 10;
+  std::uint32_t rto_initial_ms = 1000;
+  std::uint32_t rto_min_ms = 200;
+  std::uint32_t rto_max_ms = 5000;
+};
+
+// Sets the tunables on one usrsctp stack (the linked one unless told); call right after
+// usrsctp_init*. A failing setter leaves usrsctp's default, which also works.
+void apply_usrsctp_tunables(const UsrsctpTunables& t, const UsrsctpApi& api = UsrsctpStack::linked().api());
+
+// What an SCTP_ASSOC_CHANGE notification means for a transport's association table.
+struct AssocChangeAction {
+  enum class Kind : std::uint8_t { kIgnore, kUp, kGone };
+  Kind kind = Kind::kIgnore;
+  bool restart = false;                         // kUp: the peer restarted the association
+  runtime::CloseReason reason = runtime::CloseReason::kPeerClosed;  // kGone
+};
+AssocChangeAction assoc_change_action(std::uint16_t sac_state);
+
+}  // namespace poolreg::sctp

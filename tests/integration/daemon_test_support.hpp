@@ -1,0 +1,57 @@
+// Helpers of the tests that start poolregd as a process and talk to it: environment lookup, a
+// bounded wait, and one request on the daemon's control socket (poolctl's JSON-lines protocol).
+// Used by tests/integration and tests/dataplane/dpdk's daemon tests.
+#pragma once
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+namespace poolreg::test {
+
+inline std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr ? v : "";
+}
+
+// Waits (bounded) until pred() or the deadline, polling every 50 ms.
+template <typename Pred>
+bool wait_until(Pred pred, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return pred();
+}
+
+// One request line on the daemon's control socket; the response, parsed (null when none).
+inline nlohmann::json control_request(const std::string& socket_path, const std::string& cmd) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  if (fd < 0) return {};
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket_path.c_str());
+  std::string response;
+  const std::string request = "{\"cmd\":\"" + cmd + "\"}\n";
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size())) {
+    char buffer[4096];
+    for (int i = 0; i < 100000 && response.find('\n') == std::string::npos; ++i) {  // bounded
+      const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+      if (n <= 0) break;
+      response.append(buffer, static_cast<std::size_t>(n));
+    }
+  }
+  ::close(fd);
+  return nlohmann::json::parse(response.substr(0, response.find('\n')), nullptr, false);
+}
+
+}  // namespace poolreg::test
