@@ -32,6 +32,7 @@
 #include "registrar/handlespace/handlespace.hpp"
 #include "registrar/handlespace/qsbr.hpp"
 #if POOLREG_HAVE_DPDK
+#include "dataplane/daemon/dpdk_config_mapping.hpp"
 #include "dataplane/dpdk/dpdk_backend.hpp"
 #endif
 
@@ -340,7 +341,7 @@ bool Application::Runtime::build_lanes() {
 #if POOLREG_HAVE_DPDK
   if (dpdk_mode) {
     // SCTP on the DPDK port (usrsctp AF_CONN on the poll lcores), TCP on kernel sockets.
-    auto dc = dpdk::to_backend_config(c);
+    auto dc = to_backend_config(c);
     auto created = dc ? dpdk::DpdkBackend::create(*dc, loop, router)
                       : Expected<std::unique_ptr<dpdk::DpdkBackend>, std::string>(unexpected(dc.error()));
     if (!created) {

@@ -34,7 +34,6 @@
 #include <string>
 #include <vector>
 
-#include "config/registrar_config.hpp"
 #include "dataplane/dpdk/dpdk_telemetry.hpp"
 #include "dataplane/dpdk/eal_runtime.hpp"
 #include "dataplane/dpdk/interface_config.hpp"
@@ -56,12 +55,6 @@ struct DpdkBackendConfig {
   InterfaceConfig interface;  // addresses, SCTP-over-UDP port, VLAN (MAC filled from the port)
   sctp::SctpEngineConfig engine;
 };
-
-// From poolregd's configuration: argv = "poolregd" [-l lcores] eal_args...; addresses = the
-// explicit unicast addresses of asap.listen (and enrp.listen); UDP port =
-// asap.udp_encapsulation_port. Fails (the reason) when the configuration cannot work (no usable
-// address, port 0).
-Expected<DpdkBackendConfig, std::string> to_backend_config(const config::RegistrarConfig& c);
 
 class DpdkBackend {
  public:

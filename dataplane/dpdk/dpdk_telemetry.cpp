@@ -51,24 +51,31 @@ int select_lcore(const char* params, rte_tel_data* d, const TelemetrySource*& s,
   return 1;
 }
 
-// Bucket k: resolutions answered in less than 2^k us ("lt_<2^k>us"; the last bucket: the rest).
+// The lane's histogram (registrar/common/latency_histogram.hpp) at its coarse bounds:
+// "le_<2^k>us" counts resolutions answered in (2^(k-1), 2^k] us ("le_1us": up to 1 us),
+// "gt_<2^20>us" the rest; then count, mean and the p50/p90/p99 quantiles (<= 1.6 % error).
 int cmd_resolution_latency(const char*, const char* params, rte_tel_data* d) {
   const TelemetrySource* s = nullptr;
   unsigned lcore = 0;
   const int rc = select_lcore(params, d, s, lcore);
   if (rc <= 0) return rc;
-  const LcoreCounters& c = s->counters[lcore];
-  std::uint64_t count = 0;
-  for (std::size_t k = 0; k < runtime::kLatencyBuckets; ++k) {
-    const std::uint64_t n = c.resolution_latency_us[k].get();
-    count += n;
-    const std::string name = k + 1 < runtime::kLatencyBuckets
-                                 ? "lt_" + std::to_string(std::uint64_t{1} << k) + "us"
-                                 : "ge_" + std::to_string(std::uint64_t{1} << (k - 1)) + "us";
-    rte_tel_data_add_dict_u64(d, name.c_str(), n);
+  const LatencyHistogram& h = s->counters[lcore].resolution_latency;
+  std::uint64_t below = 0;
+  for (std::size_t k = 0; k < LatencyHistogram::kCoarseBounds; ++k) {
+    const std::uint64_t upto = h.count_at_or_below(LatencyHistogram::coarse_bound(k));
+    const std::string name = "le_" + std::to_string(std::uint64_t{1} << k) + "us";
+    rte_tel_data_add_dict_u64(d, name.c_str(), upto - below);
+    below = upto;
   }
+  const std::uint64_t count = h.count();
+  const std::string rest =
+      "gt_" + std::to_string(std::uint64_t{1} << (LatencyHistogram::kCoarseBounds - 1)) + "us";
+  rte_tel_data_add_dict_u64(d, rest.c_str(), count - below);
   rte_tel_data_add_dict_u64(d, "count", count);
-  rte_tel_data_add_dict_u64(d, "mean_us", count == 0 ? 0 : c.resolution_latency_total_us.get() / count);
+  rte_tel_data_add_dict_u64(d, "mean_us", static_cast<std::uint64_t>(h.mean() / 1000));
+  rte_tel_data_add_dict_u64(d, "p50_us", static_cast<std::uint64_t>(h.quantile(0.50) / 1000));
+  rte_tel_data_add_dict_u64(d, "p90_us", static_cast<std::uint64_t>(h.quantile(0.90) / 1000));
+  rte_tel_data_add_dict_u64(d, "p99_us", static_cast<std::uint64_t>(h.quantile(0.99) / 1000));
   return 0;
 }
 
@@ -107,7 +114,7 @@ void set_telemetry_source(const TelemetrySource* source) {
   rte_telemetry_register_cmd("/poolreg/drops", cmd_drops,
                              "Drops by reason over all poll lcores. Takes no parameters");
   rte_telemetry_register_cmd("/poolreg/resolution_latency", cmd_resolution_latency,
-                             "Handle Resolution latency histogram (log2 us buckets) of one poll lcore. "
+                             "Handle Resolution latency histogram (le_<2^k>us buckets, p50/p90/p99) of one poll lcore. "
                              "Parameter: lcore id (default first)");
 }
 

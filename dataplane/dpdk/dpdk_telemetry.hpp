@@ -4,8 +4,8 @@
 //   /poolreg/lcore_stats,<id>  every counter of that poll lcore (default: the first), drops as
 //                              drop_<reason>, ASAP messages by type asap_in_<type>/asap_out_<type>
 //   /poolreg/drops             drops by reason summed over the poll lcores
-//   /poolreg/resolution_latency,<id>  Handle Resolution latency histogram (log2 microsecond
-//                              buckets, count, mean) measured on that poll lcore
+//   /poolreg/resolution_latency,<id>  Handle Resolution latency histogram (le_<2^k>us
+//                              buckets, count, mean, p50/p90/p99) measured on that poll lcore
 // The callbacks run on DPDK's telemetry thread and only read the single-writer atomic
 // LcoreCounters (lcore_counters.hpp): no lock, no effect on the packet path.
 #pragma once

@@ -18,6 +18,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "registrar/common/latency_histogram.hpp"
+
 namespace poolreg::runtime {
 
 // A single-writer counter (see the header comment).
@@ -42,8 +44,6 @@ inline std::size_t asap_type_slot(std::uint8_t type) noexcept { return type >= 1
 // resolve, encode and send there. Forwarded: both ring hops and the control thread included;
 // sampled per association while at most SctpEngine::kMaxPendingResolutions are in flight; a
 // malformed request answered with an ASAP Error leaves its sample open (pairs shift by one).
-// Bucket k counts latencies below 2^k microseconds (the last one: everything longer).
-inline constexpr std::size_t kLatencyBuckets = 21;
 
 struct alignas(64) LaneCounters {
   Counter rx_packets;        // read from the source (frames, datagrams)
@@ -67,15 +67,9 @@ struct alignas(64) LaneCounters {
   Counter resolutions_forwarded;  // decode errors / unknown parameters: AsapServer answers
   std::array<Counter, kAsapTypeSlots> asap_in_by_type;
   std::array<Counter, kAsapTypeSlots> asap_out_by_type;
-  std::array<Counter, kLatencyBuckets> resolution_latency_us;  // log2 buckets, see above
-  Counter resolution_latency_total_us;
-
-  void record_resolution_latency(std::uint64_t us) noexcept {
-    std::size_t k = 0;
-    while (k + 1 < kLatencyBuckets && (std::uint64_t{1} << k) <= us) ++k;
-    resolution_latency_us[k].add();
-    resolution_latency_total_us.add(us);
-  }
+  // The one latency histogram type (registrar/common): this lane records, the control thread and
+  // telemetry read concurrently (relaxed, see its header).
+  LatencyHistogram resolution_latency;
 
   // Every single counter of the lane (not the per-type / histogram arrays) by the name telemetry
   // and `poolctl stats` show: visit(const char* name, std::uint64_t value).

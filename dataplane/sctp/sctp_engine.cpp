@@ -51,7 +51,6 @@ std::uint64_t now_ns() {
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
           .count());
 }
-std::uint64_t ns_to_us(std::uint64_t ns) { return ns / 1000; }
 
 bool would_block(int e) { return e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS; }
 
@@ -647,7 +646,8 @@ void SctpEngine::send_answers() {
       continue;
     }
     send_on(*c, WireProtocol::kAsap, a.bytes, true);
-    if (lane_counters_ != nullptr) lane_counters_->record_resolution_latency(ns_to_us(now_ns() - a.received_ns));
+    if (lane_counters_ != nullptr)
+      lane_counters_->resolution_latency.record(static_cast<TimeNs>(now_ns() - a.received_ns));
   }
   answers_used_ = 0;
 }
@@ -665,7 +665,7 @@ void SctpEngine::note_sent(Connection& c, WireProtocol protocol, const std::uint
   if (!answered_here && data[0] == kHandleResolutionResponseType && !c.pending_resolutions.empty()) {
     const std::uint64_t ns = now_ns() - c.pending_resolutions.front();
     c.pending_resolutions.pop_front();
-    lc.record_resolution_latency(ns_to_us(ns));
+    lc.resolution_latency.record(static_cast<TimeNs>(ns));
   }
 }
 
