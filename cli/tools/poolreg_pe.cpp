@@ -456,7 +456,7 @@ int run(int argc, char** argv) {
 
   runtime::EventLoop loop;
   PeProgram* program_ptr = nullptr;
-  // Signals first: usrsctp's threads inherit the blocked mask (event_loop.hpp).
+  // Signals through the loop (the SCTP stack runs on this thread too: no other thread).
   loop.watch_signals({SIGINT, SIGTERM}, [&](int) {
     if (program_ptr) program_ptr->shutdown();
   });

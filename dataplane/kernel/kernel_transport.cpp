@@ -2,7 +2,7 @@
 
 #include <cerrno>
 
-#include "dataplane/kernel/sctp_message_sockets.hpp"
+#include "dataplane/kernel/sctp_connections.hpp"
 #include "dataplane/kernel/tcp_message_sockets.hpp"
 #include "dataplane/kernel/transport_shared.hpp"
 
@@ -12,10 +12,10 @@ namespace poolreg::kernel {
 class KernelTransport::Impl {
  public:
   Impl(runtime::EventLoop& loop, runtime::MessageHandler& handler, SctpStack* stack, KernelTransportConfig config)
-      : shared{loop, handler, config}, sctp(shared, stack), tcp(shared) {}
+      : shared{loop, handler, config, stack != nullptr ? &stack->ids() : nullptr}, sctp(shared, stack), tcp(shared) {}
 
   TransportShared shared;
-  SctpMessageSockets sctp;
+  SctpConnections sctp;
   TcpMessageSockets tcp;
 };
 

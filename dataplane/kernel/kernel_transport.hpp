@@ -1,36 +1,35 @@
-// KernelTransport: MessageTransport over kernel TCP sockets (epoll) and usrsctp SCTP with UDP
-// encapsulation, driven by one EventLoop. See message_transport.hpp for the connection model.
+// KernelTransport: MessageTransport over kernel TCP sockets (epoll) and SCTP over UDP (RFC 6951)
+// through the process's SctpStack (sctp_stack.hpp: the one sctp::SctpEngine of dataplane/sctp on
+// one UDP socket), all driven by one EventLoop. See message_transport.hpp for the connection model.
 //
 // Design choices (why):
-// - SCTP uses one-to-many (SOCK_SEQPACKET) sockets: one socket per listener carries every
-//   association accepted on it (no accept(), no per-association socket, scales to many PEs; as
-//   RSPLIB's registrar does). Outgoing associations are opened on the listener of the same
-//   protocol when there is one (source port 3863/9901, so a takeover PR is seen on its ASAP port,
-//   and a PE's association leaves from its listening ASAP port), otherwise on a fresh unbound
-//   socket per association (usrsctp sockets are not kernel fds), closed when it ends.
-// - usrsctp runs threaded (see sctp_stack.hpp). Its upcall only pushes the socket's id on a
-//   mutex-protected ready list and writes an eventfd registered in the EventLoop; the loop thread
-//   drains ready sockets with non-blocking usrsctp_recvv() (at most messages_per_pass per socket
-//   per pass, then re-arms itself, so one busy peer cannot starve the loop). Hence every
-//   MessageHandler callback runs on the loop thread, and the only memory between the threads is
-//   the usrsctp socket buffer itself (bounded by SctpStackConfig::receive_space: backpressure by
-//   the SCTP receive window, nothing is dropped on receive).
-// - Sending: a non-blocking sendv()/send(); when the socket is full the message goes into a
-//   bounded per-connection FIFO (max_queued_messages / max_queued_bytes; beyond that the message
-//   is dropped and counted, SendResult::kQueueFull) that is flushed on writability.
+// - SCTP: the engine's one-to-many AF_CONN sockets. Listeners are engine listeners (wildcard:
+//   every address of the UDP socket; the addresses given to listen_sctp() are not used).
+//   Outgoing associations leave from this transport's listener of the same protocol when it has
+//   one (source port 3863/9901, so a takeover PR is seen on its ASAP port, and a PE's association
+//   leaves from its listening ASAP port), otherwise from a socket of their own, closed when the
+//   association ends.
+// - Everything runs on the loop thread: the stack's UDP socket is an fd of the loop, its timers a
+//   repeating loop timer; engine events reach the MessageHandler only after the engine call
+//   returned (never from inside usrsctp), so callbacks may call any member.
+// - Sending: the engine sends at once or keeps the message in a bounded per-association FIFO
+//   (max_queued_messages / max_queued_bytes; beyond that the message is dropped and counted,
+//   SendResult::kQueueFull) flushed as SACKs make room. messages_sent counts what was accepted
+//   (kSent and kQueued).
 // - TCP: non-blocking sockets, TCP_NODELAY, one send() per message, framing by the message header
 //   Length (TcpFrameReader, nextgen.md §6.2).
 //
 // Limits worth knowing:
-// - One one-to-many socket holds one association per peer endpoint: with a listener of the
-//   protocol, a second connect_sctp() to the same peer address+port is refused at once
-//   (kNoConnectionId), also while an earlier association to it is still finishing its SHUTDOWN.
-//   Without a listener every connect_sctp() gets its own socket, so this limit does not apply.
-// - All SCTP traffic of the process shares the one usrsctp stack (one UDP encapsulation port).
+// - A peer is one address + UDP port (AF_CONN): no SCTP multi-homing. connect_sctp() uses the
+//   first address; peer_info() lists the one address the association runs on.
+// - From a listener, one association per peer endpoint: a second connect_sctp() to the same peer
+//   address+port is refused at once (kNoConnectionId), also while an earlier association to it is
+//   still finishing its SHUTDOWN. Without a listener every connect_sctp() gets its own socket.
+// - All SCTP traffic of the process shares the one stack (one UDP encapsulation port), and all
+//   transports using it must run on one EventLoop (else SCTP calls fail on the later ones).
 //
 // Example (server; a client is the same with connect_*() instead of listen_*()):
 //   EventLoop loop;
-//   loop.watch_signals({SIGINT, SIGTERM}, [&](int) { loop.stop(); });  // before the stack
 //   auto stack = SctpStack::create({.udp_port = 9899});                  // nullptr: port busy
 //   MyRegistrar handler;                                                  // a MessageHandler
 //   KernelTransport transport(loop, handler, stack.get());
@@ -39,7 +38,7 @@
 //   loop.run();                       // handler.on_message(id, info, bytes) -> transport.send(id, ...)
 //   transport.close_all(); loop.run_once(100);  // then destroy transport, then stack
 //   // client: id = transport.connect_sctp(WireProtocol::kAsap, pr_addresses, kAsapPort);
-//   //         wait for on_connected(id) (or send at once: queued in the stack), send(id, kAsap, msg)
+//   //         wait for on_connected(id) (or send at once: queued in the engine), send(id, kAsap, msg)
 //
 // Threading: construct, use and destroy on the EventLoop's thread. The destructor aborts every
 // connection and closes every socket WITHOUT calling the handler; call close_all() first for a
@@ -61,7 +60,7 @@ struct KernelTransportConfig {
   std::size_t max_queued_messages = 16384;                // per connection
   std::size_t max_queued_bytes = 16u << 20;               // per connection
   std::uint16_t default_remote_udp_port = runtime::kSctpUdpEncapsulationPort;  // connect_sctp(..., 0)
-  std::size_t messages_per_pass = 256;                    // per socket per loop pass
+  std::size_t messages_per_pass = 256;                    // TCP: per socket per loop pass
   int tcp_backlog = 1024;
   TimeNs tcp_connect_timeout = 10 * kNsPerSec;
   std::uint16_t sctp_streams = 16;                        // outbound streams requested

@@ -1,100 +1,307 @@
 #include "dataplane/kernel/sctp_stack.hpp"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-#include <usrsctp.h>
-
-#include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <cstdarg>
-#include <cstdio>
-#include <cstring>
-#include <thread>
+#include <cstdlib>
+#include <optional>
 
-#include "dataplane/kernel/sctp_upcall_sink.hpp"
-#include "dataplane/sctp/usrsctp_stack.hpp"
+#include "dataplane/kernel/udp_packet_source.hpp"
 
 namespace poolreg::kernel {
 
-namespace {
-
-void debug_printf(const char* format, ...) {
-  va_list ap;
-  va_start(ap, format);
-  std::vfprintf(stderr, format, ap);
-  va_end(ap);
-}
-
-// Binds a UDP socket to check the port is free (or to find a free one when port == 0). usrsctp
-// itself only logs when its bind fails, so we check first. Returns 0 on failure.
-std::uint16_t probe_udp_port(std::uint16_t port, std::string* error) {
-  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    if (error) *error = std::string("socket: ") + std::strerror(errno);
-    return 0;
-  }
-  sockaddr_in in{};
-  in.sin_family = AF_INET;
-  in.sin_port = htons(port);
-  in.sin_addr.s_addr = htonl(INADDR_ANY);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&in), sizeof in) != 0) {
-    if (error) *error = "UDP port " + std::to_string(port) + ": " + std::strerror(errno);
-    ::close(fd);
-    return 0;
-  }
-  socklen_t len = sizeof in;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&in), &len);
-  ::close(fd);
-  return ntohs(in.sin_port);
-}
-
-}  // namespace
-
 std::unique_ptr<SctpStack> SctpStack::create(const SctpStackConfig& config, std::string* error) {
-  // The linked usrsctp copy is one stack: this one, or a DPDK engine's (usrsctp_stack.hpp).
-  if (!sctp::UsrsctpStack::linked().claim()) {
-    if (error) *error = "the program's usrsctp already runs a stack (an SctpStack or a DPDK engine)";
+  std::unique_ptr<SctpStack> stack(new SctpStack(config, config.udp_port));
+  sctp::SctpEngineConfig ec;
+  static_cast<sctp::UsrsctpTunables&>(ec) = config;
+  ec.debug_output = config.debug_output;
+  // The linked usrsctp copy is one stack: this one, or a lane's engine (usrsctp_stack.hpp).
+  auto engine = sctp::SctpEngine::create(ec, stack->ids_);
+  if (!engine) {
+    if (error) *error = "the program's usrsctp already runs a stack: " + engine.error();
     return nullptr;
   }
-  std::uint16_t port = probe_udp_port(config.udp_port, error);
-  if (port == 0) {
-    sctp::UsrsctpStack::linked().release();
+  stack->engine_ = std::move(*engine);
+  if (config.udp_port != 0) {
+    // SO_REUSEPORT would let a second process share the port silently: refuse a busy port.
+    auto free = UdpPacketSource::check_port_free(std::nullopt, config.udp_port);
+    if (!free) {
+      if (error) *error = free.error();
+      return nullptr;
+    }
+  }
+  auto source = UdpPacketSource::open(std::nullopt, config.udp_port, stack->udp_counters_);
+  if (!source) {
+    if (error) *error = source.error();
     return nullptr;
   }
-  usrsctp_init(port, nullptr, config.debug_output ? debug_printf : nullptr);
-  sctp::apply_usrsctp_tunables(config);
-  return std::unique_ptr<SctpStack>(new SctpStack(config, port));
+  stack->source_ = std::move(*source);
+  stack->udp_port_ = stack->source_->port();
+  stack->engine_->attach({stack->source_.get()}, stack.get(), nullptr);
+  return stack;
 }
 
 SctpStack::SctpStack(const SctpStackConfig& config, std::uint16_t udp_port) : config_(config), udp_port_(udp_port) {}
 
 SctpStack::~SctpStack() {
-  // usrsctp_finish() refuses while endpoints are still being torn down; give them time.
-  bool finished = false;
-  for (int i = 0; i < 200 && !finished; ++i) {
-    if (usrsctp_finish() == 0) {
-      finished = true;
-    } else {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+  unbind_loop();
+  owners_.clear();
+  connections_.clear();
+  if (engine_ && source_) {
+    // Peers learn at once that we are gone (the engine's destructor drops its output).
+    engine_->shutdown();
+    source_->flush();
   }
-  // Every socket was closed before we got here, and an upcall only runs for a live socket, so
-  // after this wait no usrsctp thread can still be inside an upcall: the sinks can go.
-  {
-    std::lock_guard<std::mutex> lock(retained_mutex_);
-    retained_.clear();
-  }
-  // Not finished (seen with usrsctp 0.9.5 under ASan timing after a peer-initiated graceful
-  // shutdown: an endpoint is never released): usrsctp's threads keep running until exit, so the
-  // process cannot init usrsctp again; keep it marked as existing.
-  if (finished) sctp::UsrsctpStack::linked().release();
+  for (Event& e : events_) std::free(e.data);
+  events_.clear();
+  engine_.reset();
 }
 
-void SctpStack::retain(std::shared_ptr<SctpUpcallSink> sink) {
-  std::lock_guard<std::mutex> lock(retained_mutex_);
-  retained_.push_back(std::move(sink));
+std::uint64_t SctpStack::now_ms() noexcept {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count());
 }
+
+// ---- the loop binding ----
+
+bool SctpStack::attach(Owner& owner, runtime::EventLoop& loop, QueueLimit limit) {
+  if (loop_ != nullptr && loop_ != &loop) return false;
+  if (loop_ == nullptr) bind_loop(loop);
+  if (owner_state(owner) == nullptr) owners_.push_back(OwnerState{&owner, limit});
+  return true;
+}
+
+void SctpStack::detach(Owner& owner) {
+  std::vector<ConnectionId> ids;
+  for (const auto& [id, o] : connections_)
+    if (o == &owner) ids.push_back(id);
+  for (ConnectionId id : ids) abort(id);
+  stop_listening(owner);
+  std::erase_if(owners_, [&](const OwnerState& s) { return s.owner == &owner; });
+  if (owners_.empty()) {
+    // Deliver nothing more; keep the engine running its timers until the loop is let go.
+    for (Event& e : events_) std::free(e.data);
+    events_.clear();
+    unbind_loop();
+  }
+}
+
+void SctpStack::bind_loop(runtime::EventLoop& loop) {
+  loop_ = &loop;
+  bound_ = std::make_shared<bool>(true);
+  dispatch_scheduled_ = false;
+  loop.add_fd(source_->fd(), EPOLLIN, [this](std::uint32_t) { on_readable(); });
+  tick_ = loop.schedule_every(kTimerTickMs * kNsPerMs, [this] { on_tick(); });
+}
+
+void SctpStack::unbind_loop() {
+  if (loop_ == nullptr) return;
+  loop_->remove_fd(source_->fd());
+  loop_->cancel(tick_);
+  tick_ = runtime::EventLoop::kNoTimer;
+  bound_.reset();
+  dispatch_scheduled_ = false;
+  loop_ = nullptr;
+}
+
+const SctpStack::OwnerState* SctpStack::owner_state(Owner& owner) const {
+  for (const OwnerState& s : owners_)
+    if (s.owner == &owner) return &s;
+  return nullptr;
+}
+
+void SctpStack::on_readable() {
+  for (int round = 0; round < 4; ++round) {  // bounded, so timers and other fds still run
+    const unsigned got = source_->receive(
+        [this](const sctp::SctpPacketFrom& from, const std::uint8_t* bytes, std::uint16_t length) {
+          udp_counters_.sctp_packets_in.add();
+          engine_->on_sctp_packet(from, bytes, length);
+        });
+    if (got < UdpPacketSource::kBurst) break;
+  }
+  engine_->flush_pending();  // what SACKs made room for
+  after_engine();
+  dispatch();
+}
+
+void SctpStack::on_tick() {
+  engine_->flush_pending();
+  engine_->run_timers(now_ms());
+  after_engine();
+  dispatch();
+}
+
+void SctpStack::after_engine() {
+  while (!refused_.empty()) {
+    std::vector<ConnectionId> refused;
+    refused.swap(refused_);
+    for (ConnectionId id : refused) engine_->abort(id);
+  }
+  source_->flush();
+}
+
+void SctpStack::after_call() {
+  after_engine();
+  if (events_.empty() || dispatch_scheduled_ || loop_ == nullptr) return;
+  dispatch_scheduled_ = true;
+  std::weak_ptr<bool> token = bound_;
+  loop_->defer([this, token] {
+    if (token.expired()) return;
+    dispatch_scheduled_ = false;
+    dispatch();
+  });
+}
+
+void SctpStack::dispatch() {
+  // Owner callbacks may call back into the stack (send, close, connect, even detach): events
+  // they cause are collected anew and handed over on the next pass.
+  std::vector<Event> events;
+  events.swap(events_);
+  for (Event& e : events) {
+    auto it = connections_.find(e.id);
+    Owner* owner = it == connections_.end() ? nullptr : it->second;
+    if (owner == nullptr) {
+      std::free(e.data);
+      continue;
+    }
+    switch (e.kind) {
+      case Event::Kind::kConnected:
+        owner->sctp_connected(e.id, e.peer);
+        break;
+      case Event::Kind::kMessage:
+        owner->sctp_message(e.id, e.info, std::span<const std::uint8_t>(e.data, e.length));
+        std::free(e.data);
+        break;
+      case Event::Kind::kClosed:
+        connections_.erase(it);
+        owner->sctp_closed(e.id, e.reason);
+        break;
+      case Event::Kind::kUnknownPpid:
+        owner->sctp_unknown_ppid(e.id, e.ppid);
+        break;
+      case Event::Kind::kActivity:
+        owner->sctp_activity(e.id);
+        break;
+    }
+  }
+  if (!events_.empty()) after_call();
+}
+
+// ---- engine events (inside engine calls) ----
+
+void SctpStack::on_connected(ConnectionId id, const ConnectionPeer& peer) {
+  if (!peer.outgoing && connections_.count(id) == 0) {
+    // Accepted: it belongs to the owner of the listener that took it.
+    const std::uint16_t port = engine_->local_port(id);
+    Owner* owner = nullptr;
+    for (const Listener& l : listeners_)
+      if (l.port == port) owner = l.owner;
+    const OwnerState* state = owner == nullptr ? nullptr : owner_state(*owner);
+    if (state == nullptr) {
+      refused_.push_back(id);
+      return;
+    }
+    connections_[id] = owner;
+    engine_->set_queue_limit(id, state->limit.messages, state->limit.bytes);
+  }
+  event(Event::Kind::kConnected, id).peer = peer;
+}
+
+SctpStack::Event& SctpStack::event(Event::Kind kind, ConnectionId id) {
+  Event& e = events_.emplace_back();
+  e.kind = kind;
+  e.id = id;
+  return e;
+}
+
+void SctpStack::on_message(ConnectionId id, const runtime::MessageInfo& info, std::uint8_t* data, std::size_t length) {
+  Event& e = event(Event::Kind::kMessage, id);
+  e.info = info;
+  e.data = data;
+  e.length = length;
+}
+
+void SctpStack::on_closed(ConnectionId id, runtime::CloseReason reason) {
+  event(Event::Kind::kClosed, id).reason = reason;
+}
+
+void SctpStack::on_unknown_ppid(ConnectionId id, std::uint32_t ppid) {
+  event(Event::Kind::kUnknownPpid, id).ppid = ppid;
+}
+
+void SctpStack::on_activity(ConnectionId id) { event(Event::Kind::kActivity, id); }
+
+// ---- application calls ----
+
+runtime::ListenResult SctpStack::listen(Owner& owner, WireProtocol protocol, std::uint16_t port) {
+  if (owner_state(owner) == nullptr) return runtime::listen_error(EINVAL, "SCTP: transport not attached to the stack");
+  runtime::ListenResult r = port;
+  if (port != 0) {
+    r = engine_->listen(protocol, port);
+  } else {
+    // usrsctp does not tell the port it picked: try free ports of the dynamic range ourselves.
+    if (next_free_port_ == 0) next_free_port_ = static_cast<std::uint16_t>(49152 + (now_ms() % 16000));
+    r = runtime::listen_error(EADDRINUSE, "SCTP: no free port");
+    for (int tries = 0; tries < 256; ++tries) {
+      const std::uint16_t candidate = next_free_port_;
+      next_free_port_ = next_free_port_ >= 65535 ? 49152 : static_cast<std::uint16_t>(next_free_port_ + 1);
+      r = engine_->listen(protocol, candidate);
+      if (r) break;
+    }
+  }
+  if (r) listeners_.push_back(Listener{&owner, protocol, *r});
+  return r;
+}
+
+void SctpStack::stop_listening(Owner& owner) {
+  for (const Listener& l : listeners_)
+    if (l.owner == &owner) engine_->stop_listening(l.port);
+  std::erase_if(listeners_, [&](const Listener& l) { return l.owner == &owner; });
+}
+
+ConnectionId SctpStack::connect(Owner& owner, WireProtocol protocol, std::span<const IpAddress> addresses,
+                                std::uint16_t port, std::uint16_t remote_udp_port) {
+  const OwnerState* state = owner_state(owner);
+  if (state == nullptr || addresses.empty() || port == 0) return kNoConnectionId;
+  sctp::ConnectFrom from;
+  from.kind = sctp::ConnectFrom::Kind::kOwnSocket;
+  for (const Listener& l : listeners_) {
+    if (l.owner != &owner || l.protocol != protocol) continue;
+    from.kind = sctp::ConnectFrom::Kind::kListener;
+    from.port = l.port;
+    break;
+  }
+  const ConnectionId id = ids_.fetch_add(1, std::memory_order_relaxed);
+  engine_->connect(id, protocol, addresses, port, remote_udp_port, from);
+  if (engine_->peer_of(id) == nullptr) {
+    // Refused at once: its on_closed(kConnectFailed) finds no owner and is dropped.
+    after_engine();
+    return kNoConnectionId;
+  }
+  connections_[id] = &owner;
+  engine_->set_queue_limit(id, state->limit.messages, state->limit.bytes);
+  after_call();
+  return id;
+}
+
+runtime::SendResult SctpStack::send(ConnectionId id, WireProtocol protocol, std::span<const std::uint8_t> message) {
+  const runtime::SendResult r = engine_->send(id, protocol, message);
+  after_call();
+  return r;
+}
+
+void SctpStack::close(ConnectionId id) {
+  connections_.erase(id);
+  engine_->close(id);
+  after_call();
+}
+
+void SctpStack::abort(ConnectionId id) {
+  connections_.erase(id);
+  engine_->abort(id);
+  after_call();
+}
+
+std::size_t SctpStack::queued_messages(ConnectionId id) const { return engine_->queued_messages(id); }
 
 }  // namespace poolreg::kernel

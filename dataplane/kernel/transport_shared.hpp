@@ -2,6 +2,7 @@
 // the configuration, the id counter and the counters. Internal to dataplane/kernel.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 
@@ -15,10 +16,15 @@ struct TransportShared {
   runtime::EventLoop& loop;
   runtime::MessageHandler& handler;
   KernelTransportConfig config;
+  // The SctpStack's id counter when there is a stack (SCTP and TCP ids then never collide, also
+  // across the transports sharing the stack); else next_id.
+  std::atomic<std::uint64_t>* ids = nullptr;
   runtime::TransportCounters counters{};
   ConnectionId next_id = 1;
 
-  ConnectionId allocate_id() noexcept { return next_id++; }
+  ConnectionId allocate_id() noexcept {
+    return ids != nullptr ? ids->fetch_add(1, std::memory_order_relaxed) : next_id++;
+  }
 
   // Reports a close now (we are inside an event callback).
   void report_closed(ConnectionId id, runtime::CloseReason reason) {

@@ -17,7 +17,7 @@
 //   callback with a deadline <= now runs in the same run_once() pass only if it is due, but a timer
 //   can never starve fd events: at most kMaxTimersPerPass run per pass.
 // - Signals: watch_signals() blocks the signals for the calling thread (call it before starting
-//   any other thread, e.g. before usrsctp_init, so every thread inherits the mask) and delivers
+//   any other thread, e.g. before starting lane threads, so every thread inherits the mask) and delivers
 //   them through a signalfd.
 #pragma once
 

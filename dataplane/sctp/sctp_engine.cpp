@@ -1,5 +1,7 @@
 #include "dataplane/sctp/sctp_engine.hpp"
 
+#include <algorithm>
+
 #include <arpa/inet.h>
 #include <usrsctp.h>
 
@@ -67,6 +69,7 @@ struct SctpEngine::Socket {
   struct socket* so = nullptr;
   WireProtocol protocol = WireProtocol::kAsap;
   bool listener = false;
+  bool own = false;  // ConnectFrom::kOwnSocket: closed once its association is gone
   std::uint16_t port = 0;
   std::unordered_map<sctp_assoc_t, ConnectionId> assocs;
 };
@@ -225,6 +228,72 @@ SctpEngine::Socket* SctpEngine::socket_for(WireProtocol protocol) {
   local.sconn_family = AF_CONN;
   api_.bind(s->so, reinterpret_cast<sockaddr*>(&local), sizeof local);
   return s;
+}
+
+SctpEngine::Socket* SctpEngine::source_for(WireProtocol protocol, const ConnectFrom& from) {
+  switch (from.kind) {
+    case ConnectFrom::Kind::kProtocolSocket:
+      return socket_for(protocol);
+    case ConnectFrom::Kind::kListener:
+      for (auto& s : sockets_)
+        if (s->listener && s->port == from.port) return s.get();
+      return nullptr;
+    case ConnectFrom::Kind::kOwnSocket: {
+      Socket* s = open_socket(protocol, false);
+      if (s == nullptr) return nullptr;
+      s->own = true;
+      sockaddr_conn local{};
+      local.sconn_family = AF_CONN;
+      api_.bind(s->so, reinterpret_cast<sockaddr*>(&local), sizeof local);
+      return s;
+    }
+  }
+  return nullptr;
+}
+
+void SctpEngine::release_socket(Socket* s) {
+  if (std::find(released_.begin(), released_.end(), s) == released_.end()) released_.push_back(s);
+}
+
+void SctpEngine::close_released_sockets() {
+  if (released_.empty()) return;
+  std::vector<Socket*> released;
+  released.swap(released_);
+  for (Socket* s : released) {
+    if (!s->assocs.empty()) continue;
+    s->engine = nullptr;
+    api_.close(s->so);
+    for (auto it = sockets_.begin(); it != sockets_.end(); ++it) {
+      if (it->get() != s) continue;
+      sockets_.erase(it);
+      break;
+    }
+  }
+}
+
+void SctpEngine::stop_listening(std::uint16_t port) {
+  for (auto& s : sockets_) {
+    if (!s->listener || s->port != port) continue;
+    api_.listen(s->so, 0);  // one-to-many socket: backlog 0 turns accepting off
+    s->listener = false;
+  }
+}
+
+void SctpEngine::set_queue_limit(ConnectionId id, std::size_t messages, std::size_t bytes) {
+  if (Connection* c = find(id)) {
+    c->max_queued = messages;
+    c->max_queued_bytes = bytes;
+  }
+}
+
+std::size_t SctpEngine::queued_messages(ConnectionId id) const {
+  auto it = connections_.find(id);
+  return it == connections_.end() ? 0 : it->second.queue.size();
+}
+
+std::uint16_t SctpEngine::local_port(ConnectionId id) const {
+  auto it = connections_.find(id);
+  return it == connections_.end() || it->second.socket == nullptr ? 0 : it->second.socket->port;
 }
 
 const ConnectionPeer* SctpEngine::peer_of(ConnectionId id) const {
@@ -409,6 +478,7 @@ void SctpEngine::assoc_up(Socket& s, sctp_assoc_t assoc, bool restart) {
   }
   Connection c;
   c.id = ids_.fetch_add(1, std::memory_order_relaxed);
+  c.max_queued = config_.max_queued_messages;
   c.socket = &s;
   c.assoc = assoc;
   c.state = State::kUp;
@@ -448,6 +518,7 @@ void SctpEngine::forget(ConnectionId id) {
   if (c->socket != nullptr) {
     auto it = c->socket->assocs.find(c->assoc);
     if (it != c->socket->assocs.end() && it->second == id) c->socket->assocs.erase(it);
+    if (c->socket->own && c->socket->assocs.empty()) release_socket(c->socket);
   }
   pending_.erase(id);
   connections_.erase(id);
@@ -457,16 +528,18 @@ void SctpEngine::forget(ConnectionId id) {
 // ---- commands from the control side ----
 
 void SctpEngine::connect(ConnectionId id, WireProtocol protocol, std::span<const IpAddress> addresses,
-                             std::uint16_t port, std::uint16_t remote_udp_port) {
+                             std::uint16_t port, std::uint16_t remote_udp_port, ConnectFrom from) {
+  Socket* s = nullptr;
   auto fail = [&] {
     ++counters_.connect_failures;
+    if (s != nullptr && s->own && s->assocs.empty()) release_socket(s);
     if (events_ != nullptr) events_->on_closed(id, CloseReason::kConnectFailed);
   };
   if (addresses.empty() || port == 0) return fail();
   const IpAddress& a = addresses.front();
   const std::uint16_t udp = remote_udp_port != 0 ? remote_udp_port : runtime::kSctpUdpEncapsulationPort;
   RemoteEndpoint* e = endpoints_.get(a.data(), !a.is_v4(), udp);
-  Socket* s = socket_for(protocol);
+  if (e != nullptr) s = source_for(protocol, from);
   if (e == nullptr || s == nullptr) return fail();
   sockaddr_conn to{};
   to.sconn_family = AF_CONN;
@@ -480,6 +553,7 @@ void SctpEngine::connect(ConnectionId id, WireProtocol protocol, std::span<const
   if (assoc == 0 || s->assocs.count(assoc) != 0) return fail();
   Connection c;
   c.id = id;
+  c.max_queued = config_.max_queued_messages;
   c.socket = s;
   c.assoc = assoc;
   c.state = State::kConnecting;
@@ -534,11 +608,12 @@ runtime::SendResult SctpEngine::send_on(Connection& c, WireProtocol protocol, st
       return runtime::SendResult::kError;
     }
   }
-  if (c.queue.size() >= config_.max_queued_messages) {
+  if (c.queue.size() >= c.max_queued || c.queued_bytes + message.size() > c.max_queued_bytes) {
     ++counters_.send_failed;
     return runtime::SendResult::kQueueFull;
   }
   c.queue.push_back(Queued{protocol, answered_here, std::vector<std::uint8_t>(message.begin(), message.end())});
+  c.queued_bytes += message.size();
   pending_.insert(c.id);
   return runtime::SendResult::kQueued;
 }
@@ -601,9 +676,11 @@ bool SctpEngine::flush(Connection& c) {
       if (would_block(api_.last_error())) return false;
       counters_.send_failed += c.queue.size();
       c.queue.clear();
+      c.queued_bytes = 0;
       break;
     }
     note_sent(c, q.protocol, q.bytes.data(), q.bytes.size(), q.answered_here);
+    c.queued_bytes -= q.bytes.size();
     c.queue.pop_front();
   }
   if (c.state == State::kClosing) send_control(c, SCTP_EOF);
@@ -611,6 +688,7 @@ bool SctpEngine::flush(Connection& c) {
 }
 
 void SctpEngine::flush_pending() {
+  close_released_sockets();
   if (pending_.empty()) return;
   std::vector<ConnectionId> ids(pending_.begin(), pending_.end());
   for (ConnectionId id : ids) {

@@ -96,6 +96,17 @@ struct SctpEngineConfig : UsrsctpTunables {
   bool debug_output = false;  // usrsctp debug printf to stderr
 };
 
+// Where an outgoing association leaves from (connect()).
+struct ConnectFrom {
+  enum class Kind : std::uint8_t {
+    kProtocolSocket,  // the first socket of the protocol: its listener, else one client socket
+    kListener,        // the listener bound to `port`
+    kOwnSocket,       // a socket of its own (ephemeral port), closed once the association is gone
+  };
+  Kind kind = Kind::kProtocolSocket;
+  std::uint16_t port = 0;
+};
+
 struct EngineCounters {
   std::uint64_t associations_accepted = 0;
   std::uint64_t associations_opened = 0;
@@ -141,7 +152,15 @@ class SctpEngine final : public SctpPacketSink {
   // Opens an association under the id the control side chose; reports on_connected or
   // on_closed(kConnectFailed). Only the first address is used (one AF_CONN path per peer).
   void connect(ConnectionId id, WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
-               std::uint16_t remote_udp_port);
+               std::uint16_t remote_udp_port, ConnectFrom from = {});
+  // The listener bound to `port` stops accepting new associations (listen backlog 0); its
+  // associations go on. Start-up or lane thread.
+  void stop_listening(std::uint16_t port);
+  // Per-association bound of the send queue (default: config.max_queued_messages, no byte bound).
+  void set_queue_limit(ConnectionId id, std::size_t messages, std::size_t bytes);
+  std::size_t queued_messages(ConnectionId id) const;
+  // The local SCTP port of an association's socket (its listener's port for an accepted one).
+  std::uint16_t local_port(ConnectionId id) const;
   runtime::SendResult send(ConnectionId id, WireProtocol protocol, std::span<const std::uint8_t> message);
   // Graceful / immediate close requested by the control side: no on_closed is reported for it
   // (the control side reports it itself).
@@ -184,6 +203,9 @@ class SctpEngine final : public SctpPacketSink {
     std::vector<std::uint8_t> partial;
     bool partial_oversize = false;
     std::deque<Queued> queue;
+    std::size_t queued_bytes = 0;
+    std::size_t max_queued = 0;        // messages; set from config_ when the connection is made
+    std::size_t max_queued_bytes = ~std::size_t{0};
     std::uint64_t linger_deadline_ms = 0;
     // Arrival times (ns, steady clock) of Handle Resolutions forwarded to the control thread and not answered
     // yet, oldest first (answers leave in order on an association), for the latency histogram
@@ -199,6 +221,10 @@ class SctpEngine final : public SctpPacketSink {
   // The path `to` is reached through; nullptr: not known on any path yet.
   SctpPacketPath* path_for(SctpPeer& to);
   Socket* socket_for(WireProtocol protocol);
+  Socket* source_for(WireProtocol protocol, const ConnectFrom& from);
+  // Closes the own sockets (ConnectFrom::kOwnSocket) whose association is gone (outside callbacks).
+  void close_released_sockets();
+  void release_socket(Socket* s);
   Connection* find(ConnectionId id);
   void handle_notification(Socket& s, const std::uint8_t* data, std::size_t n);
   void assoc_up(Socket& s, sctp_assoc_t assoc, bool restart);
@@ -241,6 +267,7 @@ class SctpEngine final : public SctpPacketSink {
   std::vector<std::unique_ptr<Socket>> sockets_;
   std::unordered_map<ConnectionId, Connection> connections_;
   std::unordered_set<ConnectionId> pending_;
+  std::vector<Socket*> released_;  // own sockets without an association, closed by close_released_sockets
   RemoteEndpoint* current_endpoint_ = nullptr;  // sender of the packet in usrsctp_conninput()
   std::uint16_t current_sctp_port_ = 0;
   std::uint64_t last_timer_ms_ = 0;

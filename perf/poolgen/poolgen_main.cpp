@@ -136,7 +136,7 @@ int run(int argc, char** argv) {
 
   runtime::EventLoop loop;
   LoadDriver* driver_ptr = nullptr;
-  // Signals before the usrsctp stack: its threads inherit the blocked mask (event_loop.hpp).
+  // Signals through the loop (the SCTP stack runs on this thread too: no other thread).
   loop.watch_signals({SIGINT, SIGTERM}, [&](int) {
     if (driver_ptr != nullptr) driver_ptr->request_stop();
   });

@@ -6,7 +6,17 @@
 //   kernel_sctp_peer connect U P     -> prints "READY <udp_port> 0", connects to 127.0.0.1:P over
 //                                       UDP port U, sends one ASAP message, waits for the echo,
 //                                       closes, prints "ECHO OK", exits
+//   kernel_sctp_peer ppids U P       -> a foreign peer: plain threaded usrsctp with UDP
+//                                       encapsulation (not our stack), connects to 127.0.0.1:P over
+//                                       UDP port U, sends one message with PPID 99 and one with the
+//                                       legacy ASAP PPID, prints "SENT OK", waits for a line on
+//                                       stdin (or 10 s), closes, exits
 // Always exits after 10 s at the latest.
+#include <arpa/inet.h>
+#include <poll.h>
+#include <unistd.h>
+#include <usrsctp.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -14,6 +24,8 @@
 
 #include "dataplane/kernel/kernel_transport.hpp"
 #include "dataplane/kernel/sctp_stack.hpp"
+#include "dataplane/kernel/socket_address.hpp"
+#include "registrar/common/connection.hpp"
 
 using namespace poolreg;
 using namespace poolreg::kernel;
@@ -42,11 +54,57 @@ class Peer : public runtime::MessageHandler {
   runtime::EventLoop& loop_;
 };
 
+// A free UDP port for usrsctp's own encapsulation socket.
+std::uint16_t free_udp_port() {
+  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in in{};
+  in.sin_family = AF_INET;
+  in.sin_addr.s_addr = htonl(INADDR_ANY);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&in), sizeof in);
+  socklen_t len = sizeof in;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&in), &len);
+  ::close(fd);
+  return ntohs(in.sin_port);
+}
+
+// Threaded usrsctp over UDP, as another SCTP implementation would speak to us: PPIDs our
+// transport never sends.
+int send_foreign_ppids(std::uint16_t udp_port, std::uint16_t sctp_port) {
+  usrsctp_init(free_udp_port(), nullptr, nullptr);
+  struct socket* raw = usrsctp_socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP, nullptr, nullptr, 0, nullptr);
+  if (raw == nullptr) return 1;
+  sctp_udpencaps encaps{};
+  encaps.sue_address.ss_family = AF_INET;
+  encaps.sue_port = htons(udp_port);
+  if (usrsctp_setsockopt(raw, IPPROTO_SCTP, SCTP_REMOTE_UDP_ENCAPS_PORT, &encaps, sizeof encaps) != 0) return 1;
+  SocketAddress to = SocketAddress::from(IpAddress::v4({127, 0, 0, 1}), sctp_port);
+  if (usrsctp_connect(raw, to.get(), to.length) != 0) return 1;  // blocking; usrsctp's threads do the handshake
+  auto send_ppid = [&](std::uint32_t ppid) {
+    const std::uint8_t m[8] = {0x01, 0, 0, 8, 0, 0, 0, 0};
+    sctp_sndinfo info{};
+    info.snd_ppid = htonl(ppid);
+    return usrsctp_sendv(raw, m, sizeof m, nullptr, 0, &info, sizeof info, SCTP_SENDV_SNDINFO, 0);
+  };
+  if (send_ppid(99) != 8 || send_ppid(kAsapLegacyPpid) != 8) return 1;
+  std::printf("SENT OK\n");
+  std::fflush(stdout);
+  pollfd p{0, POLLIN, 0};
+  ::poll(&p, 1, 10000);
+  usrsctp_close(raw);
+  for (int i = 0; i < 100 && usrsctp_finish() != 0; ++i) ::usleep(10000);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) return 2;
   const std::string mode = argv[1];
+  if (mode == "ppids") {
+    if (argc != 4) return 2;
+    return send_foreign_ppids(static_cast<std::uint16_t>(std::atoi(argv[2])),
+                              static_cast<std::uint16_t>(std::atoi(argv[3])));
+  }
   SctpStackConfig config;
   config.udp_port = 0;
   std::string error;

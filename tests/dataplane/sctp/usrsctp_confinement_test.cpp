@@ -3,10 +3,9 @@
 // a second association layer to keep in step with the first; the engine is the only place usrsctp
 // quirks are handled. Words in comments count too: name the engine, not usrsctp's functions.
 //
-// Not yet confined (listed here, so the test fails the day one of them goes or another appears):
-// the threaded kernel SCTP stack of the client library (kernel::SctpStack, SctpMessageSockets,
-// SctpUpcallSink, and KernelTransport's contract describing it), which the client side still uses
-// until it moves onto the engine. poolregd itself no longer uses it (kernel lanes).
+// No exceptions: poolregd's lanes and the client side (kernel::SctpStack, the engine on one UDP
+// socket driven by the client's EventLoop) both run on the engine. (Test helpers under tests/ are
+// not searched: a foreign peer may be plain usrsctp.)
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -21,12 +20,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::set<std::string> kNotYetConfined = {
-    "dataplane/kernel/sctp_message_sockets.cpp", "dataplane/kernel/sctp_message_sockets.hpp",
-    "dataplane/kernel/sctp_stack.cpp",           "dataplane/kernel/sctp_stack.hpp",
-    "dataplane/kernel/sctp_upcall_sink.hpp",
-    "dataplane/kernel/kernel_transport.hpp",  // its contract describes the threaded stack
-};
 
 bool is_source(const fs::path& p) {
   const std::string e = p.extension().string();
@@ -39,7 +32,6 @@ TEST(UsrsctpConfinement, OnlyTheEngineCallsUsrsctp) {
   // A call (usrsctp_xxx followed by '(' or used as a function pointer &::usrsctp_xxx) or the header.
   const std::regex use(R"(\busrsctp_[a-z_]+\s*\(|&::usrsctp_|#\s*include\s*[<"]usrsctp\.h[>"])");
   std::vector<std::string> offenders;
-  std::set<std::string> still_there;
   std::size_t searched = 0;
   for (const char* top : {"registrar", "dataplane", "cli", "perf", "config"}) {
     if (!fs::exists(root / top)) continue;
@@ -52,20 +44,11 @@ TEST(UsrsctpConfinement, OnlyTheEngineCallsUsrsctp) {
       std::stringstream text;
       text << in.rdbuf();
       if (!std::regex_search(text.str(), use)) continue;
-      if (kNotYetConfined.count(rel) != 0) {
-        still_there.insert(rel);
-        continue;
-      }
       offenders.push_back(rel);
     }
   }
   EXPECT_GT(searched, 100u);
   EXPECT_TRUE(offenders.empty()) << "usrsctp used outside dataplane/sctp: " << ::testing::PrintToString(offenders);
-  // The exceptions must still be real: remove an entry from kNotYetConfined once its file is gone
-  // or clean, so the list cannot hide a new user later.
-  for (const std::string& f : kNotYetConfined)
-    EXPECT_TRUE(still_there.count(f) != 0 || f.ends_with(".hpp"))
-        << f << " no longer uses usrsctp (or is gone): take it off the list";
 }
 
 // The check itself finds what it must (so it cannot pass by matching nothing).
