@@ -22,7 +22,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 BUILD_DIR=${BUILD_DIR:-build}
-SECONDS_RUN=${SECONDS:-5}
+# bash's own SECONDS (time since the shell started) is 0 here unless the caller set it: 0 = default.
+SECONDS_RUN=${SECONDS:-0}
+[ "$SECONDS_RUN" -gt 0 ] 2>/dev/null || SECONDS_RUN=5
 ROUNDS=${ROUNDS:-3}
 BASE=${BASE:-$(git merge-base HEAD main)}
 BASE_DIR=${BASE_DIR:-/tmp/poolreg-bench-base}
