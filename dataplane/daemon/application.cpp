@@ -376,6 +376,7 @@ bool Application::Runtime::build_lanes() {
       return false;
     }
     kernel_lanes = std::move(*created);
+    if (!kernel_lanes->steering_warning().empty()) log.warn("SCTP lanes: {}", kernel_lanes->steering_warning());
     if (c.registrar.resolve_on_lanes) {
       if (auto enabled = kernel_lanes->enable_lane_resolution(*hs, domain, to_asap_config(c, id)); !enabled) {
         log.error("SCTP lanes: {}", enabled.error());

@@ -5,8 +5,9 @@
 // polling:
 //
 //   every iteration: recvmmsg burst -> peers of this lane into the engine, peers of other lanes
-//   into their inbox (runtime::steer_lane, the DPDK function) -> this lane's inbox (packets other
-//   lanes read for it) -> commands from the control thread (runtime::run_lane_commands) ->
+//   into their inbox (runtime::steer_lane, the DPDK function; with the kernel's cBPF steering,
+//   reuseport_steering.hpp, only what the program leaves to the kernel's hash) -> this lane's
+//   inbox (packets other lanes read for it) -> commands from the control thread (runtime::run_lane_commands) ->
 //   usrsctp timers -> sendmmsg of what the engine produced -> events to the control thread (one
 //   eventfd write per iteration that produced some) -> QSBR quiescent state.
 //   nothing to do: epoll_wait on the socket and the lane's wake eventfd (written by the control

@@ -10,6 +10,7 @@
 #include <exception>
 
 #include "dataplane/runtime/combined_transport.hpp"
+#include "dataplane/kernel/reuseport_steering.hpp"
 #include "dataplane/runtime/errno_text.hpp"
 
 namespace poolreg::kernel {
@@ -45,8 +46,11 @@ Expected<std::unique_ptr<KernelLanes>, std::string> KernelLanes::create(const Ke
     return unexpected(free.error());
   b->control_wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (b->control_wake_fd_ < 0) return unexpected(std::string("eventfd: ") + runtime::errno_text(errno));
+  // Lane i's socket is the i-th bound of the group: its index there, which the steering program
+  // returns.
   for (unsigned i = 0; i < config.lanes; ++i)
     if (auto added = b->add_lane(i); !added) return unexpected(added.error());
+  b->attach_kernel_steering();
   // Every lane knows every inbox (and how to wake its owner).
   std::vector<LaneInbox> inboxes;
   for (const auto& lane : b->lanes_) inboxes.push_back(LaneInbox{lane->inbox.get(), lane->wake_fd});
@@ -94,6 +98,25 @@ Expected<void, std::string> KernelLanes::add_lane(unsigned index) {
   l.event_sink = std::make_unique<runtime::LaneEventSink>(l.rings);
   l.engine->attach({l.source.get()}, l.event_sink.get(), l.counters.get());
   return {};
+}
+
+void KernelLanes::attach_kernel_steering() {
+  if (lanes_.size() <= 1) return;
+  const int first = lanes_.front()->source->fd();
+  if (auto attached = attach_reuseport_steering(first, static_cast<unsigned>(lanes_.size())); !attached) {
+    steering_warning_ = attached.error() + "; lanes steer each other's packets in software";
+    return;
+  }
+  std::vector<int> fds;
+  for (const auto& lane : lanes_) fds.push_back(lane->source->fd());
+  const IpAddress to = config_.bind_address ? *config_.bind_address : IpAddress::v4({127, 0, 0, 1});
+  if (auto verified = verify_reuseport_steering(fds, to, udp_port_); !verified) {
+    detach_reuseport_steering(first);
+    steering_warning_ = "kernel steering (SO_ATTACH_REUSEPORT_CBPF) failed its probe: " + verified.error() +
+                        "; detached, lanes steer each other's packets in software";
+    return;
+  }
+  kernel_steering_ = true;
 }
 
 Expected<void, std::string> KernelLanes::enable_lane_resolution(const handlespace::Handlespace& hs,
@@ -165,7 +188,9 @@ KernelLanes::~KernelLanes() {
 
 std::string KernelLanes::describe() const {
   return std::to_string(lanes_.size()) + " kernel lane" + (lanes_.size() == 1 ? "" : "s") + " on UDP " +
-         std::to_string(udp_port_) + " (SO_REUSEPORT), Handle Resolutions on the " +
+         std::to_string(udp_port_) + " (SO_REUSEPORT" +
+         (kernel_steering_ ? ", steered by cBPF" : lanes_.size() > 1 ? ", steered in software" : "") +
+         "), Handle Resolutions on the " +
          (resolving_ ? "lanes" : "control thread");
 }
 

@@ -16,6 +16,11 @@
 // all, static TLS for only a few by default): create() fails with the loader's reason, the lane
 // that could not get its copy and sctp::kLaneCeilingHint. At most kMaxLanes lanes.
 //
+// Steering: lane i's socket is the i-th bound of the group; create() attaches a cBPF program
+// (reuseport_steering.hpp) computing runtime::steer_lane, so the kernel delivers each datagram to
+// its owner lane's socket. Where that fails (kernel_steering() false, steering_warning() says why)
+// the lanes hand packets over to their owners (software steering, which stays as the fallback).
+//
 // Start-up: create() (sockets, usrsctp copies, engines, rings, transport; the SCTP listeners are
 // opened through transport() before start()), optionally enable_lane_resolution(), start()
 // launches the threads. Stop: stop() (also from the destructor) lets closing associations finish
@@ -78,7 +83,14 @@ class KernelLanes {
   std::size_t lane_count() const noexcept { return lanes_.size(); }
   const KernelLaneCounters& counters(std::size_t lane) const noexcept { return *lanes_[lane]->counters; }
   std::uint16_t udp_port() const noexcept { return udp_port_; }
-  // "2 kernel lanes on UDP 9899 (SO_REUSEPORT), Handle Resolutions on the lanes"
+  // True when the kernel delivers every datagram to its owner lane's socket (the
+  // reuseport_steering.hpp program is attached and passed its probe); otherwise the lanes hand
+  // each other's packets over (software steering, always there as the fallback).
+  bool kernel_steering() const noexcept { return kernel_steering_; }
+  // Why kernel steering is off with more than one lane (empty when on, or with one lane): one
+  // warning for the daemon's log.
+  const std::string& steering_warning() const noexcept { return steering_warning_; }
+  // "2 kernel lanes on UDP 9899 (SO_REUSEPORT, steered by cBPF), Handle Resolutions on the lanes"
   std::string describe() const;
 
  private:
@@ -102,6 +114,8 @@ class KernelLanes {
   };
   KernelLanes() = default;
   Expected<void, std::string> add_lane(unsigned index);
+  // After every lane's socket is bound: the cBPF program on the group, checked by probes.
+  void attach_kernel_steering();
 
   KernelLanesConfig config_;
   std::vector<std::unique_ptr<Lane>> lanes_;
@@ -111,6 +125,8 @@ class KernelLanes {
   SteadyClock clock_;
   std::unique_ptr<runtime::LaneTransport> transport_;
   bool resolving_ = false;
+  bool kernel_steering_ = false;
+  std::string steering_warning_;
   bool started_ = false;
 };
 

@@ -1,7 +1,9 @@
 // UdpPacketSource: SCTP over UDP (RFC 6951) on one kernel UDP socket, the packet source of one
-// kernel lane. Every lane opens its own socket on the same port with SO_REUSEPORT, so the kernel
-// spreads peers over the lanes by its 4-tuple hash and keeps each peer on one socket; the lane
-// hands the packets of peers that belong to another lane (runtime::steer_lane) to that lane.
+// kernel lane. Every lane opens its own socket on the same port with SO_REUSEPORT (in lane order:
+// the group's index of a socket is its lane), and the group's cBPF program
+// (reuseport_steering.hpp) puts each peer on its owner lane's socket; without it the kernel's
+// 4-tuple hash spreads the peers, and the lane hands the packets of peers that belong to another
+// lane (runtime::steer_lane) to that lane.
 //
 // - receive(): up to kBurst datagrams with one recvmmsg (non-blocking); each is reported with the
 //   peer's address and UDP port (IPv4 peers of a dual-stack socket as IPv4).
