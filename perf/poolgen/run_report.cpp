@@ -107,6 +107,7 @@ nlohmann::json report_json(const PoolgenConfig& cfg, const RunStats& s) {
                  {"probe_moves", c.probe_moves},
                  {"probe_visible", c.probe_visible},
                  {"probe_gave_up", c.probe_gave_up},
+                 {"probe_cut_by_end", c.probe_cut_by_end},
                  {"probe_resolutions", c.probe_resolutions},
                  {"connects", c.connects},
                  {"connect_failures", c.connect_failures},
@@ -187,9 +188,9 @@ std::string report_text(const PoolgenConfig& cfg, const RunStats& s) {
                 u(c.resolutions_skipped), u(c.elements_received), u(c.unreachable_reports));
   out += b;
   std::snprintf(b, sizeof b,
-                "probes: moves %llu visible %llu gave-up %llu (resolutions %llu); associations: up %llu "
+                "probes: moves %llu visible %llu gave-up %llu cut-by-end %llu (resolutions %llu); associations: up %llu "
                 "connect-failed %llu lost %llu\n",
-                u(c.probe_moves), u(c.probe_visible), u(c.probe_gave_up), u(c.probe_resolutions), u(c.connects),
+                u(c.probe_moves), u(c.probe_visible), u(c.probe_gave_up), u(c.probe_cut_by_end), u(c.probe_resolutions), u(c.connects),
                 u(c.connect_failures), u(c.connections_lost));
   out += b;
   std::snprintf(b, sizeof b,

@@ -49,6 +49,7 @@ struct RunCounters {
   std::uint64_t probe_moves = 0;
   std::uint64_t probe_visible = 0;
   std::uint64_t probe_gave_up = 0;
+  std::uint64_t probe_cut_by_end = 0;  // still moving when the load phase ended: not a failure
   std::uint64_t probe_resolutions = 0;
   // Associations and protocol.
   std::uint64_t connects = 0;
