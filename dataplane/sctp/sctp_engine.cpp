@@ -1,10 +1,9 @@
 #include "dataplane/sctp/sctp_engine.hpp"
 
-#include <algorithm>
-
 #include <arpa/inet.h>
 #include <usrsctp.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdarg>
@@ -14,6 +13,7 @@
 #include <optional>
 
 #include "dataplane/runtime/errno_text.hpp"
+#include "dataplane/sctp/sctp_address_params.hpp"
 #include "registrar/wire/wire_constants.hpp"
 
 namespace poolreg::sctp {
@@ -322,9 +322,33 @@ void SctpEngine::on_sctp_packet(const SctpPacketFrom& from, const std::uint8_t* 
   e->address.path_known = true;
   current_endpoint_ = e;
   current_sctp_port_ = static_cast<std::uint16_t>((packet[0] << 8) | packet[1]);
+  const std::span<const std::uint8_t> bytes(packet, length);
+  if (starts_with_handshake_chunk(bytes)) note_listed_addresses(*e, bytes);
   api_.conninput(e, packet, length, 0);
   current_endpoint_ = nullptr;
   if (answers_used_ != 0) send_answers();
+}
+
+void SctpEngine::note_listed_addresses(const RemoteEndpoint& from, std::span<const std::uint8_t> packet) {
+  auto listed = read_listed_addresses(packet);
+  if (!listed) {
+    // usrsctp decides about the packet itself; we only keep no addresses from it.
+    ++counters_.handshake_address_lists_malformed;
+    return;
+  }
+  counters_.handshake_addresses_skipped += listed->skipped;
+  const std::uint64_t evicted_before = listed_.evicted();
+  listed_.remember(&from, listed->peer_port, std::move(listed->addresses), now_ms_);
+  counters_.handshake_address_lists_evicted += listed_.evicted() - evicted_before;
+}
+
+void SctpEngine::add_listed_addresses(ConnectionPeer& peer) {
+  if (current_endpoint_ == nullptr) return;
+  const std::uint64_t evicted_before = listed_.evicted();
+  const std::vector<IpAddress> listed = listed_.take(current_endpoint_, current_sctp_port_, now_ms_);
+  counters_.handshake_address_lists_evicted += listed_.evicted() - evicted_before;
+  if (listed.empty() || peer.addresses.empty()) return;
+  peer.addresses = merge_addresses(peer.addresses.front(), listed);
 }
 
 int SctpEngine::output(void* address, const void* buffer, std::size_t length) {
@@ -457,6 +481,7 @@ void SctpEngine::refresh_peer(Connection& c) {
   c.peer.addresses = {ip_of(current_endpoint_->address)};
   c.peer.port = current_sctp_port_;
   c.peer.udp_encapsulation_port = current_endpoint_->address.udp_port;
+  add_listed_addresses(c.peer);
 }
 
 void SctpEngine::assoc_up(Socket& s, sctp_assoc_t assoc, bool restart) {
@@ -468,6 +493,7 @@ void SctpEngine::assoc_up(Socket& s, sctp_assoc_t assoc, bool restart) {
     } else if (c->state == State::kConnecting && !restart) {
       c->state = State::kUp;
       ++counters_.associations_opened;
+      add_listed_addresses(c->peer);  // from the peer's INIT ACK
       if (events_ != nullptr) events_->on_connected(c->id, c->peer);
       return;
     } else if (c->state == State::kClosing) {

@@ -28,6 +28,16 @@
 // (IP + UDP port): no SCTP multi-homing over AF_CONN (the peer's other addresses in INIT are not
 // usable as AF_CONN paths). Messages above max_message_size are dropped and counted.
 //
+// Peer addresses (ConnectionPeer::addresses, what ASAP-REG-06's address check compares with):
+// the source address of the packets the association runs on first, then the IPv4 / IPv6
+// addresses the peer listed in its INIT (we accept) or INIT ACK (we connect), in its order,
+// without duplicates and without unspecified / multicast / broadcast ones. The engine reads them
+// from the raw handshake packet before usrsctp sees it (sctp_address_params.hpp) and keeps them
+// briefly per peer and SCTP port (ListedAddressCache: bounded, expiring) until the association
+// comes up. Trust: the listed addresses are the peer's claim, unverified, exactly what kernel
+// SCTP and the former threaded usrsctp stack reported (getpaddrs); only the first address has
+// answered us. A peer that lists nothing (one address) is reported with its source address.
+//
 // Counters: the engine's own (EngineCounters, lane thread only) and, when attached, the lane's
 // runtime::LaneCounters (messages by type, resolution latency; readable from any thread).
 #pragma once
@@ -45,6 +55,7 @@
 
 #include "dataplane/runtime/lane_counters.hpp"
 #include "dataplane/runtime/message_transport.hpp"
+#include "dataplane/sctp/listed_address_cache.hpp"
 #include "dataplane/sctp/remote_endpoint_table.hpp"
 #include "dataplane/sctp/sctp_packet_path.hpp"
 #include "dataplane/sctp/usrsctp_stack.hpp"
@@ -116,6 +127,10 @@ struct EngineCounters {
   std::uint64_t send_failed = 0;
   std::uint64_t oversize_messages = 0;
   std::uint64_t endpoints_refused = 0;  // RemoteEndpointTable full
+  // INIT / INIT ACK address parameters (sctp_address_params.hpp, ListedAddressCache):
+  std::uint64_t handshake_address_lists_malformed = 0;  // chunk unreadable: no addresses kept
+  std::uint64_t handshake_addresses_skipped = 0;        // unspecified, multicast, duplicate, over the bound
+  std::uint64_t handshake_address_lists_evicted = 0;    // dropped before their association came up
 };
 
 class SctpEngine final : public SctpPacketSink {
@@ -231,6 +246,10 @@ class SctpEngine final : public SctpPacketSink {
   void assoc_gone(Socket& s, sctp_assoc_t assoc, CloseReason reason);
   void deliver(Connection& c, std::uint32_t ppid, std::uint16_t stream, std::uint8_t* data, std::size_t n);
   void refresh_peer(Connection& c);
+  // Keeps the addresses listed in an INIT / INIT ACK from `from` until its association is up.
+  void note_listed_addresses(const RemoteEndpoint& from, std::span<const std::uint8_t> packet);
+  // peer.addresses: its first address, then what the packet's sender listed in its handshake.
+  void add_listed_addresses(ConnectionPeer& peer);
   void forget(ConnectionId id);
   long send_raw(Connection& c, WireProtocol protocol, const std::uint8_t* data, std::size_t len,
                 std::uint16_t flags);
@@ -264,6 +283,7 @@ class SctpEngine final : public SctpPacketSink {
   std::vector<Answer> answers_;  // [0, answers_used_) wait for send_answers()
   std::size_t answers_used_ = 0;
   RemoteEndpointTable endpoints_;
+  ListedAddressCache listed_;
   std::vector<std::unique_ptr<Socket>> sockets_;
   std::unordered_map<ConnectionId, Connection> connections_;
   std::unordered_set<ConnectionId> pending_;

@@ -3,6 +3,7 @@
 // Spec IDs: ASAP-REG-* registration, ASAP-HR-* resolution, ASAP-KA-* keep-alive, ASAP-EU-*
 // unreachable, SEC-02 ownership, WIRE-* malformed input (shared/spec/README.md).
 #include <gtest/gtest.h>
+#include <ifaddrs.h>
 
 #include <algorithm>
 #include <map>
@@ -11,6 +12,7 @@
 #include "cli/client/pool_element_client.hpp"
 #include "cli/client/pool_user_client.hpp"
 #include "cli/client/sync_wait.hpp"
+#include "registrar/wire/asap_codec.hpp"
 #include "tests/integration/poolregd_harness.hpp"
 
 namespace poolreg::integration {
@@ -441,6 +443,113 @@ TEST(PoolregdAnnounce, ServerAnnounceIsMulticastPeriodically) {
   EXPECT_LT(mean, 260.0);
   auto status = daemon.stop(SIGTERM);
   EXPECT_TRUE(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0);
+}
+
+}  // namespace
+}  // namespace poolreg::integration
+
+namespace poolreg::integration {
+namespace {
+
+// The host's first IPv4 address that is not a loopback one (nullopt: none).
+std::optional<IpAddress> second_host_address() {
+  std::optional<IpAddress> second;
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return std::nullopt;
+  for (ifaddrs* i = list; i != nullptr && !second; i = i->ifa_next) {
+    if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
+    const auto* in = reinterpret_cast<const sockaddr_in*>(i->ifa_addr);
+    const IpAddress ip = IpAddress::v4(ntohl(in->sin_addr.s_addr));
+    if (!ip.is_loopback()) second = ip;
+  }
+  ::freeifaddrs(list);
+  return second;
+}
+
+std::string hex_of(std::span<const std::uint8_t> bytes) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string s;
+  for (std::uint8_t b : bytes) {
+    s.push_back(kHex[b >> 4]);
+    s.push_back(kHex[b & 15]);
+  }
+  return s;
+}
+
+std::vector<std::uint8_t> bytes_of(const std::string& hex) {
+  std::vector<std::uint8_t> out;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+    out.push_back(static_cast<std::uint8_t>(std::stoul(hex.substr(i, 2), nullptr, 16)));
+  return out;
+}
+
+// ASAP-REG-06 with the default address check (on): a multi-homed PE (plain threaded usrsctp in
+// the kernel_sctp_peer helper, bound to 127.0.0.1 and a second address of the host, so its INIT
+// lists both) registers both plus one address its association does not have. The registrar keeps
+// the two of the association (what the SCTP engine read from the INIT) and filters the third.
+TEST(PoolregdMultiHomed, DefaultAddressCheckKeepsEveryAddressOfTheAssociation_ASAP_REG_06) {
+  ASSERT_FALSE(poolregd_path().empty());
+  const char* helper = std::getenv("KERNEL_SCTP_PEER");
+  if (helper == nullptr) GTEST_SKIP() << "KERNEL_SCTP_PEER not set (run through meson test)";
+  const std::optional<IpAddress> second = second_host_address();
+  if (!second) GTEST_SKIP() << "no second IPv4 address on this host";
+  const IpAddress elsewhere = IpAddress::v4({198, 51, 100, 7});  // no address of the PE's association
+
+  Poolregd daemon("multihomed", pick_ports(), {});
+  ASSERT_TRUE(daemon.start_and_wait()) << daemon.log();
+
+  wire::Registration reg;
+  reg.pool_handle = handle_of("it-multihomed");
+  reg.element.id = 401;
+  reg.element.registration_life_ms = 30000;
+  reg.element.user_transport.protocol = TransportProtocol::kSctp;
+  reg.element.user_transport.port = 7401;
+  reg.element.user_transport.addresses = {kLoopback, *second, elsewhere};
+  reg.element.policy = policy(PolicyType::kRoundRobin);
+  std::vector<std::uint8_t> message;
+  ASSERT_TRUE(wire::encode(reg, wire::WireOptions{}, message).ok());
+
+  int to_peer[2];
+  ASSERT_EQ(::pipe(to_peer), 0);
+  const std::string command = std::string(helper) + " multihomed " + std::to_string(daemon.ports().udp) +
+                              " " + std::to_string(daemon.ports().asap) + " 127.0.0.1 " +
+                              second->to_string() + " <&" + std::to_string(to_peer[0]);
+  FILE* f = ::popen(command.c_str(), "r");
+  ASSERT_NE(f, nullptr);
+  ::close(to_peer[0]);
+  auto line = [&] {  // the helper gives up after 10 s: bounded
+    char buf[4096] = {};
+    return std::fgets(buf, sizeof buf, f) == nullptr ? std::string() : std::string(buf);
+  };
+  const std::string up = line();
+  ASSERT_EQ(up.rfind("UP ", 0), 0u) << up << daemon.log();
+  const std::string request = hex_of(message) + "\n";
+  ASSERT_EQ(::write(to_peer[1], request.data(), request.size()), static_cast<ssize_t>(request.size()));
+  const std::string answer = line();
+  ASSERT_EQ(answer.rfind("RECV ", 0), 0u) << answer << daemon.log();
+  auto decoded = wire::decode_asap(bytes_of(answer.substr(5, answer.size() - 6)));
+  ASSERT_TRUE(decoded.has_value());
+  const auto* response = std::get_if<wire::RegistrationResponse>(&decoded.value());
+  ASSERT_NE(response, nullptr);
+  EXPECT_FALSE(response->rejected) << daemon.log();
+
+  {
+    runtime::EventLoop loop;
+    PoolUserClient pu(loop, StackEnvironment::stack.get(), daemon.client_options(ClientTransport::kSctp));
+    ASSERT_EQ(client::connect_and_wait(pu, 5s), ClientStatus::kOk) << daemon.log();
+    auto r = client::resolve_and_wait(pu, handle_of("it-multihomed"), 16);
+    ASSERT_TRUE(r.ok()) << client::to_string(r.status) << "\n" << daemon.log();
+    ASSERT_EQ(r.elements.size(), 1u);
+    EXPECT_EQ(r.elements[0].id, 401u);
+    EXPECT_EQ(r.elements[0].user_transport.addresses, (std::vector<IpAddress>{kLoopback, *second}));
+  }
+
+  [[maybe_unused]] ssize_t w = ::write(to_peer[1], "\n", 1);  // the helper closes its association
+  ::close(to_peer[1]);
+  EXPECT_EQ(::pclose(f), 0);
+  auto status = daemon.stop(SIGTERM);
+  ASSERT_TRUE(status) << daemon.log();
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << daemon.log();
 }
 
 }  // namespace

@@ -11,6 +11,14 @@
 //                                       UDP port U, sends one message with PPID 99 and one with the
 //                                       legacy ASAP PPID, prints "SENT OK", waits for a line on
 //                                       stdin (or 10 s), closes, exits
+//   kernel_sctp_peer multihomed U P A1 A2...
+//                                    -> a foreign multi-homed peer: plain threaded usrsctp bound to
+//                                       the IPv4 addresses A1, A2... (one SCTP port; its INIT lists
+//                                       them all), connects to 127.0.0.1:P over UDP port U, prints
+//                                       "UP <sctp_port>" (or "BIND FAILED <address>" and exits 3);
+//                                       then each stdin line is a message in hex sent with the
+//                                       ASAP PPID, each message received is printed as
+//                                       "RECV <hex>"; an empty line, EOF or 10 s closes and exits
 // Always exits after 10 s at the latest.
 #include <arpa/inet.h>
 #include <poll.h>
@@ -21,6 +29,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "dataplane/kernel/kernel_transport.hpp"
 #include "dataplane/kernel/sctp_stack.hpp"
@@ -95,11 +104,117 @@ int send_foreign_ppids(std::uint16_t udp_port, std::uint16_t sctp_port) {
   return 0;
 }
 
+void print_received(const std::uint8_t* data, std::size_t n) {
+  std::string line = "RECV ";
+  static const char kHex[] = "0123456789abcdef";
+  for (std::size_t i = 0; i < n; ++i) {
+    line.push_back(kHex[data[i] >> 4]);
+    line.push_back(kHex[data[i] & 15]);
+  }
+  std::printf("%s\n", line.c_str());
+  std::fflush(stdout);
+}
+
+// usrsctp's receive thread: every whole message is printed.
+int print_message(struct socket*, union sctp_sockstore, void* data, std::size_t length, struct sctp_rcvinfo,
+                  int flags, void*) {
+  if (data == nullptr) return 1;
+  if ((flags & MSG_NOTIFICATION) == 0) print_received(static_cast<const std::uint8_t*>(data), length);
+  std::free(data);
+  return 1;
+}
+
+std::vector<std::uint8_t> from_hex(const std::string& text) {
+  std::vector<std::uint8_t> out;
+  for (std::size_t i = 0; i + 1 < text.size(); i += 2)
+    out.push_back(static_cast<std::uint8_t>(std::stoul(text.substr(i, 2), nullptr, 16)));
+  return out;
+}
+
+// Reads one line from stdin within `ms`; false on EOF or timeout.
+bool read_stdin_line(std::string& line, int ms) {
+  line.clear();
+  for (;;) {
+    pollfd p{0, POLLIN, 0};
+    if (::poll(&p, 1, ms) <= 0) return false;
+    char c = 0;
+    if (::read(0, &c, 1) != 1) return false;
+    if (c == '\n') return true;
+    line.push_back(c);
+  }
+}
+
+// A multi-homed foreign peer: threaded usrsctp bound to several addresses, so that its INIT
+// carries them as IPv4 Address parameters (RFC 9260 §3.3.2).
+int multihomed(std::uint16_t udp_port, std::uint16_t sctp_port, const std::vector<std::string>& addresses) {
+  usrsctp_init(free_udp_port(), nullptr, nullptr);
+  struct socket* so = usrsctp_socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP, print_message, nullptr, 0, nullptr);
+  if (so == nullptr) return 1;
+  std::uint16_t local_port = 0;
+  for (std::size_t i = 0; i < addresses.size(); ++i) {
+    sockaddr_in in{};
+    in.sin_family = AF_INET;
+    in.sin_port = htons(local_port);
+    if (::inet_pton(AF_INET, addresses[i].c_str(), &in.sin_addr) != 1) return 2;
+    // The first address picks the port, the others join it (sctp_bindx needs one port for all).
+    const int rc = i == 0 ? usrsctp_bind(so, reinterpret_cast<sockaddr*>(&in), sizeof in)
+                          : usrsctp_bindx(so, reinterpret_cast<sockaddr*>(&in), 1, SCTP_BINDX_ADD_ADDR);
+    if (rc != 0) {
+      std::printf("BIND FAILED %s\n", addresses[i].c_str());
+      std::fflush(stdout);
+      usrsctp_close(so);
+      usrsctp_finish();
+      return 3;
+    }
+    if (i == 0) {
+      sockaddr_in bound{};
+      sockaddr* list = nullptr;
+      const int n = usrsctp_getladdrs(so, 0, &list);
+      if (n > 0 && list != nullptr) {
+        std::memcpy(&bound, list, sizeof bound);
+        usrsctp_freeladdrs(list);
+      }
+      local_port = ntohs(bound.sin_port);
+    }
+  }
+  sctp_udpencaps encaps{};
+  encaps.sue_address.ss_family = AF_INET;
+  encaps.sue_port = htons(udp_port);
+  if (usrsctp_setsockopt(so, IPPROTO_SCTP, SCTP_REMOTE_UDP_ENCAPS_PORT, &encaps, sizeof encaps) != 0)
+    return 1;
+  SocketAddress to = SocketAddress::from(IpAddress::v4({127, 0, 0, 1}), sctp_port);
+  if (usrsctp_connect(so, to.get(), to.length) != 0)
+    return 1;  // blocking; usrsctp's threads do the handshake
+  std::printf("UP %u\n", local_port);
+  std::fflush(stdout);
+  std::string line;
+  int rc = 0;
+  while (read_stdin_line(line, 10000) && !line.empty()) {
+    const std::vector<std::uint8_t> m = from_hex(line);
+    sctp_sndinfo info{};
+    info.snd_ppid = htonl(kAsapPpid);
+    if (m.empty() || usrsctp_sendv(so, m.data(), m.size(), nullptr, 0, &info, sizeof info, SCTP_SENDV_SNDINFO,
+                                   0) != static_cast<ssize_t>(m.size())) {
+      rc = 1;
+      break;
+    }
+  }
+  usrsctp_close(so);
+  for (int i = 0; i < 100 && usrsctp_finish() != 0; ++i) ::usleep(10000);
+  return rc;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) return 2;
   const std::string mode = argv[1];
+  if (mode == "multihomed") {
+    if (argc < 5) return 2;
+    return multihomed(static_cast<std::uint16_t>(std::atoi(argv[2])),
+                      static_cast<std::uint16_t>(std::atoi(argv[3])),
+                      std::vector<std::string>(argv + 4, argv + argc));
+  }
   if (mode == "ppids") {
     if (argc != 4) return 2;
     return send_foreign_ppids(static_cast<std::uint16_t>(std::atoi(argv[2])),

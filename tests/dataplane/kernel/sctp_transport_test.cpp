@@ -380,24 +380,27 @@ TEST_F(SctpTransportTest, ManyClientTransportsOnOneListener) {
   ASSERT_TRUE(run_until(loop, [&] { return server_handler.closed.size() == kClients + 1; }));
 }
 
-// ASAP-REG-06 needs the peer's addresses. Over the engine (AF_CONN) a peer is one address + UDP
-// port: no multi-homing. A server given two local addresses still takes associations on either
-// (the one UDP socket is bound to the wildcard), and peer_info() names the one address the
-// association runs on (the engine's property replacing "lists every address" of the threaded
-// stack).
-TEST_F(SctpTransportTest, PeerInfoNamesTheAddressTheAssociationRunsOn) {
+// The host's first IPv4 address that is not a loopback one (nullopt: none).
+std::optional<IpAddress> second_host_address() {
   std::optional<IpAddress> second;
   ifaddrs* list = nullptr;
-  ASSERT_EQ(::getifaddrs(&list), 0);
-  for (ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
+  if (::getifaddrs(&list) != 0) return std::nullopt;
+  for (ifaddrs* i = list; i != nullptr && !second; i = i->ifa_next) {
     if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
     auto ip = ip_of(i->ifa_addr);
-    if (ip && !ip->is_loopback()) {
-      second = ip;
-      break;
-    }
+    if (ip && !ip->is_loopback()) second = ip;
   }
   ::freeifaddrs(list);
+  return second;
+}
+
+// ASAP-REG-06 needs the peer's addresses. Over the engine (AF_CONN) a path is one address + UDP
+// port, and our own engine's INIT lists no addresses. A server given two local addresses still
+// takes associations on either (the one UDP socket is bound to the wildcard), and peer_info()
+// names the one address the association runs on. (A peer whose INIT lists several addresses:
+// MultiHomedEndpointReportsAllAddresses.)
+TEST_F(SctpTransportTest, PeerInfoNamesTheAddressTheAssociationRunsOn) {
+  const std::optional<IpAddress> second = second_host_address();
   if (!second) GTEST_SKIP() << "no second IPv4 address on this host";
   const IpAddress both[] = {kLoopback, *second};
   runtime::ListenResult r = server.listen_sctp(WireProtocol::kAsap, both, 0);
@@ -532,6 +535,40 @@ TEST_F(SctpTwoProcessTest, UnknownAndLegacyPpidsAreReported) {
   [[maybe_unused]] ssize_t w = ::write(to_peer[1], "\n", 1);  // the peer closes its association
   ::close(to_peer[1]);
   ASSERT_TRUE(run_until(loop, [&] { return server_handler.is_closed(server_handler.connected[0]); }));
+  EXPECT_EQ(::pclose(f), 0);
+}
+
+// ASAP-REG-06 needs every address of a multi-homed peer. A foreign peer (plain threaded usrsctp,
+// as a PE on kernel SCTP would be) bound to 127.0.0.1 and a second address of the host lists both
+// in its INIT; the engine (AF_CONN, which knows only the packets' source) reports the source
+// address first, then the other one it read from the INIT. (Threaded usrsctp binds only the
+// addresses getifaddrs() lists, so 127.0.0.2 is not one it takes.)
+TEST_F(SctpTwoProcessTest, MultiHomedEndpointReportsAllAddresses) {
+  const std::uint16_t port = listen(server, WireProtocol::kAsap);
+  if (std::getenv("KERNEL_SCTP_PEER") == nullptr)
+    GTEST_SKIP() << "KERNEL_SCTP_PEER not set (run through meson test)";
+  const std::optional<IpAddress> other = second_host_address();
+  if (!other) GTEST_SKIP() << "no second IPv4 address on this host";
+  const IpAddress second = *other;
+  int to_peer[2];
+  ASSERT_EQ(::pipe(to_peer), 0);
+  FILE* f = start_peer("multihomed " + std::to_string(udp_port()) + " " + std::to_string(port) +
+                       " 127.0.0.1 " + second.to_string() + " <&" + std::to_string(to_peer[0]));
+  ASSERT_NE(f, nullptr);
+  ::close(to_peer[0]);
+  unsigned peer_port = 0;
+  const std::string up = read_line(f);
+  ASSERT_EQ(std::sscanf(up.c_str(), "UP %u", &peer_port), 1) << up;
+  ASSERT_TRUE(run_until(loop, [&] { return server_handler.connected.size() == 1; }));
+  const ConnectionId sid = server_handler.connected[0];
+  const ConnectionPeer* peer = server.peer_info(sid);
+  ASSERT_NE(peer, nullptr);
+  EXPECT_EQ(peer->addresses, (std::vector<IpAddress>{kLoopback, second}));
+  EXPECT_EQ(peer->port, peer_port);
+  EXPECT_EQ(server_handler.peers[sid].addresses, peer->addresses);  // what on_connected reported
+  [[maybe_unused]] ssize_t w = ::write(to_peer[1], "\n", 1);        // the peer closes its association
+  ::close(to_peer[1]);
+  ASSERT_TRUE(run_until(loop, [&] { return server_handler.is_closed(sid); }));
   EXPECT_EQ(::pclose(f), 0);
 }
 

@@ -7,12 +7,17 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <thread>
 #include <vector>
+
+#include "dataplane/sctp/sctp_address_params.hpp"
+#include "registrar/common/crc32c.hpp"
 
 namespace poolreg::sctp {
 namespace {
@@ -85,11 +90,12 @@ class SctpEngineTest : public ::testing::Test {
     s.engine = std::move(*engine);
     s.engine->attach({&s.path}, &s.events, &s.counters);
   }
-  static unsigned carry(Side& from, Side& to) {
+  unsigned carry(Side& from, Side& to) {
     unsigned n = 0;
     while (!from.path.out.empty()) {
       std::vector<std::uint8_t> p = std::move(from.path.out.front());
       from.path.out.pop_front();
+      if (rewrite_) rewrite_(from, p);
       SctpPacketFrom f;
       std::memcpy(f.src_ip, from.ip, 4);
       std::memcpy(f.dst_ip, to.ip, 4);
@@ -115,6 +121,8 @@ class SctpEngineTest : public ::testing::Test {
   }
 
   std::atomic<std::uint64_t> ids_{1};
+  // Changes a packet on the wire (then its checksum has to be made right again).
+  std::function<void(Side& from, std::vector<std::uint8_t>& packet)> rewrite_;
   std::unique_ptr<UsrsctpStack> private_stack_;
   Side a_{{10, 1, 0, 1}, 9899, {}, {}, {}, nullptr};
   Side b_{{10, 1, 0, 2}, 40001, {}, {}, {}, nullptr};
@@ -152,6 +160,93 @@ TEST_F(SctpEngineTest, AssociationMessagesAndCloseOverAPathWithoutPacketSource) 
   b_.engine->close(7);
   ASSERT_TRUE(run_until([&] { return !a_.events.closed.empty(); }));
   EXPECT_EQ(a_.events.closed.front(), a_id);
+}
+
+// The SCTP checksum: CRC32c over the packet with the checksum field zero, stored little-endian
+// (RFC 9260 appendix A).
+std::uint32_t sctp_checksum(std::vector<std::uint8_t> p) {
+  if (p.size() < 12) return 0;
+  std::fill_n(p.begin() + 8, 4, 0);
+  return crc32c(p);
+}
+void store_checksum(std::vector<std::uint8_t>& p) {
+  const std::uint32_t c = sctp_checksum(p);
+  for (int i = 0; i < 4; ++i) p[8 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(c >> (8 * i));
+}
+std::uint32_t stored_checksum(const std::vector<std::uint8_t>& p) {
+  std::uint32_t c = 0;
+  for (int i = 0; i < 4; ++i) c |= static_cast<std::uint32_t>(p[8 + static_cast<std::size_t>(i)]) << (8 * i);
+  return c;
+}
+
+// Appends address parameters to the packet's INIT / INIT ACK chunk (the only chunk in it).
+void append_address_params(std::vector<std::uint8_t>& p,
+                           const std::vector<std::vector<std::uint8_t>>& params) {
+  std::size_t chunk_length = (static_cast<std::size_t>(p[14]) << 8) | p[15];
+  p.resize(12 + ((chunk_length + 3) & ~std::size_t{3}), 0);  // the last parameter's padding
+  for (const auto& param : params) p.insert(p.end(), param.begin(), param.end());
+  chunk_length = p.size() - 12;
+  p[14] = static_cast<std::uint8_t>(chunk_length >> 8);
+  p[15] = static_cast<std::uint8_t>(chunk_length);
+  store_checksum(p);
+}
+
+std::vector<std::uint8_t> v4_param(std::array<std::uint8_t, 4> ip) {
+  return {0, 5, 0, 8, ip[0], ip[1], ip[2], ip[3]};
+}
+std::vector<std::uint8_t> v6_param(const std::array<std::uint8_t, 16>& ip) {
+  std::vector<std::uint8_t> p(20, 0);
+  p[1] = 6;
+  p[3] = 20;
+  std::copy(ip.begin(), ip.end(), p.begin() + 4);
+  return p;
+}
+
+// The peer's addresses are the source address first, then what it listed in its INIT (A
+// accepts) or INIT ACK (B connects): usrsctp over AF_CONN never reports them itself.
+TEST_F(SctpEngineTest, AddressesListedInInitAndInitAckAreReported) {
+  std::array<std::uint8_t, 16> v6{0x20, 0x01, 0x0d, 0xb8};
+  v6[15] = 2;
+  unsigned rewritten = 0;
+  rewrite_ = [&](Side& from, std::vector<std::uint8_t>& p) {
+    if (!starts_with_handshake_chunk(p)) return;
+    // The test's own check: our checksum is the one usrsctp wrote.
+    ASSERT_EQ(stored_checksum(p), sctp_checksum(p));
+    ++rewritten;
+    if (&from == &b_) {  // B's INIT: two addresses, the wildcard, and B's own source address again
+      append_address_params(
+          p, {v4_param({192, 0, 2, 2}), v6_param(v6), v4_param({0, 0, 0, 0}), v4_param({10, 1, 0, 2})});
+    } else {  // A's INIT ACK
+      append_address_params(p, {v4_param({192, 0, 2, 1})});
+    }
+  };
+  ASSERT_TRUE(a_.engine->listen(WireProtocol::kAsap, 3863).has_value());
+  const IpAddress to_a = IpAddress::v4({10, 1, 0, 1});
+  b_.engine->connect(7, WireProtocol::kAsap, std::span<const IpAddress>(&to_a, 1), 3863, 9899);
+  ASSERT_TRUE(run_until([&] { return !a_.events.connected.empty() && !b_.events.connected.empty(); }));
+  EXPECT_EQ(rewritten, 2u);
+  EXPECT_EQ(a_.events.peers.front().addresses,
+            (std::vector<IpAddress>{IpAddress::v4({10, 1, 0, 2}), IpAddress::v4({192, 0, 2, 2}),
+                                    IpAddress::v6(v6)}));
+  EXPECT_EQ(b_.events.peers.front().addresses,
+            (std::vector<IpAddress>{IpAddress::v4({10, 1, 0, 1}), IpAddress::v4({192, 0, 2, 1})}));
+  EXPECT_EQ(a_.engine->peer_of(a_.events.connected.front())->addresses, a_.events.peers.front().addresses);
+  EXPECT_EQ(a_.engine->counters().handshake_addresses_skipped, 1u);  // the wildcard (the duplicate is merged)
+  EXPECT_EQ(a_.engine->counters().handshake_address_lists_malformed, 0u);
+
+  // An INIT whose parameter runs past its chunk: counted, nothing kept, usrsctp drops the packet.
+  std::vector<std::uint8_t> bad(12 + 20 + 8, 0);
+  bad[12] = kSctpChunkInit;
+  bad[15] = 28;
+  bad[32 + 1] = 5;
+  bad[32 + 3] = 40;
+  store_checksum(bad);
+  SctpPacketFrom f;
+  std::memcpy(f.src_ip, b_.ip, 4);
+  f.src_port = 40002;
+  a_.engine->on_sctp_packet(f, bad.data(), static_cast<std::uint16_t>(bad.size()));
+  EXPECT_EQ(a_.engine->counters().handshake_address_lists_malformed, 1u);
+  EXPECT_EQ(a_.engine->connection_count(), 1u);
 }
 
 }  // namespace
