@@ -205,7 +205,7 @@ bool Application::Runtime::build_transports() {
   const config::RegistrarConfig& c = ctx.config;
   enrp_on = c.enrp.enabled;
   const bool want_sctp = c.asap.sctp || enrp_on;
-  kernel::KernelTransportConfig tc;
+  runtime::TransportConfig tc;
   tc.max_message_size = c.asap.max_message_bytes;
   tc.default_remote_udp_port = ctx.sctp_udp.default_remote;
   transport = std::make_unique<kernel::KernelTransport>(loop, router, nullptr, tc);
