@@ -39,7 +39,7 @@ AsapConnection::AsapConnection(runtime::EventLoop& loop, kernel::SctpStack* stac
     : loop_(loop), stack_(stack), options_(options), listener_(listener) {
   wire_options_.next_gen = options.next_gen;
   wire_options_.max_pool_handle = options.max_pool_handle;
-  kernel::KernelTransportConfig config;
+  runtime::TransportConfig config;
   config.default_remote_udp_port = options.registrar.remote_udp_port;
   config.tcp_connect_timeout = options.connect_timeout;
   transport_ = std::make_unique<kernel::KernelTransport>(loop, *this, stack, config);

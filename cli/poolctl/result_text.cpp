@@ -286,14 +286,18 @@ std::string render_stats(const json& r) {
   if (member(r, "enrp").is_object()) counter_section(out, "enrp", member(r, "enrp"));
   else out += "enrp: off\n";
   if (member(r, "transport").is_object()) counter_section(out, "transport", member(r, "transport"));
-  // DPDK backend: one section per poll lcore (its resolutions are not in the asap section).
-  const json& lanes = member(member(r, "dpdk"), "poll_lcores");
+  // One section per SCTP lane, either backend (its resolutions are not in the asap section):
+  // "lane 0 (kernel)", "lane 1 (dpdk lcore 2)".
+  const json& lanes = member(r, "lanes");
   if (lanes.is_array()) {
     for (const json& lane : lanes) {
       if (!lane.is_object()) continue;
+      std::string title = "lane " + text_of(member(lane, "lane")) + " (" + text_of(member(lane, "backend"));
+      if (lane.contains("lcore")) title += " lcore " + text_of(member(lane, "lcore"));
+      title += ")";
       json counters = lane;
-      counters.erase("lcore");
-      counter_section(out, ("dpdk poll lcore " + text_of(member(lane, "lcore"))).c_str(), counters);
+      for (const char* key : {"lane", "backend", "lcore"}) counters.erase(key);
+      counter_section(out, title.c_str(), counters);
     }
   }
   const json& h = member(r, "resolution_latency");

@@ -10,7 +10,7 @@
 #include <cstdio>
 #include <ctime>
 
-#include "dataplane/kernel/socket_address.hpp"
+#include "dataplane/runtime/socket_address.hpp"
 
 namespace poolreg::tools {
 
@@ -100,7 +100,7 @@ std::vector<IpAddress> local_addresses() {
   if (::getifaddrs(&list) != 0) return out;
   for (ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
     if (i->ifa_addr == nullptr || (i->ifa_flags & IFF_UP) == 0) continue;
-    auto ip = kernel::ip_of(i->ifa_addr);
+    auto ip = runtime::ip_of(i->ifa_addr);
     if (!ip || ip->is_link_local() || ip->is_multicast()) continue;
     if (std::find(out.begin(), out.end(), *ip) == out.end()) out.push_back(*ip);
     if (out.size() >= kMaxAddressesPerTransport) break;

@@ -43,7 +43,7 @@ StatsSources stats_sources(const RegistrarBindings& b) {
   s.enrp = b.enrp != nullptr ? &b.enrp->counters() : nullptr;
   if (b.transport != nullptr) s.transport = b.transport->counters();
   s.resolution_latency = b.resolution_latency;
-  if (b.poll_lanes) s.poll_lanes = b.poll_lanes();
+  if (b.lanes) s.lanes = b.lanes();
   return s;
 }
 

@@ -40,8 +40,9 @@ struct RegistrarBindings {
   enrp::EnrpServer* enrp = nullptr;                     // null: ENRP off (peers/audit/takeover unavailable)
   const runtime::MessageTransport* transport = nullptr;  // null: no transport counters
   const LatencyHistogram* resolution_latency = nullptr; // null: no latency histogram
-  // DPDK backend: reads every poll lcore's counters (called on the control thread); empty: none.
-  std::function<std::vector<PollLaneStats>()> poll_lanes;
+  // Reads every SCTP lane's counters (kernel lanes or DPDK poll lcores; called on the control
+  // thread); empty: no lanes.
+  std::function<std::vector<LaneStats>()> lanes;
   spdlog::logger* logger = nullptr;                     // null: log-level unavailable
   StatusInfo status;                                    // static facts for `status`
   // Optional hook called after log-level changed the logger (e.g. to also set spdlog's default).

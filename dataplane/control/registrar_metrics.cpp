@@ -3,6 +3,7 @@
 // the name (_seconds, _bytes); label values are snake_case.
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "dataplane/control/counter_tables.hpp"
 #include "dataplane/control/operator_arguments.hpp"
@@ -109,13 +110,23 @@ std::string registrar_metrics_text(const StatusInfo& info, TimeNs now, const Sta
       t.counter(metric, "Transport counter " + std::string(name) + ".", value);
     });
   }
-  // DPDK poll lcores: poolreg_dpdk_<counter>_total{lcore="n"} (one family per counter).
-  if (!s.poll_lanes.empty()) {
-    for (const auto& [name, value] : s.poll_lanes.front().counters) {
-      const std::string metric = "poolreg_dpdk_" + PrometheusText::sanitize(name) + "_total";
-      t.family(metric, MetricType::kCounter, "DPDK poll lcore counter " + name + ".");
-      for (const PollLaneStats& lane : s.poll_lanes)
-        t.sample(metric, lane.value(name), {{"lcore", std::to_string(lane.lcore)}});
+  // SCTP lanes of either backend: poolreg_lane_<counter>_total{lane="i"} (one family per counter;
+  // a counter named *_total keeps its one suffix), and poolreg_lane_info{lane,backend[,lcore]} = 1
+  // saying which backend runs lane i (and on which DPDK lcore).
+  if (!s.lanes.empty()) {
+    t.family("poolreg_lane_info", MetricType::kGauge, "An SCTP lane and what runs it (value is always 1).");
+    for (const LaneStats& lane : s.lanes) {
+      const std::string index = std::to_string(lane.lane);
+      const std::string lcore = lane.lcore ? std::to_string(*lane.lcore) : std::string();
+      std::vector<Label> labels = {{"lane", index}, {"backend", lane.backend}};
+      if (lane.lcore) labels.emplace_back("lcore", lcore);
+      t.sample("poolreg_lane_info", std::string_view("1"), labels);
+    }
+    for (const auto& [name, value] : s.lanes.front().counters) {
+      std::string metric = "poolreg_lane_" + PrometheusText::sanitize(name);
+      if (!metric.ends_with("_total")) metric += "_total";
+      t.family(metric, MetricType::kCounter, "Lane counter " + name + ".");
+      for (const LaneStats& lane : s.lanes) t.sample(metric, lane.value(name), {{"lane", std::to_string(lane.lane)}});
     }
   }
   if (s.resolution_latency != nullptr)

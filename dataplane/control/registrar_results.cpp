@@ -240,16 +240,17 @@ json stats_result(const StatsSources& s) {
     result["transport"] = nullptr;
   }
   result["resolution_latency"] = s.resolution_latency != nullptr ? histogram_json(*s.resolution_latency) : json(nullptr);
-  if (!s.poll_lanes.empty()) {
+  if (!s.lanes.empty()) {
     json lanes = json::array();
-    for (const PollLaneStats& lane : s.poll_lanes) {
-      json l = {{"lcore", lane.lcore}};
+    for (const LaneStats& lane : s.lanes) {
+      json l = {{"lane", lane.lane}, {"backend", lane.backend}};
+      if (lane.lcore) l["lcore"] = *lane.lcore;
       for (const auto& [name, value] : lane.counters) l[name] = value;
       lanes.push_back(std::move(l));
     }
-    result["dpdk"] = {{"poll_lcores", std::move(lanes)}};
+    result["lanes"] = std::move(lanes);
   } else {
-    result["dpdk"] = nullptr;
+    result["lanes"] = nullptr;
   }
   return result;
 }
@@ -271,7 +272,7 @@ json status_result(const StatusInfo& info, TimeNs now, const StatsSources& s, st
     summary["reregistrations"] = s.asap->reregistrations;
     summary["deregistrations"] = s.asap->deregistrations;
     std::uint64_t on_lanes = 0;
-    for (const PollLaneStats& lane : s.poll_lanes) on_lanes += lane.value("resolutions_answered");
+    for (const LaneStats& lane : s.lanes) on_lanes += lane.value("resolutions_answered");
     summary["resolutions"] = s.asap->resolutions + on_lanes;
     summary["errors_sent"] = errors_sent_total(*s.asap);
   }

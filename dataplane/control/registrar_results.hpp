@@ -65,11 +65,16 @@ json peers_result(const std::vector<enrp::PeerSnapshot>& peers, TimeNs now);
 //   "expires_in_ms"|null}...]}
 json takeover_result(const std::vector<enrp::TakeoverStatus>& takeovers, TimeNs now);
 
-// One DPDK poll lcore's counters (name, value) as the daemon read them from the lane (the control
-// folder does not depend on DPDK). "resolutions_answered" counts Handle Resolutions answered on
-// the lane with PEs: they never reach AsapServer.
-struct PollLaneStats {
-  unsigned lcore = 0;
+// One SCTP lane's counters (name, value) as the daemon read them from the lane, whichever backend
+// runs it (the control folder depends on neither): a kernel lane (kernel::KernelLaneCounters) or
+// a DPDK poll lcore (dpdk::LcoreCounters). The lane's own counters (runtime::LaneCounters) come
+// first and are named alike on both; the backend's packet-path counters follow.
+// "resolutions_answered" counts Handle Resolutions answered on the lane with PEs: they never
+// reach AsapServer.
+struct LaneStats {
+  unsigned lane = 0;                  // index among the lanes, 0..n-1
+  std::string backend;                // "kernel" | "dpdk"
+  std::optional<unsigned> lcore;      // DPDK: the poll lcore running the lane
   std::vector<std::pair<std::string, std::uint64_t>> counters;
   std::uint64_t value(std::string_view name) const noexcept {
     for (const auto& [n, v] : counters)
@@ -88,13 +93,13 @@ struct StatsSources {
   const enrp::EnrpCounters* enrp = nullptr;
   std::optional<runtime::TransportCounters> transport;
   const LatencyHistogram* resolution_latency = nullptr;
-  std::vector<PollLaneStats> poll_lanes;  // DPDK backend: one per poll lcore; empty otherwise
+  std::vector<LaneStats> lanes;  // one per SCTP lane (kernel lanes or DPDK poll lcores); empty: none
 };
 // stats: {"handlespace":{"pools","pes","owned_pes","monitored_pes","associations","feedback_dropped"},
 //   "asap":{counter:value, "errors_sent":{cause:n}, "decode_errors":{kind:n}},
 //   "enrp":{counter:value,"peers":{"alive":n,...}}|null, "transport":{...}|null,
 //   "resolution_latency":histogram_json|null,
-//   "dpdk":{"poll_lcores":[{"lcore":n, counter:value...}...]}|null}
+//   "lanes":[{"lane":i, "backend":"kernel"|"dpdk", "lcore":n (DPDK only), counter:value...}...]|null}
 json stats_result(const StatsSources& sources);
 // A latency histogram in the coarse log2 view (LatencyHistogram::coarse_bound: 1 us .. 2^20 us):
 // {"unit":"ns","count":N,"sum_ns":S,"p50_ns":..,"p90_ns":..,"p99_ns":..,

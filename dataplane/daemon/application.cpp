@@ -205,7 +205,7 @@ bool Application::Runtime::build_transports() {
   const config::RegistrarConfig& c = ctx.config;
   enrp_on = c.enrp.enabled;
   const bool want_sctp = c.asap.sctp || enrp_on;
-  kernel::KernelTransportConfig tc;
+  runtime::TransportConfig tc;
   tc.max_message_size = c.asap.max_message_bytes;
   tc.default_remote_udp_port = ctx.sctp_udp.default_remote;
   transport = std::make_unique<kernel::KernelTransport>(loop, router, nullptr, tc);
@@ -429,11 +429,12 @@ bool Application::Runtime::start_operator_side() {
   b.resolution_latency = &resolution_latency;
   if (kernel_lanes) {
     // Each lane's single-writer counters, read with relaxed loads on this (the control) thread.
-    b.poll_lanes = [lanes = kernel_lanes.get()] {
-      std::vector<control::PollLaneStats> stats;
+    b.lanes = [lanes = kernel_lanes.get()] {
+      std::vector<control::LaneStats> stats;
       for (std::size_t i = 0; i < lanes->lane_count(); ++i) {
-        control::PollLaneStats lane;
-        lane.lcore = static_cast<unsigned>(i);  // a kernel lane is named by its index
+        control::LaneStats lane;
+        lane.lane = static_cast<unsigned>(i);
+        lane.backend = "kernel";
         lanes->counters(i).for_each_counter(
             [&lane](const char* name, std::uint64_t value) { lane.counters.emplace_back(name, value); });
         stats.push_back(std::move(lane));
@@ -444,10 +445,12 @@ bool Application::Runtime::start_operator_side() {
 #if POOLREG_HAVE_DPDK
   if (dpdk_backend) {
     // Each lane's single-writer counters, read with relaxed loads on this (the control) thread.
-    b.poll_lanes = [backend = dpdk_backend.get()] {
-      std::vector<control::PollLaneStats> lanes;
+    b.lanes = [backend = dpdk_backend.get()] {
+      std::vector<control::LaneStats> lanes;
       for (std::size_t i = 0; i < backend->lane_count(); ++i) {
-        control::PollLaneStats lane;
+        control::LaneStats lane;
+        lane.lane = static_cast<unsigned>(i);
+        lane.backend = "dpdk";
         lane.lcore = backend->poll_lcore(i);
         backend->counters(i).for_each_counter(
             [&lane](const char* name, std::uint64_t value) { lane.counters.emplace_back(name, value); });

@@ -3,24 +3,24 @@
 #include <cerrno>
 
 #include "dataplane/kernel/sctp_connections.hpp"
-#include "dataplane/kernel/tcp_message_sockets.hpp"
-#include "dataplane/kernel/transport_shared.hpp"
+#include "dataplane/runtime/transport_shared.hpp"
+#include "dataplane/tcp/tcp_message_sockets.hpp"
 
 namespace poolreg::kernel {
 
 
 class KernelTransport::Impl {
  public:
-  Impl(runtime::EventLoop& loop, runtime::MessageHandler& handler, SctpStack* stack, KernelTransportConfig config)
+  Impl(runtime::EventLoop& loop, runtime::MessageHandler& handler, SctpStack* stack, runtime::TransportConfig config)
       : shared{loop, handler, config, stack != nullptr ? &stack->ids() : nullptr}, sctp(shared, stack), tcp(shared) {}
 
-  TransportShared shared;
+  runtime::TransportShared shared;
   SctpConnections sctp;
-  TcpMessageSockets tcp;
+  tcp::TcpMessageSockets tcp;
 };
 
 KernelTransport::KernelTransport(runtime::EventLoop& loop, runtime::MessageHandler& handler, SctpStack* stack,
-                                 KernelTransportConfig config)
+                                 runtime::TransportConfig config)
     : impl_(std::make_unique<Impl>(loop, handler, stack, config)) {}
 
 KernelTransport::~KernelTransport() {

@@ -16,8 +16,9 @@
 //   (max_queued_messages / max_queued_bytes; beyond that the message is dropped and counted,
 //   SendResult::kQueueFull) flushed as SACKs make room. messages_sent counts what was accepted
 //   (kSent and kQueued).
-// - TCP: non-blocking sockets, TCP_NODELAY, one send() per message, framing by the message header
-//   Length (TcpFrameReader, nextgen.md §6.2).
+// - TCP: dataplane/tcp's TcpMessageSockets: non-blocking sockets, TCP_NODELAY, one send() per
+//   message, framing by the message header Length (TcpFrameReader, nextgen.md §6.2). Both halves
+//   share one runtime::TransportShared (ids, counters, the handler, runtime::TransportConfig).
 //
 // Limits worth knowing:
 // - A peer is one address + UDP port (AF_CONN): no SCTP multi-homing. connect_sctp() uses the
@@ -51,26 +52,16 @@
 
 #include "dataplane/runtime/event_loop.hpp"
 #include "dataplane/runtime/message_transport.hpp"
+#include "dataplane/runtime/transport_config.hpp"
 #include "dataplane/kernel/sctp_stack.hpp"
 
 namespace poolreg::kernel {
-
-struct KernelTransportConfig {
-  std::size_t max_message_size = runtime::kMaxMessageSize;         // receive and send limit (TCP framing max)
-  std::size_t max_queued_messages = 16384;                // per connection
-  std::size_t max_queued_bytes = 16u << 20;               // per connection
-  std::uint16_t default_remote_udp_port = runtime::kSctpUdpEncapsulationPort;  // connect_sctp(..., 0)
-  std::size_t messages_per_pass = 256;                    // TCP: per socket per loop pass
-  int tcp_backlog = 1024;
-  TimeNs tcp_connect_timeout = 10 * kNsPerSec;
-  std::uint16_t sctp_streams = 16;                        // outbound streams requested
-};
 
 class KernelTransport final : public runtime::MessageTransport {
  public:
   // stack may be nullptr: then SCTP calls fail (TCP only). loop, handler and stack must outlive
   // the transport.
-  KernelTransport(runtime::EventLoop& loop, runtime::MessageHandler& handler, SctpStack* stack, KernelTransportConfig config = {});
+  KernelTransport(runtime::EventLoop& loop, runtime::MessageHandler& handler, SctpStack* stack, runtime::TransportConfig config = {});
   ~KernelTransport() override;
   KernelTransport(const KernelTransport&) = delete;
   KernelTransport& operator=(const KernelTransport&) = delete;

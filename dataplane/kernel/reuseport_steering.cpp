@@ -9,7 +9,7 @@
 #include <chrono>
 #include <cstring>
 
-#include "dataplane/kernel/socket_address.hpp"
+#include "dataplane/runtime/socket_address.hpp"
 #include "dataplane/runtime/errno_text.hpp"
 #include "dataplane/runtime/steer_lane.hpp"
 
@@ -84,7 +84,7 @@ Expected<void, std::string> verify_reuseport_steering(const std::vector<int>& fd
                                                       std::uint16_t port) {
   const unsigned lanes = static_cast<unsigned>(fds.size());
   if (lanes <= 1) return {};
-  const SocketAddress target = SocketAddress::from(to, port);
+  const runtime::SocketAddress target = runtime::SocketAddress::from(to, port);
   std::vector<bool> seen(lanes, false);
   unsigned covered = 0;
   static constexpr char kMagic[8] = {'p', 'r', 'g', 's', 't', 'e', 'e', 'r'};
@@ -92,15 +92,15 @@ Expected<void, std::string> verify_reuseport_steering(const std::vector<int>& fd
   for (int attempt = 0; attempt < 2048 && covered < lanes; ++attempt) {
     const int c = ::socket(target.family(), SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
     if (c < 0) return unexpected(std::string("probe socket: ") + runtime::errno_text(errno));
-    const SocketAddress local = SocketAddress::from(to, 0);
+    const runtime::SocketAddress local = runtime::SocketAddress::from(to, 0);
     sockaddr_storage bound{};
     socklen_t len = sizeof bound;
     if (::bind(c, local.get(), local.length) != 0 || ::getsockname(c, reinterpret_cast<sockaddr*>(&bound), &len) != 0) {
       const int e = errno;
       ::close(c);
-      return unexpected("probe bind to " + to_string(local.get()) + ": " + runtime::errno_text(e));
+      return unexpected("probe bind to " + runtime::to_string(local.get()) + ": " + runtime::errno_text(e));
     }
-    const std::uint16_t from_port = port_of(reinterpret_cast<sockaddr*>(&bound));
+    const std::uint16_t from_port = runtime::port_of(reinterpret_cast<sockaddr*>(&bound));
     const unsigned expected = runtime::steer_lane(to.data(), !to.is_v4(), from_port, lanes);
     if (seen[expected]) {
       ::close(c);
@@ -113,7 +113,7 @@ Expected<void, std::string> verify_reuseport_steering(const std::vector<int>& fd
     if (::sendto(c, probe, sizeof probe, 0, target.get(), target.length) != static_cast<ssize_t>(sizeof probe)) {
       const int e = errno;
       ::close(c);
-      return unexpected("probe to " + to_string(target.get()) + ": " + runtime::errno_text(e));
+      return unexpected("probe to " + runtime::to_string(target.get()) + ": " + runtime::errno_text(e));
     }
     ::close(c);
     // Wait for it on any socket of the group (others' datagrams that come by are dropped: the

@@ -5,7 +5,7 @@
 
 namespace poolreg::kernel {
 
-SctpConnections::SctpConnections(TransportShared& shared, SctpStack* stack) : shared_(shared) {
+SctpConnections::SctpConnections(runtime::TransportShared& shared, SctpStack* stack) : shared_(shared) {
   if (stack == nullptr) return;
   SctpStack::QueueLimit limit;
   limit.messages = shared_.config.max_queued_messages;

@@ -9,13 +9,13 @@
 #include <unordered_map>
 
 #include "dataplane/kernel/sctp_stack.hpp"
-#include "dataplane/kernel/transport_shared.hpp"
+#include "dataplane/runtime/transport_shared.hpp"
 
 namespace poolreg::kernel {
 
 class SctpConnections final : public SctpStack::Owner {
  public:
-  SctpConnections(TransportShared& shared, SctpStack* stack);
+  SctpConnections(runtime::TransportShared& shared, SctpStack* stack);
   ~SctpConnections() override;  // aborts its associations, stops its listeners, no callbacks
 
   runtime::ListenResult listen(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port);
@@ -39,7 +39,7 @@ class SctpConnections final : public SctpStack::Owner {
   void sctp_activity(ConnectionId id) override;
 
  private:
-  TransportShared& shared_;
+  runtime::TransportShared& shared_;
   SctpStack* stack_ = nullptr;  // nullptr: no SCTP (no stack, or the stack runs on another loop)
   std::unordered_map<ConnectionId, ConnectionPeer> open_;  // what the application sees
 };

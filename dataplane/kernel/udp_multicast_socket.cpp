@@ -9,7 +9,7 @@
 #include <cstring>
 #include <vector>
 
-#include "dataplane/kernel/socket_address.hpp"
+#include "dataplane/runtime/socket_address.hpp"
 
 namespace poolreg::kernel {
 
@@ -79,8 +79,8 @@ Expected<std::unique_ptr<UdpMulticastSocket>, std::string> UdpMulticastSocket::o
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on);
   // Receivers bind the group address itself so unrelated unicast traffic to the port stays out;
   // senders bind an ephemeral port.
-  SocketAddress bind_to = config.receive ? SocketAddress::from(config.group, config.port)
-                                         : (v4 ? SocketAddress::any_v4(0) : SocketAddress::any_v6(0));
+  runtime::SocketAddress bind_to = config.receive ? runtime::SocketAddress::from(config.group, config.port)
+                                         : (v4 ? runtime::SocketAddress::any_v4(0) : runtime::SocketAddress::any_v6(0));
   Expected<void, std::string> configured;
   if (::bind(fd, bind_to.get(), bind_to.length) != 0)
     configured = fail("bind");
@@ -94,7 +94,7 @@ Expected<std::unique_ptr<UdpMulticastSocket>, std::string> UdpMulticastSocket::o
   sockaddr_storage local{};
   socklen_t len = sizeof local;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
-  s->local_port_ = port_of(reinterpret_cast<sockaddr*>(&local));
+  s->local_port_ = runtime::port_of(reinterpret_cast<sockaddr*>(&local));
   if (s->on_receive_) {  // also send-only sockets: they receive unicast replies on their port
     UdpMulticastSocket* raw = s.get();
     if (!loop.add_fd(fd, EPOLLIN, [raw](std::uint32_t) { raw->on_readable(); })) return fail("epoll");
@@ -116,7 +116,7 @@ bool UdpMulticastSocket::send(std::span<const std::uint8_t> datagram) {
 }
 
 bool UdpMulticastSocket::send_to(const IpAddress& address, std::uint16_t port, std::span<const std::uint8_t> datagram) {
-  SocketAddress to = SocketAddress::from(address, port);
+  runtime::SocketAddress to = runtime::SocketAddress::from(address, port);
   ssize_t n = ::sendto(fd_, datagram.data(), datagram.size(), MSG_NOSIGNAL, to.get(), to.length);
   if (n != static_cast<ssize_t>(datagram.size())) {
     ++send_errors_;
@@ -135,12 +135,12 @@ void UdpMulticastSocket::on_readable() {
     ssize_t n = ::recvfrom(fd_, buffer.data(), buffer.size(), MSG_TRUNC, reinterpret_cast<sockaddr*>(&from), &len);
     if (n < 0) return;
     if (static_cast<std::size_t>(n) > buffer.size()) continue;  // truncated: not a whole message
-    auto ip = ip_of(reinterpret_cast<sockaddr*>(&from));
+    auto ip = runtime::ip_of(reinterpret_cast<sockaddr*>(&from));
     if (!ip) continue;
     ++received_;
     if (on_receive_) {
       on_receive_(std::span<const std::uint8_t>(buffer.data(), static_cast<std::size_t>(n)), *ip,
-                  port_of(reinterpret_cast<sockaddr*>(&from)));
+                  runtime::port_of(reinterpret_cast<sockaddr*>(&from)));
     }
   }
 }

@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "dataplane/kernel/socket_address.hpp"
+#include "dataplane/runtime/socket_address.hpp"
 #include "dataplane/runtime/errno_text.hpp"
 
 namespace poolreg::kernel {
@@ -44,10 +44,10 @@ socklen_t fill_destination(sockaddr_storage& out, const sctp::SctpPeer& to, bool
 Expected<std::unique_ptr<UdpPacketSource>, std::string> UdpPacketSource::open(const std::optional<IpAddress>& address,
                                                                               std::uint16_t port,
                                                                               KernelLaneCounters& counters) {
-  SocketAddress bind_to = address ? SocketAddress::from(*address, port) : SocketAddress::any_v6(port);
+  runtime::SocketAddress bind_to = address ? runtime::SocketAddress::from(*address, port) : runtime::SocketAddress::any_v6(port);
   int fd = ::socket(bind_to.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
   if (fd < 0 && !address) {  // no IPv6 on this host
-    bind_to = SocketAddress::any_v4(port);
+    bind_to = runtime::SocketAddress::any_v4(port);
     fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
   }
   if (fd < 0) return unexpected(std::string("UDP socket: ") + runtime::errno_text(errno));
@@ -61,22 +61,22 @@ Expected<std::unique_ptr<UdpPacketSource>, std::string> UdpPacketSource::open(co
   if (::bind(fd, bind_to.get(), bind_to.length) != 0) {
     const int e = errno;
     ::close(fd);
-    return unexpected("UDP bind to " + to_string(bind_to.get()) + ": " + runtime::errno_text(e));
+    return unexpected("UDP bind to " + runtime::to_string(bind_to.get()) + ": " + runtime::errno_text(e));
   }
   sockaddr_storage local{};
   socklen_t len = sizeof local;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
   return std::unique_ptr<UdpPacketSource>(new UdpPacketSource(
-      fd, port_of(reinterpret_cast<sockaddr*>(&local)), bind_to.family() == AF_INET6, counters));
+      fd, runtime::port_of(reinterpret_cast<sockaddr*>(&local)), bind_to.family() == AF_INET6, counters));
 }
 
 Expected<void, std::string> UdpPacketSource::check_port_free(const std::optional<IpAddress>& address,
                                                              std::uint16_t port) {
   if (port == 0) return {};
-  SocketAddress probe = address ? SocketAddress::from(*address, port) : SocketAddress::any_v6(port);
+  runtime::SocketAddress probe = address ? runtime::SocketAddress::from(*address, port) : runtime::SocketAddress::any_v6(port);
   int fd = ::socket(probe.family(), SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
   if (fd < 0 && !address) {
-    probe = SocketAddress::any_v4(port);
+    probe = runtime::SocketAddress::any_v4(port);
     fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
   }
   if (fd < 0) return unexpected(std::string("UDP socket: ") + runtime::errno_text(errno));
@@ -85,7 +85,7 @@ Expected<void, std::string> UdpPacketSource::check_port_free(const std::optional
   const bool free = ::bind(fd, probe.get(), probe.length) == 0;
   const int e = errno;
   ::close(fd);
-  if (!free) return unexpected("UDP port " + std::to_string(port) + " (" + to_string(probe.get()) + "): " + runtime::errno_text(e));
+  if (!free) return unexpected("UDP port " + std::to_string(port) + " (" + runtime::to_string(probe.get()) + "): " + runtime::errno_text(e));
   return {};
 }
 

@@ -93,7 +93,7 @@ measure() {
   after_lane=$(thread_ticks "$pid" '^lane')
   after_all=$(thread_ticks "$pid" '.')
   if [ "$lanes" -gt 0 ]; then
-    steered=$("$B/cli/poolctl/poolctl" -s "$ctl" --json stats 2>/dev/null | jq -r '[.dpdk.poll_lcores // .result.dpdk.poll_lcores
+    steered=$("$B/cli/poolctl/poolctl" -s "$ctl" --json stats 2>/dev/null | jq -r '[.lanes // .result.lanes
       | .[]] | (map(.sctp_steered_out) | add) as $out | (map(.rx_packets) | add) as $rx
       | if $rx > 0 then ($out * 1000 / $rx | floor) / 10 else "-" end' 2>/dev/null || echo -)
   fi

@@ -78,7 +78,7 @@ TEST_F(KernelLanes, EachLaneAnswersTheResolutionsOfItsPeers) {
   // PU steered to it, none went to the control thread.
   const nlohmann::json stats = control_request(daemon.control_socket_path(), "stats");
   ASSERT_TRUE(stats.value("ok", false)) << stats.dump();
-  const nlohmann::json& lanes = stats["result"]["dpdk"]["poll_lcores"];
+  const nlohmann::json& lanes = stats["result"]["lanes"];
   ASSERT_EQ(lanes.size(), 2u) << stats.dump();
   // With the cBPF program attached (the default where the kernel takes it) every datagram
   // arrived on its owner's socket: nothing was handed between the lanes.
@@ -86,12 +86,16 @@ TEST_F(KernelLanes, EachLaneAnswersTheResolutionsOfItsPeers) {
   std::uint64_t answered = 0;
   for (unsigned lane = 0; lane < 2; ++lane) {
     const nlohmann::json& l = lanes[lane];
-    EXPECT_EQ(l.value("lcore", 99u), lane);
+    EXPECT_EQ(l.value("lane", 99u), lane);
+    EXPECT_EQ(l.value("backend", ""), "kernel");
+    EXPECT_FALSE(l.contains("lcore")) << l.dump();  // kernel lanes run on threads, not lcores
     EXPECT_GE(l.value("resolutions_answered", 0), 1) << l.dump();
     EXPECT_EQ(l.value("resolutions_forwarded", -1), 0) << l.dump();
     EXPECT_GT(l.value("sctp_packets_in", 0), 0) << l.dump();
     EXPECT_EQ(l.value("drop_steer_full", -1), 0) << l.dump();
-    if (kernel_steering) EXPECT_EQ(l.value("sctp_steered_out", -1), 0) << l.dump();
+    if (kernel_steering) {
+      EXPECT_EQ(l.value("sctp_steered_out", -1), 0) << l.dump();
+    }
     answered += l.value("resolutions_answered", 0);
   }
   // The PE's registrations went through the control thread (the asap counters are AsapServer's).

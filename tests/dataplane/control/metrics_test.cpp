@@ -81,7 +81,8 @@ TEST(RegistrarMetricsTest, ExpositionPassesPromtoolAndHasTheFamilies) {
   transport.bytes_received = 1234;
   StatsSources s = stats_sources(b);
   s.transport = transport;
-  s.poll_lanes = {{1, {{"rx_packets", 10}, {"resolutions_answered", 7}}}, {2, {{"rx_packets", 20}, {"resolutions_answered", 5}}}};
+  s.lanes = {{0, "dpdk", 1, {{"rx_packets", 10}, {"resolutions_answered", 7}, {"dropped_total", 3}}},
+             {1, "dpdk", 2, {{"rx_packets", 20}, {"resolutions_answered", 5}, {"dropped_total", 4}}}};
   const std::string text = registrar_metrics_text(b.status, reg.clock.now(), s);
   for (const char* needle :
        {"# TYPE poolreg_registrations_total counter", "# TYPE poolreg_reregistrations_total counter",
@@ -91,9 +92,11 @@ TEST(RegistrarMetricsTest, ExpositionPassesPromtoolAndHasTheFamilies) {
         "poolreg_sync_bytes_total{direction=\"sent\"}", "# TYPE poolreg_resolution_latency_seconds histogram",
         "poolreg_resolution_latency_seconds_count 5", "poolreg_transport_bytes_received_total 1234",
         "poolreg_info{registrar_id=\"0x10000001\",mode=\"rfc\",version=\"test\"} 1",
-        "# TYPE poolreg_dpdk_rx_packets_total counter", "poolreg_dpdk_rx_packets_total{lcore=\"2\"} 20",
-        "poolreg_dpdk_resolutions_answered_total{lcore=\"1\"} 7"})
+        "# TYPE poolreg_lane_rx_packets_total counter", "poolreg_lane_rx_packets_total{lane=\"1\"} 20",
+        "poolreg_lane_resolutions_answered_total{lane=\"0\"} 7", "poolreg_lane_dropped_total{lane=\"1\"} 4",
+        "# TYPE poolreg_lane_info gauge", "poolreg_lane_info{lane=\"1\",backend=\"dpdk\",lcore=\"2\"} 1"})
     EXPECT_NE(text.find(needle), std::string::npos) << needle;
+  EXPECT_EQ(text.find("_total_total"), std::string::npos) << "a *_total counter got a second suffix";
   auto [rc, output] = promtool_check(text);
   EXPECT_EQ(rc, 0) << output;
   EXPECT_EQ(output.find("should"), std::string::npos) << "lint warnings: " << output;

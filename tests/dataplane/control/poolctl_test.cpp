@@ -220,21 +220,24 @@ TEST(PoolctlNoDaemonTest, MessagesNameTheCause) {
             std::string::npos);
 }
 
-TEST(PoolctlRenderTest, StatsShowEveryDpdkPollLcore) {
+TEST(PoolctlRenderTest, StatsShowEveryLane) {
   const json stats = {{"handlespace", {{"pes", 3}}},
                       {"asap", {{"resolutions", 2}}},
                       {"enrp", nullptr},
                       {"transport", nullptr},
                       {"resolution_latency", nullptr},
-                      {"dpdk", {{"poll_lcores", json::array({{{"lcore", 1}, {"resolutions_answered", 40}},
-                                                             {{"lcore", 2}, {"resolutions_answered", 17}}})}}}};
+                      {"lanes", json::array({{{"lane", 0}, {"backend", "dpdk"}, {"lcore", 1}, {"resolutions_answered", 40}},
+                                             {{"lane", 1}, {"backend", "dpdk"}, {"lcore", 2}, {"resolutions_answered", 17}}})}};
   const std::string text = render_stats(stats);
-  const std::size_t one = text.find("dpdk poll lcore 1:"), two = text.find("dpdk poll lcore 2:");
+  const std::size_t one = text.find("lane 0 (dpdk lcore 1):"), two = text.find("lane 1 (dpdk lcore 2):");
   ASSERT_NE(one, std::string::npos) << text;
   ASSERT_NE(two, std::string::npos) << text;
   EXPECT_NE(text.find("40", one), std::string::npos);
   EXPECT_NE(text.find("17", two), std::string::npos);
-  EXPECT_EQ(render_stats(json{{"dpdk", nullptr}}).find("dpdk"), std::string::npos);
+  EXPECT_EQ(text.find("backend"), std::string::npos) << text;  // in the title, not a counter row
+  EXPECT_EQ(render_stats(json{{"lanes", nullptr}}).find("lane"), std::string::npos);
+  const std::string kernel = render_stats(json{{"lanes", json::array({{{"lane", 0}, {"backend", "kernel"}, {"rx_packets", 5}}})}});
+  EXPECT_NE(kernel.find("lane 0 (kernel):"), std::string::npos) << kernel;
 }
 
 TEST(PoolctlRenderTest, MissingMembersNeverCrash) {

@@ -162,23 +162,27 @@ TEST_F(RegistrarCommandsTest, StatusStatsPeersTakeoverAudit) {
   EXPECT_EQ(r["peers"], 1);
 }
 
-// DPDK poll lcores: their counters under stats.dpdk, and the resolutions they answered in the
-// status summary (they never reach AsapServer). Without the hook: dpdk null, summary unchanged.
-TEST_F(RegistrarCommandsTest, PollLaneCountersInStatsAndStatus) {
+// SCTP lanes (kernel lanes or DPDK poll lcores): their counters under stats.lanes with the
+// backend, and the resolutions they answered in the status summary (they never reach
+// AsapServer). Without the hook: lanes null, summary unchanged.
+TEST_F(RegistrarCommandsTest, LaneCountersInStatsAndStatus) {
   const std::uint64_t asap_only = ok("status")["summary"]["resolutions"].get<std::uint64_t>();
-  EXPECT_TRUE(ok("stats")["dpdk"].is_null());
+  EXPECT_TRUE(ok("stats")["lanes"].is_null());
   RegistrarBindings b = bindings;
-  b.poll_lanes = [] {
-    return std::vector<PollLaneStats>{{1, {{"rx_packets", 10}, {"resolutions_answered", 7}}},
-                                      {2, {{"rx_packets", 20}, {"resolutions_answered", 5}}}};
+  b.lanes = [] {
+    return std::vector<LaneStats>{{0, "dpdk", 1, {{"rx_packets", 10}, {"resolutions_answered", 7}}},
+                                  {1, "dpdk", 2, {{"rx_packets", 20}, {"resolutions_answered", 5}}}};
   };
   CommandRegistry r;
   register_registrar_commands(r, b);
   const json stats = r.dispatch({{"cmd", "stats"}})["result"];
-  ASSERT_EQ(stats["dpdk"]["poll_lcores"].size(), 2u) << stats.dump();
-  EXPECT_EQ(stats["dpdk"]["poll_lcores"][0]["lcore"], 1);
-  EXPECT_EQ(stats["dpdk"]["poll_lcores"][1]["rx_packets"], 20);
-  EXPECT_EQ(stats["dpdk"]["poll_lcores"][1]["resolutions_answered"], 5);
+  ASSERT_EQ(stats["lanes"].size(), 2u) << stats.dump();
+  EXPECT_EQ(stats["lanes"][0]["lane"], 0);
+  EXPECT_EQ(stats["lanes"][0]["backend"], "dpdk");
+  EXPECT_EQ(stats["lanes"][0]["lcore"], 1);
+  EXPECT_EQ(stats["lanes"][1]["rx_packets"], 20);
+  EXPECT_EQ(stats["lanes"][1]["resolutions_answered"], 5);
+  EXPECT_FALSE(stats.contains("dpdk")) << stats.dump();
   EXPECT_EQ(r.dispatch({{"cmd", "status"}})["result"]["summary"]["resolutions"], asap_only + 12);
 }
 

@@ -457,9 +457,12 @@ TEST_F(DpdkDaemon, TwoPollLcoresEachServeTheirOwnAssociations) {
   // The operator sees the lanes in poolctl stats, and their resolutions in the status summary.
   const nlohmann::json stats = control_request(control_socket, "stats");
   ASSERT_TRUE(stats.value("ok", false)) << stats.dump();
-  const nlohmann::json& lanes = stats["result"]["dpdk"]["poll_lcores"];
+  const nlohmann::json& lanes = stats["result"]["lanes"];
   ASSERT_EQ(lanes.size(), 2u) << stats.dump();
+  EXPECT_EQ(lanes[0]["lane"], 0);
+  EXPECT_EQ(lanes[0]["backend"], "dpdk");
   EXPECT_EQ(lanes[0]["lcore"], 1);
+  EXPECT_EQ(lanes[1]["lane"], 1);
   EXPECT_EQ(lanes[1]["lcore"], 2);
   EXPECT_EQ(lanes[0].value("resolutions_answered", 0) + lanes[1].value("resolutions_answered", 0), answered_on_lanes);
   const nlohmann::json status = control_request(control_socket, "status");

@@ -33,7 +33,7 @@
 
 #include "dataplane/kernel/kernel_transport.hpp"
 #include "dataplane/kernel/sctp_stack.hpp"
-#include "dataplane/kernel/socket_address.hpp"
+#include "dataplane/runtime/socket_address.hpp"
 #include "registrar/common/connection.hpp"
 
 using namespace poolreg;
@@ -86,7 +86,7 @@ int send_foreign_ppids(std::uint16_t udp_port, std::uint16_t sctp_port) {
   encaps.sue_address.ss_family = AF_INET;
   encaps.sue_port = htons(udp_port);
   if (usrsctp_setsockopt(raw, IPPROTO_SCTP, SCTP_REMOTE_UDP_ENCAPS_PORT, &encaps, sizeof encaps) != 0) return 1;
-  SocketAddress to = SocketAddress::from(IpAddress::v4({127, 0, 0, 1}), sctp_port);
+  runtime::SocketAddress to = runtime::SocketAddress::from(IpAddress::v4({127, 0, 0, 1}), sctp_port);
   if (usrsctp_connect(raw, to.get(), to.length) != 0) return 1;  // blocking; usrsctp's threads do the handshake
   auto send_ppid = [&](std::uint32_t ppid) {
     const std::uint8_t m[8] = {0x01, 0, 0, 8, 0, 0, 0, 0};

@@ -17,19 +17,19 @@
 
 #include "dataplane/kernel/kernel_transport.hpp"
 #include "dataplane/kernel/sctp_stack.hpp"
-#include "dataplane/kernel/socket_address.hpp"
-#include "tests/dataplane/kernel/recording_handler.hpp"
+#include "dataplane/runtime/socket_address.hpp"
+#include "tests/dataplane/runtime/recording_handler.hpp"
 #include "tests/dataplane/kernel/transport_checks.hpp"
 
 namespace poolreg::kernel {
 namespace {
 
-using testing::expect_close_flushes_queue;
-using testing::make_message;
-using testing::RecordingHandler;
-using testing::run_for;
-using testing::run_until;
-using testing::seq_of;
+using kernel::testing::expect_close_flushes_queue;
+using runtime::testing::make_message;
+using runtime::testing::RecordingHandler;
+using runtime::testing::run_for;
+using runtime::testing::run_until;
+using runtime::testing::seq_of;
 
 const IpAddress kLoopback = IpAddress::v4({127, 0, 0, 1});
 
@@ -304,7 +304,7 @@ TEST_F(SctpTransportTest, CloseSendsQueuedMessagesBeforeEnding) {
 // Bounded queues: when the association's send buffer is full, messages wait in a bounded FIFO;
 // beyond its limit they are dropped and counted; what was accepted arrives complete and in order.
 TEST_F(SctpTransportTest, FullSendBufferQueuesThenDropsAndFlushesInOrder) {
-  KernelTransportConfig config;
+  runtime::TransportConfig config;
   config.max_queued_messages = 4;
   RecordingHandler h;
   KernelTransport sender(loop, h, StackEnvironment::stack.get(), config);
@@ -387,7 +387,7 @@ std::optional<IpAddress> second_host_address() {
   if (::getifaddrs(&list) != 0) return std::nullopt;
   for (ifaddrs* i = list; i != nullptr && !second; i = i->ifa_next) {
     if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
-    auto ip = ip_of(i->ifa_addr);
+    auto ip = runtime::ip_of(i->ifa_addr);
     if (ip && !ip->is_loopback()) second = ip;
   }
   ::freeifaddrs(list);

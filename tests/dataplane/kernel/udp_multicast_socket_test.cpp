@@ -7,14 +7,14 @@
 
 #include <random>
 
-#include "tests/dataplane/kernel/recording_handler.hpp"
+#include "tests/dataplane/runtime/recording_handler.hpp"
 
 namespace poolreg::kernel {
 namespace {
 
-using testing::make_message;
-using testing::run_for;
-using testing::run_until;
+using runtime::testing::make_message;
+using runtime::testing::run_for;
+using runtime::testing::run_until;
 
 const IpAddress kLoopback = IpAddress::v4({127, 0, 0, 1});
 

@@ -13,14 +13,14 @@
 
 #include "dataplane/runtime/combined_transport.hpp"
 #include "dataplane/runtime/lane_event_sink.hpp"
-#include "tests/dataplane/kernel/recording_handler.hpp"
+#include "tests/dataplane/runtime/recording_handler.hpp"
 
 namespace poolreg::runtime {
 namespace {
 
-using kernel::testing::RecordingHandler;
-using kernel::testing::run_for;
-using kernel::testing::run_until;
+using testing::RecordingHandler;
+using testing::run_for;
+using testing::run_until;
 using namespace std::chrono_literals;
 
 class LaneTransportTest : public ::testing::Test {

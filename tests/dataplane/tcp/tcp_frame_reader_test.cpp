@@ -1,6 +1,6 @@
 // TcpFrameReader: framing of ASAP/ENRP over TCP by the header Length (nextgen.md §6.2), driven by
 // a fake byte source (no sockets).
-#include "dataplane/kernel/tcp_frame_reader.hpp"
+#include "dataplane/tcp/tcp_frame_reader.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,12 +8,12 @@
 #include <cstring>
 #include <deque>
 
-#include "tests/dataplane/kernel/recording_handler.hpp"
+#include "tests/dataplane/runtime/recording_handler.hpp"
 
-namespace poolreg::kernel {
+namespace poolreg::tcp {
 namespace {
 
-using testing::make_message;
+using runtime::testing::make_message;
 
 // Hands out a byte stream in scripted chunk sizes; then EAGAIN, or 0 (EOF) when closed.
 class FakeByteSource {
@@ -166,4 +166,4 @@ TEST(TcpFrameReader, MaximumLengthMessageIsAccepted) {
 }
 
 }  // namespace
-}  // namespace poolreg::kernel
+}  // namespace poolreg::tcp

@@ -13,26 +13,26 @@
 #include "dataplane/runtime/event_loop.hpp"
 #include "dataplane/runtime/message_transport.hpp"
 
-namespace poolreg::kernel::testing {
+namespace poolreg::runtime::testing {
 
 struct ReceivedMessage {
   ConnectionId id;
-  runtime::MessageInfo info;
+  MessageInfo info;
   std::vector<std::uint8_t> bytes;
 };
 
-class RecordingHandler : public runtime::MessageHandler {
+class RecordingHandler : public MessageHandler {
  public:
   void on_connected(ConnectionId id, const ConnectionPeer& peer) override {
     connected.push_back(id);
     peers[id] = peer;
     if (on_connected_hook) on_connected_hook(id, peer);
   }
-  void on_message(ConnectionId id, const runtime::MessageInfo& info, std::span<const std::uint8_t> bytes) override {
+  void on_message(ConnectionId id, const MessageInfo& info, std::span<const std::uint8_t> bytes) override {
     messages.push_back(ReceivedMessage{id, info, std::vector<std::uint8_t>(bytes.begin(), bytes.end())});
     if (on_message_hook) on_message_hook(id, info, bytes);
   }
-  void on_closed(ConnectionId id, runtime::CloseReason reason) override {
+  void on_closed(ConnectionId id, CloseReason reason) override {
     closed.emplace_back(id, reason);
     ++closed_count[id];
   }
@@ -40,26 +40,26 @@ class RecordingHandler : public runtime::MessageHandler {
   void on_activity(ConnectionId id) override { activity.push_back(id); }
 
   bool is_closed(ConnectionId id) const { return closed_count.count(id) != 0; }
-  runtime::CloseReason close_reason(ConnectionId id) const {
+  CloseReason close_reason(ConnectionId id) const {
     for (auto& [cid, r] : closed) {
       if (cid == id) return r;
     }
-    return runtime::CloseReason::kShutdown;
+    return CloseReason::kShutdown;
   }
 
   std::vector<ConnectionId> connected;
   std::map<ConnectionId, ConnectionPeer> peers;
   std::vector<ReceivedMessage> messages;
-  std::vector<std::pair<ConnectionId, runtime::CloseReason>> closed;
+  std::vector<std::pair<ConnectionId, CloseReason>> closed;
   std::map<ConnectionId, int> closed_count;
   std::vector<std::pair<ConnectionId, std::uint32_t>> unknown_ppids;
   std::vector<ConnectionId> activity;
   std::function<void(ConnectionId, const ConnectionPeer&)> on_connected_hook;
-  std::function<void(ConnectionId, const runtime::MessageInfo&, std::span<const std::uint8_t>)> on_message_hook;
+  std::function<void(ConnectionId, const MessageInfo&, std::span<const std::uint8_t>)> on_message_hook;
 };
 
 // Runs the loop until pred() or the wall-clock limit; returns pred().
-inline bool run_until(runtime::EventLoop& loop, const std::function<bool()>& pred,
+inline bool run_until(EventLoop& loop, const std::function<bool()>& pred,
                       std::chrono::milliseconds limit = std::chrono::milliseconds(5000)) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (!pred()) {
@@ -70,7 +70,7 @@ inline bool run_until(runtime::EventLoop& loop, const std::function<bool()>& pre
 }
 
 // Runs the loop for a fixed wall-clock time (to check that something does NOT happen).
-inline void run_for(runtime::EventLoop& loop, std::chrono::milliseconds duration) {
+inline void run_for(EventLoop& loop, std::chrono::milliseconds duration) {
   const auto deadline = std::chrono::steady_clock::now() + duration;
   while (std::chrono::steady_clock::now() < deadline) loop.run_once(5);
 }
@@ -96,4 +96,4 @@ inline std::uint32_t seq_of(const std::vector<std::uint8_t>& m) {
   return m.size() < 8 ? 0 : (std::uint32_t{m[4]} << 24) | (std::uint32_t{m[5]} << 16) | (std::uint32_t{m[6]} << 8) | m[7];
 }
 
-}  // namespace poolreg::kernel::testing
+}  // namespace poolreg::runtime::testing

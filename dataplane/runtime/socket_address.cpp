@@ -1,11 +1,11 @@
-#include "dataplane/kernel/socket_address.hpp"
+#include "dataplane/runtime/socket_address.hpp"
 
 #include <arpa/inet.h>
 
 #include <array>
 #include <cstring>
 
-namespace poolreg::kernel {
+namespace poolreg::runtime {
 
 SocketAddress SocketAddress::from(const IpAddress& address, std::uint16_t port) {
   SocketAddress s;
@@ -101,4 +101,4 @@ std::string to_string(const sockaddr* address) {
   return text + ":" + std::to_string(port_of(address));
 }
 
-}  // namespace poolreg::kernel
+}  // namespace poolreg::runtime

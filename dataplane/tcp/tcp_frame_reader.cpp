@@ -1,8 +1,8 @@
-#include "dataplane/kernel/tcp_frame_reader.hpp"
+#include "dataplane/tcp/tcp_frame_reader.hpp"
 
 #include <cstring>
 
-namespace poolreg::kernel {
+namespace poolreg::tcp {
 
 namespace {
 constexpr std::size_t kHeaderSize = 4;
@@ -59,4 +59,4 @@ TcpFrameReader::Status TcpFrameReader::next(std::span<const std::uint8_t>* messa
   return Status::kMessage;
 }
 
-}  // namespace poolreg::kernel
+}  // namespace poolreg::tcp

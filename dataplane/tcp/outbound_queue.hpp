@@ -1,5 +1,5 @@
 // OutboundQueue: the bounded per-connection FIFO of messages that did not fit into the socket.
-// Internal to dataplane/kernel. Loop thread only.
+// Internal to dataplane/tcp (a TCP connection's queue). Loop thread only.
 #pragma once
 
 #include <cstddef>
@@ -10,7 +10,7 @@
 
 #include "dataplane/runtime/message_transport.hpp"
 
-namespace poolreg::kernel {
+namespace poolreg::tcp {
 
 class OutboundQueue {
  public:
@@ -56,4 +56,4 @@ class OutboundQueue {
   std::size_t front_offset_ = 0;
 };
 
-}  // namespace poolreg::kernel
+}  // namespace poolreg::tcp

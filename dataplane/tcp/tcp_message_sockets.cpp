@@ -1,4 +1,4 @@
-#include "dataplane/kernel/tcp_message_sockets.hpp"
+#include "dataplane/tcp/tcp_message_sockets.hpp"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -8,9 +8,9 @@
 #include <cerrno>
 #include <cstring>
 
-#include "dataplane/kernel/socket_address.hpp"
+#include "dataplane/runtime/socket_address.hpp"
 
-namespace poolreg::kernel {
+namespace poolreg::tcp {
 
 namespace {
 
@@ -32,7 +32,7 @@ std::size_t min_length_for(WireProtocol p) {
 
 }  // namespace
 
-TcpMessageSockets::TcpMessageSockets(TransportShared& shared) : shared_(shared) {}
+TcpMessageSockets::TcpMessageSockets(runtime::TransportShared& shared) : shared_(shared) {}
 
 TcpMessageSockets::~TcpMessageSockets() {
   for (auto& [id, c] : connections_) {
@@ -62,17 +62,17 @@ runtime::ListenResult TcpMessageSockets::listen(WireProtocol protocol, std::span
   int error = 0;
   std::uint16_t bound = 0;
   // One socket per address (TCP has no multi-homing); empty = IPv6 any, dual-stack.
-  std::vector<SocketAddress> binds;
+  std::vector<runtime::SocketAddress> binds;
   if (addresses.empty()) {
-    binds.push_back(SocketAddress::any_v6(port));
+    binds.push_back(runtime::SocketAddress::any_v6(port));
   } else {
-    for (const IpAddress& a : addresses) binds.push_back(SocketAddress::from(a, port));
+    for (const IpAddress& a : addresses) binds.push_back(runtime::SocketAddress::from(a, port));
   }
   std::vector<int> opened;
-  for (SocketAddress& sa : binds) {
+  for (runtime::SocketAddress& sa : binds) {
     int fd = open_socket(sa.family(), mptcp);
     if (fd < 0 && addresses.empty()) {
-      sa = SocketAddress::any_v4(port);  // no IPv6 on this host
+      sa = runtime::SocketAddress::any_v4(port);  // no IPv6 on this host
       fd = open_socket(AF_INET, mptcp);
     }
     if (fd < 0) {
@@ -96,7 +96,7 @@ runtime::ListenResult TcpMessageSockets::listen(WireProtocol protocol, std::span
     sockaddr_storage local{};
     socklen_t len = sizeof local;
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
-    bound = port_of(reinterpret_cast<sockaddr*>(&local));
+    bound = runtime::port_of(reinterpret_cast<sockaddr*>(&local));
     opened.push_back(fd);
   }
   if (error != 0) {
@@ -145,8 +145,8 @@ void TcpMessageSockets::on_accept(int listen_fd) {
     if (fd < 0) return;  // EAGAIN, or a transient error (EMFILE...): try again on the next event
     set_nodelay(fd);
     Connection& c = add_connection(fd, protocol, State::kUp, false);
-    if (auto ip = ip_of(reinterpret_cast<sockaddr*>(&peer))) c.peer.addresses.push_back(*ip);
-    c.peer.port = port_of(reinterpret_cast<sockaddr*>(&peer));
+    if (auto ip = runtime::ip_of(reinterpret_cast<sockaddr*>(&peer))) c.peer.addresses.push_back(*ip);
+    c.peer.port = runtime::port_of(reinterpret_cast<sockaddr*>(&peer));
     ++shared_.counters.connections_accepted;
     const ConnectionId id = c.id;
     const ConnectionPeer peer_copy = c.peer;  // the handler may close the connection
@@ -156,7 +156,7 @@ void TcpMessageSockets::on_accept(int listen_fd) {
 }
 
 ConnectionId TcpMessageSockets::connect(WireProtocol protocol, const IpAddress& address, std::uint16_t port, bool mptcp) {
-  SocketAddress sa = SocketAddress::from(address, port);
+  runtime::SocketAddress sa = runtime::SocketAddress::from(address, port);
   int fd = open_socket(sa.family(), mptcp);
   if (fd < 0 || port == 0) {
     if (fd >= 0) ::close(fd);
@@ -433,4 +433,4 @@ void TcpMessageSockets::close_all(runtime::CloseReason reason) {
   listeners_.clear();
 }
 
-}  // namespace poolreg::kernel
+}  // namespace poolreg::tcp

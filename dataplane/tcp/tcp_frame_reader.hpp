@@ -16,7 +16,7 @@
 #include <span>
 #include <vector>
 
-namespace poolreg::kernel {
+namespace poolreg::tcp {
 
 class TcpFrameReader {
  public:
@@ -52,4 +52,4 @@ class TcpFrameReader {
   bool failed_ = false;
 };
 
-}  // namespace poolreg::kernel
+}  // namespace poolreg::tcp

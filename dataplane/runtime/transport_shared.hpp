@@ -1,5 +1,8 @@
-// TransportShared: state the SCTP and TCP halves of KernelTransport share: the loop, the handler,
-// the configuration, the id counter and the counters. Internal to dataplane/kernel.
+// TransportShared: state the halves of one composed MessageTransport share (KernelTransport: its
+// TCP half, tcp::TcpMessageSockets, and its SCTP half, kernel::SctpConnections): the loop, the
+// handler, the configuration, the id counter and the counters. Here so that dataplane/tcp and
+// dataplane/kernel both include it without dataplane/tcp including dataplane/kernel.
+// EventLoop thread only.
 #pragma once
 
 #include <atomic>
@@ -7,19 +10,19 @@
 #include <memory>
 
 #include "dataplane/runtime/event_loop.hpp"
-#include "dataplane/kernel/kernel_transport.hpp"
 #include "dataplane/runtime/message_transport.hpp"
+#include "dataplane/runtime/transport_config.hpp"
 
-namespace poolreg::kernel {
+namespace poolreg::runtime {
 
 struct TransportShared {
-  runtime::EventLoop& loop;
-  runtime::MessageHandler& handler;
-  KernelTransportConfig config;
+  EventLoop& loop;
+  MessageHandler& handler;
+  TransportConfig config;
   // The SctpStack's id counter when there is a stack (SCTP and TCP ids then never collide, also
   // across the transports sharing the stack); else next_id.
   std::atomic<std::uint64_t>* ids = nullptr;
-  runtime::TransportCounters counters{};
+  TransportCounters counters{};
   ConnectionId next_id = 1;
 
   ConnectionId allocate_id() noexcept {
@@ -27,13 +30,13 @@ struct TransportShared {
   }
 
   // Reports a close now (we are inside an event callback).
-  void report_closed(ConnectionId id, runtime::CloseReason reason) {
+  void report_closed(ConnectionId id, CloseReason reason) {
     ++counters.connections_closed;
     handler.on_closed(id, reason);
   }
   // Reports a close on the next loop pass (we are inside an application call such as close()).
   // alive: the transport's liveness token, so a close deferred before the transport died is dropped.
-  void report_closed_later(ConnectionId id, runtime::CloseReason reason);
+  void report_closed_later(ConnectionId id, CloseReason reason);
 
   // loop.defer() that is skipped when the transport died in between.
   void defer_guarded(std::function<void()> fn) {
@@ -46,7 +49,7 @@ struct TransportShared {
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
 };
 
-inline void TransportShared::report_closed_later(ConnectionId id, runtime::CloseReason reason) {
+inline void TransportShared::report_closed_later(ConnectionId id, CloseReason reason) {
   std::weak_ptr<bool> token = alive;
   loop.defer([this, token, id, reason] {
     if (token.expired()) return;
@@ -54,4 +57,4 @@ inline void TransportShared::report_closed_later(ConnectionId id, runtime::Close
   });
 }
 
-}  // namespace poolreg::kernel
+}  // namespace poolreg::runtime

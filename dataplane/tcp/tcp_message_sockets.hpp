@@ -1,6 +1,8 @@
-// TcpMessageSockets: the TCP (and MPTCP) half of KernelTransport: non-blocking listeners and
-// connections on the EventLoop, message framing by TcpFrameReader, bounded send queues.
-// Internal to dataplane/kernel; loop thread only.
+// TcpMessageSockets: ASAP/ENRP over TCP (and MPTCP): non-blocking listeners and connections on
+// the EventLoop, message framing by TcpFrameReader, bounded send queues, the connection model of
+// runtime/message_transport.hpp. The public face of dataplane/tcp; kernel::KernelTransport
+// composes it with its SCTP half through the runtime::TransportShared both halves share (ids,
+// counters, handler). Loop (control) thread only: construct, use and destroy there.
 #pragma once
 
 #include <cstdint>
@@ -8,18 +10,18 @@
 #include <unordered_map>
 #include <vector>
 
-#include "dataplane/kernel/outbound_queue.hpp"
-#include "dataplane/kernel/tcp_frame_reader.hpp"
-#include "dataplane/kernel/transport_shared.hpp"
+#include "dataplane/runtime/transport_shared.hpp"
+#include "dataplane/tcp/outbound_queue.hpp"
+#include "dataplane/tcp/tcp_frame_reader.hpp"
 
-namespace poolreg::kernel {
+namespace poolreg::tcp {
 
 // Linux IPPROTO_MPTCP (not in every libc header).
 inline constexpr int kIpProtoMptcp = 262;
 
 class TcpMessageSockets {
  public:
-  explicit TcpMessageSockets(TransportShared& shared);
+  explicit TcpMessageSockets(runtime::TransportShared& shared);
   ~TcpMessageSockets();  // resets every connection, closes every listener, no callbacks
 
   runtime::ListenResult listen(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port, bool mptcp);
@@ -63,10 +65,10 @@ class TcpMessageSockets {
   void end(ConnectionId id, runtime::CloseReason reason, bool reset);
   void destroy(ConnectionId id, bool reset);
 
-  TransportShared& shared_;
+  runtime::TransportShared& shared_;
   std::unordered_map<int, Listener> listeners_;
   std::unordered_map<ConnectionId, std::unique_ptr<Connection>> connections_;
   std::size_t reported_open_ = 0;
 };
 
-}  // namespace poolreg::kernel
+}  // namespace poolreg::tcp

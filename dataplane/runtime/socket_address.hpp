@@ -1,5 +1,5 @@
 // SocketAddress: conversions between IpAddress + port and struct sockaddr (IPv4 / IPv6).
-// Internal helper of dataplane/kernel; usable by the daemon for logs.
+// Used by the socket code of dataplane/kernel and dataplane/tcp, and by the tools; any thread.
 #pragma once
 
 #include <netinet/in.h>
@@ -11,7 +11,7 @@
 
 #include "registrar/common/ip_address.hpp"
 
-namespace poolreg::kernel {
+namespace poolreg::runtime {
 
 struct SocketAddress {
   sockaddr_storage storage{};
@@ -34,4 +34,4 @@ std::uint16_t port_of(const sockaddr* address);
 socklen_t sockaddr_length(const sockaddr* address);
 std::string to_string(const sockaddr* address);
 
-}  // namespace poolreg::kernel
+}  // namespace poolreg::runtime

@@ -1,5 +1,7 @@
-// KernelTransport over TCP on 127.0.0.1 (nextgen.md §6): framing by the header Length, a connection
-// plays the role of an association, bad Length closes the connection.
+// ASAP/ENRP over TCP on 127.0.0.1 (nextgen.md §6), driven through kernel::KernelTransport without
+// an SCTP stack (the MessageTransport that composes TcpMessageSockets; poolregd's TCP is the same):
+// framing by the header Length, a connection plays the role of an association, bad Length closes
+// the connection.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -8,19 +10,19 @@
 #include <algorithm>
 
 #include "dataplane/kernel/kernel_transport.hpp"
-#include "dataplane/kernel/socket_address.hpp"
-#include "tests/dataplane/kernel/recording_handler.hpp"
+#include "dataplane/runtime/socket_address.hpp"
+#include "tests/dataplane/runtime/recording_handler.hpp"
 #include "tests/dataplane/kernel/transport_checks.hpp"
 
-namespace poolreg::kernel {
+namespace poolreg::tcp {
 namespace {
 
-using testing::expect_close_flushes_queue;
-using testing::make_message;
-using testing::RecordingHandler;
-using testing::run_for;
-using testing::run_until;
-using testing::seq_of;
+using kernel::testing::expect_close_flushes_queue;
+using runtime::testing::make_message;
+using runtime::testing::RecordingHandler;
+using runtime::testing::run_for;
+using runtime::testing::run_until;
+using runtime::testing::seq_of;
 
 const IpAddress kLoopback = IpAddress::v4({127, 0, 0, 1});
 
@@ -28,7 +30,7 @@ class TcpTransportTest : public ::testing::Test {
  protected:
   TcpTransportTest() : server(loop, server_handler, nullptr), client(loop, client_handler, nullptr) {}
 
-  std::uint16_t listen(KernelTransport& t, WireProtocol protocol, bool mptcp = false) {
+  std::uint16_t listen(kernel::KernelTransport& t, WireProtocol protocol, bool mptcp = false) {
     const IpAddress addrs[] = {kLoopback};
     runtime::ListenResult r = t.listen_tcp(protocol, addrs, 0, mptcp);
     EXPECT_TRUE(r) << (r ? "" : r.error().detail);
@@ -50,7 +52,7 @@ class TcpTransportTest : public ::testing::Test {
   // A plain blocking socket connected to the server, for writing arbitrary bytes.
   int raw_connect(std::uint16_t port) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    SocketAddress sa = SocketAddress::from(kLoopback, port);
+    runtime::SocketAddress sa = runtime::SocketAddress::from(kLoopback, port);
     EXPECT_EQ(::connect(fd, sa.get(), sa.length), 0);
     return fd;
   }
@@ -58,8 +60,8 @@ class TcpTransportTest : public ::testing::Test {
   runtime::EventLoop loop;
   RecordingHandler server_handler;
   RecordingHandler client_handler;
-  KernelTransport server;
-  KernelTransport client;
+  kernel::KernelTransport server;
+  kernel::KernelTransport client;
 };
 
 TEST_F(TcpTransportTest, AsapMessagesBothWaysAndPeerInfo) {
@@ -149,11 +151,11 @@ TEST_F(TcpTransportTest, AbortResetsPeer) {
 TEST_F(TcpTransportTest, ConnectToClosedPortFails) {
   // Find a port with nothing listening: bind, read, close.
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  SocketAddress sa = SocketAddress::from(kLoopback, 0);
+  runtime::SocketAddress sa = runtime::SocketAddress::from(kLoopback, 0);
   ASSERT_EQ(::bind(fd, sa.get(), sa.length), 0);
   socklen_t len = sizeof sa.storage;
   ::getsockname(fd, sa.get(), &len);
-  const std::uint16_t port = port_of(sa.get());
+  const std::uint16_t port = runtime::port_of(sa.get());
   ::close(fd);
   ConnectionId id = client.connect_tcp(WireProtocol::kAsap, kLoopback, port);
   ASSERT_NE(id, kNoConnectionId);
@@ -184,7 +186,7 @@ TEST_F(TcpTransportTest, TenThousandMessagesArriveCompleteAndInOrder) {
 // connection ends and the peer sees it closed (not reset).
 TEST_F(TcpTransportTest, CloseSendsQueuedMessagesBeforeEnding) {
   RecordingHandler h;
-  KernelTransport sender(loop, h, nullptr);
+  kernel::KernelTransport sender(loop, h, nullptr);
   const std::uint16_t port = listen(server, WireProtocol::kAsap);
   ConnectionId id = sender.connect_tcp(WireProtocol::kAsap, kLoopback, port);
   ASSERT_TRUE(run_until(loop, [&] { return h.connected.size() == 1 && server_handler.connected.size() == 1; }));
@@ -194,10 +196,10 @@ TEST_F(TcpTransportTest, CloseSendsQueuedMessagesBeforeEnding) {
 // Bounded queues: a peer that does not read fills the socket, then the FIFO, then sends are
 // dropped (counted); a partly written message is always completed so the stream stays framed.
 TEST_F(TcpTransportTest, FullSocketQueuesThenDropsAndFlushesInOrder) {
-  KernelTransportConfig config;
+  runtime::TransportConfig config;
   config.max_queued_messages = 8;
   RecordingHandler h;
-  KernelTransport sender(loop, h, nullptr, config);
+  kernel::KernelTransport sender(loop, h, nullptr, config);
   const std::uint16_t port = listen(server, WireProtocol::kAsap);
   ConnectionId id = sender.connect_tcp(WireProtocol::kAsap, kLoopback, port);
   ASSERT_TRUE(run_until(loop, [&] { return h.connected.size() == 1 && server_handler.connected.size() == 1; }));
@@ -264,10 +266,10 @@ TEST_F(TcpTransportTest, EnrpMinimumLengthIs12) {
 }
 
 TEST_F(TcpTransportTest, ConfiguredMaximumIsEnforced) {
-  KernelTransportConfig config;
+  runtime::TransportConfig config;
   config.max_message_size = 64;
   RecordingHandler h;
-  KernelTransport small(loop, h, nullptr, config);
+  kernel::KernelTransport small(loop, h, nullptr, config);
   const std::uint16_t port = listen(small, WireProtocol::kAsap);
   int fd = raw_connect(port);
   ASSERT_TRUE(run_until(loop, [&] { return h.connected.size() == 1; }));
@@ -339,4 +341,4 @@ TEST_F(TcpTransportTest, CloseAllReportsShutdownForEveryConnection) {
 }
 
 }  // namespace
-}  // namespace poolreg::kernel
+}  // namespace poolreg::tcp
