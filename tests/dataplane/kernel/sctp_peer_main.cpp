@@ -182,7 +182,7 @@ int multihomed(std::uint16_t udp_port, std::uint16_t sctp_port, const std::vecto
   encaps.sue_port = htons(udp_port);
   if (usrsctp_setsockopt(so, IPPROTO_SCTP, SCTP_REMOTE_UDP_ENCAPS_PORT, &encaps, sizeof encaps) != 0)
     return 1;
-  SocketAddress to = SocketAddress::from(IpAddress::v4({127, 0, 0, 1}), sctp_port);
+  runtime::SocketAddress to = runtime::SocketAddress::from(IpAddress::v4({127, 0, 0, 1}), sctp_port);
   if (usrsctp_connect(so, to.get(), to.length) != 0)
     return 1;  // blocking; usrsctp's threads do the handshake
   std::printf("UP %u\n", local_port);
