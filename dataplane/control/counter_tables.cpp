@@ -11,6 +11,7 @@ void for_each_enrp_counter(const enrp::EnrpCounters& c, CounterVisitor visit) {
   visit("updates_received", c.updates_received);
   visit("updates_applied", c.updates_applied);
   visit("updates_ignored", c.updates_ignored);
+  visit("updates_refused_owned_live", c.updates_refused_owned_live);
   visit("takeover_suggestions_sent", c.takeover_suggestions_sent);
   visit("takeover_suggestions_accepted", c.takeover_suggestions_accepted);
   visit("sync_requests_sent", c.sync_requests_sent);
@@ -25,6 +26,8 @@ void for_each_enrp_counter(const enrp::EnrpCounters& c, CounterVisitor visit) {
   visit("sync_completed", c.sync_completed);
   visit("sync_timeouts", c.sync_timeouts);
   visit("sync_pes_purged", c.sync_pes_purged);
+  visit("sync_responses_unsolicited", c.sync_responses_unsolicited);
+  visit("sync_pes_refused_owned_live", c.sync_pes_refused_owned_live);
   visit("audits", c.audits);
   visit("audit_mismatches", c.audit_mismatches);
   visit("takeovers_started", c.takeovers_started);
@@ -40,6 +43,7 @@ void for_each_enrp_counter(const enrp::EnrpCounters& c, CounterVisitor visit) {
   visit("decode_failures", c.decode_failures);
   visit("rejected_unknown_peer", c.rejected_unknown_peer);
   visit("rejected_not_owner", c.rejected_not_owner);
+  visit("rejected_identity_mismatch", c.rejected_identity_mismatch);
   visit("own_id_ignored", c.own_id_ignored);
   visit("send_failures", c.send_failures);
   visit("pes_expired", c.pes_expired);

@@ -41,6 +41,9 @@ namespace {
 
 constexpr TimeNs kMaxLoopWait = 100 * kNsPerMs;
 constexpr TimeNs kReclaimPeriod = 100 * kNsPerMs;
+// At most one log line per this period for ENRP messages dropped as impostors: an attacker
+// repeating them must not flood the log (the counter has the full number).
+constexpr TimeNs kIdentityLogPeriod = 10 * kNsPerSec;
 constexpr TimeNs kShutdownFlush = 1500 * kNsPerMs;
 constexpr TimeNs kFeedbackDrainPeriod = 10 * kNsPerMs;
 
@@ -165,9 +168,11 @@ struct Application::Runtime {
   TimeNs next_enrp_watch = 0;
   bool enrp_startup_logged = false;
   // Operator log of ENRP events (the protocol logic does not log): peer states by endpoint,
-  // takeovers won.
+  // takeovers won, messages dropped as impostors (rate-limited).
   std::map<std::string, enrp::PeerState> peer_states;
   std::uint64_t takeovers_won = 0;
+  std::uint64_t identity_mismatches_logged = 0;
+  TimeNs next_identity_log = 0;
   void watch_enrp();
   std::optional<int> stop_signal;
 };
@@ -565,6 +570,21 @@ void Application::Runtime::watch_enrp() {
              p.endpoint.port, enrp::peer_state_name(p.state), p.pe_count);
   }
   const auto& c = enrp->counters();
+  const TimeNs now = loop.now();
+  if (c.rejected_identity_mismatch != identity_mismatches_logged && now >= next_identity_log) {
+    const auto& m = enrp->last_identity_mismatch();
+    const std::uint64_t fresh = c.rejected_identity_mismatch - identity_mismatches_logged;
+    identity_mismatches_logged = c.rejected_identity_mismatch;
+    next_identity_log = now + kIdentityLogPeriod;
+    if (m) {
+      log.warn("ENRP: {} message(s) dropped whose sender ID does not fit their origin; latest claims {} from {} "
+               "over {}{}",
+               fresh, format_registrar_id(ctx.config.registrar.mode, m->claimed),
+               m->source.to_string(), m->multicast ? "multicast" : (m->kind == TransportProtocol::kTcp ? "TCP" : "SCTP"),
+               m->origin_id != 0 ? " (a connection of " + format_registrar_id(ctx.config.registrar.mode, m->origin_id) + ")"
+                                 : std::string());
+    }
+  }
   if (c.takeovers_won != takeovers_won) {
     takeovers_won = c.takeovers_won;
     log.info("ENRP takeover finished: {} takeovers won, {} PEs taken over so far", c.takeovers_won,

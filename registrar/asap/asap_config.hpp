@@ -37,7 +37,8 @@ struct AsapConfig {
   TimeNs timer_tick = 10 * kNsPerMs;
   std::size_t timer_slots = 4096;
 
-  // Endpoint Unreachable reports before a PE is removed (MAX-BAD-PE-REPORT).
+  // Endpoint Unreachable reports before a PE is removed (MAX-BAD-PE-REPORT), one per reporting
+  // source address; a PE owned here over a live association is probed first (keepalive_timeout).
   std::uint32_t max_bad_pe_reports = 3;
 
   // Handle resolution: default answer size (no HRO or HRO 0) and cap (HRO 0xFFFFFFFF).

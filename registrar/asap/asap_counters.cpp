@@ -39,6 +39,10 @@ void AsapCounters::for_each(FunctionRef<void(std::string_view, std::uint64_t)> v
   visit("unreachable_reports", unreachable_reports);
   visit("unreachable_unknown_pe", unreachable_unknown_pe);
   visit("unreachable_rate_limited", unreachable_rate_limited);
+  visit("unreachable_repeated_reporter", unreachable_repeated_reporter);
+  visit("unreachable_probes", unreachable_probes);
+  visit("unreachable_probes_kept", unreachable_probes_kept);
+  visit("unreachable_probes_removed", unreachable_probes_removed);
   visit("removed_by_deregistration", removed_by_deregistration);
   visit("removed_by_keepalive_timeout", removed_by_keepalive_timeout);
   visit("removed_by_association_loss", removed_by_association_loss);

@@ -49,11 +49,17 @@ struct AsapCounters {
   std::uint64_t unreachable_reports = 0;
   std::uint64_t unreachable_unknown_pe = 0;
   std::uint64_t unreachable_rate_limited = 0;
+  std::uint64_t unreachable_repeated_reporter = 0;  // same source address again: not counted
+  // MAX-BAD-PE-REPORT reached for a PE registered here over a live association: probed with a
+  // keep-alive instead of removed; kept when it answered, removed when it did not.
+  std::uint64_t unreachable_probes = 0;
+  std::uint64_t unreachable_probes_kept = 0;
+  std::uint64_t unreachable_probes_removed = 0;
   // PE removals by reason (every removal this server made)
   std::uint64_t removed_by_deregistration = 0;
   std::uint64_t removed_by_keepalive_timeout = 0;
   std::uint64_t removed_by_association_loss = 0;
-  std::uint64_t removed_by_unreachable_reports = 0;
+  std::uint64_t removed_by_unreachable_reports = 0;  // at the threshold, or after a failed probe
   std::uint64_t removed_by_operator = 0;
   // Associations
   std::uint64_t associations_up = 0;

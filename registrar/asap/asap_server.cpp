@@ -14,6 +14,9 @@ namespace {
 using wire::AsapType;
 using wire::ByteSink;
 
+// PEs whose unreachable reporters are remembered at once (UnreachableReporters bound).
+constexpr std::size_t kMaxReportedPes = 65536;
+
 constexpr std::uint8_t type_code(AsapType t) noexcept { return static_cast<std::uint8_t>(t); }
 
 std::size_t cause_slot(ErrorCause cause) noexcept {
@@ -49,6 +52,7 @@ AsapServer::AsapServer(const AsapConfig& config, handlespace::Handlespace& handl
       enrp_(enrp),
       timers_(config.timer_tick, config.timer_slots, clock.now()),
       answerer_(config),
+      reporters_(config.max_bad_pe_reports, kMaxReportedPes),
       tx_(std::max<std::size_t>(config.max_message, 64) + 4) {
   config_.max_message = std::min<std::size_t>(config_.max_message, 65535);
 }
@@ -310,6 +314,7 @@ void AsapServer::track_owned(const PoolHandle& handle, PoolElementId id, Connect
   detach(e);
   e.association = c;
   e.state = MonitorState::kIdle;
+  e.unreachable_probe = false;  // a (re-)registration answers any probe
   if (Association* a = associations_.find(c)) {
     ++a->monitor_refs;
     ++a->registered_pes;
@@ -332,6 +337,7 @@ void AsapServer::release_monitor(OwnedPeTable::Index index) {
 }
 
 void AsapServer::forget_removed(const handlespace::RemovedPe& removed) {
+  reporters_.forget(removed.handle, removed.pe.id);
   const OwnedPeTable::Index idx = owned_.find(removed.handle, removed.pe.id);
   if (idx != OwnedPeTable::kNotFound) release_monitor(idx);
   if (enrp_ != nullptr && removed.pe.home_registrar == config_.registrar_id)
@@ -416,16 +422,54 @@ void AsapServer::handle_unreachable(ConnectionId /*c*/, Association& a, const wi
     return;
   }
   ++counters_.unreachable_reports;
+  if (!hs_.lookup(m.pool_handle, m.pe_id, [](const handlespace::PoolElementView&) {})) {
+    ++counters_.unreachable_unknown_pe;
+    return;
+  }
+  // One count per reporting host and PE: more associations from one address add nothing.
+  const IpAddress reporter = reporter_address(a.peer.addresses);
+  if (!reporters_.first_report(m.pool_handle, m.pe_id, reporter)) {
+    ++counters_.unreachable_repeated_reporter;
+    return;
+  }
   const auto count = hs_.report_unreachable(m.pool_handle, m.pe_id);
   if (!count) {
     ++counters_.unreachable_unknown_pe;
     return;
   }
+  if (*count == 1) reporters_.restart(m.pool_handle, m.pe_id, reporter);  // the PE's count started over
   if (*count < std::max<std::uint32_t>(config_.max_bad_pe_reports, 1)) return;
+  if (probe_unreachable(m.pool_handle, m.pe_id)) return;
+  reporters_.forget(m.pool_handle, m.pe_id);
   if (auto removed = hs_.deregister(m.pool_handle, m.pe_id)) {
     ++counters_.removed_by_unreachable_reports;
     forget_removed(*removed);  // DEL only when owned by us (ASAP-EU-01)
   }
+}
+
+bool AsapServer::probe_unreachable(const PoolHandle& handle, PoolElementId id) {
+  const OwnedPeTable::Index idx = owned_.find(handle, id);
+  if (idx == OwnedPeTable::kNotFound) return false;
+  OwnedPe& e = owned_.at(idx);
+  if (e.state == MonitorState::kAwaitingBind || e.association == kNoConnectionId) return false;
+  if (associations_.find(e.association) == nullptr) return false;
+  bool bound_here = false;
+  hs_.lookup(handle, id, [&](const handlespace::PoolElementView& v) {
+    bound_here = v.home() == config_.registrar_id && v.association() == e.association;
+  });
+  if (!bound_here) return false;
+  if (e.unreachable_probe) return true;  // a probe is out: its answer decides
+  e.unreachable_probe = true;
+  ++counters_.unreachable_probes;
+  // A keep-alive already out (kAwaitingAck) serves as the probe: its timeout is no later than a
+  // new one's would be.
+  if (e.state == MonitorState::kIdle) {
+    const ConnectionId c = e.association;
+    e.state = MonitorState::kAwaitingAck;
+    timers_.arm(idx, clock_.now() + config_.keepalive_timeout);
+    send_keepalive(c, handle, id, false);
+  }
+  return true;
 }
 
 // ------------------------------------------------------------------------------ handle resolution
@@ -520,6 +564,12 @@ void AsapServer::handle_keepalive_ack(ConnectionId c, const wire::EndpointKeepAl
     return;
   }
   ++counters_.keepalive_acks;
+  if (e.unreachable_probe) {  // the reports were wrong: the PE answers over its association
+    e.unreachable_probe = false;
+    ++counters_.unreachable_probes_kept;
+    reporters_.forget(m.pool_handle, m.pe_id);
+    hs_.reset_unreachable(m.pool_handle, m.pe_id);
+  }
   if (e.state == MonitorState::kAwaitingBind) {
     std::optional<PoolElement> pe;
     hs_.lookup(m.pool_handle, m.pe_id, [&](const handlespace::PoolElementView& v) { pe = v.to_pool_element(); });
@@ -601,7 +651,12 @@ void AsapServer::keepalive_timed_out(OwnedPeTable::Index index) {
   hs_.lookup(e.handle, e.id, [&](const handlespace::PoolElementView& v) { owned = v.home() == config_.registrar_id; });
   if (owned) {
     if (auto removed = hs_.deregister(e.handle, e.id)) {  // ASAP-KA-02
-      ++counters_.removed_by_keepalive_timeout;
+      if (e.unreachable_probe) {  // the reports were right
+        ++counters_.unreachable_probes_removed;
+        ++counters_.removed_by_unreachable_reports;
+      } else {
+        ++counters_.removed_by_keepalive_timeout;
+      }
       forget_removed(*removed);
     }
   }

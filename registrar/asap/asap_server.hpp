@@ -12,6 +12,10 @@
 //   messages per connection, output leaves through MessageOutput, ENRP is told about owned PEs
 //   through OwnedPeListener (may be null), time comes from the Clock.
 // - All referenced objects must outlive the server.
+// - Endpoint Unreachable (issue 17): reports count once per reporting source address and PE
+//   (UnreachableReporters); at MAX-BAD-PE-REPORT a PE registered here over a live association
+//   is probed with a keep-alive (keepalive_timeout) and removed only when it does not answer;
+//   other PEs are removed at once as before.
 //
 // Allocation: the Handle Resolution path (decode, rate limit, selection, encode, send) does not
 // allocate; registration and the rarer paths may.
@@ -29,6 +33,7 @@
 #include "registrar/asap/keep_alive_scheduler.hpp"
 #include "registrar/asap/owned_pe_table.hpp"
 #include "registrar/asap/resolution_answer.hpp"
+#include "registrar/asap/unreachable_reporters.hpp"
 #include "registrar/common/clock.hpp"
 #include "registrar/common/message_output.hpp"
 #include "registrar/common/registrar_events.hpp"
@@ -93,6 +98,9 @@ class AsapServer final : public PeMonitor {
   void handle_deregistration(ConnectionId c, const wire::Deregistration& m, const wire::WireOptions& o);
   void handle_keepalive_ack(ConnectionId c, const wire::EndpointKeepAliveAck& m);
   void handle_unreachable(ConnectionId c, Association& a, const wire::EndpointUnreachable& m);
+  // MAX-BAD-PE-REPORT reached: a PE registered here over a live association gets a keep-alive
+  // now (or keeps the one already out) and its answer decides. False: not such a PE.
+  bool probe_unreachable(const PoolHandle& handle, PoolElementId id);
 
   // Errors.
   void handle_decode_failure(ConnectionId c, std::span<const std::uint8_t> bytes, const wire::DecodeError& e,
@@ -135,6 +143,7 @@ class AsapServer final : public PeMonitor {
   KeepAliveScheduler timers_;
   AsapCounters counters_;
   ResolutionAnswerer answerer_;  // Handle Resolution Responses (shared with the DPDK poll lcore)
+  UnreachableReporters reporters_;  // who reported which PE (one count per source address)
 
   // Connections refused by max_associations, until their close is reported (their messages
   // are dropped instead of opening an association entry through the back door).

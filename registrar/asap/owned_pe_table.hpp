@@ -33,6 +33,9 @@ struct OwnedPe {
   ConnectionId association = kNoConnectionId;
   MonitorState state = MonitorState::kIdle;
   bool in_use = false;
+  // The keep-alive out now is the probe MAX-BAD-PE-REPORT unreachable reports asked for: its
+  // Ack keeps the PE (reports reset), its timeout removes it (counted as an unreachable removal).
+  bool unreachable_probe = false;
 };
 
 class OwnedPeTable {

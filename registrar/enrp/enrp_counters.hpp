@@ -25,6 +25,10 @@ struct HandleTableSyncCounters {
   std::uint64_t sync_completed = 0;
   std::uint64_t sync_timeouts = 0;
   std::uint64_t sync_pes_purged = 0;
+  // Responses from a peer we had no request outstanding with: ignored, nothing applied.
+  std::uint64_t sync_responses_unsolicited = 0;
+  // PEs in a response that name a PE we own over a live ASAP association: not taken.
+  std::uint64_t sync_pes_refused_owned_live = 0;
 
   // Audit (Presence checksum comparison).
   std::uint64_t audits = 0;
@@ -53,6 +57,9 @@ struct EnrpCounters : HandleTableSyncCounters, TakeoverCounters {
   std::uint64_t updates_received = 0;
   std::uint64_t updates_applied = 0;
   std::uint64_t updates_ignored = 0;   // own-home ADD, DEL from a non-owner, unknown PE, refused
+  // ADDs for a PE we own over a live ASAP association (the ENRP twin of ASAP cause 0x4; also
+  // counted in updates_ignored).
+  std::uint64_t updates_refused_owned_live = 0;
   std::uint64_t takeover_suggestions_sent = 0;
   std::uint64_t takeover_suggestions_accepted = 0;
 
@@ -63,6 +70,9 @@ struct EnrpCounters : HandleTableSyncCounters, TakeoverCounters {
   std::uint64_t errors_received = 0;
   std::uint64_t decode_failures = 0;
   std::uint64_t rejected_unknown_peer = 0;  // SEC-04
+  // A message whose sender ID is not the one its transport origin announced (a connection or
+  // address that is not that peer's): dropped (SEC-04, issue 17).
+  std::uint64_t rejected_identity_mismatch = 0;
   std::uint64_t rejected_not_owner = 0;     // SEC-05
   std::uint64_t own_id_ignored = 0;         // ENRP-PEER-05
   std::uint64_t send_failures = 0;         // counted by PeerLinks

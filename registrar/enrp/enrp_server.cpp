@@ -122,12 +122,15 @@ void EnrpServer::on_multicast_message(const IpAddress& from, std::uint16_t /*por
     return;
   }
   bool is_new = false;
+  bool mismatch = false;
   MessageOrigin origin;
+  origin.kind = TransportProtocol::kUdp;
   origin.sources = {from};
   if (presence->server_info) origin.announced_port = presence->server_info->transport.port;
-  PeerEntry* peer = identify(origin, sender, true, is_new);
+  PeerEntry* peer = identify(origin, sender, true, is_new, mismatch);
   if (peer == nullptr) {
-    ++counters_.rejected_unknown_peer;
+    if (mismatch) note_identity_mismatch(origin, sender);
+    else ++counters_.rejected_unknown_peer;
     return;
   }
   ++counters_.multicast_presence_received;
@@ -170,14 +173,20 @@ void EnrpServer::handle_unicast(ConnectionId connection, std::span<const std::ui
   MessageOrigin origin;
   origin.connection = connection;
   if (const ConnectionPeer* from = links_.peer_of(connection)) {
+    origin.kind = from->kind;
     origin.sources = from->addresses;
     if (from->kind == TransportProtocol::kSctp) origin.transport_port = from->port;
   }
   if (presence != nullptr && presence->server_info) origin.announced_port = presence->server_info->transport.port;
   const std::vector<IpAddress>& sources = origin.sources;
   bool is_new = false;
-  PeerEntry* peer = identify(origin, sender, is_presence, is_new);
+  bool mismatch = false;
+  PeerEntry* peer = identify(origin, sender, is_presence, is_new, mismatch);
   if (peer == nullptr) {
+    if (mismatch) {  // somebody speaking for another peer: never answered, never applied
+      note_identity_mismatch(origin, sender);
+      return;
+    }
     if (auto* req = std::get_if<wire::HandleTableRequest>(&msg)) {
       sync_.on_request(nullptr, connection, *req);  // ENRP-SYNC-02: reject
       return;
@@ -220,47 +229,58 @@ PeerEntry* EnrpServer::find_static_by_origin(const MessageOrigin& origin) {
   return p;
 }
 
-PeerEntry* EnrpServer::identify(const MessageOrigin& origin, RegistrarId sender, bool is_presence, bool& is_new) {
+PeerEntry* EnrpServer::identify(const MessageOrigin& origin, RegistrarId sender, bool is_presence, bool& is_new,
+                                bool& mismatch) {
   is_new = false;
+  mismatch = false;
   const ConnectionId connection = origin.connection;
   PeerEntry* by_id = peers_.find_by_id(sender);
   PeerEntry* by_conn = peers_.find_by_connection(connection);
   if (by_conn == nullptr) by_conn = find_static_by_origin(origin);
-  // The sender's ID already belongs to another static entry (its endpoint changed): go by ID.
+  // The sender's ID already belongs to another static entry (its endpoint changed): go by ID
+  // (the origin must still show that entry, checked below).
   if (by_conn != nullptr && by_conn->id == 0 && by_id != nullptr && by_id != by_conn && by_id->is_static)
     by_conn = nullptr;
   if (by_conn != nullptr && by_conn->id != 0 && by_conn->id != sender) {
-    if (by_conn->is_static) {
-      // The PR at a static peer's address restarted with a new ID. Keep the old ID as a
-      // dynamic entry (no way to reach it) so that its liveness runs out and its PEs are taken
-      // over; the static entry continues with the new ID.
-      const RegistrarId old_id = by_conn->id;
-      if (by_conn->state != PeerState::kDead && hs_.pe_count_of_owner(old_id) > 0 && by_id == nullptr) {
-        PeerEntry& ghost = peers_.add();
-        ghost.id = old_id;
-        ghost.state = by_conn->state == PeerState::kAlive ? PeerState::kAlive : by_conn->state;
-        ghost.last_heard = by_conn->last_heard;
-        ghost.deadline = by_conn->deadline;
-        ghost.taker = by_conn->taker;
-      }
-      const TransportEndpoint endpoint = by_conn->endpoint;
-      const ConnectionId conn = by_conn->connection;
-      const PeerKey key = by_conn->key;
-      if (mentor_ && *mentor_ == key && !startup_complete_) mentor_.reset();
-      sync_.forget(key);
-      PeerEntry fresh;
-      fresh.key = key;
-      fresh.is_static = true;
-      fresh.endpoint = endpoint;
-      fresh.connection = conn;
-      *by_conn = std::move(fresh);
-    } else {
-      by_conn = nullptr;  // a dynamic peer's connection now speaks for another ID: go by ID
+    if (!by_conn->is_static) {
+      // A dynamic peer's connection (or endpoint) now speaks for another ID: that is not the
+      // ID this origin announced. Dropped, whatever entry the claimed ID names (issue 17).
+      mismatch = true;
+      return nullptr;
     }
+    // The PR at a static peer's endpoint restarted with a new ID. Keep the old ID as a
+    // dynamic entry (no way to reach it) so that its liveness runs out and its PEs are taken
+    // over; the static entry continues with the new ID.
+    const RegistrarId old_id = by_conn->id;
+    if (by_conn->state != PeerState::kDead && hs_.pe_count_of_owner(old_id) > 0 && by_id == nullptr) {
+      PeerEntry& ghost = peers_.add();
+      ghost.id = old_id;
+      ghost.state = by_conn->state == PeerState::kAlive ? PeerState::kAlive : by_conn->state;
+      ghost.last_heard = by_conn->last_heard;
+      ghost.deadline = by_conn->deadline;
+      ghost.taker = by_conn->taker;
+    }
+    const TransportEndpoint endpoint = by_conn->endpoint;
+    const ConnectionId conn = by_conn->connection;
+    const PeerKey key = by_conn->key;
+    if (mentor_ && *mentor_ == key && !startup_complete_) mentor_.reset();
+    sync_.forget(key);
+    PeerEntry fresh;
+    fresh.key = key;
+    fresh.is_static = true;
+    fresh.endpoint = endpoint;
+    fresh.connection = conn;
+    *by_conn = std::move(fresh);
   }
   PeerEntry* p = by_id;
   if (by_conn != nullptr && by_conn->id == 0) {
     if (by_id != nullptr && by_id != by_conn) {
+      // The ID was learned earlier for a dynamic entry (List Response) that is elsewhere: the
+      // origin (a static endpoint) may take it over only if it is that entry's endpoint too.
+      if (!by_id->endpoint.addresses.empty() && !shows_peer(origin, *by_id)) {
+        mismatch = true;
+        return nullptr;
+      }
       // Merge a dynamic entry learned earlier (List Response) into the static one.
       PeerEntry merged = std::move(*by_id);
       const PeerKey dyn_key = merged.key;
@@ -277,8 +297,14 @@ PeerEntry* EnrpServer::identify(const MessageOrigin& origin, RegistrarId sender,
       is_new = true;
     }
     p = by_conn;
-  } else if (p == nullptr && by_conn != nullptr && by_conn->id == sender) {
+  } else if (by_conn != nullptr && by_conn->id == sender) {
     p = by_conn;
+  } else if (p != nullptr && !shows_peer(origin, *p)) {
+    // The claimed ID is a known peer, but this origin is not where that peer is: an impostor
+    // (or a peer that moved: it is taken over when its liveness runs out and rejoins at its
+    // new endpoint).
+    mismatch = true;
+    return nullptr;
   }
   if (p == nullptr) {
     // SEC-04: unknown PRs may join only by Presence and only when dynamic peers are allowed.
@@ -291,6 +317,18 @@ PeerEntry* EnrpServer::identify(const MessageOrigin& origin, RegistrarId sender,
   if (connection != kNoConnectionId && p->connection == kNoConnectionId) p->connection = connection;
   if (connection != kNoConnectionId && p->connection != connection) links_.resolve_duplicate_connection(*p, connection);
   return p;
+}
+
+void EnrpServer::note_identity_mismatch(const MessageOrigin& origin, RegistrarId sender) {
+  ++counters_.rejected_identity_mismatch;
+  IdentityMismatch m;
+  m.at = clock_.now();
+  m.claimed = sender;
+  if (const PeerEntry* owner = peers_.find_by_connection(origin.connection)) m.origin_id = owner->id;
+  if (!origin.sources.empty()) m.source = origin.sources.front();
+  m.kind = origin.kind;
+  m.multicast = origin.connection == kNoConnectionId;
+  last_mismatch_ = m;
 }
 
 void EnrpServer::mark_alive(PeerEntry& peer) {
@@ -504,6 +542,12 @@ void EnrpServer::handle_update(PeerEntry& peer, const wire::HandleUpdate& m) {
     PoolElement pe = m.element;
     pe.home_registrar = resolve_id(pe.home_registrar);
     if (is_self(pe.home_registrar)) {  // ENRP-UPD-03: stale echo of our own PE
+      ++counters_.updates_ignored;
+      return;
+    }
+    // A PE registered here over a live association stays ours (ENRP twin of ASAP cause 0x4).
+    if (owned_over_live_association(hs_, config_.own_id, m.pool_handle, pe.id)) {
+      ++counters_.updates_refused_owned_live;
       ++counters_.updates_ignored;
       return;
     }

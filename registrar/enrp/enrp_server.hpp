@@ -36,6 +36,11 @@
 //   erased or merged, and drops the entries of peers whose takeover finished.
 // - SEC-04: see EnrpConfig::allow_dynamic_peers. SEC-05: DEL only from the PE's current owner;
 //   Takeover Server only from a peer in the table.
+// - Identity (issue 17): a message is from the peer its transport origin shows (our connection
+//   to it, or its endpoint's address and port: message_origin.hpp); a sender ID that is not
+//   what that origin announced is dropped and counted, whatever table entry the ID names. No
+//   peer update (Handle Update ADD, Handle Table Response) replaces a PE we own over a live
+//   ASAP association, and a Handle Table Response with no request outstanding changes nothing.
 #pragma once
 
 #include <cstdint>
@@ -54,6 +59,7 @@
 #include "registrar/enrp/enrp_counters.hpp"
 #include "registrar/enrp/enrp_multicast.hpp"
 #include "registrar/enrp/handle_table_sync.hpp"
+#include "registrar/enrp/message_origin.hpp"
 #include "registrar/enrp/peer_links.hpp"
 #include "registrar/enrp/peer_table.hpp"
 #include "registrar/enrp/takeover_coordinator.hpp"
@@ -128,22 +134,15 @@ class EnrpServer final : public OwnedPeListener {
   // Presence checksum value we announce (big-endian reading of the wire bytes).
   std::uint16_t announced_checksum16() const;
 
+  // The latest message dropped because its sender ID did not fit its transport origin (for the
+  // daemon's rate-limited log line); nullopt when none so far.
+  const std::optional<IdentityMismatch>& last_identity_mismatch() const noexcept { return last_mismatch_; }
+
   // Test-only: silently delete PEs from the local handlespace (no Handle Update) so that the
   // audit must repair the view. Returns whether the PE existed.
   bool corrupt_view_for_test(const PoolHandle& handle, PoolElementId id);
 
  private:
-  // Where a received message came from, as far as the transport and the message tell; what
-  // identify() may use to recognise a static peer that is not known by its ID yet (or any
-  // more: restarted with a new ID).
-  struct MessageOrigin {
-    ConnectionId connection = kNoConnectionId;
-    std::vector<IpAddress> sources;  // observed source addresses (association, UDP source)
-    // The peer's ENRP listening port as the transport shows it: an SCTP association's remote
-    // port (peers send from their ENRP socket). 0 for TCP (ephemeral source port) and multicast.
-    std::uint16_t transport_port = 0;
-    std::uint16_t announced_port = 0;  // Presence: port of its Server Information endpoint
-  };
   struct SuggestionKey {
     PoolHandle handle;
     PoolElementId id;
@@ -163,8 +162,12 @@ class EnrpServer final : public OwnedPeListener {
   void handle_list_response(PeerEntry& peer, const wire::ListResponse& m);
   void handle_init_takeover(PeerEntry& peer, const wire::InitTakeover& m);
 
-  // Peer management.
-  PeerEntry* identify(const MessageOrigin& origin, RegistrarId sender, bool is_presence, bool& is_new);
+  // Peer management. identify(): the peer `origin` shows, provided `sender` is the ID that
+  // origin announced; nullptr for a stranger (SEC-04) and, with `mismatch` set, for an origin
+  // that is another peer or a claimed ID whose peer is elsewhere (issue 17).
+  PeerEntry* identify(const MessageOrigin& origin, RegistrarId sender, bool is_presence, bool& is_new,
+                      bool& mismatch);
+  void note_identity_mismatch(const MessageOrigin& origin, RegistrarId sender);
   PeerEntry* find_static_by_origin(const MessageOrigin& origin);
   void mark_alive(PeerEntry& peer);
   void peer_dead(PeerEntry& peer);
@@ -201,6 +204,7 @@ class EnrpServer final : public OwnedPeListener {
   std::map<SuggestionKey, TimeNs> suggestions_accepted_;  // PE → until (registration life)
   // The façade's own counters; counters() copies the parts' slices in on every read.
   mutable EnrpCounters counters_;
+  std::optional<IdentityMismatch> last_mismatch_;
 
   bool started_ = false;
   bool startup_complete_ = false;

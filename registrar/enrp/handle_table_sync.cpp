@@ -72,7 +72,14 @@ HandleTableSync::ResponseOutcome HandleTableSync::on_response(PeerEntry& peer, w
                                                               std::size_t wire_bytes) {
   counters_.sync_bytes_received += wire_bytes;
   ++counters_.sync_responses_received;
-  RequestSync& sync = state_[peer.key].request;
+  auto it = state_.find(peer.key);
+  if (it == state_.end() || !it->second.request.running) {
+    // Nobody asked (or we gave up waiting): a table we did not request is not applied, so a
+    // peer cannot push PEs past the Handle Update checks or replay an old table.
+    ++counters_.sync_responses_unsolicited;
+    return ResponseOutcome::kNotRunning;
+  }
+  RequestSync& sync = it->second.request;
   if (m.reject) {  // R=1: the peer does not know us; no purge
     finish(peer.id, sync, false);
     return ResponseOutcome::kRejected;
@@ -81,10 +88,13 @@ HandleTableSync::ResponseOutcome HandleTableSync::on_response(PeerEntry& peer, w
     for (PoolElement& pe : pool.elements) {
       pe.home_registrar = peers_.resolve_wire_id(pe.home_registrar, config_.own_id);
       if (is_own_id(pe.home_registrar, config_.own_id)) continue;  // we are the owner: ours is authoritative
+      if (owned_over_live_association(hs_, config_.own_id, pool.pool_handle, pe.id)) {
+        ++counters_.sync_pes_refused_owned_live;  // registered here right now: stays ours
+        continue;
+      }
       if (store_peer_pe(hs_, clock_.now(), pool.pool_handle, pe)) ++counters_.sync_pes_received;
     }
   }
-  if (!sync.running) return ResponseOutcome::kNotRunning;  // unsolicited or late: applied, nothing more
   if (m.more) {
     request_table(peer, sync);  // ENRP-SYNC-03: the responder continues where it stopped
     return ResponseOutcome::kContinued;

@@ -54,7 +54,7 @@ class HandleTableSync {
  public:
   // What a Handle Table Response did to our request.
   enum class ResponseOutcome : std::uint8_t {
-    kNotRunning,  // no sync with that peer was running: PEs applied, nothing more
+    kNotRunning,  // no sync with that peer was running: ignored (counted as unsolicited)
     kContinued,   // M=1: asked for the next part
     kCompleted,   // M=0: done (unrefreshed marked PEs purged)
     kRejected,    // R=1: the peer does not know us; aborted without purge
@@ -73,7 +73,9 @@ class HandleTableSync {
   // Aborts a running sync (no purge).
   void abort(PeerKey peer);
   bool running(PeerKey peer) const;
-  // `wire_bytes`: size of the received message (counted as sync bytes received).
+  // `wire_bytes`: size of the received message (counted as sync bytes received). Applies
+  // nothing unless a request to that peer is outstanding, and never replaces a PE we own over a
+  // live ASAP association.
   ResponseOutcome on_response(PeerEntry& peer, wire::HandleTableResponse& response, std::size_t wire_bytes);
 
   // ---- responder side ----

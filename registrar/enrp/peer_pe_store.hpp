@@ -20,6 +20,19 @@ inline TimeNs registration_life_ns(const PoolElement& pe) noexcept {
   return static_cast<TimeNs>(std::max<std::uint32_t>(pe.registration_life_ms, 1)) * kNsPerMs;
 }
 
+// True when `id` in `handle` is a PE this registrar (`own_id`) owns and that is bound to an ASAP
+// association, i.e. the PE is registered here right now. A peer's update must not take it
+// over: the ENRP twin of ASAP cause 0x4 (a live PE cannot be hijacked; a PE that moved to
+// another PR closes its association here, or misses its keep-alive, and is released then).
+inline bool owned_over_live_association(const handlespace::Handlespace& hs, RegistrarId own_id,
+                                        const PoolHandle& handle, PoolElementId id) {
+  bool live = false;
+  hs.lookup(handle, id, [&](const handlespace::PoolElementView& v) {
+    live = own_id != 0 && v.home() == own_id && v.association() != 0;
+  });
+  return live;
+}
+
 // Adds or refreshes a peer-owned PE, expiring at now + its registration life. False when the
 // handlespace refused it (inconsistent policy, limits).
 inline bool store_peer_pe(handlespace::Handlespace& hs, TimeNs now, const PoolHandle& handle,

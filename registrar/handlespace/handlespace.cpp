@@ -132,6 +132,11 @@ std::optional<std::uint32_t> Handlespace::report_unreachable(const PoolHandle& h
   return shards_[h % shards_.size()]->report_unreachable(handle, h, id);
 }
 
+void Handlespace::reset_unreachable(const PoolHandle& handle, PoolElementId id) {
+  const std::uint64_t h = handle.hash();
+  shards_[h % shards_.size()]->reset_unreachable(handle, h, id);
+}
+
 bool Handlespace::for_each_in_pool(const PoolHandle& handle, PeVisitor visit) const {
   const std::uint64_t h = handle.hash();
   const Pool* pool = shards_[h % shards_.size()]->find_pool(handle, h);

@@ -268,6 +268,9 @@ class Handlespace {
   // Endpoint Unreachable: increments the PE's report counter, returns the new value
   // (nullopt: unknown PE). The caller removes the PE at MAX-BAD-PE-REPORT.
   std::optional<std::uint32_t> report_unreachable(const PoolHandle& handle, PoolElementId id);
+  // Starts the PE's report count again from 0 (the PE answered a probe: the reports so far were
+  // wrong). No-op for an unknown PE.
+  void reset_unreachable(const PoolHandle& handle, PoolElementId id);
 
   // Writer-side iteration of one pool (false: unknown pool).
   bool for_each_in_pool(const PoolHandle& handle, PeVisitor visit) const;

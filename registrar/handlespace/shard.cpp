@@ -509,6 +509,13 @@ std::optional<std::uint32_t> Shard::report_unreachable(const PoolHandle& handle,
   return m.unreachable_reports;
 }
 
+void Shard::reset_unreachable(const PoolHandle& handle, std::uint64_t hash, PoolElementId id) {
+  Pool* pool = writer_find(handle, hash);
+  if (pool == nullptr) return;
+  const std::uint32_t slot = pool->writer_find(id);
+  if (slot != kNoIndex) pool->meta(slot).unreachable_reports = 0;
+}
+
 ChecksumAccumulator Shard::accumulator(RegistrarId owner) const {
   auto it = owners_.find(owner);
   return it == owners_.end() ? ChecksumAccumulator{} : it->second.acc;

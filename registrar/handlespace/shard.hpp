@@ -65,6 +65,7 @@ class Shard {
   std::size_t mark_owned_by(RegistrarId owner);
   std::size_t purge_marked(RegistrarId owner, RemovedVisitor on_removed);
   std::optional<std::uint32_t> report_unreachable(const PoolHandle& handle, std::uint64_t hash, PoolElementId id);
+  void reset_unreachable(const PoolHandle& handle, std::uint64_t hash, PoolElementId id);
   ChecksumAccumulator accumulator(RegistrarId owner) const;
   std::size_t drain_feedback();
   Pool* writer_find(const PoolHandle& handle, std::uint64_t hash) const noexcept {

@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <set>
+#include <vector>
 
 #include "cli/client/pool_element_client.hpp"
 #include "cli/client/pool_user_client.hpp"
@@ -267,25 +269,40 @@ TEST_P(PoolregdAsap, KeepAliveTimeoutRemovesSilentPe) {
   EXPECT_EQ(ids_of(later), (std::set<PoolElementId>{501, 503}));
 }
 
-// ASAP-EU-01: MAX-BAD-PE-REPORT Endpoint Unreachable reports remove the PE. The resolutions
-// check what the reports did, so they must be answered after the reports on the same
-// association: on the control thread (registrar.resolve_on_lanes = false). A lane answers a
-// resolution at once and may overtake a write sent just before it (dataplane/daemon/README.md).
-TEST_P(PoolregdAsap, UnreachableReportsRemovePeAtThreshold) {
-  start_daemon({"--set", "asap.max_bad_pe_reports=3", "--set", "registrar.resolve_on_lanes=false"});
+// ASAP-EU-01 with issue 17: MAX-BAD-PE-REPORT Endpoint Unreachable reports make the registrar
+// probe a PE it holds over a live association; only a PE that does not answer is removed (at
+// once, long before its next regular keep-alive). Reports count once per reporting address:
+// these nine PUs all come from 127.0.0.1, one reporter, so the threshold here is 1. The
+// resolutions must be answered after the reports on the same association: on the control
+// thread (registrar.resolve_on_lanes = false). A lane answers a resolution at once and may
+// overtake a write sent just before it (dataplane/daemon/README.md).
+TEST_P(PoolregdAsap, UnreachableReportsProbeTheReportedPe) {
+  start_daemon({"--set", "asap.max_bad_pe_reports=1", "--set", "asap.keepalive_interval_ms=60000", "--set",
+                "asap.keepalive_timeout_ms=300", "--set", "registrar.resolve_on_lanes=false"});
   auto pe = pe_client();
-  auto pu = pu_client();
   const PoolHandle h = handle_of("it-unreachable");
   for (PoolElementId id : {601u, 602u})
     ASSERT_TRUE(client::register_and_wait(*pe, registration(h, id, policy(PolicyType::kRoundRobin), 7600)).ok());
-  for (int i = 0; i < 2; ++i) ASSERT_EQ(pu->report_unreachable(h, 601), ClientStatus::kOk);
-  auto two = client::resolve_and_wait(*pu, h, 16);  // same association: processed after the reports
-  ASSERT_TRUE(two.ok());
-  EXPECT_EQ(ids_of(two), (std::set<PoolElementId>{601, 602})) << "removed before the threshold";
-  ASSERT_EQ(pu->report_unreachable(h, 601), ClientStatus::kOk);
-  auto one = client::resolve_and_wait(*pu, h, 16);
-  ASSERT_TRUE(one.ok());
-  EXPECT_EQ(ids_of(one), std::set<PoolElementId>{602});
+  ASSERT_TRUE(pe->set_answer_keep_alives(h, 602, false));
+  std::vector<std::unique_ptr<PoolUserClient>> pus;
+  for (int i = 0; i < 9; ++i) {
+    pus.push_back(pu_client());
+    ASSERT_EQ(pus.back()->report_unreachable(h, 601), ClientStatus::kOk);
+    ASSERT_EQ(pus.back()->report_unreachable(h, 602), ClientStatus::kOk);
+  }
+  auto both = client::resolve_and_wait(*pus.back(), h, 16);  // same association: after the reports
+  ASSERT_TRUE(both.ok());
+  EXPECT_EQ(ids_of(both), (std::set<PoolElementId>{601, 602})) << "removed on reports alone";
+  auto r = resolve_until(
+      *pus.front(), h, [](const ResolutionResult& x) { return x.ok() && ids_of(x).count(602) == 0; }, 5s);
+  ASSERT_TRUE(r.ok()) << client::to_string(r.status) << "\n" << daemon_->log();
+  EXPECT_EQ(ids_of(r), std::set<PoolElementId>{601}) << daemon_->log();
+  EXPECT_GT(pe->counters().keep_alive_acks_sent, 0u);  // 601 answered its probe
+  EXPECT_GT(pe->counters().keep_alives_ignored, 0u);   // 602 did not
+  client::run_until(loop_, [] { return false; }, 600ms);
+  auto later = client::resolve_and_wait(*pus.front(), h, 16);
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(ids_of(later), std::set<PoolElementId>{601});
 }
 
 // SEC-02: a PE ID bound to a live association cannot be taken over by another association (0x4).

@@ -3,6 +3,14 @@
 //   through RFC mode over SCTP (nextgen.md 1, NG-CAP-01): registrations at either are resolvable
 //   at the other, the audit (Internet-16, short IDs) agrees and stays quiet.
 // - Next-gen pair with ENRP over TCP (nextgen.md 6).
+// - A stranger on another loopback address (127.0.0.2) that claims a peer's ID over ENRP/TCP is
+//   not that peer (issue 17 finding 1).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "registrar/wire/enrp_codec.hpp"
 #include "tests/integration/cluster_integration_fixture.hpp"
 
 namespace poolreg::integration {
@@ -177,6 +185,94 @@ TEST(PoolregdNextgenCluster, EnrpOverTcpPropagatesRegistrations) {
   EXPECT_EQ(r.elements[0].id, big);
   EXPECT_EQ(r.elements[0].home_registrar, 0x20000001u);
   client::close_and_wait(pu);
+  client::close_and_wait(pe);
+  for (auto& x : d) {
+    auto st = x->stop(SIGTERM);
+    EXPECT_TRUE(st && WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << x->log();
+  }
+}
+
+// A TCP connection from 127.0.0.2 (bound before connect) to `port` on 127.0.0.1; -1 on failure.
+int connect_from_other_loopback(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  local.sin_addr.s_addr = htonl(0x7f000002u);
+  sockaddr_in remote{};
+  remote.sin_family = AF_INET;
+  remote.sin_port = htons(port);
+  remote.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 ||
+      ::connect(fd, reinterpret_cast<sockaddr*>(&remote), sizeof remote) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+TEST(PoolregdNextgenCluster, StrangerClaimingPeerIdOverTcpIsDropped) {
+  ASSERT_FALSE(poolregd_path().empty());
+  std::array<DaemonPorts, 2> ports = {pick_ports(), pick_ports()};
+  std::array<std::unique_ptr<Poolregd>, 2> d;
+  const std::array<RegistrarId, 2> ids = {0x20000011u, 0x20000012u};
+  for (int i = 0; i < 2; ++i) {
+    const int other = 1 - i;
+    d[i] = std::make_unique<Poolregd>(
+        std::string("ng") + std::to_string(i), ports[i],
+        std::vector<std::string>{"--mode", "nextgen", "--id", std::to_string(ids[i]), "--set", "enrp.tcp=true",
+                                 "--set", "enrp.tcp_port=" + std::to_string(ports[i].enrp), "--set",
+                                 "enrp.profile=fast", "--set", "enrp.mentor_discovery_ms=1000", "--set",
+                                 "enrp.peers=[\"127.0.0.1:" + std::to_string(ports[other].enrp) + "\"]"});
+    ASSERT_TRUE(d[i]->start());
+  }
+  for (auto& x : d) ASSERT_TRUE(x->wait_for_log("listening:", 10s)) << x->log();
+
+  // A PE registered at d[1] shows up at d[0].
+  runtime::EventLoop loop;
+  auto pe_options = d[1]->client_options(ClientTransport::kTcp);
+  pe_options.next_gen = true;
+  pe_options.ng_capabilities = wire::kNgCapId64 | wire::kNgCapHro | wire::kNgCapTcp;
+  client::PoolElementClient pe(loop, nullptr, pe_options);
+  ASSERT_EQ(client::connect_and_wait(pe, 5s), ClientStatus::kOk);
+  const PoolHandle pool = handle_of("ng-impostor");
+  ASSERT_TRUE(client::register_and_wait(pe, registration(pool, 0x77, TransportProtocol::kTcp)).ok());
+  ASSERT_TRUE(eventually([&] { return pool_pe_count(*d[0], pool) == 1; }, 10s)) << d[0]->log();
+
+  // The stranger speaks for d[1]: a DEL of d[1]'s PE (d[1] is its owner, so only identity
+  // protects it).
+  wire::HandleUpdate del;
+  del.sender = ids[1];
+  del.receiver = ids[0];
+  del.action = wire::UpdateAction::kDeletePe;
+  del.pool_handle = pool;
+  del.element.id = 0x77;
+  del.element.home_registrar = ids[1];
+  del.element.registration_life_ms = 30000;
+  del.element.policy.type = PolicyType::kRoundRobin;
+  del.element.user_transport.protocol = TransportProtocol::kTcp;
+  del.element.user_transport.port = 6119;
+  del.element.user_transport.addresses = {kLoopback};
+  TransportEndpoint asap;
+  asap.protocol = TransportProtocol::kSctp;
+  asap.port = 3863;
+  asap.addresses = {kLoopback};
+  del.element.asap_transport = asap;
+  std::vector<std::uint8_t> bytes;
+  wire::WireOptions o;
+  o.next_gen = true;
+  ASSERT_TRUE(wire::encode(wire::EnrpMessage{del}, o, wire::ByteSink(bytes)).ok());
+  // The audit would restore a deleted PE within a few heartbeats, so the check is on what the
+  // DEL did: applied updates do not move.
+  const std::uint64_t applied_before = enrp_counter(*d[0], "updates_applied");
+  const int fd = connect_from_other_loopback(ports[0].enrp);
+  if (fd < 0) GTEST_SKIP() << "no second loopback address (127.0.0.2) to connect from";
+  ASSERT_EQ(::send(fd, bytes.data(), bytes.size(), 0), static_cast<ssize_t>(bytes.size()));
+  EXPECT_TRUE(eventually([&] { return enrp_counter(*d[0], "rejected_identity_mismatch") >= 1; }, 5s))
+      << control_call(*d[0], "stats").dump() << "\n" << d[0]->log();
+  EXPECT_EQ(enrp_counter(*d[0], "updates_applied"), applied_before) << "a stranger's DEL was applied";
+  EXPECT_EQ(pool_pe_count(*d[0], pool), 1) << d[0]->log();
+  ::close(fd);
   client::close_and_wait(pe);
   for (auto& x : d) {
     auto st = x->stop(SIGTERM);

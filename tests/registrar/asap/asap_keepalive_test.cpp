@@ -17,6 +17,11 @@ class AsapKeepAliveTest : public AsapServerTest {
     server().run_timers(clock_.now());
   }
   std::size_t keepalives() const { return out_.count_type(AsapType::kEndpointKeepAlive); }
+  // A PU association from one address (reports count once per reporting address).
+  void connect_pu(ConnectionId c, IpAddress address) { server().on_connection_up(c, sctp_peer({address}, 40000)); }
+  const IpAddress kPuAddr1 = IpAddress::v4(0xc0a80001);
+  const IpAddress kPuAddr2 = IpAddress::v4(0xc0a80002);
+  const IpAddress kPuAddr3 = IpAddress::v4(0xc0a80003);
 };
 
 TEST_F(AsapKeepAliveTest, KeepAliveSentAfterIdleInterval_ASAP_KA_01) {
@@ -130,43 +135,62 @@ TEST_F(AsapKeepAliveTest, ConnectionLossRemovesItsPes_ASAP_KA_04) {
   EXPECT_EQ(out_.sent.back().connection, 2u);
 }
 
+// Reports count once per reporting address (issue 17): three hosts reach MAX-BAD-PE-REPORT.
+// The PE is ours over a live association, so it is probed first and removed when silent
+// (asap_unreachable_probe_test.cpp has the live case).
 TEST_F(AsapKeepAliveTest, UnreachableReportsRemoveAtThreshold_ASAP_EU_01) {
   connect_pe(1);
   register_ok(1, "E", make_pe(1));
   out_.clear();
+  connect_pu(77, kPuAddr1);
+  connect_pu(78, kPuAddr2);
+  connect_pu(79, kPuAddr3);
   deliver(77, unreachable("E", 1));
   deliver(78, unreachable("E", 1));
   EXPECT_EQ(pe_count(), 1u);
+  EXPECT_TRUE(out_.sent.empty());  // Endpoint Unreachable has no reply
   deliver(79, unreachable("E", 1));
+  ASSERT_EQ(out_.sent.size(), 1u);  // the probe keep-alive to the PE, nothing to the reporters
+  EXPECT_EQ(out_.sent.back().connection, 1u);
+  advance_and_run(config_.keepalive_timeout + config_.timer_tick);
   EXPECT_EQ(pe_count(), 0u);
   ASSERT_EQ(enrp_.removed.size(), 1u);
-  EXPECT_TRUE(out_.sent.empty());  // Endpoint Unreachable has no reply
   EXPECT_EQ(server().counters().removed_by_unreachable_reports, 1u);
   EXPECT_EQ(server().monitored_pes(), 0u);
   deliver(79, unreachable("E", 1));
   EXPECT_EQ(server().counters().unreachable_unknown_pe, 1u);
 }
 
+// Not ours: removed at the threshold without a probe or a DEL (as before issue 17).
 TEST_F(AsapKeepAliveTest, UnreachableForeignPeRemovedWithoutDel_ASAP_EU_01) {
   PoolElement foreign = make_pe(5);
   foreign.home_registrar = kOtherPr;
   ASSERT_TRUE(hs_.register_pe(handle("E"), foreign).has_value());
-  for (int i = 0; i < 3; ++i) deliver(77, unreachable("E", 5));
+  connect_pu(77, kPuAddr1);
+  connect_pu(78, kPuAddr2);
+  connect_pu(79, kPuAddr3);
+  for (ConnectionId c : {77u, 78u, 77u}) deliver(c, unreachable("E", 5));
+  EXPECT_EQ(pe_count(), 1u) << "one address counted twice";
+  deliver(79, unreachable("E", 5));
   EXPECT_EQ(pe_count(), 0u);
   EXPECT_TRUE(enrp_.removed.empty());
+  EXPECT_TRUE(out_.sent.empty());
 }
 
 TEST_F(AsapKeepAliveTest, UnreachableRateLimitDropsExcess_SEC_01) {
   config_.eu_rate_limit = RateLimit{1.0, 1.0};
   config_.max_bad_pe_reports = 2;
-  connect_pe(1);
-  register_ok(1, "E", make_pe(1));
+  PoolElement foreign = make_pe(1);
+  foreign.home_registrar = kOtherPr;
+  ASSERT_TRUE(hs_.register_pe(handle("E"), foreign).has_value());
+  connect_pu(77, kPuAddr1);
+  connect_pu(78, kPuAddr2);
   deliver(77, unreachable("E", 1));
   deliver(77, unreachable("E", 1));  // dropped: over the limit
   EXPECT_EQ(pe_count(), 1u);
   EXPECT_EQ(server().counters().unreachable_rate_limited, 1u);
   clock_.advance(kNsPerSec);
-  deliver(77, unreachable("E", 1));
+  deliver(78, unreachable("E", 1));
   EXPECT_EQ(pe_count(), 0u);
 }
 

@@ -307,6 +307,13 @@ class SimNetwork {
 
   // ---- inspection ----
   std::size_t link_count() const { return links_.size() / 2; }
+  // A connection `node` holds whose far end is `peer` (kNoConnectionId: none), so a test can
+  // hand a server a message "from that peer" exactly as its transport would.
+  ConnectionId connection_at(int node, int peer) const {
+    for (const auto& [local, remote] : links_)
+      if (local.first == node && remote.first == peer) return local.second;
+    return kNoConnectionId;
+  }
   std::vector<wire::EnrpMessage> sent_between(int from, int to, std::optional<wire::EnrpType> type = std::nullopt,
                                               TimeNs since = 0) const {
     std::vector<wire::EnrpMessage> out;

@@ -161,7 +161,7 @@ TEST_F(EnrpTakeoverTest, InitTakeoverForUsTriggersPresenceToAll_ENRP_TKO_02) {
   start_and_settle();
   const TimeNs since = net.clock.now();
   wire::InitTakeover it{kC, kA, kA};
-  a->srv().on_message(0, encode_msg(it));
+  a->srv().on_message(net.connection_at(a->index, c->index), encode_msg(it));
   net.pump();
   EXPECT_FALSE(net.sent_between(a->index, b->index, EnrpType::kPresence, since).empty());
   EXPECT_FALSE(net.sent_between(a->index, c->index, EnrpType::kPresence, since).empty());
@@ -173,7 +173,7 @@ TEST_F(EnrpTakeoverTest, InitTakeoverForOtherTargetIsAcked_ENRP_TKO_04) {
   start_and_settle();
   const TimeNs since = net.clock.now();
   wire::InitTakeover it{kC, kA, 0x9999};  // target unknown to A: still acked
-  a->srv().on_message(0, encode_msg(it));
+  a->srv().on_message(net.connection_at(a->index, c->index), encode_msg(it));
   net.pump();
   auto acks = net.sent_between(a->index, c->index, EnrpType::kInitTakeoverAck, since);
   ASSERT_EQ(acks.size(), 1u);

@@ -86,20 +86,29 @@ TEST_F(EnrpCluster, ReRegistrationAtAnotherRegistrarMovesOwnership_SEC_05) {
   // The PE re-registers at B (e.g. after following a takeover suggestion or a server hunt).
   register_owned(*b, h, make_pe(42, kB, 0x0b000002));
   net.pump();
-  for (SimNode* n : {a, c}) {
-    auto pe = find_pe(*n->hs, h, 42);
-    ASSERT_TRUE(pe.has_value());
-    EXPECT_EQ(pe->home_registrar, kB) << n->id;
-  }
+  auto at_c = find_pe(*c->hs, h, 42);
+  ASSERT_TRUE(at_c.has_value());
+  EXPECT_EQ(at_c->home_registrar, kB);
+  // A still has the PE registered over a live association: B's update does not take it (the
+  // ENRP twin of ASAP cause 0x4); A lets go when that association goes.
+  auto at_a = find_pe(*a->hs, h, 42);
+  ASSERT_TRUE(at_a.has_value());
+  EXPECT_EQ(at_a->home_registrar, kA);
+  EXPECT_EQ(a->srv().counters().updates_refused_owned_live, 1u);
   // A's ASAP side notices the old association closing and reports the PE removed: the DEL
   // must not delete the PE now owned by B (SEC-05).
-  a->srv().on_owned_pe_removed(h, make_pe(42, kA));
+  deregister_owned(*a, h, 42);
   net.pump();
   for (SimNode* n : {b, c}) {
     EXPECT_TRUE(find_pe(*n->hs, h, 42).has_value()) << n->id;
   }
   EXPECT_EQ(c->srv().counters().rejected_not_owner, 1u);
   EXPECT_EQ(b->srv().counters().rejected_not_owner, 1u);
+  // A learns B's PE back from B's next Presence (its checksum includes 42: audit repair).
+  net.advance(2 * cycle());
+  at_a = find_pe(*a->hs, h, 42);
+  ASSERT_TRUE(at_a.has_value());
+  EXPECT_EQ(at_a->home_registrar, kB);
 }
 
 TEST_F(EnrpCluster, AddNamingOurselvesAsHomeIsIgnored_ENRP_UPD_03) {
@@ -114,8 +123,7 @@ TEST_F(EnrpCluster, AddNamingOurselvesAsHomeIsIgnored_ENRP_UPD_03) {
   u.receiver = kA;
   u.pool_handle = h;
   u.element = make_pe(5, kA, 0x0b0000ff, 9999);
-  // Delivered on an unknown connection, but the sender ID is a table member: accepted as B's.
-  a->srv().on_message(0, encode_msg(u));
+  a->srv().on_message(net.connection_at(a->index, b->index), encode_msg(u));
   auto pe = find_pe(*a->hs, h, 5);
   ASSERT_TRUE(pe.has_value());
   EXPECT_EQ(pe->user_transport.port, 5005);
@@ -134,15 +142,15 @@ TEST_F(EnrpCluster, DelFromNonOwnerIgnored_SEC_05_ENRP_UPD_02) {
   del.action = wire::UpdateAction::kDeletePe;
   del.pool_handle = h;
   del.element = make_pe(6, kA);
-  b->srv().on_message(0, encode_msg(del));
+  b->srv().on_message(net.connection_at(b->index, c->index), encode_msg(del));
   EXPECT_TRUE(find_pe(*b->hs, h, 6).has_value());
   EXPECT_EQ(b->srv().counters().rejected_not_owner, 1u);
   // The owner's DEL works.
   del.sender = kA;
-  b->srv().on_message(0, encode_msg(del));
+  b->srv().on_message(net.connection_at(b->index, a->index), encode_msg(del));
   EXPECT_FALSE(find_pe(*b->hs, h, 6).has_value());
   // DEL of an unknown PE: ignored.
-  b->srv().on_message(0, encode_msg(del));
+  b->srv().on_message(net.connection_at(b->index, a->index), encode_msg(del));
   EXPECT_EQ(b->srv().counters().updates_ignored, 2u);
 }
 
@@ -196,7 +204,7 @@ TEST_F(EnrpCluster, TakeoverSuggestionOffByDefault_NG_TKS_01) {
   u.takeover_suggested = true;
   u.pool_handle = handle("SugPool");
   u.element = make_pe(0x0200, kA);
-  c->srv().on_message(0, encode_msg(u));
+  c->srv().on_message(net.connection_at(c->index, a->index), encode_msg(u));
   EXPECT_TRUE(find_pe(*c->hs, handle("SugPool"), 0x0200).has_value());
   EXPECT_TRUE(c->monitor.calls.empty());
 }

@@ -202,8 +202,9 @@ TEST_F(HandleTableSyncTest, StoredPeersPesExpireAfterTheirRegistrationLife_ENRP_
   PeerEntry& p = add_peer(kPeer);
   PoolElement pe = make_pe(1, kPeer);
   pe.registration_life_ms = 4000;
+  sync.start(p, false, false);
   auto resp = response_from_peer({{handle("pool"), pe}}, false);
-  EXPECT_EQ(sync.on_response(p, resp, 0), Outcome::kNotRunning);  // unsolicited: applied anyway
+  EXPECT_EQ(sync.on_response(p, resp, 0), Outcome::kCompleted);
   ASSERT_TRUE(hs->next_expiry().has_value());
   EXPECT_EQ(*hs->next_expiry(), clock.now() + 4000 * kNsPerMs);
 }
@@ -265,10 +266,11 @@ TEST_F(HandleTableSyncTest, RequesterGivesUpAfterMaxTimeNoResponseWithoutPurge_E
   EXPECT_EQ(sync.counters().sync_timeouts, 1u);
   EXPECT_TRUE(find_pe(*hs, handle("pool"), 1).has_value());
 
-  // A late response is still applied, but finishes nothing.
+  // A late response is not applied (no request outstanding any more) and finishes nothing.
   auto late = response_from_peer({{handle("pool"), make_pe(4, kPeer)}}, false);
   EXPECT_EQ(sync.on_response(p, late, 0), Outcome::kNotRunning);
-  EXPECT_TRUE(find_pe(*hs, handle("pool"), 4).has_value());
+  EXPECT_FALSE(find_pe(*hs, handle("pool"), 4).has_value());
+  EXPECT_EQ(sync.counters().sync_responses_unsolicited, 1u);
   EXPECT_EQ(sync.counters().sync_completed, 0u);
 }
 
