@@ -174,7 +174,10 @@ void EnrpServer::handle_unicast(ConnectionId connection, std::span<const std::ui
   origin.connection = connection;
   if (const ConnectionPeer* from = links_.peer_of(connection)) {
     origin.kind = from->kind;
-    origin.sources = from->addresses;
+    // Only the address the connection really runs on (the transports list it first): an SCTP
+    // peer's further addresses are what its INIT claims, unverified, so a stranger could list
+    // a peer's address there and pass for it (issue 17, finding 1).
+    if (!from->addresses.empty()) origin.sources = {from->addresses.front()};
     if (from->kind == TransportProtocol::kSctp) origin.transport_port = from->port;
   }
   if (presence != nullptr && presence->server_info) origin.announced_port = presence->server_info->transport.port;

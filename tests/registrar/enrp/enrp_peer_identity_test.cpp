@@ -37,8 +37,9 @@ class EnrpPeerIdentity : public EnrpCluster {
   }
 
   // E opens an ENRP connection to A and speaks as B.
-  void impersonate_b() {
-    const ConnectionId cid = net.connect(e->index, SimNetwork::endpoint_of(*a, kind_));
+  void impersonate_b() { impersonate_b_over(net.connect(e->index, SimNetwork::endpoint_of(*a, kind_))); }
+
+  void impersonate_b_over(ConnectionId cid) {
     net.pump();
     // Presence naming B's real endpoint, then an ADD re-pointing A's PE, then a DEL of B's PE.
     net.inject(e->index, cid, make_presence(kB, kA, false, 0xffff, SimNetwork::endpoint_of(*b, kind_)), true);
@@ -98,6 +99,16 @@ TEST_F(EnrpPeerIdentity, StrangerClaimingPeerIdOverTcpIsDropped_SEC_04) {
 TEST_F(EnrpPeerIdentity, StrangerClaimingPeerIdOverSctpIsDropped_SEC_04) {
   make_pair(TransportProtocol::kSctp);
   impersonate_b();
+  expect_a_untouched();
+  expect_b_still_heard();
+}
+
+// Over SCTP a peer's addresses beyond the one the association runs on are its INIT's claim: a
+// stranger listing B's address there, sending from B's ENRP port, is still not B.
+TEST_F(EnrpPeerIdentity, StrangerListingPeerAddressInInitIsDropped_SEC_04) {
+  make_pair(TransportProtocol::kSctp);
+  const TransportEndpoint b_endpoint = SimNetwork::endpoint_of(*b, kind_);
+  impersonate_b_over(net.connect(e->index, SimNetwork::endpoint_of(*a, kind_), b_endpoint.addresses, b_endpoint.port));
   expect_a_untouched();
   expect_b_still_heard();
 }

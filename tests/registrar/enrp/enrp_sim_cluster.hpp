@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -201,7 +202,11 @@ class SimNetwork {
   void revive(int node) { down[node] = false; }
 
   // ---- transport ----
-  ConnectionId connect(int from, const TransportEndpoint& to) {
+  // `listed`: further addresses the connecting side claims (an SCTP INIT's address parameters);
+  // `source_port`: the port it sends from (0: its listening port for a registrar over SCTP,
+  // otherwise an ephemeral one).
+  ConnectionId connect(int from, const TransportEndpoint& to, std::span<const IpAddress> listed = {},
+                       std::uint16_t source_port = 0) {
     const ConnectionId local = next_cid_++;
     int target = -1;
     for (auto& n : nodes)
@@ -219,11 +224,14 @@ class SimNetwork {
     in.protocol = WireProtocol::kEnrp;
     in.outgoing = false;
     in.addresses = {nodes[from]->address};
+    in.addresses.insert(in.addresses.end(), listed.begin(), listed.end());
     // A registrar's SCTP associations come from its ENRP socket, i.e. its listening port (as
     // with poolregd's usrsctp and RSPLIB); TCP connections and external test nodes use an
     // ephemeral port.
     const bool from_listener = to.protocol == TransportProtocol::kSctp && !nodes[from]->external;
-    in.port = from_listener ? nodes[from]->port : static_cast<std::uint16_t>(40000 + local % 20000);
+    in.port = source_port != 0 ? source_port
+              : from_listener  ? nodes[from]->port
+                               : static_cast<std::uint16_t>(40000 + local % 20000);
     queue_.push_back(Delivery{Delivery::kUp, from, target, remote, in, {}});
     ConnectionPeer out = in;
     out.outgoing = true;
