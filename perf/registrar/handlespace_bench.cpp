@@ -1,14 +1,23 @@
-// Handlespace benchmarks (Google Benchmark, jemalloc linked).
+// Handlespace benchmarks (Google Benchmark). Built twice: handlespace_bench links jemalloc as
+// poolregd does; handlespace_bench_system_malloc (POOLREG_BENCH_JEMALLOC=0) keeps glibc malloc,
+// so Memory figures of both allocators come from one run (perf/registrar/memory_results.md).
 //   Resolve/<pool size>/<k>/<policy>        reader path (policy: 0 RR, 1 LU, 2 WRAND)
 //   Reregister|RegisterFresh|Deregister/<resident PEs>/<0 sequential, 1 random keys>   writer path
 //   ReregisterBatch|RegisterFreshBatch/<resident>/<random>/<batch>   the same through register_batch
 //   RegisterDeregister/<resident PEs>
 //   *_10M variants: 10^7 resident PEs (slow to populate: filter with --benchmark_filter)
-//   Memory/<PEs>                            RSS growth per PE (IPv4 PE + ASAP transport, expiry set)
+//   Memory/<PEs>/<moves>                    RSS growth per PE (IPv4 PE + ASAP transport, expiry set),
+//                                           after <moves> rounds of every PE re-registering with a
+//                                           new address (mobility: each record replaced and freed)
 //   ResolveUnderChurn/threads:N             N readers resolving while one writer re-registers
 //   ResolveUnderPacedChurn/<policy>/threads:N   the same, writer paced at 10^5 writes/s, RR or WRAND
 #include <benchmark/benchmark.h>
+#ifndef POOLREG_BENCH_JEMALLOC
+#define POOLREG_BENCH_JEMALLOC 1
+#endif
+#if POOLREG_BENCH_JEMALLOC
 #include <jemalloc/jemalloc.h>
+#endif
 
 #include <algorithm>
 #include <atomic>
@@ -21,6 +30,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <vector>
 #include <unistd.h>
 
 #include "registrar/handlespace/handlespace.hpp"
@@ -355,6 +365,7 @@ std::size_t rss_bytes() {
 
 void Memory(benchmark::State& state) {
   const std::size_t n = static_cast<std::size_t>(state.range(0));
+  const std::int64_t moves = state.range(1);
   double per_pe = 0;
   for (auto _ : state) {
     const std::size_t before = rss_bytes();
@@ -365,6 +376,24 @@ void Memory(benchmark::State& state) {
             pool_name(i / kPerPool),
             bench_pe(i + 1, PolicyType::kRoundRobin, 0x0a000000u + static_cast<std::uint32_t>(i)),
             {.association = 0, .expires_at = 1'000'000'000'000ULL + i});
+      // Moves in a shuffled order, as mobile PEs re-register: freed records are scattered over
+      // the heap, which is where allocators differ in what they give back or reuse.
+      std::vector<std::uint32_t> order(n);
+      for (std::size_t i = 0; i < n; ++i) order[i] = static_cast<std::uint32_t>(i);
+      std::mt19937_64 rng(42);
+      for (std::int64_t round = 1; round <= moves; ++round) {
+        std::shuffle(order.begin(), order.end(), rng);
+        for (std::size_t k = 0; k < n; ++k) {
+          const std::size_t i = order[k];
+          (void)w->hs.register_pe(
+              pool_name(i / kPerPool),
+              bench_pe(i + 1, PolicyType::kRoundRobin,
+                       0x0b000000u + static_cast<std::uint32_t>(round * 7919 + static_cast<std::int64_t>(i))),
+              {.association = 0, .expires_at = 1'000'000'000'000ULL + i});
+        }
+        w->domain.reclaim();
+      }
+      order = {};
       w->domain.reclaim();
       per_pe = static_cast<double>(rss_bytes() - before) / static_cast<double>(n);
       state.counters["record_bytes"] = static_cast<double>(PoolElementRecord::allocation_size(bench_pe(1, PolicyType::kRoundRobin, 1)));
@@ -372,8 +401,17 @@ void Memory(benchmark::State& state) {
   }
   state.counters["rss_bytes_per_pe"] = per_pe;
 }
-BENCHMARK(Memory)->Arg(1'000'000)->Iterations(1)->Unit(benchmark::kMillisecond);
-BENCHMARK(Memory)->Name("Memory_10M")->Arg(10'000'000)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(Memory)
+    ->ArgNames({"pes", "moves"})
+    ->ArgsProduct({{1'000'000}, {0, 2}})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(Memory)
+    ->Name("Memory_10M")
+    ->ArgNames({"pes", "moves"})
+    ->Args({10'000'000, 0})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 
 // ---------------------------------------------------------------- readers + writer
 
@@ -453,9 +491,13 @@ BENCHMARK(ResolveUnderPacedChurn)->ArgName("policy")->Arg(0)->Arg(2)->Threads(1)
 }  // namespace
 
 int main(int argc, char** argv) {
+#if POOLREG_BENCH_JEMALLOC
   const char* version = nullptr;
   std::size_t len = sizeof(version);
   if (mallctl("version", &version, &len, nullptr, 0) == 0) std::printf("allocator: jemalloc %s\n", version);
+#else
+  std::printf("allocator: system malloc (glibc)\n");
+#endif
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
