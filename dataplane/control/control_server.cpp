@@ -95,7 +95,8 @@ ControlServer::ControlServer(runtime::EventLoop& loop, ControlServerConfig confi
                               fd, make_error(error_code::kUnavailable, "too many control connections").dump() + "\n");
                         },
                     .on_accepted = [this] { ++counters_.connections_accepted; },
-                    .on_idle_closed = [this] { ++counters_.idle_closed; }}) {}
+                    .on_idle_closed = [this] { ++counters_.idle_closed; },
+                    .on_accept_paused = [this] { ++counters_.accept_pauses; }}) {}
 
 ControlServer::~ControlServer() { stop(); }
 

@@ -51,6 +51,7 @@ struct ControlServerCounters {
   std::uint64_t errors = 0;               // {"ok":false} responses
   std::uint64_t oversize_lines = 0;
   std::uint64_t idle_closed = 0;
+  std::uint64_t accept_pauses = 0;        // listener rested 100 ms: accept() lacked descriptors
 };
 
 class ControlServer {

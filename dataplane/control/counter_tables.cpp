@@ -74,6 +74,7 @@ void for_each_transport_counter(const runtime::TransportCounters& c, CounterVisi
   visit("oversize_messages", c.oversize_messages);
   visit("notifications", c.notifications);
   visit("mptcp_fallbacks", c.mptcp_fallbacks);
+  visit("accept_pauses", c.accept_pauses);
 }
 
 }  // namespace poolreg::control

@@ -29,7 +29,8 @@ MetricsHttpServer::MetricsHttpServer(runtime::EventLoop& loop, MetricsHttpServer
                    {.on_event = [this](int fd, std::uint32_t events) { on_client_event(fd, events); },
                     .on_refused = [this](int) { ++counters_.refused; },
                     .on_accepted = nullptr,
-                    .on_idle_closed = nullptr}) {}
+                    .on_idle_closed = nullptr,
+                    .on_accept_paused = [this] { ++counters_.accept_pauses; }}) {}
 
 MetricsHttpServer::~MetricsHttpServer() { stop(); }
 

@@ -36,6 +36,7 @@ struct MetricsHttpCounters {
   std::uint64_t not_found = 0;
   std::uint64_t bad_requests = 0;  // 400, 405, 431
   std::uint64_t refused = 0;       // over max_clients
+  std::uint64_t accept_pauses = 0; // listener rested 100 ms: accept() lacked descriptors
 };
 
 class MetricsHttpServer {

@@ -6,8 +6,9 @@
 // Contract: construct, listen(), stop() and destroy on the event-loop thread. Client is a
 // struct with `int fd` and `TimeNs last_activity`; the table sets both on accept. on_event runs
 // for every epoll event of an accepted connection; on_refused gets a connection over the limit
-// just before the table closes it (to send a last word); on_accepted and on_idle_closed exist for
-// counters. Callbacks may close connections through close().
+// just before the table closes it (to send a last word); on_accepted, on_idle_closed and
+// on_accept_paused (accept() lacked descriptors: the listener rests 100 ms, runtime/listener_pause.hpp)
+// exist for counters. Callbacks may close connections through close().
 #pragma once
 
 #include <errno.h>
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "dataplane/runtime/event_loop.hpp"
+#include "dataplane/runtime/listener_pause.hpp"
 
 namespace poolreg::control {
 
@@ -37,13 +39,14 @@ struct StreamConnectionHooks {
   std::function<void(int fd)> on_refused;   // optional
   std::function<void()> on_accepted;        // optional
   std::function<void()> on_idle_closed;     // optional
+  std::function<void()> on_accept_paused;   // optional
 };
 
 template <class Client>
 class StreamConnections {
  public:
   StreamConnections(runtime::EventLoop& loop, StreamConnectionLimits limits, StreamConnectionHooks hooks)
-      : loop_(loop), limits_(limits), hooks_(std::move(hooks)) {}
+      : loop_(loop), limits_(limits), hooks_(std::move(hooks)), accept_pause_(loop) {}
   ~StreamConnections() { stop(); }
   StreamConnections(const StreamConnections&) = delete;
   StreamConnections& operator=(const StreamConnections&) = delete;
@@ -71,6 +74,7 @@ class StreamConnections {
     for (const auto& [fd, c] : clients_) fds.push_back(fd);
     for (int fd : fds) close(fd);
     if (listen_fd_ < 0) return;
+    accept_pause_.forget(listen_fd_);
     loop_.remove_fd(listen_fd_);
     ::close(listen_fd_);
     listen_fd_ = -1;
@@ -94,7 +98,13 @@ class StreamConnections {
   void accept_pending() {
     for (std::size_t i = 0; i < limits_.accepts_per_event; ++i) {
       const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (fd < 0) return;  // EAGAIN, or a transient error (EMFILE...): try again on the next event
+      if (fd < 0) {
+        // Out of descriptors: rest instead of spinning on the still readable listener.
+        if (runtime::ListenerPause::is_resource_shortage(errno) && accept_pause_.pause(listen_fd_) &&
+            hooks_.on_accept_paused)
+          hooks_.on_accept_paused();
+        return;  // EAGAIN or ECONNABORTED: the next event
+      }
       if (clients_.size() >= limits_.max_clients) {
         if (hooks_.on_refused) hooks_.on_refused(fd);
         ::close(fd);
@@ -129,6 +139,7 @@ class StreamConnections {
   int listen_fd_ = -1;
   runtime::EventLoop::TimerId idle_timer_ = runtime::EventLoop::kNoTimer;
   std::unordered_map<int, std::unique_ptr<Client>> clients_;
+  runtime::ListenerPause accept_pause_;
 };
 
 }  // namespace poolreg::control

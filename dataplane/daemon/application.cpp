@@ -3,6 +3,7 @@
 
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <limits>
@@ -26,6 +27,7 @@
 #include "dataplane/kernel/udp_multicast_socket.hpp"
 #include "dataplane/runtime/combined_transport.hpp"
 #include "dataplane/runtime/event_loop.hpp"
+#include "dataplane/runtime/listener_pause.hpp"
 #include "registrar/asap/asap_server.hpp"
 #include "registrar/asap/server_announce.hpp"
 #include "registrar/enrp/enrp_server.hpp"
@@ -44,6 +46,9 @@ constexpr TimeNs kReclaimPeriod = 100 * kNsPerMs;
 // At most one log line per this period for ENRP messages dropped as impostors: an attacker
 // repeating them must not flood the log (the counter has the full number).
 constexpr TimeNs kIdentityLogPeriod = 10 * kNsPerSec;
+// At most one log line per this period for listeners resting because accept() lacked descriptors
+// (EMFILE/ENFILE): the state can last, the counters (accept_pauses) have the full number.
+constexpr TimeNs kAcceptPauseLogPeriod = 10 * kNsPerSec;
 constexpr TimeNs kShutdownFlush = 1500 * kNsPerMs;
 constexpr TimeNs kFeedbackDrainPeriod = 10 * kNsPerMs;
 
@@ -174,6 +179,11 @@ struct Application::Runtime {
   std::uint64_t identity_mismatches_logged = 0;
   TimeNs next_identity_log = 0;
   void watch_enrp();
+  // Operator log of listeners resting for lack of descriptors (the transports do not log):
+  // TCP (ASAP, ENRP), control socket, metrics; rate-limited.
+  std::uint64_t accept_pauses_logged = 0;
+  TimeNs next_accept_pause_log = 0;
+  void watch_accept_pauses();
   std::optional<int> stop_signal;
 };
 
@@ -545,6 +555,7 @@ void Application::Runtime::service_timers() {
     watch_enrp();
     next_enrp_watch = now + kReclaimPeriod;
   }
+  if (now >= next_accept_pause_log) watch_accept_pauses();
   if (enrp && !enrp_startup_logged && enrp->startup_complete()) {
     enrp_startup_logged = true;
     log.info("ENRP start-up complete: {} PEs in the handlespace", hs->counters().pes);
@@ -590,6 +601,21 @@ void Application::Runtime::watch_enrp() {
     log.info("ENRP takeover finished: {} takeovers won, {} PEs taken over so far", c.takeovers_won,
              c.takeover_pes_taken);
   }
+}
+
+void Application::Runtime::watch_accept_pauses() {
+  std::uint64_t pauses = transport->counters().accept_pauses;
+  if (control) pauses += control->counters().accept_pauses;
+  if (metrics) pauses += metrics->counters().accept_pauses;
+  if (pauses == accept_pauses_logged) return;
+  rlimit lim{};
+  ::getrlimit(RLIMIT_NOFILE, &lim);
+  log.warn("out of file descriptors: accept() failed (EMFILE/ENFILE), listeners paused {} time(s) for {} ms since "
+           "the last report; {} TCP connections open, open-file limit {}; new clients wait in the backlog",
+           pauses - accept_pauses_logged, runtime::ListenerPause::kDefaultBackoff / kNsPerMs,
+           transport->connection_count(), lim.rlim_cur);
+  accept_pauses_logged = pauses;
+  next_accept_pause_log = loop.now() + kAcceptPauseLogPeriod;
 }
 
 void Application::Runtime::shutdown() {

@@ -7,8 +7,10 @@
 #include "config/config_loader.hpp"
 #include "dataplane/daemon/daemon_options.hpp"
 #include "dataplane/daemon/application.hpp"
+#include "dataplane/daemon/descriptor_limit.hpp"
 #include "dataplane/daemon/logging.hpp"
 #include "dataplane/daemon/shutdown_signals.hpp"
+#include "dataplane/runtime/errno_text.hpp"
 
 namespace {
 
@@ -17,6 +19,21 @@ using poolreg::config::LoadResult;
 LoadResult load(const poolreg::daemon::DaemonOptions& options) {
   if (options.config_path.empty()) return poolreg::config::load_embedded_default_config(options.overrides);
   return poolreg::config::load_config_file(options.config_path, options.overrides);
+}
+
+// One line when the limit was raised or is still short (past it TCP clients wait in the backlog).
+void log_descriptor_limit(spdlog::logger& log, const poolreg::daemon::DescriptorLimit& l) {
+  if (l.error != 0) {
+    log.warn("open-file limit (RLIMIT_NOFILE) not checked/raised: {}; limits.max_associations needs about {}",
+             poolreg::runtime::errno_text(l.error), l.needed);
+  } else if (!l.enough()) {
+    log.warn("open-file limit (RLIMIT_NOFILE) {} (hard {}) is below the {} descriptors needed (limits.max_associations "
+             "+ {} for listeners, lanes, control, metrics): TCP clients past it wait until descriptors free up; "
+             "raise the hard limit (LimitNOFILE=, ulimit -Hn) or lower limits.max_associations",
+             l.soft, l.hard, l.needed, poolreg::daemon::kDescriptorMargin);
+  } else if (l.raised()) {
+    log.info("open-file limit (RLIMIT_NOFILE) raised from {} to {} for limits.max_associations", l.soft_before, l.soft);
+  }
 }
 
 int run(const poolreg::daemon::DaemonOptions& options) {
@@ -47,6 +64,8 @@ int run(const poolreg::daemon::DaemonOptions& options) {
   std::mt19937_64 random(((std::uint64_t{entropy()} << 32) | entropy()));
   const poolreg::RegistrarId id = poolreg::config::choose_registrar_id(loaded.config.registrar, random);
   logger->info("poolregd {} starting, configuration {}", POOLREG_VERSION, source);
+  log_descriptor_limit(*logger, poolreg::daemon::ensure_descriptor_limit(
+                                    poolreg::daemon::descriptors_needed(loaded.config)));
 
   poolreg::daemon::Application application({loaded.config, id, *logger, options.sctp_udp});
   return application.run(signals);

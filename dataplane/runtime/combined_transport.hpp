@@ -69,6 +69,7 @@ inline TransportCounters CombinedTransport::counters() const {
   s.oversize_messages = a.oversize_messages + b.oversize_messages;
   s.notifications = a.notifications + b.notifications;
   s.mptcp_fallbacks = a.mptcp_fallbacks + b.mptcp_fallbacks;
+  s.accept_pauses = a.accept_pauses + b.accept_pauses;
   return s;
 }
 

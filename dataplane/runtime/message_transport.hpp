@@ -101,6 +101,9 @@ struct TransportCounters {
   std::uint64_t oversize_messages = 0;    // SCTP messages above max_message_size (dropped)
   std::uint64_t notifications = 0;        // SCTP notifications processed
   std::uint64_t mptcp_fallbacks = 0;      // MPTCP listen/connect fell back to TCP
+  // A TCP listener stopped for 100 ms because accept() found no free descriptor (EMFILE/ENFILE:
+  // RLIMIT_NOFILE or the system's limit) or no kernel memory; the waiting clients stay in the backlog.
+  std::uint64_t accept_pauses = 0;
 };
 
 enum class SendResult : std::uint8_t {

@@ -42,6 +42,7 @@ TcpMessageSockets::~TcpMessageSockets() {
     ::close(c->fd);
   }
   for (auto& [fd, l] : listeners_) {
+    accept_pause_.forget(fd);
     shared_.loop.remove_fd(fd);
     ::close(fd);
   }
@@ -142,7 +143,13 @@ void TcpMessageSockets::on_accept(int listen_fd) {
     sockaddr_storage peer{};
     socklen_t len = sizeof peer;
     int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;  // EAGAIN, or a transient error (EMFILE...): try again on the next event
+    if (fd < 0) {
+      // Out of descriptors: the listener stays readable, so wait out a back-off instead of spinning
+      // (the daemon logs the counter). Anything else (EAGAIN, ECONNABORTED): the next event.
+      if (runtime::ListenerPause::is_resource_shortage(errno) && accept_pause_.pause(listen_fd))
+        ++shared_.counters.accept_pauses;
+      return;
+    }
     set_nodelay(fd);
     Connection& c = add_connection(fd, protocol, State::kUp, false);
     if (auto ip = runtime::ip_of(reinterpret_cast<sockaddr*>(&peer))) c.peer.addresses.push_back(*ip);
@@ -427,6 +434,7 @@ void TcpMessageSockets::close_all(runtime::CloseReason reason) {
   }
   for (ConnectionId id : ids) close(id, reason);
   for (auto& [fd, l] : listeners_) {
+    accept_pause_.forget(fd);
     shared_.loop.remove_fd(fd);
     ::close(fd);
   }

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "dataplane/runtime/listener_pause.hpp"
 #include "dataplane/runtime/transport_shared.hpp"
 #include "dataplane/tcp/outbound_queue.hpp"
 #include "dataplane/tcp/tcp_frame_reader.hpp"
@@ -67,6 +68,8 @@ class TcpMessageSockets {
 
   runtime::TransportShared& shared_;
   std::unordered_map<int, Listener> listeners_;
+  // Listeners out of the loop's interest while accept() lacks descriptors (no busy loop on EMFILE).
+  runtime::ListenerPause accept_pause_{shared_.loop};
   std::unordered_map<ConnectionId, std::unique_ptr<Connection>> connections_;
   std::size_t reported_open_ = 0;
 };

@@ -1,12 +1,15 @@
 // Unit tests of poolregd's glue (dataplane/daemon): configuration mapping, TransportOutput
-// (MessageOutput over the transport) and ProtocolRouter (routing, WIRE-06) with a fake transport.
+// (MessageOutput over the transport), ProtocolRouter (routing, WIRE-06) with a fake transport, and
+// the start-up open-file limit check (DescriptorLimit).
 // Lives next to the integration tests because its owner owns this folder; suite 'unit'.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <vector>
 
 #include "config/registrar_config.hpp"
 #include "dataplane/daemon/config_mapping.hpp"
+#include "dataplane/daemon/descriptor_limit.hpp"
 #include "dataplane/daemon/protocol_router.hpp"
 #include "dataplane/daemon/transport_output.hpp"
 #include "registrar/asap/asap_server.hpp"
@@ -261,6 +264,52 @@ TEST_F(DaemonRouter, ClosedIsRoutedOnceByProtocol) {
   EXPECT_EQ(router_.tracked_connections(), 1u);
   router_.on_closed(id, runtime::CloseReason::kConnectFailed);
   EXPECT_EQ(router_.tracked_connections(), 0u);
+}
+
+// Issue 17 finding 4: the soft RLIMIT_NOFILE is raised toward the hard limit for
+// limits.max_associations, and what stays short is reported. Changes this process's soft limit
+// and restores it.
+class DaemonDescriptorLimit : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &original_), 0); }
+  void TearDown() override { ::setrlimit(RLIMIT_NOFILE, &original_); }
+  rlimit original_{};
+};
+
+TEST_F(DaemonDescriptorLimit, NeededIsTheAssociationsPlusTheMargin) {
+  config::RegistrarConfig c;
+  c.limits.max_associations = 1000;
+  EXPECT_EQ(descriptors_needed(c), 1000u + kDescriptorMargin);
+}
+
+TEST_F(DaemonDescriptorLimit, LowSoftLimitIsRaisedUpToTheHardLimit) {
+  if (original_.rlim_max != RLIM_INFINITY && original_.rlim_max < 256) GTEST_SKIP() << "hard limit below 256";
+  rlimit low = original_;
+  low.rlim_cur = 64;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+
+  const DescriptorLimit ok = ensure_descriptor_limit(200);
+  EXPECT_EQ(ok.error, 0);
+  EXPECT_EQ(ok.soft_before, 64u);
+  EXPECT_EQ(ok.soft, 200u);
+  EXPECT_TRUE(ok.raised());
+  EXPECT_TRUE(ok.enough());
+  rlimit now{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &now), 0);
+  EXPECT_EQ(now.rlim_cur, 200u);
+
+  const DescriptorLimit same = ensure_descriptor_limit(100);  // enough already: untouched
+  EXPECT_FALSE(same.raised());
+  EXPECT_EQ(same.soft, 200u);
+}
+
+TEST_F(DaemonDescriptorLimit, BeyondTheHardLimitIsReportedShort) {
+  if (original_.rlim_max == RLIM_INFINITY) GTEST_SKIP() << "no hard limit";
+  const DescriptorLimit short_limit = ensure_descriptor_limit(std::uint64_t{original_.rlim_max} + 1);
+  EXPECT_EQ(short_limit.error, 0);
+  EXPECT_EQ(short_limit.soft, original_.rlim_max);
+  EXPECT_EQ(short_limit.hard, original_.rlim_max);
+  EXPECT_FALSE(short_limit.enough());
 }
 
 }  // namespace
