@@ -229,9 +229,14 @@ std::string render_peers(const json& r) {
     const std::string sync = member(p, "sync_running").is_boolean() && member(p, "sync_running").get<bool>()
                                  ? "running"
                                  : (yes_no(member(p, "in_sync")) == "yes" ? "in sync" : "differs");
-    t.add({text_of(member(p, "id")), text_of(member(p, "state")), address,
+    // A dead static peer's entry is reset (ID 0, PEs taken over): show what it was.
+    const bool dead = text_of(member(p, "state")) == "dead";
+    const json& last_id = member(p, "last_id");
+    const std::string id = dead && !last_id.is_null() ? text_of(last_id) : text_of(member(p, "id"));
+    const std::string pes = dead ? text_of(member(p, "last_pe_count")) + " at death" : text_of(member(p, "pe_count"));
+    t.add({id, text_of(member(p, "state")), address,
            heard.is_number() ? format_duration_s(heard.get<double>() / 1000.0) + " ago" : "never",
-           text_of(member(p, "pe_count")), text_of(member(ck, "ours")) + "/" + text_of(member(ck, "theirs")), sync,
+           pes, text_of(member(ck, "ours")) + "/" + text_of(member(ck, "theirs")), sync,
            flags.empty() ? "-" : flags});
   }
   return t.render();

@@ -565,9 +565,11 @@ void Application::Runtime::watch_enrp() {
     if (!fresh && it->second == p.state) continue;
     it->second = p.state;
     if (fresh && p.state == enrp::PeerState::kUnknown) continue;
-    log.info("ENRP peer {} ({}:{}) is {} ({} PEs)", format_registrar_id(ctx.config.registrar.mode, p.id),
+    // A dead static peer is already reset (ID 0, its PEs taken over): name it by what it was.
+    const bool dead = p.state == enrp::PeerState::kDead;
+    log.info("ENRP peer {} ({}:{}) is {} ({} PEs)", format_registrar_id(ctx.config.registrar.mode, p.last_id),
              p.endpoint.addresses.empty() ? std::string("?") : p.endpoint.addresses.front().to_string(),
-             p.endpoint.port, enrp::peer_state_name(p.state), p.pe_count);
+             p.endpoint.port, enrp::peer_state_name(p.state), dead ? p.last_pe_count : p.pe_count);
   }
   const auto& c = enrp->counters();
   const TimeNs now = loop.now();
@@ -586,9 +588,19 @@ void Application::Runtime::watch_enrp() {
     }
   }
   if (c.takeovers_won != takeovers_won) {
+    // One line per takeover, naming the dead peer; those that left the bounded record unread
+    // are summed up by the counters.
+    std::uint64_t named = 0;
+    for (const auto& w : enrp->recent_takeover_wins()) {
+      if (w.number <= takeovers_won) continue;
+      ++named;
+      log.info("ENRP takeover of dead peer {} won: {} PEs now ours ({} takeovers won, {} PEs taken over so far)",
+               format_registrar_id(ctx.config.registrar.mode, w.target), w.pes, w.number, c.takeover_pes_taken);
+    }
+    if (named != c.takeovers_won - takeovers_won)
+      log.info("ENRP takeover finished: {} takeovers won, {} PEs taken over so far", c.takeovers_won,
+               c.takeover_pes_taken);
     takeovers_won = c.takeovers_won;
-    log.info("ENRP takeover finished: {} takeovers won, {} PEs taken over so far", c.takeovers_won,
-             c.takeover_pes_taken);
   }
 }
 

@@ -102,8 +102,13 @@ TEST_F(PoolctlTest, Pe) {
 
 TEST_F(PoolctlTest, Peers) {
   json j = both({"peers"}, {"PR ID", "0x10000002", "alive", "sctp 127.0.0.1:9902", "1.5s ago", "0xbeef/0xbeef",
-                            "in sync", "static mentor", "dead", "never", "taken-over-by=0x10000001"});
-  EXPECT_EQ(j["peers"].size(), 2u);
+                            "in sync", "static mentor", "dead", "7.0s ago", "taken-over-by=0x10000001",
+                            "0x10000003", "4 at death"});
+  ASSERT_EQ(j["peers"].size(), 2u);
+  EXPECT_EQ(j["peers"][1]["id"], "0x00000000");
+  EXPECT_EQ(j["peers"][1]["last_id"], "0x10000003");
+  EXPECT_EQ(j["peers"][1]["last_pe_count"], 4);
+  EXPECT_TRUE(j["peers"][0]["last_id"].is_null());  // this fake snapshot sets no last_id
 }
 
 TEST_F(PoolctlTest, Resolve) {
