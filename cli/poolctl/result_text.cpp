@@ -340,4 +340,32 @@ std::string render_log_level(const json& r) {
   return "log level: " + level + " (was " + previous + ")\n";
 }
 
+std::string render_reload(const json& r) {
+  std::string out = "configuration " + text_of(member(r, "source")) + " reloaded\n";
+  auto rows = [&out](const json& changes, const char* title) {
+    if (!changes.is_array() || changes.empty()) return;
+    out += title;
+    TextTable t({"KEY", "BEFORE", "AFTER"});
+    for (const auto& c : changes) t.add({text_of(member(c, "key")), text_of(member(c, "before")), text_of(member(c, "after"))});
+    out += t.render();
+  };
+  const json& applied = member(r, "applied");
+  const json& refused = member(r, "refused");
+  if ((!applied.is_array() || applied.empty()) && (!refused.is_array() || refused.empty())) out += "no changes\n";
+  rows(applied, "applied:\n");
+  rows(refused, "refused (restart poolregd to change these; the running values stay):\n");
+  const json& reopened = member(r, "log_file_reopened");
+  if (reopened.is_boolean())
+    out += reopened.get<bool>() ? "log file reopened\n" : "log file NOT reopened: " + text_of(member(r, "log_error")) + "\n";
+  return out;
+}
+
+std::string render_config(const json& r) {
+  std::string out = "# " + text_of(member(r, "source")) + " as running\n";
+  const json& keys = member(r, "keys");
+  if (keys.is_object())
+    for (const auto& [key, value] : keys.items()) out += key + " = " + text_of(value) + "\n";
+  return out;
+}
+
 }  // namespace poolreg::poolctl

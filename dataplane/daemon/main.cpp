@@ -48,7 +48,8 @@ int run(const poolreg::daemon::DaemonOptions& options) {
   const poolreg::RegistrarId id = poolreg::config::choose_registrar_id(loaded.config.registrar, random);
   logger->info("poolregd {} starting, configuration {}", POOLREG_VERSION, source);
 
-  poolreg::daemon::Application application({loaded.config, id, *logger, options.sctp_udp});
+  poolreg::daemon::Application application(
+      {loaded.config, id, *logger, options.sctp_udp, options.config_path, options.overrides});
   return application.run(signals);
 }
 
