@@ -1,6 +1,7 @@
 // dump_effective_config(): every schema key with its value, as TOML that loads back unchanged.
 #include <string>
 
+#include "config/config_diff.hpp"
 #include "config/config_loader.hpp"
 #include "config/config_schema.hpp"
 #include "config/config_text.hpp"
@@ -21,10 +22,13 @@ std::string id_text(RegistrarId id) {
 class TomlWriter {
  public:
   std::string out;
+  // The same keys as "section.key" with their TOML value text (config_values()).
+  std::vector<ConfigValue> values;
 
   void section(std::string_view name) {
     if (!out.empty()) out += "\n";
     out += "[" + std::string(name) + "]\n";
+    section_ = name;
   }
   void boolean(std::string_view key, const bool& v) { line(key, v ? "true" : "false"); }
   template <typename T>
@@ -75,7 +79,9 @@ class TomlWriter {
  private:
   void line(std::string_view key, const std::string& value) {
     out += std::string(key) + " = " + value + "\n";
+    values.push_back({std::string(section_) + "." + std::string(key), value});
   }
+  std::string_view section_;
 };
 
 }  // namespace
@@ -84,6 +90,12 @@ std::string dump_effective_config(const RegistrarConfig& config) {
   TomlWriter writer;
   schema::visit_config(writer, config);
   return "# poolregd effective configuration (every key; registrar.id 0 = random at start)\n" + writer.out;
+}
+
+std::vector<ConfigValue> config_values(const RegistrarConfig& config) {
+  TomlWriter writer;
+  schema::visit_config(writer, config);
+  return std::move(writer.values);
 }
 
 }  // namespace poolreg::config

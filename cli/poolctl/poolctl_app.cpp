@@ -185,6 +185,16 @@ int run_poolctl(int argc, const char* const* argv, std::ostream& out, std::ostre
     };
   });
 
+  auto* reload_cmd = app.add_subcommand(
+      "reload",
+      "read poolregd's configuration file again (as SIGHUP does) and reopen its log file: the keys that can "
+      "change live are applied (registrar.log_level, limits.*, asap keep-alive, idle timeout and rate "
+      "limits), other changed keys are refused until a restart; an invalid file changes nothing (exit 1)");
+  reload_cmd->callback([&] { action = [&] { return call(g, "reload", json::object(), render_reload, out, err); }; });
+
+  auto* config_cmd = app.add_subcommand("config", "the configuration poolregd runs with, every key");
+  config_cmd->callback([&] { action = [&] { return call(g, "config", json::object(), render_config, out, err); }; });
+
   auto* watch = app.add_subcommand("watch", "live view of pools and rates (q or Ctrl-C quits)");
   watch->add_option("-i,--interval", interval, "seconds between refreshes")->capture_default_str()->check(CLI::Range(0.05, 3600.0));
   watch->add_option("-c,--count", watch_count, "stop after this many refreshes (0 = never)")->capture_default_str();

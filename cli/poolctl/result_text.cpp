@@ -229,9 +229,14 @@ std::string render_peers(const json& r) {
     const std::string sync = member(p, "sync_running").is_boolean() && member(p, "sync_running").get<bool>()
                                  ? "running"
                                  : (yes_no(member(p, "in_sync")) == "yes" ? "in sync" : "differs");
-    t.add({text_of(member(p, "id")), text_of(member(p, "state")), address,
+    // A dead static peer's entry is reset (ID 0, PEs taken over): show what it was.
+    const bool dead = text_of(member(p, "state")) == "dead";
+    const json& last_id = member(p, "last_id");
+    const std::string id = dead && !last_id.is_null() ? text_of(last_id) : text_of(member(p, "id"));
+    const std::string pes = dead ? text_of(member(p, "last_pe_count")) + " at death" : text_of(member(p, "pe_count"));
+    t.add({id, text_of(member(p, "state")), address,
            heard.is_number() ? format_duration_s(heard.get<double>() / 1000.0) + " ago" : "never",
-           text_of(member(p, "pe_count")), text_of(member(ck, "ours")) + "/" + text_of(member(ck, "theirs")), sync,
+           pes, text_of(member(ck, "ours")) + "/" + text_of(member(ck, "theirs")), sync,
            flags.empty() ? "-" : flags});
   }
   return t.render();
@@ -333,6 +338,34 @@ std::string render_log_level(const json& r) {
   const std::string level = text_of(member(r, "level")), previous = text_of(member(r, "previous"));
   if (level == previous) return "log level: " + level + "\n";
   return "log level: " + level + " (was " + previous + ")\n";
+}
+
+std::string render_reload(const json& r) {
+  std::string out = "configuration " + text_of(member(r, "source")) + " reloaded\n";
+  auto rows = [&out](const json& changes, const char* title) {
+    if (!changes.is_array() || changes.empty()) return;
+    out += title;
+    TextTable t({"KEY", "BEFORE", "AFTER"});
+    for (const auto& c : changes) t.add({text_of(member(c, "key")), text_of(member(c, "before")), text_of(member(c, "after"))});
+    out += t.render();
+  };
+  const json& applied = member(r, "applied");
+  const json& refused = member(r, "refused");
+  if ((!applied.is_array() || applied.empty()) && (!refused.is_array() || refused.empty())) out += "no changes\n";
+  rows(applied, "applied:\n");
+  rows(refused, "refused (restart poolregd to change these; the running values stay):\n");
+  const json& reopened = member(r, "log_file_reopened");
+  if (reopened.is_boolean())
+    out += reopened.get<bool>() ? "log file reopened\n" : "log file NOT reopened: " + text_of(member(r, "log_error")) + "\n";
+  return out;
+}
+
+std::string render_config(const json& r) {
+  std::string out = "# " + text_of(member(r, "source")) + " as running\n";
+  const json& keys = member(r, "keys");
+  if (keys.is_object())
+    for (const auto& [key, value] : keys.items()) out += key + " = " + text_of(value) + "\n";
+  return out;
 }
 
 }  // namespace poolreg::poolctl

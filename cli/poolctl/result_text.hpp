@@ -22,6 +22,8 @@ std::string render_audit(const json& r);
 std::string render_takeovers(const json& r);
 std::string render_stats(const json& r);
 std::string render_log_level(const json& r);
+std::string render_reload(const json& r);
+std::string render_config(const json& r);
 
 // Helpers shared with the watch view.
 std::string text_of(const json& v);            // strings as is, numbers, bools, null -> "-"

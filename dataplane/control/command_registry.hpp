@@ -37,6 +37,7 @@ inline constexpr const char* kNotFound = "not_found";
 inline constexpr const char* kUnavailable = "unavailable";
 inline constexpr const char* kInternal = "internal";
 inline constexpr const char* kTooLarge = "too_large";
+inline constexpr const char* kInvalidConfig = "invalid_config";  // reload: the file has errors
 }  // namespace error_code
 
 // Thrown by handlers (and argument helpers) to answer {"ok":false,"error":what(),"code":code()}.

@@ -138,6 +138,28 @@ void register_registrar_commands(CommandRegistry& registry, const RegistrarBindi
         return json{{"level", level}, {"previous", previous}};
       },
       "show or set the log level (args: level)");
+  registry.add_command(
+      "reload",
+      [b](const json&) {
+        if (!b.reload) throw CommandError(error_code::kUnavailable, "reload is not available");
+        const ReloadReport r = b.reload();
+        if (!r.reloaded) {
+          std::string message = "configuration not reloaded, the running one stays: " + r.source + ":";
+          for (const auto& e : r.errors) message += " " + e + ";";
+          message.pop_back();
+          throw CommandError(error_code::kInvalidConfig, message);
+        }
+        return reload_result(r);
+      },
+      "read the configuration file again: apply the keys that can change live, list the refused ones");
+  registry.add_command(
+      "config",
+      [b](const json&) {
+        if (!b.running_config) throw CommandError(error_code::kUnavailable, "config is not available");
+        auto [source, values] = b.running_config();
+        return config_result(source, values);
+      },
+      "the running configuration, every key");
   if (!b.test_commands) return;
   registry.add_command(
       "test-corrupt-view",

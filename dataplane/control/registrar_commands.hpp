@@ -17,8 +17,11 @@
 
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "dataplane/control/command_registry.hpp"
+#include "dataplane/control/config_results.hpp"
 #include "dataplane/control/control_server.hpp"
 #include "registrar/common/latency_histogram.hpp"
 #include "dataplane/control/registrar_results.hpp"
@@ -47,12 +50,16 @@ struct RegistrarBindings {
   StatusInfo status;                                    // static facts for `status`
   // Optional hook called after log-level changed the logger (e.g. to also set spdlog's default).
   std::function<void(const std::string& level)> on_log_level;
+  // Reloads the configuration file (what SIGHUP does); empty: reload unavailable.
+  std::function<ReloadReport()> reload;
+  // The running configuration (source, every key); empty: config unavailable.
+  std::function<std::pair<std::string, std::vector<config::ConfigValue>>()> running_config;
   // control.test_commands: also add the test-only commands (test-corrupt-view).
   bool test_commands = false;
 };
 
 // Adds: status, pools, pool, pe, peers, resolve, deregister, audit, takeover-status, stats,
-// log-level (args and results: README.md), and with test_commands test-corrupt-view. Throws std::invalid_argument when a required binding
+// log-level, reload, config (args and results: README.md), and with test_commands test-corrupt-view. Throws std::invalid_argument when a required binding
 // is null (start-up error).
 void register_registrar_commands(CommandRegistry& registry, const RegistrarBindings& bindings);
 inline void register_registrar_commands(ControlServer& server, const RegistrarBindings& bindings) {

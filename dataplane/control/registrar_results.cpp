@@ -189,7 +189,9 @@ json peers_result(const std::vector<enrp::PeerSnapshot>& peers, TimeNs now) {
                 {"sync_running", p.sync_running},
                 {"mentor", p.mentor},
                 {"pe_count", p.pe_count},
-                {"taker", p.taker != 0 ? json(format_id(p.taker)) : json(nullptr)}};
+                {"taker", p.taker != 0 ? json(format_id(p.taker)) : json(nullptr)},
+                {"last_id", p.last_id != 0 ? json(format_id(p.last_id)) : json(nullptr)},
+                {"last_pe_count", p.last_pe_count}};
     rows.push_back(std::move(row));
   }
   return {{"peers", std::move(rows)}};

@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -17,7 +18,11 @@
 #include "registrar/common/latency_histogram.hpp"
 #include "dataplane/control/metrics_http_server.hpp"
 #include "dataplane/control/registrar_commands.hpp"
+#include "config/config_diff.hpp"
+#include "config/config_loader.hpp"
 #include "dataplane/daemon/config_mapping.hpp"
+#include "dataplane/daemon/config_reload.hpp"
+#include "dataplane/daemon/logging.hpp"
 #include "dataplane/daemon/listen_summary.hpp"
 #include "dataplane/daemon/protocol_router.hpp"
 #include "dataplane/daemon/server_announcer.hpp"
@@ -109,7 +114,7 @@ std::optional<IpAddress> single_listen_address(const config::RegistrarConfig& c)
 struct Application::Runtime {
   // QSBR reader slots: this thread and one per lane (kernel lanes or DPDK poll lcores).
   explicit Runtime(const DaemonContext& c)
-      : ctx(c), log(c.logger), domain(2 + kernel::KernelLanes::kMaxLanes) {}
+      : ctx(c), log(c.logger), running(c.config), domain(2 + kernel::KernelLanes::kMaxLanes) {}
 
   // Start-up, in named steps (build() runs them in order).
   bool build();
@@ -127,9 +132,17 @@ struct Application::Runtime {
   int loop_timeout_ms() const;
   void shutdown();
   std::string bound_summary() const;
+  // SIGHUP and the control command `reload`: reopen the log file, read the configuration again,
+  // apply its live keys (config_reload.hpp), refuse and log the rest; an invalid file changes
+  // nothing. Logs what it did.
+  control::ReloadReport reload(std::string_view trigger);
+  void apply_live_config(const config::RegistrarConfig& c);
+  std::string config_source() const;
 
   const DaemonContext& ctx;
   spdlog::logger& log;
+  // The configuration in effect: ctx.config plus the live keys of every reload since.
+  config::RegistrarConfig running;
 
   handlespace::QsbrDomain domain;
   std::unique_ptr<handlespace::Handlespace> hs;
@@ -149,6 +162,7 @@ struct Application::Runtime {
   std::unique_ptr<runtime::CombinedTransport> combined;
   runtime::MessageTransport* wire = nullptr;
   bool dpdk_mode = false;
+  bool resolutions_on_lanes = false;  // the lanes answer Handle Resolutions (their own AsapConfig copy)
   std::unique_ptr<TransportOutput> output;
   OwnedPeForwarder forwarder;
   std::unique_ptr<asap::AsapServer> asap;
@@ -403,6 +417,7 @@ bool Application::Runtime::build_lanes() {
     udp_port = kernel_lanes->udp_port();
   }
   lanes->set_default_remote_udp_port(ctx.sctp_udp.default_remote);
+  resolutions_on_lanes = resolving;
   if (resolving) {
     // Resolutions on the lanes queue selection feedback (least-used policies) without waking
     // this loop: drain it (we are every shard's writer) well before a queue fills up.
@@ -476,6 +491,14 @@ bool Application::Runtime::start_operator_side() {
   }
 #endif
   b.logger = &log;
+  b.reload = [this] { return reload("poolctl reload"); };
+  // poolctl log-level changes the running level: `config` shows it, a reload compares with it.
+  b.on_log_level = [this](const std::string& level) {
+    for (auto l : {config::LogLevel::kTrace, config::LogLevel::kDebug, config::LogLevel::kInfo, config::LogLevel::kWarn,
+                   config::LogLevel::kError, config::LogLevel::kCritical, config::LogLevel::kOff})
+      if (level == config::to_string(l)) running.registrar.log_level = l;
+  };
+  b.running_config = [this] { return std::make_pair(config_source(), config::config_values(running)); };
   b.clock = &loop.clock();
   b.test_commands = c.control.test_commands;
   b.status.registrar_id = ctx.registrar_id;
@@ -576,9 +599,11 @@ void Application::Runtime::watch_enrp() {
     if (!fresh && it->second == p.state) continue;
     it->second = p.state;
     if (fresh && p.state == enrp::PeerState::kUnknown) continue;
-    log.info("ENRP peer {} ({}:{}) is {} ({} PEs)", format_registrar_id(ctx.config.registrar.mode, p.id),
+    // A dead static peer is already reset (ID 0, its PEs taken over): name it by what it was.
+    const bool dead = p.state == enrp::PeerState::kDead;
+    log.info("ENRP peer {} ({}:{}) is {} ({} PEs)", format_registrar_id(ctx.config.registrar.mode, p.last_id),
              p.endpoint.addresses.empty() ? std::string("?") : p.endpoint.addresses.front().to_string(),
-             p.endpoint.port, enrp::peer_state_name(p.state), p.pe_count);
+             p.endpoint.port, enrp::peer_state_name(p.state), dead ? p.last_pe_count : p.pe_count);
   }
   const auto& c = enrp->counters();
   const TimeNs now = loop.now();
@@ -597,9 +622,19 @@ void Application::Runtime::watch_enrp() {
     }
   }
   if (c.takeovers_won != takeovers_won) {
+    // One line per takeover, naming the dead peer; those that left the bounded record unread
+    // are summed up by the counters.
+    std::uint64_t named = 0;
+    for (const auto& w : enrp->recent_takeover_wins()) {
+      if (w.number <= takeovers_won) continue;
+      ++named;
+      log.info("ENRP takeover of dead peer {} won: {} PEs now ours ({} takeovers won, {} PEs taken over so far)",
+               format_registrar_id(ctx.config.registrar.mode, w.target), w.pes, w.number, c.takeover_pes_taken);
+    }
+    if (named != c.takeovers_won - takeovers_won)
+      log.info("ENRP takeover finished: {} takeovers won, {} PEs taken over so far", c.takeovers_won,
+               c.takeover_pes_taken);
     takeovers_won = c.takeovers_won;
-    log.info("ENRP takeover finished: {} takeovers won, {} PEs taken over so far", c.takeovers_won,
-             c.takeover_pes_taken);
   }
 }
 
@@ -616,6 +651,61 @@ void Application::Runtime::watch_accept_pauses() {
            transport->connection_count(), lim.rlim_cur);
   accept_pauses_logged = pauses;
   next_accept_pause_log = loop.now() + kAcceptPauseLogPeriod;
+}
+
+std::string Application::Runtime::config_source() const {
+  return ctx.config_path.empty() ? std::string(config::kEmbeddedConfigSourceName) : ctx.config_path;
+}
+
+control::ReloadReport Application::Runtime::reload(std::string_view trigger) {
+  control::ReloadReport r;
+  r.source = config_source();
+  // The log first: after a rotation the lines below belong in the new file.
+  const LogReopen reopened = reopen_log_file(log);
+  r.log_to_file = reopened.to_file;
+  r.log_reopened = reopened.to_file && reopened.ok;
+  r.log_error = reopened.error;
+  if (!reopened.ok) log.error("{}: log file {} not reopened, still writing to the old one: {}", trigger,
+                              running.registrar.log_file, reopened.error);
+
+  config::LoadResult loaded = ctx.config_path.empty() ? config::load_embedded_default_config(ctx.overrides)
+                                                      : config::load_config_file(ctx.config_path, ctx.overrides);
+  if (!loaded.ok()) {
+    for (const auto& e : loaded.errors) r.errors.push_back(e.to_string());
+    std::string all;
+    for (const auto& e : r.errors) all += (all.empty() ? "" : "; ") + e;
+    log.error("{}: configuration {} not reloaded ({} error{}), the running configuration stays: {}", trigger, r.source,
+              r.errors.size(), r.errors.size() == 1 ? "" : "s", all);
+    return r;
+  }
+  ReloadPlan plan = plan_reload(running, loaded.config, resolutions_on_lanes);
+  apply_live_config(plan.config);
+  running = std::move(plan.config);
+  r.reloaded = true;
+  r.applied = std::move(plan.applied);
+  r.refused = std::move(plan.refused);
+
+  auto list = [](const std::vector<config::ConfigChange>& changes) {
+    std::string out;
+    for (const auto& c : changes) out += (out.empty() ? "" : ", ") + c.key + " " + c.before + " -> " + c.after;
+    return out;
+  };
+  if (r.applied.empty() && r.refused.empty())
+    log.info("{}: configuration {} reloaded: no changes{}", trigger, r.source, r.log_reopened ? ", log file reopened" : "");
+  else if (!r.applied.empty())
+    log.info("{}: configuration {} reloaded: applied {}{}", trigger, r.source, list(r.applied),
+             r.log_reopened ? "; log file reopened" : "");
+  if (!r.refused.empty())
+    log.warn("{}: configuration {}: not applied, restart poolregd to change: {}", trigger, r.source, list(r.refused));
+  return r;
+}
+
+// Hands the live keys (config_reload.cpp) to whoever reads them; all on this thread.
+void Application::Runtime::apply_live_config(const config::RegistrarConfig& c) {
+  log.set_level(to_spdlog_level(c.registrar.log_level));
+  handlespace::HandlespaceLimits limits = to_handlespace_config(c, 1).limits;
+  hs->set_limits(limits);
+  asap->apply_live_settings(to_asap_config(c, ctx.registrar_id));
 }
 
 void Application::Runtime::shutdown() {
@@ -663,9 +753,14 @@ int Application::run(ShutdownSignals& signals) {
     return 1;
   }
   rt.loop.add_fd(signals.fd(), EPOLLIN, [&rt, &signals](std::uint32_t) {
-    if (auto sig = signals.poll()) {
+    while (auto sig = signals.poll()) {
+      if (is_reload_signal(*sig)) {
+        rt.reload(signal_name(*sig));
+        continue;
+      }
       rt.stop_signal = *sig;
       rt.loop.stop();
+      return;
     }
   });
 

@@ -22,7 +22,10 @@
 //
 // Start-up logs "poolregd <id> listening: ..." with the ports really bound. SIGINT/SIGTERM
 // (ShutdownSignals' fd in the loop) stop it: listeners and associations are closed gracefully,
-// run() returns 0. Start-up failures (port in use, usrsctp init) are logged and return 1.
+// run() returns 0. SIGHUP (same fd) and the control command `reload` reopen the log file and
+// reload the configuration on the loop thread (config_reload.hpp: live keys applied, the others
+// refused and logged; an invalid file changes nothing). Start-up failures (port in use, usrsctp
+// init) are logged and return 1.
 //
 // Shape: explicit Application(const DaemonContext&); int run(ShutdownSignals&); run() once, on
 // the main thread.

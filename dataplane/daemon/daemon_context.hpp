@@ -1,15 +1,17 @@
 // DaemonContext: what main() hands to the service it runs (the protocol Application): the
-// validated configuration, the registrar ID chosen at start, the logger and the command-line-only
-// SCTP/UDP port hints. The service borrows them for its lifetime; main() owns them.
+// validated configuration, where it came from (to read it again on a reload), the registrar ID
+// chosen at start, the logger and the command-line-only SCTP/UDP port hints. The service borrows them for its lifetime; main() owns them.
 #pragma once
 
 #include <spdlog/logger.h>
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
+#include "config/config_loader.hpp"
 #include "config/registrar_config.hpp"
 #include "registrar/common/ids.hpp"
 
@@ -28,6 +30,10 @@ struct DaemonContext {
   RegistrarId registrar_id;
   spdlog::logger& logger;
   SctpUdpPorts sctp_udp{};
+  // The file given with -c ("" = the embedded default) and the command-line --set overrides
+  // (short flags included): a reload loads the same way, so the command line keeps winning.
+  std::string config_path{};
+  std::vector<config::ConfigOverride> overrides{};
 };
 
 }  // namespace poolreg::daemon

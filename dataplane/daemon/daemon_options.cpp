@@ -16,6 +16,8 @@ std::optional<int> parse_daemon_options(int argc, const char* const* argv, Daemo
   CLI::App app{
       "poolregd: RSerPool pool registrar (ASAP RFC 5352, ENRP RFC 5353).\n"
       "Without -c it runs on the embedded default configuration (config/poolregd.toml).\n"
+      "Signals: SIGINT/SIGTERM stop; SIGHUP reopens the log file and reloads the configuration\n"
+      "(live keys applied, others refused and logged, an invalid file changes nothing).\n"
       "Exit codes: 0 = stopped by SIGINT/SIGTERM or check passed, 1 = configuration or start-up error.",
       "poolregd"};
   std::vector<std::string> sets;

@@ -1,11 +1,13 @@
 // spdlog set-up: sinks, level, text/JSON pattern (with a JSON-escaping message flag).
 #include "dataplane/daemon/logging.hpp"
 
+#include <spdlog/details/file_helper.h>
 #include <spdlog/pattern_formatter.h>
-#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
 #include <cstdio>
+#include <mutex>
 
 namespace poolreg::daemon {
 namespace {
@@ -53,6 +55,47 @@ class JsonEscapedMessage final : public spdlog::custom_flag_formatter {
   }
 };
 
+// spdlog's basic_file_sink cannot reopen its file (only truncate it): this one can, so a
+// logrotate postrotate `kill -HUP` moves poolregd to the new file without a restart.
+class ReopenableFileSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  explicit ReopenableFileSink(std::string path) : path_(std::move(path)), file_(open_file(path_)) {}
+
+  // Opens the new file first, so a failure leaves the old one in use.
+  LogReopen reopen() {
+    LogReopen r;
+    r.to_file = true;
+    try {
+      auto fresh = open_file(path_);
+      std::lock_guard<std::mutex> lock(mutex_);
+      file_->flush();
+      file_ = std::move(fresh);
+    } catch (const spdlog::spdlog_ex& e) {
+      r.ok = false;
+      r.error = e.what();
+    }
+    return r;
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t formatted;
+    formatter_->format(msg, formatted);
+    file_->write(formatted);
+  }
+  void flush_() override { file_->flush(); }
+
+ private:
+  static std::unique_ptr<spdlog::details::file_helper> open_file(const std::string& path) {
+    auto file = std::make_unique<spdlog::details::file_helper>();
+    file->open(path, /*truncate=*/false);  // throws spdlog_ex
+    return file;
+  }
+
+  std::string path_;
+  std::unique_ptr<spdlog::details::file_helper> file_;
+};
+
 }  // namespace
 
 spdlog::level::level_enum to_spdlog_level(config::LogLevel level) noexcept {
@@ -87,7 +130,7 @@ std::shared_ptr<spdlog::logger> make_daemon_logger(const config::RegistrarSectio
   if (section.log_file.empty()) {
     sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
   } else {
-    sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(section.log_file, /*truncate=*/false);
+    sink = std::make_shared<ReopenableFileSink>(section.log_file);
   }
   auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
   formatter->add_flag<JsonEscapedMessage>('*');
@@ -100,6 +143,13 @@ std::shared_ptr<spdlog::logger> make_daemon_logger(const config::RegistrarSectio
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
   return logger;
+}
+
+LogReopen reopen_log_file(spdlog::logger& logger) {
+  for (const auto& sink : logger.sinks()) {
+    if (auto* file = dynamic_cast<ReopenableFileSink*>(sink.get())) return file->reopen();
+  }
+  return LogReopen{};
 }
 
 }  // namespace poolreg::daemon

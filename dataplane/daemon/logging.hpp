@@ -23,6 +23,19 @@ std::string log_pattern(config::LogFormat format);
 
 // Builds the "poolregd" logger from [registrar] log_level, log_format and log_file.
 // Throws spdlog::spdlog_ex when log_file cannot be opened (start-up error).
+// Log files are opened by a sink of ours that can reopen its file (reopen_log_file).
 std::shared_ptr<spdlog::logger> make_daemon_logger(const config::RegistrarSection& section);
+
+// What reopen_log_file did.
+struct LogReopen {
+  bool to_file = false;  // false: the log goes to stderr, nothing to reopen
+  bool ok = true;        // false: the new file could not be opened; the old one stays in use
+  std::string error;
+};
+
+// After a log rotation (SIGHUP): opens the log file by its path again (appending, created when
+// missing) and switches the logger's file sink to it; lines logged meanwhile go to the old file.
+// Any thread; the sink's own lock orders it with concurrent log calls.
+LogReopen reopen_log_file(spdlog::logger& logger);
 
 }  // namespace poolreg::daemon

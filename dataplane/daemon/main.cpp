@@ -67,7 +67,8 @@ int run(const poolreg::daemon::DaemonOptions& options) {
   log_descriptor_limit(*logger, poolreg::daemon::ensure_descriptor_limit(
                                     poolreg::daemon::descriptors_needed(loaded.config)));
 
-  poolreg::daemon::Application application({loaded.config, id, *logger, options.sctp_udp});
+  poolreg::daemon::Application application(
+      {loaded.config, id, *logger, options.sctp_udp, options.config_path, options.overrides});
   return application.run(signals);
 }
 

@@ -15,6 +15,7 @@ ShutdownSignals::ShutdownSignals() {
   sigemptyset(&mask);
   sigaddset(&mask, SIGINT);
   sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGHUP);
   if (int rc = pthread_sigmask(SIG_BLOCK, &mask, &old_mask_); rc != 0) {
     throw std::system_error(rc, std::generic_category(), "pthread_sigmask");
   }

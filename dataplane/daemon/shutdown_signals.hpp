@@ -1,8 +1,10 @@
-// ShutdownSignals: SIGINT and SIGTERM delivered as readable events instead of async handlers.
+// ShutdownSignals: SIGINT and SIGTERM (stop) and SIGHUP (reload, see is_reload_signal) delivered
+// as readable events instead of async handlers.
 //
 // Contract: construct on the main thread before any other thread starts. The constructor blocks
-// SIGINT and SIGTERM for the calling thread (threads started later inherit the mask), so the
-// signals are only ever consumed through fd() / wait_for(); the destructor restores the old mask.
+// SIGINT, SIGTERM and SIGHUP for the calling thread (threads started later, the lanes, inherit
+// the mask and never see them), so the signals are only ever consumed through fd() /
+// wait_for(); the destructor restores the old mask.
 // One owner thread calls wait_for(); fd() may be put into an event loop (epoll) instead.
 #pragma once
 
@@ -13,6 +15,9 @@
 
 namespace poolreg::daemon {
 
+// SIGHUP asks for a reload (log file reopened, configuration read again), not a stop.
+constexpr bool is_reload_signal(int sig) noexcept { return sig == SIGHUP; }
+
 class ShutdownSignals {
  public:
   ShutdownSignals();  // throws std::system_error when signalfd cannot be created
@@ -20,7 +25,7 @@ class ShutdownSignals {
   ShutdownSignals(const ShutdownSignals&) = delete;
   ShutdownSignals& operator=(const ShutdownSignals&) = delete;
 
-  // Non-blocking signalfd; readable when SIGINT or SIGTERM is pending.
+  // Non-blocking signalfd; readable when SIGINT, SIGTERM or SIGHUP is pending.
   int fd() const noexcept { return fd_; }
 
   // Waits up to timeout; returns the signal number received, or nullopt on timeout.

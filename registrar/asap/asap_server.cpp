@@ -59,6 +59,17 @@ AsapServer::AsapServer(const AsapConfig& config, handlespace::Handlespace& handl
 
 AsapServer::~AsapServer() = default;
 
+void AsapServer::apply_live_settings(const AsapConfig& next) noexcept {
+  config_.keepalive_interval = next.keepalive_interval;
+  config_.keepalive_timeout = next.keepalive_timeout;
+  config_.hr_rate_limit = next.hr_rate_limit;
+  config_.eu_rate_limit = next.eu_rate_limit;
+  config_.max_addresses = next.max_addresses;
+  config_.max_associations = next.max_associations;
+  if (next.association_idle_timeout != config_.association_idle_timeout) next_idle_sweep_ = 0;  // re-plan the sweep
+  config_.association_idle_timeout = next.association_idle_timeout;
+}
+
 // ------------------------------------------------------------------------------ helpers
 
 Association& AsapServer::association_for(ConnectionId c) {

@@ -86,6 +86,11 @@ class AsapServer final : public PeMonitor {
 
   const AsapCounters& counters() const noexcept { return counters_; }
   const AsapConfig& config() const noexcept { return config_; }
+  // A configuration reload: takes from `next` only what this server reads afresh on every use
+  // (keep-alive interval/timeout for timers armed from now on, the rate limits also for the
+  // existing associations' buckets, max_addresses, max_associations, association_idle_timeout);
+  // everything else of `next` is ignored (it is fixed at construction).
+  void apply_live_settings(const AsapConfig& next) noexcept;
   // Number of owned PEs under keep-alive monitoring.
   std::size_t monitored_pes() const noexcept { return owned_.size(); }
   std::size_t associations() const noexcept { return associations_.size(); }

@@ -342,11 +342,14 @@ void EnrpServer::mark_alive(PeerEntry& peer) {
   // ENRP-TKO-07: a live peer is not taken over.
   takeover_.cancel(peer.id);
   peer.taker = 0;
+  peer.last_id = 0;
+  peer.last_pe_count = 0;
 }
 
 void EnrpServer::peer_dead(PeerEntry& peer) {
   peer.state = PeerState::kDead;
   peer.deadline = 0;
+  if (peer.id != 0) peer.last_pe_count = hs_.pe_count_of_owner(peer.id);  // before anyone takes them
   if (peer.taker != 0) {  // another PR takes it over (we acked): forget it
     drop_peer(peer);
     return;
@@ -366,13 +369,22 @@ void EnrpServer::drop_peer(PeerEntry& peer) {
     return;
   }
   // Static peers stay (they keep receiving Presence so that a restart is noticed), but forget
-  // everything learned about the previous incarnation.
+  // everything learned about the previous incarnation but what the operator needs to see who
+  // died: its ID, when it was last heard and how many PEs it had (display only, see PeerEntry).
   PeerEntry fresh;
   fresh.key = peer.key;
   fresh.is_static = true;
   fresh.endpoint = peer.endpoint;
   fresh.connection = peer.connection;
   fresh.state = PeerState::kDead;
+  fresh.last_heard = peer.last_heard;
+  if (peer.id != 0) {
+    fresh.last_id = peer.id;
+    fresh.last_pe_count = peer.state == PeerState::kDead ? peer.last_pe_count : hs_.pe_count_of_owner(peer.id);
+  } else {
+    fresh.last_id = peer.last_id;
+    fresh.last_pe_count = peer.last_pe_count;
+  }
   peer = std::move(fresh);
 }
 
@@ -730,6 +742,8 @@ std::vector<PeerSnapshot> EnrpServer::peers() const {
     s.sync_running = sync_.running(key);
     s.mentor = mentor_ && *mentor_ == key;
     s.taker = e.taker;
+    s.last_id = e.id != 0 ? e.id : e.last_id;
+    s.last_pe_count = e.last_pe_count;
     out.push_back(std::move(s));
   }
   return out;

@@ -44,6 +44,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <span>
@@ -89,6 +90,10 @@ struct PeerSnapshot {
   bool mentor = false;
   std::size_t pe_count = 0;    // PEs we hold with that home
   RegistrarId taker = 0;       // foreign takeover of this peer we acked
+  // The peer's current ID, or for a static peer dropped as dead (id 0 until heard again) the ID
+  // it had; 0 = never known. For display (logs, poolctl), never for identity.
+  RegistrarId last_id = 0;
+  std::size_t last_pe_count = 0;  // PEs it was home of when presumed dead (0 while not dead)
 };
 
 class EnrpServer final : public OwnedPeListener {
@@ -128,6 +133,8 @@ class EnrpServer final : public OwnedPeListener {
   // Starts a W=1 table sync (audit repair) with every live peer not already syncing.
   void force_audit();
   std::vector<TakeoverStatus> takeover_status() const;
+  // Our latest won takeovers, oldest first (bounded; see TakeoverCoordinator::recent_wins).
+  const std::deque<WonTakeover>& recent_takeover_wins() const noexcept { return takeover_.recent_wins(); }
   // Assembled on every call from the parts' counters (the reference stays valid; read it again
   // for fresh values).
   const EnrpCounters& counters() const noexcept;

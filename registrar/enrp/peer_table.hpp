@@ -53,6 +53,12 @@ struct PeerEntry {
   // TakeoverCoordinator; EnrpServer clears it when the peer is heard again). Sync state lives in
   // HandleTableSync, our own takeovers in TakeoverCoordinator, both keyed by `key` / `id`.
   RegistrarId taker = 0;
+
+  // What is known of a static peer's previous incarnation once it was dropped as dead (its `id`
+  // is 0 again until heard): its ID and the PEs it was home of when presumed dead. For logs and
+  // poolctl only: never matched against messages and never a takeover target (`id` is).
+  RegistrarId last_id = 0;
+  std::size_t last_pe_count = 0;
 };
 
 class PeerTable {

@@ -84,6 +84,8 @@ void TakeoverCoordinator::finish(RegistrarId target) {
     }
     pe_monitor_.monitor_as_new_home(handle, pe);
   }
+  recent_wins_.push_back(WonTakeover{counters_.takeovers_won, target, taken.size(), now});
+  if (recent_wins_.size() > kRecentWins) recent_wins_.pop_front();
 }
 
 TakeoverCoordinator::InitTakeoverReply TakeoverCoordinator::on_init_takeover(PeerEntry& from,

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <vector>
@@ -76,6 +77,10 @@ class TakeoverCoordinator {
   // Ours first (in target order), then the foreign takeovers we acked (peer table order).
   std::vector<TakeoverStatus> status() const;
   const TakeoverCounters& counters() const noexcept { return counters_; }
+  // The latest takeovers we won, oldest first, at most kRecentWins (so a reader polling less
+  // often than takeovers finish still names each target; older ones only count).
+  static constexpr std::size_t kRecentWins = 16;
+  const std::deque<WonTakeover>& recent_wins() const noexcept { return recent_wins_; }
 
  private:
   // Lowest ID wins (R, S): 64-bit IDs between ID64 peers (nextgen.md 2), else the 32-bit forms.
@@ -92,6 +97,7 @@ class TakeoverCoordinator {
 
   std::map<RegistrarId, TakeoverProcess> processes_;
   TakeoverCounters counters_;
+  std::deque<WonTakeover> recent_wins_;
 };
 
 }  // namespace poolreg::enrp

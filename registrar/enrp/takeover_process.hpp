@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -36,6 +37,14 @@ struct TakeoverStatus {
   RegistrarId taker = 0;              // ours: own ID
   std::vector<RegistrarId> outstanding;  // ours only
   TimeNs expires_at = 0;              // ours only
+};
+
+// One takeover we won, for the operator's log (TakeoverCoordinator::recent_wins()).
+struct WonTakeover {
+  std::uint64_t number = 0;  // the takeovers_won count it made (1, 2, ...)
+  RegistrarId target = 0;    // the dead peer
+  std::size_t pes = 0;       // PEs that became ours
+  TimeNs at = 0;
 };
 
 }  // namespace poolreg::enrp

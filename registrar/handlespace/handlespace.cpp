@@ -29,6 +29,8 @@ Handlespace::~Handlespace() = default;
 std::size_t Handlespace::shard_count() const noexcept { return shards_.size(); }
 std::size_t Handlespace::shard_of(const PoolHandle& handle) const noexcept { return handle.hash() % shards_.size(); }
 const HandlespaceLimits& Handlespace::limits() const noexcept { return config_.limits; }
+// The shards hold a reference to config_.limits: assigning in place reaches all of them.
+void Handlespace::set_limits(const HandlespaceLimits& limits) noexcept { config_.limits = limits; }
 
 // ---------------------------------------------------------------- writer side
 

@@ -201,6 +201,10 @@ class Handlespace {
   std::size_t shard_count() const noexcept;
   std::size_t shard_of(const PoolHandle& handle) const noexcept;
   const HandlespaceLimits& limits() const noexcept;
+  // Replaces the limits (a configuration reload). WRITER of EVERY shard only: the shards read
+  // them on their writer paths; readers never do. Lowered limits refuse new pools/PEs only;
+  // what is stored stays.
+  void set_limits(const HandlespaceLimits& limits) noexcept;
 
   // ---- Writer side (the shard's writer; see file comment) ----
 

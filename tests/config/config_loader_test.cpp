@@ -8,6 +8,7 @@
 #include <sstream>
 #include <string>
 
+#include "config/config_diff.hpp"
 #include "config/registrar_config.hpp"
 
 namespace poolreg::config {
@@ -463,6 +464,31 @@ TEST(ControlSocket, DefaultPath) {
   ControlSection c;
   c.socket_path = "/x/y.sock";
   EXPECT_EQ(effective_control_socket_path(c), "/x/y.sock");
+}
+
+// A reload compares the running configuration with the file key by key, as the file spells them.
+TEST(ConfigDiff, NamesEachChangedKeyWithItsValues) {
+  const RegistrarConfig a = RegistrarConfig::defaults(WireMode::kRfc, EnrpProfile::kRfc);
+  EXPECT_TRUE(diff_configs(a, a).empty());
+  RegistrarConfig b = a;
+  b.asap.max_hr_rate = 2.5;
+  EnrpPeerConfig peer;
+  peer.address = SocketAddress{IpAddress::v4(0x7f000001u), 9902};
+  peer.id = 0x1234;
+  b.enrp.peers.push_back(peer);
+  b.dpdk.eal_args = {"--no-pci"};
+  const auto changes = diff_configs(a, b);
+  ASSERT_EQ(changes.size(), 3u);
+  EXPECT_EQ(changes[0].key, "asap.max_hr_rate");
+  EXPECT_EQ(changes[0].after, "2.5");
+  EXPECT_EQ(changes[1].key, "enrp.peers");
+  EXPECT_EQ(changes[1].before, "[]");
+  EXPECT_NE(changes[1].after.find("127.0.0.1:9902"), std::string::npos) << changes[1].after;
+  EXPECT_EQ(changes[2].key, "dpdk.eal_args");
+  // Every schema key is listed once.
+  const auto values = config_values(a);
+  EXPECT_GT(values.size(), 60u);
+  EXPECT_EQ(values.front().key, "registrar.id");
 }
 
 }  // namespace

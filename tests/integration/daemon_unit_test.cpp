@@ -1,15 +1,23 @@
-// Unit tests of poolregd's glue (dataplane/daemon): configuration mapping, TransportOutput
-// (MessageOutput over the transport), ProtocolRouter (routing, WIRE-06) with a fake transport, and
-// the start-up open-file limit check (DescriptorLimit).
+// Unit tests of poolregd's glue (dataplane/daemon): configuration mapping, the reload plan (live
+// and restart-only keys), the log file reopen, TransportOutput (MessageOutput over the transport),
+// ProtocolRouter (routing, WIRE-06) with a fake transport, and the start-up open-file limit check
+// (DescriptorLimit).
 // Lives next to the integration tests because its owner owns this folder; suite 'unit'.
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <vector>
 
 #include "config/registrar_config.hpp"
 #include "dataplane/daemon/config_mapping.hpp"
+#include "dataplane/daemon/config_reload.hpp"
 #include "dataplane/daemon/descriptor_limit.hpp"
+#include "dataplane/daemon/logging.hpp"
 #include "dataplane/daemon/protocol_router.hpp"
 #include "dataplane/daemon/transport_output.hpp"
 #include "registrar/asap/asap_server.hpp"
@@ -136,6 +144,91 @@ TEST(DaemonConfigMapping, WildcardBindsEverything) {
   EXPECT_EQ(bind_addresses({kLoopback}), std::vector<IpAddress>{kLoopback});
   EXPECT_TRUE(is_unspecified(*IpAddress::parse("::")));
   EXPECT_FALSE(is_unspecified(*IpAddress::parse("::1")));
+}
+
+// Issue 18 item 2: a reload applies the live keys and refuses the others, naming both.
+TEST(DaemonConfigReload, LiveKeysAppliedOthersRefused) {
+  const config::RegistrarConfig running = config::RegistrarConfig::defaults(config::WireMode::kRfc, config::EnrpProfile::kRfc);
+  config::RegistrarConfig file = running;
+  file.registrar.log_level = config::LogLevel::kDebug;
+  file.limits.max_pools = 7;
+  file.asap.keepalive_interval_ms = 1234;
+  file.asap.sctp_port = 4000;              // restart-only: a listener
+  file.asap.handle_resolution_items = 5;   // restart-only: the lanes' copy
+  const ReloadPlan plan = plan_reload(running, file, /*resolutions_on_lanes=*/true);
+
+  ASSERT_EQ(plan.applied.size(), 3u);
+  EXPECT_EQ(plan.applied[0].key, "registrar.log_level");
+  EXPECT_EQ(plan.applied[0].before, "\"info\"");
+  EXPECT_EQ(plan.applied[0].after, "\"debug\"");
+  EXPECT_EQ(plan.applied[1].key, "asap.keepalive_interval_ms");
+  EXPECT_EQ(plan.applied[2].key, "limits.max_pools");
+  EXPECT_EQ(plan.applied[2].after, "7");
+  ASSERT_EQ(plan.refused.size(), 2u);
+  EXPECT_EQ(plan.refused[0].key, "asap.sctp_port");
+  EXPECT_EQ(plan.refused[1].key, "asap.handle_resolution_items");
+
+  // The new running config: live keys from the file, restart-only ones as they were.
+  EXPECT_EQ(plan.config.registrar.log_level, config::LogLevel::kDebug);
+  EXPECT_EQ(plan.config.limits.max_pools, 7u);
+  EXPECT_EQ(plan.config.asap.keepalive_interval_ms, 1234u);
+  EXPECT_EQ(plan.config.asap.sctp_port, running.asap.sctp_port);
+  EXPECT_EQ(plan.config.asap.handle_resolution_items, running.asap.handle_resolution_items);
+  EXPECT_TRUE(plan_reload(plan.config, plan.config, true).applied.empty());
+}
+
+// The Handle Resolution rate limit is live only while the lanes do not answer resolutions with
+// their own copy of it.
+TEST(DaemonConfigReload, ResolutionRateLimitLiveOnlyWithoutLaneResolution) {
+  const config::RegistrarConfig running = config::RegistrarConfig::defaults(config::WireMode::kRfc, config::EnrpProfile::kRfc);
+  config::RegistrarConfig file = running;
+  file.asap.max_hr_rate = 10.0;
+  file.asap.max_eu_rate = 2.0;
+  const ReloadPlan on_lanes = plan_reload(running, file, true);
+  ASSERT_EQ(on_lanes.applied.size(), 1u);
+  EXPECT_EQ(on_lanes.applied[0].key, "asap.max_eu_rate");
+  ASSERT_EQ(on_lanes.refused.size(), 1u);
+  EXPECT_EQ(on_lanes.refused[0].key, "asap.max_hr_rate");
+  EXPECT_EQ(on_lanes.config.asap.max_hr_rate, 0.0);
+  const ReloadPlan control_only = plan_reload(running, file, false);
+  EXPECT_EQ(control_only.applied.size(), 2u);
+  EXPECT_TRUE(control_only.refused.empty());
+  EXPECT_EQ(control_only.config.asap.max_hr_rate, 10.0);
+  EXPECT_TRUE(is_live_config_key("asap.max_hr_rate", false));
+  EXPECT_FALSE(is_live_config_key("asap.max_hr_rate", true));
+  EXPECT_FALSE(is_live_config_key("registrar.log_file", false));
+}
+
+// After a rotation (the file renamed away) the reopen writes to a new file at the path.
+TEST(DaemonLogging, ReopenFollowsRotation) {
+  char dir_template[] = "/tmp/poolreg-log-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template, path = dir + "/poolregd.log", rotated = path + ".1";
+  config::RegistrarSection section;
+  section.log_file = path;
+  auto logger = make_daemon_logger(section);
+  logger->info("before rotation");
+  ASSERT_EQ(std::rename(path.c_str(), rotated.c_str()), 0);
+  const LogReopen r = reopen_log_file(*logger);
+  EXPECT_TRUE(r.to_file);
+  EXPECT_TRUE(r.ok) << r.error;
+  logger->info("after rotation");
+  auto text = [](const std::string& p) {
+    std::ifstream in(p);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  };
+  EXPECT_NE(text(rotated).find("before rotation"), std::string::npos);
+  EXPECT_EQ(text(rotated).find("after rotation"), std::string::npos);
+  EXPECT_NE(text(path).find("after rotation"), std::string::npos);
+  ::unlink(path.c_str());
+  ::unlink(rotated.c_str());
+  ::rmdir(dir.c_str());
+
+  config::RegistrarSection to_stderr;
+  auto stderr_logger = make_daemon_logger(to_stderr);
+  EXPECT_FALSE(reopen_log_file(*stderr_logger).to_file);
 }
 
 TEST(DaemonTransportOutput, ConnectPicksTransportAndUdpPort) {

@@ -102,8 +102,13 @@ TEST_F(PoolctlTest, Pe) {
 
 TEST_F(PoolctlTest, Peers) {
   json j = both({"peers"}, {"PR ID", "0x10000002", "alive", "sctp 127.0.0.1:9902", "1.5s ago", "0xbeef/0xbeef",
-                            "in sync", "static mentor", "dead", "never", "taken-over-by=0x10000001"});
-  EXPECT_EQ(j["peers"].size(), 2u);
+                            "in sync", "static mentor", "dead", "7.0s ago", "taken-over-by=0x10000001",
+                            "0x10000003", "4 at death"});
+  ASSERT_EQ(j["peers"].size(), 2u);
+  EXPECT_EQ(j["peers"][1]["id"], "0x00000000");
+  EXPECT_EQ(j["peers"][1]["last_id"], "0x10000003");
+  EXPECT_EQ(j["peers"][1]["last_pe_count"], 4);
+  EXPECT_TRUE(j["peers"][0]["last_id"].is_null());  // this fake snapshot sets no last_id
 }
 
 TEST_F(PoolctlTest, Resolve) {
@@ -190,7 +195,7 @@ TEST_F(PoolctlTest, UsageErrors) {
 
 TEST_F(PoolctlTest, HelpForEveryCommand) {
   for (const char* c : {"status", "pools", "pool", "pe", "peers", "resolve", "deregister", "audit", "takeover-status",
-                        "stats", "log-level", "watch"}) {
+                        "stats", "log-level", "reload", "config", "watch"}) {
     Outcome r = run({c, "--help"}, false);
     EXPECT_EQ(r.rc, 0) << c;
     EXPECT_NE(r.out.find(std::string("Usage: poolctl ") + c), std::string::npos) << r.out;
@@ -240,9 +245,30 @@ TEST(PoolctlRenderTest, StatsShowEveryLane) {
   EXPECT_NE(kernel.find("lane 0 (kernel):"), std::string::npos) << kernel;
 }
 
+TEST(PoolctlRenderTest, ReloadNamesAppliedAndRefusedKeys) {
+  const json r = {{"source", "/etc/poolreg/poolregd.toml"},
+                  {"reloaded", true},
+                  {"applied", json::array({{{"key", "limits.max_pools"}, {"before", "1000"}, {"after", "2"}}})},
+                  {"refused", json::array({{{"key", "asap.sctp_port"}, {"before", "3863"}, {"after", "3864"}}})},
+                  {"log_file_reopened", false},
+                  {"log_error", "Permission denied"}};
+  const std::string text = render_reload(r);
+  EXPECT_NE(text.find("configuration /etc/poolreg/poolregd.toml reloaded"), std::string::npos) << text;
+  const auto applied = text.find("applied:"), refused = text.find("refused (restart");
+  ASSERT_NE(applied, std::string::npos) << text;
+  ASSERT_NE(refused, std::string::npos) << text;
+  EXPECT_LT(applied, text.find("limits.max_pools"));
+  EXPECT_GT(text.find("asap.sctp_port"), refused);
+  EXPECT_NE(text.find("log file NOT reopened: Permission denied"), std::string::npos) << text;
+  EXPECT_NE(render_reload({{"source", "x"}, {"applied", json::array()}, {"refused", json::array()}}).find("no changes"),
+            std::string::npos);
+  EXPECT_EQ(render_config({{"source", "f.toml"}, {"keys", {{"limits.max_pools", "2"}}}}),
+            "# f.toml as running\nlimits.max_pools = 2\n");
+}
+
 TEST(PoolctlRenderTest, MissingMembersNeverCrash) {
   for (auto f : {render_status, render_pools, render_pool, render_pe, render_peers, render_resolve, render_deregister,
-                 render_audit, render_takeovers, render_stats, render_log_level}) {
+                 render_audit, render_takeovers, render_stats, render_log_level, render_reload, render_config}) {
     EXPECT_NO_THROW(f(json::object()));
     EXPECT_NO_THROW(f(json()));
     EXPECT_NO_THROW(f(json::array()));

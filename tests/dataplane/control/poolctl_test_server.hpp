@@ -45,7 +45,11 @@ class TestControlDaemon {
         peers[0].in_sync = true;
         peers[0].mentor = true;
         peers[0].pe_count = 1;
-        peers[1].id = 0x10000003;
+        // A static peer dropped as dead: reset to ID 0, its last ID and PE count kept for display.
+        peers[1].id = 0;
+        peers[1].last_id = 0x10000003;
+        peers[1].last_pe_count = 4;
+        peers[1].last_heard = clock->now() - 7000 * kNsPerMs;
         peers[1].endpoint = peers[0].endpoint;
         peers[1].endpoint.port = 9903;
         peers[1].state = enrp::PeerState::kDead;

@@ -45,7 +45,7 @@ class RegistrarCommandsTest : public ::testing::Test {
 
 TEST_F(RegistrarCommandsTest, EveryCommandIsRegistered) {
   for (const char* c : {"status", "pools", "pool", "pe", "peers", "resolve", "deregister", "audit", "takeover-status",
-                        "stats", "log-level"})
+                        "stats", "log-level", "reload", "config"})
     EXPECT_TRUE(registry.has_command(c)) << c;
 }
 
@@ -225,6 +225,40 @@ TEST_F(RegistrarCommandsTest, LogLevel) {
   EXPECT_EQ(r["level"], "warn");
   EXPECT_EQ(ok("log-level")["level"], "warn");
   EXPECT_EQ(logger.level(), spdlog::level::warn);
+}
+
+// reload / config answer from the daemon's hooks; without them they are unavailable.
+TEST_F(RegistrarCommandsTest, ReloadAndConfig) {
+  EXPECT_EQ(run("reload")["code"], "unavailable");
+  EXPECT_EQ(run("config")["code"], "unavailable");
+
+  ReloadReport report;
+  report.source = "/etc/poolreg/poolregd.toml";
+  report.errors = {"/etc/poolreg/poolregd.toml:3:13: limits.max_pools: expected an integer"};
+  RegistrarBindings b = bindings;
+  b.reload = [&report] { return report; };
+  b.running_config = [] {
+    return std::make_pair(std::string("f.toml"), std::vector<config::ConfigValue>{{"limits.max_pools", "2"}});
+  };
+  CommandRegistry r;
+  register_registrar_commands(r, b);
+  json refused = r.dispatch({{"cmd", "reload"}});
+  EXPECT_EQ(refused["code"], "invalid_config") << refused.dump();
+  EXPECT_NE(refused["error"].get<std::string>().find("limits.max_pools: expected an integer"), std::string::npos);
+
+  report.reloaded = true;
+  report.errors.clear();
+  report.applied = {{"registrar.log_level", "\"info\"", "\"debug\""}};
+  report.refused = {{"asap.sctp_port", "3863", "3864"}};
+  json done = r.dispatch({{"cmd", "reload"}});
+  ASSERT_EQ(done["ok"], true) << done.dump();
+  EXPECT_EQ(done["result"]["applied"][0]["key"], "registrar.log_level");
+  EXPECT_EQ(done["result"]["applied"][0]["after"], "\"debug\"");
+  EXPECT_EQ(done["result"]["refused"][0]["before"], "3863");
+  EXPECT_TRUE(done["result"]["log_file_reopened"].is_null());
+  json cfg = r.dispatch({{"cmd", "config"}});
+  EXPECT_EQ(cfg["result"]["source"], "f.toml");
+  EXPECT_EQ(cfg["result"]["keys"]["limits.max_pools"], "2");
 }
 
 TEST(OperatorArgumentsTest, HandlesAndIds) {

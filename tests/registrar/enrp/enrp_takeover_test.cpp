@@ -156,6 +156,46 @@ TEST_F(EnrpTakeoverTest, TwoRegistrarClusterFinishesWithoutWaiting_ENRP_TKO_05) 
   EXPECT_EQ(a->monitor.calls.size(), 1u);
 }
 
+// Issue 18: a dead static peer is reset (ID 0, its PEs ours) but still shows who it was.
+TEST_F(EnrpTakeoverTest, DeadStaticPeerKeepsLastIdAndPeCountForDisplay) {
+  a = &net.add_node(kA);
+  b = &net.add_node(kB);
+  net.mesh_static_peers();
+  start_and_settle();
+  register_owned(*b, h, make_pe(0x201, kB));
+  register_owned(*b, h, make_pe(0x202, kB));
+  net.pump();
+  net.kill(b->index);
+  net.advance(dead_after());
+  ASSERT_EQ(a->srv().counters().takeovers_won, 1u);
+
+  const auto peers = a->srv().peers();
+  ASSERT_EQ(peers.size(), 1u);
+  const PeerSnapshot& dead = peers.front();
+  EXPECT_EQ(dead.state, PeerState::kDead);
+  EXPECT_EQ(dead.id, 0u);  // identity forgotten: a restart may come with any ID
+  EXPECT_EQ(dead.last_id, kB);
+  EXPECT_EQ(dead.last_pe_count, 2u);
+  EXPECT_EQ(dead.pe_count, 0u);
+  EXPECT_NE(dead.last_heard, 0u);
+  EXPECT_EQ(peer_by_id(peers, kB), nullptr);  // the last ID never matches as an identity
+
+  const auto& wins = a->srv().recent_takeover_wins();
+  ASSERT_EQ(wins.size(), 1u);
+  EXPECT_EQ(wins.front().target, kB);
+  EXPECT_EQ(wins.front().pes, 2u);
+  EXPECT_EQ(wins.front().number, 1u);
+
+  // Heard again: alive under its ID, the dead incarnation's display fields gone.
+  net.revive(b->index);
+  net.advance(cycle());
+  const auto back = a->srv().peers();
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back.front().state, PeerState::kAlive);
+  EXPECT_EQ(back.front().last_pe_count, 0u);
+  EXPECT_EQ(back.front().last_id, back.front().id);
+}
+
 TEST_F(EnrpTakeoverTest, InitTakeoverForUsTriggersPresenceToAll_ENRP_TKO_02) {
   make3();
   start_and_settle();

@@ -1,0 +1,68 @@
+// The live keys of a reload, each with how it is copied from the file into the running config.
+#include "dataplane/daemon/config_reload.hpp"
+
+#include <array>
+
+namespace poolreg::daemon {
+namespace {
+
+using config::RegistrarConfig;
+
+struct LiveKey {
+  std::string_view key;
+  void (*copy)(RegistrarConfig& to, const RegistrarConfig& from);
+  bool lanes_hold_a_copy;  // restart-only while the lanes answer resolutions
+};
+
+// What Application::Runtime::apply_live_config() hands on: the logger's level, the handlespace
+// limits and AsapServer::apply_live_settings(). Keep the three in step.
+constexpr std::array kLiveKeys{
+    LiveKey{"registrar.log_level", [](RegistrarConfig& t, const RegistrarConfig& f) { t.registrar.log_level = f.registrar.log_level; }, false},
+    LiveKey{"asap.keepalive_interval_ms", [](RegistrarConfig& t, const RegistrarConfig& f) { t.asap.keepalive_interval_ms = f.asap.keepalive_interval_ms; }, false},
+    LiveKey{"asap.keepalive_timeout_ms", [](RegistrarConfig& t, const RegistrarConfig& f) { t.asap.keepalive_timeout_ms = f.asap.keepalive_timeout_ms; }, false},
+    LiveKey{"asap.association_idle_timeout_ms", [](RegistrarConfig& t, const RegistrarConfig& f) { t.asap.association_idle_timeout_ms = f.asap.association_idle_timeout_ms; }, false},
+    LiveKey{"asap.max_hr_rate", [](RegistrarConfig& t, const RegistrarConfig& f) { t.asap.max_hr_rate = f.asap.max_hr_rate; }, true},
+    LiveKey{"asap.max_hr_burst", [](RegistrarConfig& t, const RegistrarConfig& f) { t.asap.max_hr_burst = f.asap.max_hr_burst; }, true},
+    LiveKey{"asap.max_eu_rate", [](RegistrarConfig& t, const RegistrarConfig& f) { t.asap.max_eu_rate = f.asap.max_eu_rate; }, false},
+    LiveKey{"asap.max_eu_burst", [](RegistrarConfig& t, const RegistrarConfig& f) { t.asap.max_eu_burst = f.asap.max_eu_burst; }, false},
+    LiveKey{"limits.max_pools", [](RegistrarConfig& t, const RegistrarConfig& f) { t.limits.max_pools = f.limits.max_pools; }, false},
+    LiveKey{"limits.max_pes_per_pool", [](RegistrarConfig& t, const RegistrarConfig& f) { t.limits.max_pes_per_pool = f.limits.max_pes_per_pool; }, false},
+    LiveKey{"limits.max_pes_total", [](RegistrarConfig& t, const RegistrarConfig& f) { t.limits.max_pes_total = f.limits.max_pes_total; }, false},
+    LiveKey{"limits.max_addresses_per_pe", [](RegistrarConfig& t, const RegistrarConfig& f) { t.limits.max_addresses_per_pe = f.limits.max_addresses_per_pe; }, false},
+    LiveKey{"limits.max_associations", [](RegistrarConfig& t, const RegistrarConfig& f) { t.limits.max_associations = f.limits.max_associations; }, false},
+};
+
+const LiveKey* find_live(std::string_view key, bool resolutions_on_lanes) {
+  for (const auto& k : kLiveKeys)
+    if (k.key == key) return k.lanes_hold_a_copy && resolutions_on_lanes ? nullptr : &k;
+  return nullptr;
+}
+
+}  // namespace
+
+std::vector<std::string_view> live_config_keys(bool resolutions_on_lanes) {
+  std::vector<std::string_view> keys;
+  for (const auto& k : kLiveKeys)
+    if (!(k.lanes_hold_a_copy && resolutions_on_lanes)) keys.push_back(k.key);
+  return keys;
+}
+
+bool is_live_config_key(std::string_view key, bool resolutions_on_lanes) {
+  return find_live(key, resolutions_on_lanes) != nullptr;
+}
+
+ReloadPlan plan_reload(const RegistrarConfig& running, const RegistrarConfig& file, bool resolutions_on_lanes) {
+  ReloadPlan plan;
+  plan.config = running;
+  for (auto& change : config::diff_configs(running, file)) {
+    if (const LiveKey* live = find_live(change.key, resolutions_on_lanes)) {
+      live->copy(plan.config, file);
+      plan.applied.push_back(std::move(change));
+    } else {
+      plan.refused.push_back(std::move(change));
+    }
+  }
+  return plan;
+}
+
+}  // namespace poolreg::daemon
