@@ -12,7 +12,7 @@ bool UnreachableReporters::first_report(const PoolHandle& handle, PoolElementId 
   auto it = rounds_.find(key);
   if (it == rounds_.end()) {
     if (rounds_.size() >= max_pes_) rounds_.erase(rounds_.begin());
-    rounds_.emplace(std::move(key), std::vector<IpAddress>{reporter});
+    rounds_.emplace(key, std::vector<IpAddress>{reporter});
     return true;
   }
   std::vector<IpAddress>& seen = it->second;
