@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "registrar/common/ipv4_mapped.hpp"
 #include "registrar/wire/asap_codec.hpp"
 #include "registrar/wire/registration_salvage.hpp"
 #include "registrar/wire/tlv_locate.hpp"
@@ -24,19 +25,10 @@ std::size_t cause_slot(ErrorCause cause) noexcept {
   return v < kErrorCauseSlots ? v : 0;
 }
 
-// IPv4-mapped IPv6 (::ffff:a.b.c.d) compares equal to the IPv4 address.
-IpAddress normalized(const IpAddress& a) noexcept {
-  if (a.is_v4()) return a;
-  const std::uint8_t* b = a.data();
-  for (int i = 0; i < 10; ++i)
-    if (b[i] != 0) return a;
-  if (b[10] != 0xff || b[11] != 0xff) return a;
-  return IpAddress::v4({b[12], b[13], b[14], b[15]});
-}
 
 bool contains_address(const std::vector<IpAddress>& list, const IpAddress& address) noexcept {
-  const IpAddress n = normalized(address);
-  return std::any_of(list.begin(), list.end(), [&](const IpAddress& x) { return normalized(x) == n; });
+  const IpAddress n = unmapped(address);
+  return std::any_of(list.begin(), list.end(), [&](const IpAddress& x) { return unmapped(x) == n; });
 }
 
 }  // namespace

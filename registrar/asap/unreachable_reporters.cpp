@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "registrar/common/ipv4_mapped.hpp"
+
 namespace poolreg::asap {
 
 UnreachableReporters::UnreachableReporters(std::size_t max_reporters, std::size_t max_pes)
@@ -31,13 +33,7 @@ void UnreachableReporters::forget(const PoolHandle& handle, PoolElementId id) { 
 
 IpAddress reporter_address(const std::vector<IpAddress>& peer_addresses) noexcept {
   if (peer_addresses.empty()) return IpAddress{};
-  const IpAddress& a = peer_addresses.front();
-  if (a.is_v4()) return a;
-  const std::uint8_t* b = a.data();
-  for (int i = 0; i < 10; ++i)
-    if (b[i] != 0) return a;
-  if (b[10] != 0xff || b[11] != 0xff) return a;
-  return IpAddress::v4({b[12], b[13], b[14], b[15]});
+  return unmapped(peer_addresses.front());
 }
 
 }  // namespace poolreg::asap
