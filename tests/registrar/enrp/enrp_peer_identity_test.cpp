@@ -4,6 +4,8 @@
 // ASAP association; a Handle Table Response nobody asked for changes nothing.
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "tests/registrar/enrp/enrp_sim_cluster.hpp"
 
 namespace poolreg::enrp::testing {
@@ -78,7 +80,8 @@ class EnrpPeerIdentity : public EnrpCluster {
     net.pump();
     EXPECT_TRUE(find_pe(*a->hs, pool_, 78).has_value());
     net.advance(2 * cycle());
-    const PeerSnapshot* pb = peer_by_id(a->srv().peers(), kB);
+    const std::vector<PeerSnapshot> peers = a->srv().peers();  // a copy: pb points into it
+    const PeerSnapshot* pb = peer_by_id(peers, kB);
     ASSERT_NE(pb, nullptr);
     EXPECT_EQ(pb->state, PeerState::kAlive);
     EXPECT_TRUE(pb->in_sync);
