@@ -11,13 +11,6 @@
 namespace poolreg::enrp::testing {
 namespace {
 
-EnrpConfig ng_tcp_config() {
-  EnrpConfig c = EnrpConfig::fast();
-  c.next_gen = true;
-  c.ng_capabilities |= wire::kNgCapTcp;
-  return c;
-}
-
 class EnrpPeerIdentity : public EnrpCluster {
  protected:
   // A and B (static peers of each other) over `kind`, in next-gen mode; E is a stranger on its
@@ -25,8 +18,8 @@ class EnrpPeerIdentity : public EnrpCluster {
   void make_pair(TransportProtocol kind) {
     kind_ = kind;
     net.enrp_protocol = kind;
-    a = &net.add_node(kA, ng_tcp_config());
-    b = &net.add_node(kB, ng_tcp_config());
+    a = &net.add_node(kA, fast_ng_tcp_config());
+    b = &net.add_node(kB, fast_ng_tcp_config());
     net.mesh_static_peers();
     e = &net.add_external(0x6666);
     start_and_settle(2 * kNsPerSec);

@@ -10,13 +10,6 @@
 namespace poolreg::enrp::testing {
 namespace {
 
-EnrpConfig ng_tcp_config() {
-  EnrpConfig c = EnrpConfig::fast();
-  c.next_gen = true;
-  c.ng_capabilities |= wire::kNgCapTcp;
-  return c;
-}
-
 class EnrpSharedHost : public EnrpCluster {
  protected:
   // A, B and C on one address with ports 9901, 9902, 9903.
@@ -118,7 +111,7 @@ TEST_F(EnrpSharedHost, RestartWithNewIdDoesNotTouchOtherPeerOnSameAddress_ENRP_T
 // Information port tells which static peer on the shared address it is.
 TEST_F(EnrpSharedHost, TcpPeersOnOneAddressIdentifiedByAnnouncedPort_NG_TCP_01) {
   net.enrp_protocol = TransportProtocol::kTcp;
-  make_shared(ng_tcp_config());
+  make_shared(fast_ng_tcp_config());
   start_and_settle(2 * kNsPerSec);
   net.advance(cycle());
   expect_converged();

@@ -34,6 +34,14 @@ inline constexpr TimeNs kStartTime = 1000 * kNsPerSec;
 
 inline PoolHandle handle(const std::string& text) { return *PoolHandle::from_string(text); }
 
+// Fast timers, next-gen mode with ENRP over TCP offered (the identity and shared-host tests).
+inline EnrpConfig fast_ng_tcp_config() {
+  EnrpConfig c = EnrpConfig::fast();
+  c.next_gen = true;
+  c.ng_capabilities |= wire::kNgCapTcp;
+  return c;
+}
+
 inline std::vector<std::uint8_t> encode_msg(const wire::EnrpMessage& m, bool next_gen = false) {
   std::vector<std::uint8_t> out;
   wire::WireOptions o;
