@@ -1,5 +1,6 @@
 #include "cli/client/asap_connection.hpp"
 
+#include <cerrno>
 #include <utility>
 
 namespace poolreg::client {
@@ -57,12 +58,16 @@ ClientStatus AsapConnection::connect() {
   if (state_ == State::kClosing) return ClientStatus::kBusy;
   const RegistrarEndpoint& r = options_.registrar;
   const bool sctp = r.transport == ClientTransport::kSctp;
+  connect_error_ = 0;
   if (sctp && stack_ == nullptr) return ClientStatus::kConnectFailed;
   if (sctp && options_.pe_listen_port && !listening_) {
     // Listen on the wildcard address: a takeover registrar may reach the PE on any of its
     // addresses; the outgoing association then leaves from this port.
     runtime::ListenResult lr = transport_->listen_sctp(WireProtocol::kAsap, {}, *options_.pe_listen_port);
-    if (!lr) return ClientStatus::kConnectFailed;
+    if (!lr) {
+      connect_error_ = lr.error().error;
+      return ClientStatus::kConnectFailed;
+    }
     listening_ = true;
     listen_port_ = *lr;
   }
@@ -74,6 +79,7 @@ ClientStatus AsapConnection::connect() {
     id = transport_->connect_tcp(WireProtocol::kAsap, r.address, r.port, r.mptcp);
   }
   if (id == kNoConnectionId) {
+    connect_error_ = transport_->last_error();
     ++counters_.connect_failures;
     return ClientStatus::kConnectFailed;
   }
@@ -188,6 +194,7 @@ void AsapConnection::on_closed(ConnectionId id, runtime::CloseReason reason) {
   ClientStatus status = ClientStatus::kConnectionLost;
   if (connect_timed_out_ || reason == runtime::CloseReason::kConnectFailed || before == State::kConnecting) {
     status = ClientStatus::kConnectFailed;
+    connect_error_ = connect_timed_out_ ? ETIMEDOUT : transport_->last_error();
     ++counters_.connect_failures;
   } else if (local_close_) {
     status = ClientStatus::kClosed;

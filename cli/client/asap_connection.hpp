@@ -98,6 +98,9 @@ class AsapConnection final : public runtime::MessageHandler {
   std::uint16_t listen_port() const noexcept { return listen_port_; }
   const wire::WireOptions& wire_options() const noexcept { return wire_options_; }
   const ConnectionCounters& counters() const noexcept { return counters_; }
+  // Why the latest attempt failed (kConnectFailed from connect() or on_down): an errno such as
+  // ECONNREFUSED, ETIMEDOUT when no answer came within connect_timeout, 0 when unknown.
+  int connect_error() const noexcept { return connect_error_; }
   kernel::KernelTransport& transport() noexcept { return *transport_; }
   runtime::EventLoop& loop() noexcept { return loop_; }
 
@@ -119,6 +122,7 @@ class AsapConnection final : public runtime::MessageHandler {
   State state_ = State::kIdle;
   ConnectionId id_ = kNoConnectionId;
   bool connect_timed_out_ = false;
+  int connect_error_ = 0;
   bool local_close_ = false;
   runtime::EventLoop::TimerId connect_timer_ = runtime::EventLoop::kNoTimer;
   std::deque<std::vector<std::uint8_t>> before_up_;  // encoded messages waiting for the association

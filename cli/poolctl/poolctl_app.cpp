@@ -99,6 +99,7 @@ int run_poolctl(int argc, const char* const* argv, std::ostream& out, std::ostre
                "poolctl"};
   app.fallthrough();
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("poolctl ") + POOLREG_VERSION);
   Globals g;
   g.socket = default_socket_path();
   app.add_option("-s,--socket", g.socket, "control socket of poolregd (env POOLCTL_SOCKET)")->capture_default_str();
@@ -213,6 +214,14 @@ int run_poolctl(int argc, const char* const* argv, std::ostream& out, std::ostre
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // CLI11 reports a missing subcommand before words it could not place: name those instead
+    // of "A subcommand is required" when the user typed an unknown command or option.
+    const std::vector<std::string> unknown = app.remaining();
+    if (e.get_exit_code() != 0 && !unknown.empty()) {
+      err << "poolctl: unknown " << (unknown.front().starts_with('-') ? "option " : "command ") << unknown.front()
+          << "\nRun with --help for the commands and options.\n";
+      return kExitUsage;
+    }
     const int rc = app.exit(e, out, err);
     return rc == 0 ? kExitOk : kExitUsage;
   }

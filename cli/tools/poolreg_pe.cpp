@@ -93,7 +93,8 @@ class PeProgram {
     if (args_.silent) client_.set_answer_keep_alives(false);
     const client::ClientStatus s = client_.connect();
     if (s != client::ClientStatus::kOk) {
-      line(std::string("connect-failed ") + endpoint_ + ": " + client::to_string(s));
+      line(std::string("connect-failed ") + endpoint_ + ": " +
+           connect_failure_text(args_.connection, client_.connection().connect_error()));
       return 1;
     }
     line("connecting to " + endpoint_);
@@ -201,10 +202,11 @@ class PeProgram {
       finish();
       return;
     }
-    line(
-        std::string(status == client::ClientStatus::kConnectFailed ? "connect-failed " : "connection-lost ") +
-        endpoint_ + " reason=" + runtime::to_string(reason) +
-        (args_.reconnect ? "; reconnecting in 1 s" : ""));
+    const bool never_up = status == client::ClientStatus::kConnectFailed;
+    line(std::string(never_up ? "connect-failed " : "connection-lost ") + endpoint_ +
+         " reason=" + runtime::to_string(reason) +
+         (never_up ? ": " + connect_failure_text(args_.connection, client_.connection().connect_error()) : "") +
+         (args_.reconnect ? "; reconnecting in 1 s" : ""));
     if (!args_.reconnect) {
       fatal_ = true;
       finish();
@@ -337,6 +339,7 @@ int run(int argc, char** argv) {
       "Prints one line per event. Exit code: 0 ok, 1 connection/usage error, 2 a registration failed.\n"
       "Example: poolreg-pe --registrar 127.0.0.1:3863 --pool EchoPool --policy lu --load 25 --port 7",
       "poolreg-pe"};
+  app.set_version_flag("--version", std::string("poolreg-pe ") + POOLREG_VERSION);
   add_connection_options(app, args.connection);
   app.add_option("--pool,-p", args.pool, "Pool handle (text) to register in")->required();
   app.add_option("--id", args.id, "PE identifier (0 = random). With --count N: IDs id, id+1, ... id+N-1")
@@ -384,7 +387,7 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return app.exit(e) == 0 ? 0 : 1;  // --help/--version: 0; usage errors: the documented 1
   }
 
   auto options = client_options(args.connection);

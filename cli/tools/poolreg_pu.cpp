@@ -104,9 +104,10 @@ int run(int argc, char** argv) {
       "Resolves a pool handle at a registrar and prints the pool elements it returns (ID, home PR,\n"
       "transport, addresses:port, policy values) or the registrar's error cause.\n"
       "Exit code: 0 every resolution answered with PEs; 2 the registrar refused one (e.g. cause 0x9,\n"
-      "unknown pool); 1 connection error or timeout.\n"
+      "unknown pool); 1 usage error, connection error or timeout.\n"
       "Example: poolreg-pu --registrar 127.0.0.1:3863 --pool EchoPool -n 5 --json",
       "poolreg-pu"};
+  app.set_version_flag("--version", std::string("poolreg-pu ") + POOLREG_VERSION);
   add_connection_options(app, args.connection);
   app.add_option("--pool,-p", args.pool, "Pool handle (text) to resolve")->required();
   app.add_option("-n,--items", args.items,
@@ -125,7 +126,7 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return app.exit(e) == 0 ? 0 : 1;  // --help/--version: 0; usage errors: the documented 1
   }
   auto options = client_options(args.connection);
   if (!options) {
@@ -149,7 +150,8 @@ int run(int argc, char** argv) {
   const client::ClientStatus cs = client::connect_and_wait(pu, connect_limit);
   if (cs != client::ClientStatus::kOk) {
     std::cerr << "poolreg-pu: cannot connect to " << args.connection.registrar << " over "
-              << (args.connection.tcp ? "tcp" : "sctp") << ": " << client::to_string(cs) << "\n";
+              << (args.connection.tcp ? "tcp" : "sctp") << ": " << client::to_string(cs) << ": "
+              << connect_failure_text(args.connection, pu.connection().connect_error()) << "\n";
     return 1;
   }
   for (std::uint64_t id : args.unreachable) {

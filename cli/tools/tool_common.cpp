@@ -5,11 +5,14 @@
 #include <sys/socket.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
+#include "dataplane/runtime/errno_text.hpp"
 #include "dataplane/runtime/socket_address.hpp"
 
 namespace poolreg::tools {
@@ -32,6 +35,20 @@ void add_connection_options(CLI::App& app, ConnectionArgs& args) {
       ->capture_default_str();
   app.add_flag("--next-gen", args.next_gen,
                "Next-gen mode: send NG-Capabilities (0x8040) and 64-bit ID extensions (nextgen.md)");
+}
+
+std::string connect_failure_text(const ConnectionArgs& args, int error) {
+  if (!args.tcp && (error == 0 || error == ETIMEDOUT)) {
+    return "no answer within " + std::to_string(args.connect_timeout_ms) +
+           " ms; SCTP travels in UDP to port " + std::to_string(args.udp_encaps_port) +
+           " (RFC 6951): is that the registrar's asap.udp_encapsulation_port? (--udp-encaps-port)";
+  }
+  if (error == 0) return "connect-failed";
+  const char* name = ::strerrorname_np(error);
+  std::string text = runtime::errno_text(error);
+  if (name != nullptr) text += std::string(" (") + name + ")";
+  if (error == ETIMEDOUT) text += " after " + std::to_string(args.connect_timeout_ms) + " ms";
+  return text;
 }
 
 std::optional<std::pair<IpAddress, std::uint16_t>> parse_endpoint(std::string_view text,

@@ -39,6 +39,12 @@ void add_connection_options(CLI::App& app, ConnectionArgs& args);
 std::optional<std::pair<IpAddress, std::uint16_t>> parse_endpoint(std::string_view text,
                                                                   std::uint16_t default_port);
 
+// Why a connection attempt failed, for the user: the errno's text and name ("connection refused
+// (ECONNREFUSED)"), and for SCTP without an answer a hint at the UDP encapsulation port (the
+// usual cause: SCTP travels in UDP and usrsctp never hears the ICMP port unreachable).
+// error: client::AsapConnection::connect_error() (0 = unknown).
+std::string connect_failure_text(const ConnectionArgs& args, int error);
+
 // ClientOptions from the shared arguments; the error (a message) when the registrar is malformed.
 Expected<client::ClientOptions, std::string> client_options(const ConnectionArgs& args);
 

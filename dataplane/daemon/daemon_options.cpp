@@ -18,7 +18,8 @@ std::optional<int> parse_daemon_options(int argc, const char* const* argv, Daemo
       "Without -c it runs on the embedded default configuration (config/poolregd.toml).\n"
       "Signals: SIGINT/SIGTERM stop; SIGHUP reopens the log file and reloads the configuration\n"
       "(live keys applied, others refused and logged, an invalid file changes nothing).\n"
-      "Exit codes: 0 = stopped by SIGINT/SIGTERM or check passed, 1 = configuration or start-up error.",
+      "Exit codes: 0 = stopped by SIGINT/SIGTERM or check passed, 1 = configuration or start-up error,\n"
+      "2 = usage error (unknown option, bad option value).",
       "poolregd"};
   std::vector<std::string> sets;
   std::vector<std::string> listen;
@@ -81,7 +82,7 @@ std::optional<int> parse_daemon_options(int argc, const char* const* argv, Daemo
   try {
     app.parse(own, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return app.exit(e) == 0 ? 0 : 2;  // --help: 0; CLI11's own codes (105, 109, ...) are not ours
   }
   if (version) {
     std::printf("poolregd %s\n", POOLREG_VERSION);

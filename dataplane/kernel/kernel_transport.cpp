@@ -41,11 +41,13 @@ runtime::ListenResult KernelTransport::listen_tcp(WireProtocol protocol, std::sp
 
 ConnectionId KernelTransport::connect_sctp(WireProtocol protocol, std::span<const IpAddress> addresses,
                                            std::uint16_t port, std::uint16_t remote_udp_port) {
+  impl_->shared.last_error = 0;
   return impl_->sctp.connect(protocol, addresses, port, remote_udp_port);
 }
 
 ConnectionId KernelTransport::connect_tcp(WireProtocol protocol, const IpAddress& address, std::uint16_t port,
                                           bool mptcp) {
+  impl_->shared.last_error = 0;
   return impl_->tcp.connect(protocol, address, port, mptcp);
 }
 
@@ -82,6 +84,8 @@ runtime::TransportCounters KernelTransport::counters() const { return impl_->sha
 std::size_t KernelTransport::connection_count() const {
   return impl_->sctp.connection_count() + impl_->tcp.connection_count();
 }
+
+int KernelTransport::last_error() const noexcept { return impl_->shared.last_error; }
 
 void KernelTransport::close_all() {
   impl_->sctp.close_all(runtime::CloseReason::kShutdown);

@@ -79,6 +79,7 @@ class KernelTransport final : public runtime::MessageTransport {
   const ConnectionPeer* peer_info(ConnectionId id) const override;
   runtime::TransportCounters counters() const override;
   std::size_t connection_count() const override;
+  int last_error() const noexcept override;
 
   // Gracefully closes every connection (on_closed(kShutdown) for each, deferred) and every
   // listener. The transport stays usable (new listeners/connections may be opened).

@@ -161,6 +161,12 @@ class MessageTransport {
   virtual const ConnectionPeer* peer_info(ConnectionId id) const = 0;
   virtual TransportCounters counters() const = 0;
   virtual std::size_t connection_count() const = 0;
+  // The errno behind the latest connect_*() that returned kNoConnectionId, and, while an
+  // on_closed(kConnectFailed) is being delivered, behind that failure (ECONNREFUSED, ETIMEDOUT
+  // for the connect timeout, ...). 0 when the transport does not know one (an SCTP handshake that
+  // got no answer has no errno: usrsctp over UDP never hears an ICMP port unreachable). Lets
+  // clients name the cause instead of a bare "connect-failed".
+  virtual int last_error() const noexcept { return 0; }
 };
 
 }  // namespace poolreg::runtime

@@ -24,14 +24,17 @@ struct TransportShared {
   std::atomic<std::uint64_t>* ids = nullptr;
   TransportCounters counters{};
   ConnectionId next_id = 1;
+  // MessageTransport::last_error(): set by a failed connect and for the on_closed that reports it.
+  int last_error = 0;
 
   ConnectionId allocate_id() noexcept {
     return ids != nullptr ? ids->fetch_add(1, std::memory_order_relaxed) : next_id++;
   }
 
-  // Reports a close now (we are inside an event callback).
-  void report_closed(ConnectionId id, CloseReason reason) {
+  // Reports a close now (we are inside an event callback). error: the errno behind it, if known.
+  void report_closed(ConnectionId id, CloseReason reason, int error = 0) {
     ++counters.connections_closed;
+    last_error = error;
     handler.on_closed(id, reason);
   }
   // Reports a close on the next loop pass (we are inside an application call such as close()).

@@ -166,6 +166,7 @@ ConnectionId TcpMessageSockets::connect(WireProtocol protocol, const IpAddress& 
   runtime::SocketAddress sa = runtime::SocketAddress::from(address, port);
   int fd = open_socket(sa.family(), mptcp);
   if (fd < 0 || port == 0) {
+    shared_.last_error = fd < 0 ? errno : EINVAL;
     if (fd >= 0) ::close(fd);
     ++shared_.counters.connect_failures;
     return kNoConnectionId;
@@ -173,6 +174,7 @@ ConnectionId TcpMessageSockets::connect(WireProtocol protocol, const IpAddress& 
   set_nodelay(fd);
   int rc = ::connect(fd, sa.get(), sa.length);
   if (rc != 0 && errno != EINPROGRESS) {
+    shared_.last_error = errno;
     ::close(fd);
     ++shared_.counters.connect_failures;
     return kNoConnectionId;
@@ -185,7 +187,7 @@ ConnectionId TcpMessageSockets::connect(WireProtocol protocol, const IpAddress& 
     auto it = connections_.find(id);
     if (it == connections_.end()) return;
     it->second->timer = runtime::EventLoop::kNoTimer;
-    if (it->second->state == State::kConnecting) end(id, runtime::CloseReason::kConnectFailed, true);
+    if (it->second->state == State::kConnecting) end(id, runtime::CloseReason::kConnectFailed, true, ETIMEDOUT);
   });
   return id;
 }
@@ -209,7 +211,7 @@ void TcpMessageSockets::on_connect_done(Connection& c) {
   socklen_t len = sizeof err;
   if (::getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
   if (err != 0) {
-    end(c.id, runtime::CloseReason::kConnectFailed, false);
+    end(c.id, runtime::CloseReason::kConnectFailed, false, err);
     return;
   }
   if (c.timer != runtime::EventLoop::kNoTimer) {
@@ -359,7 +361,7 @@ runtime::SendResult TcpMessageSockets::send(ConnectionId id, std::span<const std
   return runtime::SendResult::kQueued;
 }
 
-void TcpMessageSockets::end(ConnectionId id, runtime::CloseReason reason, bool reset) {
+void TcpMessageSockets::end(ConnectionId id, runtime::CloseReason reason, bool reset, int error) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
   const State state = it->second->state;
@@ -370,7 +372,7 @@ void TcpMessageSockets::end(ConnectionId id, runtime::CloseReason reason, bool r
     ++shared_.counters.connect_failures;
     reason = runtime::CloseReason::kConnectFailed;
   }
-  shared_.report_closed(id, reason);
+  shared_.report_closed(id, reason, error);
 }
 
 void TcpMessageSockets::destroy(ConnectionId id, bool reset) {

@@ -63,7 +63,8 @@ class TcpMessageSockets {
   bool flush(Connection& c);
   void update_interest(Connection& c);
   // Ends a connection from a network event: reports now unless the application closed it.
-  void end(ConnectionId id, runtime::CloseReason reason, bool reset);
+  // error: the errno behind the end when known (a failed connect), for MessageTransport::last_error().
+  void end(ConnectionId id, runtime::CloseReason reason, bool reset, int error = 0);
   void destroy(ConnectionId id, bool reset);
 
   runtime::TransportShared& shared_;

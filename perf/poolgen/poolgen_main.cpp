@@ -87,6 +87,7 @@ int run(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--no-cleanup", no_cleanup, "Do not deregister at the end (associations are still closed)");
   app.add_option("--timeout-ms", config.request_timeout_ms, "Request timeout")->capture_default_str();
+  app.set_version_flag("--version", std::string("poolgen ") + POOLREG_VERSION);
   app.add_option("--report", config.report_path, "Write the final report as JSON to this file");
   app.add_option("--pcap", config.pcap_path, "Write a sample of the generated messages to this pcap file");
   app.add_option("--pcap-every", config.pcap_every, "Sample every Nth generated message")->capture_default_str();
@@ -96,7 +97,7 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return app.exit(e) == 0 ? 0 : 1;  // --help/--version: 0; usage errors: the documented 1
   }
   if (!registrars.empty()) {
     config.registrars.clear();
