@@ -23,10 +23,12 @@ struct Globals {
 };
 
 using Renderer = std::string (*)(const json&);
+// The exit code a successful result stands for (health: 1 when not healthy); nullptr: 0.
+using Verdict = int (*)(const json&);
 
 // Sends one command and prints its result; returns the exit code.
 int call(const Globals& g, const std::string& cmd, const json& args, Renderer render, std::ostream& out,
-         std::ostream& err) {
+         std::ostream& err, Verdict verdict = nullptr) {
   control::ClientError error;
   auto client = control::ControlClient::connect(g.socket, g.timeout_ms, &error);
   if (!client) {
@@ -48,7 +50,11 @@ int call(const Globals& g, const std::string& cmd, const json& args, Renderer re
   const json& result = (*response)["result"];
   if (g.json_output) out << result.dump(2) << "\n";
   else out << render(result);
-  return kExitOk;
+  return verdict != nullptr ? verdict(result) : kExitOk;
+}
+
+int health_verdict(const json& r) {
+  return r.is_object() && r.value("healthy", false) ? kExitOk : kExitDaemonError;
 }
 
 struct UsageError {
@@ -113,6 +119,12 @@ int run_poolctl(int argc, const char* const* argv, std::ostream& out, std::ostre
 
   auto* status = app.add_subcommand("status", "registrar ID, mode, uptime, listeners, counters summary");
   status->callback([&] { action = [&] { return call(g, "status", json::object(), render_status, out, err); }; });
+
+  auto* health = app.add_subcommand(
+      "health", "ready to serve? exit 0 only when listening, ENRP start-up done and live peers in sync; "
+                "else the reasons and exit 1");
+  health->callback(
+      [&] { action = [&] { return call(g, "health", json::object(), render_health, out, err, health_verdict); }; });
 
   auto* pools = app.add_subcommand("pools", "list every pool with its policy and PE count");
   pools->add_option("--limit", limit, "most pools to list")->capture_default_str();

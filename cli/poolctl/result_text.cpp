@@ -110,6 +110,20 @@ std::string policy_text(const json& p) {
   return out;
 }
 
+std::string render_health(const json& r) {
+  const bool healthy = member(r, "healthy").is_boolean() && member(r, "healthy").get<bool>();
+  std::string out = healthy ? "healthy\n" : "NOT healthy\n";
+  const json& checks = member(r, "checks");
+  if (checks.is_array()) {
+    for (const auto& c : checks) {
+      const bool ok = member(c, "ok").is_boolean() && member(c, "ok").get<bool>();
+      out += std::string(ok ? "  ok    " : "  FAIL  ") + text_of(member(c, "name")) + ": " + text_of(member(c, "detail")) +
+             "\n";
+    }
+  }
+  return out;
+}
+
 std::string render_status(const json& r) {
   std::string out;
   out += "poolregd " + text_of(member(r, "registrar_id")) + "  mode " + text_of(member(r, "mode")) + "  version " +

@@ -12,6 +12,7 @@ namespace poolreg::poolctl {
 using json = nlohmann::json;
 
 std::string render_status(const json& r);
+std::string render_health(const json& r);
 std::string render_pools(const json& r);
 std::string render_pool(const json& r);
 std::string render_pe(const json& r);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "dataplane/control/health_report.hpp"
 #include "dataplane/control/operator_arguments.hpp"
 
 namespace poolreg::control {
@@ -47,6 +48,16 @@ StatsSources stats_sources(const RegistrarBindings& b) {
   return s;
 }
 
+HealthInputs health_inputs(const RegistrarBindings& b) {
+  HealthInputs in;
+  in.listeners = b.status.listeners;
+  if (b.enrp != nullptr) {
+    in.enrp_startup_complete = b.enrp->startup_complete();
+    in.peers = b.enrp->peers();
+  }
+  return in;
+}
+
 std::string registrar_metrics_text(const RegistrarBindings& b) {
   return registrar_metrics_text(b.status, b.clock->now(), stats_sources(b));
 }
@@ -65,6 +76,9 @@ void register_registrar_commands(CommandRegistry& registry, const RegistrarBindi
         return status_result(b.status, b.clock->now(), stats_sources(b), startup);
       },
       "registrar ID, mode, uptime, listeners, counters summary");
+  registry.add_command(
+      "health", [b](const json&) { return health_json(evaluate_health(health_inputs(b))); },
+      "ready to serve: listening, ENRP start-up complete, live peers in sync (healthy + reasons)");
   registry.add_command(
       "pools",
       [b](const json& args) { return pools_result(*b.handlespace, uint_arg(args, "limit").value_or(kDefaultPoolListLimit)); },

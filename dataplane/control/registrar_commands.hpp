@@ -23,6 +23,7 @@
 #include "dataplane/control/command_registry.hpp"
 #include "dataplane/control/config_results.hpp"
 #include "dataplane/control/control_server.hpp"
+#include "dataplane/control/health_report.hpp"
 #include "registrar/common/latency_histogram.hpp"
 #include "dataplane/control/registrar_results.hpp"
 #include "dataplane/runtime/message_transport.hpp"
@@ -58,7 +59,7 @@ struct RegistrarBindings {
   bool test_commands = false;
 };
 
-// Adds: status, pools, pool, pe, peers, resolve, deregister, audit, takeover-status, stats,
+// Adds: status, health, pools, pool, pe, peers, resolve, deregister, audit, takeover-status, stats,
 // log-level, reload, config (args and results: README.md), and with test_commands test-corrupt-view. Throws std::invalid_argument when a required binding
 // is null (start-up error).
 void register_registrar_commands(CommandRegistry& registry, const RegistrarBindings& bindings);
@@ -68,6 +69,8 @@ inline void register_registrar_commands(ControlServer& server, const RegistrarBi
 
 // StatsSources filled from the bindings.
 StatsSources stats_sources(const RegistrarBindings& bindings);
+// What `health` and /readyz judge (health_report.hpp), read from the bindings.
+HealthInputs health_inputs(const RegistrarBindings& bindings);
 
 // The Prometheus exposition (registrar_metrics.cpp).
 std::string registrar_metrics_text(const RegistrarBindings& bindings);

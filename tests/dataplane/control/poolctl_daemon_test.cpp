@@ -8,9 +8,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "tests/dataplane/control/control_test_support.hpp"
 #include "tests/dataplane/control/process_runner.hpp"
@@ -162,6 +164,22 @@ TEST_F(PoolctlDaemonTest, EverySubcommandAgainstPoolregd) {
   r = poolctl({"watch", "--interval", "0.1", "--count", "2"});
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("echo"), std::string::npos);
+}
+
+TEST_F(PoolctlDaemonTest, HealthTurnsHealthyOnceEnrpStartUpIsDone) {
+  // No ENRP peers configured: healthy once the mentor discovery window has passed (bounded wait).
+  ProcessResult r;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  do {
+    r = poolctl({"health"});
+    if (r.rc == 0) break;
+    EXPECT_EQ(r.rc, 1) << r.err << r.out;
+    EXPECT_NE(r.out.find("enrp_startup"), std::string::npos) << r.out;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  } while (std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(r.rc, 0) << r.err << r.out;
+  EXPECT_NE(r.out.find("healthy"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("no ENRP peers"), std::string::npos) << r.out;
 }
 
 TEST_F(PoolctlDaemonTest, MetricsEndpointPassesPromtool) {

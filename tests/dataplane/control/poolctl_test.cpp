@@ -74,6 +74,18 @@ TEST_F(PoolctlTest, Status) {
   EXPECT_EQ(j["summary"]["pes"], 5);
 }
 
+TEST_F(PoolctlTest, HealthExitsOneWithReasonsWhileEnrpStartsUp) {
+  // The test daemon's ENRP is inside its mentor discovery window: not healthy.
+  const Outcome t = run({"health"});
+  EXPECT_EQ(t.rc, 1) << t.err;
+  EXPECT_NE(t.out.find("NOT healthy"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("FAIL  enrp_startup"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("ok    listening"), std::string::npos) << t.out;
+  const Outcome j = run({"--json", "health"});
+  EXPECT_EQ(j.rc, 1);
+  EXPECT_EQ(json::parse(j.out)["healthy"], false) << j.out;
+}
+
 TEST_F(PoolctlTest, Pools) {
   json j = both({"pools"}, {"HANDLE", "POLICY", "echo", "RR", "web", "LU", "0x0102", "3 pools, 5 PEs"});
   EXPECT_EQ(j["pools"].size(), 3u);

@@ -44,9 +44,22 @@ class RegistrarCommandsTest : public ::testing::Test {
 };
 
 TEST_F(RegistrarCommandsTest, EveryCommandIsRegistered) {
-  for (const char* c : {"status", "pools", "pool", "pe", "peers", "resolve", "deregister", "audit", "takeover-status",
+  for (const char* c : {"status", "health", "pools", "pool", "pe", "peers", "resolve", "deregister", "audit", "takeover-status",
                         "stats", "log-level", "reload", "config"})
     EXPECT_TRUE(registry.has_command(c)) << c;
+}
+
+TEST_F(RegistrarCommandsTest, HealthJudgesTheRunningRegistrar) {
+  // The MiniRegistrar listens (status listeners) and its ENRP mentor discovery window is still
+  // open: not healthy, and the reason says so.
+  ASSERT_FALSE(reg.enrp->startup_complete());
+  const json r = ok("health");
+  EXPECT_EQ(r["healthy"], false);
+  ASSERT_EQ(r["checks"].size(), 3u);
+  EXPECT_EQ(r["checks"][0]["ok"], true);
+  EXPECT_EQ(r["checks"][1]["name"], "enrp_startup");
+  EXPECT_EQ(r["checks"][1]["ok"], false);
+  EXPECT_NE(r["checks"][2]["detail"].get<std::string>().find("never heard from"), std::string::npos) << r.dump();
 }
 
 TEST_F(RegistrarCommandsTest, Pools) {
