@@ -53,6 +53,11 @@ int call(const Globals& g, const std::string& cmd, const json& args, Renderer re
   return verdict != nullptr ? verdict(result) : kExitOk;
 }
 
+int verify_verdict(const json& r) {
+  const json* v = r.is_object() && r.contains("verify") ? &r["verify"] : nullptr;
+  return v != nullptr && v->is_object() && v->value("ok", false) ? kExitOk : kExitDaemonError;
+}
+
 int health_verdict(const json& r) {
   return r.is_object() && r.value("healthy", false) ? kExitOk : kExitDaemonError;
 }
@@ -178,7 +183,16 @@ int run_poolctl(int argc, const char* const* argv, std::ostream& out, std::ostre
   });
 
   auto* audit = app.add_subcommand("audit", "start a handle table audit (repair sync) with every live peer");
-  audit->callback([&] { action = [&] { return call(g, "audit", json::object(), render_audit, out, err); }; });
+  bool verify = false;
+  audit->add_flag("--verify", verify,
+                  "instead: recompute every owner's checksums from the PEs and compare them with the incremental "
+                  "ones (exit 1 on a mismatch)");
+  audit->callback([&] {
+    action = [&] {
+      if (verify) return call(g, "audit", {{"verify", true}}, render_audit, out, err, verify_verdict);
+      return call(g, "audit", json::object(), render_audit, out, err);
+    };
+  });
 
   auto* takeover = app.add_subcommand("takeover-status", "takeovers of dead peers in progress");
   takeover->callback(

@@ -273,6 +273,24 @@ std::string render_deregister(const json& r) {
 }
 
 std::string render_audit(const json& r) {
+  const json& verify = member(r, "verify");
+  if (verify.is_object()) {
+    const bool ok = member(verify, "ok").is_boolean() && member(verify, "ok").get<bool>();
+    std::string out = std::string(ok ? "checksums verified" : "CHECKSUM MISMATCH") + ": " +
+                      text_of(member(verify, "owners")) + " owner(s), " + text_of(member(verify, "pes")) +
+                      " PEs in " + text_of(member(verify, "shards")) + " shards, " +
+                      text_of(member(verify, "elapsed_ms")) + " ms\n";
+    const json& list = member(verify, "mismatches");
+    if (list.is_array() && !list.empty()) {
+      TextTable t({"OWNER", "KEPT PES", "COUNTED PES", "KEPT CK32", "COUNTED CK32", "KEPT CK16", "COUNTED CK16"});
+      for (const auto& m : list)
+        t.add({text_of(member(m, "owner")), text_of(member(m, "kept_pes")), text_of(member(m, "counted_pes")),
+               text_of(member(m, "kept_checksum32")), text_of(member(m, "counted_checksum32")),
+               text_of(member(m, "kept_checksum16")), text_of(member(m, "counted_checksum16"))});
+      out += t.render();
+    }
+    return out;
+  }
   std::string out = "audit started: " + text_of(member(r, "peers")) + " peer(s) known";
   const json& syncing = member(r, "syncing");
   if (syncing.is_array() && !syncing.empty()) {

@@ -4,10 +4,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <stdexcept>
 
 #include "dataplane/control/health_report.hpp"
 #include "dataplane/control/operator_arguments.hpp"
+#include "registrar/handlespace/checksum_audit.hpp"
 
 namespace poolreg::control {
 namespace {
@@ -24,6 +27,38 @@ std::string normalize_level(std::string level) {
   if (level == "warning") level = "warn";
   if (level == "err") level = "error";
   return level;
+}
+
+// audit --verify: the checksum self-audit on oneTBB workers while this (the writer) thread waits.
+json verify_result(const handlespace::Handlespace& hs, spdlog::logger* logger) {
+  const auto start = std::chrono::steady_clock::now();
+  const handlespace::ChecksumAuditReport r = handlespace::audit_checksums(hs, handlespace::AuditExecution::kParallel);
+  const double elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  json mismatches = json::array();
+  for (const auto& m : r.mismatches) {
+    mismatches.push_back({{"owner", format_id(m.owner)},
+                          {"kept_pes", m.kept.pes},
+                          {"counted_pes", m.counted.pes},
+                          {"kept_checksum16", m.kept.acc.checksum16()},
+                          {"counted_checksum16", m.counted.acc.checksum16()},
+                          {"kept_checksum32", m.kept.acc.checksum32()},
+                          {"counted_checksum32", m.counted.acc.checksum32()}});
+  }
+  if (logger != nullptr) {
+    if (r.ok())
+      logger->info("audit --verify: checksums of {} owner(s) over {} PEs agree with a recomputation ({:.1f} ms)",
+                   r.owners, r.pes_walked, elapsed_ms);
+    else
+      logger->error("audit --verify: {} of {} owner(s) have incremental checksums that differ from a recomputation",
+                    r.mismatches.size(), r.owners);
+  }
+  return json{{"verify",
+               {{"ok", r.ok()},
+                {"shards", r.shards},
+                {"pes", r.pes_walked},
+                {"owners", r.owners},
+                {"elapsed_ms", std::round(elapsed_ms * 10) / 10},
+                {"mismatches", std::move(mismatches)}}}};
 }
 
 }  // namespace
@@ -118,7 +153,8 @@ void register_registrar_commands(CommandRegistry& registry, const RegistrarBindi
       "remove a PE (ENRP Handle Update DEL when owned) (args: handle, id)");
   registry.add_command(
       "audit",
-      [b](const json&) {
+      [b](const json& args) {
+        if (args.is_object() && args.value("verify", false)) return verify_result(*b.handlespace, b.logger);
         auto& enrp = need_enrp(b);
         enrp.force_audit();
         json syncing = json::array();
@@ -129,7 +165,8 @@ void register_registrar_commands(CommandRegistry& registry, const RegistrarBindi
         }
         return json{{"started", true}, {"peers", peers}, {"syncing", std::move(syncing)}};
       },
-      "start a handle table audit/repair sync with every live peer");
+      "start a handle table audit/repair sync with every live peer; with verify: recompute every "
+      "owner's checksums from the PEs and compare them with the incremental ones (args: verify)");
   registry.add_command(
       "takeover-status", [b](const json&) { return takeover_result(need_enrp(b).takeover_status(), b.clock->now()); },
       "takeovers in progress (ours and acknowledged foreign ones)");

@@ -6,6 +6,9 @@
 //   ChangeOwner/shards:S/parallel:P   takeover: every PE of one home registrar gets a new home
 //                                     (each record cloned, the old one retired through QSBR)
 // Each iteration moves all 10^6 PEs (back and forth between two home IDs).
+//   AuditChecksums/shards:S/parallel:P   poolctl audit --verify: every owner's checksums and PE
+//                                     count recomputed from the PEs and compared with the kept
+//                                     ones (checksum_audit.hpp; read-only, nothing retired)
 // jemalloc linked, as in poolregd (records are allocated and freed on the worker threads).
 #include <benchmark/benchmark.h>
 
@@ -18,6 +21,7 @@
 #include <tbb/parallel_reduce.h>
 
 #include "registrar/common/function_ref.hpp"
+#include "registrar/handlespace/checksum_audit.hpp"
 #include "registrar/handlespace/handlespace.hpp"
 
 namespace {
@@ -111,6 +115,25 @@ void ChangeOwner(benchmark::State& state) {
 
 // Serial and parallel back to back per shard count, so both see about the same machine load.
 BENCHMARK(ChangeOwner)
+    ->ArgNames({"shards", "parallel"})
+    ->Args({2, 0})->Args({2, 1})->Args({4, 0})->Args({4, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+void AuditChecksums(benchmark::State& state) {
+  World& w = world(static_cast<std::size_t>(state.range(0)));
+  const AuditExecution execution = state.range(1) != 0 ? AuditExecution::kParallel : AuditExecution::kSequential;
+  std::size_t walked = 0;
+  for (auto _ : state) {
+    const ChecksumAuditReport r = audit_checksums(w.hs, execution);
+    if (!r.ok()) state.SkipWithError("checksum mismatch");
+    walked += r.pes_walked;
+  }
+  if (walked != kPes * state.iterations()) state.SkipWithError("not every PE walked");
+  state.SetItemsProcessed(static_cast<std::int64_t>(walked));
+}
+
+BENCHMARK(AuditChecksums)
     ->ArgNames({"shards", "parallel"})
     ->Args({2, 0})->Args({2, 1})->Args({4, 0})->Args({4, 1})
     ->Unit(benchmark::kMillisecond)

@@ -139,6 +139,22 @@ void Handlespace::reset_unreachable(const PoolHandle& handle, PoolElementId id) 
   shards_[h % shards_.size()]->reset_unreachable(handle, h, id);
 }
 
+void Handlespace::for_each_pe(std::size_t shard, PoolPeVisitor visit) const {
+  shards_[shard]->for_each_pool([&](const Pool& pool) {
+    for (std::uint32_t s = 0; s < pool.slot_high_water(); ++s) {
+      if (const PoolElementRecord* r = pool.record(s))
+        visit(pool.handle, PoolElementView(*r, pool.policy, pool.protocol, pool.use));
+    }
+  });
+}
+
+void Handlespace::for_each_owner_accumulator(
+    std::size_t shard, FunctionRef<void(RegistrarId, const ChecksumAccumulator&, std::size_t)> visit) const {
+  shards_[shard]->for_each_owner([&](RegistrarId owner, const ChecksumAccumulator& acc, std::size_t count) {
+    visit(owner, acc, count);
+  });
+}
+
 bool Handlespace::for_each_in_pool(const PoolHandle& handle, PeVisitor visit) const {
   const std::uint64_t h = handle.hash();
   const Pool* pool = shards_[h % shards_.size()]->find_pool(handle, h);

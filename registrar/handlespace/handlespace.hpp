@@ -288,6 +288,13 @@ class Handlespace {
   std::uint32_t checksum32(RegistrarId owner) const;
   ChecksumAccumulator checksum_accumulator(RegistrarId owner) const;
   ChecksumAccumulator checksum_accumulator(std::size_t shard, RegistrarId owner) const;
+  // The checksum self-audit's two views of one shard (checksum_audit.hpp): every PE walked from
+  // the pool tables (not from the owner indexes the accumulators follow), and the incrementally
+  // kept accumulator and PE count of every owner. Writer side: the caller holds the shard's
+  // writer role for the whole call (another thread may run it while the writer waits for it).
+  void for_each_pe(std::size_t shard, PoolPeVisitor visit) const;
+  void for_each_owner_accumulator(std::size_t shard,
+                                  FunctionRef<void(RegistrarId, const ChecksumAccumulator&, std::size_t)> visit) const;
 
   // Applies queued selection feedback (Selector::on_selected) of the shard; returns how many.
   std::size_t drain_feedback(std::size_t shard);

@@ -67,6 +67,12 @@ class Shard {
   std::optional<std::uint32_t> report_unreachable(const PoolHandle& handle, std::uint64_t hash, PoolElementId id);
   void reset_unreachable(const PoolHandle& handle, std::uint64_t hash, PoolElementId id);
   ChecksumAccumulator accumulator(RegistrarId owner) const;
+  // f(owner, accumulator, pe_count) for every home registrar with PEs in this shard, as kept
+  // incrementally (the checksum audit compares them with a recomputation).
+  template <typename F>
+  void for_each_owner(F&& f) const {
+    for (const auto& [owner, e] : owners_) f(owner, e.acc, e.count);
+  }
   std::size_t drain_feedback();
   Pool* writer_find(const PoolHandle& handle, std::uint64_t hash) const noexcept {
     return const_cast<Pool*>(find_pool(handle, hash));

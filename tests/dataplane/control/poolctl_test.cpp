@@ -86,6 +86,23 @@ TEST_F(PoolctlTest, HealthExitsOneWithReasonsWhileEnrpStartsUp) {
   EXPECT_EQ(json::parse(j.out)["healthy"], false) << j.out;
 }
 
+TEST_F(PoolctlTest, AuditVerify) {
+  const Outcome t = run({"audit", "--verify"});
+  EXPECT_EQ(t.rc, 0) << t.err;
+  EXPECT_NE(t.out.find("checksums verified: 2 owner(s), 5 PEs"), std::string::npos) << t.out;
+}
+
+TEST(PoolctlRenderTest, AuditVerifyMismatchIsShown) {
+  const json r = {{"verify",
+                   {{"ok", false}, {"shards", 4}, {"pes", 10}, {"owners", 2}, {"elapsed_ms", 0.3},
+                    {"mismatches",
+                     {{{"owner", "0x10000002"}, {"kept_pes", 3}, {"counted_pes", 2}, {"kept_checksum32", 1},
+                       {"counted_checksum32", 2}, {"kept_checksum16", 3}, {"counted_checksum16", 4}}}}}}};
+  const std::string text = render_audit(r);
+  EXPECT_NE(text.find("CHECKSUM MISMATCH"), std::string::npos) << text;
+  EXPECT_NE(text.find("0x10000002"), std::string::npos) << text;
+}
+
 TEST_F(PoolctlTest, Pools) {
   json j = both({"pools"}, {"HANDLE", "POLICY", "echo", "RR", "web", "LU", "0x0102", "3 pools, 5 PEs"});
   EXPECT_EQ(j["pools"].size(), 3u);

@@ -62,6 +62,15 @@ TEST_F(RegistrarCommandsTest, HealthJudgesTheRunningRegistrar) {
   EXPECT_NE(r["checks"][2]["detail"].get<std::string>().find("never heard from"), std::string::npos) << r.dump();
 }
 
+TEST_F(RegistrarCommandsTest, AuditVerifyRecomputesTheChecksums) {
+  const json r = ok("audit", {{"verify", true}});
+  ASSERT_TRUE(r.contains("verify")) << r.dump();
+  EXPECT_EQ(r["verify"]["ok"], true);
+  EXPECT_EQ(r["verify"]["pes"], 5);
+  EXPECT_EQ(r["verify"]["owners"], 2);  // own ID and the peer's
+  EXPECT_TRUE(r["verify"]["mismatches"].empty());
+}
+
 TEST_F(RegistrarCommandsTest, Pools) {
   const json r = ok("pools");
   EXPECT_EQ(r["pool_count"], 3);
