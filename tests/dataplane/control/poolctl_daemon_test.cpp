@@ -136,7 +136,7 @@ TEST_F(PoolctlDaemonTest, EverySubcommandAgainstPoolregd) {
   register_pes();
   const std::vector<std::vector<std::string>> commands = {
       {"status"}, {"pools"}, {"pool", "echo"}, {"pe", "echo", "0x100"}, {"peers"}, {"resolve", "echo", "-n", "2"},
-      {"audit"}, {"takeover-status"}, {"stats"}, {"log-level"}, {"log-level", "debug"}};
+      {"audit"}, {"audit", "--verify"}, {"takeover-status"}, {"stats"}, {"log-level"}, {"log-level", "debug"}};
   for (const auto& c : commands) {
     for (bool as_json : {false, true}) {
       std::vector<std::string> args = c;
