@@ -78,8 +78,13 @@ StatsSources stats_sources(const RegistrarBindings& b) {
   s.monitored_pes = b.asap->monitored_pes();
   s.enrp = b.enrp != nullptr ? &b.enrp->counters() : nullptr;
   if (b.transport != nullptr) s.transport = b.transport->counters();
-  s.resolution_latency = b.resolution_latency;
   if (b.lanes) s.lanes = b.lanes();
+  if (b.resolution_latency != nullptr) {
+    auto merged = std::make_shared<LatencyHistogram>(*b.resolution_latency);
+    for (const LaneStats& lane : s.lanes)
+      if (lane.resolution_latency) merged->merge(*lane.resolution_latency);
+    s.resolution_latency = std::move(merged);
+  }
   return s;
 }
 

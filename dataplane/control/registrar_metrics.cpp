@@ -131,7 +131,8 @@ std::string registrar_metrics_text(const StatusInfo& info, TimeNs now, const Sta
   }
   if (s.resolution_latency != nullptr)
     t.histogram_seconds("poolreg_resolution_latency_seconds",
-                        "Handle resolution latency from request received to answer sent.", *s.resolution_latency);
+                        "Handle resolution latency from request received to answer sent (SCTP: on its lane, end to end; "
+                        "TCP: on the control thread).", *s.resolution_latency);
   return t.take();
 }
 

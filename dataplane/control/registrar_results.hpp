@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -76,6 +77,10 @@ struct LaneStats {
   std::string backend;                // "kernel" | "dpdk"
   std::optional<unsigned> lcore;      // DPDK: the poll lcore running the lane
   std::vector<std::pair<std::string, std::uint64_t>> counters;
+  // The lane's Handle Resolution latency (LaneCounters::resolution_latency, a snapshot): every
+  // SCTP resolution of the lane's associations, answered there or forwarded (then the ring hops
+  // and the control thread are included). null: not measured.
+  std::shared_ptr<const LatencyHistogram> resolution_latency;
   std::uint64_t value(std::string_view name) const noexcept {
     for (const auto& [n, v] : counters)
       if (n == name) return v;
@@ -92,7 +97,10 @@ struct StatsSources {
   std::size_t monitored_pes = 0;  // PEs under keep-alive monitoring (AsapServer::monitored_pes)
   const enrp::EnrpCounters* enrp = nullptr;
   std::optional<runtime::TransportCounters> transport;
-  const LatencyHistogram* resolution_latency = nullptr;
+  // Every Handle Resolution the registrar answered, from request received to answer sent: the
+  // control thread's (TCP) merged with every lane's (SCTP); the two sets are disjoint
+  // (ProtocolRouter does not record what came through a lane). null: not measured.
+  std::shared_ptr<const LatencyHistogram> resolution_latency;
   std::vector<LaneStats> lanes;  // one per SCTP lane (kernel lanes or DPDK poll lcores); empty: none
 };
 // stats: {"handlespace":{"pools","pes","owned_pes","monitored_pes","associations","feedback_dropped"},

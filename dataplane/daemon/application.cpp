@@ -467,6 +467,7 @@ bool Application::Runtime::start_operator_side() {
         lane.backend = "kernel";
         lanes->counters(i).for_each_counter(
             [&lane](const char* name, std::uint64_t value) { lane.counters.emplace_back(name, value); });
+        lane.resolution_latency = std::make_shared<LatencyHistogram>(lanes->counters(i).resolution_latency);
         stats.push_back(std::move(lane));
       }
       return stats;
@@ -484,6 +485,7 @@ bool Application::Runtime::start_operator_side() {
         lane.lcore = backend->poll_lcore(i);
         backend->counters(i).for_each_counter(
             [&lane](const char* name, std::uint64_t value) { lane.counters.emplace_back(name, value); });
+        lane.resolution_latency = std::make_shared<LatencyHistogram>(backend->counters(i).resolution_latency);
         lanes.push_back(std::move(lane));
       }
       return lanes;

@@ -3,6 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "dataplane/runtime/combined_transport.hpp"
+
 namespace poolreg::daemon {
 
 void ProtocolRouter::attach(runtime::MessageTransport& transport, TransportOutput& output, asap::AsapServer& asap,
@@ -54,7 +56,11 @@ void ProtocolRouter::on_message(ConnectionId id, const runtime::MessageInfo& inf
   if (expected == WireProtocol::kAsap) {
     ++counters_.asap_messages;
     if (asap_ == nullptr) return;
-    if (resolution_latency_ != nullptr && !bytes.empty() && bytes[0] == 0x05) {  // Handle Resolution
+    // Handle Resolutions that came through an SCTP lane are measured there, end to end (their
+    // LaneCounters histogram, merged for stats and metrics): recording them here too would count
+    // them twice.
+    if (resolution_latency_ != nullptr && !bytes.empty() && bytes[0] == 0x05 &&  // Handle Resolution
+        id < runtime::kLaneConnectionIdBase) {
       const TimeNs t0 = clock_.now();
       asap_->on_message(id, bytes);
       resolution_latency_->record(clock_.now() - t0);

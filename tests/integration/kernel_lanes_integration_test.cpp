@@ -102,6 +102,9 @@ TEST_F(KernelLanes, EachLaneAnswersTheResolutionsOfItsPeers) {
   EXPECT_GE(stats["result"]["asap"].value("registrations", 0), 3) << stats.dump();
   const nlohmann::json status = control_request(daemon.control_socket_path(), "status");
   EXPECT_GE(status["result"]["summary"].value("resolutions", 0), answered) << status.dump();
+  // The resolution latency histogram holds the ones the lanes answered (SCTP), not only the
+  // control thread's (TCP: none here).
+  EXPECT_GE(stats["result"]["resolution_latency"].value("count", 0), answered) << stats.dump();
 
   pe.signal(SIGTERM);
   wait_until([&] { return pe.poll(); }, 5s);

@@ -79,10 +79,17 @@ TEST(RegistrarMetricsTest, ExpositionPassesPromtoolAndHasTheFamilies) {
   RegistrarBindings b = reg.bindings();
   runtime::TransportCounters transport;
   transport.bytes_received = 1234;
+  // Two lanes, the second with 3 resolution latency samples: they join the control thread's 5.
+  auto lane_latency = std::make_shared<LatencyHistogram>();
+  for (TimeNs d : {4000ull, 8000ull, 16000ull}) lane_latency->record(d);
+  b.lanes = [lane_latency] {
+    return std::vector<LaneStats>{
+        {0, "dpdk", 1, {{"rx_packets", 10}, {"resolutions_answered", 7}, {"dropped_total", 3}}, nullptr},
+        {1, "dpdk", 2, {{"rx_packets", 20}, {"resolutions_answered", 5}, {"dropped_total", 4}}, lane_latency}};
+  };
   StatsSources s = stats_sources(b);
   s.transport = transport;
-  s.lanes = {{0, "dpdk", 1, {{"rx_packets", 10}, {"resolutions_answered", 7}, {"dropped_total", 3}}},
-             {1, "dpdk", 2, {{"rx_packets", 20}, {"resolutions_answered", 5}, {"dropped_total", 4}}}};
+  EXPECT_EQ(stats_result(s)["resolution_latency"]["count"], 8);
   const std::string text = registrar_metrics_text(b.status, reg.clock.now(), s);
   for (const char* needle :
        {"# TYPE poolreg_registrations_total counter", "# TYPE poolreg_reregistrations_total counter",
@@ -90,7 +97,7 @@ TEST(RegistrarMetricsTest, ExpositionPassesPromtoolAndHasTheFamilies) {
         "poolreg_errors_sent_total{cause=\"invalid_values\"} 0", "# TYPE poolreg_pools gauge", "poolreg_pools 1\n",
         "poolreg_pool_elements 2\n", "poolreg_peers{state=\"unknown\"} 1", "poolreg_takeovers_total{outcome=\"won\"}",
         "poolreg_sync_bytes_total{direction=\"sent\"}", "# TYPE poolreg_resolution_latency_seconds histogram",
-        "poolreg_resolution_latency_seconds_count 5", "poolreg_transport_bytes_received_total 1234",
+        "poolreg_resolution_latency_seconds_count 8", "poolreg_transport_bytes_received_total 1234",
         "poolreg_info{registrar_id=\"0x10000001\",mode=\"rfc\",version=\"test\"} 1",
         "# TYPE poolreg_lane_rx_packets_total counter", "poolreg_lane_rx_packets_total{lane=\"1\"} 20",
         "poolreg_lane_resolutions_answered_total{lane=\"0\"} 7", "poolreg_lane_dropped_total{lane=\"1\"} 4",
