@@ -79,6 +79,8 @@ StatsSources stats_sources(const RegistrarBindings& b) {
   s.enrp = b.enrp != nullptr ? &b.enrp->counters() : nullptr;
   if (b.transport != nullptr) s.transport = b.transport->counters();
   if (b.lanes) s.lanes = b.lanes();
+  s.process = read_process_stats();
+  if (b.enrp != nullptr) s.peers = b.enrp->peers();
   if (b.resolution_latency != nullptr) {
     auto merged = std::make_shared<LatencyHistogram>(*b.resolution_latency);
     for (const LaneStats& lane : s.lanes)

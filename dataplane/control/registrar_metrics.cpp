@@ -85,6 +85,53 @@ void enrp_metrics(PrometheusText& t, const enrp::EnrpCounters& c) {
   });
 }
 
+// The process_* family every Prometheus exporter carries (client library conventions).
+void process_metrics(PrometheusText& t, const ProcessStats& p) {
+  t.family("process_cpu_seconds_total", MetricType::kCounter, "Total user and system CPU time spent in seconds.");
+  t.sample("process_cpu_seconds_total", p.cpu_seconds);
+  t.gauge("process_resident_memory_bytes", "Resident memory size in bytes.", p.resident_bytes);
+  t.gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.", p.virtual_bytes);
+  t.gauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
+          p.start_time_seconds);
+  t.gauge("process_open_fds", "Number of open file descriptors.", static_cast<double>(p.open_fds));
+  t.gauge("process_max_fds", "Maximum number of open file descriptors (RLIMIT_NOFILE soft limit).",
+          static_cast<double>(p.max_fds));
+  t.gauge("process_threads", "Threads of the process (control thread, lanes, helpers).",
+          static_cast<double>(p.threads));
+}
+
+// One series per ENRP peer, labelled by its ID (the last known one for a dead peer, 0x00000000
+// for a static peer never heard from) and its configured or learned endpoint.
+void peer_metrics(PrometheusText& t, const std::vector<enrp::PeerSnapshot>& peers, TimeNs now) {
+  struct Row {
+    std::vector<Label> labels;
+    const enrp::PeerSnapshot* p;
+  };
+  std::vector<Row> rows;
+  for (const enrp::PeerSnapshot& p : peers) {
+    std::string endpoint = p.endpoint.addresses.empty() ? std::string("-") : p.endpoint.addresses.front().to_string();
+    endpoint += ":" + std::to_string(p.endpoint.port);
+    rows.push_back({{{"peer", format_id(p.id != 0 ? p.id : p.last_id)}, {"endpoint", endpoint}}, &p});
+  }
+  t.family("poolreg_peer_up", MetricType::kGauge, "1 while the ENRP peer is alive (or being probed), else 0.");
+  for (const Row& r : rows) {
+    const bool up = r.p->state == enrp::PeerState::kAlive || r.p->state == enrp::PeerState::kProbing;
+    t.sample("poolreg_peer_up", std::string_view(up ? "1" : "0"), r.labels);
+  }
+  t.family("poolreg_peer_checksum_in_sync", MetricType::kGauge,
+           "1 when the peer's last announced checksum equals ours over the PEs it is home of.");
+  for (const Row& r : rows) t.sample("poolreg_peer_checksum_in_sync", std::string_view(r.p->in_sync ? "1" : "0"), r.labels);
+  t.family("poolreg_peer_pool_elements", MetricType::kGauge, "PEs this registrar holds whose home is the peer.");
+  for (const Row& r : rows) t.sample("poolreg_peer_pool_elements", std::to_string(r.p->pe_count), r.labels);
+  t.family("poolreg_peer_last_heard_age_seconds", MetricType::kGauge,
+           "Seconds since the peer was last heard from (absent: never heard).");
+  for (const Row& r : rows) {
+    if (r.p->last_heard == 0 || r.p->last_heard > now) continue;
+    t.sample("poolreg_peer_last_heard_age_seconds", std::to_string(static_cast<double>(now - r.p->last_heard) / 1e9),
+             r.labels);
+  }
+}
+
 }  // namespace
 
 std::string registrar_metrics_text(const StatusInfo& info, TimeNs now, const StatsSources& s) {
@@ -129,6 +176,8 @@ std::string registrar_metrics_text(const StatusInfo& info, TimeNs now, const Sta
       for (const LaneStats& lane : s.lanes) t.sample(metric, lane.value(name), {{"lane", std::to_string(lane.lane)}});
     }
   }
+  if (!s.peers.empty()) peer_metrics(t, s.peers, now);
+  if (s.process) process_metrics(t, *s.process);
   if (s.resolution_latency != nullptr)
     t.histogram_seconds("poolreg_resolution_latency_seconds",
                         "Handle resolution latency from request received to answer sent (SCTP: on its lane, end to end; "

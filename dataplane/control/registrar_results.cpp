@@ -242,6 +242,14 @@ json stats_result(const StatsSources& s) {
     result["transport"] = nullptr;
   }
   result["resolution_latency"] = s.resolution_latency != nullptr ? histogram_json(*s.resolution_latency) : json(nullptr);
+  if (s.process) {
+    result["process"] = {{"cpu_seconds", s.process->cpu_seconds},         {"resident_bytes", s.process->resident_bytes},
+                         {"virtual_bytes", s.process->virtual_bytes},     {"start_time_seconds", s.process->start_time_seconds},
+                         {"threads", s.process->threads},                 {"open_fds", s.process->open_fds},
+                         {"max_fds", s.process->max_fds}};
+  } else {
+    result["process"] = nullptr;
+  }
   if (!s.lanes.empty()) {
     json lanes = json::array();
     for (const LaneStats& lane : s.lanes) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "dataplane/control/command_registry.hpp"
+#include "dataplane/control/process_stats.hpp"
 #include "dataplane/runtime/message_transport.hpp"
 #include "registrar/asap/asap_counters.hpp"
 #include "registrar/common/clock.hpp"
@@ -101,12 +102,16 @@ struct StatsSources {
   // control thread's (TCP) merged with every lane's (SCTP); the two sets are disjoint
   // (ProtocolRouter does not record what came through a lane). null: not measured.
   std::shared_ptr<const LatencyHistogram> resolution_latency;
+  std::optional<ProcessStats> process;           // the daemon's CPU, memory, descriptors
+  std::vector<enrp::PeerSnapshot> peers;          // ENRP peers (per-peer metrics); empty: ENRP off
   std::vector<LaneStats> lanes;  // one per SCTP lane (kernel lanes or DPDK poll lcores); empty: none
 };
 // stats: {"handlespace":{"pools","pes","owned_pes","monitored_pes","associations","feedback_dropped"},
 //   "asap":{counter:value, "errors_sent":{cause:n}, "decode_errors":{kind:n}},
 //   "enrp":{counter:value,"peers":{"alive":n,...}}|null, "transport":{...}|null,
-//   "resolution_latency":histogram_json|null,
+//   "resolution_latency":histogram_json|null (lanes and control thread merged),
+//   "process":{"cpu_seconds","resident_bytes","virtual_bytes","start_time_seconds","threads",
+//   "open_fds","max_fds"}|null,
 //   "lanes":[{"lane":i, "backend":"kernel"|"dpdk", "lcore":n (DPDK only), counter:value...}...]|null}
 json stats_result(const StatsSources& sources);
 // A latency histogram in the coarse log2 view (LatencyHistogram::coarse_bound: 1 us .. 2^20 us):

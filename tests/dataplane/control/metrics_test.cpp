@@ -101,7 +101,11 @@ TEST(RegistrarMetricsTest, ExpositionPassesPromtoolAndHasTheFamilies) {
         "poolreg_info{registrar_id=\"0x10000001\",mode=\"rfc\",version=\"test\"} 1",
         "# TYPE poolreg_lane_rx_packets_total counter", "poolreg_lane_rx_packets_total{lane=\"1\"} 20",
         "poolreg_lane_resolutions_answered_total{lane=\"0\"} 7", "poolreg_lane_dropped_total{lane=\"1\"} 4",
-        "# TYPE poolreg_lane_info gauge", "poolreg_lane_info{lane=\"1\",backend=\"dpdk\",lcore=\"2\"} 1"})
+        "# TYPE poolreg_lane_info gauge", "poolreg_lane_info{lane=\"1\",backend=\"dpdk\",lcore=\"2\"} 1",
+        "# TYPE process_cpu_seconds_total counter", "# TYPE process_resident_memory_bytes gauge",
+        "# TYPE process_open_fds gauge", "# TYPE process_max_fds gauge",
+        "poolreg_peer_up{peer=\"0x10000002\",endpoint=\"127.0.0.1:9902\"} 0",
+        "poolreg_peer_checksum_in_sync{peer=\"0x10000002\",endpoint=\"127.0.0.1:9902\"} 0"})
     EXPECT_NE(text.find(needle), std::string::npos) << needle;
   EXPECT_EQ(text.find("_total_total"), std::string::npos) << "a *_total counter got a second suffix";
   auto [rc, output] = promtool_check(text);

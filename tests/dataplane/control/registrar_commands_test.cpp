@@ -71,6 +71,13 @@ TEST_F(RegistrarCommandsTest, AuditVerifyRecomputesTheChecksums) {
   EXPECT_TRUE(r["verify"]["mismatches"].empty());
 }
 
+TEST_F(RegistrarCommandsTest, StatsCarryTheProcess) {
+  const json r = ok("stats");
+  ASSERT_TRUE(r["process"].is_object()) << r.dump();
+  EXPECT_GT(r["process"]["resident_bytes"].get<double>(), 0);
+  EXPECT_GE(r["process"]["open_fds"].get<std::uint64_t>(), 3u);
+}
+
 TEST_F(RegistrarCommandsTest, Pools) {
   const json r = ok("pools");
   EXPECT_EQ(r["pool_count"], 3);
