@@ -6,7 +6,11 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <iterator>
+#include <regex>
+#include <sstream>
 #include <set>
 
 #include "dataplane/control/metrics_http_server.hpp"
@@ -146,6 +150,44 @@ std::string http_request(std::uint16_t port, const std::string& request) {
   }
   ::close(fd);
   return response;
+}
+
+
+// Every poolreg_* / process_* name the shipped alert rules and Grafana dashboard use
+// (config/monitoring) is a family the registrar exports: a renamed metric must not leave a rule
+// or panel silently empty.
+TEST(RegistrarMetricsTest, MonitoringFilesUseOnlyExportedMetrics) {
+  const char* dir = std::getenv("POOLREG_MONITORING_DIR");
+  ASSERT_NE(dir, nullptr) << "POOLREG_MONITORING_DIR not set";
+  MiniRegistrar reg;
+  RegistrarBindings b = reg.bindings();
+  b.lanes = [] {
+    return std::vector<LaneStats>{
+        {0, "kernel", std::nullopt, {{"rx_packets", 1}, {"resolutions_answered", 1}, {"dropped_total", 0}}, nullptr}};
+  };
+  const std::string text = registrar_metrics_text(b);
+  std::set<std::string> families;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("# TYPE ", 0) == 0) families.insert(line.substr(7, line.find(' ', 7) - 7));
+  }
+  const std::regex name_re("\\b(poolreg|process)_[a-z0-9_]+");
+  std::size_t checked = 0;
+  for (const char* file : {"poolreg-alerts.yml", "poolreg-dashboard.json"}) {
+    std::ifstream in(std::string(dir) + "/" + file);
+    ASSERT_TRUE(in) << file;
+    const std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (auto it = std::sregex_iterator(body.begin(), body.end(), name_re); it != std::sregex_iterator(); ++it) {
+      std::string name = it->str();
+      if (name.ends_with("_bucket")) name.resize(name.size() - 7);  // histogram series of a family
+      if (name == "poolreg_info" || families.count(name) != 0) {
+        ++checked;
+        continue;
+      }
+      ADD_FAILURE() << file << " uses " << name << ", which poolregd does not export";
+    }
+  }
+  EXPECT_GT(checked, 20u);
 }
 
 class MetricsHttpTest : public ::testing::Test {
