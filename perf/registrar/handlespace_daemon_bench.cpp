@@ -10,7 +10,7 @@
 //   DaemonTeardown/<assoc_pes>            one association with that many PEs (spread over the
 //                                         pools of 10^6 one-PE-association PEs) removed whole;
 //                                         counter max_pass_ms: longest remove_association pass of
-//                                         2048 PEs (where bounded removal exists)
+//                                         512 PEs (AsapConfig::teardown_batch; where bounded removal exists)
 //   DaemonMemory/<pes>/<per_assoc>        RSS growth per PE after build + scatter (_10M: 10^7)
 // Written against the API common to the old and the new handlespace (what exists only in the
 // new one is compiled in with requires-expressions), so one source measures both in one run
@@ -38,7 +38,7 @@ using namespace poolreg::handlespace;
 
 constexpr std::size_t kPerPool = 100;
 constexpr RegistrarId kOwnId = 0x0a0b0c0d;
-constexpr std::size_t kTeardownPass = 2048;
+constexpr std::size_t kTeardownPass = 512;  // AsapConfig::teardown_batch
 
 template <typename H>
 constexpr bool kHasBoundedRemoval = requires(H& h, RemovedVisitor v) {

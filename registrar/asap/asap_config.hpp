@@ -77,8 +77,8 @@ struct AsapConfig {
   // PEs of lost associations removed per pass (on_connection_closed, then each run_timers): a
   // teardown of 10^6 PEs is spread over many event-loop passes, so resolutions and other
   // messages are answered between them. Not a configuration key: fixed by measurement
-  // (perf/registrar/teardown_results.md); tests set it small.
-  std::size_t teardown_batch = 2048;
+  // (perf/registrar/daemon_results.md); tests set it small.
+  std::size_t teardown_batch = 512;
 };
 
 }  // namespace poolreg::asap

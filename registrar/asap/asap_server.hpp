@@ -66,7 +66,7 @@ class AsapServer final : public PeMonitor {
   // at most config.teardown_batch of them now and the rest in later run_timers passes
   // (next_timer_due() is then due at once). Until removed, those PEs are still returned by
   // resolutions: a lost association's PEs may be alive (the PE reconnects over a new one), and
-  // the teardown ends within a second even at 10^6 PEs (teardown_results.md). Meanwhile a PE
+  // a 10^6-PE teardown takes ~2.5 s (perf/registrar/daemon_results.md). Meanwhile a PE
   // of the lost association may register over a new one without a 0x4 refusal.
   void on_connection_closed(ConnectionId connection);
 
