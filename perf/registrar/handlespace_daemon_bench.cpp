@@ -21,14 +21,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <numeric>
 #include <random>
 #include <string>
 #include <vector>
-#include <unistd.h>
 
+#include "perf/registrar/bench_support.hpp"
 #include "registrar/handlespace/handlespace.hpp"
 
 namespace {
@@ -58,27 +57,9 @@ std::size_t remove_association_step(H& hs, std::uint64_t association, RemovedVis
   return hs.remove_association(association, visit);  // everything at once
 }
 
+// Owned here; the ASAP transport is the association's address and port.
 PoolElement daemon_pe(PoolElementId id, std::uint32_t address) {
-  PoolElement pe;
-  pe.id = id;
-  pe.home_registrar = kOwnId;
-  pe.registration_life_ms = 30000;
-  pe.user_transport.protocol = TransportProtocol::kSctp;
-  pe.user_transport.port = 5000;
-  pe.user_transport.addresses = {IpAddress::v4(address)};
-  pe.policy.type = PolicyType::kRoundRobin;
-  TransportEndpoint asap;  // what ASAP stores: the association's address and port
-  asap.port = 40000;
-  asap.addresses = {IpAddress::v4(address)};
-  pe.asap_transport = asap;
-  return pe;
-}
-
-std::size_t rss_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  std::size_t size = 0, resident = 0;
-  statm >> size >> resident;
-  return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  return bench::sctp_pe_with_asap(id, kOwnId, address, 40000);
 }
 
 struct DaemonWorld {
@@ -237,9 +218,9 @@ void DaemonMemory(benchmark::State& state) {
   const std::size_t n = static_cast<std::size_t>(state.range(0));
   double per_pe = 0;
   for (auto _ : state) {
-    const std::size_t before = rss_bytes();
+    const std::size_t before = bench::rss_bytes();
     auto w = std::make_unique<DaemonWorld>(n, static_cast<std::size_t>(state.range(1)));
-    per_pe = static_cast<double>(rss_bytes() - before) / static_cast<double>(n);
+    per_pe = static_cast<double>(bench::rss_bytes() - before) / static_cast<double>(n);
   }
   state.counters["rss_bytes_per_pe"] = per_pe;
 }

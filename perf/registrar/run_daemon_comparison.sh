@@ -4,9 +4,11 @@
 #   perf/registrar/run_daemon_comparison.sh OLD_BUILD NEW_BUILD [latency PEs, default 1000000]
 #
 # OLD_BUILD: a build of the tree to compare against with handlespace_daemon_bench,
-# handlespace_bench and teardown_latency built from THIS tree's perf/registrar sources (copy them
-# over first: they compile against both APIs). Each case runs in its own process, old and new
-# alternating, so memory figures start from a fresh heap and load changes hit both sides.
+# handlespace_bench and teardown_latency, the first and last built from THIS tree's
+# perf/registrar sources (copy handlespace_daemon_bench.cpp, teardown_latency.cpp,
+# bench_support.hpp and meson.build over first: they compile against both APIs). Each case runs
+# in its own process, old and new alternating, so memory figures start from a fresh heap and
+# load changes hit both sides.
 # The old teardown is quadratic: its 10^6-PE cases are left out (minutes each).
 set -euo pipefail
 old="$1"
