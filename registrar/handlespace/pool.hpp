@@ -250,7 +250,7 @@ class Pool {
   // Association list links by slot (writer-only, see AssocLink); grown on demand, so a pool
   // none of whose PEs came over an association keeps it empty.
   std::vector<AssocLink> assoc_links;
-  AssocLink& assoc_link(std::uint32_t slot) {
+  AssocLink& association_link(std::uint32_t slot) {
     if (slot >= assoc_links.size()) assoc_links.resize(std::max<std::size_t>(slot + 1, next_slot_));
     return assoc_links[slot];
   }

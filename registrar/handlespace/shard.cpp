@@ -192,8 +192,8 @@ void Shard::assoc_link(std::uint64_t association, Pool& pool, std::uint32_t slot
   const PeRef ref{pool.index, slot};
   PeRef* head = associations_.find(association);
   const PeRef next = head != nullptr ? *head : PeRef{};
-  pool.assoc_link(slot) = AssocLink{PeRef{}, next};
-  if (next.valid()) pools_[next.pool]->assoc_link(next.slot).prev = ref;
+  pool.association_link(slot) = AssocLink{PeRef{}, next};
+  if (next.valid()) pools_[next.pool]->association_link(next.slot).prev = ref;
   if (head != nullptr)
     *head = ref;
   else
@@ -201,10 +201,10 @@ void Shard::assoc_link(std::uint64_t association, Pool& pool, std::uint32_t slot
 }
 
 void Shard::assoc_unlink(std::uint64_t association, Pool& pool, std::uint32_t slot) {
-  AssocLink& l = pool.assoc_link(slot);
-  if (l.next.valid()) pools_[l.next.pool]->assoc_link(l.next.slot).prev = l.prev;
+  AssocLink& l = pool.association_link(slot);
+  if (l.next.valid()) pools_[l.next.pool]->association_link(l.next.slot).prev = l.prev;
   if (l.prev.valid()) {
-    pools_[l.prev.pool]->assoc_link(l.prev.slot).next = l.next;
+    pools_[l.prev.pool]->association_link(l.prev.slot).next = l.next;
   } else if (l.next.valid()) {
     if (PeRef* head = associations_.find(association)) *head = l.next;
   } else {
