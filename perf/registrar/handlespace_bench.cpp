@@ -23,7 +23,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -31,8 +30,8 @@
 #include <string>
 #include <thread>
 #include <vector>
-#include <unistd.h>
 
+#include "perf/registrar/bench_support.hpp"
 #include "registrar/handlespace/handlespace.hpp"
 
 namespace {
@@ -356,19 +355,12 @@ BENCHMARK(Deregister)->Name("Deregister_10M")->ArgNames({"resident", "random"})-
 
 // ---------------------------------------------------------------- memory
 
-std::size_t rss_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  std::size_t size = 0, resident = 0;
-  statm >> size >> resident;
-  return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-}
-
 void Memory(benchmark::State& state) {
   const std::size_t n = static_cast<std::size_t>(state.range(0));
   const std::int64_t moves = state.range(1);
   double per_pe = 0;
   for (auto _ : state) {
-    const std::size_t before = rss_bytes();
+    const std::size_t before = bench::rss_bytes();
     {
       auto w = std::make_unique<World>(1);
       for (std::size_t i = 0; i < n; ++i)
@@ -395,7 +387,7 @@ void Memory(benchmark::State& state) {
       }
       order = {};
       w->domain.reclaim();
-      per_pe = static_cast<double>(rss_bytes() - before) / static_cast<double>(n);
+      per_pe = static_cast<double>(bench::rss_bytes() - before) / static_cast<double>(n);
       state.counters["record_bytes"] = static_cast<double>(PoolElementRecord::allocation_size(bench_pe(1, PolicyType::kRoundRobin, 1)));
     }
   }

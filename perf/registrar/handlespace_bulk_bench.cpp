@@ -20,6 +20,7 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_reduce.h>
 
+#include "perf/registrar/bench_support.hpp"
 #include "registrar/common/function_ref.hpp"
 #include "registrar/handlespace/checksum_audit.hpp"
 #include "registrar/handlespace/handlespace.hpp"
@@ -35,19 +36,7 @@ constexpr RegistrarId kHomeA = 0x1001;
 constexpr RegistrarId kHomeB = 0x1002;
 
 PoolElement bulk_pe(PoolElementId id) {
-  PoolElement pe;
-  pe.id = id;
-  pe.home_registrar = kHomeA;
-  pe.registration_life_ms = 30000;
-  pe.user_transport.protocol = TransportProtocol::kSctp;
-  pe.user_transport.port = 5000;
-  pe.user_transport.addresses = {IpAddress::v4(0x0a000000u + static_cast<std::uint32_t>(id))};
-  pe.policy.type = PolicyType::kRoundRobin;
-  TransportEndpoint asap;
-  asap.port = 3863;
-  asap.addresses = pe.user_transport.addresses;
-  pe.asap_transport = asap;
-  return pe;
+  return bench::sctp_pe_with_asap(id, kHomeA, 0x0a000000u + static_cast<std::uint32_t>(id), 3863);
 }
 
 struct World {

@@ -74,6 +74,11 @@ struct AsapConfig {
   // closed gracefully (RSPLIB's SCTP autoclose; PU associations after their last request).
   // 0 = never. PE associations are kept: their keep-alive acks are traffic anyway.
   TimeNs association_idle_timeout = 0;
+  // PEs of lost associations removed per pass (on_connection_closed, then each run_timers): a
+  // teardown of 10^6 PEs is spread over many event-loop passes, so resolutions and other
+  // messages are answered between them. Not a configuration key: fixed by measurement
+  // (perf/registrar/daemon_results.md); tests set it small.
+  std::size_t teardown_batch = 512;
 };
 
 }  // namespace poolreg::asap

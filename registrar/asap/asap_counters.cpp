@@ -53,6 +53,7 @@ void AsapCounters::for_each(FunctionRef<void(std::string_view, std::uint64_t)> v
   visit("associations_aborted", associations_aborted);
   visit("associations_refused", associations_refused);
   visit("associations_idle_closed", associations_idle_closed);
+  visit("association_teardown_passes", association_teardown_passes);
   for (std::size_t c = 0; c < errors_sent_by_cause.size(); ++c) {
     if (errors_sent_by_cause[c] == 0) continue;
     visit("errors_sent." + snake(error_cause_name(static_cast<ErrorCause>(c))), errors_sent_by_cause[c]);

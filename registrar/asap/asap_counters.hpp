@@ -67,6 +67,9 @@ struct AsapCounters {
   std::uint64_t associations_aborted = 0;
   std::uint64_t associations_refused = 0;      // over asap max_associations: aborted at once
   std::uint64_t associations_idle_closed = 0;  // no PE, nothing received for the idle timeout
+  // Removal passes that continued a lost association's teardown after its first pass (large
+  // associations are removed teardown_batch PEs per event-loop pass).
+  std::uint64_t association_teardown_passes = 0;
   // Errors and odd traffic
   std::array<std::uint64_t, kErrorCauseSlots> errors_sent_by_cause{};  // ASAP Error + R=1 causes
   std::uint64_t error_messages_received = 0;

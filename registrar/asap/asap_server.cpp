@@ -184,17 +184,35 @@ void AsapServer::on_connection_closed(ConnectionId connection) {
 }
 
 void AsapServer::close_association(ConnectionId c, bool /*aborted*/) {
-  // Collect first: the ENRP listener must not run inside the handlespace's removal loop.
-  std::vector<handlespace::RemovedPe> removed;
-  if (c != kNoConnectionId)
-    hs_.remove_association(c, [&](const handlespace::RemovedPe& r) { removed.push_back(r); });
-  for (const auto& r : removed) {
-    ++counters_.removed_by_association_loss;
-    forget_removed(r);
-  }
   // Takeover keep-alives still waiting on this association keep their timeout: no Ack will
   // come, so they time out and the PE is removed then (asap.md 4.4).
   associations_.erase(c);
+  if (c == kNoConnectionId) return;
+  teardowns_.push_back(c);
+  run_teardowns();
+}
+
+// Bounded: a teardown of 10^6 PEs would otherwise hold the event loop for a second (ENRP DEL
+// encoding included), and resolutions would wait that long. Every removed owned PE still gets
+// its DEL (forget_removed), in removal order.
+void AsapServer::run_teardowns() {
+  std::size_t budget = std::max<std::size_t>(config_.teardown_batch, 1);
+  while (budget > 0 && !teardowns_.empty()) {
+    // Collect first: the ENRP listener must not run inside the handlespace's removal loop.
+    const std::size_t n = hs_.remove_association(
+        teardowns_.front(), [&](const handlespace::RemovedPe& r) { removed_.push_back(r); }, budget);
+    if (n < budget) teardowns_.pop_front();  // none left
+    budget -= std::min(n, budget);
+  }
+  // Swapped out: the listener calls below could, in principle, close another association.
+  std::vector<handlespace::RemovedPe> batch;
+  batch.swap(removed_);
+  for (const auto& r : batch) {
+    ++counters_.removed_by_association_loss;
+    forget_removed(r);
+  }
+  batch.clear();
+  if (removed_.empty()) removed_.swap(batch);  // keep the capacity for the next pass
 }
 
 // ------------------------------------------------------------------------------ registration
@@ -596,12 +614,17 @@ void AsapServer::handle_keepalive_ack(ConnectionId c, const wire::EndpointKeepAl
 }
 
 void AsapServer::run_timers(TimeNs now) {
+  if (!teardowns_.empty()) {
+    ++counters_.association_teardown_passes;
+    run_teardowns();
+  }
   timers_.run_due(now, [this](KeepAliveScheduler::TimerId id) { on_timer(id); });
   if (config_.association_idle_timeout > 0 && now >= next_idle_sweep_) close_idle_associations(now);
   reader_.quiescent();
 }
 
 std::optional<TimeNs> AsapServer::next_timer_due() const {
+  if (!teardowns_.empty()) return TimeNs{0};  // the next teardown pass: at once
   std::optional<TimeNs> due = timers_.next_due();
   if (config_.association_idle_timeout > 0 && !associations_.empty() && (!due || next_idle_sweep_ < *due))
     due = next_idle_sweep_;

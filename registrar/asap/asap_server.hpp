@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <unordered_set>
 #include <span>
@@ -61,11 +62,17 @@ class AsapServer final : public PeMonitor {
   // Messages on the connection were answered without reaching the server (Handle Resolutions on
   // the DPDK poll lcore): it counts as traffic for association_idle_timeout.
   void on_activity(ConnectionId connection);
-  // ASAP-KA-04: every PE registered over the connection is removed (ENRP DEL for owned ones).
+  // ASAP-KA-04: every PE registered over the connection is removed (ENRP DEL for owned ones),
+  // at most config.teardown_batch of them now and the rest in later run_timers passes
+  // (next_timer_due() is then due at once). Until removed, those PEs are still returned by
+  // resolutions: a lost association's PEs may be alive (the PE reconnects over a new one), and
+  // a 10^6-PE teardown takes ~2.5 s (perf/registrar/daemon_results.md). Meanwhile a PE
+  // of the lost association may register over a new one without a 0x4 refusal.
   void on_connection_closed(ConnectionId connection);
 
   // ---- timers ----
-  // Runs keep-alive transmissions and timeouts that are due at `now`.
+  // Runs keep-alive transmissions and timeouts that are due at `now`, and the next pass of
+  // lost associations' teardowns.
   void run_timers(TimeNs now);
   // When run_timers should run next (nullopt: nothing scheduled).
   std::optional<TimeNs> next_timer_due() const;
@@ -94,6 +101,8 @@ class AsapServer final : public PeMonitor {
   // Number of owned PEs under keep-alive monitoring.
   std::size_t monitored_pes() const noexcept { return owned_.size(); }
   std::size_t associations() const noexcept { return associations_.size(); }
+  // Lost associations whose PEs are still being removed (see on_connection_closed).
+  std::size_t pending_teardowns() const noexcept { return teardowns_.size(); }
 
  private:
   // Dispatch per type.
@@ -132,6 +141,8 @@ class AsapServer final : public PeMonitor {
   void keepalive_timed_out(OwnedPeTable::Index index);
   void abort_if_unused(ConnectionId c);
   void close_association(ConnectionId c, bool aborted);
+  // One bounded pass (config.teardown_batch PEs) over the lost associations' teardowns.
+  void run_teardowns();
   void keep_for_life(const PoolHandle& handle, const PoolElement& pe);
   void close_idle_associations(TimeNs now);
   bool send_keepalive(ConnectionId c, const PoolHandle& handle, PoolElementId id, bool home);
@@ -154,6 +165,9 @@ class AsapServer final : public PeMonitor {
   // are dropped instead of opening an association entry through the back door).
   std::unordered_set<ConnectionId> refused_;
   TimeNs next_idle_sweep_ = 0;  // 0: no idle timeout configured
+  // Lost associations whose PEs are not all removed yet, oldest first (run_teardowns).
+  std::deque<ConnectionId> teardowns_;
+  std::vector<handlespace::RemovedPe> removed_;  // one teardown pass's PEs, capacity kept
 
   std::vector<std::uint8_t> tx_;  // one outgoing message, sized once
 };

@@ -598,7 +598,7 @@ void EnrpServer::handle_update(PeerEntry& peer, const wire::HandleUpdate& m) {
     ++counters_.updates_ignored;
     return;
   }
-  hs_.deregister(m.pool_handle, m.element.id);
+  hs_.remove(m.pool_handle, m.element.id);  // no RemovedPe copy: nothing reads it
   ++counters_.updates_applied;
 }
 
@@ -761,7 +761,7 @@ const EnrpCounters& EnrpServer::counters() const noexcept {
 }
 
 bool EnrpServer::corrupt_view_for_test(const PoolHandle& handle, PoolElementId id) {
-  return hs_.deregister(handle, id).has_value();
+  return hs_.remove(handle, id);
 }
 
 }  // namespace poolreg::enrp

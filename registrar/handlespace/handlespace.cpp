@@ -46,6 +46,11 @@ std::optional<RemovedPe> Handlespace::deregister(const PoolHandle& handle, PoolE
   return shards_[h % shards_.size()]->deregister(handle, h, id);
 }
 
+bool Handlespace::remove(const PoolHandle& handle, PoolElementId id) {
+  const std::uint64_t h = handle.hash();
+  return shards_[h % shards_.size()]->remove(handle, h, id);
+}
+
 Expected<std::optional<RemovedPe>, HandlespaceError> Handlespace::deregister_from(const PoolHandle& handle,
                                                                                   PoolElementId id,
                                                                                   std::uint64_t association) {
@@ -54,7 +59,8 @@ Expected<std::optional<RemovedPe>, HandlespaceError> Handlespace::deregister_fro
   if (association != 0) {
     if (const Pool* pool = shard.find_pool(handle, h)) {
       const PoolElementRecord* r = pool->find_record(id);
-      if (r != nullptr && r->association() != 0 && r->association() != association)
+      if (r != nullptr && r->association() != 0 && r->association() != association &&
+          !shard.association_closing(r->association()))
         return Unexpected(HandlespaceError{ErrorCause::kNonUniquePeIdentifier,
                                            "PE is registered over another association"});
     }
@@ -62,13 +68,15 @@ Expected<std::optional<RemovedPe>, HandlespaceError> Handlespace::deregister_fro
   return shard.deregister(handle, h, id);
 }
 
-std::size_t Handlespace::remove_association(std::uint64_t association, RemovedVisitor on_removed) {
+std::size_t Handlespace::remove_association(std::uint64_t association, RemovedVisitor on_removed, std::size_t max) {
   std::size_t n = 0;
-  for (auto& s : shards_) n += s->remove_association(association, on_removed);
+  // Every shard is visited, also with no budget left: it marks its remaining PEs closing.
+  for (auto& s : shards_) n += s->remove_association(association, on_removed, max - n);
   return n;
 }
-std::size_t Handlespace::remove_association(std::size_t shard, std::uint64_t association, RemovedVisitor on_removed) {
-  return shards_[shard]->remove_association(association, on_removed);
+std::size_t Handlespace::remove_association(std::size_t shard, std::uint64_t association, RemovedVisitor on_removed,
+                                            std::size_t max) {
+  return shards_[shard]->remove_association(association, on_removed, max);
 }
 
 std::size_t Handlespace::expire_due(TimeNs now, RemovedVisitor on_removed, std::size_t max) {

@@ -24,7 +24,8 @@
 // - Shard: open-addressing pool table (readers) replaced by a rebuilt copy on growth; writer-
 //   only indexes: pools by handle order (snapshots), per-owner pool lists with the checksum
 //   accumulators, a binary min-heap of expiry times in chunked storage (lazily re-keyed),
-//   association -> PEs, and the selection-feedback queue.
+//   association -> its PEs (a flat table of list heads, association_index.hpp; the lists run
+//   through the pools' AssocLink arrays, O(1) link/unlink), and the selection-feedback queue.
 // - Pool: slot table (32-byte entries: atomic record pointer + the slot's writer-only metadata,
 //   i.e. expiry, heap position, per-pool owner list links with 32-bit slot numbers; RCU-grown),
 //   ID index (open addressing, 8-bit fingerprint + 24-bit slot, tombstones, RCU-rebuilt), the
@@ -233,6 +234,9 @@ class Handlespace {
 
   // Removes the PE; nullopt when unknown. The pool disappears with its last PE.
   std::optional<RemovedPe> deregister(const PoolHandle& handle, PoolElementId id);
+  // deregister() for a caller that needs no copy of the removed PE (no allocation for the
+  // RemovedPe and its address vectors); false when unknown.
+  bool remove(const PoolHandle& handle, PoolElementId id);
   // ASAP deregistration with the SEC-02 owner check: a PE bound to a different non-zero
   // association is refused with kNonUniquePeIdentifier (0x4) and stays; association 0 skips the
   // check. Value: the removed PE, or nullopt when unknown.
@@ -240,9 +244,17 @@ class Handlespace {
                                                                        PoolElementId id,
                                                                        std::uint64_t association);
 
-  // ASAP-KA-04: removes every PE registered over `association` (!= 0); returns the count.
-  std::size_t remove_association(std::uint64_t association, RemovedVisitor on_removed);
-  std::size_t remove_association(std::size_t shard, std::uint64_t association, RemovedVisitor on_removed);
+  // ASAP-KA-04: removes the PEs registered over `association` (!= 0), at most `max` of them
+  // (all shards together), O(PEs removed); returns the count. A return value < max means none
+  // is left. When PEs are left, the association is marked closing until its last PE is gone:
+  // a registration over another association may then take its PEs over (no 0x4 refusal, as if
+  // they had been removed already), and deregister_from() skips the owner check for them. The
+  // PEs left stay in the handlespace (and in resolutions) until a later call removes them.
+  // The caller must not register new PEs over a closing association (its connection is gone).
+  std::size_t remove_association(std::uint64_t association, RemovedVisitor on_removed,
+                                 std::size_t max = SIZE_MAX);
+  std::size_t remove_association(std::size_t shard, std::uint64_t association, RemovedVisitor on_removed,
+                                 std::size_t max = SIZE_MAX);
 
   // Removes PEs whose expiry time is <= now (earliest first), at most `max` of them. Refreshing
   // an expiry (re-registration, set_expiry) is O(1) when it moves later, O(log n) otherwise.

@@ -8,9 +8,11 @@
 //     many tombstones (old table retired).
 //   - the policy selector (registrar/policy), immutable pool attributes, a PE count.
 // Writer-only: per-slot metadata (owner links, expiry, unreachable counter, mark; stored next to
-// the record pointer in the slot table entry), per-owner slot lists, free slots.
+// the record pointer in the slot table entry), per-owner slot lists, per-slot association
+// list links (AssocLink, a separate array), free slots.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -75,6 +77,15 @@ struct alignas(32) SlotTable {
   static void destroy(void* p) noexcept { ::operator delete(p, std::align_val_t{64}); }
 };
 static_assert(sizeof(SlotTable) == 32);
+
+// Writer-only links of a PE in its association's list (Shard: association -> first PE). The
+// list runs across the shard's pools, so the links are PeRefs. Kept beside the slot table
+// rather than in SlotMeta: only PEs registered over an association need them (ENRP-learned
+// PEs have association 0), and the 32-byte slot entry stays two per cache line.
+struct AssocLink {
+  PeRef prev;
+  PeRef next;
+};
 
 // The PEs of one pool whose home is `owner`: head of their slot list (SlotMeta::owner_*),
 // their count, and the position of this pool in the shard's list of the owner's pools.
@@ -234,6 +245,14 @@ class Pool {
   }
   const PoolOwner* find_owner(RegistrarId owner) const noexcept {
     return const_cast<Pool*>(this)->find_owner(owner);
+  }
+
+  // Association list links by slot (writer-only, see AssocLink); grown on demand, so a pool
+  // none of whose PEs came over an association keeps it empty.
+  std::vector<AssocLink> assoc_links;
+  AssocLink& association_link(std::uint32_t slot) {
+    if (slot >= assoc_links.size()) assoc_links.resize(std::max<std::size_t>(slot + 1, next_slot_));
+    return assoc_links[slot];
   }
 
   // Short-ID (low 32 bits) index, maintained only in ID64 collision-check mode.

@@ -187,18 +187,31 @@ void Shard::owner_unlink(RegistrarId owner, Pool& pool, std::uint32_t slot, Pool
   if (e.count == 0) owners_.erase(it);
 }
 
-void Shard::assoc_link(std::uint64_t association, PeRef ref) { associations_[association].push_back(ref); }
+// The association's PEs: a doubly-linked list through Pool::assoc_links, new PEs at the head.
+void Shard::assoc_link(std::uint64_t association, Pool& pool, std::uint32_t slot) {
+  const PeRef ref{pool.index, slot};
+  PeRef* head = associations_.find(association);
+  const PeRef next = head != nullptr ? *head : PeRef{};
+  pool.association_link(slot) = AssocLink{PeRef{}, next};
+  if (next.valid()) pools_[next.pool]->association_link(next.slot).prev = ref;
+  if (head != nullptr)
+    *head = ref;
+  else
+    associations_.set_head(association, ref);
+}
 
-void Shard::assoc_unlink(std::uint64_t association, PeRef ref) {
-  auto it = associations_.find(association);
-  if (it == associations_.end()) return;
-  auto& v = it->second;
-  auto pos = std::find(v.begin(), v.end(), ref);
-  if (pos != v.end()) {
-    *pos = v.back();
-    v.pop_back();
+void Shard::assoc_unlink(std::uint64_t association, Pool& pool, std::uint32_t slot) {
+  AssocLink& l = pool.association_link(slot);
+  if (l.next.valid()) pools_[l.next.pool]->association_link(l.next.slot).prev = l.prev;
+  if (l.prev.valid()) {
+    pools_[l.prev.pool]->association_link(l.prev.slot).next = l.next;
+  } else if (l.next.valid()) {
+    if (PeRef* head = associations_.find(association)) *head = l.next;
+  } else {
+    associations_.erase(association);  // its last PE in this shard
+    if (!closing_.empty()) closing_.erase(association);
   }
-  if (v.empty()) associations_.erase(it);
+  l = AssocLink{};
 }
 
 void Shard::heap_swap(std::size_t a, std::size_t b) {
@@ -298,7 +311,8 @@ Expected<RegisterOutcome, HandlespaceError> Shard::register_pe(const PoolHandle&
     if (slot != kNoIndex) {
       // ---- re-registration ----
       const PoolElementRecord* old = pool->writer_record(slot);
-      if (options.association != 0 && old->association() != 0 && old->association() != options.association)
+      if (options.association != 0 && old->association() != 0 && old->association() != options.association &&
+          !association_closing(old->association()))
         return Unexpected(HandlespaceError{ErrorCause::kNonUniquePeIdentifier,
                                            "PE is registered over another association"});
       const std::uint32_t seq = old->registration_seq() + 1;
@@ -311,9 +325,8 @@ Expected<RegisterOutcome, HandlespaceError> Shard::register_pe(const PoolHandle&
         owner_link(pe.home_registrar, *pool, slot, pe.id);
       }
       if (old->association() != options.association) {
-        const PeRef ref{pool->index, slot};
-        if (old->association() != 0) assoc_unlink(old->association(), ref);
-        if (options.association != 0) assoc_link(options.association, ref);
+        if (old->association() != 0) assoc_unlink(old->association(), *pool, slot);
+        if (options.association != 0) assoc_link(options.association, *pool, slot);
       }
       set_expiry(*pool, slot, options.expires_at);
       SlotMeta& m = pool->meta(slot);
@@ -366,7 +379,7 @@ Expected<RegisterOutcome, HandlespaceError> Shard::register_pe(const PoolHandle&
   pool->selector->insert(slot, pe.policy);
   if (limits_.reject_short_id_collisions) pool->short_ids.emplace(short_id(pe.id), slot);
   owner_link(pe.home_registrar, *pool, slot, pe.id);
-  if (options.association != 0) assoc_link(options.association, PeRef{pool->index, slot});
+  if (options.association != 0) assoc_link(options.association, *pool, slot);
   if (options.expires_at != 0) set_expiry(*pool, slot, options.expires_at);
   pe_count_.fetch_add(1, std::memory_order_relaxed);
   total_pes_.fetch_add(1, std::memory_order_relaxed);
@@ -378,11 +391,17 @@ RemovedPe Shard::remove_pe(Pool& pool, std::uint32_t slot) {
   const PoolElementRecord* r = pool.writer_record(slot);
   RemovedPe out{pool.handle, PoolElementView(*r, pool.policy, pool.protocol, pool.use).to_pool_element(),
                 r->association()};
+  unlink_pe(pool, slot);
+  return out;
+}
+
+void Shard::unlink_pe(Pool& pool, std::uint32_t slot) {
+  const PoolElementRecord* r = pool.writer_record(slot);
   pool.selector->erase(slot);
   SlotMeta& m = pool.meta(slot);
   if (m.heap_position != kNoIndex) heap_remove(m.heap_position);
   owner_unlink(r->home(), pool, slot, r->id());
-  if (r->association() != 0) assoc_unlink(r->association(), PeRef{pool.index, slot});
+  if (r->association() != 0) assoc_unlink(r->association(), pool, slot);
   if (limits_.reject_short_id_collisions) {
     auto it = pool.short_ids.find(short_id(r->id()));
     if (it != pool.short_ids.end() && it->second == slot) pool.short_ids.erase(it);
@@ -392,7 +411,6 @@ RemovedPe Shard::remove_pe(Pool& pool, std::uint32_t slot) {
   pe_count_.fetch_sub(1, std::memory_order_relaxed);
   total_pes_.fetch_sub(1, std::memory_order_relaxed);
   if (pool.size() == 0) destroy_pool(&pool);  // ASAP-REG-02: the pool vanishes with its last PE
-  return out;
 }
 
 std::optional<RemovedPe> Shard::deregister(const PoolHandle& handle, std::uint64_t hash, PoolElementId id) {
@@ -403,13 +421,29 @@ std::optional<RemovedPe> Shard::deregister(const PoolHandle& handle, std::uint64
   return remove_pe(*pool, slot);
 }
 
-std::size_t Shard::remove_association(std::uint64_t association, RemovedVisitor on_removed) {
+bool Shard::remove(const PoolHandle& handle, std::uint64_t hash, PoolElementId id) {
+  Pool* pool = writer_find(handle, hash);
+  if (pool == nullptr) return false;
+  const std::uint32_t slot = pool->writer_find(id);
+  if (slot == kNoIndex) return false;
+  unlink_pe(*pool, slot);
+  return true;
+}
+
+// O(PEs removed): the association's list is consumed from its head. Stopping at `max` with PEs
+// left marks the association closing until its last PE here is gone (assoc_unlink).
+std::size_t Shard::remove_association(std::uint64_t association, RemovedVisitor on_removed, std::size_t max) {
   if (association == 0) return 0;
-  auto it = associations_.find(association);
-  if (it == associations_.end()) return 0;
-  const std::vector<PeRef> refs = it->second;
-  for (const PeRef& ref : refs) on_removed(remove_pe(*pools_[ref.pool], ref.slot));
-  return refs.size();
+  std::size_t n = 0;
+  while (n < max) {
+    const PeRef* head = associations_.find(association);
+    if (head == nullptr) return n;
+    const PeRef ref = *head;
+    on_removed(remove_pe(*pools_[ref.pool], ref.slot));
+    ++n;
+  }
+  if (associations_.find(association) != nullptr) closing_.insert(association);
+  return n;
 }
 
 std::size_t Shard::expire_due(TimeNs now, RemovedVisitor on_removed, std::size_t max) {

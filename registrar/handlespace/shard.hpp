@@ -3,7 +3,7 @@
 // Reader-visible: the pool table (open addressing on PoolHandle::hash(), tombstones, replaced
 // by a rebuilt copy when full; old tables retired through QSBR) and the feedback queue.
 // Writer-only: pools by index, pools in handle order (snapshots), per-owner pool lists with
-// checksum accumulators, the expiry heap, the association index.
+// checksum accumulators, the expiry heap, the association index (per-association PE lists).
 #pragma once
 
 #include <atomic>
@@ -12,8 +12,10 @@
 #include <map>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
+#include "registrar/handlespace/association_index.hpp"
 #include "registrar/handlespace/chunked_array.hpp"
 #include "registrar/handlespace/handlespace.hpp"
 #include "registrar/handlespace/pool.hpp"
@@ -55,7 +57,11 @@ class Shard {
                                                           const RegistrationOptions& options,
                                                           Pool* known_pool = nullptr);
   std::optional<RemovedPe> deregister(const PoolHandle& handle, std::uint64_t hash, PoolElementId id);
-  std::size_t remove_association(std::uint64_t association, RemovedVisitor on_removed);
+  bool remove(const PoolHandle& handle, std::uint64_t hash, PoolElementId id);
+  std::size_t remove_association(std::uint64_t association, RemovedVisitor on_removed, std::size_t max);
+  bool association_closing(std::uint64_t association) const noexcept {
+    return !closing_.empty() && closing_.contains(association);
+  }
   std::size_t expire_due(TimeNs now, RemovedVisitor on_removed, std::size_t max);
   std::optional<TimeNs> next_expiry() const;
   bool set_expiry(const PoolHandle& handle, std::uint64_t hash, PoolElementId id, TimeNs at);
@@ -126,10 +132,11 @@ class Shard {
   void rebuild_table(std::uint32_t capacity);
 
   RemovedPe remove_pe(Pool& pool, std::uint32_t slot);  // full removal, pool may vanish
+  void unlink_pe(Pool& pool, std::uint32_t slot);       // the same without the RemovedPe copy
   void owner_link(RegistrarId owner, Pool& pool, std::uint32_t slot, PoolElementId id);
   void owner_unlink(RegistrarId owner, Pool& pool, std::uint32_t slot, PoolElementId id);
-  void assoc_link(std::uint64_t association, PeRef ref);
-  void assoc_unlink(std::uint64_t association, PeRef ref);
+  void assoc_link(std::uint64_t association, Pool& pool, std::uint32_t slot);
+  void assoc_unlink(std::uint64_t association, Pool& pool, std::uint32_t slot);
   void set_expiry(Pool& pool, std::uint32_t slot, TimeNs at);
   void heap_swap(std::size_t a, std::size_t b);
   void heap_up(std::size_t i);
@@ -162,7 +169,10 @@ class Shard {
   std::map<PoolHandle, std::uint32_t> pools_by_handle_;
   std::unordered_map<RegistrarId, OwnerEntry> owners_;
   ChunkedArray<HeapEntry> heap_;  // binary min-heap; chunked: no doubling spike at 10^7 PEs
-  std::unordered_map<std::uint64_t, std::vector<PeRef>> associations_;
+  AssociationIndex associations_;  // association -> head of its PE list (Pool::assoc_links)
+  // Associations whose removal is under way in bounded steps (remove_association stopped at
+  // its `max`): their PEs may be re-bound by a registration over another association.
+  std::unordered_set<std::uint64_t> closing_;
   mutable SelectionFeedbackQueue feedback_;  // readers push through const paths
   std::atomic<std::size_t> pe_count_{0};
   std::atomic<std::size_t> pools_live_{0};

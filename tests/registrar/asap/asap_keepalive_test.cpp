@@ -135,6 +135,50 @@ TEST_F(AsapKeepAliveTest, ConnectionLossRemovesItsPes_ASAP_KA_04) {
   EXPECT_EQ(out_.sent.back().connection, 2u);
 }
 
+// A large association loss is spread over passes of teardown_batch PEs (issue 16): resolutions
+// are answered between the passes, every removed owned PE gets its ENRP DEL, a PE of the lost
+// association may re-register over a new one meanwhile (no 0x4) and is then kept, and the
+// teardown completes.
+TEST_F(AsapKeepAliveTest, LargeConnectionLossIsSpreadOverPasses_ASAP_KA_04) {
+  config_.teardown_batch = 100;
+  connect_pe(1);
+  connect_pe(2);
+  constexpr PoolElementId kPes = 1'050;
+  for (PoolElementId id = 1; id <= kPes; ++id) register_ok(1, id % 2 ? "A" : "B", make_pe(id));
+  register_ok(2, "A", make_pe(5'000));
+  server().on_connection_closed(1);
+  EXPECT_EQ(pe_count(), kPes + 1 - 100);  // the first pass only
+  EXPECT_EQ(enrp_.removed.size(), 100u);
+  EXPECT_EQ(server().pending_teardowns(), 1u);
+  ASSERT_TRUE(server().next_timer_due().has_value());
+  EXPECT_LE(*server().next_timer_due(), clock_.now());  // the next pass is due at once
+  EXPECT_EQ(resolve_ids("A", 3).size(), 3u);            // answered meanwhile
+  // A PE of the lost association reconnects and re-registers before its removal: accepted.
+  PoolElementId moved = 0;
+  for (PoolElementId id = kPes; id >= 1 && moved == 0; --id)
+    if (lookup(id % 2 ? "A" : "B", id)) moved = id;
+  ASSERT_NE(moved, 0u);
+  connect_pe(3);
+  register_ok(3, moved % 2 ? "A" : "B", make_pe(moved));
+  std::size_t passes = 0;
+  while (server().pending_teardowns() > 0 && passes < 100) {
+    server().run_timers(clock_.now());
+    ++passes;
+    EXPECT_LE(enrp_.removed.size(), 100 * (passes + 1));  // never more than a batch per pass
+    EXPECT_FALSE(resolve_ids("B", 3).empty() && pe_count() > 2);
+  }
+  EXPECT_EQ(passes, 10u);  // 949 PEs left after the first pass and the move: 9 x 100 + 49
+  EXPECT_EQ(server().counters().association_teardown_passes, 10u);
+  EXPECT_EQ(pe_count(), 2u);
+  EXPECT_TRUE(lookup(moved % 2 ? "A" : "B", moved));
+  EXPECT_TRUE(lookup("A", 5'000));
+  EXPECT_EQ(enrp_.removed.size(), kPes - 1);
+  EXPECT_EQ(server().counters().removed_by_association_loss, kPes - 1);
+  EXPECT_EQ(server().monitored_pes(), 2u);
+  ASSERT_TRUE(server().next_timer_due().has_value());
+  EXPECT_GT(*server().next_timer_due(), clock_.now());  // only keep-alive timers again
+}
+
 // Reports count once per reporting address (issue 17): three hosts reach MAX-BAD-PE-REPORT.
 // The PE is ours over a live association, so it is probed first and removed when silent
 // (asap_unreachable_probe_test.cpp has the live case).

@@ -379,6 +379,78 @@ TEST_F(HandlespaceTest, RemoveAssociation_ASAP_KA_04) {
   EXPECT_EQ(hs_.counters().pes, 0u);
 }
 
+// A large association torn down in bounded steps: each step removes exactly `max` PEs of it,
+// the other association's PEs and pools stay, resolutions keep answering meanwhile, and while
+// the teardown is under way a PE of it may re-register over another association (it is not
+// refused with 0x4: the old association is gone) and so leaves the teardown.
+TEST_F(HandlespaceTest, BoundedAssociationTeardownInSteps_ASAP_KA_04) {
+  constexpr std::size_t kPes = 20'000;
+  for (std::size_t i = 1; i <= kPes; ++i)
+    ASSERT_TRUE(hs_.register_pe(handle(numbered("p", static_cast<long long>(i % 50))), make_pe(i, 1),
+                                {.association = 7})
+                    .has_value());
+  for (std::size_t i = 1; i <= 100; ++i)
+    ASSERT_TRUE(hs_.register_pe(handle(numbered("p", static_cast<long long>(i % 50))), make_pe(1'000'000 + i, 1),
+                                {.association = 8})
+                    .has_value());
+  std::set<PoolElementId> removed;
+  auto collect = [&](const RemovedPe& r) {
+    EXPECT_EQ(r.association, 7u);
+    EXPECT_TRUE(removed.insert(r.pe.id).second);
+  };
+  ASSERT_EQ(hs_.remove_association(7, collect, 1'000), 1'000u);
+  // Not refused: association 7 is closing. The PE now belongs to 9 and leaves 7's teardown.
+  PoolElementId moved = 0;
+  for (PoolElementId id = 1; id <= kPes && moved == 0; ++id)
+    if (!removed.contains(id)) moved = id;
+  ASSERT_TRUE(hs_.register_pe(handle(numbered("p", static_cast<long long>(moved % 50))), make_pe(moved, 1),
+                              {.association = 9})
+                  .has_value());
+  std::size_t steps = 1;
+  for (;;) {
+    EXPECT_EQ(resolve("p1", 3).size(), 3u);  // answered between the steps
+    const std::size_t n = hs_.remove_association(7, collect, 1'000);
+    ++steps;
+    if (n < 1'000) break;
+  }
+  EXPECT_EQ(steps, kPes / 1'000);  // 19 999 PEs left after the move: 19 full steps + one of 999
+  EXPECT_EQ(removed.size(), kPes - 1);
+  EXPECT_FALSE(removed.contains(moved));
+  EXPECT_EQ(hs_.counters().pes, 101u);
+  EXPECT_EQ(hs_.remove_association(7, collect, 1'000), 0u);
+  EXPECT_EQ(hs_.remove_association(9, [](const RemovedPe&) {}), 1u);
+  EXPECT_EQ(hs_.remove_association(8, [](const RemovedPe&) {}), 100u);
+  EXPECT_EQ(hs_.counters().pools, 0u);
+}
+
+// An association that is not closing still owns its PEs (SEC-02): a registration over another
+// association is refused with 0x4.
+TEST_F(HandlespaceTest, LiveAssociationKeepsItsPes_SEC_02) {
+  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(1, 1), {.association = 7}).has_value());
+  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(2, 1), {.association = 7}).has_value());
+  auto r = hs_.register_pe(handle("p"), make_pe(1, 1), {.association = 9});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().cause, ErrorCause::kNonUniquePeIdentifier);
+  // Once the teardown is under way (one PE left), the other association may take it.
+  PoolElementId gone = 0;
+  EXPECT_EQ(hs_.remove_association(7, [&](const RemovedPe& r) { gone = r.pe.id; }, 1), 1u);
+  const PoolElementId left = gone == 1 ? 2 : 1;
+  EXPECT_TRUE(hs_.register_pe(handle("p"), make_pe(left, 1), {.association = 9}).has_value());
+  EXPECT_EQ(hs_.remove_association(7, [](const RemovedPe&) {}), 0u);
+}
+
+TEST_F(HandlespaceTest, RemoveWithoutCopy) {
+  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(1, 1), {.association = 7, .expires_at = 5}).has_value());
+  ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(2, 1), {.association = 7}).has_value());
+  EXPECT_TRUE(hs_.remove(handle("p"), 1));
+  EXPECT_FALSE(hs_.remove(handle("p"), 1));
+  EXPECT_FALSE(hs_.remove(handle("q"), 1));
+  EXPECT_EQ(hs_.next_expiry(), std::nullopt);
+  EXPECT_EQ(hs_.checksum_accumulator(1), testing::recompute_checksums(hs_).by_owner[1]);
+  EXPECT_EQ(hs_.remove_association(7, [](const RemovedPe&) {}), 1u);
+  EXPECT_EQ(hs_.counters().pools, 0u);
+}
+
 TEST_F(HandlespaceTest, UnreachableCounter_ASAP_EU_01) {
   ASSERT_TRUE(hs_.register_pe(handle("p"), make_pe(1, 1)).has_value());
   EXPECT_EQ(hs_.report_unreachable(handle("p"), 1), 1u);
