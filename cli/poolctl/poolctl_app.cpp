@@ -222,7 +222,9 @@ int run_poolctl(int argc, const char* const* argv, std::ostream& out, std::ostre
   auto* config_cmd = app.add_subcommand("config", "the configuration poolregd runs with, every key");
   config_cmd->callback([&] { action = [&] { return call(g, "config", json::object(), render_config, out, err); }; });
 
-  auto* watch = app.add_subcommand("watch", "live view of pools and rates (q or Ctrl-C quits)");
+  auto* watch = app.add_subcommand(
+      "watch", "live view of pools, rates and the last interval's latency (q or Ctrl-C quits); with --json one "
+               "JSON object per refresh and line");
   watch->add_option("-i,--interval", interval, "seconds between refreshes")->capture_default_str()->check(CLI::Range(0.05, 3600.0));
   watch->add_option("-c,--count", watch_count, "stop after this many refreshes (0 = never)")->capture_default_str();
   watch->callback([&] {
@@ -232,7 +234,8 @@ int run_poolctl(int argc, const char* const* argv, std::ostream& out, std::ostre
       w.interval_s = interval;
       w.count = watch_count;
       w.timeout_ms = g.timeout_ms;
-      w.interactive = interactive;
+      w.json_lines = g.json_output;
+      w.interactive = interactive && !g.json_output;  // JSON lines are for programs, never a screen
       return run_watch(w, out, err);
     };
   });

@@ -116,7 +116,92 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
+double per_second(std::uint64_t now, std::uint64_t before, double seconds) {
+  return seconds > 0 && now >= before ? static_cast<double>(now - before) / seconds : 0.0;
+}
+
+std::map<std::uint64_t, std::uint64_t> fine_buckets(const json& latency) {
+  std::map<std::uint64_t, std::uint64_t> m;
+  if (!latency.is_object() || !latency.contains("fine") || !latency["fine"].is_array()) return m;
+  for (const auto& b : latency["fine"])
+    if (b.is_array() && b.size() == 2 && b[0].is_number_integer() && b[1].is_number_integer() &&
+        b[0].get<std::int64_t>() >= 0 && b[1].get<std::int64_t>() >= 0)
+      m[b[0].get<std::uint64_t>()] += b[1].get<std::uint64_t>();
+  return m;
+}
+
+json latency_of(const json& stats) { return stats.is_object() ? stats.value("resolution_latency", json()) : json(); }
+
 }  // namespace
+
+WindowLatency window_latency(const json& now, const json* before) {
+  std::map<std::uint64_t, std::uint64_t> delta = fine_buckets(now);
+  if (before != nullptr) {
+    for (const auto& [le, n] : fine_buckets(*before)) {
+      auto it = delta.find(le);
+      if (it == delta.end()) continue;  // cannot shrink: a restarted daemon; its bucket is new
+      it->second = it->second >= n ? it->second - n : 0;
+    }
+  }
+  WindowLatency w;
+  for (const auto& [le, n] : delta) w.count += n;
+  if (w.count == 0) return w;
+  const auto rank_of = [&](double q) {
+    const auto r = static_cast<std::uint64_t>(q * static_cast<double>(w.count) + 0.999999);
+    return r == 0 ? std::uint64_t{1} : r;
+  };
+  const std::uint64_t r50 = rank_of(0.5), r90 = rank_of(0.9), r99 = rank_of(0.99);
+  std::uint64_t seen = 0;
+  for (const auto& [le, n] : delta) {
+    if (n == 0) continue;
+    const std::uint64_t from = seen;
+    seen += n;
+    if (from < r50 && r50 <= seen) w.p50_ns = le;
+    if (from < r90 && r90 <= seen) w.p90_ns = le;
+    if (from < r99 && r99 <= seen) w.p99_ns = le;
+    w.max_ns = le;
+  }
+  return w;
+}
+
+json watch_frame_json(const json& status, const json& pools, const json& stats, const json* previous_stats,
+                      double elapsed_s) {
+  const json summary = status.value("summary", json::object());
+  json j = {{"time", utc_now()},
+            {"registrar_id", status.value("registrar_id", json())},
+            {"interval_s", elapsed_s},
+            {"pools", summary.value("pools", json())},
+            {"pes", summary.value("pes", json())},
+            {"owned_pes", summary.value("owned_pes", json())},
+            {"associations", summary.value("associations", json())}};
+  if (previous_stats != nullptr) {
+    const json& p = *previous_stats;
+    j["per_second"] = {
+        {"registrations", per_second(counter(stats, "asap", "registrations"), counter(p, "asap", "registrations"), elapsed_s)},
+        {"reregistrations", per_second(counter(stats, "asap", "reregistrations"), counter(p, "asap", "reregistrations"), elapsed_s)},
+        {"deregistrations", per_second(counter(stats, "asap", "deregistrations"), counter(p, "asap", "deregistrations"), elapsed_s)},
+        {"resolutions", per_second(counter(stats, "asap", "resolutions"), counter(p, "asap", "resolutions"), elapsed_s)},
+        {"errors", per_second(errors_total(stats), errors_total(p), elapsed_s)}};
+    const json before = latency_of(p);
+    const WindowLatency w = window_latency(latency_of(stats), &before);
+    j["latency_window"] = {{"count", w.count}, {"p50_ns", w.p50_ns}, {"p90_ns", w.p90_ns}, {"p99_ns", w.p99_ns},
+                           {"max_ns", w.max_ns}};
+  } else {
+    j["per_second"] = nullptr;
+    j["latency_window"] = nullptr;
+  }
+  const json latency = latency_of(stats);
+  j["latency_since_start"] = latency.is_object() ? json{{"count", latency.value("count", 0ull)},
+                                                        {"p50_ns", latency.value("p50_ns", 0ull)},
+                                                        {"p90_ns", latency.value("p90_ns", 0ull)},
+                                                        {"p99_ns", latency.value("p99_ns", 0ull)}}
+                                                  : json(nullptr);
+  json list = json::array();
+  if (pools.contains("pools") && pools["pools"].is_array())
+    for (const auto& p : pools["pools"]) list.push_back({{"handle", p.value("handle", std::string())}, {"pe_count", p.value("pe_count", 0ull)}});
+  j["pool_list"] = std::move(list);
+  return j;
+}
 
 std::string render_watch_frame(const json& status, const json& pools, const json& stats, const json* previous_stats,
                                const json* previous_pools, double elapsed_s, double interval_s, int rows, int columns) {
@@ -151,13 +236,25 @@ std::string render_watch_frame(const json& status, const json& pools, const json
   } else {
     lines.push_back("per second: (measuring...)");
   }
-  const json latency = stats.is_object() ? stats.value("resolution_latency", json()) : json();
+  const json latency = latency_of(stats);
+  if (previous_stats != nullptr) {
+    // The interval's own distribution (spikes show), not the cumulative one.
+    const json before = latency_of(*previous_stats);
+    const WindowLatency w = window_latency(latency, &before);
+    if (w.count > 0) {
+      lines.push_back("resolution latency, last interval: p50 " + format_ns(w.p50_ns) + "  p90 " + format_ns(w.p90_ns) +
+                      "  p99 " + format_ns(w.p99_ns) + "  max " + format_ns(w.max_ns) + "  (" + std::to_string(w.count) +
+                      " samples)");
+    } else {
+      lines.push_back("resolution latency, last interval: no samples");
+    }
+  }
   if (latency.is_object() && latency.value("count", 0ull) > 0) {
-    lines.push_back("resolution latency p50 " + format_ns(latency.value("p50_ns", 0ull)) + "  p90 " +
+    lines.push_back("resolution latency since start: p50 " + format_ns(latency.value("p50_ns", 0ull)) + "  p90 " +
                     format_ns(latency.value("p90_ns", 0ull)) + "  p99 " + format_ns(latency.value("p99_ns", 0ull)) +
                     "  (" + text_of(latency["count"]) + " samples)");
   } else {
-    lines.push_back("resolution latency: no samples");
+    lines.push_back("resolution latency since start: no samples");
   }
   lines.push_back("");
 
@@ -222,15 +319,24 @@ int run_watch(const WatchOptions& o, std::ostream& out, std::ostream& err) {
       if (pools) stats = client->call("stats", json::object(), &error);
     }
     std::string frame;
-    int rows = 24, columns = 80;
-    if (o.interactive) terminal_size(rows, columns);
+    int rows = 24, columns = 0;  // piped: full lines (columns 0 = no cut)
+    if (o.interactive) {
+      columns = 80;
+      terminal_size(rows, columns);
+    }
     if (status && pools && stats && (*status)["ok"] == true && (*pools)["ok"] == true && (*stats)["ok"] == true) {
       failures_in_a_row = 0;
       const double elapsed = seconds_since(previous_time);
       previous_time = std::chrono::steady_clock::now();
-      frame = render_watch_frame((*status)["result"], (*pools)["result"], (*stats)["result"],
-                                 previous_stats ? &*previous_stats : nullptr, previous_pools ? &*previous_pools : nullptr,
-                                 elapsed, o.interval_s, rows, columns);
+      if (o.json_lines) {
+        frame = watch_frame_json((*status)["result"], (*pools)["result"], (*stats)["result"],
+                                 previous_stats ? &*previous_stats : nullptr, elapsed)
+                    .dump();
+      } else {
+        frame = render_watch_frame((*status)["result"], (*pools)["result"], (*stats)["result"],
+                                   previous_stats ? &*previous_stats : nullptr,
+                                   previous_pools ? &*previous_pools : nullptr, elapsed, o.interval_s, rows, columns);
+      }
       previous_stats = (*stats)["result"];
       previous_pools = (*pools)["result"];
     } else {
@@ -252,7 +358,7 @@ int run_watch(const WatchOptions& o, std::ostream& out, std::ostream& err) {
       }
       TerminalGuard::write_all(crlf);
     } else {
-      out << frame << "\n" << std::flush;
+      out << frame << "\n" << std::flush;  // --json: the frame is one line (dump() without indent)
     }
     ++frames;
     if (o.count > 0 && frames >= o.count) break;

@@ -309,13 +309,18 @@ json histogram_json(const LatencyHistogram& h) {
   }
   const std::uint64_t count = h.count();  // read after the bounds: >= each (counters only grow)
   buckets.push_back({{"le_ns", nullptr}, {"count", count}});
+  // The non-empty fine buckets ([upper bound ns, count], ascending): a client subtracts two
+  // snapshots to get the latency of an interval (poolctl watch) within one bucket width (3 %).
+  json fine = json::array();
+  h.for_each_bucket([&](TimeNs le, std::uint64_t n) { fine.push_back(json::array({le, n})); });
   return {{"unit", "ns"},
           {"count", count},
           {"sum_ns", h.sum()},
           {"p50_ns", h.quantile(0.5)},
           {"p90_ns", h.quantile(0.9)},
           {"p99_ns", h.quantile(0.99)},
-          {"buckets", std::move(buckets)}};
+          {"buckets", std::move(buckets)},
+          {"fine", std::move(fine)}};
 }
 
 }  // namespace poolreg::control

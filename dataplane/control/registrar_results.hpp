@@ -116,7 +116,8 @@ struct StatsSources {
 json stats_result(const StatsSources& sources);
 // A latency histogram in the coarse log2 view (LatencyHistogram::coarse_bound: 1 us .. 2^20 us):
 // {"unit":"ns","count":N,"sum_ns":S,"p50_ns":..,"p90_ns":..,"p99_ns":..,
-//  "buckets":[{"le_ns":1000,"count":cumulative},...,{"le_ns":null,"count":N}]}
+//  "buckets":[{"le_ns":1000,"count":cumulative},...,{"le_ns":null,"count":N}],
+//  "fine":[[le_ns, count],...]}  (the non-empty fine buckets, not cumulative: for interval deltas)
 // The quantiles come from the fine buckets (<= 1.6 % error), not from the coarse ones.
 json histogram_json(const LatencyHistogram& histogram);
 

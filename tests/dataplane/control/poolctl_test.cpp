@@ -194,6 +194,44 @@ TEST_F(PoolctlTest, WatchPrintsFrames) {
   EXPECT_NE(r.out.find("per second: registrations"), std::string::npos);
   EXPECT_NE(r.out.find("echo"), std::string::npos);
   EXPECT_EQ(r.out.find("\x1b["), std::string::npos) << "no escape codes outside a terminal";
+  EXPECT_NE(r.out.find("resolution latency since start"), std::string::npos) << r.out;
+  // Piped: lines are not cut at 80 columns.
+  bool long_line = false;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) long_line = long_line || line.size() > 80;
+  EXPECT_TRUE(long_line) << r.out;
+}
+
+TEST_F(PoolctlTest, WatchJsonPrintsOneObjectPerLine) {
+  Outcome r = run({"--json", "watch", "--interval", "0.05", "--count", "2"});
+  EXPECT_EQ(r.rc, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::vector<json> frames;
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty()) frames.push_back(json::parse(line));
+  ASSERT_EQ(frames.size(), 2u) << r.out;
+  EXPECT_TRUE(frames[0]["per_second"].is_null());
+  EXPECT_TRUE(frames[1]["per_second"].is_object()) << frames[1].dump();
+  EXPECT_TRUE(frames[1]["latency_window"].is_object()) << frames[1].dump();
+  EXPECT_EQ(frames[1]["pes"], 5);
+}
+
+TEST(PoolctlWatchTest, WindowLatencyIsTheIntervalNotTheHistory) {
+  // 1000 fast samples before, then 10 slow ones in the interval: the window shows only the slow.
+  const json before = {{"count", 1000}, {"fine", json::array({json::array({1000, 1000})})}};
+  const json now = {{"count", 1010},
+                    {"fine", json::array({json::array({1000, 1000}), json::array({50000, 9}), json::array({900000, 1})})}};
+  const WindowLatency w = window_latency(now, &before);
+  EXPECT_EQ(w.count, 10u);
+  EXPECT_EQ(w.p50_ns, 50000u);
+  EXPECT_EQ(w.p90_ns, 50000u);
+  EXPECT_EQ(w.p99_ns, 900000u);
+  EXPECT_EQ(w.max_ns, 900000u);
+  const WindowLatency all = window_latency(now, nullptr);
+  EXPECT_EQ(all.count, 1010u);
+  EXPECT_EQ(all.p50_ns, 1000u);
+  EXPECT_EQ(window_latency(before, &before).count, 0u);
+  EXPECT_EQ(window_latency(json(nullptr), nullptr).count, 0u);  // an old daemon without "fine"
 }
 
 TEST_F(PoolctlTest, ErrorsFromTheDaemon) {
