@@ -60,6 +60,14 @@ void LaneEventSink::on_activity(ConnectionId id) {
   push(e);
 }
 
+void LaneEventSink::on_addresses_changed(ConnectionId id, const ConnectionPeer& peer) {
+  auto* e = new LaneEvent;
+  e->kind = LaneEvent::Kind::kAddressesChanged;
+  e->id = id;
+  e->peer = peer;
+  push(e);
+}
+
 void LaneEventSink::flush() {
   while (!backlog_.empty() && rings_.events->push(backlog_.front())) {
     backlog_.pop_front();
