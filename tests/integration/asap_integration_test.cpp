@@ -569,5 +569,114 @@ TEST(PoolregdMultiHomed, DefaultAddressCheckKeepsEveryAddressOfTheAssociation_AS
   EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << daemon.log();
 }
 
+// Issue 14 item 1, make-before-break with the DEFAULT configuration (asap.address_check on): a
+// mobile PE (plain threaded usrsctp in the kernel_sctp_peer helper, which sends RFC 5061 ASCONF
+// with AUTH) starts on 127.0.0.1 only and registers it. It adds a second address of the host
+// (ADD-IP), re-registers with it (accepted: the association has it now), and deletes 127.0.0.1
+// (DELETE-IP): the registrar prunes it from the PE, and its replies move to the second address.
+// A PU sees the old address, then both, then only the new one; the PE stays registered
+// throughout. (Loopback plus the host's own second address, not two hosts: threaded usrsctp only
+// binds addresses the host has.) `extra`: more daemon arguments (e.g. lanes).
+void make_before_break(const std::string& name, std::vector<std::string> extra) {
+  ASSERT_FALSE(poolregd_path().empty());
+  const char* helper = std::getenv("KERNEL_SCTP_PEER");
+  if (helper == nullptr) GTEST_SKIP() << "KERNEL_SCTP_PEER not set (run through meson test)";
+  const std::optional<IpAddress> other = second_host_address();
+  if (!other) GTEST_SKIP() << "no second IPv4 address on this host";
+  const IpAddress second = *other;
+  Poolregd daemon(name, pick_ports(), std::move(extra));
+  ASSERT_TRUE(daemon.start_and_wait()) << daemon.log();
+
+  auto registration = [&](std::vector<IpAddress> addresses) {
+    wire::Registration reg;
+    reg.pool_handle = handle_of("it-mobile");
+    reg.element.id = 402;
+    reg.element.registration_life_ms = 30000;
+    reg.element.user_transport.protocol = TransportProtocol::kSctp;
+    reg.element.user_transport.port = 7402;
+    reg.element.user_transport.addresses = std::move(addresses);
+    reg.element.policy = policy(PolicyType::kRoundRobin);
+    std::vector<std::uint8_t> message;
+    EXPECT_TRUE(wire::encode(reg, wire::WireOptions{}, message).ok());
+    return hex_of(message) + "\n";
+  };
+  int to_peer[2];
+  ASSERT_EQ(::pipe(to_peer), 0);
+  const std::string command = std::string(helper) + " multihomed " + std::to_string(daemon.ports().udp) + " " +
+                              std::to_string(daemon.ports().asap) + " 127.0.0.1 <&" + std::to_string(to_peer[0]);
+  FILE* f = ::popen(command.c_str(), "r");
+  ASSERT_NE(f, nullptr);
+  ::close(to_peer[0]);
+  auto line = [&] {  // the helper gives up after 10 s: bounded
+    char buf[4096] = {};
+    return std::fgets(buf, sizeof buf, f) == nullptr ? std::string() : std::string(buf);
+  };
+  auto tell = [&](const std::string& text) {
+    return ::write(to_peer[1], text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  };
+  auto registered = [&](std::vector<IpAddress> addresses) {  // sends, reads the response
+    if (!tell(registration(std::move(addresses)))) return false;
+    const std::string answer = line();
+    if (answer.rfind("RECV ", 0) != 0) return false;
+    auto decoded = wire::decode_asap(bytes_of(answer.substr(5, answer.size() - 6)));
+    const auto* response = decoded ? std::get_if<wire::RegistrationResponse>(&decoded.value()) : nullptr;
+    return response != nullptr && !response->rejected;
+  };
+  const std::string up = line();
+  ASSERT_EQ(up.rfind("UP ", 0), 0u) << up << daemon.log();
+
+  runtime::EventLoop loop;
+  PoolUserClient pu(loop, StackEnvironment::stack.get(), daemon.client_options(ClientTransport::kSctp));
+  ASSERT_EQ(client::connect_and_wait(pu, 5s), ClientStatus::kOk) << daemon.log();
+  // The PE as the PU sees it now: its addresses, or {} when it is not there (which fails the test).
+  auto seen = [&] {
+    auto r = client::resolve_and_wait(pu, handle_of("it-mobile"), 16);
+    EXPECT_TRUE(r.ok()) << client::to_string(r.status);
+    EXPECT_EQ(r.elements.size(), 1u) << "the PE must stay registered throughout";
+    return r.elements.empty() ? std::vector<IpAddress>{} : r.elements[0].user_transport.addresses;
+  };
+  // Polls (bounded) until the PU sees `want`; every answer in between must hold the PE.
+  auto sees = [&](const std::vector<IpAddress>& want) {
+    for (int i = 0; i < 50; ++i) {
+      if (seen() == want) return true;
+      loop.run_once(20);
+    }
+    return false;
+  };
+
+  ASSERT_TRUE(registered({kLoopback})) << daemon.log();
+  ASSERT_TRUE(sees({kLoopback}));
+  ASSERT_TRUE(tell("ADD " + second.to_string() + "\n"));
+  ASSERT_EQ(line(), "DONE ADD " + second.to_string() + "\n");
+  // Make: re-register with the new address first. The ASCONF travels ahead of the DATA on the
+  // association; should the registrar not have it yet, the new address is filtered: try again.
+  bool both = false;
+  for (int i = 0; i < 20 && !both; ++i) {
+    ASSERT_TRUE(registered({second, kLoopback})) << daemon.log();
+    both = seen() == std::vector<IpAddress>{second, kLoopback};
+    if (!both) loop.run_once(50);
+  }
+  ASSERT_TRUE(both) << daemon.log();
+  // Break: the old address goes; the registrar prunes it from the PE without a re-registration.
+  ASSERT_TRUE(tell("DEL 127.0.0.1\n"));
+  ASSERT_EQ(line(), "DONE DEL 127.0.0.1\n");
+  EXPECT_TRUE(sees({second})) << daemon.log();
+  // The association still works after the move: a re-registration with the new address only.
+  EXPECT_TRUE(registered({second})) << daemon.log();
+  EXPECT_EQ(seen(), std::vector<IpAddress>{second});
+
+  EXPECT_TRUE(tell("\n"));  // the helper closes its association
+  ::close(to_peer[1]);
+  EXPECT_EQ(::pclose(f), 0);
+  auto status = daemon.stop(SIGTERM);
+  ASSERT_TRUE(status) << daemon.log();
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << daemon.log();
+}
+
+TEST(PoolregdMobility, MakeBeforeBreakWithTheAddressCheckOn_ASAP_REG_06) { make_before_break("mbb", {}); }
+
+// The same over kernel lanes: the engine's report travels through the lane event ring.
+TEST(PoolregdMobility, MakeBeforeBreakOnKernelLanes_ASAP_REG_06) { make_before_break("mbb-lanes", {"--lanes", "2"}); }
+
 }  // namespace
 }  // namespace poolreg::integration
