@@ -34,6 +34,7 @@ class LaneEventSink final : public sctp::EngineEventSink {
 
  private:
   void push(LaneEvent* e);
+  void push_peer(LaneEvent::Kind kind, ConnectionId id, const ConnectionPeer& peer);
   const LaneRings rings_;
   std::deque<LaneEvent*> backlog_;
   bool produced_ = false;

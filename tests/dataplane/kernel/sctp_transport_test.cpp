@@ -447,6 +447,15 @@ TEST_F(SctpTransportTest, CloseAllEndsEveryAssociationAndListener) {
 class SctpTwoProcessTest : public SctpTransportTest {
  protected:
   // Starts the helper; returns its stdout (nullptr: helper not available -> skip).
+  // What a test with the foreign multi-homed peer lacks here ("" when nothing): the helper
+  // binary, or a second IPv4 address of the host (set in `second`).
+  static std::string foreign_peer_missing(IpAddress& second) {
+    if (std::getenv("KERNEL_SCTP_PEER") == nullptr) return "KERNEL_SCTP_PEER not set (run through meson test)";
+    const std::optional<IpAddress> other = second_host_address();
+    if (!other) return "no second IPv4 address on this host";
+    second = *other;
+    return {};
+  }
   FILE* start_peer(const std::string& args) {
     const char* path = std::getenv("KERNEL_SCTP_PEER");
     if (path == nullptr) return nullptr;
@@ -545,11 +554,8 @@ TEST_F(SctpTwoProcessTest, UnknownAndLegacyPpidsAreReported) {
 // addresses getifaddrs() lists, so 127.0.0.2 is not one it takes.)
 TEST_F(SctpTwoProcessTest, MultiHomedEndpointReportsAllAddresses) {
   const std::uint16_t port = listen(server, WireProtocol::kAsap);
-  if (std::getenv("KERNEL_SCTP_PEER") == nullptr)
-    GTEST_SKIP() << "KERNEL_SCTP_PEER not set (run through meson test)";
-  const std::optional<IpAddress> other = second_host_address();
-  if (!other) GTEST_SKIP() << "no second IPv4 address on this host";
-  const IpAddress second = *other;
+  IpAddress second;
+  if (const std::string missing = foreign_peer_missing(second); !missing.empty()) GTEST_SKIP() << missing;
   int to_peer[2];
   ASSERT_EQ(::pipe(to_peer), 0);
   FILE* f = start_peer("multihomed " + std::to_string(udp_port()) + " " + std::to_string(port) +
@@ -581,11 +587,8 @@ TEST_F(SctpTwoProcessTest, MultiHomedEndpointReportsAllAddresses) {
 // the wildcard, so the kernel would pick the source of such packets by route.)
 TEST_F(SctpTwoProcessTest, AsconfAddressChangesReachTheHandler) {
   const std::uint16_t port = listen(server, WireProtocol::kAsap);
-  if (std::getenv("KERNEL_SCTP_PEER") == nullptr)
-    GTEST_SKIP() << "KERNEL_SCTP_PEER not set (run through meson test)";
-  const std::optional<IpAddress> other = second_host_address();
-  if (!other) GTEST_SKIP() << "no second IPv4 address on this host";
-  const IpAddress second = *other;
+  IpAddress second;
+  if (const std::string missing = foreign_peer_missing(second); !missing.empty()) GTEST_SKIP() << missing;
   server_handler.on_message_hook = [&](ConnectionId id, const runtime::MessageInfo& info,
                                        std::span<const std::uint8_t> bytes) { server.send(id, info.protocol, bytes); };
   int to_peer[2];
