@@ -83,6 +83,13 @@ void ProtocolRouter::on_activity(ConnectionId id) {
   if (it != protocols_.end() && it->second == WireProtocol::kAsap && asap_ != nullptr) asap_->on_activity(id);
 }
 
+void ProtocolRouter::on_addresses_changed(ConnectionId id, const ConnectionPeer& peer) {
+  auto it = protocols_.find(id);
+  if (it == protocols_.end()) return;
+  spdlog::debug("connection {} ({}): peer addresses now {}", id, to_string(it->second), peer.addresses.size());
+  if (it->second == WireProtocol::kAsap && asap_ != nullptr) asap_->on_addresses_changed(id, peer);
+}
+
 void ProtocolRouter::on_closed(ConnectionId id, runtime::CloseReason reason) {
   auto it = protocols_.find(id);
   if (it == protocols_.end()) return;  // never reported up nor opened by us

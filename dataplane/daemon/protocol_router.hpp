@@ -50,6 +50,8 @@ class ProtocolRouter final : public runtime::MessageHandler {
   void on_unknown_ppid(ConnectionId id, std::uint32_t ppid) override;
   // Handle Resolutions answered by the DPDK poll lcore: the ASAP association is in use.
   void on_activity(ConnectionId id) override;
+  // SCTP ADD-IP / DELETE-IP / SET-PRIMARY on an ASAP association: AsapServer follows it.
+  void on_addresses_changed(ConnectionId id, const ConnectionPeer& peer) override;
 
   const RouterCounters& counters() const noexcept { return counters_; }
   std::size_t tracked_connections() const noexcept { return protocols_.size(); }

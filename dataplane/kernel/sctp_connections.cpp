@@ -142,4 +142,11 @@ void SctpConnections::sctp_activity(ConnectionId id) {
   if (open_.count(id) != 0) shared_.handler.on_activity(id);
 }
 
+void SctpConnections::sctp_addresses_changed(ConnectionId id, const ConnectionPeer& peer) {
+  auto it = open_.find(id);
+  if (it == open_.end()) return;
+  it->second = peer;
+  shared_.handler.on_addresses_changed(id, peer);
+}
+
 }  // namespace poolreg::kernel

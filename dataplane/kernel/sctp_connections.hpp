@@ -37,6 +37,7 @@ class SctpConnections final : public SctpStack::Owner {
   void sctp_closed(ConnectionId id, runtime::CloseReason reason) override;
   void sctp_unknown_ppid(ConnectionId id, std::uint32_t ppid) override;
   void sctp_activity(ConnectionId id) override;
+  void sctp_addresses_changed(ConnectionId id, const ConnectionPeer& peer) override;
 
  private:
   runtime::TransportShared& shared_;

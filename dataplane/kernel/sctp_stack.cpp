@@ -182,6 +182,9 @@ void SctpStack::dispatch() {
       case Event::Kind::kActivity:
         owner->sctp_activity(e.id);
         break;
+      case Event::Kind::kAddressesChanged:
+        owner->sctp_addresses_changed(e.id, e.peer);
+        break;
     }
   }
   if (!events_.empty()) after_call();
@@ -230,6 +233,10 @@ void SctpStack::on_unknown_ppid(ConnectionId id, std::uint32_t ppid) {
 }
 
 void SctpStack::on_activity(ConnectionId id) { event(Event::Kind::kActivity, id); }
+
+void SctpStack::on_addresses_changed(ConnectionId id, const ConnectionPeer& peer) {
+  event(Event::Kind::kAddressesChanged, id).peer = peer;
+}
 
 // ---- application calls ----
 

@@ -61,6 +61,7 @@ class SctpStack final : private sctp::EngineEventSink {
     virtual void sctp_closed(ConnectionId id, runtime::CloseReason reason) = 0;
     virtual void sctp_unknown_ppid(ConnectionId id, std::uint32_t ppid) = 0;
     virtual void sctp_activity(ConnectionId /*id*/) {}
+    virtual void sctp_addresses_changed(ConnectionId id, const ConnectionPeer& peer) = 0;
   };
   // Per-owner bound of an association's send queue.
   struct QueueLimit {
@@ -102,7 +103,7 @@ class SctpStack final : private sctp::EngineEventSink {
 
  private:
   struct Event {
-    enum class Kind : std::uint8_t { kConnected, kMessage, kClosed, kUnknownPpid, kActivity };
+    enum class Kind : std::uint8_t { kConnected, kMessage, kClosed, kUnknownPpid, kActivity, kAddressesChanged };
     Kind kind = Kind::kMessage;
     ConnectionId id = 0;
     ConnectionPeer peer;
@@ -129,6 +130,7 @@ class SctpStack final : private sctp::EngineEventSink {
   void on_closed(ConnectionId id, runtime::CloseReason reason) override;
   void on_unknown_ppid(ConnectionId id, std::uint32_t ppid) override;
   void on_activity(ConnectionId id) override;
+  void on_addresses_changed(ConnectionId id, const ConnectionPeer& peer) override;
   Event& event(Event::Kind kind, ConnectionId id);  // a new collected event
 
   void bind_loop(runtime::EventLoop& loop);

@@ -18,12 +18,16 @@ void LaneEventSink::push(LaneEvent* e) {
   produced_ = true;
 }
 
-void LaneEventSink::on_connected(ConnectionId id, const ConnectionPeer& peer) {
+void LaneEventSink::push_peer(LaneEvent::Kind kind, ConnectionId id, const ConnectionPeer& peer) {
   auto* e = new LaneEvent;
-  e->kind = LaneEvent::Kind::kConnected;
+  e->kind = kind;
   e->id = id;
   e->peer = peer;
   push(e);
+}
+
+void LaneEventSink::on_connected(ConnectionId id, const ConnectionPeer& peer) {
+  push_peer(LaneEvent::Kind::kConnected, id, peer);
 }
 
 void LaneEventSink::on_message(ConnectionId id, const MessageInfo& info, std::uint8_t* data,
@@ -58,6 +62,10 @@ void LaneEventSink::on_activity(ConnectionId id) {
   e->kind = LaneEvent::Kind::kActivity;
   e->id = id;
   push(e);
+}
+
+void LaneEventSink::on_addresses_changed(ConnectionId id, const ConnectionPeer& peer) {
+  push_peer(LaneEvent::Kind::kAddressesChanged, id, peer);
 }
 
 void LaneEventSink::flush() {

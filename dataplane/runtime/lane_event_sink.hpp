@@ -25,6 +25,7 @@ class LaneEventSink final : public sctp::EngineEventSink {
   void on_closed(ConnectionId id, CloseReason reason) override;
   void on_unknown_ppid(ConnectionId id, std::uint32_t ppid) override;
   void on_activity(ConnectionId id) override;
+  void on_addresses_changed(ConnectionId id, const ConnectionPeer& peer) override;
 
   // End of a lane iteration: retries the backlog, writes the control thread's eventfd if
   // anything was queued.
@@ -33,6 +34,7 @@ class LaneEventSink final : public sctp::EngineEventSink {
 
  private:
   void push(LaneEvent* e);
+  void push_peer(LaneEvent::Kind kind, ConnectionId id, const ConnectionPeer& peer);
   const LaneRings rings_;
   std::deque<LaneEvent*> backlog_;
   bool produced_ = false;

@@ -37,10 +37,11 @@ struct LaneCommand {
 
 struct LaneEvent {
   // kActivity: messages were answered on the lane (sctp::EngineEventSink::on_activity).
-  enum class Kind : std::uint8_t { kConnected, kMessage, kClosed, kUnknownPpid, kActivity };
+  // kAddressesChanged: the association's peer with its new address list.
+  enum class Kind : std::uint8_t { kConnected, kMessage, kClosed, kUnknownPpid, kActivity, kAddressesChanged };
   Kind kind = Kind::kMessage;
   ConnectionId id = 0;
-  ConnectionPeer peer;           // kConnected
+  ConnectionPeer peer;           // kConnected, kAddressesChanged
   MessageInfo info;              // kMessage
   std::uint8_t* data = nullptr;  // kMessage: malloc()ed
   std::size_t length = 0;

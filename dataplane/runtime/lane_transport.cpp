@@ -280,6 +280,13 @@ bool LaneTransport::drain_lane(unsigned lane) {
           if (open_.count(e->id) == 0) break;
           handler_.on_activity(e->id);
           break;
+        case LaneEvent::Kind::kAddressesChanged: {
+          auto it = open_.find(e->id);
+          if (it == open_.end()) break;
+          it->second.peer = e->peer;
+          handler_.on_addresses_changed(e->id, e->peer);
+          break;
+        }
       }
     }
     if (n < 64) return true;

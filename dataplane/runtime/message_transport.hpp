@@ -14,6 +14,7 @@
 //     incoming:  on_connected(id, peer) -> on_message(...)* -> on_closed(id, reason)
 //     outgoing:  connect_*() returns id -> on_connected(id, peer) -> ... -> on_closed(id, reason)
 //                (a failed connect gives on_closed(id, kConnectFailed) without on_connected)
+//   An SCTP association's peer addresses may change while it is up (on_addresses_changed).
 //   on_closed is delivered exactly once for every id ever handed out, also after the application
 //   called close()/abort() itself (then deferred to the next loop pass, never re-entrantly from
 //   inside close()/abort()). After on_closed the id is dead: send() returns false.
@@ -80,6 +81,10 @@ class MessageHandler {
   // Resolutions) without delivering them: the connection is in use (idle timeouts). Reported at
   // most about once per second per connection. Default: ignore.
   virtual void on_activity(ConnectionId /*id*/) {}
+  // SCTP: the peer changed the association's address set (RFC 5061 ADD-IP / DELETE-IP /
+  // SET-PRIMARY, accepted by the SCTP stack). peer: as in on_connected, with the whole current
+  // address list, primary first; peer_info(id) returns the same from now on. Default: ignore.
+  virtual void on_addresses_changed(ConnectionId /*id*/, const ConnectionPeer& /*peer*/) {}
 };
 
 // Counters, all monotonic; names are what `poolctl stats` shows.

@@ -5,6 +5,12 @@
 //
 // Endpoints are never freed while usrsctp runs (an association may still name one), so the table
 // is bounded (kMaxEndpoints; beyond it new peers are refused and counted). Lane thread only.
+//
+// Mobility (RFC 5061 ADD-IP / DELETE-IP / SET-PRIMARY that usrsctp accepted): usrsctp knows an
+// association by its one conn address, so a peer that adds an address keeps that endpoint.
+// add_alias() makes packets from the added IP (same UDP port) reach the same endpoint, and
+// move_to() sends the endpoint's output to another of the peer's addresses (its old one was
+// deleted, or it asked for a new primary). Aliases count against kMaxEndpoints.
 #pragma once
 
 #include <array>
@@ -16,6 +22,7 @@
 #include "dataplane/sctp/sctp_packet_path.hpp"
 #include "dataplane/sctp/usrsctp_stack.hpp"
 #include "registrar/common/fnv1a.hpp"
+#include "registrar/common/ip_address.hpp"
 
 namespace poolreg::sctp {
 
@@ -37,12 +44,17 @@ class RemoteEndpointTable {
     for (auto& [key, e] : table_) api_.deregister_address(e.get());
   }
 
-  // Finds or creates the endpoint; nullptr when the table is full.
+  // Finds or creates the endpoint (an alias leads to the endpoint it names); nullptr when the
+  // table is full.
   RemoteEndpoint* get(const std::uint8_t* ip, bool ipv6, std::uint16_t udp_port) {
     Key k = key_of(ip, ipv6, udp_port);
     auto it = table_.find(k);
     if (it != table_.end()) return it->second.get();
-    if (table_.size() >= kMaxEndpoints) return nullptr;
+    if (!aliases_.empty()) {
+      auto a = aliases_.find(k);
+      if (a != aliases_.end()) return a->second;
+    }
+    if (table_.size() + aliases_.size() >= kMaxEndpoints) return nullptr;
     auto e = std::make_unique<RemoteEndpoint>();
     e->address.ipv6 = ipv6;
     std::memcpy(e->address.ip, ip, ipv6 ? 16 : 4);
@@ -54,6 +66,32 @@ class RemoteEndpointTable {
     return raw;
   }
   std::size_t size() const noexcept { return table_.size(); }
+  std::size_t alias_count() const noexcept { return aliases_.size(); }
+
+  // Packets from `ip` at e's UDP port reach `e` from now on. False (nothing changes) when that
+  // address already has an endpoint of its own (usrsctp knows it under another conn address) or
+  // the table is full.
+  bool add_alias(RemoteEndpoint& e, const IpAddress& ip) {
+    const Key k = key_of(ip.data(), !ip.is_v4(), e.address.udp_port);
+    if (table_.count(k) != 0) return false;
+    auto a = aliases_.find(k);
+    if (a != aliases_.end()) return a->second == &e;
+    if (table_.size() + aliases_.size() >= kMaxEndpoints) return false;
+    aliases_.emplace(k, &e);
+    return true;
+  }
+  // Forgets the alias `ip` of e's UDP port when it leads to `e`.
+  void remove_alias(RemoteEndpoint& e, const IpAddress& ip) {
+    auto a = aliases_.find(key_of(ip.data(), !ip.is_v4(), e.address.udp_port));
+    if (a != aliases_.end() && a->second == &e) aliases_.erase(a);
+  }
+  // e's packets go to `ip` (same UDP port, same path) from now on. Packets still coming from its
+  // first address keep reaching it (the table keeps it under that key).
+  void move_to(RemoteEndpoint& e, const IpAddress& ip) {
+    e.address.ipv6 = !ip.is_v4();
+    std::memset(e.address.ip, 0, sizeof e.address.ip);
+    std::memcpy(e.address.ip, ip.data(), ip.size());
+  }
 
  private:
   struct Key {
@@ -76,6 +114,7 @@ class RemoteEndpointTable {
   const UsrsctpApi& api_;
   void* owner_;
   std::unordered_map<Key, std::unique_ptr<RemoteEndpoint>, KeyHash> table_;
+  std::unordered_map<Key, RemoteEndpoint*, KeyHash> aliases_;
 };
 
 }  // namespace poolreg::sctp

@@ -10,19 +10,18 @@ std::uint16_t read16(std::span<const std::uint8_t> b, std::size_t at) {
   return static_cast<std::uint16_t>((b[at] << 8) | b[at + 1]);
 }
 
-// Not an address a peer can be reached at, whatever it claims.
-bool unusable(const IpAddress& a) {
-  const std::uint8_t* d = a.data();
-  const bool zero = std::all_of(d, d + a.size(), [](std::uint8_t x) { return x == 0; });
-  const bool broadcast = a.is_v4() && std::all_of(d, d + 4, [](std::uint8_t x) { return x == 0xff; });
-  return zero || broadcast || a.is_multicast();
-}
-
 bool contains(const std::vector<IpAddress>& list, const IpAddress& a) {
   return std::find(list.begin(), list.end(), a) != list.end();
 }
 
 }  // namespace
+
+bool unusable_peer_address(const IpAddress& a) noexcept {
+  const std::uint8_t* d = a.data();
+  const bool zero = std::all_of(d, d + a.size(), [](std::uint8_t x) { return x == 0; });
+  const bool broadcast = a.is_v4() && std::all_of(d, d + 4, [](std::uint8_t x) { return x == 0xff; });
+  return zero || broadcast || a.is_multicast();
+}
 
 const char* to_string(AddressParamError e) noexcept {
   switch (e) {
@@ -79,7 +78,7 @@ Expected<ListedAddresses, AddressParamError> read_listed_addresses(std::span<con
         std::copy_n(chunk.begin() + static_cast<std::ptrdiff_t>(at + 4), 16, b.begin());
         a = IpAddress::v6(b);
       }
-      if (unusable(a) || contains(out.addresses, a) || out.addresses.size() >= kMaxListedAddresses) {
+      if (unusable_peer_address(a) || contains(out.addresses, a) || out.addresses.size() >= kMaxListedAddresses) {
         ++out.skipped;
       } else {
         out.addresses.push_back(a);

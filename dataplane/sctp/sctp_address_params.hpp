@@ -60,6 +60,10 @@ bool starts_with_handshake_chunk(std::span<const std::uint8_t> packet) noexcept;
 // Other packets: chunk = kNone and no addresses.
 Expected<ListedAddresses, AddressParamError> read_listed_addresses(std::span<const std::uint8_t> packet);
 
+// Not an address a peer can be reached at, whatever it claims: unspecified (0.0.0.0, ::),
+// multicast, IPv4 broadcast.
+bool unusable_peer_address(const IpAddress& a) noexcept;
+
 // `first`, then each of `more` that is not already in the result (order kept).
 std::vector<IpAddress> merge_addresses(const IpAddress& first, std::span<const IpAddress> more);
 

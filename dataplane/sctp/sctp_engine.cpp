@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "dataplane/runtime/errno_text.hpp"
+#include "dataplane/runtime/socket_address.hpp"
 #include "dataplane/sctp/sctp_address_params.hpp"
 #include "registrar/wire/wire_constants.hpp"
 
@@ -189,7 +190,7 @@ SctpEngine::Socket* SctpEngine::open_socket(WireProtocol protocol, bool listener
     pp.spp_pathmtu = config_.path_mtu;
     api_.setsockopt(so, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp, sizeof pp);
   }
-  for (std::uint16_t type : {SCTP_ASSOC_CHANGE, SCTP_SHUTDOWN_EVENT}) {
+  for (std::uint16_t type : {SCTP_ASSOC_CHANGE, SCTP_SHUTDOWN_EVENT, SCTP_PEER_ADDR_CHANGE}) {
     sctp_event ev{};
     ev.se_assoc_id = SCTP_FUTURE_ASSOC;
     ev.se_type = type;
@@ -471,6 +472,77 @@ void SctpEngine::handle_notification(Socket& s, const std::uint8_t* data, std::s
     sctp_shutdown_event ev;
     std::memcpy(&ev, data, sizeof ev);
     assoc_gone(s, ev.sse_assoc_id, CloseReason::kPeerClosed);
+  } else if (type == SCTP_PEER_ADDR_CHANGE && n >= sizeof(sctp_paddr_change)) {
+    sctp_paddr_change change;
+    std::memcpy(&change, data, sizeof change);
+    peer_address_changed(s, change);
+  }
+}
+
+void SctpEngine::peer_address_changed(Socket& s, const sctp_paddr_change& change) {
+  PeerAddressChange kind;
+  switch (change.spc_state) {
+    case SCTP_ADDR_ADDED:
+      kind = PeerAddressChange::kAdded;
+      break;
+    case SCTP_ADDR_REMOVED:
+      kind = PeerAddressChange::kRemoved;
+      break;
+    case SCTP_ADDR_MADE_PRIM:
+      kind = PeerAddressChange::kMadePrimary;
+      break;
+    default:
+      // AVAILABLE / UNREACHABLE / CONFIRMED: path states. usrsctp cannot send to an IPv4/IPv6
+      // path of an AF_CONN association (no socket), so they say nothing about the peer.
+      return;
+  }
+  auto it = s.assocs.find(change.spc_assoc_id);
+  Connection* c = it == s.assocs.end() ? nullptr : find(it->second);
+  const std::optional<IpAddress> ip = runtime::ip_of(reinterpret_cast<const sockaddr*>(&change.spc_aaddr));
+  if (c == nullptr || c->state != State::kUp || !ip) {
+    ++counters_.peer_address_changes_ignored;
+    return;
+  }
+  switch (apply_peer_address_change(c->peer.addresses, kind, *ip, kMaxPeerAddresses)) {
+    case PeerAddressChangeResult::kChanged:
+      break;
+    case PeerAddressChangeResult::kUnchanged:
+      return;
+    case PeerAddressChangeResult::kOverLimit:
+    case PeerAddressChangeResult::kUnusable:
+      ++counters_.peer_address_changes_ignored;
+      return;
+  }
+  switch (kind) {
+    case PeerAddressChange::kAdded: ++counters_.peer_addresses_added; break;
+    case PeerAddressChange::kRemoved: ++counters_.peer_addresses_removed; break;
+    case PeerAddressChange::kMadePrimary: ++counters_.peer_primary_changes; break;
+  }
+  follow_peer_path(*c, kind, *ip);
+  if (events_ != nullptr) events_->on_addresses_changed(c->id, c->peer);
+}
+
+void SctpEngine::follow_peer_path(Connection& c, PeerAddressChange kind, const IpAddress& ip) {
+  if (c.endpoint == nullptr) return;
+  RemoteEndpoint& e = *c.endpoint;
+  switch (kind) {
+    case PeerAddressChange::kAdded:
+      // The peer may send from its new address (make-before-break): same conn address.
+      endpoints_.add_alias(e, ip);
+      break;
+    case PeerAddressChange::kRemoved:
+      endpoints_.remove_alias(e, ip);
+      // Our packets went to the address the peer gave up: send to its primary instead.
+      if (ip == ip_of(e.address) && !c.peer.addresses.empty()) {
+        endpoints_.move_to(e, c.peer.addresses.front());
+        ++counters_.peer_path_moves;
+      }
+      break;
+    case PeerAddressChange::kMadePrimary:
+      // Reported (primary first) but our packets stay where they go: the peer's request names
+      // a path nobody has verified yet (no HEARTBEAT over AF_CONN), and its packets still
+      // reach us from the old one. They move when the old address is deleted.
+      break;
   }
 }
 
@@ -481,6 +553,7 @@ void SctpEngine::refresh_peer(Connection& c) {
   c.peer.addresses = {ip_of(current_endpoint_->address)};
   c.peer.port = current_sctp_port_;
   c.peer.udp_encapsulation_port = current_endpoint_->address.udp_port;
+  c.endpoint = current_endpoint_;
   add_listed_addresses(c.peer);
 }
 
@@ -589,6 +662,7 @@ void SctpEngine::connect(ConnectionId id, WireProtocol protocol, std::span<const
   c.peer.addresses = {a};
   c.peer.port = port;
   c.peer.udp_encapsulation_port = udp;
+  c.endpoint = e;
   connections_.emplace(id, std::move(c));
   s->assocs[assoc] = id;
 }

@@ -38,6 +38,14 @@
 // SCTP and the former threaded usrsctp stack reported (getpaddrs); only the first address has
 // answered us. A peer that lists nothing (one address) is reported with its source address.
 //
+// Address changes of a live association (RFC 5061 ADD-IP / DELETE-IP / SET-PRIMARY): the engine
+// follows what usrsctp itself accepted, its SCTP_PEER_ADDR_CHANGE notifications (ADDED, REMOVED,
+// MADE_PRIM) for an IPv4 / IPv6 address. usrsctp reports them only after the ASCONF passed its
+// checks (AUTH required for ASCONF, verification tag, serial number in sequence) and the
+// parameter succeeded, so an ASCONF it refuses changes nothing here. The association's list is
+// then updated (additions last, a new primary first, at most kMaxPeerAddresses) and reported
+// with on_addresses_changed. See README.md "Address changes" for why not a parser of our own.
+//
 // Counters: the engine's own (EngineCounters, lane thread only) and, when attached, the lane's
 // runtime::LaneCounters (messages by type, resolution latency; readable from any thread).
 #pragma once
@@ -56,7 +64,9 @@
 #include "dataplane/runtime/lane_counters.hpp"
 #include "dataplane/runtime/message_transport.hpp"
 #include "dataplane/sctp/listed_address_cache.hpp"
+#include "dataplane/sctp/peer_address_change.hpp"
 #include "dataplane/sctp/remote_endpoint_table.hpp"
+#include "dataplane/sctp/sctp_address_params.hpp"
 #include "dataplane/sctp/sctp_packet_path.hpp"
 #include "dataplane/sctp/usrsctp_stack.hpp"
 #include "dataplane/sctp/usrsctp_tunables.hpp"
@@ -82,6 +92,10 @@ class EngineEventSink {
   // association is in use. Reported at most once per kActivityReportMs per association, so the
   // control side's idle timeout does not close a peer that only resolves.
   virtual void on_activity(ConnectionId id) = 0;
+  // The peer changed the address set of a live association (RFC 5061 ASCONF that usrsctp
+  // accepted: ADD-IP, DELETE-IP, SET-PRIMARY). peer: the association's peer with its whole
+  // current address list, primary first.
+  virtual void on_addresses_changed(ConnectionId id, const ConnectionPeer& peer) = 0;
 };
 
 // Answers some ASAP messages on the lane itself instead of forwarding them to the control thread
@@ -131,12 +145,25 @@ struct EngineCounters {
   std::uint64_t handshake_address_lists_malformed = 0;  // chunk unreadable: no addresses kept
   std::uint64_t handshake_addresses_skipped = 0;        // unspecified, multicast, duplicate, over the bound
   std::uint64_t handshake_address_lists_evicted = 0;    // dropped before their association came up
+  // ASCONF address changes usrsctp accepted and reported (SCTP_PEER_ADDR_CHANGE):
+  std::uint64_t peer_addresses_added = 0;
+  std::uint64_t peer_addresses_removed = 0;
+  std::uint64_t peer_primary_changes = 0;
+  // The association's packets now go to another of the peer's addresses (its old one was
+  // deleted, or it asked for a new primary).
+  std::uint64_t peer_path_moves = 0;
+  // Reported but not applied: beyond kMaxPeerAddresses, unusable, not an IP address, or an
+  // association the engine does not report (connecting, closing, unknown).
+  std::uint64_t peer_address_changes_ignored = 0;
 };
 
 class SctpEngine final : public SctpPacketSink {
  public:
   static constexpr std::size_t kMaxPendingResolutions = 16384;
   static constexpr std::uint64_t kActivityReportMs = 1000;
+  // Bound of ConnectionPeer::addresses of one association: its first address plus as many as an
+  // INIT may list (kMaxListedAddresses); ASCONF additions beyond it are ignored and counted.
+  static constexpr std::size_t kMaxPeerAddresses = 1 + kMaxListedAddresses;
 
   // On `stack` (nullptr: the linked usrsctp copy), which must outlive the engine. Fails when that
   // copy already runs an engine.
@@ -212,6 +239,7 @@ class SctpEngine final : public SctpPacketSink {
   struct Connection {
     ConnectionId id = 0;
     Socket* socket = nullptr;
+    RemoteEndpoint* endpoint = nullptr;  // usrsctp's conn address of the association
     sctp_assoc_t assoc = 0;
     State state = State::kConnecting;
     ConnectionPeer peer;
@@ -244,6 +272,10 @@ class SctpEngine final : public SctpPacketSink {
   void handle_notification(Socket& s, const std::uint8_t* data, std::size_t n);
   void assoc_up(Socket& s, sctp_assoc_t assoc, bool restart);
   void assoc_gone(Socket& s, sctp_assoc_t assoc, CloseReason reason);
+  // SCTP_PEER_ADDR_CHANGE: an ASCONF usrsctp accepted changed the peer's address set.
+  void peer_address_changed(Socket& s, const struct sctp_paddr_change& change);
+  // The association's packets follow its peer's addresses (RemoteEndpointTable aliases).
+  void follow_peer_path(Connection& c, PeerAddressChange kind, const IpAddress& ip);
   void deliver(Connection& c, std::uint32_t ppid, std::uint16_t stream, std::uint8_t* data, std::size_t n);
   void refresh_peer(Connection& c);
   // Keeps the addresses listed in an INIT / INIT ACK from `from` until its association is up.

@@ -54,6 +54,13 @@ void AsapCounters::for_each(FunctionRef<void(std::string_view, std::uint64_t)> v
   visit("associations_refused", associations_refused);
   visit("associations_idle_closed", associations_idle_closed);
   visit("association_teardown_passes", association_teardown_passes);
+  visit("association_addresses_added", association_addresses_added);
+  visit("association_addresses_removed", association_addresses_removed);
+  visit("association_primary_changes", association_primary_changes);
+  visit("address_changes_unknown_association", address_changes_unknown_association);
+  visit("pe_transports_followed", pe_transports_followed);
+  visit("pe_addresses_pruned", pe_addresses_pruned);
+  visit("pe_address_prunes_skipped_last", pe_address_prunes_skipped_last);
   for (std::size_t c = 0; c < errors_sent_by_cause.size(); ++c) {
     if (errors_sent_by_cause[c] == 0) continue;
     visit("errors_sent." + snake(error_cause_name(static_cast<ErrorCause>(c))), errors_sent_by_cause[c]);

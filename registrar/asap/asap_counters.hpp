@@ -70,6 +70,14 @@ struct AsapCounters {
   // Removal passes that continued a lost association's teardown after its first pass (large
   // associations are removed teardown_batch PEs per event-loop pass).
   std::uint64_t association_teardown_passes = 0;
+  // Association address changes (SCTP ADD-IP / DELETE-IP / SET-PRIMARY accepted by the stack)
+  std::uint64_t association_addresses_added = 0;
+  std::uint64_t association_addresses_removed = 0;
+  std::uint64_t association_primary_changes = 0;
+  std::uint64_t address_changes_unknown_association = 0;  // for a connection the server does not know
+  std::uint64_t pe_transports_followed = 0;               // owned PEs updated (and sent to ENRP)
+  std::uint64_t pe_addresses_pruned = 0;                  // user addresses gone with the association's
+  std::uint64_t pe_address_prunes_skipped_last = 0;       // would have left a PE without an address
   // Errors and odd traffic
   std::array<std::uint64_t, kErrorCauseSlots> errors_sent_by_cause{};  // ASAP Error + R=1 causes
   std::uint64_t error_messages_received = 0;

@@ -187,6 +187,7 @@ void AsapServer::close_association(ConnectionId c, bool /*aborted*/) {
   // Takeover keep-alives still waiting on this association keep their timeout: no Ack will
   // come, so they time out and the PE is removed then (asap.md 4.4).
   associations_.erase(c);
+  bound_.erase(c);
   if (c == kNoConnectionId) return;
   teardowns_.push_back(c);
   run_teardowns();
@@ -253,23 +254,7 @@ void AsapServer::handle_registration(ConnectionId c, Association& a, std::span<c
     return;
   }
 
-  // ASAP-REG-07: the ASAP transport is what the association shows (scope-filtered addresses).
-  if (!a.peer.addresses.empty() && a.peer.port != 0) {
-    TransportEndpoint asap;
-    asap.protocol = a.peer.kind == TransportProtocol::kTcp ? TransportProtocol::kTcp : TransportProtocol::kSctp;
-    asap.port = a.peer.port;
-    asap.use = TransportUse::kDataOnly;
-    for (const IpAddress& ip : a.peer.addresses) {
-      const AddressScope s = address_scope(ip);
-      if (s != AddressScope::kInvalid && s >= config_.min_address_scope) asap.addresses.push_back(ip);
-    }
-    if (asap.addresses.empty()) asap.addresses = a.peer.addresses;  // better than no way back
-    // TCP: one address (nextgen.md 6.6); the true TCP transport is stored, ENRP describes it
-    // as SCTP toward RFC peers (nextgen.md 6.9).
-    const std::size_t limit = asap.protocol == TransportProtocol::kSctp ? config_.max_addresses : 1;
-    if (asap.addresses.size() > limit) asap.addresses.resize(limit);
-    pe.asap_transport = std::move(asap);
-  }
+  pe.asap_transport = asap_transport_of(a);  // ASAP-REG-07
 
   // Per-association PE limit (registration floods, RFC 5355).
   if (config_.max_pes_per_association != 0 && a.registered_pes >= config_.max_pes_per_association) {
@@ -313,7 +298,97 @@ void AsapServer::handle_registration(ConnectionId c, Association& a, std::span<c
     send(c, std::span<const std::uint8_t>(tx_.data(), e.size));
 
   track_owned(handle, id, c);
+  note_bound(c, handle, id);
   if (enrp_ != nullptr) enrp_->on_owned_pe_registered(handle, pe);  // ASAP-REG-09
+}
+
+std::optional<TransportEndpoint> AsapServer::asap_transport_of(const Association& a) const {
+  // ASAP-REG-07: the ASAP transport is what the association shows (scope-filtered addresses).
+  if (a.peer.addresses.empty() || a.peer.port == 0) return std::nullopt;
+  TransportEndpoint asap;
+  asap.protocol = a.peer.kind == TransportProtocol::kTcp ? TransportProtocol::kTcp : TransportProtocol::kSctp;
+  asap.port = a.peer.port;
+  asap.use = TransportUse::kDataOnly;
+  for (const IpAddress& ip : a.peer.addresses) {
+    const AddressScope s = address_scope(ip);
+    if (s != AddressScope::kInvalid && s >= config_.min_address_scope) asap.addresses.push_back(ip);
+  }
+  if (asap.addresses.empty()) asap.addresses = a.peer.addresses;  // better than no way back
+  // TCP: one address (nextgen.md 6.6); the true TCP transport is stored, ENRP describes it
+  // as SCTP toward RFC peers (nextgen.md 6.9).
+  const std::size_t limit = asap.protocol == TransportProtocol::kSctp ? config_.max_addresses : 1;
+  if (asap.addresses.size() > limit) asap.addresses.resize(limit);
+  return asap;
+}
+
+// ------------------------------------------------------------------------------ address changes
+
+bool AsapServer::bound_here(ConnectionId c, const BoundPeIndex::Key& k) const {
+  const OwnedPeTable::Index idx = owned_.find(k.handle, k.id);
+  if (idx == OwnedPeTable::kNotFound) return false;
+  const OwnedPe& e = owned_.at(idx);
+  return e.association == c && e.state != MonitorState::kAwaitingBind;
+}
+
+void AsapServer::note_bound(ConnectionId c, const PoolHandle& handle, PoolElementId id) {
+  bound_.add(c, handle, id, [&](const BoundPeIndex::Key& k) { return bound_here(c, k); });
+}
+
+void AsapServer::on_addresses_changed(ConnectionId connection, const ConnectionPeer& peer) {
+  Association* a = associations_.find(connection);
+  if (a == nullptr) {
+    ++counters_.address_changes_unknown_association;
+    return;
+  }
+  const std::vector<IpAddress> before = std::move(a->peer.addresses);
+  a->peer.addresses = peer.addresses;
+  std::vector<IpAddress> removed;
+  for (const IpAddress& ip : before)
+    if (!contains_address(a->peer.addresses, ip)) removed.push_back(ip);
+  for (const IpAddress& ip : a->peer.addresses)
+    if (!contains_address(before, ip)) ++counters_.association_addresses_added;
+  counters_.association_addresses_removed += removed.size();
+  if (!before.empty() && !a->peer.addresses.empty() && before.front() != a->peer.addresses.front() &&
+      contains_address(before, a->peer.addresses.front()))
+    ++counters_.association_primary_changes;
+  follow_address_change(connection, *a, removed);
+  reader_.quiescent();
+}
+
+void AsapServer::follow_address_change(ConnectionId c, const Association& a, const std::vector<IpAddress>& removed) {
+  const std::optional<TransportEndpoint> asap = asap_transport_of(a);
+  bound_.visit(c, [&](const BoundPeIndex::Key& k) { return bound_here(c, k); },
+               [&](const BoundPeIndex::Key& k) {
+                 std::optional<PoolElement> pe;
+                 hs_.lookup(k.handle, k.id, [&](const handlespace::PoolElementView& v) { pe = v.to_pool_element(); });
+                 if (!pe || pe->home_registrar != config_.registrar_id) return;
+                 PoolElement next = *pe;
+                 next.asap_transport = asap;
+                 // The pruning rule (README "Association address changes"): with the address
+                 // check on, a user address was accepted only because the association had it, so
+                 // it goes with it; never the last one (the PE stays reachable by what it
+                 // registered until it re-registers or its keep-alives fail).
+                 if (config_.address_check && !removed.empty()) {
+                   std::vector<IpAddress> kept;
+                   for (const IpAddress& ip : next.user_transport.addresses)
+                     if (!contains_address(removed, ip)) kept.push_back(ip);
+                   if (kept.empty()) {
+                     ++counters_.pe_address_prunes_skipped_last;
+                   } else {
+                     counters_.pe_addresses_pruned += next.user_transport.addresses.size() - kept.size();
+                     next.user_transport.addresses = std::move(kept);
+                   }
+                 }
+                 if (next.asap_transport == pe->asap_transport &&
+                     next.user_transport.addresses == pe->user_transport.addresses)
+                   return;
+                 handlespace::RegistrationOptions ro;
+                 ro.association = c;
+                 ro.expires_at = 0;  // as the registration over this association
+                 if (!hs_.register_pe(k.handle, next, ro)) return;
+                 ++counters_.pe_transports_followed;
+                 if (enrp_ != nullptr) enrp_->on_owned_pe_registered(k.handle, next);  // Handle Update
+               });
 }
 
 // ------------------------------------------------------------------------------ monitor table
@@ -608,6 +683,7 @@ void AsapServer::handle_keepalive_ack(ConnectionId c, const wire::EndpointKeepAl
     }
     ++counters_.takeover_bound;
     if (Association* a = associations_.find(c)) ++a->registered_pes;
+    note_bound(c, m.pool_handle, m.pe_id);
   }
   e.state = MonitorState::kIdle;
   timers_.arm(idx, clock_.now() + config_.keepalive_interval);  // ASAP-KA-03: re-arm

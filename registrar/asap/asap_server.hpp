@@ -31,6 +31,7 @@
 #include "registrar/asap/asap_config.hpp"
 #include "registrar/asap/asap_counters.hpp"
 #include "registrar/asap/association_table.hpp"
+#include "registrar/asap/bound_pe_index.hpp"
 #include "registrar/asap/keep_alive_scheduler.hpp"
 #include "registrar/asap/owned_pe_table.hpp"
 #include "registrar/asap/resolution_answer.hpp"
@@ -69,6 +70,13 @@ class AsapServer final : public PeMonitor {
   // a 10^6-PE teardown takes ~2.5 s (perf/registrar/daemon_results.md). Meanwhile a PE
   // of the lost association may register over a new one without a 0x4 refusal.
   void on_connection_closed(ConnectionId connection);
+  // The association's peer changed its address set (SCTP ADD-IP / DELETE-IP / SET-PRIMARY that
+  // the SCTP stack accepted; peer.addresses is the whole new list, primary first). From now on
+  // the address check uses it; owned PEs bound to the association get their ASAP transport from
+  // it and, with address_check on, lose user addresses the association no longer has (never
+  // their last one); each changed PE is re-registered in the handlespace and reported to ENRP
+  // (a Handle Update, as a re-registration). Unknown connections are counted and ignored.
+  void on_addresses_changed(ConnectionId connection, const ConnectionPeer& peer);
 
   // ---- timers ----
   // Runs keep-alive transmissions and timeouts that are due at `now`, and the next pass of
@@ -125,6 +133,13 @@ class AsapServer final : public PeMonitor {
   void send_registration_reject(ConnectionId c, const PoolHandle& handle, PoolElementId id, ErrorCause cause,
                                 std::span<const std::uint8_t> info, const wire::WireOptions& o);
 
+  // Address changes (on_addresses_changed).
+  void follow_address_change(ConnectionId c, const Association& a, const std::vector<IpAddress>& removed);
+  bool bound_here(ConnectionId c, const BoundPeIndex::Key& k) const;
+  void note_bound(ConnectionId c, const PoolHandle& handle, PoolElementId id);
+  // ASAP-REG-07: the ASAP transport of a PE registered over `a` (nullopt: no address or port).
+  std::optional<TransportEndpoint> asap_transport_of(const Association& a) const;
+
   // Helpers.
   Association& association_for(ConnectionId c);
   wire::WireOptions options_for(const Association& a) const noexcept;
@@ -160,6 +175,7 @@ class AsapServer final : public PeMonitor {
   AsapCounters counters_;
   ResolutionAnswerer answerer_;  // Handle Resolution Responses (shared with the DPDK poll lcore)
   UnreachableReporters reporters_;  // who reported which PE (one count per source address)
+  BoundPeIndex bound_;              // owned PEs per association, for its address changes
 
   // Connections refused by max_associations, until their close is reported (their messages
   // are dropped instead of opening an association entry through the back door).

@@ -3,7 +3,6 @@
 // Spec IDs: ASAP-REG-* registration, ASAP-HR-* resolution, ASAP-KA-* keep-alive, ASAP-EU-*
 // unreachable, SEC-02 ownership, WIRE-* malformed input (shared/spec/README.md).
 #include <gtest/gtest.h>
-#include <ifaddrs.h>
 
 #include <algorithm>
 #include <map>
@@ -15,6 +14,7 @@
 #include "cli/client/pool_user_client.hpp"
 #include "cli/client/sync_wait.hpp"
 #include "registrar/wire/asap_codec.hpp"
+#include "tests/integration/foreign_pe.hpp"
 #include "tests/integration/poolregd_harness.hpp"
 
 namespace poolreg::integration {
@@ -468,38 +468,6 @@ TEST(PoolregdAnnounce, ServerAnnounceIsMulticastPeriodically) {
 namespace poolreg::integration {
 namespace {
 
-// The host's first IPv4 address that is not a loopback one (nullopt: none).
-std::optional<IpAddress> second_host_address() {
-  std::optional<IpAddress> second;
-  ifaddrs* list = nullptr;
-  if (::getifaddrs(&list) != 0) return std::nullopt;
-  for (ifaddrs* i = list; i != nullptr && !second; i = i->ifa_next) {
-    if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
-    const auto* in = reinterpret_cast<const sockaddr_in*>(i->ifa_addr);
-    const IpAddress ip = IpAddress::v4(ntohl(in->sin_addr.s_addr));
-    if (!ip.is_loopback()) second = ip;
-  }
-  ::freeifaddrs(list);
-  return second;
-}
-
-std::string hex_of(std::span<const std::uint8_t> bytes) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string s;
-  for (std::uint8_t b : bytes) {
-    s.push_back(kHex[b >> 4]);
-    s.push_back(kHex[b & 15]);
-  }
-  return s;
-}
-
-std::vector<std::uint8_t> bytes_of(const std::string& hex) {
-  std::vector<std::uint8_t> out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
-    out.push_back(static_cast<std::uint8_t>(std::stoul(hex.substr(i, 2), nullptr, 16)));
-  return out;
-}
-
 // ASAP-REG-06 with the default address check (on): a multi-homed PE (plain threaded usrsctp in
 // the kernel_sctp_peer helper, bound to 127.0.0.1 and a second address of the host, so its INIT
 // lists both) registers both plus one address its association does not have. The registrar keeps
@@ -515,34 +483,15 @@ TEST(PoolregdMultiHomed, DefaultAddressCheckKeepsEveryAddressOfTheAssociation_AS
   Poolregd daemon("multihomed", pick_ports(), {});
   ASSERT_TRUE(daemon.start_and_wait()) << daemon.log();
 
-  wire::Registration reg;
-  reg.pool_handle = handle_of("it-multihomed");
-  reg.element.id = 401;
-  reg.element.registration_life_ms = 30000;
-  reg.element.user_transport.protocol = TransportProtocol::kSctp;
-  reg.element.user_transport.port = 7401;
-  reg.element.user_transport.addresses = {kLoopback, *second, elsewhere};
-  reg.element.policy = policy(PolicyType::kRoundRobin);
-  std::vector<std::uint8_t> message;
-  ASSERT_TRUE(wire::encode(reg, wire::WireOptions{}, message).ok());
+  const std::vector<std::uint8_t> message = registration_of("it-multihomed", 401, {kLoopback, *second, elsewhere});
+  ASSERT_FALSE(message.empty());
 
-  int to_peer[2];
-  ASSERT_EQ(::pipe(to_peer), 0);
-  const std::string command = std::string(helper) + " multihomed " + std::to_string(daemon.ports().udp) +
-                              " " + std::to_string(daemon.ports().asap) + " 127.0.0.1 " +
-                              second->to_string() + " <&" + std::to_string(to_peer[0]);
-  FILE* f = ::popen(command.c_str(), "r");
-  ASSERT_NE(f, nullptr);
-  ::close(to_peer[0]);
-  auto line = [&] {  // the helper gives up after 10 s: bounded
-    char buf[4096] = {};
-    return std::fgets(buf, sizeof buf, f) == nullptr ? std::string() : std::string(buf);
-  };
-  const std::string up = line();
+  ForeignPe pe(helper, daemon, "127.0.0.1 " + second->to_string());
+  ASSERT_TRUE(pe.started());
+  const std::string up = pe.line();
   ASSERT_EQ(up.rfind("UP ", 0), 0u) << up << daemon.log();
-  const std::string request = hex_of(message) + "\n";
-  ASSERT_EQ(::write(to_peer[1], request.data(), request.size()), static_cast<ssize_t>(request.size()));
-  const std::string answer = line();
+  ASSERT_TRUE(pe.tell(hex_of(message) + "\n"));
+  const std::string answer = pe.line();
   ASSERT_EQ(answer.rfind("RECV ", 0), 0u) << answer << daemon.log();
   auto decoded = wire::decode_asap(bytes_of(answer.substr(5, answer.size() - 6)));
   ASSERT_TRUE(decoded.has_value());
@@ -561,13 +510,91 @@ TEST(PoolregdMultiHomed, DefaultAddressCheckKeepsEveryAddressOfTheAssociation_AS
     EXPECT_EQ(r.elements[0].user_transport.addresses, (std::vector<IpAddress>{kLoopback, *second}));
   }
 
-  [[maybe_unused]] ssize_t w = ::write(to_peer[1], "\n", 1);  // the helper closes its association
-  ::close(to_peer[1]);
-  EXPECT_EQ(::pclose(f), 0);
+  EXPECT_EQ(pe.finish(), 0);
   auto status = daemon.stop(SIGTERM);
   ASSERT_TRUE(status) << daemon.log();
   EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << daemon.log();
 }
+
+// Issue 14 item 1, make-before-break with the DEFAULT configuration (asap.address_check on): a
+// mobile PE (plain threaded usrsctp in the kernel_sctp_peer helper, which sends RFC 5061 ASCONF
+// with AUTH) starts on 127.0.0.1 only and registers it. It adds a second address of the host
+// (ADD-IP), re-registers with it (accepted: the association has it now), and deletes 127.0.0.1
+// (DELETE-IP): the registrar prunes it from the PE, and its replies move to the second address.
+// A PU sees the old address, then both, then only the new one; the PE stays registered
+// throughout. (Loopback plus the host's own second address, not two hosts: threaded usrsctp only
+// binds addresses the host has.) `extra`: more daemon arguments (e.g. lanes).
+void make_before_break(const std::string& name, std::vector<std::string> extra) {
+  ASSERT_FALSE(poolregd_path().empty());
+  const char* helper = std::getenv("KERNEL_SCTP_PEER");
+  if (helper == nullptr) GTEST_SKIP() << "KERNEL_SCTP_PEER not set (run through meson test)";
+  const std::optional<IpAddress> other = second_host_address();
+  if (!other) GTEST_SKIP() << "no second IPv4 address on this host";
+  const IpAddress second = *other;
+  Poolregd daemon(name, pick_ports(), std::move(extra));
+  ASSERT_TRUE(daemon.start_and_wait()) << daemon.log();
+
+  auto registration = [&](std::vector<IpAddress> addresses) {
+    return hex_of(registration_of("it-mobile", 402, std::move(addresses))) + "\n";
+  };
+  ForeignPe pe(helper, daemon, "127.0.0.1");
+  ASSERT_TRUE(pe.started());
+  auto registered = [&](std::vector<IpAddress> addresses) {  // sends, reads the response
+    return pe.tell(registration(std::move(addresses))) && ForeignPe::registration_accepted(pe.line()) == true;
+  };
+  const std::string up = pe.line();
+  ASSERT_EQ(up.rfind("UP ", 0), 0u) << up << daemon.log();
+
+  runtime::EventLoop loop;
+  PoolUserClient pu(loop, StackEnvironment::stack.get(), daemon.client_options(ClientTransport::kSctp));
+  ASSERT_EQ(client::connect_and_wait(pu, 5s), ClientStatus::kOk) << daemon.log();
+  // The PE as the PU sees it now: its addresses, or {} when it is not there (which fails the test).
+  auto seen = [&] {
+    auto r = client::resolve_and_wait(pu, handle_of("it-mobile"), 16);
+    EXPECT_TRUE(r.ok()) << client::to_string(r.status);
+    EXPECT_EQ(r.elements.size(), 1u) << "the PE must stay registered throughout";
+    return r.elements.empty() ? std::vector<IpAddress>{} : r.elements[0].user_transport.addresses;
+  };
+  // Polls (bounded) until the PU sees `want`; every answer in between must hold the PE.
+  auto sees = [&](const std::vector<IpAddress>& want) {
+    for (int i = 0; i < 50; ++i) {
+      if (seen() == want) return true;
+      loop.run_once(20);
+    }
+    return false;
+  };
+
+  ASSERT_TRUE(registered({kLoopback})) << daemon.log();
+  ASSERT_TRUE(sees({kLoopback}));
+  ASSERT_TRUE(pe.tell("ADD " + second.to_string() + "\n"));
+  ASSERT_EQ(pe.line(), "DONE ADD " + second.to_string() + "\n");
+  // Make: re-register with the new address first. The ASCONF travels ahead of the DATA on the
+  // association; should the registrar not have it yet, the new address is filtered: try again.
+  bool both = false;
+  for (int i = 0; i < 20 && !both; ++i) {
+    ASSERT_TRUE(registered({second, kLoopback})) << daemon.log();
+    both = seen() == std::vector<IpAddress>{second, kLoopback};
+    if (!both) loop.run_once(50);
+  }
+  ASSERT_TRUE(both) << daemon.log();
+  // Break: the old address goes; the registrar prunes it from the PE without a re-registration.
+  ASSERT_TRUE(pe.tell("DEL 127.0.0.1\n"));
+  ASSERT_EQ(pe.line(), "DONE DEL 127.0.0.1\n");
+  EXPECT_TRUE(sees({second})) << daemon.log();
+  // The association still works after the move: a re-registration with the new address only.
+  EXPECT_TRUE(registered({second})) << daemon.log();
+  EXPECT_EQ(seen(), std::vector<IpAddress>{second});
+
+  EXPECT_EQ(pe.finish(), 0);
+  auto status = daemon.stop(SIGTERM);
+  ASSERT_TRUE(status) << daemon.log();
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << daemon.log();
+}
+
+TEST(PoolregdMobility, MakeBeforeBreakWithTheAddressCheckOn_ASAP_REG_06) { make_before_break("mbb", {}); }
+
+// The same over kernel lanes: the engine's report travels through the lane event ring.
+TEST(PoolregdMobility, MakeBeforeBreakOnKernelLanes_ASAP_REG_06) { make_before_break("mbb-lanes", {"--lanes", "2"}); }
 
 }  // namespace
 }  // namespace poolreg::integration

@@ -149,6 +149,7 @@ class PoolregdCluster : public ::testing::Test {
       std::vector<std::string> args = {"--id", std::to_string(kClusterIds[i]), "--sctp-remote-udp-port",
                                        std::to_string(StackEnvironment::stack->udp_port())};
       for (auto& a : fast_enrp_args()) args.push_back(std::move(a));
+      if (address_check_) args.insert(args.end(), {"--set", "asap.address_check=true"});  // the default
       if (std::getenv("POOLREG_IT_DEBUG") != nullptr) args.insert(args.end(), {"--log-level", "debug"});
       std::vector<DaemonPorts> peers;
       for (int j = 0; j < 3; ++j)
@@ -214,6 +215,8 @@ class PoolregdCluster : public ::testing::Test {
 
   runtime::EventLoop loop_;
   bool late_c_ = false;  // C is not started by SetUp
+  // asap.address_check as configured by default (on) instead of off (fast_enrp_args).
+  bool address_check_ = false;
   std::array<DaemonPorts, 3> ports_;
   std::array<std::unique_ptr<Poolregd>, 3> daemons_;
 };

@@ -7,6 +7,7 @@
 // Spec IDs: ENRP-UPD-* handle updates, ENRP-TKO-* takeover, ENRP-SYNC-* table sync,
 // ENRP-AUD-01 audit, ENRP-LIFE / asap.md 4.7 expiry.
 #include "tests/integration/cluster_integration_fixture.hpp"
+#include "tests/integration/foreign_pe.hpp"
 
 namespace poolreg::integration {
 namespace {
@@ -215,6 +216,62 @@ TEST_F(PoolregdCluster, AuditRepairsCorruptedViewWithinOnePresenceCycle) {
   json pe = control_call(c, "pe", json{{"handle", "cluster-audit"}, {"id", 62}});
   ASSERT_TRUE(pe.contains("pe")) << pe.dump();
   EXPECT_EQ(pe["pe"]["home"], "0x10000001");
+}
+
+// Issue 14 item 1 across the cluster, default configuration (address check on): a mobile PE at
+// A (threaded usrsctp, RFC 5061 ASCONF with AUTH) starts on 127.0.0.1, adds the host's second
+// address (ADD-IP), re-registers with it, then deletes 127.0.0.1 (DELETE-IP). A PU at C sees the
+// old address, then the new one with it, then only the new one (A prunes it and sends a Handle
+// Update), and the PE is there in every answer (no DEL reaches C).
+class PoolregdClusterAddressCheck : public PoolregdCluster {
+ protected:
+  PoolregdClusterAddressCheck() { address_check_ = true; }
+};
+
+TEST_F(PoolregdClusterAddressCheck, MakeBeforeBreakIsSeenAtAnotherRegistrar_ASAP_REG_06) {
+  const char* helper = std::getenv("KERNEL_SCTP_PEER");
+  if (helper == nullptr) GTEST_SKIP() << "KERNEL_SCTP_PEER not set (run through meson test)";
+  const std::optional<IpAddress> other = second_host_address();
+  if (!other) GTEST_SKIP() << "no second IPv4 address on this host";
+  const IpAddress second = *other;
+  const IpAddress lo = IpAddress::v4({127, 0, 0, 1});
+  ForeignPe pe(helper, *daemons_[0], "127.0.0.1");
+  ASSERT_TRUE(pe.started());
+  ASSERT_EQ(pe.line().rfind("UP ", 0), 0u);
+  auto pu_c = pu_at(2);
+  const PoolHandle pool = handle_of("cluster-mobile");
+  auto registered = [&](std::vector<IpAddress> addresses) {
+    return pe.tell(hex_of(registration_of("cluster-mobile", 403, std::move(addresses))) + "\n") &&
+           ForeignPe::registration_accepted(pe.line()) == true;
+  };
+  bool seen_once = false;
+  bool always_there = true;  // once C knew the PE, every answer holds it
+  auto sees = [&](const std::vector<IpAddress>& want, std::chrono::milliseconds limit) {
+    auto r = resolve_until(*pu_c, pool, [&](const ResolutionResult& r) {
+      const bool there = ids_of(r) == std::set<PoolElementId>{403};
+      if (seen_once && !there) always_there = false;
+      seen_once = seen_once || there;
+      return there && r.elements[0].user_transport.addresses == want;
+    }, limit);
+    return r.elements.size() == 1 && r.elements[0].user_transport.addresses == want;
+  };
+  ASSERT_TRUE(registered({lo}));
+  ASSERT_TRUE(sees({lo}, 10s));
+  ASSERT_TRUE(pe.tell("ADD " + second.to_string() + "\n"));
+  ASSERT_EQ(pe.line(), "DONE ADD " + second.to_string() + "\n");
+  // The ASCONF travels ahead of the re-registration; should A not have it yet, the new address
+  // is filtered: re-register (bounded).
+  bool both = false;
+  for (int i = 0; i < 5 && !both; ++i) {
+    ASSERT_TRUE(registered({second, lo}));
+    both = sees({second, lo}, 3s);
+  }
+  ASSERT_TRUE(both) << daemons_[0]->log();
+  ASSERT_TRUE(pe.tell("DEL 127.0.0.1\n"));
+  ASSERT_EQ(pe.line(), "DONE DEL 127.0.0.1\n");
+  EXPECT_TRUE(sees({second}, 10s)) << daemons_[0]->log();
+  EXPECT_TRUE(always_there);
+  EXPECT_EQ(pe.finish(), 0);
 }
 
 }  // namespace

@@ -43,6 +43,7 @@ class RecordingEvents final : public EngineEventSink {
   void on_closed(ConnectionId id, CloseReason) override { closed.push_back(id); }
   void on_unknown_ppid(ConnectionId, std::uint32_t) override {}
   void on_activity(ConnectionId) override {}
+  void on_addresses_changed(ConnectionId, const ConnectionPeer&) override {}
 
   struct Message {
     ConnectionId id;

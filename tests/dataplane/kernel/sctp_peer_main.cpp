@@ -18,7 +18,13 @@
 //                                       "UP <sctp_port>" (or "BIND FAILED <address>" and exits 3);
 //                                       then each stdin line is a message in hex sent with the
 //                                       ASAP PPID, each message received is printed as
-//                                       "RECV <hex>"; an empty line, EOF or 10 s closes and exits
+//                                       "RECV <hex>"; an empty line, EOF or 10 s closes and exits.
+//                                       Address changes on the live association (RFC 5061, sent
+//                                       by usrsctp as ASCONF with AUTH): "ADD <ipv4>" binds one
+//                                       more address (ADD-IP), "DEL <ipv4>" unbinds one
+//                                       (DELETE-IP), "PRIM <ipv4>" asks the peer to make it the
+//                                       primary (SET-PRIMARY); each prints "DONE <command>" or
+//                                       "FAILED <command>"
 // Always exits after 10 s at the latest.
 #include <arpa/inet.h>
 #include <poll.h>
@@ -124,6 +130,31 @@ int print_message(struct socket*, union sctp_sockstore, void* data, std::size_t 
   return 1;
 }
 
+// "ADD a", "DEL a", "PRIM a" (see the file comment): true when it was one of them (done or not).
+bool address_command(struct socket* so, std::uint16_t local_port, const std::string& line) {
+  const std::size_t space = line.find(' ');
+  if (space == std::string::npos) return false;
+  const std::string verb = line.substr(0, space);
+  if (verb != "ADD" && verb != "DEL" && verb != "PRIM") return false;
+  sockaddr_in in{};
+  in.sin_family = AF_INET;
+  in.sin_port = htons(local_port);
+  int rc = -1;
+  if (::inet_pton(AF_INET, line.c_str() + space + 1, &in.sin_addr) == 1) {
+    if (verb == "PRIM") {
+      sctp_setpeerprim prim{};
+      std::memcpy(&prim.sspp_addr, &in, sizeof in);
+      rc = usrsctp_setsockopt(so, IPPROTO_SCTP, SCTP_SET_PEER_PRIMARY_ADDR, &prim, sizeof prim);
+    } else {
+      rc = usrsctp_bindx(so, reinterpret_cast<sockaddr*>(&in), 1,
+                         verb == "ADD" ? SCTP_BINDX_ADD_ADDR : SCTP_BINDX_REM_ADDR);
+    }
+  }
+  std::printf("%s %s\n", rc == 0 ? "DONE" : "FAILED", line.c_str());
+  std::fflush(stdout);
+  return true;
+}
+
 std::vector<std::uint8_t> from_hex(const std::string& text) {
   std::vector<std::uint8_t> out;
   for (std::size_t i = 0; i + 1 < text.size(); i += 2)
@@ -190,6 +221,7 @@ int multihomed(std::uint16_t udp_port, std::uint16_t sctp_port, const std::vecto
   std::string line;
   int rc = 0;
   while (read_stdin_line(line, 10000) && !line.empty()) {
+    if (address_command(so, local_port, line)) continue;
     const std::vector<std::uint8_t> m = from_hex(line);
     sctp_sndinfo info{};
     info.snd_ppid = htonl(kAsapPpid);

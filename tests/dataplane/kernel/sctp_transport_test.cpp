@@ -447,6 +447,15 @@ TEST_F(SctpTransportTest, CloseAllEndsEveryAssociationAndListener) {
 class SctpTwoProcessTest : public SctpTransportTest {
  protected:
   // Starts the helper; returns its stdout (nullptr: helper not available -> skip).
+  // What a test with the foreign multi-homed peer lacks here ("" when nothing): the helper
+  // binary, or a second IPv4 address of the host (set in `second`).
+  static std::string foreign_peer_missing(IpAddress& second) {
+    if (std::getenv("KERNEL_SCTP_PEER") == nullptr) return "KERNEL_SCTP_PEER not set (run through meson test)";
+    const std::optional<IpAddress> other = second_host_address();
+    if (!other) return "no second IPv4 address on this host";
+    second = *other;
+    return {};
+  }
   FILE* start_peer(const std::string& args) {
     const char* path = std::getenv("KERNEL_SCTP_PEER");
     if (path == nullptr) return nullptr;
@@ -545,11 +554,8 @@ TEST_F(SctpTwoProcessTest, UnknownAndLegacyPpidsAreReported) {
 // addresses getifaddrs() lists, so 127.0.0.2 is not one it takes.)
 TEST_F(SctpTwoProcessTest, MultiHomedEndpointReportsAllAddresses) {
   const std::uint16_t port = listen(server, WireProtocol::kAsap);
-  if (std::getenv("KERNEL_SCTP_PEER") == nullptr)
-    GTEST_SKIP() << "KERNEL_SCTP_PEER not set (run through meson test)";
-  const std::optional<IpAddress> other = second_host_address();
-  if (!other) GTEST_SKIP() << "no second IPv4 address on this host";
-  const IpAddress second = *other;
+  IpAddress second;
+  if (const std::string missing = foreign_peer_missing(second); !missing.empty()) GTEST_SKIP() << missing;
   int to_peer[2];
   ASSERT_EQ(::pipe(to_peer), 0);
   FILE* f = start_peer("multihomed " + std::to_string(udp_port()) + " " + std::to_string(port) +
@@ -567,6 +573,56 @@ TEST_F(SctpTwoProcessTest, MultiHomedEndpointReportsAllAddresses) {
   EXPECT_EQ(peer->port, peer_port);
   EXPECT_EQ(server_handler.peers[sid].addresses, peer->addresses);  // what on_connected reported
   [[maybe_unused]] ssize_t w = ::write(to_peer[1], "\n", 1);        // the peer closes its association
+  ::close(to_peer[1]);
+  ASSERT_TRUE(run_until(loop, [&] { return server_handler.is_closed(sid); }));
+  EXPECT_EQ(::pclose(f), 0);
+}
+
+// RFC 5061 on a live association: the foreign peer (threaded usrsctp, which sends ASCONF with
+// AUTH) starts on 127.0.0.1 only, adds a second address of the host (ADD-IP), makes it its
+// primary (SET-PRIMARY) and deletes it again (DELETE-IP). Each change usrsctp accepts reaches the
+// handler with the whole list (primary first), peer_info() follows it, and the association still
+// carries messages. (Deleting the address our packets go to moves them to the peer's primary:
+// poolregd's make-before-break test in tests/integration; this server's UDP socket is bound to
+// the wildcard, so the kernel would pick the source of such packets by route.)
+TEST_F(SctpTwoProcessTest, AsconfAddressChangesReachTheHandler) {
+  const std::uint16_t port = listen(server, WireProtocol::kAsap);
+  IpAddress second;
+  if (const std::string missing = foreign_peer_missing(second); !missing.empty()) GTEST_SKIP() << missing;
+  server_handler.on_message_hook = [&](ConnectionId id, const runtime::MessageInfo& info,
+                                       std::span<const std::uint8_t> bytes) { server.send(id, info.protocol, bytes); };
+  int to_peer[2];
+  ASSERT_EQ(::pipe(to_peer), 0);
+  FILE* f = start_peer("multihomed " + std::to_string(udp_port()) + " " + std::to_string(port) + " 127.0.0.1 <&" +
+                       std::to_string(to_peer[0]));
+  ASSERT_NE(f, nullptr);
+  ::close(to_peer[0]);
+  const std::string up = read_line(f);
+  ASSERT_EQ(up.rfind("UP ", 0), 0u) << up;
+  ASSERT_TRUE(run_until(loop, [&] { return server_handler.connected.size() == 1; }));
+  const ConnectionId sid = server_handler.connected[0];
+  ASSERT_NE(server.peer_info(sid), nullptr);
+  EXPECT_EQ(server.peer_info(sid)->addresses, (std::vector<IpAddress>{kLoopback}));
+  auto command = [&](const std::string& c, std::size_t changes) {
+    const std::string line = c + "\n";
+    EXPECT_EQ(::write(to_peer[1], line.data(), line.size()), static_cast<ssize_t>(line.size()));
+    EXPECT_EQ(read_line(f), "DONE " + c + "\n");
+    return run_until(loop, [&] { return server_handler.address_changes.size() == changes; });
+  };
+  ASSERT_TRUE(command("ADD " + second.to_string(), 1));
+  EXPECT_EQ(server_handler.address_changes[0].first, sid);
+  EXPECT_EQ(server_handler.address_changes[0].second, (std::vector<IpAddress>{kLoopback, second}));
+  ASSERT_TRUE(command("PRIM " + second.to_string(), 2));
+  EXPECT_EQ(server_handler.address_changes[1].second, (std::vector<IpAddress>{second, kLoopback}));
+  ASSERT_TRUE(command("DEL " + second.to_string(), 3));
+  EXPECT_EQ(server_handler.address_changes[2].second, (std::vector<IpAddress>{kLoopback}));
+  ASSERT_NE(server.peer_info(sid), nullptr);
+  EXPECT_EQ(server.peer_info(sid)->addresses, (std::vector<IpAddress>{kLoopback}));
+  const std::string echo = "0b00000401020304\n";
+  ASSERT_EQ(::write(to_peer[1], echo.data(), echo.size()), static_cast<ssize_t>(echo.size()));
+  EXPECT_EQ(read_line(f), "RECV 0b00000401020304\n");
+  EXPECT_FALSE(server_handler.is_closed(sid));
+  [[maybe_unused]] ssize_t w = ::write(to_peer[1], "\n", 1);  // the peer closes its association
   ::close(to_peer[1]);
   ASSERT_TRUE(run_until(loop, [&] { return server_handler.is_closed(sid); }));
   EXPECT_EQ(::pclose(f), 0);

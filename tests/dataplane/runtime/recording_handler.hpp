@@ -38,6 +38,9 @@ class RecordingHandler : public MessageHandler {
   }
   void on_unknown_ppid(ConnectionId id, std::uint32_t ppid) override { unknown_ppids.emplace_back(id, ppid); }
   void on_activity(ConnectionId id) override { activity.push_back(id); }
+  void on_addresses_changed(ConnectionId id, const ConnectionPeer& peer) override {
+    address_changes.emplace_back(id, peer.addresses);
+  }
 
   bool is_closed(ConnectionId id) const { return closed_count.count(id) != 0; }
   CloseReason close_reason(ConnectionId id) const {
@@ -54,6 +57,7 @@ class RecordingHandler : public MessageHandler {
   std::map<ConnectionId, int> closed_count;
   std::vector<std::pair<ConnectionId, std::uint32_t>> unknown_ppids;
   std::vector<ConnectionId> activity;
+  std::vector<std::pair<ConnectionId, std::vector<IpAddress>>> address_changes;
   std::function<void(ConnectionId, const ConnectionPeer&)> on_connected_hook;
   std::function<void(ConnectionId, const MessageInfo&, std::span<const std::uint8_t>)> on_message_hook;
 };

@@ -36,7 +36,11 @@ struct Events final : EngineEventSink {
   void on_closed(ConnectionId id, runtime::CloseReason) override { closed.push_back(id); }
   void on_unknown_ppid(ConnectionId, std::uint32_t) override {}
   void on_activity(ConnectionId) override {}
+  void on_addresses_changed(ConnectionId id, const ConnectionPeer& peer) override {
+    address_changes.emplace_back(id, peer.addresses);
+  }
   std::vector<ConnectionId> connected;
+  std::vector<std::pair<ConnectionId, std::vector<IpAddress>>> address_changes;
   std::vector<ConnectionPeer> peers;
   std::vector<std::pair<ConnectionId, std::vector<std::uint8_t>>> messages;
   std::vector<ConnectionId> closed;
@@ -247,6 +251,80 @@ TEST_F(SctpEngineTest, AddressesListedInInitAndInitAckAreReported) {
   a_.engine->on_sctp_packet(f, bad.data(), static_cast<std::uint16_t>(bad.size()));
   EXPECT_EQ(a_.engine->counters().handshake_address_lists_malformed, 1u);
   EXPECT_EQ(a_.engine->connection_count(), 1u);
+}
+
+
+// True when the INIT chunk in `p` lists `type` among its Supported Extensions (0x8008) and
+// carries a RANDOM parameter (0x8002, AUTH: RFC 4895).
+bool init_offers(const std::vector<std::uint8_t>& p, std::uint8_t type) {
+  bool random = false;
+  bool offered = false;
+  for (std::size_t at = 12 + 20; at + 4 <= p.size();) {
+    const std::size_t t = (static_cast<std::size_t>(p[at]) << 8) | p[at + 1];
+    const std::size_t n = (static_cast<std::size_t>(p[at + 2]) << 8) | p[at + 3];
+    if (n < 4 || at + n > p.size()) break;
+    if (t == 0x8002) random = true;
+    if (t == 0x8008) offered = std::find(p.begin() + static_cast<std::ptrdiff_t>(at + 4),
+                                         p.begin() + static_cast<std::ptrdiff_t>(at + n), type) !=
+                               p.begin() + static_cast<std::ptrdiff_t>(at + n);
+    at += (n + 3) & ~std::size_t{3};
+  }
+  return random && offered;
+}
+
+// RFC 5061 §4.1.1 requires AUTH for ASCONF; the engine follows only what usrsctp accepted. An
+// ASCONF ADD-IP without AUTH, with the right verification tag and the serial number usrsctp
+// expects next (the peer's initial TSN), changes nothing; neither does one with a wrong tag. The
+// association stays usable.
+TEST_F(SctpEngineTest, AsconfWithoutAuthOrWithAWrongTagChangesNoAddress) {
+  std::vector<std::uint8_t> init;
+  std::vector<std::uint8_t> later;  // a packet B sends once the association is up (ports, A's tag)
+  rewrite_ = [&](Side& from, std::vector<std::uint8_t>& p) {
+    if (&from != &b_) return;
+    if (p.size() > 12 && p[12] == kSctpChunkInit) init = p;
+    else later = p;
+  };
+  ASSERT_TRUE(a_.engine->listen(WireProtocol::kAsap, 3863).has_value());
+  const IpAddress to_a = IpAddress::v4({10, 1, 0, 1});
+  b_.engine->connect(7, WireProtocol::kAsap, std::span<const IpAddress>(&to_a, 1), 3863, 9899);
+  ASSERT_TRUE(run_until([&] { return !a_.events.connected.empty() && !b_.events.connected.empty(); }));
+  ASSERT_FALSE(init.empty());
+  ASSERT_FALSE(later.empty());
+  // Both sides offer ASCONF with AUTH, so usrsctp would process an authenticated ASCONF.
+  ASSERT_TRUE(init_offers(init, 0xc1));
+
+  auto asconf = [&](std::uint32_t tag) {
+    std::vector<std::uint8_t> p(later.begin(), later.begin() + 12);
+    for (int i = 0; i < 4; ++i) p[4 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(tag >> (24 - 8 * i));
+    const std::vector<std::uint8_t> chunk = {
+        0xc1, 0, 0, 32,                          // ASCONF, length 4 + 4 + 8 + 16
+        init[12 + 16], init[12 + 17], init[12 + 18], init[12 + 19],  // serial = B's initial TSN
+        0, 5, 0, 8, 10, 1, 0, 2,                 // address of the sender (lookup)
+        0xc0, 0x01, 0, 16, 0, 0, 0, 1,           // ADD-IP, correlation id 1
+        0, 5, 0, 8, 192, 0, 2, 9};               // 192.0.2.9
+    p.insert(p.end(), chunk.begin(), chunk.end());
+    store_checksum(p);
+    return p;
+  };
+  const std::uint32_t tag = (std::uint32_t{later[4]} << 24) | (std::uint32_t{later[5]} << 16) |
+                            (std::uint32_t{later[6]} << 8) | later[7];
+  SctpPacketFrom f;
+  std::memcpy(f.src_ip, b_.ip, 4);
+  std::memcpy(f.dst_ip, a_.ip, 4);
+  f.src_port = b_.udp_port;
+  for (std::uint32_t t : {tag, tag ^ 0x5a5a5a5au}) {
+    const std::vector<std::uint8_t> p = asconf(t);
+    a_.engine->on_sctp_packet(f, p.data(), static_cast<std::uint16_t>(p.size()));
+  }
+  const std::uint8_t message[8] = {0x0b, 0, 0, 8, 1, 2, 3, 4};
+  ASSERT_EQ(b_.engine->send(7, WireProtocol::kAsap, message), runtime::SendResult::kSent);
+  ASSERT_TRUE(run_until([&] { return !a_.events.messages.empty(); }));
+  EXPECT_TRUE(a_.events.address_changes.empty());
+  EXPECT_EQ(a_.engine->counters().peer_addresses_added, 0u);
+  EXPECT_EQ(a_.engine->peer_of(a_.events.connected.front())->addresses,
+            (std::vector<IpAddress>{IpAddress::v4({10, 1, 0, 2})}));
+  EXPECT_EQ(a_.engine->connection_count(), 1u);
+  EXPECT_TRUE(a_.events.closed.empty());
 }
 
 }  // namespace
