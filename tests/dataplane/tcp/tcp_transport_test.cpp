@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "dataplane/kernel/kernel_transport.hpp"
 #include "dataplane/runtime/socket_address.hpp"
@@ -338,6 +339,82 @@ TEST_F(TcpTransportTest, CloseAllReportsShutdownForEveryConnection) {
   ConnectionId late = client.connect_tcp(WireProtocol::kAsap, kLoopback, port);
   ASSERT_TRUE(run_until(loop, [&] { return client_handler.is_closed(late); }));
   EXPECT_EQ(client_handler.close_reason(late), runtime::CloseReason::kConnectFailed);
+}
+
+// Issue 17: partial frames held over all connections stay within partial_frame_budget; the
+// connection holding the largest partial message is reset first, the others are served.
+TEST_F(TcpTransportTest, PartialFrameBudgetResetsTheLargestHolderOthersServed) {
+  runtime::TransportConfig config;
+  config.partial_frame_budget = 1000;
+  RecordingHandler h;
+  kernel::KernelTransport guarded(loop, h, nullptr, config);
+  const std::uint16_t port = listen(guarded, WireProtocol::kAsap);
+  // B: 204 bytes of a 400-byte message.
+  int b = raw_connect(port);
+  ASSERT_TRUE(run_until(loop, [&] { return h.connected.size() == 1; }));
+  const ConnectionId sb = h.connected[0];
+  auto mb = make_message(0x01, 400, 7);
+  ASSERT_EQ(::send(b, mb.data(), 204, 0), 204);
+  run_for(loop, std::chrono::milliseconds(50));
+  EXPECT_FALSE(h.is_closed(sb));
+  // A: 904 bytes of a 2000-byte message: 1108 held in all, over the budget; A holds the most.
+  int a = raw_connect(port);
+  ASSERT_TRUE(run_until(loop, [&] { return h.connected.size() == 2; }));
+  const ConnectionId sa = h.connected[1];
+  auto ma = make_message(0x01, 2000, 1);
+  ASSERT_EQ(::send(a, ma.data(), 904, 0), 904);
+  ASSERT_TRUE(run_until(loop, [&] { return h.is_closed(sa); }));
+  EXPECT_EQ(h.close_reason(sa), runtime::CloseReason::kQuotaExceeded);
+  EXPECT_EQ(guarded.counters().partial_frame_budget_resets, 1u);
+  EXPECT_FALSE(h.is_closed(sb));
+  // B completes its message and is served; a new client with whole messages too.
+  ASSERT_EQ(::send(b, mb.data() + 204, mb.size() - 204, 0), static_cast<ssize_t>(mb.size() - 204));
+  ASSERT_TRUE(run_until(loop, [&] { return h.messages.size() == 1; }));
+  EXPECT_EQ(h.messages[0].bytes, mb);
+  int c = raw_connect(port);
+  auto mc = make_message(0x05, 8, 3);
+  ASSERT_EQ(::send(c, mc.data(), mc.size(), 0), static_cast<ssize_t>(mc.size()));
+  ASSERT_TRUE(run_until(loop, [&] { return h.messages.size() == 2; }));
+  EXPECT_EQ(guarded.counters().partial_frame_budget_resets, 1u);
+  // The peer of the reset connection sees its end.
+  char byte;
+  EXPECT_LE(::recv(a, &byte, 1, 0), 0);
+  ::close(a);
+  ::close(b);
+  ::close(c);
+}
+
+// Issue 17: a connection that completes no message within first_message_timeout is reset (a
+// client trickling a frame, or silent); one that completed a message is left alone.
+TEST_F(TcpTransportTest, FirstMessageTimeoutResetsTricklingClientOnly) {
+  runtime::TransportConfig config;
+  config.first_message_timeout = 300 * kNsPerMs;
+  RecordingHandler h;
+  kernel::KernelTransport guarded(loop, h, nullptr, config);
+  const std::uint16_t port = listen(guarded, WireProtocol::kAsap);
+  int good = raw_connect(port);
+  ASSERT_TRUE(run_until(loop, [&] { return h.connected.size() == 1; }));
+  const ConnectionId sgood = h.connected[0];
+  auto m = make_message(0x05, 8, 1);
+  ASSERT_EQ(::send(good, m.data(), m.size(), 0), static_cast<ssize_t>(m.size()));
+  ASSERT_TRUE(run_until(loop, [&] { return h.messages.size() == 1; }));
+  int slow = raw_connect(port);
+  ASSERT_TRUE(run_until(loop, [&] { return h.connected.size() == 2; }));
+  const ConnectionId sslow = h.connected[1];
+  auto big = make_message(0x01, 64, 2);
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 3 && !h.is_closed(sslow); ++i) {  // a byte every 50 ms
+    ASSERT_EQ(::send(slow, big.data() + i, 1, 0), 1);
+    run_for(loop, std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(run_until(loop, [&] { return h.is_closed(sslow); }));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(200));
+  EXPECT_EQ(h.close_reason(sslow), runtime::CloseReason::kQuotaExceeded);
+  EXPECT_EQ(guarded.counters().first_message_timeouts, 1u);
+  run_for(loop, std::chrono::milliseconds(400));  // past the timeout of the good one too
+  EXPECT_FALSE(h.is_closed(sgood));
+  ::close(good);
+  ::close(slow);
 }
 
 }  // namespace
