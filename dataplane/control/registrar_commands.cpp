@@ -99,9 +99,13 @@ void register_registrar_commands(CommandRegistry& registry, const RegistrarBindi
         if (!b.asap->operator_deregister(handle, id))
           throw CommandError(error_code::kNotFound,
                              "no PE " + format_id(id) + " in pool '" + handle.to_display() + "'");
-        return json{{"handle", handle.to_display()}, {"id", format_id(id)}, {"removed", true}};
+        json r{{"handle", handle.to_display()}, {"id", format_id(id)}, {"removed", true}};
+        if (const TimeNs until = b.asap->deregister_held_until(handle, id); until > b.clock->now())
+          r["reregistration_refused_ms"] = (until - b.clock->now()) / kNsPerMs;
+        return r;
       },
-      "remove a PE (ENRP Handle Update DEL when owned) (args: handle, id)");
+      "remove a PE (ENRP Handle Update DEL when owned); a PE registered here is refused re-registration for "
+      "asap.deregister_hold_ms (args: handle, id)");
   registry.add_command(
       "audit",
       [b](const json&) {
