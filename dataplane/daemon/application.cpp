@@ -537,6 +537,8 @@ bool Application::Runtime::start_operator_side() {
   bindings = std::make_unique<control::RegistrarBindings>(b);
   if (control) {
     control::register_registrar_commands(*control, *bindings);
+    // Who changed what (issue 17): every mutating command, its sender's uid/pid and the outcome.
+    control->registry().set_audit([this](const control::CommandAudit& a) { log.info("{}", control::audit_line(a)); });
     if (auto started = control->start(); !started) {
       log.error("control socket {}: {}", bindings->status.control_socket, started.error());
       return false;
