@@ -6,7 +6,7 @@ namespace poolreg::asap {
 
 void DeregisterHolds::hold(const PoolHandle& handle, PoolElementId id, TimeNs until) {
   if (max_ == 0) return;
-  Key key{handle, id};
+  const Key key{handle, id};
   if (holds_.size() >= max_ && !holds_.contains(key)) {
     // Full: the hold that ends first is the one that matters least. A linear scan, but only when
     // an operator removes PEs beyond max_entries holds.
@@ -14,7 +14,7 @@ void DeregisterHolds::hold(const PoolHandle& handle, PoolElementId id, TimeNs un
                                   [](const auto& a, const auto& b) { return a.second < b.second; });
     holds_.erase(first);
   }
-  holds_[std::move(key)] = until;
+  holds_[key] = until;
 }
 
 TimeNs DeregisterHolds::until(const PoolHandle& handle, PoolElementId id) const {
