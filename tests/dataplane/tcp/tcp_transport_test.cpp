@@ -58,6 +58,15 @@ class TcpTransportTest : public ::testing::Test {
     return fd;
   }
 
+  // A raw client of `port` once `h` (the listening transport's handler) saw it come up: the
+  // client's fd and the server-side connection id.
+  std::pair<int, ConnectionId> raw_accepted(RecordingHandler& h, std::uint16_t port) {
+    const std::size_t before = h.connected.size();
+    const int fd = raw_connect(port);
+    EXPECT_TRUE(run_until(loop, [&] { return h.connected.size() > before; }));
+    return {fd, h.connected.size() > before ? h.connected.back() : kNoConnectionId};
+  }
+
   runtime::EventLoop loop;
   RecordingHandler server_handler;
   RecordingHandler client_handler;
@@ -350,17 +359,13 @@ TEST_F(TcpTransportTest, PartialFrameBudgetResetsTheLargestHolderOthersServed) {
   kernel::KernelTransport guarded(loop, h, nullptr, config);
   const std::uint16_t port = listen(guarded, WireProtocol::kAsap);
   // B: 204 bytes of a 400-byte message.
-  int b = raw_connect(port);
-  ASSERT_TRUE(run_until(loop, [&] { return h.connected.size() == 1; }));
-  const ConnectionId sb = h.connected[0];
+  const auto [b, sb] = raw_accepted(h, port);
   auto mb = make_message(0x01, 400, 7);
   ASSERT_EQ(::send(b, mb.data(), 204, 0), 204);
   run_for(loop, std::chrono::milliseconds(50));
   EXPECT_FALSE(h.is_closed(sb));
   // A: 904 bytes of a 2000-byte message: 1108 held in all, over the budget; A holds the most.
-  int a = raw_connect(port);
-  ASSERT_TRUE(run_until(loop, [&] { return h.connected.size() == 2; }));
-  const ConnectionId sa = h.connected[1];
+  const auto [a, sa] = raw_accepted(h, port);
   auto ma = make_message(0x01, 2000, 1);
   ASSERT_EQ(::send(a, ma.data(), 904, 0), 904);
   ASSERT_TRUE(run_until(loop, [&] { return h.is_closed(sa); }));
@@ -392,15 +397,11 @@ TEST_F(TcpTransportTest, FirstMessageTimeoutResetsTricklingClientOnly) {
   RecordingHandler h;
   kernel::KernelTransport guarded(loop, h, nullptr, config);
   const std::uint16_t port = listen(guarded, WireProtocol::kAsap);
-  int good = raw_connect(port);
-  ASSERT_TRUE(run_until(loop, [&] { return h.connected.size() == 1; }));
-  const ConnectionId sgood = h.connected[0];
+  const auto [good, sgood] = raw_accepted(h, port);
   auto m = make_message(0x05, 8, 1);
   ASSERT_EQ(::send(good, m.data(), m.size(), 0), static_cast<ssize_t>(m.size()));
   ASSERT_TRUE(run_until(loop, [&] { return h.messages.size() == 1; }));
-  int slow = raw_connect(port);
-  ASSERT_TRUE(run_until(loop, [&] { return h.connected.size() == 2; }));
-  const ConnectionId sslow = h.connected[1];
+  const auto [slow, sslow] = raw_accepted(h, port);
   auto big = make_message(0x01, 64, 2);
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < 3 && !h.is_closed(sslow); ++i) {  // a byte every 50 ms

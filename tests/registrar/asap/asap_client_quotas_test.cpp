@@ -3,8 +3,6 @@
 // served; max_associations_per_address aborts one more association from the same source address.
 #include <gtest/gtest.h>
 
-#include <algorithm>
-
 #include "tests/registrar/asap/asap_test_support.hpp"
 
 namespace poolreg::asap::testing {
@@ -14,12 +12,7 @@ namespace {
 const IpAddress kPeAddr1Mapped =
     IpAddress::v6({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 1, 1, 1});
 
-class AsapClientQuotasTest : public AsapServerTest {
- protected:
-  bool was_aborted(ConnectionId c) const {
-    return std::find(out_.aborted.begin(), out_.aborted.end(), c) != out_.aborted.end();
-  }
-};
+using AsapClientQuotasTest = AsapServerTest;
 
 TEST_F(AsapClientQuotasTest, PesPerAssociationRefusedWithLackOfResourcesOthersServed) {
   config_.max_pes_per_association = 2;
