@@ -58,6 +58,15 @@ class TcpTransportTest : public ::testing::Test {
     return fd;
   }
 
+  // An ASAP listener on a transport of its own configuration (a quota under test).
+  struct GuardedServer {
+    RecordingHandler handler;
+    kernel::KernelTransport transport;
+    std::uint16_t port = 0;
+    GuardedServer(TcpTransportTest& t, const runtime::TransportConfig& config)
+        : transport(t.loop, handler, nullptr, config), port(t.listen(transport, WireProtocol::kAsap)) {}
+  };
+
   // A raw client of `port` once `h` (the listening transport's handler) saw it come up: the
   // client's fd and the server-side connection id.
   std::pair<int, ConnectionId> raw_accepted(RecordingHandler& h, std::uint16_t port) {
@@ -353,11 +362,9 @@ TEST_F(TcpTransportTest, CloseAllReportsShutdownForEveryConnection) {
 // Issue 17: partial frames held over all connections stay within partial_frame_budget; the
 // connection holding the largest partial message is reset first, the others are served.
 TEST_F(TcpTransportTest, PartialFrameBudgetResetsTheLargestHolderOthersServed) {
-  runtime::TransportConfig config;
-  config.partial_frame_budget = 1000;
-  RecordingHandler h;
-  kernel::KernelTransport guarded(loop, h, nullptr, config);
-  const std::uint16_t port = listen(guarded, WireProtocol::kAsap);
+  GuardedServer g(*this, runtime::TransportConfig{.partial_frame_budget = 1000});
+  RecordingHandler& h = g.handler;
+  const std::uint16_t port = g.port;
   // B: 204 bytes of a 400-byte message.
   const auto [b, sb] = raw_accepted(h, port);
   auto mb = make_message(0x01, 400, 7);
@@ -370,7 +377,7 @@ TEST_F(TcpTransportTest, PartialFrameBudgetResetsTheLargestHolderOthersServed) {
   ASSERT_EQ(::send(a, ma.data(), 904, 0), 904);
   ASSERT_TRUE(run_until(loop, [&] { return h.is_closed(sa); }));
   EXPECT_EQ(h.close_reason(sa), runtime::CloseReason::kQuotaExceeded);
-  EXPECT_EQ(guarded.counters().partial_frame_budget_resets, 1u);
+  EXPECT_EQ(g.transport.counters().partial_frame_budget_resets, 1u);
   EXPECT_FALSE(h.is_closed(sb));
   // B completes its message and is served; a new client with whole messages too.
   ASSERT_EQ(::send(b, mb.data() + 204, mb.size() - 204, 0), static_cast<ssize_t>(mb.size() - 204));
@@ -380,7 +387,7 @@ TEST_F(TcpTransportTest, PartialFrameBudgetResetsTheLargestHolderOthersServed) {
   auto mc = make_message(0x05, 8, 3);
   ASSERT_EQ(::send(c, mc.data(), mc.size(), 0), static_cast<ssize_t>(mc.size()));
   ASSERT_TRUE(run_until(loop, [&] { return h.messages.size() == 2; }));
-  EXPECT_EQ(guarded.counters().partial_frame_budget_resets, 1u);
+  EXPECT_EQ(g.transport.counters().partial_frame_budget_resets, 1u);
   // The peer of the reset connection sees its end.
   char byte;
   EXPECT_LE(::recv(a, &byte, 1, 0), 0);
@@ -392,11 +399,9 @@ TEST_F(TcpTransportTest, PartialFrameBudgetResetsTheLargestHolderOthersServed) {
 // Issue 17: a connection that completes no message within first_message_timeout is reset (a
 // client trickling a frame, or silent); one that completed a message is left alone.
 TEST_F(TcpTransportTest, FirstMessageTimeoutResetsTricklingClientOnly) {
-  runtime::TransportConfig config;
-  config.first_message_timeout = 300 * kNsPerMs;
-  RecordingHandler h;
-  kernel::KernelTransport guarded(loop, h, nullptr, config);
-  const std::uint16_t port = listen(guarded, WireProtocol::kAsap);
+  GuardedServer g(*this, runtime::TransportConfig{.first_message_timeout = 300 * kNsPerMs});
+  RecordingHandler& h = g.handler;
+  const std::uint16_t port = g.port;
   const auto [good, sgood] = raw_accepted(h, port);
   auto m = make_message(0x05, 8, 1);
   ASSERT_EQ(::send(good, m.data(), m.size(), 0), static_cast<ssize_t>(m.size()));
@@ -411,7 +416,7 @@ TEST_F(TcpTransportTest, FirstMessageTimeoutResetsTricklingClientOnly) {
   ASSERT_TRUE(run_until(loop, [&] { return h.is_closed(sslow); }));
   EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(200));
   EXPECT_EQ(h.close_reason(sslow), runtime::CloseReason::kQuotaExceeded);
-  EXPECT_EQ(guarded.counters().first_message_timeouts, 1u);
+  EXPECT_EQ(g.transport.counters().first_message_timeouts, 1u);
   run_for(loop, std::chrono::milliseconds(400));  // past the timeout of the good one too
   EXPECT_FALSE(h.is_closed(sgood));
   ::close(good);
