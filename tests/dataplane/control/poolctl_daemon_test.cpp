@@ -157,6 +157,15 @@ TEST_F(PoolctlDaemonTest, EverySubcommandAgainstPoolregd) {
   EXPECT_EQ(json::parse(r.out)["pes"].size(), 2u);
   r = poolctl({"deregister", "echo", "0x101"});
   EXPECT_EQ(r.rc, 0) << r.err;
+  // Issue 17: the removal sticks for asap.deregister_hold_ms, and poolregd logs who asked.
+  EXPECT_NE(r.out.find("re-registration is refused for"), std::string::npos) << r.out;
+  const std::string audit = "control command deregister from uid " + std::to_string(::getuid()) + " pid ";
+  bool logged = false;
+  for (int waited = 0; waited < 2000 && !logged; waited += 20) {
+    logged = daemon_->log().find(audit) != std::string::npos;
+    if (!logged) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(logged) << daemon_->log();
   r = poolctl({"--json", "pool", "echo"});
   EXPECT_EQ(json::parse(r.out)["pe_count"], 2);
   EXPECT_EQ(poolctl({"pool", "nope"}).rc, 1);
