@@ -727,14 +727,11 @@ void AsapServer::handle_keepalive_ack(ConnectionId c, const wire::EndpointKeepAl
       return;
     }
     ++counters_.takeover_bound;
-    if (Association* a = associations_.find(c)) ++a->registered_pes;
-    note_bound(c, m.pool_handle, m.pe_id);
-}
-
     if (Association* a = associations_.find(c)) {
       ++a->registered_pes;
       quotas_.add_pe(c);
     }
+    note_bound(c, m.pool_handle, m.pe_id);
   }
   e.state = MonitorState::kIdle;
   timers_.arm(idx, clock_.now() + config_.keepalive_interval);  // ASAP-KA-03: re-arm
