@@ -133,6 +133,18 @@ void MetricsHttpServer::handle_request(Client& c) {
       ++counters_.bad_requests;
       respond(c, 405, "Method Not Allowed", "text/plain; charset=utf-8", "method not allowed\n", false);
       return;
+    case MetricsVerdict::kLiveness:
+      ++counters_.probes;
+      respond(c, 200, "OK", "text/plain; charset=utf-8", "ok\n", r.head);
+      return;
+    case MetricsVerdict::kReadiness: {
+      ++counters_.probes;
+      const auto [ready, why] = readiness_ ? readiness_() : std::pair<bool, std::string>{true, "ready"};
+      if (!ready) ++counters_.not_ready;
+      respond(c, ready ? 200 : 503, ready ? "OK" : "Service Unavailable", "text/plain; charset=utf-8", why + "\n",
+              r.head);
+      return;
+    }
     case MetricsVerdict::kScrape: break;
   }
   ++counters_.scrapes;
@@ -147,7 +159,7 @@ void MetricsHttpServer::respond(Client& c, int status, const char* reason, const
           "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n";
   if (status == 405) c.out += "Allow: GET, HEAD\r\n";
   c.out += "\r\n";
-  if (!head_only) c.out += body;
+  if (!head_only) c.out += body;  // HEAD: the same head, Content-Length of the body, no body
   c.out_offset = 0;
   if (flush(c)) loop_.modify_fd(c.fd, EPOLLOUT);
 }

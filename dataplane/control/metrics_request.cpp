@@ -20,9 +20,13 @@ MetricsRequest classify_metrics_request(std::string_view head) noexcept {
   std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   if (auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
   const bool head_only = method == "HEAD";
-  if (target != "/metrics") return {MetricsVerdict::kNotFound, head_only};
+  MetricsVerdict verdict = MetricsVerdict::kNotFound;
+  if (target == "/metrics") verdict = MetricsVerdict::kScrape;
+  else if (target == "/healthz") verdict = MetricsVerdict::kLiveness;
+  else if (target == "/readyz") verdict = MetricsVerdict::kReadiness;
+  if (verdict == MetricsVerdict::kNotFound) return {verdict, head_only};
   if (method != "GET" && !head_only) return {MetricsVerdict::kMethodNotAllowed, false};
-  return {MetricsVerdict::kScrape, head_only};
+  return {verdict, head_only};
 }
 
 }  // namespace poolreg::control

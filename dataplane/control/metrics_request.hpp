@@ -18,9 +18,11 @@ RequestHeadState request_head_state(std::string_view received, std::size_t max_b
 
 enum class MetricsVerdict : std::uint8_t {
   kScrape,            // GET or HEAD /metrics (a query string is ignored): 200
+  kLiveness,          // GET or HEAD /healthz: 200 while the event loop answers
+  kReadiness,         // GET or HEAD /readyz: 200 when ready to serve, else 503 with the reasons
   kBadRequest,        // not "METHOD SP target SP HTTP/...": 400
   kNotFound,          // another target: 404
-  kMethodNotAllowed,  // /metrics with another method: 405
+  kMethodNotAllowed,  // /metrics, /healthz or /readyz with another method: 405
 };
 struct MetricsRequest {
   MetricsVerdict verdict = MetricsVerdict::kBadRequest;

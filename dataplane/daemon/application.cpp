@@ -525,6 +525,9 @@ bool Application::Runtime::start_operator_side() {
     mc.address = c.metrics.listen.address;
     mc.port = c.metrics.listen.port;
     metrics = std::make_unique<control::MetricsHttpServer>(loop, mc, [this] { return control::registrar_metrics_text(*bindings); });
+    // /readyz: the checks of `poolctl health` (load balancers and orchestrators probe it).
+    metrics->set_readiness(
+        [this] { return control::readiness_text(control::evaluate_health(control::health_inputs(*bindings))); });
     if (auto started = metrics->start(); !started) {
       log.error("metrics endpoint {}: {}", config::to_string(c.metrics.listen), started.error());
       return false;

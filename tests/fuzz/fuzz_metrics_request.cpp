@@ -38,6 +38,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(line.starts_with("GET /metrics") || line.starts_with("HEAD /metrics"));
     require(line.find(" HTTP/") != std::string_view::npos);
   }
+  if (r.verdict == MetricsVerdict::kLiveness) require(line.starts_with("GET /healthz") || line.starts_with("HEAD /healthz"));
+  if (r.verdict == MetricsVerdict::kReadiness) require(line.starts_with("GET /readyz") || line.starts_with("HEAD /readyz"));
   if (r.verdict != MetricsVerdict::kBadRequest) require(line.find(" HTTP/") != std::string_view::npos);
   if (r.head) require(line.starts_with("HEAD "));
   return 0;

@@ -189,6 +189,10 @@ TEST_F(PoolctlDaemonTest, HealthTurnsHealthyOnceEnrpStartUpIsDone) {
   EXPECT_EQ(r.rc, 0) << r.err << r.out;
   EXPECT_NE(r.out.find("healthy"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("no ENRP peers"), std::string::npos) << r.out;
+  // The metrics listener's probes agree.
+  EXPECT_EQ(http_get(metrics_port_, "/healthz").rfind("HTTP/1.1 200", 0), 0u);
+  const std::string ready = http_get(metrics_port_, "/readyz");
+  EXPECT_EQ(ready.rfind("HTTP/1.1 200", 0), 0u) << ready;
 }
 
 TEST_F(PoolctlDaemonTest, MetricsEndpointPassesPromtool) {
