@@ -26,6 +26,7 @@
 #include "dataplane/daemon/listen_summary.hpp"
 #include "dataplane/daemon/protocol_router.hpp"
 #include "dataplane/daemon/server_announcer.hpp"
+#include "dataplane/daemon/service_notifier.hpp"
 #include "dataplane/daemon/transport_output.hpp"
 #include "dataplane/kernel/kernel_lanes.hpp"
 #include "dataplane/kernel/kernel_transport.hpp"
@@ -138,6 +139,7 @@ struct Application::Runtime {
   // apply its live keys (config_reload.hpp), refuse and log the rest; an invalid file changes
   // nothing. Logs what it did.
   control::ReloadReport reload(std::string_view trigger);
+  control::ReloadReport reload_configuration(std::string_view trigger);
   void apply_live_config(const config::RegistrarConfig& c);
   std::string config_source() const;
 
@@ -207,6 +209,8 @@ struct Application::Runtime {
   TimeNs next_quota_log = 0;
   void watch_client_quotas();
   std::optional<int> stop_signal;
+  // systemd readiness (Type=notify): READY after the listeners are open, RELOADING, STOPPING.
+  ServiceNotifier notifier{log};
 };
 
 bool Application::Runtime::build() {
@@ -691,6 +695,13 @@ std::string Application::Runtime::config_source() const {
 }
 
 control::ReloadReport Application::Runtime::reload(std::string_view trigger) {
+  notifier.reloading();
+  control::ReloadReport r = reload_configuration(trigger);
+  notifier.ready("listening: " + bound_summary());
+  return r;
+}
+
+control::ReloadReport Application::Runtime::reload_configuration(std::string_view trigger) {
   control::ReloadReport r;
   r.source = config_source();
   // The log first: after a rotation the lines below belong in the new file.
@@ -809,12 +820,15 @@ int Application::run(ShutdownSignals& signals) {
 
   rt.reader->online();
   if (rt.enrp) rt.enrp->start();
+  rt.notifier.ready("listening: " + rt.bound_summary());
   while (!rt.loop.stopped()) {
     rt.loop.run_once(rt.loop_timeout_ms());
     rt.service_timers();
     rt.reader->quiescent();
   }
-  log.info("poolregd {} stopping on {}", id, rt.stop_signal ? signal_name(*rt.stop_signal) : std::string("request"));
+  const std::string stop_cause = rt.stop_signal ? signal_name(*rt.stop_signal) : std::string("request");
+  log.info("poolregd {} stopping on {}", id, stop_cause);
+  rt.notifier.stopping("stopping on " + stop_cause);
   rt.shutdown();
   rt.reader->offline();
   rt.loop.remove_fd(signals.fd());
