@@ -1,4 +1,4 @@
-// ServiceNotifier: tells systemd (Type=notify, packaging/poolregd.service.in) the daemon's state
+// ServiceNotifier: tells systemd (Type=notify, dataplane/packaging/poolregd.service.in) the daemon's state
 // through sd_notify(3): READY=1 once every listener is open, RELOADING=1 ... READY=1 around a
 // configuration reload, STOPPING=1 when the shutdown starts, STATUS= a line for `systemctl status`.
 //
