@@ -92,6 +92,13 @@ PoolElement peer_pe_from(OperandReader& in) {
   return pe;
 }
 
+// Deregistration, Endpoint Unreachable, Keep-Alive Ack: a pool and a PE ID operand.
+using PeMessage = asap::testing::Bytes (*)(const std::string&, PoolElementId);
+void send_pe_message(RegistrarStateHarness& h, ConnectionId c, OperandReader& in, PeMessage make) {
+  const std::string p = pool(in.byte());  // operands in order: pool, then ID
+  h.asap_message(c, make(p, pe_id(in.byte())));
+}
+
 void step(RegistrarStateHarness& h, OperandReader& in) {
   const std::uint8_t op = in.byte();
   switch (op % 16) {
@@ -109,12 +116,7 @@ void step(RegistrarStateHarness& h, OperandReader& in) {
       h.asap_message(c, asap::testing::registration(p, pe));
       break;
     }
-    case 4: {
-      const ConnectionId c = connection(in.byte());
-      const std::string p = pool(in.byte());
-      h.asap_message(c, asap::testing::deregistration(p, pe_id(in.byte())));
-      break;
-    }
+    case 4: send_pe_message(h, connection(in.byte()), in, asap::testing::deregistration); break;
     case 5: {
       const ConnectionId c = connection(in.byte());
       const std::uint8_t b = in.byte();
@@ -122,18 +124,12 @@ void step(RegistrarStateHarness& h, OperandReader& in) {
                                                                                   : std::nullopt));
       break;
     }
-    case 6: {
-      const ConnectionId c = connection(in.byte());
-      const std::string p = pool(in.byte());
-      h.asap_message(c, asap::testing::unreachable(p, pe_id(in.byte())));
-      break;
-    }
+    case 6: send_pe_message(h, connection(in.byte()), in, asap::testing::unreachable); break;
     case 7: {  // Keep-Alive Ack, on one of ours or on a takeover probe's connection
       const std::uint8_t b = in.byte();
       ConnectionId c = connection(b);
       if ((b & 0x80) != 0 && !h.probe_connections().empty()) c = *h.probe_connections().begin();
-      const std::string p = pool(in.byte());
-      h.asap_message(c, asap::testing::keepalive_ack(p, pe_id(in.byte())));
+      send_pe_message(h, c, in, asap::testing::keepalive_ack);
       break;
     }
     case 8: {
