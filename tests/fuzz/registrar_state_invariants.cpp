@@ -23,6 +23,7 @@ void RegistrarStateInvariants::check(const RegistrarStateHarness& h) {
   require(handlespace::audit_checksums(hs, handlespace::AuditExecution::kSequential).ok());
 
   std::set<std::pair<PoolHandle, PoolElementId>> seen;
+  std::map<std::uint64_t, std::size_t> per_association;
   std::size_t owned = 0;
   std::size_t bound = 0;
   const bool teardown_running = h.asap().pending_teardowns() > 0;
@@ -32,6 +33,7 @@ void RegistrarStateInvariants::check(const RegistrarStateHarness& h) {
       if (pe.home() == kOwnId) ++owned;
       if (pe.association() == 0) return;
       ++bound;
+      require(++per_association[pe.association()] <= h.asap().config().max_pes_per_association);
       require(pe.home() == kOwnId);
       require(teardown_running || h.open_asap().contains(pe.association()));
     });

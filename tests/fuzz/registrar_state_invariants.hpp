@@ -4,7 +4,8 @@
 // - walking the pools finds each (pool, PE ID) once and as many PEs as the handlespace counts,
 //   and as many owned by us as its owner index says;
 // - a PE bound to an association is ours, and the association is one AsapServer has open,
-//   unless a lost association's teardown is still running; every bound PE is monitored;
+//   unless a lost association's teardown is still running; every bound PE is monitored; no
+//   association holds more PEs than max_pes_per_association;
 // - AsapServer's counters never go down.
 #pragma once
 
