@@ -6,10 +6,10 @@ set -euo pipefail
 PACKAGES=(
   build-essential pkg-config meson ninja-build python3 clang lld llvm libclang-rt-14-dev clang-tidy
   libdpdk-dev dpdk usrsctp-dev-placeholder
-  libtbb-dev libjemalloc-dev
+  libtbb-dev libjemalloc-dev libsystemd-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libtomlplusplus-dev libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev
-  libpcap-dev tshark iproute2 ethtool tmux prometheus
+  libpcap-dev tshark iproute2 ethtool tmux prometheus help2man systemd
 )
 # usrsctp's Debian package name.
 PACKAGES=("${PACKAGES[@]/usrsctp-dev-placeholder/libusrsctp-dev}")

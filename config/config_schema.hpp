@@ -73,6 +73,7 @@ void visit_config(V& v, C& c) {
   v.integer("keepalive_timeout_ms", c.asap.keepalive_timeout_ms, 100, 60000);
   v.integer("sctp_heartbeat_interval_ms", c.asap.sctp_heartbeat_interval_ms, 0, 300000);
   v.integer("association_idle_timeout_ms", c.asap.association_idle_timeout_ms, 0, 86400000);
+  v.integer("deregister_hold_ms", c.asap.deregister_hold_ms, 0, 86400000);
   v.integer("max_bad_pe_reports", c.asap.max_bad_pe_reports, 1, 1000000);
   v.integer("handle_resolution_items", c.asap.handle_resolution_items, 1, kHandleResolutionWireLimit);
   v.integer("handle_resolution_max_items", c.asap.handle_resolution_max_items, 1, kHandleResolutionWireLimit);
@@ -96,6 +97,11 @@ void visit_config(V& v, C& c) {
   v.integer("max_addresses_per_pe", c.limits.max_addresses_per_pe, 1, 128);
   v.integer("max_pool_handle_bytes", c.limits.max_pool_handle_bytes, 1, 64);
   v.integer("max_associations", c.limits.max_associations, 1, 16777216);
+  v.integer("max_pes_per_association", c.limits.max_pes_per_association, 0, 268435456);
+  v.integer("max_pes_per_address", c.limits.max_pes_per_address, 0, 268435456);
+  v.integer("max_associations_per_address", c.limits.max_associations_per_address, 0, 16777216);
+  v.integer("partial_frame_budget_bytes", c.limits.partial_frame_budget_bytes, 0, 4294967295u);
+  v.integer("first_message_timeout_ms", c.limits.first_message_timeout_ms, 0, 300000);
 
   v.section("enrp");
   v.boolean("enabled", c.enrp.enabled);

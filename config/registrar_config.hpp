@@ -93,6 +93,9 @@ struct AsapSection {
   std::uint32_t keepalive_timeout_ms = 5000;           // 100..60000 (RSPLIB range)
   std::uint32_t sctp_heartbeat_interval_ms = 1000;     // SCTP path heartbeat toward PEs; 0 = kernel default
   std::uint32_t association_idle_timeout_ms = 300000;  // RSPLIB autoclose 300 s; 0 = never
+  // poolctl deregister of a PE registered here: its re-registration is refused this long (cause
+  // 0xa) so that the removal sticks; 0 = off.
+  std::uint32_t deregister_hold_ms = 300000;
   std::uint32_t max_bad_pe_reports = 3;                // MAX-BAD-PE-REPORT, 1..1000000
   std::uint32_t handle_resolution_items = 3;           // PEs per HR Response by default, 1..max_items
   std::uint32_t handle_resolution_max_items = 128;     // cap a PU may ask for (HR option), ..1600
@@ -120,6 +123,16 @@ struct LimitsSection {
   std::uint32_t max_addresses_per_pe = 64;   // addresses per transport TLV, 1..128
   std::uint32_t max_pool_handle_bytes = 32;  // 1..64 (kPoolHandleCapacity)
   std::uint32_t max_associations = 65536;    // ASAP associations/connections, 1..16777216
+  // Per-client quotas (issue 17), 0 = off. A PE quota answers a new PE with cause 0x6; an
+  // association over max_associations_per_address is aborted as soon as it is up.
+  std::uint32_t max_pes_per_association = 16384;     // a load-balancer front's PEs over one association
+  std::uint32_t max_pes_per_address = 65536;         // four such fronts behind one address
+  std::uint32_t max_associations_per_address = 4096; // PU farms behind one NAT address
+  // TCP: bytes of incomplete messages held over all connections (0 = off); beyond, the
+  // connection holding the largest (then oldest) partial message is reset.
+  std::uint32_t partial_frame_budget_bytes = 64u << 20;
+  // A connection that has not completed one message this long after it came up is reset (0 = off).
+  std::uint32_t first_message_timeout_ms = 5000;
 
   friend bool operator==(const LimitsSection&, const LimitsSection&) = default;
 };

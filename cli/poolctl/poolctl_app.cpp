@@ -171,7 +171,10 @@ int run_poolctl(int argc, const char* const* argv, std::ostream& out, std::ostre
     };
   });
 
-  auto* dereg = app.add_subcommand("deregister", "remove a PE (peers are told by ENRP when this registrar owns it)");
+  auto* dereg = app.add_subcommand("deregister",
+                                   "remove a PE (peers are told by ENRP when this registrar owns it); a PE registered "
+                                   "here is refused re-registration for asap.deregister_hold_ms (default 300 s, "
+                                   "cause 0xa), its association stays open");
   dereg->add_option("handle", handle, "pool handle")->required();
   dereg->add_option("id", id, "PE ID (decimal or 0x hex)")->required();
   dereg->callback([&] {

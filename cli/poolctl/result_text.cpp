@@ -269,7 +269,10 @@ std::string render_resolve(const json& r) {
 }
 
 std::string render_deregister(const json& r) {
-  return "removed PE " + text_of(member(r, "id")) + " from pool " + text_of(member(r, "handle")) + "\n";
+  std::string out = "removed PE " + text_of(member(r, "id")) + " from pool " + text_of(member(r, "handle"));
+  if (r.contains("reregistration_refused_ms"))
+    out += "; its re-registration is refused for " + text_of(member(r, "reregistration_refused_ms")) + " ms";
+  return out + "\n";
 }
 
 std::string render_audit(const json& r) {

@@ -17,13 +17,24 @@ json make_error(std::string_view code, std::string_view message) {
   return r;
 }
 
-void CommandRegistry::add_command(std::string name, Handler handler, std::string summary) {
-  commands_[std::move(name)] = Entry{std::move(handler), std::move(summary)};
+std::string audit_line(const CommandAudit& audit) {
+  std::string line = "control command " + std::string(audit.command) + " from uid " + std::to_string(audit.caller.uid) +
+                     " pid " + std::to_string(audit.caller.pid) + ": args " +
+                     audit.args.dump(-1, ' ', false, json::error_handler_t::replace);
+  const auto ok = audit.response.find("ok");
+  if (ok != audit.response.end() && ok->is_boolean() && ok->get<bool>()) return line + ": ok";
+  const std::string code = audit.response.value("code", std::string("?"));
+  const std::string error = audit.response.value("error", std::string());
+  return line + ": refused (" + code + ": " + error + ")";
+}
+
+void CommandRegistry::add_command(std::string name, Handler handler, std::string summary, CommandKind kind) {
+  commands_[std::move(name)] = Entry{std::move(handler), std::move(summary), kind};
 }
 
 bool CommandRegistry::has_command(std::string_view name) const { return commands_.find(name) != commands_.end(); }
 
-json CommandRegistry::dispatch(const json& request) const {
+json CommandRegistry::dispatch(const json& request, const CommandCaller& caller) const {
   if (!request.is_object()) return make_error(error_code::kBadRequest, "request must be a JSON object");
   auto cmd_it = request.find("cmd");
   if (cmd_it == request.end() || !cmd_it->is_string())
@@ -41,8 +52,14 @@ json CommandRegistry::dispatch(const json& request) const {
   }
   auto it = commands_.find(name);
   if (it == commands_.end()) return make_error(error_code::kUnknownCommand, "unknown command '" + name + "'");
+  json response = run(it->second, args);
+  if (it->second.kind == CommandKind::kMutating && audit_) audit_(CommandAudit{caller, name, args, response});
+  return response;
+}
+
+json CommandRegistry::run(const Entry& entry, const json& args) const {
   try {
-    return make_ok(it->second.handler(args));
+    return make_ok(entry.handler(args));
   } catch (const CommandError& e) {
     return make_error(e.code(), e.what());
   } catch (const json::exception& e) {
@@ -54,14 +71,14 @@ json CommandRegistry::dispatch(const json& request) const {
   }
 }
 
-std::string CommandRegistry::handle_line(std::string_view line) const {
+std::string CommandRegistry::handle_line(std::string_view line, const CommandCaller& caller) const {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   json response;
   json request = json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
   if (request.is_discarded()) {
     response = make_error(error_code::kBadRequest, "malformed JSON request");
   } else {
-    response = dispatch(request);
+    response = dispatch(request, caller);
   }
   // Invalid UTF-8 in strings a handler echoes back must not throw: replace it.
   return response.dump(-1, ' ', false, json::error_handler_t::replace);

@@ -12,11 +12,15 @@
 // - Handlers run on the thread that calls handle_line()/dispatch() (for ControlServer: the
 //   daemon's event-loop thread), one at a time; they may touch the registrar objects that thread
 //   owns. They must not block.
+// - Commands that change the registrar's state are added as CommandKind::kMutating; after one
+//   ran (answered ok or not) the audit hook, when set, gets who sent it and what (issue 17:
+//   poolregd logs every such command with the peer's uid/pid).
 // - A handler reports a refusal by throwing CommandError; any other exception (including
 //   nlohmann::json type errors from reading args) becomes an error response. Nothing escapes
 //   handle_line()/dispatch(): a bad request never takes the daemon down.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <stdexcept>
@@ -50,30 +54,57 @@ class CommandError : public std::runtime_error {
   std::string code_;
 };
 
+// Who sent a request: SO_PEERCRED of the control-socket peer (-1 = unknown, e.g. in-process calls).
+struct CommandCaller {
+  std::int64_t pid = -1;
+  std::int64_t uid = -1;
+};
+
+enum class CommandKind : std::uint8_t { kReadOnly, kMutating };
+
+// One mutating command that ran: who, the command, its arguments and the response sent.
+struct CommandAudit {
+  const CommandCaller& caller;
+  std::string_view command;
+  const json& args;
+  const json& response;
+};
+// The audit log line of a mutating command: "control command <cmd> from uid U pid P: args {...}:
+// ok" or ": refused (<code>: <error>)". Arguments are JSON, invalid UTF-8 replaced.
+std::string audit_line(const CommandAudit& audit);
+
 json make_ok(json result);
 json make_error(std::string_view code, std::string_view message);
 
 class CommandRegistry {
  public:
   using Handler = std::function<json(const json& args)>;
+  using AuditHook = std::function<void(const CommandAudit&)>;
 
   // Adds or replaces a command. `summary` is shown by the built-in "help" command.
-  void add_command(std::string name, Handler handler, std::string summary = {});
+  void add_command(std::string name, Handler handler, std::string summary = {},
+                   CommandKind kind = CommandKind::kReadOnly);
+  // Called after every mutating command (see the contract above).
+  void set_audit(AuditHook hook) { audit_ = std::move(hook); }
   bool has_command(std::string_view name) const;
   std::size_t size() const noexcept { return commands_.size(); }
 
   // Runs a parsed request object. Always returns a response object.
-  json dispatch(const json& request) const;
+  json dispatch(const json& request, const CommandCaller& caller = {}) const;
   // Parses one request line (without its '\n'; a trailing '\r' is ignored) and returns the
   // serialized response line (without '\n'). Never throws.
-  std::string handle_line(std::string_view line) const;
+  std::string handle_line(std::string_view line, const CommandCaller& caller = {}) const;
 
  private:
   struct Entry {
     Handler handler;
     std::string summary;
+    CommandKind kind = CommandKind::kReadOnly;
   };
+  json run(const Entry& entry, const json& args) const;
+
   std::map<std::string, Entry, std::less<>> commands_;
+  AuditHook audit_;
 };
 
 }  // namespace poolreg::control

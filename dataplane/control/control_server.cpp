@@ -77,6 +77,15 @@ bool socket_in_use(const sockaddr_un& addr) {
   return in_use;
 }
 
+// The peer's credentials as the kernel recorded them at connect (SO_PEERCRED): who sent the
+// requests on this connection, for the audit log of mutating commands.
+CommandCaller peer_caller(int fd) {
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return {};
+  return CommandCaller{cred.pid, cred.uid};
+}
+
 void send_best_effort(int fd, std::string_view text) {
   (void)!::send(fd, text.data(), text.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
@@ -245,7 +254,8 @@ void ControlServer::process_lines(Client& c) {
 void ControlServer::answer(Client& c, std::string_view line) {
   if (line.find_first_not_of(" \t\r") == std::string_view::npos) return;  // blank line: no request
   ++counters_.requests;
-  std::string response = registry_.handle_line(line);
+  if (!c.caller) c.caller = peer_caller(c.fd);
+  std::string response = registry_.handle_line(line, *c.caller);
   if (response.size() > config_.max_response_bytes) {
     response = make_error(error_code::kTooLarge, "response of " + std::to_string(response.size()) +
                                                      " bytes exceeds the control socket limit of " +

@@ -25,6 +25,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "dataplane/control/command_registry.hpp"
@@ -62,8 +63,9 @@ class ControlServer {
   ControlServer& operator=(const ControlServer&) = delete;
 
   // Commands (also usable before start()).
-  void add_command(std::string name, CommandRegistry::Handler handler, std::string summary = {}) {
-    registry_.add_command(std::move(name), std::move(handler), std::move(summary));
+  void add_command(std::string name, CommandRegistry::Handler handler, std::string summary = {},
+                   CommandKind kind = CommandKind::kReadOnly) {
+    registry_.add_command(std::move(name), std::move(handler), std::move(summary), kind);
   }
   CommandRegistry& registry() noexcept { return registry_; }
 
@@ -85,6 +87,7 @@ class ControlServer {
     bool close_after_flush = false;
     TimeNs last_activity = 0;
     std::uint32_t events = EPOLLIN;  // what the fd is registered for (accepted with EPOLLIN)
+    std::optional<CommandCaller> caller;  // SO_PEERCRED, read at the first request
   };
 
   void on_client_event(int fd, std::uint32_t events);

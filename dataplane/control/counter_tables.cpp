@@ -75,6 +75,8 @@ void for_each_transport_counter(const runtime::TransportCounters& c, CounterVisi
   visit("notifications", c.notifications);
   visit("mptcp_fallbacks", c.mptcp_fallbacks);
   visit("accept_pauses", c.accept_pauses);
+  visit("partial_frame_budget_resets", c.partial_frame_budget_resets);
+  visit("first_message_timeouts", c.first_message_timeouts);
 }
 
 }  // namespace poolreg::control

@@ -76,6 +76,13 @@ HealthReport evaluate_health(const HealthInputs& inputs) {
   return report;
 }
 
+std::pair<bool, std::string> readiness_text(const HealthReport& report) {
+  if (report.healthy()) return {true, "ready"};
+  std::string text = "not ready";
+  for (const std::string& reason : report.reasons()) text += "\n" + reason;
+  return {false, text};
+}
+
 json health_json(const HealthReport& report) {
   json checks = json::array();
   for (const HealthCheck& c : report.checks) checks.push_back({{"name", c.name}, {"ok", c.ok}, {"detail", c.detail}});

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dataplane/control/command_registry.hpp"
@@ -42,5 +43,8 @@ HealthReport evaluate_health(const HealthInputs& inputs);
 
 // {"healthy":bool,"checks":[{"name","ok","detail"}...],"reasons":[...]}
 json health_json(const HealthReport& report);
+
+// The /readyz answer: ready, and "ready" or "not ready" followed by one reason per line.
+std::pair<bool, std::string> readiness_text(const HealthReport& report);
 
 }  // namespace poolreg::control

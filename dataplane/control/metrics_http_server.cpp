@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dataplane/control/metrics_request.hpp"
 #include "dataplane/control/prometheus_text.hpp"
 
 namespace poolreg::control {
@@ -94,9 +95,7 @@ void MetricsHttpServer::on_client_event(int fd, std::uint32_t events) {
     const ssize_t n = ::recv(fd, buffer, sizeof(buffer), MSG_DONTWAIT);
     if (n > 0) {
       c.in.append(buffer, static_cast<std::size_t>(n));
-      if (c.in.find("\r\n\r\n") != std::string::npos || c.in.find("\n\n") != std::string::npos ||
-          c.in.size() > config_.max_request_bytes)
-        break;
+      if (request_head_state(c.in, config_.max_request_bytes) != RequestHeadState::kIncomplete) break;
       continue;
     }
     if (n == 0) {  // closed before a whole request
@@ -108,45 +107,48 @@ void MetricsHttpServer::on_client_event(int fd, std::uint32_t events) {
     connections_.close(fd);
     return;
   }
-  if (c.in.find("\r\n\r\n") == std::string::npos && c.in.find("\n\n") == std::string::npos) {
-    if (c.in.size() > config_.max_request_bytes) {
-      ++counters_.requests;
-      ++counters_.bad_requests;
-      respond(c, 431, "Request Header Fields Too Large", "text/plain; charset=utf-8", "request too large\n", false);
-    }
+  const RequestHeadState state = request_head_state(c.in, config_.max_request_bytes);
+  if (state == RequestHeadState::kTooLarge) {
+    ++counters_.requests;
+    ++counters_.bad_requests;
+    respond(c, 431, "Request Header Fields Too Large", "text/plain; charset=utf-8", "request too large\n", false);
     return;
   }
-  handle_request(c);
+  if (state == RequestHeadState::kComplete) handle_request(c);
 }
 
 void MetricsHttpServer::handle_request(Client& c) {
   ++counters_.requests;
-  const std::size_t eol = c.in.find('\n');
-  std::string_view line(c.in.data(), eol);
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  // "METHOD SP target SP HTTP/x.y"
-  const std::size_t sp1 = line.find(' ');
-  const std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
-  if (sp1 == std::string_view::npos || sp2 == std::string_view::npos || !line.substr(sp2 + 1).starts_with("HTTP/")) {
-    ++counters_.bad_requests;
-    respond(c, 400, "Bad Request", "text/plain; charset=utf-8", "bad request\n", false);
-    return;
-  }
-  const std::string_view method = line.substr(0, sp1);
-  std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-  if (auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
-  if (target != "/metrics") {
-    ++counters_.not_found;
-    respond(c, 404, "Not Found", "text/plain; charset=utf-8", "not found; try /metrics\n", method == "HEAD");
-    return;
-  }
-  if (method != "GET" && method != "HEAD") {
-    ++counters_.bad_requests;
-    respond(c, 405, "Method Not Allowed", "text/plain; charset=utf-8", "method not allowed\n", false);
-    return;
+  const MetricsRequest r = classify_metrics_request(c.in);
+  switch (r.verdict) {
+    case MetricsVerdict::kBadRequest:
+      ++counters_.bad_requests;
+      respond(c, 400, "Bad Request", "text/plain; charset=utf-8", "bad request\n", false);
+      return;
+    case MetricsVerdict::kNotFound:
+      ++counters_.not_found;
+      respond(c, 404, "Not Found", "text/plain; charset=utf-8", "not found; try /metrics\n", r.head);
+      return;
+    case MetricsVerdict::kMethodNotAllowed:
+      ++counters_.bad_requests;
+      respond(c, 405, "Method Not Allowed", "text/plain; charset=utf-8", "method not allowed\n", false);
+      return;
+    case MetricsVerdict::kLiveness:
+      ++counters_.probes;
+      respond(c, 200, "OK", "text/plain; charset=utf-8", "ok\n", r.head);
+      return;
+    case MetricsVerdict::kReadiness: {
+      ++counters_.probes;
+      const auto [ready, why] = readiness_ ? readiness_() : std::pair<bool, std::string>{true, "ready"};
+      if (!ready) ++counters_.not_ready;
+      respond(c, ready ? 200 : 503, ready ? "OK" : "Service Unavailable", "text/plain; charset=utf-8", why + "\n",
+              r.head);
+      return;
+    }
+    case MetricsVerdict::kScrape: break;
   }
   ++counters_.scrapes;
-  respond(c, 200, "OK", PrometheusText::kContentType, provider_ ? provider_() : std::string(), method == "HEAD");
+  respond(c, 200, "OK", PrometheusText::kContentType, provider_ ? provider_() : std::string(), r.head);
 }
 
 void MetricsHttpServer::respond(Client& c, int status, const char* reason, const std::string& content_type,
@@ -157,7 +159,7 @@ void MetricsHttpServer::respond(Client& c, int status, const char* reason, const
           "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n";
   if (status == 405) c.out += "Allow: GET, HEAD\r\n";
   c.out += "\r\n";
-  if (!head_only) c.out += body;
+  if (!head_only) c.out += body;  // HEAD: the same head, Content-Length of the body, no body
   c.out_offset = 0;
   if (flush(c)) loop_.modify_fd(c.fd, EPOLLOUT);
 }

@@ -1,6 +1,8 @@
 // MetricsHttpServer: a minimal HTTP/1.1 server on the daemon's EventLoop that serves the
-// Prometheus exposition: GET (or HEAD) /metrics -> 200 text/plain; version=0.0.4; any other path
-// -> 404; other methods on /metrics -> 405; malformed or oversize requests -> 400 / 431. Every
+// Prometheus exposition: GET (or HEAD) /metrics -> 200 text/plain; version=0.0.4; the probes
+// /healthz (200 "ok" while the event loop answers: liveness) and /readyz (200 "ready" or 503 with
+// the reasons, from the readiness provider: `poolctl health`'s checks); any other path -> 404;
+// other methods on those paths -> 405; malformed or oversize requests -> 400 / 431. Every
 // response carries Content-Length and "Connection: close", and the connection is closed after it.
 //
 // Contract: construct, start(), stop(), destroy on the event-loop thread; the body provider runs
@@ -14,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "dataplane/control/stream_connections.hpp"
 #include "dataplane/runtime/event_loop.hpp"
@@ -33,6 +36,8 @@ struct MetricsHttpServerConfig {
 struct MetricsHttpCounters {
   std::uint64_t requests = 0;
   std::uint64_t scrapes = 0;       // 200 answers to GET /metrics
+  std::uint64_t probes = 0;        // /healthz and /readyz answers
+  std::uint64_t not_ready = 0;     // 503 answers to /readyz
   std::uint64_t not_found = 0;
   std::uint64_t bad_requests = 0;  // 400, 405, 431
   std::uint64_t refused = 0;       // over max_clients
@@ -42,6 +47,9 @@ struct MetricsHttpCounters {
 class MetricsHttpServer {
  public:
   using BodyProvider = std::function<std::string()>;
+  // Ready to serve, and a text saying why (or why not). Unset: /readyz answers as /healthz.
+  using ReadinessProvider = std::function<std::pair<bool, std::string>()>;
+  void set_readiness(ReadinessProvider provider) { readiness_ = std::move(provider); }
 
   MetricsHttpServer(runtime::EventLoop& loop, MetricsHttpServerConfig config, BodyProvider provider);
   ~MetricsHttpServer();
@@ -74,6 +82,7 @@ class MetricsHttpServer {
   runtime::EventLoop& loop_;
   MetricsHttpServerConfig config_;
   BodyProvider provider_;
+  ReadinessProvider readiness_;
   std::uint16_t bound_port_ = 0;
   MetricsHttpCounters counters_;
   StreamConnections<Client> connections_;  // last: its callbacks use the members above

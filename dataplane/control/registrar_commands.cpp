@@ -155,9 +155,14 @@ void register_registrar_commands(CommandRegistry& registry, const RegistrarBindi
         if (!b.asap->operator_deregister(handle, id))
           throw CommandError(error_code::kNotFound,
                              "no PE " + format_id(id) + " in pool '" + handle.to_display() + "'");
-        return json{{"handle", handle.to_display()}, {"id", format_id(id)}, {"removed", true}};
+        json r{{"handle", handle.to_display()}, {"id", format_id(id)}, {"removed", true}};
+        if (const TimeNs until = b.asap->deregister_held_until(handle, id); until > b.clock->now())
+          r["reregistration_refused_ms"] = (until - b.clock->now()) / kNsPerMs;
+        return r;
       },
-      "remove a PE (ENRP Handle Update DEL when owned) (args: handle, id)");
+      "remove a PE (ENRP Handle Update DEL when owned); a PE registered here is refused re-registration for "
+      "asap.deregister_hold_ms (args: handle, id)",
+      CommandKind::kMutating);
   registry.add_command(
       "audit",
       [b](const json& args) {
@@ -173,7 +178,8 @@ void register_registrar_commands(CommandRegistry& registry, const RegistrarBindi
         return json{{"started", true}, {"peers", peers}, {"syncing", std::move(syncing)}};
       },
       "start a handle table audit/repair sync with every live peer; with verify: recompute every "
-      "owner's checksums from the PEs and compare them with the incremental ones (args: verify)");
+      "owner's checksums from the PEs and compare them with the incremental ones (args: verify)",
+      CommandKind::kMutating);
   registry.add_command(
       "takeover-status", [b](const json&) { return takeover_result(need_enrp(b).takeover_status(), b.clock->now()); },
       "takeovers in progress (ours and acknowledged foreign ones)");
@@ -195,7 +201,8 @@ void register_registrar_commands(CommandRegistry& registry, const RegistrarBindi
         if (b.on_log_level) b.on_log_level(level);
         return json{{"level", level}, {"previous", previous}};
       },
-      "show or set the log level (args: level)");
+      "show or set the log level (args: level)",
+      CommandKind::kMutating);
   registry.add_command(
       "reload",
       [b](const json&) {
@@ -209,7 +216,8 @@ void register_registrar_commands(CommandRegistry& registry, const RegistrarBindi
         }
         return reload_result(r);
       },
-      "read the configuration file again: apply the keys that can change live, list the refused ones");
+      "read the configuration file again: apply the keys that can change live, list the refused ones",
+      CommandKind::kMutating);
   registry.add_command(
       "config",
       [b](const json&) {
@@ -229,7 +237,8 @@ void register_registrar_commands(CommandRegistry& registry, const RegistrarBindi
                              "no PE " + format_id(id) + " in pool '" + handle.to_display() + "'");
         return json{{"handle", handle.to_display()}, {"id", format_id(id)}, {"removed", true}};
       },
-      "TEST ONLY: delete a PE locally without a Handle Update (the audit must repair it) (args: handle, id)");
+      "TEST ONLY: delete a PE locally without a Handle Update (the audit must repair it) (args: handle, id)",
+      CommandKind::kMutating);
 }
 
 }  // namespace poolreg::control

@@ -26,6 +26,7 @@
 #include "dataplane/daemon/listen_summary.hpp"
 #include "dataplane/daemon/protocol_router.hpp"
 #include "dataplane/daemon/server_announcer.hpp"
+#include "dataplane/daemon/service_notifier.hpp"
 #include "dataplane/daemon/transport_output.hpp"
 #include "dataplane/kernel/kernel_lanes.hpp"
 #include "dataplane/kernel/kernel_transport.hpp"
@@ -54,6 +55,8 @@ constexpr TimeNs kIdentityLogPeriod = 10 * kNsPerSec;
 // At most one log line per this period for listeners resting because accept() lacked descriptors
 // (EMFILE/ENFILE): the state can last, the counters (accept_pauses) have the full number.
 constexpr TimeNs kAcceptPauseLogPeriod = 10 * kNsPerSec;
+// The same for clients closed by a per-client quota (issue 17): a flood must not flood the log.
+constexpr TimeNs kQuotaLogPeriod = 10 * kNsPerSec;
 constexpr TimeNs kShutdownFlush = 1500 * kNsPerMs;
 constexpr TimeNs kFeedbackDrainPeriod = 10 * kNsPerMs;
 
@@ -136,6 +139,7 @@ struct Application::Runtime {
   // apply its live keys (config_reload.hpp), refuse and log the rest; an invalid file changes
   // nothing. Logs what it did.
   control::ReloadReport reload(std::string_view trigger);
+  control::ReloadReport reload_configuration(std::string_view trigger);
   void apply_live_config(const config::RegistrarConfig& c);
   std::string config_source() const;
 
@@ -198,7 +202,15 @@ struct Application::Runtime {
   std::uint64_t accept_pauses_logged = 0;
   TimeNs next_accept_pause_log = 0;
   void watch_accept_pauses();
+  // Operator log of clients closed by a per-client quota (the transports and AsapServer only
+  // count): associations over max_associations_per_address, TCP connections reset for the
+  // partial-frame budget or the first-message timeout; rate-limited.
+  std::uint64_t quota_closes_logged[3] = {0, 0, 0};
+  TimeNs next_quota_log = 0;
+  void watch_client_quotas();
   std::optional<int> stop_signal;
+  // systemd readiness (Type=notify): READY after the listeners are open, RELOADING, STOPPING.
+  ServiceNotifier notifier{log};
 };
 
 bool Application::Runtime::build() {
@@ -237,6 +249,8 @@ bool Application::Runtime::build_transports() {
   runtime::TransportConfig tc;
   tc.max_message_size = c.asap.max_message_bytes;
   tc.default_remote_udp_port = ctx.sctp_udp.default_remote;
+  tc.partial_frame_budget = c.limits.partial_frame_budget_bytes;
+  tc.first_message_timeout = static_cast<TimeNs>(c.limits.first_message_timeout_ms) * kNsPerMs;
   transport = std::make_unique<kernel::KernelTransport>(loop, router, nullptr, tc);
   wire = transport.get();
   if (want_sctp && c.asap.udp_encapsulation_port == 0 && !dpdk_mode) {
@@ -515,6 +529,9 @@ bool Application::Runtime::start_operator_side() {
     mc.address = c.metrics.listen.address;
     mc.port = c.metrics.listen.port;
     metrics = std::make_unique<control::MetricsHttpServer>(loop, mc, [this] { return control::registrar_metrics_text(*bindings); });
+    // /readyz: the checks of `poolctl health` (load balancers and orchestrators probe it).
+    metrics->set_readiness(
+        [this] { return control::readiness_text(control::evaluate_health(control::health_inputs(*bindings))); });
     if (auto started = metrics->start(); !started) {
       log.error("metrics endpoint {}: {}", config::to_string(c.metrics.listen), started.error());
       return false;
@@ -529,6 +546,8 @@ bool Application::Runtime::start_operator_side() {
   bindings = std::make_unique<control::RegistrarBindings>(b);
   if (control) {
     control::register_registrar_commands(*control, *bindings);
+    // Who changed what (issue 17): every mutating command, its sender's uid/pid and the outcome.
+    control->registry().set_audit([this](const control::CommandAudit& a) { log.info("{}", control::audit_line(a)); });
     if (auto started = control->start(); !started) {
       log.error("control socket {}: {}", bindings->status.control_socket, started.error());
       return false;
@@ -581,6 +600,7 @@ void Application::Runtime::service_timers() {
     next_enrp_watch = now + kReclaimPeriod;
   }
   if (now >= next_accept_pause_log) watch_accept_pauses();
+  if (now >= next_quota_log) watch_client_quotas();
   if (enrp && !enrp_startup_logged && enrp->startup_complete()) {
     enrp_startup_logged = true;
     log.info("ENRP start-up complete: {} PEs in the handlespace", hs->counters().pes);
@@ -655,11 +675,33 @@ void Application::Runtime::watch_accept_pauses() {
   next_accept_pause_log = loop.now() + kAcceptPauseLogPeriod;
 }
 
+void Application::Runtime::watch_client_quotas() {
+  const runtime::TransportCounters t = transport->counters();
+  const std::uint64_t now_counts[3] = {asap->counters().associations_refused_per_address,
+                                       t.partial_frame_budget_resets, t.first_message_timeouts};
+  if (std::equal(std::begin(now_counts), std::end(now_counts), std::begin(quota_closes_logged))) return;
+  log.warn("client quotas: since the last report {} association(s) aborted over limits.max_associations_per_address "
+           "({}), {} TCP connection(s) reset over limits.partial_frame_budget_bytes ({}), {} reset for completing no "
+           "message within limits.first_message_timeout_ms ({})",
+           now_counts[0] - quota_closes_logged[0], running.limits.max_associations_per_address,
+           now_counts[1] - quota_closes_logged[1], running.limits.partial_frame_budget_bytes,
+           now_counts[2] - quota_closes_logged[2], running.limits.first_message_timeout_ms);
+  std::copy(std::begin(now_counts), std::end(now_counts), std::begin(quota_closes_logged));
+  next_quota_log = loop.now() + kQuotaLogPeriod;
+}
+
 std::string Application::Runtime::config_source() const {
   return ctx.config_path.empty() ? std::string(config::kEmbeddedConfigSourceName) : ctx.config_path;
 }
 
 control::ReloadReport Application::Runtime::reload(std::string_view trigger) {
+  notifier.reloading();
+  control::ReloadReport r = reload_configuration(trigger);
+  notifier.ready("listening: " + bound_summary());
+  return r;
+}
+
+control::ReloadReport Application::Runtime::reload_configuration(std::string_view trigger) {
   control::ReloadReport r;
   r.source = config_source();
   // The log first: after a rotation the lines below belong in the new file.
@@ -708,6 +750,8 @@ void Application::Runtime::apply_live_config(const config::RegistrarConfig& c) {
   handlespace::HandlespaceLimits limits = to_handlespace_config(c, 1).limits;
   hs->set_limits(limits);
   asap->apply_live_settings(to_asap_config(c, ctx.registrar_id));
+  transport->set_tcp_quotas(c.limits.partial_frame_budget_bytes,
+                            static_cast<TimeNs>(c.limits.first_message_timeout_ms) * kNsPerMs);
 }
 
 void Application::Runtime::shutdown() {
@@ -776,12 +820,15 @@ int Application::run(ShutdownSignals& signals) {
 
   rt.reader->online();
   if (rt.enrp) rt.enrp->start();
+  rt.notifier.ready("listening: " + rt.bound_summary());
   while (!rt.loop.stopped()) {
     rt.loop.run_once(rt.loop_timeout_ms());
     rt.service_timers();
     rt.reader->quiescent();
   }
-  log.info("poolregd {} stopping on {}", id, rt.stop_signal ? signal_name(*rt.stop_signal) : std::string("request"));
+  const std::string stop_cause = rt.stop_signal ? signal_name(*rt.stop_signal) : std::string("request");
+  log.info("poolregd {} stopping on {}", id, stop_cause);
+  rt.notifier.stopping("stopping on " + stop_cause);
   rt.shutdown();
   rt.reader->offline();
   rt.loop.remove_fd(signals.fd());

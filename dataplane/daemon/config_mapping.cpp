@@ -49,7 +49,11 @@ asap::AsapConfig to_asap_config(const config::RegistrarConfig& c, RegistrarId id
   a.max_addresses = c.limits.max_addresses_per_pe;
   a.max_message = c.asap.max_message_bytes;
   a.max_associations = c.limits.max_associations;
+  a.max_pes_per_association = c.limits.max_pes_per_association;
+  a.max_pes_per_address = c.limits.max_pes_per_address;
+  a.max_associations_per_address = c.limits.max_associations_per_address;
   a.association_idle_timeout = ms(c.asap.association_idle_timeout_ms);
+  a.deregister_hold = ms(c.asap.deregister_hold_ms);
   return a;
 }
 

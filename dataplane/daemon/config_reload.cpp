@@ -21,6 +21,7 @@ constexpr std::array kLiveKeys{
     LiveKey{"asap.keepalive_interval_ms", [](RegistrarConfig& t, const RegistrarConfig& f) { t.asap.keepalive_interval_ms = f.asap.keepalive_interval_ms; }, false},
     LiveKey{"asap.keepalive_timeout_ms", [](RegistrarConfig& t, const RegistrarConfig& f) { t.asap.keepalive_timeout_ms = f.asap.keepalive_timeout_ms; }, false},
     LiveKey{"asap.association_idle_timeout_ms", [](RegistrarConfig& t, const RegistrarConfig& f) { t.asap.association_idle_timeout_ms = f.asap.association_idle_timeout_ms; }, false},
+    LiveKey{"asap.deregister_hold_ms", [](RegistrarConfig& t, const RegistrarConfig& f) { t.asap.deregister_hold_ms = f.asap.deregister_hold_ms; }, false},
     LiveKey{"asap.max_hr_rate", [](RegistrarConfig& t, const RegistrarConfig& f) { t.asap.max_hr_rate = f.asap.max_hr_rate; }, true},
     LiveKey{"asap.max_hr_burst", [](RegistrarConfig& t, const RegistrarConfig& f) { t.asap.max_hr_burst = f.asap.max_hr_burst; }, true},
     LiveKey{"asap.max_eu_rate", [](RegistrarConfig& t, const RegistrarConfig& f) { t.asap.max_eu_rate = f.asap.max_eu_rate; }, false},
@@ -30,6 +31,11 @@ constexpr std::array kLiveKeys{
     LiveKey{"limits.max_pes_total", [](RegistrarConfig& t, const RegistrarConfig& f) { t.limits.max_pes_total = f.limits.max_pes_total; }, false},
     LiveKey{"limits.max_addresses_per_pe", [](RegistrarConfig& t, const RegistrarConfig& f) { t.limits.max_addresses_per_pe = f.limits.max_addresses_per_pe; }, false},
     LiveKey{"limits.max_associations", [](RegistrarConfig& t, const RegistrarConfig& f) { t.limits.max_associations = f.limits.max_associations; }, false},
+    LiveKey{"limits.max_pes_per_association", [](RegistrarConfig& t, const RegistrarConfig& f) { t.limits.max_pes_per_association = f.limits.max_pes_per_association; }, false},
+    LiveKey{"limits.max_pes_per_address", [](RegistrarConfig& t, const RegistrarConfig& f) { t.limits.max_pes_per_address = f.limits.max_pes_per_address; }, false},
+    LiveKey{"limits.max_associations_per_address", [](RegistrarConfig& t, const RegistrarConfig& f) { t.limits.max_associations_per_address = f.limits.max_associations_per_address; }, false},
+    LiveKey{"limits.partial_frame_budget_bytes", [](RegistrarConfig& t, const RegistrarConfig& f) { t.limits.partial_frame_budget_bytes = f.limits.partial_frame_budget_bytes; }, false},
+    LiveKey{"limits.first_message_timeout_ms", [](RegistrarConfig& t, const RegistrarConfig& f) { t.limits.first_message_timeout_ms = f.limits.first_message_timeout_ms; }, false},
 };
 
 const LiveKey* find_live(std::string_view key, bool resolutions_on_lanes) {

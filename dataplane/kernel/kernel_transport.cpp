@@ -92,6 +92,11 @@ void KernelTransport::close_all() {
   impl_->tcp.close_all(runtime::CloseReason::kShutdown);
 }
 
+void KernelTransport::set_tcp_quotas(std::size_t partial_frame_budget, TimeNs first_message_timeout) noexcept {
+  impl_->shared.config.partial_frame_budget = partial_frame_budget;
+  impl_->shared.config.first_message_timeout = first_message_timeout;
+}
+
 std::size_t KernelTransport::queued_messages(ConnectionId id) const {
   if (impl_->sctp.owns(id)) return impl_->sctp.queued_messages(id);
   return impl_->tcp.queued_messages(id);

@@ -86,6 +86,9 @@ class KernelTransport final : public runtime::MessageTransport {
   void close_all();
   // Queued (not yet handed to a socket) messages of a connection; 0 for unknown ids.
   std::size_t queued_messages(ConnectionId id) const;
+  // A configuration reload: the TCP quotas of TransportConfig (partial_frame_budget checked on
+  // the next read, first_message_timeout for connections accepted from now on).
+  void set_tcp_quotas(std::size_t partial_frame_budget, TimeNs first_message_timeout) noexcept;
 
   class Impl;
 

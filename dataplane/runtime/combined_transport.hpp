@@ -70,6 +70,8 @@ inline TransportCounters CombinedTransport::counters() const {
   s.notifications = a.notifications + b.notifications;
   s.mptcp_fallbacks = a.mptcp_fallbacks + b.mptcp_fallbacks;
   s.accept_pauses = a.accept_pauses + b.accept_pauses;
+  s.partial_frame_budget_resets = a.partial_frame_budget_resets + b.partial_frame_budget_resets;
+  s.first_message_timeouts = a.first_message_timeouts + b.first_message_timeouts;
   return s;
 }
 

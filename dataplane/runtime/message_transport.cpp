@@ -12,6 +12,7 @@ const char* to_string(CloseReason r) noexcept {
     case CloseReason::kLocalAbort: return "local-abort";
     case CloseReason::kFramingError: return "framing-error";
     case CloseReason::kShutdown: return "shutdown";
+    case CloseReason::kQuotaExceeded: return "quota-exceeded";
   }
   return "?";
 }

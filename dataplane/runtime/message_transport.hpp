@@ -58,6 +58,7 @@ enum class CloseReason : std::uint8_t {
   kLocalAbort,     // abort() by the application
   kFramingError,   // TCP: Length < 4, % 4 != 0, or > max (nextgen.md §6.2); SCTP: message too big
   kShutdown,       // the transport is being destroyed / stopped
+  kQuotaExceeded,  // TCP: reset for the partial-frame budget or the first-message timeout
 };
 const char* to_string(CloseReason r) noexcept;
 
@@ -109,6 +110,11 @@ struct TransportCounters {
   // A TCP listener stopped for 100 ms because accept() found no free descriptor (EMFILE/ENFILE:
   // RLIMIT_NOFILE or the system's limit) or no kernel memory; the waiting clients stay in the backlog.
   std::uint64_t accept_pauses = 0;
+  // TCP quotas (TransportConfig): connections reset because the partial messages held over all
+  // connections exceeded partial_frame_budget (largest first), or because they completed no
+  // message within first_message_timeout.
+  std::uint64_t partial_frame_budget_resets = 0;
+  std::uint64_t first_message_timeouts = 0;
 };
 
 enum class SendResult : std::uint8_t {

@@ -21,6 +21,12 @@ struct TransportConfig {
   int tcp_backlog = 1024;
   TimeNs tcp_connect_timeout = 10 * kNsPerSec;
   std::uint16_t sctp_streams = 16;                         // SCTP: outbound streams requested
+  // TCP quotas (issue 17, limits.*): bytes of incomplete messages held over all connections
+  // (0 = off; beyond it the connection holding the largest, then oldest, partial message is
+  // reset), and how long an accepted connection may stay up without one complete message
+  // (0 = off; applies to connections accepted from then on).
+  std::size_t partial_frame_budget = 0;
+  TimeNs first_message_timeout = 0;
 };
 
 }  // namespace poolreg::runtime

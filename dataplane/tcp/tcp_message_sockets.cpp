@@ -155,6 +155,7 @@ void TcpMessageSockets::on_accept(int listen_fd) {
     if (auto ip = runtime::ip_of(reinterpret_cast<sockaddr*>(&peer))) c.peer.addresses.push_back(*ip);
     c.peer.port = runtime::port_of(reinterpret_cast<sockaddr*>(&peer));
     ++shared_.counters.connections_accepted;
+    arm_first_message_timeout(c);
     const ConnectionId id = c.id;
     const ConnectionPeer peer_copy = c.peer;  // the handler may close the connection
     shared_.handler.on_connected(id, peer_copy);
@@ -253,7 +254,10 @@ void TcpMessageSockets::on_readable(ConnectionId id) {
       }
       std::span<const std::uint8_t> message;
       const TcpFrameReader::Status st = c.reader.next(&message);
-      if (st == TcpFrameReader::Status::kNeedMore) break;
+      if (st == TcpFrameReader::Status::kNeedMore) {
+        count_partial(c);
+        break;
+      }
       if (st == TcpFrameReader::Status::kBadLength) {
         ++shared_.counters.framing_errors;
         end(id, runtime::CloseReason::kFramingError, true);
@@ -261,6 +265,7 @@ void TcpMessageSockets::on_readable(ConnectionId id) {
       }
       ++shared_.counters.messages_received;
       --budget;
+      note_message(c);
       runtime::MessageInfo info;
       info.protocol = c.peer.protocol;
       shared_.handler.on_message(id, info, message);
@@ -281,6 +286,8 @@ void TcpMessageSockets::on_readable(ConnectionId id) {
       return;
     }
     shared_.counters.bytes_received += static_cast<std::uint64_t>(n);
+    count_partial(c);
+    enforce_partial_budget();  // may reset this very connection: the next round finds it gone
     socket_may_have_more = static_cast<std::size_t>(n) >= TcpFrameReader::kReadChunk;
   }
 }
@@ -380,6 +387,7 @@ void TcpMessageSockets::destroy(ConnectionId id, bool reset) {
   if (it == connections_.end()) return;
   Connection& c = *it->second;
   if (c.timer != runtime::EventLoop::kNoTimer) shared_.loop.cancel(c.timer);
+  partial_total_ -= c.partial_counted;
   shared_.loop.remove_fd(c.fd);
   if (reset) set_reset_on_close(c.fd);
   ::close(c.fd);
@@ -441,6 +449,60 @@ void TcpMessageSockets::close_all(runtime::CloseReason reason) {
     ::close(fd);
   }
   listeners_.clear();
+}
+
+// ------------------------------------------------------------------------------ quotas (issue 17)
+
+void TcpMessageSockets::arm_first_message_timeout(Connection& c) {
+  if (shared_.config.first_message_timeout <= 0) {
+    c.message_seen = true;  // nothing to watch
+    return;
+  }
+  const ConnectionId id = c.id;
+  c.timer = shared_.loop.schedule_after(shared_.config.first_message_timeout, [this, id] {
+    auto it = connections_.find(id);
+    if (it == connections_.end()) return;
+    it->second->timer = runtime::EventLoop::kNoTimer;
+    if (it->second->message_seen || it->second->state != State::kUp) return;
+    // Silent or trickling since it came up: it holds a descriptor (and maybe a partial frame)
+    // that real clients need.
+    ++shared_.counters.first_message_timeouts;
+    end(id, runtime::CloseReason::kQuotaExceeded, true);
+  });
+}
+
+void TcpMessageSockets::note_message(Connection& c) {
+  if (c.message_seen) return;
+  c.message_seen = true;
+  if (c.timer != runtime::EventLoop::kNoTimer && c.state == State::kUp) {
+    shared_.loop.cancel(c.timer);
+    c.timer = runtime::EventLoop::kNoTimer;
+  }
+}
+
+void TcpMessageSockets::count_partial(Connection& c) {
+  const std::size_t now_held = c.reader.buffered();
+  if (now_held != 0 && c.partial_counted == 0) c.partial_since = shared_.loop.now();
+  partial_total_ = partial_total_ - c.partial_counted + now_held;
+  c.partial_counted = now_held;
+}
+
+void TcpMessageSockets::enforce_partial_budget() {
+  const std::size_t budget = shared_.config.partial_frame_budget;
+  while (budget != 0 && partial_total_ > budget) {
+    // The largest holder first (it frees the most), the oldest among equals: a client trickling
+    // one big frame goes before the many that hold a few bytes for a moment.
+    const Connection* victim = nullptr;
+    for (const auto& [id, c] : connections_) {
+      if (c->partial_counted == 0) continue;
+      if (victim == nullptr || c->partial_counted > victim->partial_counted ||
+          (c->partial_counted == victim->partial_counted && c->partial_since < victim->partial_since))
+        victim = c.get();
+    }
+    if (victim == nullptr) return;
+    ++shared_.counters.partial_frame_budget_resets;
+    end(victim->id, runtime::CloseReason::kQuotaExceeded, true);
+  }
 }
 
 }  // namespace poolreg::tcp

@@ -50,7 +50,11 @@ class TcpMessageSockets {
     TcpFrameReader reader;
     OutboundQueue queue;
     bool want_write = false;
-    runtime::EventLoop::TimerId timer = runtime::EventLoop::kNoTimer;  // connect timeout or close linger
+    runtime::EventLoop::TimerId timer = runtime::EventLoop::kNoTimer;  // connect/first-message timeout, linger
+    // Partial-frame budget: the bytes counted in partial_total_ and since when they are held.
+    std::size_t partial_counted = 0;
+    TimeNs partial_since = 0;
+    bool message_seen = false;  // accepted connections: completed one message (first-message timeout)
   };
 
   int open_socket(int family, bool mptcp);
@@ -62,6 +66,11 @@ class TcpMessageSockets {
   // Writes queued bytes; false when the connection failed (already ended).
   bool flush(Connection& c);
   void update_interest(Connection& c);
+  // Per-client quotas (TransportConfig::partial_frame_budget, first_message_timeout).
+  void arm_first_message_timeout(Connection& c);
+  void note_message(Connection& c);
+  void count_partial(Connection& c);
+  void enforce_partial_budget();
   // Ends a connection from a network event: reports now unless the application closed it.
   // error: the errno behind the end when known (a failed connect), for MessageTransport::last_error().
   void end(ConnectionId id, runtime::CloseReason reason, bool reset, int error = 0);
@@ -73,6 +82,7 @@ class TcpMessageSockets {
   runtime::ListenerPause accept_pause_{shared_.loop};
   std::unordered_map<ConnectionId, std::unique_ptr<Connection>> connections_;
   std::size_t reported_open_ = 0;
+  std::size_t partial_total_ = 0;  // bytes buffered by all connections' readers (partial frames)
 };
 
 }  // namespace poolreg::tcp

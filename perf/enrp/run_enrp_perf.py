@@ -86,6 +86,8 @@ class Registrar:
                 "--set", f"asap.sctp_port={self.asap}", "--set", f"asap.tcp_port={self.asap}",
                 "--set", f"asap.udp_encapsulation_port={self.udp}", "--set", f"enrp.sctp_port={self.enrp}",
                 "--set", f'control.socket_path="{self.sock}"', "--set", "asap.address_check=false",
+                # poolgen puts up to 10^6 PEs over a few loopback associations: quotas off.
+                "--set", "limits.max_pes_per_association=0", "--set", "limits.max_pes_per_address=0",
                 "--set", f"enrp.peers=[{peer_list}]"] + self.extra
         self.proc = subprocess.Popen(args, stdout=open(self.log, "w"), stderr=subprocess.STDOUT)
         PROCS.append(self.proc)

@@ -13,7 +13,9 @@
 # Registrars listen on random free ports (never the example ports, so a registrar someone else runs
 # on 3863 is not disturbed); poolgen's -r flags override the scenario files' registrar lists.
 # Every registrar runs with --set asap.address_check=false because the scenarios use
-# address_mode "spread" (random 127.0.0.0/8 PE addresses; see scenarios/smoke.toml).
+# address_mode "spread" (random 127.0.0.0/8 PE addresses; see scenarios/smoke.toml), and with the
+# per-client PE quotas off: poolgen multiplexes up to 10^6 PEs over a few associations from one
+# address, far past limits.max_pes_per_association / max_pes_per_address (config/README.md).
 set -u
 here="$(cd "$(dirname "$0")" && pwd)"
 top="$(cd "$here/../.." && pwd)"
@@ -49,7 +51,8 @@ start_pr() {
   local name=$1 asap=$2 udp=$3 enrp=$4; shift 4
   "$POOLREGD" --set 'asap.listen=["127.0.0.1"]' --set asap.sctp_port=$asap --set asap.tcp_port=$asap \
     --set asap.udp_encapsulation_port=$udp --set enrp.sctp_port=$enrp \
-    --set "control.socket_path=\"$work/$name.sock\"" --set asap.address_check=false "$@" \
+    --set "control.socket_path=\"$work/$name.sock\"" --set asap.address_check=false \
+    --set limits.max_pes_per_association=0 --set limits.max_pes_per_address=0 "$@" \
     > "$work/$name.log" 2>&1 &
   local pid=$!
   pids+=($pid)

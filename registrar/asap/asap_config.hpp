@@ -66,7 +66,14 @@ struct AsapConfig {
   std::size_t max_pool_handle = kDefaultMaxPoolHandleBytes;  // WIRE-07 (cause 0x3 beyond)
   std::size_t max_addresses = kMaxAddressesPerTransport;     // per transport TLV
   std::size_t max_message = 65535;
-  std::size_t max_pes_per_association = 0;  // 0 = unlimited; beyond → R=1 cause 0x6
+  // Per-client quotas (issue 17; 0 = off). Beyond a PE quota a new PE is refused with
+  // Registration Response R=1, cause 0x6 (Lack of Resources); re-registrations still pass. An
+  // association from a source address that already holds max_associations_per_address accepted
+  // associations is aborted at once, like one over max_associations. The source address is the
+  // association's first peer address (the SCTP primary path, the TCP peer).
+  std::size_t max_pes_per_association = 0;
+  std::size_t max_associations_per_address = 0;
+  std::size_t max_pes_per_address = 0;
   // Accepted associations/connections at once (0 = unlimited); one more is aborted at once.
   // Associations this registrar opens itself (takeover keep-alives) are not limited.
   std::size_t max_associations = 0;
@@ -79,6 +86,9 @@ struct AsapConfig {
   // messages are answered between them. Not a configuration key: fixed by measurement
   // (perf/registrar/daemon_results.md); tests set it small.
   std::size_t teardown_batch = 512;
+  // operator_deregister() of a PE registered here: its re-registration is refused this long
+  // (R=1, cause 0xa) so that the removal sticks (issue 17). 0 = off: it may come back at once.
+  TimeNs deregister_hold = 0;
 };
 
 }  // namespace poolreg::asap

@@ -52,6 +52,10 @@ void AsapCounters::for_each(FunctionRef<void(std::string_view, std::uint64_t)> v
   visit("associations_closed", associations_closed);
   visit("associations_aborted", associations_aborted);
   visit("associations_refused", associations_refused);
+  visit("associations_refused_per_address", associations_refused_per_address);
+  visit("registrations_refused_per_association", registrations_refused_per_association);
+  visit("registrations_refused_per_address", registrations_refused_per_address);
+  visit("registrations_refused_operator_hold", registrations_refused_operator_hold);
   visit("associations_idle_closed", associations_idle_closed);
   visit("association_teardown_passes", association_teardown_passes);
   visit("association_addresses_added", association_addresses_added);

@@ -66,6 +66,12 @@ struct AsapCounters {
   std::uint64_t associations_closed = 0;
   std::uint64_t associations_aborted = 0;
   std::uint64_t associations_refused = 0;      // over asap max_associations: aborted at once
+  std::uint64_t associations_refused_per_address = 0;  // over max_associations_per_address: aborted
+  // Registrations of new PEs refused with cause 0x6 by a per-client quota (issue 17).
+  std::uint64_t registrations_refused_per_association = 0;  // max_pes_per_association
+  std::uint64_t registrations_refused_per_address = 0;      // max_pes_per_address
+  // Re-registrations refused (cause 0xa) while an operator's deregister holds (deregister_hold).
+  std::uint64_t registrations_refused_operator_hold = 0;
   std::uint64_t associations_idle_closed = 0;  // no PE, nothing received for the idle timeout
   // Removal passes that continued a lost association's teardown after its first pass (large
   // associations are removed teardown_batch PEs per event-loop pass).

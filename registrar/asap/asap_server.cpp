@@ -17,6 +17,8 @@ using wire::ByteSink;
 
 // PEs whose unreachable reporters are remembered at once (UnreachableReporters bound).
 constexpr std::size_t kMaxReportedPes = 65536;
+// PEs removed by the operator whose re-registration is refused at once (DeregisterHolds bound).
+constexpr std::size_t kMaxDeregisterHolds = 65536;
 
 constexpr std::uint8_t type_code(AsapType t) noexcept { return static_cast<std::uint8_t>(t); }
 
@@ -45,6 +47,7 @@ AsapServer::AsapServer(const AsapConfig& config, handlespace::Handlespace& handl
       timers_(config.timer_tick, config.timer_slots, clock.now()),
       answerer_(config),
       reporters_(config.max_bad_pe_reports, kMaxReportedPes),
+      holds_(kMaxDeregisterHolds),
       tx_(std::max<std::size_t>(config.max_message, 64) + 4) {
   config_.max_message = std::min<std::size_t>(config_.max_message, 65535);
 }
@@ -58,6 +61,10 @@ void AsapServer::apply_live_settings(const AsapConfig& next) noexcept {
   config_.eu_rate_limit = next.eu_rate_limit;
   config_.max_addresses = next.max_addresses;
   config_.max_associations = next.max_associations;
+  config_.max_pes_per_association = next.max_pes_per_association;
+  config_.max_associations_per_address = next.max_associations_per_address;
+  config_.max_pes_per_address = next.max_pes_per_address;
+  config_.deregister_hold = next.deregister_hold;
   if (next.association_idle_timeout != config_.association_idle_timeout) next_idle_sweep_ = 0;  // re-plan the sweep
   config_.association_idle_timeout = next.association_idle_timeout;
 }
@@ -156,6 +163,7 @@ void AsapServer::on_connection_up(ConnectionId connection, const ConnectionPeer&
     out_.abort(connection);
     return;
   }
+  if (!admit_from_address(connection, peer)) return;
   ++counters_.associations_up;
   associations_.upsert(connection, peer, clock_.now(), config_.hr_rate_limit, config_.eu_rate_limit);
 }
@@ -188,6 +196,7 @@ void AsapServer::close_association(ConnectionId c, bool /*aborted*/) {
   // come, so they time out and the PE is removed then (asap.md 4.4).
   associations_.erase(c);
   bound_.erase(c);
+  quotas_.remove_association(c);
   if (c == kNoConnectionId) return;
   teardowns_.push_back(c);
   run_teardowns();
@@ -256,15 +265,15 @@ void AsapServer::handle_registration(ConnectionId c, Association& a, std::span<c
 
   pe.asap_transport = asap_transport_of(a);  // ASAP-REG-07
 
-  // Per-association PE limit (registration floods, RFC 5355).
-  if (config_.max_pes_per_association != 0 && a.registered_pes >= config_.max_pes_per_association) {
-    const OwnedPeTable::Index existing = owned_.find(handle, id);
-    const bool already_here = existing != OwnedPeTable::kNotFound && owned_.at(existing).association == c &&
-                              owned_.at(existing).state != MonitorState::kAwaitingBind;
-    if (!already_here) {
-      send_registration_reject(c, handle, id, ErrorCause::kLackOfResources, {}, o);
-      return;
-    }
+  if (holds_.held(handle, id, clock_.now())) {
+    // Removed by the operator (poolctl deregister): it stays out until the hold ends.
+    ++counters_.registrations_refused_operator_hold;
+    send_registration_reject(c, handle, id, ErrorCause::kRejectedSecurityConsiderations, {}, o);
+    return;
+  }
+  if (over_pe_quota(c, a, handle, id)) {
+    send_registration_reject(c, handle, id, ErrorCause::kLackOfResources, {}, o);
+    return;
   }
 
   handlespace::RegistrationOptions ro;
@@ -391,13 +400,46 @@ void AsapServer::follow_address_change(ConnectionId c, const Association& a, con
                });
 }
 
+// ------------------------------------------------------------------------------ per-client quotas (issue 17)
+
+bool AsapServer::admit_from_address(ConnectionId c, const ConnectionPeer& peer) {
+  if (peer.outgoing || associations_.find(c) != nullptr) return true;  // ours, or a refresh
+  const std::size_t limit = config_.max_associations_per_address;
+  if (limit != 0 && quotas_.associations_of(peer) >= limit) {
+    // Refused before anything is registered over it; the daemon logs the counter (rate-limited).
+    ++counters_.associations_refused_per_address;
+    refused_.insert(c);
+    out_.abort(c);
+    return false;
+  }
+  quotas_.add_association(c, peer);
+  return true;
+}
+
+bool AsapServer::over_pe_quota(ConnectionId c, const Association& a, const PoolHandle& handle, PoolElementId id) {
+  const bool association_full = config_.max_pes_per_association != 0 && a.registered_pes >= config_.max_pes_per_association;
+  const bool address_full = config_.max_pes_per_address != 0 && quotas_.pes_of(c) >= config_.max_pes_per_address;
+  if (!association_full && !address_full) return false;
+  // A re-registration of a PE already bound here adds nothing: always served.
+  const OwnedPeTable::Index existing = owned_.find(handle, id);
+  if (existing != OwnedPeTable::kNotFound && owned_.at(existing).association == c &&
+      owned_.at(existing).state != MonitorState::kAwaitingBind)
+    return false;
+  if (association_full) ++counters_.registrations_refused_per_association;
+  else ++counters_.registrations_refused_per_address;
+  return true;
+}
+
 // ------------------------------------------------------------------------------ monitor table
 
 void AsapServer::detach(OwnedPe& e) noexcept {
   if (e.association == kNoConnectionId) return;
   if (Association* a = associations_.find(e.association)) {
     if (a->monitor_refs > 0) --a->monitor_refs;
-    if (e.state != MonitorState::kAwaitingBind && a->registered_pes > 0) --a->registered_pes;
+    if (e.state != MonitorState::kAwaitingBind && a->registered_pes > 0) {
+      --a->registered_pes;
+      quotas_.remove_pe(e.association);
+    }
   }
   e.association = kNoConnectionId;
 }
@@ -414,6 +456,7 @@ void AsapServer::track_owned(const PoolHandle& handle, PoolElementId id, Connect
   if (Association* a = associations_.find(c)) {
     ++a->monitor_refs;
     ++a->registered_pes;
+    quotas_.add_pe(c);
   }
   timers_.arm(idx, clock_.now() + config_.keepalive_interval);
   // A takeover association we opened and that no PE uses any more is closed (the PE
@@ -624,8 +667,10 @@ std::optional<std::vector<PoolElement>> AsapServer::operator_resolve(const PoolH
 }
 
 bool AsapServer::operator_deregister(const PoolHandle& handle, PoolElementId id) {
+  const bool registered_here = owned_.find(handle, id) != OwnedPeTable::kNotFound;
   auto removed = hs_.deregister(handle, id);
   if (!removed) return false;
+  if (registered_here && config_.deregister_hold > 0) holds_.hold(handle, id, clock_.now() + config_.deregister_hold);
   ++counters_.removed_by_operator;
   forget_removed(*removed);
   return true;
@@ -682,7 +727,10 @@ void AsapServer::handle_keepalive_ack(ConnectionId c, const wire::EndpointKeepAl
       return;
     }
     ++counters_.takeover_bound;
-    if (Association* a = associations_.find(c)) ++a->registered_pes;
+    if (Association* a = associations_.find(c)) {
+      ++a->registered_pes;
+      quotas_.add_pe(c);
+    }
     note_bound(c, m.pool_handle, m.pe_id);
   }
   e.state = MonitorState::kIdle;

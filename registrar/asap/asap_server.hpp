@@ -28,10 +28,12 @@
 #include <span>
 #include <vector>
 
+#include "registrar/asap/address_quotas.hpp"
 #include "registrar/asap/asap_config.hpp"
 #include "registrar/asap/asap_counters.hpp"
 #include "registrar/asap/association_table.hpp"
 #include "registrar/asap/bound_pe_index.hpp"
+#include "registrar/asap/deregister_holds.hpp"
 #include "registrar/asap/keep_alive_scheduler.hpp"
 #include "registrar/asap/owned_pe_table.hpp"
 #include "registrar/asap/resolution_answer.hpp"
@@ -93,8 +95,11 @@ class AsapServer final : public PeMonitor {
   void monitor_as_new_home(const PoolHandle& handle, const PoolElement& pe) override;
 
   // ---- operator actions (control socket) ----
-  // Removes a PE; ENRP DEL when owned. False when unknown.
+  // Removes a PE; ENRP DEL when owned. False when unknown. A PE registered here is then refused
+  // re-registration for deregister_hold (R=1, cause 0xa); its association stays.
   bool operator_deregister(const PoolHandle& handle, PoolElementId id);
+  // Until when a re-registration of the PE is refused after operator_deregister (0: it is not).
+  TimeNs deregister_held_until(const PoolHandle& handle, PoolElementId id) const { return holds_.until(handle, id); }
   // Handle resolution through the same policy path as ASAP (items as in an HRO: 0 = default,
   // 0xFFFFFFFF = cap). nullopt = unknown pool.
   std::optional<std::vector<PoolElement>> operator_resolve(const PoolHandle& handle, std::uint32_t items = 0);
@@ -103,7 +108,8 @@ class AsapServer final : public PeMonitor {
   const AsapConfig& config() const noexcept { return config_; }
   // A configuration reload: takes from `next` only what this server reads afresh on every use
   // (keep-alive interval/timeout for timers armed from now on, the rate limits also for the
-  // existing associations' buckets, max_addresses, max_associations, association_idle_timeout);
+  // existing associations' buckets, max_addresses, max_associations, association_idle_timeout,
+  // the per-client quotas for what comes next — PEs and associations over a lowered quota stay);
   // everything else of `next` is ignored (it is fixed at construction).
   void apply_live_settings(const AsapConfig& next) noexcept;
   // Number of owned PEs under keep-alive monitoring.
@@ -123,6 +129,12 @@ class AsapServer final : public PeMonitor {
   // MAX-BAD-PE-REPORT reached: a PE registered here over a live association gets a keep-alive
   // now (or keeps the one already out) and its answer decides. False: not such a PE.
   bool probe_unreachable(const PoolHandle& handle, PoolElementId id);
+
+  // Per-client quotas. admit_from_address: false = refused and aborted
+  // (max_associations_per_address). over_pe_quota: true = the registration must be refused with
+  // cause 0x6 (max_pes_per_association / max_pes_per_address); re-registrations always pass.
+  bool admit_from_address(ConnectionId c, const ConnectionPeer& peer);
+  bool over_pe_quota(ConnectionId c, const Association& a, const PoolHandle& handle, PoolElementId id);
 
   // Errors.
   void handle_decode_failure(ConnectionId c, std::span<const std::uint8_t> bytes, const wire::DecodeError& e,
@@ -176,8 +188,10 @@ class AsapServer final : public PeMonitor {
   ResolutionAnswerer answerer_;  // Handle Resolution Responses (shared with the DPDK poll lcore)
   UnreachableReporters reporters_;  // who reported which PE (one count per source address)
   BoundPeIndex bound_;              // owned PEs per association, for its address changes
+  AddressQuotas quotas_;            // associations and PEs per source address
+  DeregisterHolds holds_;           // PEs removed by the operator, refused for deregister_hold
 
-  // Connections refused by max_associations, until their close is reported (their messages
+  // Connections refused by max_associations(_per_address), until their close is reported (their messages
   // are dropped instead of opening an association entry through the back door).
   std::unordered_set<ConnectionId> refused_;
   TimeNs next_idle_sweep_ = 0;  // 0: no idle timeout configured

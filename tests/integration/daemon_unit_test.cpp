@@ -110,6 +110,29 @@ TEST(DaemonConfigMapping, AsapOptions) {
   EXPECT_EQ(to_asap_config(d, 1).min_address_scope, AddressScope::kLoopback);  // poolreg default
 }
 
+// Issue 17: the per-client quotas and the deregister hold reach AsapServer, on by default, and
+// are live keys of a reload.
+TEST(DaemonConfigMapping, ClientQuotasAndDeregisterHold) {
+  config::RegistrarConfig d;
+  const auto a = to_asap_config(d, 1);
+  EXPECT_EQ(a.max_pes_per_association, 16384u);
+  EXPECT_EQ(a.max_pes_per_address, 65536u);
+  EXPECT_EQ(a.max_associations_per_address, 4096u);
+  EXPECT_EQ(a.deregister_hold, 300 * kNsPerSec);
+  config::RegistrarConfig c;
+  c.limits.max_pes_per_association = 0;
+  c.limits.max_associations_per_address = 7;
+  c.asap.deregister_hold_ms = 1500;
+  const auto b = to_asap_config(c, 1);
+  EXPECT_EQ(b.max_pes_per_association, 0u);
+  EXPECT_EQ(b.max_associations_per_address, 7u);
+  EXPECT_EQ(b.deregister_hold, 1500 * kNsPerMs);
+  for (const char* key : {"limits.max_pes_per_association", "limits.max_pes_per_address",
+                          "limits.max_associations_per_address", "limits.partial_frame_budget_bytes",
+                          "limits.first_message_timeout_ms", "asap.deregister_hold_ms"})
+    EXPECT_TRUE(is_live_config_key(key, true)) << key;
+}
+
 TEST(DaemonConfigMapping, EnrpOptionsAndPeers) {
   config::RegistrarConfig c = config::RegistrarConfig::defaults(config::WireMode::kRfc, config::EnrpProfile::kFast);
   c.asap.listen = {kLoopback, IpAddress::v4(0u)};

@@ -6,6 +6,9 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <mutex>
+#include <string>
+#include <vector>
 
 #include "dataplane/control/control_client.hpp"
 #include "tests/dataplane/control/control_test_support.hpp"
@@ -35,6 +38,14 @@ class ControlServerTest : public ::testing::Test {
       server->add_command("big", [](const json& args) {
         return json(std::string(args.at("n").get<std::size_t>(), 'x'));
       });
+      server->add_command("drop", [](const json&) { return json{{"removed", true}}; }, "", CommandKind::kMutating);
+      server->add_command(
+          "drop-missing", [](const json&) -> json { throw CommandError(error_code::kNotFound, "no such PE"); }, "",
+          CommandKind::kMutating);
+      server->registry().set_audit([this](const CommandAudit& a) {
+        std::lock_guard lock(audit_mutex);
+        audit_lines.push_back(audit_line(a));
+      });
       auto started = server->start();
       if (!started) start_error = started.error();
       return started.has_value();
@@ -51,6 +62,12 @@ class ControlServerTest : public ::testing::Test {
   ControlServerConfig config_;
   std::unique_ptr<ControlServer> server;
   std::string start_error;
+  std::mutex audit_mutex;
+  std::vector<std::string> audit_lines;  // written on the loop thread
+  std::vector<std::string> audited() {
+    std::lock_guard lock(audit_mutex);
+    return audit_lines;
+  }
 };
 
 json parse(const std::optional<std::string>& line) {
@@ -70,6 +87,25 @@ TEST_F(ControlServerTest, RequestGetsOneResponseLine) {
   ASSERT_TRUE(c.send(R"({"cmd":"echo","args":{"handle":"x","n":3}})" "\n" R"({"cmd":"echo"})" "\r\n"));
   EXPECT_EQ(parse(c.line())["result"], (json{{"handle", "x"}, {"n", 3}}));
   EXPECT_EQ(parse(c.line())["result"], json::object());
+}
+
+// Issue 17: every mutating command is logged with who sent it (SO_PEERCRED of the socket peer:
+// this test process) and what; read-only commands are not.
+TEST_F(ControlServerTest, MutatingCommandsAreAuditedWithThePeersCredentials) {
+  ASSERT_TRUE(start_server(default_config())) << start_error;
+  RawClient c(dir.file("run/poolregd.sock"));
+  ASSERT_TRUE(c.connected());
+  ASSERT_TRUE(c.send(R"({"cmd":"echo","args":{"n":1}})" "\n"));
+  EXPECT_EQ(parse(c.line())["ok"], true);
+  ASSERT_TRUE(c.send(R"({"cmd":"drop","args":{"handle":"EchoPool","id":"7"}})" "\n"));
+  EXPECT_EQ(parse(c.line())["ok"], true);
+  ASSERT_TRUE(c.send(R"({"cmd":"drop-missing","args":{"id":"9"}})" "\n"));
+  EXPECT_EQ(parse(c.line())["ok"], false);
+  const std::string who = " from uid " + std::to_string(::getuid()) + " pid " + std::to_string(::getpid());
+  const std::vector<std::string> lines = audited();
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0], "control command drop" + who + R"(: args {"handle":"EchoPool","id":"7"}: ok)");
+  EXPECT_EQ(lines[1], "control command drop-missing" + who + R"(: args {"id":"9"}: refused (not_found: no such PE))");
 }
 
 TEST_F(ControlServerTest, ErrorsAreResponsesNotDisconnects) {

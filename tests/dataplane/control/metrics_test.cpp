@@ -204,6 +204,10 @@ class MetricsHttpTest : public ::testing::Test {
         t.gauge("poolreg_pools", "Pools in the handlespace.", 3);
         return t.take();
       });
+      server->set_readiness([this] {
+        return ready.load() ? std::pair<bool, std::string>{true, "ready"}
+                            : std::pair<bool, std::string>{false, "not ready\nenrp_startup: waiting"};
+      });
       return server->start().has_value();
     }));
     port = server->bound_port();
@@ -214,8 +218,25 @@ class MetricsHttpTest : public ::testing::Test {
   LoopThread loop;
   std::unique_ptr<MetricsHttpServer> server;
   std::atomic<int> scrapes{0};
+  std::atomic<bool> ready{false};
   std::uint16_t port = 0;
 };
+
+TEST_F(MetricsHttpTest, HealthzAndReadyzProbes) {
+  EXPECT_EQ(http_request(port, "GET /healthz HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 200", 0), 0u);
+  std::string r = http_request(port, "GET /readyz HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(r.rfind("HTTP/1.1 503", 0), 0u) << r;
+  EXPECT_NE(r.find("enrp_startup: waiting"), std::string::npos) << r;
+  ready = true;
+  r = http_request(port, "GET /readyz HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(r.rfind("HTTP/1.1 200", 0), 0u) << r;
+  EXPECT_NE(r.find("\r\n\r\nready\n"), std::string::npos) << r;
+  r = http_request(port, "HEAD /readyz HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(r.rfind("HTTP/1.1 200", 0), 0u) << r;
+  EXPECT_EQ(r.find("ready\n"), std::string::npos) << "HEAD has no body: " << r;
+  EXPECT_EQ(http_request(port, "POST /healthz HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 405", 0), 0u);
+  EXPECT_EQ(scrapes.load(), 0);
+}
 
 TEST_F(MetricsHttpTest, GetMetrics) {
   const std::string r = http_request(port, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: */*\r\n\r\n");

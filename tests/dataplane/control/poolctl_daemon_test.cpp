@@ -157,6 +157,15 @@ TEST_F(PoolctlDaemonTest, EverySubcommandAgainstPoolregd) {
   EXPECT_EQ(json::parse(r.out)["pes"].size(), 2u);
   r = poolctl({"deregister", "echo", "0x101"});
   EXPECT_EQ(r.rc, 0) << r.err;
+  // Issue 17: the removal sticks for asap.deregister_hold_ms, and poolregd logs who asked.
+  EXPECT_NE(r.out.find("re-registration is refused for"), std::string::npos) << r.out;
+  const std::string audit = "control command deregister from uid " + std::to_string(::getuid()) + " pid ";
+  bool logged = false;
+  for (int waited = 0; waited < 2000 && !logged; waited += 20) {
+    logged = daemon_->log().find(audit) != std::string::npos;
+    if (!logged) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(logged) << daemon_->log();
   r = poolctl({"--json", "pool", "echo"});
   EXPECT_EQ(json::parse(r.out)["pe_count"], 2);
   EXPECT_EQ(poolctl({"pool", "nope"}).rc, 1);
@@ -180,6 +189,10 @@ TEST_F(PoolctlDaemonTest, HealthTurnsHealthyOnceEnrpStartUpIsDone) {
   EXPECT_EQ(r.rc, 0) << r.err << r.out;
   EXPECT_NE(r.out.find("healthy"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("no ENRP peers"), std::string::npos) << r.out;
+  // The metrics listener's probes agree.
+  EXPECT_EQ(http_get(metrics_port_, "/healthz").rfind("HTTP/1.1 200", 0), 0u);
+  const std::string ready = http_get(metrics_port_, "/readyz");
+  EXPECT_EQ(ready.rfind("HTTP/1.1 200", 0), 0u) << ready;
 }
 
 TEST_F(PoolctlDaemonTest, MetricsEndpointPassesPromtool) {

@@ -199,8 +199,8 @@ TEST_F(RegistrarCommandsTest, LaneCountersInStatsAndStatus) {
   EXPECT_TRUE(ok("stats")["lanes"].is_null());
   RegistrarBindings b = bindings;
   b.lanes = [] {
-    return std::vector<LaneStats>{{0, "dpdk", 1, {{"rx_packets", 10}, {"resolutions_answered", 7}}},
-                                  {1, "dpdk", 2, {{"rx_packets", 20}, {"resolutions_answered", 5}}}};
+    return std::vector<LaneStats>{{0, "dpdk", 1, {{"rx_packets", 10}, {"resolutions_answered", 7}}, nullptr},
+                                  {1, "dpdk", 2, {{"rx_packets", 20}, {"resolutions_answered", 5}}, nullptr}};
   };
   CommandRegistry r;
   register_registrar_commands(r, b);

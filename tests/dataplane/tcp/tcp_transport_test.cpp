@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "dataplane/kernel/kernel_transport.hpp"
 #include "dataplane/runtime/socket_address.hpp"
@@ -55,6 +56,24 @@ class TcpTransportTest : public ::testing::Test {
     runtime::SocketAddress sa = runtime::SocketAddress::from(kLoopback, port);
     EXPECT_EQ(::connect(fd, sa.get(), sa.length), 0);
     return fd;
+  }
+
+  // An ASAP listener on a transport of its own configuration (a quota under test).
+  struct GuardedServer {
+    RecordingHandler handler;
+    kernel::KernelTransport transport;
+    std::uint16_t port = 0;
+    GuardedServer(TcpTransportTest& t, const runtime::TransportConfig& config)
+        : transport(t.loop, handler, nullptr, config), port(t.listen(transport, WireProtocol::kAsap)) {}
+  };
+
+  // A raw client of `port` once `h` (the listening transport's handler) saw it come up: the
+  // client's fd and the server-side connection id.
+  std::pair<int, ConnectionId> raw_accepted(RecordingHandler& h, std::uint16_t port) {
+    const std::size_t before = h.connected.size();
+    const int fd = raw_connect(port);
+    EXPECT_TRUE(run_until(loop, [&] { return h.connected.size() > before; }));
+    return {fd, h.connected.size() > before ? h.connected.back() : kNoConnectionId};
   }
 
   runtime::EventLoop loop;
@@ -338,6 +357,70 @@ TEST_F(TcpTransportTest, CloseAllReportsShutdownForEveryConnection) {
   ConnectionId late = client.connect_tcp(WireProtocol::kAsap, kLoopback, port);
   ASSERT_TRUE(run_until(loop, [&] { return client_handler.is_closed(late); }));
   EXPECT_EQ(client_handler.close_reason(late), runtime::CloseReason::kConnectFailed);
+}
+
+// Issue 17: partial frames held over all connections stay within partial_frame_budget; the
+// connection holding the largest partial message is reset first, the others are served.
+TEST_F(TcpTransportTest, PartialFrameBudgetResetsTheLargestHolderOthersServed) {
+  GuardedServer g(*this, runtime::TransportConfig{.partial_frame_budget = 1000});
+  RecordingHandler& h = g.handler;
+  const std::uint16_t port = g.port;
+  // B: 204 bytes of a 400-byte message.
+  const auto [b, sb] = raw_accepted(h, port);
+  auto mb = make_message(0x01, 400, 7);
+  ASSERT_EQ(::send(b, mb.data(), 204, 0), 204);
+  run_for(loop, std::chrono::milliseconds(50));
+  EXPECT_FALSE(h.is_closed(sb));
+  // A: 904 bytes of a 2000-byte message: 1108 held in all, over the budget; A holds the most.
+  const auto [a, sa] = raw_accepted(h, port);
+  auto ma = make_message(0x01, 2000, 1);
+  ASSERT_EQ(::send(a, ma.data(), 904, 0), 904);
+  ASSERT_TRUE(run_until(loop, [&] { return h.is_closed(sa); }));
+  EXPECT_EQ(h.close_reason(sa), runtime::CloseReason::kQuotaExceeded);
+  EXPECT_EQ(g.transport.counters().partial_frame_budget_resets, 1u);
+  EXPECT_FALSE(h.is_closed(sb));
+  // B completes its message and is served; a new client with whole messages too.
+  ASSERT_EQ(::send(b, mb.data() + 204, mb.size() - 204, 0), static_cast<ssize_t>(mb.size() - 204));
+  ASSERT_TRUE(run_until(loop, [&] { return h.messages.size() == 1; }));
+  EXPECT_EQ(h.messages[0].bytes, mb);
+  int c = raw_connect(port);
+  auto mc = make_message(0x05, 8, 3);
+  ASSERT_EQ(::send(c, mc.data(), mc.size(), 0), static_cast<ssize_t>(mc.size()));
+  ASSERT_TRUE(run_until(loop, [&] { return h.messages.size() == 2; }));
+  EXPECT_EQ(g.transport.counters().partial_frame_budget_resets, 1u);
+  // The peer of the reset connection sees its end.
+  char byte;
+  EXPECT_LE(::recv(a, &byte, 1, 0), 0);
+  ::close(a);
+  ::close(b);
+  ::close(c);
+}
+
+// Issue 17: a connection that completes no message within first_message_timeout is reset (a
+// client trickling a frame, or silent); one that completed a message is left alone.
+TEST_F(TcpTransportTest, FirstMessageTimeoutResetsTricklingClientOnly) {
+  GuardedServer g(*this, runtime::TransportConfig{.first_message_timeout = 300 * kNsPerMs});
+  RecordingHandler& h = g.handler;
+  const std::uint16_t port = g.port;
+  const auto [good, sgood] = raw_accepted(h, port);
+  auto m = make_message(0x05, 8, 1);
+  ASSERT_EQ(::send(good, m.data(), m.size(), 0), static_cast<ssize_t>(m.size()));
+  ASSERT_TRUE(run_until(loop, [&] { return h.messages.size() == 1; }));
+  const auto [slow, sslow] = raw_accepted(h, port);
+  auto big = make_message(0x01, 64, 2);
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 3 && !h.is_closed(sslow); ++i) {  // a byte every 50 ms
+    ASSERT_EQ(::send(slow, big.data() + i, 1, 0), 1);
+    run_for(loop, std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(run_until(loop, [&] { return h.is_closed(sslow); }));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(200));
+  EXPECT_EQ(h.close_reason(sslow), runtime::CloseReason::kQuotaExceeded);
+  EXPECT_EQ(g.transport.counters().first_message_timeouts, 1u);
+  run_for(loop, std::chrono::milliseconds(400));  // past the timeout of the good one too
+  EXPECT_FALSE(h.is_closed(sgood));
+  ::close(good);
+  ::close(slow);
 }
 
 }  // namespace

@@ -18,9 +18,6 @@ class AsapAssociationLimitsTest : public AsapServerTest {
     clock_.advance(delta);
     server().run_timers(clock_.now());
   }
-  bool was_closed(ConnectionId c) const {
-    return std::find(out_.closed.begin(), out_.closed.end(), c) != out_.closed.end();
-  }
 };
 
 TEST_F(AsapAssociationLimitsTest, AssociationOverTheLimitIsAbortedAndIgnored) {

@@ -346,5 +346,36 @@ TEST_F(AsapServerTest, OperatorDeregisterSendsDel) {
   EXPECT_EQ(server().monitored_pes(), 0u);
 }
 
+// Issue 17: poolctl deregister of a live PE registered here sticks for deregister_hold; its
+// association and the other PEs over it stay; the PE is accepted again once the hold ends.
+TEST_F(AsapServerTest, OperatorDeregisterRefusesReregistrationForTheHold) {
+  config_.deregister_hold = 60 * kNsPerSec;
+  connect_pe(1);
+  register_ok(1, "O", make_pe(1));
+  register_ok(1, "O", make_pe(2));
+  ASSERT_TRUE(server().operator_deregister(handle("O"), 1));
+  EXPECT_EQ(server().deregister_held_until(handle("O"), 1), clock_.now() + 60 * kNsPerSec);
+  auto resp = register_rejected(1, "O", make_pe(1));
+  EXPECT_EQ(resp.pe_id, 1u);
+  EXPECT_EQ(first_cause(resp.error), ErrorCause::kRejectedSecurityConsiderations);
+  EXPECT_EQ(server().counters().registrations_refused_operator_hold, 1u);
+  EXPECT_EQ(lookup("O", 1), std::nullopt);
+  EXPECT_TRUE(out_.aborted.empty());
+  EXPECT_TRUE(out_.closed.empty());
+  register_ok(1, "O", make_pe(2));  // the other PE over the same association is served
+  clock_.advance(61 * kNsPerSec);
+  register_ok(1, "O", make_pe(1));
+  EXPECT_TRUE(lookup("O", 1).has_value());
+}
+
+TEST_F(AsapServerTest, OperatorDeregisterWithoutHoldLetsThePeBackAtOnce) {
+  config_.deregister_hold = 0;
+  connect_pe(1);
+  register_ok(1, "O", make_pe(1));
+  ASSERT_TRUE(server().operator_deregister(handle("O"), 1));
+  EXPECT_EQ(server().deregister_held_until(handle("O"), 1), 0);
+  register_ok(1, "O", make_pe(1));
+}
+
 }  // namespace
 }  // namespace poolreg::asap::testing

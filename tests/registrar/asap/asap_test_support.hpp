@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -213,6 +214,13 @@ class AsapServerTest : public ::testing::Test {
     auto resp = out_.last_as<wire::RegistrationResponse>();
     EXPECT_TRUE(resp.rejected);
     return resp;
+  }
+
+  bool was_aborted(ConnectionId c) const {
+    return std::find(out_.aborted.begin(), out_.aborted.end(), c) != out_.aborted.end();
+  }
+  bool was_closed(ConnectionId c) const {
+    return std::find(out_.closed.begin(), out_.closed.end(), c) != out_.closed.end();
   }
 
   ManualClock clock_{1'000 * kNsPerSec};
