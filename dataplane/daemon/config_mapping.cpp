@@ -53,6 +53,7 @@ asap::AsapConfig to_asap_config(const config::RegistrarConfig& c, RegistrarId id
   a.max_pes_per_address = c.limits.max_pes_per_address;
   a.max_associations_per_address = c.limits.max_associations_per_address;
   a.association_idle_timeout = ms(c.asap.association_idle_timeout_ms);
+  a.first_message_timeout = ms(c.limits.first_message_timeout_ms);
   a.deregister_hold = ms(c.asap.deregister_hold_ms);
   return a;
 }

@@ -81,6 +81,10 @@ struct AsapConfig {
   // closed gracefully (RSPLIB's SCTP autoclose; PU associations after their last request).
   // 0 = never. PE associations are kept: their keep-alive acks are traffic anyway.
   TimeNs association_idle_timeout = 0;
+  // An accepted association that has delivered no whole ASAP message this long is closed
+  // (limits.first_message_timeout_ms, shared with the TCP transport's own check; SCTP
+  // associations are covered here). 0 = off.
+  TimeNs first_message_timeout = 0;
   // PEs of lost associations removed per pass (on_connection_closed, then each run_timers): a
   // teardown of 10^6 PEs is spread over many event-loop passes, so resolutions and other
   // messages are answered between them. Not a configuration key: fixed by measurement

@@ -57,6 +57,7 @@ void AsapCounters::for_each(FunctionRef<void(std::string_view, std::uint64_t)> v
   visit("registrations_refused_per_address", registrations_refused_per_address);
   visit("registrations_refused_operator_hold", registrations_refused_operator_hold);
   visit("associations_idle_closed", associations_idle_closed);
+  visit("associations_silent_closed", associations_silent_closed);
   visit("association_teardown_passes", association_teardown_passes);
   visit("association_addresses_added", association_addresses_added);
   visit("association_addresses_removed", association_addresses_removed);

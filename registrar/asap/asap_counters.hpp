@@ -73,6 +73,7 @@ struct AsapCounters {
   // Re-registrations refused (cause 0xa) while an operator's deregister holds (deregister_hold).
   std::uint64_t registrations_refused_operator_hold = 0;
   std::uint64_t associations_idle_closed = 0;  // no PE, nothing received for the idle timeout
+  std::uint64_t associations_silent_closed = 0;  // no whole message within first_message_timeout
   // Removal passes that continued a lost association's teardown after its first pass (large
   // associations are removed teardown_batch PEs per event-loop pass).
   std::uint64_t association_teardown_passes = 0;

@@ -65,8 +65,11 @@ void AsapServer::apply_live_settings(const AsapConfig& next) noexcept {
   config_.max_associations_per_address = next.max_associations_per_address;
   config_.max_pes_per_address = next.max_pes_per_address;
   config_.deregister_hold = next.deregister_hold;
-  if (next.association_idle_timeout != config_.association_idle_timeout) next_idle_sweep_ = 0;  // re-plan the sweep
+  if (next.association_idle_timeout != config_.association_idle_timeout ||
+      next.first_message_timeout != config_.first_message_timeout)
+    next_idle_sweep_ = 0;  // re-plan the sweep
   config_.association_idle_timeout = next.association_idle_timeout;
+  config_.first_message_timeout = next.first_message_timeout;
 }
 
 // ------------------------------------------------------------------------------ helpers
@@ -173,6 +176,7 @@ void AsapServer::on_message(ConnectionId connection, std::span<const std::uint8_
   if (!refused_.empty() && refused_.contains(connection)) return;
   Association& a = association_for(connection);
   a.last_activity = clock_.now();
+  a.message_seen = true;
   const std::uint8_t type = bytes.empty() ? 0 : bytes[0];
   if (type == type_code(AsapType::kRegistration)) handle_registration(connection, a, bytes);
   else if (type == type_code(AsapType::kHandleResolution)) handle_handle_resolution(connection, a, bytes);
@@ -181,7 +185,10 @@ void AsapServer::on_message(ConnectionId connection, std::span<const std::uint8_
 }
 
 void AsapServer::on_activity(ConnectionId connection) {
-  if (Association* a = associations_.find(connection)) a->last_activity = clock_.now();
+  if (Association* a = associations_.find(connection)) {
+    a->last_activity = clock_.now();
+    a->message_seen = true;
+  }
 }
 
 void AsapServer::on_connection_closed(ConnectionId connection) {
@@ -743,28 +750,42 @@ void AsapServer::run_timers(TimeNs now) {
     run_teardowns();
   }
   timers_.run_due(now, [this](KeepAliveScheduler::TimerId id) { on_timer(id); });
-  if (config_.association_idle_timeout > 0 && now >= next_idle_sweep_) close_idle_associations(now);
+  if (sweep_period() > 0 && now >= next_idle_sweep_) close_idle_associations(now);
   reader_.quiescent();
 }
 
 std::optional<TimeNs> AsapServer::next_timer_due() const {
   if (!teardowns_.empty()) return TimeNs{0};  // the next teardown pass: at once
   std::optional<TimeNs> due = timers_.next_due();
-  if (config_.association_idle_timeout > 0 && !associations_.empty() && (!due || next_idle_sweep_ < *due))
-    due = next_idle_sweep_;
+  if (sweep_period() > 0 && !associations_.empty() && (!due || next_idle_sweep_ < *due)) due = next_idle_sweep_;
   return due;
+}
+
+TimeNs AsapServer::sweep_period() const noexcept {
+  TimeNs period = 0;
+  for (TimeNs t : {config_.association_idle_timeout, config_.first_message_timeout})
+    if (t > 0) period = period == 0 ? t / 4 : std::min(period, t / 4);
+  return period == 0 && (config_.association_idle_timeout > 0 || config_.first_message_timeout > 0) ? kNsPerMs
+                                                                                                   : period;
 }
 
 void AsapServer::close_idle_associations(TimeNs now) {
   // A scan of the association table, at most every quarter of the timeout: associations number
   // thousands, not millions, and the overshoot past the timeout stays below 25 %.
   const TimeNs timeout = config_.association_idle_timeout;
-  next_idle_sweep_ = now + std::max<TimeNs>(timeout / 4, kNsPerMs);
+  const TimeNs silent = config_.first_message_timeout;
+  next_idle_sweep_ = now + std::max<TimeNs>(sweep_period(), kNsPerMs);
+  const auto is_silent = [&](const Association& a) {
+    return silent > 0 && !a.message_seen && !a.opened_by_us && now - a.last_activity >= silent;
+  };
   const auto idle = associations_.select([&](const Association& a) {
-    return !a.opened_by_us && a.registered_pes == 0 && a.monitor_refs == 0 && now - a.last_activity >= timeout;
+    return is_silent(a) || (timeout > 0 && !a.opened_by_us && a.registered_pes == 0 && a.monitor_refs == 0 &&
+                            now - a.last_activity >= timeout);
   });
   for (ConnectionId c : idle) {
-    ++counters_.associations_idle_closed;
+    const Association* a = associations_.find(c);
+    if (a != nullptr && is_silent(*a)) ++counters_.associations_silent_closed;
+    else ++counters_.associations_idle_closed;
     out_.close(c);
     close_association(c, false);
   }

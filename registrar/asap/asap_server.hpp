@@ -172,6 +172,9 @@ class AsapServer final : public PeMonitor {
   void run_teardowns();
   void keep_for_life(const PoolHandle& handle, const PoolElement& pe);
   void close_idle_associations(TimeNs now);
+  // How often the association table is swept: a quarter of the shorter of the idle and the
+  // first-message timeouts; 0 when both are off.
+  TimeNs sweep_period() const noexcept;
   bool send_keepalive(ConnectionId c, const PoolHandle& handle, PoolElementId id, bool home);
 
   AsapConfig config_;

@@ -30,6 +30,9 @@ struct Association {
   bool opened_by_us = false;
   // Last time a message arrived on it (or it came up): the idle timeout counts from here.
   TimeNs last_activity = 0;
+  // A whole ASAP message arrived (or the transport reported activity): until then the shorter
+  // first_message_timeout applies (issue 17: a connection that says nothing holds a slot).
+  bool message_seen = false;
 };
 
 class AssociationTable {

@@ -123,6 +123,32 @@ TEST_F(AsapAssociationLimitsTest, AssociationCarryingPesIsNeverIdleClosed) {
   EXPECT_TRUE(was_closed(1));
 }
 
+TEST_F(AsapAssociationLimitsTest, SilentAssociationIsClosedAfterTheFirstMessageTimeout) {
+  // An SCTP association that never says anything holds a slot (issue 17): closed after
+  // first_message_timeout; one that sent a message, or whose transport reported activity, stays.
+  config_.first_message_timeout = 5 * kNsPerSec;
+  connect_pe(1);
+  connect_pe(2);
+  connect_pe(3);
+  deliver(2, handle_resolution("nothing"));
+  server().on_activity(3);
+  advance_and_run(4 * kNsPerSec);
+  EXPECT_FALSE(was_closed(1));
+  advance_and_run(3 * kNsPerSec);
+  EXPECT_TRUE(was_closed(1));
+  EXPECT_FALSE(was_closed(2));
+  EXPECT_FALSE(was_closed(3));
+  EXPECT_EQ(server().counters().associations_silent_closed, 1u);
+  EXPECT_EQ(server().counters().associations_idle_closed, 0u);
+  EXPECT_EQ(server().associations(), 2u);
+  // Off: a silent association stays.
+  config_.first_message_timeout = 0;
+  server().apply_live_settings(config_);
+  connect_pe(4);
+  advance_and_run(3600 * kNsPerSec);
+  EXPECT_FALSE(was_closed(4));
+}
+
 TEST_F(AsapAssociationLimitsTest, NoIdleCloseWhenTimeoutIsZero) {
   config_.association_idle_timeout = 0;
   connect_pe(1);
