@@ -1,10 +1,10 @@
 #include "dataplane/control/process_stats.hpp"
 
-#include <dirent.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -33,13 +33,10 @@ std::optional<std::uint64_t> boot_time() {
 }
 
 std::uint64_t count_fds() {
-  DIR* d = ::opendir("/proc/self/fd");
-  if (d == nullptr) return 0;
+  std::error_code ec;
   std::uint64_t n = 0;
-  while (const dirent* e = ::readdir(d))
-    if (e->d_name[0] != '.') ++n;
-  ::closedir(d);
-  return n > 0 ? n - 1 : 0;  // the directory stream's own descriptor
+  for (std::filesystem::directory_iterator it("/proc/self/fd", ec), end; !ec && it != end; it.increment(ec)) ++n;
+  return n > 0 ? n - 1 : 0;  // the iterator's own descriptor
 }
 
 }  // namespace
