@@ -5,10 +5,7 @@
 // without Google Benchmark) is skipped.
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <csignal>
@@ -18,12 +15,15 @@
 #include <vector>
 
 #include "tests/cli/client/child_process.hpp"
+#include "tests/integration/poolregd_harness.hpp"
 
 namespace poolreg::client {
 namespace {
 
 using namespace std::chrono_literals;
 using testing::ChildProcess;
+// A loopback port of the type with nothing listening on it.
+using integration::free_port;
 
 struct ProcessRun {
   int exit_code = -1;
@@ -117,21 +117,6 @@ TEST(ToolUsage, PoolctlUnknownCommandIsNamed) {
   const ProcessRun r = run_process({path, "frob"});
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("frob"), std::string::npos) << r.output;
-}
-
-// A loopback port with nothing listening: bind a socket of the type, read its port, close it.
-std::uint16_t free_port(int type) {
-  const int fd = ::socket(AF_INET, type, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  std::uint16_t port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-    port = ntohs(a.sin_port);
-  ::close(fd);
-  return port;
 }
 
 TEST(ToolConnectErrors, TcpRefusedNamesTheErrno) {
