@@ -103,15 +103,22 @@ void process_metrics(PrometheusText& t, const ProcessStats& p) {
 // One series per ENRP peer, labelled by its ID (the last known one for a dead peer, 0x00000000
 // for a static peer never heard from) and its configured or learned endpoint.
 void peer_metrics(PrometheusText& t, const std::vector<enrp::PeerSnapshot>& peers, TimeNs now) {
+  // Labels are string_views: the texts they point to live in the rows (reserved: no reallocation).
   struct Row {
+    std::string peer;
+    std::string endpoint;
     std::vector<Label> labels;
-    const enrp::PeerSnapshot* p;
+    const enrp::PeerSnapshot* p = nullptr;
   };
   std::vector<Row> rows;
+  rows.reserve(peers.size());
   for (const enrp::PeerSnapshot& p : peers) {
-    std::string endpoint = p.endpoint.addresses.empty() ? std::string("-") : p.endpoint.addresses.front().to_string();
-    endpoint += ":" + std::to_string(p.endpoint.port);
-    rows.push_back({{{"peer", format_id(p.id != 0 ? p.id : p.last_id)}, {"endpoint", endpoint}}, &p});
+    Row& r = rows.emplace_back();
+    r.peer = format_id(p.id != 0 ? p.id : p.last_id);
+    r.endpoint = p.endpoint.addresses.empty() ? std::string("-") : p.endpoint.addresses.front().to_string();
+    r.endpoint += ":" + std::to_string(p.endpoint.port);
+    r.labels = {{"peer", r.peer}, {"endpoint", r.endpoint}};
+    r.p = &p;
   }
   t.family("poolreg_peer_up", MetricType::kGauge, "1 while the ENRP peer is alive (or being probed), else 0.");
   for (const Row& r : rows) {

@@ -375,7 +375,7 @@ TEST_F(TcpTransportTest, PartialFrameBudgetResetsTheLargestHolderOthersServed) {
   const auto [a, sa] = raw_accepted(h, port);
   auto ma = make_message(0x01, 2000, 1);
   ASSERT_EQ(::send(a, ma.data(), 904, 0), 904);
-  ASSERT_TRUE(run_until(loop, [&] { return h.is_closed(sa); }));
+  ASSERT_TRUE(run_until(loop, [&, id = sa] { return h.is_closed(id); }));  // clang: no capture of bindings
   EXPECT_EQ(h.close_reason(sa), runtime::CloseReason::kQuotaExceeded);
   EXPECT_EQ(g.transport.counters().partial_frame_budget_resets, 1u);
   EXPECT_FALSE(h.is_closed(sb));
@@ -413,7 +413,7 @@ TEST_F(TcpTransportTest, FirstMessageTimeoutResetsTricklingClientOnly) {
     ASSERT_EQ(::send(slow, big.data() + i, 1, 0), 1);
     run_for(loop, std::chrono::milliseconds(50));
   }
-  ASSERT_TRUE(run_until(loop, [&] { return h.is_closed(sslow); }));
+  ASSERT_TRUE(run_until(loop, [&, id = sslow] { return h.is_closed(id); }));  // clang: no capture of bindings
   EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(200));
   EXPECT_EQ(h.close_reason(sslow), runtime::CloseReason::kQuotaExceeded);
   EXPECT_EQ(g.transport.counters().first_message_timeouts, 1u);
