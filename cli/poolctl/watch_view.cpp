@@ -88,10 +88,14 @@ std::uint64_t errors_total(const json& stats) {
   return n;
 }
 
+// A counter's rate between two snapshots (0 when it went backwards: a restarted daemon).
+double per_second(std::uint64_t now, std::uint64_t before, double seconds) {
+  return seconds > 0 && now >= before ? static_cast<double>(now - before) / seconds : 0.0;
+}
+
 std::string rate(std::uint64_t now, std::uint64_t before, double seconds) {
   char b[32];
-  const double r = seconds > 0 && now >= before ? static_cast<double>(now - before) / seconds : 0.0;
-  std::snprintf(b, sizeof(b), "%.1f", r);
+  std::snprintf(b, sizeof(b), "%.1f", per_second(now, before, seconds));
   return b;
 }
 
@@ -114,10 +118,6 @@ void terminal_size(int& rows, int& columns) {
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
-
-double per_second(std::uint64_t now, std::uint64_t before, double seconds) {
-  return seconds > 0 && now >= before ? static_cast<double>(now - before) / seconds : 0.0;
 }
 
 std::map<std::uint64_t, std::uint64_t> fine_buckets(const json& latency) {
