@@ -42,6 +42,7 @@ def expected_files(a):
         os.path.join(prefix, a.sysconfdir, "poolreg", "poolregd.toml"),
         os.path.join(share, "bash-completion", "completions", "poolctl"),
         os.path.join(doc, "README.md"),
+        os.path.join(doc, "poolreg-json.schema.json"),
         os.path.join(doc, "config", "README.md"),
         os.path.join(man, "man8", "poolregd.8"),
         os.path.join(man, "man8", "poolctl.8"),
