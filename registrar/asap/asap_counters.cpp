@@ -33,6 +33,7 @@ void AsapCounters::for_each(FunctionRef<void(std::string_view, std::uint64_t)> v
   visit("keepalive_acks_wrong_association", keepalive_acks_wrong_association);
   visit("keepalive_timeouts", keepalive_timeouts);
   visit("takeover_monitors", takeover_monitors);
+  visit("takeover_existing_associations", takeover_existing_associations);
   visit("takeover_bound", takeover_bound);
   visit("takeover_kept_for_life", takeover_kept_for_life);
   visit("connects_failed", connects_failed);

@@ -42,6 +42,7 @@ struct AsapCounters {
   std::uint64_t keepalive_acks_wrong_association = 0;
   std::uint64_t keepalive_timeouts = 0;
   std::uint64_t takeover_monitors = 0;       // monitor_as_new_home calls
+  std::uint64_t takeover_existing_associations = 0;  // ... whose Keep-Alive went over an association the PE already had
   std::uint64_t takeover_bound = 0;          // PEs bound to the new association by their Ack
   std::uint64_t takeover_kept_for_life = 0;  // TCP / unreachable PEs kept until their life ends
   std::uint64_t connects_failed = 0;

@@ -356,8 +356,7 @@ void AsapServer::on_addresses_changed(ConnectionId connection, const ConnectionP
     ++counters_.address_changes_unknown_association;
     return;
   }
-  const std::vector<IpAddress> before = std::move(a->peer.addresses);
-  a->peer.addresses = peer.addresses;
+  const std::vector<IpAddress> before = associations_.replace_addresses(connection, peer.addresses);
   std::vector<IpAddress> removed;
   for (const IpAddress& ip : before)
     if (!contains_address(a->peer.addresses, ip)) removed.push_back(ip);
@@ -858,7 +857,13 @@ void AsapServer::monitor_as_new_home(const PoolHandle& handle, const PoolElement
     keep_for_life(handle, pe);
     return;
   }
-  const ConnectionId c = out_.connect(WireProtocol::kAsap, *pe.asap_transport);
+  // The PE may already hold an association with us (it reconnected here before re-registering,
+  // or another of its PEs behind the same SCTP endpoint was taken over first): SCTP allows one
+  // association between two endpoints, so the Keep-Alive goes there instead of a new connect.
+  const ConnectionId existing_association = associations_.find_sctp_asap_peer(*pe.asap_transport);
+  const ConnectionId c = existing_association != kNoConnectionId
+                             ? existing_association
+                             : out_.connect(WireProtocol::kAsap, *pe.asap_transport);
   bool created = false;
   const OwnedPeTable::Index idx = owned_.insert(handle, pe.id, created);
   OwnedPe& e = owned_.at(idx);
@@ -866,6 +871,9 @@ void AsapServer::monitor_as_new_home(const PoolHandle& handle, const PoolElement
   e.association = c;
   if (c == kNoConnectionId) {
     ++counters_.connects_failed;  // no Ack can come: the timeout below removes an owned PE
+  } else if (existing_association != kNoConnectionId) {
+    ++counters_.takeover_existing_associations;
+    if (Association* a = associations_.find(c)) ++a->monitor_refs;
   } else {
     ConnectionPeer peer;
     peer.kind = TransportProtocol::kSctp;
