@@ -96,6 +96,9 @@ struct AsapSection {
   // poolctl deregister of a PE registered here: its re-registration is refused this long (cause
   // 0xa) so that the removal sticks; 0 = off.
   std::uint32_t deregister_hold_ms = 300000;
+  // A registration of a PE bound to another live association probes the old one this long
+  // before rebinding (break-before-make moves); 0 = refuse at once with cause 0x4.
+  std::uint32_t rebind_probe_ms = 300;
   std::uint32_t max_bad_pe_reports = 3;                // MAX-BAD-PE-REPORT, 1..1000000
   std::uint32_t handle_resolution_items = 3;           // PEs per HR Response by default, 1..max_items
   std::uint32_t handle_resolution_max_items = 128;     // cap a PU may ask for (HR option), ..1600

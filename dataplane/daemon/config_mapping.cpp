@@ -55,6 +55,7 @@ asap::AsapConfig to_asap_config(const config::RegistrarConfig& c, RegistrarId id
   a.association_idle_timeout = ms(c.asap.association_idle_timeout_ms);
   a.first_message_timeout = ms(c.limits.first_message_timeout_ms);
   a.deregister_hold = ms(c.asap.deregister_hold_ms);
+  a.rebind_probe = ms(c.asap.rebind_probe_ms);
   return a;
 }
 

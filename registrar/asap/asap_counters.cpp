@@ -32,6 +32,13 @@ void AsapCounters::for_each(FunctionRef<void(std::string_view, std::uint64_t)> v
   visit("keepalive_acks_unknown", keepalive_acks_unknown);
   visit("keepalive_acks_wrong_association", keepalive_acks_wrong_association);
   visit("keepalive_timeouts", keepalive_timeouts);
+  visit("rebind_probes", rebind_probes);
+  visit("rebind_probes_answered", rebind_probes_answered);
+  visit("pe_rebinds", pe_rebinds);
+  visit("rebind_old_closed", rebind_old_closed);
+  visit("rebind_dropped", rebind_dropped);
+  visit("rebind_displaced", rebind_displaced);
+  visit("rebind_probes_refused_full", rebind_probes_refused_full);
   visit("takeover_monitors", takeover_monitors);
   visit("takeover_existing_associations", takeover_existing_associations);
   visit("takeover_bound", takeover_bound);
