@@ -164,6 +164,9 @@ struct EnrpSection {
   std::uint32_t max_elements_per_handle_table_response = 128;  // 1..65535
   std::uint32_t max_handle_table_response_bytes = 1400;        // 512..max_message_bytes (nextgen 16384)
   bool takeover_suggestion = false;                            // draft-dreibholz-rserpool-enrp-takeover
+  // Handle Updates of a PE within this long after one went out are held; the latest is sent
+  // when it ends (mobile PEs that move or ping-pong often). 0 = off.
+  std::uint32_t update_coalesce_ms = 20;
 
   friend bool operator==(const EnrpSection&, const EnrpSection&) = default;
 };

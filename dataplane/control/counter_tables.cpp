@@ -8,6 +8,7 @@ void for_each_enrp_counter(const enrp::EnrpCounters& c, CounterVisitor visit) {
   visit("multicast_presence_sent", c.multicast_presence_sent);
   visit("multicast_presence_received", c.multicast_presence_received);
   visit("updates_sent", c.updates_sent);
+  visit("updates_coalesced", c.updates_coalesced);
   visit("updates_received", c.updates_received);
   visit("updates_applied", c.updates_applied);
   visit("updates_ignored", c.updates_ignored);

@@ -81,6 +81,7 @@ enrp::EnrpConfig to_enrp_config(const config::RegistrarConfig& c, RegistrarId id
   e.max_message_bytes = c.asap.max_message_bytes;
   e.max_pool_handle_bytes = c.limits.max_pool_handle_bytes;
   e.takeover_suggestion = c.enrp.takeover_suggestion;
+  e.update_coalesce = ms(c.enrp.update_coalesce_ms);
   e.multicast = c.enrp.multicast;
   // Multicast discovery needs unknown peers to join.
   e.allow_dynamic_peers = c.enrp.allow_dynamic_peers || c.enrp.multicast;
