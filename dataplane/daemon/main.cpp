@@ -8,6 +8,7 @@
 #include "dataplane/daemon/daemon_options.hpp"
 #include "dataplane/daemon/application.hpp"
 #include "dataplane/daemon/descriptor_limit.hpp"
+#include "dataplane/daemon/dpdk_preflight.hpp"
 #include "dataplane/daemon/logging.hpp"
 #include "dataplane/daemon/shutdown_signals.hpp"
 #include "dataplane/runtime/errno_text.hpp"
@@ -36,6 +37,22 @@ void log_descriptor_limit(spdlog::logger& log, const poolreg::daemon::Descriptor
   }
 }
 
+// --dpdk --check-config: the static checks of the appliance (dpdk_preflight.hpp). Exit 0 with
+// the summary (and warnings), 2 with every problem.
+int check_dpdk(const poolreg::config::RegistrarConfig& config) {
+  const poolreg::daemon::PreflightReport r = poolreg::daemon::check_dpdk_preflight(config, "/sys");
+  for (const auto& line : r.summary) std::printf("dpdk: %s\n", line.c_str());
+  for (const auto& line : r.warnings) std::printf("dpdk: warning: %s\n", line.c_str());
+  for (const auto& line : r.problems) std::fprintf(stderr, "poolregd: dpdk: %s\n", line.c_str());
+  if (!r.problems.empty()) {
+    std::fprintf(stderr, "poolregd: %zu DPDK problem%s: not ready to start\n", r.problems.size(),
+                 r.problems.size() == 1 ? "" : "s");
+    return 2;
+  }
+  std::printf("dpdk: ready (%zu warning%s)\n", r.warnings.size(), r.warnings.size() == 1 ? "" : "s");
+  return 0;
+}
+
 int run(const poolreg::daemon::DaemonOptions& options) {
   LoadResult loaded = load(options);
   const std::string source = options.config_path.empty()
@@ -49,6 +66,11 @@ int run(const poolreg::daemon::DaemonOptions& options) {
   }
   if (options.check_config) {
     std::printf("%s: configuration OK\n", source.c_str());
+    if (!loaded.config.dpdk.enabled) return 0;
+    return check_dpdk(loaded.config);
+  }
+  if (options.print_dpdk_setup) {
+    std::fputs(poolreg::daemon::dpdk_setup_plan(loaded.config).c_str(), stdout);
     return 0;
   }
   if (options.print_config) {
