@@ -1,8 +1,6 @@
 // Static checks of the DPDK configuration against the host (see dpdk_preflight.hpp).
 #include "dataplane/daemon/dpdk_preflight.hpp"
 
-#include "dataplane/daemon/config_mapping.hpp"
-
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
@@ -10,6 +8,8 @@
 #include <fstream>
 #include <regex>
 #include <set>
+
+#include "dataplane/daemon/config_mapping.hpp"
 
 namespace poolreg::daemon {
 namespace {

@@ -10,6 +10,7 @@
 #include "dataplane/daemon/descriptor_limit.hpp"
 #include "dataplane/daemon/dpdk_preflight.hpp"
 #include "dataplane/daemon/logging.hpp"
+#include "dataplane/daemon/privilege_drop.hpp"
 #include "dataplane/daemon/shutdown_signals.hpp"
 #include "dataplane/runtime/errno_text.hpp"
 
@@ -65,6 +66,14 @@ int run(const poolreg::daemon::DaemonOptions& options) {
     return 1;
   }
   if (options.check_config) {
+    if (!loaded.config.registrar.user.empty()) {
+      // The user to switch to must exist here (start-up would stop on it).
+      auto run_as = poolreg::daemon::resolve_run_as(loaded.config.registrar.user, loaded.config.registrar.group);
+      if (!run_as) {
+        std::fprintf(stderr, "%s: %s\n", source.c_str(), run_as.error().c_str());
+        return 1;
+      }
+    }
     std::printf("%s: configuration OK\n", source.c_str());
     if (!loaded.config.dpdk.enabled) return 0;
     return check_dpdk(loaded.config);
