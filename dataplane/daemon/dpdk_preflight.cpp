@@ -8,6 +8,7 @@
 #include <fstream>
 #include <string_view>
 
+#include <fmt/format.h>
 #include "dataplane/daemon/config_mapping.hpp"
 
 namespace poolreg::daemon {
@@ -93,6 +94,7 @@ std::vector<unsigned> check_cores(const EalPlan& p, const fs::path& sys, Preflig
       r.problems.push_back(std::to_string(poll.size()) + " poll lanes: at most " + std::to_string(kMaxPollLanes) +
                            " (each loads a private usrsctp copy into a glibc link-map namespace)");
     else if (poll.size() > kDefaultNamespaceLanes) {
+      // NOLINTNEXTLINE(concurrency-mt-unsafe): --check-config runs on one thread, nothing sets the environment
       const char* tunables = std::getenv("GLIBC_TUNABLES");
       if (tunables == nullptr || std::string(tunables).find("glibc.rtld.nns") == std::string::npos)
         r.problems.push_back(std::to_string(poll.size()) + " poll lanes: more than " +
@@ -128,10 +130,10 @@ unsigned check_ports(const config::RegistrarConfig& c, const EalPlan& p, const f
     const fs::path driver = fs::read_symlink(d / "driver", ec);
     const std::string name = ec ? std::string("none") : driver.filename().string();
     if (name != "vfio-pci" && name != "uio_pci_generic" && name != "igb_uio")
-      r.warnings.push_back("PCI device " + dev + " is bound to " + name +
-                           ", not vfio-pci (poolreg-dpdk-setup start binds it)");
+      r.warnings.push_back(fmt::format("PCI device {} is bound to {}, not vfio-pci (poolreg-dpdk-setup start binds it)",
+                                       dev, name));
     ++ports;
-    r.summary.push_back("port: PCI " + dev + " (driver " + name + ")");
+    r.summary.push_back(fmt::format("port: PCI {} (driver {})", dev, name));
   }
   for (const std::string& v : p.vdevs) r.summary.push_back("port: vdev " + v);
   if (p.pci.empty() && !p.no_pci) {

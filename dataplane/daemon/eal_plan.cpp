@@ -6,6 +6,8 @@
 #include <regex>
 #include <set>
 
+#include <fmt/format.h>
+
 namespace poolreg::daemon {
 namespace {
 
@@ -70,7 +72,7 @@ bool parse_cpu_list(const std::string& text, std::vector<unsigned>* out, std::st
                         : parse_unsigned(std::string_view(part).substr(0, dash), &lo) &&
                               parse_unsigned(std::string_view(part).substr(dash + 1), &hi);
     if (!ok || lo > hi || hi >= 4096) {
-      *error = "\"" + part + "\" in core list \"" + text + "\" is not a core number or range";
+      *error = fmt::format("\"{}\" in core list \"{}\" is not a core number or range", part, text);
       return false;
     }
     for (std::uint64_t c = lo; c <= hi; ++c) cpus.insert(static_cast<unsigned>(c));
@@ -101,7 +103,7 @@ EalPlan parse_eal_plan(const config::DpdkSection& dpdk) {
       set_cores(v, "EAL -l " + v);
     } else if (take_value(a, i, "--lcores", &v)) {
       if (v.find_first_of("@()") != std::string::npos) {
-        if (!core_source.empty()) p.problems.push_back("two core lists: " + core_source + " and --lcores " + v);
+        if (!core_source.empty()) p.problems.push_back(fmt::format("two core lists: {} and --lcores {}", core_source, v));
         core_source = "--lcores " + v;
         p.lcores_checked = false;
       } else {
@@ -129,7 +131,7 @@ EalPlan parse_eal_plan(const config::DpdkSection& dpdk) {
       const std::string address = v.substr(0, v.find(','));
       std::string normal;
       if (!normalise_pci(address, &normal))
-        p.problems.push_back("EAL -a " + v + ": \"" + address + "\" is not a PCI address (DDDD:BB:DD.F)");
+        p.problems.push_back(fmt::format("EAL -a {}: \"{}\" is not a PCI address (DDDD:BB:DD.F)", v, address));
       else
         p.pci.push_back(normal);
     } else if (take_value(a, i, "--vdev", &v)) {
