@@ -59,6 +59,8 @@ void visit_config(V& v, C& c) {
   v.choice("log_level", c.registrar.log_level, choices(kLogLevels));
   v.choice("log_format", c.registrar.log_format, choices(kLogFormats));
   v.text("log_file", c.registrar.log_file);
+  v.text("user", c.registrar.user);
+  v.text("group", c.registrar.group);
 
   v.section("asap");
   v.addresses("listen", c.asap.listen, 1);
@@ -147,6 +149,8 @@ void visit_config(V& v, C& c) {
   v.integer("vlan_id", c.dpdk.vlan_id, 0, 4094);
   v.integer("idle_sleep_us", c.dpdk.idle_sleep_us, 0, 100000);
   v.boolean("resolve_on_poll_lcore", c.dpdk.resolve_on_poll_lcore);
+  v.integer("hugepages", c.dpdk.hugepages, 0, 1048576);
+  v.integer("hugepage_size_kb", c.dpdk.hugepage_size_kb, 2048, 1048576);
 }
 
 }  // namespace poolreg::config::schema

@@ -74,6 +74,11 @@ struct RegistrarSection {
   LogFormat log_format = LogFormat::kText;
   // Empty = log to stderr; otherwise append to this file.
   std::string log_file;
+  // Started as root: the user (name or numeric uid) and group (name or gid; empty = the user's
+  // primary group) poolregd switches to once its sockets are bound (privilege_drop.hpp). Empty
+  // = keep the identity it was started with (systemd's User= does the switch for the unit).
+  std::string user;
+  std::string group;
 
   friend bool operator==(const RegistrarSection&, const RegistrarSection&) = default;
 };
@@ -203,6 +208,10 @@ struct DpdkSection {
   std::uint16_t vlan_id = 0;          // 802.1Q VLAN accepted and sent on the port; 0 = untagged only
   std::uint32_t idle_sleep_us = 50;   // poll lcore sleep per idle iteration; 0 = pure busy polling
   bool resolve_on_poll_lcore = true;  // older name of registrar.resolve_on_lanes: both must be true
+  // Hugepages the appliance's setup helper (poolreg-dpdk-setup) reserves before start, of this
+  // size; 0 = reserve none (--no-huge, or reserved by other means). poolregd itself only checks them.
+  std::uint32_t hugepages = 0;
+  std::uint32_t hugepage_size_kb = 2048;
 
   friend bool operator==(const DpdkSection&, const DpdkSection&) = default;
 };
