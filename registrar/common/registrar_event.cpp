@@ -54,9 +54,11 @@ void RegistrarEventSink::publish(RegistrarEvent event) {
   listener_->on_registrar_event(event);
 }
 
-void publish_pe_written(RegistrarEventSink* sink, const PoolHandle& handle, const PoolElement& pe, bool created,
+namespace detail {
+
+void publish_pe_written(RegistrarEventSink& s, const PoolHandle& handle, const PoolElement& pe, bool created,
                         bool pool_created, RegistrarId previous_home, const PoolElement* before) {
-  if (sink == nullptr || sink->interest() == 0) return;
+  RegistrarEventSink* sink = &s;
   if (pool_created && sink->wants(RegistrarEventKind::kPoolCreated)) {
     RegistrarEvent e;
     e.kind = RegistrarEventKind::kPoolCreated;
@@ -80,9 +82,9 @@ void publish_pe_written(RegistrarEventSink* sink, const PoolHandle& handle, cons
   sink->publish(std::move(e));
 }
 
-void publish_pe_removed(RegistrarEventSink* sink, const PoolHandle& handle, const PoolElement& pe, bool pool_removed,
+void publish_pe_removed(RegistrarEventSink& s, const PoolHandle& handle, const PoolElement& pe, bool pool_removed,
                         PeRemovalCause cause) {
-  if (sink == nullptr || sink->interest() == 0) return;
+  RegistrarEventSink* sink = &s;
   if (sink->wants(RegistrarEventKind::kPeRemoved)) {
     RegistrarEvent e;
     e.kind = RegistrarEventKind::kPeRemoved;
@@ -100,4 +102,5 @@ void publish_pe_removed(RegistrarEventSink* sink, const PoolHandle& handle, cons
   }
 }
 
+}  // namespace detail
 }  // namespace poolreg

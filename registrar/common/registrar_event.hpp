@@ -138,12 +138,25 @@ inline bool wants_event(const RegistrarEventSink* sink, RegistrarEventKind kind)
 // the handlespace's RegisterOutcome; `before`: the PE as it was, when the caller looked it up
 // (only when the sink wants kPeMoved). A re-registration is kPeMoved when the home changed or
 // the transports differ from `before`; an unchanged refresh raises nothing. Order: pool_created
-// before the PE's first registration.
-void publish_pe_written(RegistrarEventSink* sink, const PoolHandle& handle, const PoolElement& pe, bool created,
+// before the PE's first registration. Inline up to the interest test: the write path pays a load
+// and a branch when nobody listens.
+namespace detail {
+void publish_pe_written(RegistrarEventSink& sink, const PoolHandle& handle, const PoolElement& pe, bool created,
                         bool pool_created, RegistrarId previous_home, const PoolElement* before);
-// A PE removed (as it was) and, when it was the last one, its pool after it.
-void publish_pe_removed(RegistrarEventSink* sink, const PoolHandle& handle, const PoolElement& pe, bool pool_removed,
+void publish_pe_removed(RegistrarEventSink& sink, const PoolHandle& handle, const PoolElement& pe, bool pool_removed,
                         PeRemovalCause cause);
+}  // namespace detail
+inline void publish_pe_written(RegistrarEventSink* sink, const PoolHandle& handle, const PoolElement& pe,
+                               bool created, bool pool_created, RegistrarId previous_home,
+                               const PoolElement* before) {
+  if (sink != nullptr && sink->interest() != 0)
+    detail::publish_pe_written(*sink, handle, pe, created, pool_created, previous_home, before);
+}
+// A PE removed (as it was) and, when it was the last one, its pool after it.
+inline void publish_pe_removed(RegistrarEventSink* sink, const PoolHandle& handle, const PoolElement& pe,
+                               bool pool_removed, PeRemovalCause cause) {
+  if (sink != nullptr && sink->interest() != 0) detail::publish_pe_removed(*sink, handle, pe, pool_removed, cause);
+}
 // Whether a writer should look the PE up before a re-registration (for publish_pe_written).
 inline bool wants_previous_pe(const RegistrarEventSink* sink) noexcept {
   return wants_event(sink, RegistrarEventKind::kPeMoved);

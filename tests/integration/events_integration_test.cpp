@@ -157,7 +157,9 @@ TEST_F(PoolregdEvents, PoolctlJsonSeesRegisterThenDeregisterInOrder) {
     ASSERT_TRUE(ev[i].is_object()) << poolctl.output();
     EXPECT_EQ(ev[i]["kind"], expected[i]) << poolctl.output();
     EXPECT_EQ(ev[i]["pool"], "ev-pool");
-    if (i > 0) EXPECT_GT(ev[i]["seq"].get<std::uint64_t>(), ev[i - 1]["seq"].get<std::uint64_t>());
+    if (i > 0) {
+      EXPECT_GT(ev[i]["seq"].get<std::uint64_t>(), ev[i - 1]["seq"].get<std::uint64_t>());
+    }
   }
   EXPECT_EQ(ev[1]["id"], "0x00004242");
   EXPECT_EQ(ev[1]["pe"]["owned"], true);

@@ -4,6 +4,7 @@
 
 #include "dataplane/control/event_filter.hpp"
 #include "dataplane/control/event_json.hpp"
+#include "dataplane/control/registrar_commands.hpp"
 #include "dataplane/control/subscriber_queue.hpp"
 
 namespace poolreg::control {
@@ -138,6 +139,25 @@ TEST(EventJson, PeerAndTakeoverEvents) {
   EXPECT_TRUE(j["peer_endpoint"].is_null());
   EXPECT_FALSE(j.contains("pool"));
   EXPECT_FALSE(j.contains("cause"));
+}
+
+TEST(EventStreamCounters, InStatsAndMetrics) {
+  StatsSources s;
+  EXPECT_TRUE(stats_result(s)["events"].is_null()) << "no event stream: null";
+  EXPECT_EQ(registrar_metrics_text(StatusInfo{}, 0, s).find("poolreg_events_"), std::string::npos);
+  s.events = EventStreamCounters{2, 5, 100, 90, 10};
+  const json st = stats_result(s);
+  EXPECT_EQ(st["events"]["subscribers"], 2);
+  EXPECT_EQ(st["events"]["subscriptions"], 5);
+  EXPECT_EQ(st["events"]["published"], 100);
+  EXPECT_EQ(st["events"]["queued"], 90);
+  EXPECT_EQ(st["events"]["dropped"], 10);
+  const std::string text = registrar_metrics_text(StatusInfo{}, 0, s);
+  EXPECT_NE(text.find("# TYPE poolreg_events_dropped_total counter\npoolreg_events_dropped_total 10\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("poolreg_events_published_total 100\n"), std::string::npos);
+  EXPECT_NE(text.find("poolreg_events_queued_total 90\n"), std::string::npos);
+  EXPECT_NE(text.find("# TYPE poolreg_event_subscribers gauge\npoolreg_event_subscribers 2\n"), std::string::npos);
 }
 
 }  // namespace
