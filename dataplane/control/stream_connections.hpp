@@ -129,11 +129,12 @@ class StreamConnections {
   void sweep_idle() {
     const TimeNs now = loop_.now();
     std::vector<int> idle;
-    for (const auto& [fd, c] : clients_) {
-      if constexpr (requires { c->keep_open; }) {
-        if (c->keep_open) continue;
+    for (const auto& entry : clients_) {
+      const Client& c = *entry.second;
+      if constexpr (requires { c.keep_open; }) {
+        if (c.keep_open) continue;
       }
-      if (now > c->last_activity && now - c->last_activity >= limits_.idle_timeout) idle.push_back(fd);
+      if (now > c.last_activity && now - c.last_activity >= limits_.idle_timeout) idle.push_back(entry.first);
     }
     for (int fd : idle) {
       if (hooks_.on_idle_closed) hooks_.on_idle_closed();
