@@ -22,6 +22,12 @@ std::int64_t now_ms() {
       .count();
 }
 
+// strerror_r (the GNU form, which returns the text): strerror is not thread-safe.
+std::string error_text(int err) {
+  char buffer[128];
+  return ::strerror_r(err, buffer, sizeof buffer);
+}
+
 void set_error(ClientError* error, int err, std::string message) {
   if (error == nullptr) return;
   error->sys_errno = err;
@@ -155,7 +161,7 @@ std::optional<std::string> ControlClient::next_line(int timeout_ms, ClientError*
     const int rc = ::poll(&p, 1, static_cast<int>(left));
     if (rc < 0) {
       const int err = errno;
-      set_error(error, err, err == EINTR ? "interrupted" : std::string("poll: ") + strerror(err));
+      set_error(error, err, err == EINTR ? "interrupted" : "poll: " + error_text(err));
       return std::nullopt;
     }
     if (rc == 0) continue;
@@ -171,7 +177,7 @@ std::optional<std::string> ControlClient::next_line(int timeout_ms, ClientError*
     }
     if (errno == EAGAIN || errno == EWOULDBLOCK) continue;
     const int err = errno;
-    set_error(error, err, err == EINTR ? "interrupted" : std::string("recv: ") + strerror(err));
+    set_error(error, err, err == EINTR ? "interrupted" : "recv: " + error_text(err));
     return std::nullopt;
   }
   set_error(error, ETIMEDOUT, "timed out waiting for the next line");

@@ -55,7 +55,7 @@ EventFilter parse_event_filter(const json& args) {
       if (!p.is_string()) throw CommandError(error_code::kBadRequest, "\"pools\" must be an array of strings");
       auto handle = parse_pool_handle(p.get_ref<const std::string&>());
       if (!handle) throw CommandError(error_code::kBadRequest, "bad pool handle '" + p.get<std::string>() + "'");
-      f.pools.push_back(std::move(*handle));
+      f.pools.push_back(*handle);
     }
   }
   return f;
