@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 
+#include "cli/poolctl/events_view.hpp"
 #include "cli/poolctl/result_text.hpp"
 #include "cli/poolctl/watch_view.hpp"
 #include "config/registrar_config.hpp"
@@ -240,6 +241,29 @@ int run_poolctl(int argc, const char* const* argv, std::ostream& out, std::ostre
       w.json_lines = g.json_output;
       w.interactive = interactive && !g.json_output;  // JSON lines are for programs, never a screen
       return run_watch(w, out, err);
+    };
+  });
+
+  EventsOptions events_options;
+  auto* events = app.add_subcommand(
+      "events",
+      "live stream of registrar events, one line each: pe_registered, pe_moved, pe_removed (with cause), "
+      "pool_created, pool_removed, peer_up, peer_down, peer_dead, takeover_started/won/lost, "
+      "audit_mismatch/repaired; with --json the objects as received; Ctrl-C ends it");
+  events->add_option("--pool", events_options.pools, "only events of this pool (repeatable; PE and pool events)");
+  events->add_option("--kind", events_options.kinds,
+                     "only this kind (repeatable): a kind name, or a family pe, pool, peer, takeover, audit, all");
+  events->add_option("-c,--count", events_options.count, "stop after this many events (0 = never)")
+      ->capture_default_str();
+  events->add_option("--timeout-ms", events_options.timeout_ms,
+                     "stop after this many milliseconds (0 = never); with --count, fewer events by then is exit 1")
+      ->capture_default_str();
+  events->callback([&] {
+    action = [&] {
+      events_options.socket_path = g.socket;
+      events_options.connect_timeout_ms = g.timeout_ms;
+      events_options.json_lines = g.json_output;
+      return run_events(events_options, out, err);
     };
   });
 

@@ -29,6 +29,13 @@ std::string audit_line(const CommandAudit& audit) {
 }
 
 void CommandRegistry::add_command(std::string name, Handler handler, std::string summary, CommandKind kind) {
+  commands_[std::move(name)] =
+      Entry{[h = std::move(handler)](const json& args, const CommandCaller&) { return h(args); }, std::move(summary),
+            kind};
+}
+
+void CommandRegistry::add_caller_command(std::string name, CallerHandler handler, std::string summary,
+                                         CommandKind kind) {
   commands_[std::move(name)] = Entry{std::move(handler), std::move(summary), kind};
 }
 
@@ -52,14 +59,14 @@ json CommandRegistry::dispatch(const json& request, const CommandCaller& caller)
   }
   auto it = commands_.find(name);
   if (it == commands_.end()) return make_error(error_code::kUnknownCommand, "unknown command '" + name + "'");
-  json response = run(it->second, args);
+  json response = run(it->second, args, caller);
   if (it->second.kind == CommandKind::kMutating && audit_) audit_(CommandAudit{caller, name, args, response});
   return response;
 }
 
-json CommandRegistry::run(const Entry& entry, const json& args) const {
+json CommandRegistry::run(const Entry& entry, const json& args, const CommandCaller& caller) const {
   try {
-    return make_ok(entry.handler(args));
+    return make_ok(entry.handler(args, caller));
   } catch (const CommandError& e) {
     return make_error(e.code(), e.what());
   } catch (const json::exception& e) {

@@ -54,10 +54,13 @@ class CommandError : public std::runtime_error {
   std::string code_;
 };
 
-// Who sent a request: SO_PEERCRED of the control-socket peer (-1 = unknown, e.g. in-process calls).
+// Who sent a request: SO_PEERCRED of the control-socket peer (-1 = unknown, e.g. in-process calls),
+// and the connection it came over (the ControlServer's descriptor; -1 in-process), which a
+// streaming command (events) turns into its push stream.
 struct CommandCaller {
   std::int64_t pid = -1;
   std::int64_t uid = -1;
+  int connection = -1;
 };
 
 enum class CommandKind : std::uint8_t { kReadOnly, kMutating };
@@ -79,11 +82,15 @@ json make_error(std::string_view code, std::string_view message);
 class CommandRegistry {
  public:
   using Handler = std::function<json(const json& args)>;
+  // A handler that needs to know who asked and over which connection (events).
+  using CallerHandler = std::function<json(const json& args, const CommandCaller& caller)>;
   using AuditHook = std::function<void(const CommandAudit&)>;
 
   // Adds or replaces a command. `summary` is shown by the built-in "help" command.
   void add_command(std::string name, Handler handler, std::string summary = {},
                    CommandKind kind = CommandKind::kReadOnly);
+  void add_caller_command(std::string name, CallerHandler handler, std::string summary = {},
+                          CommandKind kind = CommandKind::kReadOnly);
   // Called after every mutating command (see the contract above).
   void set_audit(AuditHook hook) { audit_ = std::move(hook); }
   bool has_command(std::string_view name) const;
@@ -97,11 +104,11 @@ class CommandRegistry {
 
  private:
   struct Entry {
-    Handler handler;
+    CallerHandler handler;
     std::string summary;
     CommandKind kind = CommandKind::kReadOnly;
   };
-  json run(const Entry& entry, const json& args) const;
+  json run(const Entry& entry, const json& args, const CommandCaller& caller) const;
 
   std::map<std::string, Entry, std::less<>> commands_;
   AuditHook audit_;

@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cctype>
 #include <cstring>
@@ -19,6 +20,12 @@ constexpr std::size_t kMaxResponseBytes = 512u << 20;
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
+}
+
+// strerror_r (the GNU form, which returns the text): strerror is not thread-safe.
+std::string error_text(int err) {
+  char buffer[128];
+  return ::strerror_r(err, buffer, sizeof buffer);
 }
 
 void set_error(ClientError* error, int err, std::string message) {
@@ -130,6 +137,51 @@ std::optional<std::string> ControlClient::call_raw(std::string_view line, Client
     set_error(error, errno, std::string("recv: ") + strerror(errno));
     return std::nullopt;
   }
+}
+
+std::optional<std::string> ControlClient::next_line(int timeout_ms, ClientError* error) {
+  const std::int64_t deadline = now_ms() + std::max(timeout_ms, 0);
+  for (int round = 0; round < 1000000; ++round) {  // bounded: each round waits or reads
+    const std::size_t nl = buffer_.find('\n');
+    if (nl != std::string::npos) {
+      std::string out = buffer_.substr(0, nl);
+      buffer_.erase(0, nl + 1);
+      return out;
+    }
+    if (buffer_.size() > kMaxResponseBytes) {
+      set_error(error, EMSGSIZE, "line too large");
+      return std::nullopt;
+    }
+    const std::int64_t left = deadline - now_ms();
+    if (left <= 0) {
+      set_error(error, ETIMEDOUT, "timed out waiting for the next line");
+      return std::nullopt;
+    }
+    pollfd p{fd_, POLLIN, 0};
+    const int rc = ::poll(&p, 1, static_cast<int>(left));
+    if (rc < 0) {
+      const int err = errno;
+      set_error(error, err, err == EINTR ? "interrupted" : "poll: " + error_text(err));
+      return std::nullopt;
+    }
+    if (rc == 0) continue;
+    char chunk[65536];
+    const ssize_t n = ::recv(fd_, chunk, sizeof(chunk), MSG_DONTWAIT);
+    if (n > 0) {
+      buffer_.append(chunk, static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n == 0) {
+      set_error(error, ECONNRESET, "poolregd closed the connection");
+      return std::nullopt;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) continue;
+    const int err = errno;
+    set_error(error, err, err == EINTR ? "interrupted" : "recv: " + error_text(err));
+    return std::nullopt;
+  }
+  set_error(error, ETIMEDOUT, "timed out waiting for the next line");
+  return std::nullopt;
 }
 
 std::optional<nlohmann::json> ControlClient::call(std::string_view cmd, const nlohmann::json& args,

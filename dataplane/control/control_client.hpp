@@ -34,6 +34,11 @@ class ControlClient {
   // Sends one raw line (a '\n' is appended) and returns the raw response line without '\n'.
   std::optional<std::string> call_raw(std::string_view line, ClientError* error);
 
+  // The next line the daemon pushes on a stream (after `events`), without '\n'. Waits at most
+  // timeout_ms (nullopt, sys_errno ETIMEDOUT); a signal ends the wait early (nullopt, EINTR) so
+  // the caller can check its quit flag; the daemon closing the connection gives ECONNRESET.
+  std::optional<std::string> next_line(int timeout_ms, ClientError* error);
+
   int fd() const noexcept { return fd_; }
 
  private:

@@ -105,7 +105,14 @@ ControlServer::ControlServer(runtime::EventLoop& loop, ControlServerConfig confi
                         },
                     .on_accepted = [this] { ++counters_.connections_accepted; },
                     .on_idle_closed = [this] { ++counters_.idle_closed; },
-                    .on_accept_paused = [this] { ++counters_.accept_pauses; }}) {}
+                    .on_accept_paused = [this] { ++counters_.accept_pauses; },
+                    .on_closed =
+                        [this](int fd) {
+                          const Client* c = connections_.find(fd);
+                          if (c == nullptr || !c->stream) return;
+                          --streams_;
+                          if (on_stream_closed_) on_stream_closed_(fd);
+                        }}) {}
 
 ControlServer::~ControlServer() { stop(); }
 
@@ -170,6 +177,25 @@ void ControlServer::stop() {
     ::unlink(config_.socket_path.c_str());
 }
 
+bool ControlServer::start_stream(int connection, std::size_t max_unsent_bytes) {
+  Client* c = connections_.find(connection);
+  if (c == nullptr || c->stream) return false;
+  c->stream.emplace(std::min(max_unsent_bytes, config_.max_pending_output_bytes));
+  c->keep_open = true;
+  ++streams_;
+  ++counters_.streams_started;
+  return true;
+}
+
+ControlServer::PushResult ControlServer::push(int connection, std::string_view line) {
+  Client* c = connections_.find(connection);
+  if (c == nullptr || !c->stream) return PushResult::kNoStream;
+  const bool queued = c->stream->offer(c->out, pending_output(*c), line);
+  if (!queued) ++counters_.stream_lines_dropped;
+  update_interest(*c);  // EPOLLOUT: the loop writes it when the socket takes it
+  return queued ? PushResult::kQueued : PushResult::kDropped;
+}
+
 void ControlServer::on_client_event(int fd, std::uint32_t events) {
   Client* found = connections_.find(fd);
   if (found == nullptr) return;
@@ -210,6 +236,10 @@ bool ControlServer::read_client(Client& c) {
 }
 
 void ControlServer::process_lines(Client& c) {
+  if (c.stream) {  // a push stream takes no more requests
+    c.in.clear();
+    return;
+  }
   std::size_t start = 0;
   while (!c.close_after_flush && pending_output(c) < config_.max_pending_output_bytes) {
     const std::size_t nl = c.in.find('\n', start);
@@ -227,6 +257,10 @@ void ControlServer::process_lines(Client& c) {
     }
     answer(c, std::string_view(c.in).substr(start, nl - start));
     start = nl + 1;
+    if (c.stream) {  // that request opened a push stream: the rest is not read as requests
+      start = c.in.size();
+      break;
+    }
   }
   c.in.erase(0, start);
   if (c.close_after_flush) {
@@ -254,7 +288,10 @@ void ControlServer::process_lines(Client& c) {
 void ControlServer::answer(Client& c, std::string_view line) {
   if (line.find_first_not_of(" \t\r") == std::string_view::npos) return;  // blank line: no request
   ++counters_.requests;
-  if (!c.caller) c.caller = peer_caller(c.fd);
+  if (!c.caller) {
+    c.caller = peer_caller(c.fd);
+    c.caller->connection = c.fd;
+  }
   std::string response = registry_.handle_line(line, *c.caller);
   if (response.size() > config_.max_response_bytes) {
     response = make_error(error_code::kTooLarge, "response of " + std::to_string(response.size()) +
@@ -270,16 +307,24 @@ void ControlServer::answer(Client& c, std::string_view line) {
 
 bool ControlServer::flush_client(Client& c) {
   const int fd = c.fd;
-  while (pending_output(c) > 0) {
-    const ssize_t n = ::send(fd, c.out.data() + c.out_offset, pending_output(c), MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n > 0) {
-      c.out_offset += static_cast<std::size_t>(n);
-      continue;
+  // Two passes for a stream: the dropped record appended once the first drained the queue.
+  for (int pass = 0; pass < 2; ++pass) {
+    bool blocked = false;
+    while (pending_output(c) > 0) {
+      const ssize_t n = ::send(fd, c.out.data() + c.out_offset, pending_output(c), MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) {
+        c.out_offset += static_cast<std::size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        blocked = true;
+        break;
+      }
+      connections_.close(fd);  // EPIPE, ECONNRESET...
+      return false;
     }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-    connections_.close(fd);  // EPIPE, ECONNRESET...
-    return false;
+    if (!c.stream || !c.stream->on_drained(c.out, pending_output(c)) || blocked) break;
   }
   if (pending_output(c) == 0) {
     c.out.clear();

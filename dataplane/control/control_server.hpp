@@ -18,18 +18,29 @@
 //   path, binds, sets the permission bits to socket_mode and listens.
 // - stop() (and the destructor) closes every connection and removes the socket file if it is
 //   still the one this server created.
+// - Push streams (the `events` command, event_hub.hpp): a command handler may turn the
+//   connection it runs for (CommandCaller::connection) into a stream with start_stream(). After
+//   the command's response the server reads no more requests from it (further input is
+//   discarded), never closes it as idle, and push() appends lines to it. Each stream's unsent
+//   output is bounded (SubscriberQueue): a line that does not fit is dropped and counted, and a
+//   {"kind":"dropped","count":N} line follows once room returns. push() only appends and asks
+//   for EPOLLOUT: a slow subscriber never blocks the loop, and many events become few writes.
+//   on_stream_closed runs when a stream connection closes for any reason (peer gone, write
+//   error, stop()).
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "dataplane/control/command_registry.hpp"
 #include "dataplane/control/stream_connections.hpp"
+#include "dataplane/control/subscriber_queue.hpp"
 #include "dataplane/runtime/event_loop.hpp"
 #include "registrar/common/expected.hpp"
 
@@ -53,6 +64,8 @@ struct ControlServerCounters {
   std::uint64_t oversize_lines = 0;
   std::uint64_t idle_closed = 0;
   std::uint64_t accept_pauses = 0;        // listener rested 100 ms: accept() lacked descriptors
+  std::uint64_t streams_started = 0;      // connections turned into push streams
+  std::uint64_t stream_lines_dropped = 0; // push() lines dropped: the stream's queue was full
 };
 
 class ControlServer {
@@ -75,6 +88,14 @@ class ControlServer {
   bool running() const noexcept { return connections_.listening(); }
   const std::string& socket_path() const noexcept { return config_.socket_path; }
   std::size_t client_count() const noexcept { return connections_.size(); }
+
+  // ---- push streams (see the contract above) ----
+  // false: no such connection (or already a stream).
+  bool start_stream(int connection, std::size_t max_unsent_bytes);
+  enum class PushResult : std::uint8_t { kQueued, kDropped, kNoStream };
+  PushResult push(int connection, std::string_view line);
+  void set_on_stream_closed(std::function<void(int connection)> hook) { on_stream_closed_ = std::move(hook); }
+  std::size_t stream_count() const noexcept { return streams_; }
   const ControlServerCounters& counters() const noexcept { return counters_; }
 
  private:
@@ -88,6 +109,8 @@ class ControlServer {
     TimeNs last_activity = 0;
     std::uint32_t events = EPOLLIN;  // what the fd is registered for (accepted with EPOLLIN)
     std::optional<CommandCaller> caller;  // SO_PEERCRED, read at the first request
+    std::optional<SubscriberQueue> stream;  // set: a push stream (start_stream)
+    bool keep_open = false;                 // streams are never closed as idle
   };
 
   void on_client_event(int fd, std::uint32_t events);
@@ -106,6 +129,8 @@ class ControlServer {
   dev_t socket_dev_ = 0;
   ino_t socket_ino_ = 0;
   ControlServerCounters counters_;
+  std::function<void(int)> on_stream_closed_;
+  std::size_t streams_ = 0;
   StreamConnections<Client> connections_;  // last: its callbacks use the members above
 };
 

@@ -31,7 +31,8 @@ MetricsHttpServer::MetricsHttpServer(runtime::EventLoop& loop, MetricsHttpServer
                     .on_refused = [this](int) { ++counters_.refused; },
                     .on_accepted = nullptr,
                     .on_idle_closed = nullptr,
-                    .on_accept_paused = [this] { ++counters_.accept_pauses; }}) {}
+                    .on_accept_paused = [this] { ++counters_.accept_pauses; },
+                    .on_closed = nullptr}) {}
 
 MetricsHttpServer::~MetricsHttpServer() { stop(); }
 

@@ -55,6 +55,8 @@ struct RegistrarBindings {
   std::function<ReloadReport()> reload;
   // The running configuration (source, every key); empty: config unavailable.
   std::function<std::pair<std::string, std::vector<config::ConfigValue>>()> running_config;
+  // The live event stream's counters (EventHub::counters); empty: no event stream.
+  std::function<EventStreamCounters()> events;
   // control.test_commands: also add the test-only commands (test-corrupt-view).
   bool test_commands = false;
 };

@@ -156,6 +156,16 @@ std::string registrar_metrics_text(const StatusInfo& info, TimeNs now, const Sta
   t.gauge("poolreg_associations", "ASAP associations and TCP connections.", static_cast<double>(s.associations));
   t.counter("poolreg_selection_feedback_dropped_total", "Selection feedback lost because a queue was full.",
             s.handlespace.feedback_dropped);
+  if (s.events) {
+    t.gauge("poolreg_event_subscribers", "Live event stream subscribers (poolctl events) now.",
+            static_cast<double>(s.events->subscribers));
+    t.counter("poolreg_events_published_total", "Registrar events published while someone subscribed.",
+              s.events->events);
+    t.counter("poolreg_events_queued_total", "Event lines queued to event stream subscribers.",
+              s.events->lines_queued);
+    t.counter("poolreg_events_dropped_total",
+              "Event lines dropped because a subscriber's queue was full (it reads too slowly).", s.events->dropped);
+  }
   if (s.asap != nullptr) asap_metrics(t, *s.asap);
   if (s.enrp != nullptr) enrp_metrics(t, *s.enrp);
   if (s.transport) {

@@ -195,6 +195,13 @@ json stats_result(const StatsSources& s) {
     result["transport"] = nullptr;
   }
   result["resolution_latency"] = s.resolution_latency != nullptr ? histogram_json(*s.resolution_latency) : json(nullptr);
+  if (s.events) {
+    result["events"] = {{"subscribers", s.events->subscribers}, {"subscriptions", s.events->subscriptions},
+                        {"published", s.events->events},         {"queued", s.events->lines_queued},
+                        {"dropped", s.events->dropped}};
+  } else {
+    result["events"] = nullptr;
+  }
   if (s.process) {
     result["process"] = {{"cpu_seconds", s.process->cpu_seconds},         {"resident_bytes", s.process->resident_bytes},
                          {"virtual_bytes", s.process->virtual_bytes},     {"start_time_seconds", s.process->start_time_seconds},

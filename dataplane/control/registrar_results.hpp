@@ -17,6 +17,7 @@
 
 #include "dataplane/control/command_registry.hpp"
 #include "dataplane/control/element_json.hpp"
+#include "dataplane/control/event_stream_counters.hpp"
 #include "dataplane/control/process_stats.hpp"
 #include "dataplane/runtime/message_transport.hpp"
 #include "registrar/asap/asap_counters.hpp"
@@ -95,6 +96,7 @@ struct StatsSources {
   std::optional<ProcessStats> process;           // the daemon's CPU, memory, descriptors
   std::vector<enrp::PeerSnapshot> peers;          // ENRP peers (per-peer metrics); empty: ENRP off
   std::vector<LaneStats> lanes;  // one per SCTP lane (kernel lanes or DPDK poll lcores); empty: none
+  std::optional<EventStreamCounters> events;     // the live event stream (poolctl events); nullopt: off
 };
 // stats: {"handlespace":{"pools","pes","owned_pes","monitored_pes","associations","feedback_dropped"},
 //   "asap":{counter:value, "errors_sent":{cause:n}, "decode_errors":{kind:n}},
@@ -102,7 +104,8 @@ struct StatsSources {
 //   "resolution_latency":histogram_json|null (lanes and control thread merged),
 //   "process":{"cpu_seconds","resident_bytes","virtual_bytes","start_time_seconds","threads",
 //   "open_fds","max_fds"}|null,
-//   "lanes":[{"lane":i, "backend":"kernel"|"dpdk", "lcore":n (DPDK only), counter:value...}...]|null}
+//   "lanes":[{"lane":i, "backend":"kernel"|"dpdk", "lcore":n (DPDK only), counter:value...}...]|null,
+//   "events":{"subscribers","subscriptions","published","queued","dropped"}|null}
 json stats_result(const StatsSources& sources);
 // A latency histogram in the coarse log2 view (LatencyHistogram::coarse_bound: 1 us .. 2^20 us):
 // {"unit":"ns","count":N,"sum_ns":S,"p50_ns":..,"p90_ns":..,"p99_ns":..,

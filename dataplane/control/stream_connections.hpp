@@ -8,7 +8,9 @@
 // for every epoll event of an accepted connection; on_refused gets a connection over the limit
 // just before the table closes it (to send a last word); on_accepted, on_idle_closed and
 // on_accept_paused (accept() lacked descriptors: the listener rests 100 ms, runtime/listener_pause.hpp)
-// exist for counters. Callbacks may close connections through close().
+// exist for counters; on_closed runs for every connection the table closes (any reason) while
+// its Client still exists. A Client with a `keep_open` member set is never closed as idle (a push
+// stream may be quiet for long). Callbacks may close connections through close().
 #pragma once
 
 #include <errno.h>
@@ -40,6 +42,7 @@ struct StreamConnectionHooks {
   std::function<void()> on_accepted;        // optional
   std::function<void()> on_idle_closed;     // optional
   std::function<void()> on_accept_paused;   // optional
+  std::function<void(int fd)> on_closed;    // optional
 };
 
 template <class Client>
@@ -89,6 +92,7 @@ class StreamConnections {
   }
 
   void close(int fd) {
+    if (hooks_.on_closed && clients_.count(fd) != 0) hooks_.on_closed(fd);
     loop_.remove_fd(fd);
     ::close(fd);
     clients_.erase(fd);
@@ -125,8 +129,13 @@ class StreamConnections {
   void sweep_idle() {
     const TimeNs now = loop_.now();
     std::vector<int> idle;
-    for (const auto& [fd, c] : clients_)
-      if (now > c->last_activity && now - c->last_activity >= limits_.idle_timeout) idle.push_back(fd);
+    for (const auto& entry : clients_) {
+      const Client& c = *entry.second;
+      if constexpr (requires { c.keep_open; }) {
+        if (c.keep_open) continue;
+      }
+      if (now > c.last_activity && now - c.last_activity >= limits_.idle_timeout) idle.push_back(entry.first);
+    }
     for (int fd : idle) {
       if (hooks_.on_idle_closed) hooks_.on_idle_closed();
       close(fd);

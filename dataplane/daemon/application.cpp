@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "dataplane/control/control_server.hpp"
+#include "dataplane/control/event_hub.hpp"
 #include "registrar/common/latency_histogram.hpp"
 #include "dataplane/control/metrics_http_server.hpp"
 #include "dataplane/control/registrar_commands.hpp"
@@ -172,6 +173,9 @@ struct Application::Runtime {
   bool resolutions_on_lanes = false;  // the lanes answer Handle Resolutions (their own AsapConfig copy)
   std::unique_ptr<TransportOutput> output;
   OwnedPeForwarder forwarder;
+  // Registrar events (poolctl events): raised by AsapServer/EnrpServer on this thread, delivered
+  // to the control socket's EventHub; outlives both servers.
+  RegistrarEventSink events;
   std::unique_ptr<asap::AsapServer> asap;
   std::unique_ptr<UdpEnrpMulticast> enrp_multicast;
   std::unique_ptr<enrp::EnrpServer> enrp;
@@ -179,6 +183,7 @@ struct Application::Runtime {
   // Operator side (dataplane/control); declared last so they go first.
   LatencyHistogram resolution_latency;
   std::unique_ptr<control::RegistrarBindings> bindings;
+  std::unique_ptr<control::EventHub> event_hub;  // after control: the server goes first
   std::unique_ptr<control::ControlServer> control;
   std::unique_ptr<control::MetricsHttpServer> metrics;
 
@@ -349,6 +354,7 @@ void Application::Runtime::build_protocol_logic() {
   const RegistrarId id = ctx.registrar_id;
   asap = std::make_unique<asap::AsapServer>(to_asap_config(c, id), *hs, *reader, *output, loop.clock(),
                                             enrp_on ? &forwarder : nullptr);
+  asap->set_event_sink(&events);
   if (enrp_on) {
     enrp::EnrpConfig ec = to_enrp_config(c, id, enrp_sctp, enrp_tcp);
     if (c.enrp.multicast) {
@@ -371,6 +377,7 @@ void Application::Runtime::build_protocol_logic() {
       }
     }
     enrp = std::make_unique<enrp::EnrpServer>(ec, *hs, *output, loop.clock(), *asap, enrp_multicast.get());
+    enrp->set_event_sink(&events);
     forwarder.set(enrp.get());
   }
   router.attach(*wire, *output, *asap, enrp.get());
@@ -571,6 +578,11 @@ bool Application::Runtime::start_operator_side() {
   if (c.control.enabled) {
     control = std::make_unique<control::ControlServer>(
         loop, control::ControlServerConfig{b.status.control_socket, c.control.socket_mode});
+    control::EventHubConfig hc;
+    hc.own_id = ctx.registrar_id;
+    event_hub = std::make_unique<control::EventHub>(events, hc);
+    event_hub->attach(*control);
+    b.events = [this] { return event_hub->counters(); };
   }
   b.status.listeners = {bound_summary()};
   bindings = std::make_unique<control::RegistrarBindings>(b);
@@ -785,7 +797,8 @@ void Application::Runtime::apply_live_config(const config::RegistrarConfig& c) {
 }
 
 void Application::Runtime::shutdown() {
-  control.reset();  // removes the socket file
+  control.reset();  // removes the socket file; closes the event streams
+  event_hub.reset();
   metrics.reset();
   router.set_resolution_latency(nullptr);
   announcer.reset();

@@ -235,7 +235,7 @@ void AsapServer::run_teardowns() {
   batch.swap(removed_);
   for (const auto& r : batch) {
     ++counters_.removed_by_association_loss;
-    forget_removed(r);
+    forget_removed(r, PeRemovalCause::kAssociationLoss);
   }
   batch.clear();
   if (removed_.empty()) removed_.swap(batch);  // keep the capacity for the next pass
@@ -306,6 +306,7 @@ void AsapServer::handle_registration(ConnectionId c, Association& a, std::span<c
   ro.association = c;
   ro.rebind_from = rebind_from;
   ro.expires_at = 0;  // own PEs: keep-alives decide (asap.md 4.7)
+  const std::optional<PoolElement> stored = previous_for_events(handle, id);
   auto result = hs_.register_pe(handle, pe, ro);
   if (!result) {
     const ErrorCause cause = result.error().cause;
@@ -337,6 +338,8 @@ void AsapServer::handle_registration(ConnectionId c, Association& a, std::span<c
   track_owned(handle, id, c);
   note_bound(c, handle, id);
   if (enrp_ != nullptr) enrp_->on_owned_pe_registered(handle, pe);  // ASAP-REG-09
+  publish_pe_written(events_, handle, pe, result->pe_created, result->pool_created, result->previous_home,
+                     stored ? &*stored : nullptr);
   // A registration parked for this PE from elsewhere lost: the PE just spoke over its binding.
   if (!rebinds_.empty()) {
     if (auto parked = rebinds_.take(handle, id)) {
@@ -346,6 +349,13 @@ void AsapServer::handle_registration(ConnectionId c, Association& a, std::span<c
       }
     }
   }
+}
+
+std::optional<PoolElement> AsapServer::previous_for_events(const PoolHandle& handle, PoolElementId id) const {
+  std::optional<PoolElement> pe;
+  if (wants_previous_pe(events_))
+    hs_.lookup(handle, id, [&](const handlespace::PoolElementView& v) { pe = v.to_pool_element(); });
+  return pe;
 }
 
 // ------------------------------------------------------------------------------ rebind by probe
@@ -494,9 +504,12 @@ void AsapServer::follow_address_change(ConnectionId c, const Association& a, con
                  handlespace::RegistrationOptions ro;
                  ro.association = c;
                  ro.expires_at = 0;  // as the registration over this association
-                 if (!hs_.register_pe(k.handle, next, ro)) return;
+                 auto written = hs_.register_pe(k.handle, next, ro);
+                 if (!written) return;
                  ++counters_.pe_transports_followed;
                  if (enrp_ != nullptr) enrp_->on_owned_pe_registered(k.handle, next);  // Handle Update
+                 publish_pe_written(events_, k.handle, next, written->pe_created, written->pool_created,
+                                    written->previous_home, &*pe);
                });
 }
 
@@ -575,12 +588,13 @@ void AsapServer::release_monitor(OwnedPeTable::Index index) {
   owned_.erase(index);
 }
 
-void AsapServer::forget_removed(const handlespace::RemovedPe& removed) {
+void AsapServer::forget_removed(const handlespace::RemovedPe& removed, PeRemovalCause cause) {
   reporters_.forget(removed.handle, removed.pe.id);
   const OwnedPeTable::Index idx = owned_.find(removed.handle, removed.pe.id);
   if (idx != OwnedPeTable::kNotFound) release_monitor(idx);
   if (enrp_ != nullptr && removed.pe.home_registrar == config_.registrar_id)
     enrp_->on_owned_pe_removed(removed.handle, removed.pe);
+  publish_pe_removed(events_, removed.handle, removed.pe, removed.pool_removed, cause);
 }
 
 void AsapServer::abort_if_unused(ConnectionId c) {
@@ -652,7 +666,7 @@ void AsapServer::handle_deregistration(ConnectionId c, const wire::Deregistratio
   }
   if (auto e = wire::encode(resp, o, ByteSink(std::span<std::uint8_t>(tx_))))
     send(c, std::span<const std::uint8_t>(tx_.data(), e.size));
-  if (removed) forget_removed(*removed);
+  if (removed) forget_removed(*removed, PeRemovalCause::kDeregistration);
 }
 
 void AsapServer::handle_unreachable(ConnectionId /*c*/, Association& a, const wire::EndpointUnreachable& m) {
@@ -682,7 +696,7 @@ void AsapServer::handle_unreachable(ConnectionId /*c*/, Association& a, const wi
   reporters_.forget(m.pool_handle, m.pe_id);
   if (auto removed = hs_.deregister(m.pool_handle, m.pe_id)) {
     ++counters_.removed_by_unreachable_reports;
-    forget_removed(*removed);  // DEL only when owned by us (ASAP-EU-01)
+    forget_removed(*removed, PeRemovalCause::kUnreachableReports);  // DEL only when owned by us (ASAP-EU-01)
   }
 }
 
@@ -772,7 +786,7 @@ bool AsapServer::operator_deregister(const PoolHandle& handle, PoolElementId id)
   if (!removed) return false;
   if (registered_here && config_.deregister_hold > 0) holds_.hold(handle, id, clock_.now() + config_.deregister_hold);
   ++counters_.removed_by_operator;
-  forget_removed(*removed);
+  forget_removed(*removed, PeRemovalCause::kOperator);
   return true;
 }
 
@@ -925,13 +939,15 @@ void AsapServer::keepalive_timed_out(OwnedPeTable::Index index) {
   hs_.lookup(e.handle, e.id, [&](const handlespace::PoolElementView& v) { owned = v.home() == config_.registrar_id; });
   if (owned) {
     if (auto removed = hs_.deregister(e.handle, e.id)) {  // ASAP-KA-02
+      PeRemovalCause cause = PeRemovalCause::kKeepaliveTimeout;
       if (e.unreachable_probe) {  // the reports were right
         ++counters_.unreachable_probes_removed;
         ++counters_.removed_by_unreachable_reports;
+        cause = PeRemovalCause::kUnreachableReports;
       } else {
         ++counters_.removed_by_keepalive_timeout;
       }
-      forget_removed(*removed);
+      forget_removed(*removed, cause);
     }
   }
   if (owned_.at(index).in_use && owned_.at(index).id == e.id && owned_.at(index).handle == e.handle)

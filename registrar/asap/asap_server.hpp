@@ -41,6 +41,7 @@
 #include "registrar/asap/unreachable_reporters.hpp"
 #include "registrar/common/clock.hpp"
 #include "registrar/common/message_output.hpp"
+#include "registrar/common/registrar_event.hpp"
 #include "registrar/common/registrar_events.hpp"
 #include "registrar/handlespace/handlespace.hpp"
 #include "registrar/wire/asap_messages.hpp"
@@ -104,6 +105,11 @@ class AsapServer final : public PeMonitor {
   // Handle resolution through the same policy path as ASAP (items as in an HRO: 0 = default,
   // 0xFFFFFFFF = cap). nullopt = unknown pool.
   std::optional<std::vector<PoolElement>> operator_resolve(const PoolHandle& handle, std::uint32_t items = 0);
+
+  // Where PE and pool events go (poolctl events); null (the default) = nowhere. Every event is
+  // raised on this (the control) thread where the write happens; nothing is built unless the
+  // sink wants that kind (registrar_event.hpp).
+  void set_event_sink(RegistrarEventSink* sink) noexcept { events_ = sink; }
 
   const AsapCounters& counters() const noexcept { return counters_; }
   const AsapConfig& config() const noexcept { return config_; }
@@ -174,8 +180,11 @@ class AsapServer final : public PeMonitor {
   std::uint32_t items_for(const std::optional<std::uint32_t>& hro) const noexcept;
   void answer_resolution(ConnectionId c, const wire::HandleResolution& m, const wire::WireOptions& o,
                          bool rate_limited);
-  // Removal bookkeeping for a PE the handlespace just dropped: monitor entry, counts, ENRP DEL.
-  void forget_removed(const handlespace::RemovedPe& removed);
+  // Removal bookkeeping for a PE the handlespace just dropped: monitor entry, counts, ENRP DEL,
+  // the pe_removed (and pool_removed) event with `cause`.
+  void forget_removed(const handlespace::RemovedPe& removed, PeRemovalCause cause);
+  // The PE as stored before a re-registration, only when the event sink wants pe_moved.
+  std::optional<PoolElement> previous_for_events(const PoolHandle& handle, PoolElementId id) const;
   void release_monitor(OwnedPeTable::Index index);
   void detach(OwnedPe& e) noexcept;
   void track_owned(const PoolHandle& handle, PoolElementId id, ConnectionId c);
@@ -198,6 +207,7 @@ class AsapServer final : public PeMonitor {
   MessageOutput& out_;
   const Clock& clock_;
   OwnedPeListener* enrp_;
+  RegistrarEventSink* events_ = nullptr;
 
   AssociationTable associations_;
   OwnedPeTable owned_;

@@ -334,8 +334,27 @@ void EnrpServer::note_identity_mismatch(const MessageOrigin& origin, RegistrarId
   last_mismatch_ = m;
 }
 
+void EnrpServer::set_event_sink(RegistrarEventSink* sink) noexcept {
+  events_ = sink;
+  sync_.set_event_sink(sink);
+  takeover_.set_event_sink(sink);
+}
+
+void EnrpServer::publish_peer(RegistrarEventKind kind, const PeerEntry& peer) {
+  if (!wants_event(events_, kind)) return;
+  RegistrarEvent e;
+  e.kind = kind;
+  e.peer = peer.id != 0 ? peer.id : peer.last_id;
+  if (!peer.endpoint.addresses.empty()) e.peer_endpoint = peer.endpoint;
+  events_->publish(std::move(e));
+}
+
 void EnrpServer::mark_alive(PeerEntry& peer) {
   const TimeNs now = clock_.now();
+  if (!peer.reported_up) {
+    peer.reported_up = true;
+    publish_peer(RegistrarEventKind::kPeerUp, peer);
+  }
   peer.last_heard = now;
   peer.state = PeerState::kAlive;
   peer.deadline = now + config_.max_time_last_heard;
@@ -347,6 +366,8 @@ void EnrpServer::mark_alive(PeerEntry& peer) {
 }
 
 void EnrpServer::peer_dead(PeerEntry& peer) {
+  peer.reported_up = false;
+  publish_peer(RegistrarEventKind::kPeerDead, peer);
   peer.state = PeerState::kDead;
   peer.deadline = 0;
   if (peer.id != 0) peer.last_pe_count = hs_.pe_count_of_owner(peer.id);  // before anyone takes them
@@ -586,7 +607,7 @@ void EnrpServer::handle_update(PeerEntry& peer, const wire::HandleUpdate& m) {
       ++counters_.updates_ignored;
       return;
     }
-    if (!store_peer_pe(hs_, clock_.now(), m.pool_handle, pe)) {  // ENRP-UPD-01
+    if (!store_peer_pe(hs_, clock_.now(), m.pool_handle, pe, events_)) {  // ENRP-UPD-01
       ++counters_.updates_ignored;
       return;
     }
@@ -618,7 +639,7 @@ void EnrpServer::handle_update(PeerEntry& peer, const wire::HandleUpdate& m) {
     ++counters_.updates_ignored;
     return;
   }
-  hs_.remove(m.pool_handle, m.element.id);  // no RemovedPe copy: nothing reads it
+  remove_peer_pe(hs_, m.pool_handle, m.element.id, events_, PeRemovalCause::kEnrpPeer);
   ++counters_.updates_applied;
 }
 
@@ -702,6 +723,8 @@ void EnrpServer::run_timers(TimeNs now) {
     if (e == nullptr) continue;
     if (e->deadline == 0 || e->deadline > now) continue;
     if (e->state == PeerState::kAlive) {
+      e->reported_up = false;
+      publish_peer(RegistrarEventKind::kPeerDown, *e);
       e->state = PeerState::kProbing;
       e->deadline = now + config_.max_time_no_response;
       send_presence(*e, true);
@@ -714,7 +737,9 @@ void EnrpServer::run_timers(TimeNs now) {
   for (RegistrarId target : takeover_.run_timers(now)) drop_taken_over(target);
 
   // Registration life of peer-owned PEs.
-  counters_.pes_expired += hs_.expire_due(now, [](const handlespace::RemovedPe&) {});
+  counters_.pes_expired += hs_.expire_due(now, [this](const handlespace::RemovedPe& r) {
+    publish_pe_removed(events_, r.handle, r.pe, r.pool_removed, PeRemovalCause::kExpired);
+  });
 
   std::erase_if(suggestions_accepted_, [now](const auto& kv) { return kv.second <= now; });
   refresh_state_counters();
@@ -783,7 +808,7 @@ const EnrpCounters& EnrpServer::counters() const noexcept {
 }
 
 bool EnrpServer::corrupt_view_for_test(const PoolHandle& handle, PoolElementId id) {
-  return hs_.remove(handle, id);
+  return remove_peer_pe(hs_, handle, id, events_, PeRemovalCause::kTest);
 }
 
 }  // namespace poolreg::enrp

@@ -55,6 +55,7 @@
 #include "registrar/common/message_output.hpp"
 #include "registrar/common/pool_element.hpp"
 #include "registrar/common/pool_handle.hpp"
+#include "registrar/common/registrar_event.hpp"
 #include "registrar/common/registrar_events.hpp"
 #include "registrar/enrp/update_coalescer.hpp"
 #include "registrar/enrp/enrp_config.hpp"
@@ -126,6 +127,11 @@ class EnrpServer final : public OwnedPeListener {
   void on_owned_pe_registered(const PoolHandle& handle, const PoolElement& pe) override;
   void on_owned_pe_removed(const PoolHandle& handle, const PoolElement& pe) override;
 
+  // Where peer, takeover, audit and the PE/pool events of ENRP-applied writes go (poolctl
+  // events); null (the default) = nowhere. Raised on this (the control) thread where the change
+  // happens; nothing is built unless the sink wants that kind. Passed on to the parts.
+  void set_event_sink(RegistrarEventSink* sink) noexcept;
+
   // ---- status and control ----
   RegistrarId own_id() const noexcept { return config_.own_id; }
   // True once the mentor's table arrived completely (M=0) or the discovery window ran out.
@@ -183,6 +189,8 @@ class EnrpServer final : public OwnedPeListener {
   // A takeover finished (ours won, or another PR's announced): the target's entry goes.
   void drop_taken_over(std::optional<RegistrarId> target);
   void refresh_state_counters();
+  // peer_up / peer_down / peer_dead for `peer` (no-op unless the sink wants the kind).
+  void publish_peer(RegistrarEventKind kind, const PeerEntry& peer);
   void maybe_choose_mentor(PeerEntry& peer);
 
   // Sending.
@@ -208,6 +216,7 @@ class EnrpServer final : public OwnedPeListener {
   const Clock& clock_;
   PeMonitor& pe_monitor_;
   EnrpMulticast* multicast_;
+  RegistrarEventSink* events_ = nullptr;
 
   PeerTable peers_;
   PeerLinks links_;

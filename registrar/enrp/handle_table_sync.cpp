@@ -52,10 +52,26 @@ void HandleTableSync::finish(RegistrarId owner, RequestSync& sync, bool complete
   if (!sync.running) return;
   if (completed) {
     ++counters_.sync_completed;
-    if (sync.purge_at_end)
-      counters_.sync_pes_purged += hs_.purge_marked(owner, [](const handlespace::RemovedPe&) {});
+    if (sync.purge_at_end) {
+      const std::size_t purged = hs_.purge_marked(owner, [this](const handlespace::RemovedPe& r) {
+        publish_pe_removed(events_, r.handle, r.pe, r.pool_removed, PeRemovalCause::kAuditPurge);
+      });
+      counters_.sync_pes_purged += purged;
+      publish_audit(RegistrarEventKind::kAuditRepaired, owner, purged);
+    }
   }
   sync = RequestSync{};
+}
+
+void HandleTableSync::publish_audit(RegistrarEventKind kind, RegistrarId peer, std::uint64_t count) {
+  if (!wants_event(events_, kind)) return;
+  RegistrarEvent e;
+  e.kind = kind;
+  e.peer = peer;
+  e.count = count;
+  if (const PeerEntry* p = peers_.find_by_id(peer); p != nullptr && !p->endpoint.addresses.empty())
+    e.peer_endpoint = p->endpoint;
+  events_->publish(std::move(e));
 }
 
 void HandleTableSync::abort(PeerKey peer) {
@@ -92,7 +108,7 @@ HandleTableSync::ResponseOutcome HandleTableSync::on_response(PeerEntry& peer, w
         ++counters_.sync_pes_refused_owned_live;  // registered here right now: stays ours
         continue;
       }
-      if (store_peer_pe(hs_, clock_.now(), pool.pool_handle, pe)) ++counters_.sync_pes_received;
+      if (store_peer_pe(hs_, clock_.now(), pool.pool_handle, pe, events_)) ++counters_.sync_pes_received;
     }
   }
   if (m.more) {
@@ -203,6 +219,7 @@ void HandleTableSync::audit(PeerEntry& peer, const wire::Presence& m) {
   ++counters_.audits;
   if (mismatch) {
     ++counters_.audit_mismatches;
+    publish_audit(RegistrarEventKind::kAuditMismatch, peer.id, hs_.pe_count_of_owner(peer.id));
     start(peer, /*own_children_only=*/true, /*purge_at_end=*/true);
   }
 }

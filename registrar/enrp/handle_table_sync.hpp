@@ -25,6 +25,7 @@
 
 #include "registrar/common/clock.hpp"
 #include "registrar/common/message_output.hpp"
+#include "registrar/common/registrar_event.hpp"
 #include "registrar/enrp/enrp_config.hpp"
 #include "registrar/enrp/enrp_counters.hpp"
 #include "registrar/enrp/peer_links.hpp"
@@ -102,6 +103,8 @@ class HandleTableSync {
   void transfer(PeerKey from, PeerKey to);
 
   const HandleTableSyncCounters& counters() const noexcept { return counters_; }
+  // PE/pool events of applied table entries and purges, audit_mismatch / audit_repaired.
+  void set_event_sink(RegistrarEventSink* sink) noexcept { events_ = sink; }
 
  private:
   struct PeerSync {
@@ -120,6 +123,9 @@ class HandleTableSync {
   PeerLinks& links_;
   const Clock& clock_;
 
+  void publish_audit(RegistrarEventKind kind, RegistrarId peer, std::uint64_t count);
+
+  RegistrarEventSink* events_ = nullptr;
   std::map<PeerKey, PeerSync> state_;
   HandleTableSyncCounters counters_;
 };

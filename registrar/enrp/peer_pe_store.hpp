@@ -7,10 +7,12 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 
 #include "registrar/common/clock.hpp"
 #include "registrar/common/pool_element.hpp"
 #include "registrar/common/pool_handle.hpp"
+#include "registrar/common/registrar_event.hpp"
 #include "registrar/handlespace/handlespace.hpp"
 
 namespace poolreg::enrp {
@@ -33,14 +35,33 @@ inline bool owned_over_live_association(const handlespace::Handlespace& hs, Regi
   return live;
 }
 
-// Adds or refreshes a peer-owned PE, expiring at now + its registration life. False when the
-// handlespace refused it (inconsistent policy, limits).
+// Adds or refreshes a peer-owned PE, expiring at now + its registration life; raises its PE and
+// pool events on `events` (may be null). False when the handlespace refused it (inconsistent
+// policy, limits).
 inline bool store_peer_pe(handlespace::Handlespace& hs, TimeNs now, const PoolHandle& handle,
-                          const PoolElement& pe) {
+                          const PoolElement& pe, RegistrarEventSink* events = nullptr) {
   handlespace::RegistrationOptions o;
   o.association = 0;
   o.expires_at = now + registration_life_ns(pe);
-  return hs.register_pe(handle, pe, o).has_value();
+  std::optional<PoolElement> before;
+  if (wants_previous_pe(events))
+    hs.lookup(handle, pe.id, [&](const handlespace::PoolElementView& v) { before = v.to_pool_element(); });
+  auto written = hs.register_pe(handle, pe, o);
+  if (!written) return false;
+  publish_pe_written(events, handle, pe, written->pe_created, written->pool_created, written->previous_home,
+                     before ? &*before : nullptr);
+  return true;
+}
+
+// Removes a PE on a peer's word (Handle Update DEL, test-corrupt-view): without a subscriber the
+// cheap remove() (no copy of the PE), else deregister() for the events. False when unknown.
+inline bool remove_peer_pe(handlespace::Handlespace& hs, const PoolHandle& handle, PoolElementId id,
+                           RegistrarEventSink* events, PeRemovalCause cause) {
+  if (events == nullptr || events->interest() == 0) return hs.remove(handle, id);
+  auto removed = hs.deregister(handle, id);
+  if (!removed) return false;
+  publish_pe_removed(events, removed->handle, removed->pe, removed->pool_removed, cause);
+  return true;
 }
 
 }  // namespace poolreg::enrp

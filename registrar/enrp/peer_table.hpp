@@ -59,6 +59,10 @@ struct PeerEntry {
   // poolctl only: never matched against messages and never a takeover target (`id` is).
   RegistrarId last_id = 0;
   std::size_t last_pe_count = 0;
+
+  // A peer_up event was raised for the current up period (cleared with peer_down / peer_dead),
+  // kept whether anyone listens or not, so a later subscriber sees transitions only.
+  bool reported_up = false;
 };
 
 class PeerTable {

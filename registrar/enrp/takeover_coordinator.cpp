@@ -38,6 +38,7 @@ std::optional<RegistrarId> TakeoverCoordinator::start(const PeerEntry& target) {
   const RegistrarId target_id = target.id;
   processes_[target_id] = std::move(p);
   ++counters_.takeovers_started;
+  publish_takeover(RegistrarEventKind::kTakeoverStarted, target_id, config_.own_id, hs_.pe_count_of_owner(target_id));
   // ENRP-TKO-01: Init Takeover to every peer, the target included.
   for (auto& [key, e] : peers_.entries()) {
     if (e.id == 0 && !e.is_static) continue;
@@ -48,6 +49,19 @@ std::optional<RegistrarId> TakeoverCoordinator::start(const PeerEntry& target) {
   if (it == processes_.end() || !it->second.complete()) return std::nullopt;
   finish(target_id);
   return target_id;
+}
+
+void TakeoverCoordinator::publish_takeover(RegistrarEventKind kind, RegistrarId target, RegistrarId taker,
+                                           std::uint64_t pes) {
+  if (!wants_event(events_, kind)) return;
+  RegistrarEvent e;
+  e.kind = kind;
+  e.peer = target;
+  e.taker = taker;
+  e.count = pes;
+  if (const PeerEntry* p = peers_.find_by_id(target); p != nullptr && !p->endpoint.addresses.empty())
+    e.peer_endpoint = p->endpoint;
+  events_->publish(std::move(e));
 }
 
 void TakeoverCoordinator::cancel(RegistrarId target) {
@@ -73,9 +87,11 @@ void TakeoverCoordinator::finish(RegistrarId target) {
     taken.emplace_back(h, v.to_pool_element());
   });
   hs_.change_owner(target, self, /*clear_expiry=*/true);
+  publish_takeover(RegistrarEventKind::kTakeoverWon, target, self, taken.size());
   const TimeNs now = clock_.now();
   for (auto& [handle, pe] : taken) {
     pe.home_registrar = self;
+    publish_pe_written(events_, handle, pe, false, false, target, nullptr);  // pe_moved: re-homed
     ++counters_.takeover_pes_taken;
     if (pe.asap_transport && pe.asap_transport->protocol == TransportProtocol::kTcp) {
       // NG-TCP-02: unreachable by H=1; keep it for its registration life instead.
@@ -100,6 +116,7 @@ TakeoverCoordinator::InitTakeoverReply TakeoverCoordinator::on_init_takeover(Pee
     if (!sender_wins_tie(from)) return InitTakeoverReply::kIgnored;
     processes_.erase(own);
     ++counters_.takeovers_lost;
+    publish_takeover(RegistrarEventKind::kTakeoverLost, target, from.id, 0);
     if (PeerEntry* t = peers_.find_by_id(target)) {
       t->taker = from.id;
       t->deadline = clock_.now() + config_.max_time_no_response;  // then forget it
@@ -127,8 +144,21 @@ std::optional<RegistrarId> TakeoverCoordinator::on_takeover_server(const PeerEnt
   const RegistrarId target = peers_.resolve_wire_id(m.target, config_.own_id);
   if (target == 0 || target == from.id) return std::nullopt;
   if (is_own_id(target, config_.own_id)) return std::nullopt;  // we are alive: our PEs follow the H=1 probes
-  if (processes_.erase(target) != 0) ++counters_.takeovers_lost;
+  if (processes_.erase(target) != 0) {
+    ++counters_.takeovers_lost;
+    publish_takeover(RegistrarEventKind::kTakeoverLost, target, from.id, hs_.pe_count_of_owner(target));
+  }
+  // pe_moved for each re-homed PE: copied first (views live only during the visit).
+  std::vector<std::pair<PoolHandle, PoolElement>> moved;
+  if (wants_event(events_, RegistrarEventKind::kPeMoved))
+    hs_.for_each_of_owner(target, [&](const PoolHandle& h, const handlespace::PoolElementView& v) {
+      moved.emplace_back(h, v.to_pool_element());
+    });
   hs_.change_owner(target, from.id, /*clear_expiry=*/false);  // ENRP-TKO-06
+  for (auto& [handle, pe] : moved) {
+    pe.home_registrar = from.id;
+    publish_pe_written(events_, handle, pe, false, false, target, nullptr);
+  }
   ++counters_.takeovers_completed;
   const PeerEntry* t = peers_.find_by_id(target);
   if (t == nullptr || t->state == PeerState::kAlive) return std::nullopt;

@@ -25,6 +25,7 @@
 
 #include "registrar/common/clock.hpp"
 #include "registrar/common/ids.hpp"
+#include "registrar/common/registrar_event.hpp"
 #include "registrar/common/registrar_events.hpp"
 #include "registrar/enrp/enrp_config.hpp"
 #include "registrar/enrp/enrp_counters.hpp"
@@ -77,6 +78,8 @@ class TakeoverCoordinator {
   // Ours first (in target order), then the foreign takeovers we acked (peer table order).
   std::vector<TakeoverStatus> status() const;
   const TakeoverCounters& counters() const noexcept { return counters_; }
+  // takeover_started / won / lost, and pe_moved for every PE whose home a takeover changes.
+  void set_event_sink(RegistrarEventSink* sink) noexcept { events_ = sink; }
   // The latest takeovers we won, oldest first, at most kRecentWins (so a reader polling less
   // often than takeovers finish still names each target; older ones only count).
   static constexpr std::size_t kRecentWins = 16;
@@ -87,6 +90,7 @@ class TakeoverCoordinator {
   bool sender_wins_tie(const PeerEntry& sender) const;
   // We won: Takeover Server to every peer, PEs become ours, ASAP probes them.
   void finish(RegistrarId target);
+  void publish_takeover(RegistrarEventKind kind, RegistrarId target, RegistrarId taker, std::uint64_t pes);
 
   const EnrpConfig& config_;
   handlespace::Handlespace& hs_;
@@ -94,6 +98,7 @@ class TakeoverCoordinator {
   PeerLinks& links_;
   const Clock& clock_;
   PeMonitor& pe_monitor_;
+  RegistrarEventSink* events_ = nullptr;
 
   std::map<RegistrarId, TakeoverProcess> processes_;
   TakeoverCounters counters_;

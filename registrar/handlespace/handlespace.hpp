@@ -130,6 +130,7 @@ struct RemovedPe {
   PoolHandle handle;
   PoolElement pe;
   std::uint64_t association = 0;
+  bool pool_removed = false;  // it was the pool's last PE: the pool is gone with it
 };
 
 enum class ResolveStatus : std::uint8_t {

@@ -390,7 +390,7 @@ Expected<RegisterOutcome, HandlespaceError> Shard::register_pe(const PoolHandle&
 RemovedPe Shard::remove_pe(Pool& pool, std::uint32_t slot) {
   const PoolElementRecord* r = pool.writer_record(slot);
   RemovedPe out{pool.handle, PoolElementView(*r, pool.policy, pool.protocol, pool.use).to_pool_element(),
-                r->association()};
+                r->association(), pool.size() == 1};
   unlink_pe(pool, slot);
   return out;
 }

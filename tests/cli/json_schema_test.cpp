@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <sstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -107,6 +108,10 @@ class JsonSchemaTest : public ::testing::Test {
 };
 
 TEST_F(JsonSchemaTest, EveryToolPrintsTheSchemasForms) {
+  // poolctl events at A sees the pool appear and both PEs register.
+  auto events = std::make_unique<BackgroundProcess>(std::vector<std::string>{
+      env("POOLCTL"), "--socket", socket_of(0), "--json", "events", "--count", "3", "--timeout-ms", "20000"});
+  std::this_thread::sleep_for(300ms);  // subscribed before the PEs come
   // Two PEs at A over TCP; B learns them by ENRP.
   pe_ = std::make_unique<BackgroundProcess>(std::vector<std::string>{
       env("POOLREG_PE"), "--tcp", "--registrar", registrar_of(0), "--pool", "echo", "--id", "0x100", "--count", "2",
@@ -120,6 +125,17 @@ TEST_F(JsonSchemaTest, EveryToolPrintsTheSchemasForms) {
       15s))
       << poolctl(0, {"peers"}).dump(2);
   ASSERT_TRUE(eventually([&] { return pe_count(1, "echo") == 2; }, 10s));
+
+  ASSERT_TRUE(eventually([&] { return !events->running(); }, 20s)) << events->log();
+  std::size_t event_lines = 0;
+  std::istringstream lines(events->log());
+  for (std::string line; std::getline(lines, line);) {
+    const json e = json::parse(line, nullptr, false);
+    ASSERT_FALSE(e.is_discarded()) << line;
+    EXPECT_VALID(e, "event");
+    ++event_lines;
+  }
+  EXPECT_EQ(event_lines, 3u) << events->log();
 
   const json pools = poolctl(0, {"pools"});
   const json pool_a = poolctl(0, {"pool", "echo"});

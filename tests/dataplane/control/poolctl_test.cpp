@@ -7,7 +7,9 @@
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
+#include <thread>
 
+#include "cli/poolctl/events_view.hpp"
 #include "cli/poolctl/result_text.hpp"
 #include "cli/poolctl/text_table.hpp"
 #include "cli/poolctl/watch_view.hpp"
@@ -262,7 +264,7 @@ TEST_F(PoolctlTest, UsageErrors) {
 
 TEST_F(PoolctlTest, HelpForEveryCommand) {
   for (const char* c : {"status", "pools", "pool", "pe", "peers", "resolve", "deregister", "audit", "takeover-status",
-                        "stats", "log-level", "reload", "config", "watch"}) {
+                        "stats", "log-level", "reload", "config", "watch", "events"}) {
     Outcome r = run({c, "--help"}, false);
     EXPECT_EQ(r.rc, 0) << c;
     EXPECT_NE(r.out.find(std::string("Usage: poolctl ") + c), std::string::npos) << r.out;
@@ -270,6 +272,75 @@ TEST_F(PoolctlTest, HelpForEveryCommand) {
   Outcome r = run({"--help"}, false);
   EXPECT_EQ(r.rc, 0);
   EXPECT_NE(r.out.find("takeover-status"), std::string::npos);
+}
+
+// poolctl events in-process: subscribed before the operator removes two PEs, it prints both
+// removals with their cause in order (text and --json), then stops at --count.
+TEST_F(PoolctlTest, EventsShowsRemovalsInOrder) {
+  for (bool as_json : {false, true}) {
+    std::vector<std::string> args = {"events", "--kind", "pe_removed", "--pool", "echo", "--count", "2",
+                                     "--timeout-ms", "10000"};
+    if (as_json) args.push_back("--json");
+    Outcome result;
+    std::thread watcher([&] { result = run(args); });
+    for (int i = 0; i < 500 && daemon->event_subscribers() == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_EQ(daemon->event_subscribers(), 1u);
+    const PoolElementId first = as_json ? 3 : 1, second = as_json ? 4 : 2;
+    daemon->with_registrar([&](control::testing::MiniRegistrar& r) {
+      if (as_json) {
+        r.add_pe("echo", 3);
+        r.add_pe("echo", 4);
+      }
+      r.asap->operator_deregister(*PoolHandle::from_string("echo"), first);
+      r.asap->operator_deregister(*PoolHandle::from_string("web"), 7);  // another pool: filtered out
+      r.asap->operator_deregister(*PoolHandle::from_string("echo"), second);
+    });
+    watcher.join();
+    ASSERT_EQ(result.rc, kExitOk) << result.err;
+    std::istringstream lines(result.out);
+    std::string l1, l2, extra;
+    std::getline(lines, l1);
+    std::getline(lines, l2);
+    EXPECT_FALSE(std::getline(lines, extra)) << result.out;
+    if (as_json) {
+      EXPECT_EQ(json::parse(l1)["id"], "0x00000003");
+      EXPECT_EQ(json::parse(l1)["cause"], "operator");
+      EXPECT_EQ(json::parse(l2)["id"], "0x00000004");
+    } else {
+      EXPECT_NE(l1.find("pe_removed"), std::string::npos) << l1;
+      EXPECT_NE(l1.find("pool echo pe 0x00000001"), std::string::npos) << l1;
+      EXPECT_NE(l1.find("cause operator"), std::string::npos) << l1;
+      EXPECT_NE(l2.find("pe 0x00000002"), std::string::npos) << l2;
+    }
+  }
+}
+
+TEST_F(PoolctlTest, EventsUsageErrors) {
+  Outcome r = run({"events", "--kind", "pe_exploded"});
+  EXPECT_EQ(r.rc, kExitUsage);
+  EXPECT_NE(r.err.find("unknown event kind 'pe_exploded'"), std::string::npos) << r.err;
+  EXPECT_EQ(run({"events", "--pool", ""}).rc, kExitUsage);
+  EXPECT_EQ(run({"events", "--count", "x"}).rc, kExitUsage);
+  EXPECT_EQ(daemon->event_subscribers(), 0u);
+}
+
+TEST(PoolctlEventLine, HumanFormatPerKind) {
+  const json removed = json::parse(R"({"seq":3,"time":"2026-12-07T01:42:50.123Z","kind":"pe_removed","pool":"echo",
+    "id":"0x00000100","cause":"keepalive_timeout","pe":{"home":"0x10000001","user_transport":{"protocol":"tcp",
+    "port":7000,"use":"data","addresses":["127.0.0.1"]}}})");
+  const std::string line = render_event_line(removed);
+  EXPECT_EQ(line.rfind("2026-12-07T01:42:50.123Z", 0), 0u) << line;
+  EXPECT_NE(line.find("pe_removed"), std::string::npos);
+  EXPECT_NE(line.find("pool echo pe 0x00000100 home 0x10000001 tcp 127.0.0.1:7000 cause keepalive_timeout"),
+            std::string::npos)
+      << line;
+  const std::string takeover = render_event_line(json::parse(
+      R"({"time":"t","kind":"takeover_won","peer":"0x10000002","peer_endpoint":null,"taker":"0x10000001","pes":5})"));
+  EXPECT_NE(takeover.find("peer 0x10000002 taker 0x10000001 pes 5"), std::string::npos) << takeover;
+  const std::string dropped = render_event_line(json::parse(R"({"kind":"dropped","count":12})"));
+  EXPECT_NE(dropped.find("dropped"), std::string::npos);
+  EXPECT_NE(dropped.find("12 event(s) lost"), std::string::npos) << dropped;
 }
 
 TEST(PoolctlNoDaemonTest, MissingSocketIsExplained) {

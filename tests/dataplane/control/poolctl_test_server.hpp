@@ -1,9 +1,11 @@
 // TestControlDaemon: what poolctl talks to in the poolctl tests — a ControlServer on its own
 // loop thread serving the real registrar command set over a MiniRegistrar (pools echo, web,
 // 0x0102), with "peers" and "takeover-status" answered from synthetic ENRP snapshots (two peers,
-// one takeover) so every table has realistic rows.
+// one takeover) so every table has realistic rows; the live event stream (EventHub) is wired to
+// its AsapServer and EnrpServer as in poolregd.
 #pragma once
 
+#include "dataplane/control/event_hub.hpp"
 #include "tests/dataplane/control/control_test_support.hpp"
 
 namespace poolreg::control::testing {
@@ -15,7 +17,8 @@ class TestControlDaemon {
 
   bool start() {
     loop_.on_teardown([this] {
-      server_.reset();
+      server_.reset();  // before the hub: reports its streams closed
+      hub_.reset();
       registrar_.reset();
     });
     return loop_.start([this](runtime::EventLoop& l) {
@@ -30,6 +33,11 @@ class TestControlDaemon {
       RegistrarBindings b = r.bindings();
       b.status.control_socket = path_;
       register_registrar_commands(*server_, b);
+      // The live event stream, wired as poolregd does (AsapServer -> sink -> hub -> server).
+      hub_ = std::make_unique<EventHub>(events_, EventHubConfig{kOwnId, 1u << 20, 16});
+      hub_->attach(*server_);
+      r.asap->set_event_sink(&events_);
+      r.enrp->set_event_sink(&events_);
       const Clock* clock = &r.clock;
       server_->add_command("peers", [clock](const json&) {
         std::vector<enrp::PeerSnapshot> peers(2);
@@ -74,11 +82,19 @@ class TestControlDaemon {
     loop_.call([&] { f(*registrar_); });
   }
   const std::string& path() const { return path_; }
+  // Subscribers of the event stream now (read on the loop thread).
+  std::size_t event_subscribers() {
+    std::size_t n = 0;
+    loop_.call([&] { n = hub_->subscriber_count(); });
+    return n;
+  }
 
  private:
   std::string path_;
   LoopThread loop_;
   std::unique_ptr<MiniRegistrar> registrar_;
+  RegistrarEventSink events_;
+  std::unique_ptr<EventHub> hub_;
   std::unique_ptr<ControlServer> server_;
 };
 
