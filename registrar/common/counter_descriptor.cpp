@@ -8,13 +8,6 @@ std::string CounterSample::key() const {
   return k;
 }
 
-const CounterDescriptor* find_counter_descriptor(std::span<const CounterDescriptor> table,
-                                                 std::string_view key) noexcept {
-  for (const CounterDescriptor& d : table)
-    if (d.key == key) return &d;
-  return nullptr;
-}
-
 std::string counter_label_value(std::string_view text) {
   std::string out;
   out.reserve(text.size());

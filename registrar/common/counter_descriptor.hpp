@@ -14,7 +14,6 @@
 #pragma once
 
 #include <cstdint>
-#include <span>
 #include <string>
 #include <string_view>
 
@@ -59,9 +58,6 @@ struct DescribedField {
   CounterDescriptor describe;
   Field Counters::*field;
 };
-
-const CounterDescriptor* find_counter_descriptor(std::span<const CounterDescriptor> table,
-                                                 std::string_view key) noexcept;
 
 // Label values built from display names ("invalid values" -> "invalid_values"): lower case,
 // every character outside [a-z0-9_] becomes '_'. Stats keys and metric labels both use it.
