@@ -9,7 +9,8 @@ PACKAGES=(
   libtbb-dev libjemalloc-dev libsystemd-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libtomlplusplus-dev libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev
-  libpcap-dev tshark iproute2 ethtool tmux prometheus help2man systemd
+  libpcap-dev tshark iproute2 ethtool tmux prometheus help2man systemd python3-jsonschema
+  util-linux  # setpriv, unshare: tests/dataplane/packaging runs poolregd under the unit's user
 )
 # usrsctp's Debian package name.
 PACKAGES=("${PACKAGES[@]/usrsctp-dev-placeholder/libusrsctp-dev}")

@@ -59,6 +59,8 @@ void visit_config(V& v, C& c) {
   v.choice("log_level", c.registrar.log_level, choices(kLogLevels));
   v.choice("log_format", c.registrar.log_format, choices(kLogFormats));
   v.text("log_file", c.registrar.log_file);
+  v.text("user", c.registrar.user);
+  v.text("group", c.registrar.group);
 
   v.section("asap");
   v.addresses("listen", c.asap.listen, 1);
@@ -74,6 +76,7 @@ void visit_config(V& v, C& c) {
   v.integer("sctp_heartbeat_interval_ms", c.asap.sctp_heartbeat_interval_ms, 0, 300000);
   v.integer("association_idle_timeout_ms", c.asap.association_idle_timeout_ms, 0, 86400000);
   v.integer("deregister_hold_ms", c.asap.deregister_hold_ms, 0, 86400000);
+  v.integer("rebind_probe_ms", c.asap.rebind_probe_ms, 0, 60000);
   v.integer("max_bad_pe_reports", c.asap.max_bad_pe_reports, 1, 1000000);
   v.integer("handle_resolution_items", c.asap.handle_resolution_items, 1, kHandleResolutionWireLimit);
   v.integer("handle_resolution_max_items", c.asap.handle_resolution_max_items, 1, kHandleResolutionWireLimit);
@@ -124,6 +127,7 @@ void visit_config(V& v, C& c) {
             65535);
   v.integer("max_handle_table_response_bytes", c.enrp.max_handle_table_response_bytes, 512, 65535);
   v.boolean("takeover_suggestion", c.enrp.takeover_suggestion);
+  v.integer("update_coalesce_ms", c.enrp.update_coalesce_ms, 0, 10000);
 
   v.section("control");
   v.boolean("enabled", c.control.enabled);
@@ -145,6 +149,8 @@ void visit_config(V& v, C& c) {
   v.integer("vlan_id", c.dpdk.vlan_id, 0, 4094);
   v.integer("idle_sleep_us", c.dpdk.idle_sleep_us, 0, 100000);
   v.boolean("resolve_on_poll_lcore", c.dpdk.resolve_on_poll_lcore);
+  v.integer("hugepages", c.dpdk.hugepages, 0, 1048576);
+  v.integer("hugepage_size_kb", c.dpdk.hugepage_size_kb, 2048, 1048576);
 }
 
 }  // namespace poolreg::config::schema

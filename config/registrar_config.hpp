@@ -74,6 +74,11 @@ struct RegistrarSection {
   LogFormat log_format = LogFormat::kText;
   // Empty = log to stderr; otherwise append to this file.
   std::string log_file;
+  // Started as root: the user (name or numeric uid) and group (name or gid; empty = the user's
+  // primary group) poolregd switches to once its sockets are bound (privilege_drop.hpp). Empty
+  // = keep the identity it was started with (systemd's User= does the switch for the unit).
+  std::string user;
+  std::string group;
 
   friend bool operator==(const RegistrarSection&, const RegistrarSection&) = default;
 };
@@ -96,6 +101,9 @@ struct AsapSection {
   // poolctl deregister of a PE registered here: its re-registration is refused this long (cause
   // 0xa) so that the removal sticks; 0 = off.
   std::uint32_t deregister_hold_ms = 300000;
+  // A registration of a PE bound to another live association probes the old one this long
+  // before rebinding (break-before-make moves); 0 = refuse at once with cause 0x4.
+  std::uint32_t rebind_probe_ms = 300;
   std::uint32_t max_bad_pe_reports = 3;                // MAX-BAD-PE-REPORT, 1..1000000
   std::uint32_t handle_resolution_items = 3;           // PEs per HR Response by default, 1..max_items
   std::uint32_t handle_resolution_max_items = 128;     // cap a PU may ask for (HR option), ..1600
@@ -161,6 +169,9 @@ struct EnrpSection {
   std::uint32_t max_elements_per_handle_table_response = 128;  // 1..65535
   std::uint32_t max_handle_table_response_bytes = 1400;        // 512..max_message_bytes (nextgen 16384)
   bool takeover_suggestion = false;                            // draft-dreibholz-rserpool-enrp-takeover
+  // Handle Updates of a PE within this long after one went out are held; the latest is sent
+  // when it ends (mobile PEs that move or ping-pong often). 0 = off.
+  std::uint32_t update_coalesce_ms = 20;
 
   friend bool operator==(const EnrpSection&, const EnrpSection&) = default;
 };
@@ -197,6 +208,10 @@ struct DpdkSection {
   std::uint16_t vlan_id = 0;          // 802.1Q VLAN accepted and sent on the port; 0 = untagged only
   std::uint32_t idle_sleep_us = 50;   // poll lcore sleep per idle iteration; 0 = pure busy polling
   bool resolve_on_poll_lcore = true;  // older name of registrar.resolve_on_lanes: both must be true
+  // Hugepages the appliance's setup helper (poolreg-dpdk-setup) reserves before start, of this
+  // size; 0 = reserve none (--no-huge, or reserved by other means). poolregd itself only checks them.
+  std::uint32_t hugepages = 0;
+  std::uint32_t hugepage_size_kb = 2048;
 
   friend bool operator==(const DpdkSection&, const DpdkSection&) = default;
 };

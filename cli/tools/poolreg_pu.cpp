@@ -10,6 +10,7 @@
 #include "cli/tools/tool_common.hpp"
 #include "cli/client/pool_user_client.hpp"
 #include "cli/client/sync_wait.hpp"
+#include "dataplane/control/element_json.hpp"
 #include "dataplane/runtime/event_loop.hpp"
 
 namespace poolreg::tools {
@@ -25,50 +26,22 @@ struct PuArgs {
   bool json = false;
 };
 
-nlohmann::json policy_json(const PolicyParams& p) {
-  nlohmann::json j;
-  j["type"] = std::string(policy_short_name(p.type));
-  j["name"] = std::string(policy_name(p.type));
-  j["code"] = static_cast<std::uint32_t>(p.type);
-  if (p.weight != 0) j["weight"] = p.weight;
-  if (p.priority != 0) j["priority"] = p.priority;
-  if (p.load != 0) j["load"] = p.load;
-  if (p.load_degradation != 0) j["load_degradation"] = p.load_degradation;
-  if (p.weight_dpf != 0) j["weight_dpf"] = p.weight_dpf;
-  if (p.load_dpf != 0) j["load_dpf"] = p.load_dpf;
-  if (p.distance_ms != 0) j["distance_ms"] = p.distance_ms;
-  return j;
-}
-
+// The schema's resolution form (dataplane/control/poolreg-json.schema.json, $defs resolution):
+// the same names and PE objects as `poolctl resolve --json`, plus this PU's status and latency.
 nlohmann::json result_json(const client::ResolutionResult& r) {
-  nlohmann::json j;
-  j["pool"] = r.handle.to_display();
+  nlohmann::json j = control::pool_name_json(r.handle);
   j["status"] = client::to_string(r.status);
-  j["items_requested"] = r.items_requested;
+  j["requested"] = r.items_requested;
   if (r.status == client::ClientStatus::kRejected) {
     j["cause"] = r.error_code;
     j["cause_name"] = std::string(error_cause_name(r.cause()));
   }
   if (r.ok()) {
     j["latency_ms"] = to_ms(r.latency);
-    if (r.policy) j["policy"] = policy_json(*r.policy);
-    nlohmann::json elements = nlohmann::json::array();
-    for (const PoolElement& pe : r.elements) {
-      nlohmann::json e;
-      e["id"] = pe.id;
-      e["id_hex"] = hex_id(pe.id);
-      e["home_registrar"] = pe.home_registrar;
-      e["registration_life_ms"] = pe.registration_life_ms;
-      e["transport"] = transport_name(pe.user_transport.protocol);
-      e["port"] = pe.user_transport.port;
-      e["use"] = pe.user_transport.use == TransportUse::kDataPlusControl ? "data+control" : "data";
-      nlohmann::json addrs = nlohmann::json::array();
-      for (const IpAddress& a : pe.user_transport.addresses) addrs.push_back(a.to_string());
-      e["addresses"] = addrs;
-      e["policy"] = policy_json(pe.policy);
-      elements.push_back(e);
-    }
-    j["elements"] = elements;
+    if (r.policy) j["policy"] = control::policy_json(*r.policy);
+    nlohmann::json pes = nlohmann::json::array();
+    for (const PoolElement& pe : r.elements) pes.push_back(control::pool_element_json(pe));
+    j["pes"] = std::move(pes);
   }
   return j;
 }

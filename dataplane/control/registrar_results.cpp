@@ -6,24 +6,21 @@
 #include <cstdio>
 #include <string_view>
 
+#include "dataplane/control/element_json.hpp"
 #include "dataplane/control/operator_arguments.hpp"
 #include "registrar/common/policy.hpp"
 
 namespace poolreg::control {
 namespace {
 
-const char* use_name(TransportUse use) noexcept {
-  return use == TransportUse::kDataPlusControl ? "data+control" : "data";
-}
-
 json pool_header(const PoolHandle& handle, const handlespace::PoolSummary& summary) {
-  return {{"handle", handle.to_display()},
-          {"handle_hex", handle_hex(handle)},
-          {"policy", std::string(policy_name(summary.policy))},
-          {"policy_short", std::string(policy_short_name(summary.policy))},
-          {"transport", transport_protocol_name(summary.protocol)},
-          {"transport_use", use_name(summary.use)},
-          {"pe_count", summary.pe_count}};
+  json header = pool_name_json(handle);
+  header["policy"] = std::string(policy_name(summary.policy));
+  header["policy_short"] = std::string(policy_short_name(summary.policy));
+  header["transport"] = transport_protocol_name(summary.protocol);
+  header["transport_use"] = transport_use_name(summary.use);
+  header["pe_count"] = summary.pe_count;
+  return header;
 }
 
 json view_json(const handlespace::PoolElementView& view, RegistrarId own_id) {
@@ -62,53 +59,6 @@ std::uint64_t errors_sent_total(const asap::AsapCounters& c) {
 }
 
 }  // namespace
-
-const char* transport_protocol_name(TransportProtocol protocol) noexcept {
-  switch (protocol) {
-    case TransportProtocol::kSctp: return "sctp";
-    case TransportProtocol::kTcp: return "tcp";
-    case TransportProtocol::kUdp: return "udp";
-    case TransportProtocol::kUdpLite: return "udp-lite";
-    case TransportProtocol::kDccp: return "dccp";
-  }
-  return "unknown";
-}
-
-json transport_json(const TransportEndpoint& endpoint) {
-  json addresses = json::array();
-  for (const auto& a : endpoint.addresses) addresses.push_back(a.to_string());
-  json t = {{"protocol", transport_protocol_name(endpoint.protocol)},
-            {"port", endpoint.port},
-            {"use", use_name(endpoint.use)},
-            {"addresses", std::move(addresses)}};
-  if (endpoint.protocol == TransportProtocol::kDccp) t["dccp_service_code"] = endpoint.dccp_service_code;
-  return t;
-}
-
-json policy_json(const PolicyParams& p) {
-  json j = {{"type", std::string(policy_name(p.type))}, {"short", std::string(policy_short_name(p.type))}};
-  auto put = [&j](const char* name, std::uint32_t v) {
-    if (v != 0) j[name] = v;
-  };
-  put("weight", p.weight);
-  put("priority", p.priority);
-  put("load", p.load);
-  put("load_degradation", p.load_degradation);
-  put("weight_dpf", p.weight_dpf);
-  put("load_dpf", p.load_dpf);
-  put("distance_ms", p.distance_ms);
-  return j;
-}
-
-json pool_element_json(const PoolElement& pe, RegistrarId own_id) {
-  return {{"id", format_id(pe.id)},
-          {"home", format_id(pe.home_registrar)},
-          {"owned", pe.home_registrar == own_id},
-          {"registration_life_ms", pe.registration_life_ms},
-          {"policy", policy_json(pe.policy)},
-          {"user_transport", transport_json(pe.user_transport)},
-          {"asap_transport", pe.asap_transport ? transport_json(*pe.asap_transport) : json(nullptr)}};
-}
 
 json pools_result(const handlespace::Handlespace& hs, std::size_t limit) {
   std::vector<std::pair<PoolHandle, json>> rows;
@@ -161,7 +111,10 @@ json resolve_result(const PoolHandle& handle, std::uint32_t requested, const std
   if (!pes) unknown_pool(handle);
   json list = json::array();
   for (const auto& pe : *pes) list.push_back(pool_element_json(pe, own_id));
-  return {{"handle", handle.to_display()}, {"handle_hex", handle_hex(handle)}, {"requested", requested}, {"pes", std::move(list)}};
+  json result = pool_name_json(handle);
+  result["requested"] = requested;
+  result["pes"] = std::move(list);
+  return result;
 }
 
 json peers_result(const std::vector<enrp::PeerSnapshot>& peers, TimeNs now) {

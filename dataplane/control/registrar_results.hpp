@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "dataplane/control/command_registry.hpp"
+#include "dataplane/control/element_json.hpp"
 #include "dataplane/control/process_stats.hpp"
 #include "dataplane/runtime/message_transport.hpp"
 #include "registrar/asap/asap_counters.hpp"
@@ -33,18 +34,7 @@ namespace poolreg::control {
 
 inline constexpr std::size_t kDefaultPoolListLimit = 1000;
 
-// "sctp", "tcp", "udp", "udp-lite", "dccp".
-const char* transport_protocol_name(TransportProtocol protocol) noexcept;
-
-// {"protocol":"sctp","port":7,"use":"data"|"data+control","addresses":["127.0.0.1"]}
-// (+"dccp_service_code" for DCCP).
-json transport_json(const TransportEndpoint& endpoint);
-// {"type":"RoundRobin","short":"RR", plus the values the policy uses: "weight", "priority",
-//  "load", "load_degradation", "load_dpf", "weight_dpf", "distance_ms"}
-json policy_json(const PolicyParams& policy);
-// {"id":"0x00000001","home":"0x10000001","owned":bool,"registration_life_ms":N,
-//  "policy":{...},"user_transport":{...},"asap_transport":{...}|null}
-json pool_element_json(const PoolElement& pe, RegistrarId own_id);
+// PEs, policies and transports inside these results: element_json.hpp (one form for every tool).
 
 // pools: {"pool_count":N,"pe_count":M,"truncated":bool,"pools":[{"handle","handle_hex",
 //   "policy","policy_short","transport","transport_use","pe_count"}...]} sorted by handle,

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <limits>
@@ -23,6 +24,7 @@
 #include "dataplane/daemon/config_mapping.hpp"
 #include "dataplane/daemon/config_reload.hpp"
 #include "dataplane/daemon/logging.hpp"
+#include "dataplane/daemon/privilege_drop.hpp"
 #include "dataplane/daemon/listen_summary.hpp"
 #include "dataplane/daemon/protocol_router.hpp"
 #include "dataplane/daemon/server_announcer.hpp"
@@ -128,6 +130,7 @@ struct Application::Runtime {
   void build_protocol_logic();
   void start_announce();
   bool start_operator_side();
+  bool drop_privileges();
   // SCTP on lanes: the kernel lanes or the DPDK poll lcores, joined with TCP by `combined`.
   bool build_lanes();
   // Starts the lanes' threads / lcores once the listeners are open.
@@ -228,8 +231,35 @@ bool Application::Runtime::build() {
   if (!open_listeners()) return false;
   build_protocol_logic();
   start_announce();
-  if (!start_lanes()) return false;
-  return start_operator_side();
+  if (!start_operator_side()) return false;
+  // Every socket is bound (and EAL started): switch user before the lanes' threads start, so
+  // they are created with the reduced credentials.
+  if (!drop_privileges()) return false;
+  return start_lanes();
+}
+
+// registrar.user: switch from root to it, keeping only capabilities_needed(). Fatal on failure.
+bool Application::Runtime::drop_privileges() {
+  const config::RegistrarConfig& c = ctx.config;
+  if (c.registrar.user.empty()) return true;
+  auto target = resolve_run_as(c.registrar.user, c.registrar.group);
+  if (!target) {
+    log.error("privilege drop: {}", target.error());
+    return false;
+  }
+  if (::geteuid() == 0) {
+    // Opened again after the drop: the log file (reload), the control socket (removed at stop).
+    const std::vector<std::string> paths = {c.registrar.log_file, bindings->status.control_socket};
+    for (const auto& problem : hand_over_paths(*target, paths)) log.warn("privilege drop: {}", problem);
+  }
+  const std::vector<Capability> keep = capabilities_needed(dpdk_mode);
+  auto dropped = daemon::drop_privileges(*target, keep);
+  if (!dropped) {
+    log.error("privilege drop to user {} failed, not starting: {}", c.registrar.user, dropped.error());
+    return false;
+  }
+  log.info("running as user {}: {}", c.registrar.user, *dropped);
+  return true;
 }
 
 // Handlespace and this thread's reader slot.

@@ -55,6 +55,7 @@ asap::AsapConfig to_asap_config(const config::RegistrarConfig& c, RegistrarId id
   a.association_idle_timeout = ms(c.asap.association_idle_timeout_ms);
   a.first_message_timeout = ms(c.limits.first_message_timeout_ms);
   a.deregister_hold = ms(c.asap.deregister_hold_ms);
+  a.rebind_probe = ms(c.asap.rebind_probe_ms);
   return a;
 }
 
@@ -80,6 +81,7 @@ enrp::EnrpConfig to_enrp_config(const config::RegistrarConfig& c, RegistrarId id
   e.max_message_bytes = c.asap.max_message_bytes;
   e.max_pool_handle_bytes = c.limits.max_pool_handle_bytes;
   e.takeover_suggestion = c.enrp.takeover_suggestion;
+  e.update_coalesce = ms(c.enrp.update_coalesce_ms);
   e.multicast = c.enrp.multicast;
   // Multicast discovery needs unknown peers to join.
   e.allow_dynamic_peers = c.enrp.allow_dynamic_peers || c.enrp.multicast;

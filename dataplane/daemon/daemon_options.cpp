@@ -19,7 +19,7 @@ std::optional<int> parse_daemon_options(int argc, const char* const* argv, Daemo
       "Signals: SIGINT/SIGTERM stop; SIGHUP reopens the log file and reloads the configuration\n"
       "(live keys applied, others refused and logged, an invalid file changes nothing).\n"
       "Exit codes: 0 = stopped by SIGINT/SIGTERM or check passed, 1 = configuration or start-up error,\n"
-      "2 = usage error (unknown option, bad option value).",
+      "2 = usage error (unknown option, bad option value) or --dpdk --check-config found problems.",
       "poolregd"};
   std::vector<std::string> sets;
   std::vector<std::string> listen;
@@ -39,7 +39,12 @@ std::optional<int> parse_daemon_options(int argc, const char* const* argv, Daemo
   app.add_flag("--print-config", options->print_config,
                "Print the effective configuration as TOML (every key) and exit");
   app.add_flag("--check-config", options->check_config,
-               "Load and validate the configuration, print every error as file:line:column, exit 0 if valid");
+               "Load and validate the configuration, print every error as file:line:column, exit 0 if valid; "
+               "with --dpdk also check the EAL arguments, cores, ports, memory and hugepages against this host "
+               "(exit 2 listing every problem)");
+  app.add_flag("--print-dpdk-setup", options->print_dpdk_setup,
+               "Print what poolreg-dpdk-setup prepares (hugepages, hugepage_size_kb, huge_dir, pci= per device) "
+               "as KEY=VALUE lines and exit");
   app.add_option("--log-level", log_level, "Same as --set registrar.log_level=LEVEL")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   app.add_option("--id", id, "Same as --set registrar.id=ID (decimal or 0x hex; 0 = random)")
@@ -47,6 +52,14 @@ std::optional<int> parse_daemon_options(int argc, const char* const* argv, Daemo
   app.add_option("--lanes", lanes,
                  "Same as --set registrar.lanes=N: SCTP lanes on kernel sockets (threads, 0 = every CPU but one)")
       ->type_name("N");
+  std::string user;
+  std::string group;
+  app.add_option("--user", user,
+                 "Same as --set registrar.user=USER: started as root, switch to USER (name or uid) once the "
+                 "sockets are bound, keeping only the capabilities still needed")
+      ->type_name("USER");
+  app.add_option("--group", group, "Same as --set registrar.group=GROUP (name or gid; default: USER's primary group)")
+      ->type_name("GROUP");
   app.add_option("--mode", mode, "Same as --set registrar.mode=MODE")
       ->check(CLI::IsMember({"rfc", "nextgen"}));
   app.add_option("--listen", listen,
@@ -116,6 +129,8 @@ std::optional<int> parse_daemon_options(int argc, const char* const* argv, Daemo
     options->overrides.push_back({"asap.listen", list + "]"});
   }
   if (!log_level.empty()) options->overrides.push_back({"registrar.log_level", log_level});
+  if (!user.empty()) options->overrides.push_back({"registrar.user", config::toml_quote(user)});
+  if (!group.empty()) options->overrides.push_back({"registrar.group", config::toml_quote(group)});
   if (dpdk) options->overrides.push_back({"dpdk.enabled", "true"});
   if (!eal_args.empty()) {
     std::string list = "[";

@@ -19,6 +19,7 @@ struct DaemonOptions {
   std::vector<config::ConfigOverride> overrides;  // --set and the short flags, in apply order
   bool print_config = false;
   bool check_config = false;
+  bool print_dpdk_setup = false;  // --print-dpdk-setup: the plan poolreg-dpdk-setup reads
   SctpUdpPorts sctp_udp;                          // --sctp-remote-udp-port, --sctp-peer-udp-port
 };
 

@@ -8,7 +8,9 @@
 #include "dataplane/daemon/daemon_options.hpp"
 #include "dataplane/daemon/application.hpp"
 #include "dataplane/daemon/descriptor_limit.hpp"
+#include "dataplane/daemon/dpdk_preflight.hpp"
 #include "dataplane/daemon/logging.hpp"
+#include "dataplane/daemon/privilege_drop.hpp"
 #include "dataplane/daemon/shutdown_signals.hpp"
 #include "dataplane/runtime/errno_text.hpp"
 
@@ -36,6 +38,22 @@ void log_descriptor_limit(spdlog::logger& log, const poolreg::daemon::Descriptor
   }
 }
 
+// --dpdk --check-config: the static checks of the appliance (dpdk_preflight.hpp). Exit 0 with
+// the summary (and warnings), 2 with every problem.
+int check_dpdk(const poolreg::config::RegistrarConfig& config) {
+  const poolreg::daemon::PreflightReport r = poolreg::daemon::check_dpdk_preflight(config, "/sys");
+  for (const auto& line : r.summary) std::printf("dpdk: %s\n", line.c_str());
+  for (const auto& line : r.warnings) std::printf("dpdk: warning: %s\n", line.c_str());
+  for (const auto& line : r.problems) std::fprintf(stderr, "poolregd: dpdk: %s\n", line.c_str());
+  if (!r.problems.empty()) {
+    std::fprintf(stderr, "poolregd: %zu DPDK problem%s: not ready to start\n", r.problems.size(),
+                 r.problems.size() == 1 ? "" : "s");
+    return 2;
+  }
+  std::printf("dpdk: ready (%zu warning%s)\n", r.warnings.size(), r.warnings.size() == 1 ? "" : "s");
+  return 0;
+}
+
 int run(const poolreg::daemon::DaemonOptions& options) {
   LoadResult loaded = load(options);
   const std::string source = options.config_path.empty()
@@ -48,7 +66,20 @@ int run(const poolreg::daemon::DaemonOptions& options) {
     return 1;
   }
   if (options.check_config) {
+    if (!loaded.config.registrar.user.empty()) {
+      // The user to switch to must exist here (start-up would stop on it).
+      auto run_as = poolreg::daemon::resolve_run_as(loaded.config.registrar.user, loaded.config.registrar.group);
+      if (!run_as) {
+        std::fprintf(stderr, "%s: %s\n", source.c_str(), run_as.error().c_str());
+        return 1;
+      }
+    }
     std::printf("%s: configuration OK\n", source.c_str());
+    if (!loaded.config.dpdk.enabled) return 0;
+    return check_dpdk(loaded.config);
+  }
+  if (options.print_dpdk_setup) {
+    std::fputs(poolreg::daemon::dpdk_setup_plan(loaded.config).c_str(), stdout);
     return 0;
   }
   if (options.print_config) {

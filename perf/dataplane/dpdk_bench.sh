@@ -115,7 +115,7 @@ run_pu() {  # $1 = registrar address; prints resolutions/s
   end=$(date +%s.%N)
   python3 - "$WORK/pu.json" "$start" "$end" "$REPEAT" <<'PY'
 import json, sys
-res = json.load(open(sys.argv[1])); ok = sum(1 for r in res if r.get("status") == "ok" and len(r.get("elements", [])) == 3)
+res = json.load(open(sys.argv[1])); ok = sum(1 for r in res if r.get("status") == "ok" and len(r.get("pes", [])) == 3)
 secs = float(sys.argv[3]) - float(sys.argv[2])
 print(f"{ok}/{sys.argv[4]} answered with 3 PEs in {secs:.3f} s: {ok/secs:.0f} resolutions/s")
 PY

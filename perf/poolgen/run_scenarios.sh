@@ -81,7 +81,7 @@ def lat(k):
     h = l[k]
     if h["count"] == 0: return f"| {k} | 0 | – | – | – | – |"
     return f"| {k} | {h['count']} | {h['p50_ms']:.3f} | {h['p90_ms']:.3f} | {h['p99_ms']:.3f} | {h['p999_ms']:.3f} |"
-print(f"size run: {cfg['pes']} PEs (+{cfg['probes']} probes) in {cfg['pools']} pools, {cfg['pus']} PUs, "
+print(f"size run: {cfg['pe_count']} PEs (+{cfg['probes']} probes) in {cfg['pool_count']} pools, {cfg['pu_count']} PUs, "
       f"{len(cfg['registrars'])} registrar(s), {cfg['transport']}, load phase {j['elapsed_s']:.1f} s, "
       f"ramp-up {j['ramp_s']:.1f} s (0 = not finished), peak registered {g['peak_pes_registered']}")
 print()

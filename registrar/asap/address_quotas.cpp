@@ -6,13 +6,6 @@
 
 namespace poolreg::asap {
 
-std::size_t AddressQuotas::AddressHash::operator()(const IpAddress& a) const noexcept {
-  // FNV-1a over family and bytes: addresses are few per registrar, any spread will do.
-  std::size_t h = 1469598103934665603ULL ^ static_cast<std::size_t>(a.family());
-  for (std::size_t i = 0; i < a.size(); ++i) h = (h ^ a.data()[i]) * 1099511628211ULL;
-  return h;
-}
-
 std::size_t AddressQuotas::associations_of(const ConnectionPeer& peer) const noexcept {
   auto it = by_address_.find(reporter_address(peer.addresses));
   return it == by_address_.end() ? 0 : it->second.associations;

@@ -35,9 +35,6 @@ class AddressQuotas {
   std::size_t addresses() const noexcept { return by_address_.size(); }
 
  private:
-  struct AddressHash {
-    std::size_t operator()(const IpAddress& a) const noexcept;
-  };
   struct Counts {
     std::size_t associations = 0;
     std::size_t pes = 0;
@@ -49,7 +46,7 @@ class AddressQuotas {
   void drop_if_empty(const IpAddress& a) noexcept;
 
   std::unordered_map<ConnectionId, Member> members_;
-  std::unordered_map<IpAddress, Counts, AddressHash> by_address_;
+  std::unordered_map<IpAddress, Counts, IpAddressHash> by_address_;
 };
 
 }  // namespace poolreg::asap

@@ -93,6 +93,14 @@ struct AsapConfig {
   // operator_deregister() of a PE registered here: its re-registration is refused this long
   // (R=1, cause 0xa) so that the removal sticks (issue 17). 0 = off: it may come back at once.
   TimeNs deregister_hold = 0;
+  // Break-before-make rebind (issue 14 item 2): a registration of a PE bound here to another
+  // live association waits this long while the old binding is probed (Endpoint Keep-Alive over
+  // it); no Ack → the PE is rebound to the new association and the registration accepted; Ack →
+  // refused with cause 0x4 as without a probe. 0 = off: refused at once (SEC-02). The daemon's
+  // default is asap.rebind_probe_ms; the library keeps 0 so a bare AsapServer behaves as RFC 5352.
+  TimeNs rebind_probe = 0;
+  // Registrations parked for a probe at once; one more is refused with 0x4 (counted).
+  std::size_t max_pending_rebinds = 65536;
 };
 
 }  // namespace poolreg::asap

@@ -46,7 +46,19 @@ struct AsapCounters {
   std::uint64_t keepalive_acks_unknown = 0;  // Ack for a PE we do not monitor
   std::uint64_t keepalive_acks_wrong_association = 0;
   std::uint64_t keepalive_timeouts = 0;
+  // Break-before-make rebind (issue 14 item 2): probes of an old binding started; their
+  // outcomes: Ack (registration refused 0x4), no Ack in time (PE rebound: pe_rebinds), the old
+  // association closed meanwhile (rebound at once), the new one closed first (dropped), a newer
+  // registration from a third association (older refused), no room (refused at once).
+  std::uint64_t rebind_probes = 0;
+  std::uint64_t rebind_probes_answered = 0;
+  std::uint64_t pe_rebinds = 0;
+  std::uint64_t rebind_old_closed = 0;
+  std::uint64_t rebind_dropped = 0;
+  std::uint64_t rebind_displaced = 0;
+  std::uint64_t rebind_probes_refused_full = 0;
   std::uint64_t takeover_monitors = 0;       // monitor_as_new_home calls
+  std::uint64_t takeover_existing_associations = 0;  // ... whose Keep-Alive went over an association the PE already had
   std::uint64_t takeover_bound = 0;          // PEs bound to the new association by their Ack
   std::uint64_t takeover_kept_for_life = 0;  // TCP / unreachable PEs kept until their life ends
   std::uint64_t connects_failed = 0;

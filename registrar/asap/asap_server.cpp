@@ -48,6 +48,7 @@ AsapServer::AsapServer(const AsapConfig& config, handlespace::Handlespace& handl
       answerer_(config),
       reporters_(config.max_bad_pe_reports, kMaxReportedPes),
       holds_(kMaxDeregisterHolds),
+      rebinds_(config.max_pending_rebinds),
       tx_(std::max<std::size_t>(config.max_message, 64) + 4) {
   config_.max_message = std::min<std::size_t>(config_.max_message, 65535);
 }
@@ -65,6 +66,7 @@ void AsapServer::apply_live_settings(const AsapConfig& next) noexcept {
   config_.max_associations_per_address = next.max_associations_per_address;
   config_.max_pes_per_address = next.max_pes_per_address;
   config_.deregister_hold = next.deregister_hold;
+  config_.rebind_probe = next.rebind_probe;  // probes started from then on
   if (next.association_idle_timeout != config_.association_idle_timeout ||
       next.first_message_timeout != config_.first_message_timeout)
     next_idle_sweep_ = 0;  // re-plan the sweep
@@ -207,6 +209,13 @@ void AsapServer::close_association(ConnectionId c, bool /*aborted*/) {
   if (c == kNoConnectionId) return;
   teardowns_.push_back(c);
   run_teardowns();
+  if (!rebinds_.empty()) {
+    // The probed association itself went down: its PEs waiting to move do so now.
+    std::vector<PendingRebinds::Entry> decided;
+    rebinds_.take_probing(c, decided);
+    counters_.rebind_old_closed += decided.size();
+    for (auto& e : decided) rebind_parked(e);
+  }
 }
 
 // Bounded: a teardown of 10^6 PEs would otherwise hold the event loop for a second (ENRP DEL
@@ -234,7 +243,8 @@ void AsapServer::run_teardowns() {
 
 // ------------------------------------------------------------------------------ registration
 
-void AsapServer::handle_registration(ConnectionId c, Association& a, std::span<const std::uint8_t> bytes) {
+void AsapServer::handle_registration(ConnectionId c, Association& a, std::span<const std::uint8_t> bytes,
+                                     ConnectionId rebind_from) {
   wire::WireOptions o = options_for(a);
   auto r = wire::decode_registration_view(bytes, o);
   if (!r) {
@@ -282,9 +292,19 @@ void AsapServer::handle_registration(ConnectionId c, Association& a, std::span<c
     send_registration_reject(c, handle, id, ErrorCause::kLackOfResources, {}, o);
     return;
   }
+  if (rebind_from == kNoConnectionId && config_.rebind_probe > 0) {
+    // Bound to another live association: the PE moved (its old path died) or an impostor
+    // speaks. The old binding is asked first; the answer waits (issue 14 item 2).
+    const ConnectionId old = live_binding_elsewhere(handle, id, c);
+    if (old != kNoConnectionId) {
+      park_for_probe(c, handle, id, old, bytes, o);
+      return;
+    }
+  }
 
   handlespace::RegistrationOptions ro;
   ro.association = c;
+  ro.rebind_from = rebind_from;
   ro.expires_at = 0;  // own PEs: keep-alives decide (asap.md 4.7)
   auto result = hs_.register_pe(handle, pe, ro);
   if (!result) {
@@ -313,9 +333,83 @@ void AsapServer::handle_registration(ConnectionId c, Association& a, std::span<c
   if (auto e = wire::encode(resp, o, ByteSink(std::span<std::uint8_t>(tx_))))
     send(c, std::span<const std::uint8_t>(tx_.data(), e.size));
 
+  if (rebind_from != kNoConnectionId) ++counters_.pe_rebinds;
   track_owned(handle, id, c);
   note_bound(c, handle, id);
   if (enrp_ != nullptr) enrp_->on_owned_pe_registered(handle, pe);  // ASAP-REG-09
+  // A registration parked for this PE from elsewhere lost: the PE just spoke over its binding.
+  if (!rebinds_.empty()) {
+    if (auto parked = rebinds_.take(handle, id)) {
+      if (parked->from != c) {
+        ++counters_.rebind_probes_answered;
+        refuse_parked(*parked);
+      }
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------ rebind by probe
+
+ConnectionId AsapServer::live_binding_elsewhere(const PoolHandle& handle, PoolElementId id, ConnectionId c) const {
+  const OwnedPeTable::Index idx = owned_.find(handle, id);
+  if (idx == OwnedPeTable::kNotFound) return kNoConnectionId;
+  const OwnedPe& e = owned_.at(idx);
+  if (e.state == MonitorState::kAwaitingBind || e.association == kNoConnectionId || e.association == c)
+    return kNoConnectionId;
+  if (associations_.find(e.association) == nullptr) return kNoConnectionId;  // closing: no probe needed
+  bool bound = false;
+  hs_.lookup(handle, id, [&](const handlespace::PoolElementView& v) {
+    bound = v.home() == config_.registrar_id && v.association() == e.association;
+  });
+  return bound ? e.association : kNoConnectionId;
+}
+
+void AsapServer::park_for_probe(ConnectionId c, const PoolHandle& handle, PoolElementId id, ConnectionId old,
+                                std::span<const std::uint8_t> bytes, const wire::WireOptions& o) {
+  PendingRebinds::Entry entry{handle, id, c, old, std::vector<std::uint8_t>(bytes.begin(), bytes.end()),
+                              clock_.now() + config_.rebind_probe};
+  PendingRebinds::Entry displaced;
+  switch (rebinds_.park(std::move(entry), &displaced)) {
+    case PendingRebinds::Park::kFull:
+      ++counters_.rebind_probes_refused_full;
+      send_registration_reject(c, handle, id, ErrorCause::kNonUniquePeIdentifier, {}, o);
+      return;
+    case PendingRebinds::Park::kReplaced:
+      // The probe already out decides for the newest registration; an older one from another
+      // association is refused now (two new homes for one PE: at most one is the PE).
+      if (displaced.from != c) {
+        ++counters_.rebind_displaced;
+        refuse_parked(displaced);
+      }
+      return;
+    case PendingRebinds::Park::kParked:
+      ++counters_.rebind_probes;
+      // An ASAP Endpoint Keep-Alive over the old association: SCTP retransmits it on every
+      // path the association still has, and only the PE itself can Ack it over that association.
+      send_keepalive(old, handle, id, false);
+      return;
+  }
+}
+
+void AsapServer::refuse_parked(const PendingRebinds::Entry& e) {
+  const Association* a = associations_.find(e.from);
+  if (a == nullptr) return;  // the new association is gone: nobody to answer
+  send_registration_reject(e.from, e.handle, e.id, ErrorCause::kNonUniquePeIdentifier, {}, options_for(*a));
+}
+
+void AsapServer::rebind_parked(PendingRebinds::Entry& e) {
+  Association* a = associations_.find(e.from);
+  if (a == nullptr) {
+    ++counters_.rebind_dropped;  // the new association closed while waiting
+    return;
+  }
+  handle_registration(e.from, *a, e.message, e.old);
+}
+
+void AsapServer::run_due_rebinds(TimeNs now) {
+  std::vector<PendingRebinds::Entry> due;
+  rebinds_.take_due(now, due);
+  for (auto& e : due) rebind_parked(e);  // no Ack in time: the old binding is dead
 }
 
 std::optional<TransportEndpoint> AsapServer::asap_transport_of(const Association& a) const {
@@ -356,8 +450,7 @@ void AsapServer::on_addresses_changed(ConnectionId connection, const ConnectionP
     ++counters_.address_changes_unknown_association;
     return;
   }
-  const std::vector<IpAddress> before = std::move(a->peer.addresses);
-  a->peer.addresses = peer.addresses;
+  const std::vector<IpAddress> before = associations_.replace_addresses(connection, peer.addresses);
   std::vector<IpAddress> removed;
   for (const IpAddress& ip : before)
     if (!contains_address(a->peer.addresses, ip)) removed.push_back(ip);
@@ -712,6 +805,14 @@ void AsapServer::handle_keepalive_ack(ConnectionId c, const wire::EndpointKeepAl
     return;
   }
   ++counters_.keepalive_acks;
+  if (!rebinds_.empty()) {
+    // The PE answered over its bound association: a registration of it waiting elsewhere is an
+    // impostor's (or a stale path's) and is refused as without a probe.
+    if (auto parked = rebinds_.take_if_probing(m.pool_handle, m.pe_id, c)) {
+      ++counters_.rebind_probes_answered;
+      refuse_parked(*parked);
+    }
+  }
   if (e.unreachable_probe) {  // the reports were wrong: the PE answers over its association
     e.unreachable_probe = false;
     ++counters_.unreachable_probes_kept;
@@ -750,6 +851,7 @@ void AsapServer::run_timers(TimeNs now) {
     run_teardowns();
   }
   timers_.run_due(now, [this](KeepAliveScheduler::TimerId id) { on_timer(id); });
+  if (!rebinds_.empty()) run_due_rebinds(now);
   if (sweep_period() > 0 && now >= next_idle_sweep_) close_idle_associations(now);
   reader_.quiescent();
 }
@@ -758,6 +860,7 @@ std::optional<TimeNs> AsapServer::next_timer_due() const {
   if (!teardowns_.empty()) return TimeNs{0};  // the next teardown pass: at once
   std::optional<TimeNs> due = timers_.next_due();
   if (sweep_period() > 0 && !associations_.empty() && (!due || next_idle_sweep_ < *due)) due = next_idle_sweep_;
+  if (auto rebind = rebinds_.next_due(); rebind && (!due || *rebind < *due)) due = rebind;
   return due;
 }
 
@@ -858,7 +961,13 @@ void AsapServer::monitor_as_new_home(const PoolHandle& handle, const PoolElement
     keep_for_life(handle, pe);
     return;
   }
-  const ConnectionId c = out_.connect(WireProtocol::kAsap, *pe.asap_transport);
+  // The PE may already hold an association with us (it reconnected here before re-registering,
+  // or another of its PEs behind the same SCTP endpoint was taken over first): SCTP allows one
+  // association between two endpoints, so the Keep-Alive goes there instead of a new connect.
+  const ConnectionId existing_association = associations_.find_sctp_asap_peer(*pe.asap_transport);
+  const ConnectionId c = existing_association != kNoConnectionId
+                             ? existing_association
+                             : out_.connect(WireProtocol::kAsap, *pe.asap_transport);
   bool created = false;
   const OwnedPeTable::Index idx = owned_.insert(handle, pe.id, created);
   OwnedPe& e = owned_.at(idx);
@@ -866,6 +975,9 @@ void AsapServer::monitor_as_new_home(const PoolHandle& handle, const PoolElement
   e.association = c;
   if (c == kNoConnectionId) {
     ++counters_.connects_failed;  // no Ack can come: the timeout below removes an owned PE
+  } else if (existing_association != kNoConnectionId) {
+    ++counters_.takeover_existing_associations;
+    if (Association* a = associations_.find(c)) ++a->monitor_refs;
   } else {
     ConnectionPeer peer;
     peer.kind = TransportProtocol::kSctp;

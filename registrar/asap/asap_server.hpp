@@ -34,6 +34,7 @@
 #include "registrar/asap/association_table.hpp"
 #include "registrar/asap/bound_pe_index.hpp"
 #include "registrar/asap/deregister_holds.hpp"
+#include "registrar/asap/pending_rebinds.hpp"
 #include "registrar/asap/keep_alive_scheduler.hpp"
 #include "registrar/asap/owned_pe_table.hpp"
 #include "registrar/asap/resolution_answer.hpp"
@@ -120,7 +121,10 @@ class AsapServer final : public PeMonitor {
 
  private:
   // Dispatch per type.
-  void handle_registration(ConnectionId c, Association& a, std::span<const std::uint8_t> bytes);
+  // rebind_from: the association a probe found dead (or that closed) while this registration
+  // waited (issue 14 item 2); the PE may then move off it. kNoConnectionId for a fresh one.
+  void handle_registration(ConnectionId c, Association& a, std::span<const std::uint8_t> bytes,
+                           ConnectionId rebind_from = kNoConnectionId);
   void handle_handle_resolution(ConnectionId c, Association& a, std::span<const std::uint8_t> bytes);
   void handle_other(ConnectionId c, Association& a, std::span<const std::uint8_t> bytes, std::uint8_t type);
   void handle_deregistration(ConnectionId c, const wire::Deregistration& m, const wire::WireOptions& o);
@@ -129,6 +133,17 @@ class AsapServer final : public PeMonitor {
   // MAX-BAD-PE-REPORT reached: a PE registered here over a live association gets a keep-alive
   // now (or keeps the one already out) and its answer decides. False: not such a PE.
   bool probe_unreachable(const PoolHandle& handle, PoolElementId id);
+
+  // Break-before-make rebind (issue 14 item 2). live_binding_elsewhere: the live association,
+  // other than c, that the owned PE is bound to (kNoConnectionId: none, no probe needed).
+  ConnectionId live_binding_elsewhere(const PoolHandle& handle, PoolElementId id, ConnectionId c) const;
+  void park_for_probe(ConnectionId c, const PoolHandle& handle, PoolElementId id, ConnectionId old,
+                      std::span<const std::uint8_t> bytes, const wire::WireOptions& o);
+  // The probe decided: the parked registration is refused with 0x4 (old binding answered) or
+  // run again with rebind_from = old (no answer in time, or the old association closed).
+  void refuse_parked(const PendingRebinds::Entry& e);
+  void rebind_parked(PendingRebinds::Entry& e);
+  void run_due_rebinds(TimeNs now);
 
   // Per-client quotas. admit_from_address: false = refused and aborted
   // (max_associations_per_address). over_pe_quota: true = the registration must be refused with
@@ -193,6 +208,7 @@ class AsapServer final : public PeMonitor {
   BoundPeIndex bound_;              // owned PEs per association, for its address changes
   AddressQuotas quotas_;            // associations and PEs per source address
   DeregisterHolds holds_;           // PEs removed by the operator, refused for deregister_hold
+  PendingRebinds rebinds_;          // registrations waiting for their old binding's probe
 
   // Connections refused by max_associations(_per_address), until their close is reported (their messages
   // are dropped instead of opening an association entry through the back door).

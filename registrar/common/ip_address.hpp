@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -54,6 +55,15 @@ class IpAddress {
  private:
   Family family_ = Family::kIpv4;
   std::array<std::uint8_t, 16> bytes_{};
+};
+
+// Hash of an IpAddress for unordered containers (FNV-1a over family and bytes).
+struct IpAddressHash {
+  std::size_t operator()(const IpAddress& a) const noexcept {
+    std::size_t h = 1469598103934665603ULL ^ static_cast<std::size_t>(a.family());
+    for (std::size_t i = 0; i < a.size(); ++i) h = (h ^ a.data()[i]) * 1099511628211ULL;
+    return h;
+  }
 };
 
 }  // namespace poolreg

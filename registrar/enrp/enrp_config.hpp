@@ -48,6 +48,12 @@ struct EnrpConfig {
   std::size_t max_message_bytes = 65535;
   std::size_t max_pool_handle_bytes = 32;
 
+  // Handle Update damping per owned PE (issue 14 item 4, update_coalescer.hpp): after an update
+  // of a PE goes out, further ones within this window are held and only the latest is sent when
+  // it ends. 0 = off (every registration sends its update at once). The daemon's default is
+  // enrp.update_coalesce_ms.
+  TimeNs update_coalesce = 0;
+
   // Takeover suggestion (draft-dreibholz-rserpool-enrp-takeover, NG-TKS-01); RSPLIB default off.
   bool takeover_suggestion = false;
 

@@ -59,6 +59,8 @@ struct EnrpCounters : HandleTableSyncCounters, TakeoverCounters {
 
   // Handle Updates.
   std::uint64_t updates_sent = 0;
+  // Owned-PE Handle Updates replaced by a later one within enrp.update_coalesce_ms (not sent).
+  std::uint64_t updates_coalesced = 0;
   std::uint64_t updates_received = 0;
   std::uint64_t updates_applied = 0;
   std::uint64_t updates_ignored = 0;   // own-home ADD, DEL from a non-owner, unknown PE, refused

@@ -465,6 +465,9 @@ void EnrpServer::send_presence(PeerEntry& peer, bool reply_required) {
 }
 
 void EnrpServer::send_presence_to_all() {
+  // The Presence announces our checksum: held updates go first, so peers that applied them
+  // agree with it (no needless sync for a damped update).
+  flush_coalesced_updates(true);
   for (auto& [key, e] : peers_.entries()) send_presence(e, false);
   send_multicast_presence();
 }
@@ -544,11 +547,28 @@ void EnrpServer::send_update(const PoolHandle& handle, const PoolElement& pe, wi
 }
 
 void EnrpServer::on_owned_pe_registered(const PoolHandle& handle, const PoolElement& pe) {
-  send_update(handle, pe, wire::UpdateAction::kAddPe);
+  offer_update(handle, pe, wire::UpdateAction::kAddPe);
 }
 
 void EnrpServer::on_owned_pe_removed(const PoolHandle& handle, const PoolElement& pe) {
-  send_update(handle, pe, wire::UpdateAction::kDeletePe);
+  offer_update(handle, pe, wire::UpdateAction::kDeletePe);
+}
+
+void EnrpServer::offer_update(const PoolHandle& handle, const PoolElement& pe, wire::UpdateAction action) {
+  if (config_.update_coalesce == 0 || coalescer_.offer(handle, pe, action, clock_.now(), config_.update_coalesce)) {
+    send_update(handle, pe, action);
+    return;
+  }
+  counters_.updates_coalesced = coalescer_.coalesced();
+}
+
+void EnrpServer::flush_coalesced_updates(bool all) {
+  if (coalescer_.held() == 0) return;
+  std::vector<UpdateCoalescer::Update> due;
+  if (all) coalescer_.take_all(due);
+  else coalescer_.take_due(clock_.now(), config_.update_coalesce, due);
+  for (const auto& u : due) send_update(u.handle, u.pe, u.action);
+  counters_.updates_coalesced = coalescer_.coalesced();
 }
 
 void EnrpServer::handle_update(PeerEntry& peer, const wire::HandleUpdate& m) {
@@ -664,6 +684,7 @@ void EnrpServer::run_timers(TimeNs now) {
   if (!started_) return;
   if (!startup_complete_ && now >= startup_deadline_) startup_complete_ = true;
 
+  flush_coalesced_updates(false);
   if (now >= next_heartbeat_) {  // ENRP-PEER-01
     send_presence_to_all();
     next_heartbeat_ = now + jittered_heartbeat();
@@ -708,6 +729,7 @@ TimeNs EnrpServer::next_timer_due() const {
   due = std::min(due, sync_.next_timer_due());
   due = std::min(due, takeover_.next_timer_due());
   if (auto x = hs_.next_expiry()) due = std::min(due, *x);
+  if (auto x = coalescer_.next_due()) due = std::min(due, *x);
   return due;
 }
 

@@ -56,6 +56,7 @@
 #include "registrar/common/pool_element.hpp"
 #include "registrar/common/pool_handle.hpp"
 #include "registrar/common/registrar_events.hpp"
+#include "registrar/enrp/update_coalescer.hpp"
 #include "registrar/enrp/enrp_config.hpp"
 #include "registrar/enrp/enrp_counters.hpp"
 #include "registrar/enrp/enrp_multicast.hpp"
@@ -190,6 +191,10 @@ class EnrpServer final : public OwnedPeListener {
   void send_multicast_presence();
   wire::Presence build_presence(const PeerEntry* peer, bool reply_required) const;
   void send_error(ConnectionId connection, std::span<const std::uint8_t> bytes, const wire::DecodeError& error);
+  // Owned-PE updates through the damping window (config_.update_coalesce); flush: the held
+  // ones whose window ended (all = every held one, before a Presence).
+  void offer_update(const PoolHandle& handle, const PoolElement& pe, wire::UpdateAction action);
+  void flush_coalesced_updates(bool all);
   void send_update(const PoolHandle& handle, const PoolElement& pe, wire::UpdateAction action);
 
   // IDs.
@@ -209,6 +214,7 @@ class EnrpServer final : public OwnedPeListener {
   HandleTableSync sync_;
   TakeoverCoordinator takeover_;
   std::map<SuggestionKey, TimeNs> suggestions_accepted_;  // PE → until (registration life)
+  UpdateCoalescer coalescer_;  // Handle Updates of owned PEs held for damping
   // The façade's own counters; counters() copies the parts' slices in on every read.
   mutable EnrpCounters counters_;
   std::optional<IdentityMismatch> last_mismatch_;

@@ -103,6 +103,9 @@ struct RegistrationOptions {
   // (ENRP) or unknown. A PE bound to a non-zero association can be re-registered only with
   // association 0 or the same one (SEC-02).
   std::uint64_t association = 0;
+  // The association a PE bound elsewhere may be moved off (AsapServer's rebind after a failed
+  // liveness probe, issue 14 item 2): a PE bound to it passes the SEC-02 check. 0 = none.
+  std::uint64_t rebind_from = 0;
   // Absolute expiry time (peer-owned PEs: now + registration life); 0 = never (own PEs).
   TimeNs expires_at = 0;
 };

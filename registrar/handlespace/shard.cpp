@@ -312,7 +312,7 @@ Expected<RegisterOutcome, HandlespaceError> Shard::register_pe(const PoolHandle&
       // ---- re-registration ----
       const PoolElementRecord* old = pool->writer_record(slot);
       if (options.association != 0 && old->association() != 0 && old->association() != options.association &&
-          !association_closing(old->association()))
+          old->association() != options.rebind_from && !association_closing(old->association()))
         return Unexpected(HandlespaceError{ErrorCause::kNonUniquePeIdentifier,
                                            "PE is registered over another association"});
       const std::uint32_t seq = old->registration_seq() + 1;

@@ -322,6 +322,31 @@ TEST_P(PoolregdAsap, RegistrationFromAnotherAssociationIsRefused) {
   EXPECT_EQ(res.elements[0].user_transport.port, 7701) << "the refused registration changed the PE";
 }
 
+// Issue 14 item 2, break-before-make with the default configuration (address check on,
+// asap.rebind_probe_ms 300): the PE's old association is still up but its path is dead (the old
+// client no longer answers keep-alives); the PE registers over a new association. The registrar
+// probes the old binding and, without an answer, moves the PE: accepted within the probe time
+// plus a round trip, resolutions return the new transport, nothing was removed meanwhile.
+TEST_P(PoolregdAsap, MovedPeIsAcceptedOverANewAssociationOnceItsOldBindingFailsTheProbe) {
+  start_daemon();
+  auto old_path = pe_client();
+  auto new_path = pe_client();
+  auto pu = pu_client();
+  const PoolHandle h = handle_of("it-rebind");
+  ASSERT_TRUE(client::register_and_wait(*old_path, registration(h, 702, policy(PolicyType::kRoundRobin), 7702)).ok());
+  ASSERT_TRUE(old_path->set_answer_keep_alives(h, 702, false));  // the old path died
+  const auto sent = std::chrono::steady_clock::now();
+  auto r = client::register_and_wait(*new_path, registration(h, 702, policy(PolicyType::kRoundRobin), 7703));
+  const auto waited = std::chrono::steady_clock::now() - sent;
+  ASSERT_TRUE(r.ok()) << client::to_string(r.status) << " cause " << r.error_code << "\n" << daemon_->log();
+  EXPECT_GE(waited, std::chrono::milliseconds(250)) << "answered before the probe could decide";
+  EXPECT_LT(waited, std::chrono::milliseconds(2000));
+  auto res = client::resolve_and_wait(*pu, h, 16);
+  ASSERT_TRUE(res.ok());
+  ASSERT_EQ(res.elements.size(), 1u);
+  EXPECT_EQ(res.elements[0].user_transport.port, 7703) << "resolutions follow the move";
+}
+
 // WIRE-01..05: malformed messages are answered with an ASAP Error and change nothing; the
 // registrar keeps serving this association (SCTP) and every other one.
 TEST_P(PoolregdAsap, MalformedMessagesAreAnsweredAndDaemonKeepsServing) {

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -162,10 +163,14 @@ TEST_F(ToolsTest, PuProgramPrintsJsonAndTableAndFailsForUnknownPool) {
     nlohmann::json j = nlohmann::json::parse(json_child.output(), nullptr, false);
     ASSERT_FALSE(j.is_discarded()) << json_child.output();
     EXPECT_EQ(j["status"], "ok");
-    ASSERT_EQ(j["elements"].size(), 2u);
-    EXPECT_EQ(j["elements"][0]["id"], 0xabcd);
-    EXPECT_EQ(j["elements"][0]["addresses"][0], "127.0.0.1");
-    EXPECT_EQ(j["elements"][1]["home_registrar"], reg.id);
+    // The schema's forms (dataplane/control/poolreg-json.schema.json): IDs as hex strings.
+    EXPECT_EQ(j["handle"], "EchoPool");
+    ASSERT_EQ(j["pes"].size(), 2u);
+    EXPECT_EQ(j["pes"][0]["id"], "0x0000abcd");
+    EXPECT_EQ(j["pes"][0]["user_transport"]["addresses"][0], "127.0.0.1");
+    char home[32];
+    std::snprintf(home, sizeof home, "0x%08x", static_cast<unsigned>(reg.id));
+    EXPECT_EQ(j["pes"][1]["home"], home);
     EXPECT_EQ(reg.all<wire::HandleResolution>()[0].items, std::optional<std::uint32_t>{2});
     EXPECT_EQ(reg.count<wire::EndpointUnreachable>(), 1u);
 

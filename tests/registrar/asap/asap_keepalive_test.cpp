@@ -282,6 +282,79 @@ TEST_F(AsapTakeoverTest, NewHomeSendsHomeKeepAliveAndBindsOnAck_ENRP_TKO_05) {
   EXPECT_EQ(enrp_.removed.size(), 1u);
 }
 
+// Issue 14 item 6: the PE reconnected to us (new association from its ASAP endpoint) before
+// re-registering; the takeover Keep-Alive must use that association, not a second connect.
+TEST_F(AsapTakeoverTest, ExistingAssociationOfThePeCarriesTheHomeKeepAlive) {
+  const PoolElement pe = taken_pe(1);
+  connect_pe(5, {kPeAddr1}, pe.asap_transport->port);
+  server().monitor_as_new_home(handle("T"), pe);
+  EXPECT_TRUE(out_.connects.empty()) << "no second association to the same endpoint";
+  ASSERT_EQ(keepalives(), 1u);
+  EXPECT_EQ(out_.sent.back().connection, 5u);
+  EXPECT_TRUE(out_.last_as<wire::EndpointKeepAlive>().home);
+  EXPECT_EQ(server().counters().takeover_existing_associations, 1u);
+
+  deliver(5, keepalive_ack("T", 1));
+  EXPECT_EQ(server().counters().takeover_bound, 1u);
+  // Kept and bound to association 5: monitored there, removed with it.
+  advance_and_run(config_.keepalive_timeout);
+  EXPECT_EQ(pe_count(), 1u);
+  EXPECT_TRUE(enrp_.removed.empty());
+  server().on_connection_closed(5);
+  EXPECT_EQ(pe_count(), 0u);
+}
+
+// A PE whose Ack never comes over the association it opened itself: removed after the timeout,
+// and the association treated as the PE's own (aborted as RSPLIB does, when configured).
+TEST_F(AsapTakeoverTest, ExistingAssociationWithoutAckRemovesPe) {
+  const PoolElement pe = taken_pe(1);
+  connect_pe(5, {kPeAddr1}, pe.asap_transport->port);
+  server().monitor_as_new_home(handle("T"), pe);
+  advance_and_run(config_.keepalive_timeout);
+  EXPECT_EQ(pe_count(), 0u);
+  ASSERT_EQ(enrp_.removed.size(), 1u);
+  EXPECT_EQ(out_.aborted, std::vector<ConnectionId>{5}) << "abort_on_keepalive_timeout is on by default";
+}
+
+// Several PEs behind one SCTP endpoint (one process, one association): one connect, every
+// Keep-Alive over it, each PE bound by its own Ack.
+TEST_F(AsapTakeoverTest, PesBehindOneEndpointShareOneTakeoverAssociation) {
+  const PoolElement a = taken_pe(1);
+  const PoolElement b = taken_pe(2);
+  server().monitor_as_new_home(handle("T"), a);
+  server().monitor_as_new_home(handle("T"), b);
+  ASSERT_EQ(out_.connects.size(), 1u);
+  ASSERT_EQ(keepalives(), 2u);
+  EXPECT_EQ(out_.sent[0].connection, 9000u);
+  EXPECT_EQ(out_.sent[1].connection, 9000u);
+  deliver(9000, keepalive_ack("T", 1));
+  deliver(9000, keepalive_ack("T", 2));
+  EXPECT_EQ(server().counters().takeover_bound, 2u);
+  EXPECT_EQ(server().counters().takeover_existing_associations, 1u);
+  advance_and_run(config_.keepalive_timeout);
+  EXPECT_EQ(pe_count(), 2u);
+}
+
+// The endpoint index follows ADD-IP / DELETE-IP: an address the association lost no longer
+// matches, an added one does.
+TEST_F(AsapTakeoverTest, EndpointMatchFollowsAssociationAddressChanges) {
+  PoolElement pe = taken_pe(1);
+  connect_pe(5, {kPeAddr2}, pe.asap_transport->port);
+  server().on_addresses_changed(5, sctp_peer({kPeAddr1, kPeAddr2}, pe.asap_transport->port));
+  server().on_addresses_changed(5, sctp_peer({kPeAddr1}, pe.asap_transport->port));
+  server().monitor_as_new_home(handle("T"), pe);
+  EXPECT_TRUE(out_.connects.empty());
+  EXPECT_EQ(out_.sent.back().connection, 5u);
+
+  PoolElement other = make_pe(2, {kPeAddr2});
+  other.home_registrar = kOwnId;
+  other.asap_transport = pe.asap_transport;
+  other.asap_transport->addresses = {kPeAddr2};
+  ASSERT_TRUE(hs_.register_pe(handle("T"), other).has_value());
+  server().monitor_as_new_home(handle("T"), other);
+  EXPECT_EQ(out_.connects.size(), 1u) << "kPeAddr2 was deleted from association 5";
+}
+
 TEST_F(AsapTakeoverTest, BoundPeIsMonitoredWithRegularKeepAlives_ASAP_KA_01) {
   const PoolElement pe = taken_pe(1);
   server().monitor_as_new_home(handle("T"), pe);
