@@ -340,6 +340,17 @@ std::string render_stats(const json& r) {
       counter_section(out, title.c_str(), counters);
     }
   }
+  // One section per DPDK port: "port 0 (net_af_packet0)" with its NIC statistics and xstats.
+  const json& ports = member(r, "ports");
+  if (ports.is_array()) {
+    for (const json& port : ports) {
+      if (!port.is_object()) continue;
+      const std::string title = "port " + text_of(member(port, "port")) + " (" + text_of(member(port, "name")) + ")";
+      json counters = port;
+      for (const char* key : {"port", "name"}) counters.erase(key);
+      counter_section(out, title.c_str(), counters);
+    }
+  }
   const json& h = member(r, "resolution_latency");
   if (h.is_object()) {
     out += "resolution latency: " + text_of(member(h, "count")) + " samples";

@@ -80,6 +80,7 @@ StatsSources stats_sources(const RegistrarBindings& b) {
   if (b.transport != nullptr) s.transport = b.transport->counters();
   if (b.lanes) s.lanes = b.lanes();
   if (b.events) s.events = b.events();
+  if (b.ports) s.ports = b.ports();
   s.process = read_process_stats();
   if (b.enrp != nullptr) s.peers = b.enrp->peers();
   if (b.resolution_latency != nullptr) {

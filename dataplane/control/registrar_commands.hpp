@@ -47,6 +47,8 @@ struct RegistrarBindings {
   // Reads every SCTP lane's counters (kernel lanes or DPDK poll lcores; called on the control
   // thread); empty: no lanes.
   std::function<std::vector<LaneStats>()> lanes;
+  // Reads every DPDK port's NIC statistics (called on the control thread); empty: no DPDK ports.
+  std::function<std::vector<PortStats>()> ports;
   spdlog::logger* logger = nullptr;                     // null: log-level unavailable
   StatusInfo status;                                    // static facts for `status`
   // Optional hook called after log-level changed the logger (e.g. to also set spdlog's default).

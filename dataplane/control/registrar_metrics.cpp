@@ -1,11 +1,14 @@
 // registrar_metrics_text(): the Prometheus exposition of a registrar (declared in
 // registrar_commands.hpp). Names follow Prometheus conventions: counters end in _total, units in
-// the name (_seconds, _bytes); label values are snake_case.
+// the name (_seconds, _bytes); label values are snake_case. The counters of the counter structs
+// (ASAP, ENRP, transport, lanes, DPDK ports) come from their descriptor tables
+// (registrar/common/counter_descriptor.hpp); what is written here by hand are gauges, identity,
+// peers, process and the latency histogram.
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "dataplane/control/counter_tables.hpp"
+#include "dataplane/control/counter_exposition.hpp"
 #include "dataplane/control/operator_arguments.hpp"
 #include "dataplane/control/prometheus_text.hpp"
 #include "dataplane/control/registrar_commands.hpp"
@@ -13,76 +16,28 @@
 namespace poolreg::control {
 namespace {
 
-void asap_metrics(PrometheusText& t, const asap::AsapCounters& c) {
-  t.counter("poolreg_registrations_total", "ASAP registrations accepted for new PEs.", c.registrations);
-  t.counter("poolreg_reregistrations_total", "ASAP re-registrations of known PEs.", c.reregistrations);
-  t.counter("poolreg_registrations_rejected_total", "ASAP registrations answered with a rejection.",
-            c.registrations_rejected);
-  t.counter("poolreg_deregistrations_total", "PEs removed by ASAP deregistration.", c.deregistrations);
-
-  t.family("poolreg_resolutions_total", MetricType::kCounter, "ASAP handle resolutions by result.");
-  t.sample("poolreg_resolutions_total", c.resolutions, {{"result", "answered"}});
-  t.sample("poolreg_resolutions_total", c.resolutions_unknown_pool, {{"result", "unknown_pool"}});
-  t.sample("poolreg_resolutions_total", c.resolutions_rate_limited, {{"result", "rate_limited"}});
-  t.counter("poolreg_resolution_pes_returned_total", "PEs returned in handle resolution answers.",
-            c.resolution_pes_returned);
-
-  t.family("poolreg_errors_sent_total", MetricType::kCounter,
-           "ASAP operation errors sent (Error messages and rejections) by RFC 5354 cause.");
-  for (std::size_t cause = 0; cause < c.errors_sent_by_cause.size(); ++cause) {
-    const std::string name = PrometheusText::sanitize(error_cause_name(static_cast<ErrorCause>(cause)));
-    t.sample("poolreg_errors_sent_total", c.errors_sent_by_cause[cause], {{"cause", name}});
+// Every counter of the counter structs, from their descriptor tables (names, help, labels): the
+// same tables the `stats` command reads (registrar_results.cpp).
+void described_counters(PrometheusText& t, const StatsSources& s) {
+  CounterExposition e;
+  if (s.asap != nullptr) {
+    s.asap->for_each_sample([&e](const CounterDescriptor& d, std::string_view label_value, std::uint64_t value) {
+      e.add(d, label_value, value);
+    });
   }
-
-  t.family("poolreg_pe_removals_total", MetricType::kCounter, "PEs removed by this registrar, by reason.");
-  t.sample("poolreg_pe_removals_total", c.removed_by_deregistration, {{"reason", "deregistration"}});
-  t.sample("poolreg_pe_removals_total", c.removed_by_keepalive_timeout, {{"reason", "keepalive_timeout"}});
-  t.sample("poolreg_pe_removals_total", c.removed_by_association_loss, {{"reason", "association_loss"}});
-  t.sample("poolreg_pe_removals_total", c.removed_by_unreachable_reports, {{"reason", "unreachable_reports"}});
-  t.sample("poolreg_pe_removals_total", c.removed_by_operator, {{"reason", "operator"}});
-
-  // Every other ASAP counter under its own name (arrays as labels of one family).
-  bool decode_family = false;
-  c.for_each([&](std::string_view name, std::uint64_t value) {
-    // Exported above under their own names.
-    if (name.starts_with("errors_sent.") || name.starts_with("removed_by_") || name.starts_with("resolution") ||
-        name == "registrations" || name == "reregistrations" || name == "registrations_rejected" ||
-        name == "deregistrations")
-      return;
-    if (name.starts_with("decode_errors.")) {
-      if (!decode_family) {
-        t.family("poolreg_asap_decode_errors_total", MetricType::kCounter, "Undecodable ASAP messages by kind.");
-        decode_family = true;
-      }
-      const std::string kind = PrometheusText::sanitize(name.substr(14));
-      t.sample("poolreg_asap_decode_errors_total", value, {{"kind", kind}});
-      return;
-    }
-    const std::string metric = "poolreg_asap_" + PrometheusText::sanitize(name) + "_total";
-    t.counter(metric, "ASAP counter " + std::string(name) + ".", value);
-  });
-}
-
-void enrp_metrics(PrometheusText& t, const enrp::EnrpCounters& c) {
-  t.family("poolreg_peers", MetricType::kGauge, "ENRP peers by state.");
-  for_each_enrp_peer_state(c, [&](std::string_view state, std::uint64_t n) {
-    t.sample("poolreg_peers", n, {{"state", state}});
-  });
-  t.family("poolreg_takeovers_total", MetricType::kCounter, "ENRP takeovers by outcome.");
-  t.sample("poolreg_takeovers_total", c.takeovers_started, {{"outcome", "started"}});
-  t.sample("poolreg_takeovers_total", c.takeovers_won, {{"outcome", "won"}});
-  t.sample("poolreg_takeovers_total", c.takeovers_lost, {{"outcome", "lost"}});
-  t.sample("poolreg_takeovers_total", c.takeovers_cancelled, {{"outcome", "cancelled"}});
-  t.sample("poolreg_takeovers_total", c.takeovers_completed, {{"outcome", "completed_by_other"}});
-  t.counter("poolreg_takeover_pes_total", "PEs taken over from dead peers.", c.takeover_pes_taken);
-  t.family("poolreg_sync_bytes_total", MetricType::kCounter, "ENRP handle table sync bytes by direction.");
-  t.sample("poolreg_sync_bytes_total", c.sync_bytes_sent, {{"direction", "sent"}});
-  t.sample("poolreg_sync_bytes_total", c.sync_bytes_received, {{"direction", "received"}});
-  for_each_enrp_counter(c, [&](std::string_view name, std::uint64_t value) {
-    if (name.starts_with("sync_bytes_") || name.starts_with("takeovers_") || name == "takeover_pes_taken") return;
-    const std::string metric = "poolreg_enrp_" + PrometheusText::sanitize(name) + "_total";
-    t.counter(metric, "ENRP counter " + std::string(name) + ".", value);
-  });
+  if (s.enrp != nullptr)
+    for (const auto& f : enrp::enrp_counter_fields()) e.add(f.describe, {}, s.enrp->*f.field);
+  if (s.transport)
+    for (const auto& f : runtime::transport_counter_fields()) e.add(f.describe, {}, (*s.transport).*f.field);
+  for (const LaneStats& lane : s.lanes) {
+    const CounterExposition::OwnedLabels labels = {{"lane", std::to_string(lane.lane)}};
+    for (const CounterSample& c : lane.counters) e.add(c, labels);
+  }
+  for (const PortStats& port : s.ports) {
+    const CounterExposition::OwnedLabels labels = {{"port", std::to_string(port.port)}};
+    for (const CounterSample& c : port.counters) e.add(c, labels);
+  }
+  e.write(t);
 }
 
 // The process_* family every Prometheus exporter carries (client library conventions).
@@ -166,19 +121,11 @@ std::string registrar_metrics_text(const StatusInfo& info, TimeNs now, const Sta
     t.counter("poolreg_events_dropped_total",
               "Event lines dropped because a subscriber's queue was full (it reads too slowly).", s.events->dropped);
   }
-  if (s.asap != nullptr) asap_metrics(t, *s.asap);
-  if (s.enrp != nullptr) enrp_metrics(t, *s.enrp);
-  if (s.transport) {
-    for_each_transport_counter(*s.transport, [&](std::string_view name, std::uint64_t value) {
-      const std::string metric = "poolreg_transport_" + PrometheusText::sanitize(name) + "_total";
-      t.counter(metric, "Transport counter " + std::string(name) + ".", value);
-    });
-  }
-  // SCTP lanes of either backend: poolreg_lane_<counter>_total{lane="i"} (one family per counter;
-  // a counter named *_total keeps its one suffix), and poolreg_lane_info{lane,backend[,lcore]} = 1
-  // saying which backend runs lane i (and on which DPDK lcore).
+  // SCTP lanes of either backend: poolreg_lane_info{lane,backend[,lcore]} = 1 saying which
+  // backend runs lane i (and on which DPDK lcore); their counters carry lane="i".
   if (!s.lanes.empty()) {
-    t.family("poolreg_lane_info", MetricType::kGauge, "An SCTP lane and what runs it (value is always 1).");
+    t.family("poolreg_lane_info", MetricType::kGauge,
+             "An SCTP lane and what runs it (value is always 1): joins poolreg_lane_* series to backend and lcore.");
     for (const LaneStats& lane : s.lanes) {
       const std::string index = std::to_string(lane.lane);
       const std::string lcore = lane.lcore ? std::to_string(*lane.lcore) : std::string();
@@ -186,13 +133,16 @@ std::string registrar_metrics_text(const StatusInfo& info, TimeNs now, const Sta
       if (lane.lcore) labels.emplace_back("lcore", lcore);
       t.sample("poolreg_lane_info", std::string_view("1"), labels);
     }
-    for (const auto& [name, value] : s.lanes.front().counters) {
-      std::string metric = "poolreg_lane_" + PrometheusText::sanitize(name);
-      if (!metric.ends_with("_total")) metric += "_total";
-      t.family(metric, MetricType::kCounter, "Lane counter " + name + ".");
-      for (const LaneStats& lane : s.lanes) t.sample(metric, lane.value(name), {{"lane", std::to_string(lane.lane)}});
+  }
+  if (!s.ports.empty()) {
+    t.family("poolreg_dpdk_port_info", MetricType::kGauge,
+             "A DPDK port in use and its device name (value is always 1): joins poolreg_dpdk_port_* to the device.");
+    for (const PortStats& port : s.ports) {
+      const std::string id = std::to_string(port.port);
+      t.sample("poolreg_dpdk_port_info", std::string_view("1"), std::vector<Label>{{"port", id}, {"name", port.name}});
     }
   }
+  described_counters(t, s);
   if (!s.peers.empty()) peer_metrics(t, s.peers, now);
   if (s.process) process_metrics(t, *s.process);
   if (s.resolution_latency != nullptr)

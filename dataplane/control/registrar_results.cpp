@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <string_view>
 
-#include "dataplane/control/counter_tables.hpp"
 #include "dataplane/control/element_json.hpp"
 #include "dataplane/control/operator_arguments.hpp"
 #include "registrar/common/policy.hpp"
@@ -174,22 +173,20 @@ json stats_result(const StatsSources& s) {
                            {"monitored_pes", s.monitored_pes},
                            {"associations", s.associations},
                            {"feedback_dropped", s.handlespace.feedback_dropped}};
+  // Counter keys from the descriptor tables (the same /metrics renders): "group.member" nests.
   json asap = json::object();
   if (s.asap != nullptr) s.asap->for_each([&](std::string_view name, std::uint64_t v) { put_counter(asap, name, v); });
   result["asap"] = s.asap != nullptr ? std::move(asap) : json(nullptr);
   if (s.enrp != nullptr) {
     json enrp = json::object();
-    for_each_enrp_counter(*s.enrp, [&](std::string_view name, std::uint64_t v) { enrp[std::string(name)] = v; });
-    json peers = json::object();
-    for_each_enrp_peer_state(*s.enrp, [&](std::string_view name, std::uint64_t v) { peers[std::string(name)] = v; });
-    enrp["peers"] = std::move(peers);
+    for (const auto& f : enrp::enrp_counter_fields()) put_counter(enrp, f.describe.key, s.enrp->*f.field);
     result["enrp"] = std::move(enrp);
   } else {
     result["enrp"] = nullptr;
   }
   if (s.transport) {
     json t = json::object();
-    for_each_transport_counter(*s.transport, [&](std::string_view name, std::uint64_t v) { t[std::string(name)] = v; });
+    for (const auto& f : runtime::transport_counter_fields()) put_counter(t, f.describe.key, (*s.transport).*f.field);
     result["transport"] = std::move(t);
   } else {
     result["transport"] = nullptr;
@@ -215,12 +212,23 @@ json stats_result(const StatsSources& s) {
     for (const LaneStats& lane : s.lanes) {
       json l = {{"lane", lane.lane}, {"backend", lane.backend}};
       if (lane.lcore) l["lcore"] = *lane.lcore;
-      for (const auto& [name, value] : lane.counters) l[name] = value;
+      for (const CounterSample& c : lane.counters) put_counter(l, c.key(), c.value);
       lanes.push_back(std::move(l));
     }
     result["lanes"] = std::move(lanes);
   } else {
     result["lanes"] = nullptr;
+  }
+  if (!s.ports.empty()) {
+    json ports = json::array();
+    for (const PortStats& port : s.ports) {
+      json p = {{"port", port.port}, {"name", port.name}};
+      for (const CounterSample& c : port.counters) put_counter(p, c.key(), c.value);
+      ports.push_back(std::move(p));
+    }
+    result["ports"] = std::move(ports);
+  } else {
+    result["ports"] = nullptr;
   }
   return result;
 }
@@ -230,7 +238,8 @@ json status_result(const StatusInfo& info, TimeNs now, const StatsSources& s, st
   if (s.enrp != nullptr) {
     enrp["startup_complete"] = enrp_startup_complete.value_or(false);
     json peers = json::object();
-    for_each_enrp_peer_state(*s.enrp, [&](std::string_view name, std::uint64_t v) { peers[std::string(name)] = v; });
+    for (const auto& f : enrp::enrp_counter_fields())
+      if (f.describe.kind == MetricKind::kGauge) peers[std::string(f.describe.label_value)] = s.enrp->*f.field;
     enrp["peers"] = std::move(peers);
   }
   json summary = {{"pools", s.handlespace.pools},

@@ -22,6 +22,7 @@
 #include "dataplane/runtime/message_transport.hpp"
 #include "registrar/asap/asap_counters.hpp"
 #include "registrar/common/clock.hpp"
+#include "registrar/common/counter_descriptor.hpp"
 #include "registrar/common/latency_histogram.hpp"
 #include "registrar/common/pool_element.hpp"
 #include "registrar/common/pool_handle.hpp"
@@ -58,26 +59,36 @@ json peers_result(const std::vector<enrp::PeerSnapshot>& peers, TimeNs now);
 //   "expires_in_ms"|null}...]}
 json takeover_result(const std::vector<enrp::TakeoverStatus>& takeovers, TimeNs now);
 
-// One SCTP lane's counters (name, value) as the daemon read them from the lane, whichever backend
+// One SCTP lane's counters as the daemon read them from the lane, each with the descriptor the
+// lane's counter table gives it (registrar/common/counter_descriptor.hpp), whichever backend
 // runs it (the control folder depends on neither): a kernel lane (kernel::KernelLaneCounters) or
 // a DPDK poll lcore (dpdk::LcoreCounters). The lane's own counters (runtime::LaneCounters) come
-// first and are named alike on both; the backend's packet-path counters follow.
+// first and are named alike on both; the backend's packet-path counters and drops follow.
 // "resolutions_answered" counts Handle Resolutions answered on the lane with PEs: they never
 // reach AsapServer.
 struct LaneStats {
   unsigned lane = 0;                  // index among the lanes, 0..n-1
   std::string backend;                // "kernel" | "dpdk"
   std::optional<unsigned> lcore;      // DPDK: the poll lcore running the lane
-  std::vector<std::pair<std::string, std::uint64_t>> counters;
+  std::vector<CounterSample> counters;  // descriptors from the backend's tables (never null)
   // The lane's Handle Resolution latency (LaneCounters::resolution_latency, a snapshot): every
   // SCTP resolution of the lane's associations, answered there or forwarded (then the ring hops
   // and the control thread are included). null: not measured.
   std::shared_ptr<const LatencyHistogram> resolution_latency;
+  // The counter with stats key `name` (0 when the lane has none).
   std::uint64_t value(std::string_view name) const noexcept {
-    for (const auto& [n, v] : counters)
-      if (n == name) return v;
+    for (const CounterSample& c : counters)
+      if (c.descriptor->key == name && c.label_value.empty()) return c.value;
     return 0;
   }
+};
+
+// One DPDK port's NIC statistics (dataplane/dpdk/port_stats.hpp: ethdev stats and xstats with
+// their descriptors), read by the daemon on the control lcore.
+struct PortStats {
+  std::uint16_t port = 0;  // ethdev port id
+  std::string name;        // device name (e.g. net_af_packet0)
+  std::vector<CounterSample> counters;
 };
 
 // Everything the stats / status / metrics builders read. Null pointers are "not running".
@@ -97,6 +108,7 @@ struct StatsSources {
   std::vector<enrp::PeerSnapshot> peers;          // ENRP peers (per-peer metrics); empty: ENRP off
   std::vector<LaneStats> lanes;  // one per SCTP lane (kernel lanes or DPDK poll lcores); empty: none
   std::optional<EventStreamCounters> events;     // the live event stream (poolctl events); nullopt: off
+  std::vector<PortStats> ports;  // one per DPDK port; empty: not DPDK
 };
 // stats: {"handlespace":{"pools","pes","owned_pes","monitored_pes","associations","feedback_dropped"},
 //   "asap":{counter:value, "errors_sent":{cause:n}, "decode_errors":{kind:n}},
@@ -106,6 +118,9 @@ struct StatsSources {
 //   "open_fds","max_fds"}|null,
 //   "lanes":[{"lane":i, "backend":"kernel"|"dpdk", "lcore":n (DPDK only), counter:value...}...]|null,
 //   "events":{"subscribers","subscriptions","published","queued","dropped"}|null}
+//   "ports":[{"port":id, "name":device, counter:value..., "xstats":{name:value}}...]|null}
+// Counter keys come from the descriptor tables (registrar/common/counter_descriptor.hpp), the
+// same ones /metrics renders.
 json stats_result(const StatsSources& sources);
 // A latency histogram in the coarse log2 view (LatencyHistogram::coarse_bound: 1 us .. 2^20 us):
 // {"unit":"ns","count":N,"sum_ns":S,"p50_ns":..,"p90_ns":..,"p99_ns":..,

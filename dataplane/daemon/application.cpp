@@ -45,6 +45,7 @@
 #if POOLREG_HAVE_DPDK
 #include "dataplane/daemon/dpdk_config_mapping.hpp"
 #include "dataplane/dpdk/dpdk_backend.hpp"
+#include "dataplane/dpdk/port_stats.hpp"
 #endif
 
 namespace poolreg::daemon {
@@ -516,8 +517,9 @@ bool Application::Runtime::start_operator_side() {
         control::LaneStats lane;
         lane.lane = static_cast<unsigned>(i);
         lane.backend = "kernel";
-        lanes->counters(i).for_each_counter(
-            [&lane](const char* name, std::uint64_t value) { lane.counters.emplace_back(name, value); });
+        lanes->counters(i).for_each_counter([&lane](const CounterDescriptor& d, std::uint64_t value) {
+          lane.counters.push_back({&d, {}, value});
+        });
         lane.resolution_latency = std::make_shared<LatencyHistogram>(lanes->counters(i).resolution_latency);
         stats.push_back(std::move(lane));
       }
@@ -534,12 +536,21 @@ bool Application::Runtime::start_operator_side() {
         lane.lane = static_cast<unsigned>(i);
         lane.backend = "dpdk";
         lane.lcore = backend->poll_lcore(i);
-        backend->counters(i).for_each_counter(
-            [&lane](const char* name, std::uint64_t value) { lane.counters.emplace_back(name, value); });
+        backend->counters(i).for_each_counter([&lane](const CounterDescriptor& d, std::uint64_t value) {
+          lane.counters.push_back({&d, {}, value});
+        });
         lane.resolution_latency = std::make_shared<LatencyHistogram>(backend->counters(i).resolution_latency);
         lanes.push_back(std::move(lane));
       }
       return lanes;
+    };
+    // NIC statistics of every port, read on this (the control, main) lcore: ethdev's stats
+    // getters only read the PMD's counters while the poll lcores run (port_stats.hpp).
+    b.ports = [backend = dpdk_backend.get()] {
+      std::vector<control::PortStats> ports;
+      for (std::size_t i = 0; i < backend->port_count(); ++i)
+        ports.push_back({backend->port_id(i), backend->port_name(i), dpdk::read_port_counters(backend->port_id(i))});
+      return ports;
     };
   }
 #endif

@@ -79,6 +79,10 @@ class DpdkBackend {
   std::size_t lane_count() const noexcept { return lanes_.size(); }
   unsigned poll_lcore(std::size_t lane = 0) const noexcept { return lanes_[lane]->lcore; }
   const LcoreCounters& counters(std::size_t lane = 0) const noexcept { return counters_[lanes_[lane]->lcore]; }
+  // The ports in use: their ethdev ids (read_port_counters(), port_stats.hpp) and device names.
+  std::size_t port_count() const noexcept { return ports_.size(); }
+  std::uint16_t port_id(std::size_t index) const noexcept { return ports_[index]->id(); }
+  const std::string& port_name(std::size_t index) const noexcept { return ports_[index]->name(); }
 
  private:
   // One poll lcore and everything it owns. Members are destroyed bottom-up: the loop, then the

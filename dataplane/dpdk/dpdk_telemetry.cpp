@@ -21,11 +21,10 @@ int cmd_lcores(const char*, const char*, rte_tel_data* d) {
 }
 
 void add_counters(rte_tel_data* d, const LcoreCounters& c) {
-  c.for_each_counter([d](const char* name, std::uint64_t v) { rte_tel_data_add_dict_u64(d, name, v); });
-  for (std::size_t r = 0; r < kDropReasonCount; ++r) {
-    const std::string name = std::string("drop_") + to_string(static_cast<DropReason>(r));
-    rte_tel_data_add_dict_u64(d, name.c_str(), c.drops[r].get());
-  }
+  // Keys are string literals of the descriptor tables (NUL-terminated), drops as drop_<reason>.
+  c.for_each_counter(
+      [d](const CounterDescriptor& desc, std::uint64_t v) { rte_tel_data_add_dict_u64(d, desc.key.data(), v); });
+  rte_tel_data_add_dict_u64(d, "dropped_total", c.dropped_total());
   for (std::size_t t = 0; t < runtime::kAsapTypeSlots; ++t) {
     rte_tel_data_add_dict_u64(d, (std::string("asap_in_") + runtime::asap_type_name(t)).c_str(),
                               c.asap_in_by_type[t].get());

@@ -4,14 +4,18 @@
 // id; only the owning lcore writes its block, any thread (telemetry, control lcore) may read it.
 //
 // Memory ordering: as runtime::LaneCounters (single-writer relaxed atomics, no lock).
+// Every counter has a descriptor (lcore_counters.cpp): the packet path's as poolreg_dpdk_*_total,
+// the drops as one family poolreg_dpdk_dropped_frames_total{reason} (reason = to_string()).
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "dataplane/runtime/lane_counters.hpp"
+#include "registrar/common/counter_descriptor.hpp"
 
 namespace poolreg::dpdk {
 
@@ -50,6 +54,13 @@ const char* to_string(DropReason reason) noexcept;
 
 using runtime::Counter;
 
+struct LcoreCounters;
+// The packet path's single counters with their descriptors, in declaration order.
+std::span<const DescribedField<LcoreCounters, Counter>> lcore_counter_fields() noexcept;
+// The descriptor of drops[reason]: stats/telemetry key drop_<reason>, family
+// poolreg_dpdk_dropped_frames_total, label reason.
+const CounterDescriptor& drop_descriptor(DropReason reason) noexcept;
+
 struct alignas(64) LcoreCounters : runtime::LaneCounters {
   Counter arp_replies;
   Counter arp_requests_sent;
@@ -64,19 +75,14 @@ struct alignas(64) LcoreCounters : runtime::LaneCounters {
   std::uint64_t dropped(DropReason r) const noexcept { return drops[static_cast<std::size_t>(r)].get(); }
   std::uint64_t dropped_total() const noexcept;
 
-  // Every single counter (not the per-reason / per-type / histogram arrays) by its telemetry
-  // name: the packet path's, the lane's, then "dropped_total": visit(const char* name, std::uint64_t value).
+  // Every single counter with its descriptor: the lane's, the packet path's, then the drops by
+  // reason (not the per-type / histogram arrays): visit(const CounterDescriptor& d,
+  // std::uint64_t value); d.key is the telemetry / `poolctl stats` name.
   template <typename Visit>
   void for_each_counter(Visit&& visit) const {
     for_each_lane_counter(visit);
-    visit("arp_replies", arp_replies.get());
-    visit("arp_requests_sent", arp_requests_sent.get());
-    visit("icmp_echo_replies", icmp_echo_replies.get());
-    visit("icmpv6_echo_replies", icmpv6_echo_replies.get());
-    visit("neighbor_advertisements", neighbor_advertisements.get());
-    visit("neighbors_shared", neighbors_shared.get());
-    visit("sctp_packets_out", sctp_packets_out.get());
-    visit("dropped_total", dropped_total());
+    for (const auto& f : lcore_counter_fields()) visit(f.describe, (this->*f.field).get());
+    for (std::size_t r = 0; r < kDropReasonCount; ++r) visit(drop_descriptor(static_cast<DropReason>(r)), drops[r].get());
   }
 };
 

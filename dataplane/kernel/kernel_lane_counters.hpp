@@ -2,11 +2,20 @@
 // steering, messages by type, resolutions answered there, latency) plus its UDP socket's drops. One
 // cache-line aligned block per lane; only the lane's thread writes it, any thread (control socket,
 // metrics) reads it (single-writer relaxed atomics, see runtime/lane_counters.hpp).
+// Every counter has a descriptor (kernel_lane_counters.cpp): the drops are one Prometheus family,
+// poolreg_kernel_dropped_datagrams_total{reason}.
 #pragma once
 
+#include <span>
+
 #include "dataplane/runtime/lane_counters.hpp"
+#include "registrar/common/counter_descriptor.hpp"
 
 namespace poolreg::kernel {
+
+struct KernelLaneCounters;
+// The socket's drop counters with their descriptors, in declaration order.
+std::span<const DescribedField<KernelLaneCounters, runtime::Counter>> kernel_lane_drop_fields() noexcept;
 
 struct alignas(64) KernelLaneCounters : runtime::LaneCounters {
   runtime::Counter drop_truncated;    // larger than UdpPacketSource::kMaxDatagram
@@ -18,16 +27,13 @@ struct alignas(64) KernelLaneCounters : runtime::LaneCounters {
     return drop_truncated.get() + drop_too_short.get() + drop_steer_full.get() + drop_tx_failed.get();
   }
 
-  // Every single counter by the name `poolctl stats` shows (the lane's, named as on the DPDK
-  // lanes, then the socket's): visit(const char* name, std::uint64_t value).
+  // Every single counter with its descriptor (the lane's, named as on the DPDK lanes, then the
+  // socket's drops): visit(const CounterDescriptor& d, std::uint64_t value); d.key is the name
+  // `poolctl stats` shows.
   template <typename Visit>
   void for_each_counter(Visit&& visit) const {
     for_each_lane_counter(visit);
-    visit("drop_truncated", drop_truncated.get());
-    visit("drop_too_short", drop_too_short.get());
-    visit("drop_steer_full", drop_steer_full.get());
-    visit("drop_tx_failed", drop_tx_failed.get());
-    visit("dropped_total", dropped_total());
+    for (const auto& f : kernel_lane_drop_fields()) visit(f.describe, (this->*f.field).get());
   }
 };
 

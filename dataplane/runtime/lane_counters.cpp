@@ -1,5 +1,7 @@
 #include "dataplane/runtime/lane_counters.hpp"
 
+#include <array>
+
 namespace poolreg::runtime {
 
 const char* asap_type_name(std::size_t type) noexcept {
@@ -20,5 +22,65 @@ const char* asap_type_name(std::size_t type) noexcept {
                                                          "error"};
   return type < kAsapTypeSlots ? kNames[type] : "other";
 }
+
+namespace {
+// Stats key (the field's name), metric, help, in declaration order.
+constexpr std::array kLaneFields = std::to_array<DescribedField<LaneCounters, Counter>>({
+    {{"rx_packets", "poolreg_lane_rx_packets_total",
+      "Packets the lane read from its source (DPDK frames or kernel UDP datagrams), every kind."},
+     &LaneCounters::rx_packets},
+    {{"rx_bytes", "poolreg_lane_rx_bytes_total",
+      "Bytes of the packets the lane read from its source.", CounterUnit::kBytes},
+     &LaneCounters::rx_bytes},
+    {{"tx_packets", "poolreg_lane_tx_packets_total",
+      "Packets the lane sent (SCTP over UDP, and on DPDK ARP/ICMP answers)."},
+     &LaneCounters::tx_packets},
+    {{"tx_bytes", "poolreg_lane_tx_bytes_total",
+      "Bytes of the packets the lane sent.", CounterUnit::kBytes},
+     &LaneCounters::tx_bytes},
+    {{"sctp_packets_in", "poolreg_lane_sctp_packets_in_total",
+      "SCTP packets handed to the lane's SCTP engine (its own and those steered in)."},
+     &LaneCounters::sctp_packets_in},
+    {{"sctp_steered_out", "poolreg_lane_sctp_steered_out_total",
+      "SCTP packets read by this lane but owned by another lane's association and handed to it; high values mean RSS does not match the steering."},
+     &LaneCounters::sctp_steered_out},
+    {{"steered_in", "poolreg_lane_steered_in_total",
+      "Packets taken from this lane's inbox (steered here by other lanes)."},
+     &LaneCounters::steered_in},
+    {{"asap_messages_in", "poolreg_lane_asap_messages_in_total",
+      "Whole ASAP messages received on this lane's associations."},
+     &LaneCounters::asap_messages_in},
+    {{"enrp_messages_in", "poolreg_lane_enrp_messages_in_total",
+      "Whole ENRP messages received on this lane's associations."},
+     &LaneCounters::enrp_messages_in},
+    {{"messages_out", "poolreg_lane_messages_out_total",
+      "ASAP/ENRP messages the lane handed to its SCTP engine for sending."},
+     &LaneCounters::messages_out},
+    {{"loop_iterations", "poolreg_lane_loop_iterations_total",
+      "Iterations of the lane's poll loop; a lane whose rate stops growing is stuck."},
+     &LaneCounters::loop_iterations},
+    {{"resolutions_answered", "poolreg_lane_resolutions_answered_total",
+      "Handle Resolutions answered on this lane with PEs (not counted in poolreg_resolutions_total)."},
+     &LaneCounters::resolutions_answered},
+    {{"resolutions_unknown_pool", "poolreg_lane_resolutions_unknown_pool_total",
+      "Handle Resolutions answered on this lane with cause 0x9 because the pool does not exist."},
+     &LaneCounters::resolutions_unknown_pool},
+    {{"resolutions_rate_limited", "poolreg_lane_resolutions_rate_limited_total",
+      "Handle Resolutions answered on this lane with cause 0x9 by the per-association rate limit (asap.hr_rate_limit)."},
+     &LaneCounters::resolutions_rate_limited},
+    {{"resolutions_truncated", "poolreg_lane_resolutions_truncated_total",
+      "Handle Resolution answers of this lane cut to fewer PEs so they fit one message."},
+     &LaneCounters::resolutions_truncated},
+    {{"resolution_pes_returned", "poolreg_lane_resolution_pes_returned_total",
+      "PEs listed in the Handle Resolution answers of this lane."},
+     &LaneCounters::resolution_pes_returned},
+    {{"resolutions_forwarded", "poolreg_lane_resolutions_forwarded_total",
+      "Handle Resolutions this lane forwarded to the control thread (decode errors, parameters to report)."},
+     &LaneCounters::resolutions_forwarded},
+
+});
+}  // namespace
+
+std::span<const DescribedField<LaneCounters, Counter>> lane_counter_fields() noexcept { return kLaneFields; }
 
 }  // namespace poolreg::runtime

@@ -17,7 +17,9 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
+#include "registrar/common/counter_descriptor.hpp"
 #include "registrar/common/latency_histogram.hpp"
 
 namespace poolreg::runtime {
@@ -45,6 +47,13 @@ inline std::size_t asap_type_slot(std::uint8_t type) noexcept { return type >= 1
 // sampled per association while at most SctpEngine::kMaxPendingResolutions are in flight; a
 // malformed request answered with an ASAP Error leaves its sample open (pairs shift by one).
 
+struct LaneCounters;
+// Every single counter of LaneCounters with its descriptor (stats/telemetry key, Prometheus
+// family poolreg_lane_*_total, help), in lane_counters.cpp. The Counter fields are the first
+// members of LaneCounters and the table lists them in declaration order (the lint test checks
+// that the table covers them all).
+std::span<const DescribedField<LaneCounters, Counter>> lane_counter_fields() noexcept;
+
 struct alignas(64) LaneCounters {
   Counter rx_packets;        // read from the source (frames, datagrams)
   Counter rx_bytes;
@@ -71,27 +80,12 @@ struct alignas(64) LaneCounters {
   // telemetry read concurrently (relaxed, see its header).
   LatencyHistogram resolution_latency;
 
-  // Every single counter of the lane (not the per-type / histogram arrays) by the name telemetry
-  // and `poolctl stats` show: visit(const char* name, std::uint64_t value).
+  // Every single counter of the lane (not the per-type / histogram arrays) with its descriptor
+  // (lane_counter_fields()): visit(const CounterDescriptor& d, std::uint64_t value); d.key is
+  // the name telemetry and `poolctl stats` show.
   template <typename Visit>
   void for_each_lane_counter(Visit&& visit) const {
-    visit("rx_packets", rx_packets.get());
-    visit("rx_bytes", rx_bytes.get());
-    visit("tx_packets", tx_packets.get());
-    visit("tx_bytes", tx_bytes.get());
-    visit("sctp_packets_in", sctp_packets_in.get());
-    visit("sctp_steered_out", sctp_steered_out.get());
-    visit("steered_in", steered_in.get());
-    visit("asap_messages_in", asap_messages_in.get());
-    visit("enrp_messages_in", enrp_messages_in.get());
-    visit("messages_out", messages_out.get());
-    visit("loop_iterations", loop_iterations.get());
-    visit("resolutions_answered", resolutions_answered.get());
-    visit("resolutions_unknown_pool", resolutions_unknown_pool.get());
-    visit("resolutions_rate_limited", resolutions_rate_limited.get());
-    visit("resolutions_truncated", resolutions_truncated.get());
-    visit("resolution_pes_returned", resolution_pes_returned.get());
-    visit("resolutions_forwarded", resolutions_forwarded.get());
+    for (const auto& f : lane_counter_fields()) visit(f.describe, (this->*f.field).get());
   }
 };
 

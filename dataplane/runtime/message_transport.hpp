@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "registrar/common/connection.hpp"
+#include "registrar/common/counter_descriptor.hpp"
 #include "registrar/common/expected.hpp"
 
 namespace poolreg::runtime {
@@ -116,6 +117,10 @@ struct TransportCounters {
   std::uint64_t partial_frame_budget_resets = 0;
   std::uint64_t first_message_timeouts = 0;
 };
+
+// Every field of TransportCounters with its descriptor (stats key, Prometheus family, help):
+// `poolctl stats` and /metrics read only this table (message_transport.cpp).
+std::span<const DescribedField<TransportCounters>> transport_counter_fields() noexcept;
 
 enum class SendResult : std::uint8_t {
   kSent,          // handed to the socket

@@ -1,13 +1,18 @@
 // AsapCounters: everything the ASAP server counts, with names an operator understands
 // (poolctl stats, telemetry). Plain values; single-threaded writer (the event loop). Readers on
-// other threads must go through the daemon's own snapshotting.
+// other threads must go through the daemon's own snapshotting. Every field has a descriptor
+// (registrar/common/counter_descriptor.hpp) in asap_counters.cpp: its stats key, Prometheus
+// family, help text and label; for_each_sample() walks them, `poolctl stats` and /metrics read
+// only that walk.
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
 
+#include "registrar/common/counter_descriptor.hpp"
 #include "registrar/common/error_cause.hpp"
 #include "registrar/common/function_ref.hpp"
 #include "registrar/wire/decode_error.hpp"
@@ -112,6 +117,17 @@ struct AsapCounters {
   // ("errors_sent.invalid_values", "decode_errors.tlv_truncated", ...). Zero entries of the
   // arrays are skipped.
   void for_each(FunctionRef<void(std::string_view, std::uint64_t)> visit) const;
+  // Every counter with its descriptor, in table order: each plain field, every error cause
+  // (zero or not: a Prometheus series should exist before its first increment) and the decode
+  // error kinds seen so far. label_value is the cause / kind for the two arrays, else empty.
+  void for_each_sample(
+      FunctionRef<void(const CounterDescriptor&, std::string_view label_value, std::uint64_t)> visit) const;
 };
+
+// The descriptors of AsapCounters' plain fields (table order = for_each order), and of its two
+// arrays (label "cause" / "kind", values from counter_label_value(error_cause_name / decode_error_kind_name)).
+std::span<const DescribedField<AsapCounters>> asap_counter_fields() noexcept;
+const CounterDescriptor& asap_errors_sent_descriptor() noexcept;
+const CounterDescriptor& asap_decode_errors_descriptor() noexcept;
 
 }  // namespace poolreg::asap

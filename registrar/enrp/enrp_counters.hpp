@@ -5,9 +5,14 @@
 // TakeoverCoordinator); EnrpServer owns the rest and assembles the whole struct on read
 // (EnrpServer::counters()). Field names are the operator names: they are what
 // dataplane/control prints, so a slice keeps them flat (inherited, not nested).
+// Every field has a descriptor (stats key, Prometheus family, help, label) in enrp_counters.cpp,
+// enrp_counter_fields(): `poolctl stats` and /metrics read only that table.
 #pragma once
 
 #include <cstdint>
+#include <span>
+
+#include "registrar/common/counter_descriptor.hpp"
 
 namespace poolreg::enrp {
 
@@ -86,5 +91,9 @@ struct EnrpCounters : HandleTableSyncCounters, TakeoverCounters {
   std::uint64_t peers_probing = 0;
   std::uint64_t peers_dead = 0;
 };
+
+// Every field of EnrpCounters with its descriptor, in the order stats and /metrics list them.
+// The peers_* fields are gauges (poolreg_peers{state}, stats key peers.<state>).
+std::span<const DescribedField<EnrpCounters>> enrp_counter_fields() noexcept;
 
 }  // namespace poolreg::enrp

@@ -381,6 +381,15 @@ TEST(PoolctlRenderTest, StatsShowEveryLane) {
   EXPECT_EQ(render_stats(json{{"lanes", nullptr}}).find("lane"), std::string::npos);
   const std::string kernel = render_stats(json{{"lanes", json::array({{{"lane", 0}, {"backend", "kernel"}, {"rx_packets", 5}}})}});
   EXPECT_NE(kernel.find("lane 0 (kernel):"), std::string::npos) << kernel;
+  // DPDK ports: one section each, the xstats nested as xstats.<name>.
+  const std::string ports = render_stats(json{{"ports", json::array({{{"port", 0}, {"name", "net_af_packet0"},
+                                                                      {"rx_missed_errors", 9},
+                                                                      {"xstats", {{"rx_q0_packets", 31}}}}})}});
+  const std::size_t port = ports.find("port 0 (net_af_packet0):");
+  ASSERT_NE(port, std::string::npos) << ports;
+  EXPECT_NE(ports.find("rx_missed_errors", port), std::string::npos) << ports;
+  EXPECT_NE(ports.find("xstats.rx_q0_packets", port), std::string::npos) << ports;
+  EXPECT_EQ(ports.find("name "), std::string::npos) << "in the title, not a counter row: " << ports;
 }
 
 TEST(PoolctlRenderTest, ReloadNamesAppliedAndRefusedKeys) {

@@ -7,6 +7,7 @@
 #include <spdlog/sinks/null_sink.h>
 
 #include "dataplane/control/operator_arguments.hpp"
+#include "dataplane/runtime/lane_counters.hpp"
 #include "tests/dataplane/control/control_test_support.hpp"
 
 namespace poolreg::control {
@@ -191,6 +192,13 @@ TEST_F(RegistrarCommandsTest, StatusStatsPeersTakeoverAudit) {
   EXPECT_EQ(r["peers"], 1);
 }
 
+// The lane table's descriptor of `key` (static storage).
+const CounterDescriptor* lane_descriptor(std::string_view key) {
+  for (const auto& f : runtime::lane_counter_fields())
+    if (f.describe.key == key) return &f.describe;
+  return nullptr;
+}
+
 // SCTP lanes (kernel lanes or DPDK poll lcores): their counters under stats.lanes with the
 // backend, and the resolutions they answered in the status summary (they never reach
 // AsapServer). Without the hook: lanes null, summary unchanged.
@@ -198,9 +206,14 @@ TEST_F(RegistrarCommandsTest, LaneCountersInStatsAndStatus) {
   const std::uint64_t asap_only = ok("status")["summary"]["resolutions"].get<std::uint64_t>();
   EXPECT_TRUE(ok("stats")["lanes"].is_null());
   RegistrarBindings b = bindings;
-  b.lanes = [] {
-    return std::vector<LaneStats>{{0, "dpdk", 1, {{"rx_packets", 10}, {"resolutions_answered", 7}}, nullptr},
-                                  {1, "dpdk", 2, {{"rx_packets", 20}, {"resolutions_answered", 5}}, nullptr}};
+  // Samples with the lane table's descriptors, as the daemon reads them from the lanes.
+  const CounterDescriptor* rx = lane_descriptor("rx_packets");
+  const CounterDescriptor* answered = lane_descriptor("resolutions_answered");
+  ASSERT_NE(rx, nullptr);
+  ASSERT_NE(answered, nullptr);
+  b.lanes = [rx, answered] {
+    return std::vector<LaneStats>{{0, "dpdk", 1, {{rx, {}, 10}, {answered, {}, 7}}, nullptr},
+                                  {1, "dpdk", 2, {{rx, {}, 20}, {answered, {}, 5}}, nullptr}};
   };
   CommandRegistry r;
   register_registrar_commands(r, b);

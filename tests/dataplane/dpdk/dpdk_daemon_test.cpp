@@ -9,6 +9,8 @@
 // DPDK registrar to a kernel one.
 // Skipped (with the reason) when not root or without netns/ethtool.
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -59,6 +61,50 @@ nlohmann::json telemetry(const std::string& socket_path, const std::string& comm
   }
   ::close(fd);
   return out;
+}
+
+// A free TCP port on 127.0.0.1 (bound to port 0 and released) for the metrics endpoint.
+std::uint16_t free_tcp_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  std::uint16_t port = 0;
+  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+    port = ntohs(a.sin_port);
+  if (fd >= 0) ::close(fd);
+  return port;
+}
+
+// The daemon's /metrics (Python's urllib, 5 s timeout; the wait is bounded too); empty on failure.
+std::string scrape_metrics(std::uint16_t port) {
+  ChildProcess p({"/usr/bin/python3", "-c",
+                  "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen("
+                  "'http://127.0.0.1:" + std::to_string(port) + "/metrics', timeout=5).read().decode())"});
+  if (!p.started() || !wait_until([&] { return p.poll(); }, 10s)) return {};
+  return p.exit_code() == 0 ? p.output() : std::string();
+}
+
+// The value of one series of an exposition ("name{labels}"), or -1 when absent.
+double series_value(const std::string& text, const std::string& series) {
+  const std::size_t at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::strtod(text.c_str() + at + series.size() + 2, nullptr);
+}
+
+// The sum of every series of a family carrying `label` (e.g. lane="0").
+double family_sum(const std::string& text, const std::string& family, const std::string& label) {
+  double sum = 0;
+  for (std::size_t at = text.find("\n" + family + "{"); at != std::string::npos;
+       at = text.find("\n" + family + "{", at + 1)) {
+    const std::size_t end = text.find('\n', at + 1);
+    const std::string line = text.substr(at + 1, end - at - 1);
+    if (line.find(label) == std::string::npos) continue;
+    sum += std::strtod(line.c_str() + line.rfind(' ') + 1, nullptr);
+  }
+  return sum;
 }
 
 std::string ip_binary() {
@@ -165,8 +211,11 @@ TEST_F(DpdkDaemon, PeRegistersAndPuResolvesThroughTheDpdkRegistrar) {
 
   const std::string prefix = "poolreg-dpdk-it-" + std::to_string(::getpid());
   RuntimeDirCleanup runtime_dir{prefix};
+  const std::uint16_t metrics_port = free_tcp_port();
+  ASSERT_NE(metrics_port, 0);
   ChildProcess daemon(dpdk_daemon_command(poolregd, {"--listen", "10.97.0.1", "--listen", "fd97::1", "--set",
-                                                      "enrp.enabled=false"},
+                                                      "enrp.enabled=false", "--set", "metrics.enabled=true", "--set",
+                                                      "metrics.listen=\"127.0.0.1:" + std::to_string(metrics_port) + "\""},
                                           prefix, net));
   ASSERT_TRUE(listening(daemon));
   EXPECT_NE(daemon.output().find("DPDK backend: port 0 net_af_packet0"), std::string::npos)
@@ -281,6 +330,25 @@ TEST_F(DpdkDaemon, PeRegistersAndPuResolvesThroughTheDpdkRegistrar) {
       << latency.dump();
   const nlohmann::json lcores = telemetry(telemetry_socket, "/poolreg/lcores")["/poolreg/lcores"];
   EXPECT_EQ(lcores, nlohmann::json::array({1}));
+
+  // /metrics, served on the control lcore: the NIC's statistics of the port (ethdev stats and
+  // xstats) and the poll lcore's drops by reason, at least what telemetry saw before.
+  const std::string metrics = scrape_metrics(metrics_port);
+  ASSERT_FALSE(metrics.empty()) << daemon.output();
+  EXPECT_NE(metrics.find("\npoolreg_dpdk_port_info{port=\"0\",name=\"net_af_packet0\"} 1\n"), std::string::npos)
+      << metrics;
+  EXPECT_GE(series_value(metrics, "poolreg_dpdk_port_rx_packets_total{port=\"0\"}"), 2000) << metrics;
+  EXPECT_GT(series_value(metrics, "poolreg_dpdk_port_tx_packets_total{port=\"0\"}"), 0) << metrics;
+  EXPECT_GE(series_value(metrics, "poolreg_dpdk_port_rx_missed_errors_total{port=\"0\"}"), 0) << metrics;
+  EXPECT_GE(series_value(metrics, "poolreg_dpdk_port_rx_nombuf_total{port=\"0\"}"), 0) << metrics;
+  EXPECT_GE(series_value(metrics, "poolreg_dpdk_port_xstats_total{port=\"0\",xstat=\"rx_good_packets\"}"), 2000)
+      << metrics;
+  EXPECT_GE(series_value(metrics, "poolreg_dpdk_dropped_frames_total{lane=\"0\",reason=\"sctp_too_short\"}"), 1)
+      << metrics;
+  EXPECT_GE(family_sum(metrics, "poolreg_dpdk_dropped_frames_total", "lane=\"0\""),
+            static_cast<double>(stats.value("dropped_total", 0)))
+      << metrics;
+  EXPECT_EQ(metrics.find("_total_total"), std::string::npos);
 
   EXPECT_TRUE(stops_cleanly(daemon));
   EXPECT_NE(daemon.output().find("stopped"), std::string::npos) << daemon.output();
