@@ -68,7 +68,7 @@ TEST_F(KernelLanes, EachLaneAnswersTheResolutionsOfItsPeers) {
           wait_until([&] { return p.poll(); }, 5s);
           answer = p.output();
           const nlohmann::json j = nlohmann::json::parse(answer, nullptr, false);
-          return p.exit_code() == 0 && j.is_object() && j.contains("elements") && j["elements"].size() == 3;
+          return p.exit_code() == 0 && j.is_object() && j.contains("pes") && j["pes"].size() == 3;
         },
         15s);
     ASSERT_TRUE(ok) << "PU on lane " << lane << ": " << answer << "\ndaemon: " << daemon.log();

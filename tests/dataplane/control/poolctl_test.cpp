@@ -326,7 +326,7 @@ TEST_F(PoolctlTest, EventsUsageErrors) {
 }
 
 TEST(PoolctlEventLine, HumanFormatPerKind) {
-  const json removed = json::parse(R"({"seq":3,"time":"2026-12-07T01:42:50.123Z","kind":"pe_removed","pool":"echo",
+  const json removed = json::parse(R"({"seq":3,"time":"2026-12-07T01:42:50.123Z","kind":"pe_removed","handle":"echo",
     "id":"0x00000100","cause":"keepalive_timeout","pe":{"home":"0x10000001","user_transport":{"protocol":"tcp",
     "port":7000,"use":"data","addresses":["127.0.0.1"]}}})");
   const std::string line = render_event_line(removed);

@@ -148,12 +148,11 @@ bool resolves(const test::VethNamespace& net, const std::string& pu, const std::
         wait_until([&] { return pu_process.poll(); }, 5s);
         *answer = pu_process.output();
         const nlohmann::json j = nlohmann::json::parse(*answer, nullptr, false);
-        if (pu_process.exit_code() != 0 || !j.is_object() || !j.contains("elements") ||
-            j["elements"].size() != count)
+        if (pu_process.exit_code() != 0 || !j.is_object() || !j.contains("pes") || j["pes"].size() != count)
           return false;
-        for (const auto& e : j["elements"]) {
-          const auto& a = e["addresses"];
-          if (std::find(a.begin(), a.end(), address) == a.end() || e["port"] != 7) return false;
+        for (const auto& e : j["pes"]) {
+          const auto& a = e["user_transport"]["addresses"];
+          if (std::find(a.begin(), a.end(), address) == a.end() || e["user_transport"]["port"] != 7) return false;
         }
         return true;
       },
@@ -249,7 +248,7 @@ TEST_F(DpdkDaemon, PeRegistersAndPuResolvesThroughTheDpdkRegistrar) {
   ASSERT_TRUE(resolves(net, pu, "[fd97::1]:3863", "DpdkPool", 3, "10.97.0.2", &answer))
       << "PU answer over IPv6: " << answer << "\ndaemon: " << daemon.output();
   const nlohmann::json result = nlohmann::json::parse(answer);
-  EXPECT_EQ(result.value("pool", ""), "DpdkPool");
+  EXPECT_EQ(result.value("handle", ""), "DpdkPool");
 
   if (capture) {  // stopped here: what follows is deliberately malformed
     // dumpcap hands packets over a ring block at a time (a block is retired when full or after its
@@ -495,7 +494,7 @@ TEST_F(DpdkDaemon, TwoPollLcoresEachServeTheirOwnAssociations) {
           wait_until([&] { return p.poll(); }, 5s);
           answer = p.output();
           const nlohmann::json j = nlohmann::json::parse(answer, nullptr, false);
-          return p.exit_code() == 0 && j.is_object() && j.contains("elements") && j["elements"].size() == 3;
+          return p.exit_code() == 0 && j.is_object() && j.contains("pes") && j["pes"].size() == 3;
         },
         10s);
     ASSERT_TRUE(ok) << "PU on lane " << lane << ": " << answer << "\ndaemon: " << daemon.output();

@@ -109,7 +109,7 @@ def serve_a_pu(a, registrar, udp, name):
                             "-n", "5", "--json", "--timeout-ms", "2000"], capture_output=True, text=True, timeout=15)
         answer["text"] = r.stdout + r.stderr
         try:
-            return r.returncode == 0 and len(json.loads(r.stdout)["elements"]) == 2
+            return r.returncode == 0 and len(json.loads(r.stdout)["pes"]) == 2
         except (ValueError, KeyError):
             return False
 
