@@ -805,6 +805,14 @@ void Application::Runtime::apply_live_config(const config::RegistrarConfig& c) {
   asap->apply_live_settings(to_asap_config(c, ctx.registrar_id));
   transport->set_tcp_quotas(c.limits.partial_frame_budget_bytes,
                             static_cast<TimeNs>(c.limits.first_message_timeout_ms) * kNsPerMs);
+  if (enrp) {
+    // A new peer's UDP encapsulation port first, so the Presence below reaches it.
+    for (const auto& p : c.enrp.peers)
+      if (p.udp_port != 0) output->set_endpoint_udp_port(p.address.address, p.address.port, p.udp_port);
+    const auto [added, removed] =
+        enrp->set_static_peers(to_enrp_config(c, ctx.registrar_id, enrp_sctp, enrp_tcp).static_peers);
+    if (added + removed > 0) log.info("ENRP static peers: {} added, {} removed", added, removed);
+  }
 }
 
 void Application::Runtime::shutdown() {

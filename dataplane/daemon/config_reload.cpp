@@ -22,6 +22,7 @@ constexpr std::array kLiveKeys{
     LiveKey{"asap.keepalive_timeout_ms", [](RegistrarConfig& t, const RegistrarConfig& f) { t.asap.keepalive_timeout_ms = f.asap.keepalive_timeout_ms; }, false},
     LiveKey{"asap.association_idle_timeout_ms", [](RegistrarConfig& t, const RegistrarConfig& f) { t.asap.association_idle_timeout_ms = f.asap.association_idle_timeout_ms; }, false},
     LiveKey{"asap.deregister_hold_ms", [](RegistrarConfig& t, const RegistrarConfig& f) { t.asap.deregister_hold_ms = f.asap.deregister_hold_ms; }, false},
+    LiveKey{"enrp.peers", [](RegistrarConfig& t, const RegistrarConfig& f) { t.enrp.peers = f.enrp.peers; }, false},
     LiveKey{"asap.rebind_probe_ms", [](RegistrarConfig& t, const RegistrarConfig& f) { t.asap.rebind_probe_ms = f.asap.rebind_probe_ms; }, false},
     LiveKey{"asap.max_hr_rate", [](RegistrarConfig& t, const RegistrarConfig& f) { t.asap.max_hr_rate = f.asap.max_hr_rate; }, true},
     LiveKey{"asap.max_hr_burst", [](RegistrarConfig& t, const RegistrarConfig& f) { t.asap.max_hr_burst = f.asap.max_hr_burst; }, true},

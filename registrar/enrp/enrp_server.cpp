@@ -76,6 +76,47 @@ void EnrpServer::start() {
   refresh_state_counters();
 }
 
+std::pair<std::size_t, std::size_t> EnrpServer::set_static_peers(const std::vector<EnrpStaticPeer>& peers) {
+  auto listed = [&](const TransportEndpoint& endpoint) {
+    return std::any_of(peers.begin(), peers.end(), [&](const EnrpStaticPeer& p) { return p.endpoint == endpoint; });
+  };
+  std::vector<PeerKey> gone;
+  std::vector<TransportEndpoint> known;
+  for (auto& [key, e] : peers_.entries()) {
+    if (!e.is_static) {
+      // A peer that joined dynamically and is now configured: it becomes static as it is.
+      if (listed(e.endpoint)) {
+        e.is_static = true;
+        known.push_back(e.endpoint);
+      }
+      continue;
+    }
+    if (listed(e.endpoint)) known.push_back(e.endpoint);
+    else gone.push_back(key);
+  }
+  for (PeerKey key : gone) {
+    PeerEntry* e = peers_.find(key);
+    if (e == nullptr) continue;
+    if (e->reported_up) publish_peer(RegistrarEventKind::kPeerDown, *e);
+    e->is_static = false;  // dropped as a dynamic peer: nothing kept for display
+    drop_peer(*e);
+  }
+  std::size_t added = 0;
+  for (const EnrpStaticPeer& s : peers) {
+    if (std::find(known.begin(), known.end(), s.endpoint) != known.end()) continue;
+    known.push_back(s.endpoint);
+    PeerEntry& e = peers_.add();
+    e.is_static = true;
+    e.endpoint = s.endpoint;
+    e.id = s.id;
+    ++added;
+    if (started_) send_presence(e, true);
+  }
+  config_.static_peers = peers;
+  refresh_state_counters();
+  return {added, gone.size()};
+}
+
 TimeNs EnrpServer::jittered_heartbeat() {
   const TimeNs interval = config_.heartbeat_interval;
   const TimeNs span = interval / 4;  // +-12.5 %

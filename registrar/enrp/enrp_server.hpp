@@ -109,6 +109,12 @@ class EnrpServer final : public OwnedPeListener {
   // Connects to the static peers (Presence R=1 with receiver ID 0 until known), starts the
   // heartbeat and the mentor discovery window (ENRP-START-01).
   void start();
+  // A configuration reload's static peer list (issue 18 item 2): a new endpoint is added and
+  // contacted at once (Presence R=1); a static peer no longer listed is forgotten as a dynamic
+  // peer would be (its sync state dropped; the PEs it owns stay until their registration life
+  // ends or it announces them again as a peer we accept). Listed ones are kept as they are.
+  // Returns (added, removed).
+  std::pair<std::size_t, std::size_t> set_static_peers(const std::vector<EnrpStaticPeer>& peers);
 
   // ---- transport events ----
   void on_connection_up(ConnectionId connection, const ConnectionPeer& peer);

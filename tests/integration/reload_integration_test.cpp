@@ -143,5 +143,50 @@ TEST_F(ReloadTest, SighupReopensRotatedLogFile) {
   ::unlink(rotated.c_str());
 }
 
+// Issue 18 item 2: enrp.peers is live. A starts without peers; B knows A. A's file gains B:
+// after SIGHUP A contacts B at once and both see each other alive; B leaves A's file again: A
+// forgets it.
+TEST_F(ReloadTest, SighupAddsAndRemovesEnrpPeers) {
+  const DaemonPorts pa = pick_ports(), pb = pick_ports();
+  auto peer_value = [](const DaemonPorts& p) {
+    return "[{ address = \"127.0.0.1:" + std::to_string(p.enrp) + "\", udp_port = " + std::to_string(p.udp) + " }]";
+  };
+  const std::string fast = "[enrp]\nprofile = \"fast\"\n";
+  write_file(path_, config_text("info", 1000, 3) + fast);
+  Poolregd a("peers-a", pa, {"-c", path_});
+  Poolregd b("peers-b", pb, {"--set", "enrp.profile=fast", "--set", "enrp.peers=" + peer_value(pa)});
+  ASSERT_TRUE(a.start_and_wait()) << a.log();
+  ASSERT_TRUE(b.start_and_wait()) << b.log();
+  auto alive_peers = [&](const Poolregd& d) {
+    const json r = control(d, "peers");
+    std::size_t n = 0;
+    if (r.is_object() && r.value("ok", false))
+      for (const auto& p : r["result"]["peers"]) n += p.value("state", "") == "alive" ? 1 : 0;
+    return n;
+  };
+  auto peer_count = [&](const Poolregd& d) {
+    const json r = control(d, "peers");
+    return r.is_object() && r.value("ok", false) ? r["result"]["peers"].size() : std::size_t{99};
+  };
+  EXPECT_EQ(peer_count(a), 0u);
+
+  write_file(path_, config_text("info", 1000, 3) + fast + "peers = " + peer_value(pb) + "\n");
+  ASSERT_EQ(::kill(a.pid(), SIGHUP), 0);
+  ASSERT_TRUE(a.wait_for_log("ENRP static peers: 1 added, 0 removed", 5s)) << a.log();
+  EXPECT_NE(a.log().find("applied enrp.peers"), std::string::npos) << a.log();
+  bool both_alive = false;
+  for (int i = 0; i < 200 && !both_alive; ++i) {
+    both_alive = alive_peers(a) == 1 && alive_peers(b) == 1;
+    if (!both_alive) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(both_alive) << control(a, "peers").dump() << "\n" << a.log();
+
+  write_file(path_, config_text("info", 1000, 3) + fast);
+  ASSERT_EQ(::kill(a.pid(), SIGHUP), 0);
+  ASSERT_TRUE(a.wait_for_log("ENRP static peers: 0 added, 1 removed", 5s)) << a.log();
+  EXPECT_EQ(peer_count(a), 0u) << control(a, "peers").dump();
+  EXPECT_TRUE(a.running() && serving(a));
+}
+
 }  // namespace
 }  // namespace poolreg::integration
