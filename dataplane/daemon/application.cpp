@@ -809,8 +809,9 @@ void Application::Runtime::apply_live_config(const config::RegistrarConfig& c) {
     // A new peer's UDP encapsulation port first, so the Presence below reaches it.
     for (const auto& p : c.enrp.peers)
       if (p.udp_port != 0) output->set_endpoint_udp_port(p.address.address, p.address.port, p.udp_port);
-    const auto [added, removed] =
-        enrp->set_static_peers(to_enrp_config(c, ctx.registrar_id, enrp_sctp, enrp_tcp).static_peers);
+    const enrp::EnrpConfig next = to_enrp_config(c, ctx.registrar_id, enrp_sctp, enrp_tcp);
+    enrp->apply_live_timers(next);
+    const auto [added, removed] = enrp->set_static_peers(next.static_peers);
     if (added + removed > 0) log.info("ENRP static peers: {} added, {} removed", added, removed);
   }
 }

@@ -117,6 +117,19 @@ std::pair<std::size_t, std::size_t> EnrpServer::set_static_peers(const std::vect
   return {added, gone.size()};
 }
 
+void EnrpServer::apply_live_timers(const EnrpConfig& next) {
+  config_.heartbeat_interval = next.heartbeat_interval;
+  config_.max_time_last_heard = next.max_time_last_heard;
+  config_.max_time_no_response = next.max_time_no_response;
+  config_.takeover_expiry = next.takeover_expiry;
+  config_.mentor_discovery = next.mentor_discovery;
+  config_.update_coalesce = next.update_coalesce;
+  if (!started_) return;
+  const TimeNs now = clock_.now();
+  next_heartbeat_ = std::min(next_heartbeat_, now + jittered_heartbeat());
+  if (!startup_complete_) startup_deadline_ = std::min(startup_deadline_, now + config_.mentor_discovery);
+}
+
 TimeNs EnrpServer::jittered_heartbeat() {
   const TimeNs interval = config_.heartbeat_interval;
   const TimeNs span = interval / 4;  // +-12.5 %

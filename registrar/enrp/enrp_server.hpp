@@ -115,6 +115,11 @@ class EnrpServer final : public OwnedPeListener {
   // ends or it announces them again as a peer we accept). Listed ones are kept as they are.
   // Returns (added, removed).
   std::pair<std::size_t, std::size_t> set_static_peers(const std::vector<EnrpStaticPeer>& peers);
+  // A configuration reload's timers: heartbeat interval (a shorter one takes effect at once),
+  // MAX-TIME-LAST-HEARD / MAX-TIME-NO-RESPONSE (deadlines set from then on), takeover expiry
+  // (takeovers started from then on), mentor discovery (only while the start-up window is open)
+  // and the update damping window. Everything else of `next` is ignored.
+  void apply_live_timers(const EnrpConfig& next);
 
   // ---- transport events ----
   void on_connection_up(ConnectionId connection, const ConnectionPeer& peer);

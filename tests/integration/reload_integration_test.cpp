@@ -170,10 +170,14 @@ TEST_F(ReloadTest, SighupAddsAndRemovesEnrpPeers) {
   };
   EXPECT_EQ(peer_count(a), 0u);
 
-  write_file(path_, config_text("info", 1000, 3) + fast + "peers = " + peer_value(pb) + "\n");
+  // The peer and an ENRP timer in one reload: both live.
+  write_file(path_, config_text("info", 1000, 3) + fast + "peers = " + peer_value(pb) +
+                        "\nheartbeat_interval_ms = 1000\n");
   ASSERT_EQ(::kill(a.pid(), SIGHUP), 0);
   ASSERT_TRUE(a.wait_for_log("ENRP static peers: 1 added, 0 removed", 5s)) << a.log();
-  EXPECT_NE(a.log().find("applied enrp.peers"), std::string::npos) << a.log();
+  EXPECT_NE(a.log().find("enrp.heartbeat_interval_ms"), std::string::npos) << a.log();
+  EXPECT_EQ(a.log().find("not applied"), std::string::npos) << a.log();
+  EXPECT_EQ(control(a, "config")["result"]["keys"]["enrp.heartbeat_interval_ms"], "1000");
   bool both_alive = false;
   for (int i = 0; i < 200 && !both_alive; ++i) {
     both_alive = alive_peers(a) == 1 && alive_peers(b) == 1;
