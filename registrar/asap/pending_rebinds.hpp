@@ -19,6 +19,7 @@
 #include "registrar/common/clock.hpp"
 #include "registrar/common/connection.hpp"
 #include "registrar/common/ids.hpp"
+#include "registrar/common/pe_key.hpp"
 #include "registrar/common/pool_handle.hpp"
 
 namespace poolreg::asap {
@@ -55,14 +56,8 @@ class PendingRebinds {
   bool empty() const noexcept { return by_pe_.empty(); }
 
  private:
-  struct Key {
-    PoolHandle handle;
-    PoolElementId id = 0;
-    friend bool operator==(const Key&, const Key&) = default;
-  };
-  struct KeyHash {
-    std::size_t operator()(const Key& k) const noexcept { return k.handle.hash() ^ (k.id * 0x9e3779b97f4a7c15ULL); }
-  };
+  using Key = PeKey;
+  using KeyHash = PeKeyHash;
   struct Slot {
     Entry entry;
     std::uint64_t order = 0;  // key of its place in by_deadline_

@@ -18,6 +18,7 @@
 
 #include "registrar/common/ids.hpp"
 #include "registrar/common/ip_address.hpp"
+#include "registrar/common/pe_key.hpp"
 #include "registrar/common/pool_handle.hpp"
 
 namespace poolreg::asap {
@@ -39,14 +40,8 @@ class UnreachableReporters {
   std::size_t size() const noexcept { return rounds_.size(); }
 
  private:
-  struct Key {
-    PoolHandle handle;
-    PoolElementId id = 0;
-    friend bool operator==(const Key&, const Key&) = default;
-  };
-  struct KeyHash {
-    std::size_t operator()(const Key& k) const noexcept { return k.handle.hash() ^ (k.id * 0x9e3779b97f4a7c15ULL); }
-  };
+  using Key = PeKey;
+  using KeyHash = PeKeyHash;
 
   std::unordered_map<Key, std::vector<IpAddress>, KeyHash> rounds_;
   std::size_t max_reporters_;

@@ -18,6 +18,7 @@
 
 #include "registrar/common/clock.hpp"
 #include "registrar/common/pool_element.hpp"
+#include "registrar/common/pe_key.hpp"
 #include "registrar/common/pool_handle.hpp"
 #include "registrar/wire/enrp_messages.hpp"
 
@@ -44,14 +45,8 @@ class UpdateCoalescer {
   std::uint64_t coalesced() const noexcept { return coalesced_; }
 
  private:
-  struct Key {
-    PoolHandle handle;
-    PoolElementId id = 0;
-    friend bool operator==(const Key&, const Key&) = default;
-  };
-  struct KeyHash {
-    std::size_t operator()(const Key& k) const noexcept { return k.handle.hash() ^ (k.id * 0x9e3779b97f4a7c15ULL); }
-  };
+  using Key = PeKey;
+  using KeyHash = PeKeyHash;
   struct Slot {
     TimeNs window_end = 0;
     std::optional<Update> held;
