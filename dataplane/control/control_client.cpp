@@ -111,36 +111,16 @@ std::optional<std::string> ControlClient::call_raw(std::string_view line, Client
     set_error(error, errno, std::string("send: ") + strerror(errno));
     return std::nullopt;
   }
-  for (;;) {
-    const std::size_t nl = buffer_.find('\n');
-    if (nl != std::string::npos) {
-      std::string out = buffer_.substr(0, nl);
-      buffer_.erase(0, nl + 1);
-      return out;
-    }
-    if (buffer_.size() > kMaxResponseBytes) {
-      set_error(error, EMSGSIZE, "response too large");
-      return std::nullopt;
-    }
-    if (!wait_for(fd_, POLLIN, deadline, error, "waiting for the response")) return std::nullopt;
-    char chunk[65536];
-    const ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);
-    if (n > 0) {
-      buffer_.append(chunk, static_cast<std::size_t>(n));
-      continue;
-    }
-    if (n == 0) {
-      set_error(error, ECONNRESET, "poolregd closed the connection");
-      return std::nullopt;
-    }
-    if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
-    set_error(error, errno, std::string("recv: ") + strerror(errno));
-    return std::nullopt;
-  }
+  return read_line(deadline, "waiting for the response", /*stop_on_signal=*/false, error);
 }
 
 std::optional<std::string> ControlClient::next_line(int timeout_ms, ClientError* error) {
-  const std::int64_t deadline = now_ms() + std::max(timeout_ms, 0);
+  // A signal ends the wait here: `poolctl events` stops on Ctrl-C between lines.
+  return read_line(now_ms() + std::max(timeout_ms, 0), "waiting for the next line", /*stop_on_signal=*/true, error);
+}
+
+std::optional<std::string> ControlClient::read_line(std::int64_t deadline, const char* what, bool stop_on_signal,
+                                                    ClientError* error) {
   for (int round = 0; round < 1000000; ++round) {  // bounded: each round waits or reads
     const std::size_t nl = buffer_.find('\n');
     if (nl != std::string::npos) {
@@ -149,16 +129,14 @@ std::optional<std::string> ControlClient::next_line(int timeout_ms, ClientError*
       return out;
     }
     if (buffer_.size() > kMaxResponseBytes) {
-      set_error(error, EMSGSIZE, "line too large");
+      set_error(error, EMSGSIZE, "response line too large");
       return std::nullopt;
     }
     const std::int64_t left = deadline - now_ms();
-    if (left <= 0) {
-      set_error(error, ETIMEDOUT, "timed out waiting for the next line");
-      return std::nullopt;
-    }
+    if (left <= 0) break;
     pollfd p{fd_, POLLIN, 0};
     const int rc = ::poll(&p, 1, static_cast<int>(left));
+    if (rc < 0 && errno == EINTR && !stop_on_signal) continue;
     if (rc < 0) {
       const int err = errno;
       set_error(error, err, err == EINTR ? "interrupted" : "poll: " + error_text(err));
@@ -175,12 +153,12 @@ std::optional<std::string> ControlClient::next_line(int timeout_ms, ClientError*
       set_error(error, ECONNRESET, "poolregd closed the connection");
       return std::nullopt;
     }
-    if (errno == EAGAIN || errno == EWOULDBLOCK) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK || (errno == EINTR && !stop_on_signal)) continue;
     const int err = errno;
     set_error(error, err, err == EINTR ? "interrupted" : "recv: " + error_text(err));
     return std::nullopt;
   }
-  set_error(error, ETIMEDOUT, "timed out waiting for the next line");
+  set_error(error, ETIMEDOUT, std::string("timed out ") + what);
   return std::nullopt;
 }
 

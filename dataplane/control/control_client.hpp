@@ -5,6 +5,7 @@
 // to connect(); errors are values (ClientError), never exceptions.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,6 +44,10 @@ class ControlClient {
 
  private:
   ControlClient(int fd, int timeout_ms) : fd_(fd), timeout_ms_(timeout_ms) {}
+  // One '\n'-terminated line from buffer_ or the socket, waiting until deadline (ms, steady clock);
+  // a signal interrupting the wait ends it only when stop_on_signal.
+  std::optional<std::string> read_line(std::int64_t deadline, const char* what, bool stop_on_signal,
+                                       ClientError* error);
   int fd_ = -1;
   int timeout_ms_ = 5000;
   std::string buffer_;  // bytes received after the last response line

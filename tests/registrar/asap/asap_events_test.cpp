@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "registrar/common/registrar_event.hpp"
+#include "tests/registrar/common/event_recorder.hpp"
 #include "tests/registrar/asap/asap_test_support.hpp"
 
 namespace poolreg::asap::testing {
@@ -13,16 +14,7 @@ namespace {
 
 using K = RegistrarEventKind;
 
-class Recorder final : public RegistrarEventListener {
- public:
-  void on_registrar_event(const RegistrarEvent& e) override { events.push_back(e); }
-  std::vector<K> kinds() const {
-    std::vector<K> k;
-    for (const auto& e : events) k.push_back(e.kind);
-    return k;
-  }
-  std::vector<RegistrarEvent> events;
-};
+using Recorder = poolreg::testing::EventRecorder;
 
 class AsapEventsTest : public AsapServerTest {
  protected:

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "registrar/common/registrar_event.hpp"
+#include "tests/registrar/common/event_recorder.hpp"
 #include "tests/registrar/enrp/enrp_sim_cluster.hpp"
 
 namespace poolreg::enrp::testing {
@@ -14,22 +15,7 @@ namespace {
 
 using K = RegistrarEventKind;
 
-class Recorder final : public RegistrarEventListener {
- public:
-  void on_registrar_event(const RegistrarEvent& e) override { events.push_back(e); }
-  std::vector<K> kinds() const {
-    std::vector<K> k;
-    for (const auto& e : events) k.push_back(e.kind);
-    return k;
-  }
-  std::vector<RegistrarEvent> of(K kind) const {
-    std::vector<RegistrarEvent> out;
-    for (const auto& e : events)
-      if (e.kind == kind) out.push_back(e);
-    return out;
-  }
-  std::vector<RegistrarEvent> events;
-};
+using Recorder = poolreg::testing::EventRecorder;
 
 class EnrpEventsTest : public EnrpCluster {
  protected:
