@@ -18,7 +18,7 @@ void require(bool condition) {
 
 }  // namespace
 
-void RegistrarStateInvariants::check(const RegistrarStateHarness& h) {
+void RegistrarStateInvariants::check(const RegistrarStateHarness& h, bool counters) {
   const handlespace::Handlespace& hs = h.handlespace();
   require(handlespace::audit_checksums(hs, handlespace::AuditExecution::kSequential).ok());
 
@@ -41,15 +41,24 @@ void RegistrarStateInvariants::check(const RegistrarStateHarness& h) {
   require(seen.size() == hs.counters().pes);
   require(owned == hs.pe_count_of_owner(kOwnId));
   require(bound <= h.asap().monitored_pes());
+  if (!counters) return;
 
-  // By name: for_each lists the per-cause and per-kind slots only once they are non-zero.
-  std::map<std::string, std::uint64_t, std::less<>> counters;
-  h.asap().counters().for_each([&](std::string_view name, std::uint64_t v) { counters.emplace(name, v); });
-  for (const auto& [name, before] : last_counters_) {
-    const auto now = counters.find(name);
-    require(now != counters.end() && now->second >= before);
-  }
-  last_counters_ = std::move(counters);
+  // By name: for_each lists the per-cause and per-kind slots only once they are non-zero, so a
+  // name seen before must be listed again, with a value not below the last one. Updated in
+  // place: building a fresh map per step took ~40 % of the target's time.
+  std::size_t listed_again = 0;
+  const std::size_t known = last_counters_.size();
+  h.asap().counters().for_each([&](std::string_view name, std::uint64_t v) {
+    const auto it = last_counters_.find(name);
+    if (it == last_counters_.end()) {
+      last_counters_.emplace(name, v);
+      return;
+    }
+    require(v >= it->second);
+    it->second = v;
+    ++listed_again;
+  });
+  require(listed_again == known);
 }
 
 }  // namespace poolreg::fuzz
