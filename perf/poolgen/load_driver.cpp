@@ -202,7 +202,10 @@ Expected<void, std::string> LoadDriver::start() {
         auto pu = std::make_unique<client::PoolUserClient>(loop_, stack_, o);
         const std::size_t k = pus_.size();
         client::PoolUserEvents ev;
-        ev.on_connected = [this] { ++stats_.c.connects; };
+        ev.on_connected = [this] {
+          ++stats_.c.connects;
+          pu_ever_up_ = true;
+        };
         ev.on_connection_lost = [this, k](client::ClientStatus s, runtime::CloseReason) {
           if (s == client::ClientStatus::kConnectFailed) {
             ++stats_.c.connect_failures;
@@ -688,6 +691,12 @@ client::PoolUserClient* LoadDriver::pick_pu(std::size_t registrar_preference, bo
 void LoadDriver::pump_resolutions() {
   if (config_.pus == 0 || config_.resolve_rate <= 0) return;
   const auto now = static_cast<double>(loop_.now() - start_);
+  if (!pu_ever_up_) {
+    // No PU association is up yet: a client cannot intend to send before it has connected, so the
+    // schedule starts with the first one (a registrar that never answers is a connect error).
+    res_due_ns_ = now;
+    return;
+  }
   const double interval = 1e9 / config_.resolve_rate;
   const double max_wait = static_cast<double>(config_.request_timeout_ms) * 1e6;
   // Due for longer than a request timeout and still not sent: dropped, in bulk (bounded work).

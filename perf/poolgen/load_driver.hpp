@@ -88,9 +88,10 @@ class LoadDriver {
   void pump_registrations(double dt);
   void pump_moves(double dt);
   void pump_deaths();
-  // Resolutions on a fixed schedule (the k-th due at start + k / resolve_rate); one finding no PU
-  // association with room waits and keeps its intended time (coordinated omission corrected),
-  // one due for longer than a request timeout is dropped as skipped.
+  // Resolutions on a fixed schedule (the k-th due k / resolve_rate after the first PU association
+  // came up); one finding no PU association with room waits and keeps its intended time
+  // (coordinated omission corrected), one due for longer than a request timeout is dropped as
+  // skipped.
   void pump_resolutions();
   void pump_cleanup();
   void expire_timeouts();
@@ -166,6 +167,7 @@ class LoadDriver {
   double reg_tokens_ = 0;
   double move_tokens_ = 0;
   double res_due_ns_ = 0;  // intended send time of the next resolution (ns since start_)
+  bool pu_ever_up_ = false;  // the resolution schedule starts when the first PU association is up
   runtime::EventLoop::TimerId tick_timer_ = runtime::EventLoop::kNoTimer;
   runtime::EventLoop::TimerId second_timer_ = runtime::EventLoop::kNoTimer;
   runtime::EventLoop::TimerId probe_timer_ = runtime::EventLoop::kNoTimer;
