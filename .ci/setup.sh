@@ -10,6 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libtomlplusplus-dev libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev
   libpcap-dev tshark iproute2 ethtool tmux prometheus help2man systemd python3-jsonschema
+  python3-matplotlib  # perf/poolgen/poolgen-plot (run with /usr/bin/python3)
   util-linux  # setpriv, unshare: tests/dataplane/packaging runs poolregd under the unit's user
 )
 # usrsctp's Debian package name.

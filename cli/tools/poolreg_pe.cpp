@@ -344,7 +344,7 @@ int run(int argc, char** argv) {
   app.add_option("--pool,-p", args.pool, "Pool handle (text) to register in")->required();
   app.add_option("--id", args.id, "PE identifier (0 = random). With --count N: IDs id, id+1, ... id+N-1")
       ->capture_default_str();
-  app.add_option("--count,-c", args.count, "Number of PEs to register over the one association")
+  app.add_option("--count,-c,-n", args.count, "Number of PEs to register over the one association (-n as poolgen)")
       ->capture_default_str()
       ->check(CLI::Range(1u, 10'000'000u));
   app.add_option(
@@ -356,7 +356,8 @@ int run(int argc, char** argv) {
   app.add_option("--load", args.load, "Load in percent 0..100 (lu family)")->capture_default_str();
   app.add_option("--load-degradation", args.degradation, "Load degradation in percent 0..100 (lud, plu...)")
       ->capture_default_str();
-  app.add_option("--transport", args.protocol, "User transport protocol of the PE: sctp, tcp, udp")
+  app.add_option("--user-transport", args.protocol,
+                 "User transport protocol of the PE's service: sctp, tcp, udp (--transport is the ASAP transport)")
       ->capture_default_str()
       ->check(CLI::IsMember({"sctp", "tcp", "udp"}));
   app.add_option("--address,-a", args.addresses,
@@ -364,7 +365,8 @@ int run(int argc, char** argv) {
                  "(127.0.0.1 for a loopback registrar)");
   app.add_option("--port", args.port, "User transport port of the service")->capture_default_str();
   app.add_flag("--control-channel", args.control_channel, "Transport use data+control (default data only)");
-  app.add_option("--life", args.life_ms, "Registration life in ms")->capture_default_str();
+  app.add_option("--life-ms,--life", args.life_ms, "Registration life in ms (--life: the old spelling)")
+      ->capture_default_str();
   app.add_option("--reregister-every-ms", args.reregister_ms,
                  "Re-register every N ms (0 = never; default life/3, as RSPLIB)")
       ->capture_default_str();

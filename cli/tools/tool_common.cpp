@@ -12,6 +12,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "cli/client/registrar_address.hpp"
 #include "dataplane/runtime/errno_text.hpp"
 #include "dataplane/runtime/socket_address.hpp"
 
@@ -19,12 +20,17 @@ namespace poolreg::tools {
 
 void add_connection_options(CLI::App& app, ConnectionArgs& args) {
   app.add_option("--registrar,-r", args.registrar,
-                 "Registrar ASAP endpoint ADDRESS[:PORT]; IPv6 as [ADDRESS]:PORT (port default 3863)")
+                 std::string("Registrar ") + client::kRegistrarAddressSyntax +
+                     ": ASAP port (default 3863) and SCTP UDP encapsulation port (default --udp-encaps-port)")
       ->capture_default_str();
-  app.add_flag("--tcp", args.tcp, "Talk ASAP over TCP (nextgen.md §6 framing) instead of SCTP");
+  app.add_option_function<std::string>(
+         "--transport", [&args](const std::string& t) { args.tcp = t == "tcp"; },
+         "ASAP transport: sctp (usrsctp over UDP, default) or tcp (nextgen.md §6 framing); as poolgen")
+      ->check(CLI::IsMember({"sctp", "tcp"}));
+  app.add_flag("--tcp", args.tcp, "ASAP over TCP (= --transport tcp)");
   app.add_flag("--mptcp", args.mptcp, "With --tcp: try MPTCP first, fall back to TCP");
   app.add_option("--udp-encaps-port", args.udp_encaps_port,
-                 "SCTP only: the registrar's UDP encapsulation port (RFC 6951; its usrsctp stack)")
+                 "SCTP only: the registrar's UDP encapsulation port (RFC 6951) when -r gives no /UDPPORT")
       ->capture_default_str();
   app.add_option("--local-udp-port", args.local_udp_port,
                  "SCTP only: our own UDP encapsulation port (0 = a random free port)")
@@ -37,11 +43,17 @@ void add_connection_options(CLI::App& app, ConnectionArgs& args) {
                "Next-gen mode: send NG-Capabilities (0x8040) and 64-bit ID extensions (nextgen.md)");
 }
 
+std::uint16_t registrar_udp_port(const ConnectionArgs& args) {
+  auto endpoint = client::parse_registrar_address(args.registrar);
+  return endpoint && endpoint->udp_port ? *endpoint->udp_port : args.udp_encaps_port;
+}
+
 std::string connect_failure_text(const ConnectionArgs& args, int error) {
   if (!args.tcp && (error == 0 || error == ETIMEDOUT)) {
     return "no answer within " + std::to_string(args.connect_timeout_ms) +
-           " ms; SCTP travels in UDP to port " + std::to_string(args.udp_encaps_port) +
-           " (RFC 6951): is that the registrar's asap.udp_encapsulation_port? (--udp-encaps-port)";
+           " ms; SCTP travels in UDP to port " + std::to_string(registrar_udp_port(args)) +
+           " (RFC 6951): is that the registrar's asap.udp_encapsulation_port? (-r ADDR:PORT/UDPPORT or "
+           "--udp-encaps-port)";
   }
   if (error == 0) return "connect-failed";
   const char* name = ::strerrorname_np(error);
@@ -51,48 +63,14 @@ std::string connect_failure_text(const ConnectionArgs& args, int error) {
   return text;
 }
 
-std::optional<std::pair<IpAddress, std::uint16_t>> parse_endpoint(std::string_view text,
-                                                                  std::uint16_t default_port) {
-  std::string_view host = text;
-  std::string_view port_text;
-  if (!text.empty() && text.front() == '[') {
-    const auto close = text.find(']');
-    if (close == std::string_view::npos) return std::nullopt;
-    host = text.substr(1, close - 1);
-    std::string_view rest = text.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest.front() != ':') return std::nullopt;
-      port_text = rest.substr(1);
-    }
-  } else if (std::count(text.begin(), text.end(), ':') == 1) {
-    const auto colon = text.find(':');
-    host = text.substr(0, colon);
-    port_text = text.substr(colon + 1);
-  }
-  auto address = IpAddress::parse(host);
-  if (!address) return std::nullopt;
-  std::uint16_t port = default_port;
-  if (!port_text.empty()) {
-    unsigned long v = 0;
-    for (char c : port_text) {
-      if (c < '0' || c > '9') return std::nullopt;
-      v = v * 10 + static_cast<unsigned long>(c - '0');
-      if (v > 65535) return std::nullopt;
-    }
-    if (v == 0) return std::nullopt;
-    port = static_cast<std::uint16_t>(v);
-  }
-  return std::make_pair(*address, port);
-}
-
 Expected<client::ClientOptions, std::string> client_options(const ConnectionArgs& args) {
-  auto endpoint = parse_endpoint(args.registrar, runtime::kAsapPort);
-  if (!endpoint) return unexpected("malformed --registrar '" + args.registrar + "' (want ADDRESS[:PORT])");
+  auto endpoint = client::parse_registrar_address(args.registrar);
+  if (!endpoint) return unexpected("--registrar: " + endpoint.error());
   client::ClientOptions o;
-  o.registrar.address = endpoint->first;
-  o.registrar.port = endpoint->second;
+  o.registrar.address = endpoint->address;
+  o.registrar.port = endpoint->port;
   o.registrar.transport = args.tcp ? client::ClientTransport::kTcp : client::ClientTransport::kSctp;
-  o.registrar.remote_udp_port = args.udp_encaps_port;
+  o.registrar.remote_udp_port = registrar_udp_port(args);
   o.registrar.mptcp = args.mptcp;
   o.request_timeout = TimeNs{args.timeout_ms} * kNsPerMs;
   o.connect_timeout = TimeNs{args.connect_timeout_ms} * kNsPerMs;

@@ -35,9 +35,9 @@ struct ConnectionArgs {
 
 void add_connection_options(CLI::App& app, ConnectionArgs& args);
 
-// "127.0.0.1", "127.0.0.1:3863", "[::1]:3863", "::1". nullopt when malformed.
-std::optional<std::pair<IpAddress, std::uint16_t>> parse_endpoint(std::string_view text,
-                                                                  std::uint16_t default_port);
+// The registrar's UDP encapsulation port: the /UDPPORT of --registrar when given, else
+// --udp-encaps-port.
+std::uint16_t registrar_udp_port(const ConnectionArgs& args);
 
 // Why a connection attempt failed, for the user: the errno's text and name ("connection refused
 // (ECONNREFUSED)"), and for SCTP without an answer a hint at the UDP encapsulation port (the

@@ -4,7 +4,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "registrar/wire/asap_codec.hpp"
@@ -55,6 +59,28 @@ bool chosen_to_die(std::uint64_t i, std::uint64_t seed, double fraction) {
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   z ^= z >> 31;
   return static_cast<double>(z >> 11) / 9007199254740992.0 < fraction;
+}
+
+// The local IPv4 address (host order) this host sends from towards `target`, the address the
+// registrar sees as the association's (address_mode association); 127.0.0.1 for a loopback or
+// IPv6 target or when the kernel has no route.
+std::uint32_t local_v4_towards(const IpAddress& target) {
+  constexpr std::uint32_t kLoopback = 0x7f000001u;
+  if (!target.is_v4() || target.is_loopback()) return kLoopback;
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return kLoopback;
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(9);  // any port: a UDP connect() only picks the route, nothing is sent
+  std::memcpy(&to.sin_addr.s_addr, target.data(), 4);  // network order already
+  sockaddr_in local{};
+  socklen_t len = sizeof local;
+  std::uint32_t out = kLoopback;
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) == 0)
+    out = ntohl(local.sin_addr.s_addr);
+  ::close(fd);
+  return out;
 }
 
 }  // namespace
@@ -110,8 +136,8 @@ PolicyParams LoadDriver::policy_of(std::uint32_t index) const {
   return p;
 }
 
-std::uint32_t LoadDriver::new_address() {
-  if (config_.address_mode == AddressMode::kAssociation) return 0x7f000001u;
+std::uint32_t LoadDriver::new_address(std::uint16_t assoc) {
+  if (config_.address_mode == AddressMode::kAssociation) return local_v4_[pe_assocs_[assoc]->registrar];
   // 127.0.0.2 .. 127.255.255.254
   return 0x7f000000u | static_cast<std::uint32_t>(2 + rng_() % 0xFFFFFDu);
 }
@@ -159,6 +185,7 @@ Expected<void, std::string> LoadDriver::start() {
   // Associations.
   for (std::size_t r = 0; r < config_.registrars.size(); ++r) {
     const RegistrarTarget& t = config_.registrars[r];
+    local_v4_.push_back(local_v4_towards(t.address));
     client::ClientOptions o;
     o.registrar.address = t.address;
     o.registrar.port = t.port;
@@ -175,7 +202,10 @@ Expected<void, std::string> LoadDriver::start() {
         auto pu = std::make_unique<client::PoolUserClient>(loop_, stack_, o);
         const std::size_t k = pus_.size();
         client::PoolUserEvents ev;
-        ev.on_connected = [this] { ++stats_.c.connects; };
+        ev.on_connected = [this] {
+          ++stats_.c.connects;
+          pu_ever_up_ = true;
+        };
         ev.on_connection_lost = [this, k](client::ClientStatus s, runtime::CloseReason) {
           if (s == client::ClientStatus::kConnectFailed) {
             ++stats_.c.connect_failures;
@@ -350,7 +380,7 @@ void LoadDriver::on_registration_response(const wire::RegistrationResponse& m) {
     }
     if (!m.rejected) {
       ++stats_.c.registrations_ok;
-      stats_.registration.record(latency);
+      record(&LatencySet::registration, latency);
       s.state = kRegistered;
       ++stats_.pes_registered;
       if ((s.flags & kDead) == 0) ++stats_.pes_alive;
@@ -363,7 +393,7 @@ void LoadDriver::on_registration_response(const wire::RegistrationResponse& m) {
   } else {
     if (!m.rejected) {
       ++stats_.c.reregistrations_ok;
-      stats_.reregistration.record(latency);
+      record(&LatencySet::reregistration, latency);
     } else {
       ++stats_.c.reregistrations_failed;
       error("re-registration rejected: cause " + cause_text(code));
@@ -381,7 +411,7 @@ void LoadDriver::on_deregistration_response(const wire::DeregistrationResponse& 
   PeSlot& s = pes_[index];
   PeAssociation& pa = *pe_assocs_[s.assoc];
   if (pa.outstanding > 0) --pa.outstanding;
-  stats_.deregistration.record(TimeNs(now_us() - s.sent_us) * 1000);
+  record(&LatencySet::deregistration, TimeNs(now_us() - s.sent_us) * 1000);
   if (m.error && !m.error->causes.empty()) {
     ++stats_.c.deregistrations_failed;
     error("deregistration rejected: cause " + cause_text(m.error->causes.front().code));
@@ -523,7 +553,7 @@ void LoadDriver::tick() {
     pump_registrations(dt);
     pump_deaths();
     pump_moves(dt);
-    pump_resolutions(dt);
+    pump_resolutions();
     if (stats_.ramp_seconds == 0 && first_answers_ >= total_pes_) {
       stats_.ramp_seconds = static_cast<double>(now - start_) / 1e9;
       stats_.rss_loaded_bytes = rss_bytes();
@@ -588,7 +618,7 @@ void LoadDriver::pump_registrations(double dt) {
       ++stats_.c.failovers;
     } else {
       ++next_new_;
-      s.address = index < probes_ ? 0x7f000001u : new_address();
+      s.address = index < probes_ ? local_v4_[pe_assocs_[a]->registrar] : new_address(static_cast<std::uint16_t>(a));
       s.port = new_port();
     }
     s.assoc = static_cast<std::uint16_t>(a);
@@ -640,7 +670,7 @@ void LoadDriver::pump_moves(double dt) {
       ++stats_.c.moves_skipped;
       continue;
     }
-    s.address = new_address();
+    s.address = new_address(s.assoc);
     s.port = new_port();
     send_registration(index, true);
   }
@@ -658,25 +688,38 @@ client::PoolUserClient* LoadDriver::pick_pu(std::size_t registrar_preference, bo
   return fallback;
 }
 
-void LoadDriver::pump_resolutions(double dt) {
+void LoadDriver::pump_resolutions() {
   if (config_.pus == 0 || config_.resolve_rate <= 0) return;
-  res_tokens_ = std::min(res_tokens_ + config_.resolve_rate * dt, std::max(1.0, config_.resolve_rate * 0.05));
-  while (res_tokens_ >= 1) {
-    res_tokens_ -= 1;
+  const auto now = static_cast<double>(loop_.now() - start_);
+  if (!pu_ever_up_) {
+    // No PU association is up yet: a client cannot intend to send before it has connected, so the
+    // schedule starts with the first one (a registrar that never answers is a connect error).
+    res_due_ns_ = now;
+    return;
+  }
+  const double interval = 1e9 / config_.resolve_rate;
+  const double max_wait = static_cast<double>(config_.request_timeout_ms) * 1e6;
+  // Due for longer than a request timeout and still not sent: dropped, in bulk (bounded work).
+  if (now - res_due_ns_ > max_wait) {
+    const double n = std::floor((now - max_wait - res_due_ns_) / interval) + 1;
+    stats_.c.resolutions_skipped += static_cast<std::uint64_t>(n);
+    res_due_ns_ += n * interval;
+  }
+  while (res_due_ns_ <= now) {
     client::PoolUserClient* pu = pick_pu(0, true);
-    if (pu == nullptr) {
-      ++stats_.c.resolutions_skipped;
-      continue;
-    }
+    if (pu == nullptr) return;  // no room: it stays due and keeps its intended send time
+    const TimeNs intended = start_ + static_cast<TimeNs>(res_due_ns_);
+    res_due_ns_ += interval;
     const PoolHandle& handle = pools_[rng_() % config_.pools];
     ++resolution_seq_;  // simulated PU = resolution_seq_ % pus (stateless)
     ++stats_.c.resolutions_sent;
     std::weak_ptr<bool> alive = alive_;
-    pu->resolve(handle, config_.items, [this, alive, pu](const client::ResolutionResult& r) {
+    pu->resolve(handle, config_.items, [this, alive, pu, intended](const client::ResolutionResult& r) {
       if (alive.expired()) return;
       if (r.ok()) {
         ++stats_.c.resolutions_ok;
-        stats_.resolution.record(r.latency);
+        record(&LatencySet::resolution, loop_.now() - intended);
+        record(&LatencySet::resolution_raw, r.latency);
         stats_.c.elements_received += r.elements.size();
         if (config_.unreachable_fraction > 0) {
           std::uniform_real_distribution<double> u(0, 1);
@@ -713,7 +756,7 @@ void LoadDriver::probe_move(std::uint32_t k) {
   PeAssociation& pa = *pe_assocs_[s.assoc];
   if (pa.conn.state() != client::AsapConnection::State::kConnected) return;
   // Probe PEs always move (address in spread mode, port in association mode).
-  s.address = config_.address_mode == AddressMode::kSpread ? new_address() : 0x7f000001u;
+  s.address = config_.address_mode == AddressMode::kSpread ? new_address(s.assoc) : local_v4_[pa.registrar];
   s.port = static_cast<std::uint16_t>(1024 + rng_() % 64000);
   if (!send_registration(k, true)) return;
   ++stats_.c.probe_moves;
@@ -767,7 +810,7 @@ void LoadDriver::probe_resolve(std::uint32_t k) {
         for (const IpAddress& ip : pe.user_transport.addresses) {
           if (ip == IpAddress::v4(pr.address)) {
             ++stats_.c.probe_visible;
-            stats_.move_to_visible.record(loop_.now() - pr.moved_at);
+            record(&LatencySet::move_to_visible, loop_.now() - pr.moved_at);
             pr.moved_at = 0;
             return;
           }
@@ -780,8 +823,27 @@ void LoadDriver::probe_resolve(std::uint32_t k) {
 
 // ---------------------------------------------------------------- end of run
 
+void LoadDriver::count_unfinished_connects() {
+  const auto waited = [this] { return std::to_string(static_cast<double>(loop_.now() - start_) / 1e9).substr(0, 4); };
+  for (const auto& pa : pe_assocs_) {
+    if (pa->conn.state() != client::AsapConnection::State::kConnecting) continue;
+    ++stats_.c.connect_failures;
+    error("PE association to " + config_.registrars[pa->registrar].text + ": not up when the load phase ended (" +
+          waited() + " s, no answer)");
+  }
+  for (std::size_t k = 0; k < pus_.size(); ++k) {
+    if (pus_[k]->connection().state() != client::AsapConnection::State::kConnecting) continue;
+    ++stats_.c.connect_failures;
+    error("PU association to " + config_.registrars[pu_registrar_[k]].text + ": not up when the load phase ended (" +
+          waited() + " s, no answer)");
+  }
+}
+
 void LoadDriver::begin_cleanup() {
   if (phase_ != Phase::kLoad) return;
+  // An association still connecting has had no answer for the whole run (SCTP over UDP to a port
+  // nobody listens on hears nothing, not even a refusal): the run never reached its registrar.
+  count_unfinished_connects();
   phase_ = Phase::kCleanup;
   stats_.load_end_registered = stats_.pes_registered;
   stats_.load_end_alive = stats_.pes_alive;
@@ -843,7 +905,14 @@ void LoadDriver::finish() {
 void LoadDriver::second() {
   record_rss();
   if (phase_ == Phase::kLoad) check_silent_associations();
-  if (on_second_) on_second_(stats_, static_cast<double>(loop_.now() - start_) / 1e9, false);
+  const double elapsed = static_cast<double>(loop_.now() - start_) / 1e9;
+  if (on_second_) on_second_(stats_, elapsed, false);
+  if (timeseries_ != nullptr && !timeseries_failed_ &&
+      !timeseries_->write_second(stats_, elapsed, phase_ == Phase::kLoad ? "load" : "cleanup")) {
+    timeseries_failed_ = true;
+    error("timeseries: write failed (" + config_.timeseries_path + ")");
+  }
+  stats_.window.reset();
 }
 
 }  // namespace poolreg::poolgen

@@ -29,6 +29,7 @@
 #include "dataplane/runtime/event_loop.hpp"
 #include "perf/poolgen/poolgen_config.hpp"
 #include "perf/poolgen/run_stats.hpp"
+#include "perf/poolgen/timeseries.hpp"
 #include "registrar/common/expected.hpp"
 
 namespace poolreg::poolgen {
@@ -59,6 +60,9 @@ class LoadDriver {
 
   const RunStats& stats() const noexcept { return stats_; }
   const PoolgenConfig& config() const noexcept { return config_; }
+  // Writes one line per second (--timeseries) and resets the window histograms after it; nullptr
+  // = none. The writer must outlive the run.
+  void set_timeseries(TimeseriesWriter* writer) noexcept { timeseries_ = writer; }
   // Called every second with fresh stats (progress display).
   void set_on_second(std::function<void(const RunStats&, double elapsed_s, bool final)> fn) {
     on_second_ = std::move(fn);
@@ -84,10 +88,16 @@ class LoadDriver {
   void pump_registrations(double dt);
   void pump_moves(double dt);
   void pump_deaths();
-  void pump_resolutions(double dt);
+  // Resolutions on a fixed schedule (the k-th due k / resolve_rate after the first PU association
+  // came up); one finding no PU association with room waits and keeps its intended time
+  // (coordinated omission corrected), one due for longer than a request timeout is dropped as
+  // skipped.
+  void pump_resolutions();
   void pump_cleanup();
   void expire_timeouts();
   void begin_cleanup();
+  // Associations still connecting when the load phase ends are connect failures (errors).
+  void count_unfinished_connects();
   void finish();
 
   bool send_registration(std::uint32_t index, bool move);
@@ -106,13 +116,18 @@ class LoadDriver {
 
   std::uint32_t pool_of(std::uint32_t index) const noexcept;
   PolicyParams policy_of(std::uint32_t index) const;
-  std::uint32_t new_address();
+  std::uint32_t new_address(std::uint16_t assoc);
   std::uint16_t new_port();
   std::uint32_t now_us() const noexcept;
   int pick_pe_association();
   client::PoolUserClient* pick_pu(std::size_t registrar_preference, bool any);
   void record_rss();
   void error(const std::string& cause) { stats_.error(cause); }
+  // One sample into the run's histogram `which` and into this second's window.
+  void record(LatencyHistogram LatencySet::*which, TimeNs ns) {
+    (stats_.*which).record(ns);
+    (stats_.window.*which).record(ns);
+  }
 
   runtime::EventLoop& loop_;
   kernel::SctpStack* stack_;
@@ -121,6 +136,7 @@ class LoadDriver {
   std::mt19937_64 rng_;
   std::vector<PoolHandle> pools_;  // config.pools load pools, then one per probe PE
   std::vector<PeSlot> pes_;        // probes first [0, probes), then the load PEs
+  std::vector<std::uint32_t> local_v4_;  // per registrar: our IPv4 address towards it (host order)
   std::uint32_t probes_ = 0;
   std::uint32_t total_pes_ = 0;
 
@@ -150,7 +166,8 @@ class LoadDriver {
   std::uint64_t resolution_seq_ = 0;
   double reg_tokens_ = 0;
   double move_tokens_ = 0;
-  double res_tokens_ = 0;
+  double res_due_ns_ = 0;  // intended send time of the next resolution (ns since start_)
+  bool pu_ever_up_ = false;  // the resolution schedule starts when the first PU association is up
   runtime::EventLoop::TimerId tick_timer_ = runtime::EventLoop::kNoTimer;
   runtime::EventLoop::TimerId second_timer_ = runtime::EventLoop::kNoTimer;
   runtime::EventLoop::TimerId probe_timer_ = runtime::EventLoop::kNoTimer;
@@ -166,6 +183,8 @@ class LoadDriver {
   std::uint64_t pcap_seen_ = 0;
   std::vector<std::uint8_t> pcap_buffer_;
   std::function<void(const RunStats&, double, bool)> on_second_;
+  TimeseriesWriter* timeseries_ = nullptr;
+  bool timeseries_failed_ = false;
   bool finished_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -7,6 +7,8 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "cli/client/registrar_address.hpp"
+
 namespace poolreg::poolgen {
 
 const char* to_string(AddressMode m) noexcept {
@@ -14,50 +16,13 @@ const char* to_string(AddressMode m) noexcept {
 }
 
 Expected<RegistrarTarget, std::string> parse_registrar(const std::string& text) {
+  auto parsed = client::parse_registrar_address(text);
+  if (!parsed) return unexpected(parsed.error());
   RegistrarTarget out;
   out.text = text;
-  std::string rest = text;
-  const auto slash = rest.rfind('/');
-  auto parse_port = [&](const std::string& s, std::uint16_t& port) {
-    if (s.empty() || s.size() > 5 || s.find_first_not_of("0123456789") != std::string::npos) return false;
-    const unsigned long v = std::stoul(s);
-    if (v == 0 || v > 65535) return false;
-    port = static_cast<std::uint16_t>(v);
-    return true;
-  };
-  if (slash != std::string::npos) {
-    if (!parse_port(rest.substr(slash + 1), out.udp_port)) {
-      return unexpected("bad UDP encapsulation port in registrar '" + text + "'");
-    }
-    rest = rest.substr(0, slash);
-  }
-  std::string host = rest;
-  std::string port;
-  if (!rest.empty() && rest.front() == '[') {
-    const auto close = rest.find(']');
-    if (close == std::string::npos) {
-      return unexpected("missing ']' in registrar '" + text + "'");
-    }
-    host = rest.substr(1, close - 1);
-    if (close + 1 < rest.size()) {
-      if (rest[close + 1] != ':') {
-        return unexpected("bad registrar '" + text + "'");
-      }
-      port = rest.substr(close + 2);
-    }
-  } else if (std::count(rest.begin(), rest.end(), ':') == 1) {
-    const auto colon = rest.find(':');
-    host = rest.substr(0, colon);
-    port = rest.substr(colon + 1);
-  }
-  auto ip = IpAddress::parse(host);
-  if (!ip) {
-    return unexpected("bad registrar address '" + host + "' in '" + text + "'");
-  }
-  out.address = *ip;
-  if (!port.empty() && !parse_port(port, out.port)) {
-    return unexpected("bad registrar port in '" + text + "'");
-  }
+  out.address = parsed->address;
+  out.port = parsed->port;
+  if (parsed->udp_port) out.udp_port = *parsed->udp_port;
   return out;
 }
 
@@ -184,8 +149,11 @@ Expected<void, std::string> load_scenario(const std::string& path, PoolgenConfig
         !r.number(*t, "connect_timeout_ms", c.connect_timeout_ms, 10, 600000) ||
         !r.number(*t, "silent_association_s", c.silent_association_s, -1, 86400) ||
         !r.string(*t, "report", c.report_path) || !r.string(*t, "pcap", c.pcap_path) ||
+        !r.string(*t, "timeseries", c.timeseries_path) ||
+        !r.number(*t, "min_rate_ratio", c.min_rate_ratio, 0, 10) ||
         !r.number(*t, "pcap_every", c.pcap_every, 1, 1e9) || !r.number(*t, "pcap_max", c.pcap_max, 1, 1e9) ||
         !r.string(*t, "progress", progress) || !r.number(*t, "seed", c.seed, 0, 1e18) ||
+        !r.boolean(*t, "allow_remote", c.allow_remote) ||
         !r.unknown_keys(*t, "run."))
       return r.error();
     if (has_regs) {
@@ -259,13 +227,13 @@ Expected<void, std::string> validate(PoolgenConfig& c) {
     c.registrars.push_back(def);
   }
   for (const RegistrarTarget& r : c.registrars) {
-    // Safety: poolgen is a load generator; it must never be pointed at someone else's server.
-    if (!r.address.is_loopback()) {
-      return unexpected(
-          "refusing registrar " + r.text +
-          ": poolgen only targets loopback addresses (127.0.0.0/8 or ::1), " +
-          "so a run can never load a registrar on another machine. For a network-namespace test, run " +
-          "poolgen inside the namespace and give the registrar's loopback address there.");
+    // Safety: a load generator must not load someone else's server by a typo; anything but
+    // loopback takes an explicit --allow-remote.
+    if (!r.address.is_loopback() && !c.allow_remote) {
+      return unexpected("refusing registrar " + r.text +
+                        ": poolgen only targets loopback addresses (127.0.0.0/8 or ::1) unless --allow-remote "
+                        "is given (run.allow_remote = true in a scenario); add it to load a registrar on "
+                        "another machine or network namespace.");
     }
   }
   if (c.policies.empty()) c.policies.push_back(PolicyType::kRoundRobin);

@@ -1,6 +1,7 @@
 // PoolgenConfig: everything one poolgen run does (targets, sizes, rates, durations), loaded from a
 // scenario TOML file (perf/poolgen/scenarios/*.toml) and/or command-line flags, then checked by
-// validate(): among other things only loopback registrars (127.0.0.0/8, ::1) are accepted.
+// validate(): among other things only loopback registrars (127.0.0.0/8, ::1) are accepted unless
+// allow_remote is set.
 #pragma once
 
 #include <cstdint>
@@ -31,12 +32,20 @@ enum class AddressMode : std::uint8_t { kSpread, kAssociation };
 
 enum class ProgressMode : std::uint8_t { kAuto, kAnsi, kPlain, kOff };
 
+// An SLO gate on one operation's latency (--max-p99-ms OP=MS): the run fails the gate (exit 3)
+// when the operation's p99 is above max_ms or it has no samples.
+struct LatencyGate {
+  std::string operation;  // a report name: LatencySet::kNames
+  double max_ms = 0;
+};
+
 struct PoolgenConfig {
   std::string scenario_name = "cli";
   std::vector<RegistrarTarget> registrars;
   client::ClientTransport transport = client::ClientTransport::kSctp;
   std::uint32_t pe_associations = 4;  // per registrar
   std::uint32_t pu_associations = 1;  // per registrar
+  bool allow_remote = false;          // targets outside 127.0.0.0/8 and ::1 (--allow-remote)
 
   // Pool elements.
   std::uint64_t pes = 1000;
@@ -76,6 +85,11 @@ struct PoolgenConfig {
   // dead and aborted (a killed usrsctp registrar sends no ABORT). 0 = never; < 0 = 3 request timeouts.
   double silent_association_s = -1;
   std::string report_path;
+  std::string timeseries_path;  // one JSON line per second (--timeseries)
+  // SLO gates (verdict.hpp): p99 limits per operation, and the least achieved/target rate ratio
+  // of every operation with a target rate (0 = no rate gate).
+  std::vector<LatencyGate> max_p99;
+  double min_rate_ratio = 0;
   std::string pcap_path;
   std::uint32_t pcap_every = 100;     // write every Nth generated message
   std::uint32_t pcap_max = 5000;      // at most this many messages
@@ -83,15 +97,16 @@ struct PoolgenConfig {
   std::uint64_t seed = 1;
 };
 
-// "ADDR", "ADDR:PORT", "ADDR:PORT/UDPPORT", "[V6]:PORT/UDPPORT". The error (a message) when
-// malformed.
+// "ADDR", "ADDR:PORT", "ADDR:PORT/UDPPORT", "[V6]:PORT/UDPPORT" (client::parse_registrar_address,
+// the syntax every client tool shares). The error (a message) when malformed.
 Expected<RegistrarTarget, std::string> parse_registrar(const std::string& text);
 
 // Applies a scenario file on top of `config`. The error ("file:line:col: reason") on any problem,
 // including unknown keys (`config` may then be partly updated).
 Expected<void, std::string> load_scenario(const std::string& path, PoolgenConfig& config);
 
-// Checks ranges and the safety rule (loopback targets only); the error explains why not.
+// Checks ranges and the safety rule (loopback targets only without allow_remote); the error
+// explains why not.
 Expected<void, std::string> validate(PoolgenConfig& config);
 
 const char* to_string(AddressMode m) noexcept;

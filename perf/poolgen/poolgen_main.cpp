@@ -1,4 +1,4 @@
-// poolgen: RSerPool load generator. Drives one or more loopback registrars with simulated PEs
+// poolgen: RSerPool load generator. Drives one or more registrars (loopback unless --allow-remote) with simulated PEs
 // (registration ramp, keep-alives, mobility churn, silent deaths) and PUs (handle resolutions,
 // unreachable reports), shows live progress and writes a final report. See perf/poolgen/README.md.
 #include <unistd.h>
@@ -14,6 +14,9 @@
 #include "perf/poolgen/load_driver.hpp"
 #include "perf/poolgen/poolgen_config.hpp"
 #include "perf/poolgen/run_report.hpp"
+#include "perf/poolgen/timeseries.hpp"
+#include "perf/poolgen/verdict.hpp"
+#include "cli/client/registrar_address.hpp"
 
 namespace poolreg::poolgen {
 namespace {
@@ -31,11 +34,13 @@ int run(int argc, char** argv) {
     }
   }
   CLI::App app{
-      "poolgen: RSerPool load generator (ASAP PEs and PUs against loopback registrars).\n"
+      "poolgen: RSerPool load generator (ASAP PEs and PUs against registrars; loopback unless --allow-remote).\n"
       "Simulated PEs register at a target rate, answer keep-alives, move (re-register with a new address), some\n"
       "die silently; simulated PUs resolve handles and report PEs unreachable; probe PEs measure move-to-visible\n"
-      "latency. Stops after --duration (deregistering everything unless --no-cleanup). Exit 0 ok, 1 usage/setup\n"
-      "error, 2 the run saw errors.\n"
+      "latency. Stops after --duration (deregistering everything unless --no-cleanup).\n"
+      "Exit codes: 0 ok; 1 usage or set-up error; 2 the run counted errors (including an association that never\n"
+      "came up, on SCTP or TCP, and request timeouts); 3 no errors but an SLO gate (--max-p99-ms, --min-rate-ratio)\n"
+      "failed.\n"
       "Example: poolgen -s perf/poolgen/scenarios/smoke.toml --registrar 127.0.0.1:3863/9899 --report r.json",
       "poolgen"};
   std::string scenario_path;
@@ -45,10 +50,17 @@ int run(int argc, char** argv) {
   std::string progress;
   std::vector<std::string> policies;
   bool no_cleanup = false;
+  bool tcp = false;
+  std::vector<std::string> p99_gates;
   app.add_option("-s,--scenario", scenario_path, "Scenario TOML file (perf/poolgen/scenarios); flags override it");
   app.add_option("-r,--registrar", registrars,
-                 "Registrar ADDR[:PORT[/UDPPORT]] (repeatable; loopback only; default 127.0.0.1:3863/9899)");
-  app.add_option("--transport", transport, "sctp (usrsctp over UDP) or tcp")->check(CLI::IsMember({"sctp", "tcp"}));
+                 std::string("Registrar ") + client::kRegistrarAddressSyntax +
+                     " (repeatable; loopback only unless --allow-remote; default 127.0.0.1:3863/9899)");
+  app.add_flag("--allow-remote", config.allow_remote,
+               "Accept registrars outside 127.0.0.0/8 and ::1 (another machine or network namespace)");
+  app.add_option("--transport", transport, "ASAP transport: sctp (usrsctp over UDP) or tcp")
+      ->check(CLI::IsMember({"sctp", "tcp"}));
+  app.add_flag("--tcp", tcp, "ASAP over TCP (= --transport tcp, as poolreg-pe/poolreg-pu)");
   app.add_option("--pe-assocs", config.pe_associations, "PE associations per registrar")->capture_default_str();
   app.add_option("--pu-assocs", config.pu_associations, "PU associations per registrar")->capture_default_str();
   app.add_option("-n,--pes", config.pes, "Simulated PEs")->capture_default_str();
@@ -89,6 +101,16 @@ int run(int argc, char** argv) {
   app.add_option("--timeout-ms", config.request_timeout_ms, "Request timeout")->capture_default_str();
   app.set_version_flag("--version", std::string("poolgen ") + POOLREG_VERSION);
   app.add_option("--report", config.report_path, "Write the final report as JSON to this file");
+  app.add_option("--timeseries", config.timeseries_path,
+                 "Write one JSON line per second to this file (rates, p50/p99/p99.9 of that second, errors)");
+  app.add_option("--max-p99-ms", p99_gates,
+                 "SLO gate OP=MS (repeatable): exit 3 when OP's p99 is above MS ms or OP has no samples; OP: "
+                 "registration, reregistration, deregistration, resolution, resolution_raw, move_to_visible "
+                 "(or register, move, deregister, resolve, m2v)");
+  app.add_option("--min-rate-ratio", config.min_rate_ratio,
+                 "SLO gate: exit 3 when an operation with a target rate (resolutions; a ramp-up of >= 1 s) "
+                 "achieved less than R x its target")
+      ->check(CLI::Range(0.0, 10.0));
   app.add_option("--pcap", config.pcap_path, "Write a sample of the generated messages to this pcap file");
   app.add_option("--pcap-every", config.pcap_every, "Sample every Nth generated message")->capture_default_str();
   app.add_option("--progress", progress, "auto (ANSI on a tty, plain lines otherwise), ansi, plain, off")
@@ -109,6 +131,15 @@ int run(int argc, char** argv) {
       }
       config.registrars.push_back(*t);
     }
+  }
+  if (tcp) transport = "tcp";
+  for (const auto& text : p99_gates) {
+    auto gate = parse_latency_gate(text);
+    if (!gate) {
+      std::cerr << "poolgen: " << gate.error() << "\n";
+      return 1;
+    }
+    config.max_p99.push_back(*gate);
   }
   if (transport == "tcp") config.transport = client::ClientTransport::kTcp;
   if (transport == "sctp") config.transport = client::ClientTransport::kSctp;
@@ -159,9 +190,19 @@ int run(int argc, char** argv) {
   const bool ansi = config.progress == ProgressMode::kAnsi || (config.progress == ProgressMode::kAuto && tty);
   ProgressDisplay display(config, ansi, stdout);
   RunStats final_stats;
+  std::unique_ptr<TimeseriesWriter> timeseries;
+  if (!config.timeseries_path.empty()) {
+    auto opened = TimeseriesWriter::open(config.timeseries_path, config);
+    if (!opened) {
+      std::cerr << "poolgen: " << opened.error() << "\n";
+      return 1;
+    }
+    timeseries = std::move(*opened);
+  }
   {
     LoadDriver driver(loop, stack.get(), config);
     driver_ptr = &driver;
+    driver.set_timeseries(timeseries.get());
     if (config.progress != ProgressMode::kOff) {
       driver.set_on_second([&](const RunStats& s, double elapsed, bool final) { display.update(s, elapsed, final); });
     }
@@ -173,10 +214,13 @@ int run(int argc, char** argv) {
     final_stats = driver.stats();
     driver_ptr = nullptr;
   }
-  std::fputs(report_text(config, final_stats).c_str(), stdout);
+  const Verdict verdict = judge(config, final_stats);
+  std::fputs(report_text(config, final_stats, verdict).c_str(), stdout);
+  std::fflush(stdout);
+  for (const std::string& w : verdict.warnings) std::fprintf(stderr, "poolgen: warning: %s\n", w.c_str());
   if (!config.report_path.empty()) {
     std::ofstream out(config.report_path);
-    out << report_json(config, final_stats).dump(2) << "\n";
+    out << report_json(config, final_stats, verdict).dump(2) << "\n";
     if (!out) {
       std::cerr << "poolgen: cannot write " << config.report_path << "\n";
       return 1;
@@ -184,12 +228,20 @@ int run(int argc, char** argv) {
   }
   const auto& c = final_stats.c;
   if (c.registrations_ok == 0 && config.pes > 0) {
-    std::fprintf(stderr,
-                 "poolgen: no registration succeeded. If the registrar rejected them with cause 0x3/0xa and "
-                 "address_mode is spread, start it with --set asap.address_check=false or use --address-mode "
-                 "association.\n");
+    if (c.connects == 0) {
+      std::fprintf(stderr, "poolgen: no registration succeeded: no association came up (%llu connect failures). Is a "
+                           "registrar listening at %s?%s\n",
+                   static_cast<unsigned long long>(c.connect_failures), config.registrars.front().text.c_str(),
+                   config.transport == client::ClientTransport::kSctp
+                       ? " Over SCTP the UDPPORT of -r ADDR:PORT/UDPPORT must be its asap.udp_encapsulation_port."
+                       : "");
+    } else if (c.registrations_failed > 0 && config.address_mode == AddressMode::kSpread) {
+      std::fprintf(stderr,
+                   "poolgen: no registration succeeded. If the registrar rejected them with cause 0x3/0xa, start "
+                   "it with --set asap.address_check=false or use --address-mode association.\n");
+    }
   }
-  return final_stats.errors.empty() ? 0 : 2;
+  return verdict.exit_code;
 }
 
 }  // namespace

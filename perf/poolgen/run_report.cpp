@@ -1,6 +1,7 @@
 // Report and progress formatting for poolgen (see run_report.hpp).
 #include "perf/poolgen/run_report.hpp"
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -20,7 +21,28 @@ nlohmann::json histogram_json(const LatencyHistogram& h) {
   j["p99_ms"] = ms(h.quantile(0.99));
   j["p999_ms"] = ms(h.quantile(0.999));
   j["max_ms"] = ms(h.max());
+  // The non-empty log-linear buckets (registrar/common/latency_histogram.hpp): [upper bound in ns,
+  // count], ascending; the overflow bucket's bound is null. Enough to redraw any percentile or CDF.
+  nlohmann::json buckets = nlohmann::json::array();
+  h.for_each_bucket([&buckets](TimeNs le, std::uint64_t n) {
+    buckets.push_back(le == std::numeric_limits<TimeNs>::max() ? nlohmann::json::array({nullptr, n})
+                                                               : nlohmann::json::array({le, n}));
+  });
+  j["buckets"] = std::move(buckets);
   return j;
+}
+
+nlohmann::json verdict_json(const Verdict& v) {
+  nlohmann::json rates = nlohmann::json::array();
+  for (const RateCheck& r : v.rates) {
+    rates.push_back({{"operation", r.operation},
+                     {"target_per_s", r.target_per_s},
+                     {"achieved_per_s", r.achieved_per_s},
+                     {"ratio", r.ratio}});
+  }
+  nlohmann::json gates = nlohmann::json::array();
+  for (const GateResult& g : v.gates) gates.push_back({{"gate", g.gate}, {"passed", g.passed}, {"detail", g.detail}});
+  return {{"exit_code", v.exit_code}, {"warnings", v.warnings}, {"rates", rates}, {"gates", gates}};
 }
 
 std::string histogram_line(const char* name, const LatencyHistogram& h) {
@@ -39,7 +61,7 @@ double rate(std::uint64_t n, double s) { return s > 0 ? static_cast<double>(n) /
 
 }  // namespace
 
-nlohmann::json report_json(const PoolgenConfig& cfg, const RunStats& s) {
+nlohmann::json report_json(const PoolgenConfig& cfg, const RunStats& s, const Verdict& verdict) {
   const RunCounters& c = s.c;
   nlohmann::json j;
   j["scenario"] = cfg.scenario_name;
@@ -63,7 +85,12 @@ nlohmann::json report_json(const PoolgenConfig& cfg, const RunStats& s) {
                  {"duration_s", cfg.duration_s},
                  {"window", cfg.window},
                  {"silent_association_s", cfg.silent_association_s},
-                 {"cleanup", cfg.cleanup}};
+                 {"cleanup", cfg.cleanup},
+                 {"allow_remote", cfg.allow_remote},
+                 {"min_rate_ratio", cfg.min_rate_ratio}};
+  nlohmann::json gates = nlohmann::json::object();
+  for (const LatencyGate& g : cfg.max_p99) gates[g.operation] = g.max_ms;
+  j["config"]["max_p99_ms"] = gates;
   j["elapsed_s"] = s.elapsed_s;
   j["total_s"] = s.total_s;
   j["ramp_s"] = s.ramp_seconds;
@@ -123,8 +150,10 @@ nlohmann::json report_json(const PoolgenConfig& cfg, const RunStats& s) {
                   {"reregistration", histogram_json(s.reregistration)},
                   {"deregistration", histogram_json(s.deregistration)},
                   {"resolution", histogram_json(s.resolution)},
+                  {"resolution_raw", histogram_json(s.resolution_raw)},
                   {"move_to_visible", histogram_json(s.move_to_visible)}};
   j["errors"] = s.errors;
+  j["verdict"] = verdict_json(verdict);
   const std::uint64_t n = cfg.pes + cfg.probes;
   const std::uint64_t loaded = s.rss_loaded_bytes != 0 ? s.rss_loaded_bytes : s.rss_peak_bytes;
   j["memory"] = {{"rss_start_bytes", s.rss_start_bytes},
@@ -137,9 +166,9 @@ nlohmann::json report_json(const PoolgenConfig& cfg, const RunStats& s) {
   return j;
 }
 
-std::string report_text(const PoolgenConfig& cfg, const RunStats& s) {
+std::string report_text(const PoolgenConfig& cfg, const RunStats& s, const Verdict& verdict) {
   const RunCounters& c = s.c;
-  const nlohmann::json j = report_json(cfg, s);
+  const nlohmann::json j = report_json(cfg, s, verdict);
   std::string out;
   char b[512];
   std::snprintf(b, sizeof b, "poolgen report: scenario %s, %zu registrar(s), %s, load phase %.1f s (total %.1f s)\n",
@@ -164,6 +193,7 @@ std::string report_text(const PoolgenConfig& cfg, const RunStats& s) {
   out += histogram_line("re-registration", s.reregistration);
   out += histogram_line("deregistration", s.deregistration);
   out += histogram_line("resolution", s.resolution);
+  out += histogram_line("resolution (raw)", s.resolution_raw);
   out += histogram_line("move-to-visible", s.move_to_visible);
   auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
   std::snprintf(b, sizeof b,
@@ -209,6 +239,11 @@ std::string report_text(const PoolgenConfig& cfg, const RunStats& s) {
       out += b;
     }
   }
+  for (const std::string& w : verdict.warnings) out += "warning: " + w + "\n";
+  for (const GateResult& g : verdict.gates) {
+    out += std::string("gate ") + (g.passed ? "passed" : "FAILED") + ": " + g.gate + " (" + g.detail + ")\n";
+  }
+  out += "verdict: exit " + std::to_string(verdict.exit_code) + "\n";
   return out;
 }
 
@@ -223,11 +258,10 @@ void ProgressDisplay::update(const RunStats& s, double elapsed, bool final) {
   const double res = r(c.resolutions_ok + c.resolutions_unknown_pool,
                        last_.resolutions_ok + last_.resolutions_unknown_pool);
   const double ka = r(c.keepalives_answered, last_.keepalives_answered);
-  std::uint64_t errors = 0;
-  for (const auto& [k, n] : s.errors) errors += n;
-  const double p99_res = static_cast<double>(s.resolution.quantile(0.99)) / 1e6;
-  const double p99_reg = static_cast<double>(s.registration.quantile(0.99)) / 1e6;
-  const double p50_mtv = static_cast<double>(s.move_to_visible.quantile(0.5)) / 1e6;
+  const std::uint64_t errors = s.error_count;
+  const double p99_res = static_cast<double>(s.window.resolution.quantile(0.99)) / 1e6;
+  const double p99_reg = static_cast<double>(s.window.registration.quantile(0.99)) / 1e6;
+  const double p50_mtv = static_cast<double>(s.window.move_to_visible.quantile(0.5)) / 1e6;
   char b[512];
   if (!ansi_) {
     std::snprintf(b, sizeof b,
@@ -253,17 +287,17 @@ void ProgressDisplay::update(const RunStats& s, double elapsed, bool final) {
                   static_cast<unsigned long long>(c.pes_died), static_cast<unsigned long long>(c.failovers));
     line(b);
     std::snprintf(b, sizeof b, "  registrations %9.0f/s (target %.0f)  p50 %.2f  p99 %.2f ms", reg,
-                  config_.register_rate, static_cast<double>(s.registration.quantile(0.5)) / 1e6, p99_reg);
+                  config_.register_rate, static_cast<double>(s.window.registration.quantile(0.5)) / 1e6, p99_reg);
     line(b);
     std::snprintf(b, sizeof b, "  moves         %9.0f/s  p99 %.2f ms   keep-alive acks %.0f/s", mov,
-                  static_cast<double>(s.reregistration.quantile(0.99)) / 1e6, ka);
+                  static_cast<double>(s.window.reregistration.quantile(0.99)) / 1e6, ka);
     line(b);
     std::snprintf(b, sizeof b, "  resolutions   %9.0f/s (target %.0f)  p50 %.2f  p99 %.2f ms  unknown-pool %llu", res,
-                  config_.resolve_rate, static_cast<double>(s.resolution.quantile(0.5)) / 1e6, p99_res,
+                  config_.resolve_rate, static_cast<double>(s.window.resolution.quantile(0.5)) / 1e6, p99_res,
                   static_cast<unsigned long long>(c.resolutions_unknown_pool));
     line(b);
     std::snprintf(b, sizeof b, "  move-to-visible p50 %.2f  p99 %.2f ms  (%llu seen, %llu gave up)", p50_mtv,
-                  static_cast<double>(s.move_to_visible.quantile(0.99)) / 1e6,
+                  static_cast<double>(s.window.move_to_visible.quantile(0.99)) / 1e6,
                   static_cast<unsigned long long>(c.probe_visible), static_cast<unsigned long long>(c.probe_gave_up));
     line(b);
     std::snprintf(b, sizeof b, "  %s%llu errors\x1b[0m  (timeouts reg %llu res %llu, lost associations %llu)",

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs poolgen scenarios against freshly started poolregd processes on 127.0.0.1 and regenerates
-# perf/poolgen/results.md with the figures (per scenario: results/NAME.json report, results/NAME.md
-# section; results.md = every scenario's latest section).
+# perf/poolgen/results.md with the figures (per scenario: results/NAME.json report,
+# results/NAME.timeseries.jsonl (one line per second), results/NAME-{latency,rate,spectrum}.png
+# (poolgen-plot, with Debian's /usr/bin/python3 and python3-matplotlib), results/NAME.md section
+# embedding the plots; results.md = every scenario's latest section).
 #
 #   perf/poolgen/run_scenarios.sh [smoke] [resolve-storm] [mobility] [mobility-1M] [cluster-3]
 #   (default: smoke resolve-storm mobility cluster-3; "mobility" is the reduced run of
@@ -90,7 +92,11 @@ print(f"achieved: registrations {a['registrations_per_s']:.0f}/s (target {cfg['r
       f"(target {cfg['resolve_rate']:.0f}), keep-alive acks {a['keepalives_answered_per_s']:.0f}/s")
 print()
 print("| latency (ms) | n | p50 | p90 | p99 | p99.9 |\n|---|---|---|---|---|---|")
-for k in ["registration", "reregistration", "deregistration", "resolution", "move_to_visible"]: print(lat(k))
+for k in ["registration", "reregistration", "deregistration", "resolution", "resolution_raw", "move_to_visible"]:
+    if k in l: print(lat(k))
+print()
+print("resolution is measured from the intended send time (coordinated omission corrected), "
+      "resolution_raw from the real send.")
 print()
 keys = ["registrations_sent","registrations_ok","registrations_failed","registrations_timeout","reregistrations_ok",
         "reregistrations_timeout","deregistrations_ok","failovers","pes_died","keepalives_answered","keepalives_ignored",
@@ -103,6 +109,9 @@ print(f"memory: RSS start {m['rss_start_bytes']/1e6:.1f} MB, loaded {m['rss_load
 print()
 errs = j["errors"]
 print("errors: " + (", ".join(f"{k}: {v}" for k, v in errs.items()) if errs else "none"))
+for w in j.get("verdict", {}).get("warnings", []):
+    print()
+    print(f"warning: {w}")
 PY
 }
 
@@ -141,11 +150,20 @@ for s in "${scenarios[@]}"; do
     *) echo "unknown scenario $s"; continue ;;
   esac
   echo "== $s"
-  cmd=("$POOLGEN" -s "$here/scenarios/$file" "${regs[@]}" "${extra[@]}" --progress plain --report "$report")
+  series="$here/results/$s.timeseries.jsonl"
+  cmd=("$POOLGEN" -s "$here/scenarios/$file" "${regs[@]}" "${extra[@]}" --progress plain --report "$report"
+       --timeseries "$series")
   start=$(date +%s)
   "${cmd[@]}" > "$out" 2>&1
   rc=$?
   tail -25 "$out"
+  plots=""
+  if /usr/bin/python3 "$here/poolgen-plot" --timeseries "$series" --report "$report" -o "$here/results/$s" \
+      --title "$s" > "$work/$s.plot" 2>&1; then
+    plots=yes
+  else
+    echo "poolgen-plot failed (python3-matplotlib installed? .ci/setup.sh):"; cat "$work/$s.plot"
+  fi
   {
     echo "## $s ($file)"
     echo
@@ -157,6 +175,12 @@ for s in "${scenarios[@]}"; do
     [ "$s" = cluster-3 ] && { cat "$work/kill.txt" 2>/dev/null || echo "(kill did not happen)"; echo; }
     summary "$s" "$report"
     echo
+    if [ -n "$plots" ]; then
+      echo "![$s: latency over time](results/$s-latency.png)"
+      echo "![$s: achieved vs target rate](results/$s-rate.png)"
+      echo "![$s: percentile spectrum and CDF](results/$s-spectrum.png)"
+      echo
+    fi
   } > "$here/results/$s.md"
   stop_all
   rm -f "$work/kill.txt"

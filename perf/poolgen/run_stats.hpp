@@ -2,9 +2,11 @@
 // read by the progress display and the final report (run_report.hpp).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "registrar/common/latency_histogram.hpp"
 
@@ -42,7 +44,8 @@ struct RunCounters {
   std::uint64_t resolutions_rejected_other = 0;
   std::uint64_t resolutions_timeout = 0;
   std::uint64_t resolutions_failed_other = 0;  // connection lost, send failure ...
-  std::uint64_t resolutions_skipped = 0;       // no connected PU association with room
+  std::uint64_t resolutions_skipped = 0;       // due but never sent: no PU association had room
+                                               // for longer than the backlog allows (see LoadDriver)
   std::uint64_t elements_received = 0;
   std::uint64_t unreachable_reports = 0;
   // Move-to-visible probes.
@@ -61,13 +64,38 @@ struct RunCounters {
   std::uint64_t pcap_messages = 0;
 };
 
-struct RunStats {
-  RunCounters c;
+// The latency histograms of one run, or of one second of it (the timeseries window). resolution
+// is measured from the intended send time (the schedule at resolve_rate: coordinated omission
+// corrected), resolution_raw from the moment the request was really sent.
+struct LatencySet {
   LatencyHistogram registration;
   LatencyHistogram reregistration;
   LatencyHistogram deregistration;
   LatencyHistogram resolution;
+  LatencyHistogram resolution_raw;
   LatencyHistogram move_to_visible;
+
+  // The operation names of the report (`latency.NAME`), in report order.
+  static constexpr std::array<std::string_view, 6> kNames{
+      "registration", "reregistration", "deregistration", "resolution", "resolution_raw", "move_to_visible"};
+  // The histogram named `name` (one of kNames); nullptr for any other name.
+  const LatencyHistogram* find(std::string_view name) const noexcept {
+    const std::array<const LatencyHistogram*, 6> all{&registration, &reregistration, &deregistration,
+                                                     &resolution,   &resolution_raw, &move_to_visible};
+    for (std::size_t i = 0; i < kNames.size(); ++i)
+      if (kNames[i] == name) return all[i];
+    return nullptr;
+  }
+  void reset() noexcept {
+    for (LatencyHistogram* h : {&registration, &reregistration, &deregistration, &resolution, &resolution_raw,
+                                &move_to_visible})
+      h->reset();
+  }
+};
+
+struct RunStats : LatencySet {
+  RunCounters c;
+  LatencySet window;  // this second's samples (reset by the timeseries writer every second)
   std::map<std::string, std::uint64_t> errors;  // cause text → count
 
   // Gauges.
@@ -85,7 +113,12 @@ struct RunStats {
   std::uint64_t rss_loaded_bytes = 0;  // RSS when all PEs were registered (ramp end)
   std::size_t pe_slot_bytes = 0;       // sizeof the per-PE record in poolgen
 
-  void error(const std::string& cause) { ++errors[cause]; }
+  std::uint64_t error_count = 0;  // sum of `errors`
+
+  void error(const std::string& cause) {
+    ++errors[cause];
+    ++error_count;
+  }
 };
 
 }  // namespace poolreg::poolgen

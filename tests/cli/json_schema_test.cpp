@@ -115,7 +115,7 @@ TEST_F(JsonSchemaTest, EveryToolPrintsTheSchemasForms) {
   // Two PEs at A over TCP; B learns them by ENRP.
   pe_ = std::make_unique<BackgroundProcess>(std::vector<std::string>{
       env("POOLREG_PE"), "--tcp", "--registrar", registrar_of(0), "--pool", "echo", "--id", "0x100", "--count", "2",
-      "--transport", "tcp", "--port", "7000", "--policy", "lu", "--load", "25", "--duration", "60"});
+      "--user-transport", "tcp", "--port", "7000", "--policy", "lu", "--load", "25", "--duration", "60"});
   ASSERT_TRUE(eventually([&] { return pe_count(0, "echo") == 2; }, 10s)) << pe_->log();
   ASSERT_TRUE(eventually(
       [&] {

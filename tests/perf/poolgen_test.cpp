@@ -4,7 +4,8 @@
 // the PE count during steady state equals poolgen's living PEs (dead ones were removed by the
 // keep-alive timeout, ASAP-KA), and after the run every registration, re-registration,
 // deregistration, resolution and keep-alive acknowledgement poolgen counted was counted by the
-// daemon too, and the handlespace is empty again.
+// daemon too, and the handlespace is empty again. Also the verdicts (issue 19): exit codes of an
+// unreachable registrar and of SLO gates, the timeseries and its plots, remote targets.
 #include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "dataplane/control/control_client.hpp"
+#include "tests/dataplane/dpdk/veth_namespace.hpp"
 #include "tests/integration/poolregd_harness.hpp"
 
 namespace poolreg::poolgen {
@@ -107,6 +109,219 @@ TEST(PoolgenTest, RefusesNonLoopbackRegistrar) {
   EXPECT_TRUE(WIFEXITED(*st));
   EXPECT_EQ(WEXITSTATUS(*st), 1);
   EXPECT_NE(read_file(log).find("only targets loopback"), std::string::npos) << read_file(log);
+  EXPECT_NE(read_file(log).find("--allow-remote"), std::string::npos) << "the refusal names the flag";
+}
+
+// Runs poolgen to completion (bounded: killed after `limit`); the exit code, or -1 when it was
+// killed or did not finish. `log` receives its stdout and stderr.
+int run_poolgen(const std::vector<std::string>& args, const std::string& log, std::chrono::milliseconds limit = 20s) {
+  PoolgenProcess p(args, log);
+  if (!p.started()) return -1;
+  const auto st = p.wait(limit);
+  if (!st || !WIFEXITED(*st)) return -1;
+  return WEXITSTATUS(*st);
+}
+
+nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(read_file(path), nullptr, false); }
+
+// Nothing listens: over SCTP (UDP encapsulation to a port nobody reads) the INIT is never
+// answered, over TCP the connect is refused. Both are errors (exit 2), and the SCTP run names the
+// association that never came up instead of blaming the address check.
+TEST(PoolgenTest, UnreachableRegistrarIsAnErrorOverSctpAndTcp) {
+  const std::string dir = integration::temp_dir();
+  const std::string udp = std::to_string(integration::free_port(SOCK_DGRAM));
+  const std::string tcp = std::to_string(integration::free_tcp_port());
+  for (const bool over_tcp : {false, true}) {
+    SCOPED_TRACE(over_tcp ? "tcp" : "sctp");
+    const std::string log = dir + "/unreachable.log";
+    const std::string report = dir + "/unreachable.json";
+    std::vector<std::string> args{"-r", "127.0.0.1:" + tcp + "/" + udp, "-d", "2", "-n", "10", "--probes", "0",
+                                  "--pus", "1", "--progress", "off", "--report", report};
+    if (over_tcp) args.insert(args.end(), {"--transport", "tcp"});
+    EXPECT_EQ(run_poolgen(args, log), 2) << read_file(log);
+    const std::string out = read_file(log);
+    EXPECT_EQ(out.find("errors: none"), std::string::npos) << out;
+    EXPECT_EQ(out.find("address_check"), std::string::npos) << "wrong hint:\n" << out;
+    const auto j = read_json(report);
+    ASSERT_FALSE(j.is_discarded()) << out;
+    EXPECT_GT(j["counts"]["connect_failures"].get<std::uint64_t>(), 0u) << j["counts"].dump();
+    EXPECT_EQ(j["counts"]["connects"].get<std::uint64_t>(), 0u);
+    EXPECT_EQ(j["verdict"]["exit_code"].get<int>(), 2);
+    ::unlink(report.c_str());
+    ::unlink(log.c_str());
+  }
+  ::rmdir(dir.c_str());
+}
+
+// A poolgen run of `seconds` against a fresh daemon with the given extra flags.
+std::vector<std::string> short_run(const Poolregd& d, const std::string& prefix, int seconds,
+                                   std::vector<std::string> extra) {
+  std::vector<std::string> args{"-r", "127.0.0.1:" + std::to_string(d.ports().asap) + "/" + std::to_string(d.ports().udp),
+                                "--pool-prefix", prefix, "-n", "40", "-p", "4", "--register-rate", "2000",
+                                "--pus", "4", "--resolve-rate", "300", "--probes", "1", "--probe-move-every", "0.5",
+                                "--move-interval", "2", "-d", std::to_string(seconds), "--progress", "plain"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+// SLO gates: an impossible p99 limit fails the run with exit 3 (no errors happened), generous
+// gates pass with exit 0; the verdict is in the report.
+TEST(PoolgenTest, SloGateFailingExitsThreeAndPassingExitsZero) {
+  Poolregd d("poolgen-gates", integration::pick_ports(), {"--set", "asap.address_check=false"});
+  ASSERT_TRUE(d.start_and_wait()) << d.log();
+  const std::string dir = integration::temp_dir();
+  const std::string log = dir + "/gates.log";
+  const std::string report = dir + "/gates.json";
+  const std::string prefix = "pggate-" + std::to_string(::getpid()) + "-";
+  EXPECT_EQ(run_poolgen(short_run(d, prefix, 2, {"--max-p99-ms", "resolve=0.000001", "--report", report}), log), 3)
+      << read_file(log);
+  auto j = read_json(report);
+  ASSERT_FALSE(j.is_discarded()) << read_file(log);
+  EXPECT_TRUE(j["errors"].empty()) << j["errors"].dump();
+  ASSERT_EQ(j["verdict"]["gates"].size(), 1u) << j["verdict"].dump();
+  EXPECT_FALSE(j["verdict"]["gates"][0]["passed"].get<bool>());
+  EXPECT_NE(read_file(log).find("gate FAILED: p99(resolution)"), std::string::npos) << read_file(log);
+
+  EXPECT_EQ(run_poolgen(short_run(d, prefix, 2,
+                                  {"--max-p99-ms", "resolution=60000", "--max-p99-ms", "register=60000",
+                                   "--min-rate-ratio", "0.5", "--report", report}),
+                        log),
+            0)
+      << read_file(log);
+  j = read_json(report);
+  ASSERT_FALSE(j.is_discarded()) << read_file(log);
+  ASSERT_EQ(j["verdict"]["gates"].size(), 3u) << j["verdict"].dump();  // two p99 gates, one rate (resolution)
+  for (const auto& g : j["verdict"]["gates"]) EXPECT_TRUE(g["passed"].get<bool>()) << g.dump();
+  // The histogram buckets add up to the count, and the raw (from send) p50 is not above the
+  // corrected one (from the intended send time).
+  const auto& res = j["latency"]["resolution"];
+  std::uint64_t in_buckets = 0;
+  for (const auto& b : res["buckets"]) in_buckets += b[1].get<std::uint64_t>();
+  EXPECT_GT(res["count"].get<std::uint64_t>(), 0u);
+  EXPECT_EQ(in_buckets, res["count"].get<std::uint64_t>());
+  EXPECT_EQ(j["latency"]["resolution_raw"]["count"], res["count"]);
+  EXPECT_LE(j["latency"]["resolution_raw"]["p50_ms"].get<double>(), res["p50_ms"].get<double>() + 1e-9);
+  // A malformed gate is a usage error.
+  EXPECT_EQ(run_poolgen({"--max-p99-ms", "nosuchop=1", "-d", "1"}, log), 1) << read_file(log);
+  EXPECT_NE(read_file(log).find("unknown operation 'nosuchop'"), std::string::npos) << read_file(log);
+  ::unlink(report.c_str());
+  ::unlink(log.c_str());
+  ::rmdir(dir.c_str());
+}
+
+// --timeseries: one JSON line per second of the load phase with the documented fields; then
+// poolgen-plot (Debian's /usr/bin/python3 with python3-matplotlib) draws it and the report to PNG.
+TEST(PoolgenTest, TimeseriesHasOneLinePerSecondAndPlots) {
+  Poolregd d("poolgen-ts", integration::pick_ports(), {"--set", "asap.address_check=false"});
+  ASSERT_TRUE(d.start_and_wait()) << d.log();
+  const std::string dir = integration::temp_dir();
+  const std::string log = dir + "/ts.log";
+  const std::string report = dir + "/ts.json";
+  const std::string series = dir + "/ts.jsonl";
+  const std::string prefix = "pgts-" + std::to_string(::getpid()) + "-";
+  const int seconds = 3;
+  ASSERT_EQ(run_poolgen(short_run(d, prefix, seconds, {"--timeseries", series, "--report", report}), log), 0)
+      << read_file(log);
+  std::ifstream in(series);
+  std::string text;
+  int load_lines = 0;
+  double last_t = 0;
+  std::uint64_t resolutions_seen = 0;
+  while (std::getline(in, text)) {
+    const auto line = nlohmann::json::parse(text, nullptr, false);
+    ASSERT_FALSE(line.is_discarded()) << text;
+    for (const char* field : {"t_s", "interval_s", "phase", "rate_per_s", "target_per_s", "latency_ms", "errors",
+                              "errors_total", "timeouts", "resolutions_skipped", "pes_registered"})
+      EXPECT_TRUE(line.contains(field)) << field << " missing in " << text;
+    for (const char* op : {"registration", "reregistration", "deregistration", "resolution", "keepalive_ack"})
+      EXPECT_TRUE(line["rate_per_s"].contains(op)) << op << " missing in " << text;
+    const double t = line["t_s"].get<double>();
+    EXPECT_NEAR(t - last_t, 1.0, 0.25) << "one line per second: " << text;
+    last_t = t;
+    if (line["phase"] == "load") ++load_lines;
+    if (line["latency_ms"].contains("resolution")) {
+      const auto& r = line["latency_ms"]["resolution"];
+      for (const char* q : {"count", "p50", "p99", "p999", "max"}) EXPECT_TRUE(r.contains(q)) << q << ": " << text;
+      EXPECT_LE(r["p50"].get<double>(), r["p99"].get<double>());
+      EXPECT_LE(r["p99"].get<double>(), r["p999"].get<double>());
+      resolutions_seen += r["count"].get<std::uint64_t>();
+      // Offered all load phase long; answers still arriving in the cleanup second have no target.
+      EXPECT_EQ(line["target_per_s"]["resolution"].get<double>(), line["phase"] == "load" ? 300.0 : 0.0) << text;
+    }
+  }
+  EXPECT_GE(load_lines, seconds - 1);
+  EXPECT_LE(load_lines, seconds);
+  EXPECT_GT(resolutions_seen, 0u);
+
+  // The plots. Debian's python3 (not a pyenv one in PATH): that is where python3-matplotlib is.
+  const std::string python = "/usr/bin/python3";
+  if (std::system((python + " -c 'import matplotlib' >/dev/null 2>&1").c_str()) != 0)
+    GTEST_SKIP() << "python3-matplotlib missing for " << python << " (installed by .ci/setup.sh)";
+  const std::string out = dir + "/plot";
+  const std::string command = python + " " + env("POOLGEN_PLOT") + " --timeseries " + series + " --report " + report +
+                              " -o " + out + " > " + dir + "/plot.log 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0) << read_file(dir + "/plot.log");
+  for (const char* kind : {"latency", "rate", "spectrum"}) {
+    const std::string png = out + "-" + kind + ".png";
+    const std::string bytes = read_file(png);
+    ASSERT_GT(bytes.size(), 1000u) << png;
+    EXPECT_EQ(bytes.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8)) << png;
+    ::unlink(png.c_str());
+  }
+  // Bad input is a clear error, not a traceback.
+  const std::string bad = python + " " + env("POOLGEN_PLOT") + " --timeseries " + report + " -o " + out + " > " +
+                          dir + "/plot.log 2>&1";
+  const int rc = std::system(bad.c_str());
+  EXPECT_TRUE(WIFEXITED(rc) && WEXITSTATUS(rc) == 1) << read_file(dir + "/plot.log");
+  EXPECT_NE(read_file(dir + "/plot.log").find("poolgen-plot: "), std::string::npos) << read_file(dir + "/plot.log");
+  for (const std::string& f : {log, report, series, dir + "/plot.log"}) ::unlink(f.c_str());
+  ::rmdir(dir.c_str());
+}
+
+// A registrar in a network namespace of its own on a veth address: refused without
+// --allow-remote (before anything is sent), loaded with it; the PEs use the address this side of
+// the veth (address_mode association), so the registrar's address check stays on.
+TEST(PoolgenTest, RemoteRegistrarNeedsAllowRemote) {
+  dpdk::test::VethNamespace net("10.92.0.2/24");
+  if (!net.ok()) GTEST_SKIP() << net.reason();
+  ASSERT_EQ(dpdk::test::run_quiet("ip addr add 10.92.0.1/24 dev " + net.outer_interface()), 0);
+  const std::string dir = integration::temp_dir();
+  const std::string daemon_log = dir + "/poolregd.log";
+  const pid_t daemon = integration::spawn_with_parent_death(
+      {"/usr/sbin/ip", "netns", "exec", net.name(), integration::poolregd_path(), "--set",
+       "asap.listen=[\"10.92.0.2\"]", "--set", "control.enabled=false", "--set", "enrp.enabled=false"},
+      daemon_log);
+  ASSERT_GT(daemon, 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  while (read_file(daemon_log).find("listening:") == std::string::npos &&
+         std::chrono::steady_clock::now() - t0 < 10s)
+    std::this_thread::sleep_for(20ms);
+  const bool up = read_file(daemon_log).find("listening:") != std::string::npos;
+  const std::string log = dir + "/remote.log";
+  const std::string report = dir + "/remote.json";
+  std::vector<std::string> args{"-r", "10.92.0.2:3863/9899", "--address-mode", "association", "-n", "20", "-p", "2",
+                                "--pus", "2", "--resolve-rate", "100", "--probes", "0", "-d", "2",
+                                "--progress", "off", "--report", report};
+  int refused = -2, accepted = -2;
+  if (up) {
+    refused = run_poolgen(args, log);
+    const std::string refusal = read_file(log);
+    EXPECT_NE(refusal.find("--allow-remote"), std::string::npos) << refusal;
+    args.push_back("--allow-remote");
+    accepted = run_poolgen(args, log);
+  }
+  ::kill(daemon, SIGKILL);
+  ::waitpid(daemon, nullptr, 0);
+  ASSERT_TRUE(up) << read_file(daemon_log);
+  EXPECT_EQ(refused, 1);
+  EXPECT_EQ(accepted, 0) << read_file(log) << read_file(daemon_log);
+  const auto j = read_json(report);
+  ASSERT_FALSE(j.is_discarded()) << read_file(log);
+  EXPECT_EQ(j["counts"]["registrations_ok"].get<std::uint64_t>(), 20u) << j["counts"].dump();
+  EXPECT_GT(j["counts"]["resolutions_ok"].get<std::uint64_t>(), 0u) << j["counts"].dump();
+  EXPECT_TRUE(j["config"]["allow_remote"].get<bool>());
+  for (const std::string& f : {log, report, daemon_log}) ::unlink(f.c_str());
+  ::rmdir(dir.c_str());
 }
 
 // ASAP-REG / ASAP-KA consistency: poolgen's counts match the registrar's handlespace.

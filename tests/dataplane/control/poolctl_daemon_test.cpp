@@ -108,7 +108,7 @@ class PoolctlDaemonTest : public ::testing::Test {
     if (env("POOLREG_PE").empty()) GTEST_SKIP() << "POOLREG_PE not set";
     pe_ = std::make_unique<BackgroundProcess>(std::vector<std::string>{
         env("POOLREG_PE"), "--tcp", "--registrar", "127.0.0.1:" + std::to_string(asap_port_), "--pool", "echo",
-        "--id", "0x100", "--count", "3", "--transport", "tcp", "--port", "7000", "--duration", "60"});
+        "--id", "0x100", "--count", "3", "--user-transport", "tcp", "--port", "7000", "--duration", "60"});
     bool registered = false;
     for (int waited = 0; waited < 10000 && !registered; waited += 50) {
       ProcessResult r = poolctl({"--json", "pool", "echo"});
