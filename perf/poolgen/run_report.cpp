@@ -160,7 +160,7 @@ nlohmann::json report_json(const PoolgenConfig& cfg, const RunStats& s, const Ve
                  {"rss_loaded_bytes", s.rss_loaded_bytes},
                  {"rss_peak_bytes", s.rss_peak_bytes},
                  {"pe_slot_bytes", s.pe_slot_bytes},
-                 {"bytes_per_pe", n > 0 && loaded > s.rss_start_bytes
+                 {"bytes_per_pe", n > 0 && s.peak_pes_registered > 0 && loaded > s.rss_start_bytes
                                       ? static_cast<double>(loaded - s.rss_start_bytes) / static_cast<double>(n)
                                       : 0.0}};
   return j;

@@ -163,9 +163,11 @@ TEST_F(PortMetricsTest, PortStatsAndDropReasonsReachTheExposition) {
     EXPECT_NE(text.find(needle), std::string::npos) << needle << "\n" << text;
   EXPECT_EQ(text.find("_total_total"), std::string::npos);
   // Bytes: whatever the ring PMD counts is either nothing yet (older PMDs) or exactly the frames.
-  for (const CounterSample& c : port.counters)
-    if (c.descriptor->key == "rx_bytes" || c.descriptor->key == "tx_bytes")
+  for (const CounterSample& c : port.counters) {
+    if (c.descriptor->key == "rx_bytes" || c.descriptor->key == "tx_bytes") {
       EXPECT_TRUE(c.value == 0 || c.value == frame_bytes) << c.descriptor->key << " " << c.value;
+    }
+  }
 
   // Every poolreg_dpdk_* name the shipped alert rules and dashboard use is exported (the other
   // names are checked by tests/dataplane/control/metrics_test.cpp).
