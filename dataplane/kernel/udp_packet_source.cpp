@@ -159,7 +159,7 @@ bool UdpPacketSource::parse(unsigned i, sctp::SctpPacketFrom& from) const {
 }
 
 bool UdpPacketSource::send_sctp(const sctp::SctpPeer& to, const std::uint8_t* packet, std::uint16_t length) {
-  if (length > kMaxDatagram) {
+  if (length > kMaxDatagram || to.udp_port == 0) {  // port 0: a native peer, not ours to reach
     counters_.drop_tx_failed.add();
     return false;
   }
