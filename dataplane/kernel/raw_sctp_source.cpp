@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "dataplane/kernel/receive_batch.hpp"
 #include "dataplane/runtime/errno_text.hpp"
 
 namespace poolreg::kernel {
@@ -57,19 +58,6 @@ RawSctpSource::~RawSctpSource() {
   if (fd6_ >= 0) ::close(fd6_);
 }
 
-unsigned RawSctpSource::read_batch(int fd) {
-  for (unsigned i = 0; i < kBurst; ++i) {
-    msghdr& h = rx_msgs_[i].msg_hdr;
-    h = msghdr{};
-    h.msg_name = &rx_from_[i];
-    h.msg_namelen = sizeof rx_from_[i];
-    h.msg_iov = &rx_iov_[i];
-    h.msg_iovlen = 1;
-    rx_msgs_[i].msg_len = 0;
-  }
-  const int n = ::recvmmsg(fd, rx_msgs_.data(), kBurst, MSG_DONTWAIT, nullptr);
-  return n > 0 ? static_cast<unsigned>(n) : 0;
-}
 
 bool RawSctpSource::usable(const sctp::NativePacket& p) {
   switch (p.drop) {

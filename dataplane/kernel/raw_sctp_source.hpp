@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "dataplane/kernel/kernel_lane_counters.hpp"
+#include "dataplane/kernel/receive_batch.hpp"
 #include "dataplane/sctp/native_sctp_packet.hpp"
 #include "dataplane/sctp/sctp_packet_path.hpp"
 #include "registrar/common/expected.hpp"
@@ -70,7 +71,6 @@ class RawSctpSource final : public sctp::SctpPacketPath {
 
  private:
   RawSctpSource(int fd4, int fd6, std::uint8_t path_index, KernelLaneCounters& counters);
-  unsigned read_batch(int fd);
   // Counts a packet native_sctp_packet.hpp refused; true when it is usable.
   bool usable(const sctp::NativePacket& p);
 
@@ -91,33 +91,25 @@ bool host_kernel_sctp_loaded();
 
 template <typename Deliver>
 unsigned RawSctpSource::receive(Deliver&& deliver) {
-  unsigned total = 0;
-  const unsigned n4 = read_batch(fd4_);
-  for (unsigned i = 0; i < n4; ++i) {
-    const std::span<const std::uint8_t> bytes(rx_buffers_.data() + i * kMaxPacket, rx_msgs_[i].msg_len);
-    if ((rx_msgs_[i].msg_hdr.msg_flags & MSG_TRUNC) != 0) {
-      counters_.native_drop_truncated.add();
-      continue;
+  // IPv4 raw sockets deliver the IP header, IPv6 ones only the SCTP packet (the peer in msg_name).
+  auto drain = [&](int fd, bool ipv6) {
+    const unsigned n = fd < 0 ? 0 : receive_batch(fd, rx_msgs_, rx_iov_, rx_from_);
+    for (unsigned i = 0; i < n; ++i) {
+      if ((rx_msgs_[i].msg_hdr.msg_flags & MSG_TRUNC) != 0) {
+        counters_.native_drop_truncated.add();
+        continue;
+      }
+      const std::span<const std::uint8_t> bytes(rx_buffers_.data() + i * kMaxPacket, rx_msgs_[i].msg_len);
+      const auto* src = reinterpret_cast<const std::uint8_t*>(&rx_from_[i].sin6_addr);
+      sctp::NativePacket p = ipv6 ? sctp::parse_native_sctp(bytes, true, src, nullptr, true)
+                                  : sctp::parse_native_ipv4(bytes, true);
+      p.from.path_index = path_index_;
+      if (usable(p)) deliver(p);
     }
-    sctp::NativePacket p = sctp::parse_native_ipv4(bytes, true);
-    p.from.path_index = path_index_;
-    if (usable(p)) deliver(p);
-  }
-  total += n4;
-  if (fd6_ < 0) return total;
-  const unsigned n6 = read_batch(fd6_);
-  for (unsigned i = 0; i < n6; ++i) {
-    const std::span<const std::uint8_t> bytes(rx_buffers_.data() + i * kMaxPacket, rx_msgs_[i].msg_len);
-    if ((rx_msgs_[i].msg_hdr.msg_flags & MSG_TRUNC) != 0) {
-      counters_.native_drop_truncated.add();
-      continue;
-    }
-    const auto* src = reinterpret_cast<const std::uint8_t*>(&rx_from_[i].sin6_addr);
-    sctp::NativePacket p = sctp::parse_native_sctp(bytes, true, src, nullptr, true);
-    p.from.path_index = path_index_;
-    if (usable(p)) deliver(p);
-  }
-  return total + n6;
+    return n;
+  };
+  const unsigned n4 = drain(fd4_, false);
+  return n4 + drain(fd6_, true);
 }
 
 }  // namespace poolreg::kernel

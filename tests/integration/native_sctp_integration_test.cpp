@@ -127,6 +127,13 @@ std::uint64_t lane_sum(const nlohmann::json& stats, const std::string& key) {
   return sum;
 }
 
+// SIGTERM: poolregd stops with exit 0.
+void expect_clean_stop(Poolregd& daemon) {
+  const auto stopped = daemon.stop(SIGTERM, 10s);
+  ASSERT_TRUE(stopped.has_value()) << daemon.log();
+  EXPECT_TRUE(WIFEXITED(*stopped) && WEXITSTATUS(*stopped) == 0) << daemon.state() << "\n" << daemon.log();
+}
+
 class NativeSctp : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -199,9 +206,7 @@ TEST_F(NativeSctp, PeRegistersAndPuResolvesOverNativeSctpOnTwoLanes) {
 
   pe.signal(SIGTERM);
   wait_until([&] { return pe.poll(); }, 5s);
-  const auto stopped = daemon.stop(SIGTERM, 10s);
-  ASSERT_TRUE(stopped.has_value()) << daemon.log();
-  EXPECT_TRUE(WIFEXITED(*stopped) && WEXITSTATUS(*stopped) == 0) << daemon.state() << "\n" << daemon.log();
+  expect_clean_stop(daemon);
 }
 
 TEST_F(NativeSctp, BadInputIsCountedAndServiceGoesOn) {
@@ -236,9 +241,7 @@ TEST_F(NativeSctp, BadInputIsCountedAndServiceGoesOn) {
   EXPECT_TRUE(resolve(registrar, "AfterBadInput", 1, answer)) << answer << "\ndaemon: " << daemon.log();
   pe.signal(SIGTERM);
   wait_until([&] { return pe.poll(); }, 5s);
-  const auto stopped = daemon.stop(SIGTERM, 10s);
-  ASSERT_TRUE(stopped.has_value()) << daemon.log();
-  EXPECT_TRUE(WIFEXITED(*stopped) && WEXITSTATUS(*stopped) == 0) << daemon.state() << "\n" << daemon.log();
+  expect_clean_stop(daemon);
 }
 
 // Without CAP_NET_RAW poolregd says so in one line and serves SCTP over UDP.
@@ -253,9 +256,7 @@ TEST_F(NativeSctp, WithoutRawSocketsTheDaemonFallsBackToUdp) {
   EXPECT_NE(log.find("native SCTP: raw IPv4 socket for SCTP (IP protocol 132)"), std::string::npos) << log;
   EXPECT_NE(log.find("native SCTP off, SCTP over UDP only"), std::string::npos) << log;
   EXPECT_EQ(log.find("ASAP SCTP native"), std::string::npos) << log;
-  const auto stopped = daemon.stop(SIGTERM, 10s);
-  ASSERT_TRUE(stopped.has_value()) << daemon.log();
-  EXPECT_TRUE(WIFEXITED(*stopped) && WEXITSTATUS(*stopped) == 0) << daemon.state() << "\n" << daemon.log();
+  expect_clean_stop(daemon);
 }
 
 }  // namespace
