@@ -67,6 +67,7 @@ void visit_config(V& v, C& c) {
   v.boolean("sctp", c.asap.sctp);
   v.integer("sctp_port", c.asap.sctp_port, 1, 65535);
   v.integer("udp_encapsulation_port", c.asap.udp_encapsulation_port, 0, 65535);
+  v.boolean("sctp_native", c.asap.sctp_native);
   v.boolean("tcp", c.asap.tcp);
   v.integer("tcp_port", c.asap.tcp_port, 1, 65535);
   v.boolean("mptcp", c.asap.mptcp);
@@ -110,6 +111,7 @@ void visit_config(V& v, C& c) {
   v.boolean("enabled", c.enrp.enabled);
   v.addresses("listen", c.enrp.listen, 0);
   v.integer("sctp_port", c.enrp.sctp_port, 1, 65535);
+  v.boolean("sctp_native", c.enrp.sctp_native);
   v.boolean("tcp", c.enrp.tcp);
   v.integer("tcp_port", c.enrp.tcp_port, 1, 65535);
   v.peers("peers", c.enrp.peers);

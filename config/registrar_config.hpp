@@ -90,6 +90,9 @@ struct AsapSection {
   bool sctp = true;                                    // ASAP over SCTP (kernel SCTP or usrsctp)
   std::uint16_t sctp_port = 3863;                      // 1..65535
   std::uint16_t udp_encapsulation_port = 9899;         // SCTP over UDP (RFC 6951); 0 = off
+  // Native SCTP (IP protocol 132) on a raw IP socket, beside UDP encapsulation; needs CAP_NET_RAW
+  // at start (without it: one log line, UDP encapsulation only). Kernel-socket backend.
+  bool sctp_native = true;
   bool tcp = true;                                     // ASAP over TCP (nextgen.md section 6 framing)
   std::uint16_t tcp_port = 3863;                       // 1..65535
   bool mptcp = false;                                  // open TCP listeners as IPPROTO_MPTCP; needs tcp
@@ -151,6 +154,7 @@ struct EnrpSection {
   // Local ENRP addresses; empty = same as [asap].listen.
   std::vector<IpAddress> listen;
   std::uint16_t sctp_port = 9901;  // 1..65535, must differ from [asap].sctp_port
+  bool sctp_native = true;         // accept ENRP over native SCTP (raw IP socket, as asap.sctp_native)
   bool tcp = false;                // ENRP over TCP, next-gen mode only
   std::uint16_t tcp_port = 9901;
   std::vector<EnrpPeerConfig> peers;                                  // static peers

@@ -20,7 +20,8 @@ struct RegistrarEndpoint {
   IpAddress address = IpAddress::v4(0x7f000001u);
   std::uint16_t port = runtime::kAsapPort;  // 3863 for SCTP and TCP
   ClientTransport transport = ClientTransport::kSctp;
-  // SCTP only: the registrar's UDP encapsulation port (its usrsctp stack's port; default 9899).
+  // SCTP only: the registrar's UDP encapsulation port (its usrsctp stack's port; default 9899);
+  // 0: native SCTP (IP protocol 132; the SctpStack needs SctpStackConfig::native).
   std::uint16_t remote_udp_port = runtime::kSctpUdpEncapsulationPort;
   bool mptcp = false;  // TCP only: try IPPROTO_MPTCP first
 };

@@ -32,6 +32,9 @@ void add_connection_options(CLI::App& app, ConnectionArgs& args) {
   app.add_option("--udp-encaps-port", args.udp_encaps_port,
                  "SCTP only: the registrar's UDP encapsulation port (RFC 6951) when -r gives no /UDPPORT")
       ->capture_default_str();
+  app.add_flag("--sctp-native", args.sctp_native,
+               "SCTP only: native SCTP (IP protocol 132, raw IP socket: needs root or CAP_NET_RAW) "
+               "instead of SCTP over UDP; the registrar needs asap.sctp_native");
   app.add_option("--local-udp-port", args.local_udp_port,
                  "SCTP only: our own UDP encapsulation port (0 = a random free port)")
       ->capture_default_str();
@@ -49,6 +52,11 @@ std::uint16_t registrar_udp_port(const ConnectionArgs& args) {
 }
 
 std::string connect_failure_text(const ConnectionArgs& args, int error) {
+  if (!args.tcp && args.sctp_native && (error == 0 || error == ETIMEDOUT)) {
+    return "no answer within " + std::to_string(args.connect_timeout_ms) +
+           " ms over native SCTP (IP protocol 132): does the registrar run with asap.sctp_native and "
+           "CAP_NET_RAW, and is no kernel SCTP module answering in its place?";
+  }
   if (!args.tcp && (error == 0 || error == ETIMEDOUT)) {
     return "no answer within " + std::to_string(args.connect_timeout_ms) +
            " ms; SCTP travels in UDP to port " + std::to_string(registrar_udp_port(args)) +
@@ -66,11 +74,12 @@ std::string connect_failure_text(const ConnectionArgs& args, int error) {
 Expected<client::ClientOptions, std::string> client_options(const ConnectionArgs& args) {
   auto endpoint = client::parse_registrar_address(args.registrar);
   if (!endpoint) return unexpected("--registrar: " + endpoint.error());
+  if (args.tcp && args.sctp_native) return unexpected(std::string("--sctp-native and --tcp exclude each other"));
   client::ClientOptions o;
   o.registrar.address = endpoint->address;
   o.registrar.port = endpoint->port;
   o.registrar.transport = args.tcp ? client::ClientTransport::kTcp : client::ClientTransport::kSctp;
-  o.registrar.remote_udp_port = registrar_udp_port(args);
+  o.registrar.remote_udp_port = args.sctp_native ? 0 : registrar_udp_port(args);  // 0: native
   o.registrar.mptcp = args.mptcp;
   o.request_timeout = TimeNs{args.timeout_ms} * kNsPerMs;
   o.connect_timeout = TimeNs{args.connect_timeout_ms} * kNsPerMs;
@@ -83,6 +92,7 @@ Expected<std::unique_ptr<kernel::SctpStack>, std::string> make_stack(const Conne
   if (args.tcp) return std::unique_ptr<kernel::SctpStack>();
   kernel::SctpStackConfig config;
   config.udp_port = args.local_udp_port;
+  config.native = args.sctp_native;
   std::string error;  // SctpStack::create (dataplane/kernel) still reports through a string
   auto stack = kernel::SctpStack::create(config, &error);
   if (!stack) return unexpected(std::move(error));

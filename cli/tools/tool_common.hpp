@@ -28,6 +28,7 @@ struct ConnectionArgs {
   bool mptcp = false;
   std::uint16_t udp_encaps_port = 9899;  // the registrar's
   std::uint16_t local_udp_port = 0;      // ours; 0 = random free
+  bool sctp_native = false;              // native SCTP (IP protocol 132) instead of SCTP over UDP
   std::uint32_t timeout_ms = 3000;
   std::uint32_t connect_timeout_ms = 7500;
   bool next_gen = false;

@@ -116,6 +116,15 @@ std::optional<IpAddress> single_listen_address(const config::RegistrarConfig& c)
   return only;
 }
 
+// The SCTP listener ports native SCTP peers may reach (asap.sctp_native, enrp.sctp_native); empty:
+// no raw socket is opened.
+std::vector<std::uint16_t> native_sctp_ports(const config::RegistrarConfig& c) {
+  std::vector<std::uint16_t> ports;
+  if (c.asap.sctp && c.asap.sctp_native) ports.push_back(c.asap.sctp_port);
+  if (c.enrp.enabled && c.enrp.sctp_native) ports.push_back(c.enrp.sctp_port);
+  return ports;
+}
+
 }  // namespace
 
 struct Application::Runtime {
@@ -451,6 +460,7 @@ bool Application::Runtime::build_lanes() {
     // encapsulation, 48 bytes) within one Ethernet frame; loopback does not mind.
     kc.engine.path_mtu = 1500 - 48;
     if (c.asap.sctp_heartbeat_interval_ms != 0) kc.engine.heartbeat_interval_ms = c.asap.sctp_heartbeat_interval_ms;
+    kc.native_ports = native_sctp_ports(c);
     auto created = kernel::KernelLanes::create(kc, loop, router);
     if (!created) {
       log.error("SCTP lanes: {}", created.error());
@@ -458,6 +468,11 @@ bool Application::Runtime::build_lanes() {
     }
     kernel_lanes = std::move(*created);
     if (!kernel_lanes->steering_warning().empty()) log.warn("SCTP lanes: {}", kernel_lanes->steering_warning());
+    if (!kernel_lanes->native_warning().empty()) log.warn("native SCTP: {}", kernel_lanes->native_warning());
+    if (kernel_lanes->native_sctp() && kernel::host_kernel_sctp_loaded())
+      log.warn("native SCTP: the host kernel's SCTP module is loaded (/sys/module/sctp): it answers native SCTP "
+               "packets for ports it has no socket on with ABORT, which kills our peers' associations; unload it "
+               "(modprobe -r sctp) or set asap.sctp_native = false and enrp.sctp_native = false");
     if (c.registrar.resolve_on_lanes) {
       if (auto enabled = kernel_lanes->enable_lane_resolution(*hs, domain, to_asap_config(c, id)); !enabled) {
         log.error("SCTP lanes: {}", enabled.error());
@@ -615,6 +630,9 @@ std::string Application::Runtime::bound_summary() const {
   shown.asap.sctp = asap_sctp != 0;
   shown.asap.sctp_port = asap_sctp != 0 ? asap_sctp : shown.asap.sctp_port;
   shown.asap.udp_encapsulation_port = udp_port;
+  const bool native = kernel_lanes && kernel_lanes->native_sctp();
+  shown.asap.sctp_native = native && ctx.config.asap.sctp_native;
+  shown.enrp.sctp_native = native && ctx.config.enrp.sctp_native;
   shown.asap.tcp = asap_tcp != 0;
   shown.asap.tcp_port = asap_tcp != 0 ? asap_tcp : shown.asap.tcp_port;
   shown.asap.server_announce = announcer != nullptr;

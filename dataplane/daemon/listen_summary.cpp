@@ -39,6 +39,7 @@ std::string describe_listeners(const config::RegistrarConfig& c) {
     } else {
       add("ASAP SCTP " + join(a.listen, a.sctp_port));
     }
+    if (a.sctp_native && !c.dpdk.enabled) add("ASAP SCTP native " + join(a.listen, a.sctp_port));
   }
   if (a.tcp) add(std::string(a.mptcp ? "ASAP MPTCP " : "ASAP TCP ") + join(a.listen, a.tcp_port));
   if (a.server_announce) add("announce " + config::to_string(a.announce_address));
@@ -46,6 +47,7 @@ std::string describe_listeners(const config::RegistrarConfig& c) {
   if (e.enabled) {
     const auto& listen = e.listen.empty() ? a.listen : e.listen;
     add("ENRP SCTP " + join(listen, e.sctp_port));
+    if (e.sctp_native && !c.dpdk.enabled) add("ENRP SCTP native " + join(listen, e.sctp_port));
     if (e.tcp) add("ENRP TCP " + join(listen, e.tcp_port));
     if (e.multicast) add("ENRP multicast " + config::to_string(e.multicast_address));
     add(std::to_string(e.peers.size()) + " static peer" + (e.peers.size() == 1 ? "" : "s") + ", profile " +

@@ -43,7 +43,9 @@ struct Capability {
 
 // The capabilities poolregd still needs once its sockets are bound:
 // - kernel sockets: none (UDP/TCP/Unix sockets are already bound; ports below 1024 need
-//   CAP_NET_BIND_SERVICE only for bind(), which is done).
+//   CAP_NET_BIND_SERVICE only for bind(), which is done). The raw IP socket of native SCTP
+//   (kernel/raw_sctp_source.hpp) needs CAP_NET_RAW only to be opened, which is done at start,
+//   before the drop, so CAP_NET_RAW is not kept either.
 // - DPDK: CAP_IPC_LOCK (DPDK maps more hugepage memory at run time and vfio pins it for DMA,
 //   charged against RLIMIT_MEMLOCK without it). Ports, vfio device fds, af_packet/tap sockets
 //   are opened by EAL start-up, before the drop.

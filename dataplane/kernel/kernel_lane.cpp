@@ -53,11 +53,38 @@ void KernelLane::request_stop() noexcept {
   [[maybe_unused]] ssize_t n = ::write(inboxes_[config_.index].wake_fd, &one, sizeof one);
 }
 
+bool KernelLane::set_native_source(RawSctpSource* source) {
+  native_ = source;
+  if (source == nullptr || epoll_fd_ < 0) return true;
+  for (int fd : {source->fd4(), source->fd6()}) {
+    if (fd < 0) continue;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) return false;
+  }
+  return true;
+}
+
+void KernelLane::deliver(const sctp::SctpPacketFrom& from, const std::uint8_t* bytes, std::uint16_t length) {
+  if (from.src_port == 0) {  // native: is it for this engine? (the caller checked length >= 12)
+    if (!engine_.native_port_ours(static_cast<std::uint16_t>((bytes[2] << 8) | bytes[3]))) {
+      counters_.native_drop_not_our_port.add();
+      return;
+    }
+    counters_.native_in.add();
+  }
+  counters_.sctp_packets_in.add();
+  engine_.on_sctp_packet(from, bytes, length);
+}
+
 void KernelLane::deliver_or_steer(const sctp::SctpPacketFrom& from, const std::uint8_t* bytes, std::uint16_t length) {
-  const unsigned owner = runtime::steer_lane(from.src_ip, from.ipv6, from.src_port, config_.lanes);
+  // A native peer has no UDP port: its SCTP source port takes that place in the steering key.
+  const std::uint16_t port =
+      from.src_port != 0 ? from.src_port : static_cast<std::uint16_t>((bytes[0] << 8) | bytes[1]);
+  const unsigned owner = runtime::steer_lane(from.src_ip, from.ipv6, port, config_.lanes);
   if (owner == config_.index) {
-    counters_.sctp_packets_in.add();
-    engine_.on_sctp_packet(from, bytes, length);
+    deliver(from, bytes, length);
     return;
   }
   // The kernel's SO_REUSEPORT hash put another lane's peer here: hand it over (one copy).
@@ -86,8 +113,7 @@ unsigned KernelLane::drain_inbox() {
     if (p == nullptr) break;
     ++n;
     counters_.steered_in.add();
-    counters_.sctp_packets_in.add();
-    engine_.on_sctp_packet(p->from, p->bytes, p->length);
+    deliver(p->from, p->bytes, p->length);
     std::free(p);
   }
   return n;
@@ -103,6 +129,15 @@ unsigned KernelLane::iterate() {
         });
     n += got;
     if (got < UdpPacketSource::kBurst) break;
+  }
+  if (native_ != nullptr) {
+    for (int round = 0; round < 4; ++round) {
+      const unsigned got = native_->receive([this](const sctp::NativePacket& p) {
+        deliver_or_steer(p.from, p.sctp.data(), static_cast<std::uint16_t>(p.sctp.size()));
+      });
+      n += got;
+      if (got < RawSctpSource::kBurst) break;
+    }
   }
   n += drain_inbox();
   n += runtime::run_lane_commands(commands_, engine_);

@@ -14,6 +14,14 @@
 //   thread after queueing commands and by other lanes after steering packets here), with a
 //   timeout of kTimerTickMs for usrsctp's timers; the QSBR reader is offline while it sleeps.
 //
+// Native SCTP (raw_sctp_source.hpp): with set_native_source(), the lane also reads a raw socket
+// (protocol 132). A native peer is steered by its IP address and SCTP source port (it has no UDP
+// port), its packets handed to the engine only when their SCTP destination port is the engine's
+// (SctpEngine::native_port_ours); the others are another local SCTP user's and are counted
+// (native_drop_not_our_port). Every lane sends through its own raw socket; only the reading lane
+// (lane 0) receives, and hands other lanes' peers over through their inboxes (software steering:
+// one reader, so no packet reaches two lanes' engines).
+//
 // Inboxes: MP/SC runtime::LaneRings of SteeredPacket (malloc()ed; the receiving lane frees them).
 // Stop: request_stop() from any thread; the lane keeps running (at most stop_grace_ms) while
 // associations finish a graceful SHUTDOWN, then aborts what is left and returns.
@@ -27,6 +35,7 @@
 #include <vector>
 
 #include "dataplane/kernel/kernel_lane_counters.hpp"
+#include "dataplane/kernel/raw_sctp_source.hpp"
 #include "dataplane/kernel/udp_packet_source.hpp"
 #include "dataplane/runtime/lane_event_sink.hpp"
 #include "dataplane/runtime/lane_resolver.hpp"
@@ -72,6 +81,9 @@ class KernelLane {
   // Before the thread starts.
   void set_resolver(runtime::LaneResolver* resolver) noexcept { resolver_ = resolver; }
   bool ok() const noexcept { return epoll_fd_ >= 0; }
+  // Native SCTP packets are read from `source` too (it must outlive the lane). Before the
+  // thread starts; false when its sockets cannot be watched.
+  bool set_native_source(RawSctpSource* source);
 
   void run();
   void request_stop() noexcept;
@@ -80,12 +92,15 @@ class KernelLane {
   // One iteration; returns the work done (packets + commands).
   unsigned iterate();
   void deliver_or_steer(const sctp::SctpPacketFrom& from, const std::uint8_t* bytes, std::uint16_t length);
+  // Into this lane's engine (a native packet only when its destination port is the engine's).
+  void deliver(const sctp::SctpPacketFrom& from, const std::uint8_t* bytes, std::uint16_t length);
   unsigned drain_inbox();
   void sleep(int timeout_ms);
   static std::uint64_t now_ms() noexcept;
 
   KernelLaneConfig config_;
   UdpPacketSource& source_;
+  RawSctpSource* native_ = nullptr;
   sctp::SctpEngine& engine_;
   runtime::LaneEventSink& events_;
   runtime::LaneRing& commands_;

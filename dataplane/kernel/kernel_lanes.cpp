@@ -44,6 +44,7 @@ Expected<std::unique_ptr<KernelLanes>, std::string> KernelLanes::create(const Ke
   b->udp_port_ = config.udp_port;
   if (auto free = UdpPacketSource::check_port_free(config.bind_address, config.udp_port); !free)
     return unexpected(free.error());
+  b->native_ = !config.native_ports.empty();
   b->control_wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (b->control_wake_fd_ < 0) return unexpected(std::string("eventfd: ") + runtime::errno_text(errno));
   // Lane i's socket is the i-th bound of the group: its index there, which the steering program
@@ -60,6 +61,8 @@ Expected<std::unique_ptr<KernelLanes>, std::string> KernelLanes::create(const Ke
     lane.loop = std::make_unique<KernelLane>(KernelLaneConfig{i, config.lanes, 1000}, *lane.source, *lane.engine,
                                              *lane.event_sink, *lane.commands, inboxes, *lane.counters);
     if (!lane.loop->ok()) return unexpected("lane " + std::to_string(i) + ": epoll: " + runtime::errno_text(errno));
+    if (i == 0 && !lane.loop->set_native_source(lane.native.get()))
+      return unexpected("lane 0: epoll on the raw SCTP socket: " + runtime::errno_text(errno));
     transport_lanes.push_back(runtime::LaneTransport::Lane{lane.rings, lane.engine.get()});
   }
   b->transport_ = std::make_unique<runtime::LaneTransport>(loop, handler, std::move(transport_lanes), b->ids_,
@@ -96,7 +99,19 @@ Expected<void, std::string> KernelLanes::add_lane(unsigned index) {
   l.source = std::move(*source);
   udp_port_ = l.source->port();  // port 0: the rest of the group joins the port the first one got
   l.event_sink = std::make_unique<runtime::LaneEventSink>(l.rings);
-  l.engine->attach({l.source.get()}, l.event_sink.get(), l.counters.get());
+  if (native_) {
+    auto raw = RawSctpSource::open(1, index == 0, *l.counters);
+    if (raw) {
+      l.native = std::move(*raw);
+      for (std::uint16_t port : config_.native_ports) l.engine->accept_native(port);
+    } else if (index == 0) {  // no CAP_NET_RAW: the lanes carry SCTP over UDP only
+      native_ = false;
+      native_warning_ = raw.error() + "; native SCTP off, SCTP over UDP only";
+    } else {
+      return unexpected("lane " + std::to_string(index) + ": " + raw.error());
+    }
+  }
+  l.engine->attach({l.source.get(), l.native.get()}, l.event_sink.get(), l.counters.get());
   return {};
 }
 
@@ -177,6 +192,7 @@ KernelLanes::~KernelLanes() {
     lane->resolver.reset();
     lane->event_sink.reset();
     lane->source.reset();
+    lane->native.reset();
     runtime::drain_and_free(lane->rings);
     if (lane->inbox)
       while (void* p = lane->inbox->pop()) std::free(p);
@@ -190,7 +206,7 @@ std::string KernelLanes::describe() const {
   return std::to_string(lanes_.size()) + " kernel lane" + (lanes_.size() == 1 ? "" : "s") + " on UDP " +
          std::to_string(udp_port_) + " (SO_REUSEPORT" +
          (kernel_steering_ ? ", steered by cBPF" : lanes_.size() > 1 ? ", steered in software" : "") +
-         "), Handle Resolutions on the " +
+         ")" + (native_ ? ", native SCTP on raw IP sockets" : "") + ", Handle Resolutions on the " +
          (resolving_ ? "lanes" : "control thread");
 }
 

@@ -21,6 +21,15 @@
 // its owner lane's socket. Where that fails (kernel_steering() false, steering_warning() says why)
 // the lanes hand packets over to their owners (software steering, which stays as the fallback).
 //
+// Native SCTP (IP protocol 132, config.native_ports not empty): every lane gets a RawSctpSource
+// as its engine's second path (index 1, UDP is 0); lane 0's reads the host's protocol-132
+// packets and steers them in software (kernel_lane.hpp), the others only send. Why not a cBPF
+// filter per lane's raw socket: an IPv6 raw socket's filter sees no IPv6 header, and a filter per
+// socket still costs every socket a look at every packet; one reader plus the existing inbox
+// hand-over is simple and exact. Lanes whose peers are native pay one copy per packet. When the
+// raw socket cannot be opened (no CAP_NET_RAW) the lanes run UDP only and native_warning() says
+// why; native_ports are the SCTP listener ports native peers may reach (asap/enrp.sctp_native).
+//
 // Start-up: create() (sockets, usrsctp copies, engines, rings, transport; the SCTP listeners are
 // opened through transport() before start()), optionally enable_lane_resolution(), start()
 // launches the threads. Stop: stop() (also from the destructor) lets closing associations finish
@@ -39,6 +48,7 @@
 
 #include "dataplane/kernel/kernel_lane.hpp"
 #include "dataplane/kernel/kernel_lane_counters.hpp"
+#include "dataplane/kernel/raw_sctp_source.hpp"
 #include "dataplane/kernel/udp_packet_source.hpp"
 #include "dataplane/runtime/event_loop.hpp"
 #include "dataplane/runtime/lane_resolver.hpp"
@@ -56,6 +66,8 @@ struct KernelLanesConfig {
   std::uint16_t udp_port = runtime::kSctpUdpEncapsulationPort;  // 0: a free port
   std::optional<IpAddress> bind_address;  // none: the wildcard
   sctp::SctpEngineConfig engine;
+  // SCTP ports open to native SCTP peers (raw IP socket); empty: native SCTP off.
+  std::vector<std::uint16_t> native_ports;
 };
 
 // registrar.lanes = 0: every CPU this process may run on but one, at least 1.
@@ -90,6 +102,10 @@ class KernelLanes {
   // Why kernel steering is off with more than one lane (empty when on, or with one lane): one
   // warning for the daemon's log.
   const std::string& steering_warning() const noexcept { return steering_warning_; }
+  // True when the lanes carry native SCTP (raw sockets open); native_warning(): why not, when
+  // it was asked for (one line for the log).
+  bool native_sctp() const noexcept { return native_; }
+  const std::string& native_warning() const noexcept { return native_warning_; }
   // "2 kernel lanes on UDP 9899 (SO_REUSEPORT, steered by cBPF), Handle Resolutions on the lanes"
   std::string describe() const;
 
@@ -106,6 +122,7 @@ class KernelLanes {
     runtime::LaneRings rings;
     int wake_fd = -1;  // the lane's eventfd
     std::unique_ptr<UdpPacketSource> source;
+    std::unique_ptr<RawSctpSource> native;  // native SCTP (lane 0's reads, the others send)
     std::unique_ptr<runtime::LaneEventSink> event_sink;
     std::unique_ptr<runtime::LaneResolver> resolver;
     std::unique_ptr<sctp::SctpEngine> engine;
@@ -127,6 +144,8 @@ class KernelLanes {
   bool resolving_ = false;
   bool kernel_steering_ = false;
   std::string steering_warning_;
+  bool native_ = false;
+  std::string native_warning_;
   bool started_ = false;
 };
 

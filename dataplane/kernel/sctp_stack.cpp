@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <optional>
 
+#include "dataplane/kernel/raw_sctp_source.hpp"
 #include "dataplane/kernel/udp_packet_source.hpp"
 
 namespace poolreg::kernel {
@@ -36,7 +37,15 @@ std::unique_ptr<SctpStack> SctpStack::create(const SctpStackConfig& config, std:
   }
   stack->source_ = std::move(*source);
   stack->udp_port_ = stack->source_->port();
-  stack->engine_->attach({stack->source_.get()}, stack.get(), nullptr);
+  if (config.native) {
+    auto raw = RawSctpSource::open(1, true, stack->udp_counters_);
+    if (!raw) {
+      if (error) *error = "native SCTP: " + raw.error() + " (needs root or CAP_NET_RAW)";
+      return nullptr;
+    }
+    stack->native_ = std::move(*raw);
+  }
+  stack->engine_->attach({stack->source_.get(), stack->native_.get()}, stack.get(), nullptr);
   return stack;
 }
 
@@ -91,12 +100,20 @@ void SctpStack::bind_loop(runtime::EventLoop& loop) {
   bound_ = std::make_shared<bool>(true);
   dispatch_scheduled_ = false;
   loop.add_fd(source_->fd(), EPOLLIN, [this](std::uint32_t) { on_readable(); });
+  if (native_) {
+    for (int fd : {native_->fd4(), native_->fd6()})
+      if (fd >= 0) loop.add_fd(fd, EPOLLIN, [this](std::uint32_t) { on_native_readable(); });
+  }
   tick_ = loop.schedule_every(kTimerTickMs * kNsPerMs, [this] { on_tick(); });
 }
 
 void SctpStack::unbind_loop() {
   if (loop_ == nullptr) return;
   loop_->remove_fd(source_->fd());
+  if (native_) {
+    for (int fd : {native_->fd4(), native_->fd6()})
+      if (fd >= 0) loop_->remove_fd(fd);
+  }
   loop_->cancel(tick_);
   tick_ = runtime::EventLoop::kNoTimer;
   bound_.reset();
@@ -120,6 +137,23 @@ void SctpStack::on_readable() {
     if (got < UdpPacketSource::kBurst) break;
   }
   engine_->flush_pending();  // what SACKs made room for
+  after_engine();
+  dispatch();
+}
+
+void SctpStack::on_native_readable() {
+  for (int round = 0; round < 4; ++round) {  // bounded, as on_readable
+    const unsigned got = native_->receive([this](const sctp::NativePacket& p) {
+      if (!engine_->native_port_ours(p.dst_port)) {  // another SCTP user of this host, or our own
+        udp_counters_.native_drop_not_our_port.add();
+        return;
+      }
+      udp_counters_.native_in.add();
+      engine_->on_sctp_packet(p.from, p.sctp.data(), static_cast<std::uint16_t>(p.sctp.size()));
+    });
+    if (got < RawSctpSource::kBurst) break;
+  }
+  engine_->flush_pending();
   after_engine();
   dispatch();
 }
@@ -256,7 +290,10 @@ runtime::ListenResult SctpStack::listen(Owner& owner, WireProtocol protocol, std
       if (r) break;
     }
   }
-  if (r) listeners_.push_back(Listener{&owner, protocol, *r});
+  if (r) {
+    listeners_.push_back(Listener{&owner, protocol, *r});
+    if (native_) engine_->accept_native(*r);
+  }
   return r;
 }
 

@@ -19,6 +19,12 @@
 // stack binds to the loop of its first owner and lets it go when its last owner leaves (a test
 // binary may create a loop per test and one stack for all of them).
 //
+// Native SCTP (config.native): a RawSctpSource (raw IP sockets, protocol 132, CAP_NET_RAW) is the
+// engine's second path; connect(..., remote_udp_port = 0) then opens a native association. The
+// raw sockets see every SCTP packet of the host: only those for this stack's ports (its
+// listeners, the ports its native associations left from) reach the engine, the rest are
+// counted (native_counters().native_drop_not_our_port).
+//
 // Lifetime: create() on the loop thread; destroy after every KernelTransport using it (the
 // destructor aborts what is left and finishes usrsctp).
 #pragma once
@@ -40,11 +46,15 @@
 namespace poolreg::kernel {
 
 class UdpPacketSource;
+class RawSctpSource;
 
 // The UsrsctpTunables are applied after init.
 struct SctpStackConfig : sctp::UsrsctpTunables {
   // Local UDP encapsulation port. 0 = pick a free port (clients, tests).
   std::uint16_t udp_port = 9899;
+  // Native SCTP (IP protocol 132) on raw IP sockets beside UDP (needs CAP_NET_RAW; create() fails
+  // with the reason without it).
+  bool native = false;
   bool debug_output = false;  // usrsctp debug printf to stderr
 };
 
@@ -100,6 +110,9 @@ class SctpStack final : private sctp::EngineEventSink {
   void abort(ConnectionId id);
   std::size_t queued_messages(ConnectionId id) const;
   const sctp::EngineCounters& engine_counters() const noexcept { return engine_->counters(); }
+  // The packet sources' counters (UDP and, with config.native, the raw sockets': native_*).
+  const KernelLaneCounters& packet_counters() const noexcept { return udp_counters_; }
+  bool native() const noexcept { return native_ != nullptr; }
 
  private:
   struct Event {
@@ -136,6 +149,7 @@ class SctpStack final : private sctp::EngineEventSink {
   void bind_loop(runtime::EventLoop& loop);
   void unbind_loop();
   void on_readable();
+  void on_native_readable();
   void on_tick();
   // After the engine ran: packets out, refused associations aborted.
   void after_engine();
@@ -150,6 +164,7 @@ class SctpStack final : private sctp::EngineEventSink {
   std::atomic<std::uint64_t> ids_{1};
   KernelLaneCounters udp_counters_;
   std::unique_ptr<UdpPacketSource> source_;
+  std::unique_ptr<RawSctpSource> native_;
   std::unique_ptr<sctp::SctpEngine> engine_;
   runtime::EventLoop* loop_ = nullptr;
   runtime::EventLoop::TimerId tick_ = runtime::EventLoop::kNoTimer;

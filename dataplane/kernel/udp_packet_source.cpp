@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "dataplane/kernel/receive_batch.hpp"
 #include "dataplane/runtime/socket_address.hpp"
 #include "dataplane/runtime/errno_text.hpp"
 
@@ -106,19 +107,7 @@ UdpPacketSource::~UdpPacketSource() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-unsigned UdpPacketSource::read_batch() {
-  for (unsigned i = 0; i < kBurst; ++i) {
-    msghdr& h = rx_msgs_[i].msg_hdr;
-    h = msghdr{};
-    h.msg_name = &rx_from_[i];
-    h.msg_namelen = sizeof rx_from_[i];
-    h.msg_iov = &rx_iov_[i];
-    h.msg_iovlen = 1;
-    rx_msgs_[i].msg_len = 0;
-  }
-  const int n = ::recvmmsg(fd_, rx_msgs_.data(), kBurst, MSG_DONTWAIT, nullptr);
-  return n > 0 ? static_cast<unsigned>(n) : 0;
-}
+unsigned UdpPacketSource::read_batch() { return receive_batch(fd_, rx_msgs_, rx_iov_, rx_from_); }
 
 bool UdpPacketSource::parse(unsigned i, sctp::SctpPacketFrom& from) const {
   const mmsghdr& m = rx_msgs_[i];
@@ -159,7 +148,7 @@ bool UdpPacketSource::parse(unsigned i, sctp::SctpPacketFrom& from) const {
 }
 
 bool UdpPacketSource::send_sctp(const sctp::SctpPeer& to, const std::uint8_t* packet, std::uint16_t length) {
-  if (length > kMaxDatagram) {
+  if (length > kMaxDatagram || to.udp_port == 0) {  // port 0: a native peer, not ours to reach
     counters_.drop_tx_failed.add();
     return false;
   }

@@ -61,7 +61,8 @@ class UdpPacketSource final : public sctp::SctpPacketPath {
   unsigned receive(Deliver&& deliver);
 
   bool send_sctp(const sctp::SctpPeer& to, const std::uint8_t* packet, std::uint16_t length) override;
-  bool reaches(const sctp::SctpPeer&) const override { return true; }
+  // Every peer but a native one (UDP port 0: raw_sctp_source.hpp).
+  bool reaches(const sctp::SctpPeer& to) const override { return to.udp_port != 0; }
   std::uint8_t path_index() const noexcept override { return 0; }
   // Sends what send_sctp() queued.
   void flush();

@@ -356,6 +356,8 @@ int SctpEngine::output(void* address, const void* buffer, std::size_t length) {
   if (paths_.empty() || address == nullptr || length > 65535) return 0;
   auto* e = static_cast<RemoteEndpoint*>(address);
   const auto* bytes = static_cast<const std::uint8_t*>(buffer);
+  // A native peer's association leaves from this SCTP port: its answers are ours.
+  if (e->address.udp_port == 0 && length >= 2) native_ports_.set(static_cast<std::uint16_t>((bytes[0] << 8) | bytes[1]));
   if (SctpPacketPath* p = path_for(e->address)) {
     p->send_sctp(e->address, bytes, static_cast<std::uint16_t>(length));
   } else {
@@ -636,7 +638,7 @@ void SctpEngine::connect(ConnectionId id, WireProtocol protocol, std::span<const
   };
   if (addresses.empty() || port == 0) return fail();
   const IpAddress& a = addresses.front();
-  const std::uint16_t udp = remote_udp_port != 0 ? remote_udp_port : runtime::kSctpUdpEncapsulationPort;
+  const std::uint16_t udp = remote_udp_port;  // 0: native SCTP
   RemoteEndpoint* e = endpoints_.get(a.data(), !a.is_v4(), udp);
   if (e != nullptr) s = source_for(protocol, from);
   if (e == nullptr || s == nullptr) return fail();

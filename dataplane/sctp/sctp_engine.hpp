@@ -51,6 +51,7 @@
 #pragma once
 
 #include <atomic>
+#include <bitset>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -193,6 +194,8 @@ class SctpEngine final : public SctpPacketSink {
   void on_sctp_packet(const SctpPacketFrom& from, const std::uint8_t* packet, std::uint16_t length) override;
   // Opens an association under the id the control side chose; reports on_connected or
   // on_closed(kConnectFailed). Only the first address is used (one AF_CONN path per peer).
+  // remote_udp_port 0: native SCTP (IP protocol 132, native_sctp_packet.hpp), else SCTP over UDP
+  // to that port.
   void connect(ConnectionId id, WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
                std::uint16_t remote_udp_port, ConnectFrom from = {});
   // The listener bound to `port` stops accepting new associations (listen backlog 0); its
@@ -201,6 +204,14 @@ class SctpEngine final : public SctpPacketSink {
   // Per-association bound of the send queue (default: config.max_queued_messages, no byte bound).
   void set_queue_limit(ConnectionId id, std::size_t messages, std::size_t bytes);
   std::size_t queued_messages(ConnectionId id) const;
+  // Native SCTP (IP protocol 132): a raw IP socket sees every SCTP packet of its host, also those
+  // for other local SCTP users. native_port_ours(p): packets to SCTP port `p` are this engine's,
+  // i.e. a listener opened to native peers with accept_native(p), or a port this engine has sent
+  // native packets from (its outgoing associations; remembered for the engine's life). The
+  // packet source drops (and counts) the others instead of letting usrsctp answer them with an
+  // out-of-the-blue ABORT. Start-up or lane thread.
+  void accept_native(std::uint16_t port) noexcept { native_ports_.set(port); }
+  bool native_port_ours(std::uint16_t port) const noexcept { return native_ports_.test(port); }
   // The local SCTP port of an association's socket (its listener's port for an accepted one).
   std::uint16_t local_port(ConnectionId id) const;
   runtime::SendResult send(ConnectionId id, WireProtocol protocol, std::span<const std::uint8_t> message);
@@ -325,6 +336,7 @@ class SctpEngine final : public SctpPacketSink {
   std::uint64_t last_timer_ms_ = 0;
   std::uint64_t now_ms_ = 0;
   EngineCounters counters_;
+  std::bitset<65536> native_ports_;  // SCTP ports native packets may reach (native_port_ours)
 };
 
 }  // namespace poolreg::sctp

@@ -189,7 +189,7 @@ Expected<void, std::string> LoadDriver::start() {
     client::ClientOptions o;
     o.registrar.address = t.address;
     o.registrar.port = t.port;
-    o.registrar.remote_udp_port = t.udp_port;
+    o.registrar.remote_udp_port = config_.sctp_native ? 0 : t.udp_port;  // 0: native SCTP
     o.registrar.transport = config_.transport;
     o.connect_timeout = TimeNs(config_.connect_timeout_ms) * kNsPerMs;
     o.request_timeout = TimeNs(config_.request_timeout_ms) * kNsPerMs;

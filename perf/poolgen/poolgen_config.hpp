@@ -43,6 +43,9 @@ struct PoolgenConfig {
   std::string scenario_name = "cli";
   std::vector<RegistrarTarget> registrars;
   client::ClientTransport transport = client::ClientTransport::kSctp;
+  // SCTP: native SCTP (IP protocol 132, raw IP sockets, root or CAP_NET_RAW) instead of SCTP over
+  // UDP; the registrars' udp ports are then not used. Command line only (--sctp-native).
+  bool sctp_native = false;
   std::uint32_t pe_associations = 4;  // per registrar
   std::uint32_t pu_associations = 1;  // per registrar
   bool allow_remote = false;          // targets outside 127.0.0.0/8 and ::1 (--allow-remote)

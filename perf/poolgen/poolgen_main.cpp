@@ -97,6 +97,8 @@ int run(int argc, char** argv) {
   app.add_option("--probe-move-every", config.probe_move_s, "Seconds between probe moves")->capture_default_str();
   app.add_option("-d,--duration", config.duration_s, "Load phase in seconds (then cleanup and exit)")
       ->capture_default_str();
+  app.add_flag("--sctp-native", config.sctp_native,
+               "SCTP over native IP protocol 132 (raw IP sockets: root or CAP_NET_RAW) instead of over UDP");
   app.add_flag("--no-cleanup", no_cleanup, "Do not deregister at the end (associations are still closed)");
   app.add_option("--timeout-ms", config.request_timeout_ms, "Request timeout")->capture_default_str();
   app.set_version_flag("--version", std::string("poolgen ") + POOLREG_VERSION);
@@ -176,6 +178,7 @@ int run(int argc, char** argv) {
   if (config.transport == client::ClientTransport::kSctp) {
     kernel::SctpStackConfig sc;
     sc.udp_port = 0;
+    sc.native = config.sctp_native;
     sc.heartbeat_interval_ms = 5000;
     sc.send_space = 8u << 20;
     sc.receive_space = 8u << 20;

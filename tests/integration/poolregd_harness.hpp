@@ -133,6 +133,10 @@ class Poolregd {
   Poolregd(const Poolregd&) = delete;
   Poolregd& operator=(const Poolregd&) = delete;
 
+  // Runs the daemon under `prefix` (e.g. {"/usr/bin/setpriv", ..., "--"}; absolute path first),
+  // which must exec poolregd in its place (the pid stays the daemon's).
+  void wrap(const std::vector<std::string>& prefix) { args_.insert(args_.begin(), prefix.begin(), prefix.end()); }
+
   // (Re)starts the process with the same arguments and ports.
   bool start() {
     kill_now();

@@ -88,14 +88,21 @@ TEST(CounterDescriptorsTest, EveryLaneCounterIsDescribed) {
     expected += i + 1;
   }
   EXPECT_EQ(k.dropped_total(), expected) << "dropped_total() counts a drop without a descriptor";
-  // Nothing after the last drop but alignment padding.
-  const auto last_end = reinterpret_cast<std::uintptr_t>(&(k.*drops.back().field)) + sizeof(runtime::Counter);
+  // The native SCTP counters follow the drops, in their table's order (not in dropped_total():
+  // they count the raw socket's packets, not the UDP socket's datagrams).
+  const auto native = kernel::kernel_lane_native_fields();
+  const char* after_drops = derived + drops.size() * sizeof(runtime::Counter);
+  for (std::size_t i = 0; i < native.size(); ++i)
+    EXPECT_EQ(reinterpret_cast<const char*>(&(k.*native[i].field)), after_drops + i * sizeof(runtime::Counter))
+        << native[i].describe.key;
+  // Nothing after the last one but alignment padding.
+  const auto last_end = reinterpret_cast<std::uintptr_t>(&(k.*native.back().field)) + sizeof(runtime::Counter);
   EXPECT_EQ(reinterpret_cast<std::uintptr_t>(&k) + sizeof(k), (last_end + 63) & ~std::uintptr_t{63})
-      << "KernelLaneCounters has members after its described drops";
-  // for_each_counter visits the lane's table then the drops, each descriptor once.
+      << "KernelLaneCounters has members after its described native counters";
+  // for_each_counter visits the lane's table, the drops and the native counters, each once.
   std::size_t visited = 0;
   k.for_each_counter([&visited](const CounterDescriptor&, std::uint64_t) { ++visited; });
-  EXPECT_EQ(visited, fields.size() + drops.size());
+  EXPECT_EQ(visited, fields.size() + drops.size() + native.size());
 }
 
 TEST(CounterDescriptorsTest, EveryTableFollowsTheNamingRules) {

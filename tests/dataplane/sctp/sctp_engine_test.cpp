@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "dataplane/sctp/native_sctp_packet.hpp"
 #include "dataplane/sctp/sctp_address_params.hpp"
 #include "registrar/common/crc32c.hpp"
 
@@ -131,6 +132,39 @@ class SctpEngineTest : public ::testing::Test {
   Side a_{{10, 1, 0, 1}, 9899, {}, {}, {}, nullptr};
   Side b_{{10, 1, 0, 2}, 40001, {}, {}, {}, nullptr};
 };
+
+// Native SCTP (IP protocol 132): a peer with UDP port 0. The association comes up as over UDP,
+// the accepting side reports UDP port 0, usrsctp's packets carry a valid CRC32c (what a raw
+// socket sends as is), and both sides know which SCTP ports native packets may reach: the
+// listener opened to native peers and the port the connecting side sent from.
+TEST_F(SctpEngineTest, NativeAssociationIsAPeerWithUdpPortZero) {
+  a_.udp_port = 0;  // both speak native SCTP: packets carry no UDP port either way
+  b_.udp_port = 0;
+  ASSERT_TRUE(a_.engine->listen(WireProtocol::kAsap, 3863).has_value());
+  a_.engine->accept_native(3863);
+  EXPECT_TRUE(a_.engine->native_port_ours(3863));
+  EXPECT_FALSE(a_.engine->native_port_ours(3864));
+  std::size_t packets = 0, bad_crc = 0;
+  rewrite_ = [&](Side&, std::vector<std::uint8_t>& p) {
+    ++packets;
+    if (!sctp_crc_ok(p)) ++bad_crc;
+  };
+  const IpAddress to_a = IpAddress::v4({10, 1, 0, 1});
+  b_.engine->connect(7, WireProtocol::kAsap, std::span<const IpAddress>(&to_a, 1), 3863, 0);
+  ASSERT_TRUE(run_until([&] { return !a_.events.connected.empty() && !b_.events.connected.empty(); }));
+  EXPECT_EQ(a_.events.peers.front().udp_encapsulation_port, 0);
+  EXPECT_EQ(b_.events.peers.front().udp_encapsulation_port, 0);
+  const std::uint16_t b_port = a_.events.peers.front().port;
+  EXPECT_TRUE(b_.engine->native_port_ours(b_port));  // b's association left from it
+  EXPECT_FALSE(b_.engine->native_port_ours(3863));
+  const std::vector<std::uint8_t> request = {0x05, 0, 0, 8, 1, 2, 3, 4};
+  EXPECT_EQ(b_.engine->send(7, WireProtocol::kAsap, request), runtime::SendResult::kSent);
+  ASSERT_TRUE(run_until([&] { return !a_.events.messages.empty(); }));
+  EXPECT_GE(packets, 5u);  // INIT, INIT ACK, COOKIE ECHO, COOKIE ACK, DATA
+  EXPECT_EQ(bad_crc, 0u);
+  b_.engine->close(7);
+  ASSERT_TRUE(run_until([&] { return !a_.events.closed.empty(); }));
+}
 
 TEST_F(SctpEngineTest, AssociationMessagesAndCloseOverAPathWithoutPacketSource) {
   ASSERT_TRUE(a_.engine->listen(WireProtocol::kAsap, 3863).has_value());

@@ -1,0 +1,263 @@
+// Native SCTP (IP protocol 132) against a real poolregd on kernel sockets (issue 15 item 1):
+// poolregd opens its raw socket (asap.sctp_native, on by default, root here), a PE registers and
+// a PU resolves with `--sctp-native`, over 127.0.0.1 with two lanes (so lane 0's raw socket
+// hands the other lane's peers over, and lane 1 sends through its send-only raw socket). What
+// the test's own raw socket saw on the wire goes to a pcap file and through tshark (when
+// installed): ASAP decoded, nothing malformed, CRC32c right. Bad input on the new path (a
+// truncated SCTP common header, a bad CRC32c, a packet for a port that is not poolregd's) is
+// counted by reason and service goes on. Skipped unless root with raw sockets.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "dataplane/sctp/native_sctp_packet.hpp"
+#include "tests/cli/client/child_process.hpp"
+#include "tests/dataplane/capture/tshark_check.hpp"
+#include "tests/integration/daemon_test_support.hpp"
+#include "tests/integration/poolregd_harness.hpp"
+
+namespace poolreg::integration {
+namespace {
+
+using client::testing::ChildProcess;
+using test::control_request;
+using test::env;
+using test::wait_until;
+using namespace std::chrono_literals;
+
+bool raw_sctp_available() {
+  const int fd = ::socket(AF_INET, SOCK_RAW, IPPROTO_SCTP);
+  if (fd < 0) return false;
+  ::close(fd);
+  return true;
+}
+
+// Sends `sctp` (common header + chunks) as a native SCTP packet to 127.0.0.1.
+bool send_native(std::vector<std::uint8_t> sctp) {
+  const int fd = ::socket(AF_INET, SOCK_RAW, IPPROTO_SCTP);
+  if (fd < 0) return false;
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = ::sendto(fd, sctp.data(), sctp.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) ==
+                  static_cast<ssize_t>(sctp.size());
+  ::close(fd);
+  return ok;
+}
+
+// An INIT from SCTP port 5000 to `port`, its CRC set (or broken).
+std::vector<std::uint8_t> init_packet(std::uint16_t port, bool good_crc) {
+  std::vector<std::uint8_t> p = {0x13, 0x88, static_cast<std::uint8_t>(port >> 8), static_cast<std::uint8_t>(port),
+                                 0, 0, 0, 0, 0, 0, 0, 0,
+                                 1, 0, 0, 20,                 // INIT, length 20
+                                 0x11, 0x22, 0x33, 0x44,      // initiate tag
+                                 0, 1, 0, 0,                  // a_rwnd
+                                 0, 1, 0, 1,                  // streams
+                                 0x55, 0x66, 0x77, 0x88};     // initial TSN
+  sctp::set_sctp_crc(p);
+  if (!good_crc) p[8] ^= 0xff;
+  return p;
+}
+
+// Records every native SCTP packet on the host (IPv4, raw socket: IP header included) into a
+// pcap file (LINKTYPE_RAW) while it runs.
+class NativeCapture {
+ public:
+  explicit NativeCapture(std::string path) : path_(std::move(path)) {
+    fd_ = ::socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK, IPPROTO_SCTP);
+    if (fd_ < 0) return;
+    thread_ = std::thread([this] { run(); });
+  }
+  ~NativeCapture() { stop(); }
+  NativeCapture(const NativeCapture&) = delete;
+  NativeCapture& operator=(const NativeCapture&) = delete;
+  void stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+  unsigned packets() const { return packets_; }
+
+ private:
+  void run() {
+    std::FILE* f = std::fopen(path_.c_str(), "wb");
+    if (f == nullptr) return;
+    const std::uint32_t header[6] = {0xa1b2c3d4u, 0x00040002u, 0, 0, 65535, 101};  // v2.4, LINKTYPE_RAW
+    std::fwrite(header, sizeof header, 1, f);
+    std::vector<std::uint8_t> buffer(65536);
+    const auto deadline = std::chrono::steady_clock::now() + 60s;  // bounded
+    while (!stop_ && std::chrono::steady_clock::now() < deadline) {
+      const ssize_t n = ::recv(fd_, buffer.data(), buffer.size(), 0);
+      if (n <= 0) {
+        std::this_thread::sleep_for(2ms);
+        continue;
+      }
+      const auto now = std::chrono::system_clock::now().time_since_epoch();
+      const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
+      const std::uint32_t record[4] = {static_cast<std::uint32_t>(us / 1000000), static_cast<std::uint32_t>(us % 1000000),
+                                       static_cast<std::uint32_t>(n), static_cast<std::uint32_t>(n)};
+      std::fwrite(record, sizeof record, 1, f);
+      std::fwrite(buffer.data(), static_cast<std::size_t>(n), 1, f);
+      ++packets_;
+    }
+    std::fclose(f);
+  }
+  std::string path_;
+  int fd_ = -1;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<unsigned> packets_{0};
+};
+
+std::uint64_t lane_sum(const nlohmann::json& stats, const std::string& key) {
+  std::uint64_t sum = 0;
+  for (const auto& l : stats["result"]["lanes"]) sum += l.value(key, 0ull);
+  return sum;
+}
+
+// SIGTERM: poolregd stops with exit 0.
+void expect_clean_stop(Poolregd& daemon) {
+  const auto stopped = daemon.stop(SIGTERM, 10s);
+  ASSERT_TRUE(stopped.has_value()) << daemon.log();
+  EXPECT_TRUE(WIFEXITED(*stopped) && WEXITSTATUS(*stopped) == 0) << daemon.state() << "\n" << daemon.log();
+}
+
+class NativeSctp : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    pe_ = env("POOLREG_PE");
+    pu_ = env("POOLREG_PU");
+    if (pe_.empty() || pu_.empty()) GTEST_SKIP() << "POOLREG_PE / POOLREG_PU not set";
+    if (::geteuid() != 0 || !raw_sctp_available()) GTEST_SKIP() << "needs root and raw IP sockets";
+  }
+  // One PU resolution over native SCTP; true when it saw `want` PEs.
+  bool resolve(const std::string& registrar, const std::string& pool, std::size_t want, std::string& answer) {
+    return wait_until(
+        [&] {
+          ChildProcess p({pu_, "-r", registrar, "--sctp-native", "--pool", pool, "-n", "5", "--json",
+                          "--timeout-ms", "2000", "--connect-timeout-ms", "3000"});
+          wait_until([&] { return p.poll(); }, 8s);
+          answer = p.output();
+          const nlohmann::json j = nlohmann::json::parse(answer, nullptr, false);
+          return p.exit_code() == 0 && j.is_object() && j.contains("pes") && j["pes"].size() == want;
+        },
+        20s);
+  }
+  std::string pe_, pu_;
+};
+
+TEST_F(NativeSctp, PeRegistersAndPuResolvesOverNativeSctpOnTwoLanes) {
+  const DaemonPorts ports = pick_ports();
+  Poolregd daemon("native", ports, {"--lanes", "2", "--set", "enrp.enabled=false", "--set", "control.enabled=true"});
+  ASSERT_TRUE(daemon.start_and_wait()) << daemon.log();
+  ASSERT_NE(daemon.log().find("ASAP SCTP native 127.0.0.1:" + std::to_string(ports.asap)), std::string::npos)
+      << daemon.log();
+  EXPECT_NE(daemon.log().find("native SCTP on raw IP sockets"), std::string::npos) << daemon.log();
+  const std::string registrar = "127.0.0.1:" + std::to_string(ports.asap);
+
+  const std::string pcap = temp_dir() + "/native.pcap";
+  NativeCapture capture(pcap);
+  ChildProcess pe({pe_, "-r", registrar, "--sctp-native", "--pool", "NativePool", "--count", "3", "--port", "7",
+                   "--duration", "30", "-q"});
+  ASSERT_TRUE(pe.started());
+  std::string answer;
+  ASSERT_TRUE(resolve(registrar, "NativePool", 3, answer)) << answer << "\ndaemon: " << daemon.log()
+                                                           << "\nPE: " << pe.output();
+  // A second PU (another SCTP port, so possibly the other lane) resolves too.
+  ASSERT_TRUE(resolve(registrar, "NativePool", 3, answer)) << answer;
+  capture.stop();
+
+  const nlohmann::json stats = control_request(daemon.control_socket_path(), "stats");
+  ASSERT_TRUE(stats.value("ok", false)) << stats.dump();
+  EXPECT_GT(lane_sum(stats, "native_in"), 0u) << stats.dump();
+  EXPECT_GT(lane_sum(stats, "native_out"), 0u) << stats.dump();
+  EXPECT_EQ(lane_sum(stats, "native_drop_bad_crc"), 0u) << stats.dump();
+  EXPECT_EQ(lane_sum(stats, "native_drop_tx_failed"), 0u) << stats.dump();
+  EXPECT_GE(stats["result"]["asap"].value("registrations", 0), 3) << stats.dump();
+  // Every SCTP packet the engines got was native (the PE and PUs spoke nothing else).
+  EXPECT_EQ(lane_sum(stats, "sctp_packets_in"), lane_sum(stats, "native_in")) << stats.dump();
+
+  // What went over the wire decodes as ASAP over SCTP, CRC32c checked, nothing malformed.
+  ASSERT_GT(capture.packets(), 0u);
+  if (auto tshark = testing::find_tshark()) {
+    const testing::TsharkReport report = testing::run_tshark(*tshark, pcap);
+    ASSERT_TRUE(report.ok) << report.error << report.stderr_text;
+    std::size_t asap = 0;
+    for (const auto& f : report.frames) {
+      EXPECT_TRUE(f.well_formed()) << f.describe();
+      EXPECT_NE(f.protocols.find("sctp"), std::string::npos) << f.describe();
+      for (const auto& m : f.messages) asap += m.protocol == testing::RSerPoolProtocol::kAsap ? 1 : 0;
+    }
+    EXPECT_GE(asap, 4u) << "registrations, responses, resolutions";  // 3 registrations at least
+  }
+  ::unlink(pcap.c_str());
+
+  pe.signal(SIGTERM);
+  wait_until([&] { return pe.poll(); }, 5s);
+  expect_clean_stop(daemon);
+}
+
+TEST_F(NativeSctp, BadInputIsCountedAndServiceGoesOn) {
+  const DaemonPorts ports = pick_ports();
+  Poolregd daemon("native-bad", ports, {"--lanes", "1", "--set", "enrp.enabled=false", "--set", "control.enabled=true"});
+  ASSERT_TRUE(daemon.start_and_wait()) << daemon.log();
+  // A truncated common header (8 bytes), an INIT with a bad CRC32c, an INIT with a good one for
+  // a port nobody here listens on (it must not be answered with an ABORT by poolregd).
+  ASSERT_TRUE(send_native(std::vector<std::uint8_t>(8, 0x42)));
+  ASSERT_TRUE(send_native(init_packet(ports.asap, false)));
+  std::uint16_t unused = ports.asap == 65535 ? 1 : static_cast<std::uint16_t>(ports.asap + 1);
+  if (unused == ports.enrp) unused = static_cast<std::uint16_t>(unused + 1);
+  ASSERT_TRUE(send_native(init_packet(unused, true)));
+  nlohmann::json stats;
+  const bool counted = wait_until(
+      [&] {
+        stats = control_request(daemon.control_socket_path(), "stats");
+        return lane_sum(stats, "native_drop_truncated") >= 1 && lane_sum(stats, "native_drop_bad_crc") >= 1 &&
+               lane_sum(stats, "native_drop_not_our_port") >= 1;
+      },
+      5s);
+  EXPECT_TRUE(counted) << stats.dump();
+  EXPECT_EQ(lane_sum(stats, "native_in"), 0u) << stats.dump();
+  EXPECT_EQ(lane_sum(stats, "native_out"), 0u) << "no ABORT for another port's INIT: " << stats.dump();
+
+  // Service kept: a PE registers and a PU resolves over native SCTP afterwards.
+  const std::string registrar = "127.0.0.1:" + std::to_string(ports.asap);
+  ChildProcess pe({pe_, "-r", registrar, "--sctp-native", "--pool", "AfterBadInput", "--count", "1", "--port", "7",
+                   "--duration", "20", "-q"});
+  ASSERT_TRUE(pe.started());
+  std::string answer;
+  EXPECT_TRUE(resolve(registrar, "AfterBadInput", 1, answer)) << answer << "\ndaemon: " << daemon.log();
+  pe.signal(SIGTERM);
+  wait_until([&] { return pe.poll(); }, 5s);
+  expect_clean_stop(daemon);
+}
+
+// Without CAP_NET_RAW poolregd says so in one line and serves SCTP over UDP.
+TEST_F(NativeSctp, WithoutRawSocketsTheDaemonFallsBackToUdp) {
+  const DaemonPorts ports = pick_ports();
+  // setpriv drops CAP_NET_RAW from every set while staying root (UDP/TCP binds need nothing more).
+  if (::access("/usr/bin/setpriv", X_OK) != 0) GTEST_SKIP() << "setpriv not installed";
+  Poolregd daemon("native-off", ports, {"--set", "enrp.enabled=false"});
+  daemon.wrap({"/usr/bin/setpriv", "--bounding-set=-net_raw", "--inh-caps=-net_raw", "--"});
+  ASSERT_TRUE(daemon.start_and_wait()) << daemon.log();
+  const std::string log = daemon.log();
+  EXPECT_NE(log.find("native SCTP: raw IPv4 socket for SCTP (IP protocol 132)"), std::string::npos) << log;
+  EXPECT_NE(log.find("native SCTP off, SCTP over UDP only"), std::string::npos) << log;
+  EXPECT_EQ(log.find("ASAP SCTP native"), std::string::npos) << log;
+  expect_clean_stop(daemon);
+}
+
+}  // namespace
+}  // namespace poolreg::integration
