@@ -19,10 +19,18 @@ namespace poolreg::tools {
 
 void add_connection_options(CLI::App& app, ConnectionArgs& args) {
   app.add_option("--registrar,-r", args.registrar,
-                 "Registrar ASAP endpoint ADDRESS[:PORT]; IPv6 as [ADDRESS]:PORT (port default 3863)")
+                 "Registrar ASAP endpoint ADDRESS[:PORT]; IPv6 as [ADDRESS]:PORT (port default 3863, with --tls 3864)")
       ->capture_default_str();
   app.add_flag("--tcp", args.tcp, "Talk ASAP over TCP (nextgen.md §6 framing) instead of SCTP");
   app.add_flag("--mptcp", args.mptcp, "With --tcp: try MPTCP first, fall back to TCP");
+  app.add_flag("--tls", args.tls,
+               "Talk ASAP over TLS (RFC 5355; TCP framing inside TLS 1.2+), port default 3864; needs --tls-ca");
+  app.add_option("--tls-ca", args.tls_ca,
+                 "With --tls: PEM CA file; the registrar's certificate must chain to it and name the --registrar "
+                 "address (subjectAltName IP)");
+  app.add_option("--tls-cert", args.tls_cert,
+                 "With --tls: our PEM certificate, shown when the registrar asks for one (needs --tls-key)");
+  app.add_option("--tls-key", args.tls_key, "With --tls: the PEM private key of --tls-cert");
   app.add_option("--udp-encaps-port", args.udp_encaps_port,
                  "SCTP only: the registrar's UDP encapsulation port (RFC 6951; its usrsctp stack)")
       ->capture_default_str();
@@ -37,8 +45,15 @@ void add_connection_options(CLI::App& app, ConnectionArgs& args) {
                "Next-gen mode: send NG-Capabilities (0x8040) and 64-bit ID extensions (nextgen.md)");
 }
 
-std::string connect_failure_text(const ConnectionArgs& args, int error) {
-  if (!args.tcp && (error == 0 || error == ETIMEDOUT)) {
+const char* transport_name(const ConnectionArgs& args) noexcept {
+  if (args.tls) return "tls";
+  return args.tcp ? "tcp" : "sctp";
+}
+
+std::string connect_failure_text(const ConnectionArgs& args, int error, const std::string& tls_error) {
+  if (!tls_error.empty()) return "TLS: " + tls_error;
+  const bool stream = args.tcp || args.tls;
+  if (!stream && (error == 0 || error == ETIMEDOUT)) {
     return "no answer within " + std::to_string(args.connect_timeout_ms) +
            " ms; SCTP travels in UDP to port " + std::to_string(args.udp_encaps_port) +
            " (RFC 6951): is that the registrar's asap.udp_encapsulation_port? (--udp-encaps-port)";
@@ -86,23 +101,30 @@ std::optional<std::pair<IpAddress, std::uint16_t>> parse_endpoint(std::string_vi
 }
 
 Expected<client::ClientOptions, std::string> client_options(const ConnectionArgs& args) {
-  auto endpoint = parse_endpoint(args.registrar, runtime::kAsapPort);
+  auto endpoint = parse_endpoint(args.registrar, args.tls ? runtime::kAsapTlsPort : runtime::kAsapPort);
   if (!endpoint) return unexpected("malformed --registrar '" + args.registrar + "' (want ADDRESS[:PORT])");
+  if (args.tls && args.tls_ca.empty()) return unexpected(std::string("--tls needs --tls-ca (the CA that signs the registrar's certificate)"));
+  if (!args.tls && (!args.tls_ca.empty() || !args.tls_cert.empty() || !args.tls_key.empty()))
+    return unexpected(std::string("--tls-ca, --tls-cert and --tls-key need --tls"));
+  if (args.tls_cert.empty() != args.tls_key.empty()) return unexpected(std::string("--tls-cert and --tls-key go together"));
+  if (args.tls && args.mptcp) return unexpected(std::string("--tls runs over plain TCP: drop --mptcp"));
   client::ClientOptions o;
   o.registrar.address = endpoint->first;
   o.registrar.port = endpoint->second;
-  o.registrar.transport = args.tcp ? client::ClientTransport::kTcp : client::ClientTransport::kSctp;
+  const bool stream = args.tcp || args.tls;
+  o.registrar.transport = stream ? client::ClientTransport::kTcp : client::ClientTransport::kSctp;
+  o.registrar.tls = {args.tls, args.tls_ca, args.tls_cert, args.tls_key};
   o.registrar.remote_udp_port = args.udp_encaps_port;
   o.registrar.mptcp = args.mptcp;
   o.request_timeout = TimeNs{args.timeout_ms} * kNsPerMs;
   o.connect_timeout = TimeNs{args.connect_timeout_ms} * kNsPerMs;
   o.next_gen = args.next_gen;
-  if (args.next_gen) o.ng_capabilities = 0x01 | 0x08 | (args.tcp ? 0x10 : 0) | (args.mptcp ? 0x20 : 0);
+  if (args.next_gen) o.ng_capabilities = 0x01 | 0x08 | (stream ? 0x10 : 0) | (args.mptcp ? 0x20 : 0);
   return o;
 }
 
 Expected<std::unique_ptr<kernel::SctpStack>, std::string> make_stack(const ConnectionArgs& args) {
-  if (args.tcp) return std::unique_ptr<kernel::SctpStack>();
+  if (args.tcp || args.tls) return std::unique_ptr<kernel::SctpStack>();
   kernel::SctpStackConfig config;
   config.udp_port = args.local_udp_port;
   std::string error;  // SctpStack::create (dataplane/kernel) still reports through a string
