@@ -61,7 +61,8 @@ Expected<std::shared_ptr<TlsContext>, std::string> TlsContext::create(const TlsS
     if (SSL_CTX_use_certificate_chain_file(ctx, settings.certificate.c_str()) != 1)
       return fail("certificate file " + settings.certificate + " is not a PEM certificate");
     if (SSL_CTX_use_PrivateKey_file(ctx, settings.private_key.c_str(), SSL_FILETYPE_PEM) != 1)
-      return fail("private key file " + settings.private_key + " is not a PEM key");
+      return fail("private key file " + settings.private_key + " is not a PEM key or does not match certificate " +
+                  settings.certificate);
     if (SSL_CTX_check_private_key(ctx) != 1)
       return fail("private key " + settings.private_key + " does not match certificate " + settings.certificate);
   } else if (settings.server) {
