@@ -10,10 +10,12 @@
 #include <poll.h>
 
 #include "tests/integration/cluster_integration_fixture.hpp"
-#include "tests/integration/test_certificates.hpp"
+#include "tests/dataplane/tcp/test_certificates.hpp"
 
 namespace poolreg::integration {
 namespace {
+
+using poolreg::testing::TestCertificates;
 
 struct TlsPorts {
   std::uint16_t asap = 0;

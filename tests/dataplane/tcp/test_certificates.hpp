@@ -4,7 +4,7 @@
 //   pr-a, pr-b  registrars (CN pr-a / pr-b, subjectAltName DNS pr-a.test / pr-b.test, IP 127.0.0.1)
 //   client      a PE/PU (CN client, DNS client.test)
 //   rogue       signed by another CA (otherca) but naming pr-b.test and 127.0.0.1: a stranger
-// Files: <dir>/<name>.pem (certificate) and <dir>/<name>.key (EC P-256 key). Two-day validity.
+// Used by tests/dataplane/tcp and tests/integration. Files: <dir>/<name>.pem (certificate) and <dir>/<name>.key (EC P-256 key). Two-day validity.
 #pragma once
 
 #include <cstdlib>
@@ -12,13 +12,11 @@
 #include <fstream>
 #include <string>
 
-#include "tests/integration/poolregd_harness.hpp"
-
-namespace poolreg::integration {
+namespace poolreg::testing {
 
 class TestCertificates {
  public:
-  TestCertificates() : dir_(temp_dir()) {
+  TestCertificates() : dir_(make_dir()) {
     ok_ = make_ca("ca") && make_ca("otherca") && make_leaf("pr-a", "ca", "IP:127.0.0.1,DNS:pr-a.test") &&
           make_leaf("pr-b", "ca", "IP:127.0.0.1,DNS:pr-b.test") && make_leaf("client", "ca", "DNS:client.test") &&
           make_leaf("rogue", "otherca", "IP:127.0.0.1,DNS:pr-b.test");
@@ -36,6 +34,11 @@ class TestCertificates {
   std::string key(const std::string& name) const { return dir_ + "/" + name + ".key"; }
 
  private:
+  static std::string make_dir() {
+    char tmpl[] = "/tmp/poolreg-pki-XXXXXX";
+    const char* d = ::mkdtemp(tmpl);
+    return d != nullptr ? d : "/tmp";
+  }
   bool run(const std::string& command) const {
     return std::system((command + " >>" + dir_ + "/openssl.log 2>&1").c_str()) == 0;
   }
@@ -57,4 +60,4 @@ class TestCertificates {
   bool ok_ = false;
 };
 
-}  // namespace poolreg::integration
+}  // namespace poolreg::testing
