@@ -52,8 +52,8 @@ ConnectionId KernelTransport::connect_tcp(WireProtocol protocol, const IpAddress
 }
 
 runtime::ListenResult KernelTransport::listen_tls(WireProtocol protocol, std::span<const IpAddress> addresses,
-                                                 std::uint16_t port, std::shared_ptr<const tcp::TlsContext> tls) {
-  return impl_->tcp.listen(protocol, addresses, port, false, std::move(tls));
+                                                 std::uint16_t port, const std::shared_ptr<const tcp::TlsContext>& tls) {
+  return impl_->tcp.listen(protocol, addresses, port, false, tls);
 }
 
 ConnectionId KernelTransport::connect_tls(WireProtocol protocol, const IpAddress& address, std::uint16_t port,

@@ -86,7 +86,7 @@ class KernelTransport final : public runtime::MessageTransport {
   // a connection with a client-side one (verify_ip: the server's certificate must name `address`).
   // Same ids, send/close and callbacks as TCP; the TLS counters count handshakes.
   runtime::ListenResult listen_tls(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
-                                   std::shared_ptr<const tcp::TlsContext> tls);
+                                   const std::shared_ptr<const tcp::TlsContext>& tls);
   ConnectionId connect_tls(WireProtocol protocol, const IpAddress& address, std::uint16_t port,
                            std::shared_ptr<const tcp::TlsContext> tls, bool verify_ip);
   // Why the latest TLS handshake or identity check failed (empty when none did).

@@ -59,7 +59,7 @@ int TcpMessageSockets::open_socket(int family, bool mptcp) {
 }
 
 runtime::ListenResult TcpMessageSockets::listen(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
-                                                bool mptcp, std::shared_ptr<const TlsContext> tls) {
+                                                bool mptcp, const std::shared_ptr<const TlsContext>& tls) {
   int error = 0;
   std::uint16_t bound = 0;
   // One socket per address (TCP has no multi-homing); empty = IPv6 any, dual-stack.
@@ -258,16 +258,22 @@ void TcpMessageSockets::on_connect_done(Connection& c) {
     start_handshake(c);  // on_connected once it is done
     return;
   }
-  c.state = State::kUp;
   ++shared_.counters.connections_opened;
+  bring_up(c);
+}
+
+TcpMessageSockets::Connection* TcpMessageSockets::bring_up(Connection& c) {
+  c.state = State::kUp;
   const ConnectionId id = c.id;
   c.want_write = !c.queue.empty();
   shared_.loop.modify_fd(c.fd, EPOLLIN | EPOLLRDHUP | (c.want_write ? EPOLLOUT : 0u));
-  const ConnectionPeer peer_copy = c.peer;
+  const ConnectionPeer peer_copy = c.peer;  // the handler may close the connection
   shared_.handler.on_connected(id, peer_copy);
-  // Messages sent while connecting go out now.
+  // Messages sent while connecting (or handshaking) go out now.
   auto it = connections_.find(id);
-  if (it != connections_.end() && !it->second->queue.empty()) flush(*it->second);
+  if (it == connections_.end()) return nullptr;
+  if (!it->second->queue.empty() && !flush(*it->second)) return nullptr;
+  return it->second.get();
 }
 
 void TcpMessageSockets::on_readable(ConnectionId id) {
@@ -614,7 +620,6 @@ void TcpMessageSockets::handshake_done(Connection& c) {
     return;
   }
   ++shared_.counters.tls_handshakes;
-  c.state = State::kUp;
   if (c.peer.outgoing) {
     ++shared_.counters.connections_opened;
   } else {
@@ -623,17 +628,9 @@ void TcpMessageSockets::handshake_done(Connection& c) {
     arm_first_message_timeout(c);
   }
   const ConnectionId id = c.id;
-  c.want_write = !c.queue.empty();
-  shared_.loop.modify_fd(c.fd, EPOLLIN | EPOLLRDHUP | (c.want_write ? EPOLLOUT : 0u));
-  const ConnectionPeer peer_copy = c.peer;
-  shared_.handler.on_connected(id, peer_copy);
-  auto it = connections_.find(id);
-  if (it == connections_.end()) return;
-  if (!it->second->queue.empty()) {
-    if (!flush(*it->second)) return;
-  }
+  Connection* up = bring_up(c);
   // Application data that came with the handshake's last flight is already inside OpenSSL.
-  if (it->second->tls->has_pending()) on_readable(id);
+  if (up != nullptr && up->tls->has_pending()) on_readable(id);
 }
 
 }  // namespace poolreg::tcp

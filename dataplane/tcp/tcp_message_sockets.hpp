@@ -37,7 +37,7 @@ class TcpMessageSockets {
   // tls: nullptr = plain TCP; else a server-side context for listen(), a client-side one for
   // connect() (which then checks that the server's certificate names `address` when verify_ip).
   runtime::ListenResult listen(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port, bool mptcp,
-                               std::shared_ptr<const TlsContext> tls = nullptr);
+                               const std::shared_ptr<const TlsContext>& tls = nullptr);
   ConnectionId connect(WireProtocol protocol, const IpAddress& address, std::uint16_t port, bool mptcp,
                        std::shared_ptr<const TlsContext> tls = nullptr, bool verify_ip = false);
   bool owns(ConnectionId id) const { return connections_.count(id) != 0; }
@@ -79,6 +79,9 @@ class TcpMessageSockets {
   Connection& add_connection(int fd, WireProtocol protocol, State state, bool outgoing);
   void on_event(ConnectionId id, std::uint32_t events);
   void on_connect_done(Connection& c);
+  // The connection is up (TCP connected, TLS handshake done): on_connected, then what was queued
+  // meanwhile. nullptr when the handler or a failed write ended it.
+  Connection* bring_up(Connection& c);
   void on_readable(ConnectionId id);
   // TLS: starts the handshake (timeout armed), runs one step of it, finishes it (allow-list,
   // on_connected).

@@ -7,13 +7,12 @@
 
 #include <cerrno>
 #include <climits>
-#include <cstdint>
-
 namespace poolreg::tcp {
 
 namespace {
 
-int fd_of(BIO* b) { return static_cast<int>(reinterpret_cast<std::intptr_t>(BIO_get_data(b))); }
+// The BIO's data: the owning TlsSession's socket descriptor (TlsSession::fd_).
+int fd_of(BIO* b) { return *static_cast<const int*>(BIO_get_data(b)); }
 
 bool retryable(int e) { return e == EAGAIN || e == EWOULDBLOCK || e == EINTR; }
 
@@ -80,9 +79,10 @@ std::unique_ptr<TlsSession> TlsSession::open(std::shared_ptr<const TlsContext> c
     SSL_free(ssl);
     return nullptr;
   }
-  BIO_set_data(bio, reinterpret_cast<void*>(static_cast<std::intptr_t>(fd)));
-  SSL_set_bio(ssl, bio, bio);  // the session owns the BIO
-  return std::unique_ptr<TlsSession>(new TlsSession(std::move(context), ssl));
+  std::unique_ptr<TlsSession> session(new TlsSession(std::move(context), ssl, fd));
+  BIO_set_data(bio, &session->fd_);  // stable: the session lives on the heap and outlives its SSL's BIO
+  SSL_set_bio(ssl, bio, bio);        // the SSL owns the BIO
+  return session;
 }
 
 TlsSession::~TlsSession() { SSL_free(ssl_); }

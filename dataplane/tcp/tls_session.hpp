@@ -39,9 +39,11 @@ class TlsSession {
   void send_close_notify();
 
  private:
-  TlsSession(std::shared_ptr<const TlsContext> context, ssl_st* ssl) : context_(std::move(context)), ssl_(ssl) {}
+  TlsSession(std::shared_ptr<const TlsContext> context, ssl_st* ssl, int fd)
+      : context_(std::move(context)), ssl_(ssl), fd_(fd) {}
   std::shared_ptr<const TlsContext> context_;
   ssl_st* ssl_;
+  int fd_;  // the connection's socket (not owned), read by our BIO
 };
 
 }  // namespace poolreg::tcp

@@ -127,8 +127,9 @@ TEST(PoolregdTls, PeAndPuOverAsapTlsWithClientCertificates) {
   // connect itself may look fine; the server's alert ends the connection right after.)
   const std::uint64_t failures = transport_counter(d, "tls_handshake_failures");
   PoolUserClient anonymous(loop, nullptr, tls_client(d, t, pki, ""));
-  if (client::connect_and_wait(anonymous, 5s) == ClientStatus::kOk)
+  if (client::connect_and_wait(anonymous, 5s) == ClientStatus::kOk) {
     EXPECT_FALSE(client::resolve_and_wait(anonymous, pool, 4, 3s).ok());
+  }
   EXPECT_TRUE(eventually([&] { return transport_counter(d, "tls_handshake_failures") > failures; }, 3s));
   EXPECT_EQ(pool_pe_count(d, pool), 1);
 
