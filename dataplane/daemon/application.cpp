@@ -223,6 +223,12 @@ struct Application::Runtime {
   std::uint64_t quota_closes_logged[3] = {0, 0, 0};
   TimeNs next_quota_log = 0;
   void watch_client_quotas();
+  // Operator log of TLS peers refused (the transport only counts): handshake failures, identities
+  // not on the allow-list, handshake timeouts since the last report, with the latest reason;
+  // rate-limited like the quotas.
+  std::uint64_t tls_refusals_logged[3] = {0, 0, 0};
+  TimeNs next_tls_log = 0;
+  void watch_tls_refusals();
   std::optional<int> stop_signal;
   // systemd readiness (Type=notify): READY after the listeners are open, RELOADING, STOPPING.
   ServiceNotifier notifier{log};
@@ -689,6 +695,7 @@ void Application::Runtime::service_timers() {
   }
   if (now >= next_accept_pause_log) watch_accept_pauses();
   if (now >= next_quota_log) watch_client_quotas();
+  if (tls.asap_server && now >= next_tls_log) watch_tls_refusals();
   if (enrp && !enrp_startup_logged && enrp->startup_complete()) {
     enrp_startup_logged = true;
     log.info("ENRP start-up complete: {} PEs in the handlespace", hs->counters().pes);
@@ -761,6 +768,19 @@ void Application::Runtime::watch_accept_pauses() {
            transport->connection_count(), lim.rlim_cur);
   accept_pauses_logged = pauses;
   next_accept_pause_log = loop.now() + kAcceptPauseLogPeriod;
+}
+
+void Application::Runtime::watch_tls_refusals() {
+  const runtime::TransportCounters t = transport->counters();
+  const std::uint64_t now_counts[3] = {t.tls_handshake_failures, t.tls_identity_refused, t.tls_handshake_timeouts};
+  if (std::equal(std::begin(now_counts), std::end(now_counts), std::begin(tls_refusals_logged))) return;
+  log.warn("TLS: since the last report {} handshake(s) failed, {} peer(s) refused by tls.*_allowed_identities, {} "
+           "handshake(s) timed out (tls.handshake_timeout_ms {}); latest: {}",
+           now_counts[0] - tls_refusals_logged[0], now_counts[1] - tls_refusals_logged[1],
+           now_counts[2] - tls_refusals_logged[2], running.tls.handshake_timeout_ms,
+           transport->last_tls_failure().empty() ? std::string("timeout") : transport->last_tls_failure());
+  std::copy(std::begin(now_counts), std::end(now_counts), std::begin(tls_refusals_logged));
+  next_tls_log = loop.now() + kQuotaLogPeriod;
 }
 
 void Application::Runtime::watch_client_quotas() {

@@ -200,6 +200,8 @@ TEST(PoolregdTls, PeersWithWrongCertificatesAreRefusedAndCounted) {
 
   EXPECT_TRUE(eventually([&] { return transport_counter(*a, "tls_handshake_failures") >= 1; }, 10s)) << a->log();
   EXPECT_TRUE(eventually([&] { return transport_counter(*a, "tls_identity_refused") >= 1; }, 10s)) << a->log();
+  // The operator hears of it (rate-limited), with the refused identity or OpenSSL's reason.
+  EXPECT_TRUE(a->wait_for_log("[warning] TLS: since the last report", 12s)) << a->log();
   // Two more presence cycles: still nobody in A's peer table, and A is fine.
   std::this_thread::sleep_for(2 * kPresenceCycle);
   json peers = control_call(*a, "peers");
