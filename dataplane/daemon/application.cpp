@@ -31,6 +31,7 @@
 #include "dataplane/daemon/server_announcer.hpp"
 #include "dataplane/daemon/service_notifier.hpp"
 #include "dataplane/daemon/tls_setup.hpp"
+#include "dataplane/runtime/errno_text.hpp"
 #include "dataplane/daemon/transport_output.hpp"
 #include "dataplane/kernel/kernel_lanes.hpp"
 #include "dataplane/kernel/kernel_transport.hpp"
@@ -350,7 +351,8 @@ bool Application::Runtime::open_listeners() {
   if (tls.asap_server && c.tls.asap_port != 0) {
     auto r = transport->listen_tls(WireProtocol::kAsap, asap_bind, c.tls.asap_port, tls.asap_server);
     if (!r) {
-      log.error("ASAP TLS listener on port {} failed: {} ({})", c.tls.asap_port, strerror(r.error().error), r.error().detail);
+      log.error("ASAP TLS listener on port {} failed: {} ({})", c.tls.asap_port, runtime::errno_text(r.error().error),
+                r.error().detail);
       return false;
     }
     asap_tls = *r;
@@ -368,7 +370,8 @@ bool Application::Runtime::open_listeners() {
     if (enrp_over_tls(c)) {
       auto r = transport->listen_tls(WireProtocol::kEnrp, enrp_bind, c.tls.enrp_port, tls.enrp_server);
       if (!r) {
-        log.error("ENRP TLS listener on port {} failed: {} ({})", c.tls.enrp_port, strerror(r.error().error), r.error().detail);
+        log.error("ENRP TLS listener on port {} failed: {} ({})", c.tls.enrp_port, runtime::errno_text(r.error().error),
+                  r.error().detail);
         return false;
       }
       enrp_tls = *r;
