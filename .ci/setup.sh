@@ -7,6 +7,7 @@ PACKAGES=(
   build-essential pkg-config meson ninja-build python3 clang lld llvm libclang-rt-14-dev clang-tidy
   libdpdk-dev dpdk usrsctp-dev-placeholder
   libtbb-dev libjemalloc-dev libsystemd-dev
+  libssl-dev openssl  # TLS for ASAP/ENRP over TCP (dataplane/tcp/tls_*); the openssl CLI makes the TLS tests' certificates
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libtomlplusplus-dev libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev
   libpcap-dev tshark iproute2 ethtool tmux prometheus help2man systemd python3-jsonschema

@@ -141,6 +141,17 @@ void visit_config(V& v, C& c) {
   v.boolean("enabled", c.metrics.enabled);
   v.socket_address("listen", c.metrics.listen);
 
+  v.section("tls");
+  v.text("certificate", c.tls.certificate);
+  v.text("private_key", c.tls.private_key);
+  v.text("ca_file", c.tls.ca_file);
+  v.integer("asap_port", c.tls.asap_port, 0, 65535);
+  v.integer("enrp_port", c.tls.enrp_port, 0, 65535);
+  v.boolean("require_client_certificate_asap", c.tls.require_client_certificate_asap);
+  v.strings("asap_allowed_identities", c.tls.asap_allowed_identities);
+  v.strings("enrp_allowed_identities", c.tls.enrp_allowed_identities);
+  v.integer("handshake_timeout_ms", c.tls.handshake_timeout_ms, 100, 600000);
+
   v.section("dpdk");
   v.boolean("enabled", c.dpdk.enabled);
   v.strings("eal_args", c.dpdk.eal_args);

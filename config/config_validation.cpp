@@ -1,4 +1,5 @@
 // validate_config(): the schema's ranges plus the rules that tie several keys together.
+#include <fstream>
 #include <set>
 #include <string>
 #include <vector>
@@ -88,6 +89,33 @@ void check_listen(RuleChecker& r, const std::string& key, const std::vector<IpAd
   }
 }
 
+bool file_readable(const std::string& path) { return std::ifstream(path).good(); }
+
+// [tls]: the files must be there at start (poolregd --check-config says which is missing); that
+// they parse and match is TlsContext's check when poolregd starts.
+void check_tls(const RegistrarConfig& c, RuleChecker& r) {
+  const TlsSection& t = c.tls;
+  if (!t.enabled()) {
+    if (!t.private_key.empty() || !t.ca_file.empty())
+      r.fail("tls.certificate", "tls.private_key / tls.ca_file are set but tls.certificate is empty (TLS is off)");
+    return;
+  }
+  const std::pair<const char*, const std::string*> files[] = {
+      {"tls.certificate", &t.certificate}, {"tls.private_key", &t.private_key}, {"tls.ca_file", &t.ca_file}};
+  for (const auto& [key, path] : files) {
+    if (path->empty())
+      r.fail(key, "required with tls.certificate (TLS verifies peers against the CA)");
+    else if (!file_readable(*path))
+      r.fail(key, "cannot read " + *path);
+  }
+  if (t.asap_port == 0 && (t.enrp_port == 0 || !c.enrp.tcp))
+    r.fail("tls.asap_port", "TLS is configured but opens no listener (asap_port 0, and ENRP over TLS needs enrp.tcp)");
+  if (t.asap_port != 0 && c.asap.tcp && t.asap_port == c.asap.tcp_port)
+    r.fail("tls.asap_port", "ASAP over TLS cannot share TCP port " + std::to_string(t.asap_port) + " with asap.tcp_port");
+  if (t.asap_port != 0 && c.enrp.tcp && t.asap_port == t.enrp_port)
+    r.fail("tls.enrp_port", "ENRP and ASAP over TLS cannot share port " + std::to_string(t.enrp_port));
+}
+
 void check_rules(const RegistrarConfig& c, RuleChecker& r) {
   const bool rfc = c.registrar.mode == WireMode::kRfc;
   if (rfc && c.registrar.id > 0xffffffffu) {
@@ -162,6 +190,8 @@ void check_rules(const RegistrarConfig& c, RuleChecker& r) {
       r.fail("enrp.peers", "peer id " + std::to_string(p.id) + " is not 32-bit (RFC mode)");
     if (p.id != 0 && p.id == c.registrar.id) r.fail("enrp.peers", "peer id equals registrar.id");
   }
+
+  check_tls(c, r);
 
   if (!c.control.socket_path.empty()) {
     if (c.control.socket_path.front() != '/') r.fail("control.socket_path", "must be an absolute path");

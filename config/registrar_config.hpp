@@ -201,6 +201,26 @@ struct MetricsSection {
   friend bool operator==(const MetricsSection&, const MetricsSection&) = default;
 };
 
+// [tls]: ASAP and ENRP over TLS on their own TCP ports (RFC 5355 mutual authentication; IANA
+// 3864 ASAP/TLS, 9902 ENRP/TLS). Off while certificate is empty. ENRP over TLS needs enrp.tcp
+// (next-gen mode): it then replaces the plain ENRP TCP listener, and every outgoing ENRP TCP
+// connection runs TLS, shows our certificate and checks the peer's (always mutual).
+struct TlsSection {
+  std::string certificate;   // PEM certificate chain of this registrar
+  std::string private_key;   // PEM key of that certificate
+  std::string ca_file;       // PEM bundle of the CA(s) that sign peers' and clients' certificates
+  std::uint16_t asap_port = 3864;  // ASAP over TLS listener (IANA); 0 = none
+  std::uint16_t enrp_port = 9902;  // ENRP over TLS listener (with enrp.tcp); 0 = ENRP stays plain
+  bool require_client_certificate_asap = false;  // PEs/PUs must show a certificate the CA signed
+  // Identities (subject CN, subjectAltName DNS or URI; exact match) allowed; [] = any the CA signed.
+  std::vector<std::string> asap_allowed_identities;
+  std::vector<std::string> enrp_allowed_identities;
+  std::uint32_t handshake_timeout_ms = 10000;
+
+  bool enabled() const noexcept { return !certificate.empty(); }
+  friend bool operator==(const TlsSection&, const TlsSection&) = default;
+};
+
 // [dpdk]: the DPDK backend (dataplane/dpdk) reads it; poolregd --dpdk sets enabled and eal_args.
 struct DpdkSection {
   bool enabled = false;
@@ -227,6 +247,7 @@ struct RegistrarConfig {
   EnrpSection enrp;
   ControlSection control;
   MetricsSection metrics;
+  TlsSection tls;
   DpdkSection dpdk;
 
   // Defaults for a wire mode and ENRP profile (the loader starts from these before applying keys):

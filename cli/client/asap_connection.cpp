@@ -59,6 +59,7 @@ ClientStatus AsapConnection::connect() {
   const RegistrarEndpoint& r = options_.registrar;
   const bool sctp = r.transport == ClientTransport::kSctp;
   connect_error_ = 0;
+  tls_error_.clear();
   if (sctp && stack_ == nullptr) return ClientStatus::kConnectFailed;
   if (sctp && options_.pe_listen_port && !listening_) {
     // Listen on the wildcard address: a takeover registrar may reach the PE on any of its
@@ -75,6 +76,27 @@ ClientStatus AsapConnection::connect() {
   if (sctp) {
     const IpAddress addrs[] = {r.address};
     id = transport_->connect_sctp(WireProtocol::kAsap, addrs, r.port, r.remote_udp_port);
+  } else if (r.tls.enabled) {
+    if (!tls_) {
+      tcp::TlsSettings s;
+      s.server = false;
+      s.ca_file = r.tls.ca_file;
+      s.certificate = r.tls.certificate;
+      s.private_key = r.tls.private_key;
+      if (s.ca_file.empty()) {
+        tls_error_ = "no CA file to verify the registrar's certificate";
+      } else if (auto made = tcp::TlsContext::create(s)) {
+        tls_ = std::move(made).value();
+      } else {
+        tls_error_ = made.error();
+      }
+      if (!tls_) {
+        connect_error_ = EINVAL;
+        ++counters_.connect_failures;
+        return ClientStatus::kConnectFailed;
+      }
+    }
+    id = transport_->connect_tls(WireProtocol::kAsap, r.address, r.port, tls_, /*verify_ip=*/true);
   } else {
     id = transport_->connect_tcp(WireProtocol::kAsap, r.address, r.port, r.mptcp);
   }
@@ -195,6 +217,7 @@ void AsapConnection::on_closed(ConnectionId id, runtime::CloseReason reason) {
   if (connect_timed_out_ || reason == runtime::CloseReason::kConnectFailed || before == State::kConnecting) {
     status = ClientStatus::kConnectFailed;
     connect_error_ = connect_timed_out_ ? ETIMEDOUT : transport_->last_error();
+    if (options_.registrar.tls.enabled) tls_error_ = transport_->last_tls_failure();
     ++counters_.connect_failures;
   } else if (local_close_) {
     status = ClientStatus::kClosed;

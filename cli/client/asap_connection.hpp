@@ -101,6 +101,9 @@ class AsapConnection final : public runtime::MessageHandler {
   // Why the latest attempt failed (kConnectFailed from connect() or on_down): an errno such as
   // ECONNREFUSED, ETIMEDOUT when no answer came within connect_timeout, 0 when unknown.
   int connect_error() const noexcept { return connect_error_; }
+  // With TLS: why the latest handshake, certificate or the client's own TLS files failed (empty
+  // when TLS did not fail).
+  const std::string& tls_error() const noexcept { return tls_error_; }
   kernel::KernelTransport& transport() noexcept { return *transport_; }
   runtime::EventLoop& loop() noexcept { return loop_; }
 
@@ -123,6 +126,8 @@ class AsapConnection final : public runtime::MessageHandler {
   ConnectionId id_ = kNoConnectionId;
   bool connect_timed_out_ = false;
   int connect_error_ = 0;
+  std::string tls_error_;
+  std::shared_ptr<const tcp::TlsContext> tls_;  // built on the first TLS connect()
   bool local_close_ = false;
   runtime::EventLoop::TimerId connect_timer_ = runtime::EventLoop::kNoTimer;
   std::deque<std::vector<std::uint8_t>> before_up_;  // encoded messages waiting for the association

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "dataplane/runtime/message_transport.hpp"
 #include "registrar/common/clock.hpp"
@@ -16,6 +17,17 @@ namespace poolreg::client {
 enum class ClientTransport : std::uint8_t { kSctp, kTcp };
 const char* to_string(ClientTransport t) noexcept;
 
+// ASAP over TLS (RFC 5355; the registrar's tls.asap_port, IANA 3864): TCP framing inside TLS 1.2+.
+// The registrar's certificate must chain to ca_file and name the address connected to in a
+// subjectAltName IP entry; certificate/private_key: ours, shown when the registrar asks (it may
+// require one: tls.require_client_certificate_asap).
+struct ClientTls {
+  bool enabled = false;
+  std::string ca_file;      // required with enabled
+  std::string certificate;  // optional; needs private_key
+  std::string private_key;
+};
+
 struct RegistrarEndpoint {
   IpAddress address = IpAddress::v4(0x7f000001u);
   std::uint16_t port = runtime::kAsapPort;  // 3863 for SCTP and TCP
@@ -24,6 +36,7 @@ struct RegistrarEndpoint {
   // 0: native SCTP (IP protocol 132; the SctpStack needs SctpStackConfig::native).
   std::uint16_t remote_udp_port = runtime::kSctpUdpEncapsulationPort;
   bool mptcp = false;  // TCP only: try IPPROTO_MPTCP first
+  ClientTls tls;       // TCP only: TLS over the connection (no MPTCP then)
 };
 
 struct ClientOptions {

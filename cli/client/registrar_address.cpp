@@ -21,9 +21,10 @@ std::optional<std::uint16_t> parse_port(std::string_view s) {
 
 }  // namespace
 
-Expected<RegistrarAddress, std::string> parse_registrar_address(std::string_view text) {
+Expected<RegistrarAddress, std::string> parse_registrar_address(std::string_view text, std::uint16_t default_port) {
   const std::string quoted = "registrar '" + std::string(text) + "'";
   RegistrarAddress out;
+  out.port = default_port;
   std::string_view rest = text;
   // IPv6 addresses hold no '/', so the last one (if any) introduces the UDP port.
   if (const auto slash = rest.rfind('/'); slash != std::string_view::npos) {

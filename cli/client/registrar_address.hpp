@@ -24,7 +24,9 @@ struct RegistrarAddress {
 inline constexpr const char* kRegistrarAddressSyntax = "ADDR[:PORT[/UDPPORT]] (IPv6: [ADDR]:PORT/UDPPORT)";
 
 // "127.0.0.1", "127.0.0.1:3863", "127.0.0.1:3863/9899", "::1", "[::1]:3863/9899". Ports are
-// 1..65535. The error names the text and what is wrong with it.
-Expected<RegistrarAddress, std::string> parse_registrar_address(std::string_view text);
+// 1..65535; without one, default_port (3863, ASAP over TLS 3864). The error names the text and
+// what is wrong with it.
+Expected<RegistrarAddress, std::string> parse_registrar_address(std::string_view text,
+                                                                std::uint16_t default_port = 3863);
 
 }  // namespace poolreg::client

@@ -67,7 +67,7 @@ class PeProgram {
         args_(args),
         templ_(std::move(templ)),
         moves_(std::move(moves)),
-        endpoint_(args.connection.registrar + " over " + (args.connection.tcp ? "tcp" : "sctp")) {
+        endpoint_(args.connection.registrar + " over " + transport_name(args.connection)) {
     client::PoolElementEvents ev;
     ev.on_connected = [this] { on_connected(); };
     ev.on_connection_lost = [this](client::ClientStatus s, runtime::CloseReason r) { on_lost(s, r); };
@@ -94,7 +94,7 @@ class PeProgram {
     const client::ClientStatus s = client_.connect();
     if (s != client::ClientStatus::kOk) {
       line(std::string("connect-failed ") + endpoint_ + ": " +
-           connect_failure_text(args_.connection, client_.connection().connect_error()));
+           connect_failure_text(args_.connection, client_.connection().connect_error(), client_.connection().tls_error()));
       return 1;
     }
     line("connecting to " + endpoint_);
@@ -205,7 +205,7 @@ class PeProgram {
     const bool never_up = status == client::ClientStatus::kConnectFailed;
     line(std::string(never_up ? "connect-failed " : "connection-lost ") + endpoint_ +
          " reason=" + runtime::to_string(reason) +
-         (never_up ? ": " + connect_failure_text(args_.connection, client_.connection().connect_error()) : "") +
+         (never_up ? ": " + connect_failure_text(args_.connection, client_.connection().connect_error(), client_.connection().tls_error()) : "") +
          (args_.reconnect ? "; reconnecting in 1 s" : ""));
     if (!args_.reconnect) {
       fatal_ = true;

@@ -123,8 +123,8 @@ int run(int argc, char** argv) {
   const client::ClientStatus cs = client::connect_and_wait(pu, connect_limit);
   if (cs != client::ClientStatus::kOk) {
     std::cerr << "poolreg-pu: cannot connect to " << args.connection.registrar << " over "
-              << (args.connection.tcp ? "tcp" : "sctp") << ": " << client::to_string(cs) << ": "
-              << connect_failure_text(args.connection, pu.connection().connect_error()) << "\n";
+              << transport_name(args.connection) << ": " << client::to_string(cs) << ": "
+              << connect_failure_text(args.connection, pu.connection().connect_error(), pu.connection().tls_error()) << "\n";
     return 1;
   }
   for (std::uint64_t id : args.unreachable) {

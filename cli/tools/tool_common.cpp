@@ -21,7 +21,8 @@ namespace poolreg::tools {
 void add_connection_options(CLI::App& app, ConnectionArgs& args) {
   app.add_option("--registrar,-r", args.registrar,
                  std::string("Registrar ") + client::kRegistrarAddressSyntax +
-                     ": ASAP port (default 3863) and SCTP UDP encapsulation port (default --udp-encaps-port)")
+                     ": ASAP port (default 3863, with --tls 3864) and SCTP UDP encapsulation port (default "
+                     "--udp-encaps-port)")
       ->capture_default_str();
   app.add_option_function<std::string>(
          "--transport", [&args](const std::string& t) { args.tcp = t == "tcp"; },
@@ -29,6 +30,14 @@ void add_connection_options(CLI::App& app, ConnectionArgs& args) {
       ->check(CLI::IsMember({"sctp", "tcp"}));
   app.add_flag("--tcp", args.tcp, "ASAP over TCP (= --transport tcp)");
   app.add_flag("--mptcp", args.mptcp, "With --tcp: try MPTCP first, fall back to TCP");
+  app.add_flag("--tls", args.tls,
+               "Talk ASAP over TLS (RFC 5355; TCP framing inside TLS 1.2+), port default 3864; needs --tls-ca");
+  app.add_option("--tls-ca", args.tls_ca,
+                 "With --tls: PEM CA file; the registrar's certificate must chain to it and name the --registrar "
+                 "address (subjectAltName IP)");
+  app.add_option("--tls-cert", args.tls_cert,
+                 "With --tls: our PEM certificate, shown when the registrar asks for one (needs --tls-key)");
+  app.add_option("--tls-key", args.tls_key, "With --tls: the PEM private key of --tls-cert");
   app.add_option("--udp-encaps-port", args.udp_encaps_port,
                  "SCTP only: the registrar's UDP encapsulation port (RFC 6951) when -r gives no /UDPPORT")
       ->capture_default_str();
@@ -51,13 +60,20 @@ std::uint16_t registrar_udp_port(const ConnectionArgs& args) {
   return endpoint && endpoint->udp_port ? *endpoint->udp_port : args.udp_encaps_port;
 }
 
-std::string connect_failure_text(const ConnectionArgs& args, int error) {
-  if (!args.tcp && args.sctp_native && (error == 0 || error == ETIMEDOUT)) {
+const char* transport_name(const ConnectionArgs& args) noexcept {
+  if (args.tls) return "tls";
+  return args.tcp ? "tcp" : "sctp";
+}
+
+std::string connect_failure_text(const ConnectionArgs& args, int error, const std::string& tls_error) {
+  if (!tls_error.empty()) return "TLS: " + tls_error;
+  const bool stream = args.tcp || args.tls;
+  if (!stream && args.sctp_native && (error == 0 || error == ETIMEDOUT)) {
     return "no answer within " + std::to_string(args.connect_timeout_ms) +
            " ms over native SCTP (IP protocol 132): does the registrar run with asap.sctp_native and "
            "CAP_NET_RAW, and is no kernel SCTP module answering in its place?";
   }
-  if (!args.tcp && (error == 0 || error == ETIMEDOUT)) {
+  if (!stream && (error == 0 || error == ETIMEDOUT)) {
     return "no answer within " + std::to_string(args.connect_timeout_ms) +
            " ms; SCTP travels in UDP to port " + std::to_string(registrar_udp_port(args)) +
            " (RFC 6951): is that the registrar's asap.udp_encapsulation_port? (-r ADDR:PORT/UDPPORT or "
@@ -72,24 +88,32 @@ std::string connect_failure_text(const ConnectionArgs& args, int error) {
 }
 
 Expected<client::ClientOptions, std::string> client_options(const ConnectionArgs& args) {
-  auto endpoint = client::parse_registrar_address(args.registrar);
+  auto endpoint = client::parse_registrar_address(args.registrar, args.tls ? runtime::kAsapTlsPort : runtime::kAsapPort);
   if (!endpoint) return unexpected("--registrar: " + endpoint.error());
   if (args.tcp && args.sctp_native) return unexpected(std::string("--sctp-native and --tcp exclude each other"));
+  if (args.tls && args.sctp_native) return unexpected(std::string("--sctp-native and --tls exclude each other"));
+  if (args.tls && args.tls_ca.empty()) return unexpected(std::string("--tls needs --tls-ca (the CA that signs the registrar's certificate)"));
+  if (!args.tls && (!args.tls_ca.empty() || !args.tls_cert.empty() || !args.tls_key.empty()))
+    return unexpected(std::string("--tls-ca, --tls-cert and --tls-key need --tls"));
+  if (args.tls_cert.empty() != args.tls_key.empty()) return unexpected(std::string("--tls-cert and --tls-key go together"));
+  if (args.tls && args.mptcp) return unexpected(std::string("--tls runs over plain TCP: drop --mptcp"));
   client::ClientOptions o;
   o.registrar.address = endpoint->address;
   o.registrar.port = endpoint->port;
-  o.registrar.transport = args.tcp ? client::ClientTransport::kTcp : client::ClientTransport::kSctp;
+  const bool stream = args.tcp || args.tls;
+  o.registrar.transport = stream ? client::ClientTransport::kTcp : client::ClientTransport::kSctp;
+  o.registrar.tls = {args.tls, args.tls_ca, args.tls_cert, args.tls_key};
   o.registrar.remote_udp_port = args.sctp_native ? 0 : registrar_udp_port(args);  // 0: native
   o.registrar.mptcp = args.mptcp;
   o.request_timeout = TimeNs{args.timeout_ms} * kNsPerMs;
   o.connect_timeout = TimeNs{args.connect_timeout_ms} * kNsPerMs;
   o.next_gen = args.next_gen;
-  if (args.next_gen) o.ng_capabilities = 0x01 | 0x08 | (args.tcp ? 0x10 : 0) | (args.mptcp ? 0x20 : 0);
+  if (args.next_gen) o.ng_capabilities = 0x01 | 0x08 | (stream ? 0x10 : 0) | (args.mptcp ? 0x20 : 0);
   return o;
 }
 
 Expected<std::unique_ptr<kernel::SctpStack>, std::string> make_stack(const ConnectionArgs& args) {
-  if (args.tcp) return std::unique_ptr<kernel::SctpStack>();
+  if (args.tcp || args.tls) return std::unique_ptr<kernel::SctpStack>();
   kernel::SctpStackConfig config;
   config.udp_port = args.local_udp_port;
   config.native = args.sctp_native;

@@ -23,7 +23,7 @@ namespace poolreg::tools {
 
 // Options every tool shares (filled by add_connection_options()).
 struct ConnectionArgs {
-  std::string registrar = "127.0.0.1:3863";
+  std::string registrar = "127.0.0.1";  // port: 3863, with --tls 3864
   bool tcp = false;
   bool mptcp = false;
   std::uint16_t udp_encaps_port = 9899;  // the registrar's
@@ -32,9 +32,15 @@ struct ConnectionArgs {
   std::uint32_t timeout_ms = 3000;
   std::uint32_t connect_timeout_ms = 7500;
   bool next_gen = false;
+  bool tls = false;  // ASAP over TLS (TCP); the port default becomes 3864
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 void add_connection_options(CLI::App& app, ConnectionArgs& args);
+// "sctp", "tcp" or "tls": what the arguments talk to the registrar over.
+const char* transport_name(const ConnectionArgs& args) noexcept;
 
 // The registrar's UDP encapsulation port: the /UDPPORT of --registrar when given, else
 // --udp-encaps-port.
@@ -44,7 +50,8 @@ std::uint16_t registrar_udp_port(const ConnectionArgs& args);
 // (ECONNREFUSED)"), and for SCTP without an answer a hint at the UDP encapsulation port (the
 // usual cause: SCTP travels in UDP and usrsctp never hears the ICMP port unreachable).
 // error: client::AsapConnection::connect_error() (0 = unknown).
-std::string connect_failure_text(const ConnectionArgs& args, int error);
+// tls_error: client::AsapConnection::tls_error(); when set it is the reason given.
+std::string connect_failure_text(const ConnectionArgs& args, int error, const std::string& tls_error = {});
 
 // ClientOptions from the shared arguments; the error (a message) when the registrar is malformed.
 Expected<client::ClientOptions, std::string> client_options(const ConnectionArgs& args);

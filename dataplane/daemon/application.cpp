@@ -30,6 +30,8 @@
 #include "dataplane/daemon/protocol_router.hpp"
 #include "dataplane/daemon/server_announcer.hpp"
 #include "dataplane/daemon/service_notifier.hpp"
+#include "dataplane/daemon/tls_setup.hpp"
+#include "dataplane/runtime/errno_text.hpp"
 #include "dataplane/daemon/transport_output.hpp"
 #include "dataplane/kernel/kernel_lanes.hpp"
 #include "dataplane/kernel/kernel_transport.hpp"
@@ -203,6 +205,11 @@ struct Application::Runtime {
   std::uint16_t asap_tcp = 0;
   std::uint16_t enrp_sctp = 0;
   std::uint16_t enrp_tcp = 0;
+  std::uint16_t asap_tls = 0;
+  std::uint16_t enrp_tls = 0;  // when open, ENRP over TCP is this TLS listener (no plain one)
+  // The ENRP endpoint announced over TCP: the TLS port when ENRP runs over TLS.
+  std::uint16_t enrp_stream_port() const { return enrp_tls != 0 ? enrp_tls : enrp_tcp; }
+  TlsContexts tls;  // [tls]: empty while TLS is off
   bool enrp_on = false;  // [enrp] enabled and a transport for it
 
   TimeNs next_reclaim = 0;
@@ -226,6 +233,12 @@ struct Application::Runtime {
   std::uint64_t quota_closes_logged[3] = {0, 0, 0};
   TimeNs next_quota_log = 0;
   void watch_client_quotas();
+  // Operator log of TLS peers refused (the transport only counts): handshake failures, identities
+  // not on the allow-list, handshake timeouts since the last report, with the latest reason;
+  // rate-limited like the quotas.
+  std::uint64_t tls_refusals_logged[3] = {0, 0, 0};
+  TimeNs next_tls_log = 0;
+  void watch_tls_refusals();
   std::optional<int> stop_signal;
   // systemd readiness (Type=notify): READY after the listeners are open, RELOADING, STOPPING.
   ServiceNotifier notifier{log};
@@ -296,6 +309,13 @@ bool Application::Runtime::build_transports() {
   tc.default_remote_udp_port = ctx.sctp_udp.default_remote;
   tc.partial_frame_budget = c.limits.partial_frame_budget_bytes;
   tc.first_message_timeout = static_cast<TimeNs>(c.limits.first_message_timeout_ms) * kNsPerMs;
+  tc.tls_handshake_timeout = static_cast<TimeNs>(c.tls.handshake_timeout_ms) * kNsPerMs;
+  auto contexts = make_tls_contexts(c.tls);
+  if (!contexts) {
+    log.error("{}", contexts.error());
+    return false;
+  }
+  tls = std::move(contexts).value();
   transport = std::make_unique<kernel::KernelTransport>(loop, router, nullptr, tc);
   wire = transport.get();
   if (want_sctp && c.asap.udp_encapsulation_port == 0 && !dpdk_mode) {
@@ -308,6 +328,11 @@ bool Application::Runtime::build_transports() {
   for (const auto& [sctp_port, udp] : ctx.sctp_udp.by_sctp_port) output->set_peer_udp_port(sctp_port, udp);
   for (const auto& p : c.enrp.peers)
     if (p.udp_port != 0) output->set_endpoint_udp_port(p.address.address, p.address.port, p.udp_port);
+  if (enrp_over_tls(c)) {
+    output->set_enrp_tls([this](WireProtocol p, const IpAddress& a, std::uint16_t port) {
+      return transport->connect_tls(p, a, port, tls.enrp_client, /*verify_ip=*/false);
+    });
+  }
   return true;
 }
 
@@ -332,6 +357,15 @@ bool Application::Runtime::open_listeners() {
     }
     asap_tcp = *r;
   }
+  if (tls.asap_server && c.tls.asap_port != 0) {
+    auto r = transport->listen_tls(WireProtocol::kAsap, asap_bind, c.tls.asap_port, tls.asap_server);
+    if (!r) {
+      log.error("ASAP TLS listener on port {} failed: {} ({})", c.tls.asap_port, runtime::errno_text(r.error().error),
+                r.error().detail);
+      return false;
+    }
+    asap_tls = *r;
+  }
   if (enrp_on) {
     const std::vector<IpAddress> enrp_bind = bind_addresses(c.enrp.listen.empty() ? c.asap.listen : c.enrp.listen);
     if (sctp_available) {
@@ -342,7 +376,15 @@ bool Application::Runtime::open_listeners() {
       }
       enrp_sctp = *r;
     }
-    if (c.enrp.tcp) {
+    if (enrp_over_tls(c)) {
+      auto r = transport->listen_tls(WireProtocol::kEnrp, enrp_bind, c.tls.enrp_port, tls.enrp_server);
+      if (!r) {
+        log.error("ENRP TLS listener on port {} failed: {} ({})", c.tls.enrp_port, runtime::errno_text(r.error().error),
+                  r.error().detail);
+        return false;
+      }
+      enrp_tls = *r;
+    } else if (c.enrp.tcp) {
       auto r = transport->listen_tcp(WireProtocol::kEnrp, enrp_bind, c.enrp.tcp_port, false);
       if (!r) {
         log.error("ENRP TCP listener on port {} failed: {} ({})", c.enrp.tcp_port, strerror(r.error().error), r.error().detail);
@@ -350,7 +392,7 @@ bool Application::Runtime::open_listeners() {
       }
       enrp_tcp = *r;
     }
-    if (enrp_sctp == 0 && enrp_tcp == 0) {
+    if (enrp_sctp == 0 && enrp_stream_port() == 0) {
       log.warn("ENRP has no transport (no SCTP stack and enrp.tcp off): running ASAP only");
       enrp_on = false;
     }
@@ -366,7 +408,7 @@ void Application::Runtime::build_protocol_logic() {
                                             enrp_on ? &forwarder : nullptr);
   asap->set_event_sink(&events);
   if (enrp_on) {
-    enrp::EnrpConfig ec = to_enrp_config(c, id, enrp_sctp, enrp_tcp);
+    enrp::EnrpConfig ec = to_enrp_config(c, id, enrp_sctp, enrp_stream_port());
     if (c.enrp.multicast) {
       kernel::UdpMulticastConfig mc;
       mc.group = c.enrp.multicast_address.address;
@@ -638,8 +680,10 @@ std::string Application::Runtime::bound_summary() const {
   shown.asap.server_announce = announcer != nullptr;
   shown.enrp.enabled = enrp != nullptr;
   shown.enrp.sctp_port = enrp_sctp;
-  shown.enrp.tcp = enrp_tcp != 0;
+  shown.enrp.tcp = enrp_stream_port() != 0;
   shown.enrp.tcp_port = enrp_tcp;
+  shown.tls.asap_port = asap_tls;
+  shown.tls.enrp_port = enrp_tls;
   shown.enrp.multicast = enrp_multicast != nullptr;
   shown.control.enabled = control != nullptr;
   shown.metrics.enabled = metrics != nullptr;
@@ -672,6 +716,7 @@ void Application::Runtime::service_timers() {
   }
   if (now >= next_accept_pause_log) watch_accept_pauses();
   if (now >= next_quota_log) watch_client_quotas();
+  if (tls.asap_server && now >= next_tls_log) watch_tls_refusals();
   if (enrp && !enrp_startup_logged && enrp->startup_complete()) {
     enrp_startup_logged = true;
     log.info("ENRP start-up complete: {} PEs in the handlespace", hs->counters().pes);
@@ -744,6 +789,19 @@ void Application::Runtime::watch_accept_pauses() {
            transport->connection_count(), lim.rlim_cur);
   accept_pauses_logged = pauses;
   next_accept_pause_log = loop.now() + kAcceptPauseLogPeriod;
+}
+
+void Application::Runtime::watch_tls_refusals() {
+  const runtime::TransportCounters t = transport->counters();
+  const std::uint64_t now_counts[3] = {t.tls_handshake_failures, t.tls_identity_refused, t.tls_handshake_timeouts};
+  if (std::equal(std::begin(now_counts), std::end(now_counts), std::begin(tls_refusals_logged))) return;
+  log.warn("TLS: since the last report {} handshake(s) failed, {} peer(s) refused by tls.*_allowed_identities, {} "
+           "handshake(s) timed out (tls.handshake_timeout_ms {}); latest: {}",
+           now_counts[0] - tls_refusals_logged[0], now_counts[1] - tls_refusals_logged[1],
+           now_counts[2] - tls_refusals_logged[2], running.tls.handshake_timeout_ms,
+           transport->last_tls_failure().empty() ? std::string("timeout") : transport->last_tls_failure());
+  std::copy(std::begin(now_counts), std::end(now_counts), std::begin(tls_refusals_logged));
+  next_tls_log = loop.now() + kQuotaLogPeriod;
 }
 
 void Application::Runtime::watch_client_quotas() {
@@ -827,7 +885,7 @@ void Application::Runtime::apply_live_config(const config::RegistrarConfig& c) {
     // A new peer's UDP encapsulation port first, so the Presence below reaches it.
     for (const auto& p : c.enrp.peers)
       if (p.udp_port != 0) output->set_endpoint_udp_port(p.address.address, p.address.port, p.udp_port);
-    const enrp::EnrpConfig next = to_enrp_config(c, ctx.registrar_id, enrp_sctp, enrp_tcp);
+    const enrp::EnrpConfig next = to_enrp_config(c, ctx.registrar_id, enrp_sctp, enrp_stream_port());
     enrp->apply_live_timers(next);
     const auto [added, removed] = enrp->set_static_peers(next.static_peers);
     if (added + removed > 0) log.info("ENRP static peers: {} added, {} removed", added, removed);

@@ -40,6 +40,8 @@ std::optional<int> parse_daemon_options(int argc, const char* const* argv, Daemo
                "Print the effective configuration as TOML (every key) and exit");
   app.add_flag("--check-config", options->check_config,
                "Load and validate the configuration, print every error as file:line:column, exit 0 if valid; "
+               "with [tls] also load the certificate, key and CA files (a missing file or a key that does not "
+               "match its certificate exits 1); "
                "with --dpdk also check the EAL arguments, cores, ports, memory and hugepages against this host "
                "(exit 2 listing every problem)");
   app.add_flag("--print-dpdk-setup", options->print_dpdk_setup,

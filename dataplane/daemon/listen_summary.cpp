@@ -42,13 +42,20 @@ std::string describe_listeners(const config::RegistrarConfig& c) {
     if (a.sctp_native && !c.dpdk.enabled) add("ASAP SCTP native " + join(a.listen, a.sctp_port));
   }
   if (a.tcp) add(std::string(a.mptcp ? "ASAP MPTCP " : "ASAP TCP ") + join(a.listen, a.tcp_port));
+  const auto& t = c.tls;
+  if (t.enabled() && t.asap_port != 0)
+    add("ASAP TLS " + join(a.listen, t.asap_port) + (t.require_client_certificate_asap ? " (client certificates required)" : ""));
   if (a.server_announce) add("announce " + config::to_string(a.announce_address));
   const auto& e = c.enrp;
   if (e.enabled) {
     const auto& listen = e.listen.empty() ? a.listen : e.listen;
     add("ENRP SCTP " + join(listen, e.sctp_port));
     if (e.sctp_native && !c.dpdk.enabled) add("ENRP SCTP native " + join(listen, e.sctp_port));
-    if (e.tcp) add("ENRP TCP " + join(listen, e.tcp_port));
+    if (e.tcp && t.enabled() && t.enrp_port != 0) {
+      add("ENRP TLS " + join(listen, t.enrp_port) + " (mutual)");  // replaces plain ENRP TCP
+    } else if (e.tcp) {
+      add("ENRP TCP " + join(listen, e.tcp_port));
+    }
     if (e.multicast) add("ENRP multicast " + config::to_string(e.multicast_address));
     add(std::to_string(e.peers.size()) + " static peer" + (e.peers.size() == 1 ? "" : "s") + ", profile " +
         config::to_string(e.profile));

@@ -12,6 +12,7 @@
 #include "dataplane/daemon/logging.hpp"
 #include "dataplane/daemon/privilege_drop.hpp"
 #include "dataplane/daemon/shutdown_signals.hpp"
+#include "dataplane/daemon/tls_setup.hpp"
 #include "dataplane/runtime/errno_text.hpp"
 
 namespace {
@@ -73,6 +74,11 @@ int run(const poolreg::daemon::DaemonOptions& options) {
         std::fprintf(stderr, "%s: %s\n", source.c_str(), run_as.error().c_str());
         return 1;
       }
+    }
+    // Certificates and keys parse and match (the validation only saw that the files are there).
+    if (auto tls = poolreg::daemon::make_tls_contexts(loaded.config.tls); !tls) {
+      std::fprintf(stderr, "%s: %s\n", source.c_str(), tls.error().c_str());
+      return 1;
     }
     std::printf("%s: configuration OK\n", source.c_str());
     if (!loaded.config.dpdk.enabled) return 0;

@@ -20,7 +20,9 @@ void TransportOutput::close(ConnectionId connection) { transport_.close(connecti
 ConnectionId TransportOutput::connect(WireProtocol protocol, const TransportEndpoint& to) {
   ConnectionId id = kNoConnectionId;
   if (!to.addresses.empty() && to.port != 0) {
-    if (to.protocol == TransportProtocol::kTcp) {
+    if (to.protocol == TransportProtocol::kTcp && protocol == WireProtocol::kEnrp && enrp_tls_) {
+      id = enrp_tls_(protocol, to.addresses.front(), to.port);
+    } else if (to.protocol == TransportProtocol::kTcp) {
       id = transport_.connect_tcp(protocol, to.addresses.front(), to.port, mptcp_);
     } else if (to.protocol == TransportProtocol::kSctp) {
       id = transport_.connect_sctp(protocol, to.addresses, to.port,

@@ -43,6 +43,11 @@ class TransportOutput final : public MessageOutput {
   void close(ConnectionId connection) override;
   ConnectionId connect(WireProtocol protocol, const TransportEndpoint& to) override;
 
+  // ENRP over TLS ([tls] with enrp.tcp): every ENRP TCP connect() goes through `connect` (the
+  // kernel transport's connect_tls with the ENRP client context) instead of plain connect_tcp.
+  using TlsConnect = std::function<ConnectionId(WireProtocol, const IpAddress&, std::uint16_t)>;
+  void set_enrp_tls(TlsConnect connect) { enrp_tls_ = std::move(connect); }
+
   // Remote UDP encapsulation port for associations to (address, SCTP port) (rule 2 above).
   void set_endpoint_udp_port(const IpAddress& address, std::uint16_t sctp_port, std::uint16_t udp_port) {
     configured_[key_of(address, sctp_port)] = udp_port;
@@ -63,6 +68,7 @@ class TransportOutput final : public MessageOutput {
   runtime::MessageTransport& transport_;
   bool mptcp_;
   std::function<void(ConnectionId, WireProtocol)> on_connect_;
+  TlsConnect enrp_tls_;
   std::map<Key, std::uint16_t> learned_;
   std::map<Key, std::uint16_t> configured_;
   std::map<std::uint16_t, std::uint16_t> by_port_;

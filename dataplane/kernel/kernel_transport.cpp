@@ -51,6 +51,19 @@ ConnectionId KernelTransport::connect_tcp(WireProtocol protocol, const IpAddress
   return impl_->tcp.connect(protocol, address, port, mptcp);
 }
 
+runtime::ListenResult KernelTransport::listen_tls(WireProtocol protocol, std::span<const IpAddress> addresses,
+                                                 std::uint16_t port, const std::shared_ptr<const tcp::TlsContext>& tls) {
+  return impl_->tcp.listen(protocol, addresses, port, false, tls);
+}
+
+ConnectionId KernelTransport::connect_tls(WireProtocol protocol, const IpAddress& address, std::uint16_t port,
+                                          std::shared_ptr<const tcp::TlsContext> tls, bool verify_ip) {
+  impl_->shared.last_error = 0;
+  return impl_->tcp.connect(protocol, address, port, false, std::move(tls), verify_ip);
+}
+
+const std::string& KernelTransport::last_tls_failure() const noexcept { return impl_->shared.last_tls_failure; }
+
 runtime::SendResult KernelTransport::send(ConnectionId id, WireProtocol protocol, std::span<const std::uint8_t> message) {
   if (impl_->sctp.owns(id)) return impl_->sctp.send(id, protocol, message);
   if (impl_->tcp.owns(id)) return impl_->tcp.send(id, message);

@@ -54,6 +54,7 @@
 #include "dataplane/runtime/message_transport.hpp"
 #include "dataplane/runtime/transport_config.hpp"
 #include "dataplane/kernel/sctp_stack.hpp"
+#include "dataplane/tcp/tls_context.hpp"
 
 namespace poolreg::kernel {
 
@@ -80,6 +81,16 @@ class KernelTransport final : public runtime::MessageTransport {
   runtime::TransportCounters counters() const override;
   std::size_t connection_count() const override;
   int last_error() const noexcept override;
+
+  // TLS over TCP (RFC 5355; see tcp_message_sockets.hpp): a listener with a server-side context,
+  // a connection with a client-side one (verify_ip: the server's certificate must name `address`).
+  // Same ids, send/close and callbacks as TCP; the TLS counters count handshakes.
+  runtime::ListenResult listen_tls(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
+                                   const std::shared_ptr<const tcp::TlsContext>& tls);
+  ConnectionId connect_tls(WireProtocol protocol, const IpAddress& address, std::uint16_t port,
+                           std::shared_ptr<const tcp::TlsContext> tls, bool verify_ip);
+  // Why the latest TLS handshake or identity check failed (empty when none did).
+  const std::string& last_tls_failure() const noexcept;
 
   // Gracefully closes every connection (on_closed(kShutdown) for each, deferred) and every
   // listener. The transport stays usable (new listeners/connections may be opened).

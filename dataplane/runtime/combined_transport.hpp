@@ -72,6 +72,10 @@ inline TransportCounters CombinedTransport::counters() const {
   s.accept_pauses = a.accept_pauses + b.accept_pauses;
   s.partial_frame_budget_resets = a.partial_frame_budget_resets + b.partial_frame_budget_resets;
   s.first_message_timeouts = a.first_message_timeouts + b.first_message_timeouts;
+  s.tls_handshakes = a.tls_handshakes + b.tls_handshakes;
+  s.tls_handshake_failures = a.tls_handshake_failures + b.tls_handshake_failures;
+  s.tls_identity_refused = a.tls_identity_refused + b.tls_identity_refused;
+  s.tls_handshake_timeouts = a.tls_handshake_timeouts + b.tls_handshake_timeouts;
   return s;
 }
 

@@ -94,6 +94,18 @@ constexpr std::array kTransportFields = std::to_array<DescribedField<TransportCo
     {{"first_message_timeouts", "poolreg_transport_first_message_timeouts_total",
       "TCP connections reset because they completed no message within limits.first_message_timeout_ms."},
      &TransportCounters::first_message_timeouts},
+    {{"tls_handshakes", "poolreg_transport_tls_handshakes_total",
+      "TLS handshakes completed with a peer whose certificate passed the CA and the identity allow-list."},
+     &TransportCounters::tls_handshakes},
+    {{"tls_handshake_failures", "poolreg_transport_tls_handshake_failures_total",
+      "TLS handshakes that failed: certificate from another CA, missing where required, not TLS, protocol error."},
+     &TransportCounters::tls_handshake_failures},
+    {{"tls_identity_refused", "poolreg_transport_tls_identity_refused_total",
+      "TLS peers refused because their verified certificate names no identity on the tls allow-list."},
+     &TransportCounters::tls_identity_refused},
+    {{"tls_handshake_timeouts", "poolreg_transport_tls_handshake_timeouts_total",
+      "TLS connections closed because the handshake did not finish within tls.handshake_timeout_ms."},
+     &TransportCounters::tls_handshake_timeouts},
 
 });
 }  // namespace

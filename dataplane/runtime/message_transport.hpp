@@ -46,6 +46,9 @@ namespace poolreg::runtime {
 inline constexpr std::uint16_t kAsapPort = 3863;
 inline constexpr std::uint16_t kEnrpPort = 9901;
 inline constexpr std::uint16_t kSctpUdpEncapsulationPort = 9899;
+// IANA: ASAP over TLS and ENRP over TLS (RFC 5355; TCP, dataplane/tcp).
+inline constexpr std::uint16_t kAsapTlsPort = 3864;
+inline constexpr std::uint16_t kEnrpTlsPort = 9902;
 
 // The message header length field is 16 bits.
 inline constexpr std::size_t kMaxMessageSize = 65535;
@@ -116,6 +119,14 @@ struct TransportCounters {
   // message within first_message_timeout.
   std::uint64_t partial_frame_budget_resets = 0;
   std::uint64_t first_message_timeouts = 0;
+  // TLS (RFC 5355, dataplane/tcp): handshakes completed with an allowed peer; handshakes that
+  // failed (bad or missing certificate, other CA, not TLS at all); peers whose verified
+  // certificate names no identity on the allow-list; connections closed for not finishing the
+  // handshake within tls.handshake_timeout_ms.
+  std::uint64_t tls_handshakes = 0;
+  std::uint64_t tls_handshake_failures = 0;
+  std::uint64_t tls_identity_refused = 0;
+  std::uint64_t tls_handshake_timeouts = 0;
 };
 
 // Every field of TransportCounters with its descriptor (stats key, Prometheus family, help):

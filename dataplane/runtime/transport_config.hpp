@@ -27,6 +27,9 @@ struct TransportConfig {
   // (0 = off; applies to connections accepted from then on).
   std::size_t partial_frame_budget = 0;
   TimeNs first_message_timeout = 0;
+  // TLS (dataplane/tcp, tls.handshake_timeout_ms): a connection that has not finished its TLS
+  // handshake this long after the TCP connection came up is reset and counted.
+  TimeNs tls_handshake_timeout = 10 * kNsPerSec;
 };
 
 }  // namespace poolreg::runtime

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "dataplane/runtime/event_loop.hpp"
 #include "dataplane/runtime/message_transport.hpp"
@@ -26,6 +27,9 @@ struct TransportShared {
   ConnectionId next_id = 1;
   // MessageTransport::last_error(): set by a failed connect and for the on_closed that reports it.
   int last_error = 0;
+  // Why the latest TLS handshake or identity check failed (OpenSSL's reason, the refused
+  // identity): for a client's error message; the registrar counts and does not log per connection.
+  std::string last_tls_failure{};
 
   ConnectionId allocate_id() noexcept {
     return ids != nullptr ? ids->fetch_add(1, std::memory_order_relaxed) : next_id++;

@@ -59,7 +59,7 @@ int TcpMessageSockets::open_socket(int family, bool mptcp) {
 }
 
 runtime::ListenResult TcpMessageSockets::listen(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
-                                       bool mptcp) {
+                                                bool mptcp, const std::shared_ptr<const TlsContext>& tls) {
   int error = 0;
   std::uint16_t bound = 0;
   // One socket per address (TCP has no multi-homing); empty = IPv6 any, dual-stack.
@@ -105,7 +105,7 @@ runtime::ListenResult TcpMessageSockets::listen(WireProtocol protocol, std::span
     return runtime::listen_error(error, std::string("TCP listen: ") + std::strerror(error));
   }
   for (int fd : opened) {
-    listeners_.emplace(fd, Listener{fd, protocol});
+    listeners_.emplace(fd, Listener{fd, protocol, tls});
     shared_.loop.add_fd(fd, EPOLLIN, [this, fd](std::uint32_t) { on_accept(fd); });
   }
   return bound;
@@ -124,10 +124,12 @@ TcpMessageSockets::Connection& TcpMessageSockets::add_connection(int fd, WirePro
   c->peer.kind = TransportProtocol::kTcp;
   c->peer.protocol = protocol;
   c->peer.outgoing = outgoing;
+  // An accepted TLS connection is handed out only once its handshake and identity check passed.
+  c->reported = outgoing || state == State::kUp;
   const ConnectionId id = c->id;
   Connection& ref = *c;
   connections_.emplace(id, std::move(c));
-  ++reported_open_;
+  if (ref.reported) ++reported_open_;
   const std::uint32_t events = state == State::kConnecting ? EPOLLOUT : EPOLLIN | EPOLLRDHUP;
   shared_.loop.add_fd(fd, events, [this, id](std::uint32_t ev) { on_event(id, ev); });
   ref.want_write = state == State::kConnecting;
@@ -138,6 +140,7 @@ void TcpMessageSockets::on_accept(int listen_fd) {
   auto lit = listeners_.find(listen_fd);
   if (lit == listeners_.end()) return;
   const WireProtocol protocol = lit->second.protocol;
+  const std::shared_ptr<const TlsContext> tls = lit->second.tls;
   // Bounded per pass so a connection storm cannot starve established connections.
   for (std::size_t i = 0; i < shared_.config.messages_per_pass; ++i) {
     sockaddr_storage peer{};
@@ -151,10 +154,25 @@ void TcpMessageSockets::on_accept(int listen_fd) {
       return;
     }
     set_nodelay(fd);
-    Connection& c = add_connection(fd, protocol, State::kUp, false);
+    std::unique_ptr<TlsSession> session;
+    if (tls) {
+      session = TlsSession::open(tls, fd, {});
+      if (!session) {
+        ++shared_.counters.tls_handshake_failures;
+        set_reset_on_close(fd);
+        ::close(fd);
+        continue;
+      }
+    }
+    Connection& c = add_connection(fd, protocol, tls ? State::kHandshaking : State::kUp, false);
     if (auto ip = runtime::ip_of(reinterpret_cast<sockaddr*>(&peer))) c.peer.addresses.push_back(*ip);
     c.peer.port = runtime::port_of(reinterpret_cast<sockaddr*>(&peer));
     ++shared_.counters.connections_accepted;
+    if (session) {
+      c.tls = std::move(session);
+      start_handshake(c);  // reported by handshake_done()
+      continue;
+    }
     arm_first_message_timeout(c);
     const ConnectionId id = c.id;
     const ConnectionPeer peer_copy = c.peer;  // the handler may close the connection
@@ -163,7 +181,8 @@ void TcpMessageSockets::on_accept(int listen_fd) {
   }
 }
 
-ConnectionId TcpMessageSockets::connect(WireProtocol protocol, const IpAddress& address, std::uint16_t port, bool mptcp) {
+ConnectionId TcpMessageSockets::connect(WireProtocol protocol, const IpAddress& address, std::uint16_t port, bool mptcp,
+                                        std::shared_ptr<const TlsContext> tls, bool verify_ip) {
   runtime::SocketAddress sa = runtime::SocketAddress::from(address, port);
   int fd = open_socket(sa.family(), mptcp);
   if (fd < 0 || port == 0) {
@@ -180,7 +199,18 @@ ConnectionId TcpMessageSockets::connect(WireProtocol protocol, const IpAddress& 
     ++shared_.counters.connect_failures;
     return kNoConnectionId;
   }
+  std::unique_ptr<TlsSession> session;
+  if (tls) {
+    session = TlsSession::open(std::move(tls), fd, verify_ip ? address.to_string() : std::string());
+    if (!session) {
+      shared_.last_error = ENOMEM;
+      ::close(fd);
+      ++shared_.counters.connect_failures;
+      return kNoConnectionId;
+    }
+  }
   Connection& c = add_connection(fd, protocol, State::kConnecting, true);
+  c.tls = std::move(session);
   c.peer.addresses.push_back(address);
   c.peer.port = port;
   const ConnectionId id = c.id;
@@ -201,6 +231,10 @@ void TcpMessageSockets::on_event(ConnectionId id, std::uint32_t events) {
     on_connect_done(c);
     return;
   }
+  if (c.state == State::kHandshaking) {
+    drive_handshake(c);
+    return;
+  }
   if ((events & EPOLLOUT) != 0) {
     if (!flush(c)) return;
   }
@@ -219,16 +253,27 @@ void TcpMessageSockets::on_connect_done(Connection& c) {
     shared_.loop.cancel(c.timer);
     c.timer = runtime::EventLoop::kNoTimer;
   }
-  c.state = State::kUp;
+  if (c.tls) {
+    c.state = State::kHandshaking;
+    start_handshake(c);  // on_connected once it is done
+    return;
+  }
   ++shared_.counters.connections_opened;
+  bring_up(c);
+}
+
+TcpMessageSockets::Connection* TcpMessageSockets::bring_up(Connection& c) {
+  c.state = State::kUp;
   const ConnectionId id = c.id;
   c.want_write = !c.queue.empty();
   shared_.loop.modify_fd(c.fd, EPOLLIN | EPOLLRDHUP | (c.want_write ? EPOLLOUT : 0u));
-  const ConnectionPeer peer_copy = c.peer;
+  const ConnectionPeer peer_copy = c.peer;  // the handler may close the connection
   shared_.handler.on_connected(id, peer_copy);
-  // Messages sent while connecting go out now.
+  // Messages sent while connecting (or handshaking) go out now.
   auto it = connections_.find(id);
-  if (it != connections_.end() && !it->second->queue.empty()) flush(*it->second);
+  if (it == connections_.end()) return nullptr;
+  if (!it->second->queue.empty() && !flush(*it->second)) return nullptr;
+  return it->second.get();
 }
 
 void TcpMessageSockets::on_readable(ConnectionId id) {
@@ -274,8 +319,7 @@ void TcpMessageSockets::on_readable(ConnectionId id) {
     auto it = connections_.find(id);
     if (it == connections_.end()) return;
     Connection& c = *it->second;
-    const int fd = c.fd;
-    const ssize_t n = c.reader.fill([fd](std::uint8_t* buf, std::size_t cap) { return ::recv(fd, buf, cap, 0); });
+    const ssize_t n = c.reader.fill([&c](std::uint8_t* buf, std::size_t cap) { return read_some(c, buf, cap); });
     if (n == 0) {
       end(id, runtime::CloseReason::kPeerClosed, false);
       return;
@@ -288,7 +332,8 @@ void TcpMessageSockets::on_readable(ConnectionId id) {
     shared_.counters.bytes_received += static_cast<std::uint64_t>(n);
     count_partial(c);
     enforce_partial_budget();  // may reset this very connection: the next round finds it gone
-    socket_may_have_more = static_cast<std::size_t>(n) >= TcpFrameReader::kReadChunk;
+    // TLS: a record decrypted but not yet taken is not announced by the socket again.
+    socket_may_have_more = static_cast<std::size_t>(n) >= TcpFrameReader::kReadChunk || (c.tls && c.tls->has_pending());
   }
 }
 
@@ -297,7 +342,7 @@ bool TcpMessageSockets::flush(Connection& c) {
   while (!c.queue.empty()) {
     OutboundQueue::Item& item = c.queue.front();
     const std::size_t off = c.queue.front_offset();
-    ssize_t n = ::send(c.fd, item.bytes.data() + off, item.bytes.size() - off, MSG_NOSIGNAL);
+    ssize_t n = write_some(c, item.bytes.data() + off, item.bytes.size() - off);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
       shared_.counters.send_failed += c.queue.size();
@@ -321,7 +366,8 @@ bool TcpMessageSockets::flush(Connection& c) {
 }
 
 void TcpMessageSockets::update_interest(Connection& c) {
-  if (c.state == State::kConnecting) return;  // EPOLLOUT only until the connect completes
+  // EPOLLOUT only until the connect completes; the handshake sets its own interest.
+  if (c.state == State::kConnecting || c.state == State::kHandshaking) return;
   const bool want = !c.queue.empty();
   if (want == c.want_write) return;
   shared_.loop.modify_fd(c.fd, EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0u));
@@ -342,7 +388,7 @@ runtime::SendResult TcpMessageSockets::send(ConnectionId id, std::span<const std
   std::size_t written = 0;
   if (c.queue.empty() && c.state == State::kUp) {
     // One message per send() (nextgen.md §6.11: one message per segment keeps captures clean).
-    ssize_t n = ::send(c.fd, message.data(), message.size(), MSG_NOSIGNAL);
+    ssize_t n = write_some(c, message.data(), message.size());
     if (n < 0) {
       if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
         ++shared_.counters.send_failed;
@@ -372,10 +418,11 @@ void TcpMessageSockets::end(ConnectionId id, runtime::CloseReason reason, bool r
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
   const State state = it->second->state;
+  const bool reported = it->second->reported;
   destroy(id, reset);
-  if (state == State::kClosing) return;  // already reported
+  if (state == State::kClosing || !reported) return;  // already reported, or never handed out
   --reported_open_;
-  if (state == State::kConnecting) {
+  if (state == State::kConnecting || state == State::kHandshaking) {
     ++shared_.counters.connect_failures;
     reason = runtime::CloseReason::kConnectFailed;
   }
@@ -389,6 +436,7 @@ void TcpMessageSockets::destroy(ConnectionId id, bool reset) {
   if (c.timer != runtime::EventLoop::kNoTimer) shared_.loop.cancel(c.timer);
   partial_total_ -= c.partial_counted;
   shared_.loop.remove_fd(c.fd);
+  if (c.tls && !reset) c.tls->send_close_notify();
   if (reset) set_reset_on_close(c.fd);
   ::close(c.fd);
   connections_.erase(it);
@@ -398,10 +446,14 @@ void TcpMessageSockets::close(ConnectionId id, runtime::CloseReason reason_repor
   auto it = connections_.find(id);
   if (it == connections_.end() || it->second->state == State::kClosing) return;
   Connection& c = *it->second;
+  if (!c.reported) {  // an accepted TLS connection still in its handshake: nobody knows its id
+    destroy(id, true);
+    return;
+  }
   --reported_open_;
   shared_.report_closed_later(id, reason_reported);
-  if (c.state == State::kConnecting || c.queue.empty()) {
-    destroy(id, c.state == State::kConnecting);
+  if (c.state == State::kConnecting || c.state == State::kHandshaking || c.queue.empty()) {
+    destroy(id, c.state == State::kConnecting || c.state == State::kHandshaking);
     return;
   }
   // Pending bytes: keep writing, then FIN; give up (RST) after the linger time.
@@ -418,7 +470,7 @@ void TcpMessageSockets::close(ConnectionId id, runtime::CloseReason reason_repor
 void TcpMessageSockets::abort(ConnectionId id) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
-  if (it->second->state != State::kClosing) {
+  if (it->second->state != State::kClosing && it->second->reported) {
     --reported_open_;
     shared_.report_closed_later(id, runtime::CloseReason::kLocalAbort);
   }
@@ -428,7 +480,7 @@ void TcpMessageSockets::abort(ConnectionId id) {
 
 const ConnectionPeer* TcpMessageSockets::peer_info(ConnectionId id) const {
   auto it = connections_.find(id);
-  if (it == connections_.end() || it->second->state == State::kClosing) return nullptr;
+  if (it == connections_.end() || it->second->state == State::kClosing || !it->second->reported) return nullptr;
   return &it->second->peer;
 }
 
@@ -503,6 +555,82 @@ void TcpMessageSockets::enforce_partial_budget() {
     ++shared_.counters.partial_frame_budget_resets;
     end(victim->id, runtime::CloseReason::kQuotaExceeded, true);
   }
+}
+
+}  // namespace poolreg::tcp
+
+namespace poolreg::tcp {
+
+// ------------------------------------------------------------------------------ TLS (RFC 5355)
+
+ssize_t TcpMessageSockets::read_some(Connection& c, std::uint8_t* buffer, std::size_t capacity) {
+  return c.tls ? c.tls->read(buffer, capacity) : ::recv(c.fd, buffer, capacity, 0);
+}
+
+ssize_t TcpMessageSockets::write_some(Connection& c, const std::uint8_t* data, std::size_t length) {
+  return c.tls ? c.tls->write(data, length) : ::send(c.fd, data, length, MSG_NOSIGNAL);
+}
+
+void TcpMessageSockets::start_handshake(Connection& c) {
+  const ConnectionId id = c.id;
+  if (c.timer != runtime::EventLoop::kNoTimer) shared_.loop.cancel(c.timer);
+  c.timer = shared_.loop.schedule_after(shared_.config.tls_handshake_timeout, [this, id] {
+    auto it = connections_.find(id);
+    if (it == connections_.end()) return;
+    it->second->timer = runtime::EventLoop::kNoTimer;
+    if (it->second->state != State::kHandshaking) return;
+    // A client that connects and says nothing (or too slowly) holds a descriptor real peers need.
+    ++shared_.counters.tls_handshake_timeouts;
+    end(id, runtime::CloseReason::kConnectFailed, true, ETIMEDOUT);
+  });
+  drive_handshake(c);
+}
+
+void TcpMessageSockets::drive_handshake(Connection& c) {
+  std::string reason;
+  const TlsSession::Step step = c.tls->handshake(&reason);
+  if (step == TlsSession::Step::kDone) {
+    handshake_done(c);
+    return;
+  }
+  if (step == TlsSession::Step::kFailed) {
+    // Wrong CA, no certificate where one is required, plain TCP bytes, an alert from the peer.
+    ++shared_.counters.tls_handshake_failures;
+    shared_.last_tls_failure = std::move(reason);
+    end(c.id, runtime::CloseReason::kConnectFailed, true, ECONNREFUSED);
+    return;
+  }
+  const bool want_write = step == TlsSession::Step::kWantWrite;
+  if (want_write != c.want_write) {
+    shared_.loop.modify_fd(c.fd, EPOLLIN | EPOLLRDHUP | (want_write ? EPOLLOUT : 0u));
+    c.want_write = want_write;
+  }
+}
+
+void TcpMessageSockets::handshake_done(Connection& c) {
+  if (c.timer != runtime::EventLoop::kNoTimer) {
+    shared_.loop.cancel(c.timer);
+    c.timer = runtime::EventLoop::kNoTimer;
+  }
+  std::string identity;
+  if (!c.tls->identity_allowed(&identity)) {
+    ++shared_.counters.tls_identity_refused;
+    shared_.last_tls_failure = "peer identity not allowed: " + (identity.empty() ? std::string("no certificate") : identity);
+    end(c.id, runtime::CloseReason::kConnectFailed, true, EACCES);
+    return;
+  }
+  ++shared_.counters.tls_handshakes;
+  if (c.peer.outgoing) {
+    ++shared_.counters.connections_opened;
+  } else {
+    c.reported = true;
+    ++reported_open_;
+    arm_first_message_timeout(c);
+  }
+  const ConnectionId id = c.id;
+  Connection* up = bring_up(c);
+  // Application data that came with the handshake's last flight is already inside OpenSSL.
+  if (up != nullptr && up->tls->has_pending()) on_readable(id);
 }
 
 }  // namespace poolreg::tcp

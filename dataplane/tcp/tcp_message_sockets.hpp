@@ -3,6 +3,13 @@
 // runtime/message_transport.hpp. The public face of dataplane/tcp; kernel::KernelTransport
 // composes it with its SCTP half through the runtime::TransportShared both halves share (ids,
 // counters, handler). Loop (control) thread only: construct, use and destroy there.
+//
+// TLS (RFC 5355): a listener or an outgoing connection given a TlsContext runs TLS over the same
+// non-blocking socket. The connection is reported (on_connected) only after the handshake and
+// the identity allow-list passed; an accepted connection that fails either, or does not finish
+// within TransportConfig::tls_handshake_timeout, is closed without any callback (its id was never
+// handed out) and counted; an outgoing one ends with on_closed(kConnectFailed). Graceful closes
+// send close_notify; a peer's close_notify is a kPeerClosed, a TCP end without it a kCommLost.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +21,8 @@
 #include "dataplane/runtime/transport_shared.hpp"
 #include "dataplane/tcp/outbound_queue.hpp"
 #include "dataplane/tcp/tcp_frame_reader.hpp"
+#include "dataplane/tcp/tls_context.hpp"
+#include "dataplane/tcp/tls_session.hpp"
 
 namespace poolreg::tcp {
 
@@ -25,8 +34,12 @@ class TcpMessageSockets {
   explicit TcpMessageSockets(runtime::TransportShared& shared);
   ~TcpMessageSockets();  // resets every connection, closes every listener, no callbacks
 
-  runtime::ListenResult listen(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port, bool mptcp);
-  ConnectionId connect(WireProtocol protocol, const IpAddress& address, std::uint16_t port, bool mptcp);
+  // tls: nullptr = plain TCP; else a server-side context for listen(), a client-side one for
+  // connect() (which then checks that the server's certificate names `address` when verify_ip).
+  runtime::ListenResult listen(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port, bool mptcp,
+                               const std::shared_ptr<const TlsContext>& tls = nullptr);
+  ConnectionId connect(WireProtocol protocol, const IpAddress& address, std::uint16_t port, bool mptcp,
+                       std::shared_ptr<const TlsContext> tls = nullptr, bool verify_ip = false);
   bool owns(ConnectionId id) const { return connections_.count(id) != 0; }
   runtime::SendResult send(ConnectionId id, std::span<const std::uint8_t> message);
   void close(ConnectionId id, runtime::CloseReason reason_reported);
@@ -37,10 +50,11 @@ class TcpMessageSockets {
   void close_all(runtime::CloseReason reason);
 
  private:
-  enum class State : std::uint8_t { kConnecting, kUp, kClosing };
+  enum class State : std::uint8_t { kConnecting, kHandshaking, kUp, kClosing };
   struct Listener {
     int fd = -1;
     WireProtocol protocol = WireProtocol::kAsap;
+    std::shared_ptr<const TlsContext> tls;
   };
   struct Connection {
     ConnectionId id = 0;
@@ -55,6 +69,9 @@ class TcpMessageSockets {
     std::size_t partial_counted = 0;
     TimeNs partial_since = 0;
     bool message_seen = false;  // accepted connections: completed one message (first-message timeout)
+    // The id was handed out (outgoing: by connect(); accepted: by on_connected after the handshake).
+    bool reported = false;
+    std::unique_ptr<TlsSession> tls{};  // nullptr = plain TCP
   };
 
   int open_socket(int family, bool mptcp);
@@ -62,7 +79,18 @@ class TcpMessageSockets {
   Connection& add_connection(int fd, WireProtocol protocol, State state, bool outgoing);
   void on_event(ConnectionId id, std::uint32_t events);
   void on_connect_done(Connection& c);
+  // The connection is up (TCP connected, TLS handshake done): on_connected, then what was queued
+  // meanwhile. nullptr when the handler or a failed write ended it.
+  Connection* bring_up(Connection& c);
   void on_readable(ConnectionId id);
+  // TLS: starts the handshake (timeout armed), runs one step of it, finishes it (allow-list,
+  // on_connected).
+  void start_handshake(Connection& c);
+  void drive_handshake(Connection& c);
+  void handshake_done(Connection& c);
+  // The socket calls of the read and write paths, through TLS when the connection has it.
+  static ssize_t read_some(Connection& c, std::uint8_t* buffer, std::size_t capacity);
+  static ssize_t write_some(Connection& c, const std::uint8_t* data, std::size_t length);
   // Writes queued bytes; false when the connection failed (already ended).
   bool flush(Connection& c);
   void update_interest(Connection& c);

@@ -141,5 +141,30 @@ TEST(ToolConnectErrors, SctpWithoutAnswerHintsAtTheEncapsulationPort) {
   EXPECT_NE(pu.output.find("--udp-encaps-port"), std::string::npos) << pu.output;
 }
 
+// --tls flag combinations that cannot work are usage errors (exit 1) with a message naming the
+// flag, before any connection is tried.
+TEST(ToolUsage, TlsFlagCombinationsAreCheckedUpFront) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--tls"}, "--tls needs --tls-ca"},
+      {{"--tls-ca", "/tmp/ca.pem"}, "need --tls"},
+      {{"--tls", "--tls-ca", "/tmp/ca.pem", "--tls-cert", "/tmp/c.pem"}, "--tls-cert and --tls-key go together"},
+      {{"--tls", "--tls-ca", "/tmp/ca.pem", "--mptcp"}, "drop --mptcp"},
+  };
+  for (const char* tool : {"POOLREG_PU", "POOLREG_PE"}) {
+    for (const auto& c : cases) {
+      std::vector<std::string> argv = {std::getenv(tool), "--pool", "P"};
+      argv.insert(argv.end(), c.first.begin(), c.first.end());
+      const ProcessRun run = run_process(argv);
+      EXPECT_EQ(run.exit_code, 1) << tool << " " << c.second << ": " << run.output;
+      EXPECT_NE(run.output.find(c.second), std::string::npos) << tool << ": " << run.output;
+    }
+  }
+  // A CA file that is not there: the TLS reason, not a bare connect failure.
+  const ProcessRun pu = run_process({std::getenv("POOLREG_PU"), "--pool", "P", "--tls", "--tls-ca", "/nonexistent/ca.pem"});
+  EXPECT_EQ(pu.exit_code, 1) << pu.output;
+  EXPECT_NE(pu.output.find("over tls"), std::string::npos) << pu.output;
+  EXPECT_NE(pu.output.find("TLS: cannot read CA file /nonexistent/ca.pem"), std::string::npos) << pu.output;
+}
+
 }  // namespace
 }  // namespace poolreg::client

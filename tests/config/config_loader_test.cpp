@@ -239,6 +239,40 @@ TEST(ConfigValidation, CrossFieldRules) {
   EXPECT_NE(messages(c).find("asap.keepalive_timeout_ms: 0 is out of range 100..60000"), std::string::npos);
 }
 
+// [tls] (issue 17 finding 5): the files must be readable, each named in its own error; a key or
+// CA without a certificate is refused rather than silently leaving TLS off.
+TEST(ConfigValidation, TlsFilesAndPorts) {
+  auto messages = [](const RegistrarConfig& c) {
+    std::string out;
+    for (const auto& e : validate_config(c)) out += e.message + "\n";
+    return out;
+  };
+  const std::string dir = ::testing::TempDir();
+  const std::string cert = dir + "/tls-cert.pem";
+  std::ofstream(cert) << "not checked here: poolregd parses it at start and with --check-config\n";
+  RegistrarConfig c;
+  c.tls.certificate = cert;
+  c.tls.private_key = dir + "/no-such.key";
+  std::string m = messages(c);
+  EXPECT_NE(m.find("tls.private_key: cannot read " + dir + "/no-such.key"), std::string::npos) << m;
+  EXPECT_NE(m.find("tls.ca_file: required with tls.certificate"), std::string::npos) << m;
+  c.tls.private_key = cert;
+  c.tls.ca_file = cert;
+  EXPECT_EQ(messages(c), "");
+  c.tls.asap_port = c.asap.tcp_port;
+  EXPECT_NE(messages(c).find("tls.asap_port: ASAP over TLS cannot share TCP port 3863"), std::string::npos);
+  c.tls.asap_port = 0;  // and no ENRP over TCP: nothing to listen on
+  EXPECT_NE(messages(c).find("tls.asap_port: TLS is configured but opens no listener"), std::string::npos);
+
+  c = RegistrarConfig{};
+  c.tls.private_key = cert;
+  EXPECT_NE(messages(c).find("tls.certificate: tls.private_key / tls.ca_file are set but tls.certificate is empty"),
+            std::string::npos);
+  LoadResult r = load("[tls]\ncertificate = \"/nonexistent/cert.pem\"\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(all_errors(r).find("tls.certificate: cannot read /nonexistent/cert.pem"), std::string::npos) << all_errors(r);
+}
+
 TEST(ConfigLoader, SetOverridesWinOverFile) {
   std::vector<ConfigOverride> o;
   for (const char* s :
