@@ -1,6 +1,7 @@
 // RegistrarEvent names, the sink's interest/sequence/clock, and the shared PE/pool event rules
 // (publish_pe_written / publish_pe_removed) every writer uses.
 #include "registrar/common/registrar_event.hpp"
+#include "tests/registrar/common/event_recorder.hpp"
 
 #include <gtest/gtest.h>
 
@@ -9,16 +10,7 @@
 namespace poolreg {
 namespace {
 
-class Recorder final : public RegistrarEventListener {
- public:
-  void on_registrar_event(const RegistrarEvent& e) override { events.push_back(e); }
-  std::vector<RegistrarEventKind> kinds() const {
-    std::vector<RegistrarEventKind> k;
-    for (const auto& e : events) k.push_back(e.kind);
-    return k;
-  }
-  std::vector<RegistrarEvent> events;
-};
+using Recorder = poolreg::testing::EventRecorder;
 
 std::int64_t fixed_clock() { return 1'700'000'000'123'000'000; }
 
