@@ -136,6 +136,17 @@ std::vector<std::string> in_namespace(const test::VethNamespace& net, std::vecto
   return argv;
 }
 
+// Runs the Python program `code` inside the namespace (through a temporary file); its exit status.
+int run_python_in(const test::VethNamespace& net, const std::string& code) {
+  const std::string script = "/tmp/poolreg-dpdk-py-" + std::to_string(::getpid()) + ".py";
+  {
+    std::ofstream(script) << code;
+  }
+  const int rc = test::run_quiet("ip netns exec " + net.name() + " python3 " + script);
+  ::unlink(script.c_str());
+  return rc;
+}
+
 // Resolves `pool` at `registrar` from inside the namespace until `count` PEs with `address` and
 // port 7 come back (bounded); the last answer in *answer. `options`: more poolreg-pu options.
 bool resolves(const test::VethNamespace& net, const std::string& pu, const std::string& registrar,
@@ -275,13 +286,7 @@ TEST_F(DpdkDaemon, PeRegistersAndPuResolvesThroughTheDpdkRegistrar) {
       "    et = random.choice([b'\\x08\\x00', b'\\x86\\xdd', b'\\x08\\x06', b'\\x81\\x00', os.urandom(2)])\n"
       "    s.send(dst + b'\\x02\\x00\\x00\\x00\\x00\\x09' + et + os.urandom(random.randint(0, 120)))\n"
       "    if i % 100 == 99: time.sleep(0.002)\n";
-  const std::string script = "/tmp/poolreg-dpdk-garbage-" + std::to_string(::getpid()) + ".py";
-  {
-    std::ofstream(script) << garbage;
-  }
-  const int garbage_rc = test::run_quiet("ip netns exec " + net.name() + " python3 " + script);
-  ::unlink(script.c_str());
-  ASSERT_EQ(garbage_rc, 0) << "sending random frames failed";
+  ASSERT_EQ(run_python_in(net, garbage), 0) << "sending random frames failed";
   ASSERT_TRUE(resolves(net, pu, "10.97.0.1:3863", "DpdkPool", 3, "10.97.0.2", &answer))
       << "after random frames: " << answer << "\ndaemon: " << daemon.output();
   ASSERT_FALSE(daemon.poll()) << daemon.output();
@@ -421,13 +426,7 @@ TEST_F(DpdkDaemon, NativeSctpPeRegistersAndPuResolves) {
       "s.sendto(packet(5060), ('10.94.0.1', 0))\n"
       "bad = bytearray(packet(3863)); bad[8] ^= 0xff\n"
       "s.sendto(bytes(bad), ('10.94.0.1', 0))\n";
-  const std::string script = "/tmp/poolreg-dpdk-native-" + std::to_string(::getpid()) + ".py";
-  {
-    std::ofstream(script) << sender;
-  }
-  const int sent = test::run_quiet("ip netns exec " + net.name() + " python3 " + script);
-  ::unlink(script.c_str());
-  ASSERT_EQ(sent, 0) << "sending native packets failed";
+  ASSERT_EQ(run_python_in(net, sender), 0) << "sending native packets failed";
   const std::string telemetry_socket = "/var/run/dpdk/" + prefix + "/dpdk_telemetry.v2";
   nlohmann::json stats;
   ASSERT_TRUE(wait_until(
