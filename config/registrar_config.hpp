@@ -91,7 +91,8 @@ struct AsapSection {
   std::uint16_t sctp_port = 3863;                      // 1..65535
   std::uint16_t udp_encapsulation_port = 9899;         // SCTP over UDP (RFC 6951); 0 = off
   // Native SCTP (IP protocol 132) on a raw IP socket, beside UDP encapsulation; needs CAP_NET_RAW
-  // at start (without it: one log line, UDP encapsulation only). Kernel-socket backend.
+  // at start (without it: one log line, UDP encapsulation only). DPDK backend: protocol 132 frames
+  // on the port (no raw socket, no capability); off there: dropped as unsupported_protocol.
   bool sctp_native = true;
   bool tcp = true;                                     // ASAP over TCP (nextgen.md section 6 framing)
   std::uint16_t tcp_port = 3863;                       // 1..65535

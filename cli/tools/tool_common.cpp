@@ -70,8 +70,8 @@ std::string connect_failure_text(const ConnectionArgs& args, int error, const st
   const bool stream = args.tcp || args.tls;
   if (!stream && args.sctp_native && (error == 0 || error == ETIMEDOUT)) {
     return "no answer within " + std::to_string(args.connect_timeout_ms) +
-           " ms over native SCTP (IP protocol 132): does the registrar run with asap.sctp_native and "
-           "CAP_NET_RAW, and is no kernel SCTP module answering in its place?";
+           " ms over native SCTP (IP protocol 132): does the registrar run with asap.sctp_native (and, "
+           "on kernel sockets, CAP_NET_RAW), and is no kernel SCTP module answering in its place?";
   }
   if (!stream && (error == 0 || error == ETIMEDOUT)) {
     return "no answer within " + std::to_string(args.connect_timeout_ms) +

@@ -118,15 +118,6 @@ std::optional<IpAddress> single_listen_address(const config::RegistrarConfig& c)
   return only;
 }
 
-// The SCTP listener ports native SCTP peers may reach (asap.sctp_native, enrp.sctp_native); empty:
-// no raw socket is opened.
-std::vector<std::uint16_t> native_sctp_ports(const config::RegistrarConfig& c) {
-  std::vector<std::uint16_t> ports;
-  if (c.asap.sctp && c.asap.sctp_native) ports.push_back(c.asap.sctp_port);
-  if (c.enrp.enabled && c.enrp.sctp_native) ports.push_back(c.enrp.sctp_port);
-  return ports;
-}
-
 }  // namespace
 
 struct Application::Runtime {
@@ -672,7 +663,10 @@ std::string Application::Runtime::bound_summary() const {
   shown.asap.sctp = asap_sctp != 0;
   shown.asap.sctp_port = asap_sctp != 0 ? asap_sctp : shown.asap.sctp_port;
   shown.asap.udp_encapsulation_port = udp_port;
-  const bool native = kernel_lanes && kernel_lanes->native_sctp();
+  bool native = kernel_lanes && kernel_lanes->native_sctp();
+#if POOLREG_HAVE_DPDK
+  native = native || (dpdk_backend && dpdk_backend->native_sctp());
+#endif
   shown.asap.sctp_native = native && ctx.config.asap.sctp_native;
   shown.enrp.sctp_native = native && ctx.config.enrp.sctp_native;
   shown.asap.tcp = asap_tcp != 0;

@@ -14,6 +14,13 @@ bool is_unspecified(const IpAddress& a) noexcept {
   return std::all_of(a.data(), a.data() + a.size(), [](std::uint8_t b) { return b == 0; });
 }
 
+std::vector<std::uint16_t> native_sctp_ports(const config::RegistrarConfig& c) {
+  std::vector<std::uint16_t> ports;
+  if (c.asap.sctp && c.asap.sctp_native) ports.push_back(c.asap.sctp_port);
+  if (c.enrp.enabled && c.enrp.sctp_native) ports.push_back(c.enrp.sctp_port);
+  return ports;
+}
+
 std::vector<IpAddress> bind_addresses(const std::vector<IpAddress>& configured) {
   if (std::any_of(configured.begin(), configured.end(), is_unspecified)) return {};
   return configured;

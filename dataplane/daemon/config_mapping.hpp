@@ -33,4 +33,9 @@ std::vector<IpAddress> bind_addresses(const std::vector<IpAddress>& configured);
 // True for 0.0.0.0 and ::.
 bool is_unspecified(const IpAddress& a) noexcept;
 
+// The SCTP listener ports native SCTP peers (IP protocol 132) may reach: asap.sctp_port when
+// asap.sctp and asap.sctp_native, enrp.sctp_port when ENRP is on and enrp.sctp_native. Empty:
+// native SCTP off (no raw socket on the kernel backend; protocol 132 dropped on DPDK ports).
+std::vector<std::uint16_t> native_sctp_ports(const config::RegistrarConfig& c);
+
 }  // namespace poolreg::daemon

@@ -52,6 +52,8 @@ Expected<dpdk::DpdkBackendConfig, std::string> to_backend_config(const config::R
     return unexpected(std::string("DPDK mode carries SCTP over UDP: asap.udp_encapsulation_port must not be 0"));
   }
   b.interface.sctp_udp_port = c.asap.udp_encapsulation_port;
+  b.native_ports = native_sctp_ports(c);
+  b.interface.sctp_native = !b.native_ports.empty();
   b.engine.max_message_size = c.asap.max_message_bytes;
   if (c.asap.sctp_heartbeat_interval_ms != 0)
     b.engine.heartbeat_interval_ms = c.asap.sctp_heartbeat_interval_ms;

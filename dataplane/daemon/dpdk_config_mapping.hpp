@@ -13,7 +13,7 @@ namespace poolreg::daemon {
 
 // From poolregd's configuration: argv = "poolregd" [-l lcores] eal_args...; addresses = the
 // explicit unicast addresses of asap.listen (and enrp.listen); UDP port =
-// asap.udp_encapsulation_port. Fails (the reason) when the configuration cannot work (no usable
+// asap.udp_encapsulation_port; native SCTP ports = native_sctp_ports() (config_mapping.hpp). Fails (the reason) when the configuration cannot work (no usable
 // address, port 0).
 Expected<dpdk::DpdkBackendConfig, std::string> to_backend_config(const config::RegistrarConfig& c);
 

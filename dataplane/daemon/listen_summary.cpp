@@ -39,7 +39,7 @@ std::string describe_listeners(const config::RegistrarConfig& c) {
     } else {
       add("ASAP SCTP " + join(a.listen, a.sctp_port));
     }
-    if (a.sctp_native && !c.dpdk.enabled) add("ASAP SCTP native " + join(a.listen, a.sctp_port));
+    if (a.sctp_native) add("ASAP SCTP native " + join(a.listen, a.sctp_port));
   }
   if (a.tcp) add(std::string(a.mptcp ? "ASAP MPTCP " : "ASAP TCP ") + join(a.listen, a.tcp_port));
   const auto& t = c.tls;
@@ -50,7 +50,7 @@ std::string describe_listeners(const config::RegistrarConfig& c) {
   if (e.enabled) {
     const auto& listen = e.listen.empty() ? a.listen : e.listen;
     add("ENRP SCTP " + join(listen, e.sctp_port));
-    if (e.sctp_native && !c.dpdk.enabled) add("ENRP SCTP native " + join(listen, e.sctp_port));
+    if (e.sctp_native) add("ENRP SCTP native " + join(listen, e.sctp_port));
     if (e.tcp && t.enabled() && t.enrp_port != 0) {
       add("ENRP TLS " + join(listen, t.enrp_port) + " (mutual)");  // replaces plain ENRP TCP
     } else if (e.tcp) {

@@ -153,6 +153,7 @@ Expected<void, std::string> DpdkBackend::add_lane(unsigned lcore) {
   auto engine = sctp::SctpEngine::create(config_.engine, ids_, stack);
   if (!engine) return unexpected(engine.error());
   l.engine = std::move(*engine);
+  for (std::uint16_t port : config_.native_ports) l.engine->accept_native(port);
   // One processor per port (its MAC, its TX batch, its neighbours), all on this lane's counters
   // and engine.
   std::vector<PacketProcessor*> processors;
@@ -274,6 +275,7 @@ std::string DpdkBackend::describe() const {
   }
   return ports + ", poll lcore" + (lanes_.size() > 1 ? "s " : " ") + lcores + ", addresses " +
          addresses + ", SCTP over UDP " + std::to_string(config_.interface.sctp_udp_port) +
+         (config_.interface.sctp_native ? ", native SCTP" : "") +
          (config_.interface.vlan_id != 0 ? ", VLAN " + std::to_string(config_.interface.vlan_id) : "");
 }
 

@@ -53,6 +53,9 @@ struct DpdkBackendConfig {
   std::uint32_t idle_sleep_us = 50;
   bool resolve_on_poll_lcore = true;  // the daemon calls enable_poll_resolution() when set
   InterfaceConfig interface;  // addresses, SCTP-over-UDP port, VLAN (MAC filled from the port)
+  // SCTP ports open to native SCTP peers (IP protocol 132: every lane's engine accept_native()s
+  // them); interface.sctp_native must be set with them, else protocol 132 is dropped.
+  std::vector<std::uint16_t> native_ports;
   sctp::SctpEngineConfig engine;
 };
 
@@ -74,10 +77,12 @@ class DpdkBackend {
   Expected<void, std::string> start();
   void stop();
   // "port 0 net_af_packet0 02:..:01 (Link up ..., 2 RX queues); port 1 ..., poll lcores 1,2,
-  // addresses 10.0.0.1, SCTP over UDP 9899"
+  // addresses 10.0.0.1, SCTP over UDP 9899, native SCTP"
   std::string describe() const;
   std::size_t lane_count() const noexcept { return lanes_.size(); }
   unsigned poll_lcore(std::size_t lane = 0) const noexcept { return lanes_[lane]->lcore; }
+  // Native SCTP frames go to the engines (config.interface.sctp_native).
+  bool native_sctp() const noexcept { return config_.interface.sctp_native; }
   const LcoreCounters& counters(std::size_t lane = 0) const noexcept { return counters_[lanes_[lane]->lcore]; }
   // The ports in use: their ethdev ids (read_port_counters(), port_stats.hpp) and device names.
   std::size_t port_count() const noexcept { return ports_.size(); }

@@ -8,6 +8,8 @@
 
 #include <cstring>
 
+#include "dataplane/sctp/native_sctp_packet.hpp"
+
 namespace poolreg::dpdk {
 namespace {
 
@@ -147,57 +149,80 @@ rte_mbuf* build_arp_request(rte_mempool* pool, const InterfaceConfig& config,
   return m;
 }
 
-bool write_udp_frame(rte_mbuf* m, const UdpRoute& route, const std::uint8_t* payload,
-                     std::uint16_t length) noexcept {
+namespace {
+
+// Writes Ethernet (+VLAN) and an IPv4 (header checksum set) or IPv6 header for `l4_length` bytes of
+// protocol `proto` into the empty mbuf m; returns where the L4 header goes, nullptr when the
+// frame does not fit the mbuf's data room.
+std::uint8_t* write_ip_headers(rte_mbuf* m, const UdpRoute& route, std::uint8_t proto,
+                               std::uint16_t l4_length) noexcept {
   const bool vlan = route.vlan_id != 0;
-  const std::uint16_t overhead = udp_frame_overhead(route.ipv6, vlan);
-  if (!set_length(m, static_cast<std::uint32_t>(overhead) + length)) return false;
+  const std::uint16_t l3 = vlan ? 18 : 14;
+  const std::uint16_t ip_header = route.ipv6 ? 40 : 20;
+  if (!set_length(m, static_cast<std::uint32_t>(l3) + ip_header + l4_length)) return nullptr;
   auto* data = rte_pktmbuf_mtod(m, std::uint8_t*);
   auto* eth = reinterpret_cast<rte_ether_hdr*>(data);
   std::memcpy(eth->dst_addr.addr_bytes, route.dst_mac.data(), 6);
   std::memcpy(eth->src_addr.addr_bytes, route.src_mac.data(), 6);
   const std::uint16_t l3_type = route.ipv6 ? RTE_ETHER_TYPE_IPV6 : RTE_ETHER_TYPE_IPV4;
-  std::uint16_t l3 = 14;
   if (vlan) {
     eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
     auto* tag = reinterpret_cast<rte_vlan_hdr*>(data + 14);
     tag->vlan_tci = rte_cpu_to_be_16(route.vlan_id);
     tag->eth_proto = rte_cpu_to_be_16(l3_type);
-    l3 = 18;
   } else {
     eth->ether_type = rte_cpu_to_be_16(l3_type);
   }
-  const std::uint16_t udp_length = static_cast<std::uint16_t>(sizeof(rte_udp_hdr) + length);
-  auto* udp = reinterpret_cast<rte_udp_hdr*>(data + l3 + (route.ipv6 ? 40 : 20));
-  udp->src_port = rte_cpu_to_be_16(route.src_port);
-  udp->dst_port = rte_cpu_to_be_16(route.dst_port);
-  udp->dgram_len = rte_cpu_to_be_16(udp_length);
-  udp->dgram_cksum = 0;
-  std::memcpy(reinterpret_cast<std::uint8_t*>(udp) + sizeof(rte_udp_hdr), payload, length);
   if (route.ipv6) {
     auto* ip = reinterpret_cast<rte_ipv6_hdr*>(data + l3);
     ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
-    ip->payload_len = rte_cpu_to_be_16(udp_length);
-    ip->proto = IPPROTO_UDP;
+    ip->payload_len = rte_cpu_to_be_16(l4_length);
+    ip->proto = proto;
     ip->hop_limits = 64;
     std::memcpy(ip->src_addr, route.src_ip, 16);
     std::memcpy(ip->dst_addr, route.dst_ip, 16);
-    udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
   } else {
     auto* ip = reinterpret_cast<rte_ipv4_hdr*>(data + l3);
     ip->version_ihl = RTE_IPV4_VHL_DEF;
     ip->type_of_service = 0;
-    ip->total_length = rte_cpu_to_be_16(static_cast<std::uint16_t>(20 + udp_length));
+    ip->total_length = rte_cpu_to_be_16(static_cast<std::uint16_t>(20 + l4_length));
     ip->packet_id = 0;
     ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
     ip->time_to_live = 64;
-    ip->next_proto_id = IPPROTO_UDP;
+    ip->next_proto_id = proto;
     std::memcpy(&ip->src_addr, route.src_ip, 4);
     std::memcpy(&ip->dst_addr, route.dst_ip, 4);
     ip->hdr_checksum = 0;
     ip->hdr_checksum = rte_ipv4_cksum(ip);
-    udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
   }
+  return data + l3 + ip_header;
+}
+
+}  // namespace
+
+bool write_udp_frame(rte_mbuf* m, const UdpRoute& route, const std::uint8_t* payload,
+                     std::uint16_t length) noexcept {
+  const auto udp_length = static_cast<std::uint16_t>(sizeof(rte_udp_hdr) + length);
+  std::uint8_t* l4 = write_ip_headers(m, route, IPPROTO_UDP, udp_length);
+  if (l4 == nullptr) return false;
+  auto* udp = reinterpret_cast<rte_udp_hdr*>(l4);
+  udp->src_port = rte_cpu_to_be_16(route.src_port);
+  udp->dst_port = rte_cpu_to_be_16(route.dst_port);
+  udp->dgram_len = rte_cpu_to_be_16(udp_length);
+  udp->dgram_cksum = 0;
+  std::memcpy(l4 + sizeof(rte_udp_hdr), payload, length);
+  const std::uint8_t* ip = l4 - (route.ipv6 ? 40 : 20);
+  udp->dgram_cksum = route.ipv6 ? rte_ipv6_udptcp_cksum(reinterpret_cast<const rte_ipv6_hdr*>(ip), udp)
+                                : rte_ipv4_udptcp_cksum(reinterpret_cast<const rte_ipv4_hdr*>(ip), udp);
+  return true;
+}
+
+bool write_sctp_frame(rte_mbuf* m, const UdpRoute& route, const std::uint8_t* sctp_packet,
+                      std::uint16_t length) noexcept {
+  std::uint8_t* l4 = write_ip_headers(m, route, sctp::kIpProtocolSctp, length);
+  if (l4 == nullptr) return false;
+  // usrsctp computed the CRC32c of the packet it handed us: copied as is.
+  std::memcpy(l4, sctp_packet, length);
   return true;
 }
 

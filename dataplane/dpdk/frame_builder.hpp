@@ -1,7 +1,9 @@
 // Frame builders for the poll loop: answers built in place in the received mbuf (ARP reply, ICMP
 // and ICMPv6 echo reply, neighbour advertisement), an ARP request for an unknown neighbour, and the
-// Ethernet/IP/UDP frame around an SCTP packet that usrsctp hands to its output callback.
-// All IP, ICMP and UDP checksums are computed in software (virtual devices offer no offload).
+// Ethernet/IP/UDP (or, for native peers, Ethernet/IP) frame around an SCTP packet that usrsctp
+// hands to its output callback.
+// All IP, ICMP and UDP checksums are computed in software (virtual devices offer no offload); the
+// SCTP CRC32c is usrsctp's.
 // Each function returns false (the caller frees the mbuf and counts a drop) when the frame does
 // not fit the mbuf; none allocates except build_arp_request (from the given pool).
 #pragma once
@@ -42,6 +44,13 @@ rte_mbuf* build_arp_request(rte_mempool* pool, const InterfaceConfig& config,
 // mbuf m. false when it does not fit the mbuf's data room.
 bool write_udp_frame(rte_mbuf* m, const UdpRoute& route, const std::uint8_t* payload,
                      std::uint16_t length) noexcept;
+
+// Native SCTP (IP protocol 132): writes Ethernet (+VLAN) / IPv4 (header checksum set) or IPv6
+// headers and copies the SCTP packet (common header + chunks, its CRC32c already set by usrsctp)
+// into the empty mbuf m; route's ports are not used (they are in the SCTP header). false when it
+// does not fit the mbuf's data room.
+bool write_sctp_frame(rte_mbuf* m, const UdpRoute& route, const std::uint8_t* sctp_packet,
+                      std::uint16_t length) noexcept;
 
 // Bytes of headers write_udp_frame() puts before the payload.
 inline std::uint16_t udp_frame_overhead(bool ipv6, bool vlan) noexcept {

@@ -8,6 +8,8 @@
 
 #include <cstring>
 
+#include "dataplane/sctp/native_sctp_packet.hpp"
+
 namespace poolreg::dpdk {
 namespace {
 
@@ -79,6 +81,30 @@ FrameVerdict parse_udp(FrameVerdict v, const std::uint8_t* frame, std::uint16_t 
   return v;
 }
 
+// Native SCTP (IP protocol 132) after an IPv4/IPv6 header: l4_offset and the L4 length are set.
+// The framing checks are the kernel raw socket's (native_sctp_packet.hpp).
+FrameVerdict parse_sctp_native(FrameVerdict v, const std::uint8_t* frame, std::uint16_t l4_length,
+                               const InterfaceConfig& config) noexcept {
+  if (!config.sctp_native) return drop(v, DropReason::kUnsupportedProtocol);
+  const sctp::NativePacket p = sctp::parse_native_sctp(std::span<const std::uint8_t>(frame + v.l4_offset, l4_length),
+                                                       v.ipv6, v.src_ip, v.dst_ip, true);
+  switch (p.drop) {
+    case sctp::NativeDrop::kNone:
+      break;
+    case sctp::NativeDrop::kBadCrc:
+      return drop(v, DropReason::kSctpBadChecksum);
+    case sctp::NativeDrop::kTruncated:
+    case sctp::NativeDrop::kMalformed:
+      return drop(v, DropReason::kSctpTooShort);
+  }
+  v.src_port = p.src_port;
+  v.dst_port = p.dst_port;
+  v.payload_offset = v.l4_offset;
+  v.payload_length = l4_length;
+  v.action = FrameAction::kSctpNative;
+  return v;
+}
+
 FrameVerdict parse_ipv4(FrameVerdict v, const std::uint8_t* frame, std::uint32_t length,
                         const InterfaceConfig& config) noexcept {
   if (length < v.l3_offset + sizeof(rte_ipv4_hdr)) return drop(v, DropReason::kTruncated);
@@ -112,6 +138,8 @@ FrameVerdict parse_ipv4(FrameVerdict v, const std::uint8_t* frame, std::uint32_t
     }
     case IPPROTO_UDP:
       return parse_udp(v, frame, l4_length, ip, config);
+    case sctp::kIpProtocolSctp:
+      return parse_sctp_native(v, frame, l4_length, config);
     default:
       return drop(v, DropReason::kUnsupportedProtocol);
   }
@@ -151,6 +179,7 @@ FrameVerdict parse_ipv6(FrameVerdict v, const std::uint8_t* frame, std::uint32_t
   }
   if (!unicast_to_us) return drop(v, DropReason::kNotForUs);
   if (ip->proto == IPPROTO_UDP) return parse_udp(v, frame, l4_length, ip, config);
+  if (ip->proto == sctp::kIpProtocolSctp) return parse_sctp_native(v, frame, l4_length, config);
   switch (ip->proto) {
     case 0:
     case 43:

@@ -1,10 +1,12 @@
 // parse_frame(): classifies one received Ethernet frame (contiguous bytes) for the poll loop:
 // answer it (ARP request, ICMP/ICMPv6 echo request, neighbour solicitation), hand its SCTP packet
-// to usrsctp (UDP to the SCTP-over-UDP port, RFC 6951), learn a neighbour (ARP reply), or drop it
-// with a DropReason. Pure function of the bytes and the InterfaceConfig: no allocation, no
+// to usrsctp (UDP to the SCTP-over-UDP port, RFC 6951, or native SCTP, IP protocol 132, when
+// config.sctp_native), learn a neighbour (ARP reply), or drop it with a DropReason. Pure function of the bytes and the InterfaceConfig: no allocation, no
 // state, never reads beyond `length`. Checks, in order: Ethernet (VLAN per config), ARP shape,
 // IPv4 version/IHL/length/checksum/fragments/destination, IPv6 version/length/destination/no
-// extension headers, ICMP checksum, UDP length/checksum/port, SCTP common header present.
+// extension headers, ICMP checksum, UDP length/checksum/port, SCTP common header present; native
+// SCTP: common header present and CRC32c (RFC 9260 appendix A; whether the SCTP port is ours is
+// the owning lane's engine's question, PacketProcessor asks it).
 // Trailing Ethernet padding after the IP total length is allowed and ignored.
 #pragma once
 
@@ -23,6 +25,7 @@ enum class FrameAction : std::uint8_t {
   kIcmpv6EchoReply,  // ICMPv6 echo request to us
   kNeighborAdvert,   // ICMPv6 neighbour solicitation for one of our addresses
   kSctp,             // SCTP packet over UDP at [payload_offset, +payload_length)
+  kSctpNative,       // native SCTP packet (IP protocol 132) at [payload_offset, +payload_length)
 };
 
 struct FrameVerdict {
@@ -33,7 +36,8 @@ struct FrameVerdict {
   std::uint16_t l4_offset = 0;
   std::uint16_t payload_offset = 0;  // kSctp: SCTP common header; ICMP: ICMP header
   std::uint16_t payload_length = 0;
-  std::uint16_t src_port = 0;    // host order (UDP source port)
+  std::uint16_t src_port = 0;    // host order: UDP source port; kSctpNative: SCTP source port
+  std::uint16_t dst_port = 0;    // host order, kSctpNative only: the SCTP destination port
   std::uint16_t vlan_tci = 0;    // host order, 0 = untagged
   std::uint8_t src_ip[16] = {};  // IPv4 in the first 4 bytes (network order)
   std::uint8_t dst_ip[16] = {};

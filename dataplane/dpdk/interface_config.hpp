@@ -1,6 +1,6 @@
 // InterfaceConfig: who we are on one DPDK port: our MAC, the IPv4/IPv6 addresses we answer for
-// (ARP, ICMP echo, neighbour solicitation, SCTP over UDP), the accepted VLAN and the SCTP-over-UDP
-// port (RFC 6951). Built once at start-up; read-only afterwards (shared by every lcore).
+// (ARP, ICMP echo, neighbour solicitation, SCTP over UDP and native), the accepted VLAN, the
+// SCTP-over-UDP port (RFC 6951) and whether native SCTP is taken. Built once at start-up; read-only afterwards (shared by every lcore).
 #pragma once
 
 #include <array>
@@ -21,6 +21,9 @@ struct InterfaceConfig {
   // exactly this VLAN id are accepted (and untagged ones still are), other tags are dropped.
   std::uint16_t vlan_id = 0;
   std::uint16_t sctp_udp_port = 9899;  // host order
+  // Native SCTP (IP protocol 132) frames to our addresses go to the engine; false: dropped as
+  // unsupported_protocol (asap.sctp_native and enrp.sctp_native both off).
+  bool sctp_native = false;
   std::uint16_t mtu = 1500;
 
   bool owns_ipv4(std::uint32_t be_address) const noexcept {

@@ -58,6 +58,10 @@ const char* to_string(DropReason reason) noexcept {
       return "output_too_big";
     case DropReason::kSteerFull:
       return "steer_full";
+    case DropReason::kSctpBadChecksum:
+      return "sctp_bad_checksum";
+    case DropReason::kSctpNotOurPort:
+      return "sctp_not_our_port";
     case DropReason::kCount:
       break;
   }
@@ -101,7 +105,8 @@ constexpr std::array kLcoreFields = std::to_array<DescribedField<LcoreCounters, 
 constexpr std::string_view kDropMetric = "poolreg_dpdk_dropped_frames_total";
 constexpr std::string_view kDropHelp =
     "Frames a DPDK poll lcore dropped, by reason (to_string(DropReason)): malformed or foreign "
-    "traffic (truncated, bad checksums, not_for_us, unsupported_protocol), or lost to overload "
+    "traffic (truncated, bad checksums, not_for_us, unsupported_protocol, native SCTP for a port "
+    "that is not ours: sctp_not_our_port), or lost to overload "
     "(tx_full, steer_full, mbuf_alloc_failed) and missing neighbours (no_neighbor).";
 // Indexed by DropReason; the label value is to_string(reason) (the lint test checks both).
 constexpr std::array<CounterDescriptor, kDropReasonCount> kDrops = {{
@@ -131,6 +136,8 @@ constexpr std::array<CounterDescriptor, kDropReasonCount> kDrops = {{
     {"drop_mbuf_alloc_failed", kDropMetric, kDropHelp, CounterUnit::kCount, MetricKind::kCounter, "reason", "mbuf_alloc_failed"},
     {"drop_output_too_big", kDropMetric, kDropHelp, CounterUnit::kCount, MetricKind::kCounter, "reason", "output_too_big"},
     {"drop_steer_full", kDropMetric, kDropHelp, CounterUnit::kCount, MetricKind::kCounter, "reason", "steer_full"},
+    {"drop_sctp_bad_checksum", kDropMetric, kDropHelp, CounterUnit::kCount, MetricKind::kCounter, "reason", "sctp_bad_checksum"},
+    {"drop_sctp_not_our_port", kDropMetric, kDropHelp, CounterUnit::kCount, MetricKind::kCounter, "reason", "sctp_not_our_port"},
 }};
 
 }  // namespace

@@ -40,13 +40,15 @@ enum class DropReason : std::uint8_t {
   kUdpBadLength,
   kUdpBadChecksum,
   kUdpWrongPort,         // not the SCTP-over-UDP port
-  kUnsupportedProtocol,  // IP protocol other than ICMP/UDP (raw SCTP, TCP: kernel side)
-  kSctpTooShort,         // UDP payload shorter than an SCTP common header
+  kUnsupportedProtocol,  // IP protocol other than ICMP/UDP/SCTP (TCP: kernel side), or native SCTP when off
+  kSctpTooShort,         // UDP payload or native SCTP packet shorter than an SCTP common header
   kTxFull,               // TX ring full: the frame was freed
   kNoNeighbor,           // no MAC known for the destination yet (ARP request sent)
   kMbufAllocFailed,
   kOutputTooBig,  // SCTP packet + headers above the MTU
   kSteerFull,     // the owning lane's inbox was full (steering.hpp)
+  kSctpBadChecksum,  // native SCTP (IP protocol 132) whose CRC32c does not match
+  kSctpNotOurPort,   // native SCTP to a port none of the owning lane's engine's sockets uses
   kCount
 };
 inline constexpr std::size_t kDropReasonCount = static_cast<std::size_t>(DropReason::kCount);

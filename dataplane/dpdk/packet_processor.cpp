@@ -107,6 +107,7 @@ void PacketProcessor::process_burst(rte_mbuf* const* packets, std::uint16_t n) {
         answer(m, make_neighbor_advert(m, v, config_));
         break;
       case FrameAction::kSctp:
+      case FrameAction::kSctpNative:
         if (steer_away(m, v)) break;
         to_sink(v, data);
         rte_pktmbuf_free(m);
@@ -120,6 +121,13 @@ void PacketProcessor::to_sink(const FrameVerdict& v, const std::uint8_t* frame) 
     counters_.drop(DropReason::kUnsupportedProtocol);
     return;
   }
+  // Native: only the SCTP ports of this lane's engine (its native listeners and the ports its own
+  // associations left from); asked here, on the owning lane, after steering.
+  const bool native = v.action == FrameAction::kSctpNative;
+  if (native && !sink_->native_port_ours(v.dst_port)) {
+    counters_.drop(DropReason::kSctpNotOurPort);
+    return;
+  }
   counters_.sctp_packets_in.add();
   // The peer's MAC: replies to it are framed from the neighbour table (the engine knows only
   // IP + UDP port).
@@ -128,7 +136,7 @@ void PacketProcessor::to_sink(const FrameVerdict& v, const std::uint8_t* frame) 
   from.ipv6 = v.ipv6;
   std::memcpy(from.src_ip, v.src_ip, v.ipv6 ? 16 : 4);
   std::memcpy(from.dst_ip, v.dst_ip, v.ipv6 ? 16 : 4);
-  from.src_port = v.src_port;
+  from.src_port = native ? 0 : v.src_port;  // a native peer is (IP, UDP port 0)
   from.path_index = port_index_;
   sink_->on_sctp_packet(from, frame + v.payload_offset, v.payload_length);
 }
@@ -181,6 +189,7 @@ void PacketProcessor::process_steered(rte_mbuf* const* packets, std::uint16_t n)
         neighbors_.learn(v.src_ip, true, v.src_mac);
         break;
       case FrameAction::kSctp:
+      case FrameAction::kSctpNative:
         to_sink(v, data);
         break;
       default:
@@ -208,7 +217,8 @@ bool PacketProcessor::send_sctp(const sctp::SctpPeer& to, const std::uint8_t* pa
     request_neighbor(to);
     return false;
   }
-  if (static_cast<std::uint32_t>(length) + (to.ipv6 ? 48u : 28u) > config_.mtu) {
+  const bool native = to.udp_port == 0;  // IP + SCTP, no UDP header
+  if (static_cast<std::uint32_t>(length) + (to.ipv6 ? 40u : 20u) + (native ? 0u : 8u) > config_.mtu) {
     counters_.drop(DropReason::kOutputTooBig);
     return false;
   }
@@ -250,7 +260,7 @@ bool PacketProcessor::send_sctp(const sctp::SctpPeer& to, const std::uint8_t* pa
     counters_.drop(DropReason::kMbufAllocFailed);
     return false;
   }
-  if (!write_udp_frame(m, route, packet, length)) {
+  if (!(native ? write_sctp_frame(m, route, packet, length) : write_udp_frame(m, route, packet, length))) {
     counters_.drop(DropReason::kOutputTooBig);
     rte_pktmbuf_free(m);
     return false;

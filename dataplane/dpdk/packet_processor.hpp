@@ -1,14 +1,16 @@
 // PacketProcessor: the per-lcore packet path between an RX burst and usrsctp: classifies every
 // frame (parse_frame), answers ARP / ICMP echo / ICMPv6 echo / neighbour solicitation in the same
-// mbuf, learns neighbours (also from every SCTP peer's frames), hands SCTP-over-UDP packets to the
-// sctp::SctpPacketSink (the lane's SctpEngine), drops and counts the rest; and, as the lane's
-// sctp::SctpPacketPath of this port, turns outgoing SCTP packets into Ethernet/IP/UDP frames
-// (send_sctp): the MAC/neighbour knowledge stays here, the engine only names IP + UDP port.
+// mbuf, learns neighbours (also from every SCTP peer's frames), hands SCTP-over-UDP packets and
+// native SCTP packets (IP protocol 132, to one of the sink's native_port_ours(); a native peer is
+// IP + UDP port 0) to the sctp::SctpPacketSink (the lane's SctpEngine), drops and counts the rest;
+// and, as the lane's sctp::SctpPacketPath of this port, turns outgoing SCTP packets into
+// Ethernet/IP/UDP frames, or Ethernet/IP ones for native peers (send_sctp): the MAC/neighbour
+// knowledge stays here, the engine only names IP + UDP port.
 // Frames to send collect in an internal TX batch that the poll loop flushes to its TX queue
 // (take_tx()).
 //
-// With several poll lcores (set_steering, steering.hpp) an SCTP frame whose peer belongs to
-// another lane is moved to that lane's inbox instead, and ARP / neighbour-solicitation frames are
+// With several poll lcores (set_steering, steering.hpp) an SCTP frame whose peer (IP + UDP source
+// port, or + SCTP source port for native SCTP) belongs to another lane is moved to that lane's inbox instead, and ARP / neighbour-solicitation frames are
 // also copied to every other lane; the owner feeds its inbox to process_steered().
 //
 // Contract: one PacketProcessor per poll lcore, used only by that lcore (no locks, no atomics
@@ -53,7 +55,8 @@ class PacketProcessor final : public sctp::SctpPacketPath {
   // Consumes n mbufs another lane put into this lane's inbox: SCTP frames of this lane's peers
   // (handed to the sink, never steered again) and neighbour frames (learned, not answered).
   void process_steered(rte_mbuf* const* packets, std::uint16_t n);
-  // Builds and queues one Ethernet/IP/UDP frame carrying an SCTP packet; false (counted) when no
+  // Builds and queues one Ethernet/IP/UDP frame carrying an SCTP packet (Ethernet/IP when
+  // to.udp_port is 0: native SCTP); false (counted) when no
   // mbuf, no neighbour MAC (an ARP request goes out instead), too big or the TX batch is full.
   bool send_sctp(const sctp::SctpPeer& to, const std::uint8_t* packet, std::uint16_t length) override;
   // The neighbour table knows the peer's MAC.

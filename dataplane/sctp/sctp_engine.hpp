@@ -211,7 +211,7 @@ class SctpEngine final : public SctpPacketSink {
   // packet source drops (and counts) the others instead of letting usrsctp answer them with an
   // out-of-the-blue ABORT. Start-up or lane thread.
   void accept_native(std::uint16_t port) noexcept { native_ports_.set(port); }
-  bool native_port_ours(std::uint16_t port) const noexcept { return native_ports_.test(port); }
+  bool native_port_ours(std::uint16_t port) const noexcept override { return native_ports_.test(port); }
   // The local SCTP port of an association's socket (its listener's port for an accepted one).
   std::uint16_t local_port(ConnectionId id) const;
   runtime::SendResult send(ConnectionId id, WireProtocol protocol, std::span<const std::uint8_t> message);

@@ -47,6 +47,11 @@ class SctpPacketSink {
  public:
   virtual ~SctpPacketSink() = default;
   virtual void on_sctp_packet(const SctpPacketFrom& from, const std::uint8_t* packet, std::uint16_t length) = 0;
+  // Native SCTP (IP protocol 132): true when packets to SCTP port `port` are this sink's. A
+  // packet source that sees other local SCTP users' packets (a raw socket, a DPDK port) drops the
+  // rest instead of letting usrsctp answer them with an ABORT. A sink that takes no native
+  // packets keeps the default.
+  virtual bool native_port_ours(std::uint16_t /*port*/) const noexcept { return false; }
 };
 
 // Where SCTP packets go out.

@@ -136,15 +136,27 @@ std::vector<std::string> in_namespace(const test::VethNamespace& net, std::vecto
   return argv;
 }
 
+// Runs the Python program `code` inside the namespace (through a temporary file); its exit status.
+int run_python_in(const test::VethNamespace& net, const std::string& code) {
+  const std::string script = "/tmp/poolreg-dpdk-py-" + std::to_string(::getpid()) + ".py";
+  {
+    std::ofstream(script) << code;
+  }
+  const int rc = test::run_quiet("ip netns exec " + net.name() + " python3 " + script);
+  ::unlink(script.c_str());
+  return rc;
+}
+
 // Resolves `pool` at `registrar` from inside the namespace until `count` PEs with `address` and
-// port 7 come back (bounded); the last answer in *answer.
+// port 7 come back (bounded); the last answer in *answer. `options`: more poolreg-pu options.
 bool resolves(const test::VethNamespace& net, const std::string& pu, const std::string& registrar,
               const std::string& pool, std::size_t count, const std::string& address, std::string* answer,
-              std::chrono::milliseconds timeout = 10s) {
+              std::chrono::milliseconds timeout = 10s, const std::vector<std::string>& options = {}) {
   return wait_until(
       [&] {
-        ChildProcess pu_process(in_namespace(
-            net, {pu, "-r", registrar, "--pool", pool, "-n", "5", "--json", "--timeout-ms", "2000"}));
+        std::vector<std::string> argv{pu, "-r", registrar, "--pool", pool, "-n", "5", "--json", "--timeout-ms", "2000"};
+        argv.insert(argv.end(), options.begin(), options.end());
+        ChildProcess pu_process(in_namespace(net, std::move(argv)));
         wait_until([&] { return pu_process.poll(); }, 5s);
         *answer = pu_process.output();
         const nlohmann::json j = nlohmann::json::parse(*answer, nullptr, false);
@@ -274,13 +286,7 @@ TEST_F(DpdkDaemon, PeRegistersAndPuResolvesThroughTheDpdkRegistrar) {
       "    et = random.choice([b'\\x08\\x00', b'\\x86\\xdd', b'\\x08\\x06', b'\\x81\\x00', os.urandom(2)])\n"
       "    s.send(dst + b'\\x02\\x00\\x00\\x00\\x00\\x09' + et + os.urandom(random.randint(0, 120)))\n"
       "    if i % 100 == 99: time.sleep(0.002)\n";
-  const std::string script = "/tmp/poolreg-dpdk-garbage-" + std::to_string(::getpid()) + ".py";
-  {
-    std::ofstream(script) << garbage;
-  }
-  const int garbage_rc = test::run_quiet("ip netns exec " + net.name() + " python3 " + script);
-  ::unlink(script.c_str());
-  ASSERT_EQ(garbage_rc, 0) << "sending random frames failed";
+  ASSERT_EQ(run_python_in(net, garbage), 0) << "sending random frames failed";
   ASSERT_TRUE(resolves(net, pu, "10.97.0.1:3863", "DpdkPool", 3, "10.97.0.2", &answer))
       << "after random frames: " << answer << "\ndaemon: " << daemon.output();
   ASSERT_FALSE(daemon.poll()) << daemon.output();
@@ -373,6 +379,98 @@ TEST_F(DpdkDaemon, PeRegistersAndPuResolvesThroughTheDpdkRegistrar) {
   }
   EXPECT_TRUE(arp_reply && neighbor_advert);
   if (!::testing::Test::HasFailure()) ::unlink(pcap.c_str());  // kept for a look when the test failed
+}
+
+// Native SCTP (IP protocol 132) on the DPDK port: poolreg-pe and poolreg-pu --sctp-native (raw IP
+// sockets in the namespace) register and resolve over IPv4 and IPv6; a native packet (correct
+// CRC32c) for an SCTP port no socket of ours uses is dropped as sctp_not_our_port, one with a bad
+// CRC32c as sctp_bad_checksum. With asap.sctp_native off, protocol 132 is dropped as unsupported.
+TEST_F(DpdkDaemon, NativeSctpPeRegistersAndPuResolves) {
+  test::VethNamespace net("10.94.0.2/24", "fd94::2/64");
+  if (!net.ok()) GTEST_SKIP() << net.reason();
+  if (std::filesystem::exists("/sys/module/sctp"))
+    GTEST_SKIP() << "the kernel's SCTP module is loaded: it would answer our native packets with ABORTs";
+
+  const std::string prefix = "poolreg-dpdk-native-" + std::to_string(::getpid());
+  RuntimeDirCleanup runtime_dir{prefix};
+  ChildProcess daemon(dpdk_daemon_command(
+      poolregd, {"--listen", "10.94.0.1", "--listen", "fd94::1", "--set", "enrp.enabled=false"}, prefix, net));
+  ASSERT_TRUE(listening(daemon));
+  EXPECT_NE(daemon.output().find("ASAP SCTP native 10.94.0.1:3863"), std::string::npos) << daemon.output();
+  EXPECT_NE(daemon.output().find(", native SCTP"), std::string::npos) << daemon.output();
+  ChildProcess pe_process(in_namespace(net, {pe, "--sctp-native", "-r", "10.94.0.1:3863", "--pool", "NativePool",
+                                             "--count", "2", "--port", "7", "--duration", "10", "-q"}));
+  ASSERT_TRUE(pe_process.started());
+  std::string answer;
+  ASSERT_TRUE(resolves(net, pu, "10.94.0.1:3863", "NativePool", 2, "10.94.0.2", &answer, 15s, {"--sctp-native"}))
+      << "PU answer: " << answer << "\nPE: " << pe_process.output() << "\ndaemon: " << daemon.output();
+  ASSERT_TRUE(resolves(net, pu, "[fd94::1]:3863", "NativePool", 2, "10.94.0.2", &answer, 10s, {"--sctp-native"}))
+      << "PU answer over IPv6: " << answer << "\ndaemon: " << daemon.output();
+
+  // Two native packets from a raw socket in the namespace: an INIT-like packet with a correct
+  // CRC32c (computed here, independently of our C++ code) to port 5060, and the same to 3863 with
+  // its CRC32c broken.
+  const std::string sender =
+      "import socket, struct\n"
+      "def crc32c(data):\n"
+      "    crc = 0xffffffff\n"
+      "    for b in data:\n"
+      "        crc ^= b\n"
+      "        for _ in range(8):\n"
+      "            crc = (crc >> 1) ^ (0x82f63b78 if crc & 1 else 0)\n"
+      "    return crc ^ 0xffffffff\n"
+      "def packet(dst_port):\n"
+      "    body = struct.pack('!HHII', 40123, dst_port, 0, 0) + bytes([1, 0, 0, 20]) + struct.pack('!IIHHI', 7, 65536, 1, 1, 9)\n"
+      "    return body[:8] + struct.pack('<I', crc32c(body)) + body[12:]\n"
+      "s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 132)\n"
+      "s.sendto(packet(5060), ('10.94.0.1', 0))\n"
+      "bad = bytearray(packet(3863)); bad[8] ^= 0xff\n"
+      "s.sendto(bytes(bad), ('10.94.0.1', 0))\n";
+  ASSERT_EQ(run_python_in(net, sender), 0) << "sending native packets failed";
+  const std::string telemetry_socket = "/var/run/dpdk/" + prefix + "/dpdk_telemetry.v2";
+  nlohmann::json stats;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        stats = telemetry(telemetry_socket, "/poolreg/lcore_stats")["/poolreg/lcore_stats"];
+        return stats.is_object() && stats.value("drop_sctp_not_our_port", 0) >= 1 &&
+               stats.value("drop_sctp_bad_checksum", 0) >= 1;
+      },
+      5s))
+      << stats.dump() << "\n"
+      << daemon.output();
+  EXPECT_GT(stats.value("sctp_packets_in", 0), 0);
+  EXPECT_GT(stats.value("sctp_packets_out", 0), 0);
+  EXPECT_GE(stats.value("asap_in_registration", 0), 2);
+  EXPECT_GE(stats.value("resolutions_answered", 0), 2);
+  EXPECT_EQ(stats.value("drop_unsupported_protocol", -1), 0);
+  ASSERT_TRUE(resolves(net, pu, "10.94.0.1:3863", "NativePool", 2, "10.94.0.2", &answer, 10s, {"--sctp-native"}))
+      << "after the bad packets: " << answer << "\ndaemon: " << daemon.output();
+  EXPECT_TRUE(stops_cleanly(daemon));
+
+  // asap.sctp_native off: no native listener in the summary, protocol 132 dropped as unsupported,
+  // SCTP over UDP still served.
+  const std::string prefix_off = prefix + "-off";
+  RuntimeDirCleanup runtime_dir_off{prefix_off};
+  ChildProcess off(dpdk_daemon_command(poolregd,
+                                       {"--listen", "10.94.0.1", "--set", "enrp.enabled=false", "--set",
+                                        "asap.sctp_native=false"},
+                                       prefix_off, net));
+  ASSERT_TRUE(listening(off));
+  EXPECT_EQ(off.output().find("SCTP native"), std::string::npos) << off.output();
+  ChildProcess native_pu(in_namespace(net, {pu, "--sctp-native", "-r", "10.94.0.1:3863", "--pool", "NativePool",
+                                            "--timeout-ms", "1000"}));
+  ASSERT_TRUE(wait_until([&] { return native_pu.poll(); }, 10s)) << native_pu.output();
+  EXPECT_NE(native_pu.exit_code(), 0) << native_pu.output();
+  const std::string off_socket = "/var/run/dpdk/" + prefix_off + "/dpdk_telemetry.v2";
+  EXPECT_TRUE(wait_until(
+      [&] {
+        stats = telemetry(off_socket, "/poolreg/lcore_stats")["/poolreg/lcore_stats"];
+        return stats.is_object() && stats.value("drop_unsupported_protocol", 0) >= 1;
+      },
+      5s))
+      << stats.dump();
+  EXPECT_EQ(stats.value("sctp_packets_in", -1), 0);
+  EXPECT_TRUE(stops_cleanly(off));
 }
 
 // dpdk.resolve_on_poll_lcore = false: the old path (every ASAP message crosses the rings to the
