@@ -331,9 +331,10 @@ void TcpMessageSockets::on_readable(ConnectionId id) {
     }
     shared_.counters.bytes_received += static_cast<std::uint64_t>(n);
     count_partial(c);
-    enforce_partial_budget();  // may reset this very connection: the next round finds it gone
-    // TLS: a record decrypted but not yet taken is not announced by the socket again.
+    // TLS: a record decrypted but not yet taken is not announced by the socket again. Taken
+    // before the budget check, which may destroy `c` (the next round then finds it gone).
     socket_may_have_more = static_cast<std::size_t>(n) >= TcpFrameReader::kReadChunk || (c.tls && c.tls->has_pending());
+    enforce_partial_budget();
   }
 }
 
