@@ -281,6 +281,11 @@ TEST_F(PoolctlTest, EventsShowsRemovalsInOrder) {
     std::vector<std::string> args = {"events", "--kind", "pe_removed", "--pool", "echo", "--count", "2",
                                      "--timeout-ms", "10000"};
     if (as_json) args.push_back("--json");
+    // The previous round's subscriber leaves when the daemon sees its connection close, which may
+    // come after that poolctl exited: wait for it, or its stale count would pass the wait below.
+    for (int i = 0; i < 500 && daemon->event_subscribers() != 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_EQ(daemon->event_subscribers(), 0u);
     Outcome result;
     std::thread watcher([&] { result = run(args); });
     for (int i = 0; i < 500 && daemon->event_subscribers() == 0; ++i)
