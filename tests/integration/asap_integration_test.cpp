@@ -67,9 +67,7 @@ class PoolregdAsap : public ::testing::TestWithParam<ClientTransport> {
   void TearDown() override {
     if (daemon_) {
       // Every test ends with a clean stop: exit status 0 on SIGTERM.
-      auto status = daemon_->stop(SIGTERM);
-      ASSERT_TRUE(status) << "poolregd did not stop within 5 s\n" << daemon_->log();
-      EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << daemon_->log();
+      EXPECT_TRUE(daemon_->stops_cleanly());
     }
   }
 
@@ -483,8 +481,7 @@ TEST(PoolregdAnnounce, ServerAnnounceIsMulticastPeriodically) {
   const double mean = static_cast<double>(span.count()) / static_cast<double>(arrivals.size() - 1);
   EXPECT_GT(mean, 150.0);
   EXPECT_LT(mean, 260.0);
-  auto status = daemon.stop(SIGTERM);
-  EXPECT_TRUE(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0);
+  EXPECT_TRUE(daemon.stops_cleanly());
 }
 
 }  // namespace
@@ -536,9 +533,7 @@ TEST(PoolregdMultiHomed, DefaultAddressCheckKeepsEveryAddressOfTheAssociation_AS
   }
 
   EXPECT_EQ(pe.finish(), 0);
-  auto status = daemon.stop(SIGTERM);
-  ASSERT_TRUE(status) << daemon.log();
-  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << daemon.log();
+  EXPECT_TRUE(daemon.stops_cleanly());
 }
 
 // Issue 14 item 1, make-before-break with the DEFAULT configuration (asap.address_check on): a
@@ -611,9 +606,7 @@ void make_before_break(const std::string& name, std::vector<std::string> extra) 
   EXPECT_EQ(seen(), std::vector<IpAddress>{second});
 
   EXPECT_EQ(pe.finish(), 0);
-  auto status = daemon.stop(SIGTERM);
-  ASSERT_TRUE(status) << daemon.log();
-  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << daemon.log();
+  EXPECT_TRUE(daemon.stops_cleanly());
 }
 
 TEST(PoolregdMobility, MakeBeforeBreakWithTheAddressCheckOn_ASAP_REG_06) { make_before_break("mbb", {}); }

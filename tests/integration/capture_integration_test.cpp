@@ -135,8 +135,7 @@ TEST(PoolregdCapture, RepliesOverSctpUdpAndTcpDecodeAsAsap) {
   }
   std::this_thread::sleep_for(300ms);  // let the last packets reach the capture
   ASSERT_TRUE(dumpcap.stop()) << dumpcap.output();
-  auto stopped = daemon.stop(SIGTERM);
-  ASSERT_TRUE(stopped && WIFEXITED(*stopped) && WEXITSTATUS(*stopped) == 0) << daemon.log();
+  ASSERT_TRUE(daemon.stops_cleanly());
 
   testing::TsharkOptions options;
   options.sctp_over_udp_ports = {ports.udp};

@@ -186,10 +186,7 @@ TEST(PoolregdNextgenCluster, EnrpOverTcpPropagatesRegistrations) {
   EXPECT_EQ(r.elements[0].home_registrar, 0x20000001u);
   client::close_and_wait(pu);
   client::close_and_wait(pe);
-  for (auto& x : d) {
-    auto st = x->stop(SIGTERM);
-    EXPECT_TRUE(st && WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << x->log();
-  }
+  for (auto& x : d) EXPECT_TRUE(x->stops_cleanly());
 }
 
 // A TCP connection from 127.0.0.2 (bound before connect) to `port` on 127.0.0.1; -1 on failure.
@@ -274,10 +271,7 @@ TEST(PoolregdNextgenCluster, StrangerClaimingPeerIdOverTcpIsDropped) {
   EXPECT_EQ(pool_pe_count(*d[0], pool), 1) << d[0]->log();
   ::close(fd);
   client::close_and_wait(pe);
-  for (auto& x : d) {
-    auto st = x->stop(SIGTERM);
-    EXPECT_TRUE(st && WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << x->log();
-  }
+  for (auto& x : d) EXPECT_TRUE(x->stops_cleanly());
 }
 
 }  // namespace

@@ -97,9 +97,7 @@ class PoolregdEvents : public ::testing::Test {
   }
   void TearDown() override {
     if (daemon_) {
-      auto status = daemon_->stop(SIGTERM);
-      ASSERT_TRUE(status) << "poolregd did not stop within 5 s\n" << daemon_->log();
-      EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << daemon_->log();
+      EXPECT_TRUE(daemon_->stops_cleanly());
     }
   }
   std::string socket() const { return daemon_->control_socket_path(); }

@@ -183,6 +183,14 @@ class Poolregd {
     }
     return std::nullopt;
   }
+  // SIGTERM, then success only for exit status 0 within `limit`; the failure names the state
+  // and carries the daemon's log. Every test that stops a daemon expects this clean exit.
+  ::testing::AssertionResult stops_cleanly(std::chrono::milliseconds limit = 5s) {
+    const std::optional<int> st = stop(SIGTERM, limit);
+    if (!st) return ::testing::AssertionFailure() << "poolregd did not stop within " << limit.count() << " ms\n" << log();
+    if (WIFEXITED(*st) && WEXITSTATUS(*st) == 0) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "poolregd ended with " << state() << "\n" << log();
+  }
   void kill_now() {
     if (running()) {
       ::kill(pid_, SIGKILL);

@@ -135,8 +135,7 @@ TEST(PoolregdTls, PeAndPuOverAsapTlsWithClientCertificates) {
 
   client::close_and_wait(pu);
   client::close_and_wait(pe);
-  auto st = d.stop(SIGTERM);
-  EXPECT_TRUE(st && WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << d.log();
+  EXPECT_TRUE(d.stops_cleanly());
 }
 
 TEST(PoolregdTls, TwoRegistrarsSyncOverEnrpTlsWithMutualCertificates) {
@@ -178,10 +177,7 @@ TEST(PoolregdTls, TwoRegistrarsSyncOverEnrpTlsWithMutualCertificates) {
   }
   client::close_and_wait(pu);
   client::close_and_wait(pe);
-  for (auto& x : d) {
-    auto st = x->stop(SIGTERM);
-    EXPECT_TRUE(st && WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << x->log();
-  }
+  for (auto& x : d) EXPECT_TRUE(x->stops_cleanly());
 }
 
 TEST(PoolregdTls, PeersWithWrongCertificatesAreRefusedAndCounted) {
@@ -209,10 +205,7 @@ TEST(PoolregdTls, PeersWithWrongCertificatesAreRefusedAndCounted) {
   EXPECT_TRUE(peers["peers"].empty()) << peers.dump();
   EXPECT_EQ(transport_counter(*a, "tls_handshakes"), 0u);
   EXPECT_TRUE(a->running()) << a->log();
-  for (auto* x : {a.get(), rogue.get(), stranger.get()}) {
-    auto st = x->stop(SIGTERM);
-    EXPECT_TRUE(st && WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << x->log();
-  }
+  for (auto* x : {a.get(), rogue.get(), stranger.get()}) EXPECT_TRUE(x->stops_cleanly());
 }
 
 TEST(PoolregdTls, SilentClientTimesOutAndPlainTcpBytesAreRefused) {
@@ -250,8 +243,7 @@ TEST(PoolregdTls, SilentClientTimesOutAndPlainTcpBytesAreRefused) {
   EXPECT_EQ(client::resolve_and_wait(pu, handle_of("nobody-here"), 4).status, ClientStatus::kRejected);
   client::close_and_wait(pu);
   EXPECT_EQ(transport_counter(d, "tls_handshakes"), 1u);
-  auto st = d.stop(SIGTERM);
-  EXPECT_TRUE(st && WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << d.log();
+  EXPECT_TRUE(d.stops_cleanly());
 }
 
 TEST(PoolregdTls, CheckConfigNamesAKeyThatDoesNotMatchItsCertificate) {
