@@ -208,7 +208,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (std::size_t n = 0; n < kMaxSteps && !in.done(); ++n) {
     step(h, in);
     h.settle();
-    invariants.check(h, /*counters=*/false);
+    invariants.check(h);
     if (!h.finish_teardowns()) __builtin_trap();
     h.settle();
     invariants.check(h);

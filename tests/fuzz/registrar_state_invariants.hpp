@@ -9,23 +9,31 @@
 // - AsapServer's counters never go down.
 #pragma once
 
+#include <array>
 #include <cstdint>
-#include <functional>
-#include <map>
-#include <string>
+#include <type_traits>
 
+#include "registrar/asap/asap_counters.hpp"
 #include "tests/fuzz/registrar_state_harness.hpp"
 
 namespace poolreg::fuzz {
 
 class RegistrarStateInvariants {
  public:
-  // Traps on the first violation. `counters`: also check that AsapServer's counters did not go
-  // down since the last check that looked at them (the costliest part: once per step is enough).
-  void check(const RegistrarStateHarness& h, bool counters = true);
+  // Traps on the first violation.
+  void check(const RegistrarStateHarness& h);
 
  private:
-  std::map<std::string, std::uint64_t, std::less<>> last_counters_;
+  // AsapCounters holds only uint64_t fields and arrays of them: compared as words.
+  static_assert(std::is_trivially_copyable_v<asap::AsapCounters> &&
+                std::has_unique_object_representations_v<asap::AsapCounters>);  // no padding bytes
+  static_assert(sizeof(asap::AsapCounters) % sizeof(std::uint64_t) == 0 &&
+                alignof(asap::AsapCounters) == alignof(std::uint64_t));
+  using CounterWords = std::array<std::uint64_t, sizeof(asap::AsapCounters) / sizeof(std::uint64_t)>;
+  static CounterWords words_of(const asap::AsapCounters& c);
+
+  CounterWords last_counters_{};
+  bool have_last_ = false;
 };
 
 }  // namespace poolreg::fuzz
