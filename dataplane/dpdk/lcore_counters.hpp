@@ -68,6 +68,7 @@ struct alignas(64) LcoreCounters : runtime::LaneCounters {
   Counter arp_replies;
   Counter arp_requests_sent;
   Counter neighbor_solicitations_sent;
+  Counter neighbor_requests_suppressed;  // ARP/NS not sent: the same next hop was asked < 1 s ago
   Counter icmp_echo_replies;
   Counter icmpv6_echo_replies;
   Counter neighbor_advertisements;

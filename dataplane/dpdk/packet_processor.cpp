@@ -1,5 +1,6 @@
 #include "dataplane/dpdk/packet_processor.hpp"
 
+#include <rte_cycles.h>
 #include <rte_prefetch.h>
 
 #include <cstring>
@@ -8,7 +9,13 @@ namespace poolreg::dpdk {
 
 PacketProcessor::PacketProcessor(const InterfaceConfig& config, LcoreCounters& counters, rte_mempool* pool,
                                  sctp::SctpPacketSink* sink, std::size_t tx_capacity, std::uint8_t port_index)
-    : config_(config), counters_(counters), pool_(pool), sink_(sink), tx_(tx_capacity, nullptr), port_index_(port_index) {}
+    : config_(config),
+      counters_(counters),
+      pool_(pool),
+      sink_(sink),
+      request_limiter_(rte_get_tsc_hz()),  // Linux's ARP/ND retransmission interval: 1 s
+      tx_(tx_capacity, nullptr),
+      port_index_(port_index) {}
 
 PacketProcessor::~PacketProcessor() {
   for (std::size_t i = 0; i < tx_count_; ++i) rte_pktmbuf_free(tx_[i]);
@@ -190,6 +197,10 @@ void PacketProcessor::process_steered(rte_mbuf* const* packets, std::uint16_t n)
 }
 
 void PacketProcessor::request_neighbor(const NextHop& hop, bool ipv6) {
+  if (!request_limiter_.allow(hop.ip.data(), ipv6, rte_get_tsc_cycles())) {
+    counters_.neighbor_requests_suppressed.add();
+    return;
+  }
   if (ipv6) {
     rte_mbuf* m = build_neighbor_solicitation(pool_, config_, hop.ip.data(), hop.source.data());
     if (m == nullptr) {

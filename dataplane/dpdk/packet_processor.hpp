@@ -28,6 +28,7 @@
 #include "dataplane/dpdk/frame_parser.hpp"
 #include "dataplane/dpdk/interface_config.hpp"
 #include "dataplane/dpdk/lcore_counters.hpp"
+#include "dataplane/dpdk/neighbor_request_limiter.hpp"
 #include "dataplane/dpdk/neighbor_table.hpp"
 #include "dataplane/dpdk/steering.hpp"
 #include "dataplane/sctp/sctp_packet_path.hpp"
@@ -59,8 +60,8 @@ class PacketProcessor final : public sctp::SctpPacketPath {
   // to.udp_port is 0: native SCTP) to the next hop the port's routes give (the peer when on-link,
   // else its gateway); false (counted) when the port has no route (no_route), the next hop's MAC
   // is unknown (no_neighbor: an ARP request or IPv6 neighbour solicitation for the next hop goes
-  // out instead; the packet is not held, SCTP retransmits it), no mbuf, too big or the TX batch
-  // is full.
+  // out instead, at most one per next hop and second: neighbor_requests_suppressed; the packet
+  // is not held, SCTP retransmits it), no mbuf, too big or the TX batch is full.
   bool send_sctp(const sctp::SctpPeer& to, const std::uint8_t* packet, std::uint16_t length) override;
   // The port has a route to the peer and the neighbour table knows the next hop's MAC.
   bool reaches(const sctp::SctpPeer& to) const override;
@@ -93,6 +94,7 @@ class PacketProcessor final : public sctp::SctpPacketPath {
   sctp::SctpPacketSink* sink_;
   Steering steering_;
   NeighborTable neighbors_;
+  NeighborRequestLimiter request_limiter_;  // one request per next hop and second (TSC cycles)
   std::vector<rte_mbuf*> tx_;
   std::size_t tx_count_ = 0;
   std::uint8_t port_index_ = 0;

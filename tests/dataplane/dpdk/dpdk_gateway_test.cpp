@@ -2,8 +2,8 @@
 // veth) faces a router namespace (IPv4 forwarding on); poolreg-pe, poolreg-pu and a kernel-socket
 // registrar run in a client namespace on another subnet behind the router. With
 // dpdk.addresses = 10.61.0.1/24 and dpdk.gateway = 10.61.0.254 the PE registers, the PU resolves
-// it and ENRP between the two registrars comes up, all through the gateway (ARP for the gateway,
-// counted no_route drops stay 0). Without the gateway the same PU gets no answer and the
+// it (over IPv4 and IPv6: neighbour solicitation for the IPv6 gateway) and ENRP between the two
+// registrars comes up, all through the gateway (ARP for the gateway, no_route drops stay 0). Without the gateway the same PU gets no answer and the
 // registrar counts no_route drops: the client is reached only through the gateway.
 // Skipped (with the reason) when not root or without netns/ethtool.
 #include <gtest/gtest.h>
@@ -38,9 +38,10 @@ nlohmann::json lcore_stats(const std::string& prefix) {
 }
 
 TEST_F(DpdkGateway, PeAndPuBehindARouterAreReachedThroughTheGateway) {
-  test::VethNamespace router("10.61.0.254/24");
+  test::VethNamespace router("10.61.0.254/24", "fd61::fe/64");
   if (!router.ok()) GTEST_SKIP() << router.reason();
-  test::RoutedClientNamespace client(router, "10.62.0.254/24", std::string(kClient) + "/24", "10.62.0.254");
+  test::RoutedClientNamespace client(router, "10.62.0.254/24", std::string(kClient) + "/24", "10.62.0.254",
+                                     "fd62::fe/64", "fd62::2/64", "fd62::fe");
   ASSERT_TRUE(client.ok()) << client.reason();
   ASSERT_FALSE(ip_binary().empty()) << "no ip(8) binary";
 
@@ -75,13 +76,16 @@ TEST_F(DpdkGateway, PeAndPuBehindARouterAreReachedThroughTheGateway) {
   // 2. With the gateway: registration, resolution and ENRP with a registrar behind the router.
   const std::string prefix = "poolreg-dpdk-gw-" + std::to_string(::getpid());
   RuntimeDirCleanup runtime_dir{prefix};
-  ChildProcess a(dpdk_daemon_command(poolregd,
-                                     {"--listen", "10.61.0.1", "--set", "dpdk.addresses=[\"10.61.0.1/24\"]", "--set",
-                                      "dpdk.gateway=[\"10.61.0.254\"]", "--set", "enrp.profile=fast", "--set",
-                                      "enrp.peers=[\"10.62.0.2:9901\"]"},
-                                     prefix, router));
+  ChildProcess a(dpdk_daemon_command(
+      poolregd,
+      {"--listen", "10.61.0.1", "--listen", "fd61::1", "--set", "dpdk.addresses=[\"10.61.0.1/24\", \"fd61::1/64\"]",
+       "--set", "dpdk.gateway=[\"10.61.0.254\", \"fd61::fe\"]", "--set", "enrp.profile=fast", "--set",
+       "enrp.peers=[\"10.62.0.2:9901\"]"},
+      prefix, router));
   ASSERT_TRUE(listening(a));
-  EXPECT_NE(a.output().find("10.61.0.1/24, default via 10.61.0.254"), std::string::npos) << a.output();
+  EXPECT_NE(a.output().find("10.61.0.1/24, fd61::1/64, default via 10.61.0.254, default via fd61::fe"),
+            std::string::npos)
+      << a.output();
   ChildProcess b(in_namespace(client.name(), {poolregd, "--listen", kClient, "--set", "asap.tcp=false", "--set",
                                               "enrp.profile=fast", "--set", "enrp.peers=[\"10.61.0.1:9901\"]", "--set",
                                               "control.enabled=false"}));
@@ -94,6 +98,10 @@ TEST_F(DpdkGateway, PeAndPuBehindARouterAreReachedThroughTheGateway) {
   // The PE's address as the registrar saw it: the client's, two hops away.
   ASSERT_TRUE(resolves(client.name(), pu, kRegistrar, "RoutedPool", 2, kClient, &answer, 15s))
       << "PU answer: " << answer << "\nPE: " << pe_process.output() << "\nA: " << a.output();
+
+  // The same pool over IPv6 from the client subnet: the registrar solicits its IPv6 gateway.
+  ASSERT_TRUE(resolves(client.name(), pu, "[fd61::1]:3863", "RoutedPool", 2, kClient, &answer, 15s))
+      << "PU answer over IPv6: " << answer << "\nA: " << a.output();
 
   // ENRP: the DPDK registrar's own outgoing association goes through the gateway too; PEs
   // registered at the kernel registrar behind the router are resolved at the DPDK one.
@@ -112,6 +120,7 @@ TEST_F(DpdkGateway, PeAndPuBehindARouterAreReachedThroughTheGateway) {
   const nlohmann::json stats = lcore_stats(prefix);
   ASSERT_TRUE(stats.is_object()) << stats.dump();
   EXPECT_GE(stats.value("arp_requests_sent", 0), 1);  // the gateway, asked before the first answer
+  EXPECT_GE(stats.value("neighbor_solicitations_sent", 0), 1);  // the IPv6 gateway
   EXPECT_GT(stats.value("sctp_packets_out", 0), 0);
   EXPECT_EQ(stats.value("drop_no_route", -1), 0);
   EXPECT_GE(stats.value("asap_in_registration", 0), 2);

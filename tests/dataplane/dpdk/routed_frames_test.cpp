@@ -120,6 +120,17 @@ TEST_F(RoutedFramesTest, ReplyToAnOffLinkPeerGoesToTheGatewayAfterArp) {
   EXPECT_EQ(get16(&arp[20]), 1);                      // request
   EXPECT_EQ(0, std::memcmp(&arp[28], kOurIp, 4));      // from our address on the gateway's subnet
   EXPECT_EQ(0, std::memcmp(&arp[38], kGatewayIp, 4));  // for the gateway, not the peer
+  // More replies before the gateway answered (other off-link peers share the next hop): dropped,
+  // but the gateway is not asked again within a second.
+  sctp::SctpPeer other = peer_at(kRemoteIp6, false);
+  const std::uint8_t other_remote[4] = {198, 51, 100, 9};
+  std::memcpy(other.ip, other_remote, 4);
+  EXPECT_FALSE(send_to(to));
+  EXPECT_FALSE(send_to(other));
+  EXPECT_EQ(processor_->tx_count(), 0);
+  EXPECT_EQ(counters_.arp_requests_sent.get(), 1u);
+  EXPECT_EQ(counters_.neighbor_requests_suppressed.get(), 2u);
+  EXPECT_EQ(counters_.dropped(DropReason::kNoNeighbor), 3u);
 
   feed(arp_reply_from_gateway());
   EXPECT_TRUE(processor_->reaches(to));

@@ -1,6 +1,7 @@
 // RoutedClientNamespace: a client network namespace on its own subnet behind a router namespace
 // (a VethNamespace, whose inner end faces poolregd's DPDK port): a second veth pair between router
-// and client, IPv4 forwarding on in the router, the client's default route through the router.
+// and client, IPv4 (and, with IPv6 addresses given, IPv6) forwarding on in the router, the
+// client's default routes through the router.
 // The client reaches poolregd's subnet only through the router; poolregd reaches the client only
 // through its gateway (the router's inner address).
 //
@@ -19,9 +20,11 @@ namespace poolreg::dpdk::test {
 class RoutedClientNamespace {
  public:
   // router_cidr: the router's address on the client subnet (e.g. "10.62.0.254/24"); client_cidr
-  // the client's; gateway: router_cidr's address.
+  // the client's; gateway: router_cidr's address. The *6 ones: the same for IPv6 ("" = none; no
+  // duplicate address detection).
   RoutedClientNamespace(const VethNamespace& router, const std::string& router_cidr, const std::string& client_cidr,
-                        const std::string& gateway) {
+                        const std::string& gateway, const std::string& router_cidr6 = "",
+                        const std::string& client_cidr6 = "", const std::string& gateway6 = "") {
     if (!router.ok()) {
       reason_ = router.reason();
       return;
@@ -46,7 +49,12 @@ class RoutedClientNamespace {
         run_quiet(in_client + "ip link set " + client_end + " up") == 0 &&
         run_quiet(in_client + "ip link set lo up") == 0 &&
         run_quiet(in_client + "ethtool -K " + client_end + " tx off rx off") == 0 &&
-        run_quiet(in_client + "ip route add default via " + gateway) == 0;
+        run_quiet(in_client + "ip route add default via " + gateway) == 0 &&
+        (router_cidr6.empty() ||
+         (run_quiet(in_router + "ip -6 addr add " + router_cidr6 + " dev " + router_end + " nodad") == 0 &&
+          run_quiet(in_router + "sysctl -qw net.ipv6.conf.all.forwarding=1") == 0 &&
+          run_quiet(in_client + "ip -6 addr add " + client_cidr6 + " dev " + client_end + " nodad") == 0 &&
+          run_quiet(in_client + "ip -6 route add default via " + gateway6) == 0));
     if (!ok) reason_ = "setting up the router " + router.name() + " and the client namespace " + ns_ + " failed";
   }
   ~RoutedClientNamespace() {
