@@ -157,6 +157,9 @@ void visit_config(V& v, C& c) {
   v.strings("eal_args", c.dpdk.eal_args);
   v.text("lcores", c.dpdk.lcores);
   v.ports("ports", c.dpdk.ports);
+  v.strings("addresses", c.dpdk.addresses);
+  v.strings("routes", c.dpdk.routes);
+  v.strings("gateway", c.dpdk.gateway);
   v.integer("burst_size", c.dpdk.burst_size, 1, 512);
   v.integer("mempool_size", c.dpdk.mempool_size, 511, 1048575);
   v.integer("vlan_id", c.dpdk.vlan_id, 0, 4094);

@@ -228,6 +228,12 @@ struct DpdkSection {
   std::vector<std::string> eal_args;  // passed to rte_eal_init after argv[0]
   std::string lcores;                 // EAL -l list, e.g. "0-1"; empty = EAL default
   std::vector<std::uint16_t> ports;   // DPDK port ids to use; empty = all probed ports
+  // The ports' own addresses with prefix lengths, each on its port ("192.0.2.1/24 port 0"); empty
+  // = every port answers for the listen addresses, all on-link. Checked by the DPDK backend
+  // (dataplane/dpdk/routing_config.hpp), which owns the syntax.
+  std::vector<std::string> addresses;
+  std::vector<std::string> routes;   // "198.51.100.0/24 via 192.0.2.254"
+  std::vector<std::string> gateway;  // default gateways, at most one per family and port
   std::uint32_t burst_size = 32;      // RX/TX burst, 1..512
   std::uint32_t mempool_size = 8191;  // mbufs per port, 511..1048575
   std::uint16_t vlan_id = 0;          // 802.1Q VLAN accepted and sent on the port; 0 = untagged only

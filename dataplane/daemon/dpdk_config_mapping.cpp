@@ -43,10 +43,13 @@ Expected<dpdk::DpdkBackendConfig, std::string> to_backend_config(const config::R
   b.interface.vlan_id = c.dpdk.vlan_id;
   for (const auto& a : c.asap.listen) add_address(b.interface, a);
   for (const auto& a : c.enrp.listen) add_address(b.interface, a);
-  if (b.interface.ipv4.empty() && b.interface.ipv6.empty()) {
+  auto routing = dpdk::parse_routing(c.dpdk.addresses, c.dpdk.routes, c.dpdk.gateway);
+  if (!routing) return unexpected(routing.error());
+  b.routing = std::move(*routing);
+  if (b.interface.ipv4.empty() && b.interface.ipv6.empty() && b.routing.addresses.empty()) {
     return unexpected(std::string(
-          "DPDK mode needs the registrar's own unicast address(es) in asap.listen (e.g. --listen 10.0.0.1); "
-          "wildcard and loopback addresses cannot be answered for on a DPDK port"));
+          "DPDK mode needs the registrar's own unicast address(es) in asap.listen (e.g. --listen 10.0.0.1) "
+          "or dpdk.addresses; wildcard and loopback addresses cannot be answered for on a DPDK port"));
   }
   if (c.asap.udp_encapsulation_port == 0) {
     return unexpected(std::string("DPDK mode carries SCTP over UDP: asap.udp_encapsulation_port must not be 0"));

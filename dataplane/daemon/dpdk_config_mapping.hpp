@@ -12,9 +12,10 @@
 namespace poolreg::daemon {
 
 // From poolregd's configuration: argv = "poolregd" [-l lcores] eal_args...; addresses = the
-// explicit unicast addresses of asap.listen (and enrp.listen); UDP port =
+// explicit unicast addresses of asap.listen (and enrp.listen); routing = dpdk.addresses,
+// dpdk.routes, dpdk.gateway parsed (dpdk::parse_routing; laid on the ports by the backend); UDP port =
 // asap.udp_encapsulation_port; native SCTP ports = native_sctp_ports() (config_mapping.hpp). Fails (the reason) when the configuration cannot work (no usable
-// address, port 0).
+// address, port 0, a malformed address, route or gateway).
 Expected<dpdk::DpdkBackendConfig, std::string> to_backend_config(const config::RegistrarConfig& c);
 
 }  // namespace poolreg::daemon

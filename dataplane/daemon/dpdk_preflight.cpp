@@ -10,6 +10,9 @@
 
 #include <fmt/format.h>
 #include "dataplane/daemon/config_mapping.hpp"
+#if POOLREG_HAVE_DPDK
+#include "dataplane/dpdk/routing_config.hpp"
+#endif
 
 namespace poolreg::daemon {
 namespace {
@@ -48,6 +51,22 @@ void check_addresses(const config::RegistrarConfig& c, PreflightReport& r) {
   for (const auto& list : {c.asap.listen, c.enrp.listen})
     for (const auto& a : list)
       if (!is_unspecified(a) && !a.is_multicast() && !a.is_loopback()) ++own;
+#if POOLREG_HAVE_DPDK
+  // dpdk.addresses / routes / gateway as the backend will read them; laid on the ports when
+  // dpdk.ports names them (the probed ports are known only at start).
+  auto routing = dpdk::parse_routing(c.dpdk.addresses, c.dpdk.routes, c.dpdk.gateway);
+  if (!routing) {
+    r.problems.push_back(routing.error());
+  } else if (!routing->empty()) {
+    if (c.dpdk.addresses.size() > own) own = static_cast<unsigned>(c.dpdk.addresses.size());
+    std::vector<IpAddress> listen;
+    for (const auto& list : {c.asap.listen, c.enrp.listen}) listen.insert(listen.end(), list.begin(), list.end());
+    if (!c.dpdk.ports.empty())
+      if (auto plan = dpdk::plan_port_routing(*routing, c.dpdk.ports, listen); !plan) r.problems.push_back(plan.error());
+    r.summary.push_back("routing: " + std::to_string(c.dpdk.addresses.size()) + " port address(es), " +
+                        std::to_string(routing->routes.size()) + " route(s) and gateway(s)");
+  }
+#endif
   if (own == 0)
     r.problems.push_back("asap.listen has no unicast address of the registrar (wildcard and loopback cannot be "
                          "answered for on a DPDK port): e.g. --listen 10.0.0.1");

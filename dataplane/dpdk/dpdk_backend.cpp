@@ -83,14 +83,28 @@ Expected<std::unique_ptr<DpdkBackend>, std::string> DpdkBackend::create(const Dp
     }
     lane_pools.push_back(pool);
   }
-  // Every port answers for every address of the registrar, with its own MAC and MTU; the SCTP
-  // path MTU is the smallest port's.
+  // Each port answers for its own addresses (every address of the registrar without
+  // dpdk.addresses) and routes by its own table, with its own MAC and MTU; the SCTP path MTU is
+  // the smallest port's.
+  std::vector<IpAddress> listen;
+  for (std::uint32_t a : config.interface.ipv4) {
+    std::array<std::uint8_t, 4> octets;
+    std::memcpy(octets.data(), &a, 4);
+    listen.push_back(IpAddress::v4(octets));
+  }
+  for (const Ipv6Bytes& a : config.interface.ipv6) listen.push_back(IpAddress::v6(a));
+  auto routing = plan_port_routing(config.routing, port_ids, listen);
+  if (!routing) return unexpected(routing.error());
   std::uint16_t smallest_mtu = 65535;
-  for (std::uint16_t id : port_ids) {
+  for (std::size_t index = 0; index < port_ids.size(); ++index) {
+    const std::uint16_t id = port_ids[index];
     auto opened = DpdkPort::open({.port_id = id, .queues = static_cast<std::uint16_t>(lcores.size())}, lane_pools);
     if (!opened) return unexpected(opened.error());
     std::unique_ptr<DpdkPort> port = std::move(*opened);
     auto interface = std::make_unique<InterfaceConfig>(config.interface);
+    interface->ipv4 = (*routing)[index].ipv4;
+    interface->ipv6 = (*routing)[index].ipv6;
+    interface->routes = (*routing)[index].routes;
     interface->mac = port->mac();
     interface->mtu = port->mtu();
     smallest_mtu = std::min(smallest_mtu, port->mtu());
@@ -256,26 +270,20 @@ DpdkBackend::~DpdkBackend() {
 std::string DpdkBackend::describe() const {
   std::string lcores;
   for (const auto& lane : lanes_) lcores += (lcores.empty() ? "" : ",") + std::to_string(lane->lcore);
-  std::string addresses;
-  for (std::uint32_t a : config_.interface.ipv4) {
-    const auto* b = reinterpret_cast<const std::uint8_t*>(&a);
-    addresses += (addresses.empty() ? "" : ",") + std::to_string(b[0]) + "." + std::to_string(b[1]) + "." +
-                 std::to_string(b[2]) + "." + std::to_string(b[3]);
-  }
-  for (const Ipv6Bytes& a : config_.interface.ipv6) {
-    std::array<std::uint8_t, 16> copy = a;
-    addresses += (addresses.empty() ? "" : ",") + IpAddress::v6(copy).to_string();
-  }
   std::string ports;
   for (std::size_t i = 0; i < ports_.size(); ++i) {
     const DpdkPort& p = *ports_[i];
+    const InterfaceConfig& interface = *interfaces_[i];
+    std::string addresses;
+    for (const IpPrefix& a : interface.routes.addresses())
+      addresses += ", " + (a.explicit_length ? a.to_string() : a.address.to_string());
+    for (const std::string& r : interface.routes.describe_routes()) addresses += ", " + r;
     ports += std::string(i == 0 ? "port " : "; port ") + std::to_string(p.id()) + " " + p.name() + " " +
-             mac_text(interfaces_[i]->mac) + " (" + p.link_text() + ", " + std::to_string(p.rx_queues()) +
-             " RX queue" + (p.rx_queues() > 1 ? "s" : "") + (p.rss() ? ", RSS" : "") + ")";
+             mac_text(interface.mac) + " (" + p.link_text() + ", " + std::to_string(p.rx_queues()) + " RX queue" +
+             (p.rx_queues() > 1 ? "s" : "") + (p.rss() ? ", RSS" : "") + addresses + ")";
   }
-  return ports + ", poll lcore" + (lanes_.size() > 1 ? "s " : " ") + lcores + ", addresses " +
-         addresses + ", SCTP over UDP " + std::to_string(config_.interface.sctp_udp_port) +
-         (config_.interface.sctp_native ? ", native SCTP" : "") +
+  return ports + ", poll lcore" + (lanes_.size() > 1 ? "s " : " ") + lcores + ", SCTP over UDP " +
+         std::to_string(config_.interface.sctp_udp_port) + (config_.interface.sctp_native ? ", native SCTP" : "") +
          (config_.interface.vlan_id != 0 ? ", VLAN " + std::to_string(config_.interface.vlan_id) : "");
 }
 

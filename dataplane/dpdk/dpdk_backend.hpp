@@ -16,7 +16,9 @@
 //   lock-free handlespace (a runtime::LaneResolver and QSBR reader slot per lane); every other decoded SCTP
 //   message (whole ASAP/ENRP messages) crosses to the control lcore, replies come back.
 //   Every port of dpdk.ports (default: every probed port) is served by every lane, one
-//   PacketProcessor per lane and port; each port answers for all the registrar's addresses.
+//   PacketProcessor per lane and port; each port answers for its own addresses (dpdk.addresses;
+//   without them for all the registrar's addresses) and sends through its own route table
+//   (route_table.hpp), built here once and read by every lane.
 // Start-up: create() (EAL init, mbuf pool, port, engine, rings, transport; the SCTP listeners are
 // opened through transport() before start()), optionally enable_poll_resolution(), start()
 // launches the poll lcore. Telemetry commands
@@ -38,6 +40,7 @@
 #include "dataplane/dpdk/eal_runtime.hpp"
 #include "dataplane/dpdk/interface_config.hpp"
 #include "dataplane/dpdk/poll_loop.hpp"
+#include "dataplane/dpdk/routing_config.hpp"
 #include "dataplane/runtime/event_loop.hpp"
 #include "dataplane/runtime/lane_resolver.hpp"
 #include "dataplane/runtime/lane_transport.hpp"
@@ -52,7 +55,10 @@ struct DpdkBackendConfig {
   std::uint16_t burst = 32;
   std::uint32_t idle_sleep_us = 50;
   bool resolve_on_poll_lcore = true;  // the daemon calls enable_poll_resolution() when set
-  InterfaceConfig interface;  // addresses, SCTP-over-UDP port, VLAN (MAC filled from the port)
+  // The listen addresses (interface.ipv4/ipv6), SCTP-over-UDP port, VLAN; per port a copy with the
+  // port's MAC and MTU and, by `routing` (plan_port_routing), its own addresses and route table.
+  InterfaceConfig interface;
+  RoutingConfig routing;  // dpdk.addresses / routes / gateway; empty: every port, every address, on-link
   // SCTP ports open to native SCTP peers (IP protocol 132: every lane's engine accept_native()s
   // them); interface.sctp_native must be set with them, else protocol 132 is dropped.
   std::vector<std::uint16_t> native_ports;
@@ -76,8 +82,8 @@ class DpdkBackend {
                                                      handlespace::QsbrDomain& domain, const asap::AsapConfig& asap);
   Expected<void, std::string> start();
   void stop();
-  // "port 0 net_af_packet0 02:..:01 (Link up ..., 2 RX queues); port 1 ..., poll lcores 1,2,
-  // addresses 10.0.0.1, SCTP over UDP 9899, native SCTP"
+  // "port 0 net_af_packet0 02:..:01 (Link up ..., 2 RX queues, 10.0.0.1/24, default via
+  // 10.0.0.254); port 1 ..., poll lcores 1,2, SCTP over UDP 9899, native SCTP"
   std::string describe() const;
   std::size_t lane_count() const noexcept { return lanes_.size(); }
   unsigned poll_lcore(std::size_t lane = 0) const noexcept { return lanes_[lane]->lcore; }

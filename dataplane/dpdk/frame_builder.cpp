@@ -14,6 +14,7 @@ namespace poolreg::dpdk {
 namespace {
 
 constexpr std::uint8_t kIcmpv6EchoReply = 129;
+constexpr std::uint8_t kIcmpv6NeighborSolicit = 135;
 constexpr std::uint8_t kIcmpv6NeighborAdvert = 136;
 constexpr std::uint8_t kIcmpv6 = 58;
 
@@ -114,9 +115,8 @@ bool make_neighbor_advert(rte_mbuf* m, const FrameVerdict& v, const InterfaceCon
   return true;
 }
 
-rte_mbuf* build_arp_request(rte_mempool* pool, const InterfaceConfig& config,
-                            std::uint32_t target_ip) noexcept {
-  if (config.ipv4.empty()) return nullptr;
+rte_mbuf* build_arp_request(rte_mempool* pool, const InterfaceConfig& config, std::uint32_t target_ip,
+                            std::uint32_t sender_ip) noexcept {
   rte_mbuf* m = rte_pktmbuf_alloc(pool);
   if (m == nullptr) return nullptr;
   const std::uint16_t l3 = config.vlan_id != 0 ? 18 : 14;
@@ -144,7 +144,7 @@ rte_mbuf* build_arp_request(rte_mempool* pool, const InterfaceConfig& config,
   arp->arp_plen = 4;
   arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
   std::memcpy(arp->arp_data.arp_sha.addr_bytes, config.mac.data(), 6);
-  arp->arp_data.arp_sip = config.ipv4.front();
+  arp->arp_data.arp_sip = sender_ip;
   arp->arp_data.arp_tip = target_ip;
   return m;
 }
@@ -199,6 +199,38 @@ std::uint8_t* write_ip_headers(rte_mbuf* m, const UdpRoute& route, std::uint8_t 
 }
 
 }  // namespace
+
+rte_mbuf* build_neighbor_solicitation(rte_mempool* pool, const InterfaceConfig& config, const std::uint8_t* target,
+                                      const std::uint8_t* source) noexcept {
+  constexpr std::uint16_t kNsLength = 32;  // header 8 + target 16 + source link-layer option 8
+  rte_mbuf* m = rte_pktmbuf_alloc(pool);
+  if (m == nullptr) return nullptr;
+  UdpRoute route;  // only the Ethernet and IP fields are used
+  route.src_mac = config.mac;
+  route.dst_mac = {0x33, 0x33, 0xff, target[13], target[14], target[15]};
+  route.ipv6 = true;
+  route.vlan_id = config.vlan_id;
+  std::memcpy(route.src_ip, source, 16);
+  static constexpr std::uint8_t kSolicitedNode[13] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff};
+  std::memcpy(route.dst_ip, kSolicitedNode, 13);
+  std::memcpy(route.dst_ip + 13, target + 13, 3);
+  std::uint8_t* icmp = write_ip_headers(m, route, kIcmpv6, kNsLength);
+  if (icmp == nullptr) {
+    rte_pktmbuf_free(m);
+    return nullptr;
+  }
+  auto* ip = reinterpret_cast<rte_ipv6_hdr*>(icmp - 40);
+  ip->hop_limits = 255;  // RFC 4861 7.1.1: receivers drop neighbour discovery with any other
+  std::memset(icmp, 0, kNsLength);
+  icmp[0] = kIcmpv6NeighborSolicit;
+  std::memcpy(icmp + 8, target, 16);
+  icmp[24] = 1;  // source link-layer address option, length 1 (8 bytes)
+  icmp[25] = 1;
+  std::memcpy(icmp + 26, config.mac.data(), 6);
+  const std::uint16_t sum = rte_ipv6_udptcp_cksum(ip, icmp);
+  std::memcpy(icmp + 2, &sum, 2);
+  return m;
+}
 
 bool write_udp_frame(rte_mbuf* m, const UdpRoute& route, const std::uint8_t* payload,
                      std::uint16_t length) noexcept {

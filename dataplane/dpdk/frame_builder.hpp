@@ -5,7 +5,8 @@
 // All IP, ICMP and UDP checksums are computed in software (virtual devices offer no offload); the
 // SCTP CRC32c is usrsctp's.
 // Each function returns false (the caller frees the mbuf and counts a drop) when the frame does
-// not fit the mbuf; none allocates except build_arp_request (from the given pool).
+// not fit the mbuf; none allocates except build_arp_request and build_neighbor_solicitation (from
+// the given pool).
 #pragma once
 
 #include <rte_mbuf.h>
@@ -35,10 +36,17 @@ bool make_icmp_echo_reply(rte_mbuf* m, const FrameVerdict& v, const InterfaceCon
 bool make_icmpv6_echo_reply(rte_mbuf* m, const FrameVerdict& v, const InterfaceConfig& config) noexcept;
 bool make_neighbor_advert(rte_mbuf* m, const FrameVerdict& v, const InterfaceConfig& config) noexcept;
 
-// A broadcast "who has target_ip (network order)" from our first IPv4 address; nullptr when the
-// pool is empty or we have no IPv4 address.
-rte_mbuf* build_arp_request(rte_mempool* pool, const InterfaceConfig& config,
-                            std::uint32_t target_ip) noexcept;
+// A broadcast "who has target_ip" from sender_ip (both network order: our address on the
+// target's subnet, NextHop::source); nullptr when the pool is empty.
+rte_mbuf* build_arp_request(rte_mempool* pool, const InterfaceConfig& config, std::uint32_t target_ip,
+                            std::uint32_t sender_ip) noexcept;
+
+// RFC 4861 7.2.2: a neighbour solicitation for `target` (16 bytes) from `source` (our address on
+// its subnet) to target's solicited-node multicast address (ff02::1:ffXX:XXXX, Ethernet
+// 33:33:ff:XX:XX:XX), hop limit 255, with our MAC as source link-layer address option; nullptr
+// when the pool is empty.
+rte_mbuf* build_neighbor_solicitation(rte_mempool* pool, const InterfaceConfig& config, const std::uint8_t* target,
+                                      const std::uint8_t* source) noexcept;
 
 // Writes Ethernet (+VLAN) / IPv4 or IPv6 / UDP headers and copies the payload into the empty
 // mbuf m. false when it does not fit the mbuf's data room.

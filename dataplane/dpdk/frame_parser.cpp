@@ -16,6 +16,7 @@ namespace {
 constexpr std::uint16_t kSctpCommonHeader = 12;
 constexpr std::uint8_t kIcmpv6EchoRequest = 128;
 constexpr std::uint8_t kIcmpv6NeighborSolicit = 135;
+constexpr std::uint8_t kIcmpv6NeighborAdvert = 136;
 constexpr std::uint8_t kIcmpv6 = 58;
 
 FrameVerdict drop(FrameVerdict v, DropReason r) noexcept {
@@ -173,6 +174,24 @@ FrameVerdict parse_ipv6(FrameVerdict v, const std::uint8_t* frame, std::uint32_t
     if (icmp[0] == kIcmpv6NeighborSolicit && icmp[1] == 0 && ip->hop_limits == 255 && l4_length >= 24 &&
         config.owns_ipv6(icmp + 8)) {
       v.action = FrameAction::kNeighborAdvert;
+      return v;
+    }
+    // RFC 4861 7.1.2: the answer to our solicitation (unicast to us, or a multicast unsolicited
+    // one to all nodes, which the destination check above does not let in).
+    if (icmp[0] == kIcmpv6NeighborAdvert && icmp[1] == 0 && ip->hop_limits == 255 && l4_length >= 24 &&
+        unicast_to_us && !config.owns_ipv6(icmp + 8)) {
+      std::memcpy(v.src_ip, icmp + 8, 16);
+      // Options after the 24 bytes: type 2 = target link-layer address (length in 8-byte units).
+      for (std::uint32_t at = 24; at + 8 <= l4_length;) {
+        const std::uint32_t option_length = icmp[at + 1] * 8u;
+        if (option_length == 0) break;  // malformed: stop (the Ethernet source stays)
+        if (icmp[at] == 2) {
+          std::memcpy(v.src_mac, icmp + at + 2, 6);
+          break;
+        }
+        at += option_length;
+      }
+      v.action = FrameAction::kNeighborLearn;
       return v;
     }
     return drop(v, DropReason::kIcmpIgnored);

@@ -1,7 +1,8 @@
 // parse_frame(): classifies one received Ethernet frame (contiguous bytes) for the poll loop:
 // answer it (ARP request, ICMP/ICMPv6 echo request, neighbour solicitation), hand its SCTP packet
 // to usrsctp (UDP to the SCTP-over-UDP port, RFC 6951, or native SCTP, IP protocol 132, when
-// config.sctp_native), learn a neighbour (ARP reply), or drop it with a DropReason. Pure function of the bytes and the InterfaceConfig: no allocation, no
+// config.sctp_native), learn a neighbour (ARP reply; neighbour advertisement: src_ip is its
+// target, src_mac its target link-layer address option, else the Ethernet source), or drop it with a DropReason. Pure function of the bytes and the InterfaceConfig: no allocation, no
 // state, never reads beyond `length`. Checks, in order: Ethernet (VLAN per config), ARP shape,
 // IPv4 version/IHL/length/checksum/fragments/destination, IPv6 version/length/destination/no
 // extension headers, ICMP checksum, UDP length/checksum/port, SCTP common header present; native
@@ -24,6 +25,7 @@ enum class FrameAction : std::uint8_t {
   kIcmpEchoReply,    // IPv4 ICMP echo request to us
   kIcmpv6EchoReply,  // ICMPv6 echo request to us
   kNeighborAdvert,   // ICMPv6 neighbour solicitation for one of our addresses
+  kNeighborLearn,    // ICMPv6 neighbour advertisement to us: learn src_ip (its target) -> src_mac
   kSctp,             // SCTP packet over UDP at [payload_offset, +payload_length)
   kSctpNative,       // native SCTP packet (IP protocol 132) at [payload_offset, +payload_length)
 };

@@ -62,6 +62,8 @@ const char* to_string(DropReason reason) noexcept {
       return "sctp_bad_checksum";
     case DropReason::kSctpNotOurPort:
       return "sctp_not_our_port";
+    case DropReason::kNoRoute:
+      return "no_route";
     case DropReason::kCount:
       break;
   }
@@ -82,8 +84,14 @@ constexpr std::array kLcoreFields = std::to_array<DescribedField<LcoreCounters, 
       "ARP requests for the registrar's addresses answered by the poll lcore (the port has no kernel behind it)."},
      &LcoreCounters::arp_replies},
     {{"arp_requests_sent", "poolreg_dpdk_arp_requests_sent_total",
-      "ARP requests the poll lcore sent to learn a peer's MAC before sending to it."},
+      "ARP requests the poll lcore sent to learn a next hop's MAC (the peer, or its gateway) before sending to it."},
      &LcoreCounters::arp_requests_sent},
+    {{"neighbor_solicitations_sent", "poolreg_dpdk_neighbor_solicitations_sent_total",
+      "IPv6 neighbour solicitations the poll lcore sent to learn a next hop's MAC (the peer, or its gateway)."},
+     &LcoreCounters::neighbor_solicitations_sent},
+    {{"neighbor_requests_suppressed", "poolreg_dpdk_neighbor_requests_suppressed_total",
+      "ARP requests / neighbour solicitations not sent because the same next hop was asked less than a second ago."},
+     &LcoreCounters::neighbor_requests_suppressed},
     {{"icmp_echo_replies", "poolreg_dpdk_icmp_echo_replies_total",
       "ICMP echo requests (ping) to the registrar's IPv4 addresses answered on the poll lcore."},
      &LcoreCounters::icmp_echo_replies},
@@ -107,7 +115,8 @@ constexpr std::string_view kDropHelp =
     "Frames a DPDK poll lcore dropped, by reason (to_string(DropReason)): malformed or foreign "
     "traffic (truncated, bad checksums, not_for_us, unsupported_protocol, native SCTP for a port "
     "that is not ours: sctp_not_our_port), or lost to overload "
-    "(tx_full, steer_full, mbuf_alloc_failed) and missing neighbours (no_neighbor).";
+    "(tx_full, steer_full, mbuf_alloc_failed), missing next-hop neighbours (no_neighbor: an ARP "
+    "request or neighbour solicitation went out instead) and destinations the port has no route to (no_route).";
 // Indexed by DropReason; the label value is to_string(reason) (the lint test checks both).
 constexpr std::array<CounterDescriptor, kDropReasonCount> kDrops = {{
     {"drop_truncated", kDropMetric, kDropHelp, CounterUnit::kCount, MetricKind::kCounter, "reason", "truncated"},
@@ -138,6 +147,7 @@ constexpr std::array<CounterDescriptor, kDropReasonCount> kDrops = {{
     {"drop_steer_full", kDropMetric, kDropHelp, CounterUnit::kCount, MetricKind::kCounter, "reason", "steer_full"},
     {"drop_sctp_bad_checksum", kDropMetric, kDropHelp, CounterUnit::kCount, MetricKind::kCounter, "reason", "sctp_bad_checksum"},
     {"drop_sctp_not_our_port", kDropMetric, kDropHelp, CounterUnit::kCount, MetricKind::kCounter, "reason", "sctp_not_our_port"},
+    {"drop_no_route", kDropMetric, kDropHelp, CounterUnit::kCount, MetricKind::kCounter, "reason", "no_route"},
 }};
 
 }  // namespace

@@ -43,12 +43,13 @@ enum class DropReason : std::uint8_t {
   kUnsupportedProtocol,  // IP protocol other than ICMP/UDP/SCTP (TCP: kernel side), or native SCTP when off
   kSctpTooShort,         // UDP payload or native SCTP packet shorter than an SCTP common header
   kTxFull,               // TX ring full: the frame was freed
-  kNoNeighbor,           // no MAC known for the destination yet (ARP request sent)
+  kNoNeighbor,           // no MAC known for the next hop yet (ARP request / neighbour solicitation sent)
   kMbufAllocFailed,
   kOutputTooBig,  // SCTP packet + headers above the MTU
   kSteerFull,     // the owning lane's inbox was full (steering.hpp)
   kSctpBadChecksum,  // native SCTP (IP protocol 132) whose CRC32c does not match
   kSctpNotOurPort,   // native SCTP to a port none of the owning lane's engine's sockets uses
+  kNoRoute,          // no connected prefix, route or gateway of the port covers the destination
   kCount
 };
 inline constexpr std::size_t kDropReasonCount = static_cast<std::size_t>(DropReason::kCount);
@@ -66,6 +67,8 @@ const CounterDescriptor& drop_descriptor(DropReason reason) noexcept;
 struct alignas(64) LcoreCounters : runtime::LaneCounters {
   Counter arp_replies;
   Counter arp_requests_sent;
+  Counter neighbor_solicitations_sent;
+  Counter neighbor_requests_suppressed;  // ARP/NS not sent: the same next hop was asked < 1 s ago
   Counter icmp_echo_replies;
   Counter icmpv6_echo_replies;
   Counter neighbor_advertisements;

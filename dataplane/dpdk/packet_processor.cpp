@@ -1,31 +1,21 @@
 #include "dataplane/dpdk/packet_processor.hpp"
 
+#include <rte_cycles.h>
 #include <rte_prefetch.h>
 
 #include <cstring>
 
 namespace poolreg::dpdk {
-namespace {
-
-// Leading bits two addresses (network order, `bytes` long) have in common.
-unsigned common_prefix_bits(const std::uint8_t* a, const std::uint8_t* b, std::size_t bytes) {
-  unsigned bits = 0;
-  for (std::size_t i = 0; i < bytes; ++i) {
-    const unsigned diff = a[i] ^ b[i];
-    if (diff == 0) {
-      bits += 8;
-      continue;
-    }
-    return bits + static_cast<unsigned>(__builtin_clz(diff)) - 24;  // leading zeros in the byte
-  }
-  return bits;
-}
-
-}  // namespace
 
 PacketProcessor::PacketProcessor(const InterfaceConfig& config, LcoreCounters& counters, rte_mempool* pool,
                                  sctp::SctpPacketSink* sink, std::size_t tx_capacity, std::uint8_t port_index)
-    : config_(config), counters_(counters), pool_(pool), sink_(sink), tx_(tx_capacity, nullptr), port_index_(port_index) {}
+    : config_(config),
+      counters_(counters),
+      pool_(pool),
+      sink_(sink),
+      request_limiter_(rte_get_tsc_hz()),  // Linux's ARP/ND retransmission interval: 1 s
+      tx_(tx_capacity, nullptr),
+      port_index_(port_index) {}
 
 PacketProcessor::~PacketProcessor() {
   for (std::size_t i = 0; i < tx_count_; ++i) rte_pktmbuf_free(tx_[i]);
@@ -106,6 +96,11 @@ void PacketProcessor::process_burst(rte_mbuf* const* packets, std::uint16_t n) {
         counters_.neighbor_advertisements.add();
         answer(m, make_neighbor_advert(m, v, config_));
         break;
+      case FrameAction::kNeighborLearn:
+        neighbors_.learn(v.src_ip, true, v.src_mac);
+        share_neighbor(m);
+        rte_pktmbuf_free(m);
+        break;
       case FrameAction::kSctp:
       case FrameAction::kSctpNative:
         if (steer_away(m, v)) break;
@@ -129,9 +124,10 @@ void PacketProcessor::to_sink(const FrameVerdict& v, const std::uint8_t* frame) 
     return;
   }
   counters_.sctp_packets_in.add();
-  // The peer's MAC: replies to it are framed from the neighbour table (the engine knows only
-  // IP + UDP port).
-  neighbors_.learn(v.src_ip, v.ipv6, v.src_mac);
+  // An on-link peer's MAC: replies to it are framed from the neighbour table (the engine knows
+  // only IP + UDP port). An off-link peer's frames carry its router's MAC: replies go through the
+  // route table to the gateway instead, and the table does not fill with one entry per remote peer.
+  if (config_.on_link(v.src_ip, v.ipv6)) neighbors_.learn(v.src_ip, v.ipv6, v.src_mac);
   sctp::SctpPacketFrom from;
   from.ipv6 = v.ipv6;
   std::memcpy(from.src_ip, v.src_ip, v.ipv6 ? 16 : 4);
@@ -186,6 +182,7 @@ void PacketProcessor::process_steered(rte_mbuf* const* packets, std::uint16_t n)
         neighbors_.learn(v.src_ip, false, v.src_mac);
         break;
       case FrameAction::kNeighborAdvert:
+      case FrameAction::kNeighborLearn:
         neighbors_.learn(v.src_ip, true, v.src_mac);
         break;
       case FrameAction::kSctp:
@@ -199,22 +196,52 @@ void PacketProcessor::process_steered(rte_mbuf* const* packets, std::uint16_t n)
   }
 }
 
-void PacketProcessor::request_neighbor(const sctp::SctpPeer& to) {
-  if (to.ipv6) return;  // IPv6 peers are learned from their own packets (no solicitation sent)
+void PacketProcessor::request_neighbor(const NextHop& hop, bool ipv6) {
+  if (!request_limiter_.allow(hop.ip.data(), ipv6, rte_get_tsc_cycles())) {
+    counters_.neighbor_requests_suppressed.add();
+    return;
+  }
+  if (ipv6) {
+    rte_mbuf* m = build_neighbor_solicitation(pool_, config_, hop.ip.data(), hop.source.data());
+    if (m == nullptr) {
+      counters_.drop(DropReason::kMbufAllocFailed);
+      return;
+    }
+    if (queue_tx(m)) counters_.neighbor_solicitations_sent.add();
+    return;
+  }
   std::uint32_t target;
-  std::memcpy(&target, to.ip, 4);
-  rte_mbuf* m = build_arp_request(pool_, config_, target);
-  if (m == nullptr) return;
+  std::uint32_t sender;
+  std::memcpy(&target, hop.ip.data(), 4);
+  std::memcpy(&sender, hop.source.data(), 4);
+  rte_mbuf* m = build_arp_request(pool_, config_, target, sender);
+  if (m == nullptr) {
+    counters_.drop(DropReason::kMbufAllocFailed);
+    return;
+  }
   if (queue_tx(m)) counters_.arp_requests_sent.add();
 }
 
+bool PacketProcessor::reaches(const sctp::SctpPeer& to) const {
+  const std::optional<NextHop> hop = config_.next_hop(to.ip, to.ipv6);
+  return hop && neighbors_.find(hop->ip.data(), to.ipv6).has_value();
+}
+
 bool PacketProcessor::send_sctp(const sctp::SctpPeer& to, const std::uint8_t* packet, std::uint16_t length) {
+  // Route, then the next hop's MAC: the peer's own when on-link, else its gateway's. Not known
+  // yet: the frame is dropped (counted no_neighbor; SCTP retransmits it) and the next hop is
+  // asked by ARP / neighbour solicitation, so the retransmission finds it.
+  const std::optional<NextHop> hop = config_.next_hop(to.ip, to.ipv6);
+  if (!hop) {
+    counters_.drop(DropReason::kNoRoute);
+    return false;
+  }
   UdpRoute route;
-  if (auto mac = neighbors_.find(to.ip, to.ipv6)) {
+  if (auto mac = neighbors_.find(hop->ip.data(), to.ipv6)) {
     route.dst_mac = *mac;
   } else {
     counters_.drop(DropReason::kNoNeighbor);
-    request_neighbor(to);
+    request_neighbor(*hop, to.ipv6);
     return false;
   }
   const bool native = to.udp_port == 0;  // IP + SCTP, no UDP header
@@ -224,34 +251,10 @@ bool PacketProcessor::send_sctp(const sctp::SctpPeer& to, const std::uint8_t* pa
   }
   route.src_mac = config_.mac;
   route.ipv6 = to.ipv6;
-  if (to.local_known) {
-    std::memcpy(route.src_ip, to.local_ip, to.ipv6 ? 16 : 4);
-    std::memcpy(route.dst_ip, to.ip, to.ipv6 ? 16 : 4);
-  } else if (to.ipv6) {
-    if (config_.ipv6.empty()) {
-      counters_.drop(DropReason::kNoNeighbor);
-      return false;
-    }
-    const Ipv6Bytes* best = &config_.ipv6.front();
-    for (const Ipv6Bytes& a : config_.ipv6)
-      if (common_prefix_bits(a.data(), to.ip, 16) > common_prefix_bits(best->data(), to.ip, 16)) best = &a;
-    std::memcpy(route.src_ip, best->data(), 16);
-    std::memcpy(route.dst_ip, to.ip, 16);
-  } else {
-    if (config_.ipv4.empty()) {
-      counters_.drop(DropReason::kNoNeighbor);
-      return false;
-    }
-    // A peer that has not sent us a packet yet: our address closest to it (longest common
-    // prefix), the one on its subnet when we have one there (several ports, several subnets).
-    std::uint32_t best = config_.ipv4.front();
-    for (std::uint32_t a : config_.ipv4)
-      if (common_prefix_bits(reinterpret_cast<const std::uint8_t*>(&a), to.ip, 4) >
-          common_prefix_bits(reinterpret_cast<const std::uint8_t*>(&best), to.ip, 4))
-        best = a;
-    std::memcpy(route.src_ip, &best, 4);
-    std::memcpy(route.dst_ip, to.ip, 4);
-  }
+  const std::size_t size = to.ipv6 ? 16 : 4;
+  // From the address the peer used, else our address on the next hop's subnet.
+  std::memcpy(route.src_ip, to.local_known ? to.local_ip : hop->source.data(), size);
+  std::memcpy(route.dst_ip, to.ip, size);
   route.src_port = config_.sctp_udp_port;
   route.dst_port = to.udp_port;
   route.vlan_id = config_.vlan_id;

@@ -1,6 +1,6 @@
 // PacketProcessor: the per-lcore packet path between an RX burst and usrsctp: classifies every
 // frame (parse_frame), answers ARP / ICMP echo / ICMPv6 echo / neighbour solicitation in the same
-// mbuf, learns neighbours (also from every SCTP peer's frames), hands SCTP-over-UDP packets and
+// mbuf, learns neighbours (ARP, neighbour advertisements, and every on-link SCTP peer's frames), hands SCTP-over-UDP packets and
 // native SCTP packets (IP protocol 132, to one of the sink's native_port_ours(); a native peer is
 // IP + UDP port 0) to the sctp::SctpPacketSink (the lane's SctpEngine), drops and counts the rest;
 // and, as the lane's sctp::SctpPacketPath of this port, turns outgoing SCTP packets into
@@ -28,6 +28,7 @@
 #include "dataplane/dpdk/frame_parser.hpp"
 #include "dataplane/dpdk/interface_config.hpp"
 #include "dataplane/dpdk/lcore_counters.hpp"
+#include "dataplane/dpdk/neighbor_request_limiter.hpp"
 #include "dataplane/dpdk/neighbor_table.hpp"
 #include "dataplane/dpdk/steering.hpp"
 #include "dataplane/sctp/sctp_packet_path.hpp"
@@ -56,11 +57,14 @@ class PacketProcessor final : public sctp::SctpPacketPath {
   // (handed to the sink, never steered again) and neighbour frames (learned, not answered).
   void process_steered(rte_mbuf* const* packets, std::uint16_t n);
   // Builds and queues one Ethernet/IP/UDP frame carrying an SCTP packet (Ethernet/IP when
-  // to.udp_port is 0: native SCTP); false (counted) when no
-  // mbuf, no neighbour MAC (an ARP request goes out instead), too big or the TX batch is full.
+  // to.udp_port is 0: native SCTP) to the next hop the port's routes give (the peer when on-link,
+  // else its gateway); false (counted) when the port has no route (no_route), the next hop's MAC
+  // is unknown (no_neighbor: an ARP request or IPv6 neighbour solicitation for the next hop goes
+  // out instead, at most one per next hop and second: neighbor_requests_suppressed; the packet
+  // is not held, SCTP retransmits it), no mbuf, too big or the TX batch is full.
   bool send_sctp(const sctp::SctpPeer& to, const std::uint8_t* packet, std::uint16_t length) override;
-  // The neighbour table knows the peer's MAC.
-  bool reaches(const sctp::SctpPeer& to) const override { return neighbors_.find(to.ip, to.ipv6).has_value(); }
+  // The port has a route to the peer and the neighbour table knows the next hop's MAC.
+  bool reaches(const sctp::SctpPeer& to) const override;
   std::uint8_t path_index() const noexcept override { return port_index_; }
 
   // The TX batch: the poll loop sends tx()[0..tx_count()) and then calls tx_sent(k) with the
@@ -76,7 +80,7 @@ class PacketProcessor final : public sctp::SctpPacketPath {
  private:
   bool queue_tx(rte_mbuf* m);
   void answer(rte_mbuf* m, bool ok);
-  void request_neighbor(const sctp::SctpPeer& to);
+  void request_neighbor(const NextHop& hop, bool ipv6);
   // Hands a frame's SCTP packet to the sink (counted), or drops it when there is none.
   void to_sink(const FrameVerdict& v, const std::uint8_t* frame);
   // Steering: true when the frame went to (or was dropped for) another lane.
@@ -90,6 +94,7 @@ class PacketProcessor final : public sctp::SctpPacketPath {
   sctp::SctpPacketSink* sink_;
   Steering steering_;
   NeighborTable neighbors_;
+  NeighborRequestLimiter request_limiter_;  // one request per next hop and second (TSC cycles)
   std::vector<rte_mbuf*> tx_;
   std::size_t tx_count_ = 0;
   std::uint8_t port_index_ = 0;

@@ -81,6 +81,36 @@ TEST_F(DpdkAppliance, CheckConfigRefusesALcoreThatIsNotAnOnlineCpu) {
   EXPECT_NE(alone.output.find("has no poll lcore"), std::string::npos) << alone.output;
 }
 
+// dpdk.addresses / routes / gateway are checked without starting EAL: a good set is summarised,
+// a gateway on no port's subnet and a malformed route are refused with their reasons.
+TEST_F(DpdkAppliance, CheckConfigChecksTheRoutingKeys) {
+  std::vector<std::string> good = good_options();
+  for (const char* o : {"--set", "dpdk.ports=[0]", "--set", "dpdk.addresses=[\"10.98.0.1/24\"]", "--set",
+                        "dpdk.gateway=[\"10.98.0.254\"]", "--set", "dpdk.routes=[\"10.7.0.0/16 via 10.98.0.253\"]"})
+    good.emplace_back(o);
+  const Finished ok = run_poolregd(good, kGoodEal);
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+  EXPECT_NE(ok.output.find("dpdk: routing: 1 port address(es), 2 route(s) and gateway(s)"), std::string::npos)
+      << ok.output;
+
+  std::vector<std::string> far = good_options();
+  for (const char* o : {"--set", "dpdk.ports=[0]", "--set", "dpdk.addresses=[\"10.98.0.1/24\"]", "--set",
+                        "dpdk.gateway=[\"10.9.0.254\"]"})
+    far.emplace_back(o);
+  const Finished refused = run_poolregd(far, kGoodEal);
+  EXPECT_EQ(refused.exit_code, 2) << refused.output;
+  EXPECT_NE(refused.output.find("poolregd: dpdk: route 0.0.0.0/0 via 10.9.0.254: the gateway is on no port's subnet"),
+            std::string::npos)
+      << refused.output;
+
+  std::vector<std::string> malformed = good_options();
+  for (const char* o : {"--set", "dpdk.routes=[\"10.7.0.0/16\"]"}) malformed.emplace_back(o);
+  const Finished bad = run_poolregd(malformed, kGoodEal);
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("dpdk.routes: \"10.7.0.0/16\": expected PREFIX/LENGTH via GATEWAY"), std::string::npos)
+      << bad.output;
+}
+
 TEST_F(DpdkAppliance, CheckConfigRefusesMissingPorts) {
   // A PCI address no host has (bus ff, device 1f, function 7), and a port id past the devices.
   std::vector<std::string> options = good_options();
