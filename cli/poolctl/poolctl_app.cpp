@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 
+#include "cli/poolctl/capture_view.hpp"
 #include "cli/poolctl/events_view.hpp"
 #include "cli/poolctl/result_text.hpp"
 #include "cli/poolctl/watch_view.hpp"
@@ -264,6 +265,39 @@ int run_poolctl(int argc, const char* const* argv, std::ostream& out, std::ostre
       events_options.connect_timeout_ms = g.timeout_ms;
       events_options.json_lines = g.json_output;
       return run_events(events_options, out, err);
+    };
+  });
+
+  CaptureOptions capture_options;
+  bool capture_stop = false, capture_status = false, capture_no_wait = false;
+  auto* capture = app.add_subcommand(
+      "capture",
+      "capture the DPDK ports' traffic into a pcapng file that poolregd writes (needs poolregd --dpdk; the "
+      "file must not exist and poolregd's user must be able to create it): waits until --count frames or "
+      "--duration-ms, then prints frames, bytes and drops; --stop ends a running capture, --status shows it");
+  capture->add_option("-w,--write", capture_options.file, "the pcapng file to create (relative to this directory)");
+  capture->add_option("--port", capture_options.ports, "only this DPDK port id (repeatable; default every port)");
+  capture->add_option("--lane", capture_options.lanes, "only frames of this lane (repeatable; default every lane)");
+  capture->add_option("--snaplen", capture_options.snaplen, "bytes kept per frame")
+      ->capture_default_str()->check(CLI::Range(1, 2048));
+  capture->add_option("-c,--count", capture_options.count, "stop after this many frames (0 = no limit)")
+      ->capture_default_str();
+  capture->add_option("--duration-ms", capture_options.duration_ms, "stop after this many milliseconds")
+      ->capture_default_str()->check(CLI::Range(1, 3600000));
+  capture->add_flag("--no-wait", capture_no_wait, "return once the capture started");
+  capture->add_flag("--stop", capture_stop, "end the running capture");
+  capture->add_flag("--status", capture_status, "show the running or last capture");
+  capture->callback([&] {
+    action = [&] {
+      if (capture_stop && capture_status) throw UsageError{"capture: --stop and --status exclude each other"};
+      if (capture_stop) capture_options.mode = CaptureOptions::Mode::kStop;
+      else if (capture_status) capture_options.mode = CaptureOptions::Mode::kStatus;
+      else if (capture_options.file.empty()) throw UsageError{"capture: -w FILE names the pcapng file to create"};
+      capture_options.socket_path = g.socket;
+      capture_options.timeout_ms = g.timeout_ms;
+      capture_options.json_output = g.json_output;
+      capture_options.wait = !capture_no_wait;
+      return run_capture(capture_options, out, err);
     };
   });
 

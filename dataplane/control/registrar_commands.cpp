@@ -228,6 +228,28 @@ void register_registrar_commands(CommandRegistry& registry, const RegistrarBindi
         return config_result(source, values);
       },
       "the running configuration, every key");
+  // Start / stop are mutating (logged with who asked); status is read-only, polled by poolctl.
+  auto capture = [b](const CaptureRequest& request) {
+    if (!b.capture)
+      throw CommandError(error_code::kUnavailable,
+                         "capture needs the DPDK backend (poolregd --dpdk); on kernel sockets capture on the host "
+                         "interface with dumpcap or tcpdump");
+    return capture_state_json(b.capture(request));
+  };
+  registry.add_command(
+      "capture",
+      [capture](const json& args) {
+        CaptureRequest request = parse_capture_request(args);
+        if (request.action == CaptureRequest::Action::kStatus)
+          throw CommandError(error_code::kBadRequest, "capture needs \"action\": start or stop (capture-status reads)");
+        return capture(request);
+      },
+      "start or stop a pcapng capture of the DPDK ports' traffic (args: action start|stop, file, ports, lanes, "
+      "snaplen, count, duration_ms)",
+      CommandKind::kMutating);
+  registry.add_command(
+      "capture-status", [capture](const json&) { return capture(CaptureRequest{}); },
+      "the running or last capture: file, frames, bytes, dropped, elapsed_ms, ended");
   if (!b.test_commands) return;
   registry.add_command(
       "test-corrupt-view",

@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "dataplane/control/capture_command.hpp"
 #include "dataplane/control/command_registry.hpp"
 #include "dataplane/control/config_results.hpp"
 #include "dataplane/control/control_server.hpp"
@@ -59,12 +60,15 @@ struct RegistrarBindings {
   std::function<std::pair<std::string, std::vector<config::ConfigValue>>()> running_config;
   // The live event stream's counters (EventHub::counters); empty: no event stream.
   std::function<EventStreamCounters()> events;
+  // Starts, stops or reads an operator capture (capture_command.hpp; throws CommandError when
+  // refused); empty: no capture on this backend (kernel sockets).
+  std::function<CaptureState(const CaptureRequest&)> capture;
   // control.test_commands: also add the test-only commands (test-corrupt-view).
   bool test_commands = false;
 };
 
 // Adds: status, health, pools, pool, pe, peers, resolve, deregister, audit, takeover-status, stats,
-// log-level, reload, config (args and results: README.md), and with test_commands test-corrupt-view. Throws std::invalid_argument when a required binding
+// log-level, reload, config, capture, capture-status (args and results: README.md), and with test_commands test-corrupt-view. Throws std::invalid_argument when a required binding
 // is null (start-up error).
 void register_registrar_commands(CommandRegistry& registry, const RegistrarBindings& bindings);
 inline void register_registrar_commands(ControlServer& server, const RegistrarBindings& bindings) {

@@ -45,6 +45,7 @@
 #include "registrar/handlespace/handlespace.hpp"
 #include "registrar/handlespace/qsbr.hpp"
 #if POOLREG_HAVE_DPDK
+#include "dataplane/daemon/capture_binding.hpp"
 #include "dataplane/daemon/dpdk_config_mapping.hpp"
 #include "dataplane/dpdk/dpdk_backend.hpp"
 #include "dataplane/dpdk/port_stats.hpp"
@@ -600,6 +601,7 @@ bool Application::Runtime::start_operator_side() {
         ports.push_back({backend->port_id(i), backend->port_name(i), dpdk::read_port_counters(backend->port_id(i))});
       return ports;
     };
+    b.capture = capture_binding(dpdk_backend->capture(), log);
   }
 #endif
   b.logger = &log;

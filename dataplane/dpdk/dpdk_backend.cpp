@@ -134,6 +134,11 @@ Expected<std::unique_ptr<DpdkBackend>, std::string> DpdkBackend::create(const Dp
   }
   b->transport_ = std::make_unique<runtime::LaneTransport>(loop, handler, std::move(transport_lanes), b->ids_,
                                                            config.engine.max_message_size);
+  std::vector<LaneCaptureTap*> taps;
+  for (auto& lane : b->lanes_) taps.push_back(lane->capture.get());
+  std::vector<std::uint16_t> captured_ports;
+  for (auto& port : b->ports_) captured_ports.push_back(port->id());
+  b->capture_ = std::make_unique<CaptureSession>(loop, std::move(taps), std::move(captured_ports));
   b->telemetry_.counters = b->counters_.get();
   b->telemetry_.poll_lcores = lcores;
   set_telemetry_source(&b->telemetry_);
@@ -187,6 +192,8 @@ Expected<void, std::string> DpdkBackend::add_lane(unsigned lcore) {
   pc.burst = config_.burst;
   pc.idle_sleep_us = config_.idle_sleep_us;
   l.poll = std::make_unique<PollLoop>(pc, std::move(lane_ports), *l.engine, *l.event_sink, l.rings.commands);
+  l.capture = std::make_unique<LaneCaptureTap>(static_cast<unsigned>(index), socket);
+  l.poll->set_capture(l.capture.get());
   return {};
 }
 
@@ -247,12 +254,14 @@ void DpdkBackend::free_rings(Lane& lane) {
 
 DpdkBackend::~DpdkBackend() {
   stop();
+  capture_.reset();  // ends a running capture (its file is complete) while the taps still exist
   set_telemetry_source(nullptr);
   transport_.reset();
   // Per lane: loop, engine (usrsctp_finish on this thread: the poll lcores have stopped), then
   // the resolver (the engine forgets associations into it; reader offline), sink, processor.
   for (auto& lane : lanes_) {
     lane->poll.reset();
+    lane->capture.reset();
     lane->engine.reset();
     lane->resolver.reset();
     lane->event_sink.reset();

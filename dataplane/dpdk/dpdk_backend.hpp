@@ -19,6 +19,8 @@
 //   PacketProcessor per lane and port; each port answers for its own addresses (dpdk.addresses;
 //   without them for all the registrar's addresses) and sends through its own route table
 //   (route_table.hpp), built here once and read by every lane.
+// Operator capture: every lane has a LaneCaptureTap (disarmed: one atomic load per burst);
+// capture() starts and ends pcapng captures from the control lcore.
 // Start-up: create() (EAL init, mbuf pool, port, engine, rings, transport; the SCTP listeners are
 // opened through transport() before start()), optionally enable_poll_resolution(), start()
 // launches the poll lcore. Telemetry commands
@@ -36,6 +38,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/dpdk/capture_session.hpp"
 #include "dataplane/dpdk/dpdk_telemetry.hpp"
 #include "dataplane/dpdk/eal_runtime.hpp"
 #include "dataplane/dpdk/interface_config.hpp"
@@ -94,6 +97,8 @@ class DpdkBackend {
   std::size_t port_count() const noexcept { return ports_.size(); }
   std::uint16_t port_id(std::size_t index) const noexcept { return ports_[index]->id(); }
   const std::string& port_name(std::size_t index) const noexcept { return ports_[index]->name(); }
+  // Operator captures of the ports' traffic into pcapng files (control lcore; capture_session.hpp).
+  CaptureSession& capture() noexcept { return *capture_; }
 
  private:
   // One poll lcore and everything it owns. Members are destroyed bottom-up: the loop, then the
@@ -109,6 +114,7 @@ class DpdkBackend {
     std::vector<std::unique_ptr<PacketProcessor>> processors;  // by port index
     std::unique_ptr<runtime::LaneEventSink> event_sink;
     std::unique_ptr<runtime::LaneResolver> resolver;
+    std::unique_ptr<LaneCaptureTap> capture;  // outlives the loop that taps it
     std::unique_ptr<sctp::SctpEngine> engine;
     std::unique_ptr<PollLoop> poll;
   };
@@ -129,6 +135,7 @@ class DpdkBackend {
   std::vector<std::unique_ptr<Lane>> lanes_;
   std::vector<rte_ring*> inboxes_;  // inboxes_[lane], what every PacketProcessor steers into
   std::unique_ptr<runtime::LaneTransport> transport_;
+  std::unique_ptr<CaptureSession> capture_;
   TelemetrySource telemetry_;
   bool launched_ = false;
 };

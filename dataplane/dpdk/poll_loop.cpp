@@ -21,6 +21,7 @@ void PollLoop::transmit() {
     PacketProcessor& p = *port.processor;
     const std::uint16_t count = p.tx_count();
     if (count == 0) continue;
+    if (capture_ != nullptr) capture_->tap(p.tx(), count, port.port_id, config_.queue_id, RTE_PCAPNG_DIRECTION_OUT);
     std::uint16_t sent = 0;
     for (int attempt = 0; attempt < 4 && sent < count; ++attempt)
       sent += rte_eth_tx_burst(port.port_id, config_.queue_id, p.tx() + sent, static_cast<std::uint16_t>(count - sent));
@@ -35,7 +36,10 @@ unsigned PollLoop::iterate() {
   for (const LanePort& port : ports_) {
     if (!port.has_rx_queue) continue;
     const std::uint16_t got = rte_eth_rx_burst(port.port_id, config_.queue_id, packets, burst);
-    if (got > 0) port.processor->process_burst(packets, got);
+    if (got > 0) {
+      if (capture_ != nullptr) capture_->tap(packets, got, port.port_id, config_.queue_id, RTE_PCAPNG_DIRECTION_IN);
+      port.processor->process_burst(packets, got);
+    }
     n += got;
   }
   if (config_.inbox != nullptr) {

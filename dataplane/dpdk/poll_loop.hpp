@@ -1,7 +1,7 @@
 // PollLoop: the main loop of a poll-mode lcore (launched with rte_eal_remote_launch), in the
 // ip_pipeline shape: every iteration RX burst on each port (+ the frames other lanes steered into
 // this lane's inbox) -> the port's PacketProcessor (ARP/ICMP answers, SCTP into
-// usrsctp) -> commands from the control lcore's ring (runtime::run_lane_commands) -> usrsctp timers
+// usrsctp; an armed LaneCaptureTap copies the burst first) -> commands from the control lcore's ring (runtime::run_lane_commands) -> usrsctp timers
 // (>= 1 ms apart) -> TX burst of everything produced -> wake the control lcore if events were
 // queued. No lock and no syscall on this path except the eventfd write when events were produced
 // and the optional idle sleep.
@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "dataplane/dpdk/lane_capture.hpp"
 #include "dataplane/dpdk/packet_processor.hpp"
 #include "dataplane/runtime/lane_event_sink.hpp"
 #include "dataplane/runtime/lane_resolver.hpp"
@@ -59,6 +60,9 @@ class PollLoop {
   static int lcore_main(void* arg);
   // The handlespace reader of this lcore (nullptr: none). Before the lcore is launched.
   void set_resolver(runtime::LaneResolver* resolver) noexcept { resolver_ = resolver; }
+  // The lane's operator-capture tap (nullptr: none): frames read from an RX queue and frames
+  // handed to a TX queue are offered to it. Before the lcore is launched.
+  void set_capture(LaneCaptureTap* tap) noexcept { capture_ = tap; }
   int run();
   void request_stop() noexcept { stop_.store(true, std::memory_order_release); }
   bool running() const noexcept { return running_.load(std::memory_order_acquire); }
@@ -77,6 +81,7 @@ class PollLoop {
   runtime::LaneEventSink& events_;
   runtime::LaneRing* commands_;
   runtime::LaneResolver* resolver_ = nullptr;
+  LaneCaptureTap* capture_ = nullptr;
   std::atomic<bool> stop_{false};
   std::atomic<bool> running_{false};
 };

@@ -264,7 +264,7 @@ TEST_F(PoolctlTest, UsageErrors) {
 
 TEST_F(PoolctlTest, HelpForEveryCommand) {
   for (const char* c : {"status", "pools", "pool", "pe", "peers", "resolve", "deregister", "audit", "takeover-status",
-                        "stats", "log-level", "reload", "config", "watch", "events"}) {
+                        "stats", "log-level", "reload", "config", "watch", "events", "capture"}) {
     Outcome r = run({c, "--help"}, false);
     EXPECT_EQ(r.rc, 0) << c;
     EXPECT_NE(r.out.find(std::string("Usage: poolctl ") + c), std::string::npos) << r.out;
@@ -319,6 +319,21 @@ TEST_F(PoolctlTest, EventsShowsRemovalsInOrder) {
       EXPECT_NE(l2.find("pe 0x00000002"), std::string::npos) << l2;
     }
   }
+}
+
+// Without the DPDK backend (the in-process registrar binds no capture) the daemon says what to
+// use instead; poolctl's own checks come first.
+TEST_F(PoolctlTest, CaptureWithoutDpdkIsRefusedWithAHint) {
+  Outcome r = run({"capture", "-w", "/tmp/poolctl-test-capture.pcapng"});
+  EXPECT_EQ(r.rc, kExitDaemonError);
+  EXPECT_NE(r.err.find("capture needs the DPDK backend"), std::string::npos) << r.err;
+  r = run({"capture", "--status"});
+  EXPECT_EQ(r.rc, kExitDaemonError);
+  r = run({"capture"});
+  EXPECT_EQ(r.rc, kExitUsage);
+  EXPECT_NE(r.err.find("-w FILE"), std::string::npos) << r.err;
+  EXPECT_EQ(run({"capture", "--stop", "--status"}).rc, kExitUsage);
+  EXPECT_EQ(run({"capture", "-w", "x", "--snaplen", "4000"}).rc, kExitUsage);
 }
 
 TEST_F(PoolctlTest, EventsUsageErrors) {

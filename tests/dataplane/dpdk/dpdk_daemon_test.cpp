@@ -25,6 +25,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -53,6 +54,7 @@ class DpdkDaemon : public ::testing::Test {
     ASSERT_FALSE(poolregd.empty() || pe.empty() || pu.empty()) << "POOLREGD / POOLREG_PE / POOLREG_PU not set";
   }
   const std::string poolregd = env("POOLREGD"), pe = env("POOLREG_PE"), pu = env("POOLREG_PU");
+  const std::string poolctl = env("POOLCTL");
 };
 
 TEST_F(DpdkDaemon, PeRegistersAndPuResolvesThroughTheDpdkRegistrar) {
@@ -504,6 +506,94 @@ TEST_F(DpdkDaemon, TwoPortsServeTwoSubnets) {
       << "PU through port 0: " << answer << "\ndaemon: " << daemon.output();
 
   EXPECT_TRUE(stops_cleanly(daemon));
+}
+
+// Operator capture (issue 15 item 4): `poolctl capture` makes poolregd write the DPDK port's
+// frames into a pcapng file (rte_pcapng: received and sent, with direction). While a PU resolves
+// from the namespace, a capture of 8 frames ends by its count; tshark reads every frame as well
+// formed, with both directions and SCTP among them. An existing file is never overwritten, an
+// unknown port is refused, and a capture with no frame limit ends by its duration.
+TEST_F(DpdkDaemon, OperatorCaptureWritesAPcapngTsharkReads) {
+  test::VethNamespace net("10.93.0.2/24", "fd93::2/64");
+  if (!net.ok()) GTEST_SKIP() << net.reason();
+  const std::optional<std::string> tshark = testing::find_tshark();
+  if (!tshark) GTEST_SKIP() << "tshark not installed";
+  ASSERT_FALSE(poolctl.empty()) << "POOLCTL not set";
+
+  const std::string prefix = "poolreg-dpdk-cap-" + std::to_string(::getpid());
+  RuntimeDirCleanup runtime_dir{prefix};
+  const std::string socket = "/tmp/" + prefix + ".sock";
+  const std::string file = "/tmp/" + prefix + ".pcapng", second = "/tmp/" + prefix + "-2.pcapng";
+  ::unlink(file.c_str());
+  ::unlink(second.c_str());
+  ChildProcess daemon(dpdk_daemon_command(poolregd, {"--listen", "10.93.0.1", "--set", "enrp.enabled=false", "--set",
+                                                      "control.enabled=true", "--set", "control.socket_path=\"" + socket + "\""},
+                                          prefix, net));
+  ASSERT_TRUE(listening(daemon));
+  ChildProcess pe_process(in_namespace(net, {pe, "-r", "10.93.0.1:3863", "--pool", "CapPool", "--count", "2", "--port",
+                                             "7", "--duration", "20", "-q"}));
+  std::string answer;
+  ASSERT_TRUE(resolves(net, pu, "10.93.0.1:3863", "CapPool", 2, "10.93.0.2", &answer))
+      << "PU answer: " << answer << "\ndaemon: " << daemon.output();
+
+  auto run_poolctl = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {poolctl, "-s", socket});
+    auto p = std::make_unique<ChildProcess>(args);
+    return p;
+  };
+  auto finished = [](ChildProcess& p) { return wait_until([&] { return p.poll(); }, 15s); };
+
+  auto capture = run_poolctl({"capture", "-w", file, "--count", "8", "--duration-ms", "10000"});
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto status = run_poolctl({"--json", "capture", "--status"});
+        return finished(*status) && status->output().find("\"active\": true") != std::string::npos;
+      },
+      5s))
+      << capture->output() << daemon.output();
+  ASSERT_TRUE(resolves(net, pu, "10.93.0.1:3863", "CapPool", 2, "10.93.0.2", &answer)) << answer;
+  ASSERT_TRUE(finished(*capture)) << capture->output();
+  EXPECT_EQ(capture->exit_code(), 0) << capture->output();
+  EXPECT_NE(capture->output().find("capture " + file + ": 8 frames"), std::string::npos) << capture->output();
+  EXPECT_NE(capture->output().find("ended: count"), std::string::npos) << capture->output();
+
+  testing::TsharkOptions options;
+  options.fields = {"frame.packet_flags_direction", "frame.time_epoch"};
+  const testing::TsharkReport report = testing::run_tshark(*tshark, file, options);
+  ASSERT_TRUE(report.ok) << report.error;
+  EXPECT_EQ(report.frames.size(), 8u);
+  std::set<std::string> directions;
+  bool sctp = false;
+  for (const auto& f : report.frames) {
+    EXPECT_TRUE(f.well_formed(testing::ExpertSeverity::kError)) << f.describe();
+    for (const std::string& d : f.field("frame.packet_flags_direction")) directions.insert(d);
+    // rte_pcapng turns the lane's TSC stamps into wall-clock time: within minutes of now.
+    ASSERT_EQ(f.field("frame.time_epoch").size(), 1u) << f.describe();
+    EXPECT_NEAR(std::strtod(f.field("frame.time_epoch")[0].c_str(), nullptr), static_cast<double>(::time(nullptr)), 300.0);
+    sctp = sctp || f.protocols.find("sctp") != std::string::npos;
+  }
+  EXPECT_TRUE(sctp);
+  EXPECT_EQ(directions.size(), 2u) << "expected inbound and outbound frames";
+
+  auto again = run_poolctl({"capture", "-w", file});  // exists: refused, the file is kept
+  ASSERT_TRUE(finished(*again));
+  EXPECT_EQ(again->exit_code(), 1) << again->output();
+  EXPECT_NE(again->output().find("File exists"), std::string::npos) << again->output();
+  auto bad_port = run_poolctl({"capture", "-w", second, "--port", "9"});
+  ASSERT_TRUE(finished(*bad_port));
+  EXPECT_EQ(bad_port->exit_code(), 1) << bad_port->output();
+  EXPECT_NE(bad_port->output().find("port 9 is not one of"), std::string::npos) << bad_port->output();
+  EXPECT_FALSE(std::filesystem::exists(second));
+  auto timed = run_poolctl({"capture", "-w", second, "--duration-ms", "300"});
+  ASSERT_TRUE(finished(*timed));
+  EXPECT_EQ(timed->exit_code(), 0) << timed->output();
+  EXPECT_NE(timed->output().find("ended: duration"), std::string::npos) << timed->output();
+  EXPECT_TRUE(std::filesystem::exists(second));
+  EXPECT_TRUE(stops_cleanly(daemon));
+  if (!::testing::Test::HasFailure()) {
+    ::unlink(file.c_str());
+    ::unlink(second.c_str());
+  }
 }
 
 }  // namespace
