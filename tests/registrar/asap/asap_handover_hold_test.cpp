@@ -280,7 +280,12 @@ INSTANTIATE_TEST_SUITE_P(Policies, AsapHandoverHoldPolicyTest,
                          ::testing::Values(PolicyType::kRoundRobin, PolicyType::kWeightedRoundRobin,
                                            PolicyType::kRandom, PolicyType::kWeightedRandom, PolicyType::kPriority,
                                            PolicyType::kLeastUsed, PolicyType::kLeastUsedDegradation,
-                                           PolicyType::kRandomizedLeastUsed));
+                                           PolicyType::kRandomizedLeastUsed),
+                         [](const auto& info) {
+                           std::string name(policy_short_name(info.param));
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
 
 }  // namespace
 }  // namespace poolreg::asap::testing
