@@ -78,6 +78,7 @@ void visit_config(V& v, C& c) {
   v.integer("association_idle_timeout_ms", c.asap.association_idle_timeout_ms, 0, 86400000);
   v.integer("deregister_hold_ms", c.asap.deregister_hold_ms, 0, 86400000);
   v.integer("rebind_probe_ms", c.asap.rebind_probe_ms, 0, 60000);
+  v.integer("handover_hold_ms", c.asap.handover_hold_ms, 0, 600000);
   v.integer("max_bad_pe_reports", c.asap.max_bad_pe_reports, 1, 1000000);
   v.integer("handle_resolution_items", c.asap.handle_resolution_items, 1, kHandleResolutionWireLimit);
   v.integer("handle_resolution_max_items", c.asap.handle_resolution_max_items, 1, kHandleResolutionWireLimit);

@@ -108,6 +108,11 @@ struct AsapSection {
   // A registration of a PE bound to another live association probes the old one this long
   // before rebinding (break-before-make moves); 0 = refuse at once with cause 0x4.
   std::uint32_t rebind_probe_ms = 300;
+  // Handover hold: the PEs of a lost association are kept this long, not offered and without an
+  // ENRP DEL, so a PE that reconnects meanwhile costs one update instead of DEL + ADD; 0 = off.
+  // 3000: three RFC 5352 T6-serverAnnounce periods (1 s), in which a PE that lost its
+  // association hears an announce and re-registers (about one period plus an RTT).
+  std::uint32_t handover_hold_ms = 3000;
   std::uint32_t max_bad_pe_reports = 3;                // MAX-BAD-PE-REPORT, 1..1000000
   std::uint32_t handle_resolution_items = 3;           // PEs per HR Response by default, 1..max_items
   std::uint32_t handle_resolution_max_items = 128;     // cap a PU may ask for (HR option), ..1600

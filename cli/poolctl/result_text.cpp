@@ -188,12 +188,15 @@ std::string render_pools(const json& r) {
 std::string render_pool(const json& r) {
   std::string out = "pool " + text_of(member(r, "handle")) + " (" + text_of(member(r, "handle_hex")) + ")  policy " +
                     text_of(member(r, "policy")) + "  transport " + text_of(member(r, "transport")) + "  PEs " +
-                    text_of(member(r, "pe_count")) + " (owned " + text_of(member(r, "owned_pe_count")) + ")\n";
-  TextTable t({"PE ID", "HOME", "OWNED", "TRANSPORT", "POLICY", "LIFE(ms)"});
+                    text_of(member(r, "pe_count")) + " (owned " + text_of(member(r, "owned_pe_count")) +
+                    (member(r, "held_pe_count").is_number() ? ", held " + text_of(member(r, "held_pe_count")) : "") +
+                    ")\n";
+  TextTable t({"PE ID", "HOME", "OWNED", "HELD", "TRANSPORT", "POLICY", "LIFE(ms)"});
   const json& pes = member(r, "pes");
   if (pes.is_array())
     for (const auto& pe : pes)
-      t.add({text_of(member(pe, "id")), text_of(member(pe, "home")), yes_no(member(pe, "owned")), pe_row_transport(pe),
+      t.add({text_of(member(pe, "id")), text_of(member(pe, "home")), yes_no(member(pe, "owned")),
+             yes_no(member(pe, "held")), pe_row_transport(pe),
              policy_text(member(pe, "policy")), text_of(member(pe, "registration_life_ms"))});
   out += t.render();
   if (member(r, "truncated").is_boolean() && member(r, "truncated").get<bool>())
@@ -218,6 +221,8 @@ std::string render_pe(const json& r) {
   row("registration life", text_of(member(pe, "registration_life_ms")) + " ms");
   row("registration seq", text_of(member(pe, "registration_seq")));
   row("association", text_of(member(pe, "association")));
+  if (member(pe, "held").is_boolean())
+    row("held", yes_no(member(pe, "held")) == "yes" ? "yes (association lost, waiting out the handover hold)" : "no");
   return out;
 }
 

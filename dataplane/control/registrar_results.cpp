@@ -23,10 +23,12 @@ json pool_header(const PoolHandle& handle, const handlespace::PoolSummary& summa
   return header;
 }
 
-json view_json(const handlespace::PoolElementView& view, RegistrarId own_id) {
+// held: the PE's association was lost and it waits out the handover hold (not offered).
+json view_json(const handlespace::PoolElementView& view, RegistrarId own_id, bool held) {
   json pe = pool_element_json(view.to_pool_element(), own_id);
   pe["association"] = view.association();
   pe["registration_seq"] = view.registration_seq();
+  pe["held"] = held;
   return pe;
 }
 
@@ -79,17 +81,21 @@ json pool_result(const handlespace::Handlespace& hs, const PoolHandle& handle, R
   if (!summary) unknown_pool(handle);
   json result = pool_header(handle, *summary);
   std::vector<std::pair<PoolElementId, json>> pes;
-  std::size_t owned = 0, total = 0;
+  std::size_t owned = 0, total = 0, held = 0;
   hs.for_each_in_pool(handle, [&](const handlespace::PoolElementView& view) {
     ++total;
     if (view.home() == own_id) ++owned;
-    if (pes.size() < limit) pes.emplace_back(view.id(), view_json(view, own_id));
+    // held() only reads the writer's slot state (no write inside the walk).
+    const bool is_held = hs.held(handle, view.id());
+    if (is_held) ++held;
+    if (pes.size() < limit) pes.emplace_back(view.id(), view_json(view, own_id, is_held));
   });
   std::sort(pes.begin(), pes.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   json list = json::array();
   for (auto& [id, pe] : pes) list.push_back(std::move(pe));
   result["pe_count"] = total;
   result["owned_pe_count"] = owned;
+  result["held_pe_count"] = held;
   result["truncated"] = total > pes.size();
   result["pes"] = std::move(list);
   return result;
@@ -99,7 +105,8 @@ json pe_result(const handlespace::Handlespace& hs, const PoolHandle& handle, Poo
   auto summary = hs.pool_summary(handle);
   if (!summary) unknown_pool(handle);
   json pe;
-  if (!hs.lookup(handle, id, [&](const handlespace::PoolElementView& view) { pe = view_json(view, own_id); }))
+  const bool held = hs.held(handle, id);
+  if (!hs.lookup(handle, id, [&](const handlespace::PoolElementView& view) { pe = view_json(view, own_id, held); }))
     throw CommandError(error_code::kNotFound, "no PE " + format_id(id) + " in pool '" + handle.to_display() + "'");
   json result = pool_header(handle, *summary);
   result["pe"] = std::move(pe);

@@ -63,6 +63,7 @@ asap::AsapConfig to_asap_config(const config::RegistrarConfig& c, RegistrarId id
   a.first_message_timeout = ms(c.limits.first_message_timeout_ms);
   a.deregister_hold = ms(c.asap.deregister_hold_ms);
   a.rebind_probe = ms(c.asap.rebind_probe_ms);
+  a.handover_hold = ms(c.asap.handover_hold_ms);
   return a;
 }
 

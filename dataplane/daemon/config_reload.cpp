@@ -31,6 +31,7 @@ constexpr std::array kLiveKeys{
     LiveKey{"enrp.update_coalesce_ms", [](RegistrarConfig& t, const RegistrarConfig& f) { t.enrp.update_coalesce_ms = f.enrp.update_coalesce_ms; }, false},
     LiveKey{"enrp.peers", [](RegistrarConfig& t, const RegistrarConfig& f) { t.enrp.peers = f.enrp.peers; }, false},
     LiveKey{"asap.rebind_probe_ms", [](RegistrarConfig& t, const RegistrarConfig& f) { t.asap.rebind_probe_ms = f.asap.rebind_probe_ms; }, false},
+    LiveKey{"asap.handover_hold_ms", [](RegistrarConfig& t, const RegistrarConfig& f) { t.asap.handover_hold_ms = f.asap.handover_hold_ms; }, false},
     LiveKey{"asap.max_hr_rate", [](RegistrarConfig& t, const RegistrarConfig& f) { t.asap.max_hr_rate = f.asap.max_hr_rate; }, true},
     LiveKey{"asap.max_hr_burst", [](RegistrarConfig& t, const RegistrarConfig& f) { t.asap.max_hr_burst = f.asap.max_hr_burst; }, true},
     LiveKey{"asap.max_eu_rate", [](RegistrarConfig& t, const RegistrarConfig& f) { t.asap.max_eu_rate = f.asap.max_eu_rate; }, false},

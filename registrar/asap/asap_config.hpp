@@ -101,6 +101,11 @@ struct AsapConfig {
   TimeNs rebind_probe = 0;
   // Registrations parked for a probe at once; one more is refused with 0x4 (counted).
   std::size_t max_pending_rebinds = 65536;
+  // Handover hold (issue 14 item 3): the PEs of a lost association stay this long, held (not
+  // offered in resolutions, no ENRP DEL); a registration within it resumes the PE (one ENRP
+  // update), the hold's end removes the rest as association loss does. 0 = off: removed at once.
+  // The daemon's default is asap.handover_hold_ms; the library keeps 0 (RFC 5352 behaviour).
+  TimeNs handover_hold = 0;
 };
 
 }  // namespace poolreg::asap

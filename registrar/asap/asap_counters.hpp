@@ -57,6 +57,11 @@ struct AsapCounters {
   std::uint64_t rebind_dropped = 0;
   std::uint64_t rebind_displaced = 0;
   std::uint64_t rebind_probes_refused_full = 0;
+  // Handover hold (issue 14 item 3): PEs held when their association was lost; held PEs
+  // registered again within the hold (no DEL, one update); held PEs removed at the hold's end.
+  std::uint64_t pe_held = 0;
+  std::uint64_t pe_hold_resumed = 0;
+  std::uint64_t pe_hold_expired = 0;
   std::uint64_t takeover_monitors = 0;       // monitor_as_new_home calls
   std::uint64_t takeover_existing_associations = 0;  // ... whose Keep-Alive went over an association the PE already had
   std::uint64_t takeover_bound = 0;          // PEs bound to the new association by their Ack

@@ -67,6 +67,7 @@ void AsapServer::apply_live_settings(const AsapConfig& next) noexcept {
   config_.max_pes_per_address = next.max_pes_per_address;
   config_.deregister_hold = next.deregister_hold;
   config_.rebind_probe = next.rebind_probe;  // probes started from then on
+  config_.handover_hold = next.handover_hold;  // holds started from then on
   if (next.association_idle_timeout != config_.association_idle_timeout ||
       next.first_message_timeout != config_.first_message_timeout)
     next_idle_sweep_ = 0;  // re-plan the sweep
@@ -207,8 +208,10 @@ void AsapServer::close_association(ConnectionId c, bool /*aborted*/) {
   bound_.erase(c);
   quotas_.remove_association(c);
   if (c == kNoConnectionId) return;
-  teardowns_.push_back(c);
-  run_teardowns();
+  if (config_.handover_hold <= 0 || !hold_association(c)) {
+    teardowns_.push_back(Teardown{c, false});
+    run_teardowns();
+  }
   if (!rebinds_.empty()) {
     // The probed association itself went down: its PEs waiting to move do so now.
     std::vector<PendingRebinds::Entry> decided;
@@ -225,8 +228,10 @@ void AsapServer::run_teardowns() {
   std::size_t budget = std::max<std::size_t>(config_.teardown_batch, 1);
   while (budget > 0 && !teardowns_.empty()) {
     // Collect first: the ENRP listener must not run inside the handlespace's removal loop.
+    const Teardown t = teardowns_.front();
     const std::size_t n = hs_.remove_association(
-        teardowns_.front(), [&](const handlespace::RemovedPe& r) { removed_.push_back(r); }, budget);
+        t.connection, [&](const handlespace::RemovedPe& r) { removed_.push_back(r); }, budget);
+    if (t.after_hold) counters_.pe_hold_expired += std::min(n, budget);
     if (n < budget) teardowns_.pop_front();  // none left
     budget -= std::min(n, budget);
   }
@@ -239,6 +244,25 @@ void AsapServer::run_teardowns() {
   }
   batch.clear();
   if (removed_.empty()) removed_.swap(batch);  // keep the capacity for the next pass
+}
+
+// Handover hold (issue 14 item 3). The PEs stay registered (ENRP hears nothing; they still count
+// in the audit checksums) but leave their pools' selectors, so no policy offers an address that
+// is probably dead. Their monitor entries go: a keep-alive over the gone association could only
+// time out, and a resumed PE gets a fresh one from its registration (track_owned). A monitor
+// entry bound elsewhere (a takeover H=1 still waiting) is not this association's and stays.
+bool AsapServer::hold_association(ConnectionId c) {
+  const std::size_t n = hs_.hold_association(c, [&](const PoolHandle& handle, const handlespace::PoolElementView& v) {
+    // Only AsapServer state here (no handlespace writer call inside the handlespace's walk).
+    const OwnedPeTable::Index idx = owned_.find(handle, v.id());
+    if (idx != OwnedPeTable::kNotFound && owned_.at(idx).association == c) release_monitor(idx);
+  });
+  // A second close report of the same association (after our own abort, say) must not tear
+  // down the PEs its first one held.
+  if (n == 0) return handovers_.contains(c);
+  counters_.pe_held += n;
+  handovers_.hold(c, clock_.now() + config_.handover_hold);
+  return true;
 }
 
 // ------------------------------------------------------------------------------ registration
@@ -307,6 +331,8 @@ void AsapServer::handle_registration(ConnectionId c, Association& a, std::span<c
   ro.rebind_from = rebind_from;
   ro.expires_at = 0;  // own PEs: keep-alives decide (asap.md 4.7)
   const std::optional<PoolElement> stored = previous_for_events(handle, id);
+  // Held (its association was lost): this registration resumes it (pe_hold_resumed).
+  const bool was_held = !handovers_.empty() && hs_.held(handle, id);
   auto result = hs_.register_pe(handle, pe, ro);
   if (!result) {
     const ErrorCause cause = result.error().cause;
@@ -335,6 +361,7 @@ void AsapServer::handle_registration(ConnectionId c, Association& a, std::span<c
     send(c, std::span<const std::uint8_t>(tx_.data(), e.size));
 
   if (rebind_from != kNoConnectionId) ++counters_.pe_rebinds;
+  if (was_held) ++counters_.pe_hold_resumed;
   track_owned(handle, id, c);
   note_bound(c, handle, id);
   if (enrp_ != nullptr) enrp_->on_owned_pe_registered(handle, pe);  // ASAP-REG-09
@@ -781,7 +808,8 @@ std::optional<std::vector<PoolElement>> AsapServer::operator_resolve(const PoolH
 }
 
 bool AsapServer::operator_deregister(const PoolHandle& handle, PoolElementId id) {
-  const bool registered_here = owned_.find(handle, id) != OwnedPeTable::kNotFound;
+  // A held PE (handover hold) has no monitor entry but was registered here all the same.
+  const bool registered_here = owned_.find(handle, id) != OwnedPeTable::kNotFound || hs_.held(handle, id);
   auto removed = hs_.deregister(handle, id);
   if (!removed) return false;
   if (registered_here && config_.deregister_hold > 0) holds_.hold(handle, id, clock_.now() + config_.deregister_hold);
@@ -860,7 +888,18 @@ void AsapServer::handle_keepalive_ack(ConnectionId c, const wire::EndpointKeepAl
 }
 
 void AsapServer::run_timers(TimeNs now) {
-  if (!teardowns_.empty()) {
+  bool teardown_ran = false;
+  if (!handovers_.empty()) {
+    // Holds that ended: their PEs still held did not come back; removed as at association loss.
+    std::vector<ConnectionId> ended;
+    handovers_.take_due(now, ended);
+    for (ConnectionId c : ended) teardowns_.push_back(Teardown{c, true});
+    if (!ended.empty()) {
+      run_teardowns();  // their first pass; later ones below in later runs
+      teardown_ran = true;
+    }
+  }
+  if (!teardown_ran && !teardowns_.empty()) {
     ++counters_.association_teardown_passes;
     run_teardowns();
   }
@@ -875,6 +914,7 @@ std::optional<TimeNs> AsapServer::next_timer_due() const {
   std::optional<TimeNs> due = timers_.next_due();
   if (sweep_period() > 0 && !associations_.empty() && (!due || next_idle_sweep_ < *due)) due = next_idle_sweep_;
   if (auto rebind = rebinds_.next_due(); rebind && (!due || *rebind < *due)) due = rebind;
+  if (auto hold = handovers_.next_due(); hold && (!due || *hold < *due)) due = hold;
   return due;
 }
 

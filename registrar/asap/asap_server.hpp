@@ -34,6 +34,7 @@
 #include "registrar/asap/association_table.hpp"
 #include "registrar/asap/bound_pe_index.hpp"
 #include "registrar/asap/deregister_holds.hpp"
+#include "registrar/asap/handover_holds.hpp"
 #include "registrar/asap/pending_rebinds.hpp"
 #include "registrar/asap/keep_alive_scheduler.hpp"
 #include "registrar/asap/owned_pe_table.hpp"
@@ -73,6 +74,10 @@ class AsapServer final : public PeMonitor {
   // resolutions: a lost association's PEs may be alive (the PE reconnects over a new one), and
   // a 10^6-PE teardown takes ~2.5 s (perf/registrar/daemon_results.md). Meanwhile a PE
   // of the lost association may register over a new one without a 0x4 refusal.
+  // With config.handover_hold > 0 (issue 14 item 3) the PEs are held instead: not offered in
+  // resolutions, no ENRP DEL, no keep-alives; a registration of one of them (over any
+  // association) within the hold resumes it with one ENRP update; when the hold ends, the PEs
+  // still held are removed as above (ENRP DEL). Endpoint Unreachable reports still count.
   void on_connection_closed(ConnectionId connection);
   // The association's peer changed its address set (SCTP ADD-IP / DELETE-IP / SET-PRIMARY that
   // the SCTP stack accepted; peer.addresses is the whole new list, primary first). From now on
@@ -83,8 +88,8 @@ class AsapServer final : public PeMonitor {
   void on_addresses_changed(ConnectionId connection, const ConnectionPeer& peer);
 
   // ---- timers ----
-  // Runs keep-alive transmissions and timeouts that are due at `now`, and the next pass of
-  // lost associations' teardowns.
+  // Runs keep-alive transmissions and timeouts that are due at `now`, ends the handover holds
+  // due at `now`, and the next pass of lost associations' teardowns.
   void run_timers(TimeNs now);
   // When run_timers should run next (nullopt: nothing scheduled).
   std::optional<TimeNs> next_timer_due() const;
@@ -124,6 +129,8 @@ class AsapServer final : public PeMonitor {
   std::size_t associations() const noexcept { return associations_.size(); }
   // Lost associations whose PEs are still being removed (see on_connection_closed).
   std::size_t pending_teardowns() const noexcept { return teardowns_.size(); }
+  // Lost associations whose PEs are held (handover hold, see on_connection_closed).
+  std::size_t handover_holds() const noexcept { return handovers_.size(); }
 
  private:
   // Dispatch per type.
@@ -194,6 +201,9 @@ class AsapServer final : public PeMonitor {
   void close_association(ConnectionId c, bool aborted);
   // One bounded pass (config.teardown_batch PEs) over the lost associations' teardowns.
   void run_teardowns();
+  // Handover hold: marks the lost association's PEs held and stops monitoring them; false when
+  // it had none and is not held already (nothing to hold: torn down as without a hold).
+  bool hold_association(ConnectionId c);
   void keep_for_life(const PoolHandle& handle, const PoolElement& pe);
   void close_idle_associations(TimeNs now);
   // How often the association table is swept: a quarter of the shorter of the idle and the
@@ -219,13 +229,19 @@ class AsapServer final : public PeMonitor {
   AddressQuotas quotas_;            // associations and PEs per source address
   DeregisterHolds holds_;           // PEs removed by the operator, refused for deregister_hold
   PendingRebinds rebinds_;          // registrations waiting for their old binding's probe
+  HandoverHolds handovers_;         // lost associations whose PEs are held, by deadline
 
   // Connections refused by max_associations(_per_address), until their close is reported (their messages
   // are dropped instead of opening an association entry through the back door).
   std::unordered_set<ConnectionId> refused_;
   TimeNs next_idle_sweep_ = 0;  // 0: no idle timeout configured
   // Lost associations whose PEs are not all removed yet, oldest first (run_teardowns).
-  std::deque<ConnectionId> teardowns_;
+  // after_hold: its handover hold ended (the PEs removed count as pe_hold_expired).
+  struct Teardown {
+    ConnectionId connection = kNoConnectionId;
+    bool after_hold = false;
+  };
+  std::deque<Teardown> teardowns_;
   std::vector<handlespace::RemovedPe> removed_;  // one teardown pass's PEs, capacity kept
 
   std::vector<std::uint8_t> tx_;  // one outgoing message, sized once

@@ -32,7 +32,9 @@ inline bool owned_over_live_association(const handlespace::Handlespace& hs, Regi
   hs.lookup(handle, id, [&](const handlespace::PoolElementView& v) {
     live = own_id != 0 && v.home() == own_id && v.association() != 0;
   });
-  return live;
+  // A held PE (handover hold, issue 14 item 3) has lost its association: a peer's ADD for it
+  // means it moved there, and is taken at once (its hold here ends with it).
+  return live && !hs.held(handle, id);
 }
 
 // Adds or refreshes a peer-owned PE, expiring at now + its registration life; raises its PE and

@@ -79,6 +79,17 @@ std::size_t Handlespace::remove_association(std::size_t shard, std::uint64_t ass
   return shards_[shard]->remove_association(association, on_removed, max);
 }
 
+std::size_t Handlespace::hold_association(std::uint64_t association, PoolPeVisitor on_held) {
+  std::size_t n = 0;
+  for (auto& s : shards_) n += s->hold_association(association, on_held);
+  return n;
+}
+
+bool Handlespace::held(const PoolHandle& handle, PoolElementId id) const {
+  const std::uint64_t h = handle.hash();
+  return shards_[h % shards_.size()]->held(handle, h, id);
+}
+
 std::size_t Handlespace::expire_due(TimeNs now, RemovedVisitor on_removed, std::size_t max) {
   std::size_t n = 0;
   for (auto& s : shards_) n += s->expire_due(now, on_removed, max - n);

@@ -134,7 +134,7 @@ struct RemovedPe {
 };
 
 enum class ResolveStatus : std::uint8_t {
-  kOk,           // 0..k PEs delivered (0 only if every PE's weight excludes it)
+  kOk,           // 0..k PEs delivered (0 only if every PE is held or its weight excludes it)
   kUnknownPool,  // answer cause 0x9
 };
 
@@ -259,6 +259,19 @@ class Handlespace {
                                  std::size_t max = SIZE_MAX);
   std::size_t remove_association(std::size_t shard, std::uint64_t association, RemovedVisitor on_removed,
                                  std::size_t max = SIZE_MAX);
+
+  // Handover hold (AsapServer, issue 14 item 3): marks every PE registered over `association`
+  // (!= 0) held and the association closing, in every shard; calls on_held for each PE newly
+  // held. A held PE is taken out of its pool's selector, so no policy returns it in resolve();
+  // it stays in the pool (pe_count, lookup, snapshots, for_each_*), keeps its home, expiry and
+  // association, and keeps counting in its owner's checksums (it is still registered). Any
+  // register_pe of the PE ends its hold (it is offered again, with the new values; a
+  // registration over another association is not refused with 0x4 while the old one is
+  // closing); removing it ends it too. remove_association() later removes the PEs still bound
+  // to the association. O(PEs of the association).
+  std::size_t hold_association(std::uint64_t association, PoolPeVisitor on_held);
+  // Whether the PE is held (false when unknown). Writer side: the flag is writer-only state.
+  bool held(const PoolHandle& handle, PoolElementId id) const;
 
   // Removes PEs whose expiry time is <= now (earliest first), at most `max` of them. Refreshing
   // an expiry (re-registration, set_expiry) is O(1) when it moves later, O(log n) otherwise.

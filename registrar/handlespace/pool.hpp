@@ -7,7 +7,7 @@
 //     present key while the writer inserts/erases); rebuilt into a new table when full or too
 //     many tombstones (old table retired).
 //   - the policy selector (registrar/policy), immutable pool attributes, a PE count.
-// Writer-only: per-slot metadata (owner links, expiry, unreachable counter, mark; stored next to
+// Writer-only: per-slot metadata (owner links, expiry, unreachable counter, mark, held; stored next to
 // the record pointer in the slot table entry), per-owner slot lists, per-slot association
 // list links (AssocLink, a separate array), free slots.
 #pragma once
@@ -52,6 +52,9 @@ struct SlotMeta {
   std::uint32_t heap_position = kNoIndex;
   std::uint16_t unreachable_reports = 0;
   std::uint8_t marked = 0;
+  // Handover hold (Shard::hold_association): the PE's association is gone and the PE is out of
+  // the selector until a registration brings it back or the hold's end removes it.
+  std::uint8_t held = 0;
 };
 
 // One slot: the reader-visible record pointer and the writer-only metadata. Readers only ever

@@ -318,8 +318,14 @@ Expected<RegisterOutcome, HandlespaceError> Shard::register_pe(const PoolHandle&
       const std::uint32_t seq = old->registration_seq() + 1;
       const PoolElementRecord* fresh = PoolElementRecord::create(pe, options.association, seq);
       pool->replace(slot, fresh);
-      if (pool->needs_selection_feedback || !(old->policy(pool->policy) == pe.policy))
+      SlotMeta& held_meta = pool->meta(slot);
+      if (held_meta.held != 0) {
+        // Back within its handover hold: offered again (it was out of the selector).
+        held_meta.held = 0;
+        pool->selector->insert(slot, pe.policy);
+      } else if (pool->needs_selection_feedback || !(old->policy(pool->policy) == pe.policy)) {
         pool->selector->update(slot, pe.policy);
+      }
       if (old->home() != pe.home_registrar) {
         owner_unlink(old->home(), *pool, slot, pe.id);
         owner_link(pe.home_registrar, *pool, slot, pe.id);
@@ -376,6 +382,7 @@ Expected<RegisterOutcome, HandlespaceError> Shard::register_pe(const PoolHandle&
   }
   const PoolElementRecord* record = PoolElementRecord::create(pe, options.association, 1);
   pool->insert(slot, record);
+  pool->meta(slot).held = 0;  // a reused slot starts offered
   pool->selector->insert(slot, pe.policy);
   if (limits_.reject_short_id_collisions) pool->short_ids.emplace(short_id(pe.id), slot);
   owner_link(pe.home_registrar, *pool, slot, pe.id);
@@ -444,6 +451,36 @@ std::size_t Shard::remove_association(std::uint64_t association, RemovedVisitor 
   }
   if (associations_.find(association) != nullptr) closing_.insert(association);
   return n;
+}
+
+// O(PEs of the association): its list is walked, nothing is unlinked. A PE already held stays
+// held (a second call changes nothing). The closing mark lasts until its last PE here is gone.
+std::size_t Shard::hold_association(std::uint64_t association, PoolPeVisitor on_held) {
+  if (association == 0) return 0;
+  const PeRef* head = associations_.find(association);
+  if (head == nullptr) return 0;
+  closing_.insert(association);
+  std::size_t n = 0;
+  for (PeRef ref = *head; ref.valid();) {
+    Pool& pool = *pools_[ref.pool];
+    const PeRef next = pool.association_link(ref.slot).next;
+    SlotMeta& m = pool.meta(ref.slot);
+    if (m.held == 0) {
+      m.held = 1;
+      pool.selector->erase(ref.slot);
+      ++n;
+      on_held(pool.handle, PoolElementView(*pool.writer_record(ref.slot), pool.policy, pool.protocol, pool.use));
+    }
+    ref = next;
+  }
+  return n;
+}
+
+bool Shard::held(const PoolHandle& handle, std::uint64_t hash, PoolElementId id) const {
+  const Pool* pool = writer_find(handle, hash);
+  if (pool == nullptr) return false;
+  const std::uint32_t slot = pool->writer_find(id);
+  return slot != kNoIndex && pool->meta(slot).held != 0;
 }
 
 std::size_t Shard::expire_due(TimeNs now, RemovedVisitor on_removed, std::size_t max) {

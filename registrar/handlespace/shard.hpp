@@ -59,6 +59,12 @@ class Shard {
   std::optional<RemovedPe> deregister(const PoolHandle& handle, std::uint64_t hash, PoolElementId id);
   bool remove(const PoolHandle& handle, std::uint64_t hash, PoolElementId id);
   std::size_t remove_association(std::uint64_t association, RemovedVisitor on_removed, std::size_t max);
+  // Handover hold: marks every PE of the association held (out of the selector, so no policy
+  // returns it; record, owner and checksums unchanged) and the association closing (a
+  // registration over another association takes a PE over without 0x4). Returns how many.
+  std::size_t hold_association(std::uint64_t association, PoolPeVisitor on_held);
+  // Whether the PE is held; false when unknown.
+  bool held(const PoolHandle& handle, std::uint64_t hash, PoolElementId id) const;
   bool association_closing(std::uint64_t association) const noexcept {
     return !closing_.empty() && closing_.contains(association);
   }

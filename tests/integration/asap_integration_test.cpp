@@ -403,7 +403,8 @@ TEST_P(PoolregdAsap, MalformedMessagesAreAnsweredAndDaemonKeepsServing) {
   EXPECT_TRUE(daemon_->running());
 }
 
-// ASAP-KA-04: closing the PE's association removes its PEs.
+// ASAP-KA-04: closing the PE's association removes its PEs, after the handover hold
+// (asap.handover_hold_ms, 3 s by default; meanwhile they are held and not offered).
 TEST_P(PoolregdAsap, AssociationLossRemovesItsPes) {
   start_daemon();
   auto pu = pu_client();
@@ -414,8 +415,11 @@ TEST_P(PoolregdAsap, AssociationLossRemovesItsPes) {
     ASSERT_TRUE(client::resolve_and_wait(*pu, h, 16).ok());
     client::close_and_wait(*pe);
   }
+  // Held: the pool still exists, its PE is not offered.
+  auto held = resolve_until(*pu, h, [](const ResolutionResult& x) { return x.ok() && x.elements.empty(); }, 2s);
+  EXPECT_TRUE(held.ok() && held.elements.empty()) << client::to_string(held.status);
   auto r = resolve_until(
-      *pu, h, [](const ResolutionResult& x) { return x.status == ClientStatus::kRejected; }, 5s);
+      *pu, h, [](const ResolutionResult& x) { return x.status == ClientStatus::kRejected; }, 8s);
   EXPECT_EQ(r.cause(), ErrorCause::kUnknownPoolHandle);
 }
 

@@ -133,6 +133,19 @@ TEST(DaemonConfigMapping, ClientQuotasAndDeregisterHold) {
     EXPECT_TRUE(is_live_config_key(key, true)) << key;
 }
 
+// Issue 14 item 3: the handover hold reaches AsapServer (3 s by default, 0 = off) and is a
+// live key of a reload.
+TEST(DaemonConfigMapping, HandoverHold) {
+  config::RegistrarConfig d;
+  EXPECT_EQ(to_asap_config(d, 1).handover_hold, 3000 * kNsPerMs);
+  config::RegistrarConfig c;
+  c.asap.handover_hold_ms = 0;
+  EXPECT_EQ(to_asap_config(c, 1).handover_hold, 0);
+  c.asap.handover_hold_ms = 250;
+  EXPECT_EQ(to_asap_config(c, 1).handover_hold, 250 * kNsPerMs);
+  EXPECT_TRUE(is_live_config_key("asap.handover_hold_ms", true));
+}
+
 TEST(DaemonConfigMapping, EnrpOptionsAndPeers) {
   config::RegistrarConfig c = config::RegistrarConfig::defaults(config::WireMode::kRfc, config::EnrpProfile::kFast);
   c.asap.listen = {kLoopback, IpAddress::v4(0u)};

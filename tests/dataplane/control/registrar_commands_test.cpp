@@ -124,6 +124,28 @@ TEST_F(RegistrarCommandsTest, PoolAndPe) {
   EXPECT_EQ(ok("pe", {{"handle", "echo"}, {"id", "0x1234567890"}})["pe"]["home"], "0x10000002");
 }
 
+// Handover hold (issue 14 item 3): pool and pe show which PEs wait out the hold.
+TEST_F(RegistrarCommandsTest, PoolAndPeShowHeldPes) {
+  EXPECT_EQ(ok("pe", {{"handle", "echo"}, {"id", "1"}})["pe"]["held"], false);
+  EXPECT_EQ(ok("pool", {{"handle", "echo"}})["held_pe_count"], 0);
+  PoolElement pe;
+  pe.id = 40;
+  pe.home_registrar = kOwnId;
+  pe.user_transport.port = 7040;
+  pe.user_transport.addresses = {IpAddress::v4(0x7f000001u)};
+  handlespace::RegistrationOptions o;
+  o.association = 55;
+  const PoolHandle echo = *PoolHandle::from_string("echo");
+  ASSERT_TRUE(reg.hs->register_pe(echo, pe, o).has_value());
+  ASSERT_EQ(reg.hs->hold_association(55, [](const PoolHandle&, const handlespace::PoolElementView&) {}), 1u);
+  EXPECT_EQ(ok("pe", {{"handle", "echo"}, {"id", "40"}})["pe"]["held"], true);
+  EXPECT_EQ(ok("pe", {{"handle", "echo"}, {"id", "1"}})["pe"]["held"], false);
+  const json pool = ok("pool", {{"handle", "echo"}});
+  EXPECT_EQ(pool["pe_count"], 4);
+  EXPECT_EQ(pool["held_pe_count"], 1);
+  for (const json& p : pool["pes"]) EXPECT_EQ(p["held"], p["id"] == "0x00000028") << p.dump();
+}
+
 TEST_F(RegistrarCommandsTest, NotFoundAndBadArguments) {
   json r = run("pool", {{"handle", "nope"}});
   EXPECT_EQ(r["code"], "not_found");

@@ -111,6 +111,27 @@ TEST_F(EnrpCluster, ReRegistrationAtAnotherRegistrarMovesOwnership_SEC_05) {
   EXPECT_EQ(at_a->home_registrar, kB);
 }
 
+// Handover hold (issue 14 item 3): a PE whose association A lost is held at A (no DEL); when it
+// re-registers at B meanwhile, B's update is taken by A at once (the held PE has no live
+// association), so A's PUs get B's PE without waiting for the hold's end or an audit repair.
+TEST_F(EnrpCluster, AddForAHeldPeMovesItAtOnce) {
+  make3();
+  start_and_settle();
+  const PoolHandle h = handle("MobilePool");
+  register_owned(*a, h, make_pe(43, kA));
+  net.pump();
+  ASSERT_EQ(a->hs->hold_association(1'000'000 + 43, [](const PoolHandle&, const handlespace::PoolElementView&) {}), 1u);
+  register_owned(*b, h, make_pe(43, kB, 0x0b000002));
+  net.pump();
+  auto at_a = find_pe(*a->hs, h, 43);
+  ASSERT_TRUE(at_a.has_value());
+  EXPECT_EQ(at_a->home_registrar, kB);
+  EXPECT_FALSE(a->hs->held(h, 43));
+  EXPECT_EQ(a->srv().counters().updates_refused_owned_live, 0u);
+  // Nothing is left bound to the lost association: the hold's end removes nothing.
+  EXPECT_EQ(a->hs->remove_association(1'000'000 + 43, [](const handlespace::RemovedPe&) {}), 0u);
+}
+
 TEST_F(EnrpCluster, AddNamingOurselvesAsHomeIsIgnored_ENRP_UPD_03) {
   make3();
   start_and_settle();

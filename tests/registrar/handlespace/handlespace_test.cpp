@@ -379,6 +379,63 @@ TEST_F(HandlespaceTest, RemoveAssociation_ASAP_KA_04) {
   EXPECT_EQ(hs_.counters().pes, 0u);
 }
 
+// Handover hold (issue 14 item 3): an association's PEs held stay registered (count, lookup,
+// owner, checksums) but no resolution returns them; a re-registration over another association
+// is accepted (the association is closing) and brings the PE back; remove_association later
+// takes only the PEs still bound to the held association; a reused slot starts unheld.
+TEST_F(HandlespaceTest, HoldAssociationTakesItsPesOutOfResolutionsOnly) {
+  ASSERT_TRUE(hs_.register_pe(handle("h"), make_pe(1, 1), {.association = 11}).has_value());
+  ASSERT_TRUE(hs_.register_pe(handle("h"), make_pe(2, 1), {.association = 11}).has_value());
+  ASSERT_TRUE(hs_.register_pe(handle("h"), make_pe(3, 1), {.association = 12}).has_value());
+  const auto checksum = hs_.checksum_accumulator(1);
+  std::set<PoolElementId> held;
+  EXPECT_EQ(hs_.hold_association(11, [&](const PoolHandle& h, const PoolElementView& v) {
+    EXPECT_EQ(h, handle("h"));
+    held.insert(v.id());
+  }), 2u);
+  EXPECT_EQ(held, (std::set<PoolElementId>{1, 2}));
+  EXPECT_EQ(hs_.hold_association(11, [](const PoolHandle&, const PoolElementView&) {}), 0u);  // already held
+  EXPECT_EQ(hs_.hold_association(0, [](const PoolHandle&, const PoolElementView&) {}), 0u);
+  EXPECT_TRUE(hs_.held(handle("h"), 1));
+  EXPECT_FALSE(hs_.held(handle("h"), 3));
+  EXPECT_FALSE(hs_.held(handle("h"), 99));
+  EXPECT_FALSE(hs_.held(handle("nope"), 1));
+  EXPECT_EQ(hs_.counters().pes, 3u);
+  EXPECT_EQ(hs_.pool_summary(handle("h"))->pe_count, 3u);
+  EXPECT_TRUE(lookup("h", 1).has_value());
+  EXPECT_EQ(hs_.checksum_accumulator(1), checksum);
+  for (int i = 0; i < 10; ++i) {
+    const auto r = resolve("h", 10);
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0].id, 3u);
+  }
+  // Back over association 13: offered again, no 0x4.
+  ASSERT_TRUE(hs_.register_pe(handle("h"), make_pe(1, 1), {.association = 13}).has_value());
+  EXPECT_FALSE(hs_.held(handle("h"), 1));
+  std::set<PoolElementId> offered;
+  for (const auto& pe : resolve("h", 10)) offered.insert(pe.id);
+  EXPECT_EQ(offered, (std::set<PoolElementId>{1, 3}));
+  // The hold's end: only PE 2 is still bound to 11.
+  std::set<PoolElementId> removed;
+  EXPECT_EQ(hs_.remove_association(11, [&](const RemovedPe& r) { removed.insert(r.pe.id); }), 1u);
+  EXPECT_EQ(removed, std::set<PoolElementId>{2});
+  // A new PE (reusing slot space) is offered at once.
+  ASSERT_TRUE(hs_.register_pe(handle("h"), make_pe(4, 1), {.association = 14}).has_value());
+  EXPECT_FALSE(hs_.held(handle("h"), 4));
+  offered.clear();
+  for (const auto& pe : resolve("h", 10)) offered.insert(pe.id);
+  EXPECT_EQ(offered, (std::set<PoolElementId>{1, 3, 4}));
+}
+
+// A pool whose PEs are all held answers kOk with no PE (not an unknown pool).
+TEST_F(HandlespaceTest, PoolWithAllPesHeldResolvesToNothing) {
+  ASSERT_TRUE(hs_.register_pe(handle("h"), make_pe(1, 1), {.association = 11}).has_value());
+  EXPECT_EQ(hs_.hold_association(11, [](const PoolHandle&, const PoolElementView&) {}), 1u);
+  ResolveStatus status = ResolveStatus::kUnknownPool;
+  EXPECT_TRUE(resolve("h", 3, &status).empty());
+  EXPECT_EQ(status, ResolveStatus::kOk);
+}
+
 // A large association torn down in bounded steps: each step removes exactly `max` PEs of it,
 // the other association's PEs and pools stay, resolutions keep answering meanwhile, and while
 // the teardown is under way a PE of it may re-register over another association (it is not
