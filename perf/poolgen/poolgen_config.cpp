@@ -253,6 +253,17 @@ Expected<void, std::string> validate(PoolgenConfig& c) {
   if (c.assoc_per_pe && c.registrars.size() > 1) {
     return unexpected("--assoc-per-pe drives one registrar (give one -r)");
   }
+  if (c.assoc_per_pe && c.transport == client::ClientTransport::kSctp) {
+    const std::uint64_t per_lane = (c.pes + c.probes + c.threads - 1) / c.threads + c.pu_associations;
+    if (per_lane > kSctpAssociationsPerLane) {
+      const std::uint64_t lanes =
+          (c.pes + c.probes + kSctpAssociationsPerLane - c.pu_associations - 1) / (kSctpAssociationsPerLane - c.pu_associations);
+      return unexpected("--assoc-per-pe: " + std::to_string(per_lane) + " SCTP associations per lane, but one lane's "
+                        "usrsctp has " + std::to_string(kSctpAssociationsPerLane) +
+                        " ephemeral ports (one per association): use --threads " + std::to_string(lanes) +
+                        " or more");
+    }
+  }
   if (!c.assoc_per_pe && c.registrars.size() * c.pe_associations > 65535) {
     return unexpected("too many associations");
   }

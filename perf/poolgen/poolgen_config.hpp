@@ -42,6 +42,10 @@ struct LatencyGate {
 // Lanes: lane 0 runs on the linked usrsctp, each further one on a private dlmopen'd copy; glibc
 // offers 16 link-map namespaces (dataplane/sctp/usrsctp_stack.hpp).
 inline constexpr std::uint32_t kMaxThreads = 15;
+// Client associations one lane's usrsctp copy can hold: each leaves from a socket of its own bound
+// to an ephemeral SCTP port, and usrsctp's ephemeral range is 49152..65535 (measured: the 16385th
+// connect is refused at once, and every further attempt scans the whole range).
+inline constexpr std::uint64_t kSctpAssociationsPerLane = 16384;
 
 struct PoolgenConfig {
   std::string scenario_name = "cli";
