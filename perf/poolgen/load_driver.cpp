@@ -105,6 +105,7 @@ class LoadDriver::PeAssociation final : public client::AsapConnection::Listener 
   bool timed_out = false;   // a request timed out since the last check
   bool attempted = false;   // its first connect was started
   bool ever_up = false;     // it came up at least once
+  bool connecting = false;  // assoc_per_pe: counted in connecting_ (a connect is under way)
 };
 
 LoadDriver::LoadDriver(runtime::EventLoop& loop, kernel::SctpStack* stack, const PoolgenConfig& config)
@@ -288,16 +289,33 @@ bool LoadDriver::first_connect(std::uint32_t a) {
   pa.attempted = true;
   ++stats_.pe_assocs.attempted;
   if (stats_.pe_assocs.first_attempt_ns == 0) stats_.pe_assocs.first_attempt_ns = loop_.now();
-  return pa.conn.connect() == client::ClientStatus::kOk;
+  return start_connect(a);
+}
+
+bool LoadDriver::start_connect(std::uint32_t a) {
+  PeAssociation& pa = *pe_assocs_[a];
+  if (pa.conn.connect() != client::ClientStatus::kOk) return false;
+  if (config_.assoc_per_pe && !pa.connecting) {
+    pa.connecting = true;
+    ++connecting_;
+  }
+  return true;
+}
+
+void LoadDriver::connect_done(std::uint32_t a) {
+  PeAssociation& pa = *pe_assocs_[a];
+  if (!pa.connecting) return;
+  pa.connecting = false;
+  if (connecting_ > 0) --connecting_;
 }
 
 void LoadDriver::on_pe_up(std::uint32_t a) {
   ++stats_.c.connects;
   PeAssociation& pa = *pe_assocs_[a];
   pa.last_rx = loop_.now();
+  connect_done(a);
   if (!pa.ever_up) {
     pa.ever_up = true;
-    if (config_.assoc_per_pe && connecting_ > 0) --connecting_;
     // Up during the load phase only: one still connecting when it ended was counted failed.
     if (phase_ == Phase::kLoad) {
       ++stats_.pe_assocs.up;
@@ -335,16 +353,30 @@ void LoadDriver::first_answer_failed(std::uint32_t index) {
 }
 
 void LoadDriver::pump_connects(double dt) {
-  if (next_connect_ >= total_pes_) return;
+  const TimeNs now = loop_.now();
+  const bool reconnect_due = !reconnects_.empty() && now >= reconnects_.front().first;
+  if (next_connect_ >= total_pes_ && !reconnect_due) return;
   connect_tokens_ =
       std::min(connect_tokens_ + config_.register_rate * dt, std::max(1.0, config_.register_rate * 0.05));
-  while (connect_tokens_ >= 1 && connecting_ < config_.window && next_connect_ < total_pes_) {
-    connect_tokens_ -= 1;
-    const std::uint32_t a = next_connect_++;
-    if (first_connect(a)) {
-      ++connecting_;
+  while (connect_tokens_ >= 1 && connecting_ < config_.window) {
+    // Reconnects first, through the same bucket and window: thousands of failed set-ups retried
+    // all at once a second later would be an INIT storm that fails them again.
+    if (!reconnects_.empty() && now >= reconnects_.front().first) {
+      const std::uint32_t a = reconnects_.front().second;
+      reconnects_.pop_front();
+      PeAssociation& pa = *pe_assocs_[a];
+      pa.reconnect_at = 0;
+      connect_tokens_ -= 1;
+      if (!start_connect(a)) {
+        pa.reconnect_at = now + kNsPerSec;
+        reconnects_.emplace_back(pa.reconnect_at, a);
+      }
       continue;
     }
+    if (next_connect_ >= total_pes_) break;
+    connect_tokens_ -= 1;
+    const std::uint32_t a = next_connect_++;
+    if (first_connect(a)) continue;
     ++stats_.c.connect_failures;
     error("PE association to " + config_.registrars[pe_assocs_[a]->registrar].text + ": connect refused at once");
     pes_[a].state = kFailed;
@@ -383,13 +415,13 @@ void LoadDriver::check_silent_associations() {
 
 void LoadDriver::on_pe_down(std::uint32_t a, client::ClientStatus status) {
   PeAssociation& pa = *pe_assocs_[a];
+  connect_done(a);
   if (status == client::ClientStatus::kClosed) return;
   if (status == client::ClientStatus::kConnectFailed) {
     ++stats_.c.connect_failures;
-    if (config_.assoc_per_pe && !pa.ever_up && connecting_ > 0 && pes_[a].state == kIdle) {
+    if (config_.assoc_per_pe && !pa.ever_up && pes_[a].state == kIdle) {
       // Its first connect failed: the PE's first registration cannot be answered (ramp accounting);
       // the reconnect below registers it if the association comes up later.
-      --connecting_;
       pes_[a].state = kFailed;
       first_answer_failed(a);
     }
@@ -632,9 +664,9 @@ void LoadDriver::tick() {
   const double dt = static_cast<double>(now - last_tick_) / 1e9;
   last_tick_ = now;
   expire_timeouts();
-  // Reconnects (every association that went down, a second later; a queue, not a scan: there
-  // may be one association per PE).
-  while (!reconnects_.empty() && now >= reconnects_.front().first) {
+  // Reconnects (every association that went down, a second later; a queue, not a scan). With
+  // assoc_per_pe pump_connects paces them.
+  while (!config_.assoc_per_pe && !reconnects_.empty() && now >= reconnects_.front().first) {
     PeAssociation& pa = *pe_assocs_[reconnects_.front().second];
     reconnects_.pop_front();
     pa.reconnect_at = 0;

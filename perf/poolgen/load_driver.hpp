@@ -80,10 +80,15 @@ class LoadDriver {
   // The association's PEs are gone at the registrar: fail over to the other associations (with
   // assoc_per_pe: register the PE again over its own association once it is reconnected).
   void pe_association_lost(std::uint32_t a);
-  // assoc_per_pe: opens the next PEs' associations at register_rate, at most `window` connecting.
+  // assoc_per_pe: opens the next PEs' associations, and reconnects lost ones, at register_rate,
+  // at most `window` connecting.
   void pump_connects(double dt);
   // Starts association a's first connect (counted in stats_.pe_assocs).
   bool first_connect(std::uint32_t a);
+  // Starts a connect of association a (first or again); with assoc_per_pe it counts in connecting_
+  // until connect_done(a) (up or down).
+  bool start_connect(std::uint32_t a);
+  void connect_done(std::uint32_t a);
   // assoc_per_pe: PE a's association is up; register the PE over it.
   void register_over_own_association(std::uint32_t a);
   // A PE whose first registration can no longer be answered (its association failed first).
