@@ -986,6 +986,9 @@ void LoadDriver::begin_cleanup() {
   stats_.pe_assocs.failed = stats_.pe_assocs.attempted - stats_.pe_assocs.up;
   for (const auto& pa : pe_assocs_)
     if (pa->conn.state() == client::AsapConnection::State::kConnected) ++stats_.pe_assocs.up_at_load_end;
+  // A ramp that never finished (associations still failing) is measured at the end of the load
+  // phase instead, over the associations up by then.
+  if (stats_.vmrss_after_setup_bytes == 0) stats_.vmrss_after_setup_bytes = process_vmrss_bytes();
   phase_ = Phase::kCleanup;
   stats_.load_end_registered = stats_.pes_registered;
   stats_.load_end_alive = stats_.pes_alive;

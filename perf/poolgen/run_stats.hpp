@@ -131,7 +131,8 @@ struct RunStats : LatencySet {
   std::uint64_t rss_loaded_bytes = 0;  // RSS when all PEs were registered (ramp end)
   std::size_t pe_slot_bytes = 0;       // sizeof the per-PE record in poolgen
   // VmRSS (/proc/self/status) of the whole process before any PE association was opened and once
-  // every PE had its first answer (the last lane's ramp end with several lanes); includes usrsctp.
+  // every PE had its first answer (the last lane's ramp end with several lanes; the end of the load
+  // phase when the ramp never finished); includes usrsctp.
   std::uint64_t vmrss_before_setup_bytes = 0;
   std::uint64_t vmrss_after_setup_bytes = 0;
   AssociationStats pe_assocs;
