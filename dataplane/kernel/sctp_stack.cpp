@@ -15,10 +15,21 @@ std::unique_ptr<SctpStack> SctpStack::create(const SctpStackConfig& config, std:
   sctp::SctpEngineConfig ec;
   static_cast<sctp::UsrsctpTunables&>(ec) = config;
   ec.debug_output = config.debug_output;
-  // The linked usrsctp copy is one stack: this one, or a lane's engine (usrsctp_stack.hpp).
-  auto engine = sctp::SctpEngine::create(ec, stack->ids_);
+  // The linked usrsctp copy is one stack: this one, or a lane's engine (usrsctp_stack.hpp); a
+  // private copy is this stack's alone.
+  if (config.private_usrsctp) {
+    auto loaded = sctp::UsrsctpStack::load_private();
+    if (!loaded) {
+      if (error) *error = "cannot load a private usrsctp copy: " + loaded.error() + " (" + sctp::kLaneCeilingHint + ")";
+      return nullptr;
+    }
+    stack->private_usrsctp_ = std::move(*loaded);
+  }
+  auto engine = sctp::SctpEngine::create(ec, stack->ids_, stack->private_usrsctp_.get());
   if (!engine) {
-    if (error) *error = "the program's usrsctp already runs a stack: " + engine.error();
+    if (error)
+      *error = (config.private_usrsctp ? "private usrsctp copy: " : "the program's usrsctp already runs a stack: ") +
+               engine.error();
     return nullptr;
   }
   stack->engine_ = std::move(*engine);

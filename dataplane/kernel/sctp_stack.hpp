@@ -14,8 +14,10 @@
 // engine call returned (never from inside usrsctp): at once when the engine ran for a packet or a
 // timer, on the next loop pass when it ran for an application call (send, connect, close, ...).
 //
-// The program's (linked) usrsctp copy is one stack: at most one SctpStack exists at a time, and
-// not beside an engine on that copy (create() refuses). All owners must run on one EventLoop; the
+// The program's (linked) usrsctp copy is one stack: at most one SctpStack on it exists at a time,
+// and not beside an engine on that copy (create() refuses). config.private_usrsctp runs the stack
+// on a private dlmopen'd copy of its own instead (usrsctp_stack.hpp), so a program may run several
+// stacks, each on its own thread and EventLoop (poolgen's generator lanes). All owners must run on one EventLoop; the
 // stack binds to the loop of its first owner and lets it go when its last owner leaves (a test
 // binary may create a loop per test and one stack for all of them).
 //
@@ -56,6 +58,9 @@ struct SctpStackConfig : sctp::UsrsctpTunables {
   // with the reason without it).
   bool native = false;
   bool debug_output = false;  // usrsctp debug printf to stderr
+  // Run on a private copy of usrsctp (UsrsctpStack::load_private(), owned by the stack) instead
+  // of the linked one; create() fails with kLaneCeilingHint's advice when none can be loaded.
+  bool private_usrsctp = false;
 };
 
 class SctpStack final : private sctp::EngineEventSink {
@@ -165,6 +170,7 @@ class SctpStack final : private sctp::EngineEventSink {
   KernelLaneCounters udp_counters_;
   std::unique_ptr<UdpPacketSource> source_;
   std::unique_ptr<RawSctpSource> native_;
+  std::unique_ptr<sctp::UsrsctpStack> private_usrsctp_;  // config.private_usrsctp; outlives engine_
   std::unique_ptr<sctp::SctpEngine> engine_;
   runtime::EventLoop* loop_ = nullptr;
   runtime::EventLoop::TimerId tick_ = runtime::EventLoop::kNoTimer;

@@ -88,7 +88,7 @@ std::uint32_t local_v4_towards(const IpAddress& target) {
 // One PE association: forwards AsapConnection events to the driver.
 class LoadDriver::PeAssociation final : public client::AsapConnection::Listener {
  public:
-  PeAssociation(LoadDriver& d, std::uint16_t index, std::uint16_t registrar, kernel::SctpStack* stack,
+  PeAssociation(LoadDriver& d, std::uint32_t index, std::uint16_t registrar, kernel::SctpStack* stack,
                 const client::ClientOptions& options)
       : driver(d), index(index), registrar(registrar), conn(d.loop_, stack, options, *this) {}
   void on_up() override { driver.on_pe_up(index); }
@@ -96,13 +96,16 @@ class LoadDriver::PeAssociation final : public client::AsapConnection::Listener 
   void on_down(client::ClientStatus s, runtime::CloseReason) override { driver.on_pe_down(index, s); }
 
   LoadDriver& driver;
-  std::uint16_t index;
+  std::uint32_t index;
   std::uint16_t registrar;
   client::AsapConnection conn;
   std::uint32_t outstanding = 0;
   TimeNs reconnect_at = 0;  // != 0: reconnect attempt due
   TimeNs last_rx = 0;       // last message received
   bool timed_out = false;   // a request timed out since the last check
+  bool attempted = false;   // its first connect was started
+  bool ever_up = false;     // it came up at least once
+  bool connecting = false;  // assoc_per_pe: counted in connecting_ (a connect is under way)
 };
 
 LoadDriver::LoadDriver(runtime::EventLoop& loop, kernel::SctpStack* stack, const PoolgenConfig& config)
@@ -122,21 +125,41 @@ std::uint32_t LoadDriver::now_us() const noexcept {
 
 std::uint32_t LoadDriver::pool_of(std::uint32_t index) const noexcept {
   if (index < probes_) return config_.pools + index;
-  return (index - probes_) % config_.pools;
+  return static_cast<std::uint32_t>((config_.load_pe_base + (index - probes_)) % config_.pools);
+}
+
+PoolElementId LoadDriver::pe_id_of(std::uint32_t index) const noexcept { return config_.pe_id_base + index + 1; }
+
+std::uint32_t LoadDriver::index_of(std::uint64_t short_pe_id) const noexcept {
+  if (short_pe_id <= config_.pe_id_base || short_pe_id - config_.pe_id_base > total_pes_) return total_pes_;
+  return static_cast<std::uint32_t>(short_pe_id - config_.pe_id_base - 1);
+}
+
+void LoadDriver::add_outstanding(std::uint32_t a) {
+  ++pe_assocs_[a]->outstanding;
+  ++outstanding_total_;
+}
+
+void LoadDriver::remove_outstanding(std::uint32_t a) {
+  PeAssociation& pa = *pe_assocs_[a];
+  if (pa.outstanding == 0) return;
+  --pa.outstanding;
+  --outstanding_total_;
 }
 
 PolicyParams LoadDriver::policy_of(std::uint32_t index) const {
   const std::uint32_t pool = pool_of(index);
   PolicyParams p;
   p.type = pool >= config_.pools ? PolicyType::kRoundRobin : config_.policies[pool % config_.policies.size()];
-  p.weight = 1 + index % 10;
-  p.priority = index % 4;
-  p.load = static_cast<std::uint32_t>((index * 2654435761u) % 0xFFFFFFFFu);
+  const std::uint64_t id = pe_id_of(index) - 1;  // the run's PE number, the same whatever the lanes
+  p.weight = static_cast<std::uint32_t>(1 + id % 10);
+  p.priority = static_cast<std::uint32_t>(id % 4);
+  p.load = static_cast<std::uint32_t>((id * 2654435761u) % 0xFFFFFFFFu);
   p.load_degradation = 0x01000000u;
   return p;
 }
 
-std::uint32_t LoadDriver::new_address(std::uint16_t assoc) {
+std::uint32_t LoadDriver::new_address(std::uint32_t assoc) {
   if (config_.address_mode == AddressMode::kAssociation) return local_v4_[pe_assocs_[assoc]->registrar];
   // 127.0.0.2 .. 127.255.255.254
   return 0x7f000000u | static_cast<std::uint32_t>(2 + rng_() % 0xFFFFFDu);
@@ -154,6 +177,7 @@ void LoadDriver::record_rss() {
 
 Expected<void, std::string> LoadDriver::start() {
   stats_.rss_start_bytes = rss_bytes();
+  stats_.vmrss_before_setup_bytes = process_vmrss_bytes();
   start_ = loop_.now();
   last_tick_ = start_;
   probes_ = config_.probes;
@@ -193,8 +217,11 @@ Expected<void, std::string> LoadDriver::start() {
     o.registrar.transport = config_.transport;
     o.connect_timeout = TimeNs(config_.connect_timeout_ms) * kNsPerMs;
     o.request_timeout = TimeNs(config_.request_timeout_ms) * kNsPerMs;
-    for (std::uint32_t i = 0; i < config_.pe_associations; ++i) {
-      const auto index = static_cast<std::uint16_t>(pe_assocs_.size());
+    // assoc_per_pe: association i is PE i's (one registrar, validate()), opened by pump_connects.
+    const std::uint32_t pe_assocs = config_.assoc_per_pe ? total_pes_ : config_.pe_associations;
+    pe_assocs_.reserve(pe_assocs_.size() + pe_assocs);
+    for (std::uint32_t i = 0; i < pe_assocs; ++i) {
+      const auto index = static_cast<std::uint32_t>(pe_assocs_.size());
       pe_assocs_.push_back(std::make_unique<PeAssociation>(*this, index, static_cast<std::uint16_t>(r), stack_, o));
     }
     if (config_.pus > 0 || probes_ > 0) {
@@ -227,9 +254,9 @@ Expected<void, std::string> LoadDriver::start() {
       }
     }
   }
-  for (auto& a : pe_assocs_) {
-    if (a->conn.connect() != client::ClientStatus::kOk) {
-      return unexpected("cannot open an association to " + config_.registrars[a->registrar].text);
+  for (std::uint32_t a = 0; a < pe_assocs_.size() && !config_.assoc_per_pe; ++a) {
+    if (!first_connect(a)) {
+      return unexpected("cannot open an association to " + config_.registrars[pe_assocs_[a]->registrar].text);
     }
   }
   for (auto& pu : pus_) {
@@ -257,9 +284,104 @@ void LoadDriver::request_stop() {
 
 // ---------------------------------------------------------------- association events
 
-void LoadDriver::on_pe_up(std::uint16_t a) {
+bool LoadDriver::first_connect(std::uint32_t a) {
+  PeAssociation& pa = *pe_assocs_[a];
+  pa.attempted = true;
+  ++stats_.pe_assocs.attempted;
+  if (stats_.pe_assocs.first_attempt_ns == 0) stats_.pe_assocs.first_attempt_ns = loop_.now();
+  return start_connect(a);
+}
+
+bool LoadDriver::start_connect(std::uint32_t a) {
+  PeAssociation& pa = *pe_assocs_[a];
+  if (pa.conn.connect() != client::ClientStatus::kOk) return false;
+  if (config_.assoc_per_pe && !pa.connecting) {
+    pa.connecting = true;
+    ++connecting_;
+  }
+  return true;
+}
+
+void LoadDriver::connect_done(std::uint32_t a) {
+  PeAssociation& pa = *pe_assocs_[a];
+  if (!pa.connecting) return;
+  pa.connecting = false;
+  if (connecting_ > 0) --connecting_;
+}
+
+void LoadDriver::on_pe_up(std::uint32_t a) {
   ++stats_.c.connects;
-  pe_assocs_[a]->last_rx = loop_.now();
+  PeAssociation& pa = *pe_assocs_[a];
+  pa.last_rx = loop_.now();
+  connect_done(a);
+  if (!pa.ever_up) {
+    pa.ever_up = true;
+    // Up during the load phase only: one still connecting when it ended was counted failed.
+    if (phase_ == Phase::kLoad) {
+      ++stats_.pe_assocs.up;
+      stats_.pe_assocs.last_up_ns = loop_.now();
+    }
+  }
+  if (config_.assoc_per_pe) register_over_own_association(a);
+}
+
+void LoadDriver::register_over_own_association(std::uint32_t a) {
+  if (phase_ != Phase::kLoad) return;
+  PeSlot& s = pes_[a];
+  if ((s.flags & kDead) != 0) return;
+  if (s.state == kIdle) {
+    s.address = a < probes_ ? local_v4_[0] : new_address(a);
+    s.port = new_port();
+  } else if (s.state == kLost || s.state == kFailed) {
+    if ((s.flags & kRetry) != 0) ++stats_.c.failovers;
+    s.flags &= static_cast<std::uint8_t>(~kRetry);
+  } else {
+    return;  // registered or pending already
+  }
+  s.assoc = a;
+  if (!send_registration(a, false)) {
+    s.state = kFailed;
+    first_answer_failed(a);
+  }
+}
+
+void LoadDriver::first_answer_failed(std::uint32_t index) {
+  PeSlot& s = pes_[index];
+  if ((s.flags & kAnswered) != 0) return;
+  s.flags |= kAnswered;
+  ++first_answers_;
+}
+
+void LoadDriver::pump_connects(double dt) {
+  const TimeNs now = loop_.now();
+  const bool reconnect_due = !reconnects_.empty() && now >= reconnects_.front().first;
+  if (next_connect_ >= total_pes_ && !reconnect_due) return;
+  connect_tokens_ =
+      std::min(connect_tokens_ + config_.register_rate * dt, std::max(1.0, config_.register_rate * 0.05));
+  while (connect_tokens_ >= 1 && connecting_ < config_.window) {
+    // Reconnects first, through the same bucket and window: thousands of failed set-ups retried
+    // all at once a second later would be an INIT storm that fails them again.
+    if (!reconnects_.empty() && now >= reconnects_.front().first) {
+      const std::uint32_t a = reconnects_.front().second;
+      reconnects_.pop_front();
+      PeAssociation& pa = *pe_assocs_[a];
+      pa.reconnect_at = 0;
+      connect_tokens_ -= 1;
+      if (!start_connect(a)) {
+        pa.reconnect_at = now + kNsPerSec;
+        reconnects_.emplace_back(pa.reconnect_at, a);
+      }
+      continue;
+    }
+    if (next_connect_ >= total_pes_) break;
+    connect_tokens_ -= 1;
+    const std::uint32_t a = next_connect_++;
+    if (first_connect(a)) continue;
+    ++stats_.c.connect_failures;
+    error("PE association to " + config_.registrars[pe_assocs_[a]->registrar].text + ": connect refused at once");
+    pes_[a].state = kFailed;
+    first_answer_failed(a);
+  }
 }
 
 void LoadDriver::check_silent_associations() {
@@ -291,11 +413,18 @@ void LoadDriver::check_silent_associations() {
   }
 }
 
-void LoadDriver::on_pe_down(std::uint16_t a, client::ClientStatus status) {
+void LoadDriver::on_pe_down(std::uint32_t a, client::ClientStatus status) {
   PeAssociation& pa = *pe_assocs_[a];
+  connect_done(a);
   if (status == client::ClientStatus::kClosed) return;
   if (status == client::ClientStatus::kConnectFailed) {
     ++stats_.c.connect_failures;
+    if (config_.assoc_per_pe && !pa.ever_up && pes_[a].state == kIdle) {
+      // Its first connect failed: the PE's first registration cannot be answered (ramp accounting);
+      // the reconnect below registers it if the association comes up later.
+      pes_[a].state = kFailed;
+      first_answer_failed(a);
+    }
     error("PE association to " + config_.registrars[pa.registrar].text + ": connect failed");
   } else {
     ++stats_.c.connections_lost;
@@ -304,12 +433,16 @@ void LoadDriver::on_pe_down(std::uint16_t a, client::ClientStatus status) {
   pe_association_lost(a);
 }
 
-void LoadDriver::pe_association_lost(std::uint16_t a) {
+void LoadDriver::pe_association_lost(std::uint32_t a) {
   PeAssociation& pa = *pe_assocs_[a];
+  outstanding_total_ -= std::min<std::uint64_t>(outstanding_total_, pa.outstanding);
   pa.outstanding = 0;
   // The registrar drops every PE of a lost association (asap.md §1): register them again over
-  // another association (failover), unless they are dead or we are stopping.
-  for (std::uint32_t i = 0; i < total_pes_; ++i) {
+  // another association (failover), or with assoc_per_pe over its own once reconnected (one PE:
+  // no scan), unless they are dead or we are stopping.
+  const std::uint32_t first = config_.assoc_per_pe ? a : 0;
+  const std::uint32_t end = config_.assoc_per_pe ? std::min(a + 1, total_pes_) : total_pes_;
+  for (std::uint32_t i = first; i < end; ++i) {
     PeSlot& s = pes_[i];
     if (s.assoc != a || s.state == kIdle) continue;
     switch (s.state) {
@@ -327,13 +460,16 @@ void LoadDriver::pe_association_lost(std::uint16_t a) {
       s.state = kLost;
       if ((s.flags & kDead) == 0 && phase_ == Phase::kLoad) {
         s.flags |= kRetry;
-        retry_.push_back(i);
+        if (!config_.assoc_per_pe) retry_.push_back(i);
       }
     } else if (s.state == kDeregistering) {
       s.state = kDeregistered;
     }
   }
-  if (phase_ == Phase::kLoad) pa.reconnect_at = loop_.now() + kNsPerSec;
+  if (phase_ == Phase::kLoad && pa.reconnect_at == 0) {
+    pa.reconnect_at = loop_.now() + kNsPerSec;
+    reconnects_.emplace_back(pa.reconnect_at, a);
+  }
 }
 
 void LoadDriver::pe_gone(std::uint32_t index) {
@@ -342,7 +478,7 @@ void LoadDriver::pe_gone(std::uint32_t index) {
   if ((s.flags & kDead) == 0 && stats_.pes_alive > 0) --stats_.pes_alive;
 }
 
-void LoadDriver::on_pe_message(std::uint16_t a, ConnectionId from, wire::AsapMessage& m) {
+void LoadDriver::on_pe_message(std::uint32_t a, ConnectionId from, wire::AsapMessage& m) {
   pe_assocs_[a]->last_rx = loop_.now();
   if (auto* r = std::get_if<wire::RegistrationResponse>(&m)) {
     on_registration_response(*r);
@@ -359,8 +495,8 @@ void LoadDriver::on_pe_message(std::uint16_t a, ConnectionId from, wire::AsapMes
 }
 
 void LoadDriver::on_registration_response(const wire::RegistrationResponse& m) {
-  const std::uint64_t index = short_id(m.pe_id) - 1;
-  if (m.pe_id == 0 || index >= total_pes_ || !(pools_[pool_of(static_cast<std::uint32_t>(index))] == m.pool_handle)) {
+  const std::uint32_t index = index_of(short_id(m.pe_id));
+  if (index >= total_pes_ || !(pools_[pool_of(index)] == m.pool_handle)) {
     ++stats_.c.unexpected_messages;
     return;
   }
@@ -369,8 +505,7 @@ void LoadDriver::on_registration_response(const wire::RegistrationResponse& m) {
     ++stats_.c.unexpected_messages;  // e.g. late answer after a timeout
     return;
   }
-  PeAssociation& pa = *pe_assocs_[s.assoc];
-  if (pa.outstanding > 0) --pa.outstanding;
+  remove_outstanding(s.assoc);
   const TimeNs latency = TimeNs(now_us() - s.sent_us) * 1000;
   const std::uint16_t code = m.error && !m.error->causes.empty() ? m.error->causes.front().code : 0;
   if (s.state == kRegistering) {
@@ -403,14 +538,13 @@ void LoadDriver::on_registration_response(const wire::RegistrationResponse& m) {
 }
 
 void LoadDriver::on_deregistration_response(const wire::DeregistrationResponse& m) {
-  const std::uint64_t index = short_id(m.pe_id) - 1;
-  if (m.pe_id == 0 || index >= total_pes_ || pes_[index].state != kDeregistering) {
+  const std::uint32_t index = index_of(short_id(m.pe_id));
+  if (index >= total_pes_ || pes_[index].state != kDeregistering) {
     ++stats_.c.unexpected_messages;
     return;
   }
   PeSlot& s = pes_[index];
-  PeAssociation& pa = *pe_assocs_[s.assoc];
-  if (pa.outstanding > 0) --pa.outstanding;
+  remove_outstanding(s.assoc);
   record(&LatencySet::deregistration, TimeNs(now_us() - s.sent_us) * 1000);
   if (m.error && !m.error->causes.empty()) {
     ++stats_.c.deregistrations_failed;
@@ -421,14 +555,14 @@ void LoadDriver::on_deregistration_response(const wire::DeregistrationResponse& 
   s.state = kDeregistered;
 }
 
-void LoadDriver::on_keep_alive(std::uint16_t a, ConnectionId from, const wire::EndpointKeepAlive& m) {
+void LoadDriver::on_keep_alive(std::uint32_t a, ConnectionId from, const wire::EndpointKeepAlive& m) {
   ++stats_.c.keepalives_received;
   if (m.home) ++stats_.c.home_flag_keepalives;
-  if (!m.pe_id || *m.pe_id == 0 || short_id(*m.pe_id) - 1 >= total_pes_) {
+  const std::uint32_t index = m.pe_id ? index_of(short_id(*m.pe_id)) : total_pes_;
+  if (index >= total_pes_) {
     ++stats_.c.keepalives_unknown;
     return;
   }
-  const auto index = static_cast<std::uint32_t>(short_id(*m.pe_id) - 1);
   if (!(pools_[pool_of(index)] == m.pool_handle)) {
     ++stats_.c.keepalives_unknown;
     return;
@@ -446,7 +580,7 @@ void LoadDriver::on_keep_alive(std::uint16_t a, ConnectionId from, const wire::E
 // ---------------------------------------------------------------- sending
 
 template <typename Message>
-bool LoadDriver::send_pe(std::uint16_t a, const Message& m, ConnectionId via) {
+bool LoadDriver::send_pe(std::uint32_t a, const Message& m, ConnectionId via) {
   PeAssociation& pa = *pe_assocs_[a];
   const client::ClientStatus st = pa.conn.send(m, via);
   if (st != client::ClientStatus::kOk) {
@@ -461,7 +595,7 @@ bool LoadDriver::send_pe(std::uint16_t a, const Message& m, ConnectionId via) {
   return true;
 }
 
-void LoadDriver::sample_pcap(std::uint16_t a, bool to_registrar, std::span<const std::uint8_t> bytes) {
+void LoadDriver::sample_pcap(std::uint32_t a, bool to_registrar, std::span<const std::uint8_t> bytes) {
   const RegistrarTarget& t = config_.registrars[pe_assocs_[a]->registrar];
   capture::Endpoint local{t.address.is_v4() ? IpAddress::v4(0x7f000001u) : t.address,
                           static_cast<std::uint16_t>(49152 + a)};
@@ -481,7 +615,7 @@ bool LoadDriver::send_registration(std::uint32_t index, bool move) {
   PeSlot& s = pes_[index];
   wire::Registration m;
   m.pool_handle = pools_[pool_of(index)];
-  m.element.id = index + 1;
+  m.element.id = pe_id_of(index);
   m.element.registration_life_ms = config_.life_ms;
   m.element.user_transport.protocol = TransportProtocol::kSctp;
   m.element.user_transport.port = s.port;
@@ -491,7 +625,7 @@ bool LoadDriver::send_registration(std::uint32_t index, bool move) {
   if (!send_pe(s.assoc, m)) return false;
   s.sent_us = now_us();
   s.state = move ? kMoving : kRegistering;
-  ++pe_assocs_[s.assoc]->outstanding;
+  add_outstanding(s.assoc);
   deadlines_.emplace_back(s.sent_us, index);
   if (move) ++stats_.c.reregistrations_sent;
   else ++stats_.c.registrations_sent;
@@ -502,12 +636,12 @@ bool LoadDriver::send_deregistration(std::uint32_t index) {
   PeSlot& s = pes_[index];
   wire::Deregistration m;
   m.pool_handle = pools_[pool_of(index)];
-  m.pe_id = index + 1;
+  m.pe_id = pe_id_of(index);
   if (!send_pe(s.assoc, m)) return false;
   pe_gone(index);
   s.sent_us = now_us();
   s.state = kDeregistering;
-  ++pe_assocs_[s.assoc]->outstanding;
+  add_outstanding(s.assoc);
   deadlines_.emplace_back(s.sent_us, index);
   ++stats_.c.deregistrations_sent;
   return true;
@@ -530,12 +664,15 @@ void LoadDriver::tick() {
   const double dt = static_cast<double>(now - last_tick_) / 1e9;
   last_tick_ = now;
   expire_timeouts();
-  // Reconnects (every association that went down, once a second).
-  for (auto& pa : pe_assocs_) {
-    if (pa->reconnect_at != 0 && now >= pa->reconnect_at) {
-      pa->reconnect_at = 0;
-      if (phase_ == Phase::kLoad && pa->conn.connect() != client::ClientStatus::kOk)
-        pa->reconnect_at = now + kNsPerSec;
+  // Reconnects (every association that went down, a second later; a queue, not a scan). With
+  // assoc_per_pe pump_connects paces them.
+  while (!config_.assoc_per_pe && !reconnects_.empty() && now >= reconnects_.front().first) {
+    PeAssociation& pa = *pe_assocs_[reconnects_.front().second];
+    reconnects_.pop_front();
+    pa.reconnect_at = 0;
+    if (phase_ == Phase::kLoad && pa.conn.connect() != client::ClientStatus::kOk) {
+      pa.reconnect_at = now + kNsPerSec;
+      reconnects_.emplace_back(pa.reconnect_at, pa.index);
     }
   }
   for (std::size_t k = 0; k < pus_.size(); ++k) {
@@ -550,13 +687,15 @@ void LoadDriver::tick() {
       begin_cleanup();
       return;
     }
-    pump_registrations(dt);
+    if (config_.assoc_per_pe) pump_connects(dt);
+    else pump_registrations(dt);
     pump_deaths();
     pump_moves(dt);
     pump_resolutions();
     if (stats_.ramp_seconds == 0 && first_answers_ >= total_pes_) {
       stats_.ramp_seconds = static_cast<double>(now - start_) / 1e9;
       stats_.rss_loaded_bytes = rss_bytes();
+      stats_.vmrss_after_setup_bytes = process_vmrss_bytes();
       record_rss();
     }
   } else if (phase_ == Phase::kCleanup) {
@@ -572,9 +711,8 @@ void LoadDriver::expire_timeouts() {
     deadlines_.pop_front();
     PeSlot& s = pes_[index];
     if (!pending(s.state) || s.sent_us != sent) continue;
-    PeAssociation& pa = *pe_assocs_[s.assoc];
-    if (pa.outstanding > 0) --pa.outstanding;
-    pa.timed_out = true;
+    remove_outstanding(s.assoc);
+    pe_assocs_[s.assoc]->timed_out = true;
     if (s.state == kRegistering) {
       ++stats_.c.registrations_timeout;
       error("registration timeout");
@@ -618,10 +756,10 @@ void LoadDriver::pump_registrations(double dt) {
       ++stats_.c.failovers;
     } else {
       ++next_new_;
-      s.address = index < probes_ ? local_v4_[pe_assocs_[a]->registrar] : new_address(static_cast<std::uint16_t>(a));
+      s.address = index < probes_ ? local_v4_[pe_assocs_[a]->registrar] : new_address(static_cast<std::uint32_t>(a));
       s.port = new_port();
     }
-    s.assoc = static_cast<std::uint16_t>(a);
+    s.assoc = static_cast<std::uint32_t>(a);
     reg_tokens_ -= 1;
     if (!send_registration(index, false)) {
       s.state = kFailed;
@@ -806,7 +944,7 @@ void LoadDriver::probe_resolve(std::uint32_t k) {
     if (pr.moved_at == 0) return;
     if (r.ok()) {
       for (const PoolElement& pe : r.elements) {
-        if (short_id(pe.id) != k + 1 || pe.user_transport.port != pr.port) continue;
+        if (short_id(pe.id) != short_id(pe_id_of(k)) || pe.user_transport.port != pr.port) continue;
         for (const IpAddress& ip : pe.user_transport.addresses) {
           if (ip == IpAddress::v4(pr.address)) {
             ++stats_.c.probe_visible;
@@ -844,6 +982,13 @@ void LoadDriver::begin_cleanup() {
   // An association still connecting has had no answer for the whole run (SCTP over UDP to a port
   // nobody listens on hears nothing, not even a refusal): the run never reached its registrar.
   count_unfinished_connects();
+  // Every PE association counts once: up, or failed (never came up during the load phase).
+  stats_.pe_assocs.failed = stats_.pe_assocs.attempted - stats_.pe_assocs.up;
+  for (const auto& pa : pe_assocs_)
+    if (pa->conn.state() == client::AsapConnection::State::kConnected) ++stats_.pe_assocs.up_at_load_end;
+  // A ramp that never finished (associations still failing) is measured at the end of the load
+  // phase instead, over the associations up by then.
+  if (stats_.vmrss_after_setup_bytes == 0) stats_.vmrss_after_setup_bytes = process_vmrss_bytes();
   phase_ = Phase::kCleanup;
   stats_.load_end_registered = stats_.pes_registered;
   stats_.load_end_alive = stats_.pes_alive;
@@ -878,8 +1023,7 @@ void LoadDriver::pump_cleanup() {
     send_deregistration(cleanup_cursor_);
     ++cleanup_cursor_;
   }
-  bool busy = false;
-  for (const auto& pa : pe_assocs_) busy = busy || pa->outstanding > 0;
+  bool busy = outstanding_total_ > 0;
   for (const auto& pu : pus_) busy = busy || pu->outstanding() > 0;
   if (!busy) finish();
 }

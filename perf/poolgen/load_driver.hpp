@@ -38,11 +38,12 @@ namespace poolreg::poolgen {
 struct PeSlot {
   std::uint32_t sent_us = 0;  // when its outstanding request was sent (µs since start)
   std::uint32_t address = 0;  // current user IPv4 address (host order)
+  std::uint32_t assoc = 0;    // association index (its own index with assoc_per_pe)
   std::uint16_t port = 0;     // current user transport port
-  std::uint16_t assoc = 0;    // association index
   std::uint8_t state = 0;     // PeState
   std::uint8_t flags = 0;     // kDead ...
 };
+static_assert(sizeof(PeSlot) == 16);
 
 class LoadDriver {
  public:
@@ -73,11 +74,30 @@ class LoadDriver {
   enum class Phase : std::uint8_t { kLoad, kCleanup, kDone };
 
   // PE association events.
-  void on_pe_up(std::uint16_t a);
-  void on_pe_message(std::uint16_t a, ConnectionId from, wire::AsapMessage& m);
-  void on_pe_down(std::uint16_t a, client::ClientStatus status);
-  // The association's PEs are gone at the registrar: fail over to the other associations.
-  void pe_association_lost(std::uint16_t a);
+  void on_pe_up(std::uint32_t a);
+  void on_pe_message(std::uint32_t a, ConnectionId from, wire::AsapMessage& m);
+  void on_pe_down(std::uint32_t a, client::ClientStatus status);
+  // The association's PEs are gone at the registrar: fail over to the other associations (with
+  // assoc_per_pe: register the PE again over its own association once it is reconnected).
+  void pe_association_lost(std::uint32_t a);
+  // assoc_per_pe: opens the next PEs' associations, and reconnects lost ones, at register_rate,
+  // at most `window` connecting.
+  void pump_connects(double dt);
+  // Starts association a's first connect (counted in stats_.pe_assocs).
+  bool first_connect(std::uint32_t a);
+  // Starts a connect of association a (first or again); with assoc_per_pe it counts in connecting_
+  // until connect_done(a) (up or down).
+  bool start_connect(std::uint32_t a);
+  void connect_done(std::uint32_t a);
+  // assoc_per_pe: PE a's association is up; register the PE over it.
+  void register_over_own_association(std::uint32_t a);
+  // A PE whose first registration can no longer be answered (its association failed first).
+  void first_answer_failed(std::uint32_t index);
+  // The lane's PE index of a PE ID, or total_pes_ when it is not one of this lane's.
+  std::uint32_t index_of(std::uint64_t short_pe_id) const noexcept;
+  PoolElementId pe_id_of(std::uint32_t index) const noexcept;
+  void add_outstanding(std::uint32_t a);
+  void remove_outstanding(std::uint32_t a);
   // A peer that died without ABORT (kill -9 of a usrsctp registrar) is only noticed by SCTP
   // heartbeats after many seconds; requests time out meanwhile. An association whose requests time
   // out while nothing at all arrived on it for a request timeout is declared dead and aborted.
@@ -103,20 +123,20 @@ class LoadDriver {
   bool send_registration(std::uint32_t index, bool move);
   bool send_deregistration(std::uint32_t index);
   template <typename Message>
-  bool send_pe(std::uint16_t a, const Message& m, ConnectionId via = kNoConnectionId);
-  void sample_pcap(std::uint16_t a, bool to_registrar, std::span<const std::uint8_t> bytes);
+  bool send_pe(std::uint32_t a, const Message& m, ConnectionId via = kNoConnectionId);
+  void sample_pcap(std::uint32_t a, bool to_registrar, std::span<const std::uint8_t> bytes);
 
   void probe_move(std::uint32_t k);
   void probe_resolve(std::uint32_t k);
 
   void on_registration_response(const wire::RegistrationResponse& m);
   void on_deregistration_response(const wire::DeregistrationResponse& m);
-  void on_keep_alive(std::uint16_t a, ConnectionId from, const wire::EndpointKeepAlive& m);
+  void on_keep_alive(std::uint32_t a, ConnectionId from, const wire::EndpointKeepAlive& m);
   void pe_gone(std::uint32_t index);
 
   std::uint32_t pool_of(std::uint32_t index) const noexcept;
   PolicyParams policy_of(std::uint32_t index) const;
-  std::uint32_t new_address(std::uint16_t assoc);
+  std::uint32_t new_address(std::uint32_t assoc);
   std::uint16_t new_port();
   std::uint32_t now_us() const noexcept;
   int pick_pe_association();
@@ -151,6 +171,12 @@ class LoadDriver {
   // Request timeouts: (sent_us, index) in send order.
   std::deque<std::pair<std::uint32_t, std::uint32_t>> deadlines_;
   std::deque<std::uint32_t> retry_;  // PEs to register again (association lost)
+  // Lost PE associations to reconnect: (due, index), due times ascending (always now + 1 s).
+  std::deque<std::pair<TimeNs, std::uint32_t>> reconnects_;
+  std::uint64_t outstanding_total_ = 0;  // sum of the PE associations' outstanding
+  std::uint32_t next_connect_ = 0;       // assoc_per_pe: next association to open
+  std::uint32_t connecting_ = 0;         // assoc_per_pe: first connects not yet up or failed
+  double connect_tokens_ = 0;
 
   TimeNs start_ = 0;
   TimeNs last_tick_ = 0;

@@ -143,6 +143,7 @@ Expected<void, std::string> load_scenario(const std::string& path, PoolgenConfig
         !r.string(*t, "transport", transport) ||
         !r.number(*t, "pe_associations", c.pe_associations, 1, 1024) ||
         !r.number(*t, "pu_associations", c.pu_associations, 1, 1024) ||
+        !r.number(*t, "threads", c.threads, 1, kMaxThreads) || !r.boolean(*t, "assoc_per_pe", c.assoc_per_pe) ||
         !r.number(*t, "duration_s", c.duration_s, 0.1, 86400) || !r.boolean(*t, "cleanup", c.cleanup) ||
         !r.number(*t, "cleanup_timeout_s", c.cleanup_timeout_s, 0, 3600) ||
         !r.number(*t, "request_timeout_ms", c.request_timeout_ms, 10, 600000) ||
@@ -243,7 +244,27 @@ Expected<void, std::string> validate(PoolgenConfig& c) {
   if (c.pes + c.probes > 0xFFFFFFF0ull) {
     return unexpected("too many PEs (PE IDs are 32-bit)");
   }
-  if (c.registrars.size() * c.pe_associations > 65535) {
+  if (c.threads < 1 || c.threads > kMaxThreads) {
+    return unexpected("threads must be 1.." + std::to_string(kMaxThreads) + " (one usrsctp copy per lane)");
+  }
+  if (c.threads > 1 && (!c.timeseries_path.empty() || !c.pcap_path.empty())) {
+    return unexpected("--timeseries and --pcap are written by one lane: use them with --threads 1");
+  }
+  if (c.assoc_per_pe && c.registrars.size() > 1) {
+    return unexpected("--assoc-per-pe drives one registrar (give one -r)");
+  }
+  if (c.assoc_per_pe && c.transport == client::ClientTransport::kSctp) {
+    const std::uint64_t per_lane = (c.pes + c.probes + c.threads - 1) / c.threads + c.pu_associations;
+    if (per_lane > kSctpAssociationsPerLane) {
+      const std::uint64_t lanes =
+          (c.pes + c.probes + kSctpAssociationsPerLane - c.pu_associations - 1) / (kSctpAssociationsPerLane - c.pu_associations);
+      return unexpected("--assoc-per-pe: " + std::to_string(per_lane) + " SCTP associations per lane, but one lane's "
+                        "usrsctp has " + std::to_string(kSctpAssociationsPerLane) +
+                        " ephemeral ports (one per association): use --threads " + std::to_string(lanes) +
+                        " or more");
+    }
+  }
+  if (!c.assoc_per_pe && c.registrars.size() * c.pe_associations > 65535) {
     return unexpected("too many associations");
   }
   if (c.address_mode == AddressMode::kSpread) {

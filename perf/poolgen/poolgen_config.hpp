@@ -39,6 +39,14 @@ struct LatencyGate {
   double max_ms = 0;
 };
 
+// Lanes: lane 0 runs on the linked usrsctp, each further one on a private dlmopen'd copy; glibc
+// offers 16 link-map namespaces (dataplane/sctp/usrsctp_stack.hpp).
+inline constexpr std::uint32_t kMaxThreads = 15;
+// Client associations one lane's usrsctp copy can hold: each leaves from a socket of its own bound
+// to an ephemeral SCTP port, and usrsctp's ephemeral range is 49152..65535 (measured: the 16385th
+// connect is refused at once, and every further attempt scans the whole range).
+inline constexpr std::uint64_t kSctpAssociationsPerLane = 16384;
+
 struct PoolgenConfig {
   std::string scenario_name = "cli";
   std::vector<RegistrarTarget> registrars;
@@ -49,6 +57,17 @@ struct PoolgenConfig {
   std::uint32_t pe_associations = 4;  // per registrar
   std::uint32_t pu_associations = 1;  // per registrar
   bool allow_remote = false;          // targets outside 127.0.0.0/8 and ::1 (--allow-remote)
+  // Generator lanes (threads), each with its own usrsctp copy and its share of the run
+  // (lane_partition.hpp). 1..kMaxThreads.
+  std::uint32_t threads = 1;
+  // Every simulated PE holds its own association (opened at register_rate, the registration sent
+  // over it once it is up, keep-alives answered on it) instead of sharing pe_associations.
+  bool assoc_per_pe = false;
+  // Set by partition_lanes() for one lane's LoadDriver (a single-lane run keeps the defaults).
+  std::uint32_t lane = 0;
+  std::uint32_t lanes = 1;
+  std::uint64_t pe_id_base = 0;    // the lane's first PE is PE ID pe_id_base + 1 (probes first)
+  std::uint64_t load_pe_base = 0;  // the lane's first load PE is load PE number load_pe_base of the run
 
   // Pool elements.
   std::uint64_t pes = 1000;

@@ -9,9 +9,8 @@
 #include <fstream>
 #include <iostream>
 
-#include "dataplane/runtime/event_loop.hpp"
-#include "dataplane/kernel/sctp_stack.hpp"
-#include "perf/poolgen/load_driver.hpp"
+#include "perf/poolgen/descriptor_limit.hpp"
+#include "perf/poolgen/generator_lanes.hpp"
 #include "perf/poolgen/poolgen_config.hpp"
 #include "perf/poolgen/run_report.hpp"
 #include "perf/poolgen/timeseries.hpp"
@@ -63,6 +62,14 @@ int run(int argc, char** argv) {
   app.add_flag("--tcp", tcp, "ASAP over TCP (= --transport tcp, as poolreg-pe/poolreg-pu)");
   app.add_option("--pe-assocs", config.pe_associations, "PE associations per registrar")->capture_default_str();
   app.add_option("--pu-assocs", config.pu_associations, "PU associations per registrar")->capture_default_str();
+  app.add_option("--threads", config.threads,
+                 "Generator lanes: threads, each with its own usrsctp copy, UDP socket and share of the PEs, PUs, "
+                 "associations and rates")
+      ->check(CLI::Range(1u, kMaxThreads))
+      ->capture_default_str();
+  app.add_flag("--assoc-per-pe", config.assoc_per_pe,
+               "Every simulated PE opens its own association (at --register-rate, at most --window connecting "
+               "per lane) and registers over it; --pe-assocs is then not used. One registrar only");
   app.add_option("-n,--pes", config.pes, "Simulated PEs")->capture_default_str();
   app.add_option("-p,--pools", config.pools, "Pools the PEs are spread over")->capture_default_str();
   app.add_option("--pool-prefix", config.pool_prefix, "Pool handle prefix (handles PREFIX0.., PREFIXprobe-K)")
@@ -168,31 +175,15 @@ int run(int argc, char** argv) {
     return 1;
   }
 
-  runtime::EventLoop loop;
-  LoadDriver* driver_ptr = nullptr;
-  // Signals through the loop (the SCTP stack runs on this thread too: no other thread).
-  loop.watch_signals({SIGINT, SIGTERM}, [&](int) {
-    if (driver_ptr != nullptr) driver_ptr->request_stop();
-  });
-  std::unique_ptr<kernel::SctpStack> stack;
-  if (config.transport == client::ClientTransport::kSctp) {
-    kernel::SctpStackConfig sc;
-    sc.udp_port = 0;
-    sc.native = config.sctp_native;
-    sc.heartbeat_interval_ms = 5000;
-    sc.send_space = 8u << 20;
-    sc.receive_space = 8u << 20;
-    std::string error;  // SctpStack::create (dataplane/kernel) still reports through a string
-    stack = kernel::SctpStack::create(sc, &error);
-    if (!stack) {
-      std::cerr << "poolgen: cannot start SCTP: " << error << "\n";
-      return 1;
-    }
+  if (auto raised = ensure_descriptors(descriptors_needed(config)); !raised) {
+    std::cerr << "poolgen: " << raised.error() << "\n";
+    return 1;
+  } else if (!raised->empty()) {
+    std::cerr << "poolgen: " << *raised << "\n";
   }
   const bool tty = ::isatty(STDOUT_FILENO) != 0;
   const bool ansi = config.progress == ProgressMode::kAnsi || (config.progress == ProgressMode::kAuto && tty);
   ProgressDisplay display(config, ansi, stdout);
-  RunStats final_stats;
   std::unique_ptr<TimeseriesWriter> timeseries;
   if (!config.timeseries_path.empty()) {
     auto opened = TimeseriesWriter::open(config.timeseries_path, config);
@@ -202,21 +193,20 @@ int run(int argc, char** argv) {
     }
     timeseries = std::move(*opened);
   }
-  {
-    LoadDriver driver(loop, stack.get(), config);
-    driver_ptr = &driver;
-    driver.set_timeseries(timeseries.get());
-    if (config.progress != ProgressMode::kOff) {
-      driver.set_on_second([&](const RunStats& s, double elapsed, bool final) { display.update(s, elapsed, final); });
-    }
-    if (auto started = driver.start(); !started) {
-      std::cerr << "poolgen: " << started.error() << "\n";
-      return 1;
-    }
-    loop.run();
-    final_stats = driver.stats();
-    driver_ptr = nullptr;
+  // Memory before anything of the load exists (the lanes' usrsctp copies included in what follows).
+  const std::uint64_t vmrss_before = process_vmrss_bytes();
+  LaneProgress progress_fn;
+  if (config.progress != ProgressMode::kOff) {
+    progress_fn = [&display](const RunStats& s, double elapsed) { display.update(s, elapsed, false); };
   }
+  auto ran = run_generator_lanes(config, timeseries.get(), progress_fn);
+  if (!ran) {
+    std::cerr << "poolgen: " << ran.error() << "\n";
+    return 1;
+  }
+  RunStats& final_stats = *ran;
+  if (vmrss_before != 0) final_stats.vmrss_before_setup_bytes = vmrss_before;
+  if (config.progress != ProgressMode::kOff) display.update(final_stats, final_stats.total_s, true);
   const Verdict verdict = judge(config, final_stats);
   std::fputs(report_text(config, final_stats, verdict).c_str(), stdout);
   std::fflush(stdout);

@@ -71,6 +71,8 @@ nlohmann::json report_json(const PoolgenConfig& cfg, const RunStats& s, const Ve
                  {"transport", client::to_string(cfg.transport)},
                  {"pe_associations_per_registrar", cfg.pe_associations},
                  {"pu_associations_per_registrar", cfg.pu_associations},
+                 {"threads", cfg.threads},
+                 {"assoc_per_pe", cfg.assoc_per_pe},
                  {"pe_count", cfg.pes},
                  {"pool_count", cfg.pools},
                  {"register_rate", cfg.register_rate},
@@ -162,12 +164,29 @@ nlohmann::json report_json(const PoolgenConfig& cfg, const RunStats& s, const Ve
                  {"pe_slot_bytes", s.pe_slot_bytes},
                  {"bytes_per_pe", n > 0 && s.peak_pes_registered > 0 && loaded > s.rss_start_bytes
                                       ? static_cast<double>(loaded - s.rss_start_bytes) / static_cast<double>(n)
-                                      : 0.0}};
+                                      : 0.0},
+                 {"vmrss_before_setup_bytes", s.vmrss_before_setup_bytes},
+                 {"vmrss_after_setup_bytes", s.vmrss_after_setup_bytes},
+                 {"vmrss_bytes_per_pe", bytes_per(s.vmrss_before_setup_bytes, s.vmrss_after_setup_bytes, n)},
+                 {"vmrss_bytes_per_association",
+                  bytes_per(s.vmrss_before_setup_bytes, s.vmrss_after_setup_bytes, s.pe_assocs.up)}};
+  const AssociationStats& a = s.pe_assocs;
+  j["pe_associations"] = {
+      {"lanes", s.lanes},
+      {"attempted", a.attempted},
+      {"up", a.up},
+      {"failed", a.failed},
+      {"up_at_load_end", a.up_at_load_end},
+      {"setup_s", a.last_up_ns > a.first_attempt_ns && a.first_attempt_ns != 0
+                      ? static_cast<double>(a.last_up_ns - a.first_attempt_ns) / 1e9
+                      : 0.0},
+      {"setup_rate_per_s", a.setup_rate_per_s()}};
   return j;
 }
 
 std::string report_text(const PoolgenConfig& cfg, const RunStats& s, const Verdict& verdict) {
   const RunCounters& c = s.c;
+  const AssociationStats& a = s.pe_assocs;
   const nlohmann::json j = report_json(cfg, s, verdict);
   std::string out;
   char b[512];
@@ -229,6 +248,16 @@ std::string report_text(const PoolgenConfig& cfg, const RunStats& s, const Verdi
                 static_cast<double>(s.rss_start_bytes) / 1e6, static_cast<double>(s.rss_loaded_bytes) / 1e6,
                 static_cast<double>(s.rss_peak_bytes) / 1e6, j["memory"]["bytes_per_pe"].get<double>(),
                 s.pe_slot_bytes);
+  out += b;
+  std::snprintf(b, sizeof b,
+                "PE associations (%u lane(s)%s): attempted %llu up %llu failed %llu (up at load end %llu), set-up "
+                "%.0f/s over %.2f s; VmRSS %.1f -> %.1f MB: %.0f bytes per simulated PE, %.0f per association "
+                "(usrsctp included)\n",
+                s.lanes, cfg.assoc_per_pe ? ", one per PE" : "", u(a.attempted), u(a.up), u(a.failed),
+                u(a.up_at_load_end), a.setup_rate_per_s(), j["pe_associations"]["setup_s"].get<double>(),
+                static_cast<double>(s.vmrss_before_setup_bytes) / 1e6,
+                static_cast<double>(s.vmrss_after_setup_bytes) / 1e6,
+                j["memory"]["vmrss_bytes_per_pe"].get<double>(), j["memory"]["vmrss_bytes_per_association"].get<double>());
   out += b;
   if (s.errors.empty()) {
     out += "errors: none\n";

@@ -5,9 +5,10 @@
 # (poolgen-plot, with Debian's /usr/bin/python3 and python3-matplotlib), results/NAME.md section
 # embedding the plots; results.md = every scenario's latest section).
 #
-#   perf/poolgen/run_scenarios.sh [smoke] [resolve-storm] [mobility] [mobility-1M] [cluster-3]
+#   perf/poolgen/run_scenarios.sh [smoke] [resolve-storm] [mobility] [mobility-1M] [cluster-3] [assoc-per-pe]
 #   (default: smoke resolve-storm mobility cluster-3; "mobility" is the reduced run of
-#   mobility-1M.toml with MOBILITY_PES PEs, "mobility-1M" the full 10^6 one)
+#   mobility-1M.toml with MOBILITY_PES PEs, "mobility-1M" the full 10^6 one; "assoc-per-pe" one
+#   association per PE over two generator lanes, no timeseries: only the spectrum plot)
 #
 # Environment: POOLREGD, POOLGEN (binaries; default build-poolgen, then build), MOBILITY_PES
 # (default 100000: the reduced run of mobility-1M.toml; 1000000 for the full one), MOBILITY_DURATION
@@ -104,6 +105,14 @@ keys = ["registrations_sent","registrations_ok","registrations_failed","registra
         "probe_visible","probe_gave_up","connections_lost"]
 print("counts: " + ", ".join(f"{k} {c[k]}" for k in keys))
 print()
+pa = j.get("pe_associations")
+if pa and cfg.get("assoc_per_pe"):
+    print(f"PE associations ({pa['lanes']} lane(s), one per PE): attempted {pa['attempted']}, up {pa['up']}, "
+          f"failed {pa['failed']}, set-up {pa['setup_rate_per_s']:.0f}/s over {pa['setup_s']:.1f} s; VmRSS "
+          f"{m['vmrss_before_setup_bytes']/1e6:.1f} -> {m['vmrss_after_setup_bytes']/1e6:.1f} MB: "
+          f"{m['vmrss_bytes_per_pe']:.0f} B per simulated PE, {m['vmrss_bytes_per_association']:.0f} B per "
+          f"association (usrsctp included)")
+    print()
 print(f"memory: RSS start {m['rss_start_bytes']/1e6:.1f} MB, loaded {m['rss_loaded_bytes']/1e6:.1f} MB, "
       f"peak {m['rss_peak_bytes']/1e6:.1f} MB, {m['bytes_per_pe']:.0f} B per simulated PE (PeSlot {m['pe_slot_bytes']} B)")
 print()
@@ -121,6 +130,8 @@ for s in "${scenarios[@]}"; do
   report="$here/results/$s.json"
   out="$work/$s.out"
   extra=()
+  series="$here/results/$s.timeseries.jsonl"
+  ts=(--timeseries "$series")
   case "$s" in
     smoke)
       start_pr pr1 $asap $udp $enrp --set asap.keepalive_interval_ms=1000 --set asap.keepalive_timeout_ms=1000 || exit 1
@@ -147,18 +158,24 @@ for s in "${scenarios[@]}"; do
       file=cluster-3.toml; regs=(-r "127.0.0.1:$asap/$udp" -r "127.0.0.1:$a2/$u2" -r "127.0.0.1:$a3/$u3")
       ( sleep "$KILL_AT"; kill -9 "$pid_prb" 2>/dev/null && echo "killed registrar b (pid $pid_prb) at ${KILL_AT}s" >> "$work/kill.txt" ) &
       ;;
+    assoc-per-pe)
+      # Every association comes from 127.0.0.1: lift the per-address limit (4096) and the total.
+      start_pr pr1 $asap $udp $enrp --set limits.max_associations_per_address=0 \
+        --set limits.max_associations=200000 --set asap.keepalive_interval_ms=30000 || exit 1
+      file=assoc-per-pe.toml; regs=(-r "127.0.0.1:$asap/$udp"); ts=() ;;  # --threads 2: no timeseries
     *) echo "unknown scenario $s"; continue ;;
   esac
   echo "== $s"
-  series="$here/results/$s.timeseries.jsonl"
   cmd=("$POOLGEN" -s "$here/scenarios/$file" "${regs[@]}" "${extra[@]}" --progress plain --report "$report"
-       --timeseries "$series")
+       "${ts[@]}")
   start=$(date +%s)
   "${cmd[@]}" > "$out" 2>&1
   rc=$?
   tail -25 "$out"
   plots=""
-  if /usr/bin/python3 "$here/poolgen-plot" --timeseries "$series" --report "$report" -o "$here/results/$s" \
+  plot_in=(--report "$report")
+  [ ${#ts[@]} -gt 0 ] && plot_in+=(--timeseries "$series")
+  if /usr/bin/python3 "$here/poolgen-plot" "${plot_in[@]}" -o "$here/results/$s" \
       --title "$s" > "$work/$s.plot" 2>&1; then
     plots=yes
   else
@@ -176,8 +193,8 @@ for s in "${scenarios[@]}"; do
     summary "$s" "$report"
     echo
     if [ -n "$plots" ]; then
-      echo "![$s: latency over time](results/$s-latency.png)"
-      echo "![$s: achieved vs target rate](results/$s-rate.png)"
+      [ ${#ts[@]} -gt 0 ] && echo "![$s: latency over time](results/$s-latency.png)"
+      [ ${#ts[@]} -gt 0 ] && echo "![$s: achieved vs target rate](results/$s-rate.png)"
       echo "![$s: percentile spectrum and CDF](results/$s-spectrum.png)"
       echo
     fi
@@ -194,7 +211,7 @@ done
   echo "(load average before the runs: $load_before). poolgen and every poolregd run on the same cores, so the"
   echo "figures are a lower bound of what poolregd does on an idle machine. Binaries: $POOLREGD, $POOLGEN."
   echo
-  for name in smoke resolve-storm mobility mobility-1M cluster-3; do
+  for name in smoke resolve-storm mobility mobility-1M cluster-3 assoc-per-pe; do
     [ -f "$here/results/$name.md" ] && cat "$here/results/$name.md"
   done
   # Hand-written reading of the figures (not regenerated; update it when the figures change).

@@ -93,6 +93,24 @@ struct LatencySet {
   }
 };
 
+// The PE associations' set-up (every run; the figures that matter with --assoc-per-pe). Each PE
+// association counts once: attempted when its first connect starts, up when it first comes up,
+// failed when it had not come up by the end of the load phase (refused, timed out, or still
+// connecting), so at the end attempted == up + failed. Reconnects are in RunCounters.
+struct AssociationStats {
+  std::uint64_t attempted = 0;
+  std::uint64_t up = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t up_at_load_end = 0;  // connected when the load phase ended
+  TimeNs first_attempt_ns = 0;       // steady clock of the first connect (0 = none)
+  TimeNs last_up_ns = 0;             // steady clock when the last association first came up
+  // Associations up per second from the first connect to the last first-up; 0 before two points.
+  double setup_rate_per_s() const noexcept {
+    if (up == 0 || last_up_ns <= first_attempt_ns || first_attempt_ns == 0) return 0;
+    return static_cast<double>(up) * 1e9 / static_cast<double>(last_up_ns - first_attempt_ns);
+  }
+};
+
 struct RunStats : LatencySet {
   RunCounters c;
   LatencySet window;  // this second's samples (reset by the timeseries writer every second)
@@ -112,6 +130,13 @@ struct RunStats : LatencySet {
   std::uint64_t rss_peak_bytes = 0;
   std::uint64_t rss_loaded_bytes = 0;  // RSS when all PEs were registered (ramp end)
   std::size_t pe_slot_bytes = 0;       // sizeof the per-PE record in poolgen
+  // VmRSS (/proc/self/status) of the whole process before any PE association was opened and once
+  // every PE had its first answer (the last lane's ramp end with several lanes; the end of the load
+  // phase when the ramp never finished); includes usrsctp.
+  std::uint64_t vmrss_before_setup_bytes = 0;
+  std::uint64_t vmrss_after_setup_bytes = 0;
+  AssociationStats pe_assocs;
+  std::uint32_t lanes = 1;  // generator lanes merged into these stats (merge_lane into a total starting at 0)
 
   std::uint64_t error_count = 0;  // sum of `errors`
 
@@ -120,5 +145,19 @@ struct RunStats : LatencySet {
     ++error_count;
   }
 };
+
+// Adds one lane's stats to `total` (--threads): counters, histograms, errors and PE gauges are
+// summed; times are the longest lane's (ramp_seconds 0 when a lane never finished its ramp);
+// memory is the process's, so RSS figures are the largest any lane read and the start the
+// smallest; association set-up spans the earliest attempt to the latest first-up.
+void merge_lane(RunStats& total, const RunStats& lane);
+
+// VmRSS of /proc/self/status in bytes, the whole process (every lane, usrsctp included); 0 when
+// unreadable.
+std::uint64_t process_vmrss_bytes();
+
+// Process memory per simulated PE / per association up: (after - before) / n, 0 when n is 0 or
+// nothing was measured.
+double bytes_per(std::uint64_t before, std::uint64_t after, std::uint64_t n) noexcept;
 
 }  // namespace poolreg::poolgen

@@ -324,6 +324,77 @@ TEST(PoolgenTest, RemoteRegistrarNeedsAllowRemote) {
   ::rmdir(dir.c_str());
 }
 
+// --threads 2 --assoc-per-pe: two generator lanes (two usrsctp copies), every PE on its own
+// association. All 200 associations come up, every PE registers over its own and the registrar
+// holds exactly 200 PEs on 200 ASAP associations mid-run; the report's association and memory
+// fields are there and add up.
+TEST(PoolgenTest, TwoLanesOneAssociationPerPe) {
+  Poolregd d("poolgen-lanes", integration::pick_ports(),
+             {"--set", "asap.address_check=false", "--set", "asap.keepalive_interval_ms=500"});
+  ASSERT_TRUE(d.start_and_wait()) << d.log();
+  const std::string dir = integration::temp_dir();
+  const std::string log = dir + "/lanes.log";
+  const std::string report = dir + "/lanes.json";
+  const std::string prefix = "pglane-" + std::to_string(::getpid()) + "-";
+  const std::string registrar = "127.0.0.1:" + std::to_string(d.ports().asap) + "/" + std::to_string(d.ports().udp);
+  PoolgenProcess p({"-r", registrar, "--pool-prefix", prefix, "-n", "200", "-p", "4", "--threads", "2",
+                    "--assoc-per-pe", "--register-rate", "2000", "--pus", "2", "--resolve-rate", "100", "--probes",
+                    "0", "-d", "3", "--progress", "plain", "--report", report},
+                   log);
+  ASSERT_TRUE(p.started());
+  // Mid-run (ramp 0.1 s, then steady): the registrar's view.
+  const std::string socket = d.control_socket_path();
+  std::uint64_t pes_mid = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - t0 < 2200ms && p.running()) {
+    if (std::chrono::steady_clock::now() - t0 >= 1500ms) {
+      const auto pools_now = control_call(socket, "pools");
+      if (pools_now.is_object()) pes_mid = pools_now["pe_count"].get<std::uint64_t>();
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  const auto st = p.wait(30s);
+  ASSERT_TRUE(st.has_value()) << "poolgen did not stop by itself\n" << read_file(log);
+  ASSERT_TRUE(WIFEXITED(*st)) << read_file(log);
+  EXPECT_EQ(WEXITSTATUS(*st), 0) << read_file(log);
+  EXPECT_EQ(pes_mid, 200u) << "daemon PE count mid-run";
+  const auto j = read_json(report);
+  ASSERT_FALSE(j.is_discarded()) << read_file(log);
+  EXPECT_EQ(j["config"]["threads"], 2);
+  EXPECT_EQ(j["config"]["assoc_per_pe"], true);
+  const auto& a = j["pe_associations"];
+  EXPECT_EQ(a["lanes"], 2);
+  EXPECT_EQ(a["attempted"], 200);
+  EXPECT_EQ(a["up"], 200);
+  EXPECT_EQ(a["failed"], 0);
+  EXPECT_EQ(a["up_at_load_end"], 200);
+  EXPECT_GT(a["setup_rate_per_s"].get<double>(), 0);
+  const auto& c = j["counts"];
+  EXPECT_EQ(c["registrations_ok"], 200);
+  EXPECT_EQ(c["registrations_sent"], 200);
+  EXPECT_EQ(c["deregistrations_ok"], 200);
+  EXPECT_GT(c["keepalives_answered"].get<std::uint64_t>(), 0u);  // answered on the PEs' own associations
+  EXPECT_EQ(c["keepalives_unknown"], 0);
+  EXPECT_GT(c["resolutions_ok"].get<std::uint64_t>(), 0u);
+  // 200 PE associations + one PU association per lane with PUs.
+  EXPECT_EQ(c["connects"], 202);
+  const auto& m = j["memory"];
+  EXPECT_GT(m["vmrss_after_setup_bytes"].get<std::uint64_t>(), m["vmrss_before_setup_bytes"].get<std::uint64_t>());
+  EXPECT_GT(m["vmrss_bytes_per_association"].get<double>(), 0);
+  EXPECT_DOUBLE_EQ(m["vmrss_bytes_per_pe"].get<double>(), m["vmrss_bytes_per_association"].get<double>());
+  EXPECT_TRUE(j["errors"].empty()) << j["errors"].dump();
+  EXPECT_NE(read_file(log).find("PE associations (2 lane(s), one per PE): attempted 200 up 200 failed 0"),
+            std::string::npos)
+      << read_file(log);
+  // The registrar saw every PE deregistered again.
+  const auto stats = control_call(socket, "stats");
+  ASSERT_TRUE(stats.is_object());
+  EXPECT_EQ(stats["handlespace"]["pes"].get<std::uint64_t>(), 0u);
+  ::unlink(report.c_str());
+  ::unlink(log.c_str());
+  ::rmdir(dir.c_str());
+}
+
 // ASAP-REG / ASAP-KA consistency: poolgen's counts match the registrar's handlespace.
 TEST(PoolgenTest, ShortRunReportMatchesDaemonState) {
   ASSERT_FALSE(env("POOLGEN").empty());
