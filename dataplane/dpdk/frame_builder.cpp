@@ -31,6 +31,23 @@ void swap_macs(rte_ether_hdr* eth, const std::uint8_t* our_mac) noexcept {
   std::memcpy(eth->src_addr.addr_bytes, our_mac, 6);
 }
 
+// The body of both neighbour discovery messages we send (RFC 4861 4.3, 4.4): type, flags, the
+// target, one link-layer address option (`option`: 1 source, 2 target) with our MAC, and the
+// checksum over the IPv6 pseudo-header (`ip` complete but for it).
+constexpr std::uint16_t kNeighborMessageLength = 32;  // header 8 + target 16 + option 8
+void write_neighbor_message(const rte_ipv6_hdr* ip, std::uint8_t* icmp, std::uint8_t type, std::uint8_t flags,
+                            const std::uint8_t* target, std::uint8_t option, const MacAddress& mac) noexcept {
+  std::memset(icmp, 0, kNeighborMessageLength);
+  icmp[0] = type;
+  icmp[4] = flags;
+  std::memcpy(icmp + 8, target, 16);
+  icmp[24] = option;
+  icmp[25] = 1;  // option length in units of 8 bytes
+  std::memcpy(icmp + 26, mac.data(), 6);
+  const std::uint16_t sum = rte_ipv6_udptcp_cksum(ip, icmp);
+  std::memcpy(icmp + 2, &sum, 2);
+}
+
 }  // namespace
 
 bool make_arp_reply(rte_mbuf* m, const FrameVerdict& v, const InterfaceConfig& config) noexcept {
@@ -89,7 +106,7 @@ bool make_icmpv6_echo_reply(rte_mbuf* m, const FrameVerdict& v, const InterfaceC
 
 bool make_neighbor_advert(rte_mbuf* m, const FrameVerdict& v, const InterfaceConfig& config) noexcept {
   // RFC 4861 4.4: type 136, flags S|O, target, option 2 (target link-layer address).
-  constexpr std::uint16_t kNaLength = 32;
+  constexpr std::uint16_t kNaLength = kNeighborMessageLength;
   if (!set_length(m, v.l4_offset + kNaLength)) return false;
   auto* data = rte_pktmbuf_mtod(m, std::uint8_t*);
   auto* eth = reinterpret_cast<rte_ether_hdr*>(data);
@@ -103,15 +120,7 @@ bool make_neighbor_advert(rte_mbuf* m, const FrameVerdict& v, const InterfaceCon
   ip->payload_len = rte_cpu_to_be_16(kNaLength);
   ip->proto = kIcmpv6;
   ip->hop_limits = 255;
-  std::memset(icmp, 0, kNaLength);
-  icmp[0] = kIcmpv6NeighborAdvert;
-  icmp[4] = 0x60;  // Solicited | Override
-  std::memcpy(icmp + 8, target, 16);
-  icmp[24] = 2;  // target link-layer address option, length 1 (8 bytes)
-  icmp[25] = 1;
-  std::memcpy(icmp + 26, config.mac.data(), 6);
-  const std::uint16_t sum = rte_ipv6_udptcp_cksum(ip, icmp);
-  std::memcpy(icmp + 2, &sum, 2);
+  write_neighbor_message(ip, icmp, kIcmpv6NeighborAdvert, 0x60 /* Solicited | Override */, target, 2, config.mac);
   return true;
 }
 
@@ -202,7 +211,7 @@ std::uint8_t* write_ip_headers(rte_mbuf* m, const UdpRoute& route, std::uint8_t 
 
 rte_mbuf* build_neighbor_solicitation(rte_mempool* pool, const InterfaceConfig& config, const std::uint8_t* target,
                                       const std::uint8_t* source) noexcept {
-  constexpr std::uint16_t kNsLength = 32;  // header 8 + target 16 + source link-layer option 8
+  constexpr std::uint16_t kNsLength = kNeighborMessageLength;
   rte_mbuf* m = rte_pktmbuf_alloc(pool);
   if (m == nullptr) return nullptr;
   UdpRoute route;  // only the Ethernet and IP fields are used
@@ -221,14 +230,7 @@ rte_mbuf* build_neighbor_solicitation(rte_mempool* pool, const InterfaceConfig& 
   }
   auto* ip = reinterpret_cast<rte_ipv6_hdr*>(icmp - 40);
   ip->hop_limits = 255;  // RFC 4861 7.1.1: receivers drop neighbour discovery with any other
-  std::memset(icmp, 0, kNsLength);
-  icmp[0] = kIcmpv6NeighborSolicit;
-  std::memcpy(icmp + 8, target, 16);
-  icmp[24] = 1;  // source link-layer address option, length 1 (8 bytes)
-  icmp[25] = 1;
-  std::memcpy(icmp + 26, config.mac.data(), 6);
-  const std::uint16_t sum = rte_ipv6_udptcp_cksum(ip, icmp);
-  std::memcpy(icmp + 2, &sum, 2);
+  write_neighbor_message(ip, icmp, kIcmpv6NeighborSolicit, 0, target, 1, config.mac);
   return m;
 }
 
