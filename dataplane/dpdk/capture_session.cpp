@@ -129,6 +129,13 @@ std::uint64_t CaptureSession::dropped_now() const {
   return sum;
 }
 
+unsigned CaptureSession::keep_within_limit(rte_mbuf** frames, unsigned n) noexcept {
+  unsigned keep = n;
+  if (spec_.max_frames != 0) keep = static_cast<unsigned>(std::min<std::uint64_t>(n, spec_.max_frames - last_.frames));
+  if (keep < n) rte_pktmbuf_free_bulk(frames + keep, n - keep);  // beyond the frame limit
+  return keep;
+}
+
 void CaptureSession::drain() {
   if (writer_ == nullptr) return;
   rte_mbuf* frames[kDrainBurst];
@@ -136,9 +143,7 @@ void CaptureSession::drain() {
     for (unsigned pass = 0; pass < kBurstsPerPass && writer_ != nullptr; ++pass) {
       const unsigned n = tap->drain(frames, kDrainBurst);
       if (n == 0) break;
-      unsigned keep = n;
-      if (spec_.max_frames != 0) keep = static_cast<unsigned>(std::min<std::uint64_t>(n, spec_.max_frames - last_.frames));
-      if (keep < n) rte_pktmbuf_free_bulk(frames + keep, n - keep);  // beyond the frame limit
+      const unsigned keep = keep_within_limit(frames, n);
       if (keep == 0) break;
       if (!write_frames(frames, keep)) {
         finish("write_error");
@@ -215,11 +220,12 @@ void CaptureSession::finish(const char* reason) {
   const bool writable = std::strcmp(reason, "write_error") != 0;
   for (LaneCaptureTap* tap : armed_) {
     for (unsigned n = tap->drain(frames, kDrainBurst); n > 0; n = tap->drain(frames, kDrainBurst)) {
-      unsigned keep = writable ? n : 0;
-      if (spec_.max_frames != 0) keep = static_cast<unsigned>(std::min<std::uint64_t>(keep, spec_.max_frames - last_.frames));
-      if (keep < n) rte_pktmbuf_free_bulk(frames + keep, n - keep);
-      if (keep == 0) continue;
-      write_frames(frames, keep);
+      if (!writable) {
+        rte_pktmbuf_free_bulk(frames, n);
+        continue;
+      }
+      const unsigned keep = keep_within_limit(frames, n);
+      if (keep != 0) write_frames(frames, keep);
     }
   }
   // No Interface Statistics Block: rte_pcapng_write_stats() stamps it with the same overflowing

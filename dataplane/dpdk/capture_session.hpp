@@ -69,6 +69,8 @@ class CaptureSession {
   // Writes the pcapng copies (timestamps made wall-clock, interface ids set) and frees them;
   // false when the file cannot be written.
   bool write_frames(rte_mbuf** frames, unsigned n);
+  // How many of frames[0..n) fit under max_frames; frees the others.
+  unsigned keep_within_limit(rte_mbuf** frames, unsigned n) noexcept;
   std::uint64_t tsc_to_wall_ns(std::uint64_t cycles) const noexcept;
   std::uint64_t dropped_now() const;
 
