@@ -166,6 +166,7 @@ void visit_config(V& v, C& c) {
   v.integer("vlan_id", c.dpdk.vlan_id, 0, 4094);
   v.integer("idle_sleep_us", c.dpdk.idle_sleep_us, 0, 100000);
   v.boolean("resolve_on_poll_lcore", c.dpdk.resolve_on_poll_lcore);
+  v.boolean("rss_steering", c.dpdk.rss_steering);
   v.integer("hugepages", c.dpdk.hugepages, 0, 1048576);
   v.integer("hugepage_size_kb", c.dpdk.hugepage_size_kb, 2048, 1048576);
 }

@@ -244,6 +244,7 @@ struct DpdkSection {
   std::uint16_t vlan_id = 0;          // 802.1Q VLAN accepted and sent on the port; 0 = untagged only
   std::uint32_t idle_sleep_us = 50;   // poll lcore sleep per idle iteration; 0 = pure busy polling
   bool resolve_on_poll_lcore = true;  // older name of registrar.resolve_on_lanes: both must be true
+  bool rss_steering = true;           // program ports' RSS key/RETA so peers arrive on their lane
   // Hugepages the appliance's setup helper (poolreg-dpdk-setup) reserves before start, of this
   // size; 0 = reserve none (--no-huge, or reserved by other means). poolregd itself only checks them.
   std::uint32_t hugepages = 0;

@@ -40,6 +40,7 @@ Expected<dpdk::DpdkBackendConfig, std::string> to_backend_config(const config::R
   b.burst = static_cast<std::uint16_t>(c.dpdk.burst_size);
   b.idle_sleep_us = c.dpdk.idle_sleep_us;
   b.resolve_on_poll_lcore = c.dpdk.resolve_on_poll_lcore;
+  b.rss_steering = c.dpdk.rss_steering;
   b.interface.vlan_id = c.dpdk.vlan_id;
   for (const auto& a : c.asap.listen) add_address(b.interface, a);
   for (const auto& a : c.enrp.listen) add_address(b.interface, a);

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <exception>
 
+#include "dataplane/dpdk/steering.hpp"
 #include "dataplane/runtime/combined_transport.hpp"
 
 namespace poolreg::dpdk {
@@ -98,7 +99,10 @@ Expected<std::unique_ptr<DpdkBackend>, std::string> DpdkBackend::create(const Dp
   std::uint16_t smallest_mtu = 65535;
   for (std::size_t index = 0; index < port_ids.size(); ++index) {
     const std::uint16_t id = port_ids[index];
-    auto opened = DpdkPort::open({.port_id = id, .queues = static_cast<std::uint16_t>(lcores.size())}, lane_pools);
+    auto opened = DpdkPort::open({.port_id = id,
+                                  .queues = static_cast<std::uint16_t>(lcores.size()),
+                                  .rss_steering = config.rss_steering},
+                                 lane_pools);
     if (!opened) return unexpected(opened.error());
     std::unique_ptr<DpdkPort> port = std::move(*opened);
     auto interface = std::make_unique<InterfaceConfig>(config.interface);
@@ -123,17 +127,26 @@ Expected<std::unique_ptr<DpdkBackend>, std::string> DpdkBackend::create(const Dp
     if (auto added = b->add_lane(lcore); !added) return unexpected(added.error());
   b->inboxes_.clear();
   for (auto& lane : b->lanes_) b->inboxes_.push_back(lane->inbox);
+  b->plan_rss_steering();
   std::vector<runtime::LaneTransport::Lane> transport_lanes;
   for (std::size_t i = 0; i < b->lanes_.size(); ++i) {
     Lane& lane = *b->lanes_[i];
     if (b->lanes_.size() > 1)
       for (auto& processor : lane.processors)
-        processor->set_steering(
-            Steering{static_cast<unsigned>(i), static_cast<unsigned>(b->lanes_.size()), b->inboxes_.data()});
+        processor->set_steering(Steering{static_cast<unsigned>(i), static_cast<unsigned>(b->lanes_.size()),
+                                         b->inboxes_.data(), b->rss_.get()});
     transport_lanes.push_back(runtime::LaneTransport::Lane{lane.rings, lane.engine.get()});
   }
   b->transport_ = std::make_unique<runtime::LaneTransport>(loop, handler, std::move(transport_lanes), b->ids_,
                                                            config.engine.max_message_size);
+  if (b->rss_ != nullptr) {
+    // Connects go to the lane the port's RSS will deliver the answers to.
+    const RssSteering* rss = b->rss_.get();
+    const auto lanes = static_cast<unsigned>(b->lanes_.size());
+    b->transport_->set_owner_function([rss, lanes](const IpAddress& peer, std::uint16_t udp, std::uint16_t sctp) {
+      return owner_lane(rss, lanes, peer.data(), !peer.is_v4(), udp != 0 ? udp : sctp, udp == 0);
+    });
+  }
   std::vector<LaneCaptureTap*> taps;
   for (auto& lane : b->lanes_) taps.push_back(lane->capture.get());
   std::vector<std::uint16_t> captured_ports;
@@ -276,6 +289,24 @@ DpdkBackend::~DpdkBackend() {
   eal_.reset();
 }
 
+void DpdkBackend::plan_rss_steering() {
+  if (lanes_.size() <= 1) return;  // one lane owns everything
+  bool v4 = true, v6 = true;
+  std::string why;
+  for (const auto& port : ports_) {
+    const PortRssPrediction& p = port->rss_prediction();
+    v4 = v4 && p.v4;
+    v6 = v6 && p.v6;
+    if (why.empty() && !p.why_not.empty()) why = "port " + std::to_string(port->id()) + ": " + p.why_not;
+  }
+  rss_note_ = why;
+  // Every port was given the same key (rss_steering.hpp: its first 40 bytes decide), so one
+  // RssSteering predicts them all.
+  if (v4 || v6)
+    rss_ = std::make_unique<RssSteering>(ports_.front()->rss_prediction().key, static_cast<unsigned>(lanes_.size()),
+                                         v4, v6);
+}
+
 std::string DpdkBackend::describe() const {
   std::string lcores;
   for (const auto& lane : lanes_) lcores += (lcores.empty() ? "" : ",") + std::to_string(lane->lcore);
@@ -291,7 +322,16 @@ std::string DpdkBackend::describe() const {
              mac_text(interface.mac) + " (" + p.link_text() + ", " + std::to_string(p.rx_queues()) + " RX queue" +
              (p.rx_queues() > 1 ? "s" : "") + (p.rss() ? ", RSS" : "") + addresses + ")";
   }
-  return ports + ", poll lcore" + (lanes_.size() > 1 ? "s " : " ") + lcores + ", SCTP over UDP " +
+  std::string steering;
+  if (lanes_.size() > 1) {
+    steering = rss_ == nullptr ? ", software steering"
+               : std::string(", RSS steering for ") +
+                     (rss_->predicts(false) && rss_->predicts(true) ? "IPv4 and IPv6"
+                      : rss_->predicts(false)                       ? "IPv4"
+                                                                    : "IPv6");
+    if (!rss_note_.empty()) steering += " (" + rss_note_ + ")";
+  }
+  return ports + ", poll lcore" + (lanes_.size() > 1 ? "s " : " ") + lcores + steering + ", SCTP over UDP " +
          std::to_string(config_.interface.sctp_udp_port) + (config_.interface.sctp_native ? ", native SCTP" : "") +
          (config_.interface.vlan_id != 0 ? ", VLAN " + std::to_string(config_.interface.vlan_id) : "");
 }

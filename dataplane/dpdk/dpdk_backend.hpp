@@ -44,6 +44,7 @@
 #include "dataplane/dpdk/interface_config.hpp"
 #include "dataplane/dpdk/poll_loop.hpp"
 #include "dataplane/dpdk/routing_config.hpp"
+#include "dataplane/dpdk/rss_steering.hpp"
 #include "dataplane/runtime/event_loop.hpp"
 #include "dataplane/runtime/lane_resolver.hpp"
 #include "dataplane/runtime/lane_transport.hpp"
@@ -58,6 +59,7 @@ struct DpdkBackendConfig {
   std::uint16_t burst = 32;
   std::uint32_t idle_sleep_us = 50;
   bool resolve_on_poll_lcore = true;  // the daemon calls enable_poll_resolution() when set
+  bool rss_steering = true;           // dpdk.rss_steering: lanes follow the ports' RSS (rss_steering.hpp)
   // The listen addresses (interface.ipv4/ipv6), SCTP-over-UDP port, VLAN; per port a copy with the
   // port's MAC and MTU and, by `routing` (plan_port_routing), its own addresses and route table.
   InterfaceConfig interface;
@@ -120,6 +122,8 @@ class DpdkBackend {
   };
   DpdkBackend() = default;
   Expected<void, std::string> add_lane(unsigned lcore);
+  // After the ports are open: rss_ for the families every port's RSS predicts (several lanes).
+  void plan_rss_steering();
   void free_rings(Lane& lane);
 
   DpdkBackendConfig config_;
@@ -134,6 +138,10 @@ class DpdkBackend {
   SteadyClock clock_;
   std::vector<std::unique_ptr<Lane>> lanes_;
   std::vector<rte_ring*> inboxes_;  // inboxes_[lane], what every PacketProcessor steers into
+  // Ownership by the ports' RSS (rss_steering.hpp) when every port took its key and table for a
+  // family and there are several lanes; null: software steering only. Read by every lane.
+  std::unique_ptr<RssSteering> rss_;
+  std::string rss_note_;  // why not (for describe()), empty when rss_ predicts both families
   std::unique_ptr<runtime::LaneTransport> transport_;
   std::unique_ptr<CaptureSession> capture_;
   TelemetrySource telemetry_;

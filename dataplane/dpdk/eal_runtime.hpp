@@ -1,8 +1,9 @@
 // EalRuntime and DpdkPort: DPDK start-up. EalRuntime runs rte_eal_init() once per process with
 // the given argv (argv[0] first) and rte_eal_cleanup() on destruction; DpdkPort configures one
 // ethdev port with one TX queue per poll lcore and as many RX queues (fewer when the port has
-// fewer; RSS on them when the port offers IP/UDP hashing), starts it in promiscuous-off mode and
-// reports its MAC and link state.
+// fewer; RSS on them when the port offers IP/UDP hashing, with the key and redirection table of
+// rss_steering.hpp where the port takes them), starts it in promiscuous-off mode and reports its
+// MAC and link state.
 // Start-up only (exceptions are not used: failures are Expected<..., std::string>, the message).
 #pragma once
 
@@ -35,6 +36,15 @@ struct DpdkPortConfig {
   std::uint16_t queues = 1;  // poll lcores: TX queues (required) and RX queues (as available)
   std::uint16_t rx_descriptors = 1024;
   std::uint16_t tx_descriptors = 1024;
+  bool rss_steering = true;  // program rss_steering.hpp's key and RETA (dpdk.rss_steering)
+};
+
+// Whether lane ownership can follow this port's RSS (rss_steering.hpp), per family.
+struct PortRssPrediction {
+  bool v4 = false;  // IPv4 UDP 4-tuples land on RssSteering::lane()
+  bool v6 = false;
+  std::vector<std::uint8_t> key;  // what the port hashes with (read back), when v4 or v6
+  std::string why_not;            // empty when both families are predicted
 };
 
 class DpdkPort {
@@ -54,6 +64,7 @@ class DpdkPort {
   std::uint16_t mtu() const noexcept { return mtu_; }
   std::uint16_t rx_queues() const noexcept { return rx_queues_; }
   bool rss() const noexcept { return rss_; }
+  const PortRssPrediction& rss_prediction() const noexcept { return prediction_; }
   // Waits up to timeout_ms for the link to come up; true when up.
   bool wait_link_up(int timeout_ms) const;
   std::string link_text() const;
@@ -66,6 +77,7 @@ class DpdkPort {
   std::uint16_t mtu_ = 1500;
   std::uint16_t rx_queues_ = 1;
   bool rss_ = false;
+  PortRssPrediction prediction_;
 };
 
 }  // namespace poolreg::dpdk

@@ -139,7 +139,8 @@ void PacketProcessor::to_sink(const FrameVerdict& v, const std::uint8_t* frame) 
 
 bool PacketProcessor::steer_away(rte_mbuf* m, const FrameVerdict& v) {
   if (steering_.lanes <= 1) return false;
-  const unsigned owner = steer_lane(v.src_ip, v.ipv6, v.src_port, steering_.lanes);
+  const unsigned owner = owner_lane(steering_.rss, steering_.lanes, v.src_ip, v.ipv6, v.src_port,
+                                    v.action == FrameAction::kSctpNative);
   if (owner == steering_.self) return false;
   if (rte_ring_mp_enqueue(steering_.inboxes[owner], m) != 0) {
     counters_.drop(DropReason::kSteerFull);

@@ -5,6 +5,10 @@
 // that arrive (whatever RX queue RSS or the kernel's fanout put them on) and for associations the
 // control lcore opens (connect goes to the lane the peer's answers will be steered to).
 //
+// Where the port's RSS was given rss_steering.hpp's key and table, the owner of an SCTP-over-UDP
+// peer is instead the lane RSS delivers it to (RssSteering::lane(), still a function of the
+// peer alone), so its frames arrive on their lane and are not handed over.
+//
 // A packet read by another lane is handed over through the owner's inbox, a multi-producer /
 // single-consumer rte_ring of mbufs (no lock: one CAS per enqueue). Neighbour knowledge (ARP,
 // IPv6 neighbour solicitations) is shared the same way: a copy of the frame goes to every other
@@ -15,6 +19,7 @@
 
 #include <cstdint>
 
+#include "dataplane/dpdk/rss_steering.hpp"
 #include "dataplane/runtime/steer_lane.hpp"
 
 namespace poolreg::dpdk {
@@ -28,6 +33,15 @@ struct Steering {
   unsigned self = 0;
   unsigned lanes = 1;               // 1: no steering
   rte_ring* const* inboxes = nullptr;  // inboxes[lane]: MP/SC ring of rte_mbuf*
+  const RssSteering* rss = nullptr;    // set: RSS-predicted ownership for the families it predicts
 };
+
+// The lane that owns a peer: `port` is its UDP source port, or for a native peer (`native`) its
+// SCTP source port. The one rule for frames (PacketProcessor) and connects (the LaneTransport).
+inline unsigned owner_lane(const RssSteering* rss, unsigned lanes, const std::uint8_t* ip, bool ipv6,
+                           std::uint16_t port, bool native) noexcept {
+  if (rss != nullptr && !native && rss->predicts(ipv6)) return rss->lane(ip, ipv6, port);
+  return steer_lane(ip, ipv6, port, lanes);
+}
 
 }  // namespace poolreg::dpdk

@@ -142,8 +142,9 @@ ConnectionId LaneTransport::connect_sctp(WireProtocol protocol,
   // The engine connects from the first address (sctp_engine.hpp): the peer's answers come
   // from it and are steered by it (a native peer, UDP port 0, by its SCTP port instead).
   const IpAddress& first = addresses.front();
-  open.lane = steer_lane(first.data(), !first.is_v4(), udp != 0 ? udp : port,
-                         static_cast<unsigned>(lanes_.size()));
+  open.lane = owner_ ? owner_(first, udp, port)
+                    : steer_lane(first.data(), !first.is_v4(), udp != 0 ? udp : port,
+                                 static_cast<unsigned>(lanes_.size()));
   const unsigned lane = open.lane;
   open_.emplace(id, std::move(open));
   push_command(lane, c);

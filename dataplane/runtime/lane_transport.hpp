@@ -23,6 +23,7 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -55,6 +56,11 @@ class LaneTransport final : public MessageTransport {
   void mark_started() noexcept { started_ = true; }
   // The peer's UDP encapsulation port for connect_sctp(..., remote_udp_port = 0).
   void set_default_remote_udp_port(std::uint16_t port) noexcept { default_remote_udp_port_ = port; }
+  // The lane that will receive a peer's packets, for connect_sctp(): (first address, UDP port of
+  // its answers or 0 for native SCTP, SCTP port). Unset: steer_lane of the address and the UDP
+  // port (native: the SCTP port). The DPDK backend sets its RSS-predicted owner (dpdk/steering.hpp).
+  using OwnerFunction = std::function<unsigned(const IpAddress&, std::uint16_t udp_port, std::uint16_t sctp_port)>;
+  void set_owner_function(OwnerFunction owner) { owner_ = std::move(owner); }
 
   ListenResult listen_sctp(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port) override;
   ListenResult listen_tcp(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
@@ -100,6 +106,7 @@ class LaneTransport final : public MessageTransport {
   std::size_t max_message_size_;
   bool started_ = false;
   std::uint16_t default_remote_udp_port_ = kSctpUdpEncapsulationPort;
+  OwnerFunction owner_;
   std::unordered_map<ConnectionId, Open> open_;
   // Per lane: commands its full ring did not take (not sends).
   std::vector<std::deque<LaneCommand*>> backlog_;

@@ -78,10 +78,15 @@ python3 - "$JSON" "$KERNEL_SYNTH" <<'PY'
 import json, re, sys
 rows = {b["run_name"]: b for b in json.load(open(sys.argv[1]))["benchmarks"] if b.get("aggregate_name") == "median"}
 m = re.search(r"rate=([0-9.]+)", sys.argv[2]); k = float(m.group(1)) if m else None
-print(f"{'benchmark':46s} {'resolutions/s':>14s} {'per lcore':>12s} {'vs kernel':>10s}")
+print(f"{'benchmark':46s} {'resolutions/s':>14s} {'per lcore':>12s} {'vs kernel':>10s} {'steered':>8s}")
 for name, b in rows.items():
     r = b["items_per_second"]; per = b.get("per_lcore", r)
-    print(f"{name:46s} {r:14.0f} {per:12.0f} " + (f"{r/k:9.2f}x" if k else "        -"))
+    print(f"{name:46s} {r:14.0f} {per:12.0f} " + (f"{r/k:9.2f}x" if k else "        -") +
+          f" {100 * b.get('steered_share', 0):7.1f}%")
+old_key = rows.get("BM_PollLaneResolutionsNicRss/key:0/real_time"); new_key = rows.get("BM_PollLaneResolutionsNicRss/key:1/real_time")
+if old_key and new_key:
+    print(f"RSS with poolregd's key vs the drivers' usual key: {new_key['items_per_second']/old_key['items_per_second']:.2f}x resolutions/s, "
+          f"frames handed between lanes {100 * old_key.get('steered_share', 0):.1f}% -> {100 * new_key.get('steered_share', 0):.1f}%")
 one = rows.get("BM_PollLaneResolutions/lcores:1/real_time"); two = rows.get("BM_PollLaneResolutions/lcores:2/real_time")
 if one and two: print(f"2 lcores / 1 lcore: {two['items_per_second']/one['items_per_second']:.2f}x (on {__import__('os').cpu_count()} CPUs)")
 PY

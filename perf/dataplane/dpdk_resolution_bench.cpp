@@ -21,6 +21,14 @@
 //   per_lcore = items / N; every request of every round must be answered (checked).
 // BM_PollLaneResolutionsSteered     2 lcores, but every frame arrives on lane 0's queue, which
 //   steers the other lane's half through its inbox (software steering, no RSS).
+// BM_PollLaneResolutionsNicRss/key:K  2 lcores; each frame arrives on the queue a 2-queue port
+//   with RSS would pick (the Toeplitz hash of the client's address and port and ours, RETA of 128
+//   entries, rss_steering.hpp): K=0 with the drivers' usual key (Microsoft's), as before issue 15
+//   item 3, where the lanes hand over what lands on the wrong one; K=1 with the peer-only key and
+//   table poolregd programs now, ownership by RssSteering. The clients are chosen so that both
+//   ownership rules give them the same lane (the associations are set up once for every
+//   benchmark). steered_share = frames handed between lanes / SCTP frames the lanes processed.
+//   What it leaves out: a NIC computes the hash in hardware; here the source does it, untimed.
 // The ratio to the kernel-socket backend: perf/dataplane/dpdk_bench.sh runs
 // poolreg-sctp-synth against poolregd on kernel sockets with the same source.
 #include <benchmark/benchmark.h>
@@ -47,10 +55,11 @@
 #include "dataplane/dpdk/frame_builder.hpp"
 #include "dataplane/dpdk/packet_processor.hpp"
 #include "dataplane/dpdk/poll_loop.hpp"
-#include "dataplane/runtime/lane_resolver.hpp"
-#include "dataplane/runtime/lane_event_sink.hpp"
-#include "dataplane/sctp/sctp_engine.hpp"
+#include "dataplane/dpdk/rss_steering.hpp"
 #include "dataplane/dpdk/steering.hpp"
+#include "dataplane/runtime/lane_event_sink.hpp"
+#include "dataplane/runtime/lane_resolver.hpp"
+#include "dataplane/sctp/sctp_engine.hpp"
 #include "perf/dataplane/sctp_synth.hpp"
 #include "registrar/common/clock.hpp"
 #include "registrar/handlespace/handlespace.hpp"
@@ -105,7 +114,13 @@ struct Lane {
   void drain() {
     resolver->online();
     unsigned idle = 0;
-    while (idle < 2 || upstream_busy.load(std::memory_order_acquire)) idle = poll->iterate() == 0 ? idle + 1 : 0;
+    // Whether another lane may still hand frames over is read BEFORE each iteration: reading it
+    // after an idle one could miss frames handed over in between (seen under load).
+    for (;;) {
+      const bool upstream = upstream_busy.load(std::memory_order_acquire);
+      idle = poll->iterate() == 0 ? idle + 1 : 0;
+      if (!upstream && idle >= 2) break;
+    }
     resolver->offline();
   }
   // What reached the control lcore's event ring (untimed).
@@ -134,6 +149,19 @@ struct World {
 };
 
 World* g_world = nullptr;
+
+// What a 2-queue RSS port computes for a client's frames (see the header comment).
+constexpr std::size_t kRetaSize = 128;
+const std::vector<std::uint8_t> kDriverKey = {0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67,
+                                              0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb,
+                                              0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30,
+                                              0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa};
+const RssSteering g_rss(RssSteering::peer_only_key(40), kLanes, true, false);
+
+unsigned nic_queue(const std::vector<std::uint8_t>& key, std::uint16_t client_port) {
+  return RssSteering::reta_entry(
+      RssSteering::toeplitz(key, kClientIp, kRegistrarIp, false, client_port, 9899) % kRetaSize, kLanes);
+}
 
 // Ethernet/IPv4/UDP around an SCTP packet from `client` to the registrar, into `ring`.
 bool enqueue_frame(World& w, rte_ring* ring, const Client& client, const std::vector<std::uint8_t>& sctp) {
@@ -227,8 +255,10 @@ bool make_lane(World& w, unsigned index) {
   }
   lane->engine = std::move(*engine);
   if (!lane->engine->listen(WireProtocol::kAsap, 3863).has_value()) return false;
-  lane->processor = std::make_unique<PacketProcessor>(lane->config, lane->counters, w.pool, lane->engine.get());
-  lane->resolver = std::make_unique<runtime::LaneResolver>(*w.hs, w.domain, w.asap, lane->counters, w.clock, 11 + index);
+  lane->processor =
+      std::make_unique<PacketProcessor>(lane->config, lane->counters, w.pool, lane->engine.get());
+  lane->resolver =
+      std::make_unique<runtime::LaneResolver>(*w.hs, w.domain, w.asap, lane->counters, w.clock, 11 + index);
   lane->engine->set_local_answerer(lane->resolver.get());
   lane->rings.commands = &lane->commands;
   lane->rings.events = &lane->event_ring;
@@ -242,8 +272,9 @@ bool make_lane(World& w, unsigned index) {
   PollLoopConfig pc;
   pc.inbox = lane->inbox;
   pc.idle_sleep_us = 0;
-  lane->poll = std::make_unique<PollLoop>(pc, std::vector<LanePort>{LanePort{lane->port, true, lane->processor.get()}},
-                                          *lane->engine, *lane->events, lane->rings.commands);
+  lane->poll =
+      std::make_unique<PollLoop>(pc, std::vector<LanePort>{LanePort{lane->port, true, lane->processor.get()}},
+                                 *lane->engine, *lane->events, lane->rings.commands);
   w.lanes.push_back(std::move(lane));
   return true;
 }
@@ -273,12 +304,13 @@ bool setup() {
   w->asap.registrar_id = 0x1234;
   for (unsigned l = 0; l < kLanes; ++l)
     if (!make_lane(*w, l)) return false;
-  for (unsigned l = 0; l < kLanes; ++l)
-    w->lanes[l]->processor->set_steering(Steering{l, kLanes, w->inboxes});
+  for (unsigned l = 0; l < kLanes; ++l) w->lanes[l]->processor->set_steering(Steering{l, kLanes, w->inboxes});
   // Clients: UDP (and SCTP) ports from 20000 up, each to the lane it steers to.
   std::uint32_t tag = 0x5eed0001;
   for (std::uint16_t port = 20000; port < 60000; ++port) {
-    Lane& lane = *w->lanes[steer_lane(kClientIp, false, port, kLanes)];
+    const unsigned owner = steer_lane(kClientIp, false, port, kLanes);
+    if (owner != g_rss.lane(kClientIp, false, port)) continue;  // both rules must agree (header)
+    Lane& lane = *w->lanes[owner];
     if (lane.clients.size() >= kAssociationsPerLane) {
       bool all = true;
       for (auto& l : w->lanes) all = all && l->clients.size() >= kAssociationsPerLane;
@@ -304,8 +336,8 @@ bool setup() {
       if (in.init_ack) cookies.emplace_back(&c, std::move(in.cookie));
     });
     if (cookies.size() != lane->clients.size()) {
-      w->error = "lane " + std::to_string(lane->index) + ": " + std::to_string(cookies.size()) + " INIT ACKs for " +
-                 std::to_string(lane->clients.size()) + " INITs";
+      w->error = "lane " + std::to_string(lane->index) + ": " + std::to_string(cookies.size()) +
+                 " INIT ACKs for " + std::to_string(lane->clients.size()) + " INITs";
       return false;
     }
     for (auto& [c, cookie] : cookies)
@@ -314,16 +346,28 @@ bool setup() {
     collect(*w, *lane);
     for (Client& c : lane->clients)
       if (!c.sctp.established) {
-        w->error = "lane " + std::to_string(lane->index) + ": no COOKIE ACK for port " + std::to_string(c.udp_port);
+        w->error =
+            "lane " + std::to_string(lane->index) + ": no COOKIE ACK for port " + std::to_string(c.udp_port);
         return false;
       }
   }
   return true;
 }
 
-// One round's input (untimed): SACKs owed, then kPerAssociation requests per client, into `ring`.
-bool fill(World& w, Lane& lane, rte_ring* ring) {
+// Where a round's frames arrive.
+enum class Arrival {
+  kOwnQueue,     // every client's frames on its owner's queue (ideal RSS)
+  kLaneZero,     // everything on lane 0 (a port without RSS)
+  kDriverKey,    // RSS with the drivers' usual key
+  kPeerOnlyKey,  // RSS with rss_steering.hpp's key and table
+};
+
+// One round's input (untimed): SACKs owed, then kPerAssociation requests per client, into `ring`
+// (null: the RX ring of the lane the arrival rule picks per client).
+bool fill(World& w, Lane& lane, rte_ring* ring, Arrival arrival = Arrival::kOwnQueue) {
   for (Client& c : lane.clients) {
+    if (arrival == Arrival::kDriverKey || arrival == Arrival::kPeerOnlyKey)
+      ring = w.lanes[nic_queue(arrival == Arrival::kDriverKey ? kDriverKey : g_rss.key(), c.udp_port)]->rx;
     if (c.sctp.sack_due && !enqueue_frame(w, ring, c, perf::build_sack(c.sctp))) return false;
     for (unsigned k = 0; k < kPerAssociation; ++k) {
       if (!enqueue_frame(w, ring, c, perf::build_data(c.sctp, kAsapPpid, w.request))) return false;
@@ -344,31 +388,59 @@ std::uint64_t answered(const World& w) {
   return n;
 }
 
-void run(benchmark::State& state, unsigned lcores, bool steered) {
+std::uint64_t steered_frames(const World& w) {
+  std::uint64_t n = 0;
+  for (const auto& l : w.lanes) n += l->counters.sctp_steered_out.get();
+  return n;
+}
+
+std::uint64_t sctp_frames(const World& w) {
+  std::uint64_t n = 0;
+  for (const auto& l : w.lanes) n += l->counters.sctp_packets_in.get();
+  return n;
+}
+
+bool rings_empty(const World& w) {
+  for (const auto& l : w.lanes)
+    if (rte_ring_count(l->rx) != 0 || rte_ring_count(l->inbox) != 0) return false;
+  return true;
+}
+
+void run(benchmark::State& state, unsigned lcores, Arrival arrival) {
+  const bool steered = arrival == Arrival::kLaneZero;
+  const bool nic = arrival == Arrival::kDriverKey || arrival == Arrival::kPeerOnlyKey;
   World& w = *g_world;
   const unsigned worker = rte_get_next_lcore(-1, 1, 0);
   if (lcores == 2 && worker >= RTE_MAX_LCORE) {
     state.SkipWithError("needs two lcores (-l 0-1)");
     return;
   }
+  // Ownership as poolregd sets it: RSS-predicted when the port was given our key and table.
+  for (unsigned l = 0; l < kLanes; ++l)
+    w.lanes[l]->processor->set_steering(
+        Steering{l, kLanes, w.inboxes, arrival == Arrival::kPeerOnlyKey ? &g_rss : nullptr});
   const std::uint64_t before = answered(w);
   const std::uint64_t sent_before = w.requests_sent;
+  const std::uint64_t steered_before = steered_frames(w), frames_before = sctp_frames(w);
   for (auto _ : state) {
     state.PauseTiming();
     for (unsigned l = 0; l < lcores; ++l) {
       // Steered: everything arrives on lane 0's queue, as from a port without RSS.
-      rte_ring* ring = steered ? w.lanes[0]->rx : w.lanes[l]->rx;
-      if (!fill(w, *w.lanes[l], ring)) {
+      rte_ring* ring = nic ? nullptr : steered ? w.lanes[0]->rx : w.lanes[l]->rx;
+      if (!fill(w, *w.lanes[l], ring, arrival)) {
         state.SkipWithError("mbufs or ring space ran out");
         return;
       }
     }
     state.ResumeTiming();
-    if (steered) w.lanes[1]->upstream_busy.store(true, std::memory_order_release);
-    if (lcores == 2) rte_eal_remote_launch(drain_on_lcore, w.lanes[1].get(), worker);
-    w.lanes[0]->drain();
-    w.lanes[1]->upstream_busy.store(false, std::memory_order_release);
-    if (lcores == 2) rte_eal_wait_lcore(worker);
+    // Both lanes may hand frames to each other (nic): drain both until no ring holds any.
+    do {
+      if (steered) w.lanes[1]->upstream_busy.store(true, std::memory_order_release);
+      if (lcores == 2) rte_eal_remote_launch(drain_on_lcore, w.lanes[1].get(), worker);
+      w.lanes[0]->drain();
+      w.lanes[1]->upstream_busy.store(false, std::memory_order_release);
+      if (lcores == 2) rte_eal_wait_lcore(worker);
+    } while (nic && !rings_empty(w));
     state.PauseTiming();
     for (unsigned l = 0; l < lcores; ++l) collect(w, *w.lanes[l]);
     state.ResumeTiming();
@@ -381,28 +453,62 @@ void run(benchmark::State& state, unsigned lcores, bool steered) {
       forwarded += l->forwarded;
       closed += l->closed;
     }
-    w.error = std::to_string(items) + " of " + std::to_string(w.requests_sent - sent_before) + " answered on the lanes (" +
-              std::to_string(forwarded) + " forwarded, " + std::to_string(closed) + " associations closed)";
+    w.error = std::to_string(items) + " of " + std::to_string(w.requests_sent - sent_before) +
+              " answered on the lanes (" + std::to_string(forwarded) + " forwarded, " +
+              std::to_string(closed) + " associations closed)";
     state.SkipWithError(w.error.c_str());
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(items));
-  state.counters["per_lcore"] = benchmark::Counter(static_cast<double>(items) / lcores, benchmark::Counter::kIsRate);
+  state.counters["per_lcore"] =
+      benchmark::Counter(static_cast<double>(items) / lcores, benchmark::Counter::kIsRate);
   state.counters["lcores"] = lcores;
   state.counters["associations"] = kAssociationsPerLane * lcores;
+  const std::uint64_t frames = sctp_frames(w) - frames_before;
+  state.counters["steered_share"] =
+      frames == 0 ? 0.0
+                  : static_cast<double>(steered_frames(w) - steered_before) / static_cast<double>(frames);
+  // Ownership back to the software rule for the benchmarks that follow.
+  for (unsigned l = 0; l < kLanes; ++l) w.lanes[l]->processor->set_steering(Steering{l, kLanes, w.inboxes});
 }
 
-void BM_PollLaneResolutions(benchmark::State& state) { run(state, static_cast<unsigned>(state.range(0)), false); }
-BENCHMARK(BM_PollLaneResolutions)->ArgName("lcores")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+void BM_PollLaneResolutions(benchmark::State& state) {
+  run(state, static_cast<unsigned>(state.range(0)), Arrival::kOwnQueue);
+}
+BENCHMARK(BM_PollLaneResolutions)
+    ->ArgName("lcores")
+    ->Arg(1)
+    ->Arg(2)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
-void BM_PollLaneResolutionsSteered(benchmark::State& state) { run(state, 2, true); }
+void BM_PollLaneResolutionsSteered(benchmark::State& state) { run(state, 2, Arrival::kLaneZero); }
 BENCHMARK(BM_PollLaneResolutionsSteered)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+void BM_PollLaneResolutionsNicRss(benchmark::State& state) {
+  run(state, 2, state.range(0) == 0 ? Arrival::kDriverKey : Arrival::kPeerOnlyKey);
+}
+BENCHMARK(BM_PollLaneResolutionsNicRss)
+    ->ArgName("key")
+    ->Arg(0)
+    ->Arg(1)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
 int main(int argc, char** argv) {
   const std::string prefix = "--file-prefix=poolreg-resbench-" + std::to_string(::getpid());
-  std::vector<std::string> eal = {argv[0], "--no-huge", "-m", "1024", "--no-pci", "--no-shconf", prefix,
-                                  "-l", "0-1", "--no-telemetry", "--log-level=lib.eal:error"};
+  std::vector<std::string> eal = {argv[0],
+                                  "--no-huge",
+                                  "-m",
+                                  "1024",
+                                  "--no-pci",
+                                  "--no-shconf",
+                                  prefix,
+                                  "-l",
+                                  "0-1",
+                                  "--no-telemetry",
+                                  "--log-level=lib.eal:error"};
   std::vector<char*> eal_argv;
   for (auto& s : eal) eal_argv.push_back(s.data());
   if (rte_eal_init(static_cast<int>(eal_argv.size()), eal_argv.data()) < 0) {

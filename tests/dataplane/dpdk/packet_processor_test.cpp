@@ -377,6 +377,29 @@ TEST_F(SteeringTest, SctpOfAnotherLanesPeerGoesToThatLanesInboxOnly) {
   EXPECT_EQ(rte_ring_count(inboxes_[0]) + rte_ring_count(inboxes_[1]), 0u);
 }
 
+// With RSS-predicted ownership (rss_steering.hpp) the owner is the lane RSS delivers the peer
+// to, not steer_lane's: a frame read there stays, a frame read elsewhere goes to it.
+TEST_F(SteeringTest, RssOwnershipDecidesWhereAPeerBelongs) {
+  POOLREG_REQUIRE_EAL();
+  const RssSteering rss(RssSteering::peer_only_key(40), 2, true, true);
+  const unsigned rss_owner = rss.lane(test::kPeerIp, false, 50000);
+  const Bytes frame = test::ipv4_frame(17, test::udp_v4(test::sctp_packet(64)));
+  processor_->set_steering(Steering{rss_owner, 2, inboxes_, &rss});
+  feed(frame);
+  EXPECT_EQ(sink_.packets.size(), 1u);  // kept, whatever steer_lane says
+  EXPECT_EQ(counters_.sctp_steered_out.get(), 0u);
+  processor_->set_steering(Steering{1 - rss_owner, 2, inboxes_, &rss});
+  feed(frame);
+  EXPECT_EQ(counters_.sctp_steered_out.get(), 1u);
+  EXPECT_EQ(rte_ring_count(inboxes_[rss_owner]), 1u);
+  EXPECT_EQ(rte_ring_count(inboxes_[1 - rss_owner]), 0u);
+  // A family the ports do not predict keeps steer_lane's owner.
+  const RssSteering v6_only(RssSteering::peer_only_key(40), 2, false, true);
+  processor_->set_steering(Steering{owner_, 2, inboxes_, &v6_only});
+  feed(frame);
+  EXPECT_EQ(sink_.packets.size(), 2u);
+}
+
 TEST_F(SteeringTest, ArpIsAnsweredWhereReadAndLearnedByEveryLane) {
   POOLREG_REQUIRE_EAL();
   feed(test::arp_request(test::kOurIp));
