@@ -1,6 +1,6 @@
 // A foreign PE for integration tests: the kernel_sctp_peer helper (tests/dataplane/kernel) in its
 // "multihomed" mode, plain threaded usrsctp over UDP encapsulation as another SCTP stack would
-// speak to poolregd, with RFC 5061 address changes on stdin; plus the bits the tests feed it
+// speak to poolregd (answering Endpoint Keep-Alives), with RFC 5061 address changes on stdin; plus the bits the tests feed it
 // (hex lines, an RFC Registration, the host's second IPv4 address).
 #pragma once
 
@@ -73,11 +73,15 @@ inline std::vector<std::uint8_t> bytes_of(const std::string& hex) {
 // Bounded: the helper gives up after 10 s without a line.
 class ForeignPe {
  public:
-  ForeignPe(const char* helper, const Poolregd& daemon, const std::string& addresses) {
+  ForeignPe(const char* helper, const Poolregd& daemon, const std::string& addresses)
+      : ForeignPe(helper, "", daemon.ports().udp, std::to_string(daemon.ports().asap), addresses) {}
+  // The same run by `launcher` (e.g. "ip netns exec NS ", "" = none) and connected to
+  // `destination` ("address:port", or a port on 127.0.0.1) over UDP port `udp_port`.
+  ForeignPe(const char* helper, const std::string& launcher, std::uint16_t udp_port, const std::string& destination,
+            const std::string& addresses) {
     if (::pipe(to_peer_) != 0) return;
-    const std::string command = std::string(helper) + " multihomed " + std::to_string(daemon.ports().udp) + " " +
-                                std::to_string(daemon.ports().asap) + " " + addresses + " <&" +
-                                std::to_string(to_peer_[0]);
+    const std::string command = launcher + helper + " multihomed " + std::to_string(udp_port) + " " + destination +
+                                " " + addresses + " <&" + std::to_string(to_peer_[0]);
     f_ = ::popen(command.c_str(), "r");
     ::close(to_peer_[0]);
   }

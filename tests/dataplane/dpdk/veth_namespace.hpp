@@ -8,21 +8,15 @@
 // (a SIGKILLed test cannot run its destructor). Needs root; ok() is false with reason() otherwise.
 #pragma once
 
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdio>
-#include <cstdlib>
-#include <filesystem>
 #include <string>
+
+#include "tests/common/network_namespace.hpp"
 
 namespace poolreg::dpdk::test {
 
-inline int run_quiet(const std::string& command) {
-  const int rc = std::system((command + " >/dev/null 2>&1").c_str());
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
+using test_netns::run_quiet;
 
 class VethNamespace {
  public:
@@ -80,17 +74,9 @@ class VethNamespace {
  private:
   // prdpdk-<pid> namespaces whose test process is gone.
   static void remove_stale() {
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator("/run/netns", ec)) {
-      const std::string name = entry.path().filename().string();
-      const std::string prefix = std::string(kPrefix) + "-";
-      if (name.rfind(prefix, 0) != 0) continue;
-      const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
-      if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0) {
-        run_quiet("ip netns del " + name);
-        run_quiet("ip link del pdo" + name.substr(prefix.size()));  // pid[nN]
-      }
-    }
+    test_netns::remove_stale_namespaces(kPrefix, [](const std::string&, const std::string& id) {
+      run_quiet("ip link del pdo" + id);  // pid[nN]
+    });
   }
 
   std::string ns_, outer_, inner_, reason_;

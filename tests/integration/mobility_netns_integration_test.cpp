@@ -1,0 +1,444 @@
+// Integration (issue 14, acceptance): PE mobility with every protection of the default
+// configuration on (asap.address_check, ownership / cause 0x4, rebind_probe_ms 300,
+// handover_hold_ms 3000), PE, registrars and PU on different "hosts": network namespaces on one
+// bridge that the test creates (MobilityLab). Two registrars, A (the PE's home, 10.77.0.1) and
+// B (10.77.0.2), peers over ENRP (fast profile timers); the PE is the kernel_sctp_peer helper
+// (plain threaded usrsctp, RFC 5061 ASCONF, answers keep-alives) in its own namespace with two
+// veths, an old path 10.77.0.11 and a new one 10.77.0.12; the PU is this process (its usrsctp
+// stack lives in the namespace 10.77.0.20) and asks B. Cases: make-before-break (ADD-IP,
+// re-registration, DELETE-IP), break-before-make (old veth deleted, new association), a live
+// impostor (refused 0x4), the handover hold (back in time / not back) and a takeover over an
+// association the PE already has with the new home. Needs root and `ip`; skipped otherwise.
+//
+// POOLREG_IT_DAEMON_ARGS: extra poolregd arguments (space separated) for both registrars, to
+// check that the cases fail without their feature (e.g. "--set asap.rebind_probe_ms=0").
+#include <fcntl.h>
+#include <sched.h>
+
+#include <future>
+#include <sstream>
+
+#include "tests/common/network_namespace.hpp"
+#include "tests/integration/cluster_integration_fixture.hpp"
+#include "tests/integration/foreign_pe.hpp"
+
+namespace poolreg::integration {
+namespace {
+
+using test_netns::NetworkNamespace;
+
+// Every host's ports are the defaults (one daemon per namespace).
+constexpr std::uint16_t kAsapPort = 3863;
+constexpr std::uint16_t kUdpPort = 9899;
+constexpr std::uint16_t kEnrpPort = 9901;
+constexpr RegistrarId kIdA = 0x20000001u;
+constexpr RegistrarId kIdB = 0x20000002u;
+// Defaults of the daemon (config/poolregd.toml) the assertions rely on.
+constexpr auto kRebindProbe = std::chrono::milliseconds(300);
+constexpr auto kHold = std::chrono::milliseconds(3000);
+constexpr auto kKeepAliveTimeout = std::chrono::milliseconds(5000);
+
+const char* const kRegistrarA = "10.77.0.1";
+const char* const kRegistrarB = "10.77.0.2";
+const char* const kOldPath = "10.77.0.11";
+const char* const kNewPath = "10.77.0.12";
+const char* const kPuAddress = "10.77.0.20";
+const IpAddress kOld = IpAddress::v4({10, 77, 0, 11});
+const IpAddress kNew = IpAddress::v4({10, 77, 0, 12});
+const char* const kPrefix = "prmob";
+
+std::string ip_command() {
+  for (const char* p : {"/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"})
+    if (::access(p, X_OK) == 0) return p;
+  return "ip";
+}
+
+// A host on the lab's bridge: a namespace with one veth per address ("eth0", "eth1"...; their
+// other ends, "<tag>0"..., are bridge ports in the hub).
+class Host {
+ public:
+  Host(const NetworkNamespace& hub, const std::string& name, const std::string& tag,
+       const std::vector<std::string>& addresses)
+      : ns_(name), hub_(hub), tag_(tag) {
+    ok_ = ns_.ok();
+    for (std::size_t i = 0; ok_ && i < addresses.size(); ++i) {
+      const std::string port = tag + std::to_string(i), eth = "eth" + std::to_string(i);
+      ok_ = test_netns::add_veth(hub, port, ns_, eth) && hub.run("ip link set " + port + " master br0") &&
+            ns_.run("ip addr add " + addresses[i] + "/32 dev " + eth);
+    }
+    // Replies only for the interface's own address (no ARP flux between the PE's two paths).
+    ok_ = ok_ && ns_.run("sysctl -qw net.ipv4.conf.all.arp_ignore=1") &&
+          ns_.run("sysctl -qw net.ipv4.conf.all.arp_announce=2") && (addresses.empty() || use_path(0, addresses[0]));
+  }
+  ~Host() { hub_.run("ip link del " + tag_ + "0"); }  // the rest goes with the namespace
+  Host(const Host&) = delete;
+  Host& operator=(const Host&) = delete;
+
+  bool ok() const noexcept { return ok_; }
+  const NetworkNamespace& ns() const noexcept { return ns_; }
+  // The lab's subnet through interface `i`, with `source` as the address of what leaves.
+  bool use_path(std::size_t i, const std::string& source) const {
+    return ns_.run("ip route replace 10.77.0.0/24 dev eth" + std::to_string(i) + " src " + source);
+  }
+  // The path over interface `i` is cut: its veth is deleted (with its address and route).
+  bool cut(std::size_t i) const { return ns_.run("ip link del eth" + std::to_string(i)); }
+
+ private:
+  NetworkNamespace ns_;
+  const NetworkNamespace& hub_;
+  std::string tag_;
+  bool ok_ = false;
+};
+
+// The hub: a namespace holding the bridge br0 that every host's veths are ports of.
+struct Hub {
+  explicit Hub(const std::string& name)
+      : ns(name), ok(ns.run("ip link add br0 type bridge") && ns.run("ip link set br0 up")) {}
+  NetworkNamespace ns;
+  bool ok;
+};
+
+// The hub, the registrars' hosts and this process's host; created once per process.
+struct MobilityLab {
+  explicit MobilityLab(const std::string& base)
+      : hub(base + "hub"),
+        a(hub.ns, base + "a", "a", {kRegistrarA}),
+        b(hub.ns, base + "b", "b", {kRegistrarB}),
+        u(hub.ns, base + "u", "u", {kPuAddress}) {}
+  bool ok() const { return hub.ok && a.ok() && b.ok() && u.ok(); }
+
+  Hub hub;
+  Host a, b, u;
+};
+
+std::vector<std::string> extra_daemon_args() {
+  std::vector<std::string> out;
+  const char* extra = std::getenv("POOLREG_IT_DAEMON_ARGS");
+  std::istringstream in(extra != nullptr ? extra : "");
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+std::uint64_t asap_counter(const Poolregd& d, const char* name) {
+  json r = control_call(d, "stats");
+  if (r.is_null() || !r.contains("asap") || r["asap"].is_null()) return 0;
+  return r["asap"].value(name, std::uint64_t{0});
+}
+
+// The daemon's view of PE `id` in `pool` (control "pe"), null when it does not hold it.
+json pe_view(const Poolregd& d, const PoolHandle& pool, PoolElementId id) {
+  json r = control_call(d, "pe", json{{"handle", pool.to_display()}, {"id", std::to_string(id)}});
+  return r.is_object() && r.contains("pe") ? r["pe"] : json();
+}
+
+std::string registration_line(PoolElementId id, std::vector<IpAddress> addresses) {
+  return hex_of(registration_of("mobile", id, std::move(addresses))) + "\n";
+}
+
+class MobilityNetns : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    skip_reason_ = test_netns::namespaces_unavailable();
+    if (!skip_reason_.empty()) return;
+    if (poolregd_path().empty() || std::getenv("KERNEL_SCTP_PEER") == nullptr) {
+      skip_reason_ = "POOLREGD and KERNEL_SCTP_PEER not set (run through meson test)";
+      return;
+    }
+    test_netns::remove_stale_namespaces(kPrefix);
+    lab_ = std::make_unique<MobilityLab>(std::string(kPrefix) + "-" + std::to_string(::getpid()) + "-");
+    if (!lab_->ok()) {
+      skip_reason_ = "setting up the namespaces failed";
+      return;
+    }
+    // This process (its PU and impostor clients) is the host 10.77.0.20: its usrsctp stack
+    // (created below, after the switch) opens its UDP socket there.
+    const int fd = ::open(("/run/netns/" + lab_->u.ns().name()).c_str(), O_RDONLY | O_CLOEXEC);
+    const bool moved = fd >= 0 && ::setns(fd, CLONE_NEWNET) == 0;
+    if (fd >= 0) ::close(fd);
+    if (!moved) {
+      skip_reason_ = "setns into the PU namespace failed";
+      return;
+    }
+    kernel::SctpStackConfig config;
+    config.udp_port = 0;
+    config.heartbeat_interval_ms = 1000;
+    std::string error;
+    stack_ = kernel::SctpStack::create(config, &error);
+    if (!stack_) skip_reason_ = "usrsctp: " + error;
+  }
+  static void TearDownTestSuite() {
+    stack_.reset();
+    lab_.reset();
+  }
+
+  void SetUp() override {
+    if (!skip_reason_.empty()) GTEST_SKIP() << skip_reason_;
+    static int hosts = 0;
+    pe_host_ = std::make_unique<Host>(lab_->hub.ns, std::string(kPrefix) + "-" + std::to_string(::getpid()) + "-p" +
+                                                     std::to_string(++hosts),
+                                      "p" + std::to_string(hosts), std::vector<std::string>{kOldPath, kNewPath});
+    ASSERT_TRUE(pe_host_->ok());
+    a_ = registrar("a", kIdA, lab_->a, kRegistrarA, kRegistrarB);
+    b_ = registrar("b", kIdB, lab_->b, kRegistrarB, kRegistrarA);
+    ASSERT_TRUE(a_->start() && b_->start());
+    ASSERT_TRUE(a_->wait_for_log("listening:", 10s)) << a_->log();
+    ASSERT_TRUE(b_->wait_for_log("listening:", 10s)) << b_->log();
+    std::string why;
+    ASSERT_TRUE(eventually([&] { return peers_alive_and_in_sync(*a_, 1, &why) && peers_alive_and_in_sync(*b_, 1, &why); },
+                           10s))
+        << why;
+  }
+  void TearDown() override {
+    pes_.clear();  // helpers end (their associations close) before the daemons
+    for (Poolregd* d : {a_.get(), b_.get()}) {
+      if (d == nullptr) continue;
+      if (HasFailure()) std::cerr << "---- poolregd " << d->name() << " (" << d->state() << ") ----\n" << d->log();
+      d->kill_now();
+    }
+    pe_host_.reset();
+  }
+
+  std::unique_ptr<Poolregd> registrar(const std::string& name, RegistrarId id, const Host& host, const char* self,
+                                      const char* peer) {
+    std::vector<std::string> args = {
+        "--id", std::to_string(id), "--set", std::string("asap.listen=[\"") + self + "\"]",
+        "--set", std::string("enrp.peers=[{ address = \"") + peer + ":" + std::to_string(kEnrpPort) +
+                     "\", udp_port = " + std::to_string(kUdpPort) + " }]",
+        "--set", "enrp.profile=fast", "--set", "enrp.heartbeat_interval_ms=1000",
+        "--set", "enrp.max_time_last_heard_ms=2000", "--set", "enrp.max_time_no_response_ms=1000",
+        "--set", "enrp.takeover_expiry_ms=1000", "--set", "enrp.mentor_discovery_ms=1000"};
+    if (std::getenv("POOLREG_IT_DEBUG") != nullptr) args.insert(args.end(), {"--log-level", "debug"});
+    for (auto& a : extra_daemon_args()) args.push_back(std::move(a));
+    auto d = std::make_unique<Poolregd>(name, DaemonPorts{kAsapPort, kUdpPort, kEnrpPort}, std::move(args));
+    d->wrap({ip_command(), "netns", "exec", host.ns().name()});
+    return d;
+  }
+
+  client::ClientOptions options_for(const char* registrar) const {
+    client::ClientOptions o;
+    o.registrar.address = *IpAddress::parse(registrar);
+    o.registrar.port = kAsapPort;
+    o.registrar.transport = ClientTransport::kSctp;
+    o.registrar.remote_udp_port = kUdpPort;
+    o.connect_timeout = 5 * kNsPerSec;
+    o.request_timeout = 3 * kNsPerSec;
+    return o;
+  }
+  std::unique_ptr<PoolUserClient> pu_at_b() {
+    auto c = std::make_unique<PoolUserClient>(loop_, stack_.get(), options_for(kRegistrarB));
+    EXPECT_EQ(client::connect_and_wait(*c, 5s), ClientStatus::kOk);
+    return c;
+  }
+  // A PE helper in the PE's namespace bound to `addresses`, connected to A; nullptr (with a
+  // failure) when it did not come up.
+  ForeignPe* pe_helper(const std::string& addresses) {
+    pes_.push_back(std::make_unique<ForeignPe>(std::getenv("KERNEL_SCTP_PEER"), pe_host_->ns().exec(), kUdpPort,
+                                               std::string(kRegistrarA) + ":" + std::to_string(kAsapPort), addresses));
+    ForeignPe& pe = *pes_.back();
+    const std::string up = pe.started() ? pe.line() : "";
+    if (up.rfind("UP ", 0) != 0) {
+      ADD_FAILURE() << "PE helper: " << up;
+      return nullptr;
+    }
+    return &pe;
+  }
+  // Registers PE `id` with `addresses` through `pe`: accepted?
+  static bool registered(ForeignPe& pe, PoolElementId id, std::vector<IpAddress> addresses) {
+    return pe.tell(registration_line(id, std::move(addresses))) && ForeignPe::registration_accepted(pe.line()) == true;
+  }
+  // The user addresses of the one PE in "mobile" as the PU at B sees it now; {} when it is not
+  // there (counted in missing_).
+  std::vector<IpAddress> seen_at_b(PoolUserClient& pu) {
+    auto r = client::resolve_and_wait(pu, handle_of("mobile"), 16);
+    if (!r.ok() || r.elements.size() != 1) {
+      ++missing_;
+      return {};
+    }
+    return r.elements[0].user_transport.addresses;
+  }
+  // Resolves at B (every 50 ms, at most `limit`) until it sees `want`.
+  bool b_sees(PoolUserClient& pu, const std::vector<IpAddress>& want, std::chrono::milliseconds limit = 5s) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    do {
+      if (seen_at_b(pu) == want) return true;
+      loop_.run_once(50);
+    } while (std::chrono::steady_clock::now() < deadline);
+    return false;
+  }
+  // Watches B for `span`: the smallest PE count of "mobile" it had (a DEL drops it to -1).
+  long fewest_at_b(std::chrono::milliseconds span) {
+    long fewest = 1;
+    const auto until = std::chrono::steady_clock::now() + span;
+    while (std::chrono::steady_clock::now() < until) {
+      fewest = std::min(fewest, pool_pe_count(*b_, handle_of("mobile")));
+      loop_.run_once(50);
+    }
+    return fewest;
+  }
+
+  static inline std::string skip_reason_;
+  static inline std::unique_ptr<MobilityLab> lab_;
+  static inline std::unique_ptr<kernel::SctpStack> stack_;
+
+  runtime::EventLoop loop_;
+  std::unique_ptr<Host> pe_host_;
+  std::unique_ptr<Poolregd> a_, b_;
+  std::vector<std::unique_ptr<ForeignPe>> pes_;
+  int missing_ = 0;  // resolutions at B without the PE
+};
+
+// a. Make-before-break: ADD-IP of the new path's address, a re-registration with it (accepted by
+// the address check: the association has it now), the route moves to the new path, DELETE-IP of
+// the old one (pruned from the PE by A). B's PU sees old, old+new, new; the PE in every answer.
+TEST_F(MobilityNetns, MakeBeforeBreakReachesThePuAtThePeerWithTheAddressCheckOn) {
+  ForeignPe* pe = pe_helper(kOldPath);
+  ASSERT_NE(pe, nullptr);
+  ASSERT_TRUE(registered(*pe, 1401, {kOld})) << a_->log();
+  auto pu = pu_at_b();
+  ASSERT_TRUE(b_sees(*pu, {kOld}, 10s));
+  missing_ = 0;  // from here on the PE must be in every answer
+
+  ASSERT_TRUE(pe->tell(std::string("ADD ") + kNewPath + "\n"));
+  ASSERT_EQ(pe->line(), std::string("DONE ADD ") + kNewPath + "\n");
+  // The ASCONF travels ahead of the DATA; should A not have applied it yet, the new address is
+  // filtered and B keeps seeing {old}: register again (bounded).
+  bool both = false;
+  for (int i = 0; i < 20 && !both; ++i) {
+    ASSERT_TRUE(registered(*pe, 1401, {kNew, kOld})) << a_->log();
+    both = b_sees(*pu, {kNew, kOld}, 500ms);
+  }
+  ASSERT_TRUE(both) << "the added address never reached B";
+  ASSERT_TRUE(pe_host_->use_path(1, kNewPath));
+  ASSERT_TRUE(pe->tell(std::string("DEL ") + kOldPath + "\n"));
+  ASSERT_EQ(pe->line(), std::string("DONE DEL ") + kOldPath + "\n");
+  EXPECT_TRUE(b_sees(*pu, {kNew})) << "the deleted address stayed at B";
+  // The association works over the new path: a re-registration with the new address only.
+  EXPECT_TRUE(registered(*pe, 1401, {kNew})) << a_->log();
+  EXPECT_EQ(seen_at_b(*pu), std::vector<IpAddress>{kNew});
+  EXPECT_EQ(missing_, 0) << "answers at B without the PE during the move";
+}
+
+// b. Break-before-make: the old path's veth is deleted (the old association stays up at A, dead),
+// the PE registers over a new association from the new address. A probes the old binding and
+// rebinds: accepted within rebind_probe_ms + one round trip (+ slack); B gets the new address
+// with exactly one ENRP update and never loses the PE (no DEL).
+TEST_F(MobilityNetns, BreakBeforeMakeIsAcceptedAfterTheProbeWithOneUpdateAtThePeer) {
+  ForeignPe* old_pe = pe_helper(kOldPath);
+  ASSERT_NE(old_pe, nullptr);
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(registered(*old_pe, 1402, {kOld})) << a_->log();
+  const auto rtt = std::chrono::steady_clock::now() - t0;  // one registration round trip
+  auto pu = pu_at_b();
+  ASSERT_TRUE(b_sees(*pu, {kOld}, 10s));
+  const std::uint64_t updates_before = enrp_counter(*b_, "updates_received");
+
+  ASSERT_TRUE(pe_host_->cut(0));
+  ASSERT_TRUE(pe_host_->use_path(1, kNewPath));
+  ForeignPe* new_pe = pe_helper(kNewPath);
+  ASSERT_NE(new_pe, nullptr);
+  const auto sent = std::chrono::steady_clock::now();
+  ASSERT_TRUE(registered(*new_pe, 1402, {kNew})) << a_->log();
+  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - sent);
+  const auto bound = kRebindProbe + std::chrono::duration_cast<std::chrono::milliseconds>(rtt) + 300ms;
+  std::cerr << "break-before-make: accepted after " << waited.count() << " ms (registration RTT "
+            << std::chrono::duration_cast<std::chrono::microseconds>(rtt).count() << " us, bound " << bound.count()
+            << " ms)\n";
+  EXPECT_GE(waited, kRebindProbe - 50ms) << "answered before the probe could decide";
+  EXPECT_LE(waited, bound);
+  EXPECT_EQ(asap_counter(*a_, "pe_rebinds"), 1u);
+
+  missing_ = 0;
+  EXPECT_TRUE(b_sees(*pu, {kNew})) << "the new address did not reach B";
+  EXPECT_EQ(fewest_at_b(1s), 1) << "B lost the PE (an ENRP DEL)";
+  EXPECT_EQ(missing_, 0);
+  EXPECT_EQ(enrp_counter(*b_, "updates_received") - updates_before, 1u) << "one ENRP update for the move";
+}
+
+// c. A live impostor: the PE's owner (old path, answering keep-alives) is up; this process (another
+// host, another association) registers the same PE ID at A: the probe is answered, cause 0x4, and
+// B still has the owner's address.
+TEST_F(MobilityNetns, LiveImpostorFromAnotherHostIsRefused) {
+  ForeignPe* owner = pe_helper(kOldPath);
+  ASSERT_NE(owner, nullptr);
+  ASSERT_TRUE(registered(*owner, 1403, {kOld})) << a_->log();
+  auto pu = pu_at_b();
+  ASSERT_TRUE(b_sees(*pu, {kOld}, 10s));
+
+  PoolElementClient impostor(loop_, stack_.get(), options_for(kRegistrarA));
+  ASSERT_EQ(client::connect_and_wait(impostor, 5s), ClientStatus::kOk);
+  client::PeRegistration reg = registration(handle_of("mobile"), 1403, TransportProtocol::kSctp);
+  reg.user_transport.addresses = {*IpAddress::parse(kPuAddress)};
+  const auto r = client::register_and_wait(impostor, reg);
+  EXPECT_EQ(r.status, ClientStatus::kRejected) << client::to_string(r.status);
+  EXPECT_EQ(r.cause(), ErrorCause::kNonUniquePeIdentifier);
+  EXPECT_EQ(asap_counter(*a_, "rebind_probes_answered"), 1u);
+  EXPECT_EQ(asap_counter(*a_, "pe_rebinds"), 0u);
+  EXPECT_EQ(seen_at_b(*pu), std::vector<IpAddress>{kOld}) << "the impostor changed the PE";
+}
+
+// d1. Handover hold, back in time: the PE's association ends (SHUTDOWN), it comes back over a new
+// association from the new path within the hold: B never loses it and gets the new address.
+TEST_F(MobilityNetns, HandoverHoldPeBackInTimeIsNeverDeletedAtThePeer) {
+  ForeignPe* old_pe = pe_helper(kOldPath);
+  ASSERT_NE(old_pe, nullptr);
+  ASSERT_TRUE(registered(*old_pe, 1404, {kOld})) << a_->log();
+  auto pu = pu_at_b();
+  ASSERT_TRUE(b_sees(*pu, {kOld}, 10s));
+  const std::uint64_t updates_before = enrp_counter(*b_, "updates_received");
+
+  ASSERT_EQ(old_pe->finish(), 0);  // the association is gone
+  ASSERT_TRUE(eventually([&] { return asap_counter(*a_, "pe_held") == 1; }, 2s));
+  ASSERT_TRUE(pe_host_->cut(0));
+  ASSERT_TRUE(pe_host_->use_path(1, kNewPath));
+  ForeignPe* new_pe = pe_helper(kNewPath);
+  ASSERT_NE(new_pe, nullptr);
+  ASSERT_TRUE(registered(*new_pe, 1404, {kNew})) << a_->log();
+  EXPECT_EQ(asap_counter(*a_, "pe_hold_resumed"), 1u);
+  // Watched past the hold's end: never gone at B, the new address there.
+  EXPECT_EQ(fewest_at_b(kHold + 1s), 1) << "B lost the PE during the hold";
+  EXPECT_EQ(pe_view(*b_, handle_of("mobile"), 1404)["user_transport"]["addresses"], json::array({kNewPath}));
+  EXPECT_EQ(enrp_counter(*b_, "updates_received") - updates_before, 1u) << "one ENRP update, no DEL + ADD";
+  EXPECT_EQ(asap_counter(*a_, "pe_hold_expired"), 0u);
+}
+
+// d2. Handover hold, not back: B keeps the PE while the hold runs and loses it (DEL) after it.
+TEST_F(MobilityNetns, HandoverHoldPeNotBackIsDeletedAtThePeerAfterTheHold) {
+  ForeignPe* pe = pe_helper(kOldPath);
+  ASSERT_NE(pe, nullptr);
+  ASSERT_TRUE(registered(*pe, 1405, {kOld})) << a_->log();
+  ASSERT_TRUE(eventually([&] { return pool_pe_count(*b_, handle_of("mobile")) == 1; }, 10s));
+
+  const auto closed_at = std::chrono::steady_clock::now();  // the helper closes, then exits
+  ASSERT_EQ(pe->finish(), 0);
+  EXPECT_EQ(fewest_at_b(kHold / 2), 1) << "DEL before the hold ended";
+  ASSERT_TRUE(eventually([&] { return pool_pe_count(*b_, handle_of("mobile")) == -1; }, kHold + 3s));
+  EXPECT_GE(std::chrono::steady_clock::now() - closed_at, kHold);
+  EXPECT_EQ(asap_counter(*a_, "pe_hold_expired"), 1u);
+}
+
+// e. Takeover over an existing association: A (the PE's home) dies; the PE opens an association
+// to B from the same address and port but does not re-register. B takes A's PEs over and sends
+// the H=1 Keep-Alive over that association (no second connect): the PE answers, stays, and is
+// bound to B, also after a keep-alive timeout has passed.
+TEST_F(MobilityNetns, TakeoverUsesTheAssociationThePeAlreadyHasWithTheNewHome) {
+  ForeignPe* pe = pe_helper(kOldPath);
+  ASSERT_NE(pe, nullptr);
+  ASSERT_TRUE(registered(*pe, 1406, {kOld})) << a_->log();
+  auto pu = pu_at_b();
+  ASSERT_TRUE(b_sees(*pu, {kOld}, 10s));
+
+  a_->kill_now();
+  ASSERT_TRUE(pe->tell(std::string("RECONNECT ") + kRegistrarB + ":" + std::to_string(kAsapPort) + "\n"));
+  ASSERT_EQ(pe->line().rfind("UP ", 0), 0u);
+  ASSERT_TRUE(eventually([&] { return asap_counter(*b_, "takeover_bound") == 1; }, 15s)) << b_->log();
+  EXPECT_EQ(asap_counter(*b_, "takeover_existing_associations"), 1u);
+  EXPECT_EQ(asap_counter(*b_, "connects_failed"), 0u);
+  EXPECT_EQ(pe_view(*b_, handle_of("mobile"), 1406).value("owned", false), true) << "not bound to the new home";
+  missing_ = 0;
+  EXPECT_EQ(fewest_at_b(kKeepAliveTimeout + 1s), 1) << "the taken-over PE was removed";
+  EXPECT_EQ(seen_at_b(*pu), std::vector<IpAddress>{kOld});
+  EXPECT_EQ(missing_, 0);
+}
+
+}  // namespace
+}  // namespace poolreg::integration
