@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/common/free_port.hpp"
+
 extern char** environ;
 
 namespace {
@@ -28,21 +30,7 @@ std::string poolregd_path() {
   return p != nullptr ? p : "";
 }
 
-// A free port on 127.0.0.1 for the given socket type, found by binding port 0.
-std::uint16_t free_port(int type) {
-  int fd = ::socket(AF_INET, type, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  std::uint16_t port = 0;
-  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  if (fd >= 0) ::close(fd);
-  return port;
-}
+using poolreg::test_ports::free_port;
 
 // A child process with stdout and stderr on one pipe.
 class Child {

@@ -27,6 +27,7 @@
 
 #include "cli/client/client_options.hpp"
 #include "dataplane/kernel/sctp_stack.hpp"
+#include "tests/common/free_port.hpp"
 
 extern char** environ;
 
@@ -39,23 +40,7 @@ inline std::string poolregd_path() {
   return p != nullptr ? p : "";
 }
 
-// A free port on 127.0.0.1 for the socket type, found by binding port 0 (SOCK_STREAM for TCP,
-// SOCK_DGRAM for UDP). usrsctp's SCTP ports live in usrsctp's own namespace; a free TCP port
-// number is as good as any for them.
-inline std::uint16_t free_port(int type) {
-  int fd = ::socket(AF_INET, type, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  std::uint16_t port = 0;
-  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  if (fd >= 0) ::close(fd);
-  return port;
-}
+using test_ports::free_port;  // tests/common/free_port.hpp
 
 // A free TCP port whose number is also free for UDP (so asap.tcp_port and the SCTP port can be
 // the same number, as in the default configuration).

@@ -16,6 +16,7 @@
 
 #include "tests/dataplane/control/control_test_support.hpp"
 #include "tests/dataplane/control/process_runner.hpp"
+#include "tests/common/free_port.hpp"
 
 namespace poolreg::control {
 namespace {
@@ -30,19 +31,7 @@ std::string env(const char* name) {
   return v != nullptr ? v : "";
 }
 
-std::uint16_t free_port(int type) {
-  const int fd = ::socket(AF_INET, type, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  std::uint16_t port = 0;
-  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-    port = ntohs(a.sin_port);
-  if (fd >= 0) ::close(fd);
-  return port;
-}
+using test_ports::free_port;
 
 std::string http_get(std::uint16_t port, const std::string& path) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

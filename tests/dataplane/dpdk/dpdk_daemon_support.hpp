@@ -24,6 +24,7 @@
 #include "tests/cli/client/child_process.hpp"
 #include "tests/dataplane/dpdk/veth_namespace.hpp"
 #include "tests/integration/daemon_test_support.hpp"
+#include "tests/common/free_port.hpp"
 
 namespace poolreg::dpdk::daemon_test {
 
@@ -50,20 +51,8 @@ inline nlohmann::json telemetry(const std::string& socket_path, const std::strin
   return out;
 }
 
-// A free TCP port on 127.0.0.1 (bound to port 0 and released) for the metrics endpoint.
-inline std::uint16_t free_tcp_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  std::uint16_t port = 0;
-  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-    port = ntohs(a.sin_port);
-  if (fd >= 0) ::close(fd);
-  return port;
-}
+// A free TCP port on 127.0.0.1 for the metrics endpoint.
+inline std::uint16_t free_tcp_port() { return test_ports::free_port(SOCK_STREAM); }
 
 // The daemon's /metrics (Python's urllib, 5 s timeout; the wait is bounded too); empty on failure.
 inline std::string scrape_metrics(std::uint16_t port) {
