@@ -4,6 +4,7 @@
 #include <string>
 
 #include "dataplane/control/operator_arguments.hpp"
+#include "registrar/common/pe_distance.hpp"
 #include "registrar/common/policy.hpp"
 
 namespace poolreg::control {
@@ -48,7 +49,9 @@ nlohmann::json policy_json(const PolicyParams& p) {
   put("load_degradation", p.load_degradation);
   put("weight_dpf", p.weight_dpf);
   put("load_dpf", p.load_dpf);
-  put("distance_ms", p.distance_ms);
+  // The DPF policies' distance is the registrar's measurement (registrar/common/pe_distance.hpp):
+  // shown for them also when it is 0 (a nearby PE), never for the others.
+  if (is_distance_policy(p.type)) j["distance_ms"] = p.distance_ms;
   return j;
 }
 

@@ -30,7 +30,8 @@ const char* transport_use_name(TransportUse use) noexcept;
 // (+"dccp_service_code" for DCCP).
 nlohmann::json transport_json(const TransportEndpoint& endpoint);
 // {"type":"RoundRobin","short":"RR","code":1, plus the values the policy uses: "weight",
-//  "priority", "load", "load_degradation", "load_dpf", "weight_dpf", "distance_ms"}
+//  "priority", "load", "load_degradation", "load_dpf", "weight_dpf" when not 0; "distance_ms" for
+//  every DPF policy, 0 included: the registrar's measured distance}
 nlohmann::json policy_json(const PolicyParams& policy);
 // {"id":"0x00000001","home":"0x10000001","registration_life_ms":N,"policy":{...},
 //  "user_transport":{...},"asap_transport":{...}|null} plus "owned":bool when the caller is a

@@ -64,6 +64,7 @@ asap::AsapConfig to_asap_config(const config::RegistrarConfig& c, RegistrarId id
   a.deregister_hold = ms(c.asap.deregister_hold_ms);
   a.rebind_probe = ms(c.asap.rebind_probe_ms);
   a.handover_hold = ms(c.asap.handover_hold_ms);
+  a.distance_step_ms = c.asap.distance_step_ms;  // DPF distances: SRTT/2 rounded to it
   return a;
 }
 
@@ -90,6 +91,7 @@ enrp::EnrpConfig to_enrp_config(const config::RegistrarConfig& c, RegistrarId id
   e.max_pool_handle_bytes = c.limits.max_pool_handle_bytes;
   e.takeover_suggestion = c.enrp.takeover_suggestion;
   e.update_coalesce = ms(c.enrp.update_coalesce_ms);
+  e.distance_step_ms = c.asap.distance_step_ms;  // the hop to a peer, rounded as the home rounds
   e.multicast = c.enrp.multicast;
   // Multicast discovery needs unknown peers to join.
   e.allow_dynamic_peers = c.enrp.allow_dynamic_peers || c.enrp.multicast;

@@ -62,11 +62,11 @@ void ProtocolRouter::on_message(ConnectionId id, const runtime::MessageInfo& inf
     if (resolution_latency_ != nullptr && !bytes.empty() && bytes[0] == 0x05 &&  // Handle Resolution
         id < runtime::kLaneConnectionIdBase) {
       const TimeNs t0 = clock_.now();
-      asap_->on_message(id, bytes);
+      asap_->on_message(id, bytes, info.srtt_us);
       resolution_latency_->record(clock_.now() - t0);
       return;
     }
-    asap_->on_message(id, bytes);
+    asap_->on_message(id, bytes, info.srtt_us);  // the SRTT: a DPF PE's distance
     return;
   }
   ++counters_.enrp_messages;
@@ -75,7 +75,7 @@ void ProtocolRouter::on_message(ConnectionId id, const runtime::MessageInfo& inf
     if (transport_ != nullptr) transport_->abort(id);
     return;
   }
-  enrp_->on_message(id, bytes);
+  enrp_->on_message(id, bytes, info.srtt_us);  // the SRTT: the hop added to learned DPF distances
 }
 
 void ProtocolRouter::on_activity(ConnectionId id) {

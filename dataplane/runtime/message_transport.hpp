@@ -71,6 +71,10 @@ struct MessageInfo {
   WireProtocol protocol = WireProtocol::kAsap;  // SCTP: from the PPID; TCP: the connection's protocol
   std::uint32_t ppid = 0;               // SCTP: the PPID as received; TCP: 0
   std::uint16_t stream = 0;             // SCTP stream id; TCP: 0
+  // The connection's smoothed RTT (µs) when the message was received, as ConnectionPeer::srtt_us;
+  // measured only for the messages message_wants_path_rtt() names (registrar/common/
+  // pe_distance.hpp), 0 for the others and when nothing was measured yet.
+  std::uint32_t srtt_us = 0;
 };
 
 class MessageHandler {

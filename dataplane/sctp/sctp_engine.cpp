@@ -15,6 +15,7 @@
 #include "dataplane/runtime/errno_text.hpp"
 #include "dataplane/runtime/socket_address.hpp"
 #include "dataplane/sctp/sctp_address_params.hpp"
+#include "registrar/common/pe_distance.hpp"
 #include "registrar/wire/wire_constants.hpp"
 
 namespace poolreg::sctp {
@@ -328,6 +329,48 @@ void SctpEngine::on_sctp_packet(const SctpPacketFrom& from, const std::uint8_t* 
   api_.conninput(e, packet, length, 0);
   current_endpoint_ = nullptr;
   if (answers_used_ != 0) send_answers();
+  if (!srtt_due_.empty()) refresh_srtts();
+}
+
+void SctpEngine::note_srtt_due(Connection& c) {
+  if (c.srtt_due) return;
+  c.srtt_due = true;
+  srtt_due_.push_back(c.id);
+}
+
+void SctpEngine::refresh_srtts() {
+  for (const ConnectionId id : srtt_due_) {
+    Connection* c = find(id);
+    if (c == nullptr || !c->srtt_due) continue;
+    c->srtt_due = false;
+    if (const std::uint32_t srtt = read_srtt_us(*c); srtt != 0) c->peer.srtt_us = srtt;
+  }
+  srtt_due_.clear();
+}
+
+std::uint32_t SctpEngine::read_srtt_us(const Connection& c) {
+  if (c.socket == nullptr || c.assoc == 0) return 0;
+  constexpr std::uint32_t kMaxMs = 0xFFFFFFFFu / 1000;
+  if (c.endpoint != nullptr) {
+    // The AF_CONN path the association's packets really take (an ASCONF-added IPv4/IPv6
+    // address is a path usrsctp cannot send to, so it has no RTT of its own).
+    sctp_paddrinfo info{};
+    info.spinfo_assoc_id = c.assoc;
+    sockaddr_conn path{};
+    path.sconn_family = AF_CONN;
+    path.sconn_port = htons(c.peer.port);
+    path.sconn_addr = c.endpoint;
+    std::memcpy(&info.spinfo_address, &path, sizeof path);
+    socklen_t len = sizeof info;
+    if (api_.getsockopt(c.socket->so, IPPROTO_SCTP, SCTP_GET_PEER_ADDR_INFO, &info, &len) == 0 &&
+        info.spinfo_srtt != 0)
+      return std::min(info.spinfo_srtt, kMaxMs) * 1000;
+  }
+  sctp_status status{};
+  status.sstat_assoc_id = c.assoc;
+  socklen_t len = sizeof status;
+  if (api_.getsockopt(c.socket->so, IPPROTO_SCTP, SCTP_STATUS, &status, &len) != 0) return 0;
+  return std::min(status.sstat_primary.spinfo_srtt, kMaxMs) * 1000;
 }
 
 void SctpEngine::note_listed_addresses(const RemoteEndpoint& from, std::span<const std::uint8_t> packet) {
@@ -457,6 +500,10 @@ void SctpEngine::deliver(Connection& c, std::uint32_t ppid, std::uint16_t stream
   info.protocol = *protocol;
   info.ppid = ppid;
   info.stream = stream;
+  if (message_wants_path_rtt(*protocol, type)) info.srtt_us = c.peer.srtt_us;
+  // A forwarded message: the SRTT is read again once usrsctp_conninput() returned, so the next
+  // one (a re-registration, the next Handle Update) carries a value at most one message old.
+  note_srtt_due(c);
   events_->on_message(c.id, info, data, n);
 }
 
@@ -569,6 +616,7 @@ void SctpEngine::assoc_up(Socket& s, sctp_assoc_t assoc, bool restart) {
       c->state = State::kUp;
       ++counters_.associations_opened;
       add_listed_addresses(c->peer);  // from the peer's INIT ACK
+      note_srtt_due(*c);
       if (events_ != nullptr) events_->on_connected(c->id, c->peer);
       return;
     } else if (c->state == State::kClosing) {
@@ -590,6 +638,7 @@ void SctpEngine::assoc_up(Socket& s, sctp_assoc_t assoc, bool restart) {
   const ConnectionId id = c.id;
   auto [cit, inserted] = connections_.emplace(id, std::move(c));
   s.assocs[assoc] = id;
+  note_srtt_due(cit->second);  // its COOKIE ECHO's RTT, for its first message
   ++counters_.associations_accepted;
   if (events_ != nullptr) events_->on_connected(id, cit->second.peer);
 }
@@ -823,6 +872,7 @@ void SctpEngine::run_timers(std::uint64_t now_ms) {
   last_timer_ms_ = now_ms;
   api_.handle_timers(static_cast<std::uint32_t>(elapsed));
   if (answers_used_ != 0) send_answers();
+  if (!srtt_due_.empty()) refresh_srtts();
   // Close lingers: a closing association whose SHUTDOWN never completes is aborted.
   std::vector<ConnectionId> expired;
   for (auto& [id, c] : connections_)

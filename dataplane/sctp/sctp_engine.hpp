@@ -46,6 +46,16 @@
 // then updated (additions last, a new primary first, at most kMaxPeerAddresses) and reported
 // with on_addresses_changed. See README.md "Address changes" for why not a parser of our own.
 //
+// Path RTT (the DPF policies' distance, registrar/common/pe_distance.hpp): ConnectionPeer::srtt_us
+// and MessageInfo::srtt_us carry the association's smoothed RTT as usrsctp measured it
+// (SCTP_GET_PEER_ADDR_INFO on the association's AF_CONN path, SCTP_STATUS's primary as fallback;
+// usrsctp reports milliseconds). It is read only outside usrsctp's callbacks: when an association
+// comes up and after every input that delivered a message on it other than one answered here,
+// once usrsctp_conninput() returned. A message therefore carries the SRTT read after the
+// association's previous input (an accepted association's first message: the RTT of its
+// COOKIE ECHO; later ones: at most one message behind), which is the value at hand without
+// calling into usrsctp from its receive callback.
+//
 // Counters: the engine's own (EngineCounters, lane thread only) and, when attached, the lane's
 // runtime::LaneCounters (messages by type, resolution latency; readable from any thread).
 #pragma once
@@ -268,6 +278,8 @@ class SctpEngine final : public SctpPacketSink {
     std::deque<std::uint64_t> pending_resolutions;
     bool latency_off = false;
     std::uint64_t next_activity_report_ms = 0;  // see EngineEventSink::on_activity
+    // peer.srtt_us is re-read (refresh_srtt) once usrsctp's call returned.
+    bool srtt_due = false;
   };
 
   SctpEngine(const SctpEngineConfig& config, std::atomic<std::uint64_t>& ids, UsrsctpStack& stack);
@@ -289,6 +301,11 @@ class SctpEngine final : public SctpPacketSink {
   void follow_peer_path(Connection& c, PeerAddressChange kind, const IpAddress& ip);
   void deliver(Connection& c, std::uint32_t ppid, std::uint16_t stream, std::uint8_t* data, std::size_t n);
   void refresh_peer(Connection& c);
+  // The SRTT of an association: read after usrsctp's call returned (never from inside one of
+  // its callbacks), for the associations marked srtt_due since (note_srtt_due).
+  void note_srtt_due(Connection& c);
+  void refresh_srtts();
+  std::uint32_t read_srtt_us(const Connection& c);
   // Keeps the addresses listed in an INIT / INIT ACK from `from` until its association is up.
   void note_listed_addresses(const RemoteEndpoint& from, std::span<const std::uint8_t> packet);
   // peer.addresses: its first address, then what the packet's sender listed in its handshake.
@@ -330,6 +347,7 @@ class SctpEngine final : public SctpPacketSink {
   std::vector<std::unique_ptr<Socket>> sockets_;
   std::unordered_map<ConnectionId, Connection> connections_;
   std::unordered_set<ConnectionId> pending_;
+  std::vector<ConnectionId> srtt_due_;  // associations whose SRTT refresh_srtts() re-reads
   std::vector<Socket*> released_;  // own sockets without an association, closed by close_released_sockets
   RemoteEndpoint* current_endpoint_ = nullptr;  // sender of the packet in usrsctp_conninput()
   std::uint16_t current_sctp_port_ = 0;

@@ -45,6 +45,7 @@ namespace poolreg::sctp {
   X(getassocid, usrsctp_getassocid)                                         \
   X(sendv, usrsctp_sendv)                                                   \
   X(setsockopt, usrsctp_setsockopt)                                         \
+  X(getsockopt, usrsctp_getsockopt)                                         \
   X(set_non_blocking, usrsctp_set_non_blocking)                             \
   X(conninput, usrsctp_conninput)                                           \
   X(handle_timers, usrsctp_handle_timers)                                   \

@@ -9,10 +9,20 @@
 #include <cstring>
 
 #include "dataplane/runtime/socket_address.hpp"
+#include "registrar/common/pe_distance.hpp"
 
 namespace poolreg::tcp {
 
 namespace {
+
+// The kernel's smoothed RTT of the connection (TCP_INFO tcpi_rtt, microseconds; 0 when unknown):
+// the DPF policies' distance over ASAP/ENRP on TCP, as the SCTP engine's SRTT is over SCTP.
+std::uint32_t tcp_srtt_us(int fd) {
+  tcp_info info{};
+  socklen_t len = sizeof info;
+  if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return 0;
+  return info.tcpi_rtt;
+}
 
 constexpr TimeNs kCloseLinger = 10 * kNsPerSec;
 
@@ -175,6 +185,7 @@ void TcpMessageSockets::on_accept(int listen_fd) {
     }
     arm_first_message_timeout(c);
     const ConnectionId id = c.id;
+    c.peer.srtt_us = tcp_srtt_us(c.fd);
     const ConnectionPeer peer_copy = c.peer;  // the handler may close the connection
     shared_.handler.on_connected(id, peer_copy);
     if (listeners_.count(listen_fd) == 0) return;  // close_all() from the handler
@@ -267,6 +278,7 @@ TcpMessageSockets::Connection* TcpMessageSockets::bring_up(Connection& c) {
   const ConnectionId id = c.id;
   c.want_write = !c.queue.empty();
   shared_.loop.modify_fd(c.fd, EPOLLIN | EPOLLRDHUP | (c.want_write ? EPOLLOUT : 0u));
+  c.peer.srtt_us = tcp_srtt_us(c.fd);
   const ConnectionPeer peer_copy = c.peer;  // the handler may close the connection
   shared_.handler.on_connected(id, peer_copy);
   // Messages sent while connecting (or handshaking) go out now.
@@ -313,6 +325,8 @@ void TcpMessageSockets::on_readable(ConnectionId id) {
       note_message(c);
       runtime::MessageInfo info;
       info.protocol = c.peer.protocol;
+      // One getsockopt only for the messages whose receiver reads it (a Registration, a Handle Update).
+      if (!message.empty() && message_wants_path_rtt(info.protocol, message[0])) info.srtt_us = tcp_srtt_us(c.fd);
       shared_.handler.on_message(id, info, message);
     }
     if (!socket_may_have_more) return;

@@ -48,6 +48,10 @@ struct AsapConfig {
   // RSPLIB MaxIncrement. Informational: the selectors fix MaxIncrement per policy
   // (registrar/policy/selector.hpp); kept so the daemon's configuration has one home.
   std::uint32_t max_increment = 0;
+  // The DPF policies' distance (WRAND-DPF, LU-DPF, LUD-DPF, PLU-DPF, PLUD-DPF): the registrar sets
+  // a PE's distance_ms to half the SRTT of its association rounded to this step (ms; RSPLIB 50),
+  // overwriting what the PE sent (registrar/common/pe_distance.hpp). 0 acts as 1.
+  std::uint32_t distance_step_ms = 50;
 
   // PE address filter (ASAP-REG-06, SEC-06). Addresses below min_address_scope are always
   // dropped; with address_check also those that are not peer addresses of the association.

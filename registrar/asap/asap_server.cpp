@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "registrar/common/ipv4_mapped.hpp"
+#include "registrar/common/pe_distance.hpp"
 #include "registrar/wire/asap_codec.hpp"
 #include "registrar/wire/registration_salvage.hpp"
 #include "registrar/wire/tlv_locate.hpp"
@@ -174,10 +175,11 @@ void AsapServer::on_connection_up(ConnectionId connection, const ConnectionPeer&
   associations_.upsert(connection, peer, clock_.now(), config_.hr_rate_limit, config_.eu_rate_limit);
 }
 
-void AsapServer::on_message(ConnectionId connection, std::span<const std::uint8_t> bytes) {
+void AsapServer::on_message(ConnectionId connection, std::span<const std::uint8_t> bytes, std::uint32_t srtt_us) {
   ++counters_.messages_received;
   if (!refused_.empty() && refused_.contains(connection)) return;
   Association& a = association_for(connection);
+  if (srtt_us != 0) a.peer.srtt_us = srtt_us;
   a.last_activity = clock_.now();
   a.message_seen = true;
   const std::uint8_t type = bytes.empty() ? 0 : bytes[0];
@@ -305,6 +307,10 @@ void AsapServer::handle_registration(ConnectionId c, Association& a, std::span<c
   }
 
   pe.asap_transport = asap_transport_of(a);  // ASAP-REG-07
+  // The distance is this registrar's measurement of the PE's association, not the PE's claim:
+  // whatever it sent is overwritten (policies.md §3; README "DPF distance").
+  if (is_distance_policy(pe.policy.type))
+    pe.policy.distance_ms = distance_from_srtt(a.peer.srtt_us, config_.distance_step_ms);
 
   if (holds_.held(handle, id, clock_.now())) {
     // Removed by the operator (poolctl deregister): it stays out until the hold ends.
@@ -487,6 +493,7 @@ void AsapServer::on_addresses_changed(ConnectionId connection, const ConnectionP
     ++counters_.address_changes_unknown_association;
     return;
   }
+  if (peer.srtt_us != 0) a->peer.srtt_us = peer.srtt_us;
   const std::vector<IpAddress> before = associations_.replace_addresses(connection, peer.addresses);
   std::vector<IpAddress> removed;
   for (const IpAddress& ip : before)
@@ -510,6 +517,9 @@ void AsapServer::follow_address_change(ConnectionId c, const Association& a, con
                  if (!pe || pe->home_registrar != config_.registrar_id) return;
                  PoolElement next = *pe;
                  next.asap_transport = asap;
+                 // The path may have changed: the distance follows the association's SRTT.
+                 if (is_distance_policy(next.policy.type))
+                   next.policy.distance_ms = distance_from_srtt(a.peer.srtt_us, config_.distance_step_ms);
                  // The pruning rule (README "Association address changes"): with the address
                  // check on, a user address was accepted only because the association had it, so
                  // it goes with it; never the last one (the PE stays reachable by what it
@@ -526,7 +536,8 @@ void AsapServer::follow_address_change(ConnectionId c, const Association& a, con
                    }
                  }
                  if (next.asap_transport == pe->asap_transport &&
-                     next.user_transport.addresses == pe->user_transport.addresses)
+                     next.user_transport.addresses == pe->user_transport.addresses &&
+                     next.policy.distance_ms == pe->policy.distance_ms)
                    return;
                  handlespace::RegistrationOptions ro;
                  ro.association = c;

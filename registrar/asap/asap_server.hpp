@@ -63,8 +63,10 @@ class AsapServer final : public PeMonitor {
   // A PE/PU association (or TCP connection) is up; peer addresses feed the address filter and
   // the ASAP transport of PEs registered over it. Calling it again refreshes the peer info.
   void on_connection_up(ConnectionId connection, const ConnectionPeer& peer);
-  // One whole ASAP message (PPID 11 / one framed TCP message).
-  void on_message(ConnectionId connection, std::span<const std::uint8_t> bytes);
+  // One whole ASAP message (PPID 11 / one framed TCP message). srtt_us: the association's
+  // smoothed RTT as the transport measured it with this message (MessageInfo::srtt_us; 0 = not
+  // measured, the association's latest value stays); a DPF PE's distance comes from it.
+  void on_message(ConnectionId connection, std::span<const std::uint8_t> bytes, std::uint32_t srtt_us = 0);
   // Messages on the connection were answered without reaching the server (Handle Resolutions on
   // the DPDK poll lcore): it counts as traffic for association_idle_timeout.
   void on_activity(ConnectionId connection);
@@ -84,7 +86,9 @@ class AsapServer final : public PeMonitor {
   // the address check uses it; owned PEs bound to the association get their ASAP transport from
   // it and, with address_check on, lose user addresses the association no longer has (never
   // their last one); each changed PE is re-registered in the handlespace and reported to ENRP
-  // (a Handle Update, as a re-registration). Unknown connections are counted and ignored.
+  // (a Handle Update, as a re-registration). The association's SRTT is taken from peer.srtt_us
+  // (when measured) and the DPF PEs bound to it get their distance from it again (a changed
+  // distance is a Handle Update too). Unknown connections are counted and ignored.
   void on_addresses_changed(ConnectionId connection, const ConnectionPeer& peer);
 
   // ---- timers ----

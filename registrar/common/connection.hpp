@@ -39,6 +39,10 @@ struct ConnectionPeer {
   std::uint16_t port = 0;
   // SCTP over UDP only: the UDP port the peer's encapsulated packets come from (RFC 6951); 0 otherwise.
   std::uint16_t udp_encapsulation_port = 0;
+  // The transport's smoothed round-trip time when this was reported (up, address change), in
+  // microseconds; 0 = not measured. SCTP: the SRTT of the association's path (usrsctp
+  // SCTP_GET_PEER_ADDR_INFO); TCP: TCP_INFO tcpi_rtt. The DPF policies' distance (pe_distance.hpp).
+  std::uint32_t srtt_us = 0;
 };
 
 }  // namespace poolreg

@@ -54,6 +54,12 @@ struct EnrpConfig {
   // enrp.update_coalesce_ms.
   TimeNs update_coalesce = 0;
 
+  // The DPF policies' distance: a PE learned from a peer (Handle Update ADD, Handle Table
+  // Response) gets half the SRTT of the ENRP association it came over, rounded to this step (ms),
+  // added to the distance the peer announced (policies.md §3, RSPLIB). The daemon fills it from
+  // asap.distance_step_ms, the step the home registrar rounds with.
+  std::uint32_t distance_step_ms = 50;
+
   // Takeover suggestion (draft-dreibholz-rserpool-enrp-takeover, NG-TKS-01); RSPLIB default off.
   bool takeover_suggestion = false;
 

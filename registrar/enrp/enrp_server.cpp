@@ -6,6 +6,7 @@
 #include <limits>
 #include <utility>
 
+#include "registrar/common/pe_distance.hpp"
 #include "registrar/enrp/peer_pe_store.hpp"
 #include "registrar/enrp/peer_wire_options.hpp"
 #include "registrar/wire/enrp_codec.hpp"
@@ -155,8 +156,8 @@ void EnrpServer::on_connection_closed(ConnectionId connection) {
   }
 }
 
-void EnrpServer::on_message(ConnectionId connection, std::span<const std::uint8_t> message) {
-  handle_unicast(connection, message);
+void EnrpServer::on_message(ConnectionId connection, std::span<const std::uint8_t> message, std::uint32_t srtt_us) {
+  handle_unicast(connection, message, distance_from_srtt(srtt_us, config_.distance_step_ms));
   refresh_state_counters();
 }
 
@@ -192,7 +193,7 @@ void EnrpServer::on_multicast_message(const IpAddress& from, std::uint16_t /*por
   refresh_state_counters();
 }
 
-void EnrpServer::handle_unicast(ConnectionId connection, std::span<const std::uint8_t> bytes) {
+void EnrpServer::handle_unicast(ConnectionId connection, std::span<const std::uint8_t> bytes, std::uint32_t hop_ms) {
   auto r = wire::decode_enrp(bytes, decode_options(config_));
   if (!r.has_value()) {
     ++counters_.decode_failures;
@@ -259,8 +260,8 @@ void EnrpServer::handle_unicast(ConnectionId connection, std::span<const std::ui
       break;
     }
     case 1: sync_.on_request(peer, connection, std::get<wire::HandleTableRequest>(msg)); break;
-    case 2: handle_table_response(*peer, std::get<wire::HandleTableResponse>(msg), bytes.size()); break;
-    case 3: handle_update(*peer, std::get<wire::HandleUpdate>(msg)); break;
+    case 2: handle_table_response(*peer, std::get<wire::HandleTableResponse>(msg), bytes.size(), hop_ms); break;
+    case 3: handle_update(*peer, std::get<wire::HandleUpdate>(msg), hop_ms); break;
     case 4: handle_list_request(*peer, std::get<wire::ListRequest>(msg)); break;
     case 5: handle_list_response(*peer, std::get<wire::ListResponse>(msg)); break;
     case 6: handle_init_takeover(*peer, std::get<wire::InitTakeover>(msg)); break;
@@ -646,11 +647,12 @@ void EnrpServer::flush_coalesced_updates(bool all) {
   counters_.updates_coalesced = coalescer_.coalesced();
 }
 
-void EnrpServer::handle_update(PeerEntry& peer, const wire::HandleUpdate& m) {
+void EnrpServer::handle_update(PeerEntry& peer, const wire::HandleUpdate& m, std::uint32_t hop_ms) {
   ++counters_.updates_received;
   if (m.action == wire::UpdateAction::kAddPe) {
     PoolElement pe = m.element;
     pe.home_registrar = resolve_id(pe.home_registrar);
+    add_hop_distance(pe.policy, hop_ms);  // the sender's distance plus ours to the sender
     if (is_self(pe.home_registrar)) {  // ENRP-UPD-03: stale echo of our own PE
       ++counters_.updates_ignored;
       return;
@@ -741,8 +743,9 @@ void EnrpServer::handle_list_response(PeerEntry& /*peer*/, const wire::ListRespo
 // ------------------------------------------------------------------------------------------
 // Sync and takeover messages: the parts do the work, the façade keeps start-up and presence
 
-void EnrpServer::handle_table_response(PeerEntry& peer, wire::HandleTableResponse& m, std::size_t wire_bytes) {
-  const auto outcome = sync_.on_response(peer, m, wire_bytes);
+void EnrpServer::handle_table_response(PeerEntry& peer, wire::HandleTableResponse& m, std::size_t wire_bytes,
+                                       std::uint32_t hop_ms) {
+  const auto outcome = sync_.on_response(peer, m, wire_bytes, hop_ms);
   if (outcome == HandleTableSync::ResponseOutcome::kCompleted && mentor_ && *mentor_ == peer.key)
     startup_complete_ = true;  // ENRP-START-01: the mentor's whole table arrived
 }

@@ -123,8 +123,11 @@ class EnrpServer final : public OwnedPeListener {
 
   // ---- transport events ----
   void on_connection_up(ConnectionId connection, const ConnectionPeer& peer);
-  // One whole ENRP message received on an association/connection.
-  void on_message(ConnectionId connection, std::span<const std::uint8_t> message);
+  // One whole ENRP message received on an association/connection. srtt_us: the connection's
+  // smoothed RTT measured with it (runtime MessageInfo::srtt_us; 0 = not measured): the DPF PEs
+  // of a Handle Update ADD or Handle Table Response get half of it (rounded to
+  // config.distance_step_ms) added to their distance.
+  void on_message(ConnectionId connection, std::span<const std::uint8_t> message, std::uint32_t srtt_us = 0);
   // One UDP multicast datagram (only Presence is processed, never answered with R reply).
   void on_multicast_message(const IpAddress& from, std::uint16_t port, std::span<const std::uint8_t> message);
   void on_connection_closed(ConnectionId connection);
@@ -178,11 +181,13 @@ class EnrpServer final : public OwnedPeListener {
   };
 
   // Message handlers (sync and takeover messages go to their parts).
-  void handle_unicast(ConnectionId connection, std::span<const std::uint8_t> bytes);
+  // hop_ms: the distance to the sender (distance_from_srtt of the connection's SRTT).
+  void handle_unicast(ConnectionId connection, std::span<const std::uint8_t> bytes, std::uint32_t hop_ms);
   void handle_presence(PeerEntry& peer, const wire::Presence& m, bool via_multicast, bool is_new,
                        std::span<const IpAddress> sources);
-  void handle_update(PeerEntry& peer, const wire::HandleUpdate& m);
-  void handle_table_response(PeerEntry& peer, wire::HandleTableResponse& m, std::size_t wire_bytes);
+  void handle_update(PeerEntry& peer, const wire::HandleUpdate& m, std::uint32_t hop_ms);
+  void handle_table_response(PeerEntry& peer, wire::HandleTableResponse& m, std::size_t wire_bytes,
+                             std::uint32_t hop_ms);
   void handle_list_request(PeerEntry& peer, const wire::ListRequest& m);
   void handle_list_response(PeerEntry& peer, const wire::ListResponse& m);
   void handle_init_takeover(PeerEntry& peer, const wire::InitTakeover& m);

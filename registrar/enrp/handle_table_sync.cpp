@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "registrar/common/pe_distance.hpp"
 #include "registrar/enrp/peer_pe_store.hpp"
 #include "registrar/enrp/peer_wire_options.hpp"
 #include "registrar/wire/enrp_codec.hpp"
@@ -85,7 +86,7 @@ bool HandleTableSync::running(PeerKey peer) const {
 }
 
 HandleTableSync::ResponseOutcome HandleTableSync::on_response(PeerEntry& peer, wire::HandleTableResponse& m,
-                                                              std::size_t wire_bytes) {
+                                                              std::size_t wire_bytes, std::uint32_t hop_ms) {
   counters_.sync_bytes_received += wire_bytes;
   ++counters_.sync_responses_received;
   auto it = state_.find(peer.key);
@@ -108,6 +109,7 @@ HandleTableSync::ResponseOutcome HandleTableSync::on_response(PeerEntry& peer, w
         ++counters_.sync_pes_refused_owned_live;  // registered here right now: stays ours
         continue;
       }
+      add_hop_distance(pe.policy, hop_ms);  // the sender's distance plus ours to the sender
       if (store_peer_pe(hs_, clock_.now(), pool.pool_handle, pe, events_)) ++counters_.sync_pes_received;
     }
   }

@@ -77,7 +77,9 @@ class HandleTableSync {
   // `wire_bytes`: size of the received message (counted as sync bytes received). Applies
   // nothing unless a request to that peer is outstanding, and never replaces a PE we own over a
   // live ASAP association.
-  ResponseOutcome on_response(PeerEntry& peer, wire::HandleTableResponse& response, std::size_t wire_bytes);
+  // hop_ms: the distance to the sender, added to the DPF PEs' distances (pe_distance.hpp).
+  ResponseOutcome on_response(PeerEntry& peer, wire::HandleTableResponse& response, std::size_t wire_bytes,
+                              std::uint32_t hop_ms = 0);
 
   // ---- responder side ----
   // `peer` nullptr: a requester not in the table gets R=1 on `connection` (ENRP-SYNC-02).

@@ -124,6 +124,13 @@ class SimNetwork {
   // Transport of the ENRP endpoints of nodes added from now on (TCP: next-gen mode).
   TransportProtocol enrp_protocol = TransportProtocol::kSctp;
   std::size_t aborts = 0;
+  // The SRTT (µs) the transport measures on the link from -> to, handed to on_message as
+  // runtime::MessageInfo::srtt_us would be (the DPF distance hop); absent = 0, not measured.
+  std::map<std::pair<int, int>, std::uint32_t> link_srtt_us;
+  void set_link_srtt(int x, int y, std::uint32_t srtt_us) {
+    link_srtt_us[{x, y}] = srtt_us;
+    link_srtt_us[{y, x}] = srtt_us;
+  }
 
   // Adds a node with a server. The config gets own id, endpoint and the fast timer profile
   // unless `config` overrides it.
@@ -277,6 +284,11 @@ class SimNetwork {
     inject(ext, connection, encode_msg(m, next_gen));
   }
 
+  std::uint32_t srtt_of(int from, int to) const {
+    auto it = link_srtt_us.find({from, to});
+    return it == link_srtt_us.end() ? 0 : it->second;
+  }
+
   // Delivers queued events until the network is quiet (bounded).
   void pump() {
     for (std::size_t guard = 0; guard < 50'000'000 && !queue_.empty(); ++guard) {
@@ -292,7 +304,7 @@ class SimNetwork {
           break;
         case Delivery::kMessage:
           if (n.external) n.inbox.emplace_back(d.connection, d.bytes);
-          else n.server->on_message(d.connection, d.bytes);
+          else n.server->on_message(d.connection, d.bytes, srtt_of(d.from, d.to));
           break;
         case Delivery::kClosed:
           if (!n.external) n.server->on_connection_closed(d.connection);
