@@ -17,6 +17,7 @@ namespace poolreg::test_netns {
 
 // Runs `command` through the shell with its output discarded; its exit code (-1: no normal exit).
 inline int run_quiet(const std::string& command) {
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): called from the test's main thread only
   const int rc = std::system((command + " >/dev/null 2>&1").c_str());
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }

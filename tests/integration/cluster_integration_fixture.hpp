@@ -150,6 +150,7 @@ class PoolregdCluster : public ::testing::Test {
                                        std::to_string(StackEnvironment::stack->udp_port())};
       for (auto& a : fast_enrp_args()) args.push_back(std::move(a));
       if (address_check_) args.insert(args.end(), {"--set", "asap.address_check=true"});  // the default
+      // NOLINTNEXTLINE(concurrency-mt-unsafe): tests read, never set, the environment
       if (std::getenv("POOLREG_IT_DEBUG") != nullptr) args.insert(args.end(), {"--log-level", "debug"});
       std::vector<DaemonPorts> peers;
       for (int j = 0; j < 3; ++j)
@@ -168,6 +169,7 @@ class PoolregdCluster : public ::testing::Test {
   }
   void TearDown() override {
     for (auto& d : daemons_) {
+      // NOLINTNEXTLINE(concurrency-mt-unsafe): tests read, never set, the environment
       if (::testing::Test::HasFailure() || std::getenv("POOLREG_IT_VERBOSE") != nullptr)
         std::cerr << "---- poolregd " << d->name() << " (" << d->state() << ") log ----\n" << d->log();
       d->kill_now();
@@ -193,7 +195,7 @@ class PoolregdCluster : public ::testing::Test {
                                  std::chrono::milliseconds limit) {
     return client::resolve_until(pu, h, 16, pred, limit, 100ms, 4s);
   }
-  static std::function<bool(const ResolutionResult&)> has_ids(std::set<PoolElementId> want) {
+  static std::function<bool(const ResolutionResult&)> has_ids(const std::set<PoolElementId>& want) {
     return [want](const ResolutionResult& r) { return ids_of(r) == want; };
   }
   // Runs the client event loop (keep-alive acks of our PEs) while polling pred every 100 ms.

@@ -12,127 +12,24 @@
 //
 // POOLREG_IT_DAEMON_ARGS: extra poolregd arguments (space separated) for both registrars, to
 // check that the cases fail without their feature (e.g. "--set asap.rebind_probe_ms=0").
-#include <fcntl.h>
-#include <sched.h>
-
-#include <future>
-#include <sstream>
-
-#include "tests/common/network_namespace.hpp"
-#include "tests/integration/cluster_integration_fixture.hpp"
-#include "tests/integration/foreign_pe.hpp"
+#include "tests/integration/mobility_lab.hpp"
 
 namespace poolreg::integration {
 namespace {
 
-using test_netns::NetworkNamespace;
+using namespace mobility;  // the lab, its addresses and its helpers (tests/integration/mobility_lab.hpp)
 
-// Every host's ports are the defaults (one daemon per namespace).
-constexpr std::uint16_t kAsapPort = 3863;
-constexpr std::uint16_t kUdpPort = 9899;
-constexpr std::uint16_t kEnrpPort = 9901;
-constexpr RegistrarId kIdA = 0x20000001u;
-constexpr RegistrarId kIdB = 0x20000002u;
 // Defaults of the daemon (config/poolregd.toml) the assertions rely on.
 constexpr auto kRebindProbe = std::chrono::milliseconds(300);
 constexpr auto kHold = std::chrono::milliseconds(3000);
 constexpr auto kKeepAliveTimeout = std::chrono::milliseconds(5000);
 
-const char* const kRegistrarA = "10.77.0.1";
-const char* const kRegistrarB = "10.77.0.2";
-const char* const kOldPath = "10.77.0.11";
-const char* const kNewPath = "10.77.0.12";
-const char* const kPuAddress = "10.77.0.20";
-const IpAddress kOld = IpAddress::v4({10, 77, 0, 11});
-const IpAddress kNew = IpAddress::v4({10, 77, 0, 12});
 const char* const kPrefix = "prmob";
-
-std::string ip_command() {
-  for (const char* p : {"/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"})
-    if (::access(p, X_OK) == 0) return p;
-  return "ip";
-}
-
-// A host on the lab's bridge: a namespace with one veth per address ("eth0", "eth1"...; their
-// other ends, "<tag>0"..., are bridge ports in the hub).
-class Host {
- public:
-  Host(const NetworkNamespace& hub, const std::string& name, const std::string& tag,
-       const std::vector<std::string>& addresses)
-      : ns_(name), hub_(hub), tag_(tag) {
-    ok_ = ns_.ok();
-    for (std::size_t i = 0; ok_ && i < addresses.size(); ++i) {
-      const std::string port = tag + std::to_string(i), eth = "eth" + std::to_string(i);
-      ok_ = test_netns::add_veth(hub, port, ns_, eth) && hub.run("ip link set " + port + " master br0") &&
-            ns_.run("ip addr add " + addresses[i] + "/32 dev " + eth);
-    }
-    // Replies only for the interface's own address (no ARP flux between the PE's two paths).
-    ok_ = ok_ && ns_.run("sysctl -qw net.ipv4.conf.all.arp_ignore=1") &&
-          ns_.run("sysctl -qw net.ipv4.conf.all.arp_announce=2") && (addresses.empty() || use_path(0, addresses[0]));
-  }
-  ~Host() { hub_.run("ip link del " + tag_ + "0"); }  // the rest goes with the namespace
-  Host(const Host&) = delete;
-  Host& operator=(const Host&) = delete;
-
-  bool ok() const noexcept { return ok_; }
-  const NetworkNamespace& ns() const noexcept { return ns_; }
-  // The lab's subnet through interface `i`, with `source` as the address of what leaves.
-  bool use_path(std::size_t i, const std::string& source) const {
-    return ns_.run("ip route replace 10.77.0.0/24 dev eth" + std::to_string(i) + " src " + source);
-  }
-  // The path over interface `i` is cut: its veth is deleted (with its address and route).
-  bool cut(std::size_t i) const { return ns_.run("ip link del eth" + std::to_string(i)); }
-
- private:
-  NetworkNamespace ns_;
-  const NetworkNamespace& hub_;
-  std::string tag_;
-  bool ok_ = false;
-};
-
-// The hub: a namespace holding the bridge br0 that every host's veths are ports of.
-struct Hub {
-  explicit Hub(const std::string& name)
-      : ns(name), ok(ns.run("ip link add br0 type bridge") && ns.run("ip link set br0 up")) {}
-  NetworkNamespace ns;
-  bool ok;
-};
-
-// The hub, the registrars' hosts and this process's host; created once per process.
-struct MobilityLab {
-  explicit MobilityLab(const std::string& base)
-      : hub(base + "hub"),
-        a(hub.ns, base + "a", "a", {kRegistrarA}),
-        b(hub.ns, base + "b", "b", {kRegistrarB}),
-        u(hub.ns, base + "u", "u", {kPuAddress}) {}
-  bool ok() const { return hub.ok && a.ok() && b.ok() && u.ok(); }
-
-  Hub hub;
-  Host a, b, u;
-};
-
-std::vector<std::string> extra_daemon_args() {
-  std::vector<std::string> out;
-  const char* extra = std::getenv("POOLREG_IT_DAEMON_ARGS");
-  std::istringstream in(extra != nullptr ? extra : "");
-  for (std::string w; in >> w;) out.push_back(w);
-  return out;
-}
-
-std::uint64_t asap_counter(const Poolregd& d, const char* name) {
-  json r = control_call(d, "stats");
-  if (r.is_null() || !r.contains("asap") || r["asap"].is_null()) return 0;
-  return r["asap"].value(name, std::uint64_t{0});
-}
 
 // The daemon's view of PE `id` in `pool` (control "pe"), null when it does not hold it.
 json pe_view(const Poolregd& d, const PoolHandle& pool, PoolElementId id) {
   json r = control_call(d, "pe", json{{"handle", pool.to_display()}, {"id", std::to_string(id)}});
   return r.is_object() && r.contains("pe") ? r["pe"] : json();
-}
-
-std::string registration_line(PoolElementId id, std::vector<IpAddress> addresses) {
-  return hex_of(registration_of("mobile", id, std::move(addresses))) + "\n";
 }
 
 class MobilityNetns : public ::testing::Test {
@@ -152,10 +49,7 @@ class MobilityNetns : public ::testing::Test {
     }
     // This process (its PU and impostor clients) is the host 10.77.0.20: its usrsctp stack
     // (created below, after the switch) opens its UDP socket there.
-    const int fd = ::open(("/run/netns/" + lab_->u.ns().name()).c_str(), O_RDONLY | O_CLOEXEC);
-    const bool moved = fd >= 0 && ::setns(fd, CLONE_NEWNET) == 0;
-    if (fd >= 0) ::close(fd);
-    if (!moved) {
+    if (!enter(lab_->u)) {
       skip_reason_ = "setns into the PU namespace failed";
       return;
     }
@@ -174,9 +68,7 @@ class MobilityNetns : public ::testing::Test {
   void SetUp() override {
     if (!skip_reason_.empty()) GTEST_SKIP() << skip_reason_;
     static int hosts = 0;
-    pe_host_ = std::make_unique<Host>(lab_->hub.ns, std::string(kPrefix) + "-" + std::to_string(::getpid()) + "-p" +
-                                                     std::to_string(++hosts),
-                                      "p" + std::to_string(hosts), std::vector<std::string>{kOldPath, kNewPath});
+    pe_host_ = pe_host(*lab_, std::string(kPrefix) + "-" + std::to_string(::getpid()) + "-", ++hosts);
     ASSERT_TRUE(pe_host_->ok());
     a_ = registrar("a", kIdA, lab_->a, kRegistrarA, kRegistrarB);
     b_ = registrar("b", kIdB, lab_->b, kRegistrarB, kRegistrarA);
@@ -198,20 +90,12 @@ class MobilityNetns : public ::testing::Test {
     pe_host_.reset();
   }
 
-  std::unique_ptr<Poolregd> registrar(const std::string& name, RegistrarId id, const Host& host, const char* self,
-                                      const char* peer) {
-    std::vector<std::string> args = {
-        "--id", std::to_string(id), "--set", std::string("asap.listen=[\"") + self + "\"]",
-        "--set", std::string("enrp.peers=[{ address = \"") + peer + ":" + std::to_string(kEnrpPort) +
-                     "\", udp_port = " + std::to_string(kUdpPort) + " }]",
-        "--set", "enrp.profile=fast", "--set", "enrp.heartbeat_interval_ms=1000",
-        "--set", "enrp.max_time_last_heard_ms=2000", "--set", "enrp.max_time_no_response_ms=1000",
-        "--set", "enrp.takeover_expiry_ms=1000", "--set", "enrp.mentor_discovery_ms=1000"};
-    if (std::getenv("POOLREG_IT_DEBUG") != nullptr) args.insert(args.end(), {"--log-level", "debug"});
-    for (auto& a : extra_daemon_args()) args.push_back(std::move(a));
-    auto d = std::make_unique<Poolregd>(name, DaemonPorts{kAsapPort, kUdpPort, kEnrpPort}, std::move(args));
-    d->wrap({ip_command(), "netns", "exec", host.ns().name()});
-    return d;
+  static std::unique_ptr<Poolregd> registrar(const std::string& name, RegistrarId id, const Host& host,
+                                             const char* self, const char* peer) {
+    std::vector<std::string> extra;
+    if (std::getenv("POOLREG_IT_DEBUG") != nullptr) extra = {"--log-level", "debug"};
+    for (auto& w : words_of_env("POOLREG_IT_DAEMON_ARGS")) extra.push_back(std::move(w));
+    return mobility::registrar(name, id, host, self, peer, std::move(extra));
   }
 
   client::ClientOptions options_for(const char* registrar) const {
@@ -232,19 +116,14 @@ class MobilityNetns : public ::testing::Test {
   // A PE helper in the PE's namespace bound to `addresses`, connected to A; nullptr (with a
   // failure) when it did not come up.
   ForeignPe* pe_helper(const std::string& addresses) {
-    pes_.push_back(std::make_unique<ForeignPe>(std::getenv("KERNEL_SCTP_PEER"), pe_host_->ns().exec(), kUdpPort,
-                                               std::string(kRegistrarA) + ":" + std::to_string(kAsapPort), addresses));
-    ForeignPe& pe = *pes_.back();
-    const std::string up = pe.started() ? pe.line() : "";
-    if (up.rfind("UP ", 0) != 0) {
-      ADD_FAILURE() << "PE helper: " << up;
+    std::string why;
+    auto pe = start_pe(std::getenv("KERNEL_SCTP_PEER"), *pe_host_, addresses, &why);
+    if (pe == nullptr) {
+      ADD_FAILURE() << why;
       return nullptr;
     }
-    return &pe;
-  }
-  // Registers PE `id` with `addresses` through `pe`: accepted?
-  static bool registered(ForeignPe& pe, PoolElementId id, std::vector<IpAddress> addresses) {
-    return pe.tell(registration_line(id, std::move(addresses))) && ForeignPe::registration_accepted(pe.line()) == true;
+    pes_.push_back(std::move(pe));
+    return pes_.back().get();
   }
   // The user addresses of the one PE in "mobile" as the PU at B sees it now; {} when it is not
   // there (counted in missing_).

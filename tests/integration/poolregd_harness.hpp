@@ -36,6 +36,7 @@ namespace poolreg::integration {
 using namespace std::chrono_literals;
 
 inline std::string poolregd_path() {
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): tests read, never set, the environment
   const char* p = std::getenv("POOLREGD");
   return p != nullptr ? p : "";
 }
@@ -79,6 +80,7 @@ inline DaemonPorts pick_ports() {
 // timeout. Returns the pid, or -1.
 inline pid_t spawn_with_parent_death(const std::vector<std::string>& args, const std::string& log_path) {
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   const pid_t parent = ::getpid();
