@@ -339,6 +339,8 @@ void AsapServer::handle_registration(ConnectionId c, Association& a, std::span<c
     if (v.home() == config_.registrar_id)
       counters_.graceful_addresses_kept += keep_graceful_addresses(pe, v, clock_.now(), config_.max_addresses);
   });
+  // The order the record keeps is the one ENRP sends, also to RFC peers (plain addresses).
+  order_by_stability(pe);
   // Held (its association was lost): this registration resumes it (pe_hold_resumed).
   const bool was_held = !handovers_.empty() && hs_.held(handle, id);
   auto result = hs_.register_pe(handle, pe, ro);

@@ -1,5 +1,6 @@
 #include "registrar/common/address_type.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <string>
 
@@ -52,6 +53,25 @@ void retiring_to_remaining(PoolElement& pe, TimeNs now) noexcept {
 void retiring_to_deadline(PoolElement& pe, TimeNs now) noexcept {
   for (AddressTypeEntry& e : pe.address_types)
     if (e.retiring) e.retire_at = now + static_cast<TimeNs>(e.lifetime_ms) * kNsPerMs;
+}
+
+void order_by_stability(PoolElement& pe) {
+  if (!has_address_types(pe)) return;
+  std::vector<std::size_t> order(pe.address_types.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return stability_rank(pe.address_types[a]) < stability_rank(pe.address_types[b]);
+  });
+  std::vector<IpAddress> addresses;
+  std::vector<AddressTypeEntry> types;
+  addresses.reserve(order.size());
+  types.reserve(order.size());
+  for (std::size_t i : order) {
+    addresses.push_back(pe.user_transport.addresses[i]);
+    types.push_back(pe.address_types[i]);
+  }
+  pe.user_transport.addresses = std::move(addresses);
+  pe.address_types = std::move(types);
 }
 
 void drop_retiring(PoolElement& pe) {

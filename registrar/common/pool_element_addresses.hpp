@@ -41,6 +41,9 @@ std::size_t erase_user_addresses_if(PoolElement& pe, Drop drop) {
 void retiring_to_remaining(PoolElement& pe, TimeNs now) noexcept;
 // retire_at := now + lifetime_ms for every retiring entry.
 void retiring_to_deadline(PoolElement& pe, TimeNs now) noexcept;
+// Puts a typed PE's user addresses (and their entries) in stability order (stable_sort by
+// stability_rank): the order the record stores and every message sends, RFC peers' included.
+void order_by_stability(PoolElement& pe);
 // Drops the retiring entries (RFC peers never learn them: nothing there would expire them).
 void drop_retiring(PoolElement& pe);
 
