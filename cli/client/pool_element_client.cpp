@@ -136,6 +136,7 @@ PoolElementId PoolElementClient::register_pe(const PeRegistration& reg, PeCallba
   rec.info.element.user_transport = reg.user_transport;
   rec.info.element.policy = reg.policy;
   rec.info.element.asap_transport.reset();
+  rec.address_types = reg.address_types;
   rec.info.state = PeState::kRegistering;
   const ClientStatus s = send_registration(rec, false, std::move(callback));
   if (s != ClientStatus::kOk) {
@@ -185,6 +186,15 @@ ClientStatus PoolElementClient::send_registration(Record& rec, bool reregistrati
   m.element = rec.info.element;
   m.element.home_registrar = 0;
   m.element.asap_transport.reset();
+  m.element.address_types.clear();
+  if (options_.next_gen && !rec.address_types.empty()) {
+    for (const IpAddress& ip : m.element.user_transport.addresses) {
+      AddressTypeEntry entry;
+      for (const AddressTypeSpec& t : rec.address_types)
+        if (t.address == ip) entry = t.entry;
+      m.element.address_types.push_back(entry);
+    }
+  }
   if (options_.next_gen) m.ng_capabilities = options_.ng_capabilities;
   const TimeNs sent_at = loop_.now();  // before send(): the answer may be back before it returns
   const ClientStatus s = connection_.send(m);

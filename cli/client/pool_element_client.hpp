@@ -49,12 +49,21 @@
 namespace poolreg::client {
 
 // What a PE registers. home_registrar is not sent (0 on the wire).
+// RFC 8653 type of one user address (next-gen mode only; registrar/wire/README.md).
+struct AddressTypeSpec {
+  IpAddress address;
+  AddressTypeEntry entry;
+};
+
 struct PeRegistration {
   PoolHandle handle;
   PoolElementId id = 0;  // 0 = random non-zero
   TransportEndpoint user_transport;
   PolicyParams policy;
   std::uint32_t registration_life_ms = 30'000;
+  // Types of the addresses they name, in every (re-)registration whose address set holds them
+  // (the others are sent "unspecified"). Sent only with ClientOptions::next_gen.
+  std::vector<AddressTypeSpec> address_types;
 };
 
 // Changes for a re-registration; unset fields keep the last registered values.
@@ -181,6 +190,7 @@ class PoolElementClient final : private AsapConnection::Listener {
   };
   struct Record {
     PeInfo info;
+    std::vector<AddressTypeSpec> address_types;
     Pending registration;
     Pending deregistration;
   };

@@ -217,6 +217,21 @@ std::string render_pe(const json& r) {
   row("home registrar", text_of(member(pe, "home")) + (yes_no(member(pe, "owned")) == "yes" ? " (this registrar)" : ""));
   row("policy", policy_text(member(pe, "policy")));
   row("user transport", transport_text(member(pe, "user_transport")));
+  if (member(pe, "address_types").is_array()) {
+    // RFC 8653 types, in the stored (stability) order: "10.0.0.1 fixed, 10.0.0.9 graceful
+    // retiring 2950 ms left".
+    std::string types;
+    for (const auto& t : member(pe, "address_types")) {
+      std::string item = text_of(member(t, "address")) + " " + text_of(member(t, "type"));
+      if (member(t, "lifetime_ms").is_number()) item += " " + text_of(member(t, "lifetime_ms")) + " ms";
+      if (member(t, "retiring").is_boolean() && member(t, "retiring").get<bool>()) {
+        item += " retiring";
+        if (member(t, "retire_in_ms").is_number()) item += " " + text_of(member(t, "retire_in_ms")) + " ms left";
+      }
+      types += (types.empty() ? "" : ", ") + item;
+    }
+    row("address types", types);
+  }
   row("ASAP transport", transport_text(member(pe, "asap_transport")));
   row("registration life", text_of(member(pe, "registration_life_ms")) + " ms");
   row("registration seq", text_of(member(pe, "registration_seq")));

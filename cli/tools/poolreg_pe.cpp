@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <deque>
 #include <iostream>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -29,6 +31,7 @@ struct PeArgs {
   double degradation = 0;
   std::string protocol = "sctp";
   std::vector<std::string> addresses;
+  std::vector<std::string> address_types;
   std::uint16_t port = 7;
   bool control_channel = false;
   std::uint32_t life_ms = 30000;
@@ -55,6 +58,48 @@ std::optional<std::vector<IpAddress>> parse_address_set(const std::string& text)
     start = plus + 1;
   }
   return out;
+}
+
+// --address-type ADDR=TYPE[:LIFETIME_MS]; the lifetime only (and always) with graceful.
+std::optional<client::AddressTypeSpec> parse_address_type_spec(const std::string& text, std::string& why) {
+  const std::size_t eq = text.find('=');
+  if (eq == std::string::npos) {
+    why = "expected ADDR=TYPE[:LIFETIME_MS]";
+    return std::nullopt;
+  }
+  auto ip = IpAddress::parse(text.substr(0, eq));
+  if (!ip) {
+    why = "bad address";
+    return std::nullopt;
+  }
+  const std::string rest = text.substr(eq + 1);
+  const std::size_t colon = rest.find(':');
+  auto type = parse_address_type(rest.substr(0, colon));
+  if (!type) {
+    why = "type must be fixed, session, nonpersistent or graceful";
+    return std::nullopt;
+  }
+  client::AddressTypeSpec spec{*ip, {}};
+  spec.entry.type = *type;
+  if (*type == AddressType::kGracefulReplacement) {
+    if (colon == std::string::npos) {
+      why = "graceful needs a lifetime: graceful:MS";
+      return std::nullopt;
+    }
+    try {
+      std::size_t used = 0;
+      const unsigned long ms = std::stoul(rest.substr(colon + 1), &used);
+      if (used != rest.size() - colon - 1 || ms == 0 || ms > 0xffffffffUL) throw std::out_of_range("lifetime");
+      spec.entry.lifetime_ms = static_cast<std::uint32_t>(ms);
+    } catch (const std::exception&) {
+      why = "lifetime must be 1..4294967295 ms";
+      return std::nullopt;
+    }
+  } else if (colon != std::string::npos) {
+    why = "only graceful takes a lifetime";
+    return std::nullopt;
+  }
+  return spec;
 }
 
 // Drives the PEs: a bounded window of outstanding requests over a FIFO of tasks.
@@ -363,6 +408,9 @@ int run(int argc, char** argv) {
   app.add_option("--address,-a", args.addresses,
                  "User transport address (repeatable). Default: sctp = every local address; tcp/udp = one "
                  "(127.0.0.1 for a loopback registrar)");
+  app.add_option("--address-type", args.address_types,
+                 "RFC 8653 type of a user address (repeatable, needs --next-gen): ADDR=fixed, ADDR=session, "
+                 "ADDR=nonpersistent or ADDR=graceful:LIFETIME_MS (kept that long after a move away from it)");
   app.add_option("--port", args.port, "User transport port of the service")->capture_default_str();
   app.add_flag("--control-channel", args.control_channel, "Transport use data+control (default data only)");
   app.add_option("--life-ms,--life", args.life_ms, "Registration life in ms (--life: the old spelling)")
@@ -443,6 +491,19 @@ int run(int argc, char** argv) {
       }
     }
     if (templ.user_transport.addresses.empty()) templ.user_transport.addresses = {IpAddress::v4(0x7f000001u)};
+  }
+  for (const std::string& text : args.address_types) {
+    std::string why;
+    auto spec = parse_address_type_spec(text, why);
+    if (!spec) {
+      std::cerr << "poolreg-pe: bad --address-type '" << text << "': " << why << "\n";
+      return 1;
+    }
+    templ.address_types.push_back(*spec);
+  }
+  if (!templ.address_types.empty() && !args.connection.next_gen) {
+    std::cerr << "poolreg-pe: --address-type needs --next-gen (RFC registrars know no address types)\n";
+    return 1;
   }
   std::vector<std::vector<IpAddress>> moves;
   for (const std::string& set : args.move_addresses) {

@@ -1,5 +1,7 @@
 #include "dataplane/control/element_json.hpp"
 
+#include "registrar/common/pool_element_addresses.hpp"
+
 #include <cstdint>
 #include <string>
 
@@ -63,6 +65,22 @@ nlohmann::json pool_element_json(const PoolElement& pe, std::optional<RegistrarI
                       {"user_transport", transport_json(pe.user_transport)},
                       {"asap_transport", pe.asap_transport ? transport_json(*pe.asap_transport) : nlohmann::json(nullptr)}};
   if (own_id) j["owned"] = pe.home_registrar == *own_id;
+  if (has_address_types(pe)) {
+    nlohmann::json types = nlohmann::json::array();
+    for (std::size_t i = 0; i < pe.address_types.size(); ++i) {
+      const AddressTypeEntry& e = pe.address_types[i];
+      nlohmann::json t = {{"address", pe.user_transport.addresses[i].to_string()},
+                          {"type", std::string(address_type_name(e.type))}};
+      if (e.retiring) {
+        t["retiring"] = true;
+        if (e.lifetime_ms != 0) t["retire_in_ms"] = e.lifetime_ms;
+      } else if (e.type == AddressType::kGracefulReplacement) {
+        t["lifetime_ms"] = e.lifetime_ms;
+      }
+      types.push_back(std::move(t));
+    }
+    j["address_types"] = std::move(types);
+  }
   return j;
 }
 

@@ -35,7 +35,9 @@ nlohmann::json transport_json(const TransportEndpoint& endpoint);
 nlohmann::json policy_json(const PolicyParams& policy);
 // {"id":"0x00000001","home":"0x10000001","registration_life_ms":N,"policy":{...},
 //  "user_transport":{...},"asap_transport":{...}|null} plus "owned":bool when the caller is a
-// registrar (own_id given): a PU has no "own" registrar to compare with.
+// registrar (own_id given): a PU has no "own" registrar to compare with. A PE with RFC 8653
+// types adds "address_types":[{"address","type", "lifetime_ms" (graceful) | "retiring":true
+// + "retire_in_ms" (when known)}], one per user address in the same order.
 nlohmann::json pool_element_json(const PoolElement& pe, std::optional<RegistrarId> own_id = std::nullopt);
 // {"handle":"EchoPool","handle_hex":"0x4563686f506f6f6c"}: how every result names its pool.
 nlohmann::json pool_name_json(const PoolHandle& handle);

@@ -130,12 +130,15 @@ void register_registrar_commands(CommandRegistry& registry, const RegistrarBindi
   registry.add_command(
       "pool",
       [b, own](const json& args) {
-        return pool_result(*b.handlespace, handle_arg(args), own, uint_arg(args, "limit").value_or(kDefaultPoolListLimit));
+        return pool_result(*b.handlespace, handle_arg(args), own, uint_arg(args, "limit").value_or(kDefaultPoolListLimit),
+                           b.clock->now());
       },
       "one pool and its PEs (args: handle | handle_hex, limit)");
   registry.add_command(
       "pe",
-      [b, own](const json& args) { return pe_result(*b.handlespace, handle_arg(args), id_arg(args, "id"), own); },
+      [b, own](const json& args) {
+        return pe_result(*b.handlespace, handle_arg(args), id_arg(args, "id"), own, b.clock->now());
+      },
       "one PE (args: handle, id)");
   registry.add_command(
       "peers", [b](const json&) { return peers_result(need_enrp(b).peers(), b.clock->now()); },

@@ -9,6 +9,7 @@
 #include "dataplane/control/element_json.hpp"
 #include "dataplane/control/operator_arguments.hpp"
 #include "registrar/common/policy.hpp"
+#include "registrar/common/pool_element_addresses.hpp"
 
 namespace poolreg::control {
 namespace {
@@ -24,8 +25,11 @@ json pool_header(const PoolHandle& handle, const handlespace::PoolSummary& summa
 }
 
 // held: the PE's association was lost and it waits out the handover hold (not offered).
-json view_json(const handlespace::PoolElementView& view, RegistrarId own_id, bool held) {
-  json pe = pool_element_json(view.to_pool_element(), own_id);
+// now: turns a retiring address's retire time into the time it has left.
+json view_json(const handlespace::PoolElementView& view, RegistrarId own_id, bool held, TimeNs now) {
+  PoolElement element = view.to_pool_element();
+  retiring_to_remaining(element, now);
+  json pe = pool_element_json(element, own_id);
   pe["association"] = view.association();
   pe["registration_seq"] = view.registration_seq();
   pe["held"] = held;
@@ -76,7 +80,8 @@ json pools_result(const handlespace::Handlespace& hs, std::size_t limit) {
   return {{"pool_count", pool_count}, {"pe_count", pe_count}, {"truncated", rows.size() > limit}, {"pools", std::move(pools)}};
 }
 
-json pool_result(const handlespace::Handlespace& hs, const PoolHandle& handle, RegistrarId own_id, std::size_t limit) {
+json pool_result(const handlespace::Handlespace& hs, const PoolHandle& handle, RegistrarId own_id, std::size_t limit,
+                 TimeNs now) {
   auto summary = hs.pool_summary(handle);
   if (!summary) unknown_pool(handle);
   json result = pool_header(handle, *summary);
@@ -88,7 +93,7 @@ json pool_result(const handlespace::Handlespace& hs, const PoolHandle& handle, R
     // held() only reads the writer's slot state (no write inside the walk).
     const bool is_held = hs.held(handle, view.id());
     if (is_held) ++held;
-    if (pes.size() < limit) pes.emplace_back(view.id(), view_json(view, own_id, is_held));
+    if (pes.size() < limit) pes.emplace_back(view.id(), view_json(view, own_id, is_held, now));
   });
   std::sort(pes.begin(), pes.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   json list = json::array();
@@ -101,12 +106,13 @@ json pool_result(const handlespace::Handlespace& hs, const PoolHandle& handle, R
   return result;
 }
 
-json pe_result(const handlespace::Handlespace& hs, const PoolHandle& handle, PoolElementId id, RegistrarId own_id) {
+json pe_result(const handlespace::Handlespace& hs, const PoolHandle& handle, PoolElementId id, RegistrarId own_id,
+               TimeNs now) {
   auto summary = hs.pool_summary(handle);
   if (!summary) unknown_pool(handle);
   json pe;
   const bool held = hs.held(handle, id);
-  if (!hs.lookup(handle, id, [&](const handlespace::PoolElementView& view) { pe = view_json(view, own_id, held); }))
+  if (!hs.lookup(handle, id, [&](const handlespace::PoolElementView& view) { pe = view_json(view, own_id, held, now); }))
     throw CommandError(error_code::kNotFound, "no PE " + format_id(id) + " in pool '" + handle.to_display() + "'");
   json result = pool_header(handle, *summary);
   result["pe"] = std::move(pe);

@@ -43,11 +43,13 @@ inline constexpr std::size_t kDefaultPoolListLimit = 1000;
 json pools_result(const handlespace::Handlespace& hs, std::size_t limit = kDefaultPoolListLimit);
 // pool <handle>: {"handle","handle_hex","policy","policy_short","transport","transport_use",
 //   "pe_count","owned_pe_count","truncated","pes":[pe + "association","registration_seq"]}
+// `now` (the registrar's clock) gives kept graceful addresses their "retire_in_ms".
 json pool_result(const handlespace::Handlespace& hs, const PoolHandle& handle, RegistrarId own_id,
-                 std::size_t limit = kDefaultPoolListLimit);
+                 std::size_t limit = kDefaultPoolListLimit, TimeNs now = 0);
 // pe <handle> <id>: {"handle","handle_hex","policy",..., "pe":{pe + "association",
-//   "registration_seq"}}
-json pe_result(const handlespace::Handlespace& hs, const PoolHandle& handle, PoolElementId id, RegistrarId own_id);
+//   "registration_seq"[, "address_types"]}}
+json pe_result(const handlespace::Handlespace& hs, const PoolHandle& handle, PoolElementId id, RegistrarId own_id,
+               TimeNs now = 0);
 // resolve: {"handle","handle_hex","requested":N,"pes":[pe...]}; not_found when `pes` is nullopt.
 json resolve_result(const PoolHandle& handle, std::uint32_t requested,
                     const std::optional<std::vector<PoolElement>>& pes, RegistrarId own_id);

@@ -62,6 +62,8 @@ struct AsapCounters {
   std::uint64_t pe_held = 0;
   std::uint64_t pe_hold_resumed = 0;
   std::uint64_t pe_hold_expired = 0;
+  // RFC 8653 (issue 14 item 5): Graceful-Replacement addresses kept (retiring) on a move.
+  std::uint64_t graceful_addresses_kept = 0;
   std::uint64_t takeover_monitors = 0;       // monitor_as_new_home calls
   std::uint64_t takeover_existing_associations = 0;  // ... whose Keep-Alive went over an association the PE already had
   std::uint64_t takeover_bound = 0;          // PEs bound to the new association by their Ack

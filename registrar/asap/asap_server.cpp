@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <utility>
 
+#include "registrar/asap/graceful_addresses.hpp"
 #include "registrar/common/ipv4_mapped.hpp"
 #include "registrar/common/pe_distance.hpp"
+#include "registrar/common/pool_element_addresses.hpp"
 #include "registrar/wire/asap_codec.hpp"
 #include "registrar/wire/registration_salvage.hpp"
 #include "registrar/wire/tlv_locate.hpp"
@@ -288,18 +290,18 @@ void AsapServer::handle_registration(ConnectionId c, Association& a, std::span<c
   pe.home_registrar = config_.registrar_id;  // ASAP-REG-08
   pe.asap_transport.reset();
 
+  // RFC 8653 types: next-gen mode only; a PE cannot claim an address retiring (only a move here
+  // makes one).
+  if (!o.next_gen) pe.address_types.clear();
+  for (AddressTypeEntry& t : pe.address_types) t.retiring = false;
+
   // ASAP-REG-06: user addresses must belong to the association and reach far enough.
-  std::vector<IpAddress>& addrs = pe.user_transport.addresses;
-  const std::size_t before = addrs.size();
-  addrs.erase(std::remove_if(addrs.begin(), addrs.end(),
-                             [&](const IpAddress& ip) {
-                               const AddressScope s = address_scope(ip);
-                               if (s == AddressScope::kInvalid || s < config_.min_address_scope) return true;
-                               return config_.address_check && !contains_address(a.peer.addresses, ip);
-                             }),
-              addrs.end());
-  counters_.addresses_filtered += before - addrs.size();
-  if (addrs.empty()) {
+  counters_.addresses_filtered += erase_user_addresses_if(pe, [&](const IpAddress& ip, const AddressTypeEntry&) {
+    const AddressScope s = address_scope(ip);
+    if (s == AddressScope::kInvalid || s < config_.min_address_scope) return true;
+    return config_.address_check && !contains_address(a.peer.addresses, ip);
+  });
+  if (pe.user_transport.addresses.empty()) {
     const ErrorCause cause = config_.address_rejection_is_security ? ErrorCause::kRejectedSecurityConsiderations
                                                                    : ErrorCause::kInvalidValues;
     send_registration_reject(c, handle, id, cause, wire::find_pool_element_part(bytes, wire::PoolElementPart::kUserTransport), o);
@@ -337,6 +339,14 @@ void AsapServer::handle_registration(ConnectionId c, Association& a, std::span<c
   ro.rebind_from = rebind_from;
   ro.expires_at = 0;  // own PEs: keep-alives decide (asap.md 4.7)
   const std::optional<PoolElement> stored = previous_for_events(handle, id);
+  // A move keeps the previous set's Graceful-Replacement addresses for their lifetime; they
+  // passed the address check when they were registered.
+  hs_.lookup(handle, id, [&](const handlespace::PoolElementView& v) {
+    if (v.home() == config_.registrar_id)
+      counters_.graceful_addresses_kept += keep_graceful_addresses(pe, v, clock_.now(), config_.max_addresses);
+  });
+  // The order the record keeps is the one ENRP sends, also to RFC peers (plain addresses).
+  order_by_stability(pe);
   // Held (its association was lost): this registration resumes it (pe_hold_resumed).
   const bool was_held = !handovers_.empty() && hs_.held(handle, id);
   auto result = hs_.register_pe(handle, pe, ro);
@@ -525,14 +535,14 @@ void AsapServer::follow_address_change(ConnectionId c, const Association& a, con
                  // it goes with it; never the last one (the PE stays reachable by what it
                  // registered until it re-registers or its keep-alives fail).
                  if (config_.address_check && !removed.empty()) {
-                   std::vector<IpAddress> kept;
-                   for (const IpAddress& ip : next.user_transport.addresses)
-                     if (!contains_address(removed, ip)) kept.push_back(ip);
-                   if (kept.empty()) {
+                   PoolElement pruned = next;
+                   const std::size_t gone = erase_user_addresses_if(
+                       pruned, [&](const IpAddress& ip, const AddressTypeEntry&) { return contains_address(removed, ip); });
+                   if (pruned.user_transport.addresses.empty()) {
                      ++counters_.pe_address_prunes_skipped_last;
                    } else {
-                     counters_.pe_addresses_pruned += next.user_transport.addresses.size() - kept.size();
-                     next.user_transport.addresses = std::move(kept);
+                     counters_.pe_addresses_pruned += gone;
+                     next = std::move(pruned);
                    }
                  }
                  if (next.asap_transport == pe->asap_transport &&

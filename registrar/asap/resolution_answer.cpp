@@ -27,7 +27,8 @@ ResolutionAnswerer::ResolutionAnswerer(const AsapConfig& config)
       max_pool_handle_(std::min(config.max_pool_handle, kPoolHandleCapacity)),
       max_message_(std::min<std::size_t>(config.max_message, 65535)),
       max_addresses_(config.max_addresses),
-      address_scratch_(kAddressScratch) {}
+      address_scratch_(kAddressScratch),
+      type_scratch_(kAddressScratch) {}
 
 wire::WireOptions ResolutionAnswerer::options_for(const std::optional<std::uint32_t>& ng_capabilities) const noexcept {
   wire::WireOptions o;
@@ -68,6 +69,12 @@ ResolutionAnswer ResolutionAnswerer::answer(const handlespace::Handlespace& hs, 
         address_scratch_[n++] = ip;
         address_bytes += ip.is_v4() ? 8 : 20;
       }
+      // RFC 8653 types to next-gen PUs (the addresses are stored in stability order already).
+      std::size_t typed = 0;
+      if (o.next_gen && pe.record().has_address_types() && pe.user_addresses().size() == n) {
+        typed = pe.record().address_types(type_scratch_);
+        address_bytes += 4 + wire::param::kAddressTypeEntrySize * typed;
+      }
       if (used + kPeFixedBound + address_bytes > o.max_message) {
         truncated = true;  // keep the answer one valid message
         return;
@@ -78,7 +85,7 @@ ResolutionAnswer ResolutionAnswerer::answer(const handlespace::Handlespace& hs, 
       }
       w.add(pe.id(), pe.home(), pe.registration_life_ms(), pe.user_protocol(), pe.user_port(),
             pe.user_transport_use(), std::span<const IpAddress>(address_scratch_.data(), n), pe.policy(),
-            pe.dccp_service_code());
+            pe.dccp_service_code(), std::span<const AddressTypeEntry>(type_scratch_.data(), typed));
       used += kPeFixedBound + address_bytes;
       ++sent;
     });

@@ -74,6 +74,7 @@ class ResolutionAnswerer {
   std::size_t max_message_;
   std::size_t max_addresses_;
   std::vector<IpAddress> address_scratch_;  // addresses of one PE, sized once
+  std::vector<AddressTypeEntry> type_scratch_;  // their RFC 8653 types (next-gen PUs), sized once
 };
 
 }  // namespace poolreg::asap

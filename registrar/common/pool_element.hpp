@@ -3,7 +3,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <vector>
 
+#include "registrar/common/address_type.hpp"
 #include "registrar/common/ids.hpp"
 #include "registrar/common/policy.hpp"
 #include "registrar/common/transport.hpp"
@@ -19,6 +21,9 @@ struct PoolElement {
   PolicyParams policy;
   // Present in ENRP messages (mandatory there), absent in ASAP ones.
   std::optional<TransportEndpoint> asap_transport;
+  // RFC 8653 types of the user addresses (next-gen TLV 0x8045): empty, or one entry per
+  // user_transport.addresses element in the same order (pool_element_addresses.hpp).
+  std::vector<AddressTypeEntry> address_types;
 
   friend bool operator==(const PoolElement&, const PoolElement&) = default;
 };

@@ -84,6 +84,7 @@ struct EnrpCounters : HandleTableSyncCounters, TakeoverCounters {
   std::uint64_t own_id_ignored = 0;         // ENRP-PEER-05
   std::uint64_t send_failures = 0;         // counted by PeerLinks
   std::uint64_t pes_expired = 0;            // peer-owned PEs whose registration life ran out
+  std::uint64_t graceful_addresses_retired = 0;  // PEs whose kept graceful addresses ended (RFC 8653)
 
   // Peers by state (refreshed whenever the table changes state).
   std::uint64_t peers_unknown = 0;

@@ -586,6 +586,9 @@ void EnrpServer::send_update(const PoolHandle& handle, const PoolElement& pe, wi
   u.pool_handle = handle;
   u.element = pe;
   u.element.home_registrar = config_.own_id;
+  // Kept graceful addresses travel with the time they have left (the codec leaves them and
+  // every type out toward RFC peers).
+  retiring_to_remaining(u.element, clock_.now());
   const bool tcp_pe = pe.asap_transport && pe.asap_transport->protocol == TransportProtocol::kTcp;
   for (auto& [key, e] : peers_.entries()) {
     // Only to peers heard from: a static peer that never answered (or is dead) syncs its table
@@ -797,6 +800,9 @@ void EnrpServer::run_timers(TimeNs now) {
   counters_.pes_expired += hs_.expire_due(now, [this](const handlespace::RemovedPe& r) {
     publish_pe_removed(events_, r.handle, r.pe, r.pool_removed, PeRemovalCause::kExpired);
   });
+  // Kept graceful addresses (RFC 8653) whose lifetime ended, own PEs and peers' alike: every
+  // next-gen registrar holding the PE drops them at the same time, so no Handle Update is sent.
+  counters_.graceful_addresses_retired += hs_.retire_due(now);
 
   std::erase_if(suggestions_accepted_, [now](const auto& kv) { return kv.second <= now; });
   refresh_state_counters();
@@ -811,6 +817,7 @@ TimeNs EnrpServer::next_timer_due() const {
   due = std::min(due, sync_.next_timer_due());
   due = std::min(due, takeover_.next_timer_due());
   if (auto x = hs_.next_expiry()) due = std::min(due, *x);
+  if (auto x = hs_.next_retirement()) due = std::min(due, *x);
   if (auto x = coalescer_.next_due()) due = std::min(due, *x);
   return due;
 }

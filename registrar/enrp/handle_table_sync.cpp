@@ -160,6 +160,7 @@ void HandleTableSync::on_request(PeerEntry* peer, ConnectionId connection,
                    [&](const PoolHandle& h, const handlespace::PoolElementView& v) {
                      items.push_back(Item{h, v.to_pool_element()});
                      adapt_for_peer(config_, items.back().pe, *peer);
+                     retiring_to_remaining(items.back().pe, now);
                    });
 
   // Byte bound: header + Extended-IDs (next-gen) + per pool a Pool Handle TLV + the PE TLVs.

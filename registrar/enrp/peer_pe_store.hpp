@@ -11,6 +11,7 @@
 
 #include "registrar/common/clock.hpp"
 #include "registrar/common/pool_element.hpp"
+#include "registrar/common/pool_element_addresses.hpp"
 #include "registrar/common/pool_handle.hpp"
 #include "registrar/common/registrar_event.hpp"
 #include "registrar/handlespace/handlespace.hpp"
@@ -39,9 +40,17 @@ inline bool owned_over_live_association(const handlespace::Handlespace& hs, Regi
 
 // Adds or refreshes a peer-owned PE, expiring at now + its registration life; raises its PE and
 // pool events on `events` (may be null). False when the handlespace refused it (inconsistent
-// policy, limits).
+// policy, limits). `pe` is as decoded from the wire: a retiring address's lifetime is the time
+// it has left, made an absolute retire time here (RFC 8653, registrar/wire/README.md).
 inline bool store_peer_pe(handlespace::Handlespace& hs, TimeNs now, const PoolHandle& handle,
-                          const PoolElement& pe, RegistrarEventSink* events = nullptr) {
+                          const PoolElement& wire_pe, RegistrarEventSink* events = nullptr) {
+  std::optional<PoolElement> converted;
+  if (std::any_of(wire_pe.address_types.begin(), wire_pe.address_types.end(),
+                  [](const AddressTypeEntry& e) { return e.retiring; })) {
+    converted = wire_pe;
+    retiring_to_deadline(*converted, now);
+  }
+  const PoolElement& pe = converted ? *converted : wire_pe;
   handlespace::RegistrationOptions o;
   o.association = 0;
   o.expires_at = now + registration_life_ns(pe);

@@ -109,6 +109,21 @@ std::optional<TimeNs> Handlespace::next_expiry() const {
 }
 std::optional<TimeNs> Handlespace::next_expiry(std::size_t shard) const { return shards_[shard]->next_expiry(); }
 
+std::size_t Handlespace::retire_due(TimeNs now, std::size_t max) {
+  std::size_t n = 0;
+  for (auto& s : shards_) n += s->retire_due(now, max - n);
+  return n;
+}
+
+std::optional<TimeNs> Handlespace::next_retirement() const {
+  std::optional<TimeNs> best;
+  for (auto& s : shards_) {
+    auto t = s->next_retirement();
+    if (t && (!best || *t < *best)) best = t;
+  }
+  return best;
+}
+
 bool Handlespace::set_expiry(const PoolHandle& handle, PoolElementId id, TimeNs expires_at) {
   const std::uint64_t h = handle.hash();
   return shards_[h % shards_.size()]->set_expiry(handle, h, id, expires_at);

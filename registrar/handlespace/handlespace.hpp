@@ -281,6 +281,13 @@ class Handlespace {
   // extended expiries are re-keyed lazily), nullopt when no PE has an expiry.
   std::optional<TimeNs> next_expiry() const;
   std::optional<TimeNs> next_expiry(std::size_t shard) const;
+  // RFC 8653 kept graceful addresses (registrar/wire/README.md "Address types"): removes from
+  // each PE the retiring user addresses whose retire time is <= now, at most `max` PEs. Only
+  // the address list changes (owner, expiry, association, hold, sequence and checksums stay),
+  // and nothing is sent: every registrar that holds the PE drops them at the same time.
+  // next_retirement(): earliest queued time (a lower bound), nullopt when none.
+  std::size_t retire_due(TimeNs now, std::size_t max = SIZE_MAX);
+  std::optional<TimeNs> next_retirement() const;
   // Sets or clears (0) the expiry time of one PE; false when unknown.
   bool set_expiry(const PoolHandle& handle, PoolElementId id, TimeNs expires_at);
 

@@ -54,7 +54,10 @@ struct SlotMeta {
   std::uint8_t marked = 0;
   // Handover hold (Shard::hold_association): the PE's association is gone and the PE is out of
   // the selector until a registration brings it back or the hold's end removes it.
-  std::uint8_t held = 0;
+  std::uint8_t held : 1 = 0;
+  // A retirement of this PE's kept graceful addresses is queued (Shard::retire_due) no later
+  // than the earliest retire time of its current record.
+  std::uint8_t retirement_queued : 1 = 0;
 };
 
 // One slot: the reader-visible record pointer and the writer-only metadata. Readers only ever

@@ -14,6 +14,13 @@
 // bytes per address; a mixed one stores one family byte per address followed by 4 or 16
 // bytes each. (Typical IPv4 PE with one user and one ASAP address: 48..64 bytes, one
 // jemalloc size class of 48 or 64.)
+//
+// RFC 8653 address types (next-gen 0x8045) cost nothing to a PE without them: a typed PE's
+// user block always uses the mixed layout, whose family byte keeps the family in its low 4
+// bits and the type (bits 4..6) and the retiring flag (bit 7) above it; after the ASAP block
+// follows one u64 per Graceful-Replacement address (its lifetime in ms, or for a retiring one
+// its absolute retire time). User addresses are stored in stability order
+// (stability_rank(), address_type.hpp), so resolutions copy them as they are.
 #pragma once
 
 #include <cstddef>
@@ -21,7 +28,10 @@
 #include <cstring>
 #include <iterator>
 #include <optional>
+#include <span>
 
+#include "registrar/common/address_type.hpp"
+#include "registrar/common/clock.hpp"
 #include "registrar/common/ids.hpp"
 #include "registrar/common/ip_address.hpp"
 #include "registrar/common/policy.hpp"
@@ -29,6 +39,12 @@
 #include "registrar/common/transport.hpp"
 
 namespace poolreg::handlespace {
+
+// Family byte of a mixed address block: family (4/6) in the low bits, address type above.
+inline constexpr std::uint8_t kFamilyMask = 0x0f;
+inline constexpr unsigned kTypeShift = 4;
+inline constexpr std::uint8_t kTypeMask = 0x07;
+inline constexpr std::uint8_t kRetiringBit = 0x80;
 
 // A packed, read-only list of addresses inside a record. Iterating yields IpAddress values.
 class AddressList {
@@ -43,7 +59,7 @@ class AddressList {
 
     Iterator() = default;
     IpAddress operator*() const noexcept {
-      const bool v6 = families_ != nullptr && families_[index_] == 6;
+      const bool v6 = families_ != nullptr && (families_[index_] & kFamilyMask) == 6;
       if (!v6) {
         std::array<std::uint8_t, 4> b;
         std::memcpy(b.data(), bytes_, 4);
@@ -54,7 +70,7 @@ class AddressList {
       return IpAddress::v6(b);
     }
     Iterator& operator++() noexcept {
-      bytes_ += (families_ != nullptr && families_[index_] == 6) ? 16 : 4;
+      bytes_ += (families_ != nullptr && (families_[index_] & kFamilyMask) == 6) ? 16 : 4;
       ++index_;
       return *this;
     }
@@ -146,6 +162,13 @@ class PoolElementRecord {
     return (flags_ & kAsapControl) ? TransportUse::kDataPlusControl : TransportUse::kDataOnly;
   }
   AddressList asap_addresses() const noexcept;
+  // RFC 8653 types (address_type.hpp): false for a PE registered without them.
+  bool has_address_types() const noexcept;
+  // Fills out[i] for the i-th user address (out.size() >= user count); retiring entries get
+  // retire_at, graceful ones their lifetime_ms. Returns the count written (0: untyped).
+  std::size_t address_types(std::span<AddressTypeEntry> out) const noexcept;
+  // Earliest retire time of a retiring address, 0 when there is none.
+  TimeNs earliest_retirement() const noexcept;
   std::size_t allocated_bytes() const noexcept;
 
  private:
@@ -182,9 +205,12 @@ class PoolElementRecord {
   static std::size_t block_length(const std::uint8_t* block, std::size_t count, bool mixed) noexcept {
     if (!mixed) return count * 4;
     std::size_t n = count;
-    for (std::size_t i = 0; i < count; ++i) n += block[i] == 6 ? 16 : 4;
+    for (std::size_t i = 0; i < count; ++i) n += (block[i] & kFamilyMask) == 6 ? 16 : 4;
     return n;
   }
+  // The u64 per Graceful-Replacement user address after the ASAP block.
+  std::size_t graceful_count() const noexcept;
+  const std::uint8_t* graceful_base() const noexcept;
   std::size_t user_block_length() const noexcept {
     return block_length(addresses_base(), n_user_, (flags_ & kUserMixed) != 0);
   }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "registrar/common/pool_element_addresses.hpp"
+
 namespace poolreg::handlespace {
 
 const char Shard::tombstone_marker_ = 0;
@@ -318,6 +320,7 @@ Expected<RegisterOutcome, HandlespaceError> Shard::register_pe(const PoolHandle&
       const std::uint32_t seq = old->registration_seq() + 1;
       const PoolElementRecord* fresh = PoolElementRecord::create(pe, options.association, seq);
       pool->replace(slot, fresh);
+      queue_retirement(*pool, slot, old, *fresh);
       SlotMeta& held_meta = pool->meta(slot);
       if (held_meta.held != 0) {
         // Back within its handover hold: offered again (it was out of the selector).
@@ -383,6 +386,8 @@ Expected<RegisterOutcome, HandlespaceError> Shard::register_pe(const PoolHandle&
   const PoolElementRecord* record = PoolElementRecord::create(pe, options.association, 1);
   pool->insert(slot, record);
   pool->meta(slot).held = 0;  // a reused slot starts offered
+  pool->meta(slot).retirement_queued = 0;
+  queue_retirement(*pool, slot, nullptr, *record);
   pool->selector->insert(slot, pe.policy);
   if (limits_.reject_short_id_collisions) pool->short_ids.emplace(short_id(pe.id), slot);
   owner_link(pe.home_registrar, *pool, slot, pe.id);
@@ -498,6 +503,54 @@ std::size_t Shard::expire_due(TimeNs now, RemovedVisitor on_removed, std::size_t
     ++n;
   }
   return n;
+}
+
+void Shard::queue_retirement(Pool& pool, std::uint32_t slot, const PoolElementRecord* old,
+                             const PoolElementRecord& fresh) {
+  const TimeNs at = fresh.earliest_retirement();
+  if (at == 0) return;
+  SlotMeta& m = pool.meta(slot);
+  // Queued already for no later than the old record's earliest, which is <= this one: enough.
+  if (m.retirement_queued != 0 && old != nullptr) {
+    const TimeNs before = old->earliest_retirement();
+    if (before != 0 && before <= at) return;
+  }
+  retirements_.push({at, pool.handle, fresh.id()});
+  m.retirement_queued = 1;
+}
+
+std::size_t Shard::retire_due(TimeNs now, std::size_t max) {
+  std::size_t n = 0;
+  while (n < max && !retirements_.empty() && retirements_.top().at <= now) {
+    const Retirement due = retirements_.top();
+    retirements_.pop();
+    Pool* pool = writer_find(due.handle, due.handle.hash());
+    if (pool == nullptr) continue;
+    const std::uint32_t slot = pool->writer_find(due.id);
+    if (slot == kNoIndex) continue;
+    pool->meta(slot).retirement_queued = 0;
+    const PoolElementRecord* old = pool->writer_record(slot);
+    const TimeNs earliest = old->earliest_retirement();
+    if (earliest != 0 && earliest <= now) {
+      PoolElement pe = PoolElementView(*old, pool->policy, pool->protocol, pool->use).to_pool_element();
+      erase_user_addresses_if(pe, [now](const IpAddress&, const AddressTypeEntry& e) {
+        return e.retiring && e.retire_at <= now;
+      });
+      // Same association, sequence, expiry, owner, hold and marks: only the address list changes.
+      const PoolElementRecord* fresh = PoolElementRecord::create(pe, old->association(), old->registration_seq());
+      pool->replace(slot, fresh);
+      destroy_record(old, domain_);
+      old = fresh;
+      ++n;
+    }
+    queue_retirement(*pool, slot, nullptr, *old);
+  }
+  return n;
+}
+
+std::optional<TimeNs> Shard::next_retirement() const {
+  if (retirements_.empty()) return std::nullopt;
+  return retirements_.top().at;
 }
 
 std::optional<TimeNs> Shard::next_expiry() const {

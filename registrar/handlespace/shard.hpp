@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <queue>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -70,6 +71,10 @@ class Shard {
   }
   std::size_t expire_due(TimeNs now, RemovedVisitor on_removed, std::size_t max);
   std::optional<TimeNs> next_expiry() const;
+  // Kept graceful addresses (RFC 8653, Handlespace::retire_due): drops those due, returns how
+  // many PEs changed; next_retirement() = the earliest queued time.
+  std::size_t retire_due(TimeNs now, std::size_t max);
+  std::optional<TimeNs> next_retirement() const;
   bool set_expiry(const PoolHandle& handle, std::uint64_t hash, PoolElementId id, TimeNs at);
   std::size_t change_owner(RegistrarId from, RegistrarId to, bool clear_expiry);
   std::size_t pe_count_of_owner(RegistrarId owner) const;
@@ -129,6 +134,13 @@ class Shard {
     TimeNs at;
     PeRef ref;
   };
+  // Keyed by handle + ID, not by slot: a stale entry (PE gone, slot reused) finds nothing due.
+  struct Retirement {
+    TimeNs at;
+    PoolHandle handle;
+    PoolElementId id;
+    bool operator>(const Retirement& o) const noexcept { return at > o.at; }
+  };
 
   Pool* pool_by_index(std::uint32_t index) const noexcept { return pools_[index]; }
   Pool* create_pool(const PoolHandle& handle, std::uint64_t hash, const PoolElement& pe);
@@ -144,6 +156,9 @@ class Shard {
   void assoc_link(std::uint64_t association, Pool& pool, std::uint32_t slot);
   void assoc_unlink(std::uint64_t association, Pool& pool, std::uint32_t slot);
   void set_expiry(Pool& pool, std::uint32_t slot, TimeNs at);
+  // Queues the retirement of `fresh`'s retiring addresses unless one no later is queued.
+  void queue_retirement(Pool& pool, std::uint32_t slot, const PoolElementRecord* old,
+                        const PoolElementRecord& fresh);
   void heap_swap(std::size_t a, std::size_t b);
   void heap_up(std::size_t i);
   void heap_down(std::size_t i);
@@ -175,6 +190,9 @@ class Shard {
   std::map<PoolHandle, std::uint32_t> pools_by_handle_;
   std::unordered_map<RegistrarId, OwnerEntry> owners_;
   ChunkedArray<HeapEntry> heap_;  // binary min-heap; chunked: no doubling spike at 10^7 PEs
+  // Kept graceful addresses to drop (min-heap by time). At most one live entry per PE (the
+  // slot's retirement_queued bit) plus one per registration that moved a deadline earlier.
+  std::priority_queue<Retirement, std::vector<Retirement>, std::greater<>> retirements_;
   AssociationIndex associations_;  // association -> head of its PE list (Pool::assoc_links)
   // Associations whose removal is under way in bounded steps (remove_association stopped at
   // its `max`): their PEs may be re-bound by a registration over another association.

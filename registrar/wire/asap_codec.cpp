@@ -613,9 +613,11 @@ void HandleResolutionResponseWriter::add(const PoolElement& e) noexcept {
 void HandleResolutionResponseWriter::add(PoolElementId id, RegistrarId home, std::uint32_t life_ms,
                                          TransportProtocol protocol, std::uint16_t port, TransportUse use,
                                          std::span<const IpAddress> addresses, const PolicyParams& policy,
-                                         std::uint32_t dccp_service_code) noexcept {
+                                         std::uint32_t dccp_service_code,
+                                         std::span<const AddressTypeEntry> types) noexcept {
   if (!begun_) w_.fail(EncodeStatus::kInvalidField);
-  encode_pool_element(w_, id, home, life_ms, protocol, port, use, dccp_service_code, addresses, policy, options_);
+  encode_pool_element(w_, id, home, life_ms, protocol, port, use, dccp_service_code, addresses, policy, options_,
+                      types);
   if (w_.ok()) ++count_;
 }
 

@@ -88,7 +88,8 @@ class HandleResolutionResponseWriter {
   void add(const PoolElement& element) noexcept;  // its asap_transport is not written
   void add(PoolElementId id, RegistrarId home, std::uint32_t life_ms, TransportProtocol protocol,
            std::uint16_t port, TransportUse use, std::span<const IpAddress> addresses,
-           const PolicyParams& policy, std::uint32_t dccp_service_code = 0) noexcept;
+           const PolicyParams& policy, std::uint32_t dccp_service_code = 0,
+           std::span<const AddressTypeEntry> types = {}) noexcept;  // types: next-gen mode only
   std::size_t elements() const noexcept { return count_; }
   EncodeResult finish() noexcept;
 

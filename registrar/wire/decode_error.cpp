@@ -25,6 +25,8 @@ std::string_view decode_error_kind_name(DecodeErrorKind kind) noexcept {
     case DecodeErrorKind::kPolicyTooShort: return "policy value too short";
     case DecodeErrorKind::kBadActionValue: return "bad update action";
     case DecodeErrorKind::kIdMismatch: return "extended ID does not match short ID";
+    case DecodeErrorKind::kAddressTypeCount: return "address type entries do not match the user addresses";
+    case DecodeErrorKind::kUnknownAddressType: return "unknown address type or lifetime on a non-graceful address";
     case DecodeErrorKind::kMissingAsapTransport: return "pool element without ASAP transport";
     case DecodeErrorKind::kWrongMessageType: return "wrong message type";
   }

@@ -42,6 +42,8 @@ enum class DecodeErrorKind : std::uint8_t {
   kIdMismatch,           // 64-bit extension ID whose low 32 bits differ from the short field
   kMissingAsapTransport, // ENRP Pool Element without its ASAP transport
   kWrongMessageType,     // typed decoder (decode_handle_resolution ...) given another type
+  kAddressTypeCount,     // 0x8045 entries != user transport addresses (or 0x8045 before the transport)
+  kUnknownAddressType,   // 0x8045 type byte > 4, or a lifetime / R flag on a non-graceful type
 };
 
 std::string_view decode_error_kind_name(DecodeErrorKind kind) noexcept;

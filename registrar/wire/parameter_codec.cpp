@@ -23,7 +23,7 @@ std::size_t effective_handle_limit(const WireOptions& o) noexcept {
 
 bool is_known_parameter(std::uint16_t type) noexcept {
   const std::uint16_t pure = type & param::kPureTypeMask;
-  return (pure >= 0x0001 && pure <= 0x000f) || pure == 0x003f || (pure >= 0x0040 && pure <= 0x0044);
+  return (pure >= 0x0001 && pure <= 0x000f) || pure == 0x003f || (pure >= 0x0040 && pure <= 0x0045);
 }
 
 std::optional<DecodeError> unhandled_parameter(const Tlv& tlv, UnrecognizedReports& reports) noexcept {
@@ -184,8 +184,18 @@ namespace {
 void encode_pool_element_common(TlvWriter& w, PoolElementId id, RegistrarId home, std::uint32_t life_ms,
                                 TransportProtocol protocol, std::uint16_t port, TransportUse use,
                                 std::uint32_t dccp_service_code, std::span<const IpAddress> addresses,
-                                const PolicyParams& policy, const TransportEndpoint* asap_transport,
-                                const WireOptions& options) noexcept {
+                                std::span<const AddressTypeEntry> types, const PolicyParams& policy,
+                                const TransportEndpoint* asap_transport, const WireOptions& options) noexcept {
+  const bool typed = !types.empty() && types.size() == addresses.size();
+  // RFC mode: plain addresses, and no retiring ones (nothing at an RFC receiver would ever
+  // drop them). The kept ones are copied to a stack list (no allocation on this path).
+  std::array<IpAddress, 255> plain;
+  if (typed && !options.next_gen) {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < addresses.size() && n < plain.size(); ++i)
+      if (!types[i].retiring) plain[n++] = addresses[i];
+    addresses = std::span<const IpAddress>(plain.data(), n);
+  }
   const auto t = w.begin_tlv(param::kPoolElement);
   w.u32(short_id(id));
   w.u32(short_id(home));
@@ -199,6 +209,17 @@ void encode_pool_element_common(TlvWriter& w, PoolElementId id, RegistrarId home
     w.u64(id);
     w.u64(home);
     w.end_tlv(x);
+    if (typed) {
+      // Address-Types after it: one entry per user address, in the transport's order.
+      const auto a = w.begin_tlv(param::kAddressTypes);
+      for (const AddressTypeEntry& e : types) {
+        w.u8(static_cast<std::uint8_t>(e.type));
+        w.u8(e.retiring ? param::kAddressTypeRetiring : 0);
+        w.u16(0);
+        w.u32(e.type == AddressType::kGracefulReplacement ? e.lifetime_ms : 0);
+      }
+      w.end_tlv(a);
+    }
   }
   w.end_tlv(t);
 }
@@ -217,15 +238,16 @@ void encode_pool_element(TlvWriter& w, const PoolElement& e, bool with_asap_tran
   }
   encode_pool_element_common(w, e.id, e.home_registrar, e.registration_life_ms, e.user_transport.protocol,
                              e.user_transport.port, e.user_transport.use, e.user_transport.dccp_service_code,
-                             e.user_transport.addresses, e.policy, asap, options);
+                             e.user_transport.addresses, e.address_types, e.policy, asap, options);
 }
 
 void encode_pool_element(TlvWriter& w, PoolElementId id, RegistrarId home, std::uint32_t life_ms,
                          TransportProtocol protocol, std::uint16_t port, TransportUse use,
                          std::uint32_t dccp_service_code, std::span<const IpAddress> addresses,
-                         const PolicyParams& policy, const WireOptions& options) noexcept {
-  encode_pool_element_common(w, id, home, life_ms, protocol, port, use, dccp_service_code, addresses, policy,
-                             nullptr, options);
+                         const PolicyParams& policy, const WireOptions& options,
+                         std::span<const AddressTypeEntry> types) noexcept {
+  encode_pool_element_common(w, id, home, life_ms, protocol, port, use, dccp_service_code, addresses, types,
+                             policy, nullptr, options);
 }
 
 void encode_pe_identifier(TlvWriter& w, PoolElementId id, const WireOptions& options) noexcept {
@@ -394,7 +416,7 @@ Expected<PoolElementView, DecodeError> decode_pool_element(const Tlv& tlv, const
   v.home_registrar = home32;
   v.registration_life_ms = load_u32(p + 8);
 
-  bool have_user = false, have_policy = false, have_asap = false, have_ext = false;
+  bool have_user = false, have_policy = false, have_asap = false, have_ext = false, have_types = false;
   TlvReader r(tlv.value.subspan(12), tlv.offset + static_cast<std::uint32_t>(kTlvHeaderSize + 12));
   while (auto s = r.next()) {
     const std::uint16_t pure = s->pure_type();
@@ -428,6 +450,21 @@ Expected<PoolElementView, DecodeError> decode_pool_element(const Tlv& tlv, const
       v.id = id;
       v.home_registrar = home;
       have_ext = true;
+    } else if (pure == (param::kAddressTypes & param::kPureTypeMask)) {
+      if (have_types) return unexpected(invalid(DecodeErrorKind::kDuplicateParameter, *s));
+      if (s->value.empty() || s->value.size() % param::kAddressTypeEntrySize != 0)
+        return unexpected(invalid(DecodeErrorKind::kBadValueLength, *s));
+      if (!have_user || s->value.size() / param::kAddressTypeEntrySize != v.user_transport.addresses.size())
+        return unexpected(invalid(DecodeErrorKind::kAddressTypeCount, *s));
+      for (std::size_t i = 0; i < s->value.size(); i += param::kAddressTypeEntrySize) {
+        const std::uint8_t type = s->value[i];
+        const bool graceful = type == static_cast<std::uint8_t>(AddressType::kGracefulReplacement);
+        const bool retiring = (s->value[i + 1] & param::kAddressTypeRetiring) != 0;
+        if (type > kMaxAddressType || (!graceful && (retiring || load_u32(s->value.data() + i + 4) != 0)))
+          return unexpected(invalid(DecodeErrorKind::kUnknownAddressType, *s));
+      }
+      v.address_types = s->value;
+      have_types = true;
     } else if (auto e = unhandled_parameter(*s, reports)) {
       return unexpected(*e);
     }

@@ -31,14 +31,16 @@ void encode_transport(TlvWriter& w, TransportProtocol protocol, std::uint16_t po
                       const WireOptions& options) noexcept;
 void encode_policy(TlvWriter& w, const PolicyParams& policy) noexcept;
 void encode_pool_handle(TlvWriter& w, const PoolHandle& handle, const WireOptions& options) noexcept;
-// with_asap_transport: ENRP (true) or ASAP (false). Next-gen mode appends 0x8042.
+// with_asap_transport: ENRP (true) or ASAP (false). Next-gen mode appends 0x8042, then 0x8045
+// when the PE has address types; RFC mode leaves retiring addresses out (README "Address types").
 void encode_pool_element(TlvWriter& w, const PoolElement& element, bool with_asap_transport,
                          const WireOptions& options) noexcept;
 // Same without a PoolElement object (allocation-free Handle Resolution Response).
 void encode_pool_element(TlvWriter& w, PoolElementId id, RegistrarId home, std::uint32_t life_ms,
                          TransportProtocol protocol, std::uint16_t port, TransportUse use,
                          std::uint32_t dccp_service_code, std::span<const IpAddress> addresses,
-                         const PolicyParams& policy, const WireOptions& options) noexcept;
+                         const PolicyParams& policy, const WireOptions& options,
+                         std::span<const AddressTypeEntry> types = {}) noexcept;
 // Next-gen mode: 0x8043 (u64) first, then 0x000e with the short form.
 void encode_pe_identifier(TlvWriter& w, PoolElementId id, const WireOptions& options) noexcept;
 void encode_operation_error(TlvWriter& w, const OperationError& error) noexcept;

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "registrar/wire/tlv_reader.hpp"
+#include "registrar/wire/wire_constants.hpp"
 
 namespace poolreg::wire {
 namespace {
@@ -64,6 +65,16 @@ PoolElement PoolElementView::to_pool_element() const {
   e.user_transport = user_transport.to_endpoint();
   e.policy = policy;
   if (asap_transport) e.asap_transport = asap_transport->to_endpoint();
+  const std::size_t n = address_types.size() / param::kAddressTypeEntrySize;
+  e.address_types.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint8_t* x = address_types.data() + i * param::kAddressTypeEntrySize;
+    AddressTypeEntry entry;
+    entry.type = static_cast<AddressType>(x[0]);
+    entry.retiring = (x[1] & param::kAddressTypeRetiring) != 0;
+    entry.lifetime_ms = load_u32(x + 4);
+    e.address_types.push_back(entry);
+  }
   return e;
 }
 

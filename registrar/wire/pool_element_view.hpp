@@ -73,6 +73,9 @@ struct PoolElementView {
   TransportView user_transport;
   PolicyParams policy;
   std::optional<TransportView> asap_transport;  // ENRP only (ASAP decoders drop it)
+  // Value of the 0x8045 Address-Types sub-TLV (validated: one 8-byte entry per user address),
+  // empty when absent.
+  std::span<const std::uint8_t> address_types{};
 
   PoolElement to_pool_element() const;  // allocates
 };

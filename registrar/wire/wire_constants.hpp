@@ -72,6 +72,10 @@ inline constexpr std::uint16_t kExtendedIds = 0x8041;
 inline constexpr std::uint16_t kExtendedPeId = 0x8042;
 inline constexpr std::uint16_t kPeIdentifier64 = 0x8043;
 inline constexpr std::uint16_t kPeChecksum32 = 0x8044;
+// RFC 8653 address types of the user transport, inside the Pool Element TLV (README.md).
+inline constexpr std::uint16_t kAddressTypes = 0x8045;
+inline constexpr std::size_t kAddressTypeEntrySize = 8;  // type u8, flags u8, reserved u16, lifetime u32
+inline constexpr std::uint8_t kAddressTypeRetiring = 0x01;  // entry flag R
 
 // Unknown-type action bits (top two bits of the type).
 inline constexpr std::uint16_t kActionMask = 0xc000;

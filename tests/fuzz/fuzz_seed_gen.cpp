@@ -44,6 +44,11 @@ const char* const kHexSeeds[] = {
      "0a020101 80420014 fedcba98 12345678 00000001 0a0b0c0d"),
     ("01000040 0009000c 4563686f 506f6f6c 000a0030 12345678 00000000 00007530 00050018 00070000 00010008 0a010101"
      "00010008 0a020101 00080008 00000001"),
+    // ENRP Handle Update whose PE ends with a malformed 0x8045 (3 entries for 2 addresses)
+    ("04000094 0a0b0c0d 11223344 00000000 0009000c 4563686f 506f6f6c 000a0078 12345678 0a0b0c0d 00007530 00040018"
+     "00070000 00010008 0a010101 00010008 0a020101 00080008 00000001 00040018 c3500000 00010008 0a010101 00010008"
+     "0a020101 80420014 00000000 12345678 00000000 0a0b0c0d 8045001c 01000000 00000000 04010000 000005dc 05000000"
+     "00000000"),
 };
 
 }  // namespace
@@ -69,8 +74,17 @@ int main(int argc, char** argv) {
   PoolElement udp6 = pe1();
   udp6.user_transport = TransportEndpoint{TransportProtocol::kDccp, 99, TransportUse::kDataOnly, 7,
                                           {IpAddress::v6({0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1})}};
+  // RFC 8653 types (0x8045): a next-gen registration and an ENRP PE with a retiring address.
+  PoolElement typed = pe1();
+  typed.address_types = {AddressTypeEntry{AddressType::kFixed, 0, false, 0},
+                         AddressTypeEntry{AddressType::kGracefulReplacement, 30000, false, 0}};
+  PoolElement typed_enrp = pe1_enrp();
+  typed_enrp.address_types = {AddressTypeEntry{AddressType::kSessionLasting, 0, false, 0},
+                              AddressTypeEntry{AddressType::kGracefulReplacement, 1500, true, 0}};
   std::vector<AsapMessage> asap = {
       Registration{echo, pe1(), 0x1fu},
+      Registration{echo, typed, 0x1u},
+      HandleResolutionResponse{echo, round_robin(), {typed}, std::nullopt},
       Registration{echo, udp6, std::nullopt},
       Deregistration{echo, 0x12345678},
       RegistrationResponse{false, echo, 0x12345678, std::nullopt, 0x3u},
@@ -93,6 +107,7 @@ int main(int argc, char** argv) {
       HandleTableResponse{0x0a0b0c0d, 0x11223344, false, true,
                           {HandleTableEntry{echo, {pe1_enrp()}}, HandleTableEntry{handle("P2"), {pe1_enrp()}}}},
       HandleUpdate{0x0a0b0c0d, 0x11223344, true, UpdateAction::kAddPe, echo, pe1_enrp()},
+      HandleUpdate{0x0a0b0c0d, 0x11223344, false, UpdateAction::kAddPe, echo, typed_enrp},
       ListRequest{0x11223344, 0x0a0b0c0d},
       ListResponse{0x0a0b0c0d, 0x11223344, false, {server_info(0x55667788, 0x0a000003)}},
       InitTakeover{0x0a0b0c0d, 0x11223344, 0x55667788},
