@@ -209,17 +209,23 @@ class Bench {
     const auto [ok, accepted_ms] = accepted.get();
     for (int i = 1; i < sends; ++i) pe->line();  // the resends' responses
     s.resends += sends - 1;
-    if (visible < 0 || !ok) {
-      ++s.lost;
-    } else {
-      s.visible_ms.push_back(visible);
-      s.accepted_ms.push_back(accepted_ms);
-      s.after_accept_ms.push_back(visible - accepted_ms);
-      s.updates.push_back(updates_since(before));
-    }
+    record(s, visible, ok, accepted_ms, before);
     trace("make-before-break", id, visible, s);
     leave(*pe, id);
     return true;
+  }
+
+  // One move's sample: lost (not visible, or not accepted) or its times and B's ENRP updates
+  // since `updates_before`.
+  void record(Series& s, double visible, bool ok, double accepted_ms, std::uint64_t updates_before) {
+    if (visible < 0 || !ok) {
+      ++s.lost;
+      return;
+    }
+    s.visible_ms.push_back(visible);
+    s.accepted_ms.push_back(accepted_ms);
+    s.after_accept_ms.push_back(visible - accepted_ms);
+    s.updates.push_back(updates_since(updates_before));
   }
 
   // One line per move on stderr (--trace).
@@ -250,14 +256,7 @@ class Bench {
     });
     const double visible = poll_until_visible(sent, s, {});
     const auto [ok, accepted_ms] = accepted.get();
-    if (visible < 0 || !ok) {
-      ++s.lost;
-    } else {
-      s.visible_ms.push_back(visible);
-      s.accepted_ms.push_back(accepted_ms);
-      s.after_accept_ms.push_back(visible - accepted_ms);
-      s.updates.push_back(updates_since(before));
-    }
+    record(s, visible, ok, accepted_ms, before);
     trace("break-before-make", id, visible, s);
     leave(*pe, id);
     return true;
