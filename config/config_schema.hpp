@@ -131,6 +131,7 @@ void visit_config(V& v, C& c) {
   v.integer("max_handle_table_response_bytes", c.enrp.max_handle_table_response_bytes, 512, 65535);
   v.boolean("takeover_suggestion", c.enrp.takeover_suggestion);
   v.integer("update_coalesce_ms", c.enrp.update_coalesce_ms, 0, 10000);
+  v.integer("transport_update_delay_ms", c.enrp.transport_update_delay_ms, 0, 600000);
 
   v.section("control");
   v.boolean("enabled", c.control.enabled);

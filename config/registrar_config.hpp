@@ -182,6 +182,9 @@ struct EnrpSection {
   // Handle Updates of a PE within this long after one went out are held; the latest is sent
   // when it ends (mobile PEs that move or ping-pong often). 0 = off.
   std::uint32_t update_coalesce_ms = 20;
+  // A Handle Update that changes only an owned PE's association addresses (SCTP ADD-IP /
+  // DELETE-IP / SET-PRIMARY) waits this long for the PE's next update to carry it. 0 = at once.
+  std::uint32_t transport_update_delay_ms = 30000;
 
   friend bool operator==(const EnrpSection&, const EnrpSection&) = default;
 };

@@ -80,6 +80,9 @@ class OwnedPeForwarder final : public OwnedPeListener {
   void on_owned_pe_registered(const PoolHandle& handle, const PoolElement& pe) override {
     if (target_ != nullptr) target_->on_owned_pe_registered(handle, pe);
   }
+  void on_owned_pe_transport_changed(const PoolHandle& handle, const PoolElement& pe) override {
+    if (target_ != nullptr) target_->on_owned_pe_transport_changed(handle, pe);
+  }
   void on_owned_pe_removed(const PoolHandle& handle, const PoolElement& pe) override {
     if (target_ != nullptr) target_->on_owned_pe_removed(handle, pe);
   }

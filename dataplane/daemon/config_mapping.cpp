@@ -91,6 +91,7 @@ enrp::EnrpConfig to_enrp_config(const config::RegistrarConfig& c, RegistrarId id
   e.max_pool_handle_bytes = c.limits.max_pool_handle_bytes;
   e.takeover_suggestion = c.enrp.takeover_suggestion;
   e.update_coalesce = ms(c.enrp.update_coalesce_ms);
+  e.transport_update_delay = ms(c.enrp.transport_update_delay_ms);
   e.distance_step_ms = c.asap.distance_step_ms;  // the hop to a peer, rounded as the home rounds
   e.multicast = c.enrp.multicast;
   // Multicast discovery needs unknown peers to join.

@@ -29,6 +29,7 @@ constexpr std::array kLiveKeys{
     LiveKey{"enrp.takeover_expiry_ms", [](RegistrarConfig& t, const RegistrarConfig& f) { t.enrp.takeover_expiry_ms = f.enrp.takeover_expiry_ms; }, false},
     LiveKey{"enrp.mentor_discovery_ms", [](RegistrarConfig& t, const RegistrarConfig& f) { t.enrp.mentor_discovery_ms = f.enrp.mentor_discovery_ms; }, false},
     LiveKey{"enrp.update_coalesce_ms", [](RegistrarConfig& t, const RegistrarConfig& f) { t.enrp.update_coalesce_ms = f.enrp.update_coalesce_ms; }, false},
+    LiveKey{"enrp.transport_update_delay_ms", [](RegistrarConfig& t, const RegistrarConfig& f) { t.enrp.transport_update_delay_ms = f.enrp.transport_update_delay_ms; }, false},
     LiveKey{"enrp.peers", [](RegistrarConfig& t, const RegistrarConfig& f) { t.enrp.peers = f.enrp.peers; }, false},
     LiveKey{"asap.rebind_probe_ms", [](RegistrarConfig& t, const RegistrarConfig& f) { t.asap.rebind_probe_ms = f.asap.rebind_probe_ms; }, false},
     LiveKey{"asap.handover_hold_ms", [](RegistrarConfig& t, const RegistrarConfig& f) { t.asap.handover_hold_ms = f.asap.handover_hold_ms; }, false},

@@ -555,7 +555,14 @@ void AsapServer::follow_address_change(ConnectionId c, const Association& a, con
                  auto written = hs_.register_pe(k.handle, next, ro);
                  if (!written) return;
                  ++counters_.pe_transports_followed;
-                 if (enrp_ != nullptr) enrp_->on_owned_pe_registered(k.handle, next);  // Handle Update
+                 // Only the association's addresses moved (nothing PUs see): ENRP may let the
+                 // PE's next update carry it (enrp.transport_update_delay_ms).
+                 const bool transport_only = next.user_transport.addresses == pe->user_transport.addresses &&
+                                             next.policy.distance_ms == pe->policy.distance_ms;
+                 if (enrp_ != nullptr) {
+                   if (transport_only) enrp_->on_owned_pe_transport_changed(k.handle, next);
+                   else enrp_->on_owned_pe_registered(k.handle, next);  // Handle Update
+                 }
                  publish_pe_written(events_, k.handle, next, written->pe_created, written->pool_created,
                                     written->previous_home, &*pe);
                });

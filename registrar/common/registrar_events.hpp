@@ -15,6 +15,11 @@ class OwnedPeListener {
   // Successful registration or re-registration (Handle Update ADD, plus the takeover-suggestion
   // copy when enabled).
   virtual void on_owned_pe_registered(const PoolHandle& handle, const PoolElement& pe) = 0;
+  // Only the PE's ASAP transport changed (its association's peer addresses: SCTP ADD-IP,
+  // DELETE-IP, SET-PRIMARY); nothing PUs see. ENRP may send it later with the PE's next update.
+  virtual void on_owned_pe_transport_changed(const PoolHandle& handle, const PoolElement& pe) {
+    on_owned_pe_registered(handle, pe);
+  }
   // Deregistration, keep-alive timeout, association loss, unreachable threshold, operator
   // removal of an owned PE (Handle Update DEL).
   virtual void on_owned_pe_removed(const PoolHandle& handle, const PoolElement& pe) = 0;

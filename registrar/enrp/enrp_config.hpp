@@ -53,6 +53,13 @@ struct EnrpConfig {
   // it ends. 0 = off (every registration sends its update at once). The daemon's default is
   // enrp.update_coalesce_ms.
   TimeNs update_coalesce = 0;
+  // A Handle Update that changes only an owned PE's ASAP transport (its association's addresses
+  // moved: ADD-IP, DELETE-IP, SET-PRIMARY; PUs see nothing of it) waits up to this long for the
+  // PE's next update to carry it (update_coalescer.hpp). A make-before-break move then costs one
+  // Handle Update, not three; meanwhile a peer's copy lists the PE's older association addresses,
+  // which only a takeover uses. 0 = sent like any update. The daemon's default is
+  // enrp.transport_update_delay_ms.
+  TimeNs transport_update_delay = 0;
 
   // The DPF policies' distance: a PE learned from a peer (Handle Update ADD, Handle Table
   // Response) gets half the SRTT of the ENRP association it came over, rounded to this step (ms),

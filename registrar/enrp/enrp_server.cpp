@@ -125,6 +125,7 @@ void EnrpServer::apply_live_timers(const EnrpConfig& next) {
   config_.takeover_expiry = next.takeover_expiry;
   config_.mentor_discovery = next.mentor_discovery;
   config_.update_coalesce = next.update_coalesce;
+  config_.transport_update_delay = next.transport_update_delay;
   if (!started_) return;
   const TimeNs now = clock_.now();
   next_heartbeat_ = std::min(next_heartbeat_, now + jittered_heartbeat());
@@ -633,16 +634,28 @@ void EnrpServer::on_owned_pe_removed(const PoolHandle& handle, const PoolElement
   offer_update(handle, pe, wire::UpdateAction::kDeletePe);
 }
 
-void EnrpServer::offer_update(const PoolHandle& handle, const PoolElement& pe, wire::UpdateAction action) {
-  if (config_.update_coalesce == 0 || coalescer_.offer(handle, pe, action, clock_.now(), config_.update_coalesce)) {
-    send_update(handle, pe, action);
+void EnrpServer::on_owned_pe_transport_changed(const PoolHandle& handle, const PoolElement& pe) {
+  if (config_.transport_update_delay == 0) {
+    offer_update(handle, pe, wire::UpdateAction::kAddPe);
     return;
+  }
+  coalescer_.offer_transport_only(handle, pe, clock_.now(), config_.transport_update_delay);
+  counters_.updates_coalesced = coalescer_.coalesced();
+}
+
+void EnrpServer::offer_update(const PoolHandle& handle, const PoolElement& pe, wire::UpdateAction action) {
+  if (config_.update_coalesce == 0) {
+    if (coalescer_.held() != 0) coalescer_.supersede(handle, pe.id);  // a waiting transport change
+    send_update(handle, pe, action);
+  } else if (coalescer_.offer(handle, pe, action, clock_.now(), config_.update_coalesce)) {
+    send_update(handle, pe, action);
   }
   counters_.updates_coalesced = coalescer_.coalesced();
 }
 
 void EnrpServer::flush_coalesced_updates(bool all) {
-  if (coalescer_.held() == 0) return;
+  // The pass also forgets quiet PEs, so it runs when a window ended even with nothing held.
+  if (all ? coalescer_.held() == 0 : !coalescer_.pass_due(clock_.now())) return;
   std::vector<UpdateCoalescer::Update> due;
   if (all) coalescer_.take_all(due);
   else coalescer_.take_due(clock_.now(), config_.update_coalesce, due);

@@ -139,6 +139,7 @@ class EnrpServer final : public OwnedPeListener {
 
   // ---- OwnedPeListener (from ASAP) ----
   void on_owned_pe_registered(const PoolHandle& handle, const PoolElement& pe) override;
+  void on_owned_pe_transport_changed(const PoolHandle& handle, const PoolElement& pe) override;
   void on_owned_pe_removed(const PoolHandle& handle, const PoolElement& pe) override;
 
   // Where peer, takeover, audit and the PE/pool events of ENRP-applied writes go (poolctl

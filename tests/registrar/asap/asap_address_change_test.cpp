@@ -2,7 +2,7 @@
 // DELETE-IP / SET-PRIMARY (issue 14 item 1). The address check (ASAP-REG-06, on by default) uses
 // the current set; the ASAP transport of the PEs bound to the association follows it; with the
 // check on, a deleted address leaves their user transport (never the last one); every changed PE
-// goes to ENRP as an update.
+// goes to ENRP as an update, marked transport-only when PUs see nothing of the change.
 #include <gtest/gtest.h>
 
 #include "tests/registrar/asap/asap_test_support.hpp"
@@ -28,6 +28,8 @@ TEST_F(AsapServerTest, AddedAddressPassesTheAddressCheck_ASAP_REG_06) {
   EXPECT_EQ(pe->user_transport.addresses, std::vector<IpAddress>{kPeAddr1});
   ASSERT_EQ(enrp_.added.size(), updates + 1);
   EXPECT_EQ(enrp_.added.back().second, *pe);
+  // Nothing a PU sees changed: ENRP may let the PE's next update carry it.
+  EXPECT_EQ(enrp_.transport_only, std::vector<std::size_t>{updates});
   EXPECT_EQ(server().counters().pe_transports_followed, 1u);
 
   register_ok(1, "Mobile", make_pe(51, {kPeAddr3, kPeAddr1}));  // make-before-break
@@ -64,6 +66,12 @@ TEST_F(AsapServerTest, DeletedAddressIsPrunedFromBoundPesButNeverTheLast_ASAP_RE
   // Two PEs after the primary change, two after the delete; PE 54 never.
   EXPECT_EQ(enrp_.added.size(), updates + 4);
   for (std::size_t i = updates; i < enrp_.added.size(); ++i) EXPECT_NE(enrp_.added[i].second.id, 54u);
+  // The primary change moved only ASAP transports; the delete pruned PE 52's user address (an
+  // ordinary update) but left PE 53's (its last one): transport-only.
+  ASSERT_EQ(enrp_.transport_only.size(), 3u);
+  EXPECT_EQ(enrp_.transport_only[0], updates);
+  EXPECT_EQ(enrp_.transport_only[1], updates + 1);
+  EXPECT_EQ(enrp_.added[enrp_.transport_only[2]].second.id, 53u);
   EXPECT_TRUE(enrp_.removed.empty());
   // The deleted address no longer passes the check.
   register_ok(1, "Mobile", make_pe(52, {kPeAddr3, kPeAddr1}));

@@ -82,7 +82,13 @@ class RecordingListener final : public OwnedPeListener {
  public:
   void on_owned_pe_registered(const PoolHandle& handle, const PoolElement& pe) override { added.push_back({handle, pe}); }
   void on_owned_pe_removed(const PoolHandle& handle, const PoolElement& pe) override { removed.push_back({handle, pe}); }
+  // Recorded in `added` too (every change the peers get), and which of them were transport-only.
+  void on_owned_pe_transport_changed(const PoolHandle& handle, const PoolElement& pe) override {
+    added.push_back({handle, pe});
+    transport_only.push_back(added.size() - 1);
+  }
   std::vector<std::pair<PoolHandle, PoolElement>> added;
+  std::vector<std::size_t> transport_only;  // indexes into `added`
   std::vector<std::pair<PoolHandle, PoolElement>> removed;
 };
 
