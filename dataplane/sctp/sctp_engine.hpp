@@ -229,7 +229,8 @@ class SctpEngine final : public SctpPacketSink {
   // ---- lane thread only ----
   void on_sctp_packet(const SctpPacketFrom& from, const std::uint8_t* packet, std::uint16_t length) override;
   // Opens an association under the id the control side chose; reports on_connected or
-  // on_closed(kConnectFailed). Only the first address is used (one AF_CONN path per peer).
+  // on_closed(kConnectFailed). Only the first address is dialled (one AF_CONN path per peer);
+  // the addresses the peer lists in its INIT ACK are its failover addresses (Multi-homing).
   // remote_udp_port 0: native SCTP (IP protocol 132, native_sctp_packet.hpp), else SCTP over UDP
   // to that port.
   void connect(ConnectionId id, WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
