@@ -626,8 +626,10 @@ void SctpEngine::hold_aliases(Connection& c) {
     // Same family only: an endpoint's output keeps its path and our address of that family.
     if (ip.is_v4() == e.address.ipv6) continue;
     if (std::find(c.aliases.begin(), c.aliases.end(), ip) != c.aliases.end()) continue;
-    if (endpoints_.add_alias(e, ip)) c.aliases.push_back(ip);
-    else if (ip != ip_of(e.address)) ++counters_.peer_aliases_refused;
+    if (endpoints_.add_alias(e, ip))
+      c.aliases.push_back(ip);
+    else if (ip != ip_of(e.address))
+      ++counters_.peer_aliases_refused;
   }
 }
 

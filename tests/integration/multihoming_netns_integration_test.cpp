@@ -34,6 +34,7 @@ class MultihomingNetns : public ::testing::Test {
   static void SetUpTestSuite() {
     skip_reason_ = test_netns::namespaces_unavailable();
     if (!skip_reason_.empty()) return;
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): tests read, never set, the environment
     if (poolregd_path().empty() || std::getenv("KERNEL_SCTP_PEER") == nullptr) {
       skip_reason_ = "POOLREGD and KERNEL_SCTP_PEER not set (run through meson test)";
       return;
@@ -45,7 +46,8 @@ class MultihomingNetns : public ::testing::Test {
     test_netns::remove_stale_namespaces(kPrefix);
     const std::string base = std::string(kPrefix) + "-" + std::to_string(::getpid()) + "-";
     hub_ = std::make_unique<Hub>(base + "hub");
-    registrar_host_ = std::make_unique<Host>(hub_->ns, base + "a", "a", std::vector<std::string>{kRegistrarA});
+    registrar_host_ =
+        std::make_unique<Host>(hub_->ns, base + "a", "a", std::vector<std::string>{kRegistrarA});
     pu_host_ = std::make_unique<Host>(hub_->ns, base + "u", "u", std::vector<std::string>{kPuAddress});
     if (!hub_->ok || !registrar_host_->ok() || !pu_host_->ok()) {
       skip_reason_ = "setting up the namespaces failed";
@@ -74,12 +76,15 @@ class MultihomingNetns : public ::testing::Test {
     if (!skip_reason_.empty()) GTEST_SKIP() << skip_reason_;
     pe_host_ = pe_host_of(std::string(kPrefix) + "-" + std::to_string(::getpid()) + "-");
     ASSERT_TRUE(pe_host_->ok());
-    std::vector<std::string> args = {"--id", std::to_string(kIdA), "--lanes", "1",
-                                     "--set", std::string("asap.listen=[\"") + kRegistrarA + "\"]",
-                                     "--set", "enrp.enabled=false"};
+    std::vector<std::string> args = {"--id",    std::to_string(kIdA),
+                                     "--lanes", "1",
+                                     "--set",   std::string("asap.listen=[\"") + kRegistrarA + "\"]",
+                                     "--set",   "enrp.enabled=false"};
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): tests read, never set, the environment
     if (std::getenv("POOLREG_IT_DEBUG") != nullptr) args.insert(args.end(), {"--log-level", "debug"});
     for (auto& w : words_of_env("POOLREG_IT_DAEMON_ARGS")) args.push_back(std::move(w));
-    registrar_ = std::make_unique<Poolregd>("mh", DaemonPorts{kAsapPort, kUdpPort, kEnrpPort}, std::move(args));
+    registrar_ =
+        std::make_unique<Poolregd>("mh", DaemonPorts{kAsapPort, kUdpPort, kEnrpPort}, std::move(args));
     registrar_->wrap({ip_command(), "netns", "exec", registrar_host_->ns().name()});
     ASSERT_TRUE(registrar_->start());
     ASSERT_TRUE(registrar_->wait_for_log("listening:", 10s)) << registrar_->log();
@@ -87,7 +92,8 @@ class MultihomingNetns : public ::testing::Test {
   void TearDown() override {
     pe_.reset();  // the helper ends (its association closes) before the daemon
     if (registrar_ != nullptr) {
-      if (HasFailure()) std::cerr << "---- poolregd (" << registrar_->state() << ") ----\n" << registrar_->log();
+      if (HasFailure())
+        std::cerr << "---- poolregd (" << registrar_->state() << ") ----\n" << registrar_->log();
       registrar_->kill_now();
     }
     pe_host_.reset();
@@ -132,6 +138,7 @@ class MultihomingNetns : public ::testing::Test {
 // the PE stays registered and resolvable, the lane counted one unreachable path and a failover.
 TEST_F(MultihomingNetns, AssociationSurvivesTheLossOfOnePath) {
   std::string why;
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): tests read, never set, the environment
   pe_ = start_pe(std::getenv("KERNEL_SCTP_PEER"), *pe_host_, std::string(kOldPath) + " " + kNewPath, &why);
   ASSERT_NE(pe_, nullptr) << why;
   const std::vector<IpAddress> both = {kOld, kNew};

@@ -385,13 +385,12 @@ class SctpEngineMultihomeTest : public SctpEngineTest {
     SctpEngineTest::SetUp();
   }
   // B connects to A; B's INIT also lists `extra` (its other addresses). A's association id.
-  ConnectionId connect_listing(std::vector<std::array<std::uint8_t, 4>> extra) {
-    rewrite_ = [extra](Side& from, std::vector<std::uint8_t>& p) {
-      if (p.size() <= 12 || p[12] != kSctpChunkInit) return;
-      std::vector<std::vector<std::uint8_t>> params;
-      for (const auto& ip : extra) params.push_back(v4_param(ip));
-      (void)from;
-      append_address_params(p, params);
+  ConnectionId connect_listing(const std::vector<std::array<std::uint8_t, 4>>& extra) {
+    std::vector<std::vector<std::uint8_t>> params;
+    params.reserve(extra.size());
+    for (const auto& ip : extra) params.push_back(v4_param(ip));
+    rewrite_ = [params](Side&, std::vector<std::uint8_t>& p) {
+      if (p.size() > 12 && p[12] == kSctpChunkInit) append_address_params(p, params);
     };
     EXPECT_TRUE(a_.engine->listen(WireProtocol::kAsap, 3863).has_value());
     const IpAddress to_a = IpAddress::v4({10, 1, 0, 1});
