@@ -40,6 +40,9 @@ struct RemoteEndpoint {
   bool path_failed = false;
   // The address (family of `address`) whose path usrsctp last reported unreachable.
   std::array<std::uint8_t, 16> failed_ip{};
+  // The engine's associations on this endpoint: the first one after none starts the endpoint's
+  // output afresh (an earlier association's failover or move does not carry over).
+  std::uint32_t associations = 0;
 };
 
 class RemoteEndpointTable {

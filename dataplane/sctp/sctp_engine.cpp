@@ -338,6 +338,7 @@ void SctpEngine::on_sctp_packet(const SctpPacketFrom& from, const std::uint8_t* 
   e->address.path_index = from.path_index;
   e->address.path_known = true;
   current_endpoint_ = e;
+  current_source_ = ip_of_packet(from);
   current_sctp_port_ = static_cast<std::uint16_t>((packet[0] << 8) | packet[1]);
   const std::span<const std::uint8_t> bytes(packet, length);
   if (starts_with_handshake_chunk(bytes)) note_listed_addresses(*e, bytes);
@@ -665,6 +666,13 @@ void SctpEngine::fail_over(Connection& c) {
   if (next != current) move_output(e, next);
 }
 
+void SctpEngine::claim_endpoint(Connection& c, RemoteEndpoint& e, const IpAddress& first) {
+  c.endpoint = &e;
+  if (e.associations++ != 0) return;  // shared with a live association: its output stands
+  e.path_failed = false;
+  if (first.is_v4() != e.address.ipv6 && first != ip_of(e.address)) endpoints_.move_to(e, first);
+}
+
 void SctpEngine::move_output(RemoteEndpoint& e, const IpAddress& to) {
   endpoints_.move_to(e, to);
   ++counters_.peer_path_failovers;
@@ -675,10 +683,10 @@ void SctpEngine::refresh_peer(Connection& c) {
   // No usrsctp call here (we may be inside a receive callback): the association came up because
   // of the packet being processed, so its sender is the peer.
   if (current_endpoint_ == nullptr) return;
+  claim_endpoint(c, *current_endpoint_, current_source_);
   c.peer.addresses = {ip_of(current_endpoint_->address)};
   c.peer.port = current_sctp_port_;
   c.peer.udp_encapsulation_port = current_endpoint_->address.udp_port;
-  c.endpoint = current_endpoint_;
   add_listed_addresses(c.peer);
 }
 
@@ -748,8 +756,10 @@ void SctpEngine::forget(ConnectionId id) {
     if (it != c->socket->assocs.end() && it->second == id) c->socket->assocs.erase(it);
     if (c->socket->own && c->socket->assocs.empty()) release_socket(c->socket);
   }
-  if (c->endpoint != nullptr)
+  if (c->endpoint != nullptr) {
     for (const IpAddress& ip : c->aliases) endpoints_.remove_alias(*c->endpoint, ip);
+    if (c->endpoint->associations != 0) --c->endpoint->associations;
+  }
   pending_.erase(id);
   connections_.erase(id);
   if (answerer_ != nullptr) answerer_->forget(id);
@@ -793,7 +803,7 @@ void SctpEngine::connect(ConnectionId id, WireProtocol protocol, std::span<const
   c.peer.addresses = {a};
   c.peer.port = port;
   c.peer.udp_encapsulation_port = udp;
-  c.endpoint = e;
+  claim_endpoint(c, *e, a);
   connections_.emplace(id, std::move(c));
   s->assocs[assoc] = id;
 }

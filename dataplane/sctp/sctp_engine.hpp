@@ -338,6 +338,9 @@ class SctpEngine final : public SctpPacketSink {
   void conn_path_state(Socket& s, const struct sctp_paddr_change& change);
   void fail_over(Connection& c);
   void move_output(RemoteEndpoint& e, const IpAddress& to);
+  // Connection `c` runs on `e`, whose first address is `first` (the address the association was
+  // accepted from or dialled): an endpoint without associations starts over there.
+  void claim_endpoint(Connection& c, RemoteEndpoint& e, const IpAddress& first);
   void deliver(Connection& c, std::uint32_t ppid, std::uint16_t stream, std::uint8_t* data, std::size_t n);
   void refresh_peer(Connection& c);
   // The SRTT of an association: read after usrsctp's call returned (never from inside one of
@@ -389,6 +392,7 @@ class SctpEngine final : public SctpPacketSink {
   std::vector<ConnectionId> srtt_due_;  // associations whose SRTT refresh_srtts() re-reads
   std::vector<Socket*> released_;  // own sockets without an association, closed by close_released_sockets
   RemoteEndpoint* current_endpoint_ = nullptr;  // sender of the packet in usrsctp_conninput()
+  IpAddress current_source_;                    // its source address
   std::uint16_t current_sctp_port_ = 0;
   std::uint64_t last_timer_ms_ = 0;
   std::uint64_t now_ms_ = 0;

@@ -51,9 +51,11 @@ struct Events final : EngineEventSink {
 struct WirePath final : SctpPacketPath {
   std::deque<std::vector<std::uint8_t>> out;
   std::deque<std::array<std::uint8_t, 4>> to;  // each packet's destination (IPv4)
+  std::vector<std::array<std::uint8_t, 4>> sent_to;  // every destination (a test may clear it)
   bool send_sctp(const SctpPeer& peer, const std::uint8_t* packet, std::uint16_t length) override {
     out.emplace_back(packet, packet + length);
     to.push_back({peer.ip[0], peer.ip[1], peer.ip[2], peer.ip[3]});
+    sent_to.push_back(to.back());
     return true;
   }
   bool reaches(const SctpPeer&) const override { return true; }
@@ -445,6 +447,23 @@ TEST_F(SctpEngineMultihomeTest, PathFailureMovesOutputToTheNextListedAddress) {
   b_.engine->close(7);
   ASSERT_TRUE(run_until([&] { return !a_.events.closed.empty(); }));
   EXPECT_EQ(a_.engine->alias_count(), 0u);
+
+  // The first path is back; B's next association (same address and UDP port, so the same
+  // endpoint at A; another SCTP port) starts on its source address, not where the old one had
+  // failed over to.
+  dead_.clear();
+  rewrite_ = nullptr;
+  const IpAddress to_a = IpAddress::v4({10, 1, 0, 1});
+  b_.engine->connect(8, WireProtocol::kAsap, std::span<const IpAddress>(&to_a, 1), 3863, 9899,
+                     ConnectFrom{ConnectFrom::Kind::kOwnSocket, 0});
+  ASSERT_TRUE(run_until([&] { return a_.events.connected.size() == 2 && b_.events.connected.size() == 2; }));
+  const ConnectionId second = a_.events.connected.back();
+  EXPECT_EQ(a_.engine->peer_of(second)->addresses, std::vector<IpAddress>{IpAddress::v4({10, 1, 0, 2})});
+  a_.path.sent_to.clear();
+  EXPECT_TRUE(a_reaches_b(second, 4));
+  ASSERT_FALSE(a_.path.sent_to.empty());
+  EXPECT_EQ(std::count(a_.path.sent_to.begin(), a_.path.sent_to.end(), std::array<std::uint8_t, 4>{10, 1, 0, 2}),
+            static_cast<std::ptrdiff_t>(a_.path.sent_to.size()));
 }
 
 // Both directions of B's first path die and B's packets come from its third address (its
