@@ -75,6 +75,7 @@ void visit_config(V& v, C& c) {
   v.integer("keepalive_interval_ms", c.asap.keepalive_interval_ms, 300, 300000);
   v.integer("keepalive_timeout_ms", c.asap.keepalive_timeout_ms, 100, 60000);
   v.integer("sctp_heartbeat_interval_ms", c.asap.sctp_heartbeat_interval_ms, 0, 300000);
+  v.integer("sctp_path_max_retrans", c.asap.sctp_path_max_retrans, 1, 9);
   v.integer("association_idle_timeout_ms", c.asap.association_idle_timeout_ms, 0, 86400000);
   v.integer("deregister_hold_ms", c.asap.deregister_hold_ms, 0, 86400000);
   v.integer("rebind_probe_ms", c.asap.rebind_probe_ms, 0, 60000);

@@ -101,6 +101,9 @@ struct AsapSection {
   std::uint32_t keepalive_interval_ms = 5000;          // 300..300000 (RSPLIB range)
   std::uint32_t keepalive_timeout_ms = 5000;           // 100..60000 (RSPLIB range)
   std::uint32_t sctp_heartbeat_interval_ms = 1000;     // SCTP path heartbeat toward PEs; 0 = kernel default
+  // SCTP Path.Max.Retrans (1..9, below the association's 10): a multi-homed peer's failed path is
+  // given up (and our packets fail over to its next address) after this many unanswered ones.
+  std::uint32_t sctp_path_max_retrans = 2;
   std::uint32_t association_idle_timeout_ms = 300000;  // RSPLIB autoclose 300 s; 0 = never
   // poolctl deregister of a PE registered here: its re-registration is refused this long (cause
   // 0xa) so that the removal sticks; 0 = off.

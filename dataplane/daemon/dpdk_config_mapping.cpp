@@ -61,6 +61,7 @@ Expected<dpdk::DpdkBackendConfig, std::string> to_backend_config(const config::R
   b.engine.max_message_size = c.asap.max_message_bytes;
   if (c.asap.sctp_heartbeat_interval_ms != 0)
     b.engine.heartbeat_interval_ms = c.asap.sctp_heartbeat_interval_ms;
+  b.engine.path_rtx_max = c.asap.sctp_path_max_retrans;
   return b;
 }
 

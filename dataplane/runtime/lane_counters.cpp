@@ -77,6 +77,14 @@ constexpr std::array kLaneFields = std::to_array<DescribedField<LaneCounters, Co
     {{"resolutions_forwarded", "poolreg_lane_resolutions_forwarded_total",
       "Handle Resolutions this lane forwarded to the control thread (decode errors, parameters to report)."},
      &LaneCounters::resolutions_forwarded},
+    {{"sctp_paths_unreachable", "poolreg_lane_sctp_paths_unreachable_total",
+      "SCTP associations whose path to the peer's current address usrsctp reported unreachable (path max "
+      "retransmissions reached)."},
+     &LaneCounters::sctp_paths_unreachable},
+    {{"sctp_path_failovers", "poolreg_lane_sctp_path_failovers_total",
+      "Times the lane sent an SCTP association's packets to another address its multi-homed peer listed, "
+      "after its path failed."},
+     &LaneCounters::sctp_path_failovers},
 
 });
 }  // namespace

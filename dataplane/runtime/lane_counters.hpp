@@ -74,6 +74,10 @@ struct alignas(64) LaneCounters {
   Counter resolutions_truncated;     // fewer PEs so that the answer fits one message
   Counter resolution_pes_returned;
   Counter resolutions_forwarded;  // decode errors / unknown parameters: AsapServer answers
+  // SCTP multi-homing (sctp_engine.hpp "Multi-homing"): usrsctp reported an association's path
+  // unreachable; our output then moved to another address the peer listed.
+  Counter sctp_paths_unreachable;
+  Counter sctp_path_failovers;
   std::array<Counter, kAsapTypeSlots> asap_in_by_type;
   std::array<Counter, kAsapTypeSlots> asap_out_by_type;
   // The one latency histogram type (registrar/common): this lane records, the control thread and

@@ -11,6 +11,12 @@
 // add_alias() makes packets from the added IP (same UDP port) reach the same endpoint, and
 // move_to() sends the endpoint's output to another of the peer's addresses (its old one was
 // deleted, or it asked for a new primary). Aliases count against kMaxEndpoints.
+//
+// Multi-homing: the addresses a peer listed in its INIT / INIT ACK become aliases of its
+// association's endpoint too, and move_to() is how the engine fails our output over to another
+// of them (sctp_engine.hpp "Multi-homing"). An alias is counted per holder (an association may
+// list it, another of the same endpoint too, or add it by ASCONF): it goes when the last holder
+// removes it, so aliases never outlive the associations that named them.
 #pragma once
 
 #include <array>
@@ -29,6 +35,14 @@ namespace poolreg::sctp {
 struct RemoteEndpoint {
   SctpPeer address;
   void* owner = nullptr;  // the table's owner (the SctpEngine), for usrsctp's output callback
+  // usrsctp reported the AF_CONN path to `address` unreachable (SCTP_ADDR_UNREACHABLE) and has
+  // not reported it available again: packets from an alias then move our output there.
+  bool path_failed = false;
+  // The address (family of `address`) whose path usrsctp last reported unreachable.
+  std::array<std::uint8_t, 16> failed_ip{};
+  // The engine's associations on this endpoint: the first one after none starts the endpoint's
+  // output afresh (an earlier association's failover or move does not carry over).
+  std::uint32_t associations = 0;
 };
 
 class RemoteEndpointTable {
@@ -52,7 +66,7 @@ class RemoteEndpointTable {
     if (it != table_.end()) return it->second.get();
     if (!aliases_.empty()) {
       auto a = aliases_.find(k);
-      if (a != aliases_.end()) return a->second;
+      if (a != aliases_.end()) return a->second.endpoint;
     }
     if (table_.size() + aliases_.size() >= kMaxEndpoints) return nullptr;
     auto e = std::make_unique<RemoteEndpoint>();
@@ -68,22 +82,37 @@ class RemoteEndpointTable {
   std::size_t size() const noexcept { return table_.size(); }
   std::size_t alias_count() const noexcept { return aliases_.size(); }
 
-  // Packets from `ip` at e's UDP port reach `e` from now on. False (nothing changes) when that
-  // address already has an endpoint of its own (usrsctp knows it under another conn address) or
-  // the table is full.
+  // Packets from `ip` at e's UDP port reach `e` from now on (one more holder when it already
+  // does). False (nothing changes) when that address already has an endpoint of its own (usrsctp
+  // knows it under another conn address), leads to another endpoint, or the table is full. A
+  // true answer is paired with one remove_alias() by the same holder.
   bool add_alias(RemoteEndpoint& e, const IpAddress& ip) {
     const Key k = key_of(ip.data(), !ip.is_v4(), e.address.udp_port);
     if (table_.count(k) != 0) return false;
     auto a = aliases_.find(k);
-    if (a != aliases_.end()) return a->second == &e;
+    if (a != aliases_.end()) {
+      if (a->second.endpoint != &e) return false;
+      ++a->second.holders;
+      return true;
+    }
     if (table_.size() + aliases_.size() >= kMaxEndpoints) return false;
-    aliases_.emplace(k, &e);
+    aliases_.emplace(k, Alias{&e, 1});
     return true;
   }
-  // Forgets the alias `ip` of e's UDP port when it leads to `e`.
+  // One holder less of the alias `ip` of e's UDP port (when it leads to `e`); the alias goes
+  // with its last holder.
   void remove_alias(RemoteEndpoint& e, const IpAddress& ip) {
     auto a = aliases_.find(key_of(ip.data(), !ip.is_v4(), e.address.udp_port));
-    if (a != aliases_.end() && a->second == &e) aliases_.erase(a);
+    if (a == aliases_.end() || a->second.endpoint != &e) return;
+    if (--a->second.holders == 0) aliases_.erase(a);
+  }
+  // True when packets from `ip` at e's UDP port reach `e` (its own key or an alias of it).
+  bool leads_to(const RemoteEndpoint& e, const IpAddress& ip) const {
+    const Key k = key_of(ip.data(), !ip.is_v4(), e.address.udp_port);
+    auto t = table_.find(k);
+    if (t != table_.end()) return t->second.get() == &e;
+    auto a = aliases_.find(k);
+    return a != aliases_.end() && a->second.endpoint == &e;
   }
   // e's packets go to `ip` (same UDP port, same path) from now on. Packets still coming from its
   // first address keep reaching it (the table keeps it under that key).
@@ -114,7 +143,11 @@ class RemoteEndpointTable {
   const UsrsctpApi& api_;
   void* owner_;
   std::unordered_map<Key, std::unique_ptr<RemoteEndpoint>, KeyHash> table_;
-  std::unordered_map<Key, RemoteEndpoint*, KeyHash> aliases_;
+  struct Alias {
+    RemoteEndpoint* endpoint = nullptr;
+    std::uint32_t holders = 0;
+  };
+  std::unordered_map<Key, Alias, KeyHash> aliases_;
 };
 
 }  // namespace poolreg::sctp

@@ -56,6 +56,13 @@ std::uint64_t now_ns() {
 
 bool would_block(int e) { return e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS; }
 
+IpAddress ip_of_packet(const SctpPacketFrom& f) {
+  if (!f.ipv6) return IpAddress::v4({f.src_ip[0], f.src_ip[1], f.src_ip[2], f.src_ip[3]});
+  std::array<std::uint8_t, 16> b;
+  std::memcpy(b.data(), f.src_ip, 16);
+  return IpAddress::v6(b);
+}
+
 IpAddress ip_of(const SctpPeer& a) {
   if (!a.ipv6) return IpAddress::v4({a.ip[0], a.ip[1], a.ip[2], a.ip[3]});
   std::array<std::uint8_t, 16> b;
@@ -317,12 +324,21 @@ void SctpEngine::on_sctp_packet(const SctpPacketFrom& from, const std::uint8_t* 
     ++counters_.endpoints_refused;
     return;
   }
+  if (e->path_failed && from.ipv6 == e->address.ipv6 &&
+      std::memcmp(e->address.ip, from.src_ip, from.ipv6 ? 16 : 4) != 0 &&
+      std::memcmp(e->failed_ip.data(), from.src_ip, from.ipv6 ? 16 : 4) != 0) {
+    // Our path to the peer failed and it sends from another of its addresses (one it listed or
+    // added, else the packet would not have reached this endpoint) than the one that failed:
+    // its routing chose that one, so our output follows it.
+    move_output(*e, ip_of_packet(from));
+  }
   // Our address the peer used and the path it came in on: replies go back the way the packet came.
   std::memcpy(e->address.local_ip, from.dst_ip, from.ipv6 ? 16 : 4);
   e->address.local_known = true;
   e->address.path_index = from.path_index;
   e->address.path_known = true;
   current_endpoint_ = e;
+  current_source_ = ip_of_packet(from);
   current_sctp_port_ = static_cast<std::uint16_t>((packet[0] << 8) | packet[1]);
   const std::span<const std::uint8_t> bytes(packet, length);
   if (starts_with_handshake_chunk(bytes)) note_listed_addresses(*e, bytes);
@@ -540,9 +556,14 @@ void SctpEngine::peer_address_changed(Socket& s, const sctp_paddr_change& change
     case SCTP_ADDR_MADE_PRIM:
       kind = PeerAddressChange::kMadePrimary;
       break;
+    case SCTP_ADDR_UNREACHABLE:
+    case SCTP_ADDR_AVAILABLE:
+    case SCTP_ADDR_CONFIRMED:
+      // Path states: those of the association's conn path drive multi-homing; those of an
+      // IPv4/IPv6 path (ASCONF-added; usrsctp cannot send to it, no socket) say nothing.
+      conn_path_state(s, change);
+      return;
     default:
-      // AVAILABLE / UNREACHABLE / CONFIRMED: path states. usrsctp cannot send to an IPv4/IPv6
-      // path of an AF_CONN association (no socket), so they say nothing about the peer.
       return;
   }
   auto it = s.assocs.find(change.spc_assoc_id);
@@ -577,10 +598,13 @@ void SctpEngine::follow_peer_path(Connection& c, PeerAddressChange kind, const I
   switch (kind) {
     case PeerAddressChange::kAdded:
       // The peer may send from its new address (make-before-break): same conn address.
-      endpoints_.add_alias(e, ip);
+      if (endpoints_.add_alias(e, ip)) c.aliases.push_back(ip);
       break;
     case PeerAddressChange::kRemoved:
-      endpoints_.remove_alias(e, ip);
+      if (auto held = std::find(c.aliases.begin(), c.aliases.end(), ip); held != c.aliases.end()) {
+        endpoints_.remove_alias(e, ip);
+        c.aliases.erase(held);
+      }
       // Our packets went to the address the peer gave up: send to its primary instead.
       if (ip == ip_of(e.address) && !c.peer.addresses.empty()) {
         endpoints_.move_to(e, c.peer.addresses.front());
@@ -595,14 +619,74 @@ void SctpEngine::follow_peer_path(Connection& c, PeerAddressChange kind, const I
   }
 }
 
+void SctpEngine::hold_aliases(Connection& c) {
+  if (c.endpoint == nullptr) return;
+  RemoteEndpoint& e = *c.endpoint;
+  for (std::size_t i = 1; i < c.peer.addresses.size(); ++i) {
+    const IpAddress& ip = c.peer.addresses[i];
+    // Same family only: an endpoint's output keeps its path and our address of that family.
+    if (ip.is_v4() == e.address.ipv6) continue;
+    if (std::find(c.aliases.begin(), c.aliases.end(), ip) != c.aliases.end()) continue;
+    if (endpoints_.add_alias(e, ip))
+      c.aliases.push_back(ip);
+    else if (ip != ip_of(e.address))
+      ++counters_.peer_aliases_refused;
+  }
+}
+
+void SctpEngine::conn_path_state(Socket& s, const sctp_paddr_change& change) {
+  if (change.spc_aaddr.ss_family != AF_CONN) return;
+  sockaddr_conn path;
+  std::memcpy(&path, &change.spc_aaddr, sizeof path);
+  auto it = s.assocs.find(change.spc_assoc_id);
+  Connection* c = it == s.assocs.end() ? nullptr : find(it->second);
+  if (c == nullptr || c->endpoint == nullptr || path.sconn_addr != c->endpoint) return;
+  if (change.spc_state != SCTP_ADDR_UNREACHABLE) {
+    c->endpoint->path_failed = false;  // acknowledged again (or confirmed): the path works
+    return;
+  }
+  c->endpoint->path_failed = true;
+  std::memcpy(c->endpoint->failed_ip.data(), c->endpoint->address.ip, c->endpoint->failed_ip.size());
+  ++counters_.peer_paths_unreachable;
+  if (lane_counters_ != nullptr) lane_counters_->sctp_paths_unreachable.add();
+  fail_over(*c);
+}
+
+void SctpEngine::fail_over(Connection& c) {
+  RemoteEndpoint& e = *c.endpoint;
+  const IpAddress current = ip_of(e.address);
+  // The peer's addresses our output may go to: those whose packets reach this endpoint, in the
+  // peer's order. The next one after the current (round robin over repeated failures).
+  std::vector<IpAddress> usable;
+  for (const IpAddress& ip : c.peer.addresses)
+    if (ip.is_v4() != e.address.ipv6 && endpoints_.leads_to(e, ip)) usable.push_back(ip);
+  if (usable.size() < 2) return;  // single-homed: usrsctp retries the one path until assoc_rtx_max
+  auto at = std::find(usable.begin(), usable.end(), current);
+  const IpAddress& next = at == usable.end() || at + 1 == usable.end() ? usable.front() : *(at + 1);
+  if (next != current) move_output(e, next);
+}
+
+void SctpEngine::claim_endpoint(Connection& c, RemoteEndpoint& e, const IpAddress& first) {
+  c.endpoint = &e;
+  if (e.associations++ != 0) return;  // shared with a live association: its output stands
+  e.path_failed = false;
+  if (first.is_v4() != e.address.ipv6 && first != ip_of(e.address)) endpoints_.move_to(e, first);
+}
+
+void SctpEngine::move_output(RemoteEndpoint& e, const IpAddress& to) {
+  endpoints_.move_to(e, to);
+  ++counters_.peer_path_failovers;
+  if (lane_counters_ != nullptr) lane_counters_->sctp_path_failovers.add();
+}
+
 void SctpEngine::refresh_peer(Connection& c) {
   // No usrsctp call here (we may be inside a receive callback): the association came up because
   // of the packet being processed, so its sender is the peer.
   if (current_endpoint_ == nullptr) return;
+  claim_endpoint(c, *current_endpoint_, current_source_);
   c.peer.addresses = {ip_of(current_endpoint_->address)};
   c.peer.port = current_sctp_port_;
   c.peer.udp_encapsulation_port = current_endpoint_->address.udp_port;
-  c.endpoint = current_endpoint_;
   add_listed_addresses(c.peer);
 }
 
@@ -616,6 +700,7 @@ void SctpEngine::assoc_up(Socket& s, sctp_assoc_t assoc, bool restart) {
       c->state = State::kUp;
       ++counters_.associations_opened;
       add_listed_addresses(c->peer);  // from the peer's INIT ACK
+      hold_aliases(*c);
       note_srtt_due(*c);
       if (events_ != nullptr) events_->on_connected(c->id, c->peer);
       return;
@@ -637,6 +722,7 @@ void SctpEngine::assoc_up(Socket& s, sctp_assoc_t assoc, bool restart) {
   refresh_peer(c);
   const ConnectionId id = c.id;
   auto [cit, inserted] = connections_.emplace(id, std::move(c));
+  hold_aliases(cit->second);
   s.assocs[assoc] = id;
   note_srtt_due(cit->second);  // its COOKIE ECHO's RTT, for its first message
   ++counters_.associations_accepted;
@@ -669,6 +755,10 @@ void SctpEngine::forget(ConnectionId id) {
     auto it = c->socket->assocs.find(c->assoc);
     if (it != c->socket->assocs.end() && it->second == id) c->socket->assocs.erase(it);
     if (c->socket->own && c->socket->assocs.empty()) release_socket(c->socket);
+  }
+  if (c->endpoint != nullptr) {
+    for (const IpAddress& ip : c->aliases) endpoints_.remove_alias(*c->endpoint, ip);
+    if (c->endpoint->associations != 0) --c->endpoint->associations;
   }
   pending_.erase(id);
   connections_.erase(id);
@@ -713,7 +803,7 @@ void SctpEngine::connect(ConnectionId id, WireProtocol protocol, std::span<const
   c.peer.addresses = {a};
   c.peer.port = port;
   c.peer.udp_encapsulation_port = udp;
-  c.endpoint = e;
+  claim_endpoint(c, *e, a);
   connections_.emplace(id, std::move(c));
   s->assocs[assoc] = id;
 }

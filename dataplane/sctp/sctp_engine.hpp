@@ -25,8 +25,8 @@
 // Model: one one-to-many (SOCK_SEQPACKET) AF_CONN socket per listener (ASAP 3863, ENRP 9901),
 // bound to the wildcard conn address; outgoing associations leave from the listener of their
 // protocol (or one client socket per protocol when there is none). A peer is one RemoteEndpoint
-// (IP + UDP port): no SCTP multi-homing over AF_CONN (the peer's other addresses in INIT are not
-// usable as AF_CONN paths). Messages above max_message_size are dropped and counted.
+// (IP + UDP port); usrsctp has one AF_CONN path per association, multi-homing is done around it
+// (below). Messages above max_message_size are dropped and counted.
 //
 // Peer addresses (ConnectionPeer::addresses, what ASAP-REG-06's address check compares with):
 // the source address of the packets the association runs on first, then the IPv4 / IPv6
@@ -45,6 +45,25 @@
 // parameter succeeded, so an ASCONF it refuses changes nothing here. The association's list is
 // then updated (additions last, a new primary first, at most kMaxPeerAddresses) and reported
 // with on_addresses_changed. See README.md "Address changes" for why not a parser of our own.
+//
+// Multi-homing (a peer with several addresses keeps its association when one path dies):
+// usrsctp knows the association by one conn address (its RemoteEndpoint), so it has exactly one
+// path and its own failover never has anywhere to go. The engine does it around usrsctp:
+// - in: when the association comes up, every address the peer listed (same family as the
+//   endpoint) becomes an alias of its endpoint (RemoteEndpointTable::add_alias), so packets the
+//   peer sends from its other address reach the same association;
+// - out: usrsctp reports the conn path SCTP_ADDR_UNREACHABLE once its path error count passed
+//   path_rtx_max (heartbeats or DATA unanswered; the association lives on until assoc_rtx_max,
+//   which is larger). The engine then moves the endpoint's output to the next address of the
+//   peer's list that leads to the endpoint (round robin; move_to), and usrsctp's next heartbeat
+//   or retransmission goes there. While the path is failed, a packet from another of the peer's
+//   addresses moves the output to that address (the peer's routing chose it: the best evidence
+//   of a working path). SCTP_ADDR_AVAILABLE (a heartbeat or DATA acknowledged) ends the failed
+//   state. Counted in LaneCounters::sctp_paths_unreachable / sctp_path_failovers.
+// Confirmation (RFC 9260 §5.4): the new address is used without a HEARTBEAT of its own to it
+// first; usrsctp's heartbeat is what follows the move and its ACK is what makes the path
+// available again, so an address that does not answer fails over again (or the association
+// ends at assoc_rtx_max). The peer's address list, its PEs and ENRP are unchanged by a failover.
 //
 // Path RTT (the DPF policies' distance, registrar/common/pe_distance.hpp): ConnectionPeer::srtt_us
 // and MessageInfo::srtt_us carry the association's smoothed RTT as usrsctp measured it
@@ -166,6 +185,13 @@ struct EngineCounters {
   // Reported but not applied: beyond kMaxPeerAddresses, unusable, not an IP address, or an
   // association the engine does not report (connecting, closing, unknown).
   std::uint64_t peer_address_changes_ignored = 0;
+  // Multi-homing: usrsctp reported the association's (conn) path unreachable; our output moved
+  // to another address the peer listed (after that report, or because a packet came from it
+  // while the path was failed); listed addresses that could not become aliases of the
+  // association's endpoint (the address has an endpoint of its own, or the table is full).
+  std::uint64_t peer_paths_unreachable = 0;
+  std::uint64_t peer_path_failovers = 0;
+  std::uint64_t peer_aliases_refused = 0;
 };
 
 class SctpEngine final : public SctpPacketSink {
@@ -203,7 +229,8 @@ class SctpEngine final : public SctpPacketSink {
   // ---- lane thread only ----
   void on_sctp_packet(const SctpPacketFrom& from, const std::uint8_t* packet, std::uint16_t length) override;
   // Opens an association under the id the control side chose; reports on_connected or
-  // on_closed(kConnectFailed). Only the first address is used (one AF_CONN path per peer).
+  // on_closed(kConnectFailed). Only the first address is dialled (one AF_CONN path per peer);
+  // the addresses the peer lists in its INIT ACK are its failover addresses (Multi-homing).
   // remote_udp_port 0: native SCTP (IP protocol 132, native_sctp_packet.hpp), else SCTP over UDP
   // to that port.
   void connect(ConnectionId id, WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
@@ -239,6 +266,8 @@ class SctpEngine final : public SctpPacketSink {
 
   std::size_t connection_count() const noexcept { return connections_.size(); }
   std::size_t endpoint_count() const noexcept { return endpoints_.size(); }
+  // Peer addresses whose packets lead to another address's endpoint (RemoteEndpointTable aliases).
+  std::size_t alias_count() const noexcept { return endpoints_.alias_count(); }
   const EngineCounters& counters() const noexcept { return counters_; }
   // The peer of an open association (nullptr when unknown).
   const ConnectionPeer* peer_of(ConnectionId id) const;
@@ -280,6 +309,9 @@ class SctpEngine final : public SctpPacketSink {
     std::uint64_t next_activity_report_ms = 0;  // see EngineEventSink::on_activity
     // peer.srtt_us is re-read (refresh_srtt) once usrsctp's call returned.
     bool srtt_due = false;
+    // The aliases of `endpoint` this association holds (its listed and ASCONF-added addresses),
+    // given back when it is forgotten.
+    std::vector<IpAddress> aliases;
   };
 
   SctpEngine(const SctpEngineConfig& config, std::atomic<std::uint64_t>& ids, UsrsctpStack& stack);
@@ -299,6 +331,16 @@ class SctpEngine final : public SctpPacketSink {
   void peer_address_changed(Socket& s, const struct sctp_paddr_change& change);
   // The association's packets follow its peer's addresses (RemoteEndpointTable aliases).
   void follow_peer_path(Connection& c, PeerAddressChange kind, const IpAddress& ip);
+  // Multi-homing (see the header comment): the peer's listed addresses become aliases of the
+  // association's endpoint; a path state usrsctp reported for the association's conn path; the
+  // next of the peer's addresses our output fails over to.
+  void hold_aliases(Connection& c);
+  void conn_path_state(Socket& s, const struct sctp_paddr_change& change);
+  void fail_over(Connection& c);
+  void move_output(RemoteEndpoint& e, const IpAddress& to);
+  // Connection `c` runs on `e`, whose first address is `first` (the address the association was
+  // accepted from or dialled): an endpoint without associations starts over there.
+  void claim_endpoint(Connection& c, RemoteEndpoint& e, const IpAddress& first);
   void deliver(Connection& c, std::uint32_t ppid, std::uint16_t stream, std::uint8_t* data, std::size_t n);
   void refresh_peer(Connection& c);
   // The SRTT of an association: read after usrsctp's call returned (never from inside one of
@@ -350,6 +392,7 @@ class SctpEngine final : public SctpPacketSink {
   std::vector<ConnectionId> srtt_due_;  // associations whose SRTT refresh_srtts() re-reads
   std::vector<Socket*> released_;  // own sockets without an association, closed by close_released_sockets
   RemoteEndpoint* current_endpoint_ = nullptr;  // sender of the packet in usrsctp_conninput()
+  IpAddress current_source_;                    // its source address
   std::uint16_t current_sctp_port_ = 0;
   std::uint64_t last_timer_ms_ = 0;
   std::uint64_t now_ms_ = 0;

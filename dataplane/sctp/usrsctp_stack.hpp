@@ -56,6 +56,7 @@ namespace poolreg::sctp {
   X(set_heartbeat_interval, usrsctp_sysctl_set_sctp_heartbeat_interval_default) \
   X(set_init_rtx_max, usrsctp_sysctl_set_sctp_init_rtx_max_default)         \
   X(set_assoc_rtx_max, usrsctp_sysctl_set_sctp_assoc_rtx_max_default)       \
+  X(set_path_rtx_max, usrsctp_sysctl_set_sctp_path_rtx_max_default)         \
   X(set_rto_initial, usrsctp_sysctl_set_sctp_rto_initial_default)           \
   X(set_rto_min, usrsctp_sysctl_set_sctp_rto_min_default)                   \
   X(set_rto_max, usrsctp_sysctl_set_sctp_rto_max_default)                   \

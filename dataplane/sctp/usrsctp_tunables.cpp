@@ -10,6 +10,7 @@ void apply_usrsctp_tunables(const UsrsctpTunables& t, const UsrsctpApi& api) {
   api.set_heartbeat_interval(t.heartbeat_interval_ms);
   api.set_init_rtx_max(t.init_rtx_max);
   api.set_assoc_rtx_max(t.assoc_rtx_max);
+  api.set_path_rtx_max(t.path_rtx_max);
   api.set_rto_initial(t.rto_initial_ms);
   api.set_rto_min(t.rto_min_ms);
   api.set_rto_max(t.rto_max_ms);

@@ -15,6 +15,10 @@ struct UsrsctpTunables {
   std::uint32_t heartbeat_interval_ms = 30000;
   std::uint32_t init_rtx_max = 8;  // INIT retransmissions before connect fails
   std::uint32_t assoc_rtx_max = 10;
+  // Path.Max.Retrans: unanswered heartbeats / retransmissions before usrsctp reports a path
+  // unreachable (the engine's multi-homing failover, sctp_engine.hpp). Below assoc_rtx_max, so
+  // the association outlives its failed path; RFC 9260's default is 5, ours fails over sooner.
+  std::uint32_t path_rtx_max = 2;
   std::uint32_t rto_initial_ms = 1000;
   std::uint32_t rto_min_ms = 200;
   std::uint32_t rto_max_ms = 5000;

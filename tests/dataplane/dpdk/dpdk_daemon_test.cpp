@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -36,9 +37,73 @@
 #include "tests/dataplane/dpdk/veth_namespace.hpp"
 #include "tests/integration/daemon_test_support.hpp"
 #include "dataplane/dpdk/steering.hpp"
+#include "registrar/wire/asap_codec.hpp"
 
 namespace poolreg::dpdk {
 namespace {
+
+// The kernel_sctp_peer helper in its "multihomed" mode (threaded usrsctp bound to several
+// addresses, so its INIT lists them) run in a namespace: lines to its stdin, lines from its
+// stdout. It gives up after 10 s without a line.
+class MultihomedPeer {
+ public:
+  MultihomedPeer(const std::string& helper, const std::string& ns, const std::string& destination,
+                 const std::string& addresses) {
+    if (::pipe(to_peer_) != 0) return;
+    const std::string command = "ip netns exec " + ns + " " + helper + " multihomed 9899 " + destination +
+                                " " + addresses + " <&" + std::to_string(to_peer_[0]);
+    f_ = ::popen(command.c_str(), "r");
+    ::close(to_peer_[0]);
+  }
+  ~MultihomedPeer() {
+    if (f_ == nullptr) return;
+    tell("\n");
+    ::close(to_peer_[1]);
+    ::pclose(f_);
+  }
+  MultihomedPeer(const MultihomedPeer&) = delete;
+  MultihomedPeer& operator=(const MultihomedPeer&) = delete;
+  std::string line() {
+    char buf[4096] = {};
+    return f_ == nullptr || std::fgets(buf, sizeof buf, f_) == nullptr ? std::string() : std::string(buf);
+  }
+  bool tell(const std::string& text) {
+    return ::write(to_peer_[1], text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  }
+  // Sends the Registration `hex` and reads the answer: a "RECV <hex>" Registration Response
+  // without the reject bit?
+  bool registered(const std::string& hex) {
+    if (!tell(hex + "\n")) return false;
+    const std::string answer = line();
+    // "RECV " + ASAP type 0x03 (Registration Response), flags 0x00 (R=0: accepted).
+    return answer.rfind("RECV 0300", 0) == 0;
+  }
+
+ private:
+  int to_peer_[2] = {-1, -1};
+  FILE* f_ = nullptr;
+};
+
+// An ASAP Registration (RFC 5352) of PE `id` in `pool` with IPv4 user addresses, in hex.
+std::string registration_hex(const char* pool, PoolElementId id, const std::vector<IpAddress>& addresses) {
+  wire::Registration reg;
+  reg.pool_handle = *PoolHandle::from_string(pool);
+  reg.element.id = id;
+  reg.element.registration_life_ms = 30000;
+  reg.element.user_transport.protocol = TransportProtocol::kSctp;
+  reg.element.user_transport.port = 7000;
+  reg.element.user_transport.addresses = addresses;
+  reg.element.policy.type = PolicyType::kRoundRobin;
+  std::vector<std::uint8_t> message;
+  if (!wire::encode(reg, wire::WireOptions{}, message).ok()) return {};
+  static const char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (std::uint8_t b : message) {
+    hex.push_back(kHex[b >> 4]);
+    hex.push_back(kHex[b & 15]);
+  }
+  return hex;
+}
 
 using client::testing::ChildProcess;
 using poolreg::test::control_request;
@@ -399,6 +464,68 @@ TEST_F(DpdkDaemon, EnrpBetweenADpdkAndAKernelRegistrar) {
 // to lane 1 both get their answers, each lane answered the resolutions of its own associations
 // (none forwarded), and every association stayed on one lane (what a lane sent out it also took
 // in: no lane answered for an association whose packets went to the other).
+// SCTP multi-homing on the DPDK path (dataplane/sctp/README.md "Multi-homing"): a PE bound to
+// two addresses of the namespace's veth (10.93.0.2 and .3; its INIT lists both) registers; then
+// its first address is deleted. The registrar's answers to it find no neighbour any more; after
+// asap.sctp_path_max_retrans usrsctp reports the path unreachable and the lane sends to the
+// second address (ARP, then SCTP's retransmission): the re-registration sent at the cut is
+// answered on the same association, the PE stays registered, the lane counts the failover.
+TEST_F(DpdkDaemon, MultihomedPeKeepsItsAssociationWhenOneAddressDies) {
+  test::VethNamespace net("10.93.0.2/24");
+  if (!net.ok()) GTEST_SKIP() << net.reason();
+  const std::string helper = env("KERNEL_SCTP_PEER");
+  ASSERT_FALSE(helper.empty()) << "KERNEL_SCTP_PEER not set";
+  // A helper that exited early must not kill the test with SIGPIPE when it is told to close.
+  std::signal(SIGPIPE, SIG_IGN);
+  // The second address is a secondary one of the subnet: it must take over the subnet's route
+  // when the first goes (Linux deletes the secondaries with the primary otherwise).
+  ASSERT_EQ(test::run_quiet("ip netns exec " + net.name() + " sysctl -qw net.ipv4.conf." +
+                            net.inner_interface() + ".promote_secondaries=1"),
+            0);
+  ASSERT_EQ(test::run_quiet("ip netns exec " + net.name() + " ip addr add 10.93.0.3/24 dev " +
+                            net.inner_interface()),
+            0);
+
+  const std::string prefix = "poolreg-dpdk-mh-" + std::to_string(::getpid());
+  RuntimeDirCleanup runtime_dir{prefix};
+  const std::string control_socket = "/tmp/poolreg-dpdk-mh-" + std::to_string(::getpid()) + ".sock";
+  ChildProcess daemon(
+      dpdk_daemon_command(poolregd,
+                          {"--listen", "10.93.0.1", "--set", "enrp.enabled=false", "--set",
+                           "control.enabled=true", "--set", "control.socket_path=" + control_socket},
+                          prefix, net));
+  ASSERT_TRUE(listening(daemon));
+  const std::vector<IpAddress> both = {IpAddress::v4({10, 93, 0, 2}), IpAddress::v4({10, 93, 0, 3})};
+  const std::string registration = registration_hex("MultihomedPool", 1601, both);
+  ASSERT_FALSE(registration.empty());
+  MultihomedPeer peer(helper, net.name(), "10.93.0.1:3863", "10.93.0.2 10.93.0.3");
+  const std::string up = peer.line();
+  ASSERT_EQ(up.rfind("UP ", 0), 0u) << up << daemon.output();
+  ASSERT_TRUE(peer.registered(registration)) << daemon.output();
+
+  ASSERT_EQ(test::run_quiet("ip netns exec " + net.name() + " ip addr del 10.93.0.2/24 dev " +
+                            net.inner_interface()),
+            0);
+  const auto cut = std::chrono::steady_clock::now();
+  ASSERT_TRUE(peer.registered(registration)) << "no answer after the first address died\n" << daemon.output();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - cut).count();
+  std::cout << "DPDK multi-homing: the re-registration sent at the cut was answered after " << ms << " ms\n";
+  EXPECT_LT(ms, 8000);
+
+  const nlohmann::json stats = control_request(control_socket, "stats");
+  ASSERT_TRUE(stats.value("ok", false)) << stats.dump();
+  std::uint64_t unreachable = 0, failovers = 0;
+  for (const auto& lane : stats["result"]["lanes"]) {
+    unreachable += lane.value("sctp_paths_unreachable", std::uint64_t{0});
+    failovers += lane.value("sctp_path_failovers", std::uint64_t{0});
+  }
+  EXPECT_EQ(unreachable, 1u) << stats.dump();
+  EXPECT_EQ(failovers, 1u) << stats.dump();
+  // Still one PE in the pool (on the same association).
+  EXPECT_TRUE(peer.registered(registration)) << daemon.output();
+}
+
 TEST_F(DpdkDaemon, TwoPollLcoresEachServeTheirOwnAssociations) {
   test::VethNamespace net("10.94.0.2/24");
   if (!net.ok()) GTEST_SKIP() << net.reason();

@@ -50,8 +50,12 @@ struct Events final : EngineEventSink {
 // One side's path: what its engine sends is queued for the other side.
 struct WirePath final : SctpPacketPath {
   std::deque<std::vector<std::uint8_t>> out;
-  bool send_sctp(const SctpPeer&, const std::uint8_t* packet, std::uint16_t length) override {
+  std::deque<std::array<std::uint8_t, 4>> to;  // each packet's destination (IPv4)
+  std::vector<std::array<std::uint8_t, 4>> sent_to;  // every destination (a test may clear it)
+  bool send_sctp(const SctpPeer& peer, const std::uint8_t* packet, std::uint16_t length) override {
     out.emplace_back(packet, packet + length);
+    to.push_back({peer.ip[0], peer.ip[1], peer.ip[2], peer.ip[3]});
+    sent_to.push_back(to.back());
     return true;
   }
   bool reaches(const SctpPeer&) const override { return true; }
@@ -88,7 +92,7 @@ class SctpEngineTest : public ::testing::Test {
     private_stack_.reset();
   }
   void make(Side& s, UsrsctpStack* stack) {
-    SctpEngineConfig config;
+    SctpEngineConfig config = config_;
     config.path_mtu = 1452;
     auto engine = SctpEngine::create(config, ids_, stack);
     ASSERT_TRUE(engine) << engine.error();
@@ -99,14 +103,19 @@ class SctpEngineTest : public ::testing::Test {
     unsigned n = 0;
     while (!from.path.out.empty()) {
       std::vector<std::uint8_t> p = std::move(from.path.out.front());
+      const std::array<std::uint8_t, 4> dst = from.path.to.front();
       from.path.out.pop_front();
+      from.path.to.pop_front();
+      ++n;
+      // A dead path: what is sent to that address is lost (a side whose own sending path moved
+      // changes its `ip`).
+      if (std::find(dead_.begin(), dead_.end(), dst) != dead_.end()) continue;
       if (rewrite_) rewrite_(from, p);
       SctpPacketFrom f;
       std::memcpy(f.src_ip, from.ip, 4);
       std::memcpy(f.dst_ip, to.ip, 4);
       f.src_port = from.udp_port;
       to.engine->on_sctp_packet(f, p.data(), static_cast<std::uint16_t>(p.size()));
-      ++n;
     }
     return n;
   }
@@ -126,6 +135,8 @@ class SctpEngineTest : public ::testing::Test {
   }
 
   std::atomic<std::uint64_t> ids_{1};
+  SctpEngineConfig config_;  // both engines' (a fixture may shorten the timers before SetUp)
+  std::vector<std::array<std::uint8_t, 4>> dead_;  // packets to these addresses are lost (carry)
   // Changes a packet on the wire (then its checksum has to be made right again).
   std::function<void(Side& from, std::vector<std::uint8_t>& packet)> rewrite_;
   std::unique_ptr<UsrsctpStack> private_stack_;
@@ -358,6 +369,133 @@ TEST_F(SctpEngineTest, AsconfWithoutAuthOrWithAWrongTagChangesNoAddress) {
   EXPECT_EQ(a_.engine->peer_of(a_.events.connected.front())->addresses,
             (std::vector<IpAddress>{IpAddress::v4({10, 1, 0, 2})}));
   EXPECT_EQ(a_.engine->connection_count(), 1u);
+  EXPECT_TRUE(a_.events.closed.empty());
+}
+
+// Multi-homing (sctp_engine.hpp): B lists more addresses in its INIT than the one its packets
+// come from; A's usrsctp knows one path. Short timers: a path fails after 2 unanswered
+// heartbeats of 100 ms (+ RTO 50..200 ms), the association only after 10.
+class SctpEngineMultihomeTest : public SctpEngineTest {
+ protected:
+  void SetUp() override {
+    config_.heartbeat_interval_ms = 100;
+    config_.rto_initial_ms = 100;
+    config_.rto_min_ms = 50;
+    config_.rto_max_ms = 200;
+    config_.path_rtx_max = 1;
+    config_.assoc_rtx_max = 10;
+    SctpEngineTest::SetUp();
+  }
+  // B connects to A; B's INIT also lists `extra` (its other addresses). A's association id.
+  ConnectionId connect_listing(const std::vector<std::array<std::uint8_t, 4>>& extra) {
+    std::vector<std::vector<std::uint8_t>> params;
+    params.reserve(extra.size());
+    for (const auto& ip : extra) params.push_back(v4_param(ip));
+    rewrite_ = [params](Side&, std::vector<std::uint8_t>& p) {
+      if (p.size() > 12 && p[12] == kSctpChunkInit) append_address_params(p, params);
+    };
+    EXPECT_TRUE(a_.engine->listen(WireProtocol::kAsap, 3863).has_value());
+    const IpAddress to_a = IpAddress::v4({10, 1, 0, 1});
+    b_.engine->connect(7, WireProtocol::kAsap, std::span<const IpAddress>(&to_a, 1), 3863, 9899);
+    EXPECT_TRUE(run_until([&] { return !a_.events.connected.empty() && !b_.events.connected.empty(); }));
+    return a_.events.connected.empty() ? 0 : a_.events.connected.front();
+  }
+  // A sends a message to B: does B receive it (within `limit`)?
+  bool a_reaches_b(ConnectionId a_id, std::uint8_t tag, std::chrono::milliseconds limit = 5s) {
+    const std::uint8_t message[8] = {0x0b, 0, 0, 8, tag, 2, 3, 4};
+    if (a_.engine->send(a_id, WireProtocol::kAsap, message) == runtime::SendResult::kError) return false;
+    return run_until(
+        [&] {
+          return std::any_of(b_.events.messages.begin(), b_.events.messages.end(),
+                             [&](const auto& m) { return m.second.size() == 8 && m.second[4] == tag; });
+        },
+        limit);
+  }
+};
+
+// A's path to B's first address dies (B still sends from it): A's usrsctp reports the path
+// unreachable after path_rtx_max, A's output fails over to the second address B listed, and the
+// association carries messages again. Nothing closes, the peer's address list is unchanged, and
+// the aliases go with the association.
+TEST_F(SctpEngineMultihomeTest, PathFailureMovesOutputToTheNextListedAddress) {
+  const ConnectionId a_id = connect_listing({{10, 1, 0, 3}});
+  ASSERT_NE(a_id, 0u);
+  const std::vector<IpAddress> listed = {IpAddress::v4({10, 1, 0, 2}), IpAddress::v4({10, 1, 0, 3})};
+  ASSERT_EQ(a_.engine->peer_of(a_id)->addresses, listed);
+  EXPECT_EQ(a_.engine->alias_count(), 1u);  // 10.1.0.3 leads to B's endpoint
+  ASSERT_TRUE(a_reaches_b(a_id, 1));
+  EXPECT_EQ(a_.engine->counters().peer_path_failovers, 0u);
+
+  const auto cut = std::chrono::steady_clock::now();
+  dead_ = {{10, 1, 0, 2}};
+  ASSERT_TRUE(run_until([&] { return a_.engine->counters().peer_path_failovers != 0; }, 10s))
+      << "usrsctp never reported the path unreachable";
+  const auto failed_over = std::chrono::steady_clock::now();
+  EXPECT_EQ(a_.engine->counters().peer_paths_unreachable, 1u);
+  EXPECT_EQ(a_.counters.sctp_paths_unreachable.get(), 1u);
+  EXPECT_EQ(a_.counters.sctp_path_failovers.get(), 1u);
+  EXPECT_TRUE(a_reaches_b(a_id, 2)) << "no message over the second address";
+  std::cerr << "failover after "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(failed_over - cut).count()
+            << " ms (heartbeat 100 ms, path_rtx_max 1, RTO 50..200 ms)\n";
+  EXPECT_EQ(a_.engine->counters().peer_path_failovers, 1u);
+  EXPECT_EQ(a_.engine->peer_of(a_id)->addresses, listed);
+  EXPECT_TRUE(a_.events.address_changes.empty());
+  EXPECT_TRUE(a_.events.closed.empty());
+  EXPECT_TRUE(b_.events.closed.empty());
+
+  b_.engine->close(7);
+  ASSERT_TRUE(run_until([&] { return !a_.events.closed.empty(); }));
+  EXPECT_EQ(a_.engine->alias_count(), 0u);
+
+  // The first path is back; B's next association (same address and UDP port, so the same
+  // endpoint at A; another SCTP port) starts on its source address, not where the old one had
+  // failed over to.
+  dead_.clear();
+  rewrite_ = nullptr;
+  const IpAddress to_a = IpAddress::v4({10, 1, 0, 1});
+  b_.engine->connect(8, WireProtocol::kAsap, std::span<const IpAddress>(&to_a, 1), 3863, 9899,
+                     ConnectFrom{ConnectFrom::Kind::kOwnSocket, 0});
+  ASSERT_TRUE(run_until([&] { return a_.events.connected.size() == 2 && b_.events.connected.size() == 2; }));
+  const ConnectionId second = a_.events.connected.back();
+  EXPECT_EQ(a_.engine->peer_of(second)->addresses, std::vector<IpAddress>{IpAddress::v4({10, 1, 0, 2})});
+  a_.path.sent_to.clear();
+  EXPECT_TRUE(a_reaches_b(second, 4));
+  ASSERT_FALSE(a_.path.sent_to.empty());
+  EXPECT_EQ(std::count(a_.path.sent_to.begin(), a_.path.sent_to.end(), std::array<std::uint8_t, 4>{10, 1, 0, 2}),
+            static_cast<std::ptrdiff_t>(a_.path.sent_to.size()));
+}
+
+// Both directions of B's first path die and B's packets come from its third address (its
+// routing moved). The round robin moves A's output to the next listed address, dead too; while
+// the path is failed, B's packets from its third address move A's output there.
+TEST_F(SctpEngineMultihomeTest, FailedPathFollowsThePeersSourceAddress) {
+  const ConnectionId a_id = connect_listing({{192, 0, 2, 9}, {10, 1, 0, 3}});
+  ASSERT_NE(a_id, 0u);
+  ASSERT_EQ(a_.engine->peer_of(a_id)->addresses.size(), 3u);
+  ASSERT_TRUE(a_reaches_b(a_id, 1));
+
+  dead_ = {{10, 1, 0, 2}, {192, 0, 2, 9}};
+  b_.ip[3] = 3;
+  // First the round robin (to 192.0.2.9, dead), then B's next packet from 10.1.0.3.
+  ASSERT_TRUE(run_until([&] { return a_.engine->counters().peer_path_failovers >= 2; }, 10s))
+      << a_.engine->counters().peer_path_failovers;
+  EXPECT_TRUE(a_reaches_b(a_id, 2));
+  EXPECT_EQ(a_.engine->counters().peer_path_failovers, 2u);
+  EXPECT_TRUE(a_.events.closed.empty());
+}
+
+// A single-homed peer (nothing listed): its path failing moves nothing, the association stays
+// until assoc_rtx_max and comes back when the path does.
+TEST_F(SctpEngineMultihomeTest, SingleHomedPeerHasNowhereToFailOver) {
+  const ConnectionId a_id = connect_listing({});
+  ASSERT_NE(a_id, 0u);
+  EXPECT_EQ(a_.engine->alias_count(), 0u);
+  dead_ = {{10, 1, 0, 2}};
+  ASSERT_TRUE(run_until([&] { return a_.engine->counters().peer_paths_unreachable != 0; }, 10s));
+  EXPECT_EQ(a_.engine->counters().peer_path_failovers, 0u);
+  dead_.clear();
+  EXPECT_TRUE(a_reaches_b(a_id, 3));
   EXPECT_TRUE(a_.events.closed.empty());
 }
 
