@@ -386,7 +386,10 @@ class Loader {
     if (n == nullptr) return;
     const toml::array* a = n->as_array();
     if (a == nullptr)
-      return type_error(*n, key, "an array of peers ({ address = \"a:port\", id = N, udp_port = N } or \"a:port\")");
+      return type_error(
+          *n, key,
+          "an array of peers ({ address = \"a:port\", id = N, udp_port = N, sctp_native = B } or "
+          "\"a:port\")");
     std::vector<EnrpPeerConfig> out;
     bool good = true;
     for (const toml::node& item : *a) {
@@ -414,10 +417,19 @@ class Loader {
             }
             continue;
           }
+          if (k.str() == "sctp_native") {
+            if (const auto native = v.value<bool>(); v.is_boolean() && native) {
+              peer.sctp_native = *native;
+            } else {
+              good = false;
+              fail(v, key, "sctp_native must be true or false");
+            }
+            continue;
+          }
           good = false;
-          add(error_at(
-              k.source(), source_,
-              path(key) + ": unknown peer key \"" + std::string(k.str()) + "\" (allowed: address, id, udp_port)"));
+          add(error_at(k.source(), source_,
+                       path(key) + ": unknown peer key \"" + std::string(k.str()) +
+                           "\" (allowed: address, id, udp_port, sctp_native)"));
         }
         if (address == nullptr) {
           good = false;

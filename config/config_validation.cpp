@@ -189,6 +189,11 @@ void check_rules(const RegistrarConfig& c, RuleChecker& r) {
     if (rfc && p.id > 0xffffffffu)
       r.fail("enrp.peers", "peer id " + std::to_string(p.id) + " is not 32-bit (RFC mode)");
     if (p.id != 0 && p.id == c.registrar.id) r.fail("enrp.peers", "peer id equals registrar.id");
+    if (p.sctp_native && p.udp_port != 0)
+      r.fail("enrp.peers", to_string(p.address) + ": sctp_native and udp_port exclude each other");
+    if (p.sctp_native && !e.sctp_native)
+      r.fail("enrp.peers",
+             to_string(p.address) + ": sctp_native needs enrp.sctp_native = true (the raw socket)");
   }
 
   check_tls(c, r);

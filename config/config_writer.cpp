@@ -70,6 +70,7 @@ class TomlWriter {
       s += (i ? ", " : "") + std::string("{ address = ") + toml_quote(to_string(v[i].address)) +
            ", id = " + id_text(v[i].id);
       if (v[i].udp_port != 0) s += ", udp_port = " + std::to_string(v[i].udp_port);
+      if (v[i].sctp_native) s += ", sctp_native = true";
       s += " }";
     }
     line(key, s + "]");

@@ -50,6 +50,10 @@ struct EnrpPeerConfig {
   // The peer's SCTP UDP encapsulation port (RFC 6951); 0 = learned from its association, else
   // poolregd --sctp-peer-udp-port / --sctp-remote-udp-port (default 9899).
   std::uint16_t udp_port = 0;
+  // Connect to the peer over native SCTP (IP protocol 132) instead of UDP encapsulation (a
+  // registrar on kernel SCTP, e.g. RSPLIB's default build). Needs enrp.sctp_native (the raw
+  // socket); excludes udp_port. How an association the peer opened ran still wins (learned).
+  bool sctp_native = false;
 
   friend bool operator==(const EnrpPeerConfig&, const EnrpPeerConfig&) = default;
 };

@@ -321,8 +321,10 @@ bool Application::Runtime::build_transports() {
   output = std::make_unique<TransportOutput>(*wire, c.asap.mptcp,
                                              [this](ConnectionId cid, WireProtocol p) { router.note_outgoing(cid, p); });
   for (const auto& [sctp_port, udp] : ctx.sctp_udp.by_sctp_port) output->set_peer_udp_port(sctp_port, udp);
-  for (const auto& p : c.enrp.peers)
+  for (const auto& p : c.enrp.peers) {
+    if (p.sctp_native) output->set_endpoint_native(p.address.address, p.address.port);
     if (p.udp_port != 0) output->set_endpoint_udp_port(p.address.address, p.address.port, p.udp_port);
+  }
   if (enrp_over_tls(c)) {
     output->set_enrp_tls([this](WireProtocol p, const IpAddress& a, std::uint16_t port) {
       return transport->connect_tls(p, a, port, tls.enrp_client, /*verify_ip=*/false);
@@ -484,6 +486,7 @@ bool Application::Runtime::build_lanes() {
       resolving = true;
     }
     lanes = &dpdk_backend->transport();
+    lanes->set_native(dpdk_backend->native_sctp());
     udp_port = c.asap.udp_encapsulation_port;
   }
 #endif
@@ -519,7 +522,14 @@ bool Application::Runtime::build_lanes() {
       resolving = true;
     }
     lanes = &kernel_lanes->transport();
+    lanes->set_native(kernel_lanes->native_sctp());
     udp_port = kernel_lanes->udp_port();
+    if (!kernel_lanes->native_sctp()) {
+      for (const auto& p : c.enrp.peers)
+        if (p.sctp_native)
+          log.warn("ENRP peer {} (sctp_native): native SCTP is off, its ENRP associations cannot be opened",
+                   config::to_string(p.address));
+    }
   }
   lanes->set_default_remote_udp_port(ctx.sctp_udp.default_remote);
   resolutions_on_lanes = resolving;
@@ -882,9 +892,11 @@ void Application::Runtime::apply_live_config(const config::RegistrarConfig& c) {
   transport->set_tcp_quotas(c.limits.partial_frame_budget_bytes,
                             static_cast<TimeNs>(c.limits.first_message_timeout_ms) * kNsPerMs);
   if (enrp) {
-    // A new peer's UDP encapsulation port first, so the Presence below reaches it.
-    for (const auto& p : c.enrp.peers)
+    // A new peer's UDP encapsulation port (or native SCTP) first, so the Presence below reaches it.
+    for (const auto& p : c.enrp.peers) {
+      if (p.sctp_native) output->set_endpoint_native(p.address.address, p.address.port);
       if (p.udp_port != 0) output->set_endpoint_udp_port(p.address.address, p.address.port, p.udp_port);
+    }
     const enrp::EnrpConfig next = to_enrp_config(c, ctx.registrar_id, enrp_sctp, enrp_stream_port());
     enrp->apply_live_timers(next);
     const auto [added, removed] = enrp->set_static_peers(next.static_peers);

@@ -25,8 +25,9 @@ ConnectionId TransportOutput::connect(WireProtocol protocol, const TransportEndp
     } else if (to.protocol == TransportProtocol::kTcp) {
       id = transport_.connect_tcp(protocol, to.addresses.front(), to.port, mptcp_);
     } else if (to.protocol == TransportProtocol::kSctp) {
-      id = transport_.connect_sctp(protocol, to.addresses, to.port,
-                                   remote_udp_port(to.addresses.front(), to.port));
+      const SctpRoute route = sctp_route(to.addresses.front(), to.port);
+      id = route.native ? transport_.connect_sctp_native(protocol, to.addresses, to.port)
+                        : transport_.connect_sctp(protocol, to.addresses, to.port, route.udp_port);
     }
   }
   if (id == kNoConnectionId) {
@@ -43,15 +44,17 @@ TransportOutput::Key TransportOutput::key_of(const IpAddress& a, std::uint16_t p
 }
 
 void TransportOutput::note_peer(const ConnectionPeer& peer) {
-  if (peer.kind != TransportProtocol::kSctp || peer.udp_encapsulation_port == 0) return;
-  for (const auto& a : peer.addresses) learned_[key_of(a, peer.port)] = peer.udp_encapsulation_port;
+  if (peer.kind != TransportProtocol::kSctp) return;
+  // UDP port 0: the association runs on native SCTP (the engine's convention, sctp_engine.hpp).
+  const SctpRoute route{peer.udp_encapsulation_port == 0, peer.udp_encapsulation_port};
+  for (const auto& a : peer.addresses) learned_[key_of(a, peer.port)] = route;
 }
 
-std::uint16_t TransportOutput::remote_udp_port(const IpAddress& address, std::uint16_t sctp_port) const {
+SctpRoute TransportOutput::sctp_route(const IpAddress& address, std::uint16_t sctp_port) const {
   if (auto it = learned_.find(key_of(address, sctp_port)); it != learned_.end()) return it->second;
   if (auto it = configured_.find(key_of(address, sctp_port)); it != configured_.end()) return it->second;
-  if (auto it = by_port_.find(sctp_port); it != by_port_.end()) return it->second;
-  return 0;
+  if (auto it = by_port_.find(sctp_port); it != by_port_.end()) return SctpRoute{false, it->second};
+  return {};
 }
 
 }  // namespace poolreg::daemon

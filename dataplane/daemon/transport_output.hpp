@@ -2,14 +2,19 @@
 // MessageTransport (both speak the connection vocabulary of registrar/common/connection.hpp);
 // connect() opens SCTP or TCP by the endpoint's transport protocol.
 //
-// SCTP over UDP (RFC 6951): an outgoing association needs the peer's UDP encapsulation port,
-// which no ASAP/ENRP parameter carries. It is chosen in this order:
-//   1. learned: the UDP port of an association we already had with that address and SCTP port
-//      (note_peer(), fed by the router with every association that comes up);
-//   2. configured for that address and SCTP port (udp_port of an [[enrp.peers]] entry);
+// SCTP over UDP (RFC 6951) or native SCTP (IP protocol 132): an outgoing association needs to
+// know which the peer speaks and, over UDP, its UDP encapsulation port; no ASAP/ENRP parameter
+// carries either. It is chosen in this order:
+//   1. learned: how an association we already had with that address and SCTP port ran, native
+//      or over UDP from which port (note_peer(), fed by the router with every association that
+//      comes up: a native peer that reached us is connected natively);
+//   2. configured for that address and SCTP port (udp_port, or sctp_native = true, of an
+//      [[enrp.peers]] entry);
 //   3. configured per remote SCTP port (one-host clusters where every registrar runs its own
 //      usrsctp stack on its own UDP port; poolregd --sctp-peer-udp-port SCTPPORT=UDPPORT);
 //   4. the transport's default (RFC 6951: 9899; poolregd --sctp-remote-udp-port).
+// A native route goes through MessageTransport::connect_sctp_native (which fails at once, counted
+// in connects_failed_at_once, when the lanes have no native path).
 //
 // Threading: event-loop thread only, like the transport.
 #pragma once
@@ -31,6 +36,13 @@ struct TransportOutputCounters {
   std::uint64_t connects_failed_at_once = 0;
 };
 
+// How connect() reaches an SCTP peer: natively, or over UDP to udp_port (0 = the transport's default).
+struct SctpRoute {
+  bool native = false;
+  std::uint16_t udp_port = 0;
+  friend bool operator==(const SctpRoute&, const SctpRoute&) = default;
+};
+
 class TransportOutput final : public MessageOutput {
  public:
   // on_connect: told about every id connect() hands out (the router needs the protocol of
@@ -50,14 +62,22 @@ class TransportOutput final : public MessageOutput {
 
   // Remote UDP encapsulation port for associations to (address, SCTP port) (rule 2 above).
   void set_endpoint_udp_port(const IpAddress& address, std::uint16_t sctp_port, std::uint16_t udp_port) {
-    configured_[key_of(address, sctp_port)] = udp_port;
+    configured_[key_of(address, sctp_port)] = SctpRoute{false, udp_port};
+  }
+  // Native SCTP for associations to (address, SCTP port) (rule 2 above: sctp_native of a peer).
+  void set_endpoint_native(const IpAddress& address, std::uint16_t sctp_port) {
+    configured_[key_of(address, sctp_port)] = SctpRoute{true, 0};
   }
   // Remote UDP encapsulation port for associations to SCTP port `sctp_port` (rule 3 above).
   void set_peer_udp_port(std::uint16_t sctp_port, std::uint16_t udp_port) { by_port_[sctp_port] = udp_port; }
-  // Rule 1: remembers the UDP port of an SCTP association that came up.
+  // Rule 1: remembers how an SCTP association that came up runs (native, or its UDP port).
   void note_peer(const ConnectionPeer& peer);
-  // The UDP port connect() would use for (address, sctp_port); 0 = the transport's default.
-  std::uint16_t remote_udp_port(const IpAddress& address, std::uint16_t sctp_port) const;
+  // How connect() would reach (address, sctp_port).
+  SctpRoute sctp_route(const IpAddress& address, std::uint16_t sctp_port) const;
+  // The UDP port connect() would use for (address, sctp_port); 0 = the transport's default (or native).
+  std::uint16_t remote_udp_port(const IpAddress& address, std::uint16_t sctp_port) const {
+    return sctp_route(address, sctp_port).udp_port;
+  }
 
   const TransportOutputCounters& counters() const noexcept { return counters_; }
 
@@ -69,8 +89,8 @@ class TransportOutput final : public MessageOutput {
   bool mptcp_;
   std::function<void(ConnectionId, WireProtocol)> on_connect_;
   TlsConnect enrp_tls_;
-  std::map<Key, std::uint16_t> learned_;
-  std::map<Key, std::uint16_t> configured_;
+  std::map<Key, SctpRoute> learned_;
+  std::map<Key, SctpRoute> configured_;
   std::map<std::uint16_t, std::uint16_t> by_port_;
   TransportOutputCounters counters_;
 };

@@ -27,6 +27,10 @@ class CombinedTransport final : public MessageTransport {
                                     std::uint16_t udp = 0) override {
     return sctp_.connect_sctp(p, a, port, udp);
   }
+  ConnectionId connect_sctp_native(WireProtocol p, std::span<const IpAddress> a,
+                                   std::uint16_t port) override {
+    return sctp_.connect_sctp_native(p, a, port);
+  }
   ConnectionId connect_tcp(WireProtocol p, const IpAddress& a, std::uint16_t port,
                                    bool mptcp = false) override {
     return tcp_.connect_tcp(p, a, port, mptcp);

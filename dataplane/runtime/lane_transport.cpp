@@ -118,6 +118,21 @@ void LaneTransport::wake_lanes() {
 ConnectionId LaneTransport::connect_sctp(WireProtocol protocol,
                                                      std::span<const IpAddress> addresses, std::uint16_t port,
                                                      std::uint16_t remote_udp_port) {
+  return connect_on_lane(protocol, addresses, port,
+                         remote_udp_port != 0 ? remote_udp_port : default_remote_udp_port_);
+}
+
+ConnectionId LaneTransport::connect_sctp_native(WireProtocol protocol, std::span<const IpAddress> addresses,
+                                                std::uint16_t port) {
+  if (!native_) {
+    ++counters_.connect_failures;
+    return kNoConnectionId;
+  }
+  return connect_on_lane(protocol, addresses, port, 0);
+}
+
+ConnectionId LaneTransport::connect_on_lane(WireProtocol protocol, std::span<const IpAddress> addresses,
+                                            std::uint16_t port, std::uint16_t udp) {
   if (addresses.empty() || port == 0) {
     ++counters_.connect_failures;
     return kNoConnectionId;
@@ -128,7 +143,6 @@ ConnectionId LaneTransport::connect_sctp(WireProtocol protocol,
   c->id = id;
   c->protocol = protocol;
   c->port = port;
-  const std::uint16_t udp = remote_udp_port != 0 ? remote_udp_port : default_remote_udp_port_;
   c->udp_port = udp;
   c->addresses.assign(addresses.begin(), addresses.end());
   Open open;

@@ -56,6 +56,9 @@ class LaneTransport final : public MessageTransport {
   void mark_started() noexcept { started_ = true; }
   // The peer's UDP encapsulation port for connect_sctp(..., remote_udp_port = 0).
   void set_default_remote_udp_port(std::uint16_t port) noexcept { default_remote_udp_port_ = port; }
+  // The lanes carry native SCTP (a raw IP socket, or protocol 132 on the DPDK port): only then
+  // does connect_sctp_native() open associations (else it refuses at once, counted).
+  void set_native(bool on) noexcept { native_ = on; }
   // The lane that will receive a peer's packets, for connect_sctp(): (first address, UDP port of
   // its answers or 0 for native SCTP, SCTP port). Unset: steer_lane of the address and the UDP
   // port (native: the SCTP port). The DPDK backend sets its RSS-predicted owner (dpdk/steering.hpp).
@@ -67,6 +70,8 @@ class LaneTransport final : public MessageTransport {
                           bool mptcp = false) override;
   ConnectionId connect_sctp(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
                             std::uint16_t remote_udp_port = 0) override;
+  ConnectionId connect_sctp_native(WireProtocol protocol, std::span<const IpAddress> addresses,
+                                   std::uint16_t port) override;
   ConnectionId connect_tcp(WireProtocol protocol, const IpAddress& address, std::uint16_t port,
                            bool mptcp = false) override;
   SendResult send(ConnectionId id, WireProtocol protocol, std::span<const std::uint8_t> message) override;
@@ -97,6 +102,9 @@ class LaneTransport final : public MessageTransport {
   // One bounded pass over a lane's event ring; true when it is drained.
   bool drain_lane(unsigned lane);
   void end(ConnectionId id, CloseReason reported, LaneCommand::Kind kind);
+  // connect_sctp() and connect_sctp_native(): udp 0 = native SCTP (the engine's convention).
+  ConnectionId connect_on_lane(WireProtocol protocol, std::span<const IpAddress> addresses,
+                               std::uint16_t port, std::uint16_t udp);
 
   EventLoop& loop_;
   MessageHandler& handler_;
@@ -106,6 +114,7 @@ class LaneTransport final : public MessageTransport {
   std::size_t max_message_size_;
   bool started_ = false;
   std::uint16_t default_remote_udp_port_ = kSctpUdpEncapsulationPort;
+  bool native_ = false;
   OwnerFunction owner_;
   std::unordered_map<ConnectionId, Open> open_;
   // Per lane: commands its full ring did not take (not sends).

@@ -176,6 +176,14 @@ class MessageTransport {
   // peer's UDP encapsulation port (0 = the transport's configured default, usually 9899).
   virtual ConnectionId connect_sctp(WireProtocol protocol, std::span<const IpAddress> addresses, std::uint16_t port,
                                     std::uint16_t remote_udp_port = 0) = 0;
+  // A native SCTP association (IP protocol 132, no UDP encapsulation), otherwise as connect_sctp().
+  // The lanes' LaneTransport (poolregd) implements it; the others return kNoConnectionId (the
+  // client side's KernelTransport goes native through its transport config instead:
+  // default_remote_udp_port 0 on an SctpStack opened with SctpStackConfig::native).
+  virtual ConnectionId connect_sctp_native(WireProtocol /*protocol*/,
+                                           std::span<const IpAddress> /*addresses*/, std::uint16_t /*port*/) {
+    return kNoConnectionId;
+  }
   virtual ConnectionId connect_tcp(WireProtocol protocol, const IpAddress& address, std::uint16_t port,
                                    bool mptcp = false) = 0;
 

@@ -7,14 +7,14 @@
 namespace poolreg::sctp {
 namespace {
 
-constexpr std::uint8_t kZeroCrc[4] = {0, 0, 0, 0};
-
 std::uint32_t computed_crc(std::span<const std::uint8_t> sctp) noexcept {
-  // The checksum is computed with its own field (bytes 8..11) zeroed.
-  std::uint32_t state = crc32c_update(kCrc32cInit, sctp.first(8));
-  state = crc32c_update(state, std::span<const std::uint8_t>(kZeroCrc, 4));
-  state = crc32c_update(state, sctp.subspan(12));
-  return crc32c_finish(state);
+  // The checksum is computed with its own field (bytes 8..11) zeroed: the common header goes in
+  // as one zeroed copy, so the crc32 instruction takes it in two steps instead of a call per
+  // piece (this runs for every native packet received, perf/dataplane/README.md).
+  std::uint8_t header[kSctpCommonHeader] = {};
+  std::memcpy(header, sctp.data(), 8);
+  const std::uint32_t state = crc32c_update(kCrc32cInit, header);
+  return crc32c_finish(crc32c_update(state, sctp.subspan(kSctpCommonHeader)));
 }
 
 std::uint16_t be16(const std::uint8_t* p) noexcept { return static_cast<std::uint16_t>((p[0] << 8) | p[1]); }

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # DPDK backend benchmarks (needs root for part 2), printed with ratios to the kernel backend:
 #  1. poolreg-dpdk-packet-bench: packets/s of the poll-lcore packet path (net_ring ports, 1 and 2
-#     lcores, synthetic SCTP/UDP frames carrying ASAP Handle Resolutions from 1024 peers) vs the
-#     kernel UDP receive path (see dpdk_packet_bench.cpp for exactly what is timed).
+#     lcores, synthetic SCTP/UDP frames carrying ASAP Handle Resolutions from 1024 peers, and the
+#     same SCTP packets as native SCTP, IP protocol 132) vs the kernel UDP receive path (see
+#     dpdk_packet_bench.cpp for exactly what is timed); native / UDP per lcore.
 #  1b. poolreg-dpdk-resolution-bench: Handle Resolutions/s of the poll lanes (real packet path,
 #     usrsctp copy per lane, LaneResolver) with 1 and 2 lcores and with software steering, fed by
 #     a synthetic SCTP source (pre-built requests from 128 associations per lane, see
-#     dpdk_resolution_bench.cpp) on net_ring; vs poolreg-sctp-synth (the same source over UDP)
-#     against poolregd on kernel sockets.
+#     dpdk_resolution_bench.cpp) on net_ring, over UDP encapsulation and over native SCTP; vs
+#     poolreg-sctp-synth (the same source over UDP) against poolregd on kernel sockets.
 #  2. Handle resolutions/s end to end: poolreg-pu (client library, usrsctp over UDP) in a network
 #     namespace fires REPEAT pipelined resolutions (--interval-ms 0) at
 #       a) poolregd --dpdk on net_af_packet bound to a veth whose peer is in the namespace,
@@ -63,6 +64,9 @@ print(f"{'benchmark':40s} {'packets/s':>12s} {'per lcore':>12s} {'vs kernel':>10
 for name, b in rows.items():
     r = b["items_per_second"]; per = b.get("per_lcore", r)
     print(f"{name:40s} {r:12.0f} {per:12.0f} {r/k:9.2f}x")
+for n in (1, 2):
+    u = rows.get(f"BM_DpdkPacketPath/lcores:{n}/real_time"); v = rows.get(f"BM_DpdkPacketPathNative/lcores:{n}/real_time")
+    if u and v: print(f"native / UDP-encapsulated packets/s per lcore, {n} lcore(s): {v['per_lcore']/u['per_lcore']:.2f}x")
 PY
 rm -f "$JSON"
 
@@ -89,6 +93,9 @@ if old_key and new_key:
           f"frames handed between lanes {100 * old_key.get('steered_share', 0):.1f}% -> {100 * new_key.get('steered_share', 0):.1f}%")
 one = rows.get("BM_PollLaneResolutions/lcores:1/real_time"); two = rows.get("BM_PollLaneResolutions/lcores:2/real_time")
 if one and two: print(f"2 lcores / 1 lcore: {two['items_per_second']/one['items_per_second']:.2f}x (on {__import__('os').cpu_count()} CPUs)")
+for n in (1, 2):
+    u = rows.get(f"BM_PollLaneResolutions/lcores:{n}/real_time"); v = rows.get(f"BM_PollLaneResolutionsNative/lcores:{n}/real_time")
+    if u and v: print(f"native / UDP-encapsulated Handle Resolutions/s per lane, {n} lane(s): {v['per_lcore']/u['per_lcore']:.2f}x")
 PY
 rm -f "$JSON"
 

@@ -8,6 +8,11 @@
 //   part is what a poll lcore does per packet: rte_eth_rx_burst + PacketProcessor (Ethernet, IPv4
 //   header checksum, UDP checksum, port, SCTP hand-over) into a counting sink. Not included:
 //   usrsctp (these frames belong to no association) and ASAP decoding/answering.
+// BM_DpdkPacketPathNative/lcores:N: the same SCTP packets from the same peers as native SCTP
+//   (Ethernet/IPv4 protocol 132/SCTP, CRC32c set; interface sctp_native on): IPv4 header checksum,
+//   the native framing checks and the CRC32c over the SCTP packet (native_sctp_packet.hpp), the
+//   sink's native_port_ours, SCTP hand-over. The UDP frames' CRC32c is not checked on this path
+//   (usrsctp checks it later, on both kinds), so the difference is the price of the CRC here.
 // BM_KernelUdpReceive: the kernel-socket backend's ingress for the same datagrams: recvmmsg()
 //   batches of 32 from a UDP socket on 127.0.0.1 whose buffer was filled before the timed part.
 //   (On loopback the kernel's IP/UDP input work happens at send time, outside the timing, so this
@@ -37,6 +42,7 @@
 
 #include "dataplane/dpdk/frame_builder.hpp"
 #include "dataplane/dpdk/packet_processor.hpp"
+#include "dataplane/sctp/native_sctp_packet.hpp"
 
 namespace {
 
@@ -87,6 +93,7 @@ struct CountingSink final : poolreg::sctp::SctpPacketSink {
     ++packets;
     bytes += length + packet[0];
   }
+  bool native_port_ours(std::uint16_t port) const noexcept override { return port == 3863; }
   std::uint64_t packets = 0;
   std::uint64_t bytes = 0;
 };
@@ -101,14 +108,16 @@ struct Lane {
   CountingSink sink;
   std::unique_ptr<PacketProcessor> processor;
   rte_mempool* pool = nullptr;
-  std::vector<std::vector<std::uint8_t>> frames;
+  std::vector<std::vector<std::uint8_t>> frames;         // UDP-encapsulated
+  std::vector<std::vector<std::uint8_t>> native_frames;  // the same SCTP packets, IP protocol 132
 
-  void fill() {
+  void fill(bool native = false) {
+    const auto& templates = native ? native_frames : frames;
     rte_mbuf* batch[64];
     for (unsigned done = 0; done < kPacketsPerRound; done += 64) {
       if (rte_pktmbuf_alloc_bulk(pool, batch, 64) != 0) std::abort();
       for (unsigned i = 0; i < 64; ++i) {
-        const auto& f = frames[(done + i) % frames.size()];
+        const auto& f = templates[(done + i) % templates.size()];
         std::memcpy(rte_pktmbuf_append(batch[i], static_cast<std::uint16_t>(f.size())), f.data(), f.size());
       }
       if (rte_ring_enqueue_bulk(rx, reinterpret_cast<void**>(batch), 64, nullptr) != 64) std::abort();
@@ -152,6 +161,7 @@ bool setup_lanes() {
     std::uint32_t ip;
     std::memcpy(&ip, kRegistrarIp, 4);
     lane->config.ipv4 = {ip};
+    lane->config.sctp_native = true;
     for (unsigned f = 0; f < kFlows; ++f) {
       UdpRoute r;
       r.src_mac = {0x02, 0, 0, 0, 1, static_cast<std::uint8_t>(f)};
@@ -163,13 +173,19 @@ bool setup_lanes() {
       std::memcpy(r.dst_ip, kRegistrarIp, 4);
       r.src_port = static_cast<std::uint16_t>(20000 + f);
       r.dst_port = 9899;
-      const auto sctp = sctp_handle_resolution(static_cast<std::uint16_t>(40000 + f));
-      rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
-      if (m == nullptr || !write_udp_frame(m, r, sctp.data(), static_cast<std::uint16_t>(sctp.size())))
-        return false;
-      lane->frames.emplace_back(rte_pktmbuf_mtod(m, std::uint8_t*),
-                                rte_pktmbuf_mtod(m, std::uint8_t*) + m->data_len);
-      rte_pktmbuf_free(m);
+      auto sctp = sctp_handle_resolution(static_cast<std::uint16_t>(40000 + f));
+      poolreg::sctp::set_sctp_crc(sctp);  // checked on the native path only
+      for (const bool native : {false, true}) {
+        rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
+        const auto length = static_cast<std::uint16_t>(sctp.size());
+        if (m == nullptr || !(native ? write_sctp_frame(m, r, sctp.data(), length)
+                                     : write_udp_frame(m, r, sctp.data(), length)))
+          return false;
+        (native ? lane->native_frames : lane->frames)
+            .emplace_back(rte_pktmbuf_mtod(m, std::uint8_t*),
+                          rte_pktmbuf_mtod(m, std::uint8_t*) + m->data_len);
+        rte_pktmbuf_free(m);
+      }
     }
     lane->processor = std::make_unique<PacketProcessor>(lane->config, lane->counters, g_pool, &lane->sink);
     g_lanes.push_back(std::move(lane));
@@ -182,7 +198,7 @@ int worker_drain(void* arg) {
   return 0;
 }
 
-void BM_DpdkPacketPath(benchmark::State& state) {
+void run_packet_path(benchmark::State& state, bool native) {
   const int lcores = static_cast<int>(state.range(0));
   const unsigned worker = rte_get_next_lcore(-1, 1, 0);
   if (lcores == 2 && worker >= RTE_MAX_LCORE) {
@@ -193,7 +209,7 @@ void BM_DpdkPacketPath(benchmark::State& state) {
   for (int l = 0; l < lcores; ++l) before += g_lanes[static_cast<std::size_t>(l)]->sink.packets;
   for (auto _ : state) {
     state.PauseTiming();
-    for (int l = 0; l < lcores; ++l) g_lanes[static_cast<std::size_t>(l)]->fill();
+    for (int l = 0; l < lcores; ++l) g_lanes[static_cast<std::size_t>(l)]->fill(native);
     state.ResumeTiming();
     if (lcores == 2) rte_eal_remote_launch(worker_drain, g_lanes[1].get(), worker);
     g_lanes[0]->drain();
@@ -208,7 +224,17 @@ void BM_DpdkPacketPath(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(after - before) / lcores, benchmark::Counter::kIsRate);
   state.counters["lcores"] = lcores;
 }
+
+void BM_DpdkPacketPath(benchmark::State& state) { run_packet_path(state, false); }
 BENCHMARK(BM_DpdkPacketPath)->ArgName("lcores")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+void BM_DpdkPacketPathNative(benchmark::State& state) { run_packet_path(state, true); }
+BENCHMARK(BM_DpdkPacketPathNative)
+    ->ArgName("lcores")
+    ->Arg(1)
+    ->Arg(2)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 void BM_KernelUdpReceive(benchmark::State& state) {
   const int rx = ::socket(AF_INET, SOCK_DGRAM, 0), tx = ::socket(AF_INET, SOCK_DGRAM, 0);

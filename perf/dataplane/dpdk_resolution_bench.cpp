@@ -29,6 +29,13 @@
 //   ownership rules give them the same lane (the associations are set up once for every
 //   benchmark). steered_share = frames handed between lanes / SCTP frames the lanes processed.
 //   What it leaves out: a NIC computes the hash in hardware; here the source does it, untimed.
+// BM_PollLaneResolutionsNative/lcores:N  as BM_PollLaneResolutions, over native SCTP (IP protocol
+//   132): a second set of 128 associations per lane from the same SCTP ports of the same address
+//   (a native peer is (IP, UDP port 0), so they are other associations), the same requests in
+//   Ethernet/IPv4/SCTP frames with their CRC32c set. Steering is the same (the SCTP port takes the
+//   UDP port's place and is the same number). The difference to the UDP figure: no UDP header,
+//   the native framing checks and one CRC32c over every incoming packet in the packet path
+//   (usrsctp checks it again on both kinds), and the answers go out as native frames.
 // The ratio to the kernel-socket backend: perf/dataplane/dpdk_bench.sh runs
 // poolreg-sctp-synth against poolregd on kernel sockets with the same source.
 #include <benchmark/benchmark.h>
@@ -59,6 +66,7 @@
 #include "dataplane/dpdk/steering.hpp"
 #include "dataplane/runtime/lane_event_sink.hpp"
 #include "dataplane/runtime/lane_resolver.hpp"
+#include "dataplane/sctp/native_sctp_packet.hpp"
 #include "dataplane/sctp/sctp_engine.hpp"
 #include "perf/dataplane/sctp_synth.hpp"
 #include "registrar/common/clock.hpp"
@@ -77,6 +85,7 @@ constexpr std::uint8_t kRegistrarIp[4] = {10, 0, 0, 1};
 constexpr std::uint8_t kClientIp[4] = {10, 1, 0, 2};
 constexpr std::uint8_t kAsapHandleResolutionResponse = 6;
 constexpr std::uint32_t kAsapPpid = 11;
+constexpr std::uint8_t kIpProtocolUdp = 17;
 
 const MacAddress kRegistrarMac = {0x02, 0, 0, 0, 0, 1};
 const MacAddress kClientMac = {0x02, 0, 0, 0, 0, 2};
@@ -105,7 +114,9 @@ struct Lane {
   std::unique_ptr<PollLoop> poll;
   std::uint64_t forwarded = 0;  // messages the lane did not answer itself
   std::uint64_t closed = 0;     // associations that went away
-  std::vector<Client> clients;  // the associations this lane owns
+  std::vector<Client> clients;  // the associations this lane owns (SCTP over UDP)
+  std::vector<Client> native_clients;  // and over native SCTP, from the same SCTP ports
+  std::vector<Client>& of(bool native) { return native ? native_clients : clients; }
   // Steered runs: lane 0 is still reading frames that may be for this lane; keep polling.
   std::atomic<bool> upstream_busy{false};
 
@@ -163,8 +174,10 @@ unsigned nic_queue(const std::vector<std::uint8_t>& key, std::uint16_t client_po
       RssSteering::toeplitz(key, kClientIp, kRegistrarIp, false, client_port, 9899) % kRetaSize, kLanes);
 }
 
-// Ethernet/IPv4/UDP around an SCTP packet from `client` to the registrar, into `ring`.
-bool enqueue_frame(World& w, rte_ring* ring, const Client& client, const std::vector<std::uint8_t>& sctp) {
+// Ethernet/IPv4/UDP (native: Ethernet/IPv4 protocol 132) around an SCTP packet from `client` to
+// the registrar, into `ring`. sctp_synth sets the CRC32c.
+bool enqueue_frame(World& w, rte_ring* ring, const Client& client, const std::vector<std::uint8_t>& sctp,
+                   bool native = false) {
   UdpRoute r;
   r.src_mac = kClientMac;
   r.dst_mac = kRegistrarMac;
@@ -174,7 +187,8 @@ bool enqueue_frame(World& w, rte_ring* ring, const Client& client, const std::ve
   r.dst_port = 9899;
   rte_mbuf* m = rte_pktmbuf_alloc(w.pool);
   if (m == nullptr) return false;
-  if (!write_udp_frame(m, r, sctp.data(), static_cast<std::uint16_t>(sctp.size())) ||
+  const auto length = static_cast<std::uint16_t>(sctp.size());
+  if (!(native ? write_sctp_frame(m, r, sctp.data(), length) : write_udp_frame(m, r, sctp.data(), length)) ||
       rte_ring_sp_enqueue(ring, m) != 0) {
     rte_pktmbuf_free(m);
     return false;
@@ -193,11 +207,18 @@ void collect(World& w, Lane& lane, const std::function<void(Client&, perf::PeerI
       auto* m = static_cast<rte_mbuf*>(objs[i]);
       const auto* f = rte_pktmbuf_mtod(m, const std::uint8_t*);
       const std::size_t len = m->data_len;
-      // Ethernet (14) + IPv4 (IHL) + UDP (8), built by write_udp_frame without VLAN.
-      if (len > 14 + 20 + 8 && f[12] == 0x08 && f[13] == 0x00) {
-        const std::size_t ip = 14, udp = ip + (f[ip] & 0x0f) * 4u, sctp = udp + 8;
-        const std::uint16_t dst_port = static_cast<std::uint16_t>((f[udp + 2] << 8) | f[udp + 3]);
-        for (Client& c : lane.clients) {
+      // Ethernet (14) + IPv4 (IHL) + UDP (8), built by write_udp_frame without VLAN; native:
+      // Ethernet + IPv4 + SCTP (write_sctp_frame), the client found by its SCTP port.
+      if (len > 14 + 20 + 12 && f[12] == 0x08 && f[13] == 0x00) {
+        const std::size_t ip = 14, l4 = ip + (f[ip] & 0x0f) * 4u;
+        const bool native = f[ip + 9] == sctp::kIpProtocolSctp;
+        if (!native && f[ip + 9] != kIpProtocolUdp) {
+          rte_pktmbuf_free(m);
+          continue;
+        }
+        const std::size_t sctp = native ? l4 : l4 + 8;
+        const std::uint16_t dst_port = static_cast<std::uint16_t>((f[l4 + 2] << 8) | f[l4 + 3]);
+        for (Client& c : lane.of(native)) {
           if (c.udp_port != dst_port) continue;
           perf::PeerInput in = perf::consume(c.sctp, f + sctp, len - sctp, kAsapHandleResolutionResponse);
           w.answers_seen += in.counted;
@@ -236,6 +257,7 @@ bool make_lane(World& w, unsigned index) {
   std::uint32_t ip;
   std::memcpy(&ip, kRegistrarIp, 4);
   lane->config.ipv4 = {ip};
+  lane->config.sctp_native = true;
   sctp::UsrsctpStack* stack = nullptr;
   if (index > 0) {
     auto loaded = sctp::UsrsctpStack::load_private();
@@ -255,6 +277,7 @@ bool make_lane(World& w, unsigned index) {
   }
   lane->engine = std::move(*engine);
   if (!lane->engine->listen(WireProtocol::kAsap, 3863).has_value()) return false;
+  lane->engine->accept_native(3863);
   lane->processor =
       std::make_unique<PacketProcessor>(lane->config, lane->counters, w.pool, lane->engine.get());
   lane->resolver =
@@ -325,31 +348,39 @@ bool setup() {
     c.sctp.next_tsn = 1000;
     lane.clients.push_back(c);
   }
+  // The native associations: the same SCTP ports, other tags.
+  for (auto& lane : w->lanes) {
+    lane->native_clients = lane->clients;
+    for (Client& c : lane->native_clients) c.sctp.local_tag = tag++;
+  }
   // Handshake, lane by lane, all untimed.
   for (auto& lane : w->lanes) {
-    for (Client& c : lane->clients)
-      if (!enqueue_frame(*w, lane->rx, c, perf::build_init(c.sctp))) return false;
-    lane->drain();
-    // INIT ACKs: echo each client's cookie.
-    std::vector<std::pair<Client*, std::vector<std::uint8_t>>> cookies;
-    collect(*w, *lane, [&](Client& c, perf::PeerInput& in) {
-      if (in.init_ack) cookies.emplace_back(&c, std::move(in.cookie));
-    });
-    if (cookies.size() != lane->clients.size()) {
-      w->error = "lane " + std::to_string(lane->index) + ": " + std::to_string(cookies.size()) +
-                 " INIT ACKs for " + std::to_string(lane->clients.size()) + " INITs";
-      return false;
-    }
-    for (auto& [c, cookie] : cookies)
-      if (!enqueue_frame(*w, lane->rx, *c, perf::build_cookie_echo(c->sctp, cookie))) return false;
-    lane->drain();
-    collect(*w, *lane);
-    for (Client& c : lane->clients)
-      if (!c.sctp.established) {
-        w->error =
-            "lane " + std::to_string(lane->index) + ": no COOKIE ACK for port " + std::to_string(c.udp_port);
+    for (const bool native : {false, true}) {
+      for (Client& c : lane->of(native))
+        if (!enqueue_frame(*w, lane->rx, c, perf::build_init(c.sctp), native)) return false;
+      lane->drain();
+      // INIT ACKs: echo each client's cookie.
+      std::vector<std::pair<Client*, std::vector<std::uint8_t>>> cookies;
+      collect(*w, *lane, [&](Client& c, perf::PeerInput& in) {
+        if (in.init_ack) cookies.emplace_back(&c, std::move(in.cookie));
+      });
+      if (cookies.size() != lane->of(native).size()) {
+        w->error = "lane " + std::to_string(lane->index) + (native ? " (native)" : "") + ": " +
+                   std::to_string(cookies.size()) + " INIT ACKs for " +
+                   std::to_string(lane->of(native).size()) + " INITs";
         return false;
       }
+      for (auto& [c, cookie] : cookies)
+        if (!enqueue_frame(*w, lane->rx, *c, perf::build_cookie_echo(c->sctp, cookie), native)) return false;
+      lane->drain();
+      collect(*w, *lane);
+      for (Client& c : lane->of(native))
+        if (!c.sctp.established) {
+          w->error = "lane " + std::to_string(lane->index) + (native ? " (native)" : "") +
+                     ": no COOKIE ACK for port " + std::to_string(c.udp_port);
+          return false;
+        }
+    }
   }
   return true;
 }
@@ -364,13 +395,13 @@ enum class Arrival {
 
 // One round's input (untimed): SACKs owed, then kPerAssociation requests per client, into `ring`
 // (null: the RX ring of the lane the arrival rule picks per client).
-bool fill(World& w, Lane& lane, rte_ring* ring, Arrival arrival = Arrival::kOwnQueue) {
-  for (Client& c : lane.clients) {
+bool fill(World& w, Lane& lane, rte_ring* ring, Arrival arrival = Arrival::kOwnQueue, bool native = false) {
+  for (Client& c : lane.of(native)) {
     if (arrival == Arrival::kDriverKey || arrival == Arrival::kPeerOnlyKey)
       ring = w.lanes[nic_queue(arrival == Arrival::kDriverKey ? kDriverKey : g_rss.key(), c.udp_port)]->rx;
-    if (c.sctp.sack_due && !enqueue_frame(w, ring, c, perf::build_sack(c.sctp))) return false;
+    if (c.sctp.sack_due && !enqueue_frame(w, ring, c, perf::build_sack(c.sctp), native)) return false;
     for (unsigned k = 0; k < kPerAssociation; ++k) {
-      if (!enqueue_frame(w, ring, c, perf::build_data(c.sctp, kAsapPpid, w.request))) return false;
+      if (!enqueue_frame(w, ring, c, perf::build_data(c.sctp, kAsapPpid, w.request), native)) return false;
       ++w.requests_sent;
     }
   }
@@ -406,7 +437,7 @@ bool rings_empty(const World& w) {
   return true;
 }
 
-void run(benchmark::State& state, unsigned lcores, Arrival arrival) {
+void run(benchmark::State& state, unsigned lcores, Arrival arrival, bool native = false) {
   const bool steered = arrival == Arrival::kLaneZero;
   const bool nic = arrival == Arrival::kDriverKey || arrival == Arrival::kPeerOnlyKey;
   World& w = *g_world;
@@ -427,7 +458,7 @@ void run(benchmark::State& state, unsigned lcores, Arrival arrival) {
     for (unsigned l = 0; l < lcores; ++l) {
       // Steered: everything arrives on lane 0's queue, as from a port without RSS.
       rte_ring* ring = nic ? nullptr : steered ? w.lanes[0]->rx : w.lanes[l]->rx;
-      if (!fill(w, *w.lanes[l], ring, arrival)) {
+      if (!fill(w, *w.lanes[l], ring, arrival, native)) {
         state.SkipWithError("mbufs or ring space ran out");
         return;
       }
@@ -475,6 +506,16 @@ void BM_PollLaneResolutions(benchmark::State& state) {
   run(state, static_cast<unsigned>(state.range(0)), Arrival::kOwnQueue);
 }
 BENCHMARK(BM_PollLaneResolutions)
+    ->ArgName("lcores")
+    ->Arg(1)
+    ->Arg(2)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+void BM_PollLaneResolutionsNative(benchmark::State& state) {
+  run(state, static_cast<unsigned>(state.range(0)), Arrival::kOwnQueue, true);
+}
+BENCHMARK(BM_PollLaneResolutionsNative)
     ->ArgName("lcores")
     ->Arg(1)
     ->Arg(2)

@@ -39,7 +39,22 @@ __attribute__((target("sse4.2"))) std::uint32_t crc32c_update_sse42(
     s = _mm_crc32_u64(s, word);
   }
   auto s32 = static_cast<std::uint32_t>(s);
-  for (; n > 0; --n, ++p) s32 = _mm_crc32_u8(s32, *p);
+  // The tail in as few dependent steps as its length allows (each crc32 step waits for the last).
+  if (n >= 4) {
+    std::uint32_t word;
+    std::memcpy(&word, p, sizeof word);
+    s32 = _mm_crc32_u32(s32, word);
+    n -= 4;
+    p += 4;
+  }
+  if (n >= 2) {
+    std::uint16_t half;
+    std::memcpy(&half, p, sizeof half);
+    s32 = _mm_crc32_u16(s32, half);
+    n -= 2;
+    p += 2;
+  }
+  if (n > 0) s32 = _mm_crc32_u8(s32, *p);
   return s32;
 }
 

@@ -97,6 +97,30 @@ TEST(ConfigLoader, PeerUdpPortIsChecked) {
   }
 }
 
+TEST(ConfigLoader, PeerSctpNativeIsReadAndChecked) {
+  LoadResult good =
+      load("[enrp]\npeers = [{ address = \"127.0.0.1:9902\", sctp_native = true }, \"127.0.0.1:9903\"]\n");
+  ASSERT_TRUE(good.ok()) << all_errors(good);
+  ASSERT_EQ(good.config.enrp.peers.size(), 2u);
+  EXPECT_TRUE(good.config.enrp.peers[0].sctp_native);
+  EXPECT_FALSE(good.config.enrp.peers[1].sctp_native);  // default: UDP encapsulation, as before
+  LoadResult not_bool = load("[enrp]\npeers = [{ address = \"127.0.0.1:9902\", sctp_native = 1 }]\n");
+  ASSERT_FALSE(not_bool.ok());
+  EXPECT_NE(all_errors(not_bool).find("sctp_native must be true or false"), std::string::npos)
+      << all_errors(not_bool);
+  // With udp_port it is a contradiction; without enrp.sctp_native there is no raw socket for it.
+  LoadResult both =
+      load("[enrp]\npeers = [{ address = \"127.0.0.1:9902\", sctp_native = true, udp_port = 9898 }]\n");
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(all_errors(both).find("sctp_native and udp_port exclude each other"), std::string::npos)
+      << all_errors(both);
+  LoadResult off =
+      load("[enrp]\nsctp_native = false\npeers = [{ address = \"127.0.0.1:9902\", sctp_native = true }]\n");
+  ASSERT_FALSE(off.ok());
+  EXPECT_NE(all_errors(off).find("sctp_native needs enrp.sctp_native = true"), std::string::npos)
+      << all_errors(off);
+}
+
 TEST(ConfigLoader, UnknownKeyReportsFileLineColumn) {
   LoadResult r = load("[asap]\nsctp = true\n  sctp_prot = 3863\n");
   ASSERT_EQ(r.errors.size(), 1u) << all_errors(r);

@@ -36,6 +36,7 @@ class FakeTransport final : public runtime::MessageTransport {
     WireProtocol protocol;
     std::uint16_t port;
     std::uint16_t remote_udp_port;
+    bool native = false;
   };
   runtime::ListenResult listen_sctp(WireProtocol, std::span<const IpAddress>, std::uint16_t port) override {
     return port;
@@ -46,6 +47,10 @@ class FakeTransport final : public runtime::MessageTransport {
   ConnectionId connect_sctp(WireProtocol p, std::span<const IpAddress>, std::uint16_t port,
                                     std::uint16_t udp) override {
     connects.push_back({TransportProtocol::kSctp, p, port, udp});
+    return next_id++;
+  }
+  ConnectionId connect_sctp_native(WireProtocol p, std::span<const IpAddress>, std::uint16_t port) override {
+    connects.push_back({TransportProtocol::kSctp, p, port, 0, true});
     return next_id++;
   }
   ConnectionId connect_tcp(WireProtocol p, const IpAddress&, std::uint16_t port, bool) override {
@@ -301,6 +306,27 @@ TEST(DaemonTransportOutput, ConnectPicksTransportAndUdpPort) {
   EXPECT_EQ(out.remote_udp_port(kLoopback, 9902), 5555);
   out.connect(WireProtocol::kEnrp, sctp);
   EXPECT_EQ(t.connects.back().remote_udp_port, 5555);
+  EXPECT_FALSE(t.connects.back().native);
+
+  // Native SCTP (issue 15): configured per peer endpoint (enrp.peers sctp_native), learned from
+  // a native association (UDP port 0), which wins as a UDP one does.
+  out.set_endpoint_native(kLoopback, 9904);
+  EXPECT_TRUE(out.sctp_route(kLoopback, 9904).native);
+  TransportEndpoint native_peer{TransportProtocol::kSctp, 9904, TransportUse::kDataOnly, 0, {kLoopback}};
+  out.connect(WireProtocol::kEnrp, native_peer);
+  EXPECT_TRUE(t.connects.back().native);
+  EXPECT_EQ(t.connects.back().port, 9904);
+  peer.udp_encapsulation_port = 0;  // the peer's association to us was native
+  out.note_peer(peer);
+  EXPECT_EQ(out.sctp_route(kLoopback, 9902), (SctpRoute{true, 0}));
+  out.connect(WireProtocol::kEnrp, sctp);
+  EXPECT_TRUE(t.connects.back().native);
+  peer.port = 9904;
+  peer.udp_encapsulation_port = 6666;  // and a UDP association to a peer configured native
+  out.note_peer(peer);
+  out.connect(WireProtocol::kEnrp, native_peer);
+  EXPECT_FALSE(t.connects.back().native);
+  EXPECT_EQ(t.connects.back().remote_udp_port, 6666);
 
   // Nothing to connect to.
   TransportEndpoint empty{TransportProtocol::kSctp, 9902, TransportUse::kDataOnly, 0, {}};

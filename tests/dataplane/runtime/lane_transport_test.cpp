@@ -183,6 +183,31 @@ TEST_F(LaneTransportTest, PeerCloseAndFailedConnectAreReported) {
               handler_.connected.end());
 }
 
+// Native SCTP connects (poolregd's ENRP to an enrp.peers entry with sctp_native): refused at
+// once while the lanes have no native path, else a connect command with UDP port 0 (native).
+TEST_F(LaneTransportTest, NativeConnectNeedsNativeLanes) {
+  const std::vector<IpAddress> to = {IpAddress::v4(0x0a000004u)};
+  EXPECT_EQ(transport_->connect_sctp_native(WireProtocol::kEnrp, to, 9901), kNoConnectionId);
+  EXPECT_EQ(transport_->counters().connect_failures, 1u);
+  EXPECT_EQ(take_command(), nullptr);
+  transport_->set_native(true);
+  const ConnectionId out = transport_->connect_sctp_native(WireProtocol::kEnrp, to, 9901);
+  ASSERT_GE(out, kLaneConnectionIdBase);
+  auto c = take_command();
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->kind, LaneCommand::Kind::kConnect);
+  EXPECT_EQ(c->port, 9901);
+  EXPECT_EQ(c->udp_port, 0);
+  ASSERT_NE(transport_->peer_info(out), nullptr);
+  EXPECT_EQ(transport_->peer_info(out)->udp_encapsulation_port, 0);
+  // An encapsulated connect with port 0 still means the configured default, not native.
+  const ConnectionId udp = transport_->connect_sctp(WireProtocol::kEnrp, to, 9902, 0);
+  ASSERT_GE(udp, kLaneConnectionIdBase);
+  c = take_command();
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->udp_port, kSctpUdpEncapsulationPort);
+}
+
 TEST_F(LaneTransportTest, FullCommandRingDropsSendsButKeepsCloses) {
   const ConnectionId id = accept_one();
   const std::vector<std::uint8_t> m = {0x06, 0, 0, 4};
