@@ -188,7 +188,10 @@ SctpEngine::Socket* SctpEngine::open_socket(WireProtocol protocol, bool listener
   api_.setsockopt(so, IPPROTO_SCTP, SCTP_NODELAY, &on, sizeof on);
   sctp_initmsg init{};
   init.sinit_num_ostreams = config_.streams;
-  init.sinit_max_instreams = 65535;
+  // usrsctp keeps state per inbound stream for every association (~40 B each): a peer asking
+  // for 65535 streams would cost ~2.6 MB here (perf/dataplane/assoc_scale_results.md). ASAP and
+  // ENRP use stream 0, so the inbound streams are capped at what we open ourselves.
+  init.sinit_max_instreams = config_.streams;
   api_.setsockopt(so, IPPROTO_SCTP, SCTP_INITMSG, &init, sizeof init);
   if (config_.path_mtu != 0) {
     // usrsctp does not know about our UDP/IP encapsulation: keep its packets within the port MTU.
@@ -516,10 +519,14 @@ void SctpEngine::deliver(Connection& c, std::uint32_t ppid, std::uint16_t stream
   info.protocol = *protocol;
   info.ppid = ppid;
   info.stream = stream;
-  if (message_wants_path_rtt(*protocol, type)) info.srtt_us = c.peer.srtt_us;
-  // A forwarded message: the SRTT is read again once usrsctp_conninput() returned, so the next
-  // one (a re-registration, the next Handle Update) carries a value at most one message old.
-  note_srtt_due(c);
+  // A message that carries the SRTT: it is read again once usrsctp_conninput() returned, so the
+  // next one (a re-registration, the next Handle Update) carries the value read after this one.
+  // Only then: the read looks the association up by id in usrsctp's 32-bucket table, O(associations),
+  // and a keep-alive ack per PE every few seconds does not need it (perf/dataplane/assoc_scale_results.md).
+  if (message_wants_path_rtt(*protocol, type)) {
+    info.srtt_us = c.peer.srtt_us;
+    note_srtt_due(c);
+  }
   events_->on_message(c.id, info, data, n);
 }
 
@@ -761,6 +768,7 @@ void SctpEngine::forget(ConnectionId id) {
     if (c->endpoint->associations != 0) --c->endpoint->associations;
   }
   pending_.erase(id);
+  closing_.erase(id);
   connections_.erase(id);
   if (answerer_ != nullptr) answerer_->forget(id);
 }
@@ -943,6 +951,7 @@ void SctpEngine::close(ConnectionId id) {
   if (c == nullptr || c->state == State::kClosing) return;
   c->state = State::kClosing;
   c->linger_deadline_ms = now_ms_ + config_.close_linger_ms;
+  closing_.insert(id);
   if (c->queue.empty()) send_control(*c, SCTP_EOF);
 }
 
@@ -959,15 +968,28 @@ void SctpEngine::run_timers(std::uint64_t now_ms) {
   if (last_timer_ms_ == 0) last_timer_ms_ = now_ms;
   const std::uint64_t elapsed = now_ms - last_timer_ms_;
   if (elapsed == 0) return;
-  last_timer_ms_ = now_ms;
-  api_.handle_timers(static_cast<std::uint32_t>(elapsed));
+  // usrsctp walks its whole callout list (several per association) on every call: at most one
+  // call per timer_granularity_ms (perf/dataplane/assoc_scale_results.md).
+  if (elapsed >= std::max<std::uint64_t>(config_.timer_granularity_ms, 1)) {
+    last_timer_ms_ = now_ms;
+    api_.handle_timers(static_cast<std::uint32_t>(elapsed));
+  }
   if (answers_used_ != 0) send_answers();
   if (!srtt_due_.empty()) refresh_srtts();
-  // Close lingers: a closing association whose SHUTDOWN never completes is aborted.
+  // Close lingers: a closing association whose SHUTDOWN never completes is aborted. Only the
+  // closing ones are looked at: a walk over every association each millisecond cost ~0.1 CPU-s/s
+  // per 10^4 idle associations (perf/dataplane/assoc_scale_results.md).
+  if (closing_.empty()) return;
   std::vector<ConnectionId> expired;
-  for (auto& [id, c] : connections_)
-    if (c.state == State::kClosing && c.linger_deadline_ms != 0 && c.linger_deadline_ms <= now_ms)
-      expired.push_back(id);
+  for (auto it = closing_.begin(); it != closing_.end();) {
+    const Connection* c = find(*it);
+    if (c == nullptr || c->state != State::kClosing) {
+      it = closing_.erase(it);
+      continue;
+    }
+    if (c->linger_deadline_ms != 0 && c->linger_deadline_ms <= now_ms) expired.push_back(*it);
+    ++it;
+  }
   for (ConnectionId id : expired) abort(id);
 }
 

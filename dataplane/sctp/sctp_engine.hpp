@@ -69,11 +69,11 @@
 // and MessageInfo::srtt_us carry the association's smoothed RTT as usrsctp measured it
 // (SCTP_GET_PEER_ADDR_INFO on the association's AF_CONN path, SCTP_STATUS's primary as fallback;
 // usrsctp reports milliseconds). It is read only outside usrsctp's callbacks: when an association
-// comes up and after every input that delivered a message on it other than one answered here,
-// once usrsctp_conninput() returned. A message therefore carries the SRTT read after the
-// association's previous input (an accepted association's first message: the RTT of its
-// COOKIE ECHO; later ones: at most one message behind), which is the value at hand without
-// calling into usrsctp from its receive callback.
+// comes up and after every input that delivered a message that carries it (message_wants_path_rtt),
+// once usrsctp_conninput() returned. Such a message therefore carries the SRTT read after the
+// association's previous one (an accepted association's first message: the RTT of its COOKIE
+// ECHO), which is the value at hand without calling into usrsctp from its receive callback. Not
+// after other messages: each read looks the association up in usrsctp's 32-bucket id table.
 //
 // Counters: the engine's own (EngineCounters, lane thread only) and, when attached, the lane's
 // runtime::LaneCounters (messages by type, resolution latency; readable from any thread).
@@ -143,11 +143,19 @@ class LocalAnswerer {
 struct SctpEngineConfig : UsrsctpTunables {
   std::size_t max_message_size = runtime::kMaxMessageSize;
   std::size_t max_queued_messages = 16384;  // per association, while usrsctp's send buffer is full
-  std::uint16_t streams = 16;
+  // Outbound streams, and the most inbound streams a peer gets (its INIT asks, we grant at most
+  // this). Every message leaves on stream 0; usrsctp keeps ~40 B per stream and direction per
+  // association (16 -> 8: -640 B per association, perf/dataplane/assoc_scale_results.md).
+  std::uint16_t streams = 8;
   std::uint64_t close_linger_ms = 10000;  // a closing association is aborted after this
   // SCTP packet size limit (path MTU as usrsctp sees it): the link MTU minus the IPv6+UDP
   // encapsulation (48 bytes), set with PMTU discovery off; 0 = usrsctp's default.
   std::uint32_t path_mtu = 0;
+  // usrsctp's timers run at most this often (ms; run_timers may be called more often). usrsctp
+  // walks all its callouts per run, O(associations): at 8000 idle associations the timer runs
+  // took 0.034 CPU-s/s every 1 ms, 0.022 every 10 ms (the heartbeats they send included). SCTP's
+  // own timers are >= 200 ms (RTO min, delayed SACK), so 10 ms late is harmless.
+  std::uint32_t timer_granularity_ms = 10;
   bool debug_output = false;  // usrsctp debug printf to stderr
 };
 
@@ -389,6 +397,7 @@ class SctpEngine final : public SctpPacketSink {
   std::vector<std::unique_ptr<Socket>> sockets_;
   std::unordered_map<ConnectionId, Connection> connections_;
   std::unordered_set<ConnectionId> pending_;
+  std::unordered_set<ConnectionId> closing_;  // State::kClosing: their lingers run_timers checks
   std::vector<ConnectionId> srtt_due_;  // associations whose SRTT refresh_srtts() re-reads
   std::vector<Socket*> released_;  // own sockets without an association, closed by close_released_sockets
   RemoteEndpoint* current_endpoint_ = nullptr;  // sender of the packet in usrsctp_conninput()

@@ -7,8 +7,8 @@
 namespace poolreg::perf {
 namespace {
 
-constexpr std::uint8_t kData = 0, kInit = 1, kInitAck = 2, kSack = 3, kAbort = 6, kCookieEcho = 10,
-                       kCookieAck = 11;
+constexpr std::uint8_t kData = 0, kInit = 1, kInitAck = 2, kSack = 3, kHeartbeat = 4, kHeartbeatAck = 5,
+                       kAbort = 6, kCookieEcho = 10, kCookieAck = 11;
 constexpr std::uint16_t kStateCookie = 7;
 constexpr std::uint32_t kWindow = 1u << 20;
 
@@ -59,13 +59,13 @@ std::uint32_t packet_tag(const std::uint8_t* packet, std::size_t length) {
   return length >= 12 ? get32(packet + 4) : 0;
 }
 
-std::vector<std::uint8_t> build_init(const SynthAssociation& a) {
+std::vector<std::uint8_t> build_init(const SynthAssociation& a, std::uint16_t streams) {
   std::vector<std::uint8_t> p = common_header(a, 0);  // INIT: verification tag 0
   chunk_header(p, kInit, 0, 20);
   put32(p, a.local_tag);
   put32(p, kWindow);
-  put16(p, 16);  // outbound streams
-  put16(p, 16);  // inbound streams
+  put16(p, streams);  // outbound streams
+  put16(p, streams);  // inbound streams
   put32(p, a.next_tsn);
   return finish(std::move(p));
 }
@@ -98,6 +98,14 @@ std::vector<std::uint8_t> build_sack(SynthAssociation& a) {
   put16(p, 0);  // gap blocks
   put16(p, 0);  // duplicate TSNs
   a.sack_due = false;
+  return finish(std::move(p));
+}
+
+std::vector<std::uint8_t> build_heartbeat_ack(const SynthAssociation& a, std::span<const std::uint8_t> info) {
+  std::vector<std::uint8_t> p = common_header(a, a.peer_tag);
+  chunk_header(p, kHeartbeatAck, 0, 4 + info.size());
+  p.insert(p.end(), info.begin(), info.end());
+  pad4(p);
   return finish(std::move(p));
 }
 
@@ -144,6 +152,7 @@ PeerInput consume(SynthAssociation& a, const std::uint8_t* packet, std::size_t l
           const std::uint32_t tsn = get32(c + 4);
           if (tsn == a.peer_cum_tsn + 1) a.peer_cum_tsn = tsn;  // loss-free path: in order
           a.sack_due = true;
+          if (c[16] < 32) in.asap_types |= 1u << c[16];
           if (c[16] == count_type) {
             ++in.counted;
             ++a.answers;
@@ -154,8 +163,12 @@ PeerInput consume(SynthAssociation& a, const std::uint8_t* packet, std::size_t l
         in.abort = true;
         a.aborted = true;
         break;
+      case kHeartbeat:
+        ++in.heartbeats;
+        in.heartbeat_info.assign(c + 4, c + chunk_length);  // the Heartbeat Information TLV
+        break;
       default:
-        break;  // SACK, HEARTBEAT, ...: nothing to do for a load source
+        break;  // SACK, ...: nothing to do for a load source
     }
     at += (chunk_length + 3u) & ~3u;
   }

@@ -1,8 +1,9 @@
 // A synthetic SCTP peer for benchmarks: builds the SCTP packets of a client association by hand
-// (INIT, COOKIE ECHO, DATA, SACK, ABORT; RFC 9260 layouts, CRC32c from registrar/common/crc32c.hpp) and reads what the registrar sends
-// back (INIT ACK, COOKIE ACK, DATA, ABORT). No retransmission, no congestion control: it opens
-// associations, sends pre-built requests in rounds and acknowledges every answer it sees, which
-// is all a load source needs on a loss-free path (net_ring, loopback). What it measures is the
+// (INIT, COOKIE ECHO, DATA, SACK, HEARTBEAT ACK, ABORT; RFC 9260 layouts, CRC32c from
+// registrar/common/crc32c.hpp) and reads what the registrar sends back (INIT ACK, COOKIE ACK,
+// DATA, HEARTBEAT, ABORT). No retransmission, no congestion control: it opens associations,
+// sends pre-built requests in rounds and acknowledges every answer it sees, which is all a load
+// source needs on a loss-free path (net_ring, loopback). What it measures is the
 // registrar: its SCTP stack, ASAP decoding, resolution and answer.
 //
 // Packets are bare SCTP (common header first); the caller adds UDP/IP/Ethernet (RFC 6951).
@@ -39,14 +40,21 @@ struct PeerInput {
   unsigned counted = 0;  // DATA chunks whose payload is an ASAP message of the counted type
   bool abort = false;
   bool wrong_tag = false;  // not for this association (verification tag)
+  std::uint32_t asap_types = 0;  // bit t: a DATA chunk whose payload starts with ASAP type t (< 32)
+  // HEARTBEAT chunks: the Heartbeat Information parameter of the last one (to echo in the ACK).
+  unsigned heartbeats = 0;
+  std::vector<std::uint8_t> heartbeat_info;
 };
 
-std::vector<std::uint8_t> build_init(const SynthAssociation& a);
+// streams: the INIT's outbound and inbound stream counts (the registrar keeps state per stream).
+std::vector<std::uint8_t> build_init(const SynthAssociation& a, std::uint16_t streams = 16);
 std::vector<std::uint8_t> build_cookie_echo(const SynthAssociation& a, std::span<const std::uint8_t> cookie);
 // One DATA chunk (unordered off, stream 0) carrying `payload`; advances TSN and SSN.
 std::vector<std::uint8_t> build_data(SynthAssociation& a, std::uint32_t ppid, std::span<const std::uint8_t> payload);
 // Acknowledges everything received in order (no gap blocks), full window; clears sack_due.
 std::vector<std::uint8_t> build_sack(SynthAssociation& a);
+// HEARTBEAT ACK echoing a HEARTBEAT's Heartbeat Information parameter (PeerInput::heartbeat_info).
+std::vector<std::uint8_t> build_heartbeat_ack(const SynthAssociation& a, std::span<const std::uint8_t> info);
 // Ends the association at once (ABORT), so the registrar forgets it.
 std::vector<std::uint8_t> build_abort(const SynthAssociation& a);
 // Reads one SCTP packet of the peer on association `a` (updates it). count_type: the first

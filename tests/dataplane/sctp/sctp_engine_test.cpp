@@ -2,7 +2,8 @@
 // and a private dlmopen'd one), their SctpPacketPaths joined by an in-memory wire that carries
 // every packet to the other engine's on_sctp_packet() with the sender's address and UDP port.
 // A listens, B connects, messages both ways (one over several SCTP packets), graceful close seen
-// by A; a packet shorter than an SCTP common header is ignored. No DPDK, no sockets.
+// by A; a packet shorter than an SCTP common header is ignored; a peer asking for more streams
+// than configured gets the configured number. No DPDK, no sockets.
 #include "dataplane/sctp/sctp_engine.hpp"
 
 #include <gtest/gtest.h>
@@ -298,6 +299,41 @@ TEST_F(SctpEngineTest, AddressesListedInInitAndInitAckAreReported) {
   EXPECT_EQ(a_.engine->connection_count(), 1u);
 }
 
+
+// usrsctp keeps state per inbound stream of every association: a peer asking for many streams
+// gets at most SctpEngineConfig::streams (issue 16 item 4: 2048 asked would cost ~82 KB per
+// association, perf/dataplane/assoc_scale_results.md). The association works on stream 0.
+TEST_F(SctpEngineTest, PeerAskingManyStreamsGetsAtMostTheConfiguredInboundStreams) {
+  const std::uint16_t configured = SctpEngineConfig{}.streams;
+  std::uint16_t init_ack_out = 0, init_ack_in = 0;
+  auto get16 = [](const std::vector<std::uint8_t>& p, std::size_t at) {
+    return static_cast<std::uint16_t>((p[at] << 8) | p[at + 1]);
+  };
+  rewrite_ = [&](Side& from, std::vector<std::uint8_t>& p) {
+    if (p.size() < 12 + 20) return;
+    // INIT / INIT ACK: chunk header, initiate tag, a_rwnd, then outbound and inbound streams.
+    if (&from == &b_ && p[12] == kSctpChunkInit) {
+      for (std::size_t at : {std::size_t{24}, std::size_t{26}}) {
+        p[at] = 2048 >> 8;
+        p[at + 1] = 2048 & 0xff;
+      }
+      store_checksum(p);
+    } else if (&from == &a_ && p[12] == kSctpChunkInitAck) {
+      init_ack_out = get16(p, 24);
+      init_ack_in = get16(p, 26);
+    }
+  };
+  ASSERT_TRUE(a_.engine->listen(WireProtocol::kAsap, 3863).has_value());
+  const IpAddress to_a = IpAddress::v4({10, 1, 0, 1});
+  b_.engine->connect(7, WireProtocol::kAsap, std::span<const IpAddress>(&to_a, 1), 3863, 9899);
+  ASSERT_TRUE(run_until([&] { return !a_.events.connected.empty() && !b_.events.connected.empty(); }));
+  EXPECT_EQ(init_ack_in, configured);   // what A grants, although B asked for 2048
+  EXPECT_EQ(init_ack_out, configured);  // what A opens
+  const std::vector<std::uint8_t> request = {0x05, 0, 0, 8, 1, 2, 3, 4};
+  EXPECT_EQ(b_.engine->send(7, WireProtocol::kAsap, request), runtime::SendResult::kSent);
+  ASSERT_TRUE(run_until([&] { return !a_.events.messages.empty(); }));
+  EXPECT_EQ(a_.events.messages.front().second, request);
+}
 
 // True when the INIT chunk in `p` lists `type` among its Supported Extensions (0x8008) and
 // carries a RANDOM parameter (0x8002, AUTH: RFC 4895).
