@@ -101,6 +101,7 @@ struct AsapSection {
   std::uint32_t keepalive_interval_ms = 5000;          // 300..300000 (RSPLIB range)
   std::uint32_t keepalive_timeout_ms = 5000;           // 100..60000 (RSPLIB range)
   std::uint32_t sctp_heartbeat_interval_ms = 1000;     // SCTP path heartbeat toward PEs; 0 = kernel default
+  std::uint32_t sctp_cookie_life_ms = 10000;           // usrsctp's valid cookie life, 1000..60000
   std::uint32_t association_idle_timeout_ms = 300000;  // RSPLIB autoclose 300 s; 0 = never
   // poolctl deregister of a PE registered here: its re-registration is refused this long (cause
   // 0xa) so that the removal sticks; 0 = off.
@@ -150,6 +151,8 @@ struct LimitsSection {
   std::uint32_t partial_frame_budget_bytes = 64u << 20;
   // A connection that has not completed one message this long after it came up is reset (0 = off).
   std::uint32_t first_message_timeout_ms = 5000;
+  // SCTP peers without an association (a bare INIT's sender) each lane keeps, 1..1048576.
+  std::uint32_t max_pending_sctp_peers = 65536;
 
   friend bool operator==(const LimitsSection&, const LimitsSection&) = default;
 };

@@ -61,6 +61,8 @@ Expected<dpdk::DpdkBackendConfig, std::string> to_backend_config(const config::R
   b.engine.max_message_size = c.asap.max_message_bytes;
   if (c.asap.sctp_heartbeat_interval_ms != 0)
     b.engine.heartbeat_interval_ms = c.asap.sctp_heartbeat_interval_ms;
+  b.engine.cookie_life_ms = c.asap.sctp_cookie_life_ms;
+  b.engine.max_pending_peers = c.limits.max_pending_sctp_peers;
   return b;
 }
 

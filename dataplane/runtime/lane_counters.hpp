@@ -30,6 +30,8 @@ class Counter {
   void add(std::uint64_t n = 1) noexcept {
     v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
+  // A gauge's current value (same single writer).
+  void set(std::uint64_t v) noexcept { v_.store(v, std::memory_order_relaxed); }
   std::uint64_t get() const noexcept { return v_.load(std::memory_order_relaxed); }
 
  private:
@@ -74,6 +76,11 @@ struct alignas(64) LaneCounters {
   Counter resolutions_truncated;     // fewer PEs so that the answer fits one message
   Counter resolution_pes_returned;
   Counter resolutions_forwarded;  // decode errors / unknown parameters: AsapServer answers
+  // The engine's peer endpoints (sctp/remote_endpoint_table.hpp), published at its timer tick:
+  // new peers refused (pending set full), pending endpoints freed, pending endpoints now (gauge).
+  Counter sctp_endpoints_refused;
+  Counter sctp_endpoints_expired;
+  Counter sctp_pending_endpoints;
   std::array<Counter, kAsapTypeSlots> asap_in_by_type;
   std::array<Counter, kAsapTypeSlots> asap_out_by_type;
   // The one latency histogram type (registrar/common): this lane records, the control thread and

@@ -108,7 +108,11 @@ Expected<std::unique_ptr<SctpEngine>, std::string> SctpEngine::create(const Sctp
 }
 
 SctpEngine::SctpEngine(const SctpEngineConfig& config, std::atomic<std::uint64_t>& ids, UsrsctpStack& stack)
-    : config_(config), ids_(ids), stack_(stack), api_(stack.api()), endpoints_(stack.api(), this) {}
+    : config_(config),
+      ids_(ids),
+      stack_(stack),
+      api_(stack.api()),
+      endpoints_(stack.api(), this, config.max_pending_peers, endpoint_expiry_ms(config)) {}
 
 SctpEngine::~SctpEngine() {
   if (!claimed_) return;  // create() refused: usrsctp was never initialised by us
@@ -312,11 +316,8 @@ SctpEngine::Connection* SctpEngine::find(ConnectionId id) {
 
 void SctpEngine::on_sctp_packet(const SctpPacketFrom& from, const std::uint8_t* packet, std::uint16_t length) {
   if (length < 12) return;  // shorter than an SCTP common header: the source should have dropped it
-  RemoteEndpoint* e = endpoints_.get(from.src_ip, from.ipv6, from.src_port);
-  if (e == nullptr) {
-    ++counters_.endpoints_refused;
-    return;
-  }
+  RemoteEndpoint* e = endpoints_.get(from.src_ip, from.ipv6, from.src_port, now_ms_);
+  if (e == nullptr) return;  // counted by the table
   // Our address the peer used and the path it came in on: replies go back the way the packet came.
   std::memcpy(e->address.local_ip, from.dst_ip, from.ipv6 ? 16 : 4);
   e->address.local_known = true;
@@ -382,14 +383,14 @@ void SctpEngine::note_listed_addresses(const RemoteEndpoint& from, std::span<con
   }
   counters_.handshake_addresses_skipped += listed->skipped;
   const std::uint64_t evicted_before = listed_.evicted();
-  listed_.remember(&from, listed->peer_port, std::move(listed->addresses), now_ms_);
+  listed_.remember(from.serial, listed->peer_port, std::move(listed->addresses), now_ms_);
   counters_.handshake_address_lists_evicted += listed_.evicted() - evicted_before;
 }
 
 void SctpEngine::add_listed_addresses(ConnectionPeer& peer) {
   if (current_endpoint_ == nullptr) return;
   const std::uint64_t evicted_before = listed_.evicted();
-  const std::vector<IpAddress> listed = listed_.take(current_endpoint_, current_sctp_port_, now_ms_);
+  const std::vector<IpAddress> listed = listed_.take(current_endpoint_->serial, current_sctp_port_, now_ms_);
   counters_.handshake_address_lists_evicted += listed_.evicted() - evicted_before;
   if (listed.empty() || peer.addresses.empty()) return;
   peer.addresses = merge_addresses(peer.addresses.front(), listed);
@@ -399,6 +400,7 @@ int SctpEngine::output(void* address, const void* buffer, std::size_t length) {
   if (paths_.empty() || address == nullptr || length > 65535) return 0;
   auto* e = static_cast<RemoteEndpoint*>(address);
   const auto* bytes = static_cast<const std::uint8_t*>(buffer);
+  endpoints_.touch(*e, now_ms_);  // usrsctp still sends to it: keep it
   // A native peer's association leaves from this SCTP port: its answers are ours.
   if (e->address.udp_port == 0 && length >= 2) native_ports_.set(static_cast<std::uint16_t>((bytes[0] << 8) | bytes[1]));
   if (SctpPacketPath* p = path_for(e->address)) {
@@ -603,6 +605,7 @@ void SctpEngine::refresh_peer(Connection& c) {
   c.peer.port = current_sctp_port_;
   c.peer.udp_encapsulation_port = current_endpoint_->address.udp_port;
   c.endpoint = current_endpoint_;
+  endpoints_.retain(*c.endpoint);  // released in forget()
   add_listed_addresses(c.peer);
 }
 
@@ -670,6 +673,7 @@ void SctpEngine::forget(ConnectionId id) {
     if (it != c->socket->assocs.end() && it->second == id) c->socket->assocs.erase(it);
     if (c->socket->own && c->socket->assocs.empty()) release_socket(c->socket);
   }
+  if (c->endpoint != nullptr) endpoints_.release(*c->endpoint, now_ms_);
   pending_.erase(id);
   connections_.erase(id);
   if (answerer_ != nullptr) answerer_->forget(id);
@@ -688,7 +692,7 @@ void SctpEngine::connect(ConnectionId id, WireProtocol protocol, std::span<const
   if (addresses.empty() || port == 0) return fail();
   const IpAddress& a = addresses.front();
   const std::uint16_t udp = remote_udp_port;  // 0: native SCTP
-  RemoteEndpoint* e = endpoints_.get(a.data(), !a.is_v4(), udp);
+  RemoteEndpoint* e = endpoints_.get(a.data(), !a.is_v4(), udp, now_ms_, /*outgoing=*/true);
   if (e != nullptr) s = source_for(protocol, from);
   if (e == nullptr || s == nullptr) return fail();
   sockaddr_conn to{};
@@ -714,6 +718,7 @@ void SctpEngine::connect(ConnectionId id, WireProtocol protocol, std::span<const
   c.peer.port = port;
   c.peer.udp_encapsulation_port = udp;
   c.endpoint = e;
+  endpoints_.retain(*e);  // released in forget()
   connections_.emplace(id, std::move(c));
   s->assocs[assoc] = id;
 }
@@ -879,6 +884,19 @@ void SctpEngine::run_timers(std::uint64_t now_ms) {
     if (c.state == State::kClosing && c.linger_deadline_ms != 0 && c.linger_deadline_ms <= now_ms)
       expired.push_back(id);
   for (ConnectionId id : expired) abort(id);
+  endpoints_.expire(now_ms, kEndpointExpiryWork);
+  publish_endpoint_counters();
+}
+
+void SctpEngine::publish_endpoint_counters() {
+  counters_.endpoints_refused = endpoints_.refused();
+  counters_.endpoints_expired = endpoints_.expired();
+  if (lane_counters_ == nullptr) return;
+  lane_counters_->sctp_endpoints_refused.add(counters_.endpoints_refused - published_refused_);
+  lane_counters_->sctp_endpoints_expired.add(counters_.endpoints_expired - published_expired_);
+  lane_counters_->sctp_pending_endpoints.set(endpoints_.pending_count());
+  published_refused_ = counters_.endpoints_refused;
+  published_expired_ = counters_.endpoints_expired;
 }
 
 void SctpEngine::shutdown() {
