@@ -255,7 +255,7 @@ TEST_F(InitFlood, SpoofedInitsAreBoundedAndAnEstablishedPuKeepsResolving) {
   stats = control_request(daemon.control_socket_path(), "stats");
   const std::uint64_t refused = lane_sum(stats, "sctp_endpoints_refused");
   std::printf("[ flood ] %u spoofed INITs sent (half native, half over UDP) in %lld ms, pending bound %llu\n",
-              sent.load(), static_cast<long long>(kFloodTime.count() * 1000),
+              sent.load(), static_cast<long long>(std::chrono::milliseconds(kFloodTime).count()),
               static_cast<unsigned long long>(kMaxPending));
   std::printf("[ flood ] PU latency without flood: p50 %.3f ms p99 %.3f ms (%zu ok)\n",
               before.percentile(0.5), before.percentile(0.99), before.ms.size());
@@ -281,7 +281,7 @@ TEST_F(InitFlood, SpoofedInitsAreBoundedAndAnEstablishedPuKeepsResolving) {
   // The first flood peers expired within the flood and made room for later ones.
   EXPECT_GT(lane_sum(stats, "sctp_endpoints_expired"), 0u) << stats.dump();
   // Bounded memory: kMaxPending peers cost well under 8 MiB (about 200 bytes each with usrsctp's).
-  EXPECT_LT(rss_after, rss_before + 8 * 1024)
+  EXPECT_LT(rss_after, rss_before + std::uint64_t{8} * 1024)
       << "RSS grew from " << rss_before << " to " << rss_after << " KiB";
 
   // Afterwards: every flood peer expires (nothing answers the INIT ACKs), the PE is still there.
