@@ -152,7 +152,7 @@ struct LimitsSection {
   // A connection that has not completed one message this long after it came up is reset (0 = off).
   std::uint32_t first_message_timeout_ms = 5000;
   // SCTP peers without an association (a bare INIT's sender) each lane keeps, 1..1048576.
-  std::uint32_t max_pending_sctp_peers = 65536;
+  std::uint32_t max_pending_sctp_peers = 16384;
 
   friend bool operator==(const LimitsSection&, const LimitsSection&) = default;
 };

@@ -26,7 +26,10 @@
 // bound to the wildcard conn address; outgoing associations leave from the listener of their
 // protocol (or one client socket per protocol when there is none). A peer is one RemoteEndpoint
 // (IP + UDP port): no SCTP multi-homing over AF_CONN (the peer's other addresses in INIT are not
-// usable as AF_CONN paths). Messages above max_message_size are dropped and counted.
+// usable as AF_CONN paths). Messages above max_message_size are dropped and counted. Peers
+// without an association (a bare INIT's sender) are bounded (max_pending_peers) and forgotten
+// once every cookie naming them is stale; a peer with an association never is
+// (remote_endpoint_table.hpp).
 //
 // Peer addresses (ConnectionPeer::addresses, what ASAP-REG-06's address check compares with):
 // the source address of the packets the association runs on first, then the IPv4 / IPv6
@@ -132,7 +135,7 @@ struct SctpEngineConfig : UsrsctpTunables {
   // Bound of the peers without an association (a bare INIT's sender, an association gone):
   // RemoteEndpointTable's pending set. Beyond it a new peer takes the place of the least
   // recently used one only once that one has expired (endpoint_expiry_ms), else it is refused.
-  std::size_t max_pending_peers = 65536;
+  std::size_t max_pending_peers = 16384;
   bool debug_output = false;  // usrsctp debug printf to stderr
 };
 
