@@ -103,6 +103,7 @@ struct Result {
   std::size_t moves = 0;
   std::size_t steady_moves = 0;
   std::size_t steady_updates = 0;
+  bool set_up_failed = false;  // the registrations did not all reach the ENRP peer
   std::size_t steady_rereg = 0;  // periodic re-registrations within the steady state
   std::size_t rereg = 0;
   std::size_t updates = 0;
@@ -176,7 +177,8 @@ class Run {
     if (out_.handle_updates < pes_) {
       std::fprintf(stderr, "%s: only %zu of %zu registrations reached the ENRP peer\n", scenario_.name,
                    out_.handle_updates, pes_);
-      std::exit(1);
+      r.set_up_failed = true;
+      return r;
     }
     const std::size_t updates_before = out_.handle_updates;
     const TimeNs start = clock_.now();
@@ -397,6 +399,7 @@ int main(int argc, char** argv) {
   for (const Scenario& s : scenarios) {
     Run run(s, pes);
     const Result r = run.run(rate, seconds, rereg);
+    if (r.set_up_failed) return 1;
     // Periodic re-registrations cost one update each, moves or not: not move traffic.
     auto per_move = [](std::size_t updates, std::size_t rereg, std::size_t moves) {
       const double u = updates > rereg ? static_cast<double>(updates - rereg) : 0.0;
