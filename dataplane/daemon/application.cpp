@@ -122,6 +122,22 @@ std::optional<IpAddress> single_listen_address(const config::RegistrarConfig& c)
   return only;
 }
 
+// The addresses the native SCTP listener ports take packets for (the raw socket sees every local
+// address): asap.listen for ASAP, enrp.listen (else asap.listen) for ENRP; a wildcard lifts it.
+std::vector<kernel::NativeListener> native_listeners(const config::RegistrarConfig& c) {
+  auto unicast = [](const std::vector<IpAddress>& listen) {
+    std::vector<IpAddress> out;
+    for (const IpAddress& a : bind_addresses(listen))
+      if (!a.is_multicast()) out.push_back(a);
+    return out;
+  };
+  std::vector<kernel::NativeListener> out;
+  if (c.asap.sctp && c.asap.sctp_native) out.push_back({c.asap.sctp_port, unicast(c.asap.listen)});
+  if (c.enrp.enabled && c.enrp.sctp_native)
+    out.push_back({c.enrp.sctp_port, unicast(c.enrp.listen.empty() ? c.asap.listen : c.enrp.listen)});
+  return out;
+}
+
 }  // namespace
 
 struct Application::Runtime {
@@ -504,6 +520,7 @@ bool Application::Runtime::build_lanes() {
     kc.engine.cookie_life_ms = c.asap.sctp_cookie_life_ms;
     kc.engine.max_pending_peers = c.limits.max_pending_sctp_peers;
     kc.native_ports = native_sctp_ports(c);
+    kc.native_listeners = native_listeners(c);
     auto created = kernel::KernelLanes::create(kc, loop, router);
     if (!created) {
       log.error("SCTP lanes: {}", created.error());

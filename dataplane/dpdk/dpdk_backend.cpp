@@ -101,7 +101,8 @@ Expected<std::unique_ptr<DpdkBackend>, std::string> DpdkBackend::create(const Dp
     const std::uint16_t id = port_ids[index];
     auto opened = DpdkPort::open({.port_id = id,
                                   .queues = static_cast<std::uint16_t>(lcores.size()),
-                                  .rss_steering = config.rss_steering},
+                                  .rss_steering = config.rss_steering,
+                                  .sctp_native = config.interface.sctp_native},
                                  lane_pools);
     if (!opened) return unexpected(opened.error());
     std::unique_ptr<DpdkPort> port = std::move(*opened);
@@ -112,6 +113,8 @@ Expected<std::unique_ptr<DpdkBackend>, std::string> DpdkBackend::create(const Dp
     interface->mac = port->mac();
     interface->mtu = port->mtu();
     smallest_mtu = std::min(smallest_mtu, port->mtu());
+    // A port that writes native SCTP's CRC32c: usrsctp leaves it to the engine and the ports.
+    if (port->sctp_checksum_offload().tx) b->config_.engine.crc32c_offload = true;
     b->ports_.push_back(std::move(port));
     b->interfaces_.push_back(std::move(interface));
   }
@@ -193,6 +196,8 @@ Expected<void, std::string> DpdkBackend::add_lane(unsigned lcore) {
   for (std::size_t p = 0; p < ports_.size(); ++p) {
     l.processors.push_back(std::make_unique<PacketProcessor>(*interfaces_[p], counters_[lcore], pools_[socket],
                                                              l.engine.get(), 1024, static_cast<std::uint8_t>(p)));
+    l.processors.back()->set_sctp_checksum_offload(ports_[p]->sctp_checksum_offload(),
+                                                   config_.engine.crc32c_offload);
     processors.push_back(l.processors.back().get());
     lane_ports.push_back(LanePort{ports_[p]->id(), index < ports_[p]->rx_queues(), l.processors.back().get()});
   }
@@ -319,8 +324,10 @@ std::string DpdkBackend::describe() const {
       addresses += ", " + (a.explicit_length ? a.to_string() : a.address.to_string());
     for (const std::string& r : interface.routes.describe_routes()) addresses += ", " + r;
     ports += std::string(i == 0 ? "port " : "; port ") + std::to_string(p.id()) + " " + p.name() + " " +
-             mac_text(interface.mac) + " (" + p.link_text() + ", " + std::to_string(p.rx_queues()) + " RX queue" +
-             (p.rx_queues() > 1 ? "s" : "") + (p.rss() ? ", RSS" : "") + addresses + ")";
+             mac_text(interface.mac) + " (" + p.link_text() + ", " + std::to_string(p.rx_queues()) +
+             " RX queue" + (p.rx_queues() > 1 ? "s" : "") + (p.rss() ? ", RSS" : "") +
+             (config_.interface.sctp_native ? ", " + dpdk::describe(p.sctp_checksum_offload()) : "") +
+             addresses + ")";
   }
   std::string steering;
   if (lanes_.size() > 1) {

@@ -111,6 +111,11 @@ Expected<std::unique_ptr<DpdkPort>, std::string> DpdkPort::open(const DpdkPortCo
     return unexpected("port " + std::to_string(id) + ": an mbuf pool per RX queue is needed");
   }
   rte_eth_conf conf{};
+  if (config.sctp_native) {
+    port->crc_offload_ = choose_sctp_checksum_offload(info.tx_offload_capa, info.rx_offload_capa);
+    if (port->crc_offload_.tx) conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_SCTP_CKSUM;
+    if (port->crc_offload_.rx) conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCTP_CKSUM;
+  }
   const std::uint64_t rss = info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP);
   // The key that makes a peer's queue a function of the peer (rss_steering.hpp), when RSS can
   // give every lane its own queue.

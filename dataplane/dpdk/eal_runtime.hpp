@@ -2,7 +2,8 @@
 // the given argv (argv[0] first) and rte_eal_cleanup() on destruction; DpdkPort configures one
 // ethdev port with one TX queue per poll lcore and as many RX queues (fewer when the port has
 // fewer; RSS on them when the port offers IP/UDP hashing, with the key and redirection table of
-// rss_steering.hpp where the port takes them), starts it in promiscuous-off mode and reports its
+// rss_steering.hpp where the port takes them; the SCTP CRC32c offloads it offers when native SCTP
+// is on, sctp_checksum_offload.hpp), starts it in promiscuous-off mode and reports its
 // MAC and link state.
 // Start-up only (exceptions are not used: failures are Expected<..., std::string>, the message).
 #pragma once
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "dataplane/dpdk/interface_config.hpp"
+#include "dataplane/dpdk/sctp_checksum_offload.hpp"
 #include "registrar/common/expected.hpp"
 
 namespace poolreg::dpdk {
@@ -37,6 +39,7 @@ struct DpdkPortConfig {
   std::uint16_t rx_descriptors = 1024;
   std::uint16_t tx_descriptors = 1024;
   bool rss_steering = true;  // program rss_steering.hpp's key and RETA (dpdk.rss_steering)
+  bool sctp_native = false;  // native SCTP is on: ask for the SCTP CRC32c offloads the port has
 };
 
 // Whether lane ownership can follow this port's RSS (rss_steering.hpp), per family.
@@ -65,6 +68,8 @@ class DpdkPort {
   std::uint16_t rx_queues() const noexcept { return rx_queues_; }
   bool rss() const noexcept { return rss_; }
   const PortRssPrediction& rss_prediction() const noexcept { return prediction_; }
+  // The SCTP CRC32c offloads configured (sctp_checksum_offload.hpp); none without native SCTP.
+  const SctpChecksumOffload& sctp_checksum_offload() const noexcept { return crc_offload_; }
   // Waits up to timeout_ms for the link to come up; true when up.
   bool wait_link_up(int timeout_ms) const;
   std::string link_text() const;
@@ -78,6 +83,7 @@ class DpdkPort {
   std::uint16_t rx_queues_ = 1;
   bool rss_ = false;
   PortRssPrediction prediction_;
+  SctpChecksumOffload crc_offload_;
 };
 
 }  // namespace poolreg::dpdk

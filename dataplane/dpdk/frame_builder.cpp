@@ -8,6 +8,7 @@
 
 #include <cstring>
 
+#include "dataplane/dpdk/sctp_checksum_offload.hpp"
 #include "dataplane/sctp/native_sctp_packet.hpp"
 
 namespace poolreg::dpdk {
@@ -252,11 +253,17 @@ bool write_udp_frame(rte_mbuf* m, const UdpRoute& route, const std::uint8_t* pay
 }
 
 bool write_sctp_frame(rte_mbuf* m, const UdpRoute& route, const std::uint8_t* sctp_packet,
-                      std::uint16_t length) noexcept {
+                      std::uint16_t length, bool offload_crc) noexcept {
   std::uint8_t* l4 = write_ip_headers(m, route, sctp::kIpProtocolSctp, length);
   if (l4 == nullptr) return false;
-  // usrsctp computed the CRC32c of the packet it handed us: copied as is.
+  // The CRC32c is in the packet (usrsctp's or the engine's), else the port writes it.
   std::memcpy(l4, sctp_packet, length);
+  if (offload_crc && length >= sctp::kSctpCommonHeader) {
+    std::memset(l4 + 8, 0, 4);  // the port computes over a zero checksum field (as DPDK's testpmd leaves it)
+    const auto l3_len = static_cast<std::uint16_t>(route.ipv6 ? 40 : 20);
+    const auto l2_len = static_cast<std::uint16_t>(l4 - rte_pktmbuf_mtod(m, std::uint8_t*) - l3_len);
+    mark_tx_sctp_checksum(m, route.ipv6, l2_len, l3_len);
+  }
   return true;
 }
 

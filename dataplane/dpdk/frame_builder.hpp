@@ -3,7 +3,7 @@
 // Ethernet/IP/UDP (or, for native peers, Ethernet/IP) frame around an SCTP packet that usrsctp
 // hands to its output callback.
 // All IP, ICMP and UDP checksums are computed in software (virtual devices offer no offload); the
-// SCTP CRC32c is usrsctp's.
+// SCTP CRC32c is usrsctp's, or the engine's, or the port's where it offers SCTP checksum offload.
 // Each function returns false (the caller frees the mbuf and counts a drop) when the frame does
 // not fit the mbuf; none allocates except build_arp_request and build_neighbor_solicitation (from
 // the given pool).
@@ -56,9 +56,10 @@ bool write_udp_frame(rte_mbuf* m, const UdpRoute& route, const std::uint8_t* pay
 // Native SCTP (IP protocol 132): writes Ethernet (+VLAN) / IPv4 (header checksum set) or IPv6
 // headers and copies the SCTP packet (common header + chunks, its CRC32c already set by usrsctp)
 // into the empty mbuf m; route's ports are not used (they are in the SCTP header). false when it
-// does not fit the mbuf's data room.
+// does not fit the mbuf's data room. offload_crc: the port writes the CRC32c (its TX offload,
+// sctp_checksum_offload.hpp): the mbuf is marked for it and the packet's checksum field zeroed.
 bool write_sctp_frame(rte_mbuf* m, const UdpRoute& route, const std::uint8_t* sctp_packet,
-                      std::uint16_t length) noexcept;
+                      std::uint16_t length, bool offload_crc = false) noexcept;
 
 // Bytes of headers write_udp_frame() puts before the payload.
 inline std::uint16_t udp_frame_overhead(bool ipv6, bool vlan) noexcept {

@@ -87,8 +87,10 @@ FrameVerdict parse_udp(FrameVerdict v, const std::uint8_t* frame, std::uint16_t 
 FrameVerdict parse_sctp_native(FrameVerdict v, const std::uint8_t* frame, std::uint16_t l4_length,
                                const InterfaceConfig& config) noexcept {
   if (!config.sctp_native) return drop(v, DropReason::kUnsupportedProtocol);
-  const sctp::NativePacket p = sctp::parse_native_sctp(std::span<const std::uint8_t>(frame + v.l4_offset, l4_length),
-                                                       v.ipv6, v.src_ip, v.dst_ip, true);
+  if (v.rx_crc == RxCrc::kBad) return drop(v, DropReason::kSctpBadChecksum);  // the port checked it
+  const sctp::NativePacket p =
+      sctp::parse_native_sctp(std::span<const std::uint8_t>(frame + v.l4_offset, l4_length), v.ipv6, v.src_ip,
+                              v.dst_ip, v.rx_crc != RxCrc::kGood);
   switch (p.drop) {
     case sctp::NativeDrop::kNone:
       break;
@@ -217,9 +219,10 @@ FrameVerdict parse_ipv6(FrameVerdict v, const std::uint8_t* frame, std::uint32_t
 
 }  // namespace
 
-FrameVerdict parse_frame(const std::uint8_t* frame, std::uint32_t length,
-                         const InterfaceConfig& config) noexcept {
+FrameVerdict parse_frame(const std::uint8_t* frame, std::uint32_t length, const InterfaceConfig& config,
+                         RxCrc rx_crc) noexcept {
   FrameVerdict v;
+  v.rx_crc = rx_crc;
   if (frame == nullptr || length < sizeof(rte_ether_hdr)) return drop(v, DropReason::kTruncated);
   const auto* eth = reinterpret_cast<const rte_ether_hdr*>(frame);
   std::memcpy(v.src_mac, eth->src_addr.addr_bytes, 6);

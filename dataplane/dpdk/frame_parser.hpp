@@ -7,7 +7,9 @@
 // IPv4 version/IHL/length/checksum/fragments/destination, IPv6 version/length/destination/no
 // extension headers, ICMP checksum, UDP length/checksum/port, SCTP common header present; native
 // SCTP: common header present and CRC32c (RFC 9260 appendix A; whether the SCTP port is ours is
-// the owning lane's engine's question, PacketProcessor asks it).
+// the owning lane's engine's question, PacketProcessor asks it). The CRC32c is checked in software
+// unless the port checked it (rx_crc, sctp_checksum_offload.hpp): kGood skips the check, kBad
+// drops the frame as sctp_bad_checksum.
 // Trailing Ethernet padding after the IP total length is allowed and ignored.
 #pragma once
 
@@ -15,6 +17,7 @@
 
 #include "dataplane/dpdk/interface_config.hpp"
 #include "dataplane/dpdk/lcore_counters.hpp"
+#include "dataplane/dpdk/sctp_checksum_offload.hpp"
 
 namespace poolreg::dpdk {
 
@@ -44,9 +47,10 @@ struct FrameVerdict {
   std::uint8_t src_ip[16] = {};  // IPv4 in the first 4 bytes (network order)
   std::uint8_t dst_ip[16] = {};
   std::uint8_t src_mac[6] = {};
+  RxCrc rx_crc = RxCrc::kUnchecked;  // what the port said of a native SCTP frame's CRC32c
 };
 
-FrameVerdict parse_frame(const std::uint8_t* frame, std::uint32_t length,
-                         const InterfaceConfig& config) noexcept;
+FrameVerdict parse_frame(const std::uint8_t* frame, std::uint32_t length, const InterfaceConfig& config,
+                         RxCrc rx_crc = RxCrc::kUnchecked) noexcept;
 
 }  // namespace poolreg::dpdk

@@ -47,7 +47,8 @@ enum class DropReason : std::uint8_t {
   kMbufAllocFailed,
   kOutputTooBig,  // SCTP packet + headers above the MTU
   kSteerFull,     // the owning lane's inbox was full (steering.hpp)
-  kSctpBadChecksum,  // native SCTP (IP protocol 132) whose CRC32c does not match
+  kSctpBadChecksum,  // CRC32c mismatch: native SCTP (software or the port said BAD), or SCTP over UDP
+                     // where the engine leaves the check to the packet path (crc32c_offload)
   kSctpNotOurPort,   // native SCTP to a port none of the owning lane's engine's sockets uses
   kNoRoute,          // no connected prefix, route or gateway of the port covers the destination
   kCount

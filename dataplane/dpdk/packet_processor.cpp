@@ -4,6 +4,9 @@
 #include <rte_prefetch.h>
 
 #include <cstring>
+#include <span>
+
+#include "dataplane/sctp/native_sctp_packet.hpp"
 
 namespace poolreg::dpdk {
 
@@ -65,7 +68,7 @@ void PacketProcessor::process_burst(rte_mbuf* const* packets, std::uint16_t n) {
       continue;
     }
     const auto* data = rte_pktmbuf_mtod(m, const std::uint8_t*);
-    FrameVerdict v = parse_frame(data, m->data_len, config_);
+    FrameVerdict v = parse_frame(data, m->data_len, config_, rx_crc_of(m->ol_flags, crc_offload_.rx));
     switch (v.action) {
       case FrameAction::kDrop:
         counters_.drop(v.reason);
@@ -123,6 +126,13 @@ void PacketProcessor::to_sink(const FrameVerdict& v, const std::uint8_t* frame) 
     counters_.drop(DropReason::kSctpNotOurPort);
     return;
   }
+  // usrsctp does not check what its engine gets (crc32c_offload): SCTP over UDP is checked here
+  // (native SCTP was, by the port or frame_parser).
+  if (!native && engine_leaves_crc_ &&
+      !sctp::sctp_crc_ok(std::span<const std::uint8_t>(frame + v.payload_offset, v.payload_length))) {
+    counters_.drop(DropReason::kSctpBadChecksum);
+    return;
+  }
   counters_.sctp_packets_in.add();
   // An on-link peer's MAC: replies to it are framed from the neighbour table (the engine knows
   // only IP + UDP port). An off-link peer's frames carry its router's MAC: replies go through the
@@ -176,7 +186,7 @@ void PacketProcessor::process_steered(rte_mbuf* const* packets, std::uint16_t n)
     const auto* data = rte_pktmbuf_mtod(m, const std::uint8_t*);
     // Parsed again (cheap, no copy): the sending lane checked it already, so only the action
     // matters here.
-    FrameVerdict v = parse_frame(data, m->data_len, config_);
+    FrameVerdict v = parse_frame(data, m->data_len, config_, rx_crc_of(m->ol_flags, crc_offload_.rx));
     switch (v.action) {
       case FrameAction::kArpReply:
       case FrameAction::kArpLearn:
@@ -264,7 +274,8 @@ bool PacketProcessor::send_sctp(const sctp::SctpPeer& to, const std::uint8_t* pa
     counters_.drop(DropReason::kMbufAllocFailed);
     return false;
   }
-  if (!(native ? write_sctp_frame(m, route, packet, length) : write_udp_frame(m, route, packet, length))) {
+  if (!(native ? write_sctp_frame(m, route, packet, length, crc_offload_.tx)
+               : write_udp_frame(m, route, packet, length))) {
     counters_.drop(DropReason::kOutputTooBig);
     rte_pktmbuf_free(m);
     return false;

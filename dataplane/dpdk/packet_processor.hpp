@@ -30,6 +30,7 @@
 #include "dataplane/dpdk/lcore_counters.hpp"
 #include "dataplane/dpdk/neighbor_request_limiter.hpp"
 #include "dataplane/dpdk/neighbor_table.hpp"
+#include "dataplane/dpdk/sctp_checksum_offload.hpp"
 #include "dataplane/dpdk/steering.hpp"
 #include "dataplane/sctp/sctp_packet_path.hpp"
 
@@ -50,6 +51,15 @@ class PacketProcessor final : public sctp::SctpPacketPath {
   void set_sink(sctp::SctpPacketSink* sink) noexcept { sink_ = sink; }
   // Before the lcore runs. steering.inboxes must outlive the processor.
   void set_steering(const Steering& steering) noexcept { steering_ = steering; }
+  // Before the lcore runs: what the port offloads of the SCTP CRC32c (sctp_checksum_offload.hpp),
+  // and whether the lane's engine left the checksum to the packet path
+  // (SctpEngineConfig::crc32c_offload): SCTP-over-UDP packets are then checked here in software
+  // before they reach the sink (a bad one is dropped as sctp_bad_checksum), as native ones
+  // always are (by the port or frame_parser).
+  void set_sctp_checksum_offload(SctpChecksumOffload port, bool engine_leaves_crc) noexcept {
+    crc_offload_ = port;
+    engine_leaves_crc_ = engine_leaves_crc;
+  }
 
   // Consumes n received mbufs.
   void process_burst(rte_mbuf* const* packets, std::uint16_t n);
@@ -66,6 +76,10 @@ class PacketProcessor final : public sctp::SctpPacketPath {
   // The port has a route to the peer and the neighbour table knows the next hop's MAC.
   bool reaches(const sctp::SctpPeer& to) const override;
   std::uint8_t path_index() const noexcept override { return port_index_; }
+  // Native peers' frames get their CRC32c from the port where it offers TX offload.
+  bool offloads_crc32c(const sctp::SctpPeer& to) const noexcept override {
+    return crc_offload_.tx && to.udp_port == 0;
+  }
 
   // The TX batch: the poll loop sends tx()[0..tx_count()) and then calls tx_sent(k) with the
   // number the device took; the rest are freed and counted as tx_full.
@@ -98,6 +112,8 @@ class PacketProcessor final : public sctp::SctpPacketPath {
   std::vector<rte_mbuf*> tx_;
   std::size_t tx_count_ = 0;
   std::uint8_t port_index_ = 0;
+  SctpChecksumOffload crc_offload_;
+  bool engine_leaves_crc_ = false;
 };
 
 }  // namespace poolreg::dpdk

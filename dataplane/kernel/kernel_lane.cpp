@@ -53,8 +53,9 @@ void KernelLane::request_stop() noexcept {
   [[maybe_unused]] ssize_t n = ::write(inboxes_[config_.index].wake_fd, &one, sizeof one);
 }
 
-bool KernelLane::set_native_source(RawSctpSource* source) {
+bool KernelLane::set_native_source(RawSctpSource* source, const NativeListenFilter* filter) {
   native_ = source;
+  listen_filter_ = filter;
   if (source == nullptr || epoll_fd_ < 0) return true;
   for (int fd : {source->fd4(), source->fd6()}) {
     if (fd < 0) continue;
@@ -133,6 +134,10 @@ unsigned KernelLane::iterate() {
   if (native_ != nullptr) {
     for (int round = 0; round < 4; ++round) {
       const unsigned got = native_->receive([this](const sctp::NativePacket& p) {
+        if (listen_filter_ != nullptr && !listen_filter_->admits(p.dst_port, p.from)) {
+          counters_.native_drop_not_listen_address.add();
+          return;
+        }
         deliver_or_steer(p.from, p.sctp.data(), static_cast<std::uint16_t>(p.sctp.size()));
       });
       n += got;

@@ -18,7 +18,9 @@
 // (protocol 132). A native peer is steered by its IP address and SCTP source port (it has no UDP
 // port), its packets handed to the engine only when their SCTP destination port is the engine's
 // (SctpEngine::native_port_ours); the others are another local SCTP user's and are counted
-// (native_drop_not_our_port). Every lane sends through its own raw socket; only the reading lane
+// (native_drop_not_our_port); packets to a listener port at a local address the registrar does not
+// listen on are dropped before steering (native_listen_filter.hpp, native_drop_not_listen_address).
+// Every lane sends through its own raw socket; only the reading lane
 // (lane 0) receives, and hands other lanes' peers over through their inboxes (software steering:
 // one reader, so no packet reaches two lanes' engines).
 //
@@ -35,6 +37,7 @@
 #include <vector>
 
 #include "dataplane/kernel/kernel_lane_counters.hpp"
+#include "dataplane/kernel/native_listen_filter.hpp"
 #include "dataplane/kernel/raw_sctp_source.hpp"
 #include "dataplane/kernel/udp_packet_source.hpp"
 #include "dataplane/runtime/lane_event_sink.hpp"
@@ -81,9 +84,10 @@ class KernelLane {
   // Before the thread starts.
   void set_resolver(runtime::LaneResolver* resolver) noexcept { resolver_ = resolver; }
   bool ok() const noexcept { return epoll_fd_ >= 0; }
-  // Native SCTP packets are read from `source` too (it must outlive the lane). Before the
-  // thread starts; false when its sockets cannot be watched.
-  bool set_native_source(RawSctpSource* source);
+  // Native SCTP packets are read from `source` too, those `filter` does not admit dropped and
+  // counted (native_drop_not_listen_address); both must outlive the lane. Before the thread
+  // starts; false when the source's sockets cannot be watched.
+  bool set_native_source(RawSctpSource* source, const NativeListenFilter* filter = nullptr);
 
   void run();
   void request_stop() noexcept;
@@ -101,6 +105,7 @@ class KernelLane {
   KernelLaneConfig config_;
   UdpPacketSource& source_;
   RawSctpSource* native_ = nullptr;
+  const NativeListenFilter* listen_filter_ = nullptr;
   sctp::SctpEngine& engine_;
   runtime::LaneEventSink& events_;
   runtime::LaneRing& commands_;

@@ -29,7 +29,8 @@ constexpr std::string_view kNativeHelp =
     "Native SCTP packets (IP protocol 132, raw socket) a kernel lane handed to its SCTP engine or sent.";
 constexpr std::string_view kNativeDropHelp =
     "Native SCTP packets (IP protocol 132) a kernel lane's raw socket read and dropped, by reason: "
-    "not_our_port are packets for another SCTP user of the host (the raw socket sees them all), the "
+    "not_our_port are packets for another SCTP user of the host (the raw socket sees them all), "
+    "not_listen_address packets to a listener port at a local address outside asap.listen / enrp.listen, the "
     "others are bad input.";
 
 constexpr std::array kNativeFields = std::to_array<DescribedField<KernelLaneCounters, runtime::Counter>>({
@@ -42,6 +43,9 @@ constexpr std::array kNativeFields = std::to_array<DescribedField<KernelLaneCoun
     {{"native_drop_not_our_port", "poolreg_kernel_native_sctp_dropped_total", kNativeDropHelp, CounterUnit::kCount,
       MetricKind::kCounter, "reason", "not_our_port"},
      &KernelLaneCounters::native_drop_not_our_port},
+    {{"native_drop_not_listen_address", "poolreg_kernel_native_sctp_dropped_total", kNativeDropHelp,
+      CounterUnit::kCount, MetricKind::kCounter, "reason", "not_listen_address"},
+     &KernelLaneCounters::native_drop_not_listen_address},
     {{"native_drop_truncated", "poolreg_kernel_native_sctp_dropped_total", kNativeDropHelp, CounterUnit::kCount,
       MetricKind::kCounter, "reason", "truncated"},
      &KernelLaneCounters::native_drop_truncated},

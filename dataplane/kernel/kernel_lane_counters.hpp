@@ -30,6 +30,7 @@ struct alignas(64) KernelLaneCounters : runtime::LaneCounters {
   runtime::Counter native_in;
   runtime::Counter native_out;
   runtime::Counter native_drop_not_our_port;  // for another local SCTP user (or our own, looped back)
+  runtime::Counter native_drop_not_listen_address;  // to a listener port, but not to a listen address
   runtime::Counter native_drop_truncated;     // shorter than its IP / SCTP common header
   runtime::Counter native_drop_malformed;     // not IPv4 protocol 132, bad IHL, a fragment
   runtime::Counter native_drop_bad_crc;       // CRC32c mismatch

@@ -45,6 +45,7 @@ Expected<std::unique_ptr<KernelLanes>, std::string> KernelLanes::create(const Ke
   if (auto free = UdpPacketSource::check_port_free(config.bind_address, config.udp_port); !free)
     return unexpected(free.error());
   b->native_ = !config.native_ports.empty();
+  b->listen_filter_ = NativeListenFilter(config.native_listeners);
   b->control_wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (b->control_wake_fd_ < 0) return unexpected(std::string("eventfd: ") + runtime::errno_text(errno));
   // Lane i's socket is the i-th bound of the group: its index there, which the steering program
@@ -61,7 +62,7 @@ Expected<std::unique_ptr<KernelLanes>, std::string> KernelLanes::create(const Ke
     lane.loop = std::make_unique<KernelLane>(KernelLaneConfig{i, config.lanes, 1000}, *lane.source, *lane.engine,
                                              *lane.event_sink, *lane.commands, inboxes, *lane.counters);
     if (!lane.loop->ok()) return unexpected("lane " + std::to_string(i) + ": epoll: " + runtime::errno_text(errno));
-    if (i == 0 && !lane.loop->set_native_source(lane.native.get()))
+    if (i == 0 && !lane.loop->set_native_source(lane.native.get(), &b->listen_filter_))
       return unexpected("lane 0: epoll on the raw SCTP socket: " + runtime::errno_text(errno));
     transport_lanes.push_back(runtime::LaneTransport::Lane{lane.rings, lane.engine.get()});
   }

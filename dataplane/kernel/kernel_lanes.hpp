@@ -48,6 +48,7 @@
 
 #include "dataplane/kernel/kernel_lane.hpp"
 #include "dataplane/kernel/kernel_lane_counters.hpp"
+#include "dataplane/kernel/native_listen_filter.hpp"
 #include "dataplane/kernel/raw_sctp_source.hpp"
 #include "dataplane/kernel/udp_packet_source.hpp"
 #include "dataplane/runtime/event_loop.hpp"
@@ -68,6 +69,9 @@ struct KernelLanesConfig {
   sctp::SctpEngineConfig engine;
   // SCTP ports open to native SCTP peers (raw IP socket); empty: native SCTP off.
   std::vector<std::uint16_t> native_ports;
+  // The local addresses each of those ports listens on (asap.listen, enrp.listen; a port not
+  // listed, or listed without addresses, takes any local address): native_listen_filter.hpp.
+  std::vector<NativeListener> native_listeners;
 };
 
 // registrar.lanes = 0: every CPU this process may run on but one, at least 1.
@@ -135,6 +139,7 @@ class KernelLanes {
   void attach_kernel_steering();
 
   KernelLanesConfig config_;
+  NativeListenFilter listen_filter_;  // read by lane 0 (the native reader)
   std::vector<std::unique_ptr<Lane>> lanes_;
   int control_wake_fd_ = -1;  // the control thread's eventfd (LaneRings::wake_fd)
   std::uint16_t udp_port_ = 0;

@@ -45,6 +45,8 @@ Expected<std::unique_ptr<RawSctpSource>, std::string> RawSctpSource::open(std::u
     }
     ::setsockopt(fd, SOL_SOCKET, receive ? SO_RCVBUF : SO_SNDBUF, &buffer, sizeof buffer);
   }
+  const int on = 1;  // an IPv6 packet's destination address (IPv4 packets carry their header)
+  if (receive && fd6 >= 0) ::setsockopt(fd6, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof on);
   return std::unique_ptr<RawSctpSource>(new RawSctpSource(fd4, fd6, path_index, counters));
 }
 

@@ -18,6 +18,9 @@
 // - A send-only source (open(..., receive = false): the lanes after the first, see
 //   kernel_lanes.hpp) carries a classic BPF filter that accepts nothing, so its socket never
 //   queues the host's SCTP traffic.
+// - The IPv6 socket of a receiving source asks for IPV6_PKTINFO, so an IPv6 packet's destination
+//   address (SctpPacketFrom::dst_ip) is known as an IPv4 one's is from its header: the lane
+//   checks it against the listen addresses (native_listen_filter.hpp).
 // - Opening needs CAP_NET_RAW (root, or the capability); poolregd opens its sockets before it
 //   drops privileges, so nothing is kept afterwards.
 //
@@ -82,7 +85,17 @@ class RawSctpSource final : public sctp::SctpPacketPath {
   std::array<mmsghdr, kBurst> rx_msgs_{};
   std::array<iovec, kBurst> rx_iov_{};
   std::array<sockaddr_in6, kBurst> rx_from_{};
+  std::array<std::array<std::uint8_t, CMSG_SPACE(sizeof(in6_pktinfo))>, kBurst> rx_control_{};  // IPv6 only
 };
+
+// The destination address of an IPv6 packet read with IPV6_RECVPKTINFO on; nullptr when absent.
+inline const std::uint8_t* pktinfo_destination(const msghdr& h) noexcept {
+  for (const cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr;
+       c = CMSG_NXTHDR(const_cast<msghdr*>(&h), const_cast<cmsghdr*>(c)))
+    if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO)
+      return reinterpret_cast<const in6_pktinfo*>(CMSG_DATA(c))->ipi6_addr.s6_addr;
+  return nullptr;
+}
 
 // True when the host kernel has its own SCTP module loaded (/sys/module/sctp or /proc/net/sctp):
 // it then answers native SCTP packets for ports it has no socket on with ABORT, racing our
@@ -93,7 +106,9 @@ template <typename Deliver>
 unsigned RawSctpSource::receive(Deliver&& deliver) {
   // IPv4 raw sockets deliver the IP header, IPv6 ones only the SCTP packet (the peer in msg_name).
   auto drain = [&](int fd, bool ipv6) {
-    const unsigned n = fd < 0 ? 0 : receive_batch(fd, rx_msgs_, rx_iov_, rx_from_);
+    const unsigned n = fd < 0 ? 0
+                       : ipv6 ? receive_batch(fd, rx_msgs_, rx_iov_, rx_from_, rx_control_)
+                              : receive_batch(fd, rx_msgs_, rx_iov_, rx_from_);
     for (unsigned i = 0; i < n; ++i) {
       if ((rx_msgs_[i].msg_hdr.msg_flags & MSG_TRUNC) != 0) {
         counters_.native_drop_truncated.add();
@@ -101,8 +116,9 @@ unsigned RawSctpSource::receive(Deliver&& deliver) {
       }
       const std::span<const std::uint8_t> bytes(rx_buffers_.data() + i * kMaxPacket, rx_msgs_[i].msg_len);
       const auto* src = reinterpret_cast<const std::uint8_t*>(&rx_from_[i].sin6_addr);
-      sctp::NativePacket p = ipv6 ? sctp::parse_native_sctp(bytes, true, src, nullptr, true)
-                                  : sctp::parse_native_ipv4(bytes, true);
+      sctp::NativePacket p =
+          ipv6 ? sctp::parse_native_sctp(bytes, true, src, pktinfo_destination(rx_msgs_[i].msg_hdr), true)
+               : sctp::parse_native_ipv4(bytes, true);
       p.from.path_index = path_index_;
       if (usable(p)) deliver(p);
     }

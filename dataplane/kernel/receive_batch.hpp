@@ -30,4 +30,24 @@ unsigned receive_batch(int fd, std::array<mmsghdr, N>& msgs, std::array<iovec, N
   return n > 0 ? static_cast<unsigned>(n) : 0;
 }
 
+// The same with one ancillary-data buffer per slot (control[i], e.g. for IPV6_PKTINFO): each
+// message's msg_control / msg_controllen tell what the kernel put there.
+template <std::size_t N, typename Name, typename Control>
+unsigned receive_batch(int fd, std::array<mmsghdr, N>& msgs, std::array<iovec, N>& iov,
+                       std::array<Name, N>& names, std::array<Control, N>& control) {
+  for (std::size_t i = 0; i < N; ++i) {
+    msghdr& h = msgs[i].msg_hdr;
+    h = msghdr{};
+    h.msg_name = &names[i];
+    h.msg_namelen = sizeof names[i];
+    h.msg_iov = &iov[i];
+    h.msg_iovlen = 1;
+    h.msg_control = control[i].data();
+    h.msg_controllen = control[i].size();
+    msgs[i].msg_len = 0;
+  }
+  const int n = ::recvmmsg(fd, msgs.data(), static_cast<unsigned>(N), MSG_DONTWAIT, nullptr);
+  return n > 0 ? static_cast<unsigned>(n) : 0;
+}
+
 }  // namespace poolreg::kernel

@@ -14,6 +14,7 @@
 
 #include "dataplane/runtime/errno_text.hpp"
 #include "dataplane/runtime/socket_address.hpp"
+#include "dataplane/sctp/native_sctp_packet.hpp"
 #include "dataplane/sctp/sctp_address_params.hpp"
 #include "registrar/common/pe_distance.hpp"
 #include "registrar/wire/wire_constants.hpp"
@@ -110,6 +111,7 @@ Expected<std::unique_ptr<SctpEngine>, std::string> SctpEngine::create(const Sctp
   engine->claimed_ = true;
   // Port 0: no UDP encapsulation socket; packets come and go through conninput / conn_output.
   engine->api_.init_nothreads(0, conn_output, config.debug_output ? debug_printf : nullptr);
+  if (config.crc32c_offload) engine->api_.enable_crc32c_offload();
   apply_usrsctp_tunables(config, engine->api_);
   return engine;
 }
@@ -415,14 +417,19 @@ void SctpEngine::add_listed_addresses(ConnectionPeer& peer) {
   peer.addresses = merge_addresses(peer.addresses.front(), listed);
 }
 
-int SctpEngine::output(void* address, const void* buffer, std::size_t length) {
+int SctpEngine::output(void* address, void* buffer, std::size_t length) {
   if (paths_.empty() || address == nullptr || length > 65535) return 0;
   auto* e = static_cast<RemoteEndpoint*>(address);
   const auto* bytes = static_cast<const std::uint8_t*>(buffer);
   endpoints_.touch(*e, now_ms_);  // usrsctp still sends to it: keep it
   // A native peer's association leaves from this SCTP port: its answers are ours.
   if (e->address.udp_port == 0 && length >= 2) native_ports_.set(static_cast<std::uint16_t>((bytes[0] << 8) | bytes[1]));
-  if (SctpPacketPath* p = path_for(e->address)) {
+  SctpPacketPath* path = path_for(e->address);
+  if (config_.crc32c_offload && (path == nullptr || !path->offloads_crc32c(e->address))) {
+    // usrsctp left the checksum to us (its buffer, ours to write until we return).
+    set_sctp_crc(std::span<std::uint8_t>(static_cast<std::uint8_t*>(buffer), length));
+  }
+  if (SctpPacketPath* p = path) {
     p->send_sctp(e->address, bytes, static_cast<std::uint16_t>(length));
   } else {
     for (SctpPacketPath* q : paths_) q->send_sctp(e->address, bytes, static_cast<std::uint16_t>(length));

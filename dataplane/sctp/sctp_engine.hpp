@@ -163,6 +163,12 @@ struct SctpEngineConfig : UsrsctpTunables {
   // recently used one only once that one has expired (endpoint_expiry_ms), else it is refused.
   std::size_t max_pending_peers = 16384;
   bool debug_output = false;  // usrsctp debug printf to stderr
+  // The CRC32c leaves usrsctp (usrsctp_enable_crc32c_offload on this engine's copy): usrsctp
+  // neither computes it on output nor checks it on input. The engine then computes it for every
+  // packet whose path does not offload it (SctpPacketPath::offloads_crc32c), and every source
+  // must have checked the CRC32c of what it hands to on_sctp_packet() (the DPDK packet path does:
+  // the port's RX offload or software). Set where a DPDK port writes it (sctp_checksum_offload.hpp).
+  bool crc32c_offload = false;
 };
 
 // Where an outgoing association leaves from (connect()).
@@ -296,7 +302,7 @@ class SctpEngine final : public SctpPacketSink {
 
   // Internal (usrsctp callbacks).
   struct Socket;
-  int output(void* address, const void* buffer, std::size_t length);
+  int output(void* address, void* buffer, std::size_t length);
   void receive(Socket& s, void* data, std::size_t length, const struct sctp_rcvinfo& info, int flags);
 
  private:

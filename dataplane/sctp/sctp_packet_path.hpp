@@ -65,6 +65,10 @@ class SctpPacketPath {
   // MAC). Asked only for a peer with no known path among several.
   virtual bool reaches(const SctpPeer& to) const = 0;
   virtual std::uint8_t path_index() const noexcept = 0;
+  // True when the path has the SCTP CRC32c of packets to `to` written below it (a DPDK port's
+  // TX offload, native peers): an engine with SctpEngineConfig::crc32c_offload then leaves the
+  // checksum field to it instead of computing it.
+  virtual bool offloads_crc32c(const SctpPeer& /*to*/) const noexcept { return false; }
 };
 
 }  // namespace poolreg::sctp

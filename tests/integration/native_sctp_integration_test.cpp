@@ -4,8 +4,9 @@
 // hands the other lane's peers over, and lane 1 sends through its send-only raw socket). What
 // the test's own raw socket saw on the wire goes to a pcap file and through tshark (when
 // installed): ASAP decoded, nothing malformed, CRC32c right. Bad input on the new path (a
-// truncated SCTP common header, a bad CRC32c, a packet for a port that is not poolregd's) is
-// counted by reason and service goes on. Skipped unless root with raw sockets.
+// truncated SCTP common header, a bad CRC32c, a packet for a port that is not poolregd's, an INIT
+// to a local address outside asap.listen) is counted by reason and service goes on. Skipped
+// unless root with raw sockets.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -43,13 +44,13 @@ bool raw_sctp_available() {
   return true;
 }
 
-// Sends `sctp` (common header + chunks) as a native SCTP packet to 127.0.0.1.
-bool send_native(std::vector<std::uint8_t> sctp) {
+// Sends `sctp` (common header + chunks) as a native SCTP packet to `to_address` (host order).
+bool send_native(std::vector<std::uint8_t> sctp, std::uint32_t to_address = INADDR_LOOPBACK) {
   const int fd = ::socket(AF_INET, SOCK_RAW, IPPROTO_SCTP);
   if (fd < 0) return false;
   sockaddr_in to{};
   to.sin_family = AF_INET;
-  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  to.sin_addr.s_addr = htonl(to_address);
   const bool ok = ::sendto(fd, sctp.data(), sctp.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) ==
                   static_cast<ssize_t>(sctp.size());
   ::close(fd);
@@ -241,6 +242,42 @@ TEST_F(NativeSctp, BadInputIsCountedAndServiceGoesOn) {
   EXPECT_TRUE(resolve(registrar, "AfterBadInput", 1, answer)) << answer << "\ndaemon: " << daemon.log();
   pe.signal(SIGTERM);
   wait_until([&] { return pe.poll(); }, 5s);
+  expect_clean_stop(daemon);
+}
+
+// asap.listen = ["127.0.0.1"] (the harness's): the raw socket sees 127.0.0.2's packets too, but
+// an INIT to 127.0.0.2 is dropped and counted (native_drop_not_listen_address), unanswered, as
+// the UDP socket bound to 127.0.0.1 would never have read it; the same INIT to 127.0.0.1 is
+// answered (an INIT ACK, native_out).
+TEST_F(NativeSctp, InitToAnAddressOutsideAsapListenIsCountedAndUnanswered) {
+  const DaemonPorts ports = pick_ports();
+  Poolregd daemon("native-listen", ports,
+                  {"--lanes", "1", "--set", "enrp.enabled=false", "--set", "control.enabled=true"});
+  ASSERT_TRUE(daemon.start_and_wait()) << daemon.log();
+  ASSERT_TRUE(send_native(init_packet(ports.asap, true), 0x7f000002));  // 127.0.0.2
+  nlohmann::json stats;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        stats = control_request(daemon.control_socket_path(), "stats");
+        return lane_sum(stats, "native_drop_not_listen_address") >= 1;
+      },
+      5s))
+      << stats.dump();
+  std::this_thread::sleep_for(200ms);  // an answer, if any, would be out by now
+  stats = control_request(daemon.control_socket_path(), "stats");
+  EXPECT_EQ(lane_sum(stats, "native_drop_not_listen_address"), 1u) << stats.dump();
+  EXPECT_EQ(lane_sum(stats, "native_in"), 0u) << stats.dump();
+  EXPECT_EQ(lane_sum(stats, "native_out"), 0u) << "no INIT ACK from 127.0.0.2: " << stats.dump();
+
+  ASSERT_TRUE(send_native(init_packet(ports.asap, true)));  // 127.0.0.1
+  EXPECT_TRUE(wait_until(
+      [&] {
+        stats = control_request(daemon.control_socket_path(), "stats");
+        return lane_sum(stats, "native_in") >= 1 && lane_sum(stats, "native_out") >= 1;
+      },
+      5s))
+      << "the INIT to 127.0.0.1 is answered: " << stats.dump();
+  EXPECT_EQ(lane_sum(stats, "native_drop_not_listen_address"), 1u) << stats.dump();
   expect_clean_stop(daemon);
 }
 

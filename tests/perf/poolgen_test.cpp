@@ -7,8 +7,11 @@
 // daemon too, and the handlespace is empty again. Also the verdicts (issue 19): exit codes of an
 // unreachable registrar and of SLO gates, the timeseries and its plots, remote targets.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -389,6 +392,56 @@ TEST(PoolgenTest, TwoLanesOneAssociationPerPe) {
   // The registrar saw every PE deregistered again.
   const auto stats = control_call(socket, "stats");
   ASSERT_TRUE(stats.is_object());
+  EXPECT_EQ(stats["handlespace"]["pes"].get<std::uint64_t>(), 0u);
+  ::unlink(report.c_str());
+  ::unlink(log.c_str());
+  ::rmdir(dir.c_str());
+}
+
+// poolgen --sctp-native (issue 15 item 1): the same short run over native SCTP (IP protocol 132,
+// raw sockets on both sides) registers every PE, resolves and deregisters with no errors, and the
+// daemon's lanes saw native packets only. Skipped unless root with raw IP sockets.
+TEST(PoolgenTest, ShortRunOverNativeSctpRegistersAndResolves) {
+  const int raw = ::socket(AF_INET, SOCK_RAW, IPPROTO_SCTP);
+  if (::geteuid() != 0 || raw < 0) GTEST_SKIP() << "needs root and raw IP sockets";
+  ::close(raw);
+  Poolregd d("poolgen-native", integration::pick_ports(),
+             {"--lanes", "2", "--set", "asap.address_check=false", "--set", "enrp.enabled=false"});
+  ASSERT_TRUE(d.start_and_wait()) << d.log();
+  ASSERT_NE(d.log().find("ASAP SCTP native"), std::string::npos) << d.log();
+  const std::string dir = integration::temp_dir();
+  const std::string log = dir + "/native.log";
+  const std::string report = dir + "/native.json";
+  const std::string prefix = "pgnative-" + std::to_string(::getpid()) + "-";
+  // The UDP port in -r is a port nobody reads: a run that fell back to UDP would fail.
+  const std::string unused_udp = std::to_string(integration::free_port(SOCK_DGRAM));
+  std::vector<std::string> args{"-r", "127.0.0.1:" + std::to_string(d.ports().asap) + "/" + unused_udp,
+                                "--sctp-native", "--pool-prefix", prefix, "-n", "40", "-p", "4",
+                                "--register-rate", "2000", "--pus", "4", "--resolve-rate", "300", "--probes", "1",
+                                "--probe-move-every", "0.5", "--move-interval", "2", "-d", "3", "--progress",
+                                "plain", "--report", report};
+  EXPECT_EQ(run_poolgen(args, log, 30s), 0) << read_file(log) << "\ndaemon: " << d.log();
+  const auto j = read_json(report);
+  ASSERT_FALSE(j.is_discarded()) << read_file(log);
+  const auto& c = j["counts"];
+  auto n = [&](const char* k) { return c[k].get<std::uint64_t>(); };
+  EXPECT_TRUE(j["errors"].empty()) << j["errors"].dump();
+  EXPECT_EQ(n("registrations_ok"), 41u) << c.dump();  // 40 PEs + 1 probe
+  EXPECT_GT(n("resolutions_ok"), 0u) << c.dump();
+  EXPECT_EQ(n("resolutions_timeout"), 0u) << c.dump();
+  EXPECT_GT(n("probe_visible"), 0u) << c.dump();
+  EXPECT_EQ(n("deregistrations_ok"), j["gauges"]["pes_alive_at_end_of_load"].get<std::uint64_t>());
+
+  const auto stats = control_call(d.control_socket_path(), "stats");
+  ASSERT_TRUE(stats.is_object());
+  std::uint64_t native_in = 0, sctp_in = 0;
+  for (const auto& lane : stats["lanes"]) {
+    native_in += lane.value("native_in", std::uint64_t{0});
+    sctp_in += lane.value("sctp_packets_in", std::uint64_t{0});
+  }
+  EXPECT_GT(native_in, 0u) << stats.dump();
+  EXPECT_EQ(native_in, sctp_in) << "every SCTP packet was native: " << stats.dump();
+  EXPECT_EQ(stats["asap"].value("registrations", std::uint64_t{0}), n("registrations_ok"));
   EXPECT_EQ(stats["handlespace"]["pes"].get<std::uint64_t>(), 0u);
   ::unlink(report.c_str());
   ::unlink(log.c_str());

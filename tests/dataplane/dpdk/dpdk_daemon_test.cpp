@@ -6,7 +6,7 @@
 // counters are then read through DPDK's telemetry socket, including a malformed datagram the test
 // sent. Finally SIGTERM must stop the daemon cleanly (exit 0). Also: two poll lcores (each
 // association on the lane its peer steers to, lanes in poolctl stats) and ENRP from a two-lane
-// DPDK registrar to a kernel one.
+// DPDK registrar to a kernel one, over UDP encapsulation and over native SCTP.
 // Skipped (with the reason) when not root or without netns/ethtool.
 #include <gtest/gtest.h>
 #include <arpa/inet.h>
@@ -458,6 +458,99 @@ TEST_F(DpdkDaemon, EnrpBetweenADpdkAndAKernelRegistrar) {
   ASSERT_TRUE(wait_until([&] { return a.poll() && b.poll(); }, 10s)) << a.output() << b.output();
   EXPECT_EQ(a.exit_code(), 0) << a.output();
   EXPECT_EQ(b.exit_code(), 0) << b.output();
+}
+
+// Every peer in the `peers` answer of the daemon behind `socket` is alive, in sync (the checksum
+// it announces is the one computed for its PEs here) and not syncing; `expected` of them.
+bool peers_in_sync(const std::string& socket, std::size_t expected, std::string* why) {
+  const nlohmann::json r = control_request(socket, "peers");
+  if (!r.value("ok", false) || !r["result"].contains("peers")) {
+    *why = socket + ": " + r.dump();
+    return false;
+  }
+  std::size_t alive = 0;
+  for (const auto& p : r["result"]["peers"]) {
+    if (p.value("state", "") != "alive" || !p.value("in_sync", false) || p.value("sync_running", true)) {
+      *why = socket + ": " + p.dump();
+      return false;
+    }
+    ++alive;
+  }
+  *why = socket + ": " + r.dump();
+  return alive == expected;
+}
+
+// Native ENRP on the DPDK backend (issue 15 item 1): the DPDK registrar A lists the kernel
+// registrar B with `sctp_native = true`, so A's lane opens its ENRP association as IP + SCTP
+// frames on the port (no UDP); B lists A over UDP encapsulation. They find each other, PEs
+// registered at either side are resolved at the other, and both handle tables agree (each
+// side's peer is in sync: its announced checksum equals the one computed locally). B's lane
+// counted native SCTP packets: A's ENRP.
+TEST_F(DpdkDaemon, NativeEnrpBetweenADpdkAndAKernelRegistrar) {
+  test::VethNamespace net("10.96.0.2/24");
+  if (!net.ok()) GTEST_SKIP() << net.reason();
+  ASSERT_FALSE(ip_binary().empty()) << "no ip(8) binary";
+
+  const std::string prefix = "poolreg-dpdk-nenrp-" + std::to_string(::getpid());
+  RuntimeDirCleanup runtime_dir{prefix};
+  const std::string socket_a = "/tmp/poolreg-dpdk-nenrp-a-" + std::to_string(::getpid()) + ".sock";
+  const std::string socket_b = "/tmp/poolreg-dpdk-nenrp-b-" + std::to_string(::getpid()) + ".sock";
+  ChildProcess a(
+      dpdk_daemon_command(poolregd,
+                          {"--listen", "10.96.0.1", "--set", "enrp.profile=fast", "--set",
+                           "enrp.peers=[{ address = \"10.96.0.2:9901\", sctp_native = true }]", "--set",
+                           "control.enabled=true", "--set", "control.socket_path=\"" + socket_a + "\""},
+                          prefix, net));
+  ChildProcess b(
+      in_namespace(net, {poolregd, "--listen", "10.96.0.2", "--set", "asap.tcp=false", "--set",
+                         "enrp.profile=fast", "--set", "enrp.peers=[\"10.96.0.1:9901\"]", "--set",
+                         "control.enabled=true", "--set", "control.socket_path=\"" + socket_b + "\""}));
+  ASSERT_TRUE(a.started() && b.started());
+  ASSERT_TRUE(listening(a));
+  ASSERT_TRUE(listening(b));
+  EXPECT_NE(a.output().find(", native SCTP"), std::string::npos) << a.output();
+  // net_af_packet offers no SCTP checksum offload: the start-up line says the software path runs.
+  EXPECT_NE(a.output().find("CRC32c in software"), std::string::npos) << a.output();
+  EXPECT_NE(b.output().find("native SCTP on raw IP sockets"), std::string::npos) << b.output();
+  std::string why;
+  ASSERT_TRUE(
+      wait_until([&] { return peers_in_sync(socket_a, 1, &why) && peers_in_sync(socket_b, 1, &why); }, 20s))
+      << why << "\nA: " << a.output() << "\nB: " << b.output();
+
+  ChildProcess pe_at_b(in_namespace(net, {pe, "-r", "10.96.0.2:3863", "--pool", "NativeAtB", "--count", "2",
+                                          "--port", "7", "--duration", "20", "-q"}));
+  ChildProcess pe_at_a(in_namespace(net, {pe, "-r", "10.96.0.1:3863", "--pool", "NativeAtA", "--count", "2",
+                                          "--port", "7", "--duration", "20", "-q"}));
+  std::string answer;
+  EXPECT_TRUE(resolves(net, pu, "10.96.0.1:3863", "NativeAtB", 2, "10.96.0.2", &answer, 15s))
+      << "at A: " << answer << "\nA: " << a.output() << "\nB: " << b.output();
+  EXPECT_TRUE(resolves(net, pu, "10.96.0.2:3863", "NativeAtA", 2, "10.96.0.2", &answer, 15s))
+      << "at B: " << answer << "\nA: " << a.output() << "\nB: " << b.output();
+  // The handle tables agree once the updates went through (checksums equal on both sides).
+  EXPECT_TRUE(
+      wait_until([&] { return peers_in_sync(socket_a, 1, &why) && peers_in_sync(socket_b, 1, &why); }, 10s))
+      << why;
+  // A's ENRP reached B as native SCTP (B's raw socket), and B answered natively.
+  const nlohmann::json stats_b = control_request(socket_b, "stats");
+  std::uint64_t native_in = 0, native_out = 0, bad_crc = 0;
+  for (const auto& l : stats_b["result"]["lanes"]) {
+    native_in += l.value("native_in", std::uint64_t{0});
+    native_out += l.value("native_out", std::uint64_t{0});
+    bad_crc += l.value("native_drop_bad_crc", std::uint64_t{0});
+  }
+  EXPECT_GT(native_in, 0u) << stats_b.dump();
+  EXPECT_GT(native_out, 0u) << stats_b.dump();
+  EXPECT_EQ(bad_crc, 0u) << stats_b.dump();
+
+  pe_at_a.signal(SIGTERM);
+  pe_at_b.signal(SIGTERM);
+  a.signal(SIGTERM);
+  b.signal(SIGTERM);
+  ASSERT_TRUE(wait_until([&] { return a.poll() && b.poll(); }, 10s)) << a.output() << b.output();
+  EXPECT_EQ(a.exit_code(), 0) << a.output();
+  EXPECT_EQ(b.exit_code(), 0) << b.output();
+  ::unlink(socket_a.c_str());
+  ::unlink(socket_b.c_str());
 }
 
 // Two poll lcores, each with its own usrsctp copy: PUs whose UDP ports steer them to lane 0 and

@@ -2,9 +2,14 @@
 // and IPv6 frames to our address reach the sink as native peers (UDP port 0); bad CRC32c,
 // truncation, other SCTP ports and native SCTP switched off are dropped and counted; outgoing
 // packets to native peers leave as Ethernet + IP + SCTP that a peer parses back; another lane's
-// native peer is steered by its IP and SCTP source port.
+// native peer is steered by its IP and SCTP source port. SCTP CRC32c offload: the choice from a
+// port's capability flags, the port's RX verdict (GOOD skips the software check, BAD drops),
+// native frames marked for TX offload (mbuf flags, l2/l3 lengths), UDP-encapsulated packets
+// checked here when the engine leaves the CRC32c to the packet path.
 #include <gtest/gtest.h>
+#include <rte_ethdev.h>
 
+#include "dataplane/dpdk/sctp_checksum_offload.hpp"
 #include "dataplane/sctp/native_sctp_packet.hpp"
 #include "tests/dataplane/dpdk/packet_processor_fixture.hpp"
 
@@ -185,6 +190,137 @@ TEST_F(NativeSctpFramesTest, SendSctpToANativePeerChecksTheMtuWithoutAUdpHeader)
   to.udp_port = 9899;
   EXPECT_FALSE(processor_->send_sctp(to, fits.data(), static_cast<std::uint16_t>(fits.size())));
   EXPECT_EQ(counters_.dropped(DropReason::kOutputTooBig), 1u);
+}
+
+// ---- SCTP CRC32c offload (sctp_checksum_offload.hpp) ----
+
+TEST(SctpChecksumOffload, ChosenFromThePortsCapabilitiesOnly) {
+  const std::uint64_t other_tx = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+  const std::uint64_t other_rx = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+  EXPECT_EQ(choose_sctp_checksum_offload(other_tx, other_rx), (SctpChecksumOffload{false, false}));
+  EXPECT_EQ(choose_sctp_checksum_offload(other_tx | RTE_ETH_TX_OFFLOAD_SCTP_CKSUM, other_rx),
+            (SctpChecksumOffload{true, false}));
+  EXPECT_EQ(choose_sctp_checksum_offload(0, RTE_ETH_RX_OFFLOAD_SCTP_CKSUM),
+            (SctpChecksumOffload{false, true}));
+  EXPECT_EQ(choose_sctp_checksum_offload(RTE_ETH_TX_OFFLOAD_SCTP_CKSUM, RTE_ETH_RX_OFFLOAD_SCTP_CKSUM),
+            (SctpChecksumOffload{true, true}));
+  EXPECT_EQ(describe(SctpChecksumOffload{}), "CRC32c in software (the port offers no SCTP checksum offload)");
+  EXPECT_EQ(describe(SctpChecksumOffload{true, true}), "CRC32c offloaded (TX, RX)");
+  EXPECT_EQ(describe(SctpChecksumOffload{false, true}), "CRC32c offloaded (RX), software TX");
+}
+
+TEST(SctpChecksumOffload, RxVerdictOnlyWithRxOffloadOn) {
+  EXPECT_EQ(rx_crc_of(RTE_MBUF_F_RX_L4_CKSUM_GOOD, true), RxCrc::kGood);
+  EXPECT_EQ(rx_crc_of(RTE_MBUF_F_RX_L4_CKSUM_BAD, true), RxCrc::kBad);
+  EXPECT_EQ(rx_crc_of(RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN, true), RxCrc::kUnchecked);
+  EXPECT_EQ(rx_crc_of(RTE_MBUF_F_RX_L4_CKSUM_NONE, true), RxCrc::kUnchecked);
+  // A port without the offload configured: its flags say nothing about SCTP.
+  EXPECT_EQ(rx_crc_of(RTE_MBUF_F_RX_L4_CKSUM_GOOD, false), RxCrc::kUnchecked);
+  EXPECT_EQ(rx_crc_of(RTE_MBUF_F_RX_L4_CKSUM_BAD, false), RxCrc::kUnchecked);
+}
+
+class CrcOffloadFramesTest : public NativeSctpFramesTest {
+ protected:
+  // A received frame with the port's checksum flags.
+  void feed_flagged(const Bytes& frame, std::uint64_t ol_flags) {
+    rte_mbuf* m = mbuf_of(frame);
+    m->ol_flags = ol_flags;
+    processor_->process_burst(&m, 1);
+  }
+};
+
+TEST_F(CrcOffloadFramesTest, PortVerdictReplacesTheSoftwareCheck) {
+  POOLREG_REQUIRE_EAL();
+  processor_->set_sctp_checksum_offload(SctpChecksumOffload{false, true}, false);
+  const Bytes good = native_sctp(64);
+  Bytes bad = good;
+  bad[20] ^= 0x40;
+  // GOOD: taken as the port says (the software check would have refused this one).
+  feed_flagged(ipv4_native_frame(bad, 0), RTE_MBUF_F_RX_L4_CKSUM_GOOD);
+  ASSERT_EQ(sink_.packets.size(), 1u) << counters_.dropped_total();
+  EXPECT_EQ(sink_.packets[0].packet, bad);
+  // BAD: dropped and counted though the bytes are right.
+  feed_flagged(ipv4_native_frame(good, 0), RTE_MBUF_F_RX_L4_CKSUM_BAD);
+  feed_flagged(test::ipv6_frame(sctp::kIpProtocolSctp, good), RTE_MBUF_F_RX_L4_CKSUM_BAD);
+  EXPECT_EQ(counters_.dropped(DropReason::kSctpBadChecksum), 2u);
+  // UNKNOWN: the software check, as without offload.
+  feed_flagged(ipv4_native_frame(bad, 0), RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN);
+  EXPECT_EQ(counters_.dropped(DropReason::kSctpBadChecksum), 3u);
+  feed_flagged(ipv4_native_frame(good, 0), RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN);
+  EXPECT_EQ(sink_.packets.size(), 2u);
+}
+
+TEST_F(CrcOffloadFramesTest, WithoutRxOffloadThePortsFlagsAreIgnored) {
+  POOLREG_REQUIRE_EAL();
+  Bytes bad = native_sctp(64);
+  bad[20] ^= 0x40;
+  feed_flagged(ipv4_native_frame(bad, 0), RTE_MBUF_F_RX_L4_CKSUM_GOOD);  // software check: refused
+  expect_only_drop(DropReason::kSctpBadChecksum);
+  feed_flagged(ipv4_native_frame(native_sctp(64), 0), RTE_MBUF_F_RX_L4_CKSUM_BAD);  // software check: right
+  EXPECT_EQ(sink_.packets.size(), 1u);
+}
+
+TEST_F(CrcOffloadFramesTest, TxOffloadMarksNativeFramesForThePort) {
+  POOLREG_REQUIRE_EAL();
+  processor_->set_sctp_checksum_offload(SctpChecksumOffload{true, false}, true);
+  const Bytes sctp = native_sctp(100, kPeerSctpPort, kOurSctpPort);
+  for (const bool ipv6 : {false, true}) {
+    SCOPED_TRACE(ipv6 ? "IPv6" : "IPv4");
+    sctp::SctpPeer to;
+    to.ipv6 = ipv6;
+    std::memcpy(to.ip, ipv6 ? test::kPeerIp6 : test::kPeerIp, ipv6 ? 16 : 4);
+    EXPECT_TRUE(processor_->offloads_crc32c(to));
+    processor_->neighbors().learn(to.ip, ipv6, test::kPeerMac);
+    ASSERT_TRUE(processor_->send_sctp(to, sctp.data(), static_cast<std::uint16_t>(sctp.size())));
+    ASSERT_EQ(processor_->tx_count(), 1);
+    const rte_mbuf* m = processor_->tx()[0];
+    EXPECT_NE(m->ol_flags & RTE_MBUF_F_TX_SCTP_CKSUM, 0u);
+    EXPECT_NE(m->ol_flags & (ipv6 ? RTE_MBUF_F_TX_IPV6 : RTE_MBUF_F_TX_IPV4), 0u);
+    EXPECT_EQ(m->ol_flags & (ipv6 ? RTE_MBUF_F_TX_IPV4 : RTE_MBUF_F_TX_IPV6), 0u);
+    EXPECT_EQ(m->l2_len, 14u);
+    EXPECT_EQ(m->l3_len, ipv6 ? 40u : 20u);
+    const Bytes frame = take_one_tx();
+    const std::size_t l4 = 14 + (ipv6 ? 40 : 20);
+    ASSERT_EQ(frame.size(), l4 + sctp.size());
+    EXPECT_EQ(test::get16(&frame[l4 + 8]), 0u);  // checksum field zero: the port fills it
+    EXPECT_EQ(test::get16(&frame[l4 + 10]), 0u);
+    Bytes rest(frame.begin() + static_cast<std::ptrdiff_t>(l4 + 12), frame.end());
+    EXPECT_EQ(rest, Bytes(sctp.begin() + 12, sctp.end()));
+  }
+  // A peer over UDP is not the port's: no flags, and the engine writes its CRC32c.
+  sctp::SctpPeer udp_peer;
+  std::memcpy(udp_peer.ip, test::kPeerIp, 4);
+  udp_peer.udp_port = 9899;
+  EXPECT_FALSE(processor_->offloads_crc32c(udp_peer));
+  ASSERT_TRUE(processor_->send_sctp(udp_peer, sctp.data(), static_cast<std::uint16_t>(sctp.size())));
+  ASSERT_EQ(processor_->tx_count(), 1);
+  EXPECT_EQ(processor_->tx()[0]->ol_flags & RTE_MBUF_F_TX_SCTP_CKSUM, 0u);
+  take_one_tx();
+  // Without TX offload native frames carry no flags either (the software path).
+  processor_->set_sctp_checksum_offload(SctpChecksumOffload{}, false);
+  sctp::SctpPeer native;
+  std::memcpy(native.ip, test::kPeerIp, 4);
+  EXPECT_FALSE(processor_->offloads_crc32c(native));
+  ASSERT_TRUE(processor_->send_sctp(native, sctp.data(), static_cast<std::uint16_t>(sctp.size())));
+  ASSERT_EQ(processor_->tx_count(), 1);
+  EXPECT_EQ(processor_->tx()[0]->ol_flags & RTE_MBUF_F_TX_SCTP_CKSUM, 0u);
+  const Bytes frame = take_one_tx();
+  EXPECT_EQ(Bytes(frame.begin() + 34, frame.end()), sctp);  // CRC32c as given
+}
+
+// The engine leaves the CRC32c to the packet path (crc32c_offload): SCTP over UDP is checked in
+// software before the sink, since usrsctp no longer does.
+TEST_F(CrcOffloadFramesTest, UdpEncapsulatedPacketsAreCheckedWhenTheEngineLeavesIt) {
+  POOLREG_REQUIRE_EAL();
+  Bytes bad = native_sctp(64);
+  bad[20] ^= 0x40;
+  feed(test::ipv4_frame(17, test::udp_v4(bad)));  // engine checks itself: handed on
+  ASSERT_EQ(sink_.packets.size(), 1u) << counters_.dropped_total();
+  processor_->set_sctp_checksum_offload(SctpChecksumOffload{true, true}, true);
+  feed(test::ipv4_frame(17, test::udp_v4(bad)));
+  EXPECT_EQ(counters_.dropped(DropReason::kSctpBadChecksum), 1u);
+  feed(test::ipv4_frame(17, test::udp_v4(native_sctp(64))));
+  EXPECT_EQ(sink_.packets.size(), 2u);
 }
 
 class NativeSteeringTest : public test::SteeringTest {

@@ -1,9 +1,10 @@
 // RawSctpSource (native SCTP, IP protocol 132, on raw sockets) on loopback: a packet sent with
 // send_sctp() arrives at a receiving source with the peer's address and UDP port 0 (native) over
-// IPv4 and IPv6; a truncated common header and a bad CRC32c are dropped and counted by reason,
-// never delivered; a send-only source queues nothing; reaches() takes native peers only. Raw
-// sockets see every SCTP packet of the host, so each test picks SCTP ports of its own and looks
-// only at those. Skipped unless root (CAP_NET_RAW).
+// IPv4 and IPv6 (our address known for both: the IPv4 header, IPV6_PKTINFO); a truncated
+// common header and a bad CRC32c are dropped and counted by reason, never delivered; a send-only
+// source queues nothing; reaches() takes native peers only. Raw sockets see every SCTP packet of
+// the host, so each test picks SCTP ports of its own and looks only at those. Skipped unless root
+// (CAP_NET_RAW).
 #include "dataplane/kernel/raw_sctp_source.hpp"
 
 #include <arpa/inet.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -106,6 +108,9 @@ TEST_F(RawSctpSourceTest, Ipv6PacketArrivesAsANativePeer) {
   ASSERT_EQ(got.size(), 1u);
   EXPECT_TRUE(got[0].from.ipv6);
   EXPECT_EQ(got[0].from.src_ip[15], 1);
+  // Our address from IPV6_PKTINFO (the listen check needs it): ::1.
+  const std::uint8_t loopback6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  EXPECT_EQ(std::memcmp(got[0].from.dst_ip, loopback6, 16), 0);
   EXPECT_EQ(got[0].from.src_port, 0);
   EXPECT_EQ(got[0].bytes, p);
 }

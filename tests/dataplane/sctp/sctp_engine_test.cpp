@@ -3,7 +3,8 @@
 // every packet to the other engine's on_sctp_packet() with the sender's address and UDP port.
 // A listens, B connects, messages both ways (one over several SCTP packets), graceful close seen
 // by A; a packet shorter than an SCTP common header is ignored; a peer asking for more streams
-// than configured gets the configured number. No DPDK, no sockets.
+// than configured gets the configured number; with crc32c_offload the engine writes the CRC32c
+// where the path does not. No DPDK, no sockets.
 #include "dataplane/sctp/sctp_engine.hpp"
 
 #include <gtest/gtest.h>
@@ -61,6 +62,11 @@ struct WirePath final : SctpPacketPath {
   }
   bool reaches(const SctpPeer&) const override { return true; }
   std::uint8_t path_index() const noexcept override { return 0; }
+  // As a DPDK port with SCTP checksum TX offload: the CRC32c of native peers' packets is its job.
+  bool offloads_crc32c(const SctpPeer& peer) const noexcept override {
+    return offload_native_crc && peer.udp_port == 0;
+  }
+  bool offload_native_crc = false;
 };
 
 struct Side {
@@ -97,6 +103,7 @@ class SctpEngineTest : public ::testing::Test {
     SctpEngineConfig config = config_;
     config.path_mtu = 1452;
     config.max_pending_peers = max_pending_peers;
+    config.crc32c_offload = &s == &a_ && a_crc32c_offload_;
     auto engine = SctpEngine::create(config, ids_, stack);
     ASSERT_TRUE(engine) << engine.error();
     s.engine = std::move(*engine);
@@ -139,6 +146,7 @@ class SctpEngineTest : public ::testing::Test {
 
   std::atomic<std::uint64_t> ids_{1};
   SctpEngineConfig config_;  // both engines' (a fixture may shorten the timers before SetUp)
+  bool a_crc32c_offload_ = false;  // a's engine leaves the CRC32c to usrsctp's caller (crc32c_offload)
   std::vector<std::array<std::uint8_t, 4>> dead_;  // packets to these addresses are lost (carry)
   std::uint64_t clock_offset_ms_ = 0;  // added to the engines' clock: jumps over expiry times
   // Changes a packet on the wire (then its checksum has to be made right again).
@@ -179,6 +187,55 @@ TEST_F(SctpEngineTest, NativeAssociationIsAPeerWithUdpPortZero) {
   EXPECT_EQ(bad_crc, 0u);
   b_.engine->close(7);
   ASSERT_TRUE(run_until([&] { return !a_.events.closed.empty(); }));
+}
+
+// SctpEngineConfig::crc32c_offload (a DPDK port with SCTP checksum TX offload): a's usrsctp
+// computes no CRC32c; the engine writes it for packets whose path does not offload it, and leaves
+// it to the path that does. Without offloading paths every packet of a is valid for b's usrsctp
+// (which checks); with a path that offloads native peers' checksums none of a's packets carries
+// a valid one until "the port" (the wire here) writes it.
+class SctpEngineCrcOffloadTest : public SctpEngineTest {
+ protected:
+  void SetUp() override {
+    a_crc32c_offload_ = true;
+    SctpEngineTest::SetUp();
+    a_.udp_port = 0;  // native both ways
+    b_.udp_port = 0;
+  }
+  // Brings up b -> a, sends one message; counts a's packets and those with a valid CRC32c as
+  // they leave a (before `port_writes_crc` fixes them, as the NIC would).
+  void associate(bool port_writes_crc, std::size_t& from_a, std::size_t& valid_from_a) {
+    ASSERT_TRUE(a_.engine->listen(WireProtocol::kAsap, 3863).has_value());
+    a_.engine->accept_native(3863);
+    rewrite_ = [&, port_writes_crc](Side& from, std::vector<std::uint8_t>& p) {
+      if (&from != &a_) return;
+      ++from_a;
+      if (sctp_crc_ok(p)) ++valid_from_a;
+      if (port_writes_crc) set_sctp_crc(p);
+    };
+    const IpAddress to_a = IpAddress::v4({10, 1, 0, 1});
+    b_.engine->connect(7, WireProtocol::kAsap, std::span<const IpAddress>(&to_a, 1), 3863, 0);
+    ASSERT_TRUE(run_until([&] { return !a_.events.connected.empty() && !b_.events.connected.empty(); }));
+    const std::vector<std::uint8_t> request = {0x05, 0, 0, 8, 1, 2, 3, 4};
+    const ConnectionId a_id = a_.events.connected.front();
+    EXPECT_EQ(a_.engine->send(a_id, WireProtocol::kAsap, request), runtime::SendResult::kSent);
+    ASSERT_TRUE(run_until([&] { return !b_.events.messages.empty(); }));
+  }
+};
+
+TEST_F(SctpEngineCrcOffloadTest, EngineWritesTheCrcForPathsThatDoNotOffloadIt) {
+  std::size_t from_a = 0, valid = 0;
+  associate(/*port_writes_crc=*/false, from_a, valid);
+  EXPECT_GE(from_a, 3u);  // INIT ACK, COOKIE ACK, DATA (and SACKs)
+  EXPECT_EQ(valid, from_a);
+}
+
+TEST_F(SctpEngineCrcOffloadTest, PathThatOffloadsGetsPacketsWithoutTheCrc) {
+  a_.path.offload_native_crc = true;
+  std::size_t from_a = 0, valid = 0;
+  associate(/*port_writes_crc=*/true, from_a, valid);
+  EXPECT_GE(from_a, 3u);
+  EXPECT_EQ(valid, 0u) << "usrsctp or the engine computed a CRC32c the port would have written";
 }
 
 TEST_F(SctpEngineTest, AssociationMessagesAndCloseOverAPathWithoutPacketSource) {
