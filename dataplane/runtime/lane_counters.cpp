@@ -85,6 +85,10 @@ constexpr std::array kLaneFields = std::to_array<DescribedField<LaneCounters, Co
       "Times the lane sent an SCTP association's packets to another address its multi-homed peer listed, "
       "after its path failed."},
      &LaneCounters::sctp_path_failovers},
+    {{"sctp_alias_steered", "poolreg_lane_sctp_alias_steered_total",
+      "SCTP packets this lane handed to the lane that holds their source address as another address of a "
+      "multi-homed (or ADD-IP) peer's association."},
+     &LaneCounters::sctp_alias_steered},
 
 });
 }  // namespace

@@ -78,6 +78,10 @@ struct alignas(64) LaneCounters {
   // unreachable; our output then moved to another address the peer listed.
   Counter sctp_paths_unreachable;
   Counter sctp_path_failovers;
+  // Several lanes: SCTP packets this lane (the one steering gives their source to) handed to the
+  // lane holding that address as an alias of a multi-homed or ADD-IP peer's association
+  // (alias_owner_table.hpp).
+  Counter sctp_alias_steered;
   std::array<Counter, kAsapTypeSlots> asap_in_by_type;
   std::array<Counter, kAsapTypeSlots> asap_out_by_type;
   // The one latency histogram type (registrar/common): this lane records, the control thread and

@@ -80,6 +80,10 @@ class RemoteEndpointTable {
     return raw;
   }
   std::size_t size() const noexcept { return table_.size(); }
+  // True when (ip, udp_port) has an endpoint of its own (not an alias).
+  bool has_own(const std::uint8_t* ip, bool ipv6, std::uint16_t udp_port) const {
+    return table_.count(key_of(ip, ipv6, udp_port)) != 0;
+  }
   std::size_t alias_count() const noexcept { return aliases_.size(); }
 
   // Packets from `ip` at e's UDP port reach `e` from now on (one more holder when it already

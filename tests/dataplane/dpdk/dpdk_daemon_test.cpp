@@ -470,7 +470,10 @@ TEST_F(DpdkDaemon, EnrpBetweenADpdkAndAKernelRegistrar) {
 // asap.sctp_path_max_retrans usrsctp reports the path unreachable and the lane sends to the
 // second address (ARP, then SCTP's retransmission): the re-registration sent at the cut is
 // answered on the same association, the PE stays registered, the lane counts the failover.
-TEST_F(DpdkDaemon, MultihomedPeKeepsItsAssociationWhenOneAddressDies) {
+// The multi-homing case on `lanes` poll lcores; returns the lanes' sctp_alias_steered sum.
+std::uint64_t multihomed_pe_survives(const std::string& poolregd, unsigned lanes) {
+  std::uint64_t alias_steered = 0;
+  [&] {
   test::VethNamespace net("10.93.0.2/24");
   if (!net.ok()) GTEST_SKIP() << net.reason();
   const std::string helper = env("KERNEL_SCTP_PEER");
@@ -493,7 +496,7 @@ TEST_F(DpdkDaemon, MultihomedPeKeepsItsAssociationWhenOneAddressDies) {
       dpdk_daemon_command(poolregd,
                           {"--listen", "10.93.0.1", "--set", "enrp.enabled=false", "--set",
                            "control.enabled=true", "--set", "control.socket_path=" + control_socket},
-                          prefix, net));
+                          prefix, net, lanes));
   ASSERT_TRUE(listening(daemon));
   const std::vector<IpAddress> both = {IpAddress::v4({10, 93, 0, 2}), IpAddress::v4({10, 93, 0, 3})};
   const std::string registration = registration_hex("MultihomedPool", 1601, both);
@@ -519,11 +522,32 @@ TEST_F(DpdkDaemon, MultihomedPeKeepsItsAssociationWhenOneAddressDies) {
   for (const auto& lane : stats["result"]["lanes"]) {
     unreachable += lane.value("sctp_paths_unreachable", std::uint64_t{0});
     failovers += lane.value("sctp_path_failovers", std::uint64_t{0});
+    alias_steered += lane.value("sctp_alias_steered", std::uint64_t{0});
   }
   EXPECT_EQ(unreachable, 1u) << stats.dump();
   EXPECT_EQ(failovers, 1u) << stats.dump();
   // Still one PE in the pool (on the same association).
   EXPECT_TRUE(peer.registered(registration)) << daemon.output();
+  }();
+  return alias_steered;
+}
+
+TEST_F(DpdkDaemon, MultihomedPeKeepsItsAssociationWhenOneAddressDies) {
+  const std::uint64_t alias_steered = multihomed_pe_survives(poolregd, 1);
+  if (IsSkipped() || HasFatalFailure()) return;
+  EXPECT_EQ(alias_steered, 0u);
+}
+
+// Two poll lcores, the PE's addresses steering to different lanes (asserted; net_af_packet has no
+// RSS to program: software steering by runtime::steer_lane): the lane holding the association
+// published the second address, the other lane hands its frames over.
+TEST_F(DpdkDaemon, MultihomedPeOnTwoPollLcoresKeepsItsAssociationWhenOneAddressDies) {
+  const std::uint8_t first[4] = {10, 93, 0, 2};
+  const std::uint8_t second[4] = {10, 93, 0, 3};
+  ASSERT_NE(runtime::steer_lane(first, false, 9899, 2), runtime::steer_lane(second, false, 9899, 2));
+  const std::uint64_t alias_steered = multihomed_pe_survives(poolregd, 2);
+  if (IsSkipped() || HasFatalFailure()) return;
+  EXPECT_GT(alias_steered, 0u);
 }
 
 TEST_F(DpdkDaemon, TwoPollLcoresEachServeTheirOwnAssociations) {
