@@ -140,11 +140,11 @@ Expected<std::unique_ptr<DpdkBackend>, std::string> DpdkBackend::create(const Dp
       // are steered to (owner_lane, RSS-predicted where RSS steers).
       const RssSteering* rss = b->rss_.get();
       const auto lanes = static_cast<unsigned>(b->lanes_.size());
-      lane.engine->set_alias_publishing(sctp::AliasPublishing{
-          b->aliases_.get(), static_cast<unsigned>(i),
-          [rss, lanes](const IpAddress& ip, std::uint16_t port, bool native) {
-            return owner_lane(rss, lanes, ip.data(), !ip.is_v4(), port, native);
-          }});
+      lane.engine->set_alias_publishing(
+          sctp::AliasPublishing{b->aliases_.get(), static_cast<unsigned>(i),
+                                [rss, lanes](const IpAddress& ip, std::uint16_t port, bool native) {
+                                  return owner_lane(rss, lanes, ip.data(), !ip.is_v4(), port, native);
+                                }});
     }
     transport_lanes.push_back(runtime::LaneTransport::Lane{lane.rings, lane.engine.get()});
   }

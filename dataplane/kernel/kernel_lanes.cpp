@@ -60,8 +60,9 @@ Expected<std::unique_ptr<KernelLanes>, std::string> KernelLanes::create(const Ke
   std::vector<runtime::LaneTransport::Lane> transport_lanes;
   for (unsigned i = 0; i < b->lanes_.size(); ++i) {
     Lane& lane = *b->lanes_[i];
-    lane.loop = std::make_unique<KernelLane>(KernelLaneConfig{i, config.lanes, 1000, b->aliases_.get()}, *lane.source, *lane.engine,
-                                             *lane.event_sink, *lane.commands, inboxes, *lane.counters);
+    lane.loop =
+        std::make_unique<KernelLane>(KernelLaneConfig{i, config.lanes, 1000, b->aliases_.get()}, *lane.source,
+                                     *lane.engine, *lane.event_sink, *lane.commands, inboxes, *lane.counters);
     if (!lane.loop->ok()) return unexpected("lane " + std::to_string(i) + ": epoll: " + runtime::errno_text(errno));
     if (i == 0 && !lane.loop->set_native_source(lane.native.get()))
       return unexpected("lane 0: epoll on the raw SCTP socket: " + runtime::errno_text(errno));

@@ -20,7 +20,8 @@ AliasOwnerTable::Key AliasOwnerTable::key_of(const std::uint8_t* ip, bool ipv6, 
   std::memcpy(&k.w[0], bytes, 8);
   std::memcpy(&k.w[1], bytes + 8, 8);
   // Never all zero with the family bit set, so a key differs from a slot that was never written.
-  k.w[2] = std::uint64_t{port} | (std::uint64_t{ipv6 ? 1u : 2u} << 16) | (std::uint64_t{native ? 1u : 0u} << 18);
+  k.w[2] =
+      std::uint64_t{port} | (std::uint64_t{ipv6 ? 1u : 2u} << 16) | (std::uint64_t{native ? 1u : 0u} << 18);
   return k;
 }
 
@@ -54,7 +55,8 @@ void AliasOwnerTable::write_slot(std::size_t i, std::uint32_t state, const Key& 
   s.seq.store(seq + 2, std::memory_order_release);
 }
 
-unsigned AliasOwnerTable::lookup(const std::uint8_t* ip, bool ipv6, std::uint16_t port, bool native) const noexcept {
+unsigned AliasOwnerTable::lookup(const std::uint8_t* ip, bool ipv6, std::uint16_t port,
+                                 bool native) const noexcept {
   const Key k = key_of(ip, ipv6, port, native);
   const std::size_t start = home(k);
   for (std::size_t probe = 0; probe < kMaxProbe; ++probe) {
@@ -98,7 +100,8 @@ AliasOwnerTable::PublishResult AliasOwnerTable::publish(const std::uint8_t* ip, 
   return PublishResult::kPublished;
 }
 
-void AliasOwnerTable::withdraw(const std::uint8_t* ip, bool ipv6, std::uint16_t port, bool native, unsigned lane) {
+void AliasOwnerTable::withdraw(const std::uint8_t* ip, bool ipv6, std::uint16_t port, bool native,
+                               unsigned lane) {
   const Key k = key_of(ip, ipv6, port, native);
   const std::size_t start = home(k);
   std::lock_guard<std::mutex> hold(writers_);

@@ -32,8 +32,8 @@ std::vector<Peer> peers(std::uint32_t seed, std::size_t n) {
   std::vector<Peer> out(n);
   for (auto& p : out) {
     const std::uint32_t a = rng();
-    p.ip = {static_cast<std::uint8_t>(a >> 24), static_cast<std::uint8_t>(a >> 16), static_cast<std::uint8_t>(a >> 8),
-            static_cast<std::uint8_t>(a)};
+    p.ip = {static_cast<std::uint8_t>(a >> 24), static_cast<std::uint8_t>(a >> 16),
+            static_cast<std::uint8_t>(a >> 8), static_cast<std::uint8_t>(a)};
     p.port = static_cast<std::uint16_t>(1024 + rng() % 60000);
   }
   return out;
@@ -80,7 +80,8 @@ BENCHMARK(BM_SteerWithEmptyAliasTable);
 void BM_SteerWithAliasesMiss(benchmark::State& state) {
   const auto frames = peers(1, 4096);
   AliasOwnerTable table;
-  for (const Peer& a : peers(2, static_cast<std::size_t>(state.range(0)))) table.publish(a.ip.data(), false, a.port, false, 1);
+  for (const Peer& a : peers(2, static_cast<std::size_t>(state.range(0))))
+    table.publish(a.ip.data(), false, a.port, false, 1);
   std::size_t i = 0;
   for (auto _ : state) {
     benchmark::DoNotOptimize(decide(&table, frames[i]));

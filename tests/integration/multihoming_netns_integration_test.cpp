@@ -14,7 +14,6 @@
 #include <csignal>
 
 #include "dataplane/runtime/steer_lane.hpp"
-
 #include "tests/integration/mobility_lab.hpp"
 
 namespace poolreg::integration {
@@ -24,6 +23,9 @@ using namespace mobility;  // Host, Hub, enter(), the 10.77.0.x addresses, regis
 
 const char* const kPrefix = "prmh";
 constexpr PoolElementId kPe = 1501;
+// The PE's own UDP encapsulation port (free in its namespace): with it the test knows how the
+// registrar steers the PE's addresses (runtime::steer_lane of address and UDP port).
+constexpr std::uint16_t kPeUdpPort = 40999;
 
 // The sum of one lane counter over the registrar's lanes (`poolctl stats`).
 std::uint64_t lane_counter(const Poolregd& d, const char* name) {
@@ -82,8 +84,9 @@ class MultihomingNetns : public ::testing::Test {
   }
   // The PE's host (eth0 = 10.77.0.11, in use; eth1 = `second`) and poolregd with `lanes` lanes.
   void start(unsigned lanes, const char* second) {
-    pe_host_ = std::make_unique<Host>(hub_->ns, std::string(kPrefix) + "-" + std::to_string(::getpid()) + "-p", "p",
-                                      std::vector<std::string>{kOldPath, second});
+    pe_host_ =
+        std::make_unique<Host>(hub_->ns, std::string(kPrefix) + "-" + std::to_string(::getpid()) + "-p", "p",
+                               std::vector<std::string>{kOldPath, second});
     ASSERT_TRUE(pe_host_->ok());
     std::vector<std::string> args = {"--id",    std::to_string(kIdA),
                                      "--lanes", std::to_string(lanes),
@@ -134,7 +137,9 @@ class MultihomingNetns : public ::testing::Test {
   void survive_the_cut(const char* second_path, const IpAddress& second) {
     std::string why;
     // NOLINTNEXTLINE(concurrency-mt-unsafe): tests read, never set, the environment
-    pe_ = start_pe(std::getenv("KERNEL_SCTP_PEER"), *pe_host_, std::string(kOldPath) + " " + second_path, &why);
+    pe_ =
+        start_pe(std::getenv("KERNEL_SCTP_PEER"), *pe_host_, std::string(kOldPath) + " " + second_path, &why,
+                   kPeUdpPort);
     ASSERT_NE(pe_, nullptr) << why;
     const std::vector<IpAddress> both = {kOld, second};
     ASSERT_TRUE(registered(*pe_, kPe, both)) << registrar_->log();
@@ -165,7 +170,8 @@ class MultihomingNetns : public ::testing::Test {
     const auto again = std::chrono::steady_clock::now();
     EXPECT_TRUE(registered(*pe_, kPe, both)) << registrar_->log();
     const auto next_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - again).count();
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - again)
+            .count();
     std::cerr << "multi-homing: the next registration was answered after " << next_ms << " ms\n";
     EXPECT_LT(next_ms, 5000);
     EXPECT_EQ(resolved(*user), both);
@@ -196,9 +202,10 @@ TEST_F(MultihomingNetns, AssociationSurvivesTheLossOfOnePath) {
 TEST_F(MultihomingNetns, AssociationSurvivesTheLossOfOnePathWhenTheSecondAddressSteersToAnotherLane) {
   const std::uint8_t first[4] = {10, 77, 0, 11};
   std::uint8_t second[4] = {10, 77, 0, 13};
-  const unsigned first_lane = runtime::steer_lane(first, false, kUdpPort, 2);
-  while (second[3] < 19 && runtime::steer_lane(second, false, kUdpPort, 2) == first_lane) ++second[3];
-  ASSERT_NE(runtime::steer_lane(second, false, kUdpPort, 2), first_lane) << "no second address in 10.77.0.13-18";
+  const unsigned first_lane = runtime::steer_lane(first, false, kPeUdpPort, 2);
+  while (second[3] < 19 && runtime::steer_lane(second, false, kPeUdpPort, 2) == first_lane) ++second[3];
+  ASSERT_NE(runtime::steer_lane(second, false, kPeUdpPort, 2), first_lane)
+      << "no second address in 10.77.0.13-18";
   const std::string second_path = "10.77.0." + std::to_string(second[3]);
   start(2, second_path.c_str());
   if (HasFatalFailure()) return;
