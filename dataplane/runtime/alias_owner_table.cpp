@@ -34,13 +34,15 @@ std::size_t AliasOwnerTable::home(const Key& k) const noexcept {
 }
 
 std::uint32_t AliasOwnerTable::read_slot(std::size_t i, Key& k) const noexcept {
+  // A sequence lock without fences (TSan does not model them): the writer's field stores are
+  // releases, so a reader whose acquire load saw one of them also sees the odd sequence number
+  // stored before it, and its second sequence load (after acquire loads) cannot move up.
   const Slot& s = slots_[i];
   for (;;) {
     const std::uint32_t before = s.seq.load(std::memory_order_acquire);
     if ((before & 1u) != 0) continue;  // a writer is in the middle of this slot (a few stores)
-    const std::uint32_t state = s.state.load(std::memory_order_relaxed);
-    for (int w = 0; w < 3; ++w) k.w[w] = s.key[w].load(std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_acquire);
+    const std::uint32_t state = s.state.load(std::memory_order_acquire);
+    for (int w = 0; w < 3; ++w) k.w[w] = s.key[w].load(std::memory_order_acquire);
     if (s.seq.load(std::memory_order_relaxed) == before) return state;
   }
 }
@@ -49,9 +51,8 @@ void AliasOwnerTable::write_slot(std::size_t i, std::uint32_t state, const Key& 
   Slot& s = slots_[i];
   const std::uint32_t seq = s.seq.load(std::memory_order_relaxed);
   s.seq.store(seq + 1, std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_release);
-  s.state.store(state, std::memory_order_relaxed);
-  for (int w = 0; w < 3; ++w) s.key[w].store(k.w[w], std::memory_order_relaxed);
+  s.state.store(state, std::memory_order_release);
+  for (int w = 0; w < 3; ++w) s.key[w].store(k.w[w], std::memory_order_release);
   s.seq.store(seq + 2, std::memory_order_release);
 }
 
