@@ -137,9 +137,8 @@ class MultihomingNetns : public ::testing::Test {
   void survive_the_cut(const char* second_path, const IpAddress& second) {
     std::string why;
     // NOLINTNEXTLINE(concurrency-mt-unsafe): tests read, never set, the environment
-    pe_ =
-        start_pe(std::getenv("KERNEL_SCTP_PEER"), *pe_host_, std::string(kOldPath) + " " + second_path, &why,
-                   kPeUdpPort);
+    const char* helper = std::getenv("KERNEL_SCTP_PEER");
+    pe_ = start_pe(helper, *pe_host_, std::string(kOldPath) + " " + second_path, &why, kPeUdpPort);
     ASSERT_NE(pe_, nullptr) << why;
     const std::vector<IpAddress> both = {kOld, second};
     ASSERT_TRUE(registered(*pe_, kPe, both)) << registrar_->log();
