@@ -132,12 +132,23 @@ Expected<std::unique_ptr<DpdkBackend>, std::string> DpdkBackend::create(const Dp
   for (auto& lane : b->lanes_) b->inboxes_.push_back(lane->inbox);
   b->plan_rss_steering();
   std::vector<runtime::LaneTransport::Lane> transport_lanes;
+  if (b->lanes_.size() > 1) b->aliases_ = std::make_unique<runtime::AliasOwnerTable>();
   for (std::size_t i = 0; i < b->lanes_.size(); ++i) {
     Lane& lane = *b->lanes_[i];
-    if (b->lanes_.size() > 1)
+    if (b->lanes_.size() > 1) {
       for (auto& processor : lane.processors)
         processor->set_steering(Steering{static_cast<unsigned>(i), static_cast<unsigned>(b->lanes_.size()),
-                                         b->inboxes_.data(), b->rss_.get()});
+                                         b->inboxes_.data(), b->rss_.get(), b->aliases_.get()});
+      // Multi-homed / ADD-IP peers: the lane's aliases are published for the lane their frames
+      // are steered to (owner_lane, RSS-predicted where RSS steers).
+      const RssSteering* rss = b->rss_.get();
+      const auto lanes = static_cast<unsigned>(b->lanes_.size());
+      lane.engine->set_alias_publishing(
+          sctp::AliasPublishing{b->aliases_.get(), static_cast<unsigned>(i),
+                                [rss, lanes](const IpAddress& ip, std::uint16_t port, bool native) {
+                                  return owner_lane(rss, lanes, ip.data(), !ip.is_v4(), port, native);
+                                }});
+    }
     transport_lanes.push_back(runtime::LaneTransport::Lane{lane.rings, lane.engine.get()});
   }
   b->transport_ = std::make_unique<runtime::LaneTransport>(loop, handler, std::move(transport_lanes), b->ids_,

@@ -45,6 +45,7 @@
 #include "dataplane/dpdk/poll_loop.hpp"
 #include "dataplane/dpdk/routing_config.hpp"
 #include "dataplane/dpdk/rss_steering.hpp"
+#include "dataplane/runtime/alias_owner_table.hpp"
 #include "dataplane/runtime/event_loop.hpp"
 #include "dataplane/runtime/lane_resolver.hpp"
 #include "dataplane/runtime/lane_transport.hpp"
@@ -136,6 +137,9 @@ class DpdkBackend {
   int wake_fd_ = -1;
   std::atomic<std::uint64_t> ids_{0};
   SteadyClock clock_;
+  // Several poll lcores: the aliases their engines publish, consulted by every lane's steering
+  // (steering.hpp); outlives the lanes.
+  std::unique_ptr<runtime::AliasOwnerTable> aliases_;
   std::vector<std::unique_ptr<Lane>> lanes_;
   std::vector<rte_ring*> inboxes_;  // inboxes_[lane], what every PacketProcessor steers into
   // Ownership by the ports' RSS (rss_steering.hpp) when every port took its key and table for a

@@ -147,17 +147,36 @@ void PacketProcessor::to_sink(const FrameVerdict& v, const std::uint8_t* frame) 
   sink_->on_sctp_packet(from, frame + v.payload_offset, v.payload_length);
 }
 
-bool PacketProcessor::steer_away(rte_mbuf* m, const FrameVerdict& v) {
-  if (steering_.lanes <= 1) return false;
-  const unsigned owner = owner_lane(steering_.rss, steering_.lanes, v.src_ip, v.ipv6, v.src_port,
-                                    v.action == FrameAction::kSctpNative);
-  if (owner == steering_.self) return false;
+unsigned PacketProcessor::alias_owner(const FrameVerdict& v) const {
+  const bool native = v.action == FrameAction::kSctpNative;
+  const unsigned holder = steering_.aliases->lookup(v.src_ip, v.ipv6, v.src_port, native);
+  if (holder == runtime::AliasOwnerTable::kNoLane || holder == steering_.self || holder >= steering_.lanes)
+    return steering_.self;
+  // A peer of this lane's own at that address keeps its frames (the engine's rule: an address
+  // with an endpoint of its own is no alias). A native peer's endpoint has UDP port 0.
+  if (sink_ != nullptr && sink_->knows_peer(v.src_ip, v.ipv6, native ? 0 : v.src_port)) return steering_.self;
+  return holder;
+}
+
+void PacketProcessor::hand_over(rte_mbuf* m, unsigned owner) {
   if (rte_ring_mp_enqueue(steering_.inboxes[owner], m) != 0) {
     counters_.drop(DropReason::kSteerFull);
     rte_pktmbuf_free(m);
   } else {
     counters_.sctp_steered_out.add();
   }
+}
+
+bool PacketProcessor::steer_away(rte_mbuf* m, const FrameVerdict& v) {
+  if (steering_.lanes <= 1) return false;
+  unsigned owner = owner_lane(steering_.rss, steering_.lanes, v.src_ip, v.ipv6, v.src_port,
+                              v.action == FrameAction::kSctpNative);
+  if (owner == steering_.self && steering_.aliases != nullptr && !steering_.aliases->empty()) {
+    owner = alias_owner(v);
+    if (owner != steering_.self) counters_.sctp_alias_steered.add();
+  }
+  if (owner == steering_.self) return false;
+  hand_over(m, owner);
   return true;
 }
 
@@ -198,6 +217,18 @@ void PacketProcessor::process_steered(rte_mbuf* const* packets, std::uint16_t n)
         break;
       case FrameAction::kSctp:
       case FrameAction::kSctpNative:
+        // From the lane RSS (or the NIC) put it on, to this one, its source's owner_lane(): that
+        // source may be another lane's alias. (Sent here by the alias lookup instead: this lane is
+        // not its owner_lane(), and the frame stays.)
+        if (steering_.aliases != nullptr && !steering_.aliases->empty() &&
+            owner_lane(steering_.rss, steering_.lanes, v.src_ip, v.ipv6, v.src_port,
+                       v.action == FrameAction::kSctpNative) == steering_.self) {
+          if (const unsigned owner = alias_owner(v); owner != steering_.self) {
+            counters_.sctp_alias_steered.add();
+            hand_over(m, owner);
+            continue;
+          }
+        }
         to_sink(v, data);
         break;
       default:

@@ -64,7 +64,8 @@ class PacketProcessor final : public sctp::SctpPacketPath {
   // Consumes n received mbufs.
   void process_burst(rte_mbuf* const* packets, std::uint16_t n);
   // Consumes n mbufs another lane put into this lane's inbox: SCTP frames of this lane's peers
-  // (handed to the sink, never steered again) and neighbour frames (learned, not answered).
+  // (handed to the sink; one whose source steers here but is another lane's alias goes on to
+  // that lane, once) and neighbour frames (learned, not answered).
   void process_steered(rte_mbuf* const* packets, std::uint16_t n);
   // Builds and queues one Ethernet/IP/UDP frame carrying an SCTP packet (Ethernet/IP when
   // to.udp_port is 0: native SCTP) to the next hop the port's routes give (the peer when on-link,
@@ -99,6 +100,10 @@ class PacketProcessor final : public sctp::SctpPacketPath {
   void to_sink(const FrameVerdict& v, const std::uint8_t* frame);
   // Steering: true when the frame went to (or was dropped for) another lane.
   bool steer_away(rte_mbuf* m, const FrameVerdict& v);
+  // The frame's source steers to this lane: the lane holding it as an alias, else this one.
+  unsigned alias_owner(const FrameVerdict& v) const;
+  // Into lane `owner`'s inbox (dropped and counted when it is full).
+  void hand_over(rte_mbuf* m, unsigned owner);
   // Copies a neighbour frame to every other lane (before it is answered in place).
   void share_neighbor(rte_mbuf* m);
 

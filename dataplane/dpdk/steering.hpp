@@ -9,6 +9,13 @@
 // peer is instead the lane RSS delivers it to (RssSteering::lane(), still a function of the
 // peer alone), so its frames arrive on their lane and are not handed over.
 //
+// A peer's other address (multi-homing: listed in its INIT / INIT ACK; ADD-IP) is steered by
+// itself, maybe to a lane whose usrsctp does not hold the association. The lane holding it
+// publishes it in a runtime::AliasOwnerTable; the owner_lane() of that address (where RSS or
+// software steering brings its frames first) looks it up and hands the frame to the holder, unless
+// its own engine knows the address as a peer of its own. Nothing is looked up while no alias is
+// published (one relaxed load per frame).
+//
 // A packet read by another lane is handed over through the owner's inbox, a multi-producer /
 // single-consumer rte_ring of mbufs (no lock: one CAS per enqueue). Neighbour knowledge (ARP,
 // IPv6 neighbour solicitations) is shared the same way: a copy of the frame goes to every other
@@ -20,6 +27,7 @@
 #include <cstdint>
 
 #include "dataplane/dpdk/rss_steering.hpp"
+#include "dataplane/runtime/alias_owner_table.hpp"
 #include "dataplane/runtime/steer_lane.hpp"
 
 namespace poolreg::dpdk {
@@ -34,6 +42,9 @@ struct Steering {
   unsigned lanes = 1;               // 1: no steering
   rte_ring* const* inboxes = nullptr;  // inboxes[lane]: MP/SC ring of rte_mbuf*
   const RssSteering* rss = nullptr;    // set: RSS-predicted ownership for the families it predicts
+  // The addresses lanes hold as aliases of multi-homed / ADD-IP peers' associations (published by
+  // their engines); null: none. The owner_lane() of such an address hands its frames to the holder.
+  const runtime::AliasOwnerTable* aliases = nullptr;
 };
 
 // The lane that owns a peer: `port` is its UDP source port, or for a native peer (`native`) its

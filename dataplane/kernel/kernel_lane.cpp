@@ -79,16 +79,49 @@ void KernelLane::deliver(const sctp::SctpPacketFrom& from, const std::uint8_t* b
   engine_.on_sctp_packet(from, bytes, length);
 }
 
+namespace {
+
+// A native peer has no UDP port: its SCTP source port takes that place in the steering key.
+std::uint16_t steering_port(const sctp::SctpPacketFrom& from, const std::uint8_t* bytes) {
+  return from.src_port != 0 ? from.src_port : static_cast<std::uint16_t>((bytes[0] << 8) | bytes[1]);
+}
+
+}  // namespace
+
+unsigned KernelLane::alias_owner(const sctp::SctpPacketFrom& from, std::uint16_t port) const {
+  const unsigned holder = config_.aliases->lookup(from.src_ip, from.ipv6, port, from.src_port == 0);
+  if (holder == runtime::AliasOwnerTable::kNoLane || holder == config_.index || holder >= config_.lanes)
+    return config_.index;
+  // A peer of this lane's own at that address keeps its packets (the engine's rule: an address
+  // with an endpoint of its own is no alias).
+  if (engine_.knows_peer(from.src_ip, from.ipv6, from.src_port)) return config_.index;
+  return holder;
+}
+
+bool KernelLane::hand_over(unsigned owner, SteeredPacket* p) {
+  if (!inboxes_[owner].ring->push(p)) {
+    std::free(p);
+    counters_.drop_steer_full.add();
+    return false;
+  }
+  counters_.sctp_steered_out.add();
+  to_wake_[owner] = true;
+  return true;
+}
+
 void KernelLane::deliver_or_steer(const sctp::SctpPacketFrom& from, const std::uint8_t* bytes, std::uint16_t length) {
-  // A native peer has no UDP port: its SCTP source port takes that place in the steering key.
-  const std::uint16_t port =
-      from.src_port != 0 ? from.src_port : static_cast<std::uint16_t>((bytes[0] << 8) | bytes[1]);
-  const unsigned owner = runtime::steer_lane(from.src_ip, from.ipv6, port, config_.lanes);
+  const std::uint16_t port = steering_port(from, bytes);
+  unsigned owner = runtime::steer_lane(from.src_ip, from.ipv6, port, config_.lanes);
+  if (owner == config_.index && config_.aliases != nullptr && !config_.aliases->empty()) {
+    owner = alias_owner(from, port);
+    if (owner != config_.index) counters_.sctp_alias_steered.add();
+  }
   if (owner == config_.index) {
     deliver(from, bytes, length);
     return;
   }
-  // The kernel's SO_REUSEPORT hash put another lane's peer here: hand it over (one copy).
+  // The kernel's SO_REUSEPORT hash put another lane's peer here, or its source is another lane's
+  // alias: hand it over (one copy).
   auto* p = static_cast<SteeredPacket*>(std::malloc(offsetof(SteeredPacket, bytes) + length));
   if (p == nullptr) {
     counters_.drop_steer_full.add();
@@ -97,13 +130,7 @@ void KernelLane::deliver_or_steer(const sctp::SctpPacketFrom& from, const std::u
   p->from = from;
   p->length = length;
   std::memcpy(p->bytes, bytes, length);
-  if (!inboxes_[owner].ring->push(p)) {
-    std::free(p);
-    counters_.drop_steer_full.add();
-    return;
-  }
-  counters_.sctp_steered_out.add();
-  to_wake_[owner] = true;
+  hand_over(owner, p);
 }
 
 unsigned KernelLane::drain_inbox() {
@@ -114,6 +141,20 @@ unsigned KernelLane::drain_inbox() {
     if (p == nullptr) break;
     ++n;
     counters_.steered_in.add();
+    // From a lane the kernel's hash put it on, to this one that steering gives its source to:
+    // its source may be another lane's alias. (Sent here by the alias lookup instead: this lane
+    // is not the steering owner, so the packet stays.)
+    if (config_.aliases != nullptr && !config_.aliases->empty()) {
+      const std::uint16_t port = steering_port(p->from, p->bytes);
+      if (runtime::steer_lane(p->from.src_ip, p->from.ipv6, port, config_.lanes) == config_.index) {
+        const unsigned owner = alias_owner(p->from, port);
+        if (owner != config_.index) {
+          counters_.sctp_alias_steered.add();
+          hand_over(owner, p);
+          continue;
+        }
+      }
+    }
     deliver(p->from, p->bytes, p->length);
     std::free(p);
   }

@@ -24,6 +24,12 @@
 // (lane 0) receives, and hands other lanes' peers over through their inboxes (software steering:
 // one reader, so no packet reaches two lanes' engines).
 //
+// Aliases (runtime/alias_owner_table.hpp): a packet whose source steers to this lane but is
+// another lane's alias (a multi-homed or ADD-IP peer's other address) goes to that lane's inbox,
+// unless this lane's engine knows the address as a peer of its own. Only the lane steering gives
+// the source to looks it up (a packet the kernel's hash put elsewhere reaches it first), so at
+// most two hand-overs; while no alias is published, one relaxed load per packet.
+//
 // Inboxes: MP/SC runtime::LaneRings of SteeredPacket (malloc()ed; the receiving lane frees them).
 // Stop: request_stop() from any thread; the lane keeps running (at most stop_grace_ms) while
 // associations finish a graceful SHUTDOWN, then aborts what is left and returns.
@@ -40,6 +46,7 @@
 #include "dataplane/kernel/native_listen_filter.hpp"
 #include "dataplane/kernel/raw_sctp_source.hpp"
 #include "dataplane/kernel/udp_packet_source.hpp"
+#include "dataplane/runtime/alias_owner_table.hpp"
 #include "dataplane/runtime/lane_event_sink.hpp"
 #include "dataplane/runtime/lane_resolver.hpp"
 #include "dataplane/runtime/lane_ring.hpp"
@@ -58,6 +65,9 @@ struct KernelLaneConfig {
   unsigned index = 0;
   unsigned lanes = 1;
   std::uint32_t stop_grace_ms = 1000;
+  // Several lanes: the addresses other lanes hold as aliases (multi-homed / ADD-IP peers); the
+  // lane steering gives such an address to hands its packets to the holder. Null: none.
+  const runtime::AliasOwnerTable* aliases = nullptr;
 };
 
 // What other lanes see of a lane: where to steer its packets and how to wake it.
@@ -96,6 +106,11 @@ class KernelLane {
   // One iteration; returns the work done (packets + commands).
   unsigned iterate();
   void deliver_or_steer(const sctp::SctpPacketFrom& from, const std::uint8_t* bytes, std::uint16_t length);
+  // The lane to hand a packet whose source steers here to: another lane holding it as an alias,
+  // else this one. port: the steering port (UDP, or SCTP when native).
+  unsigned alias_owner(const sctp::SctpPacketFrom& from, std::uint16_t port) const;
+  // Into lane `owner`'s inbox (false: dropped, counted; p is freed).
+  bool hand_over(unsigned owner, SteeredPacket* p);
   // Into this lane's engine (a native packet only when its destination port is the engine's).
   void deliver(const sctp::SctpPacketFrom& from, const std::uint8_t* bytes, std::uint16_t length);
   unsigned drain_inbox();

@@ -12,6 +12,7 @@
 #include "dataplane/runtime/combined_transport.hpp"
 #include "dataplane/kernel/reuseport_steering.hpp"
 #include "dataplane/runtime/errno_text.hpp"
+#include "dataplane/runtime/steer_lane.hpp"
 
 namespace poolreg::kernel {
 namespace {
@@ -50,6 +51,7 @@ Expected<std::unique_ptr<KernelLanes>, std::string> KernelLanes::create(const Ke
   if (b->control_wake_fd_ < 0) return unexpected(std::string("eventfd: ") + runtime::errno_text(errno));
   // Lane i's socket is the i-th bound of the group: its index there, which the steering program
   // returns.
+  if (config.lanes > 1) b->aliases_ = std::make_unique<runtime::AliasOwnerTable>();
   for (unsigned i = 0; i < config.lanes; ++i)
     if (auto added = b->add_lane(i); !added) return unexpected(added.error());
   b->attach_kernel_steering();
@@ -59,8 +61,9 @@ Expected<std::unique_ptr<KernelLanes>, std::string> KernelLanes::create(const Ke
   std::vector<runtime::LaneTransport::Lane> transport_lanes;
   for (unsigned i = 0; i < b->lanes_.size(); ++i) {
     Lane& lane = *b->lanes_[i];
-    lane.loop = std::make_unique<KernelLane>(KernelLaneConfig{i, config.lanes, 1000}, *lane.source, *lane.engine,
-                                             *lane.event_sink, *lane.commands, inboxes, *lane.counters);
+    lane.loop =
+        std::make_unique<KernelLane>(KernelLaneConfig{i, config.lanes, 1000, b->aliases_.get()}, *lane.source,
+                                     *lane.engine, *lane.event_sink, *lane.commands, inboxes, *lane.counters);
     if (!lane.loop->ok()) return unexpected("lane " + std::to_string(i) + ": epoll: " + runtime::errno_text(errno));
     if (i == 0 && !lane.loop->set_native_source(lane.native.get(), &b->listen_filter_))
       return unexpected("lane 0: epoll on the raw SCTP socket: " + runtime::errno_text(errno));
@@ -113,6 +116,13 @@ Expected<void, std::string> KernelLanes::add_lane(unsigned index) {
     }
   }
   l.engine->attach({l.source.get(), l.native.get()}, l.event_sink.get(), l.counters.get());
+  if (aliases_ != nullptr) {
+    const unsigned lanes = config_.lanes;
+    l.engine->set_alias_publishing(sctp::AliasPublishing{
+        aliases_.get(), index, [lanes](const IpAddress& ip, std::uint16_t port, bool /*native*/) {
+          return runtime::steer_lane(ip.data(), !ip.is_v4(), port, lanes);
+        }});
+  }
   return {};
 }
 

@@ -30,6 +30,10 @@
 // raw socket cannot be opened (no CAP_NET_RAW) the lanes run UDP only and native_warning() says
 // why; native_ports are the SCTP listener ports native peers may reach (asap/enrp.sctp_native).
 //
+// Multi-homed and ADD-IP peers: with several lanes every engine publishes the aliases it holds
+// (a peer's other addresses) in one runtime::AliasOwnerTable, and the lane steering gives such an
+// address to hands its packets to the holder (kernel_lane.hpp).
+//
 // Start-up: create() (sockets, usrsctp copies, engines, rings, transport; the SCTP listeners are
 // opened through transport() before start()), optionally enable_lane_resolution(), start()
 // launches the threads. Stop: stop() (also from the destructor) lets closing associations finish
@@ -140,6 +144,9 @@ class KernelLanes {
 
   KernelLanesConfig config_;
   NativeListenFilter listen_filter_;  // read by lane 0 (the native reader)
+  // Several lanes: the aliases each lane's engine publishes and every lane's steering consults
+  // (runtime/alias_owner_table.hpp); outlives the lanes.
+  std::unique_ptr<runtime::AliasOwnerTable> aliases_;
   std::vector<std::unique_ptr<Lane>> lanes_;
   int control_wake_fd_ = -1;  // the control thread's eventfd (LaneRings::wake_fd)
   std::uint16_t udp_port_ = 0;

@@ -97,6 +97,10 @@ constexpr std::array kLaneFields = std::to_array<DescribedField<LaneCounters, Co
       "SCTP peers without an association the lane keeps now (at most limits.max_pending_sctp_peers).",
       CounterUnit::kCount, MetricKind::kGauge},
      &LaneCounters::sctp_pending_endpoints},
+    {{"sctp_alias_steered", "poolreg_lane_sctp_alias_steered_total",
+      "SCTP packets this lane handed to the lane that holds their source address as another address of a "
+      "multi-homed (or ADD-IP) peer's association."},
+     &LaneCounters::sctp_alias_steered},
 
 });
 }  // namespace

@@ -85,6 +85,10 @@ struct alignas(64) LaneCounters {
   Counter sctp_endpoints_refused;
   Counter sctp_endpoints_expired;
   Counter sctp_pending_endpoints;
+  // Several lanes: SCTP packets this lane (the one steering gives their source to) handed to the
+  // lane holding that address as an alias of a multi-homed or ADD-IP peer's association
+  // (alias_owner_table.hpp).
+  Counter sctp_alias_steered;
   std::array<Counter, kAsapTypeSlots> asap_in_by_type;
   std::array<Counter, kAsapTypeSlots> asap_out_by_type;
   // The one latency histogram type (registrar/common): this lane records, the control thread and

@@ -113,6 +113,10 @@ class RemoteEndpointTable {
   std::size_t expire(std::uint64_t now_ms, std::size_t max_work);
 
   std::size_t size() const noexcept { return table_.size(); }
+  // True when (ip, udp_port) has an endpoint of its own (not an alias).
+  bool has_own(const std::uint8_t* ip, bool ipv6, std::uint16_t udp_port) const {
+    return table_.count(key_of(ip, ipv6, udp_port)) != 0;
+  }
   std::size_t alias_count() const noexcept { return aliases_.size(); }
   std::size_t pending_count() const noexcept { return pending_; }
   std::uint64_t expired() const noexcept { return expired_; }  // pending endpoints freed

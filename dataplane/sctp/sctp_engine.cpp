@@ -613,18 +613,31 @@ void SctpEngine::follow_peer_path(Connection& c, PeerAddressChange kind, const I
   RemoteEndpoint& e = *c.endpoint;
   switch (kind) {
     case PeerAddressChange::kAdded:
-      // The peer may send from its new address (make-before-break): same conn address.
-      if (endpoints_.add_alias(e, ip)) c.aliases.push_back(ip);
+      // The peer may send from its new address (make-before-break): same conn address. Same
+      // family only, as for listed addresses: the endpoint's output keeps its path and our
+      // address of its family, so an address of the other family cannot carry it.
+      if (ip.is_v4() == e.address.ipv6) break;
+      if (std::find(c.aliases.begin(), c.aliases.end(), ip) != c.aliases.end()) break;
+      if (endpoints_.add_alias(e, ip)) {
+        c.aliases.push_back(ip);
+        publish_alias(c, ip);
+      }
       break;
     case PeerAddressChange::kRemoved:
       if (auto held = std::find(c.aliases.begin(), c.aliases.end(), ip); held != c.aliases.end()) {
+        withdraw_alias(c, ip);
         endpoints_.remove_alias(e, ip);
         c.aliases.erase(held);
       }
-      // Our packets went to the address the peer gave up: send to its primary instead.
-      if (ip == ip_of(e.address) && !c.peer.addresses.empty()) {
-        endpoints_.move_to(e, c.peer.addresses.front());
-        ++counters_.peer_path_moves;
+      // Our packets went to the address the peer gave up: send to its primary instead (the first
+      // of its addresses in the endpoint's family).
+      if (ip == ip_of(e.address)) {
+        for (const IpAddress& next : c.peer.addresses) {
+          if (next.is_v4() == e.address.ipv6) continue;
+          endpoints_.move_to(e, next);
+          ++counters_.peer_path_moves;
+          break;
+        }
       }
       break;
     case PeerAddressChange::kMadePrimary:
@@ -643,11 +656,38 @@ void SctpEngine::hold_aliases(Connection& c) {
     // Same family only: an endpoint's output keeps its path and our address of that family.
     if (ip.is_v4() == e.address.ipv6) continue;
     if (std::find(c.aliases.begin(), c.aliases.end(), ip) != c.aliases.end()) continue;
-    if (endpoints_.add_alias(e, ip))
+    if (endpoints_.add_alias(e, ip)) {
       c.aliases.push_back(ip);
-    else if (ip != ip_of(e.address))
+      publish_alias(c, ip);
+    } else if (ip != ip_of(e.address)) {
       ++counters_.peer_aliases_refused;
+    }
   }
+}
+
+void SctpEngine::publish_alias(Connection& c, const IpAddress& ip) {
+  if (publishing_.table == nullptr || c.endpoint == nullptr) return;
+  // The steering key of the alias: its UDP port (the endpoint's), or for a native peer its SCTP
+  // port (a native endpoint has UDP port 0).
+  const bool native = c.endpoint->address.udp_port == 0;
+  const std::uint16_t port = native ? c.peer.port : c.endpoint->address.udp_port;
+  if (publishing_.natural_owner && publishing_.natural_owner(ip, port, native) == publishing_.lane) return;
+  if (publishing_.table->publish(ip.data(), !ip.is_v4(), port, native, publishing_.lane) ==
+      runtime::AliasOwnerTable::PublishResult::kPublished) {
+    c.published.push_back(ip);
+    ++counters_.aliases_published;
+  } else {
+    ++counters_.alias_publish_refused;
+  }
+}
+
+void SctpEngine::withdraw_alias(Connection& c, const IpAddress& ip) {
+  auto at = std::find(c.published.begin(), c.published.end(), ip);
+  if (at == c.published.end() || publishing_.table == nullptr || c.endpoint == nullptr) return;
+  const bool native = c.endpoint->address.udp_port == 0;
+  const std::uint16_t port = native ? c.peer.port : c.endpoint->address.udp_port;
+  publishing_.table->withdraw(ip.data(), !ip.is_v4(), port, native, publishing_.lane);
+  c.published.erase(at);
 }
 
 void SctpEngine::conn_path_state(Socket& s, const sctp_paddr_change& change) {
@@ -775,6 +815,7 @@ void SctpEngine::forget(ConnectionId id) {
     if (c->socket->own && c->socket->assocs.empty()) release_socket(c->socket);
   }
   if (c->endpoint != nullptr) {
+    while (!c->published.empty()) withdraw_alias(*c, c->published.back());
     for (const IpAddress& ip : c->aliases) endpoints_.remove_alias(*c->endpoint, ip);
     endpoints_.release(*c->endpoint, now_ms_);
   }

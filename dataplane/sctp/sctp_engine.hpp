@@ -85,6 +85,7 @@
 #include <bitset>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <span>
@@ -93,6 +94,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "dataplane/runtime/alias_owner_table.hpp"
 #include "dataplane/runtime/lane_counters.hpp"
 #include "dataplane/runtime/message_transport.hpp"
 #include "dataplane/sctp/listed_address_cache.hpp"
@@ -215,6 +217,21 @@ struct EngineCounters {
   std::uint64_t peer_paths_unreachable = 0;
   std::uint64_t peer_path_failovers = 0;
   std::uint64_t peer_aliases_refused = 0;
+  // Several lanes (set_alias_publishing): aliases published for the other lanes to hand their
+  // packets here; refused ones (another lane holds the address, or the shared table is full)
+  // stay local (their packets reach the association only when they steer to this lane).
+  std::uint64_t aliases_published = 0;
+  std::uint64_t alias_publish_refused = 0;
+};
+
+// Several lanes: where an engine publishes its aliases (runtime/alias_owner_table.hpp) so that the
+// lane a peer's other address steers to hands its packets to this one. natural_owner(ip, port,
+// native): the lane steering gives a peer (IP + UDP port, or + SCTP port when native); an alias
+// that steers to `lane` anyway is not published.
+struct AliasPublishing {
+  runtime::AliasOwnerTable* table = nullptr;
+  unsigned lane = 0;
+  std::function<unsigned(const IpAddress&, std::uint16_t port, bool native)> natural_owner;
 };
 
 class SctpEngine final : public SctpPacketSink {
@@ -248,6 +265,9 @@ class SctpEngine final : public SctpPacketSink {
   // ASAP messages the answerer takes are answered here and never forwarded (nullptr: forward
   // everything). Set before the lane runs.
   void set_local_answerer(LocalAnswerer* answerer) noexcept { answerer_ = answerer; }
+  // Several lanes: publish this engine's aliases in a table every lane's steering consults
+  // (Multi-homing). Before the lane runs.
+  void set_alias_publishing(AliasPublishing publishing) { publishing_ = std::move(publishing); }
 
   // Start-up (before the lane runs) or on the lane.
   runtime::ListenResult listen(WireProtocol protocol, std::uint16_t port);
@@ -275,6 +295,11 @@ class SctpEngine final : public SctpPacketSink {
   // out-of-the-blue ABORT. Start-up or lane thread.
   void accept_native(std::uint16_t port) noexcept { native_ports_.set(port); }
   bool native_port_ours(std::uint16_t port) const noexcept override { return native_ports_.test(port); }
+  // True when the peer (IP, UDP port; 0: native) has an endpoint of its own here (not an alias):
+  // its packets stay on this lane even when another lane holds the address as an alias.
+  bool knows_peer(const std::uint8_t* ip, bool ipv6, std::uint16_t udp_port) const override {
+    return endpoints_.has_own(ip, ipv6, udp_port);
+  }
   // The local SCTP port of an association's socket (its listener's port for an accepted one).
   std::uint16_t local_port(ConnectionId id) const;
   runtime::SendResult send(ConnectionId id, WireProtocol protocol, std::span<const std::uint8_t> message);
@@ -340,6 +365,8 @@ class SctpEngine final : public SctpPacketSink {
     // The aliases of `endpoint` this association holds (its listed and ASCONF-added addresses),
     // given back when it is forgotten.
     std::vector<IpAddress> aliases;
+    // Those of `aliases` published in publishing_.table (withdrawn with them).
+    std::vector<IpAddress> published;
   };
 
   SctpEngine(const SctpEngineConfig& config, std::atomic<std::uint64_t>& ids, UsrsctpStack& stack);
@@ -363,6 +390,9 @@ class SctpEngine final : public SctpPacketSink {
   // association's endpoint; a path state usrsctp reported for the association's conn path; the
   // next of the peer's addresses our output fails over to.
   void hold_aliases(Connection& c);
+  // An alias `c` took (or gives back): published for the other lanes (several lanes only).
+  void publish_alias(Connection& c, const IpAddress& ip);
+  void withdraw_alias(Connection& c, const IpAddress& ip);
   void conn_path_state(Socket& s, const struct sctp_paddr_change& change);
   void fail_over(Connection& c);
   void move_output(RemoteEndpoint& e, const IpAddress& to);
@@ -407,6 +437,7 @@ class SctpEngine final : public SctpPacketSink {
   runtime::LaneCounters* lane_counters_ = nullptr;
   EngineEventSink* events_ = nullptr;
   LocalAnswerer* answerer_ = nullptr;
+  AliasPublishing publishing_;
   struct Answer {
     ConnectionId id = 0;
     std::uint64_t received_ns = 0;

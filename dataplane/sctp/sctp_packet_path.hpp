@@ -52,6 +52,13 @@ class SctpPacketSink {
   // rest instead of letting usrsctp answer them with an ABORT. A sink that takes no native
   // packets keeps the default.
   virtual bool native_port_ours(std::uint16_t /*port*/) const noexcept { return false; }
+  // Several lanes: true when the peer (IP, UDP port; 0 for native SCTP) is known to this sink
+  // under its own address (not as an alias of another peer). The lane steering gives the peer
+  // to keeps its packets then, even when another lane published the address as an alias
+  // (runtime/alias_owner_table.hpp). Lane thread only.
+  virtual bool knows_peer(const std::uint8_t* /*ip*/, bool /*ipv6*/, std::uint16_t /*udp_port*/) const {
+    return false;
+  }
 };
 
 // Where SCTP packets go out.

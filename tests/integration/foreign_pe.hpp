@@ -76,12 +76,15 @@ class ForeignPe {
   ForeignPe(const char* helper, const Poolregd& daemon, const std::string& addresses)
       : ForeignPe(helper, "", daemon.ports().udp, std::to_string(daemon.ports().asap), addresses) {}
   // The same run by `launcher` (e.g. "ip netns exec NS ", "" = none) and connected to
-  // `destination` ("address:port", or a port on 127.0.0.1) over UDP port `udp_port`.
+  // `destination` ("address:port", or a port on 127.0.0.1) over UDP port `udp_port`, from its own
+  // UDP port `own_udp_port` (0: a free one).
   ForeignPe(const char* helper, const std::string& launcher, std::uint16_t udp_port, const std::string& destination,
-            const std::string& addresses) {
+            const std::string& addresses, std::uint16_t own_udp_port = 0) {
     if (::pipe(to_peer_) != 0) return;
-    const std::string command = launcher + helper + " multihomed " + std::to_string(udp_port) + " " + destination +
-                                " " + addresses + " <&" + std::to_string(to_peer_[0]);
+    const std::string ports =
+        std::to_string(udp_port) + (own_udp_port != 0 ? "/" + std::to_string(own_udp_port) : std::string());
+    const std::string command = launcher + helper + " multihomed " + ports + " " + destination + " " + addresses +
+                                " <&" + std::to_string(to_peer_[0]);
     f_ = ::popen(command.c_str(), "r");
     ::close(to_peer_[0]);
   }

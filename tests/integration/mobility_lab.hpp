@@ -168,11 +168,13 @@ inline std::string deregistration_line(PoolElementId id) {
 }
 
 // The kernel_sctp_peer helper `helper` as a PE in `host`'s namespace bound to `addresses` and
-// connected to A; nullptr (with its first line in *why) when it did not come up.
+// connected to A (from its own UDP port `own_udp_port`, 0: a free one); nullptr (with its first
+// line in *why) when it did not come up.
 inline std::unique_ptr<ForeignPe> start_pe(const char* helper, const Host& host, const std::string& addresses,
-                                           std::string* why) {
+                                           std::string* why, std::uint16_t own_udp_port = 0) {
   auto pe = std::make_unique<ForeignPe>(helper, host.ns().exec(), kUdpPort,
-                                        std::string(kRegistrarA) + ":" + std::to_string(kAsapPort), addresses);
+                                        std::string(kRegistrarA) + ":" + std::to_string(kAsapPort), addresses,
+                                        own_udp_port);
   const std::string up = pe->started() ? pe->line() : "";
   if (up.rfind("UP ", 0) == 0) return pe;
   if (why != nullptr) *why = "PE helper: " + up;

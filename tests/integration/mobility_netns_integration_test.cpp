@@ -12,6 +12,7 @@
 //
 // POOLREG_IT_DAEMON_ARGS: extra poolregd arguments (space separated) for both registrars, to
 // check that the cases fail without their feature (e.g. "--set asap.rebind_probe_ms=0").
+#include "dataplane/runtime/steer_lane.hpp"
 #include "tests/integration/mobility_lab.hpp"
 
 namespace poolreg::integration {
@@ -70,7 +71,7 @@ class MobilityNetns : public ::testing::Test {
     static int hosts = 0;
     pe_host_ = pe_host(*lab_, std::string(kPrefix) + "-" + std::to_string(::getpid()) + "-", ++hosts);
     ASSERT_TRUE(pe_host_->ok());
-    a_ = registrar("a", kIdA, lab_->a, kRegistrarA, kRegistrarB);
+    a_ = registrar("a", kIdA, lab_->a, kRegistrarA, kRegistrarB, a_arguments());
     b_ = registrar("b", kIdB, lab_->b, kRegistrarB, kRegistrarA);
     ASSERT_TRUE(a_->start() && b_->start());
     ASSERT_TRUE(a_->wait_for_log("listening:", 10s)) << a_->log();
@@ -90,10 +91,13 @@ class MobilityNetns : public ::testing::Test {
     pe_host_.reset();
   }
 
+  // More arguments of registrar A (a fixture of several lanes adds --lanes).
+  virtual std::vector<std::string> a_arguments() const { return {}; }
+
   static std::unique_ptr<Poolregd> registrar(const std::string& name, RegistrarId id, const Host& host,
-                                             const char* self, const char* peer) {
-    std::vector<std::string> extra;
-    if (std::getenv("POOLREG_IT_DEBUG") != nullptr) extra = {"--log-level", "debug"};
+                                             const char* self, const char* peer,
+                                             std::vector<std::string> extra = {}) {
+    if (std::getenv("POOLREG_IT_DEBUG") != nullptr) extra.insert(extra.end(), {"--log-level", "debug"});
     for (auto& w : words_of_env("POOLREG_IT_DAEMON_ARGS")) extra.push_back(std::move(w));
     return mobility::registrar(name, id, host, self, peer, std::move(extra));
   }
@@ -115,9 +119,9 @@ class MobilityNetns : public ::testing::Test {
   }
   // A PE helper in the PE's namespace bound to `addresses`, connected to A; nullptr (with a
   // failure) when it did not come up.
-  ForeignPe* pe_helper(const std::string& addresses) {
+  ForeignPe* pe_helper(const std::string& addresses, std::uint16_t own_udp_port = 0) {
     std::string why;
-    auto pe = start_pe(std::getenv("KERNEL_SCTP_PEER"), *pe_host_, addresses, &why);
+    auto pe = start_pe(std::getenv("KERNEL_SCTP_PEER"), *pe_host_, addresses, &why, own_udp_port);
     if (pe == nullptr) {
       ADD_FAILURE() << why;
       return nullptr;
@@ -162,6 +166,35 @@ class MobilityNetns : public ::testing::Test {
   runtime::EventLoop loop_;
   std::unique_ptr<Host> pe_host_;
   std::unique_ptr<Poolregd> a_, b_;
+  // a. (below), the PE on its own UDP port `own_udp_port` (0: a free one).
+  void make_before_break(std::uint16_t own_udp_port) {
+    ForeignPe* pe = pe_helper(kOldPath, own_udp_port);
+    ASSERT_NE(pe, nullptr);
+    ASSERT_TRUE(registered(*pe, 1401, {kOld})) << a_->log();
+    auto pu = pu_at_b();
+    ASSERT_TRUE(b_sees(*pu, {kOld}, 10s));
+    missing_ = 0;  // from here on the PE must be in every answer
+
+    ASSERT_TRUE(pe->tell(std::string("ADD ") + kNewPath + "\n"));
+    ASSERT_EQ(pe->line(), std::string("DONE ADD ") + kNewPath + "\n");
+    // The ASCONF travels ahead of the DATA; should A not have applied it yet, the new address is
+    // filtered and B keeps seeing {old}: register again (bounded).
+    bool both = false;
+    for (int i = 0; i < 20 && !both; ++i) {
+      ASSERT_TRUE(registered(*pe, 1401, {kNew, kOld})) << a_->log();
+      both = b_sees(*pu, {kNew, kOld}, 500ms);
+    }
+    ASSERT_TRUE(both) << "the added address never reached B";
+    ASSERT_TRUE(pe_host_->use_path(1, kNewPath));
+    ASSERT_TRUE(pe->tell(std::string("DEL ") + kOldPath + "\n"));
+    ASSERT_EQ(pe->line(), std::string("DONE DEL ") + kOldPath + "\n");
+    EXPECT_TRUE(b_sees(*pu, {kNew})) << "the deleted address stayed at B";
+    // The association works over the new path: a re-registration with the new address only.
+    EXPECT_TRUE(registered(*pe, 1401, {kNew})) << a_->log();
+    EXPECT_EQ(seen_at_b(*pu), std::vector<IpAddress>{kNew});
+    EXPECT_EQ(missing_, 0) << "answers at B without the PE during the move";
+  }
+
   std::vector<std::unique_ptr<ForeignPe>> pes_;
   int missing_ = 0;  // resolutions at B without the PE
 };
@@ -169,33 +202,7 @@ class MobilityNetns : public ::testing::Test {
 // a. Make-before-break: ADD-IP of the new path's address, a re-registration with it (accepted by
 // the address check: the association has it now), the route moves to the new path, DELETE-IP of
 // the old one (pruned from the PE by A). B's PU sees old, old+new, new; the PE in every answer.
-TEST_F(MobilityNetns, MakeBeforeBreakReachesThePuAtThePeerWithTheAddressCheckOn) {
-  ForeignPe* pe = pe_helper(kOldPath);
-  ASSERT_NE(pe, nullptr);
-  ASSERT_TRUE(registered(*pe, 1401, {kOld})) << a_->log();
-  auto pu = pu_at_b();
-  ASSERT_TRUE(b_sees(*pu, {kOld}, 10s));
-  missing_ = 0;  // from here on the PE must be in every answer
-
-  ASSERT_TRUE(pe->tell(std::string("ADD ") + kNewPath + "\n"));
-  ASSERT_EQ(pe->line(), std::string("DONE ADD ") + kNewPath + "\n");
-  // The ASCONF travels ahead of the DATA; should A not have applied it yet, the new address is
-  // filtered and B keeps seeing {old}: register again (bounded).
-  bool both = false;
-  for (int i = 0; i < 20 && !both; ++i) {
-    ASSERT_TRUE(registered(*pe, 1401, {kNew, kOld})) << a_->log();
-    both = b_sees(*pu, {kNew, kOld}, 500ms);
-  }
-  ASSERT_TRUE(both) << "the added address never reached B";
-  ASSERT_TRUE(pe_host_->use_path(1, kNewPath));
-  ASSERT_TRUE(pe->tell(std::string("DEL ") + kOldPath + "\n"));
-  ASSERT_EQ(pe->line(), std::string("DONE DEL ") + kOldPath + "\n");
-  EXPECT_TRUE(b_sees(*pu, {kNew})) << "the deleted address stayed at B";
-  // The association works over the new path: a re-registration with the new address only.
-  EXPECT_TRUE(registered(*pe, 1401, {kNew})) << a_->log();
-  EXPECT_EQ(seen_at_b(*pu), std::vector<IpAddress>{kNew});
-  EXPECT_EQ(missing_, 0) << "answers at B without the PE during the move";
-}
+TEST_F(MobilityNetns, MakeBeforeBreakReachesThePuAtThePeerWithTheAddressCheckOn) { make_before_break(0); }
 
 // b. Break-before-make: the old path's veth is deleted (the old association stays up at A, dead),
 // the PE registers over a new association from the new address. A probes the old binding and
@@ -317,6 +324,28 @@ TEST_F(MobilityNetns, TakeoverUsesTheAssociationThePeAlreadyHasWithTheNewHome) {
   EXPECT_EQ(fewest_at_b(kKeepAliveTimeout + 1s), 1) << "the taken-over PE was removed";
   EXPECT_EQ(seen_at_b(*pu), std::vector<IpAddress>{kOld});
   EXPECT_EQ(missing_, 0);
+}
+
+// Registrar A on two lanes.
+class MobilityNetnsTwoLanes : public MobilityNetns {
+ protected:
+  std::vector<std::string> a_arguments() const override { return {"--lanes", "2"}; }
+};
+
+// a. with A on two lanes and the PE's new address (added by ASCONF) steering to the other lane
+// than its old one (its UDP port chosen, the lanes computed with runtime::steer_lane): A's lane
+// publishes the added address, the other lane hands its packets over.
+TEST_F(MobilityNetnsTwoLanes, MakeBeforeBreakWithTheAddedAddressOnTheOtherLane) {
+  constexpr std::uint16_t kPeUdpPort = 40999;
+  ASSERT_NE(runtime::steer_lane(kOld.data(), false, kPeUdpPort, 2), runtime::steer_lane(kNew.data(), false, kPeUdpPort, 2));
+  make_before_break(kPeUdpPort);
+  if (HasFatalFailure()) return;
+  // The packets from the new address went through the other lane to the association's.
+  const json stats = control_call(*a_, "stats");
+  std::uint64_t alias_steered = 0;
+  if (stats.is_object() && stats.contains("lanes") && stats["lanes"].is_array())
+    for (const auto& lane : stats["lanes"]) alias_steered += lane.value("sctp_alias_steered", std::uint64_t{0});
+  EXPECT_GT(alias_steered, 0u) << stats.dump();
 }
 
 }  // namespace

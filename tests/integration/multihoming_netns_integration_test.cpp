@@ -6,10 +6,14 @@
 // the registrar's failover (usrsctp reports the first path unreachable after
 // asap.sctp_path_max_retrans, the default 2), the PE stays registered, a PU (this process, in
 // the namespace 10.77.0.20) still resolves it, and the lane counts the failover. The time from
-// the cut to the answer is printed (the recovery time). Network namespaces on one bridge that
+// the cut to the answer is printed (the recovery time). The same with two lanes and a second
+// address that steers to the other lane than the first (runtime::steer_lane, asserted): the lane
+// holding the association published it (runtime/alias_owner_table.hpp) and the other lane hands
+// the packets from it over. Network namespaces on one bridge that
 // the test creates (tests/integration/mobility_lab.hpp); needs root and `ip`, skipped otherwise.
 #include <csignal>
 
+#include "dataplane/runtime/steer_lane.hpp"
 #include "tests/integration/mobility_lab.hpp"
 
 namespace poolreg::integration {
@@ -19,6 +23,9 @@ using namespace mobility;  // Host, Hub, enter(), the 10.77.0.x addresses, regis
 
 const char* const kPrefix = "prmh";
 constexpr PoolElementId kPe = 1501;
+// The PE's own UDP encapsulation port (free in its namespace): with it the test knows how the
+// registrar steers the PE's addresses (runtime::steer_lane of address and UDP port).
+constexpr std::uint16_t kPeUdpPort = 40999;
 
 // The sum of one lane counter over the registrar's lanes (`poolctl stats`).
 std::uint64_t lane_counter(const Poolregd& d, const char* name) {
@@ -74,10 +81,15 @@ class MultihomingNetns : public ::testing::Test {
 
   void SetUp() override {
     if (!skip_reason_.empty()) GTEST_SKIP() << skip_reason_;
-    pe_host_ = pe_host_of(std::string(kPrefix) + "-" + std::to_string(::getpid()) + "-");
+  }
+  // The PE's host (eth0 = 10.77.0.11, in use; eth1 = `second`) and poolregd with `lanes` lanes.
+  void start(unsigned lanes, const char* second) {
+    pe_host_ =
+        std::make_unique<Host>(hub_->ns, std::string(kPrefix) + "-" + std::to_string(::getpid()) + "-p", "p",
+                               std::vector<std::string>{kOldPath, second});
     ASSERT_TRUE(pe_host_->ok());
     std::vector<std::string> args = {"--id",    std::to_string(kIdA),
-                                     "--lanes", "1",
+                                     "--lanes", std::to_string(lanes),
                                      "--set",   std::string("asap.listen=[\"") + kRegistrarA + "\"]",
                                      "--set",   "enrp.enabled=false"};
     // NOLINTNEXTLINE(concurrency-mt-unsafe): tests read, never set, the environment
@@ -99,10 +111,6 @@ class MultihomingNetns : public ::testing::Test {
     pe_host_.reset();
   }
 
-  // The PE's host: eth0 = 10.77.0.11 (in use), eth1 = 10.77.0.12.
-  std::unique_ptr<Host> pe_host_of(const std::string& base) {
-    return std::make_unique<Host>(hub_->ns, base + "p", "p", std::vector<std::string>{kOldPath, kNewPath});
-  }
   std::unique_ptr<PoolUserClient> pu() {
     client::ClientOptions o;
     o.registrar.address = *IpAddress::parse(kRegistrarA);
@@ -122,6 +130,53 @@ class MultihomingNetns : public ::testing::Test {
     return r.elements[0].user_transport.addresses;
   }
 
+  // The PE's first path dies; its association (the same helper, never reconnected) goes on over
+  // the second address it listed in its INIT: the re-registration sent after the cut is
+  // answered, the PE stays registered and resolvable, the lanes counted one unreachable path and
+  // a failover.
+  void survive_the_cut(const char* second_path, const IpAddress& second) {
+    std::string why;
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): tests read, never set, the environment
+    const char* helper = std::getenv("KERNEL_SCTP_PEER");
+    pe_ = start_pe(helper, *pe_host_, std::string(kOldPath) + " " + second_path, &why, kPeUdpPort);
+    ASSERT_NE(pe_, nullptr) << why;
+    const std::vector<IpAddress> both = {kOld, second};
+    ASSERT_TRUE(registered(*pe_, kPe, both)) << registrar_->log();
+    auto user = pu();
+    ASSERT_EQ(resolved(*user), both);
+    EXPECT_EQ(lane_counter(*registrar_, "sctp_path_failovers"), 0u);
+
+    ASSERT_TRUE(pe_host_->cut(0));
+    ASSERT_TRUE(pe_host_->use_path(1, second_path));
+    const auto cut = std::chrono::steady_clock::now();
+    // Sent at once: the registrar's answer goes to the dead address until its failover. The
+    // helper waits at most 10 s for a line.
+    ASSERT_TRUE(pe_->tell(registration_line(kPe, both)));
+    const std::string answer = pe_->line();
+    const auto recovered = std::chrono::steady_clock::now();
+    ASSERT_EQ(ForeignPe::registration_accepted(answer), true) << "after the cut: '" << answer << "'";
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(recovered - cut).count();
+    std::cerr << "multi-homing: the re-registration sent at the cut was answered after " << ms
+              << " ms (asap.sctp_heartbeat_interval_ms 1000, sctp_path_max_retrans 2)\n";
+    EXPECT_LT(ms, 8000);
+    EXPECT_EQ(lane_counter(*registrar_, "sctp_paths_unreachable"), 1u);
+    EXPECT_EQ(lane_counter(*registrar_, "sctp_path_failovers"), 1u);
+
+    // The path works now: the next registration is answered, the PU still resolves the PE. Not
+    // at once: the PE's own stack saw its DATA unacknowledged while our SACKs went to the dead
+    // address, so its next DATA waits for its retransmission timer (usrsctp: RTO 1 s, doubled
+    // once) to clear the older one.
+    const auto again = std::chrono::steady_clock::now();
+    EXPECT_TRUE(registered(*pe_, kPe, both)) << registrar_->log();
+    const auto next_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - again)
+            .count();
+    std::cerr << "multi-homing: the next registration was answered after " << next_ms << " ms\n";
+    EXPECT_LT(next_ms, 5000);
+    EXPECT_EQ(resolved(*user), both);
+    EXPECT_EQ(pool_pe_count(*registrar_, handle_of(kPool)), 1);
+  }
+
   static inline std::string skip_reason_;
   static inline std::unique_ptr<Hub> hub_;
   static inline std::unique_ptr<Host> registrar_host_, pu_host_;
@@ -133,48 +188,28 @@ class MultihomingNetns : public ::testing::Test {
   std::unique_ptr<ForeignPe> pe_;
 };
 
-// The PE's first path dies; its association (the same helper, never reconnected) goes on over
-// the second address it listed in its INIT: the re-registration sent after the cut is answered,
-// the PE stays registered and resolvable, the lane counted one unreachable path and a failover.
+// One lane: both of the PE's addresses reach the one usrsctp copy.
 TEST_F(MultihomingNetns, AssociationSurvivesTheLossOfOnePath) {
-  std::string why;
-  // NOLINTNEXTLINE(concurrency-mt-unsafe): tests read, never set, the environment
-  pe_ = start_pe(std::getenv("KERNEL_SCTP_PEER"), *pe_host_, std::string(kOldPath) + " " + kNewPath, &why);
-  ASSERT_NE(pe_, nullptr) << why;
-  const std::vector<IpAddress> both = {kOld, kNew};
-  ASSERT_TRUE(registered(*pe_, kPe, both)) << registrar_->log();
-  auto user = pu();
-  ASSERT_EQ(resolved(*user), both);
-  EXPECT_EQ(lane_counter(*registrar_, "sctp_path_failovers"), 0u);
+  start(1, kNewPath);
+  if (HasFatalFailure()) return;
+  survive_the_cut(kNewPath, kNew);
+  EXPECT_EQ(lane_counter(*registrar_, "sctp_alias_steered"), 0u);
+}
 
-  ASSERT_TRUE(pe_host_->cut(0));
-  ASSERT_TRUE(pe_host_->use_path(1, kNewPath));
-  const auto cut = std::chrono::steady_clock::now();
-  // Sent at once: the registrar's answer goes to the dead address until its failover. The
-  // helper waits at most 10 s for a line.
-  ASSERT_TRUE(pe_->tell(registration_line(kPe, both)));
-  const std::string answer = pe_->line();
-  const auto recovered = std::chrono::steady_clock::now();
-  ASSERT_EQ(ForeignPe::registration_accepted(answer), true) << "after the cut: '" << answer << "'";
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(recovered - cut).count();
-  std::cerr << "multi-homing: the re-registration sent at the cut was answered after " << ms
-            << " ms (asap.sctp_heartbeat_interval_ms 1000, sctp_path_max_retrans 2)\n";
-  EXPECT_LT(ms, 8000);
-  EXPECT_EQ(lane_counter(*registrar_, "sctp_paths_unreachable"), 1u);
-  EXPECT_EQ(lane_counter(*registrar_, "sctp_path_failovers"), 1u);
-
-  // The path works now: the next registration is answered, the PU still resolves the PE. Not at
-  // once: the PE's own stack saw its DATA unacknowledged while our SACKs went to the dead address,
-  // so its next DATA waits for its retransmission timer (usrsctp: RTO 1 s, doubled once) to
-  // clear the older one.
-  const auto again = std::chrono::steady_clock::now();
-  EXPECT_TRUE(registered(*pe_, kPe, both)) << registrar_->log();
-  const auto next_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - again).count();
-  std::cerr << "multi-homing: the next registration was answered after " << next_ms << " ms\n";
-  EXPECT_LT(next_ms, 5000);
-  EXPECT_EQ(resolved(*user), both);
-  EXPECT_EQ(pool_pe_count(*registrar_, handle_of(kPool)), 1);
+// Two lanes, the PE's second address steering to the other lane than its first: the lane holding
+// the association published the second address, the other lane hands its packets over.
+TEST_F(MultihomingNetns, AssociationSurvivesTheLossOfOnePathWhenTheSecondAddressSteersToAnotherLane) {
+  const std::uint8_t first[4] = {10, 77, 0, 11};
+  std::uint8_t second[4] = {10, 77, 0, 13};
+  const unsigned first_lane = runtime::steer_lane(first, false, kPeUdpPort, 2);
+  while (second[3] < 19 && runtime::steer_lane(second, false, kPeUdpPort, 2) == first_lane) ++second[3];
+  ASSERT_NE(runtime::steer_lane(second, false, kPeUdpPort, 2), first_lane)
+      << "no second address in 10.77.0.13-18";
+  const std::string second_path = "10.77.0." + std::to_string(second[3]);
+  start(2, second_path.c_str());
+  if (HasFatalFailure()) return;
+  survive_the_cut(second_path.c_str(), IpAddress::v4({10, 77, 0, second[3]}));
+  EXPECT_GT(lane_counter(*registrar_, "sctp_alias_steered"), 0u);
 }
 
 }  // namespace

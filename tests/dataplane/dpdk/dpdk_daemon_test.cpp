@@ -45,12 +45,16 @@ namespace {
 // The kernel_sctp_peer helper in its "multihomed" mode (threaded usrsctp bound to several
 // addresses, so its INIT lists them) run in a namespace: lines to its stdin, lines from its
 // stdout. It gives up after 10 s without a line.
+// The multi-homed peer's own UDP port (free in the test's namespace): the registrar steers the
+// peer by its address and this port.
+constexpr std::uint16_t kMultihomedPeerUdpPort = 40999;
+
 class MultihomedPeer {
  public:
   MultihomedPeer(const std::string& helper, const std::string& ns, const std::string& destination,
                  const std::string& addresses) {
     if (::pipe(to_peer_) != 0) return;
-    const std::string command = "ip netns exec " + ns + " " + helper + " multihomed 9899 " + destination +
+    const std::string command = "ip netns exec " + ns + " " + helper + " multihomed 9899/" + std::to_string(kMultihomedPeerUdpPort) + " " + destination +
                                 " " + addresses + " <&" + std::to_string(to_peer_[0]);
     f_ = ::popen(command.c_str(), "r");
     ::close(to_peer_[0]);
@@ -558,65 +562,94 @@ TEST_F(DpdkDaemon, NativeEnrpBetweenADpdkAndAKernelRegistrar) {
 // (none forwarded), and every association stayed on one lane (what a lane sent out it also took
 // in: no lane answered for an association whose packets went to the other).
 // SCTP multi-homing on the DPDK path (dataplane/sctp/README.md "Multi-homing"): a PE bound to
-// two addresses of the namespace's veth (10.93.0.2 and .3; its INIT lists both) registers; then
+// two addresses of the namespace's veth (10.93.0.2 and `second`; its INIT lists both) registers; then
 // its first address is deleted. The registrar's answers to it find no neighbour any more; after
 // asap.sctp_path_max_retrans usrsctp reports the path unreachable and the lane sends to the
 // second address (ARP, then SCTP's retransmission): the re-registration sent at the cut is
 // answered on the same association, the PE stays registered, the lane counts the failover.
+// On `lanes` poll lcores, `second` in 10.93.0.0/24; returns the lanes' sctp_alias_steered sum.
+std::uint64_t multihomed_pe_survives(const std::string& poolregd, unsigned lanes, const std::string& second) {
+  std::uint64_t alias_steered = 0;
+  [&] {
+    test::VethNamespace net("10.93.0.2/24");
+    if (!net.ok()) GTEST_SKIP() << net.reason();
+    const std::string helper = env("KERNEL_SCTP_PEER");
+    ASSERT_FALSE(helper.empty()) << "KERNEL_SCTP_PEER not set";
+    // A helper that exited early must not kill the test with SIGPIPE when it is told to close.
+    std::signal(SIGPIPE, SIG_IGN);
+    // The second address is a secondary one of the subnet: it must take over the subnet's route
+    // when the first goes (Linux deletes the secondaries with the primary otherwise).
+    ASSERT_EQ(test::run_quiet("ip netns exec " + net.name() + " sysctl -qw net.ipv4.conf." +
+                              net.inner_interface() + ".promote_secondaries=1"),
+              0);
+    ASSERT_EQ(test::run_quiet("ip netns exec " + net.name() + " ip addr add " + second + "/24 dev " +
+                              net.inner_interface()),
+              0);
+
+    const std::string prefix = "poolreg-dpdk-mh-" + std::to_string(::getpid());
+    RuntimeDirCleanup runtime_dir{prefix};
+    const std::string control_socket = "/tmp/poolreg-dpdk-mh-" + std::to_string(::getpid()) + ".sock";
+    ChildProcess daemon(
+        dpdk_daemon_command(poolregd,
+                            {"--listen", "10.93.0.1", "--set", "enrp.enabled=false", "--set",
+                             "control.enabled=true", "--set", "control.socket_path=" + control_socket},
+                            prefix, net, lanes));
+    ASSERT_TRUE(listening(daemon));
+    // The lanes steer by runtime::steer_lane (what the caller computed): no RSS to program.
+    if (lanes > 1) ASSERT_NE(daemon.output().find("software steering"), std::string::npos) << daemon.output();
+    const std::vector<IpAddress> both = {IpAddress::v4({10, 93, 0, 2}), *IpAddress::parse(second)};
+    const std::string registration = registration_hex("MultihomedPool", 1601, both);
+    ASSERT_FALSE(registration.empty());
+    MultihomedPeer peer(helper, net.name(), "10.93.0.1:3863", "10.93.0.2 " + second);
+    const std::string up = peer.line();
+    ASSERT_EQ(up.rfind("UP ", 0), 0u) << up << daemon.output();
+    ASSERT_TRUE(peer.registered(registration)) << daemon.output();
+
+    ASSERT_EQ(test::run_quiet("ip netns exec " + net.name() + " ip addr del 10.93.0.2/24 dev " +
+                              net.inner_interface()),
+              0);
+    const auto cut = std::chrono::steady_clock::now();
+    ASSERT_TRUE(peer.registered(registration)) << "no answer after the first address died\n"
+                                               << daemon.output();
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - cut).count();
+    std::cout << "DPDK multi-homing: the re-registration sent at the cut was answered after " << ms
+              << " ms\n";
+    EXPECT_LT(ms, 8000);
+
+    const nlohmann::json stats = control_request(control_socket, "stats");
+    ASSERT_TRUE(stats.value("ok", false)) << stats.dump();
+    std::uint64_t unreachable = 0, failovers = 0;
+    for (const auto& lane : stats["result"]["lanes"]) {
+      unreachable += lane.value("sctp_paths_unreachable", std::uint64_t{0});
+      failovers += lane.value("sctp_path_failovers", std::uint64_t{0});
+      alias_steered += lane.value("sctp_alias_steered", std::uint64_t{0});
+    }
+    EXPECT_EQ(unreachable, 1u) << stats.dump();
+    EXPECT_EQ(failovers, 1u) << stats.dump();
+    // Still one PE in the pool (on the same association).
+    EXPECT_TRUE(peer.registered(registration)) << daemon.output();
+  }();
+  return alias_steered;
+}
+
 TEST_F(DpdkDaemon, MultihomedPeKeepsItsAssociationWhenOneAddressDies) {
-  test::VethNamespace net("10.93.0.2/24");
-  if (!net.ok()) GTEST_SKIP() << net.reason();
-  const std::string helper = env("KERNEL_SCTP_PEER");
-  ASSERT_FALSE(helper.empty()) << "KERNEL_SCTP_PEER not set";
-  // A helper that exited early must not kill the test with SIGPIPE when it is told to close.
-  std::signal(SIGPIPE, SIG_IGN);
-  // The second address is a secondary one of the subnet: it must take over the subnet's route
-  // when the first goes (Linux deletes the secondaries with the primary otherwise).
-  ASSERT_EQ(test::run_quiet("ip netns exec " + net.name() + " sysctl -qw net.ipv4.conf." +
-                            net.inner_interface() + ".promote_secondaries=1"),
-            0);
-  ASSERT_EQ(test::run_quiet("ip netns exec " + net.name() + " ip addr add 10.93.0.3/24 dev " +
-                            net.inner_interface()),
-            0);
+  const std::uint64_t alias_steered = multihomed_pe_survives(poolregd, 1, "10.93.0.3");
+  if (IsSkipped() || HasFatalFailure()) return;
+  EXPECT_EQ(alias_steered, 0u);
+}
 
-  const std::string prefix = "poolreg-dpdk-mh-" + std::to_string(::getpid());
-  RuntimeDirCleanup runtime_dir{prefix};
-  const std::string control_socket = "/tmp/poolreg-dpdk-mh-" + std::to_string(::getpid()) + ".sock";
-  ChildProcess daemon(
-      dpdk_daemon_command(poolregd,
-                          {"--listen", "10.93.0.1", "--set", "enrp.enabled=false", "--set",
-                           "control.enabled=true", "--set", "control.socket_path=" + control_socket},
-                          prefix, net));
-  ASSERT_TRUE(listening(daemon));
-  const std::vector<IpAddress> both = {IpAddress::v4({10, 93, 0, 2}), IpAddress::v4({10, 93, 0, 3})};
-  const std::string registration = registration_hex("MultihomedPool", 1601, both);
-  ASSERT_FALSE(registration.empty());
-  MultihomedPeer peer(helper, net.name(), "10.93.0.1:3863", "10.93.0.2 10.93.0.3");
-  const std::string up = peer.line();
-  ASSERT_EQ(up.rfind("UP ", 0), 0u) << up << daemon.output();
-  ASSERT_TRUE(peer.registered(registration)) << daemon.output();
-
-  ASSERT_EQ(test::run_quiet("ip netns exec " + net.name() + " ip addr del 10.93.0.2/24 dev " +
-                            net.inner_interface()),
-            0);
-  const auto cut = std::chrono::steady_clock::now();
-  ASSERT_TRUE(peer.registered(registration)) << "no answer after the first address died\n" << daemon.output();
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - cut).count();
-  std::cout << "DPDK multi-homing: the re-registration sent at the cut was answered after " << ms << " ms\n";
-  EXPECT_LT(ms, 8000);
-
-  const nlohmann::json stats = control_request(control_socket, "stats");
-  ASSERT_TRUE(stats.value("ok", false)) << stats.dump();
-  std::uint64_t unreachable = 0, failovers = 0;
-  for (const auto& lane : stats["result"]["lanes"]) {
-    unreachable += lane.value("sctp_paths_unreachable", std::uint64_t{0});
-    failovers += lane.value("sctp_path_failovers", std::uint64_t{0});
-  }
-  EXPECT_EQ(unreachable, 1u) << stats.dump();
-  EXPECT_EQ(failovers, 1u) << stats.dump();
-  // Still one PE in the pool (on the same association).
-  EXPECT_TRUE(peer.registered(registration)) << daemon.output();
+// Two poll lcores, the PE's addresses steering to different lanes (asserted; net_af_packet has no
+// RSS to program: software steering by runtime::steer_lane): the lane holding the association
+// published the second address, the other lane hands its frames over.
+TEST_F(DpdkDaemon, MultihomedPeOnTwoPollLcoresKeepsItsAssociationWhenOneAddressDies) {
+  const std::uint8_t first[4] = {10, 93, 0, 2};
+  const std::uint8_t second[4] = {10, 93, 0, 4};
+  ASSERT_NE(runtime::steer_lane(first, false, kMultihomedPeerUdpPort, 2),
+            runtime::steer_lane(second, false, kMultihomedPeerUdpPort, 2));
+  const std::uint64_t alias_steered = multihomed_pe_survives(poolregd, 2, "10.93.0.4");
+  if (IsSkipped() || HasFatalFailure()) return;
+  EXPECT_GT(alias_steered, 0u);
 }
 
 TEST_F(DpdkDaemon, TwoPollLcoresEachServeTheirOwnAssociations) {

@@ -11,8 +11,9 @@
 //                                       UDP port U, sends one message with PPID 99 and one with the
 //                                       legacy ASAP PPID, prints "SENT OK", waits for a line on
 //                                       stdin (or 10 s), closes, exits
-//   kernel_sctp_peer multihomed U P A1 A2...
-//                                    -> a foreign multi-homed peer: plain threaded usrsctp bound to
+//   kernel_sctp_peer multihomed U[/L] P A1 A2...
+//                                    -> a foreign multi-homed peer (its own UDP encapsulation port
+//                                       L, or a free one): plain threaded usrsctp bound to
 //                                       the IPv4 addresses A1, A2... (one SCTP port; its INIT lists
 //                                       them all), connects to 127.0.0.1:P (or to D:P when P is
 //                                       written "D:P") over UDP port U, prints "UP <sctp_port>" (or
@@ -274,10 +275,13 @@ void abort_association(struct socket* so) {
 
 // A multi-homed foreign peer: threaded usrsctp bound to several addresses, so that its INIT
 // carries them as IPv4 Address parameters (RFC 9260 §3.3.2).
-int multihomed(std::uint16_t udp_port, const std::string& destination, std::vector<std::string> addresses) {
+int multihomed(std::uint16_t udp_port, std::uint16_t own_udp_port, const std::string& destination,
+               std::vector<std::string> addresses) {
   sockaddr_in to{};
   if (!parse_destination(destination, to)) return 2;
-  usrsctp_init(free_udp_port(), nullptr, nullptr);
+  // A given port of its own: a test that must know how the registrar steers this peer (by its
+  // address and UDP port) chooses it.
+  usrsctp_init(own_udp_port != 0 ? own_udp_port : free_udp_port(), nullptr, nullptr);
   std::uint16_t local_port = 0;
   bool bind_failed = false;
   struct socket* so = open_association(udp_port, to, addresses, local_port, bind_failed);
@@ -333,7 +337,9 @@ int main(int argc, char** argv) {
   const std::string mode = argv[1];
   if (mode == "multihomed") {
     if (argc < 5) return 2;
-    return multihomed(static_cast<std::uint16_t>(std::atoi(argv[2])), argv[3],
+    const char* own = std::strchr(argv[2], '/');  // "U/L": L is the helper's own UDP port
+    return multihomed(static_cast<std::uint16_t>(std::atoi(argv[2])),
+                      own != nullptr ? static_cast<std::uint16_t>(std::atoi(own + 1)) : std::uint16_t{0}, argv[3],
                       std::vector<std::string>(argv + 4, argv + argc));
   }
   if (mode == "ppids") {

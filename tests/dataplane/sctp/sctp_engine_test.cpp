@@ -637,6 +637,37 @@ TEST_F(SctpEngineMultihomeTest, FailedPathFollowsThePeersSourceAddress) {
   EXPECT_TRUE(a_.events.closed.empty());
 }
 
+// Several lanes: A (lane 1 here) publishes the address B listed when the steering function gives
+// it to another lane, not the one that steers to A's lane anyway; both are withdrawn with the
+// association.
+TEST_F(SctpEngineMultihomeTest, ListedAddressesArePublishedForTheLaneTheySteerTo) {
+  runtime::AliasOwnerTable table(16);
+  a_.engine->set_alias_publishing(
+      AliasPublishing{&table, 1, [](const IpAddress& ip, std::uint16_t port, bool native) -> unsigned {
+                        EXPECT_EQ(port, 40001);  // B's UDP port: the steering key's
+                        EXPECT_FALSE(native);
+                        return ip == IpAddress::v4({10, 1, 0, 3}) ? 0u : 1u;
+                      }});
+  const ConnectionId a_id = connect_listing({{10, 1, 0, 3}, {10, 1, 0, 4}});
+  ASSERT_NE(a_id, 0u);
+  EXPECT_EQ(a_.engine->alias_count(), 2u);
+  const std::uint8_t third[4] = {10, 1, 0, 3};
+  const std::uint8_t fourth[4] = {10, 1, 0, 4};
+  EXPECT_EQ(table.lookup(third, false, 40001, false), 1u);
+  // 10.1.0.4 steers to A's lane anyway: not published.
+  EXPECT_EQ(table.lookup(fourth, false, 40001, false), runtime::AliasOwnerTable::kNoLane);
+  EXPECT_EQ(a_.engine->counters().aliases_published, 1u);
+  EXPECT_EQ(a_.engine->counters().alias_publish_refused, 0u);
+  // An address known as a peer of its own is not an alias: knows_peer() keeps its packets here.
+  const std::uint8_t b_first[4] = {10, 1, 0, 2};
+  EXPECT_TRUE(a_.engine->knows_peer(b_first, false, 40001));
+  EXPECT_FALSE(a_.engine->knows_peer(third, false, 40001));
+
+  b_.engine->close(7);
+  ASSERT_TRUE(run_until([&] { return !a_.events.closed.empty(); }));
+  EXPECT_TRUE(table.empty());
+}
+
 // A single-homed peer (nothing listed): its path failing moves nothing, the association stays
 // until assoc_rtx_max and comes back when the path does.
 TEST_F(SctpEngineMultihomeTest, SingleHomedPeerHasNowhereToFailOver) {
