@@ -76,6 +76,7 @@ void visit_config(V& v, C& c) {
   v.integer("keepalive_timeout_ms", c.asap.keepalive_timeout_ms, 100, 60000);
   v.integer("sctp_heartbeat_interval_ms", c.asap.sctp_heartbeat_interval_ms, 0, 300000);
   v.integer("sctp_path_max_retrans", c.asap.sctp_path_max_retrans, 1, 9);
+  v.integer("sctp_cookie_life_ms", c.asap.sctp_cookie_life_ms, 1000, 60000);
   v.integer("association_idle_timeout_ms", c.asap.association_idle_timeout_ms, 0, 86400000);
   v.integer("deregister_hold_ms", c.asap.deregister_hold_ms, 0, 86400000);
   v.integer("rebind_probe_ms", c.asap.rebind_probe_ms, 0, 60000);
@@ -108,6 +109,7 @@ void visit_config(V& v, C& c) {
   v.integer("max_associations_per_address", c.limits.max_associations_per_address, 0, 16777216);
   v.integer("partial_frame_budget_bytes", c.limits.partial_frame_budget_bytes, 0, 4294967295u);
   v.integer("first_message_timeout_ms", c.limits.first_message_timeout_ms, 0, 300000);
+  v.integer("max_pending_sctp_peers", c.limits.max_pending_sctp_peers, 1, 1048576);
 
   v.section("enrp");
   v.boolean("enabled", c.enrp.enabled);

@@ -108,6 +108,7 @@ struct AsapSection {
   // SCTP Path.Max.Retrans (1..9, below the association's 10): a multi-homed peer's failed path is
   // given up (and our packets fail over to its next address) after this many unanswered ones.
   std::uint32_t sctp_path_max_retrans = 2;
+  std::uint32_t sctp_cookie_life_ms = 10000;           // usrsctp's valid cookie life, 1000..60000
   std::uint32_t association_idle_timeout_ms = 300000;  // RSPLIB autoclose 300 s; 0 = never
   // poolctl deregister of a PE registered here: its re-registration is refused this long (cause
   // 0xa) so that the removal sticks; 0 = off.
@@ -157,6 +158,8 @@ struct LimitsSection {
   std::uint32_t partial_frame_budget_bytes = 64u << 20;
   // A connection that has not completed one message this long after it came up is reset (0 = off).
   std::uint32_t first_message_timeout_ms = 5000;
+  // SCTP peers without an association (a bare INIT's sender) each lane keeps, 1..1048576.
+  std::uint32_t max_pending_sctp_peers = 16384;
 
   friend bool operator==(const LimitsSection&, const LimitsSection&) = default;
 };

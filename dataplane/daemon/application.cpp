@@ -517,6 +517,8 @@ bool Application::Runtime::build_lanes() {
     kc.engine.path_mtu = 1500 - 48;
     if (c.asap.sctp_heartbeat_interval_ms != 0) kc.engine.heartbeat_interval_ms = c.asap.sctp_heartbeat_interval_ms;
     kc.engine.path_rtx_max = c.asap.sctp_path_max_retrans;
+    kc.engine.cookie_life_ms = c.asap.sctp_cookie_life_ms;
+    kc.engine.max_pending_peers = c.limits.max_pending_sctp_peers;
     kc.native_ports = native_sctp_ports(c);
     kc.native_listeners = native_listeners(c);
     auto created = kernel::KernelLanes::create(kc, loop, router);

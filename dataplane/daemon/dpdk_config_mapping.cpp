@@ -62,6 +62,8 @@ Expected<dpdk::DpdkBackendConfig, std::string> to_backend_config(const config::R
   if (c.asap.sctp_heartbeat_interval_ms != 0)
     b.engine.heartbeat_interval_ms = c.asap.sctp_heartbeat_interval_ms;
   b.engine.path_rtx_max = c.asap.sctp_path_max_retrans;
+  b.engine.cookie_life_ms = c.asap.sctp_cookie_life_ms;
+  b.engine.max_pending_peers = c.limits.max_pending_sctp_peers;
   return b;
 }
 

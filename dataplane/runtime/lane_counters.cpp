@@ -85,6 +85,18 @@ constexpr std::array kLaneFields = std::to_array<DescribedField<LaneCounters, Co
       "Times the lane sent an SCTP association's packets to another address its multi-homed peer listed, "
       "after its path failed."},
      &LaneCounters::sctp_path_failovers},
+    {{"sctp_endpoints_refused", "poolreg_lane_sctp_endpoints_refused_total",
+      "SCTP packets from a new peer dropped because the lane's pending peers (limits.max_pending_sctp_peers) "
+      "were all younger than their cookie life: an INIT flood, or the bound too low."},
+     &LaneCounters::sctp_endpoints_refused},
+    {{"sctp_endpoints_expired", "poolreg_lane_sctp_endpoints_expired_total",
+      "SCTP peers without an association (an INIT answered, an association gone) forgotten after their "
+      "cookie life."},
+     &LaneCounters::sctp_endpoints_expired},
+    {{"sctp_pending_endpoints", "poolreg_lane_sctp_pending_endpoints",
+      "SCTP peers without an association the lane keeps now (at most limits.max_pending_sctp_peers).",
+      CounterUnit::kCount, MetricKind::kGauge},
+     &LaneCounters::sctp_pending_endpoints},
     {{"sctp_alias_steered", "poolreg_lane_sctp_alias_steered_total",
       "SCTP packets this lane handed to the lane that holds their source address as another address of a "
       "multi-homed (or ADD-IP) peer's association."},

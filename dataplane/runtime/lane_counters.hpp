@@ -30,6 +30,8 @@ class Counter {
   void add(std::uint64_t n = 1) noexcept {
     v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
+  // A gauge's current value (same single writer).
+  void set(std::uint64_t v) noexcept { v_.store(v, std::memory_order_relaxed); }
   std::uint64_t get() const noexcept { return v_.load(std::memory_order_relaxed); }
 
  private:
@@ -78,6 +80,11 @@ struct alignas(64) LaneCounters {
   // unreachable; our output then moved to another address the peer listed.
   Counter sctp_paths_unreachable;
   Counter sctp_path_failovers;
+  // The engine's peer endpoints (sctp/remote_endpoint_table.hpp), published at its timer tick:
+  // new peers refused (pending set full), pending endpoints freed, pending endpoints now (gauge).
+  Counter sctp_endpoints_refused;
+  Counter sctp_endpoints_expired;
+  Counter sctp_pending_endpoints;
   // Several lanes: SCTP packets this lane (the one steering gives their source to) handed to the
   // lane holding that address as an alias of a multi-homed or ADD-IP peer's association
   // (alias_owner_table.hpp).

@@ -6,7 +6,7 @@
 namespace poolreg::sctp {
 
 std::size_t ListedAddressCache::KeyHash::operator()(const Key& k) const noexcept {
-  return std::hash<const void*>{}(k.endpoint) ^ (static_cast<std::size_t>(k.port) * 0x9e3779b97f4a7c15ull);
+  return std::hash<std::uint64_t>{}(k.peer) ^ (static_cast<std::size_t>(k.port) * 0x9e3779b97f4a7c15ull);
 }
 
 void ListedAddressCache::trim(std::uint64_t now_ms) {
@@ -23,9 +23,9 @@ void ListedAddressCache::trim(std::uint64_t now_ms) {
   }
 }
 
-void ListedAddressCache::remember(const void* endpoint, std::uint16_t peer_port,
+void ListedAddressCache::remember(std::uint64_t peer, std::uint16_t peer_port,
                                   std::vector<IpAddress> addresses, std::uint64_t now_ms) {
-  const Key key{endpoint, peer_port};
+  const Key key{peer, peer_port};
   if (addresses.empty()) {
     entries_.erase(key);  // its order_ item turns stale
     return;
@@ -39,9 +39,9 @@ void ListedAddressCache::remember(const void* endpoint, std::uint16_t peer_port,
   order_.push_back(Order{key, sequence});
 }
 
-std::vector<IpAddress> ListedAddressCache::take(const void* endpoint, std::uint16_t peer_port,
+std::vector<IpAddress> ListedAddressCache::take(std::uint64_t peer, std::uint16_t peer_port,
                                                 std::uint64_t now_ms) {
-  auto it = entries_.find(Key{endpoint, peer_port});
+  auto it = entries_.find(Key{peer, peer_port});
   if (it == entries_.end()) return {};
   std::vector<IpAddress> out;
   if (expired(it->second, now_ms)) {

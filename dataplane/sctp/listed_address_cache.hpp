@@ -1,6 +1,7 @@
 // ListedAddressCache: the addresses a peer listed in its INIT / INIT ACK (sctp_address_params.hpp),
 // kept from the handshake packet until its association comes up a round trip later, keyed by
-// the peer (its RemoteEndpoint: IP + UDP port) and its SCTP port.
+// the peer (its RemoteEndpoint's serial: IP + UDP port, never reused when an endpoint expires)
+// and its SCTP port.
 //
 // Why bounded: INITs cost a sender nothing, so an INIT flood must not grow memory. At most
 // kMaxEntries entries (the oldest goes first), each at most kMaxListedAddresses addresses, and an
@@ -27,12 +28,12 @@ class ListedAddressCache {
   // association lives.
   static constexpr std::uint64_t kLifetimeMs = 30000;
 
-  // `endpoint` identifies the peer (only compared, never dereferenced). An empty list forgets
-  // what was kept for the peer and port.
-  void remember(const void* endpoint, std::uint16_t peer_port, std::vector<IpAddress> addresses,
+  // `peer` identifies the peer (RemoteEndpoint::serial). An empty list forgets what was kept for
+  // the peer and port.
+  void remember(std::uint64_t peer, std::uint16_t peer_port, std::vector<IpAddress> addresses,
                 std::uint64_t now_ms);
   // The list kept for the peer and port (and forgets it); empty when none or expired.
-  std::vector<IpAddress> take(const void* endpoint, std::uint16_t peer_port, std::uint64_t now_ms);
+  std::vector<IpAddress> take(std::uint64_t peer, std::uint16_t peer_port, std::uint64_t now_ms);
 
   std::size_t size() const noexcept { return entries_.size(); }
   // Entries dropped before their association came up (bound reached or expired).
@@ -40,7 +41,7 @@ class ListedAddressCache {
 
  private:
   struct Key {
-    const void* endpoint = nullptr;
+    std::uint64_t peer = 0;
     std::uint16_t port = 0;
     bool operator==(const Key&) const = default;
   };

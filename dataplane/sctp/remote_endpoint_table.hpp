@@ -1,36 +1,60 @@
-// RemoteEndpointTable: one stable RemoteEndpoint per (peer IP, peer UDP port) that sends us SCTP
-// over UDP or that we connect to. A RemoteEndpoint's address is the `sconn_addr` usrsctp knows the
-// peer by in AF_CONN mode: usrsctp_conninput(endpoint, ...) for its packets, and usrsctp's output
-// callback gets the same pointer back to address the reply (IP, UDP port, path, our address).
+// RemoteEndpointTable: one stable RemoteEndpoint per (peer IP, peer UDP port; 0 = native SCTP) that
+// sends us SCTP or that we connect to. A RemoteEndpoint's address is the `sconn_addr` usrsctp knows
+// the peer by in AF_CONN mode: usrsctp_conninput(endpoint, ...) for its packets, and usrsctp's
+// output callback gets the same pointer back to address the reply (IP, UDP port, path, our address).
 //
-// Endpoints are never freed while usrsctp runs (an association may still name one), so the table
-// is bounded (kMaxEndpoints; beyond it new peers are refused and counted). Lane thread only.
+// Lifetime (why endpoints expire, and when they may): a bare INIT from a new source creates an
+// endpoint, since usrsctp needs a conn address to answer with an INIT ACK. usrsctp itself stays
+// stateless until COOKIE ECHO, but the state cookie names that conn address, and a valid cookie
+// makes usrsctp build the association on it. So an endpoint is
+// - in use while an association (an engine Connection) runs on it: retain() / release(); never
+//   freed then, nor its aliases;
+// - pending otherwise (an INIT answered, an association gone, a connect that failed). A pending
+//   endpoint is freed (deregistered from usrsctp, memory released, its aliases dropped) once
+//   nothing was received from or sent to it for `expiry_ms`, which the engine sets to usrsctp's
+//   cookie life + its longest RTO + a margin: by then every cookie naming it is stale (usrsctp
+//   refuses it before looking at the address), and a usrsctp association still winding down
+//   (SHUTDOWN ACK retransmitted after the engine forgot the association) would have sent to it.
+// Pending endpoints have their own bound (max_pending), apart from the in-use ones: a full pending
+// set frees its least recently used endpoint if that one has expired, else refuses the new peer
+// (counted), so an INIT flood from spoofed sources costs at most max_pending endpoints and turns
+// over every expiry_ms, while associations already up are never touched. Expiry work is O(1) per
+// packet (touch moves the endpoint to the young end of an intrusive list) plus at most
+// `max_work` endpoints per expire() call (the engine's timer tick).
 //
 // Mobility (RFC 5061 ADD-IP / DELETE-IP / SET-PRIMARY that usrsctp accepted): usrsctp knows an
 // association by its one conn address, so a peer that adds an address keeps that endpoint.
 // add_alias() makes packets from the added IP (same UDP port) reach the same endpoint, and
 // move_to() sends the endpoint's output to another of the peer's addresses (its old one was
-// deleted, or it asked for a new primary). Aliases count against kMaxEndpoints.
+// deleted, or it asked for a new primary). Aliases count against kMaxEndpoints and go with their
+// endpoint at the latest.
 //
 // Multi-homing: the addresses a peer listed in its INIT / INIT ACK become aliases of its
 // association's endpoint too, and move_to() is how the engine fails our output over to another
 // of them (sctp_engine.hpp "Multi-homing"). An alias is counted per holder (an association may
 // list it, another of the same endpoint too, or add it by ASCONF): it goes when the last holder
 // removes it, so aliases never outlive the associations that named them.
+//
+// Lane thread only; `now_ms` is the lane's monotonic millisecond clock.
 #pragma once
 
 #include <array>
 #include <cstdint>
-#include <cstring>
 #include <memory>
 #include <unordered_map>
+#include <vector>
 
 #include "dataplane/sctp/sctp_packet_path.hpp"
 #include "dataplane/sctp/usrsctp_stack.hpp"
-#include "registrar/common/fnv1a.hpp"
 #include "registrar/common/ip_address.hpp"
 
 namespace poolreg::sctp {
+
+// The table's key of a peer: family, IP (16 bytes), UDP port (2 bytes, big-endian).
+struct EndpointKey {
+  std::array<std::uint8_t, 19> bytes{};
+  bool operator==(const EndpointKey&) const = default;
+};
 
 struct RemoteEndpoint {
   SctpPeer address;
@@ -40,118 +64,108 @@ struct RemoteEndpoint {
   bool path_failed = false;
   // The address (family of `address`) whose path usrsctp last reported unreachable.
   std::array<std::uint8_t, 16> failed_ip{};
-  // The engine's associations on this endpoint: the first one after none starts the endpoint's
-  // output afresh (an earlier association's failover or move does not carry over).
+  // Unique for the table's life (never reused, unlike the address of a freed endpoint): what
+  // caches keyed by peer compare.
+  std::uint64_t serial = 0;
+
+  // The table's bookkeeping (RemoteEndpointTable only; the engine reads `associations`).
+  EndpointKey key;                      // where the table holds it (move_to does not change it)
+  std::vector<EndpointKey> alias_keys;  // its aliases, dropped with it
+  // Engine associations running on it (retain / release): 0 = pending. The first one after none
+  // starts the endpoint's output afresh (an earlier association's failover or move does not
+  // carry over).
   std::uint32_t associations = 0;
+  std::uint64_t last_used_ms = 0;       // last packet received from / sent to it
+  RemoteEndpoint* older = nullptr;      // pending list (least recently used first)
+  RemoteEndpoint* newer = nullptr;
 };
 
 class RemoteEndpointTable {
  public:
   static constexpr std::size_t kMaxEndpoints = 1u << 20;
 
-  // api: the usrsctp copy the endpoints are registered with; owner: stored in every endpoint.
-  RemoteEndpointTable(const UsrsctpApi& api, void* owner) : api_(api), owner_(owner) {}
+  // api: the usrsctp copy the endpoints are registered with; owner: stored in every endpoint;
+  // max_pending: bound of the endpoints without an association (>= 1); expiry_ms: idle time after
+  // which a pending endpoint may be freed.
+  RemoteEndpointTable(const UsrsctpApi& api, void* owner, std::size_t max_pending, std::uint64_t expiry_ms);
+  RemoteEndpointTable(const RemoteEndpointTable&) = delete;
+  RemoteEndpointTable& operator=(const RemoteEndpointTable&) = delete;
 
   // Before usrsctp_finish(): tells usrsctp the addresses are gone (the memory stays until the
   // table is destroyed, after usrsctp_finish(), so no association can name a freed endpoint).
-  void deregister_all() {
-    for (auto& [key, e] : table_) api_.deregister_address(e.get());
-  }
+  void deregister_all();
 
-  // Finds or creates the endpoint (an alias leads to the endpoint it names); nullptr when the
-  // table is full.
-  RemoteEndpoint* get(const std::uint8_t* ip, bool ipv6, std::uint16_t udp_port) {
-    Key k = key_of(ip, ipv6, udp_port);
-    auto it = table_.find(k);
-    if (it != table_.end()) return it->second.get();
-    if (!aliases_.empty()) {
-      auto a = aliases_.find(k);
-      if (a != aliases_.end()) return a->second.endpoint;
-    }
-    if (table_.size() + aliases_.size() >= kMaxEndpoints) return nullptr;
-    auto e = std::make_unique<RemoteEndpoint>();
-    e->address.ipv6 = ipv6;
-    std::memcpy(e->address.ip, ip, ipv6 ? 16 : 4);
-    e->address.udp_port = udp_port;
-    e->owner = owner_;
-    RemoteEndpoint* raw = e.get();
-    table_.emplace(k, std::move(e));
-    api_.register_address(raw);
-    return raw;
-  }
+  // Finds or creates the endpoint of a packet's sender (an alias leads to the endpoint it names)
+  // and marks it used now. nullptr: refused (pending set full of endpoints that have not expired,
+  // or kMaxEndpoints reached), counted in refused(). outgoing: for a connect() of our own, which
+  // retains the endpoint at once: not held to the pending bound (a flood must not keep the
+  // registrar from reaching its ENRP peers), only to kMaxEndpoints.
+  RemoteEndpoint* get(const std::uint8_t* ip, bool ipv6, std::uint16_t udp_port, std::uint64_t now_ms,
+                      bool outgoing = false);
+  // Something was sent to e: it stays at least expiry_ms more.
+  void touch(RemoteEndpoint& e, std::uint64_t now_ms);
+  // An association runs on e from now on / no longer (release: e turns pending when it was the
+  // last one, and expires expiry_ms later).
+  void retain(RemoteEndpoint& e);
+  void release(RemoteEndpoint& e, std::uint64_t now_ms);
+  // Frees up to max_work pending endpoints idle for expiry_ms or longer, oldest first. Returns
+  // how many it freed.
+  std::size_t expire(std::uint64_t now_ms, std::size_t max_work);
+
   std::size_t size() const noexcept { return table_.size(); }
   // True when (ip, udp_port) has an endpoint of its own (not an alias).
   bool has_own(const std::uint8_t* ip, bool ipv6, std::uint16_t udp_port) const {
     return table_.count(key_of(ip, ipv6, udp_port)) != 0;
   }
   std::size_t alias_count() const noexcept { return aliases_.size(); }
+  std::size_t pending_count() const noexcept { return pending_; }
+  std::uint64_t expired() const noexcept { return expired_; }  // pending endpoints freed
+  std::uint64_t refused() const noexcept { return refused_; }  // new peers refused by get()
+  std::uint64_t expiry_ms() const noexcept { return expiry_ms_; }
 
   // Packets from `ip` at e's UDP port reach `e` from now on (one more holder when it already
   // does). False (nothing changes) when that address already has an endpoint of its own (usrsctp
   // knows it under another conn address), leads to another endpoint, or the table is full. A
   // true answer is paired with one remove_alias() by the same holder.
-  bool add_alias(RemoteEndpoint& e, const IpAddress& ip) {
-    const Key k = key_of(ip.data(), !ip.is_v4(), e.address.udp_port);
-    if (table_.count(k) != 0) return false;
-    auto a = aliases_.find(k);
-    if (a != aliases_.end()) {
-      if (a->second.endpoint != &e) return false;
-      ++a->second.holders;
-      return true;
-    }
-    if (table_.size() + aliases_.size() >= kMaxEndpoints) return false;
-    aliases_.emplace(k, Alias{&e, 1});
-    return true;
-  }
+  bool add_alias(RemoteEndpoint& e, const IpAddress& ip);
   // One holder less of the alias `ip` of e's UDP port (when it leads to `e`); the alias goes
   // with its last holder.
-  void remove_alias(RemoteEndpoint& e, const IpAddress& ip) {
-    auto a = aliases_.find(key_of(ip.data(), !ip.is_v4(), e.address.udp_port));
-    if (a == aliases_.end() || a->second.endpoint != &e) return;
-    if (--a->second.holders == 0) aliases_.erase(a);
-  }
+  void remove_alias(RemoteEndpoint& e, const IpAddress& ip);
   // True when packets from `ip` at e's UDP port reach `e` (its own key or an alias of it).
-  bool leads_to(const RemoteEndpoint& e, const IpAddress& ip) const {
-    const Key k = key_of(ip.data(), !ip.is_v4(), e.address.udp_port);
-    auto t = table_.find(k);
-    if (t != table_.end()) return t->second.get() == &e;
-    auto a = aliases_.find(k);
-    return a != aliases_.end() && a->second.endpoint == &e;
-  }
+  bool leads_to(const RemoteEndpoint& e, const IpAddress& ip) const;
   // e's packets go to `ip` (same UDP port, same path) from now on. Packets still coming from its
   // first address keep reaching it (the table keeps it under that key).
-  void move_to(RemoteEndpoint& e, const IpAddress& ip) {
-    e.address.ipv6 = !ip.is_v4();
-    std::memset(e.address.ip, 0, sizeof e.address.ip);
-    std::memcpy(e.address.ip, ip.data(), ip.size());
-  }
+  static void move_to(RemoteEndpoint& e, const IpAddress& ip);
 
  private:
-  struct Key {
-    std::array<std::uint8_t, 19> bytes{};  // family, ip (16), port (2)
-    bool operator==(const Key&) const = default;
-  };
   struct KeyHash {
-    std::size_t operator()(const Key& k) const noexcept {
-      return static_cast<std::size_t>(fnv1a(k.bytes.data(), k.bytes.size()));
-    }
+    std::size_t operator()(const EndpointKey& k) const noexcept;
   };
-  static Key key_of(const std::uint8_t* ip, bool ipv6, std::uint16_t port) {
-    Key k;
-    k.bytes[0] = ipv6 ? 6 : 4;
-    std::memcpy(k.bytes.data() + 1, ip, ipv6 ? 16 : 4);
-    k.bytes[17] = static_cast<std::uint8_t>(port >> 8);
-    k.bytes[18] = static_cast<std::uint8_t>(port);
-    return k;
+  static EndpointKey key_of(const std::uint8_t* ip, bool ipv6, std::uint16_t port);
+  void link_newest(RemoteEndpoint& e);
+  void unlink(RemoteEndpoint& e);
+  // Deregisters and frees a pending endpoint and its aliases.
+  void free_endpoint(RemoteEndpoint& e);
+  bool idle(const RemoteEndpoint& e, std::uint64_t now_ms) const noexcept {
+    return now_ms >= e.last_used_ms && now_ms - e.last_used_ms >= expiry_ms_;
   }
+
   const UsrsctpApi& api_;
   void* owner_;
-  std::unordered_map<Key, std::unique_ptr<RemoteEndpoint>, KeyHash> table_;
+  std::size_t max_pending_;
+  std::uint64_t expiry_ms_;
+  std::unordered_map<EndpointKey, std::unique_ptr<RemoteEndpoint>, KeyHash> table_;
   struct Alias {
     RemoteEndpoint* endpoint = nullptr;
     std::uint32_t holders = 0;
   };
-  std::unordered_map<Key, Alias, KeyHash> aliases_;
+  std::unordered_map<EndpointKey, Alias, KeyHash> aliases_;
+  RemoteEndpoint* oldest_ = nullptr;  // pending list ends
+  RemoteEndpoint* newest_ = nullptr;
+  std::size_t pending_ = 0;
+  std::uint64_t next_serial_ = 1;
+  std::uint64_t expired_ = 0;
+  std::uint64_t refused_ = 0;
 };
 
 }  // namespace poolreg::sctp

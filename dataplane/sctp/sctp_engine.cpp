@@ -117,7 +117,11 @@ Expected<std::unique_ptr<SctpEngine>, std::string> SctpEngine::create(const Sctp
 }
 
 SctpEngine::SctpEngine(const SctpEngineConfig& config, std::atomic<std::uint64_t>& ids, UsrsctpStack& stack)
-    : config_(config), ids_(ids), stack_(stack), api_(stack.api()), endpoints_(stack.api(), this) {}
+    : config_(config),
+      ids_(ids),
+      stack_(stack),
+      api_(stack.api()),
+      endpoints_(stack.api(), this, config.max_pending_peers, endpoint_expiry_ms(config)) {}
 
 SctpEngine::~SctpEngine() {
   if (!claimed_) return;  // create() refused: usrsctp was never initialised by us
@@ -324,11 +328,8 @@ SctpEngine::Connection* SctpEngine::find(ConnectionId id) {
 
 void SctpEngine::on_sctp_packet(const SctpPacketFrom& from, const std::uint8_t* packet, std::uint16_t length) {
   if (length < 12) return;  // shorter than an SCTP common header: the source should have dropped it
-  RemoteEndpoint* e = endpoints_.get(from.src_ip, from.ipv6, from.src_port);
-  if (e == nullptr) {
-    ++counters_.endpoints_refused;
-    return;
-  }
+  RemoteEndpoint* e = endpoints_.get(from.src_ip, from.ipv6, from.src_port, now_ms_);
+  if (e == nullptr) return;  // counted by the table
   if (e->path_failed && from.ipv6 == e->address.ipv6 &&
       std::memcmp(e->address.ip, from.src_ip, from.ipv6 ? 16 : 4) != 0 &&
       std::memcmp(e->failed_ip.data(), from.src_ip, from.ipv6 ? 16 : 4) != 0) {
@@ -403,14 +404,14 @@ void SctpEngine::note_listed_addresses(const RemoteEndpoint& from, std::span<con
   }
   counters_.handshake_addresses_skipped += listed->skipped;
   const std::uint64_t evicted_before = listed_.evicted();
-  listed_.remember(&from, listed->peer_port, std::move(listed->addresses), now_ms_);
+  listed_.remember(from.serial, listed->peer_port, std::move(listed->addresses), now_ms_);
   counters_.handshake_address_lists_evicted += listed_.evicted() - evicted_before;
 }
 
 void SctpEngine::add_listed_addresses(ConnectionPeer& peer) {
   if (current_endpoint_ == nullptr) return;
   const std::uint64_t evicted_before = listed_.evicted();
-  const std::vector<IpAddress> listed = listed_.take(current_endpoint_, current_sctp_port_, now_ms_);
+  const std::vector<IpAddress> listed = listed_.take(current_endpoint_->serial, current_sctp_port_, now_ms_);
   counters_.handshake_address_lists_evicted += listed_.evicted() - evicted_before;
   if (listed.empty() || peer.addresses.empty()) return;
   peer.addresses = merge_addresses(peer.addresses.front(), listed);
@@ -420,6 +421,7 @@ int SctpEngine::output(void* address, void* buffer, std::size_t length) {
   if (paths_.empty() || address == nullptr || length > 65535) return 0;
   auto* e = static_cast<RemoteEndpoint*>(address);
   const auto* bytes = static_cast<const std::uint8_t*>(buffer);
+  endpoints_.touch(*e, now_ms_);  // usrsctp still sends to it: keep it
   // A native peer's association leaves from this SCTP port: its answers are ours.
   if (e->address.udp_port == 0 && length >= 2) native_ports_.set(static_cast<std::uint16_t>((bytes[0] << 8) | bytes[1]));
   SctpPacketPath* path = path_for(e->address);
@@ -722,7 +724,9 @@ void SctpEngine::fail_over(Connection& c) {
 
 void SctpEngine::claim_endpoint(Connection& c, RemoteEndpoint& e, const IpAddress& first) {
   c.endpoint = &e;
-  if (e.associations++ != 0) return;  // shared with a live association: its output stands
+  const bool shared = e.associations != 0;
+  endpoints_.retain(e);  // released in forget()
+  if (shared) return;  // shared with a live association: its output stands
   e.path_failed = false;
   if (first.is_v4() != e.address.ipv6 && first != ip_of(e.address)) endpoints_.move_to(e, first);
 }
@@ -813,7 +817,7 @@ void SctpEngine::forget(ConnectionId id) {
   if (c->endpoint != nullptr) {
     while (!c->published.empty()) withdraw_alias(*c, c->published.back());
     for (const IpAddress& ip : c->aliases) endpoints_.remove_alias(*c->endpoint, ip);
-    if (c->endpoint->associations != 0) --c->endpoint->associations;
+    endpoints_.release(*c->endpoint, now_ms_);
   }
   pending_.erase(id);
   closing_.erase(id);
@@ -834,7 +838,7 @@ void SctpEngine::connect(ConnectionId id, WireProtocol protocol, std::span<const
   if (addresses.empty() || port == 0) return fail();
   const IpAddress& a = addresses.front();
   const std::uint16_t udp = remote_udp_port;  // 0: native SCTP
-  RemoteEndpoint* e = endpoints_.get(a.data(), !a.is_v4(), udp);
+  RemoteEndpoint* e = endpoints_.get(a.data(), !a.is_v4(), udp, now_ms_, /*outgoing=*/true);
   if (e != nullptr) s = source_for(protocol, from);
   if (e == nullptr || s == nullptr) return fail();
   sockaddr_conn to{};
@@ -1024,6 +1028,9 @@ void SctpEngine::run_timers(std::uint64_t now_ms) {
   }
   if (answers_used_ != 0) send_answers();
   if (!srtt_due_.empty()) refresh_srtts();
+  // Pending peer endpoints whose cookies are all stale go (bounded work per tick).
+  endpoints_.expire(now_ms, kEndpointExpiryWork);
+  publish_endpoint_counters();
   // Close lingers: a closing association whose SHUTDOWN never completes is aborted. Only the
   // closing ones are looked at: a walk over every association each millisecond cost ~0.1 CPU-s/s
   // per 10^4 idle associations (perf/dataplane/assoc_scale_results.md).
@@ -1039,6 +1046,17 @@ void SctpEngine::run_timers(std::uint64_t now_ms) {
     ++it;
   }
   for (ConnectionId id : expired) abort(id);
+}
+
+void SctpEngine::publish_endpoint_counters() {
+  counters_.endpoints_refused = endpoints_.refused();
+  counters_.endpoints_expired = endpoints_.expired();
+  if (lane_counters_ == nullptr) return;
+  lane_counters_->sctp_endpoints_refused.add(counters_.endpoints_refused - published_refused_);
+  lane_counters_->sctp_endpoints_expired.add(counters_.endpoints_expired - published_expired_);
+  lane_counters_->sctp_pending_endpoints.set(endpoints_.pending_count());
+  published_refused_ = counters_.endpoints_refused;
+  published_expired_ = counters_.endpoints_expired;
 }
 
 void SctpEngine::shutdown() {

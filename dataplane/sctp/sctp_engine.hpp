@@ -26,7 +26,9 @@
 // bound to the wildcard conn address; outgoing associations leave from the listener of their
 // protocol (or one client socket per protocol when there is none). A peer is one RemoteEndpoint
 // (IP + UDP port); usrsctp has one AF_CONN path per association, multi-homing is done around it
-// (below). Messages above max_message_size are dropped and counted.
+// (below). Messages above max_message_size are dropped and counted. Peers without an association
+// (a bare INIT's sender) are bounded (max_pending_peers) and forgotten once every cookie naming
+// them is stale; a peer with an association never is (remote_endpoint_table.hpp).
 //
 // Peer addresses (ConnectionPeer::addresses, what ASAP-REG-06's address check compares with):
 // the source address of the packets the association runs on first, then the IPv4 / IPv6
@@ -158,6 +160,10 @@ struct SctpEngineConfig : UsrsctpTunables {
   // took 0.034 CPU-s/s every 1 ms, 0.022 every 10 ms (the heartbeats they send included). SCTP's
   // own timers are >= 200 ms (RTO min, delayed SACK), so 10 ms late is harmless.
   std::uint32_t timer_granularity_ms = 10;
+  // Bound of the peers without an association (a bare INIT's sender, an association gone):
+  // RemoteEndpointTable's pending set. Beyond it a new peer takes the place of the least
+  // recently used one only once that one has expired (endpoint_expiry_ms), else it is refused.
+  std::size_t max_pending_peers = 16384;
   bool debug_output = false;  // usrsctp debug printf to stderr
   // The CRC32c leaves usrsctp (usrsctp_enable_crc32c_offload on this engine's copy): usrsctp
   // neither computes it on output nor checks it on input. The engine then computes it for every
@@ -186,7 +192,10 @@ struct EngineCounters {
   std::uint64_t messages_sent = 0;
   std::uint64_t send_failed = 0;
   std::uint64_t oversize_messages = 0;
-  std::uint64_t endpoints_refused = 0;  // RemoteEndpointTable full
+  // RemoteEndpointTable (copied from the table at every timer tick): new peers refused (pending
+  // set full of endpoints that have not expired, or kMaxEndpoints), pending endpoints freed.
+  std::uint64_t endpoints_refused = 0;
+  std::uint64_t endpoints_expired = 0;
   // INIT / INIT ACK address parameters (sctp_address_params.hpp, ListedAddressCache):
   std::uint64_t handshake_address_lists_malformed = 0;  // chunk unreadable: no addresses kept
   std::uint64_t handshake_addresses_skipped = 0;        // unspecified, multicast, duplicate, over the bound
@@ -229,6 +238,9 @@ class SctpEngine final : public SctpPacketSink {
  public:
   static constexpr std::size_t kMaxPendingResolutions = 16384;
   static constexpr std::uint64_t kActivityReportMs = 1000;
+  // Pending endpoints freed per run_timers() at most (the rest wait for the next tick; a new
+  // peer frees the oldest expired one itself when the pending set is full).
+  static constexpr std::size_t kEndpointExpiryWork = 256;
   // Bound of ConnectionPeer::addresses of one association: its first address plus as many as an
   // INIT may list (kMaxListedAddresses); ASCONF additions beyond it are ignored and counted.
   static constexpr std::size_t kMaxPeerAddresses = 1 + kMaxListedAddresses;
@@ -307,6 +319,8 @@ class SctpEngine final : public SctpPacketSink {
   std::size_t endpoint_count() const noexcept { return endpoints_.size(); }
   // Peer addresses whose packets lead to another address's endpoint (RemoteEndpointTable aliases).
   std::size_t alias_count() const noexcept { return endpoints_.alias_count(); }
+  // Endpoints without an association (RemoteEndpointTable's pending set).
+  std::size_t pending_endpoint_count() const noexcept { return endpoints_.pending_count(); }
   const EngineCounters& counters() const noexcept { return counters_; }
   // The peer of an open association (nullptr when unknown).
   const ConnectionPeer* peer_of(ConnectionId id) const;
@@ -397,6 +411,8 @@ class SctpEngine final : public SctpPacketSink {
   // peer.addresses: its first address, then what the packet's sender listed in its handshake.
   void add_listed_addresses(ConnectionPeer& peer);
   void forget(ConnectionId id);
+  // Endpoint table figures into counters_ and the lane's counters.
+  void publish_endpoint_counters();
   long send_raw(Connection& c, WireProtocol protocol, const std::uint8_t* data, std::size_t len,
                 std::uint16_t flags);
   void send_control(Connection& c, std::uint16_t flags);
@@ -443,6 +459,8 @@ class SctpEngine final : public SctpPacketSink {
   std::uint64_t last_timer_ms_ = 0;
   std::uint64_t now_ms_ = 0;
   EngineCounters counters_;
+  std::uint64_t published_refused_ = 0;  // what the lane counters already have
+  std::uint64_t published_expired_ = 0;
   std::bitset<65536> native_ports_;  // SCTP ports native packets may reach (native_port_ours)
 };
 

@@ -61,6 +61,7 @@ namespace poolreg::sctp {
   X(set_rto_min, usrsctp_sysctl_set_sctp_rto_min_default)                   \
   X(set_rto_max, usrsctp_sysctl_set_sctp_rto_max_default)                   \
   X(set_init_rto_max, usrsctp_sysctl_set_sctp_init_rto_max_default)         \
+  X(set_valid_cookie_life, usrsctp_sysctl_set_sctp_valid_cookie_life_default) \
   X(set_blackhole, usrsctp_sysctl_set_sctp_blackhole)                       \
   X(enable_crc32c_offload, usrsctp_enable_crc32c_offload)
 

@@ -15,6 +15,7 @@ void apply_usrsctp_tunables(const UsrsctpTunables& t, const UsrsctpApi& api) {
   api.set_rto_min(t.rto_min_ms);
   api.set_rto_max(t.rto_max_ms);
   api.set_init_rto_max(t.rto_max_ms);
+  api.set_valid_cookie_life(t.cookie_life_ms);
   // ECN/ASCONF stay default; no blackholing so refused INITs are answered with ABORT quickly.
   api.set_blackhole(0);
 }

@@ -22,7 +22,20 @@ struct UsrsctpTunables {
   std::uint32_t rto_initial_ms = 1000;
   std::uint32_t rto_min_ms = 200;
   std::uint32_t rto_max_ms = 5000;
+  // How long a state cookie in our INIT ACK stays valid (RFC 9260 Valid.Cookie.Life; RFC default
+  // 60 s). Shorter here: a cookie must only outlive one INIT ACK -> COOKIE ECHO round trip and
+  // its retransmissions (INIT ACK is not retransmitted; the peer resends INIT, which gets a fresh
+  // cookie), and an endpoint that answered an INIT must be kept as long as a cookie naming it can
+  // be accepted (remote_endpoint_table.hpp), so the cookie life bounds what an INIT flood holds.
+  std::uint32_t cookie_life_ms = 10000;
 };
+
+// How long a RemoteEndpoint without an association is kept after its last packet: every cookie
+// naming it is stale by then (cookie life + 1 s for usrsctp's clock granularity), and a usrsctp
+// association still winding down on it would have retransmitted to it (its longest RTO).
+inline std::uint64_t endpoint_expiry_ms(const UsrsctpTunables& t) {
+  return std::uint64_t{t.cookie_life_ms} + t.rto_max_ms + 1000;
+}
 
 // Sets the tunables on one usrsctp stack (the linked one unless told); call right after
 // usrsctp_init*. A failing setter leaves usrsctp's default, which also works.

@@ -98,9 +98,11 @@ class SctpEngineTest : public ::testing::Test {
     a_.engine.reset();
     private_stack_.reset();
   }
-  void make(Side& s, UsrsctpStack* stack) {
+  void make(Side& s, UsrsctpStack* stack,
+            std::size_t max_pending_peers = SctpEngineConfig{}.max_pending_peers) {
     SctpEngineConfig config = config_;
     config.path_mtu = 1452;
+    config.max_pending_peers = max_pending_peers;
     config.crc32c_offload = &s == &a_ && a_crc32c_offload_;
     auto engine = SctpEngine::create(config, ids_, stack);
     ASSERT_TRUE(engine) << engine.error();
@@ -133,7 +135,7 @@ class SctpEngineTest : public ::testing::Test {
     while (std::chrono::steady_clock::now() < deadline) {
       for (Side* s : {&a_, &b_}) {
         s->engine->flush_pending();
-        s->engine->run_timers(now_ms());
+        s->engine->run_timers(now_ms() + clock_offset_ms_);
       }
       const unsigned moved = carry(a_, b_) + carry(b_, a_);
       if (pred()) return true;
@@ -146,6 +148,7 @@ class SctpEngineTest : public ::testing::Test {
   SctpEngineConfig config_;  // both engines' (a fixture may shorten the timers before SetUp)
   bool a_crc32c_offload_ = false;  // a's engine leaves the CRC32c to usrsctp's caller (crc32c_offload)
   std::vector<std::array<std::uint8_t, 4>> dead_;  // packets to these addresses are lost (carry)
+  std::uint64_t clock_offset_ms_ = 0;  // added to the engines' clock: jumps over expiry times
   // Changes a packet on the wire (then its checksum has to be made right again).
   std::function<void(Side& from, std::vector<std::uint8_t>& packet)> rewrite_;
   std::unique_ptr<UsrsctpStack> private_stack_;
@@ -267,6 +270,62 @@ TEST_F(SctpEngineTest, AssociationMessagesAndCloseOverAPathWithoutPacketSource) 
   b_.engine->close(7);
   ASSERT_TRUE(run_until([&] { return !a_.events.closed.empty(); }));
   EXPECT_EQ(a_.events.closed.front(), a_id);
+}
+
+// Peers without an association (bare INITs from many sources) are bounded and expire after the
+// cookie life + rto_max + 1 s; the peer endpoint of a live association never does, and turns
+// pending (then expires) once its association is gone.
+TEST_F(SctpEngineTest, PendingPeersAreBoundedAndExpireButAssociatedOnesStay) {
+  a_.engine.reset();
+  make(a_, nullptr, 4);
+  ASSERT_TRUE(a_.engine->listen(WireProtocol::kAsap, 3863).has_value());
+  const IpAddress to_a = IpAddress::v4({10, 1, 0, 1});
+  b_.engine->connect(7, WireProtocol::kAsap, std::span<const IpAddress>(&to_a, 1), 3863, 9899);
+  ASSERT_TRUE(run_until([&] { return !a_.events.connected.empty() && !b_.events.connected.empty(); }));
+  EXPECT_EQ(a_.engine->endpoint_count(), 1u);
+  EXPECT_EQ(a_.engine->pending_endpoint_count(), 0u);
+
+  // Ten bare INITs from ten sources: four get an endpoint (and an INIT ACK), six are refused.
+  // clang-format off
+  std::vector<std::uint8_t> init = {0x13, 0x88, 0x0f, 0x17, 0, 0, 0, 0, 0, 0, 0, 0,  // 5000 -> 3863
+                                    1, 0, 0, 20, 0x11, 0x22, 0x33, 0x44, 0, 1, 0, 0,  // INIT
+                                    0, 1, 0, 1, 0x55, 0x66, 0x77, 0x88};
+  // clang-format on
+  set_sctp_crc(init);
+  for (std::uint8_t i = 1; i <= 10; ++i) {
+    SctpPacketFrom f;
+    const std::uint8_t src[4] = {10, 9, 0, i};
+    std::memcpy(f.src_ip, src, 4);
+    std::memcpy(f.dst_ip, a_.ip, 4);
+    f.src_port = 9899;
+    a_.engine->on_sctp_packet(f, init.data(), static_cast<std::uint16_t>(init.size()));
+  }
+  EXPECT_EQ(a_.path.out.size(), 4u);  // INIT ACKs
+  a_.path.out.clear();
+  EXPECT_EQ(a_.engine->endpoint_count(), 5u);
+  EXPECT_EQ(a_.engine->pending_endpoint_count(), 4u);
+  ASSERT_TRUE(run_until([&] { return a_.counters.sctp_endpoints_refused.get() == 6; }));
+  EXPECT_EQ(a_.engine->counters().endpoints_refused, 6u);
+  EXPECT_EQ(a_.counters.sctp_pending_endpoints.get(), 4u);
+
+  // Past their expiry: the pending ones go, the association and its endpoint stay.
+  clock_offset_ms_ += endpoint_expiry_ms(SctpEngineConfig{}) + 1000;
+  ASSERT_TRUE(run_until([&] { return a_.counters.sctp_endpoints_expired.get() == 4; }));
+  EXPECT_EQ(a_.engine->endpoint_count(), 1u);
+  EXPECT_EQ(a_.counters.sctp_pending_endpoints.get(), 0u);
+  const std::vector<std::uint8_t> request = {0x05, 0, 0, 8, 1, 2, 3, 4};
+  EXPECT_EQ(b_.engine->send(7, WireProtocol::kAsap, request), runtime::SendResult::kSent);
+  ASSERT_TRUE(run_until([&] { return !a_.events.messages.empty(); }));
+  EXPECT_EQ(a_.events.messages.front().second, request);
+
+  // Association gone: its endpoint is pending from then on and expires in turn.
+  b_.engine->close(7);
+  ASSERT_TRUE(run_until([&] { return !a_.events.closed.empty() && a_.engine->connection_count() == 0; }));
+  run_until([] { return false; }, 50ms);  // the SHUTDOWN COMPLETE
+  EXPECT_EQ(a_.engine->pending_endpoint_count(), 1u);
+  clock_offset_ms_ += endpoint_expiry_ms(SctpEngineConfig{}) + 1000;
+  ASSERT_TRUE(run_until([&] { return a_.engine->endpoint_count() == 0; }));
+  EXPECT_EQ(a_.engine->counters().endpoints_expired, 5u);
 }
 
 // The SCTP checksum: CRC32c over the packet with the checksum field zero, stored little-endian
