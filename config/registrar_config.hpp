@@ -107,7 +107,8 @@ struct AsapSection {
   std::uint32_t sctp_heartbeat_interval_ms = 1000;     // SCTP path heartbeat toward PEs; 0 = kernel default
   // SCTP Path.Max.Retrans (1..9, below the association's 10): a multi-homed peer's failed path is
   // given up (and our packets fail over to its next address) after this many unanswered ones.
-  std::uint32_t sctp_path_max_retrans = 2;
+  // RFC 9260's 5 (usrsctp_tunables.hpp says why not lower by default).
+  std::uint32_t sctp_path_max_retrans = 5;
   std::uint32_t sctp_cookie_life_ms = 10000;           // usrsctp's valid cookie life, 1000..60000
   std::uint32_t association_idle_timeout_ms = 300000;  // RSPLIB autoclose 300 s; 0 = never
   // poolctl deregister of a PE registered here: its re-registration is refused this long (cause

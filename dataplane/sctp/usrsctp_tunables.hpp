@@ -17,8 +17,11 @@ struct UsrsctpTunables {
   std::uint32_t assoc_rtx_max = 10;
   // Path.Max.Retrans: unanswered heartbeats / retransmissions before usrsctp reports a path
   // unreachable (the engine's multi-homing failover, sctp_engine.hpp). Below assoc_rtx_max, so
-  // the association outlives its failed path; RFC 9260's default is 5, ours fails over sooner.
-  std::uint32_t path_rtx_max = 2;
+  // the association outlives its failed path. RFC 9260's 5: usrsctp also counts unanswered INIT
+  // retransmissions against it, and an association that came up after more of them than this
+  // starts on a path usrsctp holds unreachable, whose data was seen not to get through (a PU
+  // that had to retry its INIT at a flooded registrar with 2 here never had an answer).
+  std::uint32_t path_rtx_max = 5;
   std::uint32_t rto_initial_ms = 1000;
   std::uint32_t rto_min_ms = 200;
   std::uint32_t rto_max_ms = 5000;

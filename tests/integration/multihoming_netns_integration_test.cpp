@@ -4,7 +4,7 @@
 // 10.77.0.1); then its first path dies (eth0 and its address deleted, the route moves to eth1).
 // The association survives: the PE's re-registration is answered over the second address after
 // the registrar's failover (usrsctp reports the first path unreachable after
-// asap.sctp_path_max_retrans, the default 2), the PE stays registered, a PU (this process, in
+// asap.sctp_path_max_retrans, 2 here; the default is 5), the PE stays registered, a PU (this process, in
 // the namespace 10.77.0.20) still resolves it, and the lane counts the failover. The time from
 // the cut to the answer is printed (the recovery time). The same with two lanes and a second
 // address that steers to the other lane than the first (runtime::steer_lane, asserted): the lane
@@ -91,7 +91,9 @@ class MultihomingNetns : public ::testing::Test {
     std::vector<std::string> args = {"--id",    std::to_string(kIdA),
                                      "--lanes", std::to_string(lanes),
                                      "--set",   std::string("asap.listen=[\"") + kRegistrarA + "\"]",
-                                     "--set",   "enrp.enabled=false"};
+                                     "--set",   "enrp.enabled=false",
+                                     // Fail over after two unanswered ones, as measured (default 5).
+                                     "--set",   "asap.sctp_path_max_retrans=2"};
     // NOLINTNEXTLINE(concurrency-mt-unsafe): tests read, never set, the environment
     if (std::getenv("POOLREG_IT_DEBUG") != nullptr) args.insert(args.end(), {"--log-level", "debug"});
     for (auto& w : words_of_env("POOLREG_IT_DAEMON_ARGS")) args.push_back(std::move(w));

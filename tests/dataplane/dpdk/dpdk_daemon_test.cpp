@@ -592,7 +592,8 @@ std::uint64_t multihomed_pe_survives(const std::string& poolregd, unsigned lanes
     ChildProcess daemon(
         dpdk_daemon_command(poolregd,
                             {"--listen", "10.93.0.1", "--set", "enrp.enabled=false", "--set",
-                             "control.enabled=true", "--set", "control.socket_path=" + control_socket},
+                             "control.enabled=true", "--set", "control.socket_path=" + control_socket, "--set",
+                             "asap.sctp_path_max_retrans=2"},
                             prefix, net, lanes));
     ASSERT_TRUE(listening(daemon));
     // The lanes steer by runtime::steer_lane (what the caller computed): no RSS to program.
