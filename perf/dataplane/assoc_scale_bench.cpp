@@ -46,6 +46,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -534,7 +535,7 @@ void print_size_classes(const Memory& before, const Memory& after, std::uint32_t
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int run(int argc, char** argv) {
   Options o;
   CLI::App app{"N SCTP associations with one PE each on one lane: set-up rate, memory per idle association"};
   app.add_option("-n,--associations", o.associations, "associations (one PE each)")
@@ -640,4 +641,17 @@ int main(int argc, char** argv) {
       "peers share the core (set-up)\n",
       cpu_seconds() - cpu0);
   return survived == o.associations ? 0 : 2;
+}
+
+int main(int argc, char** argv) {
+  // A bench has nothing to recover: an exception (a failed allocation at 10^5 associations, CLI11)
+  // ends the run with a message and a failure status instead of std::terminate.
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "poolreg-assoc-scale-bench: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "poolreg-assoc-scale-bench: unknown exception\n");
+  }
+  return 1;
 }
