@@ -281,8 +281,13 @@ TEST_F(InitFlood, SpoofedInitsAreBoundedAndAnEstablishedPuKeepsResolving) {
   // The first flood peers expired within the flood and made room for later ones.
   EXPECT_GT(lane_sum(stats, "sctp_endpoints_expired"), 0u) << stats.dump();
   // Bounded memory: kMaxPending peers cost well under 8 MiB (about 200 bytes each with usrsctp's).
+  // Not under AddressSanitizer: its quarantine keeps freed blocks (up to 256 MB) and its redzones
+  // grow every allocation, so the daemon's RSS there says nothing about what it holds (CI's ASan
+  // variant: +33 MB); LeakSanitizer checks the daemon at exit instead.
+#if !defined(__SANITIZE_ADDRESS__)
   EXPECT_LT(rss_after, rss_before + std::uint64_t{8} * 1024)
       << "RSS grew from " << rss_before << " to " << rss_after << " KiB";
+#endif
 
   // Afterwards: every flood peer expires (nothing answers the INIT ACKs), the PE is still there.
   EXPECT_TRUE(wait_until(
