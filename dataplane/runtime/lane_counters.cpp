@@ -101,6 +101,18 @@ constexpr std::array kLaneFields = std::to_array<DescribedField<LaneCounters, Co
       "SCTP packets this lane handed to the lane that holds their source address as another address of a "
       "multi-homed (or ADD-IP) peer's association."},
      &LaneCounters::sctp_alias_steered},
+    {{"sctp_aliases_published", "poolreg_lane_sctp_aliases_published_total",
+      "Addresses of this lane's multi-homed (or ADD-IP) SCTP peers published for the other lanes to hand "
+      "their packets here."},
+     &LaneCounters::sctp_aliases_published},
+    {{"sctp_alias_publish_refused", "poolreg_lane_sctp_alias_publish_refused_total",
+      "Peer addresses this lane could not publish for the other lanes (held by another lane, or the shared "
+      "table full): their packets reach the association only when they arrive on this lane."},
+     &LaneCounters::sctp_alias_publish_refused},
+    {{"sctp_paths_inactive_at_up", "poolreg_lane_sctp_paths_inactive_at_up_total",
+      "SCTP associations that came up on a path usrsctp held unreachable (handshake retransmitted more "
+      "than Path.Max.Retrans times); a heartbeat was sent at once so data flows."},
+     &LaneCounters::sctp_paths_inactive_at_up},
 
 });
 }  // namespace

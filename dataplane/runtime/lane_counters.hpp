@@ -89,6 +89,14 @@ struct alignas(64) LaneCounters {
   // lane holding that address as an alias of a multi-homed or ADD-IP peer's association
   // (alias_owner_table.hpp).
   Counter sctp_alias_steered;
+  // Aliases this lane's engine published in the shared table for the other lanes, and those it
+  // could not (another lane holds the address, or the table is full: their packets reach the
+  // association only when they steer to this lane).
+  Counter sctp_aliases_published;
+  Counter sctp_alias_publish_refused;
+  // Associations that came up on a path usrsctp held unreachable (INIT or COOKIE ECHO lost more
+  // than Path.Max.Retrans times); the engine asked for a heartbeat at once.
+  Counter sctp_paths_inactive_at_up;
   std::array<Counter, kAsapTypeSlots> asap_in_by_type;
   std::array<Counter, kAsapTypeSlots> asap_out_by_type;
   // The one latency histogram type (registrar/common): this lane records, the control thread and

@@ -365,29 +365,46 @@ void SctpEngine::refresh_srtts() {
     Connection* c = find(id);
     if (c == nullptr || !c->srtt_due) continue;
     c->srtt_due = false;
+    if (c->path_check_due) {
+      c->path_check_due = false;
+      if (sctp_paddrinfo info{}; read_conn_path(*c, info)) check_path_after_up(*c, info);
+    }
     if (const std::uint32_t srtt = read_srtt_us(*c); srtt != 0) c->peer.srtt_us = srtt;
   }
   srtt_due_.clear();
 }
 
+bool SctpEngine::read_conn_path(const Connection& c, sctp_paddrinfo& info) {
+  if (c.socket == nullptr || c.assoc == 0 || c.endpoint == nullptr) return false;
+  info = sctp_paddrinfo{};
+  info.spinfo_assoc_id = c.assoc;
+  sockaddr_conn path{};
+  path.sconn_family = AF_CONN;
+  path.sconn_port = htons(c.peer.port);
+  path.sconn_addr = c.endpoint;
+  std::memcpy(&info.spinfo_address, &path, sizeof path);
+  socklen_t len = sizeof info;
+  return api_.getsockopt(c.socket->so, IPPROTO_SCTP, SCTP_GET_PEER_ADDR_INFO, &info, &len) == 0;
+}
+
+void SctpEngine::check_path_after_up(Connection& c, const sctp_paddrinfo& info) {
+  if (info.spinfo_state != SCTP_INACTIVE) return;
+  sctp_paddrparams pp{};
+  pp.spp_assoc_id = c.assoc;
+  std::memcpy(&pp.spp_address, &info.spinfo_address, sizeof pp.spp_address);
+  pp.spp_flags = SPP_HB_DEMAND;
+  api_.setsockopt(c.socket->so, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp, sizeof pp);
+  ++counters_.paths_inactive_at_up;
+  if (lane_counters_ != nullptr) lane_counters_->sctp_paths_inactive_at_up.add();
+}
+
 std::uint32_t SctpEngine::read_srtt_us(const Connection& c) {
   if (c.socket == nullptr || c.assoc == 0) return 0;
   constexpr std::uint32_t kMaxMs = 0xFFFFFFFFu / 1000;
-  if (c.endpoint != nullptr) {
-    // The AF_CONN path the association's packets really take (an ASCONF-added IPv4/IPv6
-    // address is a path usrsctp cannot send to, so it has no RTT of its own).
-    sctp_paddrinfo info{};
-    info.spinfo_assoc_id = c.assoc;
-    sockaddr_conn path{};
-    path.sconn_family = AF_CONN;
-    path.sconn_port = htons(c.peer.port);
-    path.sconn_addr = c.endpoint;
-    std::memcpy(&info.spinfo_address, &path, sizeof path);
-    socklen_t len = sizeof info;
-    if (api_.getsockopt(c.socket->so, IPPROTO_SCTP, SCTP_GET_PEER_ADDR_INFO, &info, &len) == 0 &&
-        info.spinfo_srtt != 0)
-      return std::min(info.spinfo_srtt, kMaxMs) * 1000;
-  }
+  // The AF_CONN path the association's packets really take (an ASCONF-added IPv4/IPv6 address is
+  // a path usrsctp cannot send to, so it has no RTT of its own).
+  if (sctp_paddrinfo info{}; read_conn_path(c, info) && info.spinfo_srtt != 0)
+    return std::min(info.spinfo_srtt, kMaxMs) * 1000;
   sctp_status status{};
   status.sstat_assoc_id = c.assoc;
   socklen_t len = sizeof status;
@@ -676,8 +693,10 @@ void SctpEngine::publish_alias(Connection& c, const IpAddress& ip) {
       runtime::AliasOwnerTable::PublishResult::kPublished) {
     c.published.push_back(ip);
     ++counters_.aliases_published;
+    if (lane_counters_ != nullptr) lane_counters_->sctp_aliases_published.add();
   } else {
     ++counters_.alias_publish_refused;
+    if (lane_counters_ != nullptr) lane_counters_->sctp_alias_publish_refused.add();
   }
 }
 
@@ -759,6 +778,7 @@ void SctpEngine::assoc_up(Socket& s, sctp_assoc_t assoc, bool restart) {
       ++counters_.associations_opened;
       add_listed_addresses(c->peer);  // from the peer's INIT ACK
       hold_aliases(*c);
+      c->path_check_due = true;
       note_srtt_due(*c);
       if (events_ != nullptr) events_->on_connected(c->id, c->peer);
       return;
@@ -782,6 +802,7 @@ void SctpEngine::assoc_up(Socket& s, sctp_assoc_t assoc, bool restart) {
   auto [cit, inserted] = connections_.emplace(id, std::move(c));
   hold_aliases(cit->second);
   s.assocs[assoc] = id;
+  cit->second.path_check_due = true;
   note_srtt_due(cit->second);  // its COOKIE ECHO's RTT, for its first message
   ++counters_.associations_accepted;
   if (events_ != nullptr) events_->on_connected(id, cit->second.peer);

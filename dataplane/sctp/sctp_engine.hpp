@@ -217,6 +217,9 @@ struct EngineCounters {
   std::uint64_t peer_paths_unreachable = 0;
   std::uint64_t peer_path_failovers = 0;
   std::uint64_t peer_aliases_refused = 0;
+  // Associations that came up on a path usrsctp held unreachable (an INIT or COOKIE ECHO lost
+  // more than Path.Max.Retrans times): a heartbeat was asked for at once (check_path_after_up).
+  std::uint64_t paths_inactive_at_up = 0;
   // Several lanes (set_alias_publishing): aliases published for the other lanes to hand their
   // packets here; refused ones (another lane holds the address, or the shared table is full)
   // stay local (their packets reach the association only when they steer to this lane).
@@ -362,6 +365,8 @@ class SctpEngine final : public SctpPacketSink {
     std::uint64_t next_activity_report_ms = 0;  // see EngineEventSink::on_activity
     // peer.srtt_us is re-read (refresh_srtt) once usrsctp's call returned.
     bool srtt_due = false;
+    // Just up: refresh_srtts() also looks at usrsctp's state of its path (check_path_after_up).
+    bool path_check_due = false;
     // The aliases of `endpoint` this association holds (its listed and ASCONF-added addresses),
     // given back when it is forgotten.
     std::vector<IpAddress> aliases;
@@ -405,6 +410,13 @@ class SctpEngine final : public SctpPacketSink {
   // its callbacks), for the associations marked srtt_due since (note_srtt_due).
   void note_srtt_due(Connection& c);
   void refresh_srtts();
+  // usrsctp counts unanswered INIT / COOKIE ECHO retransmissions against Path.Max.Retrans: an
+  // association that needed more of them comes up on a path usrsctp holds unreachable, and
+  // usrsctp sends no DATA there until a heartbeat to it is answered (its heartbeat interval, 30 s
+  // by default). An association just up whose path is inactive gets a heartbeat on demand.
+  void check_path_after_up(Connection& c, const sctp_paddrinfo& info);
+  // usrsctp's view of the association's conn path; false when it cannot be read.
+  bool read_conn_path(const Connection& c, sctp_paddrinfo& info);
   // First run_timers(): what was stamped before the caller's clock was known (time 0) is restamped now.
   void start_clock(std::uint64_t now_ms);
   std::uint32_t read_srtt_us(const Connection& c);

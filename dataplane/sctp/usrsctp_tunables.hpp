@@ -19,8 +19,9 @@ struct UsrsctpTunables {
   // unreachable (the engine's multi-homing failover, sctp_engine.hpp). Below assoc_rtx_max, so
   // the association outlives its failed path. RFC 9260's 5: usrsctp also counts unanswered INIT
   // retransmissions against it, and an association that came up after more of them than this
-  // starts on a path usrsctp holds unreachable, whose data was seen not to get through (a PU
-  // that had to retry its INIT at a flooded registrar with 2 here never had an answer).
+  // starts on a path usrsctp holds unreachable and sends no data there until a heartbeat is
+  // answered (a PU that had to retry its INIT at a flooded registrar with 2 here waited for it);
+  // the engine asks for that heartbeat at once (SctpEngine::check_path_after_up).
   std::uint32_t path_rtx_max = 5;
   std::uint32_t rto_initial_ms = 1000;
   std::uint32_t rto_min_ms = 200;

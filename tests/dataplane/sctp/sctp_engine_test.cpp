@@ -358,6 +358,45 @@ TEST_F(SctpEngineTest, PeerSeenBeforeTheFirstTickOutlivesIt) {
   ASSERT_TRUE(run_until([&] { return a_.engine->endpoint_count() == 0; }));
 }
 
+// usrsctp counts unanswered INIT retransmissions against Path.Max.Retrans: a client whose INIT
+// was lost more often than that comes up on a path usrsctp holds unreachable. Data must still
+// flow both ways on the association once it is up.
+TEST_F(SctpEngineTest, AssociationWhoseInitWasRetriedPastPathMaxRetransCarriesData) {
+  b_.engine.reset();
+  a_.engine.reset();
+  config_.path_rtx_max = 2;
+  make(a_, nullptr);
+  make(b_, private_stack_.get());
+  ASSERT_TRUE(a_.engine->listen(WireProtocol::kAsap, 3863).has_value());
+  dead_.push_back({10, 1, 0, 1});  // a's address: b's INITs are lost
+  const IpAddress to_a = IpAddress::v4({10, 1, 0, 1});
+  b_.engine->connect(7, WireProtocol::kAsap, std::span<const IpAddress>(&to_a, 1), 3863, 9899);
+  // INIT + 4 retransmissions (the path counts as failed after the third lost one).
+  for (int i = 0; i < 200 && b_.path.sent_to.size() < 5; ++i) {
+    clock_offset_ms_ += 500;
+    run_until([] { return false; }, 2ms);
+  }
+  ASSERT_GE(b_.path.sent_to.size(), 5u);
+  ASSERT_TRUE(b_.events.connected.empty());
+  dead_.clear();
+  for (int i = 0; i < 200 && b_.events.connected.empty(); ++i) {
+    clock_offset_ms_ += 500;
+    run_until([&] { return !b_.events.connected.empty(); }, 2ms);
+  }
+  ASSERT_FALSE(b_.events.connected.empty());
+  ASSERT_TRUE(run_until([&] { return !a_.events.connected.empty(); }));
+  const std::vector<std::uint8_t> request = {0x05, 0, 0, 8, 1, 2, 3, 4};
+  EXPECT_EQ(b_.engine->send(7, WireProtocol::kAsap, request), runtime::SendResult::kSent);
+  ASSERT_TRUE(run_until([&] { return !a_.events.messages.empty(); }, 3s));
+  const ConnectionId a_id = a_.events.connected.front();
+  const std::vector<std::uint8_t> answer = {0x06, 0, 0, 8, 5, 6, 7, 8};
+  EXPECT_EQ(a_.engine->send(a_id, WireProtocol::kAsap, answer), runtime::SendResult::kSent);
+  ASSERT_TRUE(run_until([&] { return !b_.events.messages.empty(); }, 3s));
+  EXPECT_EQ(b_.engine->counters().paths_inactive_at_up, 1u);
+  EXPECT_EQ(b_.counters.sctp_paths_inactive_at_up.get(), 1u);
+  EXPECT_EQ(a_.engine->counters().paths_inactive_at_up, 0u);
+}
+
 // The SCTP checksum: CRC32c over the packet with the checksum field zero, stored little-endian
 // (RFC 9260 appendix A).
 std::uint32_t sctp_checksum(std::vector<std::uint8_t> p) {
