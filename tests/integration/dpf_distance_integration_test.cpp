@@ -80,7 +80,9 @@ class PoolregdDpfDistance : public ::testing::Test {
     ASSERT_NE(relay_->port(), 0);
   }
   void TearDown() override {
-    if (daemon_) EXPECT_TRUE(daemon_->stops_cleanly());
+    if (daemon_) {
+      EXPECT_TRUE(daemon_->stops_cleanly());
+    }
   }
 
   client::ClientOptions direct() const { return daemon_->client_options(ClientTransport::kSctp); }
