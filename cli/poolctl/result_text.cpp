@@ -423,6 +423,10 @@ std::string render_reload(const json& r) {
   const json& reopened = member(r, "log_file_reopened");
   if (reopened.is_boolean())
     out += reopened.get<bool>() ? "log file reopened\n" : "log file NOT reopened: " + text_of(member(r, "log_error")) + "\n";
+  const json& tls = member(r, "tls_reloaded");
+  if (tls.is_boolean())
+    out += tls.get<bool>() ? "TLS certificate, key and CA reloaded (new connections)\n"
+                           : "TLS files NOT reloaded, the running ones stay: " + text_of(member(r, "tls_error")) + "\n";
   return out;
 }
 

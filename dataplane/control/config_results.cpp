@@ -18,7 +18,9 @@ json reload_result(const ReloadReport& r) {
           {"applied", changes_json(r.applied)},
           {"refused", changes_json(r.refused)},
           {"log_file_reopened", r.log_to_file ? json(r.log_reopened) : json(nullptr)},
-          {"log_error", r.log_error.empty() ? json(nullptr) : json(r.log_error)}};
+          {"log_error", r.log_error.empty() ? json(nullptr) : json(r.log_error)},
+          {"tls_reloaded", r.tls_on ? json(r.tls_reloaded) : json(nullptr)},
+          {"tls_error", r.tls_error.empty() ? json(nullptr) : json(r.tls_error)}};
 }
 
 json config_result(const std::string& source, const std::vector<config::ConfigValue>& values) {

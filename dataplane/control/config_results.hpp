@@ -20,10 +20,14 @@ struct ReloadReport {
   bool log_to_file = false;                   // registrar.log_file set
   bool log_reopened = false;                  // that file was opened again
   std::string log_error;                      // why it could not be
+  bool tls_on = false;                        // [tls] configured: its files are read again
+  bool tls_reloaded = false;                  // new certificate, key and CA in use for new connections
+  std::string tls_error;                      // why not (the running ones stay)
 };
 
 // {source, reloaded:true, applied[{key, before, after}], refused[...], log_file_reopened
-// (true/false, null when logging to stderr), log_error (or null)}. Values are TOML text.
+// (true/false, null when logging to stderr), log_error (or null), tls_reloaded (true/false, null
+// when TLS is off), tls_error (or null)}. Values are TOML text.
 json reload_result(const ReloadReport& report);
 
 // {source, keys{"section.key": TOML value text}} (every key; a JSON object, sorted by key).

@@ -250,6 +250,11 @@ struct Application::Runtime {
   std::uint64_t tls_refusals_logged[3] = {0, 0, 0};
   TimeNs next_tls_log = 0;
   void watch_tls_refusals();
+  // A reload reads the TLS files again (certificate rotation at the same paths; the tls.* keys
+  // themselves need a restart): the listeners accept with the new contexts, outgoing ENRP
+  // connections use them from their next connect; connections up keep their session. Files that
+  // do not load (or do not match) leave the running contexts in place.
+  void reload_tls(std::string_view trigger, control::ReloadReport& r);
   std::optional<int> stop_signal;
   // systemd readiness (Type=notify): READY after the listeners are open, RELOADING, STOPPING.
   ServiceNotifier notifier{log};
@@ -899,7 +904,25 @@ control::ReloadReport Application::Runtime::reload_configuration(std::string_vie
              r.log_reopened ? "; log file reopened" : "");
   if (!r.refused.empty())
     log.warn("{}: configuration {}: not applied, restart poolregd to change: {}", trigger, r.source, list(r.refused));
+  if (tls.asap_server || tls.enrp_server) reload_tls(trigger, r);
   return r;
+}
+
+void Application::Runtime::reload_tls(std::string_view trigger, control::ReloadReport& r) {
+  r.tls_on = true;
+  auto next = make_tls_contexts(running.tls);
+  if (!next || !next.value().asap_server) {
+    r.tls_error = next ? std::string("no TLS configured") : next.error();
+    log.error("{}: TLS files not reloaded, the running certificate, key and CA stay: {}", trigger, r.tls_error);
+    return;
+  }
+  TlsContexts fresh = std::move(next).value();
+  const std::size_t listeners = transport->replace_tls(tls.asap_server.get(), fresh.asap_server) +
+                                transport->replace_tls(tls.enrp_server.get(), fresh.enrp_server);
+  tls = std::move(fresh);  // the ENRP connect callback reads tls.enrp_client at each connect
+  r.tls_reloaded = true;
+  log.info("{}: TLS certificate {}, key and CA {} read again: {} listener(s) use them for new connections", trigger,
+           running.tls.certificate, running.tls.ca_file, listeners);
 }
 
 // Hands the live keys (config_reload.cpp) to whoever reads them; all on this thread.

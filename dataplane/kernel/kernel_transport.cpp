@@ -56,6 +56,11 @@ runtime::ListenResult KernelTransport::listen_tls(WireProtocol protocol, std::sp
   return impl_->tcp.listen(protocol, addresses, port, false, tls);
 }
 
+std::size_t KernelTransport::replace_tls(const tcp::TlsContext* old,
+                                         const std::shared_ptr<const tcp::TlsContext>& next) {
+  return impl_->tcp.replace_tls(old, next);
+}
+
 ConnectionId KernelTransport::connect_tls(WireProtocol protocol, const IpAddress& address, std::uint16_t port,
                                           std::shared_ptr<const tcp::TlsContext> tls, bool verify_ip) {
   impl_->shared.last_error = 0;

@@ -89,6 +89,8 @@ class KernelTransport final : public runtime::MessageTransport {
                                    const std::shared_ptr<const tcp::TlsContext>& tls);
   ConnectionId connect_tls(WireProtocol protocol, const IpAddress& address, std::uint16_t port,
                            std::shared_ptr<const tcp::TlsContext> tls, bool verify_ip);
+  // Certificate rotation (tcp_message_sockets.hpp): listeners accepting with `old` use `next`.
+  std::size_t replace_tls(const tcp::TlsContext* old, const std::shared_ptr<const tcp::TlsContext>& next);
   // Why the latest TLS handshake or identity check failed (empty when none did).
   const std::string& last_tls_failure() const noexcept;
 

@@ -504,6 +504,17 @@ std::size_t TcpMessageSockets::queued_messages(ConnectionId id) const {
   return it == connections_.end() ? 0 : it->second->queue.size();
 }
 
+std::size_t TcpMessageSockets::replace_tls(const TlsContext* old, const std::shared_ptr<const TlsContext>& next) {
+  if (old == nullptr || !next) return 0;
+  std::size_t switched = 0;
+  for (auto& [fd, l] : listeners_) {
+    if (l.tls.get() != old) continue;
+    l.tls = next;
+    ++switched;
+  }
+  return switched;
+}
+
 void TcpMessageSockets::close_all(runtime::CloseReason reason) {
   std::vector<ConnectionId> ids;
   for (auto& [id, c] : connections_) {

@@ -48,6 +48,9 @@ class TcpMessageSockets {
   std::size_t connection_count() const noexcept { return reported_open_; }
   std::size_t queued_messages(ConnectionId id) const;
   void close_all(runtime::CloseReason reason);
+  // Certificate rotation: the listeners that accept with `old` accept with `next` from now on
+  // (connections up keep their session and its context). Returns how many were switched.
+  std::size_t replace_tls(const TlsContext* old, const std::shared_ptr<const TlsContext>& next);
 
  private:
   enum class State : std::uint8_t { kConnecting, kHandshaking, kUp, kClosing };

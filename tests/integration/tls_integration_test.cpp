@@ -6,8 +6,12 @@
 //   refused and counted, and never become peers;
 // - a client that connects and sends nothing is closed after tls.handshake_timeout_ms and
 //   counted; plain TCP bytes on the TLS port are refused without harm to the daemon;
+// - a reload reads rotated certificate files again (new connections get the new certificate; a
+//   key that does not match leaves the running one in place);
 // - --check-config names a private key that does not match its certificate.
 #include <poll.h>
+
+#include <filesystem>
 
 #include "tests/integration/cluster_integration_fixture.hpp"
 #include "tests/dataplane/tcp/test_certificates.hpp"
@@ -243,6 +247,57 @@ TEST(PoolregdTls, SilentClientTimesOutAndPlainTcpBytesAreRefused) {
   EXPECT_EQ(client::resolve_and_wait(pu, handle_of("nobody-here"), 4).status, ClientStatus::kRejected);
   client::close_and_wait(pu);
   EXPECT_EQ(transport_counter(d, "tls_handshakes"), 1u);
+  EXPECT_TRUE(d.stops_cleanly());
+}
+
+// Certificate rotation: the files at the configured paths are replaced and `poolctl reload` (as
+// SIGHUP) reads them again; new connections get the new certificate, the running one stays when
+// the new files do not load. The registrar starts with "rogue" (another CA's certificate, which a
+// client trusting "ca" refuses), then gets pr-a's.
+TEST(PoolregdTls, ReloadReadsRotatedCertificateFilesAgain) {
+  ASSERT_FALSE(poolregd_path().empty());
+  TestCertificates pki;
+  ASSERT_TRUE(pki.ok()) << "openssl CLI failed, see " << pki.dir();
+  const std::string live_cert = pki.dir() + "/live.pem";
+  const std::string live_key = pki.dir() + "/live.key";
+  const auto install = [&](const std::string& cert_of, const std::string& key_of) {
+    namespace fs = std::filesystem;
+    fs::copy_file(pki.cert(cert_of), live_cert, fs::copy_options::overwrite_existing);
+    fs::copy_file(pki.key(key_of), live_key, fs::copy_options::overwrite_existing);
+  };
+  install("rogue", "rogue");
+  const DaemonPorts ports = pick_ports();
+  const TlsPorts t = pick_tls_ports(ports);
+  Poolregd d("tls-rotate", ports,
+             {"--set", "tls.certificate=" + quoted(live_cert), "--set", "tls.private_key=" + quoted(live_key), "--set",
+              "tls.ca_file=" + quoted(pki.cert("ca")), "--set", "tls.asap_port=" + std::to_string(t.asap), "--set",
+              "tls.enrp_port=0", "--set", "enrp.enabled=false"});
+  ASSERT_TRUE(d.start_and_wait()) << d.log();
+  runtime::EventLoop loop;
+  {
+    PoolUserClient pu(loop, nullptr, tls_client(d, t, pki, ""));
+    EXPECT_NE(client::connect_and_wait(pu, 5s), ClientStatus::kOk) << "another CA's certificate was trusted";
+  }
+
+  install("pr-a", "pr-a");
+  json r = control_call(d, "reload");
+  EXPECT_EQ(r.value("tls_reloaded", json()), json(true)) << r.dump() << d.log();
+  PoolUserClient pu(loop, nullptr, tls_client(d, t, pki, ""));
+  ASSERT_EQ(client::connect_and_wait(pu, 5s), ClientStatus::kOk) << pu.connection().tls_error() << d.log();
+  EXPECT_EQ(client::resolve_and_wait(pu, handle_of("nobody-here"), 4).status, ClientStatus::kRejected);
+
+  // A key that does not match the certificate: refused, the running certificate stays.
+  install("pr-a", "pr-b");
+  r = control_call(d, "reload");
+  EXPECT_EQ(r.value("tls_reloaded", json()), json(false)) << r.dump();
+  EXPECT_FALSE(r.value("tls_error", json()).is_null()) << r.dump();
+  EXPECT_TRUE(d.wait_for_log("TLS files not reloaded", 2s)) << d.log();
+  PoolUserClient again(loop, nullptr, tls_client(d, t, pki, ""));
+  EXPECT_EQ(client::connect_and_wait(again, 5s), ClientStatus::kOk) << again.connection().tls_error();
+  // The association made before the failed reload still works.
+  EXPECT_EQ(client::resolve_and_wait(pu, handle_of("nobody-here"), 4).status, ClientStatus::kRejected);
+  client::close_and_wait(again);
+  client::close_and_wait(pu);
   EXPECT_TRUE(d.stops_cleanly());
 }
 
