@@ -231,7 +231,8 @@ Expected<void, std::string> validate_real_addresses(PoolgenConfig& c) {
   const auto ip = IpAddress::parse(c.pe_addresses.substr(0, slash));
   const int bits = slash == std::string::npos ? -1 : std::atoi(c.pe_addresses.c_str() + slash + 1);
   if (!ip || !ip->is_v4() || bits < 8 || bits > 30)
-    return unexpected("--pe-addresses " + c.pe_addresses + ": expected an IPv4 prefix A.B.C.D/N with N 8..30");
+    return unexpected("--pe-addresses " + c.pe_addresses +
+                      ": expected an IPv4 prefix A.B.C.D/N with N 8..30");
   const std::uint32_t value = (std::uint32_t{ip->data()[0]} << 24) | (std::uint32_t{ip->data()[1]} << 16) |
                               (std::uint32_t{ip->data()[2]} << 8) | ip->data()[3];
   const std::uint32_t mask = ~std::uint32_t{0} << (32 - bits);
@@ -248,6 +249,8 @@ Expected<void, std::string> validate_real_addresses(PoolgenConfig& c) {
   if (c.threads != 1 || !c.pcap_path.empty())
     return unexpected("--pe-addresses runs on one threaded usrsctp stack: no --threads, no --pcap");
   if (c.pes == 0) return unexpected("--pe-addresses needs PEs (-n)");
+  if (c.dead_fraction > 0)
+    return unexpected("--pe-addresses: silent deaths (--dead-fraction) are not simulated");
   // Fixed by the mode: one association per PE, each PE alone in its pool, the moved PEs resolved
   // by the mode itself (no load PUs, no probe PEs).
   c.assoc_per_pe = true;

@@ -7,9 +7,9 @@
 #include <usrsctp.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
-#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -49,22 +49,22 @@ struct Incoming {
 class Fleet;
 Fleet* g_fleet = nullptr;  // usrsctp's threaded stack is process-global; so is its one fleet
 
-int receive(struct socket*, union sctp_sockstore, void* data, std::size_t length, struct sctp_rcvinfo, int flags,
-            void* ulp_info);
+int receive(struct socket*, union sctp_sockstore, void* data, std::size_t length, struct sctp_rcvinfo,
+            int flags, void* ulp_info);
 
 class Fleet {
  public:
   enum class Phase : std::uint8_t {
-    kIdle,          // not opened yet
-    kConnecting,    // first association: connect under way (non-blocking)
-    kReconnecting,  // break-before-make: the new association's connect under way
-    kRegistering,   // first registration sent
-    kRegistered,    // idle, registered
-    kAwaitAddAck,   // make-before-break: ADD-IP sent, waiting for the peer's acknowledgement
-    kReregistering, // a move's registration sent
-    kVisiblePoll,   // moved; resolving its pool until the new address shows
+    kIdle,           // not opened yet
+    kConnecting,     // first association: connect under way (non-blocking)
+    kReconnecting,   // break-before-make: the new association's connect under way
+    kRegistering,    // first registration sent
+    kRegistered,     // idle, registered
+    kAwaitAddAck,    // make-before-break: ADD-IP sent, waiting for the peer's acknowledgement
+    kReregistering,  // a move's registration sent
+    kVisiblePoll,    // moved; resolving its pool until the new address shows
     kDeregistering,
-    kDone,          // failed or deregistered: no more traffic
+    kDone,  // failed or deregistered: no more traffic
   };
   struct Pe {
     struct socket* so = nullptr;
@@ -72,10 +72,10 @@ class Fleet {
     TimeNs move_start = 0;  // when the current move began (ADD-IP or abort)
     TimeNs next_poll = 0;
     std::uint32_t generation = 0;  // of the current association (events of an older one are stale)
-    std::uint16_t port = 0;  // local SCTP port (one for all the association's addresses)
-    std::uint8_t reg = 0;    // index (0..2) of the registered address
-    std::uint8_t spare = 1;  // bound, not registered
-    std::uint8_t old = 0;    // the address being left (make-before-break)
+    std::uint16_t port = 0;        // local SCTP port (one for all the association's addresses)
+    std::uint8_t reg = 0;          // index (0..2) of the registered address
+    std::uint8_t spare = 1;        // bound, not registered
+    std::uint8_t old = 0;          // the address being left (make-before-break)
     Phase phase = Phase::kIdle;
     bool break_before_make = false;
     bool poll_outstanding = false;  // a resolution of its pool is unanswered
@@ -108,7 +108,8 @@ class Fleet {
     stats_.lanes = 1;
     std::uint16_t pu_port = 0;
     pu_ = open_socket(0, {anchor()}, &pu_port, nullptr, true);
-    if (pu_ == nullptr) return unexpected(std::string("the PU association to ") + r.text + " did not come up");
+    if (pu_ == nullptr)
+      return unexpected(std::string("the PU association to ") + r.text + " did not come up");
     usrsctp_set_non_blocking(pu_, 1);  // a full send buffer fails a poll, never stalls this thread
     const TimeNs start = now_ns();
     const TimeNs load_end = start + static_cast<TimeNs>(c_.duration_s * 1e9);
@@ -171,7 +172,8 @@ class Fleet {
         --stats_.pes_registered;
         p.phase = Phase::kDone;
       }
-      if (p.phase == Phase::kAwaitAddAck || p.phase == Phase::kReregistering || p.phase == Phase::kVisiblePoll) {
+      if (p.phase == Phase::kAwaitAddAck || p.phase == Phase::kReregistering ||
+          p.phase == Phase::kVisiblePoll) {
         ++stats_.c.probe_cut_by_end;
         p.phase = Phase::kRegistered;
       }
@@ -193,7 +195,8 @@ class Fleet {
 
  private:
   TimeNs next_gap() {
-    const double rate = static_cast<double>(std::max<std::uint64_t>(stats_.pes_registered, 1)) / c_.move_interval_s;
+    const double rate =
+        static_cast<double>(std::max<std::uint64_t>(stats_.pes_registered, 1)) / c_.move_interval_s;
     std::exponential_distribution<double> gap(rate);
     return static_cast<TimeNs>(gap(rng_) * 1e9) + 1;
   }
@@ -210,11 +213,13 @@ class Fleet {
   // (usrsctp's threads do the handshake), else at once (SCTP_ASSOC_CHANGE says how it went);
   // nullptr when binding or connecting failed (*why says which). `owner` and `generation` come
   // back with every event of the socket.
-  struct socket* open_socket(std::uint32_t owner, const std::vector<std::uint32_t>& addresses, std::uint16_t* port,
-                             std::string* why, bool blocking, std::uint32_t generation = 0) {
+  struct socket* open_socket(std::uint32_t owner, const std::vector<std::uint32_t>& addresses,
+                             std::uint16_t* port, std::string* why, bool blocking,
+                             std::uint32_t generation = 0) {
     const auto ulp = static_cast<std::uintptr_t>(owner) | (static_cast<std::uintptr_t>(generation) << 32);
-    struct socket* so =
-        usrsctp_socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP, receive, nullptr, 0, reinterpret_cast<void*>(ulp));
+    // usrsctp hands ulp_info back untouched: a number in it, not a pointer to anything.
+    void* const tag = reinterpret_cast<void*>(ulp);  // NOLINT(performance-no-int-to-ptr)
+    struct socket* so = usrsctp_socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP, receive, nullptr, 0, tag);
     if (so == nullptr) return nullptr;
     sctp_event ev{};
     ev.se_assoc_id = SCTP_FUTURE_ASSOC;
@@ -275,7 +280,12 @@ class Fleet {
     reg.element.user_transport.protocol = TransportProtocol::kSctp;
     reg.element.user_transport.port = static_cast<std::uint16_t>(7000 + i % 50000);
     reg.element.user_transport.addresses = {IpAddress::v4(addr)};
-    reg.element.policy.type = PolicyType::kRoundRobin;
+    // Policies cycled over the pools (one per PE), with parameters as LoadDriver gives them.
+    reg.element.policy.type = c_.policies[i % c_.policies.size()];
+    reg.element.policy.weight = static_cast<std::uint32_t>(1 + i % 10);
+    reg.element.policy.priority = static_cast<std::uint32_t>(i % 4);
+    reg.element.policy.load = static_cast<std::uint32_t>((i * 2654435761u) % 0xFFFFFFFFu);
+    reg.element.policy.load_degradation = 0x01000000u;
     return reg;
   }
 
@@ -284,8 +294,8 @@ class Fleet {
     ++stats_.pe_assocs.attempted;
     if (stats_.pe_assocs.first_attempt_ns == 0) stats_.pe_assocs.first_attempt_ns = now_ns();
     std::string why;
-    p.so = open_socket(static_cast<std::uint32_t>(i + 1), {address(i, 0), address(i, 1), anchor()}, &p.port, &why,
-                       false, ++p.generation);
+    p.so = open_socket(static_cast<std::uint32_t>(i + 1), {address(i, 0), address(i, 1), anchor()}, &p.port,
+                       &why, false, ++p.generation);
     if (p.so == nullptr) {
       ++stats_.c.connect_failures;
       stats_.error(why);
@@ -580,7 +590,7 @@ class Fleet {
       if (p.phase != Phase::kVisiblePoll) return true;
       if (now - p.move_start > static_cast<TimeNs>(c_.probe_give_up_s * 1e9)) {
         ++stats_.c.probe_gave_up;
-        stats_.error("move refused: the new address never became visible");
+        stats_.error("move not visible: the registrar did not list the new address within probe.give_up_s");
         p.phase = Phase::kRegistered;
         return true;
       }
@@ -602,7 +612,8 @@ class Fleet {
     const TimeNs timeout = static_cast<TimeNs>(c_.request_timeout_ms) * kNsPerMs;
     const TimeNs connect_timeout = static_cast<TimeNs>(c_.connect_timeout_ms) * kNsPerMs;
     for (Pe& p : pes_) {
-      if ((p.phase == Phase::kConnecting || p.phase == Phase::kReconnecting) && now - p.sent > connect_timeout) {
+      if ((p.phase == Phase::kConnecting || p.phase == Phase::kReconnecting) &&
+          now - p.sent > connect_timeout) {
         on_down(static_cast<std::uint64_t>(&p - pes_.data()));
         continue;
       }
@@ -650,7 +661,8 @@ class Fleet {
       }
     }
     const TimeNs until = now + static_cast<TimeNs>(c_.cleanup_timeout_s * 1e9);
-    TimeNs next_second = start + static_cast<TimeNs>((static_cast<std::uint64_t>(stats_.elapsed_s) + 1) * kNsPerSec);
+    TimeNs next_second =
+        start + static_cast<TimeNs>((static_cast<std::uint64_t>(stats_.elapsed_s) + 1) * kNsPerSec);
     while (outstanding_ > 0 && now_ns() < until && g_signals < 2) {
       drain(now_ns());
       if (now_ns() >= next_second) {
@@ -684,8 +696,8 @@ class Fleet {
 
 // usrsctp's receive thread: keep-alives are answered here at once (a PE that answers late is
 // removed); everything else goes to the driver thread.
-int receive(struct socket*, union sctp_sockstore, void* data, std::size_t length, struct sctp_rcvinfo, int flags,
-            void* ulp_info) {
+int receive(struct socket*, union sctp_sockstore, void* data, std::size_t length, struct sctp_rcvinfo,
+            int flags, void* ulp_info) {
   if (data == nullptr || g_fleet == nullptr) {
     std::free(data);
     return 1;
@@ -713,25 +725,29 @@ int receive(struct socket*, union sctp_sockstore, void* data, std::size_t length
   return 1;
 }
 
-// A free UDP port for usrsctp's own encapsulation socket.
+// A free UDP port for usrsctp's own encapsulation socket; 0 when none could be found.
 std::uint16_t free_udp_port() {
   const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  if (fd < 0) return 0;
   sockaddr_in in{};
   in.sin_family = AF_INET;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&in), sizeof in);
   socklen_t len = sizeof in;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&in), &len);
+  const bool found = ::bind(fd, reinterpret_cast<sockaddr*>(&in), sizeof in) == 0 &&
+                     ::getsockname(fd, reinterpret_cast<sockaddr*>(&in), &len) == 0;
   ::close(fd);
-  return ntohs(in.sin_port);
+  return found ? ntohs(in.sin_port) : 0;
 }
 
 }  // namespace
 
-Expected<RunStats, std::string> run_real_address_fleet(const PoolgenConfig& config, TimeseriesWriter* timeseries,
+Expected<RunStats, std::string> run_real_address_fleet(const PoolgenConfig& config,
+                                                       TimeseriesWriter* timeseries,
                                                        const FleetProgress& progress) {
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  usrsctp_init(free_udp_port(), nullptr, nullptr);
+  const std::uint16_t udp_port = free_udp_port();
+  if (udp_port == 0) return unexpected(std::string("no free UDP port for usrsctp's encapsulation socket"));
+  usrsctp_init(udp_port, nullptr, nullptr);
   // A registrar that does not answer fails a connect within seconds, not minutes.
   usrsctp_sysctl_set_sctp_init_rtx_max_default(3);
   usrsctp_sysctl_set_sctp_init_rto_max_default(1000);
@@ -741,7 +757,8 @@ Expected<RunStats, std::string> run_real_address_fleet(const PoolgenConfig& conf
     g_fleet = &fleet;
     result = fleet.run();
     // usrsctp's threads may still deliver until finish: they find the fleet until then.
-    for (int i = 0; i < 300 && usrsctp_finish() != 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (int i = 0; i < 300 && usrsctp_finish() != 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     g_fleet = nullptr;
   }
   return result;

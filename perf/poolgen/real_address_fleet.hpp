@@ -2,12 +2,18 @@
 // simulated PE holds its own SCTP association from real, distinct IPv4 addresses of this host and
 // moves between them with the registrar's address check ON:
 //   make-before-break: ADD-IP (RFC 5061 ASCONF) of the new address on the live association, wait
-//     for usrsctp's report that the peer acknowledged it, re-register with {new}, DELETE-IP the old;
+//     until usrsctp lists it among the association's usable local addresses (the peer's
+//     ASCONF-ACK arrived), re-register with {new}, DELETE-IP the old;
 //   break-before-make: abort the association, open a new one from the new address, register {new}.
 // Moves alternate between the two kinds. Each PE is alone in its own pool; after every move the
 // pool is resolved (one PU association) until the answer lists the new address: move_to_visible.
-// A move the registrar refused (rejected re-registration, or the new address never listed within
-// probe_give_up_s) is an error; so are failed binds, unacknowledged ASCONFs and lost associations.
+// A move the registrar refused (rejected re-registration) is an error, and so is one whose new
+// address was not listed within probe_give_up_s; so are failed binds, unacknowledged ASCONFs,
+// associations that never came up or were lost, and request timeouts.
+//
+// Threads: usrsctp's own (receive, timers) run the handshakes and hand every message and
+// association event to the driver thread (a locked queue); the driver thread (the caller of
+// run_real_address_fleet) does everything else and alone closes sockets.
 //
 // Why threaded usrsctp and not the client library's SctpStack: the client library speaks AF_CONN
 // (usrsctp never sees an IP address, it cannot bind one or send an ASCONF carrying one), and one
@@ -40,7 +46,8 @@ std::uint64_t real_addresses_needed(std::uint64_t pes) noexcept;
 
 // Runs the whole real-address load (blocks: ramp, moves for duration_s, cleanup) and returns its
 // stats, or a set-up error (usrsctp, addresses).
-Expected<RunStats, std::string> run_real_address_fleet(const PoolgenConfig& config, TimeseriesWriter* timeseries,
+Expected<RunStats, std::string> run_real_address_fleet(const PoolgenConfig& config,
+                                                       TimeseriesWriter* timeseries,
                                                        const FleetProgress& progress);
 
 }  // namespace poolreg::poolgen

@@ -157,7 +157,8 @@ nlohmann::json report_json(const PoolgenConfig& cfg, const RunStats& s, const Ve
                   {"move_to_visible", histogram_json(s.move_to_visible)}};
   if (!cfg.pe_addresses.empty()) {
     auto kind = [](const RealMoveStats::Kind& k) {
-      return nlohmann::json{{"started", k.started}, {"visible", k.visible},
+      return nlohmann::json{{"started", k.started},
+                            {"visible", k.visible},
                             {"move_to_visible", histogram_json(k.move_to_visible)}};
     };
     j["real_address_moves"] = {{"asconf", kind(s.real_moves.asconf)},
@@ -271,14 +272,14 @@ std::string report_text(const PoolgenConfig& cfg, const RunStats& s, const Verdi
   if (!cfg.pe_addresses.empty()) {
     const auto& m = s.real_moves;
     auto ms = [](const LatencyHistogram& h, double q) { return static_cast<double>(h.quantile(q)) / 1e6; };
-    std::snprintf(b, sizeof b,
-                  "real-address moves (%s): ASCONF (make-before-break) started %llu visible %llu, move-to-visible "
-                  "p50 %.3f p99 %.3f ms; new association (break-before-make) started %llu visible %llu, p50 %.3f "
-                  "p99 %.3f ms\n",
-                  cfg.pe_addresses.c_str(), u(m.asconf.started), u(m.asconf.visible),
-                  ms(m.asconf.move_to_visible, 0.5), ms(m.asconf.move_to_visible, 0.99), u(m.new_association.started),
-                  u(m.new_association.visible), ms(m.new_association.move_to_visible, 0.5),
-                  ms(m.new_association.move_to_visible, 0.99));
+    std::snprintf(
+        b, sizeof b,
+        "real-address moves (%s): ASCONF (make-before-break) started %llu visible %llu, move-to-visible "
+        "p50 %.3f p99 %.3f ms; new association (break-before-make) started %llu visible %llu, p50 %.3f "
+        "p99 %.3f ms\n",
+        cfg.pe_addresses.c_str(), u(m.asconf.started), u(m.asconf.visible), ms(m.asconf.move_to_visible, 0.5),
+        ms(m.asconf.move_to_visible, 0.99), u(m.new_association.started), u(m.new_association.visible),
+        ms(m.new_association.move_to_visible, 0.5), ms(m.new_association.move_to_visible, 0.99));
     out += b;
   }
   if (s.errors.empty()) {

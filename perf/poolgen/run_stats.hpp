@@ -120,8 +120,8 @@ struct RealMoveStats {
     std::uint64_t visible = 0;
     LatencyHistogram move_to_visible;
   };
-  Kind asconf;          // make-before-break: ADD-IP, re-registration, DELETE-IP
-  Kind new_association; // break-before-make: abort, new association from the new address
+  Kind asconf;           // make-before-break: ADD-IP, re-registration, DELETE-IP
+  Kind new_association;  // break-before-make: abort, new association from the new address
 };
 
 struct RunStats : LatencySet {

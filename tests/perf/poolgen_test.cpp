@@ -121,8 +121,8 @@ TEST(PoolgenTest, RefusesNonLoopbackRegistrar) {
 
 // Runs poolgen to completion (bounded: killed after `limit`); the exit code, or -1 when it was
 // killed or did not finish. `log` receives its stdout and stderr.
-int run_poolgen(const std::vector<std::string>& args, const std::string& log, std::chrono::milliseconds limit = 20s,
-                const std::vector<std::string>& launcher = {}) {
+int run_poolgen(const std::vector<std::string>& args, const std::string& log,
+                std::chrono::milliseconds limit = 20s, const std::vector<std::string>& launcher = {}) {
   PoolgenProcess p(args, log, launcher);
   if (!p.started()) return -1;
   const auto st = p.wait(limit);
@@ -365,9 +365,9 @@ TEST(PoolgenTest, RealAddressMovesWithAddressCheckOn) {
   int rc = -2;
   nlohmann::json stats;
   if (read_file(daemon_log).find("listening:") != std::string::npos) {
-    rc = run_poolgen({"-r", "10.98.0.1:3863/9899", "--allow-remote", "--pe-addresses", "10.99.0.0/16", "-n", "30",
-                      "--register-rate", "300", "--move-interval", "0.5", "-d", "4", "--progress", "off",
-                      "--report", report},
+    rc = run_poolgen({"-r", "10.98.0.1:3863/9899", "--allow-remote", "--pe-addresses", "10.99.0.0/16", "-n",
+                      "30", "--register-rate", "300", "--move-interval", "0.5", "-d", "4", "--progress",
+                      "off", "--report", report},
                      log, 25s, {"/usr/sbin/ip", "netns", "exec", lab + "-gen"});
     stats = control_call(socket, "stats");
   }
