@@ -388,9 +388,8 @@ class Fleet {
       return;
     }
     // Break-before-make: the old association is aborted first, then one from the new address is
-    // opened. Known limit: usrsctp 0.9.5's threaded stack (Debian's libusrsctp2) crashes in
-    // sctp_free_assoc after roughly 10^4 freed associations in one process, whether they are
-    // aborted here or shut down and freed by its own threads (README.md, results.md).
+    // opened. Known limit: usrsctp 0.9.5's threaded stack (Debian's libusrsctp2) crashed while
+    // freeing associations under this load (README.md "Known limit").
     linger l{};
     l.l_onoff = 1;
     usrsctp_setsockopt(p.so, SOL_SOCKET, SO_LINGER, &l, sizeof l);
