@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <set>
 #include <sstream>
 #include <toml++/toml.h>
@@ -187,7 +188,8 @@ Expected<void, std::string> load_scenario(const std::string& path, PoolgenConfig
         !r.number(*t, "life_ms", c.life_ms, 1000, 4294967295.0) ||
         !r.number(*t, "move_interval_s", c.move_interval_s, 0, 1e9) || !r.string(*t, "address_mode", mode) ||
         !r.number(*t, "dead_fraction", c.dead_fraction, 0, 1) || !r.number(*t, "die_at_s", c.die_at_s, -1, 1e9) ||
-        !r.number(*t, "die_spread_s", c.die_spread_s, 0, 1e9) || !r.unknown_keys(*t, "pe."))
+        !r.number(*t, "die_spread_s", c.die_spread_s, 0, 1e9) || !r.string(*t, "addresses", c.pe_addresses) ||
+        !r.unknown_keys(*t, "pe."))
       return r.error();
     if (has_policies) {
       c.policies.clear();
@@ -220,6 +222,46 @@ Expected<void, std::string> load_scenario(const std::string& path, PoolgenConfig
   }
   return {};
 }
+
+namespace {
+
+// The real-address mode's prefix and the choices that mode fixes (real_address_fleet.hpp).
+Expected<void, std::string> validate_real_addresses(PoolgenConfig& c) {
+  const std::size_t slash = c.pe_addresses.find('/');
+  const auto ip = IpAddress::parse(c.pe_addresses.substr(0, slash));
+  const int bits = slash == std::string::npos ? -1 : std::atoi(c.pe_addresses.c_str() + slash + 1);
+  if (!ip || !ip->is_v4() || bits < 8 || bits > 30)
+    return unexpected("--pe-addresses " + c.pe_addresses +
+                      ": expected an IPv4 prefix A.B.C.D/N with N 8..30");
+  const std::uint32_t value = (std::uint32_t{ip->data()[0]} << 24) | (std::uint32_t{ip->data()[1]} << 16) |
+                              (std::uint32_t{ip->data()[2]} << 8) | ip->data()[3];
+  const std::uint32_t mask = ~std::uint32_t{0} << (32 - bits);
+  c.pe_address_base = value & mask;
+  const std::uint64_t hosts = (std::uint64_t{1} << (32 - bits)) - 2;  // without network and broadcast
+  if (2 + 3 * c.pes > hosts + 1)
+    return unexpected("--pe-addresses " + c.pe_addresses + " holds " + std::to_string(hosts) + " hosts; " +
+                      std::to_string(c.pes) + " PEs need " + std::to_string(1 + 3 * c.pes) +
+                      " (prefix + 1, then three per PE)");
+  if (c.registrars.size() != 1 || !c.registrars.front().address.is_v4())
+    return unexpected("--pe-addresses drives one IPv4 registrar (give one -r)");
+  if (c.transport != client::ClientTransport::kSctp || c.sctp_native)
+    return unexpected("--pe-addresses moves SCTP associations (ASCONF): SCTP over UDP only");
+  if (c.threads != 1 || !c.pcap_path.empty())
+    return unexpected("--pe-addresses runs on one threaded usrsctp stack: no --threads, no --pcap");
+  if (c.pes == 0) return unexpected("--pe-addresses needs PEs (-n)");
+  if (c.dead_fraction > 0)
+    return unexpected("--pe-addresses: silent deaths (--dead-fraction) are not simulated");
+  // Fixed by the mode: one association per PE, each PE alone in its pool, the moved PEs resolved
+  // by the mode itself (no load PUs, no probe PEs).
+  c.assoc_per_pe = true;
+  c.pools = static_cast<std::uint32_t>(std::min<std::uint64_t>(c.pes, 0xFFFFFFFFu));
+  c.pus = 0;
+  c.resolve_rate = 0;
+  c.probes = 0;
+  return {};
+}
+
+}  // namespace
 
 Expected<void, std::string> validate(PoolgenConfig& c) {
   if (c.registrars.empty()) {
@@ -274,6 +316,9 @@ Expected<void, std::string> validate(PoolgenConfig& c) {
             "address_mode spread uses 127.0.0.0/8 user addresses: IPv4 registrars only (use association)");
       }
     }
+  }
+  if (!c.pe_addresses.empty()) {
+    if (auto real = validate_real_addresses(c); !real) return real;
   }
   if (c.silent_association_s < 0) c.silent_association_s = 3.0 * c.request_timeout_ms / 1000.0;
   if (!(c.duration_s > 0)) {

@@ -82,6 +82,11 @@ struct PoolgenConfig {
   double dead_fraction = 0;          // PEs that stop answering keep-alives
   double die_at_s = -1;              // when they start dying (-1 = right after ramp-up)
   double die_spread_s = 1;           // deaths spread over this long
+  // Real-address mobility mode (--pe-addresses, real_address_fleet.hpp): an IPv4 prefix
+  // "A.B.C.D/N" whose hosts are configured on this host; empty = off. validate() sets the base
+  // (the prefix's first address, host order) and turns the mode's fixed choices on.
+  std::string pe_addresses;
+  std::uint32_t pe_address_base = 0;
 
   // Pool users.
   std::uint64_t pus = 10;

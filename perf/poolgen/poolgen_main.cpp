@@ -12,6 +12,7 @@
 #include "perf/poolgen/descriptor_limit.hpp"
 #include "perf/poolgen/generator_lanes.hpp"
 #include "perf/poolgen/poolgen_config.hpp"
+#include "perf/poolgen/real_address_fleet.hpp"
 #include "perf/poolgen/run_report.hpp"
 #include "perf/poolgen/timeseries.hpp"
 #include "perf/poolgen/verdict.hpp"
@@ -86,6 +87,14 @@ int run(int argc, char** argv) {
                  "spread: PEs use/move to random 127.0.0.0/8 addresses (registrar needs --set "
                  "asap.address_check=false); association: 127.0.0.1 and moves change the port")
       ->check(CLI::IsMember({"spread", "association"}));
+  app.add_option(
+      "--pe-addresses", config.pe_addresses,
+      "Real-address mobility (PREFIX/N, IPv4 hosts configured on this host, e.g. 10.99.0.0/16): every PE "
+      "holds its own association bound to two of its three addresses (prefix + 2 + 3i ..) and moves "
+      "alternately by ASCONF ADD-IP + re-registration + DELETE-IP and by a new association from the new "
+      "address, with the registrar's address check on; each PE in its own pool, resolved after each move "
+      "until the new address shows (move_to_visible). One registrar, SCTP over UDP, --pus/--probes not "
+      "used. run_scenarios.sh mobility-real sets up a namespace for it");
   app.add_option("--dead-fraction", config.dead_fraction, "Fraction of PEs that stop answering keep-alives")
       ->capture_default_str();
   app.add_option("--die-at", config.die_at_s, "Seconds after start when PEs begin to die (-1 = after ramp-up)")
@@ -199,7 +208,8 @@ int run(int argc, char** argv) {
   if (config.progress != ProgressMode::kOff) {
     progress_fn = [&display](const RunStats& s, double elapsed) { display.update(s, elapsed, false); };
   }
-  auto ran = run_generator_lanes(config, timeseries.get(), progress_fn);
+  auto ran = config.pe_addresses.empty() ? run_generator_lanes(config, timeseries.get(), progress_fn)
+                                         : run_real_address_fleet(config, timeseries.get(), progress_fn);
   if (!ran) {
     std::cerr << "poolgen: " << ran.error() << "\n";
     return 1;

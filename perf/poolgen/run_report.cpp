@@ -89,7 +89,8 @@ nlohmann::json report_json(const PoolgenConfig& cfg, const RunStats& s, const Ve
                  {"silent_association_s", cfg.silent_association_s},
                  {"cleanup", cfg.cleanup},
                  {"allow_remote", cfg.allow_remote},
-                 {"min_rate_ratio", cfg.min_rate_ratio}};
+                 {"min_rate_ratio", cfg.min_rate_ratio},
+                 {"pe_addresses", cfg.pe_addresses}};
   nlohmann::json gates = nlohmann::json::object();
   for (const LatencyGate& g : cfg.max_p99) gates[g.operation] = g.max_ms;
   j["config"]["max_p99_ms"] = gates;
@@ -154,6 +155,15 @@ nlohmann::json report_json(const PoolgenConfig& cfg, const RunStats& s, const Ve
                   {"resolution", histogram_json(s.resolution)},
                   {"resolution_raw", histogram_json(s.resolution_raw)},
                   {"move_to_visible", histogram_json(s.move_to_visible)}};
+  if (!cfg.pe_addresses.empty()) {
+    auto kind = [](const RealMoveStats::Kind& k) {
+      return nlohmann::json{{"started", k.started},
+                            {"visible", k.visible},
+                            {"move_to_visible", histogram_json(k.move_to_visible)}};
+    };
+    j["real_address_moves"] = {{"asconf", kind(s.real_moves.asconf)},
+                               {"new_association", kind(s.real_moves.new_association)}};
+  }
   j["errors"] = s.errors;
   j["verdict"] = verdict_json(verdict);
   const std::uint64_t n = cfg.pes + cfg.probes;
@@ -259,6 +269,19 @@ std::string report_text(const PoolgenConfig& cfg, const RunStats& s, const Verdi
                 static_cast<double>(s.vmrss_after_setup_bytes) / 1e6,
                 j["memory"]["vmrss_bytes_per_pe"].get<double>(), j["memory"]["vmrss_bytes_per_association"].get<double>());
   out += b;
+  if (!cfg.pe_addresses.empty()) {
+    const auto& m = s.real_moves;
+    auto ms = [](const LatencyHistogram& h, double q) { return static_cast<double>(h.quantile(q)) / 1e6; };
+    std::snprintf(
+        b, sizeof b,
+        "real-address moves (%s): ASCONF (make-before-break) started %llu visible %llu, move-to-visible "
+        "p50 %.3f p99 %.3f ms; new association (break-before-make) started %llu visible %llu, p50 %.3f "
+        "p99 %.3f ms\n",
+        cfg.pe_addresses.c_str(), u(m.asconf.started), u(m.asconf.visible), ms(m.asconf.move_to_visible, 0.5),
+        ms(m.asconf.move_to_visible, 0.99), u(m.new_association.started), u(m.new_association.visible),
+        ms(m.new_association.move_to_visible, 0.5), ms(m.new_association.move_to_visible, 0.99));
+    out += b;
+  }
   if (s.errors.empty()) {
     out += "errors: none\n";
   } else {

@@ -6,16 +6,20 @@
 # embedding the plots; results.md = every scenario's latest section).
 #
 #   perf/poolgen/run_scenarios.sh [smoke] [resolve-storm] [mobility] [mobility-1M] [cluster-3] [assoc-per-pe]
+#                                 [mobility-real]
 #   (default: smoke resolve-storm mobility cluster-3; "mobility" is the reduced run of
 #   mobility-1M.toml with MOBILITY_PES PEs, "mobility-1M" the full 10^6 one; "assoc-per-pe" one
-#   association per PE over two generator lanes, no timeseries: only the spectrum plot)
+#   association per PE over two generator lanes, no timeseries: only the spectrum plot;
+#   "mobility-real" (root) real addresses in network namespaces made by real_address_lab.sh, the
+#   registrar's address check ON, moves by ASCONF and by new associations)
 #
-# Environment: POOLREGD, POOLGEN (binaries; default build-poolgen, then build), MOBILITY_PES
+# Environment: POOLREGD, POOLGEN (binaries; default build-poolgen, then build), MOBILITY_REAL_PES
+# (mobility-real's PEs, default 2000, at most 21844), MOBILITY_PES
 # (default 100000: the reduced run of mobility-1M.toml; 1000000 for the full one), MOBILITY_DURATION
 # (default 120 s), MOBILITY_1M_DURATION (default 200 s; the ramp-up alone takes 100 s), KILL_AT (cluster-3: seconds until one registrar is killed, default 12).
 # Registrars listen on random free ports (never the example ports, so a registrar someone else runs
 # on 3863 is not disturbed); poolgen's -r flags override the scenario files' registrar lists.
-# Every registrar runs with --set asap.address_check=false because the scenarios use
+# Every registrar but mobility-real's runs with --set asap.address_check=false because the scenarios use
 # address_mode "spread" (random 127.0.0.0/8 PE addresses; see scenarios/smoke.toml), and with the
 # per-client PE quotas off: poolgen multiplexes up to 10^6 PEs over a few associations from one
 # address, far past limits.max_pes_per_association / max_pes_per_address (config/README.md).
@@ -35,6 +39,7 @@ scenarios=("$@")
 work="$(mktemp -d /tmp/poolgen-run-XXXXXX)"
 mkdir -p "$here/results"
 pids=()
+lab=""  # mobility-real's namespaces (real_address_lab.sh), deleted by stop_all
 
 free_port() {  # a port free for both TCP and UDP on 127.0.0.1
   python3 - <<'PY'
@@ -67,6 +72,8 @@ stop_all() {
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
   pids=()
+  [ -n "$lab" ] && "$here/real_address_lab.sh" down "$lab"
+  lab=""
 }
 trap stop_all EXIT
 
@@ -116,6 +123,17 @@ if pa and cfg.get("assoc_per_pe"):
 print(f"memory: RSS start {m['rss_start_bytes']/1e6:.1f} MB, loaded {m['rss_loaded_bytes']/1e6:.1f} MB, "
       f"peak {m['rss_peak_bytes']/1e6:.1f} MB, {m['bytes_per_pe']:.0f} B per simulated PE (PeSlot {m['pe_slot_bytes']} B)")
 print()
+rm = j.get("real_address_moves")
+if rm:
+    print(f"real-address moves ({cfg.get('pe_addresses')}, one association per PE, registrar's address check on):")
+    print()
+    print("| move | started | visible | move-to-visible p50 ms | p90 | p99 | p99.9 |\n|---|---|---|---|---|---|---|")
+    for k, label in [("asconf", "make-before-break: ADD-IP, re-registration, DELETE-IP"),
+                     ("new_association", "break-before-make: new association from the new address")]:
+        h = rm[k]["move_to_visible"]
+        q = lambda n: f"{h[n]:.3f}" if h["count"] else "–"
+        print(f"| {label} | {rm[k]['started']} | {rm[k]['visible']} | {q('p50_ms')} | {q('p90_ms')} | {q('p99_ms')} | {q('p999_ms')} |")
+    print()
 errs = j["errors"]
 print("errors: " + (", ".join(f"{k}: {v}" for k, v in errs.items()) if errs else "none"))
 for w in j.get("verdict", {}).get("warnings", []):
@@ -130,6 +148,7 @@ for s in "${scenarios[@]}"; do
   report="$here/results/$s.json"
   out="$work/$s.out"
   extra=()
+  in_ns=()
   series="$here/results/$s.timeseries.jsonl"
   ts=(--timeseries "$series")
   case "$s" in
@@ -163,15 +182,45 @@ for s in "${scenarios[@]}"; do
       start_pr pr1 $asap $udp $enrp --set limits.max_associations_per_address=0 \
         --set limits.max_associations=200000 --set asap.keepalive_interval_ms=30000 || exit 1
       file=assoc-per-pe.toml; regs=(-r "127.0.0.1:$asap/$udp"); ts=() ;;  # --threads 2: no timeseries
+    mobility-real)
+      # Real addresses, address check ON (the default): a registrar in namespace $lab-reg at
+      # 10.98.0.1, poolgen in $lab-gen (see real_address_lab.sh and scenarios/mobility-real.toml).
+      [ "$(id -u)" = 0 ] || { echo "mobility-real needs root (network namespaces)"; continue; }
+      lab="pgreal-$$"
+      "$here/real_address_lab.sh" up "$lab" "${MOBILITY_REAL_PES:-2000}" || { lab=""; exit 1; }
+      ip netns exec "$lab-reg" "$POOLREGD" --set 'asap.listen=["10.98.0.1"]' \
+        --set "control.socket_path=\"$work/pr1.sock\"" --set limits.max_associations_per_address=0 \
+        > "$work/pr1.log" 2>&1 &
+      pids+=($!)
+      for _ in $(seq 100); do grep -q "listening:" "$work/pr1.log" && break; sleep 0.1; done
+      grep -q "listening:" "$work/pr1.log" || { echo "poolregd did not start:"; cat "$work/pr1.log"; exit 1; }
+      file=mobility-real.toml; regs=(-r "10.98.0.1:3863/9899"); extra=(-n "${MOBILITY_REAL_PES:-2000}")
+      in_ns=(ip netns exec "$lab-gen") ;;
     *) echo "unknown scenario $s"; continue ;;
   esac
   echo "== $s"
-  cmd=("$POOLGEN" -s "$here/scenarios/$file" "${regs[@]}" "${extra[@]}" --progress plain --report "$report"
+  cmd=("${in_ns[@]}" "$POOLGEN" -s "$here/scenarios/$file" "${regs[@]}" "${extra[@]}" --progress plain --report "$report"
        "${ts[@]}")
   start=$(date +%s)
   "${cmd[@]}" > "$out" 2>&1
   rc=$?
   tail -25 "$out"
+  if [ "$s" = mobility-real ]; then  # the registrar's side of the moves, read before it stops
+    python3 - "$work/pr1.sock" > "$work/registrar.txt" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b'{"cmd":"stats"}\n')
+data = b""
+while not data.endswith(b"\n"):
+    chunk = s.recv(1 << 20)
+    if not chunk: break
+    data += chunk
+a = json.loads(data)["result"]["asap"]
+keys = ["registrations", "reregistrations", "registrations_rejected", "addresses_filtered",
+        "association_addresses_added", "association_addresses_removed", "associations_up", "pe_transports_followed"]
+print("registrar (asap.address_check on, the default; control socket `stats`): " +
+      ", ".join(f"{k} {a.get(k)}" for k in keys))
+PY
+  fi
   plots=""
   plot_in=(--report "$report")
   [ ${#ts[@]} -gt 0 ] && plot_in+=(--timeseries "$series")
@@ -187,9 +236,10 @@ for s in "${scenarios[@]}"; do
     echo "run $(date -u '+%Y-%m-%d %H:%M UTC'), $(( $(date +%s) - start )) s wall, poolgen exit $rc, load average at start of run: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo
     echo '```'
-    echo "poolgen -s scenarios/$file ${regs[*]} ${extra[*]}"
+    echo "${in_ns[*]}${in_ns[*]:+ }poolgen -s scenarios/$file ${regs[*]} ${extra[*]}"
     echo '```'
     [ "$s" = cluster-3 ] && { cat "$work/kill.txt" 2>/dev/null || echo "(kill did not happen)"; echo; }
+    [ "$s" = mobility-real ] && { cat "$work/registrar.txt" 2>/dev/null || echo "(registrar stats unreadable)"; echo; }
     summary "$s" "$report"
     echo
     if [ -n "$plots" ]; then
@@ -211,7 +261,7 @@ done
   echo "(load average before the runs: $load_before). poolgen and every poolregd run on the same cores, so the"
   echo "figures are a lower bound of what poolregd does on an idle machine. Binaries: $POOLREGD, $POOLGEN."
   echo
-  for name in smoke resolve-storm mobility mobility-1M cluster-3 assoc-per-pe; do
+  for name in smoke resolve-storm mobility mobility-1M cluster-3 assoc-per-pe mobility-real; do
     [ -f "$here/results/$name.md" ] && cat "$here/results/$name.md"
   done
   # Hand-written reading of the figures (not regenerated; update it when the figures change).

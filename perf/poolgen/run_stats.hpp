@@ -111,6 +111,19 @@ struct AssociationStats {
   }
 };
 
+// The real-address mode's moves by kind (--pe-addresses, real_address_fleet.hpp): started,
+// visible (the new address listed at the registrar), and move_to_visible per kind (the run's
+// move_to_visible holds both).
+struct RealMoveStats {
+  struct Kind {
+    std::uint64_t started = 0;
+    std::uint64_t visible = 0;
+    LatencyHistogram move_to_visible;
+  };
+  Kind asconf;           // make-before-break: ADD-IP, re-registration, DELETE-IP
+  Kind new_association;  // break-before-make: abort, new association from the new address
+};
+
 struct RunStats : LatencySet {
   RunCounters c;
   LatencySet window;  // this second's samples (reset by the timeseries writer every second)
@@ -136,6 +149,7 @@ struct RunStats : LatencySet {
   std::uint64_t vmrss_before_setup_bytes = 0;
   std::uint64_t vmrss_after_setup_bytes = 0;
   AssociationStats pe_assocs;
+  RealMoveStats real_moves;  // --pe-addresses only
   std::uint32_t lanes = 1;  // generator lanes merged into these stats (merge_lane into a total starting at 0)
 
   std::uint64_t error_count = 0;  // sum of `errors`

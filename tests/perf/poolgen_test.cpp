@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "dataplane/control/control_client.hpp"
+#include "tests/common/network_namespace.hpp"
 #include "tests/dataplane/dpdk/veth_namespace.hpp"
 #include "tests/integration/poolregd_harness.hpp"
 
@@ -36,11 +37,14 @@ std::string env(const char* name) {
   return v != nullptr ? v : "";
 }
 
-// Runs poolgen with args; returns the wait status. Output goes to log_path.
+// Runs poolgen with args (after `launcher`, e.g. {"/usr/sbin/ip", "netns", "exec", NS}, when
+// given); returns the wait status. Output goes to log_path.
 class PoolgenProcess {
  public:
-  PoolgenProcess(std::vector<std::string> args, const std::string& log_path) {
+  PoolgenProcess(std::vector<std::string> args, const std::string& log_path,
+                 const std::vector<std::string>& launcher = {}) {
     args.insert(args.begin(), env("POOLGEN"));
+    args.insert(args.begin(), launcher.begin(), launcher.end());
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -117,8 +121,9 @@ TEST(PoolgenTest, RefusesNonLoopbackRegistrar) {
 
 // Runs poolgen to completion (bounded: killed after `limit`); the exit code, or -1 when it was
 // killed or did not finish. `log` receives its stdout and stderr.
-int run_poolgen(const std::vector<std::string>& args, const std::string& log, std::chrono::milliseconds limit = 20s) {
-  PoolgenProcess p(args, log);
+int run_poolgen(const std::vector<std::string>& args, const std::string& log,
+                std::chrono::milliseconds limit = 20s, const std::vector<std::string>& launcher = {}) {
+  PoolgenProcess p(args, log, launcher);
   if (!p.started()) return -1;
   const auto st = p.wait(limit);
   if (!st || !WIFEXITED(*st)) return -1;
@@ -323,6 +328,74 @@ TEST(PoolgenTest, RemoteRegistrarNeedsAllowRemote) {
   EXPECT_EQ(j["counts"]["registrations_ok"].get<std::uint64_t>(), 20u) << j["counts"].dump();
   EXPECT_GT(j["counts"]["resolutions_ok"].get<std::uint64_t>(), 0u) << j["counts"].dump();
   EXPECT_TRUE(j["config"]["allow_remote"].get<bool>());
+  for (const std::string& f : {log, report, daemon_log}) ::unlink(f.c_str());
+  ::rmdir(dir.c_str());
+}
+
+// Real-address mobility (issue 19 item 3): poolgen --pe-addresses in a namespace of its own
+// against a registrar in another one (both made by perf/poolgen/real_address_lab.sh, the lab of
+// run_scenarios.sh mobility-real) with its address check ON (the default): 30 PEs, each on its
+// own association from two of its own addresses, move for 4 s, alternately by ASCONF (ADD-IP,
+// re-registration, DELETE-IP) and by a new association from the new address. Every move that
+// ended in the load phase became visible and none was refused; the registrar's own counters show
+// the ASCONF address changes, the new associations and no rejected or filtered address.
+TEST(PoolgenTest, RealAddressMovesWithAddressCheckOn) {
+  if (const std::string why = test_netns::namespaces_unavailable(); !why.empty()) GTEST_SKIP() << why;
+  test_netns::remove_stale_namespaces("prpgr");
+  const std::string lab = "prpgr-" + std::to_string(::getpid());
+  const std::string script = env("POOLGEN_REAL_LAB");
+  ASSERT_EQ(test_netns::run_quiet(script + " up " + lab + " 30"), 0) << script;
+  struct LabDown {
+    std::string command;
+    ~LabDown() { test_netns::run_quiet(command); }
+  } lab_down{script + " down " + lab};
+  const std::string dir = integration::temp_dir();
+  const std::string daemon_log = dir + "/poolregd.log", socket = dir + "/pr.sock";
+  const pid_t daemon = integration::spawn_with_parent_death(
+      {"/usr/sbin/ip", "netns", "exec", lab + "-reg", integration::poolregd_path(), "--set",
+       "asap.listen=[\"10.98.0.1\"]", "--set", "control.socket_path=\"" + socket + "\"", "--set",
+       "enrp.enabled=false"},
+      daemon_log);
+  ASSERT_GT(daemon, 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  while (read_file(daemon_log).find("listening:") == std::string::npos &&
+         std::chrono::steady_clock::now() - t0 < 10s)
+    std::this_thread::sleep_for(20ms);
+  const std::string log = dir + "/real.log", report = dir + "/real.json";
+  int rc = -2;
+  nlohmann::json stats;
+  if (read_file(daemon_log).find("listening:") != std::string::npos) {
+    rc = run_poolgen({"-r", "10.98.0.1:3863/9899", "--allow-remote", "--pe-addresses", "10.99.0.0/16", "-n",
+                      "30", "--register-rate", "300", "--move-interval", "0.5", "-d", "4", "--progress",
+                      "off", "--report", report},
+                     log, 25s, {"/usr/sbin/ip", "netns", "exec", lab + "-gen"});
+    stats = control_call(socket, "stats");
+  }
+  ::kill(daemon, SIGTERM);
+  ::waitpid(daemon, nullptr, 0);
+  ASSERT_EQ(rc, 0) << read_file(log) << read_file(daemon_log);
+  const auto j = read_json(report);
+  ASSERT_FALSE(j.is_discarded()) << read_file(log);
+  const auto& c = j["counts"];
+  const auto& m = j["real_address_moves"];
+  EXPECT_TRUE(j["errors"].empty()) << j["errors"].dump();
+  EXPECT_EQ(c["registrations_ok"].get<std::uint64_t>(), 30u) << c.dump();
+  EXPECT_EQ(c["reregistrations_failed"].get<std::uint64_t>(), 0u);
+  EXPECT_EQ(c["probe_gave_up"].get<std::uint64_t>(), 0u);
+  EXPECT_EQ(c["probe_visible"].get<std::uint64_t>() + c["probe_cut_by_end"].get<std::uint64_t>(),
+            c["probe_moves"].get<std::uint64_t>());
+  const std::uint64_t asconf = m["asconf"]["visible"].get<std::uint64_t>();
+  const std::uint64_t fresh = m["new_association"]["visible"].get<std::uint64_t>();
+  EXPECT_GE(asconf, 10u) << m.dump();
+  EXPECT_GE(fresh, 10u) << m.dump();
+  EXPECT_EQ(j["latency"]["move_to_visible"]["count"].get<std::uint64_t>(), asconf + fresh);
+  ASSERT_TRUE(stats.contains("asap")) << stats.dump();
+  const auto& a = stats["asap"];
+  EXPECT_EQ(a["registrations_rejected"].get<std::uint64_t>(), 0u) << a.dump();
+  EXPECT_EQ(a["addresses_filtered"].get<std::uint64_t>(), 0u) << a.dump();
+  EXPECT_GE(a["association_addresses_added"].get<std::uint64_t>(), asconf) << a.dump();
+  EXPECT_GE(a["association_addresses_removed"].get<std::uint64_t>(), 1u) << a.dump();
+  EXPECT_GE(a["associations_up"].get<std::uint64_t>(), 30u + fresh) << a.dump();
   for (const std::string& f : {log, report, daemon_log}) ::unlink(f.c_str());
   ::rmdir(dir.c_str());
 }
