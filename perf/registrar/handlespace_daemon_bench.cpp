@@ -7,6 +7,11 @@
 //   DaemonReregister/<pes>/<per_assoc>    a random PE re-registers over its association
 //   DaemonDeregister/<pes>/<per_assoc>    random PEs deregistered (RemovedPe copy, as ASAP does)
 //   DaemonRemove/<pes>/<per_assoc>        the same through remove() (no copy; where it exists)
+//   DaemonRegisterChurn/<pes>             PEs arrive (registration of a new PE, a new association
+//                                         each) in a handlespace of <pes> PEs; every 1000 arrivals
+//                                         the timer pauses and they leave again (pools never vanish)
+//   DaemonDeregisterChurn/<pes>           PEs leave (deregister, RemovedPe copy as ASAP does) in
+//                                         batches of 1000, re-registered with the timer paused
 //   DaemonTeardown/<assoc_pes>            one association with that many PEs (spread over the
 //                                         pools of 10^6 one-PE-association PEs) removed whole;
 //                                         counter max_pass_ms: longest remove_association pass of
@@ -180,6 +185,63 @@ void DaemonRemove(benchmark::State& state) {
   }
 }
 
+// Arrivals and departures in a handlespace of n PEs (the 10^4-PE / 100-pool goal of issue 16):
+// batches of kChurnBatch random PEs, the other half of each batch's work done with the timer
+// paused, so the population stays between n and n + kChurnBatch (arrivals) or n - kChurnBatch
+// and n (departures) and no pool vanishes or is created.
+constexpr std::size_t kChurnBatch = 1000;
+
+void DaemonRegisterChurn(benchmark::State& state) {
+  const std::size_t n = static_cast<std::size_t>(state.range(0));
+  DaemonWorld w(n, 1);
+  // The arriving PEs are n .. n + kChurnBatch - 1 (absent between batches), in random order.
+  std::vector<std::uint32_t> order(kChurnBatch);
+  std::iota(order.begin(), order.end(), static_cast<std::uint32_t>(n));
+  std::mt19937_64 rng(8);
+  std::shuffle(order.begin(), order.end(), rng);
+  std::size_t in_batch = 0;
+  std::uint32_t round = 0;
+  for (auto _ : state) {
+    w.put(order[in_batch], 0x0e000000u + round * 4099u + order[in_batch]);
+    if (++in_batch == kChurnBatch) {
+      state.PauseTiming();
+      for (std::uint32_t pe : order)
+        if (!w.hs.deregister(w.pool_of(pe), PoolElementId{pe + 1u}).has_value()) std::abort();
+      w.domain.reclaim();
+      std::shuffle(order.begin(), order.end(), rng);
+      in_batch = 0;
+      ++round;
+      state.ResumeTiming();
+    }
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
+void DaemonDeregisterChurn(benchmark::State& state) {
+  const std::size_t n = static_cast<std::size_t>(state.range(0));
+  DaemonWorld w(n, 1);
+  std::vector<std::uint32_t> order(n);
+  std::iota(order.begin(), order.end(), 0u);
+  std::mt19937_64 rng(9);
+  std::shuffle(order.begin(), order.end(), rng);
+  std::size_t next = 0, in_batch = 0;
+  for (auto _ : state) {
+    const std::uint32_t pe = order[next + in_batch];
+    auto r = w.hs.deregister(w.pool_of(pe), PoolElementId{pe + 1u});
+    if (!r.has_value()) std::abort();
+    benchmark::DoNotOptimize(r);
+    if (++in_batch == kChurnBatch) {
+      state.PauseTiming();
+      for (std::size_t j = 0; j < kChurnBatch; ++j) w.put(order[next + j], 0x0f000000u + order[next + j]);
+      w.domain.reclaim();
+      next = next + 2 * kChurnBatch <= n ? next + kChurnBatch : 0;
+      in_batch = 0;
+      state.ResumeTiming();
+    }
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
 void DaemonTeardown(benchmark::State& state) {
   const std::size_t assoc_pes = static_cast<std::size_t>(state.range(0));
   constexpr std::size_t kBackground = 1'000'000;
@@ -229,6 +291,8 @@ BENCHMARK(DaemonResolve3)->ArgNames({"pes", "per_assoc"})->ArgsProduct({{1'000'0
 BENCHMARK(DaemonReregister)->ArgNames({"pes", "per_assoc"})->ArgsProduct({{1'000'000}, {1, 1000}});
 BENCHMARK(DaemonDeregister)->ArgNames({"pes", "per_assoc"})->ArgsProduct({{1'000'000}, {1, 1000}})->Iterations(100'000);
 BENCHMARK(DaemonRemove)->ArgNames({"pes", "per_assoc"})->ArgsProduct({{1'000'000}, {1, 1000}})->Iterations(100'000);
+BENCHMARK(DaemonRegisterChurn)->ArgName("pes")->Arg(10'000);
+BENCHMARK(DaemonDeregisterChurn)->ArgName("pes")->Arg(10'000);
 BENCHMARK(DaemonTeardown)->ArgName("assoc_pes")->Arg(100'000)->Arg(1'000'000)->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(DaemonMemory)->ArgNames({"pes", "per_assoc"})->ArgsProduct({{1'000'000}, {1, 1000}})->Iterations(1)
     ->Unit(benchmark::kMillisecond);

@@ -10,7 +10,12 @@
 # in its own process, old and new alternating, so memory figures start from a fresh heap and
 # load changes hit both sides.
 # The old teardown is quadratic: its 10^6-PE cases are left out (minutes each).
+# Environment: ROUNDS=N runs the handlespace_daemon_bench cases N times, old and new alternating
+# (on a shared machine one run of a case can be off by 30 %); DAEMON_ONLY=1 leaves out
+# handlespace_bench and teardown_latency (so OLD_BUILD needs only handlespace_daemon_bench).
 set -euo pipefail
+rounds="${ROUNDS:-1}"
+daemon_only="${DAEMON_ONLY:-0}"
 old="$1"
 new="$2"
 latency_pes="${3:-1000000}"
@@ -22,17 +27,24 @@ cases=(
   "DaemonDeregister/pes:1000000/per_assoc:1/"
   "DaemonDeregister/pes:1000000/per_assoc:1000/"
   "DaemonRemove/pes:1000000/per_assoc:1/"
+  "DaemonRegisterChurn/pes:10000\$"
+  "DaemonDeregisterChurn/pes:10000\$"
   "DaemonTeardown/assoc_pes:100000/"
   "DaemonMemory/pes:1000000/per_assoc:1/"
   "DaemonMemory/pes:1000000/per_assoc:1000/"
 )
-for c in "${cases[@]}"; do
-  for side in old new; do
-    dir="$old"; [ "$side" = new ] && dir="$new"
-    echo "== $side $c"
-    "$dir/perf/registrar/handlespace_daemon_bench" --benchmark_filter="^$c" 2>&1 | grep -E '^Daemon' || true
+for round in $(seq 1 "$rounds"); do
+  for c in "${cases[@]}"; do
+    # Memory figures do not depend on load: one round is enough.
+    if [ "$round" -gt 1 ] && [[ "$c" == DaemonMemory* || "$c" == DaemonTeardown* ]]; then continue; fi
+    for side in old new; do
+      dir="$old"; [ "$side" = new ] && dir="$new"
+      echo "== round $round $side $c (load: $(cut -d' ' -f1 /proc/loadavg))"
+      "$dir/perf/registrar/handlespace_daemon_bench" --benchmark_filter="^$c" 2>&1 | grep -E '^Daemon' || true
+    done
   done
 done
+[ "$daemon_only" = 1 ] && exit 0
 echo "== new DaemonTeardown/assoc_pes:1000000 (old: quadratic, left out)"
 "$new/perf/registrar/handlespace_daemon_bench" --benchmark_filter='^DaemonTeardown/assoc_pes:1000000/' 2>&1 | grep -E '^Daemon'
 for side in old new; do

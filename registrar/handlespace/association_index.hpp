@@ -30,6 +30,10 @@ class AssociationIndex {
       if (e.association == 0) return nullptr;
     }
   }
+  // Hint: the line where the probe for `association` starts (never a correctness dependency).
+  void prefetch(std::uint64_t association) const noexcept {
+    if (!entries_.empty()) __builtin_prefetch(&entries_[start(association)]);
+  }
   // Sets the head of `association` (!= 0), inserting it when absent.
   void set_head(std::uint64_t association, PeRef head) {
     if (PeRef* h = find(association)) {

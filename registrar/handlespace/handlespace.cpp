@@ -55,17 +55,7 @@ Expected<std::optional<RemovedPe>, HandlespaceError> Handlespace::deregister_fro
                                                                                   PoolElementId id,
                                                                                   std::uint64_t association) {
   const std::uint64_t h = handle.hash();
-  Shard& shard = *shards_[h % shards_.size()];
-  if (association != 0) {
-    if (const Pool* pool = shard.find_pool(handle, h)) {
-      const PoolElementRecord* r = pool->find_record(id);
-      if (r != nullptr && r->association() != 0 && r->association() != association &&
-          !shard.association_closing(r->association()))
-        return Unexpected(HandlespaceError{ErrorCause::kNonUniquePeIdentifier,
-                                           "PE is registered over another association"});
-    }
-  }
-  return shard.deregister(handle, h, id);
+  return shards_[h % shards_.size()]->deregister_from(handle, h, id, association);
 }
 
 std::size_t Handlespace::remove_association(std::uint64_t association, RemovedVisitor on_removed, std::size_t max) {
@@ -273,7 +263,7 @@ ResolveStatus Handlespace::resolve(const PoolHandle& handle, std::size_t k, Read
     if (const PoolElementRecord* r = pool->record(out[i]))
       visit(PoolElementView(*r, pool->policy, pool->protocol, pool->use));
   }
-  if (n > 0 && pool->selector->needs_selection_feedback()) shard.push_feedback(*pool, out[0]);
+  if (n > 0 && pool->needs_selection_feedback) shard.push_feedback(*pool, out[0]);
   return ResolveStatus::kOk;
 }
 

@@ -11,18 +11,18 @@ constexpr std::uint32_t kInitialIds = 8;
 Pool::Pool(const PoolHandle& h, std::uint64_t hv, PolicyType p, TransportProtocol proto, TransportUse u,
            std::uint32_t idx, std::uint32_t gen, Reclaimer& reclaimer)
     : hash(hv),
+      slots_(SlotTable::create(kInitialSlots)),
+      selector(policy::make_selector(p, reclaimer)),
       handle(h),
       policy(p),
       protocol(proto),
       use(u),
+      needs_selection_feedback(selector->needs_selection_feedback()),
       index(idx),
       generation(gen),
       checksum16_handle(checksum16_handle_part(h.bytes())),
       checksum32_handle(checksum32_handle_part(h.bytes())),
-      selector(policy::make_selector(p, reclaimer)),
-      needs_selection_feedback(selector->needs_selection_feedback()),
       reclaimer_(reclaimer),
-      slots_(SlotTable::create(kInitialSlots)),
       ids_(IdIndex::create(kInitialIds, kIdEmpty)),
       ids_mask_(kInitialIds - 1) {}
 
@@ -85,16 +85,26 @@ std::uint32_t Pool::id_candidate(std::uint64_t mixed) const noexcept {
 }
 
 std::uint32_t Pool::allocate_slot(QsbrDomain& domain) {
-  if (free_slots_.empty() && !pending_slots_.empty()) {
+  if (free_slots_.empty() && pending_head_ < pending_slots_.size()) {
     // Recycle slots whose grace period has elapsed (readers may still resolve a stale slot
     // number through the selector; they must not find another PE there too early).
     // Scanning reader slots costs O(readers): do it at most every 16 allocations.
     if (scan_countdown_ == 0) {
       scan_countdown_ = 16;
       const std::uint64_t safe = domain.safe_token();
-      while (!pending_slots_.empty() && pending_slots_.front().second <= safe) {
-        free_slots_.push_back(pending_slots_.front().first);
-        pending_slots_.pop_front();
+      while (pending_head_ < pending_slots_.size() && pending_slots_[pending_head_].second <= safe) {
+        free_slots_.push_back(pending_slots_[pending_head_].first);
+        ++pending_head_;
+      }
+      // Drop the consumed front: all of it at once when nothing waits, else once it is the
+      // larger half (amortised O(1) per slot).
+      if (pending_head_ == pending_slots_.size()) {
+        pending_slots_.clear();
+        pending_head_ = 0;
+      } else if (pending_head_ * 2 > pending_slots_.size()) {
+        pending_slots_.erase(pending_slots_.begin(),
+                             pending_slots_.begin() + static_cast<std::ptrdiff_t>(pending_head_));
+        pending_head_ = 0;
       }
     } else {
       --scan_countdown_;

@@ -16,7 +16,6 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <new>
 #include <unordered_map>
@@ -152,19 +151,28 @@ class Pool {
   Pool& operator=(const Pool&) = delete;
 
   // ---- immutable after publication ----
+  // Layout: what a resolution reads (hash, slot table and selector pointers, handle, policy
+  // and transport) lies in the object's first two cache lines (a 65-byte handle takes most of
+  // them); before, the slot table pointer sat in the fourth line, a third miss per resolution
+  // on a large handlespace.
   const std::uint64_t hash;  // first: a pool lookup that passes this pool reads only line 0
+
+ private:
+  std::atomic<SlotTable*> slots_;
+
+ public:
+  const std::unique_ptr<policy::Selector> selector;
   const PoolHandle handle;
   const PolicyType policy;
   const TransportProtocol protocol;
   const TransportUse use;
+  // selector->needs_selection_feedback(), constant per selector: cached so that a
+  // re-registration does not load the selector object (a cache miss with many pools).
+  const bool needs_selection_feedback;
   const std::uint32_t index;
   const std::uint32_t generation;
   const std::uint32_t checksum16_handle;
   const std::uint64_t checksum32_handle;
-  const std::unique_ptr<policy::Selector> selector;
-  // selector->needs_selection_feedback(), constant per selector: cached so that a
-  // re-registration does not load the selector object (a cache miss with many pools).
-  const bool needs_selection_feedback;
 
   // ---- reader side ----
   const PoolElementRecord* record(std::uint32_t slot) const noexcept {
@@ -253,12 +261,24 @@ class Pool {
     return const_cast<Pool*>(this)->find_owner(owner);
   }
 
-  // Association list links by slot (writer-only, see AssocLink); grown on demand, so a pool
-  // none of whose PEs came over an association keeps it empty.
+  // Association list links by slot (writer-only, see AssocLink). Only a PE that has a
+  // neighbour in its association's list needs them: a slot beyond the array has empty links
+  // (both invalid). So the array is grown only when a link to a neighbour is stored, and a pool
+  // whose PEs each came over an association of their own (how real PEs connect) or over none
+  // keeps it empty (16 bytes per PE, plus growth slack, saved).
   std::vector<AssocLink> assoc_links;
+  // The slot's links, the array grown to hold them (for storing a link to a neighbour).
   AssocLink& association_link(std::uint32_t slot) {
     if (slot >= assoc_links.size()) assoc_links.resize(std::max<std::size_t>(slot + 1, next_slot_));
     return assoc_links[slot];
+  }
+  // The slot's links for reading: empty ones beyond the array.
+  AssocLink association_link_of(std::uint32_t slot) const noexcept {
+    return slot < assoc_links.size() ? assoc_links[slot] : AssocLink{};
+  }
+  // Makes the slot's links empty (without growing the array).
+  void clear_association_link(std::uint32_t slot) noexcept {
+    if (slot < assoc_links.size()) assoc_links[slot] = AssocLink{};
   }
 
   // Short-ID (low 32 bits) index, maintained only in ID64 collision-check mode.
@@ -270,14 +290,17 @@ class Pool {
   void id_insert(IdIndex* table, std::uint64_t mixed, std::uint32_t slot) noexcept;
 
   Reclaimer& reclaimer_;
-  std::atomic<SlotTable*> slots_;
   std::atomic<IdIndex*> ids_;
   std::uint32_t ids_mask_ = 0;  // writer's copy of ids_->capacity - 1
   std::atomic<std::size_t> size_{0};
   std::uint32_t ids_used_ = 0;  // live entries + tombstones
   std::uint32_t next_slot_ = 0;
   std::vector<std::uint32_t> free_slots_;
-  std::deque<std::pair<std::uint32_t, std::uint64_t>> pending_slots_;  // (slot, grace token)
+  // Freed slots waiting for their grace period, oldest first from pending_head_: (slot, grace
+  // token). A vector consumed from the front, not a std::deque: libstdc++'s deque allocates a
+  // 512-byte block and its map as soon as it is constructed, ~6 bytes per PE at 100 PEs a pool.
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> pending_slots_;
+  std::size_t pending_head_ = 0;
   std::uint32_t scan_countdown_ = 0;
 };
 

@@ -186,17 +186,24 @@ class PoolElementRecord {
   };
 
   PoolElementRecord() = default;
+  // Bits set in a byte. Not __builtin_popcount: without -mpopcnt (the default x86-64 target)
+  // that is a call into libgcc, made on every access to a record's addresses (resolutions).
+  static constexpr unsigned popcount8(std::uint8_t x) noexcept {
+    x = static_cast<std::uint8_t>(x - ((x >> 1) & 0x55u));
+    x = static_cast<std::uint8_t>((x & 0x33u) + ((x >> 2) & 0x33u));
+    return static_cast<unsigned>((x + (x >> 4)) & 0x0fu);
+  }
   const std::uint8_t* tail() const noexcept { return reinterpret_cast<const std::uint8_t*>(this + 1); }
   std::size_t association_bytes() const noexcept { return (flags_ & kHasAssociation) ? 8 : 0; }
   const std::uint8_t* values_base() const noexcept { return tail() + association_bytes(); }
-  std::size_t values_bytes() const noexcept { return 4 * static_cast<std::size_t>(__builtin_popcount(values_)); }
+  std::size_t values_bytes() const noexcept { return 4 * static_cast<std::size_t>(popcount8(values_)); }
   const std::uint8_t* addresses_base() const noexcept { return values_base() + values_bytes(); }
   // The value with this index (0 when absent). `v` = values_base().
   std::uint32_t value(const std::uint8_t* v, ValueIndex index) const noexcept {
     const unsigned bit = 1u << index;
     if (!(values_ & bit)) return 0;
     std::uint32_t x;
-    std::memcpy(&x, v + 4 * __builtin_popcount(values_ & (bit - 1)), sizeof x);
+    std::memcpy(&x, v + std::size_t{4} * popcount8(static_cast<std::uint8_t>(values_ & (bit - 1))), sizeof x);
     return x;
   }
   // Bytes of a packed address block (lengths are recomputed, not stored: it keeps the header

@@ -194,8 +194,12 @@ void Shard::assoc_link(std::uint64_t association, Pool& pool, std::uint32_t slot
   const PeRef ref{pool.index, slot};
   PeRef* head = associations_.find(association);
   const PeRef next = head != nullptr ? *head : PeRef{};
-  pool.association_link(slot) = AssocLink{PeRef{}, next};
-  if (next.valid()) pools_[next.pool]->association_link(next.slot).prev = ref;
+  if (next.valid()) {
+    pool.association_link(slot) = AssocLink{PeRef{}, next};
+    pools_[next.pool]->association_link(next.slot).prev = ref;
+  } else {
+    pool.clear_association_link(slot);  // the association's only PE here: no links stored
+  }
   if (head != nullptr)
     *head = ref;
   else
@@ -203,7 +207,9 @@ void Shard::assoc_link(std::uint64_t association, Pool& pool, std::uint32_t slot
 }
 
 void Shard::assoc_unlink(std::uint64_t association, Pool& pool, std::uint32_t slot) {
-  AssocLink& l = pool.association_link(slot);
+  // A PE with a neighbour has its links stored, and so has the neighbour: the neighbours'
+  // association_link() calls below never grow an array.
+  const AssocLink l = pool.association_link_of(slot);
   if (l.next.valid()) pools_[l.next.pool]->association_link(l.next.slot).prev = l.prev;
   if (l.prev.valid()) {
     pools_[l.prev.pool]->association_link(l.prev.slot).next = l.next;
@@ -213,7 +219,7 @@ void Shard::assoc_unlink(std::uint64_t association, Pool& pool, std::uint32_t sl
     associations_.erase(association);  // its last PE in this shard
     if (!closing_.empty()) closing_.erase(association);
   }
-  l = AssocLink{};
+  pool.clear_association_link(slot);
 }
 
 void Shard::heap_swap(std::size_t a, std::size_t b) {
@@ -399,8 +405,25 @@ Expected<RegisterOutcome, HandlespaceError> Shard::register_pe(const PoolHandle&
   return RegisterOutcome{true, pool_created, 0, 1};
 }
 
+// A PE's removal touches about ten places in unrelated memory (selector, neighbours in the
+// owner list, heap, association list and index, ...). On a large handlespace each is a cache
+// miss; asked for together, they overlap (the copy remove_pe builds meanwhile hides them too).
+void Shard::prefetch_unlink(const Pool& pool, std::uint32_t slot, const PoolElementRecord& r) const noexcept {
+  pool.selector->prefetch(slot);
+  const SlotMeta& m = pool.meta(slot);
+  if (m.owner_prev != kNoIndex) __builtin_prefetch(&pool.meta(m.owner_prev), 1);
+  if (m.owner_next != kNoIndex) __builtin_prefetch(&pool.meta(m.owner_next), 1);
+  if (m.heap_position != kNoIndex) __builtin_prefetch(&heap_[m.heap_position], 1);
+  __builtin_prefetch(pool.owners.data(), 1);
+  if (const std::uint64_t association = r.association(); association != 0) {
+    if (slot < pool.assoc_links.size()) __builtin_prefetch(&pool.assoc_links[slot], 1);
+    associations_.prefetch(association);
+  }
+}
+
 RemovedPe Shard::remove_pe(Pool& pool, std::uint32_t slot) {
   const PoolElementRecord* r = pool.writer_record(slot);
+  prefetch_unlink(pool, slot, *r);
   RemovedPe out{pool.handle, PoolElementView(*r, pool.policy, pool.protocol, pool.use).to_pool_element(),
                 r->association(), pool.size() == 1};
   unlink_pe(pool, slot);
@@ -433,11 +456,27 @@ std::optional<RemovedPe> Shard::deregister(const PoolHandle& handle, std::uint64
   return remove_pe(*pool, slot);
 }
 
+Expected<std::optional<RemovedPe>, HandlespaceError> Shard::deregister_from(const PoolHandle& handle,
+                                                                            std::uint64_t hash,
+                                                                            PoolElementId id,
+                                                                            std::uint64_t association) {
+  Pool* pool = writer_find(handle, hash);
+  if (pool == nullptr) return std::optional<RemovedPe>{};
+  const std::uint32_t slot = pool->writer_find(id);
+  if (slot == kNoIndex) return std::optional<RemovedPe>{};
+  const std::uint64_t bound = pool->writer_record(slot)->association();
+  if (association != 0 && bound != 0 && bound != association && !association_closing(bound))
+    return Unexpected(
+        HandlespaceError{ErrorCause::kNonUniquePeIdentifier, "PE is registered over another association"});
+  return std::optional<RemovedPe>{remove_pe(*pool, slot)};
+}
+
 bool Shard::remove(const PoolHandle& handle, std::uint64_t hash, PoolElementId id) {
   Pool* pool = writer_find(handle, hash);
   if (pool == nullptr) return false;
   const std::uint32_t slot = pool->writer_find(id);
   if (slot == kNoIndex) return false;
+  prefetch_unlink(*pool, slot, *pool->writer_record(slot));
   unlink_pe(*pool, slot);
   return true;
 }
@@ -468,7 +507,7 @@ std::size_t Shard::hold_association(std::uint64_t association, PoolPeVisitor on_
   std::size_t n = 0;
   for (PeRef ref = *head; ref.valid();) {
     Pool& pool = *pools_[ref.pool];
-    const PeRef next = pool.association_link(ref.slot).next;
+    const PeRef next = pool.association_link_of(ref.slot).next;
     SlotMeta& m = pool.meta(ref.slot);
     if (m.held == 0) {
       m.held = 1;

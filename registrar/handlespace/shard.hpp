@@ -58,6 +58,10 @@ class Shard {
                                                           const RegistrationOptions& options,
                                                           Pool* known_pool = nullptr);
   std::optional<RemovedPe> deregister(const PoolHandle& handle, std::uint64_t hash, PoolElementId id);
+  // deregister() with the SEC-02 owner check of Handlespace::deregister_from, on one lookup.
+  Expected<std::optional<RemovedPe>, HandlespaceError> deregister_from(const PoolHandle& handle,
+                                                                       std::uint64_t hash, PoolElementId id,
+                                                                       std::uint64_t association);
   bool remove(const PoolHandle& handle, std::uint64_t hash, PoolElementId id);
   std::size_t remove_association(std::uint64_t association, RemovedVisitor on_removed, std::size_t max);
   // Handover hold: marks every PE of the association held (out of the selector, so no policy
@@ -151,6 +155,9 @@ class Shard {
 
   RemovedPe remove_pe(Pool& pool, std::uint32_t slot);  // full removal, pool may vanish
   void unlink_pe(Pool& pool, std::uint32_t slot);       // the same without the RemovedPe copy
+  // Issues the loads unlink_pe() will need (selector entry, owner-list neighbours, expiry heap
+  // entry, association link and index line) as prefetches, so their cache misses overlap.
+  void prefetch_unlink(const Pool& pool, std::uint32_t slot, const PoolElementRecord& r) const noexcept;
   void owner_link(RegistrarId owner, Pool& pool, std::uint32_t slot, PoolElementId id);
   void owner_unlink(RegistrarId owner, Pool& pool, std::uint32_t slot, PoolElementId id);
   void assoc_link(std::uint64_t association, Pool& pool, std::uint32_t slot);

@@ -32,6 +32,7 @@ void OrderedSelector::unplace(Slot slot, Entry& entry) {
   const std::uint32_t key = ordered_key(entry.state);
   const KeyIndex::Lookup found = groups_.find(key);
   auto* group = static_cast<Group*>(found.exact);
+  group->ring.prefetch_removal(entry.position);
   const Slot moved = group->ring.remove_at(entry.position, reclaimer_);
   if (moved != SlotRing::kNoSlot) entries_[moved].position = entry.position;
   entry.position = SlotRing::kNoPosition;

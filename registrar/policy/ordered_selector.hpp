@@ -30,6 +30,9 @@ class OrderedSelector final : public Selector {
   void update(Slot slot, const PolicyParams& params) override;
   void erase(Slot slot) override;
   void on_selected(Slot slot) override;
+  void prefetch(Slot slot) const noexcept override {
+    if (slot < entries_.size()) __builtin_prefetch(&entries_[slot]);
+  }
   bool needs_selection_feedback() const noexcept override { return degrades_; }
   std::size_t select(std::size_t k, SelectorContext& ctx, Slot* out) const override;
   std::size_t size() const noexcept override { return size_.load(std::memory_order_relaxed); }

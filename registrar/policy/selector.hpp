@@ -73,6 +73,10 @@ class Selector {
   // load_degradation, clamped). Readers report the first slot of each answer to the writer (the
   // handlespace forwards it); only needed when needs_selection_feedback(). Unknown slots ignored.
   virtual void on_selected(Slot slot) = 0;
+  // Hint before erase(slot) or update(slot): loads the writer-side state of the slot into the
+  // cache (never a correctness dependency). Lets the handlespace overlap this miss with its own
+  // when a PE leaves. Default: nothing.
+  virtual void prefetch(Slot slot) const noexcept { (void)slot; }
 
   // --- reader side: any thread, concurrently with the writer ---
   // True for LUD, PLUD, LUD-DPF, PLUD-DPF, RLUD, RPLUD: their update step lives on the writer.

@@ -75,6 +75,14 @@ std::uint32_t SlotRing::push(Slot slot, Reclaimer& reclaimer) {
   return n;
 }
 
+void SlotRing::prefetch_removal(std::uint32_t position) const noexcept {
+  const Array* array = array_.load(std::memory_order_relaxed);
+  const std::uint32_t n = array->count.load(std::memory_order_relaxed);
+  if (position >= n) return;
+  __builtin_prefetch(&array->slots()[position]);
+  __builtin_prefetch(&array->slots()[n - 1]);
+}
+
 Slot SlotRing::remove_at(std::uint32_t position, Reclaimer& reclaimer) {
   Array* array = array_.load(std::memory_order_relaxed);
   const std::uint32_t n = array->count.load(std::memory_order_relaxed);

@@ -33,6 +33,9 @@ class SlotRing {
   // is `position`), or kNoSlot when the removed one was last.
   static constexpr Slot kNoSlot = 0xFFFFFFFFu;
   Slot remove_at(std::uint32_t position, Reclaimer& reclaimer);
+  // Hint before remove_at(position): the two array lines it reads (the position and the last
+  // slot), so that their misses overlap. Never a correctness dependency.
+  void prefetch_removal(std::uint32_t position) const noexcept;
   std::uint32_t count() const noexcept;
   std::size_t memory_bytes() const noexcept;
 
