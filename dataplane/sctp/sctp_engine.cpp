@@ -328,8 +328,24 @@ SctpEngine::Connection* SctpEngine::find(ConnectionId id) {
 
 void SctpEngine::on_sctp_packet(const SctpPacketFrom& from, const std::uint8_t* packet, std::uint16_t length) {
   if (length < 12) return;  // shorter than an SCTP common header: the source should have dropped it
+  if (config_.crc32c_offload && !from.crc32c_checked &&
+      !sctp_crc_ok(std::span<const std::uint8_t>(packet, length))) {
+    // usrsctp does not check it (crc32c_offload): the one check of this packet, before its
+    // sender takes an endpoint.
+    ++counters_.bad_crc32c;
+    if (lane_counters_ != nullptr) lane_counters_->sctp_bad_crc32c.add();
+    return;
+  }
   RemoteEndpoint* e = endpoints_.get(from.src_ip, from.ipv6, from.src_port, now_ms_);
-  if (e == nullptr) return;  // counted by the table
+  if (e == nullptr) {  // counted by the table (pending set full of young endpoints, or the table full)
+    return;
+  }
+  input(*e, from, packet, length);
+}
+
+void SctpEngine::input(RemoteEndpoint& endpoint, const SctpPacketFrom& from, const std::uint8_t* packet,
+                       std::uint16_t length) {
+  RemoteEndpoint* e = &endpoint;
   if (e->path_failed && from.ipv6 == e->address.ipv6 &&
       std::memcmp(e->address.ip, from.src_ip, from.ipv6 ? 16 : 4) != 0 &&
       std::memcmp(e->failed_ip.data(), from.src_ip, from.ipv6 ? 16 : 4) != 0) {
@@ -1025,6 +1041,7 @@ void SctpEngine::run_timers(std::uint64_t now_ms) {
   if (elapsed >= std::max<std::uint64_t>(config_.timer_granularity_ms, 1)) {
     last_timer_ms_ = now_ms;
     api_.handle_timers(static_cast<std::uint32_t>(elapsed));
+    publish_usrsctp_drops();
   }
   if (answers_used_ != 0) send_answers();
   if (!srtt_due_.empty()) refresh_srtts();
@@ -1057,6 +1074,16 @@ void SctpEngine::publish_endpoint_counters() {
   lane_counters_->sctp_pending_endpoints.set(endpoints_.pending_count());
   published_refused_ = counters_.endpoints_refused;
   published_expired_ = counters_.endpoints_expired;
+}
+
+void SctpEngine::publish_usrsctp_drops() {
+  // This copy's statistics (usrsctp keeps them per stack, so per engine).
+  sctpstat stat{};
+  api_.get_stat(&stat);
+  counters_.bad_vtag = stat.sctps_badvtag;
+  if (lane_counters_ == nullptr) return;
+  lane_counters_->sctp_bad_vtag.add(counters_.bad_vtag - published_bad_vtag_);
+  published_bad_vtag_ = counters_.bad_vtag;
 }
 
 void SctpEngine::shutdown() {

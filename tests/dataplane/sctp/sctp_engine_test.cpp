@@ -230,6 +230,40 @@ TEST_F(SctpEngineCrcOffloadTest, EngineWritesTheCrcForPathsThatDoNotOffloadIt) {
   EXPECT_EQ(valid, from_a);
 }
 
+// With crc32c_offload usrsctp checks nothing: the engine checks every packet its source did not
+// (SctpPacketFrom::crc32c_checked) before the sender gets an endpoint. An INIT with a bad CRC32c
+// is dropped and counted (no endpoint, no INIT ACK); the same INIT marked as checked by its
+// source is trusted (usrsctp answers it), and so is a good one.
+TEST_F(SctpEngineCrcOffloadTest, UncheckedPacketsWithABadCrcAreDroppedBeforeTheyTakeAnEndpoint) {
+  ASSERT_TRUE(a_.engine->listen(WireProtocol::kAsap, 3863).has_value());
+  a_.engine->accept_native(3863);
+  std::vector<std::uint8_t> init = {0x13, 0x88, 0x0f, 0x17, 0, 0, 0, 0, 0, 0, 0, 0,
+                                    1, 0, 0, 20, 0x11, 0x22, 0x33, 0x44, 0, 1, 0, 0, 0, 1, 0, 1, 0x55, 0x66, 0x77, 0x88};
+  set_sctp_crc(init);
+  std::vector<std::uint8_t> bad = init;
+  bad[8] ^= 0xff;
+  SctpPacketFrom f;
+  std::memcpy(f.src_ip, b_.ip, 4);
+  std::memcpy(f.dst_ip, a_.ip, 4);
+  f.src_port = 0;
+  a_.engine->on_sctp_packet(f, bad.data(), static_cast<std::uint16_t>(bad.size()));
+  EXPECT_EQ(a_.engine->counters().bad_crc32c, 1u);
+  EXPECT_EQ(a_.counters.sctp_bad_crc32c.get(), 1u);
+  EXPECT_EQ(a_.engine->endpoint_count(), 0u);
+  EXPECT_TRUE(a_.path.out.empty()) << "no answer to a packet with a bad CRC32c";
+  f.crc32c_checked = true;  // the source vouches for it (here wrongly): not checked again
+  a_.engine->on_sctp_packet(f, bad.data(), static_cast<std::uint16_t>(bad.size()));
+  EXPECT_EQ(a_.engine->counters().bad_crc32c, 1u);
+  EXPECT_EQ(a_.engine->endpoint_count(), 1u);
+  ASSERT_EQ(a_.path.out.size(), 1u);
+  EXPECT_EQ(a_.path.out.front()[12], 2) << "INIT ACK";
+  f.crc32c_checked = false;
+  f.src_ip[3] ^= 0x40;  // another peer
+  a_.engine->on_sctp_packet(f, init.data(), static_cast<std::uint16_t>(init.size()));
+  EXPECT_EQ(a_.engine->counters().bad_crc32c, 1u);
+  EXPECT_EQ(a_.path.out.size(), 2u);
+}
+
 TEST_F(SctpEngineCrcOffloadTest, PathThatOffloadsGetsPacketsWithoutTheCrc) {
   a_.path.offload_native_crc = true;
   std::size_t from_a = 0, valid = 0;
@@ -522,6 +556,53 @@ TEST_F(SctpEngineTest, AsconfWithoutAuthOrWithAWrongTagChangesNoAddress) {
             (std::vector<IpAddress>{IpAddress::v4({10, 1, 0, 2})}));
   EXPECT_EQ(a_.engine->connection_count(), 1u);
   EXPECT_TRUE(a_.events.closed.empty());
+}
+
+// Bad input on an established association (issue 15 acceptance: "wrong verification tag"):
+// packets from the peer's own address and ports whose tag is not A's (an ABORT without the T bit,
+// a DATA chunk carrying a message) are dropped by usrsctp and counted (bad_vtag, lane counter
+// sctp_bad_vtag); the association stays up and carries messages both ways, nothing is delivered
+// from the forged packets.
+TEST_F(SctpEngineTest, WrongVerificationTagIsDroppedAndCountedAssociationUnaffected) {
+  std::vector<std::uint8_t> later;  // a packet B sends once the association is up (ports, A's tag)
+  rewrite_ = [&](Side& from, std::vector<std::uint8_t>& p) {
+    if (&from == &b_ && p.size() > 12 && p[12] != kSctpChunkInit) later = p;
+  };
+  ASSERT_TRUE(a_.engine->listen(WireProtocol::kAsap, 3863).has_value());
+  const IpAddress to_a = IpAddress::v4({10, 1, 0, 1});
+  b_.engine->connect(7, WireProtocol::kAsap, std::span<const IpAddress>(&to_a, 1), 3863, 9899);
+  ASSERT_TRUE(run_until([&] { return !a_.events.connected.empty() && !b_.events.connected.empty(); }));
+  ASSERT_FALSE(later.empty());
+  rewrite_ = nullptr;
+  const std::uint64_t bad_before = a_.engine->counters().bad_vtag;
+  auto forged = [&](std::vector<std::uint8_t> chunk) {
+    std::vector<std::uint8_t> p(later.begin(), later.begin() + 12);
+    p[4] ^= 0x5a, p[5] ^= 0xa5, p[6] ^= 0x5a, p[7] ^= 0xa5;  // not A's tag
+    p.insert(p.end(), chunk.begin(), chunk.end());
+    store_checksum(p);
+    SctpPacketFrom f;
+    std::memcpy(f.src_ip, b_.ip, 4);
+    std::memcpy(f.dst_ip, a_.ip, 4);
+    f.src_port = b_.udp_port;
+    a_.engine->on_sctp_packet(f, p.data(), static_cast<std::uint16_t>(p.size()));
+  };
+  forged({6, 0, 0, 4});  // ABORT, T bit clear: needs A's own tag
+  // DATA, TSN far ahead, PPID 11 (ASAP), one 8-byte message.
+  forged({0, 3, 0, 24, 0x7f, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 11, 0x0b, 0, 0, 8, 9, 9, 9, 9});
+  const std::uint8_t message[8] = {0x0b, 0, 0, 8, 1, 2, 3, 4};
+  ASSERT_EQ(b_.engine->send(7, WireProtocol::kAsap, message), runtime::SendResult::kSent);
+  ASSERT_TRUE(run_until([&] { return !a_.events.messages.empty(); }));
+  ASSERT_TRUE(run_until([&] { return a_.engine->counters().bad_vtag >= bad_before + 2; }, 1s))
+      << a_.engine->counters().bad_vtag;
+  EXPECT_EQ(a_.counters.sctp_bad_vtag.get(), a_.engine->counters().bad_vtag);
+  ASSERT_EQ(a_.events.messages.size(), 1u);  // B's, not the forged one
+  EXPECT_EQ(a_.events.messages.front().second, std::vector<std::uint8_t>(message, message + 8));
+  EXPECT_TRUE(a_.events.closed.empty());
+  EXPECT_TRUE(b_.events.closed.empty());
+  EXPECT_EQ(a_.engine->connection_count(), 1u);
+  // And A still reaches B.
+  EXPECT_EQ(a_.engine->send(a_.events.connected.front(), WireProtocol::kAsap, message), runtime::SendResult::kSent);
+  EXPECT_TRUE(run_until([&] { return !b_.events.messages.empty(); }));
 }
 
 // Multi-homing (sctp_engine.hpp): B lists more addresses in its INIT than the one its packets
