@@ -1,5 +1,6 @@
 #include "dataplane/sctp/listed_address_cache.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <utility>
 
@@ -51,6 +52,10 @@ std::vector<IpAddress> ListedAddressCache::take(std::uint64_t peer, std::uint16_
   }
   entries_.erase(it);
   return out;
+}
+
+void ListedAddressCache::restamp(std::uint64_t now_ms) {
+  for (auto& [key, e] : entries_) e.stored_ms = std::max(e.stored_ms, now_ms);
 }
 
 }  // namespace poolreg::sctp

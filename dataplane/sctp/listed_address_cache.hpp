@@ -34,6 +34,8 @@ class ListedAddressCache {
                 std::uint64_t now_ms);
   // The list kept for the peer and port (and forgets it); empty when none or expired.
   std::vector<IpAddress> take(std::uint64_t peer, std::uint16_t peer_port, std::uint64_t now_ms);
+  // Every entry kept counts as stored at now_ms (the engine's clock starts: SctpEngine::start_clock).
+  void restamp(std::uint64_t now_ms);
 
   std::size_t size() const noexcept { return entries_.size(); }
   // Entries dropped before their association came up (bound reached or expired).

@@ -121,6 +121,12 @@ std::size_t RemoteEndpointTable::expire(std::uint64_t now_ms, std::size_t max_wo
   return freed;
 }
 
+void RemoteEndpointTable::restamp_pending(std::uint64_t now_ms) {
+  // The pending list stays in order: every entry gets the same time.
+  for (RemoteEndpoint* e = oldest_; e != nullptr; e = e->newer)
+    e->last_used_ms = std::max(e->last_used_ms, now_ms);
+}
+
 void RemoteEndpointTable::free_endpoint(RemoteEndpoint& e) {
   unlink(e);
   for (const EndpointKey& a : e.alias_keys) {

@@ -111,6 +111,8 @@ class RemoteEndpointTable {
   // Frees up to max_work pending endpoints idle for expiry_ms or longer, oldest first. Returns
   // how many it freed.
   std::size_t expire(std::uint64_t now_ms, std::size_t max_work);
+  // Marks every pending endpoint used at now_ms (the engine's clock starts: see SctpEngine::start_clock).
+  void restamp_pending(std::uint64_t now_ms);
 
   std::size_t size() const noexcept { return table_.size(); }
   // True when (ip, udp_port) has an endpoint of its own (not an alias).

@@ -1023,6 +1023,22 @@ void SctpEngine::close(ConnectionId id) {
   if (c->queue.empty()) send_control(*c, SCTP_EOF);
 }
 
+// The engine learns the caller's clock from its first run_timers(). A packet source may deliver
+// packets (or the caller connect) before that: what they stamped got time 0, which the first
+// tick would take for a time long past. A pending peer endpoint stamped 0 would then be freed at
+// once although the INIT ACK just sent carries a cookie naming it, and usrsctp would build the
+// association on the freed endpoint when the COOKIE ECHO comes (a use-after-free ASan found).
+// Everything stamped before the clock was known happened now.
+void SctpEngine::start_clock(std::uint64_t now_ms) {
+  clock_started_ = true;
+  endpoints_.restamp_pending(now_ms);
+  listed_.restamp(now_ms);
+  for (ConnectionId id : closing_) {
+    Connection* c = find(id);
+    if (c != nullptr && c->linger_deadline_ms != 0) c->linger_deadline_ms += now_ms;
+  }
+}
+
 void SctpEngine::abort(ConnectionId id) {
   Connection* c = find(id);
   if (c == nullptr) return;
@@ -1032,6 +1048,7 @@ void SctpEngine::abort(ConnectionId id) {
 }
 
 void SctpEngine::run_timers(std::uint64_t now_ms) {
+  if (!clock_started_) start_clock(now_ms);
   now_ms_ = now_ms;
   if (last_timer_ms_ == 0) last_timer_ms_ = now_ms;
   const std::uint64_t elapsed = now_ms - last_timer_ms_;

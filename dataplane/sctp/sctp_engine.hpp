@@ -416,6 +416,8 @@ class SctpEngine final : public SctpPacketSink {
   // its callbacks), for the associations marked srtt_due since (note_srtt_due).
   void note_srtt_due(Connection& c);
   void refresh_srtts();
+  // First run_timers(): what was stamped before the caller's clock was known (time 0) is restamped now.
+  void start_clock(std::uint64_t now_ms);
   std::uint32_t read_srtt_us(const Connection& c);
   // Keeps the addresses listed in an INIT / INIT ACK from `from` until its association is up.
   void note_listed_addresses(const RemoteEndpoint& from, std::span<const std::uint8_t> packet);
@@ -474,6 +476,7 @@ class SctpEngine final : public SctpPacketSink {
   std::uint16_t current_sctp_port_ = 0;
   std::uint64_t last_timer_ms_ = 0;
   std::uint64_t now_ms_ = 0;
+  bool clock_started_ = false;  // run_timers() has told the engine the caller's clock (start_clock)
   EngineCounters counters_;
   std::uint64_t published_refused_ = 0;  // what the lane counters already have
   std::uint64_t published_expired_ = 0;

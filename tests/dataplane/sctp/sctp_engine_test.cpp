@@ -362,6 +362,36 @@ TEST_F(SctpEngineTest, PendingPeersAreBoundedAndExpireButAssociatedOnesStay) {
   EXPECT_EQ(a_.engine->counters().endpoints_expired, 5u);
 }
 
+// A packet source may deliver an INIT before the engine's first run_timers() (kernel_sctp_peer
+// did): the endpoint it creates is stamped before the engine knows the caller's clock. The first
+// tick must not take that for a time long past and free the endpoint that the INIT ACK's cookie
+// names: usrsctp would build the association on the freed endpoint (a use-after-free under ASan).
+TEST_F(SctpEngineTest, PeerSeenBeforeTheFirstTickOutlivesIt) {
+  // SetUp's engines have never run their timers.
+  ASSERT_TRUE(a_.engine->listen(WireProtocol::kAsap, 3863).has_value());
+  const IpAddress to_a = IpAddress::v4({10, 1, 0, 1});
+  b_.engine->connect(7, WireProtocol::kAsap, std::span<const IpAddress>(&to_a, 1), 3863, 9899);
+  b_.engine->flush_pending();
+  ASSERT_GE(carry(b_, a_), 1u);  // the INIT
+  ASSERT_EQ(a_.engine->pending_endpoint_count(), 1u);
+  const std::uint64_t first = now_ms();
+  a_.engine->run_timers(first);  // the first tick learns the clock
+  a_.engine->run_timers(first + 20);  // the next one runs expiry
+  EXPECT_EQ(a_.engine->pending_endpoint_count(), 1u);
+  EXPECT_EQ(a_.engine->counters().endpoints_expired, 0u);
+  ASSERT_TRUE(run_until([&] { return !a_.events.connected.empty() && !b_.events.connected.empty(); }));
+  EXPECT_EQ(a_.engine->endpoint_count(), 1u);
+  const std::vector<std::uint8_t> request = {0x05, 0, 0, 8, 1, 2, 3, 4};
+  EXPECT_EQ(b_.engine->send(7, WireProtocol::kAsap, request), runtime::SendResult::kSent);
+  ASSERT_TRUE(run_until([&] { return !a_.events.messages.empty(); }));
+  // Still expires in time once it is pending again.
+  b_.engine->close(7);
+  ASSERT_TRUE(run_until([&] { return !a_.events.closed.empty() && a_.engine->connection_count() == 0; }));
+  run_until([] { return false; }, 50ms);
+  clock_offset_ms_ += endpoint_expiry_ms(SctpEngineConfig{}) + 1000;
+  ASSERT_TRUE(run_until([&] { return a_.engine->endpoint_count() == 0; }));
+}
+
 // The SCTP checksum: CRC32c over the packet with the checksum field zero, stored little-endian
 // (RFC 9260 appendix A).
 std::uint32_t sctp_checksum(std::vector<std::uint8_t> p) {
