@@ -16,6 +16,7 @@
 #include "dataplane/runtime/socket_address.hpp"
 #include "dataplane/sctp/native_sctp_packet.hpp"
 #include "dataplane/sctp/sctp_address_params.hpp"
+#include "dataplane/sctp/state_cookie.hpp"
 #include "registrar/common/pe_distance.hpp"
 #include "registrar/wire/wire_constants.hpp"
 
@@ -121,7 +122,9 @@ SctpEngine::SctpEngine(const SctpEngineConfig& config, std::atomic<std::uint64_t
       ids_(ids),
       stack_(stack),
       api_(stack.api()),
-      endpoints_(stack.api(), this, config.max_pending_peers, endpoint_expiry_ms(config)) {}
+      endpoints_(stack.api(), this, config.max_pending_peers, endpoint_expiry_ms(config),
+                 config.evict_init_only_peers ? std::optional<std::uint64_t>(config.min_init_age_ms)
+                                              : std::nullopt) {}
 
 SctpEngine::~SctpEngine() {
   if (!claimed_) return;  // create() refused: usrsctp was never initialised by us
@@ -336,9 +339,20 @@ void SctpEngine::on_sctp_packet(const SctpPacketFrom& from, const std::uint8_t* 
     if (lane_counters_ != nullptr) lane_counters_->sctp_bad_crc32c.add();
     return;
   }
-  RemoteEndpoint* e = endpoints_.get(from.src_ip, from.ipv6, from.src_port, now_ms_);
-  if (e == nullptr) {  // counted by the table (pending set full of young endpoints, or the table full)
-    return;
+  const std::uint8_t first_chunk = length > 12 ? packet[12] : 0;
+  RemoteEndpoint* e = endpoints_.get(from.src_ip, from.ipv6, from.src_port, now_ms_, /*outgoing=*/false,
+                                     /*init=*/first_chunk == kSctpChunkInit);
+  if (e == nullptr) return;  // counted by the table (pending set full of young endpoints, or the table full)
+  if (first_chunk == kSctpChunkCookieEcho) {
+    // A cookie that names a conn address other than the endpoint this COOKIE ECHO came in on
+    // (one evicted since the INIT, its memory perhaps reused) never reaches usrsctp
+    // (remote_endpoint_table.hpp "Eviction"). usrsctp 0.9.5 names none (a zero address).
+    const auto named = cookie_conn_address(std::span<const std::uint8_t>(packet, length));
+    if (named.has_value() && *named != nullptr && *named != static_cast<const void*>(e)) {
+      ++counters_.cookies_for_other_endpoint;
+      if (lane_counters_ != nullptr) lane_counters_->sctp_cookies_for_other_endpoint.add();
+      return;
+    }
   }
   input(*e, from, packet, length);
 }
@@ -1085,7 +1099,10 @@ void SctpEngine::run_timers(std::uint64_t now_ms) {
 void SctpEngine::publish_endpoint_counters() {
   counters_.endpoints_refused = endpoints_.refused();
   counters_.endpoints_expired = endpoints_.expired();
+  counters_.endpoints_evicted = endpoints_.evicted();
   if (lane_counters_ == nullptr) return;
+  lane_counters_->sctp_endpoints_evicted.add(counters_.endpoints_evicted - published_evicted_);
+  published_evicted_ = counters_.endpoints_evicted;
   lane_counters_->sctp_endpoints_refused.add(counters_.endpoints_refused - published_refused_);
   lane_counters_->sctp_endpoints_expired.add(counters_.endpoints_expired - published_expired_);
   lane_counters_->sctp_pending_endpoints.set(endpoints_.pending_count());

@@ -164,6 +164,15 @@ struct SctpEngineConfig : UsrsctpTunables {
   // RemoteEndpointTable's pending set. Beyond it a new peer takes the place of the least
   // recently used one only once that one has expired (endpoint_expiry_ms), else it is refused.
   std::size_t max_pending_peers = 16384;
+  // With the pending set full, a new peer takes the place of an endpoint that only sent INITs
+  // and has been quiet for min_init_age_ms (remote_endpoint_table.hpp "Eviction";
+  // limits.sctp_init_only_evict_ms). It must exceed the peers' INIT ACK -> COOKIE ECHO round
+  // trip: usrsctp accepts a COOKIE ECHO only on the endpoint its INIT came in on (tested), so a
+  // real peer evicted before its COOKIE ECHO is back has to start again with a new INIT. A flood
+  // then admits max_pending_peers new peers per min_init_age_ms. false: no eviction, a full
+  // set refuses new peers until entries expire.
+  bool evict_init_only_peers = true;
+  std::uint64_t min_init_age_ms = 1000;
   bool debug_output = false;  // usrsctp debug printf to stderr
   // The CRC32c leaves usrsctp (usrsctp_enable_crc32c_offload on this engine's copy): usrsctp
   // neither computes it on output nor checks it on input. The engine then computes it for every
@@ -202,6 +211,11 @@ struct EngineCounters {
   // set full of endpoints that have not expired, or kMaxEndpoints), pending endpoints freed.
   std::uint64_t endpoints_refused = 0;
   std::uint64_t endpoints_expired = 0;
+  // INIT-only pending endpoints freed early for a new peer (remote_endpoint_table.hpp
+  // "Eviction"), and COOKIE ECHOs dropped because their cookie named another endpoint than the
+  // one they came in on (an evicted one, or the peer sent it from another address or port).
+  std::uint64_t endpoints_evicted = 0;
+  std::uint64_t cookies_for_other_endpoint = 0;
   // INIT / INIT ACK address parameters (sctp_address_params.hpp, ListedAddressCache):
   std::uint64_t handshake_address_lists_malformed = 0;  // chunk unreadable: no addresses kept
   std::uint64_t handshake_addresses_skipped = 0;        // unspecified, multicast, duplicate, over the bound
@@ -481,6 +495,7 @@ class SctpEngine final : public SctpPacketSink {
   std::uint64_t published_refused_ = 0;  // what the lane counters already have
   std::uint64_t published_expired_ = 0;
   std::uint64_t published_bad_vtag_ = 0;
+  std::uint64_t published_evicted_ = 0;
   std::bitset<65536> native_ports_;  // SCTP ports native packets may reach (native_port_ours)
 };
 
