@@ -8,7 +8,8 @@
 namespace poolreg::sctp {
 
 RemoteEndpointTable::RemoteEndpointTable(const UsrsctpApi& api, void* owner, std::size_t max_pending,
-                                         std::uint64_t expiry_ms, std::optional<std::uint64_t> min_init_age_ms)
+                                         std::uint64_t expiry_ms,
+                                         std::optional<std::uint64_t> min_init_age_ms)
     : api_(api),
       owner_(owner),
       max_pending_(std::max<std::size_t>(max_pending, 1)),

@@ -269,7 +269,8 @@ TEST_F(InitFlood, SpoofedInitsAreBoundedAndAnEstablishedPuKeepsResolving) {
         return stranger_end.has_value();
       },
       25s));
-  const auto stranger_ms = std::chrono::duration_cast<std::chrono::milliseconds>(*stranger_end - stranger_start);
+  const auto stranger_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(*stranger_end - stranger_start);
   const Latencies stranger_l = latencies_of(stranger.output());
   const std::uint64_t rss_after = rss_kib(daemon.pid());
   stats = control_request(daemon.control_socket_path(), "stats");
@@ -284,14 +285,17 @@ TEST_F(InitFlood, SpoofedInitsAreBoundedAndAnEstablishedPuKeepsResolving) {
               during.percentile(0.5), during.percentile(0.99), during.ms.size(), during.failed);
   std::printf("[ flood ] native PU started mid-flood: %zu ok, %zu failed, p50 %.3f ms\n",
               newcomer_l.ms.size(), newcomer_l.failed, newcomer_l.percentile(0.5));
-  std::printf("[ flood ] new-peer PU started mid-flood: %zu ok, %zu failed, done after %lld ms "
-              "(limits.sctp_init_only_evict_ms %u)\n",
-              stranger_l.ms.size(), stranger_l.failed, static_cast<long long>(stranger_ms.count()), evict_ms());
-  std::printf("[ flood ] cookies for another endpoint %llu, bad vtag %llu, bad crc32c %llu, ASAP associations refused %d\n",
-              static_cast<unsigned long long>(lane_sum(stats, "sctp_cookies_for_other_endpoint")),
-              static_cast<unsigned long long>(lane_sum(stats, "sctp_bad_vtag")),
-              static_cast<unsigned long long>(lane_sum(stats, "sctp_bad_crc32c")),
-              stats["result"]["asap"].value("associations_refused", -1));
+  std::printf(
+      "[ flood ] new-peer PU started mid-flood: %zu ok, %zu failed, done after %lld ms "
+      "(limits.sctp_init_only_evict_ms %u)\n",
+      stranger_l.ms.size(), stranger_l.failed, static_cast<long long>(stranger_ms.count()), evict_ms());
+  std::printf(
+      "[ flood ] cookies for another endpoint %llu, bad vtag %llu, bad crc32c %llu, ASAP associations "
+      "refused %d\n",
+      static_cast<unsigned long long>(lane_sum(stats, "sctp_cookies_for_other_endpoint")),
+      static_cast<unsigned long long>(lane_sum(stats, "sctp_bad_vtag")),
+      static_cast<unsigned long long>(lane_sum(stats, "sctp_bad_crc32c")),
+      stats["result"]["asap"].value("associations_refused", -1));
   std::printf(
       "[ flood ] pending peers max seen %llu; evicted %llu, refused %llu, expired %llu; daemon RSS %llu KiB "
       "before, %llu KiB after\n",

@@ -5,8 +5,7 @@
 // the test's own raw socket saw on the wire goes to a pcap file and through tshark (when
 // installed): ASAP decoded, nothing malformed, CRC32c right. Bad input on the new path (a
 // truncated SCTP common header, a bad CRC32c, a packet for a port that is not poolregd's, an INIT
-// to a local address outside asap.listen, packets with a wrong verification tag on a PE's
-// established association) is counted by reason and service goes on. Skipped
+// to a local address outside asap.listen) is counted by reason and service goes on. Skipped
 // unless root with raw sockets.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -69,68 +68,6 @@ std::vector<std::uint8_t> init_packet(std::uint16_t port, bool good_crc) {
                                  0x55, 0x66, 0x77, 0x88};     // initial TSN
   sctp::set_sctp_crc(p);
   if (!good_crc) p[8] ^= 0xff;
-  return p;
-}
-
-// Watches the host's native SCTP packets to `port` (IPv4) and keeps the SCTP source port and the
-// verification tag of the first one that is not an INIT (tag 0; the first association's COOKIE
-// ECHO): that association's ports and the tag its receiver expects. Bounded (30 s) thread,
-// stopped by the destructor.
-class AssociationObserver {
- public:
-  explicit AssociationObserver(std::uint16_t port) : port_(port) {
-    fd_ = ::socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK, IPPROTO_SCTP);
-    if (fd_ >= 0) thread_ = std::thread([this] { run(); });
-  }
-  ~AssociationObserver() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-    if (fd_ >= 0) ::close(fd_);
-  }
-  AssociationObserver(const AssociationObserver&) = delete;
-  AssociationObserver& operator=(const AssociationObserver&) = delete;
-  bool seen() const { return seen_; }
-  std::uint16_t src_port() const { return src_port_; }
-  std::uint32_t tag() const { return tag_; }
-
- private:
-  void run() {
-    std::uint8_t b[2048];
-    const auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (!stop_ && !seen_ && std::chrono::steady_clock::now() < deadline) {
-      const ssize_t n = ::recv(fd_, b, sizeof b, 0);
-      if (n <= 0) {
-        std::this_thread::sleep_for(2ms);
-        continue;
-      }
-      const std::size_t ip = static_cast<std::size_t>(b[0] & 0x0f) * 4;
-      if (static_cast<std::size_t>(n) < ip + 16) continue;
-      const std::uint8_t* sctp = b + ip;
-      if (((sctp[2] << 8) | sctp[3]) != port_ || sctp[12] == 1) continue;
-      src_port_ = static_cast<std::uint16_t>((sctp[0] << 8) | sctp[1]);
-      tag_ = (std::uint32_t{sctp[4]} << 24) | (std::uint32_t{sctp[5]} << 16) | (std::uint32_t{sctp[6]} << 8) | sctp[7];
-      seen_ = true;
-    }
-  }
-  std::uint16_t port_;
-  int fd_ = -1;
-  std::thread thread_;
-  std::atomic<bool> stop_{false};
-  std::atomic<bool> seen_{false};
-  std::atomic<std::uint16_t> src_port_{0};
-  std::atomic<std::uint32_t> tag_{0};
-};
-
-// A packet from SCTP port `from` to `to` with verification tag `tag` and one chunk, CRC32c set.
-std::vector<std::uint8_t> tagged_packet(std::uint16_t from, std::uint16_t to, std::uint32_t tag,
-                                        const std::vector<std::uint8_t>& chunk) {
-  std::vector<std::uint8_t> p = {static_cast<std::uint8_t>(from >> 8), static_cast<std::uint8_t>(from),
-                                 static_cast<std::uint8_t>(to >> 8),   static_cast<std::uint8_t>(to),
-                                 static_cast<std::uint8_t>(tag >> 24), static_cast<std::uint8_t>(tag >> 16),
-                                 static_cast<std::uint8_t>(tag >> 8),  static_cast<std::uint8_t>(tag),
-                                 0, 0, 0, 0};
-  p.insert(p.end(), chunk.begin(), chunk.end());
-  sctp::set_sctp_crc(p);
   return p;
 }
 
@@ -298,42 +235,11 @@ TEST_F(NativeSctp, BadInputIsCountedAndServiceGoesOn) {
 
   // Service kept: a PE registers and a PU resolves over native SCTP afterwards.
   const std::string registrar = "127.0.0.1:" + std::to_string(ports.asap);
-  AssociationObserver pe_association(ports.asap);  // before the PE: its COOKIE ECHO carries the tag
   ChildProcess pe({pe_, "-r", registrar, "--sctp-native", "--pool", "AfterBadInput", "--count", "1", "--port", "7",
                    "--duration", "20", "-q"});
   ASSERT_TRUE(pe.started());
   std::string answer;
   EXPECT_TRUE(resolve(registrar, "AfterBadInput", 1, answer)) << answer << "\ndaemon: " << daemon.log();
-
-  // Wrong verification tag on the PE's established association (its address and SCTP ports, a
-  // tag that is not poolregd's): an ABORT (T bit clear) and a DATA chunk with an ASAP message.
-  // usrsctp drops both (lane counter sctp_bad_vtag); the association and the PE's registration
-  // stay (an accepted ABORT would have ended the association and so the PE's registration).
-  ASSERT_TRUE(wait_until([&] { return pe_association.seen(); }, 5s)) << "no packet of the PE's association seen";
-  const std::uint32_t wrong = pe_association.tag() ^ 0x5a5aa5a5u;
-  std::this_thread::sleep_for(200ms);  // the PU's association is closed by now
-  const nlohmann::json before = control_request(daemon.control_socket_path(), "stats");
-  const std::uint64_t native_in_before = lane_sum(before, "native_in");
-  ASSERT_TRUE(send_native(tagged_packet(pe_association.src_port(), ports.asap, wrong, {6, 0, 0, 4})));
-  ASSERT_TRUE(send_native(tagged_packet(pe_association.src_port(), ports.asap, wrong,
-                                        {0, 3, 0, 24, 0x7f, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 11,  // DATA, PPID 11
-                                         0x0b, 0, 0, 8, 9, 9, 9, 9})));
-  EXPECT_TRUE(wait_until(
-      [&] {
-        stats = control_request(daemon.control_socket_path(), "stats");
-        return lane_sum(stats, "sctp_bad_vtag") >= 2 && lane_sum(stats, "native_in") >= native_in_before + 2;
-      },
-      5s))
-      << stats.dump();
-  EXPECT_EQ(lane_sum(stats, "sctp_bad_crc32c"), 0u) << stats.dump();
-  std::this_thread::sleep_for(300ms);  // an accepted ABORT would have ended the association by now
-  stats = control_request(daemon.control_socket_path(), "stats");
-  for (const char* key : {"associations_aborted", "associations_closed", "associations_up"})
-    EXPECT_EQ(stats["result"]["asap"].value(key, -1), before["result"]["asap"].value(key, -1))
-        << key << "\n" << stats.dump();
-  EXPECT_FALSE(pe.poll()) << pe.output();
-  EXPECT_TRUE(resolve(registrar, "AfterBadInput", 1, answer)) << "registration intact: " << answer << "\ndaemon: "
-                                                              << daemon.log();
   pe.signal(SIGTERM);
   wait_until([&] { return pe.poll(); }, 5s);
   expect_clean_stop(daemon);

@@ -7,8 +7,6 @@
 // buffers of the private copy's heap reach the sink as ordinary malloc() memory. Also: a copy
 // runs one engine only. Native SCTP frames with a wrong verification tag on an established
 // association are dropped by usrsctp and counted.
-#include "dataplane/sctp/sctp_engine.hpp"
-
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -18,9 +16,10 @@
 #include <thread>
 #include <vector>
 
-#include "dataplane/runtime/combined_transport.hpp"
 #include "dataplane/dpdk/packet_processor.hpp"
+#include "dataplane/runtime/combined_transport.hpp"
 #include "dataplane/sctp/native_sctp_packet.hpp"
+#include "dataplane/sctp/sctp_engine.hpp"
 #include "tests/dataplane/dpdk/eal_test_environment.hpp"
 
 namespace poolreg::dpdk {
@@ -242,14 +241,16 @@ TEST_F(SctpEngineOnDpdkTest, NativeFramesWithAWrongVerificationTagAreDroppedAndC
   inject(a_, forge(6));  // ABORT
   EXPECT_EQ(a_.counters.sctp_packets_in.get(), in_before + 2) << "both reached the engine";
   EXPECT_EQ(a_.counters.dropped_total(), 0u);
-  ASSERT_TRUE(run_until([&] { return a_.engine->counters().bad_vtag >= 2; }, 1s)) << a_.engine->counters().bad_vtag;
+  ASSERT_TRUE(run_until([&] { return a_.engine->counters().bad_vtag >= 2; }, 1s))
+      << a_.engine->counters().bad_vtag;
   EXPECT_EQ(a_.counters.sctp_bad_vtag.get(), a_.engine->counters().bad_vtag);
   EXPECT_EQ(a_.counters.sctp_bad_crc32c.get(), 0u);
   // Still up, both ways; the replayed DATA was not delivered.
   ASSERT_EQ(b_.engine->send(b_id, WireProtocol::kAsap, request), runtime::SendResult::kSent);
   ASSERT_TRUE(run_until([&] { return a_.events.messages.size() >= 2; }));
   EXPECT_EQ(a_.events.messages.size(), 2u);
-  EXPECT_EQ(a_.engine->send(a_.events.connected.front(), WireProtocol::kAsap, request), runtime::SendResult::kSent);
+  EXPECT_EQ(a_.engine->send(a_.events.connected.front(), WireProtocol::kAsap, request),
+            runtime::SendResult::kSent);
   EXPECT_TRUE(run_until([&] { return !b_.events.messages.empty(); }));
   EXPECT_TRUE(a_.events.closed.empty());
   EXPECT_TRUE(b_.events.closed.empty());

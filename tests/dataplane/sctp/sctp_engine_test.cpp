@@ -7,9 +7,8 @@
 // where the path does not. No DPDK, no sockets.
 #include "dataplane/sctp/sctp_engine.hpp"
 
-#include <sys/time.h>
-
 #include <gtest/gtest.h>
+#include <sys/time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -21,8 +20,8 @@
 #include <vector>
 
 #include "dataplane/sctp/native_sctp_packet.hpp"
-#include "dataplane/sctp/state_cookie.hpp"
 #include "dataplane/sctp/sctp_address_params.hpp"
+#include "dataplane/sctp/state_cookie.hpp"
 #include "registrar/common/crc32c.hpp"
 
 namespace poolreg::sctp {
@@ -240,8 +239,8 @@ TEST_F(SctpEngineCrcOffloadTest, EngineWritesTheCrcForPathsThatDoNotOffloadIt) {
 TEST_F(SctpEngineCrcOffloadTest, UncheckedPacketsWithABadCrcAreDroppedBeforeTheyTakeAnEndpoint) {
   ASSERT_TRUE(a_.engine->listen(WireProtocol::kAsap, 3863).has_value());
   a_.engine->accept_native(3863);
-  std::vector<std::uint8_t> init = {0x13, 0x88, 0x0f, 0x17, 0, 0, 0, 0, 0, 0, 0, 0,
-                                    1, 0, 0, 20, 0x11, 0x22, 0x33, 0x44, 0, 1, 0, 0, 0, 1, 0, 1, 0x55, 0x66, 0x77, 0x88};
+  std::vector<std::uint8_t> init = {0x13, 0x88, 0x0f, 0x17, 0, 0, 0, 0, 0, 0, 0, 0, 1,    0,    0,    20,
+                                    0x11, 0x22, 0x33, 0x44, 0, 1, 0, 0, 0, 1, 0, 1, 0x55, 0x66, 0x77, 0x88};
   set_sctp_crc(init);
   std::vector<std::uint8_t> bad = init;
   bad[8] ^= 0xff;
@@ -493,8 +492,9 @@ TEST_F(SctpEngineEvictionTest, PeerEvictedBeforeItsCookieEchoLosesThatAttempt) {
     const std::uint64_t before = a_.engine->endpoint_count();
     for (std::uint8_t round = 0; round < 2; ++round) {  // eight more INITs: every INIT-only entry, B's too
       // other sources than flood()'s first ones
-      std::vector<std::uint8_t> init = {0x13, 0x88, 0x0f, 0x17, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 20,
-                                        0x11, 0x22, 0x33, 0x44, 0, 1, 0, 0, 0, 1, 0, 1, 0x55, 0x66, 0x77, 0x88};
+      std::vector<std::uint8_t> init = {0x13, 0x88, 0x0f, 0x17, 0,  0,    0,    0,    0,    0,   0,
+                                        0,    1,    0,    0,    20, 0x11, 0x22, 0x33, 0x44, 0,   1,
+                                        0,    0,    0,    1,    0,  1,    0x55, 0x66, 0x77, 0x88};
       set_sctp_crc(init);
       for (std::uint8_t i = 1; i <= 4; ++i) {
         SctpPacketFrom f;
@@ -771,7 +771,8 @@ TEST_F(SctpEngineTest, WrongVerificationTagIsDroppedAndCountedAssociationUnaffec
   EXPECT_TRUE(b_.events.closed.empty());
   EXPECT_EQ(a_.engine->connection_count(), 1u);
   // And A still reaches B.
-  EXPECT_EQ(a_.engine->send(a_.events.connected.front(), WireProtocol::kAsap, message), runtime::SendResult::kSent);
+  EXPECT_EQ(a_.engine->send(a_.events.connected.front(), WireProtocol::kAsap, message),
+            runtime::SendResult::kSent);
   EXPECT_TRUE(run_until([&] { return !b_.events.messages.empty(); }));
 }
 
