@@ -10,7 +10,7 @@ namespace {
 constexpr std::size_t kCommonHeader = 12;
 constexpr std::size_t kChunkHeader = 4;
 // Offsets in usrsctp's struct sctp_state_cookie (see the header).
-constexpr std::size_t kAddressOffset = 16 + sizeof(timeval) + 5 * 4;
+constexpr std::size_t kAddressOffset = 16 + sizeof(timeval) + std::size_t{5} * 4;
 constexpr std::size_t kAddrTypeOffset = kAddressOffset + 16;
 constexpr std::uint32_t kConnAddressType = 4;  // SCTP_CONN_ADDRESS
 static_assert(sizeof(void*) <= 16, "the cookie's address field holds 16 bytes");
