@@ -110,6 +110,7 @@ void visit_config(V& v, C& c) {
   v.integer("partial_frame_budget_bytes", c.limits.partial_frame_budget_bytes, 0, 4294967295u);
   v.integer("first_message_timeout_ms", c.limits.first_message_timeout_ms, 0, 300000);
   v.integer("max_pending_sctp_peers", c.limits.max_pending_sctp_peers, 1, 1048576);
+  v.integer("sctp_init_only_evict_ms", c.limits.sctp_init_only_evict_ms, 0, 60000);
 
   v.section("enrp");
   v.boolean("enabled", c.enrp.enabled);

@@ -161,6 +161,9 @@ struct LimitsSection {
   std::uint32_t first_message_timeout_ms = 5000;
   // SCTP peers without an association (a bare INIT's sender) each lane keeps, 1..1048576.
   std::uint32_t max_pending_sctp_peers = 16384;
+  // With those full, a pending peer that only sent INITs may be replaced by a new peer once it
+  // has been quiet this long (0 = never, only after its cookie life), 0..60000.
+  std::uint32_t sctp_init_only_evict_ms = 1000;
 
   friend bool operator==(const LimitsSection&, const LimitsSection&) = default;
 };

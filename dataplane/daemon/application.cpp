@@ -524,6 +524,8 @@ bool Application::Runtime::build_lanes() {
     kc.engine.path_rtx_max = c.asap.sctp_path_max_retrans;
     kc.engine.cookie_life_ms = c.asap.sctp_cookie_life_ms;
     kc.engine.max_pending_peers = c.limits.max_pending_sctp_peers;
+    kc.engine.evict_init_only_peers = c.limits.sctp_init_only_evict_ms != 0;
+    kc.engine.min_init_age_ms = c.limits.sctp_init_only_evict_ms;
     kc.native_ports = native_sctp_ports(c);
     kc.native_listeners = native_listeners(c);
     auto created = kernel::KernelLanes::create(kc, loop, router);

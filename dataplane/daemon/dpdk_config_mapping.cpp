@@ -64,6 +64,8 @@ Expected<dpdk::DpdkBackendConfig, std::string> to_backend_config(const config::R
   b.engine.path_rtx_max = c.asap.sctp_path_max_retrans;
   b.engine.cookie_life_ms = c.asap.sctp_cookie_life_ms;
   b.engine.max_pending_peers = c.limits.max_pending_sctp_peers;
+  b.engine.evict_init_only_peers = c.limits.sctp_init_only_evict_ms != 0;
+  b.engine.min_init_age_ms = c.limits.sctp_init_only_evict_ms;
   return b;
 }
 

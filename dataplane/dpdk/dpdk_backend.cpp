@@ -113,7 +113,8 @@ Expected<std::unique_ptr<DpdkBackend>, std::string> DpdkBackend::create(const Dp
     interface->mac = port->mac();
     interface->mtu = port->mtu();
     smallest_mtu = std::min(smallest_mtu, port->mtu());
-    // A port that writes native SCTP's CRC32c: usrsctp leaves it to the engine and the ports.
+    // A port that writes native SCTP's CRC32c needs usrsctp to leave it to the engine and the
+    // ports (the engine's default: it computes and checks the CRC32c itself, sctp_engine.hpp).
     if (port->sctp_checksum_offload().tx) b->config_.engine.crc32c_offload = true;
     b->ports_.push_back(std::move(port));
     b->interfaces_.push_back(std::move(interface));

@@ -144,6 +144,8 @@ void PacketProcessor::to_sink(const FrameVerdict& v, const std::uint8_t* frame) 
   std::memcpy(from.dst_ip, v.dst_ip, v.ipv6 ? 16 : 4);
   from.src_port = native ? 0 : v.src_port;  // a native peer is (IP, UDP port 0)
   from.path_index = port_index_;
+  // Native: by the port or frame_parser; over UDP: above, when the engine leaves it to us.
+  from.crc32c_checked = native || engine_leaves_crc_;
   sink_->on_sctp_packet(from, frame + v.payload_offset, v.payload_length);
 }
 

@@ -5,9 +5,10 @@
 //   TX when RTE_ETH_TX_OFFLOAD_SCTP_CKSUM is offered, RX when RTE_ETH_RX_OFFLOAD_SCTP_CKSUM is;
 //   each independently. DpdkPort::open() asks for what was chosen in rte_eth_conf.
 // - TX: mark_tx_sctp_checksum() sets RTE_MBUF_F_TX_SCTP_CKSUM (+ RTE_MBUF_F_TX_IPV4/IPV6) and the
-//   mbuf's l2_len / l3_len, and the NIC writes the CRC32c. The lane's usrsctp then leaves the
-//   checksum to us (SctpEngineConfig::crc32c_offload): the engine computes it in software for
-//   every packet whose path does not offload it (UDP-encapsulated peers, ports without it).
+//   mbuf's l2_len / l3_len, and the NIC writes the CRC32c. The lane's usrsctp leaves the
+//   checksum to us (SctpEngineConfig::crc32c_offload, the engine's default; the backend forces it
+//   on for such a port): the engine computes it in software for every packet whose path does not
+//   offload it (UDP-encapsulated peers, ports without it).
 // - RX: rx_crc_of() reads RTE_MBUF_F_RX_L4_CKSUM_GOOD / _BAD of a port with RX offload on: GOOD
 //   skips the software check of frame_parser, BAD drops the frame (sctp_bad_checksum), anything
 //   else (unknown, none, offload off) is checked in software as before.

@@ -97,6 +97,22 @@ constexpr std::array kLaneFields = std::to_array<DescribedField<LaneCounters, Co
       "SCTP peers without an association the lane keeps now (at most limits.max_pending_sctp_peers).",
       CounterUnit::kCount, MetricKind::kGauge},
      &LaneCounters::sctp_pending_endpoints},
+    {{"sctp_endpoints_evicted", "poolreg_lane_sctp_endpoints_evicted_total",
+      "SCTP peers that only sent INITs, forgotten before their cookie life to make room for a new peer "
+      "while the pending peers were full (an INIT flood)."},
+     &LaneCounters::sctp_endpoints_evicted},
+    {{"sctp_cookies_for_other_endpoint", "poolreg_lane_sctp_cookies_for_other_endpoint_total",
+      "SCTP COOKIE ECHOs dropped because their cookie was issued to another peer endpoint (one forgotten "
+      "since, or the peer answered from another address or port than its INIT's)."},
+     &LaneCounters::sctp_cookies_for_other_endpoint},
+    {{"sctp_bad_crc32c", "poolreg_lane_sctp_bad_crc32c_total",
+      "SCTP packets the lane's engine dropped for a CRC32c mismatch (those their source had not checked, "
+      "e.g. SCTP over UDP; native ones count as native_drop_bad_crc or sctp_bad_checksum)."},
+     &LaneCounters::sctp_bad_crc32c},
+    {{"sctp_bad_vtag", "poolreg_lane_sctp_bad_vtag_total",
+      "SCTP packets usrsctp dropped because their verification tag was not their association's (spoofed or "
+      "stale packets)."},
+     &LaneCounters::sctp_bad_vtag},
     {{"sctp_alias_steered", "poolreg_lane_sctp_alias_steered_total",
       "SCTP packets this lane handed to the lane that holds their source address as another address of a "
       "multi-homed (or ADD-IP) peer's association."},

@@ -85,6 +85,15 @@ struct alignas(64) LaneCounters {
   Counter sctp_endpoints_refused;
   Counter sctp_endpoints_expired;
   Counter sctp_pending_endpoints;
+  // Pending endpoints that only sent INITs, freed early for a new peer (INIT flood), and COOKIE
+  // ECHOs dropped because their cookie named another endpoint (an evicted one).
+  Counter sctp_endpoints_evicted;
+  Counter sctp_cookies_for_other_endpoint;
+  // Bad SCTP input the engine dropped: a CRC32c mismatch it found (packets their source did not
+  // check, e.g. SCTP over UDP), and usrsctp's count of packets with a verification tag that is
+  // not their association's (published at the timer tick).
+  Counter sctp_bad_crc32c;
+  Counter sctp_bad_vtag;
   // Several lanes: SCTP packets this lane (the one steering gives their source to) handed to the
   // lane holding that address as an alias of a multi-homed or ADD-IP peer's association
   // (alias_owner_table.hpp).

@@ -52,6 +52,7 @@ NativePacket parse_native_sctp(std::span<const std::uint8_t> sctp, bool ipv6, co
   std::memcpy(p.from.src_ip, src_ip, n);
   if (dst_ip != nullptr) std::memcpy(p.from.dst_ip, dst_ip, n);
   p.from.src_port = 0;  // native
+  p.from.crc32c_checked = check_crc;
   p.sctp = sctp;
   p.src_port = be16(sctp.data());
   p.dst_port = be16(sctp.data() + 2);

@@ -8,8 +8,13 @@
 namespace poolreg::sctp {
 
 RemoteEndpointTable::RemoteEndpointTable(const UsrsctpApi& api, void* owner, std::size_t max_pending,
-                                         std::uint64_t expiry_ms)
-    : api_(api), owner_(owner), max_pending_(std::max<std::size_t>(max_pending, 1)), expiry_ms_(expiry_ms) {}
+                                         std::uint64_t expiry_ms,
+                                         std::optional<std::uint64_t> min_init_age_ms)
+    : api_(api),
+      owner_(owner),
+      max_pending_(std::max<std::size_t>(max_pending, 1)),
+      expiry_ms_(expiry_ms),
+      min_init_age_ms_(min_init_age_ms) {}
 
 std::size_t RemoteEndpointTable::KeyHash::operator()(const EndpointKey& k) const noexcept {
   return static_cast<std::size_t>(fnv1a(k.bytes.data(), k.bytes.size()));
@@ -53,7 +58,7 @@ void RemoteEndpointTable::unlink(RemoteEndpoint& e) {
 }
 
 RemoteEndpoint* RemoteEndpointTable::get(const std::uint8_t* ip, bool ipv6, std::uint16_t udp_port,
-                                         std::uint64_t now_ms, bool outgoing) {
+                                         std::uint64_t now_ms, bool outgoing, bool init) {
   const EndpointKey k = key_of(ip, ipv6, udp_port);
   RemoteEndpoint* found = nullptr;
   if (auto it = table_.find(k); it != table_.end()) {
@@ -62,23 +67,30 @@ RemoteEndpoint* RemoteEndpointTable::get(const std::uint8_t* ip, bool ipv6, std:
     if (auto a = aliases_.find(k); a != aliases_.end()) found = a->second.endpoint;
   }
   if (found != nullptr) {
+    if (!init) found->init_only = false;
     touch(*found, now_ms);
     return found;
   }
   if (!outgoing && pending_ >= max_pending_) {
-    // Only an endpoint every cookie naming it has outlived may make room.
-    if (oldest_ == nullptr || !idle(*oldest_, now_ms)) {
+    // Only an endpoint every cookie naming it has outlived may make room, or an INIT-only one
+    // (the engine keeps cookies naming it away from usrsctp: "Eviction" in the header).
+    if (oldest_ != nullptr && idle(*oldest_, now_ms)) {
+      free_endpoint(*oldest_);
+      ++expired_;
+    } else if (RemoteEndpoint* victim = evictable(now_ms)) {
+      free_endpoint(*victim);
+      ++evicted_;
+    } else {
       ++refused_;
       return nullptr;
     }
-    free_endpoint(*oldest_);
-    ++expired_;
   }
   if (table_.size() + aliases_.size() >= kMaxEndpoints) {
     ++refused_;
     return nullptr;
   }
   auto e = std::make_unique<RemoteEndpoint>();
+  e->init_only = init && !outgoing;
   e->address.ipv6 = ipv6;
   std::memcpy(e->address.ip, ip, ipv6 ? 16 : 4);
   e->address.udp_port = udp_port;
@@ -93,6 +105,17 @@ RemoteEndpoint* RemoteEndpointTable::get(const std::uint8_t* ip, bool ipv6, std:
   return raw;
 }
 
+RemoteEndpoint* RemoteEndpointTable::evictable(std::uint64_t now_ms) const noexcept {
+  if (!min_init_age_ms_.has_value()) return nullptr;
+  RemoteEndpoint* e = oldest_;
+  for (int i = 0; i < kEvictionScan && e != nullptr; ++i, e = e->newer) {
+    // The pending list is ordered by last use: once one is too young, so are the rest.
+    if (now_ms < e->last_used_ms || now_ms - e->last_used_ms < *min_init_age_ms_) return nullptr;
+    if (e->init_only) return e;
+  }
+  return nullptr;
+}
+
 void RemoteEndpointTable::touch(RemoteEndpoint& e, std::uint64_t now_ms) {
   e.last_used_ms = std::max(e.last_used_ms, now_ms);
   if (e.associations != 0 || newest_ == &e) return;
@@ -101,6 +124,7 @@ void RemoteEndpointTable::touch(RemoteEndpoint& e, std::uint64_t now_ms) {
 }
 
 void RemoteEndpointTable::retain(RemoteEndpoint& e) {
+  e.init_only = false;
   if (e.associations++ == 0) unlink(e);
 }
 

@@ -16,11 +16,31 @@
 //   refuses it before looking at the address), and a usrsctp association still winding down
 //   (SHUTDOWN ACK retransmitted after the engine forgot the association) would have sent to it.
 // Pending endpoints have their own bound (max_pending), apart from the in-use ones: a full pending
-// set frees its least recently used endpoint if that one has expired, else refuses the new peer
-// (counted), so an INIT flood from spoofed sources costs at most max_pending endpoints and turns
-// over every expiry_ms, while associations already up are never touched. Expiry work is O(1) per
-// packet (touch moves the endpoint to the young end of an intrusive list) plus at most
-// `max_work` endpoints per expire() call (the engine's timer tick).
+// set frees its least recently used endpoint if that one has expired, else evicts an INIT-only one
+// (below), else refuses the new peer (counted), so an INIT flood from spoofed sources costs at most
+// max_pending endpoints, while associations already up are never touched.
+//
+// Eviction (an INIT flood must not keep real new peers out until its entries expire): a pending
+// endpoint that only ever sent INITs (init_only: no other packet came from it, no association
+// ever ran on it, we never connected from it) and that has been quiet for min_init_age_ms may be
+// freed for a new peer (its INIT or its COOKIE ECHO) before its expiry. Why that is safe: usrsctp
+// handles an INIT without state (the INIT ACK is sent during the conninput call), so what could
+// still refer to such an endpoint is only the state cookie of the INIT ACK we sent it. usrsctp
+// 0.9.5's AF_CONN cookie names no conn address in its address fields (type SCTP_CONN_ADDRESS,
+// address zero: checked on real cookies by sctp_engine_test), and it accepts a COOKIE ECHO only
+// on the endpoint the INIT came in on (tested: the same COOKIE ECHO on a new endpoint of the same
+// peer builds nothing): after an eviction the peer's COOKIE ECHO comes in on a new endpoint (or
+// is refused one) and usrsctp builds nothing on it; the peer starts again with an INIT. An
+// evicted endpoint's memory reused for the same peer's new endpoint would be accepted, which is
+// right (a live endpoint of that peer). Should a usrsctp store the conn address in its cookies,
+// the engine hands usrsctp a COOKIE ECHO only when the address named is the endpoint it came in
+// on (state_cookie.hpp), so no association could be built on freed memory either way.
+// min_init_age_ms, above the peers' round trip, keeps a real peer's fresh entry until its COOKIE
+// ECHO is back. Endpoints that had an association (usrsctp may still wind it down: its
+// SHUTDOWN retransmissions address it) or an outgoing connect are never evicted, only expired.
+// Expiry work is O(1) per packet (touch moves the endpoint to the young end of an intrusive list)
+// plus at most `max_work` endpoints per expire() call (the engine's timer tick); eviction looks at
+// most at kEvictionScan of the oldest pending endpoints.
 //
 // Mobility (RFC 5061 ADD-IP / DELETE-IP / SET-PRIMARY that usrsctp accepted): usrsctp knows an
 // association by its one conn address, so a peer that adds an address keeps that endpoint.
@@ -41,6 +61,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -75,6 +96,8 @@ struct RemoteEndpoint {
   // starts the endpoint's output afresh (an earlier association's failover or move does not
   // carry over).
   std::uint32_t associations = 0;
+  // Only INITs came from it and nothing ever ran on it: evictable (see the table's "Eviction").
+  bool init_only = false;
   std::uint64_t last_used_ms = 0;       // last packet received from / sent to it
   RemoteEndpoint* older = nullptr;      // pending list (least recently used first)
   RemoteEndpoint* newer = nullptr;
@@ -87,7 +110,12 @@ class RemoteEndpointTable {
   // api: the usrsctp copy the endpoints are registered with; owner: stored in every endpoint;
   // max_pending: bound of the endpoints without an association (>= 1); expiry_ms: idle time after
   // which a pending endpoint may be freed.
-  RemoteEndpointTable(const UsrsctpApi& api, void* owner, std::size_t max_pending, std::uint64_t expiry_ms);
+  // min_init_age_ms: how long an INIT-only pending endpoint is kept at least before it may be
+  // evicted for a new peer (nullopt: never evicted, only expired).
+  RemoteEndpointTable(const UsrsctpApi& api, void* owner, std::size_t max_pending, std::uint64_t expiry_ms,
+                      std::optional<std::uint64_t> min_init_age_ms = std::nullopt);
+  // Pending endpoints looked at (oldest first) for an INIT-only one to evict.
+  static constexpr int kEvictionScan = 8;
   RemoteEndpointTable(const RemoteEndpointTable&) = delete;
   RemoteEndpointTable& operator=(const RemoteEndpointTable&) = delete;
 
@@ -100,8 +128,9 @@ class RemoteEndpointTable {
   // or kMaxEndpoints reached), counted in refused(). outgoing: for a connect() of our own, which
   // retains the endpoint at once: not held to the pending bound (a flood must not keep the
   // registrar from reaching its ENRP peers), only to kMaxEndpoints.
+  // init: the packet is an INIT (a new endpoint is init_only; any other packet clears it).
   RemoteEndpoint* get(const std::uint8_t* ip, bool ipv6, std::uint16_t udp_port, std::uint64_t now_ms,
-                      bool outgoing = false);
+                      bool outgoing = false, bool init = false);
   // Something was sent to e: it stays at least expiry_ms more.
   void touch(RemoteEndpoint& e, std::uint64_t now_ms);
   // An association runs on e from now on / no longer (release: e turns pending when it was the
@@ -123,6 +152,7 @@ class RemoteEndpointTable {
   std::size_t pending_count() const noexcept { return pending_; }
   std::uint64_t expired() const noexcept { return expired_; }  // pending endpoints freed
   std::uint64_t refused() const noexcept { return refused_; }  // new peers refused by get()
+  std::uint64_t evicted() const noexcept { return evicted_; }  // INIT-only endpoints freed early
   std::uint64_t expiry_ms() const noexcept { return expiry_ms_; }
 
   // Packets from `ip` at e's UDP port reach `e` from now on (one more holder when it already
@@ -148,6 +178,8 @@ class RemoteEndpointTable {
   void unlink(RemoteEndpoint& e);
   // Deregisters and frees a pending endpoint and its aliases.
   void free_endpoint(RemoteEndpoint& e);
+  // An INIT-only pending endpoint quiet for min_init_age_ms among the oldest few, or nullptr.
+  RemoteEndpoint* evictable(std::uint64_t now_ms) const noexcept;
   bool idle(const RemoteEndpoint& e, std::uint64_t now_ms) const noexcept {
     return now_ms >= e.last_used_ms && now_ms - e.last_used_ms >= expiry_ms_;
   }
@@ -156,6 +188,7 @@ class RemoteEndpointTable {
   void* owner_;
   std::size_t max_pending_;
   std::uint64_t expiry_ms_;
+  std::optional<std::uint64_t> min_init_age_ms_;
   std::unordered_map<EndpointKey, std::unique_ptr<RemoteEndpoint>, KeyHash> table_;
   struct Alias {
     RemoteEndpoint* endpoint = nullptr;
@@ -168,6 +201,7 @@ class RemoteEndpointTable {
   std::uint64_t next_serial_ = 1;
   std::uint64_t expired_ = 0;
   std::uint64_t refused_ = 0;
+  std::uint64_t evicted_ = 0;
 };
 
 }  // namespace poolreg::sctp

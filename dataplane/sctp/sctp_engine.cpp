@@ -16,6 +16,7 @@
 #include "dataplane/runtime/socket_address.hpp"
 #include "dataplane/sctp/native_sctp_packet.hpp"
 #include "dataplane/sctp/sctp_address_params.hpp"
+#include "dataplane/sctp/state_cookie.hpp"
 #include "registrar/common/pe_distance.hpp"
 #include "registrar/wire/wire_constants.hpp"
 
@@ -121,7 +122,9 @@ SctpEngine::SctpEngine(const SctpEngineConfig& config, std::atomic<std::uint64_t
       ids_(ids),
       stack_(stack),
       api_(stack.api()),
-      endpoints_(stack.api(), this, config.max_pending_peers, endpoint_expiry_ms(config)) {}
+      endpoints_(stack.api(), this, config.max_pending_peers, endpoint_expiry_ms(config),
+                 config.evict_init_only_peers ? std::optional<std::uint64_t>(config.min_init_age_ms)
+                                              : std::nullopt) {}
 
 SctpEngine::~SctpEngine() {
   if (!claimed_) return;  // create() refused: usrsctp was never initialised by us
@@ -328,8 +331,35 @@ SctpEngine::Connection* SctpEngine::find(ConnectionId id) {
 
 void SctpEngine::on_sctp_packet(const SctpPacketFrom& from, const std::uint8_t* packet, std::uint16_t length) {
   if (length < 12) return;  // shorter than an SCTP common header: the source should have dropped it
-  RemoteEndpoint* e = endpoints_.get(from.src_ip, from.ipv6, from.src_port, now_ms_);
-  if (e == nullptr) return;  // counted by the table
+  if (config_.crc32c_offload && !from.crc32c_checked &&
+      !sctp_crc_ok(std::span<const std::uint8_t>(packet, length))) {
+    // usrsctp does not check it (crc32c_offload): the one check of this packet, before its
+    // sender takes an endpoint.
+    ++counters_.bad_crc32c;
+    if (lane_counters_ != nullptr) lane_counters_->sctp_bad_crc32c.add();
+    return;
+  }
+  const std::uint8_t first_chunk = length > 12 ? packet[12] : 0;
+  RemoteEndpoint* e = endpoints_.get(from.src_ip, from.ipv6, from.src_port, now_ms_, /*outgoing=*/false,
+                                     /*init=*/first_chunk == kSctpChunkInit);
+  if (e == nullptr) return;  // counted by the table (pending set full of young endpoints, or the table full)
+  if (first_chunk == kSctpChunkCookieEcho) {
+    // A cookie that names a conn address other than the endpoint this COOKIE ECHO came in on
+    // (one evicted since the INIT, its memory perhaps reused) never reaches usrsctp
+    // (remote_endpoint_table.hpp "Eviction"). usrsctp 0.9.5 names none (a zero address).
+    const auto named = cookie_conn_address(std::span<const std::uint8_t>(packet, length));
+    if (named.has_value() && *named != nullptr && *named != static_cast<const void*>(e)) {
+      ++counters_.cookies_for_other_endpoint;
+      if (lane_counters_ != nullptr) lane_counters_->sctp_cookies_for_other_endpoint.add();
+      return;
+    }
+  }
+  input(*e, from, packet, length);
+}
+
+void SctpEngine::input(RemoteEndpoint& endpoint, const SctpPacketFrom& from, const std::uint8_t* packet,
+                       std::uint16_t length) {
+  RemoteEndpoint* e = &endpoint;
   if (e->path_failed && from.ipv6 == e->address.ipv6 &&
       std::memcmp(e->address.ip, from.src_ip, from.ipv6 ? 16 : 4) != 0 &&
       std::memcmp(e->failed_ip.data(), from.src_ip, from.ipv6 ? 16 : 4) != 0) {
@@ -1063,6 +1093,7 @@ void SctpEngine::run_timers(std::uint64_t now_ms) {
   if (elapsed >= std::max<std::uint64_t>(config_.timer_granularity_ms, 1)) {
     last_timer_ms_ = now_ms;
     api_.handle_timers(static_cast<std::uint32_t>(elapsed));
+    publish_usrsctp_drops();
   }
   if (answers_used_ != 0) send_answers();
   if (!srtt_due_.empty()) refresh_srtts();
@@ -1089,12 +1120,25 @@ void SctpEngine::run_timers(std::uint64_t now_ms) {
 void SctpEngine::publish_endpoint_counters() {
   counters_.endpoints_refused = endpoints_.refused();
   counters_.endpoints_expired = endpoints_.expired();
+  counters_.endpoints_evicted = endpoints_.evicted();
   if (lane_counters_ == nullptr) return;
+  lane_counters_->sctp_endpoints_evicted.add(counters_.endpoints_evicted - published_evicted_);
+  published_evicted_ = counters_.endpoints_evicted;
   lane_counters_->sctp_endpoints_refused.add(counters_.endpoints_refused - published_refused_);
   lane_counters_->sctp_endpoints_expired.add(counters_.endpoints_expired - published_expired_);
   lane_counters_->sctp_pending_endpoints.set(endpoints_.pending_count());
   published_refused_ = counters_.endpoints_refused;
   published_expired_ = counters_.endpoints_expired;
+}
+
+void SctpEngine::publish_usrsctp_drops() {
+  // This copy's statistics (usrsctp keeps them per stack, so per engine).
+  sctpstat stat{};
+  api_.get_stat(&stat);
+  counters_.bad_vtag = stat.sctps_badvtag;
+  if (lane_counters_ == nullptr) return;
+  lane_counters_->sctp_bad_vtag.add(counters_.bad_vtag - published_bad_vtag_);
+  published_bad_vtag_ = counters_.bad_vtag;
 }
 
 void SctpEngine::shutdown() {

@@ -164,13 +164,28 @@ struct SctpEngineConfig : UsrsctpTunables {
   // RemoteEndpointTable's pending set. Beyond it a new peer takes the place of the least
   // recently used one only once that one has expired (endpoint_expiry_ms), else it is refused.
   std::size_t max_pending_peers = 16384;
+  // With the pending set full, a new peer takes the place of an endpoint that only sent INITs
+  // and has been quiet for min_init_age_ms (remote_endpoint_table.hpp "Eviction";
+  // limits.sctp_init_only_evict_ms). It must exceed the peers' INIT ACK -> COOKIE ECHO round
+  // trip: usrsctp accepts a COOKIE ECHO only on the endpoint its INIT came in on (tested), so a
+  // real peer evicted before its COOKIE ECHO is back has to start again with a new INIT. A flood
+  // then admits max_pending_peers new peers per min_init_age_ms. false: no eviction, a full
+  // set refuses new peers until entries expire.
+  bool evict_init_only_peers = true;
+  std::uint64_t min_init_age_ms = 1000;
   bool debug_output = false;  // usrsctp debug printf to stderr
   // The CRC32c leaves usrsctp (usrsctp_enable_crc32c_offload on this engine's copy): usrsctp
   // neither computes it on output nor checks it on input. The engine then computes it for every
-  // packet whose path does not offload it (SctpPacketPath::offloads_crc32c), and every source
-  // must have checked the CRC32c of what it hands to on_sctp_packet() (the DPDK packet path does:
-  // the port's RX offload or software). Set where a DPDK port writes it (sctp_checksum_offload.hpp).
-  bool crc32c_offload = false;
+  // packet whose path does not offload it (SctpPacketPath::offloads_crc32c), and checks it in
+  // on_sctp_packet() for every packet its source did not (SctpPacketFrom::crc32c_checked: the
+  // native parser, a DPDK port's RX verdict), before the sender's endpoint is looked up; a
+  // mismatch is dropped and counted (bad_crc32c). So each packet's CRC32c is checked once, with
+  // the crc32 instruction where the CPU has it (usrsctp 0.9.5 checks it with a table), and a bad
+  // one takes no pending endpoint. usrsctp has no per-packet form of this (usrsctp_conninput
+  // passes "check the CRC32c" = !crc32c_offloaded to its input processing; its
+  // sctp_no_csum_on_loopback applies to its own raw and UDP sockets only, not to AF_CONN), hence
+  // the engine-wide switch. false: usrsctp computes and checks it (the engine writes none).
+  bool crc32c_offload = true;
 };
 
 // Where an outgoing association leaves from (connect()).
@@ -196,6 +211,11 @@ struct EngineCounters {
   // set full of endpoints that have not expired, or kMaxEndpoints), pending endpoints freed.
   std::uint64_t endpoints_refused = 0;
   std::uint64_t endpoints_expired = 0;
+  // INIT-only pending endpoints freed early for a new peer (remote_endpoint_table.hpp
+  // "Eviction"), and COOKIE ECHOs dropped because their cookie named another endpoint than the
+  // one they came in on (an evicted one, or the peer sent it from another address or port).
+  std::uint64_t endpoints_evicted = 0;
+  std::uint64_t cookies_for_other_endpoint = 0;
   // INIT / INIT ACK address parameters (sctp_address_params.hpp, ListedAddressCache):
   std::uint64_t handshake_address_lists_malformed = 0;  // chunk unreadable: no addresses kept
   std::uint64_t handshake_addresses_skipped = 0;        // unspecified, multicast, duplicate, over the bound
@@ -225,6 +245,11 @@ struct EngineCounters {
   // stay local (their packets reach the association only when they steer to this lane).
   std::uint64_t aliases_published = 0;
   std::uint64_t alias_publish_refused = 0;
+  // Bad input the engine or its usrsctp copy dropped: a CRC32c mismatch found by the engine
+  // (crc32c_offload: packets their source did not check), and usrsctp's count of packets whose
+  // verification tag was not the association's (sctps_badvtag, read at the timer tick).
+  std::uint64_t bad_crc32c = 0;
+  std::uint64_t bad_vtag = 0;
 };
 
 // Several lanes: where an engine publishes its aliases (runtime/alias_owner_table.hpp) so that the
@@ -427,6 +452,10 @@ class SctpEngine final : public SctpPacketSink {
   void forget(ConnectionId id);
   // Endpoint table figures into counters_ and the lane's counters.
   void publish_endpoint_counters();
+  // A packet of a known (or just admitted) peer into usrsctp.
+  void input(RemoteEndpoint& e, const SctpPacketFrom& from, const std::uint8_t* packet, std::uint16_t length);
+  // usrsctp's own drop counts (bad verification tag) into counters_ and the lane counters.
+  void publish_usrsctp_drops();
   long send_raw(Connection& c, WireProtocol protocol, const std::uint8_t* data, std::size_t len,
                 std::uint16_t flags);
   void send_control(Connection& c, std::uint16_t flags);
@@ -468,6 +497,7 @@ class SctpEngine final : public SctpPacketSink {
   std::vector<ConnectionId> srtt_due_;  // associations whose SRTT refresh_srtts() re-reads
   std::vector<Socket*> released_;  // own sockets without an association, closed by close_released_sockets
   RemoteEndpoint* current_endpoint_ = nullptr;  // sender of the packet in usrsctp_conninput()
+
   IpAddress current_source_;                    // its source address
   std::uint16_t current_sctp_port_ = 0;
   std::uint64_t last_timer_ms_ = 0;
@@ -476,6 +506,8 @@ class SctpEngine final : public SctpPacketSink {
   EngineCounters counters_;
   std::uint64_t published_refused_ = 0;  // what the lane counters already have
   std::uint64_t published_expired_ = 0;
+  std::uint64_t published_bad_vtag_ = 0;
+  std::uint64_t published_evicted_ = 0;
   std::bitset<65536> native_ports_;  // SCTP ports native packets may reach (native_port_ours)
 };
 

@@ -26,6 +26,9 @@ struct SctpPacketFrom {
   std::uint8_t dst_ip[16] = {};  // our address the peer used
   std::uint16_t src_port = 0;    // the peer's UDP port
   std::uint8_t path_index = 0;   // which of the lane's paths it came in on
+  // The source checked the packet's SCTP CRC32c (native framing, a port's RX offload): an engine
+  // that checks it itself (SctpEngineConfig::crc32c_offload) does not check it again.
+  bool crc32c_checked = false;
 };
 
 // A peer as the engine addresses its outgoing packets (the AF_CONN address of an association).

@@ -63,7 +63,8 @@ namespace poolreg::sctp {
   X(set_init_rto_max, usrsctp_sysctl_set_sctp_init_rto_max_default)         \
   X(set_valid_cookie_life, usrsctp_sysctl_set_sctp_valid_cookie_life_default) \
   X(set_blackhole, usrsctp_sysctl_set_sctp_blackhole)                       \
-  X(enable_crc32c_offload, usrsctp_enable_crc32c_offload)
+  X(enable_crc32c_offload, usrsctp_enable_crc32c_offload)                 \
+  X(get_stat, usrsctp_get_stat)
 
 struct UsrsctpApi {
 #define POOLREG_USRSCTP_MEMBER(member, function) decltype(&::function) member = nullptr;

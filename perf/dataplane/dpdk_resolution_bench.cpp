@@ -34,8 +34,11 @@
 //   (a native peer is (IP, UDP port 0), so they are other associations), the same requests in
 //   Ethernet/IPv4/SCTP frames with their CRC32c set. Steering is the same (the SCTP port takes the
 //   UDP port's place and is the same number). The difference to the UDP figure: no UDP header,
-//   the native framing checks and one CRC32c over every incoming packet in the packet path
-//   (usrsctp checks it again on both kinds), and the answers go out as native frames.
+//   the native framing checks and one CRC32c over every incoming packet in the packet path, and
+//   the answers go out as native frames. The engine checks the CRC32c of the UDP-encapsulated
+//   requests (usrsctp checks none: SctpEngineConfig::crc32c_offload), so each request's CRC32c is
+//   checked once on both kinds; POOLREG_BENCH_USRSCTP_CRC32C=1 runs the engines with usrsctp
+//   checking and writing it instead (native requests then checked twice), for comparison.
 // The ratio to the kernel-socket backend: perf/dataplane/dpdk_bench.sh runs
 // poolreg-sctp-synth against poolregd on kernel sockets with the same source.
 #include <benchmark/benchmark.h>
@@ -270,6 +273,10 @@ bool make_lane(World& w, unsigned index) {
   }
   sctp::SctpEngineConfig ec;
   ec.path_mtu = 1500 - 48;
+  // POOLREG_BENCH_USRSCTP_CRC32C=1: usrsctp computes and checks the CRC32c (the engine's
+  // behaviour before it took the CRC32c over), to compare the two in one session.
+  if (const char* v = std::getenv("POOLREG_BENCH_USRSCTP_CRC32C"); v != nullptr && *v == '1')
+    ec.crc32c_offload = false;
   auto engine = sctp::SctpEngine::create(ec, w.ids, stack);
   if (!engine) {
     w.error = engine.error();

@@ -5,9 +5,8 @@
 // process_burst, so everything between usrsctp and Ethernet is the real code. Shows the copies
 // are independent stacks (one output callback each, own timers, own associations) and that
 // buffers of the private copy's heap reach the sink as ordinary malloc() memory. Also: a copy
-// runs one engine only.
-#include "dataplane/sctp/sctp_engine.hpp"
-
+// runs one engine only. Native SCTP frames with a wrong verification tag on an established
+// association are dropped by usrsctp and counted.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -17,8 +16,10 @@
 #include <thread>
 #include <vector>
 
-#include "dataplane/runtime/combined_transport.hpp"
 #include "dataplane/dpdk/packet_processor.hpp"
+#include "dataplane/runtime/combined_transport.hpp"
+#include "dataplane/sctp/native_sctp_packet.hpp"
+#include "dataplane/sctp/sctp_engine.hpp"
 #include "tests/dataplane/dpdk/eal_test_environment.hpp"
 
 namespace poolreg::dpdk {
@@ -116,10 +117,16 @@ class SctpEngineOnDpdkTest : public ::testing::Test {
     s.engine->attach({s.processor.get()}, &s.events, &s.counters);
   }
 
-  // Moves every frame in `from`'s TX batch to `to` (the wire between the two ports).
-  static unsigned carry(Side& from, Side& to) {
+  // Moves every frame in `from`'s TX batch to `to` (the wire between the two ports); B's frames
+  // are also copied into b_frames_ (for forging).
+  unsigned carry(Side& from, Side& to) {
     const std::uint16_t n = from.processor->tx_count();
     std::vector<rte_mbuf*> frames(from.processor->tx(), from.processor->tx() + n);
+    if (&from == &b_)
+      for (rte_mbuf* m : frames) {
+        const auto* d = rte_pktmbuf_mtod(m, const std::uint8_t*);
+        b_frames_.emplace_back(d, d + rte_pktmbuf_data_len(m));
+      }
     from.processor->tx_sent(n);
     if (n > 0) to.processor->process_burst(frames.data(), n);
     return n;
@@ -140,7 +147,18 @@ class SctpEngineOnDpdkTest : public ::testing::Test {
     return pred();
   }
 
+  // Hands one frame to `to`'s packet path as if it came from the wire.
+  void inject(Side& to, const std::vector<std::uint8_t>& frame) {
+    rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+    ASSERT_NE(m, nullptr);
+    char* d = rte_pktmbuf_append(m, static_cast<std::uint16_t>(frame.size()));
+    ASSERT_NE(d, nullptr);
+    std::memcpy(d, frame.data(), frame.size());
+    to.processor->process_burst(&m, 1);
+  }
+
   rte_mempool* pool_ = nullptr;
+  std::vector<std::vector<std::uint8_t>> b_frames_;
   std::atomic<std::uint64_t> ids_{runtime::kLaneConnectionIdBase};
   std::unique_ptr<sctp::UsrsctpStack> private_stack_;
   Side a_, b_;
@@ -186,6 +204,56 @@ TEST_F(SctpEngineOnDpdkTest, EnginesOnTheLinkedAndOnAPrivateUsrsctpCopyTalkToEac
   b_.engine->close(b_id);
   ASSERT_TRUE(run_until([&] { return !a_.events.closed.empty(); }));
   EXPECT_EQ(a_.events.closed.front(), a_id);
+}
+
+// Native SCTP on the DPDK path, bad input on an established association (issue 15 acceptance,
+// "wrong verification tag"): B's DATA frame replayed with another verification tag (CRC32c
+// recomputed, so only the tag is wrong), and the same frame turned into an ABORT (T bit clear),
+// reach A's engine and are dropped by usrsctp, counted (sctp_bad_vtag); nothing is delivered
+// twice, the association stays up and works both ways.
+TEST_F(SctpEngineOnDpdkTest, NativeFramesWithAWrongVerificationTagAreDroppedAndCounted) {
+  a_.interface.sctp_native = b_.interface.sctp_native = true;
+  ASSERT_TRUE(a_.engine->listen(WireProtocol::kAsap, 3863).has_value());
+  a_.engine->accept_native(3863);
+  const IpAddress to_a = IpAddress::v4({10, 98, 0, 1});
+  const ConnectionId b_id = 78;
+  b_.engine->connect(b_id, WireProtocol::kAsap, std::span<const IpAddress>(&to_a, 1), 3863, 0);
+  ASSERT_TRUE(run_until([&] { return !a_.events.connected.empty() && !b_.events.connected.empty(); }));
+  b_frames_.clear();
+  const std::vector<std::uint8_t> request = {0x05, 0x00, 0x00, 0x08, 1, 2, 3, 4};
+  ASSERT_EQ(b_.engine->send(b_id, WireProtocol::kAsap, request), runtime::SendResult::kSent);
+  ASSERT_TRUE(run_until([&] { return a_.events.messages.size() == 1; }));
+  constexpr std::size_t kSctp = 14 + 20;  // Ethernet + IPv4 without options
+  std::vector<std::uint8_t> data_frame;
+  for (const auto& f : b_frames_)
+    if (f.size() > kSctp + 16 && f[14 + 9] == sctp::kIpProtocolSctp && f[kSctp + 12] == 0) data_frame = f;
+  ASSERT_FALSE(data_frame.empty()) << "B's DATA frame";
+  auto forge = [&](std::uint8_t chunk_type) {
+    std::vector<std::uint8_t> f = data_frame;
+    for (std::size_t i = 4; i < 8; ++i) f[kSctp + i] ^= 0xa5;  // not A's tag
+    f[kSctp + 12] = chunk_type;
+    f[kSctp + 13] = 0;
+    sctp::set_sctp_crc(std::span<std::uint8_t>(f.data() + kSctp, f.size() - kSctp));
+    return f;
+  };
+  const std::uint64_t in_before = a_.counters.sctp_packets_in.get();
+  inject(a_, forge(0));  // DATA
+  inject(a_, forge(6));  // ABORT
+  EXPECT_EQ(a_.counters.sctp_packets_in.get(), in_before + 2) << "both reached the engine";
+  EXPECT_EQ(a_.counters.dropped_total(), 0u);
+  ASSERT_TRUE(run_until([&] { return a_.engine->counters().bad_vtag >= 2; }, 1s))
+      << a_.engine->counters().bad_vtag;
+  EXPECT_EQ(a_.counters.sctp_bad_vtag.get(), a_.engine->counters().bad_vtag);
+  EXPECT_EQ(a_.counters.sctp_bad_crc32c.get(), 0u);
+  // Still up, both ways; the replayed DATA was not delivered.
+  ASSERT_EQ(b_.engine->send(b_id, WireProtocol::kAsap, request), runtime::SendResult::kSent);
+  ASSERT_TRUE(run_until([&] { return a_.events.messages.size() >= 2; }));
+  EXPECT_EQ(a_.events.messages.size(), 2u);
+  EXPECT_EQ(a_.engine->send(a_.events.connected.front(), WireProtocol::kAsap, request),
+            runtime::SendResult::kSent);
+  EXPECT_TRUE(run_until([&] { return !b_.events.messages.empty(); }));
+  EXPECT_TRUE(a_.events.closed.empty());
+  EXPECT_TRUE(b_.events.closed.empty());
 }
 
 TEST_F(SctpEngineOnDpdkTest, ACopyOfUsrsctpRunsOneEngineOnly) {

@@ -1,5 +1,6 @@
 // RemoteEndpointTable with a fake usrsctp (register / deregister recorded) and a fake clock: the
-// pending bound, least-recently-used eviction only once the expiry passed, expiry with bounded
+// pending bound, least-recently-used replacement once the expiry passed, early eviction of
+// INIT-only endpoints (min_init_age_ms) and of nothing else, expiry with bounded
 // work, endpoints with an association and their aliases never freed, outgoing peers outside the
 // bound.
 #include "dataplane/sctp/remote_endpoint_table.hpp"
@@ -31,10 +32,15 @@ class RemoteEndpointTableTest : public ::testing::Test {
     api_.deregister_address = fake_deregister;
   }
   // Peer n: 10.x.y.z, UDP port 9899.
-  RemoteEndpoint* peer(RemoteEndpointTable& t, std::uint32_t n, std::uint64_t now, bool outgoing = false) {
+  RemoteEndpoint* peer(RemoteEndpointTable& t, std::uint32_t n, std::uint64_t now, bool outgoing = false,
+                       bool init = false) {
     const std::array<std::uint8_t, 4> ip{10, static_cast<std::uint8_t>(n >> 16),
                                          static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n)};
-    return t.get(ip.data(), false, 9899, now, outgoing);
+    return t.get(ip.data(), false, 9899, now, outgoing, init);
+  }
+  // Peer n's INIT.
+  RemoteEndpoint* init(RemoteEndpointTable& t, std::uint32_t n, std::uint64_t now) {
+    return peer(t, n, now, false, true);
   }
   UsrsctpApi api_;
   int owner_ = 0;
@@ -76,6 +82,71 @@ TEST_F(RemoteEndpointTableTest, FullPendingSetRefusesUntilTheOldestExpired) {
   // Peer 2 (used at 102) has not expired yet at 101 + kExpiry: the next new peer is refused.
   EXPECT_EQ(peer(t, 12, 101 + kExpiry), nullptr);
   EXPECT_EQ(t.refused(), 2u);
+}
+
+// Eviction (INIT floods): with the pending set full, a new peer may take the place of an
+// endpoint that only sent INITs once that one has been quiet for min_init_age_ms, long before its
+// expiry; younger INIT-only endpoints and endpoints that got past INIT (another packet, an
+// association that ended) are not evicted: the new peer is refused then, as without eviction.
+constexpr std::uint64_t kMinInitAge = 100;
+
+TEST_F(RemoteEndpointTableTest, FullPendingSetEvictsInitOnlyEndpointsOnceTheyAreOldEnough) {
+  RemoteEndpointTable t(api_, &owner_, 4, kExpiry, kMinInitAge);
+  for (std::uint32_t n = 0; n < 4; ++n) ASSERT_NE(init(t, n, 100 + n), nullptr);
+  EXPECT_TRUE(peer(t, 0, 100)->init_only == false);  // any other packet from it: past INIT
+  // Too young: refused.
+  EXPECT_EQ(init(t, 10, 100 + kMinInitAge - 1), nullptr);
+  EXPECT_EQ(t.refused(), 1u);
+  EXPECT_EQ(t.evicted(), 0u);
+  // Peer 1 (INIT-only, quiet since 101, now the oldest: peer 0's packet made it the youngest)
+  // goes for the new peer at 101 + min age.
+  RemoteEndpoint* fresh = init(t, 11, 101 + kMinInitAge);
+  ASSERT_NE(fresh, nullptr);
+  EXPECT_EQ(t.evicted(), 1u);
+  EXPECT_EQ(t.expired(), 0u);
+  EXPECT_EQ(t.pending_count(), 4u);
+  EXPECT_EQ(registered().size(), 4u);
+  EXPECT_TRUE(fresh->init_only);
+  // A non-INIT packet of a new peer while the set is full also takes an INIT-only one's place
+  // (peer 2, quiet since 102), and is not INIT-only itself.
+  RemoteEndpoint* other = peer(t, 12, 102 + kMinInitAge);
+  ASSERT_NE(other, nullptr);
+  EXPECT_FALSE(other->init_only);
+  EXPECT_EQ(t.evicted(), 2u);
+  // Left: peer 3 (INIT-only, 103), peer 0 (past INIT), peer 11 and 12 (young). At 104 + min age
+  // peer 3 goes; after that only peer 0 is old enough, and it is not INIT-only: refused.
+  ASSERT_NE(init(t, 13, 103 + kMinInitAge), nullptr);
+  EXPECT_EQ(t.evicted(), 3u);
+  EXPECT_EQ(init(t, 14, 120 + kMinInitAge), nullptr);
+  EXPECT_EQ(t.refused(), 2u);
+  // Peer 0 still there (same endpoint).
+  EXPECT_NE(peer(t, 0, 121 + kMinInitAge), nullptr);
+  EXPECT_EQ(t.size(), 4u);
+}
+
+TEST_F(RemoteEndpointTableTest, EndpointsThatHadAnAssociationOrAnOutgoingConnectAreNeverEvicted) {
+  RemoteEndpointTable t(api_, &owner_, 2, kExpiry, kMinInitAge);
+  RemoteEndpoint* a = init(t, 1, 100);
+  ASSERT_NE(a, nullptr);
+  t.retain(*a);  // an association came up on it
+  EXPECT_FALSE(a->init_only);
+  t.release(*a, 110);  // and ended: pending again, usrsctp may still wind it down
+  RemoteEndpoint* out = peer(t, 2, 110, /*outgoing=*/true, /*init=*/true);  // our own connect
+  ASSERT_NE(out, nullptr);
+  EXPECT_FALSE(out->init_only);
+  t.retain(*out);
+  t.release(*out, 110);
+  ASSERT_EQ(t.pending_count(), 2u);
+  // Both long past the minimum age, neither INIT-only: a new peer is refused until expiry.
+  EXPECT_EQ(init(t, 3, 110 + kMinInitAge * 5), nullptr);
+  EXPECT_EQ(t.evicted(), 0u);
+  EXPECT_NE(init(t, 3, 110 + kExpiry), nullptr);
+  EXPECT_EQ(t.expired(), 1u);
+  // Without a minimum age (0) nothing is evicted at all.
+  RemoteEndpointTable strict(api_, &owner_, 1, kExpiry);
+  ASSERT_NE(init(strict, 1, 0), nullptr);
+  EXPECT_EQ(init(strict, 2, kExpiry - 1), nullptr);
+  EXPECT_EQ(strict.evicted(), 0u);
 }
 
 TEST_F(RemoteEndpointTableTest, ExpireFreesIdlePendingWithBoundedWork) {

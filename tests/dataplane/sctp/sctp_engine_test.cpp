@@ -8,6 +8,7 @@
 #include "dataplane/sctp/sctp_engine.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -20,6 +21,7 @@
 
 #include "dataplane/sctp/native_sctp_packet.hpp"
 #include "dataplane/sctp/sctp_address_params.hpp"
+#include "dataplane/sctp/state_cookie.hpp"
 #include "registrar/common/crc32c.hpp"
 
 namespace poolreg::sctp {
@@ -230,6 +232,40 @@ TEST_F(SctpEngineCrcOffloadTest, EngineWritesTheCrcForPathsThatDoNotOffloadIt) {
   EXPECT_EQ(valid, from_a);
 }
 
+// With crc32c_offload usrsctp checks nothing: the engine checks every packet its source did not
+// (SctpPacketFrom::crc32c_checked) before the sender gets an endpoint. An INIT with a bad CRC32c
+// is dropped and counted (no endpoint, no INIT ACK); the same INIT marked as checked by its
+// source is trusted (usrsctp answers it), and so is a good one.
+TEST_F(SctpEngineCrcOffloadTest, UncheckedPacketsWithABadCrcAreDroppedBeforeTheyTakeAnEndpoint) {
+  ASSERT_TRUE(a_.engine->listen(WireProtocol::kAsap, 3863).has_value());
+  a_.engine->accept_native(3863);
+  std::vector<std::uint8_t> init = {0x13, 0x88, 0x0f, 0x17, 0, 0, 0, 0, 0, 0, 0, 0, 1,    0,    0,    20,
+                                    0x11, 0x22, 0x33, 0x44, 0, 1, 0, 0, 0, 1, 0, 1, 0x55, 0x66, 0x77, 0x88};
+  set_sctp_crc(init);
+  std::vector<std::uint8_t> bad = init;
+  bad[8] ^= 0xff;
+  SctpPacketFrom f;
+  std::memcpy(f.src_ip, b_.ip, 4);
+  std::memcpy(f.dst_ip, a_.ip, 4);
+  f.src_port = 0;
+  a_.engine->on_sctp_packet(f, bad.data(), static_cast<std::uint16_t>(bad.size()));
+  EXPECT_EQ(a_.engine->counters().bad_crc32c, 1u);
+  EXPECT_EQ(a_.counters.sctp_bad_crc32c.get(), 1u);
+  EXPECT_EQ(a_.engine->endpoint_count(), 0u);
+  EXPECT_TRUE(a_.path.out.empty()) << "no answer to a packet with a bad CRC32c";
+  f.crc32c_checked = true;  // the source vouches for it (here wrongly): not checked again
+  a_.engine->on_sctp_packet(f, bad.data(), static_cast<std::uint16_t>(bad.size()));
+  EXPECT_EQ(a_.engine->counters().bad_crc32c, 1u);
+  EXPECT_EQ(a_.engine->endpoint_count(), 1u);
+  ASSERT_EQ(a_.path.out.size(), 1u);
+  EXPECT_EQ(a_.path.out.front()[12], 2) << "INIT ACK";
+  f.crc32c_checked = false;
+  f.src_ip[3] ^= 0x40;  // another peer
+  a_.engine->on_sctp_packet(f, init.data(), static_cast<std::uint16_t>(init.size()));
+  EXPECT_EQ(a_.engine->counters().bad_crc32c, 1u);
+  EXPECT_EQ(a_.path.out.size(), 2u);
+}
+
 TEST_F(SctpEngineCrcOffloadTest, PathThatOffloadsGetsPacketsWithoutTheCrc) {
   a_.path.offload_native_crc = true;
   std::size_t from_a = 0, valid = 0;
@@ -395,6 +431,144 @@ TEST_F(SctpEngineTest, AssociationWhoseInitWasRetriedPastPathMaxRetransCarriesDa
   EXPECT_EQ(b_.engine->counters().paths_inactive_at_up, 1u);
   EXPECT_EQ(b_.counters.sctp_paths_inactive_at_up.get(), 1u);
   EXPECT_EQ(a_.engine->counters().paths_inactive_at_up, 0u);
+}
+
+// An INIT flood keeps the pending set full: a new peer's INIT takes the place of a flood entry
+// that only sent an INIT and is older than min_init_age_ms (evicted, long before its expiry), and
+// its association comes up at once; without eviction (min_init_age_ms 0) it is refused.
+// Also what makes the eviction safe with usrsctp 0.9.5: the state cookie of an AF_CONN INIT ACK
+// names no conn address (type SCTP_CONN_ADDRESS, address zero; state_cookie.hpp), so nothing in
+// usrsctp refers to an endpoint that only got an INIT ACK; the engine would drop a COOKIE ECHO
+// whose cookie named another endpoint than its own.
+class SctpEngineEvictionTest : public SctpEngineTest {
+ protected:
+  void flood(std::uint8_t count) {
+    // clang-format off
+    std::vector<std::uint8_t> init = {0x13, 0x88, 0x0f, 0x17, 0, 0, 0, 0, 0, 0, 0, 0,  // 5000 -> 3863
+                                      1, 0, 0, 20, 0x11, 0x22, 0x33, 0x44, 0, 1, 0, 0,  // INIT
+                                      0, 1, 0, 1, 0x55, 0x66, 0x77, 0x88};
+    // clang-format on
+    set_sctp_crc(init);
+    for (std::uint8_t i = 1; i <= count; ++i) {
+      SctpPacketFrom f;
+      const std::uint8_t src[4] = {10, 9, 0, i};
+      std::memcpy(f.src_ip, src, 4);
+      std::memcpy(f.dst_ip, a_.ip, 4);
+      f.src_port = 9899;
+      a_.engine->on_sctp_packet(f, init.data(), static_cast<std::uint16_t>(init.size()));
+    }
+    a_.path.out.clear();
+  }
+  bool connect_b(std::chrono::milliseconds limit) {
+    const IpAddress to_a = IpAddress::v4({10, 1, 0, 1});
+    b_.engine->connect(7, WireProtocol::kAsap, std::span<const IpAddress>(&to_a, 1), 3863, 9899);
+    return run_until([&] { return !a_.events.connected.empty() && !b_.events.connected.empty(); }, limit);
+  }
+};
+
+TEST_F(SctpEngineEvictionTest, NewPeerTakesTheSlotOfAnOldEnoughFloodEntry) {
+  config_.min_init_age_ms = 200;
+  a_.engine.reset();
+  make(a_, nullptr, 4);
+  ASSERT_TRUE(a_.engine->listen(WireProtocol::kAsap, 3863).has_value());
+  a_.engine->run_timers(now_ms() + clock_offset_ms_);
+  flood(8);  // four get an endpoint, four are refused
+  ASSERT_EQ(a_.engine->pending_endpoint_count(), 4u);
+  clock_offset_ms_ += 250;  // the flood entries are older than min_init_age_ms now
+  std::vector<std::uint8_t> cookie_echo;
+  rewrite_ = [&](Side& from, std::vector<std::uint8_t>& p) {
+    if (&from == &b_ && p.size() > 12 && p[12] == kSctpChunkCookieEcho) cookie_echo = p;
+  };
+  const auto started = std::chrono::steady_clock::now();
+  ASSERT_TRUE(connect_b(2s));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 500ms) << "no INIT retransmission needed";
+  EXPECT_EQ(a_.engine->pending_endpoint_count(), 3u);  // B's endpoint is in use
+  ASSERT_TRUE(run_until([&] { return a_.counters.sctp_endpoints_evicted.get() == 1; }));  // at the tick
+  EXPECT_EQ(a_.engine->counters().endpoints_evicted, 1u);
+  const std::vector<std::uint8_t> request = {0x05, 0, 0, 8, 1, 2, 3, 4};
+  EXPECT_EQ(b_.engine->send(7, WireProtocol::kAsap, request), runtime::SendResult::kSent);
+  ASSERT_TRUE(run_until([&] { return !a_.events.messages.empty(); }));
+
+  // The cookie B echoed: usrsctp 0.9.5 names no conn address in it.
+  ASSERT_FALSE(cookie_echo.empty());
+  const auto named = cookie_conn_address(cookie_echo);
+  ASSERT_TRUE(named.has_value()) << "not an AF_CONN cookie of the expected layout";
+  EXPECT_EQ(*named, nullptr) << "this usrsctp names the conn address in its cookies: the engine's cookie "
+                                "check now guards the eviction (state_cookie.hpp)";
+  // A cookie naming a conn address that is not the endpoint it comes in on is dropped before
+  // usrsctp (its signature is not checked here: the engine only compares the address).
+  std::vector<std::uint8_t> forged = cookie_echo;
+  const void* elsewhere = &forged;
+  std::memcpy(forged.data() + 16 + 16 + sizeof(timeval) + 20, &elsewhere, sizeof elsewhere);
+  set_sctp_crc(forged);
+  SctpPacketFrom f;
+  std::memcpy(f.src_ip, b_.ip, 4);
+  std::memcpy(f.dst_ip, a_.ip, 4);
+  f.src_port = b_.udp_port;
+  a_.engine->on_sctp_packet(f, forged.data(), static_cast<std::uint16_t>(forged.size()));
+  EXPECT_EQ(a_.engine->counters().cookies_for_other_endpoint, 1u);
+  EXPECT_EQ(a_.counters.sctp_cookies_for_other_endpoint.get(), 1u);
+  EXPECT_EQ(a_.engine->connection_count(), 1u);
+}
+
+// Why min_init_age_ms must exceed the round trip: with 0, B's own INIT-only entry is evicted by
+// more flood INITs while its COOKIE ECHO is on the way. The COOKIE ECHO comes in on a new
+// endpoint (evicting another flood entry) and usrsctp builds nothing there (it accepts a COOKIE
+// ECHO only on its INIT's endpoint), nor on B's COOKIE ECHO retransmissions: this connect
+// attempt of B is lost (its stack gives up after Max.Init.Retransmits), nothing on A refers to
+// the evicted endpoint, A's pending set stays within its bound.
+TEST_F(SctpEngineEvictionTest, PeerEvictedBeforeItsCookieEchoLosesThatAttempt) {
+  config_.min_init_age_ms = 0;
+  a_.engine.reset();
+  make(a_, nullptr, 4);
+  ASSERT_TRUE(a_.engine->listen(WireProtocol::kAsap, 3863).has_value());
+  a_.engine->run_timers(now_ms() + clock_offset_ms_);
+  flood(4);
+  bool flooded = false;
+  rewrite_ = [&](Side& from, std::vector<std::uint8_t>& p) {
+    if (&from != &b_ || p.size() <= 12 || p[12] != kSctpChunkCookieEcho || flooded) return;
+    flooded = true;
+    const std::uint64_t before = a_.engine->endpoint_count();
+    for (std::uint8_t round = 0; round < 2; ++round) {  // eight more INITs: every INIT-only entry, B's too
+      // other sources than flood()'s first ones
+      std::vector<std::uint8_t> init = {0x13, 0x88, 0x0f, 0x17, 0,  0,    0,    0,    0,    0,   0,
+                                        0,    1,    0,    0,    20, 0x11, 0x22, 0x33, 0x44, 0,   1,
+                                        0,    0,    0,    1,    0,  1,    0x55, 0x66, 0x77, 0x88};
+      set_sctp_crc(init);
+      for (std::uint8_t i = 1; i <= 4; ++i) {
+        SctpPacketFrom f;
+        const std::uint8_t src[4] = {10, 8, round, i};
+        std::memcpy(f.src_ip, src, 4);
+        std::memcpy(f.dst_ip, a_.ip, 4);
+        f.src_port = 9899;
+        a_.engine->on_sctp_packet(f, init.data(), static_cast<std::uint16_t>(init.size()));
+      }
+    }
+    a_.path.out.clear();
+    EXPECT_EQ(a_.engine->endpoint_count(), before);  // still the bound
+  };
+  EXPECT_FALSE(connect_b(2500ms));  // the COOKIE ECHO and its retransmissions (1 s, 2 s)
+  EXPECT_TRUE(flooded);
+  EXPECT_EQ(a_.engine->connection_count(), 0u);
+  EXPECT_EQ(a_.engine->counters().associations_accepted, 0u);
+  EXPECT_TRUE(a_.events.connected.empty());
+  ASSERT_TRUE(run_until([&] { return a_.engine->counters().endpoints_evicted >= 10; }))
+      << a_.engine->counters().endpoints_evicted;  // B's INIT, 8 more INITs, B's first COOKIE ECHO
+  EXPECT_EQ(a_.engine->pending_endpoint_count(), 4u);
+  EXPECT_EQ(a_.engine->counters().cookies_for_other_endpoint, 0u);  // 0.9.5's cookies name none
+}
+
+TEST_F(SctpEngineEvictionTest, WithoutEvictionTheNewPeerIsRefusedWhileTheFloodEntriesAreYoung) {
+  config_.evict_init_only_peers = false;
+  a_.engine.reset();
+  make(a_, nullptr, 4);
+  ASSERT_TRUE(a_.engine->listen(WireProtocol::kAsap, 3863).has_value());
+  a_.engine->run_timers(now_ms() + clock_offset_ms_);
+  flood(4);
+  clock_offset_ms_ += 250;
+  EXPECT_FALSE(connect_b(300ms));
+  EXPECT_GE(a_.engine->counters().endpoints_refused, 1u);
+  EXPECT_EQ(a_.engine->counters().endpoints_evicted, 0u);
 }
 
 // The SCTP checksum: CRC32c over the packet with the checksum field zero, stored little-endian
@@ -591,6 +765,54 @@ TEST_F(SctpEngineTest, AsconfWithoutAuthOrWithAWrongTagChangesNoAddress) {
             (std::vector<IpAddress>{IpAddress::v4({10, 1, 0, 2})}));
   EXPECT_EQ(a_.engine->connection_count(), 1u);
   EXPECT_TRUE(a_.events.closed.empty());
+}
+
+// Bad input on an established association (issue 15 acceptance: "wrong verification tag"):
+// packets from the peer's own address and ports whose tag is not A's (an ABORT without the T bit,
+// a DATA chunk carrying a message) are dropped by usrsctp and counted (bad_vtag, lane counter
+// sctp_bad_vtag); the association stays up and carries messages both ways, nothing is delivered
+// from the forged packets.
+TEST_F(SctpEngineTest, WrongVerificationTagIsDroppedAndCountedAssociationUnaffected) {
+  std::vector<std::uint8_t> later;  // a packet B sends once the association is up (ports, A's tag)
+  rewrite_ = [&](Side& from, std::vector<std::uint8_t>& p) {
+    if (&from == &b_ && p.size() > 12 && p[12] != kSctpChunkInit) later = p;
+  };
+  ASSERT_TRUE(a_.engine->listen(WireProtocol::kAsap, 3863).has_value());
+  const IpAddress to_a = IpAddress::v4({10, 1, 0, 1});
+  b_.engine->connect(7, WireProtocol::kAsap, std::span<const IpAddress>(&to_a, 1), 3863, 9899);
+  ASSERT_TRUE(run_until([&] { return !a_.events.connected.empty() && !b_.events.connected.empty(); }));
+  ASSERT_FALSE(later.empty());
+  rewrite_ = nullptr;
+  const std::uint64_t bad_before = a_.engine->counters().bad_vtag;
+  auto forged = [&](std::vector<std::uint8_t> chunk) {
+    std::vector<std::uint8_t> p(later.begin(), later.begin() + 12);
+    p[4] ^= 0x5a, p[5] ^= 0xa5, p[6] ^= 0x5a, p[7] ^= 0xa5;  // not A's tag
+    p.insert(p.end(), chunk.begin(), chunk.end());
+    store_checksum(p);
+    SctpPacketFrom f;
+    std::memcpy(f.src_ip, b_.ip, 4);
+    std::memcpy(f.dst_ip, a_.ip, 4);
+    f.src_port = b_.udp_port;
+    a_.engine->on_sctp_packet(f, p.data(), static_cast<std::uint16_t>(p.size()));
+  };
+  forged({6, 0, 0, 4});  // ABORT, T bit clear: needs A's own tag
+  // DATA, TSN far ahead, PPID 11 (ASAP), one 8-byte message.
+  forged({0, 3, 0, 24, 0x7f, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 11, 0x0b, 0, 0, 8, 9, 9, 9, 9});
+  const std::uint8_t message[8] = {0x0b, 0, 0, 8, 1, 2, 3, 4};
+  ASSERT_EQ(b_.engine->send(7, WireProtocol::kAsap, message), runtime::SendResult::kSent);
+  ASSERT_TRUE(run_until([&] { return !a_.events.messages.empty(); }));
+  ASSERT_TRUE(run_until([&] { return a_.engine->counters().bad_vtag >= bad_before + 2; }, 1s))
+      << a_.engine->counters().bad_vtag;
+  EXPECT_EQ(a_.counters.sctp_bad_vtag.get(), a_.engine->counters().bad_vtag);
+  ASSERT_EQ(a_.events.messages.size(), 1u);  // B's, not the forged one
+  EXPECT_EQ(a_.events.messages.front().second, std::vector<std::uint8_t>(message, message + 8));
+  EXPECT_TRUE(a_.events.closed.empty());
+  EXPECT_TRUE(b_.events.closed.empty());
+  EXPECT_EQ(a_.engine->connection_count(), 1u);
+  // And A still reaches B.
+  EXPECT_EQ(a_.engine->send(a_.events.connected.front(), WireProtocol::kAsap, message),
+            runtime::SendResult::kSent);
+  EXPECT_TRUE(run_until([&] { return !b_.events.messages.empty(); }));
 }
 
 // Multi-homing (sctp_engine.hpp): B lists more addresses in its INIT than the one its packets
