@@ -32,15 +32,19 @@ bool wait_until(Pred pred, std::chrono::milliseconds timeout) {
   return pred();
 }
 
-// One request line on the daemon's control socket; the response, parsed (null when none).
-inline nlohmann::json control_request(const std::string& socket_path, const std::string& cmd) {
+// One request line on the daemon's control socket (with `args` when not null); the response,
+// parsed (null when none).
+inline nlohmann::json control_request(const std::string& socket_path, const std::string& cmd,
+                                      const nlohmann::json& args = nullptr) {
   const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
   if (fd < 0) return {};
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket_path.c_str());
   std::string response;
-  const std::string request = "{\"cmd\":\"" + cmd + "\"}\n";
+  nlohmann::json line = {{"cmd", cmd}};
+  if (!args.is_null()) line["args"] = args;
+  const std::string request = line.dump() + "\n";
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
       ::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size())) {
     char buffer[4096];

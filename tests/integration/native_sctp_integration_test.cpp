@@ -5,7 +5,8 @@
 // the test's own raw socket saw on the wire goes to a pcap file and through tshark (when
 // installed): ASAP decoded, nothing malformed, CRC32c right. Bad input on the new path (a
 // truncated SCTP common header, a bad CRC32c, a packet for a port that is not poolregd's, an INIT
-// to a local address outside asap.listen) is counted by reason and service goes on. Skipped
+// to a local address outside asap.listen, packets with a wrong verification tag on a PE's
+// established association) is counted by reason and service goes on. Skipped
 // unless root with raw sockets.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -68,6 +69,20 @@ std::vector<std::uint8_t> init_packet(std::uint16_t port, bool good_crc) {
                                  0x55, 0x66, 0x77, 0x88};     // initial TSN
   sctp::set_sctp_crc(p);
   if (!good_crc) p[8] ^= 0xff;
+  return p;
+}
+
+// A packet from SCTP port `from` to `to` with verification tag `tag` and one chunk, CRC32c set.
+std::vector<std::uint8_t> tagged_packet(std::uint16_t from, std::uint16_t to, std::uint32_t tag,
+                                        const std::vector<std::uint8_t>& chunk) {
+  std::vector<std::uint8_t> p = {static_cast<std::uint8_t>(from >> 8), static_cast<std::uint8_t>(from),
+                                 static_cast<std::uint8_t>(to >> 8),   static_cast<std::uint8_t>(to),
+                                 static_cast<std::uint8_t>(tag >> 24), static_cast<std::uint8_t>(tag >> 16),
+                                 static_cast<std::uint8_t>(tag >> 8),  static_cast<std::uint8_t>(tag),
+                                 0,                                    0,
+                                 0,                                    0};
+  p.insert(p.end(), chunk.begin(), chunk.end());
+  sctp::set_sctp_crc(p);
   return p;
 }
 
@@ -240,6 +255,41 @@ TEST_F(NativeSctp, BadInputIsCountedAndServiceGoesOn) {
   ASSERT_TRUE(pe.started());
   std::string answer;
   EXPECT_TRUE(resolve(registrar, "AfterBadInput", 1, answer)) << answer << "\ndaemon: " << daemon.log();
+
+  // Wrong verification tag on the PE's established association (its address and SCTP port, as
+  // the registrar stored its ASAP transport; a tag that is not poolregd's): an ABORT (T bit
+  // clear) and a DATA chunk carrying an ASAP message. usrsctp drops both (lane counter
+  // sctp_bad_vtag); the association and the PE's registration stay (an accepted ABORT would end
+  // the association and so the registration).
+  const nlohmann::json pool = control_request(daemon.control_socket_path(), "pool", {{"handle", "AfterBadInput"}});
+  const nlohmann::json* pes = pool.contains("result") ? &pool["result"]["pes"] : nullptr;
+  ASSERT_TRUE(pes != nullptr && pes->is_array() && pes->size() == 1) << pool.dump();
+  const auto pe_port = (*pes)[0]["asap_transport"].value("port", 0);
+  ASSERT_NE(pe_port, 0) << pool.dump();
+  const nlohmann::json before = control_request(daemon.control_socket_path(), "stats");
+  const std::uint64_t native_in_before = lane_sum(before, "native_in");
+  const std::uint64_t bad_vtag_before = lane_sum(before, "sctp_bad_vtag");
+  const std::uint32_t wrong = 0x5a5aa5a5u;
+  ASSERT_TRUE(send_native(tagged_packet(static_cast<std::uint16_t>(pe_port), ports.asap, wrong, {6, 0, 0, 4})));
+  ASSERT_TRUE(send_native(tagged_packet(static_cast<std::uint16_t>(pe_port), ports.asap, wrong,
+                                        {0, 3, 0, 24, 0x7f, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 11,  // DATA, PPID 11
+                                         0x0b, 0, 0, 8, 9, 9, 9, 9})));
+  EXPECT_TRUE(wait_until(
+      [&] {
+        stats = control_request(daemon.control_socket_path(), "stats");
+        return lane_sum(stats, "sctp_bad_vtag") >= bad_vtag_before + 2 &&
+               lane_sum(stats, "native_in") >= native_in_before + 2;
+      },
+      5s))
+      << "PE's SCTP port " << pe_port << "\nbefore: " << before.dump() << "\nafter: " << stats.dump();
+  EXPECT_EQ(lane_sum(stats, "sctp_bad_crc32c"), 0u) << stats.dump();
+  std::this_thread::sleep_for(300ms);  // an accepted ABORT would have ended the association by now
+  stats = control_request(daemon.control_socket_path(), "stats");
+  for (const char* key : {"associations_aborted", "associations_up"})
+    EXPECT_EQ(stats["result"]["asap"].value(key, -1), before["result"]["asap"].value(key, -1))
+        << key << "\n" << stats.dump();
+  EXPECT_FALSE(pe.poll()) << pe.output();
+  EXPECT_TRUE(resolve(registrar, "AfterBadInput", 1, answer)) << "registration intact: " << answer;
   pe.signal(SIGTERM);
   wait_until([&] { return pe.poll(); }, 5s);
   expect_clean_stop(daemon);
