@@ -75,12 +75,18 @@ std::vector<std::uint8_t> init_packet(std::uint16_t port, bool good_crc) {
 // A packet from SCTP port `from` to `to` with verification tag `tag` and one chunk, CRC32c set.
 std::vector<std::uint8_t> tagged_packet(std::uint16_t from, std::uint16_t to, std::uint32_t tag,
                                         const std::vector<std::uint8_t>& chunk) {
-  std::vector<std::uint8_t> p = {static_cast<std::uint8_t>(from >> 8), static_cast<std::uint8_t>(from),
-                                 static_cast<std::uint8_t>(to >> 8),   static_cast<std::uint8_t>(to),
-                                 static_cast<std::uint8_t>(tag >> 24), static_cast<std::uint8_t>(tag >> 16),
-                                 static_cast<std::uint8_t>(tag >> 8),  static_cast<std::uint8_t>(tag),
-                                 0,                                    0,
-                                 0,                                    0};
+  std::vector<std::uint8_t> p = {static_cast<std::uint8_t>(from >> 8),
+                                 static_cast<std::uint8_t>(from),
+                                 static_cast<std::uint8_t>(to >> 8),
+                                 static_cast<std::uint8_t>(to),
+                                 static_cast<std::uint8_t>(tag >> 24),
+                                 static_cast<std::uint8_t>(tag >> 16),
+                                 static_cast<std::uint8_t>(tag >> 8),
+                                 static_cast<std::uint8_t>(tag),
+                                 0,
+                                 0,
+                                 0,
+                                 0};
   p.insert(p.end(), chunk.begin(), chunk.end());
   sctp::set_sctp_crc(p);
   return p;
@@ -261,7 +267,8 @@ TEST_F(NativeSctp, BadInputIsCountedAndServiceGoesOn) {
   // clear) and a DATA chunk carrying an ASAP message. usrsctp drops both (lane counter
   // sctp_bad_vtag); the association and the PE's registration stay (an accepted ABORT would end
   // the association and so the registration).
-  const nlohmann::json pool = control_request(daemon.control_socket_path(), "pool", {{"handle", "AfterBadInput"}});
+  const nlohmann::json pool =
+      control_request(daemon.control_socket_path(), "pool", {{"handle", "AfterBadInput"}});
   const nlohmann::json* pes = pool.contains("result") ? &pool["result"]["pes"] : nullptr;
   ASSERT_TRUE(pes != nullptr && pes->is_array() && pes->size() == 1) << pool.dump();
   const auto pe_port = (*pes)[0]["asap_transport"].value("port", 0);
@@ -270,10 +277,12 @@ TEST_F(NativeSctp, BadInputIsCountedAndServiceGoesOn) {
   const std::uint64_t native_in_before = lane_sum(before, "native_in");
   const std::uint64_t bad_vtag_before = lane_sum(before, "sctp_bad_vtag");
   const std::uint32_t wrong = 0x5a5aa5a5u;
-  ASSERT_TRUE(send_native(tagged_packet(static_cast<std::uint16_t>(pe_port), ports.asap, wrong, {6, 0, 0, 4})));
-  ASSERT_TRUE(send_native(tagged_packet(static_cast<std::uint16_t>(pe_port), ports.asap, wrong,
-                                        {0, 3, 0, 24, 0x7f, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 11,  // DATA, PPID 11
-                                         0x0b, 0, 0, 8, 9, 9, 9, 9})));
+  ASSERT_TRUE(
+      send_native(tagged_packet(static_cast<std::uint16_t>(pe_port), ports.asap, wrong, {6, 0, 0, 4})));
+  ASSERT_TRUE(
+      send_native(tagged_packet(static_cast<std::uint16_t>(pe_port), ports.asap, wrong,
+                                {0,    3, 0, 24, 0x7f, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 11,  // DATA, PPID 11
+                                 0x0b, 0, 0, 8,  9,    9, 9, 9})));
   EXPECT_TRUE(wait_until(
       [&] {
         stats = control_request(daemon.control_socket_path(), "stats");
@@ -287,7 +296,8 @@ TEST_F(NativeSctp, BadInputIsCountedAndServiceGoesOn) {
   stats = control_request(daemon.control_socket_path(), "stats");
   for (const char* key : {"associations_aborted", "associations_up"})
     EXPECT_EQ(stats["result"]["asap"].value(key, -1), before["result"]["asap"].value(key, -1))
-        << key << "\n" << stats.dump();
+        << key << "\n"
+        << stats.dump();
   EXPECT_FALSE(pe.poll()) << pe.output();
   EXPECT_TRUE(resolve(registrar, "AfterBadInput", 1, answer)) << "registration intact: " << answer;
   pe.signal(SIGTERM);
