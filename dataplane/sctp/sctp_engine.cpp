@@ -512,7 +512,7 @@ void SctpEngine::deliver(Connection& c, std::uint32_t ppid, std::uint16_t stream
       lc.enrp_messages_in.add();
     }
   }
-  if (asap && answerer_ != nullptr && answer_locally(c, data, n)) {
+  if (asap && (answerer_ != nullptr || consumer_ != nullptr) && answer_locally(c, data, n)) {
     std::free(data);
     return;
   }
@@ -920,6 +920,14 @@ runtime::SendResult SctpEngine::send_on(Connection& c, WireProtocol protocol, st
 }
 
 bool SctpEngine::answer_locally(Connection& c, const std::uint8_t* data, std::size_t n) {
+  if (consumer_ != nullptr && consumer_->consume(c.id, std::span<const std::uint8_t>(data, n))) {
+    if (events_ != nullptr && now_ms_ >= c.next_activity_report_ms) {
+      c.next_activity_report_ms = now_ms_ + kActivityReportMs;
+      events_->on_activity(c.id);
+    }
+    return true;
+  }
+  if (answerer_ == nullptr) return false;
   const std::uint64_t t0 = now_ns();
   const std::span<const std::uint8_t> reply = answerer_->answer(c.id, std::span<const std::uint8_t>(data, n));
   if (reply.empty()) return false;
