@@ -55,8 +55,9 @@ class LaneKeepAlives final : public sctp::LocalConsumer {
   // Takes a reader slot of `domain` (std::runtime_error when none is free). hs, domain, counters,
   // reports and clock must outlive this. config: registrar ID, keep-alive interval / timeout,
   // timer wheel and wire limits (as AsapServer's).
-  LaneKeepAlives(const handlespace::Handlespace& hs, handlespace::QsbrDomain& domain, const asap::AsapConfig& config,
-                 LaneCounters& counters, Reports& reports, const Clock& clock, Send send);
+  LaneKeepAlives(const handlespace::Handlespace& hs, handlespace::QsbrDomain& domain,
+                 const asap::AsapConfig& config, LaneCounters& counters, Reports& reports, const Clock& clock,
+                 Send send);
   ~LaneKeepAlives() override;
   LaneKeepAlives(const LaneKeepAlives&) = delete;
   LaneKeepAlives& operator=(const LaneKeepAlives&) = delete;
@@ -93,11 +94,11 @@ class LaneKeepAlives final : public sctp::LocalConsumer {
   Reports& reports_;
   const Clock& clock_;
   Send send_;
-  asap::OwnedPeTable table_;                // kIdle: transmission timer; kAwaitingAck: timeout
-  std::vector<std::uint32_t> tickets_;      // per table index (KeepAliveWatch::ticket)
-  std::vector<std::uint8_t> next_gen_;      // per table index
+  asap::OwnedPeTable table_;            // kIdle: transmission timer; kAwaitingAck: timeout
+  std::vector<std::uint32_t> tickets_;  // per table index (KeepAliveWatch::ticket)
+  std::vector<std::uint8_t> next_gen_;  // per table index
   asap::KeepAliveScheduler timers_;
-  std::vector<std::uint8_t> tx_;            // one Keep-Alive, sized once
+  std::vector<std::uint8_t> tx_;  // one Keep-Alive, sized once
 };
 
 }  // namespace poolreg::runtime

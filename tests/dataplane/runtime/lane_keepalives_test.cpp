@@ -33,7 +33,9 @@ PoolElement make_pe(PoolElementId id, RegistrarId home = kOwnId) {
 
 std::vector<std::uint8_t> ack_bytes(const char* pool, PoolElementId id) {
   std::vector<std::uint8_t> out;
-  EXPECT_TRUE(wire::encode(wire::EndpointKeepAliveAck{handle(pool), id}, wire::WireOptions{}, wire::ByteSink(out)).ok());
+  EXPECT_TRUE(
+      wire::encode(wire::EndpointKeepAliveAck{handle(pool), id}, wire::WireOptions{}, wire::ByteSink(out))
+          .ok());
   return out;
 }
 
@@ -209,7 +211,7 @@ TEST_F(LaneKeepAlivesTest, PeNoLongerOursIsDroppedAndReportedBeforeAnyKeepAlive)
   register_pe("P", 2, 11);
   watch("P", 1, 11, 1);
   watch("P", 2, 11, 2);
-  register_pe("P", 1, 0, 0x11223344);  // taken over by another PR (an ENRP update)
+  register_pe("P", 1, 0, 0x11223344);   // taken over by another PR (an ENRP update)
   register_pe("P", 2, 12, kOwnId, 11);  // rebound to another association
   advance(config_.keepalive_interval + config_.timer_tick);
   EXPECT_TRUE(sent_.empty());

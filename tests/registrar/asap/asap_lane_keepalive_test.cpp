@@ -28,7 +28,8 @@ class AsapLaneKeepAliveTest : public AsapServerTest {
   std::size_t keepalives_on(ConnectionId c) const {
     std::size_t n = 0;
     for (const auto& s : out_.sent)
-      if (s.connection == c && !s.bytes.empty() && s.bytes[0] == static_cast<std::uint8_t>(AsapType::kEndpointKeepAlive))
+      if (s.connection == c && !s.bytes.empty() &&
+          s.bytes[0] == static_cast<std::uint8_t>(AsapType::kEndpointKeepAlive))
         ++n;
     return n;
   }
