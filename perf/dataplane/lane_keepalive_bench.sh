@@ -88,8 +88,13 @@ measure() {  # $1 = true | false (asap.keepalive_on_lanes)
   lanes_ka=$(echo "$stats" | jq -r '[(.lanes // .result.lanes) | .[] | .keepalives_sent] | map(tostring) | join("/")' \
     2>/dev/null || echo -)
   ctl_ka=$(echo "$stats" | jq -r '(.asap // .result.asap).keepalives_sent' 2>/dev/null || echo -)
+  # No PE may be removed falsely: every PE answers (keep-alive timeouts at the registrar must stay 0).
+  local timeouts errors
+  timeouts=$(echo "$stats" | jq -r '(.asap // .result.asap).keepalive_timeouts' 2>/dev/null || echo -)
+  errors=$(jq -r '[.errors // {} | .. | numbers] | add // 0' "$report" 2>/dev/null || echo -)
   echo "control=$(echo "scale=4; ($c1 - $c0) / $HZ / $MEASURE" | bc) lanes=$(echo "scale=4; ($l1 - $l0) / $HZ / $MEASURE" | bc)" \
-    "ka_per_s=$ka res_p99_ms=$p99 lane_keepalives_sent=$lanes_ka control_keepalives_sent=$ctl_ka"
+    "ka_per_s=$ka res_p99_ms=$p99 lane_keepalives_sent=$lanes_ka control_keepalives_sent=$ctl_ka" \
+    "keepalive_timeouts=$timeouts poolgen_errors=$errors"
 }
 
 field() { echo "$1" | sed -n "s/.*$2=\([0-9.]*\).*/\1/p"; }
