@@ -246,8 +246,8 @@ Expected<void, std::string> DpdkBackend::enable_poll_resolution(const handlespac
 }
 
 Expected<void, std::string> DpdkBackend::enable_lane_keepalives(const handlespace::Handlespace& hs,
-                                                                 handlespace::QsbrDomain& domain,
-                                                                 const asap::AsapConfig& asap) {
+                                                                handlespace::QsbrDomain& domain,
+                                                                const asap::AsapConfig& asap) {
   if (launched_ || (!lanes_.empty() && lanes_.front()->keepalives))
     return unexpected(std::string("lane keep-alives must be enabled once, before start()"));
   for (std::size_t i = 0; i < lanes_.size(); ++i) {

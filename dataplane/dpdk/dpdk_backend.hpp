@@ -89,7 +89,8 @@ class DpdkBackend {
   // (runtime::LaneKeepAlives, a reader slot of `domain` per lane; asap.keepalive_on_lanes decides
   // in AsapServer). Before start(). Fails when the domain has no free reader slot.
   Expected<void, std::string> enable_lane_keepalives(const handlespace::Handlespace& hs,
-                                                     handlespace::QsbrDomain& domain, const asap::AsapConfig& asap);
+                                                     handlespace::QsbrDomain& domain,
+                                                     const asap::AsapConfig& asap);
   Expected<void, std::string> enable_poll_resolution(const handlespace::Handlespace& hs,
                                                      handlespace::QsbrDomain& domain, const asap::AsapConfig& asap);
   Expected<void, std::string> start();

@@ -7,12 +7,13 @@
 //   every iteration: recvmmsg burst -> peers of this lane into the engine, peers of other lanes
 //   into their inbox (runtime::steer_lane, the DPDK function; with the kernel's cBPF steering,
 //   reuseport_steering.hpp, only what the program leaves to the kernel's hash) -> this lane's
-//   inbox (packets other lanes read for it) -> commands from the control thread (runtime::run_lane_commands) ->
-//   keep-alive timers (runtime::LaneKeepAlives, when set) -> usrsctp timers -> sendmmsg of what the engine produced -> events to the control thread (one
-//   eventfd write per iteration that produced some) -> QSBR quiescent state.
+//   inbox (packets other lanes read for it) -> commands from the control thread
+//   (runtime::run_lane_commands) -> keep-alive timers (runtime::LaneKeepAlives, when set) -> usrsctp
+//   timers -> sendmmsg of what the engine produced -> events to the control thread (one eventfd
+//   write per iteration that produced some) -> QSBR quiescent state.
 //   nothing to do: epoll_wait on the socket and the lane's wake eventfd (written by the control
 //   thread after queueing commands and by other lanes after steering packets here), with a
-//   timeout of kTimerTickMs for usrsctp's timers; the QSBR reader is offline while it sleeps.
+//   timeout of kTimerTickMs for usrsctp's timers; the QSBR readers are offline while it sleeps.
 //
 // Native SCTP (raw_sctp_source.hpp): with set_native_source(), the lane also reads a raw socket
 // (protocol 132). A native peer is steered by its IP address and SCTP source port (it has no UDP

@@ -106,7 +106,8 @@ class KernelLanes {
   // a reader slot of `domain` per lane; hs and domain must outlive the lanes): the transport's
   // watch_keepalives() takes PEs from now on. Before start(). Fails when the domain has no free slot.
   Expected<void, std::string> enable_lane_keepalives(const handlespace::Handlespace& hs,
-                                                     handlespace::QsbrDomain& domain, const asap::AsapConfig& asap);
+                                                     handlespace::QsbrDomain& domain,
+                                                     const asap::AsapConfig& asap);
   Expected<void, std::string> start();
   void stop();
 

@@ -1,7 +1,7 @@
 // run_lane_commands: a lane executes what the control thread asked of its engine (lane_rings.hpp:
-// send, connect, close, abort, keep-alive watches), the same on a DPDK poll lcore and a kernel lane thread. Bounded:
-// at most `max` commands per call, so a flood of sends cannot starve the lane's packet input.
-// Lane thread only.
+// send, connect, close, abort, keep-alive watches), the same on a DPDK poll lcore and a kernel lane thread.
+// Bounded: at most `max` commands per call, so a flood of sends cannot starve the lane's packet input. Lane
+// thread only.
 #pragma once
 
 #include <memory>

@@ -94,7 +94,8 @@ struct alignas(64) LaneCounters {
   // count only the control thread's own; keepalive_timeouts there counts both.
   Counter keepalives_sent;           // Keep-Alives (H=0) the lane sent
   Counter keepalive_acks;            // Acks consumed here (not forwarded)
-  Counter keepalive_acks_forwarded;  // Acks left to the control thread (unknown here, other association, malformed)
+  Counter keepalive_acks_forwarded;  // Acks left to the control thread (unknown here, other association,
+                                     // malformed)
   Counter keepalive_timeouts;        // no Ack in time: reported to the control thread
   Counter keepalive_not_ours;        // revalidation found the PE no longer ours there: dropped, reported
   Counter keepalive_send_failures;   // the engine did not take a Keep-Alive (the timeout runs anyway)

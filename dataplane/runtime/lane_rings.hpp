@@ -27,7 +27,15 @@ namespace poolreg::runtime {
 struct LaneCommand {
   // kWatchKeepAlives / kUnwatchKeepAlives / kKeepAliveTimers: the lane's LaneKeepAlives
   // (lane_keepalives.hpp); ignored by a lane without one.
-  enum class Kind : std::uint8_t { kSend, kConnect, kClose, kAbort, kWatchKeepAlives, kUnwatchKeepAlives, kKeepAliveTimers };
+  enum class Kind : std::uint8_t {
+    kSend,
+    kConnect,
+    kClose,
+    kAbort,
+    kWatchKeepAlives,
+    kUnwatchKeepAlives,
+    kKeepAliveTimers
+  };
   Kind kind = Kind::kSend;
   ConnectionId id = 0;
   WireProtocol protocol = WireProtocol::kAsap;
@@ -36,8 +44,8 @@ struct LaneCommand {
   std::vector<IpAddress> addresses;  // kConnect
   std::uint8_t* data = nullptr;      // kSend: malloc()ed
   std::size_t length = 0;
-  KeepAliveWatch watch;        // kWatchKeepAlives (connection = id); kUnwatchKeepAlives: handle, id
-  TimeNs interval = 0;         // kKeepAliveTimers
+  KeepAliveWatch watch;  // kWatchKeepAlives (connection = id); kUnwatchKeepAlives: handle, id
+  TimeNs interval = 0;   // kKeepAliveTimers
   TimeNs timeout = 0;
   ~LaneCommand() { std::free(data); }
 };
@@ -46,7 +54,15 @@ struct LaneEvent {
   // kActivity: messages were answered on the lane (sctp::EngineEventSink::on_activity).
   // kAddressesChanged: the association's peer with its new address list.
   // kKeepAlive: a watched PE timed out or is no longer ours there (keepalive).
-  enum class Kind : std::uint8_t { kConnected, kMessage, kClosed, kUnknownPpid, kActivity, kAddressesChanged, kKeepAlive };
+  enum class Kind : std::uint8_t {
+    kConnected,
+    kMessage,
+    kClosed,
+    kUnknownPpid,
+    kActivity,
+    kAddressesChanged,
+    kKeepAlive
+  };
   Kind kind = Kind::kMessage;
   ConnectionId id = 0;
   ConnectionPeer peer;           // kConnected, kAddressesChanged

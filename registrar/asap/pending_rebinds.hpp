@@ -53,7 +53,9 @@ class PendingRebinds {
   void take_probing(ConnectionId old, std::vector<Entry>& out);
   std::optional<TimeNs> next_due() const;
   // True when a registration of the PE is parked (its probe is out).
-  bool probing(const PoolHandle& handle, PoolElementId id) const { return by_pe_.count(Key{handle, id}) != 0; }
+  bool probing(const PoolHandle& handle, PoolElementId id) const {
+    return by_pe_.count(Key{handle, id}) != 0;
+  }
   std::size_t size() const noexcept { return by_pe_.size(); }
   bool empty() const noexcept { return by_pe_.empty(); }
 

@@ -37,7 +37,8 @@ class MessageOutput {
   virtual bool watch_keepalives(const KeepAliveWatch& /*watch*/) { return false; }
   // Takes a watched PE back. Everything the output sends afterwards on the association (a
   // probe's Keep-Alive) follows it, so its Ack reaches the caller again. No-op when not watched.
-  virtual void unwatch_keepalives(ConnectionId /*connection*/, const PoolHandle& /*handle*/, PoolElementId /*id*/) {}
+  virtual void unwatch_keepalives(ConnectionId /*connection*/, const PoolHandle& /*handle*/,
+                                  PoolElementId /*id*/) {}
   // New keep-alive interval / timeout for the watched PEs (from each PE's next timer on).
   virtual void set_keepalive_timers(TimeNs /*interval*/, TimeNs /*timeout*/) {}
 };

@@ -223,7 +223,8 @@ TEST(DaemonConfigReload, LiveKeysAppliedOthersRefused) {
 
 // Issue 16 item 2: the keep-alives-on-lanes switch is live (AsapServer takes the lanes' PEs back).
 TEST(DaemonConfigReload, KeepAliveOnLanesSwitchIsLive) {
-  const config::RegistrarConfig running = config::RegistrarConfig::defaults(config::WireMode::kRfc, config::EnrpProfile::kRfc);
+  const config::RegistrarConfig running =
+      config::RegistrarConfig::defaults(config::WireMode::kRfc, config::EnrpProfile::kRfc);
   config::RegistrarConfig file = running;
   file.asap.keepalive_on_lanes = !running.asap.keepalive_on_lanes;
   const ReloadPlan plan = plan_reload(running, file, /*resolutions_on_lanes=*/true);

@@ -9,8 +9,8 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <nlohmann/json.hpp>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
@@ -148,9 +148,23 @@ TEST_F(KernelLanes, KeepAlivesRunOnTheLanesAndASilentPeIsRemoved_ASAP_KA_02) {
   ASSERT_EQ(local[0].size(), 2u);
   ASSERT_EQ(local[1].size(), 2u);
   auto pe_on = [&](std::uint16_t port, const char* pool, bool silent) {
-    std::vector<std::string> args{pe_, "-r", registrar, "--udp-encaps-port", udp, "--local-udp-port",
-                                  std::to_string(port), "--pool", pool, "--count", "3", "--port", "7",
-                                  "--duration", "30", "-q", "--no-reconnect"};
+    std::vector<std::string> args{pe_,
+                                  "-r",
+                                  registrar,
+                                  "--udp-encaps-port",
+                                  udp,
+                                  "--local-udp-port",
+                                  std::to_string(port),
+                                  "--pool",
+                                  pool,
+                                  "--count",
+                                  "3",
+                                  "--port",
+                                  "7",
+                                  "--duration",
+                                  "30",
+                                  "-q",
+                                  "--no-reconnect"};
     if (silent) args.push_back("--silent");
     return std::make_unique<ChildProcess>(args);
   };
@@ -205,8 +219,8 @@ TEST_F(KernelLanes, KeepAlivesOnTheControlThreadWhenSwitchedOff) {
                    "asap.keepalive_interval_ms=300", "--set", "asap.keepalive_on_lanes=false"});
   ASSERT_TRUE(daemon.start_and_wait()) << daemon.log();
   const std::string registrar = "127.0.0.1:" + std::to_string(ports.asap);
-  ChildProcess pe({pe_, "-r", registrar, "--udp-encaps-port", std::to_string(ports.udp), "--pool", "Ctl", "--count",
-                   "2", "--port", "7", "--duration", "20", "-q"});
+  ChildProcess pe({pe_, "-r", registrar, "--udp-encaps-port", std::to_string(ports.udp), "--pool", "Ctl",
+                   "--count", "2", "--port", "7", "--duration", "20", "-q"});
   ASSERT_TRUE(pe.started());
   nlohmann::json stats;
   ASSERT_TRUE(wait_until(
@@ -215,7 +229,8 @@ TEST_F(KernelLanes, KeepAlivesOnTheControlThreadWhenSwitchedOff) {
         return stats.value("ok", false) && stats["result"]["asap"].value("keepalive_acks", 0) >= 4;
       },
       15s))
-      << stats.dump() << "\n" << daemon.log();
+      << stats.dump() << "\n"
+      << daemon.log();
   EXPECT_EQ(lane_sum(stats, "keepalives_sent"), 0u) << stats.dump();
   EXPECT_EQ(lane_sum(stats, "keepalive_acks"), 0u) << stats.dump();
   EXPECT_EQ(stats["result"]["asap"].value("keepalive_lane_watches", -1), 0) << stats.dump();

@@ -80,7 +80,9 @@ class FakeOutput final : public MessageOutput {
   void unwatch_keepalives(ConnectionId connection, const PoolHandle& h, PoolElementId id) override {
     unwatches.push_back({connection, h, id, sent.size()});
   }
-  void set_keepalive_timers(TimeNs interval, TimeNs timeout) override { timers.emplace_back(interval, timeout); }
+  void set_keepalive_timers(TimeNs interval, TimeNs timeout) override {
+    timers.emplace_back(interval, timeout);
+  }
   struct Unwatch {
     ConnectionId connection = 0;
     PoolHandle handle;
