@@ -920,13 +920,11 @@ runtime::SendResult SctpEngine::send_on(Connection& c, WireProtocol protocol, st
 }
 
 bool SctpEngine::answer_locally(Connection& c, const std::uint8_t* data, std::size_t n) {
-  if (consumer_ != nullptr && consumer_->consume(c.id, std::span<const std::uint8_t>(data, n))) {
-    if (events_ != nullptr && now_ms_ >= c.next_activity_report_ms) {
-      c.next_activity_report_ms = now_ms_ + kActivityReportMs;
-      events_->on_activity(c.id);
-    }
-    return true;
-  }
+  // Consumed (a Keep-Alive Ack of a PE registered over this association): no activity report.
+  // The association carries a registered PE, which the idle timeout never closes, and one report
+  // per Ack would bring the control thread one event per PE and interval where PEs have an
+  // association each.
+  if (consumer_ != nullptr && consumer_->consume(c.id, std::span<const std::uint8_t>(data, n))) return true;
   if (answerer_ == nullptr) return false;
   const std::uint64_t t0 = now_ns();
   const std::span<const std::uint8_t> reply = answerer_->answer(c.id, std::span<const std::uint8_t>(data, n));

@@ -437,7 +437,7 @@ class SctpEngine final : public SctpPacketSink {
   runtime::SendResult send_on(Connection& c, WireProtocol protocol, std::span<const std::uint8_t> message,
                              bool answered_here);
   // An ASAP message the LocalConsumer took, or the LocalAnswerer answered (the answer is kept for
-  // send_answers()); either reports activity. False: not taken here (forward it).
+  // send_answers(); reports activity). False: not taken here (forward it).
   bool answer_locally(Connection& c, const std::uint8_t* data, std::size_t n);
   // Sends the answers kept by answer_locally (outside usrsctp's callbacks) and times them.
   void send_answers();
