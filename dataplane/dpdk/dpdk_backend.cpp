@@ -257,7 +257,7 @@ Expected<void, std::string> DpdkBackend::enable_lane_keepalives(const handlespac
       lane.keepalives = std::make_unique<runtime::LaneKeepAlives>(
           hs, domain, asap, counters_[lane.lcore], *lane.event_sink, clock_,
           [engine](ConnectionId id, std::span<const std::uint8_t> bytes) {
-            return runtime::send_ok(engine->send(id, WireProtocol::kAsap, bytes));
+            return engine->send(id, WireProtocol::kAsap, bytes);
           });
     } catch (const std::exception& e) {
       return unexpected("keep-alives on lcore " + std::to_string(lane.lcore) + ": " + e.what());

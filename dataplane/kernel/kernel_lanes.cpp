@@ -176,7 +176,7 @@ Expected<void, std::string> KernelLanes::enable_lane_keepalives(const handlespac
       lane.keepalives = std::make_unique<runtime::LaneKeepAlives>(
           hs, domain, asap, *lane.counters, *lane.event_sink, clock_,
           [engine](ConnectionId id, std::span<const std::uint8_t> bytes) {
-            return runtime::send_ok(engine->send(id, WireProtocol::kAsap, bytes));
+            return engine->send(id, WireProtocol::kAsap, bytes);
           });
     } catch (const std::exception& e) {
       return unexpected("keep-alives on lane " + std::to_string(i) + ": " + e.what());

@@ -122,8 +122,8 @@ constexpr std::array kLaneFields = std::to_array<DescribedField<LaneCounters, Co
       "association (ENRP takeover, rebind)."},
      &LaneCounters::keepalive_not_ours},
     {{"keepalive_send_failures", "poolreg_lane_keepalive_send_failures_total",
-      "Keep-Alives the lane's SCTP engine did not take (association gone or its queue full); the PE's "
-      "timeout runs as for a lost one."},
+      "Keep-Alives the lane's SCTP engine did not take: its queue full (the PE's timeout runs as for a lost "
+      "one), or the association gone (the entry is dropped; the control thread handles the close)."},
      &LaneCounters::keepalive_send_failures},
     {{"keepalive_watched", "poolreg_lane_keepalive_watched",
       "PEs whose endpoint keep-alives this lane runs now.", CounterUnit::kCount, MetricKind::kGauge},

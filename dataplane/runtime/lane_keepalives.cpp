@@ -135,10 +135,20 @@ void LaneKeepAlives::on_timer(asap::OwnedPeTable::Index i) {
   e.state = asap::MonitorState::kAwaitingAck;
   timers_.arm(i, clock_.now() + timeout_);  // ASAP-KA-01; a failed send times out like a lost one
   const auto encoded = wire::encode(ka, o, wire::ByteSink(std::span<std::uint8_t>(tx_)));
-  if (encoded && send_(e.association, std::span<const std::uint8_t>(tx_.data(), encoded.size)))
+  const SendResult sent = encoded ? send_(e.association, std::span<const std::uint8_t>(tx_.data(), encoded.size))
+                                  : SendResult::kTooBig;
+  if (send_ok(sent)) {
     counters_.keepalives_sent.add();
-  else
-    counters_.keepalive_send_failures.add();
+    return;
+  }
+  counters_.keepalive_send_failures.add();
+  if (sent == SendResult::kNoConnection) {
+    // The association is gone (its close is on its way to the control thread, which tears its PEs
+    // down or holds them and does not unwatch them one by one): the entry goes without a report.
+    timers_.disarm(i);
+    table_.erase(i);
+    counters_.keepalive_watched.set(table_.size());
+  }
 }
 
 }  // namespace poolreg::runtime

@@ -7,7 +7,8 @@
 //   watch (command from AsapServer, the PE settled idle) -> transmission timer at interval ->
 //   revalidate through the lock-free handlespace: still home == this registrar and bound to the
 //   association? no -> dropped, KeepAliveReport kNotOurs to the control thread; yes -> Keep-Alive
-//   (H=0, PE ID always) encoded and sent on the lane's engine, timeout armed ->
+//   (H=0, PE ID always) encoded and sent on the lane's engine, timeout armed (the engine no longer
+//   knows the association: dropped without a report, the control thread has its close) ->
 //   the PE's Ack on the same association: consumed here (consume() returns true, nothing is
 //   forwarded), timer re-armed at interval; an Ack for an unknown PE or from another association
 //   is left to the control thread (forwarded as before) -> no Ack in time: dropped, KeepAliveReport
@@ -30,6 +31,7 @@
 #include <vector>
 
 #include "dataplane/runtime/lane_counters.hpp"
+#include "dataplane/runtime/message_transport.hpp"
 #include "dataplane/sctp/sctp_engine.hpp"
 #include "registrar/asap/asap_config.hpp"
 #include "registrar/asap/keep_alive_scheduler.hpp"
@@ -43,8 +45,8 @@ namespace poolreg::runtime {
 
 class LaneKeepAlives final : public sctp::LocalConsumer {
  public:
-  // Where the lane's Keep-Alives go: its engine (true: taken, sent or queued).
-  using Send = std::function<bool(ConnectionId, std::span<const std::uint8_t>)>;
+  // Where the lane's Keep-Alives go: its engine (SctpEngine::send).
+  using Send = std::function<SendResult(ConnectionId, std::span<const std::uint8_t>)>;
   // Where timeouts and drops go: the lane's event ring (LaneEventSink).
   class Reports {
    public:

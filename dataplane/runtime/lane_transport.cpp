@@ -264,9 +264,8 @@ void LaneTransport::unwatch_keepalives(ConnectionId connection, const PoolHandle
   if (!keepalives_on_lanes_) return;
   auto it = open_.find(connection);
   // Closed: the lane's engine has forgotten the association. Its entries there end by themselves
-  // within interval + timeout (not ours any more, or their Keep-Alive cannot be sent and times
-  // out), and their reports carry a ticket AsapServer no longer holds. Not a command per PE of a
-  // torn-down association.
+  // within one interval (not ours any more: a stale report; or their Keep-Alive finds no
+  // association: dropped silently). Not a command per PE of a torn-down association.
   if (it == open_.end()) return;
   auto* c = new LaneCommand;
   c->kind = LaneCommand::Kind::kUnwatchKeepAlives;

@@ -59,7 +59,7 @@ class LaneKeepAlivesTest : public ::testing::Test {
     ka_ = std::make_unique<LaneKeepAlives>(hs_, domain_, config_, counters_, reports_, clock_,
                                            [this](ConnectionId c, std::span<const std::uint8_t> b) {
                                              sent_.push_back({c, {b.begin(), b.end()}});
-                                             return send_ok_;
+                                             return send_result_;
                                            });
     ka_->online();
   }
@@ -106,7 +106,7 @@ class LaneKeepAlivesTest : public ::testing::Test {
   LaneCounters counters_;
   RecordingReports reports_;
   std::vector<Sent> sent_;
-  bool send_ok_ = true;
+  SendResult send_result_ = SendResult::kSent;
   std::unique_ptr<LaneKeepAlives> ka_;
 };
 
@@ -197,13 +197,25 @@ TEST_F(LaneKeepAlivesTest, UnansweredKeepAliveIsReportedAsATimeout_ASAP_KA_02) {
 TEST_F(LaneKeepAlivesTest, FailedSendTimesOutLikeALostKeepAlive) {
   register_pe("P", 1, 11);
   watch("P", 1, 11);
-  send_ok_ = false;
+  send_result_ = SendResult::kQueueFull;
   advance(config_.keepalive_interval + config_.timer_tick);
   EXPECT_EQ(counters_.keepalive_send_failures.get(), 1u);
   EXPECT_EQ(counters_.keepalives_sent.get(), 0u);
   advance(config_.keepalive_timeout);
   ASSERT_EQ(reports_.reports.size(), 1u);
   EXPECT_EQ(reports_.reports[0].kind, KeepAliveReport::Kind::kTimedOut);
+}
+
+TEST_F(LaneKeepAlivesTest, GoneAssociationDropsTheEntryWithoutAReport) {
+  register_pe("P", 1, 11);
+  watch("P", 1, 11);
+  send_result_ = SendResult::kNoConnection;  // the engine forgot association 11 (closed)
+  advance(config_.keepalive_interval + config_.timer_tick);
+  EXPECT_EQ(ka_->watched(), 0u);
+  EXPECT_EQ(counters_.keepalive_send_failures.get(), 1u);
+  advance(config_.keepalive_timeout + config_.keepalive_interval);
+  EXPECT_TRUE(reports_.reports.empty());
+  EXPECT_EQ(counters_.keepalive_timeouts.get(), 0u);
 }
 
 TEST_F(LaneKeepAlivesTest, PeNoLongerOursIsDroppedAndReportedBeforeAnyKeepAlive) {
