@@ -341,6 +341,7 @@ bool Application::Runtime::build_transports() {
   }
   output = std::make_unique<TransportOutput>(*wire, c.asap.mptcp,
                                              [this](ConnectionId cid, WireProtocol p) { router.note_outgoing(cid, p); });
+  output->set_lanes(lanes);  // endpoint keep-alives of SCTP PEs on their lanes (asap.keepalive_on_lanes)
   for (const auto& [sctp_port, udp] : ctx.sctp_udp.by_sctp_port) output->set_peer_udp_port(sctp_port, udp);
   for (const auto& p : c.enrp.peers) {
     if (p.sctp_native) output->set_endpoint_native(p.address.address, p.address.port);
@@ -506,6 +507,10 @@ bool Application::Runtime::build_lanes() {
       }
       resolving = true;
     }
+    if (auto enabled = dpdk_backend->enable_lane_keepalives(*hs, domain, to_asap_config(c, id)); !enabled) {
+      log.error("DPDK backend: {}", enabled.error());
+      return false;
+    }
     lanes = &dpdk_backend->transport();
     lanes->set_native(dpdk_backend->native_sctp());
     udp_port = c.asap.udp_encapsulation_port;
@@ -546,6 +551,12 @@ bool Application::Runtime::build_lanes() {
         return false;
       }
       resolving = true;
+    }
+    // Always there (a reader slot and an empty wheel per lane): asap.keepalive_on_lanes decides in
+    // AsapServer, live, whether PEs are handed over.
+    if (auto enabled = kernel_lanes->enable_lane_keepalives(*hs, domain, to_asap_config(c, id)); !enabled) {
+      log.error("SCTP lanes: {}", enabled.error());
+      return false;
     }
     lanes = &kernel_lanes->transport();
     lanes->set_native(kernel_lanes->native_sctp());

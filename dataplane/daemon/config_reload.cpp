@@ -20,6 +20,7 @@ constexpr std::array kLiveKeys{
     LiveKey{"registrar.log_level", [](RegistrarConfig& t, const RegistrarConfig& f) { t.registrar.log_level = f.registrar.log_level; }, false},
     LiveKey{"asap.keepalive_interval_ms", [](RegistrarConfig& t, const RegistrarConfig& f) { t.asap.keepalive_interval_ms = f.asap.keepalive_interval_ms; }, false},
     LiveKey{"asap.keepalive_timeout_ms", [](RegistrarConfig& t, const RegistrarConfig& f) { t.asap.keepalive_timeout_ms = f.asap.keepalive_timeout_ms; }, false},
+    LiveKey{"asap.keepalive_on_lanes", [](RegistrarConfig& t, const RegistrarConfig& f) { t.asap.keepalive_on_lanes = f.asap.keepalive_on_lanes; }, false},
     LiveKey{"asap.association_idle_timeout_ms", [](RegistrarConfig& t, const RegistrarConfig& f) { t.asap.association_idle_timeout_ms = f.asap.association_idle_timeout_ms; }, false},
     LiveKey{"asap.deregister_hold_ms", [](RegistrarConfig& t, const RegistrarConfig& f) { t.asap.deregister_hold_ms = f.asap.deregister_hold_ms; }, false},
     LiveKey{"enrp.profile", [](RegistrarConfig& t, const RegistrarConfig& f) { t.enrp.profile = f.enrp.profile; }, false},

@@ -90,6 +90,10 @@ void ProtocolRouter::on_addresses_changed(ConnectionId id, const ConnectionPeer&
   if (it->second == WireProtocol::kAsap && asap_ != nullptr) asap_->on_addresses_changed(id, peer);
 }
 
+void ProtocolRouter::on_keepalive_report(const KeepAliveReport& report) {
+  if (asap_ != nullptr) asap_->on_lane_keepalive(report);
+}
+
 void ProtocolRouter::on_closed(ConnectionId id, runtime::CloseReason reason) {
   auto it = protocols_.find(id);
   if (it == protocols_.end()) return;  // never reported up nor opened by us

@@ -52,6 +52,8 @@ class ProtocolRouter final : public runtime::MessageHandler {
   void on_activity(ConnectionId id) override;
   // SCTP ADD-IP / DELETE-IP / SET-PRIMARY on an ASAP association: AsapServer follows it.
   void on_addresses_changed(ConnectionId id, const ConnectionPeer& peer) override;
+  // A lane's endpoint keep-alive report (asap.keepalive_on_lanes): AsapServer decides.
+  void on_keepalive_report(const KeepAliveReport& report) override;
 
   const RouterCounters& counters() const noexcept { return counters_; }
   std::size_t tracked_connections() const noexcept { return protocols_.size(); }

@@ -25,6 +25,7 @@
 #include <string>
 #include <utility>
 
+#include "dataplane/runtime/lane_transport.hpp"
 #include "dataplane/runtime/message_transport.hpp"
 #include "registrar/common/message_output.hpp"
 
@@ -54,6 +55,20 @@ class TransportOutput final : public MessageOutput {
   void abort(ConnectionId connection) override;
   void close(ConnectionId connection) override;
   ConnectionId connect(WireProtocol protocol, const TransportEndpoint& to) override;
+  // Endpoint keep-alives on the lanes (asap.keepalive_on_lanes): PEs over an SCTP association
+  // that runs on a lane go to that lane (LaneTransport::watch_keepalives); without lanes (or
+  // over TCP) AsapServer keeps them.
+  bool watch_keepalives(const KeepAliveWatch& watch) override {
+    return lanes_ != nullptr && lanes_->watch_keepalives(watch);
+  }
+  void unwatch_keepalives(ConnectionId connection, const PoolHandle& handle, PoolElementId id) override {
+    if (lanes_ != nullptr) lanes_->unwatch_keepalives(connection, handle, id);
+  }
+  void set_keepalive_timers(TimeNs interval, TimeNs timeout) override {
+    if (lanes_ != nullptr) lanes_->set_keepalive_timers(interval, timeout);
+  }
+  // The lanes' transport (null: none); must outlive this output.
+  void set_lanes(runtime::LaneTransport* lanes) noexcept { lanes_ = lanes; }
 
   // ENRP over TLS ([tls] with enrp.tcp): every ENRP TCP connect() goes through `connect` (the
   // kernel transport's connect_tls with the ENRP client context) instead of plain connect_tcp.
@@ -86,6 +101,7 @@ class TransportOutput final : public MessageOutput {
   static Key key_of(const IpAddress& a, std::uint16_t port);
 
   runtime::MessageTransport& transport_;
+  runtime::LaneTransport* lanes_ = nullptr;
   bool mptcp_;
   std::function<void(ConnectionId, WireProtocol)> on_connect_;
   TlsConnect enrp_tls_;

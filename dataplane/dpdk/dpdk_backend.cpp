@@ -246,6 +246,30 @@ Expected<void, std::string> DpdkBackend::enable_poll_resolution(const handlespac
   return {};
 }
 
+Expected<void, std::string> DpdkBackend::enable_lane_keepalives(const handlespace::Handlespace& hs,
+                                                                handlespace::QsbrDomain& domain,
+                                                                const asap::AsapConfig& asap) {
+  if (launched_ || (!lanes_.empty() && lanes_.front()->keepalives))
+    return unexpected(std::string("lane keep-alives must be enabled once, before start()"));
+  for (std::size_t i = 0; i < lanes_.size(); ++i) {
+    Lane& lane = *lanes_[i];
+    sctp::SctpEngine* engine = lane.engine.get();
+    try {
+      lane.keepalives = std::make_unique<runtime::LaneKeepAlives>(
+          hs, domain, asap, counters_[lane.lcore], *lane.event_sink, clock_,
+          [engine](ConnectionId id, std::span<const std::uint8_t> bytes) {
+            return engine->send(id, WireProtocol::kAsap, bytes);
+          });
+    } catch (const std::exception& e) {
+      return unexpected("keep-alives on lcore " + std::to_string(lane.lcore) + ": " + e.what());
+    }
+    lane.engine->set_local_consumer(lane.keepalives.get());
+    lane.poll->set_keepalives(lane.keepalives.get());
+  }
+  transport_->set_keepalives_on_lanes(true);
+  return {};
+}
+
 Expected<void, std::string> DpdkBackend::start() {
   for (auto& port : ports_) port->wait_link_up(1000);  // virtual devices are up at once; a NIC may take a moment
   transport_->mark_started();
@@ -294,6 +318,7 @@ DpdkBackend::~DpdkBackend() {
     lane->capture.reset();
     lane->engine.reset();
     lane->resolver.reset();
+    lane->keepalives.reset();
     lane->event_sink.reset();
     lane->processors.clear();
   }

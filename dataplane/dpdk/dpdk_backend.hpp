@@ -47,6 +47,7 @@
 #include "dataplane/dpdk/rss_steering.hpp"
 #include "dataplane/runtime/alias_owner_table.hpp"
 #include "dataplane/runtime/event_loop.hpp"
+#include "dataplane/runtime/lane_keepalives.hpp"
 #include "dataplane/runtime/lane_resolver.hpp"
 #include "dataplane/runtime/lane_transport.hpp"
 #include "registrar/common/expected.hpp"
@@ -84,6 +85,12 @@ class DpdkBackend {
   // Handle Resolutions are answered on the poll lcore from `hs` (a reader slot of `domain` is
   // taken for it; both must outlive the backend) with the ASAP settings of `asap`. Before
   // start(). Fails when the domain has no free reader slot.
+  // Endpoint keep-alives of the PEs AsapServer hands over run on the poll lcores
+  // (runtime::LaneKeepAlives, a reader slot of `domain` per lane; asap.keepalive_on_lanes decides
+  // in AsapServer). Before start(). Fails when the domain has no free reader slot.
+  Expected<void, std::string> enable_lane_keepalives(const handlespace::Handlespace& hs,
+                                                     handlespace::QsbrDomain& domain,
+                                                     const asap::AsapConfig& asap);
   Expected<void, std::string> enable_poll_resolution(const handlespace::Handlespace& hs,
                                                      handlespace::QsbrDomain& domain, const asap::AsapConfig& asap);
   Expected<void, std::string> start();
@@ -117,6 +124,7 @@ class DpdkBackend {
     std::vector<std::unique_ptr<PacketProcessor>> processors;  // by port index
     std::unique_ptr<runtime::LaneEventSink> event_sink;
     std::unique_ptr<runtime::LaneResolver> resolver;
+    std::unique_ptr<runtime::LaneKeepAlives> keepalives;  // after the sink it reports into
     std::unique_ptr<LaneCaptureTap> capture;  // outlives the loop that taps it
     std::unique_ptr<sctp::SctpEngine> engine;
     std::unique_ptr<PollLoop> poll;

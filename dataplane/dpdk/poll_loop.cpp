@@ -57,25 +57,30 @@ unsigned PollLoop::iterate() {
     }
     n += steered;
   }
-  const unsigned commands = runtime::run_lane_commands(*commands_, engine_);
+  const unsigned commands = runtime::run_lane_commands(*commands_, engine_, 64, keepalives_);
+  if (keepalives_ != nullptr) keepalives_->run_timers();
   engine_.flush_pending();
   engine_.run_timers(now_ms());
   transmit();
   events_.flush();
   ports_.front().processor->counters().loop_iterations.add();
   if (resolver_ != nullptr) resolver_->quiescent();
+  if (keepalives_ != nullptr) keepalives_->quiescent();
   return n + commands;
 }
 
 void PollLoop::sleep_us(std::uint32_t us) {
   if (resolver_ != nullptr) resolver_->offline();
+  if (keepalives_ != nullptr) keepalives_->offline();
   rte_delay_us_sleep(us);
   if (resolver_ != nullptr) resolver_->online();
+  if (keepalives_ != nullptr) keepalives_->online();
 }
 
 int PollLoop::run() {
   running_.store(true, std::memory_order_release);
   if (resolver_ != nullptr) resolver_->online();
+  if (keepalives_ != nullptr) keepalives_->online();
   unsigned idle = 0;
   while (!stop_.load(std::memory_order_acquire)) {
     if (iterate() != 0) {
@@ -89,11 +94,12 @@ int PollLoop::run() {
   while (engine_.connection_count() > 0 && now_ms() < deadline) {
     if (iterate() == 0) sleep_us(200);
   }
-  runtime::run_lane_commands(*commands_, engine_, ~0u);
+  runtime::run_lane_commands(*commands_, engine_, ~0u, keepalives_);
   engine_.shutdown();
   transmit();
   events_.flush();
   if (resolver_ != nullptr) resolver_->offline();
+  if (keepalives_ != nullptr) keepalives_->offline();
   running_.store(false, std::memory_order_release);
   return 0;
 }

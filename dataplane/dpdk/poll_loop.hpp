@@ -26,6 +26,7 @@
 #include "dataplane/dpdk/lane_capture.hpp"
 #include "dataplane/dpdk/packet_processor.hpp"
 #include "dataplane/runtime/lane_event_sink.hpp"
+#include "dataplane/runtime/lane_keepalives.hpp"
 #include "dataplane/runtime/lane_resolver.hpp"
 #include "dataplane/runtime/lane_ring.hpp"
 #include "dataplane/sctp/sctp_engine.hpp"
@@ -60,6 +61,9 @@ class PollLoop {
   static int lcore_main(void* arg);
   // The handlespace reader of this lcore (nullptr: none). Before the lcore is launched.
   void set_resolver(runtime::LaneResolver* resolver) noexcept { resolver_ = resolver; }
+  // The lane's endpoint keep-alives (runtime/lane_keepalives.hpp): commands, timers every
+  // iteration, its reader slot online while the lcore runs (like the resolver's).
+  void set_keepalives(runtime::LaneKeepAlives* keepalives) noexcept { keepalives_ = keepalives; }
   // The lane's operator-capture tap (nullptr: none): frames read from an RX queue and frames
   // handed to a TX queue are offered to it. Before the lcore is launched.
   void set_capture(LaneCaptureTap* tap) noexcept { capture_ = tap; }
@@ -81,6 +85,7 @@ class PollLoop {
   runtime::LaneEventSink& events_;
   runtime::LaneRing* commands_;
   runtime::LaneResolver* resolver_ = nullptr;
+  runtime::LaneKeepAlives* keepalives_ = nullptr;
   LaneCaptureTap* capture_ = nullptr;
   std::atomic<bool> stop_{false};
   std::atomic<bool> running_{false};

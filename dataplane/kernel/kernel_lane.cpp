@@ -186,7 +186,8 @@ unsigned KernelLane::iterate() {
     }
   }
   n += drain_inbox();
-  n += runtime::run_lane_commands(commands_, engine_);
+  n += runtime::run_lane_commands(commands_, engine_, 64, keepalives_);
+  if (keepalives_ != nullptr) keepalives_->run_timers();
   engine_.flush_pending();
   engine_.run_timers(now_ms());
   source_.flush();
@@ -199,11 +200,13 @@ unsigned KernelLane::iterate() {
   events_.flush();
   counters_.loop_iterations.add();
   if (resolver_ != nullptr) resolver_->quiescent();
+  if (keepalives_ != nullptr) keepalives_->quiescent();
   return n;
 }
 
 void KernelLane::sleep(int timeout_ms) {
   if (resolver_ != nullptr) resolver_->offline();
+  if (keepalives_ != nullptr) keepalives_->offline();
   epoll_event ready[4];
   const int n = ::epoll_wait(epoll_fd_, ready, 4, timeout_ms);
   for (int i = 0; i < n; ++i) {
@@ -212,10 +215,12 @@ void KernelLane::sleep(int timeout_ms) {
     [[maybe_unused]] ssize_t r = ::read(inboxes_[config_.index].wake_fd, &v, sizeof v);
   }
   if (resolver_ != nullptr) resolver_->online();
+  if (keepalives_ != nullptr) keepalives_->online();
 }
 
 void KernelLane::run() {
   if (resolver_ != nullptr) resolver_->online();
+  if (keepalives_ != nullptr) keepalives_->online();
   while (!stop_.load(std::memory_order_acquire)) {
     if (iterate() == 0) sleep(kTimerTickMs);
   }
@@ -224,11 +229,12 @@ void KernelLane::run() {
   while (engine_.connection_count() > 0 && now_ms() < deadline) {
     if (iterate() == 0) sleep(1);
   }
-  runtime::run_lane_commands(commands_, engine_, ~0u);
+  runtime::run_lane_commands(commands_, engine_, ~0u, keepalives_);
   engine_.shutdown();
   source_.flush();
   events_.flush();
   if (resolver_ != nullptr) resolver_->offline();
+  if (keepalives_ != nullptr) keepalives_->offline();
 }
 
 }  // namespace poolreg::kernel

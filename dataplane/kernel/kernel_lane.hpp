@@ -7,12 +7,13 @@
 //   every iteration: recvmmsg burst -> peers of this lane into the engine, peers of other lanes
 //   into their inbox (runtime::steer_lane, the DPDK function; with the kernel's cBPF steering,
 //   reuseport_steering.hpp, only what the program leaves to the kernel's hash) -> this lane's
-//   inbox (packets other lanes read for it) -> commands from the control thread (runtime::run_lane_commands) ->
-//   usrsctp timers -> sendmmsg of what the engine produced -> events to the control thread (one
-//   eventfd write per iteration that produced some) -> QSBR quiescent state.
+//   inbox (packets other lanes read for it) -> commands from the control thread
+//   (runtime::run_lane_commands) -> keep-alive timers (runtime::LaneKeepAlives, when set) -> usrsctp
+//   timers -> sendmmsg of what the engine produced -> events to the control thread (one eventfd
+//   write per iteration that produced some) -> QSBR quiescent state.
 //   nothing to do: epoll_wait on the socket and the lane's wake eventfd (written by the control
 //   thread after queueing commands and by other lanes after steering packets here), with a
-//   timeout of kTimerTickMs for usrsctp's timers; the QSBR reader is offline while it sleeps.
+//   timeout of kTimerTickMs for usrsctp's timers; the QSBR readers are offline while it sleeps.
 //
 // Native SCTP (raw_sctp_source.hpp): with set_native_source(), the lane also reads a raw socket
 // (protocol 132). A native peer is steered by its IP address and SCTP source port (it has no UDP
@@ -48,6 +49,7 @@
 #include "dataplane/kernel/udp_packet_source.hpp"
 #include "dataplane/runtime/alias_owner_table.hpp"
 #include "dataplane/runtime/lane_event_sink.hpp"
+#include "dataplane/runtime/lane_keepalives.hpp"
 #include "dataplane/runtime/lane_resolver.hpp"
 #include "dataplane/runtime/lane_ring.hpp"
 #include "dataplane/sctp/sctp_engine.hpp"
@@ -93,6 +95,9 @@ class KernelLane {
 
   // Before the thread starts.
   void set_resolver(runtime::LaneResolver* resolver) noexcept { resolver_ = resolver; }
+  // The lane's endpoint keep-alives (runtime/lane_keepalives.hpp): its commands run with the
+  // others, its timers every iteration, its reader slot follows the lane's (online / offline).
+  void set_keepalives(runtime::LaneKeepAlives* keepalives) noexcept { keepalives_ = keepalives; }
   bool ok() const noexcept { return epoll_fd_ >= 0; }
   // Native SCTP packets are read from `source` too, those `filter` does not admit dropped and
   // counted (native_drop_not_listen_address); both must outlive the lane. Before the thread
@@ -128,6 +133,7 @@ class KernelLane {
   std::vector<bool> to_wake_;  // lanes this iteration steered packets to
   KernelLaneCounters& counters_;
   runtime::LaneResolver* resolver_ = nullptr;
+  runtime::LaneKeepAlives* keepalives_ = nullptr;
   int epoll_fd_ = -1;
   std::atomic<bool> stop_{false};
 };

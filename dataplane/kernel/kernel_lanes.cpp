@@ -164,6 +164,30 @@ Expected<void, std::string> KernelLanes::enable_lane_resolution(const handlespac
   return {};
 }
 
+Expected<void, std::string> KernelLanes::enable_lane_keepalives(const handlespace::Handlespace& hs,
+                                                                handlespace::QsbrDomain& domain,
+                                                                const asap::AsapConfig& asap) {
+  if (started_ || (!lanes_.empty() && lanes_.front()->keepalives))
+    return unexpected(std::string("lane keep-alives must be enabled once, before start()"));
+  for (std::size_t i = 0; i < lanes_.size(); ++i) {
+    Lane& lane = *lanes_[i];
+    sctp::SctpEngine* engine = lane.engine.get();
+    try {
+      lane.keepalives = std::make_unique<runtime::LaneKeepAlives>(
+          hs, domain, asap, *lane.counters, *lane.event_sink, clock_,
+          [engine](ConnectionId id, std::span<const std::uint8_t> bytes) {
+            return engine->send(id, WireProtocol::kAsap, bytes);
+          });
+    } catch (const std::exception& e) {
+      return unexpected("keep-alives on lane " + std::to_string(i) + ": " + e.what());
+    }
+    lane.engine->set_local_consumer(lane.keepalives.get());
+    lane.loop->set_keepalives(lane.keepalives.get());
+  }
+  transport_->set_keepalives_on_lanes(true);
+  return {};
+}
+
 Expected<void, std::string> KernelLanes::start() {
   if (started_) return {};
   transport_->mark_started();
@@ -201,6 +225,7 @@ KernelLanes::~KernelLanes() {
     lane->loop.reset();
     lane->engine.reset();
     lane->resolver.reset();
+    lane->keepalives.reset();
     lane->event_sink.reset();
     lane->source.reset();
     lane->native.reset();

@@ -10,7 +10,10 @@
 // - lane i: SCTP over UDP for the peers runtime::steer_lane gives it (packets of other lanes'
 //   peers the kernel put on its socket go to their owner's inbox), and with
 //   enable_lane_resolution() (registrar.resolve_on_lanes) the Handle Resolutions of those peers,
-//   answered from the lock-free handlespace (a LaneResolver and QSBR reader slot per lane).
+//   answered from the lock-free handlespace (a LaneResolver and QSBR reader slot per lane), and
+//   with enable_lane_keepalives() the endpoint keep-alives of the PEs registered over those
+//   peers' associations that AsapServer hands over (asap.keepalive_on_lanes; a LaneKeepAlives,
+//   its timer wheel and another reader slot per lane).
 //
 // The lane ceiling: a lane's usrsctp copy after the first is a glibc link-map namespace (16 in
 // all, static TLS for only a few by default): create() fails with the loader's reason, the lane
@@ -35,7 +38,8 @@
 // address to hands its packets to the holder (kernel_lane.hpp).
 //
 // Start-up: create() (sockets, usrsctp copies, engines, rings, transport; the SCTP listeners are
-// opened through transport() before start()), optionally enable_lane_resolution(), start()
+// opened through transport() before start()), optionally enable_lane_resolution() and
+// enable_lane_keepalives(), start()
 // launches the threads. Stop: stop() (also from the destructor) lets closing associations finish
 // (bounded), joins the threads; then everything is torn down in reverse order.
 //
@@ -56,6 +60,7 @@
 #include "dataplane/kernel/raw_sctp_source.hpp"
 #include "dataplane/kernel/udp_packet_source.hpp"
 #include "dataplane/runtime/event_loop.hpp"
+#include "dataplane/runtime/lane_keepalives.hpp"
 #include "dataplane/runtime/lane_resolver.hpp"
 #include "dataplane/runtime/lane_transport.hpp"
 #include "dataplane/sctp/sctp_engine.hpp"
@@ -97,6 +102,12 @@ class KernelLanes {
   // must outlive the lanes). Before start(). Fails when the domain has no free reader slot.
   Expected<void, std::string> enable_lane_resolution(const handlespace::Handlespace& hs,
                                                      handlespace::QsbrDomain& domain, const asap::AsapConfig& asap);
+  // Endpoint keep-alives of the PEs AsapServer hands over run on the lanes (runtime::LaneKeepAlives,
+  // a reader slot of `domain` per lane; hs and domain must outlive the lanes): the transport's
+  // watch_keepalives() takes PEs from now on. Before start(). Fails when the domain has no free slot.
+  Expected<void, std::string> enable_lane_keepalives(const handlespace::Handlespace& hs,
+                                                     handlespace::QsbrDomain& domain,
+                                                     const asap::AsapConfig& asap);
   Expected<void, std::string> start();
   void stop();
 
@@ -133,6 +144,7 @@ class KernelLanes {
     std::unique_ptr<RawSctpSource> native;  // native SCTP (lane 0's reads, the others send)
     std::unique_ptr<runtime::LaneEventSink> event_sink;
     std::unique_ptr<runtime::LaneResolver> resolver;
+    std::unique_ptr<runtime::LaneKeepAlives> keepalives;  // after the sink it reports into
     std::unique_ptr<sctp::SctpEngine> engine;
     std::unique_ptr<KernelLane> loop;
     std::thread thread;

@@ -1,19 +1,21 @@
 // run_lane_commands: a lane executes what the control thread asked of its engine (lane_rings.hpp:
-// send, connect, close, abort), the same on a DPDK poll lcore and a kernel lane thread. Bounded:
-// at most `max` commands per call, so a flood of sends cannot starve the lane's packet input.
-// Lane thread only.
+// send, connect, close, abort, keep-alive watches), the same on a DPDK poll lcore and a kernel lane thread.
+// Bounded: at most `max` commands per call, so a flood of sends cannot starve the lane's packet input. Lane
+// thread only.
 #pragma once
 
 #include <memory>
 #include <span>
 
+#include "dataplane/runtime/lane_keepalives.hpp"
 #include "dataplane/runtime/lane_rings.hpp"
 #include "dataplane/sctp/sctp_engine.hpp"
 
 namespace poolreg::runtime {
 
-// Returns the number of commands executed.
-inline unsigned run_lane_commands(LaneRing& commands, sctp::SctpEngine& engine, unsigned max = 64) {
+// Returns the number of commands executed. keepalives: the lane's (null: keep-alive commands are dropped).
+inline unsigned run_lane_commands(LaneRing& commands, sctp::SctpEngine& engine, unsigned max = 64,
+                                  LaneKeepAlives* keepalives = nullptr) {
   void* batch[64];
   unsigned done = 0;
   while (done < max) {
@@ -33,6 +35,15 @@ inline unsigned run_lane_commands(LaneRing& commands, sctp::SctpEngine& engine, 
           break;
         case LaneCommand::Kind::kAbort:
           engine.abort(c->id);
+          break;
+        case LaneCommand::Kind::kWatchKeepAlives:
+          if (keepalives != nullptr) keepalives->watch(c->watch);
+          break;
+        case LaneCommand::Kind::kUnwatchKeepAlives:
+          if (keepalives != nullptr) keepalives->unwatch(c->id, c->watch.handle, c->watch.id);
+          break;
+        case LaneCommand::Kind::kKeepAliveTimers:
+          if (keepalives != nullptr) keepalives->set_timers(c->interval, c->timeout);
           break;
       }
     }

@@ -129,6 +129,33 @@ constexpr std::array kLaneFields = std::to_array<DescribedField<LaneCounters, Co
       "SCTP associations that came up on a path usrsctp held unreachable (handshake retransmitted more "
       "than Path.Max.Retrans times); a heartbeat was sent at once so data flows."},
      &LaneCounters::sctp_paths_inactive_at_up},
+    {{"keepalives_sent", "poolreg_lane_keepalives_sent_total",
+      "ASAP Endpoint Keep-Alives the lane sent for the PEs it monitors (asap.keepalive_on_lanes); not in "
+      "poolreg_asap_keepalives_sent_total, which counts the control thread's."},
+     &LaneCounters::keepalives_sent},
+    {{"keepalive_acks", "poolreg_lane_keepalive_acks_total",
+      "Endpoint Keep-Alive Acks the lane consumed itself (a PE it monitors, on its association); they never "
+      "reach the control thread."},
+     &LaneCounters::keepalive_acks},
+    {{"keepalive_acks_forwarded", "poolreg_lane_keepalive_acks_forwarded_total",
+      "Endpoint Keep-Alive Acks the lane left to the control thread (PE not monitored here, another "
+      "association, malformed)."},
+     &LaneCounters::keepalive_acks_forwarded},
+    {{"keepalive_timeouts", "poolreg_lane_keepalive_timeouts_total",
+      "Keep-Alives the lane sent that went unanswered (asap.keepalive_timeout_ms); each is reported to the "
+      "control thread, which removes the PE (also in poolreg_asap_keepalive_timeouts_total)."},
+     &LaneCounters::keepalive_timeouts},
+    {{"keepalive_not_ours", "poolreg_lane_keepalive_not_ours_total",
+      "PEs the lane stopped monitoring because the handlespace no longer showed them ours over their "
+      "association (ENRP takeover, rebind)."},
+     &LaneCounters::keepalive_not_ours},
+    {{"keepalive_send_failures", "poolreg_lane_keepalive_send_failures_total",
+      "Keep-Alives the lane's SCTP engine did not take: its queue full (the PE's timeout runs as for a lost "
+      "one), or the association gone (the entry is dropped; the control thread handles the close)."},
+     &LaneCounters::keepalive_send_failures},
+    {{"keepalive_watched", "poolreg_lane_keepalive_watched",
+      "PEs whose endpoint keep-alives this lane runs now.", CounterUnit::kCount, MetricKind::kGauge},
+     &LaneCounters::keepalive_watched},
 
 });
 }  // namespace

@@ -106,6 +106,17 @@ struct alignas(64) LaneCounters {
   // Associations that came up on a path usrsctp held unreachable (INIT or COOKIE ECHO lost more
   // than Path.Max.Retrans times); the engine asked for a heartbeat at once.
   Counter sctp_paths_inactive_at_up;
+  // Endpoint keep-alives of the PEs whose monitoring the control thread handed to this lane
+  // (lane_keepalives.hpp, asap.keepalive_on_lanes). AsapServer's keepalives_sent / keepalive_acks
+  // count only the control thread's own; keepalive_timeouts there counts both.
+  Counter keepalives_sent;           // Keep-Alives (H=0) the lane sent
+  Counter keepalive_acks;            // Acks consumed here (not forwarded)
+  Counter keepalive_acks_forwarded;  // Acks left to the control thread (unknown here, other association,
+                                     // malformed)
+  Counter keepalive_timeouts;        // no Ack in time: reported to the control thread
+  Counter keepalive_not_ours;        // revalidation found the PE no longer ours there: dropped, reported
+  Counter keepalive_send_failures;   // not taken: queue full (timeout runs) or association gone (dropped)
+  Counter keepalive_watched;         // gauge: PEs monitored here now
   std::array<Counter, kAsapTypeSlots> asap_in_by_type;
   std::array<Counter, kAsapTypeSlots> asap_out_by_type;
   // The one latency histogram type (registrar/common): this lane records, the control thread and

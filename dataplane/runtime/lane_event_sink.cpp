@@ -68,6 +68,14 @@ void LaneEventSink::on_addresses_changed(ConnectionId id, const ConnectionPeer& 
   push_peer(LaneEvent::Kind::kAddressesChanged, id, peer);
 }
 
+void LaneEventSink::keepalive_report(const KeepAliveReport& report) {
+  auto* e = new LaneEvent;
+  e->kind = LaneEvent::Kind::kKeepAlive;
+  e->id = report.connection;
+  e->keepalive = report;
+  push(e);
+}
+
 void LaneEventSink::flush() {
   while (!backlog_.empty() && rings_.events->push(backlog_.front())) {
     backlog_.pop_front();

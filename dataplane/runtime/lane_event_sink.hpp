@@ -8,12 +8,13 @@
 
 #include <deque>
 
+#include "dataplane/runtime/lane_keepalives.hpp"
 #include "dataplane/runtime/lane_rings.hpp"
 #include "dataplane/sctp/sctp_engine.hpp"
 
 namespace poolreg::runtime {
 
-class LaneEventSink final : public sctp::EngineEventSink {
+class LaneEventSink final : public sctp::EngineEventSink, public LaneKeepAlives::Reports {
  public:
   explicit LaneEventSink(const LaneRings& rings) : rings_(rings) {}
   ~LaneEventSink() override;
@@ -26,6 +27,8 @@ class LaneEventSink final : public sctp::EngineEventSink {
   void on_unknown_ppid(ConnectionId id, std::uint32_t ppid) override;
   void on_activity(ConnectionId id) override;
   void on_addresses_changed(ConnectionId id, const ConnectionPeer& peer) override;
+  // The lane's LaneKeepAlives: a watched PE timed out or is no longer ours.
+  void keepalive_report(const KeepAliveReport& report) override;
 
   // End of a lane iteration: retries the backlog, writes the control thread's eventfd if
   // anything was queued.

@@ -1,7 +1,7 @@
 // The rings between the control thread (registrar logic, LaneTransport) and one lane (its
 // SctpEngine), the same for a DPDK poll lcore and a kernel lane thread:
-//   commands  control -> lane : send, connect, close, abort          (single producer / consumer)
-//   events    lane -> control : connected, message, closed, unknown PPID, activity (SP/SC)
+//   commands  control -> lane : send, connect, close, abort, keep-alive watch / unwatch / timers (SP/SC)
+//   events    lane -> control : connected, message, closed, unknown PPID, activity, keep-alive report (SP/SC)
 // Each ring slot holds one heap object (LaneCommand / LaneEvent) whose ownership passes with it;
 // message bytes travel in malloc()ed buffers (an event's message is the engine's own receive
 // buffer, handed over without a copy).
@@ -19,11 +19,23 @@
 
 #include "dataplane/runtime/lane_ring.hpp"
 #include "dataplane/runtime/message_transport.hpp"
+#include "registrar/common/clock.hpp"
+#include "registrar/common/keepalive_watch.hpp"
 
 namespace poolreg::runtime {
 
 struct LaneCommand {
-  enum class Kind : std::uint8_t { kSend, kConnect, kClose, kAbort };
+  // kWatchKeepAlives / kUnwatchKeepAlives / kKeepAliveTimers: the lane's LaneKeepAlives
+  // (lane_keepalives.hpp); ignored by a lane without one.
+  enum class Kind : std::uint8_t {
+    kSend,
+    kConnect,
+    kClose,
+    kAbort,
+    kWatchKeepAlives,
+    kUnwatchKeepAlives,
+    kKeepAliveTimers
+  };
   Kind kind = Kind::kSend;
   ConnectionId id = 0;
   WireProtocol protocol = WireProtocol::kAsap;
@@ -32,13 +44,25 @@ struct LaneCommand {
   std::vector<IpAddress> addresses;  // kConnect
   std::uint8_t* data = nullptr;      // kSend: malloc()ed
   std::size_t length = 0;
+  KeepAliveWatch watch;  // kWatchKeepAlives (connection = id); kUnwatchKeepAlives: handle, id
+  TimeNs interval = 0;   // kKeepAliveTimers
+  TimeNs timeout = 0;
   ~LaneCommand() { std::free(data); }
 };
 
 struct LaneEvent {
   // kActivity: messages were answered on the lane (sctp::EngineEventSink::on_activity).
   // kAddressesChanged: the association's peer with its new address list.
-  enum class Kind : std::uint8_t { kConnected, kMessage, kClosed, kUnknownPpid, kActivity, kAddressesChanged };
+  // kKeepAlive: a watched PE timed out or is no longer ours there (keepalive).
+  enum class Kind : std::uint8_t {
+    kConnected,
+    kMessage,
+    kClosed,
+    kUnknownPpid,
+    kActivity,
+    kAddressesChanged,
+    kKeepAlive
+  };
   Kind kind = Kind::kMessage;
   ConnectionId id = 0;
   ConnectionPeer peer;           // kConnected, kAddressesChanged
@@ -47,6 +71,7 @@ struct LaneEvent {
   std::size_t length = 0;
   CloseReason reason = CloseReason::kCommLost;  // kClosed
   std::uint32_t ppid = 0;                       // kUnknownPpid
+  KeepAliveReport keepalive;                    // kKeepAlive
   ~LaneEvent() { std::free(data); }
 };
 

@@ -249,6 +249,44 @@ void LaneTransport::drain_events() {
   [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);
 }
 
+bool LaneTransport::watch_keepalives(const KeepAliveWatch& watch) {
+  if (!keepalives_on_lanes_) return false;
+  auto it = open_.find(watch.connection);
+  if (it == open_.end() || it->second.peer.protocol != WireProtocol::kAsap) return false;
+  auto* c = new LaneCommand;
+  c->kind = LaneCommand::Kind::kWatchKeepAlives;
+  c->id = watch.connection;
+  c->watch = watch;
+  return push_command(it->second.lane, c);  // control commands are never dropped (backlog)
+}
+
+void LaneTransport::unwatch_keepalives(ConnectionId connection, const PoolHandle& handle, PoolElementId id) {
+  if (!keepalives_on_lanes_) return;
+  auto it = open_.find(connection);
+  // Closed: the lane's engine has forgotten the association. Its entries there end by themselves
+  // within one interval (not ours any more: a stale report; or their Keep-Alive finds no
+  // association: dropped silently). Not a command per PE of a torn-down association.
+  if (it == open_.end()) return;
+  auto* c = new LaneCommand;
+  c->kind = LaneCommand::Kind::kUnwatchKeepAlives;
+  c->id = connection;
+  c->watch.connection = connection;
+  c->watch.handle = handle;
+  c->watch.id = id;
+  push_command(it->second.lane, c);
+}
+
+void LaneTransport::set_keepalive_timers(TimeNs interval, TimeNs timeout) {
+  if (!keepalives_on_lanes_) return;
+  for (unsigned lane = 0; lane < lanes_.size(); ++lane) {
+    auto* c = new LaneCommand;
+    c->kind = LaneCommand::Kind::kKeepAliveTimers;
+    c->interval = interval;
+    c->timeout = timeout;
+    push_command(lane, c);
+  }
+}
+
 bool LaneTransport::drain_lane(unsigned lane) {
   LaneRing& events = *lanes_[lane].rings.events;
   void* batch[64] = {};
@@ -294,6 +332,9 @@ bool LaneTransport::drain_lane(unsigned lane) {
         case LaneEvent::Kind::kActivity:
           if (open_.count(e->id) == 0) break;
           handler_.on_activity(e->id);
+          break;
+        case LaneEvent::Kind::kKeepAlive:
+          handler_.on_keepalive_report(e->keepalive);
           break;
         case LaneEvent::Kind::kAddressesChanged: {
           auto it = open_.find(e->id);

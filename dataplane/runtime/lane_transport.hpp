@@ -89,6 +89,18 @@ class LaneTransport final : public MessageTransport {
   int lane_of(ConnectionId id) const;
   std::size_t lane_count() const noexcept { return lanes_.size(); }
 
+  // ---- endpoint keep-alives on the lanes (lane_keepalives.hpp) ----
+  // The lanes run a LaneKeepAlives each: from now on watch_keepalives() hands PEs to them.
+  void set_keepalives_on_lanes(bool on) noexcept { keepalives_on_lanes_ = on; }
+  bool keepalives_on_lanes() const noexcept { return keepalives_on_lanes_; }
+  // Hands the PE to the lane of its open association (command, ring order). False: keep-alives
+  // are not on the lanes, or the association is not open here.
+  bool watch_keepalives(const KeepAliveWatch& watch);
+  // Takes it back (no-op on the lane when it is not watched there).
+  void unwatch_keepalives(ConnectionId connection, const PoolHandle& handle, PoolElementId id);
+  // New interval / timeout on every lane.
+  void set_keepalive_timers(TimeNs interval, TimeNs timeout);
+
  private:
   struct Open {
     ConnectionPeer peer;
@@ -115,6 +127,7 @@ class LaneTransport final : public MessageTransport {
   bool started_ = false;
   std::uint16_t default_remote_udp_port_ = kSctpUdpEncapsulationPort;
   bool native_ = false;
+  bool keepalives_on_lanes_ = false;
   OwnerFunction owner_;
   std::unordered_map<ConnectionId, Open> open_;
   // Per lane: commands its full ring did not take (not sends).

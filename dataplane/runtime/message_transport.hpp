@@ -39,6 +39,7 @@
 #include "registrar/common/connection.hpp"
 #include "registrar/common/counter_descriptor.hpp"
 #include "registrar/common/expected.hpp"
+#include "registrar/common/keepalive_watch.hpp"
 
 namespace poolreg::runtime {
 
@@ -94,6 +95,9 @@ class MessageHandler {
   // SET-PRIMARY, accepted by the SCTP stack). peer: as in on_connected, with the whole current
   // address list, primary first; peer_info(id) returns the same from now on. Default: ignore.
   virtual void on_addresses_changed(ConnectionId /*id*/, const ConnectionPeer& /*peer*/) {}
+  // A PE whose endpoint keep-alives a lane monitors (LaneTransport::watch_keepalives) timed out
+  // or is no longer ours there (keepalive_watch.hpp). Default: ignore.
+  virtual void on_keepalive_report(const KeepAliveReport& /*report*/) {}
 };
 
 // Counters, all monotonic; names are what `poolctl stats` shows.

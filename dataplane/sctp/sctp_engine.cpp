@@ -559,7 +559,7 @@ void SctpEngine::deliver(Connection& c, std::uint32_t ppid, std::uint16_t stream
       lc.enrp_messages_in.add();
     }
   }
-  if (asap && answerer_ != nullptr && answer_locally(c, data, n)) {
+  if (asap && (answerer_ != nullptr || consumer_ != nullptr) && answer_locally(c, data, n)) {
     std::free(data);
     return;
   }
@@ -971,6 +971,12 @@ runtime::SendResult SctpEngine::send_on(Connection& c, WireProtocol protocol, st
 }
 
 bool SctpEngine::answer_locally(Connection& c, const std::uint8_t* data, std::size_t n) {
+  // Consumed (a Keep-Alive Ack of a PE registered over this association): no activity report.
+  // The association carries a registered PE, which the idle timeout never closes, and one report
+  // per Ack would bring the control thread one event per PE and interval where PEs have an
+  // association each.
+  if (consumer_ != nullptr && consumer_->consume(c.id, std::span<const std::uint8_t>(data, n))) return true;
+  if (answerer_ == nullptr) return false;
   const std::uint64_t t0 = now_ns();
   const std::span<const std::uint8_t> reply = answerer_->answer(c.id, std::span<const std::uint8_t>(data, n));
   if (reply.empty()) return false;

@@ -3,7 +3,8 @@
 // what usrsctp sends comes out of its output callback and leaves through the lane's
 // SctpPacketPath (sctp_packet_path.hpp) the peer is reached through. ASAP/ENRP messages,
 // association events and closes are reported to an EngineEventSink, except the ASAP messages a
-// LocalAnswerer answers right here (Handle Resolutions, runtime::LaneResolver); sends, connects,
+// LocalAnswerer answers right here (Handle Resolutions, runtime::LaneResolver) or a LocalConsumer
+// takes (Keep-Alive Acks, runtime::LaneKeepAlives); sends, connects,
 // closes and aborts come in as calls on the same lane.
 //
 // Threads and locks (why this is "no lock on the packet path"):
@@ -142,6 +143,17 @@ class LocalAnswerer {
   virtual std::span<const std::uint8_t> answer(ConnectionId id, std::span<const std::uint8_t> message) = 0;
   // The association is gone: drop what is kept for it.
   virtual void forget(ConnectionId id) = 0;
+};
+
+// Takes some ASAP messages on the lane that need no answer and must not reach the control thread
+// (Endpoint Keep-Alive Acks of the PEs the lane monitors: runtime/lane_keepalives.hpp). Asked
+// before the LocalAnswerer. Lane thread only.
+class LocalConsumer {
+ public:
+  virtual ~LocalConsumer() = default;
+  // One whole ASAP message received on association `id`. True: consumed here (nothing is sent,
+  // nothing forwarded); false: go on as without a consumer.
+  virtual bool consume(ConnectionId id, std::span<const std::uint8_t> message) = 0;
 };
 
 struct SctpEngineConfig : UsrsctpTunables {
@@ -293,6 +305,9 @@ class SctpEngine final : public SctpPacketSink {
   // ASAP messages the answerer takes are answered here and never forwarded (nullptr: forward
   // everything). Set before the lane runs.
   void set_local_answerer(LocalAnswerer* answerer) noexcept { answerer_ = answerer; }
+  // ASAP messages the consumer takes are dropped here after it saw them (nullptr: none). Set
+  // before the lane runs.
+  void set_local_consumer(LocalConsumer* consumer) noexcept { consumer_ = consumer; }
   // Several lanes: publish this engine's aliases in a table every lane's steering consults
   // (Multi-homing). Before the lane runs.
   void set_alias_publishing(AliasPublishing publishing) { publishing_ = std::move(publishing); }
@@ -462,8 +477,8 @@ class SctpEngine final : public SctpPacketSink {
   bool flush(Connection& c);
   runtime::SendResult send_on(Connection& c, WireProtocol protocol, std::span<const std::uint8_t> message,
                              bool answered_here);
-  // An ASAP message the LocalAnswerer answered: keeps the answer for send_answers() and reports
-  // activity. False: not answered here (forward it).
+  // An ASAP message the LocalConsumer took, or the LocalAnswerer answered (the answer is kept for
+  // send_answers(); reports activity). False: not taken here (forward it).
   bool answer_locally(Connection& c, const std::uint8_t* data, std::size_t n);
   // Sends the answers kept by answer_locally (outside usrsctp's callbacks) and times them.
   void send_answers();
@@ -480,6 +495,7 @@ class SctpEngine final : public SctpPacketSink {
   runtime::LaneCounters* lane_counters_ = nullptr;
   EngineEventSink* events_ = nullptr;
   LocalAnswerer* answerer_ = nullptr;
+  LocalConsumer* consumer_ = nullptr;
   AliasPublishing publishing_;
   struct Answer {
     ConnectionId id = 0;

@@ -33,6 +33,12 @@ struct AsapConfig {
   // Abort the association of a PE that missed its keep-alive when no other owned PE uses it
   // (RSPLIB aborts always; we spare associations still carrying live PEs).
   bool abort_on_keepalive_timeout = true;
+  // Issue 16 item 2: a PE whose monitoring settles (registered, Ack received) over an association
+  // that runs on a lane is handed to that lane (MessageOutput::watch_keepalives): the lane sends
+  // its Keep-Alives and consumes their Acks; only a timeout comes back. Off: every keep-alive runs
+  // here as before. Live: turned off, the lanes' PEs are taken back at once; turned on, PEs move
+  // to the lanes at their next Ack.
+  bool keepalive_on_lanes = true;
   // Timer wheel resolution / size (keep-alive timers fire at most one tick late).
   TimeNs timer_tick = 10 * kNsPerMs;
   std::size_t timer_slots = 4096;

@@ -46,6 +46,12 @@ struct AsapCounters {
   std::uint64_t keepalive_acks_unknown = 0;  // Ack for a PE we do not monitor
   std::uint64_t keepalive_acks_wrong_association = 0;
   std::uint64_t keepalive_timeouts = 0;
+  // Keep-alives on lanes (issue 16 item 2; the lanes count their Keep-Alives, Acks and timeouts).
+  std::uint64_t keepalive_lane_watches = 0;      // PEs handed to a lane
+  std::uint64_t keepalive_lane_takebacks = 0;    // taken back (probe, re-registration elsewhere, reload)
+  std::uint64_t keepalive_lane_timeouts = 0;     // of keepalive_timeouts: reported by a lane
+  std::uint64_t keepalive_lane_not_ours = 0;     // a lane found the PE no longer ours there
+  std::uint64_t keepalive_lane_reports_stale = 0;  // a report for a watch already replaced
   // Break-before-make rebind (issue 14 item 2): probes of an old binding started; their
   // outcomes: Ack (registration refused 0x4), no Ack in time (PE rebound: pe_rebinds), the old
   // association closed meanwhile (rebound at once), the new one closed first (dropped), a newer

@@ -59,8 +59,20 @@ AsapServer::AsapServer(const AsapConfig& config, handlespace::Handlespace& handl
 AsapServer::~AsapServer() = default;
 
 void AsapServer::apply_live_settings(const AsapConfig& next) noexcept {
+  const bool timers_changed = next.keepalive_interval != config_.keepalive_interval ||
+                              next.keepalive_timeout != config_.keepalive_timeout;
   config_.keepalive_interval = next.keepalive_interval;
   config_.keepalive_timeout = next.keepalive_timeout;
+  if (timers_changed) out_.set_keepalive_timers(config_.keepalive_interval, config_.keepalive_timeout);
+  if (config_.keepalive_on_lanes && !next.keepalive_on_lanes && lane_watched_ != 0) {
+    // Off: every PE on a lane comes back now (a lane keeps no PE the switch does not allow).
+    owned_.for_each_index([&](OwnedPeTable::Index i) {
+      if (owned_.at(i).state != MonitorState::kOnLane) return;
+      take_back(i);
+      timers_.arm(i, clock_.now() + config_.keepalive_interval);
+    });
+  }
+  config_.keepalive_on_lanes = next.keepalive_on_lanes;  // on: PEs move to the lanes at their next Ack
   config_.hr_rate_limit = next.hr_rate_limit;
   config_.eu_rate_limit = next.eu_rate_limit;
   config_.max_addresses = next.max_addresses;
@@ -435,12 +447,20 @@ void AsapServer::park_for_probe(ConnectionId c, const PoolHandle& handle, PoolEl
         refuse_parked(displaced);
       }
       return;
-    case PendingRebinds::Park::kParked:
+    case PendingRebinds::Park::kParked: {
       ++counters_.rebind_probes;
+      // The probe's Ack must reach this thread: a PE on its lane comes back first (the command
+      // ring keeps the order, so the lane stops consuming its Acks before the probe leaves).
+      const OwnedPeTable::Index idx = owned_.find(handle, id);
+      if (idx != OwnedPeTable::kNotFound && owned_.at(idx).state == MonitorState::kOnLane) {
+        take_back(idx);
+        timers_.arm(idx, clock_.now() + config_.keepalive_interval);
+      }
       // An ASAP Endpoint Keep-Alive over the old association: SCTP retransmits it on every
       // path the association still has, and only the PE itself can Ack it over that association.
       send_keepalive(old, handle, id, false);
       return;
+    }
   }
 }
 
@@ -617,16 +637,29 @@ void AsapServer::track_owned(const PoolHandle& handle, PoolElementId id, Connect
   const OwnedPeTable::Index idx = owned_.insert(handle, id, created);
   OwnedPe& e = owned_.at(idx);
   const ConnectionId old = e.association;
+  const bool was_on_lane = e.state == MonitorState::kOnLane;
+  // Moved to another association (maybe another lane): the old lane lets go first. On the same
+  // association the new hand-over replaces the old one on its lane.
+  if (was_on_lane && old != c) take_back(idx);
   detach(e);
   e.association = c;
-  e.state = MonitorState::kIdle;
   e.unreachable_probe = false;  // a (re-)registration answers any probe
   if (Association* a = associations_.find(c)) {
     ++a->monitor_refs;
     ++a->registered_pes;
     quotas_.add_pe(c);
   }
-  timers_.arm(idx, clock_.now() + config_.keepalive_interval);
+  if (e.state == MonitorState::kOnLane) {  // same association: replaced on the lane, or taken back
+    e.state = MonitorState::kIdle;
+    --lane_watched_;
+    settle_idle(idx);
+    if (e.state != MonitorState::kOnLane) {
+      out_.unwatch_keepalives(c, handle, id);
+      ++counters_.keepalive_lane_takebacks;
+    }
+  } else {
+    settle_idle(idx);
+  }
   // A takeover association we opened and that no PE uses any more is closed (the PE
   // re-registered over its own association instead).
   if (old != kNoConnectionId && old != c) {
@@ -638,9 +671,70 @@ void AsapServer::track_owned(const PoolHandle& handle, PoolElementId id, Connect
 void AsapServer::release_monitor(OwnedPeTable::Index index) {
   OwnedPe& e = owned_.at(index);
   if (!e.in_use) return;
+  if (e.state == MonitorState::kOnLane) take_back(index);
   timers_.disarm(index);
   detach(e);
   owned_.erase(index);
+}
+
+void AsapServer::settle_idle(OwnedPeTable::Index index) {
+  OwnedPe& e = owned_.at(index);
+  e.state = MonitorState::kIdle;
+  const Association* a = e.association != kNoConnectionId ? associations_.find(e.association) : nullptr;
+  // A probe's Ack (unreachable reports, a parked rebind) must reach this thread: not handed over
+  // while one is out.
+  if (config_.keepalive_on_lanes && a != nullptr && !e.unreachable_probe &&
+      (rebinds_.empty() || !rebinds_.probing(e.handle, e.id))) {
+    KeepAliveWatch w;
+    w.connection = e.association;
+    w.handle = e.handle;
+    w.id = e.id;
+    if (++next_ticket_ == 0) next_ticket_ = 1;
+    w.ticket = next_ticket_;
+    w.next_gen = options_for(*a).next_gen;
+    if (out_.watch_keepalives(w)) {
+      timers_.disarm(index);
+      e.state = MonitorState::kOnLane;
+      e.ticket = w.ticket;
+      ++lane_watched_;
+      ++counters_.keepalive_lane_watches;
+      return;
+    }
+  }
+  timers_.arm(index, clock_.now() + config_.keepalive_interval);
+}
+
+void AsapServer::take_back(OwnedPeTable::Index index) {
+  OwnedPe& e = owned_.at(index);
+  if (e.state != MonitorState::kOnLane) return;
+  out_.unwatch_keepalives(e.association, e.handle, e.id);
+  e.state = MonitorState::kIdle;
+  e.ticket = 0;
+  --lane_watched_;
+  ++counters_.keepalive_lane_takebacks;
+}
+
+void AsapServer::on_lane_keepalive(const KeepAliveReport& report) {
+  const OwnedPeTable::Index idx = owned_.find(report.handle, report.id);
+  if (idx == OwnedPeTable::kNotFound || owned_.at(idx).state != MonitorState::kOnLane ||
+      owned_.at(idx).ticket != report.ticket || owned_.at(idx).association != report.connection) {
+    ++counters_.keepalive_lane_reports_stale;
+    return;
+  }
+  OwnedPe& e = owned_.at(idx);
+  // The lane has let go of it already: no unwatch.
+  e.ticket = 0;
+  --lane_watched_;
+  if (report.kind == KeepAliveReport::Kind::kNotOurs) {
+    ++counters_.keepalive_lane_not_ours;
+    e.state = MonitorState::kIdle;
+    release_monitor(idx);
+  } else {
+    ++counters_.keepalive_lane_timeouts;
+    e.state = MonitorState::kAwaitingAck;
+    keepalive_timed_out(idx);
+  }
+  reader_.quiescent();
 }
 
 void AsapServer::forget_removed(const handlespace::RemovedPe& removed, PeRemovalCause cause) {
@@ -768,6 +862,7 @@ bool AsapServer::probe_unreachable(const PoolHandle& handle, PoolElementId id) {
   if (!bound_here) return false;
   if (e.unreachable_probe) return true;  // a probe is out: its answer decides
   e.unreachable_probe = true;
+  if (e.state == MonitorState::kOnLane) take_back(idx);  // the probe's Ack must come here
   ++counters_.unreachable_probes;
   // A keep-alive already out (kAwaitingAck) serves as the probe: its timeout is no later than a
   // new one's would be.
@@ -875,6 +970,7 @@ void AsapServer::handle_keepalive_ack(ConnectionId c, const wire::EndpointKeepAl
     return;
   }
   ++counters_.keepalive_acks;
+  if (e.state == MonitorState::kOnLane) return;  // an Ack the lane let through: it monitors the PE
   if (!rebinds_.empty()) {
     // The PE answered over its bound association: a registration of it waiting elsewhere is an
     // impostor's (or a stale path's) and is refused as without a probe.
@@ -911,8 +1007,7 @@ void AsapServer::handle_keepalive_ack(ConnectionId c, const wire::EndpointKeepAl
     }
     note_bound(c, m.pool_handle, m.pe_id);
   }
-  e.state = MonitorState::kIdle;
-  timers_.arm(idx, clock_.now() + config_.keepalive_interval);  // ASAP-KA-03: re-arm
+  settle_idle(idx);  // ASAP-KA-03: re-arm (here or on the lane)
 }
 
 void AsapServer::run_timers(TimeNs now) {

@@ -105,6 +105,13 @@ class AsapServer final : public PeMonitor {
   // absent) cannot be reached (nextgen.md 6.8): kept until now + registration life instead.
   void monitor_as_new_home(const PoolHandle& handle, const PoolElement& pe) override;
 
+  // ---- keep-alives on lanes (issue 16 item 2) ----
+  // A PE handed to its association's lane (MessageOutput::watch_keepalives) ended there:
+  // kTimedOut runs the same removal as a keep-alive timeout here (ASAP-KA-02, ENRP DEL, abort
+  // rules); kNotOurs stops monitoring it (as the revalidation before a Keep-Alive here does).
+  // A report whose ticket is not the PE's current hand-over is stale and only counted.
+  void on_lane_keepalive(const KeepAliveReport& report);
+
   // ---- operator actions (control socket) ----
   // Removes a PE; ENRP DEL when owned. False when unknown. A PE registered here is then refused
   // re-registration for deregister_hold (R=1, cause 0xa); its association stays.
@@ -128,8 +135,10 @@ class AsapServer final : public PeMonitor {
   // the per-client quotas for what comes next — PEs and associations over a lowered quota stay);
   // everything else of `next` is ignored (it is fixed at construction).
   void apply_live_settings(const AsapConfig& next) noexcept;
-  // Number of owned PEs under keep-alive monitoring.
+  // Number of owned PEs under keep-alive monitoring (here or handed to lanes).
   std::size_t monitored_pes() const noexcept { return owned_.size(); }
+  // Of those, the ones handed to lanes.
+  std::size_t lane_monitored_pes() const noexcept { return lane_watched_; }
   std::size_t associations() const noexcept { return associations_.size(); }
   // Lost associations whose PEs are still being removed (see on_connection_closed).
   std::size_t pending_teardowns() const noexcept { return teardowns_.size(); }
@@ -197,6 +206,12 @@ class AsapServer final : public PeMonitor {
   // The PE as stored before a re-registration, only when the event sink wants pe_moved.
   std::optional<PoolElement> previous_for_events(const PoolHandle& handle, PoolElementId id) const;
   void release_monitor(OwnedPeTable::Index index);
+  // The PE's monitoring settles in the idle state (registered, Ack received): handed to its
+  // association's lane when the output takes it (asap.keepalive_on_lanes, no probe out), else
+  // the transmission timer is armed here.
+  void settle_idle(OwnedPeTable::Index index);
+  // A PE on a lane comes back here (state kIdle, no timer armed: the caller arms one).
+  void take_back(OwnedPeTable::Index index);
   void detach(OwnedPe& e) noexcept;
   void track_owned(const PoolHandle& handle, PoolElementId id, ConnectionId c);
   void on_timer(KeepAliveScheduler::TimerId id);
@@ -249,6 +264,8 @@ class AsapServer final : public PeMonitor {
   std::vector<handlespace::RemovedPe> removed_;  // one teardown pass's PEs, capacity kept
 
   std::vector<std::uint8_t> tx_;  // one outgoing message, sized once
+  std::uint32_t next_ticket_ = 0;  // KeepAliveWatch::ticket of the last hand-over
+  std::size_t lane_watched_ = 0;   // entries in state kOnLane
 };
 
 }  // namespace poolreg::asap

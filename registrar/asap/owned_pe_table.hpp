@@ -23,6 +23,7 @@ enum class MonitorState : std::uint8_t {
   kIdle,          // transmission timer armed (keep-alive due after the interval)
   kAwaitingAck,   // keep-alive (H=0) sent, timeout armed
   kAwaitingBind,  // keep-alive H=1 sent over a new association after a takeover, timeout armed
+  kOnLane,        // handed to the association's lane (MessageOutput::watch_keepalives); no timer here
 };
 
 struct OwnedPe {
@@ -36,6 +37,8 @@ struct OwnedPe {
   // The keep-alive out now is the probe MAX-BAD-PE-REPORT unreachable reports asked for: its
   // Ack keeps the PE (reports reset), its timeout removes it (counted as an unreachable removal).
   bool unreachable_probe = false;
+  // kOnLane: the ticket of the hand-over (KeepAliveWatch::ticket); a lane report with another is stale.
+  std::uint32_t ticket = 0;
 };
 
 class OwnedPeTable {
@@ -54,6 +57,13 @@ class OwnedPeTable {
   OwnedPe& at(Index index) noexcept { return slab_[index]; }
   const OwnedPe& at(Index index) const noexcept { return slab_[index]; }
   std::size_t size() const noexcept { return size_; }
+  // Calls visit(index) for every entry in use (slab order). visit may change the entry's state,
+  // not insert or erase.
+  template <typename Visit>
+  void for_each_index(Visit&& visit) {
+    for (Index i = 0; i < slab_.size(); ++i)
+      if (slab_[i].in_use) visit(i);
+  }
 
  private:
   static constexpr std::uint32_t kEmpty = 0xffffffffu;

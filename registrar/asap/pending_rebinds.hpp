@@ -52,6 +52,10 @@ class PendingRebinds {
   // Entries whose probed association is `old`, removed and appended to `out`.
   void take_probing(ConnectionId old, std::vector<Entry>& out);
   std::optional<TimeNs> next_due() const;
+  // True when a registration of the PE is parked (its probe is out).
+  bool probing(const PoolHandle& handle, PoolElementId id) const {
+    return by_pe_.count(Key{handle, id}) != 0;
+  }
   std::size_t size() const noexcept { return by_pe_.size(); }
   bool empty() const noexcept { return by_pe_.empty(); }
 

@@ -7,7 +7,9 @@
 #include <span>
 #include <vector>
 
+#include "registrar/common/clock.hpp"
 #include "registrar/common/connection.hpp"
+#include "registrar/common/keepalive_watch.hpp"
 #include "registrar/common/transport.hpp"
 
 namespace poolreg {
@@ -26,6 +28,19 @@ class MessageOutput {
   // (kNoConnectionId on immediate failure); messages sent before it is up are queued by the
   // transport. Used for keep-alives with H=1 after a takeover and for ENRP peers.
   virtual ConnectionId connect(WireProtocol protocol, const TransportEndpoint& to) = 0;
+
+  // ---- endpoint keep-alives away from the caller (keepalive_watch.hpp) ----
+  // Hands the PE's keep-alive monitoring to where its association runs (a lane). True: taken;
+  // from now on its Keep-Alives and their Acks never reach the caller, the outcome comes back as
+  // a KeepAliveReport. False (the default; TCP, tests, outputs without lanes): the caller keeps
+  // monitoring it. A second watch of the same PE replaces the first.
+  virtual bool watch_keepalives(const KeepAliveWatch& /*watch*/) { return false; }
+  // Takes a watched PE back. Everything the output sends afterwards on the association (a
+  // probe's Keep-Alive) follows it, so its Ack reaches the caller again. No-op when not watched.
+  virtual void unwatch_keepalives(ConnectionId /*connection*/, const PoolHandle& /*handle*/,
+                                  PoolElementId /*id*/) {}
+  // New keep-alive interval / timeout for the watched PEs (from each PE's next timer on).
+  virtual void set_keepalive_timers(TimeNs /*interval*/, TimeNs /*timeout*/) {}
 };
 
 }  // namespace poolreg

@@ -101,7 +101,10 @@ TEST(DaemonConfigMapping, AsapOptions) {
   c.asap.min_address_scope = AddressScope::kSiteLocal;
   c.asap.max_hr_rate = 10.0;
   c.limits.max_pool_handle_bytes = 40;
+  EXPECT_TRUE(to_asap_config(c, 0x1234).keepalive_on_lanes);  // the default
+  c.asap.keepalive_on_lanes = false;
   const auto a = to_asap_config(c, 0x1234);
+  EXPECT_FALSE(a.keepalive_on_lanes);
   EXPECT_EQ(a.registrar_id, 0x1234u);
   EXPECT_FALSE(a.next_gen);
   EXPECT_EQ(a.keepalive_interval, 300 * kNsPerMs);
@@ -216,6 +219,19 @@ TEST(DaemonConfigReload, LiveKeysAppliedOthersRefused) {
   EXPECT_EQ(plan.config.asap.sctp_port, running.asap.sctp_port);
   EXPECT_EQ(plan.config.asap.handle_resolution_items, running.asap.handle_resolution_items);
   EXPECT_TRUE(plan_reload(plan.config, plan.config, true).applied.empty());
+}
+
+// Issue 16 item 2: the keep-alives-on-lanes switch is live (AsapServer takes the lanes' PEs back).
+TEST(DaemonConfigReload, KeepAliveOnLanesSwitchIsLive) {
+  const config::RegistrarConfig running =
+      config::RegistrarConfig::defaults(config::WireMode::kRfc, config::EnrpProfile::kRfc);
+  config::RegistrarConfig file = running;
+  file.asap.keepalive_on_lanes = !running.asap.keepalive_on_lanes;
+  const ReloadPlan plan = plan_reload(running, file, /*resolutions_on_lanes=*/true);
+  ASSERT_EQ(plan.applied.size(), 1u);
+  EXPECT_EQ(plan.applied[0].key, "asap.keepalive_on_lanes");
+  EXPECT_TRUE(plan.refused.empty());
+  EXPECT_EQ(plan.config.asap.keepalive_on_lanes, file.asap.keepalive_on_lanes);
 }
 
 // The Handle Resolution rate limit is live only while the lanes do not answer resolutions with

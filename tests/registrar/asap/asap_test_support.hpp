@@ -69,6 +69,31 @@ class FakeOutput final : public MessageOutput {
   }
   void clear() { sent.clear(); }
 
+  // Keep-alives on lanes: with offload_keepalives every watch is taken (as by a lane transport
+  // for an SCTP association on a lane). Each unwatch records how many messages were sent before
+  // it (ring order: a probe sent after it must come later).
+  bool watch_keepalives(const KeepAliveWatch& w) override {
+    if (!offload_keepalives) return false;
+    watches.push_back(w);
+    return true;
+  }
+  void unwatch_keepalives(ConnectionId connection, const PoolHandle& h, PoolElementId id) override {
+    unwatches.push_back({connection, h, id, sent.size()});
+  }
+  void set_keepalive_timers(TimeNs interval, TimeNs timeout) override {
+    timers.emplace_back(interval, timeout);
+  }
+  struct Unwatch {
+    ConnectionId connection = 0;
+    PoolHandle handle;
+    PoolElementId id = 0;
+    std::size_t sent_before = 0;
+  };
+  bool offload_keepalives = false;
+  std::vector<KeepAliveWatch> watches;
+  std::vector<Unwatch> unwatches;
+  std::vector<std::pair<TimeNs, TimeNs>> timers;
+
   std::vector<SentMessage> sent;
   std::vector<ConnectionId> aborted;
   std::vector<ConnectionId> closed;
