@@ -275,6 +275,7 @@ bool make_lane(World& w, unsigned index) {
   ec.path_mtu = 1500 - 48;
   // POOLREG_BENCH_USRSCTP_CRC32C=1: usrsctp computes and checks the CRC32c (the engine's
   // behaviour before it took the CRC32c over), to compare the two in one session.
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): the environment is read, never set, by this process
   if (const char* v = std::getenv("POOLREG_BENCH_USRSCTP_CRC32C"); v != nullptr && *v == '1')
     ec.crc32c_offload = false;
   auto engine = sctp::SctpEngine::create(ec, w.ids, stack);
