@@ -188,13 +188,16 @@ void encode_pool_element_common(TlvWriter& w, PoolElementId id, RegistrarId home
                                 const TransportEndpoint* asap_transport, const WireOptions& options) noexcept {
   const bool typed = !types.empty() && types.size() == addresses.size();
   // RFC mode: plain addresses, and no retiring ones (nothing at an RFC receiver would ever
-  // drop them). The kept ones are copied to a stack list (no allocation on this path).
+  // drop them). The kept ones are copied to a stack list (no allocation on this path). When every
+  // address is retiring, all stay: a transport without addresses is malformed (an RFC receiver
+  // refuses the whole message), and the PE is still reached there until it replaces them
+  // (found by fuzz_decode).
   std::array<IpAddress, 255> plain;
   if (typed && !options.next_gen) {
     std::size_t n = 0;
     for (std::size_t i = 0; i < addresses.size() && n < plain.size(); ++i)
       if (!types[i].retiring) plain[n++] = addresses[i];
-    addresses = std::span<const IpAddress>(plain.data(), n);
+    if (n != 0) addresses = std::span<const IpAddress>(plain.data(), n);
   }
   const auto t = w.begin_tlv(param::kPoolElement);
   w.u32(short_id(id));

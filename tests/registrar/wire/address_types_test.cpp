@@ -111,6 +111,21 @@ TEST(WireAddressTypes, RfcModeSendsPlainAddressesWithoutRetiringOnes) {
   EXPECT_EQ(d->user_transport.addresses, (std::vector<IpAddress>{v4(0x0a010101), v4(0x0a020101)}));
 }
 
+// Every address retiring (a fuzz_decode find): RFC mode keeps them all, since a transport
+// without addresses is malformed and the PE is still reached there until it replaces them.
+TEST(WireAddressTypes, RfcModeKeepsAllAddressesWhenEveryOneIsRetiring) {
+  PoolElement e = typed_pe();
+  for (auto& t : e.address_types) {
+    t.type = AddressType::kGracefulReplacement;
+    t.lifetime_ms = 1000;
+    t.retiring = true;
+  }
+  const auto bytes = encode_pe(e, false);
+  auto d = decode_pe(bytes);
+  ASSERT_TRUE(d.has_value()) << decode_error_kind_name(d.error().kind);
+  EXPECT_EQ(d->user_transport.addresses, e.user_transport.addresses);
+}
+
 TEST(WireAddressTypes, UntypedPeUnchangedInNextGen) {
   PoolElement e = pe1_enrp();
   const auto bytes = encode_pe(e, true);
