@@ -11,7 +11,6 @@
 // holding the association published it (runtime/alias_owner_table.hpp) and the other lane hands
 // the packets from it over. Network namespaces on one bridge that
 // the test creates (tests/integration/mobility_lab.hpp); needs root and `ip`, skipped otherwise.
-#include <csignal>
 
 #include "dataplane/runtime/steer_lane.hpp"
 #include "tests/integration/mobility_lab.hpp"
@@ -46,10 +45,6 @@ class MultihomingNetns : public ::testing::Test {
       skip_reason_ = "POOLREGD and KERNEL_SCTP_PEER not set (run through meson test)";
       return;
     }
-    // A helper that already exited (its association lost) must not kill the test with SIGPIPE
-    // when ForeignPe::finish() writes its closing line: the failure is reported, the
-    // namespaces are cleaned up.
-    std::signal(SIGPIPE, SIG_IGN);
     test_netns::remove_stale_namespaces(kPrefix);
     const std::string base = std::string(kPrefix) + "-" + std::to_string(::getpid()) + "-";
     hub_ = std::make_unique<Hub>(base + "hub");
