@@ -19,8 +19,11 @@
 # (default 120 s), MOBILITY_1M_DURATION (default 200 s; the ramp-up alone takes 100 s), KILL_AT (cluster-3: seconds until one registrar is killed, default 12).
 # Registrars listen on random free ports (never the example ports, so a registrar someone else runs
 # on 3863 is not disturbed); poolgen's -r flags override the scenario files' registrar lists.
-# Every registrar but mobility-real's runs with --set asap.address_check=false because the scenarios use
-# address_mode "spread" (random 127.0.0.0/8 PE addresses; see scenarios/smoke.toml), and with the
+# The mobility scenarios run with the registrar's address check ON (the default): mobility and
+# mobility-1M use address_mode "association" (every PE announces 127.0.0.1, a move changes its
+# port), mobility-real real addresses. The others run with --set asap.address_check=false because
+# they use address_mode "spread" (random 127.0.0.0/8 PE addresses; see scenarios/smoke.toml). All run
+# with the
 # per-client PE quotas off: poolgen multiplexes up to 10^6 PEs over a few associations from one
 # address, far past limits.max_pes_per_association / max_pes_per_address (config/README.md).
 set -u
@@ -54,12 +57,13 @@ while True:
 PY
 }
 
-# start_pr NAME ASAP UDP ENRP [extra poolregd args...]; waits for "listening:".
+# start_pr NAME ASAP UDP ENRP [extra poolregd args...]; waits for "listening:". $check: the
+# registrar's asap.address_check (false unless a scenario sets it).
 start_pr() {
   local name=$1 asap=$2 udp=$3 enrp=$4; shift 4
   "$POOLREGD" --set 'asap.listen=["127.0.0.1"]' --set asap.sctp_port=$asap --set asap.tcp_port=$asap \
     --set asap.udp_encapsulation_port=$udp --set enrp.sctp_port=$enrp \
-    --set "control.socket_path=\"$work/$name.sock\"" --set asap.address_check=false \
+    --set "control.socket_path=\"$work/$name.sock\"" --set asap.address_check=$check \
     --set limits.max_pes_per_association=0 --set limits.max_pes_per_address=0 "$@" \
     > "$work/$name.log" 2>&1 &
   local pid=$!
@@ -149,6 +153,7 @@ for s in "${scenarios[@]}"; do
   out="$work/$s.out"
   extra=()
   in_ns=()
+  check=false
   series="$here/results/$s.timeseries.jsonl"
   ts=(--timeseries "$series")
   case "$s" in
@@ -159,11 +164,13 @@ for s in "${scenarios[@]}"; do
       start_pr pr1 $asap $udp $enrp || exit 1
       file=resolve-storm.toml; regs=(-r "127.0.0.1:$asap/$udp") ;;
     mobility)
+      check=true  # address_mode "association": the check on
       start_pr pr1 $asap $udp $enrp --set asap.keepalive_interval_ms=5000 || exit 1
       file=mobility-1M.toml; regs=(-r "127.0.0.1:$asap/$udp"); extra=(-n "$MOBILITY_PES" -d "$MOBILITY_DURATION") ;;
     mobility-1M)
       # 10^6 PEs at the 5 s default would be 200 000 keep-alives/s plus as many acks; an operator
       # scales the interval with the PE count (scenarios/mobility-1M.toml says why 120 s).
+      check=true
       start_pr pr1 $asap $udp $enrp --set asap.keepalive_interval_ms=120000 || exit 1
       file=mobility-1M.toml; regs=(-r "127.0.0.1:$asap/$udp"); extra=(-d "$MOBILITY_1M_DURATION") ;;
     cluster-3)
