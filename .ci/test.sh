@@ -19,18 +19,23 @@ jobs=$(nproc)
 status=0
 summaries=()
 
-# Build-dir-relative paths of the executables the given suites run.
+# Build-dir-relative paths of the executables the given suites run: every word of a test's command
+# line that names a build target's output, absolute or relative to the build dir (a script's
+# arguments, e.g. run_fuzz.sh's fuzzer and seed generator, are relative; missing them built
+# everything).
 suite_targets() {
   local dir=$1; shift
-  meson introspect --tests "$dir" | python3 -c '
+  meson introspect --tests --targets "$dir" | python3 -c '
 import json, os, sys
 dir, suites = os.path.realpath(sys.argv[1]), set(sys.argv[2:])
-for t in json.load(sys.stdin):
+info = json.load(sys.stdin)
+outputs = {os.path.relpath(os.path.realpath(f), dir) for t in info["targets"] for f in t["filename"]}
+for t in info["tests"]:
     if suites & {s.split(":")[-1] for s in t["suite"]}:
         for part in t["cmd"]:
-            exe = os.path.realpath(part)
-            if exe.startswith(dir + os.sep):
-                print(os.path.relpath(exe, dir))
+            rel = os.path.relpath(os.path.realpath(os.path.join(dir, part)), dir)
+            if rel in outputs:
+                print(rel)
 ' "$dir" "$@" | sort -u
 }
 
