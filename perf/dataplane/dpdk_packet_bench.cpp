@@ -60,7 +60,10 @@ std::vector<std::uint8_t> sctp_handle_resolution(std::uint16_t src_port) {
   asap.resize(4 + 4 + 12, 0);
   asap[2] = 0;
   asap[3] = static_cast<std::uint8_t>(asap.size());
-  std::vector<std::uint8_t> p(12, 0);
+  // Sized once: growing a 12-byte vector by insert() trips GCC 12's -Warray-bounds false positive.
+  std::vector<std::uint8_t> p;
+  p.reserve(12 + 16 + asap.size());
+  p.resize(12, 0);
   p[0] = static_cast<std::uint8_t>(src_port >> 8);
   p[1] = static_cast<std::uint8_t>(src_port);
   p[2] = 3863 >> 8;

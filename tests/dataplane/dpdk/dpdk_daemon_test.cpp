@@ -597,7 +597,9 @@ std::uint64_t multihomed_pe_survives(const std::string& poolregd, unsigned lanes
                             prefix, net, lanes));
     ASSERT_TRUE(listening(daemon));
     // The lanes steer by runtime::steer_lane (what the caller computed): no RSS to program.
-    if (lanes > 1) ASSERT_NE(daemon.output().find("software steering"), std::string::npos) << daemon.output();
+    if (lanes > 1) {
+      ASSERT_NE(daemon.output().find("software steering"), std::string::npos) << daemon.output();
+    }
     const std::vector<IpAddress> both = {IpAddress::v4({10, 93, 0, 2}), *IpAddress::parse(second)};
     const std::string registration = registration_hex("MultihomedPool", 1601, both);
     ASSERT_FALSE(registration.empty());
