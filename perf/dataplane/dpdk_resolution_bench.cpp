@@ -71,6 +71,7 @@
 #include "dataplane/runtime/lane_resolver.hpp"
 #include "dataplane/sctp/native_sctp_packet.hpp"
 #include "dataplane/sctp/sctp_engine.hpp"
+#include "perf/dataplane/net_ring_lanes.hpp"
 #include "perf/dataplane/sctp_synth.hpp"
 #include "registrar/common/clock.hpp"
 #include "registrar/handlespace/handlespace.hpp"
@@ -80,82 +81,23 @@ namespace {
 
 using namespace poolreg;
 using namespace poolreg::dpdk;
+using perf::kNetRingClientIp;
+using perf::kNetRingRegistrarIp;
+using Client = perf::NetRingClient;
+using Lane = perf::NetRingLane;
 
-constexpr unsigned kLanes = 2;
+constexpr unsigned kLanes = perf::kNetRingMaxLanes;
 constexpr unsigned kAssociationsPerLane = 128;
 constexpr unsigned kPerAssociation = 16;  // requests per association per round
-constexpr std::uint8_t kRegistrarIp[4] = {10, 0, 0, 1};
-constexpr std::uint8_t kClientIp[4] = {10, 1, 0, 2};
 constexpr std::uint8_t kAsapHandleResolutionResponse = 6;
 constexpr std::uint32_t kAsapPpid = 11;
-constexpr std::uint8_t kIpProtocolUdp = 17;
-
-const MacAddress kRegistrarMac = {0x02, 0, 0, 0, 0, 1};
-const MacAddress kClientMac = {0x02, 0, 0, 0, 0, 2};
-
-struct Client {
-  std::uint16_t udp_port = 0;
-  perf::SynthAssociation sctp;
-};
-
-struct Lane {
-  unsigned index = 0;
-  rte_ring* rx = nullptr;
-  rte_ring* tx = nullptr;
-  rte_ring* inbox = nullptr;
-  std::uint16_t port = 0;
-  InterfaceConfig config;
-  LcoreCounters counters;
-  std::unique_ptr<sctp::UsrsctpStack> private_stack;
-  std::unique_ptr<sctp::SctpEngine> engine;
-  std::unique_ptr<PacketProcessor> processor;
-  std::unique_ptr<runtime::LaneResolver> resolver;
-  runtime::LaneRing commands{1024};
-  runtime::LaneRing event_ring{65536};
-  runtime::LaneRings rings;  // to a control lcore nobody runs: what arrives there is counted
-  std::unique_ptr<runtime::LaneEventSink> events;
-  std::unique_ptr<PollLoop> poll;
-  std::uint64_t forwarded = 0;  // messages the lane did not answer itself
-  std::uint64_t closed = 0;     // associations that went away
-  std::vector<Client> clients;  // the associations this lane owns (SCTP over UDP)
-  std::vector<Client> native_clients;  // and over native SCTP, from the same SCTP ports
-  std::vector<Client>& of(bool native) { return native ? native_clients : clients; }
-  // Steered runs: lane 0 is still reading frames that may be for this lane; keep polling.
-  std::atomic<bool> upstream_busy{false};
-
-  // poolregd's poll loop (PollLoop::iterate) until the RX ring and the inbox are empty and
-  // usrsctp's output of the last packets went out.
-  void drain() {
-    resolver->online();
-    unsigned idle = 0;
-    // Whether another lane may still hand frames over is read BEFORE each iteration: reading it
-    // after an idle one could miss frames handed over in between (seen under load).
-    for (;;) {
-      const bool upstream = upstream_busy.load(std::memory_order_acquire);
-      idle = poll->iterate() == 0 ? idle + 1 : 0;
-      if (!upstream && idle >= 2) break;
-    }
-    resolver->offline();
-  }
-  // What reached the control lcore's event ring (untimed).
-  void count_control_events() {
-    while (void* e = rings.events->pop()) {
-      std::unique_ptr<runtime::LaneEvent> event(static_cast<runtime::LaneEvent*>(e));
-      if (event->kind == runtime::LaneEvent::Kind::kMessage) ++forwarded;
-      if (event->kind == runtime::LaneEvent::Kind::kClosed) ++closed;
-    }
-  }
-};
 
 struct World {
-  rte_mempool* pool = nullptr;
+  perf::NetRingWorld net;  // mempool, ids, clock, inboxes (net_ring_lanes.hpp)
   handlespace::QsbrDomain domain{8};
   std::unique_ptr<handlespace::Handlespace> hs;
   asap::AsapConfig asap;
-  SteadyClock clock;
-  std::atomic<std::uint64_t> ids{1};
   std::vector<std::unique_ptr<Lane>> lanes;
-  rte_ring* inboxes[kLanes] = {};
   std::vector<std::uint8_t> request;  // one Handle Resolution for BenchPool
   std::uint64_t requests_sent = 0;
   std::uint64_t answers_seen = 0;
@@ -173,149 +115,26 @@ const std::vector<std::uint8_t> kDriverKey = {0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b
 const RssSteering g_rss(RssSteering::peer_only_key(40), kLanes, true, false);
 
 unsigned nic_queue(const std::vector<std::uint8_t>& key, std::uint16_t client_port) {
-  return RssSteering::reta_entry(
-      RssSteering::toeplitz(key, kClientIp, kRegistrarIp, false, client_port, 9899) % kRetaSize, kLanes);
+  return RssSteering::reta_entry(RssSteering::toeplitz(key, kNetRingClientIp, kNetRingRegistrarIp, false,
+                                                       client_port, perf::kNetRingUdpPort) %
+                                     kRetaSize,
+                                 kLanes);
 }
 
-// Ethernet/IPv4/UDP (native: Ethernet/IPv4 protocol 132) around an SCTP packet from `client` to
-// the registrar, into `ring`. sctp_synth sets the CRC32c.
 bool enqueue_frame(World& w, rte_ring* ring, const Client& client, const std::vector<std::uint8_t>& sctp,
                    bool native = false) {
-  UdpRoute r;
-  r.src_mac = kClientMac;
-  r.dst_mac = kRegistrarMac;
-  std::memcpy(r.src_ip, kClientIp, 4);
-  std::memcpy(r.dst_ip, kRegistrarIp, 4);
-  r.src_port = client.udp_port;
-  r.dst_port = 9899;
-  rte_mbuf* m = rte_pktmbuf_alloc(w.pool);
-  if (m == nullptr) return false;
-  const auto length = static_cast<std::uint16_t>(sctp.size());
-  if (!(native ? write_sctp_frame(m, r, sctp.data(), length) : write_udp_frame(m, r, sctp.data(), length)) ||
-      rte_ring_sp_enqueue(ring, m) != 0) {
-    rte_pktmbuf_free(m);
-    return false;
-  }
-  return true;
+  return perf::enqueue_frame(w.net.pool, ring, client, sctp, native);
 }
 
-// Reads every frame the lane transmitted and feeds each to its client association; `seen` (if
-// given) gets each client with what its packet brought.
-void collect(World& w, Lane& lane, const std::function<void(Client&, perf::PeerInput&)>& seen = {}) {
-  void* objs[64];
-  for (;;) {
-    const unsigned n = rte_ring_sc_dequeue_burst(lane.tx, objs, 64, nullptr);
-    if (n == 0) return;
-    for (unsigned i = 0; i < n; ++i) {
-      auto* m = static_cast<rte_mbuf*>(objs[i]);
-      const auto* f = rte_pktmbuf_mtod(m, const std::uint8_t*);
-      const std::size_t len = m->data_len;
-      // Ethernet (14) + IPv4 (IHL) + UDP (8), built by write_udp_frame without VLAN; native:
-      // Ethernet + IPv4 + SCTP (write_sctp_frame), the client found by its SCTP port.
-      if (len > 14 + 20 + 12 && f[12] == 0x08 && f[13] == 0x00) {
-        const std::size_t ip = 14, l4 = ip + (f[ip] & 0x0f) * 4u;
-        const bool native = f[ip + 9] == sctp::kIpProtocolSctp;
-        if (!native && f[ip + 9] != kIpProtocolUdp) {
-          rte_pktmbuf_free(m);
-          continue;
-        }
-        const std::size_t sctp = native ? l4 : l4 + 8;
-        const std::uint16_t dst_port = static_cast<std::uint16_t>((f[l4 + 2] << 8) | f[l4 + 3]);
-        for (Client& c : lane.of(native)) {
-          if (c.udp_port != dst_port) continue;
-          perf::PeerInput in = perf::consume(c.sctp, f + sctp, len - sctp, kAsapHandleResolutionResponse);
-          w.answers_seen += in.counted;
-          if (seen) seen(c, in);
-          break;
-        }
-      }
-      rte_pktmbuf_free(m);
-    }
-  }
-}
-
-bool open_lane_port(World& w, Lane& lane) {
-  const std::string n = "reslane" + std::to_string(lane.index);
-  lane.rx = rte_ring_create((n + "rx").c_str(), 32768, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-  lane.tx = rte_ring_create((n + "tx").c_str(), 32768, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-  lane.inbox = rte_ring_create((n + "in").c_str(), 32768, 0, RING_F_SC_DEQ);
-  const int port = rte_eth_from_rings(n.c_str(), &lane.rx, 1, &lane.tx, 1, 0);
-  if (lane.rx == nullptr || lane.tx == nullptr || lane.inbox == nullptr || port < 0) return false;
-  lane.port = static_cast<std::uint16_t>(port);
-  rte_eth_conf conf{};
-  return rte_eth_dev_configure(lane.port, 1, 1, &conf) == 0 &&
-         rte_eth_rx_queue_setup(lane.port, 0, 1024, 0, nullptr, w.pool) == 0 &&
-         rte_eth_tx_queue_setup(lane.port, 0, 1024, 0, nullptr) == 0 && rte_eth_dev_start(lane.port) == 0;
-}
-
-bool make_lane(World& w, unsigned index) {
-  auto lane = std::make_unique<Lane>();
-  lane->index = index;
-  if (!open_lane_port(w, *lane)) {
-    w.error = "ring port";
-    return false;
-  }
-  w.inboxes[index] = lane->inbox;
-  lane->config.mac = kRegistrarMac;
-  std::uint32_t ip;
-  std::memcpy(&ip, kRegistrarIp, 4);
-  lane->config.ipv4 = {ip};
-  lane->config.sctp_native = true;
-  sctp::UsrsctpStack* stack = nullptr;
-  if (index > 0) {
-    auto loaded = sctp::UsrsctpStack::load_private();
-    if (!loaded) {
-      w.error = loaded.error();
-      return false;
-    }
-    lane->private_stack = std::move(*loaded);
-    stack = lane->private_stack.get();
-  }
-  sctp::SctpEngineConfig ec;
-  ec.path_mtu = 1500 - 48;
-  // POOLREG_BENCH_USRSCTP_CRC32C=1: usrsctp computes and checks the CRC32c (the engine's
-  // behaviour before it took the CRC32c over), to compare the two in one session.
-  // NOLINTNEXTLINE(concurrency-mt-unsafe): the environment is read, never set, by this process
-  if (const char* v = std::getenv("POOLREG_BENCH_USRSCTP_CRC32C"); v != nullptr && *v == '1')
-    ec.crc32c_offload = false;
-  auto engine = sctp::SctpEngine::create(ec, w.ids, stack);
-  if (!engine) {
-    w.error = engine.error();
-    return false;
-  }
-  lane->engine = std::move(*engine);
-  if (!lane->engine->listen(WireProtocol::kAsap, 3863).has_value()) return false;
-  lane->engine->accept_native(3863);
-  lane->processor =
-      std::make_unique<PacketProcessor>(lane->config, lane->counters, w.pool, lane->engine.get());
-  lane->resolver =
-      std::make_unique<runtime::LaneResolver>(*w.hs, w.domain, w.asap, lane->counters, w.clock, 11 + index);
-  lane->engine->set_local_answerer(lane->resolver.get());
-  lane->rings.commands = &lane->commands;
-  lane->rings.events = &lane->event_ring;
-  lane->rings.wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (lane->rings.wake_fd < 0) {
-    w.error = "control rings";
-    return false;
-  }
-  lane->events = std::make_unique<runtime::LaneEventSink>(lane->rings);
-  lane->engine->attach({lane->processor.get()}, lane->events.get(), &lane->counters);
-  PollLoopConfig pc;
-  pc.inbox = lane->inbox;
-  pc.idle_sleep_us = 0;
-  lane->poll =
-      std::make_unique<PollLoop>(pc, std::vector<LanePort>{LanePort{lane->port, true, lane->processor.get()}},
-                                 *lane->engine, *lane->events, lane->rings.commands);
-  w.lanes.push_back(std::move(lane));
-  return true;
-}
+// Reads every frame the lane transmitted, counting the Handle Resolution Responses.
+void collect(World& w, Lane& lane) { w.answers_seen += perf::collect(lane, kAsapHandleResolutionResponse); }
 
 bool setup() {
   auto* w = new World();
   g_world = w;
-  w->pool = rte_pktmbuf_pool_create("res_pool", 131071, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-                                    static_cast<int>(rte_socket_id()));
-  if (w->pool == nullptr) return false;
+  w->net.pool = rte_pktmbuf_pool_create("res_pool", 131071, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                        static_cast<int>(rte_socket_id()));
+  if (w->net.pool == nullptr) return false;
   w->hs = std::make_unique<handlespace::Handlespace>(handlespace::HandlespaceConfig{}, w->domain);
   const PoolHandle handle = *PoolHandle::from_string("BenchPool");
   for (PoolElementId id = 1; id <= 10; ++id) {
@@ -333,14 +152,37 @@ bool setup() {
   hr.pool_handle = handle;
   if (!wire::encode(hr, wire::WireOptions{}, wire::ByteSink(w->request)).ok()) return false;
   w->asap.registrar_id = 0x1234;
+  w->net.hs = w->hs.get();
+  w->net.domain = &w->domain;
+  w->net.asap = &w->asap;
+  // To a control lcore nobody runs: what arrives there is counted (count_control_events).
+  w->net.wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (w->net.wake_fd < 0) {
+    w->error = "control rings";
+    return false;
+  }
+  perf::NetRingLaneOptions options;
+  options.name = "reslane";
+  // POOLREG_BENCH_USRSCTP_CRC32C=1: usrsctp computes and checks the CRC32c (the engine's
+  // behaviour before it took the CRC32c over), to compare the two in one session.
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): the environment is read, never set, by this process
+  if (const char* v = std::getenv("POOLREG_BENCH_USRSCTP_CRC32C"); v != nullptr && *v == '1')
+    options.usrsctp_crc32c = true;
+  for (unsigned l = 0; l < kLanes; ++l) {
+    auto lane = perf::make_net_ring_lane(w->net, l, options);
+    if (!lane) {
+      w->error = w->net.error;
+      return false;
+    }
+    w->lanes.push_back(std::move(lane));
+  }
   for (unsigned l = 0; l < kLanes; ++l)
-    if (!make_lane(*w, l)) return false;
-  for (unsigned l = 0; l < kLanes; ++l) w->lanes[l]->processor->set_steering(Steering{l, kLanes, w->inboxes});
+    w->lanes[l]->processor->set_steering(Steering{l, kLanes, w->net.inboxes});
   // Clients: UDP (and SCTP) ports from 20000 up, each to the lane it steers to.
   std::uint32_t tag = 0x5eed0001;
   for (std::uint16_t port = 20000; port < 60000; ++port) {
-    const unsigned owner = steer_lane(kClientIp, false, port, kLanes);
-    if (owner != g_rss.lane(kClientIp, false, port)) continue;  // both rules must agree (header)
+    const unsigned owner = steer_lane(kNetRingClientIp, false, port, kLanes);
+    if (owner != g_rss.lane(kNetRingClientIp, false, port)) continue;  // both rules must agree (header)
     Lane& lane = *w->lanes[owner];
     if (lane.clients.size() >= kAssociationsPerLane) {
       bool all = true;
@@ -351,7 +193,7 @@ bool setup() {
     Client c;
     c.udp_port = port;
     c.sctp.local_port = port;
-    c.sctp.peer_port = 3863;
+    c.sctp.peer_port = perf::kNetRingAsapPort;
     c.sctp.local_tag = tag++;
     c.sctp.next_tsn = 1000;
     lane.clients.push_back(c);
@@ -364,30 +206,8 @@ bool setup() {
   // Handshake, lane by lane, all untimed.
   for (auto& lane : w->lanes) {
     for (const bool native : {false, true}) {
-      for (Client& c : lane->of(native))
-        if (!enqueue_frame(*w, lane->rx, c, perf::build_init(c.sctp), native)) return false;
-      lane->drain();
-      // INIT ACKs: echo each client's cookie.
-      std::vector<std::pair<Client*, std::vector<std::uint8_t>>> cookies;
-      collect(*w, *lane, [&](Client& c, perf::PeerInput& in) {
-        if (in.init_ack) cookies.emplace_back(&c, std::move(in.cookie));
-      });
-      if (cookies.size() != lane->of(native).size()) {
-        w->error = "lane " + std::to_string(lane->index) + (native ? " (native)" : "") + ": " +
-                   std::to_string(cookies.size()) + " INIT ACKs for " +
-                   std::to_string(lane->of(native).size()) + " INITs";
-        return false;
-      }
-      for (auto& [c, cookie] : cookies)
-        if (!enqueue_frame(*w, lane->rx, *c, perf::build_cookie_echo(c->sctp, cookie), native)) return false;
-      lane->drain();
-      collect(*w, *lane);
-      for (Client& c : lane->of(native))
-        if (!c.sctp.established) {
-          w->error = "lane " + std::to_string(lane->index) + (native ? " (native)" : "") +
-                     ": no COOKIE ACK for port " + std::to_string(c.udp_port);
-          return false;
-        }
+      w->error = perf::handshake(w->net.pool, *lane, native);
+      if (!w->error.empty()) return false;
     }
   }
   return true;
@@ -457,7 +277,7 @@ void run(benchmark::State& state, unsigned lcores, Arrival arrival, bool native 
   // Ownership as poolregd sets it: RSS-predicted when the port was given our key and table.
   for (unsigned l = 0; l < kLanes; ++l)
     w.lanes[l]->processor->set_steering(
-        Steering{l, kLanes, w.inboxes, arrival == Arrival::kPeerOnlyKey ? &g_rss : nullptr});
+        Steering{l, kLanes, w.net.inboxes, arrival == Arrival::kPeerOnlyKey ? &g_rss : nullptr});
   const std::uint64_t before = answered(w);
   const std::uint64_t sent_before = w.requests_sent;
   const std::uint64_t steered_before = steered_frames(w), frames_before = sctp_frames(w);
@@ -474,10 +294,10 @@ void run(benchmark::State& state, unsigned lcores, Arrival arrival, bool native 
     state.ResumeTiming();
     // Both lanes may hand frames to each other (nic): drain both until no ring holds any.
     do {
-      if (steered) w.lanes[1]->upstream_busy.store(true, std::memory_order_release);
+      if (steered) w.lanes[1]->keep_polling.store(true, std::memory_order_release);
       if (lcores == 2) rte_eal_remote_launch(drain_on_lcore, w.lanes[1].get(), worker);
       w.lanes[0]->drain();
-      w.lanes[1]->upstream_busy.store(false, std::memory_order_release);
+      w.lanes[1]->keep_polling.store(false, std::memory_order_release);
       if (lcores == 2) rte_eal_wait_lcore(worker);
     } while (nic && !rings_empty(w));
     state.PauseTiming();
@@ -507,7 +327,8 @@ void run(benchmark::State& state, unsigned lcores, Arrival arrival, bool native 
       frames == 0 ? 0.0
                   : static_cast<double>(steered_frames(w) - steered_before) / static_cast<double>(frames);
   // Ownership back to the software rule for the benchmarks that follow.
-  for (unsigned l = 0; l < kLanes; ++l) w.lanes[l]->processor->set_steering(Steering{l, kLanes, w.inboxes});
+  for (unsigned l = 0; l < kLanes; ++l)
+    w.lanes[l]->processor->set_steering(Steering{l, kLanes, w.net.inboxes});
 }
 
 void BM_PollLaneResolutions(benchmark::State& state) {
@@ -576,14 +397,7 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "source: %llu requests sent, %llu answers seen on the wire\n",
                static_cast<unsigned long long>(g_world->requests_sent),
                static_cast<unsigned long long>(g_world->answers_seen));
-  for (auto& l : g_world->lanes) {
-    l->poll.reset();
-    l->engine.reset();
-    l->resolver.reset();
-    l->events.reset();
-    l->processor.reset();
-    l->count_control_events();
-  }
+  for (auto& l : g_world->lanes) l->teardown();
   const std::string runtime_dir = rte_eal_get_runtime_dir();
   std::error_code ec;
   std::filesystem::remove_all(runtime_dir, ec);  // EAL leaves it behind

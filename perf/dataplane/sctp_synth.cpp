@@ -150,10 +150,12 @@ PeerInput consume(SynthAssociation& a, const std::uint8_t* packet, std::size_t l
         if (chunk_length >= 17) {
           ++in.data_chunks;
           const std::uint32_t tsn = get32(c + 4);
+          // A retransmission (the peer's timer ran out before our SACK went) is not counted again.
+          const bool fresh = static_cast<std::int32_t>(tsn - a.peer_cum_tsn) > 0;
           if (tsn == a.peer_cum_tsn + 1) a.peer_cum_tsn = tsn;  // loss-free path: in order
           a.sack_due = true;
           if (c[16] < 32) in.asap_types |= 1u << c[16];
-          if (c[16] == count_type) {
+          if (fresh && c[16] == count_type) {
             ++in.counted;
             ++a.answers;
           }

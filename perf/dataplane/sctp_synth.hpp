@@ -37,7 +37,7 @@ struct PeerInput {
   std::vector<std::uint8_t> cookie;  // INIT ACK's State Cookie (to echo)
   bool cookie_ack = false;
   unsigned data_chunks = 0;
-  unsigned counted = 0;  // DATA chunks whose payload is an ASAP message of the counted type
+  unsigned counted = 0;  // new DATA chunks (not retransmissions) whose payload is an ASAP message of the counted type
   bool abort = false;
   bool wrong_tag = false;  // not for this association (verification tag)
   std::uint32_t asap_types = 0;  // bit t: a DATA chunk whose payload starts with ASAP type t (< 32)

@@ -6,6 +6,13 @@
 // --seconds, keeps --window Handle Resolutions in flight, round robin over the associations
 // (SACKs sent as answers come in), and waits for the last answers. Prints one line:
 //   synth associations=128 requests=123456 answers=123456 seconds=3.00 rate=41152
+// --writes: instead of Handle Resolutions, each association carries one PE of its own (PE ID
+// 0x10000 + association number, pools WritePool-0..63, its user address the source's
+// --local-address so that the address check keeps it; write_requests.hpp) and sends its
+// Registration: the first one registers the PE (not timed: every PE is registered before the
+// --seconds start), every later one is a re-registration; the associations take turns in a
+// random order, at most one write in flight per association (--window at most --associations).
+// The answers counted are Registration Responses; refused ones (R=1) are reported as refused=N.
 // Exit 1 when the handshake or the answers stall (2 s without progress).
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -14,12 +21,16 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <numeric>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "perf/dataplane/sctp_synth.hpp"
+#include "perf/dataplane/write_requests.hpp"
 #include "registrar/wire/asap_codec.hpp"
 
 namespace {
@@ -35,6 +46,9 @@ struct Source {
   sockaddr_in to{};
   std::vector<perf::SynthAssociation> associations;
   std::vector<std::vector<std::uint8_t>> init_cookies;
+  std::uint8_t count_type = kHandleResolutionResponse;
+  std::vector<std::uint32_t> in_flight;  // per association (--writes)
+  std::uint64_t refused = 0;             // Registration Responses with R=1 (--writes)
 
   void send(std::size_t association, const std::vector<std::uint8_t>& packet) const {
     ::sendto(fds[association % fds.size()], packet.data(), packet.size(), 0, reinterpret_cast<const sockaddr*>(&to),
@@ -54,10 +68,15 @@ struct Source {
         const std::uint32_t tag = perf::packet_tag(buffer, static_cast<std::size_t>(n));
         if (tag < kTagBase || tag - kTagBase >= associations.size()) continue;
         const std::size_t i = tag - kTagBase;
-        perf::PeerInput in =
-            perf::consume(associations[i], buffer, static_cast<std::size_t>(n), kHandleResolutionResponse);
+        perf::PeerInput in = perf::consume(associations[i], buffer, static_cast<std::size_t>(n), count_type);
         if (in.init_ack) init_cookies[i] = std::move(in.cookie);
         answers += in.counted;
+        if (!in_flight.empty()) in_flight[i] -= std::min<std::uint32_t>(in_flight[i], in.counted);
+        // A refused registration: R flag (0x01) of a Registration Response in a lone DATA chunk
+        // (12-byte common header, 16-byte DATA header, then the ASAP header).
+        if (in.counted > 0 && n > 29 && buffer[12] == 0 && buffer[28] == count_type &&
+            (buffer[29] & 0x01) != 0)
+          ++refused;
       }
     }
     for (std::size_t i = 0; i < associations.size(); ++i)
@@ -74,6 +93,8 @@ int main(int argc, char** argv) {
   std::uint16_t udp_port = 9899, sctp_port = 3863, first_port = 20000;
   unsigned count = 128, window = 32, sockets = 1;
   double seconds = 3.0;
+  bool writes = false;
+  std::string local_address = "127.0.0.1";
   app.add_option("--registrar", registrar, "the registrar's IPv4 address");
   app.add_option("--udp-port", udp_port, "its SCTP-over-UDP port");
   app.add_option("--sctp-port", sctp_port, "its ASAP port");
@@ -83,6 +104,8 @@ int main(int argc, char** argv) {
   app.add_option("--window", window, "requests in flight (over all associations)");
   app.add_option("--seconds", seconds, "how long to send rounds");
   app.add_option("--pool", pool, "pool handle to resolve");
+  app.add_flag("--writes", writes, "send each association's PE registration (re-registrations) instead");
+  app.add_option("--local-address", local_address, "--writes: the PEs' user address (the source's address)");
   CLI11_PARSE(app, argc, argv);
 
   Source s;
@@ -108,6 +131,22 @@ int main(int argc, char** argv) {
   wire::HandleResolution hr;
   hr.pool_handle = *PoolHandle::from_string(pool);
   if (!wire::encode(hr, wire::WireOptions{}, wire::ByteSink(request)).ok()) return 2;
+  std::vector<std::vector<std::uint8_t>> registrations;  // --writes: per association
+  if (writes) {
+    std::uint8_t ip[4];
+    if (::inet_pton(AF_INET, local_address.c_str(), ip) != 1) {
+      std::fprintf(stderr, "bad --local-address\n");
+      return 2;
+    }
+    for (unsigned i = 0; i < count; ++i) {
+      registrations.push_back(
+          perf::encode_pe_writes(perf::write_pool_name(i, 64), 0x10000 + i, ip).registration);
+      if (registrations.back().empty()) return 2;
+    }
+    window = std::min(window, count);
+    s.count_type = perf::kAsapRegistrationResponse;
+    s.in_flight.assign(count, 0);
+  }
 
   s.associations.resize(count);
   s.init_cookies.resize(count);
@@ -142,8 +181,36 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  // --writes: every PE registered before timing (a window's worth at a time).
+  if (writes) {
+    std::uint64_t sent = 0, got = 0;
+    auto last = Clock::now();
+    while (got < count) {
+      while (sent < count && sent - got < window) {
+        s.send(sent, perf::build_data(s.associations[sent], perf::kAsapPpid, registrations[sent]));
+        s.in_flight[sent] = 1;
+        ++sent;
+      }
+      const std::uint64_t n = s.receive(10);
+      got += n;
+      if (n > 0) {
+        last = Clock::now();
+      } else if (Clock::now() - last > std::chrono::seconds(2)) {
+        std::fprintf(stderr, "registration stalled: %llu of %u answered\n", static_cast<unsigned long long>(got),
+                     count);
+        return 1;
+      }
+    }
+  }
+  std::vector<std::uint32_t> order(count);
+  std::iota(order.begin(), order.end(), 0u);
+  std::mt19937_64 rng(0x5eed);
+  std::shuffle(order.begin(), order.end(), rng);
+  std::size_t turn = 0;  // --writes: position in `order`
+
   // Closed loop: at most --window requests in flight over all associations (round robin), so
   // the registrar's UDP socket buffer never overflows (this source does not retransmit).
+  const std::uint64_t refused_before = s.refused;
   std::uint64_t requests = 0, answers = 0;
   std::size_t next = 0;
   const auto start = Clock::now();
@@ -153,8 +220,22 @@ int main(int argc, char** argv) {
     const bool sending = Clock::now() < end;
     if (!sending && answers >= requests) break;
     while (sending && requests - answers < window) {
-      s.send(next, perf::build_data(s.associations[next], 11, request));
-      next = (next + 1) % count;
+      if (writes) {
+        // The next association in the random order with no write in flight (window <= count).
+        std::size_t tries = 0;
+        while (s.in_flight[order[turn]] != 0 && tries++ < count) turn = (turn + 1) % count;
+        const std::uint32_t a = order[turn];
+        if (s.in_flight[a] != 0) break;
+        s.send(a, perf::build_data(s.associations[a], perf::kAsapPpid, registrations[a]));
+        s.in_flight[a] = 1;
+        if (++turn == count) {
+          turn = 0;
+          std::shuffle(order.begin(), order.end(), rng);
+        }
+      } else {
+        s.send(next, perf::build_data(s.associations[next], 11, request));
+        next = (next + 1) % count;
+      }
       ++requests;
     }
     const std::uint64_t got = s.receive(sending ? 0 : 10);
@@ -169,9 +250,9 @@ int main(int argc, char** argv) {
     }
   }
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  std::printf("synth associations=%u requests=%llu answers=%llu seconds=%.2f rate=%.0f\n", count,
+  std::printf("synth associations=%u requests=%llu answers=%llu seconds=%.2f rate=%.0f refused=%llu\n", count,
               static_cast<unsigned long long>(requests), static_cast<unsigned long long>(answers), elapsed,
-              static_cast<double>(answers) / elapsed);
+              static_cast<double>(answers) / elapsed, static_cast<unsigned long long>(s.refused - refused_before));
   for (std::size_t i = 0; i < s.associations.size(); ++i) s.send(i, perf::build_abort(s.associations[i]));
   for (int fd : s.fds) ::close(fd);
   return 0;
