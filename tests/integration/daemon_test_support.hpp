@@ -1,13 +1,16 @@
 // Helpers of the tests that start poolregd as a process and talk to it: environment lookup, a
-// bounded wait, and one request on the daemon's control socket (poolctl's JSON-lines protocol).
+// bounded wait, one request on the daemon's control socket (poolctl's JSON-lines protocol), a
+// lane counter summed over lanes, and whether native SCTP (raw sockets) can be used here.
 // Used by tests/integration and tests/dataplane/dpdk's daemon tests.
 #pragma once
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -56,6 +59,25 @@ inline nlohmann::json control_request(const std::string& socket_path, const std:
   }
   ::close(fd);
   return nlohmann::json::parse(response.substr(0, response.find('\n')), nullptr, false);
+}
+
+// One lane counter summed over the lanes of a `stats` reply: control_request's whole response or
+// its "result" (0 when there are no lanes or no such counter).
+inline std::uint64_t lane_sum(const nlohmann::json& stats, const std::string& key) {
+  if (!stats.is_object()) return 0;
+  const nlohmann::json& result = stats.contains("result") ? stats["result"] : stats;
+  if (!result.is_object() || !result.contains("lanes")) return 0;
+  std::uint64_t sum = 0;
+  for (const auto& lane : result["lanes"]) sum += lane.value(key, std::uint64_t{0});
+  return sum;
+}
+
+// Whether this process may open raw IPv4 sockets of protocol 132 (native SCTP; root only).
+inline bool raw_sctp_available() {
+  const int fd = ::socket(AF_INET, SOCK_RAW, IPPROTO_SCTP);
+  if (fd < 0) return false;
+  ::close(fd);
+  return true;
 }
 
 }  // namespace poolreg::test

@@ -41,6 +41,7 @@ namespace {
 using client::testing::ChildProcess;
 using test::control_request;
 using test::env;
+using test::lane_sum;
 using test::wait_until;
 using namespace std::chrono_literals;
 
@@ -138,13 +139,6 @@ unsigned flood(std::uint16_t sctp_port, std::uint16_t udp_port, unsigned count,
   }
   ::close(fd);
   return sent;
-}
-
-std::uint64_t lane_sum(const nlohmann::json& stats, const std::string& key) {
-  std::uint64_t sum = 0;
-  if (!stats.is_object() || !stats.contains("result") || !stats["result"].contains("lanes")) return 0;
-  for (const auto& l : stats["result"]["lanes"]) sum += l.value(key, 0ull);
-  return sum;
 }
 
 std::uint64_t rss_kib(pid_t pid) {

@@ -29,21 +29,11 @@ namespace {
 
 using client::testing::ChildProcess;
 using test::env;
+using test::raw_sctp_available;
 using test::wait_until;
 
-bool raw_sctp_available() {
-  const int fd = ::socket(AF_INET, SOCK_RAW, IPPROTO_SCTP);
-  if (fd < 0) return false;
-  ::close(fd);
-  return true;
-}
-
 std::uint64_t lane_sum(const Poolregd& d, const std::string& key) {
-  const json stats = control_call(d, "stats");
-  std::uint64_t sum = 0;
-  if (stats.is_object() && stats.contains("lanes"))
-    for (const auto& l : stats["lanes"]) sum += l.value(key, std::uint64_t{0});
-  return sum;
+  return test::lane_sum(control_call(d, "stats"), key);
 }
 
 std::vector<std::string> daemon_args(RegistrarId id, const std::string& peers, unsigned lanes) {

@@ -37,15 +37,10 @@ namespace {
 using client::testing::ChildProcess;
 using test::control_request;
 using test::env;
+using test::lane_sum;
+using test::raw_sctp_available;
 using test::wait_until;
 using namespace std::chrono_literals;
-
-bool raw_sctp_available() {
-  const int fd = ::socket(AF_INET, SOCK_RAW, IPPROTO_SCTP);
-  if (fd < 0) return false;
-  ::close(fd);
-  return true;
-}
 
 // Sends `sctp` (common header + chunks) as a native SCTP packet to `to_address` (host order).
 bool send_native(std::vector<std::uint8_t> sctp, std::uint32_t to_address = INADDR_LOOPBACK) {
@@ -148,12 +143,6 @@ class NativeCapture {
   std::atomic<bool> stop_{false};
   std::atomic<unsigned> packets_{0};
 };
-
-std::uint64_t lane_sum(const nlohmann::json& stats, const std::string& key) {
-  std::uint64_t sum = 0;
-  for (const auto& l : stats["result"]["lanes"]) sum += l.value(key, 0ull);
-  return sum;
-}
 
 // SIGTERM: poolregd stops with exit 0.
 void expect_clean_stop(Poolregd& daemon) {
