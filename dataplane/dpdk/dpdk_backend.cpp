@@ -181,7 +181,10 @@ Expected<void, std::string> DpdkBackend::add_lane(unsigned lcore) {
   const std::string suffix = "_" + std::to_string(index);
   lane->commands = std::make_unique<runtime::LaneRing>(kRingSize);
   lane->events = std::make_unique<runtime::LaneRing>(kRingSize);
-  lane->rings = runtime::LaneRings{lane->commands.get(), lane->events.get(), wake_fd_, -1};  // poll lcores poll
+  lane->order = std::make_unique<runtime::LaneOrder>();
+  lane->rings =
+      runtime::LaneRings{lane->commands.get(), lane->events.get(), wake_fd_, -1,  // poll lcores poll
+                         lane->order.get()};
   // The inbox has many producers (every other lane) and one consumer.
   lane->inbox = rte_ring_create(("poolreg_steer" + suffix).c_str(), kInboxSize, socket, RING_F_SC_DEQ);
   Lane& l = *lane;
@@ -241,6 +244,7 @@ Expected<void, std::string> DpdkBackend::enable_poll_resolution(const handlespac
       return unexpected("poll-lcore resolution on lcore " + std::to_string(lane.lcore) + ": " + e.what());
     }
     lane.engine->set_local_answerer(lane.resolver.get());
+    lane.engine->set_lane_order(lane.order.get());  // a resolution waits for its association's writes
     lane.poll->set_resolver(lane.resolver.get());
   }
   return {};

@@ -119,7 +119,8 @@ class DpdkBackend {
     std::unique_ptr<sctp::UsrsctpStack> private_stack;  // lanes > 0
     std::unique_ptr<runtime::LaneRing> commands;
     std::unique_ptr<runtime::LaneRing> events;
-    runtime::LaneRings rings;  // the two above + the control lcore's wake fd
+    std::unique_ptr<runtime::LaneOrder> order;  // engine stamps, LaneTransport finishes
+    runtime::LaneRings rings;                   // the three above + the control lcore's wake fd
     rte_ring* inbox = nullptr;  // steering.hpp (lanes > 1)
     std::vector<std::unique_ptr<PacketProcessor>> processors;  // by port index
     std::unique_ptr<runtime::LaneEventSink> event_sink;

@@ -84,7 +84,8 @@ Expected<void, std::string> KernelLanes::add_lane(unsigned index) {
   l.inbox = std::make_unique<runtime::LaneRing>(kInboxSize);
   l.wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (l.wake_fd < 0) return unexpected(std::string("eventfd: ") + runtime::errno_text(errno));
-  l.rings = runtime::LaneRings{l.commands.get(), l.events.get(), control_wake_fd_, l.wake_fd};
+  l.order = std::make_unique<runtime::LaneOrder>();
+  l.rings = runtime::LaneRings{l.commands.get(), l.events.get(), control_wake_fd_, l.wake_fd, l.order.get()};
   sctp::UsrsctpStack* stack = &sctp::UsrsctpStack::linked();
   if (index > 0) {
     auto loaded = sctp::UsrsctpStack::load_private();
@@ -158,6 +159,7 @@ Expected<void, std::string> KernelLanes::enable_lane_resolution(const handlespac
       return unexpected("resolution on lane " + std::to_string(i) + ": " + e.what());
     }
     lane.engine->set_local_answerer(lane.resolver.get());
+    lane.engine->set_lane_order(lane.order.get());  // a resolution waits for its association's writes
     lane.loop->set_resolver(lane.resolver.get());
   }
   resolving_ = true;

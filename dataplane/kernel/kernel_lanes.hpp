@@ -138,6 +138,7 @@ class KernelLanes {
     std::unique_ptr<runtime::LaneRing> commands;
     std::unique_ptr<runtime::LaneRing> events;
     std::unique_ptr<runtime::LaneRing> inbox;
+    std::unique_ptr<runtime::LaneOrder> order;  // engine stamps, LaneTransport finishes
     runtime::LaneRings rings;
     int wake_fd = -1;  // the lane's eventfd
     std::unique_ptr<UdpPacketSource> source;

@@ -77,6 +77,10 @@ constexpr std::array kLaneFields = std::to_array<DescribedField<LaneCounters, Co
     {{"resolutions_forwarded", "poolreg_lane_resolutions_forwarded_total",
       "Handle Resolutions this lane forwarded to the control thread (decode errors, parameters to report)."},
      &LaneCounters::resolutions_forwarded},
+    {{"resolutions_after_write_forwarded", "poolreg_lane_resolutions_after_write_forwarded_total",
+      "Handle Resolutions this lane handed to the control thread behind a message of the same association "
+      "that was not applied yet (a Registration, say), so that they see it (order per association)."},
+     &LaneCounters::resolutions_after_write_forwarded},
     {{"sctp_paths_unreachable", "poolreg_lane_sctp_paths_unreachable_total",
       "SCTP associations whose path to the peer's current address usrsctp reported unreachable (path max "
       "retransmissions reached)."},

@@ -76,6 +76,9 @@ struct alignas(64) LaneCounters {
   Counter resolutions_truncated;     // fewer PEs so that the answer fits one message
   Counter resolution_pes_returned;
   Counter resolutions_forwarded;  // decode errors / unknown parameters: AsapServer answers
+  // Handed over behind an earlier message of their association that the control thread had not
+  // applied yet (order per association, lane_order.hpp): AsapServer answers them after it.
+  Counter resolutions_after_write_forwarded;
   // SCTP multi-homing (sctp_engine.hpp "Multi-homing"): usrsctp reported an association's path
   // unreachable; our output then moved to another address the peer listed.
   Counter sctp_paths_unreachable;

@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "dataplane/runtime/lane_order.hpp"
 #include "dataplane/runtime/lane_ring.hpp"
 #include "dataplane/runtime/message_transport.hpp"
 #include "registrar/common/clock.hpp"
@@ -80,6 +81,9 @@ struct LaneRings {
   LaneRing* events = nullptr;
   int wake_fd = -1;       // eventfd of the control thread (every lane shares it)
   int lane_wake_fd = -1;  // eventfd of the lane, -1: the lane polls (see above)
+  // The lane's engine stamps the messages it hands over (lane_order.hpp), LaneTransport finishes
+  // them; nullptr: no order kept (the lane answers resolutions whatever was handed over before).
+  LaneOrder* order = nullptr;
 };
 
 // Deletes what is still in a lane's rings (after the lane stopped, before the rings go).

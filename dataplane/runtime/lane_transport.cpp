@@ -289,6 +289,7 @@ void LaneTransport::set_keepalive_timers(TimeNs interval, TimeNs timeout) {
 
 bool LaneTransport::drain_lane(unsigned lane) {
   LaneRing& events = *lanes_[lane].rings.events;
+  LaneOrder* order = lanes_[lane].rings.order;
   void* batch[64] = {};
   for (int round = 0; round < 64; ++round) {  // bounded per pass; the eventfd fires again if more
     const unsigned n = events.pop_burst(batch, 64);
@@ -344,6 +345,11 @@ bool LaneTransport::drain_lane(unsigned lane) {
           break;
         }
       }
+      // Applied (or dropped for a closed connection): the lane may answer this association's
+      // resolutions itself again (lane_order.hpp). After the handler, release: the lane that
+      // reads the stamp sees the handlespace writes it made.
+      if (e->kind == LaneEvent::Kind::kMessage && e->info.lane_stamp != 0 && order != nullptr)
+        order->finish(e->info.lane_stamp);
     }
     if (n < 64) return true;
   }

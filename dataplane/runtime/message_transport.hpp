@@ -76,6 +76,9 @@ struct MessageInfo {
   // measured only for the messages message_wants_path_rtt() names (registrar/common/
   // pe_distance.hpp), 0 for the others and when nothing was measured yet.
   std::uint32_t srtt_us = 0;
+  // SCTP on lanes: the message's LaneOrder stamp (lane_order.hpp), which LaneTransport publishes
+  // as finished once the handler returned; 0 elsewhere. Handlers ignore it.
+  std::uint64_t lane_stamp = 0;
 };
 
 class MessageHandler {

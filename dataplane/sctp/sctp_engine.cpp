@@ -583,6 +583,7 @@ void SctpEngine::deliver(Connection& c, std::uint32_t ppid, std::uint16_t stream
     info.srtt_us = c.peer.srtt_us;
     note_srtt_due(c);
   }
+  if (order_ != nullptr) info.lane_stamp = c.last_handover = order_->stamp();
   events_->on_message(c.id, info, data, n);
 }
 
@@ -977,6 +978,14 @@ bool SctpEngine::answer_locally(Connection& c, const std::uint8_t* data, std::si
   // association each.
   if (consumer_ != nullptr && consumer_->consume(c.id, std::span<const std::uint8_t>(data, n))) return true;
   if (answerer_ == nullptr) return false;
+  // Order per association (lane_order.hpp): a message handed over before this one (a
+  // Registration, say) is not applied yet, so an answer from here could miss it. Handed over
+  // too, behind it: the control thread answers after it.
+  if (order_ != nullptr && !order_->finished(c.last_handover)) {
+    if (lane_counters_ != nullptr && n > 0 && data[0] == kHandleResolutionType)
+      lane_counters_->resolutions_after_write_forwarded.add();
+    return false;
+  }
   const std::uint64_t t0 = now_ns();
   const std::span<const std::uint8_t> reply = answerer_->answer(c.id, std::span<const std::uint8_t>(data, n));
   if (reply.empty()) return false;

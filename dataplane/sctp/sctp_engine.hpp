@@ -97,6 +97,7 @@
 
 #include "dataplane/runtime/alias_owner_table.hpp"
 #include "dataplane/runtime/lane_counters.hpp"
+#include "dataplane/runtime/lane_order.hpp"
 #include "dataplane/runtime/message_transport.hpp"
 #include "dataplane/sctp/listed_address_cache.hpp"
 #include "dataplane/sctp/peer_address_change.hpp"
@@ -308,6 +309,12 @@ class SctpEngine final : public SctpPacketSink {
   // ASAP messages the consumer takes are dropped here after it saw them (nullptr: none). Set
   // before the lane runs.
   void set_local_consumer(LocalConsumer* consumer) noexcept { consumer_ = consumer; }
+  // Order per association (runtime/lane_order.hpp): every message handed to the events sink is
+  // stamped (MessageInfo::lane_stamp) and an association whose last stamped message the control
+  // thread has not finished gets nothing answered by the LocalAnswerer: its message is handed
+  // over behind it (counted in resolutions_after_write_forwarded). nullptr: no stamps, the
+  // answerer answers whatever it can. Set before the lane runs; must outlive the engine's use.
+  void set_lane_order(runtime::LaneOrder* order) noexcept { order_ = order; }
   // Several lanes: publish this engine's aliases in a table every lane's steering consults
   // (Multi-homing). Before the lane runs.
   void set_alias_publishing(AliasPublishing publishing) { publishing_ = std::move(publishing); }
@@ -403,6 +410,8 @@ class SctpEngine final : public SctpPacketSink {
     std::deque<std::uint64_t> pending_resolutions;
     bool latency_off = false;
     std::uint64_t next_activity_report_ms = 0;  // see EngineEventSink::on_activity
+    // The LaneOrder stamp of the last message handed to the events sink (0: none yet).
+    std::uint64_t last_handover = 0;
     // peer.srtt_us is re-read (refresh_srtt) once usrsctp's call returned.
     bool srtt_due = false;
     // Just up: refresh_srtts() also looks at usrsctp's state of its path (check_path_after_up).
@@ -496,6 +505,7 @@ class SctpEngine final : public SctpPacketSink {
   EngineEventSink* events_ = nullptr;
   LocalAnswerer* answerer_ = nullptr;
   LocalConsumer* consumer_ = nullptr;
+  runtime::LaneOrder* order_ = nullptr;
   AliasPublishing publishing_;
   struct Answer {
     ConnectionId id = 0;

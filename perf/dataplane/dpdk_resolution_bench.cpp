@@ -19,6 +19,9 @@
 //
 // BM_PollLaneResolutions/lcores:N  items = resolutions answered on the lanes (resolutions_answered)
 //   per_lcore = items / N; every request of every round must be answered (checked).
+// BM_PollLaneResolutionsOrder/order:O  1 lcore as BM_PollLaneResolutions, the order per
+//   association check (runtime/lane_order.hpp) off (O=0, as before issue 16 item 1) and on (O=1,
+//   as poolregd runs and every other benchmark here), twice each, alternating.
 // BM_PollLaneResolutionsSteered     2 lcores, but every frame arrives on lane 0's queue, which
 //   steers the other lane's half through its inbox (software steering, no RSS).
 // BM_PollLaneResolutionsNicRss/key:K  2 lcores; each frame arrives on the queue a 2-queue port
@@ -68,6 +71,7 @@
 #include "dataplane/dpdk/rss_steering.hpp"
 #include "dataplane/dpdk/steering.hpp"
 #include "dataplane/runtime/lane_event_sink.hpp"
+#include "dataplane/runtime/lane_order.hpp"
 #include "dataplane/runtime/lane_resolver.hpp"
 #include "dataplane/sctp/native_sctp_packet.hpp"
 #include "dataplane/sctp/sctp_engine.hpp"
@@ -265,7 +269,8 @@ bool rings_empty(const World& w) {
   return true;
 }
 
-void run(benchmark::State& state, unsigned lcores, Arrival arrival, bool native = false) {
+void run(benchmark::State& state, unsigned lcores, Arrival arrival, bool native = false,
+         bool ordered = true) {
   const bool steered = arrival == Arrival::kLaneZero;
   const bool nic = arrival == Arrival::kDriverKey || arrival == Arrival::kPeerOnlyKey;
   World& w = *g_world;
@@ -278,6 +283,8 @@ void run(benchmark::State& state, unsigned lcores, Arrival arrival, bool native 
   for (unsigned l = 0; l < kLanes; ++l)
     w.lanes[l]->processor->set_steering(
         Steering{l, kLanes, w.net.inboxes, arrival == Arrival::kPeerOnlyKey ? &g_rss : nullptr});
+  for (unsigned l = 0; l < kLanes; ++l)
+    w.lanes[l]->engine->set_lane_order(ordered ? &w.lanes[l]->order : nullptr);
   const std::uint64_t before = answered(w);
   const std::uint64_t sent_before = w.requests_sent;
   const std::uint64_t steered_before = steered_frames(w), frames_before = sctp_frames(w);
@@ -338,6 +345,21 @@ BENCHMARK(BM_PollLaneResolutions)
     ->ArgName("lcores")
     ->Arg(1)
     ->Arg(2)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+// Order per association (issue 16 item 1) off (as before it) and on (as poolregd runs), 1 lcore,
+// the same requests as BM_PollLaneResolutions: the cost of the check on a resolution whose
+// association has nothing in flight (here: never handed anything over, the PU case).
+void BM_PollLaneResolutionsOrder(benchmark::State& state) {
+  run(state, 1, Arrival::kOwnQueue, false, state.range(0) != 0);
+}
+BENCHMARK(BM_PollLaneResolutionsOrder)
+    ->ArgName("order")
+    ->Arg(0)
+    ->Arg(1)
+    ->Arg(0)
+    ->Arg(1)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 

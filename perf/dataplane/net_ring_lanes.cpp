@@ -112,9 +112,13 @@ std::unique_ptr<NetRingLane> make_net_ring_lane(NetRingWorld& w, unsigned index,
   lane->resolver =
       std::make_unique<runtime::LaneResolver>(*w.hs, *w.domain, *w.asap, lane->counters, w.clock, 11 + index);
   lane->engine->set_local_answerer(lane->resolver.get());
+  // Order per association as poolregd keeps it (DpdkBackend::enable_poll_resolution): a resolution
+  // waits for its association's writes; the control thread's LaneTransport finishes the stamps.
+  lane->engine->set_lane_order(&lane->order);
   lane->rings.commands = &lane->commands;
   lane->rings.events = &lane->event_ring;
   lane->rings.wake_fd = w.wake_fd;
+  lane->rings.order = &lane->order;
   lane->events = std::make_unique<runtime::LaneEventSink>(lane->rings);
   lane->engine->attach({lane->processor.get()}, lane->events.get(), &lane->counters);
   dpdk::PollLoopConfig pc;

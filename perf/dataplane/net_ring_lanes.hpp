@@ -32,6 +32,7 @@
 #include "dataplane/runtime/lane_event_sink.hpp"
 #include "dataplane/runtime/lane_keepalives.hpp"
 #include "dataplane/runtime/lane_resolver.hpp"
+#include "dataplane/runtime/lane_order.hpp"
 #include "dataplane/runtime/lane_rings.hpp"
 #include "dataplane/sctp/sctp_engine.hpp"
 #include "perf/dataplane/sctp_synth.hpp"
@@ -70,6 +71,10 @@ struct NetRingLane {
   std::unique_ptr<runtime::LaneResolver> resolver;
   runtime::LaneRing commands{65536};  // the ring sizes of DpdkBackend
   runtime::LaneRing event_ring{65536};
+  // Order per association (lane_order.hpp), on as in poolregd; with no control thread (the
+  // resolution bench) nobody finishes stamps, and nothing is handed over while every request is
+  // answered.
+  runtime::LaneOrder order;
   runtime::LaneRings rings;
   std::unique_ptr<runtime::LaneEventSink> events;
   std::unique_ptr<runtime::LaneKeepAlives> keepalives;  // enable_keepalives(); after the sink it reports into

@@ -155,6 +155,7 @@ PeerInput consume(SynthAssociation& a, const std::uint8_t* packet, std::size_t l
           if (tsn == a.peer_cum_tsn + 1) a.peer_cum_tsn = tsn;  // loss-free path: in order
           a.sack_due = true;
           if (c[16] < 32) in.asap_types |= 1u << c[16];
+          if (fresh && a.keep_payloads) in.payloads.emplace_back(c + 16, c + chunk_length);
           if (fresh && c[16] == count_type) {
             ++in.counted;
             ++a.answers;

@@ -29,6 +29,7 @@ struct SynthAssociation {
   bool aborted = false;
   bool sack_due = false;      // DATA arrived since our last SACK
   std::uint64_t answers = 0;  // ASAP messages of the counted type received
+  bool keep_payloads = false;  // consume() copies every DATA chunk's payload (PeerInput::payloads)
 };
 
 // What one packet from the peer brought.
@@ -44,6 +45,9 @@ struct PeerInput {
   // HEARTBEAT chunks: the Heartbeat Information parameter of the last one (to echo in the ACK).
   unsigned heartbeats = 0;
   std::vector<std::uint8_t> heartbeat_info;
+  // SynthAssociation::keep_payloads: the payload of each DATA chunk, in order (whole messages
+  // only when the peer did not fragment them, as for ASAP answers below the path MTU).
+  std::vector<std::vector<std::uint8_t>> payloads;
 };
 
 // streams: the INIT's outbound and inbound stream counts (the registrar keeps state per stream).

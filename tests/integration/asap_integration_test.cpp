@@ -271,12 +271,11 @@ TEST_P(PoolregdAsap, KeepAliveTimeoutRemovesSilentPe) {
 // probe a PE it holds over a live association; only a PE that does not answer is removed (at
 // once, long before its next regular keep-alive). Reports count once per reporting address:
 // these nine PUs all come from 127.0.0.1, one reporter, so the threshold here is 1. The
-// resolutions must be answered after the reports on the same association: on the control
-// thread (registrar.resolve_on_lanes = false). A lane answers a resolution at once and may
-// overtake a write sent just before it (dataplane/daemon/README.md).
+// resolutions are answered after the reports on the same association, also where a lane
+// answers them (order per association, dataplane/runtime/lane_order.hpp).
 TEST_P(PoolregdAsap, UnreachableReportsProbeTheReportedPe) {
   start_daemon({"--set", "asap.max_bad_pe_reports=1", "--set", "asap.keepalive_interval_ms=60000", "--set",
-                "asap.keepalive_timeout_ms=300", "--set", "registrar.resolve_on_lanes=false"});
+                "asap.keepalive_timeout_ms=300"});
   auto pe = pe_client();
   const PoolHandle h = handle_of("it-unreachable");
   for (PoolElementId id : {601u, 602u})

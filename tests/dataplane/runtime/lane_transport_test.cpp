@@ -2,7 +2,8 @@
 // through LaneEventSink and by reading the command ring: on_connected / on_message / on_activity delivery,
 // on_closed exactly once (also after close()/abort(), deferred, and never again when the poll side
 // reports the same id later), sends and connects as ring commands, a full ring, listen rules, one
-// wake-up of a sleeping lane per loop pass. No EAL: the rings are LaneRings.
+// wake-up of a sleeping lane per loop pass, stamped messages published as finished after the
+// handler (order per association). No EAL: the rings are LaneRings.
 #include "dataplane/runtime/lane_transport.hpp"
 
 #include <gtest/gtest.h>
@@ -39,6 +40,7 @@ class LaneTransportTest : public ::testing::Test {
     rings_.events = &events_;
     rings_.wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     rings_.lane_wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    rings_.order = &order_;
     ASSERT_TRUE(rings_.wake_fd >= 0 && rings_.lane_wake_fd >= 0);
     ids_.store(kLaneConnectionIdBase);
     transport_ = std::make_unique<LaneTransport>(
@@ -77,11 +79,12 @@ class LaneTransportTest : public ::testing::Test {
         run_until(loop_, [&] { return !handler_.connected.empty() && handler_.connected.back() == id; }));
     return id;
   }
-  void message_from_poll_side(ConnectionId id, std::vector<std::uint8_t> bytes) {
+  void message_from_poll_side(ConnectionId id, std::vector<std::uint8_t> bytes, std::uint64_t stamp = 0) {
     auto* data = static_cast<std::uint8_t*>(std::malloc(bytes.size()));
     std::memcpy(data, bytes.data(), bytes.size());
     MessageInfo info;
     info.ppid = kAsapPpid;
+    info.lane_stamp = stamp;
     poll_side_->on_message(id, info, data, bytes.size());
     poll_side_->flush();
   }
@@ -90,6 +93,7 @@ class LaneTransportTest : public ::testing::Test {
   static inline std::atomic<std::uint64_t> ids_{kLaneConnectionIdBase};
   LaneRing commands_{8};
   LaneRing events_{1024};
+  LaneOrder order_;
   LaneRings rings_;
   EventLoop loop_;
   RecordingHandler handler_;
@@ -118,6 +122,29 @@ TEST_F(LaneTransportTest, DeliversConnectionsAndMessagesAndSendsCommands) {
   EXPECT_EQ(std::vector<std::uint8_t>(c->data, c->data + c->length), reply);
   EXPECT_EQ(transport_->send(id + 1000, WireProtocol::kAsap, reply), SendResult::kNoConnection);
   EXPECT_EQ(transport_->send(id, WireProtocol::kAsap, {}), SendResult::kTooBig);
+}
+
+// Order per association (lane_order.hpp): a stamped message counts as finished once the handler
+// had it, also when its connection is no longer open (dropped is finished too); unstamped
+// messages publish nothing.
+TEST_F(LaneTransportTest, StampedMessagesAreFinishedOnceTheHandlerHadThem) {
+  const ConnectionId id = accept_one();
+  EXPECT_TRUE(order_.finished(0));  // nothing handed over
+  const std::uint64_t first = order_.stamp();
+  const std::uint64_t second = order_.stamp();
+  EXPECT_EQ(first, 1u);
+  EXPECT_EQ(second, 2u);
+  message_from_poll_side(id, {0x01, 0, 0, 4}, first);
+  message_from_poll_side(id + 1000, {0x02, 0, 0, 4}, second);  // no such connection: dropped
+  EXPECT_FALSE(order_.finished(first));                        // the control loop has not run
+  ASSERT_TRUE(run_until(loop_, [&] { return order_.finished_stamp() == second; }));
+  EXPECT_TRUE(order_.finished(first));
+  EXPECT_TRUE(order_.finished(second));
+  EXPECT_EQ(handler_.messages.size(), 1u);
+  EXPECT_FALSE(order_.finished(order_.stamp()));  // 3: not handed over yet
+  message_from_poll_side(id, {0x05, 0, 0, 4});    // unstamped
+  ASSERT_TRUE(run_until(loop_, [&] { return handler_.messages.size() == 2; }));
+  EXPECT_EQ(order_.finished_stamp(), second);
 }
 
 TEST_F(LaneTransportTest, ActivityOfOpenConnectionsReachesTheHandler) {
