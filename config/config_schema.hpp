@@ -75,6 +75,7 @@ void visit_config(V& v, C& c) {
   v.integer("keepalive_interval_ms", c.asap.keepalive_interval_ms, 300, 300000);
   v.integer("keepalive_timeout_ms", c.asap.keepalive_timeout_ms, 100, 60000);
   v.boolean("keepalive_on_lanes", c.asap.keepalive_on_lanes);
+  v.boolean("keepalive_batch", c.asap.keepalive_batch);
   v.integer("sctp_heartbeat_interval_ms", c.asap.sctp_heartbeat_interval_ms, 0, 300000);
   v.integer("sctp_path_max_retrans", c.asap.sctp_path_max_retrans, 1, 9);
   v.integer("sctp_cookie_life_ms", c.asap.sctp_cookie_life_ms, 1000, 60000);

@@ -105,6 +105,7 @@ struct AsapSection {
   std::uint32_t keepalive_interval_ms = 5000;          // 300..300000 (RSPLIB range)
   std::uint32_t keepalive_timeout_ms = 5000;           // 100..60000 (RSPLIB range)
   bool keepalive_on_lanes = true;                      // SCTP PEs' keep-alives run on their association's lane
+  bool keepalive_batch = true;  // a lane's Keep-Alives due in one tick on one association: one send (bundled)
   std::uint32_t sctp_heartbeat_interval_ms = 1000;     // SCTP path heartbeat toward PEs; 0 = kernel default
   // SCTP Path.Max.Retrans (1..9, below the association's 10): a multi-homed peer's failed path is
   // given up (and our packets fail over to its next address) after this many unanswered ones.

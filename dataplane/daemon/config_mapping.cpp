@@ -45,6 +45,7 @@ asap::AsapConfig to_asap_config(const config::RegistrarConfig& c, RegistrarId id
   a.keepalive_interval = ms(c.asap.keepalive_interval_ms);
   a.keepalive_timeout = ms(c.asap.keepalive_timeout_ms);
   a.keepalive_on_lanes = c.asap.keepalive_on_lanes;
+  a.keepalive_batch = c.asap.keepalive_batch;
   a.max_bad_pe_reports = c.asap.max_bad_pe_reports;
   a.hr_default_items = c.asap.handle_resolution_items;
   a.hr_max_items = c.asap.handle_resolution_max_items;

@@ -257,17 +257,12 @@ Expected<void, std::string> DpdkBackend::enable_lane_keepalives(const handlespac
     return unexpected(std::string("lane keep-alives must be enabled once, before start()"));
   for (std::size_t i = 0; i < lanes_.size(); ++i) {
     Lane& lane = *lanes_[i];
-    sctp::SctpEngine* engine = lane.engine.get();
     try {
-      lane.keepalives = std::make_unique<runtime::LaneKeepAlives>(
-          hs, domain, asap, counters_[lane.lcore], *lane.event_sink, clock_,
-          [engine](ConnectionId id, std::span<const std::uint8_t> bytes) {
-            return engine->send(id, WireProtocol::kAsap, bytes);
-          });
+      lane.keepalives = runtime::LaneKeepAlives::for_engine(hs, domain, asap, counters_[lane.lcore],
+                                                            *lane.event_sink, clock_, *lane.engine);
     } catch (const std::exception& e) {
       return unexpected("keep-alives on lcore " + std::to_string(lane.lcore) + ": " + e.what());
     }
-    lane.engine->set_local_consumer(lane.keepalives.get());
     lane.poll->set_keepalives(lane.keepalives.get());
   }
   transport_->set_keepalives_on_lanes(true);

@@ -157,6 +157,10 @@ constexpr std::array kLaneFields = std::to_array<DescribedField<LaneCounters, Co
       "Keep-Alives the lane's SCTP engine did not take: its queue full (the PE's timeout runs as for a lost "
       "one), or the association gone (the entry is dropped; the control thread handles the close)."},
      &LaneCounters::keepalive_send_failures},
+    {{"keepalive_batches", "poolreg_lane_keepalive_batches_total",
+      "Sends of several Keep-Alives due in the same timer tick for PEs on the same association (one engine "
+      "call, bundled into as few SCTP packets as usrsctp packs them; asap.keepalive_batch)."},
+     &LaneCounters::keepalive_batches},
     {{"keepalive_watched", "poolreg_lane_keepalive_watched",
       "PEs whose endpoint keep-alives this lane runs now.", CounterUnit::kCount, MetricKind::kGauge},
      &LaneCounters::keepalive_watched},

@@ -119,6 +119,7 @@ struct alignas(64) LaneCounters {
   Counter keepalive_timeouts;        // no Ack in time: reported to the control thread
   Counter keepalive_not_ours;        // revalidation found the PE no longer ours there: dropped, reported
   Counter keepalive_send_failures;   // not taken: queue full (timeout runs) or association gone (dropped)
+  Counter keepalive_batches;         // sends of several Keep-Alives due in one tick on one association
   Counter keepalive_watched;         // gauge: PEs monitored here now
   std::array<Counter, kAsapTypeSlots> asap_in_by_type;
   std::array<Counter, kAsapTypeSlots> asap_out_by_type;

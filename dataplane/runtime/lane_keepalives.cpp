@@ -25,10 +25,25 @@ LaneKeepAlives::LaneKeepAlives(const handlespace::Handlespace& hs, handlespace::
       clock_(clock),
       send_(std::move(send)),
       timers_(config.timer_tick, config.timer_slots, clock.now()),
-      tx_(kKeepAliveBytes) {
+      batch_(config.keepalive_batch) {
   options_.max_pool_handle = config.max_pool_handle;
   options_.max_message = std::min<std::size_t>(config.max_message, 65535);
   options_.max_addresses = config.max_addresses;
+}
+
+std::unique_ptr<LaneKeepAlives> LaneKeepAlives::for_engine(const handlespace::Handlespace& hs,
+                                                           handlespace::QsbrDomain& domain,
+                                                           const asap::AsapConfig& config,
+                                                           LaneCounters& counters, Reports& reports,
+                                                           const Clock& clock, sctp::SctpEngine& engine) {
+  auto ka = std::make_unique<LaneKeepAlives>(
+      hs, domain, config, counters, reports, clock,
+      [&engine](ConnectionId id, std::span<const std::span<const std::uint8_t>> messages,
+                std::span<SendResult> results) {
+        engine.send_batch(id, WireProtocol::kAsap, messages, results);
+      });
+  engine.set_local_consumer(ka.get());
+  return ka;
 }
 
 LaneKeepAlives::~LaneKeepAlives() { reader_.offline(); }
@@ -105,6 +120,7 @@ bool LaneKeepAlives::consume(ConnectionId id, std::span<const std::uint8_t> mess
 void LaneKeepAlives::run_timers() {
   if (timers_.size() == 0) return;
   timers_.run_due(clock_.now(), [this](asap::KeepAliveScheduler::TimerId id) { on_timer(id); });
+  send_due();
 }
 
 void LaneKeepAlives::on_timer(asap::OwnedPeTable::Index i) {
@@ -134,21 +150,57 @@ void LaneKeepAlives::on_timer(asap::OwnedPeTable::Index i) {
   o.next_gen = next_gen_[i] != 0;
   e.state = asap::MonitorState::kAwaitingAck;
   timers_.arm(i, clock_.now() + timeout_);  // ASAP-KA-01; a failed send times out like a lost one
-  const auto encoded = wire::encode(ka, o, wire::ByteSink(std::span<std::uint8_t>(tx_)));
-  const SendResult sent = encoded ? send_(e.association, std::span<const std::uint8_t>(tx_.data(), encoded.size))
-                                  : SendResult::kTooBig;
-  if (send_ok(sent)) {
-    counters_.keepalives_sent.add();
+  const std::size_t offset = due_bytes_.size();
+  due_bytes_.resize(offset + kKeepAliveBytes);
+  const auto encoded =
+      wire::encode(ka, o, wire::ByteSink(std::span<std::uint8_t>(due_bytes_).subspan(offset)));
+  due_bytes_.resize(offset + (encoded ? encoded.size : 0));
+  if (!encoded) {
+    counters_.keepalive_send_failures.add();  // times out like a lost one
     return;
   }
-  counters_.keepalive_send_failures.add();
-  if (sent == SendResult::kNoConnection) {
-    // The association is gone (its close is on its way to the control thread, which tears its PEs
-    // down or holds them and does not unwatch them one by one): the entry goes without a report.
-    timers_.disarm(i);
-    table_.erase(i);
-    counters_.keepalive_watched.set(table_.size());
+  due_.push_back(
+      Due{e.association, i, static_cast<std::uint32_t>(offset), static_cast<std::uint32_t>(encoded.size)});
+}
+
+void LaneKeepAlives::send_due() {
+  if (due_.empty()) return;
+  // By association, in due order within each (offsets grow with it): no stable_sort buffer.
+  std::sort(due_.begin(), due_.end(), [](const Due& a, const Due& b) {
+    return a.association != b.association ? a.association < b.association : a.offset < b.offset;
+  });
+  for (std::size_t b = 0; b < due_.size();) {
+    std::size_t end = b + 1;
+    if (batch_)
+      while (end < due_.size() && due_[end].association == due_[b].association) ++end;
+    messages_.clear();
+    for (std::size_t k = b; k < end; ++k)
+      messages_.emplace_back(due_bytes_.data() + due_[k].offset, due_[k].size);
+    results_.assign(end - b, SendResult::kError);
+    send_(due_[b].association, messages_, results_);
+    if (end - b > 1) counters_.keepalive_batches.add();
+    for (std::size_t k = b; k < end; ++k) {
+      const SendResult sent = results_[k - b];
+      if (send_ok(sent)) {
+        counters_.keepalives_sent.add();
+        continue;
+      }
+      counters_.keepalive_send_failures.add();
+      const asap::OwnedPeTable::Index i = due_[k].index;
+      if (sent == SendResult::kNoConnection && table_.at(i).in_use &&
+          table_.at(i).association == due_[k].association) {
+        // The association is gone (its close is on its way to the control thread, which tears its
+        // PEs down or holds them and does not unwatch them one by one): the entry goes without a
+        // report.
+        timers_.disarm(i);
+        table_.erase(i);
+        counters_.keepalive_watched.set(table_.size());
+      }
+    }
+    b = end;
   }
+  due_.clear();
+  due_bytes_.clear();
 }
 
 }  // namespace poolreg::runtime

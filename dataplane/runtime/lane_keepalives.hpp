@@ -7,8 +7,11 @@
 //   watch (command from AsapServer, the PE settled idle) -> transmission timer at interval ->
 //   revalidate through the lock-free handlespace: still home == this registrar and bound to the
 //   association? no -> dropped, KeepAliveReport kNotOurs to the control thread; yes -> Keep-Alive
-//   (H=0, PE ID always) encoded and sent on the lane's engine, timeout armed (the engine no longer
-//   knows the association: dropped without a report, the control thread has its close) ->
+//   (H=0, PE ID always) encoded, timeout armed; once every timer due in this tick has run, the
+//   Keep-Alives are sent on the lane's engine, one send per association holding all of that
+//   association's (asap.keepalive_batch; else one send each), so PEs sharing an association get
+//   them in as few SCTP packets as the stack bundles (the engine no longer knows the association:
+//   dropped without a report, the control thread has its close) ->
 //   the PE's Ack on the same association: consumed here (consume() returns true, nothing is
 //   forwarded), timer re-armed at interval; an Ack for an unknown PE or from another association
 //   is left to the control thread (forwarded as before) -> no Ack in time: dropped, KeepAliveReport
@@ -21,11 +24,13 @@
 // Threading: constructed and destroyed while the lane is not running; everything else on the lane's
 // thread. The reader slot follows the QSBR contract: online() when the lane starts or wakes up,
 // quiescent() once per iteration, offline() before sleeping and when the lane ends.
-// Allocation: watch() may grow the tables; run_timers() and consume() do not allocate.
+// Allocation: watch() may grow the tables; consume() does not allocate, run_timers() only until its
+// batch buffers have grown to the largest tick's Keep-Alives.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <vector>
@@ -45,8 +50,10 @@ namespace poolreg::runtime {
 
 class LaneKeepAlives final : public sctp::LocalConsumer {
  public:
-  // Where the lane's Keep-Alives go: its engine (SctpEngine::send).
-  using Send = std::function<SendResult(ConnectionId, std::span<const std::uint8_t>)>;
+  // Where the lane's Keep-Alives go: its engine (SctpEngine::send_batch): several messages on one
+  // association, in order; results[i] is messages[i]'s.
+  using Send = std::function<void(ConnectionId, std::span<const std::span<const std::uint8_t>> messages,
+                                  std::span<SendResult> results)>;
   // Where timeouts and drops go: the lane's event ring (LaneEventSink).
   class Reports {
    public:
@@ -60,6 +67,13 @@ class LaneKeepAlives final : public sctp::LocalConsumer {
   LaneKeepAlives(const handlespace::Handlespace& hs, handlespace::QsbrDomain& domain,
                  const asap::AsapConfig& config, LaneCounters& counters, Reports& reports, const Clock& clock,
                  Send send);
+  // The lane's LaneKeepAlives on `engine`: sends through engine.send_batch() and takes the Acks
+  // as the engine's LocalConsumer (set here). The one factory of both backends' lanes.
+  static std::unique_ptr<LaneKeepAlives> for_engine(const handlespace::Handlespace& hs,
+                                                    handlespace::QsbrDomain& domain,
+                                                    const asap::AsapConfig& config, LaneCounters& counters,
+                                                    Reports& reports, const Clock& clock,
+                                                    sctp::SctpEngine& engine);
   ~LaneKeepAlives() override;
   LaneKeepAlives(const LaneKeepAlives&) = delete;
   LaneKeepAlives& operator=(const LaneKeepAlives&) = delete;
@@ -84,6 +98,7 @@ class LaneKeepAlives final : public sctp::LocalConsumer {
 
  private:
   void on_timer(asap::OwnedPeTable::Index index);
+  void send_due();  // the Keep-Alives on_timer() encoded in this tick, one send per association
   void drop(asap::OwnedPeTable::Index index, KeepAliveReport::Kind kind);
 
   const handlespace::Handlespace& hs_;
@@ -100,7 +115,18 @@ class LaneKeepAlives final : public sctp::LocalConsumer {
   std::vector<std::uint32_t> tickets_;  // per table index (KeepAliveWatch::ticket)
   std::vector<std::uint8_t> next_gen_;  // per table index
   asap::KeepAliveScheduler timers_;
-  std::vector<std::uint8_t> tx_;  // one Keep-Alive, sized once
+  bool batch_;  // asap.keepalive_batch: one send per association and tick
+  // This tick's Keep-Alives: encoded back to back in due_bytes_, sent by send_due().
+  struct Due {
+    ConnectionId association;
+    asap::OwnedPeTable::Index index;
+    std::uint32_t offset;
+    std::uint32_t size;
+  };
+  std::vector<Due> due_;
+  std::vector<std::uint8_t> due_bytes_;
+  std::vector<std::span<const std::uint8_t>> messages_;  // one association's, for send_
+  std::vector<SendResult> results_;
 };
 
 }  // namespace poolreg::runtime

@@ -945,6 +945,42 @@ runtime::SendResult SctpEngine::send(ConnectionId id, WireProtocol protocol,
   return send_on(*c, protocol, message, false);
 }
 
+void SctpEngine::set_nodelay(Socket& s, bool on) {
+  const int value = on ? 1 : 0;
+  api_.setsockopt(s.so, IPPROTO_SCTP, SCTP_NODELAY, &value, sizeof value);
+}
+
+void SctpEngine::send_batch(ConnectionId id, WireProtocol protocol,
+                            std::span<const std::span<const std::uint8_t>> messages,
+                            std::span<runtime::SendResult> results) {
+  Connection* c = find(id);
+  // Only a listener's socket is corked: it outlives its associations (a connecting socket of our
+  // own may go with its association during a send), and the lane runs nothing else in between,
+  // so its other associations never see Nagle. A queue of our own already holds the order.
+  Socket* corked = (messages.size() > 1 && c != nullptr && c->state != State::kClosing && c->queue.empty() &&
+                    c->socket != nullptr && c->socket->listener)
+                       ? c->socket
+                       : nullptr;
+  if (corked != nullptr) {
+    set_nodelay(*corked, false);
+    ++counters_.batches_corked;
+  }
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    if (corked != nullptr && i + 1 == messages.size()) {
+      set_nodelay(*corked, true);  // before the last send: it flushes what Nagle held
+      corked = nullptr;
+    }
+    c = find(id);  // a send may end the association (usrsctp reports an error)
+    if (c == nullptr || c->state == State::kClosing) {
+      ++counters_.send_failed;
+      results[i] = runtime::SendResult::kNoConnection;
+      continue;
+    }
+    results[i] = send_on(*c, protocol, messages[i], false);
+  }
+  if (corked != nullptr) set_nodelay(*corked, true);  // not reached with >= 2 messages; kept for safety
+}
+
 runtime::SendResult SctpEngine::send_on(Connection& c, WireProtocol protocol, std::span<const std::uint8_t> message,
                                            bool answered_here) {
   if (message.empty() || message.size() > config_.max_message_size) {

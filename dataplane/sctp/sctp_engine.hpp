@@ -219,6 +219,7 @@ struct EngineCounters {
   std::uint64_t messages_received = 0;
   std::uint64_t messages_sent = 0;
   std::uint64_t send_failed = 0;
+  std::uint64_t batches_corked = 0;  // send_batch() calls that held messages for bundling
   std::uint64_t oversize_messages = 0;
   // RemoteEndpointTable (copied from the table at every timer tick): new peers refused (pending
   // set full of endpoints that have not expired, or kMaxEndpoints), pending endpoints freed.
@@ -353,6 +354,14 @@ class SctpEngine final : public SctpPacketSink {
   // The local SCTP port of an association's socket (its listener's port for an accepted one).
   std::uint16_t local_port(ConnectionId id) const;
   runtime::SendResult send(ConnectionId id, WireProtocol protocol, std::span<const std::uint8_t> message);
+  // Several messages on one association, in order, as few SCTP packets as usrsctp bundles them
+  // into: on an accepted association (listener socket) Nagle is switched on (SCTP_NODELAY off)
+  // for all but the last message, so usrsctp queues them behind the first one in flight and
+  // sends full packets; the last is sent with SCTP_NODELAY on again, which pushes out what is
+  // queued. results[i]: messages[i]'s, as send() would report it (results.size() >= messages).
+  void send_batch(ConnectionId id, WireProtocol protocol,
+                  std::span<const std::span<const std::uint8_t>> messages,
+                  std::span<runtime::SendResult> results);
   // Graceful / immediate close requested by the control side: no on_closed is reported for it
   // (the control side reports it itself).
   void close(ConnectionId id);
@@ -483,6 +492,7 @@ class SctpEngine final : public SctpPacketSink {
   long send_raw(Connection& c, WireProtocol protocol, const std::uint8_t* data, std::size_t len,
                 std::uint16_t flags);
   void send_control(Connection& c, std::uint16_t flags);
+  void set_nodelay(Socket& s, bool on);
   bool flush(Connection& c);
   runtime::SendResult send_on(Connection& c, WireProtocol protocol, std::span<const std::uint8_t> message,
                              bool answered_here);

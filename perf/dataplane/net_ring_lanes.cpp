@@ -132,18 +132,13 @@ std::unique_ptr<NetRingLane> make_net_ring_lane(NetRingWorld& w, unsigned index,
 }
 
 bool enable_keepalives(NetRingWorld& w, NetRingLane& lane, const NetRingLaneOptions& options) {
-  sctp::SctpEngine* engine = lane.engine.get();
-  try {
-    lane.keepalives = std::make_unique<runtime::LaneKeepAlives>(
-        *w.hs, *w.domain, *w.asap, lane.counters, *lane.events, w.clock,
-        [engine](ConnectionId id, std::span<const std::uint8_t> bytes) {
-          return engine->send(id, WireProtocol::kAsap, bytes);
-        });
+  try {  // as DpdkBackend::enable_lane_keepalives: the engine's batched send and LocalConsumer
+    lane.keepalives = runtime::LaneKeepAlives::for_engine(*w.hs, *w.domain, *w.asap, lane.counters, *lane.events,
+                                                          w.clock, *lane.engine);
   } catch (const std::exception& e) {
     w.error = std::string("keep-alives: ") + e.what();
     return false;
   }
-  lane.engine->set_local_consumer(lane.keepalives.get());
   if (options.loop_readers) lane.poll->set_keepalives(lane.keepalives.get());
   return true;
 }

@@ -39,6 +39,10 @@ struct AsapConfig {
   // here as before. Live: turned off, the lanes' PEs are taken back at once; turned on, PEs move
   // to the lanes at their next Ack.
   bool keepalive_on_lanes = true;
+  // Keep-alives on lanes: those due in the same timer tick for PEs on the same association leave
+  // in one engine send (bundled into as few SCTP packets as usrsctp packs them). Off: one send
+  // each. Read when the lanes start.
+  bool keepalive_batch = true;
   // Timer wheel resolution / size (keep-alive timers fire at most one tick late).
   TimeNs timer_tick = 10 * kNsPerMs;
   std::size_t timer_slots = 4096;

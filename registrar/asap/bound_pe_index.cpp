@@ -6,14 +6,17 @@ namespace poolreg::asap {
 
 void BoundPeIndex::compact(List& list, StillBound still_bound) {
   std::erase_if(list.keys, [&](const Key& k) { return !still_bound(k); });
+  std::sort(list.keys.begin(), list.keys.end(),
+            [](const Key& a, const Key& b) { return a.id != b.id ? a.id < b.id : a.handle < b.handle; });
+  const auto repeats = std::unique(list.keys.begin(), list.keys.end(), [](const Key& a, const Key& b) {
+    return a.id == b.id && a.handle == b.handle;
+  });
+  list.keys.erase(repeats, list.keys.end());
   list.compact_at = std::max<std::size_t>(8, 2 * list.keys.size());
 }
 
 void BoundPeIndex::add(ConnectionId c, const PoolHandle& handle, PoolElementId id, StillBound still_bound) {
   List& list = lists_[c];
-  const bool known = std::any_of(list.keys.begin(), list.keys.end(),
-                                 [&](const Key& k) { return k.id == id && k.handle == handle; });
-  if (known) return;
   list.keys.push_back(Key{handle, id});
   if (list.keys.size() > list.compact_at) compact(list, still_bound);
 }

@@ -5,7 +5,8 @@
 // IPv6 (neighbour solicitation). The per-lcore
 // counters are then read through DPDK's telemetry socket, including a malformed datagram the test
 // sent. Finally SIGTERM must stop the daemon cleanly (exit 0). Also: two poll lcores (each
-// association on the lane its peer steers to, lanes in poolctl stats) and ENRP from a two-lane
+// association on the lane its peer steers to, lanes in poolctl stats), endpoint keep-alives on
+// the poll lcores (a silent PE removed by their timeout), and ENRP from a two-lane
 // DPDK registrar to a kernel one, over UDP encapsulation and over native SCTP.
 // Skipped (with the reason) when not root or without netns/ethtool.
 #include <gtest/gtest.h>
@@ -733,6 +734,64 @@ TEST_F(DpdkDaemon, TwoPollLcoresEachServeTheirOwnAssociations) {
   const nlohmann::json status = control_request(control_socket, "status");
   EXPECT_GE(status["result"]["summary"].value("resolutions", 0), answered_on_lanes) << status.dump();
 
+  EXPECT_TRUE(stops_cleanly(daemon));
+}
+
+// Endpoint keep-alives on the poll lcores (asap.keepalive_on_lanes, LaneKeepAlives::for_engine on
+// the DPDK backend): a PE process answering them keeps its 3 PEs, their Keep-Alives are sent and
+// their Acks consumed on the lanes (the control thread's own keep-alive counters stay 0); a silent
+// PE process's 3 PEs time out on the lanes and the control thread removes exactly them.
+TEST_F(DpdkDaemon, KeepAlivesRunOnThePollLcoresAndASilentPeIsRemoved) {
+  test::VethNamespace net("10.89.0.2/24");
+  if (!net.ok()) GTEST_SKIP() << net.reason();
+  ASSERT_FALSE(ip_binary().empty()) << "no ip(8) binary";
+
+  const std::string prefix = "poolreg-dpdk-ka-" + std::to_string(::getpid());
+  RuntimeDirCleanup runtime_dir{prefix};
+  const std::string control_socket = "/tmp/poolreg-dpdk-ka-" + std::to_string(::getpid()) + ".sock";
+  ChildProcess daemon(
+      dpdk_daemon_command(poolregd,
+                          {"--listen", "10.89.0.1", "--set", "enrp.enabled=false", "--set",
+                           "control.enabled=true", "--set", "control.socket_path=" + control_socket, "--set",
+                           "asap.keepalive_interval_ms=300", "--set", "asap.keepalive_timeout_ms=300"},
+                          prefix, net, /*lanes=*/2));
+  ASSERT_TRUE(listening(daemon));
+  ChildProcess live(in_namespace(net, {pe, "-r", "10.89.0.1:3863", "--pool", "KaLive", "--count", "3",
+                                       "--port", "7", "--duration", "30", "-q", "--no-reconnect"}));
+  ChildProcess silent(
+      in_namespace(net, {pe, "-r", "10.89.0.1:3863", "--pool", "KaSilent", "--count", "3", "--port", "7",
+                         "--duration", "30", "-q", "--no-reconnect", "--silent"}));
+  ASSERT_TRUE(live.started() && silent.started());
+
+  auto lane_sum = [](const nlohmann::json& stats, const char* key) {
+    std::uint64_t sum = 0;
+    for (const auto& l : stats["result"]["lanes"]) sum += l.value(key, 0ull);
+    return sum;
+  };
+  nlohmann::json stats;
+  const bool settled = wait_until(
+      [&] {
+        stats = control_request(control_socket, "stats");
+        if (!stats.value("ok", false) || stats["result"]["lanes"].size() != 2) return false;
+        return lane_sum(stats, "keepalive_acks") >= 9 &&
+               stats["result"]["asap"].value("removed_by_keepalive_timeout", 0) >= 3;
+      },
+      20s);
+  ASSERT_TRUE(settled) << stats.dump() << "\ndaemon: " << daemon.output();
+  const nlohmann::json& asap = stats["result"]["asap"];
+  EXPECT_GT(lane_sum(stats, "keepalives_sent"), lane_sum(stats, "keepalive_acks") - 1) << stats.dump();
+  EXPECT_EQ(lane_sum(stats, "keepalive_timeouts"), 3u) << stats.dump();
+  EXPECT_EQ(lane_sum(stats, "keepalive_not_ours"), 0u) << stats.dump();
+  EXPECT_EQ(lane_sum(stats, "keepalive_acks_forwarded"), 0u) << stats.dump();
+  EXPECT_EQ(asap.value("keepalive_lane_timeouts", 0), 3) << asap.dump();
+  EXPECT_EQ(asap.value("removed_by_keepalive_timeout", 0), 3) << asap.dump();
+  EXPECT_EQ(asap.value("keepalives_sent", -1), 0) << asap.dump();
+  EXPECT_EQ(asap.value("keepalive_acks", -1), 0) << asap.dump();
+  const nlohmann::json status = control_request(control_socket, "status");
+  EXPECT_EQ(status["result"]["summary"].value("pes", 0), 3) << status.dump();
+
+  for (ChildProcess* p : {&live, &silent}) p->signal(SIGTERM);
+  for (ChildProcess* p : {&live, &silent}) wait_until([&] { return p->poll(); }, 5s);
   EXPECT_TRUE(stops_cleanly(daemon));
 }
 

@@ -136,9 +136,12 @@ TEST(LaneKeepAlivesStress, TwoLanesAgainstControlWritesNoFalseTimeout) {
     Lane& lane = *lanes[i];
     lane.keepalives = std::make_unique<LaneKeepAlives>(
         hs, domain, config, lane.counters, lane.reports, lane.clock,
-        [&lane](ConnectionId c, std::span<const std::uint8_t> b) {
-          lane.sent.emplace_back(c, std::vector<std::uint8_t>(b.begin(), b.end()));
-          return SendResult::kSent;
+        [&lane](ConnectionId c, std::span<const std::span<const std::uint8_t>> messages,
+                std::span<SendResult> results) {
+          for (std::size_t k = 0; k < messages.size(); ++k) {
+            lane.sent.emplace_back(c, std::vector<std::uint8_t>(messages[k].begin(), messages[k].end()));
+            results[k] = SendResult::kSent;
+          }
         });
   }
 

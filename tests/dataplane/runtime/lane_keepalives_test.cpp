@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <utility>
 #include <vector>
 
 #include "registrar/wire/asap_codec.hpp"
@@ -56,11 +58,21 @@ class LaneKeepAlivesTest : public ::testing::Test {
     config_.registrar_id = kOwnId;
     config_.keepalive_interval = 5 * kNsPerSec;
     config_.keepalive_timeout = 2 * kNsPerSec;
-    ka_ = std::make_unique<LaneKeepAlives>(hs_, domain_, config_, counters_, reports_, clock_,
-                                           [this](ConnectionId c, std::span<const std::uint8_t> b) {
-                                             sent_.push_back({c, {b.begin(), b.end()}});
-                                             return send_result_;
-                                           });
+    make();
+  }
+  void make() {
+    if (ka_) ka_->offline();
+    ka_.reset();
+    ka_ = std::make_unique<LaneKeepAlives>(
+        hs_, domain_, config_, counters_, reports_, clock_,
+        [this](ConnectionId c, std::span<const std::span<const std::uint8_t>> messages,
+               std::span<SendResult> results) {
+          sends_.push_back({c, messages.size()});
+          for (std::size_t i = 0; i < messages.size(); ++i) {
+            sent_.push_back({c, {messages[i].begin(), messages[i].end()}});
+            results[i] = send_result_;
+          }
+        });
     ka_->online();
   }
   ~LaneKeepAlivesTest() override {
@@ -106,6 +118,7 @@ class LaneKeepAlivesTest : public ::testing::Test {
   LaneCounters counters_;
   RecordingReports reports_;
   std::vector<Sent> sent_;
+  std::vector<std::pair<ConnectionId, std::size_t>> sends_;  // engine calls: association, messages
   SendResult send_result_ = SendResult::kSent;
   std::unique_ptr<LaneKeepAlives> ka_;
 };
@@ -204,6 +217,54 @@ TEST_F(LaneKeepAlivesTest, FailedSendTimesOutLikeALostKeepAlive) {
   advance(config_.keepalive_timeout);
   ASSERT_EQ(reports_.reports.size(), 1u);
   EXPECT_EQ(reports_.reports[0].kind, KeepAliveReport::Kind::kTimedOut);
+}
+
+// asap.keepalive_batch: the Keep-Alives due in one tick go out in one send per association,
+// each PE's own message (in the order the wheel fired them); off, one send each.
+TEST_F(LaneKeepAlivesTest, KeepAlivesDueInOneTickLeaveInOneSendPerAssociation) {
+  for (PoolElementId id = 1; id <= 3; ++id) register_pe("P", id, 11);
+  register_pe("P", 4, 12);
+  watch("P", 1, 11);
+  watch("P", 4, 12);
+  watch("P", 2, 11);
+  watch("P", 3, 11);
+  advance(config_.keepalive_interval + config_.timer_tick);
+  ASSERT_EQ(sends_.size(), 2u);
+  EXPECT_EQ(sends_[0], (std::pair<ConnectionId, std::size_t>{11, 3}));
+  EXPECT_EQ(sends_[1], (std::pair<ConnectionId, std::size_t>{12, 1}));
+  ASSERT_EQ(sent_.size(), 4u);
+  std::vector<PoolElementId> ids;
+  for (const Sent& s : sent_) {
+    auto r = wire::decode_asap(s.bytes);
+    ASSERT_TRUE(r.has_value());
+    const auto* ka = std::get_if<wire::EndpointKeepAlive>(&r.value());
+    ASSERT_NE(ka, nullptr);
+    ASSERT_TRUE(ka->pe_id.has_value());
+    ids.push_back(*ka->pe_id);
+  }
+  std::sort(ids.begin(), ids.begin() + 3);  // association 11's three, then 12's one
+  EXPECT_EQ(ids, (std::vector<PoolElementId>{1, 2, 3, 4}));
+  EXPECT_EQ(counters_.keepalives_sent.get(), 4u);
+  EXPECT_EQ(counters_.keepalive_batches.get(), 1u);
+  // Every Ack consumed: the next round is one send per association again.
+  for (PoolElementId id = 1; id <= 3; ++id) EXPECT_TRUE(ka_->consume(11, ack_bytes("P", id)));
+  EXPECT_TRUE(ka_->consume(12, ack_bytes("P", 4)));
+  sends_.clear();
+  advance(config_.keepalive_interval + config_.timer_tick);
+  EXPECT_EQ(sends_.size(), 2u);
+  EXPECT_EQ(counters_.keepalive_batches.get(), 2u);
+}
+
+TEST_F(LaneKeepAlivesTest, WithoutBatchingEveryKeepAliveIsItsOwnSend) {
+  config_.keepalive_batch = false;
+  make();
+  for (PoolElementId id = 1; id <= 3; ++id) register_pe("P", id, 11);
+  for (PoolElementId id = 1; id <= 3; ++id) watch("P", id, 11);
+  advance(config_.keepalive_interval + config_.timer_tick);
+  ASSERT_EQ(sends_.size(), 3u);
+  for (const auto& s : sends_) EXPECT_EQ(s, (std::pair<ConnectionId, std::size_t>{11, 1}));
+  EXPECT_EQ(counters_.keepalives_sent.get(), 3u);
+  EXPECT_EQ(counters_.keepalive_batches.get(), 0u);
 }
 
 TEST_F(LaneKeepAlivesTest, GoneAssociationDropsTheEntryWithoutAReport) {

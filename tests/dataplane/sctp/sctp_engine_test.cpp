@@ -40,7 +40,7 @@ struct Events final : EngineEventSink {
   }
   void on_closed(ConnectionId id, runtime::CloseReason) override { closed.push_back(id); }
   void on_unknown_ppid(ConnectionId, std::uint32_t) override {}
-  void on_activity(ConnectionId) override {}
+  void on_activity(ConnectionId) override { ++activity; }
   void on_addresses_changed(ConnectionId id, const ConnectionPeer& peer) override {
     address_changes.emplace_back(id, peer.addresses);
   }
@@ -49,6 +49,18 @@ struct Events final : EngineEventSink {
   std::vector<ConnectionPeer> peers;
   std::vector<std::pair<ConnectionId, std::vector<std::uint8_t>>> messages;
   std::vector<ConnectionId> closed;
+  std::size_t activity = 0;
+};
+
+// Takes the ASAP messages whose first byte is `type` (as LaneKeepAlives takes Keep-Alive Acks).
+struct TypeConsumer final : LocalConsumer {
+  explicit TypeConsumer(std::uint8_t t) : type(t) {}
+  bool consume(ConnectionId id, std::span<const std::uint8_t> message) override {
+    seen.emplace_back(id, std::vector<std::uint8_t>(message.begin(), message.end()));
+    return !message.empty() && message[0] == type;
+  }
+  std::uint8_t type;
+  std::vector<std::pair<ConnectionId, std::vector<std::uint8_t>>> seen;  // every ASAP message asked about
 };
 
 // One side's path: what its engine sends is queued for the other side.
@@ -306,6 +318,92 @@ TEST_F(SctpEngineTest, AssociationMessagesAndCloseOverAPathWithoutPacketSource) 
   b_.engine->close(7);
   ASSERT_TRUE(run_until([&] { return !a_.events.closed.empty(); }));
   EXPECT_EQ(a_.events.closed.front(), a_id);
+}
+
+// A LocalConsumer (runtime/lane_keepalives.hpp) is asked about every ASAP message: one it takes
+// is neither delivered up nor counted as activity (one report per Keep-Alive Ack would bring the
+// control thread an event per PE and interval); one it leaves is delivered as without it.
+TEST_F(SctpEngineTest, MessageTheLocalConsumerTakesIsNotDeliveredAndCountsNoActivity) {
+  TypeConsumer consumer(0x08);  // Endpoint Keep-Alive Ack
+  a_.engine->set_local_consumer(&consumer);
+  ASSERT_TRUE(a_.engine->listen(WireProtocol::kAsap, 3863).has_value());
+  const IpAddress to_a = IpAddress::v4({10, 1, 0, 1});
+  b_.engine->connect(7, WireProtocol::kAsap, std::span<const IpAddress>(&to_a, 1), 3863, 9899);
+  ASSERT_TRUE(run_until([&] { return !a_.events.connected.empty() && !b_.events.connected.empty(); }));
+  const ConnectionId a_id = a_.events.connected.front();
+  const std::size_t activity_before = a_.events.activity;
+
+  const std::vector<std::uint8_t> ack = {0x08, 0, 0, 8, 1, 2, 3, 4};
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(b_.engine->send(7, WireProtocol::kAsap, ack), runtime::SendResult::kSent);
+  ASSERT_TRUE(run_until([&] { return consumer.seen.size() == 3; }));
+  EXPECT_TRUE(a_.events.messages.empty());
+  EXPECT_EQ(a_.events.activity, activity_before);
+  for (const auto& [id, bytes] : consumer.seen) {
+    EXPECT_EQ(id, a_id);
+    EXPECT_EQ(bytes, ack);
+  }
+
+  const std::vector<std::uint8_t> other = {0x05, 0, 0, 8, 1, 2, 3, 4};  // not taken: delivered
+  EXPECT_EQ(b_.engine->send(7, WireProtocol::kAsap, other), runtime::SendResult::kSent);
+  ASSERT_TRUE(run_until([&] { return !a_.events.messages.empty(); }));
+  EXPECT_EQ(a_.events.messages.front().first, a_id);
+  EXPECT_EQ(a_.events.messages.front().second, other);
+  EXPECT_EQ(consumer.seen.size(), 4u);
+  a_.engine->set_local_consumer(nullptr);
+}
+
+// send_batch: several messages on one accepted association leave in order, in fewer SCTP
+// packets than messages (usrsctp bundles them), and the listener's other associations are not
+// left with Nagle on (a single send afterwards leaves at once, as before).
+TEST_F(SctpEngineTest, SendBatchBundlesMessagesIntoFewerPacketsInOrder) {
+  ASSERT_TRUE(a_.engine->listen(WireProtocol::kAsap, 3863).has_value());
+  const IpAddress to_a = IpAddress::v4({10, 1, 0, 1});
+  b_.engine->connect(7, WireProtocol::kAsap, std::span<const IpAddress>(&to_a, 1), 3863, 9899);
+  ASSERT_TRUE(run_until([&] { return !a_.events.connected.empty() && !b_.events.connected.empty(); }));
+  const ConnectionId a_id = a_.events.connected.front();
+  ASSERT_TRUE(run_until([&] { return a_.path.out.empty() && b_.path.out.empty(); }));
+
+  constexpr std::size_t kMessages = 40;
+  std::vector<std::vector<std::uint8_t>> bytes;
+  std::vector<std::span<const std::uint8_t>> messages;
+  for (std::size_t i = 0; i < kMessages; ++i)
+    bytes.push_back({0x0b, 0, 0, 8, 0, 0, 0, static_cast<std::uint8_t>(i)});  // Keep-Alive sized
+  for (const auto& m : bytes) messages.emplace_back(m);
+  std::vector<runtime::SendResult> results(kMessages, runtime::SendResult::kError);
+  const std::size_t packets_before = a_.path.out.size();
+  a_.engine->send_batch(a_id, WireProtocol::kAsap, messages, results);
+  for (const runtime::SendResult r : results) EXPECT_EQ(r, runtime::SendResult::kSent);
+  const std::size_t packets = a_.path.out.size() - packets_before;
+  EXPECT_GE(packets, 1u);
+  EXPECT_LE(packets, 4u) << packets;  // the first alone (nothing in flight yet), the rest bundled
+  EXPECT_EQ(a_.engine->counters().batches_corked, 1u);
+  ASSERT_TRUE(run_until([&] { return b_.events.messages.size() == kMessages; }));
+  for (std::size_t i = 0; i < kMessages; ++i) EXPECT_EQ(b_.events.messages[i].second, bytes[i]);
+
+  // Nagle is off again: a single message leaves at once although the last batch may still be
+  // unacknowledged.
+  ASSERT_TRUE(run_until([&] { return a_.path.out.empty() && b_.path.out.empty(); }));
+  const std::vector<std::uint8_t> one = {0x0b, 0, 0, 8, 9, 9, 9, 9};
+  EXPECT_EQ(a_.engine->send(a_id, WireProtocol::kAsap, one), runtime::SendResult::kSent);
+  EXPECT_EQ(a_.path.out.size(), 1u);
+  const std::vector<std::uint8_t> two = {0x0b, 0, 0, 8, 8, 8, 8, 8};
+  EXPECT_EQ(a_.engine->send(a_id, WireProtocol::kAsap, two), runtime::SendResult::kSent);
+  EXPECT_EQ(a_.path.out.size(), 2u);  // with Nagle left on it would wait for the first one's SACK
+  ASSERT_TRUE(run_until([&] { return b_.events.messages.size() == kMessages + 2; }));
+
+  // Without bundling (one send each) the same batch takes one packet per message.
+  ASSERT_TRUE(run_until([&] { return a_.path.out.empty() && b_.path.out.empty(); }));
+  for (const auto& m : messages)
+    EXPECT_EQ(a_.engine->send(a_id, WireProtocol::kAsap, m), runtime::SendResult::kSent);
+  EXPECT_EQ(a_.path.out.size(), kMessages);
+  ASSERT_TRUE(run_until([&] { return b_.events.messages.size() == 2 * kMessages + 2; }));
+
+  // An unknown association: every message reported kNoConnection.
+  std::vector<runtime::SendResult> none(2, runtime::SendResult::kSent);
+  a_.engine->send_batch(999, WireProtocol::kAsap, std::span(messages).first(2), none);
+  EXPECT_EQ(none[0], runtime::SendResult::kNoConnection);
+  EXPECT_EQ(none[1], runtime::SendResult::kNoConnection);
 }
 
 // Peers without an association (bare INITs from many sources) are bounded and expire after the
