@@ -102,4 +102,13 @@ class Selector {
 // destroys a selector only when no reader can reach it any more, or retires it as a whole).
 std::unique_ptr<Selector> make_selector(PolicyType type, Reclaimer& reclaimer);
 
+// Room construct_selector() needs: enough for every selector type (static_assert in the .cpp).
+inline constexpr std::size_t kSelectorStorageBytes = 96;
+inline constexpr std::size_t kSelectorStorageAlign = 64;
+// make_selector() inside `storage` (kSelectorStorageBytes, aligned to kSelectorStorageAlign):
+// its owner keeps the selector in its own allocation, so a resolution reaches the selector's
+// state (an RR ring's array and cursor) without one more dependent cache miss. The owner ends it
+// with std::destroy_at under the same rule as above.
+Selector* construct_selector(PolicyType type, Reclaimer& reclaimer, void* storage);
+
 }  // namespace poolreg::policy
