@@ -44,9 +44,11 @@ class SelectorContext {
 // of selectable PEs) slots (WRAND / WRAND-DPF PEs with value 0 are not selectable).
 //
 // Indexes and costs (n PEs, k items; bytes per PE measured at 10^6 PEs):
-// - RR, PRI, LU, LUD, PLU, PLUD, *-DPF orders (OrderedSelector): groups of equal key, each a
+// - RR (RoundRobinSelector): one round-robin ring inside the selector; select O(k), writer O(1);
+//   ~5 bytes/PE of ring plus 4 of position at 100 PEs a pool.
+// - PRI, LU, LUD, PLU, PLUD, *-DPF orders (OrderedSelector): groups of equal key, each a
 //   round-robin ring, in a key-sorted list; select O(groups touched + k), writer O(log n).
-//   ~21 bytes/PE when keys repeat (RR, PRI, quantised loads), ~76 when every load differs.
+//   ~21 bytes/PE when keys repeat (PRI, quantised loads), ~76 when every load differs.
 // - WRR (WeightedRoundRobinSelector): Fenwick tree; select O(k log n); ~13 bytes/PE.
 // - RAND, WRAND, WRAND-DPF, RLU, RPLU, RLUD, RPLUD (RandomSelector): Fenwick tree; select
 //   O(k log n) expected; ~29 bytes/PE.

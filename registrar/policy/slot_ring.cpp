@@ -116,11 +116,13 @@ std::size_t SlotRing::read(std::size_t limit, bool advance, SlotSet& seen, Slot*
   const Array* array = array_.load(std::memory_order_acquire);
   if (limit == 0) return 0;
   // Prefetch only (never faults, never read from): where the first position most likely is.
-  // Integer arithmetic: with a stale hint the address may lie past this array.
+  // Integer arithmetic: with a stale hint (a push after this reader loaded the array) the
+  // address may lie past this array, where pointer arithmetic would be undefined.
   if (const std::uint32_t hint = count_hint_.load(std::memory_order_relaxed); hint != 0) {
     const std::uint32_t likely = cursor_.load(std::memory_order_relaxed) % hint;
     const std::uintptr_t first =
         reinterpret_cast<std::uintptr_t>(array->slots()) + std::uintptr_t{likely} * sizeof(Slot);
+    // NOLINTNEXTLINE(performance-no-int-to-ptr): see above
     __builtin_prefetch(reinterpret_cast<const void*>(first));
   }
   const std::uint32_t n = array->count.load(std::memory_order_acquire);
