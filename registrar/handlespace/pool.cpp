@@ -4,7 +4,9 @@
 
 namespace poolreg::handlespace {
 namespace {
-constexpr std::uint32_t kInitialSlots = 4;
+// Slot table capacities are 2^n - 1: with the 32-byte header the table is 2^n x 32 bytes, an
+// allocator size class (a power-of-two capacity put 100 PEs' 4128 bytes in a 5120-byte block).
+constexpr std::uint32_t kInitialSlots = 3;
 constexpr std::uint32_t kInitialIds = 8;
 }  // namespace
 
@@ -12,7 +14,7 @@ Pool::Pool(const PoolHandle& h, std::uint64_t hv, PolicyType p, TransportProtoco
            std::uint32_t idx, std::uint32_t gen, Reclaimer& reclaimer)
     : hash(hv),
       slots_(SlotTable::create(kInitialSlots)),
-      selector(policy::make_selector(p, reclaimer)),
+      selector(policy::construct_selector(p, reclaimer, selector_storage_)),
       handle(h),
       policy(p),
       protocol(proto),
@@ -34,6 +36,7 @@ Pool::~Pool() {
   }
   SlotTable::destroy(a);
   IdIndex::destroy(ids_.load(std::memory_order_relaxed));
+  std::destroy_at(selector);
 }
 
 std::uint32_t Pool::find(PoolElementId id) const noexcept {
@@ -124,7 +127,7 @@ std::uint32_t Pool::allocate_slot(QsbrDomain& domain) {
 void Pool::grow_slots(std::uint32_t min_capacity) {
   SlotTable* old = slots_.load(std::memory_order_relaxed);
   std::uint32_t capacity = old->capacity;
-  while (capacity < min_capacity) capacity *= 2;
+  while (capacity < min_capacity) capacity = 2 * capacity + 1;
   SlotTable* fresh = SlotTable::create(capacity);
   for (std::uint32_t i = 0; i < old->capacity; ++i) {
     fresh->items()[i].record.store(old->items()[i].record.load(std::memory_order_relaxed), std::memory_order_relaxed);

@@ -69,6 +69,7 @@ static_assert(sizeof(SlotEntry) == 32, "two slot entries per cache line");
 
 // Slot table: a 32-byte header then `capacity` entries, 64-byte aligned so that no entry
 // straddles a cache line. Replaced by a larger copy on growth (the old one is retired).
+// Capacities are 2^n - 1 (pool.cpp), so a table takes exactly 2^n x 32 bytes.
 struct alignas(32) SlotTable {
   std::uint32_t capacity;
   SlotEntry* items() noexcept { return reinterpret_cast<SlotEntry*>(this + 1); }
@@ -146,7 +147,7 @@ class Pool {
  public:
   Pool(const PoolHandle& handle, std::uint64_t hash, PolicyType policy, TransportProtocol protocol,
        TransportUse use, std::uint32_t index, std::uint32_t generation, Reclaimer& reclaimer);
-  ~Pool();  // frees tables and any remaining records (only when no reader can reach the pool)
+  ~Pool();  // frees tables, selector and any remaining records (only when no reader can reach the pool)
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
 
@@ -161,7 +162,8 @@ class Pool {
   std::atomic<SlotTable*> slots_;
 
  public:
-  const std::unique_ptr<policy::Selector> selector;
+  // In selector_storage_ (below): the selector is part of the pool object (construct_selector).
+  policy::Selector* const selector;
   const PoolHandle handle;
   const PolicyType policy;
   const TransportProtocol protocol;
@@ -173,6 +175,14 @@ class Pool {
   const std::uint32_t generation;
   const std::uint32_t checksum16_handle;
   const std::uint64_t checksum32_handle;
+
+ private:
+  // The selector itself, on its own cache lines right after what a resolution reads here: a
+  // resolution reaches the selector's state (an RR ring's array and cursor) from the pool
+  // pointer, not through one more dependent load of a separately allocated object.
+  alignas(policy::kSelectorStorageAlign) unsigned char selector_storage_[policy::kSelectorStorageBytes];
+
+ public:
 
   // ---- reader side ----
   const PoolElementRecord* record(std::uint32_t slot) const noexcept {

@@ -44,9 +44,11 @@ class SelectorContext {
 // of selectable PEs) slots (WRAND / WRAND-DPF PEs with value 0 are not selectable).
 //
 // Indexes and costs (n PEs, k items; bytes per PE measured at 10^6 PEs):
-// - RR, PRI, LU, LUD, PLU, PLUD, *-DPF orders (OrderedSelector): groups of equal key, each a
+// - RR (RoundRobinSelector): one round-robin ring inside the selector; select O(k), writer O(1);
+//   ~5 bytes/PE of ring plus 4 of position at 100 PEs a pool.
+// - PRI, LU, LUD, PLU, PLUD, *-DPF orders (OrderedSelector): groups of equal key, each a
 //   round-robin ring, in a key-sorted list; select O(groups touched + k), writer O(log n).
-//   ~21 bytes/PE when keys repeat (RR, PRI, quantised loads), ~76 when every load differs.
+//   ~21 bytes/PE when keys repeat (PRI, quantised loads), ~76 when every load differs.
 // - WRR (WeightedRoundRobinSelector): Fenwick tree; select O(k log n); ~13 bytes/PE.
 // - RAND, WRAND, WRAND-DPF, RLU, RPLU, RLUD, RPLUD (RandomSelector): Fenwick tree; select
 //   O(k log n) expected; ~29 bytes/PE.
@@ -101,5 +103,14 @@ class Selector {
 // retires replaced memory through it and frees its live memory in its destructor (the caller
 // destroys a selector only when no reader can reach it any more, or retires it as a whole).
 std::unique_ptr<Selector> make_selector(PolicyType type, Reclaimer& reclaimer);
+
+// Room construct_selector() needs: enough for every selector type (static_assert in the .cpp).
+inline constexpr std::size_t kSelectorStorageBytes = 96;
+inline constexpr std::size_t kSelectorStorageAlign = 64;
+// make_selector() inside `storage` (kSelectorStorageBytes, aligned to kSelectorStorageAlign):
+// its owner keeps the selector in its own allocation, so a resolution reaches the selector's
+// state (an RR ring's array and cursor) without one more dependent cache miss. The owner ends it
+// with std::destroy_at under the same rule as above.
+Selector* construct_selector(PolicyType type, Reclaimer& reclaimer, void* storage);
 
 }  // namespace poolreg::policy

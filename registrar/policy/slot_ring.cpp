@@ -1,5 +1,7 @@
 #include "registrar/policy/slot_ring.hpp"
 
+#include <bit>
+#include <cstdint>
 #include <new>
 
 namespace poolreg::policy {
@@ -35,6 +37,14 @@ SlotRing::Array* SlotRing::allocate(std::uint32_t capacity) {
   return created;
 }
 
+// The most slots an array for at least `slots` slots holds when its whole allocation (header
+// included) is a power of two: allocators round sizes up to their classes, and a power-of-two
+// array of slots plus the 8-byte header falls just past one (520 bytes take a 640-byte block).
+std::uint32_t SlotRing::fitted_capacity(std::uint32_t slots) noexcept {
+  const std::size_t bytes = std::bit_ceil(sizeof(Array) + std::size_t{slots} * sizeof(Slot));
+  return static_cast<std::uint32_t>((bytes - sizeof(Array)) / sizeof(Slot));
+}
+
 void SlotRing::release(void* array) noexcept { ::operator delete(array); }  // trivial members
 
 SlotRing::~SlotRing() {
@@ -67,11 +77,12 @@ std::uint32_t SlotRing::push(Slot slot, Reclaimer& reclaimer) {
   Array* array = array_.load(std::memory_order_relaxed);
   const std::uint32_t n = array->count.load(std::memory_order_relaxed);
   if (n == array->capacity) {
-    replace(2 * n, reclaimer);
+    replace(fitted_capacity(2 * n), reclaimer);
     array = array_.load(std::memory_order_relaxed);
   }
   array->slots()[n].store(slot, std::memory_order_relaxed);
   array->count.store(n + 1, std::memory_order_release);  // publishes the slot written above
+  count_hint_.store(n + 1, std::memory_order_relaxed);
   return n;
 }
 
@@ -94,13 +105,26 @@ Slot SlotRing::remove_at(std::uint32_t position, Reclaimer& reclaimer) {
     array->slots()[position].store(moved, std::memory_order_relaxed);
   }
   array->count.store(last, std::memory_order_release);
-  if (last > 0 && last * 4 <= array->capacity && array->capacity > 4) replace(array->capacity / 2, reclaimer);
+  count_hint_.store(last, std::memory_order_relaxed);
+  // Half the capacity (the next smaller fitted size); still at least twice the count.
+  if (last > 0 && last * 4 <= array->capacity && array->capacity > 4)
+    replace(fitted_capacity(array->capacity / 2 - 2), reclaimer);
   return moved;
 }
 
 std::size_t SlotRing::read(std::size_t limit, bool advance, SlotSet& seen, Slot* out) const noexcept {
   const Array* array = array_.load(std::memory_order_acquire);
   if (limit == 0) return 0;
+  // Prefetch only (never faults, never read from): where the first position most likely is.
+  // Integer arithmetic: with a stale hint (a push after this reader loaded the array) the
+  // address may lie past this array, where pointer arithmetic would be undefined.
+  if (const std::uint32_t hint = count_hint_.load(std::memory_order_relaxed); hint != 0) {
+    const std::uint32_t likely = cursor_.load(std::memory_order_relaxed) % hint;
+    const std::uintptr_t first =
+        reinterpret_cast<std::uintptr_t>(array->slots()) + std::uintptr_t{likely} * sizeof(Slot);
+    // NOLINTNEXTLINE(performance-no-int-to-ptr): see above
+    __builtin_prefetch(reinterpret_cast<const void*>(first));
+  }
   const std::uint32_t n = array->count.load(std::memory_order_acquire);
   if (n == 0) return 0;
   const std::uint32_t cursor =

@@ -13,7 +13,8 @@ namespace poolreg::policy {
 
 // Writer (one thread): push / remove_at / destructor. Readers (any thread, lock-free): read.
 // Removal moves the last slot into the hole (O(1)); growth and shrinking copy the array into a
-// new one, publish it with a release store and retire the old one through the Reclaimer.
+// new one (capacities chosen so that the array with its header is a power of two in bytes),
+// publish it with a release store and retire the old one through the Reclaimer.
 // Readers see an array together with its own count, so every index they read is initialised.
 // The first array (one slot) is inline, so a group of one PE (LU with distinct loads) costs a
 // single allocation; it is never reused once the ring has moved to a heap array.
@@ -47,6 +48,7 @@ class SlotRing {
 
  private:
   struct Array;
+  static std::uint32_t fitted_capacity(std::uint32_t slots) noexcept;
   static Array* allocate(std::uint32_t capacity);
   static void release(void* array) noexcept;
   void replace(std::uint32_t capacity, Reclaimer& reclaimer);
@@ -56,6 +58,11 @@ class SlotRing {
   std::atomic<Array*> array_;
   // Rotation position; wraps at 2^32 (one irregular step per 4 billion answers).
   mutable std::atomic<std::uint32_t> cursor_{0};
+  // The writer's count, beside array_ and cursor_ so that a reader can ask for the line of its
+  // first position before the array header (with the real count) arrives: on a large
+  // handlespace those are two cache misses that would otherwise come one after the other. Only
+  // ever a prefetch address; a stale value costs the prefetch, nothing else.
+  std::atomic<std::uint32_t> count_hint_{0};
   // Inline one-slot Array: header (capacity, count) followed by one slot.
   alignas(std::uint32_t) unsigned char inline_storage_[3 * sizeof(std::uint32_t)];
 };

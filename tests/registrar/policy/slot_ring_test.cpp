@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <set>
 #include <vector>
 
@@ -40,6 +41,25 @@ TEST(SlotRingTest, RemoveMovesTheLastSlotIntoTheHoleAndShrinks) {
   const auto rest = read_all(ring, false, seen);
   EXPECT_EQ(std::set<Slot>(rest.begin(), rest.end()).size(), 7u);
   EXPECT_GT(reclaimer.pending(), 0u);
+}
+
+// Arrays (header included) are powers of two in bytes at every size the ring grows or shrinks
+// to: allocators round up to their size classes, so one slot past a power of two wasted ~20 %.
+TEST(SlotRingTest, ArraysFillPowerOfTwoAllocations) {
+  DeferredReclaimer reclaimer;
+  SlotRing ring;
+  std::set<std::size_t> sizes;
+  for (Slot s = 0; s < 1000; ++s) {
+    ring.push(s, reclaimer);
+    if (ring.memory_bytes() != 0) sizes.insert(ring.memory_bytes());
+  }
+  while (ring.count() > 1) {
+    ring.remove_at(0, reclaimer);
+    sizes.insert(ring.memory_bytes());
+    EXPECT_GE(ring.memory_bytes(), 8 + ring.count() * sizeof(Slot));
+  }
+  EXPECT_GT(sizes.size(), 5u);
+  for (std::size_t bytes : sizes) EXPECT_TRUE(std::has_single_bit(bytes)) << bytes;
 }
 
 }  // namespace
