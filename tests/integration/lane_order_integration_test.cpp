@@ -30,6 +30,7 @@
 #include "perf/dataplane/sctp_synth.hpp"
 #include "registrar/asap/asap_server.hpp"
 #include "registrar/wire/asap_codec.hpp"
+#include "tests/dataplane/runtime/lane_order_messages.hpp"
 #include "registrar/wire/wire_constants.hpp"
 
 namespace poolreg::integration {
@@ -40,39 +41,14 @@ using namespace std::chrono_literals;
 constexpr std::uint16_t kAsapPort = 3863;
 constexpr std::uint32_t kAsapPpid = 11;
 constexpr std::size_t kHandleResolutionSlot = 5;
-const PoolHandle kPool = *PoolHandle::from_string("OrderPool");
-constexpr PoolElementId kPe = 0x5eed;
+using poolreg::test::lane_order::deregistration;
+using poolreg::test::lane_order::kPe;
+using poolreg::test::lane_order::kPool;
+using poolreg::test::lane_order::resolution;
 
-std::vector<std::uint8_t> encoded(const auto& message) {
-  std::vector<std::uint8_t> out;
-  EXPECT_TRUE(wire::encode(message, wire::WireOptions{}, wire::ByteSink(out)).ok());
-  return out;
-}
-
-std::vector<std::uint8_t> registration() {
-  wire::Registration m;
-  m.pool_handle = kPool;
-  m.element.id = kPe;
-  m.element.registration_life_ms = 30000;
-  m.element.user_transport.protocol = TransportProtocol::kSctp;
-  m.element.user_transport.port = 7000;
-  m.element.user_transport.addresses.push_back(IpAddress::v4({127, 0, 0, 1}));
-  m.element.policy.type = PolicyType::kRoundRobin;
-  return encoded(m);
-}
-
-std::vector<std::uint8_t> deregistration() {
-  wire::Deregistration m;
-  m.pool_handle = kPool;
-  m.pe_id = kPe;
-  return encoded(m);
-}
-
-std::vector<std::uint8_t> resolution() {
-  wire::HandleResolution m;
-  m.pool_handle = kPool;
-  return encoded(m);
-}
+// The PE's address: its association's.
+const IpAddress kPeAddress = IpAddress::v4({127, 0, 0, 1});
+std::vector<std::uint8_t> registration() { return poolreg::test::lane_order::registration(kPeAddress); }
 
 // The registrar side as poolregd builds it on kernel lanes (one lane, resolutions on it), with
 // this thread as its control thread.

@@ -36,6 +36,7 @@
 #include "perf/dataplane/sctp_synth.hpp"
 #include "registrar/asap/asap_server.hpp"
 #include "registrar/wire/asap_codec.hpp"
+#include "tests/dataplane/runtime/lane_order_messages.hpp"
 #include "tests/dataplane/dpdk/eal_test_environment.hpp"
 
 namespace poolreg::dpdk {
@@ -48,39 +49,14 @@ constexpr std::uint16_t kAsapPort = 3863;
 constexpr std::uint32_t kAsapPpid = 11;
 const MacAddress kRegistrarMac = {0x02, 0, 0, 0, 7, 1};
 const MacAddress kClientMac = {0x02, 0, 0, 0, 7, 2};
-const PoolHandle kPool = *PoolHandle::from_string("OrderPool");
-constexpr PoolElementId kPe = 0x5eed;
+using poolreg::test::lane_order::deregistration;
+using poolreg::test::lane_order::kPe;
+using poolreg::test::lane_order::kPool;
+using poolreg::test::lane_order::resolution;
 
-std::vector<std::uint8_t> encoded(const auto& message) {
-  std::vector<std::uint8_t> out;
-  EXPECT_TRUE(wire::encode(message, wire::WireOptions{}, wire::ByteSink(out)).ok());
-  return out;
-}
-
-std::vector<std::uint8_t> registration() {
-  wire::Registration m;
-  m.pool_handle = kPool;
-  m.element.id = kPe;
-  m.element.registration_life_ms = 30000;
-  m.element.user_transport.protocol = TransportProtocol::kSctp;
-  m.element.user_transport.port = 7000;
-  m.element.user_transport.addresses.push_back(IpAddress::v4({10, 7, 0, 2}));
-  m.element.policy.type = PolicyType::kRoundRobin;
-  return encoded(m);
-}
-
-std::vector<std::uint8_t> deregistration() {
-  wire::Deregistration m;
-  m.pool_handle = kPool;
-  m.pe_id = kPe;
-  return encoded(m);
-}
-
-std::vector<std::uint8_t> resolution() {
-  wire::HandleResolution m;
-  m.pool_handle = kPool;
-  return encoded(m);
-}
+// The PE's address: its association's.
+const IpAddress kPeAddress = IpAddress::v4({10, 7, 0, 2});
+std::vector<std::uint8_t> registration() { return poolreg::test::lane_order::registration(kPeAddress); }
 
 class DpdkLaneOrderTest : public ::testing::Test {
  protected:
