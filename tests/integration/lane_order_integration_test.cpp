@@ -30,8 +30,8 @@
 #include "perf/dataplane/sctp_synth.hpp"
 #include "registrar/asap/asap_server.hpp"
 #include "registrar/wire/asap_codec.hpp"
-#include "tests/dataplane/runtime/lane_order_messages.hpp"
 #include "registrar/wire/wire_constants.hpp"
+#include "tests/dataplane/runtime/lane_order_messages.hpp"
 
 namespace poolreg::integration {
 namespace {

@@ -36,8 +36,8 @@
 #include "perf/dataplane/sctp_synth.hpp"
 #include "registrar/asap/asap_server.hpp"
 #include "registrar/wire/asap_codec.hpp"
-#include "tests/dataplane/runtime/lane_order_messages.hpp"
 #include "tests/dataplane/dpdk/eal_test_environment.hpp"
+#include "tests/dataplane/runtime/lane_order_messages.hpp"
 
 namespace poolreg::dpdk {
 namespace {
