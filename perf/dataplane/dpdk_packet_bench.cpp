@@ -43,6 +43,7 @@
 #include "dataplane/dpdk/frame_builder.hpp"
 #include "dataplane/dpdk/packet_processor.hpp"
 #include "dataplane/sctp/native_sctp_packet.hpp"
+#include "perf/dataplane/bench_eal.hpp"
 
 namespace {
 
@@ -284,21 +285,7 @@ BENCHMARK(BM_KernelUdpReceive)->UseRealTime()->Unit(benchmark::kMillisecond);
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string prefix = "--file-prefix=poolreg-bench-" + std::to_string(::getpid());
-  std::vector<std::string> eal = {argv[0],
-                                  "--no-huge",
-                                  "-m",
-                                  "512",
-                                  "--no-pci",
-                                  "--no-shconf",
-                                  prefix,
-                                  "-l",
-                                  "0-1",
-                                  "--no-telemetry",
-                                  "--log-level=lib.eal:error"};
-  std::vector<char*> eal_argv;
-  for (auto& s : eal) eal_argv.push_back(s.data());
-  if (rte_eal_init(static_cast<int>(eal_argv.size()), eal_argv.data()) < 0 || !setup_lanes()) {
+  if (!poolreg::perf::start_bench_eal(argv[0], "bench", 512) || !setup_lanes()) {
     std::fprintf(stderr, "EAL / ring ports could not be set up\n");
     return 1;
   }
@@ -306,8 +293,6 @@ int main(int argc, char** argv) {
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   for (auto& l : g_lanes) l->processor.reset();
-  const std::string runtime_dir = rte_eal_get_runtime_dir();
-  std::error_code ec;
-  std::filesystem::remove_all(runtime_dir, ec);  // EAL leaves it behind
+  poolreg::perf::remove_eal_runtime_dir();
   return 0;
 }

@@ -75,6 +75,7 @@
 #include "dataplane/runtime/lane_resolver.hpp"
 #include "dataplane/sctp/native_sctp_packet.hpp"
 #include "dataplane/sctp/sctp_engine.hpp"
+#include "perf/dataplane/bench_eal.hpp"
 #include "perf/dataplane/net_ring_lanes.hpp"
 #include "perf/dataplane/sctp_synth.hpp"
 #include "registrar/common/clock.hpp"
@@ -389,21 +390,7 @@ BENCHMARK(BM_PollLaneResolutionsNicRss)
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string prefix = "--file-prefix=poolreg-resbench-" + std::to_string(::getpid());
-  std::vector<std::string> eal = {argv[0],
-                                  "--no-huge",
-                                  "-m",
-                                  "1024",
-                                  "--no-pci",
-                                  "--no-shconf",
-                                  prefix,
-                                  "-l",
-                                  "0-1",
-                                  "--no-telemetry",
-                                  "--log-level=lib.eal:error"};
-  std::vector<char*> eal_argv;
-  for (auto& s : eal) eal_argv.push_back(s.data());
-  if (rte_eal_init(static_cast<int>(eal_argv.size()), eal_argv.data()) < 0) {
+  if (!perf::start_bench_eal(argv[0], "resbench", 1024)) {
     std::fprintf(stderr, "EAL could not start\n");
     return 1;
   }
@@ -420,8 +407,6 @@ int main(int argc, char** argv) {
                static_cast<unsigned long long>(g_world->requests_sent),
                static_cast<unsigned long long>(g_world->answers_seen));
   for (auto& l : g_world->lanes) l->teardown();
-  const std::string runtime_dir = rte_eal_get_runtime_dir();
-  std::error_code ec;
-  std::filesystem::remove_all(runtime_dir, ec);  // EAL leaves it behind
+  perf::remove_eal_runtime_dir();
   return 0;
 }

@@ -76,6 +76,7 @@
 #include "dataplane/runtime/event_loop.hpp"
 #include "dataplane/runtime/lane_transport.hpp"
 #include "dataplane/runtime/steer_lane.hpp"
+#include "perf/dataplane/bench_eal.hpp"
 #include "perf/dataplane/net_ring_lanes.hpp"
 #include "perf/dataplane/sctp_synth.hpp"
 #include "perf/dataplane/write_requests.hpp"
@@ -466,22 +467,7 @@ BENCHMARK(BM_LaneWrites)
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string prefix = "--file-prefix=poolreg-writebench-" + std::to_string(::getpid());
-  std::vector<std::string> eal = {argv[0],
-                                  "--no-huge",
-                                  "-m",
-                                  "1024",
-                                  "--no-pci",
-                                  "--no-shconf",
-                                  prefix,
-                                  "-l",
-                                  "0-1",
-                                  "--no-telemetry",
-                                  "--log-level=lib.eal:error"};
-  std::vector<char*> eal_argv;
-  eal_argv.reserve(eal.size());
-  for (auto& s : eal) eal_argv.push_back(s.data());
-  if (rte_eal_init(static_cast<int>(eal_argv.size()), eal_argv.data()) < 0) {
+  if (!perf::start_bench_eal(argv[0], "writebench", 1024)) {
     std::fprintf(stderr, "EAL could not start\n");
     return 1;
   }
@@ -514,8 +500,6 @@ int main(int argc, char** argv) {
     }
     for (auto& l : g_world->lanes) l->teardown();
   }
-  const std::string runtime_dir = rte_eal_get_runtime_dir();
-  std::error_code ec;
-  std::filesystem::remove_all(runtime_dir, ec);  // EAL leaves it behind
+  perf::remove_eal_runtime_dir();
   return rc;
 }
