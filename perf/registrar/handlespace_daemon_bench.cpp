@@ -5,12 +5,15 @@
 // anything is measured. handlespace_bench.cpp measures fresh pools without associations.
 //   DaemonResolve3/<pes>/<per_assoc>      resolve k=3 in a random pool (RR)
 //   DaemonReregister/<pes>/<per_assoc>    a random PE re-registers over its association
-//   DaemonDeregister/<pes>/<per_assoc>    random PEs deregistered (RemovedPe copy, as ASAP does)
+//   DaemonDeregister/<pes>/<per_assoc>    random PEs deregistered (a fresh RemovedPe copy each)
 //   DaemonRemove/<pes>/<per_assoc>        the same through remove() (no copy; where it exists)
+//   DaemonDeregisterView/<pes>/<per_assoc> the same through deregister(h, id, visitor) (where it
+//                                         exists), the visitor copying the view into one reused
+//                                         RemovedPe as AsapServer does (no allocation once warm)
 //   DaemonRegisterChurn/<pes>             PEs arrive (registration of a new PE, a new association
 //                                         each) in a handlespace of <pes> PEs; every 1000 arrivals
 //                                         the timer pauses and they leave again (pools never vanish)
-//   DaemonDeregisterChurn/<pes>           PEs leave (deregister, RemovedPe copy as ASAP does) in
+//   DaemonDeregisterChurn/<pes>           PEs leave (deregister, a fresh RemovedPe copy each) in
 //                                         batches of 1000, re-registered with the timer paused
 //   DaemonTeardown/<assoc_pes>            one association with that many PEs (spread over the
 //                                         pools of 10^6 one-PE-association PEs) removed whole;
@@ -54,6 +57,16 @@ constexpr bool kHasRemove = requires(H& h, const PoolHandle& p) { h.remove(p, Po
 template <typename H>
 bool remove_without_copy(H& hs, const PoolHandle& h, PoolElementId id) {
   if constexpr (kHasRemove<H>) return hs.remove(h, id);
+  std::abort();
+}
+// deregister(h, id, visitor) with a RemovedPeView that copy_to() fills reused storage from.
+template <typename H>
+constexpr bool kHasRemovalView = requires(H& h, const PoolHandle& p) {
+  h.deregister(p, PoolElementId{1}, [](const auto&) {});
+};
+template <typename H>
+bool deregister_into(H& hs, const PoolHandle& h, PoolElementId id, RemovedPe& out) {
+  if constexpr (kHasRemovalView<H>) return hs.deregister(h, id, [&](const auto& r) { r.copy_to(out); });
   std::abort();
 }
 template <typename H>
@@ -185,6 +198,19 @@ void DaemonRemove(benchmark::State& state) {
   }
 }
 
+void DaemonDeregisterView(benchmark::State& state) {
+  if constexpr (kHasRemovalView<Handlespace>) {
+    RemovedPe storage;
+    run_removal(state, [&](DaemonWorld& w, const PoolHandle& h, PoolElementId id) {
+      const bool removed = deregister_into(w.hs, h, id, storage);
+      benchmark::DoNotOptimize(storage);
+      return removed;
+    });
+  } else {
+    state.SkipWithError("no Handlespace::deregister with a visitor in this tree");
+  }
+}
+
 // Arrivals and departures in a handlespace of n PEs (the 10^4-PE / 100-pool goal of issue 16):
 // batches of kChurnBatch random PEs, the other half of each batch's work done with the timer
 // paused, so the population stays between n and n + kChurnBatch (arrivals) or n - kChurnBatch
@@ -260,15 +286,15 @@ void DaemonTeardown(benchmark::State& state) {
       for (;;) {
         const auto t0 = std::chrono::steady_clock::now();
         const std::size_t n = remove_association_step(
-            w->hs, kBig, [&](const RemovedPe& r) { benchmark::DoNotOptimize(&r); }, kTeardownPass);
+            w->hs, kBig, [&](const auto& r) { benchmark::DoNotOptimize(&r); }, kTeardownPass);
         const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
         max_pass_ms = std::max(max_pass_ms, ms);
         removed += n;
         if (n < kTeardownPass) break;
       }
     } else {
-      removed += remove_association_step(w->hs, kBig, [&](const RemovedPe& r) { benchmark::DoNotOptimize(&r); },
-                                         SIZE_MAX);
+      removed += remove_association_step(
+          w->hs, kBig, [&](const auto& r) { benchmark::DoNotOptimize(&r); }, SIZE_MAX);
     }
   }
   if (removed != assoc_pes || w->hs.counters().pes != kBackground) std::abort();
@@ -290,6 +316,10 @@ void DaemonMemory(benchmark::State& state) {
 BENCHMARK(DaemonResolve3)->ArgNames({"pes", "per_assoc"})->ArgsProduct({{1'000'000}, {1, 1000}});
 BENCHMARK(DaemonReregister)->ArgNames({"pes", "per_assoc"})->ArgsProduct({{1'000'000}, {1, 1000}});
 BENCHMARK(DaemonDeregister)->ArgNames({"pes", "per_assoc"})->ArgsProduct({{1'000'000}, {1, 1000}})->Iterations(100'000);
+BENCHMARK(DaemonDeregisterView)
+    ->ArgNames({"pes", "per_assoc"})
+    ->ArgsProduct({{1'000'000}, {1, 1000}})
+    ->Iterations(100'000);
 BENCHMARK(DaemonRemove)->ArgNames({"pes", "per_assoc"})->ArgsProduct({{1'000'000}, {1, 1000}})->Iterations(100'000);
 BENCHMARK(DaemonRegisterChurn)->ArgName("pes")->Arg(10'000);
 BENCHMARK(DaemonDeregisterChurn)->ArgName("pes")->Arg(10'000);

@@ -26,6 +26,8 @@ cases=(
   "DaemonReregister/pes:1000000/per_assoc:1000\$"
   "DaemonDeregister/pes:1000000/per_assoc:1/"
   "DaemonDeregister/pes:1000000/per_assoc:1000/"
+  "DaemonDeregisterView/pes:1000000/per_assoc:1/"
+  "DaemonDeregisterView/pes:1000000/per_assoc:1000/"
   "DaemonRemove/pes:1000000/per_assoc:1/"
   "DaemonRegisterChurn/pes:10000\$"
   "DaemonDeregisterChurn/pes:10000\$"

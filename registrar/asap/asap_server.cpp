@@ -246,7 +246,12 @@ void AsapServer::run_teardowns() {
     // Collect first: the ENRP listener must not run inside the handlespace's removal loop.
     const Teardown t = teardowns_.front();
     const std::size_t n = hs_.remove_association(
-        t.connection, [&](const handlespace::RemovedPe& r) { removed_.push_back(r); }, budget);
+        t.connection,
+        [&](const handlespace::RemovedPeView& v) {
+          if (removed_count_ == removed_.size()) removed_.emplace_back();
+          v.copy_to(removed_[removed_count_++]);
+        },
+        budget);
     if (t.after_hold) counters_.pe_hold_expired += std::min(n, budget);
     if (n < budget) teardowns_.pop_front();  // none left
     budget -= std::min(n, budget);
@@ -254,12 +259,13 @@ void AsapServer::run_teardowns() {
   // Swapped out: the listener calls below could, in principle, close another association.
   std::vector<handlespace::RemovedPe> batch;
   batch.swap(removed_);
-  for (const auto& r : batch) {
+  const std::size_t count = removed_count_;
+  removed_count_ = 0;
+  for (std::size_t i = 0; i < count; ++i) {
     ++counters_.removed_by_association_loss;
-    forget_removed(r, PeRemovalCause::kAssociationLoss);
+    forget_removed(batch[i], PeRemovalCause::kAssociationLoss);
   }
-  batch.clear();
-  if (removed_.empty()) removed_.swap(batch);  // keep the capacity for the next pass
+  if (removed_.empty()) removed_.swap(batch);  // keep the entries for the next pass
 }
 
 // Handover hold (issue 14 item 3). The PEs stay registered (ENRP hears nothing; they still count
@@ -746,6 +752,18 @@ void AsapServer::forget_removed(const handlespace::RemovedPe& removed, PeRemoval
   publish_pe_removed(events_, removed.handle, removed.pe, removed.pool_removed, cause);
 }
 
+handlespace::RemovedPe AsapServer::take_removal_storage() {
+  if (spare_removals_.empty()) return {};
+  handlespace::RemovedPe storage = std::move(spare_removals_.back());
+  spare_removals_.pop_back();
+  return storage;
+}
+
+void AsapServer::recycle_removal_storage(handlespace::RemovedPe&& storage) {
+  constexpr std::size_t kSpares = 4;  // deeper nesting than this does not happen; it would only allocate
+  if (spare_removals_.size() < kSpares) spare_removals_.push_back(std::move(storage));
+}
+
 void AsapServer::abort_if_unused(ConnectionId c) {
   const Association* a = associations_.find(c);
   if (a == nullptr || a->monitor_refs != 0) return;
@@ -797,25 +815,27 @@ void AsapServer::handle_other(ConnectionId c, Association& a, std::span<const st
 }
 
 void AsapServer::handle_deregistration(ConnectionId c, const wire::Deregistration& m, const wire::WireOptions& o) {
-  auto r = hs_.deregister_from(m.pool_handle, m.pe_id, c);  // SEC-02 owner check
+  handlespace::RemovedPe removed = take_removal_storage();
+  auto r = hs_.deregister_from(m.pool_handle, m.pe_id, c,  // SEC-02 owner check
+                               [&](const handlespace::RemovedPeView& v) { v.copy_to(removed); });
   wire::DeregistrationResponse resp;
   resp.pool_handle = m.pool_handle;
   resp.pe_id = m.pe_id;
-  std::optional<handlespace::RemovedPe> removed;
+  const bool was_removed = r && r.value();
   if (!r) {
     ++counters_.deregistrations_refused;
     ++counters_.errors_sent_by_cause[cause_slot(r.error().cause)];
     resp.error = wire::OperationError::single(r.error().cause);
-  } else if (r.value()) {
+  } else if (was_removed) {
     ++counters_.deregistrations;
     ++counters_.removed_by_deregistration;
-    removed = *r.value();
   } else {
     ++counters_.deregistrations_unknown;  // still a success answer (ASAP-DEREG-01, RSPLIB)
   }
   if (auto e = wire::encode(resp, o, ByteSink(std::span<std::uint8_t>(tx_))))
     send(c, std::span<const std::uint8_t>(tx_.data(), e.size));
-  if (removed) forget_removed(*removed, PeRemovalCause::kDeregistration);
+  if (was_removed) forget_removed(removed, PeRemovalCause::kDeregistration);
+  recycle_removal_storage(std::move(removed));
 }
 
 void AsapServer::handle_unreachable(ConnectionId /*c*/, Association& a, const wire::EndpointUnreachable& m) {
@@ -843,10 +863,13 @@ void AsapServer::handle_unreachable(ConnectionId /*c*/, Association& a, const wi
   if (*count < std::max<std::uint32_t>(config_.max_bad_pe_reports, 1)) return;
   if (probe_unreachable(m.pool_handle, m.pe_id)) return;
   reporters_.forget(m.pool_handle, m.pe_id);
-  if (auto removed = hs_.deregister(m.pool_handle, m.pe_id)) {
+  handlespace::RemovedPe removed = take_removal_storage();
+  if (hs_.deregister(m.pool_handle, m.pe_id,
+                     [&](const handlespace::RemovedPeView& v) { v.copy_to(removed); })) {
     ++counters_.removed_by_unreachable_reports;
-    forget_removed(*removed, PeRemovalCause::kUnreachableReports);  // DEL only when owned by us (ASAP-EU-01)
+    forget_removed(removed, PeRemovalCause::kUnreachableReports);  // DEL only when owned by us (ASAP-EU-01)
   }
+  recycle_removal_storage(std::move(removed));
 }
 
 bool AsapServer::probe_unreachable(const PoolHandle& handle, PoolElementId id) {
@@ -933,12 +956,17 @@ std::optional<std::vector<PoolElement>> AsapServer::operator_resolve(const PoolH
 bool AsapServer::operator_deregister(const PoolHandle& handle, PoolElementId id) {
   // A held PE (handover hold) has no monitor entry but was registered here all the same.
   const bool registered_here = owned_.find(handle, id) != OwnedPeTable::kNotFound || hs_.held(handle, id);
-  auto removed = hs_.deregister(handle, id);
-  if (!removed) return false;
-  if (registered_here && config_.deregister_hold > 0) holds_.hold(handle, id, clock_.now() + config_.deregister_hold);
-  ++counters_.removed_by_operator;
-  forget_removed(*removed, PeRemovalCause::kOperator);
-  return true;
+  handlespace::RemovedPe removed = take_removal_storage();
+  const bool found =
+      hs_.deregister(handle, id, [&](const handlespace::RemovedPeView& v) { v.copy_to(removed); });
+  if (found) {
+    if (registered_here && config_.deregister_hold > 0)
+      holds_.hold(handle, id, clock_.now() + config_.deregister_hold);
+    ++counters_.removed_by_operator;
+    forget_removed(removed, PeRemovalCause::kOperator);
+  }
+  recycle_removal_storage(std::move(removed));
+  return found;
 }
 
 // ------------------------------------------------------------------------------ keep-alive
@@ -1101,7 +1129,9 @@ void AsapServer::keepalive_timed_out(OwnedPeTable::Index index) {
   bool owned = false;
   hs_.lookup(e.handle, e.id, [&](const handlespace::PoolElementView& v) { owned = v.home() == config_.registrar_id; });
   if (owned) {
-    if (auto removed = hs_.deregister(e.handle, e.id)) {  // ASAP-KA-02
+    handlespace::RemovedPe removed = take_removal_storage();
+    if (hs_.deregister(e.handle, e.id, [&](const handlespace::RemovedPeView& v) { v.copy_to(removed); })) {
+      // ASAP-KA-02
       PeRemovalCause cause = PeRemovalCause::kKeepaliveTimeout;
       if (e.unreachable_probe) {  // the reports were right
         ++counters_.unreachable_probes_removed;
@@ -1110,8 +1140,9 @@ void AsapServer::keepalive_timed_out(OwnedPeTable::Index index) {
       } else {
         ++counters_.removed_by_keepalive_timeout;
       }
-      forget_removed(*removed, cause);
+      forget_removed(removed, cause);
     }
+    recycle_removal_storage(std::move(removed));
   }
   if (owned_.at(index).in_use && owned_.at(index).id == e.id && owned_.at(index).handle == e.handle)
     release_monitor(index);

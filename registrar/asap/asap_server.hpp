@@ -203,6 +203,12 @@ class AsapServer final : public PeMonitor {
   // Removal bookkeeping for a PE the handlespace just dropped: monitor entry, counts, ENRP DEL,
   // the pe_removed (and pool_removed) event with `cause`.
   void forget_removed(const handlespace::RemovedPe& removed, PeRemovalCause cause);
+  // Storage for one removed PE, copied from the handlespace's RemovedPeView: taken from
+  // spare_removals_ (its vectors keep their capacity, so a removal allocates nothing once warm)
+  // and given back after forget_removed. A stack, not one member: forget_removed's listeners
+  // may, in principle, remove another PE before the first is done with.
+  handlespace::RemovedPe take_removal_storage();
+  void recycle_removal_storage(handlespace::RemovedPe&& storage);
   // The PE as stored before a re-registration, only when the event sink wants pe_moved.
   std::optional<PoolElement> previous_for_events(const PoolHandle& handle, PoolElementId id) const;
   void release_monitor(OwnedPeTable::Index index);
@@ -261,7 +267,11 @@ class AsapServer final : public PeMonitor {
     bool after_hold = false;
   };
   std::deque<Teardown> teardowns_;
-  std::vector<handlespace::RemovedPe> removed_;  // one teardown pass's PEs, capacity kept
+  // One teardown pass's PEs: the first removed_count_ entries; the entries (and their vectors'
+  // capacity) stay for the next pass, which copies over them.
+  std::vector<handlespace::RemovedPe> removed_;
+  std::size_t removed_count_ = 0;
+  std::vector<handlespace::RemovedPe> spare_removals_;  // take_removal_storage()
 
   std::vector<std::uint8_t> tx_;  // one outgoing message, sized once
   std::uint32_t next_ticket_ = 0;  // KeepAliveWatch::ticket of the last hand-over

@@ -810,8 +810,11 @@ void EnrpServer::run_timers(TimeNs now) {
   for (RegistrarId target : takeover_.run_timers(now)) drop_taken_over(target);
 
   // Registration life of peer-owned PEs.
-  counters_.pes_expired += hs_.expire_due(now, [this](const handlespace::RemovedPe& r) {
-    publish_pe_removed(events_, r.handle, r.pe, r.pool_removed, PeRemovalCause::kExpired);
+  // The PE is copied for the event only when someone listens.
+  const bool publish = events_ != nullptr && events_->interest() != 0;
+  counters_.pes_expired += hs_.expire_due(now, [&](const handlespace::RemovedPeView& r) {
+    if (publish)
+      publish_pe_removed(events_, r.handle, r.pe.to_pool_element(), r.pool_removed, PeRemovalCause::kExpired);
   });
   // Kept graceful addresses (RFC 8653) whose lifetime ended, own PEs and peers' alike: every
   // next-gen registrar holding the PE drops them at the same time, so no Handle Update is sent.

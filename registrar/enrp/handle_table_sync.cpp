@@ -54,8 +54,11 @@ void HandleTableSync::finish(RegistrarId owner, RequestSync& sync, bool complete
   if (completed) {
     ++counters_.sync_completed;
     if (sync.purge_at_end) {
-      const std::size_t purged = hs_.purge_marked(owner, [this](const handlespace::RemovedPe& r) {
-        publish_pe_removed(events_, r.handle, r.pe, r.pool_removed, PeRemovalCause::kAuditPurge);
+      const bool publish = events_ != nullptr && events_->interest() != 0;  // copy the PE only then
+      const std::size_t purged = hs_.purge_marked(owner, [&](const handlespace::RemovedPeView& r) {
+        if (publish)
+          publish_pe_removed(events_, r.handle, r.pe.to_pool_element(), r.pool_removed,
+                             PeRemovalCause::kAuditPurge);
       });
       counters_.sync_pes_purged += purged;
       publish_audit(RegistrarEventKind::kAuditRepaired, owner, purged);

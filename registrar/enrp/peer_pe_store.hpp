@@ -65,14 +65,13 @@ inline bool store_peer_pe(handlespace::Handlespace& hs, TimeNs now, const PoolHa
 }
 
 // Removes a PE on a peer's word (Handle Update DEL, test-corrupt-view): without a subscriber the
-// cheap remove() (no copy of the PE), else deregister() for the events. False when unknown.
+// cheap remove(), else the PE is copied for the events from the removal's view. False when unknown.
 inline bool remove_peer_pe(handlespace::Handlespace& hs, const PoolHandle& handle, PoolElementId id,
                            RegistrarEventSink* events, PeRemovalCause cause) {
   if (events == nullptr || events->interest() == 0) return hs.remove(handle, id);
-  auto removed = hs.deregister(handle, id);
-  if (!removed) return false;
-  publish_pe_removed(events, removed->handle, removed->pe, removed->pool_removed, cause);
-  return true;
+  return hs.deregister(handle, id, [&](const handlespace::RemovedPeView& r) {
+    publish_pe_removed(events, r.handle, r.pe.to_pool_element(), r.pool_removed, cause);
+  });
 }
 
 }  // namespace poolreg::enrp

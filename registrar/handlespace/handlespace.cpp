@@ -46,6 +46,18 @@ std::optional<RemovedPe> Handlespace::deregister(const PoolHandle& handle, PoolE
   return shards_[h % shards_.size()]->deregister(handle, h, id);
 }
 
+bool Handlespace::deregister(const PoolHandle& handle, PoolElementId id, RemovedVisitor on_removed) {
+  const std::uint64_t h = handle.hash();
+  return shards_[h % shards_.size()]->deregister(handle, h, id, on_removed);
+}
+
+Expected<bool, HandlespaceError> Handlespace::deregister_from(const PoolHandle& handle, PoolElementId id,
+                                                              std::uint64_t association,
+                                                              RemovedVisitor on_removed) {
+  const std::uint64_t h = handle.hash();
+  return shards_[h % shards_.size()]->deregister_from(handle, h, id, association, on_removed);
+}
+
 bool Handlespace::remove(const PoolHandle& handle, PoolElementId id) {
   const std::uint64_t h = handle.hash();
   return shards_[h % shards_.size()]->remove(handle, h, id);

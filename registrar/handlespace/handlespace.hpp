@@ -133,6 +133,30 @@ struct RemovedPe {
   bool pool_removed = false;  // it was the pool's last PE: the pool is gone with it
 };
 
+// What a removal's visitor sees of the removed PE, valid only during the call. The visitor runs
+// once the PE is out of every index (lookups, counts, expiry and checksums read as after the
+// removal; a pool it emptied is still listed, with no PE, until the visitor returns) and before
+// its record (and, when `pool_removed`, the pool holding `handle`) is retired to QSBR. Copy
+// what must outlive the call: copy_to() into reused storage, or the implicit conversion to
+// RemovedPe (a fresh copy, so visitors written for RemovedPe still work, at the old cost).
+struct RemovedPeView {
+  const PoolHandle& handle;
+  PoolElementView pe;
+  std::uint64_t association = 0;
+  bool pool_removed = false;
+
+  void copy_to(RemovedPe& out) const {
+    out.handle = handle;
+    pe.copy_to(out.pe);
+    out.association = association;
+    out.pool_removed = pool_removed;
+  }
+  operator RemovedPe() const {  // NOLINT(google-explicit-constructor): see above
+    RemovedPe out{handle, pe.to_pool_element(), association, pool_removed};
+    return out;
+  }
+};
+
 enum class ResolveStatus : std::uint8_t {
   kOk,           // 0..k PEs delivered (0 only if every PE is held or its weight excludes it)
   kUnknownPool,  // answer cause 0x9
@@ -193,7 +217,9 @@ class ReaderContext {
 
 using PeVisitor = FunctionRef<void(const PoolElementView&)>;
 using PoolPeVisitor = FunctionRef<void(const PoolHandle&, const PoolElementView&)>;
-using RemovedVisitor = FunctionRef<void(const RemovedPe&)>;
+// Removals hand their visitor a view (RemovedPeView); one written for `const RemovedPe&` gets
+// a copy through the view's conversion.
+using RemovedVisitor = FunctionRef<void(const RemovedPeView&)>;
 
 class Handlespace {
  public:
@@ -238,6 +264,9 @@ class Handlespace {
 
   // Removes the PE; nullopt when unknown. The pool disappears with its last PE.
   std::optional<RemovedPe> deregister(const PoolHandle& handle, PoolElementId id);
+  // The same without the copy: `on_removed` sees the removed PE (RemovedPeView: after the
+  // removal, before the record is retired); false (and no call) when unknown.
+  bool deregister(const PoolHandle& handle, PoolElementId id, RemovedVisitor on_removed);
   // deregister() for a caller that needs no copy of the removed PE (no allocation for the
   // RemovedPe and its address vectors); false when unknown.
   bool remove(const PoolHandle& handle, PoolElementId id);
@@ -247,6 +276,10 @@ class Handlespace {
   Expected<std::optional<RemovedPe>, HandlespaceError> deregister_from(const PoolHandle& handle,
                                                                        PoolElementId id,
                                                                        std::uint64_t association);
+  // The same with a visitor instead of the copy (as deregister(handle, id, on_removed)); value:
+  // whether a PE was removed. A refusal or an unknown PE calls nothing.
+  Expected<bool, HandlespaceError> deregister_from(const PoolHandle& handle, PoolElementId id,
+                                                   std::uint64_t association, RemovedVisitor on_removed);
 
   // ASAP-KA-04: removes the PEs registered over `association` (!= 0), at most `max` of them
   // (all shards together), O(PEs removed); returns the count. A return value < max means none

@@ -255,6 +255,11 @@ AddressList PoolElementRecord::asap_addresses() const noexcept {
 
 PoolElement PoolElementView::to_pool_element() const {
   PoolElement pe;
+  copy_to(pe);
+  return pe;
+}
+
+void PoolElementView::copy_to(PoolElement& pe) const {
   pe.id = id();
   pe.home_registrar = home();
   pe.registration_life_ms = registration_life_ms();
@@ -263,20 +268,24 @@ PoolElement PoolElementView::to_pool_element() const {
   pe.user_transport.use = use_;
   pe.user_transport.port = user_port();
   pe.user_transport.dccp_service_code = dccp_service_code();
-  for (IpAddress a : user_addresses()) pe.user_transport.addresses.push_back(a);
+  const auto user = user_addresses();
+  pe.user_transport.addresses.assign(user.begin(), user.end());
+  pe.address_types.clear();
   if (record_->has_address_types()) {
     pe.address_types.resize(pe.user_transport.addresses.size());
     record_->address_types(pe.address_types);
   }
   if (has_asap_transport()) {
-    TransportEndpoint asap;
+    TransportEndpoint& asap = pe.asap_transport ? *pe.asap_transport : pe.asap_transport.emplace();
     asap.protocol = record_->asap_protocol();
     asap.use = record_->asap_use();
     asap.port = asap_port();
-    for (IpAddress a : asap_addresses()) asap.addresses.push_back(a);
-    pe.asap_transport = std::move(asap);
+    asap.dccp_service_code = 0;
+    const auto addresses = asap_addresses();
+    asap.addresses.assign(addresses.begin(), addresses.end());
+  } else {
+    pe.asap_transport.reset();
   }
-  return pe;
 }
 
 }  // namespace poolreg::handlespace

@@ -263,6 +263,9 @@ class PoolElementView {
 
   // Full copy as the shared PoolElement type (allocates: not for the resolution hot path).
   PoolElement to_pool_element() const;
+  // The same copy into `out`, whose vectors keep their capacity (no allocation once they are
+  // large enough): for writers that copy many PEs one after the other into reused storage.
+  void copy_to(PoolElement& out) const;
 
  private:
   const PoolElementRecord* record_;

@@ -430,21 +430,39 @@ RemovedPe Shard::remove_pe(Pool& pool, std::uint32_t slot) {
   return out;
 }
 
+void Shard::remove_pe(Pool& pool, std::uint32_t slot, RemovedVisitor on_removed) {
+  const PoolElementRecord* r = pool.writer_record(slot);
+  prefetch_unlink(pool, slot, *r);
+  detach_pe(pool, slot, *r);
+  // The record and the pool are still allocated: retired only below, after the visitor.
+  on_removed(RemovedPeView{pool.handle, PoolElementView(*r, pool.policy, pool.protocol, pool.use),
+                           r->association(), pool.size() == 0});
+  retire_pe(pool, r);
+}
+
 void Shard::unlink_pe(Pool& pool, std::uint32_t slot) {
   const PoolElementRecord* r = pool.writer_record(slot);
+  detach_pe(pool, slot, *r);
+  retire_pe(pool, r);
+}
+
+void Shard::detach_pe(Pool& pool, std::uint32_t slot, const PoolElementRecord& r) {
   pool.selector->erase(slot);
   SlotMeta& m = pool.meta(slot);
   if (m.heap_position != kNoIndex) heap_remove(m.heap_position);
-  owner_unlink(r->home(), pool, slot, r->id());
-  if (r->association() != 0) assoc_unlink(r->association(), pool, slot);
+  owner_unlink(r.home(), pool, slot, r.id());
+  if (r.association() != 0) assoc_unlink(r.association(), pool, slot);
   if (limits_.reject_short_id_collisions) {
-    auto it = pool.short_ids.find(short_id(r->id()));
+    auto it = pool.short_ids.find(short_id(r.id()));
     if (it != pool.short_ids.end() && it->second == slot) pool.short_ids.erase(it);
   }
-  pool.erase(slot, r->id(), domain_);
-  destroy_record(r, domain_);
+  pool.erase(slot, r.id(), domain_);
   pe_count_.fetch_sub(1, std::memory_order_relaxed);
   total_pes_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void Shard::retire_pe(Pool& pool, const PoolElementRecord* r) {
+  destroy_record(r, domain_);
   if (pool.size() == 0) destroy_pool(&pool);  // ASAP-REG-02: the pool vanishes with its last PE
 }
 
@@ -456,6 +474,21 @@ std::optional<RemovedPe> Shard::deregister(const PoolHandle& handle, std::uint64
   return remove_pe(*pool, slot);
 }
 
+bool Shard::deregister(const PoolHandle& handle, std::uint64_t hash, PoolElementId id,
+                       RemovedVisitor on_removed) {
+  Pool* pool = writer_find(handle, hash);
+  if (pool == nullptr) return false;
+  const std::uint32_t slot = pool->writer_find(id);
+  if (slot == kNoIndex) return false;
+  remove_pe(*pool, slot, on_removed);
+  return true;
+}
+
+// The SEC-02 check of deregister_from: a PE bound to another, live association stays.
+static bool refused_by_owner(std::uint64_t bound, std::uint64_t association, bool bound_closing) {
+  return association != 0 && bound != 0 && bound != association && !bound_closing;
+}
+
 Expected<std::optional<RemovedPe>, HandlespaceError> Shard::deregister_from(const PoolHandle& handle,
                                                                             std::uint64_t hash,
                                                                             PoolElementId id,
@@ -465,10 +498,25 @@ Expected<std::optional<RemovedPe>, HandlespaceError> Shard::deregister_from(cons
   const std::uint32_t slot = pool->writer_find(id);
   if (slot == kNoIndex) return std::optional<RemovedPe>{};
   const std::uint64_t bound = pool->writer_record(slot)->association();
-  if (association != 0 && bound != 0 && bound != association && !association_closing(bound))
+  if (refused_by_owner(bound, association, association_closing(bound)))
     return Unexpected(
         HandlespaceError{ErrorCause::kNonUniquePeIdentifier, "PE is registered over another association"});
   return std::optional<RemovedPe>{remove_pe(*pool, slot)};
+}
+
+Expected<bool, HandlespaceError> Shard::deregister_from(const PoolHandle& handle, std::uint64_t hash,
+                                                        PoolElementId id, std::uint64_t association,
+                                                        RemovedVisitor on_removed) {
+  Pool* pool = writer_find(handle, hash);
+  if (pool == nullptr) return false;
+  const std::uint32_t slot = pool->writer_find(id);
+  if (slot == kNoIndex) return false;
+  const std::uint64_t bound = pool->writer_record(slot)->association();
+  if (refused_by_owner(bound, association, association_closing(bound)))
+    return Unexpected(
+        HandlespaceError{ErrorCause::kNonUniquePeIdentifier, "PE is registered over another association"});
+  remove_pe(*pool, slot, on_removed);
+  return true;
 }
 
 bool Shard::remove(const PoolHandle& handle, std::uint64_t hash, PoolElementId id) {
@@ -490,7 +538,7 @@ std::size_t Shard::remove_association(std::uint64_t association, RemovedVisitor 
     const PeRef* head = associations_.find(association);
     if (head == nullptr) return n;
     const PeRef ref = *head;
-    on_removed(remove_pe(*pools_[ref.pool], ref.slot));
+    remove_pe(*pools_[ref.pool], ref.slot, on_removed);
     ++n;
   }
   if (associations_.find(association) != nullptr) closing_.insert(association);
@@ -538,7 +586,7 @@ std::size_t Shard::expire_due(TimeNs now, RemovedVisitor on_removed, std::size_t
       heap_down(0);
       continue;
     }
-    on_removed(remove_pe(*pools_[ref.pool], ref.slot));
+    remove_pe(*pools_[ref.pool], ref.slot, on_removed);
     ++n;
   }
   return n;
@@ -657,7 +705,7 @@ std::size_t Shard::purge_marked(RegistrarId owner, RemovedVisitor on_removed) {
   walk_owner(it->second, owner, [&](Pool& pool, std::uint32_t slot) {
     if (pool.meta(slot).marked) refs.push_back(PeRef{pool.index, slot});
   });
-  for (const PeRef& ref : refs) on_removed(remove_pe(*pools_[ref.pool], ref.slot));
+  for (const PeRef& ref : refs) remove_pe(*pools_[ref.pool], ref.slot, on_removed);
   return refs.size();
 }
 

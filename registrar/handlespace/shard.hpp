@@ -62,6 +62,10 @@ class Shard {
   Expected<std::optional<RemovedPe>, HandlespaceError> deregister_from(const PoolHandle& handle,
                                                                        std::uint64_t hash, PoolElementId id,
                                                                        std::uint64_t association);
+  bool deregister(const PoolHandle& handle, std::uint64_t hash, PoolElementId id, RemovedVisitor on_removed);
+  Expected<bool, HandlespaceError> deregister_from(const PoolHandle& handle, std::uint64_t hash,
+                                                   PoolElementId id, std::uint64_t association,
+                                                   RemovedVisitor on_removed);
   bool remove(const PoolHandle& handle, std::uint64_t hash, PoolElementId id);
   std::size_t remove_association(std::uint64_t association, RemovedVisitor on_removed, std::size_t max);
   // Handover hold: marks every PE of the association held (out of the selector, so no policy
@@ -154,7 +158,15 @@ class Shard {
   void rebuild_table(std::uint32_t capacity);
 
   RemovedPe remove_pe(Pool& pool, std::uint32_t slot);  // full removal, pool may vanish
+  // The same, calling on_removed with a view of the PE once it is out of every index and
+  // before its record (and the pool, when emptied) is retired.
+  void remove_pe(Pool& pool, std::uint32_t slot, RemovedVisitor on_removed);
   void unlink_pe(Pool& pool, std::uint32_t slot);       // the same without the RemovedPe copy
+  // unlink_pe() in two steps: detach_pe takes the PE out of every index (the record stays
+  // allocated, the pool stays even when emptied); retire_pe then retires the record and, when
+  // the pool is empty, the pool.
+  void detach_pe(Pool& pool, std::uint32_t slot, const PoolElementRecord& r);
+  void retire_pe(Pool& pool, const PoolElementRecord* r);
   // Issues the loads unlink_pe() will need (selector entry, owner-list neighbours, expiry heap
   // entry, association link and index line) as prefetches, so their cache misses overlap.
   void prefetch_unlink(const Pool& pool, std::uint32_t slot, const PoolElementRecord& r) const noexcept;
